@@ -1,0 +1,294 @@
+//! Rust mirror of `x/abi.h`, the EnvoyX module ABI.
+//!
+//! Every item here has the name and layout of one item of the C header, so that the header
+//! stays the single description of the contract: read its comments for ownership, lifetimes and
+//! threads. `tests/header_matches.rs` fails when this file and the header disagree on names,
+//! struct layouts or constant values, and compiles the header alone as C and as C++.
+//!
+//! Nothing here is safe to call by itself: this crate only declares. The core (`envoyx-core`)
+//! implements the host side, the SDK (`envoyx-sdk`) the module side.
+#![allow(non_camel_case_types)]
+
+use std::ffi::c_void;
+
+/// `ENVOYX_ABI_VERSION_MAJOR`.
+pub const ENVOYX_ABI_VERSION_MAJOR: u32 = 1;
+/// `ENVOYX_ABI_VERSION_MINOR`.
+pub const ENVOYX_ABI_VERSION_MINOR: u32 = 0;
+
+/// `envoyx_abi_version`: an ABI version, major.minor.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct envoyx_abi_version {
+    pub major: u32,
+    pub minor: u32,
+}
+
+/// `envoyx_bytes`: a read-only view of `len` bytes at `ptr`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct envoyx_bytes {
+    pub ptr: *const u8,
+    pub len: usize,
+}
+
+/// `envoyx_slice`: a writable view of one slice of a body, in host memory.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct envoyx_slice {
+    pub ptr: *mut u8,
+    pub len: usize,
+}
+
+/// `envoyx_header`: one header, a key and one of its values.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct envoyx_header {
+    pub key: envoyx_bytes,
+    pub value: envoyx_bytes,
+}
+
+/// `envoyx_stream`: the host's side of one HTTP stream (opaque).
+#[repr(C)]
+pub struct envoyx_stream {
+    _opaque: [u8; 0],
+}
+
+/// `envoyx_stream_handle`: a thread-safe handle to a stream (opaque).
+#[repr(C)]
+pub struct envoyx_stream_handle {
+    _opaque: [u8; 0],
+}
+
+/// `envoyx_error`: where a module reports why init or a config failed (opaque).
+#[repr(C)]
+pub struct envoyx_error {
+    _opaque: [u8; 0],
+}
+
+/// `envoyx_module_config`: the module's filter configuration object.
+pub type envoyx_module_config = c_void;
+/// `envoyx_module_stream`: the module's per-stream object.
+pub type envoyx_module_stream = c_void;
+
+/// `envoyx_headers_status`.
+pub type envoyx_headers_status = u32;
+pub const ENVOYX_HEADERS_CONTINUE: envoyx_headers_status = 0;
+pub const ENVOYX_HEADERS_STOP_ITERATION: envoyx_headers_status = 1;
+pub const ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM: envoyx_headers_status = 2;
+pub const ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER: envoyx_headers_status = 3;
+pub const ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK: envoyx_headers_status = 4;
+
+/// `envoyx_body_status`.
+pub type envoyx_body_status = u32;
+pub const ENVOYX_BODY_CONTINUE: envoyx_body_status = 0;
+pub const ENVOYX_BODY_STOP_ITERATION_AND_BUFFER: envoyx_body_status = 1;
+pub const ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK: envoyx_body_status = 2;
+pub const ENVOYX_BODY_STOP_ITERATION_NO_BUFFER: envoyx_body_status = 3;
+
+/// `envoyx_trailers_status`.
+pub type envoyx_trailers_status = u32;
+pub const ENVOYX_TRAILERS_CONTINUE: envoyx_trailers_status = 0;
+pub const ENVOYX_TRAILERS_STOP_ITERATION: envoyx_trailers_status = 1;
+
+/// `envoyx_header_map`.
+pub type envoyx_header_map = u32;
+pub const ENVOYX_REQUEST_HEADERS: envoyx_header_map = 0;
+pub const ENVOYX_REQUEST_TRAILERS: envoyx_header_map = 1;
+pub const ENVOYX_RESPONSE_HEADERS: envoyx_header_map = 2;
+pub const ENVOYX_RESPONSE_TRAILERS: envoyx_header_map = 3;
+
+/// `envoyx_body_kind`.
+pub type envoyx_body_kind = u32;
+pub const ENVOYX_BODY_REQUEST_RECEIVED: envoyx_body_kind = 0;
+pub const ENVOYX_BODY_REQUEST_BUFFERED: envoyx_body_kind = 1;
+pub const ENVOYX_BODY_RESPONSE_RECEIVED: envoyx_body_kind = 2;
+pub const ENVOYX_BODY_RESPONSE_BUFFERED: envoyx_body_kind = 3;
+
+/// `envoyx_direction`.
+pub type envoyx_direction = u32;
+pub const ENVOYX_DIRECTION_REQUEST: envoyx_direction = 0;
+pub const ENVOYX_DIRECTION_RESPONSE: envoyx_direction = 1;
+
+/// `envoyx_log_level`.
+pub type envoyx_log_level = u32;
+pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;
+pub const ENVOYX_LOG_DEBUG: envoyx_log_level = 1;
+pub const ENVOYX_LOG_INFO: envoyx_log_level = 2;
+pub const ENVOYX_LOG_WARN: envoyx_log_level = 3;
+pub const ENVOYX_LOG_ERROR: envoyx_log_level = 4;
+pub const ENVOYX_LOG_CRITICAL: envoyx_log_level = 5;
+
+/// `envoyx_host_api`: the table of host functions a module receives at program init.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct envoyx_host_api {
+    pub size: u32,
+    pub version: envoyx_abi_version,
+    pub log_enabled: unsafe extern "C" fn(level: envoyx_log_level) -> bool,
+    pub log: unsafe extern "C" fn(level: envoyx_log_level, message: envoyx_bytes),
+    pub error_set: unsafe extern "C" fn(error: *mut envoyx_error, message: envoyx_bytes),
+    pub header_get: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        map: envoyx_header_map,
+        key: envoyx_bytes,
+        values: *mut envoyx_bytes,
+        values_cap: usize,
+    ) -> usize,
+    pub header_all: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        map: envoyx_header_map,
+        headers: *mut envoyx_header,
+        headers_cap: usize,
+    ) -> usize,
+    pub header_set: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        map: envoyx_header_map,
+        key: envoyx_bytes,
+        value: envoyx_bytes,
+    ) -> bool,
+    pub header_add: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        map: envoyx_header_map,
+        key: envoyx_bytes,
+        value: envoyx_bytes,
+    ) -> bool,
+    pub header_remove: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        map: envoyx_header_map,
+        key: envoyx_bytes,
+    ) -> usize,
+    pub body_length: unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize,
+    pub body_slices: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        body: envoyx_body_kind,
+        slices: *mut envoyx_slice,
+        slices_cap: usize,
+    ) -> usize,
+    pub body_drain:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, len: usize) -> bool,
+    pub body_prepend: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        body: envoyx_body_kind,
+        data: envoyx_bytes,
+    ) -> bool,
+    pub body_append: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        body: envoyx_body_kind,
+        data: envoyx_bytes,
+    ) -> bool,
+    pub body_replace: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        body: envoyx_body_kind,
+        offset: usize,
+        len: usize,
+        data: envoyx_bytes,
+    ) -> bool,
+    pub send_local_reply: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        status: u32,
+        headers: *const envoyx_header,
+        headers_len: usize,
+        body: envoyx_bytes,
+        details: envoyx_bytes,
+    ) -> bool,
+    pub reset_stream: unsafe extern "C" fn(stream: *mut envoyx_stream),
+    pub stream_handle_new:
+        unsafe extern "C" fn(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle,
+    pub stream_handle_continue:
+        unsafe extern "C" fn(handle: *mut envoyx_stream_handle, direction: envoyx_direction) -> bool,
+    pub stream_handle_release: unsafe extern "C" fn(handle: *mut envoyx_stream_handle),
+}
+
+// The module's exports, as function-pointer types. The host resolves each symbol by the name in
+// `MODULE_SYMBOLS` and calls it through the matching type; the SDK checks its exports against
+// these types at compile time.
+
+/// `envoyx_module_abi_version`.
+pub type envoyx_module_abi_version_fn = unsafe extern "C" fn() -> envoyx_abi_version;
+/// `envoyx_on_program_init`.
+pub type envoyx_on_program_init_fn =
+    unsafe extern "C" fn(host: *const envoyx_host_api, error: *mut envoyx_error) -> bool;
+/// `envoyx_on_filter_config_new`.
+pub type envoyx_on_filter_config_new_fn = unsafe extern "C" fn(
+    name: envoyx_bytes,
+    config: envoyx_bytes,
+    error: *mut envoyx_error,
+) -> *mut envoyx_module_config;
+/// `envoyx_on_filter_config_destroy`.
+pub type envoyx_on_filter_config_destroy_fn =
+    unsafe extern "C" fn(config: *mut envoyx_module_config);
+/// `envoyx_on_stream_new`.
+pub type envoyx_on_stream_new_fn = unsafe extern "C" fn(
+    config: *mut envoyx_module_config,
+    stream: *mut envoyx_stream,
+) -> *mut envoyx_module_stream;
+/// `envoyx_on_request_headers` and `envoyx_on_response_headers`.
+pub type envoyx_on_headers_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    end_of_stream: bool,
+) -> envoyx_headers_status;
+/// `envoyx_on_request_body` and `envoyx_on_response_body`.
+pub type envoyx_on_body_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    end_of_stream: bool,
+) -> envoyx_body_status;
+/// `envoyx_on_request_trailers` and `envoyx_on_response_trailers`.
+pub type envoyx_on_trailers_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+) -> envoyx_trailers_status;
+/// `envoyx_on_stream_complete`.
+pub type envoyx_on_stream_complete_fn =
+    unsafe extern "C" fn(stream: *mut envoyx_stream, module_stream: *mut envoyx_module_stream);
+/// `envoyx_on_stream_destroy`.
+pub type envoyx_on_stream_destroy_fn =
+    unsafe extern "C" fn(module_stream: *mut envoyx_module_stream);
+
+/// The names of every function a module must export, in the header's order.
+pub const MODULE_SYMBOLS: [&str; 13] = [
+    "envoyx_module_abi_version",
+    "envoyx_on_program_init",
+    "envoyx_on_filter_config_new",
+    "envoyx_on_filter_config_destroy",
+    "envoyx_on_stream_new",
+    "envoyx_on_request_headers",
+    "envoyx_on_request_body",
+    "envoyx_on_request_trailers",
+    "envoyx_on_response_headers",
+    "envoyx_on_response_body",
+    "envoyx_on_response_trailers",
+    "envoyx_on_stream_complete",
+    "envoyx_on_stream_destroy",
+];
+
+impl envoyx_abi_version {
+    /// The version this crate (and so the header it mirrors) describes.
+    pub const CURRENT: Self = Self { major: ENVOYX_ABI_VERSION_MAJOR, minor: ENVOYX_ABI_VERSION_MINOR };
+}
+
+impl envoyx_bytes {
+    /// A view of `bytes`; valid as long as `bytes` is.
+    pub const fn from_slice(bytes: &[u8]) -> Self {
+        Self { ptr: bytes.as_ptr(), len: bytes.len() }
+    }
+
+    /// The empty view.
+    pub const EMPTY: Self = Self { ptr: std::ptr::null(), len: 0 };
+
+    /// The bytes this view points at.
+    ///
+    /// # Safety
+    /// `ptr` must point at `len` readable bytes that stay valid and unchanged for `'a`
+    /// (or `len` must be 0).
+    pub unsafe fn as_slice<'a>(self) -> &'a [u8] {
+        if self.len == 0 {
+            &[]
+        } else {
+            // Safety: the caller guarantees `ptr..ptr+len` is readable for 'a.
+            unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+        }
+    }
+}

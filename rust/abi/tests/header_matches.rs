@@ -1,0 +1,197 @@
+//! Checks that `src/lib.rs` and `x/abi.h` describe the same ABI, and that the header compiles on
+//! its own as C and as C++.
+//!
+//! The C compiler is the judge: a probe program includes the header and prints every constant,
+//! struct size and field offset; the Rust side computes the same figures and the two lists must
+//! be equal. Names are checked both ways: every `#define ENVOYX_*`, host-table field and module
+//! export in the header must be in the Rust list below, and vice versa.
+
+use envoyx_abi::*;
+use std::collections::BTreeMap;
+use std::mem::{offset_of, size_of};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn header_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../x/abi.h").canonicalize().unwrap()
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every figure the Rust side claims, keyed by the C expression that must produce it.
+fn rust_figures() -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: u64| {
+        m.insert(k.to_string(), v);
+    };
+    macro_rules! consts { ($($c:ident),* $(,)?) => { $( put(stringify!($c), $c as u64); )* } }
+    consts!(
+        ENVOYX_ABI_VERSION_MAJOR, ENVOYX_ABI_VERSION_MINOR,
+        ENVOYX_HEADERS_CONTINUE, ENVOYX_HEADERS_STOP_ITERATION,
+        ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM, ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER,
+        ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK,
+        ENVOYX_BODY_CONTINUE, ENVOYX_BODY_STOP_ITERATION_AND_BUFFER,
+        ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK, ENVOYX_BODY_STOP_ITERATION_NO_BUFFER,
+        ENVOYX_TRAILERS_CONTINUE, ENVOYX_TRAILERS_STOP_ITERATION,
+        ENVOYX_REQUEST_HEADERS, ENVOYX_REQUEST_TRAILERS, ENVOYX_RESPONSE_HEADERS, ENVOYX_RESPONSE_TRAILERS,
+        ENVOYX_BODY_REQUEST_RECEIVED, ENVOYX_BODY_REQUEST_BUFFERED,
+        ENVOYX_BODY_RESPONSE_RECEIVED, ENVOYX_BODY_RESPONSE_BUFFERED,
+        ENVOYX_DIRECTION_REQUEST, ENVOYX_DIRECTION_RESPONSE,
+        ENVOYX_LOG_TRACE, ENVOYX_LOG_DEBUG, ENVOYX_LOG_INFO, ENVOYX_LOG_WARN, ENVOYX_LOG_ERROR,
+        ENVOYX_LOG_CRITICAL,
+    );
+    macro_rules! layout {
+        ($t:ident { $($f:ident),* $(,)? }) => {
+            put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64);
+            put(&format!("_Alignof({})", stringify!($t)), std::mem::align_of::<$t>() as u64);
+            $( put(&format!("offsetof({}, {})", stringify!($t), stringify!($f)), offset_of!($t, $f) as u64); )*
+        };
+    }
+    layout!(envoyx_abi_version { major, minor });
+    layout!(envoyx_bytes { ptr, len });
+    layout!(envoyx_slice { ptr, len });
+    layout!(envoyx_header { key, value });
+    layout!(envoyx_host_api {
+        size, version, log_enabled, log, error_set, header_get, header_all, header_set, header_add,
+        header_remove, body_length, body_slices, body_drain, body_prepend, body_append,
+        body_replace, send_local_reply, reset_stream, stream_handle_new, stream_handle_continue,
+        stream_handle_release,
+    });
+    macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
+    scalar!(envoyx_headers_status, envoyx_body_status, envoyx_trailers_status, envoyx_header_map,
+            envoyx_body_kind, envoyx_direction, envoyx_log_level);
+    m
+}
+
+/// Names the header declares: constants, host-table fields and module exports.
+fn header_names(header: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let mut defines = Vec::new();
+    let mut fields = Vec::new();
+    let mut exports = Vec::new();
+    let mut in_table = false;
+    for line in header.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("#define ENVOYX_") {
+            let name = format!("ENVOYX_{}", rest.split_whitespace().next().unwrap());
+            if name != "ENVOYX_ABI_H" {
+                defines.push(name);
+            }
+        }
+        if t.starts_with("typedef struct envoyx_host_api {") {
+            in_table = true;
+        } else if in_table && t.starts_with('}') {
+            in_table = false;
+        } else if in_table && line.starts_with("  ") && !line.starts_with("   ") && !t.starts_with("/*") {
+            // A field starts at the table's indentation; deeper lines continue a declaration.
+            if let Some(start) = t.find("(*") {
+                let end = t[start..].find(')').unwrap() + start;
+                fields.push(t[start + 2..end].to_string());
+            } else if let Some(name) = t.strip_suffix(';').and_then(|d| d.split_whitespace().last()) {
+                fields.push(name.to_string());
+            }
+        }
+        // A module export is a declaration at column 0 whose name starts with `envoyx_`, e.g.
+        // `envoyx_abi_version envoyx_module_abi_version(void);`.
+        if !line.starts_with(' ') && !line.starts_with("typedef") && !line.starts_with('#') {
+            if let Some(paren) = line.find('(') {
+                if let Some(name) = line[..paren].split_whitespace().last() {
+                    let name = name.trim_start_matches('*');
+                    if name.starts_with("envoyx_") {
+                        exports.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    (defines, fields, exports)
+}
+
+#[test]
+fn names_in_header_and_rust_agree() {
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    let (defines, fields, exports) = header_names(&header);
+    let figures = rust_figures();
+    for d in &defines {
+        assert!(figures.contains_key(d), "x/abi.h defines {d}, the Rust mirror does not");
+    }
+    let rust_defines: Vec<_> = figures.keys().filter(|k| k.starts_with("ENVOYX_")).cloned().collect();
+    for d in &rust_defines {
+        assert!(defines.contains(d), "the Rust mirror has {d}, x/abi.h does not");
+    }
+    let rust_fields: Vec<String> = figures
+        .keys()
+        .filter_map(|k| k.strip_prefix("offsetof(envoyx_host_api, ").map(|f| f.trim_end_matches(')').to_string()))
+        .collect();
+    let mut sorted_fields = fields.clone();
+    sorted_fields.sort();
+    assert_eq!(sorted_fields, rust_fields, "envoyx_host_api fields differ");
+    assert_eq!(exports, MODULE_SYMBOLS.to_vec(), "module exports differ (names or order)");
+}
+
+#[test]
+fn layouts_and_values_match_the_c_compiler() {
+    let figures = rust_figures();
+    let dir = scratch_dir("abi-probe");
+    let mut probe = String::from("#include <stdio.h>\n#include <stddef.h>\n#include \"abi.h\"\nint main(void) {\n");
+    for expr in figures.keys() {
+        probe.push_str(&format!("  printf(\"%s=%llu\\n\", \"{expr}\", (unsigned long long)({expr}));\n"));
+    }
+    probe.push_str("  return 0;\n}\n");
+    let src = dir.join("probe.c");
+    std::fs::write(&src, probe).unwrap();
+    let exe = dir.join("probe");
+    let include = header_path().parent().unwrap().to_path_buf();
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Werror", "-I"])
+        .arg(&include)
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(out.status.success(), "probe failed to compile:\n{}", String::from_utf8_lossy(&out.stderr));
+    let run = Command::new(&exe).output().unwrap();
+    let c_figures: BTreeMap<String, u64> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.rsplit_once('=').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(c_figures.len(), figures.len());
+    for (k, rust) in &figures {
+        assert_eq!(c_figures[k], *rust, "{k}: C says {}, Rust says {rust}", c_figures[k]);
+    }
+}
+
+fn compile_header_alone(compiler: &str, lang: &str, std: &str) {
+    let dir = scratch_dir(&format!("abi-alone-{lang}"));
+    let obj = dir.join("abi.o");
+    let out = Command::new(compiler)
+        .args(["-x", lang, std, "-Wall", "-Wextra", "-pedantic", "-Werror", "-c"])
+        .arg(header_path())
+        .arg("-o")
+        .arg(&obj)
+        .output()
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
+    assert!(
+        out.status.success(),
+        "x/abi.h does not compile alone as {lang}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn header_compiles_alone_as_c() {
+    compile_header_alone("cc", "c", "-std=c11");
+}
+
+#[test]
+fn header_compiles_alone_as_cpp() {
+    compile_header_alone("c++", "c++", "-std=c++17");
+}
