@@ -153,11 +153,8 @@ pub struct envoyx_host_api {
         key: envoyx_bytes,
         value: envoyx_bytes,
     ) -> bool,
-    pub header_remove: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        map: envoyx_header_map,
-        key: envoyx_bytes,
-    ) -> usize,
+    pub header_remove:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, map: envoyx_header_map, key: envoyx_bytes) -> usize,
     pub body_length: unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize,
     pub body_slices: unsafe extern "C" fn(
         stream: *mut envoyx_stream,
@@ -167,16 +164,10 @@ pub struct envoyx_host_api {
     ) -> usize,
     pub body_drain:
         unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, len: usize) -> bool,
-    pub body_prepend: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        body: envoyx_body_kind,
-        data: envoyx_bytes,
-    ) -> bool,
-    pub body_append: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        body: envoyx_body_kind,
-        data: envoyx_bytes,
-    ) -> bool,
+    pub body_prepend:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, data: envoyx_bytes) -> bool,
+    pub body_append:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, data: envoyx_bytes) -> bool,
     pub body_replace: unsafe extern "C" fn(
         stream: *mut envoyx_stream,
         body: envoyx_body_kind,
@@ -193,8 +184,7 @@ pub struct envoyx_host_api {
         details: envoyx_bytes,
     ) -> bool,
     pub reset_stream: unsafe extern "C" fn(stream: *mut envoyx_stream),
-    pub stream_handle_new:
-        unsafe extern "C" fn(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle,
+    pub stream_handle_new: unsafe extern "C" fn(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle,
     pub stream_handle_continue:
         unsafe extern "C" fn(handle: *mut envoyx_stream_handle, direction: envoyx_direction) -> bool,
     pub stream_handle_release: unsafe extern "C" fn(handle: *mut envoyx_stream_handle),
@@ -216,8 +206,7 @@ pub type envoyx_on_filter_config_new_fn = unsafe extern "C" fn(
     error: *mut envoyx_error,
 ) -> *mut envoyx_module_config;
 /// `envoyx_on_filter_config_destroy`.
-pub type envoyx_on_filter_config_destroy_fn =
-    unsafe extern "C" fn(config: *mut envoyx_module_config);
+pub type envoyx_on_filter_config_destroy_fn = unsafe extern "C" fn(config: *mut envoyx_module_config);
 /// `envoyx_on_stream_new`.
 pub type envoyx_on_stream_new_fn = unsafe extern "C" fn(
     config: *mut envoyx_module_config,
@@ -244,8 +233,7 @@ pub type envoyx_on_trailers_fn = unsafe extern "C" fn(
 pub type envoyx_on_stream_complete_fn =
     unsafe extern "C" fn(stream: *mut envoyx_stream, module_stream: *mut envoyx_module_stream);
 /// `envoyx_on_stream_destroy`.
-pub type envoyx_on_stream_destroy_fn =
-    unsafe extern "C" fn(module_stream: *mut envoyx_module_stream);
+pub type envoyx_on_stream_destroy_fn = unsafe extern "C" fn(module_stream: *mut envoyx_module_stream);
 
 /// The names of every function a module must export, in the header's order.
 pub const MODULE_SYMBOLS: [&str; 13] = [

@@ -30,18 +30,34 @@ fn rust_figures() -> BTreeMap<String, u64> {
     };
     macro_rules! consts { ($($c:ident),* $(,)?) => { $( put(stringify!($c), $c as u64); )* } }
     consts!(
-        ENVOYX_ABI_VERSION_MAJOR, ENVOYX_ABI_VERSION_MINOR,
-        ENVOYX_HEADERS_CONTINUE, ENVOYX_HEADERS_STOP_ITERATION,
-        ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM, ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER,
+        ENVOYX_ABI_VERSION_MAJOR,
+        ENVOYX_ABI_VERSION_MINOR,
+        ENVOYX_HEADERS_CONTINUE,
+        ENVOYX_HEADERS_STOP_ITERATION,
+        ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM,
+        ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER,
         ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK,
-        ENVOYX_BODY_CONTINUE, ENVOYX_BODY_STOP_ITERATION_AND_BUFFER,
-        ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK, ENVOYX_BODY_STOP_ITERATION_NO_BUFFER,
-        ENVOYX_TRAILERS_CONTINUE, ENVOYX_TRAILERS_STOP_ITERATION,
-        ENVOYX_REQUEST_HEADERS, ENVOYX_REQUEST_TRAILERS, ENVOYX_RESPONSE_HEADERS, ENVOYX_RESPONSE_TRAILERS,
-        ENVOYX_BODY_REQUEST_RECEIVED, ENVOYX_BODY_REQUEST_BUFFERED,
-        ENVOYX_BODY_RESPONSE_RECEIVED, ENVOYX_BODY_RESPONSE_BUFFERED,
-        ENVOYX_DIRECTION_REQUEST, ENVOYX_DIRECTION_RESPONSE,
-        ENVOYX_LOG_TRACE, ENVOYX_LOG_DEBUG, ENVOYX_LOG_INFO, ENVOYX_LOG_WARN, ENVOYX_LOG_ERROR,
+        ENVOYX_BODY_CONTINUE,
+        ENVOYX_BODY_STOP_ITERATION_AND_BUFFER,
+        ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK,
+        ENVOYX_BODY_STOP_ITERATION_NO_BUFFER,
+        ENVOYX_TRAILERS_CONTINUE,
+        ENVOYX_TRAILERS_STOP_ITERATION,
+        ENVOYX_REQUEST_HEADERS,
+        ENVOYX_REQUEST_TRAILERS,
+        ENVOYX_RESPONSE_HEADERS,
+        ENVOYX_RESPONSE_TRAILERS,
+        ENVOYX_BODY_REQUEST_RECEIVED,
+        ENVOYX_BODY_REQUEST_BUFFERED,
+        ENVOYX_BODY_RESPONSE_RECEIVED,
+        ENVOYX_BODY_RESPONSE_BUFFERED,
+        ENVOYX_DIRECTION_REQUEST,
+        ENVOYX_DIRECTION_RESPONSE,
+        ENVOYX_LOG_TRACE,
+        ENVOYX_LOG_DEBUG,
+        ENVOYX_LOG_INFO,
+        ENVOYX_LOG_WARN,
+        ENVOYX_LOG_ERROR,
         ENVOYX_LOG_CRITICAL,
     );
     macro_rules! layout {
@@ -56,14 +72,38 @@ fn rust_figures() -> BTreeMap<String, u64> {
     layout!(envoyx_slice { ptr, len });
     layout!(envoyx_header { key, value });
     layout!(envoyx_host_api {
-        size, version, log_enabled, log, error_set, header_get, header_all, header_set, header_add,
-        header_remove, body_length, body_slices, body_drain, body_prepend, body_append,
-        body_replace, send_local_reply, reset_stream, stream_handle_new, stream_handle_continue,
+        size,
+        version,
+        log_enabled,
+        log,
+        error_set,
+        header_get,
+        header_all,
+        header_set,
+        header_add,
+        header_remove,
+        body_length,
+        body_slices,
+        body_drain,
+        body_prepend,
+        body_append,
+        body_replace,
+        send_local_reply,
+        reset_stream,
+        stream_handle_new,
+        stream_handle_continue,
         stream_handle_release,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
-    scalar!(envoyx_headers_status, envoyx_body_status, envoyx_trailers_status, envoyx_header_map,
-            envoyx_body_kind, envoyx_direction, envoyx_log_level);
+    scalar!(
+        envoyx_headers_status,
+        envoyx_body_status,
+        envoyx_trailers_status,
+        envoyx_header_map,
+        envoyx_body_kind,
+        envoyx_direction,
+        envoyx_log_level
+    );
     m
 }
 
@@ -124,7 +164,9 @@ fn names_in_header_and_rust_agree() {
     }
     let rust_fields: Vec<String> = figures
         .keys()
-        .filter_map(|k| k.strip_prefix("offsetof(envoyx_host_api, ").map(|f| f.trim_end_matches(')').to_string()))
+        .filter_map(|k| {
+            k.strip_prefix("offsetof(envoyx_host_api, ").map(|f| f.trim_end_matches(')').to_string())
+        })
         .collect();
     let mut sorted_fields = fields.clone();
     sorted_fields.sort();
@@ -136,7 +178,8 @@ fn names_in_header_and_rust_agree() {
 fn layouts_and_values_match_the_c_compiler() {
     let figures = rust_figures();
     let dir = scratch_dir("abi-probe");
-    let mut probe = String::from("#include <stdio.h>\n#include <stddef.h>\n#include \"abi.h\"\nint main(void) {\n");
+    let mut probe =
+        String::from("#include <stdio.h>\n#include <stddef.h>\n#include \"abi.h\"\nint main(void) {\n");
     for expr in figures.keys() {
         probe.push_str(&format!("  printf(\"%s=%llu\\n\", \"{expr}\", (unsigned long long)({expr}));\n"));
     }

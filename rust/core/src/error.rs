@@ -1,0 +1,82 @@
+//! Typed errors. Every message names the file (or config field) and the reason, because these
+//! messages end up in Envoy's log as the only explanation of a rejected configuration.
+
+use envoyx_abi::envoyx_abi_version;
+use std::fmt;
+use std::path::PathBuf;
+
+/// An ABI version, printed as `v1.0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbiVersion(pub envoyx_abi_version);
+
+impl fmt::Display for AbiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}.{}", self.0.major, self.0.minor)
+    }
+}
+
+/// A `DynamicModuleConfig` that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The JSON form did not parse.
+    #[error("EnvoyX config: malformed JSON: {0}")]
+    MalformedJson(String),
+    /// The protobuf form did not decode.
+    #[error("EnvoyX config: malformed protobuf DynamicModuleConfig: {0}")]
+    MalformedProto(String),
+    /// A field has the wrong type or value.
+    #[error("EnvoyX config: field `{field}`: {reason}")]
+    Field { field: String, reason: String },
+    /// `file_path` is absent or empty.
+    #[error("EnvoyX config{}: field `file_path` is required and must not be empty", name_suffix(.name))]
+    MissingFilePath { name: String },
+}
+
+fn name_suffix(name: &str) -> String {
+    if name.is_empty() { String::new() } else { format!(" `{name}`") }
+}
+
+/// A module file that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("EnvoyX module {path}: file not found")]
+    FileMissing { path: PathBuf },
+    #[error("EnvoyX module {path}: cannot read the file: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("EnvoyX module {path}: not a shared object: {reason}")]
+    NotSharedObject { path: PathBuf, reason: String },
+    #[error("EnvoyX module {path}: wrong architecture: built for {found}, this host is {expected}")]
+    WrongArchitecture { path: PathBuf, found: String, expected: String },
+    #[error("EnvoyX module {path}: dlopen failed: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("EnvoyX module {path}: missing symbol `{symbol}` (every module must export it; see x/abi.h)")]
+    MissingSymbol { path: PathBuf, symbol: &'static str },
+    #[error(
+        "EnvoyX module {path}: ABI version mismatch: the module was built for EnvoyX ABI {module}, \
+         this host speaks {host} and accepts {accepted}; rebuild the module with a matching SDK"
+    )]
+    AbiMismatch { path: PathBuf, module: AbiVersion, host: AbiVersion, accepted: String },
+    #[error("EnvoyX module {path}: program init failed: {reason}")]
+    ProgramInitFailed { path: PathBuf, reason: String },
+}
+
+/// Anything that stops a filter configuration from being created.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The module's `envoyx_on_filter_config_new` returned NULL.
+    #[error("EnvoyX module {path}: filter config `{name}` rejected by the module: {reason}")]
+    ConfigRejected { path: PathBuf, name: String, reason: String },
+}
+
+/// A host drove a stream out of order (a bug in the host, never in the module). The event was
+/// not delivered to the module.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("EnvoyX stream: event {event} out of order: {reason}")]
+pub struct EventOrderError {
+    pub event: &'static str,
+    pub reason: &'static str,
+}

@@ -1,0 +1,161 @@
+//! What a host (Envoy, stock Envoy, the test host) provides to the core for one stream.
+//!
+//! The core calls these only on the stream's worker thread, from inside a module hook. Views a
+//! method returns (`envoyx_bytes`, `envoyx_slice`) point into the host's own memory and must stay
+//! valid until the hook returns or the same map or body is changed; that is what makes the body
+//! API zero-copy, so hosts must not copy to produce them.
+
+use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
+use std::sync::Arc;
+
+/// Which header map: request/response headers or trailers. Mirrors `envoyx_header_map`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum HeaderMapKind {
+    RequestHeaders = envoyx_abi::ENVOYX_REQUEST_HEADERS,
+    RequestTrailers = envoyx_abi::ENVOYX_REQUEST_TRAILERS,
+    ResponseHeaders = envoyx_abi::ENVOYX_RESPONSE_HEADERS,
+    ResponseTrailers = envoyx_abi::ENVOYX_RESPONSE_TRAILERS,
+}
+
+impl HeaderMapKind {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        Some(match value {
+            envoyx_abi::ENVOYX_REQUEST_HEADERS => Self::RequestHeaders,
+            envoyx_abi::ENVOYX_REQUEST_TRAILERS => Self::RequestTrailers,
+            envoyx_abi::ENVOYX_RESPONSE_HEADERS => Self::ResponseHeaders,
+            envoyx_abi::ENVOYX_RESPONSE_TRAILERS => Self::ResponseTrailers,
+            _ => return None,
+        })
+    }
+}
+
+/// A direction of a stream. Mirrors `envoyx_direction`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Direction {
+    Request = envoyx_abi::ENVOYX_DIRECTION_REQUEST,
+    Response = envoyx_abi::ENVOYX_DIRECTION_RESPONSE,
+}
+
+impl Direction {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        match value {
+            envoyx_abi::ENVOYX_DIRECTION_REQUEST => Some(Self::Request),
+            envoyx_abi::ENVOYX_DIRECTION_RESPONSE => Some(Self::Response),
+            _ => None,
+        }
+    }
+}
+
+/// Which body: the chunk the current hook carries, or what was buffered. Mirrors
+/// `envoyx_body_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum BodyKind {
+    RequestReceived = envoyx_abi::ENVOYX_BODY_REQUEST_RECEIVED,
+    RequestBuffered = envoyx_abi::ENVOYX_BODY_REQUEST_BUFFERED,
+    ResponseReceived = envoyx_abi::ENVOYX_BODY_RESPONSE_RECEIVED,
+    ResponseBuffered = envoyx_abi::ENVOYX_BODY_RESPONSE_BUFFERED,
+}
+
+impl BodyKind {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        Some(match value {
+            envoyx_abi::ENVOYX_BODY_REQUEST_RECEIVED => Self::RequestReceived,
+            envoyx_abi::ENVOYX_BODY_REQUEST_BUFFERED => Self::RequestBuffered,
+            envoyx_abi::ENVOYX_BODY_RESPONSE_RECEIVED => Self::ResponseReceived,
+            envoyx_abi::ENVOYX_BODY_RESPONSE_BUFFERED => Self::ResponseBuffered,
+            _ => return None,
+        })
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Self::RequestReceived | Self::RequestBuffered => Direction::Request,
+            Self::ResponseReceived | Self::ResponseBuffered => Direction::Response,
+        }
+    }
+
+    pub fn is_received(self) -> bool {
+        matches!(self, Self::RequestReceived | Self::ResponseReceived)
+    }
+}
+
+/// A local reply the module asked for.
+pub struct LocalReply<'a> {
+    pub status: u32,
+    /// Header pairs; the host copies what it keeps.
+    pub headers: &'a [(&'a [u8], &'a [u8])],
+    pub body: &'a [u8],
+    /// Envoy's response-code details, e.g. `envoyx_unauthorized`.
+    pub details: &'a [u8],
+}
+
+/// One stream's host. Methods returning `Option`/`bool` report "not available here" (the map
+/// has not arrived, there is no body of that kind) as `None`/`false`.
+pub trait HostStream {
+    /// Writes up to `out.len()` values of `key` (case-insensitive) as views; returns the total.
+    fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize>;
+    /// Writes up to `out.len()` entries of the map as views; returns the total.
+    fn header_entries(&mut self, map: HeaderMapKind, out: &mut [envoyx_header]) -> Option<usize>;
+    fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+    fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+    /// Removes every value of `key`; returns how many were removed.
+    fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize;
+
+    fn body_length(&mut self, body: BodyKind) -> Option<usize>;
+    /// Writes up to `out.len()` non-empty slices as writable views; returns the total.
+    fn body_slices(&mut self, body: BodyKind, out: &mut [envoyx_slice]) -> Option<usize>;
+    fn body_drain(&mut self, body: BodyKind, len: usize) -> bool;
+    fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool;
+
+    /// Inserts `data` in front. The default drains the body and appends `data` and the old bytes,
+    /// for hosts (such as stock Envoy) that can only drain and append; hosts that can prepend in
+    /// place should override it.
+    fn body_prepend(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        let Some(old) = copy_body(self, body) else { return false };
+        self.body_drain(body, old.len()) && self.body_append(body, data) && self.body_append(body, &old)
+    }
+
+    /// Replaces `len` bytes at `offset` with `data`; the core has checked the range. The default
+    /// rebuilds the body with drain and append (see [`HostStream::body_prepend`]).
+    fn body_replace(&mut self, body: BodyKind, offset: usize, len: usize, data: &[u8]) -> bool {
+        let Some(old) = copy_body(self, body) else { return false };
+        self.body_drain(body, old.len())
+            && self.body_append(body, &old[..offset])
+            && self.body_append(body, data)
+            && self.body_append(body, &old[offset + len..])
+    }
+
+    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool;
+    fn reset_stream(&mut self);
+
+    /// Resumes a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
+    fn continue_stream(&mut self, direction: Direction);
+
+    /// Where cross-thread continues go; see [`StreamScheduler`].
+    fn scheduler(&self) -> Arc<dyn StreamScheduler>;
+}
+
+/// Delivers a continue requested on any thread to the stream's worker thread.
+///
+/// `schedule` may be called from any thread, at any time, even after the stream is gone. The
+/// host must later, on the stream's worker thread, call [`crate::Stream::on_scheduled`] with the
+/// same direction if the stream still exists, and otherwise drop the request.
+pub trait StreamScheduler: Send + Sync {
+    fn schedule(&self, direction: Direction);
+}
+
+/// The whole body copied out, for the drain-and-append defaults above.
+fn copy_body<H: HostStream + ?Sized>(host: &mut H, body: BodyKind) -> Option<Vec<u8>> {
+    let count = host.body_slices(body, &mut [])?;
+    let mut slices = vec![envoyx_slice { ptr: std::ptr::null_mut(), len: 0 }; count];
+    host.body_slices(body, &mut slices)?;
+    let mut out = Vec::with_capacity(host.body_length(body).unwrap_or(0));
+    for s in &slices {
+        // Safety: the host promises each slice is readable until the body changes; it has not.
+        out.extend_from_slice(unsafe { envoyx_bytes { ptr: s.ptr, len: s.len }.as_slice() });
+    }
+    Some(out)
+}

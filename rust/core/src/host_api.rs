@@ -1,0 +1,385 @@
+//! The `envoyx_host_api` table the core hands every module: each function checks its arguments
+//! and the stream's state, then forwards to the stream's [`HostStream`](crate::HostStream).
+
+use crate::host::{BodyKind, Direction, HeaderMapKind, LocalReply};
+use crate::log::{LogLevel, core_log};
+use crate::stream::{Hook, StreamCell};
+use envoyx_abi::*;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// The table. It is 'static, so the pointer a module keeps is valid for as long as it is loaded.
+pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
+    size: std::mem::size_of::<envoyx_host_api>() as u32,
+    version: envoyx_abi_version::CURRENT,
+    log_enabled,
+    log,
+    error_set,
+    header_get,
+    header_all,
+    header_set,
+    header_add,
+    header_remove,
+    body_length,
+    body_slices,
+    body_drain,
+    body_prepend,
+    body_append,
+    body_replace,
+    send_local_reply,
+    reset_stream,
+    stream_handle_new,
+    stream_handle_continue,
+    stream_handle_release,
+};
+
+/// Collects the reason a module gives through `error_set`.
+#[derive(Default)]
+pub(crate) struct ErrorSink {
+    message: Option<String>,
+}
+
+impl ErrorSink {
+    pub fn as_abi(&mut self) -> *mut envoyx_error {
+        (self as *mut Self).cast()
+    }
+
+    pub fn take_or(&mut self, fallback: &str) -> String {
+        self.message.take().unwrap_or_else(|| fallback.to_string())
+    }
+}
+
+/// Reads a view the module passed in.
+///
+/// # Safety
+/// The module promises `bytes` is readable for the duration of the current call.
+unsafe fn view<'a>(bytes: envoyx_bytes) -> &'a [u8] {
+    // Safety: forwarded from the caller.
+    unsafe { bytes.as_slice() }
+}
+
+/// Runs `f` on the stream behind `stream` if a hook of it is running; otherwise logs the misuse
+/// and returns `otherwise`.
+///
+/// # Safety
+/// `stream` must be a pointer the core gave the module and whose stream is not destroyed.
+unsafe fn with_stream<R>(
+    stream: *mut envoyx_stream,
+    what: &str,
+    otherwise: R,
+    f: impl FnOnce(&StreamCell, Hook) -> R,
+) -> R {
+    if stream.is_null() {
+        core_log!(Error, "EnvoyX module called {what} with a NULL stream");
+        return otherwise;
+    }
+    // Safety: per the ABI, the pointer is the core's StreamCell and alive (caller's contract).
+    let cell = unsafe { &*(stream as *const StreamCell) };
+    match cell.hook.get() {
+        Some(hook) => f(cell, hook),
+        None => {
+            core_log!(Error, "EnvoyX module called {what} outside a hook of its stream; ignored");
+            otherwise
+        }
+    }
+}
+
+fn map_arg(map: envoyx_header_map, what: &str) -> Option<HeaderMapKind> {
+    let kind = HeaderMapKind::from_abi(map);
+    if kind.is_none() {
+        core_log!(Error, "EnvoyX module called {what} with unknown header map {map}");
+    }
+    kind
+}
+
+/// The body kind, if valid and usable in `hook` (RECEIVED only inside a body hook of its
+/// direction; no body at all in the complete hook).
+fn body_arg(body: envoyx_body_kind, hook: Hook, what: &str) -> Option<BodyKind> {
+    let Some(kind) = BodyKind::from_abi(body) else {
+        core_log!(Error, "EnvoyX module called {what} with unknown body kind {body}");
+        return None;
+    };
+    let usable = match hook {
+        Hook::Complete => false,
+        _ if kind.is_received() => hook.body_direction() == Some(kind.direction()),
+        _ => true,
+    };
+    usable.then_some(kind)
+}
+
+unsafe extern "C" fn log_enabled(level: envoyx_log_level) -> bool {
+    crate::log::enabled(LogLevel::from_abi(level))
+}
+
+unsafe extern "C" fn log(level: envoyx_log_level, message: envoyx_bytes) {
+    // Safety: the module passes a view valid during the call.
+    crate::log::log(LogLevel::from_abi(level), unsafe { view(message) });
+}
+
+unsafe extern "C" fn error_set(error: *mut envoyx_error, message: envoyx_bytes) {
+    if error.is_null() {
+        return;
+    }
+    // Safety: `error` is the ErrorSink the core passed into the running init/config call.
+    let sink = unsafe { &mut *(error as *mut ErrorSink) };
+    // Safety: the module passes a view valid during the call.
+    sink.message = Some(String::from_utf8_lossy(unsafe { view(message) }).into_owned());
+}
+
+unsafe extern "C" fn header_get(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    key: envoyx_bytes,
+    values: *mut envoyx_bytes,
+    values_cap: usize,
+) -> usize {
+    // Safety: stream pointer per the ABI; `key` valid during the call; `values` has room for
+    // `values_cap` entries (or is unused when the capacity is 0).
+    unsafe {
+        with_stream(stream, "header_get", 0, |cell, _| {
+            let Some(map) = map_arg(map, "header_get") else { return 0 };
+            let out = out_slice(values, values_cap);
+            cell.host.borrow_mut().header_values(map, view(key), out).unwrap_or(0)
+        })
+    }
+}
+
+/// The module's output array as a slice (empty when NULL or zero capacity).
+///
+/// # Safety
+/// `ptr` must be valid for `cap` writes of `T` when non-NULL.
+unsafe fn out_slice<'a, T>(ptr: *mut T, cap: usize) -> &'a mut [T] {
+    if ptr.is_null() || cap == 0 {
+        &mut []
+    } else {
+        // Safety: forwarded from the caller.
+        unsafe { std::slice::from_raw_parts_mut(ptr, cap) }
+    }
+}
+
+unsafe extern "C" fn header_all(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    headers: *mut envoyx_header,
+    headers_cap: usize,
+) -> usize {
+    // Safety: as in header_get.
+    unsafe {
+        with_stream(stream, "header_all", 0, |cell, _| {
+            let Some(map) = map_arg(map, "header_all") else { return 0 };
+            cell.host.borrow_mut().header_entries(map, out_slice(headers, headers_cap)).unwrap_or(0)
+        })
+    }
+}
+
+unsafe extern "C" fn header_set(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; views valid during the call.
+    unsafe {
+        with_stream(stream, "header_set", false, |cell, _| {
+            let Some(map) = map_arg(map, "header_set") else { return false };
+            cell.host.borrow_mut().header_set(map, view(key), view(value))
+        })
+    }
+}
+
+unsafe extern "C" fn header_add(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; views valid during the call.
+    unsafe {
+        with_stream(stream, "header_add", false, |cell, _| {
+            let Some(map) = map_arg(map, "header_add") else { return false };
+            cell.host.borrow_mut().header_add(map, view(key), view(value))
+        })
+    }
+}
+
+unsafe extern "C" fn header_remove(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    key: envoyx_bytes,
+) -> usize {
+    // Safety: stream pointer per the ABI; view valid during the call.
+    unsafe {
+        with_stream(stream, "header_remove", 0, |cell, _| {
+            let Some(map) = map_arg(map, "header_remove") else { return 0 };
+            cell.host.borrow_mut().header_remove(map, view(key))
+        })
+    }
+}
+
+unsafe extern "C" fn body_length(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "body_length", 0, |cell, hook| {
+            let Some(body) = body_arg(body, hook, "body_length") else { return 0 };
+            cell.host.borrow_mut().body_length(body).unwrap_or(0)
+        })
+    }
+}
+
+unsafe extern "C" fn body_slices(
+    stream: *mut envoyx_stream,
+    body: envoyx_body_kind,
+    slices: *mut envoyx_slice,
+    slices_cap: usize,
+) -> usize {
+    // Safety: stream pointer per the ABI; `slices` has room for `slices_cap` entries.
+    unsafe {
+        with_stream(stream, "body_slices", 0, |cell, hook| {
+            let Some(body) = body_arg(body, hook, "body_slices") else { return 0 };
+            cell.host.borrow_mut().body_slices(body, out_slice(slices, slices_cap)).unwrap_or(0)
+        })
+    }
+}
+
+unsafe extern "C" fn body_drain(stream: *mut envoyx_stream, body: envoyx_body_kind, len: usize) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "body_drain", false, |cell, hook| {
+            let Some(body) = body_arg(body, hook, "body_drain") else { return false };
+            let mut host = cell.host.borrow_mut();
+            let Some(total) = host.body_length(body) else { return false };
+            host.body_drain(body, len.min(total))
+        })
+    }
+}
+
+/// Shared by prepend, append and replace: the bytes a module hands in are copied into the
+/// host's buffer, and counted, since the zero-copy promise is about what the path copies.
+unsafe fn body_insert(
+    stream: *mut envoyx_stream,
+    body: envoyx_body_kind,
+    data: envoyx_bytes,
+    what: &str,
+    f: impl FnOnce(&mut dyn crate::HostStream, BodyKind, &[u8]) -> bool,
+) -> bool {
+    // Safety: stream pointer per the ABI; `data` valid during the call.
+    unsafe {
+        with_stream(stream, what, false, |cell, hook| {
+            let Some(body) = body_arg(body, hook, what) else { return false };
+            let data = view(data);
+            let done = f(&mut **cell.host.borrow_mut(), body, data);
+            if done {
+                cell.bytes_copied.set(cell.bytes_copied.get() + data.len() as u64);
+            }
+            done
+        })
+    }
+}
+
+unsafe extern "C" fn body_prepend(
+    stream: *mut envoyx_stream,
+    body: envoyx_body_kind,
+    data: envoyx_bytes,
+) -> bool {
+    // Safety: forwarded ABI contract.
+    unsafe { body_insert(stream, body, data, "body_prepend", |h, b, d| h.body_prepend(b, d)) }
+}
+
+unsafe extern "C" fn body_append(
+    stream: *mut envoyx_stream,
+    body: envoyx_body_kind,
+    data: envoyx_bytes,
+) -> bool {
+    // Safety: forwarded ABI contract.
+    unsafe { body_insert(stream, body, data, "body_append", |h, b, d| h.body_append(b, d)) }
+}
+
+unsafe extern "C" fn body_replace(
+    stream: *mut envoyx_stream,
+    body: envoyx_body_kind,
+    offset: usize,
+    len: usize,
+    data: envoyx_bytes,
+) -> bool {
+    // Safety: forwarded ABI contract.
+    unsafe {
+        body_insert(stream, body, data, "body_replace", |h, b, d| {
+            let in_range =
+                h.body_length(b).is_some_and(|total| offset.checked_add(len).is_some_and(|end| end <= total));
+            in_range && h.body_replace(b, offset, len, d)
+        })
+    }
+}
+
+unsafe extern "C" fn send_local_reply(
+    stream: *mut envoyx_stream,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    details: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; `headers` points at `headers_len` entries and every view
+    // is valid during the call.
+    unsafe {
+        with_stream(stream, "send_local_reply", false, |cell, _| {
+            let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
+                &[]
+            } else {
+                std::slice::from_raw_parts(headers, headers_len)
+            };
+            let pairs: Vec<(&[u8], &[u8])> = entries.iter().map(|h| (view(h.key), view(h.value))).collect();
+            let sent = cell.host.borrow_mut().send_local_reply(LocalReply {
+                status,
+                headers: &pairs,
+                body: view(body),
+                details: view(details),
+            });
+            if sent {
+                cell.local_reply_sent.set(true);
+            }
+            sent
+        })
+    }
+}
+
+unsafe extern "C" fn reset_stream(stream: *mut envoyx_stream) {
+    // Safety: stream pointer per the ABI.
+    unsafe { with_stream(stream, "reset_stream", (), |cell, _| cell.host.borrow_mut().reset_stream()) }
+}
+
+unsafe extern "C" fn stream_handle_new(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "stream_handle_new", std::ptr::null_mut(), |cell, _| {
+            Arc::into_raw(cell.handle.clone()) as *mut envoyx_stream_handle
+        })
+    }
+}
+
+unsafe extern "C" fn stream_handle_continue(
+    handle: *mut envoyx_stream_handle,
+    direction: envoyx_direction,
+) -> bool {
+    if handle.is_null() {
+        return false;
+    }
+    // Safety: a handle is an Arc<HandleShared> the module has not released (ABI contract).
+    let shared = unsafe { &*(handle as *const crate::stream::HandleShared) };
+    let Some(direction) = Direction::from_abi(direction) else {
+        core_log!(Error, "EnvoyX module asked to continue unknown direction {direction}");
+        return false;
+    };
+    if !shared.alive.load(Ordering::Acquire) {
+        return false;
+    }
+    shared.scheduler.schedule(direction);
+    true
+}
+
+unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {
+    if !handle.is_null() {
+        // Safety: made by Arc::into_raw in stream_handle_new; released once (ABI contract).
+        drop(unsafe { Arc::from_raw(handle as *const crate::stream::HandleShared) });
+    }
+}

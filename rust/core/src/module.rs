@@ -1,0 +1,330 @@
+//! Loading module files: one load per file, shared by every filter config that names it.
+
+use crate::error::{AbiVersion, LoadError};
+use crate::host_api::{ErrorSink, HOST_API};
+use envoyx_abi::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+/// The module's exported functions, resolved once at load.
+#[derive(Clone, Copy)]
+pub(crate) struct Hooks {
+    pub filter_config_new: envoyx_on_filter_config_new_fn,
+    pub filter_config_destroy: envoyx_on_filter_config_destroy_fn,
+    pub stream_new: envoyx_on_stream_new_fn,
+    pub request_headers: envoyx_on_headers_fn,
+    pub request_body: envoyx_on_body_fn,
+    pub request_trailers: envoyx_on_trailers_fn,
+    pub response_headers: envoyx_on_headers_fn,
+    pub response_body: envoyx_on_body_fn,
+    pub response_trailers: envoyx_on_trailers_fn,
+    pub stream_complete: envoyx_on_stream_complete_fn,
+    pub stream_destroy: envoyx_on_stream_destroy_fn,
+}
+
+/// A loaded module file. Dropping the last `Arc` unloads it, unless it was loaded with
+/// `do_not_dlclose`, in which case the registry keeps it for the life of the process.
+pub struct Module {
+    path: PathBuf,
+    abi_version: envoyx_abi_version,
+    pub(crate) hooks: Hooks,
+    // Keeps the code behind `hooks` mapped; declared last so it is dropped last.
+    _library: libloading::os::unix::Library,
+}
+
+impl Module {
+    /// The path the module was loaded from, as configured.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The ABI version the module reported.
+    pub fn abi_version(&self) -> envoyx_abi_version {
+        self.abi_version
+    }
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module").field("path", &self.path).field("abi_version", &self.abi_version).finish()
+    }
+}
+
+/// Identifies one version of one file: its canonical path and, so that a file replaced at the
+/// same path is a different module (room for hot reload), its device, inode, size and mtime.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FileIdentity {
+    canonical: PathBuf,
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> Result<Self, LoadError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::FileMissing { path: path.to_path_buf() },
+            _ => LoadError::Unreadable { path: path.to_path_buf(), reason: e.to_string() },
+        })?;
+        if !meta.is_file() {
+            return Err(LoadError::NotSharedObject {
+                path: path.to_path_buf(),
+                reason: "not a regular file".to_string(),
+            });
+        }
+        let canonical = std::fs::canonicalize(path)
+            .map_err(|e| LoadError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
+        Ok(Self {
+            canonical,
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+        })
+    }
+}
+
+/// Every loaded module of the process.
+#[derive(Default)]
+pub struct ModuleRegistry {
+    live: Mutex<HashMap<FileIdentity, Weak<Module>>>,
+    // Modules loaded with `do_not_dlclose` stay loaded (and initialised) forever.
+    pinned: Mutex<Vec<Arc<Module>>>,
+}
+
+/// Which ABI versions a host accepts: its own and the previous minor.
+pub fn accepts(host: envoyx_abi_version, module: envoyx_abi_version) -> bool {
+    module.major == host.major && (module.minor == host.minor || module.minor + 1 == host.minor)
+}
+
+fn accepted_range(host: envoyx_abi_version) -> String {
+    if host.minor == 0 {
+        format!("only {}", AbiVersion(host))
+    } else {
+        let previous = envoyx_abi_version { major: host.major, minor: host.minor - 1 };
+        format!("{} and {}", AbiVersion(previous), AbiVersion(host))
+    }
+}
+
+impl ModuleRegistry {
+    /// The registry of this process.
+    pub fn global() -> &'static ModuleRegistry {
+        static GLOBAL: OnceLock<ModuleRegistry> = OnceLock::new();
+        GLOBAL.get_or_init(ModuleRegistry::default)
+    }
+
+    /// Loads `path`, or returns the module already loaded from that file.
+    pub fn load(&self, path: &Path, do_not_dlclose: bool) -> Result<Arc<Module>, LoadError> {
+        self.load_for_host(path, do_not_dlclose, envoyx_abi_version::CURRENT)
+    }
+
+    /// [`ModuleRegistry::load`] for a host speaking `host_version`. Hosts use `load`; this exists
+    /// so tests can check the version policy against hosts newer than this build.
+    pub fn load_for_host(
+        &self,
+        path: &Path,
+        do_not_dlclose: bool,
+        host_version: envoyx_abi_version,
+    ) -> Result<Arc<Module>, LoadError> {
+        let identity = FileIdentity::of(path)?;
+        // Held across the load so two configs naming one file load it once.
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(module) = live.get(&identity).and_then(Weak::upgrade) {
+            if do_not_dlclose {
+                self.pin(&module);
+            }
+            return Ok(module);
+        }
+        live.retain(|_, weak| weak.strong_count() > 0);
+        let module = Arc::new(open(path, do_not_dlclose, host_version)?);
+        live.insert(identity, Arc::downgrade(&module));
+        if do_not_dlclose {
+            self.pin(&module);
+        }
+        Ok(module)
+    }
+
+    fn pin(&self, module: &Arc<Module>) {
+        let mut pinned = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        if !pinned.iter().any(|m| Arc::ptr_eq(m, module)) {
+            pinned.push(module.clone());
+        }
+    }
+
+    /// How many distinct module files are loaded now.
+    pub fn loaded_count(&self) -> usize {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|w| w.strong_count() > 0).count()
+    }
+}
+
+/// Checks the ELF header so that the common mistakes get a precise message instead of dlopen's.
+fn check_elf(path: &Path) -> Result<(), LoadError> {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| LoadError::Unreadable { path: path.into(), reason: e.to_string() })?;
+    let read = file
+        .read(&mut header)
+        .map_err(|e| LoadError::Unreadable { path: path.into(), reason: e.to_string() })?;
+    let not_so = |reason: String| LoadError::NotSharedObject { path: path.into(), reason };
+    if read < header.len() || &header[..4] != b"\x7fELF" {
+        return Err(not_so("not an ELF file (no ELF magic number)".into()));
+    }
+    let (class, expected_class) = (header[4], if cfg!(target_pointer_width = "64") { 2 } else { 1 });
+    let little_endian = header[5] == 1;
+    let read_u16 = |at: usize| {
+        let b = [header[at], header[at + 1]];
+        if little_endian { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) }
+    };
+    let (elf_type, machine) = (read_u16(16), read_u16(18));
+    if class != expected_class || machine != HOST_ELF_MACHINE {
+        return Err(LoadError::WrongArchitecture {
+            path: path.into(),
+            found: describe_machine(class, machine),
+            expected: describe_machine(expected_class, HOST_ELF_MACHINE),
+        });
+    }
+    const ET_DYN: u16 = 3;
+    if elf_type != ET_DYN {
+        let kind = match elf_type {
+            1 => "a relocatable object (.o)",
+            2 => "an executable",
+            4 => "a core dump",
+            _ => "not a shared object",
+        };
+        return Err(not_so(format!("the ELF file is {kind}; build the module as a cdylib / -shared")));
+    }
+    Ok(())
+}
+
+#[cfg(target_arch = "x86_64")]
+const HOST_ELF_MACHINE: u16 = 62;
+#[cfg(target_arch = "aarch64")]
+const HOST_ELF_MACHINE: u16 = 183;
+
+fn describe_machine(class: u8, machine: u16) -> String {
+    let name = match machine {
+        3 => "x86 (i386)",
+        40 => "ARM",
+        62 => "x86-64",
+        183 => "AArch64",
+        243 => "RISC-V",
+        other => return format!("ELF machine {other}, {}-bit", if class == 2 { 64 } else { 32 }),
+    };
+    format!("{name}, {}-bit", if class == 2 { 64 } else { 32 })
+}
+
+fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> Result<Module, LoadError> {
+    use libloading::os::unix::{Library, RTLD_LAZY, RTLD_LOCAL};
+    check_elf(path)?;
+    // RTLD_NODELETE: dlclose never unmaps the file (Go c-shared libraries cannot be unloaded).
+    const RTLD_NODELETE: i32 = 0x1000;
+    let flags = RTLD_LAZY | RTLD_LOCAL | if do_not_dlclose { RTLD_NODELETE } else { 0 };
+    // Safety: loading runs the module's initialisers; loading arbitrary native code is what a
+    // module system does, and the file was named by the operator's configuration.
+    let library = unsafe { Library::open(Some(path), flags) }
+        .map_err(|e| LoadError::Open { path: path.into(), reason: e.to_string() })?;
+
+    // Resolve every symbol before calling any, so a missing one is reported without side effects.
+    macro_rules! resolve {
+        ($name:literal, $ty:ty) => {{
+            // Safety: the symbol is declared in x/abi.h with exactly the type `$ty`.
+            let symbol = unsafe { library.get::<$ty>(concat!($name, "\0").as_bytes()) };
+            *symbol.map_err(|_| LoadError::MissingSymbol { path: path.into(), symbol: $name })?
+        }};
+    }
+    let abi_version_fn = resolve!("envoyx_module_abi_version", envoyx_module_abi_version_fn);
+    let program_init = resolve!("envoyx_on_program_init", envoyx_on_program_init_fn);
+    let hooks = Hooks {
+        filter_config_new: resolve!("envoyx_on_filter_config_new", envoyx_on_filter_config_new_fn),
+        filter_config_destroy: resolve!(
+            "envoyx_on_filter_config_destroy",
+            envoyx_on_filter_config_destroy_fn
+        ),
+        stream_new: resolve!("envoyx_on_stream_new", envoyx_on_stream_new_fn),
+        request_headers: resolve!("envoyx_on_request_headers", envoyx_on_headers_fn),
+        request_body: resolve!("envoyx_on_request_body", envoyx_on_body_fn),
+        request_trailers: resolve!("envoyx_on_request_trailers", envoyx_on_trailers_fn),
+        response_headers: resolve!("envoyx_on_response_headers", envoyx_on_headers_fn),
+        response_body: resolve!("envoyx_on_response_body", envoyx_on_body_fn),
+        response_trailers: resolve!("envoyx_on_response_trailers", envoyx_on_trailers_fn),
+        stream_complete: resolve!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
+        stream_destroy: resolve!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
+    };
+
+    // Safety: resolved above with the header's type; it takes nothing and must not call the host.
+    let module_version = unsafe { abi_version_fn() };
+    if !accepts(host_version, module_version) {
+        return Err(LoadError::AbiMismatch {
+            path: path.into(),
+            module: AbiVersion(module_version),
+            host: AbiVersion(host_version),
+            accepted: accepted_range(host_version),
+        });
+    }
+
+    let mut error = ErrorSink::default();
+    // Safety: HOST_API is a 'static table of the header's layout; `error` outlives the call.
+    let ok = unsafe { program_init(&HOST_API, error.as_abi()) };
+    if !ok {
+        return Err(LoadError::ProgramInitFailed {
+            path: path.into(),
+            reason: error.take_or("the module returned false without a reason"),
+        });
+    }
+    Ok(Module { path: path.into(), abi_version: module_version, hooks, _library: library })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(major: u32, minor: u32) -> envoyx_abi_version {
+        envoyx_abi_version { major, minor }
+    }
+
+    #[test]
+    fn version_policy_accepts_current_and_previous_minor_only() {
+        assert!(accepts(v(1, 3), v(1, 3)));
+        assert!(accepts(v(1, 3), v(1, 2)));
+        assert!(!accepts(v(1, 3), v(1, 1)), "two minors old");
+        assert!(!accepts(v(1, 3), v(1, 4)), "newer than the host");
+        assert!(!accepts(v(1, 0), v(0, 0)));
+        assert!(!accepts(v(2, 0), v(1, 0)));
+        assert_eq!(accepted_range(v(1, 3)), "v1.2 and v1.3");
+        assert_eq!(accepted_range(v(1, 0)), "only v1.0");
+    }
+
+    #[test]
+    fn elf_checks_name_the_problem() {
+        let dir = std::env::temp_dir().join(format!("envoyx-elf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = dir.join("text.so");
+        std::fs::write(&text, "hello, I am not a library").unwrap();
+        let err = check_elf(&text).unwrap_err();
+        assert!(err.to_string().contains("text.so: not a shared object: not an ELF file"), "{err}");
+
+        // The running test binary: an executable (ET_DYN if PIE, so patch the type to be sure).
+        let mut exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        exe.truncate(64);
+        exe[16] = 2;
+        let exe_path = dir.join("exe.so");
+        std::fs::write(&exe_path, &exe).unwrap();
+        let err = check_elf(&exe_path).unwrap_err();
+        assert!(err.to_string().contains("is an executable"), "{err}");
+
+        // Same header, claiming AArch64 (or x86-64 on an AArch64 host).
+        exe[16] = 3;
+        let other: u16 = if HOST_ELF_MACHINE == 62 { 183 } else { 62 };
+        exe[18..20].copy_from_slice(&other.to_le_bytes());
+        let arm = dir.join("arm.so");
+        std::fs::write(&arm, &exe).unwrap();
+        let err = check_elf(&arm).unwrap_err();
+        assert!(matches!(err, LoadError::WrongArchitecture { .. }), "{err}");
+        assert!(err.to_string().contains("arm.so: wrong architecture"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
