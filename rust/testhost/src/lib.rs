@@ -1,0 +1,496 @@
+//! An in-process EnvoyX host for `cargo test`.
+//!
+//! It loads a real compiled module through `envoyx-core`, exactly as Envoy would, and drives
+//! streams with in-memory headers and multi-slice bodies, so that in-place edits across slice
+//! boundaries are exercised. It behaves like Envoy's filter manager where a module can tell:
+//! a stop status holds the direction until a continue; `STOP_ITERATION_AND_BUFFER` keeps the
+//! chunk in the buffered body; a continue (from any thread, through the module's handle)
+//! forwards what was held. It records what "upstream" and "the client" would receive, local
+//! replies, resets, continues, and the body bytes the module path copied.
+//!
+//! One simplification: after `STOP_ALL_ITERATION_*` from a headers hook, body chunks are still
+//! delivered to the module (Envoy would hold them until the continue).
+//!
+//! ```no_run
+//! use envoyx_testhost::{TestHost, build_package};
+//! let host = TestHost::load(build_package("envoyx-example-headers"), "headers", "").unwrap();
+//! let mut stream = host.stream();
+//! stream.request_headers(&[(":path", "/"), ("x-envoyx-remove-me", "1")], true);
+//! assert_eq!(stream.upstream_request_headers().get("x-envoyx-remove-me"), None);
+//! ```
+
+mod buffer;
+mod build;
+mod headers;
+
+pub use buffer::SliceBuffer;
+pub use build::{build_module, build_package};
+pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, TrailersStatus};
+pub use headers::HeaderMap;
+
+use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
+use envoyx_core::{
+    BodyKind, FilterConfig, HeaderMapKind, HostStream, LocalReply, ModuleConfig, StreamScheduler,
+};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A loaded module with one filter configuration.
+pub struct TestHost {
+    config: Arc<FilterConfig>,
+}
+
+impl TestHost {
+    /// Loads `module` (a `.so` path) with the given config `name` and `filter_config`.
+    pub fn load(
+        module: impl AsRef<Path>,
+        name: &str,
+        filter_config: &str,
+    ) -> Result<Self, envoyx_core::Error> {
+        Self::from_config(&ModuleConfig {
+            name: name.to_string(),
+            file_path: module.as_ref().to_string_lossy().into_owned(),
+            do_not_dlclose: false,
+            filter_config: filter_config.to_string(),
+        })
+    }
+
+    /// Loads from a checked configuration.
+    pub fn from_config(config: &ModuleConfig) -> Result<Self, envoyx_core::Error> {
+        install_log_recorder();
+        Ok(Self { config: FilterConfig::new(config)? })
+    }
+
+    /// Loads from the JSON form of a `DynamicModuleConfig`, as a user writes it in Envoy YAML.
+    pub fn from_json(json: &str) -> Result<Self, envoyx_core::Error> {
+        install_log_recorder();
+        Ok(Self { config: FilterConfig::from_json(json)? })
+    }
+
+    /// Starts a stream.
+    pub fn stream(&self) -> TestStream {
+        let data = Rc::new(RefCell::new(StreamData::default()));
+        let queue = Arc::new(ScheduleQueue::default());
+        let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone() });
+        TestStream { core: self.config.new_stream(host), data, queue }
+    }
+
+    /// The core's filter configuration.
+    pub fn filter_config(&self) -> &Arc<FilterConfig> {
+        &self.config
+    }
+}
+
+/// A local reply the module sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedLocalReply {
+    pub status: u32,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub details: String,
+}
+
+/// One direction as Envoy's filter manager sees it around this filter.
+#[derive(Default)]
+struct Side {
+    headers: Option<HeaderMap>,
+    trailers: Option<HeaderMap>,
+    received: SliceBuffer,
+    buffered: SliceBuffer,
+    /// What passed the filter towards the next hop (upstream for requests, the client for
+    /// responses).
+    headers_forwarded: bool,
+    body_forwarded: Vec<u8>,
+    trailers_forwarded: bool,
+    /// Trailers arrived but were held by a stop.
+    trailers_held: bool,
+    continues: u32,
+}
+
+impl Side {
+    /// Passes on everything held: headers, buffered body, held trailers.
+    fn release(&mut self) {
+        self.headers_forwarded = true;
+        self.body_forwarded.extend(self.buffered.to_vec());
+        self.buffered = SliceBuffer::default();
+        if self.trailers_held {
+            self.trailers_held = false;
+            self.trailers_forwarded = true;
+        }
+    }
+}
+
+#[derive(Default)]
+struct StreamData {
+    request: Side,
+    response: Side,
+    local_reply: Option<RecordedLocalReply>,
+    reset: bool,
+}
+
+impl StreamData {
+    fn side(&mut self, direction: Direction) -> &mut Side {
+        match direction {
+            Direction::Request => &mut self.request,
+            Direction::Response => &mut self.response,
+        }
+    }
+
+    fn map(&mut self, map: HeaderMapKind) -> Option<&mut HeaderMap> {
+        match map {
+            HeaderMapKind::RequestHeaders => self.request.headers.as_mut(),
+            HeaderMapKind::RequestTrailers => self.request.trailers.as_mut(),
+            HeaderMapKind::ResponseHeaders => self.response.headers.as_mut(),
+            HeaderMapKind::ResponseTrailers => self.response.trailers.as_mut(),
+        }
+    }
+
+    fn body(&mut self, body: BodyKind) -> &mut SliceBuffer {
+        match body {
+            BodyKind::RequestReceived => &mut self.request.received,
+            BodyKind::RequestBuffered => &mut self.request.buffered,
+            BodyKind::ResponseReceived => &mut self.response.received,
+            BodyKind::ResponseBuffered => &mut self.response.buffered,
+        }
+    }
+}
+
+/// Continues requested from any thread wait here until the test pumps them on its own thread
+/// (the stream's "worker thread").
+#[derive(Default)]
+struct ScheduleQueue {
+    pending: Mutex<VecDeque<Direction>>,
+    ready: Condvar,
+}
+
+impl StreamScheduler for ScheduleQueue {
+    fn schedule(&self, direction: Direction) {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).push_back(direction);
+        self.ready.notify_all();
+    }
+}
+
+/// The [`HostStream`] the core calls on behalf of the module.
+struct TestHostStream {
+    data: Rc<RefCell<StreamData>>,
+    queue: Arc<ScheduleQueue>,
+}
+
+impl HostStream for TestHostStream {
+    fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
+        Some(self.data.borrow_mut().map(map)?.value_views(key, out))
+    }
+    fn header_entries(&mut self, map: HeaderMapKind, out: &mut [envoyx_header]) -> Option<usize> {
+        Some(self.data.borrow_mut().map(map)?.entry_views(out))
+    }
+    fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        self.data.borrow_mut().map(map).map(|m| m.set(key, value)).is_some()
+    }
+    fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        self.data.borrow_mut().map(map).map(|m| m.add(key, value)).is_some()
+    }
+    fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize {
+        self.data.borrow_mut().map(map).map_or(0, |m| m.remove(key))
+    }
+    fn body_length(&mut self, body: BodyKind) -> Option<usize> {
+        Some(self.data.borrow_mut().body(body).len())
+    }
+    fn body_slices(&mut self, body: BodyKind, out: &mut [envoyx_slice]) -> Option<usize> {
+        Some(self.data.borrow_mut().body(body).views(out))
+    }
+    fn body_drain(&mut self, body: BodyKind, len: usize) -> bool {
+        self.data.borrow_mut().body(body).drain(len);
+        true
+    }
+    fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        self.data.borrow_mut().body(body).append(data);
+        true
+    }
+    fn body_prepend(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        self.data.borrow_mut().body(body).prepend(data);
+        true
+    }
+    fn body_replace(&mut self, body: BodyKind, offset: usize, len: usize, data: &[u8]) -> bool {
+        self.data.borrow_mut().body(body).replace(offset, len, data)
+    }
+    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
+        let mut data = self.data.borrow_mut();
+        if data.response.headers_forwarded || data.local_reply.is_some() {
+            return false;
+        }
+        data.local_reply = Some(RecordedLocalReply {
+            status: reply.status,
+            headers: HeaderMap::from_pairs(reply.headers),
+            body: reply.body.to_vec(),
+            details: String::from_utf8_lossy(reply.details).into_owned(),
+        });
+        true
+    }
+    fn reset_stream(&mut self) {
+        self.data.borrow_mut().reset = true;
+    }
+    fn continue_stream(&mut self, direction: Direction) {
+        let mut data = self.data.borrow_mut();
+        let side = data.side(direction);
+        side.continues += 1;
+        side.release();
+    }
+    fn scheduler(&self) -> Arc<dyn StreamScheduler> {
+        self.queue.clone()
+    }
+}
+
+/// One stream on a [`TestHost`]. Dropping it destroys the module's stream state (exactly once).
+pub struct TestStream {
+    // Declared first so the module's stream is destroyed while `data` is still alive.
+    core: envoyx_core::Stream,
+    data: Rc<RefCell<StreamData>>,
+    queue: Arc<ScheduleQueue>,
+}
+
+fn order<T>(result: Result<T, envoyx_core::EventOrderError>) -> T {
+    result.unwrap_or_else(|e| panic!("test drove the stream out of order: {e}"))
+}
+
+impl TestStream {
+    fn headers(&mut self, direction: Direction, headers: HeaderMap, end_of_stream: bool) -> HeadersStatus {
+        self.data.borrow_mut().side(direction).headers = Some(headers);
+        let status = order(match direction {
+            Direction::Request => self.core.on_request_headers(end_of_stream),
+            Direction::Response => self.core.on_response_headers(end_of_stream),
+        });
+        if matches!(status, HeadersStatus::Continue | HeadersStatus::ContinueAndDontEndStream) {
+            self.data.borrow_mut().side(direction).headers_forwarded = true;
+        }
+        status
+    }
+
+    fn body(&mut self, direction: Direction, chunk: SliceBuffer, end_of_stream: bool) -> BodyStatus {
+        self.data.borrow_mut().side(direction).received = chunk;
+        let status = order(match direction {
+            Direction::Request => self.core.on_request_body(end_of_stream),
+            Direction::Response => self.core.on_response_body(end_of_stream),
+        });
+        let mut data = self.data.borrow_mut();
+        let side = data.side(direction);
+        let mut received = std::mem::take(&mut side.received);
+        match status {
+            BodyStatus::Continue => {
+                side.buffered.move_from(&mut received);
+                side.release();
+            }
+            BodyStatus::StopIterationAndBuffer | BodyStatus::StopIterationAndWatermark => {
+                side.buffered.move_from(&mut received)
+            }
+            BodyStatus::StopIterationNoBuffer => {}
+        }
+        status
+    }
+
+    fn trailers(&mut self, direction: Direction, trailers: HeaderMap) -> TrailersStatus {
+        self.data.borrow_mut().side(direction).trailers = Some(trailers);
+        let status = order(match direction {
+            Direction::Request => self.core.on_request_trailers(),
+            Direction::Response => self.core.on_response_trailers(),
+        });
+        let mut data = self.data.borrow_mut();
+        let side = data.side(direction);
+        side.trailers_held = true;
+        if status == TrailersStatus::Continue {
+            side.release();
+        }
+        status
+    }
+
+    /// Delivers request headers. `end_of_stream`: the request has no body or trailers.
+    pub fn request_headers(&mut self, headers: &[(&str, &str)], end_of_stream: bool) -> HeadersStatus {
+        self.headers(Direction::Request, HeaderMap::from_pairs(headers), end_of_stream)
+    }
+
+    /// Delivers one request body chunk made of the given slices.
+    pub fn request_body<S: AsRef<[u8]>>(&mut self, slices: &[S], end_of_stream: bool) -> BodyStatus {
+        self.body(Direction::Request, SliceBuffer::from_slices(slices), end_of_stream)
+    }
+
+    /// Delivers one request body chunk given as a [`SliceBuffer`].
+    pub fn request_body_buffer(&mut self, chunk: SliceBuffer, end_of_stream: bool) -> BodyStatus {
+        self.body(Direction::Request, chunk, end_of_stream)
+    }
+
+    /// Delivers request trailers (they end the request).
+    pub fn request_trailers(&mut self, trailers: &[(&str, &str)]) -> TrailersStatus {
+        self.trailers(Direction::Request, HeaderMap::from_pairs(trailers))
+    }
+
+    pub fn response_headers(&mut self, headers: &[(&str, &str)], end_of_stream: bool) -> HeadersStatus {
+        self.headers(Direction::Response, HeaderMap::from_pairs(headers), end_of_stream)
+    }
+
+    pub fn response_body<S: AsRef<[u8]>>(&mut self, slices: &[S], end_of_stream: bool) -> BodyStatus {
+        self.body(Direction::Response, SliceBuffer::from_slices(slices), end_of_stream)
+    }
+
+    pub fn response_body_buffer(&mut self, chunk: SliceBuffer, end_of_stream: bool) -> BodyStatus {
+        self.body(Direction::Response, chunk, end_of_stream)
+    }
+
+    pub fn response_trailers(&mut self, trailers: &[(&str, &str)]) -> TrailersStatus {
+        self.trailers(Direction::Response, HeaderMap::from_pairs(trailers))
+    }
+
+    /// Ends the stream (the module's complete hook). Dropping the stream does this too.
+    pub fn complete(&mut self) {
+        self.core.on_stream_complete();
+    }
+
+    /// Runs the continues that other threads have requested so far, on this thread. Returns how
+    /// many were delivered to the stream (including ignored ones).
+    pub fn run_scheduled(&mut self) -> usize {
+        let pending: Vec<Direction> =
+            self.queue.pending.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
+        for &direction in &pending {
+            self.core.on_scheduled(direction);
+        }
+        pending.len()
+    }
+
+    /// Waits up to `timeout` for at least one continue from another thread and runs it (and any
+    /// others pending). Returns false on timeout.
+    pub fn wait_scheduled(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        {
+            let mut pending = self.queue.pending.lock().unwrap_or_else(|e| e.into_inner());
+            while pending.is_empty() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return false;
+                }
+                pending = self.queue.ready.wait_timeout(pending, left).unwrap_or_else(|e| e.into_inner()).0;
+            }
+        }
+        self.run_scheduled() > 0
+    }
+
+    fn side<R>(&self, direction: Direction, f: impl FnOnce(&Side) -> R) -> R {
+        let mut data = self.data.borrow_mut();
+        f(data.side(direction))
+    }
+
+    /// The request headers as they are now (what upstream gets once they are forwarded).
+    pub fn upstream_request_headers(&self) -> HeaderMap {
+        self.side(Direction::Request, |s| s.headers.clone().unwrap_or_default())
+    }
+
+    /// The response headers as they are now.
+    pub fn client_response_headers(&self) -> HeaderMap {
+        self.side(Direction::Response, |s| s.headers.clone().unwrap_or_default())
+    }
+
+    pub fn upstream_request_trailers(&self) -> Option<HeaderMap> {
+        self.side(Direction::Request, |s| s.trailers.clone())
+    }
+
+    pub fn client_response_trailers(&self) -> Option<HeaderMap> {
+        self.side(Direction::Response, |s| s.trailers.clone())
+    }
+
+    /// Whether the request headers got past the filter (not held by a stop).
+    pub fn request_headers_forwarded(&self) -> bool {
+        self.side(Direction::Request, |s| s.headers_forwarded)
+    }
+
+    /// Whether the response headers got past the filter.
+    pub fn response_headers_forwarded(&self) -> bool {
+        self.side(Direction::Response, |s| s.headers_forwarded)
+    }
+
+    /// The request body bytes that got past the filter (what upstream receives).
+    pub fn upstream_request_body(&self) -> Vec<u8> {
+        self.side(Direction::Request, |s| s.body_forwarded.clone())
+    }
+
+    /// The response body bytes that got past the filter (what the client receives).
+    pub fn client_response_body(&self) -> Vec<u8> {
+        self.side(Direction::Response, |s| s.body_forwarded.clone())
+    }
+
+    /// The body the host is holding for a direction (buffered by stops).
+    pub fn buffered_body(&self, direction: Direction) -> Vec<u8> {
+        self.side(direction, |s| s.buffered.to_vec())
+    }
+
+    /// Whether trailers of a direction got past the filter.
+    pub fn trailers_forwarded(&self, direction: Direction) -> bool {
+        self.side(direction, |s| s.trailers_forwarded)
+    }
+
+    /// How many continues resumed a direction.
+    pub fn continues(&self, direction: Direction) -> u32 {
+        self.side(direction, |s| s.continues)
+    }
+
+    pub fn local_reply(&self) -> Option<RecordedLocalReply> {
+        self.data.borrow().local_reply.clone()
+    }
+
+    pub fn was_reset(&self) -> bool {
+        self.data.borrow().reset
+    }
+
+    /// Body bytes the module path copied (see [`envoyx_core::Stream::body_bytes_copied`]).
+    pub fn body_bytes_copied(&self) -> u64 {
+        self.core.body_bytes_copied()
+    }
+
+    /// The core's stream, for tests of the state machine itself.
+    pub fn core(&mut self) -> &mut envoyx_core::Stream {
+        &mut self.core
+    }
+}
+
+/// Every log message modules and the core wrote in this process, as (level, text).
+pub fn logs() -> Vec<(LogLevel, String)> {
+    install_log_recorder().messages.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Whether any log message so far contains `needle`.
+pub fn logged(needle: &str) -> bool {
+    logs().iter().any(|(_, m)| m.contains(needle))
+}
+
+struct LogRecorder {
+    messages: Mutex<Vec<(LogLevel, String)>>,
+    echo: bool,
+}
+
+impl envoyx_core::LogSink for LogRecorder {
+    fn enabled(&self, _level: LogLevel) -> bool {
+        true
+    }
+    fn log(&self, level: LogLevel, message: &[u8]) {
+        let text = String::from_utf8_lossy(message).into_owned();
+        if self.echo {
+            eprintln!("[envoyx][{level:?}] {text}");
+        }
+        self.messages.lock().unwrap_or_else(|e| e.into_inner()).push((level, text));
+    }
+}
+
+/// Records every message; echoes them to stderr when `ENVOYX_TEST_LOG` is set.
+fn install_log_recorder() -> Arc<LogRecorder> {
+    static RECORDER: OnceLock<Arc<LogRecorder>> = OnceLock::new();
+    RECORDER
+        .get_or_init(|| {
+            let recorder = Arc::new(LogRecorder {
+                messages: Mutex::new(Vec::new()),
+                echo: std::env::var_os("ENVOYX_TEST_LOG").is_some(),
+            });
+            envoyx_core::set_log_sink(recorder.clone());
+            recorder
+        })
+        .clone()
+}

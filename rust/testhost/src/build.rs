@@ -1,0 +1,60 @@
+//! Building a module crate from a test, so a test always runs the module's current code.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// Builds the cdylib crate whose `Cargo.toml` is in `manifest_dir` (with the same cargo that runs
+/// the tests) and returns the path of its shared object. Module authors call it from their own
+/// tests as `build_module(env!("CARGO_MANIFEST_DIR"))`.
+///
+/// Panics with cargo's output if the build fails: a test cannot go on without its module.
+pub fn build_module(manifest_dir: impl AsRef<Path>) -> PathBuf {
+    let manifest = manifest_dir.as_ref().join("Cargo.toml");
+    cargo_build(&["--manifest-path", &manifest.to_string_lossy()], &manifest.to_string_lossy())
+}
+
+/// Builds the cdylib package `package` of the workspace the tests run in and returns the path of
+/// its shared object.
+pub fn build_package(package: &str) -> PathBuf {
+    cargo_build(&["-p", package], package)
+}
+
+fn cargo_build(selector: &[&str], what: &str) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    // One build at a time, and each module once per test process.
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get_or_insert_default().get(what) {
+        return path.clone();
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = Command::new(cargo);
+    command.arg("build").args(selector).arg("--message-format=json-render-diagnostics");
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let output = command.output().unwrap_or_else(|e| panic!("cannot run cargo to build {what}: {e}"));
+    if !output.status.success() {
+        panic!("building module {what} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let path = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact")
+        .filter(|msg| msg["target"]["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib")))
+        .filter_map(|msg| {
+            msg["filenames"]
+                .as_array()?
+                .iter()
+                .filter_map(|f| f.as_str())
+                .find(|f| f.ends_with(".so"))
+                .map(PathBuf::from)
+        })
+        .last()
+        .unwrap_or_else(|| {
+            panic!("cargo built {what} but reported no cdylib; is crate-type = [\"cdylib\"] set?")
+        });
+    built.get_or_insert_default().insert(what.to_string(), path.clone());
+    path
+}
