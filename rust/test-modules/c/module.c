@@ -1,0 +1,128 @@
+/* A minimal EnvoyX module in C: passes everything through, tags request headers, and counts its
+ * lifecycle calls. Switches (-D) make it deliberately broken for the bad-input tests. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi.h"
+
+#ifndef ABI_MAJOR
+#define ABI_MAJOR ENVOYX_ABI_VERSION_MAJOR
+#endif
+#ifndef ABI_MINOR
+#define ABI_MINOR ENVOYX_ABI_VERSION_MINOR
+#endif
+
+static const envoyx_host_api* host;
+
+/* Lifecycle counters: [0] configs created, [1] configs destroyed, [2] streams created,
+ * [3] streams completed, [4] streams destroyed. */
+static unsigned long counts[5];
+void c_module_counts(unsigned long out[5]) { memcpy(out, counts, sizeof counts); }
+
+static envoyx_bytes str(const char* s) {
+  envoyx_bytes b = {(const uint8_t*)s, strlen(s)};
+  return b;
+}
+
+envoyx_abi_version envoyx_module_abi_version(void) {
+  envoyx_abi_version v = {ABI_MAJOR, ABI_MINOR};
+  return v;
+}
+
+bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
+  host = api;
+#ifdef FAIL_INIT
+  host->error_set(error, str("license file /etc/c-module.license not found"));
+  return false;
+#else
+  (void)error;
+  return true;
+#endif
+}
+
+envoyx_module_config* envoyx_on_filter_config_new(envoyx_bytes name, envoyx_bytes config,
+                                                  envoyx_error* error) {
+  (void)name;
+  if (config.len == 6 && memcmp(config.ptr, "reject", 6) == 0) {
+    host->error_set(error, str("filter_config must not be \"reject\""));
+    return NULL;
+  }
+  counts[0]++;
+  /* The config object remembers whether streams should fail to start. */
+  char* fail_streams = malloc(1);
+  *fail_streams = config.len == 11 && memcmp(config.ptr, "fail-stream", 11) == 0;
+  return fail_streams;
+}
+
+void envoyx_on_filter_config_destroy(envoyx_module_config* config) {
+  counts[1]++;
+  free(config);
+}
+
+envoyx_module_stream* envoyx_on_stream_new(envoyx_module_config* config, envoyx_stream* stream) {
+  (void)stream;
+  if (*(char*)config) return NULL;
+  counts[2]++;
+  return malloc(1);
+}
+
+envoyx_headers_status envoyx_on_request_headers(envoyx_stream* stream,
+                                                envoyx_module_stream* module_stream,
+                                                bool end_of_stream) {
+  (void)module_stream;
+  (void)end_of_stream;
+  host->header_set(stream, ENVOYX_REQUEST_HEADERS, str("x-c-module"), str("seen"));
+  return ENVOYX_HEADERS_CONTINUE;
+}
+
+envoyx_body_status envoyx_on_request_body(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                          bool end_of_stream) {
+  (void)stream;
+  (void)module_stream;
+  (void)end_of_stream;
+  return ENVOYX_BODY_CONTINUE;
+}
+
+envoyx_trailers_status envoyx_on_request_trailers(envoyx_stream* stream,
+                                                  envoyx_module_stream* module_stream) {
+  (void)stream;
+  (void)module_stream;
+  return ENVOYX_TRAILERS_CONTINUE;
+}
+
+envoyx_headers_status envoyx_on_response_headers(envoyx_stream* stream,
+                                                 envoyx_module_stream* module_stream,
+                                                 bool end_of_stream) {
+  (void)stream;
+  (void)module_stream;
+  (void)end_of_stream;
+  return ENVOYX_HEADERS_CONTINUE;
+}
+
+envoyx_body_status envoyx_on_response_body(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                           bool end_of_stream) {
+  (void)stream;
+  (void)module_stream;
+  (void)end_of_stream;
+  return ENVOYX_BODY_CONTINUE;
+}
+
+envoyx_trailers_status envoyx_on_response_trailers(envoyx_stream* stream,
+                                                   envoyx_module_stream* module_stream) {
+  (void)stream;
+  (void)module_stream;
+  return ENVOYX_TRAILERS_CONTINUE;
+}
+
+void envoyx_on_stream_complete(envoyx_stream* stream, envoyx_module_stream* module_stream) {
+  (void)stream;
+  (void)module_stream;
+  counts[3]++;
+}
+
+#ifndef OMIT_STREAM_DESTROY
+void envoyx_on_stream_destroy(envoyx_module_stream* module_stream) {
+  counts[4]++;
+  free(module_stream);
+}
+#endif

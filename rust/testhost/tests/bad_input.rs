@@ -1,0 +1,145 @@
+//! Every kind of bad input gets a typed error whose message names the file or field and the
+//! reason, and the host goes on working.
+
+mod common;
+
+use common::c_module;
+use envoyx_core::{ConfigError, Error, LoadError, ModuleRegistry};
+use envoyx_testhost::TestHost;
+
+/// After any failure, a good module still loads and serves a stream.
+fn host_still_works() {
+    let host = TestHost::load(c_module("good", &[]), "good", "").expect("good module loads");
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/")], true);
+    assert_eq!(stream.upstream_request_headers().get("x-c-module").as_deref(), Some("seen"));
+}
+
+fn load_error(result: Result<TestHost, Error>) -> (LoadError, String) {
+    match result {
+        Err(Error::Load(e)) => {
+            let message = e.to_string();
+            (e, message)
+        }
+        Err(other) => panic!("expected a load error, got {other}"),
+        Ok(_) => panic!("expected a load error, got a working host"),
+    }
+}
+
+#[test]
+fn missing_file() {
+    let (err, msg) = load_error(TestHost::load("/nonexistent/libmissing.so", "t", ""));
+    assert!(matches!(err, LoadError::FileMissing { .. }), "{msg}");
+    assert_eq!(msg, "EnvoyX module /nonexistent/libmissing.so: file not found");
+    host_still_works();
+}
+
+#[test]
+fn not_a_shared_object() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-a-module.so");
+    std::fs::write(&path, "#!/bin/sh\necho I am a script\n").unwrap();
+    let (err, msg) = load_error(TestHost::load(&path, "t", ""));
+    assert!(matches!(err, LoadError::NotSharedObject { .. }), "{msg}");
+    assert!(msg.contains("not-a-module.so: not a shared object: not an ELF file"), "{msg}");
+    host_still_works();
+}
+
+#[test]
+fn missing_symbol() {
+    let (err, msg) = load_error(TestHost::load(c_module("no_destroy", &["-DOMIT_STREAM_DESTROY"]), "t", ""));
+    assert!(matches!(err, LoadError::MissingSymbol { symbol: "envoyx_on_stream_destroy", .. }), "{msg}");
+    assert!(msg.contains("libc_module_no_destroy.so: missing symbol `envoyx_on_stream_destroy`"), "{msg}");
+    host_still_works();
+}
+
+#[test]
+fn module_two_minors_old_is_refused_previous_minor_accepted() {
+    let host = envoyx_abi::envoyx_abi_version { major: 1, minor: 2 };
+    let old = c_module("abi_1_0", &["-DABI_MAJOR=1", "-DABI_MINOR=0"]);
+    let err = ModuleRegistry::global().load_for_host(&old, false, host).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, LoadError::AbiMismatch { .. }), "{msg}");
+    assert!(
+        msg.contains("libc_module_abi_1_0.so: ABI version mismatch: the module was built for EnvoyX ABI v1.0, this host speaks v1.2 and accepts v1.1 and v1.2"),
+        "{msg}"
+    );
+    let previous = c_module("abi_1_1", &["-DABI_MAJOR=1", "-DABI_MINOR=1"]);
+    let module =
+        ModuleRegistry::global().load_for_host(&previous, false, host).expect("previous minor loads");
+    assert_eq!(module.abi_version().minor, 1);
+    host_still_works();
+}
+
+#[test]
+fn other_major_or_newer_minor_is_refused() {
+    let (err, msg) =
+        load_error(TestHost::load(c_module("abi_0_9", &["-DABI_MAJOR=0", "-DABI_MINOR=9"]), "t", ""));
+    assert!(matches!(err, LoadError::AbiMismatch { .. }), "{msg}");
+    assert!(msg.contains("built for EnvoyX ABI v0.9, this host speaks v1.0"), "{msg}");
+    let newer = format!("-DABI_MINOR={}", envoyx_abi::ENVOYX_ABI_VERSION_MINOR + 1);
+    let (_, msg) = load_error(TestHost::load(c_module("abi_newer", &[&newer]), "t", ""));
+    assert!(msg.contains("ABI version mismatch"), "{msg}");
+    host_still_works();
+}
+
+#[test]
+fn program_init_failure_carries_the_modules_reason() {
+    let (err, msg) = load_error(TestHost::load(c_module("fail_init", &["-DFAIL_INIT"]), "t", ""));
+    assert!(matches!(err, LoadError::ProgramInitFailed { .. }), "{msg}");
+    assert!(
+        msg.ends_with(
+            "libc_module_fail_init.so: program init failed: license file /etc/c-module.license not found"
+        ),
+        "{msg}"
+    );
+    host_still_works();
+}
+
+#[test]
+fn module_rejecting_its_config() {
+    let module = c_module("reject", &[]);
+    match TestHost::load(&module, "strict", "reject") {
+        Err(Error::ConfigRejected { name, reason, .. }) => {
+            assert_eq!(name, "strict");
+            assert_eq!(reason, "filter_config must not be \"reject\"");
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("config was accepted"),
+    }
+    let msg = TestHost::load(&module, "strict", "reject").err().unwrap().to_string();
+    assert!(msg.contains("libc_module_reject.so: filter config `strict` rejected by the module"), "{msg}");
+    // The same file still serves other configs.
+    TestHost::load(&module, "fine", "accept").expect("another config of the same module");
+    host_still_works();
+}
+
+#[test]
+fn empty_file_path_and_malformed_json() {
+    for json in [r#"{"name": "x", "file_path": ""}"#, r#"{"name": "x"}"#] {
+        match TestHost::from_json(json) {
+            Err(Error::Config(ConfigError::MissingFilePath { name })) => assert_eq!(name, "x"),
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("accepted {json}"),
+        }
+    }
+    let err = TestHost::from_json(r#"{"file_path": "/a.so", "filter_config": }"#).err().unwrap();
+    assert!(matches!(err, Error::Config(ConfigError::MalformedJson(_))), "{err}");
+    assert!(err.to_string().starts_with("EnvoyX config: malformed JSON:"), "{err}");
+    let err = TestHost::from_json(r#"{"file_path": "/a.so", "do_not_dlclose": "yes"}"#).err().unwrap();
+    assert_eq!(err.to_string(), "EnvoyX config: field `do_not_dlclose`: expected a boolean, got a string");
+    host_still_works();
+}
+
+#[test]
+fn stream_new_failure_answers_500_and_calls_no_hook() {
+    let module = c_module("fail_stream", &[]);
+    let host = TestHost::load(&module, "t", "fail-stream").unwrap();
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/")], true);
+    let reply = stream.local_reply().expect("a local reply");
+    assert_eq!((reply.status, reply.details.as_str()), (500, "envoyx_stream_new_failed"));
+    assert_eq!(stream.upstream_request_headers().get("x-c-module"), None, "no hook ran");
+    assert!(envoyx_testhost::logged("stream-new hook of filter `t` returned NULL"));
+    drop(stream);
+    host_still_works();
+}

@@ -1,0 +1,51 @@
+//! Builds the C test module (rust/test-modules/c/module.c) with `cc`, once per variant.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Compiles the C module with `defines` into a file named after `variant`; returns its path.
+pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
+    let root = repo_root();
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-modules");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join(format!("libc_module_{variant}.so"));
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-O1", "-I"])
+        .arg(root.join("x"))
+        .args(defines)
+        .arg(root.join("rust/test-modules/c/module.c"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "cc failed for variant {variant}");
+    out
+}
+
+/// The C module's lifecycle counters: configs created, configs destroyed, streams created,
+/// streams completed, streams destroyed. Holds its own dlopen reference, so the counters survive
+/// the core unloading the module when its last config goes.
+pub struct Counters(libloading::Library);
+
+impl Counters {
+    pub fn open(module: &Path) -> Self {
+        // Safety: loading our own test module; its initialisers do nothing.
+        Self(unsafe { libloading::Library::new(module) }.unwrap())
+    }
+
+    pub fn read(&self) -> [u64; 5] {
+        // Safety: `c_module_counts` is declared in module.c as taking an array of 5 longs.
+        unsafe {
+            let f: libloading::Symbol<unsafe extern "C" fn(*mut std::ffi::c_ulong)> =
+                self.0.get(b"c_module_counts\0").unwrap();
+            let mut out = [0 as std::ffi::c_ulong; 5];
+            f(out.as_mut_ptr());
+            out.map(|c| c as u64)
+        }
+    }
+}
