@@ -1,0 +1,93 @@
+//! Write EnvoyX HTTP filters in safe Rust.
+//!
+//! A module is a `cdylib` that implements two traits and calls one macro:
+//!
+//! - [`FilterConfig`]: built once per filter configuration (on the main thread) from the
+//!   configuration's `name` and `filter_config` bytes, then shared by every stream on every worker
+//!   thread, so it is `Send + Sync`. It makes one [`Filter`] per HTTP stream.
+//! - [`Filter`]: the per-stream state. Its hooks get a [`Stream`], the view of the host's stream
+//!   (headers, bodies, local replies), and return a status such as [`HeadersStatus::Continue`].
+//!   Every hook has a default that passes the stream through, so a filter writes only the hooks it
+//!   needs.
+//! - [`export_module!`]: exports the 13 `envoyx_*` functions of `x/abi.h` for the config type.
+//!
+//! ```rust,standalone_crate
+//! use envoyx_sdk::{Filter, FilterConfig, HeadersStatus, Stream};
+//!
+//! /// Shared by all streams: the value to put in `x-greeting`.
+//! struct GreetingConfig {
+//!     greeting: String,
+//! }
+//!
+//! impl FilterConfig for GreetingConfig {
+//!     type Filter = GreetingFilter;
+//!
+//!     fn new(_name: &str, config: &[u8]) -> Result<Self, String> {
+//!         let greeting = std::str::from_utf8(config).map_err(|e| e.to_string())?;
+//!         Ok(GreetingConfig { greeting: greeting.to_owned() })
+//!     }
+//!
+//!     fn new_filter(&self) -> GreetingFilter {
+//!         GreetingFilter { greeting: self.greeting.clone() }
+//!     }
+//! }
+//!
+//! /// One per stream.
+//! struct GreetingFilter {
+//!     greeting: String,
+//! }
+//!
+//! impl Filter for GreetingFilter {
+//!     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+//!         stream.request_headers().set("x-greeting", &self.greeting);
+//!         envoyx_sdk::info!("greeted with {}", self.greeting);
+//!         HeadersStatus::Continue
+//!     }
+//! }
+//!
+//! envoyx_sdk::export_module!(GreetingConfig);
+//! ```
+//!
+//! # What the SDK guarantees
+//!
+//! - **No panic crosses into the host.** A panic in a request-path hook answers the stream with a
+//!   500 local reply (details `envoyx_module_panic`); in a response-path hook it resets the
+//!   stream; in [`FilterConfig::new`] it rejects the configuration (`panicked: <message>`); in
+//!   [`FilterConfig::new_filter`] it fails the stream (the host answers 500). Each panic is logged
+//!   at error level with the hook's name. After a panic no further hook of that filter is called;
+//!   the filter is still dropped. The SDK installs no panic hook.
+//! - **Views cannot dangle.** [`HeaderMap`] and [`Body`] borrow the [`Stream`] mutably, and every
+//!   view they hand out borrows them, so the borrow checker rejects changing a map or a body while
+//!   a view into it is alive, and no view can outlive the hook.
+//! - **Threads.** A [`Stream`] is neither `Send` nor `Sync`: it stays on the stream's worker
+//!   thread inside the hook. A [`ContinueHandle`] goes anywhere.
+//! - **Re-entry.** If the host calls a hook of a stream while another hook of the same stream is
+//!   running (for example when a local reply passes back through this filter), the inner hook is
+//!   not delivered to the filter and returns `Continue`, so the filter is never borrowed twice.
+//!
+//! Logging works from any thread once the host has initialised the module, through [`log()`] and
+//! the macros [`trace!`], [`debug!`], [`info!`], [`warn!`], [`error!`] and [`critical!`].
+#![warn(missing_docs)]
+
+mod body;
+#[doc(hidden)]
+pub mod dispatch;
+mod filter;
+mod handle;
+mod headers;
+mod host;
+mod log;
+mod status;
+mod stream;
+
+/// The raw ABI (`x/abi.h` mirrored in Rust), for the rare escape hatch such as
+/// [`Stream::as_raw`]. Filters never need it.
+pub use envoyx_abi as abi;
+
+pub use body::{Body, BodyReader, Chunks, ChunksMut};
+pub use filter::{Filter, FilterConfig};
+pub use handle::ContinueHandle;
+pub use headers::{HeaderIter, HeaderMap};
+pub use log::{LogLevel, log, log_args, log_enabled};
+pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};
+pub use stream::Stream;

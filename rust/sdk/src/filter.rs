@@ -1,0 +1,151 @@
+//! The two traits a module implements.
+
+use crate::{BodyStatus, HeadersStatus, Stream, TrailersStatus};
+
+/// A filter configuration: built once from the configuration's `name` and `filter_config`, then
+/// shared by every stream of that configuration.
+///
+/// The host calls [`new`](FilterConfig::new) on its main thread and
+/// [`new_filter`](FilterConfig::new_filter) on every worker thread at once, hence
+/// `Send + Sync`. Keep per-request state in the [`Filter`], not here; anything mutable here needs
+/// its own synchronisation (an atomic, a `Mutex`).
+///
+/// Register the type with [`export_module!`](crate::export_module).
+///
+/// # Example
+///
+/// A configuration that parses a number of milliseconds and rejects anything else:
+///
+/// ```
+/// use envoyx_sdk::{Filter, FilterConfig};
+///
+/// struct DelayConfig {
+///     millis: u64,
+/// }
+///
+/// struct DelayFilter {
+///     millis: u64,
+/// }
+/// impl Filter for DelayFilter {}
+///
+/// impl FilterConfig for DelayConfig {
+///     type Filter = DelayFilter;
+///
+///     fn new(name: &str, config: &[u8]) -> Result<Self, String> {
+///         let text = std::str::from_utf8(config).map_err(|_| format!("{name}: config is not UTF-8"))?;
+///         let millis = text.trim().parse().map_err(|e| format!("{name}: bad delay {text:?}: {e}"))?;
+///         Ok(DelayConfig { millis })
+///     }
+///
+///     fn new_filter(&self) -> DelayFilter {
+///         DelayFilter { millis: self.millis }
+///     }
+/// }
+///
+/// assert_eq!(DelayConfig::new("delay", b"250").unwrap().millis, 250);
+/// assert!(DelayConfig::new("delay", b"soon").is_err());
+/// ```
+pub trait FilterConfig: Send + Sync + Sized + 'static {
+    /// The per-stream filter this configuration makes.
+    type Filter: Filter;
+
+    /// Builds the configuration. `name` and `config` are the `DynamicModuleConfig`'s `name` and
+    /// `filter_config` (a name that is not UTF-8 arrives with replacement characters).
+    ///
+    /// `Err(reason)` rejects the configuration: the host reports `reason`, with the module's file
+    /// name, as the error. A panic here rejects it too, with the reason `panicked: <message>`.
+    fn new(name: &str, config: &[u8]) -> Result<Self, String>;
+
+    /// Makes the filter for one new stream, on that stream's worker thread.
+    ///
+    /// A panic here fails the stream: the host answers it with a 500 local reply.
+    fn new_filter(&self) -> Self::Filter;
+}
+
+/// The state and behaviour of a filter for one HTTP stream.
+///
+/// Every hook runs on the stream's worker thread and gets the [`Stream`] it belongs to. Every hook
+/// has a default that lets the stream through (`Continue`, or nothing), so implement only the
+/// ones you need.
+///
+/// Per direction the hooks come in order: headers once, then zero or more body chunks (the last
+/// with `end_of_stream` true unless trailers follow), then trailers at most once. Response hooks
+/// may run before the request has ended. A stream may end after any hook (reset, local reply,
+/// client gone); then only [`on_stream_complete`](Filter::on_stream_complete) follows, and then the
+/// filter is dropped.
+///
+/// The filter stays on its worker thread, so it need not be `Send`. To finish work on another
+/// thread, take a [`ContinueHandle`](crate::ContinueHandle) with [`Stream::continue_handle`].
+///
+/// # Example
+///
+/// A filter that counts request body bytes and reports the count in a response header:
+///
+/// ```
+/// use envoyx_sdk::{BodyStatus, Filter, HeadersStatus, Stream};
+///
+/// #[derive(Default)]
+/// struct CountBytes {
+///     request_bytes: usize,
+/// }
+///
+/// impl Filter for CountBytes {
+///     fn on_request_body(&mut self, stream: &mut Stream, _end_of_stream: bool) -> BodyStatus {
+///         self.request_bytes += stream.request_body().len();
+///         BodyStatus::Continue
+///     }
+///
+///     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+///         stream
+///             .response_headers()
+///             .set("x-request-bytes", self.request_bytes.to_string());
+///         HeadersStatus::Continue
+///     }
+/// }
+/// ```
+pub trait Filter: 'static {
+    /// The request headers arrived. `end_of_stream` is true when the request has no body and no
+    /// trailers.
+    fn on_request_headers(&mut self, stream: &mut Stream, end_of_stream: bool) -> HeadersStatus {
+        let _ = (stream, end_of_stream);
+        HeadersStatus::Continue
+    }
+
+    /// A chunk of the request body arrived: it is [`Stream::request_body`]. `end_of_stream` is
+    /// true for the last chunk when no trailers follow.
+    fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+        let _ = (stream, end_of_stream);
+        BodyStatus::Continue
+    }
+
+    /// The request trailers arrived; the request ends here.
+    fn on_request_trailers(&mut self, stream: &mut Stream) -> TrailersStatus {
+        let _ = stream;
+        TrailersStatus::Continue
+    }
+
+    /// The response headers arrived. `end_of_stream` is true when the response has no body and
+    /// no trailers.
+    fn on_response_headers(&mut self, stream: &mut Stream, end_of_stream: bool) -> HeadersStatus {
+        let _ = (stream, end_of_stream);
+        HeadersStatus::Continue
+    }
+
+    /// A chunk of the response body arrived: it is [`Stream::response_body`].
+    fn on_response_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+        let _ = (stream, end_of_stream);
+        BodyStatus::Continue
+    }
+
+    /// The response trailers arrived; the response ends here.
+    fn on_response_trailers(&mut self, stream: &mut Stream) -> TrailersStatus {
+        let _ = stream;
+        TrailersStatus::Continue
+    }
+
+    /// The stream is over (finished, reset or answered locally). Called once, just before the
+    /// filter is dropped. Header maps still work here; bodies are empty.
+    fn on_stream_complete(&mut self, stream: &mut Stream) {
+        let _ = stream;
+    }
+}

@@ -1,0 +1,128 @@
+//! The host's function table, stored once at program init, and small helpers shared by the safe
+//! wrappers that call it.
+
+use std::mem::{offset_of, size_of};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use envoyx_abi::{
+    ENVOYX_ABI_VERSION_MAJOR, envoyx_bytes, envoyx_error, envoyx_host_api, envoyx_stream_handle,
+};
+
+/// The table `envoyx_on_program_init` received; NULL before that.
+static HOST: AtomicPtr<envoyx_host_api> = AtomicPtr::new(ptr::null_mut());
+
+/// Where each host function lives in the table, in table order. A table of `size` bytes has the
+/// function only if `offset + size_of::<fn pointer>() <= size`.
+const HOST_FUNCTIONS: [(&str, usize); 19] = [
+    ("log_enabled", offset_of!(envoyx_host_api, log_enabled)),
+    ("log", offset_of!(envoyx_host_api, log)),
+    ("error_set", offset_of!(envoyx_host_api, error_set)),
+    ("header_get", offset_of!(envoyx_host_api, header_get)),
+    ("header_all", offset_of!(envoyx_host_api, header_all)),
+    ("header_set", offset_of!(envoyx_host_api, header_set)),
+    ("header_add", offset_of!(envoyx_host_api, header_add)),
+    ("header_remove", offset_of!(envoyx_host_api, header_remove)),
+    ("body_length", offset_of!(envoyx_host_api, body_length)),
+    ("body_slices", offset_of!(envoyx_host_api, body_slices)),
+    ("body_drain", offset_of!(envoyx_host_api, body_drain)),
+    ("body_prepend", offset_of!(envoyx_host_api, body_prepend)),
+    ("body_append", offset_of!(envoyx_host_api, body_append)),
+    ("body_replace", offset_of!(envoyx_host_api, body_replace)),
+    ("send_local_reply", offset_of!(envoyx_host_api, send_local_reply)),
+    ("reset_stream", offset_of!(envoyx_host_api, reset_stream)),
+    ("stream_handle_new", offset_of!(envoyx_host_api, stream_handle_new)),
+    ("stream_handle_continue", offset_of!(envoyx_host_api, stream_handle_continue)),
+    ("stream_handle_release", offset_of!(envoyx_host_api, stream_handle_release)),
+];
+
+/// Size of one function pointer in the table.
+const FN_SIZE: usize = size_of::<unsafe extern "C" fn(*mut envoyx_stream_handle)>();
+
+/// The table size the SDK needs: it uses every function of ABI 1.0, up to the last one.
+pub(crate) const REQUIRED_TABLE_SIZE: usize = HOST_FUNCTIONS[HOST_FUNCTIONS.len() - 1].1 + FN_SIZE;
+
+/// The host's table, once program init has stored it.
+pub(crate) fn host() -> Option<&'static envoyx_host_api> {
+    let table = HOST.load(Ordering::Acquire);
+    // Safety: only `install` stores into HOST, and only a non-NULL table whose `size` covers the
+    // whole struct; the host keeps it alive as long as the module is loaded (x/abi.h).
+    unsafe { table.as_ref() }
+}
+
+/// Checks the table the host passed to `envoyx_on_program_init` and stores it.
+/// `Err` says what is wrong with it.
+///
+/// # Safety
+/// `table` is NULL or points at a host table that lives as long as the module stays loaded and
+/// whose first `size` bytes are readable.
+pub(crate) unsafe fn install(table: *const envoyx_host_api) -> Result<(), String> {
+    if table.is_null() {
+        return Err("the host function table is NULL".to_owned());
+    }
+    // Safety: the caller guarantees `size` and `version`, the table's first fields, are readable;
+    // reading the fields through the raw pointer makes no reference to the whole struct.
+    let (size, version) = unsafe { ((*table).size as usize, (*table).version) };
+    if version.major != ENVOYX_ABI_VERSION_MAJOR {
+        return Err(format!(
+            "the host speaks ABI {}.{} but this module (envoyx-sdk) was built for ABI {}.x",
+            version.major, version.minor, ENVOYX_ABI_VERSION_MAJOR
+        ));
+    }
+    if size < REQUIRED_TABLE_SIZE {
+        let missing: Vec<&str> = HOST_FUNCTIONS
+            .iter()
+            .filter(|(_, offset)| offset + FN_SIZE > size)
+            .map(|(name, _)| *name)
+            .collect();
+        return Err(format!(
+            "the host function table is {size} bytes but this module (envoyx-sdk) needs \
+             {REQUIRED_TABLE_SIZE}: it lacks {}",
+            missing.join(", ")
+        ));
+    }
+    HOST.store(table.cast_mut(), Ordering::Release);
+    Ok(())
+}
+
+/// Reports `message` through the table's `error_set`, if the table has that function.
+///
+/// # Safety
+/// Same as [`install`] for `table`; `error` is the handle the host passed to the current call.
+pub(crate) unsafe fn set_error(table: *const envoyx_host_api, error: *mut envoyx_error, message: &str) {
+    if table.is_null() {
+        return;
+    }
+    // Safety: as in `install`, `size` is readable.
+    let size = unsafe { (*table).size } as usize;
+    if offset_of!(envoyx_host_api, error_set) + FN_SIZE > size {
+        return;
+    }
+    // Safety: `size` covers `error_set`, so it is a valid function (x/abi.h); the host gave us
+    // `error` for this call, and it copies the message.
+    unsafe { ((*table).error_set)(error, envoyx_bytes::from_slice(message.as_bytes())) }
+}
+
+/// Calls `fill(buffer, capacity)` with ever larger buffers until the count it returns fits, and
+/// returns the filled buffer. This is the ABI's "returns the total, call again with more room"
+/// pattern (`header_get`, `header_all`, `body_slices`).
+///
+/// # Safety
+/// `fill` must write the first `min(returned, capacity)` elements of the buffer.
+pub(crate) unsafe fn collect_views<T>(
+    first_capacity: usize,
+    mut fill: impl FnMut(*mut T, usize) -> usize,
+) -> Vec<T> {
+    let mut views: Vec<T> = Vec::with_capacity(first_capacity);
+    loop {
+        let capacity = views.capacity();
+        let total = fill(views.as_mut_ptr(), capacity);
+        if total <= capacity {
+            // Safety: the caller guarantees `fill` wrote the first `total` elements, and
+            // `total <= capacity`.
+            unsafe { views.set_len(total) };
+            return views;
+        }
+        views.reserve_exact(total);
+    }
+}

@@ -1,0 +1,339 @@
+//! The per-hook view of the host's stream.
+
+use std::fmt;
+
+use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_host_api, envoyx_stream};
+
+use crate::body::{self, Body, BodyReader};
+use crate::{BodyKind, ContinueHandle, HeaderMap, HeaderMapKind};
+
+/// The host's side of one HTTP stream, as a hook sees it.
+///
+/// Hooks receive `&mut Stream`; a filter cannot keep it past the hook, and it is neither `Send`
+/// nor `Sync`, matching the ABI rule that stream functions are called only on the stream's worker
+/// thread, inside one of its hooks.
+///
+/// Header maps ([`request_headers`](Stream::request_headers) ..) and bodies
+/// ([`request_body`](Stream::request_body) ..) borrow the stream mutably, so only one of them is
+/// in use at a time and a view into one cannot survive a change to it. Copy what you need out of
+/// one before opening another:
+///
+/// ```
+/// use envoyx_sdk::{Filter, HeadersStatus, Stream};
+///
+/// struct CopyHost;
+///
+/// impl Filter for CopyHost {
+///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+///         let host = stream.request_headers().get(":authority").map(<[u8]>::to_vec);
+///         if let Some(host) = host {
+///             stream.request_headers().set("x-original-host", host);
+///         }
+///         HeadersStatus::Continue
+///     }
+/// }
+/// ```
+pub struct Stream {
+    raw: *mut envoyx_stream,
+    host: &'static envoyx_host_api,
+}
+
+impl Stream {
+    /// Wraps the stream a hook received.
+    ///
+    /// # Safety
+    /// `raw` is the stream of the hook currently running on this thread, and the returned value
+    /// must not outlive that hook.
+    pub(crate) unsafe fn from_raw(raw: *mut envoyx_stream, host: &'static envoyx_host_api) -> Self {
+        Stream { raw, host }
+    }
+
+    /// The host's raw stream pointer, for calling the ABI directly (see [`crate::abi`]). Only
+    /// valid during the current hook.
+    pub fn as_raw(&self) -> *mut envoyx_stream {
+        self.raw
+    }
+
+    pub(crate) fn host(&self) -> &'static envoyx_host_api {
+        self.host
+    }
+
+    /// The header map `kind`. A map is available once the host has received it: request headers
+    /// from the request headers hook on, request trailers from the request trailers hook on, and
+    /// likewise for the response. An unavailable map reads as empty and refuses changes.
+    ///
+    /// ```
+    /// use envoyx_sdk::{HeaderMapKind, Stream};
+    ///
+    /// fn user_agent(stream: &mut Stream) -> Option<String> {
+    ///     let headers = stream.header_map(HeaderMapKind::RequestHeaders);
+    ///     headers.get_str("user-agent").map(str::to_owned)
+    /// }
+    /// ```
+    pub fn header_map(&mut self, kind: HeaderMapKind) -> HeaderMap<'_> {
+        HeaderMap::new(self, kind)
+    }
+
+    /// The request headers (pseudo-headers such as `:path`, `:method` and `:authority`
+    /// included).
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn is_get(stream: &mut Stream) -> bool {
+    ///     stream.request_headers().get(":method") == Some(b"GET")
+    /// }
+    /// ```
+    pub fn request_headers(&mut self) -> HeaderMap<'_> {
+        self.header_map(HeaderMapKind::RequestHeaders)
+    }
+
+    /// The request trailers, from the request trailers hook on.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn checksum(stream: &mut Stream) -> Option<Vec<u8>> {
+    ///     stream.request_trailers().get("x-checksum").map(<[u8]>::to_vec)
+    /// }
+    /// ```
+    pub fn request_trailers(&mut self) -> HeaderMap<'_> {
+        self.header_map(HeaderMapKind::RequestTrailers)
+    }
+
+    /// The response headers (`:status` included), from the response headers hook on.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn brand(stream: &mut Stream) {
+    ///     stream.response_headers().set("server", "envoyx");
+    /// }
+    /// ```
+    pub fn response_headers(&mut self) -> HeaderMap<'_> {
+        self.header_map(HeaderMapKind::ResponseHeaders)
+    }
+
+    /// The response trailers, from the response trailers hook on.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn grpc_status(stream: &mut Stream) -> Option<String> {
+    ///     stream.response_trailers().get_str("grpc-status").map(str::to_owned)
+    /// }
+    /// ```
+    pub fn response_trailers(&mut self) -> HeaderMap<'_> {
+        self.header_map(HeaderMapKind::ResponseTrailers)
+    }
+
+    /// The body `kind`; see [`BodyKind`] for what *received* and *buffered* mean. An unavailable
+    /// body reads as empty and refuses changes.
+    ///
+    /// ```
+    /// use envoyx_sdk::{BodyKind, Stream};
+    ///
+    /// fn buffered_bytes(stream: &mut Stream) -> usize {
+    ///     stream.body(BodyKind::RequestBuffered).len()
+    /// }
+    /// ```
+    pub fn body(&mut self, kind: BodyKind) -> Body<'_> {
+        Body::new(self, kind)
+    }
+
+    /// The request chunk the current request body hook carries.
+    ///
+    /// ```
+    /// use envoyx_sdk::{BodyStatus, Filter, Stream};
+    ///
+    /// struct Lowercase;
+    ///
+    /// impl Filter for Lowercase {
+    ///     fn on_request_body(&mut self, stream: &mut Stream, _end_of_stream: bool) -> BodyStatus {
+    ///         for chunk in stream.request_body().chunks_mut() {
+    ///             chunk.make_ascii_lowercase();
+    ///         }
+    ///         BodyStatus::Continue
+    ///     }
+    /// }
+    /// ```
+    pub fn request_body(&mut self) -> Body<'_> {
+        self.body(BodyKind::RequestReceived)
+    }
+
+    /// What earlier request body hooks buffered by returning
+    /// [`BodyStatus::StopIterationAndBuffer`](crate::BodyStatus::StopIterationAndBuffer).
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn drop_buffered(stream: &mut Stream) {
+    ///     let mut buffered = stream.buffered_request_body();
+    ///     let len = buffered.len();
+    ///     buffered.drain(len);
+    /// }
+    /// ```
+    pub fn buffered_request_body(&mut self) -> Body<'_> {
+        self.body(BodyKind::RequestBuffered)
+    }
+
+    /// The response chunk the current response body hook carries.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn add_footer(stream: &mut Stream, end_of_stream: bool) {
+    ///     if end_of_stream {
+    ///         stream.response_body().append(b"\n-- served by envoyx\n");
+    ///     }
+    /// }
+    /// ```
+    pub fn response_body(&mut self) -> Body<'_> {
+        self.body(BodyKind::ResponseReceived)
+    }
+
+    /// What earlier response body hooks buffered.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn buffered_response(stream: &mut Stream) -> Vec<u8> {
+    ///     stream.buffered_response_body().to_vec()
+    /// }
+    /// ```
+    pub fn buffered_response_body(&mut self) -> Body<'_> {
+        self.body(BodyKind::ResponseBuffered)
+    }
+
+    /// A reader over the whole request body the host holds now: the buffered part followed by
+    /// the received part, without copying either. At the end of a buffered request (the last
+    /// body hook, or the trailers hook) this is the complete body.
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn whole_body_as_string(stream: &mut Stream) -> std::io::Result<String> {
+    ///     let mut text = String::new();
+    ///     stream.whole_request_body().read_to_string(&mut text)?;
+    ///     Ok(text)
+    /// }
+    /// ```
+    pub fn whole_request_body(&self) -> BodyReader<'_> {
+        self.whole_body(BodyKind::RequestBuffered, BodyKind::RequestReceived)
+    }
+
+    /// A reader over the whole response body the host holds now: buffered then received.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn response_len(stream: &mut Stream) -> usize {
+    ///     stream.whole_response_body().remaining()
+    /// }
+    /// ```
+    pub fn whole_response_body(&self) -> BodyReader<'_> {
+        self.whole_body(BodyKind::ResponseBuffered, BodyKind::ResponseReceived)
+    }
+
+    fn whole_body(&self, buffered: BodyKind, received: BodyKind) -> BodyReader<'_> {
+        let mut slices = body::slices(self, buffered);
+        slices.extend(body::slices(self, received));
+        BodyReader::new(slices)
+    }
+
+    /// Answers the client with `status`, `headers`, `body` and response-code `details` (e.g.
+    /// `"envoyx_unauthorized"`) instead of what the stream would have produced. The host copies
+    /// everything. Return a stop status from the hook afterwards. Returns false when a reply can
+    /// no longer be sent because the response already started (then consider
+    /// [`reset`](Stream::reset)).
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, HeadersStatus, Stream};
+    ///
+    /// struct DenyAll;
+    ///
+    /// impl Filter for DenyAll {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         stream.send_local_reply(403, &[("content-type", "text/plain")], b"denied\n", "envoyx_denied");
+    ///         HeadersStatus::StopIteration
+    ///     }
+    /// }
+    /// ```
+    pub fn send_local_reply(
+        &mut self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        details: &str,
+    ) -> bool {
+        let headers: Vec<envoyx_header> = headers
+            .iter()
+            .map(|(key, value)| envoyx_header {
+                key: envoyx_bytes::from_slice(key.as_bytes()),
+                value: envoyx_bytes::from_slice(value.as_bytes()),
+            })
+            .collect();
+        // Safety: we are inside a hook of this stream on its worker thread (`Stream` exists only
+        // there); `headers`, `body` and `details` outlive the call and the host copies them.
+        unsafe {
+            (self.host.send_local_reply)(
+                self.raw,
+                u32::from(status),
+                headers.as_ptr(),
+                headers.len(),
+                envoyx_bytes::from_slice(body),
+                envoyx_bytes::from_slice(details.as_bytes()),
+            )
+        }
+    }
+
+    /// Resets the stream: the client and the upstream see it aborted. Return a stop status from
+    /// the hook afterwards.
+    ///
+    /// ```
+    /// use envoyx_sdk::{BodyStatus, Stream};
+    ///
+    /// fn abort_if_huge(stream: &mut Stream) -> BodyStatus {
+    ///     if stream.request_body().len() > 1 << 20 {
+    ///         stream.reset();
+    ///         return BodyStatus::StopIterationNoBuffer;
+    ///     }
+    ///     BodyStatus::Continue
+    /// }
+    /// ```
+    pub fn reset(&mut self) {
+        // Safety: inside a hook of this stream on its worker thread.
+        unsafe { (self.host.reset_stream)(self.raw) }
+    }
+
+    /// A handle for resuming this stream later, from any thread, after a hook returned a stop
+    /// status. See [`ContinueHandle`].
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, HeadersStatus, Stream};
+    ///
+    /// struct ResumeLater;
+    ///
+    /// impl Filter for ResumeLater {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         let handle = stream.continue_handle();
+    ///         std::thread::spawn(move || handle.continue_request());
+    ///         HeadersStatus::StopIteration
+    ///     }
+    /// }
+    /// ```
+    pub fn continue_handle(&self) -> ContinueHandle {
+        // Safety: inside a hook of this stream on its worker thread; the handle returned is ours
+        // to release, which `ContinueHandle` does exactly once.
+        let raw = unsafe { (self.host.stream_handle_new)(self.raw) };
+        ContinueHandle::from_raw(raw, self.host)
+    }
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stream").field("raw", &self.raw).finish()
+    }
+}
