@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 
@@ -141,7 +142,7 @@ impl<'a> HeaderMap<'a> {
                 self.stream.as_raw(),
                 self.kind as u32,
                 envoyx_bytes::from_slice(key.as_ref()),
-                std::ptr::null_mut(),
+                NonNull::dangling().as_ptr(),
                 0,
             )
         };
@@ -161,7 +162,12 @@ impl<'a> HeaderMap<'a> {
         // Safety: inside a hook of this stream on its worker thread; with a capacity of 0 the
         // host writes nothing and only counts.
         unsafe {
-            (self.stream.host().header_all)(self.stream.as_raw(), self.kind as u32, std::ptr::null_mut(), 0)
+            (self.stream.host().header_all)(
+                self.stream.as_raw(),
+                self.kind as u32,
+                NonNull::dangling().as_ptr(),
+                0,
+            )
         }
     }
 

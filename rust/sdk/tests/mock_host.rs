@@ -44,10 +44,13 @@ struct MockHandle(Arc<HandleLog>);
 static LOGS: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
 
 fn bytes(view: envoyx_bytes) -> Vec<u8> {
+    // Safety: the SDK passes views that are valid during the call.
     unsafe { view.as_slice() }.to_vec()
 }
 
 unsafe fn mock<'a>(stream: *mut envoyx_stream) -> &'a mut MockStream {
+    // Safety: every stream pointer in these tests is a live `MockStream`, and the SDK calls the
+    // host from the test thread, one call at a time.
     unsafe { &mut *stream.cast::<MockStream>() }
 }
 
@@ -59,6 +62,7 @@ unsafe extern "C" fn log(level: envoyx_log_level, message: envoyx_bytes) {
     LOGS.lock().unwrap().push((level, message));
 }
 unsafe extern "C" fn error_set(error: *mut envoyx_error, message: envoyx_bytes) {
+    // Safety: the tests pass a `*mut Option<String>` as the error handle.
     unsafe { *error.cast::<Option<String>>() = Some(String::from_utf8(bytes(message)).unwrap()) };
 }
 unsafe extern "C" fn header_get(
@@ -69,10 +73,12 @@ unsafe extern "C" fn header_get(
     values_cap: usize,
 ) -> usize {
     let key = bytes(key);
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let Some(map) = &unsafe { mock(stream) }.maps[map as usize] else { return 0 };
     let found: Vec<&Vec<u8>> =
         map.iter().filter(|(k, _)| k.eq_ignore_ascii_case(&key)).map(|(_, v)| v).collect();
     for (i, value) in found.iter().take(values_cap).enumerate() {
+        // Safety: `i` is below the capacity the SDK gave for this buffer.
         unsafe { *values.add(i) = envoyx_bytes::from_slice(value) };
     }
     found.len()
@@ -83,10 +89,12 @@ unsafe extern "C" fn header_all(
     headers: *mut envoyx_header,
     headers_cap: usize,
 ) -> usize {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let Some(map) = &unsafe { mock(stream) }.maps[map as usize] else { return 0 };
     for (i, (key, value)) in map.iter().take(headers_cap).enumerate() {
         let entry =
             envoyx_header { key: envoyx_bytes::from_slice(key), value: envoyx_bytes::from_slice(value) };
+        // Safety: `i` is below the capacity the SDK gave for this buffer.
         unsafe { *headers.add(i) = entry };
     }
     map.len()
@@ -97,6 +105,7 @@ unsafe extern "C" fn header_remove(
     key: envoyx_bytes,
 ) -> usize {
     let key = bytes(key);
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let Some(map) = &mut unsafe { mock(stream) }.maps[map as usize] else { return 0 };
     let before = map.len();
     map.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
@@ -108,10 +117,13 @@ unsafe extern "C" fn header_set(
     key: envoyx_bytes,
     value: envoyx_bytes,
 ) -> bool {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     if unsafe { mock(stream) }.maps[map as usize].is_none() {
         return false;
     }
+    // Safety: same arguments as this call's.
     unsafe { header_remove(stream, map, key) };
+    // Safety: same arguments as this call's.
     unsafe { header_add(stream, map, key, value) }
 }
 unsafe extern "C" fn header_add(
@@ -120,6 +132,7 @@ unsafe extern "C" fn header_add(
     key: envoyx_bytes,
     value: envoyx_bytes,
 ) -> bool {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let Some(map) = &mut unsafe { mock(stream) }.maps[map as usize] else { return false };
     map.push((bytes(key), bytes(value)));
     true
@@ -128,6 +141,7 @@ fn flat(chunks: &[Vec<u8>]) -> Vec<u8> {
     chunks.concat()
 }
 unsafe extern "C" fn body_length(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     unsafe { mock(stream) }.bodies[body as usize].as_deref().map_or(0, |c| flat(c).len())
 }
 unsafe extern "C" fn body_slices(
@@ -136,9 +150,11 @@ unsafe extern "C" fn body_slices(
     slices: *mut envoyx_slice,
     slices_cap: usize,
 ) -> usize {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let Some(chunks) = &mut unsafe { mock(stream) }.bodies[body as usize] else { return 0 };
     let mut chunks: Vec<&mut Vec<u8>> = chunks.iter_mut().filter(|c| !c.is_empty()).collect();
     for (i, chunk) in chunks.iter_mut().take(slices_cap).enumerate() {
+        // Safety: `i` is below the capacity the SDK gave for this buffer.
         unsafe { *slices.add(i) = envoyx_slice { ptr: chunk.as_mut_ptr(), len: chunk.len() } };
     }
     chunks.len()
@@ -149,6 +165,7 @@ unsafe fn edit_body(
     body: envoyx_body_kind,
     edit: impl FnOnce(&mut Vec<u8>) -> bool,
 ) -> bool {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let Some(chunks) = &mut unsafe { mock(stream) }.bodies[body as usize] else { return false };
     let mut whole = flat(chunks);
     if !edit(&mut whole) {
@@ -158,6 +175,7 @@ unsafe fn edit_body(
     true
 }
 unsafe extern "C" fn body_drain(stream: *mut envoyx_stream, body: envoyx_body_kind, len: usize) -> bool {
+    // Safety: same stream as this call's.
     unsafe {
         edit_body(stream, body, |b| {
             b.drain(..len.min(b.len()));
@@ -171,6 +189,7 @@ unsafe extern "C" fn body_prepend(
     data: envoyx_bytes,
 ) -> bool {
     let data = bytes(data);
+    // Safety: same stream as this call's.
     unsafe {
         edit_body(stream, body, |b| {
             b.splice(0..0, data);
@@ -184,6 +203,7 @@ unsafe extern "C" fn body_append(
     data: envoyx_bytes,
 ) -> bool {
     let data = bytes(data);
+    // Safety: same stream as this call's.
     unsafe {
         edit_body(stream, body, |b| {
             b.extend(data);
@@ -199,6 +219,7 @@ unsafe extern "C" fn body_replace(
     data: envoyx_bytes,
 ) -> bool {
     let data = bytes(data);
+    // Safety: same stream as this call's.
     unsafe {
         edit_body(stream, body, |b| {
             if offset + len > b.len() {
@@ -217,16 +238,20 @@ unsafe extern "C" fn send_local_reply(
     body: envoyx_bytes,
     details: envoyx_bytes,
 ) -> bool {
+    // Safety: the SDK passes `headers_len` valid entries.
     let headers = unsafe { std::slice::from_raw_parts(headers, headers_len) };
     let headers = headers.iter().map(|h| (bytes(h.key), bytes(h.value))).collect();
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     unsafe { mock(stream) }.local_reply =
         Some(LocalReply { status, headers, body: bytes(body), details: bytes(details) });
     true
 }
 unsafe extern "C" fn reset_stream(stream: *mut envoyx_stream) {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     unsafe { mock(stream) }.resets += 1;
 }
 unsafe extern "C" fn stream_handle_new(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle {
+    // Safety: `stream` is a live `MockStream` (see `mock`).
     let handles = unsafe { mock(stream) }.handles.clone();
     handles.created.fetch_add(1, Ordering::SeqCst);
     Box::into_raw(Box::new(MockHandle(handles))).cast()
@@ -235,11 +260,13 @@ unsafe extern "C" fn stream_handle_continue(
     handle: *mut envoyx_stream_handle,
     direction: envoyx_direction,
 ) -> bool {
+    // Safety: handles are `MockHandle` boxes from `stream_handle_new`, released once.
     let handle = unsafe { &*handle.cast::<MockHandle>() };
     handle.0.continues.lock().unwrap().push(direction);
     true
 }
 unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {
+    // Safety: handles are `MockHandle` boxes from `stream_handle_new`, released once.
     let handle = unsafe { Box::from_raw(handle.cast::<MockHandle>()) };
     handle.0.released.fetch_add(1, Ordering::SeqCst);
 }
@@ -270,6 +297,7 @@ static HOST: envoyx_host_api = envoyx_host_api {
 
 fn init() {
     let mut error: Option<String> = None;
+    // Safety: a table that lives for the whole run, and an `Option<String>` error handle.
     assert!(unsafe { dispatch::on_program_init(&HOST, (&raw mut error).cast()) }, "{error:?}");
 }
 
@@ -382,6 +410,7 @@ envoyx_sdk::export_module!(TestConfig);
 fn new_config(config: &str) -> Result<*mut envoyx_module_config, String> {
     init();
     let mut error: Option<String> = None;
+    // Safety: the views and the error handle are valid during the call.
     let raw = unsafe {
         dispatch::on_filter_config_new::<TestConfig>(
             envoyx_bytes::from_slice(b"test"),
@@ -412,6 +441,7 @@ fn program_init_rejects_a_short_table() {
     let mut short = HOST;
     short.size = std::mem::offset_of!(envoyx_host_api, body_length) as u32;
     let mut error: Option<String> = None;
+    // Safety: a table that lives for the whole run, and an `Option<String>` error handle.
     assert!(!unsafe { dispatch::on_program_init(&short, (&raw mut error).cast()) });
     let error = error.unwrap();
     assert!(error.contains("body_length") && error.contains("stream_handle_release"), "{error}");
@@ -427,6 +457,8 @@ fn headers_are_read_and_changed() {
     request.extend(many);
     stream.maps[ENVOYX_REQUEST_HEADERS as usize] = Some(request);
     let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
     unsafe {
         let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
         assert_eq!(
@@ -458,6 +490,8 @@ fn body_is_changed_in_place_and_read_whole() {
     let mut stream = MockStream::default();
     stream.maps[ENVOYX_REQUEST_HEADERS as usize] = Some(vec![]);
     let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
     unsafe {
         let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
         let s = &mut *raw.cast::<MockStream>();
@@ -486,6 +520,8 @@ fn continue_handle_is_released_once_after_clones() {
     let config = new_config("handle").unwrap();
     let mut stream = MockStream::default();
     let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
     unsafe {
         let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
         assert_eq!(
@@ -508,6 +544,8 @@ fn request_panic_becomes_a_500_and_silences_the_filter() {
     let config = new_config("panic-request").unwrap();
     let mut stream = MockStream::default();
     let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
     unsafe {
         let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
         assert_eq!(
@@ -535,6 +573,8 @@ fn response_panic_resets_the_stream() {
     let config = new_config("panic-response").unwrap();
     let mut stream = MockStream::default();
     let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
     unsafe {
         let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
         assert_eq!(
@@ -554,6 +594,8 @@ fn new_filter_panic_fails_the_stream() {
     let config = new_config("panic-new-filter").unwrap();
     let mut stream = MockStream::default();
     let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
     unsafe {
         assert!(dispatch::on_stream_new::<TestConfig>(config, raw).is_null());
         dispatch::on_filter_config_destroy::<TestConfig>(config);
