@@ -1,0 +1,129 @@
+// The C++ face of the EnvoyX core: what a C++ host (the EnvoyX Envoy extension, the C++ test
+// host) implements so that the core can run modules on its streams.
+//
+// The calls the other way, into the core, are declared in the header cxx generates from
+// loader/src/lib.rs, "envoyx-loader/src/lib.rs.h", which includes this one:
+//
+//   rust::Box<FilterConfig> filter_config_from_proto(rust::Slice<const uint8_t> bytes);
+//   rust::Box<FilterConfig> filter_config_from_json(rust::Slice<const uint8_t> json);
+//     Load the module the DynamicModuleConfig names (once per file, honouring do_not_dlclose)
+//     and create the filter configuration. Throw rust::Error, whose what() is the core's message
+//     naming the file or config field and the reason.
+//   FilterConfig::name(), FilterConfig::module_path()
+//   rust::Box<Stream> FilterConfig::new_stream(std::unique_ptr<StreamHost> host);
+//     Starts a stream; the stream owns the host from then on. Throws on a null host.
+//   uint32_t Stream::on_request_headers(bool end_of_stream), on_request_body(bool),
+//     on_request_trailers(), on_response_headers(bool), on_response_body(bool),
+//     on_response_trailers(): deliver an event; return the module's status, equal to Envoy's
+//     Http::Filter{Headers,Data,Trailers}Status ordinal. Throw rust::Error only when the host
+//     drives the stream out of order (the event is then not delivered).
+//   bool Stream::on_scheduled(Direction): a continue posted to the Scheduler, now on the worker.
+//   void Stream::on_stream_complete(); uint64_t Stream::body_bytes_copied();
+//   bool Stream::local_reply_sent(); uint64_t Stream::continues_ignored();
+//     Destroying the rust::Box<Stream> completes the stream if needed and destroys the module's
+//     stream state, exactly once.
+//   void set_log_sink(std::shared_ptr<LogSink> sink);
+//
+// Threads: a stream and its host live on one worker thread; every StreamHost method is called
+// there, from inside a call into that stream. Scheduler and LogSink methods are called from any
+// thread. None of these methods may throw: an exception cannot cross back into Rust.
+//
+// Views: RawBytes and RawSlice point into the host's own memory; the module reads (and, for body
+// slices, writes) those bytes in place, so a host must hand out pointers into its real headers
+// and buffers, never into copies. A view stays valid until the call into the stream that
+// obtained it returns, or until the same header map or body is changed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "rust/cxx.h"
+
+namespace envoyx {
+
+// Shared with Rust; defined in the generated envoyx-loader/src/lib.rs.h. Enum values equal the
+// ENVOYX_* constants of x/abi.h.
+struct RawBytes;   // { const uint8_t* ptr; size_t len; }, the layout of envoyx_bytes
+struct RawSlice;   // { uint8_t* ptr; size_t len; }, the layout of envoyx_slice
+struct RawHeader;  // { RawBytes key; RawBytes value; }, the layout of envoyx_header
+enum class HeaderMapKind : std::uint32_t;  // RequestHeaders, RequestTrailers, ResponseHeaders, ResponseTrailers
+enum class BodyKind : std::uint32_t;  // RequestReceived, RequestBuffered, ResponseReceived, ResponseBuffered
+enum class Direction : std::uint32_t;  // Request, Response
+enum class LogLevel : std::uint32_t;   // Trace, Debug, Info, Warn, Error, Critical
+
+using Bytes = rust::Slice<const std::uint8_t>;
+
+// Delivers continues requested on any thread to the stream's worker thread: post() queues the
+// direction, and later, on the worker thread, the host calls Stream::on_scheduled(direction) if
+// the stream still exists and drops the request otherwise. post() may be called from any thread,
+// at any time, even after the stream is gone, and must not call into the stream itself.
+class Scheduler {
+ public:
+  virtual ~Scheduler();
+  virtual void post(Direction direction) const = 0;
+};
+
+// One HTTP stream as the host sees it. "Not available" (the map has not arrived, there is no
+// such body here) is reported by returning false (or 0 for header_remove).
+class StreamHost {
+ public:
+  virtual ~StreamHost();
+
+  // Writes up to out.size() values of `key` (case-insensitive), in order, as views into the map;
+  // sets `total` to the number of values the key has.
+  virtual bool header_values(HeaderMapKind map, Bytes key, rust::Slice<RawBytes> out,
+                             std::size_t& total) = 0;
+  // Writes up to out.size() entries of the map, in order, as views; sets `total` to the number of
+  // entries (a key with two values counts twice).
+  virtual bool header_entries(HeaderMapKind map, rust::Slice<RawHeader> out, std::size_t& total) = 0;
+  // Replaces every value of `key` with (a copy of) `value`.
+  virtual bool header_set(HeaderMapKind map, Bytes key, Bytes value) = 0;
+  // Adds (a copy of) `value` as one more value of `key`.
+  virtual bool header_add(HeaderMapKind map, Bytes key, Bytes value) = 0;
+  // Removes every value of `key`; returns how many were removed.
+  virtual std::size_t header_remove(HeaderMapKind map, Bytes key) = 0;
+
+  // Sets `length` to the body's length in bytes.
+  virtual bool body_length(BodyKind body, std::size_t& length) = 0;
+  // Writes up to out.size() non-empty slices of the body, in order, as writable views into the
+  // host's buffer (zero copy); sets `total` to the number of slices.
+  virtual bool body_slices(BodyKind body, rust::Slice<RawSlice> out, std::size_t& total) = 0;
+  // Removes the first `len` bytes; the core never asks for more than the length.
+  virtual bool body_drain(BodyKind body, std::size_t len) = 0;
+  // Adds a copy of `data` after the last byte / before the first byte.
+  virtual bool body_append(BodyKind body, Bytes data) = 0;
+  virtual bool body_prepend(BodyKind body, Bytes data) = 0;
+  // Replaces `len` bytes at `offset` with a copy of `data`; the core has checked the range.
+  virtual bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) = 0;
+
+  // Answers the client with a local reply instead of what the stream would have produced
+  // (headers and body are copied); `details` goes to Envoy's response-code details. Returns
+  // false when a reply can no longer be sent (the response already started).
+  virtual bool send_local_reply(std::uint32_t status, rust::Slice<const RawHeader> headers,
+                                Bytes body, Bytes details) = 0;
+  // Aborts the stream for the client and the upstream.
+  virtual void reset_stream() = 0;
+  // Resumes a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
+  virtual void continue_stream(Direction direction) = 0;
+
+  // Where this stream's cross-thread continues go. Asked once, when the stream starts.
+  virtual std::shared_ptr<Scheduler> scheduler() const = 0;
+};
+
+// Where the core's and the modules' log messages go (Envoy's logger). Called from any thread.
+class LogSink {
+ public:
+  virtual ~LogSink();
+  // Whether a message at `level` would be written; lets the caller skip formatting it.
+  virtual bool enabled(LogLevel level) const = 0;
+  virtual void log(LogLevel level, Bytes message) const = 0;
+};
+
+// Conversions for hosts: views of a std::string_view and back, copying no byte.
+std::string_view to_string_view(Bytes bytes);
+RawBytes to_raw_bytes(std::string_view bytes);
+RawSlice to_raw_slice(char* data, std::size_t len);
+
+}  // namespace envoyx

@@ -1,0 +1,500 @@
+//! The C++ face of the EnvoyX core, over [cxx](https://cxx.rs), for the EnvoyX Envoy extension.
+//!
+//! C++ implements the host: a `StreamHost` per HTTP stream (headers, body slices, local
+//! replies, continues) and a thread-safe `Scheduler` that carries continues requested on
+//! any thread back to the stream's worker thread. C++ calls the core: create a filter config from
+//! a `DynamicModuleConfig` (protobuf bytes or JSON), start a stream on a host, deliver its
+//! events. Loading (one `dlopen` per file, `do_not_dlclose`, symbol and ABI checks) stays in the
+//! core, so every host shares one implementation.
+//!
+//! The C++ side is `include/envoyx/loader.h` (the host interfaces) and the header cxx generates
+//! from this file, `envoyx-loader/src/lib.rs.h` (everything declared in `extern "Rust"` below).
+//! A core error becomes a C++ `rust::Error` exception whose `what()` is the core's message.
+
+use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
+use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, LogLevel, StreamScheduler};
+use std::mem::{align_of, offset_of, size_of};
+use std::sync::Arc;
+
+#[cxx::bridge(namespace = "envoyx")]
+mod ffi {
+    /// A read-only view of bytes in C++ memory; the layout of `envoyx_bytes`.
+    #[derive(Clone, Copy)]
+    struct RawBytes {
+        ptr: *const u8,
+        len: usize,
+    }
+
+    /// A writable view of one body slice in C++ memory; the layout of `envoyx_slice`.
+    #[derive(Clone, Copy)]
+    struct RawSlice {
+        ptr: *mut u8,
+        len: usize,
+    }
+
+    /// One header as two views; the layout of `envoyx_header`.
+    #[derive(Clone, Copy)]
+    struct RawHeader {
+        key: RawBytes,
+        value: RawBytes,
+    }
+
+    /// Which header map. Values equal `envoyx_header_map`.
+    #[repr(u32)]
+    enum HeaderMapKind {
+        RequestHeaders = 0,
+        RequestTrailers = 1,
+        ResponseHeaders = 2,
+        ResponseTrailers = 3,
+    }
+
+    /// Which body: the chunk the current hook carries, or what was buffered. Values equal
+    /// `envoyx_body_kind`.
+    #[repr(u32)]
+    enum BodyKind {
+        RequestReceived = 0,
+        RequestBuffered = 1,
+        ResponseReceived = 2,
+        ResponseBuffered = 3,
+    }
+
+    /// A direction of a stream. Values equal `envoyx_direction`.
+    #[repr(u32)]
+    enum Direction {
+        Request = 0,
+        Response = 1,
+    }
+
+    /// Log levels. Values equal `envoyx_log_level` and Envoy's (spdlog's) levels.
+    #[repr(u32)]
+    enum LogLevel {
+        Trace = 0,
+        Debug = 1,
+        Info = 2,
+        Warn = 3,
+        Error = 4,
+        Critical = 5,
+    }
+
+    unsafe extern "C++" {
+        include!("envoyx-loader/include/envoyx/loader.h");
+
+        /// One stream's host, implemented in C++ (see loader.h).
+        type StreamHost;
+        /// Delivers continues to the stream's worker thread, implemented in C++.
+        type Scheduler;
+        /// Where the core's and the modules' log messages go, implemented in C++.
+        type LogSink;
+
+        fn header_values(
+            self: Pin<&mut StreamHost>,
+            map: HeaderMapKind,
+            key: &[u8],
+            out: &mut [RawBytes],
+            total: &mut usize,
+        ) -> bool;
+        fn header_entries(
+            self: Pin<&mut StreamHost>,
+            map: HeaderMapKind,
+            out: &mut [RawHeader],
+            total: &mut usize,
+        ) -> bool;
+        fn header_set(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+        fn header_add(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+        fn header_remove(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8]) -> usize;
+        fn body_length(self: Pin<&mut StreamHost>, body: BodyKind, length: &mut usize) -> bool;
+        fn body_slices(
+            self: Pin<&mut StreamHost>,
+            body: BodyKind,
+            out: &mut [RawSlice],
+            total: &mut usize,
+        ) -> bool;
+        fn body_drain(self: Pin<&mut StreamHost>, body: BodyKind, len: usize) -> bool;
+        fn body_append(self: Pin<&mut StreamHost>, body: BodyKind, data: &[u8]) -> bool;
+        fn body_prepend(self: Pin<&mut StreamHost>, body: BodyKind, data: &[u8]) -> bool;
+        fn body_replace(
+            self: Pin<&mut StreamHost>,
+            body: BodyKind,
+            offset: usize,
+            len: usize,
+            data: &[u8],
+        ) -> bool;
+        fn send_local_reply(
+            self: Pin<&mut StreamHost>,
+            status: u32,
+            headers: &[RawHeader],
+            body: &[u8],
+            details: &[u8],
+        ) -> bool;
+        fn reset_stream(self: Pin<&mut StreamHost>);
+        fn continue_stream(self: Pin<&mut StreamHost>, direction: Direction);
+        fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
+
+        fn post(self: &Scheduler, direction: Direction);
+
+        fn enabled(self: &LogSink, level: LogLevel) -> bool;
+        fn log(self: &LogSink, level: LogLevel, message: &[u8]);
+    }
+
+    extern "Rust" {
+        /// A module's filter configuration, shared by its streams on every worker thread.
+        type FilterConfig;
+        /// One HTTP stream through a module; dropping the box destroys the module's stream.
+        type Stream;
+
+        fn filter_config_from_proto(bytes: &[u8]) -> Result<Box<FilterConfig>>;
+        fn filter_config_from_json(json: &[u8]) -> Result<Box<FilterConfig>>;
+        fn name(self: &FilterConfig) -> &str;
+        fn module_path(self: &FilterConfig) -> String;
+        fn new_stream(self: &FilterConfig, host: UniquePtr<StreamHost>) -> Result<Box<Stream>>;
+
+        fn on_request_headers(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
+        fn on_request_body(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
+        fn on_request_trailers(self: &mut Stream) -> Result<u32>;
+        fn on_response_headers(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
+        fn on_response_body(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
+        fn on_response_trailers(self: &mut Stream) -> Result<u32>;
+        fn on_scheduled(self: &mut Stream, direction: Direction) -> bool;
+        fn on_stream_complete(self: &mut Stream);
+        fn body_bytes_copied(self: &Stream) -> u64;
+        fn local_reply_sent(self: &Stream) -> bool;
+        fn continues_ignored(self: &Stream) -> u64;
+
+        fn set_log_sink(sink: SharedPtr<LogSink>);
+    }
+}
+
+/// A filter configuration for C++: the core's, behind the `rust::Box` C++ holds.
+pub struct FilterConfig(Arc<envoyx_core::FilterConfig>);
+
+/// Loads the module a protobuf-encoded `DynamicModuleConfig` names (once per file) and creates
+/// the filter configuration. This is what Envoy hands a C++ filter factory.
+pub fn filter_config_from_proto(bytes: &[u8]) -> Result<Box<FilterConfig>, envoyx_core::Error> {
+    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_proto_bytes(bytes)?)))
+}
+
+/// As [`filter_config_from_proto`], from the JSON form of a `DynamicModuleConfig`.
+pub fn filter_config_from_json(json: &[u8]) -> Result<Box<FilterConfig>, envoyx_core::Error> {
+    // Bytes rather than `&str`: C++ strings are not checked UTF-8, and bad UTF-8 is just one
+    // more kind of malformed JSON, reported like the others.
+    let text = std::str::from_utf8(json)
+        .map_err(|e| envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))?;
+    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_json(text)?)))
+}
+
+/// [`FilterConfig::new_stream`] was given a null `std::unique_ptr<StreamHost>`.
+#[derive(Debug)]
+pub struct NullHost;
+
+impl std::fmt::Display for NullHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnvoyX loader: new_stream needs a StreamHost, got a null pointer")
+    }
+}
+
+impl std::error::Error for NullHost {}
+
+impl FilterConfig {
+    /// The configuration's `name` field.
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// The module file this configuration runs.
+    pub fn module_path(&self) -> String {
+        self.0.module().path().display().to_string()
+    }
+
+    /// Starts a stream on `host`, which the stream owns from now on (the C++ object is deleted
+    /// when the stream is dropped). Calls the module's stream-new hook.
+    pub fn new_stream(&self, host: cxx::UniquePtr<ffi::StreamHost>) -> Result<Box<Stream>, NullHost> {
+        if host.is_null() {
+            return Err(NullHost);
+        }
+        Ok(Box::new(Stream(self.0.new_stream(Box::new(CxxHost(host))))))
+    }
+}
+
+/// A stream for C++: the core's state machine. Event methods return the module's status as
+/// Envoy's own enum ordinal (`ENVOYX_HEADERS_*`, `ENVOYX_BODY_*`, `ENVOYX_TRAILERS_*`), and an
+/// error only when the host drove the stream out of order.
+pub struct Stream(envoyx_core::Stream);
+
+type EventResult = Result<u32, envoyx_core::EventOrderError>;
+
+impl Stream {
+    pub fn on_request_headers(&mut self, end_of_stream: bool) -> EventResult {
+        Ok(self.0.on_request_headers(end_of_stream)? as u32)
+    }
+    pub fn on_request_body(&mut self, end_of_stream: bool) -> EventResult {
+        Ok(self.0.on_request_body(end_of_stream)? as u32)
+    }
+    pub fn on_request_trailers(&mut self) -> EventResult {
+        Ok(self.0.on_request_trailers()? as u32)
+    }
+    pub fn on_response_headers(&mut self, end_of_stream: bool) -> EventResult {
+        Ok(self.0.on_response_headers(end_of_stream)? as u32)
+    }
+    pub fn on_response_body(&mut self, end_of_stream: bool) -> EventResult {
+        Ok(self.0.on_response_body(end_of_stream)? as u32)
+    }
+    pub fn on_response_trailers(&mut self) -> EventResult {
+        Ok(self.0.on_response_trailers()? as u32)
+    }
+
+    /// A continue posted to the host's `Scheduler` has reached the worker thread; see
+    /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it resumed the direction.
+    pub fn on_scheduled(&mut self, direction: ffi::Direction) -> bool {
+        // An out-of-range value can only come from a C++ cast; nothing was stopped under it.
+        Direction::from_abi(direction.repr).is_some_and(|direction| self.0.on_scheduled(direction))
+    }
+
+    pub fn on_stream_complete(&mut self) {
+        self.0.on_stream_complete()
+    }
+    pub fn body_bytes_copied(&self) -> u64 {
+        self.0.body_bytes_copied()
+    }
+    pub fn local_reply_sent(&self) -> bool {
+        self.0.local_reply_sent()
+    }
+    pub fn continues_ignored(&self) -> u64 {
+        self.0.continues_ignored()
+    }
+}
+
+/// Sends every later log message of the core and the modules to a C++ sink (Envoy's logger).
+pub fn set_log_sink(sink: cxx::SharedPtr<ffi::LogSink>) {
+    if !sink.is_null() {
+        envoyx_core::set_log_sink(Arc::new(CxxLog(sink)));
+    }
+}
+
+// Safety: loader.h requires `Scheduler::post` to be callable from any thread at any time, and a
+// scheduler has no other method.
+unsafe impl Send for ffi::Scheduler {}
+// Safety: as above.
+unsafe impl Sync for ffi::Scheduler {}
+// Safety: loader.h requires `LogSink`'s methods to be callable from any thread at any time.
+unsafe impl Send for ffi::LogSink {}
+// Safety: as above.
+unsafe impl Sync for ffi::LogSink {}
+
+/// The core's [`HostStream`], forwarding to the C++ host.
+struct CxxHost(cxx::UniquePtr<ffi::StreamHost>);
+
+impl CxxHost {
+    fn host(&mut self) -> std::pin::Pin<&mut ffi::StreamHost> {
+        // Never null: `FilterConfig::new_stream` refuses a null host.
+        self.0.pin_mut()
+    }
+}
+
+/// The C++ `bool f(..., size_t& total)` convention as the core's `Option<usize>`.
+fn counted(available: bool, total: usize) -> Option<usize> {
+    available.then_some(total)
+}
+
+impl HostStream for CxxHost {
+    fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
+        let mut total = 0;
+        let available = self.host().header_values(map.into(), key, raw_bytes_out(out), &mut total);
+        counted(available, total)
+    }
+    fn header_entries(&mut self, map: HeaderMapKind, out: &mut [envoyx_header]) -> Option<usize> {
+        let mut total = 0;
+        let available = self.host().header_entries(map.into(), raw_headers_out(out), &mut total);
+        counted(available, total)
+    }
+    fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        self.host().header_set(map.into(), key, value)
+    }
+    fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        self.host().header_add(map.into(), key, value)
+    }
+    fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize {
+        self.host().header_remove(map.into(), key)
+    }
+    fn body_length(&mut self, body: BodyKind) -> Option<usize> {
+        let mut length = 0;
+        let available = self.host().body_length(body.into(), &mut length);
+        counted(available, length)
+    }
+    fn body_slices(&mut self, body: BodyKind, out: &mut [envoyx_slice]) -> Option<usize> {
+        let mut total = 0;
+        let available = self.host().body_slices(body.into(), raw_slices_out(out), &mut total);
+        counted(available, total)
+    }
+    fn body_drain(&mut self, body: BodyKind, len: usize) -> bool {
+        self.host().body_drain(body.into(), len)
+    }
+    fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        self.host().body_append(body.into(), data)
+    }
+    fn body_prepend(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        self.host().body_prepend(body.into(), data)
+    }
+    fn body_replace(&mut self, body: BodyKind, offset: usize, len: usize, data: &[u8]) -> bool {
+        self.host().body_replace(body.into(), offset, len, data)
+    }
+    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
+        let headers: Vec<ffi::RawHeader> = reply
+            .headers
+            .iter()
+            .map(|(key, value)| ffi::RawHeader { key: raw_bytes(key), value: raw_bytes(value) })
+            .collect();
+        self.host().send_local_reply(reply.status, &headers, reply.body, reply.details)
+    }
+    fn reset_stream(&mut self) {
+        self.host().reset_stream()
+    }
+    fn continue_stream(&mut self, direction: Direction) {
+        self.host().continue_stream(direction.into())
+    }
+    fn scheduler(&self) -> Arc<dyn StreamScheduler> {
+        Arc::new(CxxSchedulerRef(self.0.scheduler()))
+    }
+}
+
+/// The core's [`StreamScheduler`], forwarding to the C++ scheduler. A host that gives no
+/// scheduler (a null `shared_ptr`) gets continues dropped, with a log line.
+struct CxxSchedulerRef(cxx::SharedPtr<ffi::Scheduler>);
+
+impl StreamScheduler for CxxSchedulerRef {
+    fn schedule(&self, direction: Direction) {
+        match self.0.as_ref() {
+            Some(scheduler) => scheduler.post(direction.into()),
+            None => envoyx_core::log::log(
+                LogLevel::Error,
+                b"EnvoyX loader: the StreamHost has no Scheduler; a continue was dropped",
+            ),
+        }
+    }
+}
+
+/// The core's [`envoyx_core::LogSink`], forwarding to the C++ sink.
+struct CxxLog(cxx::SharedPtr<ffi::LogSink>);
+
+impl envoyx_core::LogSink for CxxLog {
+    fn enabled(&self, level: LogLevel) -> bool {
+        self.0.as_ref().is_some_and(|sink| sink.enabled(ffi::LogLevel { repr: level as u32 }))
+    }
+    fn log(&self, level: LogLevel, message: &[u8]) {
+        if let Some(sink) = self.0.as_ref() {
+            sink.log(ffi::LogLevel { repr: level as u32 }, message)
+        }
+    }
+}
+
+// The core's enums and the bridge's share their values (both equal the ABI's), so converting is
+// copying the number; `tests::enums_match_the_abi` checks every value.
+impl From<HeaderMapKind> for ffi::HeaderMapKind {
+    fn from(map: HeaderMapKind) -> Self {
+        Self { repr: map as u32 }
+    }
+}
+impl From<BodyKind> for ffi::BodyKind {
+    fn from(body: BodyKind) -> Self {
+        Self { repr: body as u32 }
+    }
+}
+impl From<Direction> for ffi::Direction {
+    fn from(direction: Direction) -> Self {
+        Self { repr: direction as u32 }
+    }
+}
+
+// The views. The core hands the host the module's own output arrays (`envoyx_bytes`,
+// `envoyx_header`, `envoyx_slice`); the bridge's structs have the same layout, checked here at
+// compile time, so C++ writes its pointers straight into those arrays: no copy of the bytes and
+// no temporary array per call.
+const _: () = {
+    assert!(size_of::<ffi::RawBytes>() == size_of::<envoyx_bytes>());
+    assert!(align_of::<ffi::RawBytes>() == align_of::<envoyx_bytes>());
+    assert!(offset_of!(ffi::RawBytes, ptr) == offset_of!(envoyx_bytes, ptr));
+    assert!(offset_of!(ffi::RawBytes, len) == offset_of!(envoyx_bytes, len));
+    assert!(size_of::<ffi::RawSlice>() == size_of::<envoyx_slice>());
+    assert!(align_of::<ffi::RawSlice>() == align_of::<envoyx_slice>());
+    assert!(offset_of!(ffi::RawSlice, ptr) == offset_of!(envoyx_slice, ptr));
+    assert!(offset_of!(ffi::RawSlice, len) == offset_of!(envoyx_slice, len));
+    assert!(size_of::<ffi::RawHeader>() == size_of::<envoyx_header>());
+    assert!(align_of::<ffi::RawHeader>() == align_of::<envoyx_header>());
+    assert!(offset_of!(ffi::RawHeader, key) == offset_of!(envoyx_header, key));
+    assert!(offset_of!(ffi::RawHeader, value) == offset_of!(envoyx_header, value));
+};
+
+fn raw_bytes_out(out: &mut [envoyx_bytes]) -> &mut [ffi::RawBytes] {
+    // Safety: same layout (checked above), both plain pointer + length with no invariant, and
+    // the result borrows `out` exclusively for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()) }
+}
+
+fn raw_headers_out(out: &mut [envoyx_header]) -> &mut [ffi::RawHeader] {
+    // Safety: as in `raw_bytes_out`.
+    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()) }
+}
+
+fn raw_slices_out(out: &mut [envoyx_slice]) -> &mut [ffi::RawSlice] {
+    // Safety: as in `raw_bytes_out`.
+    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()) }
+}
+
+fn raw_bytes(bytes: &[u8]) -> ffi::RawBytes {
+    ffi::RawBytes { ptr: bytes.as_ptr(), len: bytes.len() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envoyx_abi::*;
+
+    #[test]
+    fn enums_match_the_abi() {
+        let maps = [
+            (ffi::HeaderMapKind::RequestHeaders, ENVOYX_REQUEST_HEADERS),
+            (ffi::HeaderMapKind::RequestTrailers, ENVOYX_REQUEST_TRAILERS),
+            (ffi::HeaderMapKind::ResponseHeaders, ENVOYX_RESPONSE_HEADERS),
+            (ffi::HeaderMapKind::ResponseTrailers, ENVOYX_RESPONSE_TRAILERS),
+        ];
+        for (bridge, abi) in maps {
+            assert_eq!(bridge.repr, abi);
+            assert_eq!(ffi::HeaderMapKind::from(HeaderMapKind::from_abi(abi).unwrap()).repr, abi);
+        }
+        let bodies = [
+            (ffi::BodyKind::RequestReceived, ENVOYX_BODY_REQUEST_RECEIVED),
+            (ffi::BodyKind::RequestBuffered, ENVOYX_BODY_REQUEST_BUFFERED),
+            (ffi::BodyKind::ResponseReceived, ENVOYX_BODY_RESPONSE_RECEIVED),
+            (ffi::BodyKind::ResponseBuffered, ENVOYX_BODY_RESPONSE_BUFFERED),
+        ];
+        for (bridge, abi) in bodies {
+            assert_eq!(bridge.repr, abi);
+            assert_eq!(ffi::BodyKind::from(BodyKind::from_abi(abi).unwrap()).repr, abi);
+        }
+        let directions = [
+            (ffi::Direction::Request, ENVOYX_DIRECTION_REQUEST),
+            (ffi::Direction::Response, ENVOYX_DIRECTION_RESPONSE),
+        ];
+        for (bridge, abi) in directions {
+            assert_eq!(bridge.repr, abi);
+            assert_eq!(ffi::Direction::from(Direction::from_abi(abi).unwrap()).repr, abi);
+        }
+        let levels = [
+            (ffi::LogLevel::Trace, ENVOYX_LOG_TRACE),
+            (ffi::LogLevel::Debug, ENVOYX_LOG_DEBUG),
+            (ffi::LogLevel::Info, ENVOYX_LOG_INFO),
+            (ffi::LogLevel::Warn, ENVOYX_LOG_WARN),
+            (ffi::LogLevel::Error, ENVOYX_LOG_ERROR),
+            (ffi::LogLevel::Critical, ENVOYX_LOG_CRITICAL),
+        ];
+        for (bridge, abi) in levels {
+            assert_eq!(bridge.repr, abi);
+            assert_eq!(LogLevel::from_abi(abi) as u32, bridge.repr);
+        }
+    }
+
+    #[test]
+    fn json_that_is_not_utf8_is_malformed_json() {
+        let err = filter_config_from_json(&[b'{', 0xff, b'}']).err().unwrap();
+        assert!(err.to_string().starts_with("EnvoyX config: malformed JSON: not UTF-8"), "{err}");
+    }
+}
