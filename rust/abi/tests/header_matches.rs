@@ -136,14 +136,13 @@ fn header_names(header: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         }
         // A module export is a declaration at column 0 whose name starts with `envoyx_`, e.g.
         // `envoyx_abi_version envoyx_module_abi_version(void);`.
-        if !line.starts_with(' ') && !line.starts_with("typedef") && !line.starts_with('#') {
-            if let Some(paren) = line.find('(') {
-                if let Some(name) = line[..paren].split_whitespace().last() {
-                    let name = name.trim_start_matches('*');
-                    if name.starts_with("envoyx_") {
-                        exports.push(name.to_string());
-                    }
-                }
+        let top_level = !line.starts_with(' ') && !line.starts_with("typedef") && !line.starts_with('#');
+        if let Some(paren) = line.find('(').filter(|_| top_level)
+            && let Some(name) = line[..paren].split_whitespace().last()
+        {
+            let name = name.trim_start_matches('*');
+            if name.starts_with("envoyx_") {
+                exports.push(name.to_string());
             }
         }
     }

@@ -51,7 +51,7 @@ fn cargo_build(selector: &[&str], what: &str) -> PathBuf {
                 .find(|f| f.ends_with(".so"))
                 .map(PathBuf::from)
         })
-        .last()
+        .next_back()
         .unwrap_or_else(|| {
             panic!("cargo built {what} but reported no cdylib; is crate-type = [\"cdylib\"] set?")
         });

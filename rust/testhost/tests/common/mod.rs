@@ -45,7 +45,7 @@ impl Counters {
                 self.0.get(b"c_module_counts\0").unwrap();
             let mut out = [0 as std::ffi::c_ulong; 5];
             f(out.as_mut_ptr());
-            out.map(|c| c as u64)
+            out.map(u64::from)
         }
     }
 }
