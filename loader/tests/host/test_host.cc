@@ -1,0 +1,537 @@
+#include "envoyx-loader/tests/host/test_host.h"
+
+#include <algorithm>
+#include <cctype>
+#include <iterator>
+
+#include "abi.h"
+#include "envoyx-loader/tests/host/mod.rs.h"
+
+namespace envoyx::testhost {
+namespace {
+
+bool same_key(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string lower(std::string_view key) {
+  std::string out(key);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Bytes bytes_of(std::string_view text) {
+  return Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+}
+
+rust::Vec<std::uint8_t> byte_vec(std::string_view text) {
+  rust::Vec<std::uint8_t> out;
+  out.reserve(text.size());
+  std::copy(text.begin(), text.end(), std::back_inserter(out));
+  return out;
+}
+
+rust::Vec<Header> header_vec(const HeaderMap::Entries& entries) {
+  rust::Vec<Header> out;
+  for (const auto& [key, value] : entries) out.push_back(Header{rust::String::lossy(key), rust::String::lossy(value)});
+  return out;
+}
+
+}  // namespace
+
+// ---- SliceBuffer --------------------------------------------------------------------------------
+
+SliceBuffer SliceBuffer::chunked(std::string_view data, std::size_t slice_len) {
+  SliceBuffer buffer;
+  slice_len = std::max<std::size_t>(slice_len, 1);
+  for (std::size_t at = 0; at < data.size(); at += slice_len) buffer.append(data.substr(at, slice_len));
+  return buffer;
+}
+
+std::size_t SliceBuffer::length() const {
+  std::size_t total = 0;
+  for (const auto& slice : slices_) total += slice.size();
+  return total;
+}
+
+std::string SliceBuffer::to_string() const {
+  std::string out;
+  for (const auto& slice : slices_) out += slice;
+  return out;
+}
+
+std::vector<const char*> SliceBuffer::addresses() const {
+  std::vector<const char*> out;
+  for (const auto& slice : slices_) out.push_back(slice.data());
+  return out;
+}
+
+std::size_t SliceBuffer::views(rust::Slice<RawSlice> out) {
+  for (std::size_t i = 0; i < out.size() && i < slices_.size(); ++i) {
+    out[i] = to_raw_slice(slices_[i].data(), slices_[i].size());
+  }
+  return slices_.size();
+}
+
+void SliceBuffer::append(std::string_view data) {
+  if (!data.empty()) slices_.emplace_back(data);
+}
+
+void SliceBuffer::prepend(std::string_view data) {
+  if (!data.empty()) slices_.emplace(slices_.begin(), data);
+}
+
+void SliceBuffer::drain(std::size_t len) {
+  while (len > 0 && !slices_.empty()) {
+    std::string& first = slices_.front();
+    if (first.size() <= len) {
+      len -= first.size();
+      slices_.erase(slices_.begin());
+    } else {
+      first.erase(0, len);
+      len = 0;
+    }
+  }
+}
+
+std::size_t SliceBuffer::split_at(std::size_t at) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < slices_.size(); ++i) {
+    const std::size_t len = slices_[i].size();
+    if (at == start) return i;
+    if (at < start + len) {
+      std::string tail = slices_[i].substr(at - start);
+      slices_[i].resize(at - start);
+      slices_.insert(slices_.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(tail));
+      return i + 1;
+    }
+    start += len;
+  }
+  return slices_.size();
+}
+
+bool SliceBuffer::replace(std::size_t offset, std::size_t len, std::string_view data) {
+  const std::size_t total = length();
+  if (offset > total || len > total - offset) return false;
+  const std::size_t first = split_at(offset);
+  const std::size_t end = split_at(offset + len);
+  slices_.erase(slices_.begin() + static_cast<std::ptrdiff_t>(first),
+                slices_.begin() + static_cast<std::ptrdiff_t>(end));
+  if (!data.empty()) slices_.emplace(slices_.begin() + static_cast<std::ptrdiff_t>(first), data);
+  return true;
+}
+
+void SliceBuffer::move_from(SliceBuffer& other) {
+  std::move(other.slices_.begin(), other.slices_.end(), std::back_inserter(slices_));
+  other.slices_.clear();
+}
+
+// ---- HeaderMap ----------------------------------------------------------------------------------
+
+HeaderMap::HeaderMap(rust::Slice<const Header> headers) {
+  for (const Header& header : headers) {
+    add(std::string_view(header.key.data(), header.key.size()),
+        std::string_view(header.value.data(), header.value.size()));
+  }
+}
+
+std::size_t HeaderMap::value_views(std::string_view key, rust::Slice<RawBytes> out) const {
+  std::size_t count = 0;
+  for (const auto& [k, v] : entries_) {
+    if (!same_key(k, key)) continue;
+    if (count < out.size()) out[count] = to_raw_bytes(v);
+    ++count;
+  }
+  return count;
+}
+
+std::size_t HeaderMap::entry_views(rust::Slice<RawHeader> out) const {
+  for (std::size_t i = 0; i < out.size() && i < entries_.size(); ++i) {
+    out[i] = RawHeader{to_raw_bytes(entries_[i].first), to_raw_bytes(entries_[i].second)};
+  }
+  return entries_.size();
+}
+
+void HeaderMap::set(std::string_view key, std::string_view value) {
+  auto first = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return same_key(e.first, key); });
+  if (first == entries_.end()) return add(key, value);
+  first->second = std::string(value);
+  // Drop the key's later values, keeping the first entry where it is.
+  const auto keep = static_cast<std::size_t>(first - entries_.begin());
+  std::size_t i = 0;
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const auto& e) { return i++ != keep && same_key(e.first, key); }),
+                 entries_.end());
+}
+
+void HeaderMap::add(std::string_view key, std::string_view value) { entries_.emplace_back(lower(key), value); }
+
+std::size_t HeaderMap::remove(std::string_view key) {
+  const std::size_t before = entries_.size();
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const auto& e) { return same_key(e.first, key); }),
+                 entries_.end());
+  return before - entries_.size();
+}
+
+// ---- Stream state -------------------------------------------------------------------------------
+
+void Side::release() {
+  headers_forwarded = true;
+  body_forwarded += buffered.to_string();
+  buffered = SliceBuffer();
+  if (trailers_held) {
+    trailers_held = false;
+    trailers_forwarded = true;
+  }
+}
+
+Side& StreamData::side(Direction direction) { return direction == Direction::Request ? request : response; }
+
+std::optional<HeaderMap>& StreamData::map(HeaderMapKind map) {
+  switch (map) {
+    case HeaderMapKind::RequestHeaders:
+      return request.headers;
+    case HeaderMapKind::RequestTrailers:
+      return request.trailers;
+    case HeaderMapKind::ResponseHeaders:
+      return response.headers;
+    case HeaderMapKind::ResponseTrailers:
+      break;
+  }
+  return response.trailers;
+}
+
+SliceBuffer& StreamData::body(BodyKind body) {
+  switch (body) {
+    case BodyKind::RequestReceived:
+      return request.received;
+    case BodyKind::RequestBuffered:
+      return request.buffered;
+    case BodyKind::ResponseReceived:
+      return response.received;
+    case BodyKind::ResponseBuffered:
+      break;
+  }
+  return response.buffered;
+}
+
+// ---- WorkerQueue --------------------------------------------------------------------------------
+
+void WorkerQueue::post(Direction direction) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.push_back(direction);
+  }
+  ready_.notify_all();
+}
+
+std::vector<Direction> WorkerQueue::take(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  ready_.wait_for(lock, timeout, [this] { return !pending_.empty(); });
+  std::vector<Direction> out(pending_.begin(), pending_.end());
+  pending_.clear();
+  return out;
+}
+
+// ---- TestStreamHost -----------------------------------------------------------------------------
+
+TestStreamHost::TestStreamHost(std::shared_ptr<StreamData> data, std::shared_ptr<WorkerQueue> queue)
+    : data_(std::move(data)), queue_(std::move(queue)) {}
+
+bool TestStreamHost::header_values(HeaderMapKind map, Bytes key, rust::Slice<RawBytes> out, std::size_t& total) {
+  auto& headers = data_->map(map);
+  if (!headers) return false;
+  total = headers->value_views(to_string_view(key), out);
+  return true;
+}
+
+bool TestStreamHost::header_entries(HeaderMapKind map, rust::Slice<RawHeader> out, std::size_t& total) {
+  auto& headers = data_->map(map);
+  if (!headers) return false;
+  total = headers->entry_views(out);
+  return true;
+}
+
+bool TestStreamHost::header_set(HeaderMapKind map, Bytes key, Bytes value) {
+  auto& headers = data_->map(map);
+  if (!headers) return false;
+  headers->set(to_string_view(key), to_string_view(value));
+  return true;
+}
+
+bool TestStreamHost::header_add(HeaderMapKind map, Bytes key, Bytes value) {
+  auto& headers = data_->map(map);
+  if (!headers) return false;
+  headers->add(to_string_view(key), to_string_view(value));
+  return true;
+}
+
+std::size_t TestStreamHost::header_remove(HeaderMapKind map, Bytes key) {
+  auto& headers = data_->map(map);
+  return headers ? headers->remove(to_string_view(key)) : 0;
+}
+
+bool TestStreamHost::body_length(BodyKind body, std::size_t& length) {
+  length = data_->body(body).length();
+  return true;
+}
+
+bool TestStreamHost::body_slices(BodyKind body, rust::Slice<RawSlice> out, std::size_t& total) {
+  total = data_->body(body).views(out);
+  return true;
+}
+
+bool TestStreamHost::body_drain(BodyKind body, std::size_t len) {
+  data_->body(body).drain(len);
+  return true;
+}
+
+bool TestStreamHost::body_append(BodyKind body, Bytes data) {
+  data_->body(body).append(to_string_view(data));
+  return true;
+}
+
+bool TestStreamHost::body_prepend(BodyKind body, Bytes data) {
+  data_->body(body).prepend(to_string_view(data));
+  return true;
+}
+
+bool TestStreamHost::body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) {
+  return data_->body(body).replace(offset, len, to_string_view(data));
+}
+
+bool TestStreamHost::send_local_reply(std::uint32_t status, rust::Slice<const RawHeader> headers, Bytes body,
+                                      Bytes details) {
+  // Like Envoy: once the response started, or a reply was sent, it is too late.
+  if (data_->response.headers_forwarded || data_->local_reply) return false;
+  LocalReply reply{status, {}, std::string(to_string_view(body)), std::string(to_string_view(details))};
+  for (const RawHeader& header : headers) {
+    const auto view = [](RawBytes b) { return std::string_view(reinterpret_cast<const char*>(b.ptr), b.len); };
+    reply.headers.emplace_back(lower(view(header.key)), view(header.value));
+  }
+  data_->local_reply = std::move(reply);
+  return true;
+}
+
+void TestStreamHost::reset_stream() { data_->reset = true; }
+
+void TestStreamHost::continue_stream(Direction direction) {
+  Side& side = data_->side(direction);
+  ++side.continues;
+  side.release();
+}
+
+std::shared_ptr<Scheduler> TestStreamHost::scheduler() const { return queue_; }
+
+// ---- TestStream ---------------------------------------------------------------------------------
+
+TestStream::TestStream(const FilterConfig& config)
+    : data_(std::make_shared<StreamData>()),
+      queue_(std::make_shared<WorkerQueue>()),
+      stream_(config.new_stream(std::make_unique<TestStreamHost>(data_, queue_))) {}
+
+std::uint32_t TestStream::deliver_headers(Direction direction, HeaderMap headers, bool end_of_stream) {
+  data_->side(direction).headers = std::move(headers);
+  const std::uint32_t status = direction == Direction::Request ? stream_->on_request_headers(end_of_stream)
+                                                               : stream_->on_response_headers(end_of_stream);
+  if (status == ENVOYX_HEADERS_CONTINUE || status == ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM) {
+    data_->side(direction).headers_forwarded = true;
+  }
+  return status;
+}
+
+std::uint32_t TestStream::deliver_body(Direction direction, SliceBuffer chunk, bool end_of_stream) {
+  const std::vector<const char*> delivered = chunk.addresses();
+  data_->side(direction).received = std::move(chunk);
+  const std::uint32_t status = direction == Direction::Request ? stream_->on_request_body(end_of_stream)
+                                                               : stream_->on_response_body(end_of_stream);
+  Side& side = data_->side(direction);
+  SliceBuffer received = std::move(side.received);
+  side.received = SliceBuffer();
+  last_chunk_kept_its_memory_ = received.addresses() == delivered;
+  switch (status) {
+    case ENVOYX_BODY_CONTINUE:
+      side.buffered.move_from(received);
+      side.release();
+      break;
+    case ENVOYX_BODY_STOP_ITERATION_AND_BUFFER:
+    case ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK:
+      side.buffered.move_from(received);
+      break;
+    default:  // STOP_ITERATION_NO_BUFFER: the chunk is dropped
+      break;
+  }
+  return status;
+}
+
+std::uint32_t TestStream::deliver_trailers(Direction direction, HeaderMap trailers) {
+  data_->side(direction).trailers = std::move(trailers);
+  const std::uint32_t status =
+      direction == Direction::Request ? stream_->on_request_trailers() : stream_->on_response_trailers();
+  Side& side = data_->side(direction);
+  side.trailers_held = true;
+  if (status == ENVOYX_TRAILERS_CONTINUE) side.release();
+  return status;
+}
+
+namespace {
+
+SliceBuffer from_slices(rust::Slice<const rust::String> slices) {
+  SliceBuffer buffer;
+  for (const rust::String& slice : slices) buffer.append(std::string_view(slice.data(), slice.size()));
+  return buffer;
+}
+
+Direction direction_of(std::uint32_t direction) { return static_cast<Direction>(direction); }
+
+}  // namespace
+
+std::uint32_t TestStream::request_headers(rust::Slice<const Header> headers, bool end_of_stream) {
+  return deliver_headers(Direction::Request, HeaderMap(headers), end_of_stream);
+}
+
+std::uint32_t TestStream::request_body(rust::Slice<const rust::String> slices, bool end_of_stream) {
+  return deliver_body(Direction::Request, from_slices(slices), end_of_stream);
+}
+
+std::uint32_t TestStream::request_body_chunked(rust::Slice<const std::uint8_t> data, std::size_t slice_len,
+                                               bool end_of_stream) {
+  return deliver_body(Direction::Request, SliceBuffer::chunked(to_string_view(data), slice_len), end_of_stream);
+}
+
+std::uint32_t TestStream::request_trailers(rust::Slice<const Header> trailers) {
+  return deliver_trailers(Direction::Request, HeaderMap(trailers));
+}
+
+std::uint32_t TestStream::response_headers(rust::Slice<const Header> headers, bool end_of_stream) {
+  return deliver_headers(Direction::Response, HeaderMap(headers), end_of_stream);
+}
+
+std::uint32_t TestStream::response_body(rust::Slice<const rust::String> slices, bool end_of_stream) {
+  return deliver_body(Direction::Response, from_slices(slices), end_of_stream);
+}
+
+std::uint32_t TestStream::response_trailers(rust::Slice<const Header> trailers) {
+  return deliver_trailers(Direction::Response, HeaderMap(trailers));
+}
+
+void TestStream::complete() { stream_->on_stream_complete(); }
+
+std::size_t TestStream::run_scheduled(std::uint64_t timeout_ms) {
+  const std::vector<Direction> pending = queue_->take(std::chrono::milliseconds(timeout_ms));
+  for (Direction direction : pending) stream_->on_scheduled(direction);
+  return pending.size();
+}
+
+rust::Vec<Header> TestStream::headers(std::uint32_t map) const {
+  const auto& headers = data_->map(static_cast<HeaderMapKind>(map));
+  return headers ? header_vec(headers->entries()) : rust::Vec<Header>();
+}
+
+bool TestStream::headers_forwarded(std::uint32_t direction) const {
+  return data_->side(direction_of(direction)).headers_forwarded;
+}
+
+bool TestStream::trailers_forwarded(std::uint32_t direction) const {
+  return data_->side(direction_of(direction)).trailers_forwarded;
+}
+
+rust::Vec<std::uint8_t> TestStream::body_forwarded(std::uint32_t direction) const {
+  return byte_vec(data_->side(direction_of(direction)).body_forwarded);
+}
+
+rust::Vec<std::uint8_t> TestStream::body_buffered(std::uint32_t direction) const {
+  return byte_vec(data_->side(direction_of(direction)).buffered.to_string());
+}
+
+std::uint32_t TestStream::continues(std::uint32_t direction) const {
+  return data_->side(direction_of(direction)).continues;
+}
+
+RecordedReply TestStream::local_reply() const {
+  if (!data_->local_reply) return RecordedReply{false, 0, {}, {}, {}};
+  const LocalReply& reply = *data_->local_reply;
+  return RecordedReply{true, reply.status, header_vec(reply.headers), byte_vec(reply.body),
+                       rust::String::lossy(reply.details)};
+}
+
+bool TestStream::was_reset() const { return data_->reset; }
+
+std::uint64_t TestStream::body_bytes_copied() const { return stream_->body_bytes_copied(); }
+
+// ---- TestFilter and loading ---------------------------------------------------------------------
+
+TestFilter::TestFilter(rust::Box<FilterConfig> config) : config_(std::move(config)) {}
+
+rust::String TestFilter::name() const { return rust::String::lossy(std::string(config_->name())); }
+
+rust::String TestFilter::module_path() const { return config_->module_path(); }
+
+std::unique_ptr<TestStream> TestFilter::stream() const { return std::make_unique<TestStream>(*config_); }
+
+namespace {
+
+// Records every log message of the core and the modules (any thread).
+class LogRecorder : public LogSink {
+ public:
+  bool enabled(LogLevel) const override { return true; }
+  void log(LogLevel, Bytes message) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    messages_.emplace_back(to_string_view(message));
+  }
+  bool contains(std::string_view needle) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::any_of(messages_.begin(), messages_.end(),
+                       [&](const std::string& m) { return m.find(needle) != std::string::npos; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::vector<std::string> messages_;
+};
+
+// Installed before the first load, like a host installing Envoy's logger at startup.
+const std::shared_ptr<LogRecorder>& log_recorder() {
+  static const std::shared_ptr<LogRecorder> recorder = [] {
+    auto installed = std::make_shared<LogRecorder>();
+    set_log_sink(installed);
+    return installed;
+  }();
+  return recorder;
+}
+
+}  // namespace
+
+std::unique_ptr<TestFilter> load_json(rust::Str json) {
+  log_recorder();
+  return std::make_unique<TestFilter>(filter_config_from_json(bytes_of(std::string_view(json.data(), json.size()))));
+}
+
+std::unique_ptr<TestFilter> load_proto(rust::Slice<const std::uint8_t> bytes) {
+  log_recorder();
+  return std::make_unique<TestFilter>(filter_config_from_proto(bytes));
+}
+
+rust::String json_load_error(rust::Str json) {
+  try {
+    load_json(json);
+  } catch (const rust::Error& error) {
+    return rust::String::lossy(error.what());
+  }
+  return rust::String();
+}
+
+rust::String proto_load_error(rust::Slice<const std::uint8_t> bytes) {
+  try {
+    load_proto(bytes);
+  } catch (const rust::Error& error) {
+    return rust::String::lossy(error.what());
+  }
+  return rust::String();
+}
+
+bool logged(rust::Str needle) { return log_recorder()->contains(std::string_view(needle.data(), needle.size())); }
+
+}  // namespace envoyx::testhost

@@ -1,0 +1,233 @@
+// The C++ test host: implements envoyx::StreamHost and envoyx::Scheduler the way Envoy's filter
+// manager behaves where a module can tell, and drives modules through the loader (C++ -> cxx ->
+// core -> module). It is the C++ twin of rust/testhost: header maps are ordered lists of
+// (key, value) strings, bodies are lists of separately allocated slices handed out in place, a
+// stop status holds a direction until a continue, STOP_ITERATION_AND_BUFFER keeps the chunk in
+// the buffered body, and continues posted from any thread wait in a queue until the test pumps
+// them on its own thread, the stream's "worker thread". It records what upstream and the client
+// would receive. Rust tests drive it through the bridge in mod.rs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "envoyx-loader/src/lib.rs.h"
+#include "rust/cxx.h"
+
+namespace envoyx::testhost {
+
+// Shared with the Rust tests; defined in the generated envoyx-loader/tests/host/mod.rs.h.
+struct Header;
+struct RecordedReply;
+
+// A body as Envoy keeps it: a list of separately allocated slices, never empty ones.
+class SliceBuffer {
+ public:
+  // `data` cut into slices of `slice_len` bytes (the last may be shorter).
+  static SliceBuffer chunked(std::string_view data, std::size_t slice_len);
+
+  std::size_t length() const;
+  std::size_t slice_count() const { return slices_.size(); }
+  std::string to_string() const;
+  // Where each slice's bytes live, to check that a module wrote in place.
+  std::vector<const char*> addresses() const;
+
+  // Writes up to out.size() writable views straight into the slices; returns the slice count.
+  std::size_t views(rust::Slice<RawSlice> out);
+  void append(std::string_view data);
+  void prepend(std::string_view data);
+  void drain(std::size_t len);
+  bool replace(std::size_t offset, std::size_t len, std::string_view data);
+  // Moves every slice of `other` to the end of this buffer (no byte is copied).
+  void move_from(SliceBuffer& other);
+
+ private:
+  // Splits so that a slice boundary falls at `at` (<= length); returns the index of the slice
+  // that starts there.
+  std::size_t split_at(std::size_t at);
+
+  std::vector<std::string> slices_;
+};
+
+// A header map as Envoy keeps it: ordered entries, keys lower-cased, compared case-insensitively.
+class HeaderMap {
+ public:
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+
+  HeaderMap() = default;
+  explicit HeaderMap(rust::Slice<const Header> headers);
+
+  const Entries& entries() const { return entries_; }
+  // Writes up to out.size() views of the values of `key`; returns how many values it has.
+  std::size_t value_views(std::string_view key, rust::Slice<RawBytes> out) const;
+  // Writes up to out.size() views of the entries; returns the number of entries.
+  std::size_t entry_views(rust::Slice<RawHeader> out) const;
+  void set(std::string_view key, std::string_view value);
+  void add(std::string_view key, std::string_view value);
+  std::size_t remove(std::string_view key);
+
+ private:
+  Entries entries_;
+};
+
+// One direction as Envoy's filter manager sees it around this filter.
+struct Side {
+  std::optional<HeaderMap> headers;
+  std::optional<HeaderMap> trailers;
+  SliceBuffer received;
+  SliceBuffer buffered;
+  // What got past the filter towards the next hop (upstream for the request, the client for the
+  // response).
+  bool headers_forwarded = false;
+  std::string body_forwarded;
+  bool trailers_forwarded = false;
+  // Trailers arrived but a stop holds them.
+  bool trailers_held = false;
+  std::uint32_t continues = 0;
+
+  // Passes on everything held: headers, buffered body, held trailers.
+  void release();
+};
+
+struct LocalReply {
+  std::uint32_t status;
+  HeaderMap::Entries headers;
+  std::string body;
+  std::string details;
+};
+
+// Everything the host knows about one stream; shared by the StreamHost (owned by the Rust
+// stream) and the TestStream (owned by the test).
+struct StreamData {
+  Side request;
+  Side response;
+  std::optional<LocalReply> local_reply;
+  bool reset = false;
+
+  Side& side(Direction direction);
+  std::optional<HeaderMap>& map(HeaderMapKind map);
+  SliceBuffer& body(BodyKind body);
+};
+
+// Continues posted from any thread wait here for the stream's worker thread (the test's).
+class WorkerQueue : public Scheduler {
+ public:
+  void post(Direction direction) const override;
+  // Takes every pending continue, waiting up to `timeout` for the first one.
+  std::vector<Direction> take(std::chrono::milliseconds timeout);
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable ready_;
+  mutable std::deque<Direction> pending_;
+};
+
+// The StreamHost the core calls on the module's behalf.
+class TestStreamHost : public StreamHost {
+ public:
+  TestStreamHost(std::shared_ptr<StreamData> data, std::shared_ptr<WorkerQueue> queue);
+
+  bool header_values(HeaderMapKind map, Bytes key, rust::Slice<RawBytes> out, std::size_t& total) override;
+  bool header_entries(HeaderMapKind map, rust::Slice<RawHeader> out, std::size_t& total) override;
+  bool header_set(HeaderMapKind map, Bytes key, Bytes value) override;
+  bool header_add(HeaderMapKind map, Bytes key, Bytes value) override;
+  std::size_t header_remove(HeaderMapKind map, Bytes key) override;
+  bool body_length(BodyKind body, std::size_t& length) override;
+  bool body_slices(BodyKind body, rust::Slice<RawSlice> out, std::size_t& total) override;
+  bool body_drain(BodyKind body, std::size_t len) override;
+  bool body_append(BodyKind body, Bytes data) override;
+  bool body_prepend(BodyKind body, Bytes data) override;
+  bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) override;
+  bool send_local_reply(std::uint32_t status, rust::Slice<const RawHeader> headers, Bytes body,
+                        Bytes details) override;
+  void reset_stream() override;
+  void continue_stream(Direction direction) override;
+  std::shared_ptr<Scheduler> scheduler() const override;
+
+ private:
+  std::shared_ptr<StreamData> data_;
+  std::shared_ptr<WorkerQueue> queue_;
+};
+
+// One stream, as a test drives it. Event methods return the module's status (ENVOYX_*) and
+// throw rust::Error when driven out of order. Directions and maps are the ABI's numbers.
+class TestStream {
+ public:
+  explicit TestStream(const FilterConfig& config);
+
+  std::uint32_t request_headers(rust::Slice<const Header> headers, bool end_of_stream);
+  // One body chunk made of the given slices.
+  std::uint32_t request_body(rust::Slice<const rust::String> slices, bool end_of_stream);
+  // One body chunk: `data` cut into slices of `slice_len` bytes.
+  std::uint32_t request_body_chunked(rust::Slice<const std::uint8_t> data, std::size_t slice_len,
+                                     bool end_of_stream);
+  std::uint32_t request_trailers(rust::Slice<const Header> trailers);
+  std::uint32_t response_headers(rust::Slice<const Header> headers, bool end_of_stream);
+  std::uint32_t response_body(rust::Slice<const rust::String> slices, bool end_of_stream);
+  std::uint32_t response_trailers(rust::Slice<const Header> trailers);
+  void complete();
+
+  // Runs the continues posted so far on this (the worker) thread, waiting up to `timeout_ms`
+  // for the first; returns how many were delivered to the stream.
+  std::size_t run_scheduled(std::uint64_t timeout_ms);
+
+  // The header map `map` as it is now (what goes on once forwarded); empty when absent.
+  rust::Vec<Header> headers(std::uint32_t map) const;
+  bool headers_forwarded(std::uint32_t direction) const;
+  bool trailers_forwarded(std::uint32_t direction) const;
+  rust::Vec<std::uint8_t> body_forwarded(std::uint32_t direction) const;
+  rust::Vec<std::uint8_t> body_buffered(std::uint32_t direction) const;
+  std::uint32_t continues(std::uint32_t direction) const;
+  RecordedReply local_reply() const;
+  bool was_reset() const;
+  std::uint64_t body_bytes_copied() const;
+  // Whether the last body chunk left the module's hook in the very slices it was handed (same
+  // count, same addresses): a rewrite was done in place.
+  bool last_chunk_kept_its_memory() const { return last_chunk_kept_its_memory_; }
+
+ private:
+  std::uint32_t deliver_headers(Direction direction, HeaderMap headers, bool end_of_stream);
+  std::uint32_t deliver_body(Direction direction, SliceBuffer chunk, bool end_of_stream);
+  std::uint32_t deliver_trailers(Direction direction, HeaderMap trailers);
+
+  std::shared_ptr<StreamData> data_;
+  std::shared_ptr<WorkerQueue> queue_;
+  bool last_chunk_kept_its_memory_ = false;
+  // Declared last so it is destroyed first: the module's stream goes before the host's data.
+  rust::Box<Stream> stream_;
+};
+
+// A loaded filter configuration.
+class TestFilter {
+ public:
+  explicit TestFilter(rust::Box<FilterConfig> config);
+  rust::String name() const;
+  rust::String module_path() const;
+  std::unique_ptr<TestStream> stream() const;
+
+ private:
+  rust::Box<FilterConfig> config_;
+};
+
+// Load a DynamicModuleConfig. Errors propagate as the loader's rust::Error.
+std::unique_ptr<TestFilter> load_json(rust::Str json);
+std::unique_ptr<TestFilter> load_proto(rust::Slice<const std::uint8_t> bytes);
+// The same, the way a C++ host handles a bad config: catch rust::Error and keep its what().
+// Empty when the config loaded.
+rust::String json_load_error(rust::Str json);
+rust::String proto_load_error(rust::Slice<const std::uint8_t> bytes);
+
+// Whether any log message (through the loader's LogSink) so far contains `needle`.
+bool logged(rust::Str needle);
+
+}  // namespace envoyx::testhost
