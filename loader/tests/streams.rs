@@ -1,0 +1,62 @@
+//! Streams on the C++ host through the loader: every host function answers from C++ memory, the
+//! core's event order reaches C++ as exceptions, and the stream lifecycle holds.
+
+mod host;
+
+use envoyx_abi::*;
+use host::{Filter, REQUEST, c_module, logged, probe_module};
+
+#[test]
+fn header_entries_counted_values_drain_and_length() {
+    let filter = Filter::load(&probe_module(), "probe", "").unwrap();
+    let mut stream = filter.stream();
+    let status = stream.request_headers(&[(":path", "/p"), ("X-Multi", "one"), ("x-multi", "two")], false);
+    assert_eq!(status, ENVOYX_HEADERS_CONTINUE);
+    let headers = stream.upstream_request_headers();
+    assert_eq!(headers.get("x-probe-entries"), Some(":path=/p;x-multi=one;x-multi=two;"));
+    assert_eq!(headers.get("x-probe-multi"), Some("2 one"), "total beyond the room given, first value");
+    assert_eq!(stream.request_body(&["ab", "cdef"], true), ENVOYX_BODY_CONTINUE);
+    assert_eq!(stream.upstream_request_body(), b"cdef");
+    assert_eq!(stream.upstream_request_headers().get("x-probe-length"), Some("4"));
+    assert_eq!(stream.body_bytes_copied(), 0);
+}
+
+#[test]
+fn events_out_of_order_throw_and_are_not_delivered() {
+    let filter = Filter::load(&c_module("order", &[]), "t", "").unwrap();
+    let mut stream = filter.stream();
+    let err = stream.core_request_body(&["x"], false).unwrap_err();
+    assert_eq!(err.what(), "EnvoyX stream: event request_body out of order: headers have not arrived yet");
+    stream.request_headers(&[(":path", "/")], false);
+    stream.request_trailers(&[("x-t", "1")]);
+    let err = stream.core_request_trailers(&[("x-t", "2")]).unwrap_err();
+    assert_eq!(
+        err.what(),
+        "EnvoyX stream: event request_trailers out of order: this direction already ended"
+    );
+    stream.complete();
+    let err = stream.core_request_headers(&[(":path", "/")], true).unwrap_err();
+    assert!(err.what().ends_with("the stream is already complete"), "{}", err.what());
+}
+
+#[test]
+fn stream_new_failure_answers_500_and_is_logged_through_the_cxx_log_sink() {
+    let filter = Filter::load(&c_module("fail_stream", &[]), "failing", "fail-stream").unwrap();
+    let mut stream = filter.stream();
+    stream.request_headers(&[(":path", "/")], true);
+    let reply = stream.local_reply().expect("a local reply");
+    assert_eq!((reply.status, reply.details.as_str()), (500, "envoyx_stream_new_failed"));
+    assert!(!stream.headers_forwarded(REQUEST));
+    assert!(logged("stream-new hook of filter `failing` returned NULL"));
+}
+
+#[test]
+fn streams_outlive_their_filter_config() {
+    let filter = Filter::load(&c_module("outlive", &[]), "t", "").unwrap();
+    let mut stream = filter.stream();
+    drop(filter);
+    stream.request_headers(&[(":path", "/")], false);
+    stream.request_body(&["still ", "here"], true);
+    assert_eq!(stream.upstream_request_body(), b"still here");
+    assert_eq!(stream.upstream_request_headers().get("x-c-module"), Some("seen"));
+}
