@@ -164,8 +164,14 @@ mod ffi {
     }
 }
 
-/// A filter configuration for C++: the core's, behind the `rust::Box` C++ holds.
+/// A filter configuration for C++: the core's, behind the `rust::Box` C++ holds. Envoy's workers
+/// share one, calling `new_stream` from every worker thread at once, so it must be `Sync`.
 pub struct FilterConfig(Arc<envoyx_core::FilterConfig>);
+
+const _: () = {
+    const fn shared_across_threads<T: Send + Sync>() {}
+    shared_across_threads::<FilterConfig>();
+};
 
 /// Loads the module a protobuf-encoded `DynamicModuleConfig` names (once per file) and creates
 /// the filter configuration. This is what Envoy hands a C++ filter factory.
@@ -263,7 +269,8 @@ impl Stream {
     }
 }
 
-/// Sends every later log message of the core and the modules to a C++ sink (Envoy's logger).
+/// Sends every later log message of the core and the modules to a C++ sink (Envoy's logger). A
+/// null sink is ignored.
 pub fn set_log_sink(sink: cxx::SharedPtr<ffi::LogSink>) {
     if !sink.is_null() {
         envoyx_core::set_log_sink(Arc::new(CxxLog(sink)));

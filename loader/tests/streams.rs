@@ -60,3 +60,16 @@ fn streams_outlive_their_filter_config() {
     assert_eq!(stream.upstream_request_body(), b"still here");
     assert_eq!(stream.upstream_request_headers().get("x-c-module"), Some("seen"));
 }
+
+#[test]
+fn one_filter_config_serves_worker_threads_at_once() {
+    // The probe keeps no state; the C test module's lifecycle counters are not atomic.
+    let filter = Filter::load(&probe_module(), "t", "").unwrap();
+    assert_eq!(filter.streams_on_worker_threads(4, 50), 200);
+}
+
+#[test]
+fn a_null_host_is_refused() {
+    let filter = Filter::load(&c_module("null_host", &[]), "t", "").unwrap();
+    assert_eq!(filter.null_host_error(), "EnvoyX loader: new_stream needs a StreamHost, got a null pointer");
+}

@@ -42,6 +42,8 @@ pub mod ffi {
         fn name(self: &TestFilter) -> String;
         fn module_path(self: &TestFilter) -> String;
         fn stream(self: &TestFilter) -> Result<UniquePtr<TestStream>>;
+        fn streams_on_worker_threads(self: &TestFilter, workers: usize, streams_each: usize) -> usize;
+        fn null_host_error(self: &TestFilter) -> String;
 
         fn request_headers(
             self: Pin<&mut TestStream>,
@@ -108,6 +110,15 @@ impl Filter {
 
     pub fn stream(&self) -> Stream {
         Stream(self.0.stream().expect("the C++ host starts a stream"))
+    }
+
+    /// Streams on `workers` C++ threads at once; returns how many passed their headers.
+    pub fn streams_on_worker_threads(&self, workers: usize, streams_each: usize) -> usize {
+        self.0.streams_on_worker_threads(workers, streams_each)
+    }
+
+    pub fn null_host_error(&self) -> String {
+        self.0.null_host_error()
     }
 }
 

@@ -1,6 +1,7 @@
 #include "envoyx-loader/tests/host/test_host.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <iterator>
 
@@ -470,6 +471,35 @@ rust::String TestFilter::name() const { return rust::String::lossy(std::string(c
 rust::String TestFilter::module_path() const { return config_->module_path(); }
 
 std::unique_ptr<TestStream> TestFilter::stream() const { return std::make_unique<TestStream>(*config_); }
+
+std::size_t TestFilter::streams_on_worker_threads(std::size_t workers, std::size_t streams_each) const {
+  std::atomic<std::size_t> passed{0};
+  std::vector<std::thread> threads;
+  for (std::size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      const std::string path = "/worker";
+      const Header headers[] = {Header{rust::String(":path"), rust::String(path)}};
+      for (std::size_t i = 0; i < streams_each; ++i) {
+        TestStream stream(*config_);
+        if (stream.request_headers(rust::Slice<const Header>(headers, 1), true) == ENVOYX_HEADERS_CONTINUE &&
+            stream.headers_forwarded(ENVOYX_DIRECTION_REQUEST)) {
+          ++passed;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return passed;
+}
+
+rust::String TestFilter::null_host_error() const {
+  try {
+    config_->new_stream(nullptr);
+  } catch (const rust::Error& error) {
+    return rust::String::lossy(error.what());
+  }
+  return rust::String();
+}
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -214,6 +215,11 @@ class TestFilter {
   rust::String name() const;
   rust::String module_path() const;
   std::unique_ptr<TestStream> stream() const;
+  // Runs `streams_each` streams (request headers only) on each of `workers` threads at once, as
+  // Envoy's workers share one filter config; returns how many streams got their headers through.
+  std::size_t streams_on_worker_threads(std::size_t workers, std::size_t streams_each) const;
+  // The what() of the rust::Error that new_stream throws for a null host ("" if none).
+  rust::String null_host_error() const;
 
  private:
   rust::Box<FilterConfig> config_;
