@@ -1,0 +1,434 @@
+//! Upstream Envoy's dynamic-modules ABI: the items this host uses, declared here from
+//! `docs/upstream-abi.md` (not copied from upstream's `abi.h`), with safe wrappers beside each.
+//!
+//! Only callbacks that Envoy 1.38.3, 1.39.3 and 1.40.0 all export are declared in the `extern`
+//! block: a Rust cdylib is linked with BIND_NOW, so a reference to a callback the running Envoy
+//! lacks would make dlopen fail. Version-specific callbacks are looked up at run time
+//! ([`LogV2`]).
+
+use std::ffi::{c_char, c_void};
+use std::ptr::NonNull;
+
+/// `envoy_dynamic_module_type_http_filter_envoy_ptr`: Envoy's per-stream filter object.
+pub type FilterEnvoyPtr = *mut c_void;
+/// `envoy_dynamic_module_type_http_filter_module_ptr`: this host's per-stream object.
+pub type FilterModulePtr = *const c_void;
+/// `envoy_dynamic_module_type_http_filter_config_envoy_ptr`.
+pub type ConfigEnvoyPtr = *mut c_void;
+/// `envoy_dynamic_module_type_http_filter_config_module_ptr`: this host's filter config.
+pub type ConfigModulePtr = *const c_void;
+/// `envoy_dynamic_module_type_http_filter_scheduler_module_ptr`.
+pub type SchedulerPtr = *mut c_void;
+
+/// `envoy_dynamic_module_type_envoy_buffer`: bytes owned by Envoy.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct EnvoyBuffer {
+    pub ptr: *const c_char,
+    pub length: usize,
+}
+
+impl EnvoyBuffer {
+    pub const EMPTY: Self = Self { ptr: std::ptr::null(), length: 0 };
+}
+
+/// `envoy_dynamic_module_type_module_buffer`: bytes owned by this host, read during the call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ModuleBuffer {
+    pub ptr: *const c_char,
+    pub length: usize,
+}
+
+impl ModuleBuffer {
+    pub fn new(bytes: &[u8]) -> Self {
+        Self { ptr: bytes.as_ptr().cast(), length: bytes.len() }
+    }
+    pub const NULL: Self = Self { ptr: std::ptr::null(), length: 0 };
+}
+
+/// `envoy_dynamic_module_type_envoy_http_header` and `..._module_http_header` (same layout).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HttpHeader {
+    pub key_ptr: *const c_char,
+    pub key_length: usize,
+    pub value_ptr: *const c_char,
+    pub value_length: usize,
+}
+
+impl HttpHeader {
+    pub const EMPTY: Self =
+        Self { key_ptr: std::ptr::null(), key_length: 0, value_ptr: std::ptr::null(), value_length: 0 };
+}
+
+// The enumerations are C `enum`s: 4 bytes, numbered from 0.
+
+/// `envoy_dynamic_module_type_http_header_type`. The values equal `envoyx_header_map`'s.
+pub type HeaderType = u32;
+/// `envoy_dynamic_module_type_http_body_type`: received/buffered × request/response. The values
+/// equal `envoyx_body_kind`'s.
+pub type BodyType = u32;
+/// `envoy_dynamic_module_type_log_level`. The values equal `envoyx_log_level`'s.
+pub type LogLevel = u32;
+/// `envoy_dynamic_module_type_http_filter_stream_reset_reason`.
+pub type StreamResetReason = u32;
+pub const RESET_LOCAL_RESET: StreamResetReason = 0;
+/// `envoy_dynamic_module_type_http_callout_result` (only in stub signatures).
+pub type HttpCalloutResult = u32;
+/// `envoy_dynamic_module_type_http_stream_reset_reason` (only in stub signatures).
+pub type HttpStreamResetReason = u32;
+
+/// The statuses the event hooks return. Header, body and trailer statuses equal Envoy's
+/// `FilterHeadersStatus`, `FilterDataStatus` and `FilterTrailersStatus` ordinals, as EnvoyX's do.
+pub type HookStatus = u32;
+pub const STATUS_CONTINUE: HookStatus = 0;
+
+/// The ABI version strings `envoy_dynamic_module_on_program_init` may return.
+pub const ABI_V0_1_0: &std::ffi::CStr = c"v0.1.0";
+pub const ABI_V0_2_0: &std::ffi::CStr = c"v0.2.0";
+
+unsafe extern "C" {
+    fn envoy_dynamic_module_callback_log(level: LogLevel, message: ModuleBuffer);
+    fn envoy_dynamic_module_callback_log_enabled(level: LogLevel) -> bool;
+
+    fn envoy_dynamic_module_callback_http_get_header(
+        filter: FilterEnvoyPtr,
+        header_type: HeaderType,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+        index: usize,
+        optional_count: *mut usize,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_headers_size(
+        filter: FilterEnvoyPtr,
+        header_type: HeaderType,
+    ) -> usize;
+    fn envoy_dynamic_module_callback_http_get_headers(
+        filter: FilterEnvoyPtr,
+        header_type: HeaderType,
+        result: *mut HttpHeader,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_set_header(
+        filter: FilterEnvoyPtr,
+        header_type: HeaderType,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_add_header(
+        filter: FilterEnvoyPtr,
+        header_type: HeaderType,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
+
+    fn envoy_dynamic_module_callback_http_get_body_size(filter: FilterEnvoyPtr, body_type: BodyType)
+    -> usize;
+    fn envoy_dynamic_module_callback_http_get_body_chunks_size(
+        filter: FilterEnvoyPtr,
+        body_type: BodyType,
+    ) -> usize;
+    fn envoy_dynamic_module_callback_http_get_body_chunks(
+        filter: FilterEnvoyPtr,
+        body_type: BodyType,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_drain_body(
+        filter: FilterEnvoyPtr,
+        body_type: BodyType,
+        number_of_bytes: usize,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_append_body(
+        filter: FilterEnvoyPtr,
+        body_type: BodyType,
+        data: ModuleBuffer,
+    ) -> bool;
+
+    fn envoy_dynamic_module_callback_http_send_response(
+        filter: FilterEnvoyPtr,
+        status_code: u32,
+        headers: *mut HttpHeader,
+        headers_count: usize,
+        body: ModuleBuffer,
+        details: ModuleBuffer,
+    );
+    fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: FilterEnvoyPtr);
+    fn envoy_dynamic_module_callback_http_filter_continue_encoding(filter: FilterEnvoyPtr);
+    fn envoy_dynamic_module_callback_http_filter_reset_stream(
+        filter: FilterEnvoyPtr,
+        reason: StreamResetReason,
+        details: ModuleBuffer,
+    );
+
+    fn envoy_dynamic_module_callback_http_filter_scheduler_new(filter: FilterEnvoyPtr) -> SchedulerPtr;
+    fn envoy_dynamic_module_callback_http_filter_scheduler_commit(scheduler: SchedulerPtr, event_id: u64);
+    fn envoy_dynamic_module_callback_http_filter_scheduler_delete(scheduler: SchedulerPtr);
+}
+
+/// Writes `message` to Envoy's `dynamic_modules` logger (any thread).
+pub fn log(level: LogLevel, message: &[u8]) {
+    // Safety: Envoy copies the message during the call; any thread may log.
+    unsafe { envoy_dynamic_module_callback_log(level, ModuleBuffer::new(message)) }
+}
+
+/// Whether Envoy's `dynamic_modules` logger writes `level` (any thread).
+pub fn log_enabled(level: LogLevel) -> bool {
+    // Safety: a pure query, callable from any thread.
+    unsafe { envoy_dynamic_module_callback_log_enabled(level) }
+}
+
+/// Looks `name` up in the running Envoy's dynamic symbol table: tells which callbacks this
+/// Envoy exports, without linking to them.
+fn lookup(name: &std::ffi::CStr) -> *mut c_void {
+    // Safety: dlsym with a NUL-terminated name only reads the loader's symbol tables.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
+/// Whether the running Envoy can continue a response that a filter stopped inside its own
+/// `continue_decoding` call. Envoy 1.38's filter marks itself "continued" *after*
+/// `continueDecoding` returns, so when a later filter answers locally inside that call and this
+/// filter's response hook stops, `continue_encoding` does nothing from then on. Fixed in 1.39;
+/// told apart by `envoy_dynamic_module_callback_get_log_level`, which 1.39 added.
+pub fn continue_is_reentrant_safe() -> bool {
+    !lookup(c"envoy_dynamic_module_callback_get_log_level").is_null()
+}
+
+/// `envoy_dynamic_module_callback_log_v2` (Envoy 1.40.0 and later), found at run time.
+#[derive(Clone, Copy)]
+pub struct LogV2(unsafe extern "C" fn(LogLevel, ModuleBuffer, ModuleBuffer, u32));
+
+impl LogV2 {
+    /// Looks the callback up in the running Envoy's dynamic symbol table.
+    pub fn lookup() -> Option<Self> {
+        let symbol = lookup(c"envoy_dynamic_module_callback_log_v2");
+        if symbol.is_null() {
+            return None;
+        }
+        // Safety: Envoy 1.40's log_v2 has this signature (docs/upstream-abi.md §5, Logging).
+        Some(Self(unsafe {
+            std::mem::transmute::<*mut c_void, unsafe extern "C" fn(LogLevel, ModuleBuffer, ModuleBuffer, u32)>(
+                symbol,
+            )
+        }))
+    }
+
+    /// Writes `message` with a source location (any thread).
+    pub fn log(self, level: LogLevel, message: &[u8], file: &[u8], line: u32) {
+        // Safety: Envoy copies both buffers during the call; any thread may log.
+        unsafe { (self.0)(level, ModuleBuffer::new(message), ModuleBuffer::new(file), line) }
+    }
+}
+
+/// Envoy's side of one stream (`filter_envoy_ptr`), with safe methods.
+///
+/// Made only by [`EnvoyFilter::new`], whose contract every method relies on: the pointer is the
+/// one Envoy passed to this stream's hooks, Envoy has not yet destroyed the filter, and the call
+/// happens on the stream's worker thread.
+#[derive(Clone, Copy, Debug)]
+pub struct EnvoyFilter(NonNull<c_void>);
+
+impl EnvoyFilter {
+    /// # Safety
+    /// `ptr` must be a `filter_envoy_ptr` Envoy passed to a hook, and the value (and its copies)
+    /// may be used only on that stream's worker thread and only until Envoy calls
+    /// `on_http_filter_destroy` for it.
+    pub unsafe fn new(ptr: FilterEnvoyPtr) -> Option<Self> {
+        NonNull::new(ptr).map(Self)
+    }
+
+    fn raw(self) -> FilterEnvoyPtr {
+        self.0.as_ptr()
+    }
+
+    /// Value `index` of `key` (or `None`), and how many values `key` has.
+    pub fn header(self, map: HeaderType, key: &[u8], index: usize) -> (Option<EnvoyBuffer>, usize) {
+        let mut value = EnvoyBuffer::EMPTY;
+        let mut count = 0usize;
+        // Safety: live filter on its worker thread (type contract); `value` and `count` are
+        // writable for the call.
+        let found = unsafe {
+            envoy_dynamic_module_callback_http_get_header(
+                self.raw(),
+                map,
+                ModuleBuffer::new(key),
+                &mut value,
+                index,
+                &mut count,
+            )
+        };
+        (found.then_some(value), count)
+    }
+
+    /// Number of entries (one per value) of a header map; 0 when the map is absent.
+    pub fn headers_size(self, map: HeaderType) -> usize {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_get_headers_size(self.raw(), map) }
+    }
+
+    /// Fills `out` with the map's entries, which must number exactly `out.len()` (the value
+    /// [`EnvoyFilter::headers_size`] just returned); false when they do not or the map is absent.
+    pub fn headers(self, map: HeaderType, out: &mut [HttpHeader]) -> bool {
+        if self.headers_size(map) != out.len() {
+            return false;
+        }
+        // Safety: live filter on its worker thread; `out` has room for every entry (checked).
+        unsafe { envoy_dynamic_module_callback_http_get_headers(self.raw(), map, out.as_mut_ptr()) }
+    }
+
+    /// Replaces every value of `key` with `value`, which must not be empty (Envoy treats an
+    /// empty value as "remove").
+    pub fn set_header(self, map: HeaderType, key: &[u8], value: &[u8]) -> bool {
+        if value.is_empty() {
+            return false;
+        }
+        // Safety: live filter on its worker thread; Envoy copies both buffers.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_header(
+                self.raw(),
+                map,
+                ModuleBuffer::new(key),
+                ModuleBuffer::new(value),
+            )
+        }
+    }
+
+    /// Removes every value of `key` (a NULL value makes set_header remove).
+    pub fn remove_header(self, map: HeaderType, key: &[u8]) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies the key.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_header(
+                self.raw(),
+                map,
+                ModuleBuffer::new(key),
+                ModuleBuffer::NULL,
+            )
+        }
+    }
+
+    /// Adds one value of `key`; Envoy refuses an empty value.
+    pub fn add_header(self, map: HeaderType, key: &[u8], value: &[u8]) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies both buffers.
+        unsafe {
+            envoy_dynamic_module_callback_http_add_header(
+                self.raw(),
+                map,
+                ModuleBuffer::new(key),
+                ModuleBuffer::new(value),
+            )
+        }
+    }
+
+    pub fn body_size(self, body: BodyType) -> usize {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_get_body_size(self.raw(), body) }
+    }
+
+    /// Number of slices of a body, empty ones included; 0 when the body is absent.
+    pub fn body_chunks_size(self, body: BodyType) -> usize {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_get_body_chunks_size(self.raw(), body) }
+    }
+
+    /// Fills `out` with views of the body's slices, which must number exactly `out.len()` (the
+    /// value [`EnvoyFilter::body_chunks_size`] just returned); false when they do not or the body
+    /// is absent.
+    pub fn body_chunks(self, body: BodyType, out: &mut [EnvoyBuffer]) -> bool {
+        if self.body_chunks_size(body) != out.len() {
+            return false;
+        }
+        // Safety: live filter on its worker thread; `out` has room for every slice (checked).
+        unsafe { envoy_dynamic_module_callback_http_get_body_chunks(self.raw(), body, out.as_mut_ptr()) }
+    }
+
+    pub fn drain_body(self, body: BodyType, len: usize) -> bool {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_drain_body(self.raw(), body, len) }
+    }
+
+    pub fn append_body(self, body: BodyType, data: &[u8]) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies the data.
+        unsafe { envoy_dynamic_module_callback_http_append_body(self.raw(), body, ModuleBuffer::new(data)) }
+    }
+
+    /// Sends a local reply. Envoy may complete and destroy the filter before this returns.
+    pub fn send_response(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], details: &[u8]) {
+        let mut headers: Vec<HttpHeader> = headers
+            .iter()
+            .map(|(k, v)| HttpHeader {
+                key_ptr: k.as_ptr().cast(),
+                key_length: k.len(),
+                value_ptr: v.as_ptr().cast(),
+                value_length: v.len(),
+            })
+            .collect();
+        // Safety: live filter on its worker thread; Envoy copies the headers, body and details,
+        // which outlive the call.
+        unsafe {
+            envoy_dynamic_module_callback_http_send_response(
+                self.raw(),
+                status,
+                headers.as_mut_ptr(),
+                headers.len(),
+                ModuleBuffer::new(body),
+                ModuleBuffer::new(details),
+            )
+        }
+    }
+
+    /// Resumes decoding. Envoy may run later filters, and even this filter's response hooks,
+    /// before this returns.
+    pub fn continue_decoding(self) {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_filter_continue_decoding(self.raw()) }
+    }
+
+    /// Resumes encoding (see [`EnvoyFilter::continue_decoding`]).
+    pub fn continue_encoding(self) {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_filter_continue_encoding(self.raw()) }
+    }
+
+    /// Resets the stream. Envoy may complete and destroy the filter before this returns.
+    pub fn reset_stream(self, details: &[u8]) {
+        // Safety: live filter on its worker thread; Envoy copies the details.
+        unsafe {
+            envoy_dynamic_module_callback_http_filter_reset_stream(
+                self.raw(),
+                RESET_LOCAL_RESET,
+                ModuleBuffer::new(details),
+            )
+        }
+    }
+
+    /// A scheduler that wakes this stream on its worker thread. Must be called inside an event
+    /// hook (Envoy reads the stream's dispatcher, which `on_http_filter_new` does not have yet).
+    pub fn new_scheduler(self) -> Option<Scheduler> {
+        // Safety: live filter on its worker thread, inside an event hook (see above).
+        NonNull::new(unsafe { envoy_dynamic_module_callback_http_filter_scheduler_new(self.raw()) })
+            .map(Scheduler)
+    }
+}
+
+/// An Envoy HTTP-filter scheduler: [`Scheduler::commit`] from any thread makes Envoy call
+/// `on_http_filter_scheduled` on the stream's worker thread (or nothing, once the filter is
+/// gone). Dropping it deletes it.
+pub struct Scheduler(NonNull<c_void>);
+
+// Safety: Envoy's scheduler commit may be called from any thread; delete happens once, in Drop.
+unsafe impl Send for Scheduler {}
+// Safety: as above; `commit` takes `&self` and Envoy's commit only posts to a dispatcher.
+unsafe impl Sync for Scheduler {}
+
+impl Scheduler {
+    pub fn commit(&self, event_id: u64) {
+        // Safety: the scheduler is alive until Drop; commit is callable from any thread.
+        unsafe { envoy_dynamic_module_callback_http_filter_scheduler_commit(self.0.as_ptr(), event_id) }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        // Safety: made by scheduler_new, deleted exactly once, here.
+        unsafe { envoy_dynamic_module_callback_http_filter_scheduler_delete(self.0.as_ptr()) }
+    }
+}

@@ -1,0 +1,258 @@
+//! One HTTP stream as upstream Envoy sees it (`filter_module_ptr`): maps upstream's hooks onto
+//! the core's [`Stream`] and carries out the actions the module asked for.
+//!
+//! Envoy can call back into a filter while one of its hooks runs: a local reply or a reset
+//! completes and destroys the filter on the spot, and a continue can run this filter's response
+//! hooks (a later filter answering locally). The filter therefore counts how deep it is in
+//! Envoy's hooks, never calls such an Envoy function while the core's `Stream` is borrowed (see
+//! [`crate::host`]), and when Envoy destroys it from inside another hook, drops the `Stream`
+//! at once (the module's destroy runs exactly once) but frees itself only when the outermost
+//! hook returns.
+
+use crate::ffi::{self, EnvoyFilter};
+use crate::host::{EnvoyScheduler, EnvoyStream, Pending, Shared};
+use crate::log::host_log;
+use envoyx_core::{
+    BodyStatus, Direction, EventOrderError, FilterConfig, HeadersStatus, Stream, TrailersStatus,
+};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether the running Envoy can resume a response stopped inside this filter's own
+/// `continue_decoding` (false on 1.38; see [`ffi::continue_is_reentrant_safe`]). Set at program
+/// init.
+pub static REENTRANT_CONTINUE_SAFE: AtomicBool = AtomicBool::new(true);
+
+/// An event of a stream, as upstream delivers it.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    RequestHeaders { end_of_stream: bool },
+    RequestBody { end_of_stream: bool },
+    RequestTrailers,
+    ResponseHeaders { end_of_stream: bool },
+    ResponseBody { end_of_stream: bool },
+    ResponseTrailers,
+}
+
+impl Event {
+    fn is_response(self) -> bool {
+        matches!(self, Event::ResponseHeaders { .. } | Event::ResponseBody { .. } | Event::ResponseTrailers)
+    }
+
+    /// Delivers the event; returns upstream's status value and whether it stops iteration.
+    fn deliver(self, stream: &mut Stream) -> Result<(ffi::HookStatus, bool), EventOrderError> {
+        let headers = |s: HeadersStatus| {
+            (s as u32, !matches!(s, HeadersStatus::Continue | HeadersStatus::ContinueAndDontEndStream))
+        };
+        let body = |s: BodyStatus| (s as u32, s != BodyStatus::Continue);
+        let trailers = |s: TrailersStatus| (s as u32, s != TrailersStatus::Continue);
+        Ok(match self {
+            Event::RequestHeaders { end_of_stream } => headers(stream.on_request_headers(end_of_stream)?),
+            Event::RequestBody { end_of_stream } => body(stream.on_request_body(end_of_stream)?),
+            Event::RequestTrailers => trailers(stream.on_request_trailers()?),
+            Event::ResponseHeaders { end_of_stream } => headers(stream.on_response_headers(end_of_stream)?),
+            Event::ResponseBody { end_of_stream } => body(stream.on_response_body(end_of_stream)?),
+            Event::ResponseTrailers => trailers(stream.on_response_trailers()?),
+        })
+    }
+}
+
+/// This host's per-stream object.
+pub struct Filter {
+    envoy: EnvoyFilter,
+    config: Arc<FilterConfig>,
+    /// Created at the first event (Envoy's stream callbacks are not set up before), dropped when
+    /// Envoy destroys the filter.
+    stream: RefCell<Option<Stream>>,
+    shared: Rc<Shared>,
+    scheduler: Arc<EnvoyScheduler>,
+    /// How many of this filter's hooks are running (more than one when Envoy re-enters).
+    depth: Cell<u32>,
+    /// Envoy called the destroy hook: no more Envoy calls; freed when `depth` reaches 0.
+    destroyed: Cell<bool>,
+    /// Inside this filter's `continue_decoding` call.
+    continuing_request: Cell<bool>,
+}
+
+impl Filter {
+    pub fn new(envoy: EnvoyFilter, config: Arc<FilterConfig>) -> Self {
+        Self {
+            envoy,
+            config,
+            stream: RefCell::new(None),
+            shared: Rc::default(),
+            scheduler: Arc::default(),
+            depth: Cell::new(0),
+            destroyed: Cell::new(false),
+            continuing_request: Cell::new(false),
+        }
+    }
+
+    /// Runs `f` on the filter behind `ptr` as one hook, then frees the filter if Envoy destroyed
+    /// it meanwhile and this was the outermost hook.
+    ///
+    /// # Safety
+    /// `ptr` must come from `Box::into_raw(Box<Filter>)` and not be freed yet, and the call must
+    /// be on the stream's worker thread.
+    pub unsafe fn enter<R>(ptr: *const Filter, f: impl FnOnce(&Filter) -> R) -> R {
+        // Safety: alive per the caller; only shared references are made while hooks run.
+        let filter = unsafe { &*ptr };
+        filter.depth.set(filter.depth.get() + 1);
+        let result = f(filter);
+        let depth = filter.depth.get() - 1;
+        filter.depth.set(depth);
+        if depth == 0 && filter.destroyed.get() {
+            // Safety: Envoy destroyed the filter and no other hook of it is running; made by
+            // Box::into_raw; freed once (destroy did not free it because depth was not 0).
+            drop(unsafe { Box::from_raw(ptr.cast_mut()) });
+        }
+        result
+    }
+
+    /// Envoy's destroy hook.
+    ///
+    /// # Safety
+    /// As for [`Filter::enter`]; `ptr` must not be used again by the caller.
+    pub unsafe fn destroy(ptr: *const Filter) {
+        // Safety: alive per the caller.
+        let filter = unsafe { &*ptr };
+        if filter.destroyed.replace(true) {
+            return;
+        }
+        filter.scheduler.close();
+        match filter.stream.try_borrow_mut() {
+            // Dropping the stream runs the module's complete hook (if not yet) and destroy hook.
+            Ok(mut slot) => drop(slot.take()),
+            Err(_) => host_log!(
+                Error,
+                "EnvoyX stock host: Envoy destroyed a stream while its module hook was running; the \
+                 module's stream is destroyed when that hook returns"
+            ),
+        }
+        if filter.depth.get() == 0 {
+            // Safety: no hook of this filter is running; made by Box::into_raw; freed once.
+            drop(unsafe { Box::from_raw(ptr.cast_mut()) });
+        }
+    }
+
+    /// An event hook: delivers the event, then does what the module asked for.
+    pub fn event(&self, event: Event) -> ffi::HookStatus {
+        let delivered = {
+            let Ok(mut slot) = self.stream.try_borrow_mut() else {
+                host_log!(
+                    Error,
+                    "EnvoyX stock host: Envoy re-entered {event:?} inside a module hook; continuing"
+                );
+                return ffi::STATUS_CONTINUE;
+            };
+            if self.destroyed.get() {
+                return ffi::STATUS_CONTINUE;
+            }
+            let stream = slot.get_or_insert_with(|| {
+                self.config.new_stream(Box::new(EnvoyStream {
+                    envoy: self.envoy,
+                    shared: self.shared.clone(),
+                    scheduler: self.scheduler.clone(),
+                }))
+            });
+            event.deliver(stream)
+        };
+        let status = match delivered {
+            Ok((status, stops)) => {
+                // Still no Envoy call that could re-enter has been made: the filter is alive.
+                self.scheduler.prepare(self.envoy, stops);
+                if stops && event.is_response() && self.continuing_request.get() && !reentrant_continue_safe()
+                {
+                    // Once per stream: the body hooks that follow are let through the same way.
+                    if !self.shared.response_forwarded.replace(true) {
+                        host_log!(
+                            Warn,
+                            "EnvoyX stock host: the module stopped the response while its request was being \
+                             continued (a later filter answered locally); this Envoy (1.38) could never \
+                             resume it, so the response goes on now"
+                        );
+                    }
+                    ffi::STATUS_CONTINUE
+                } else {
+                    if matches!(event, Event::ResponseHeaders { .. }) && !stops {
+                        self.shared.response_forwarded.set(true);
+                    }
+                    status
+                }
+            }
+            Err(e) => {
+                host_log!(Error, "EnvoyX stock host: {e}; continuing");
+                ffi::STATUS_CONTINUE
+            }
+        };
+        self.run_pending();
+        status
+    }
+
+    /// Envoy's scheduled hook: a continue the module asked for reached the worker thread.
+    pub fn scheduled(&self, event_id: u64) {
+        let direction = match u32::try_from(event_id).ok().and_then(Direction::from_abi) {
+            Some(direction) => direction,
+            None => {
+                host_log!(Error, "EnvoyX stock host: unknown scheduled event {event_id}; ignored");
+                return;
+            }
+        };
+        {
+            let Ok(mut slot) = self.stream.try_borrow_mut() else {
+                host_log!(Error, "EnvoyX stock host: Envoy re-entered the scheduled hook; continue lost");
+                return;
+            };
+            if let Some(stream) = slot.as_mut() {
+                stream.on_scheduled(direction);
+            }
+        }
+        self.run_pending();
+    }
+
+    /// Envoy's stream-complete hook.
+    pub fn complete(&self) {
+        match self.stream.try_borrow_mut() {
+            Ok(mut slot) => {
+                if let Some(stream) = slot.as_mut() {
+                    stream.on_stream_complete();
+                }
+            }
+            Err(_) => host_log!(Error, "EnvoyX stock host: Envoy completed a stream inside its module hook"),
+        }
+        // The stream is over: nothing the module asked for in its complete hook can be done.
+        drop(self.shared.pending.take());
+    }
+
+    /// Does what the module asked for during the hook. Each call may re-enter this filter, even
+    /// destroy it, so `destroyed` is checked before every one.
+    fn run_pending(&self) {
+        let Pending { reply, reset, continue_request, continue_response } = self.shared.pending.take();
+        if self.destroyed.get() {
+            return;
+        }
+        if reset {
+            self.envoy.reset_stream(b"envoyx_module_reset");
+            return;
+        }
+        if let Some(reply) = reply {
+            self.envoy.send_response(reply.status, &reply.headers, &reply.body, &reply.details);
+            return;
+        }
+        if continue_request {
+            self.continuing_request.set(true);
+            self.envoy.continue_decoding();
+            self.continuing_request.set(false);
+        }
+        if continue_response && !self.destroyed.get() {
+            self.shared.response_forwarded.set(true);
+            self.envoy.continue_encoding();
+        }
+    }
+}
+
+fn reentrant_continue_safe() -> bool {
+    REENTRANT_CONTINUE_SAFE.load(Ordering::Relaxed)
+}

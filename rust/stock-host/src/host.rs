@@ -1,0 +1,285 @@
+//! [`HostStream`] and [`StreamScheduler`] over upstream Envoy's HTTP-filter callbacks.
+//!
+//! Calls that make Envoy run other filter code synchronously (a local reply, a reset, a continue)
+//! may lead Envoy straight back into this filter's hooks, even to its destroy hook. So they are
+//! not made while the core's [`envoyx_core::Stream`] is in use: they are recorded here as
+//! [`Pending`] actions and carried out by the filter once the core has returned (see
+//! `filter.rs`), still inside the same Envoy hook.
+
+use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
+use crate::log::host_log;
+use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
+use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, StreamScheduler};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+/// A local reply, copied out of the module's views.
+pub struct OwnedReply {
+    pub status: u32,
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub body: Vec<u8>,
+    pub details: Vec<u8>,
+}
+
+/// What the module asked for during a hook, to be done after the core returns.
+#[derive(Default)]
+pub struct Pending {
+    pub reply: Option<OwnedReply>,
+    pub reset: bool,
+    pub continue_request: bool,
+    pub continue_response: bool,
+}
+
+/// State shared by a stream's host and its filter (same worker thread).
+#[derive(Default)]
+pub struct Shared {
+    pub pending: RefCell<Pending>,
+    /// This filter let the response headers go on: a local reply can no longer replace them.
+    pub response_forwarded: Cell<bool>,
+}
+
+/// One stream's host: Envoy's callbacks for the filter `envoy`.
+pub struct EnvoyStream {
+    pub envoy: EnvoyFilter,
+    pub shared: Rc<Shared>,
+    pub scheduler: Arc<EnvoyScheduler>,
+}
+
+// EnvoyX's header-map and body-kind values equal upstream's header-type and body-type values
+// (request/response × headers/trailers; received/buffered × request/response).
+const _: () = {
+    assert!(HeaderMapKind::RequestHeaders as u32 == 0 && HeaderMapKind::RequestTrailers as u32 == 1);
+    assert!(HeaderMapKind::ResponseHeaders as u32 == 2 && HeaderMapKind::ResponseTrailers as u32 == 3);
+    assert!(BodyKind::RequestReceived as u32 == 0 && BodyKind::RequestBuffered as u32 == 1);
+    assert!(BodyKind::ResponseReceived as u32 == 2 && BodyKind::ResponseBuffered as u32 == 3);
+    // `envoyx_header` and Envoy's header struct are both {ptr, len, ptr, len}.
+    assert!(size_of::<envoyx_header>() == size_of::<HttpHeader>());
+    assert!(align_of::<envoyx_header>() == align_of::<HttpHeader>());
+};
+
+fn header_type(map: HeaderMapKind) -> ffi::HeaderType {
+    map as ffi::HeaderType
+}
+
+fn body_type(body: BodyKind) -> ffi::BodyType {
+    body as ffi::BodyType
+}
+
+fn view(buffer: EnvoyBuffer) -> envoyx_bytes {
+    envoyx_bytes { ptr: buffer.ptr.cast(), len: buffer.length }
+}
+
+/// How many body slices are read without allocating.
+const INLINE_SLICES: usize = 16;
+
+impl HostStream for EnvoyStream {
+    fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
+        let map = header_type(map);
+        let (first, count) = self.envoy.header(map, key, 0);
+        for (index, slot) in out.iter_mut().enumerate().take(count) {
+            let value = if index == 0 { first } else { self.envoy.header(map, key, index).0 };
+            *slot = value.map_or(envoyx_bytes::EMPTY, view);
+        }
+        Some(count)
+    }
+
+    fn header_entries(&mut self, map: HeaderMapKind, out: &mut [envoyx_header]) -> Option<usize> {
+        let map = header_type(map);
+        let total = self.envoy.headers_size(map);
+        if total == 0 || out.is_empty() {
+            return Some(total);
+        }
+        if out.len() >= total {
+            // Safety: `envoyx_header` and `HttpHeader` have the same layout (asserted above), and
+            // `out` has at least `total` elements.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<HttpHeader>(), total) };
+            return self.envoy.headers(map, dst).then_some(total);
+        }
+        let mut all = vec![HttpHeader::EMPTY; total];
+        if !self.envoy.headers(map, &mut all) {
+            return None;
+        }
+        for (slot, h) in out.iter_mut().zip(&all) {
+            *slot = envoyx_header {
+                key: envoyx_bytes { ptr: h.key_ptr.cast(), len: h.key_length },
+                value: envoyx_bytes { ptr: h.value_ptr.cast(), len: h.value_length },
+            };
+        }
+        Some(total)
+    }
+
+    fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        if value.is_empty() {
+            host_log!(
+                Warn,
+                "EnvoyX stock host: cannot set header `{}` to an empty value (stock Envoy removes a header \
+                 set to empty); left unchanged",
+                String::from_utf8_lossy(key)
+            );
+            return false;
+        }
+        self.envoy.set_header(header_type(map), key, value)
+    }
+
+    fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        if value.is_empty() {
+            host_log!(
+                Warn,
+                "EnvoyX stock host: cannot add an empty value to header `{}` (stock Envoy refuses it)",
+                String::from_utf8_lossy(key)
+            );
+            return false;
+        }
+        self.envoy.add_header(header_type(map), key, value)
+    }
+
+    fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize {
+        let map = header_type(map);
+        let (_, count) = self.envoy.header(map, key, 0);
+        if count > 0 && !self.envoy.remove_header(map, key) {
+            return 0;
+        }
+        count
+    }
+
+    fn body_length(&mut self, body: BodyKind) -> Option<usize> {
+        Some(self.envoy.body_size(body_type(body)))
+    }
+
+    fn body_slices(&mut self, body: BodyKind, out: &mut [envoyx_slice]) -> Option<usize> {
+        let body = body_type(body);
+        let count = self.envoy.body_chunks_size(body);
+        if count == 0 {
+            return Some(0);
+        }
+        let mut inline = [EnvoyBuffer::EMPTY; INLINE_SLICES];
+        let mut heap = Vec::new();
+        let chunks = if count <= INLINE_SLICES {
+            &mut inline[..count]
+        } else {
+            heap.resize(count, EnvoyBuffer::EMPTY);
+            &mut heap[..]
+        };
+        if !self.envoy.body_chunks(body, chunks) {
+            return None;
+        }
+        // Envoy's slices point into its own buffer memory, which it owns mutably: they are the
+        // writable zero-copy views x/abi.h promises. Empty slices are not reported.
+        let mut total = 0;
+        for chunk in chunks.iter().filter(|c| c.length > 0) {
+            if let Some(slot) = out.get_mut(total) {
+                *slot = envoyx_slice { ptr: chunk.ptr.cast_mut().cast(), len: chunk.length };
+            }
+            total += 1;
+        }
+        Some(total)
+    }
+
+    fn body_drain(&mut self, body: BodyKind, len: usize) -> bool {
+        len == 0 || self.envoy.drain_body(body_type(body), len)
+    }
+
+    fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        data.is_empty() || self.envoy.append_body(body_type(body), data)
+    }
+
+    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
+        let mut pending = self.shared.pending.borrow_mut();
+        if self.shared.response_forwarded.get() || pending.reply.is_some() || pending.reset {
+            return false;
+        }
+        pending.reply = Some(OwnedReply {
+            status: reply.status,
+            headers: reply.headers.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect(),
+            body: reply.body.to_vec(),
+            details: reply.details.to_vec(),
+        });
+        true
+    }
+
+    fn reset_stream(&mut self) {
+        self.shared.pending.borrow_mut().reset = true;
+    }
+
+    fn continue_stream(&mut self, direction: Direction) {
+        let mut pending = self.shared.pending.borrow_mut();
+        match direction {
+            Direction::Request => pending.continue_request = true,
+            Direction::Response => pending.continue_response = true,
+        }
+    }
+
+    fn scheduler(&self) -> Arc<dyn StreamScheduler> {
+        self.scheduler.clone()
+    }
+}
+
+/// A stream's [`StreamScheduler`] over Envoy's HTTP-filter scheduler.
+///
+/// Envoy's scheduler can only be created inside an event hook, so it is created lazily: when a
+/// hook returns a stop status (only then can a continue matter), or when a continue was asked
+/// for before it existed. Until then, requests wait here and are committed on creation. The
+/// event id of a commit is the direction (`envoyx_direction`).
+#[derive(Default)]
+pub struct EnvoyScheduler {
+    state: Mutex<SchedulerState>,
+}
+
+#[derive(Default)]
+struct SchedulerState {
+    scheduler: Option<ffi::Scheduler>,
+    /// Continues asked for before the scheduler existed, by direction.
+    waiting: [bool; 2],
+    /// The filter is gone: requests are dropped.
+    closed: bool,
+}
+
+impl StreamScheduler for EnvoyScheduler {
+    fn schedule(&self, direction: Direction) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.closed {
+            return;
+        }
+        match &state.scheduler {
+            Some(scheduler) => scheduler.commit(direction as u64),
+            None => state.waiting[direction as usize] = true,
+        }
+    }
+}
+
+impl EnvoyScheduler {
+    /// On the worker thread, inside an event hook of `envoy`'s stream: creates Envoy's scheduler
+    /// if `needed` or a continue is waiting, and commits the waiting continues.
+    pub fn prepare(&self, envoy: EnvoyFilter, needed: bool) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let waiting = state.waiting.contains(&true);
+        if state.closed || !(needed || waiting) {
+            return;
+        }
+        if state.scheduler.is_none() {
+            state.scheduler = envoy.new_scheduler();
+            if state.scheduler.is_none() {
+                host_log!(Error, "EnvoyX stock host: Envoy returned no scheduler; continues will be lost");
+                return;
+            }
+        }
+        let SchedulerState { scheduler: Some(scheduler), waiting, .. } = &mut *state else { return };
+        for (direction, flag) in waiting.iter_mut().enumerate() {
+            if std::mem::take(flag) {
+                scheduler.commit(direction as u64);
+            }
+        }
+    }
+
+    /// The filter is being destroyed (worker thread): deletes Envoy's scheduler; later requests
+    /// are dropped.
+    pub fn close(&self) {
+        let scheduler = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.closed = true;
+            state.scheduler.take()
+        };
+        drop(scheduler);
+    }
+}

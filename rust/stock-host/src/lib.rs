@@ -1,0 +1,372 @@
+//! The stock-Envoy host: a module for upstream Envoy's own `envoy.filters.http.dynamic_modules`
+//! filter that runs EnvoyX modules (`x/abi.h`) inside official Envoy binaries (1.38.3, 1.39.3,
+//! 1.40.0).
+//!
+//! Envoy loads `libenvoyx_stock_host.so` (by `dynamic_module_config.name: envoyx_stock_host`
+//! and `ENVOY_DYNAMIC_MODULES_SEARCH_PATH`, or by `module.local.filename`). The filter's
+//! `filter_config` is an EnvoyX `DynamicModuleConfig` in JSON form, given either as a
+//! `google.protobuf.Struct` (Envoy hands it over as JSON) or as a `google.protobuf.StringValue`
+//! holding the JSON:
+//!
+//! ```yaml
+//! - name: envoy.filters.http.dynamic_modules
+//!   typed_config:
+//!     "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
+//!     dynamic_module_config: { name: envoyx_stock_host }
+//!     filter_name: my_filter
+//!     filter_config:
+//!       "@type": type.googleapis.com/google.protobuf.Struct
+//!       value: { file_path: /path/libmy_module.so, filter_config: "..." }
+//! ```
+//!
+//! Everything generic (loading modules, the host API table, the event order) is `envoyx-core`;
+//! this crate only maps upstream's hooks and callbacks onto it. Upstream's ABI is declared in
+//! [`ffi`] from `docs/upstream-abi.md`.
+
+mod ffi;
+mod filter;
+mod host;
+mod log;
+
+use crate::ffi::{
+    ConfigEnvoyPtr, ConfigModulePtr, EnvoyBuffer, EnvoyFilter, FilterEnvoyPtr, FilterModulePtr,
+};
+use crate::filter::{Event, Filter};
+use crate::log::host_log;
+use envoyx_core::{FilterConfig, ModuleConfig};
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+/// This host's filter configuration (`filter_config_module_ptr`).
+struct HostConfig {
+    config: Arc<FilterConfig>,
+}
+
+/// The bytes of an Envoy-owned buffer.
+///
+/// # Safety
+/// The buffer must point at `length` readable bytes for `'a` (or have length 0).
+unsafe fn envoy_bytes<'a>(buffer: EnvoyBuffer) -> &'a [u8] {
+    if buffer.ptr.is_null() || buffer.length == 0 {
+        &[]
+    } else {
+        // Safety: forwarded from the caller.
+        unsafe { std::slice::from_raw_parts(buffer.ptr.cast(), buffer.length) }
+    }
+}
+
+/// Makes this shared object impossible to unload (as upstream's `do_not_close` would): the core
+/// keeps process-wide state (the module registry, the log sink) and loaded EnvoyX modules, which
+/// must not vanish or be initialised twice when Envoy drops its last filter config and later
+/// loads the host again.
+fn pin_self() {
+    let mut info: libc::Dl_info = libc::Dl_info {
+        dli_fname: std::ptr::null(),
+        dli_fbase: std::ptr::null_mut(),
+        dli_sname: std::ptr::null(),
+        dli_saddr: std::ptr::null_mut(),
+    };
+    let address = envoy_dynamic_module_on_program_init as *const c_void;
+    // Safety: dladdr only reads the loader's tables and writes `info`.
+    if unsafe { libc::dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
+        host_log!(
+            Warn,
+            "EnvoyX stock host: cannot find its own file; it may be unloaded with its last filter"
+        );
+        return;
+    }
+    // Safety: RTLD_NOLOAD only bumps the already-loaded object's reference count and marks it
+    // NODELETE; `dli_fname` is the loader's NUL-terminated path.
+    let handle =
+        unsafe { libc::dlopen(info.dli_fname, libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE) };
+    if handle.is_null() {
+        host_log!(
+            Warn,
+            "EnvoyX stock host: cannot pin itself in memory; it may be unloaded with its last filter"
+        );
+    }
+}
+
+/// Upstream's loader hook: returns the upstream ABI version this host speaks. A mismatch is only
+/// a warning in Envoy, so the host answers with the running Envoy's own version (1.40.0 speaks
+/// v0.2.0 and is the first to have `log_v2`; 1.38 and 1.39 speak v0.1.0).
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
+    let log_v2 = ffi::LogV2::lookup();
+    envoyx_core::set_log_sink(Arc::new(log::EnvoyLog::new(log_v2)));
+    pin_self();
+    filter::REENTRANT_CONTINUE_SAFE
+        .store(ffi::continue_is_reentrant_safe(), std::sync::atomic::Ordering::Relaxed);
+    host_log!(Info, "EnvoyX stock-Envoy host {} loaded", env!("CARGO_PKG_VERSION"));
+    if log_v2.is_some() { ffi::ABI_V0_2_0.as_ptr() } else { ffi::ABI_V0_1_0.as_ptr() }
+}
+
+/// Parses the EnvoyX config and creates the filter configuration; the error names the filter,
+/// the module file and the reason.
+fn new_host_config(filter_name: &[u8], config: &[u8]) -> Result<HostConfig, String> {
+    let filter_name = String::from_utf8_lossy(filter_name);
+    let prefix = format!("EnvoyX stock host: filter `{filter_name}`");
+    let hint = "pass the EnvoyX DynamicModuleConfig (JSON) as a google.protobuf.Struct, or as a \
+                google.protobuf.StringValue holding the JSON";
+    if config.is_empty() {
+        return Err(format!("{prefix}: `filter_config` is missing; {hint}"));
+    }
+    let text = std::str::from_utf8(config)
+        .map_err(|e| format!("{prefix}: `filter_config` is not JSON text ({e}); {hint}"))?;
+    let mut module_config = ModuleConfig::from_json(text).map_err(|e| format!("{prefix}: {e}; {hint}"))?;
+    if module_config.name.is_empty() {
+        module_config.name = filter_name.to_string();
+    }
+    let config = FilterConfig::new(&module_config).map_err(|e| format!("{prefix} rejected: {e}"))?;
+    host_log!(Info, "{prefix}: EnvoyX module {} ready", module_config.file_path);
+    Ok(HostConfig { config })
+}
+
+/// Upstream's config hook. NULL makes Envoy reject the filter config; the reason is logged first,
+/// since Envoy's own message does not say it.
+///
+/// # Safety
+/// Called by Envoy with buffers valid during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_new(
+    _config_envoy: ConfigEnvoyPtr,
+    name: EnvoyBuffer,
+    config: EnvoyBuffer,
+) -> ConfigModulePtr {
+    // Safety: Envoy's name and config buffers are valid for this call.
+    let (name, config) = unsafe { (envoy_bytes(name), envoy_bytes(config)) };
+    match new_host_config(name, config) {
+        Ok(config) => Box::into_raw(Box::new(config)) as ConfigModulePtr,
+        Err(message) => {
+            host_log!(Error, "{message}");
+            std::ptr::null()
+        }
+    }
+}
+
+/// # Safety
+/// `config` is a pointer config_new returned; Envoy destroys it once, after its last stream.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_destroy(config: ConfigModulePtr) {
+    if !config.is_null() {
+        // Safety: made by Box::into_raw in config_new; destroyed once.
+        drop(unsafe { Box::from_raw(config as *mut HostConfig) });
+    }
+}
+
+/// # Safety
+/// Called by Envoy on the stream's worker thread with a live config and filter pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_new(
+    config: ConfigModulePtr,
+    filter_envoy: FilterEnvoyPtr,
+) -> FilterModulePtr {
+    // Safety: `config` is a live HostConfig (Envoy keeps it until its streams are gone).
+    let Some(config) = (unsafe { (config as *const HostConfig).as_ref() }) else {
+        return std::ptr::null();
+    };
+    // Safety: Envoy's filter pointer for this stream; the Filter uses it only on this worker
+    // thread, before Envoy's destroy hook.
+    let Some(envoy) = (unsafe { EnvoyFilter::new(filter_envoy) }) else {
+        return std::ptr::null();
+    };
+    Box::into_raw(Box::new(Filter::new(envoy, config.config.clone()))) as FilterModulePtr
+}
+
+/// Runs an event hook on the filter behind `filter`.
+///
+/// # Safety
+/// `filter` is a pointer on_http_filter_new returned and Envoy has not destroyed; worker thread.
+unsafe fn event(filter: FilterModulePtr, event: Event) -> ffi::HookStatus {
+    if filter.is_null() {
+        return ffi::STATUS_CONTINUE;
+    }
+    // Safety: forwarded from the caller.
+    unsafe { Filter::enter(filter.cast(), |f| f.event(event)) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_request_headers(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    end_of_stream: bool,
+) -> ffi::HookStatus {
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { event(filter, Event::RequestHeaders { end_of_stream }) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_request_body(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    end_of_stream: bool,
+) -> ffi::HookStatus {
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { event(filter, Event::RequestBody { end_of_stream }) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_request_trailers(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+) -> ffi::HookStatus {
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { event(filter, Event::RequestTrailers) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_response_headers(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    end_of_stream: bool,
+) -> ffi::HookStatus {
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { event(filter, Event::ResponseHeaders { end_of_stream }) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_response_body(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    end_of_stream: bool,
+) -> ffi::HookStatus {
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { event(filter, Event::ResponseBody { end_of_stream }) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_response_trailers(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+) -> ffi::HookStatus {
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { event(filter, Event::ResponseTrailers) }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_stream_complete(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+) {
+    if !filter.is_null() {
+        // Safety: Envoy's live filter pointer, on its worker thread.
+        unsafe { Filter::enter(filter.cast(), Filter::complete) }
+    }
+}
+
+/// # Safety
+/// Called by Envoy once per filter, on the worker thread; the pointer is not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_destroy(filter: FilterModulePtr) {
+    if !filter.is_null() {
+        // Safety: Envoy's live filter pointer, destroyed once, on its worker thread.
+        unsafe { Filter::destroy(filter.cast()) }
+    }
+}
+
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_scheduled(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    event_id: u64,
+) {
+    if !filter.is_null() {
+        // Safety: Envoy's live filter pointer, on its worker thread.
+        unsafe { Filter::enter(filter.cast(), |f| f.scheduled(event_id)) }
+    }
+}
+
+// Hooks every supported Envoy requires but EnvoyX has no use for: HTTP callouts and streams
+// (EnvoyX modules make none) and downstream watermarks.
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_http_callout_done(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+    _callout_id: u64,
+    _result: ffi::HttpCalloutResult,
+    _headers: *const ffi::HttpHeader,
+    _headers_size: usize,
+    _body_chunks: *const EnvoyBuffer,
+    _body_chunks_size: usize,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_headers(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+    _stream_id: u64,
+    _headers: *const ffi::HttpHeader,
+    _headers_size: usize,
+    _end_stream: bool,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_data(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+    _stream_id: u64,
+    _data: *const EnvoyBuffer,
+    _data_count: usize,
+    _end_stream: bool,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_trailers(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+    _stream_id: u64,
+    _trailers: *const ffi::HttpHeader,
+    _trailers_size: usize,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_complete(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+    _stream_id: u64,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+    _stream_id: u64,
+    _reason: ffi::HttpStreamResetReason,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+) {
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(
+    _filter_envoy: FilterEnvoyPtr,
+    _filter: FilterModulePtr,
+) {
+}
