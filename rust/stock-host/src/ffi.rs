@@ -184,6 +184,27 @@ fn lookup(name: &std::ffi::CStr) -> *mut c_void {
     unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
 }
 
+/// Marks the shared object that holds this code RTLD_NODELETE, so that no dlclose unloads it;
+/// false if the loader refused.
+pub fn pin_this_object() -> bool {
+    let mut info = libc::Dl_info {
+        dli_fname: std::ptr::null(),
+        dli_fbase: std::ptr::null_mut(),
+        dli_sname: std::ptr::null(),
+        dli_saddr: std::ptr::null_mut(),
+    };
+    // Safety: dladdr only reads the loader's tables and writes `info`.
+    let found = unsafe { libc::dladdr(pin_this_object as *const c_void, &mut info) };
+    if found == 0 || info.dli_fname.is_null() {
+        return false;
+    }
+    // Safety: `dli_fname` is the loader's NUL-terminated path of an object that is loaded;
+    // RTLD_NOLOAD only takes one more reference to it and marks it NODELETE (never released).
+    let handle =
+        unsafe { libc::dlopen(info.dli_fname, libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE) };
+    !handle.is_null()
+}
+
 /// Whether the running Envoy can continue a response that a filter stopped inside its own
 /// `continue_decoding` call. Envoy 1.38's filter marks itself "continued" *after*
 /// `continueDecoding` returns, so when a later filter answers locally inside that call and this

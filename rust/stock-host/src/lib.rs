@@ -34,7 +34,7 @@ use crate::ffi::{
 use crate::filter::{Event, Filter};
 use crate::log::host_log;
 use envoyx_core::{FilterConfig, ModuleConfig};
-use std::ffi::{c_char, c_void};
+use std::ffi::c_char;
 use std::sync::Arc;
 
 /// This host's filter configuration (`filter_config_module_ptr`).
@@ -60,26 +60,7 @@ unsafe fn envoy_bytes<'a>(buffer: EnvoyBuffer) -> &'a [u8] {
 /// must not vanish or be initialised twice when Envoy drops its last filter config and later
 /// loads the host again.
 fn pin_self() {
-    let mut info: libc::Dl_info = libc::Dl_info {
-        dli_fname: std::ptr::null(),
-        dli_fbase: std::ptr::null_mut(),
-        dli_sname: std::ptr::null(),
-        dli_saddr: std::ptr::null_mut(),
-    };
-    let address = envoy_dynamic_module_on_program_init as *const c_void;
-    // Safety: dladdr only reads the loader's tables and writes `info`.
-    if unsafe { libc::dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
-        host_log!(
-            Warn,
-            "EnvoyX stock host: cannot find its own file; it may be unloaded with its last filter"
-        );
-        return;
-    }
-    // Safety: RTLD_NOLOAD only bumps the already-loaded object's reference count and marks it
-    // NODELETE; `dli_fname` is the loader's NUL-terminated path.
-    let handle =
-        unsafe { libc::dlopen(info.dli_fname, libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE) };
-    if handle.is_null() {
+    if !ffi::pin_this_object() {
         host_log!(
             Warn,
             "EnvoyX stock host: cannot pin itself in memory; it may be unloaded with its last filter"
