@@ -56,6 +56,7 @@ fn headers_both_ways_with_both_config_forms() {
             e.check(reply.header("x-upstream-drop-me").is_none(), "response header removed");
         }
         s.envoy.check(s.envoy.log().contains("EnvoyX stock-Envoy host"), "host load logged");
+        s.envoy.check_no_host_errors();
     }
 }
 
@@ -89,6 +90,26 @@ fn body_rewritten_in_place_1kib_and_1mib() {
                 "the module saw every byte through the slices",
             );
         }
+        s.envoy.check_no_host_errors();
+    }
+}
+
+#[test]
+fn chunked_body_and_trailers() {
+    for version in VERSIONS {
+        let s = setup(version, &[("basic", LoadBy::File, Form::Struct)]);
+        let reply = post_chunked(s.ports[0], "/trailers", &[b"abc", b"def"], &[("x-client-trailer", "1")])
+            .unwrap_or_else(|e| panic!("Envoy {version}: {e}"));
+        let e = &s.envoy;
+        e.check(reply.status() == 200, &format!("status {}", reply.status()));
+        e.check(reply.body == b"ABCDEF", "every chunk upper-cased");
+        e.check(reply.header("x-envoyx-request-bytes") == Some("6"), "both chunks seen");
+        e.check(reply.header("x-upstream-saw-trailer-x-client-trailer") == Some("1"), "client trailer kept");
+        e.check(
+            reply.header("x-upstream-saw-trailer-x-envoyx-trailer") == Some("added"),
+            "trailer set by the module",
+        );
+        e.check_no_host_errors();
     }
 }
 
@@ -102,6 +123,7 @@ fn local_reply_never_reaches_upstream() {
         e.check(reply.header("x-reply") == Some("envoyx"), "reply header");
         e.check(reply.body == b"denied by envoyx\n", "reply body");
         e.check(s.upstream.received().is_empty(), "upstream saw nothing");
+        e.check_no_host_errors();
     }
 }
 
@@ -118,6 +140,7 @@ fn continue_from_another_thread_both_directions() {
         e.check(reply.header("x-upstream-saw-x-delayed") == Some("yes"), "header set before the hold");
         e.check(reply.header("x-delayed-response") == Some("yes"), "response held and continued");
         e.check(reply.body == b"delayed body", "body passed through");
+        e.check_no_host_errors();
     }
 }
 
@@ -142,6 +165,7 @@ fn continue_into_a_local_reply_from_a_later_filter() {
             s.envoy.check(s.envoy.log().contains("could never resume it"), "1.38 work-around logged");
         }
         s.envoy.check(get(s.ports[0], "/after", &[]).status() == 200, "next request served");
+        s.envoy.check_no_host_errors();
     }
 }
 
@@ -155,6 +179,7 @@ fn reset_stream_closes_the_connection() {
         s.envoy.check(s.upstream.received().is_empty(), "upstream saw nothing");
         // Envoy goes on serving.
         s.envoy.check(get(s.ports[1], "/after", &[]).status() == 200, "next request served");
+        s.envoy.check_no_host_errors();
     }
 }
 

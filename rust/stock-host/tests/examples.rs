@@ -138,5 +138,6 @@ fn every_example_module_runs_in_stock_envoy() {
         e.check(reply.status() == 400, "json-validate: 400");
         e.check(reply.body == b"{\"error\":\"missing field \\\"user\\\"\"}\n", "json-validate: error body");
         e.check(x.requests_to("/json-bad") == 0, "json-validate: invalid never reaches upstream");
+        e.check_no_host_errors();
     }
 }

@@ -1,7 +1,8 @@
 /* An EnvoyX module in plain C (against x/abi.h) for the stock-Envoy host's end-to-end tests.
  * Its filter_config picks the behaviour:
  *   basic  - request: adds `x-envoyx-request: added` and `x-envoyx-header-count`, remembers
- *            `x-copy-me`, upper-cases every request body chunk in place (zero copy);
+ *            `x-copy-me`, upper-cases every request body chunk in place (zero copy), sets the
+ *            trailer `x-envoyx-trailer: added`;
  *            response: sets `x-envoyx-response`, `x-copied` (the remembered value) and
  *            `x-envoyx-request-bytes`, removes `x-upstream-drop-me`.
  *   reply  - answers every request with a 403 local reply.
@@ -169,8 +170,9 @@ envoyx_body_status envoyx_on_request_body(envoyx_stream* stream, envoyx_module_s
 }
 
 envoyx_trailers_status envoyx_on_request_trailers(envoyx_stream* stream, envoyx_module_stream* ms) {
-  (void)stream;
-  (void)ms;
+  stream_state* s = ms;
+  if (s->mode == MODE_BASIC)
+    host->header_set(stream, ENVOYX_REQUEST_TRAILERS, str("x-envoyx-trailer"), str("added"));
   return ENVOYX_TRAILERS_CONTINUE;
 }
 

@@ -76,6 +76,8 @@ pub struct Message {
     pub start: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Trailers of a chunked message.
+    pub trailers: Vec<(String, String)>,
 }
 
 impl Message {
@@ -129,12 +131,19 @@ pub fn read_message(reader: &mut impl BufRead, is_response: bool) -> io::Result<
                 .map_err(|_| invalid(format!("bad chunk size {line:?}")))?;
             let start = message.body.len();
             message.body.resize(start + size, 0);
+            if size == 0 {
+                // Trailers, up to an empty line.
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line)?;
+                    let Some((name, value)) = line.trim_end().split_once(':') else { break };
+                    message.trailers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+                }
+                break;
+            }
             reader.read_exact(&mut message.body[start..])?;
             line.clear();
             reader.read_line(&mut line)?;
-            if size == 0 {
-                break;
-            }
         }
     } else if let Some(length) = message.header("content-length") {
         let length: usize = length.parse().map_err(|_| invalid("bad content-length"))?;
@@ -170,6 +179,34 @@ pub fn request(
         .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed without a response"))
 }
 
+/// Sends a chunked POST with `chunks` and `trailers` on a new connection and reads the response.
+pub fn post_chunked(
+    port: u16,
+    path: &str,
+    chunks: &[&[u8]],
+    trailers: &[(&str, &str)],
+) -> io::Result<Message> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut out = format!(
+        "POST {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    for chunk in chunks {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(&out)?;
+    read_message(&mut BufReader::new(stream), true)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed without a response"))
+}
+
 pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Message {
     request(port, "GET", path, headers, b"").unwrap_or_else(|e| panic!("GET {path} on port {port}: {e}"))
 }
@@ -182,7 +219,7 @@ pub fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Mes
 // Echo upstream
 
 /// An HTTP/1.1 upstream that answers every request with 200, the request body as its body, each
-/// request header `h: v` echoed as `x-upstream-saw-h: v`, each request header
+/// request header `h: v` echoed as `x-upstream-saw-h: v` (a trailer as `x-upstream-saw-trailer-h`), each request header
 /// `x-upstream-respond-h: v` as a response header `h: v`, and `x-upstream-drop-me: 1`. It keeps
 /// every request it got.
 pub struct Upstream {
@@ -233,6 +270,9 @@ fn serve_connection(conn: TcpStream, seen: &Mutex<Vec<Message>>) -> io::Result<(
         let mut head = String::from("HTTP/1.1 200 OK\r\n");
         for (name, value) in &request.headers {
             head.push_str(&format!("x-upstream-saw-{name}: {value}\r\n"));
+        }
+        for (name, value) in &request.trailers {
+            head.push_str(&format!("x-upstream-saw-trailer-{name}: {value}\r\n"));
         }
         for (name, value) in &request.headers {
             if let Some(name) = name.strip_prefix("x-upstream-respond-") {
@@ -325,6 +365,7 @@ pub fn listener(name: &str, port: u16, filters: Vec<Value>) -> Value {
                 "typed_config": {
                     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                     "stat_prefix": name,
+                    "http_protocol_options": { "enable_trailers": true },
                     "route_config": {
                         "virtual_hosts": [{
                             "name": "all",
@@ -354,6 +395,12 @@ pub fn bootstrap(admin_port: u16, upstream_port: u16, listeners: Vec<Value>, lds
                 "name": "upstream",
                 "connect_timeout": "2s",
                 "type": "STATIC",
+                "typed_extension_protocol_options": {
+                    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                        "explicit_http_config": { "http_protocol_options": { "enable_trailers": true } }
+                    }
+                },
                 "load_assignment": {
                     "cluster_name": "upstream",
                     "endpoints": [{ "lb_endpoints": [{ "endpoint": { "address": {
@@ -507,6 +554,19 @@ impl Envoy {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Checks that the stock host logged no error about the stream machinery (events out of
+    /// order, re-entered hooks).
+    pub fn check_no_host_errors(&self) {
+        let log = self.log();
+        let bad: Vec<&str> = log
+            .lines()
+            .filter(|l| {
+                l.contains("out of order") || l.contains("re-entered") || l.contains("inside its module hook")
+            })
+            .collect();
+        self.check(bad.is_empty(), &format!("host errors:\n{}", bad.join("\n")));
     }
 
     /// Panics with Envoy's log if `condition` is false.
