@@ -146,6 +146,13 @@ pub fn envoy_path_in(cache: &Path, version: &str) -> Result<PathBuf, InstallErro
     if is_executable(&path) {
         return Ok(path);
     }
+    // One install at a time in this process (tests ask for the same version from many threads);
+    // whoever waited finds the binary in place. Other processes may install in parallel safely.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
+    if is_executable(&path) {
+        return Ok(path);
+    }
     install(cache, version)
 }
 
