@@ -107,6 +107,27 @@ fn body_arg(body: envoyx_body_kind, hook: Hook, what: &str) -> Option<BodyKind> 
     usable.then_some(kind)
 }
 
+/// [`with_stream`] for the header functions: also checks the header-map argument, and hands `f`
+/// the host and the map.
+///
+/// # Safety
+/// As for [`with_stream`].
+unsafe fn with_map<R: Copy>(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    what: &str,
+    otherwise: R,
+    f: impl FnOnce(&mut dyn crate::HostStream, HeaderMapKind) -> R,
+) -> R {
+    // Safety: forwarded from the caller.
+    unsafe {
+        with_stream(stream, what, otherwise, |cell, _| match map_arg(map, what) {
+            Some(map) => f(&mut **cell.host.borrow_mut(), map),
+            None => otherwise,
+        })
+    }
+}
+
 unsafe extern "C" fn log_enabled(level: envoyx_log_level) -> bool {
     crate::log::enabled(LogLevel::from_abi(level))
 }
@@ -165,9 +186,8 @@ unsafe extern "C" fn header_all(
 ) -> usize {
     // Safety: as in header_get.
     unsafe {
-        with_stream(stream, "header_all", 0, |cell, _| {
-            let Some(map) = map_arg(map, "header_all") else { return 0 };
-            cell.host.borrow_mut().header_entries(map, out_slice(headers, headers_cap)).unwrap_or(0)
+        with_map(stream, map, "header_all", 0, |host, map| {
+            host.header_entries(map, out_slice(headers, headers_cap)).unwrap_or(0)
         })
     }
 }
@@ -180,10 +200,7 @@ unsafe extern "C" fn header_set(
 ) -> bool {
     // Safety: stream pointer per the ABI; views valid during the call.
     unsafe {
-        with_stream(stream, "header_set", false, |cell, _| {
-            let Some(map) = map_arg(map, "header_set") else { return false };
-            cell.host.borrow_mut().header_set(map, view(key), view(value))
-        })
+        with_map(stream, map, "header_set", false, |host, map| host.header_set(map, view(key), view(value)))
     }
 }
 
@@ -195,10 +212,7 @@ unsafe extern "C" fn header_add(
 ) -> bool {
     // Safety: stream pointer per the ABI; views valid during the call.
     unsafe {
-        with_stream(stream, "header_add", false, |cell, _| {
-            let Some(map) = map_arg(map, "header_add") else { return false };
-            cell.host.borrow_mut().header_add(map, view(key), view(value))
-        })
+        with_map(stream, map, "header_add", false, |host, map| host.header_add(map, view(key), view(value)))
     }
 }
 
@@ -208,12 +222,7 @@ unsafe extern "C" fn header_remove(
     key: envoyx_bytes,
 ) -> usize {
     // Safety: stream pointer per the ABI; view valid during the call.
-    unsafe {
-        with_stream(stream, "header_remove", 0, |cell, _| {
-            let Some(map) = map_arg(map, "header_remove") else { return 0 };
-            cell.host.borrow_mut().header_remove(map, view(key))
-        })
-    }
+    unsafe { with_map(stream, map, "header_remove", 0, |host, map| host.header_remove(map, view(key))) }
 }
 
 unsafe extern "C" fn body_length(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize {

@@ -9,7 +9,14 @@ fn repo_root() -> PathBuf {
 }
 
 /// Compiles the C module with `defines` into a file named after `variant`; returns its path.
+/// Each variant is compiled once per test process, under a lock: tests run in parallel, and one
+/// must never dlopen a file another is still writing.
 pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(v, _)| v == variant) {
+        return path.clone();
+    }
     let root = repo_root();
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-modules");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -24,6 +31,7 @@ pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
         .status()
         .expect("run cc");
     assert!(status.success(), "cc failed for variant {variant}");
+    built.push((variant.to_string(), out.clone()));
     out
 }
 
