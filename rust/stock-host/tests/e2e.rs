@@ -16,7 +16,7 @@ struct Setup {
 }
 
 fn setup(version: &str, filters: &[(&str, LoadBy, Form)]) -> Setup {
-    let upstream = Upstream::start();
+    let upstream = start_upstream();
     let module = c_test_module();
     let mut ports = Vec::new();
     let listeners = filters
@@ -188,7 +188,7 @@ fn bad_config_is_rejected_with_the_reason_and_envoy_keeps_serving() {
     let missing = "/nonexistent/envoyx/libmissing_module.so";
     for version in VERSIONS {
         // A listener update through LDS (a file) whose EnvoyX module file is missing.
-        let upstream = Upstream::start();
+        let upstream = start_upstream();
         let module = c_test_module();
         let dir = temp_dir();
         let lds = dir.path().join("lds.json");
@@ -259,7 +259,7 @@ fn log_has_missing_file(log: &str, missing: &str) -> bool {
 #[test]
 fn malformed_envoyx_config_is_rejected_with_the_reason() {
     for version in VERSIONS {
-        let upstream = Upstream::start();
+        let upstream = start_upstream();
         let config = bootstrap(
             free_port(),
             upstream.port,

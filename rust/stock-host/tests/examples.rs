@@ -30,7 +30,7 @@ struct Examples {
 
 impl Examples {
     fn start(version: &str) -> Self {
-        let upstream = Upstream::start();
+        let upstream = start_upstream();
         let mut ports = Vec::new();
         let listeners = EXAMPLES
             .iter()

@@ -1,0 +1,157 @@
+//! Envoy configuration (as JSON, which Envoy reads like YAML): the stock-host filter carrying an
+//! EnvoyX `DynamicModuleConfig`, a listener, and a bootstrap.
+
+use serde_json::{Value, json};
+use std::io;
+use std::path::Path;
+
+/// How the filter names the stock host.
+#[derive(Clone, Debug)]
+pub enum LoadBy<'a> {
+    /// `dynamic_module_config.name: envoyx_stock_host`, found through
+    /// `ENVOY_DYNAMIC_MODULES_SEARCH_PATH`.
+    Name,
+    /// `dynamic_module_config.module.local.filename`: the stock host's path.
+    File(&'a Path),
+}
+
+/// How the EnvoyX config is wrapped in the filter's `filter_config`.
+#[derive(Clone, Copy, Debug)]
+pub enum Form {
+    Struct,
+    StringValue,
+}
+
+/// The `envoy.filters.http.dynamic_modules` filter running EnvoyX `config` (a
+/// `DynamicModuleConfig` in JSON form).
+pub fn envoyx_filter(filter_name: &str, config: Value, load_by: LoadBy, form: Form) -> Value {
+    let module = match load_by {
+        LoadBy::Name => json!({ "name": "envoyx_stock_host" }),
+        LoadBy::File(stock_host) => json!({
+            "name": "envoyx_stock_host",
+            "module": { "local": { "filename": stock_host } }
+        }),
+    };
+    let filter_config = match form {
+        Form::Struct => json!({ "@type": "type.googleapis.com/google.protobuf.Struct", "value": config }),
+        Form::StringValue => json!({
+            "@type": "type.googleapis.com/google.protobuf.StringValue",
+            "value": config.to_string()
+        }),
+    };
+    json!({
+        "name": "envoy.filters.http.dynamic_modules",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter",
+            "dynamic_module_config": module,
+            "filter_name": filter_name,
+            "filter_config": filter_config
+        }
+    })
+}
+
+/// An EnvoyX `DynamicModuleConfig` for `module` with `filter_config`.
+pub fn module_config(name: &str, module: &Path, filter_config: &str) -> Value {
+    json!({ "name": name, "file_path": module, "filter_config": filter_config, "do_not_dlclose": true })
+}
+
+/// A listener on `port` whose HTTP filters are `filters` then the router: paths under
+/// `/no-upstream` go to the cluster `empty` (no endpoints: the router answers 503 itself), all
+/// others to the cluster `upstream`.
+pub fn listener(name: &str, port: u16, filters: Vec<Value>) -> Value {
+    let mut http_filters = filters;
+    http_filters.push(json!({
+        "name": "envoy.filters.http.router",
+        "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
+    }));
+    json!({
+        "name": name,
+        "address": { "socket_address": { "address": "127.0.0.1", "port_value": port } },
+        "filter_chains": [{
+            "filters": [{
+                "name": "envoy.filters.network.http_connection_manager",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                    "stat_prefix": name,
+                    "http_protocol_options": { "enable_trailers": true },
+                    "route_config": {
+                        "virtual_hosts": [{
+                            "name": "all",
+                            "domains": ["*"],
+                            "routes": [
+                                { "match": { "prefix": "/no-upstream" }, "route": { "cluster": "empty" } },
+                                { "match": { "prefix": "/" }, "route": { "cluster": "upstream" } }
+                            ]
+                        }]
+                    },
+                    "http_filters": http_filters
+                }
+            }]
+        }]
+    })
+}
+
+/// A bootstrap with an admin port, static `listeners`, the clusters `upstream` and `empty` and, if given,
+/// listeners from the file `lds` (LDS through a path config source).
+pub fn bootstrap(admin_port: u16, upstream_port: u16, listeners: Vec<Value>, lds: Option<&Path>) -> Value {
+    let mut bootstrap = json!({
+        "node": { "id": "envoyx-e2e", "cluster": "envoyx-e2e" },
+        "admin": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": admin_port } } },
+        "static_resources": {
+            "listeners": listeners,
+            "clusters": [{
+                "name": "upstream",
+                "connect_timeout": "2s",
+                "type": "STATIC",
+                "typed_extension_protocol_options": {
+                    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                        "explicit_http_config": { "http_protocol_options": { "enable_trailers": true } }
+                    }
+                },
+                "load_assignment": {
+                    "cluster_name": "upstream",
+                    "endpoints": [{ "lb_endpoints": [{ "endpoint": { "address": {
+                        "socket_address": { "address": "127.0.0.1", "port_value": upstream_port }
+                    } } }] }]
+                }
+            }, {
+                "name": "empty",
+                "connect_timeout": "2s",
+                "type": "STATIC",
+                "load_assignment": { "cluster_name": "empty", "endpoints": [] }
+            }]
+        }
+    });
+    if let Some(lds) = lds {
+        bootstrap["dynamic_resources"] = json!({
+            "lds_config": {
+                "resource_api_version": "V3",
+                "path_config_source": {
+                    "path": lds,
+                    "watched_directory": { "path": lds.parent().unwrap_or(Path::new(".")) }
+                }
+            }
+        });
+    }
+    bootstrap
+}
+
+/// An LDS file's content: the listeners as `Listener` resources.
+pub fn lds_resources(listeners: Vec<Value>) -> Value {
+    let resources: Vec<Value> = listeners
+        .into_iter()
+        .map(|mut l| {
+            l["@type"] = json!("type.googleapis.com/envoy.config.listener.v3.Listener");
+            l
+        })
+        .collect();
+    json!({ "resources": resources })
+}
+
+/// Writes `value` to `path` atomically (write aside, then rename), as Envoy's file watch expects.
+pub fn write_atomically(path: &Path, value: &Value) -> io::Result<()> {
+    let aside = path.with_extension("tmp");
+    std::fs::write(&aside, serde_json::to_vec_pretty(value)?)?;
+    std::fs::rename(&aside, path)
+}

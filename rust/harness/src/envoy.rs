@@ -1,0 +1,162 @@
+//! An official Envoy process: started on a bootstrap written into its own directory, always
+//! stopped by PID (also when a test panics), its log kept in a file.
+
+use crate::http::request;
+use serde_json::Value;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running Envoy. Dropping it kills the process and waits for it.
+pub struct Envoy {
+    /// The version it was started as (for messages only).
+    pub version: String,
+    pub admin_port: u16,
+    child: Child,
+    log: PathBuf,
+    /// The directory holding its bootstrap and log; removed when the `Envoy` is dropped.
+    pub dir: tempfile::TempDir,
+}
+
+/// How to start Envoy.
+pub struct EnvoyCommand<'a> {
+    pub binary: &'a Path,
+    pub version: &'a str,
+    /// The bootstrap; `admin.address.socket_address.port_value` must be set.
+    pub bootstrap: &'a Value,
+    /// Where Envoy looks up dynamic modules by name (`ENVOY_DYNAMIC_MODULES_SEARCH_PATH`).
+    pub module_search_path: Option<&'a Path>,
+    /// Envoy's log level (`-l`).
+    pub log_level: &'a str,
+}
+
+impl EnvoyCommand<'_> {
+    /// Writes the bootstrap into `dir` and starts Envoy with `--concurrency 1`; its output goes
+    /// to `dir/envoy.log`. Does not wait for it to be ready.
+    pub fn spawn(&self, dir: tempfile::TempDir) -> io::Result<Envoy> {
+        let admin_port = self.bootstrap["admin"]["address"]["socket_address"]["port_value"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .ok_or_else(|| {
+                io::Error::other("the bootstrap has no admin.address.socket_address.port_value")
+            })?;
+        let config = dir.path().join("envoy.json");
+        std::fs::write(&config, serde_json::to_vec_pretty(self.bootstrap)?)?;
+        let log = dir.path().join("envoy.log");
+        let log_file = std::fs::File::create(&log)?;
+        let mut command = Command::new(self.binary);
+        command
+            .arg("-c")
+            .arg(&config)
+            .args(["--concurrency", "1", "--disable-hot-restart", "-l", self.log_level])
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file);
+        if let Some(path) = self.module_search_path {
+            command.env("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", path);
+        }
+        let child = command.spawn().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot start Envoy {} ({}): {e}", self.version, self.binary.display()),
+            )
+        })?;
+        Ok(Envoy { version: self.version.to_string(), admin_port, child, log, dir })
+    }
+}
+
+impl Envoy {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything Envoy logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The last 40 lines of the log, without the periodic "main" noise.
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> =
+            log.lines().filter(|l| !l.contains("][main] [source/server/server.cc")).collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Whether the process has exited, and how.
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        self.child.try_wait()
+    }
+
+    /// Waits until the admin `/ready` answers 200. Fails with the log's tail when Envoy exits
+    /// first or `timeout` passes.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!(
+                    "Envoy {} exited ({status}) while starting:\n{}",
+                    self.version,
+                    self.log_tail()
+                ));
+            }
+            if let Ok(reply) = request(self.admin_port, "GET", "/ready", &[], b"")
+                && reply.status() == 200
+            {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "Envoy {} not ready after {timeout:?}:\n{}",
+                    self.version,
+                    self.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for Envoy to exit by itself; `None` if it is still running after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Stops Envoy the clean way: SIGTERM (Envoy drains and exits), then SIGKILL if it is still
+    /// running after `grace`. Returns how it exited.
+    pub fn stop(&mut self, grace: Duration) -> io::Result<ExitStatus> {
+        if let Some(status) = self.child.try_wait()? {
+            return Ok(status);
+        }
+        let pid = libc::pid_t::try_from(self.child.id()).map_err(io::Error::other)?;
+        // Safety: kill(2) takes a PID and a signal number; `pid` is our own child, not yet
+        // reaped (try_wait above returned None), so it cannot name another process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        if let Some(status) = self.wait_exit(grace) {
+            return Ok(status);
+        }
+        self.child.kill()?;
+        self.child.wait()
+    }
+
+    /// A counter or gauge from the admin `/stats`.
+    pub fn stat(&self, name: &str) -> Option<u64> {
+        let reply = request(self.admin_port, "GET", &format!("/stats?filter=^{name}$"), &[], b"").ok()?;
+        let text = String::from_utf8_lossy(&reply.body).into_owned();
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(": ")?.trim().parse().ok())
+    }
+}
+
+impl Drop for Envoy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
