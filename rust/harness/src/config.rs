@@ -55,7 +55,7 @@ pub fn module_config(name: &str, module: &Path, filter_config: &str) -> Value {
     json!({ "name": name, "file_path": module, "filter_config": filter_config, "do_not_dlclose": true })
 }
 
-/// A listener on `port` whose HTTP filters are `filters` then the router: paths under
+/// A listener on `port` (HTTP/1.1 and HTTP/2) whose HTTP filters are `filters` then the router: paths under
 /// `/no-upstream` go to the cluster `empty` (no endpoints: the router answers 503 itself), all
 /// others to the cluster `upstream`.
 pub fn listener(name: &str, port: u16, filters: Vec<Value>) -> Value {
@@ -73,6 +73,10 @@ pub fn listener(name: &str, port: u16, filters: Vec<Value>) -> Value {
                 "typed_config": {
                     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                     "stat_prefix": name,
+                    // HTTP/1.1, or HTTP/2 when a client opens with the HTTP/2 preface (h2c with
+                    // prior knowledge); AUTO is also Envoy's default, spelled out for the tests
+                    // that rely on it.
+                    "codec_type": "AUTO",
                     "http_protocol_options": { "enable_trailers": true },
                     "route_config": {
                         "virtual_hosts": [{

@@ -10,6 +10,13 @@ use std::sync::{Arc, Mutex};
 /// request header `h: v` echoed as `x-upstream-saw-h: v` (a trailer as `x-upstream-saw-trailer-h`), each request header
 /// `x-upstream-respond-h: v` as a response header `h: v`, and `x-upstream-drop-me: 1`. It keeps
 /// every request it got.
+///
+/// Two request headers change the answer:
+/// - `x-upstream-respond-trailer-h: v` (any number): the response is chunked and ends with the
+///   trailer `h: v` (instead of a response header `trailer-h`).
+/// - `x-upstream-abort-after: n`: the upstream sends the response head (with the full
+///   `content-length`) and the first `n` bytes of the body, then closes the connection: a
+///   response cut short, as Envoy sees when an upstream dies mid-response.
 pub struct Upstream {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<Message>>>,
@@ -68,18 +75,39 @@ fn serve_connection(conn: TcpStream, seen: &Mutex<Vec<Message>>) -> io::Result<(
         for (name, value) in &request.trailers {
             head.push_str(&format!("x-upstream-saw-trailer-{name}: {value}\r\n"));
         }
+        let mut trailers = String::new();
         for (name, value) in &request.headers {
-            if let Some(name) = name.strip_prefix("x-upstream-respond-") {
+            if let Some(name) = name.strip_prefix("x-upstream-respond-trailer-") {
+                trailers.push_str(&format!("{name}: {value}\r\n"));
+            } else if let Some(name) = name.strip_prefix("x-upstream-respond-") {
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
         }
         head.push_str("x-upstream-drop-me: 1\r\n");
-        head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
+        let abort_after = request.header("x-upstream-abort-after").and_then(|n| n.parse::<usize>().ok());
+        if trailers.is_empty() || abort_after.is_some() {
+            head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
+        } else {
+            head.push_str("transfer-encoding: chunked\r\n\r\n");
+        }
         let close = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let body = request.body.clone();
         seen.lock().unwrap_or_else(|e| e.into_inner()).push(request); // before answering: a client that got the reply sees it
         writer.write_all(head.as_bytes())?;
-        writer.write_all(&body)?;
+        if let Some(n) = abort_after {
+            writer.write_all(&body[..n.min(body.len())])?;
+            break;
+        }
+        if trailers.is_empty() {
+            writer.write_all(&body)?;
+        } else {
+            if !body.is_empty() {
+                writer.write_all(format!("{:x}\r\n", body.len()).as_bytes())?;
+                writer.write_all(&body)?;
+                writer.write_all(b"\r\n")?;
+            }
+            writer.write_all(format!("0\r\n{trailers}\r\n").as_bytes())?;
+        }
         if close {
             break;
         }

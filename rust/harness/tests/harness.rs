@@ -60,3 +60,44 @@ fn spawn_without_an_admin_port_is_refused() {
     let err = command.spawn(tempfile::tempdir().unwrap()).err().expect("spawn must fail");
     assert!(err.to_string().contains("admin.address"), "{err}");
 }
+
+#[test]
+fn echo_upstream_answers_with_trailers_when_asked() {
+    let upstream = Upstream::start().unwrap();
+    let reply = request(
+        upstream.port,
+        "POST",
+        "/t",
+        &[("x-upstream-respond-trailer-x-t1", "one"), ("x-upstream-respond-trailer-x-t2", "two")],
+        b"abc",
+    )
+    .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(reply.header("trailer-x-t1"), None, "a trailer is not also a header");
+    assert_eq!(reply.body, b"abc");
+    assert_eq!(reply.trailers, [("x-t1".into(), "one".into()), ("x-t2".into(), "two".into())]);
+    // Without a body: no data chunk, only the last chunk and the trailers.
+    let reply = request(upstream.port, "GET", "/t", &[("x-upstream-respond-trailer-x-t", "1")], b"").unwrap();
+    assert!(reply.body.is_empty());
+    assert_eq!(reply.trailers, [("x-t".into(), "1".into())]);
+}
+
+#[test]
+fn echo_upstream_aborts_mid_response_when_asked() {
+    use std::io::{Read, Write};
+    let upstream = Upstream::start().unwrap();
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", upstream.port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    conn.write_all(
+        b"POST /a HTTP/1.1\r\nhost: x\r\nx-upstream-abort-after: 3\r\ncontent-length: 10\r\n\r\n0123456789",
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).unwrap(); // ends: the upstream closed the connection
+    let got = String::from_utf8(got).unwrap();
+    assert!(got.starts_with("HTTP/1.1 200 OK\r\n"), "{got}");
+    assert!(got.contains("content-length: 10\r\n"), "{got}");
+    assert!(got.ends_with("\r\n\r\n012"), "three body bytes, then the end: {got}");
+    assert_eq!(upstream.received().len(), 1);
+}
