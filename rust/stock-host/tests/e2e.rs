@@ -8,31 +8,6 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use support::*;
 
-/// One Envoy with one listener per `(filter_config, load_by, form)` of the C test module.
-struct Setup {
-    upstream: Upstream,
-    envoy: Envoy,
-    ports: Vec<u16>,
-}
-
-fn setup(version: &str, filters: &[(&str, LoadBy, Form)]) -> Setup {
-    let upstream = start_upstream();
-    let module = c_test_module();
-    let mut ports = Vec::new();
-    let listeners = filters
-        .iter()
-        .enumerate()
-        .map(|(i, (mode, load_by, form))| {
-            let port = free_port();
-            ports.push(port);
-            let config = module_config(&format!("test_{mode}"), &module, mode);
-            listener(&format!("l{i}"), port, vec![envoyx_filter(mode, config, *load_by, *form)])
-        })
-        .collect();
-    let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
-    Setup { upstream, envoy, ports }
-}
-
 #[test]
 fn headers_both_ways_with_both_config_forms() {
     for version in VERSIONS {
@@ -91,6 +66,89 @@ fn body_rewritten_in_place_1kib_and_1mib() {
             );
         }
         s.envoy.check_no_host_errors();
+    }
+}
+
+/// Where `got` first differs from `want` (or where the shorter one ends), for messages about
+/// large bodies.
+fn first_difference(got: &[u8], want: &[u8]) -> Option<usize> {
+    got.iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .or((got.len() != want.len()).then(|| got.len().min(want.len())))
+}
+
+/// 16 MiB through the module's in-place rewrite: many slices per hook, Envoy's watermarks on
+/// both sides; one request, checked byte for byte on the upstream and back at the client.
+#[test]
+fn body_rewritten_in_place_16mib() {
+    let len = 16 << 20;
+    let body = lowercase_body(len);
+    let expected = body.to_ascii_uppercase();
+    for version in VERSIONS {
+        let s = setup(version, &[("basic", LoadBy::File, Form::Struct)]);
+        let reply = post(s.ports[0], "/body-16mib", &[], &body);
+        let e = &s.envoy;
+        e.check(reply.status() == 200, &format!("status {}", reply.status()));
+        let received = s.upstream.received();
+        e.check(received.len() == 1, &format!("{} upstream requests", received.len()));
+        let upstream_body = &received[0].body;
+        e.check(
+            first_difference(upstream_body, &expected).is_none(),
+            &format!(
+                "upstream got {} bytes, first difference from the upper-cased body at {:?}",
+                upstream_body.len(),
+                first_difference(upstream_body, &expected)
+            ),
+        );
+        e.check(
+            first_difference(&reply.body, &expected).is_none(),
+            &format!(
+                "client got {} bytes back, first difference at {:?}",
+                reply.body.len(),
+                first_difference(&reply.body, &expected)
+            ),
+        );
+        e.check(
+            reply.header("x-envoyx-request-bytes") == Some(len.to_string().as_str()),
+            &format!("the module saw {:?} bytes through the slices", reply.header("x-envoyx-request-bytes")),
+        );
+        e.check_no_host_errors();
+    }
+}
+
+/// The upstream answers with trailers; the module reads one, sets one and removes one; the
+/// HTTP/1.1 client (chunked, `TE: trailers`) gets the result.
+#[test]
+fn response_trailers_seen_and_edited_over_http1() {
+    for version in VERSIONS {
+        let s = setup(version, &[("basic", LoadBy::File, Form::Struct)]);
+        let reply = post(
+            s.ports[0],
+            "/response-trailers",
+            &[
+                ("te", "trailers"),
+                ("x-upstream-respond-trailer-x-upstream-t", "from upstream"),
+                ("x-upstream-respond-trailer-x-drop-trailer", "1"),
+                ("x-upstream-respond-trailer-x-keep", "kept"),
+            ],
+            b"abc",
+        );
+        let e = &s.envoy;
+        e.check(reply.status() == 200, &format!("status {}", reply.status()));
+        e.check(reply.header("transfer-encoding") == Some("chunked"), "chunked response");
+        e.check(reply.body == b"ABC", "body rewritten before the trailers");
+        let trailer = |name: &str| reply.trailers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let all = format!("trailers {:?}", reply.trailers);
+        e.check(trailer("x-upstream-t") == Some("from upstream"), &all);
+        e.check(trailer("x-keep") == Some("kept"), &all);
+        e.check(trailer("x-envoyx-saw-t") == Some("from upstream"), &format!("module read a trailer: {all}"));
+        e.check(
+            trailer("x-envoyx-response-trailer") == Some("added"),
+            &format!("module set a trailer: {all}"),
+        );
+        e.check(trailer("x-drop-trailer").is_none(), &format!("module removed a trailer: {all}"));
+        e.check_no_host_errors();
     }
 }
 

@@ -9,7 +9,15 @@
  *   delay  - stops the request headers and the response headers; a pthread continues each
  *            direction 100 ms later through a stream handle. Body chunks that arrive while a
  *            direction is held are buffered (a body hook returning CONTINUE would resume it).
- *   reset  - resets every stream. */
+ *   reset  - resets every stream.
+ * In basic mode the response trailers get `x-envoyx-response-trailer: added`, the value of the
+ * trailer `x-upstream-t` copied into `x-envoyx-saw-t`, and `x-drop-trailer` removed.
+ *
+ * In every mode the module counts its streams (new, complete, destroy, and any complete or
+ * destroy seen twice for one stream), process-wide, and answers a request for the path
+ * `/__counts` with a 200 local reply whose body is those counts, e.g.
+ * `new=5 complete=4 destroy=4 complete_twice=0 destroy_twice=0 untracked=0`; the `/__counts`
+ * stream itself is one of the `new`, not yet complete or destroyed. */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +35,8 @@ typedef struct {
 
 typedef struct {
   enum mode mode;
+  /* Index into `stream_life`, or -1 past its end. */
+  long index;
   /* delay: when each direction's hold ends (CLOCK_MONOTONIC nanoseconds), 0 if not held. */
   long long held_until[2];
   char copied[256];
@@ -35,6 +45,24 @@ typedef struct {
 } stream_state;
 
 static const envoyx_host_api* host;
+
+/* Stream counters. Atomic because Envoy may run streams on several workers (the tests use one). */
+static unsigned long streams_new, streams_complete, streams_destroy, complete_twice, destroy_twice;
+/* How many complete and destroy calls each stream got, by creation order; streams past the end
+ * are counted as `untracked` and only in the totals. */
+#define TRACKED_STREAMS 65536
+static unsigned char stream_life[TRACKED_STREAMS][2];
+static unsigned long untracked;
+
+static unsigned long load(unsigned long* counter) { return __atomic_load_n(counter, __ATOMIC_SEQ_CST); }
+static unsigned long bump(unsigned long* counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST); }
+
+/* Records one complete (which = 0) or destroy (which = 1) call of a stream; 1 if it was not the
+ * first of its kind for that stream. */
+static int seen_before(long index, int which) {
+  if (index < 0) return 0;
+  return __atomic_fetch_add(&stream_life[index][which], 1, __ATOMIC_SEQ_CST) > 0;
+}
 
 static envoyx_bytes str(const char* s) {
   envoyx_bytes b = {(const uint8_t*)s, strlen(s)};
@@ -78,6 +106,13 @@ envoyx_module_stream* envoyx_on_stream_new(envoyx_module_config* c, envoyx_strea
   (void)stream;
   stream_state* s = calloc(1, sizeof *s);
   s->mode = ((config*)c)->mode;
+  unsigned long n = bump(&streams_new);
+  if (n < TRACKED_STREAMS) {
+    s->index = (long)n;
+  } else {
+    s->index = -1;
+    bump(&untracked);
+  }
   return s;
 }
 
@@ -112,9 +147,23 @@ static void continue_from_thread(envoyx_stream* stream, stream_state* s, envoyx_
   pthread_detach(thread);
 }
 
+/* Answers `/__counts` (any mode); true if it did. */
+static bool answer_counts(envoyx_stream* stream) {
+  envoyx_bytes path;
+  if (host->header_get(stream, ENVOYX_REQUEST_HEADERS, str(":path"), &path, 1) == 0 || !is(path, "/__counts"))
+    return false;
+  char body[256];
+  snprintf(body, sizeof body, "new=%lu complete=%lu destroy=%lu complete_twice=%lu destroy_twice=%lu untracked=%lu",
+           load(&streams_new), load(&streams_complete), load(&streams_destroy), load(&complete_twice),
+           load(&destroy_twice), load(&untracked));
+  host->send_local_reply(stream, 200, NULL, 0, str(body), str("envoyx_counts"));
+  return true;
+}
+
 envoyx_headers_status envoyx_on_request_headers(envoyx_stream* stream, envoyx_module_stream* ms, bool eos) {
   (void)eos;
   stream_state* s = ms;
+  if (answer_counts(stream)) return ENVOYX_HEADERS_STOP_ITERATION;
   switch (s->mode) {
     case MODE_BASIC: {
       host->header_add(stream, ENVOYX_REQUEST_HEADERS, str("x-envoyx-request"), str("added"));
@@ -207,14 +256,30 @@ envoyx_body_status envoyx_on_response_body(envoyx_stream* stream, envoyx_module_
 }
 
 envoyx_trailers_status envoyx_on_response_trailers(envoyx_stream* stream, envoyx_module_stream* ms) {
-  (void)stream;
-  (void)ms;
+  stream_state* s = ms;
+  if (s->mode != MODE_BASIC) return ENVOYX_TRAILERS_CONTINUE;
+  host->header_set(stream, ENVOYX_RESPONSE_TRAILERS, str("x-envoyx-response-trailer"), str("added"));
+  envoyx_bytes value;
+  if (host->header_get(stream, ENVOYX_RESPONSE_TRAILERS, str("x-upstream-t"), &value, 1) > 0 && value.len < 256) {
+    char copied[256];
+    memcpy(copied, value.ptr, value.len);
+    envoyx_bytes copy = {(const uint8_t*)copied, value.len};
+    host->header_set(stream, ENVOYX_RESPONSE_TRAILERS, str("x-envoyx-saw-t"), copy);
+  }
+  host->header_remove(stream, ENVOYX_RESPONSE_TRAILERS, str("x-drop-trailer"));
   return ENVOYX_TRAILERS_CONTINUE;
 }
 
 void envoyx_on_stream_complete(envoyx_stream* stream, envoyx_module_stream* ms) {
   (void)stream;
-  (void)ms;
+  stream_state* s = ms;
+  bump(&streams_complete);
+  if (seen_before(s->index, 0)) bump(&complete_twice);
 }
 
-void envoyx_on_stream_destroy(envoyx_module_stream* ms) { free(ms); }
+void envoyx_on_stream_destroy(envoyx_module_stream* ms) {
+  stream_state* s = ms;
+  bump(&streams_destroy);
+  if (seen_before(s->index, 1)) bump(&destroy_twice);
+  free(ms);
+}

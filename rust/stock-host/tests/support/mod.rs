@@ -5,11 +5,15 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
+pub mod h2c;
+
+pub use h2c::{H2Reply, h2_request};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use envoyx_harness::{
@@ -22,8 +26,13 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// The official Envoy binary of `version`, installed into the cache on first use.
+/// The official Envoy binary of `version`, installed into the cache on first use; or, when
+/// `ENVOYX_E2E_ENVOY` names a binary, that binary for every version (to run the suite against
+/// another Envoy build).
 pub fn envoy_binary(version: &str) -> PathBuf {
+    if let Some(binary) = std::env::var_os("ENVOYX_E2E_ENVOY").filter(|b| !b.is_empty()) {
+        return PathBuf::from(binary);
+    }
     envoyx_envoy_install::envoy_path(version).unwrap_or_else(|e| panic!("Envoy {version}: {e}"))
 }
 
@@ -42,25 +51,55 @@ fn build_dir() -> PathBuf {
 
 /// The C test module `tests/modules/test_filter.c`, compiled against `x/abi.h`.
 pub fn c_test_module() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/modules/test_filter.c");
-        let out = build_dir().join("libtest_filter.so");
-        let partial = build_dir().join(format!("libtest_filter.so.{}", std::process::id()));
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-        let output = Command::new(&cc)
-            .args(["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-I"])
-            .arg(repo_root().join("x"))
-            .arg("-o")
-            .arg(&partial)
-            .arg(&source)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {cc} to build the C test module: {e}"));
-        assert!(output.status.success(), "{cc} failed:\n{}", String::from_utf8_lossy(&output.stderr));
-        std::fs::rename(&partial, &out).unwrap();
-        out
-    })
-    .clone()
+    compile_c_module(
+        "test_filter",
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/modules/test_filter.c"),
+        &[],
+    )
+}
+
+/// `rust/test-modules/c/module.c` (the misbehaving C module shared with the core's tests),
+/// compiled with `defines` (e.g. `-DABI_MAJOR=0`) as `lib<name>.so`.
+pub fn misbehaving_c_module(name: &str, defines: &[&str]) -> PathBuf {
+    compile_c_module(name, &repo_root().join("rust/test-modules/c/module.c"), defines)
+}
+
+/// Compiles `source` against `x/abi.h` into `lib<name>.so`, once per test process and name.
+fn compile_c_module(name: &str, source: &Path, defines: &[&str]) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    // One compile per name; the lock also keeps two tests from writing the same file at once.
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get_or_insert_default().get(name) {
+        return path.clone();
+    }
+    let out = build_dir().join(format!("lib{name}.so"));
+    // Written aside and renamed: another test process may be loading the previous build.
+    let partial = build_dir().join(format!("lib{name}.so.{}", std::process::id()));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let output = Command::new(&cc)
+        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"])
+        .args(defines)
+        .arg("-I")
+        .arg(repo_root().join("x"))
+        .arg("-o")
+        .arg(&partial)
+        .arg(source)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cc} to build the C module {name}: {e}"));
+    assert!(output.status.success(), "{cc} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::rename(&partial, &out).unwrap();
+    built.get_or_insert_default().insert(name.to_string(), out.clone());
+    out
+}
+
+/// The Rust module that panics in the hook its filter_config names (`rust/test-modules/panicky`).
+pub fn panicky_module() -> PathBuf {
+    envoyx_testhost::build_package("envoyx-test-module-panicky")
+}
+
+/// A directory for files made by a test, e.g. a module that is not a shared object.
+pub fn scratch_dir() -> PathBuf {
+    build_dir()
 }
 
 /// A port that was free a moment ago (bound to port 0, then released).
@@ -190,6 +229,90 @@ impl Drop for Envoy {
         if std::thread::panicking() {
             eprintln!("--- Envoy {} log (tail) ---\n{}", self.version, self.log_tail());
         }
+    }
+}
+
+/// One Envoy with one listener per `(filter_config, load_by, form)` of the C test module.
+pub struct Setup {
+    pub upstream: Upstream,
+    pub envoy: Envoy,
+    pub ports: Vec<u16>,
+}
+
+pub fn setup(version: &str, filters: &[(&str, LoadBy, Form)]) -> Setup {
+    let upstream = start_upstream();
+    let module = c_test_module();
+    let mut ports = Vec::new();
+    let listeners = filters
+        .iter()
+        .enumerate()
+        .map(|(i, (mode, load_by, form))| {
+            let port = free_port();
+            ports.push(port);
+            let config = module_config(&format!("test_{mode}"), &module, mode);
+            listener(&format!("l{i}"), port, vec![envoyx_filter(mode, config, *load_by, *form)])
+        })
+        .collect();
+    let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
+    Setup { upstream, envoy, ports }
+}
+
+/// The C test module's stream counters, from its `/__counts` reply (see `test_filter.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub new: u64,
+    pub complete: u64,
+    pub destroy: u64,
+    pub complete_twice: u64,
+    pub destroy_twice: u64,
+    pub untracked: u64,
+}
+
+impl Counts {
+    fn parse(text: &str) -> Option<Self> {
+        let field = |name: &str| {
+            text.split_whitespace().find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+        };
+        Some(Self {
+            new: field("new")?,
+            complete: field("complete")?,
+            destroy: field("destroy")?,
+            complete_twice: field("complete_twice")?,
+            destroy_twice: field("destroy_twice")?,
+            untracked: field("untracked")?,
+        })
+    }
+}
+
+impl Envoy {
+    /// The C test module's counters through the listener on `port` (any mode of the module).
+    pub fn counts(&self, port: u16) -> Counts {
+        let reply = get(port, "/__counts", &[]);
+        let text = String::from_utf8_lossy(&reply.body).into_owned();
+        let counts = Counts::parse(&text);
+        self.check(reply.status() == 200 && counts.is_some(), &format!("/__counts answered {reply:?}"));
+        counts.unwrap()
+    }
+
+    /// Waits until every stream of the C test module but the `/__counts` one asking has been
+    /// destroyed (Envoy finishes reset streams on its own time), then checks that each was
+    /// destroyed exactly once and completed at most once. Returns the counts.
+    pub fn check_streams_destroyed_once(&self, port: u16) -> Counts {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let counts = loop {
+            let counts = self.counts(port);
+            // The asking stream is counted in `new` and is still running.
+            if counts.destroy + 1 >= counts.new || Instant::now() >= deadline {
+                break counts;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        self.check(counts.untracked == 0, &format!("more streams than tracked: {counts:?}"));
+        self.check(counts.destroy + 1 == counts.new, &format!("every stream destroyed once: {counts:?}"));
+        self.check(counts.destroy_twice == 0, &format!("a stream destroyed twice: {counts:?}"));
+        self.check(counts.complete_twice == 0, &format!("a stream completed twice: {counts:?}"));
+        self.check(counts.complete <= counts.destroy, &format!("completes without a destroy: {counts:?}"));
+        counts
     }
 }
 
