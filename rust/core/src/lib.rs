@@ -31,5 +31,5 @@ pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};
 pub use filter_config::FilterConfig;
 pub use host::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, StreamScheduler};
 pub use log::{LogLevel, LogSink, set_log_sink};
-pub use module::{Module, ModuleRegistry, accepts};
+pub use module::{Module, ModuleRegistry, accepts, check_file};
 pub use stream::{BodyStatus, HeadersStatus, Stream, TrailersStatus};

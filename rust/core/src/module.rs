@@ -160,6 +160,15 @@ impl ModuleRegistry {
     }
 }
 
+/// The checks [`ModuleRegistry::load`] makes on a module file before it `dlopen`s it: the file
+/// exists, is a readable regular file, and is an ELF shared object for this host's architecture.
+/// Nothing is loaded and no module code runs, so tools (`envoyx check`) can call it on any file.
+/// The error is the one `load` would return.
+pub fn check_file(path: &Path) -> Result<(), LoadError> {
+    FileIdentity::of(path)?;
+    check_elf(path)
+}
+
 /// Checks the ELF header so that the common mistakes get a precise message instead of dlopen's.
 fn check_elf(path: &Path) -> Result<(), LoadError> {
     use std::io::Read;
@@ -325,6 +334,12 @@ mod tests {
         let err = check_elf(&arm).unwrap_err();
         assert!(matches!(err, LoadError::WrongArchitecture { .. }), "{err}");
         assert!(err.to_string().contains("arm.so: wrong architecture"), "{err}");
+
+        // check_file adds the file checks in front of the ELF checks, with load's errors.
+        assert!(matches!(check_file(&dir.join("absent.so")), Err(LoadError::FileMissing { .. })));
+        let err = check_file(&dir).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(matches!(check_file(&arm), Err(LoadError::WrongArchitecture { .. })));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

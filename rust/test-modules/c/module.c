@@ -31,6 +31,10 @@ envoyx_abi_version envoyx_module_abi_version(void) {
 
 bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
   host = api;
+#ifdef CRASH_INIT
+  /* A real invalid write (not raise()), as a buggy module would crash. */
+  *(volatile int*)(uintptr_t)0 = 1;
+#endif
 #ifdef FAIL_INIT
   host->error_set(error, str("license file /etc/c-module.license not found"));
   return false;

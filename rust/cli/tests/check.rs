@@ -1,0 +1,176 @@
+//! `envoyx check` on a good Rust module and on deliberately broken files and C modules
+//! (rust/test-modules/c/module.c compiled with its -D switches).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `envoyx check ARGS`; returns the exit code, stdout and stderr.
+fn check(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_envoyx")).arg("check").args(args).output().unwrap();
+    let code = out.status.code().expect("envoyx check itself must never die from a signal");
+    (code, String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Compiles the C test module with `defines` (and `extra_sources`) into a file named after
+/// `variant`, once per test process, under a lock: tests run in parallel, and one must never run
+/// a file another is still writing.
+fn c_module(variant: &str, defines: &[&str], extra_sources: &[&Path]) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(v, _)| v == variant) {
+        return path.clone();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = scratch_dir().join(format!("libc_module_{variant}.so"));
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-O1", "-I"])
+        .arg(root.join("x"))
+        .args(defines)
+        .arg(root.join("rust/test-modules/c/module.c"))
+        .args(extra_sources)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "cc failed for variant {variant}");
+    built.push((variant.to_string(), out.clone()));
+    out
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn a_good_module_passes_every_check() {
+    let module = envoyx_testhost::build_package("envoyx-example-helloworld");
+    let (code, stdout, stderr) = check(&[path_str(&module), "--filter-config", "helloworld"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("module") && lines[0].ends_with("libenvoyx_example_helloworld.so"),
+        "{stdout}"
+    );
+    assert!(lines[1].starts_with("file") && lines[1].contains("shared object") && lines[1].ends_with(": ok"));
+    assert!(lines[2].starts_with("abi      1.0 (this EnvoyX speaks 1.0, accepts 1.0): ok"), "{stdout}");
+    assert!(lines[3].contains("13 of 13 required present; no unknown envoyx_* symbols: ok"), "{stdout}");
+    assert!(lines[4].contains("envoyx_on_program_init succeeded (in a child process): ok"), "{stdout}");
+    assert!(lines[5].contains("filter config \"helloworld\" created and destroyed: ok"), "{stdout}");
+    assert!(lines[6].starts_with("result   ok"), "{stdout}");
+}
+
+#[test]
+fn a_missing_file_is_reported() {
+    let missing = scratch_dir().join("no-such-module.so");
+    let (code, stdout, _) = check(&[path_str(&missing)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("file     not found: problem"), "{stdout}");
+    assert!(stdout.contains("result   1 problem found"), "{stdout}");
+}
+
+#[test]
+fn a_text_file_is_not_a_shared_object() {
+    let text = scratch_dir().join("notes.so");
+    std::fs::write(&text, "this is not a library\n").unwrap();
+    let (code, stdout, _) = check(&[path_str(&text)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("not a shared object: not an ELF file"), "{stdout}");
+    // Nothing past the file check is attempted on a file that is not a module.
+    assert!(!stdout.contains("symbols"), "{stdout}");
+}
+
+#[test]
+fn a_missing_symbol_is_named_and_init_is_not_tried() {
+    let module = c_module("omit_stream_destroy", &["-DOMIT_STREAM_DESTROY"], &[]);
+    let (code, stdout, _) = check(&[path_str(&module)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("12 of 13 required present: problem"), "{stdout}");
+    assert!(stdout.contains("missing envoyx_on_stream_destroy"), "{stdout}");
+    // The version is still read and reported.
+    assert!(stdout.contains("abi      1.0 (this EnvoyX speaks 1.0, accepts 1.0): ok"), "{stdout}");
+    assert!(
+        stdout.contains("init     not tried: the core refuses a module with missing symbols"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unknown_envoyx_symbols_are_reported_with_a_typo_hint() {
+    let extra = scratch_dir().join("extra_exports.c");
+    std::fs::write(&extra, "void envoyx_on_stream_destory(void) {}\nvoid envoyx_helper(void) {}\n").unwrap();
+    let module = c_module("extra_exports", &[], &[&extra]);
+    let (code, stdout, _) = check(&[path_str(&module)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("13 of 13 required present: problem"), "{stdout}");
+    assert!(stdout.contains("unknown envoyx_helper (not part of EnvoyX ABI 1.0"), "{stdout}");
+    assert!(stdout.contains("unknown envoyx_on_stream_destory"), "{stdout}");
+    assert!(stdout.contains("a misspelt envoyx_on_stream_destroy?"), "{stdout}");
+    // The module itself is fine otherwise: program init still runs.
+    assert!(stdout.contains("envoyx_on_program_init succeeded"), "{stdout}");
+}
+
+#[test]
+fn an_old_abi_is_refused_with_both_versions() {
+    let module = c_module("abi_0_9", &["-DABI_MAJOR=0", "-DABI_MINOR=9"], &[]);
+    let (code, stdout, _) = check(&[path_str(&module)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("abi      0.9 (this EnvoyX speaks 1.0, accepts 1.0): problem: not accepted"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("init     not tried"), "{stdout}");
+    assert!(stdout.contains("result   1 problem found"), "{stdout}");
+}
+
+#[test]
+fn a_failing_program_init_reports_the_module_reason() {
+    let module = c_module("fail_init", &["-DFAIL_INIT"], &[]);
+    let (code, stdout, _) = check(&[path_str(&module)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout
+            .contains("envoyx_on_program_init failed: license file /etc/c-module.license not found: problem"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_crash_in_program_init_is_reported_and_the_checker_survives() {
+    let module = c_module("crash_init", &["-DCRASH_INIT"], &[]);
+    let (code, stdout, _) = check(&[path_str(&module)]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("program init crashed with SIGSEGV (in a child process): problem"), "{stdout}");
+    assert!(stdout.contains("result   1 problem found"), "{stdout}");
+}
+
+#[test]
+fn a_rejected_filter_config_is_reported() {
+    let module = c_module("good", &[], &[]);
+    let (code, stdout, _) = check(&[path_str(&module), "--filter-config", "reject"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("envoyx_on_program_init succeeded"), "{stdout}");
+    assert!(
+        stdout.contains("filter config \"reject\" rejected: filter_config must not be \"reject\": problem"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = check(&[path_str(&module), "--filter-config=fine"]);
+    assert_eq!(code, 0, "{stdout}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [&[][..], &["a.so", "b.so"], &["--frobnicate", "a.so"], &["a.so", "--filter-config"]] {
+        let (code, stdout, stderr) = check(args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("usage: envoyx check <module.so>"), "{stderr}");
+    }
+    let (code, stdout, _) = check(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("program init"), "{stdout}");
+}
