@@ -1,0 +1,62 @@
+#include "envoy/envoyx_config.h"
+
+#include <memory>
+#include <mutex>
+
+#include "envoy/registry/registry.h"
+
+#include "envoy/envoyx_filter.h"
+
+#include "envoyx-loader/src/lib.rs.h"
+
+namespace Envoy {
+namespace Extensions {
+namespace HttpFilters {
+namespace EnvoyX {
+
+namespace {
+
+// The core logs through one process-wide sink; installing it on the first config is enough and
+// keeps a process that never configures the filter free of it.
+void installLogSinkOnce() {
+  static std::once_flag installed;
+  std::call_once(installed, [] { envoyx::set_log_sink(std::make_shared<EnvoyLogSink>()); });
+}
+
+} // namespace
+
+absl::StatusOr<Http::FilterFactoryCb>
+EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message& config,
+                                                        const std::string&,
+                                                        Server::Configuration::FactoryContext&) {
+  installLogSinkOnce();
+  // Envoy parsed typed_config into the message createEmptyConfigProto() returned, so this cast
+  // cannot fail for configs Envoy hands us.
+  const auto& typed = dynamic_cast<const DynamicModuleConfigProto&>(config);
+  // The core takes the wire form: the same bytes the stock-Envoy host and the tests feed it, so
+  // every host parses and validates a config with one implementation.
+  std::string bytes;
+  if (!typed.SerializeToString(&bytes)) {
+    return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
+  }
+  CoreFilterConfigSharedPtr core_config;
+  try {
+    core_config = std::make_shared<const rust::Box<envoyx::FilterConfig>>(
+        envoyx::filter_config_from_proto(rust::Slice<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+  } catch (const rust::Error& e) {
+    // The core's message already names the file or the field and the reason, e.g.
+    // "EnvoyX module /opt/m/libauth.so: missing symbol `envoyx_on_stream_destroy` ...".
+    return absl::InvalidArgumentError(e.what());
+  }
+  return [core_config](Http::FilterChainFactoryCallbacks& callbacks) {
+    callbacks.addStreamFilter(std::make_shared<EnvoyxFilter>(core_config));
+  };
+}
+
+REGISTER_FACTORY(EnvoyxFilterConfigFactory, Server::Configuration::NamedHttpFilterConfigFactory);
+
+} // namespace EnvoyX
+} // namespace HttpFilters
+} // namespace Extensions
+} // namespace Envoy

@@ -1,0 +1,155 @@
+// The EnvoyX HTTP filter: one per stream, mapping Envoy's stream onto the loader's
+// envoyx::StreamHost so that the core (and through it the module) sees Envoy's own header maps
+// and body slices. The logic lives in the core; this file only translates.
+//
+// Written against these Envoy interfaces, checked in stored copies of Envoy's sources (the
+// 1.38.3/1.39.3/1.40.0 release commits themselves were not available to read):
+// - envoy/http/filter.h (recent main, with webTransportSession(), i.e. 1.40-era):
+//   StreamFilterCallbacks::dispatcher(), resetStream(reason = LocalReset, details = ""),
+//   requestHeaders()/requestTrailers()/responseHeaders()/responseTrailers() returning OptRef;
+//   StreamDecoderFilterCallbacks::continueDecoding(), decodingBuffer() (const, may be null),
+//   modifyDecodingBuffer(std::function<void(Buffer::Instance&)>), sendLocalReply(Code,
+//   string_view body, std::function<void(ResponseHeaderMap&)>, optional<GrpcStatus>, details).
+// - envoy/buffer/buffer.h: RawSlice {void* mem_; size_t len_;}, getRawSlices(optional max) const
+//   returning non-empty slices, add/prepend(string_view), drain, length, move(rhs, length).
+// - source/extensions/filters/http/common/pass_through_filter.h: Http::PassThroughFilter keeps
+//   decoder_callbacks_/encoder_callbacks_ and defaults every hook we do not override
+//   (encode1xxHeaders, metadata).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "envoy/event/dispatcher.h"
+#include "envoy/http/filter.h"
+
+#include "source/common/common/logger.h"
+#include "source/extensions/filters/http/common/pass_through_filter.h"
+
+#include "envoyx-loader/src/lib.rs.h"
+
+namespace Envoy {
+namespace Extensions {
+namespace HttpFilters {
+namespace EnvoyX {
+
+// The core's filter configuration, shared by every stream on every worker (the core made it
+// Sync). rust::Box is move-only, so the factory holds it behind a shared_ptr.
+using CoreFilterConfigSharedPtr = std::shared_ptr<const rust::Box<envoyx::FilterConfig>>;
+
+class EnvoyxFilter;
+
+// What a posted continue holds on to: a weak_ptr to this token. The filter drops the token in
+// onDestroy(), so a continue that reaches the worker after the stream was reset or destroyed
+// finds nothing and is dropped. Both the drop and the lock happen on the worker thread.
+struct StreamToken {
+  explicit StreamToken(EnvoyxFilter& filter) : filter(filter) {}
+  EnvoyxFilter& filter;
+};
+
+// envoyx::Scheduler over the worker's dispatcher. post() may run on any thread (a module's own
+// thread); Event::Dispatcher::post is Envoy's thread-safe way onto the worker.
+class DispatcherScheduler : public envoyx::Scheduler {
+public:
+  DispatcherScheduler(Event::Dispatcher& dispatcher, std::weak_ptr<StreamToken> token)
+      : dispatcher_(dispatcher), token_(std::move(token)) {}
+  void post(envoyx::Direction direction) const override;
+
+private:
+  // The worker's dispatcher outlives every stream on it; a module thread that posts after Envoy
+  // has shut its workers down is outside what this host can guard (see envoy/README.md).
+  Event::Dispatcher& dispatcher_;
+  const std::weak_ptr<StreamToken> token_;
+};
+
+// The core's and modules' log lines, into Envoy's logger under the `dynamic_modules` id, so
+// `--component-log-level dynamic_modules:debug` shows them. Called from any thread; spdlog is
+// thread-safe.
+class EnvoyLogSink : public envoyx::LogSink, Logger::Loggable<Logger::Id::dynamic_modules> {
+public:
+  bool enabled(envoyx::LogLevel level) const override;
+  void log(envoyx::LogLevel level, envoyx::Bytes message) const override;
+};
+
+// A local reply the module asked for, sent once the call into the core has returned.
+struct PendingLocalReply {
+  uint32_t status;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string details;
+};
+
+class EnvoyxFilter : public Http::PassThroughFilter,
+                     Logger::Loggable<Logger::Id::dynamic_modules> {
+public:
+  explicit EnvoyxFilter(CoreFilterConfigSharedPtr config) : config_(std::move(config)) {}
+
+  // Http::StreamDecoderFilter
+  void setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks& callbacks) override;
+  Http::FilterHeadersStatus decodeHeaders(Http::RequestHeaderMap& headers,
+                                          bool end_stream) override;
+  Http::FilterDataStatus decodeData(Buffer::Instance& data, bool end_stream) override;
+  Http::FilterTrailersStatus decodeTrailers(Http::RequestTrailerMap& trailers) override;
+
+  // Http::StreamEncoderFilter
+  Http::FilterHeadersStatus encodeHeaders(Http::ResponseHeaderMap& headers,
+                                          bool end_stream) override;
+  Http::FilterDataStatus encodeData(Buffer::Instance& data, bool end_stream) override;
+  Http::FilterTrailersStatus encodeTrailers(Http::ResponseTrailerMap& trailers) override;
+
+  // Http::StreamFilterBase
+  void onStreamComplete() override;
+  void onDestroy() override;
+
+  // A continue posted through DispatcherScheduler, now on the worker thread.
+  void onScheduled(envoyx::Direction direction);
+
+  // --- What EnvoyStreamHost (the envoyx::StreamHost) reaches through. ---
+  Http::HeaderMap* headerMap(envoyx::HeaderMapKind kind);
+  // The chunk the current hook carries (null outside decodeData/encodeData).
+  Buffer::Instance* receivedBody(envoyx::BodyKind kind);
+  // What Envoy buffered for this filter (null when nothing is buffered).
+  const Buffer::Instance* bufferedBody(envoyx::BodyKind kind);
+  // Runs `change` on the buffered body through Envoy's modify{De,En}codingBuffer.
+  void modifyBufferedBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
+  bool requestLocalReply(PendingLocalReply reply);
+  void requestReset() { pending_reset_ = true; }
+  void requestContinue(envoyx::Direction direction);
+  Event::Dispatcher& dispatcher() { return decoder_callbacks_->dispatcher(); }
+
+private:
+  // Calls into the core with the re-entrancy guard up, then carries out what the module asked
+  // for during the call (see envoyx_filter.cc for why effects wait until the call has returned).
+  // Returns `fallback` when the stream is gone or the core refuses the event.
+  template <class Status, class Call> Status deliver(const char* event, Status fallback, Call call);
+  void runDeferredEffects(bool from_scheduled);
+  // A continue requested inside a hook, carried round the dispatcher (dropped if the stream is
+  // gone by then), and the continue itself.
+  void requestContinueLater(envoyx::Direction direction);
+  void continueNow(envoyx::Direction direction);
+
+  const CoreFilterConfigSharedPtr config_;
+  std::optional<rust::Box<envoyx::Stream>> stream_;
+  std::shared_ptr<StreamToken> token_;
+
+  // Set only while a call into the core is on the stack. Envoy can call back into this filter
+  // synchronously (a local reply runs the encoder chain, a reset destroys the filters); such a
+  // nested call must not reach the core, whose stream is already borrowed.
+  bool in_core_call_{false};
+  Buffer::Instance* request_received_{nullptr};
+  Buffer::Instance* response_received_{nullptr};
+  // The response has left this filter (encodeHeaders continued): too late for a local reply.
+  bool response_started_{false};
+
+  std::optional<PendingLocalReply> pending_local_reply_;
+  bool pending_reset_{false};
+  bool pending_continue_[2]{false, false};
+};
+
+} // namespace EnvoyX
+} // namespace HttpFilters
+} // namespace Extensions
+} // namespace Envoy

@@ -1,0 +1,73 @@
+// The factory in Envoy's test style: a valid config yields a callback that installs a stream
+// filter; a config naming a missing file is rejected with a status that names the file.
+#include <string>
+
+#include "envoy/envoyx_config.h"
+
+#include "test/mocks/http/mocks.h"
+#include "test/mocks/server/factory_context.h"
+#include "test/test_common/environment.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace Envoy {
+namespace Extensions {
+namespace HttpFilters {
+namespace EnvoyX {
+namespace {
+
+using testing::_;
+using testing::HasSubstr;
+
+// The C test module, built by Bazel next to this test (see envoy/test/BUILD).
+std::string testModulePath() {
+  return TestEnvironment::runfilesPath("envoy/test/libtest_filter.so");
+}
+
+TEST(EnvoyxFilterConfigFactoryTest, ValidConfigInstallsAStreamFilter) {
+  DynamicModuleConfigProto config;
+  config.set_name("test");
+  config.set_file_path(testModulePath());
+  config.set_filter_config("basic");
+  config.set_do_not_dlclose(true);
+
+  NiceMock<Server::Configuration::MockFactoryContext> context;
+  EnvoyxFilterConfigFactory factory;
+  absl::StatusOr<Http::FilterFactoryCb> cb =
+      factory.createFilterFactoryFromProto(config, "stats", context);
+  ASSERT_TRUE(cb.ok()) << cb.status();
+
+  Http::MockFilterChainFactoryCallbacks filter_callbacks;
+  EXPECT_CALL(filter_callbacks, addStreamFilter(_));
+  (*cb)(filter_callbacks);
+}
+
+TEST(EnvoyxFilterConfigFactoryTest, MissingFileIsRejectedNamingTheFile) {
+  DynamicModuleConfigProto config;
+  config.set_file_path("/nonexistent/envoyx/libmissing.so");
+
+  NiceMock<Server::Configuration::MockFactoryContext> context;
+  EnvoyxFilterConfigFactory factory;
+  absl::StatusOr<Http::FilterFactoryCb> cb =
+      factory.createFilterFactoryFromProto(config, "stats", context);
+  ASSERT_FALSE(cb.ok());
+  EXPECT_EQ(cb.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(cb.status().message()), HasSubstr("/nonexistent/envoyx/libmissing.so"));
+}
+
+TEST(EnvoyxFilterConfigFactoryTest, RegisteredUnderItsNameAndTypeUrl) {
+  auto* by_name =
+      Registry::FactoryRegistry<Server::Configuration::NamedHttpFilterConfigFactory>::getFactory(
+          "envoy.http.dynamic_modules");
+  ASSERT_NE(by_name, nullptr);
+  auto* by_type = Registry::FactoryRegistry<Server::Configuration::NamedHttpFilterConfigFactory>::
+      getFactoryByType("envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfig");
+  EXPECT_EQ(by_name, by_type);
+}
+
+} // namespace
+} // namespace EnvoyX
+} // namespace HttpFilters
+} // namespace Extensions
+} // namespace Envoy
