@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds and tests the custom Envoy (//:envoy-envoyx) against one Envoy release:
+#   ci/bazel-build.sh 1.40.0 [extra bazel args...]
+# 1. Gets Envoy's source through ci/envoy-source.sh, which checks the archive's sha256 against
+#    bazel/envoy-versions.tsv (an UNPINNED entry stops there, printing the hash to check and pin).
+# 2. Builds from that verified copy: --override_module (1.40, bzlmod) or --override_repository
+#    (1.38/1.39, WORKSPACE), with the Bazel version the archive's .bazelversion names.
+# 3. bazel build //:envoy-envoyx, then bazel test //... (the extension's tests and the
+#    seed-config end-to-end test), and copies the binary to out/envoy-envoyx-VERSION.
+# Needs bazelisk (as `bazel`) and Envoy's build dependencies: run it inside Envoy's build image
+# (docker/Dockerfile.envoyx does) or on a GitHub runner set up by .github/workflows/envoyx.yml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "ci/bazel-build.sh: $*" >&2; exit 1; }
+
+version=${1:-}
+[[ -n "$version" ]] || die "usage: ci/bazel-build.sh ENVOY_VERSION [bazel args...]"
+shift
+mode=$(awk -F'\t' -v v="$version" '!/^#/ && $1 == v {print $2}' bazel/envoy-versions.tsv)
+command -v bazel >/dev/null || die "bazel (bazelisk) is not on PATH"
+src=$(ci/envoy-source.sh "$version")
+echo "== Envoy $version source verified: $src"
+
+# Bazel as Envoy itself pins it.
+USE_BAZEL_VERSION=$(tr -d '[:space:]' <"$src/.bazelversion")
+export USE_BAZEL_VERSION
+echo "== Bazel $USE_BAZEL_VERSION (from Envoy $version's .bazelversion)"
+
+mkdir -p bazel/.generated
+rc=bazel/.generated/envoy-version.bazelrc
+startup=()
+if [[ "$mode" == bzlmod ]]; then
+  [[ "$(tr -d '[:space:]' <.bazelversion)" == "$USE_BAZEL_VERSION" ]] ||
+    echo "warning: .bazelversion ($(cat .bazelversion)) differs from Envoy $version's ($USE_BAZEL_VERSION)" >&2
+  # Envoy's registry commit as Envoy $version's own .bazelrc names it, plus the verified source.
+  {
+    grep -E '^common --registry=' "$src/.bazelrc" || true
+    echo "common --override_module=envoy=$src"
+    echo "common --override_module=envoy_api=$src/api"
+  } >"$rc"
+else
+  startup=(--noworkspace_rc --bazelrc=bazel/workspace.bazelrc)
+  {
+    echo "import $src/.bazelrc"
+    echo "common --override_repository=envoy=$src"
+    echo "common --repo_env=ENVOYX_ENVOY_VERSION=$version"
+  } >"$rc"
+  # The cxxbridge-cmd lock starts empty; crate_universe fills it on the first fetch.
+  [[ -s bazel/cxxbridge-cmd.Cargo.lock ]] || export CARGO_BAZEL_REPIN=1
+fi
+
+echo "== bazel build //:envoy-envoyx (Envoy $version, $mode)"
+bazel "${startup[@]}" build -c opt //:envoy-envoyx "$@"
+echo "== bazel test //..."
+bazel "${startup[@]}" test -c opt //... "$@"
+
+mkdir -p out
+cp -f "$(bazel "${startup[@]}" cquery -c opt --output=files //:envoy-envoyx "$@" 2>/dev/null | head -n1)" "out/envoy-envoyx-$version"
+echo "== out/envoy-envoyx-$version"
