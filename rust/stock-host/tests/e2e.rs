@@ -1,10 +1,10 @@
 //! The stock-Envoy host inside the official Envoy binaries (1.38.3, 1.39.3, 1.40.0), with a C
 //! EnvoyX module (`tests/modules/test_filter.c`) and a real upstream. Each test runs on every
-//! version, one Envoy at a time.
+//! version, one Envoy at a time. Bad configurations are in `bad_input.rs`, failures (panics,
+//! disconnects, upstream resets) in `failures.rs`, HTTP/2 clients in `http2.rs`.
 
 mod support;
 
-use serde_json::json;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -238,109 +238,5 @@ fn reset_stream_closes_the_connection() {
         // Envoy goes on serving.
         s.envoy.check(get(s.ports[1], "/after", &[]).status() == 200, "next request served");
         s.envoy.check_no_host_errors();
-    }
-}
-
-#[test]
-fn bad_config_is_rejected_with_the_reason_and_envoy_keeps_serving() {
-    let missing = "/nonexistent/envoyx/libmissing_module.so";
-    for version in VERSIONS {
-        // A listener update through LDS (a file) whose EnvoyX module file is missing.
-        let upstream = start_upstream();
-        let module = c_test_module();
-        let dir = temp_dir();
-        let lds = dir.path().join("lds.json");
-        let (static_port, good_port, bad_port) = (free_port(), free_port(), free_port());
-        let basic = |name: &str| {
-            envoyx_filter(name, module_config(name, &module, "basic"), LoadBy::Name, Form::Struct)
-        };
-        let good = listener("dyn_good", good_port, vec![basic("good")]);
-        write_atomically(&lds, &lds_resources(vec![good.clone()]));
-        let config = bootstrap(
-            free_port(),
-            upstream.port,
-            vec![listener("static", static_port, vec![basic("static")])],
-            Some(&lds),
-        );
-        let envoy = start_envoy(version, &config, dir);
-        envoy.check(get(good_port, "/", &[]).status() == 200, "LDS listener serves");
-
-        let bad_config = json!({ "name": "bad", "file_path": missing, "filter_config": "basic" });
-        let bad =
-            listener("dyn_bad", bad_port, vec![envoyx_filter("bad", bad_config, LoadBy::Name, Form::Struct)]);
-        write_atomically(&lds, &lds_resources(vec![good, bad]));
-        envoy.wait_stat("listener_manager.lds.update_rejected", 1, Duration::from_secs(20));
-
-        let log = envoy.log();
-        envoy.check(
-            log.contains(&format!("filter `bad` rejected: EnvoyX module {missing}: file not found")),
-            "the log names the missing file and the reason",
-        );
-        envoy.check(log.contains("[error][dynamic_modules]"), "logged at error level by the host");
-        envoy.check(get(static_port, "/", &[]).status() == 200, "static listener still serves");
-        envoy.check(get(good_port, "/", &[]).status() == 200, "good LDS listener still serves");
-        // Asked of Envoy itself rather than by connecting to `bad_port`: with free ports picked by
-        // bind-and-release, a parallel test may hold that port by now.
-        let listeners = String::from_utf8_lossy(&get(envoy.admin_port, "/listeners", &[]).body).into_owned();
-        envoy.check(
-            listeners.contains("dyn_good") && !listeners.contains("dyn_bad"),
-            "bad listener not added",
-        );
-
-        // The same config in a static bootstrap: Envoy refuses to start, and says why.
-        let config = bootstrap(
-            free_port(),
-            upstream.port,
-            vec![listener(
-                "static_bad",
-                free_port(),
-                vec![envoyx_filter(
-                    "bad",
-                    json!({ "name": "bad", "file_path": missing }),
-                    LoadBy::File,
-                    Form::StringValue,
-                )],
-            )],
-            None,
-        );
-        let mut envoy = spawn_envoy(version, &config, temp_dir());
-        let code = envoy.wait_exit(Duration::from_secs(30));
-        envoy.check(code == Some(1), &format!("exit code {code:?}"));
-        envoy.check(log_has_missing_file(&envoy.log(), missing), "static rejection names the file");
-    }
-}
-
-fn log_has_missing_file(log: &str, missing: &str) -> bool {
-    log.contains(&format!("EnvoyX module {missing}: file not found"))
-}
-
-#[test]
-fn malformed_envoyx_config_is_rejected_with_the_reason() {
-    for version in VERSIONS {
-        let upstream = start_upstream();
-        let config = bootstrap(
-            free_port(),
-            upstream.port,
-            vec![listener(
-                "l",
-                free_port(),
-                vec![envoyx_filter(
-                    "typo",
-                    json!({ "file_path": "/x.so", "filtr_config": "a" }),
-                    LoadBy::File,
-                    Form::Struct,
-                )],
-            )],
-            None,
-        );
-        let mut envoy = spawn_envoy(version, &config, temp_dir());
-        let code = envoy.wait_exit(Duration::from_secs(30));
-        envoy.check(code == Some(1), &format!("exit code {code:?}"));
-        envoy.check(
-            envoy.log().contains(
-                "EnvoyX stock host: filter `typo`: EnvoyX config: field `filtr_config`: unknown field",
-            ),
-            "the log names the field",
-        );
     }
 }
