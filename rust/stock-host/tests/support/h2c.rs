@@ -116,3 +116,49 @@ async fn exchange(
     connection.abort();
     Ok(H2Reply { status: parts.status.as_u16(), headers: parts.headers, body, trailers })
 }
+
+/// Over a new HTTP/2 connection: sends a POST announcing `length` body bytes and the first
+/// `sent` of them, runs `wait` (on a blocking thread, while the connection goes on moving
+/// frames), then cancels the stream (RST_STREAM CANCEL) and, after a moment for Envoy to read
+/// that, closes the connection.
+pub fn h2_cancel_mid_body(
+    port: u16,
+    path: &str,
+    length: usize,
+    sent: usize,
+    wait: impl FnOnce() + Send + 'static,
+) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    runtime.block_on(async {
+        let what = format!("HTTP/2 POST {path} on port {port}");
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("{what}: connect: {e}"))?;
+        let (client, connection) =
+            h2::client::handshake(tcp).await.map_err(|e| format!("{what}: handshake: {e}"))?;
+        let connection = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut client = client.ready().await.map_err(|e| format!("{what}: {e}"))?;
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("http://127.0.0.1:{port}{path}"))
+            .header("content-length", length.to_string())
+            .body(())
+            .map_err(|e| format!("{what}: {e}"))?;
+        let (_response, mut send) =
+            client.send_request(request, false).map_err(|e| format!("{what}: {e}"))?;
+        if sent > 0 {
+            send.send_data(Bytes::from(vec![b'x'; sent]), false).map_err(|e| format!("{what}: body: {e}"))?;
+        }
+        tokio::task::spawn_blocking(wait).await.map_err(|e| format!("{what}: wait: {e}"))?;
+        send.send_reset(h2::Reason::CANCEL);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(client);
+        connection.abort();
+        Ok(())
+    })
+}
