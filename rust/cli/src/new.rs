@@ -1,6 +1,497 @@
-//! `envoyx new` — being built (issue 3).
+//! `envoyx new <name> [--path DIR] [--sdk-path DIR]`: scaffolds a module crate that builds,
+//! passes its test and runs in Envoy as generated.
+//!
+//! The EnvoyX crates are not published, so the crate depends on them by path: on the EnvoyX
+//! checkout this `envoyx` was built from (known at compile time), or on `--sdk-path`. The crate
+//! is its own workspace, so it builds wherever it is put, also inside another workspace. When
+//! the checkout has a `Cargo.lock`, the crate starts from it, so it builds with the dependency
+//! versions EnvoyX itself is tested with.
 
-pub fn run(_args: &[String]) -> i32 {
-    eprintln!("envoyx new: not implemented yet");
-    1
+use std::path::{Path, PathBuf};
+
+const USAGE: &str = "usage: envoyx new <name> [--path DIR] [--sdk-path DIR]";
+
+const HELP: &str = "\
+Creates the module crate DIR/<name> (default ./<name>): Cargo.toml, src/lib.rs (a filter that adds
+the response header `x-hello` with its filter_config as the value), tests/filter.rs (drives it on
+the in-process test host), envoy.yaml (for `envoyx run --config envoy.yaml`), README.md, .gitignore.
+
+  --path DIR      where to create the crate's directory (default: the current directory)
+  --sdk-path DIR  the EnvoyX checkout to depend on (default: the one this envoyx was built from)";
+
+/// The EnvoyX checkout this binary was built from: `rust/cli/../..`.
+const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+pub fn run(args: &[String]) -> i32 {
+    let options = match Options::parse(args) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}\n\n{HELP}");
+            return 0;
+        }
+        Err(message) => {
+            eprintln!("envoyx new: {message}\n{USAGE}");
+            return 2;
+        }
+    };
+    match create(&options) {
+        Ok(created) => {
+            let dir = created.dir.display();
+            println!("created module crate `{}` in {dir}", options.name);
+            println!("  depends on EnvoyX at {}", created.envoyx.display());
+            println!("next:");
+            println!("  cd {dir}");
+            println!("  cargo test                     # builds the module and runs it on the test host");
+            println!("  envoyx check target/debug/{}", created.library);
+            println!("  envoyx run --config envoy.yaml # serves 127.0.0.1:10000 through Envoy");
+            0
+        }
+        Err(message) => {
+            eprintln!("envoyx new: {message}");
+            1
+        }
+    }
+}
+
+struct Options {
+    name: String,
+    parent: PathBuf,
+    envoyx: Option<PathBuf>,
+}
+
+impl Options {
+    /// `Ok(None)` asks for help. Only the shape of the arguments is checked here (exit 2);
+    /// whether the name and directories can be used is checked by `create` (exit 1).
+    fn parse(args: &[String]) -> Result<Option<Self>, String> {
+        let (mut name, mut parent, mut envoyx) = (None, None, None);
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = |flag: &str| args.next().cloned().ok_or(format!("{flag} needs a directory"));
+            match arg.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--path" => parent = Some(PathBuf::from(value("--path")?)),
+                "--sdk-path" => envoyx = Some(PathBuf::from(value("--sdk-path")?)),
+                flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
+                given if name.is_none() => name = Some(given.to_string()),
+                extra => return Err(format!("one name at a time (unexpected `{extra}`)")),
+            }
+        }
+        let name = name.ok_or("which name? e.g. `envoyx new my-filter`")?;
+        Ok(Some(Self { name, parent: parent.unwrap_or_else(|| PathBuf::from(".")), envoyx }))
+    }
+}
+
+/// Why `name` cannot be a package name, in cargo's rules (plus the names of the crates the
+/// module depends on, which would clash).
+fn invalid_name(name: &str) -> Option<String> {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
+        "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+        "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self",
+        "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+        "virtual", "where", "while", "yield",
+    ];
+    // Names of the standard crates and of cargo's own directories in target/.
+    const RESERVED: &[&str] =
+        &["alloc", "core", "proc_macro", "std", "test", "build", "deps", "examples", "incremental"];
+    const DEPENDENCIES: &[&str] = &["envoyx_sdk", "envoyx_abi", "envoyx_core", "envoyx_testhost"];
+    let first = name.chars().next()?;
+    let ident = name.replace('-', "_");
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        return Some(format!(
+            "invalid character {bad:?}: use ASCII letters, digits, `-` and `_` (to create it elsewhere, use --path DIR)"
+        ));
+    }
+    if !first.is_ascii_alphabetic() {
+        return Some("it must start with a letter".to_string());
+    }
+    if name.len() > 64 {
+        return Some("it is longer than 64 characters".to_string());
+    }
+    if KEYWORDS.contains(&ident.as_str()) {
+        return Some("it is a Rust keyword".to_string());
+    }
+    if RESERVED.contains(&ident.as_str()) {
+        return Some("it is reserved by Rust or cargo".to_string());
+    }
+    if DEPENDENCIES.contains(&ident.as_str()) {
+        return Some("it is the name of an EnvoyX crate the module depends on".to_string());
+    }
+    None
+}
+
+struct Created {
+    dir: PathBuf,
+    envoyx: PathBuf,
+    /// The shared object's file name, e.g. `libmy_filter.so`.
+    library: String,
+}
+
+fn create(options: &Options) -> Result<Created, String> {
+    let name = &options.name;
+    if name.is_empty() {
+        return Err("the name must not be empty".to_string());
+    }
+    if let Some(reason) = invalid_name(name) {
+        return Err(format!("`{name}` cannot be a crate name: {reason}"));
+    }
+    let envoyx = envoyx_checkout(options.envoyx.as_deref())?;
+
+    let dir = std::path::absolute(options.parent.join(name))
+        .map_err(|e| format!("cannot resolve {}: {e}", options.parent.join(name).display()))?;
+    match std::fs::read_dir(&dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(format!(
+                    "{} already exists and is not empty; choose another name or --path",
+                    dir.display()
+                ));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) if dir.exists() => {
+            return Err(format!("{} already exists and is not a directory", dir.display()));
+        }
+        Err(e) => return Err(format!("cannot use {}: {e}", dir.display())),
+    }
+
+    let library = format!("lib{}.so", name.replace('-', "_"));
+    // Where `cargo build` puts the module unless CARGO_TARGET_DIR says otherwise.
+    let module_path = dir.join("target/debug").join(&library);
+    let files = [
+        ("Cargo.toml", cargo_toml(name, &envoyx)),
+        ("src/lib.rs", lib_rs(name)),
+        ("tests/filter.rs", filter_test(name)),
+        ("envoy.yaml", envoy_yaml(name, &module_path)),
+        ("README.md", readme(name, &library)),
+        (".gitignore", "/target\n".to_string()),
+    ];
+    let write = |relative: &str, content: &[u8]| {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    for (relative, content) in &files {
+        write(relative, content.as_bytes())?;
+    }
+    // Cargo keeps the locked versions of the packages the crate uses and drops the others.
+    if let Ok(lock) = std::fs::read(envoyx.join("Cargo.lock")) {
+        write("Cargo.lock", &lock)?;
+    }
+    Ok(Created { dir, envoyx, library })
+}
+
+/// The EnvoyX checkout to depend on: `given`, or the one this binary was built from. It must
+/// hold the SDK and the test host.
+fn envoyx_checkout(given: Option<&Path>) -> Result<PathBuf, String> {
+    let candidate = given.unwrap_or(Path::new(BUILT_FROM));
+    let found = std::fs::canonicalize(candidate).ok().filter(|dir| {
+        ["rust/sdk/Cargo.toml", "rust/testhost/Cargo.toml"].iter().all(|f| dir.join(f).is_file())
+    });
+    match (found, given) {
+        (Some(dir), _) => Ok(dir),
+        (None, Some(dir)) => Err(format!(
+            "--sdk-path {}: not an EnvoyX checkout (no rust/sdk and rust/testhost in it)",
+            dir.display()
+        )),
+        (None, None) => Err(format!(
+            "the EnvoyX checkout this envoyx was built from ({}) is gone; pass --sdk-path DIR",
+            candidate.display()
+        )),
+    }
+}
+
+/// `text` as a TOML basic string, quotes included.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `text` as a YAML double-quoted scalar (JSON strings are valid YAML).
+fn yaml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn cargo_toml(name: &str, envoyx: &Path) -> String {
+    let sdk = toml_string(&envoyx.join("rust/sdk").to_string_lossy());
+    let testhost = toml_string(&envoyx.join("rust/testhost").to_string_lossy());
+    let checkout = envoyx.display();
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[lib]
+# cdylib: the .so that EnvoyX loads; rlib: so that tests can link the crate too.
+crate-type = ["cdylib", "rlib"]
+
+# The EnvoyX crates are not on crates.io: these paths point at the EnvoyX checkout that
+# `envoyx new` came from ({checkout}). Change them if it moves.
+[dependencies]
+envoyx-sdk = {{ path = {sdk} }}
+
+[dev-dependencies]
+envoyx-testhost = {{ path = {testhost} }}
+
+# A workspace of its own, so the crate builds wherever it is, even inside another workspace.
+[workspace]
+"#
+    )
+}
+
+fn lib_rs(name: &str) -> String {
+    // The generated code is laid out as rustfmt's defaults would, so `cargo fmt` leaves it alone.
+    format!(
+        r#"//! `{name}`: an EnvoyX module. It adds the response header `x-hello` to every response,
+//! with the filter's `filter_config` as the value (`hello from {name}` when the config is empty).
+
+use envoyx_sdk::{{Filter, FilterConfig, HeadersStatus, Stream}};
+use std::sync::Arc;
+
+/// The response header this filter adds.
+pub const HEADER: &str = "x-hello";
+
+/// The value used when `filter_config` is empty.
+pub const DEFAULT_VALUE: &str = "hello from {name}";
+
+/// Built once per filter configuration, shared by every stream on every worker thread.
+pub struct HelloConfig {{
+    value: Arc<str>,
+}}
+
+/// One per HTTP stream.
+pub struct HelloFilter {{
+    value: Arc<str>,
+}}
+
+impl FilterConfig for HelloConfig {{
+    type Filter = HelloFilter;
+
+    fn new(_name: &str, config: &[u8]) -> Result<Self, String> {{
+        let value =
+            std::str::from_utf8(config).map_err(|e| format!("filter_config is not UTF-8: {{e}}"))?;
+        // Envoy would refuse such a header value on every response: refuse the config instead.
+        if value.chars().any(|c| c.is_control() && c != '\t') {{
+            return Err(format!(
+                "filter_config {{value:?}} cannot be a header value (control characters)"
+            ));
+        }}
+        let value = if value.is_empty() {{
+            DEFAULT_VALUE
+        }} else {{
+            value
+        }};
+        Ok(HelloConfig {{
+            value: value.into(),
+        }})
+    }}
+
+    fn new_filter(&self) -> HelloFilter {{
+        HelloFilter {{
+            value: self.value.clone(),
+        }}
+    }}
+}}
+
+impl Filter for HelloFilter {{
+    fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {{
+        stream.response_headers().set(HEADER, &*self.value);
+        HeadersStatus::Continue
+    }}
+}}
+
+envoyx_sdk::export_module!(HelloConfig);
+"#
+    )
+}
+
+fn filter_test(name: &str) -> String {
+    let ident = name.replace('-', "_");
+    format!(
+        r#"//! Drives the real compiled module (lib{ident}.so) on the in-process EnvoyX test host.
+
+use envoyx_testhost::{{HeadersStatus, TestHost, build_module}};
+use {ident}::{{DEFAULT_VALUE, HEADER}};
+
+/// The filter's name in the tests (Envoy's config gives it one too).
+const NAME: &str = "{name}";
+
+/// Loads the module with `filter_config`; the error is the host's message.
+fn host(filter_config: &str) -> Result<TestHost, String> {{
+    let module = build_module(env!("CARGO_MANIFEST_DIR"));
+    TestHost::load(module, NAME, filter_config).map_err(|e| e.to_string())
+}}
+
+/// One request and response through the filter; returns the header the client sees.
+fn hello_header(host: &TestHost) -> Option<String> {{
+    let mut stream = host.stream();
+    let status = stream.request_headers(&[(":path", "/")], true);
+    assert_eq!(status, HeadersStatus::Continue);
+    let status = stream.response_headers(&[(":status", "200")], true);
+    assert_eq!(status, HeadersStatus::Continue);
+    stream.client_response_headers().get(HEADER)
+}}
+
+#[test]
+fn adds_the_configured_header_to_responses() {{
+    let host = host("hi there").unwrap();
+    assert_eq!(hello_header(&host).as_deref(), Some("hi there"));
+}}
+
+#[test]
+fn an_empty_config_uses_the_default_value() {{
+    let host = host("").unwrap();
+    assert_eq!(hello_header(&host).as_deref(), Some(DEFAULT_VALUE));
+}}
+
+#[test]
+fn a_config_that_cannot_be_a_header_value_is_rejected() {{
+    let Err(error) = host("two\nlines") else {{
+        panic!("the config should be rejected")
+    }};
+    assert!(error.contains("cannot be a header value"), "{{error}}");
+}}
+"#
+    )
+}
+
+fn envoy_yaml(name: &str, module: &Path) -> String {
+    let module = yaml_string(&module.to_string_lossy());
+    format!(
+        r#"# Official Envoy (1.38 to 1.40) running the `{name}` module through the EnvoyX stock host.
+#
+#   cargo build && envoyx run --config envoy.yaml
+#
+# Envoy's dynamic-modules filter loads the stock host (libenvoyx_stock_host.so) by name from
+# $ENVOY_DYNAMIC_MODULES_SEARCH_PATH, and the stock host loads this crate's module from
+# `file_path` (cargo's default target directory; change it when CARGO_TARGET_DIR is set).
+# Requests to 127.0.0.1:10000 go to the upstream at 127.0.0.1:8080.
+admin:
+  address:
+    socket_address: {{ address: 127.0.0.1, port_value: 9901 }}
+static_resources:
+  listeners:
+  - name: main
+    address:
+      socket_address: {{ address: 127.0.0.1, port_value: 10000 }}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: main
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {{ prefix: "/" }}
+                route: {{ cluster: upstream }}
+          http_filters:
+          - name: envoy.filters.http.dynamic_modules
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
+              dynamic_module_config:
+                name: envoyx_stock_host
+              filter_name: {name}
+              filter_config:
+                # The EnvoyX DynamicModuleConfig (x/config.proto), as a Struct.
+                "@type": type.googleapis.com/google.protobuf.Struct
+                value:
+                  file_path: {module}
+                  filter_config: "hello from envoy.yaml"
+                  do_not_dlclose: true
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: upstream
+    connect_timeout: 2s
+    type: STATIC
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address: {{ address: 127.0.0.1, port_value: 8080 }}
+"#
+    )
+}
+
+fn readme(name: &str, library: &str) -> String {
+    format!(
+        r#"# {name}
+
+An EnvoyX module: an Envoy HTTP filter as a native shared object. It adds the response header
+`x-hello` to every response, with its `filter_config` as the value.
+
+## Build
+
+```sh
+cargo build                               # -> target/debug/{library}
+envoyx check target/debug/{library}       # symbols, ABI version, program init
+```
+
+## Test
+
+```sh
+cargo test
+```
+
+`tests/filter.rs` builds the module and drives requests through it on EnvoyX's in-process test
+host (`envoyx-testhost`), against the real `.so`.
+
+## Run in Envoy
+
+```sh
+python3 -m http.server 8080 &             # any upstream on 127.0.0.1:8080
+cargo build
+envoyx run --config envoy.yaml
+curl -i http://127.0.0.1:10000/           # ... x-hello: hello from envoy.yaml
+```
+
+`envoy.yaml` is a plain Envoy config: the `envoy.filters.http.dynamic_modules` filter loads the
+EnvoyX stock host, which loads `target/debug/{library}` with the `filter_config` given there.
+
+## Dependencies
+
+`envoyx-sdk` and `envoyx-testhost` are not on crates.io: `Cargo.toml` points at the EnvoyX
+checkout `envoyx new` came from. Edit those paths if it moves.
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_follow_cargo_rules() {
+        for good in ["my-filter", "auth_v2", "x"] {
+            assert_eq!(invalid_name(good), None, "{good}");
+        }
+        for (bad, reason) in [
+            ("1st", "start with a letter"),
+            ("-x", "start with a letter"),
+            ("a/b", "invalid character '/'"),
+            ("héllo", "invalid character 'é'"),
+            ("fn", "keyword"),
+            ("test", "reserved"),
+            ("envoyx-sdk", "EnvoyX crate"),
+        ] {
+            let message = invalid_name(bad).unwrap_or_default();
+            assert!(message.contains(reason), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn strings_are_quoted_for_toml_and_yaml() {
+        assert_eq!(toml_string(r#"/a "b"\c"#), r#""/a \"b\"\\c""#);
+        assert_eq!(yaml_string("/x/y.so"), "\"/x/y.so\"");
+    }
 }
