@@ -28,6 +28,13 @@
 // there, from inside a call into that stream. Scheduler and LogSink methods are called from any
 // thread. None of these methods may throw: an exception cannot cross back into Rust.
 //
+// Re-entry: a host must never call into a Stream while a call into that same Stream is running
+// (the Rust side holds it borrowed for the whole call). A proxy like Envoy calls filters back
+// synchronously from sendLocalReply, resetStream and continueDecoding/Encoding, so a host over
+// such a proxy records send_local_reply, reset_stream and continue_stream and carries them out
+// after the call into the Stream has returned (see envoy/envoyx_filter.cc and the stock host's
+// rust/stock-host/src/filter.rs, which both do this).
+//
 // Views: RawBytes and RawSlice point into the host's own memory; the module reads (and, for body
 // slices, writes) those bytes in place, so a host must hand out pointers into its real headers
 // and buffers, never into copies. A view stays valid until the call into the stream that
