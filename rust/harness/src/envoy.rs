@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Envoy {
     /// The version it was started as (for messages only).
     pub version: String,
+    /// The admin port; 0 while unknown (an Envoy on a user's file before [`Envoy::is_ready`]
+    /// found it, or for good when the file has no admin interface).
     pub admin_port: u16,
     child: Child,
     log: PathBuf,
@@ -43,13 +45,71 @@ impl EnvoyCommand<'_> {
             })?;
         let config = dir.path().join("envoy.json");
         std::fs::write(&config, serde_json::to_vec_pretty(self.bootstrap)?)?;
+        let launch = Launch {
+            binary: self.binary,
+            version: self.version,
+            config: &config,
+            module_search_path: self.module_search_path,
+            log_level: self.log_level,
+            concurrency: Some(1),
+        };
+        launch.spawn(dir, admin_port)
+    }
+}
+
+/// How to start Envoy on a configuration file of the user's (YAML or JSON, chosen by Envoy from
+/// the extension), used as it is.
+pub struct EnvoyConfigFile<'a> {
+    pub binary: &'a Path,
+    pub version: &'a str,
+    pub config: &'a Path,
+    /// Where Envoy looks up dynamic modules by name (`ENVOY_DYNAMIC_MODULES_SEARCH_PATH`).
+    pub module_search_path: Option<&'a Path>,
+    /// Envoy's log level (`-l`).
+    pub log_level: &'a str,
+}
+
+impl EnvoyConfigFile<'_> {
+    /// Starts Envoy on the file with its own concurrency and `--admin-address-path` in `dir`,
+    /// so [`Envoy::is_ready`] finds the admin interface wherever the file puts it (port 0
+    /// included); output goes to `dir/envoy.log`. Does not wait for it to be ready.
+    pub fn spawn(&self, dir: tempfile::TempDir) -> io::Result<Envoy> {
+        let launch = Launch {
+            binary: self.binary,
+            version: self.version,
+            config: self.config,
+            module_search_path: self.module_search_path,
+            log_level: self.log_level,
+            concurrency: None,
+        };
+        launch.spawn(dir, 0)
+    }
+}
+
+struct Launch<'a> {
+    binary: &'a Path,
+    version: &'a str,
+    config: &'a Path,
+    module_search_path: Option<&'a Path>,
+    log_level: &'a str,
+    concurrency: Option<u32>,
+}
+
+impl Launch<'_> {
+    /// `admin_port` 0: unknown, read from the admin address file once Envoy writes it.
+    fn spawn(&self, dir: tempfile::TempDir, admin_port: u16) -> io::Result<Envoy> {
         let log = dir.path().join("envoy.log");
         let log_file = std::fs::File::create(&log)?;
         let mut command = Command::new(self.binary);
+        command.arg("-c").arg(self.config);
+        if let Some(n) = self.concurrency {
+            command.args(["--concurrency", &n.to_string()]);
+        }
+        if admin_port == 0 {
+            command.arg("--admin-address-path").arg(dir.path().join(ADMIN_ADDRESS_FILE));
+        }
         command
-            .arg("-c")
-            .arg(&config)
-            .args(["--concurrency", "1", "--disable-hot-restart", "-l", self.log_level])
+            .args(["--disable-hot-restart", "-l", self.log_level])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
@@ -66,9 +126,35 @@ impl EnvoyCommand<'_> {
     }
 }
 
+/// Where Envoy started on a user's file writes its admin address (in the `Envoy`'s `dir`).
+const ADMIN_ADDRESS_FILE: &str = "admin-address";
+
 impl Envoy {
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The file Envoy logs to (removed with the `Envoy`).
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// Whether Envoy is serving: its admin `/ready` answers 200. For an Envoy on a user's file,
+    /// the admin port is taken from the address file Envoy writes; a file without an admin
+    /// interface counts as ready once Envoy's main loop has started.
+    pub fn is_ready(&mut self) -> bool {
+        if self.admin_port == 0 {
+            // The log first: Envoy writes the address file before its main loop starts, so a
+            // started Envoy without the file has no admin interface.
+            let started = self.log().contains("starting main dispatch loop");
+            let address =
+                std::fs::read_to_string(self.dir.path().join(ADMIN_ADDRESS_FILE)).unwrap_or_default();
+            match address.trim().rsplit_once(':').and_then(|(_, port)| port.parse().ok()) {
+                Some(port) => self.admin_port = port,
+                None => return started,
+            }
+        }
+        request(self.admin_port, "GET", "/ready", &[], b"").is_ok_and(|reply| reply.status() == 200)
     }
 
     /// Everything Envoy logged so far.
@@ -101,9 +187,7 @@ impl Envoy {
                     self.log_tail()
                 ));
             }
-            if let Ok(reply) = request(self.admin_port, "GET", "/ready", &[], b"")
-                && reply.status() == 200
-            {
+            if self.is_ready() {
                 return Ok(());
             }
             if Instant::now() >= deadline {

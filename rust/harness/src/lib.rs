@@ -8,16 +8,17 @@
 pub mod config;
 pub mod envoy;
 pub mod http;
+pub mod proxy;
 pub mod upstream;
 
 pub use config::{
     Form, LoadBy, bootstrap, envoyx_filter, lds_resources, listener, module_config, write_atomically,
 };
-pub use envoy::{Envoy, EnvoyCommand};
+pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile};
 pub use http::{Message, post_chunked, read_message, request};
 pub use upstream::Upstream;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use envoyx_envoy_install::VERSIONS;
@@ -34,4 +35,15 @@ pub fn free_port() -> std::io::Result<u16> {
 pub fn stock_host() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| envoyx_testhost::build_package("envoyx-stock-host")).clone()
+}
+
+/// The EnvoyX workspace this crate was built from (where the stock host's sources are).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// [`stock_host`] for the CLI: built in the workspace this crate comes from whatever the current
+/// directory, and a failed build is an error (with cargo's output), not a panic.
+pub fn try_stock_host() -> Result<PathBuf, String> {
+    envoyx_testhost::try_build_workspace_package(&workspace_root(), "envoyx-stock-host")
 }

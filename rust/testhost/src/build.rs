@@ -13,30 +13,49 @@ use std::sync::Mutex;
 pub fn build_module(manifest_dir: impl AsRef<Path>) -> PathBuf {
     let manifest = manifest_dir.as_ref().join("Cargo.toml");
     cargo_build(&["--manifest-path", &manifest.to_string_lossy()], &manifest.to_string_lossy())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Builds the cdylib package `package` of the workspace the tests run in and returns the path of
 /// its shared object.
 pub fn build_package(package: &str) -> PathBuf {
+    try_build_package(package).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`build_package`] returning a failed build as an error (with cargo's output), for callers
+/// that report it instead of panicking (the `envoyx` command).
+pub fn try_build_package(package: &str) -> Result<PathBuf, String> {
     cargo_build(&["-p", package], package)
 }
 
-fn cargo_build(selector: &[&str], what: &str) -> PathBuf {
+/// Builds the cdylib package `package` of the workspace whose root is `workspace` (wherever the
+/// current directory is) and returns the path of its shared object, or the error with cargo's
+/// output.
+pub fn try_build_workspace_package(workspace: &Path, package: &str) -> Result<PathBuf, String> {
+    let manifest = workspace.join("Cargo.toml");
+    cargo_build(&["--manifest-path", &manifest.to_string_lossy(), "-p", package], package)
+}
+
+fn cargo_build(selector: &[&str], what: &str) -> Result<PathBuf, String> {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     // One build at a time, and each module once per test process.
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(path) = built.get_or_insert_default().get(what) {
-        return path.clone();
+        return Ok(path.clone());
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut command = Command::new(cargo);
+    let mut command = Command::new(&cargo);
     command.arg("build").args(selector).arg("--message-format=json-render-diagnostics");
     if !cfg!(debug_assertions) {
         command.arg("--release");
     }
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run cargo to build {what}: {e}"));
+    let output = command.output().map_err(|e| {
+        format!(
+            "cannot run cargo ({cargo}) to build {what}: {e}; install Rust (https://rustup.rs) or set CARGO"
+        )
+    })?;
     if !output.status.success() {
-        panic!("building module {what} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        return Err(format!("building module {what} failed:\n{}", String::from_utf8_lossy(&output.stderr)));
     }
     let path = String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -52,9 +71,9 @@ fn cargo_build(selector: &[&str], what: &str) -> PathBuf {
                 .map(PathBuf::from)
         })
         .next_back()
-        .unwrap_or_else(|| {
-            panic!("cargo built {what} but reported no cdylib; is crate-type = [\"cdylib\"] set?")
-        });
+        .ok_or_else(|| {
+            format!("cargo built {what} but reported no cdylib; is crate-type = [\"cdylib\"] set?")
+        })?;
     built.get_or_insert_default().insert(what.to_string(), path.clone());
-    path
+    Ok(path)
 }

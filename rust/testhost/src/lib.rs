@@ -24,7 +24,7 @@ mod build;
 mod headers;
 
 pub use buffer::SliceBuffer;
-pub use build::{build_module, build_package};
+pub use build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, TrailersStatus};
 pub use headers::HeaderMap;
 
