@@ -226,6 +226,12 @@ fn describe_machine(class: u8, machine: u16) -> String {
     format!("{name}, {}-bit", if class == 2 { 64 } else { 32 })
 }
 
+/// The dynamic loader's own words: libloading's `Display` says only "dlopen failed" and keeps
+/// dlerror()'s text (e.g. which dependent library is missing) as the error's source.
+fn dlopen_reason(error: &libloading::Error) -> String {
+    std::error::Error::source(error).map_or_else(|| error.to_string(), |source| source.to_string())
+}
+
 fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> Result<Module, LoadError> {
     use libloading::os::unix::{Library, RTLD_LAZY, RTLD_LOCAL};
     check_elf(path)?;
@@ -235,7 +241,7 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
     // Safety: loading runs the module's initialisers; loading arbitrary native code is what a
     // module system does, and the file was named by the operator's configuration.
     let library = unsafe { Library::open(Some(path), flags) }
-        .map_err(|e| LoadError::Open { path: path.into(), reason: e.to_string() })?;
+        .map_err(|e| LoadError::Open { path: path.into(), reason: dlopen_reason(&e) })?;
 
     // Resolve every symbol before calling any, so a missing one is reported without side effects.
     macro_rules! resolve {
@@ -340,6 +346,40 @@ mod tests {
         let err = check_file(&dir).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
         assert!(matches!(check_file(&arm), Err(LoadError::WrongArchitecture { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dlopen_failure_gives_the_loaders_reason() {
+        // A valid shared object that needs a library which is gone: only dlopen can tell.
+        let dir = std::env::temp_dir().join(format!("envoyx-dlopen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+        let build = |out: &str, source: &str, extra: &[&str]| {
+            let c = dir.join(format!("{out}.c"));
+            std::fs::write(&c, source).unwrap();
+            let status = std::process::Command::new(&cc)
+                .args(["-shared", "-fPIC", "-o"])
+                .arg(dir.join(out))
+                .arg(&c)
+                .args(extra)
+                .status()
+                .unwrap();
+            assert!(status.success(), "{cc} failed building {out}");
+        };
+        build("libenvoyx_gone_dep.so", "int envoyx_gone_dep(void) { return 1; }\n", &[]);
+        let lib_dir = format!("-L{}", dir.display());
+        build(
+            "needs_gone.so",
+            "int envoyx_gone_dep(void);\nint call(void) { return envoyx_gone_dep(); }\n",
+            &[&lib_dir, "-lenvoyx_gone_dep"],
+        );
+        std::fs::remove_file(dir.join("libenvoyx_gone_dep.so")).unwrap();
+        let err = open(&dir.join("needs_gone.so"), false, envoyx_abi_version::CURRENT)
+            .err()
+            .expect("load must fail");
+        assert!(matches!(err, LoadError::Open { .. }), "{err}");
+        assert!(err.to_string().contains("libenvoyx_gone_dep.so"), "the missing dependency is named: {err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
