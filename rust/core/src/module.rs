@@ -375,9 +375,9 @@ mod tests {
             &[&lib_dir, "-lenvoyx_gone_dep"],
         );
         std::fs::remove_file(dir.join("libenvoyx_gone_dep.so")).unwrap();
-        let err = open(&dir.join("needs_gone.so"), false, envoyx_abi_version::CURRENT)
-            .err()
-            .expect("load must fail");
+        let Err(err) = open(&dir.join("needs_gone.so"), false, envoyx_abi_version::CURRENT) else {
+            panic!("loading a module whose dependency is gone must fail")
+        };
         assert!(matches!(err, LoadError::Open { .. }), "{err}");
         assert!(err.to_string().contains("libenvoyx_gone_dep.so"), "the missing dependency is named: {err}");
         std::fs::remove_dir_all(&dir).unwrap();
