@@ -58,3 +58,7 @@ bazel "${startup[@]}" test -c opt //... "$@"
 mkdir -p out
 cp -f "$(bazel "${startup[@]}" cquery -c opt --output=files //:envoy-envoyx "$@" 2>/dev/null | head -n1)" "out/envoy-envoyx-$version"
 echo "== out/envoy-envoyx-$version"
+# The stock path's e2e suite, against the binary just linked: the custom Envoy still carries
+# upstream's own dynamic-modules filter, so every stock-host test must pass on it as well.
+echo "== stock-host e2e suite against out/envoy-envoyx-$version (ENVOYX_E2E_ENVOY)"
+ENVOYX_E2E_ENVOY="$PWD/out/envoy-envoyx-$version" cargo test -p envoyx-stock-host
