@@ -106,6 +106,12 @@ const EXAMPLES: &[Example] = &[
     },
 ];
 
+/// The example packages, in the demo's order (`envoyx run` serves the same ones).
+#[cfg(test)]
+pub fn packages() -> Vec<&'static str> {
+    EXAMPLES.iter().map(|e| e.package).collect()
+}
+
 pub fn run() -> i32 {
     println!(
         "EnvoyX demo: each example module, loaded through the EnvoyX core, on the in-process test host\n"

