@@ -1,0 +1,163 @@
+/*
+ * The benchmarks' plain C module against upstream Envoy's own dynamic-modules ABI (Envoy 1.40,
+ * ABI v0.2.0; see docs/upstream-abi.md): the floor for any dynamic module, with no EnvoyX layer.
+ *
+ * filter_config (a StringValue): "header" adds `x-bench-added: 1` to every response; "upper"
+ * upper-cases the ASCII letters of each request body chunk in place, in Envoy's own slices;
+ * "pass" changes nothing. Anything else rejects the config.
+ *
+ * Envoy refuses a module lacking any of the 20 mandatory HTTP hooks, so every one is exported,
+ * the callout and watermark ones as stubs.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upstream's buffer structs, passed by value: {ptr, length}. */
+typedef struct {
+  const char *ptr;
+  size_t length;
+} envoy_buffer;
+typedef envoy_buffer module_buffer;
+
+enum job { JOB_HEADER = 1, JOB_UPPER = 2, JOB_PASS = 3 };
+
+/* Upstream's enum values (docs/upstream-abi.md §2). */
+enum { RESPONSE_HEADER = 2 };
+enum { RECEIVED_REQUEST_BODY = 0 };
+enum { STATUS_CONTINUE = 0 };
+
+/* Callbacks exported by the Envoy binary. */
+extern bool envoy_dynamic_module_callback_http_add_header(void *filter, int header_type, module_buffer key,
+                                                          module_buffer value);
+extern size_t envoy_dynamic_module_callback_http_get_body_chunks_size(void *filter, int body_type);
+extern bool envoy_dynamic_module_callback_http_get_body_chunks(void *filter, int body_type,
+                                                               envoy_buffer *result);
+
+/* The config and the per-stream object are the job itself, kept in a static so no allocation
+ * happens per stream (the per-stream pointer must only be non-NULL). */
+static const int jobs[4] = {0, JOB_HEADER, JOB_UPPER, JOB_PASS};
+
+const char *envoy_dynamic_module_on_program_init(void) { return "v0.2.0"; }
+
+const void *envoy_dynamic_module_on_http_filter_config_new(void *config_envoy, envoy_buffer name,
+                                                          envoy_buffer config) {
+  (void)config_envoy;
+  (void)name;
+  if (config.length == 6 && memcmp(config.ptr, "header", 6) == 0) return &jobs[JOB_HEADER];
+  if (config.length == 5 && memcmp(config.ptr, "upper", 5) == 0) return &jobs[JOB_UPPER];
+  if (config.length == 4 && memcmp(config.ptr, "pass", 4) == 0) return &jobs[JOB_PASS];
+  return NULL;
+}
+
+void envoy_dynamic_module_on_http_filter_config_destroy(const void *config) { (void)config; }
+
+const void *envoy_dynamic_module_on_http_filter_new(const void *config, void *filter_envoy) {
+  (void)filter_envoy;
+  return config;
+}
+
+int envoy_dynamic_module_on_http_filter_request_headers(void *filter, const void *module, bool end) {
+  (void)filter;
+  (void)module;
+  (void)end;
+  return STATUS_CONTINUE;
+}
+
+/* Branch-free so the compiler vectorises it, as Rust's make_ascii_uppercase is. */
+static void upper_case(char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    p[i] = (char)(c - (((unsigned char)(c - 'a') < 26) << 5));
+  }
+}
+
+int envoy_dynamic_module_on_http_filter_request_body(void *filter, const void *module, bool end) {
+  (void)end;
+  if (*(const int *)module != JOB_UPPER) return STATUS_CONTINUE;
+  size_t count = envoy_dynamic_module_callback_http_get_body_chunks_size(filter, RECEIVED_REQUEST_BODY);
+  if (count == 0) return STATUS_CONTINUE;
+  envoy_buffer inline_chunks[64];
+  envoy_buffer *chunks = count <= 64 ? inline_chunks : malloc(count * sizeof(envoy_buffer));
+  if (chunks == NULL) return STATUS_CONTINUE;
+  if (envoy_dynamic_module_callback_http_get_body_chunks(filter, RECEIVED_REQUEST_BODY, chunks)) {
+    /* Envoy's slices are its own writable memory: rewritten in place, nothing copied. */
+    for (size_t i = 0; i < count; i++) upper_case((char *)chunks[i].ptr, chunks[i].length);
+  }
+  if (chunks != inline_chunks) free(chunks);
+  return STATUS_CONTINUE;
+}
+
+int envoy_dynamic_module_on_http_filter_request_trailers(void *filter, const void *module) {
+  (void)filter;
+  (void)module;
+  return STATUS_CONTINUE;
+}
+
+int envoy_dynamic_module_on_http_filter_response_headers(void *filter, const void *module, bool end) {
+  (void)end;
+  if (*(const int *)module == JOB_HEADER) {
+    module_buffer key = {"x-bench-added", 13};
+    module_buffer value = {"1", 1};
+    envoy_dynamic_module_callback_http_add_header(filter, RESPONSE_HEADER, key, value);
+  }
+  return STATUS_CONTINUE;
+}
+
+int envoy_dynamic_module_on_http_filter_response_body(void *filter, const void *module, bool end) {
+  (void)filter;
+  (void)module;
+  (void)end;
+  return STATUS_CONTINUE;
+}
+
+int envoy_dynamic_module_on_http_filter_response_trailers(void *filter, const void *module) {
+  (void)filter;
+  (void)module;
+  return STATUS_CONTINUE;
+}
+
+void envoy_dynamic_module_on_http_filter_stream_complete(void *filter, const void *module) {
+  (void)filter;
+  (void)module;
+}
+
+void envoy_dynamic_module_on_http_filter_destroy(const void *module) { (void)module; }
+
+/* Never called: this module makes no callouts and schedules nothing, but Envoy requires the
+ * symbols (it checks them by name only). */
+void envoy_dynamic_module_on_http_filter_scheduled(void *f, const void *m, uint64_t id) {
+  (void)f, (void)m, (void)id;
+}
+void envoy_dynamic_module_on_http_filter_http_callout_done(void *f, const void *m, uint64_t id, int result,
+                                                           void *headers, size_t headers_size, void *chunks,
+                                                           size_t chunks_size) {
+  (void)f, (void)m, (void)id, (void)result, (void)headers, (void)headers_size, (void)chunks,
+      (void)chunks_size;
+}
+void envoy_dynamic_module_on_http_filter_http_stream_headers(void *f, const void *m, uint64_t id, void *headers,
+                                                             size_t headers_size, bool end) {
+  (void)f, (void)m, (void)id, (void)headers, (void)headers_size, (void)end;
+}
+void envoy_dynamic_module_on_http_filter_http_stream_data(void *f, const void *m, uint64_t id, const void *data,
+                                                          size_t data_count, bool end) {
+  (void)f, (void)m, (void)id, (void)data, (void)data_count, (void)end;
+}
+void envoy_dynamic_module_on_http_filter_http_stream_trailers(void *f, const void *m, uint64_t id, void *trailers,
+                                                              size_t trailers_size) {
+  (void)f, (void)m, (void)id, (void)trailers, (void)trailers_size;
+}
+void envoy_dynamic_module_on_http_filter_http_stream_complete(void *f, const void *m, uint64_t id) {
+  (void)f, (void)m, (void)id;
+}
+void envoy_dynamic_module_on_http_filter_http_stream_reset(void *f, const void *m, uint64_t id, int reason) {
+  (void)f, (void)m, (void)id, (void)reason;
+}
+void envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(void *f, const void *m) {
+  (void)f, (void)m;
+}
+void envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(void *f, const void *m) {
+  (void)f, (void)m;
+}

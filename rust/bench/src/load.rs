@@ -1,0 +1,184 @@
+//! The load client: a fixed number of HTTP/1.1 requests over a few keep-alive connections (one
+//! thread each), timing each request from its first byte written to the last byte of the reply.
+
+use crate::wire::{read_body, read_head};
+use std::io::{self, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What each request of a run looks like and what its reply must show.
+#[derive(Clone, Debug)]
+pub struct RequestSpec {
+    /// The request head, up to and including the empty line.
+    pub head: Vec<u8>,
+    pub body: Arc<Vec<u8>>,
+    /// The reply must carry `x-bench-added`.
+    pub want_added_header: bool,
+}
+
+impl RequestSpec {
+    /// A GET without a body.
+    pub fn get(want_added_header: bool) -> Self {
+        let head = b"GET /bench HTTP/1.1\r\nhost: bench\r\n\r\n".to_vec();
+        Self { head, body: Arc::new(Vec::new()), want_added_header }
+    }
+
+    /// A POST of `body` that the upstream checks as `check` (`same` or `upper`).
+    pub fn post(body: Arc<Vec<u8>>, check: &str) -> Self {
+        let head = format!(
+            "POST /bench HTTP/1.1\r\nhost: bench\r\ncontent-type: text/plain\r\nx-bench-check: {check}\r\n\
+             content-length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        Self { head, body, want_added_header: false }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+pub struct LoadResult {
+    pub ok: usize,
+    pub errors: usize,
+    pub first_error: Option<String>,
+    /// Latency of every successful request, in µs, sorted.
+    pub latencies_us: Vec<u64>,
+    pub elapsed: Duration,
+}
+
+/// Sends `requests` requests to 127.0.0.1:`port` over `connections` connections.
+pub fn run(port: u16, spec: &RequestSpec, requests: usize, connections: usize) -> LoadResult {
+    let next = Arc::new(AtomicUsize::new(0));
+    let outcome = Arc::new(Mutex::new(LoadResult::default()));
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..connections.max(1) {
+            let (next, outcome) = (next.clone(), outcome.clone());
+            scope.spawn(move || {
+                let mut mine = LoadResult::default();
+                let mut conn: Option<Connection> = None;
+                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let sent = Instant::now();
+                    let result = match conn.as_mut() {
+                        Some(c) => c.exchange(spec),
+                        None => Connection::open(port).and_then(|c| conn.insert(c).exchange(spec)),
+                    };
+                    match result {
+                        Ok(reply) => {
+                            if reply.close {
+                                conn = None;
+                            }
+                            match check_reply(&reply, spec) {
+                                None => {
+                                    mine.ok += 1;
+                                    mine.latencies_us.push(sent.elapsed().as_micros() as u64);
+                                }
+                                Some(error) => {
+                                    mine.errors += 1;
+                                    mine.first_error.get_or_insert(error);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            conn = None;
+                            mine.errors += 1;
+                            mine.first_error.get_or_insert(format!("connection: {e}"));
+                        }
+                    }
+                }
+                let mut all = outcome.lock().unwrap_or_else(|e| e.into_inner());
+                all.ok += mine.ok;
+                all.errors += mine.errors;
+                if all.first_error.is_none() {
+                    all.first_error = mine.first_error;
+                }
+                all.latencies_us.extend(mine.latencies_us);
+            });
+        }
+    });
+    let mut result = std::mem::take(&mut *outcome.lock().unwrap_or_else(|e| e.into_inner()));
+    result.elapsed = start.elapsed();
+    result.latencies_us.sort_unstable();
+    result
+}
+
+/// Why a reply is wrong for `spec`, if it is.
+fn check_reply(reply: &crate::wire::Head, spec: &RequestSpec) -> Option<String> {
+    if reply.status != 200 {
+        return Some(match &reply.error {
+            Some(error) => format!("status {}: upstream saw a wrong body: {error}", reply.status),
+            None => format!("status {}", reply.status),
+        });
+    }
+    if spec.want_added_header && !reply.added {
+        return Some("reply lacks x-bench-added".to_string());
+    }
+    None
+}
+
+struct Connection {
+    writer: TcpStream,
+    reader: BufReader<TcpStream>,
+    line: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Connection {
+    fn open(port: u16) -> io::Result<Self> {
+        let conn = TcpStream::connect(("127.0.0.1", port))?;
+        conn.set_nodelay(true)?;
+        conn.set_read_timeout(Some(Duration::from_secs(120)))?;
+        conn.set_write_timeout(Some(Duration::from_secs(120)))?;
+        let writer = conn.try_clone()?;
+        Ok(Self {
+            writer,
+            reader: BufReader::with_capacity(64 << 10, conn),
+            line: Vec::new(),
+            body: Vec::new(),
+        })
+    }
+
+    fn exchange(&mut self, spec: &RequestSpec) -> io::Result<crate::wire::Head> {
+        self.writer.write_all(&spec.head)?;
+        self.writer.write_all(&spec.body)?;
+        let head = read_head(&mut self.reader, &mut self.line, true)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "closed before the reply"))?;
+        read_body(&mut self.reader, &head, &mut self.line, &mut self.body)?;
+        Ok(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern;
+    use crate::upstream::CheckingUpstream;
+
+    #[test]
+    fn drives_the_checking_upstream_and_counts_wrong_bodies_as_errors() {
+        let upstream = CheckingUpstream::start(1 << 16).unwrap();
+        let body = Arc::new(pattern::body(40_000));
+        let right = run(upstream.port, &RequestSpec::post(body.clone(), "same"), 30, 3);
+        assert_eq!((right.ok, right.errors), (30, 0), "{:?}", right.first_error);
+        assert_eq!(right.latencies_us.len(), 30);
+        assert!(right.latencies_us.windows(2).all(|w| w[0] <= w[1]));
+        // Sent unchanged, but checked as upper-cased: every request is wrong.
+        let wrong = run(upstream.port, &RequestSpec::post(body, "upper"), 5, 2);
+        assert_eq!((wrong.ok, wrong.errors), (0, 5));
+        assert!(wrong.first_error.unwrap().contains("byte 0 of 40000"));
+        // The upstream adds no x-bench-added header.
+        let missing = run(upstream.port, &RequestSpec::get(true), 2, 1);
+        assert_eq!(missing.errors, 2);
+        assert_eq!(missing.first_error.as_deref(), Some("reply lacks x-bench-added"));
+    }
+
+    #[test]
+    fn a_refused_connection_is_an_error_not_a_hang() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let result = run(port, &RequestSpec::get(false), 3, 1);
+        assert_eq!((result.ok, result.errors), (0, 3));
+        assert!(result.first_error.unwrap().starts_with("connection: "));
+    }
+}

@@ -1,0 +1,272 @@
+//! `cargo run --release -p envoyx-bench -- full|quick [--out DIR]`
+//!
+//! `full`: every variant and job, body sizes 1 KiB to 16 MiB, 3 interleaved rounds; writes
+//! `bench/results/<date>-envoy-1.40.0.md` and `.svg`. `quick`: one round, one body size (64 KiB)
+//! and fewer requests, to prove the harness end to end (CI); writes into the target directory.
+//! Either exits 1 if a measurement failed or a request went wrong (e.g. the upstream saw a wrong
+//! byte).
+
+use envoyx_bench::report::{Results, summarise};
+use envoyx_bench::run::{self, ENVOY_VERSION, Sample, Setup};
+use envoyx_bench::upstream::CheckingUpstream;
+use envoyx_bench::variants::{Job, Variant};
+use envoyx_bench::{build, plot, procfs, zerocopy};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// How much to measure.
+struct Plan {
+    mode: &'static str,
+    rounds: usize,
+    jobs: Vec<Job>,
+    connections: usize,
+}
+
+impl Plan {
+    fn full() -> Self {
+        let sizes = [1 << 10, 64 << 10, 1 << 20, 16 << 20];
+        let mut jobs = vec![Job::Header, Job::Pass];
+        jobs.extend(sizes.map(Job::Upper));
+        Plan { mode: "full", rounds: 3, jobs, connections: 4 }
+    }
+
+    fn quick() -> Self {
+        Plan {
+            mode: "quick",
+            rounds: 1,
+            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10)],
+            connections: 4,
+        }
+    }
+
+    /// (warm-up, timed) requests per measurement: enough for ~0.5–2 s of Envoy CPU in `full`
+    /// (CPU time is counted in 10 ms ticks), a fraction of a second in `quick`.
+    fn requests(&self, job: Job) -> (usize, usize) {
+        let timed = match job {
+            Job::Header | Job::Pass => 20_000,
+            Job::Upper(size) if size <= 1 << 10 => 20_000,
+            Job::Upper(size) if size <= 64 << 10 => 5_000,
+            Job::Upper(size) if size <= 1 << 20 => 500,
+            Job::Upper(_) => 40,
+        };
+        let timed = if self.mode == "quick" { timed / 10 } else { timed };
+        (timed / 10, timed)
+    }
+}
+
+/// `YYYY-MM-DD` of a count of days since 1970-01-01 (proleptic Gregorian).
+fn civil_date(days: i64) -> String {
+    // Howard Hinnant's days_from_civil, inverted.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn today() -> String {
+    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    civil_date((secs / 86_400) as i64)
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, m)| m.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cpus} CPUs ({model}), Linux {}", kernel.trim())
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let plan = match args.first().map(String::as_str) {
+        Some("full") => Plan::full(),
+        Some("quick") => Plan::quick(),
+        _ => {
+            eprintln!("usage: envoyx-bench full|quick [--out DIR]");
+            std::process::exit(2);
+        }
+    };
+    let out_dir = match args.get(1).map(String::as_str) {
+        Some("--out") => PathBuf::from(args.get(2).expect("--out needs a directory")),
+        _ if plan.mode == "full" => repo_root().join("bench/results"),
+        _ => std::env::current_exe()
+            .expect("own path")
+            .parent()
+            .expect("target dir")
+            .join("envoyx-bench-quick"),
+    };
+    if let Err(e) = bench(&plan, &out_dir) {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
+    eprintln!("bench: {} mode; installing Envoy {ENVOY_VERSION} if it is not cached", plan.mode);
+    let envoy =
+        envoyx_harness::envoy_path(ENVOY_VERSION).map_err(|e| format!("Envoy {ENVOY_VERSION}: {e}"))?;
+    let build_dir = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("envoyx-bench-build");
+    let artifacts = build::all(&build_dir)?;
+
+    let sizes: Vec<usize> =
+        plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None }).collect();
+    eprintln!("bench: counting body bytes the EnvoyX path copies (core counter, in-process host)");
+    let bytes_copied = zerocopy::bytes_copied(&artifacts.envoyx_body_rewrite, &sizes)?;
+
+    let machine = machine(); // before pinning narrows what this process sees
+    // Envoy on one CPU, this process (client, upstream, ext_proc server) on another.
+    let cpus = procfs::allowed_cpus();
+    let (envoy_cpu, pinning) = if cpus.len() >= 2 {
+        procfs::pin_process(std::process::id(), cpus[1]).map_err(|e| format!("pinning the client: {e}"))?;
+        (
+            Some(cpus[0]),
+            format!(
+                "Envoy pinned to CPU {}; client, upstream and ext_proc server to CPU {}",
+                cpus[0], cpus[1]
+            ),
+        )
+    } else {
+        (None, "only one CPU allowed: nothing pinned".to_string())
+    };
+    let upstream =
+        CheckingUpstream::start(sizes.iter().copied().max().unwrap_or(0)).map_err(|e| e.to_string())?;
+    let setup =
+        Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu, connections: plan.connections };
+
+    let mut samples: BTreeMap<(Job, Variant), Vec<Sample>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut bodies = Vec::new();
+    for round in 0..plan.rounds {
+        for job in &plan.jobs {
+            let (warmup, timed) = plan.requests(*job);
+            // Interleaved: each round starts the variants at a different one.
+            let mut order = Variant::ALL.to_vec();
+            let start = round % order.len();
+            order.rotate_left(start);
+            for variant in order {
+                let spec = run::request_for(*job, variant, &mut bodies);
+                match run::measure(&setup, variant, *job, &spec, warmup, timed) {
+                    Ok(sample) => {
+                        eprintln!(
+                            "bench: round {}/{} {job} / {}: {:.1} Envoy CPU-µs/req, {:.0} req/s, p99 {} µs, {} errors",
+                            round + 1,
+                            plan.rounds,
+                            variant.name(),
+                            sample.cpu_us_per_request,
+                            sample.requests_per_second,
+                            sample.p99_us,
+                            sample.errors
+                        );
+                        samples.entry((*job, variant)).or_default().push(sample);
+                    }
+                    Err(e) => {
+                        eprintln!("bench: round {} {job} / {}: FAILED: {e}", round + 1, variant.name());
+                        failures.push(format!(
+                            "round {} {job} / {}: {}",
+                            round + 1,
+                            variant.name(),
+                            e.lines().next().unwrap_or("")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    drop(upstream);
+
+    let date = today();
+    let results = Results {
+        title: format!("EnvoyX benchmarks: Envoy {ENVOY_VERSION}, {date} ({} mode)", plan.mode),
+        about: vec![
+            format!("Official Envoy {ENVOY_VERSION}, `--concurrency 1`; a fresh Envoy per measurement, same listener, route and upstream for every variant."),
+            format!("Machine: {machine}. {pinning}."),
+            format!(
+                "{} round(s); in each, every job runs every variant, starting at a different variant each round; {} keep-alive HTTP/1.1 connections from a Rust client.",
+                plan.rounds, plan.connections
+            ),
+            format!(
+                "Requests per measurement (after warm-up of a tenth as many): {}.",
+                plan.jobs.iter().map(|j| format!("{j}: {}", plan.requests(*j).1)).collect::<Vec<_>>().join("; ")
+            ),
+            "Envoy CPU = utime + stime of the Envoy process (all threads) from /proc/<pid>/stat, counted in clock ticks, over the timed requests only; peak RSS = VmHWM at the end.".to_string(),
+            "The upstream checks every byte of every request body (upper-cased by the filter; unchanged with no filter); a wrong byte is a 500 the client counts as an error. The header job checks every reply carries the added header.".to_string(),
+        ],
+        jobs: plan.jobs.clone(),
+        variants: Variant::ALL.to_vec(),
+        cells: samples.iter().filter_map(|(k, v)| Some((*k, summarise(v)?))).collect(),
+        bytes_copied,
+        notes: method_notes().into_iter().chain(failures.iter().map(|f| format!("FAILED: {f}"))).collect(),
+    };
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let stem = format!("{date}-envoy-{ENVOY_VERSION}");
+    let (md, svg) = (out_dir.join(format!("{stem}.md")), out_dir.join(format!("{stem}.svg")));
+    std::fs::write(&md, results.markdown()).map_err(|e| format!("{}: {e}", md.display()))?;
+    plot::svg(&results, &svg)?;
+    eprintln!("bench: wrote {} and {}", md.display(), svg.display());
+    for t in results.targets() {
+        let verdict = match t.pass {
+            Some(true) => "pass",
+            Some(false) => "MISS",
+            None => "-",
+        };
+        eprintln!("bench: target {verdict:4} {}: {}", t.name, t.figure);
+    }
+    let errors = results.errors();
+    if !failures.is_empty() || errors > 0 {
+        return Err(format!(
+            "{} measurement(s) failed and {errors} request(s) went wrong; see {}",
+            failures.len(),
+            md.display()
+        ));
+    }
+    Ok(())
+}
+
+/// How each variant does each job, for the report.
+fn method_notes() -> Vec<String> {
+    vec![
+        "EnvoyX: the stock host (`libenvoyx_stock_host.so`) in `envoy.filters.http.dynamic_modules`; header and passthrough use `rust/bench/module`, the transform is the `body-rewrite` example as shipped (`request`): each body chunk rewritten in place through `chunks_mut()`.".to_string(),
+        "C module: `rust/bench/c/upstream_filter.c` against upstream's own ABI (v0.2.0), -O3; rewrites each chunk in place through `get_body_chunks`.".to_string(),
+        "Lua: `envoy.filters.http.lua` with inline source; the transform buffers the whole body (`body()`), then `setBytes(string.upper(getBytes(...)))`.".to_string(),
+        "Proxy-Wasm: `rust/bench/wasm/filter.wat` on V8; each chunk is copied into the VM (`proxy_get_buffer_bytes`), upper-cased 8 bytes at a time, and copied back (`proxy_set_buffer_bytes`).".to_string(),
+        "ext_proc: `rust/bench/extproc` (tonic on envoy-types, one thread, its own process); header job: response headers only; transform: request body BUFFERED, headers skipped; passthrough: ext_proc's default mode (both header messages), answered with no change. Its own CPU is shown as \"+ N in the processor\" and is not in the Envoy figure or the ratios.".to_string(),
+        "Every listener and upstream cluster has a 64 MiB buffer limit, so Lua and ext_proc can hold a 16 MiB body; the same for every variant.".to_string(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_779), "2026-11-22");
+        assert_eq!(civil_date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn quick_is_a_fraction_of_full_with_one_body_size() {
+        let (quick, full) = (Plan::quick(), Plan::full());
+        assert_eq!(quick.jobs.iter().filter(|j| matches!(j, Job::Upper(_))).count(), 1);
+        assert_eq!(full.jobs.len(), 6);
+        assert!(full.rounds >= 3);
+        assert_eq!(quick.requests(Job::Header), (200, 2_000));
+        assert_eq!(full.requests(Job::Upper(16 << 20)), (4, 40));
+    }
+}

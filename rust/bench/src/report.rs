@@ -1,0 +1,357 @@
+//! Summaries of repeated samples, the targets, and the markdown report.
+
+use crate::run::Sample;
+use crate::stats::{linear_fit, median, spread};
+use crate::variants::{Job, Variant, size_label};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The medians (and spread) of one variant doing one job over the rounds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub rounds: usize,
+    pub cpu_us: f64,
+    pub cpu_us_min: f64,
+    pub cpu_us_max: f64,
+    pub processor_cpu_us: Option<f64>,
+    pub requests_per_second: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub peak_rss_mib: f64,
+    pub errors: usize,
+    pub first_error: Option<String>,
+}
+
+/// Summarises the samples of one cell; `None` if there are none.
+pub fn summarise(samples: &[Sample]) -> Option<Summary> {
+    let of = |f: &dyn Fn(&Sample) -> f64| samples.iter().map(f).collect::<Vec<f64>>();
+    let cpu = of(&|s| s.cpu_us_per_request);
+    let cpu_us = median(&cpu)?;
+    let (cpu_us_min, cpu_us_max) = spread(&cpu)?;
+    let processor: Vec<f64> = samples.iter().filter_map(|s| s.processor_cpu_us_per_request).collect();
+    Some(Summary {
+        rounds: samples.len(),
+        cpu_us,
+        cpu_us_min,
+        cpu_us_max,
+        processor_cpu_us: median(&processor),
+        requests_per_second: median(&of(&|s| s.requests_per_second))?,
+        p50_us: median(&of(&|s| s.p50_us as f64))?,
+        p99_us: median(&of(&|s| s.p99_us as f64))?,
+        peak_rss_mib: median(&of(&|s| s.peak_rss_kib as f64 / 1024.0))?,
+        errors: samples.iter().map(|s| s.errors).sum(),
+        first_error: samples.iter().find_map(|s| s.first_error.clone()),
+    })
+}
+
+/// Everything a report is made of.
+#[derive(Clone, Debug, Default)]
+pub struct Results {
+    pub title: String,
+    /// Lines describing the run (mode, machine, load), shown as a list.
+    pub about: Vec<String>,
+    pub jobs: Vec<Job>,
+    pub variants: Vec<Variant>,
+    pub cells: BTreeMap<(Job, Variant), Summary>,
+    /// Body bytes the EnvoyX path copied, by body size (from the core's per-stream counter).
+    pub bytes_copied: Vec<(usize, u64)>,
+    /// Free text appended at the end.
+    pub notes: Vec<String>,
+}
+
+/// A target and how the run did against it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub figure: String,
+    /// `None`: not measured in this run.
+    pub pass: Option<bool>,
+}
+
+impl Results {
+    fn cpu(&self, job: Job, variant: Variant) -> Option<f64> {
+        self.cells.get(&(job, variant)).map(|s| s.cpu_us)
+    }
+
+    /// The targets of issue 5, judged on Envoy's CPU-µs per request (medians).
+    pub fn targets(&self) -> Vec<Target> {
+        let mut targets = Vec::new();
+        let ratio_target = |name: &str, a: Option<f64>, b: Option<f64>, limit: f64, at_most: bool| {
+            let (figure, pass) = match (a, b) {
+                (Some(a), Some(b)) if b > 0.0 && a > 0.0 => {
+                    let r = a / b;
+                    (
+                        format!("{r:.2}× ({a:.1} vs {b:.1} µs)"),
+                        Some(if at_most { r <= limit } else { r >= limit }),
+                    )
+                }
+                _ => ("not measured".to_string(), None),
+            };
+            Target { name: name.to_string(), figure, pass }
+        };
+        let envoyx_header = self.cpu(Job::Header, Variant::EnvoyX);
+        targets.push(ratio_target(
+            "header-add CPU/req ≤ 1.05× C module",
+            envoyx_header,
+            self.cpu(Job::Header, Variant::CModule),
+            1.05,
+            true,
+        ));
+        targets.push(ratio_target(
+            "header-add CPU/req ≤ 1.10× no filter",
+            envoyx_header,
+            self.cpu(Job::Header, Variant::NoFilter),
+            1.10,
+            true,
+        ));
+        let mib = Job::Upper(1 << 20);
+        let envoyx_mib = self.cpu(mib, Variant::EnvoyX);
+        for (variant, limit) in [(Variant::Lua, 3.0), (Variant::Wasm, 3.0), (Variant::ExtProc, 10.0)] {
+            targets.push(ratio_target(
+                &format!("1 MiB transform ≥ {limit}× faster than {} (their CPU / ours)", variant.name()),
+                self.cpu(mib, variant),
+                envoyx_mib,
+                limit,
+                false,
+            ));
+        }
+        targets.push(self.linearity());
+        let copied: u64 = self.bytes_copied.iter().map(|(_, n)| n).sum();
+        targets.push(Target {
+            name: "0 body bytes copied by the EnvoyX path".to_string(),
+            figure: if self.bytes_copied.is_empty() {
+                "not measured".to_string()
+            } else {
+                let sizes: Vec<String> =
+                    self.bytes_copied.iter().map(|(s, n)| format!("{}: {n}", size_label(*s))).collect();
+                format!("{copied} bytes ({})", sizes.join(", "))
+            },
+            pass: (!self.bytes_copied.is_empty()).then_some(copied == 0),
+        });
+        targets
+    }
+
+    /// Cost linear in body size: a line through EnvoyX's CPU/req against size fits (R² ≥ 0.99),
+    /// and the cost per extra MiB between the two largest steps agrees within 1.5×.
+    fn linearity(&self) -> Target {
+        let name = "EnvoyX transform cost linear in body size".to_string();
+        let mut points: Vec<(f64, f64)> = self
+            .jobs
+            .iter()
+            .filter_map(|job| match job {
+                Job::Upper(size) => Some((*size as f64 / (1 << 20) as f64, self.cpu(*job, Variant::EnvoyX)?)),
+                _ => None,
+            })
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let fit = linear_fit(&points);
+        let (Some((a, b, r2)), true) = (fit, points.len() >= 3) else {
+            return Target { name, figure: "not measured (needs 3 body sizes)".to_string(), pass: None };
+        };
+        let slope = |i: usize| (points[i + 1].1 - points[i].1) / (points[i + 1].0 - points[i].0);
+        let n = points.len();
+        let (s1, s2) = (slope(n - 3), slope(n - 2));
+        let agree = s1 > 0.0 && s2 > 0.0 && (s1 / s2).max(s2 / s1) <= 1.5;
+        Target {
+            name,
+            figure: format!(
+                "{a:.1} µs + {b:.0} µs/MiB, R² = {r2:.4}; marginal {s1:.0} then {s2:.0} µs/MiB over the largest steps"
+            ),
+            pass: Some(r2 >= 0.99 && agree),
+        }
+    }
+
+    /// The report in markdown.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# {}\n", self.title);
+        for line in &self.about {
+            let _ = writeln!(out, "- {line}");
+        }
+        let _ = writeln!(out, "\n## Targets\n");
+        let _ = writeln!(out, "| target | figure | result |\n|---|---|---|");
+        for t in self.targets() {
+            let result = match t.pass {
+                Some(true) => "**pass**",
+                Some(false) => "**miss**",
+                None => "—",
+            };
+            let _ = writeln!(out, "| {} | {} | {result} |", t.name, t.figure);
+        }
+        let _ = writeln!(
+            out,
+            "\n## Results\n\nEnvoy CPU-µs/req is the median over the rounds (min–max in brackets); the ratios \
+             divide it by the same job's no-filter and C-module medians. req/s, p50, p99 and peak RSS are \
+             medians too; errors are summed over all rounds (warm-up included)."
+        );
+        for job in &self.jobs {
+            let _ = writeln!(out, "\n### {job}\n");
+            let _ = writeln!(
+                out,
+                "| variant | Envoy CPU-µs/req | × no filter | × C module | req/s | p50 µs | p99 µs | peak RSS MiB | errors |\n\
+                 |---|---:|---:|---:|---:|---:|---:|---:|---:|"
+            );
+            let none = self.cpu(*job, Variant::NoFilter);
+            let c = self.cpu(*job, Variant::CModule);
+            for variant in &self.variants {
+                let Some(s) = self.cells.get(&(*job, *variant)) else {
+                    let _ = writeln!(out, "| {} | not measured | | | | | | | |", variant.name());
+                    continue;
+                };
+                let ratio = |base: Option<f64>| match base {
+                    Some(b) if b > 0.0 => format!("{:.2}", s.cpu_us / b),
+                    _ => "—".to_string(),
+                };
+                let mut cpu = format!("{:.1} ({:.1}–{:.1})", s.cpu_us, s.cpu_us_min, s.cpu_us_max);
+                if let Some(p) = s.processor_cpu_us {
+                    let _ = write!(cpu, " + {p:.1} in the processor");
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | {cpu} | {} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {} |",
+                    variant.name(),
+                    ratio(none),
+                    ratio(c),
+                    s.requests_per_second,
+                    s.p50_us,
+                    s.p99_us,
+                    s.peak_rss_mib,
+                    s.errors
+                );
+            }
+            let errors: Vec<String> = self
+                .variants
+                .iter()
+                .filter_map(|v| {
+                    let s = self.cells.get(&(*job, *v))?;
+                    Some(format!("{}: {}", v.name(), s.first_error.clone()?))
+                })
+                .collect();
+            for error in errors {
+                let _ = writeln!(out, "\nFirst error — {error}");
+            }
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(out, "\n## Notes\n");
+            for note in &self.notes {
+                let _ = writeln!(out, "- {note}");
+            }
+        }
+        out
+    }
+
+    /// Total errors over every cell.
+    pub fn errors(&self) -> usize {
+        self.cells.values().map(|s| s.errors).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(cpu: f64) -> Sample {
+        Sample {
+            requests: 100,
+            cpu_us_per_request: cpu,
+            requests_per_second: 1000.0 / cpu,
+            p50_us: cpu as u64,
+            p99_us: 2 * cpu as u64,
+            peak_rss_kib: 51200,
+            ..Sample::default()
+        }
+    }
+
+    fn cell(cpu: f64) -> Summary {
+        summarise(&[sample(cpu)]).unwrap()
+    }
+
+    #[test]
+    fn summarises_medians_spread_and_errors() {
+        let mut bad = sample(30.0);
+        bad.errors = 2;
+        bad.first_error = Some("status 500".into());
+        let s = summarise(&[sample(10.0), bad, sample(20.0)]).unwrap();
+        assert_eq!((s.rounds, s.cpu_us, s.cpu_us_min, s.cpu_us_max), (3, 20.0, 10.0, 30.0));
+        assert_eq!((s.p50_us, s.p99_us, s.peak_rss_mib), (20.0, 40.0, 50.0));
+        assert_eq!((s.errors, s.first_error.as_deref()), (2, Some("status 500")));
+        assert_eq!(s.processor_cpu_us, None);
+        assert!(summarise(&[]).is_none());
+    }
+
+    fn results() -> Results {
+        let jobs = vec![Job::Header, Job::Upper(1 << 10), Job::Upper(1 << 20), Job::Upper(16 << 20)];
+        let mut cells = BTreeMap::new();
+        for (variant, header) in
+            [(Variant::NoFilter, 40.0), (Variant::EnvoyX, 42.0), (Variant::CModule, 41.0)]
+        {
+            cells.insert((Job::Header, variant), cell(header));
+        }
+        // EnvoyX: 50 µs + 100 µs per MiB.
+        for (job, mib) in [(jobs[1], 1.0 / 1024.0), (jobs[2], 1.0), (jobs[3], 16.0)] {
+            cells.insert((job, Variant::EnvoyX), cell(50.0 + 100.0 * mib));
+        }
+        cells.insert((jobs[2], Variant::Lua), cell(600.0));
+        cells.insert((jobs[2], Variant::Wasm), cell(400.0));
+        cells.insert((jobs[2], Variant::ExtProc), cell(3000.0));
+        Results {
+            title: "t".into(),
+            jobs,
+            variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
+            cells,
+            bytes_copied: vec![(1 << 20, 0)],
+            ..Results::default()
+        }
+    }
+
+    #[test]
+    fn judges_each_target() {
+        let targets = results().targets();
+        let pass: Vec<Option<bool>> = targets.iter().map(|t| t.pass).collect();
+        // 42/41 ≤ 1.05; 42/40 ≤ 1.10; Lua 600/150 = 4 ≥ 3; Wasm 400/150 < 3; ext_proc 20 ≥ 10;
+        // linear; nothing copied.
+        assert_eq!(
+            pass,
+            vec![Some(true), Some(true), Some(true), Some(false), Some(true), Some(true), Some(true)]
+        );
+        assert!(targets[0].figure.starts_with("1.02×"), "{}", targets[0].figure);
+        assert!(targets[5].figure.contains("100 µs/MiB"), "{}", targets[5].figure);
+    }
+
+    #[test]
+    fn a_missing_cell_or_a_copy_is_reported_not_passed() {
+        let mut r = results();
+        r.cells.remove(&(Job::Header, Variant::CModule));
+        r.bytes_copied = vec![(1024, 0), (1 << 20, 4096)];
+        let targets = r.targets();
+        assert_eq!((targets[0].pass, targets[0].figure.as_str()), (None, "not measured"));
+        assert_eq!(targets[6].pass, Some(false));
+        assert!(targets[6].figure.contains("1 MiB: 4096"), "{}", targets[6].figure);
+        r.cells.insert((Job::Upper(16 << 20), Variant::EnvoyX), cell(50.0 + 100.0 * 16.0 * 3.0));
+        assert_eq!(r.targets()[5].pass, Some(false), "a cost tripling past 1 MiB is not linear");
+    }
+
+    #[test]
+    fn renders_tables_with_ratios_and_errors() {
+        let mut r = results();
+        r.cells.get_mut(&(Job::Header, Variant::EnvoyX)).unwrap().first_error = Some("status 503".into());
+        let md = r.markdown();
+        assert!(md.starts_with("# t\n"), "{md}");
+        assert!(
+            md.contains("| header-add CPU/req ≤ 1.05× C module | 1.02× (42.0 vs 41.0 µs) | **pass** |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 1 MiB transform ≥ 3× faster than Proxy-Wasm (V8) (their CPU / ours) | 2.67×"),
+            "{md}"
+        );
+        assert!(md.contains("**miss**"));
+        assert!(md.contains("### add one response header"));
+        assert!(
+            md.contains("| EnvoyX (stock host) | 42.0 (42.0–42.0) | 1.05 | 1.02 | 24 | 42 | 84 | 50.0 | 0 |"),
+            "{md}"
+        );
+        assert!(md.contains("| C module (upstream ABI) | not measured |"), "{md}");
+        assert!(md.contains("First error — EnvoyX (stock host): status 503"), "{md}");
+    }
+}

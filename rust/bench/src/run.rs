@@ -1,0 +1,180 @@
+//! One measurement: a fresh Envoy (and, for ext_proc, a fresh processor) for a variant and a job,
+//! warmed up, then a fixed number of requests with Envoy's CPU time read from /proc before and
+//! after.
+
+use crate::load::{self, RequestSpec};
+use crate::pattern;
+use crate::procfs;
+use crate::variants::{self, Artifacts, Job, Variant};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The Envoy version every benchmark runs.
+pub const ENVOY_VERSION: &str = "1.40.0";
+
+/// What one measurement found.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    pub requests: usize,
+    /// Envoy's CPU time (utime + stime, all threads) per request, in µs.
+    pub cpu_us_per_request: f64,
+    /// The ext_proc server's CPU time per request, in µs (ext_proc only).
+    pub processor_cpu_us_per_request: Option<f64>,
+    pub requests_per_second: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    /// Envoy's peak resident set (VmHWM) at the end, in KiB.
+    pub peak_rss_kib: u64,
+    pub errors: usize,
+    pub first_error: Option<String>,
+}
+
+/// Where things run and how much load to send.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub envoy: std::path::PathBuf,
+    pub artifacts: Artifacts,
+    pub upstream_port: u16,
+    /// Pin Envoy to this CPU (the client and upstream run on the others), if there are two.
+    pub envoy_cpu: Option<usize>,
+    pub connections: usize,
+}
+
+/// The ext_proc server, killed (by PID) when dropped.
+struct Processor {
+    child: Child,
+    port: u16,
+}
+
+impl Processor {
+    fn start(binary: &Path, job: Job) -> Result<Self, String> {
+        let mut child = Command::new(binary)
+            .args(["--job", job.word()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start the ext_proc server {}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("the ext_proc server has no stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("ext_proc server: {e}"))?;
+        let port =
+            line.trim().strip_prefix("listening on 127.0.0.1:").and_then(|p| p.parse().ok()).ok_or_else(
+                || format!("the ext_proc server said {line:?}, not `listening on 127.0.0.1:PORT`"),
+            );
+        match port {
+            Ok(port) => Ok(Self { child, port }),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Processor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The request `variant` gets for `job`, and what its reply must show: no filter does no job,
+/// so its replies lack the added header and its bodies arrive unchanged. Bodies are shared
+/// across measurements.
+pub fn request_for(job: Job, variant: Variant, bodies: &mut Vec<(usize, Arc<Vec<u8>>)>) -> RequestSpec {
+    let does_the_job = variant != Variant::NoFilter;
+    match job {
+        Job::Header => RequestSpec::get(does_the_job),
+        Job::Pass => RequestSpec::get(false),
+        Job::Upper(size) => {
+            let body = match bodies.iter().find(|(s, _)| *s == size) {
+                Some((_, body)) => body.clone(),
+                None => {
+                    let body = Arc::new(pattern::body(size));
+                    bodies.push((size, body.clone()));
+                    body
+                }
+            };
+            RequestSpec::post(body, if does_the_job { "upper" } else { "same" })
+        }
+    }
+}
+
+/// Runs one measurement of `variant` doing `job`: `warmup` requests, then `requests` timed ones.
+pub fn measure(
+    setup: &Setup,
+    variant: Variant,
+    job: Job,
+    spec: &RequestSpec,
+    warmup: usize,
+    requests: usize,
+) -> Result<Sample, String> {
+    let processor = match variant {
+        Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
+        _ => None,
+    };
+    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let bootstrap = variants::bootstrap(
+        admin_port,
+        listen_port,
+        setup.upstream_port,
+        variants::filter(variant, job, &setup.artifacts),
+        processor.as_ref().map(|p| p.port),
+    );
+    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
+    let command = envoyx_harness::EnvoyCommand {
+        binary: &setup.envoy,
+        version: ENVOY_VERSION,
+        bootstrap: &bootstrap,
+        module_search_path: None,
+        log_level: "warn",
+    };
+    let mut envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    envoy.wait_ready(Duration::from_secs(60))?;
+    let pid = envoy.pid();
+    if let Some(cpu) = setup.envoy_cpu {
+        procfs::pin_process(pid, cpu).map_err(|e| format!("pinning Envoy to CPU {cpu}: {e}"))?;
+    }
+    let warm = load::run(listen_port, spec, warmup, setup.connections);
+    if warm.errors > 0 && warm.ok == 0 {
+        let error = warm.first_error.unwrap_or_default();
+        return Err(format!(
+            "{} / {job}: every warm-up request failed: {error}\n{}",
+            variant.name(),
+            envoy.log_tail()
+        ));
+    }
+    let processor_pid = processor.as_ref().map(|p| p.child.id());
+    let before = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
+    let processor_before = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
+    let result = load::run(listen_port, spec, requests, setup.connections);
+    let after = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
+    let processor_after = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
+    let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| e.to_string())?;
+    let _ = envoy.stop(Duration::from_secs(5));
+    drop(processor);
+
+    let us_per_tick = 1e6 / procfs::ticks_per_second() as f64;
+    let per_request = |ticks: u64| ticks as f64 * us_per_tick / requests.max(1) as f64;
+    let processor_cpu_us_per_request = match (processor_before, processor_after) {
+        (Some(b), Some(a)) => Some(per_request(a.total().saturating_sub(b.total()))),
+        _ => None,
+    };
+    Ok(Sample {
+        requests,
+        cpu_us_per_request: per_request(after.total().saturating_sub(before.total())),
+        processor_cpu_us_per_request,
+        requests_per_second: result.ok as f64 / result.elapsed.as_secs_f64().max(1e-9),
+        p50_us: crate::stats::percentile(&result.latencies_us, 50.0).unwrap_or(0),
+        p99_us: crate::stats::percentile(&result.latencies_us, 99.0).unwrap_or(0),
+        peak_rss_kib,
+        errors: result.errors + warm.errors,
+        first_error: warm.first_error.or(result.first_error),
+    })
+}

@@ -1,0 +1,359 @@
+//! The variants (ways to extend Envoy) and jobs, and the Envoy configuration for each pair: the
+//! same listener, route and upstream cluster every time, only the HTTP filter differs.
+
+use serde_json::{Value, json};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A way to run the job inside Envoy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Variant {
+    /// No filter but the router: the limit.
+    NoFilter,
+    /// The EnvoyX module through the stock host (`envoy.filters.http.dynamic_modules`).
+    EnvoyX,
+    /// A plain C module against upstream Envoy's own dynamic-modules ABI: the floor for a module.
+    CModule,
+    /// Envoy's Lua filter.
+    Lua,
+    /// Proxy-Wasm on V8.
+    Wasm,
+    /// ext_proc with a tonic gRPC server in its own process.
+    ExtProc,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 6] =
+        [Variant::NoFilter, Variant::EnvoyX, Variant::CModule, Variant::Lua, Variant::Wasm, Variant::ExtProc];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::NoFilter => "no filter",
+            Variant::EnvoyX => "EnvoyX (stock host)",
+            Variant::CModule => "C module (upstream ABI)",
+            Variant::Lua => "Lua",
+            Variant::Wasm => "Proxy-Wasm (V8)",
+            Variant::ExtProc => "ext_proc (tonic)",
+        }
+    }
+
+    /// A short name for file names and plot legends.
+    pub fn short(self) -> &'static str {
+        match self {
+            Variant::NoFilter => "none",
+            Variant::EnvoyX => "envoyx",
+            Variant::CModule => "c",
+            Variant::Lua => "lua",
+            Variant::Wasm => "wasm",
+            Variant::ExtProc => "ext_proc",
+        }
+    }
+}
+
+/// What the filter does to each request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Job {
+    /// Add one response header (`x-bench-added: 1`) to a GET.
+    Header,
+    /// Upper-case the ASCII letters of a POSTed request body of this many bytes, in place.
+    Upper(usize),
+    /// Change nothing on a GET.
+    Pass,
+}
+
+impl Job {
+    /// The filter-config word every variant uses for this job.
+    pub fn word(self) -> &'static str {
+        match self {
+            Job::Header => "header",
+            Job::Upper(_) => "upper",
+            Job::Pass => "pass",
+        }
+    }
+}
+
+impl fmt::Display for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Job::Header => write!(f, "add one response header"),
+            Job::Pass => write!(f, "passthrough"),
+            Job::Upper(size) => write!(f, "upper-case request body, {}", size_label(*size)),
+        }
+    }
+}
+
+/// `1 KiB`, `64 KiB`, `1 MiB`, `16 MiB`, or bytes.
+pub fn size_label(size: usize) -> String {
+    if size >= 1 << 20 && size.is_multiple_of(1 << 20) {
+        format!("{} MiB", size >> 20)
+    } else if size >= 1 << 10 && size.is_multiple_of(1 << 10) {
+        format!("{} KiB", size >> 10)
+    } else {
+        format!("{size} B")
+    }
+}
+
+/// Everything built for the variants.
+#[derive(Clone, Debug)]
+pub struct Artifacts {
+    pub stock_host: PathBuf,
+    /// The EnvoyX bench module (`header`, `pass`).
+    pub envoyx_bench_module: PathBuf,
+    /// The `body-rewrite` example, as shipped (`request`).
+    pub envoyx_body_rewrite: PathBuf,
+    pub c_module: PathBuf,
+    /// The Proxy-Wasm module for each job word.
+    pub wasm_header: PathBuf,
+    pub wasm_upper: PathBuf,
+    pub wasm_pass: PathBuf,
+    pub extproc_server: PathBuf,
+}
+
+/// Bodies up to 16 MiB are held whole by Lua (`body()`) and ext_proc (BUFFERED): the listener's
+/// and the cluster's buffer limits are raised for every variant alike so neither answers 413.
+pub const BUFFER_LIMIT: u64 = 64 << 20;
+
+const LUA_HEADER: &str = r#"function envoy_on_response(handle)
+  handle:headers():add("x-bench-added", "1")
+end"#;
+
+const LUA_UPPER: &str = r#"function envoy_on_request(handle)
+  local body = handle:body()
+  if body ~= nil and body:length() > 0 then
+    body:setBytes(string.upper(body:getBytes(0, body:length())))
+  end
+end"#;
+
+const LUA_PASS: &str = r#"function envoy_on_request(handle)
+end
+function envoy_on_response(handle)
+end"#;
+
+/// The HTTP filter (before the router) for `variant` doing `job`; `None` for no filter.
+pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value> {
+    let word = job.word();
+    Some(match variant {
+        Variant::NoFilter => return None,
+        Variant::EnvoyX => {
+            let (module, config) = match job {
+                Job::Upper(_) => (&artifacts.envoyx_body_rewrite, "request"),
+                _ => (&artifacts.envoyx_bench_module, word),
+            };
+            envoyx_harness::envoyx_filter(
+                "bench",
+                envoyx_harness::module_config("bench", module, config),
+                envoyx_harness::LoadBy::File(&artifacts.stock_host),
+                envoyx_harness::Form::StringValue,
+            )
+        }
+        Variant::CModule => json!({
+            "name": "envoy.filters.http.dynamic_modules",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter",
+                "dynamic_module_config": {
+                    "name": "bench_c",
+                    "module": { "local": { "filename": artifacts.c_module } }
+                },
+                "filter_name": "bench",
+                "filter_config": { "@type": "type.googleapis.com/google.protobuf.StringValue", "value": word }
+            }
+        }),
+        Variant::Lua => json!({
+            "name": "envoy.filters.http.lua",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+                "default_source_code": { "inline_string": match job {
+                    Job::Header => LUA_HEADER,
+                    Job::Upper(_) => LUA_UPPER,
+                    Job::Pass => LUA_PASS,
+                } }
+            }
+        }),
+        Variant::Wasm => json!({
+            "name": "envoy.filters.http.wasm",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                "config": {
+                    "name": "bench",
+                    "root_id": "bench",
+                    "vm_config": {
+                        "vm_id": "bench",
+                        "runtime": "envoy.wasm.runtime.v8",
+                        "code": { "local": { "filename": match job {
+                            Job::Header => &artifacts.wasm_header,
+                            Job::Upper(_) => &artifacts.wasm_upper,
+                            Job::Pass => &artifacts.wasm_pass,
+                        } } }
+                    }
+                }
+            }
+        }),
+        Variant::ExtProc => json!({
+            "name": "envoy.filters.http.ext_proc",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
+                "grpc_service": { "envoy_grpc": { "cluster_name": "extproc" }, "timeout": "60s" },
+                "message_timeout": "60s",
+                "processing_mode": extproc_mode(job)
+            }
+        }),
+    })
+}
+
+/// The processing mode each job needs: only the messages the job acts on, except passthrough,
+/// which keeps ext_proc's default (both header messages sent, answered with no change).
+pub fn extproc_mode(job: Job) -> Value {
+    match job {
+        Job::Header => json!({ "request_header_mode": "SKIP", "response_header_mode": "SEND" }),
+        Job::Upper(_) => json!({
+            "request_header_mode": "SKIP",
+            "response_header_mode": "SKIP",
+            "request_body_mode": "BUFFERED"
+        }),
+        Job::Pass => json!({}),
+    }
+}
+
+/// The bootstrap: admin, one listener on `listen_port` whose only route goes to the cluster
+/// `upstream` (127.0.0.1:`upstream_port`), and, given `extproc_port`, the HTTP/2 cluster
+/// `extproc`.
+pub fn bootstrap(
+    admin_port: u16,
+    listen_port: u16,
+    upstream_port: u16,
+    filter: Option<Value>,
+    extproc_port: Option<u16>,
+) -> Value {
+    let mut http_filters: Vec<Value> = filter.into_iter().collect();
+    http_filters.push(json!({
+        "name": "envoy.filters.http.router",
+        "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
+    }));
+    let endpoint = |port: u16| {
+        json!({ "endpoints": [{ "lb_endpoints": [{ "endpoint": { "address": {
+            "socket_address": { "address": "127.0.0.1", "port_value": port }
+        } } }] }] })
+    };
+    let mut clusters = vec![json!({
+        "name": "upstream",
+        "connect_timeout": "2s",
+        "type": "STATIC",
+        "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
+        "load_assignment": { "cluster_name": "upstream", "endpoints": endpoint(upstream_port)["endpoints"] }
+    })];
+    if let Some(port) = extproc_port {
+        clusters.push(json!({
+            "name": "extproc",
+            "connect_timeout": "2s",
+            "type": "STATIC",
+            "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
+            "typed_extension_protocol_options": {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                    "explicit_http_config": { "http2_protocol_options": {} }
+                }
+            },
+            "load_assignment": { "cluster_name": "extproc", "endpoints": endpoint(port)["endpoints"] }
+        }));
+    }
+    json!({
+        "node": { "id": "envoyx-bench", "cluster": "envoyx-bench" },
+        "admin": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": admin_port } } },
+        "static_resources": {
+            "listeners": [{
+                "name": "bench",
+                "address": { "socket_address": { "address": "127.0.0.1", "port_value": listen_port } },
+                "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
+                "filter_chains": [{
+                    "filters": [{
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": {
+                            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                            "stat_prefix": "bench",
+                            "route_config": {
+                                "virtual_hosts": [{
+                                    "name": "all",
+                                    "domains": ["*"],
+                                    "routes": [{ "match": { "prefix": "/" }, "route": { "cluster": "upstream", "timeout": "120s" } }]
+                                }]
+                            },
+                            "http_filters": http_filters
+                        }
+                    }]
+                }]
+            }],
+            "clusters": clusters
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifacts() -> Artifacts {
+        let p = |s: &str| PathBuf::from(format!("/x/{s}"));
+        Artifacts {
+            stock_host: p("libenvoyx_stock_host.so"),
+            envoyx_bench_module: p("libbench.so"),
+            envoyx_body_rewrite: p("librewrite.so"),
+            c_module: p("libc.so"),
+            wasm_header: p("header.wasm"),
+            wasm_upper: p("upper.wasm"),
+            wasm_pass: p("pass.wasm"),
+            extproc_server: p("extproc"),
+        }
+    }
+
+    #[test]
+    fn every_variant_but_no_filter_has_one_filter_doing_its_job() {
+        let a = artifacts();
+        assert!(filter(Variant::NoFilter, Job::Header, &a).is_none());
+        let envoyx = filter(Variant::EnvoyX, Job::Upper(1024), &a).unwrap().to_string();
+        assert!(envoyx.contains("librewrite.so") && envoyx.contains("request"), "{envoyx}");
+        let envoyx = filter(Variant::EnvoyX, Job::Header, &a).unwrap().to_string();
+        assert!(envoyx.contains("libbench.so") && envoyx.contains("header"), "{envoyx}");
+        let c = filter(Variant::CModule, Job::Pass, &a).unwrap();
+        assert_eq!(c["typed_config"]["filter_config"]["value"], "pass");
+        let lua = filter(Variant::Lua, Job::Upper(1), &a).unwrap().to_string();
+        assert!(lua.contains("string.upper"), "{lua}");
+        let wasm = filter(Variant::Wasm, Job::Pass, &a).unwrap().to_string();
+        assert!(wasm.contains("pass.wasm") && wasm.contains("envoy.wasm.runtime.v8"), "{wasm}");
+        let ext = filter(Variant::ExtProc, Job::Upper(1), &a).unwrap();
+        assert_eq!(ext["typed_config"]["processing_mode"]["request_body_mode"], "BUFFERED");
+    }
+
+    #[test]
+    fn the_bootstrap_is_the_same_but_for_the_filter_and_the_extproc_cluster() {
+        let plain = bootstrap(1, 2, 3, None, None);
+        let with = bootstrap(1, 2, 3, filter(Variant::Lua, Job::Pass, &artifacts()), Some(4));
+        let filters = |b: &Value| {
+            b["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+            ["typed_config"]["http_filters"]
+            .as_array()
+            .unwrap()
+            .len()
+        };
+        assert_eq!((filters(&plain), filters(&with)), (1, 2));
+        assert_eq!(plain["static_resources"]["clusters"].as_array().unwrap().len(), 1);
+        let clusters = with["static_resources"]["clusters"].as_array().unwrap();
+        assert_eq!(
+            clusters[1]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+                ["port_value"],
+            4
+        );
+        assert_eq!(
+            plain["static_resources"]["listeners"][0]["per_connection_buffer_limit_bytes"],
+            BUFFER_LIMIT
+        );
+    }
+
+    #[test]
+    fn labels_sizes() {
+        assert_eq!(size_label(1024), "1 KiB");
+        assert_eq!(size_label(64 << 10), "64 KiB");
+        assert_eq!(size_label(16 << 20), "16 MiB");
+        assert_eq!(size_label(1000), "1000 B");
+        assert_eq!(Job::Upper(1 << 20).to_string(), "upper-case request body, 1 MiB");
+    }
+}
