@@ -74,6 +74,12 @@ pub fn run(args: &[String]) -> i32 {
     catch_stop_signals();
     match serve(&options) {
         Ok(code) => code,
+        // Ctrl-C during a build reaches cargo too, which fails: that is the interruption, not
+        // an error to report.
+        Err(_) if stop_requested() => {
+            eprintln!("envoyx run: interrupted");
+            INTERRUPTED
+        }
         Err(e) => {
             eprintln!("envoyx run: {e}");
             1
