@@ -541,7 +541,7 @@ fn serve(options: &Options) -> Result<i32, String> {
             module_search_path: search_path.as_deref(),
             log_level: &options.log_level,
         };
-        let envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+        let envoy = command.spawn_supervised(dir).map_err(|e| e.to_string())?;
         return supervise(envoy, None, options, &Banner::Config(config));
     }
 
@@ -645,7 +645,7 @@ fn serve(options: &Options) -> Result<i32, String> {
         module_search_path: search_path.as_deref(),
         log_level: &options.log_level,
     };
-    let envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    let envoy = command.spawn_supervised(dir).map_err(|e| e.to_string())?;
     let banner = if demo {
         Banner::Demo { upstream: options.upstream.as_ref(), echo: echo.as_ref() }
     } else {

@@ -495,3 +495,34 @@ fn runs_on_envoy_1_38_3_too() {
     assert_eq!(run.signal_and_wait(libc::SIGINT), 0, "{}", run.stderr());
     assert_gone(envoy_pid);
 }
+
+#[test]
+fn a_killed_envoyx_takes_its_envoy_along() {
+    // Envoy runs in its own process group (a terminal's Ctrl-C reaches only envoyx, which stops
+    // it cleanly); if envoyx cannot stop it — SIGKILL — the parent-death signal does.
+    let upstream = Upstream::start().unwrap();
+    let port = free_port().unwrap();
+    let headers = example("headers");
+    let url = format!("http://127.0.0.1:{}", upstream.port);
+    let listen = port.to_string();
+    let mut run =
+        Run::start(&["--module", headers.to_str().unwrap(), "--upstream", &url, "--listen", &listen]);
+    let envoy_pid = run.wait_ready();
+    assert_eq!(request(port, "GET", "/", &[], b"").unwrap().status(), 200, "{}", run.stderr());
+    // Safety: getpgid(2) only reads the process table.
+    let envoy_group = unsafe { libc::getpgid(envoy_pid as libc::pid_t) };
+    assert_eq!(envoy_group, envoy_pid as libc::pid_t, "Envoy leads its own process group");
+
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Gone, or a zombie waiting for whoever inherited it: either way no longer running.
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{envoy_pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    };
+    while running() {
+        assert!(Instant::now() < deadline, "Envoy (pid {envoy_pid}) kept running after envoyx was killed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -37,6 +37,16 @@ impl EnvoyCommand<'_> {
     /// Writes the bootstrap into `dir` and starts Envoy with `--concurrency 1`; its output goes
     /// to `dir/envoy.log`. Does not wait for it to be ready.
     pub fn spawn(&self, dir: tempfile::TempDir) -> io::Result<Envoy> {
+        self.spawn_as(dir, Supervision::SameGroup)
+    }
+
+    /// [`spawn`](Self::spawn) for a command that supervises Envoy from a terminal (see
+    /// [`Supervision::Supervised`]).
+    pub fn spawn_supervised(&self, dir: tempfile::TempDir) -> io::Result<Envoy> {
+        self.spawn_as(dir, Supervision::Supervised)
+    }
+
+    fn spawn_as(&self, dir: tempfile::TempDir, supervision: Supervision) -> io::Result<Envoy> {
         let admin_port = self.bootstrap["admin"]["address"]["socket_address"]["port_value"]
             .as_u64()
             .and_then(|p| u16::try_from(p).ok())
@@ -52,6 +62,7 @@ impl EnvoyCommand<'_> {
             module_search_path: self.module_search_path,
             log_level: self.log_level,
             concurrency: Some(1),
+            supervision,
         };
         launch.spawn(dir, admin_port)
     }
@@ -74,6 +85,16 @@ impl EnvoyConfigFile<'_> {
     /// so [`Envoy::is_ready`] finds the admin interface wherever the file puts it (port 0
     /// included); output goes to `dir/envoy.log`. Does not wait for it to be ready.
     pub fn spawn(&self, dir: tempfile::TempDir) -> io::Result<Envoy> {
+        self.spawn_as(dir, Supervision::SameGroup)
+    }
+
+    /// [`spawn`](Self::spawn) for a command that supervises Envoy from a terminal (see
+    /// [`Supervision::Supervised`]).
+    pub fn spawn_supervised(&self, dir: tempfile::TempDir) -> io::Result<Envoy> {
+        self.spawn_as(dir, Supervision::Supervised)
+    }
+
+    fn spawn_as(&self, dir: tempfile::TempDir, supervision: Supervision) -> io::Result<Envoy> {
         let launch = Launch {
             binary: self.binary,
             version: self.version,
@@ -81,9 +102,23 @@ impl EnvoyConfigFile<'_> {
             module_search_path: self.module_search_path,
             log_level: self.log_level,
             concurrency: None,
+            supervision,
         };
         launch.spawn(dir, 0)
     }
+}
+
+/// How Envoy's process relates to ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Supervision {
+    /// Envoy shares our process group: a Ctrl-C or a test runner's signal reaches both (what
+    /// tests want: an interrupted test run leaves no Envoy behind).
+    SameGroup,
+    /// Envoy gets its own process group, so a terminal's Ctrl-C reaches only us and we stop
+    /// Envoy the clean way; and it gets SIGTERM if we die without doing so (PR_SET_PDEATHSIG),
+    /// so even a SIGKILLed `envoyx run` leaves no Envoy behind. The death signal follows the
+    /// thread that spawned Envoy: spawn from a thread that lives as long as Envoy should.
+    Supervised,
 }
 
 struct Launch<'a> {
@@ -93,6 +128,7 @@ struct Launch<'a> {
     module_search_path: Option<&'a Path>,
     log_level: &'a str,
     concurrency: Option<u32>,
+    supervision: Supervision,
 }
 
 impl Launch<'_> {
@@ -115,6 +151,20 @@ impl Launch<'_> {
             .stderr(log_file);
         if let Some(path) = self.module_search_path {
             command.env("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", path);
+        }
+        if self.supervision == Supervision::Supervised {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+            // Safety: the closure runs in the forked child before exec and calls only prctl(2),
+            // which is async-signal-safe and touches no memory of ours.
+            unsafe {
+                command.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let child = command.spawn().map_err(|e| {
             io::Error::new(
