@@ -16,11 +16,15 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// How much to measure.
+#[derive(Debug)]
 struct Plan {
     mode: &'static str,
     rounds: usize,
     jobs: Vec<Job>,
+    variants: Vec<Variant>,
     connections: usize,
+    /// Multiplies the request counts.
+    scale: f64,
 }
 
 impl Plan {
@@ -28,7 +32,7 @@ impl Plan {
         let sizes = [1 << 10, 64 << 10, 1 << 20, 16 << 20];
         let mut jobs = vec![Job::Header, Job::Pass];
         jobs.extend(sizes.map(Job::Upper));
-        Plan { mode: "full", rounds: 3, jobs, connections: 4 }
+        Plan { mode: "full", rounds: 3, jobs, variants: Variant::ALL.to_vec(), connections: 4, scale: 1.0 }
     }
 
     fn quick() -> Self {
@@ -36,7 +40,9 @@ impl Plan {
             mode: "quick",
             rounds: 1,
             jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10)],
+            variants: Variant::ALL.to_vec(),
             connections: 4,
+            scale: 1.0,
         }
     }
 
@@ -46,11 +52,12 @@ impl Plan {
         let timed = match job {
             Job::Header | Job::Pass => 20_000,
             Job::Upper(size) if size <= 1 << 10 => 20_000,
-            Job::Upper(size) if size <= 64 << 10 => 5_000,
-            Job::Upper(size) if size <= 1 << 20 => 500,
-            Job::Upper(_) => 40,
+            Job::Upper(size) if size <= 64 << 10 => 20_000,
+            Job::Upper(size) if size <= 1 << 20 => 2_500,
+            Job::Upper(_) => 100,
         };
         let timed = if self.mode == "quick" { timed / 10 } else { timed };
+        let timed = ((timed as f64 * self.scale) as usize).max(1);
         (timed / 10, timed)
     }
 }
@@ -90,20 +97,81 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let plan = match args.first().map(String::as_str) {
+const USAGE: &str = "usage: envoyx-bench full|quick [--out DIR] [--rounds N] [--jobs header,pass,1KiB,64KiB,1MiB,16MiB] \
+                     [--variants none,envoyx,c,lua,wasm,ext_proc] [--scale X]";
+
+/// Parses the command line: a mode, then options that narrow it (for development and profiling).
+fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
+    let mut plan = match args.first().map(String::as_str) {
         Some("full") => Plan::full(),
         Some("quick") => Plan::quick(),
-        _ => {
-            eprintln!("usage: envoyx-bench full|quick [--out DIR]");
+        _ => return Err(USAGE.to_string()),
+    };
+    let mut out = None;
+    let mut rest = args[1..].iter();
+    while let Some(option) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{option} needs a value\n{USAGE}"))?;
+        match option.as_str() {
+            "--out" => out = Some(PathBuf::from(value)),
+            "--rounds" => plan.rounds = value.parse().map_err(|_| format!("--rounds {value:?}"))?,
+            "--scale" => plan.scale = value.parse().map_err(|_| format!("--scale {value:?}"))?,
+            "--jobs" => {
+                plan.jobs = value
+                    .split(',')
+                    .map(|j| match j {
+                        "header" => Ok(Job::Header),
+                        "pass" => Ok(Job::Pass),
+                        _ => {
+                            parse_size(j).map(Job::Upper).ok_or_else(|| format!("unknown job {j:?}\n{USAGE}"))
+                        }
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--variants" => {
+                plan.variants = value
+                    .split(',')
+                    .map(|v| {
+                        Variant::ALL
+                            .into_iter()
+                            .find(|x| x.short() == v)
+                            .ok_or_else(|| format!("unknown variant {v:?}"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            other => return Err(format!("unknown option {other:?}\n{USAGE}")),
+        }
+    }
+    Ok((plan, out))
+}
+
+/// `1KiB`, `64KiB`, `1MiB`, `16MiB` or a byte count.
+fn parse_size(text: &str) -> Option<usize> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let number: usize = number.parse().ok()?;
+    match unit {
+        "" => Some(number),
+        "KiB" => Some(number << 10),
+        "MiB" => Some(number << 20),
+        _ => None,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (plan, out) = match parse_args(&args) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("{e}");
             std::process::exit(2);
         }
     };
-    let out_dir = match args.get(1).map(String::as_str) {
-        Some("--out") => PathBuf::from(args.get(2).expect("--out needs a directory")),
-        _ if plan.mode == "full" => repo_root().join("bench/results"),
-        _ => std::env::current_exe()
+    let out_dir = match out {
+        Some(dir) => dir,
+        None if plan.mode == "full" => repo_root().join("bench/results"),
+        None => std::env::current_exe()
             .expect("own path")
             .parent()
             .expect("target dir")
@@ -154,7 +222,7 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         for job in &plan.jobs {
             let (warmup, timed) = plan.requests(*job);
             // Interleaved: each round starts the variants at a different one.
-            let mut order = Variant::ALL.to_vec();
+            let mut order = plan.variants.clone();
             let start = round % order.len();
             order.rotate_left(start);
             for variant in order {
@@ -206,7 +274,7 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
             "The upstream checks every byte of every request body (upper-cased by the filter; unchanged with no filter); a wrong byte is a 500 the client counts as an error. The header job checks every reply carries the added header.".to_string(),
         ],
         jobs: plan.jobs.clone(),
-        variants: Variant::ALL.to_vec(),
+        variants: plan.variants.clone(),
         cells: samples.iter().filter_map(|(k, v)| Some((*k, summarise(v)?))).collect(),
         bytes_copied,
         notes: method_notes().into_iter().chain(failures.iter().map(|f| format!("FAILED: {f}"))).collect(),
@@ -267,6 +335,27 @@ mod tests {
         assert_eq!(full.jobs.len(), 6);
         assert!(full.rounds >= 3);
         assert_eq!(quick.requests(Job::Header), (200, 2_000));
-        assert_eq!(full.requests(Job::Upper(16 << 20)), (4, 40));
+        assert_eq!(full.requests(Job::Upper(16 << 20)), (10, 100));
+    }
+
+    #[test]
+    fn options_narrow_the_plan() {
+        let args: Vec<String> =
+            "quick --jobs header,1MiB,4096 --variants envoyx,c --rounds 2 --scale 0.5 --out /tmp/x"
+                .split(' ')
+                .map(String::from)
+                .collect();
+        let (plan, out) = parse_args(&args).unwrap();
+        assert_eq!(plan.jobs, vec![Job::Header, Job::Upper(1 << 20), Job::Upper(4096)]);
+        assert_eq!(plan.variants, vec![Variant::EnvoyX, Variant::CModule]);
+        assert_eq!((plan.rounds, out), (2, Some(PathBuf::from("/tmp/x"))));
+        assert_eq!(plan.requests(Job::Header), (100, 1_000));
+        assert!(parse_args(&["slow".to_string()]).is_err());
+        assert!(
+            parse_args(&["full".to_string(), "--jobs".to_string()]).unwrap_err().contains("needs a value")
+        );
+        assert!(parse_args(&["full".into(), "--variants".into(), "perl".into()]).is_err());
+        assert_eq!(parse_size("16MiB"), Some(16 << 20));
+        assert_eq!(parse_size("12kB"), None);
     }
 }
