@@ -46,6 +46,18 @@ impl Plan {
         }
     }
 
+    /// Instructions per request under callgrind, EnvoyX against the C module and no filter.
+    fn profile() -> Self {
+        Plan {
+            mode: "profile",
+            rounds: 1,
+            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10)],
+            variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
+            connections: 1,
+            scale: 1.0,
+        }
+    }
+
     /// (warm-up, timed) requests per measurement: enough for ~0.5–2 s of Envoy CPU in `full`
     /// (CPU time is counted in 10 ms ticks), a fraction of a second in `quick`.
     fn requests(&self, job: Job) -> (usize, usize) {
@@ -56,7 +68,11 @@ impl Plan {
             Job::Upper(size) if size <= 1 << 20 => 2_500,
             Job::Upper(_) => 100,
         };
-        let timed = if self.mode == "quick" { timed / 10 } else { timed };
+        let timed = match self.mode {
+            "quick" => timed / 10,
+            "profile" => timed / 40, // valgrind runs Envoy ~50 times slower
+            _ => timed,
+        };
         let timed = ((timed as f64 * self.scale) as usize).max(1);
         (timed / 10, timed)
     }
@@ -97,7 +113,7 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-const USAGE: &str = "usage: envoyx-bench full|quick [--out DIR] [--rounds N] [--jobs header,pass,1KiB,64KiB,1MiB,16MiB] \
+const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,1KiB,64KiB,1MiB,16MiB] \
                      [--variants none,envoyx,c,lua,wasm,ext_proc] [--scale X]";
 
 /// Parses the command line: a mode, then options that narrow it (for development and profiling).
@@ -105,6 +121,7 @@ fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
     let mut plan = match args.first().map(String::as_str) {
         Some("full") => Plan::full(),
         Some("quick") => Plan::quick(),
+        Some("profile") => Plan::profile(),
         _ => return Err(USAGE.to_string()),
     };
     let mut out = None;
@@ -175,9 +192,10 @@ fn main() {
             .expect("own path")
             .parent()
             .expect("target dir")
-            .join("envoyx-bench-quick"),
+            .join(format!("envoyx-bench-{}", plan.mode)),
     };
-    if let Err(e) = bench(&plan, &out_dir) {
+    let outcome = if plan.mode == "profile" { profile(&plan, &out_dir) } else { bench(&plan, &out_dir) };
+    if let Err(e) = outcome {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
@@ -300,6 +318,39 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
             failures.len(),
             md.display()
         ));
+    }
+    Ok(())
+}
+
+/// `profile`: each variant and job once under callgrind; prints instructions per request.
+fn profile(plan: &Plan, out_dir: &Path) -> Result<(), String> {
+    let envoy =
+        envoyx_harness::envoy_path(ENVOY_VERSION).map_err(|e| format!("Envoy {ENVOY_VERSION}: {e}"))?;
+    let build_dir = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("envoyx-bench-build");
+    let artifacts = build::all(&build_dir)?;
+    let present =
+        std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !present {
+        return Err("profile needs valgrind: apt-get install valgrind".to_string());
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let sizes = plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None });
+    let upstream = CheckingUpstream::start(sizes.max().unwrap_or(0)).map_err(|e| e.to_string())?;
+    let setup = Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu: None, connections: 1 };
+    let mut bodies = Vec::new();
+    for job in &plan.jobs {
+        let (warmup, timed) = plan.requests(*job);
+        for variant in &plan.variants {
+            let spec = run::request_for(*job, *variant, &mut bodies);
+            eprintln!("bench: profiling {job} / {} under callgrind ({timed} requests)", variant.name());
+            let (per_request, dump) =
+                run::profile(&setup, *variant, *job, &spec, warmup.max(20), timed, out_dir)?;
+            println!(
+                "{job} / {}: {per_request:.0} instructions per request ({})",
+                variant.name(),
+                dump.display()
+            );
+        }
     }
     Ok(())
 }

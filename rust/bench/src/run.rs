@@ -178,3 +178,102 @@ pub fn measure(
         first_error: warm.first_error.or(result.first_error),
     })
 }
+
+/// Parses the `totals:` (or `summary:`) line of a callgrind output file: the instructions
+/// executed (`Ir`, the first event).
+pub fn callgrind_total(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+}
+
+/// Runs `variant` doing `job` in Envoy under valgrind's callgrind: `warmup` requests, counters
+/// zeroed, `requests` requests on one connection, counters dumped into `out_dir`. Returns the
+/// instructions Envoy executed per request (all threads) and the dump's path, for
+/// `callgrind_annotate`. Needs valgrind (Debian's `valgrind`).
+pub fn profile(
+    setup: &Setup,
+    variant: Variant,
+    job: Job,
+    spec: &RequestSpec,
+    warmup: usize,
+    requests: usize,
+    out_dir: &Path,
+) -> Result<(f64, std::path::PathBuf), String> {
+    let processor = match variant {
+        Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
+        _ => None,
+    };
+    let stem = format!("callgrind.{}.{}", variant.short(), job.word());
+    let out_file = out_dir.join(&stem);
+    let wrapper = out_dir.join(format!("{stem}.sh"));
+    let script = format!(
+        "#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file={} {} \"$@\"\n",
+        out_file.display(),
+        setup.envoy.display()
+    );
+    std::fs::write(&wrapper, script).map_err(|e| e.to_string())?;
+    let status = Command::new("chmod").arg("+x").arg(&wrapper).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("chmod failed".to_string());
+    }
+    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let bootstrap = variants::bootstrap(
+        admin_port,
+        listen_port,
+        setup.upstream_port,
+        variants::filter(variant, job, &setup.artifacts),
+        processor.as_ref().map(|p| p.port),
+    );
+    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
+    let command = envoyx_harness::EnvoyCommand {
+        binary: &wrapper,
+        version: ENVOY_VERSION,
+        bootstrap: &bootstrap,
+        module_search_path: None,
+        log_level: "warn",
+    };
+    let mut envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    envoy.wait_ready(Duration::from_secs(600))?;
+    let pid = envoy.pid().to_string();
+    let warm = load::run(listen_port, spec, warmup, 1);
+    if warm.ok == 0 {
+        return Err(format!("every warm-up request failed: {:?}", warm.first_error));
+    }
+    let control = |flag: &str| -> Result<(), String> {
+        let output =
+            Command::new("callgrind_control").args([flag, &pid]).output().map_err(|e| e.to_string())?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!("callgrind_control {flag}: {}", String::from_utf8_lossy(&output.stderr)))
+        }
+    };
+    control("-z")?;
+    let result = load::run(listen_port, spec, requests, 1);
+    control("-d")?;
+    let _ = envoy.stop(Duration::from_secs(60));
+    drop(processor);
+    if result.errors > 0 {
+        return Err(format!("{} request(s) failed: {:?}", result.errors, result.first_error));
+    }
+    // The first explicit dump is `<out>.1`.
+    let dump = out_dir.join(format!("{stem}.1"));
+    let text = std::fs::read_to_string(&dump).map_err(|e| format!("{}: {e}", dump.display()))?;
+    let total = callgrind_total(&text).ok_or_else(|| format!("no totals in {}", dump.display()))?;
+    Ok((total as f64 / requests as f64, dump))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_callgrind_totals() {
+        let dump = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nsummary: 123456\n\nfn=(1) main\n3 5\ntotals: 123450\n";
+        assert_eq!(callgrind_total(dump), Some(123456));
+        assert_eq!(callgrind_total("events: Ir\ntotals: 99\n"), Some(99));
+        assert_eq!(callgrind_total("events: Ir\n"), None);
+    }
+}
