@@ -59,40 +59,11 @@ pub fn module_config(name: &str, module: &Path, filter_config: &str) -> Value {
 /// `/no-upstream` go to the cluster `empty` (no endpoints: the router answers 503 itself), all
 /// others to the cluster `upstream`.
 pub fn listener(name: &str, port: u16, filters: Vec<Value>) -> Value {
-    let mut http_filters = filters;
-    http_filters.push(json!({
-        "name": "envoy.filters.http.router",
-        "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
-    }));
-    json!({
-        "name": name,
-        "address": { "socket_address": { "address": "127.0.0.1", "port_value": port } },
-        "filter_chains": [{
-            "filters": [{
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                    "stat_prefix": name,
-                    // HTTP/1.1, or HTTP/2 when a client opens with the HTTP/2 preface (h2c with
-                    // prior knowledge); AUTO is also Envoy's default, spelled out for the tests
-                    // that rely on it.
-                    "codec_type": "AUTO",
-                    "http_protocol_options": { "enable_trailers": true },
-                    "route_config": {
-                        "virtual_hosts": [{
-                            "name": "all",
-                            "domains": ["*"],
-                            "routes": [
-                                { "match": { "prefix": "/no-upstream" }, "route": { "cluster": "empty" } },
-                                { "match": { "prefix": "/" }, "route": { "cluster": "upstream" } }
-                            ]
-                        }]
-                    },
-                    "http_filters": http_filters
-                }
-            }]
-        }]
-    })
+    let routes = vec![
+        crate::proxy::route("/no-upstream", "empty", &[], None),
+        crate::proxy::route("/", "upstream", &[], None),
+    ];
+    crate::proxy::http_listener(name, "127.0.0.1", port, routes, filters)
 }
 
 /// A bootstrap with an admin port, static `listeners`, the clusters `upstream` and `empty` and, if given,

@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-/// A listener on `address:port` (an IP address) whose HTTP filters are `filters` then the
-/// router, routing with `routes` (see [`route`]) in one virtual host matching every domain.
+/// A listener on `address:port` (an IP address; HTTP/1.1 and HTTP/2) whose HTTP filters are
+/// `filters` then the router, routing with `routes` (see [`route`]) in one virtual host matching every domain.
 pub fn http_listener(name: &str, address: &str, port: u16, routes: Vec<Value>, filters: Vec<Value>) -> Value {
     let mut http_filters = filters;
     http_filters.push(json!({
@@ -22,6 +22,10 @@ pub fn http_listener(name: &str, address: &str, port: u16, routes: Vec<Value>, f
                 "typed_config": {
                     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                     "stat_prefix": name,
+                    // HTTP/1.1, or HTTP/2 when a client opens with the HTTP/2 preface (h2c with
+                    // prior knowledge); AUTO is also Envoy's default, spelled out for the tests
+                    // that rely on it.
+                    "codec_type": "AUTO",
                     "http_protocol_options": { "enable_trailers": true },
                     "route_config": {
                         "virtual_hosts": [{ "name": "all", "domains": ["*"], "routes": routes }]
