@@ -60,6 +60,24 @@ fn header_map(pairs: &[(&str, &str)]) -> Result<HeaderMap, String> {
     Ok(map)
 }
 
+/// An h2c connection (prior knowledge) to 127.0.0.1:`port`, ready for a request, and the task
+/// that moves its frames both ways (flow control included) while the caller waits.
+async fn connect(
+    port: u16,
+    what: &str,
+) -> Result<(h2::client::SendRequest<Bytes>, tokio::task::JoinHandle<()>), String> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("{what}: connect: {e}"))?;
+    let (client, connection) =
+        h2::client::handshake(tcp).await.map_err(|e| format!("{what}: handshake: {e}"))?;
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let client = client.ready().await.map_err(|e| format!("{what}: {e}"))?;
+    Ok((client, connection))
+}
+
 async fn exchange(
     port: u16,
     method: &str,
@@ -69,16 +87,7 @@ async fn exchange(
     trailers: &[(&str, &str)],
 ) -> Result<H2Reply, String> {
     let what = format!("HTTP/2 {method} {path} on port {port}");
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| format!("{what}: connect: {e}"))?;
-    let (client, connection) =
-        h2::client::handshake(tcp).await.map_err(|e| format!("{what}: handshake: {e}"))?;
-    // The connection task moves frames both ways (flow control included) while this task waits.
-    let connection = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let mut client = client.ready().await.map_err(|e| format!("{what}: {e}"))?;
+    let (mut client, connection) = connect(port, &what).await?;
 
     let mut request = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?)
@@ -134,15 +143,7 @@ pub fn h2_cancel_mid_body(
         .map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async {
         let what = format!("HTTP/2 POST {path} on port {port}");
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .map_err(|e| format!("{what}: connect: {e}"))?;
-        let (client, connection) =
-            h2::client::handshake(tcp).await.map_err(|e| format!("{what}: handshake: {e}"))?;
-        let connection = tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let mut client = client.ready().await.map_err(|e| format!("{what}: {e}"))?;
+        let (mut client, connection) = connect(port, &what).await?;
         let request = Request::builder()
             .method(Method::POST)
             .uri(format!("http://127.0.0.1:{port}{path}"))
