@@ -32,7 +32,7 @@ impl Plan {
         let sizes = [1 << 10, 64 << 10, 1 << 20, 16 << 20];
         let mut jobs = vec![Job::Header, Job::Pass];
         jobs.extend(sizes.map(Job::Upper));
-        Plan { mode: "full", rounds: 3, jobs, variants: Variant::ALL.to_vec(), connections: 4, scale: 1.0 }
+        Plan { mode: "full", rounds: 5, jobs, variants: Variant::ALL.to_vec(), connections: 4, scale: 1.0 }
     }
 
     fn quick() -> Self {

@@ -204,7 +204,11 @@ pub fn profile(
         Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
         _ => None,
     };
-    let stem = format!("callgrind.{}.{}", variant.short(), job.word());
+    let job_name = match job {
+        Job::Upper(size) => format!("upper-{size}"),
+        _ => job.word().to_string(),
+    };
+    let stem = format!("callgrind.{}.{job_name}", variant.short());
     let out_file = out_dir.join(&stem);
     let wrapper = out_dir.join(format!("{stem}.sh"));
     let script = format!(
