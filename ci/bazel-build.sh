@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds and tests the custom Envoy (//:envoy-envoyx) against one Envoy release:
 #   ci/bazel-build.sh 1.40.0 [extra bazel args...]
-# 1. Gets Envoy's source through ci/envoy-source.sh, which checks the archive's sha256 against
-#    bazel/envoy-versions.tsv (an UNPINNED entry stops there, printing the hash to check and pin).
+# 1. Gets Envoy's source through ci/envoy-source.sh, pinned by bazel/envoy-versions.tsv: the
+#    release archive checked against its sha256, or (sha256 UNPINNED) a git fetch of exactly the
+#    commit the official release binary reports.
 # 2. Builds from that verified copy: --override_module (1.40, bzlmod) or --override_repository
-#    (1.38/1.39, WORKSPACE), with the Bazel version the archive's .bazelversion names.
+#    (1.38/1.39, WORKSPACE), with the Bazel version the source's .bazelversion names.
 # 3. bazel build //:envoy-envoyx, then bazel test //... (the extension's tests and the
 #    seed-config end-to-end test), and copies the binary to out/envoy-envoyx-VERSION.
 # Needs bazelisk (as `bazel`) and Envoy's build dependencies: run it inside Envoy's build image
