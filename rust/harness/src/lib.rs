@@ -25,10 +25,29 @@ pub use envoyx_envoy_install::VERSIONS;
 /// The official Envoy binary of `version`, installed into the cache on first use.
 pub use envoyx_envoy_install::envoy_path;
 
-/// A port that was free a moment ago (bound to port 0, then released). Another process may take
-/// it before it is used; callers that can should let the server bind port 0 instead.
+/// A port of 127.0.0.1 that was free a moment ago, for a server that must be told its port
+/// (Envoy's listeners and admin).
+///
+/// Ports come from below the kernel's ephemeral range (32768 and up on Linux): a port the kernel
+/// picked for "bind to 0" is also one it may pick as the source port of an outgoing connection
+/// (Envoy's to its upstream), which would then hold it when Envoy binds it. Each process walks
+/// the range from its own starting point and never hands out a port twice, so parallel tests in
+/// one process never collide and separate processes rarely do.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000; // up to 31999
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let start = std::process::id().wrapping_mul(7919) % COUNT;
+    let _ = NEXT.compare_exchange(u32::MAX, start, Ordering::Relaxed, Ordering::Relaxed);
+    for _ in 0..COUNT {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % COUNT;
+        let port = u16::try_from(FIRST + offset).expect("the range is below 65536");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, "no free port in 127.0.0.1:20000-31999"))
 }
 
 /// `libenvoyx_stock_host.so`, built from the workspace's sources (once per process).

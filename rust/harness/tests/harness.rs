@@ -101,3 +101,16 @@ fn echo_upstream_aborts_mid_response_when_asked() {
     assert!(got.ends_with("\r\n\r\n012"), "three body bytes, then the end: {got}");
     assert_eq!(upstream.received().len(), 1);
 }
+
+#[test]
+fn free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() {
+    let ports: Vec<u16> = (0..50).map(|_| free_port().unwrap()).collect();
+    let mut unique = ports.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ports.len(), "a port handed out twice: {ports:?}");
+    for port in ports {
+        assert!((20_000..32_000).contains(&port), "{port}");
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    }
+}
