@@ -13,6 +13,7 @@ use envoyx_bench::variants::{Job, Variant};
 use envoyx_bench::{build, plot, procfs, zerocopy};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::SystemTime;
 
 /// How much to measure.
@@ -25,6 +26,8 @@ struct Plan {
     connections: usize,
     /// Multiplies the request counts.
     scale: f64,
+    /// Lines added to the report's description of the run (`--note`).
+    notes: Vec<String>,
 }
 
 impl Plan {
@@ -32,7 +35,15 @@ impl Plan {
         let sizes = [1 << 10, 64 << 10, 1 << 20, 16 << 20];
         let mut jobs = vec![Job::Header, Job::Pass];
         jobs.extend(sizes.map(Job::Upper));
-        Plan { mode: "full", rounds: 5, jobs, variants: Variant::ALL.to_vec(), connections: 4, scale: 1.0 }
+        Plan {
+            mode: "full",
+            rounds: 5,
+            jobs,
+            variants: Variant::ALL.to_vec(),
+            connections: 4,
+            scale: 1.0,
+            notes: Vec::new(),
+        }
     }
 
     fn quick() -> Self {
@@ -43,6 +54,7 @@ impl Plan {
             variants: Variant::ALL.to_vec(),
             connections: 4,
             scale: 1.0,
+            notes: Vec::new(),
         }
     }
 
@@ -55,6 +67,7 @@ impl Plan {
             variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
             connections: 1,
             scale: 1.0,
+            notes: Vec::new(),
         }
     }
 
@@ -114,7 +127,7 @@ fn repo_root() -> PathBuf {
 }
 
 const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,1KiB,64KiB,1MiB,16MiB] \
-                     [--variants none,envoyx,c,lua,wasm,ext_proc] [--scale X]";
+                     [--variants none,envoyx,c,lua,wasm,ext_proc] [--scale X] [--note TEXT]...";
 
 /// Parses the command line: a mode, then options that narrow it (for development and profiling).
 fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
@@ -130,6 +143,7 @@ fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
         let value = rest.next().ok_or_else(|| format!("{option} needs a value\n{USAGE}"))?;
         match option.as_str() {
             "--out" => out = Some(PathBuf::from(value)),
+            "--note" => plan.notes.push(value.clone()),
             "--rounds" => plan.rounds = value.parse().map_err(|_| format!("--rounds {value:?}"))?,
             "--scale" => plan.scale = value.parse().map_err(|_| format!("--scale {value:?}"))?,
             "--jobs" => {
@@ -272,10 +286,23 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
             }
         }
     }
+    // Full mode also counts instructions per request under callgrind for the variants the header
+    // targets compare: deterministic where the CPU times above are noisy.
+    let mut instructions = Vec::new();
+    if plan.mode == "full" && ensure_valgrind() {
+        let mut profile_plan = Plan::profile();
+        profile_plan.jobs = vec![Job::Header, Job::Pass, Job::Upper(1 << 20)];
+        let dump_dir =
+            std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("envoyx-bench-callgrind");
+        match instruction_counts(&profile_plan, &setup, &dump_dir) {
+            Ok(counts) => instructions = counts,
+            Err(e) => failures.push(format!("callgrind: {e}")),
+        }
+    }
     drop(upstream);
 
     let date = today();
-    let results = Results {
+    let mut results = Results {
         title: format!("EnvoyX benchmarks: Envoy {ENVOY_VERSION}, {date} ({} mode)", plan.mode),
         about: vec![
             format!("Official Envoy {ENVOY_VERSION}, `--concurrency 1`; a fresh Envoy per measurement, same listener, route and upstream for every variant."),
@@ -296,13 +323,18 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         cells: samples.iter().filter_map(|(k, v)| Some((*k, summarise(v)?))).collect(),
         bytes_copied,
         notes: method_notes().into_iter().chain(failures.iter().map(|f| format!("FAILED: {f}"))).collect(),
+        instructions,
     };
+    results.about.extend(plan.notes.iter().cloned());
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let stem = format!("{date}-envoy-{ENVOY_VERSION}");
     let (md, svg) = (out_dir.join(format!("{stem}.md")), out_dir.join(format!("{stem}.svg")));
     std::fs::write(&md, results.markdown()).map_err(|e| format!("{}: {e}", md.display()))?;
+    let json = out_dir.join(format!("{stem}.samples.json"));
+    let text = serde_json::to_string_pretty(&samples_json(&samples)).map_err(|e| e.to_string())?;
+    std::fs::write(&json, text + "\n").map_err(|e| format!("{}: {e}", json.display()))?;
     plot::svg(&results, &svg)?;
-    eprintln!("bench: wrote {} and {}", md.display(), svg.display());
+    eprintln!("bench: wrote {}, {} and {}", md.display(), svg.display(), json.display());
     for t in results.targets() {
         let verdict = match t.pass {
             Some(true) => "pass",
@@ -322,37 +354,100 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `profile`: each variant and job once under callgrind; prints instructions per request.
+/// Whether valgrind runs; as root with apt-get, installs Debian's package first if it is missing.
+fn ensure_valgrind() -> bool {
+    let runs = || Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    if runs() {
+        return true;
+    }
+    // Safety: geteuid only reads the process's credentials.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || Command::new("apt-get").arg("--version").output().is_err() {
+        eprintln!("bench: valgrind is missing (apt-get install valgrind); no instruction counts");
+        return false;
+    }
+    eprintln!("bench: installing Debian's valgrind with apt-get (for the instruction counts)");
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !apt(&["install", "-y", "-q", "valgrind"]) {
+        let _ = apt(&["update", "-q"]);
+        let _ = apt(&["install", "-y", "-q", "valgrind"]);
+    }
+    runs()
+}
+
+/// Each of `plan`'s variants and jobs once in Envoy under callgrind: instructions per request.
+/// The dumps stay in `dump_dir` for callgrind_annotate.
+fn instruction_counts(
+    plan: &Plan,
+    setup: &Setup,
+    dump_dir: &Path,
+) -> Result<Vec<(Job, Variant, f64)>, String> {
+    std::fs::create_dir_all(dump_dir).map_err(|e| format!("{}: {e}", dump_dir.display()))?;
+    let mut bodies = Vec::new();
+    let mut counts = Vec::new();
+    for job in &plan.jobs {
+        let (warmup, timed) = plan.requests(*job);
+        for variant in &plan.variants {
+            let spec = run::request_for(*job, *variant, &mut bodies);
+            eprintln!("bench: {job} / {} under callgrind ({timed} requests)", variant.name());
+            let (per_request, dump) =
+                run::profile(setup, *variant, *job, &spec, warmup.max(20), timed, dump_dir)?;
+            eprintln!("bench:   {per_request:.0} instructions per request ({})", dump.display());
+            counts.push((*job, *variant, per_request));
+        }
+    }
+    Ok(counts)
+}
+
+/// `profile`: instruction counts only, printed.
 fn profile(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     let envoy =
         envoyx_harness::envoy_path(ENVOY_VERSION).map_err(|e| format!("Envoy {ENVOY_VERSION}: {e}"))?;
     let build_dir = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("envoyx-bench-build");
     let artifacts = build::all(&build_dir)?;
-    let present =
-        std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !present {
-        return Err("profile needs valgrind: apt-get install valgrind".to_string());
+    if !ensure_valgrind() {
+        return Err("profile needs valgrind".to_string());
     }
-    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let sizes = plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None });
     let upstream = CheckingUpstream::start(sizes.max().unwrap_or(0)).map_err(|e| e.to_string())?;
     let setup = Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu: None, connections: 1 };
-    let mut bodies = Vec::new();
-    for job in &plan.jobs {
-        let (warmup, timed) = plan.requests(*job);
-        for variant in &plan.variants {
-            let spec = run::request_for(*job, *variant, &mut bodies);
-            eprintln!("bench: profiling {job} / {} under callgrind ({timed} requests)", variant.name());
-            let (per_request, dump) =
-                run::profile(&setup, *variant, *job, &spec, warmup.max(20), timed, out_dir)?;
-            println!(
-                "{job} / {}: {per_request:.0} instructions per request ({})",
-                variant.name(),
-                dump.display()
-            );
-        }
+    for (job, variant, n) in instruction_counts(plan, &setup, out_dir)? {
+        println!("{job} / {}: {n:.0} instructions per request", variant.name());
     }
     Ok(())
+}
+
+/// The raw samples, for re-reading without re-running.
+fn samples_json(samples: &BTreeMap<(Job, Variant), Vec<Sample>>) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = samples
+        .iter()
+        .flat_map(|((job, variant), list)| {
+            list.iter().enumerate().map(move |(round, s)| {
+                serde_json::json!({
+                    "job": job.to_string(),
+                    "variant": variant.short(),
+                    "round": round + 1,
+                    "requests": s.requests,
+                    "envoy_cpu_us_per_request": s.cpu_us_per_request,
+                    "processor_cpu_us_per_request": s.processor_cpu_us_per_request,
+                    "requests_per_second": s.requests_per_second,
+                    "p50_us": s.p50_us,
+                    "p99_us": s.p99_us,
+                    "peak_rss_kib": s.peak_rss_kib,
+                    "errors": s.errors,
+                    "first_error": s.first_error,
+                })
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows)
 }
 
 /// How each variant does each job, for the report.
