@@ -289,13 +289,21 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     // Full mode also counts instructions per request under callgrind for the variants the header
     // targets compare: deterministic where the CPU times above are noisy.
     let mut instructions = Vec::new();
+    let mut envoyx_body_callbacks = None;
     if plan.mode == "full" && ensure_valgrind() {
         let mut profile_plan = Plan::profile();
         profile_plan.jobs = vec![Job::Header, Job::Pass, Job::Upper(1 << 20)];
         let dump_dir =
             std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("envoyx-bench-callgrind");
         match instruction_counts(&profile_plan, &setup, &dump_dir) {
-            Ok(counts) => instructions = counts,
+            Ok(counts) => {
+                envoyx_body_callbacks = counts
+                    .iter()
+                    .find(|(job, variant, _)| matches!(job, Job::Upper(_)) && *variant == Variant::EnvoyX)
+                    .map(|(job, _, profile)| (*job, profile.callbacks.clone()));
+                instructions =
+                    counts.into_iter().map(|(j, v, p)| (j, v, p.instructions_per_request)).collect();
+            }
             Err(e) => failures.push(format!("callgrind: {e}")),
         }
     }
@@ -324,6 +332,7 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         bytes_copied,
         notes: method_notes().into_iter().chain(failures.iter().map(|f| format!("FAILED: {f}"))).collect(),
         instructions,
+        envoyx_body_callbacks,
     };
     results.about.extend(plan.notes.iter().cloned());
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
@@ -382,13 +391,13 @@ fn ensure_valgrind() -> bool {
     runs()
 }
 
-/// Each of `plan`'s variants and jobs once in Envoy under callgrind: instructions per request.
-/// The dumps stay in `dump_dir` for callgrind_annotate.
+/// Each of `plan`'s variants and jobs once in Envoy under callgrind. The dumps stay in
+/// `dump_dir` for callgrind_annotate.
 fn instruction_counts(
     plan: &Plan,
     setup: &Setup,
     dump_dir: &Path,
-) -> Result<Vec<(Job, Variant, f64)>, String> {
+) -> Result<Vec<(Job, Variant, run::Profile)>, String> {
     std::fs::create_dir_all(dump_dir).map_err(|e| format!("{}: {e}", dump_dir.display()))?;
     let mut bodies = Vec::new();
     let mut counts = Vec::new();
@@ -397,10 +406,13 @@ fn instruction_counts(
         for variant in &plan.variants {
             let spec = run::request_for(*job, *variant, &mut bodies);
             eprintln!("bench: {job} / {} under callgrind ({timed} requests)", variant.name());
-            let (per_request, dump) =
-                run::profile(setup, *variant, *job, &spec, warmup.max(20), timed, dump_dir)?;
-            eprintln!("bench:   {per_request:.0} instructions per request ({})", dump.display());
-            counts.push((*job, *variant, per_request));
+            let profile = run::profile(setup, *variant, *job, &spec, warmup.max(20), timed, dump_dir)?;
+            eprintln!(
+                "bench:   {:.0} instructions per request ({})",
+                profile.instructions_per_request,
+                profile.dump.display()
+            );
+            counts.push((*job, *variant, profile));
         }
     }
     Ok(counts)
@@ -418,8 +430,13 @@ fn profile(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     let sizes = plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None });
     let upstream = CheckingUpstream::start(sizes.max().unwrap_or(0)).map_err(|e| e.to_string())?;
     let setup = Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu: None, connections: 1 };
-    for (job, variant, n) in instruction_counts(plan, &setup, out_dir)? {
-        println!("{job} / {}: {n:.0} instructions per request", variant.name());
+    for (job, variant, profile) in instruction_counts(plan, &setup, out_dir)? {
+        println!(
+            "{job} / {}: {:.0} instructions per request; callbacks run: {}",
+            variant.name(),
+            profile.instructions_per_request,
+            profile.callbacks.join(", ")
+        );
     }
     Ok(())
 }

@@ -60,6 +60,8 @@ pub struct Results {
     /// Instructions per request under callgrind (user space, all Envoy threads), by job and
     /// variant.
     pub instructions: Vec<(Job, Variant, f64)>,
+    /// The Envoy module callbacks that ran while EnvoyX did this transform job under callgrind.
+    pub envoyx_body_callbacks: Option<(Job, Vec<String>)>,
 }
 
 /// A target and how the run did against it.
@@ -134,17 +136,31 @@ impl Results {
         }
         targets.push(self.linearity());
         let copied: u64 = self.bytes_copied.iter().map(|(_, n)| n).sum();
-        targets.push(Target {
-            name: "0 body bytes copied by the EnvoyX path".to_string(),
-            figure: if self.bytes_copied.is_empty() {
-                "not measured".to_string()
-            } else {
-                let sizes: Vec<String> =
-                    self.bytes_copied.iter().map(|(s, n)| format!("{}: {n}", size_label(*s))).collect();
-                format!("{copied} bytes ({})", sizes.join(", "))
-            },
-            pass: (!self.bytes_copied.is_empty()).then_some(copied == 0),
-        });
+        let mut figure = if self.bytes_copied.is_empty() {
+            "not measured".to_string()
+        } else {
+            let sizes: Vec<String> =
+                self.bytes_copied.iter().map(|(s, n)| format!("{}: {n}", size_label(*s))).collect();
+            format!("core counter on the test host: {copied} bytes ({})", sizes.join(", "))
+        };
+        let mut pass = (!self.bytes_copied.is_empty()).then_some(copied == 0);
+        // Inside Envoy: the stock host copies body bytes only through Envoy's append_body
+        // (prepend and replace are drain + append), so it must never have run.
+        if let Some((job, callbacks)) = &self.envoyx_body_callbacks {
+            let appended = callbacks.iter().any(|c| c.ends_with("_append_body"));
+            let body: Vec<&str> = callbacks
+                .iter()
+                .filter(|c| c.contains("body"))
+                .map(|c| c.trim_start_matches("envoy_dynamic_module_callback_"))
+                .collect();
+            figure += &format!(
+                "; inside Envoy ({job}, callgrind): body callbacks run: {}; append_body {}",
+                if body.is_empty() { "none".to_string() } else { body.join(", ") },
+                if appended { "RAN" } else { "never ran" }
+            );
+            pass = Some(pass.unwrap_or(true) && !appended);
+        }
+        targets.push(Target { name: "0 body bytes copied by the EnvoyX path".to_string(), figure, pass });
         targets
     }
 
@@ -390,6 +406,20 @@ mod tests {
         assert_eq!((targets[0].pass, targets[0].figure.as_str()), (None, "not measured"));
         assert_eq!(targets[6].pass, Some(false));
         assert!(targets[6].figure.contains("1 MiB: 4096"), "{}", targets[6].figure);
+        r.bytes_copied = vec![(1024, 0)];
+        let callbacks =
+            |names: &[&str]| names.iter().map(|n| format!("envoy_dynamic_module_callback_{n}")).collect();
+        r.envoyx_body_callbacks = Some((Job::Upper(1 << 20), callbacks(&["http_get_body_chunks", "log"])));
+        let copy = &r.targets()[6];
+        assert_eq!(copy.pass, Some(true), "{}", copy.figure);
+        assert!(
+            copy.figure.ends_with("body callbacks run: http_get_body_chunks; append_body never ran"),
+            "{}",
+            copy.figure
+        );
+        r.envoyx_body_callbacks =
+            Some((Job::Upper(1 << 20), callbacks(&["http_append_body", "http_drain_body"])));
+        assert_eq!(r.targets()[6].pass, Some(false));
         r.cells.insert((Job::Upper(16 << 20), Variant::EnvoyX), cell(50.0 + 100.0 * 16.0 * 3.0));
         assert_eq!(r.targets()[5].pass, Some(false), "a cost tripling past 1 MiB is not linear");
         // ... unless Envoy's own cost (no filter) grows the same way.

@@ -179,6 +179,36 @@ pub fn measure(
     })
 }
 
+/// What a callgrind run found.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// User-space instructions Envoy executed per request (all threads).
+    pub instructions_per_request: f64,
+    /// The `envoy_dynamic_module_callback_*` functions of Envoy that ran while counting, sorted.
+    pub callbacks: Vec<String>,
+    /// The dump, for callgrind_annotate.
+    pub dump: std::path::PathBuf,
+}
+
+/// The names of Envoy's dynamic-module callbacks (`envoy_dynamic_module_callback_*`) that a
+/// callgrind dump saw run. Callgrind names a function once, at its first `fn=` or `cfn=` line,
+/// and only functions that ran appear.
+pub fn callbacks_run(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("fn=") || l.starts_with("cfn="))
+        .filter_map(|l| {
+            let start = l.find("envoy_dynamic_module_callback_")?;
+            let name = &l[start..];
+            let end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
+            Some(name[..end].to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Parses the `totals:` (or `summary:`) line of a callgrind output file: the instructions
 /// executed (`Ir`, the first event).
 pub fn callgrind_total(text: &str) -> Option<u64> {
@@ -189,8 +219,8 @@ pub fn callgrind_total(text: &str) -> Option<u64> {
 
 /// Runs `variant` doing `job` in Envoy under valgrind's callgrind: `warmup` requests, counters
 /// zeroed, `requests` requests on one connection, counters dumped into `out_dir`. Returns the
-/// instructions Envoy executed per request (all threads) and the dump's path, for
-/// `callgrind_annotate`. Needs valgrind (Debian's `valgrind`).
+/// instructions Envoy executed per request (all threads), the module callbacks that ran, and the
+/// dump's path. Needs valgrind (Debian's `valgrind`).
 pub fn profile(
     setup: &Setup,
     variant: Variant,
@@ -199,7 +229,7 @@ pub fn profile(
     warmup: usize,
     requests: usize,
     out_dir: &Path,
-) -> Result<(f64, std::path::PathBuf), String> {
+) -> Result<Profile, String> {
     let processor = match variant {
         Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
         _ => None,
@@ -266,7 +296,11 @@ pub fn profile(
     let dump = out_dir.join(format!("{stem}.1"));
     let text = std::fs::read_to_string(&dump).map_err(|e| format!("{}: {e}", dump.display()))?;
     let total = callgrind_total(&text).ok_or_else(|| format!("no totals in {}", dump.display()))?;
-    Ok((total as f64 / requests as f64, dump))
+    Ok(Profile {
+        instructions_per_request: total as f64 / requests as f64,
+        callbacks: callbacks_run(&text),
+        dump,
+    })
 }
 
 #[cfg(test)]
@@ -279,5 +313,21 @@ mod tests {
         assert_eq!(callgrind_total(dump), Some(123456));
         assert_eq!(callgrind_total("events: Ir\ntotals: 99\n"), Some(99));
         assert_eq!(callgrind_total("events: Ir\n"), None);
+    }
+
+    #[test]
+    fn lists_the_callbacks_that_ran() {
+        let dump = "fn=(1) 0x0000000004de9450\ncfn=(2) envoy_dynamic_module_callback_http_get_body_chunks\n\
+                    calls=3 0\nfn=(3) envoy_dynamic_module_callback_http_add_header'2\ncfn=(2)\n\
+                    cfn=(4) envoy_dynamic_module_callback_http_get_body_chunks_size [/x/envoy]\n";
+        assert_eq!(
+            callbacks_run(dump),
+            vec![
+                "envoy_dynamic_module_callback_http_add_header",
+                "envoy_dynamic_module_callback_http_get_body_chunks",
+                "envoy_dynamic_module_callback_http_get_body_chunks_size",
+            ]
+        );
+        assert!(callbacks_run("fn=(1) main\n").is_empty());
     }
 }
