@@ -224,8 +224,6 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
 
     let sizes: Vec<usize> =
         plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None }).collect();
-    eprintln!("bench: counting body bytes the EnvoyX path copies (core counter, in-process host)");
-    let bytes_copied = zerocopy::bytes_copied(&artifacts.envoyx_body_rewrite, &sizes)?;
 
     let machine = machine(); // before pinning narrows what this process sees
     // Envoy on one CPU, this process (client, upstream, ext_proc server) on another.
@@ -246,6 +244,12 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         CheckingUpstream::start(sizes.iter().copied().max().unwrap_or(0)).map_err(|e| e.to_string())?;
     let setup =
         Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu, connections: plan.connections };
+    let zero_copy_requests = if plan.mode == "full" { 20 } else { 5 };
+    eprintln!(
+        "bench: counting body bytes the EnvoyX path copies inside Envoy ({zero_copy_requests} requests per size; \
+         the stock host's per-stream counter at debug level)"
+    );
+    let bytes_copied = zerocopy::bytes_copied(&setup, &sizes, zero_copy_requests)?;
 
     let mut samples: BTreeMap<(Job, Variant), Vec<Sample>> = BTreeMap::new();
     let mut failures = Vec::new();

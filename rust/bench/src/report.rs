@@ -53,8 +53,9 @@ pub struct Results {
     pub jobs: Vec<Job>,
     pub variants: Vec<Variant>,
     pub cells: BTreeMap<(Job, Variant), Summary>,
-    /// Body bytes the EnvoyX path copied, by body size (from the core's per-stream counter).
-    pub bytes_copied: Vec<(usize, u64)>,
+    /// Body bytes the EnvoyX path copied inside Envoy, by body size (the core's per-stream
+    /// counter, as the stock host logs it).
+    pub bytes_copied: Vec<crate::zerocopy::Copied>,
     /// Free text appended at the end.
     pub notes: Vec<String>,
     /// Instructions per request under callgrind (user space, all Envoy threads), by job and
@@ -135,15 +136,24 @@ impl Results {
             targets.push(target);
         }
         targets.push(self.linearity());
-        let copied: u64 = self.bytes_copied.iter().map(|(_, n)| n).sum();
+        let copied: u64 = self.bytes_copied.iter().map(|c| c.bytes).sum();
+        let streams: usize = self.bytes_copied.iter().map(|c| c.streams).sum();
         let mut figure = if self.bytes_copied.is_empty() {
             "not measured".to_string()
         } else {
-            let sizes: Vec<String> =
-                self.bytes_copied.iter().map(|(s, n)| format!("{}: {n}", size_label(*s))).collect();
-            format!("core counter on the test host: {copied} bytes ({})", sizes.join(", "))
+            let sizes: Vec<String> = self
+                .bytes_copied
+                .iter()
+                .map(|c| format!("{}: {} over {} streams", size_label(c.size), c.bytes, c.streams))
+                .collect();
+            format!(
+                "core counter inside Envoy (stock host's debug log): {copied} bytes over {streams} streams ({})",
+                sizes.join(", ")
+            )
         };
-        let mut pass = (!self.bytes_copied.is_empty()).then_some(copied == 0);
+        // Every size must have reported: a run without a single stream proves nothing.
+        let mut pass = (!self.bytes_copied.is_empty())
+            .then(|| copied == 0 && self.bytes_copied.iter().all(|c| c.streams > 0));
         // Inside Envoy: the stock host copies body bytes only through Envoy's append_body
         // (prepend and replace are drain + append), so it must never have run.
         if let Some((job, callbacks)) = &self.envoyx_body_callbacks {
@@ -327,6 +337,7 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zerocopy::Copied;
 
     fn sample(cpu: f64) -> Sample {
         Sample {
@@ -338,6 +349,11 @@ mod tests {
             peak_rss_kib: 51200,
             ..Sample::default()
         }
+    }
+
+    /// What 20 streams of one body size reported.
+    fn copied(size: usize, bytes: u64) -> Copied {
+        Copied { size, streams: 20, bytes }
     }
 
     fn cell(cpu: f64) -> Summary {
@@ -378,7 +394,7 @@ mod tests {
             jobs,
             variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
             cells,
-            bytes_copied: vec![(1 << 20, 0)],
+            bytes_copied: vec![copied(1 << 20, 0)],
             ..Results::default()
         }
     }
@@ -401,12 +417,15 @@ mod tests {
     fn a_missing_cell_or_a_copy_is_reported_not_passed() {
         let mut r = results();
         r.cells.remove(&(Job::Header, Variant::CModule));
-        r.bytes_copied = vec![(1024, 0), (1 << 20, 4096)];
+        r.bytes_copied = vec![copied(1024, 0), copied(1 << 20, 4096)];
         let targets = r.targets();
         assert_eq!((targets[0].pass, targets[0].figure.as_str()), (None, "not measured"));
         assert_eq!(targets[6].pass, Some(false));
-        assert!(targets[6].figure.contains("1 MiB: 4096"), "{}", targets[6].figure);
-        r.bytes_copied = vec![(1024, 0)];
+        assert!(targets[6].figure.contains("1 MiB: 4096 over 20 streams"), "{}", targets[6].figure);
+        // No stream reported: not a pass.
+        r.bytes_copied = vec![Copied { size: 1024, streams: 0, bytes: 0 }];
+        assert_eq!(r.targets()[6].pass, Some(false));
+        r.bytes_copied = vec![copied(1024, 0)];
         let callbacks =
             |names: &[&str]| names.iter().map(|n| format!("envoy_dynamic_module_callback_{n}")).collect();
         r.envoyx_body_callbacks = Some((Job::Upper(1 << 20), callbacks(&["http_get_body_chunks", "log"])));

@@ -1,28 +1,86 @@
-//! How many body bytes the EnvoyX path copies while the transform job runs. The counter lives in
-//! the core's per-stream state (`Stream::body_bytes_copied`: what prepend, append and replace
-//! bring in); the stock host neither logs nor exposes it inside Envoy, so it is read here by
-//! driving the very module `.so` the benchmark loads through the core on the in-process test
-//! host, with each body split into 16 KiB slices as Envoy hands them over.
+//! How many body bytes the EnvoyX path copies while the transform job runs, read inside Envoy.
+//! The counter lives in the core's per-stream state (`Stream::body_bytes_copied`: what prepend,
+//! append and replace bring in; in-place edits add nothing). The stock host logs it at debug
+//! level when a stream ends, so for each body size this runs the EnvoyX transform in a fresh
+//! Envoy with the `dynamic_modules` logger at debug (a separate run: debug logging would skew
+//! the timed ones) and sums what every stream reported.
 
-use crate::pattern;
-use envoyx_testhost::{SliceBuffer, TestHost};
-use std::path::Path;
+use crate::load::{self, RequestSpec};
+use crate::run::{ENVOY_VERSION, Setup, request_for};
+use crate::variants::{self, Job, Variant};
+use std::time::{Duration, Instant};
 
-/// Body bytes copied for each of `sizes`; fails if the module did not deliver the upper-cased
-/// body.
-pub fn bytes_copied(module: &Path, sizes: &[usize]) -> Result<Vec<(usize, u64)>, String> {
-    let host = TestHost::load(module, "bench", "request").map_err(|e| e.to_string())?;
+/// The filter config name the bench gives the EnvoyX filter (`variants::filter`).
+const FILTER: &str = "bench";
+
+/// What the EnvoyX transform copied in one Envoy run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Copied {
+    pub size: usize,
+    /// Streams that reported their counter (one per request).
+    pub streams: usize,
+    /// Body bytes copied, summed over those streams.
+    pub bytes: u64,
+}
+
+/// Runs `requests` EnvoyX transform requests of each of `sizes` through Envoy and returns what
+/// the streams reported; fails if a request went wrong or a stream did not report.
+pub fn bytes_copied(setup: &Setup, sizes: &[usize], requests: usize) -> Result<Vec<Copied>, String> {
+    let mut bodies = Vec::new();
     let mut out = Vec::new();
     for &size in sizes {
-        let mut stream = host.stream();
-        let length = size.to_string();
-        stream
-            .request_headers(&[(":method", "POST"), (":path", "/bench"), ("content-length", &length)], false);
-        stream.request_body_buffer(SliceBuffer::chunked(&pattern::body(size), 16 << 10), true);
-        if stream.upstream_request_body() != pattern::upper(size) {
-            return Err(format!("the module did not upper-case a {size}-byte body on the test host"));
-        }
-        out.push((size, stream.body_bytes_copied()));
+        let job = Job::Upper(size);
+        let spec = request_for(job, Variant::EnvoyX, &mut bodies);
+        out.push(Copied { size, streams: 0, bytes: 0 });
+        let reported = in_envoy(setup, job, &spec, requests).map_err(|e| format!("{job}: {e}"))?;
+        let last = out.last_mut().expect("pushed above");
+        last.streams = reported.len();
+        last.bytes = reported.iter().sum();
     }
     Ok(out)
+}
+
+/// One Envoy run: each stream's counter, in the order the streams ended.
+fn in_envoy(setup: &Setup, job: Job, spec: &RequestSpec, requests: usize) -> Result<Vec<u64>, String> {
+    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let bootstrap = variants::bootstrap(
+        admin_port,
+        listen_port,
+        setup.upstream_port,
+        variants::filter(Variant::EnvoyX, job, &setup.artifacts),
+        None,
+    );
+    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
+    let command = envoyx_harness::EnvoyCommand {
+        binary: &setup.envoy,
+        version: ENVOY_VERSION,
+        bootstrap: &bootstrap,
+        module_search_path: None,
+        log_level: "warn",
+    };
+    let mut envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    envoy.wait_ready(Duration::from_secs(60))?;
+    envoy.log_modules_at_debug()?;
+    let result = load::run(listen_port, spec, requests, 1);
+    if result.errors > 0 {
+        return Err(format!("{} request(s) failed: {:?}", result.errors, result.first_error));
+    }
+    // A stream reports when Envoy destroys its filter, which can be just after the reply.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reported = envoyx_harness::body_bytes_copied(&envoy.log(), FILTER);
+        if reported.len() >= requests {
+            let _ = envoy.stop(Duration::from_secs(5));
+            return Ok(reported);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "only {} of {requests} streams reported body bytes copied:\n{}",
+                reported.len(),
+                envoy.log_tail()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

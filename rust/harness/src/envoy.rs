@@ -280,6 +280,18 @@ impl Envoy {
         self.child.wait()
     }
 
+    /// Sets Envoy's `dynamic_modules` logger (the stock host's and its modules') to debug through
+    /// the admin `/logging`, so the stock host logs each stream's zero-copy counter as it ends
+    /// (read with [`body_bytes_copied`]).
+    pub fn log_modules_at_debug(&self) -> Result<(), String> {
+        let reply = request(self.admin_port, "POST", "/logging?dynamic_modules=debug", &[], b"")
+            .map_err(|e| format!("admin /logging: {e}"))?;
+        if reply.status() != 200 {
+            return Err(format!("admin /logging answered {}", reply.status()));
+        }
+        Ok(())
+    }
+
     /// A counter or gauge from the admin `/stats`.
     pub fn stat(&self, name: &str) -> Option<u64> {
         let reply = request(self.admin_port, "GET", &format!("/stats?filter=^{name}$"), &[], b"").ok()?;
@@ -292,5 +304,38 @@ impl Drop for Envoy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The zero-copy counter of every stream of EnvoyX filter `filter` that ended, in the order they
+/// ended, from Envoy's `log`: the stock host logs, at debug level when a stream ends, "EnvoyX
+/// stream of filter `NAME` ends; body bytes copied: N" (see [`Envoy::log_modules_at_debug`]). N
+/// is the core's per-stream count of body bytes copied on the module's behalf (prepend, append,
+/// replace); in-place edits add nothing.
+pub fn body_bytes_copied(log: &str, filter: &str) -> Vec<u64> {
+    let prefix = format!("EnvoyX stream of filter `{filter}` ends; body bytes copied: ");
+    log.lines()
+        .filter_map(|line| {
+            let rest = &line[line.find(&prefix)? + prefix.len()..];
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            rest[..digits].parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_counters_of_one_filter() {
+        let log = "[2026-11-22 10:00:00.000][7][debug][dynamic_modules] [envoyx:1] EnvoyX stream of filter \
+                   `rewrite` ends; body bytes copied: 0\n\
+                   [..][debug][dynamic_modules] [envoyx:1] EnvoyX stream of filter `replace` ends; body bytes copied: 7\n\
+                   [..][debug][dynamic_modules] EnvoyX stream of filter `rewrite` ends; body bytes copied: 12\n\
+                   [..][info][main] body bytes copied: 99\n";
+        assert_eq!(body_bytes_copied(log, "rewrite"), vec![0, 12]);
+        assert_eq!(body_bytes_copied(log, "replace"), vec![7]);
+        assert!(body_bytes_copied(log, "other").is_empty());
     }
 }

@@ -14,7 +14,7 @@ pub mod upstream;
 pub use config::{
     Form, LoadBy, bootstrap, envoyx_filter, lds_resources, listener, module_config, write_atomically,
 };
-pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile};
+pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied};
 pub use http::{Message, post_chunked, read_message, request};
 pub use upstream::Upstream;
 

@@ -124,7 +124,11 @@ impl Filter {
         filter.scheduler.close();
         match filter.stream.try_borrow_mut() {
             // Dropping the stream runs the module's complete hook (if not yet) and destroy hook.
-            Ok(mut slot) => drop(slot.take()),
+            Ok(mut slot) => {
+                if let Some(stream) = slot.take() {
+                    end_stream(stream);
+                }
+            }
             Err(_) => host_log!(
                 Error,
                 "EnvoyX stock host: Envoy destroyed a stream while its module hook was running; the \
@@ -251,6 +255,38 @@ impl Filter {
             self.envoy.continue_encoding();
         }
     }
+}
+
+impl Drop for Filter {
+    /// Only reached with a stream left when Envoy destroyed the filter inside one of its module's
+    /// hooks (see [`Filter::destroy`]); the stream ends here instead.
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.get_mut().take() {
+            end_stream(stream);
+        }
+    }
+}
+
+/// What precedes the count in the line [`end_stream`] logs; `envoyx-harness` parses it
+/// (`body_bytes_copied`), so the e2e tests and the benchmark can read the figure from a real
+/// Envoy's log.
+pub const BYTES_COPIED_LOG: &str = "body bytes copied: ";
+
+/// Ends a stream (the module's complete and destroy hooks run as it drops) and, at debug level,
+/// logs the core's zero-copy counter: the body bytes the path copied on the module's behalf
+/// (prepend, append, replace); 0 for in-place edits. With Envoy's `dynamic_modules` logger above
+/// debug this costs one level check per stream: Envoy's own `log_enabled`, called directly
+/// rather than through the core's sink lock.
+fn end_stream(stream: Stream) {
+    if ffi::log_enabled(envoyx_core::LogLevel::Debug as ffi::LogLevel) {
+        let message = format!(
+            "EnvoyX stream of filter `{}` ends; {BYTES_COPIED_LOG}{}",
+            stream.config().name(),
+            stream.body_bytes_copied()
+        );
+        ffi::log(envoyx_core::LogLevel::Debug as ffi::LogLevel, message.as_bytes());
+    }
+    drop(stream);
 }
 
 fn reentrant_continue_safe() -> bool {

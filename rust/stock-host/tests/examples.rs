@@ -59,6 +59,7 @@ fn every_example_module_runs_in_stock_envoy() {
     for version in VERSIONS {
         let x = Examples::start(version);
         let e = &x.envoy;
+        e.log_modules_at_debug();
 
         // helloworld: passes through and logs each event.
         let reply = post(x.port("helloworld"), "/hello", &[], b"ping");
@@ -109,6 +110,14 @@ fn every_example_module_runs_in_stock_envoy() {
             reply.body == b"<<the quick brown cat>>",
             &format!("body-replace: {:?}", String::from_utf8_lossy(&reply.body)),
         );
+        // The zero-copy counter (logged by the stock host as the stream ends) counts exactly the
+        // bytes the module handed in: "cat" (3) replacing "fox", "<<" (2) and ">>" (2). The
+        // in-place rewrite of 1 MiB above copied none.
+        e.check(
+            e.wait_bytes_copied("body-replace", 1) == [7],
+            "body-replace: 7 body bytes copied, as the stock host logs it",
+        );
+        e.check(e.wait_bytes_copied("body-rewrite", 1) == [0], "body-rewrite: no body byte copied");
 
         // send-response: local replies on the request and on the response path.
         let reply = get(x.port("send-response"), "/private", &[]);

@@ -303,6 +303,30 @@ impl Envoy {
         })
     }
 
+    /// Turns on debug logging of Envoy's `dynamic_modules` logger, where the stock host reports
+    /// each stream's zero-copy counter as the stream ends.
+    pub fn log_modules_at_debug(&self) {
+        self.0.log_modules_at_debug().unwrap_or_else(|e| self.check(false, &e));
+    }
+
+    /// Waits until `count` streams of filter config `filter` have ended (the stock host logs a
+    /// stream's counter when Envoy destroys its filter, which can be just after the client got
+    /// the reply), then returns each one's body bytes copied, in the order they ended.
+    pub fn wait_bytes_copied(&self, filter: &str, count: usize) -> Vec<u64> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let copied = envoyx_harness::body_bytes_copied(&self.log(), filter);
+            if copied.len() >= count || Instant::now() >= deadline {
+                self.check(
+                    copied.len() == count,
+                    &format!("{} stream(s) of `{filter}` reported bytes copied, not {count}", copied.len()),
+                );
+                return copied;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits until every stream of the C test module but the `/__counts` one asking has been
     /// destroyed (Envoy finishes reset streams on its own time), then checks that each was
     /// destroyed exactly once and completed exactly once. Returns the counts.
