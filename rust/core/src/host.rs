@@ -134,7 +134,9 @@ pub trait HostStream {
     /// Resumes a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
     fn continue_stream(&mut self, direction: Direction);
 
-    /// Where cross-thread continues go; see [`StreamScheduler`].
+    /// Where cross-thread continues go; see [`StreamScheduler`]. Called at most once per stream,
+    /// inside the module hook that asks for the stream's first continue handle (never for
+    /// streams whose module takes none).
     fn scheduler(&self) -> Arc<dyn StreamScheduler>;
 }
 

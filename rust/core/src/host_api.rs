@@ -3,10 +3,10 @@
 
 use crate::host::{BodyKind, Direction, HeaderMapKind, LocalReply};
 use crate::log::{LogLevel, core_log};
-use crate::stream::{Hook, StreamCell};
+use crate::stream::{HandleShared, Hook, StreamCell};
 use envoyx_abi::*;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The table. It is 'static, so the pointer a module keeps is valid for as long as it is loaded.
 pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
@@ -361,7 +361,13 @@ unsafe extern "C" fn stream_handle_new(stream: *mut envoyx_stream) -> *mut envoy
     // Safety: stream pointer per the ABI.
     unsafe {
         with_stream(stream, "stream_handle_new", std::ptr::null_mut(), |cell, _| {
-            Arc::into_raw(cell.handle.clone()) as *mut envoyx_stream_handle
+            let handle = cell.handle.get_or_init(|| {
+                // Not borrowed: the core holds the host only inside a host function, and a
+                // module calls host functions one at a time.
+                let scheduler = cell.host.borrow().scheduler();
+                Arc::new(HandleShared { alive: AtomicBool::new(true), scheduler })
+            });
+            Arc::into_raw(handle.clone()) as *mut envoyx_stream_handle
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::filter_config::FilterConfig;
 use crate::host::{Direction, HostStream, LocalReply, StreamScheduler};
 use crate::log::core_log;
 use envoyx_abi::*;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ffi::c_void;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,7 +42,9 @@ pub(crate) struct StreamCell {
     pub hook: Cell<Option<Hook>>,
     pub bytes_copied: Cell<u64>,
     pub local_reply_sent: Cell<bool>,
-    pub handle: Arc<HandleShared>,
+    /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
+    /// do, and so cost neither the allocation nor the host's scheduler.
+    pub handle: OnceCell<Arc<HandleShared>>,
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
@@ -158,13 +160,12 @@ pub struct Stream {
 
 impl Stream {
     pub(crate) fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
-        let scheduler = host.scheduler();
         let cell = Box::new(StreamCell {
             host: RefCell::new(host),
             hook: Cell::new(None),
             bytes_copied: Cell::new(0),
             local_reply_sent: Cell::new(false),
-            handle: Arc::new(HandleShared { alive: AtomicBool::new(true), scheduler }),
+            handle: OnceCell::new(),
         });
         let mut stream = Stream {
             cell,
@@ -412,7 +413,9 @@ impl Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.on_stream_complete();
-        self.cell.handle.alive.store(false, Ordering::Release);
+        if let Some(handle) = self.cell.handle.get() {
+            handle.alive.store(false, Ordering::Release);
+        }
         if !self.failed() {
             let destroy = self.config.module().hooks.stream_destroy;
             // Safety: the module stream is alive and is destroyed exactly once, here.

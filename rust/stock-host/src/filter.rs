@@ -10,13 +10,12 @@
 //! hook returns.
 
 use crate::ffi::{self, EnvoyFilter};
-use crate::host::{EnvoyScheduler, EnvoyStream, Pending, Shared};
+use crate::host::{EnvoyStream, Pending, Shared};
 use crate::log::host_log;
 use envoyx_core::{
     BodyStatus, Direction, EventOrderError, FilterConfig, HeadersStatus, Stream, TrailersStatus,
 };
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -59,15 +58,17 @@ impl Event {
     }
 }
 
-/// This host's per-stream object.
+/// This host's per-stream object: one allocation (Envoy holds it as `Box::into_raw`), which also
+/// holds the state the stream's host (`EnvoyStream`) shares with it.
 pub struct Filter {
     envoy: EnvoyFilter,
     config: Arc<FilterConfig>,
     /// Created at the first event (Envoy's stream callbacks are not set up before), dropped when
     /// Envoy destroys the filter.
     stream: RefCell<Option<Stream>>,
-    shared: Rc<Shared>,
-    scheduler: Arc<EnvoyScheduler>,
+    /// Pointed at by the stream's `EnvoyStream`, so the stream is ended before the filter is
+    /// freed (see [`Filter::free`]).
+    shared: Shared,
     /// How many of this filter's hooks are running (more than one when Envoy re-enters).
     depth: Cell<u32>,
     /// Envoy called the destroy hook: no more Envoy calls; freed when `depth` reaches 0.
@@ -82,8 +83,7 @@ impl Filter {
             envoy,
             config,
             stream: RefCell::new(None),
-            shared: Rc::default(),
-            scheduler: Arc::default(),
+            shared: Shared::default(),
             depth: Cell::new(0),
             destroyed: Cell::new(false),
             continuing_request: Cell::new(false),
@@ -104,11 +104,29 @@ impl Filter {
         let depth = filter.depth.get() - 1;
         filter.depth.set(depth);
         if depth == 0 && filter.destroyed.get() {
-            // Safety: Envoy destroyed the filter and no other hook of it is running; made by
-            // Box::into_raw; freed once (destroy did not free it because depth was not 0).
-            drop(unsafe { Box::from_raw(ptr.cast_mut()) });
+            // Safety: Envoy destroyed the filter and no other hook of it is running; freed once
+            // (destroy did not free it because depth was not 0).
+            unsafe { Filter::free(ptr) };
         }
         result
+    }
+
+    /// Ends the stream if it is still there (Envoy destroyed the filter inside one of the
+    /// module's hooks), then frees the filter. The stream goes first because its host points into
+    /// this filter's `shared`, and the module's complete and destroy hooks may still use it.
+    ///
+    /// # Safety
+    /// `ptr` comes from `Box::into_raw(Box<Filter>)`, no hook of the filter is running, and it is
+    /// freed once.
+    unsafe fn free(ptr: *const Filter) {
+        // Safety: alive per the caller; a shared reference, as in every hook.
+        let filter = unsafe { &*ptr };
+        let stream = filter.stream.borrow_mut().take();
+        if let Some(stream) = stream {
+            end_stream(stream);
+        }
+        // Safety: made by Box::into_raw; nothing refers to it any more; freed once (caller).
+        drop(unsafe { Box::from_raw(ptr.cast_mut()) });
     }
 
     /// Envoy's destroy hook.
@@ -121,7 +139,9 @@ impl Filter {
         if filter.destroyed.replace(true) {
             return;
         }
-        filter.scheduler.close();
+        if let Some(scheduler) = filter.shared.scheduler.get() {
+            scheduler.close();
+        }
         match filter.stream.try_borrow_mut() {
             // Dropping the stream runs the module's complete hook (if not yet) and destroy hook.
             Ok(mut slot) => {
@@ -137,7 +157,7 @@ impl Filter {
         }
         if filter.depth.get() == 0 {
             // Safety: no hook of this filter is running; made by Box::into_raw; freed once.
-            drop(unsafe { Box::from_raw(ptr.cast_mut()) });
+            unsafe { Filter::free(ptr) };
         }
     }
 
@@ -155,18 +175,20 @@ impl Filter {
                 return ffi::STATUS_CONTINUE;
             }
             let stream = slot.get_or_insert_with(|| {
-                self.config.new_stream(Box::new(EnvoyStream {
-                    envoy: self.envoy,
-                    shared: self.shared.clone(),
-                    scheduler: self.scheduler.clone(),
-                }))
+                // Safety: `shared` lives in this boxed filter, which owns the stream and ends it
+                // before freeing itself (`Filter::free`).
+                let host = unsafe { EnvoyStream::new(self.envoy, &self.shared) };
+                self.config.new_stream(Box::new(host))
             });
             event.deliver(stream)
         };
         let status = match delivered {
             Ok((status, stops)) => {
                 // Still no Envoy call that could re-enter has been made: the filter is alive.
-                self.scheduler.prepare(self.envoy, stops);
+                // Without a scheduler the module holds no handle, so no continue can come.
+                if let Some(scheduler) = self.shared.scheduler.get() {
+                    scheduler.prepare(self.envoy, stops);
+                }
                 if stops && event.is_response() && self.continuing_request.get() && !reentrant_continue_safe()
                 {
                     // Once per stream: the body hooks that follow are let through the same way.
@@ -253,16 +275,6 @@ impl Filter {
         if continue_response && !self.destroyed.get() {
             self.shared.response_forwarded.set(true);
             self.envoy.continue_encoding();
-        }
-    }
-}
-
-impl Drop for Filter {
-    /// Only reached with a stream left when Envoy destroyed the filter inside one of its module's
-    /// hooks (see [`Filter::destroy`]); the stream ends here instead.
-    fn drop(&mut self) {
-        if let Some(stream) = self.stream.get_mut().take() {
-            end_stream(stream);
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, StreamScheduler};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::{Cell, OnceCell, RefCell};
+use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
 /// A local reply, copied out of the module's views.
@@ -31,19 +31,37 @@ pub struct Pending {
     pub continue_response: bool,
 }
 
-/// State shared by a stream's host and its filter (same worker thread).
+/// State shared by a stream's host and its filter (same worker thread). It lives inside the
+/// filter's own allocation (see `filter.rs`), not in one of its own.
 #[derive(Default)]
 pub struct Shared {
     pub pending: RefCell<Pending>,
     /// This filter let the response headers go on: a local reply can no longer replace them.
     pub response_forwarded: Cell<bool>,
+    /// The stream's scheduler, made when the core first asks for it (the module's first continue
+    /// handle); streams whose module takes no handle never need one.
+    pub scheduler: OnceCell<Arc<EnvoyScheduler>>,
 }
 
 /// One stream's host: Envoy's callbacks for the filter `envoy`.
 pub struct EnvoyStream {
     pub envoy: EnvoyFilter,
-    pub shared: Rc<Shared>,
-    pub scheduler: Arc<EnvoyScheduler>,
+    shared: NonNull<Shared>,
+}
+
+impl EnvoyStream {
+    /// # Safety
+    /// `shared` must outlive the returned host and every core `Stream` that owns it. The filter
+    /// guarantees that: the `Shared` is a field of the boxed filter that owns the `Stream`, and
+    /// the filter ends its stream before it frees itself (`filter.rs`).
+    pub unsafe fn new(envoy: EnvoyFilter, shared: &Shared) -> Self {
+        Self { envoy, shared: NonNull::from(shared) }
+    }
+
+    fn shared(&self) -> &Shared {
+        // Safety: alive for as long as this host (see `new`); only shared references are made.
+        unsafe { self.shared.as_ref() }
+    }
 }
 
 // EnvoyX's header-map and body-kind values equal upstream's header-type and body-type values
@@ -185,8 +203,9 @@ impl HostStream for EnvoyStream {
     }
 
     fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
-        let mut pending = self.shared.pending.borrow_mut();
-        if self.shared.response_forwarded.get() || pending.reply.is_some() || pending.reset {
+        let shared = self.shared();
+        let mut pending = shared.pending.borrow_mut();
+        if shared.response_forwarded.get() || pending.reply.is_some() || pending.reset {
             return false;
         }
         pending.reply = Some(OwnedReply {
@@ -199,11 +218,11 @@ impl HostStream for EnvoyStream {
     }
 
     fn reset_stream(&mut self) {
-        self.shared.pending.borrow_mut().reset = true;
+        self.shared().pending.borrow_mut().reset = true;
     }
 
     fn continue_stream(&mut self, direction: Direction) {
-        let mut pending = self.shared.pending.borrow_mut();
+        let mut pending = self.shared().pending.borrow_mut();
         match direction {
             Direction::Request => pending.continue_request = true,
             Direction::Response => pending.continue_response = true,
@@ -211,16 +230,18 @@ impl HostStream for EnvoyStream {
     }
 
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
-        self.scheduler.clone()
+        self.shared().scheduler.get_or_init(|| Arc::new(EnvoyScheduler::new_for_handle())).clone()
     }
 }
 
-/// A stream's [`StreamScheduler`] over Envoy's HTTP-filter scheduler.
+/// A stream's [`StreamScheduler`] over Envoy's HTTP-filter scheduler. It exists only once the
+/// module took a continue handle (the only way a continue reaches [`StreamScheduler`]).
 ///
-/// Envoy's scheduler can only be created inside an event hook, so it is created lazily: when a
-/// hook returns a stop status (only then can a continue matter), or when a continue was asked
-/// for before it existed. Until then, requests wait here and are committed on creation. The
-/// event id of a commit is the direction (`envoyx_direction`).
+/// Envoy's scheduler can only be created inside an event hook, so it is created lazily: at the
+/// end of the event hook in which the module took its first handle, when a later hook returns a
+/// stop status (only then can a continue matter), or when a continue was asked for before it
+/// existed. Until then, requests wait here and are committed on creation. The event id of a
+/// commit is the direction (`envoyx_direction`).
 #[derive(Default)]
 pub struct EnvoyScheduler {
     state: Mutex<SchedulerState>,
@@ -231,6 +252,9 @@ struct SchedulerState {
     scheduler: Option<ffi::Scheduler>,
     /// Continues asked for before the scheduler existed, by direction.
     waiting: [bool; 2],
+    /// Made for a handle during the current hook: Envoy's scheduler is created when the hook
+    /// ends, whatever it returns (a direction an earlier hook stopped may be resumed by it).
+    fresh: bool,
     /// The filter is gone: requests are dropped.
     closed: bool,
 }
@@ -249,12 +273,19 @@ impl StreamScheduler for EnvoyScheduler {
 }
 
 impl EnvoyScheduler {
+    /// For the stream's first continue handle, inside one of its hooks.
+    fn new_for_handle() -> Self {
+        Self { state: Mutex::new(SchedulerState { fresh: true, ..SchedulerState::default() }) }
+    }
+
     /// On the worker thread, inside an event hook of `envoy`'s stream: creates Envoy's scheduler
-    /// if `needed` or a continue is waiting, and commits the waiting continues.
+    /// if `needed`, just made for a handle, or a continue is waiting, and commits the waiting
+    /// continues.
     pub fn prepare(&self, envoy: EnvoyFilter, needed: bool) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let waiting = state.waiting.contains(&true);
-        if state.closed || !(needed || waiting) {
+        let fresh = std::mem::take(&mut state.fresh);
+        if state.closed || !(needed || fresh || waiting) {
             return;
         }
         if state.scheduler.is_none() {
