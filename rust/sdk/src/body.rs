@@ -10,22 +10,128 @@ use envoyx_abi::{envoyx_bytes, envoyx_slice};
 use crate::host::collect_views;
 use crate::{BodyKind, Stream};
 
-/// How many slices the first call asks for before growing the buffer.
-const FIRST_CAPACITY: usize = 8;
+/// How many slices a body view holds without allocating. Envoy hands a body hook its chunk as a
+/// few slices (one per read from the socket, up to 16 KiB each), so most calls fit; longer lists
+/// (large buffered bodies) spill into a `Vec`.
+const INLINE_SLICES: usize = 8;
+
+const EMPTY_SLICE: envoyx_slice = envoyx_slice { ptr: std::ptr::null_mut(), len: 0 };
+
+/// A body's slice list: up to [`INLINE_SLICES`] in place, more on the heap. Reading a body's
+/// slices once per hook is the common case, so that costs no allocation.
+#[derive(Clone)]
+pub(crate) struct SliceList {
+    inline: [envoyx_slice; INLINE_SLICES],
+    /// How many of `inline` are in use; 0 once the list lives in `heap`.
+    inline_len: usize,
+    /// The whole list, once it outgrew `inline` (empty, and unallocated, until then).
+    heap: Vec<envoyx_slice>,
+}
+
+impl SliceList {
+    pub(crate) fn new() -> Self {
+        SliceList { inline: [EMPTY_SLICE; INLINE_SLICES], inline_len: 0, heap: Vec::new() }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[envoyx_slice] {
+        if self.heap.is_empty() { &self.inline[..self.inline_len] } else { &self.heap }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn push(&mut self, slice: envoyx_slice) {
+        if !self.heap.is_empty() {
+            self.heap.push(slice);
+        } else if self.inline_len < INLINE_SLICES {
+            self.inline[self.inline_len] = slice;
+            self.inline_len += 1;
+        } else {
+            self.heap.reserve(INLINE_SLICES * 2);
+            self.heap.extend_from_slice(&self.inline);
+            self.heap.push(slice);
+            self.inline_len = 0;
+        }
+    }
+
+    /// Appends `other`'s slices after this list's.
+    pub(crate) fn extend(&mut self, other: &SliceList) {
+        for &slice in other.as_slice() {
+            self.push(slice);
+        }
+    }
+
+    /// Drops empty slices, keeping the order.
+    fn retain_non_empty(&mut self) {
+        if !self.heap.is_empty() {
+            self.heap.retain(|slice| slice.len > 0);
+            return;
+        }
+        let mut kept = 0;
+        for index in 0..self.inline_len {
+            if self.inline[index].len > 0 {
+                self.inline[kept] = self.inline[index];
+                kept += 1;
+            }
+        }
+        self.inline_len = kept;
+    }
+}
+
+impl From<Vec<envoyx_slice>> for SliceList {
+    fn from(heap: Vec<envoyx_slice>) -> Self {
+        SliceList { heap, ..SliceList::new() }
+    }
+}
 
 /// The slices of body `kind`, in order (empty slices dropped).
-pub(crate) fn slices(stream: &Stream, kind: BodyKind) -> Vec<envoyx_slice> {
+pub(crate) fn slices(stream: &Stream, kind: BodyKind) -> SliceList {
     let fill = |buffer, capacity| {
         // Safety: inside a hook of this stream on its worker thread (a `Stream` exists only
         // there); `buffer` has room for `capacity` slices.
         unsafe { (stream.host().body_slices)(stream.as_raw(), kind as u32, buffer, capacity) }
     };
-    // Safety: `body_slices` writes `min(total, capacity)` slices into the buffer (x/abi.h).
-    let mut slices = unsafe { collect_views(FIRST_CAPACITY, fill) };
+    let mut list = SliceList::new();
+    let total = fill(list.inline.as_mut_ptr(), INLINE_SLICES);
+    if total <= INLINE_SLICES {
+        // `body_slices` wrote `min(total, capacity)` slices (x/abi.h).
+        list.inline_len = total;
+    } else {
+        // Safety: `body_slices` writes `min(total, capacity)` slices into the buffer (x/abi.h).
+        list.heap = unsafe { collect_views(total, fill) };
+    }
     // The host never reports empty slices; dropping them anyway keeps `chunk()` non-empty
     // whenever bytes remain.
-    slices.retain(|slice| slice.len > 0);
-    slices
+    list.retain_non_empty();
+    list
+}
+
+/// Walks a [`SliceList`] by value (what `Chunks` and `ChunksMut` iterate).
+struct SliceIter {
+    list: SliceList,
+    next: usize,
+}
+
+impl SliceIter {
+    fn new(list: SliceList) -> Self {
+        SliceIter { list, next: 0 }
+    }
+}
+
+impl Iterator for SliceIter {
+    type Item = envoyx_slice;
+
+    fn next(&mut self) -> Option<envoyx_slice> {
+        let slice = *self.list.as_slice().get(self.next)?;
+        self.next += 1;
+        Some(slice)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.list.len() - self.next;
+        (left, Some(left))
+    }
 }
 
 /// One body of a stream (the request or response chunk at hand, or what was buffered), borrowed
@@ -140,7 +246,7 @@ impl<'a> Body<'a> {
     /// }
     /// ```
     pub fn chunks(&self) -> Chunks<'_> {
-        Chunks { slices: slices(self.stream, self.kind).into_iter(), _body: PhantomData }
+        Chunks { slices: SliceIter::new(slices(self.stream, self.kind)), _body: PhantomData }
     }
 
     /// The slices of the body, in order, as writable views into host memory: writes change the
@@ -162,7 +268,7 @@ impl<'a> Body<'a> {
     /// }
     /// ```
     pub fn chunks_mut(&mut self) -> ChunksMut<'_> {
-        ChunksMut { slices: slices(self.stream, self.kind).into_iter(), _body: PhantomData }
+        ChunksMut { slices: SliceIter::new(slices(self.stream, self.kind)), _body: PhantomData }
     }
 
     /// A reader over the whole body that walks the slices in place (see [`BodyReader`]).
@@ -306,7 +412,7 @@ unsafe fn slice_as_bytes<'a>(slice: envoyx_slice) -> &'a [u8] {
 
 /// The slices of a [`Body`], from [`Body::chunks`]: never empty, in order.
 pub struct Chunks<'a> {
-    slices: std::vec::IntoIter<envoyx_slice>,
+    slices: SliceIter,
     _body: PhantomData<&'a [u8]>,
 }
 
@@ -329,13 +435,13 @@ impl ExactSizeIterator for Chunks<'_> {}
 
 impl fmt::Debug for Chunks<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Chunks").field("remaining", &self.slices.len()).finish()
+        f.debug_struct("Chunks").field("remaining", &self.slices.size_hint().0).finish()
     }
 }
 
 /// The writable slices of a [`Body`], from [`Body::chunks_mut`]: never empty, in order, disjoint.
 pub struct ChunksMut<'a> {
-    slices: std::vec::IntoIter<envoyx_slice>,
+    slices: SliceIter,
     _body: PhantomData<&'a mut [u8]>,
 }
 
@@ -359,7 +465,7 @@ impl ExactSizeIterator for ChunksMut<'_> {}
 
 impl fmt::Debug for ChunksMut<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChunksMut").field("remaining", &self.slices.len()).finish()
+        f.debug_struct("ChunksMut").field("remaining", &self.slices.size_hint().0).finish()
     }
 }
 
@@ -384,7 +490,7 @@ impl fmt::Debug for ChunksMut<'_> {
 /// }
 /// ```
 pub struct BodyReader<'a> {
-    slices: Vec<envoyx_slice>,
+    slices: SliceList,
     /// The slice the cursor is in.
     index: usize,
     /// The cursor's offset inside `slices[index]`.
@@ -396,8 +502,8 @@ pub struct BodyReader<'a> {
 impl BodyReader<'_> {
     /// A reader over `slices`, which must be valid, non-empty host slices for the reader's
     /// lifetime (the constructors borrow the stream or body for it).
-    pub(crate) fn new(slices: Vec<envoyx_slice>) -> Self {
-        let remaining = slices.iter().map(|slice| slice.len).sum();
+    pub(crate) fn new(slices: SliceList) -> Self {
+        let remaining = slices.as_slice().iter().map(|slice| slice.len).sum();
         BodyReader { slices, index: 0, offset: 0, remaining, _body: PhantomData }
     }
 
@@ -438,7 +544,7 @@ impl BodyReader<'_> {
     /// }
     /// ```
     pub fn chunk(&self) -> &[u8] {
-        match self.slices.get(self.index) {
+        match self.slices.as_slice().get(self.index) {
             // Safety: the slices are valid for the reader's lifetime (see `new`), and `offset` is
             // within the current slice.
             Some(&slice) => unsafe { &slice_as_bytes(slice)[self.offset..] },
@@ -465,7 +571,7 @@ impl BodyReader<'_> {
         self.remaining -= count;
         let mut count = count;
         while count > 0 {
-            let left_in_slice = self.slices[self.index].len - self.offset;
+            let left_in_slice = self.slices.as_slice()[self.index].len - self.offset;
             if count < left_in_slice {
                 self.offset += count;
                 return;
@@ -494,7 +600,7 @@ impl BodyReader<'_> {
     /// ```
     pub fn chunks_vectored<'s>(&'s self, dst: &mut [IoSlice<'s>]) -> usize {
         let mut written = 0;
-        for (index, &slice) in self.slices.iter().enumerate().skip(self.index) {
+        for (index, &slice) in self.slices.as_slice().iter().enumerate().skip(self.index) {
             if written == dst.len() {
                 break;
             }
@@ -518,7 +624,7 @@ impl BodyReader<'_> {
     /// ```
     pub fn to_vec(&self) -> Vec<u8> {
         let mut copy = Vec::with_capacity(self.remaining);
-        for (index, &slice) in self.slices.iter().enumerate().skip(self.index) {
+        for (index, &slice) in self.slices.as_slice().iter().enumerate().skip(self.index) {
             // Safety: the slices are valid for the reader's lifetime (see `new`).
             let bytes = unsafe { slice_as_bytes(slice) };
             let start = if index == self.index { self.offset } else { 0 };
@@ -562,9 +668,9 @@ mod tests {
     use super::*;
 
     fn reader_over(parts: &mut [Vec<u8>]) -> BodyReader<'_> {
-        let slices =
+        let slices: Vec<envoyx_slice> =
             parts.iter_mut().map(|part| envoyx_slice { ptr: part.as_mut_ptr(), len: part.len() }).collect();
-        BodyReader::new(slices)
+        BodyReader::new(slices.into())
     }
 
     #[test]
@@ -605,6 +711,49 @@ mod tests {
     fn advancing_past_the_end_panics() {
         let mut parts = vec![b"ab".to_vec()];
         reader_over(&mut parts).advance(3);
+    }
+
+    fn list_of(lens: &[usize]) -> SliceList {
+        let mut list = SliceList::new();
+        for &len in lens {
+            list.push(envoyx_slice { ptr: std::ptr::null_mut(), len });
+        }
+        list
+    }
+
+    fn lens(list: &SliceList) -> Vec<usize> {
+        list.as_slice().iter().map(|slice| slice.len).collect()
+    }
+
+    #[test]
+    fn slice_list_stays_inline_up_to_its_capacity_then_spills_in_order() {
+        let inline: Vec<usize> = (1..=INLINE_SLICES).collect();
+        let list = list_of(&inline);
+        assert!(list.heap.capacity() == 0, "no allocation for {INLINE_SLICES} slices");
+        assert_eq!(lens(&list), inline);
+        let many: Vec<usize> = (1..=INLINE_SLICES * 3 + 1).collect();
+        let list = list_of(&many);
+        assert_eq!(lens(&list), many);
+        assert_eq!(list.len(), many.len());
+    }
+
+    #[test]
+    fn slice_list_extends_across_the_inline_boundary_and_drops_empty_slices() {
+        let mut list = list_of(&[1, 0, 2]);
+        list.retain_non_empty();
+        assert_eq!(lens(&list), [1, 2]);
+        list.extend(&list_of(&[3, 4, 5, 6, 7, 8, 9]));
+        assert_eq!(lens(&list), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let mut spilled = list_of(&[0; INLINE_SLICES + 2]);
+        spilled.retain_non_empty();
+        assert_eq!(spilled.len(), 0);
+        spilled.extend(&list_of(&[5]));
+        assert_eq!(lens(&spilled), [5]);
+        let mut iter = SliceIter::new(list);
+        assert_eq!(iter.size_hint(), (9, Some(9)));
+        assert_eq!(iter.next().map(|s| s.len), Some(1));
+        assert_eq!(iter.size_hint(), (8, Some(8)));
+        assert_eq!(iter.map(|s| s.len).sum::<usize>(), 44);
     }
 
     #[test]

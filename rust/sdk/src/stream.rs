@@ -239,7 +239,7 @@ impl Stream {
 
     fn whole_body(&self, buffered: BodyKind, received: BodyKind) -> BodyReader<'_> {
         let mut slices = body::slices(self, buffered);
-        slices.extend(body::slices(self, received));
+        slices.extend(&body::slices(self, received));
         BodyReader::new(slices)
     }
 

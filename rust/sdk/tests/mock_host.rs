@@ -365,6 +365,23 @@ impl Filter for TestFilter {
     }
 
     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+        if self.mode == "many-slices" {
+            let mut body = stream.request_body();
+            let count = body.chunks().len();
+            let mut seen = 0;
+            for chunk in body.chunks_mut() {
+                chunk.make_ascii_uppercase();
+                seen += 1;
+            }
+            let lengths: Vec<String> = body.chunks().map(|chunk| chunk.len().to_string()).collect();
+            let mut whole = String::new();
+            stream.whole_request_body().read_to_string(&mut whole).unwrap();
+            let mut headers = stream.request_headers();
+            headers.set("x-chunks", format!("{count} {seen}"));
+            headers.set("x-lengths", lengths.join(","));
+            headers.set("x-whole", whole);
+            return BodyStatus::Continue;
+        }
         if self.mode != "body" {
             return BodyStatus::Continue;
         }
@@ -513,6 +530,41 @@ fn body_is_changed_in_place_and_read_whole() {
     assert_eq!(request, &vec![header("x-whole-body", "ABCDEF")]);
     assert_eq!(stream.bodies[ENVOYX_BODY_REQUEST_BUFFERED as usize].as_ref().unwrap().concat(), b"ABCD");
     assert_eq!(stream.bodies[ENVOYX_BODY_REQUEST_RECEIVED as usize].as_ref().unwrap().concat(), b"<F>");
+}
+
+/// More slices than the SDK keeps inline (8): `chunks`, `chunks_mut` and the whole-body reader
+/// fall back to the heap and still see every slice, in order.
+#[test]
+fn many_slices_are_all_seen_in_order() {
+    let config = new_config("many-slices").unwrap();
+    let mut stream = MockStream::default();
+    stream.maps[ENVOYX_REQUEST_HEADERS as usize] = Some(vec![]);
+    let received: Vec<Vec<u8>> = (0..20u8).map(|i| vec![b'a' + i; usize::from(i % 3) + 1]).collect();
+    let buffered: Vec<Vec<u8>> = vec![b"x".to_vec(), b"yy".to_vec(), b"z".to_vec()];
+    stream.bodies[ENVOYX_BODY_REQUEST_RECEIVED as usize] = Some(received.clone());
+    stream.bodies[ENVOYX_BODY_REQUEST_BUFFERED as usize] = Some(buffered.clone());
+    let raw = as_raw(&mut stream);
+    // Safety: driven as a host would: a live `MockStream`, the objects the dispatcher returned,
+    // each destroyed once.
+    unsafe {
+        let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
+        assert_eq!(dispatch::on_request_body::<TestConfig>(raw, module_stream, true), ENVOYX_BODY_CONTINUE);
+        dispatch::on_stream_destroy::<TestConfig>(module_stream);
+        dispatch::on_filter_config_destroy::<TestConfig>(config);
+    }
+    let upper = received.concat().to_ascii_uppercase();
+    assert_eq!(stream.bodies[ENVOYX_BODY_REQUEST_RECEIVED as usize].as_ref().unwrap().concat(), upper);
+    let lengths: Vec<String> = received.iter().map(|chunk| chunk.len().to_string()).collect();
+    let whole = [buffered.concat(), upper].concat();
+    let request = stream.maps[ENVOYX_REQUEST_HEADERS as usize].as_ref().unwrap();
+    assert_eq!(
+        request,
+        &vec![
+            header("x-chunks", "20 20"),
+            header("x-lengths", &lengths.join(",")),
+            header("x-whole", std::str::from_utf8(&whole).unwrap()),
+        ]
+    );
 }
 
 #[test]
