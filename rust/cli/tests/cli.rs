@@ -38,3 +38,14 @@ fn unknown_version_and_unknown_command_fail_clearly() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown command `frobnicate`"), "{stderr}");
 }
+
+#[test]
+fn bench_help_names_the_modes_and_the_results_folder() {
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-envoy-cache-3");
+    let (code, stdout, _) = envoyx(&["bench", "--help"], &cache);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("quick|full|profile"), "{stdout}");
+    assert!(stdout.contains("bench/results/"), "{stdout}");
+    let (_, usage, _) = envoyx(&["help"], &cache);
+    assert!(usage.contains("bench [quick|full|profile]"), "{usage}");
+}
