@@ -15,6 +15,36 @@ use std::time::Duration;
 /// The Envoy version every benchmark runs.
 pub const ENVOY_VERSION: &str = "1.40.0";
 
+/// Starts `binary` (Envoy, or a wrapper that runs it) on the bench bootstrap for `variant` and
+/// `job` on fresh ports, without waiting for it; returns it with its listener's port.
+pub(crate) fn spawn_envoy(
+    setup: &Setup,
+    binary: &Path,
+    variant: Variant,
+    job: Job,
+    processor_port: Option<u16>,
+) -> Result<(envoyx_harness::Envoy, u16), String> {
+    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
+    let bootstrap = variants::bootstrap(
+        admin_port,
+        listen_port,
+        setup.upstream_port,
+        variants::filter(variant, job, &setup.artifacts),
+        processor_port,
+    );
+    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
+    let command = envoyx_harness::EnvoyCommand {
+        binary,
+        version: ENVOY_VERSION,
+        bootstrap: &bootstrap,
+        module_search_path: None,
+        log_level: "warn",
+    };
+    let envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    Ok((envoy, listen_port))
+}
+
 /// What one measurement found.
 #[derive(Clone, Debug, Default)]
 pub struct Sample {
@@ -118,24 +148,8 @@ pub fn measure(
         Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
         _ => None,
     };
-    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let bootstrap = variants::bootstrap(
-        admin_port,
-        listen_port,
-        setup.upstream_port,
-        variants::filter(variant, job, &setup.artifacts),
-        processor.as_ref().map(|p| p.port),
-    );
-    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
-    let command = envoyx_harness::EnvoyCommand {
-        binary: &setup.envoy,
-        version: ENVOY_VERSION,
-        bootstrap: &bootstrap,
-        module_search_path: None,
-        log_level: "warn",
-    };
-    let mut envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    let (mut envoy, listen_port) =
+        spawn_envoy(setup, &setup.envoy, variant, job, processor.as_ref().map(|p| p.port))?;
     envoy.wait_ready(Duration::from_secs(60))?;
     let pid = envoy.pid();
     if let Some(cpu) = setup.envoy_cpu {
@@ -251,24 +265,8 @@ pub fn profile(
     if !status.success() {
         return Err("chmod failed".to_string());
     }
-    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let bootstrap = variants::bootstrap(
-        admin_port,
-        listen_port,
-        setup.upstream_port,
-        variants::filter(variant, job, &setup.artifacts),
-        processor.as_ref().map(|p| p.port),
-    );
-    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
-    let command = envoyx_harness::EnvoyCommand {
-        binary: &wrapper,
-        version: ENVOY_VERSION,
-        bootstrap: &bootstrap,
-        module_search_path: None,
-        log_level: "warn",
-    };
-    let mut envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    let (mut envoy, listen_port) =
+        spawn_envoy(setup, &wrapper, variant, job, processor.as_ref().map(|p| p.port))?;
     envoy.wait_ready(Duration::from_secs(600))?;
     let pid = envoy.pid().to_string();
     let warm = load::run(listen_port, spec, warmup, 1);

@@ -6,8 +6,8 @@
 //! the timed ones) and sums what every stream reported.
 
 use crate::load::{self, RequestSpec};
-use crate::run::{ENVOY_VERSION, Setup, request_for};
-use crate::variants::{self, Job, Variant};
+use crate::run::{Setup, request_for, spawn_envoy};
+use crate::variants::{Job, Variant};
 use std::time::{Duration, Instant};
 
 /// The filter config name the bench gives the EnvoyX filter (`variants::filter`).
@@ -42,24 +42,7 @@ pub fn bytes_copied(setup: &Setup, sizes: &[usize], requests: usize) -> Result<V
 
 /// One Envoy run: each stream's counter, in the order the streams ended.
 fn in_envoy(setup: &Setup, job: Job, spec: &RequestSpec, requests: usize) -> Result<Vec<u64>, String> {
-    let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let bootstrap = variants::bootstrap(
-        admin_port,
-        listen_port,
-        setup.upstream_port,
-        variants::filter(Variant::EnvoyX, job, &setup.artifacts),
-        None,
-    );
-    let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
-    let command = envoyx_harness::EnvoyCommand {
-        binary: &setup.envoy,
-        version: ENVOY_VERSION,
-        bootstrap: &bootstrap,
-        module_search_path: None,
-        log_level: "warn",
-    };
-    let mut envoy = command.spawn(dir).map_err(|e| e.to_string())?;
+    let (mut envoy, listen_port) = spawn_envoy(setup, &setup.envoy, Variant::EnvoyX, job, None)?;
     envoy.wait_ready(Duration::from_secs(60))?;
     envoy.log_modules_at_debug()?;
     let result = load::run(listen_port, spec, requests, 1);
