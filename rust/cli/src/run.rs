@@ -917,13 +917,17 @@ impl LogFollower {
     fn start(path: &Path, verbose: bool) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let finished = done.clone();
-        let path = path.to_path_buf();
-        let thread = std::thread::spawn(move || {
-            let Ok(mut file) = std::fs::File::open(&path) else { return };
+        // Opened and positioned here, before "ready" is printed: a thread that did it later
+        // would skip the lines of requests sent as soon as "ready" appears.
+        let file = std::fs::File::open(path).map(|mut file| {
             // Startup lines are skipped unless verbose: they were there before "ready".
             if !verbose {
                 let _ = file.seek(SeekFrom::End(0));
             }
+            file
+        });
+        let thread = std::thread::spawn(move || {
+            let Ok(file) = file else { return };
             let mut reader = BufReader::new(file);
             let mut line = String::new();
             loop {
