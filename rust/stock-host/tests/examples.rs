@@ -150,3 +150,52 @@ fn every_example_module_runs_in_stock_envoy() {
         e.check_no_host_errors();
     }
 }
+
+/// The same example modules, each driven once over HTTP/2 (h2c with prior knowledge): what the
+/// module does must not depend on the client's protocol.
+#[test]
+fn every_example_module_runs_over_http2() {
+    for version in VERSIONS {
+        let x = Examples::start(version);
+        let e = &x.envoy;
+        let h2 = |example: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]| {
+            h2_request(x.port(example), method, path, headers, body, &[]).unwrap_or_else(|err| {
+                panic!("Envoy {version}, {example} over HTTP/2: {err}\n{}", e.log_tail())
+            })
+        };
+
+        let reply = h2("helloworld", "POST", "/h2-hello", &[], b"ping");
+        e.check(reply.status == 200 && reply.body == b"ping", "helloworld passes through");
+
+        let reply = h2("headers", "GET", "/h2-headers", &[("x-envoyx-remove-me", "1")], b"");
+        e.check(reply.header("x-upstream-saw-x-envoyx-seen") == Some("true"), "headers: request set");
+        e.check(reply.header("x-upstream-saw-x-envoyx-remove-me").is_none(), "headers: removed");
+        e.check(reply.header("x-envoyx-response") == Some("ok"), "headers: response set");
+
+        let body: Vec<u8> = b"abcdefghij".iter().copied().cycle().take(256 << 10).collect();
+        let reply = h2("body-rewrite", "POST", "/h2-rewrite", &[], &body);
+        e.check(reply.body == body.to_ascii_uppercase(), "body-rewrite: response upper-cased in place");
+
+        let reply = h2("body-replace", "POST", "/h2-replace", &[("x-envoyx-replace", "fox=cat")], b"a fox");
+        e.check(reply.body == b"a cat", &format!("body-replace: {:?}", String::from_utf8_lossy(&reply.body)));
+
+        let reply = h2("send-response", "GET", "/h2-private", &[], b"");
+        e.check(reply.status == 401 && reply.body == b"unauthorized\n", "send-response: local reply");
+        e.check(x.requests_to("/h2-private") == 0, "send-response: upstream not reached");
+
+        let reply = h2("delay", "GET", "/h2-delay", &[], b"");
+        let waited: u64 = reply.header("x-envoyx-delayed-ms").unwrap_or("0").parse().unwrap_or(0);
+        e.check(reply.status == 200 && waited >= 100, &format!("delay: held {waited} ms"));
+
+        let reply = h2("json-validate", "POST", "/h2-json", &[], b"{}");
+        e.check(reply.status == 400, &format!("json-validate: status {}", reply.status));
+        e.check(x.requests_to("/h2-json") == 0, "json-validate: invalid never reaches upstream");
+
+        let served: u64 = EXAMPLES
+            .iter()
+            .map(|(name, _)| e.stat(&format!("http.{name}.downstream_cx_http2_total")).unwrap_or(0))
+            .sum();
+        e.check(served >= EXAMPLES.len() as u64, &format!("{served} HTTP/2 connections, one per example"));
+        e.check_no_host_errors();
+    }
+}
