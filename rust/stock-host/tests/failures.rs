@@ -60,6 +60,17 @@ fn module_panic_500_on_the_request_path_reset_on_the_response_path() {
                 reply.status() == 200 && reply.body == b"after",
                 &format!("{hook}: next request got {} {:?}", reply.status(), reply.body),
             );
+            // The same over HTTP/2: a 500, or the stream reset (RST_STREAM) on the response path.
+            let result = h2_request(*port, "POST", &format!("/panic-h2/{hook}"), &[], b"some body", &[]);
+            if *request_path {
+                let reply = result.unwrap_or_else(|err| panic!("Envoy {version}: {hook} over HTTP/2: {err}"));
+                e.check(reply.status == 500, &format!("{hook} over HTTP/2: status {}", reply.status));
+            } else {
+                e.check(result.is_err(), &format!("{hook} over HTTP/2: expected a reset, got a reply"));
+            }
+            let reply = h2_request(*port, "POST", "/after-h2", &[("x-panic", "no")], b"after", &[])
+                .unwrap_or_else(|err| panic!("Envoy {version}: {hook}: next HTTP/2 request: {err}"));
+            e.check(reply.status == 200 && reply.body == b"after", &format!("{hook}: next HTTP/2 request"));
         }
         e.check(get(e.admin_port, "/ready", &[]).status() == 200, "Envoy still ready");
         e.check_no_host_errors();
