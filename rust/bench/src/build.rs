@@ -69,9 +69,9 @@ pub fn cargo_binary(package: &str) -> Result<PathBuf, String> {
 pub fn all(dir: &Path) -> Result<Artifacts, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     eprintln!("bench: building the stock host and the EnvoyX modules (cargo, release)");
-    let stock_host = envoyx_testhost::build_package("envoyx-stock-host");
-    let envoyx_bench_module = envoyx_testhost::build_package("envoyx-bench-module");
-    let envoyx_body_rewrite = envoyx_testhost::build_package("envoyx-example-body-rewrite");
+    let stock_host = envoyx_build::build_package("envoyx-stock-host");
+    let envoyx_bench_module = envoyx_build::build_package("envoyx-bench-module");
+    let envoyx_body_rewrite = envoyx_build::build_package("envoyx-example-body-rewrite");
     eprintln!("bench: building the ext_proc server (cargo, release)");
     let extproc_server = cargo_binary("envoyx-bench-extproc")?;
     eprintln!("bench: building the C module (cc) and the Proxy-Wasm modules (wat)");

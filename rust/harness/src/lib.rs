@@ -53,7 +53,7 @@ pub fn free_port() -> std::io::Result<u16> {
 /// `libenvoyx_stock_host.so`, built from the workspace's sources (once per process).
 pub fn stock_host() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| envoyx_testhost::build_package("envoyx-stock-host")).clone()
+    PATH.get_or_init(|| envoyx_build::build_package("envoyx-stock-host")).clone()
 }
 
 /// The EnvoyX workspace this crate was built from (where the stock host's sources are).
@@ -64,5 +64,5 @@ pub fn workspace_root() -> PathBuf {
 /// [`stock_host`] for the CLI: built in the workspace this crate comes from whatever the current
 /// directory, and a failed build is an error (with cargo's output), not a panic.
 pub fn try_stock_host() -> Result<PathBuf, String> {
-    envoyx_testhost::try_build_workspace_package(&workspace_root(), "envoyx-stock-host")
+    envoyx_build::try_build_workspace_package(&workspace_root(), "envoyx-stock-host")
 }

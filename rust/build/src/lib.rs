@@ -1,4 +1,14 @@
-//! Building a module crate from a test, so a test always runs the module's current code.
+//! Builds EnvoyX module crates with cargo and finds their shared objects.
+//!
+//! Each function runs `cargo build` (the same cargo that runs the caller, through `CARGO`) on a
+//! `cdylib` crate and returns the path of the `.so` cargo reports, so a test, the `envoyx`
+//! command or a benchmark always loads the module's current code. Builds are serialized and each
+//! crate is built once per process.
+//!
+//! ```no_run
+//! let so = envoyx_build::build_package("envoyx-example-headers");
+//! assert!(so.exists());
+//! ```
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
