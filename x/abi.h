@@ -196,18 +196,38 @@ typedef struct envoyx_host_api {
    * and returns the total number of entries (a key with two values counts twice). */
   size_t (*header_all)(envoyx_stream* stream, envoyx_header_map map, envoyx_header* headers,
                        size_t headers_cap);
-  /* Replaces every value of `key` with `value`. Returns false when the map is not available. */
+  /* Replaces every value of `key` with `value`. Returns false when the map is not available or
+   * the host refuses the header (below).
+   *
+   * Every host checks what a module hands it the same way, and refuses with false and one warning
+   * per stream (naming the module, the filter, the hook, the header and the reason):
+   * - a name must be an HTTP token; upper-case letters are lower-cased;
+   * - pseudo-headers may only be set, and only :method, :path, :authority, :scheme, :protocol in
+   *   request headers and :status (three digits, 100-599) in response headers;
+   * - a value must be non-empty and hold no control byte except horizontal tab (no NUL, CR, LF);
+   * - `content-length` cannot be changed once its headers went on past this filter. */
   bool (*header_set)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
                      envoyx_bytes value);
-  /* Adds `value` as one more value of `key`. Returns false when the map is not available. */
+  /* Adds `value` as one more value of `key`. Returns false when the map is not available or the
+   * header is refused (see header_set). */
   bool (*header_add)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
                      envoyx_bytes value);
-  /* Removes every value of `key`; returns how many values were removed. */
+  /* Removes every value of `key`; returns how many values were removed (0 for a pseudo-header,
+   * which cannot be removed). */
   size_t (*header_remove)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key);
 
   /* -- Body (worker thread, inside a hook of `stream`) --
    * A body is a list of slices in host memory. Any function that changes the body invalidates
-   * every slice obtained before it. */
+   * every slice obtained before it.
+   *
+   * Length and framing. A call that changes a body's length (drain, prepend, append, replace by
+   * a different length) is refused (false, body unchanged, one warning naming the fix) once that
+   * direction's headers went on past this filter carrying `content-length`: the peer would get a
+   * body that disagrees with it. While the headers are held (the headers hook returned a STOP
+   * status), such calls are allowed and the host keeps `content-length` right itself: it removes
+   * it at once and, when the headers go on after the whole body was seen (no trailers), sets it
+   * to the final length. To change lengths while letting the headers go on at once, remove
+   * `content-length` in the headers hook. */
 
   /* Total length of the body in bytes; 0 when it is not available. */
   size_t (*body_length)(envoyx_stream* stream, envoyx_body_kind body);
@@ -234,10 +254,16 @@ typedef struct envoyx_host_api {
   /* Sends a local reply with `status`, `headers` (copied) and `body` (copied) to the client
    * instead of what the stream would have produced; `details` names the reason in Envoy's
    * response-code details (e.g. "envoyx_unauthorized"). The hook should then return a STOP
-   * status. Returns false when a reply can no longer be sent (the response already started). */
+   * status (the host stops the stream whatever the hook returns). Returns false, and sends
+   * nothing, when a reply can no longer be sent (the response already started, the stream was
+   * already reset or answered, or the call is outside an event hook), when `status` is outside
+   * 200-599, when `details` holds whitespace or control bytes, or when a header is refused (as in
+   * header_set; pseudo-headers are never allowed here). The reply is sent after the hook returns;
+   * its response does not pass through this module's response hooks. */
   bool (*send_local_reply)(envoyx_stream* stream, uint32_t status, const envoyx_header* headers,
                            size_t headers_len, envoyx_bytes body, envoyx_bytes details);
-  /* Resets the stream: the client and the upstream see it aborted. */
+  /* Resets the stream: the client and the upstream see it aborted, after the hook returns. A
+   * reset wins over a local reply asked for in the same hook. */
   void (*reset_stream)(envoyx_stream* stream);
 
   /* -- Continuing from any thread -- */

@@ -235,6 +235,27 @@ pub type envoyx_on_stream_complete_fn =
 /// `envoyx_on_stream_destroy`.
 pub type envoyx_on_stream_destroy_fn = unsafe extern "C" fn(module_stream: *mut envoyx_module_stream);
 
+/// Every export of one module as function pointers, in the header's order. Rust-only (x/abi.h
+/// has no such struct): a host resolves these by name from a shared object, and a module linked
+/// into the same program (the SDK's in-process test mode, `envoyx_sdk::module_exports`) hands
+/// them over directly, so both go through the same loading path in the core.
+#[derive(Clone, Copy, Debug)]
+pub struct ModuleExports {
+    pub module_abi_version: envoyx_module_abi_version_fn,
+    pub on_program_init: envoyx_on_program_init_fn,
+    pub on_filter_config_new: envoyx_on_filter_config_new_fn,
+    pub on_filter_config_destroy: envoyx_on_filter_config_destroy_fn,
+    pub on_stream_new: envoyx_on_stream_new_fn,
+    pub on_request_headers: envoyx_on_headers_fn,
+    pub on_request_body: envoyx_on_body_fn,
+    pub on_request_trailers: envoyx_on_trailers_fn,
+    pub on_response_headers: envoyx_on_headers_fn,
+    pub on_response_body: envoyx_on_body_fn,
+    pub on_response_trailers: envoyx_on_trailers_fn,
+    pub on_stream_complete: envoyx_on_stream_complete_fn,
+    pub on_stream_destroy: envoyx_on_stream_destroy_fn,
+}
+
 /// The names of every function a module must export, in the header's order.
 pub const MODULE_SYMBOLS: [&str; 13] = [
     "envoyx_module_abi_version",

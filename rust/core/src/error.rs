@@ -1,7 +1,7 @@
 //! Typed errors. Every message names the file (or config field) and the reason, because these
 //! messages end up in Envoy's log as the only explanation of a rejected configuration.
 
-use envoyx_abi::envoyx_abi_version;
+use envoyx_abi::{envoyx_abi_version, envoyx_error};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -79,4 +79,20 @@ pub enum Error {
 pub struct EventOrderError {
     pub event: &'static str,
     pub reason: &'static str,
+}
+
+/// Collects the reason a module gives through `error_set`.
+#[derive(Default)]
+pub(crate) struct ErrorSink {
+    pub message: Option<String>,
+}
+
+impl ErrorSink {
+    pub fn as_abi(&mut self) -> *mut envoyx_error {
+        (self as *mut Self).cast()
+    }
+
+    pub fn take_or(&mut self, fallback: &str) -> String {
+        self.message.take().unwrap_or_else(|| fallback.to_string())
+    }
 }

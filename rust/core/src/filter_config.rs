@@ -1,12 +1,10 @@
 //! A filter configuration: one module file plus one `filter_config`, shared by every stream
 //! (and every worker thread) that uses it.
 
+use crate::cell::Labels;
 use crate::config::ModuleConfig;
-use crate::error::Error;
-use crate::host::HostStream;
-use crate::host_api::ErrorSink;
+use crate::error::{Error, ErrorSink};
 use crate::module::{Module, ModuleRegistry};
-use crate::stream::Stream;
 use envoyx_abi::envoyx_bytes;
 use std::ffi::c_void;
 use std::path::Path;
@@ -16,7 +14,8 @@ use std::sync::Arc;
 /// A module's filter configuration. Creating it calls the module's config-new hook; dropping
 /// the last reference (after every stream) calls config-destroy.
 pub struct FilterConfig {
-    name: String,
+    /// The configuration's name and the module's path, for log lines (each stream points here).
+    labels: Labels,
     module_config: NonNull<c_void>,
     // Declared last: the module must stay loaded until its config is destroyed.
     module: Arc<Module>,
@@ -58,7 +57,10 @@ impl FilterConfig {
             )
         };
         match NonNull::new(raw) {
-            Some(module_config) => Ok(Arc::new(Self { name: name.to_string(), module_config, module })),
+            Some(module_config) => {
+                let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };
+                Ok(Arc::new(Self { labels, module_config, module }))
+            }
             None => Err(Error::ConfigRejected {
                 path: module.path().to_path_buf(),
                 name: name.to_string(),
@@ -67,14 +69,13 @@ impl FilterConfig {
         }
     }
 
-    /// Starts a stream on `host`.
-    pub fn new_stream(self: &Arc<Self>, host: Box<dyn HostStream>) -> Stream {
-        Stream::new(self.clone(), host)
-    }
-
     /// The configuration's name (for logs).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.labels.filter
+    }
+
+    pub(crate) fn labels(&self) -> &Labels {
+        &self.labels
     }
 
     /// The loaded module.

@@ -1,4 +1,4 @@
-//! What a host (Envoy, stock Envoy, the test host) provides to the core for one stream.
+//! What a host (Envoy, stock Envoy, the test hosts) provides to the core for one stream.
 //!
 //! The core calls these only on the stream's worker thread, from inside a module hook. Views a
 //! method returns (`envoyx_bytes`, `envoyx_slice`) point into the host's own memory and must stay
@@ -82,18 +82,14 @@ impl BodyKind {
     }
 }
 
-/// A local reply the module asked for.
-pub struct LocalReply<'a> {
-    pub status: u32,
-    /// Header pairs; the host copies what it keeps.
-    pub headers: &'a [(&'a [u8], &'a [u8])],
-    pub body: &'a [u8],
-    /// Envoy's response-code details, e.g. `envoyx_unauthorized`.
-    pub details: &'a [u8],
-}
-
-/// One stream's host. Methods returning `Option`/`bool` report "not available here" (the map
-/// has not arrived, there is no body of that kind) as `None`/`false`.
+/// One stream's host: the primitives to read and change its headers and bodies, and the
+/// scheduler. Methods returning `Option`/`bool` report "not available here" (the map has not
+/// arrived, there is no body of that kind) as `None`/`false`.
+///
+/// The core has already checked every argument (header names are valid, lower-case tokens;
+/// values are valid; ranges lie within the body) and applied the stream rules, so a host only
+/// carries the call out. Ending or resuming a stream is not here: the core returns those as
+/// [`crate::Action`]s for the host to carry out after its call into the core returns.
 pub trait HostStream {
     /// Writes up to `out.len()` values of `key` (case-insensitive) as views; returns the total.
     fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize>;
@@ -127,12 +123,6 @@ pub trait HostStream {
             && self.body_append(body, data)
             && self.body_append(body, &old[offset + len..])
     }
-
-    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool;
-    fn reset_stream(&mut self);
-
-    /// Resumes a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
-    fn continue_stream(&mut self, direction: Direction);
 
     /// Where cross-thread continues go; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for

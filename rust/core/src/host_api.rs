@@ -1,9 +1,13 @@
 //! The `envoyx_host_api` table the core hands every module: each function checks its arguments
 //! and the stream's state, then forwards to the stream's [`HostStream`](crate::HostStream).
 
-use crate::host::{BodyKind, Direction, HeaderMapKind, LocalReply};
+use crate::cell::{HandleShared, Hook, StreamCell};
+use crate::effects::OwnedLocalReply;
+use crate::error::ErrorSink;
+use crate::framing;
+use crate::host::{BodyKind, Direction, HeaderMapKind};
 use crate::log::{LogLevel, core_log};
-use crate::stream::{HandleShared, Hook, StreamCell};
+use crate::validate::{self, HeaderOp};
 use envoyx_abi::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,22 +36,6 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     stream_handle_continue,
     stream_handle_release,
 };
-
-/// Collects the reason a module gives through `error_set`.
-#[derive(Default)]
-pub(crate) struct ErrorSink {
-    message: Option<String>,
-}
-
-impl ErrorSink {
-    pub fn as_abi(&mut self) -> *mut envoyx_error {
-        (self as *mut Self).cast()
-    }
-
-    pub fn take_or(&mut self, fallback: &str) -> String {
-        self.message.take().unwrap_or_else(|| fallback.to_string())
-    }
-}
 
 /// Reads a view the module passed in.
 ///
@@ -192,6 +180,35 @@ unsafe extern "C" fn header_all(
     }
 }
 
+/// Checks a header name and value a module hands in for `op` (see `validate.rs`); on refusal
+/// logs it for the stream and returns None.
+fn checked_header<'k>(
+    cell: &StreamCell,
+    map: HeaderMapKind,
+    op: HeaderOp,
+    what: &str,
+    key: &'k [u8],
+    value: Option<&[u8]>,
+) -> Option<std::borrow::Cow<'k, [u8]>> {
+    let checked = validate::header_name(Some(map), op, key)
+        .and_then(|name| value.map_or(Ok(()), |v| validate::header_value(&name, v)).map(|()| name));
+    match checked {
+        Ok(name) if name.as_ref() == b"content-length" && framing::headers_gone(map, cell) => {
+            cell.refuse(
+                format_args!("{what} of `content-length` on {map:?}"),
+                &"these headers already went on, so the length they carried is what the peer got; see \
+                  the body functions' framing rule",
+            );
+            None
+        }
+        Ok(name) => Some(name),
+        Err(refusal) => {
+            cell.refuse(format_args!("{what} of `{}` on {map:?}", String::from_utf8_lossy(key)), &refusal);
+            None
+        }
+    }
+}
+
 unsafe extern "C" fn header_set(
     stream: *mut envoyx_stream,
     map: envoyx_header_map,
@@ -200,7 +217,15 @@ unsafe extern "C" fn header_set(
 ) -> bool {
     // Safety: stream pointer per the ABI; views valid during the call.
     unsafe {
-        with_map(stream, map, "header_set", false, |host, map| host.header_set(map, view(key), view(value)))
+        with_stream(stream, "header_set", false, |cell, _| {
+            let Some(map) = map_arg(map, "header_set") else { return false };
+            let value = view(value);
+            let Some(key) = checked_header(cell, map, HeaderOp::Set, "header_set", view(key), Some(value))
+            else {
+                return false;
+            };
+            cell.host.borrow_mut().header_set(map, &key, value)
+        })
     }
 }
 
@@ -212,7 +237,15 @@ unsafe extern "C" fn header_add(
 ) -> bool {
     // Safety: stream pointer per the ABI; views valid during the call.
     unsafe {
-        with_map(stream, map, "header_add", false, |host, map| host.header_add(map, view(key), view(value)))
+        with_stream(stream, "header_add", false, |cell, _| {
+            let Some(map) = map_arg(map, "header_add") else { return false };
+            let value = view(value);
+            let Some(key) = checked_header(cell, map, HeaderOp::Add, "header_add", view(key), Some(value))
+            else {
+                return false;
+            };
+            cell.host.borrow_mut().header_add(map, &key, value)
+        })
     }
 }
 
@@ -222,7 +255,16 @@ unsafe extern "C" fn header_remove(
     key: envoyx_bytes,
 ) -> usize {
     // Safety: stream pointer per the ABI; view valid during the call.
-    unsafe { with_map(stream, map, "header_remove", 0, |host, map| host.header_remove(map, view(key))) }
+    unsafe {
+        with_stream(stream, "header_remove", 0, |cell, _| {
+            let Some(map) = map_arg(map, "header_remove") else { return 0 };
+            let Some(key) = checked_header(cell, map, HeaderOp::Remove, "header_remove", view(key), None)
+            else {
+                return 0;
+            };
+            cell.host.borrow_mut().header_remove(map, &key)
+        })
+    }
 }
 
 unsafe extern "C" fn body_length(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize {
@@ -255,20 +297,34 @@ unsafe extern "C" fn body_drain(stream: *mut envoyx_stream, body: envoyx_body_ki
     unsafe {
         with_stream(stream, "body_drain", false, |cell, hook| {
             let Some(body) = body_arg(body, hook, "body_drain") else { return false };
-            let mut host = cell.host.borrow_mut();
-            let Some(total) = host.body_length(body) else { return false };
-            host.body_drain(body, len.min(total))
+            let Some(total) = cell.host.borrow_mut().body_length(body) else { return false };
+            let len = len.min(total);
+            if len == 0 {
+                return true;
+            }
+            if !framing::allow_length_change(cell, body, "body_drain") {
+                return false;
+            }
+            let done = cell.host.borrow_mut().body_drain(body, len);
+            if done {
+                framing::length_changed(cell, body);
+            }
+            done
         })
     }
 }
 
 /// Shared by prepend, append and replace: the bytes a module hands in are copied into the
-/// host's buffer, and counted, since the zero-copy promise is about what the path copies.
+/// host's buffer, and counted, since the zero-copy promise is about what the path copies. A call
+/// that changes the body's length is checked against its headers' framing first (`framing.rs`).
 unsafe fn body_insert(
     stream: *mut envoyx_stream,
     body: envoyx_body_kind,
     data: envoyx_bytes,
     what: &str,
+    // How many bytes the call takes out of the body, or None when it cannot be done (a range
+    // outside the body).
+    removes: impl FnOnce(&mut dyn crate::HostStream, BodyKind) -> Option<usize>,
     f: impl FnOnce(&mut dyn crate::HostStream, BodyKind, &[u8]) -> bool,
 ) -> bool {
     // Safety: stream pointer per the ABI; `data` valid during the call.
@@ -276,9 +332,17 @@ unsafe fn body_insert(
         with_stream(stream, what, false, |cell, hook| {
             let Some(body) = body_arg(body, hook, what) else { return false };
             let data = view(data);
+            let Some(removed) = removes(&mut **cell.host.borrow_mut(), body) else { return false };
+            let changes_length = removed != data.len();
+            if changes_length && !framing::allow_length_change(cell, body, what) {
+                return false;
+            }
             let done = f(&mut **cell.host.borrow_mut(), body, data);
             if done {
                 cell.bytes_copied.set(cell.bytes_copied.get() + data.len() as u64);
+                if changes_length {
+                    framing::length_changed(cell, body);
+                }
             }
             done
         })
@@ -291,7 +355,16 @@ unsafe extern "C" fn body_prepend(
     data: envoyx_bytes,
 ) -> bool {
     // Safety: forwarded ABI contract.
-    unsafe { body_insert(stream, body, data, "body_prepend", |h, b, d| h.body_prepend(b, d)) }
+    unsafe {
+        body_insert(
+            stream,
+            body,
+            data,
+            "body_prepend",
+            |_, _| Some(0),
+            |h, b, d| d.is_empty() || h.body_prepend(b, d),
+        )
+    }
 }
 
 unsafe extern "C" fn body_append(
@@ -300,7 +373,16 @@ unsafe extern "C" fn body_append(
     data: envoyx_bytes,
 ) -> bool {
     // Safety: forwarded ABI contract.
-    unsafe { body_insert(stream, body, data, "body_append", |h, b, d| h.body_append(b, d)) }
+    unsafe {
+        body_insert(
+            stream,
+            body,
+            data,
+            "body_append",
+            |_, _| Some(0),
+            |h, b, d| d.is_empty() || h.body_append(b, d),
+        )
+    }
 }
 
 unsafe extern "C" fn body_replace(
@@ -312,11 +394,17 @@ unsafe extern "C" fn body_replace(
 ) -> bool {
     // Safety: forwarded ABI contract.
     unsafe {
-        body_insert(stream, body, data, "body_replace", |h, b, d| {
-            let in_range =
-                h.body_length(b).is_some_and(|total| offset.checked_add(len).is_some_and(|end| end <= total));
-            in_range && h.body_replace(b, offset, len, d)
-        })
+        body_insert(
+            stream,
+            body,
+            data,
+            "body_replace",
+            |h, b| {
+                let total = h.body_length(b)?;
+                offset.checked_add(len).is_some_and(|end| end <= total).then_some(len)
+            },
+            |h, b, d| h.body_replace(b, offset, len, d),
+        )
     }
 }
 
@@ -331,30 +419,72 @@ unsafe extern "C" fn send_local_reply(
     // Safety: stream pointer per the ABI; `headers` points at `headers_len` entries and every view
     // is valid during the call.
     unsafe {
-        with_stream(stream, "send_local_reply", false, |cell, _| {
+        with_stream(stream, "send_local_reply", false, |cell, hook| {
             let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
                 &[]
             } else {
                 std::slice::from_raw_parts(headers, headers_len)
             };
-            let pairs: Vec<(&[u8], &[u8])> = entries.iter().map(|h| (view(h.key), view(h.value))).collect();
-            let sent = cell.host.borrow_mut().send_local_reply(LocalReply {
-                status,
-                headers: &pairs,
-                body: view(body),
-                details: view(details),
-            });
-            if sent {
-                cell.local_reply_sent.set(true);
+            let pairs = entries.iter().map(|h| (view(h.key), view(h.value)));
+            match local_reply(cell, hook, status, pairs, view(body), view(details)) {
+                Ok(reply) => {
+                    cell.ending.set(true);
+                    cell.own_reply.set(true);
+                    cell.effects.borrow_mut().record_reply(reply);
+                    true
+                }
+                Err(reason) => {
+                    cell.refuse(format_args!("send_local_reply (status {status})"), &reason);
+                    false
+                }
             }
-            sent
         })
     }
 }
 
+/// Applies the local-reply rules and checks (see `stream.rs`, `validate.rs`) and copies the reply.
+fn local_reply<'a>(
+    cell: &StreamCell,
+    hook: Hook,
+    status: u32,
+    headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    body: &[u8],
+    details: &[u8],
+) -> Result<OwnedLocalReply, String> {
+    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
+        return Err(format!("a local reply can only be sent from an event hook, not from {}", hook.name()));
+    }
+    if cell.ending.get() {
+        return Err("the module already reset or answered this stream".to_string());
+    }
+    if cell.response_started() {
+        return Err("the response already started (its headers went on to the client)".to_string());
+    }
+    validate::reply_status(status).map_err(|r| r.to_string())?;
+    validate::reply_details(details).map_err(|r| r.to_string())?;
+    let mut owned = Vec::new();
+    for (key, value) in headers {
+        let name = validate::header_name(None, HeaderOp::Add, key)
+            .and_then(|name| validate::header_value(&name, value).map(|()| name))
+            .map_err(|r| format!("header `{}`: {r}", String::from_utf8_lossy(key)))?;
+        owned.push((name.into_owned(), value.to_vec()));
+    }
+    Ok(OwnedLocalReply { status, headers: owned, body: body.to_vec(), details: details.to_vec() })
+}
+
 unsafe extern "C" fn reset_stream(stream: *mut envoyx_stream) {
     // Safety: stream pointer per the ABI.
-    unsafe { with_stream(stream, "reset_stream", (), |cell, _| cell.host.borrow_mut().reset_stream()) }
+    unsafe {
+        with_stream(stream, "reset_stream", (), |cell, hook| {
+            if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
+                cell.refuse(format_args!("reset_stream"), &"the stream can only be reset from an event hook");
+                return;
+            }
+            cell.ending.set(true);
+            cell.own_reply.set(false);
+            cell.effects.borrow_mut().record_reset();
+        })
+    }
 }
 
 unsafe extern "C" fn stream_handle_new(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle {
@@ -380,7 +510,7 @@ unsafe extern "C" fn stream_handle_continue(
         return false;
     }
     // Safety: a handle is an Arc<HandleShared> the module has not released (ABI contract).
-    let shared = unsafe { &*(handle as *const crate::stream::HandleShared) };
+    let shared = unsafe { &*(handle as *const HandleShared) };
     let Some(direction) = Direction::from_abi(direction) else {
         core_log!(Error, "EnvoyX module asked to continue unknown direction {direction}");
         return false;
@@ -395,6 +525,6 @@ unsafe extern "C" fn stream_handle_continue(
 unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {
     if !handle.is_null() {
         // Safety: made by Arc::into_raw in stream_handle_new; released once (ABI contract).
-        drop(unsafe { Arc::from_raw(handle as *const crate::stream::HandleShared) });
+        drop(unsafe { Arc::from_raw(handle as *const HandleShared) });
     }
 }

@@ -5,31 +5,45 @@
 //! - [`ModuleRegistry`]: loads each module file once, checks its symbols and ABI version, runs
 //!   its program init.
 //! - [`FilterConfig`]: one filter configuration of a module, shared across threads.
-//! - [`Stream`]: one HTTP stream, driven by a host through the event methods, in order.
-//! - [`HostStream`]: what a host implements so that a module can see and change the stream.
+//! - [`Stream`]: one HTTP stream, driven by a host through the event methods, in order; the one
+//!   place where the stream rules live. Each call returns what the host must carry out
+//!   ([`Outcome`], [`Effects`], [`Action`]).
+//! - [`HostStream`]: the primitives a host implements so that a module can see and change the
+//!   stream (headers, bodies, the scheduler).
+//! - [`validate`]: the checks of everything a module hands the host.
 //!
 //! ```no_run
 //! # use envoyx_core::*;
 //! # fn host_for_this_stream() -> Box<dyn HostStream> { unimplemented!() }
 //! let config = FilterConfig::from_json(r#"{"file_path": "/path/libmain.so", "filter_config": "x"}"#)?;
 //! let mut stream = config.new_stream(host_for_this_stream());
-//! let status = stream.on_request_headers(true)?;
+//! let outcome = stream.on_request_headers(true)?;
+//! for action in outcome.effects {
+//!     // carry out the action (reset, local reply, continue), then hand outcome.status on
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cell;
 pub mod config;
+mod effects;
 mod error;
 mod filter_config;
+mod framing;
 mod host;
 mod host_api;
 pub mod log;
 mod module;
+mod status;
 mod stream;
+pub mod validate;
 
 pub use config::ModuleConfig;
+pub use effects::{Action, Effects, Outcome, OwnedLocalReply};
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};
 pub use filter_config::FilterConfig;
-pub use host::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, StreamScheduler};
+pub use host::{BodyKind, Direction, HeaderMapKind, HostStream, StreamScheduler};
 pub use log::{LogLevel, LogSink, set_log_sink};
 pub use module::{Module, ModuleRegistry, accepts, check_file};
-pub use stream::{BodyStatus, HeadersStatus, Stream, TrailersStatus};
+pub use status::{BodyStatus, HeadersStatus, TrailersStatus};
+pub use stream::Stream;

@@ -1,7 +1,7 @@
 //! Loading module files: one load per file, shared by every filter config that names it.
 
-use crate::error::{AbiVersion, LoadError};
-use crate::host_api::{ErrorSink, HOST_API};
+use crate::error::{AbiVersion, ErrorSink, LoadError};
+use crate::host_api::HOST_API;
 use envoyx_abi::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,11 +29,21 @@ pub struct Module {
     path: PathBuf,
     abi_version: envoyx_abi_version,
     pub(crate) hooks: Hooks,
-    // Keeps the code behind `hooks` mapped; declared last so it is dropped last.
-    _library: libloading::os::unix::Library,
+    // Keeps the code behind `hooks` mapped; declared last so it is dropped last. None for a
+    // module linked into this program ([`Module::in_process`]).
+    _library: Option<libloading::os::unix::Library>,
 }
 
 impl Module {
+    /// A module linked into this program rather than loaded from a file: the SDK's in-process
+    /// test mode (`envoyx_sdk::module_exports::<Config>()`). It goes through the same checks as
+    /// a file (ABI version, program init) and then runs under the same core, rules and
+    /// validation. `label` stands in for the file path in messages (`(in-process) label`).
+    pub fn in_process(label: &str, exports: ModuleExports) -> Result<Arc<Module>, LoadError> {
+        let path = PathBuf::from(format!("(in-process) {label}"));
+        init(&path, exports, None, envoyx_abi_version::CURRENT).map(Arc::new)
+    }
+
     /// The path the module was loaded from, as configured.
     pub fn path(&self) -> &Path {
         &self.path
@@ -251,27 +261,37 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
             *symbol.map_err(|_| LoadError::MissingSymbol { path: path.into(), symbol: $name })?
         }};
     }
-    let abi_version_fn = resolve!("envoyx_module_abi_version", envoyx_module_abi_version_fn);
-    let program_init = resolve!("envoyx_on_program_init", envoyx_on_program_init_fn);
-    let hooks = Hooks {
-        filter_config_new: resolve!("envoyx_on_filter_config_new", envoyx_on_filter_config_new_fn),
-        filter_config_destroy: resolve!(
+    let exports = ModuleExports {
+        module_abi_version: resolve!("envoyx_module_abi_version", envoyx_module_abi_version_fn),
+        on_program_init: resolve!("envoyx_on_program_init", envoyx_on_program_init_fn),
+        on_filter_config_new: resolve!("envoyx_on_filter_config_new", envoyx_on_filter_config_new_fn),
+        on_filter_config_destroy: resolve!(
             "envoyx_on_filter_config_destroy",
             envoyx_on_filter_config_destroy_fn
         ),
-        stream_new: resolve!("envoyx_on_stream_new", envoyx_on_stream_new_fn),
-        request_headers: resolve!("envoyx_on_request_headers", envoyx_on_headers_fn),
-        request_body: resolve!("envoyx_on_request_body", envoyx_on_body_fn),
-        request_trailers: resolve!("envoyx_on_request_trailers", envoyx_on_trailers_fn),
-        response_headers: resolve!("envoyx_on_response_headers", envoyx_on_headers_fn),
-        response_body: resolve!("envoyx_on_response_body", envoyx_on_body_fn),
-        response_trailers: resolve!("envoyx_on_response_trailers", envoyx_on_trailers_fn),
-        stream_complete: resolve!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
-        stream_destroy: resolve!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
+        on_stream_new: resolve!("envoyx_on_stream_new", envoyx_on_stream_new_fn),
+        on_request_headers: resolve!("envoyx_on_request_headers", envoyx_on_headers_fn),
+        on_request_body: resolve!("envoyx_on_request_body", envoyx_on_body_fn),
+        on_request_trailers: resolve!("envoyx_on_request_trailers", envoyx_on_trailers_fn),
+        on_response_headers: resolve!("envoyx_on_response_headers", envoyx_on_headers_fn),
+        on_response_body: resolve!("envoyx_on_response_body", envoyx_on_body_fn),
+        on_response_trailers: resolve!("envoyx_on_response_trailers", envoyx_on_trailers_fn),
+        on_stream_complete: resolve!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
+        on_stream_destroy: resolve!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
     };
+    init(path, exports, Some(library), host_version)
+}
 
-    // Safety: resolved above with the header's type; it takes nothing and must not call the host.
-    let module_version = unsafe { abi_version_fn() };
+/// Checks the module's ABI version and runs its program init: the same for a loaded file and an
+/// in-process module.
+fn init(
+    path: &Path,
+    exports: ModuleExports,
+    library: Option<libloading::os::unix::Library>,
+    host_version: envoyx_abi_version,
+) -> Result<Module, LoadError> {
+    // Safety: the export has the header's type; it takes nothing and must not call the host.
+    let module_version = unsafe { (exports.module_abi_version)() };
     if !accepts(host_version, module_version) {
         return Err(LoadError::AbiMismatch {
             path: path.into(),
@@ -280,16 +300,28 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
             accepted: accepted_range(host_version),
         });
     }
-
     let mut error = ErrorSink::default();
     // Safety: HOST_API is a 'static table of the header's layout; `error` outlives the call.
-    let ok = unsafe { program_init(&HOST_API, error.as_abi()) };
+    let ok = unsafe { (exports.on_program_init)(&HOST_API, error.as_abi()) };
     if !ok {
         return Err(LoadError::ProgramInitFailed {
             path: path.into(),
             reason: error.take_or("the module returned false without a reason"),
         });
     }
+    let hooks = Hooks {
+        filter_config_new: exports.on_filter_config_new,
+        filter_config_destroy: exports.on_filter_config_destroy,
+        stream_new: exports.on_stream_new,
+        request_headers: exports.on_request_headers,
+        request_body: exports.on_request_body,
+        request_trailers: exports.on_request_trailers,
+        response_headers: exports.on_response_headers,
+        response_body: exports.on_response_body,
+        response_trailers: exports.on_response_trailers,
+        stream_complete: exports.on_stream_complete,
+        stream_destroy: exports.on_stream_destroy,
+    };
     Ok(Module { path: path.into(), abi_version: module_version, hooks, _library: library })
 }
 

@@ -1,147 +1,40 @@
-//! One HTTP stream driven through a module: the state machine that keeps the event order the ABI
-//! promises, whatever the host does.
+//! One HTTP stream driven through a module: the one place where the stream rules live.
+//!
+//! Every host (stock Envoy, the custom Envoy build, the test hosts) drives a [`Stream`] with the
+//! events its proxy delivers and carries out what each call returns ([`Outcome`], [`Effects`]).
+//! The rules, which no host re-decides:
+//!
+//! - Order. Per direction: headers once, then body chunks, then trailers at most once; nothing
+//!   after the stream completed. An event out of order is refused ([`EventOrderError`]) and not
+//!   delivered.
+//! - Ending. A module's local reply or reset is recorded during its hook and returned as an
+//!   action once the hook has returned; the hook's status is then replaced by a stop, since
+//!   nothing of the stream goes on. A reset wins over a local reply, a local reply over
+//!   continues. A local reply is refused once the response has started (its headers went on
+//!   past this filter), once the stream is ending, and outside the event hooks.
+//! - Own reply. The response events of this module's own local reply pass through without
+//!   reaching the module (on stock Envoy they never arrive; on other proxies they would re-enter).
+//!   Request events that still arrive after the module ended the stream are stopped.
+//! - Continue. A continue asked for through a handle reaches the stream through the host's
+//!   scheduler ([`Stream::on_scheduled`]), never inside the module's call, and resumes a
+//!   direction only if the module stopped it and the stream is neither ending nor complete: a
+//!   second continue, a continue of a direction that is not stopped, or one after the end is
+//!   ignored.
+//! - Validation and framing: see `validate.rs` and `framing.rs`; the host-table functions apply
+//!   them to every call a module makes.
 
+use crate::cell::{Flow, Hook, Labels, Phase, StreamCell};
+use crate::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::error::EventOrderError;
 use crate::filter_config::FilterConfig;
-use crate::host::{Direction, HostStream, LocalReply, StreamScheduler};
+use crate::framing;
+use crate::host::{Direction, HostStream};
 use crate::log::core_log;
-use envoyx_abi::*;
-use std::cell::{Cell, OnceCell, RefCell};
+use crate::status::{BodyStatus, HeadersStatus, TrailersStatus};
+use envoyx_abi::envoyx_stream;
 use std::ffi::c_void;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Which module hook is running (the host API only works inside one).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Hook {
-    StreamNew,
-    RequestHeaders,
-    RequestBody,
-    RequestTrailers,
-    ResponseHeaders,
-    ResponseBody,
-    ResponseTrailers,
-    Complete,
-}
-
-impl Hook {
-    /// The direction whose RECEIVED body this hook carries, if it is a body hook.
-    pub fn body_direction(self) -> Option<Direction> {
-        match self {
-            Hook::RequestBody => Some(Direction::Request),
-            Hook::ResponseBody => Some(Direction::Response),
-            _ => None,
-        }
-    }
-}
-
-/// What the module's `envoyx_stream*` points at. Only ever reached through shared references,
-/// so the module may call back into it while the core is inside a hook call.
-pub(crate) struct StreamCell {
-    pub host: RefCell<Box<dyn HostStream>>,
-    pub hook: Cell<Option<Hook>>,
-    pub bytes_copied: Cell<u64>,
-    pub local_reply_sent: Cell<bool>,
-    /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
-    /// do, and so cost neither the allocation nor the host's scheduler.
-    pub handle: OnceCell<Arc<HandleShared>>,
-}
-
-/// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
-/// a handle that outlives the stream is harmless: `alive` turns false and the host's scheduler
-/// drops requests for streams it no longer has.
-pub(crate) struct HandleShared {
-    pub alive: AtomicBool,
-    pub scheduler: Arc<dyn StreamScheduler>,
-}
-
-/// What a headers hook returned. Values equal Envoy's `FilterHeadersStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum HeadersStatus {
-    Continue = ENVOYX_HEADERS_CONTINUE,
-    StopIteration = ENVOYX_HEADERS_STOP_ITERATION,
-    ContinueAndDontEndStream = ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM,
-    StopAllIterationAndBuffer = ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER,
-    StopAllIterationAndWatermark = ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK,
-}
-
-/// What a body hook returned. Values equal Envoy's `FilterDataStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum BodyStatus {
-    Continue = ENVOYX_BODY_CONTINUE,
-    StopIterationAndBuffer = ENVOYX_BODY_STOP_ITERATION_AND_BUFFER,
-    StopIterationAndWatermark = ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK,
-    StopIterationNoBuffer = ENVOYX_BODY_STOP_ITERATION_NO_BUFFER,
-}
-
-/// What a trailers hook returned. Values equal Envoy's `FilterTrailersStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum TrailersStatus {
-    Continue = ENVOYX_TRAILERS_CONTINUE,
-    StopIteration = ENVOYX_TRAILERS_STOP_ITERATION,
-}
-
-impl HeadersStatus {
-    fn from_abi(value: u32) -> Option<Self> {
-        Some(match value {
-            ENVOYX_HEADERS_CONTINUE => Self::Continue,
-            ENVOYX_HEADERS_STOP_ITERATION => Self::StopIteration,
-            ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM => Self::ContinueAndDontEndStream,
-            ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER => Self::StopAllIterationAndBuffer,
-            ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK => Self::StopAllIterationAndWatermark,
-            _ => return None,
-        })
-    }
-    fn stops(self) -> bool {
-        !matches!(self, Self::Continue | Self::ContinueAndDontEndStream)
-    }
-}
-
-impl BodyStatus {
-    fn from_abi(value: u32) -> Option<Self> {
-        Some(match value {
-            ENVOYX_BODY_CONTINUE => Self::Continue,
-            ENVOYX_BODY_STOP_ITERATION_AND_BUFFER => Self::StopIterationAndBuffer,
-            ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK => Self::StopIterationAndWatermark,
-            ENVOYX_BODY_STOP_ITERATION_NO_BUFFER => Self::StopIterationNoBuffer,
-            _ => return None,
-        })
-    }
-}
-
-impl TrailersStatus {
-    fn from_abi(value: u32) -> Option<Self> {
-        Some(match value {
-            ENVOYX_TRAILERS_CONTINUE => Self::Continue,
-            ENVOYX_TRAILERS_STOP_ITERATION => Self::StopIteration,
-            _ => return None,
-        })
-    }
-}
-
-/// Where one direction of the stream is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    AwaitingHeaders,
-    /// Headers seen; body chunks or trailers may follow.
-    Open,
-    /// End of stream seen.
-    Ended,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct DirectionState {
-    phase: Phase,
-    /// The last hook of this direction returned a stop status and nothing resumed it yet.
-    stopped: bool,
-}
-
-impl DirectionState {
-    const NEW: Self = Self { phase: Phase::AwaitingHeaders, stopped: false };
-}
+use std::sync::atomic::Ordering;
 
 /// One HTTP stream through one module. Created by [`FilterConfig::new_stream`], driven by the
 /// host on the stream's worker thread, destroyed by dropping it (which calls the module's
@@ -150,36 +43,65 @@ pub struct Stream {
     cell: Box<StreamCell>,
     /// NULL when the module's stream-new hook failed.
     module_stream: *mut c_void,
-    request: DirectionState,
-    response: DirectionState,
-    completed: bool,
     continues_ignored: u64,
-    // Declared last: the module config must outlive the module stream.
+    // Declared last: the module config (and the labels the cell points at) must outlive the
+    // module stream and the cell.
     config: Arc<FilterConfig>,
 }
 
+impl FilterConfig {
+    /// Starts a stream on `host`: calls the module's stream-new hook.
+    pub fn new_stream(self: &Arc<Self>, host: Box<dyn HostStream>) -> Stream {
+        Stream::new(self.clone(), host)
+    }
+}
+
+/// What a module's hook returned, reduced to what the rules need.
+trait HookStatus: Copy {
+    /// The status that stops the direction and holds nothing more (used once the stream ends).
+    const HALT: Self;
+    /// The status that lets the direction go on.
+    const PASS: Self;
+    fn stops(self) -> bool;
+}
+
+impl HookStatus for HeadersStatus {
+    const HALT: Self = HeadersStatus::StopIteration;
+    const PASS: Self = HeadersStatus::Continue;
+    fn stops(self) -> bool {
+        HeadersStatus::stops(self)
+    }
+}
+
+impl HookStatus for BodyStatus {
+    const HALT: Self = BodyStatus::StopIterationNoBuffer;
+    const PASS: Self = BodyStatus::Continue;
+    fn stops(self) -> bool {
+        BodyStatus::stops(self)
+    }
+}
+
+impl HookStatus for TrailersStatus {
+    const HALT: Self = TrailersStatus::StopIteration;
+    const PASS: Self = TrailersStatus::Continue;
+    fn stops(self) -> bool {
+        TrailersStatus::stops(self)
+    }
+}
+
 impl Stream {
-    pub(crate) fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
-        let cell = Box::new(StreamCell {
-            host: RefCell::new(host),
-            hook: Cell::new(None),
-            bytes_copied: Cell::new(0),
-            local_reply_sent: Cell::new(false),
-            handle: OnceCell::new(),
-        });
-        let mut stream = Stream {
-            cell,
-            module_stream: std::ptr::null_mut(),
-            request: DirectionState::NEW,
-            response: DirectionState::NEW,
-            completed: false,
-            continues_ignored: 0,
-            config,
-        };
+    fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
+        let labels: &Labels = config.labels();
+        // Safety: `labels` lives inside the FilterConfig, which this Stream keeps alive (its
+        // `config` field, dropped after `cell`).
+        let cell = Box::new(unsafe { StreamCell::new(host, labels) });
+        let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
         let (stream_new, module_config) =
             (stream.config.module().hooks.stream_new, stream.config.module_config());
         // Safety: the hook has the header's type; `module_config` is this module's live config.
         stream.module_stream = stream.call(Hook::StreamNew, |s, _| unsafe { stream_new(module_config, s) });
+        // Nothing a module asks for inside stream-new is carried out: there is no request yet.
+        drop(stream.cell.effects.take());
         if stream.module_stream.is_null() {
             core_log!(
                 Error,
@@ -200,110 +122,93 @@ impl Stream {
         result
     }
 
-    fn direction(&mut self, direction: Direction) -> &mut DirectionState {
-        match direction {
-            Direction::Request => &mut self.request,
-            Direction::Response => &mut self.response,
-        }
-    }
-
     /// Checks that `event` may happen now and moves the direction's phase.
     fn advance(
         &mut self,
         direction: Direction,
         event: &'static str,
         expect: Phase,
-        end_of_stream: bool,
-    ) -> Result<(), EventOrderError> {
-        if self.completed {
+        end: Option<Phase>,
+    ) -> Result<Flow, EventOrderError> {
+        if self.cell.completed.get() {
             return Err(EventOrderError { event, reason: "the stream is already complete" });
         }
-        let state = self.direction(direction);
-        if state.phase != expect {
-            let reason = match state.phase {
+        let flow = self.cell.flow(direction);
+        if flow.phase != expect {
+            let reason = match flow.phase {
                 Phase::AwaitingHeaders => "headers have not arrived yet",
                 Phase::Open => "headers already arrived",
                 Phase::Ended => "this direction already ended",
             };
             return Err(EventOrderError { event, reason });
         }
-        state.phase = if end_of_stream { Phase::Ended } else { Phase::Open };
-        Ok(())
+        self.cell.update_flow(direction, |f| f.phase = end.unwrap_or(Phase::Open));
+        Ok(flow)
     }
 
     fn failed(&self) -> bool {
         self.module_stream.is_null()
     }
 
-    fn headers(
+    /// Delivers one event: checks its order, decides whether it reaches the module at all, calls
+    /// the module's hook, and applies the rules to what the hook returned and asked for.
+    fn event<S: HookStatus>(
         &mut self,
         direction: Direction,
-        end_of_stream: bool,
-    ) -> Result<HeadersStatus, EventOrderError> {
-        let (event, hook, hook_fn) = match direction {
-            Direction::Request => {
-                ("request_headers", Hook::RequestHeaders, self.config.module().hooks.request_headers)
-            }
-            Direction::Response => {
-                ("response_headers", Hook::ResponseHeaders, self.config.module().hooks.response_headers)
-            }
-        };
-        self.advance(direction, event, Phase::AwaitingHeaders, end_of_stream)?;
-        if self.failed() {
-            if direction == Direction::Request {
-                self.fail_stream();
-                return Ok(HeadersStatus::StopIteration);
-            }
-            return Ok(HeadersStatus::Continue);
+        (event, hook): (&'static str, Hook),
+        end: Option<Phase>,
+        trailers: bool,
+        call: impl FnOnce(*mut envoyx_stream, *mut c_void) -> u32,
+        from_abi: fn(u32) -> Option<S>,
+    ) -> Result<Outcome<S>, EventOrderError> {
+        self.advance(
+            direction,
+            event,
+            if hook_is_headers(hook) { Phase::AwaitingHeaders } else { Phase::Open },
+            end,
+        )?;
+        if trailers {
+            self.cell.update_flow(direction, |f| f.ended_by_trailers = true);
         }
-        // Safety: the hook has the header's type; both pointers are this stream's, alive.
-        let raw = self.call(hook, |s, m| unsafe { hook_fn(s, m, end_of_stream) });
-        let status = HeadersStatus::from_abi(raw)
-            .unwrap_or_else(|| self.unknown_status(event, raw, HeadersStatus::Continue));
-        self.direction(direction).stopped = status.stops();
-        Ok(status)
+        if self.cell.ending.get() {
+            // The module reset or answered the stream: the response that follows is its own
+            // reply's, which goes on untouched; nothing more of the request does.
+            let status = if direction == Direction::Response { S::PASS } else { S::HALT };
+            return Ok(Outcome { status, effects: Effects::NONE });
+        }
+        if self.failed() {
+            if direction == Direction::Request && hook_is_headers(hook) {
+                return Ok(Outcome { status: S::HALT, effects: self.fail_stream() });
+            }
+            return Ok(Outcome { status: S::PASS, effects: Effects::NONE });
+        }
+        let raw = self.call(hook, call);
+        let status = from_abi(raw).unwrap_or_else(|| self.unknown_status(event, raw, S::PASS));
+        Ok(self.after_hook(direction, status, hook.body_direction().is_some()))
     }
 
-    fn body(&mut self, direction: Direction, end_of_stream: bool) -> Result<BodyStatus, EventOrderError> {
-        let (event, hook, hook_fn) = match direction {
-            Direction::Request => {
-                ("request_body", Hook::RequestBody, self.config.module().hooks.request_body)
+    /// Applies the rules to a hook's status and what the module asked for during it.
+    fn after_hook<S: HookStatus>(
+        &mut self,
+        direction: Direction,
+        status: S,
+        in_body_hook: bool,
+    ) -> Outcome<S> {
+        let effects = self.cell.effects.take();
+        if effects.ends_stream() {
+            if self.cell.own_reply.get() {
+                // The reply's response starts afresh (a response that had arrived and was held
+                // is replaced by it).
+                self.cell.flows[Direction::Response as usize].set(Flow::NEW);
             }
-            Direction::Response => {
-                ("response_body", Hook::ResponseBody, self.config.module().hooks.response_body)
-            }
-        };
-        self.advance(direction, event, Phase::Open, end_of_stream)?;
-        if self.failed() {
-            return Ok(BodyStatus::Continue);
+            return Outcome { status: S::HALT, effects };
         }
-        // Safety: as in `headers`.
-        let raw = self.call(hook, |s, m| unsafe { hook_fn(s, m, end_of_stream) });
-        let status = BodyStatus::from_abi(raw)
-            .unwrap_or_else(|| self.unknown_status(event, raw, BodyStatus::Continue));
-        self.direction(direction).stopped = status != BodyStatus::Continue;
-        Ok(status)
-    }
-
-    fn trailers(&mut self, direction: Direction) -> Result<TrailersStatus, EventOrderError> {
-        let (event, hook, hook_fn) = match direction {
-            Direction::Request => {
-                ("request_trailers", Hook::RequestTrailers, self.config.module().hooks.request_trailers)
-            }
-            Direction::Response => {
-                ("response_trailers", Hook::ResponseTrailers, self.config.module().hooks.response_trailers)
-            }
-        };
-        self.advance(direction, event, Phase::Open, true)?;
-        if self.failed() {
-            return Ok(TrailersStatus::Continue);
+        let stops = status.stops();
+        self.cell.update_flow(direction, |f| f.stopped = stops);
+        if !stops {
+            framing::headers_released(&self.cell, direction, in_body_hook);
         }
-        // Safety: as in `headers`.
-        let raw = self.call(hook, |s, m| unsafe { hook_fn(s, m) });
-        let status = TrailersStatus::from_abi(raw)
-            .unwrap_or_else(|| self.unknown_status(event, raw, TrailersStatus::Continue));
-        self.direction(direction).stopped = status == TrailersStatus::StopIteration;
-        Ok(status)
+        Outcome { status, effects }
     }
 
     fn unknown_status<S>(&self, event: &str, raw: u32, fallback: S) -> S {
@@ -316,76 +221,155 @@ impl Stream {
     }
 
     /// Answers a stream whose module state could not be created.
-    fn fail_stream(&mut self) {
-        self.cell.host.borrow_mut().send_local_reply(LocalReply {
+    fn fail_stream(&mut self) -> Effects {
+        self.cell.ending.set(true);
+        self.cell.own_reply.set(true);
+        let mut effects = Effects::NONE;
+        effects.record_reply(OwnedLocalReply {
             status: 500,
-            headers: &[],
-            body: b"EnvoyX module failed to create its stream state\n",
-            details: b"envoyx_stream_new_failed",
+            headers: vec![],
+            body: b"EnvoyX module failed to create its stream state\n".to_vec(),
+            details: b"envoyx_stream_new_failed".to_vec(),
         });
+        effects
     }
 
     /// Request headers arrived. `end_of_stream`: no body or trailers follow.
-    pub fn on_request_headers(&mut self, end_of_stream: bool) -> Result<HeadersStatus, EventOrderError> {
-        self.headers(Direction::Request, end_of_stream)
+    pub fn on_request_headers(
+        &mut self,
+        end_of_stream: bool,
+    ) -> Result<Outcome<HeadersStatus>, EventOrderError> {
+        let hook_fn = self.config.module().hooks.request_headers;
+        let end = end_of_stream.then_some(Phase::Ended);
+        // Safety (in every event below): the hook has the header's type; both pointers are this
+        // stream's and alive.
+        self.event(
+            Direction::Request,
+            ("request_headers", Hook::RequestHeaders),
+            end,
+            false,
+            |s, m| unsafe { hook_fn(s, m, end_of_stream) },
+            HeadersStatus::from_abi,
+        )
     }
 
     /// A request body chunk arrived (the host's RECEIVED request body).
-    pub fn on_request_body(&mut self, end_of_stream: bool) -> Result<BodyStatus, EventOrderError> {
-        self.body(Direction::Request, end_of_stream)
+    pub fn on_request_body(&mut self, end_of_stream: bool) -> Result<Outcome<BodyStatus>, EventOrderError> {
+        let hook_fn = self.config.module().hooks.request_body;
+        let end = end_of_stream.then_some(Phase::Ended);
+        self.event(
+            Direction::Request,
+            ("request_body", Hook::RequestBody),
+            end,
+            false,
+            // Safety: see on_request_headers.
+            |s, m| unsafe { hook_fn(s, m, end_of_stream) },
+            BodyStatus::from_abi,
+        )
     }
 
     /// Request trailers arrived; they end the request.
-    pub fn on_request_trailers(&mut self) -> Result<TrailersStatus, EventOrderError> {
-        self.trailers(Direction::Request)
+    pub fn on_request_trailers(&mut self) -> Result<Outcome<TrailersStatus>, EventOrderError> {
+        let hook_fn = self.config.module().hooks.request_trailers;
+        self.event(
+            Direction::Request,
+            ("request_trailers", Hook::RequestTrailers),
+            Some(Phase::Ended),
+            true,
+            // Safety: see on_request_headers.
+            |s, m| unsafe { hook_fn(s, m) },
+            TrailersStatus::from_abi,
+        )
     }
 
     /// Response headers arrived.
-    pub fn on_response_headers(&mut self, end_of_stream: bool) -> Result<HeadersStatus, EventOrderError> {
-        self.headers(Direction::Response, end_of_stream)
+    pub fn on_response_headers(
+        &mut self,
+        end_of_stream: bool,
+    ) -> Result<Outcome<HeadersStatus>, EventOrderError> {
+        let hook_fn = self.config.module().hooks.response_headers;
+        let end = end_of_stream.then_some(Phase::Ended);
+        self.event(
+            Direction::Response,
+            ("response_headers", Hook::ResponseHeaders),
+            end,
+            false,
+            // Safety: see on_request_headers.
+            |s, m| unsafe { hook_fn(s, m, end_of_stream) },
+            HeadersStatus::from_abi,
+        )
     }
 
     /// A response body chunk arrived.
-    pub fn on_response_body(&mut self, end_of_stream: bool) -> Result<BodyStatus, EventOrderError> {
-        self.body(Direction::Response, end_of_stream)
+    pub fn on_response_body(&mut self, end_of_stream: bool) -> Result<Outcome<BodyStatus>, EventOrderError> {
+        let hook_fn = self.config.module().hooks.response_body;
+        let end = end_of_stream.then_some(Phase::Ended);
+        self.event(
+            Direction::Response,
+            ("response_body", Hook::ResponseBody),
+            end,
+            false,
+            // Safety: see on_request_headers.
+            |s, m| unsafe { hook_fn(s, m, end_of_stream) },
+            BodyStatus::from_abi,
+        )
     }
 
     /// Response trailers arrived; they end the response.
-    pub fn on_response_trailers(&mut self) -> Result<TrailersStatus, EventOrderError> {
-        self.trailers(Direction::Response)
+    pub fn on_response_trailers(&mut self) -> Result<Outcome<TrailersStatus>, EventOrderError> {
+        let hook_fn = self.config.module().hooks.response_trailers;
+        self.event(
+            Direction::Response,
+            ("response_trailers", Hook::ResponseTrailers),
+            Some(Phase::Ended),
+            true,
+            // Safety: see on_request_headers.
+            |s, m| unsafe { hook_fn(s, m) },
+            TrailersStatus::from_abi,
+        )
     }
 
     /// A continue the module asked for (through a handle, on any thread) has reached the worker
-    /// thread. Resumes the direction if the module had stopped it; otherwise (not stopped, already
-    /// resumed, stream complete) does nothing. Returns whether it resumed.
-    pub fn on_scheduled(&mut self, direction: Direction) -> bool {
-        let completed = self.completed;
-        let state = self.direction(direction);
-        if completed || !state.stopped {
+    /// thread. Returns the continue to carry out if the module had stopped the direction and the
+    /// stream is neither ending nor complete; otherwise nothing (the continue is ignored).
+    pub fn on_scheduled(&mut self, direction: Direction) -> Effects {
+        let flow = self.cell.flow(direction);
+        if self.cell.completed.get() || self.cell.ending.get() || !flow.stopped {
             self.continues_ignored += 1;
             core_log!(
                 Debug,
-                "EnvoyX stream: continue of {direction:?} ignored (not stopped or already over)"
+                "EnvoyX stream of filter `{}`: continue of {direction:?} ignored (not stopped, or the \
+                 stream is ending or over)",
+                self.config.name()
             );
-            return false;
+            return Effects::NONE;
         }
-        state.stopped = false;
-        self.cell.host.borrow_mut().continue_stream(direction);
-        true
+        self.cell.update_flow(direction, |f| f.stopped = false);
+        framing::headers_released(&self.cell, direction, false);
+        let mut effects = Effects::NONE;
+        effects.record_continue(direction);
+        effects
+    }
+
+    /// The host let a direction the module had stopped go on by itself (a proxy that cannot hold
+    /// it: see the stock host's Envoy 1.38 note). The core records it as resumed.
+    pub fn went_on_without_continue(&mut self, direction: Direction) {
+        self.cell.update_flow(direction, |f| f.stopped = false);
+        framing::headers_released(&self.cell, direction, false);
     }
 
     /// The stream is over. Calls the module's complete hook once; later calls do nothing. Events
-    /// after this are refused.
+    /// after this are refused; nothing the module asks for in the complete hook is carried out.
     pub fn on_stream_complete(&mut self) {
-        if self.completed {
+        if self.cell.completed.replace(true) {
             return;
         }
-        self.completed = true;
         if !self.failed() {
             let hook_fn = self.config.module().hooks.stream_complete;
             // Safety: the hook has the header's type; both pointers are this stream's, alive.
             self.call(Hook::Complete, |s, m| unsafe { hook_fn(s, m) });
         }
+        drop(self.cell.effects.take());
     }
 
     /// Body bytes copied on the module's behalf so far (what prepend, append and replace brought
@@ -394,20 +378,29 @@ impl Stream {
         self.cell.bytes_copied.get()
     }
 
-    /// How many continues arrived for a direction that was not stopped (and so did nothing).
+    /// How many continues arrived when they could do nothing (and so were ignored).
     pub fn continues_ignored(&self) -> u64 {
         self.continues_ignored
     }
 
     /// Whether the module answered this stream with a local reply.
     pub fn local_reply_sent(&self) -> bool {
-        self.cell.local_reply_sent.get()
+        self.cell.own_reply.get()
+    }
+
+    /// Whether the response has gone on past this filter towards the client.
+    pub fn response_started(&self) -> bool {
+        self.cell.response_started()
     }
 
     /// The filter configuration this stream belongs to.
     pub fn config(&self) -> &Arc<FilterConfig> {
         &self.config
     }
+}
+
+fn hook_is_headers(hook: Hook) -> bool {
+    matches!(hook, Hook::RequestHeaders | Hook::ResponseHeaders)
 }
 
 impl Drop for Stream {

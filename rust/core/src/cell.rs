@@ -1,0 +1,195 @@
+//! What a module's `envoyx_stream*` points at: one stream's state as the host table sees it.
+//!
+//! The [`crate::Stream`] owns it and drives the events; the host-table functions
+//! (`host_api.rs`) reach it through the module's pointer while a hook runs. It is only ever
+//! reached through shared references (interior mutability), so the module may call back into it
+//! while the core is inside a hook call.
+
+use crate::effects::Effects;
+use crate::host::{Direction, HeaderMapKind, HostStream, StreamScheduler};
+use crate::log::LogLevel;
+use std::cell::{Cell, OnceCell, RefCell};
+use std::fmt;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// Which module hook is running (the host table only works inside one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hook {
+    StreamNew,
+    RequestHeaders,
+    RequestBody,
+    RequestTrailers,
+    ResponseHeaders,
+    ResponseBody,
+    ResponseTrailers,
+    Complete,
+}
+
+impl Hook {
+    /// The direction whose RECEIVED body this hook carries, if it is a body hook.
+    pub fn body_direction(self) -> Option<Direction> {
+        match self {
+            Hook::RequestBody => Some(Direction::Request),
+            Hook::ResponseBody => Some(Direction::Response),
+            _ => None,
+        }
+    }
+
+    /// The hook's name in log lines, as the SDKs call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::StreamNew => "stream_new",
+            Hook::RequestHeaders => "request_headers",
+            Hook::RequestBody => "request_body",
+            Hook::RequestTrailers => "request_trailers",
+            Hook::ResponseHeaders => "response_headers",
+            Hook::ResponseBody => "response_body",
+            Hook::ResponseTrailers => "response_trailers",
+            Hook::Complete => "stream_complete",
+        }
+    }
+}
+
+/// Where one direction of the stream is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    AwaitingHeaders,
+    /// Headers seen; body chunks or trailers may follow.
+    Open,
+    /// End of stream seen.
+    Ended,
+}
+
+/// One direction's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flow {
+    pub phase: Phase,
+    /// The last hook of this direction returned a stop status and nothing resumed it yet.
+    pub stopped: bool,
+    /// The headers went on past this filter (towards the upstream for the request, the client
+    /// for the response): changing them now changes nothing on the wire.
+    pub headers_forwarded: bool,
+    /// The module changed the body's length while the headers were held (the core took their
+    /// `content-length` off and sets the exact one when they go on at the end of the body).
+    pub length_changed: bool,
+    /// The direction ended with trailers (chunked framing: no `content-length` is set).
+    pub ended_by_trailers: bool,
+}
+
+impl Flow {
+    pub const NEW: Flow = Flow {
+        phase: Phase::AwaitingHeaders,
+        stopped: false,
+        headers_forwarded: false,
+        length_changed: false,
+        ended_by_trailers: false,
+    };
+}
+
+/// Names for log lines: which module file and which filter configuration.
+pub(crate) struct Labels {
+    pub module: String,
+    pub filter: String,
+}
+
+/// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
+/// a handle that outlives the stream is harmless: `alive` turns false and the host's scheduler
+/// drops requests for streams it no longer has.
+pub(crate) struct HandleShared {
+    pub alive: AtomicBool,
+    pub scheduler: Arc<dyn StreamScheduler>,
+}
+
+pub(crate) struct StreamCell {
+    pub host: RefCell<Box<dyn HostStream>>,
+    pub hook: Cell<Option<Hook>>,
+    pub bytes_copied: Cell<u64>,
+    /// Indexed by `Direction as usize`.
+    pub flows: [Cell<Flow>; 2],
+    /// What the module asked for during the running call, returned to the host when it ends.
+    pub effects: RefCell<Effects>,
+    /// The module reset the stream or answered it locally: nothing resumes it any more.
+    pub ending: Cell<bool>,
+    /// This module answered locally: the response events that follow are its own reply's,
+    /// passed through without reaching the module again.
+    pub own_reply: Cell<bool>,
+    pub completed: Cell<bool>,
+    /// A refusal was logged at warn level for this stream (later ones go to debug).
+    warned: Cell<bool>,
+    /// Points at the labels inside the stream's `FilterConfig`, which the `Stream` keeps alive
+    /// (by an `Arc`) for longer than this cell.
+    labels: NonNull<Labels>,
+    /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
+    /// do, and so cost neither the allocation nor the host's scheduler.
+    pub handle: OnceCell<Arc<HandleShared>>,
+}
+
+impl StreamCell {
+    /// # Safety
+    /// `labels` must outlive the cell.
+    pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels) -> Self {
+        Self {
+            host: RefCell::new(host),
+            hook: Cell::new(None),
+            bytes_copied: Cell::new(0),
+            flows: [Cell::new(Flow::NEW), Cell::new(Flow::NEW)],
+            effects: RefCell::new(Effects::NONE),
+            ending: Cell::new(false),
+            own_reply: Cell::new(false),
+            completed: Cell::new(false),
+            warned: Cell::new(false),
+            labels: NonNull::from(labels),
+            handle: OnceCell::new(),
+        }
+    }
+
+    pub fn labels(&self) -> &Labels {
+        // Safety: alive for longer than the cell (see `new`); never mutated.
+        unsafe { self.labels.as_ref() }
+    }
+
+    pub fn flow(&self, direction: Direction) -> Flow {
+        self.flows[direction as usize].get()
+    }
+
+    pub fn update_flow(&self, direction: Direction, f: impl FnOnce(&mut Flow)) {
+        let cell = &self.flows[direction as usize];
+        let mut flow = cell.get();
+        f(&mut flow);
+        cell.set(flow);
+    }
+
+    /// Whether the response has gone on towards the client (so a local reply is too late).
+    pub fn response_started(&self) -> bool {
+        self.flow(Direction::Response).headers_forwarded
+    }
+
+    /// Logs that a module call was refused: at warn level the first time on this stream (naming
+    /// the module, the filter, the hook, what was refused and why), at debug level after that,
+    /// so a module refused on every request cannot flood the log.
+    pub fn refuse(&self, what: fmt::Arguments<'_>, reason: &dyn fmt::Display) {
+        let first = !self.warned.replace(true);
+        let level = if first { LogLevel::Warn } else { LogLevel::Debug };
+        if crate::log::enabled(level) {
+            let labels = self.labels();
+            let hook = self.hook.get().map_or("(no hook)", Hook::name);
+            let more =
+                if first { " (further refusals on this stream are logged at debug level)" } else { "" };
+            let message = format!(
+                "EnvoyX module {} (filter `{}`), {hook} hook: {what} refused: {reason}{more}",
+                labels.module, labels.filter
+            );
+            crate::log::log(level, message.as_bytes());
+        }
+    }
+}
+
+/// The header map that carries a direction's headers.
+pub(crate) fn headers_of(direction: Direction) -> HeaderMapKind {
+    match direction {
+        Direction::Request => HeaderMapKind::RequestHeaders,
+        Direction::Response => HeaderMapKind::ResponseHeaders,
+    }
+}

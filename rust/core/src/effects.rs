@@ -1,0 +1,188 @@
+//! What a host must carry out after a call into a [`crate::Stream`] returns.
+//!
+//! A module ends or resumes its stream (local reply, reset, continue) by calling the host table.
+//! The core never forwards such a call to the host while the module's hook runs: a proxy like
+//! Envoy calls filters back synchronously from `sendLocalReply`, `resetStream` and
+//! `continueDecoding`, which would re-enter a stream that is still in use. Instead the core
+//! records the call, applies the stream rules to it (see [`crate::Stream`]), and returns the
+//! result with the event's status as an [`Outcome`]. The host then carries out the
+//! [`Action`]s, in order, after the call has returned and before it hands the status to its proxy.
+
+use crate::host::Direction;
+
+/// One thing the host must do to the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Abort the stream for the client and the upstream.
+    Reset,
+    /// Answer the client with this reply instead of what the stream would have produced.
+    LocalReply(Box<OwnedLocalReply>),
+    /// Resume a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
+    Continue(Direction),
+}
+
+/// A local reply the core accepted: status in 200–599, headers checked and lower-cased
+/// (never pseudo-headers), details free of whitespace and control bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedLocalReply {
+    pub status: u32,
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub body: Vec<u8>,
+    /// Envoy's response-code details, e.g. `envoyx_unauthorized`; may be empty.
+    pub details: Vec<u8>,
+}
+
+/// The actions one call produced, already reduced by the stream rules: a reset wins over a
+/// local reply, a local reply over continues; each direction continues at most once.
+#[must_use = "the host must carry out the actions the module asked for"]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    reset: bool,
+    reply: Option<Box<OwnedLocalReply>>,
+    /// Indexed by `Direction as usize`.
+    continues: [bool; 2],
+}
+
+impl Effects {
+    /// No action.
+    pub const NONE: Effects = Effects { reset: false, reply: None, continues: [false, false] };
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        !self.reset && self.reply.is_none() && self.continues == [false, false]
+    }
+
+    /// Whether this ends the stream's processing (a reset or a local reply).
+    pub fn ends_stream(&self) -> bool {
+        self.reset || self.reply.is_some()
+    }
+
+    /// The next action to carry out, in the order that keeps the stream consistent: a reset or a
+    /// local reply comes alone; otherwise the request continues before the response.
+    pub fn next_action(&mut self) -> Option<Action> {
+        if std::mem::take(&mut self.reset) {
+            *self = Effects::NONE;
+            return Some(Action::Reset);
+        }
+        if let Some(reply) = self.reply.take() {
+            *self = Effects::NONE;
+            return Some(Action::LocalReply(reply));
+        }
+        for direction in [Direction::Request, Direction::Response] {
+            if std::mem::take(&mut self.continues[direction as usize]) {
+                return Some(Action::Continue(direction));
+            }
+        }
+        None
+    }
+
+    /// Adds the actions of a later call to these (a host that keeps actions across calls, such as
+    /// the C++ loader, when a call re-enters while it carries them out), under the same rules.
+    pub fn merge(&mut self, later: Effects) {
+        if later.reset {
+            self.record_reset();
+        } else if self.reset {
+            return;
+        }
+        if let Some(reply) = later.reply {
+            self.reply = Some(reply);
+            self.continues = [false, false];
+        }
+        if self.reply.is_none() {
+            for (mine, theirs) in self.continues.iter_mut().zip(later.continues) {
+                *mine |= theirs;
+            }
+        }
+    }
+
+    pub(crate) fn record_reset(&mut self) {
+        self.reset = true;
+        self.reply = None;
+        self.continues = [false, false];
+    }
+
+    pub(crate) fn record_reply(&mut self, reply: OwnedLocalReply) {
+        self.reply = Some(Box::new(reply));
+        self.continues = [false, false];
+    }
+
+    pub(crate) fn record_continue(&mut self, direction: Direction) {
+        self.continues[direction as usize] = true;
+    }
+}
+
+impl Iterator for Effects {
+    type Item = Action;
+    fn next(&mut self) -> Option<Action> {
+        self.next_action()
+    }
+}
+
+/// An event's result: the status to hand the proxy and the actions to carry out first.
+#[must_use = "the host must carry out the effects before returning the status"]
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome<S> {
+    pub status: S,
+    pub effects: Effects,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply() -> OwnedLocalReply {
+        OwnedLocalReply { status: 401, headers: vec![], body: b"no".to_vec(), details: vec![] }
+    }
+
+    #[test]
+    fn reset_wins_over_reply_and_reply_over_continues() {
+        let mut e = Effects::default();
+        e.record_continue(Direction::Response);
+        e.record_reply(reply());
+        e.record_continue(Direction::Request);
+        e.record_reset();
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset]);
+
+        let mut e = Effects::default();
+        e.record_continue(Direction::Request);
+        e.record_reply(reply());
+        assert!(e.ends_stream());
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::LocalReply(Box::new(reply()))]);
+    }
+
+    #[test]
+    fn merge_keeps_the_rules() {
+        let mut e = Effects::default();
+        e.record_continue(Direction::Request);
+        let mut later = Effects::default();
+        later.record_continue(Direction::Response);
+        e.merge(later);
+        assert_eq!(e.collect::<Vec<_>>().len(), 2);
+        let mut e = Effects::default();
+        e.record_reset();
+        let mut later = Effects::default();
+        later.record_reply(reply());
+        e.merge(later);
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset]);
+        let mut e = Effects::default();
+        e.record_continue(Direction::Request);
+        let mut later = Effects::default();
+        later.record_reply(reply());
+        e.merge(later);
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::LocalReply(Box::new(reply()))]);
+    }
+
+    #[test]
+    fn continues_come_request_first_once_each() {
+        let mut e = Effects::default();
+        e.record_continue(Direction::Response);
+        e.record_continue(Direction::Request);
+        e.record_continue(Direction::Request);
+        assert!(!e.ends_stream() && !e.is_empty());
+        assert_eq!(
+            e.collect::<Vec<_>>(),
+            vec![Action::Continue(Direction::Request), Action::Continue(Direction::Response)]
+        );
+        assert!(Effects::NONE.is_empty());
+    }
+}

@@ -1,0 +1,96 @@
+//! Body length and framing never silently disagree.
+//!
+//! A direction's headers may carry `content-length`. If a module changes the body's length
+//! (drain, prepend, append, replace by a different length) after those headers went on, the peer
+//! would get a body that disagrees with the length it was promised: bytes lost, or extra bytes
+//! read as the start of the next request on a keep-alive HTTP/1.1 connection. So:
+//!
+//! - While the direction's headers are held by this filter (its headers hook returned a stop
+//!   status and nothing resumed it), a length change is allowed; the core takes `content-length`
+//!   off the held headers at once, and when the headers go on after the whole body was seen (the
+//!   body ended without trailers) it sets `content-length` to the body's final length.
+//!   Otherwise the headers leave without it (chunked on HTTP/1.1).
+//! - Once the headers went on carrying `content-length`, a length-changing call is refused
+//!   (returns false, the body is unchanged) with a warning naming the module, the hook and the
+//!   fix. Headers that went on without `content-length` (the module removed it in its headers
+//!   hook, or the request had none) allow any change. Setting or removing `content-length` on
+//!   headers that already went on is refused too: it would change nothing on the wire and only
+//!   hide what the peer was told from this check.
+
+use crate::cell::{Flow, Phase, StreamCell, headers_of};
+use crate::host::{BodyKind, Direction, HeaderMapKind};
+
+const CONTENT_LENGTH: &[u8] = b"content-length";
+
+/// Whether `map` holds headers that already went on. Changing their `content-length` then would
+/// only hide from the checks below what the peer was told, so the host table refuses it.
+pub(crate) fn headers_gone(map: HeaderMapKind, cell: &StreamCell) -> bool {
+    match map {
+        HeaderMapKind::RequestHeaders => cell.flow(Direction::Request).headers_forwarded,
+        HeaderMapKind::ResponseHeaders => cell.flow(Direction::Response).headers_forwarded,
+        HeaderMapKind::RequestTrailers | HeaderMapKind::ResponseTrailers => false,
+    }
+}
+
+/// Whether a call that changes the length of `body` may go ahead; logs the refusal if not.
+pub(crate) fn allow_length_change(cell: &StreamCell, body: BodyKind, what: &str) -> bool {
+    let direction = body.direction();
+    if !cell.flow(direction).headers_forwarded {
+        return true;
+    }
+    let mut host = cell.host.borrow_mut();
+    let mut value = [envoyx_abi::envoyx_bytes::EMPTY];
+    if host.header_values(headers_of(direction), CONTENT_LENGTH, &mut value).unwrap_or(0) == 0 {
+        return true;
+    }
+    drop(host);
+    // Safety: the host's view is valid until the map changes; it has not.
+    let length = String::from_utf8_lossy(unsafe { value[0].as_slice() }).into_owned();
+    let (side, hook) = match direction {
+        Direction::Request => ("request", "request_headers"),
+        Direction::Response => ("response", "response_headers"),
+    };
+    cell.refuse(
+        format_args!("{what} on the {side} body"),
+        &format_args!(
+            "it would change the body's length after the {side} headers went on with content-length: \
+             {length}, so the peer would get a body that disagrees with them; fix: return StopIteration \
+             (or StopAllIterationAndBuffer) from the {hook} hook until the body is final (EnvoyX then \
+             corrects content-length), or remove content-length in the {hook} hook (the SDK's \
+             `will_change_{side}_body_length()`)"
+        ),
+    );
+    false
+}
+
+/// After a successful length change of `body`: takes `content-length` off the held headers.
+pub(crate) fn length_changed(cell: &StreamCell, body: BodyKind) {
+    let direction = body.direction();
+    if cell.flow(direction).headers_forwarded {
+        return;
+    }
+    cell.host.borrow_mut().header_remove(headers_of(direction), CONTENT_LENGTH);
+    cell.update_flow(direction, |f| f.length_changed = true);
+}
+
+/// The direction's headers are going on now. If the module changed the body's length while they
+/// were held and the whole body has been seen, sets `content-length` to its final length:
+/// what was buffered plus, when the headers go on from a body hook, the chunk it carries.
+pub(crate) fn headers_released(cell: &StreamCell, direction: Direction, with_received: bool) {
+    let flow: Flow = cell.flow(direction);
+    cell.update_flow(direction, |f| f.headers_forwarded = true);
+    if !flow.length_changed || flow.headers_forwarded || flow.phase != Phase::Ended || flow.ended_by_trailers
+    {
+        return;
+    }
+    let (buffered, received) = match direction {
+        Direction::Request => (BodyKind::RequestBuffered, BodyKind::RequestReceived),
+        Direction::Response => (BodyKind::ResponseBuffered, BodyKind::ResponseReceived),
+    };
+    let mut host = cell.host.borrow_mut();
+    let mut length = host.body_length(buffered).unwrap_or(0);
+    if with_received {
+        length += host.body_length(received).unwrap_or(0);
+    }
+    host.header_set(headers_of(direction), CONTENT_LENGTH, length.to_string().as_bytes());
+}

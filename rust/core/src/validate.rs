@@ -1,0 +1,212 @@
+//! The one check of everything a module hands the host: header names and values, local-reply
+//! statuses and details. Every host runs these (they sit in the host table), so a module that
+//! passes its tests on the test host behaves the same inside Envoy.
+//!
+//! The rules:
+//! - A header name is an HTTP token (RFC 9110 `tchar`s), non-empty. Upper-case letters are
+//!   lower-cased, as Envoy and HTTP/2 keep names; every other byte outside `tchar` is refused.
+//! - A pseudo-header (`:name`) may only be set, never added or removed, and only where Envoy has
+//!   it: `:method`, `:path`, `:authority`, `:scheme`, `:protocol` in request headers, `:status`
+//!   (three digits, 100–599) in response headers; never in trailers or a local reply.
+//! - A header value is non-empty and holds no control byte other than horizontal tab (so no NUL,
+//!   CR or LF, which would split or end a header on the wire). Empty values are refused on every
+//!   host because stock Envoy's dynamic-modules ABI treats an empty value as "remove".
+//! - A local reply's status is 200–599; its details hold no whitespace or control byte (Envoy's
+//!   response-code details are one token).
+
+use crate::host::HeaderMapKind;
+use std::borrow::Cow;
+
+/// Why the core refused something a module handed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    EmptyName,
+    /// The byte that is not allowed in a header name.
+    NameByte(u8),
+    /// A pseudo-header this map or operation does not allow.
+    PseudoHeader,
+    /// `:status` that is not three digits in 100–599.
+    StatusHeader,
+    EmptyValue,
+    /// The control byte found in a header value.
+    ValueByte(u8),
+    ReplyStatus(u32),
+    /// The byte that is not allowed in local-reply details.
+    DetailsByte(u8),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Refusal::EmptyName => f.write_str("the header name is empty"),
+            Refusal::NameByte(b) => {
+                write!(f, "byte {} is not allowed in a header name (HTTP token characters only)", show(b))
+            }
+            Refusal::PseudoHeader => f.write_str(
+                "pseudo-headers may only be set, and only :method/:path/:authority/:scheme/:protocol in \
+                 request headers and :status in response headers",
+            ),
+            Refusal::StatusHeader => f.write_str(":status must be three digits between 100 and 599"),
+            Refusal::EmptyValue => {
+                f.write_str("empty header values are refused (stock Envoy would remove the header instead)")
+            }
+            Refusal::ValueByte(b) => write!(
+                f,
+                "byte {} is not allowed in a header value (no control bytes: NUL, CR and LF would corrupt \
+                 the message)",
+                show(b)
+            ),
+            Refusal::ReplyStatus(s) => write!(f, "local reply status {s} is outside 200-599"),
+            Refusal::DetailsByte(b) => write!(
+                f,
+                "byte {} is not allowed in local reply details (one token: no whitespace or control bytes)",
+                show(b)
+            ),
+        }
+    }
+}
+
+fn show(b: u8) -> String {
+    match b {
+        b'\r' => "\\r".into(),
+        b'\n' => "\\n".into(),
+        0x21..=0x7e => format!("'{}'", b as char),
+        _ => format!("0x{b:02x}"),
+    }
+}
+
+/// RFC 9110 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// What a module does with a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderOp {
+    Set,
+    Add,
+    Remove,
+}
+
+/// Checks a header name for `op` on `map` and returns it lower-cased (borrowed when it already
+/// is).
+pub fn header_name(map: Option<HeaderMapKind>, op: HeaderOp, name: &[u8]) -> Result<Cow<'_, [u8]>, Refusal> {
+    let Some((&first, rest)) = name.split_first() else { return Err(Refusal::EmptyName) };
+    if first == b':' {
+        let allowed: &[&[u8]] = match map {
+            Some(HeaderMapKind::RequestHeaders) => {
+                &[b":method", b":path", b":authority", b":scheme", b":protocol"]
+            }
+            Some(HeaderMapKind::ResponseHeaders) => &[b":status"],
+            _ => &[],
+        };
+        if op != HeaderOp::Set || !allowed.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+            return Err(Refusal::PseudoHeader);
+        }
+        if let Some(&bad) = rest.iter().find(|b| !is_token_byte(**b)) {
+            return Err(Refusal::NameByte(bad));
+        }
+    } else if let Some(&bad) = name.iter().find(|b| !is_token_byte(**b)) {
+        return Err(Refusal::NameByte(bad));
+    }
+    Ok(if name.iter().any(u8::is_ascii_uppercase) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    })
+}
+
+/// Checks a header value (for the already checked, lower-cased `name`).
+pub fn header_value(name: &[u8], value: &[u8]) -> Result<(), Refusal> {
+    if value.is_empty() {
+        return Err(Refusal::EmptyValue);
+    }
+    if let Some(&bad) = value.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(Refusal::ValueByte(bad));
+    }
+    if name == b":status" {
+        let digits = value.len() == 3 && value.iter().all(u8::is_ascii_digit);
+        if !digits || !(&b"100"[..]..=&b"599"[..]).contains(&value) {
+            return Err(Refusal::StatusHeader);
+        }
+    }
+    Ok(())
+}
+
+/// Checks a local reply's status.
+pub fn reply_status(status: u32) -> Result<(), Refusal> {
+    if (200..=599).contains(&status) { Ok(()) } else { Err(Refusal::ReplyStatus(status)) }
+}
+
+/// Checks a local reply's details.
+pub fn reply_details(details: &[u8]) -> Result<(), Refusal> {
+    match details.iter().find(|&&b| b <= 0x20 || b == 0x7f) {
+        Some(&bad) => Err(Refusal::DetailsByte(bad)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use HeaderMapKind::*;
+
+    #[test]
+    fn names_are_tokens_lower_cased() {
+        assert_eq!(header_name(Some(RequestHeaders), HeaderOp::Set, b"X-Foo").unwrap().as_ref(), b"x-foo");
+        assert!(matches!(
+            header_name(Some(RequestHeaders), HeaderOp::Add, b"x-foo").unwrap(),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(header_name(None, HeaderOp::Set, b""), Err(Refusal::EmptyName));
+        assert_eq!(header_name(None, HeaderOp::Set, b"x foo"), Err(Refusal::NameByte(b' ')));
+        assert_eq!(header_name(None, HeaderOp::Set, b"x:foo"), Err(Refusal::NameByte(b':')));
+        assert_eq!(header_name(None, HeaderOp::Set, b"x\r\nfoo"), Err(Refusal::NameByte(b'\r')));
+    }
+
+    #[test]
+    fn pseudo_headers_only_set_and_only_where_envoy_has_them() {
+        assert!(header_name(Some(RequestHeaders), HeaderOp::Set, b":path").is_ok());
+        assert!(header_name(Some(ResponseHeaders), HeaderOp::Set, b":status").is_ok());
+        for (map, op, name) in [
+            (Some(RequestHeaders), HeaderOp::Add, &b":path"[..]),
+            (Some(RequestHeaders), HeaderOp::Remove, b":path"),
+            (Some(RequestHeaders), HeaderOp::Set, b":status"),
+            (Some(ResponseHeaders), HeaderOp::Set, b":path"),
+            (Some(RequestTrailers), HeaderOp::Set, b":path"),
+            (Some(RequestHeaders), HeaderOp::Set, b":x-custom"),
+            (None, HeaderOp::Set, b":status"),
+        ] {
+            assert_eq!(
+                header_name(map, op, name),
+                Err(Refusal::PseudoHeader),
+                "{:?}",
+                String::from_utf8_lossy(name)
+            );
+        }
+    }
+
+    #[test]
+    fn values_refuse_control_bytes_and_empty() {
+        assert!(header_value(b"x", b"a b\tc \x80").is_ok());
+        assert_eq!(header_value(b"x", b""), Err(Refusal::EmptyValue));
+        assert_eq!(header_value(b"x", b"a\r\nb"), Err(Refusal::ValueByte(b'\r')));
+        assert_eq!(header_value(b"x", b"a\nb"), Err(Refusal::ValueByte(b'\n')));
+        assert_eq!(header_value(b"x", b"a\0"), Err(Refusal::ValueByte(0)));
+        assert_eq!(header_value(b"x", b"\x7f"), Err(Refusal::ValueByte(0x7f)));
+        assert!(header_value(b":status", b"204").is_ok());
+        for bad in [&b"99"[..], b"600", b"2x4", b"1000", b"099"] {
+            assert_eq!(header_value(b":status", bad), Err(Refusal::StatusHeader));
+        }
+    }
+
+    #[test]
+    fn reply_status_and_details() {
+        assert!(reply_status(200).is_ok() && reply_status(599).is_ok());
+        assert_eq!(reply_status(199), Err(Refusal::ReplyStatus(199)));
+        assert_eq!(reply_status(600), Err(Refusal::ReplyStatus(600)));
+        assert!(reply_details(b"envoyx_unauthorized").is_ok() && reply_details(b"").is_ok());
+        assert_eq!(reply_details(b"not allowed"), Err(Refusal::DetailsByte(b' ')));
+        assert!(Refusal::ValueByte(b'\r').to_string().contains("\\r"));
+    }
+}
