@@ -4,8 +4,12 @@
 //! streams with in-memory headers and multi-slice bodies, so that in-place edits across slice
 //! boundaries are exercised. It behaves like Envoy's filter manager where a module can tell:
 //! a stop status holds the direction until a continue; `STOP_ITERATION_AND_BUFFER` keeps the
-//! chunk in the buffered body; a continue (from any thread, through the module's handle)
-//! forwards what was held. It records what "upstream" and "the client" would receive, local
+//! chunk in the buffered body; a continue (from any thread, through the module's handle) reaches
+//! the stream only when the test runs the scheduled work ([`TestStream::run_scheduled`]) and
+//! forwards what was held. It carries out what the core returns (local reply, reset, continue)
+//! after each call, as every host does; a local reply's response passes back through the
+//! filter, as in Envoy. Once the stream was reset or answered locally, events the test still
+//! drives are dropped (Envoy delivers nothing more from the client or upstream then). It records what "upstream" and "the client" would receive, local
 //! replies, resets, continues, and the body bytes the module path copied.
 //!
 //! One simplification: after `STOP_ALL_ITERATION_*` from a headers hook, body chunks are still
@@ -20,17 +24,17 @@
 //! ```
 
 mod buffer;
-mod build;
 mod headers;
 
 pub use buffer::SliceBuffer;
-pub use build::{build_module, build_package, try_build_package, try_build_workspace_package};
+pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, TrailersStatus};
 pub use headers::HeaderMap;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{
-    BodyKind, FilterConfig, HeaderMapKind, HostStream, LocalReply, ModuleConfig, StreamScheduler,
+    Action, BodyKind, Effects, FilterConfig, HeaderMapKind, HostStream, ModuleConfig, Outcome,
+    StreamScheduler,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -63,6 +67,25 @@ impl TestHost {
     pub fn from_config(config: &ModuleConfig) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
         Ok(Self { config: FilterConfig::new(config)? })
+    }
+
+    /// Runs a module linked into this test program, without building its `.so`: `exports` is
+    /// `envoyx_sdk::module_exports::<MyConfig>()`. The module goes through the real core (ABI
+    /// check, program init, the stream rules and validation) exactly as a loaded file does;
+    /// `name` and `filter_config` are the configuration's. Use the `.so` path
+    /// ([`TestHost::load`] with [`build_module`]) for integration tests of the artifact itself.
+    ///
+    /// ```ignore
+    /// let host = TestHost::in_process(envoyx_sdk::module_exports::<MyConfig>(), "my_filter", "config").unwrap();
+    /// ```
+    pub fn in_process(
+        exports: envoyx_abi::ModuleExports,
+        name: &str,
+        filter_config: &str,
+    ) -> Result<Self, envoyx_core::Error> {
+        install_log_recorder();
+        let module = envoyx_core::Module::in_process(name, exports)?;
+        Ok(Self { config: FilterConfig::with_module(module, name, filter_config.as_bytes())? })
     }
 
     /// Loads from the JSON form of a `DynamicModuleConfig`, as a user writes it in Envoy YAML.
@@ -104,6 +127,8 @@ struct Side {
     /// What passed the filter towards the next hop (upstream for requests, the client for
     /// responses).
     headers_forwarded: bool,
+    /// The headers as they were when they went on (later changes do not reach the peer).
+    headers_sent: Option<HeaderMap>,
     body_forwarded: Vec<u8>,
     trailers_forwarded: bool,
     /// Trailers arrived but were held by a stop.
@@ -112,9 +137,16 @@ struct Side {
 }
 
 impl Side {
+    fn forward_headers(&mut self) {
+        if !self.headers_forwarded {
+            self.headers_forwarded = true;
+            self.headers_sent = self.headers.clone();
+        }
+    }
+
     /// Passes on everything held: headers, buffered body, held trailers.
     fn release(&mut self) {
-        self.headers_forwarded = true;
+        self.forward_headers();
         self.body_forwarded.extend(self.buffered.to_vec());
         self.buffered = SliceBuffer::default();
         if self.trailers_held {
@@ -130,6 +162,9 @@ struct StreamData {
     response: Side,
     local_reply: Option<RecordedLocalReply>,
     reset: bool,
+    /// A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
+    /// nothing more from the client or the upstream to the filter.
+    ended: bool,
 }
 
 impl StreamData {
@@ -217,28 +252,6 @@ impl HostStream for TestHostStream {
     fn body_replace(&mut self, body: BodyKind, offset: usize, len: usize, data: &[u8]) -> bool {
         self.data.borrow_mut().body(body).replace(offset, len, data)
     }
-    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
-        let mut data = self.data.borrow_mut();
-        if data.response.headers_forwarded || data.local_reply.is_some() {
-            return false;
-        }
-        data.local_reply = Some(RecordedLocalReply {
-            status: reply.status,
-            headers: HeaderMap::from_pairs(reply.headers),
-            body: reply.body.to_vec(),
-            details: String::from_utf8_lossy(reply.details).into_owned(),
-        });
-        true
-    }
-    fn reset_stream(&mut self) {
-        self.data.borrow_mut().reset = true;
-    }
-    fn continue_stream(&mut self, direction: Direction) {
-        let mut data = self.data.borrow_mut();
-        let side = data.side(direction);
-        side.continues += 1;
-        side.release();
-    }
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
         self.queue.clone()
     }
@@ -257,52 +270,111 @@ fn order<T>(result: Result<T, envoyx_core::EventOrderError>) -> T {
 }
 
 impl TestStream {
+    /// Carries out what the core returned, as Envoy's filter manager would. A local reply is
+    /// recorded and, as in Envoy, its response is run through this filter's response hooks
+    /// (which the core passes through without reaching the module again).
+    fn carry_out(&mut self, effects: Effects) {
+        for action in effects {
+            match action {
+                Action::Reset => {
+                    let mut data = self.data.borrow_mut();
+                    data.reset = true;
+                    data.ended = true;
+                }
+                Action::Continue(direction) => {
+                    let mut data = self.data.borrow_mut();
+                    let side = data.side(direction);
+                    side.continues += 1;
+                    side.release();
+                }
+                Action::LocalReply(reply) => {
+                    let headers = HeaderMap::from_pairs(&reply.headers);
+                    self.data.borrow_mut().local_reply = Some(RecordedLocalReply {
+                        status: reply.status,
+                        headers: headers.clone(),
+                        body: reply.body.clone(),
+                        details: String::from_utf8_lossy(&reply.details).into_owned(),
+                    });
+                    let mut reply_headers = headers;
+                    reply_headers.set(b":status", reply.status.to_string().as_bytes());
+                    self.data.borrow_mut().response = Side::default();
+                    self.headers(Direction::Response, reply_headers, reply.body.is_empty());
+                    if !reply.body.is_empty() {
+                        self.body(Direction::Response, SliceBuffer::from_slices(&[&reply.body]), true);
+                    }
+                    self.data.borrow_mut().ended = true;
+                }
+            }
+        }
+    }
+
+    /// Whether the stream was reset or answered locally (events from the test are then dropped).
+    fn ended(&self) -> bool {
+        self.data.borrow().ended
+    }
+
     fn headers(&mut self, direction: Direction, headers: HeaderMap, end_of_stream: bool) -> HeadersStatus {
+        if self.ended() {
+            return HeadersStatus::StopIteration;
+        }
         self.data.borrow_mut().side(direction).headers = Some(headers);
-        let status = order(match direction {
+        let Outcome { status, effects } = order(match direction {
             Direction::Request => self.core.on_request_headers(end_of_stream),
             Direction::Response => self.core.on_response_headers(end_of_stream),
         });
-        if matches!(status, HeadersStatus::Continue | HeadersStatus::ContinueAndDontEndStream) {
-            self.data.borrow_mut().side(direction).headers_forwarded = true;
+        if !status.stops() {
+            self.data.borrow_mut().side(direction).forward_headers();
         }
+        self.carry_out(effects);
         status
     }
 
     fn body(&mut self, direction: Direction, chunk: SliceBuffer, end_of_stream: bool) -> BodyStatus {
+        if self.ended() {
+            return BodyStatus::StopIterationNoBuffer;
+        }
         self.data.borrow_mut().side(direction).received = chunk;
-        let status = order(match direction {
+        let Outcome { status, effects } = order(match direction {
             Direction::Request => self.core.on_request_body(end_of_stream),
             Direction::Response => self.core.on_response_body(end_of_stream),
         });
-        let mut data = self.data.borrow_mut();
-        let side = data.side(direction);
-        let mut received = std::mem::take(&mut side.received);
-        match status {
-            BodyStatus::Continue => {
-                side.buffered.move_from(&mut received);
-                side.release();
+        {
+            let mut data = self.data.borrow_mut();
+            let side = data.side(direction);
+            let mut received = std::mem::take(&mut side.received);
+            match status {
+                BodyStatus::Continue => {
+                    side.buffered.move_from(&mut received);
+                    side.release();
+                }
+                BodyStatus::StopIterationAndBuffer | BodyStatus::StopIterationAndWatermark => {
+                    side.buffered.move_from(&mut received)
+                }
+                BodyStatus::StopIterationNoBuffer => {}
             }
-            BodyStatus::StopIterationAndBuffer | BodyStatus::StopIterationAndWatermark => {
-                side.buffered.move_from(&mut received)
-            }
-            BodyStatus::StopIterationNoBuffer => {}
         }
+        self.carry_out(effects);
         status
     }
 
     fn trailers(&mut self, direction: Direction, trailers: HeaderMap) -> TrailersStatus {
+        if self.ended() {
+            return TrailersStatus::StopIteration;
+        }
         self.data.borrow_mut().side(direction).trailers = Some(trailers);
-        let status = order(match direction {
+        let Outcome { status, effects } = order(match direction {
             Direction::Request => self.core.on_request_trailers(),
             Direction::Response => self.core.on_response_trailers(),
         });
-        let mut data = self.data.borrow_mut();
-        let side = data.side(direction);
-        side.trailers_held = true;
-        if status == TrailersStatus::Continue {
-            side.release();
+        {
+            let mut data = self.data.borrow_mut();
+            let side = data.side(direction);
+            side.trailers_held = true;
+            if status == TrailersStatus::Continue {
+                side.release();
+            }
         }
+        self.carry_out(effects);
         status
     }
 
@@ -353,7 +425,8 @@ impl TestStream {
         let pending: Vec<Direction> =
             self.queue.pending.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
         for &direction in &pending {
-            self.core.on_scheduled(direction);
+            let effects = self.core.on_scheduled(direction);
+            self.carry_out(effects);
         }
         pending.len()
     }
@@ -380,14 +453,19 @@ impl TestStream {
         f(data.side(direction))
     }
 
-    /// The request headers as they are now (what upstream gets once they are forwarded).
+    /// The request headers upstream got: as they were when they went on past the filter, or
+    /// as they are now while the filter holds them.
     pub fn upstream_request_headers(&self) -> HeaderMap {
-        self.side(Direction::Request, |s| s.headers.clone().unwrap_or_default())
+        self.side(Direction::Request, |s| {
+            s.headers_sent.clone().or_else(|| s.headers.clone()).unwrap_or_default()
+        })
     }
 
-    /// The response headers as they are now.
+    /// The response headers the client got (as [`TestStream::upstream_request_headers`]).
     pub fn client_response_headers(&self) -> HeaderMap {
-        self.side(Direction::Response, |s| s.headers.clone().unwrap_or_default())
+        self.side(Direction::Response, |s| {
+            s.headers_sent.clone().or_else(|| s.headers.clone()).unwrap_or_default()
+        })
     }
 
     pub fn upstream_request_trailers(&self) -> Option<HeaderMap> {
