@@ -1,20 +1,18 @@
 //! One HTTP stream as upstream Envoy sees it (`filter_module_ptr`): maps upstream's hooks onto
-//! the core's [`Stream`] and carries out the actions the module asked for.
+//! the core's [`Stream`] and carries out the actions the core returns.
 //!
 //! Envoy can call back into a filter while one of its hooks runs: a local reply or a reset
 //! completes and destroys the filter on the spot, and a continue can run this filter's response
-//! hooks (a later filter answering locally). The filter therefore counts how deep it is in
-//! Envoy's hooks, never calls such an Envoy function while the core's `Stream` is borrowed (see
-//! [`crate::host`]), and when Envoy destroys it from inside another hook, drops the `Stream`
-//! at once (the module's destroy runs exactly once) but frees itself only when the outermost
-//! hook returns.
+//! hooks (a later filter answering locally). That is why the core returns those actions instead
+//! of calling them: the filter carries them out after the core's `Stream` is no longer borrowed,
+//! still inside the same Envoy hook. It counts how deep it is in Envoy's hooks, and when Envoy
+//! destroys it from inside another hook, drops the `Stream` at once (the module's destroy runs
+//! exactly once) but frees itself only when the outermost hook returns.
 
 use crate::ffi::{self, EnvoyFilter};
-use crate::host::{EnvoyStream, Pending, Shared};
+use crate::host::{EnvoyStream, Shared};
 use crate::log::host_log;
-use envoyx_core::{
-    BodyStatus, Direction, EventOrderError, FilterConfig, HeadersStatus, Stream, TrailersStatus,
-};
+use envoyx_core::{Action, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,20 +38,30 @@ impl Event {
         matches!(self, Event::ResponseHeaders { .. } | Event::ResponseBody { .. } | Event::ResponseTrailers)
     }
 
-    /// Delivers the event; returns upstream's status value and whether it stops iteration.
-    fn deliver(self, stream: &mut Stream) -> Result<(ffi::HookStatus, bool), EventOrderError> {
-        let headers = |s: HeadersStatus| {
-            (s as u32, !matches!(s, HeadersStatus::Continue | HeadersStatus::ContinueAndDontEndStream))
-        };
-        let body = |s: BodyStatus| (s as u32, s != BodyStatus::Continue);
-        let trailers = |s: TrailersStatus| (s as u32, s != TrailersStatus::Continue);
+    /// Delivers the event; returns upstream's status value, whether it stops iteration, and what
+    /// to carry out.
+    fn deliver(self, stream: &mut Stream) -> Result<(ffi::HookStatus, bool, Effects), EventOrderError> {
+        fn split<S: Copy + Into<u32>>(
+            o: Outcome<S>,
+            stops: fn(S) -> bool,
+        ) -> (ffi::HookStatus, bool, Effects) {
+            (o.status.into(), stops(o.status), o.effects)
+        }
         Ok(match self {
-            Event::RequestHeaders { end_of_stream } => headers(stream.on_request_headers(end_of_stream)?),
-            Event::RequestBody { end_of_stream } => body(stream.on_request_body(end_of_stream)?),
-            Event::RequestTrailers => trailers(stream.on_request_trailers()?),
-            Event::ResponseHeaders { end_of_stream } => headers(stream.on_response_headers(end_of_stream)?),
-            Event::ResponseBody { end_of_stream } => body(stream.on_response_body(end_of_stream)?),
-            Event::ResponseTrailers => trailers(stream.on_response_trailers()?),
+            Event::RequestHeaders { end_of_stream } => {
+                split(stream.on_request_headers(end_of_stream)?, |s| s.stops())
+            }
+            Event::RequestBody { end_of_stream } => {
+                split(stream.on_request_body(end_of_stream)?, |s| s.stops())
+            }
+            Event::RequestTrailers => split(stream.on_request_trailers()?, |s| s.stops()),
+            Event::ResponseHeaders { end_of_stream } => {
+                split(stream.on_response_headers(end_of_stream)?, |s| s.stops())
+            }
+            Event::ResponseBody { end_of_stream } => {
+                split(stream.on_response_body(end_of_stream)?, |s| s.stops())
+            }
+            Event::ResponseTrailers => split(stream.on_response_trailers()?, |s| s.stops()),
         })
     }
 }
@@ -75,6 +83,8 @@ pub struct Filter {
     destroyed: Cell<bool>,
     /// Inside this filter's `continue_decoding` call.
     continuing_request: Cell<bool>,
+    /// The Envoy 1.38 warning below was logged for this stream.
+    warned_reentrant_continue: Cell<bool>,
 }
 
 impl Filter {
@@ -87,6 +97,7 @@ impl Filter {
             depth: Cell::new(0),
             destroyed: Cell::new(false),
             continuing_request: Cell::new(false),
+            warned_reentrant_continue: Cell::new(false),
         }
     }
 
@@ -161,9 +172,9 @@ impl Filter {
         }
     }
 
-    /// An event hook: delivers the event, then does what the module asked for.
+    /// An event hook: delivers the event, then carries out what the core returned.
     pub fn event(&self, event: Event) -> ffi::HookStatus {
-        let delivered = {
+        let (status, effects) = {
             let Ok(mut slot) = self.stream.try_borrow_mut() else {
                 host_log!(
                     Error,
@@ -180,41 +191,46 @@ impl Filter {
                 let host = unsafe { EnvoyStream::new(self.envoy, &self.shared) };
                 self.config.new_stream(Box::new(host))
             });
-            event.deliver(stream)
-        };
-        let status = match delivered {
-            Ok((status, stops)) => {
-                // Still no Envoy call that could re-enter has been made: the filter is alive.
-                // Without a scheduler the module holds no handle, so no continue can come.
-                if let Some(scheduler) = self.shared.scheduler.get() {
-                    scheduler.prepare(self.envoy, stops);
+            match event.deliver(stream) {
+                Ok((status, stops, effects)) => {
+                    // Still no Envoy call that could re-enter has been made: the filter is alive.
+                    // Without a scheduler the module holds no handle, so no continue can come.
+                    if let Some(scheduler) = self.shared.scheduler.get() {
+                        scheduler.prepare(self.envoy, stops);
+                    }
+                    if stops
+                        && event.is_response()
+                        && self.continuing_request.get()
+                        && !reentrant_continue_safe()
+                    {
+                        self.warn_reentrant_continue();
+                        stream.went_on_without_continue(Direction::Response);
+                        (ffi::STATUS_CONTINUE, effects)
+                    } else {
+                        (status, effects)
+                    }
                 }
-                if stops && event.is_response() && self.continuing_request.get() && !reentrant_continue_safe()
-                {
-                    // Once per stream: the body hooks that follow are let through the same way.
-                    if !self.shared.response_forwarded.replace(true) {
-                        host_log!(
-                            Warn,
-                            "EnvoyX stock host: the module stopped the response while its request was being \
-                             continued (a later filter answered locally); this Envoy (1.38) could never \
-                             resume it, so the response goes on now"
-                        );
-                    }
-                    ffi::STATUS_CONTINUE
-                } else {
-                    if matches!(event, Event::ResponseHeaders { .. }) && !stops {
-                        self.shared.response_forwarded.set(true);
-                    }
-                    status
+                Err(e) => {
+                    host_log!(Error, "EnvoyX stock host: {e}; continuing");
+                    (ffi::STATUS_CONTINUE, Effects::NONE)
                 }
             }
-            Err(e) => {
-                host_log!(Error, "EnvoyX stock host: {e}; continuing");
-                ffi::STATUS_CONTINUE
-            }
         };
-        self.run_pending();
+        self.carry_out(effects);
         status
+    }
+
+    /// Envoy 1.38 cannot resume a response stopped inside this filter's own `continue_decoding`
+    /// (a later filter answered locally), so the host lets it go on; said once per stream.
+    fn warn_reentrant_continue(&self) {
+        if !self.warned_reentrant_continue.replace(true) {
+            host_log!(
+                Warn,
+                "EnvoyX stock host: the module stopped the response while its request was being \
+                 continued (a later filter answered locally); this Envoy (1.38) could never resume \
+                 it, so the response goes on now"
+            );
+        }
     }
 
     /// Envoy's scheduled hook: a continue the module asked for reached the worker thread.
@@ -226,16 +242,17 @@ impl Filter {
                 return;
             }
         };
-        {
+        let effects = {
             let Ok(mut slot) = self.stream.try_borrow_mut() else {
                 host_log!(Error, "EnvoyX stock host: Envoy re-entered the scheduled hook; continue lost");
                 return;
             };
-            if let Some(stream) = slot.as_mut() {
-                stream.on_scheduled(direction);
+            match slot.as_mut() {
+                Some(stream) => stream.on_scheduled(direction),
+                None => Effects::NONE,
             }
-        }
-        self.run_pending();
+        };
+        self.carry_out(effects);
     }
 
     /// Envoy's stream-complete hook.
@@ -248,33 +265,27 @@ impl Filter {
             }
             Err(_) => host_log!(Error, "EnvoyX stock host: Envoy completed a stream inside its module hook"),
         }
-        // The stream is over: nothing the module asked for in its complete hook can be done.
-        drop(self.shared.pending.take());
     }
 
-    /// Does what the module asked for during the hook. Each call may re-enter this filter, even
-    /// destroy it, so `destroyed` is checked before every one.
-    fn run_pending(&self) {
-        let Pending { reply, reset, continue_request, continue_response } = self.shared.pending.take();
-        if self.destroyed.get() {
-            return;
-        }
-        if reset {
-            self.envoy.reset_stream(b"envoyx_module_reset");
-            return;
-        }
-        if let Some(reply) = reply {
-            self.envoy.send_response(reply.status, &reply.headers, &reply.body, &reply.details);
-            return;
-        }
-        if continue_request {
-            self.continuing_request.set(true);
-            self.envoy.continue_decoding();
-            self.continuing_request.set(false);
-        }
-        if continue_response && !self.destroyed.get() {
-            self.shared.response_forwarded.set(true);
-            self.envoy.continue_encoding();
+    /// Carries out what the core returned. Each Envoy call may re-enter this filter, even destroy
+    /// it, so `destroyed` is checked before every one.
+    fn carry_out(&self, effects: Effects) {
+        for action in effects {
+            if self.destroyed.get() {
+                return;
+            }
+            match action {
+                Action::Reset => self.envoy.reset_stream(b"envoyx_module_reset"),
+                Action::LocalReply(reply) => {
+                    self.envoy.send_response(reply.status, &reply.headers, &reply.body, &reply.details)
+                }
+                Action::Continue(Direction::Request) => {
+                    self.continuing_request.set(true);
+                    self.envoy.continue_decoding();
+                    self.continuing_request.set(false);
+                }
+                Action::Continue(Direction::Response) => self.envoy.continue_encoding(),
+            }
         }
     }
 }

@@ -1,43 +1,19 @@
-//! [`HostStream`] and [`StreamScheduler`] over upstream Envoy's HTTP-filter callbacks.
-//!
-//! Calls that make Envoy run other filter code synchronously (a local reply, a reset, a continue)
-//! may lead Envoy straight back into this filter's hooks, even to its destroy hook. So they are
-//! not made while the core's [`envoyx_core::Stream`] is in use: they are recorded here as
-//! [`Pending`] actions and carried out by the filter once the core has returned (see
-//! `filter.rs`), still inside the same Envoy hook.
+//! [`HostStream`] and [`StreamScheduler`] over upstream Envoy's HTTP-filter callbacks: the
+//! primitives (headers, bodies, the scheduler). Ending and resuming the stream are actions the
+//! core returns; `filter.rs` carries them out.
 
 use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
-use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, StreamScheduler};
-use std::cell::{Cell, OnceCell, RefCell};
+use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, StreamScheduler};
+use std::cell::OnceCell;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
-
-/// A local reply, copied out of the module's views.
-pub struct OwnedReply {
-    pub status: u32,
-    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
-    pub body: Vec<u8>,
-    pub details: Vec<u8>,
-}
-
-/// What the module asked for during a hook, to be done after the core returns.
-#[derive(Default)]
-pub struct Pending {
-    pub reply: Option<OwnedReply>,
-    pub reset: bool,
-    pub continue_request: bool,
-    pub continue_response: bool,
-}
 
 /// State shared by a stream's host and its filter (same worker thread). It lives inside the
 /// filter's own allocation (see `filter.rs`), not in one of its own.
 #[derive(Default)]
 pub struct Shared {
-    pub pending: RefCell<Pending>,
-    /// This filter let the response headers go on: a local reply can no longer replace them.
-    pub response_forwarded: Cell<bool>,
     /// The stream's scheduler, made when the core first asks for it (the module's first continue
     /// handle); streams whose module takes no handle never need one.
     pub scheduler: OnceCell<Arc<EnvoyScheduler>>,
@@ -127,28 +103,12 @@ impl HostStream for EnvoyStream {
         Some(total)
     }
 
+    // The core has checked names and values (never empty: stock Envoy would remove the header).
     fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
-        if value.is_empty() {
-            host_log!(
-                Warn,
-                "EnvoyX stock host: cannot set header `{}` to an empty value (stock Envoy removes a header \
-                 set to empty); left unchanged",
-                String::from_utf8_lossy(key)
-            );
-            return false;
-        }
         self.envoy.set_header(header_type(map), key, value)
     }
 
     fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
-        if value.is_empty() {
-            host_log!(
-                Warn,
-                "EnvoyX stock host: cannot add an empty value to header `{}` (stock Envoy refuses it)",
-                String::from_utf8_lossy(key)
-            );
-            return false;
-        }
         self.envoy.add_header(header_type(map), key, value)
     }
 
@@ -200,33 +160,6 @@ impl HostStream for EnvoyStream {
 
     fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
         data.is_empty() || self.envoy.append_body(body_type(body), data)
-    }
-
-    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
-        let shared = self.shared();
-        let mut pending = shared.pending.borrow_mut();
-        if shared.response_forwarded.get() || pending.reply.is_some() || pending.reset {
-            return false;
-        }
-        pending.reply = Some(OwnedReply {
-            status: reply.status,
-            headers: reply.headers.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect(),
-            body: reply.body.to_vec(),
-            details: reply.details.to_vec(),
-        });
-        true
-    }
-
-    fn reset_stream(&mut self) {
-        self.shared().pending.borrow_mut().reset = true;
-    }
-
-    fn continue_stream(&mut self, direction: Direction) {
-        let mut pending = self.shared().pending.borrow_mut();
-        match direction {
-            Direction::Request => pending.continue_request = true,
-            Direction::Response => pending.continue_response = true,
-        }
     }
 
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
