@@ -1,7 +1,10 @@
 #include "envoy/envoyx_filter.h"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "envoy/http/codes.h"
 
@@ -53,14 +56,8 @@ envoyx::RawBytes toRawBytes(absl::string_view view) {
   return envoyx::to_raw_bytes(std::string_view(view.data(), view.size()));
 }
 
-// Envoy's header strings must not hold NUL, CR or LF (HeaderString asserts it); a module's bad
-// bytes are refused here instead of reaching the codec.
-bool isValidHeaderBytes(absl::string_view bytes) {
-  return bytes.find_first_of(absl::string_view("\0\r\n", 3)) == absl::string_view::npos;
-}
-
-bool isValidHeader(absl::string_view key, absl::string_view value) {
-  return !key.empty() && isValidHeaderBytes(key) && isValidHeaderBytes(value);
+absl::string_view toStringView(const rust::Vec<uint8_t>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 bool isRequest(envoyx::BodyKind kind) {
@@ -82,8 +79,11 @@ void replaceRange(Buffer::Instance& body, size_t offset, size_t len, absl::strin
   body.move(rebuilt);
 }
 
-// envoyx::StreamHost for one Envoy stream: every method resolves the map or body through the
-// filter at call time, because Envoy may replace response headers (a local reply) between hooks.
+// envoyx::StreamHost for one Envoy stream: the primitives. Every method resolves the map or body
+// through the filter at call time, because Envoy may replace response headers (a local reply)
+// between hooks. The core has checked every argument before calling (header names are lower-case
+// tokens, values non-empty without control bytes, ranges within the body, length changes within
+// the content-length rule), so nothing is checked again here.
 class EnvoyStreamHost : public envoyx::StreamHost {
 public:
   EnvoyStreamHost(EnvoyxFilter& filter, std::shared_ptr<envoyx::Scheduler> scheduler)
@@ -129,7 +129,7 @@ public:
 
   bool header_set(envoyx::HeaderMapKind kind, envoyx::Bytes key, envoyx::Bytes value) override {
     Http::HeaderMap* map = filter_.headerMap(kind);
-    if (map == nullptr || !isValidHeader(toStringView(key), toStringView(value))) {
+    if (map == nullptr) {
       return false;
     }
     map->setCopy(Http::LowerCaseString(toStringView(key)), toStringView(value));
@@ -138,7 +138,7 @@ public:
 
   bool header_add(envoyx::HeaderMapKind kind, envoyx::Bytes key, envoyx::Bytes value) override {
     Http::HeaderMap* map = filter_.headerMap(kind);
-    if (map == nullptr || !isValidHeader(toStringView(key), toStringView(value))) {
+    if (map == nullptr) {
       return false;
     }
     map->addCopy(Http::LowerCaseString(toStringView(key)), toStringView(value));
@@ -147,7 +147,7 @@ public:
 
   std::size_t header_remove(envoyx::HeaderMapKind kind, envoyx::Bytes key) override {
     Http::HeaderMap* map = filter_.headerMap(kind);
-    if (map == nullptr || !isValidHeader(toStringView(key), "")) {
+    if (map == nullptr) {
       return 0;
     }
     return map->remove(Http::LowerCaseString(toStringView(key)));
@@ -199,28 +199,6 @@ public:
     return changeBody(kind, [offset, len, bytes](Buffer::Instance& body) {
       replaceRange(body, offset, len, bytes);
     });
-  }
-
-  bool send_local_reply(std::uint32_t status, rust::Slice<const envoyx::RawHeader> headers,
-                        envoyx::Bytes body, envoyx::Bytes details) override {
-    PendingLocalReply reply{status, {}, std::string(toStringView(body)),
-                            std::string(toStringView(details))};
-    for (const envoyx::RawHeader& header : headers) {
-      const absl::string_view key = toStringView(
-          envoyx::Bytes(header.key.ptr, header.key.len));
-      const absl::string_view value = toStringView(
-          envoyx::Bytes(header.value.ptr, header.value.len));
-      if (isValidHeader(key, value)) {
-        reply.headers.emplace_back(std::string(key), std::string(value));
-      }
-    }
-    return filter_.requestLocalReply(std::move(reply));
-  }
-
-  void reset_stream() override { filter_.requestReset(); }
-
-  void continue_stream(envoyx::Direction direction) override {
-    filter_.requestContinue(direction);
   }
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override { return scheduler_; }
@@ -305,8 +283,8 @@ void EnvoyxFilter::setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks&
 template <class Status, class Call>
 Status EnvoyxFilter::deliver(const char* event, Status fallback, Call call) {
   if (!stream_.has_value() || in_core_call_) {
-    // No stream, or Envoy called back into this filter while the core is running (the module's
-    // own local reply passing through the encoder chain): pass through.
+    // No stream, or a call nested inside a call into the core (which Envoy has no reason to
+    // make, see in_core_call_): pass through.
     return fallback;
   }
   Status status = fallback;
@@ -318,7 +296,7 @@ Status EnvoyxFilter::deliver(const char* event, Status fallback, Call call) {
     ENVOY_LOG(error, "EnvoyX: {} not delivered: {}", event, e.what());
   }
   in_core_call_ = false;
-  runDeferredEffects(false);
+  carryOutActions();
   return status;
 }
 
@@ -341,13 +319,8 @@ Http::FilterTrailersStatus EnvoyxFilter::decodeTrailers(Http::RequestTrailerMap&
 }
 
 Http::FilterHeadersStatus EnvoyxFilter::encodeHeaders(Http::ResponseHeaderMap&, bool end_stream) {
-  const auto status = deliver("response headers", Http::FilterHeadersStatus::Continue,
-                              [&](envoyx::Stream& s) { return s.on_response_headers(end_stream); });
-  if (status == Http::FilterHeadersStatus::Continue ||
-      status == Http::FilterHeadersStatus::ContinueAndDontEndStream) {
-    response_started_ = true;
-  }
-  return status;
+  return deliver("response headers", Http::FilterHeadersStatus::Continue,
+                 [&](envoyx::Stream& s) { return s.on_response_headers(end_stream); });
 }
 
 Http::FilterDataStatus EnvoyxFilter::encodeData(Buffer::Instance& data, bool end_stream) {
@@ -373,7 +346,6 @@ void EnvoyxFilter::onDestroy() {
   // Continues still queued on the dispatcher (or posted later by a module thread) now find no
   // token and are dropped.
   token_.reset();
-  pending_local_reply_.reset();
   // Dropping the box completes the stream if needed and destroys the module's stream state,
   // exactly once (the core guarantees it).
   stream_.reset();
@@ -384,9 +356,12 @@ void EnvoyxFilter::onScheduled(envoyx::Direction direction) {
     return;
   }
   in_core_call_ = true;
+  // The core resumes the direction only if the module had stopped it and the stream is neither
+  // ending nor complete; the continue it then returns is carried out right here, on the worker,
+  // outside any decode/encode call of this filter.
   (*stream_)->on_scheduled(direction);
   in_core_call_ = false;
-  runDeferredEffects(true);
+  carryOutActions();
 }
 
 Http::HeaderMap* EnvoyxFilter::headerMap(envoyx::HeaderMapKind kind) {
@@ -429,86 +404,54 @@ void EnvoyxFilter::modifyBufferedBody(envoyx::BodyKind kind,
   }
 }
 
-bool EnvoyxFilter::requestLocalReply(PendingLocalReply reply) {
-  if (response_started_ || pending_local_reply_.has_value()) {
-    return false;
-  }
-  pending_local_reply_ = std::move(reply);
-  return true;
-}
-
-void EnvoyxFilter::requestContinue(envoyx::Direction direction) {
-  pending_continue_[direction == envoyx::Direction::Request ? 0 : 1] = true;
-}
-
-// Why effects wait: sendLocalReply, resetStream and continueDecoding/Encoding may call back into
-// this filter synchronously (the encoder chain, onStreamComplete, onDestroy). Doing them while
-// the core's stream is borrowed would re-enter it, and a reset could destroy it under its own
-// feet. So the host records them and carries them out here, after the call has returned, in the
-// order that leaves the stream consistent: a reset or a local reply ends the stream's processing,
-// so a continue requested in the same call is then moot.
-void EnvoyxFilter::runDeferredEffects(bool from_scheduled) {
-  const bool continue_request = pending_continue_[0];
-  const bool continue_response = pending_continue_[1];
-  pending_continue_[0] = pending_continue_[1] = false;
-
-  if (pending_reset_) {
-    pending_reset_ = false;
-    pending_local_reply_.reset();
-    decoder_callbacks_->resetStream();
-    return;
-  }
-  if (pending_local_reply_.has_value()) {
-    PendingLocalReply reply = std::move(*pending_local_reply_);
-    pending_local_reply_.reset();
-    auto headers = std::move(reply.headers);
-    decoder_callbacks_->sendLocalReply(
-        static_cast<Http::Code>(reply.status), reply.body,
-        [headers = std::move(headers)](Http::ResponseHeaderMap& response_headers) {
-          for (const auto& [key, value] : headers) {
-            response_headers.addCopy(Http::LowerCaseString(key), value);
-          }
-        },
-        absl::nullopt, reply.details);
-    return;
-  }
-  if (!continue_request && !continue_response) {
-    return;
-  }
-  if (!from_scheduled) {
-    // A continue asked for inside a decode/encode hook: Envoy forbids continuing from within
-    // the hook that stopped, so it goes round the dispatcher like any other continue.
-    if (continue_request) {
-      requestContinueLater(envoyx::Direction::Request);
+// Why actions wait until the call into the core has returned: sendLocalReply, resetStream and
+// continueDecoding/Encoding may call back into this filter synchronously (the encoder chain with
+// the reply, onStreamComplete, onDestroy, the next decodeData). Such a call is a new call into the
+// core, which is allowed once the previous one returned; while it was running it would re-enter a
+// stream that is still borrowed. The core has already applied the stream rules (reset over reply
+// over continues, no reply once the response started, continues only of stopped directions), so
+// each action is carried out as it comes. Carrying one out may destroy the stream (a reset, or a
+// reply that ends it): onDestroy() drops token_ and the core's stream, and nothing more is done.
+void EnvoyxFilter::carryOutActions() {
+  while (token_ != nullptr && stream_.has_value()) {
+    const envoyx::NextAction action = (*stream_)->next_action();
+    switch (action.kind) {
+    case envoyx::ActionKind::None:
+      return;
+    case envoyx::ActionKind::Reset:
+      decoder_callbacks_->resetStream();
+      break;
+    case envoyx::ActionKind::LocalReply:
+      sendLocalReply(action.reply);
+      break;
+    case envoyx::ActionKind::Continue:
+      if (action.direction == envoyx::Direction::Request) {
+        decoder_callbacks_->continueDecoding();
+      } else {
+        encoder_callbacks_->continueEncoding();
+      }
+      break;
     }
-    if (continue_response) {
-      requestContinueLater(envoyx::Direction::Response);
-    }
-    return;
-  }
-  if (continue_request) {
-    decoder_callbacks_->continueDecoding();
-  }
-  // continueDecoding may have ended the stream (a later filter's local reply).
-  if (continue_response && token_ != nullptr) {
-    encoder_callbacks_->continueEncoding();
   }
 }
 
-void EnvoyxFilter::requestContinueLater(envoyx::Direction direction) {
-  dispatcher().post([token = std::weak_ptr<StreamToken>(token_), direction]() {
-    if (std::shared_ptr<StreamToken> live = token.lock()) {
-      live->filter.continueNow(direction);
-    }
-  });
-}
-
-void EnvoyxFilter::continueNow(envoyx::Direction direction) {
-  if (direction == envoyx::Direction::Request) {
-    decoder_callbacks_->continueDecoding();
-  } else {
-    encoder_callbacks_->continueEncoding();
+void EnvoyxFilter::sendLocalReply(const envoyx::LocalReply& reply) {
+  // The core checked the reply: status 200-599, header names lower-case tokens (no
+  // pseudo-headers), values without control bytes, details one token.
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.reserve(reply.headers.size());
+  for (const envoyx::ReplyHeader& header : reply.headers) {
+    headers.emplace_back(std::string(toStringView(header.key)),
+                         std::string(toStringView(header.value)));
   }
+  decoder_callbacks_->sendLocalReply(
+      static_cast<Http::Code>(reply.status), toStringView(reply.body),
+      [headers = std::move(headers)](Http::ResponseHeaderMap& response_headers) {
+        for (const auto& [key, value] : headers) {
+          response_headers.addCopy(Http::LowerCaseString(key), value);
+        }
+      },
+      absl::nullopt, toStringView(reply.details));
 }
 
 } // namespace EnvoyX

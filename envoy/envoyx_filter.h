@@ -1,6 +1,8 @@
 // The EnvoyX HTTP filter: one per stream, mapping Envoy's stream onto the loader's
 // envoyx::StreamHost so that the core (and through it the module) sees Envoy's own header maps
-// and body slices. The logic lives in the core; this file only translates.
+// and body slices, and carrying out the actions the core returns after each call (reset, local
+// reply, continue). The logic, every stream rule and every argument check, lives in the core;
+// this file only translates.
 //
 // Written against these Envoy interfaces, checked in stored copies of Envoy's sources (the
 // 1.38.3/1.39.3/1.40.0 release commits themselves were not available to read):
@@ -19,9 +21,7 @@
 
 #include <memory>
 #include <optional>
-#include <string>
 #include <utility>
-#include <vector>
 
 #include "envoy/event/dispatcher.h"
 #include "envoy/http/filter.h"
@@ -74,14 +74,6 @@ public:
   void log(envoyx::LogLevel level, envoyx::Bytes message) const override;
 };
 
-// A local reply the module asked for, sent once the call into the core has returned.
-struct PendingLocalReply {
-  uint32_t status;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::string details;
-};
-
 class EnvoyxFilter : public Http::PassThroughFilter,
                      Logger::Loggable<Logger::Id::dynamic_modules> {
 public:
@@ -115,38 +107,30 @@ public:
   const Buffer::Instance* bufferedBody(envoyx::BodyKind kind);
   // Runs `change` on the buffered body through Envoy's modify{De,En}codingBuffer.
   void modifyBufferedBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
-  bool requestLocalReply(PendingLocalReply reply);
-  void requestReset() { pending_reset_ = true; }
-  void requestContinue(envoyx::Direction direction);
-  Event::Dispatcher& dispatcher() { return decoder_callbacks_->dispatcher(); }
 
 private:
-  // Calls into the core with the re-entrancy guard up, then carries out what the module asked
-  // for during the call (see envoyx_filter.cc for why effects wait until the call has returned).
-  // Returns `fallback` when the stream is gone or the core refuses the event.
+  // Calls into the core with the re-entrancy guard up; once the call has returned, carries out
+  // the actions the core decided on. Returns `fallback` when there is no stream or the core
+  // refuses the event.
   template <class Status, class Call> Status deliver(const char* event, Status fallback, Call call);
-  void runDeferredEffects(bool from_scheduled);
-  // A continue requested inside a hook, carried round the dispatcher (dropped if the stream is
-  // gone by then), and the continue itself.
-  void requestContinueLater(envoyx::Direction direction);
-  void continueNow(envoyx::Direction direction);
+  // Takes the core's actions (Stream::next_action) one at a time and carries each out in Envoy,
+  // until there are none or the filter was destroyed by one of them (see envoyx_filter.cc).
+  void carryOutActions();
+  void sendLocalReply(const envoyx::LocalReply& reply);
 
   const CoreFilterConfigSharedPtr config_;
   std::optional<rust::Box<envoyx::Stream>> stream_;
+  // Dropped in onDestroy(): posted continues and the action loop check it.
   std::shared_ptr<StreamToken> token_;
 
-  // Set only while a call into the core is on the stack. Envoy can call back into this filter
-  // synchronously (a local reply runs the encoder chain, a reset destroys the filters); such a
-  // nested call must not reach the core, whose stream is already borrowed.
+  // Set only while a call into the core is on the stack. The core's host calls are primitives
+  // and its actions are carried out after the call returns, so Envoy has no reason to call this
+  // filter then; should it, the nested call must not reach the core, whose stream is borrowed.
+  // (An event Envoy delivers while an action is being carried out, e.g. a local reply running
+  // the encoder chain, comes after the core returned: it is a new call and goes through.)
   bool in_core_call_{false};
   Buffer::Instance* request_received_{nullptr};
   Buffer::Instance* response_received_{nullptr};
-  // The response has left this filter (encodeHeaders continued): too late for a local reply.
-  bool response_started_{false};
-
-  std::optional<PendingLocalReply> pending_local_reply_;
-  bool pending_reset_{false};
-  bool pending_continue_[2]{false, false};
 };
 
 } // namespace EnvoyX

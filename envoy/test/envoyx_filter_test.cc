@@ -1,8 +1,11 @@
 // The filter on Envoy's mocks, with the C test module (rust/stock-host/tests/modules/test_filter.c)
 // loaded through the real loader and core: headers are read and written in Envoy's own maps, a
-// body chunk is rewritten in place, local replies and resets reach Envoy after the hook returns,
-// and a continue posted from a module thread is delivered, or dropped once the stream is gone.
+// body chunk is rewritten in place, the core's actions (local reply, reset, continue) reach Envoy
+// once the call into the core has returned, so Envoy may call the filter back from inside them
+// (a new call), and a continue posted from a module thread is carried out on the worker, or
+// dropped once the stream is gone.
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -115,27 +118,84 @@ TEST_F(EnvoyxFilterTest, HeadersAndBodyInEnvoysOwnMemory) {
 
 TEST_F(EnvoyxFilterTest, LocalReplyIsSentAfterTheHookReturns) {
   setUpFilter("reply");
+  Http::TestResponseHeaderMapImpl reply_headers{{":status", "403"}};
   EXPECT_CALL(decoder_callbacks_, sendLocalReply(Http::Code::Forbidden, Eq("denied by envoyx\n"),
-                                                 _, _, Eq("envoyx_denied")));
+                                                 _, _, Eq("envoyx_denied")))
+      .WillOnce(Invoke([&](Http::Code, absl::string_view body,
+                           std::function<void(Http::ResponseHeaderMap&)> modify_headers,
+                           const absl::optional<Grpc::Status::GrpcStatus>, absl::string_view) {
+        modify_headers(reply_headers);
+        // As Envoy's filter manager does, the reply runs through this filter's encoder hooks
+        // from inside sendLocalReply. The core's call has returned, so this is a new call, and
+        // the core passes the module's own reply through.
+        EXPECT_EQ(Http::FilterHeadersStatus::Continue,
+                  filter_->encodeHeaders(reply_headers, body.empty()));
+        Buffer::OwnedImpl reply_body(body);
+        EXPECT_EQ(Http::FilterDataStatus::Continue, filter_->encodeData(reply_body, true));
+      }));
   EXPECT_EQ(Http::FilterHeadersStatus::StopIteration,
             filter_->decodeHeaders(request_headers_, true));
+  // The reply's headers as the module gave them (the core checked them, the filter copied them).
+  EXPECT_EQ("envoyx", reply_headers.get_("x-reply"));
+  filter_->onStreamComplete();
   filter_->onDestroy();
 }
 
-TEST_F(EnvoyxFilterTest, ResetReachesEnvoy) {
+TEST_F(EnvoyxFilterTest, ResetReachesEnvoyAndMayDestroyTheFilterOnTheSpot) {
   setUpFilter("reset");
-  EXPECT_CALL(decoder_callbacks_, resetStream(_, _));
-  filter_->decodeHeaders(request_headers_, true);
-  filter_->onDestroy();
+  // Envoy destroys the filters from inside resetStream; the filter then touches neither the
+  // core's stream nor Envoy again, and the hook still returns its status.
+  EXPECT_CALL(decoder_callbacks_, resetStream(_, _)).WillOnce(Invoke([this](auto, auto) {
+    filter_->onStreamComplete();
+    filter_->onDestroy();
+  }));
+  EXPECT_CALL(decoder_callbacks_, sendLocalReply(_, _, _, _, _)).Times(0);
+  EXPECT_EQ(Http::FilterHeadersStatus::StopIteration,
+            filter_->decodeHeaders(request_headers_, true));
 }
 
 TEST_F(EnvoyxFilterTest, ContinueFromAModuleThreadResumesDecoding) {
   setUpFilter("delay");
+  EXPECT_CALL(decoder_callbacks_, continueDecoding()).Times(0);
+  EXPECT_EQ(Http::FilterHeadersStatus::StopIteration,
+            filter_->decodeHeaders(request_headers_, true));
+  EXPECT_EQ("yes", request_headers_.get_("x-delayed"));
+  Event::PostCb posted = waitForPosted();
+  testing::Mock::VerifyAndClearExpectations(&decoder_callbacks_);
+  // The continue is carried out as soon as the posted callback reaches the core on the worker,
+  // not posted round the dispatcher a second time.
+  EXPECT_CALL(decoder_callbacks_, continueDecoding());
+  posted();
+  {
+    std::lock_guard<std::mutex> lock(posted_mutex_);
+    EXPECT_TRUE(posted_.empty());
+  }
+  filter_->onDestroy();
+}
+
+TEST_F(EnvoyxFilterTest, ContinueFromAModuleThreadResumesEncoding) {
+  setUpFilter("delay");
+  EXPECT_CALL(decoder_callbacks_, continueDecoding());
+  filter_->decodeHeaders(request_headers_, true);
+  waitForPosted()();
+  EXPECT_EQ(Http::FilterHeadersStatus::StopIteration,
+            filter_->encodeHeaders(response_headers_, true));
+  EXPECT_EQ("yes", response_headers_.get_("x-delayed-response"));
+  Event::PostCb posted = waitForPosted();
+  EXPECT_CALL(encoder_callbacks_, continueEncoding());
+  posted();
+  filter_->onDestroy();
+}
+
+TEST_F(EnvoyxFilterTest, ContinueOfADirectionNotStoppedIsIgnoredByTheCore) {
+  setUpFilter("delay");
   EXPECT_EQ(Http::FilterHeadersStatus::StopIteration,
             filter_->decodeHeaders(request_headers_, true));
   Event::PostCb posted = waitForPosted();
+  // One continue resumes the request; the same continue delivered again finds nothing stopped.
   EXPECT_CALL(decoder_callbacks_, continueDecoding());
   posted();
+  filter_->onScheduled(envoyx::Direction::Request);
   filter_->onDestroy();
 }
 

@@ -1,10 +1,11 @@
 //! The C++ face of the EnvoyX core, over [cxx](https://cxx.rs), for the EnvoyX Envoy extension.
 //!
-//! C++ implements the host: a `StreamHost` per HTTP stream (headers, body slices, local
-//! replies, continues) and a thread-safe `Scheduler` that carries continues requested on
-//! any thread back to the stream's worker thread. C++ calls the core: create a filter config from
-//! a `DynamicModuleConfig` (protobuf bytes or JSON), start a stream on a host, deliver its
-//! events. Loading (one `dlopen` per file, `do_not_dlclose`, symbol and ABI checks) stays in the
+//! C++ implements the host: a `StreamHost` per HTTP stream (headers and body slices: the
+//! primitives) and a thread-safe `Scheduler` that carries continues requested on any thread back
+//! to the stream's worker thread. C++ calls the core: create a filter config from a
+//! `DynamicModuleConfig` (protobuf bytes or JSON), start a stream on a host, deliver its events,
+//! and after each call carry out the actions the core returns (`Stream::next_action`: reset,
+//! local reply, continue), which is where the stream rules were applied. Loading (one `dlopen` per file, `do_not_dlclose`, symbol and ABI checks) stays in the
 //! core, so every host shares one implementation.
 //!
 //! The C++ side is `include/envoyx/loader.h` (the host interfaces) and the header cxx generates
@@ -12,7 +13,9 @@
 //! A core error becomes a C++ `rust::Error` exception whose `what()` is the core's message.
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
-use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, LocalReply, LogLevel, StreamScheduler};
+use envoyx_core::{
+    Action, BodyKind, Direction, Effects, HeaderMapKind, HostStream, LogLevel, StreamScheduler,
+};
 use std::mem::{align_of, offset_of, size_of};
 use std::sync::Arc;
 
@@ -63,6 +66,42 @@ mod ffi {
     enum Direction {
         Request = 0,
         Response = 1,
+    }
+
+    /// What a host must do after a call into a stream (see `Stream::next_action`).
+    #[repr(u32)]
+    enum ActionKind {
+        /// Nothing (more) to do.
+        None = 0,
+        /// Abort the stream for the client and the upstream.
+        Reset = 1,
+        /// Answer the client with `NextAction::reply`.
+        LocalReply = 2,
+        /// Resume `NextAction::direction` (continueDecoding / continueEncoding).
+        Continue = 3,
+    }
+
+    /// One header of a local reply, owned.
+    struct ReplyHeader {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    }
+
+    /// A local reply the core accepted: status 200–599, header names lower-case tokens (no
+    /// pseudo-headers), values and details checked.
+    struct LocalReply {
+        status: u32,
+        headers: Vec<ReplyHeader>,
+        body: Vec<u8>,
+        details: Vec<u8>,
+    }
+
+    /// The next action. `direction` is set for `Continue`, `reply` for `LocalReply` (empty
+    /// otherwise).
+    struct NextAction {
+        kind: ActionKind,
+        direction: Direction,
+        reply: LocalReply,
     }
 
     /// Log levels. Values equal `envoyx_log_level` and Envoy's (spdlog's) levels.
@@ -119,15 +158,6 @@ mod ffi {
             len: usize,
             data: &[u8],
         ) -> bool;
-        fn send_local_reply(
-            self: Pin<&mut StreamHost>,
-            status: u32,
-            headers: &[RawHeader],
-            body: &[u8],
-            details: &[u8],
-        ) -> bool;
-        fn reset_stream(self: Pin<&mut StreamHost>);
-        fn continue_stream(self: Pin<&mut StreamHost>, direction: Direction);
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
 
         fn post(self: &Scheduler, direction: Direction);
@@ -155,6 +185,8 @@ mod ffi {
         fn on_response_body(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
         fn on_response_trailers(self: &mut Stream) -> Result<u32>;
         fn on_scheduled(self: &mut Stream, direction: Direction) -> bool;
+        fn next_action(self: &mut Stream) -> NextAction;
+        fn response_started(self: &Stream) -> bool;
         fn on_stream_complete(self: &mut Stream);
         fn body_bytes_copied(self: &Stream) -> u64;
         fn local_reply_sent(self: &Stream) -> bool;
@@ -217,55 +249,108 @@ impl FilterConfig {
         if host.is_null() {
             return Err(NullHost);
         }
-        Ok(Box::new(Stream(self.0.new_stream(Box::new(CxxHost(host))))))
+        Ok(Box::new(Stream { core: self.0.new_stream(Box::new(CxxHost(host))), pending: Effects::NONE }))
     }
 }
 
 /// A stream for C++: the core's state machine. Event methods return the module's status as
 /// Envoy's own enum ordinal (`ENVOYX_HEADERS_*`, `ENVOYX_BODY_*`, `ENVOYX_TRAILERS_*`), and an
-/// error only when the host drove the stream out of order.
-pub struct Stream(envoyx_core::Stream);
+/// error only when the host drove the stream out of order. What the host must carry out is kept
+/// here until C++ takes it with [`Stream::next_action`], after the call has returned.
+pub struct Stream {
+    core: envoyx_core::Stream,
+    /// Actions not yet taken. A call that re-enters while C++ carries out an action adds its own
+    /// under the core's rules ([`Effects::merge`]).
+    pending: Effects,
+}
 
 type EventResult = Result<u32, envoyx_core::EventOrderError>;
 
 impl Stream {
+    fn keep<S: Into<u32>>(&mut self, outcome: envoyx_core::Outcome<S>) -> u32 {
+        self.pending.merge(outcome.effects);
+        outcome.status.into()
+    }
     pub fn on_request_headers(&mut self, end_of_stream: bool) -> EventResult {
-        Ok(self.0.on_request_headers(end_of_stream)? as u32)
+        let outcome = self.core.on_request_headers(end_of_stream)?;
+        Ok(self.keep(outcome))
     }
     pub fn on_request_body(&mut self, end_of_stream: bool) -> EventResult {
-        Ok(self.0.on_request_body(end_of_stream)? as u32)
+        let outcome = self.core.on_request_body(end_of_stream)?;
+        Ok(self.keep(outcome))
     }
     pub fn on_request_trailers(&mut self) -> EventResult {
-        Ok(self.0.on_request_trailers()? as u32)
+        let outcome = self.core.on_request_trailers()?;
+        Ok(self.keep(outcome))
     }
     pub fn on_response_headers(&mut self, end_of_stream: bool) -> EventResult {
-        Ok(self.0.on_response_headers(end_of_stream)? as u32)
+        let outcome = self.core.on_response_headers(end_of_stream)?;
+        Ok(self.keep(outcome))
     }
     pub fn on_response_body(&mut self, end_of_stream: bool) -> EventResult {
-        Ok(self.0.on_response_body(end_of_stream)? as u32)
+        let outcome = self.core.on_response_body(end_of_stream)?;
+        Ok(self.keep(outcome))
     }
     pub fn on_response_trailers(&mut self) -> EventResult {
-        Ok(self.0.on_response_trailers()? as u32)
+        let outcome = self.core.on_response_trailers()?;
+        Ok(self.keep(outcome))
     }
 
     /// A continue posted to the host's `Scheduler` has reached the worker thread; see
-    /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it resumed the direction.
+    /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it produced a continue to carry
+    /// out (taken with [`Stream::next_action`]).
     pub fn on_scheduled(&mut self, direction: ffi::Direction) -> bool {
         // An out-of-range value can only come from a C++ cast; nothing was stopped under it.
-        Direction::from_abi(direction.repr).is_some_and(|direction| self.0.on_scheduled(direction))
+        let Some(direction) = Direction::from_abi(direction.repr) else { return false };
+        let effects = self.core.on_scheduled(direction);
+        let resumes = !effects.is_empty();
+        self.pending.merge(effects);
+        resumes
     }
 
+    /// The next action to carry out (`ActionKind::None` when there is none), in the order the
+    /// core's rules give: a reset or a local reply alone, otherwise request before response.
+    pub fn next_action(&mut self) -> ffi::NextAction {
+        let none = ffi::LocalReply { status: 0, headers: Vec::new(), body: Vec::new(), details: Vec::new() };
+        let (kind, direction, reply) = match self.pending.next_action() {
+            None => (ffi::ActionKind::None, Direction::Request, none),
+            Some(Action::Reset) => (ffi::ActionKind::Reset, Direction::Request, none),
+            Some(Action::Continue(direction)) => (ffi::ActionKind::Continue, direction, none),
+            Some(Action::LocalReply(reply)) => {
+                let reply = *reply;
+                let headers =
+                    reply.headers.into_iter().map(|(key, value)| ffi::ReplyHeader { key, value }).collect();
+                let reply = ffi::LocalReply {
+                    status: reply.status,
+                    headers,
+                    body: reply.body,
+                    details: reply.details,
+                };
+                (ffi::ActionKind::LocalReply, Direction::Response, reply)
+            }
+        };
+        ffi::NextAction { kind, direction: direction.into(), reply }
+    }
+
+    /// Whether the response has gone on past this filter towards the client.
+    pub fn response_started(&self) -> bool {
+        self.core.response_started()
+    }
+
+    /// The stream is over: the module's complete hook runs once; actions not yet taken are
+    /// dropped (nothing can be done to a stream that is over).
     pub fn on_stream_complete(&mut self) {
-        self.0.on_stream_complete()
+        self.core.on_stream_complete();
+        self.pending = Effects::NONE;
     }
     pub fn body_bytes_copied(&self) -> u64 {
-        self.0.body_bytes_copied()
+        self.core.body_bytes_copied()
     }
     pub fn local_reply_sent(&self) -> bool {
-        self.0.local_reply_sent()
+        self.core.local_reply_sent()
     }
     pub fn continues_ignored(&self) -> u64 {
-        self.0.continues_ignored()
+        self.core.continues_ignored()
     }
 }
 
@@ -343,20 +428,6 @@ impl HostStream for CxxHost {
     }
     fn body_replace(&mut self, body: BodyKind, offset: usize, len: usize, data: &[u8]) -> bool {
         self.host().body_replace(body.into(), offset, len, data)
-    }
-    fn send_local_reply(&mut self, reply: LocalReply<'_>) -> bool {
-        let headers: Vec<ffi::RawHeader> = reply
-            .headers
-            .iter()
-            .map(|(key, value)| ffi::RawHeader { key: raw_bytes(key), value: raw_bytes(value) })
-            .collect();
-        self.host().send_local_reply(reply.status, &headers, reply.body, reply.details)
-    }
-    fn reset_stream(&mut self) {
-        self.host().reset_stream()
-    }
-    fn continue_stream(&mut self, direction: Direction) {
-        self.host().continue_stream(direction.into())
     }
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
         Arc::new(CxxSchedulerRef(self.0.scheduler()))
@@ -444,10 +515,6 @@ fn raw_headers_out(out: &mut [envoyx_header]) -> &mut [ffi::RawHeader] {
 fn raw_slices_out(out: &mut [envoyx_slice]) -> &mut [ffi::RawSlice] {
     // Safety: as in `raw_bytes_out`.
     unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()) }
-}
-
-fn raw_bytes(bytes: &[u8]) -> ffi::RawBytes {
-    ffi::RawBytes { ptr: bytes.as_ptr(), len: bytes.len() }
 }
 
 #[cfg(test)]

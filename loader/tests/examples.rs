@@ -115,7 +115,11 @@ fn send_response_local_replies() {
     failing.response_headers(&[(":status", "200")], true);
     let reply = failing.local_reply().expect("local reply on the response path");
     assert_eq!((reply.status, reply.details.as_str()), (500, "envoyx_failed_on_response"));
-    assert!(!failing.headers_forwarded(RESPONSE));
+    // The upstream's 200 never reached the client: the reply replaced it, passing back through
+    // the filter (as in Envoy) without reaching the module again.
+    assert!(failing.headers_forwarded(RESPONSE));
+    assert_eq!(failing.client_response_headers().get(":status"), Some("500"));
+    assert_eq!(failing.client_response_body(), b"failed on response path\n");
 }
 
 #[test]

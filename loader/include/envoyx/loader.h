@@ -17,9 +17,17 @@
 //     on_response_trailers(): deliver an event; return the module's status, equal to Envoy's
 //     Http::Filter{Headers,Data,Trailers}Status ordinal. Throw rust::Error only when the host
 //     drives the stream out of order (the event is then not delivered).
-//   bool Stream::on_scheduled(Direction): a continue posted to the Scheduler, now on the worker.
+//   bool Stream::on_scheduled(Direction): a continue posted to the Scheduler, now on the worker;
+//     true when it produced a continue to carry out.
+//   NextAction Stream::next_action(): after every call above has returned, take the actions the
+//     core decided on, one at a time, until kind == ActionKind::None, and carry each out:
+//     Reset (resetStream), LocalReply (sendLocalReply with .reply), Continue (continueDecoding
+//     or continueEncoding for .direction). The stream rules (reset wins over a reply, a reply
+//     over continues, no reply once the response started, continues only of stopped directions,
+//     a module's own reply not re-entering it) were applied by the core: a host re-decides none.
 //   void Stream::on_stream_complete(); uint64_t Stream::body_bytes_copied();
-//   bool Stream::local_reply_sent(); uint64_t Stream::continues_ignored();
+//   bool Stream::local_reply_sent(); bool Stream::response_started();
+//   uint64_t Stream::continues_ignored();
 //     Destroying the rust::Box<Stream> completes the stream if needed and destroys the module's
 //     stream state, exactly once.
 //   void set_log_sink(std::shared_ptr<LogSink> sink);
@@ -30,10 +38,9 @@
 //
 // Re-entry: a host must never call into a Stream while a call into that same Stream is running
 // (the Rust side holds it borrowed for the whole call). A proxy like Envoy calls filters back
-// synchronously from sendLocalReply, resetStream and continueDecoding/Encoding, so a host over
-// such a proxy records send_local_reply, reset_stream and continue_stream and carries them out
-// after the call into the Stream has returned (see envoy/envoyx_filter.cc and the stock host's
-// rust/stock-host/src/filter.rs, which both do this).
+// synchronously from sendLocalReply, resetStream and continueDecoding/Encoding; that is why the
+// core returns those as actions (next_action) instead of asking the host to do them during the
+// call. Carrying one out may re-enter the Stream (a new, separate call): that is allowed.
 //
 // Views: RawBytes and RawSlice point into the host's own memory; the module reads (and, for body
 // slices, writes) those bytes in place, so a host must hand out pointers into its real headers
@@ -59,6 +66,10 @@ enum class HeaderMapKind : std::uint32_t;  // RequestHeaders, RequestTrailers, R
 enum class BodyKind : std::uint32_t;  // RequestReceived, RequestBuffered, ResponseReceived, ResponseBuffered
 enum class Direction : std::uint32_t;  // Request, Response
 enum class LogLevel : std::uint32_t;   // Trace, Debug, Info, Warn, Error, Critical
+enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue
+struct ReplyHeader;  // { rust::Vec<uint8_t> key; rust::Vec<uint8_t> value; }
+struct LocalReply;   // { uint32_t status; rust::Vec<ReplyHeader> headers; rust::Vec<uint8_t> body, details; }
+struct NextAction;   // { ActionKind kind; Direction direction; LocalReply reply; }
 
 using Bytes = rust::Slice<const std::uint8_t>;
 
@@ -72,8 +83,10 @@ class Scheduler {
   virtual void post(Direction direction) const = 0;
 };
 
-// One HTTP stream as the host sees it. "Not available" (the map has not arrived, there is no
-// such body here) is reported by returning false (or 0 for header_remove).
+// One HTTP stream as the host sees it: the primitives. "Not available" (the map has not arrived,
+// there is no such body here) is reported by returning false (or 0 for header_remove). The core
+// has checked every argument before calling (header names are lower-case tokens, values hold no
+// control bytes, ranges lie within the body, length changes respect content-length).
 class StreamHost {
  public:
   virtual ~StreamHost();
@@ -104,16 +117,6 @@ class StreamHost {
   virtual bool body_prepend(BodyKind body, Bytes data) = 0;
   // Replaces `len` bytes at `offset` with a copy of `data`; the core has checked the range.
   virtual bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) = 0;
-
-  // Answers the client with a local reply instead of what the stream would have produced
-  // (headers and body are copied); `details` goes to Envoy's response-code details. Returns
-  // false when a reply can no longer be sent (the response already started).
-  virtual bool send_local_reply(std::uint32_t status, rust::Slice<const RawHeader> headers,
-                                Bytes body, Bytes details) = 0;
-  // Aborts the stream for the client and the upstream.
-  virtual void reset_stream() = 0;
-  // Resumes a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
-  virtual void continue_stream(Direction direction) = 0;
 
   // Where this stream's cross-thread continues go. Asked once, when the stream starts.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;

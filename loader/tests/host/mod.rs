@@ -69,6 +69,7 @@ pub mod ffi {
         fn run_scheduled(self: Pin<&mut TestStream>, timeout_ms: u64) -> usize;
 
         fn headers(self: &TestStream, map: u32) -> Vec<Header>;
+        fn current_headers(self: &TestStream, map: u32) -> Vec<Header>;
         fn headers_forwarded(self: &TestStream, direction: u32) -> bool;
         fn trailers_forwarded(self: &TestStream, direction: u32) -> bool;
         fn body_forwarded(self: &TestStream, direction: u32) -> Vec<u8>;
@@ -221,11 +222,19 @@ impl Stream {
         self.0.pin_mut().run_scheduled(timeout_ms) > 0
     }
 
+    /// The request headers upstream got: as they were when they went on past the filter, or as
+    /// they are now while the filter holds them.
     pub fn upstream_request_headers(&self) -> Headers {
         Headers::from_ffi(self.0.headers(envoyx_abi::ENVOYX_REQUEST_HEADERS))
     }
+    /// The response headers the client got (as [`Stream::upstream_request_headers`]).
     pub fn client_response_headers(&self) -> Headers {
         Headers::from_ffi(self.0.headers(envoyx_abi::ENVOYX_RESPONSE_HEADERS))
+    }
+    /// The request headers as the host's map holds them now, with changes made after they went
+    /// on (which upstream never sees).
+    pub fn current_request_headers(&self) -> Headers {
+        Headers::from_ffi(self.0.current_headers(envoyx_abi::ENVOYX_REQUEST_HEADERS))
     }
     pub fn upstream_request_trailers(&self) -> Headers {
         Headers::from_ffi(self.0.headers(envoyx_abi::ENVOYX_REQUEST_TRAILERS))

@@ -34,6 +34,10 @@ rust::Vec<std::uint8_t> byte_vec(std::string_view text) {
   return out;
 }
 
+std::string string_of(const rust::Vec<std::uint8_t>& bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
 rust::Vec<Header> header_vec(const HeaderMap::Entries& entries) {
   rust::Vec<Header> out;
   for (const auto& [key, value] : entries) out.push_back(Header{rust::String::lossy(key), rust::String::lossy(value)});
@@ -133,8 +137,8 @@ void SliceBuffer::move_from(SliceBuffer& other) {
 
 HeaderMap::HeaderMap(rust::Slice<const Header> headers) {
   for (const Header& header : headers) {
-    add(std::string_view(header.key.data(), header.key.size()),
-        std::string_view(header.value.data(), header.value.size()));
+    entries_.emplace_back(lower(std::string_view(header.key.data(), header.key.size())),
+                          std::string(header.value.data(), header.value.size()));
   }
 }
 
@@ -167,7 +171,8 @@ void HeaderMap::set(std::string_view key, std::string_view value) {
                  entries_.end());
 }
 
-void HeaderMap::add(std::string_view key, std::string_view value) { entries_.emplace_back(lower(key), value); }
+// The core hands over names already checked and lower-cased.
+void HeaderMap::add(std::string_view key, std::string_view value) { entries_.emplace_back(key, value); }
 
 std::size_t HeaderMap::remove(std::string_view key) {
   const std::size_t before = entries_.size();
@@ -178,8 +183,14 @@ std::size_t HeaderMap::remove(std::string_view key) {
 
 // ---- Stream state -------------------------------------------------------------------------------
 
-void Side::release() {
+void Side::forward_headers() {
+  if (headers_forwarded) return;
   headers_forwarded = true;
+  headers_sent = headers;
+}
+
+void Side::release() {
+  forward_headers();
   body_forwarded += buffered.to_string();
   buffered = SliceBuffer();
   if (trailers_held) {
@@ -303,27 +314,6 @@ bool TestStreamHost::body_replace(BodyKind body, std::size_t offset, std::size_t
   return data_->body(body).replace(offset, len, to_string_view(data));
 }
 
-bool TestStreamHost::send_local_reply(std::uint32_t status, rust::Slice<const RawHeader> headers, Bytes body,
-                                      Bytes details) {
-  // Like Envoy: once the response started, or a reply was sent, it is too late.
-  if (data_->response.headers_forwarded || data_->local_reply) return false;
-  LocalReply reply{status, {}, std::string(to_string_view(body)), std::string(to_string_view(details))};
-  for (const RawHeader& header : headers) {
-    const auto view = [](RawBytes b) { return std::string_view(reinterpret_cast<const char*>(b.ptr), b.len); };
-    reply.headers.emplace_back(lower(view(header.key)), view(header.value));
-  }
-  data_->local_reply = std::move(reply);
-  return true;
-}
-
-void TestStreamHost::reset_stream() { data_->reset = true; }
-
-void TestStreamHost::continue_stream(Direction direction) {
-  Side& side = data_->side(direction);
-  ++side.continues;
-  side.release();
-}
-
 std::shared_ptr<Scheduler> TestStreamHost::scheduler() const { return queue_; }
 
 // ---- TestStream ---------------------------------------------------------------------------------
@@ -333,17 +323,61 @@ TestStream::TestStream(const FilterConfig& config)
       queue_(std::make_shared<WorkerQueue>()),
       stream_(config.new_stream(std::make_unique<TestStreamHost>(data_, queue_))) {}
 
+void TestStream::carry_out() {
+  for (;;) {
+    const NextAction action = stream_->next_action();
+    switch (action.kind) {
+      case ActionKind::Reset:
+        data_->reset = true;
+        data_->ended = true;
+        break;
+      case ActionKind::LocalReply:
+        send_local_reply(action.reply);
+        break;
+      case ActionKind::Continue: {
+        Side& side = data_->side(action.direction);
+        ++side.continues;
+        side.release();
+        break;
+      }
+      default:  // ActionKind::None: nothing (more) to do
+        return;
+    }
+  }
+}
+
+void TestStream::send_local_reply(const envoyx::LocalReply& reply) {
+  SentReply sent{reply.status, {}, string_of(reply.body), string_of(reply.details)};
+  for (const ReplyHeader& header : reply.headers) {
+    sent.headers.emplace_back(string_of(header.key), string_of(header.value));
+  }
+  // As in Envoy: the reply replaces whatever response there was, and its headers (with :status)
+  // and body run through this filter's response hooks, which the core passes through.
+  HeaderMap response;
+  response.add(":status", std::to_string(reply.status));
+  for (const auto& [key, value] : sent.headers) response.add(key, value);
+  const std::string body = sent.body;
+  data_->local_reply = std::move(sent);
+  data_->response = Side();
+  deliver_headers(Direction::Response, std::move(response), body.empty());
+  if (!body.empty()) deliver_body(Direction::Response, SliceBuffer::chunked(body, body.size()), true);
+  data_->ended = true;
+}
+
 std::uint32_t TestStream::deliver_headers(Direction direction, HeaderMap headers, bool end_of_stream) {
+  if (data_->ended) return ENVOYX_HEADERS_STOP_ITERATION;
   data_->side(direction).headers = std::move(headers);
   const std::uint32_t status = direction == Direction::Request ? stream_->on_request_headers(end_of_stream)
                                                                : stream_->on_response_headers(end_of_stream);
   if (status == ENVOYX_HEADERS_CONTINUE || status == ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM) {
-    data_->side(direction).headers_forwarded = true;
+    data_->side(direction).forward_headers();
   }
+  carry_out();
   return status;
 }
 
 std::uint32_t TestStream::deliver_body(Direction direction, SliceBuffer chunk, bool end_of_stream) {
+  if (data_->ended) return ENVOYX_BODY_STOP_ITERATION_NO_BUFFER;
   const std::vector<const char*> delivered = chunk.addresses();
   data_->side(direction).received = std::move(chunk);
   const std::uint32_t status = direction == Direction::Request ? stream_->on_request_body(end_of_stream)
@@ -364,16 +398,19 @@ std::uint32_t TestStream::deliver_body(Direction direction, SliceBuffer chunk, b
     default:  // STOP_ITERATION_NO_BUFFER: the chunk is dropped
       break;
   }
+  carry_out();
   return status;
 }
 
 std::uint32_t TestStream::deliver_trailers(Direction direction, HeaderMap trailers) {
+  if (data_->ended) return ENVOYX_TRAILERS_STOP_ITERATION;
   data_->side(direction).trailers = std::move(trailers);
   const std::uint32_t status =
       direction == Direction::Request ? stream_->on_request_trailers() : stream_->on_response_trailers();
   Side& side = data_->side(direction);
   side.trailers_held = true;
   if (status == ENVOYX_TRAILERS_CONTINUE) side.release();
+  carry_out();
   return status;
 }
 
@@ -422,11 +459,23 @@ void TestStream::complete() { stream_->on_stream_complete(); }
 
 std::size_t TestStream::run_scheduled(std::uint64_t timeout_ms) {
   const std::vector<Direction> pending = queue_->take(std::chrono::milliseconds(timeout_ms));
-  for (Direction direction : pending) stream_->on_scheduled(direction);
+  for (Direction direction : pending) {
+    stream_->on_scheduled(direction);
+    carry_out();
+  }
   return pending.size();
 }
 
 rust::Vec<Header> TestStream::headers(std::uint32_t map) const {
+  const auto kind = static_cast<HeaderMapKind>(map);
+  if (kind == HeaderMapKind::RequestHeaders || kind == HeaderMapKind::ResponseHeaders) {
+    const Side& side = data_->side(kind == HeaderMapKind::RequestHeaders ? Direction::Request : Direction::Response);
+    if (side.headers_sent) return header_vec(side.headers_sent->entries());
+  }
+  return current_headers(map);
+}
+
+rust::Vec<Header> TestStream::current_headers(std::uint32_t map) const {
   const auto& headers = data_->map(static_cast<HeaderMapKind>(map));
   return headers ? header_vec(headers->entries()) : rust::Vec<Header>();
 }
@@ -453,7 +502,7 @@ std::uint32_t TestStream::continues(std::uint32_t direction) const {
 
 RecordedReply TestStream::local_reply() const {
   if (!data_->local_reply) return RecordedReply{false, 0, {}, {}, {}};
-  const LocalReply& reply = *data_->local_reply;
+  const SentReply& reply = *data_->local_reply;
   return RecordedReply{true, reply.status, header_vec(reply.headers), byte_vec(reply.body),
                        rust::String::lossy(reply.details)};
 }

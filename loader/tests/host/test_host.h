@@ -1,11 +1,16 @@
-// The C++ test host: implements envoyx::StreamHost and envoyx::Scheduler the way Envoy's filter
-// manager behaves where a module can tell, and drives modules through the loader (C++ -> cxx ->
-// core -> module). It is the C++ twin of rust/testhost: header maps are ordered lists of
-// (key, value) strings, bodies are lists of separately allocated slices handed out in place, a
+// The C++ test host: implements envoyx::StreamHost and envoyx::Scheduler (the primitives) and
+// drives modules through the loader (C++ -> cxx -> core -> module) the way Envoy's filter manager
+// does where a module can tell. It is the C++ twin of rust/testhost: header maps are ordered lists
+// of (key, value) strings, bodies are lists of separately allocated slices handed out in place, a
 // stop status holds a direction until a continue, STOP_ITERATION_AND_BUFFER keeps the chunk in
 // the buffered body, and continues posted from any thread wait in a queue until the test pumps
-// them on its own thread, the stream's "worker thread". It records what upstream and the client
-// would receive. Rust tests drive it through the bridge in mod.rs.
+// them on its own thread, the stream's "worker thread". After every call into the stream it
+// carries out the core's actions (Stream::next_action) as Envoy would: a reset ends the stream, a
+// local reply is recorded and its response run back through this filter's response hooks (the
+// core passes it through), a continue releases what the direction held. Once the stream was reset
+// or answered locally, events the test still drives are dropped. The host decides no stream rule
+// and checks no argument: the core did. It records what upstream and the client would receive.
+// Rust tests drive it through the bridge in mod.rs.
 #pragma once
 
 #include <chrono>
@@ -60,12 +65,13 @@ class SliceBuffer {
   std::vector<std::string> slices_;
 };
 
-// A header map as Envoy keeps it: ordered entries, keys lower-cased, compared case-insensitively.
+// A header map as Envoy keeps it: ordered entries, keys compared case-insensitively.
 class HeaderMap {
  public:
   using Entries = std::vector<std::pair<std::string, std::string>>;
 
   HeaderMap() = default;
+  // The headers a test delivers, keys lower-cased as Envoy's codecs hand them to filters.
   explicit HeaderMap(rust::Slice<const Header> headers);
 
   const Entries& entries() const { return entries_; }
@@ -90,17 +96,22 @@ struct Side {
   // What got past the filter towards the next hop (upstream for the request, the client for the
   // response).
   bool headers_forwarded = false;
+  // The headers as they were when they went on (later changes do not reach the peer).
+  std::optional<HeaderMap> headers_sent;
   std::string body_forwarded;
   bool trailers_forwarded = false;
   // Trailers arrived but a stop holds them.
   bool trailers_held = false;
   std::uint32_t continues = 0;
 
+  // The headers go on past the filter (once): they are kept as they are now.
+  void forward_headers();
   // Passes on everything held: headers, buffered body, held trailers.
   void release();
 };
 
-struct LocalReply {
+// A local reply the host carried out, as the core handed it over.
+struct SentReply {
   std::uint32_t status;
   HeaderMap::Entries headers;
   std::string body;
@@ -112,8 +123,11 @@ struct LocalReply {
 struct StreamData {
   Side request;
   Side response;
-  std::optional<LocalReply> local_reply;
+  std::optional<SentReply> local_reply;
   bool reset = false;
+  // A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
+  // nothing more from the client or the upstream to the filter.
+  bool ended = false;
 
   Side& side(Direction direction);
   std::optional<HeaderMap>& map(HeaderMapKind map);
@@ -149,10 +163,6 @@ class TestStreamHost : public StreamHost {
   bool body_append(BodyKind body, Bytes data) override;
   bool body_prepend(BodyKind body, Bytes data) override;
   bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) override;
-  bool send_local_reply(std::uint32_t status, rust::Slice<const RawHeader> headers, Bytes body,
-                        Bytes details) override;
-  void reset_stream() override;
-  void continue_stream(Direction direction) override;
   std::shared_ptr<Scheduler> scheduler() const override;
 
  private:
@@ -161,7 +171,9 @@ class TestStreamHost : public StreamHost {
 };
 
 // One stream, as a test drives it. Event methods return the module's status (ENVOYX_*) and
-// throw rust::Error when driven out of order. Directions and maps are the ABI's numbers.
+// throw rust::Error when driven out of order; once the stream ended (reset or local reply carried
+// out) they return a stop status without reaching the core. Directions and maps are the ABI's
+// numbers.
 class TestStream {
  public:
   explicit TestStream(const FilterConfig& config);
@@ -182,8 +194,13 @@ class TestStream {
   // for the first; returns how many were delivered to the stream.
   std::size_t run_scheduled(std::uint64_t timeout_ms);
 
-  // The header map `map` as it is now (what goes on once forwarded); empty when absent.
+  // What the next hop got of the header map `map`: headers as they were when they went on past
+  // the filter, or as they are now while the filter holds them; trailers as they are now. Empty
+  // when absent.
   rust::Vec<Header> headers(std::uint32_t map) const;
+  // The header map `map` as the host holds it now, including changes made after it went on
+  // (which the next hop never sees). Empty when absent.
+  rust::Vec<Header> current_headers(std::uint32_t map) const;
   bool headers_forwarded(std::uint32_t direction) const;
   bool trailers_forwarded(std::uint32_t direction) const;
   rust::Vec<std::uint8_t> body_forwarded(std::uint32_t direction) const;
@@ -200,6 +217,11 @@ class TestStream {
   std::uint32_t deliver_headers(Direction direction, HeaderMap headers, bool end_of_stream);
   std::uint32_t deliver_body(Direction direction, SliceBuffer chunk, bool end_of_stream);
   std::uint32_t deliver_trailers(Direction direction, HeaderMap trailers);
+  // Takes the core's actions after a call into the stream has returned, until there are none,
+  // and carries each out.
+  void carry_out();
+  // A local reply, as Envoy sends it: recorded, then its response runs through this filter.
+  void send_local_reply(const envoyx::LocalReply& reply);
 
   std::shared_ptr<StreamData> data_;
   std::shared_ptr<WorkerQueue> queue_;
