@@ -13,8 +13,8 @@ const USAGE: &str = "usage: envoyx new <name> [--path DIR] [--sdk-path DIR]";
 
 const HELP: &str = "\
 Creates the module crate DIR/<name> (default ./<name>): Cargo.toml, src/lib.rs (a filter that adds
-the response header `x-hello` with its filter_config as the value), tests/filter.rs (drives it on
-the in-process test host), envoy.yaml (for `envoyx run --config envoy.yaml`), README.md, .gitignore.
+the response header `x-hello` with its filter_config as the value, and an in-process unit test),
+tests/filter.rs (drives the built .so on the test host), envoy.yaml (for `envoyx run --config envoy.yaml`), README.md, .gitignore.
 
   --path DIR      where to create the crate's directory (default: the current directory)
   --sdk-path DIR  the EnvoyX checkout to depend on (default: the one this envoyx was built from)";
@@ -94,7 +94,8 @@ fn invalid_name(name: &str) -> Option<String> {
     // Names of the standard crates and of cargo's own directories in target/.
     const RESERVED: &[&str] =
         &["alloc", "core", "proc_macro", "std", "test", "build", "deps", "examples", "incremental"];
-    const DEPENDENCIES: &[&str] = &["envoyx_sdk", "envoyx_abi", "envoyx_core", "envoyx_testhost"];
+    const DEPENDENCIES: &[&str] =
+        &["envoyx_sdk", "envoyx_abi", "envoyx_core", "envoyx_build", "envoyx_testhost"];
     let first = name.chars().next()?;
     let ident = name.replace('-', "_");
     if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
@@ -305,6 +306,25 @@ impl Filter for HelloFilter {{
 }}
 
 envoyx_sdk::export_module!(HelloConfig);
+
+/// Unit tests: the filter's own types run in-process through the real EnvoyX core (the same
+/// stream rules and validation as in Envoy), with no `.so` built. `tests/filter.rs` tests the
+/// built `.so` itself.
+#[cfg(test)]
+mod tests {{
+    use super::*;
+    use envoyx_testhost::TestHost;
+
+    #[test]
+    fn adds_the_configured_header_in_process() {{
+        let exports = envoyx_sdk::module_exports::<HelloConfig>();
+        let host = TestHost::in_process(exports, "{name}", "hi").unwrap();
+        let mut stream = host.stream();
+        stream.request_headers(&[(":path", "/")], true);
+        stream.response_headers(&[(":status", "200")], true);
+        assert_eq!(stream.client_response_headers().get(HEADER).as_deref(), Some("hi"));
+    }}
+}}
 "#
     )
 }
@@ -443,8 +463,10 @@ envoyx check target/debug/{library}       # symbols, ABI version, program init
 cargo test
 ```
 
-`tests/filter.rs` builds the module and drives requests through it on EnvoyX's in-process test
-host (`envoyx-testhost`), against the real `.so`.
+Two kinds of test run: the unit test in `src/lib.rs` drives the filter's own types in-process
+through the real EnvoyX core (`TestHost::in_process(envoyx_sdk::module_exports::<HelloConfig>(), ..)`:
+same rules and validation as in Envoy, no `.so` built), and `tests/filter.rs` builds the module and
+drives requests through the real `.so` on EnvoyX's test host (`envoyx-testhost`).
 
 ## Run in Envoy
 

@@ -63,6 +63,9 @@ fn the_generated_crate_tests_builds_checks_and_validates_in_envoy() {
     let test = cargo(&crate_dir, &["test"]);
     let test_output = text(&test.stdout) + &text(&test.stderr);
     assert!(test.status.success(), "cargo test failed in the generated crate:\n{test_output}");
+    // The in-process unit test (src/lib.rs) and the three tests of the built .so (tests/filter.rs).
+    assert!(test_output.contains("test result: ok. 1 passed"), "{test_output}");
+    assert!(test_output.contains("adds_the_configured_header_in_process ... ok"), "{test_output}");
     assert!(test_output.contains("test result: ok. 3 passed"), "{test_output}");
 
     // `cargo build` makes the module's .so, and `envoyx check` is content with it.

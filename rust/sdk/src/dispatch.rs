@@ -321,7 +321,7 @@ unsafe fn run_hook<F: Filter, R>(
 }
 
 /// `envoyx_module_abi_version`: the ABI this SDK was built for. Cannot panic.
-pub fn module_abi_version() -> envoyx_abi_version {
+pub extern "C" fn module_abi_version() -> envoyx_abi_version {
     envoyx_abi_version::CURRENT
 }
 
@@ -330,7 +330,7 @@ pub fn module_abi_version() -> envoyx_abi_version {
 /// # Safety
 /// Called by the host as x/abi.h describes: `table` lives while the module is loaded, `error`
 /// is valid during the call.
-pub unsafe fn on_program_init(table: *const envoyx_host_api, error: *mut envoyx_error) -> bool {
+pub unsafe extern "C" fn on_program_init(table: *const envoyx_host_api, error: *mut envoyx_error) -> bool {
     // Safety: `table` is the host's table (caller).
     match catch_unwind(|| unsafe { host::install(table) }) {
         Ok(Ok(())) => true,
@@ -353,7 +353,7 @@ pub unsafe fn on_program_init(table: *const envoyx_host_api, error: *mut envoyx_
 /// # Safety
 /// Called by the host as x/abi.h describes: `name` and `config` are valid views during the
 /// call, `error` is the host's error handle for it, program init has succeeded.
-pub unsafe fn on_filter_config_new<C: FilterConfig>(
+pub unsafe extern "C" fn on_filter_config_new<C: FilterConfig>(
     name: envoyx_bytes,
     config: envoyx_bytes,
     error: *mut envoyx_error,
@@ -377,7 +377,7 @@ pub unsafe fn on_filter_config_new<C: FilterConfig>(
 /// # Safety
 /// `config` is NULL or what `on_filter_config_new::<C>` returned, destroyed once, after all its
 /// streams (x/abi.h).
-pub unsafe fn on_filter_config_destroy<C: FilterConfig>(config: *mut envoyx_module_config) {
+pub unsafe extern "C" fn on_filter_config_destroy<C: FilterConfig>(config: *mut envoyx_module_config) {
     if config.is_null() {
         return;
     }
@@ -392,7 +392,7 @@ pub unsafe fn on_filter_config_destroy<C: FilterConfig>(config: *mut envoyx_modu
 ///
 /// # Safety
 /// `config` is what `on_filter_config_new::<C>` returned and is not yet destroyed (x/abi.h).
-pub unsafe fn on_stream_new<C: FilterConfig>(
+pub unsafe extern "C" fn on_stream_new<C: FilterConfig>(
     config: *mut envoyx_module_config,
     _stream: *mut envoyx_stream,
 ) -> *mut envoyx_module_stream {
@@ -422,7 +422,7 @@ pub unsafe fn on_stream_new<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_request_headers<C: FilterConfig>(
+pub unsafe extern "C" fn on_request_headers<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
     end_of_stream: bool,
@@ -441,7 +441,7 @@ pub unsafe fn on_request_headers<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_request_body<C: FilterConfig>(
+pub unsafe extern "C" fn on_request_body<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
     end_of_stream: bool,
@@ -460,7 +460,7 @@ pub unsafe fn on_request_body<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_request_trailers<C: FilterConfig>(
+pub unsafe extern "C" fn on_request_trailers<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
 ) -> envoyx_trailers_status {
@@ -478,7 +478,7 @@ pub unsafe fn on_request_trailers<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_response_headers<C: FilterConfig>(
+pub unsafe extern "C" fn on_response_headers<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
     end_of_stream: bool,
@@ -497,7 +497,7 @@ pub unsafe fn on_response_headers<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_response_body<C: FilterConfig>(
+pub unsafe extern "C" fn on_response_body<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
     end_of_stream: bool,
@@ -516,7 +516,7 @@ pub unsafe fn on_response_body<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_response_trailers<C: FilterConfig>(
+pub unsafe extern "C" fn on_response_trailers<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
 ) -> envoyx_trailers_status {
@@ -534,7 +534,7 @@ pub unsafe fn on_response_trailers<C: FilterConfig>(
 /// # Safety
 /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
 /// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe fn on_stream_complete<C: FilterConfig>(
+pub unsafe extern "C" fn on_stream_complete<C: FilterConfig>(
     stream: *mut envoyx_stream,
     module_stream: *mut envoyx_module_stream,
 ) {
@@ -551,7 +551,7 @@ pub unsafe fn on_stream_complete<C: FilterConfig>(
 /// # Safety
 /// `module_stream` is NULL or what `on_stream_new::<C>` returned, destroyed exactly once, on the
 /// stream's worker thread (x/abi.h).
-pub unsafe fn on_stream_destroy<C: FilterConfig>(module_stream: *mut envoyx_module_stream) {
+pub unsafe extern "C" fn on_stream_destroy<C: FilterConfig>(module_stream: *mut envoyx_module_stream) {
     if module_stream.is_null() {
         return;
     }
@@ -571,5 +571,27 @@ pub unsafe fn on_stream_destroy<C: FilterConfig>(module_stream: *mut envoyx_modu
     let state = unsafe { Box::from_raw(state) };
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(state))) {
         report_panic("dropping the Filter", payload);
+    }
+}
+
+/// Every export of a module whose filter configuration is `C`, as function pointers: the same
+/// functions [`export_module!`](crate::export_module) exports by name. A host runs them
+/// in-process through the real core — same rules, same validation — so a module's unit tests
+/// need no cdylib build: `envoyx_testhost::TestHost::in_process(envoyx_sdk::module_exports::<MyConfig>(), ..)`.
+pub fn module_exports<C: FilterConfig>() -> envoyx_abi::ModuleExports {
+    envoyx_abi::ModuleExports {
+        module_abi_version,
+        on_program_init,
+        on_filter_config_new: on_filter_config_new::<C>,
+        on_filter_config_destroy: on_filter_config_destroy::<C>,
+        on_stream_new: on_stream_new::<C>,
+        on_request_headers: on_request_headers::<C>,
+        on_request_body: on_request_body::<C>,
+        on_request_trailers: on_request_trailers::<C>,
+        on_response_headers: on_response_headers::<C>,
+        on_response_body: on_response_body::<C>,
+        on_response_trailers: on_response_trailers::<C>,
+        on_stream_complete: on_stream_complete::<C>,
+        on_stream_destroy: on_stream_destroy::<C>,
     }
 }

@@ -85,6 +85,7 @@ mod stream;
 pub use envoyx_abi as abi;
 
 pub use body::{Body, BodyReader, Chunks, ChunksMut};
+pub use dispatch::module_exports;
 pub use filter::{Filter, FilterConfig};
 pub use handle::ContinueHandle;
 pub use headers::{HeaderIter, HeaderMap};

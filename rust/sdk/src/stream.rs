@@ -308,6 +308,45 @@ impl Stream {
         unsafe { (self.host.reset_stream)(self.raw) }
     }
 
+    /// Lets the request body change length while the request headers go on at once: removes
+    /// the request's `content-length` (HTTP/1.1 upstreams then get a chunked body). Call it in
+    /// [`Filter::on_request_headers`](crate::Filter::on_request_headers) before returning
+    /// `Continue`. Returns whether a `content-length` was removed.
+    ///
+    /// Why: once headers went on carrying `content-length`, the host refuses any body change
+    /// that would make the body disagree with it (the upstream would get lost or extra bytes).
+    /// The other way is to hold the headers — return `StopIteration` (or
+    /// `StopAllIterationAndBuffer`) from the headers hook and change the body at the end: EnvoyX
+    /// then sets `content-length` to the final length itself.
+    ///
+    /// ```
+    /// use envoyx_sdk::{BodyStatus, Filter, HeadersStatus, Stream};
+    ///
+    /// struct Tag;
+    ///
+    /// impl Filter for Tag {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         stream.will_change_request_body_length();
+    ///         HeadersStatus::Continue
+    ///     }
+    ///     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+    ///         if end_of_stream {
+    ///             stream.request_body().append(b"\n-- tagged");
+    ///         }
+    ///         BodyStatus::Continue
+    ///     }
+    /// }
+    /// ```
+    pub fn will_change_request_body_length(&mut self) -> bool {
+        self.request_headers().remove("content-length") > 0
+    }
+
+    /// [`Stream::will_change_request_body_length`] for the response: call it in
+    /// [`Filter::on_response_headers`](crate::Filter::on_response_headers).
+    pub fn will_change_response_body_length(&mut self) -> bool {
+        self.response_headers().remove("content-length") > 0
+    }
+
     /// A handle for resuming this stream later, from any thread, after a hook returned a stop
     /// status. See [`ContinueHandle`].
     ///

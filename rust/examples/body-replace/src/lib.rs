@@ -11,9 +11,10 @@
 //! body, pass through untouched and unbuffered. Only the request is edited; the response passes
 //! through.
 //!
-//! Content length: when an edit is asked for, the filter removes `content-length` from the request
-//! headers in the headers hook (before the body is known) and lets the proxy re-frame the request
-//! (chunked on HTTP/1.1). The filter_config is ignored.
+//! Content length: when an edit is asked for, the filter calls
+//! `Stream::will_change_request_body_length()` in the headers hook (before the body is known),
+//! which removes `content-length` and lets the proxy re-frame the request (chunked on HTTP/1.1).
+//! Without it EnvoyX would refuse the length-changing edits once the headers went on. The filter_config is ignored.
 
 use std::ops::Range;
 
@@ -140,7 +141,7 @@ impl Filter for ReplaceFilter {
             return HeadersStatus::Continue;
         }
         // The new length is unknown until the whole body is here: let the proxy re-frame.
-        stream.request_headers().remove("content-length");
+        stream.will_change_request_body_length();
         self.edits = Some(edits);
         HeadersStatus::Continue
     }

@@ -54,3 +54,26 @@ impl Filter for HeadersFilter {
 }
 
 envoyx_sdk::export_module!(HeadersConfig);
+
+/// Unit tests in-process: the filter's own types run through the real EnvoyX core (same rules,
+/// same validation) with no `.so` built; `tests/headers.rs` tests the built `.so` itself.
+#[cfg(test)]
+mod tests {
+    use super::HeadersConfig;
+    use envoyx_testhost::TestHost;
+
+    #[test]
+    fn echoes_and_hides_headers_in_process() {
+        let host =
+            TestHost::in_process(envoyx_sdk::module_exports::<HeadersConfig>(), "headers", "").unwrap();
+        let mut stream = host.stream();
+        stream
+            .request_headers(&[(":path", "/"), ("x-envoyx-echo", "one"), ("x-envoyx-remove-me", "1")], true);
+        assert_eq!(stream.upstream_request_headers().get("x-envoyx-remove-me"), None);
+        assert_eq!(stream.upstream_request_headers().get("x-envoyx-seen").as_deref(), Some("true"));
+        stream.response_headers(&[(":status", "200"), ("x-envoyx-secret", "s")], true);
+        let client = stream.client_response_headers();
+        assert_eq!(client.values("x-envoyx-echo"), vec!["one"]);
+        assert_eq!(client.get("x-envoyx-secret"), None);
+    }
+}
