@@ -1,116 +1,106 @@
 //! `envoyx demo`: every example module, one request each, on the in-process test host.
+//!
+//! The examples, their packages and filter_configs are those of [`crate::catalogue`]; this file
+//! holds the request each one gets here ([`InProcess`]) and the command.
 
-use envoyx_testhost::{SliceBuffer, TestHost, TestStream, build_package};
+use crate::catalogue::EXAMPLES;
+use envoyx_build::build_package;
+use envoyx_testhost::{SliceBuffer, TestHost, TestStream};
 use std::time::{Duration, Instant};
 
-struct Example {
-    package: &'static str,
-    filter_config: &'static str,
-    what: &'static str,
-    drive: fn(&mut TestStream) -> String,
+/// What `envoyx demo` does with an example: one request on the test host.
+pub struct InProcess {
+    /// What the example does, as the demo says it.
+    pub what: &'static str,
+    /// Drives the request and says what came out.
+    pub drive: fn(&mut TestStream) -> String,
 }
 
-const EXAMPLES: &[Example] = &[
-    Example {
-        package: "envoyx-example-helloworld",
-        filter_config: "helloworld",
-        what: "logs every event, passes everything through",
-        drive: |s| {
-            s.request_headers(&[(":path", "/hello")], false);
-            s.request_body(&["hello"], true);
-            s.response_headers(&[(":status", "200")], true);
-            format!("upstream got {:?}", String::from_utf8_lossy(&s.upstream_request_body()))
-        },
+pub const HELLOWORLD: InProcess = InProcess {
+    what: "logs every event, passes everything through",
+    drive: |s| {
+        s.request_headers(&[(":path", "/hello")], false);
+        s.request_body(&["hello"], true);
+        s.response_headers(&[(":status", "200")], true);
+        format!("upstream got {:?}", String::from_utf8_lossy(&s.upstream_request_body()))
     },
-    Example {
-        package: "envoyx-example-headers",
-        filter_config: "",
-        what: "sets, adds and removes headers both ways",
-        drive: |s| {
-            s.request_headers(&[(":path", "/"), ("x-envoyx-remove-me", "1"), ("x-envoyx-echo", "hi")], true);
-            s.response_headers(&[(":status", "200"), ("x-envoyx-secret", "s")], true);
-            format!(
-                "upstream headers {:?}\n    client headers {:?}",
-                s.upstream_request_headers().pairs(),
-                s.client_response_headers().pairs()
-            )
-        },
-    },
-    Example {
-        package: "envoyx-example-body-rewrite",
-        filter_config: "both",
-        what: "upper-cases bodies in place, across slices, copying nothing",
-        drive: |s| {
-            s.request_headers(&[(":path", "/")], false);
-            s.request_body_buffer(SliceBuffer::chunked(b"zero-copy across slice boundaries", 5), true);
-            format!(
-                "upstream got {:?} ({} body bytes copied)",
-                String::from_utf8_lossy(&s.upstream_request_body()),
-                s.body_bytes_copied()
-            )
-        },
-    },
-    Example {
-        package: "envoyx-example-body-replace",
-        filter_config: "",
-        what: "prepends, appends and replaces in the buffered body",
-        drive: |s| {
-            s.request_headers(
-                &[
-                    (":path", "/"),
-                    ("x-envoyx-prepend", "["),
-                    ("x-envoyx-append", "]"),
-                    ("x-envoyx-replace", "a=the"),
-                ],
-                false,
-            );
-            s.request_body(&["a quick ", "fox"], true);
-            format!("upstream got {:?}", String::from_utf8_lossy(&s.upstream_request_body()))
-        },
-    },
-    Example {
-        package: "envoyx-example-send-response",
-        filter_config: "",
-        what: "answers 401 without an authorization header",
-        drive: |s| {
-            s.request_headers(&[(":path", "/")], true);
-            match s.local_reply() {
-                Some(r) => format!("local reply {} {:?}", r.status, String::from_utf8_lossy(&r.body)),
-                None => "no local reply".to_string(),
-            }
-        },
-    },
-    Example {
-        package: "envoyx-example-delay",
-        filter_config: "200",
-        what: "stops the request and continues it from another thread",
-        drive: |s| {
-            let start = Instant::now();
-            s.request_headers(&[(":path", "/")], true);
-            let resumed = s.wait_scheduled(Duration::from_secs(5)) && s.request_headers_forwarded();
-            format!("resumed: {resumed}, after {} ms", start.elapsed().as_millis())
-        },
-    },
-    Example {
-        package: "envoyx-example-json-validate",
-        filter_config: "user",
-        what: "400 unless the body is JSON with a `user` field",
-        drive: |s| {
-            s.request_headers(&[(":path", "/")], false);
-            s.request_body(&[r#"{"name": "ann"}"#], true);
-            match s.local_reply() {
-                Some(r) => format!("local reply {} {}", r.status, String::from_utf8_lossy(&r.body)),
-                None => "passed".to_string(),
-            }
-        },
-    },
-];
+};
 
-/// The example packages, in the demo's order (`envoyx run` serves the same ones).
-#[cfg(test)]
-pub fn packages() -> Vec<&'static str> {
-    EXAMPLES.iter().map(|e| e.package).collect()
-}
+pub const HEADERS: InProcess = InProcess {
+    what: "sets, adds and removes headers both ways",
+    drive: |s| {
+        s.request_headers(&[(":path", "/"), ("x-envoyx-remove-me", "1"), ("x-envoyx-echo", "hi")], true);
+        s.response_headers(&[(":status", "200"), ("x-envoyx-secret", "s")], true);
+        format!(
+            "upstream headers {:?}\n    client headers {:?}",
+            s.upstream_request_headers().pairs(),
+            s.client_response_headers().pairs()
+        )
+    },
+};
+
+pub const BODY_REWRITE: InProcess = InProcess {
+    what: "upper-cases bodies in place, across slices, copying nothing",
+    drive: |s| {
+        s.request_headers(&[(":path", "/")], false);
+        s.request_body_buffer(SliceBuffer::chunked(b"zero-copy across slice boundaries", 5), true);
+        format!(
+            "upstream got {:?} ({} body bytes copied)",
+            String::from_utf8_lossy(&s.upstream_request_body()),
+            s.body_bytes_copied()
+        )
+    },
+};
+
+pub const BODY_REPLACE: InProcess = InProcess {
+    what: "prepends, appends and replaces in the buffered body",
+    drive: |s| {
+        s.request_headers(
+            &[
+                (":path", "/"),
+                ("x-envoyx-prepend", "["),
+                ("x-envoyx-append", "]"),
+                ("x-envoyx-replace", "a=the"),
+            ],
+            false,
+        );
+        s.request_body(&["a quick ", "fox"], true);
+        format!("upstream got {:?}", String::from_utf8_lossy(&s.upstream_request_body()))
+    },
+};
+
+pub const SEND_RESPONSE: InProcess = InProcess {
+    what: "answers 401 without an authorization header",
+    drive: |s| {
+        s.request_headers(&[(":path", "/")], true);
+        match s.local_reply() {
+            Some(r) => format!("local reply {} {:?}", r.status, String::from_utf8_lossy(&r.body)),
+            None => "no local reply".to_string(),
+        }
+    },
+};
+
+pub const DELAY: InProcess = InProcess {
+    what: "stops the request and continues it from another thread",
+    drive: |s| {
+        let start = Instant::now();
+        s.request_headers(&[(":path", "/")], true);
+        let resumed = s.wait_scheduled(Duration::from_secs(5)) && s.request_headers_forwarded();
+        format!("resumed: {resumed}, after {} ms", start.elapsed().as_millis())
+    },
+};
+
+pub const JSON_VALIDATE: InProcess = InProcess {
+    what: "400 unless the body is JSON with a `user` field",
+    drive: |s| {
+        s.request_headers(&[(":path", "/")], false);
+        s.request_body(&[r#"{"name": "ann"}"#], true);
+        match s.local_reply() {
+            Some(r) => format!("local reply {} {}", r.status, String::from_utf8_lossy(&r.body)),
+            None => "passed".to_string(),
+        }
+    },
+};
 
 pub fn run() -> i32 {
     println!(
@@ -123,8 +113,8 @@ pub fn run() -> i32 {
         match TestHost::load(&path, example.package, example.filter_config) {
             Ok(host) => {
                 let mut stream = host.stream();
-                let outcome = (example.drive)(&mut stream);
-                println!("{} ({})\n    {}\n", example.package, example.what, outcome);
+                let outcome = (example.demo.drive)(&mut stream);
+                println!("{} ({})\n    {}\n", example.package, example.demo.what, outcome);
             }
             Err(e) => {
                 failed += 1;

@@ -8,6 +8,7 @@
 //! - `envoyx bench`: the benchmarks, from the checkout this binary was built from.
 
 mod bench;
+mod catalogue;
 mod check;
 mod demo;
 mod envoy;

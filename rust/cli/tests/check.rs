@@ -49,7 +49,7 @@ fn path_str(path: &Path) -> &str {
 
 #[test]
 fn a_good_module_passes_every_check() {
-    let module = envoyx_testhost::build_package("envoyx-example-helloworld");
+    let module = envoyx_build::build_package("envoyx-example-helloworld");
     let (code, stdout, stderr) = check(&[path_str(&module), "--filter-config", "helloworld"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();

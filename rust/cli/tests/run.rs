@@ -313,7 +313,7 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
 }
 
 fn example(name: &str) -> PathBuf {
-    envoyx_testhost::build_package(&format!("envoyx-example-{name}"))
+    envoyx_build::build_package(&format!("envoyx-example-{name}"))
 }
 
 #[test]
