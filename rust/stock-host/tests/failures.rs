@@ -1,7 +1,7 @@
-//! Streams that end badly, on every Envoy version: a module that panics, a client that goes
-//! away mid-body, an upstream that dies mid-response or resets the connection. Envoy must not
+//! Streams that end badly, on every Envoy version: a client that goes away mid-body, an upstream that dies mid-response or resets the connection. Envoy must not
 //! crash, must go on serving, and must destroy every stream's filter exactly once, which the C
-//! test module counts (`/__counts`, see `tests/modules/test_filter.c`).
+//! test module counts (`/__counts`, see `tests/modules/test_filter.c`). Module panics in every
+//! hook are cases of the conformance suite (`tests/conformance.rs`).
 
 mod support;
 
@@ -11,71 +11,6 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 use support::*;
-
-/// The panicky module's hooks exercised here, and whether a panic there ends the request with a
-/// 500 (request path) or resets the stream (response path).
-const PANICS: [(&str, bool); 4] = [
-    ("request_headers", true),
-    ("request_body", true),
-    ("response_headers", false),
-    ("response_body", false),
-];
-
-#[test]
-fn module_panic_500_on_the_request_path_reset_on_the_response_path() {
-    let module = panicky_module();
-    for version in VERSIONS {
-        let upstream = start_upstream();
-        let ports: Vec<u16> = PANICS.iter().map(|_| free_port()).collect();
-        let listeners = PANICS
-            .iter()
-            .zip(&ports)
-            .map(|((hook, _), port)| {
-                let config = module_config(&format!("panic_{hook}"), &module, hook);
-                listener(hook, *port, vec![envoyx_filter(hook, config, LoadBy::File, Form::Struct)])
-            })
-            .collect();
-        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
-        let e = &envoy;
-        for ((hook, request_path), port) in PANICS.iter().zip(&ports) {
-            // A body, so that the body hooks run in both directions.
-            let result = request(*port, "POST", &format!("/panic/{hook}"), &[], b"some body");
-            if *request_path {
-                let reply =
-                    result.unwrap_or_else(|err| panic!("Envoy {version}: {hook}: {err}\n{}", e.log_tail()));
-                e.check(reply.status() == 500, &format!("{hook}: status {}", reply.status()));
-            } else {
-                // The response was reset: no response, or one cut short.
-                e.check(result.is_err(), &format!("{hook}: expected a reset, got {result:?}"));
-            }
-            e.check(
-                e.log().contains(&format!("panicky: boom in {hook}"))
-                    && e.log().contains("envoyx module panicked in"),
-                &format!("{hook}: panic logged"),
-            );
-            // Envoy is up, and the next request on the same listener (with the panic turned
-            // off) goes through.
-            let reply = post(*port, &format!("/after/{hook}"), &[("x-panic", "no")], b"after");
-            e.check(
-                reply.status() == 200 && reply.body == b"after",
-                &format!("{hook}: next request got {} {:?}", reply.status(), reply.body),
-            );
-            // The same over HTTP/2: a 500, or the stream reset (RST_STREAM) on the response path.
-            let result = h2_request(*port, "POST", &format!("/panic-h2/{hook}"), &[], b"some body", &[]);
-            if *request_path {
-                let reply = result.unwrap_or_else(|err| panic!("Envoy {version}: {hook} over HTTP/2: {err}"));
-                e.check(reply.status == 500, &format!("{hook} over HTTP/2: status {}", reply.status));
-            } else {
-                e.check(result.is_err(), &format!("{hook} over HTTP/2: expected a reset, got a reply"));
-            }
-            let reply = h2_request(*port, "POST", "/after-h2", &[("x-panic", "no")], b"after", &[])
-                .unwrap_or_else(|err| panic!("Envoy {version}: {hook}: next HTTP/2 request: {err}"));
-            e.check(reply.status == 200 && reply.body == b"after", &format!("{hook}: next HTTP/2 request"));
-        }
-        e.check(get(e.admin_port, "/ready", &[]).status() == 200, "Envoy still ready");
-        e.check_no_host_errors();
-    }
-}
 
 /// Opens a connection to `port` and sends a POST's head announcing `length` body bytes, then
 /// `sent` of them.

@@ -92,11 +92,6 @@ fn compile_c_module(name: &str, source: &Path, defines: &[&str]) -> PathBuf {
     out
 }
 
-/// The Rust module that panics in the hook its filter_config names (`rust/test-modules/panicky`).
-pub fn panicky_module() -> PathBuf {
-    envoyx_testhost::build_package("envoyx-test-module-panicky")
-}
-
 /// A directory for files made by a test, e.g. a module that is not a shared object.
 pub fn scratch_dir() -> PathBuf {
     build_dir()

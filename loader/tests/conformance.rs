@@ -1,0 +1,113 @@
+//! The conformance suite (`rust/conformance`) on the C++ test host, through the loader: the same
+//! cases as every other host, driven the same way (`envoyx_conformance::simulate`).
+
+mod host;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use envoyx_conformance::{Host, HostKind, Observed, Request, Side, SimulatedStream, simulate};
+use host::{Filter, REQUEST, RESPONSE, logged, package};
+
+struct CxxHost {
+    /// One loaded filter per filter config.
+    filters: HashMap<String, Filter>,
+}
+
+fn load(filter_config: &str) -> Result<Filter, cxx::Exception> {
+    Filter::load(&package("envoyx-test-module-conformance"), "conformance", filter_config)
+}
+
+impl Host for CxxHost {
+    fn kind(&self) -> HostKind {
+        HostKind::CxxTestHost
+    }
+
+    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String> {
+        if !self.filters.contains_key(filter_config) {
+            let filter = load(filter_config).map_err(|e| e.what().to_string())?;
+            self.filters.insert(filter_config.to_string(), filter);
+        }
+        let mut stream = Stream(self.filters[filter_config].stream());
+        Ok(simulate(&mut stream, case, request))
+    }
+
+    fn load_error(&mut self, filter_config: &str) -> Result<String, String> {
+        match load(filter_config) {
+            Ok(_) => Err("the filter config was accepted".to_string()),
+            Err(error) => Ok(error.what().to_string()),
+        }
+    }
+
+    fn logged(&mut self, needle: &str) -> bool {
+        logged(needle)
+    }
+}
+
+struct Stream(host::Stream);
+
+fn direction(side: Side) -> u32 {
+    match side {
+        Side::Request => REQUEST,
+        Side::Response => RESPONSE,
+    }
+}
+
+impl SimulatedStream for Stream {
+    fn headers(&mut self, side: Side, headers: &[(&str, &str)], end_of_stream: bool) {
+        match side {
+            Side::Request => self.0.request_headers(headers, end_of_stream),
+            Side::Response => self.0.response_headers(headers, end_of_stream),
+        };
+    }
+    fn body(&mut self, side: Side, slices: &[&str], end_of_stream: bool) {
+        match side {
+            Side::Request => self.0.request_body(slices, end_of_stream),
+            Side::Response => self.0.response_body(slices, end_of_stream),
+        };
+    }
+    fn trailers(&mut self, side: Side, trailers: &[(&str, &str)]) {
+        match side {
+            Side::Request => self.0.request_trailers(trailers),
+            Side::Response => self.0.response_trailers(trailers),
+        };
+    }
+    fn wait_scheduled(&mut self, timeout: Duration) -> bool {
+        self.0.wait_scheduled(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+    }
+    fn complete(&mut self) {
+        self.0.complete()
+    }
+    fn ended(&self) -> bool {
+        self.0.was_reset() || self.0.local_reply().is_some()
+    }
+    fn was_reset(&self) -> bool {
+        self.0.was_reset()
+    }
+    fn forwarded_headers(&self, side: Side) -> Option<Vec<(String, String)>> {
+        if !self.0.headers_forwarded(direction(side)) {
+            return None;
+        }
+        Some(match side {
+            Side::Request => self.0.upstream_request_headers().0,
+            Side::Response => self.0.client_response_headers().0,
+        })
+    }
+    fn forwarded_body(&self, side: Side) -> Vec<u8> {
+        match side {
+            Side::Request => self.0.upstream_request_body(),
+            Side::Response => self.0.client_response_body(),
+        }
+    }
+    fn buffered_len(&self, side: Side) -> usize {
+        self.0.buffered_body(direction(side)).len()
+    }
+    fn trailers_forwarded(&self, side: Side) -> bool {
+        self.0.trailers_forwarded(direction(side))
+    }
+}
+
+#[test]
+fn conformance_on_the_cxx_test_host() {
+    envoyx_conformance::run(&mut CxxHost { filters: HashMap::new() }, "C++ test host");
+}

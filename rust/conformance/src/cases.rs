@@ -1,0 +1,371 @@
+//! The list of cases. Each names the module behaviour (`x-case`, see
+//! `rust/test-modules/conformance`), the request, and what the upstream, the client and the log
+//! must show on every host. The request of most cases is [`PLAIN`]: `abcdefghi`,
+//! `content-length: 9`; the upstream echoes the body it got.
+
+use crate::{Case, Client, Expect, Message, PLAIN, Request, Want};
+
+const BODY: &[u8] = b"abcdefghi";
+/// The `*-edit-*` cases' edits of `abcdefghi` (drain 1, prepend `<`, replace the last byte by
+/// two, append `>`).
+const EDITED: &[u8] = b"<bcdefghIJ>";
+/// The same when only the same-length replace was allowed.
+const EDITED_IN_PLACE: &[u8] = b"abcdefghI";
+const ALL_ALLOWED: Want = Want::Is("drain=true,prepend=true,replace=true,append=true");
+const ALL_REFUSED: Want = Want::Is("drain=false,prepend=false,replace=false,append=false,replace-same=true");
+
+/// The body, nothing else checked.
+const fn body(body: &'static [u8]) -> Message {
+    Message { headers: &[], body }
+}
+
+const fn ok(message: Message) -> Client {
+    Client::Response { status: 200, message }
+}
+
+/// The request reaches the upstream as sent, the client gets the echo.
+const PASSED: Expect = Expect::Exchange {
+    upstream: Some(Message { headers: &[("content-length", Want::Is("9"))], body: BODY }),
+    client: ok(body(BODY)),
+    logs: &[],
+};
+
+/// A panic in a request-path hook: a 500 with an empty body for the client, nothing upstream.
+const fn panic_500(log: &'static [&'static str]) -> Expect {
+    Expect::Exchange {
+        upstream: None,
+        client: Client::Response { status: 500, message: body(b"") },
+        logs: log,
+    }
+}
+
+/// A panic in a response-path hook: the request went through, the response is reset.
+const fn panic_reset(log: &'static [&'static str]) -> Expect {
+    Expect::Exchange { upstream: Some(body(BODY)), client: Client::Reset, logs: log }
+}
+
+/// The request trailers the trailers cases send (the request is then chunked).
+const WITH_TRAILERS: Request = Request { trailers: &[("x-trailer", "1")], ..PLAIN };
+/// Asks the upstream for a response trailer (the response is then chunked).
+const WANTS_TRAILERS: Request = Request { headers: &[("x-upstream-respond-trailer-x-rt", "1")], ..PLAIN };
+
+pub static CASES: &[Case] = &[
+    Case::new("pass", "a request the filter does not touch goes through unchanged", PASSED),
+    Case::new(
+        "headers",
+        "multi-value headers: iterated and read in order; add appends, set replaces, remove removes",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[
+                    ("x-multi", Want::Values(&["one", "two"])),
+                    ("x-conf-iterated", Want::Is("one,two")),
+                    ("x-conf-get-all", Want::Is("one,two")),
+                    ("x-conf-removed", Want::Is("1")),
+                    ("x-conf-remove-me", Want::Absent),
+                    ("x-conf-added", Want::Values(&["a", "b"])),
+                ],
+                body: BODY,
+            }),
+            client: ok(Message { headers: &[("x-conf-response", Want::Is("seen"))], body: BODY }),
+            logs: &[],
+        },
+    )
+    .request(Request {
+        headers: &[("x-multi", "one"), ("x-multi", "two"), ("x-conf-remove-me", "1")],
+        ..PLAIN
+    }),
+    Case::new(
+        "body-in-place",
+        "bodies over many slices changed in place, both directions, keep their length and framing",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("content-length", Want::Is("9"))], body: b"ABCDEFGHI" }),
+            client: ok(Message { headers: &[("content-length", Want::IfPresent("9"))], body: BODY }),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "req-edit-held",
+        "drain/prepend/replace/append of a request body whose headers are held: allowed, \
+         content-length set to the new length",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("content-length", Want::Is("11"))], body: EDITED }),
+            client: ok(Message { headers: &[("x-conf-results", ALL_ALLOWED)], body: EDITED }),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "req-edit-forwarded",
+        "length changes of a request body whose headers went on with content-length are refused \
+         (the body stays as announced); a same-length replace is allowed",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("content-length", Want::Is("9"))], body: EDITED_IN_PLACE }),
+            client: ok(Message { headers: &[("x-conf-results", ALL_REFUSED)], body: EDITED_IN_PLACE }),
+            logs: &[
+                "(filter `conformance`), request_body hook: body_drain on the request body refused: it would \
+                 change the body's length after the request headers went on with content-length: 9",
+                "fix: return StopIteration (or StopAllIterationAndBuffer) from the request_headers hook",
+            ],
+        },
+    ),
+    Case::new(
+        "req-edit-declared",
+        "after will_change_request_body_length() the headers go on without content-length and \
+         every edit is allowed",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("content-length", Want::Absent)], body: EDITED }),
+            client: ok(Message { headers: &[("x-conf-results", ALL_ALLOWED)], body: EDITED }),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "resp-edit-held",
+        "the same edits of a response body whose headers are held: allowed, content-length kept right",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[("x-conf-results", ALL_ALLOWED), ("content-length", Want::IfPresent("11"))],
+                body: EDITED,
+            }),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "resp-edit-forwarded",
+        "length changes of a response body whose headers went on with content-length are refused",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[("content-length", Want::IfPresent("9"))],
+                body: EDITED_IN_PLACE,
+            }),
+            logs: &[
+                "(filter `conformance`), response_body hook: body_drain on the response body refused: it \
+                 would change the body's length after the response headers went on with content-length: 9",
+            ],
+        },
+    ),
+    Case::new(
+        "resp-edit-declared",
+        "after will_change_response_body_length() the response goes on without content-length",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("content-length", Want::Absent)], body: EDITED }),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "reply-request-headers",
+        "a local reply from the request headers hook: the client gets it, the upstream nothing",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 403,
+                message: Message { headers: &[("x-conf-reply", Want::Is("headers"))], body: b"denied\n" },
+            },
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "reply-request-body",
+        "a local reply at the end of a held request body",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 413,
+                message: Message { headers: &[("x-conf-reply", Want::Is("body"))], body: b"too big\n" },
+            },
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "reply-response-headers",
+        "a local reply from the response headers hook replaces the upstream's response",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: Client::Response {
+                status: 502,
+                message: Message { headers: &[("x-conf-reply", Want::Is("response"))], body: b"replaced\n" },
+            },
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "late-reply",
+        "a local reply once the response started is refused; the response goes on",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(body(BODY)),
+            logs: &["the response already started"],
+        },
+    ),
+    Case::new(
+        "bad-reply",
+        "local replies with a status outside 200-599 or a CR LF in a header value are refused",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 418,
+                message: Message {
+                    headers: &[("x-conf-results", Want::Is("status99=false,crlf=false"))],
+                    body: b"teapot\n",
+                },
+            },
+            logs: &["local reply status 99 is outside 200-599"],
+        },
+    ),
+    Case::new(
+        "bad-headers",
+        "header values with CR LF or empty are refused, upper-case names lower-cased, added \
+         pseudo-headers refused; the refusal is logged naming the module, filter, hook and header",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-bad", Want::Absent), ("x-empty", Want::Absent), ("x-upper", Want::Is("yes"))],
+                body: BODY,
+            }),
+            client: ok(Message {
+                headers: &[("x-conf-results", Want::Is("crlf=false,empty=false,upper=true,pseudo=false"))],
+                body: BODY,
+            }),
+            logs: &["(filter `conformance`), request_headers hook: header_set of `x-bad` on RequestHeaders \
+                 refused: byte \\r is not allowed in a header value"],
+        },
+    ),
+    Case::new(
+        "reset-request",
+        "a reset from the request headers hook: no response, nothing upstream",
+        Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
+    ),
+    Case::new(
+        "reset-response",
+        "a reset from the response body hook: the client gets no complete response",
+        Expect::Exchange { upstream: Some(body(BODY)), client: Client::Reset, logs: &[] },
+    ),
+    Case::new(
+        "async-request",
+        "a request held by the filter goes on when another thread continues it (twice: the second \
+         is ignored)",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-async", Want::Is("request")), ("content-length", Want::Is("9"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "async-response",
+        "a response held by the filter goes on when another thread continues it",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-async", Want::Is("response"))], body: BODY }),
+            logs: &[],
+        },
+    ),
+    Case::new(
+        "continue-after-end",
+        "continues from another thread after the stream ended are refused and harmless",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(body(BODY)),
+            logs: &["conformance: continue after the stream ended: request false, response false"],
+        },
+    ),
+    Case::new(
+        "panic-new-filter",
+        "a panic making the filter's stream state: 500 saying so",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 500,
+                message: body(b"EnvoyX module failed to create its stream state\n"),
+            },
+            logs: &["envoyx module panicked in FilterConfig::new_filter: conformance: boom in new_filter"],
+        },
+    )
+    .config("panic=new_filter"),
+    Case::new(
+        "panic-request-headers",
+        "a panic in the request headers hook: 500",
+        panic_500(&["envoyx module panicked in on_request_headers: conformance: boom in request_headers"]),
+    )
+    .config("panic=request_headers"),
+    Case::new(
+        "panic-request-body",
+        "a panic in the request body hook: 500",
+        panic_500(&["envoyx module panicked in on_request_body: conformance: boom in request_body"]),
+    )
+    .config("panic=request_body"),
+    Case::new(
+        "panic-request-trailers",
+        "a panic in the request trailers hook: 500",
+        panic_500(&["envoyx module panicked in on_request_trailers: conformance: boom in request_trailers"]),
+    )
+    .config("panic=request_trailers")
+    .request(WITH_TRAILERS),
+    Case::new(
+        "panic-response-headers",
+        "a panic in the response headers hook: the response is reset",
+        panic_reset(&[
+            "envoyx module panicked in on_response_headers: conformance: boom in response_headers",
+        ]),
+    )
+    .config("panic=response_headers"),
+    Case::new(
+        "panic-response-body",
+        "a panic in the response body hook: the response is reset",
+        panic_reset(&["envoyx module panicked in on_response_body: conformance: boom in response_body"]),
+    )
+    .config("panic=response_body"),
+    Case::new(
+        "panic-response-trailers",
+        "a panic in the response trailers hook: the response is reset",
+        panic_reset(&[
+            "envoyx module panicked in on_response_trailers: conformance: boom in response_trailers",
+        ]),
+    )
+    .config("panic=response_trailers")
+    .request(WANTS_TRAILERS),
+    Case::new(
+        "panic-stream-complete",
+        "a panic in the complete hook is contained: the exchange is intact",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(body(BODY)),
+            logs: &["envoyx module panicked in on_stream_complete: conformance: boom in stream_complete"],
+        },
+    )
+    .config("panic=stream_complete"),
+    Case::new(
+        "config-rejected",
+        "a filter config the module refuses is an error naming the module's reason",
+        Expect::Rejected(&["conformance: filter config `reject` is refused (use \"\" or panic=<hook>)"]),
+    )
+    .config("reject"),
+    Case::new(
+        "config-panics",
+        "a panic making the filter config is a refusal naming the panic",
+        Expect::Rejected(&["panicked", "conformance: boom in config_new"]),
+    )
+    .config("panic=config_new"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HostKind;
+
+    #[test]
+    fn case_names_are_unique_and_hosts_named_once() {
+        let mut names: Vec<_> = CASES.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CASES.len());
+        for case in CASES {
+            let kinds: Vec<HostKind> = case.unsupported.iter().map(|(k, _)| *k).collect();
+            for (i, kind) in kinds.iter().enumerate() {
+                assert!(!kinds[i + 1..].contains(kind), "{}: {kind:?} named twice", case.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The conformance suite: one list of cases ([`CASES`]) that every EnvoyX host runs — the Rust
+//! test host (a `.so` and in process), the C++ test host through `loader/`, and the stock host
+//! inside official Envoy 1.38.3, 1.39.3 and 1.40.0 over HTTP/1.1 and HTTP/2 (or the Envoy that
+//! `ENVOYX_E2E_ENVOY` names). A case is written once, here; a host says how to send a request
+//! and what it saw ([`Host`]), and [`run`] checks every case against it. A host that cannot
+//! support a case is named in the case ([`Case::unsupported`]) with the reason.
+//!
+//! Each case drives the module `rust/test-modules/conformance` (behaviour by the request header
+//! `x-case`, or by filter config). The upstream behind every host answers as
+//! [`echo_response`] says: 200 with the request body.
+
+mod cases;
+mod simulate;
+
+pub use cases::CASES;
+pub use simulate::{Side, SimulatedStream, simulate};
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// Which host runs the suite; cases name the hosts they cannot run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    /// `envoyx-testhost` with the module as a `.so`.
+    RustTestHost,
+    /// `envoyx-testhost` with the module linked in (`TestHost::in_process`).
+    InProcess,
+    /// The C++ test host through the loader.
+    CxxTestHost,
+    /// The stock host inside a real Envoy; `http2`: the client speaks HTTP/2.
+    Envoy { http2: bool },
+}
+
+/// The request a case sends: `POST /` with `x-case: <case name>`, these extra headers, this body
+/// (chunks of slices: test hosts deliver them as given; over the network they are the bytes in
+/// order) and trailers. Without trailers the request carries `content-length`; with them it is
+/// chunked.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    pub headers: &'static [(&'static str, &'static str)],
+    pub body: &'static [&'static [&'static str]],
+    pub trailers: &'static [(&'static str, &'static str)],
+}
+
+/// The request most cases send: `abcdefghi` in two chunks of several slices.
+pub const PLAIN: Request =
+    Request { headers: &[], body: &[&["ab", "cd"], &["efg", "h", "i"]], trailers: &[] };
+
+impl Request {
+    /// The body's bytes.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        self.body.iter().flat_map(|chunk| chunk.iter().flat_map(|slice| slice.bytes())).collect()
+    }
+
+    /// The request's regular headers for case `case`: `x-case`, the extra headers and (without
+    /// trailers) `content-length`. Hosts add the method, path and authority their way.
+    pub fn headers_for(&self, case: &str) -> Vec<(String, String)> {
+        let mut headers = vec![("x-case".to_string(), case.to_string())];
+        headers.extend(self.headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        if self.trailers.is_empty() {
+            headers.push(("content-length".to_string(), self.body_bytes().len().to_string()));
+        }
+        headers
+    }
+}
+
+/// Header pairs, in order.
+pub type Headers = Vec<(String, String)>;
+
+/// A request or response as a host saw it pass: headers (lower-case names, in order), body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    fn values(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+/// What the client got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientSaw {
+    /// A complete response.
+    Response { status: u16, seen: Seen },
+    /// No complete response: the stream was reset (the text says how it showed).
+    Reset(String),
+}
+
+/// What one exchange showed: the requests the upstream received complete (none, one, or — if
+/// framing broke — more), and what the client got.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub upstream: Vec<Seen>,
+    pub client: ClientSaw,
+}
+
+/// The upstream's answer to `request` on every host: 200, the request body, `content-length`
+/// (unless trailers are asked for); each request header `x-upstream-respond-<h>: v` becomes
+/// the response header `h: v`, and `x-upstream-respond-trailer-<h>: v` the response trailer
+/// `h: v` (the harness's echo upstream behind Envoy does the same). Returns headers (with
+/// `:status`), body and trailers.
+pub fn echo_response(request: &Seen) -> (Headers, Vec<u8>, Headers) {
+    let mut headers = vec![(":status".to_string(), "200".to_string())];
+    let mut trailers = Vec::new();
+    for (name, value) in &request.headers {
+        if let Some(name) = name.strip_prefix("x-upstream-respond-trailer-") {
+            trailers.push((name.to_string(), value.clone()));
+        } else if let Some(name) = name.strip_prefix("x-upstream-respond-") {
+            headers.push((name.to_string(), value.clone()));
+        }
+    }
+    if trailers.is_empty() {
+        headers.push(("content-length".to_string(), request.body.len().to_string()));
+    }
+    (headers, request.body.clone(), trailers)
+}
+
+/// What a header must be.
+#[derive(Clone, Copy, Debug)]
+pub enum Want {
+    /// Present with exactly this one value.
+    Is(&'static str),
+    /// Present with these values, in order.
+    Values(&'static [&'static str]),
+    /// Not present.
+    Absent,
+    /// This value if present (a protocol may drop the header, e.g. `content-length` of an
+    /// HTTP/2 response), never another.
+    IfPresent(&'static str),
+}
+
+/// What a request or response must look like: the named headers, then the body exactly.
+#[derive(Clone, Copy, Debug)]
+pub struct Message {
+    pub headers: &'static [(&'static str, Want)],
+    pub body: &'static [u8],
+}
+
+/// What the client must get.
+#[derive(Clone, Copy, Debug)]
+pub enum Client {
+    Response { status: u16, message: Message },
+    Reset,
+}
+
+/// What a case must show.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    /// A request goes through the filter: the upstream gets `upstream` (or nothing), the client
+    /// `client`, and each of `logs` shows in the host's log.
+    Exchange { upstream: Option<Message>, client: Client, logs: &'static [&'static str] },
+    /// The filter config is refused when loaded, with an error holding each of these.
+    Rejected(&'static [&'static str]),
+}
+
+/// One case of the suite.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    /// Sent as `x-case`; the module's behaviour.
+    pub name: &'static str,
+    /// The rule the case holds a host to.
+    pub about: &'static str,
+    pub filter_config: &'static str,
+    pub request: Request,
+    pub expect: Expect,
+    /// Hosts that cannot run the case, and why.
+    pub unsupported: &'static [(HostKind, &'static str)],
+}
+
+impl Case {
+    const fn new(name: &'static str, about: &'static str, expect: Expect) -> Self {
+        Case { name, about, filter_config: "", request: PLAIN, expect, unsupported: &[] }
+    }
+
+    const fn config(self, filter_config: &'static str) -> Self {
+        Case { filter_config, ..self }
+    }
+
+    const fn request(self, request: Request) -> Self {
+        Case { request, ..self }
+    }
+}
+
+/// A host the suite runs on.
+pub trait Host {
+    /// Which host this is (cases name the hosts they cannot run on).
+    fn kind(&self) -> HostKind;
+
+    /// Sends `request` for case `case` through the filter loaded with `filter_config` and
+    /// reports what the upstream and the client saw. An error means the host could not run the
+    /// exchange at all.
+    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String>;
+
+    /// Loads the filter with `filter_config` expecting a refusal: `Ok(error text)` if refused,
+    /// `Err` if it loaded (or the host failed otherwise).
+    fn load_error(&mut self, filter_config: &str) -> Result<String, String>;
+
+    /// Whether the host's log holds `needle` so far.
+    fn logged(&mut self, needle: &str) -> bool;
+
+    /// How many times each exchange runs on the same filter: twice, so a filter is seen to keep
+    /// working after a panic or a refusal, and (in Envoy) the second request goes over the
+    /// upstream connection the first used, where framing errors show.
+    fn repeats(&self) -> usize {
+        2
+    }
+}
+
+/// Runs every case of [`CASES`] on `host` (only those whose name contains
+/// `ENVOYX_CONFORMANCE_CASE`, when it is set) and panics listing every case that failed. Prints
+/// one line per case: `ok`, `unsupported: reason`, or the failure.
+pub fn run(host: &mut impl Host, host_name: &str) {
+    let only = std::env::var("ENVOYX_CONFORMANCE_CASE").unwrap_or_default();
+    let mut failures = Vec::new();
+    for case in CASES.iter().filter(|case| case.name.contains(only.as_str())) {
+        let label = format!("{host_name} / {} ({})", case.name, case.filter_config);
+        if let Some((_, reason)) = case.unsupported.iter().find(|(kind, _)| *kind == host.kind()) {
+            println!("{label}: unsupported: {reason}");
+            continue;
+        }
+        match check(host, case) {
+            Ok(()) => println!("{label}: ok"),
+            Err(why) => {
+                println!("{label}: FAILED: {why}");
+                failures.push(format!("{label}: {}\n    {why}", case.about));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} conformance case(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn check(host: &mut impl Host, case: &Case) -> Result<(), String> {
+    match case.expect {
+        Expect::Rejected(needles) => {
+            let error = host.load_error(case.filter_config)?;
+            match needles.iter().find(|needle| !error.contains(*needle)) {
+                Some(missing) => Err(format!("the refusal does not say {missing:?}: {error}")),
+                None => Ok(()),
+            }
+        }
+        Expect::Exchange { upstream, client, logs } => {
+            for round in 1..=host.repeats() {
+                let observed = host.exchange(case.filter_config, case.name, &case.request)?;
+                compare(upstream, client, &observed).map_err(|why| format!("exchange {round}: {why}"))?;
+            }
+            // Logs may reach the log file (or a module's thread may log) a moment later.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            for needle in logs {
+                while !host.logged(needle) {
+                    if Instant::now() > deadline {
+                        return Err(format!("the log does not hold {needle:?}"));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn compare(upstream: Option<Message>, client: Client, observed: &Observed) -> Result<(), String> {
+    match (upstream, observed.upstream.as_slice()) {
+        (None, []) => {}
+        (None, got) => {
+            return Err(format!("the upstream got {} request(s), expected none: {got:?}", got.len()));
+        }
+        (Some(want), [got]) => match_message("upstream request", &want, got)?,
+        (Some(_), got) => {
+            return Err(format!("the upstream got {} requests, expected one: {got:?}", got.len()));
+        }
+    }
+    match (client, &observed.client) {
+        (Client::Reset, ClientSaw::Reset(_)) => Ok(()),
+        (Client::Reset, ClientSaw::Response { status, seen }) => Err(format!(
+            "the client got {status} {:?}, expected a reset",
+            String::from_utf8_lossy(&seen.body)
+        )),
+        (Client::Response { status, .. }, ClientSaw::Reset(how)) => {
+            Err(format!("the client got no response ({how}), expected {status}"))
+        }
+        (Client::Response { status, message }, ClientSaw::Response { status: got, seen }) => {
+            if status != *got {
+                return Err(format!(
+                    "the client got status {got}, expected {status} (body {:?})",
+                    String::from_utf8_lossy(&seen.body)
+                ));
+            }
+            match_message("client response", &message, seen)
+        }
+    }
+}
+
+fn match_message(what: &str, want: &Message, got: &Seen) -> Result<(), String> {
+    let mut errors = String::new();
+    for (name, wanted) in want.headers {
+        let values = got.values(name);
+        let ok = match wanted {
+            Want::Is(value) => values == [*value],
+            Want::Values(expected) => values == *expected,
+            Want::Absent => values.is_empty(),
+            Want::IfPresent(value) => values.is_empty() || values == [*value],
+        };
+        if !ok {
+            let _ = write!(errors, "{what} header {name}: {values:?}, expected {wanted:?}; ");
+        }
+    }
+    if got.body != want.body {
+        let _ = write!(
+            errors,
+            "{what} body {:?}, expected {:?}",
+            String::from_utf8_lossy(&got.body),
+            String::from_utf8_lossy(want.body)
+        );
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}

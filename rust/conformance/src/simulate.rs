@@ -1,0 +1,138 @@
+//! One exchange on a test host, the way Envoy's filter manager and an upstream would run it: the
+//! request's events, then (while the filter holds the request) continues from other threads,
+//! then — once the whole request went upstream — the [`echo_response`]'s events in two chunks of
+//! several slices, then the continues of the response, then the stream's end. The Rust and the
+//! C++ test hosts share this, so they are driven identically.
+
+use std::time::Duration;
+
+use crate::{ClientSaw, Observed, Request, Seen, echo_response};
+
+/// How long a held direction may wait for a continue from another thread before the exchange
+/// counts as stuck (the client then sees no response).
+const CONTINUE_WAIT: Duration = Duration::from_secs(2);
+
+/// The request or the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// A test host's stream, as [`simulate`] drives and reads it.
+pub trait SimulatedStream {
+    fn headers(&mut self, side: Side, headers: &[(&str, &str)], end_of_stream: bool);
+    fn body(&mut self, side: Side, slices: &[&str], end_of_stream: bool);
+    fn trailers(&mut self, side: Side, trailers: &[(&str, &str)]);
+    /// Waits up to `timeout` for continues from other threads and runs them; false on timeout.
+    fn wait_scheduled(&mut self, timeout: Duration) -> bool;
+    /// The module's complete hook.
+    fn complete(&mut self);
+    /// Reset, or answered locally: nothing more is delivered.
+    fn ended(&self) -> bool;
+    fn was_reset(&self) -> bool;
+    /// The headers that went on past the filter (`None` while held).
+    fn forwarded_headers(&self, side: Side) -> Option<Vec<(String, String)>>;
+    /// The body that went on past the filter.
+    fn forwarded_body(&self, side: Side) -> Vec<u8>;
+    /// Bytes the filter holds buffered.
+    fn buffered_len(&self, side: Side) -> usize;
+    fn trailers_forwarded(&self, side: Side) -> bool;
+}
+
+fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// Delivers a message's headers, body chunks and trailers on `side`.
+fn deliver(
+    stream: &mut impl SimulatedStream,
+    side: Side,
+    headers: &[(String, String)],
+    chunks: &[Vec<&str>],
+    trailers: &[(String, String)],
+) {
+    let body_ends = trailers.is_empty();
+    stream.headers(side, &pairs(headers), chunks.is_empty() && body_ends);
+    for (i, chunk) in chunks.iter().enumerate() {
+        stream.body(side, chunk, body_ends && i + 1 == chunks.len());
+    }
+    if !trailers.is_empty() {
+        stream.trailers(side, &pairs(trailers));
+    }
+}
+
+/// Whether everything delivered on `side` went on (nothing held), running continues from other
+/// threads while the filter holds it. False when it stays held.
+fn let_through(stream: &mut impl SimulatedStream, side: Side, had_trailers: bool) -> bool {
+    loop {
+        if stream.ended() {
+            return false;
+        }
+        let through = stream.forwarded_headers(side).is_some()
+            && stream.buffered_len(side) == 0
+            && (!had_trailers || stream.trailers_forwarded(side));
+        if through {
+            return true;
+        }
+        if !stream.wait_scheduled(CONTINUE_WAIT) {
+            return false;
+        }
+    }
+}
+
+/// Splits `body` into two chunks of slices of at most 2 bytes (empty: no chunks).
+fn chunks_of(body: &str) -> Vec<Vec<&str>> {
+    let half = body.len() / 2;
+    [&body[..half], &body[half..]]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let bytes = part.as_bytes();
+            (0..bytes.len()).step_by(2).map(|i| &part[i..(i + 2).min(bytes.len())]).collect()
+        })
+        .collect()
+}
+
+/// Runs one exchange of `request` (for case `case`) on `stream` and reports what the upstream
+/// and the client saw. Bodies must be UTF-8 (the C++ test host takes slices as strings).
+pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request) -> Observed {
+    let mut headers = vec![
+        (":method".to_string(), "POST".to_string()),
+        (":path".to_string(), "/".to_string()),
+        (":authority".to_string(), "conformance".to_string()),
+        (":scheme".to_string(), "http".to_string()),
+    ];
+    headers.extend(request.headers_for(case));
+    let chunks: Vec<Vec<&str>> = request.body.iter().map(|chunk| chunk.to_vec()).collect();
+    let trailers: Vec<(String, String)> =
+        request.trailers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    deliver(stream, Side::Request, &headers, &chunks, &trailers);
+    let mut upstream = Vec::new();
+    if let_through(stream, Side::Request, !trailers.is_empty()) {
+        let got = Seen {
+            headers: stream.forwarded_headers(Side::Request).unwrap_or_default(),
+            body: stream.forwarded_body(Side::Request),
+        };
+        let (headers, body, trailers) = echo_response(&got);
+        upstream.push(got);
+        let body = String::from_utf8(body).expect("conformance bodies are UTF-8");
+        deliver(stream, Side::Response, &headers, &chunks_of(&body), &trailers);
+        let_through(stream, Side::Response, !trailers.is_empty());
+    }
+    let client = match stream.forwarded_headers(Side::Response) {
+        _ if stream.was_reset() => ClientSaw::Reset("the stream was reset".to_string()),
+        Some(headers) if stream.buffered_len(Side::Response) == 0 => {
+            let status =
+                headers.iter().find(|(k, _)| k == ":status").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            let headers = headers.into_iter().filter(|(k, _)| !k.starts_with(':')).collect();
+            ClientSaw::Response {
+                status,
+                seen: Seen { headers, body: stream.forwarded_body(Side::Response) },
+            }
+        }
+        _ => ClientSaw::Reset("no complete response reached the client".to_string()),
+    };
+    stream.complete();
+    Observed { upstream, client }
+}

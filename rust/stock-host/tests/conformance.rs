@@ -1,0 +1,174 @@
+//! The conformance suite (`rust/conformance`) inside real Envoy: the stock host in official Envoy
+//! 1.38.3, 1.39.3 and 1.40.0 (or the binary `ENVOYX_E2E_ENVOY` names), with clients speaking
+//! HTTP/1.1 and HTTP/2. Each case's filter config gets its own listener on one Envoy; each
+//! exchange runs twice, so the second goes over the upstream connection the first used and a
+//! body that disagreed with its framing would show at the keep-alive echo upstream as a lost byte
+//! or a garbled next request. A filter config the module refuses is started in an Envoy of its
+//! own, which must exit naming the reason.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use envoyx_conformance::{CASES, ClientSaw, Expect, Host, HostKind, Observed, Request, Seen};
+use support::*;
+
+struct EnvoyHost {
+    version: &'static str,
+    http2: bool,
+    upstream: Upstream,
+    envoy: Envoy,
+    /// The listener port of each filter config.
+    ports: HashMap<&'static str, u16>,
+    /// The log of the Envoy that refused each filter config (one Envoy start per config, shared
+    /// by both protocols).
+    refusals: HashMap<String, String>,
+}
+
+fn conformance_filter(filter_config: &str) -> serde_json::Value {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    let config = module_config("conformance", &module, filter_config);
+    envoyx_filter("conformance", config, LoadBy::Name, Form::Struct)
+}
+
+impl EnvoyHost {
+    fn start(version: &'static str) -> Self {
+        let upstream = start_upstream();
+        let configs: BTreeSet<&'static str> = CASES
+            .iter()
+            .filter(|case| matches!(case.expect, Expect::Exchange { .. }))
+            .map(|case| case.filter_config)
+            .collect();
+        let ports: HashMap<&'static str, u16> = configs.iter().map(|config| (*config, free_port())).collect();
+        let listeners = configs
+            .iter()
+            .enumerate()
+            .map(|(i, config)| {
+                listener(&format!("conformance{i}"), ports[config], vec![conformance_filter(config)])
+            })
+            .collect();
+        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
+        Self { version, http2: false, upstream, envoy, ports, refusals: HashMap::new() }
+    }
+}
+
+/// Lower-cased header pairs of an HTTP/2 header map.
+fn h2_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+/// One HTTP/1.1 request on a new connection (`connection: close`): `content-length`, or chunked
+/// with trailers. Anything short of a complete response is a reset.
+fn h1_exchange(port: u16, headers: &[(String, String)], body: &[u8], trailers: &[(&str, &str)]) -> ClientSaw {
+    let attempt = || -> std::io::Result<envoyx_harness::Message> {
+        let mut conn = TcpStream::connect(("127.0.0.1", port))?;
+        conn.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut out = String::from("POST / HTTP/1.1\r\nhost: conformance\r\nconnection: close\r\n");
+        for (name, value) in headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let mut out = if trailers.is_empty() {
+            out.push_str("\r\n");
+            let mut out = out.into_bytes();
+            out.extend_from_slice(body);
+            out
+        } else {
+            out.push_str("transfer-encoding: chunked\r\n\r\n");
+            out.push_str(&format!("{:x}\r\n", body.len()));
+            let mut out = out.into_bytes();
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\r\n0\r\n");
+            out
+        };
+        for (name, value) in trailers {
+            out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        if !trailers.is_empty() {
+            out.extend_from_slice(b"\r\n");
+        }
+        conn.write_all(&out)?;
+        envoyx_harness::read_message(&mut BufReader::new(conn), true)?.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed without a response")
+        })
+    };
+    match attempt() {
+        Ok(reply) => ClientSaw::Response {
+            status: reply.status(),
+            seen: Seen { headers: reply.headers.clone(), body: reply.body.clone() },
+        },
+        Err(e) => ClientSaw::Reset(e.to_string()),
+    }
+}
+
+impl Host for EnvoyHost {
+    fn kind(&self) -> HostKind {
+        HostKind::Envoy { http2: self.http2 }
+    }
+
+    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String> {
+        let port = *self.ports.get(filter_config).ok_or("no listener for this filter config")?;
+        let before = self.upstream.received().len();
+        let headers = request.headers_for(case);
+        let body = request.body_bytes();
+        let client = if self.http2 {
+            let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            match h2_request(port, "POST", "/", &pairs, &body, request.trailers) {
+                Ok(reply) => ClientSaw::Response {
+                    status: reply.status,
+                    seen: Seen { headers: h2_pairs(&reply.headers), body: reply.body },
+                },
+                Err(e) => ClientSaw::Reset(e),
+            }
+        } else {
+            h1_exchange(port, &headers, &body, request.trailers)
+        };
+        let upstream = self.upstream.received()[before..]
+            .iter()
+            .map(|m| Seen { headers: m.headers.clone(), body: m.body.clone() })
+            .collect();
+        Ok(Observed { upstream, client })
+    }
+
+    fn load_error(&mut self, filter_config: &str) -> Result<String, String> {
+        if let Some(log) = self.refusals.get(filter_config) {
+            return Ok(log.clone());
+        }
+        let listeners = vec![listener("refused", free_port(), vec![conformance_filter(filter_config)])];
+        let mut envoy = spawn_envoy(
+            self.version,
+            &bootstrap(free_port(), self.upstream.port, listeners, None),
+            temp_dir(),
+        );
+        match envoy.wait_exit(Duration::from_secs(30)) {
+            Some(1) => {
+                let log = envoy.log();
+                self.refusals.insert(filter_config.to_string(), log.clone());
+                Ok(log)
+            }
+            code => Err(format!("Envoy exited with {code:?}, not 1:\n{}", envoy.log_tail())),
+        }
+    }
+
+    fn logged(&mut self, needle: &str) -> bool {
+        self.envoy.log().contains(needle)
+    }
+}
+
+#[test]
+fn conformance_in_real_envoy_over_http1_and_http2() {
+    for version in VERSIONS {
+        let mut host = EnvoyHost::start(version);
+        for http2 in [false, true] {
+            host.http2 = http2;
+            let protocol = if http2 { "HTTP/2" } else { "HTTP/1.1" };
+            envoyx_conformance::run(&mut host, &format!("Envoy {version} over {protocol}"));
+        }
+        host.envoy.check_no_host_errors();
+    }
+}

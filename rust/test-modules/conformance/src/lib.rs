@@ -1,0 +1,333 @@
+//! The module behind the conformance suite (`rust/conformance`): every case of the suite is one
+//! behaviour here, picked by the request header `x-case` (or, for what must happen before a
+//! request exists, by the filter config). The suite's cases say what each host must then show;
+//! this file only does what the case's name says. Results of calls a module can be refused are
+//! told back in headers (`x-conf-results`), so every host, Envoy included, can be checked from
+//! the outside.
+//!
+//! Filter config: `""` (cases by `x-case`), `panic=<hook>` (panic in that hook: `config_new`,
+//! `new_filter`, `request_headers`, `request_body`, `request_trailers`, `response_headers`,
+//! `response_body`, `response_trailers`, `stream_complete`), `reject` (refused with a reason).
+//!
+//! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
+
+use std::time::Duration;
+
+use envoyx_sdk::{
+    Body, BodyKind, BodyStatus, ContinueHandle, Direction, Filter, FilterConfig, HeadersStatus, LogLevel,
+    Stream, TrailersStatus,
+};
+
+/// The filter config: which hook panics, if any.
+pub struct ConformanceConfig {
+    panic_in: Option<String>,
+}
+
+/// One stream's case.
+#[derive(Default)]
+pub struct Conformance {
+    case: String,
+    panic_in: Option<String>,
+    /// What refusable calls returned, told back as `x-conf-results`.
+    results: Vec<String>,
+    /// Kept for the `continue-after-end` case.
+    handle: Option<ContinueHandle>,
+}
+
+impl FilterConfig for ConformanceConfig {
+    type Filter = Conformance;
+
+    fn new(_name: &str, config: &[u8]) -> Result<Self, String> {
+        let config = String::from_utf8_lossy(config);
+        if config.is_empty() {
+            return Ok(Self { panic_in: None });
+        }
+        if let Some(hook) = config.strip_prefix("panic=") {
+            if hook == "config_new" {
+                panic!("conformance: boom in config_new");
+            }
+            return Ok(Self { panic_in: Some(hook.to_string()) });
+        }
+        Err(format!("conformance: filter config `{config}` is refused (use \"\" or panic=<hook>)"))
+    }
+
+    fn new_filter(&self) -> Conformance {
+        if self.panic_in.as_deref() == Some("new_filter") {
+            panic!("conformance: boom in new_filter");
+        }
+        Conformance { panic_in: self.panic_in.clone(), ..Conformance::default() }
+    }
+}
+
+fn yes_no(result: bool) -> &'static str {
+    if result { "true" } else { "false" }
+}
+
+/// The edits of the `*-edit-*` cases, on the whole body at its end (`buffered` then `received`,
+/// wherever the host's chunking put the bytes): drop the first byte, put `<` before it, replace
+/// the last byte with itself upper-cased plus `J`, append `>`. `abcdefghi` becomes
+/// `<bcdefghIJ>`. A same-length replace (`i` → `I`) is tried last when the length-changing ones
+/// were refused. Returns what each call returned.
+fn edit_whole_body(stream: &mut Stream, buffered: BodyKind, received: BodyKind) -> Vec<String> {
+    let holds_start = if stream.body(buffered).is_empty() { received } else { buffered };
+    let holds_end = if stream.body(received).is_empty() { buffered } else { received };
+    let mut results = Vec::new();
+    let mut note = |op: &str, ok: bool| results.push(format!("{op}={}", yes_no(ok)));
+    note("drain", stream.body(holds_start).drain(1));
+    note("prepend", stream.body(holds_start).prepend(b"<"));
+    let mut end: Body<'_> = stream.body(holds_end);
+    let last = end.len() - 1;
+    let upper = end.to_vec()[last].to_ascii_uppercase();
+    let grown = end.replace(last..last + 1, &[upper, b'J']);
+    note("replace", grown);
+    note("append", stream.body(holds_end).append(b">"));
+    if !grown {
+        note("replace-same", stream.body(holds_end).replace(last..last + 1, &[upper]));
+    }
+    results
+}
+
+impl Conformance {
+    /// A panic in a later request hook must leave nothing upstream: the request is held.
+    fn holds_request(&self) -> bool {
+        matches!(self.panic_in.as_deref(), Some("request_body" | "request_trailers"))
+    }
+
+    fn maybe_panic(&self, hook: &str) {
+        if self.panic_in.as_deref() == Some(hook) {
+            panic!("conformance: boom in {hook}");
+        }
+    }
+
+    /// Resumes `direction` from another thread after a short wait, twice (the second is ignored).
+    fn continue_later(stream: &Stream, direction: Direction) {
+        let handle = stream.continue_handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            handle.continue_direction(direction);
+            handle.continue_direction(direction);
+        });
+    }
+}
+
+impl Filter for Conformance {
+    fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+        self.maybe_panic("request_headers");
+        self.case = stream.request_headers().get_str("x-case").unwrap_or_default().to_string();
+        if self.holds_request() {
+            return HeadersStatus::StopIteration;
+        }
+        let mut headers = stream.request_headers();
+        match self.case.as_str() {
+            "headers" => {
+                let iterated: Vec<String> = headers
+                    .iter()
+                    .filter(|(name, _)| *name == b"x-multi")
+                    .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+                    .collect();
+                let all: Vec<String> = headers
+                    .get_all("x-multi")
+                    .into_iter()
+                    .map(|value| String::from_utf8_lossy(value).into_owned())
+                    .collect();
+                let removed = headers.remove("x-conf-remove-me");
+                headers.set("x-conf-iterated", iterated.join(","));
+                headers.set("x-conf-get-all", all.join(","));
+                headers.set("x-conf-removed", removed.to_string());
+                headers.add("x-conf-added", "a");
+                headers.add("x-conf-added", "b");
+                HeadersStatus::Continue
+            }
+            "req-edit-held" | "reply-request-body" => HeadersStatus::StopIteration,
+            "req-edit-declared" => {
+                stream.will_change_request_body_length();
+                HeadersStatus::Continue
+            }
+            "async-request" => {
+                headers.set("x-conf-async", "request");
+                HeadersStatus::StopIteration
+            }
+            "bad-headers" => {
+                let results = [
+                    ("crlf", headers.set("x-bad", "a\r\nb")),
+                    ("empty", headers.set("x-empty", "")),
+                    ("upper", headers.set("X-Upper", "yes")),
+                    ("pseudo", headers.add(":path", "/other")),
+                ];
+                self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
+                HeadersStatus::Continue
+            }
+            "reply-request-headers" => {
+                stream.send_local_reply(
+                    403,
+                    &[("x-conf-reply", "headers")],
+                    b"denied\n",
+                    "conformance_denied",
+                );
+                HeadersStatus::StopIteration
+            }
+            "bad-reply" => {
+                let low = stream.send_local_reply(99, &[], b"low", "conformance");
+                let crlf = stream.send_local_reply(418, &[("x-bad", "a\r\nb")], b"crlf", "conformance");
+                let results = format!("status99={},crlf={}", yes_no(low), yes_no(crlf));
+                stream.send_local_reply(
+                    418,
+                    &[("x-conf-results", &results)],
+                    b"teapot\n",
+                    "conformance_teapot",
+                );
+                HeadersStatus::StopIteration
+            }
+            "reset-request" => {
+                stream.reset();
+                HeadersStatus::StopIteration
+            }
+            "continue-after-end" => {
+                self.handle = Some(stream.continue_handle());
+                HeadersStatus::Continue
+            }
+            _ => HeadersStatus::Continue,
+        }
+    }
+
+    fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+        self.maybe_panic("request_body");
+        match self.case.as_str() {
+            _ if self.holds_request() => BodyStatus::StopIterationAndBuffer,
+            "body-in-place" => {
+                for chunk in stream.request_body().chunks_mut() {
+                    chunk.make_ascii_uppercase();
+                }
+                BodyStatus::Continue
+            }
+            "req-edit-held" | "req-edit-forwarded" | "req-edit-declared" if end_of_stream => {
+                let results = edit_whole_body(stream, BodyKind::RequestBuffered, BodyKind::RequestReceived);
+                self.results.extend(results);
+                BodyStatus::Continue
+            }
+            "req-edit-held" | "req-edit-forwarded" | "req-edit-declared" => {
+                BodyStatus::StopIterationAndBuffer
+            }
+            "reply-request-body" if end_of_stream => {
+                stream.send_local_reply(
+                    413,
+                    &[("x-conf-reply", "body")],
+                    b"too big\n",
+                    "conformance_too_big",
+                );
+                BodyStatus::StopIterationNoBuffer
+            }
+            "reply-request-body" => BodyStatus::StopIterationAndBuffer,
+            "async-request" => {
+                if end_of_stream {
+                    Self::continue_later(stream, Direction::Request);
+                }
+                BodyStatus::StopIterationAndBuffer
+            }
+            _ => BodyStatus::Continue,
+        }
+    }
+
+    fn on_request_trailers(&mut self, _stream: &mut Stream) -> TrailersStatus {
+        self.maybe_panic("request_trailers");
+        TrailersStatus::Continue
+    }
+
+    fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+        self.maybe_panic("response_headers");
+        let mut headers = stream.response_headers();
+        if !self.results.is_empty() {
+            headers.set("x-conf-results", self.results.join(","));
+        }
+        match self.case.as_str() {
+            "headers" => {
+                headers.set("x-conf-response", "seen");
+                HeadersStatus::Continue
+            }
+            "resp-edit-held" => HeadersStatus::StopIteration,
+            "resp-edit-declared" => {
+                stream.will_change_response_body_length();
+                HeadersStatus::Continue
+            }
+            "async-response" => {
+                headers.set("x-conf-async", "response");
+                HeadersStatus::StopIteration
+            }
+            "reply-response-headers" => {
+                stream.send_local_reply(
+                    502,
+                    &[("x-conf-reply", "response")],
+                    b"replaced\n",
+                    "conformance_replaced",
+                );
+                HeadersStatus::StopIteration
+            }
+            _ => HeadersStatus::Continue,
+        }
+    }
+
+    fn on_response_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+        self.maybe_panic("response_body");
+        match self.case.as_str() {
+            "body-in-place" => {
+                for chunk in stream.response_body().chunks_mut() {
+                    chunk.make_ascii_lowercase();
+                }
+                BodyStatus::Continue
+            }
+            "resp-edit-held" if end_of_stream => {
+                let results = edit_whole_body(stream, BodyKind::ResponseBuffered, BodyKind::ResponseReceived);
+                // The headers are still held here, so the results can still be told in them.
+                stream.response_headers().set("x-conf-results", results.join(","));
+                BodyStatus::Continue
+            }
+            "resp-edit-forwarded" | "resp-edit-declared" if end_of_stream => {
+                edit_whole_body(stream, BodyKind::ResponseBuffered, BodyKind::ResponseReceived);
+                BodyStatus::Continue
+            }
+            "resp-edit-held" | "resp-edit-forwarded" | "resp-edit-declared" => {
+                BodyStatus::StopIterationAndBuffer
+            }
+            "async-response" => {
+                if end_of_stream {
+                    Self::continue_later(stream, Direction::Response);
+                }
+                BodyStatus::StopIterationAndBuffer
+            }
+            "late-reply" => {
+                stream.send_local_reply(500, &[], b"too late", "conformance_late");
+                BodyStatus::Continue
+            }
+            "reset-response" => {
+                stream.reset();
+                BodyStatus::StopIterationNoBuffer
+            }
+            _ => BodyStatus::Continue,
+        }
+    }
+
+    fn on_response_trailers(&mut self, _stream: &mut Stream) -> TrailersStatus {
+        self.maybe_panic("response_trailers");
+        TrailersStatus::Continue
+    }
+
+    fn on_stream_complete(&mut self, _stream: &mut Stream) {
+        self.maybe_panic("stream_complete");
+        if let Some(handle) = self.handle.take() {
+            // The stream is gone once this hook returns: both continues must be refused.
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(10));
+                let request = handle.continue_request();
+                let response = handle.continue_response();
+                envoyx_sdk::log(
+                    LogLevel::Warn,
+                    &format!(
+                        "conformance: continue after the stream ended: request {request}, response {response}"
+                    ),
+                );
+            });
+        }
+    }
+}
+
+envoyx_sdk::export_module!(ConformanceConfig);
