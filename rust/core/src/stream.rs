@@ -241,13 +241,12 @@ impl Stream {
     ) -> Result<Outcome<HeadersStatus>, EventOrderError> {
         let hook_fn = self.config.module().hooks.request_headers;
         let end = end_of_stream.then_some(Phase::Ended);
-        // Safety (in every event below): the hook has the header's type; both pointers are this
-        // stream's and alive.
         self.event(
             Direction::Request,
             ("request_headers", Hook::RequestHeaders),
             end,
             false,
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             HeadersStatus::from_abi,
         )
@@ -263,6 +262,7 @@ impl Stream {
             end,
             false,
             // Safety: see on_request_headers.
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             BodyStatus::from_abi,
         )
@@ -277,6 +277,7 @@ impl Stream {
             Some(Phase::Ended),
             true,
             // Safety: see on_request_headers.
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m) },
             TrailersStatus::from_abi,
         )
@@ -295,6 +296,7 @@ impl Stream {
             end,
             false,
             // Safety: see on_request_headers.
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             HeadersStatus::from_abi,
         )
@@ -310,6 +312,7 @@ impl Stream {
             end,
             false,
             // Safety: see on_request_headers.
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             BodyStatus::from_abi,
         )
@@ -324,6 +327,7 @@ impl Stream {
             Some(Phase::Ended),
             true,
             // Safety: see on_request_headers.
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m) },
             TrailersStatus::from_abi,
         )
@@ -367,6 +371,7 @@ impl Stream {
         if !self.failed() {
             let hook_fn = self.config.module().hooks.stream_complete;
             // Safety: the hook has the header's type; both pointers are this stream's, alive.
+            // Safety: the hook has the header's type; both pointers are this stream's and alive.
             self.call(Hook::Complete, |s, m| unsafe { hook_fn(s, m) });
         }
         drop(self.cell.effects.take());
