@@ -76,13 +76,24 @@ pub(crate) fn length_changed(cell: &StreamCell, body: BodyKind) {
 /// The direction's headers are going on now. If the module changed the body's length while they
 /// were held and the whole body has been seen, sets `content-length` to its final length:
 /// what was buffered plus, when the headers go on from a body hook, the chunk it carries.
+#[inline]
 pub(crate) fn headers_released(cell: &StreamCell, direction: Direction, with_received: bool) {
-    let flow: Flow = cell.flow(direction);
-    cell.update_flow(direction, |f| f.headers_forwarded = true);
-    if !flow.length_changed || flow.headers_forwarded || flow.phase != Phase::Ended || flow.ended_by_trailers
-    {
+    let slot = &cell.flows[direction as usize];
+    let mut flow: Flow = slot.get();
+    if flow.headers_forwarded {
         return;
     }
+    flow.headers_forwarded = true;
+    slot.set(flow);
+    if flow.length_changed && flow.phase == Phase::Ended && !flow.ended_by_trailers {
+        set_final_length(cell, direction, with_received);
+    }
+}
+
+/// Sets `content-length` on the direction's headers to the body's final length (see
+/// [`headers_released`]); out of line, as few streams change a body's length.
+#[cold]
+fn set_final_length(cell: &StreamCell, direction: Direction, with_received: bool) {
     let (buffered, received) = match direction {
         Direction::Request => (BodyKind::RequestBuffered, BodyKind::RequestReceived),
         Direction::Response => (BodyKind::ResponseBuffered, BodyKind::ResponseReceived),

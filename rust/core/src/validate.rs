@@ -75,10 +75,11 @@ fn show(b: u8) -> String {
     }
 }
 
-/// A byte's class in a header name: not a token byte, a token byte, an upper-case letter.
-const NOT_TOKEN: u8 = 0;
-const TOKEN: u8 = 1;
-const UPPER: u8 = 2;
+/// A byte's class in a header name, as bits so that a name's classes can be OR-ed together: a
+/// token byte (no bit), an upper-case letter, not a token byte.
+const TOKEN: u8 = 0;
+const UPPER: u8 = 1;
+const NOT_TOKEN: u8 = 2;
 
 /// [`NOT_TOKEN`], [`TOKEN`] or [`UPPER`] for every byte (RFC 9110 `tchar`): one table lookup per
 /// byte, as names are checked on every header call.
@@ -103,17 +104,15 @@ static NAME_BYTE: [u8; 256] = {
     table
 };
 
-/// Checks that every byte of `name` is a token byte; returns whether any is upper case.
+/// Checks that every byte of `name` is a token byte; returns whether any is upper case. The
+/// classes are OR-ed without a branch per byte; the bad byte is looked for only when there is one.
 fn token_bytes(name: &[u8]) -> Result<bool, Refusal> {
-    let mut upper = false;
-    for &b in name {
-        match NAME_BYTE[usize::from(b)] {
-            NOT_TOKEN => return Err(Refusal::NameByte(b)),
-            UPPER => upper = true,
-            _ => {}
-        }
+    let classes = name.iter().fold(TOKEN, |seen, &b| seen | NAME_BYTE[usize::from(b)]);
+    if classes & NOT_TOKEN != 0 {
+        let bad = name.iter().find(|&&b| NAME_BYTE[usize::from(b)] == NOT_TOKEN).copied().unwrap_or(0);
+        return Err(Refusal::NameByte(bad));
     }
-    Ok(upper)
+    Ok(classes & UPPER != 0)
 }
 
 /// What a module does with a header.
@@ -149,7 +148,10 @@ pub fn header_value(name: &[u8], value: &[u8]) -> Result<(), Refusal> {
     if value.is_empty() {
         return Err(Refusal::EmptyValue);
     }
-    if let Some(&bad) = value.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+    // No branch per byte (the compiler can check many at once); the bad byte is looked for only
+    // when there is one.
+    if value.iter().fold(false, |bad, &b| bad | value_byte_bad(b)) {
+        let bad = value.iter().find(|&&b| value_byte_bad(b)).copied().unwrap_or(0);
         return Err(Refusal::ValueByte(bad));
     }
     if name == b":status" {
@@ -159,6 +161,11 @@ pub fn header_value(name: &[u8], value: &[u8]) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// A control byte other than tab (NUL, CR, LF among them) or DEL: never in a header value.
+fn value_byte_bad(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') | (b == 0x7f)
 }
 
 /// Checks a local reply's status.
