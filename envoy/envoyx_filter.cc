@@ -230,10 +230,10 @@ private:
 
 } // namespace
 
-void DispatcherScheduler::post(envoyx::Direction direction) const {
-  dispatcher_.post([token = token_, direction]() {
+void DispatcherScheduler::wake() const {
+  dispatcher_.post([token = token_]() {
     if (std::shared_ptr<StreamToken> live = token.lock()) {
-      live->filter.onScheduled(direction);
+      live->filter.onScheduled();
     }
   });
 }
@@ -351,15 +351,16 @@ void EnvoyxFilter::onDestroy() {
   stream_.reset();
 }
 
-void EnvoyxFilter::onScheduled(envoyx::Direction direction) {
+void EnvoyxFilter::onScheduled() {
   if (!stream_.has_value() || in_core_call_) {
     return;
   }
   in_core_call_ = true;
-  // The core resumes the direction only if the module had stopped it and the stream is neither
-  // ending nor complete; the continue it then returns is carried out right here, on the worker,
-  // outside any decode/encode call of this filter.
-  (*stream_)->on_scheduled(direction);
+  // The core runs the next item the module queued: a continue (carried out only if the module
+  // had stopped that direction and the stream is neither ending nor complete) or the module's
+  // scheduled hook (which may answer, reset or continue). What it returns is carried out right
+  // here, on the worker, outside any decode/encode call of this filter.
+  (*stream_)->on_scheduled();
   in_core_call_ = false;
   carryOutActions();
 }

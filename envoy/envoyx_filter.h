@@ -56,7 +56,7 @@ class DispatcherScheduler : public envoyx::Scheduler {
 public:
   DispatcherScheduler(Event::Dispatcher& dispatcher, std::weak_ptr<StreamToken> token)
       : dispatcher_(dispatcher), token_(std::move(token)) {}
-  void post(envoyx::Direction direction) const override;
+  void wake() const override;
 
 private:
   // The worker's dispatcher outlives every stream on it; a module thread that posts after Envoy
@@ -96,8 +96,9 @@ public:
   void onStreamComplete() override;
   void onDestroy() override;
 
-  // A continue posted through DispatcherScheduler, now on the worker thread.
-  void onScheduled(envoyx::Direction direction);
+  // A wake-up posted through DispatcherScheduler (a continue or an event the module queued),
+  // now on the worker thread.
+  void onScheduled();
 
   // --- What EnvoyStreamHost (the envoyx::StreamHost) reaches through. ---
   Http::HeaderMap* headerMap(envoyx::HeaderMapKind kind);

@@ -1,5 +1,5 @@
 /*
- * EnvoyX module ABI, version 1.0.
+ * EnvoyX module ABI, version 1.1.
  *
  * This header is half of the EnvoyX contract (the other half is x/config.proto). A module is a
  * shared object that exports the `envoyx_*` functions declared under "Module exports" below; the
@@ -28,7 +28,11 @@
  * - Versioning. A module reports the ABI version it was built for. A host at version M.N accepts
  *   modules built for M.N and M.(N-1) and refuses any other version, naming both. New functions
  *   are only ever appended to `envoyx_host_api`; a module built for M.N may read a table field
- *   only if the table's `size` covers it.
+ *   only if the table's `size` covers it. Module exports added in a later minor are optional: a
+ *   host calls them only if the module exports them.
+ * - History. 1.0: streams, headers, bodies, local reply, reset, continue from any thread.
+ *   1.1: acting after async work (`stream_handle_schedule`, `continue_stream`,
+ *   `envoyx_on_stream_scheduled`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -42,7 +46,7 @@ extern "C" {
 #endif
 
 #define ENVOYX_ABI_VERSION_MAJOR 1
-#define ENVOYX_ABI_VERSION_MINOR 0
+#define ENVOYX_ABI_VERSION_MINOR 1
 
 /* ---------------------------------------------------------------------------------------------
  * Plain data
@@ -278,10 +282,30 @@ typedef struct envoyx_host_api {
   bool (*stream_handle_continue)(envoyx_stream_handle* handle, envoyx_direction direction);
   /* Any thread. Gives the handle back; it must not be used again. */
   void (*stream_handle_release)(envoyx_stream_handle* handle);
+
+  /* -- Acting after async work (ABI 1.1) --
+   * A hook starts async work (a token check, a rate-limit lookup on another thread), returns a
+   * STOP status and keeps a handle; when the work is done, the module schedules an event and
+   * decides inside `envoyx_on_stream_scheduled`, on the worker thread, with every stream function
+   * of an event hook: headers, bodies, local reply, reset, and `continue_stream`. */
+
+  /* Any thread. Asks the host to call the module's `envoyx_on_stream_scheduled` with `event_id`
+   * (chosen by the module) on the stream's worker thread, later, never inside this call. Events
+   * and continues (`stream_handle_continue`) of one stream run one at a time, in the order they
+   * were asked for. Returns false, and schedules nothing, when the stream is gone or the module
+   * does not export `envoyx_on_stream_scheduled`. An event still queued when the stream completes
+   * is dropped (its state is the module's to free in `envoyx_on_stream_destroy`). */
+  bool (*stream_handle_schedule)(envoyx_stream_handle* handle, uint64_t event_id);
+  /* Worker thread, inside `envoyx_on_stream_scheduled` of `stream`. Resumes `direction`, which a
+   * hook stopped, after the callback returns. Returns false, and resumes nothing, when the
+   * direction is not stopped (or already resumed), the stream was reset or answered locally, or
+   * the call is made elsewhere (in an event hook, return a CONTINUE status instead). */
+  bool (*continue_stream)(envoyx_stream* stream, envoyx_direction direction);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
- * Module exports. A module must export every function below (C linkage, default visibility).
+ * Module exports. A module must export every function below (C linkage, default visibility),
+ * except those marked optional.
  *
  * Lifecycle: the host loads a file once and calls `envoyx_module_abi_version`, then
  * `envoyx_on_program_init` once. Each filter configuration that names the file gets one
@@ -346,6 +370,15 @@ void envoyx_on_stream_complete(envoyx_stream* stream, envoyx_module_stream* modu
 /* Frees the module's stream state. Called exactly once, on the worker thread; `stream` is no
  * longer usable, but handles made from it are (they do nothing). */
 void envoyx_on_stream_destroy(envoyx_module_stream* module_stream);
+
+/* Optional (ABI 1.1). An event the module scheduled with `stream_handle_schedule`, on the
+ * stream's worker thread, between events (never inside another hook of the stream), and only
+ * before the stream completes. Every stream function of an event hook works here, under the
+ * same rules: the response may still be answered locally if it has not started; a direction an
+ * earlier hook stopped resumes with `continue_stream`. A local reply or reset asked for here is
+ * carried out after the callback returns. */
+void envoyx_on_stream_scheduled(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                uint64_t event_id);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -120,7 +120,7 @@ mod ffi {
 
         /// One stream's host, implemented in C++ (see loader.h).
         type StreamHost;
-        /// Delivers continues to the stream's worker thread, implemented in C++.
+        /// Wakes the stream's worker thread for work queued on any thread, implemented in C++.
         type Scheduler;
         /// Where the core's and the modules' log messages go, implemented in C++.
         type LogSink;
@@ -160,7 +160,7 @@ mod ffi {
         ) -> bool;
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
 
-        fn post(self: &Scheduler, direction: Direction);
+        fn wake(self: &Scheduler);
 
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);
@@ -184,7 +184,7 @@ mod ffi {
         fn on_response_headers(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
         fn on_response_body(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
         fn on_response_trailers(self: &mut Stream) -> Result<u32>;
-        fn on_scheduled(self: &mut Stream, direction: Direction) -> bool;
+        fn on_scheduled(self: &mut Stream) -> bool;
         fn next_action(self: &mut Stream) -> NextAction;
         fn response_started(self: &Stream) -> bool;
         fn on_stream_complete(self: &mut Stream);
@@ -296,16 +296,15 @@ impl Stream {
         Ok(self.keep(outcome))
     }
 
-    /// A continue posted to the host's `Scheduler` has reached the worker thread; see
-    /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it produced a continue to carry
-    /// out (taken with [`Stream::next_action`]).
-    pub fn on_scheduled(&mut self, direction: ffi::Direction) -> bool {
-        // An out-of-range value can only come from a C++ cast; nothing was stopped under it.
-        let Some(direction) = Direction::from_abi(direction.repr) else { return false };
-        let effects = self.core.on_scheduled(direction);
-        let resumes = !effects.is_empty();
+    /// A wake-up of the host's `Scheduler` has reached the worker thread: the core runs the next
+    /// queued item (a continue, or the module's scheduled hook); see
+    /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it produced actions to carry out
+    /// (taken with [`Stream::next_action`]).
+    pub fn on_scheduled(&mut self) -> bool {
+        let effects = self.core.on_scheduled();
+        let acts = !effects.is_empty();
         self.pending.merge(effects);
-        resumes
+        acts
     }
 
     /// The next action to carry out (`ActionKind::None` when there is none), in the order the
@@ -435,16 +434,17 @@ impl HostStream for CxxHost {
 }
 
 /// The core's [`StreamScheduler`], forwarding to the C++ scheduler. A host that gives no
-/// scheduler (a null `shared_ptr`) gets continues dropped, with a log line.
+/// scheduler (a null `shared_ptr`) gets wake-ups (so continues and events) dropped, with a log
+/// line.
 struct CxxSchedulerRef(cxx::SharedPtr<ffi::Scheduler>);
 
 impl StreamScheduler for CxxSchedulerRef {
-    fn schedule(&self, direction: Direction) {
+    fn wake(&self) {
         match self.0.as_ref() {
-            Some(scheduler) => scheduler.post(direction.into()),
+            Some(scheduler) => scheduler.wake(),
             None => envoyx_core::log::log(
                 LogLevel::Error,
-                b"EnvoyX loader: the StreamHost has no Scheduler; a continue was dropped",
+                b"EnvoyX loader: the StreamHost has no Scheduler; a continue or event was dropped",
             ),
         }
     }

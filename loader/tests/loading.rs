@@ -83,7 +83,10 @@ fn abi_version_mismatch() {
     let module = c_module("abi_0_9", &["-DABI_MAJOR=0", "-DABI_MINOR=9"]);
     let msg = json_load_error(&config_json(&module, "t", ""));
     assert!(
-        msg.contains("ABI version mismatch: the module was built for EnvoyX ABI v0.9, this host speaks v1.0"),
+        msg.contains(&format!(
+            "ABI version mismatch: the module was built for EnvoyX ABI v0.9, this host speaks v1.{}",
+            envoyx_abi::ENVOYX_ABI_VERSION_MINOR
+        )),
         "{msg}"
     );
     host_still_works();

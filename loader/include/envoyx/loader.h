@@ -17,8 +17,9 @@
 //     on_response_trailers(): deliver an event; return the module's status, equal to Envoy's
 //     Http::Filter{Headers,Data,Trailers}Status ordinal. Throw rust::Error only when the host
 //     drives the stream out of order (the event is then not delivered).
-//   bool Stream::on_scheduled(Direction): a continue posted to the Scheduler, now on the worker;
-//     true when it produced a continue to carry out.
+//   bool Stream::on_scheduled(): one Scheduler::wake(), now on the worker: the core runs the
+//     next item the module queued (a continue, or its scheduled hook); true when that produced
+//     actions to carry out (a continue, or a local reply or reset from the scheduled hook).
 //   NextAction Stream::next_action(): after every call above has returned, take the actions the
 //     core decided on, one at a time, until kind == ActionKind::None, and carry each out:
 //     Reset (resetStream), LocalReply (sendLocalReply with .reply), Continue (continueDecoding
@@ -73,14 +74,15 @@ struct NextAction;   // { ActionKind kind; Direction direction; LocalReply reply
 
 using Bytes = rust::Slice<const std::uint8_t>;
 
-// Delivers continues requested on any thread to the stream's worker thread: post() queues the
-// direction, and later, on the worker thread, the host calls Stream::on_scheduled(direction) if
-// the stream still exists and drops the request otherwise. post() may be called from any thread,
-// at any time, even after the stream is gone, and must not call into the stream itself.
+// Wakes the stream's worker thread for work a module queued on any thread (continues, events
+// for its scheduled hook; the queue is the core's): each wake() stands for one item, and later,
+// on the worker thread, the host calls Stream::on_scheduled() once per wake() if the stream
+// still exists and drops the wake-up otherwise. wake() may be called from any thread, at any
+// time, even after the stream is gone, and must not call into the stream itself.
 class Scheduler {
  public:
   virtual ~Scheduler();
-  virtual void post(Direction direction) const = 0;
+  virtual void wake() const = 0;
 };
 
 // One HTTP stream as the host sees it: the primitives. "Not available" (the map has not arrived,
@@ -118,7 +120,7 @@ class StreamHost {
   // Replaces `len` bytes at `offset` with a copy of `data`; the core has checked the range.
   virtual bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) = 0;
 
-  // Where this stream's cross-thread continues go. Asked once, when the stream starts.
+  // What wakes this stream for work queued on other threads. Asked at most once per stream.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;
 };
 

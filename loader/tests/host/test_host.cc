@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <iterator>
+#include <utility>
 
 #include "abi.h"
 #include "envoyx-loader/tests/host/mod.rs.h"
@@ -231,20 +232,18 @@ SliceBuffer& StreamData::body(BodyKind body) {
 
 // ---- WorkerQueue --------------------------------------------------------------------------------
 
-void WorkerQueue::post(Direction direction) const {
+void WorkerQueue::wake() const {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_.push_back(direction);
+    ++pending_;
   }
   ready_.notify_all();
 }
 
-std::vector<Direction> WorkerQueue::take(std::chrono::milliseconds timeout) {
+std::size_t WorkerQueue::take(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
-  ready_.wait_for(lock, timeout, [this] { return !pending_.empty(); });
-  std::vector<Direction> out(pending_.begin(), pending_.end());
-  pending_.clear();
-  return out;
+  ready_.wait_for(lock, timeout, [this] { return pending_ > 0; });
+  return std::exchange(pending_, 0);
 }
 
 // ---- TestStreamHost -----------------------------------------------------------------------------
@@ -458,12 +457,12 @@ std::uint32_t TestStream::response_trailers(rust::Slice<const Header> trailers) 
 void TestStream::complete() { stream_->on_stream_complete(); }
 
 std::size_t TestStream::run_scheduled(std::uint64_t timeout_ms) {
-  const std::vector<Direction> pending = queue_->take(std::chrono::milliseconds(timeout_ms));
-  for (Direction direction : pending) {
-    stream_->on_scheduled(direction);
+  const std::size_t pending = queue_->take(std::chrono::milliseconds(timeout_ms));
+  for (std::size_t i = 0; i < pending; ++i) {
+    stream_->on_scheduled();
     carry_out();
   }
-  return pending.size();
+  return pending;
 }
 
 rust::Vec<Header> TestStream::headers(std::uint32_t map) const {

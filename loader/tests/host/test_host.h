@@ -134,17 +134,17 @@ struct StreamData {
   SliceBuffer& body(BodyKind body);
 };
 
-// Continues posted from any thread wait here for the stream's worker thread (the test's).
+// Wake-ups from any thread wait here for the stream's worker thread (the test's).
 class WorkerQueue : public Scheduler {
  public:
-  void post(Direction direction) const override;
-  // Takes every pending continue, waiting up to `timeout` for the first one.
-  std::vector<Direction> take(std::chrono::milliseconds timeout);
+  void wake() const override;
+  // Takes every pending wake-up, waiting up to `timeout` for the first one; returns how many.
+  std::size_t take(std::chrono::milliseconds timeout);
 
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable ready_;
-  mutable std::deque<Direction> pending_;
+  mutable std::size_t pending_ = 0;
 };
 
 // The StreamHost the core calls on the module's behalf.

@@ -14,7 +14,7 @@ use std::ffi::c_void;
 /// `ENVOYX_ABI_VERSION_MAJOR`.
 pub const ENVOYX_ABI_VERSION_MAJOR: u32 = 1;
 /// `ENVOYX_ABI_VERSION_MINOR`.
-pub const ENVOYX_ABI_VERSION_MINOR: u32 = 0;
+pub const ENVOYX_ABI_VERSION_MINOR: u32 = 1;
 
 /// `envoyx_abi_version`: an ABI version, major.minor.
 #[repr(C)]
@@ -188,6 +188,11 @@ pub struct envoyx_host_api {
     pub stream_handle_continue:
         unsafe extern "C" fn(handle: *mut envoyx_stream_handle, direction: envoyx_direction) -> bool,
     pub stream_handle_release: unsafe extern "C" fn(handle: *mut envoyx_stream_handle),
+    // ABI 1.1: acting after async work.
+    pub stream_handle_schedule:
+        unsafe extern "C" fn(handle: *mut envoyx_stream_handle, event_id: u64) -> bool,
+    pub continue_stream:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -235,6 +240,10 @@ pub type envoyx_on_stream_complete_fn =
 /// `envoyx_on_stream_destroy`.
 pub type envoyx_on_stream_destroy_fn = unsafe extern "C" fn(module_stream: *mut envoyx_module_stream);
 
+/// `envoyx_on_stream_scheduled` (optional, ABI 1.1).
+pub type envoyx_on_stream_scheduled_fn =
+    unsafe extern "C" fn(stream: *mut envoyx_stream, module_stream: *mut envoyx_module_stream, event_id: u64);
+
 /// Every export of one module as function pointers, in the header's order. Rust-only (x/abi.h
 /// has no such struct): a host resolves these by name from a shared object, and a module linked
 /// into the same program (the SDK's in-process test mode, `envoyx_sdk::module_exports`) hands
@@ -254,6 +263,8 @@ pub struct ModuleExports {
     pub on_response_trailers: envoyx_on_trailers_fn,
     pub on_stream_complete: envoyx_on_stream_complete_fn,
     pub on_stream_destroy: envoyx_on_stream_destroy_fn,
+    /// Optional exports (added in a later minor): None when the module does not export it.
+    pub on_stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -272,6 +283,10 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
     "envoyx_on_stream_complete",
     "envoyx_on_stream_destroy",
 ];
+
+/// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
+/// version that added it. A host calls one only if the module exports it.
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 1] = [("envoyx_on_stream_scheduled", 1)];
 
 impl envoyx_abi_version {
     /// The version this crate (and so the header it mirrors) describes.

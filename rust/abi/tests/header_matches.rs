@@ -93,6 +93,8 @@ fn rust_figures() -> BTreeMap<String, u64> {
         stream_handle_new,
         stream_handle_continue,
         stream_handle_release,
+        stream_handle_schedule,
+        continue_stream,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
@@ -170,7 +172,9 @@ fn names_in_header_and_rust_agree() {
     let mut sorted_fields = fields.clone();
     sorted_fields.sort();
     assert_eq!(sorted_fields, rust_fields, "envoyx_host_api fields differ");
-    assert_eq!(exports, MODULE_SYMBOLS.to_vec(), "module exports differ (names or order)");
+    let rust_exports: Vec<&str> =
+        MODULE_SYMBOLS.iter().copied().chain(OPTIONAL_MODULE_SYMBOLS.iter().map(|(name, _)| *name)).collect();
+    assert_eq!(exports, rust_exports, "module exports differ (names or order)");
 }
 
 #[test]
@@ -236,4 +240,48 @@ fn header_compiles_alone_as_c() {
 #[test]
 fn header_compiles_alone_as_cpp() {
     compile_header_alone("c++", "c++", "-std=c++17");
+}
+
+/// The released 1.0 header, frozen in `x/compat/1.0/abi.h`: every table field and module export
+/// it has must still be in this ABI, at the same offset, so a module built against it reads the
+/// same table (a host at 1.N runs modules of 1.(N-1); x/abi.h "Versioning").
+#[test]
+fn the_frozen_1_0_header_is_a_prefix_of_this_abi() {
+    let frozen_dir = header_path().parent().unwrap().join("compat/1.0");
+    let frozen = std::fs::read_to_string(frozen_dir.join("abi.h")).unwrap();
+    let (_, fields, exports) = header_names(&frozen);
+    assert_eq!(exports, MODULE_SYMBOLS.to_vec(), "the required exports are the 1.0 ones");
+    let figures = rust_figures();
+    let dir = scratch_dir("abi-1.0-probe");
+    let mut probe =
+        String::from("#include <stdio.h>\n#include <stddef.h>\n#include \"abi.h\"\nint main(void) {\n");
+    probe.push_str("  printf(\"minor=%u\\n\", (unsigned)ENVOYX_ABI_VERSION_MINOR);\n");
+    for field in &fields {
+        probe.push_str(&format!("  printf(\"{field}=%zu\\n\", offsetof(envoyx_host_api, {field}));\n"));
+    }
+    probe.push_str("  return 0;\n}\n");
+    let src = dir.join("probe.c");
+    std::fs::write(&src, probe).unwrap();
+    let exe = dir.join("probe");
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Werror", "-I"])
+        .arg(&frozen_dir)
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(out.status.success(), "1.0 probe failed to compile:\n{}", String::from_utf8_lossy(&out.stderr));
+    let run = String::from_utf8(Command::new(&exe).output().unwrap().stdout).unwrap();
+    let mut lines = run.lines();
+    assert_eq!(lines.next(), Some("minor=0"), "the frozen header is 1.0");
+    let mut checked = 0;
+    for line in lines {
+        let (field, offset) = line.rsplit_once('=').unwrap();
+        let now = figures[&format!("offsetof(envoyx_host_api, {field})")];
+        assert_eq!(offset.parse::<u64>().unwrap(), now, "{field} moved since 1.0");
+        checked += 1;
+    }
+    assert_eq!(checked, fields.len());
+    assert!(fields.iter().any(|f| f == "stream_handle_release"), "the whole 1.0 table was read: {fields:?}");
 }

@@ -46,6 +46,65 @@ pub fn try_build_workspace_package(workspace: &Path, package: &str) -> Result<Pa
     cargo_build(&["--manifest-path", &manifest.to_string_lossy(), "-p", package], package)
 }
 
+/// The last commit of the released ABI 1.0 contract (x/abi.h v1.0, the v1.0 SDK). The
+/// compatibility tests build modules from it to prove that this tree's hosts still run them.
+pub const ABI_1_0_COMMIT: &str = "d149545675fd9f7baa62caf3f35b0d83fc199486";
+
+/// Builds the cdylib package `package` as it was at `commit` of the git repository `repo`
+/// (extracted with `git archive` into `scratch`, built with its own `Cargo.lock` into its own
+/// target directory) and returns the path of its shared object. For compatibility tests: a
+/// module built from an earlier release's sources, not a patched version number.
+pub fn try_build_package_at(
+    repo: &Path,
+    commit: &str,
+    package: &str,
+    scratch: &Path,
+) -> Result<PathBuf, String> {
+    let tree = scratch.join(format!("src-{commit}"));
+    if !tree.join("Cargo.toml").exists() {
+        std::fs::create_dir_all(&tree).map_err(|e| format!("cannot create {}: {e}", tree.display()))?;
+        let archive = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["archive", "--format=tar", commit])
+            .output()
+            .map_err(|e| format!("cannot run git to extract {commit}: {e}"))?;
+        if !archive.status.success() {
+            return Err(format!(
+                "git archive {commit} failed in {} (the compatibility tests need the repository's history; \
+                 a shallow clone lacks it): {}",
+                repo.display(),
+                String::from_utf8_lossy(&archive.stderr)
+            ));
+        }
+        let mut tar = Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(&tree)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run tar: {e}"))?;
+        use std::io::Write;
+        tar.stdin.take().expect("piped").write_all(&archive.stdout).map_err(|e| format!("tar: {e}"))?;
+        if !tar.wait().map_err(|e| format!("tar: {e}"))?.success() {
+            return Err(format!("tar could not extract {commit} into {}", tree.display()));
+        }
+    }
+    let manifest = tree.join("Cargo.toml");
+    let target = scratch.join(format!("target-{commit}"));
+    cargo_build(
+        &[
+            "--manifest-path",
+            &manifest.to_string_lossy(),
+            "--target-dir",
+            &target.to_string_lossy(),
+            "-p",
+            package,
+        ],
+        &format!("{package}@{commit}"),
+    )
+}
+
 fn cargo_build(selector: &[&str], what: &str) -> Result<PathBuf, String> {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     // One build at a time, and each module once per test process.

@@ -17,7 +17,7 @@
 //!
 //! Exit status: 0 when every check passes, 1 on any problem, 2 on a usage error.
 
-use envoyx_abi::{MODULE_SYMBOLS, envoyx_abi_version};
+use envoyx_abi::{MODULE_SYMBOLS, OPTIONAL_MODULE_SYMBOLS, envoyx_abi_version};
 use envoyx_core::LoadError;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
@@ -182,10 +182,13 @@ fn describe_elf(elf: &object::File) -> String {
     format!("ELF {bits}-bit shared object, {architecture}")
 }
 
-/// What the module exports, compared with `MODULE_SYMBOLS`.
+/// What the module exports, compared with `MODULE_SYMBOLS` and `OPTIONAL_MODULE_SYMBOLS`.
 struct Symbols {
     present: usize,
     missing: Vec<&'static str>,
+    /// The optional exports it has (the capabilities of later minors it uses), with the minor
+    /// that added each.
+    optional: Vec<(&'static str, u32)>,
     /// Exported `envoyx_*` symbols that the ABI does not define.
     unknown: Vec<String>,
 }
@@ -201,25 +204,37 @@ impl Symbols {
             .collect();
         let missing: Vec<&'static str> =
             MODULE_SYMBOLS.iter().copied().filter(|name| !exported.contains(*name)).collect();
-        let unknown = exported
-            .iter()
-            .filter(|name| name.starts_with("envoyx_") && !MODULE_SYMBOLS.contains(&name.as_str()))
-            .cloned()
-            .collect();
-        Self { present: MODULE_SYMBOLS.len() - missing.len(), missing, unknown }
+        let optional: Vec<(&'static str, u32)> =
+            OPTIONAL_MODULE_SYMBOLS.iter().copied().filter(|(name, _)| exported.contains(*name)).collect();
+        let known = |name: &str| {
+            MODULE_SYMBOLS.contains(&name)
+                || OPTIONAL_MODULE_SYMBOLS.iter().any(|(optional, _)| *optional == name)
+        };
+        let unknown =
+            exported.iter().filter(|name| name.starts_with("envoyx_") && !known(name)).cloned().collect();
+        Self { present: MODULE_SYMBOLS.len() - missing.len(), missing, optional, unknown }
     }
 }
 
 fn report_symbols(symbols: &Symbols) {
     let required = MODULE_SYMBOLS.len();
+    let optional = if symbols.optional.is_empty() {
+        "no optional exports".to_string()
+    } else {
+        let names: Vec<String> =
+            symbols.optional.iter().map(|(name, minor)| format!("{name} (ABI 1.{minor})")).collect();
+        format!("optional: {}", names.join(", "))
+    };
     if symbols.missing.is_empty() && symbols.unknown.is_empty() {
         line(
             "symbols",
-            &format!("{required} of {required} required present; no unknown envoyx_* symbols: ok"),
+            &format!(
+                "{required} of {required} required present; {optional}; no unknown envoyx_* symbols: ok"
+            ),
         );
         return;
     }
-    let mut text = format!("{} of {required} required present: problem", symbols.present);
+    let mut text = format!("{} of {required} required present; {optional}: problem", symbols.present);
     for name in &symbols.missing {
         text.push_str(&format!("\nmissing {name} (every module must export it; see x/abi.h)"));
     }

@@ -58,8 +58,17 @@ fn a_good_module_passes_every_check() {
         "{stdout}"
     );
     assert!(lines[1].starts_with("file") && lines[1].contains("shared object") && lines[1].ends_with(": ok"));
-    assert!(lines[2].starts_with("abi      1.0 (this EnvoyX speaks 1.0, accepts 1.0): ok"), "{stdout}");
-    assert!(lines[3].contains("13 of 13 required present; no unknown envoyx_* symbols: ok"), "{stdout}");
+    assert!(
+        lines[2].starts_with("abi      1.1 (this EnvoyX speaks 1.1, accepts 1.0 and 1.1): ok"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].contains(
+            "13 of 13 required present; optional: envoyx_on_stream_scheduled (ABI 1.1); no unknown envoyx_* \
+             symbols: ok"
+        ),
+        "{stdout}"
+    );
     assert!(lines[4].contains("envoyx_on_program_init succeeded (in a child process): ok"), "{stdout}");
     assert!(lines[5].contains("filter config \"helloworld\" created and destroyed: ok"), "{stdout}");
     assert!(lines[6].starts_with("result   ok"), "{stdout}");
@@ -90,10 +99,10 @@ fn a_missing_symbol_is_named_and_init_is_not_tried() {
     let module = c_module("omit_stream_destroy", &["-DOMIT_STREAM_DESTROY"], &[]);
     let (code, stdout, _) = check(&[path_str(&module)]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("12 of 13 required present: problem"), "{stdout}");
+    assert!(stdout.contains("12 of 13 required present; no optional exports: problem"), "{stdout}");
     assert!(stdout.contains("missing envoyx_on_stream_destroy"), "{stdout}");
     // The version is still read and reported.
-    assert!(stdout.contains("abi      1.0 (this EnvoyX speaks 1.0, accepts 1.0): ok"), "{stdout}");
+    assert!(stdout.contains("abi      1.1 (this EnvoyX speaks 1.1, accepts 1.0 and 1.1): ok"), "{stdout}");
     assert!(
         stdout.contains("init     not tried: the core refuses a module with missing symbols"),
         "{stdout}"
@@ -107,8 +116,8 @@ fn unknown_envoyx_symbols_are_reported_with_a_typo_hint() {
     let module = c_module("extra_exports", &[], &[&extra]);
     let (code, stdout, _) = check(&[path_str(&module)]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("13 of 13 required present: problem"), "{stdout}");
-    assert!(stdout.contains("unknown envoyx_helper (not part of EnvoyX ABI 1.0"), "{stdout}");
+    assert!(stdout.contains("13 of 13 required present; no optional exports: problem"), "{stdout}");
+    assert!(stdout.contains("unknown envoyx_helper (not part of EnvoyX ABI 1.1"), "{stdout}");
     assert!(stdout.contains("unknown envoyx_on_stream_destory"), "{stdout}");
     assert!(stdout.contains("a misspelt envoyx_on_stream_destroy?"), "{stdout}");
     // The module itself is fine otherwise: program init still runs.
@@ -121,7 +130,7 @@ fn an_old_abi_is_refused_with_both_versions() {
     let (code, stdout, _) = check(&[path_str(&module)]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.contains("abi      0.9 (this EnvoyX speaks 1.0, accepts 1.0): problem: not accepted"),
+        stdout.contains("abi      0.9 (this EnvoyX speaks 1.1, accepts 1.0 and 1.1): problem: not accepted"),
         "{stdout}"
     );
     assert!(stdout.contains("init     not tried"), "{stdout}");

@@ -272,6 +272,82 @@ pub static CASES: &[Case] = &[
         },
     ),
     Case::new(
+        "schedule-after-end",
+        "an event scheduled from another thread after the stream ended is refused and harmless",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(body(BODY)),
+            logs: &["conformance: schedule after the stream ended: false"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "scheduled-continue",
+        "after async work the filter decides in its scheduled hook: sets a request header and \
+         continues (a second continue, and one of a direction not stopped, return false; so does a \
+         continue_stream inside an event hook)",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-scheduled", Want::Is("request")), ("content-length", Want::Is("9"))],
+                body: BODY,
+            }),
+            client: ok(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is("in_hook=false,first=true,second=false,response=false"),
+                )],
+                body: BODY,
+            }),
+            logs: &["continue_stream refused: it only works in the scheduled hook"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "scheduled-reply",
+        "after async work the filter answers 401 from its scheduled hook; nothing reaches the upstream",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 401,
+                message: Message {
+                    headers: &[("x-conf-reply", Want::Is("scheduled"))],
+                    body: b"unauthorized\n",
+                },
+            },
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "scheduled-body",
+        "the scheduled hook grows the held body and continues: content-length is set to the new length",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-appended", Want::Is("true")), ("content-length", Want::Is("15"))],
+                body: b"abcdefghi+async",
+            }),
+            client: ok(body(b"abcdefghi+async")),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "scheduled-reset",
+        "the scheduled hook resets the held request: the client sees a reset, the upstream nothing",
+        Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
+    )
+    .since(1),
+    Case::new(
+        "scheduled-response",
+        "the scheduled hook sets a header on the held response and continues it",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-scheduled", Want::Is("response"))], body: BODY }),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
         "panic-new-filter",
         "a panic making the filter's stream state: 500 saying so",
         Expect::Exchange {
@@ -326,6 +402,13 @@ pub static CASES: &[Case] = &[
     )
     .config("panic=response_trailers")
     .request(WANTS_TRAILERS),
+    Case::new(
+        "panic-scheduled",
+        "a panic in the scheduled hook while the request is held: 500",
+        panic_500(&["envoyx module panicked in on_scheduled: conformance: boom in scheduled"]),
+    )
+    .since(1)
+    .config("panic=scheduled"),
     Case::new(
         "panic-stream-complete",
         "a panic in the complete hook is contained: the exchange is intact",

@@ -168,11 +168,18 @@ pub struct Case {
     pub expect: Expect,
     /// Hosts that cannot run the case, and why.
     pub unsupported: &'static [(HostKind, &'static str)],
+    /// The ABI minor (1.N) whose capabilities the case needs: a module built for an earlier
+    /// minor (the compatibility tests run one) is not asked to pass it.
+    pub since_minor: u32,
 }
 
 impl Case {
     const fn new(name: &'static str, about: &'static str, expect: Expect) -> Self {
-        Case { name, about, filter_config: "", request: PLAIN, expect, unsupported: &[] }
+        Case { name, about, filter_config: "", request: PLAIN, expect, unsupported: &[], since_minor: 0 }
+    }
+
+    const fn since(self, minor: u32) -> Self {
+        Case { since_minor: minor, ..self }
     }
 
     const fn config(self, filter_config: &'static str) -> Self {
@@ -201,6 +208,12 @@ pub trait Host {
     /// Whether the host's log holds `needle` so far.
     fn logged(&mut self, needle: &str) -> bool;
 
+    /// The ABI minor the module under test was built for: cases that need a later one are left
+    /// out. The conformance module of this tree is built for the current minor.
+    fn module_abi_minor(&self) -> u32 {
+        u32::MAX
+    }
+
     /// How many times each exchange runs on the same filter: twice, so a filter is seen to keep
     /// working after a panic or a refusal, and (in Envoy) the second request goes over the
     /// upstream connection the first used, where framing errors show.
@@ -219,6 +232,14 @@ pub fn run(host: &mut impl Host, host_name: &str) {
         let label = format!("{host_name} / {} ({})", case.name, case.filter_config);
         if let Some((_, reason)) = case.unsupported.iter().find(|(kind, _)| *kind == host.kind()) {
             println!("{label}: unsupported: {reason}");
+            continue;
+        }
+        if case.since_minor > host.module_abi_minor() {
+            println!(
+                "{label}: not asked: needs ABI 1.{}, the module is 1.{}",
+                case.since_minor,
+                host.module_abi_minor()
+            );
             continue;
         }
         match check(host, case) {

@@ -9,10 +9,11 @@ use crate::effects::Effects;
 use crate::host::{Direction, HeaderMapKind, HostStream, StreamScheduler};
 use crate::log::LogLevel;
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Which module hook is running (the host table only works inside one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,9 @@ pub(crate) enum Hook {
     ResponseHeaders,
     ResponseBody,
     ResponseTrailers,
+    /// `envoyx_on_stream_scheduled`: an event the module scheduled through a handle, run on the
+    /// worker thread outside any event.
+    Scheduled,
     Complete,
 }
 
@@ -47,6 +51,7 @@ impl Hook {
             Hook::ResponseHeaders => "response_headers",
             Hook::ResponseBody => "response_body",
             Hook::ResponseTrailers => "response_trailers",
+            Hook::Scheduled => "scheduled",
             Hook::Complete => "stream_complete",
         }
     }
@@ -94,12 +99,57 @@ pub(crate) struct Labels {
     pub filter: String,
 }
 
+/// Work a module asked for through a handle, on any thread, for the stream's worker thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Work {
+    /// `stream_handle_continue`.
+    Continue(Direction),
+    /// `stream_handle_schedule`: run the module's scheduled hook with this event id.
+    Event(u64),
+}
+
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
-/// a handle that outlives the stream is harmless: `alive` turns false and the host's scheduler
-/// drops requests for streams it no longer has.
+/// a handle that outlives the stream is harmless: `alive` turns false, nothing more is queued,
+/// and the host's scheduler drops wake-ups for streams it no longer has.
+///
+/// The queue is the core's: a host's scheduler only wakes the stream's worker thread, once per
+/// queued item, and [`crate::Stream::on_scheduled`] takes the items in order. So every host
+/// delivers continues and events alike, in the order the module asked for them.
 pub(crate) struct HandleShared {
     pub alive: AtomicBool,
+    /// The module exports the scheduled hook (events may be queued).
+    pub schedulable: bool,
+    pub queue: Mutex<VecDeque<Work>>,
     pub scheduler: Arc<dyn StreamScheduler>,
+}
+
+impl HandleShared {
+    /// Queues `work` and wakes the worker thread; false (nothing queued) once the stream is gone.
+    pub fn push(&self, work: Work) -> bool {
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked under the lock: the stream turns `alive` off under it too, so nothing is
+            // queued after the stream took its last item.
+            if !self.alive.load(Ordering::Acquire) {
+                return false;
+            }
+            queue.push_back(work);
+        }
+        self.scheduler.wake();
+        true
+    }
+
+    /// The next queued item (worker thread).
+    pub fn pop(&self) -> Option<Work> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+    }
+
+    /// The stream is gone: later pushes are refused and what is queued is dropped.
+    pub fn close(&self) {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        self.alive.store(false, Ordering::Release);
+        queue.clear();
+    }
 }
 
 pub(crate) struct StreamCell {
@@ -121,6 +171,8 @@ pub(crate) struct StreamCell {
     /// Points at the labels inside the stream's `FilterConfig`, which the `Stream` keeps alive
     /// (by an `Arc`) for longer than this cell.
     labels: NonNull<Labels>,
+    /// The module exports `envoyx_on_stream_scheduled` (ABI 1.1), so events may be scheduled.
+    pub schedulable: bool,
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,
@@ -129,7 +181,7 @@ pub(crate) struct StreamCell {
 impl StreamCell {
     /// # Safety
     /// `labels` must outlive the cell.
-    pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels) -> Self {
+    pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels, schedulable: bool) -> Self {
         Self {
             host: RefCell::new(host),
             hook: Cell::new(None),
@@ -141,6 +193,7 @@ impl StreamCell {
             completed: Cell::new(false),
             warned: Cell::new(false),
             labels: NonNull::from(labels),
+            schedulable,
             handle: OnceCell::new(),
         }
     }

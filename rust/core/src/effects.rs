@@ -48,6 +48,7 @@ impl Effects {
     pub const NONE: Effects = Effects { reset: false, reply: None, continues: [false, false] };
 
     /// Whether there is nothing to do.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         !self.reset && self.reply.is_none() && self.continues == [false, false]
     }
@@ -93,6 +94,11 @@ impl Effects {
                 *mine |= theirs;
             }
         }
+    }
+
+    /// The directions to continue (request first).
+    pub fn continues(&self) -> impl Iterator<Item = Direction> + '_ {
+        [Direction::Request, Direction::Response].into_iter().filter(|d| self.continues[*d as usize])
     }
 
     pub(crate) fn record_reset(&mut self) {

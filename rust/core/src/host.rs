@@ -124,19 +124,21 @@ pub trait HostStream {
             && self.body_append(body, &old[offset + len..])
     }
 
-    /// Where cross-thread continues go; see [`StreamScheduler`]. Called at most once per stream,
+    /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).
     fn scheduler(&self) -> Arc<dyn StreamScheduler>;
 }
 
-/// Delivers a continue requested on any thread to the stream's worker thread.
+/// Wakes a stream's worker thread for work a module queued on any thread (a continue, or an
+/// event for its scheduled hook).
 ///
-/// `schedule` may be called from any thread, at any time, even after the stream is gone. The
-/// host must later, on the stream's worker thread, call [`crate::Stream::on_scheduled`] with the
-/// same direction if the stream still exists, and otherwise drop the request.
+/// `wake` may be called from any thread, at any time, even after the stream is gone; each call
+/// stands for one queued item. The host must later, on the stream's worker thread, call
+/// [`crate::Stream::on_scheduled`] once per wake if the stream still exists (it takes the next
+/// item from the core's queue, or does nothing when there is none), and otherwise drop the wake.
 pub trait StreamScheduler: Send + Sync {
-    fn schedule(&self, direction: Direction);
+    fn wake(&self);
 }
 
 /// The whole body copied out, for the drain-and-append defaults above.

@@ -1,7 +1,7 @@
 //! The `envoyx_host_api` table the core hands every module: each function checks its arguments
 //! and the stream's state, then forwards to the stream's [`HostStream`](crate::HostStream).
 
-use crate::cell::{HandleShared, Hook, StreamCell};
+use crate::cell::{HandleShared, Hook, StreamCell, Work};
 use crate::effects::OwnedLocalReply;
 use crate::error::ErrorSink;
 use crate::framing;
@@ -9,8 +9,8 @@ use crate::host::{BodyKind, Direction, HeaderMapKind};
 use crate::log::{LogLevel, core_log};
 use crate::validate::{self, HeaderOp};
 use envoyx_abi::*;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 /// The table. It is 'static, so the pointer a module keeps is valid for as long as it is loaded.
 pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
@@ -35,6 +35,8 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     stream_handle_new,
     stream_handle_continue,
     stream_handle_release,
+    stream_handle_schedule,
+    continue_stream,
 };
 
 /// Reads a view the module passed in.
@@ -495,7 +497,12 @@ unsafe extern "C" fn stream_handle_new(stream: *mut envoyx_stream) -> *mut envoy
                 // Not borrowed: the core holds the host only inside a host function, and a
                 // module calls host functions one at a time.
                 let scheduler = cell.host.borrow().scheduler();
-                Arc::new(HandleShared { alive: AtomicBool::new(true), scheduler })
+                Arc::new(HandleShared {
+                    alive: AtomicBool::new(true),
+                    schedulable: cell.schedulable,
+                    queue: Mutex::default(),
+                    scheduler,
+                })
             });
             Arc::into_raw(handle.clone()) as *mut envoyx_stream_handle
         })
@@ -515,11 +522,59 @@ unsafe extern "C" fn stream_handle_continue(
         core_log!(Error, "EnvoyX module asked to continue unknown direction {direction}");
         return false;
     };
-    if !shared.alive.load(Ordering::Acquire) {
+    shared.push(Work::Continue(direction))
+}
+
+unsafe extern "C" fn stream_handle_schedule(handle: *mut envoyx_stream_handle, event_id: u64) -> bool {
+    if handle.is_null() {
         return false;
     }
-    shared.scheduler.schedule(direction);
-    true
+    // Safety: a handle is an Arc<HandleShared> the module has not released (ABI contract).
+    let shared = unsafe { &*(handle as *const HandleShared) };
+    if !shared.schedulable {
+        core_log!(
+            Error,
+            "EnvoyX module called stream_handle_schedule but does not export envoyx_on_stream_scheduled; \
+             nothing scheduled"
+        );
+        return false;
+    }
+    shared.push(Work::Event(event_id))
+}
+
+unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "continue_stream", false, |cell, hook| {
+            let Some(direction) = Direction::from_abi(direction) else {
+                core_log!(Error, "EnvoyX module asked to continue unknown direction {direction}");
+                return false;
+            };
+            if hook != Hook::Scheduled {
+                cell.refuse(
+                    format_args!("continue_stream"),
+                    &"it only works in the scheduled hook; an event hook continues by returning a \
+                      CONTINUE status",
+                );
+                return false;
+            }
+            let mut effects = cell.effects.borrow_mut();
+            if cell.ending.get()
+                || !cell.flow(direction).stopped
+                || effects.continues().any(|d| d == direction)
+            {
+                core_log!(
+                    Debug,
+                    "EnvoyX module {}: continue_stream of {direction:?} does nothing (not stopped, already \
+                     continued, or the stream is ending)",
+                    cell.labels().module
+                );
+                return false;
+            }
+            effects.record_continue(direction);
+            true
+        })
+    }
 }
 
 unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {

@@ -21,6 +21,8 @@ pub(crate) struct Hooks {
     pub response_trailers: envoyx_on_trailers_fn,
     pub stream_complete: envoyx_on_stream_complete_fn,
     pub stream_destroy: envoyx_on_stream_destroy_fn,
+    /// Optional (ABI 1.1).
+    pub stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
 }
 
 /// A loaded module file. Dropping the last `Arc` unloads it, unless it was loaded with
@@ -52,6 +54,15 @@ impl Module {
     /// The ABI version the module reported.
     pub fn abi_version(&self) -> envoyx_abi_version {
         self.abi_version
+    }
+
+    /// The optional exports (ABI 1.1 on) this module has, by symbol name.
+    pub fn optional_exports(&self) -> Vec<&'static str> {
+        let Hooks { stream_scheduled, .. } = self.hooks;
+        [("envoyx_on_stream_scheduled", stream_scheduled.is_some())]
+            .into_iter()
+            .filter_map(|(name, present)| present.then_some(name))
+            .collect()
     }
 }
 
@@ -261,6 +272,13 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
             *symbol.map_err(|_| LoadError::MissingSymbol { path: path.into(), symbol: $name })?
         }};
     }
+    macro_rules! resolve_optional {
+        ($name:literal, $ty:ty) => {{
+            // Safety: the symbol is declared in x/abi.h with exactly the type `$ty`.
+            let symbol = unsafe { library.get::<$ty>(concat!($name, "\0").as_bytes()) };
+            symbol.ok().map(|s| *s)
+        }};
+    }
     let exports = ModuleExports {
         module_abi_version: resolve!("envoyx_module_abi_version", envoyx_module_abi_version_fn),
         on_program_init: resolve!("envoyx_on_program_init", envoyx_on_program_init_fn),
@@ -278,6 +296,7 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
         on_response_trailers: resolve!("envoyx_on_response_trailers", envoyx_on_trailers_fn),
         on_stream_complete: resolve!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
         on_stream_destroy: resolve!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
+        on_stream_scheduled: resolve_optional!("envoyx_on_stream_scheduled", envoyx_on_stream_scheduled_fn),
     };
     init(path, exports, Some(library), host_version)
 }
@@ -321,6 +340,7 @@ fn init(
         response_trailers: exports.on_response_trailers,
         stream_complete: exports.on_stream_complete,
         stream_destroy: exports.on_stream_destroy,
+        stream_scheduled: exports.on_stream_scheduled,
     };
     Ok(Module { path: path.into(), abi_version: module_version, hooks, _library: library })
 }

@@ -20,10 +20,14 @@
 //!   direction only if the module stopped it and the stream is neither ending nor complete: a
 //!   second continue, a continue of a direction that is not stopped, or one after the end is
 //!   ignored.
+//! - Scheduled events (ABI 1.1). An event a module scheduled through a handle runs its scheduled
+//!   hook between events, in the order asked for (with continues), until the stream completes;
+//!   inside it every stream function works under the rules above, and `continue_stream`
+//!   resumes a stopped direction once the hook returns.
 //! - Validation and framing: see `validate.rs` and `framing.rs`; the host-table functions apply
 //!   them to every call a module makes.
 
-use crate::cell::{Flow, Hook, Labels, Phase, StreamCell};
+use crate::cell::{Flow, Hook, Labels, Phase, StreamCell, Work};
 use crate::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::error::EventOrderError;
 use crate::filter_config::FilterConfig;
@@ -34,7 +38,6 @@ use crate::status::{BodyStatus, HeadersStatus, TrailersStatus};
 use envoyx_abi::envoyx_stream;
 use std::ffi::c_void;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// One HTTP stream through one module. Created by [`FilterConfig::new_stream`], driven by the
 /// host on the stream's worker thread, destroyed by dropping it (which calls the module's
@@ -92,9 +95,10 @@ impl HookStatus for TrailersStatus {
 impl Stream {
     fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
         let labels: &Labels = config.labels();
+        let schedulable = config.module().hooks.stream_scheduled.is_some();
         // Safety: `labels` lives inside the FilterConfig, which this Stream keeps alive (its
         // `config` field, dropped after `cell`).
-        let cell = Box::new(unsafe { StreamCell::new(host, labels) });
+        let cell = Box::new(unsafe { StreamCell::new(host, labels, schedulable) });
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
         let (stream_new, module_config) =
             (stream.config.module().hooks.stream_new, stream.config.module_config());
@@ -196,11 +200,7 @@ impl Stream {
     ) -> Outcome<S> {
         let effects = self.cell.effects.take();
         if effects.ends_stream() {
-            if self.cell.own_reply.get() {
-                // The reply's response starts afresh (a response that had arrived and was held
-                // is replaced by it).
-                self.cell.flows[Direction::Response as usize].set(Flow::NEW);
-            }
+            self.ended_by_module();
             return Outcome { status: S::HALT, effects };
         }
         let stops = status.stops();
@@ -261,7 +261,6 @@ impl Stream {
             ("request_body", Hook::RequestBody),
             end,
             false,
-            // Safety: see on_request_headers.
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             BodyStatus::from_abi,
@@ -276,7 +275,6 @@ impl Stream {
             ("request_trailers", Hook::RequestTrailers),
             Some(Phase::Ended),
             true,
-            // Safety: see on_request_headers.
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m) },
             TrailersStatus::from_abi,
@@ -295,7 +293,6 @@ impl Stream {
             ("response_headers", Hook::ResponseHeaders),
             end,
             false,
-            // Safety: see on_request_headers.
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             HeadersStatus::from_abi,
@@ -311,7 +308,6 @@ impl Stream {
             ("response_body", Hook::ResponseBody),
             end,
             false,
-            // Safety: see on_request_headers.
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m, end_of_stream) },
             BodyStatus::from_abi,
@@ -326,17 +322,40 @@ impl Stream {
             ("response_trailers", Hook::ResponseTrailers),
             Some(Phase::Ended),
             true,
-            // Safety: see on_request_headers.
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             |s, m| unsafe { hook_fn(s, m) },
             TrailersStatus::from_abi,
         )
     }
 
-    /// A continue the module asked for (through a handle, on any thread) has reached the worker
-    /// thread. Returns the continue to carry out if the module had stopped the direction and the
-    /// stream is neither ending nor complete; otherwise nothing (the continue is ignored).
-    pub fn on_scheduled(&mut self, direction: Direction) -> Effects {
+    /// The module reset or answered the stream in the call that just returned.
+    fn ended_by_module(&self) {
+        if self.cell.own_reply.get() {
+            // The reply's response starts afresh (a response that had arrived and was held is
+            // replaced by it).
+            self.cell.flows[Direction::Response as usize].set(Flow::NEW);
+        }
+    }
+
+    /// The host's scheduler woke the stream (see [`crate::StreamScheduler`]): runs the next item
+    /// the module queued through a handle, on any thread, and returns what to carry out.
+    ///
+    /// - A continue resumes its direction if the module had stopped it and the stream is
+    ///   neither ending nor complete; otherwise it is ignored.
+    /// - An event runs the module's scheduled hook (`envoyx_on_stream_scheduled`), unless the
+    ///   stream is complete; the hook may use every stream function, under the same rules as an
+    ///   event hook, and resume stopped directions with `continue_stream`.
+    pub fn on_scheduled(&mut self) -> Effects {
+        let Some(work) = self.cell.handle.get().and_then(|handle| handle.pop()) else {
+            return Effects::NONE;
+        };
+        match work {
+            Work::Continue(direction) => self.scheduled_continue(direction),
+            Work::Event(event_id) => self.scheduled_event(event_id),
+        }
+    }
+
+    fn scheduled_continue(&mut self, direction: Direction) -> Effects {
         let flow = self.cell.flow(direction);
         if self.cell.completed.get() || self.cell.ending.get() || !flow.stopped {
             self.continues_ignored += 1;
@@ -348,18 +367,42 @@ impl Stream {
             );
             return Effects::NONE;
         }
-        self.cell.update_flow(direction, |f| f.stopped = false);
-        framing::headers_released(&self.cell, direction, false);
+        self.resumed(direction);
         let mut effects = Effects::NONE;
         effects.record_continue(direction);
         effects
     }
 
+    fn scheduled_event(&mut self, event_id: u64) -> Effects {
+        // Events are only queued for modules that export the hook (`stream_handle_schedule`).
+        let Some(hook_fn) = self.config.module().hooks.stream_scheduled else { return Effects::NONE };
+        if self.cell.completed.get() || self.failed() {
+            return Effects::NONE;
+        }
+        // Safety: the hook has the header's type; both pointers are this stream's and alive.
+        self.call(Hook::Scheduled, |s, m| unsafe { hook_fn(s, m, event_id) });
+        let effects = self.cell.effects.take();
+        if effects.ends_stream() {
+            self.ended_by_module();
+        } else {
+            // `continue_stream` accepted only directions that were stopped.
+            for direction in effects.continues() {
+                self.resumed(direction);
+            }
+        }
+        effects
+    }
+
+    /// A stopped direction goes on now: its headers (if held) leave with the right framing.
+    fn resumed(&mut self, direction: Direction) {
+        self.cell.update_flow(direction, |f| f.stopped = false);
+        framing::headers_released(&self.cell, direction, false);
+    }
+
     /// The host let a direction the module had stopped go on by itself (a proxy that cannot hold
     /// it: see the stock host's Envoy 1.38 note). The core records it as resumed.
     pub fn went_on_without_continue(&mut self, direction: Direction) {
-        self.cell.update_flow(direction, |f| f.stopped = false);
-        framing::headers_released(&self.cell, direction, false);
+        self.resumed(direction);
     }
 
     /// The stream is over. Calls the module's complete hook once; later calls do nothing. Events
@@ -368,9 +411,12 @@ impl Stream {
         if self.cell.completed.replace(true) {
             return;
         }
+        if let Some(handle) = self.cell.handle.get() {
+            // What is still queued is dropped; later requests are refused.
+            handle.close();
+        }
         if !self.failed() {
             let hook_fn = self.config.module().hooks.stream_complete;
-            // Safety: the hook has the header's type; both pointers are this stream's, alive.
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             self.call(Hook::Complete, |s, m| unsafe { hook_fn(s, m) });
         }
@@ -411,9 +457,6 @@ fn hook_is_headers(hook: Hook) -> bool {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.on_stream_complete();
-        if let Some(handle) = self.cell.handle.get() {
-            handle.alive.store(false, Ordering::Release);
-        }
         if !self.failed() {
             let destroy = self.config.module().hooks.stream_destroy;
             // Safety: the module stream is alive and is destroyed exactly once, here.

@@ -176,6 +176,17 @@ macro_rules! export_module {
                 unsafe { __dispatch::on_stream_destroy::<$config>(module_stream) }
             }
             const _: __abi::envoyx_on_stream_destroy_fn = envoyx_on_stream_destroy;
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_stream_scheduled(
+                stream: *mut __abi::envoyx_stream,
+                module_stream: *mut __abi::envoyx_module_stream,
+                event_id: u64,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe { __dispatch::on_stream_scheduled::<$config>(stream, module_stream, event_id) }
+            }
+            const _: __abi::envoyx_on_stream_scheduled_fn = envoyx_on_stream_scheduled;
         };
     };
 }
@@ -199,6 +210,7 @@ enum Hook {
     ResponseHeaders,
     ResponseBody,
     ResponseTrailers,
+    Scheduled,
     StreamComplete,
 }
 
@@ -211,6 +223,7 @@ impl Hook {
             Hook::ResponseHeaders => "on_response_headers",
             Hook::ResponseBody => "on_response_body",
             Hook::ResponseTrailers => "on_response_trailers",
+            Hook::Scheduled => "on_scheduled",
             Hook::StreamComplete => "on_stream_complete",
         }
     }
@@ -220,7 +233,7 @@ impl Hook {
     /// stream is complete.
     fn recover_from_panic(self, stream: &mut Stream) {
         match self {
-            Hook::RequestHeaders | Hook::RequestBody | Hook::RequestTrailers => {
+            Hook::RequestHeaders | Hook::RequestBody | Hook::RequestTrailers | Hook::Scheduled => {
                 if !stream.send_local_reply(500, &[], b"", "envoyx_module_panic") {
                     stream.reset();
                 }
@@ -546,6 +559,24 @@ pub unsafe extern "C" fn on_stream_complete<C: FilterConfig>(
     }
 }
 
+/// `envoyx_on_stream_scheduled`: an event the filter scheduled with [`crate::StreamHandle::schedule`].
+///
+/// # Safety
+/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
+/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
+pub unsafe extern "C" fn on_stream_scheduled<C: FilterConfig>(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    event_id: u64,
+) {
+    // Safety: forwarded from the caller.
+    unsafe {
+        run_hook::<C::Filter, _>(Hook::Scheduled, stream, module_stream, |filter, stream| {
+            filter.on_scheduled(stream, event_id)
+        });
+    }
+}
+
 /// `envoyx_on_stream_destroy`: drops the stream's filter.
 ///
 /// # Safety
@@ -593,5 +624,6 @@ pub fn module_exports<C: FilterConfig>() -> envoyx_abi::ModuleExports {
         on_response_trailers: on_response_trailers::<C>,
         on_stream_complete: on_stream_complete::<C>,
         on_stream_destroy: on_stream_destroy::<C>,
+        on_stream_scheduled: Some(on_stream_scheduled::<C>),
     }
 }

@@ -75,7 +75,8 @@ pub trait FilterConfig: Send + Sync + Sized + 'static {
 /// filter is dropped.
 ///
 /// The filter stays on its worker thread, so it need not be `Send`. To finish work on another
-/// thread, take a [`ContinueHandle`](crate::ContinueHandle) with [`Stream::continue_handle`].
+/// thread, take a [`StreamHandle`](crate::StreamHandle) with [`Stream::handle`]: it resumes the
+/// stream, or schedules [`on_scheduled`](Filter::on_scheduled) to decide there.
 ///
 /// # Example
 ///
@@ -141,6 +142,48 @@ pub trait Filter: 'static {
     fn on_response_trailers(&mut self, stream: &mut Stream) -> TrailersStatus {
         let _ = stream;
         TrailersStatus::Continue
+    }
+
+    /// An event this filter scheduled with [`StreamHandle::schedule`](crate::StreamHandle::schedule)
+    /// (from any thread, typically when async work is done), run on the stream's worker thread
+    /// between hooks, in the order scheduled, until the stream completes. Everything a hook can
+    /// do works here under the same rules: read and change headers and buffered bodies, answer
+    /// with [`Stream::send_local_reply`] (while the response has not started), [`Stream::reset`],
+    /// and resume a direction a hook stopped with [`Stream::continue_request`] /
+    /// [`Stream::continue_response`]. A panic here is handled like one in a request hook (a 500,
+    /// or a reset once the response started).
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, HeadersStatus, Stream};
+    ///
+    /// const CHECKED: u64 = 1;
+    ///
+    /// struct CheckElsewhere {
+    ///     verdict: std::sync::Arc<std::sync::Mutex<Option<bool>>>,
+    /// }
+    ///
+    /// impl Filter for CheckElsewhere {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         let (handle, verdict) = (stream.handle(), self.verdict.clone());
+    ///         std::thread::spawn(move || {
+    ///             *verdict.lock().unwrap() = Some(true); // the outcome of some slow check
+    ///             handle.schedule(CHECKED);
+    ///         });
+    ///         HeadersStatus::StopIteration
+    ///     }
+    ///
+    ///     fn on_scheduled(&mut self, stream: &mut Stream, event_id: u64) {
+    ///         if event_id == CHECKED && *self.verdict.lock().unwrap() == Some(true) {
+    ///             stream.request_headers().set("x-checked", "yes");
+    ///             stream.continue_request();
+    ///         } else {
+    ///             stream.send_local_reply(403, &[], b"denied\n", "check_failed");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn on_scheduled(&mut self, stream: &mut Stream, event_id: u64) {
+        let _ = (stream, event_id);
     }
 
     /// The stream is over (finished, reset or answered locally). Called once, just before the

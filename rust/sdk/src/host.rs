@@ -14,7 +14,7 @@ static HOST: AtomicPtr<envoyx_host_api> = AtomicPtr::new(ptr::null_mut());
 
 /// Where each host function lives in the table, in table order. A table of `size` bytes has the
 /// function only if `offset + size_of::<fn pointer>() <= size`.
-const HOST_FUNCTIONS: [(&str, usize); 19] = [
+const HOST_FUNCTIONS: [(&str, usize); 21] = [
     ("log_enabled", offset_of!(envoyx_host_api, log_enabled)),
     ("log", offset_of!(envoyx_host_api, log)),
     ("error_set", offset_of!(envoyx_host_api, error_set)),
@@ -34,12 +34,14 @@ const HOST_FUNCTIONS: [(&str, usize); 19] = [
     ("stream_handle_new", offset_of!(envoyx_host_api, stream_handle_new)),
     ("stream_handle_continue", offset_of!(envoyx_host_api, stream_handle_continue)),
     ("stream_handle_release", offset_of!(envoyx_host_api, stream_handle_release)),
+    ("stream_handle_schedule", offset_of!(envoyx_host_api, stream_handle_schedule)),
+    ("continue_stream", offset_of!(envoyx_host_api, continue_stream)),
 ];
 
 /// Size of one function pointer in the table.
 const FN_SIZE: usize = size_of::<unsafe extern "C" fn(*mut envoyx_stream_handle)>();
 
-/// The table size the SDK needs: it uses every function of ABI 1.0, up to the last one.
+/// The table size the SDK needs: it uses every function of its ABI (1.1), up to the last one.
 pub(crate) const REQUIRED_TABLE_SIZE: usize = HOST_FUNCTIONS[HOST_FUNCTIONS.len() - 1].1 + FN_SIZE;
 
 /// The host's table, once program init has stored it.

@@ -5,7 +5,7 @@ use std::fmt;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_host_api, envoyx_stream};
 
 use crate::body::{self, Body, BodyReader};
-use crate::{BodyKind, ContinueHandle, HeaderMap, HeaderMapKind};
+use crate::{BodyKind, Direction, HeaderMap, HeaderMapKind, StreamHandle};
 
 /// The host's side of one HTTP stream, as a hook sees it.
 ///
@@ -347,8 +347,9 @@ impl Stream {
         self.response_headers().remove("content-length") > 0
     }
 
-    /// A handle for resuming this stream later, from any thread, after a hook returned a stop
-    /// status. See [`ContinueHandle`].
+    /// A handle for reaching this stream later from any thread: to resume it after a hook
+    /// returned a stop status, or to schedule [`Filter::on_scheduled`](crate::Filter::on_scheduled).
+    /// See [`StreamHandle`].
     ///
     /// ```
     /// use envoyx_sdk::{Filter, HeadersStatus, Stream};
@@ -357,17 +358,57 @@ impl Stream {
     ///
     /// impl Filter for ResumeLater {
     ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
-    ///         let handle = stream.continue_handle();
+    ///         let handle = stream.handle();
     ///         std::thread::spawn(move || handle.continue_request());
     ///         HeadersStatus::StopIteration
     ///     }
     /// }
     /// ```
-    pub fn continue_handle(&self) -> ContinueHandle {
+    pub fn handle(&self) -> StreamHandle {
         // Safety: inside a hook of this stream on its worker thread; the handle returned is ours
-        // to release, which `ContinueHandle` does exactly once.
+        // to release, which `StreamHandle` does exactly once.
         let raw = unsafe { (self.host.stream_handle_new)(self.raw) };
-        ContinueHandle::from_raw(raw, self.host)
+        StreamHandle::from_raw(raw, self.host)
+    }
+
+    /// The ABI 1.0 name of [`Stream::handle`].
+    pub fn continue_handle(&self) -> StreamHandle {
+        self.handle()
+    }
+
+    /// Inside [`Filter::on_scheduled`](crate::Filter::on_scheduled): resumes the request, which a
+    /// hook stopped, once the callback returns. False (nothing happens) when the request is not
+    /// stopped or already resumed, the stream was answered or reset, or this is called from an
+    /// event hook (which resumes by returning a continue status).
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, Stream};
+    ///
+    /// struct Allow;
+    ///
+    /// impl Filter for Allow {
+    ///     fn on_scheduled(&mut self, stream: &mut Stream, _event_id: u64) {
+    ///         stream.request_headers().set("x-allowed", "1");
+    ///         stream.continue_request();
+    ///     }
+    /// }
+    /// ```
+    pub fn continue_request(&mut self) -> bool {
+        self.continue_direction(Direction::Request)
+    }
+
+    /// Inside [`Filter::on_scheduled`](crate::Filter::on_scheduled): resumes the response; see
+    /// [`Stream::continue_request`].
+    pub fn continue_response(&mut self) -> bool {
+        self.continue_direction(Direction::Response)
+    }
+
+    /// Inside [`Filter::on_scheduled`](crate::Filter::on_scheduled): resumes `direction`; see
+    /// [`Stream::continue_request`].
+    pub fn continue_direction(&mut self, direction: Direction) -> bool {
+        // Safety: on the stream's worker thread inside one of its hooks (the only place a
+        // `Stream` exists); the core refuses the call outside the scheduled hook.
+        unsafe { (self.host.continue_stream)(self.raw, direction as u32) }
     }
 }
 

@@ -27,6 +27,7 @@ struct HandleLog {
     created: AtomicUsize,
     released: AtomicUsize,
     continues: Mutex<Vec<u32>>,
+    events: Mutex<Vec<u64>>,
 }
 
 /// One stream: four header maps and four bodies (each a list of chunks; `None` = unavailable).
@@ -37,6 +38,8 @@ struct MockStream {
     local_reply: Option<LocalReply>,
     resets: usize,
     handles: Arc<HandleLog>,
+    /// Directions `continue_stream` was called with.
+    continued: Vec<u32>,
 }
 
 struct MockHandle(Arc<HandleLog>);
@@ -271,6 +274,18 @@ unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {
     handle.0.released.fetch_add(1, Ordering::SeqCst);
 }
 
+unsafe extern "C" fn stream_handle_schedule(handle: *mut envoyx_stream_handle, event_id: u64) -> bool {
+    // Safety: handles are `MockHandle` boxes from `stream_handle_new`, released once.
+    let handle = unsafe { &*handle.cast::<MockHandle>() };
+    handle.0.events.lock().unwrap().push(event_id);
+    true
+}
+unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool {
+    // Safety: see `mock`.
+    unsafe { mock(stream) }.continued.push(direction);
+    true
+}
+
 static HOST: envoyx_host_api = envoyx_host_api {
     size: size_of::<envoyx_host_api>() as u32,
     version: envoyx_abi_version::CURRENT,
@@ -293,6 +308,8 @@ static HOST: envoyx_host_api = envoyx_host_api {
     stream_handle_new,
     stream_handle_continue,
     stream_handle_release,
+    stream_handle_schedule,
+    continue_stream,
 };
 
 fn init() {
@@ -345,6 +362,11 @@ impl Filter for TestFilter {
                 let clone = handle.clone();
                 std::thread::spawn(move || assert!(clone.continue_request())).join().unwrap();
                 assert!(handle.continue_response());
+                HeadersStatus::StopIteration
+            }
+            "schedule" => {
+                let handle = stream.handle();
+                std::thread::spawn(move || assert!(handle.schedule(41))).join().unwrap();
                 HeadersStatus::StopIteration
             }
             "headers" => {
@@ -403,6 +425,16 @@ impl Filter for TestFilter {
 
     fn on_request_trailers(&mut self, _stream: &mut Stream) -> TrailersStatus {
         TrailersStatus::Continue
+    }
+
+    fn on_scheduled(&mut self, stream: &mut Stream, event_id: u64) {
+        match self.mode.as_str() {
+            "panic-scheduled" => panic!("scheduled boom"),
+            _ => {
+                stream.request_headers().set("x-event", event_id.to_string());
+                assert!(stream.continue_request());
+            }
+        }
     }
 
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
@@ -589,6 +621,46 @@ fn continue_handle_is_released_once_after_clones() {
         *stream.handles.continues.lock().unwrap(),
         vec![ENVOYX_DIRECTION_REQUEST, ENVOYX_DIRECTION_RESPONSE]
     );
+}
+
+#[test]
+fn scheduled_events_reach_on_scheduled_with_the_whole_stream_api() {
+    let config = new_config("schedule").unwrap();
+    let mut stream = MockStream::default();
+    stream.maps[ENVOYX_REQUEST_HEADERS as usize] = Some(vec![]);
+    let raw = as_raw(&mut stream);
+    // Safety: the dispatcher is driven as a host would: a live `MockStream`, the objects the
+    // dispatcher returned, each destroyed once.
+    unsafe {
+        let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
+        assert_eq!(
+            dispatch::on_request_headers::<TestConfig>(raw, module_stream, true),
+            ENVOYX_HEADERS_STOP_ITERATION
+        );
+        let events = stream.handles.events.lock().unwrap().clone();
+        assert_eq!(events, vec![41]);
+        dispatch::on_stream_scheduled::<TestConfig>(raw, module_stream, events[0]);
+        dispatch::on_stream_destroy::<TestConfig>(module_stream);
+        dispatch::on_filter_config_destroy::<TestConfig>(config);
+    }
+    assert_eq!(stream.continued, vec![ENVOYX_DIRECTION_REQUEST]);
+    assert_eq!(stream.maps[ENVOYX_REQUEST_HEADERS as usize], Some(vec![header("x-event", "41")]));
+}
+
+#[test]
+fn a_panic_in_on_scheduled_answers_500() {
+    let config = new_config("panic-scheduled").unwrap();
+    let mut stream = MockStream::default();
+    let raw = as_raw(&mut stream);
+    // Safety: as above.
+    unsafe {
+        let module_stream = dispatch::on_stream_new::<TestConfig>(config, raw);
+        dispatch::on_stream_scheduled::<TestConfig>(raw, module_stream, 1);
+        dispatch::on_stream_destroy::<TestConfig>(module_stream);
+        dispatch::on_filter_config_destroy::<TestConfig>(config);
+    }
+    assert_eq!(stream.local_reply.as_ref().map(|r| r.status), Some(500));
+    assert!(logged("scheduled boom"));
 }
 
 #[test]

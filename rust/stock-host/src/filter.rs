@@ -10,7 +10,7 @@
 //! exactly once) but frees itself only when the outermost hook returns.
 
 use crate::ffi::{self, EnvoyFilter};
-use crate::host::{EnvoyStream, Shared};
+use crate::host::{EnvoyStream, Shared, WAKE_EVENT};
 use crate::log::host_log;
 use envoyx_core::{Action, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream};
 use std::cell::{Cell, RefCell};
@@ -233,22 +233,20 @@ impl Filter {
         }
     }
 
-    /// Envoy's scheduled hook: a continue the module asked for reached the worker thread.
+    /// Envoy's scheduled hook: work the module queued on another thread (a continue, an event
+    /// for its scheduled hook) reached the worker thread; the core takes the next item.
     pub fn scheduled(&self, event_id: u64) {
-        let direction = match u32::try_from(event_id).ok().and_then(Direction::from_abi) {
-            Some(direction) => direction,
-            None => {
-                host_log!(Error, "EnvoyX stock host: unknown scheduled event {event_id}; ignored");
-                return;
-            }
-        };
+        if event_id != WAKE_EVENT {
+            host_log!(Error, "EnvoyX stock host: unknown scheduled event {event_id}; ignored");
+            return;
+        }
         let effects = {
             let Ok(mut slot) = self.stream.try_borrow_mut() else {
-                host_log!(Error, "EnvoyX stock host: Envoy re-entered the scheduled hook; continue lost");
+                host_log!(Error, "EnvoyX stock host: Envoy re-entered the scheduled hook; wake-up lost");
                 return;
             };
             match slot.as_mut() {
-                Some(stream) => stream.on_scheduled(direction),
+                Some(stream) => stream.on_scheduled(),
                 None => Effects::NONE,
             }
         };
@@ -270,6 +268,10 @@ impl Filter {
     /// Carries out what the core returned. Each Envoy call may re-enter this filter, even destroy
     /// it, so `destroyed` is checked before every one.
     fn carry_out(&self, effects: Effects) {
+        // Most events produce nothing to carry out; this check keeps them at one comparison.
+        if effects.is_empty() {
+            return;
+        }
         for action in effects {
             if self.destroyed.get() {
                 return;

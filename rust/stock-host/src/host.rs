@@ -5,7 +5,7 @@
 use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
-use envoyx_core::{BodyKind, Direction, HeaderMapKind, HostStream, StreamScheduler};
+use envoyx_core::{BodyKind, HeaderMapKind, HostStream, StreamScheduler};
 use std::cell::OnceCell;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
@@ -168,13 +168,13 @@ impl HostStream for EnvoyStream {
 }
 
 /// A stream's [`StreamScheduler`] over Envoy's HTTP-filter scheduler. It exists only once the
-/// module took a continue handle (the only way a continue reaches [`StreamScheduler`]).
+/// module took a handle (the only way work reaches [`StreamScheduler`]).
 ///
 /// Envoy's scheduler can only be created inside an event hook, so it is created lazily: at the
 /// end of the event hook in which the module took its first handle, when a later hook returns a
-/// stop status (only then can a continue matter), or when a continue was asked for before it
-/// existed. Until then, requests wait here and are committed on creation. The event id of a
-/// commit is the direction (`envoyx_direction`).
+/// stop status (only then can a continue matter), or when work was queued before it existed.
+/// Until then, wake-ups are counted here and committed on creation. Each commit is one wake-up
+/// (event id 0): what to do is in the core's queue ([`envoyx_core::Stream::on_scheduled`]).
 #[derive(Default)]
 pub struct EnvoyScheduler {
     state: Mutex<SchedulerState>,
@@ -183,40 +183,43 @@ pub struct EnvoyScheduler {
 #[derive(Default)]
 struct SchedulerState {
     scheduler: Option<ffi::Scheduler>,
-    /// Continues asked for before the scheduler existed, by direction.
-    waiting: [bool; 2],
+    /// Wake-ups asked for before the scheduler existed.
+    waiting: usize,
     /// Made for a handle during the current hook: Envoy's scheduler is created when the hook
     /// ends, whatever it returns (a direction an earlier hook stopped may be resumed by it).
     fresh: bool,
-    /// The filter is gone: requests are dropped.
+    /// The filter is gone: wake-ups are dropped.
     closed: bool,
 }
 
+/// The event id of every commit: the core's queue says what the wake-up is for.
+pub const WAKE_EVENT: u64 = 0;
+
 impl StreamScheduler for EnvoyScheduler {
-    fn schedule(&self, direction: Direction) {
+    fn wake(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.closed {
             return;
         }
         match &state.scheduler {
-            Some(scheduler) => scheduler.commit(direction as u64),
-            None => state.waiting[direction as usize] = true,
+            Some(scheduler) => scheduler.commit(WAKE_EVENT),
+            None => state.waiting += 1,
         }
     }
 }
 
 impl EnvoyScheduler {
-    /// For the stream's first continue handle, inside one of its hooks.
+    /// For the stream's first handle, inside one of its hooks.
     fn new_for_handle() -> Self {
         Self { state: Mutex::new(SchedulerState { fresh: true, ..SchedulerState::default() }) }
     }
 
     /// On the worker thread, inside an event hook of `envoy`'s stream: creates Envoy's scheduler
-    /// if `needed`, just made for a handle, or a continue is waiting, and commits the waiting
-    /// continues.
+    /// if `needed`, just made for a handle, or a wake-up is waiting, and commits the waiting
+    /// wake-ups.
     pub fn prepare(&self, envoy: EnvoyFilter, needed: bool) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let waiting = state.waiting.contains(&true);
+        let waiting = state.waiting > 0;
         let fresh = std::mem::take(&mut state.fresh);
         if state.closed || !(needed || fresh || waiting) {
             return;
@@ -224,19 +227,20 @@ impl EnvoyScheduler {
         if state.scheduler.is_none() {
             state.scheduler = envoy.new_scheduler();
             if state.scheduler.is_none() {
-                host_log!(Error, "EnvoyX stock host: Envoy returned no scheduler; continues will be lost");
+                host_log!(
+                    Error,
+                    "EnvoyX stock host: Envoy returned no scheduler; continues and events will be lost"
+                );
                 return;
             }
         }
         let SchedulerState { scheduler: Some(scheduler), waiting, .. } = &mut *state else { return };
-        for (direction, flag) in waiting.iter_mut().enumerate() {
-            if std::mem::take(flag) {
-                scheduler.commit(direction as u64);
-            }
+        for _ in 0..std::mem::take(waiting) {
+            scheduler.commit(WAKE_EVENT);
         }
     }
 
-    /// The filter is being destroyed (worker thread): deletes Envoy's scheduler; later requests
+    /// The filter is being destroyed (worker thread): deletes Envoy's scheduler; later wake-ups
     /// are dropped.
     pub fn close(&self) {
         let scheduler = {

@@ -149,8 +149,8 @@ fn module_file_not_a_shared_object() {
     }
 }
 
-/// A module built for ABI v0.9: the host speaks v1.0 and accepts only v1.0 (same major, this
-/// or the previous minor; see `envoyx_core::module::accepts`).
+/// A module built for ABI v0.9: the host speaks v1.1 and accepts v1.0 and v1.1 (same major,
+/// this or the previous minor; see `envoyx_core::module::accepts`).
 #[test]
 fn module_abi_too_old() {
     let module = misbehaving_c_module("c_module_abi_v0_9", &["-DABI_MAJOR=0", "-DABI_MINOR=9"]);
@@ -162,7 +162,7 @@ fn module_abi_too_old() {
             Form::StringValue,
             &[
                 &format!("filter `bad` rejected: EnvoyX module {path}: ABI version mismatch"),
-                "built for EnvoyX ABI v0.9, this host speaks v1.0",
+                "built for EnvoyX ABI v0.9, this host speaks v1.1 and accepts v1.0 and v1.1",
             ],
         );
     }

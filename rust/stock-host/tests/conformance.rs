@@ -4,13 +4,15 @@
 //! exchange runs twice, so the second goes over the upstream connection the first used and a
 //! body that disagreed with its framing would show at the keep-alive echo upstream as a lost byte
 //! or a garbled next request. A filter config the module refuses is started in an Envoy of its
-//! own, which must exit naming the reason.
+//! own, which must exit naming the reason. The conformance module built from the ABI 1.0 sources
+//! in git history (the v1.0 SDK) runs every case of 1.0 in Envoy 1.40.0 too.
 
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufReader, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use envoyx_conformance::{CASES, ClientSaw, Expect, Host, HostKind, Observed, Request, Seen};
@@ -18,6 +20,9 @@ use support::*;
 
 struct EnvoyHost {
     version: &'static str,
+    module: PathBuf,
+    /// The ABI minor `module` was built for.
+    module_minor: u32,
     http2: bool,
     upstream: Upstream,
     envoy: Envoy,
@@ -28,14 +33,18 @@ struct EnvoyHost {
     refusals: HashMap<String, String>,
 }
 
-fn conformance_filter(filter_config: &str) -> serde_json::Value {
-    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
-    let config = module_config("conformance", &module, filter_config);
+fn conformance_filter(module: &Path, filter_config: &str) -> serde_json::Value {
+    let config = module_config("conformance", module, filter_config);
     envoyx_filter("conformance", config, LoadBy::Name, Form::Struct)
 }
 
 impl EnvoyHost {
     fn start(version: &'static str) -> Self {
+        let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+        Self::start_with(version, module, envoyx_abi::ENVOYX_ABI_VERSION_MINOR)
+    }
+
+    fn start_with(version: &'static str, module: PathBuf, module_minor: u32) -> Self {
         let upstream = start_upstream();
         let configs: BTreeSet<&'static str> = CASES
             .iter()
@@ -47,11 +56,11 @@ impl EnvoyHost {
             .iter()
             .enumerate()
             .map(|(i, config)| {
-                listener(&format!("conformance{i}"), ports[config], vec![conformance_filter(config)])
+                listener(&format!("conformance{i}"), ports[config], vec![conformance_filter(&module, config)])
             })
             .collect();
         let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
-        Self { version, http2: false, upstream, envoy, ports, refusals: HashMap::new() }
+        Self { version, module, module_minor, http2: false, upstream, envoy, ports, refusals: HashMap::new() }
     }
 }
 
@@ -139,7 +148,8 @@ impl Host for EnvoyHost {
         if let Some(log) = self.refusals.get(filter_config) {
             return Ok(log.clone());
         }
-        let listeners = vec![listener("refused", free_port(), vec![conformance_filter(filter_config)])];
+        let listeners =
+            vec![listener("refused", free_port(), vec![conformance_filter(&self.module, filter_config)])];
         let mut envoy = spawn_envoy(
             self.version,
             &bootstrap(free_port(), self.upstream.port, listeners, None),
@@ -158,6 +168,10 @@ impl Host for EnvoyHost {
     fn logged(&mut self, needle: &str) -> bool {
         self.envoy.log().contains(needle)
     }
+
+    fn module_abi_minor(&self) -> u32 {
+        self.module_minor
+    }
 }
 
 #[test]
@@ -171,4 +185,28 @@ fn conformance_in_real_envoy_over_http1_and_http2() {
         }
         host.envoy.check_no_host_errors();
     }
+}
+
+#[test]
+fn conformance_of_the_abi_1_0_module_in_envoy_1_40() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-1.0");
+    let module = envoyx_build::try_build_package_at(
+        &repo,
+        envoyx_build::ABI_1_0_COMMIT,
+        "envoyx-test-module-conformance",
+        &scratch,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let version = VERSIONS[VERSIONS.len() - 1];
+    let mut host = EnvoyHost::start_with(version, module, 0);
+    for http2 in [false, true] {
+        host.http2 = http2;
+        let protocol = if http2 { "HTTP/2" } else { "HTTP/1.1" };
+        envoyx_conformance::run(
+            &mut host,
+            &format!("Envoy {version} over {protocol}, module built for ABI 1.0"),
+        );
+    }
+    host.envoy.check_no_host_errors();
 }

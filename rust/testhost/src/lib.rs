@@ -37,7 +37,6 @@ use envoyx_core::{
     StreamScheduler,
 };
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -194,17 +193,17 @@ impl StreamData {
     }
 }
 
-/// Continues requested from any thread wait here until the test pumps them on its own thread
-/// (the stream's "worker thread").
+/// Wake-ups for work the module queued from any thread (continues, scheduled events) wait here
+/// until the test pumps them on its own thread (the stream's "worker thread").
 #[derive(Default)]
 struct ScheduleQueue {
-    pending: Mutex<VecDeque<Direction>>,
+    pending: Mutex<usize>,
     ready: Condvar,
 }
 
 impl StreamScheduler for ScheduleQueue {
-    fn schedule(&self, direction: Direction) {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).push_back(direction);
+    fn wake(&self) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.ready.notify_all();
     }
 }
@@ -419,25 +418,25 @@ impl TestStream {
         self.core.on_stream_complete();
     }
 
-    /// Runs the continues that other threads have requested so far, on this thread. Returns how
-    /// many were delivered to the stream (including ignored ones).
+    /// Runs the work (continues, scheduled events) the module queued so far, on this thread, in
+    /// the order asked for. Returns how many items were delivered to the stream (including
+    /// ignored continues).
     pub fn run_scheduled(&mut self) -> usize {
-        let pending: Vec<Direction> =
-            self.queue.pending.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
-        for &direction in &pending {
-            let effects = self.core.on_scheduled(direction);
+        let pending = std::mem::take(&mut *self.queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        for _ in 0..pending {
+            let effects = self.core.on_scheduled();
             self.carry_out(effects);
         }
-        pending.len()
+        pending
     }
 
-    /// Waits up to `timeout` for at least one continue from another thread and runs it (and any
-    /// others pending). Returns false on timeout.
+    /// Waits up to `timeout` for at least one item of work from another thread and runs it (and
+    /// any others pending). Returns false on timeout.
     pub fn wait_scheduled(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         {
             let mut pending = self.queue.pending.lock().unwrap_or_else(|e| e.into_inner());
-            while pending.is_empty() {
+            while *pending == 0 {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return false;

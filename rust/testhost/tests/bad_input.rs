@@ -75,10 +75,18 @@ fn other_major_or_newer_minor_is_refused() {
     let (err, msg) =
         load_error(TestHost::load(c_module("abi_0_9", &["-DABI_MAJOR=0", "-DABI_MINOR=9"]), "t", ""));
     assert!(matches!(err, LoadError::AbiMismatch { .. }), "{msg}");
-    assert!(msg.contains("built for EnvoyX ABI v0.9, this host speaks v1.0"), "{msg}");
-    let newer = format!("-DABI_MINOR={}", envoyx_abi::ENVOYX_ABI_VERSION_MINOR + 1);
+    let minor = envoyx_abi::ENVOYX_ABI_VERSION_MINOR;
+    assert!(msg.contains(&format!("built for EnvoyX ABI v0.9, this host speaks v1.{minor}")), "{msg}");
+    // A module built for a later minor than the host: refused, naming both versions.
+    let newer = format!("-DABI_MINOR={}", minor + 1);
     let (_, msg) = load_error(TestHost::load(c_module("abi_newer", &[&newer]), "t", ""));
-    assert!(msg.contains("ABI version mismatch"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "ABI version mismatch: the module was built for EnvoyX ABI v1.{}, this host speaks v1.{minor}",
+            minor + 1
+        )),
+        "{msg}"
+    );
     host_still_works();
 }
 

@@ -1,34 +1,39 @@
 //! The conformance suite (`rust/conformance`) on the Rust test host: with the conformance module
 //! built as a `.so`, and linked in (`TestHost::in_process`), so both loading paths hold to the
-//! same cases.
+//! same cases; and with the conformance module as the ABI 1.0 release built it (its sources and
+//! the v1.0 SDK from git history), which must pass every case of 1.0 on this newer host.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use envoyx_build::{ABI_1_0_COMMIT, try_build_package_at};
 use envoyx_conformance::{Host, HostKind, Observed, Request, Side, SimulatedStream, simulate};
+use envoyx_core::ModuleRegistry;
 use envoyx_testhost::{Direction, TestHost, TestStream, build_package, logged};
 
 struct RustHost {
     kind: HostKind,
+    /// The module file (None: linked in).
+    module: Option<PathBuf>,
     /// One loaded filter per filter config.
     filters: HashMap<String, TestHost>,
 }
 
 impl RustHost {
     fn new(kind: HostKind) -> Self {
-        Self { kind, filters: HashMap::new() }
+        let module = (kind != HostKind::InProcess).then(|| build_package("envoyx-test-module-conformance"));
+        Self { kind, module, filters: HashMap::new() }
     }
 
     fn load(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
-        match self.kind {
-            HostKind::InProcess => TestHost::in_process(
+        match &self.module {
+            None => TestHost::in_process(
                 envoyx_sdk::module_exports::<envoyx_test_module_conformance::ConformanceConfig>(),
                 "conformance",
                 filter_config,
             ),
-            _ => {
-                TestHost::load(build_package("envoyx-test-module-conformance"), "conformance", filter_config)
-            }
+            Some(module) => TestHost::load(module, "conformance", filter_config),
         }
     }
 }
@@ -56,6 +61,15 @@ impl Host for RustHost {
 
     fn logged(&mut self, needle: &str) -> bool {
         logged(needle)
+    }
+
+    fn module_abi_minor(&self) -> u32 {
+        match &self.module {
+            Some(module) => {
+                ModuleRegistry::global().load(module, false).map_or(u32::MAX, |m| m.abi_version().minor)
+            }
+            None => u32::MAX,
+        }
     }
 }
 
@@ -126,6 +140,19 @@ impl SimulatedStream for Stream {
 #[test]
 fn conformance_with_the_module_as_a_shared_object() {
     envoyx_conformance::run(&mut RustHost::new(HostKind::RustTestHost), "Rust test host");
+}
+
+#[test]
+fn conformance_of_the_module_built_with_the_abi_1_0_sdk() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-1.0");
+    let module = try_build_package_at(&repo, ABI_1_0_COMMIT, "envoyx-test-module-conformance", &scratch)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let loaded = ModuleRegistry::global().load(&module, false).unwrap();
+    assert_eq!((loaded.abi_version().major, loaded.abi_version().minor), (1, 0), "a real 1.0 module");
+    assert!(loaded.optional_exports().is_empty(), "a 1.0 module has no 1.1 exports");
+    let mut host = RustHost { kind: HostKind::RustTestHost, module: Some(module), filters: HashMap::new() };
+    envoyx_conformance::run(&mut host, "Rust test host, module built for ABI 1.0");
 }
 
 #[test]

@@ -7,16 +7,24 @@
 //!
 //! Filter config: `""` (cases by `x-case`), `panic=<hook>` (panic in that hook: `config_new`,
 //! `new_filter`, `request_headers`, `request_body`, `request_trailers`, `response_headers`,
-//! `response_body`, `response_trailers`, `stream_complete`), `reject` (refused with a reason).
+//! `response_body`, `response_trailers`, `stream_complete`, `scheduled`), `reject` (refused with
+//! a reason).
+//!
+//! The `scheduled-*` cases hold a direction, schedule an event from another thread at its end,
+//! and decide in `on_scheduled` (event ids below).
 //!
 //! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
 
 use std::time::Duration;
 
 use envoyx_sdk::{
-    Body, BodyKind, BodyStatus, ContinueHandle, Direction, Filter, FilterConfig, HeadersStatus, LogLevel,
-    Stream, TrailersStatus,
+    Body, BodyKind, BodyStatus, Direction, Filter, FilterConfig, HeadersStatus, LogLevel, Stream,
+    StreamHandle, TrailersStatus,
 };
+
+/// Event ids of the `scheduled-*` cases: the request, or the response, has fully arrived.
+const REQUEST_DONE: u64 = 1;
+const RESPONSE_DONE: u64 = 2;
 
 /// The filter config: which hook panics, if any.
 pub struct ConformanceConfig {
@@ -31,7 +39,7 @@ pub struct Conformance {
     /// What refusable calls returned, told back as `x-conf-results`.
     results: Vec<String>,
     /// Kept for the `continue-after-end` case.
-    handle: Option<ContinueHandle>,
+    handle: Option<StreamHandle>,
 }
 
 impl FilterConfig for ConformanceConfig {
@@ -88,15 +96,26 @@ fn edit_whole_body(stream: &mut Stream, buffered: BodyKind, received: BodyKind) 
 }
 
 impl Conformance {
-    /// A panic in a later request hook must leave nothing upstream: the request is held.
+    /// A panic in a later request hook (or the scheduled one) must leave nothing upstream: the
+    /// request is held.
     fn holds_request(&self) -> bool {
-        matches!(self.panic_in.as_deref(), Some("request_body" | "request_trailers"))
+        matches!(self.panic_in.as_deref(), Some("request_body" | "request_trailers" | "scheduled"))
+            || self.case.starts_with("scheduled-") && self.case != "scheduled-response"
     }
 
     fn maybe_panic(&self, hook: &str) {
         if self.panic_in.as_deref() == Some(hook) {
             panic!("conformance: boom in {hook}");
         }
+    }
+
+    /// Schedules `event_id` from another thread after a short wait.
+    fn schedule_later(stream: &Stream, event_id: u64) {
+        let handle = stream.handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            handle.schedule(event_id);
+        });
     }
 
     /// Resumes `direction` from another thread after a short wait, twice (the second is ignored).
@@ -115,6 +134,11 @@ impl Filter for Conformance {
         self.maybe_panic("request_headers");
         self.case = stream.request_headers().get_str("x-case").unwrap_or_default().to_string();
         if self.holds_request() {
+            if self.case == "scheduled-continue" {
+                // Refused: an event hook resumes by its status.
+                let in_hook = stream.continue_request();
+                self.results.push(format!("in_hook={}", yes_no(in_hook)));
+            }
             return HeadersStatus::StopIteration;
         }
         let mut headers = stream.request_headers();
@@ -182,8 +206,8 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
-            "continue-after-end" => {
-                self.handle = Some(stream.continue_handle());
+            "continue-after-end" | "schedule-after-end" => {
+                self.handle = Some(stream.handle());
                 HeadersStatus::Continue
             }
             _ => HeadersStatus::Continue,
@@ -193,7 +217,14 @@ impl Filter for Conformance {
     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
         self.maybe_panic("request_body");
         match self.case.as_str() {
-            _ if self.holds_request() => BodyStatus::StopIterationAndBuffer,
+            _ if self.holds_request() => {
+                if end_of_stream
+                    && (self.case.starts_with("scheduled-") || self.panic_in.as_deref() == Some("scheduled"))
+                {
+                    Self::schedule_later(stream, REQUEST_DONE);
+                }
+                BodyStatus::StopIterationAndBuffer
+            }
             "body-in-place" => {
                 for chunk in stream.request_body().chunks_mut() {
                     chunk.make_ascii_uppercase();
@@ -244,7 +275,7 @@ impl Filter for Conformance {
                 headers.set("x-conf-response", "seen");
                 HeadersStatus::Continue
             }
-            "resp-edit-held" => HeadersStatus::StopIteration,
+            "resp-edit-held" | "scheduled-response" => HeadersStatus::StopIteration,
             "resp-edit-declared" => {
                 stream.will_change_response_body_length();
                 HeadersStatus::Continue
@@ -288,6 +319,12 @@ impl Filter for Conformance {
             "resp-edit-held" | "resp-edit-forwarded" | "resp-edit-declared" => {
                 BodyStatus::StopIterationAndBuffer
             }
+            "scheduled-response" => {
+                if end_of_stream {
+                    Self::schedule_later(stream, RESPONSE_DONE);
+                }
+                BodyStatus::StopIterationAndBuffer
+            }
             "async-response" => {
                 if end_of_stream {
                     Self::continue_later(stream, Direction::Response);
@@ -311,6 +348,46 @@ impl Filter for Conformance {
         TrailersStatus::Continue
     }
 
+    fn on_scheduled(&mut self, stream: &mut Stream, event_id: u64) {
+        self.maybe_panic("scheduled");
+        match (self.case.as_str(), event_id) {
+            ("scheduled-continue", REQUEST_DONE) => {
+                stream.request_headers().set("x-conf-scheduled", "request");
+                let first = stream.continue_request();
+                let second = stream.continue_request();
+                let response = stream.continue_response();
+                self.results.push(format!(
+                    "first={},second={},response={}",
+                    yes_no(first),
+                    yes_no(second),
+                    yes_no(response)
+                ));
+            }
+            ("scheduled-reply", REQUEST_DONE) => {
+                stream.send_local_reply(
+                    401,
+                    &[("x-conf-reply", "scheduled")],
+                    b"unauthorized\n",
+                    "conformance_unauthorized",
+                );
+            }
+            ("scheduled-body", REQUEST_DONE) => {
+                // A length change while the headers are held: EnvoyX sets content-length.
+                let appended = stream.buffered_request_body().append(b"+async");
+                stream.request_headers().set("x-conf-appended", yes_no(appended));
+                stream.continue_request();
+            }
+            ("scheduled-reset", REQUEST_DONE) => stream.reset(),
+            ("scheduled-response", RESPONSE_DONE) => {
+                stream.response_headers().set("x-conf-scheduled", "response");
+                stream.continue_response();
+            }
+            (case, id) => {
+                envoyx_sdk::log(LogLevel::Error, &format!("conformance: unexpected event {id} in {case}"))
+            }
+        }
+    }
+
     fn on_stream_complete(&mut self, _stream: &mut Stream) {
         self.maybe_panic("stream_complete");
         if let Some(handle) = self.handle.take() {
@@ -319,11 +396,16 @@ impl Filter for Conformance {
                 std::thread::sleep(Duration::from_millis(10));
                 let request = handle.continue_request();
                 let response = handle.continue_response();
+                let scheduled = handle.schedule(REQUEST_DONE);
                 envoyx_sdk::log(
                     LogLevel::Warn,
                     &format!(
                         "conformance: continue after the stream ended: request {request}, response {response}"
                     ),
+                );
+                envoyx_sdk::log(
+                    LogLevel::Warn,
+                    &format!("conformance: schedule after the stream ended: {scheduled}"),
                 );
             });
         }

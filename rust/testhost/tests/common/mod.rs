@@ -12,6 +12,12 @@ fn repo_root() -> PathBuf {
 /// Each variant is compiled once per test process, under a lock: tests run in parallel, and one
 /// must never dlopen a file another is still writing.
 pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
+    c_module_against("x", variant, defines)
+}
+
+/// [`c_module`] compiled against the header in `header_dir` (relative to the repository), e.g.
+/// `x/compat/1.0` for the frozen ABI 1.0 header.
+pub fn c_module_against(header_dir: &str, variant: &str, defines: &[&str]) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, path)) = built.iter().find(|(v, _)| v == variant) {
@@ -23,7 +29,7 @@ pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
     let out = out_dir.join(format!("libc_module_{variant}.so"));
     let status = Command::new("cc")
         .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-O1", "-I"])
-        .arg(root.join("x"))
+        .arg(root.join(header_dir))
         .args(defines)
         .arg(root.join("rust/test-modules/c/module.c"))
         .arg("-o")

@@ -1,0 +1,355 @@
+/*
+ * EnvoyX module ABI, version 1.0. FROZEN: the released 1.0 contract, kept unchanged so that tests
+ * can build modules against it and prove that newer hosts still run them (x/compat/README.md).
+ *
+ * This header is half of the EnvoyX contract (the other half is x/config.proto). A module is a
+ * shared object that exports the `envoyx_*` functions declared under "Module exports" below; the
+ * host (the EnvoyX core inside Envoy, inside stock Envoy, or inside the test host) loads it, checks
+ * its ABI version and calls those functions. The module reaches back into the host only through
+ * the function table `envoyx_host_api` it receives in `envoyx_on_program_init`.
+ *
+ * Why a function table and not symbols the module links against: the same module file must work
+ * inside a custom Envoy build, inside stock Envoy (where the EnvoyX host is itself a module that
+ * Envoy loads with local symbol visibility, so its symbols cannot be seen by a module it loads)
+ * and inside an in-process test host. A table handed over at init works the same in all three,
+ * needs no `--export-dynamic`, and lets a module check which functions a host has (`size`).
+ *
+ * General rules
+ * - Threads. Every stream lives on one host "worker" thread. Stream hooks are called on it, and
+ *   the `envoyx_stream` functions of the table may only be called on it, from inside a hook of
+ *   that stream (between the hook's entry and its return). Functions marked "any thread" may be
+ *   called from anywhere at any time.
+ * - Views. `envoyx_bytes` and `envoyx_slice` point into memory owned by the other side. Unless a
+ *   function says otherwise, a view the host returns stays valid until the hook that obtained it
+ *   returns, or until the same header map or body is changed, whichever comes first. A view the
+ *   module passes in is read during the call only: the host copies what it keeps.
+ * - Strings are bytes: never NUL-terminated, not necessarily UTF-8.
+ * - Numbers. Enumerations are fixed-width integers (not C `enum` types) so that their size does
+ *   not depend on the compiler. Status values equal Envoy's own enum ordinals.
+ * - Versioning. A module reports the ABI version it was built for. A host at version M.N accepts
+ *   modules built for M.N and M.(N-1) and refuses any other version, naming both. New functions
+ *   are only ever appended to `envoyx_host_api`; a module built for M.N may read a table field
+ *   only if the table's `size` covers it.
+ */
+#ifndef ENVOYX_ABI_H
+#define ENVOYX_ABI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENVOYX_ABI_VERSION_MAJOR 1
+#define ENVOYX_ABI_VERSION_MINOR 0
+
+/* ---------------------------------------------------------------------------------------------
+ * Plain data
+ * ------------------------------------------------------------------------------------------- */
+
+/* An ABI version: major.minor. */
+typedef struct envoyx_abi_version {
+  uint32_t major;
+  uint32_t minor;
+} envoyx_abi_version;
+
+/* A read-only view of `len` bytes at `ptr`. `ptr` may be NULL only when `len` is 0. */
+typedef struct envoyx_bytes {
+  const uint8_t* ptr;
+  size_t len;
+} envoyx_bytes;
+
+/* A writable view of `len` bytes at `ptr`: one slice of a body, in host memory. The module may
+ * read and write these bytes in place; it must not write outside them or keep the view past its
+ * validity (see "Views"). `ptr` may be NULL only when `len` is 0. */
+typedef struct envoyx_slice {
+  uint8_t* ptr;
+  size_t len;
+} envoyx_slice;
+
+/* One header: a key and one of its values. */
+typedef struct envoyx_header {
+  envoyx_bytes key;
+  envoyx_bytes value;
+} envoyx_header;
+
+/* ---------------------------------------------------------------------------------------------
+ * Opaque handles
+ * ------------------------------------------------------------------------------------------- */
+
+/* The host's side of one HTTP stream. Owned by the host; valid from `envoyx_on_stream_new` until
+ * `envoyx_on_stream_destroy` returns. Only usable on the stream's worker thread. */
+typedef struct envoyx_stream envoyx_stream;
+
+/* A thread-safe, reference-counted handle to a stream, for continuing it from another thread.
+ * Owned by the module from `stream_handle_new` until it passes it to `stream_handle_release`.
+ * Outlives the stream safely: once the stream is gone, the handle's functions do nothing. */
+typedef struct envoyx_stream_handle envoyx_stream_handle;
+
+/* Where a module reports why program init or a filter config failed. Owned by the host; valid
+ * only during the call it is passed to. */
+typedef struct envoyx_error envoyx_error;
+
+/* The module's own objects. The host never looks inside them; it only hands them back. */
+typedef void envoyx_module_config;
+typedef void envoyx_module_stream;
+
+/* ---------------------------------------------------------------------------------------------
+ * Enumerations (fixed width)
+ * ------------------------------------------------------------------------------------------- */
+
+/* What a headers hook returns. Values equal Envoy's Http::FilterHeadersStatus. */
+typedef uint32_t envoyx_headers_status;
+#define ENVOYX_HEADERS_CONTINUE 0
+/* Stop headers iteration; body chunks still arrive. Continue with `stream_handle_continue`, or
+ * by returning CONTINUE from a later body hook. */
+#define ENVOYX_HEADERS_STOP_ITERATION 1
+#define ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM 2
+/* Stop and buffer the body (and trailers) until continued. */
+#define ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER 3
+#define ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK 4
+
+/* What a body hook returns. Values equal Envoy's Http::FilterDataStatus. */
+typedef uint32_t envoyx_body_status;
+#define ENVOYX_BODY_CONTINUE 0
+/* Keep this chunk in the buffered body and stop until the end of the stream or a continue. */
+#define ENVOYX_BODY_STOP_ITERATION_AND_BUFFER 1
+#define ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK 2
+#define ENVOYX_BODY_STOP_ITERATION_NO_BUFFER 3
+
+/* What a trailers hook returns. Values equal Envoy's Http::FilterTrailersStatus. */
+typedef uint32_t envoyx_trailers_status;
+#define ENVOYX_TRAILERS_CONTINUE 0
+#define ENVOYX_TRAILERS_STOP_ITERATION 1
+
+/* Which header map a header function works on. */
+typedef uint32_t envoyx_header_map;
+#define ENVOYX_REQUEST_HEADERS 0
+#define ENVOYX_REQUEST_TRAILERS 1
+#define ENVOYX_RESPONSE_HEADERS 2
+#define ENVOYX_RESPONSE_TRAILERS 3
+
+/* Which body a body function works on.
+ * RECEIVED: the chunk the current body hook carries; only inside a body hook of that direction.
+ * BUFFERED: what earlier hooks of that direction asked the host to buffer (by returning a
+ * *_BUFFER status); empty when nothing was buffered. At the end of a stream that was buffered, the
+ * whole body is BUFFERED followed by RECEIVED. */
+typedef uint32_t envoyx_body_kind;
+#define ENVOYX_BODY_REQUEST_RECEIVED 0
+#define ENVOYX_BODY_REQUEST_BUFFERED 1
+#define ENVOYX_BODY_RESPONSE_RECEIVED 2
+#define ENVOYX_BODY_RESPONSE_BUFFERED 3
+
+/* A direction of a stream: the request (decoding) or the response (encoding). */
+typedef uint32_t envoyx_direction;
+#define ENVOYX_DIRECTION_REQUEST 0
+#define ENVOYX_DIRECTION_RESPONSE 1
+
+/* Log levels. Values equal Envoy's (spdlog's) levels. */
+typedef uint32_t envoyx_log_level;
+#define ENVOYX_LOG_TRACE 0
+#define ENVOYX_LOG_DEBUG 1
+#define ENVOYX_LOG_INFO 2
+#define ENVOYX_LOG_WARN 3
+#define ENVOYX_LOG_ERROR 4
+#define ENVOYX_LOG_CRITICAL 5
+
+/* ---------------------------------------------------------------------------------------------
+ * Host functions: the table a module receives in envoyx_on_program_init.
+ *
+ * The table itself is owned by the host and lives as long as the module stays loaded; a module
+ * normally keeps the pointer in a global. Every function is non-NULL when the table's `size`
+ * covers it.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct envoyx_host_api {
+  /* sizeof(envoyx_host_api) as the host was built. Fields that start at or past `size` are
+   * absent: they were added in a later minor version than the host's. */
+  uint32_t size;
+  /* The ABI version the host speaks. */
+  envoyx_abi_version version;
+
+  /* -- Logging (any thread) -- */
+
+  /* Whether a message at `level` would be written; lets a module skip formatting it. */
+  bool (*log_enabled)(envoyx_log_level level);
+  /* Writes `message` to the host's log at `level`. */
+  void (*log)(envoyx_log_level level, envoyx_bytes message);
+
+  /* -- Errors (inside envoyx_on_program_init / envoyx_on_filter_config_new only) -- */
+
+  /* Records why the current call is about to fail. The host copies `message` and shows it, with
+   * the module's file name, in the error it reports. A later call replaces an earlier one. */
+  void (*error_set)(envoyx_error* error, envoyx_bytes message);
+
+  /* -- Headers and trailers (worker thread, inside a hook of `stream`) --
+   * A map is available once the host has received it: request headers from the request headers
+   * hook on, request trailers from the request trailers hook on, likewise for the response. */
+
+  /* Writes up to `values_cap` values of `key` (case-insensitive), in order, into `values`, as
+   * zero-copy views into the host's map, and returns how many values the key has in total (so a
+   * return larger than `values_cap` means "call again with more room"). Returns 0 when the map
+   * is not available. */
+  size_t (*header_get)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
+                       envoyx_bytes* values, size_t values_cap);
+  /* Writes up to `headers_cap` entries of the map, in order, into `headers` as zero-copy views,
+   * and returns the total number of entries (a key with two values counts twice). */
+  size_t (*header_all)(envoyx_stream* stream, envoyx_header_map map, envoyx_header* headers,
+                       size_t headers_cap);
+  /* Replaces every value of `key` with `value`. Returns false when the map is not available or
+   * the host refuses the header (below).
+   *
+   * Every host checks what a module hands it the same way, and refuses with false and one warning
+   * per stream (naming the module, the filter, the hook, the header and the reason):
+   * - a name must be an HTTP token; upper-case letters are lower-cased;
+   * - pseudo-headers may only be set, and only :method, :path, :authority, :scheme, :protocol in
+   *   request headers and :status (three digits, 100-599) in response headers;
+   * - a value must be non-empty and hold no control byte except horizontal tab (no NUL, CR, LF);
+   * - `content-length` cannot be changed once its headers went on past this filter. */
+  bool (*header_set)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
+                     envoyx_bytes value);
+  /* Adds `value` as one more value of `key`. Returns false when the map is not available or the
+   * header is refused (see header_set). */
+  bool (*header_add)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
+                     envoyx_bytes value);
+  /* Removes every value of `key`; returns how many values were removed (0 for a pseudo-header,
+   * which cannot be removed). */
+  size_t (*header_remove)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key);
+
+  /* -- Body (worker thread, inside a hook of `stream`) --
+   * A body is a list of slices in host memory. Any function that changes the body invalidates
+   * every slice obtained before it.
+   *
+   * Length and framing. A call that changes a body's length (drain, prepend, append, replace by
+   * a different length) is refused (false, body unchanged, one warning naming the fix) once that
+   * direction's headers went on past this filter carrying `content-length`: the peer would get a
+   * body that disagrees with it. While the headers are held (the headers hook returned a STOP
+   * status), such calls are allowed and the host keeps `content-length` right itself: it removes
+   * it at once and, when the headers go on after the whole body was seen (no trailers), sets it
+   * to the final length. To change lengths while letting the headers go on at once, remove
+   * `content-length` in the headers hook. */
+
+  /* Total length of the body in bytes; 0 when it is not available. */
+  size_t (*body_length)(envoyx_stream* stream, envoyx_body_kind body);
+  /* Writes up to `slices_cap` slices of the body, in order, into `slices` and returns the total
+   * number of slices. The slices point straight into host memory (zero copy) and may be written
+   * in place. Empty slices are never reported. */
+  size_t (*body_slices)(envoyx_stream* stream, envoyx_body_kind body, envoyx_slice* slices,
+                        size_t slices_cap);
+  /* Removes the first `len` bytes (all of them if `len` exceeds the length). False when the body
+   * is not available. */
+  bool (*body_drain)(envoyx_stream* stream, envoyx_body_kind body, size_t len);
+  /* Inserts a copy of `data` before the first byte. False when the body is not available. */
+  bool (*body_prepend)(envoyx_stream* stream, envoyx_body_kind body, envoyx_bytes data);
+  /* Appends a copy of `data` after the last byte. False when the body is not available. */
+  bool (*body_append)(envoyx_stream* stream, envoyx_body_kind body, envoyx_bytes data);
+  /* Replaces the `len` bytes starting at `offset` with a copy of `data` (which may be longer or
+   * shorter). False, and nothing changes, when the body is not available or the range does not
+   * lie within it. */
+  bool (*body_replace)(envoyx_stream* stream, envoyx_body_kind body, size_t offset, size_t len,
+                       envoyx_bytes data);
+
+  /* -- Ending a stream early (worker thread, inside a hook of `stream`) -- */
+
+  /* Sends a local reply with `status`, `headers` (copied) and `body` (copied) to the client
+   * instead of what the stream would have produced; `details` names the reason in Envoy's
+   * response-code details (e.g. "envoyx_unauthorized"). The hook should then return a STOP
+   * status (the host stops the stream whatever the hook returns). Returns false, and sends
+   * nothing, when a reply can no longer be sent (the response already started, the stream was
+   * already reset or answered, or the call is outside an event hook), when `status` is outside
+   * 200-599, when `details` holds whitespace or control bytes, or when a header is refused (as in
+   * header_set; pseudo-headers are never allowed here). The reply is sent after the hook returns;
+   * its response does not pass through this module's response hooks. */
+  bool (*send_local_reply)(envoyx_stream* stream, uint32_t status, const envoyx_header* headers,
+                           size_t headers_len, envoyx_bytes body, envoyx_bytes details);
+  /* Resets the stream: the client and the upstream see it aborted, after the hook returns. A
+   * reset wins over a local reply asked for in the same hook. */
+  void (*reset_stream)(envoyx_stream* stream);
+
+  /* -- Continuing from any thread -- */
+
+  /* Creates a handle to `stream` (worker thread, inside a hook of `stream`). The module owns it
+   * and must release it with `stream_handle_release`, on any thread, at any time. */
+  envoyx_stream_handle* (*stream_handle_new)(envoyx_stream* stream);
+  /* Any thread. Asks the host to resume `direction` of the stream after a hook returned a STOP
+   * status. The resume happens later on the stream's worker thread, never inside this call.
+   * Returns false when the stream is already gone (then nothing happens). A resume of a
+   * direction that is not stopped, or a second resume, is ignored safely. */
+  bool (*stream_handle_continue)(envoyx_stream_handle* handle, envoyx_direction direction);
+  /* Any thread. Gives the handle back; it must not be used again. */
+  void (*stream_handle_release)(envoyx_stream_handle* handle);
+} envoyx_host_api;
+
+/* ---------------------------------------------------------------------------------------------
+ * Module exports. A module must export every function below (C linkage, default visibility).
+ *
+ * Lifecycle: the host loads a file once and calls `envoyx_module_abi_version`, then
+ * `envoyx_on_program_init` once. Each filter configuration that names the file gets one
+ * `envoyx_on_filter_config_new` (a file may host many filters, told apart by name and config) and
+ * one `envoyx_on_filter_config_destroy` after its last stream is destroyed. Each HTTP stream gets
+ * `envoyx_on_stream_new`, then events, then `envoyx_on_stream_complete` once and
+ * `envoyx_on_stream_destroy` exactly once; no event follows destroy.
+ *
+ * Event order, per direction: headers once, then zero or more body chunks (the last with
+ * `end_of_stream` true unless trailers follow), then trailers at most once. Response events may
+ * arrive before the request has ended. A stream may end (reset, local reply, client gone) after
+ * any event: then only complete and destroy follow.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Returns the ABI version the module was built for (ENVOYX_ABI_VERSION_*). Called once, right
+ * after loading, before anything else; must not call the host. */
+envoyx_abi_version envoyx_module_abi_version(void);
+
+/* Called once per loaded file, on the main thread, after the version check. `host` lives as long
+ * as the module stays loaded. Return false to refuse loading (after `error_set` with the reason). */
+bool envoyx_on_program_init(const envoyx_host_api* host, envoyx_error* error);
+
+/* Creates a filter configuration, on the main thread. `name` is the configuration's `name`
+ * field and `config` its `filter_config` bytes; both are valid during the call only. The returned
+ * object is shared by every stream of this configuration and is used from every worker thread at
+ * once: it must be thread-safe. Return NULL to reject the configuration (after `error_set`). */
+envoyx_module_config* envoyx_on_filter_config_new(envoyx_bytes name, envoyx_bytes config,
+                                                  envoyx_error* error);
+
+/* Destroys a configuration returned by envoyx_on_filter_config_new, on the main thread, after
+ * every stream created from it has been destroyed. */
+void envoyx_on_filter_config_destroy(envoyx_module_config* config);
+
+/* Creates the module's state for a new stream, on the stream's worker thread. Returning NULL
+ * fails the stream: the host answers it with a 500 local reply and calls no other hook of it
+ * (not even destroy). */
+envoyx_module_stream* envoyx_on_stream_new(envoyx_module_config* config, envoyx_stream* stream);
+
+/* Stream events, on the stream's worker thread. `stream` is the host's side, `module_stream` what
+ * envoyx_on_stream_new returned. `end_of_stream` is true when no body or trailers follow. */
+envoyx_headers_status envoyx_on_request_headers(envoyx_stream* stream,
+                                                envoyx_module_stream* module_stream,
+                                                bool end_of_stream);
+envoyx_body_status envoyx_on_request_body(envoyx_stream* stream,
+                                          envoyx_module_stream* module_stream,
+                                          bool end_of_stream);
+envoyx_trailers_status envoyx_on_request_trailers(envoyx_stream* stream,
+                                                  envoyx_module_stream* module_stream);
+envoyx_headers_status envoyx_on_response_headers(envoyx_stream* stream,
+                                                 envoyx_module_stream* module_stream,
+                                                 bool end_of_stream);
+envoyx_body_status envoyx_on_response_body(envoyx_stream* stream,
+                                           envoyx_module_stream* module_stream,
+                                           bool end_of_stream);
+envoyx_trailers_status envoyx_on_response_trailers(envoyx_stream* stream,
+                                                   envoyx_module_stream* module_stream);
+
+/* The stream is over (finished, reset or answered locally). Called once, just before destroy;
+ * header functions still work here, body functions do not. */
+void envoyx_on_stream_complete(envoyx_stream* stream, envoyx_module_stream* module_stream);
+
+/* Frees the module's stream state. Called exactly once, on the worker thread; `stream` is no
+ * longer usable, but handles made from it are (they do nothing). */
+void envoyx_on_stream_destroy(envoyx_module_stream* module_stream);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ENVOYX_ABI_H */
