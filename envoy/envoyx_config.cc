@@ -23,12 +23,40 @@ void installLogSinkOnce() {
   std::call_once(installed, [] { envoyx::set_log_sink(std::make_shared<EnvoyLogSink>()); });
 }
 
+// Wakes Envoy's main thread for the events a module schedules on its filter configuration (ABI
+// 1.1). The configuration is created after this scheduler, so each posted wake-up finds it
+// through `slot`, which it shares: filled on the main thread once the configuration exists, and
+// read there; an expired or empty slot (the configuration is gone) drops the wake-up.
+class MainThreadScheduler : public envoyx::Scheduler {
+public:
+  struct Slot {
+    std::weak_ptr<const rust::Box<envoyx::FilterConfig>> config;
+  };
+
+  explicit MainThreadScheduler(Event::Dispatcher& main) : main_(main) {}
+
+  void wake() const override {
+    main_.post([slot = slot_]() {
+      if (auto config = slot->config.lock()) {
+        (*config)->on_scheduled();
+      }
+    });
+  }
+
+  const std::shared_ptr<Slot>& slot() const { return slot_; }
+
+private:
+  // The main dispatcher outlives every filter configuration.
+  Event::Dispatcher& main_;
+  const std::shared_ptr<Slot> slot_ = std::make_shared<Slot>();
+};
+
 } // namespace
 
 absl::StatusOr<Http::FilterFactoryCb>
 EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message& config,
                                                         const std::string&,
-                                                        Server::Configuration::FactoryContext&) {
+                                                        Server::Configuration::FactoryContext& context) {
   installLogSinkOnce();
   // Envoy parsed typed_config into the message createEmptyConfigProto() returned, so this cast
   // cannot fail for configs Envoy hands us.
@@ -39,11 +67,16 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
   if (!typed.SerializeToString(&bytes)) {
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
   }
+  auto background =
+      std::make_shared<MainThreadScheduler>(context.serverFactoryContext().mainThreadDispatcher());
   CoreFilterConfigSharedPtr core_config;
   try {
     core_config = std::make_shared<const rust::Box<envoyx::FilterConfig>>(
-        envoyx::filter_config_from_proto(rust::Slice<const uint8_t>(
-            reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+        envoyx::filter_config_from_proto(
+            rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                       bytes.size()),
+            background));
+    background->slot()->config = core_config;
   } catch (const rust::Error& e) {
     // The core's message already names the file or the field and the reason, e.g.
     // "EnvoyX module /opt/m/libauth.so: missing symbol `envoyx_on_stream_destroy` ...".

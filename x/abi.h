@@ -32,7 +32,8 @@
  *   host calls them only if the module exports them.
  * - History. 1.0: streams, headers, bodies, local reply, reset, continue from any thread.
  *   1.1: acting after async work (`stream_handle_schedule`, `continue_stream`,
- *   `envoyx_on_stream_scheduled`).
+ *   `envoyx_on_stream_scheduled`); a configuration's background work (`config_handle_*`,
+ *   `envoyx_on_filter_config_scheduled`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -90,6 +91,12 @@ typedef struct envoyx_stream envoyx_stream;
  * Owned by the module from `stream_handle_new` until it passes it to `stream_handle_release`.
  * Outlives the stream safely: once the stream is gone, the handle's functions do nothing. */
 typedef struct envoyx_stream_handle envoyx_stream_handle;
+
+/* A thread-safe, reference-counted handle to a filter configuration (ABI 1.1), for background
+ * work that outlives streams (refreshing keys, reloading a policy). Owned by the module from
+ * `config_handle_new` until `config_handle_release`. Outlives the configuration safely: once the
+ * configuration's destroy has started, its functions do nothing. */
+typedef struct envoyx_config_handle envoyx_config_handle;
 
 /* Where a module reports why program init or a filter config failed. Owned by the host; valid
  * only during the call it is passed to. */
@@ -301,6 +308,22 @@ typedef struct envoyx_host_api {
    * direction is not stopped (or already resumed), the stream was reset or answered locally, or
    * the call is made elsewhere (in an event hook, return a CONTINUE status instead). */
   bool (*continue_stream)(envoyx_stream* stream, envoyx_direction direction);
+
+  /* -- A configuration's background work (ABI 1.1) -- */
+
+  /* Main thread, inside `envoyx_on_filter_config_new` only: a handle to the configuration being
+   * created; `creating` is that call's `error` argument, which identifies it. Returns NULL
+   * elsewhere, and when the module does not export `envoyx_on_filter_config_scheduled`. If the
+   * creation fails, the handle's functions do nothing. */
+  envoyx_config_handle* (*config_handle_new)(envoyx_error* creating);
+  /* Any thread. Asks the host to call the module's `envoyx_on_filter_config_scheduled` with
+   * `event_id` on the main thread, later, never inside this call; events run one at a time, in
+   * the order asked for. Returns false, and schedules nothing, once the configuration's destroy
+   * has started (an event still queued then is dropped: no event ever follows destroy), or when
+   * the host delivers no configuration events (the test hosts do only when the test asks). */
+  bool (*config_handle_schedule)(envoyx_config_handle* handle, uint64_t event_id);
+  /* Any thread. Gives the handle back; it must not be used again. */
+  void (*config_handle_release)(envoyx_config_handle* handle);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -379,6 +402,11 @@ void envoyx_on_stream_destroy(envoyx_module_stream* module_stream);
  * carried out after the callback returns. */
 void envoyx_on_stream_scheduled(envoyx_stream* stream, envoyx_module_stream* module_stream,
                                 uint64_t event_id);
+
+/* Optional (ABI 1.1). An event the module scheduled with `config_handle_schedule`, on the main
+ * thread, while the configuration lives (never during or after its destroy). No stream function
+ * works here; logging does. */
+void envoyx_on_filter_config_scheduled(envoyx_module_config* config, uint64_t event_id);
 
 #ifdef __cplusplus
 } /* extern "C" */

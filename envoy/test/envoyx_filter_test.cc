@@ -46,8 +46,10 @@ public:
     std::string bytes;
     ASSERT_TRUE(config.SerializeToString(&bytes));
     core_config_ = std::make_shared<const rust::Box<envoyx::FilterConfig>>(
-        envoyx::filter_config_from_proto(rust::Slice<const uint8_t>(
-            reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+        envoyx::filter_config_from_proto(
+            rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                       bytes.size()),
+            nullptr));
 
     ON_CALL(decoder_callbacks_, requestHeaders())
         .WillByDefault(Return(Http::RequestHeaderMapOptRef(request_headers_)));

@@ -172,8 +172,15 @@ mod ffi {
         /// One HTTP stream through a module; dropping the box destroys the module's stream.
         type Stream;
 
-        fn filter_config_from_proto(bytes: &[u8]) -> Result<Box<FilterConfig>>;
-        fn filter_config_from_json(json: &[u8]) -> Result<Box<FilterConfig>>;
+        fn filter_config_from_proto(
+            bytes: &[u8],
+            background: SharedPtr<Scheduler>,
+        ) -> Result<Box<FilterConfig>>;
+        fn filter_config_from_json(
+            json: &[u8],
+            background: SharedPtr<Scheduler>,
+        ) -> Result<Box<FilterConfig>>;
+        fn on_scheduled(self: &FilterConfig);
         fn name(self: &FilterConfig) -> &str;
         fn module_path(self: &FilterConfig) -> String;
         fn new_stream(self: &FilterConfig, host: UniquePtr<StreamHost>) -> Result<Box<Stream>>;
@@ -206,18 +213,36 @@ const _: () = {
 };
 
 /// Loads the module a protobuf-encoded `DynamicModuleConfig` names (once per file) and creates
-/// the filter configuration. This is what Envoy hands a C++ filter factory.
-pub fn filter_config_from_proto(bytes: &[u8]) -> Result<Box<FilterConfig>, envoyx_core::Error> {
-    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_proto_bytes(bytes)?)))
+/// the filter configuration. This is what Envoy hands a C++ filter factory. `background` wakes
+/// the main thread for the configuration's events (then call [`FilterConfig::on_scheduled`]
+/// there); a null `shared_ptr` delivers none.
+pub fn filter_config_from_proto(
+    bytes: &[u8],
+    background: cxx::SharedPtr<ffi::Scheduler>,
+) -> Result<Box<FilterConfig>, envoyx_core::Error> {
+    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_proto_bytes(
+        bytes,
+        config_scheduler(background),
+    )?)))
+}
+
+/// The core's [`envoyx_core::ConfigScheduler`] over a C++ scheduler; None for a null one.
+fn config_scheduler(
+    background: cxx::SharedPtr<ffi::Scheduler>,
+) -> Option<Arc<dyn envoyx_core::ConfigScheduler>> {
+    if background.is_null() { None } else { Some(Arc::new(CxxSchedulerRef(background))) }
 }
 
 /// As [`filter_config_from_proto`], from the JSON form of a `DynamicModuleConfig`.
-pub fn filter_config_from_json(json: &[u8]) -> Result<Box<FilterConfig>, envoyx_core::Error> {
+pub fn filter_config_from_json(
+    json: &[u8],
+    background: cxx::SharedPtr<ffi::Scheduler>,
+) -> Result<Box<FilterConfig>, envoyx_core::Error> {
     // Bytes rather than `&str`: C++ strings are not checked UTF-8, and bad UTF-8 is just one
     // more kind of malformed JSON, reported like the others.
     let text = std::str::from_utf8(json)
         .map_err(|e| envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))?;
-    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_json(text)?)))
+    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_json(text, config_scheduler(background))?)))
 }
 
 /// [`FilterConfig::new_stream`] was given a null `std::unique_ptr<StreamHost>`.
@@ -241,6 +266,12 @@ impl FilterConfig {
     /// The module file this configuration runs.
     pub fn module_path(&self) -> String {
         self.0.module().path().display().to_string()
+    }
+
+    /// A wake-up of the `background` scheduler reached the main thread: runs the module's next
+    /// configuration event; see [`envoyx_core::FilterConfig::on_scheduled`].
+    pub fn on_scheduled(&self) {
+        self.0.on_scheduled();
     }
 
     /// Starts a stream on `host`, which the stream owns from now on (the C++ object is deleted
@@ -450,6 +481,12 @@ impl StreamScheduler for CxxSchedulerRef {
     }
 }
 
+impl envoyx_core::ConfigScheduler for CxxSchedulerRef {
+    fn wake(&self) {
+        StreamScheduler::wake(self);
+    }
+}
+
 /// The core's [`envoyx_core::LogSink`], forwarding to the C++ sink.
 struct CxxLog(cxx::SharedPtr<ffi::LogSink>);
 
@@ -568,7 +605,7 @@ mod tests {
 
     #[test]
     fn json_that_is_not_utf8_is_malformed_json() {
-        let err = filter_config_from_json(&[b'{', 0xff, b'}']).err().unwrap();
+        let err = filter_config_from_json(&[b'{', 0xff, b'}'], cxx::SharedPtr::null()).err().unwrap();
         assert!(err.to_string().starts_with("EnvoyX config: malformed JSON: not UTF-8"), "{err}");
     }
 }

@@ -76,3 +76,19 @@ fn a_null_host_is_refused() {
     let filter = Filter::load(&c_module("null_host", &[]), "t", "").unwrap();
     assert_eq!(filter.null_host_error(), "EnvoyX loader: new_stream needs a StreamHost, got a null pointer");
 }
+
+#[test]
+fn configuration_events_run_when_the_main_thread_pumps_them_and_never_after_drop() {
+    let module = envoyx_build::build_package("envoyx-test-module-conformance");
+    let filter = Filter::load(&module, "background-cxx", "background").unwrap();
+    assert_eq!(filter.run_config_scheduled(5000), 1, "the module's one event");
+    assert_eq!(filter.run_config_scheduled(0), 0, "nothing more was scheduled");
+    {
+        let mut stream = filter.stream();
+        stream.request_headers(&[(":path", "/"), (":method", "GET")], true);
+        stream.response_headers(&[(":status", "200")], true);
+        assert_eq!(stream.client_response_headers().get("x-conf-background"), Some("[7]"));
+    }
+    drop(filter);
+    assert!(logged("conformance: config `background-cxx` schedule while dropped: false"));
+}

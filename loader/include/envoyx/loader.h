@@ -4,11 +4,16 @@
 // The calls the other way, into the core, are declared in the header cxx generates from
 // loader/src/lib.rs, "envoyx-loader/src/lib.rs.h", which includes this one:
 //
-//   rust::Box<FilterConfig> filter_config_from_proto(rust::Slice<const uint8_t> bytes);
-//   rust::Box<FilterConfig> filter_config_from_json(rust::Slice<const uint8_t> json);
+//   rust::Box<FilterConfig> filter_config_from_proto(rust::Slice<const uint8_t> bytes,
+//                                                    std::shared_ptr<Scheduler> background);
+//   rust::Box<FilterConfig> filter_config_from_json(rust::Slice<const uint8_t> json,
+//                                                   std::shared_ptr<Scheduler> background);
 //     Load the module the DynamicModuleConfig names (once per file, honouring do_not_dlclose)
 //     and create the filter configuration. Throw rust::Error, whose what() is the core's message
-//     naming the file or config field and the reason.
+//     naming the file or config field and the reason. `background` wakes the main thread for
+//     events the module schedules on the configuration (ABI 1.1): once per wake(), on the main
+//     thread, call FilterConfig::on_scheduled() while the configuration exists. Pass nullptr for
+//     a host that delivers none (the module's scheduling calls then return false).
 //   FilterConfig::name(), FilterConfig::module_path()
 //   rust::Box<Stream> FilterConfig::new_stream(std::unique_ptr<StreamHost> host);
 //     Starts a stream; the stream owns the host from then on. Throws on a null host.

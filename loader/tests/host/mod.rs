@@ -44,6 +44,7 @@ pub mod ffi {
         fn stream(self: &TestFilter) -> Result<UniquePtr<TestStream>>;
         fn streams_on_worker_threads(self: &TestFilter, workers: usize, streams_each: usize) -> usize;
         fn null_host_error(self: &TestFilter) -> String;
+        fn run_config_scheduled(self: &TestFilter, timeout_ms: u64) -> usize;
 
         fn request_headers(
             self: Pin<&mut TestStream>,
@@ -120,6 +121,12 @@ impl Filter {
 
     pub fn null_host_error(&self) -> String {
         self.0.null_host_error()
+    }
+
+    /// Runs the configuration events the module scheduled, waiting up to `timeout_ms` for the
+    /// first; returns how many ran.
+    pub fn run_config_scheduled(&self, timeout_ms: u64) -> usize {
+        self.0.run_config_scheduled(timeout_ms)
     }
 }
 

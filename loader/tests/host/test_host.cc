@@ -512,7 +512,16 @@ std::uint64_t TestStream::body_bytes_copied() const { return stream_->body_bytes
 
 // ---- TestFilter and loading ---------------------------------------------------------------------
 
-TestFilter::TestFilter(rust::Box<FilterConfig> config) : config_(std::move(config)) {}
+TestFilter::TestFilter(rust::Box<FilterConfig> config, std::shared_ptr<WorkerQueue> background)
+    : config_(std::move(config)), background_(std::move(background)) {}
+
+std::size_t TestFilter::run_config_scheduled(std::uint64_t timeout_ms) const {
+  const std::size_t pending = background_->take(std::chrono::milliseconds(timeout_ms));
+  for (std::size_t i = 0; i < pending; ++i) {
+    config_->on_scheduled();
+  }
+  return pending;
+}
 
 rust::String TestFilter::name() const { return rust::String::lossy(std::string(config_->name())); }
 
@@ -584,12 +593,15 @@ const std::shared_ptr<LogRecorder>& log_recorder() {
 
 std::unique_ptr<TestFilter> load_json(rust::Str json) {
   log_recorder();
-  return std::make_unique<TestFilter>(filter_config_from_json(bytes_of(std::string_view(json.data(), json.size()))));
+  auto background = std::make_shared<WorkerQueue>();
+  return std::make_unique<TestFilter>(
+      filter_config_from_json(bytes_of(std::string_view(json.data(), json.size())), background), background);
 }
 
 std::unique_ptr<TestFilter> load_proto(rust::Slice<const std::uint8_t> bytes) {
   log_recorder();
-  return std::make_unique<TestFilter>(filter_config_from_proto(bytes));
+  auto background = std::make_shared<WorkerQueue>();
+  return std::make_unique<TestFilter>(filter_config_from_proto(bytes, background), background);
 }
 
 rust::String json_load_error(rust::Str json) {

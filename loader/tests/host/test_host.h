@@ -233,7 +233,7 @@ class TestStream {
 // A loaded filter configuration.
 class TestFilter {
  public:
-  explicit TestFilter(rust::Box<FilterConfig> config);
+  TestFilter(rust::Box<FilterConfig> config, std::shared_ptr<WorkerQueue> background);
   rust::String name() const;
   rust::String module_path() const;
   std::unique_ptr<TestStream> stream() const;
@@ -242,9 +242,13 @@ class TestFilter {
   std::size_t streams_on_worker_threads(std::size_t workers, std::size_t streams_each) const;
   // The what() of the rust::Error that new_stream throws for a null host ("" if none).
   rust::String null_host_error() const;
+  // Runs the configuration events the module scheduled so far on this (the "main") thread,
+  // waiting up to `timeout_ms` for the first; returns how many ran.
+  std::size_t run_config_scheduled(std::uint64_t timeout_ms) const;
 
  private:
   rust::Box<FilterConfig> config_;
+  std::shared_ptr<WorkerQueue> background_;
 };
 
 // Load a DynamicModuleConfig. Errors propagate as the loader's rust::Error.

@@ -60,6 +60,12 @@ pub struct envoyx_stream_handle {
     _opaque: [u8; 0],
 }
 
+/// `envoyx_config_handle`: a thread-safe handle to a filter configuration (opaque, ABI 1.1).
+#[repr(C)]
+pub struct envoyx_config_handle {
+    _opaque: [u8; 0],
+}
+
 /// `envoyx_error`: where a module reports why init or a config failed (opaque).
 #[repr(C)]
 pub struct envoyx_error {
@@ -193,6 +199,11 @@ pub struct envoyx_host_api {
         unsafe extern "C" fn(handle: *mut envoyx_stream_handle, event_id: u64) -> bool,
     pub continue_stream:
         unsafe extern "C" fn(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool,
+    // ABI 1.1: a configuration's background work.
+    pub config_handle_new: unsafe extern "C" fn(creating: *mut envoyx_error) -> *mut envoyx_config_handle,
+    pub config_handle_schedule:
+        unsafe extern "C" fn(handle: *mut envoyx_config_handle, event_id: u64) -> bool,
+    pub config_handle_release: unsafe extern "C" fn(handle: *mut envoyx_config_handle),
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -244,6 +255,10 @@ pub type envoyx_on_stream_destroy_fn = unsafe extern "C" fn(module_stream: *mut 
 pub type envoyx_on_stream_scheduled_fn =
     unsafe extern "C" fn(stream: *mut envoyx_stream, module_stream: *mut envoyx_module_stream, event_id: u64);
 
+/// `envoyx_on_filter_config_scheduled` (optional, ABI 1.1).
+pub type envoyx_on_filter_config_scheduled_fn =
+    unsafe extern "C" fn(config: *mut envoyx_module_config, event_id: u64);
+
 /// Every export of one module as function pointers, in the header's order. Rust-only (x/abi.h
 /// has no such struct): a host resolves these by name from a shared object, and a module linked
 /// into the same program (the SDK's in-process test mode, `envoyx_sdk::module_exports`) hands
@@ -265,6 +280,7 @@ pub struct ModuleExports {
     pub on_stream_destroy: envoyx_on_stream_destroy_fn,
     /// Optional exports (added in a later minor): None when the module does not export it.
     pub on_stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
+    pub on_filter_config_scheduled: Option<envoyx_on_filter_config_scheduled_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -286,7 +302,8 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 1] = [("envoyx_on_stream_scheduled", 1)];
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 2] =
+    [("envoyx_on_stream_scheduled", 1), ("envoyx_on_filter_config_scheduled", 1)];
 
 impl envoyx_abi_version {
     /// The version this crate (and so the header it mirrors) describes.

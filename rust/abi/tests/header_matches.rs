@@ -95,6 +95,9 @@ fn rust_figures() -> BTreeMap<String, u64> {
         stream_handle_release,
         stream_handle_schedule,
         continue_stream,
+        config_handle_new,
+        config_handle_schedule,
+        config_handle_release,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(

@@ -605,7 +605,7 @@ mod child {
 
         let Some(config) = filter_config else { return };
         say("config-start", "");
-        match FilterConfig::with_module(module, "envoyx-check", config.as_bytes()) {
+        match FilterConfig::with_module(module, "envoyx-check", config.as_bytes(), None) {
             Ok(config) => {
                 say("config-created", "");
                 // The last reference: this runs the module's config-destroy hook.

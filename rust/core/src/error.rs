@@ -85,6 +85,9 @@ pub struct EventOrderError {
 #[derive(Default)]
 pub(crate) struct ErrorSink {
     pub message: Option<String>,
+    /// Inside `envoyx_on_filter_config_new`: the configuration being created, for
+    /// `config_handle_new` (the `envoyx_error*` of that call identifies it).
+    pub creating: Option<std::sync::Arc<crate::background::ConfigShared>>,
 }
 
 impl ErrorSink {

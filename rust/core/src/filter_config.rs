@@ -1,6 +1,7 @@
 //! A filter configuration: one module file plus one `filter_config`, shared by every stream
 //! (and every worker thread) that uses it.
 
+use crate::background::{ConfigScheduler, ConfigShared};
 use crate::cell::Labels;
 use crate::config::ModuleConfig;
 use crate::error::{Error, ErrorSink};
@@ -17,6 +18,8 @@ pub struct FilterConfig {
     /// The configuration's name and the module's path, for log lines (each stream points here).
     labels: Labels,
     module_config: NonNull<c_void>,
+    /// The background events' queue, shared with the module's config handles.
+    background: Arc<ConfigShared>,
     // Declared last: the module must stay loaded until its config is destroyed.
     module: Arc<Module>,
 }
@@ -29,24 +32,40 @@ unsafe impl Sync for FilterConfig {}
 
 impl FilterConfig {
     /// Loads the configured module (or reuses it) and creates the filter configuration.
-    pub fn new(config: &ModuleConfig) -> Result<Arc<Self>, Error> {
+    /// `scheduler` wakes the host's main thread for events the module schedules on the
+    /// configuration (ABI 1.1, [`FilterConfig::on_scheduled`]); a host without one passes None
+    /// and the module's scheduling calls return false.
+    pub fn new(
+        config: &ModuleConfig,
+        scheduler: Option<Arc<dyn ConfigScheduler>>,
+    ) -> Result<Arc<Self>, Error> {
         let module = ModuleRegistry::global().load(Path::new(&config.file_path), config.do_not_dlclose)?;
-        Self::with_module(module, &config.name, config.filter_config.as_bytes())
+        Self::with_module(module, &config.name, config.filter_config.as_bytes(), scheduler)
     }
 
     /// Parses the JSON form of a `DynamicModuleConfig` and calls [`FilterConfig::new`].
-    pub fn from_json(text: &str) -> Result<Arc<Self>, Error> {
-        Self::new(&ModuleConfig::from_json(text)?)
+    pub fn from_json(text: &str, scheduler: Option<Arc<dyn ConfigScheduler>>) -> Result<Arc<Self>, Error> {
+        Self::new(&ModuleConfig::from_json(text)?, scheduler)
     }
 
     /// Decodes the protobuf form of a `DynamicModuleConfig` and calls [`FilterConfig::new`].
-    pub fn from_proto_bytes(bytes: &[u8]) -> Result<Arc<Self>, Error> {
-        Self::new(&ModuleConfig::from_proto_bytes(bytes)?)
+    pub fn from_proto_bytes(
+        bytes: &[u8],
+        scheduler: Option<Arc<dyn ConfigScheduler>>,
+    ) -> Result<Arc<Self>, Error> {
+        Self::new(&ModuleConfig::from_proto_bytes(bytes)?, scheduler)
     }
 
     /// Creates a filter configuration on an already loaded module.
-    pub fn with_module(module: Arc<Module>, name: &str, filter_config: &[u8]) -> Result<Arc<Self>, Error> {
-        let mut error = ErrorSink::default();
+    pub fn with_module(
+        module: Arc<Module>,
+        name: &str,
+        filter_config: &[u8],
+        scheduler: Option<Arc<dyn ConfigScheduler>>,
+    ) -> Result<Arc<Self>, Error> {
+        let background =
+            Arc::new(ConfigShared::new(module.hooks.filter_config_scheduled.is_some(), scheduler));
+        let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
         // Safety: the hook has the header's type; the views and `error` outlive the call.
         let raw = unsafe {
@@ -59,13 +78,28 @@ impl FilterConfig {
         match NonNull::new(raw) {
             Some(module_config) => {
                 let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };
-                Ok(Arc::new(Self { labels, module_config, module }))
+                Ok(Arc::new(Self { labels, module_config, background, module }))
             }
-            None => Err(Error::ConfigRejected {
-                path: module.path().to_path_buf(),
-                name: name.to_string(),
-                reason: error.take_or("the module returned NULL without a reason"),
-            }),
+            None => {
+                // Handles taken during the failed creation schedule nothing.
+                background.close();
+                Err(Error::ConfigRejected {
+                    path: module.path().to_path_buf(),
+                    name: name.to_string(),
+                    reason: error.take_or("the module returned NULL without a reason"),
+                })
+            }
+        }
+    }
+
+    /// The host's [`ConfigScheduler`] woke the main thread: runs the module's configuration
+    /// hook (`envoyx_on_filter_config_scheduled`) for the next queued event, if any. Main thread
+    /// only.
+    pub fn on_scheduled(&self) {
+        let Some(hook) = self.module.hooks.filter_config_scheduled else { return };
+        if let Some(event_id) = self.background.pop() {
+            // Safety: the hook has the header's type; the module config lives as long as `self`.
+            unsafe { hook(self.module_config.as_ptr(), event_id) };
         }
     }
 
@@ -90,6 +124,8 @@ impl FilterConfig {
 
 impl Drop for FilterConfig {
     fn drop(&mut self) {
+        // No event is delivered once destroy has started; later scheduling returns false.
+        self.background.close();
         let destroy = self.module.hooks.filter_config_destroy;
         // Safety: every stream holds an Arc to this config, so none is alive; destroyed once.
         unsafe { destroy(self.module_config.as_ptr()) };

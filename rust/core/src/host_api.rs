@@ -1,6 +1,7 @@
 //! The `envoyx_host_api` table the core hands every module: each function checks its arguments
 //! and the stream's state, then forwards to the stream's [`HostStream`](crate::HostStream).
 
+use crate::background::ConfigShared;
 use crate::cell::{HandleShared, Hook, StreamCell, Work};
 use crate::effects::OwnedLocalReply;
 use crate::error::ErrorSink;
@@ -37,6 +38,9 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     stream_handle_release,
     stream_handle_schedule,
     continue_stream,
+    config_handle_new,
+    config_handle_schedule,
+    config_handle_release,
 };
 
 /// Reads a view the module passed in.
@@ -581,5 +585,48 @@ unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {
     if !handle.is_null() {
         // Safety: made by Arc::into_raw in stream_handle_new; released once (ABI contract).
         drop(unsafe { Arc::from_raw(handle as *const HandleShared) });
+    }
+}
+
+unsafe extern "C" fn config_handle_new(creating: *mut envoyx_error) -> *mut envoyx_config_handle {
+    if creating.is_null() {
+        core_log!(Error, "EnvoyX module called config_handle_new with a NULL error argument");
+        return std::ptr::null_mut();
+    }
+    // Safety: `creating` is the ErrorSink the core passed into the running init/config call.
+    let sink = unsafe { &*(creating as *const ErrorSink) };
+    let Some(shared) = &sink.creating else {
+        core_log!(Error, "EnvoyX module called config_handle_new outside envoyx_on_filter_config_new");
+        return std::ptr::null_mut();
+    };
+    if !shared.schedulable {
+        core_log!(
+            Error,
+            "EnvoyX module called config_handle_new but does not export envoyx_on_filter_config_scheduled"
+        );
+        return std::ptr::null_mut();
+    }
+    Arc::into_raw(shared.clone()) as *mut envoyx_config_handle
+}
+
+unsafe extern "C" fn config_handle_schedule(handle: *mut envoyx_config_handle, event_id: u64) -> bool {
+    if handle.is_null() {
+        return false;
+    }
+    // Safety: a config handle is an Arc<ConfigShared> the module has not released (ABI contract).
+    let shared = unsafe { &*(handle as *const ConfigShared) };
+    match shared.push(event_id) {
+        Ok(()) => true,
+        Err(reason) => {
+            core_log!(Debug, "EnvoyX module: config_handle_schedule({event_id}) does nothing: {reason}");
+            false
+        }
+    }
+}
+
+unsafe extern "C" fn config_handle_release(handle: *mut envoyx_config_handle) {
+    if !handle.is_null() {
+        // Safety: made by Arc::into_raw in config_handle_new; released once (ABI contract).
+        drop(unsafe { Arc::from_raw(handle as *const ConfigShared) });
     }
 }

@@ -15,7 +15,7 @@
 //! ```no_run
 //! # use envoyx_core::*;
 //! # fn host_for_this_stream() -> Box<dyn HostStream> { unimplemented!() }
-//! let config = FilterConfig::from_json(r#"{"file_path": "/path/libmain.so", "filter_config": "x"}"#)?;
+//! let config = FilterConfig::from_json(r#"{"file_path": "/path/libmain.so", "filter_config": "x"}"#, None)?;
 //! let mut stream = config.new_stream(host_for_this_stream());
 //! let outcome = stream.on_request_headers(true)?;
 //! for action in outcome.effects {
@@ -24,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod background;
 mod cell;
 pub mod config;
 mod effects;
@@ -38,6 +39,7 @@ mod status;
 mod stream;
 pub mod validate;
 
+pub use background::ConfigScheduler;
 pub use config::ModuleConfig;
 pub use effects::{Action, Effects, Outcome, OwnedLocalReply};
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};

@@ -23,6 +23,8 @@ pub(crate) struct Hooks {
     pub stream_destroy: envoyx_on_stream_destroy_fn,
     /// Optional (ABI 1.1).
     pub stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
+    /// Optional (ABI 1.1).
+    pub filter_config_scheduled: Option<envoyx_on_filter_config_scheduled_fn>,
 }
 
 /// A loaded module file. Dropping the last `Arc` unloads it, unless it was loaded with
@@ -58,11 +60,14 @@ impl Module {
 
     /// The optional exports (ABI 1.1 on) this module has, by symbol name.
     pub fn optional_exports(&self) -> Vec<&'static str> {
-        let Hooks { stream_scheduled, .. } = self.hooks;
-        [("envoyx_on_stream_scheduled", stream_scheduled.is_some())]
-            .into_iter()
-            .filter_map(|(name, present)| present.then_some(name))
-            .collect()
+        let Hooks { stream_scheduled, filter_config_scheduled, .. } = self.hooks;
+        [
+            ("envoyx_on_stream_scheduled", stream_scheduled.is_some()),
+            ("envoyx_on_filter_config_scheduled", filter_config_scheduled.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
     }
 }
 
@@ -297,6 +302,10 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
         on_stream_complete: resolve!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
         on_stream_destroy: resolve!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
         on_stream_scheduled: resolve_optional!("envoyx_on_stream_scheduled", envoyx_on_stream_scheduled_fn),
+        on_filter_config_scheduled: resolve_optional!(
+            "envoyx_on_filter_config_scheduled",
+            envoyx_on_filter_config_scheduled_fn
+        ),
     };
     init(path, exports, Some(library), host_version)
 }
@@ -319,7 +328,7 @@ fn init(
             accepted: accepted_range(host_version),
         });
     }
-    let mut error = ErrorSink::default();
+    let mut error = ErrorSink { message: None, creating: None };
     // Safety: HOST_API is a 'static table of the header's layout; `error` outlives the call.
     let ok = unsafe { (exports.on_program_init)(&HOST_API, error.as_abi()) };
     if !ok {
@@ -341,6 +350,7 @@ fn init(
         stream_complete: exports.on_stream_complete,
         stream_destroy: exports.on_stream_destroy,
         stream_scheduled: exports.on_stream_scheduled,
+        filter_config_scheduled: exports.on_filter_config_scheduled,
     };
     Ok(Module { path: path.into(), abi_version: module_version, hooks, _library: library })
 }

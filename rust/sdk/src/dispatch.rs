@@ -187,6 +187,16 @@ macro_rules! export_module {
                 unsafe { __dispatch::on_stream_scheduled::<$config>(stream, module_stream, event_id) }
             }
             const _: __abi::envoyx_on_stream_scheduled_fn = envoyx_on_stream_scheduled;
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_filter_config_scheduled(
+                config: *mut __abi::envoyx_module_config,
+                event_id: u64,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe { __dispatch::on_filter_config_scheduled::<$config>(config, event_id) }
+            }
+            const _: __abi::envoyx_on_filter_config_scheduled_fn = envoyx_on_filter_config_scheduled;
         };
     };
 }
@@ -374,7 +384,10 @@ pub unsafe extern "C" fn on_filter_config_new<C: FilterConfig>(
     let Some(host) = host() else { return std::ptr::null_mut() };
     // Safety: both views are valid during this call (caller), and are not used after it.
     let (name, config) = unsafe { (name.as_slice(), config.as_slice()) };
-    let result = catch_unwind(|| C::new(&String::from_utf8_lossy(name), config).map(Box::new));
+    let result = catch_unwind(|| {
+        let _creating = crate::handle::Creating::enter(error);
+        C::new(&String::from_utf8_lossy(name), config).map(Box::new)
+    });
     let reason = match result {
         Ok(Ok(config)) => return Box::into_raw(config).cast(),
         Ok(Err(reason)) => reason,
@@ -398,6 +411,25 @@ pub unsafe extern "C" fn on_filter_config_destroy<C: FilterConfig>(config: *mut 
     let config = unsafe { Box::from_raw(config.cast::<C>()) };
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(config))) {
         report_panic("dropping the FilterConfig", payload);
+    }
+}
+
+/// `envoyx_on_filter_config_scheduled`: an event scheduled with [`crate::ConfigHandle::schedule`].
+///
+/// # Safety
+/// Called by the host as x/abi.h describes: on the main thread, `config` is what
+/// `on_filter_config_new::<C>` returned and is not destroyed.
+pub unsafe extern "C" fn on_filter_config_scheduled<C: FilterConfig>(
+    config: *mut envoyx_module_config,
+    event_id: u64,
+) {
+    if config.is_null() {
+        return;
+    }
+    // Safety: `config` is a live `C` (caller).
+    let config = unsafe { &*config.cast::<C>() };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| config.on_scheduled(event_id))) {
+        report_panic("FilterConfig::on_scheduled", payload);
     }
 }
 
@@ -625,5 +657,6 @@ pub fn module_exports<C: FilterConfig>() -> envoyx_abi::ModuleExports {
         on_stream_complete: on_stream_complete::<C>,
         on_stream_destroy: on_stream_destroy::<C>,
         on_stream_scheduled: Some(on_stream_scheduled::<C>),
+        on_filter_config_scheduled: Some(on_filter_config_scheduled::<C>),
     }
 }

@@ -60,6 +60,13 @@ pub trait FilterConfig: Send + Sync + Sized + 'static {
     ///
     /// A panic here fails the stream: the host answers it with a 500 local reply.
     fn new_filter(&self) -> Self::Filter;
+
+    /// An event scheduled with a [`ConfigHandle`](crate::ConfigHandle) (background work that
+    /// outlives streams), on the host's main thread, while this configuration lives; never
+    /// during or after its drop. A panic here is logged and contained.
+    fn on_scheduled(&self, event_id: u64) {
+        let _ = event_id;
+    }
 }
 
 /// The state and behaviour of a filter for one HTTP stream.

@@ -1,9 +1,11 @@
-//! Reaching a stream from any thread: resume it, or schedule a call back into it.
+//! Reaching a stream or a filter configuration from any thread: resume a stream, or schedule a
+//! call back into it or into the configuration.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
-use envoyx_abi::{envoyx_host_api, envoyx_stream_handle};
+use envoyx_abi::{envoyx_config_handle, envoyx_error, envoyx_host_api, envoyx_stream_handle};
 
 use crate::Direction;
 
@@ -40,31 +42,31 @@ use crate::Direction;
 /// ```
 #[derive(Clone)]
 pub struct StreamHandle {
-    inner: Arc<OwnedHandle>,
+    inner: Arc<OwnedHandle<envoyx_stream_handle>>,
 }
 
 /// The name this handle had in ABI 1.0 SDKs, when it could only resume a stream.
 pub type ContinueHandle = StreamHandle;
 
-/// The host handle; released when dropped.
-struct OwnedHandle {
-    raw: *mut envoyx_stream_handle,
+/// A host handle (stream or configuration); released when dropped.
+struct OwnedHandle<T> {
+    raw: *mut T,
     host: &'static envoyx_host_api,
+    release: unsafe extern "C" fn(*mut T),
 }
 
-// Safety: the handle's functions (`stream_handle_continue`, `stream_handle_schedule`,
-// `stream_handle_release`) may be called from any thread at any time (x/abi.h), and
-// `OwnedHandle` has no other state.
-unsafe impl Send for OwnedHandle {}
-// Safety: as above; `stream_handle_continue` may be called from several threads at once.
-unsafe impl Sync for OwnedHandle {}
+// Safety: a handle's functions (`*_handle_continue`, `*_handle_schedule`, `*_handle_release`)
+// may be called from any thread at any time (x/abi.h), and `OwnedHandle` has no other state.
+unsafe impl<T> Send for OwnedHandle<T> {}
+// Safety: as above; they may be called from several threads at once.
+unsafe impl<T> Sync for OwnedHandle<T> {}
 
-impl Drop for OwnedHandle {
+impl<T> Drop for OwnedHandle<T> {
     fn drop(&mut self) {
         if !self.raw.is_null() {
-            // Safety: we own the handle (from `stream_handle_new`) and this is the only release:
-            // `OwnedHandle` is dropped once, when the last `ContinueHandle` clone goes.
-            unsafe { (self.host.stream_handle_release)(self.raw) }
+            // Safety: we own the handle (from its `*_handle_new`) and this is the only release:
+            // `OwnedHandle` is dropped once, when the last clone of its wrapper goes.
+            unsafe { (self.release)(self.raw) }
         }
     }
 }
@@ -73,7 +75,7 @@ impl StreamHandle {
     /// Takes ownership of `raw`, as `stream_handle_new` returned it (NULL gives a handle whose
     /// calls return false).
     pub(crate) fn from_raw(raw: *mut envoyx_stream_handle, host: &'static envoyx_host_api) -> Self {
-        StreamHandle { inner: Arc::new(OwnedHandle { raw, host }) }
+        StreamHandle { inner: Arc::new(OwnedHandle { raw, host, release: host.stream_handle_release }) }
     }
 
     /// Asks the host to resume the request. False when the stream is already gone. Resuming a
@@ -149,5 +151,114 @@ impl StreamHandle {
 impl fmt::Debug for StreamHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamHandle").field("raw", &self.inner.raw).finish()
+    }
+}
+
+/// A thread-safe (`Send + Sync`) handle to a filter configuration, for background work that
+/// outlives streams (refreshing keys, reloading a policy): [`schedule`](Self::schedule) from any
+/// thread runs [`FilterConfig::on_scheduled`](crate::FilterConfig::on_scheduled) on the host's
+/// main thread, while the configuration lives and never after it is dropped.
+///
+/// Take it inside [`FilterConfig::new`](crate::FilterConfig::new) with
+/// [`ConfigHandle::for_new_config`] and keep it (in the configuration, or in the thread doing
+/// the work). Clones share one host handle, released when the last goes.
+///
+/// ```
+/// use std::sync::RwLock;
+///
+/// use envoyx_sdk::{ConfigHandle, Filter, FilterConfig};
+///
+/// const REFRESH: u64 = 1;
+///
+/// struct Keys {
+///     keys: RwLock<Vec<String>>,
+/// }
+///
+/// struct UsesKeys;
+/// impl Filter for UsesKeys {}
+///
+/// impl FilterConfig for Keys {
+///     type Filter = UsesKeys;
+///
+///     fn new(_name: &str, _config: &[u8]) -> Result<Self, String> {
+///         if let Some(handle) = ConfigHandle::for_new_config() {
+///             std::thread::spawn(move || {
+///                 // ... fetch new keys somewhere, then:
+///                 handle.schedule(REFRESH);
+///             });
+///         }
+///         Ok(Keys { keys: RwLock::new(vec!["k1".into()]) })
+///     }
+///
+///     fn new_filter(&self) -> UsesKeys {
+///         UsesKeys
+///     }
+///
+///     fn on_scheduled(&self, event_id: u64) {
+///         if event_id == REFRESH {
+///             self.keys.write().unwrap().push("k2".into());
+///         }
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct ConfigHandle {
+    inner: Arc<OwnedHandle<envoyx_config_handle>>,
+}
+
+thread_local! {
+    /// While the SDK runs `FilterConfig::new`: the host's `error` argument of that call, which
+    /// identifies the configuration being created (`config_handle_new`).
+    static CREATING: Cell<*mut envoyx_error> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Marks the configuration being created on this thread for [`ConfigHandle::for_new_config`]
+/// until the guard drops.
+pub(crate) struct Creating(());
+
+impl Creating {
+    pub(crate) fn enter(error: *mut envoyx_error) -> Self {
+        CREATING.with(|c| c.set(error));
+        Creating(())
+    }
+}
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        CREATING.with(|c| c.set(std::ptr::null_mut()));
+    }
+}
+
+impl ConfigHandle {
+    /// Inside [`FilterConfig::new`](crate::FilterConfig::new): a handle to the configuration
+    /// being created. None elsewhere, or when the host does not deliver configuration events
+    /// (then [`schedule`](Self::schedule) would do nothing anyway).
+    pub fn for_new_config() -> Option<ConfigHandle> {
+        let creating = CREATING.with(Cell::get);
+        let host = crate::host::host()?;
+        if creating.is_null() {
+            return None;
+        }
+        // Safety: `creating` is the host's error argument of the `envoyx_on_filter_config_new`
+        // call running on this thread (set by the dispatcher around `FilterConfig::new`).
+        let raw = unsafe { (host.config_handle_new)(creating) };
+        (!raw.is_null()).then(|| ConfigHandle {
+            inner: Arc::new(OwnedHandle { raw, host, release: host.config_handle_release }),
+        })
+    }
+
+    /// Asks the host to call [`FilterConfig::on_scheduled`](crate::FilterConfig::on_scheduled)
+    /// with `event_id` on its main thread. False (nothing scheduled) once the configuration is
+    /// being dropped, or on a host that delivers no configuration events.
+    pub fn schedule(&self, event_id: u64) -> bool {
+        // Safety: any thread may call this on a handle it owns and has not released (x/abi.h);
+        // `inner` keeps it unreleased while `self` exists.
+        unsafe { (self.inner.host.config_handle_schedule)(self.inner.raw, event_id) }
+    }
+}
+
+impl fmt::Debug for ConfigHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigHandle").field("raw", &self.inner.raw).finish()
     }
 }

@@ -87,7 +87,7 @@ pub use envoyx_abi as abi;
 pub use body::{Body, BodyReader, Chunks, ChunksMut};
 pub use dispatch::module_exports;
 pub use filter::{Filter, FilterConfig};
-pub use handle::{ContinueHandle, StreamHandle};
+pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};
 pub use headers::{HeaderIter, HeaderMap};
 pub use log::{LogLevel, log, log_args, log_enabled};
 pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};

@@ -286,6 +286,15 @@ unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envo
     true
 }
 
+unsafe extern "C" fn config_handle_new(_creating: *mut envoyx_error) -> *mut envoyx_config_handle {
+    // This host delivers no configuration events.
+    std::ptr::null_mut()
+}
+unsafe extern "C" fn config_handle_schedule(_handle: *mut envoyx_config_handle, _event_id: u64) -> bool {
+    false
+}
+unsafe extern "C" fn config_handle_release(_handle: *mut envoyx_config_handle) {}
+
 static HOST: envoyx_host_api = envoyx_host_api {
     size: size_of::<envoyx_host_api>() as u32,
     version: envoyx_abi_version::CURRENT,
@@ -310,6 +319,9 @@ static HOST: envoyx_host_api = envoyx_host_api {
     stream_handle_release,
     stream_handle_schedule,
     continue_stream,
+    config_handle_new,
+    config_handle_schedule,
+    config_handle_release,
 };
 
 fn init() {

@@ -5,7 +5,7 @@
 use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
-use envoyx_core::{BodyKind, HeaderMapKind, HostStream, StreamScheduler};
+use envoyx_core::{BodyKind, ConfigScheduler, HeaderMapKind, HostStream, StreamScheduler};
 use std::cell::OnceCell;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
@@ -249,5 +249,33 @@ impl EnvoyScheduler {
             state.scheduler.take()
         };
         drop(scheduler);
+    }
+}
+
+/// A filter configuration's [`ConfigScheduler`] over Envoy's config scheduler (made in
+/// config_new on the main thread): each wake is one commit (event id [`WAKE_EVENT`]); Envoy then
+/// calls `on_http_filter_config_scheduled` on the main thread, where the core takes the next
+/// queued event. Closed when Envoy destroys the config: later wakes do nothing.
+pub struct EnvoyConfigScheduler {
+    scheduler: Mutex<Option<ffi::Scheduler>>,
+}
+
+impl EnvoyConfigScheduler {
+    pub fn new(scheduler: Option<ffi::Scheduler>) -> Self {
+        Self { scheduler: Mutex::new(scheduler) }
+    }
+
+    /// Envoy is destroying the configuration (main thread): deletes Envoy's scheduler.
+    pub fn close(&self) {
+        let scheduler = self.scheduler.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(scheduler);
+    }
+}
+
+impl ConfigScheduler for EnvoyConfigScheduler {
+    fn wake(&self) {
+        if let Some(scheduler) = &*self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) {
+            scheduler.commit(WAKE_EVENT);
+        }
     }
 }

@@ -32,6 +32,7 @@ use crate::ffi::{
     ConfigEnvoyPtr, ConfigModulePtr, EnvoyBuffer, EnvoyFilter, FilterEnvoyPtr, FilterModulePtr,
 };
 use crate::filter::{Event, Filter};
+use crate::host::EnvoyConfigScheduler;
 use crate::log::host_log;
 use envoyx_core::{FilterConfig, ModuleConfig};
 use std::ffi::c_char;
@@ -40,6 +41,15 @@ use std::sync::Arc;
 /// This host's filter configuration (`filter_config_module_ptr`).
 struct HostConfig {
     config: Arc<FilterConfig>,
+    /// Wakes the main thread for the module's configuration events.
+    background: Arc<EnvoyConfigScheduler>,
+}
+
+impl Drop for HostConfig {
+    fn drop(&mut self) {
+        // Envoy is destroying the config: its scheduler goes first, so no event can follow.
+        self.background.close();
+    }
 }
 
 /// The bytes of an Envoy-owned buffer.
@@ -84,7 +94,11 @@ pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
 
 /// Parses the EnvoyX config and creates the filter configuration; the error names the filter,
 /// the module file and the reason.
-fn new_host_config(filter_name: &[u8], config: &[u8]) -> Result<HostConfig, String> {
+fn new_host_config(
+    config_envoy: ConfigEnvoyPtr,
+    filter_name: &[u8],
+    config: &[u8],
+) -> Result<HostConfig, String> {
     let filter_name = String::from_utf8_lossy(filter_name);
     let prefix = format!("EnvoyX stock host: filter `{filter_name}`");
     let hint = "pass the EnvoyX DynamicModuleConfig (JSON) as a google.protobuf.Struct, or as a \
@@ -98,9 +112,12 @@ fn new_host_config(filter_name: &[u8], config: &[u8]) -> Result<HostConfig, Stri
     if module_config.name.is_empty() {
         module_config.name = filter_name.to_string();
     }
-    let config = FilterConfig::new(&module_config).map_err(|e| format!("{prefix} rejected: {e}"))?;
+    let background = Arc::new(EnvoyConfigScheduler::new(ffi::new_config_scheduler(config_envoy)));
+    let scheduler: Arc<dyn envoyx_core::ConfigScheduler> = background.clone();
+    let config =
+        FilterConfig::new(&module_config, Some(scheduler)).map_err(|e| format!("{prefix} rejected: {e}"))?;
     host_log!(Info, "{prefix}: EnvoyX module {} ready", module_config.file_path);
-    Ok(HostConfig { config })
+    Ok(HostConfig { config, background })
 }
 
 /// Upstream's config hook. NULL makes Envoy reject the filter config; the reason is logged first,
@@ -110,13 +127,13 @@ fn new_host_config(filter_name: &[u8], config: &[u8]) -> Result<HostConfig, Stri
 /// Called by Envoy with buffers valid during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_new(
-    _config_envoy: ConfigEnvoyPtr,
+    config_envoy: ConfigEnvoyPtr,
     name: EnvoyBuffer,
     config: EnvoyBuffer,
 ) -> ConfigModulePtr {
     // Safety: Envoy's name and config buffers are valid for this call.
     let (name, config) = unsafe { (envoy_bytes(name), envoy_bytes(config)) };
-    match new_host_config(name, config) {
+    match new_host_config(config_envoy, name, config) {
         Ok(config) => Box::into_raw(Box::new(config)) as ConfigModulePtr,
         Err(message) => {
             host_log!(Error, "{message}");
@@ -132,6 +149,24 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_destroy(conf
     if !config.is_null() {
         // Safety: made by Box::into_raw in config_new; destroyed once.
         drop(unsafe { Box::from_raw(config as *mut HostConfig) });
+    }
+}
+
+/// Upstream's optional config-scheduled hook (main thread): an event the module scheduled on its
+/// filter configuration; the core takes the next one from its queue.
+///
+/// # Safety
+/// Called by Envoy on the main thread with a config pointer config_new returned, not destroyed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_scheduled(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    event_id: u64,
+) {
+    // Safety: a live HostConfig (Envoy deletes the config's scheduler before destroying it).
+    let Some(config) = (unsafe { (config as *const HostConfig).as_ref() }) else { return };
+    if event_id == host::WAKE_EVENT {
+        config.config.on_scheduled();
     }
 }
 

@@ -45,6 +45,9 @@ use std::time::{Duration, Instant};
 /// A loaded module with one filter configuration.
 pub struct TestHost {
     config: Arc<FilterConfig>,
+    /// Wake-ups for the configuration's events (the module's `config_handle_schedule`), run on
+    /// the test's thread (the "main thread") by [`TestHost::run_config_scheduled`].
+    background: Arc<ScheduleQueue>,
 }
 
 impl TestHost {
@@ -65,7 +68,8 @@ impl TestHost {
     /// Loads from a checked configuration.
     pub fn from_config(config: &ModuleConfig) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
-        Ok(Self { config: FilterConfig::new(config)? })
+        let background = Arc::new(ScheduleQueue::default());
+        Ok(Self { config: FilterConfig::new(config, Some(background.clone()))?, background })
     }
 
     /// Runs a module linked into this test program, without building its `.so`: `exports` is
@@ -84,13 +88,28 @@ impl TestHost {
     ) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
         let module = envoyx_core::Module::in_process(name, exports)?;
-        Ok(Self { config: FilterConfig::with_module(module, name, filter_config.as_bytes())? })
+        let background = Arc::new(ScheduleQueue::default());
+        let config =
+            FilterConfig::with_module(module, name, filter_config.as_bytes(), Some(background.clone()))?;
+        Ok(Self { config, background })
     }
 
     /// Loads from the JSON form of a `DynamicModuleConfig`, as a user writes it in Envoy YAML.
     pub fn from_json(json: &str) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
-        Ok(Self { config: FilterConfig::from_json(json)? })
+        let background = Arc::new(ScheduleQueue::default());
+        Ok(Self { config: FilterConfig::from_json(json, Some(background.clone()))?, background })
+    }
+
+    /// Runs the configuration events the module scheduled so far (`envoyx_on_filter_config_
+    /// scheduled`), on this thread, in order; waits up to `timeout` for the first. Returns how
+    /// many wake-ups were run.
+    pub fn run_config_scheduled(&self, timeout: Duration) -> usize {
+        let pending = self.background.take(timeout);
+        for _ in 0..pending {
+            self.config.on_scheduled();
+        }
+        pending
     }
 
     /// Starts a stream.
@@ -201,10 +220,36 @@ struct ScheduleQueue {
     ready: Condvar,
 }
 
-impl StreamScheduler for ScheduleQueue {
+impl ScheduleQueue {
+    /// Takes every pending wake-up, waiting up to `timeout` for the first; returns how many.
+    fn take(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        while *pending == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return 0;
+            }
+            pending = self.ready.wait_timeout(pending, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        std::mem::take(&mut *pending)
+    }
+
     fn wake(&self) {
         *self.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.ready.notify_all();
+    }
+}
+
+impl StreamScheduler for ScheduleQueue {
+    fn wake(&self) {
+        ScheduleQueue::wake(self);
+    }
+}
+
+impl envoyx_core::ConfigScheduler for ScheduleQueue {
+    fn wake(&self) {
+        ScheduleQueue::wake(self);
     }
 }
 
@@ -422,29 +467,21 @@ impl TestStream {
     /// the order asked for. Returns how many items were delivered to the stream (including
     /// ignored continues).
     pub fn run_scheduled(&mut self) -> usize {
-        let pending = std::mem::take(&mut *self.queue.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        for _ in 0..pending {
-            let effects = self.core.on_scheduled();
-            self.carry_out(effects);
-        }
-        pending
+        self.run_pending(self.queue.take(Duration::ZERO))
     }
 
     /// Waits up to `timeout` for at least one item of work from another thread and runs it (and
     /// any others pending). Returns false on timeout.
     pub fn wait_scheduled(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        {
-            let mut pending = self.queue.pending.lock().unwrap_or_else(|e| e.into_inner());
-            while *pending == 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return false;
-                }
-                pending = self.queue.ready.wait_timeout(pending, left).unwrap_or_else(|e| e.into_inner()).0;
-            }
+        self.run_pending(self.queue.take(timeout)) > 0
+    }
+
+    fn run_pending(&mut self, pending: usize) -> usize {
+        for _ in 0..pending {
+            let effects = self.core.on_scheduled();
+            self.carry_out(effects);
         }
-        self.run_scheduled() > 0
+        pending
     }
 
     fn side<R>(&self, direction: Direction, f: impl FnOnce(&Side) -> R) -> R {

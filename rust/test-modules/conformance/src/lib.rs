@@ -8,18 +8,21 @@
 //! Filter config: `""` (cases by `x-case`), `panic=<hook>` (panic in that hook: `config_new`,
 //! `new_filter`, `request_headers`, `request_body`, `request_trailers`, `response_headers`,
 //! `response_body`, `response_trailers`, `stream_complete`, `scheduled`), `reject` (refused with
-//! a reason).
+//! a reason), `background` (the configuration schedules event 7 for itself from a thread at
+//! creation; every response then tells `x-conf-background`: the events it received, in order;
+//! once dropped, it logs what a late schedule returned).
 //!
 //! The `scheduled-*` cases hold a direction, schedule an event from another thread at its end,
 //! and decide in `on_scheduled` (event ids below).
 //!
 //! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use envoyx_sdk::{
-    Body, BodyKind, BodyStatus, Direction, Filter, FilterConfig, HeadersStatus, LogLevel, Stream,
-    StreamHandle, TrailersStatus,
+    Body, BodyKind, BodyStatus, ConfigHandle, Direction, Filter, FilterConfig, HeadersStatus, LogLevel,
+    Stream, StreamHandle, TrailersStatus,
 };
 
 /// Event ids of the `scheduled-*` cases: the request, or the response, has fully arrived.
@@ -29,7 +32,15 @@ const RESPONSE_DONE: u64 = 2;
 /// The filter config: which hook panics, if any.
 pub struct ConformanceConfig {
     panic_in: Option<String>,
+    /// `background`: the configuration's name, handle and the events it received.
+    background: Option<(String, ConfigHandle, Events)>,
 }
+
+/// The events a `background` configuration received, shared with its streams.
+type Events = Arc<Mutex<Vec<u64>>>;
+
+/// The event the `background` configuration schedules for itself.
+const BACKGROUND_EVENT: u64 = 7;
 
 /// One stream's case.
 #[derive(Default)]
@@ -40,21 +51,32 @@ pub struct Conformance {
     results: Vec<String>,
     /// Kept for the `continue-after-end` case.
     handle: Option<StreamHandle>,
+    /// `background`: the configuration's events so far.
+    background: Option<Events>,
 }
 
 impl FilterConfig for ConformanceConfig {
     type Filter = Conformance;
 
-    fn new(_name: &str, config: &[u8]) -> Result<Self, String> {
+    fn new(name: &str, config: &[u8]) -> Result<Self, String> {
         let config = String::from_utf8_lossy(config);
         if config.is_empty() {
-            return Ok(Self { panic_in: None });
+            return Ok(Self { panic_in: None, background: None });
+        }
+        if config == "background" {
+            let handle = ConfigHandle::for_new_config().ok_or("conformance: no configuration handle")?;
+            let thread_handle = handle.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(10));
+                thread_handle.schedule(BACKGROUND_EVENT);
+            });
+            return Ok(Self { panic_in: None, background: Some((name.to_string(), handle, Arc::default())) });
         }
         if let Some(hook) = config.strip_prefix("panic=") {
             if hook == "config_new" {
                 panic!("conformance: boom in config_new");
             }
-            return Ok(Self { panic_in: Some(hook.to_string()) });
+            return Ok(Self { panic_in: Some(hook.to_string()), background: None });
         }
         Err(format!("conformance: filter config `{config}` is refused (use \"\" or panic=<hook>)"))
     }
@@ -63,7 +85,17 @@ impl FilterConfig for ConformanceConfig {
         if self.panic_in.as_deref() == Some("new_filter") {
             panic!("conformance: boom in new_filter");
         }
-        Conformance { panic_in: self.panic_in.clone(), ..Conformance::default() }
+        Conformance {
+            panic_in: self.panic_in.clone(),
+            background: self.background.as_ref().map(|(_, _, events)| events.clone()),
+            ..Conformance::default()
+        }
+    }
+
+    fn on_scheduled(&self, event_id: u64) {
+        if let Some((_, _, events)) = &self.background {
+            events.lock().unwrap().push(event_id);
+        }
     }
 }
 
@@ -267,6 +299,10 @@ impl Filter for Conformance {
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
         let mut headers = stream.response_headers();
+        if let Some(events) = &self.background {
+            let events: Vec<String> = events.lock().unwrap().iter().map(u64::to_string).collect();
+            headers.set("x-conf-background", format!("[{}]", events.join(",")));
+        }
         if !self.results.is_empty() {
             headers.set("x-conf-results", self.results.join(","));
         }
@@ -408,6 +444,19 @@ impl Filter for Conformance {
                     &format!("conformance: schedule after the stream ended: {scheduled}"),
                 );
             });
+        }
+    }
+}
+
+impl Drop for ConformanceConfig {
+    fn drop(&mut self) {
+        if let Some((name, handle, _)) = self.background.take() {
+            // The configuration is going: scheduling now must be refused.
+            let scheduled = handle.schedule(BACKGROUND_EVENT);
+            envoyx_sdk::log(
+                LogLevel::Warn,
+                &format!("conformance: config `{name}` schedule while dropped: {scheduled}"),
+            );
         }
     }
 }

@@ -1,0 +1,34 @@
+//! A filter configuration's background events (ABI 1.1) on the Rust test host: scheduled from a
+//! module thread at creation, run on the test's thread (the "main thread") when the test pumps
+//! them, seen by later streams; refused once the configuration is being dropped.
+
+use std::time::Duration;
+
+use envoyx_testhost::{TestHost, build_package, logged};
+
+fn background_events_reach_the_configuration(host: TestHost, name: &str) {
+    assert_eq!(host.run_config_scheduled(Duration::from_secs(5)), 1, "the module's one event");
+    assert_eq!(host.run_config_scheduled(Duration::ZERO), 0, "nothing more was scheduled");
+    {
+        let mut stream = host.stream();
+        stream.request_headers(&[(":path", "/"), (":method", "GET")], true);
+        stream.response_headers(&[(":status", "200")], true);
+        assert_eq!(stream.client_response_headers().get("x-conf-background").as_deref(), Some("[7]"));
+    }
+    drop(host);
+    assert!(logged(&format!("conformance: config `{name}` schedule while dropped: false")));
+}
+
+#[test]
+fn configuration_events_with_the_module_as_a_shared_object() {
+    let module = build_package("envoyx-test-module-conformance");
+    let host = TestHost::load(module, "background-so", "background").unwrap();
+    background_events_reach_the_configuration(host, "background-so");
+}
+
+#[test]
+fn configuration_events_with_the_module_in_process() {
+    let exports = envoyx_sdk::module_exports::<envoyx_test_module_conformance::ConformanceConfig>();
+    let host = TestHost::in_process(exports, "background-in-process", "background").unwrap();
+    background_events_reach_the_configuration(host, "background-in-process");
+}
