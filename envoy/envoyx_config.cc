@@ -87,6 +87,25 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
   };
 }
 
+absl::StatusOr<Router::RouteSpecificFilterConfigConstSharedPtr>
+EnvoyxFilterConfigFactory::createRouteSpecificFilterConfig(
+    const Protobuf::Message& config, Server::Configuration::ServerFactoryContext&,
+    ProtobufMessage::ValidationVisitor&) {
+  installLogSinkOnce();
+  const auto& typed = dynamic_cast<const DynamicModuleConfigPerRouteProto&>(config);
+  std::string bytes;
+  if (!typed.SerializeToString(&bytes)) {
+    return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfigPerRoute");
+  }
+  try {
+    return std::make_shared<const EnvoyxRouteConfig>(envoyx::route_config_from_proto(
+        rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+  } catch (const rust::Error& e) {
+    // Names the module and the reason, e.g. "... per-route config `x` rejected by the module: ...".
+    return absl::InvalidArgumentError(e.what());
+  }
+}
+
 REGISTER_FACTORY(EnvoyxFilterConfigFactory, Server::Configuration::NamedHttpFilterConfigFactory);
 
 } // namespace EnvoyX

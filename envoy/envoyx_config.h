@@ -35,6 +35,8 @@ namespace EnvoyX {
 // x/config.proto), so both register in the same descriptor pool.
 using DynamicModuleConfigProto =
     envoy::extensions::filters::http::dynamic_modules::v3::DynamicModuleConfig;
+using DynamicModuleConfigPerRouteProto =
+    envoy::extensions::filters::http::dynamic_modules::v3::DynamicModuleConfigPerRoute;
 
 // The name users write in `http_filters`. Upstream's own filter is
 // `envoy.filters.http.dynamic_modules`; the two never collide, and Envoy picks ours by the
@@ -51,6 +53,17 @@ public:
   ProtobufTypes::MessagePtr createEmptyConfigProto() override {
     return std::make_unique<DynamicModuleConfigProto>();
   }
+
+  // Per-route configuration (ABI 1.1): a DynamicModuleConfigPerRoute under a route's, virtual
+  // host's or route configuration's typed_per_filter_config, parsed once by its module. Checked
+  // against the 1.38-1.40 era filter_config.h, where this returns absl::StatusOr.
+  ProtobufTypes::MessagePtr createEmptyRouteConfigProto() override {
+    return std::make_unique<DynamicModuleConfigPerRouteProto>();
+  }
+  absl::StatusOr<Router::RouteSpecificFilterConfigConstSharedPtr>
+  createRouteSpecificFilterConfig(const Protobuf::Message& config,
+                                  Server::Configuration::ServerFactoryContext& context,
+                                  ProtobufMessage::ValidationVisitor& validator) override;
 
   std::string name() const override { return EnvoyxFilterName; }
 };

@@ -9,6 +9,7 @@
 #include "envoy/http/codes.h"
 
 #include "source/common/buffer/buffer_impl.h"
+#include "source/common/http/utility.h"
 
 #include "absl/strings/match.h"
 #include "abi.h"
@@ -202,6 +203,7 @@ public:
   }
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override { return scheduler_; }
+  const envoyx::RouteConfig* route_config() const override { return filter_.routeConfig(); }
 
 private:
   const Buffer::Instance* readableBody(envoyx::BodyKind kind) {
@@ -363,6 +365,12 @@ void EnvoyxFilter::onScheduled() {
   (*stream_)->on_scheduled();
   in_core_call_ = false;
   carryOutActions();
+}
+
+const envoyx::RouteConfig* EnvoyxFilter::routeConfig() {
+  const auto* route =
+      Http::Utility::resolveMostSpecificPerFilterConfig<EnvoyxRouteConfig>(decoder_callbacks_);
+  return route != nullptr ? &route->core() : nullptr;
 }
 
 Http::HeaderMap* EnvoyxFilter::headerMap(envoyx::HeaderMapKind kind) {

@@ -25,6 +25,7 @@
 
 #include "envoy/event/dispatcher.h"
 #include "envoy/http/filter.h"
+#include "envoy/router/router.h"
 
 #include "source/common/common/logger.h"
 #include "source/extensions/filters/http/common/pass_through_filter.h"
@@ -39,6 +40,17 @@ namespace EnvoyX {
 // The core's filter configuration, shared by every stream on every worker (the core made it
 // Sync). rust::Box is move-only, so the factory holds it behind a shared_ptr.
 using CoreFilterConfigSharedPtr = std::shared_ptr<const rust::Box<envoyx::FilterConfig>>;
+
+// A per-route configuration (DynamicModuleConfigPerRoute, ABI 1.1) as Envoy's route table holds
+// it: the core's, made once when the routes are loaded (envoyx_config.cc).
+class EnvoyxRouteConfig : public Router::RouteSpecificFilterConfig {
+public:
+  explicit EnvoyxRouteConfig(rust::Box<envoyx::RouteConfig> config) : config_(std::move(config)) {}
+  const envoyx::RouteConfig& core() const { return *config_; }
+
+private:
+  const rust::Box<envoyx::RouteConfig> config_;
+};
 
 class EnvoyxFilter;
 
@@ -108,6 +120,9 @@ public:
   const Buffer::Instance* bufferedBody(envoyx::BodyKind kind);
   // Runs `change` on the buffered body through Envoy's modify{De,En}codingBuffer.
   void modifyBufferedBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
+  // The per-route configuration Envoy resolves for this stream (route, then virtual host, then
+  // route configuration), or null.
+  const envoyx::RouteConfig* routeConfig();
 
 private:
   // Calls into the core with the re-entrancy guard up; once the call has returned, carries out

@@ -33,7 +33,8 @@
  * - History. 1.0: streams, headers, bodies, local reply, reset, continue from any thread.
  *   1.1: acting after async work (`stream_handle_schedule`, `continue_stream`,
  *   `envoyx_on_stream_scheduled`); a configuration's background work (`config_handle_*`,
- *   `envoyx_on_filter_config_scheduled`).
+ *   `envoyx_on_filter_config_scheduled`); per-route configuration (`route_config`,
+ *   `envoyx_on_route_config_new/destroy`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -105,6 +106,7 @@ typedef struct envoyx_error envoyx_error;
 /* The module's own objects. The host never looks inside them; it only hands them back. */
 typedef void envoyx_module_config;
 typedef void envoyx_module_stream;
+typedef void envoyx_module_route_config;
 
 /* ---------------------------------------------------------------------------------------------
  * Enumerations (fixed width)
@@ -324,6 +326,15 @@ typedef struct envoyx_host_api {
   bool (*config_handle_schedule)(envoyx_config_handle* handle, uint64_t event_id);
   /* Any thread. Gives the handle back; it must not be used again. */
   void (*config_handle_release)(envoyx_config_handle* handle);
+
+  /* -- Per-route configuration (ABI 1.1) -- */
+
+  /* Worker thread, inside a hook of `stream`. The module's per-route configuration (what its
+   * `envoyx_on_route_config_new` returned) that applies to the stream: the most specific of the
+   * route's, the virtual host's and the route configuration's, as the proxy resolves it. NULL
+   * when there is none, or when it was made for another module file (with one warning per
+   * stream). The object stays valid until the stream is destroyed. */
+  const envoyx_module_route_config* (*route_config)(envoyx_stream* stream);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -407,6 +418,17 @@ void envoyx_on_stream_scheduled(envoyx_stream* stream, envoyx_module_stream* mod
  * thread, while the configuration lives (never during or after its destroy). No stream function
  * works here; logging does. */
 void envoyx_on_filter_config_scheduled(envoyx_module_config* config, uint64_t event_id);
+
+/* Optional (ABI 1.1), both or neither. A per-route configuration (`DynamicModuleConfigPerRoute`
+ * in x/config.proto) naming this module: created on the main thread when the route
+ * configuration is loaded, with the message's `name` and `filter_config` (valid during the call
+ * only); used by streams on every worker thread at once (it must be thread-safe; treat it as
+ * read-only); destroyed on the main thread after the last stream that saw it. Return NULL to
+ * refuse it (after `error_set` with the reason): the route configuration is then rejected. A
+ * module without these exports makes every per-route configuration naming it an error. */
+envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
+                                                        envoyx_error* error);
+void envoyx_on_route_config_destroy(envoyx_module_route_config* config);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -159,6 +159,8 @@ mod ffi {
             data: &[u8],
         ) -> bool;
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
+        /// The per-route config the proxy resolved for the stream, or null.
+        fn route_config(self: &StreamHost) -> *const RouteConfig;
 
         fn wake(self: &Scheduler);
 
@@ -171,6 +173,11 @@ mod ffi {
         type FilterConfig;
         /// One HTTP stream through a module; dropping the box destroys the module's stream.
         type Stream;
+        /// A per-route configuration (ABI 1.1), owned by the proxy's route table.
+        type RouteConfig;
+
+        fn route_config_from_proto(bytes: &[u8]) -> Result<Box<RouteConfig>>;
+        fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>>;
 
         fn filter_config_from_proto(
             bytes: &[u8],
@@ -224,6 +231,21 @@ pub fn filter_config_from_proto(
         bytes,
         config_scheduler(background),
     )?)))
+}
+
+/// A per-route configuration for C++: the core's, behind the `rust::Box` the route table holds.
+pub struct RouteConfig(Arc<envoyx_core::RouteConfig>);
+
+/// Creates a per-route configuration from a protobuf-encoded `DynamicModuleConfigPerRoute`.
+pub fn route_config_from_proto(bytes: &[u8]) -> Result<Box<RouteConfig>, envoyx_core::Error> {
+    Ok(Box::new(RouteConfig(envoyx_core::RouteConfig::from_proto_bytes(bytes)?)))
+}
+
+/// As [`route_config_from_proto`], from the JSON form.
+pub fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>, envoyx_core::Error> {
+    let text = std::str::from_utf8(json)
+        .map_err(|e| envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))?;
+    Ok(Box::new(RouteConfig(envoyx_core::RouteConfig::from_json(text)?)))
 }
 
 /// The core's [`envoyx_core::ConfigScheduler`] over a C++ scheduler; None for a null one.
@@ -461,6 +483,11 @@ impl HostStream for CxxHost {
     }
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
         Arc::new(CxxSchedulerRef(self.0.scheduler()))
+    }
+    fn route_config(&mut self) -> Option<Arc<envoyx_core::RouteConfig>> {
+        // Safety: loader.h: null, or a RouteConfig the proxy keeps alive while the stream's
+        // route is; the core takes its own reference here.
+        unsafe { self.0.route_config().as_ref() }.map(|route| route.0.clone())
     }
 }
 

@@ -6,8 +6,8 @@ mod host;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use envoyx_conformance::{Host, HostKind, Observed, Request, Side, SimulatedStream, simulate};
-use host::{Filter, REQUEST, RESPONSE, logged, package};
+use envoyx_conformance::{Case, Host, HostKind, Observed, Side, SimulatedStream, simulate};
+use host::{Filter, REQUEST, RESPONSE, config_json, logged, package};
 
 struct CxxHost {
     /// One loaded filter per filter config.
@@ -23,13 +23,22 @@ impl Host for CxxHost {
         HostKind::CxxTestHost
     }
 
-    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String> {
+    fn exchange(&mut self, case: &Case) -> Result<Observed, String> {
+        let filter_config = case.filter_config;
         if !self.filters.contains_key(filter_config) {
             let filter = load(filter_config).map_err(|e| e.what().to_string())?;
             self.filters.insert(filter_config.to_string(), filter);
         }
         let mut stream = Stream(self.filters[filter_config].stream());
-        Ok(simulate(&mut stream, case, request))
+        if !case.route_config.is_empty() {
+            let route = config_json(
+                &package("envoyx-test-module-conformance"),
+                "conformance-route",
+                case.route_config,
+            );
+            stream.0.set_route(&route).map_err(|e| e.what().to_string())?;
+        }
+        Ok(simulate(&mut stream, case.name, &case.request))
     }
 
     fn load_error(&mut self, filter_config: &str) -> Result<String, String> {

@@ -14,6 +14,11 @@
 //     events the module schedules on the configuration (ABI 1.1): once per wake(), on the main
 //     thread, call FilterConfig::on_scheduled() while the configuration exists. Pass nullptr for
 //     a host that delivers none (the module's scheduling calls then return false).
+//   rust::Box<RouteConfig> route_config_from_proto(rust::Slice<const uint8_t> bytes);
+//   rust::Box<RouteConfig> route_config_from_json(rust::Slice<const uint8_t> json);
+//     A per-route configuration (DynamicModuleConfigPerRoute, ABI 1.1): loads the module it names
+//     and has it parse the config. Throw rust::Error with the reason when the module refuses it
+//     or takes none. A StreamHost returns the one that applies from route_config().
 //   FilterConfig::name(), FilterConfig::module_path()
 //   rust::Box<Stream> FilterConfig::new_stream(std::unique_ptr<StreamHost> host);
 //     Starts a stream; the stream owns the host from then on. Throws on a null host.
@@ -73,6 +78,9 @@ enum class BodyKind : std::uint32_t;  // RequestReceived, RequestBuffered, Respo
 enum class Direction : std::uint32_t;  // Request, Response
 enum class LogLevel : std::uint32_t;   // Trace, Debug, Info, Warn, Error, Critical
 enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue
+// A per-route configuration, defined (opaque) in the generated header: made with
+// route_config_from_proto/_json, owned by the proxy's route table as a rust::Box.
+struct RouteConfig;
 struct ReplyHeader;  // { rust::Vec<uint8_t> key; rust::Vec<uint8_t> value; }
 struct LocalReply;   // { uint32_t status; rust::Vec<ReplyHeader> headers; rust::Vec<uint8_t> body, details; }
 struct NextAction;   // { ActionKind kind; Direction direction; LocalReply reply; }
@@ -124,6 +132,11 @@ class StreamHost {
   virtual bool body_prepend(BodyKind body, Bytes data) = 0;
   // Replaces `len` bytes at `offset` with a copy of `data`; the core has checked the range.
   virtual bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) = 0;
+
+  // The per-route configuration the proxy resolved for this stream (the most specific of route,
+  // virtual host and route configuration), or nullptr. It must stay alive while the stream's
+  // route does; the core keeps its own reference once it hands it to the module.
+  virtual const RouteConfig* route_config() const { return nullptr; }
 
   // What wakes this stream for work queued on other threads. Asked at most once per stream.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;

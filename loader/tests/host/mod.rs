@@ -67,6 +67,7 @@ pub mod ffi {
         fn response_body(self: Pin<&mut TestStream>, slices: &[String], end_of_stream: bool) -> Result<u32>;
         fn response_trailers(self: Pin<&mut TestStream>, trailers: &[Header]) -> Result<u32>;
         fn complete(self: Pin<&mut TestStream>);
+        fn set_route(self: Pin<&mut TestStream>, json: &str) -> Result<()>;
         fn run_scheduled(self: Pin<&mut TestStream>, timeout_ms: u64) -> usize;
 
         fn headers(self: &TestStream, map: u32) -> Vec<Header>;
@@ -218,6 +219,10 @@ impl Stream {
     }
     pub fn complete(&mut self) {
         self.0.pin_mut().complete()
+    }
+    /// Puts the stream on a route carrying the per-route config `json`.
+    pub fn set_route(&mut self, json: &str) -> Result<(), cxx::Exception> {
+        self.0.pin_mut().set_route(json)
     }
     /// Runs the continues posted so far on this thread; returns how many.
     pub fn run_scheduled(&mut self) -> usize {

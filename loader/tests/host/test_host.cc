@@ -315,6 +315,10 @@ bool TestStreamHost::body_replace(BodyKind body, std::size_t offset, std::size_t
 
 std::shared_ptr<Scheduler> TestStreamHost::scheduler() const { return queue_; }
 
+const RouteConfig* TestStreamHost::route_config() const {
+  return data_->route ? &**data_->route : nullptr;
+}
+
 // ---- TestStream ---------------------------------------------------------------------------------
 
 TestStream::TestStream(const FilterConfig& config)
@@ -455,6 +459,10 @@ std::uint32_t TestStream::response_trailers(rust::Slice<const Header> trailers) 
 }
 
 void TestStream::complete() { stream_->on_stream_complete(); }
+
+void TestStream::set_route(rust::Str json) {
+  data_->route.emplace(route_config_from_json(bytes_of(std::string_view(json.data(), json.size()))));
+}
 
 std::size_t TestStream::run_scheduled(std::uint64_t timeout_ms) {
   const std::size_t pending = queue_->take(std::chrono::milliseconds(timeout_ms));

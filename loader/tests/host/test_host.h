@@ -128,6 +128,8 @@ struct StreamData {
   // A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
   // nothing more from the client or the upstream to the filter.
   bool ended = false;
+  // The per-route configuration the stream's route carries (what a proxy would resolve).
+  std::optional<rust::Box<RouteConfig>> route;
 
   Side& side(Direction direction);
   std::optional<HeaderMap>& map(HeaderMapKind map);
@@ -164,6 +166,7 @@ class TestStreamHost : public StreamHost {
   bool body_prepend(BodyKind body, Bytes data) override;
   bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) override;
   std::shared_ptr<Scheduler> scheduler() const override;
+  const RouteConfig* route_config() const override;
 
  private:
   std::shared_ptr<StreamData> data_;
@@ -189,6 +192,9 @@ class TestStream {
   std::uint32_t response_body(rust::Slice<const rust::String> slices, bool end_of_stream);
   std::uint32_t response_trailers(rust::Slice<const Header> trailers);
   void complete();
+  // Puts the stream on a route carrying the per-route config `json` (a
+  // DynamicModuleConfigPerRoute); throws rust::Error when it is refused.
+  void set_route(rust::Str json);
 
   // Runs the continues posted so far on this (the worker) thread, waiting up to `timeout_ms`
   // for the first; returns how many were delivered to the stream.

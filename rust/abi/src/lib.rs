@@ -76,6 +76,8 @@ pub struct envoyx_error {
 pub type envoyx_module_config = c_void;
 /// `envoyx_module_stream`: the module's per-stream object.
 pub type envoyx_module_stream = c_void;
+/// `envoyx_module_route_config`: the module's own per-route configuration object (ABI 1.1).
+pub type envoyx_module_route_config = c_void;
 
 /// `envoyx_headers_status`.
 pub type envoyx_headers_status = u32;
@@ -204,6 +206,8 @@ pub struct envoyx_host_api {
     pub config_handle_schedule:
         unsafe extern "C" fn(handle: *mut envoyx_config_handle, event_id: u64) -> bool,
     pub config_handle_release: unsafe extern "C" fn(handle: *mut envoyx_config_handle),
+    // ABI 1.1: per-route configuration.
+    pub route_config: unsafe extern "C" fn(stream: *mut envoyx_stream) -> *const envoyx_module_route_config,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -259,6 +263,15 @@ pub type envoyx_on_stream_scheduled_fn =
 pub type envoyx_on_filter_config_scheduled_fn =
     unsafe extern "C" fn(config: *mut envoyx_module_config, event_id: u64);
 
+/// `envoyx_on_route_config_new` (optional, ABI 1.1).
+pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
+    name: envoyx_bytes,
+    config: envoyx_bytes,
+    error: *mut envoyx_error,
+) -> *mut envoyx_module_route_config;
+/// `envoyx_on_route_config_destroy` (optional, ABI 1.1).
+pub type envoyx_on_route_config_destroy_fn = unsafe extern "C" fn(config: *mut envoyx_module_route_config);
+
 /// Every export of one module as function pointers, in the header's order. Rust-only (x/abi.h
 /// has no such struct): a host resolves these by name from a shared object, and a module linked
 /// into the same program (the SDK's in-process test mode, `envoyx_sdk::module_exports`) hands
@@ -281,6 +294,8 @@ pub struct ModuleExports {
     /// Optional exports (added in a later minor): None when the module does not export it.
     pub on_stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
     pub on_filter_config_scheduled: Option<envoyx_on_filter_config_scheduled_fn>,
+    pub on_route_config_new: Option<envoyx_on_route_config_new_fn>,
+    pub on_route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -302,8 +317,12 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 2] =
-    [("envoyx_on_stream_scheduled", 1), ("envoyx_on_filter_config_scheduled", 1)];
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 4] = [
+    ("envoyx_on_stream_scheduled", 1),
+    ("envoyx_on_filter_config_scheduled", 1),
+    ("envoyx_on_route_config_new", 1),
+    ("envoyx_on_route_config_destroy", 1),
+];
 
 impl envoyx_abi_version {
     /// The version this crate (and so the header it mirrors) describes.

@@ -98,6 +98,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         config_handle_new,
         config_handle_schedule,
         config_handle_release,
+        route_config,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(

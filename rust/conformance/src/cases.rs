@@ -348,6 +348,27 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "route-config",
+        "the per-route config of the request's route reaches the module, parsed once by it",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("x-conf-route", Want::Is("role=admin"))], body: BODY }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .route("role=admin")
+    .since(1),
+    Case::new(
+        "route-config-none",
+        "a route without a per-route config: the module sees none",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("x-conf-route", Want::Is("none"))], body: BODY }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
         "panic-new-filter",
         "a panic making the filter's stream state: 500 saying so",
         Expect::Exchange {

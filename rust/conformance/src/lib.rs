@@ -171,11 +171,28 @@ pub struct Case {
     /// The ABI minor (1.N) whose capabilities the case needs: a module built for an earlier
     /// minor (the compatibility tests run one) is not asked to pass it.
     pub since_minor: u32,
+    /// The per-route configuration (its `filter_config`) on the route the request takes; empty
+    /// for none. Hosts attach it their way (Envoy: a route `/route/<it>` with
+    /// `typed_per_filter_config`; test hosts: the stream's route).
+    pub route_config: &'static str,
 }
 
 impl Case {
     const fn new(name: &'static str, about: &'static str, expect: Expect) -> Self {
-        Case { name, about, filter_config: "", request: PLAIN, expect, unsupported: &[], since_minor: 0 }
+        Case {
+            name,
+            about,
+            filter_config: "",
+            request: PLAIN,
+            expect,
+            unsupported: &[],
+            since_minor: 0,
+            route_config: "",
+        }
+    }
+
+    const fn route(self, route_config: &'static str) -> Self {
+        Case { route_config, ..self }
     }
 
     const fn since(self, minor: u32) -> Self {
@@ -196,10 +213,10 @@ pub trait Host {
     /// Which host this is (cases name the hosts they cannot run on).
     fn kind(&self) -> HostKind;
 
-    /// Sends `request` for case `case` through the filter loaded with `filter_config` and
-    /// reports what the upstream and the client saw. An error means the host could not run the
-    /// exchange at all.
-    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String>;
+    /// Sends the case's request (its name as `x-case`) through the filter loaded with the case's
+    /// filter config, on a route carrying the case's per-route config if any, and reports what
+    /// the upstream and the client saw. An error means the host could not run the exchange.
+    fn exchange(&mut self, case: &Case) -> Result<Observed, String>;
 
     /// Loads the filter with `filter_config` expecting a refusal: `Ok(error text)` if refused,
     /// `Err` if it loaded (or the host failed otherwise).
@@ -264,7 +281,7 @@ fn check(host: &mut impl Host, case: &Case) -> Result<(), String> {
         }
         Expect::Exchange { upstream, client, logs } => {
             for round in 1..=host.repeats() {
-                let observed = host.exchange(case.filter_config, case.name, &case.request)?;
+                let observed = host.exchange(case)?;
                 compare(upstream, client, &observed).map_err(|why| format!("exchange {round}: {why}"))?;
             }
             // Logs may reach the log file (or a module's thread may log) a moment later.

@@ -173,6 +173,11 @@ pub(crate) struct StreamCell {
     labels: NonNull<Labels>,
     /// The module exports `envoyx_on_stream_scheduled` (ABI 1.1), so events may be scheduled.
     pub schedulable: bool,
+    /// The stream's module, only compared with a per-route configuration's (never read).
+    pub module_id: *const crate::Module,
+    /// The per-route configurations the module was handed: kept alive for the whole stream, as
+    /// x/abi.h promises, even if the route changes meanwhile.
+    pub routes: RefCell<Vec<Arc<crate::RouteConfig>>>,
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,
@@ -181,7 +186,12 @@ pub(crate) struct StreamCell {
 impl StreamCell {
     /// # Safety
     /// `labels` must outlive the cell.
-    pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels, schedulable: bool) -> Self {
+    pub unsafe fn new(
+        host: Box<dyn HostStream>,
+        labels: &Labels,
+        schedulable: bool,
+        module_id: *const crate::Module,
+    ) -> Self {
         Self {
             host: RefCell::new(host),
             hook: Cell::new(None),
@@ -194,6 +204,8 @@ impl StreamCell {
             warned: Cell::new(false),
             labels: NonNull::from(labels),
             schedulable,
+            module_id,
+            routes: RefCell::new(Vec::new()),
             handle: OnceCell::new(),
         }
     }

@@ -17,6 +17,11 @@ pub use proto::dynamic_module_config::Location;
 pub const TYPE_URL: &str =
     "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfig";
 
+/// The type URL of a per-route configuration (`DynamicModuleConfigPerRoute`, ABI 1.1). Its
+/// fields and numbers are DynamicModuleConfig's, so both decode the same way.
+pub const PER_ROUTE_TYPE_URL: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfigPerRoute";
+
 /// A checked configuration: `file_path` is present and not empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleConfig {
@@ -54,6 +59,16 @@ impl ModuleConfig {
     /// (`file_path`) or in proto3 JSON's lowerCamelCase (`filePath`); an `@type` key, if present,
     /// must be [`TYPE_URL`]. Unknown fields are errors, as in Envoy.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        Self::from_json_of(text, TYPE_URL)
+    }
+
+    /// [`ModuleConfig::from_json`] for a per-route configuration (`@type`, if present, must be
+    /// [`PER_ROUTE_TYPE_URL`]). Its protobuf form decodes with [`ModuleConfig::from_proto_bytes`].
+    pub fn route_from_json(text: &str) -> Result<Self, ConfigError> {
+        Self::from_json_of(text, PER_ROUTE_TYPE_URL)
+    }
+
+    fn from_json_of(text: &str, type_url: &str) -> Result<Self, ConfigError> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ConfigError::MalformedJson(e.to_string()))?;
         let serde_json::Value::Object(fields) = value else {
@@ -64,8 +79,8 @@ impl ModuleConfig {
             match key.as_str() {
                 "@type" => {
                     let url = expect_string(key, value)?;
-                    if url != TYPE_URL {
-                        return Err(field_error(key, format!("expected `{TYPE_URL}`, got `{url}`")));
+                    if url != type_url {
+                        return Err(field_error(key, format!("expected `{type_url}`, got `{url}`")));
                     }
                 }
                 "name" => config.name = expect_string(key, value)?,

@@ -52,6 +52,10 @@ pub enum LoadError {
     #[error("EnvoyX module {path}: missing symbol `{symbol}` (every module must export it; see x/abi.h)")]
     MissingSymbol { path: PathBuf, symbol: &'static str },
     #[error(
+        "EnvoyX module {path}: exports `{present}` but not `{missing}` (they come as a pair; see x/abi.h)"
+    )]
+    UnpairedSymbol { path: PathBuf, present: &'static str, missing: &'static str },
+    #[error(
         "EnvoyX module {path}: ABI version mismatch: the module was built for EnvoyX ABI {module}, \
          this host speaks {host} and accepts {accepted}; rebuild the module with a matching SDK"
     )]
@@ -70,6 +74,15 @@ pub enum Error {
     /// The module's `envoyx_on_filter_config_new` returned NULL.
     #[error("EnvoyX module {path}: filter config `{name}` rejected by the module: {reason}")]
     ConfigRejected { path: PathBuf, name: String, reason: String },
+    /// The module's `envoyx_on_route_config_new` returned NULL.
+    #[error("EnvoyX module {path}: per-route config `{name}` rejected by the module: {reason}")]
+    RouteConfigRejected { path: PathBuf, name: String, reason: String },
+    /// A per-route configuration names a module without the route-config hooks.
+    #[error(
+        "EnvoyX module {path}: per-route config `{name}`: the module takes no per-route configuration \
+         (it does not export envoyx_on_route_config_new and envoyx_on_route_config_destroy)"
+    )]
+    RouteConfigUnsupported { path: PathBuf, name: String },
 }
 
 /// A host drove a stream out of order (a bug in the host, never in the module). The event was

@@ -124,6 +124,12 @@ pub trait HostStream {
             && self.body_append(body, &old[offset + len..])
     }
 
+    /// The per-route configuration the proxy resolved for this stream (the most specific), if
+    /// any (ABI 1.1). Hosts without per-route configuration keep the default.
+    fn route_config(&mut self) -> Option<Arc<crate::RouteConfig>> {
+        None
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

@@ -41,6 +41,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     config_handle_new,
     config_handle_schedule,
     config_handle_release,
+    route_config,
 };
 
 /// Reads a view the module passed in.
@@ -628,5 +629,31 @@ unsafe extern "C" fn config_handle_release(handle: *mut envoyx_config_handle) {
     if !handle.is_null() {
         // Safety: made by Arc::into_raw in config_handle_new; released once (ABI contract).
         drop(unsafe { Arc::from_raw(handle as *const ConfigShared) });
+    }
+}
+
+unsafe extern "C" fn route_config(stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "route_config", std::ptr::null(), |cell, _| {
+            let Some(route) = cell.host.borrow_mut().route_config() else { return std::ptr::null() };
+            if !std::ptr::eq(Arc::as_ptr(route.module()), cell.module_id) {
+                cell.refuse(
+                    format_args!("route_config"),
+                    &format_args!(
+                        "the per-route config `{}` that applies here is for module {}, not this filter's",
+                        route.name(),
+                        route.module().path().display()
+                    ),
+                );
+                return std::ptr::null();
+            }
+            let module_route_config = route.module_route_config();
+            let mut held = cell.routes.borrow_mut();
+            if !held.iter().any(|r| Arc::ptr_eq(r, &route)) {
+                held.push(route);
+            }
+            module_route_config
+        })
     }
 }

@@ -25,6 +25,9 @@ pub(crate) struct Hooks {
     pub stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
     /// Optional (ABI 1.1).
     pub filter_config_scheduled: Option<envoyx_on_filter_config_scheduled_fn>,
+    /// Optional (ABI 1.1), both or neither.
+    pub route_config_new: Option<envoyx_on_route_config_new_fn>,
+    pub route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
 }
 
 /// A loaded module file. Dropping the last `Arc` unloads it, unless it was loaded with
@@ -60,10 +63,14 @@ impl Module {
 
     /// The optional exports (ABI 1.1 on) this module has, by symbol name.
     pub fn optional_exports(&self) -> Vec<&'static str> {
-        let Hooks { stream_scheduled, filter_config_scheduled, .. } = self.hooks;
+        let Hooks {
+            stream_scheduled, filter_config_scheduled, route_config_new, route_config_destroy, ..
+        } = self.hooks;
         [
             ("envoyx_on_stream_scheduled", stream_scheduled.is_some()),
             ("envoyx_on_filter_config_scheduled", filter_config_scheduled.is_some()),
+            ("envoyx_on_route_config_new", route_config_new.is_some()),
+            ("envoyx_on_route_config_destroy", route_config_destroy.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
@@ -306,7 +313,23 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
             "envoyx_on_filter_config_scheduled",
             envoyx_on_filter_config_scheduled_fn
         ),
+        on_route_config_new: resolve_optional!("envoyx_on_route_config_new", envoyx_on_route_config_new_fn),
+        on_route_config_destroy: resolve_optional!(
+            "envoyx_on_route_config_destroy",
+            envoyx_on_route_config_destroy_fn
+        ),
     };
+    // The route-config hooks come as a pair: one without the other is a missing symbol.
+    let (new, destroy) = ("envoyx_on_route_config_new", "envoyx_on_route_config_destroy");
+    match (exports.on_route_config_new.is_some(), exports.on_route_config_destroy.is_some()) {
+        (true, false) => {
+            return Err(LoadError::UnpairedSymbol { path: path.into(), present: new, missing: destroy });
+        }
+        (false, true) => {
+            return Err(LoadError::UnpairedSymbol { path: path.into(), present: destroy, missing: new });
+        }
+        _ => {}
+    }
     init(path, exports, Some(library), host_version)
 }
 
@@ -351,6 +374,8 @@ fn init(
         stream_destroy: exports.on_stream_destroy,
         stream_scheduled: exports.on_stream_scheduled,
         filter_config_scheduled: exports.on_filter_config_scheduled,
+        route_config_new: exports.on_route_config_new,
+        route_config_destroy: exports.on_route_config_destroy,
     };
     Ok(Module { path: path.into(), abi_version: module_version, hooks, _library: library })
 }

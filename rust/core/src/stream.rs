@@ -96,9 +96,10 @@ impl Stream {
     fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
         let labels: &Labels = config.labels();
         let schedulable = config.module().hooks.stream_scheduled.is_some();
+        let module_id = Arc::as_ptr(config.module());
         // Safety: `labels` lives inside the FilterConfig, which this Stream keeps alive (its
         // `config` field, dropped after `cell`).
-        let cell = Box::new(unsafe { StreamCell::new(host, labels, schedulable) });
+        let cell = Box::new(unsafe { StreamCell::new(host, labels, schedulable, module_id) });
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
         let (stream_new, module_config) =
             (stream.config.module().hooks.stream_new, stream.config.module_config());

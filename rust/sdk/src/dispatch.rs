@@ -12,13 +12,19 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use envoyx_abi::{
     envoyx_abi_version, envoyx_body_status, envoyx_bytes, envoyx_error, envoyx_headers_status,
-    envoyx_host_api, envoyx_module_config, envoyx_module_stream, envoyx_stream, envoyx_trailers_status,
+    envoyx_host_api, envoyx_module_config, envoyx_module_route_config, envoyx_module_stream, envoyx_stream,
+    envoyx_trailers_status,
 };
 
 use crate::host::{self, host};
-use crate::{BodyStatus, Filter, FilterConfig, HeadersStatus, LogLevel, Stream, TrailersStatus, log};
+use crate::{
+    BodyStatus, Filter, FilterConfig, HeadersStatus, LogLevel, RouteConfig, Stream, TrailersStatus, log,
+};
 
-/// Exports the 13 `envoyx_*` functions of `x/abi.h` for the [`FilterConfig`] type `$config`.
+/// Exports the `envoyx_*` functions of `x/abi.h` for the [`FilterConfig`] type `$config`: the 13
+/// required ones and the optional scheduled hooks (ABI 1.1). `export_module!(MyConfig, route =
+/// MyRouteConfig)` also exports the per-route hooks for the [`RouteConfig`] type given
+/// (read in hooks with [`Stream::route_config`]).
 ///
 /// Invoke it once, at the top level of the module's crate (a `cdylib`). The exports live in an
 /// anonymous block, so they add no names to the crate; each one is checked at compile time
@@ -46,6 +52,33 @@ use crate::{BodyStatus, Filter, FilterConfig, HeadersStatus, LogLevel, Stream, T
 /// ```
 #[macro_export]
 macro_rules! export_module {
+    ($config:ty, route = $route:ty) => {
+        $crate::export_module!($config);
+        const _: () = {
+            use $crate::abi as __abi;
+            use $crate::dispatch as __dispatch;
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_route_config_new(
+                name: __abi::envoyx_bytes,
+                config: __abi::envoyx_bytes,
+                error: *mut __abi::envoyx_error,
+            ) -> *mut __abi::envoyx_module_route_config {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe { __dispatch::on_route_config_new::<$route>(name, config, error) }
+            }
+            const _: __abi::envoyx_on_route_config_new_fn = envoyx_on_route_config_new;
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_route_config_destroy(
+                config: *mut __abi::envoyx_module_route_config,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe { __dispatch::on_route_config_destroy(config) }
+            }
+            const _: __abi::envoyx_on_route_config_destroy_fn = envoyx_on_route_config_destroy;
+        };
+    };
     ($config:ty) => {
         const _: () = {
             use $crate::abi as __abi;
@@ -398,6 +431,63 @@ pub unsafe extern "C" fn on_filter_config_new<C: FilterConfig>(
     std::ptr::null_mut()
 }
 
+/// A per-route configuration as the SDK hands it to the host: boxed as `Any`, so that
+/// [`crate::Stream::route_config`] can check the type the filter asks for.
+type RouteBox = Box<dyn Any + Send + Sync>;
+
+/// `envoyx_on_route_config_new`: builds `R` from the per-route configuration's name and bytes.
+///
+/// # Safety
+/// As for [`on_filter_config_new`].
+pub unsafe extern "C" fn on_route_config_new<R: RouteConfig>(
+    name: envoyx_bytes,
+    config: envoyx_bytes,
+    error: *mut envoyx_error,
+) -> *mut envoyx_module_route_config {
+    let Some(host) = host() else { return std::ptr::null_mut() };
+    // Safety: both views are valid during this call (caller), and are not used after it.
+    let (name, config) = unsafe { (name.as_slice(), config.as_slice()) };
+    let result = catch_unwind(|| R::new(&String::from_utf8_lossy(name), config));
+    let reason = match result {
+        Ok(Ok(route)) => {
+            let route: RouteBox = Box::new(route);
+            return Box::into_raw(Box::new(route)).cast();
+        }
+        Ok(Err(reason)) => reason,
+        Err(payload) => format!("panicked: {}", report_panic("RouteConfig::new", payload)),
+    };
+    // Safety: `host` is the stored host table and `error` the handle for this call (caller).
+    unsafe { host::set_error(host, error, &reason) };
+    std::ptr::null_mut()
+}
+
+/// `envoyx_on_route_config_destroy`: drops what `on_route_config_new` made.
+///
+/// # Safety
+/// `config` is NULL or what `on_route_config_new` returned, destroyed once (x/abi.h).
+pub unsafe extern "C" fn on_route_config_destroy(config: *mut envoyx_module_route_config) {
+    if config.is_null() {
+        return;
+    }
+    // Safety: made by `Box::into_raw` in `on_route_config_new`; no stream uses it any more.
+    let route = unsafe { Box::from_raw(config.cast::<RouteBox>()) };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(route))) {
+        report_panic("dropping the RouteConfig", payload);
+    }
+}
+
+/// The per-route configuration behind the host's pointer, if it is an `R`.
+///
+/// # Safety
+/// `config` is NULL or a pointer `on_route_config_new` returned that is still alive for `'a`.
+pub(crate) unsafe fn route_config_ref<'a, R: RouteConfig>(
+    config: *const envoyx_module_route_config,
+) -> Option<&'a R> {
+    // Safety: per the caller, a live `RouteBox` or NULL.
+    let route = unsafe { config.cast::<RouteBox>().as_ref() }?;
+    route.downcast_ref::<R>()
+}
+
 /// `envoyx_on_filter_config_destroy`: drops the `C` made by `on_filter_config_new`.
 ///
 /// # Safety
@@ -642,6 +732,20 @@ pub unsafe extern "C" fn on_stream_destroy<C: FilterConfig>(module_stream: *mut 
 /// in-process through the real core — same rules, same validation — so a module's unit tests
 /// need no cdylib build: `envoyx_testhost::TestHost::in_process(envoyx_sdk::module_exports::<MyConfig>(), ..)`.
 pub fn module_exports<C: FilterConfig>() -> envoyx_abi::ModuleExports {
+    module_exports_without_routes::<C>()
+}
+
+/// [`module_exports`] for a module with per-route configuration `R` (what
+/// `export_module!(C, route = R)` exports).
+pub fn module_exports_with_routes<C: FilterConfig, R: RouteConfig>() -> envoyx_abi::ModuleExports {
+    envoyx_abi::ModuleExports {
+        on_route_config_new: Some(on_route_config_new::<R>),
+        on_route_config_destroy: Some(on_route_config_destroy),
+        ..module_exports_without_routes::<C>()
+    }
+}
+
+fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports {
     envoyx_abi::ModuleExports {
         module_abi_version,
         on_program_init,
@@ -658,5 +762,7 @@ pub fn module_exports<C: FilterConfig>() -> envoyx_abi::ModuleExports {
         on_stream_destroy: on_stream_destroy::<C>,
         on_stream_scheduled: Some(on_stream_scheduled::<C>),
         on_filter_config_scheduled: Some(on_filter_config_scheduled::<C>),
+        on_route_config_new: None,
+        on_route_config_destroy: None,
     }
 }

@@ -1,4 +1,5 @@
-//! The two traits a module implements.
+//! The traits a module implements: [`FilterConfig`] and [`Filter`], and, for per-route
+//! configuration, [`RouteConfig`].
 
 use crate::{BodyStatus, HeadersStatus, Stream, TrailersStatus};
 
@@ -198,4 +199,51 @@ pub trait Filter: 'static {
     fn on_stream_complete(&mut self, stream: &mut Stream) {
         let _ = stream;
     }
+}
+
+/// A per-route configuration (ABI 1.1): what a route, virtual host or route configuration
+/// carries for this filter under `typed_per_filter_config` (a `DynamicModuleConfigPerRoute`).
+/// Parsed once, on the main thread, when the proxy loads the routes; then read by the streams on
+/// every worker thread (hence `Send + Sync`) with [`Stream::route_config`]. Register it with
+/// `export_module!(MyConfig, route = MyRouteConfig)`.
+///
+/// ```
+/// use envoyx_sdk::{Filter, HeadersStatus, RouteConfig, Stream};
+///
+/// /// `off`, or the role a route requires.
+/// enum AuthRoute {
+///     Off,
+///     Role(String),
+/// }
+///
+/// impl RouteConfig for AuthRoute {
+///     fn new(_name: &str, config: &[u8]) -> Result<Self, String> {
+///         match std::str::from_utf8(config).map_err(|e| e.to_string())?.trim() {
+///             "off" => Ok(AuthRoute::Off),
+///             role if !role.is_empty() => Ok(AuthRoute::Role(role.to_string())),
+///             _ => Err("expected `off` or a role".to_string()),
+///         }
+///     }
+/// }
+///
+/// struct Auth;
+///
+/// impl Filter for Auth {
+///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+///         let role = match stream.route_config::<AuthRoute>() {
+///             Some(AuthRoute::Off) => return HeadersStatus::Continue,
+///             Some(AuthRoute::Role(role)) => role.clone(),
+///             None => "user".to_string(),
+///         };
+///         stream.request_headers().set("x-required-role", role);
+///         HeadersStatus::Continue
+///     }
+/// }
+///
+/// assert!(AuthRoute::new("r", b"").is_err());
+/// ```
+pub trait RouteConfig: Send + Sync + Sized + 'static {
+    /// Builds the per-route configuration from its `name` and `filter_config`. `Err(reason)` (or
+    /// a panic) refuses it: the proxy rejects the route configuration with the reason.
+    fn new(name: &str, config: &[u8]) -> Result<Self, String>;
 }

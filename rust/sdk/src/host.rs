@@ -14,7 +14,7 @@ static HOST: AtomicPtr<envoyx_host_api> = AtomicPtr::new(ptr::null_mut());
 
 /// Where each host function lives in the table, in table order. A table of `size` bytes has the
 /// function only if `offset + size_of::<fn pointer>() <= size`.
-const HOST_FUNCTIONS: [(&str, usize); 24] = [
+const HOST_FUNCTIONS: [(&str, usize); 25] = [
     ("log_enabled", offset_of!(envoyx_host_api, log_enabled)),
     ("log", offset_of!(envoyx_host_api, log)),
     ("error_set", offset_of!(envoyx_host_api, error_set)),
@@ -39,6 +39,7 @@ const HOST_FUNCTIONS: [(&str, usize); 24] = [
     ("config_handle_new", offset_of!(envoyx_host_api, config_handle_new)),
     ("config_handle_schedule", offset_of!(envoyx_host_api, config_handle_schedule)),
     ("config_handle_release", offset_of!(envoyx_host_api, config_handle_release)),
+    ("route_config", offset_of!(envoyx_host_api, route_config)),
 ];
 
 /// Size of one function pointer in the table.

@@ -85,8 +85,8 @@ mod stream;
 pub use envoyx_abi as abi;
 
 pub use body::{Body, BodyReader, Chunks, ChunksMut};
-pub use dispatch::module_exports;
-pub use filter::{Filter, FilterConfig};
+pub use dispatch::{module_exports, module_exports_with_routes};
+pub use filter::{Filter, FilterConfig, RouteConfig};
 pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};
 pub use headers::{HeaderIter, HeaderMap};
 pub use log::{LogLevel, log, log_args, log_enabled};

@@ -5,7 +5,7 @@ use std::fmt;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_host_api, envoyx_stream};
 
 use crate::body::{self, Body, BodyReader};
-use crate::{BodyKind, Direction, HeaderMap, HeaderMapKind, StreamHandle};
+use crate::{BodyKind, Direction, HeaderMap, HeaderMapKind, RouteConfig, StreamHandle};
 
 /// The host's side of one HTTP stream, as a hook sees it.
 ///
@@ -369,6 +369,15 @@ impl Stream {
         // to release, which `StreamHandle` does exactly once.
         let raw = unsafe { (self.host.stream_handle_new)(self.raw) };
         StreamHandle::from_raw(raw, self.host)
+    }
+
+    /// The per-route configuration that applies to this stream (the most specific of route,
+    /// virtual host and route configuration), if there is one and it is an `R` (the type given
+    /// to `export_module!(.., route = R)`). Lives as long as the stream. See [`RouteConfig`].
+    pub fn route_config<R: RouteConfig>(&self) -> Option<&R> {
+        // Safety: inside a hook of this stream on its worker thread; the host keeps what it
+        // returns alive until the stream is destroyed, which outlives `&self`.
+        unsafe { crate::dispatch::route_config_ref::<R>((self.host.route_config)(self.raw)) }
     }
 
     /// The ABI 1.0 name of [`Stream::handle`].

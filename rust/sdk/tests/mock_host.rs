@@ -294,6 +294,10 @@ unsafe extern "C" fn config_handle_schedule(_handle: *mut envoyx_config_handle, 
     false
 }
 unsafe extern "C" fn config_handle_release(_handle: *mut envoyx_config_handle) {}
+unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
+    // No route of this host carries a per-route configuration.
+    std::ptr::null()
+}
 
 static HOST: envoyx_host_api = envoyx_host_api {
     size: size_of::<envoyx_host_api>() as u32,
@@ -322,6 +326,7 @@ static HOST: envoyx_host_api = envoyx_host_api {
     config_handle_new,
     config_handle_schedule,
     config_handle_release,
+    route_config,
 };
 
 fn init() {

@@ -164,6 +164,8 @@ unsafe extern "C" {
     fn envoy_dynamic_module_callback_http_filter_scheduler_commit(scheduler: SchedulerPtr, event_id: u64);
     fn envoy_dynamic_module_callback_http_filter_scheduler_delete(scheduler: SchedulerPtr);
 
+    fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: FilterEnvoyPtr) -> *const c_void;
+
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
@@ -427,6 +429,13 @@ impl EnvoyFilter {
                 ModuleBuffer::new(details),
             )
         }
+    }
+
+    /// The per-route config object (what this host's `per_route_config_new` returned) Envoy
+    /// resolves as the most specific for this stream's route; NULL when none.
+    pub fn most_specific_route_config(self) -> *const c_void {
+        // Safety: live filter on its worker thread, inside one of its hooks.
+        unsafe { envoy_dynamic_module_callback_get_most_specific_route_config(self.raw()) }
     }
 
     /// A scheduler that wakes this stream on its worker thread. Must be called inside an event

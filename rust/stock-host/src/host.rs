@@ -5,7 +5,7 @@
 use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
-use envoyx_core::{BodyKind, ConfigScheduler, HeaderMapKind, HostStream, StreamScheduler};
+use envoyx_core::{BodyKind, ConfigScheduler, HeaderMapKind, HostStream, RouteConfig, StreamScheduler};
 use std::cell::OnceCell;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,12 @@ pub struct Shared {
     /// The stream's scheduler, made when the core first asks for it (the module's first continue
     /// handle); streams whose module takes no handle never need one.
     pub scheduler: OnceCell<Arc<EnvoyScheduler>>,
+}
+
+/// This host's per-route configuration (`per_route_config_module_ptr`): the core's, made by
+/// `on_http_filter_per_route_config_new`, destroyed by Envoy with its route table.
+pub struct HostRouteConfig {
+    pub config: Arc<RouteConfig>,
 }
 
 /// One stream's host: Envoy's callbacks for the filter `envoy`.
@@ -160,6 +166,13 @@ impl HostStream for EnvoyStream {
 
     fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
         data.is_empty() || self.envoy.append_body(body_type(body), data)
+    }
+
+    fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
+        let ptr = self.envoy.most_specific_route_config().cast::<HostRouteConfig>();
+        // Safety: Envoy hands back what `per_route_config_new` returned (a HostRouteConfig), alive
+        // while the stream's route is.
+        unsafe { ptr.as_ref() }.map(|route| route.config.clone())
     }
 
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {

@@ -27,6 +27,7 @@ mod ffi;
 mod filter;
 mod host;
 mod log;
+mod route;
 
 use crate::ffi::{
     ConfigEnvoyPtr, ConfigModulePtr, EnvoyBuffer, EnvoyFilter, FilterEnvoyPtr, FilterModulePtr,
@@ -56,7 +57,7 @@ impl Drop for HostConfig {
 ///
 /// # Safety
 /// The buffer must point at `length` readable bytes for `'a` (or have length 0).
-unsafe fn envoy_bytes<'a>(buffer: EnvoyBuffer) -> &'a [u8] {
+pub(crate) unsafe fn envoy_bytes<'a>(buffer: EnvoyBuffer) -> &'a [u8] {
     if buffer.ptr.is_null() || buffer.length == 0 {
         &[]
     } else {

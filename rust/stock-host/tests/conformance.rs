@@ -15,7 +15,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use envoyx_conformance::{CASES, ClientSaw, Expect, Host, HostKind, Observed, Request, Seen};
+use envoyx_conformance::{CASES, Case, ClientSaw, Expect, Host, HostKind, Observed, Seen};
 use support::*;
 
 struct EnvoyHost {
@@ -56,12 +56,59 @@ impl EnvoyHost {
             .iter()
             .enumerate()
             .map(|(i, config)| {
-                listener(&format!("conformance{i}"), ports[config], vec![conformance_filter(&module, config)])
+                let routes = conformance_routes(&module, module_minor, config);
+                let filters = vec![conformance_filter(&module, config)];
+                envoyx_harness::proxy::http_listener(
+                    &format!("conformance{i}"),
+                    "127.0.0.1",
+                    ports[config],
+                    routes,
+                    filters,
+                )
             })
             .collect();
         let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
         Self { version, module, module_minor, http2: false, upstream, envoy, ports, refusals: HashMap::new() }
     }
+}
+
+/// The path a case's request takes: `/route/<per-route config>` for a case with one (that route
+/// carries it), `/` otherwise.
+fn case_path(case: &Case) -> String {
+    if case.route_config.is_empty() { "/".to_string() } else { format!("/route/{}", case.route_config) }
+}
+
+/// The routes of the listener for `filter_config`: one per distinct per-route config of its
+/// cases the module (built for ABI 1.`module_minor`) runs, carrying it in
+/// `typed_per_filter_config` (upstream's `DynamicModuleFilterPerRoute` holding the EnvoyX
+/// `DynamicModuleConfigPerRoute` as a Struct), then `/`.
+fn conformance_routes(module: &Path, module_minor: u32, filter_config: &str) -> Vec<serde_json::Value> {
+    let route_configs: BTreeSet<&str> = CASES
+        .iter()
+        .filter(|case| case.filter_config == filter_config && case.since_minor <= module_minor)
+        .filter(|case| !case.route_config.is_empty())
+        .map(|case| case.route_config)
+        .collect();
+    let mut routes: Vec<serde_json::Value> = route_configs
+        .into_iter()
+        .map(|route_config| {
+            let mut route = envoyx_harness::proxy::route(&format!("/route/{route_config}"), "upstream", &[], None);
+            route["typed_per_filter_config"] = serde_json::json!({
+                "envoy.filters.http.dynamic_modules": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute",
+                    "dynamic_module_config": { "name": "envoyx_stock_host" },
+                    "per_route_config_name": "conformance-route",
+                    "filter_config": {
+                        "@type": "type.googleapis.com/google.protobuf.Struct",
+                        "value": module_config("conformance-route", module, route_config)
+                    }
+                }
+            });
+            route
+        })
+        .collect();
+    routes.push(envoyx_harness::proxy::route("/", "upstream", &[], None));
+    routes
 }
 
 /// Lower-cased header pairs of an HTTP/2 header map.
@@ -74,11 +121,17 @@ fn h2_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
 
 /// One HTTP/1.1 request on a new connection (`connection: close`): `content-length`, or chunked
 /// with trailers. Anything short of a complete response is a reset.
-fn h1_exchange(port: u16, headers: &[(String, String)], body: &[u8], trailers: &[(&str, &str)]) -> ClientSaw {
+fn h1_exchange(
+    port: u16,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    trailers: &[(&str, &str)],
+) -> ClientSaw {
     let attempt = || -> std::io::Result<envoyx_harness::Message> {
         let mut conn = TcpStream::connect(("127.0.0.1", port))?;
         conn.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let mut out = String::from("POST / HTTP/1.1\r\nhost: conformance\r\nconnection: close\r\n");
+        let mut out = format!("POST {path} HTTP/1.1\r\nhost: conformance\r\nconnection: close\r\n");
         for (name, value) in headers {
             out.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -120,14 +173,16 @@ impl Host for EnvoyHost {
         HostKind::Envoy { http2: self.http2 }
     }
 
-    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String> {
-        let port = *self.ports.get(filter_config).ok_or("no listener for this filter config")?;
+    fn exchange(&mut self, case: &Case) -> Result<Observed, String> {
+        let request = &case.request;
+        let port = *self.ports.get(case.filter_config).ok_or("no listener for this filter config")?;
         let before = self.upstream.received().len();
-        let headers = request.headers_for(case);
+        let headers = request.headers_for(case.name);
         let body = request.body_bytes();
+        let path = case_path(case);
         let client = if self.http2 {
             let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            match h2_request(port, "POST", "/", &pairs, &body, request.trailers) {
+            match h2_request(port, "POST", &path, &pairs, &body, request.trailers) {
                 Ok(reply) => ClientSaw::Response {
                     status: reply.status,
                     seen: Seen { headers: h2_pairs(&reply.headers), body: reply.body },
@@ -135,7 +190,7 @@ impl Host for EnvoyHost {
                 Err(e) => ClientSaw::Reset(e),
             }
         } else {
-            h1_exchange(port, &headers, &body, request.trailers)
+            h1_exchange(port, &path, &headers, &body, request.trailers)
         };
         let upstream = self.upstream.received()[before..]
             .iter()
@@ -236,5 +291,76 @@ fn configuration_events_in_real_envoy() {
             std::thread::sleep(Duration::from_millis(20));
         }
         envoy.check_no_host_errors();
+    }
+}
+
+/// The listener of one conformance filter whose virtual host carries the per-route config
+/// `vhost_config` and whose route `/route/<route_config>` carries `route_config`.
+fn listener_with_route_configs(
+    module: &Path,
+    port: u16,
+    vhost_config: &str,
+    route_config: &str,
+) -> serde_json::Value {
+    let per_route = |config: &str| {
+        serde_json::json!({
+            "envoy.filters.http.dynamic_modules": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute",
+                "dynamic_module_config": { "name": "envoyx_stock_host" },
+                "per_route_config_name": "conformance-route",
+                "filter_config": {
+                    "@type": "type.googleapis.com/google.protobuf.Struct",
+                    "value": module_config("conformance-route", module, config)
+                }
+            }
+        })
+    };
+    let mut route = envoyx_harness::proxy::route(&format!("/route/{route_config}"), "upstream", &[], None);
+    route["typed_per_filter_config"] = per_route(route_config);
+    let routes = vec![route, envoyx_harness::proxy::route("/", "upstream", &[], None)];
+    let mut listener = envoyx_harness::proxy::http_listener(
+        "routes",
+        "127.0.0.1",
+        port,
+        routes,
+        vec![conformance_filter(module, "")],
+    );
+    listener["filter_chains"][0]["filters"][0]["typed_config"]["route_config"]["virtual_hosts"][0]["typed_per_filter_config"] =
+        per_route(vhost_config);
+    listener
+}
+
+/// Per-route configuration in real Envoy: the most specific one applies (the route's over its
+/// virtual host's), and one the module refuses makes Envoy refuse the configuration, with the
+/// module's reason in the log.
+#[test]
+fn per_route_configs_in_real_envoy() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let port = free_port();
+        let listeners = vec![listener_with_route_configs(&module, port, "vhost-level", "route-level")];
+        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
+        for (path, expected) in [("/route/route-level", "route-level"), ("/elsewhere", "vhost-level")] {
+            let reply = get(port, path, &[("x-case", "route-config")]);
+            envoy.check(reply.status() == 200, &format!("{path}: status {}", reply.status()));
+            let seen = upstream.received().last().and_then(|m| m.header("x-conf-route").map(str::to_string));
+            envoy.check(
+                seen.as_deref() == Some(expected),
+                &format!("{path}: the module saw {seen:?}, not {expected}"),
+            );
+        }
+        envoy.check_no_host_errors();
+
+        let listeners = vec![listener_with_route_configs(&module, free_port(), "fine", "reject")];
+        let mut refused =
+            spawn_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
+        let code = refused.wait_exit(Duration::from_secs(30));
+        let log = refused.log();
+        assert_eq!(code, Some(1), "Envoy {version} accepted a per-route config the module refused:\n{log}");
+        assert!(
+            log.contains("per-route config `conformance-route` rejected by the module: conformance: per-route config `conformance-route` says reject"),
+            "Envoy {version}: the module's reason is not in the log:\n{log}"
+        );
     }
 }

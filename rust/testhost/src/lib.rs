@@ -28,7 +28,7 @@ mod headers;
 
 pub use buffer::SliceBuffer;
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
-pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, TrailersStatus};
+pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
 pub use headers::HeaderMap;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
@@ -114,10 +114,27 @@ impl TestHost {
 
     /// Starts a stream.
     pub fn stream(&self) -> TestStream {
+        self.stream_on_route(None)
+    }
+
+    /// Starts a stream whose route carries `route` (see [`TestHost::route_config`]): what the
+    /// module gets from `Stream::route_config`.
+    pub fn stream_on_route(&self, route: Option<Arc<RouteConfig>>) -> TestStream {
         let data = Rc::new(RefCell::new(StreamData::default()));
         let queue = Arc::new(ScheduleQueue::default());
-        let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone() });
+        let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone(), route });
         TestStream { core: self.config.new_stream(host), data, queue }
+    }
+
+    /// A per-route configuration for this host's module (a `DynamicModuleConfigPerRoute` with
+    /// `name` and `filter_config`), parsed by the module's route-config hook; an error when the
+    /// module refuses it or takes none.
+    pub fn route_config(
+        &self,
+        name: &str,
+        filter_config: &str,
+    ) -> Result<Arc<RouteConfig>, envoyx_core::Error> {
+        RouteConfig::with_module(self.config.module().clone(), name, filter_config.as_bytes())
     }
 
     /// The core's filter configuration.
@@ -257,6 +274,8 @@ impl envoyx_core::ConfigScheduler for ScheduleQueue {
 struct TestHostStream {
     data: Rc<RefCell<StreamData>>,
     queue: Arc<ScheduleQueue>,
+    /// The per-route configuration the stream's route carries (what a proxy would resolve).
+    route: Option<Arc<RouteConfig>>,
 }
 
 impl HostStream for TestHostStream {
@@ -298,6 +317,9 @@ impl HostStream for TestHostStream {
     }
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
         self.queue.clone()
+    }
+    fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
+        self.route.clone()
     }
 }
 

@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use envoyx_build::{ABI_1_0_COMMIT, try_build_package_at};
-use envoyx_conformance::{Host, HostKind, Observed, Request, Side, SimulatedStream, simulate};
+use envoyx_conformance::{Case, Host, HostKind, Observed, Side, SimulatedStream, simulate};
 use envoyx_core::ModuleRegistry;
-use envoyx_testhost::{Direction, TestHost, TestStream, build_package, logged};
+use envoyx_testhost::{Direction, RouteConfig, TestHost, TestStream, build_package, logged};
 
 struct RustHost {
     kind: HostKind,
@@ -18,18 +19,23 @@ struct RustHost {
     module: Option<PathBuf>,
     /// One loaded filter per filter config.
     filters: HashMap<String, TestHost>,
+    /// One per-route config per (filter config, per-route config).
+    routes: HashMap<(String, String), Arc<RouteConfig>>,
 }
 
 impl RustHost {
     fn new(kind: HostKind) -> Self {
         let module = (kind != HostKind::InProcess).then(|| build_package("envoyx-test-module-conformance"));
-        Self { kind, module, filters: HashMap::new() }
+        Self { kind, module, filters: HashMap::new(), routes: HashMap::new() }
     }
 
     fn load(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
         match &self.module {
             None => TestHost::in_process(
-                envoyx_sdk::module_exports::<envoyx_test_module_conformance::ConformanceConfig>(),
+                envoyx_sdk::module_exports_with_routes::<
+                    envoyx_test_module_conformance::ConformanceConfig,
+                    envoyx_test_module_conformance::ConformanceRoute,
+                >(),
                 "conformance",
                 filter_config,
             ),
@@ -43,13 +49,26 @@ impl Host for RustHost {
         self.kind
     }
 
-    fn exchange(&mut self, filter_config: &str, case: &str, request: &Request) -> Result<Observed, String> {
+    fn exchange(&mut self, case: &Case) -> Result<Observed, String> {
+        let filter_config = case.filter_config;
         if !self.filters.contains_key(filter_config) {
             let host = self.load(filter_config).map_err(|e| e.to_string())?;
             self.filters.insert(filter_config.to_string(), host);
         }
-        let mut stream = Stream(self.filters[filter_config].stream());
-        Ok(simulate(&mut stream, case, request))
+        let host = &self.filters[filter_config];
+        let route = match case.route_config {
+            "" => None,
+            route_config => {
+                let key = (filter_config.to_string(), route_config.to_string());
+                if !self.routes.contains_key(&key) {
+                    let route = host.route_config("conformance", route_config).map_err(|e| e.to_string())?;
+                    self.routes.insert(key.clone(), route);
+                }
+                Some(self.routes[&key].clone())
+            }
+        };
+        let mut stream = Stream(host.stream_on_route(route));
+        Ok(simulate(&mut stream, case.name, &case.request))
     }
 
     fn load_error(&mut self, filter_config: &str) -> Result<String, String> {
@@ -151,7 +170,12 @@ fn conformance_of_the_module_built_with_the_abi_1_0_sdk() {
     let loaded = ModuleRegistry::global().load(&module, false).unwrap();
     assert_eq!((loaded.abi_version().major, loaded.abi_version().minor), (1, 0), "a real 1.0 module");
     assert!(loaded.optional_exports().is_empty(), "a 1.0 module has no 1.1 exports");
-    let mut host = RustHost { kind: HostKind::RustTestHost, module: Some(module), filters: HashMap::new() };
+    let mut host = RustHost {
+        kind: HostKind::RustTestHost,
+        module: Some(module),
+        filters: HashMap::new(),
+        routes: HashMap::new(),
+    };
     envoyx_conformance::run(&mut host, "Rust test host, module built for ABI 1.0");
 }
 

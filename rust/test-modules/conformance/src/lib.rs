@@ -15,6 +15,9 @@
 //! The `scheduled-*` cases hold a direction, schedule an event from another thread at its end,
 //! and decide in `on_scheduled` (event ids below).
 //!
+//! Per-route configuration ([`ConformanceRoute`]): any text but `reject`, which is refused; the
+//! `route-config` case tells the one that applies in the request header `x-conf-route`.
+//!
 //! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
 
 use std::sync::{Arc, Mutex};
@@ -22,8 +25,20 @@ use std::time::Duration;
 
 use envoyx_sdk::{
     Body, BodyKind, BodyStatus, ConfigHandle, Direction, Filter, FilterConfig, HeadersStatus, LogLevel,
-    Stream, StreamHandle, TrailersStatus,
+    RouteConfig, Stream, StreamHandle, TrailersStatus,
 };
+
+/// The per-route configuration: its text.
+pub struct ConformanceRoute(String);
+
+impl RouteConfig for ConformanceRoute {
+    fn new(name: &str, config: &[u8]) -> Result<Self, String> {
+        match String::from_utf8_lossy(config).as_ref() {
+            "reject" => Err(format!("conformance: per-route config `{name}` says reject")),
+            text => Ok(ConformanceRoute(text.to_string())),
+        }
+    }
+}
 
 /// Event ids of the `scheduled-*` cases: the request, or the response, has fully arrived.
 const REQUEST_DONE: u64 = 1;
@@ -237,6 +252,12 @@ impl Filter for Conformance {
             "reset-request" => {
                 stream.reset();
                 HeadersStatus::StopIteration
+            }
+            "route-config" | "route-config-none" => {
+                let route =
+                    stream.route_config::<ConformanceRoute>().map_or("none", |r| r.0.as_str()).to_string();
+                stream.request_headers().set("x-conf-route", route);
+                HeadersStatus::Continue
             }
             "continue-after-end" | "schedule-after-end" => {
                 self.handle = Some(stream.handle());
@@ -461,4 +482,4 @@ impl Drop for ConformanceConfig {
     }
 }
 
-envoyx_sdk::export_module!(ConformanceConfig);
+envoyx_sdk::export_module!(ConformanceConfig, route = ConformanceRoute);
