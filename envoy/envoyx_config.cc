@@ -82,8 +82,9 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
     // "EnvoyX module /opt/m/libauth.so: missing symbol `envoyx_on_stream_destroy` ...".
     return absl::InvalidArgumentError(e.what());
   }
-  return [core_config](Http::FilterChainFactoryCallbacks& callbacks) {
-    callbacks.addStreamFilter(std::make_shared<EnvoyxFilter>(core_config));
+  Upstream::ClusterManager& cluster_manager = context.serverFactoryContext().clusterManager();
+  return [core_config, &cluster_manager](Http::FilterChainFactoryCallbacks& callbacks) {
+    callbacks.addStreamFilter(std::make_shared<EnvoyxFilter>(core_config, &cluster_manager));
   };
 }
 

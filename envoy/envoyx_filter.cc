@@ -9,6 +9,7 @@
 #include "envoy/http/codes.h"
 
 #include "source/common/buffer/buffer_impl.h"
+#include "source/common/http/message_impl.h"
 #include "source/common/http/utility.h"
 
 #include "absl/strings/match.h"
@@ -204,6 +205,11 @@ public:
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override { return scheduler_; }
   const envoyx::RouteConfig* route_config() const override { return filter_.routeConfig(); }
+  bool http_callout(std::uint64_t id, envoyx::Bytes cluster,
+                    rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                    std::uint64_t timeout_ms, std::uint32_t& failure) override {
+    return filter_.startCallout(id, cluster, headers, body, timeout_ms, failure);
+  }
 
 private:
   const Buffer::Instance* readableBody(envoyx::BodyKind kind) {
@@ -345,6 +351,11 @@ void EnvoyxFilter::onStreamComplete() {
 }
 
 void EnvoyxFilter::onDestroy() {
+  // Callouts in flight are cancelled: the module is never answered for a stream that is gone.
+  for (auto& [id, callout] : callouts_) {
+    callout->request_->cancel();
+  }
+  callouts_.clear();
   // Continues still queued on the dispatcher (or posted later by a module thread) now find no
   // token and are dropped.
   token_.reset();
@@ -363,6 +374,95 @@ void EnvoyxFilter::onScheduled() {
   // scheduled hook (which may answer, reset or continue). What it returns is carried out right
   // here, on the worker, outside any decode/encode call of this filter.
   (*stream_)->on_scheduled();
+  in_core_call_ = false;
+  carryOutActions();
+}
+
+void EnvoyxCallout::onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) {
+  if (!sent_) {
+    return; // Answered inside send(): startCallout reports it.
+  }
+  filter_.calloutDone(id_, ENVOYX_CALLOUT_RESPONSE, response.get());
+}
+
+void EnvoyxCallout::onFailure(const Http::AsyncClient::Request&,
+                              Http::AsyncClient::FailureReason reason) {
+  if (!sent_) {
+    return;
+  }
+  const bool too_large = reason == Http::AsyncClient::FailureReason::ExceedResponseBufferLimit;
+  filter_.calloutDone(id_, too_large ? ENVOYX_CALLOUT_TOO_LARGE : ENVOYX_CALLOUT_RESET, nullptr);
+}
+
+bool EnvoyxFilter::startCallout(std::uint64_t id, envoyx::Bytes cluster_name,
+                                rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                                std::uint64_t timeout_ms, std::uint32_t& failure) {
+  failure = ENVOYX_CALLOUT_UNAVAILABLE;
+  if (cluster_manager_ == nullptr) {
+    return false;
+  }
+  const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
+                               cluster_name.size());
+  Upstream::ThreadLocalCluster* cluster = cluster_manager_->getThreadLocalCluster(name);
+  if (cluster == nullptr) {
+    failure = ENVOYX_CALLOUT_NO_CLUSTER;
+    return false;
+  }
+  auto message = std::make_unique<Http::RequestMessageImpl>();
+  for (const envoyx::RawHeader& h : headers) {
+    const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
+    const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
+    // The core checked the names (lower-case tokens or request pseudo-headers).
+    message->headers().addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key), value);
+  }
+  if (!body.empty()) {
+    message->body().add(body.data(), body.size());
+  }
+  auto callout = std::make_unique<EnvoyxCallout>(*this, id);
+  EnvoyxCallout& callbacks = *callout;
+  Http::AsyncClient::Request* request = cluster->httpAsyncClient().send(
+      std::move(message), callbacks,
+      Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+  if (request == nullptr) {
+    return false; // It failed inside send() (its callback ignored that answer).
+  }
+  callbacks.request_ = request;
+  callbacks.sent_ = true;
+  callouts_.emplace(id, std::move(callout));
+  return true;
+}
+
+void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
+                               const Http::ResponseMessage* response) {
+  auto it = callouts_.find(id);
+  if (it == callouts_.end()) {
+    return;
+  }
+  // Freed when this returns, not before: `response` may live in the async client's request.
+  std::unique_ptr<EnvoyxCallout> done = std::move(it->second);
+  callouts_.erase(it);
+  if (!stream_.has_value() || in_core_call_) {
+    return;
+  }
+  std::vector<envoyx::RawHeader> headers;
+  std::vector<envoyx::RawBytes> chunks;
+  if (response != nullptr) {
+    response->headers().iterate([&headers](const Http::HeaderEntry& entry) {
+      const absl::string_view key = entry.key().getStringView();
+      const absl::string_view value = entry.value().getStringView();
+      headers.push_back(envoyx::RawHeader{
+          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
+      return Http::HeaderMap::Iterate::Continue;
+    });
+    for (const Buffer::RawSlice& slice : response->body().getRawSlices()) {
+      chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
+    }
+  }
+  in_core_call_ = true;
+  (*stream_)->on_callout_done(id, status,
+                              rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),
+                              rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
   in_core_call_ = false;
   carryOutActions();
 }

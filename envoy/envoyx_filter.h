@@ -25,7 +25,11 @@
 
 #include "envoy/event/dispatcher.h"
 #include "envoy/http/filter.h"
+#include "envoy/http/async_client.h"
 #include "envoy/router/router.h"
+#include "envoy/upstream/cluster_manager.h"
+
+#include "absl/container/flat_hash_map.h"
 
 #include "source/common/common/logger.h"
 #include "source/extensions/filters/http/common/pass_through_filter.h"
@@ -86,10 +90,33 @@ public:
   void log(envoyx::LogLevel level, envoyx::Bytes message) const override;
 };
 
+class EnvoyxFilter;
+
+// One HTTP callout (ABI 1.1) in flight through Envoy's async client: its answer goes back to the
+// filter, which hands it to the core. Owned by the filter, which cancels it if it goes first.
+class EnvoyxCallout : public Http::AsyncClient::Callbacks {
+public:
+  EnvoyxCallout(EnvoyxFilter& filter, std::uint64_t id) : filter_(filter), id_(id) {}
+
+  // Http::AsyncClient::Callbacks
+  void onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) override;
+  void onFailure(const Http::AsyncClient::Request&, Http::AsyncClient::FailureReason reason) override;
+  void onBeforeFinalizeUpstreamSpan(Tracing::Span&, const Http::ResponseHeaderMap*) override {}
+
+  EnvoyxFilter& filter_;
+  const std::uint64_t id_;
+  // Null until send() returned: an answer before that came inline (send then returns null).
+  Http::AsyncClient::Request* request_ = nullptr;
+  bool sent_ = false;
+};
+
 class EnvoyxFilter : public Http::PassThroughFilter,
                      Logger::Loggable<Logger::Id::dynamic_modules> {
 public:
-  explicit EnvoyxFilter(CoreFilterConfigSharedPtr config) : config_(std::move(config)) {}
+  // `cluster_manager` sends the module's callouts; without one (unit tests) none can start.
+  explicit EnvoyxFilter(CoreFilterConfigSharedPtr config,
+                        Upstream::ClusterManager* cluster_manager = nullptr)
+      : config_(std::move(config)), cluster_manager_(cluster_manager) {}
 
   // Http::StreamDecoderFilter
   void setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks& callbacks) override;
@@ -123,6 +150,12 @@ public:
   // The per-route configuration Envoy resolves for this stream (route, then virtual host, then
   // route configuration), or null.
   const envoyx::RouteConfig* routeConfig();
+  // Starts the module's callout `id` (see loader.h StreamHost::http_callout).
+  bool startCallout(std::uint64_t id, envoyx::Bytes cluster,
+                    rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                    std::uint64_t timeout_ms, std::uint32_t& failure);
+  // A callout's answer (from EnvoyxCallout), handed to the core; the callout is then freed.
+  void calloutDone(std::uint64_t id, std::uint32_t status, const Http::ResponseMessage* response);
 
 private:
   // Calls into the core with the re-entrancy guard up; once the call has returned, carries out
@@ -135,6 +168,9 @@ private:
   void sendLocalReply(const envoyx::LocalReply& reply);
 
   const CoreFilterConfigSharedPtr config_;
+  Upstream::ClusterManager* const cluster_manager_;
+  // Callouts in flight, by the core's id; cancelled in onDestroy().
+  absl::flat_hash_map<std::uint64_t, std::unique_ptr<EnvoyxCallout>> callouts_;
   std::optional<rust::Box<envoyx::Stream>> stream_;
   // Dropped in onDestroy(): posted continues and the action loop check it.
   std::shared_ptr<StreamToken> token_;

@@ -34,7 +34,8 @@
  *   1.1: acting after async work (`stream_handle_schedule`, `continue_stream`,
  *   `envoyx_on_stream_scheduled`); a configuration's background work (`config_handle_*`,
  *   `envoyx_on_filter_config_scheduled`); per-route configuration (`route_config`,
- *   `envoyx_on_route_config_new/destroy`).
+ *   `envoyx_on_route_config_new/destroy`); HTTP callouts (`http_callout`,
+ *   `envoyx_on_stream_callout_done`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -158,6 +159,20 @@ typedef uint32_t envoyx_body_kind;
 typedef uint32_t envoyx_direction;
 #define ENVOYX_DIRECTION_REQUEST 0
 #define ENVOYX_DIRECTION_RESPONSE 1
+
+/* How an HTTP callout ended (ABI 1.1). */
+typedef uint32_t envoyx_callout_status;
+/* A response arrived; its `:status` is among the headers. A timeout arrives as the proxy's own
+ * 504 response. */
+#define ENVOYX_CALLOUT_RESPONSE 0
+/* The proxy has no cluster of that name. */
+#define ENVOYX_CALLOUT_NO_CLUSTER 1
+/* The request could not be sent (for example, no healthy host in the cluster). */
+#define ENVOYX_CALLOUT_UNAVAILABLE 2
+/* The connection failed or was reset before a whole response arrived. */
+#define ENVOYX_CALLOUT_RESET 3
+/* The response was larger than the proxy buffers for a callout. */
+#define ENVOYX_CALLOUT_TOO_LARGE 4
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -335,6 +350,22 @@ typedef struct envoyx_host_api {
    * when there is none, or when it was made for another module file (with one warning per
    * stream). The object stays valid until the stream is destroyed. */
   const envoyx_module_route_config* (*route_config)(envoyx_stream* stream);
+
+  /* -- HTTP callouts (ABI 1.1) -- */
+
+  /* Worker thread, inside an event, scheduled or callout-done hook of `stream`. Sends a request
+   * to the proxy's cluster `cluster` (its TLS, load balancing, circuit breakers and stats):
+   * `headers` (copied) must hold `:method`, `:path` and `:authority` (or `host`), checked as in
+   * header_set; `body` (copied) may be empty; `timeout_ms` must not be 0. Returns the callout's
+   * id (1, 2, ... per stream), or 0 when the request is refused (one warning naming the reason):
+   * malformed, the stream was reset or answered, or the module does not export
+   * `envoyx_on_stream_callout_done`. Every callout with an id is answered exactly once through
+   * `envoyx_on_stream_callout_done`, later, never inside this call (even one that could not
+   * start: no such cluster), unless the stream completes first: callouts still in flight then
+   * are cancelled and never answered. Several may be in flight at once. Streaming callouts
+   * (body chunks both ways) are not part of 1.1. */
+  uint64_t (*http_callout)(envoyx_stream* stream, envoyx_bytes cluster, const envoyx_header* headers,
+                           size_t headers_len, envoyx_bytes body, uint64_t timeout_ms);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -429,6 +460,17 @@ void envoyx_on_filter_config_scheduled(envoyx_module_config* config, uint64_t ev
 envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
                                                         envoyx_error* error);
 void envoyx_on_route_config_destroy(envoyx_module_route_config* config);
+
+/* Optional (ABI 1.1). The callout `callout_id` of this stream ended with `status`, on the
+ * stream's worker thread, between events, before the stream completes. For
+ * ENVOYX_CALLOUT_RESPONSE, `headers` (`:status` among them) and the body's `body_len` chunks
+ * are zero-copy views into the proxy's memory, valid during this call only; otherwise both are
+ * empty. Every stream function of an event hook works here under the same rules, and
+ * `continue_stream` resumes a direction a hook stopped. */
+void envoyx_on_stream_callout_done(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                   uint64_t callout_id, envoyx_callout_status status,
+                                   const envoyx_header* headers, size_t headers_len,
+                                   const envoyx_bytes* body, size_t body_len);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -161,6 +161,16 @@ mod ffi {
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
         /// The per-route config the proxy resolved for the stream, or null.
         fn route_config(self: &StreamHost) -> *const RouteConfig;
+        /// Starts callout `id`; false with `failure` (an `envoyx_callout_status`) if it cannot.
+        fn http_callout(
+            self: Pin<&mut StreamHost>,
+            id: u64,
+            cluster: &[u8],
+            headers: &[RawHeader],
+            body: &[u8],
+            timeout_ms: u64,
+            failure: &mut u32,
+        ) -> bool;
 
         fn wake(self: &Scheduler);
 
@@ -199,6 +209,13 @@ mod ffi {
         fn on_response_body(self: &mut Stream, end_of_stream: bool) -> Result<u32>;
         fn on_response_trailers(self: &mut Stream) -> Result<u32>;
         fn on_scheduled(self: &mut Stream) -> bool;
+        fn on_callout_done(
+            self: &mut Stream,
+            id: u64,
+            status: u32,
+            headers: &[RawHeader],
+            body: &[RawBytes],
+        ) -> bool;
         fn next_action(self: &mut Stream) -> NextAction;
         fn response_started(self: &Stream) -> bool;
         fn on_stream_complete(self: &mut Stream);
@@ -360,6 +377,30 @@ impl Stream {
         acts
     }
 
+    /// The proxy's answer to callout `id` (`status` an `envoyx_callout_status`; views valid during
+    /// this call); see [`envoyx_core::Stream::on_callout_done`]. Returns whether it produced
+    /// actions to carry out.
+    pub fn on_callout_done(
+        &mut self,
+        id: u64,
+        status: u32,
+        headers: &[ffi::RawHeader],
+        body: &[ffi::RawBytes],
+    ) -> bool {
+        let status = callout_status(status);
+        // Safety: same layouts (checked above); shared views borrowed for this call.
+        let (headers, body): (&[envoyx_header], &[envoyx_bytes]) = unsafe {
+            (
+                std::slice::from_raw_parts(headers.as_ptr().cast(), headers.len()),
+                std::slice::from_raw_parts(body.as_ptr().cast(), body.len()),
+            )
+        };
+        let effects = self.core.on_callout_done(id, status, headers, body);
+        let acts = !effects.is_empty();
+        self.pending.merge(effects);
+        acts
+    }
+
     /// The next action to carry out (`ActionKind::None` when there is none), in the order the
     /// core's rules give: a reset or a local reply alone, otherwise request before response.
     pub fn next_action(&mut self) -> ffi::NextAction {
@@ -484,6 +525,33 @@ impl HostStream for CxxHost {
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
         Arc::new(CxxSchedulerRef(self.0.scheduler()))
     }
+    fn http_callout(
+        &mut self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        let headers: Vec<ffi::RawHeader> = callout
+            .headers
+            .iter()
+            .map(|(k, v)| ffi::RawHeader {
+                key: ffi::RawBytes { ptr: k.as_ptr(), len: k.len() },
+                value: ffi::RawBytes { ptr: v.as_ptr(), len: v.len() },
+            })
+            .collect();
+        let mut failure = 0;
+        if self.host().http_callout(
+            id,
+            callout.cluster,
+            &headers,
+            callout.body,
+            callout.timeout_ms,
+            &mut failure,
+        ) {
+            Ok(())
+        } else {
+            Err(callout_status(failure))
+        }
+    }
     fn route_config(&mut self) -> Option<Arc<envoyx_core::RouteConfig>> {
         // Safety: loader.h: null, or a RouteConfig the proxy keeps alive while the stream's
         // route is; the core takes its own reference here.
@@ -564,6 +632,15 @@ const _: () = {
     assert!(offset_of!(ffi::RawHeader, key) == offset_of!(envoyx_header, key));
     assert!(offset_of!(ffi::RawHeader, value) == offset_of!(envoyx_header, value));
 };
+
+/// A C++ `envoyx_callout_status`; an unknown value (a C++ cast) counts as a reset.
+fn callout_status(status: u32) -> envoyx_core::CalloutStatus {
+    use envoyx_core::CalloutStatus as S;
+    [S::Response, S::NoCluster, S::Unavailable, S::Reset, S::TooLarge]
+        .into_iter()
+        .find(|s| *s as u32 == status)
+        .unwrap_or(S::Reset)
+}
 
 fn raw_bytes_out(out: &mut [envoyx_bytes]) -> &mut [ffi::RawBytes] {
     // Safety: same layout (checked above), both plain pointer + length with no invariant, and

@@ -6,7 +6,9 @@ mod host;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use envoyx_conformance::{Case, Host, HostKind, Observed, Side, SimulatedStream, simulate};
+use envoyx_conformance::{
+    CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, simulate,
+};
 use host::{Filter, REQUEST, RESPONSE, config_json, logged, package};
 
 struct CxxHost {
@@ -113,6 +115,30 @@ impl SimulatedStream for Stream {
     }
     fn trailers_forwarded(&self, side: Side) -> bool {
         self.0.trailers_forwarded(direction(side))
+    }
+    fn pending_callouts(&self) -> Vec<PendingCallout> {
+        self.0
+            .pending_callouts()
+            .into_iter()
+            .map(|c| PendingCallout {
+                id: c.id,
+                cluster: c.cluster,
+                headers: c.headers.into_iter().map(|h| (h.key, h.value)).collect(),
+                body: c.body,
+            })
+            .collect()
+    }
+    fn answer_callout(&mut self, id: u64, reply: CalloutReply) {
+        match reply {
+            CalloutReply::NoCluster => {
+                self.0.answer_callout(id, envoyx_abi::ENVOYX_CALLOUT_NO_CLUSTER, &[], b"")
+            }
+            CalloutReply::Response { headers, body } => {
+                let pairs: Vec<(&str, &str)> =
+                    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                self.0.answer_callout(id, envoyx_abi::ENVOYX_CALLOUT_RESPONSE, &pairs, &body)
+            }
+        }
     }
 }
 

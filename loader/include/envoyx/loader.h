@@ -27,6 +27,9 @@
 //     on_response_trailers(): deliver an event; return the module's status, equal to Envoy's
 //     Http::Filter{Headers,Data,Trailers}Status ordinal. Throw rust::Error only when the host
 //     drives the stream out of order (the event is then not delivered).
+//   bool Stream::on_callout_done(uint64_t id, uint32_t status, rust::Slice<const RawHeader>,
+//     rust::Slice<const RawBytes> body): the proxy's answer to callout `id` (views valid during
+//     the call); true when it produced actions to carry out.
 //   bool Stream::on_scheduled(): one Scheduler::wake(), now on the worker: the core runs the
 //     next item the module queued (a continue, or its scheduled hook); true when that produced
 //     actions to carry out (a continue, or a local reply or reset from the scheduled hook).
@@ -137,6 +140,19 @@ class StreamHost {
   // virtual host and route configuration), or nullptr. It must stay alive while the stream's
   // route does; the core keeps its own reference once it hands it to the module.
   virtual const RouteConfig* route_config() const { return nullptr; }
+
+  // Starts the HTTP callout `id` to the proxy's cluster `cluster` (the core checked the
+  // headers: :method, :path, :authority or host present; body and headers are copied by the
+  // host). The answer goes to Stream::on_callout_done(id, ...) later, on the worker thread, never
+  // inside this call. Returns false with `failure` set (an envoyx_callout_status: NO_CLUSTER,
+  // UNAVAILABLE) when it cannot start; the core answers the module with it, later. Callouts in
+  // flight when the stream is destroyed must be cancelled. The default starts none.
+  virtual bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                            Bytes body, std::uint64_t timeout_ms, std::uint32_t& failure) {
+    (void)id, (void)cluster, (void)headers, (void)body, (void)timeout_ms;
+    failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
+    return false;
+  }
 
   // What wakes this stream for work queued on other threads. Asked at most once per stream.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;

@@ -18,6 +18,14 @@ pub mod ffi {
         value: String,
     }
 
+    /// A callout the module started, not answered yet.
+    struct PendingCall {
+        id: u64,
+        cluster: String,
+        headers: Vec<Header>,
+        body: Vec<u8>,
+    }
+
     /// The local reply the module sent; `sent` is false when there is none.
     struct RecordedReply {
         sent: bool,
@@ -68,6 +76,8 @@ pub mod ffi {
         fn response_trailers(self: Pin<&mut TestStream>, trailers: &[Header]) -> Result<u32>;
         fn complete(self: Pin<&mut TestStream>);
         fn set_route(self: Pin<&mut TestStream>, json: &str) -> Result<()>;
+        fn pending_callouts(self: &TestStream) -> Vec<PendingCall>;
+        fn answer_callout(self: Pin<&mut TestStream>, id: u64, status: u32, headers: &[Header], body: &[u8]);
         fn run_scheduled(self: Pin<&mut TestStream>, timeout_ms: u64) -> usize;
 
         fn headers(self: &TestStream, map: u32) -> Vec<Header>;
@@ -219,6 +229,15 @@ impl Stream {
     }
     pub fn complete(&mut self) {
         self.0.pin_mut().complete()
+    }
+    /// The callouts the module started that are not answered yet.
+    pub fn pending_callouts(&self) -> Vec<ffi::PendingCall> {
+        self.0.pending_callouts()
+    }
+    /// Answers callout `id` with `status` (an `envoyx_callout_status`), and for a response its
+    /// headers (`:status` among them) and body; carries out what the module then asks for.
+    pub fn answer_callout(&mut self, id: u64, status: u32, headers: &[(&str, &str)], body: &[u8]) {
+        self.0.pin_mut().answer_callout(id, status, &header_list(headers), body)
     }
     /// Puts the stream on a route carrying the per-route config `json`.
     pub fn set_route(&mut self, json: &str) -> Result<(), cxx::Exception> {

@@ -315,6 +315,20 @@ bool TestStreamHost::body_replace(BodyKind body, std::size_t offset, std::size_t
 
 std::shared_ptr<Scheduler> TestStreamHost::scheduler() const { return queue_; }
 
+bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                                  Bytes body, std::uint64_t, std::uint32_t&) {
+  PendingCall call;
+  call.id = id;
+  call.cluster = rust::String::lossy(reinterpret_cast<const char*>(cluster.data()), cluster.size());
+  for (const RawHeader& h : headers) {
+    call.headers.push_back(Header{rust::String::lossy(reinterpret_cast<const char*>(h.key.ptr), h.key.len),
+                                  rust::String::lossy(reinterpret_cast<const char*>(h.value.ptr), h.value.len)});
+  }
+  for (std::uint8_t b : body) call.body.push_back(b);
+  data_->callouts.push_back(std::move(call));
+  return true;
+}
+
 const RouteConfig* TestStreamHost::route_config() const {
   return data_->route ? &**data_->route : nullptr;
 }
@@ -459,6 +473,29 @@ std::uint32_t TestStream::response_trailers(rust::Slice<const Header> trailers) 
 }
 
 void TestStream::complete() { stream_->on_stream_complete(); }
+
+rust::Vec<PendingCall> TestStream::pending_callouts() const {
+  rust::Vec<PendingCall> out;
+  for (const PendingCall& call : data_->callouts) out.push_back(call);
+  return out;
+}
+
+void TestStream::answer_callout(std::uint64_t id, std::uint32_t status, rust::Slice<const Header> headers,
+                                rust::Slice<const std::uint8_t> body) {
+  auto& calls = data_->callouts;
+  calls.erase(std::remove_if(calls.begin(), calls.end(), [id](const PendingCall& c) { return c.id == id; }),
+              calls.end());
+  std::vector<RawHeader> views;
+  for (const Header& h : headers) {
+    views.push_back(RawHeader{RawBytes{reinterpret_cast<const std::uint8_t*>(h.key.data()), h.key.size()},
+                              RawBytes{reinterpret_cast<const std::uint8_t*>(h.value.data()), h.value.size()}});
+  }
+  std::vector<RawBytes> chunks;
+  if (!body.empty()) chunks.push_back(RawBytes{body.data(), body.size()});
+  stream_->on_callout_done(id, status, rust::Slice<const RawHeader>(views.data(), views.size()),
+                           rust::Slice<const RawBytes>(chunks.data(), chunks.size()));
+  carry_out();
+}
 
 void TestStream::set_route(rust::Str json) {
   data_->route.emplace(route_config_from_json(bytes_of(std::string_view(json.data(), json.size()))));

@@ -35,6 +35,7 @@ namespace envoyx::testhost {
 // Shared with the Rust tests; defined in the generated envoyx-loader/tests/host/mod.rs.h.
 struct Header;
 struct RecordedReply;
+struct PendingCall;
 
 // A body as Envoy keeps it: a list of separately allocated slices, never empty ones.
 class SliceBuffer {
@@ -130,6 +131,8 @@ struct StreamData {
   bool ended = false;
   // The per-route configuration the stream's route carries (what a proxy would resolve).
   std::optional<rust::Box<RouteConfig>> route;
+  // Callouts the module started that the test has not answered.
+  std::vector<PendingCall> callouts;
 
   Side& side(Direction direction);
   std::optional<HeaderMap>& map(HeaderMapKind map);
@@ -167,6 +170,8 @@ class TestStreamHost : public StreamHost {
   bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) override;
   std::shared_ptr<Scheduler> scheduler() const override;
   const RouteConfig* route_config() const override;
+  bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
+                    std::uint64_t timeout_ms, std::uint32_t& failure) override;
 
  private:
   std::shared_ptr<StreamData> data_;
@@ -195,6 +200,11 @@ class TestStream {
   // Puts the stream on a route carrying the per-route config `json` (a
   // DynamicModuleConfigPerRoute); throws rust::Error when it is refused.
   void set_route(rust::Str json);
+  // The callouts not answered yet; answers one (status an envoyx_callout_status) and carries out
+  // what the module then asks for.
+  rust::Vec<PendingCall> pending_callouts() const;
+  void answer_callout(std::uint64_t id, std::uint32_t status, rust::Slice<const Header> headers,
+                      rust::Slice<const std::uint8_t> body);
 
   // Runs the continues posted so far on this (the worker) thread, waiting up to `timeout_ms`
   // for the first; returns how many were delivered to the stream.

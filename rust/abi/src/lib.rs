@@ -118,6 +118,14 @@ pub type envoyx_direction = u32;
 pub const ENVOYX_DIRECTION_REQUEST: envoyx_direction = 0;
 pub const ENVOYX_DIRECTION_RESPONSE: envoyx_direction = 1;
 
+/// `envoyx_callout_status` (ABI 1.1): how an HTTP callout ended.
+pub type envoyx_callout_status = u32;
+pub const ENVOYX_CALLOUT_RESPONSE: envoyx_callout_status = 0;
+pub const ENVOYX_CALLOUT_NO_CLUSTER: envoyx_callout_status = 1;
+pub const ENVOYX_CALLOUT_UNAVAILABLE: envoyx_callout_status = 2;
+pub const ENVOYX_CALLOUT_RESET: envoyx_callout_status = 3;
+pub const ENVOYX_CALLOUT_TOO_LARGE: envoyx_callout_status = 4;
+
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;
 pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;
@@ -208,6 +216,15 @@ pub struct envoyx_host_api {
     pub config_handle_release: unsafe extern "C" fn(handle: *mut envoyx_config_handle),
     // ABI 1.1: per-route configuration.
     pub route_config: unsafe extern "C" fn(stream: *mut envoyx_stream) -> *const envoyx_module_route_config,
+    // ABI 1.1: HTTP callouts.
+    pub http_callout: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        cluster: envoyx_bytes,
+        headers: *const envoyx_header,
+        headers_len: usize,
+        body: envoyx_bytes,
+        timeout_ms: u64,
+    ) -> u64,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -263,6 +280,18 @@ pub type envoyx_on_stream_scheduled_fn =
 pub type envoyx_on_filter_config_scheduled_fn =
     unsafe extern "C" fn(config: *mut envoyx_module_config, event_id: u64);
 
+/// `envoyx_on_stream_callout_done` (optional, ABI 1.1).
+pub type envoyx_on_stream_callout_done_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    callout_id: u64,
+    status: envoyx_callout_status,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: *const envoyx_bytes,
+    body_len: usize,
+);
+
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
     name: envoyx_bytes,
@@ -296,6 +325,7 @@ pub struct ModuleExports {
     pub on_filter_config_scheduled: Option<envoyx_on_filter_config_scheduled_fn>,
     pub on_route_config_new: Option<envoyx_on_route_config_new_fn>,
     pub on_route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
+    pub on_stream_callout_done: Option<envoyx_on_stream_callout_done_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -317,11 +347,12 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 4] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 5] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
     ("envoyx_on_route_config_destroy", 1),
+    ("envoyx_on_stream_callout_done", 1),
 ];
 
 impl envoyx_abi_version {

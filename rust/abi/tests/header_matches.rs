@@ -53,6 +53,11 @@ fn rust_figures() -> BTreeMap<String, u64> {
         ENVOYX_BODY_RESPONSE_BUFFERED,
         ENVOYX_DIRECTION_REQUEST,
         ENVOYX_DIRECTION_RESPONSE,
+        ENVOYX_CALLOUT_RESPONSE,
+        ENVOYX_CALLOUT_NO_CLUSTER,
+        ENVOYX_CALLOUT_UNAVAILABLE,
+        ENVOYX_CALLOUT_RESET,
+        ENVOYX_CALLOUT_TOO_LARGE,
         ENVOYX_LOG_TRACE,
         ENVOYX_LOG_DEBUG,
         ENVOYX_LOG_INFO,
@@ -99,6 +104,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         config_handle_schedule,
         config_handle_release,
         route_config,
+        http_callout,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
@@ -108,6 +114,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         envoyx_header_map,
         envoyx_body_kind,
         envoyx_direction,
+        envoyx_callout_status,
         envoyx_log_level
     );
     m

@@ -298,7 +298,7 @@ pub static CASES: &[Case] = &[
                 )],
                 body: BODY,
             }),
-            logs: &["continue_stream refused: it only works in the scheduled hook"],
+            logs: &["continue_stream refused: it only works in the scheduled and callout-done hooks"],
         },
     )
     .since(1),
@@ -344,6 +344,63 @@ pub static CASES: &[Case] = &[
             upstream: Some(body(BODY)),
             client: ok(Message { headers: &[("x-conf-scheduled", Want::Is("response"))], body: BODY }),
             logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "callout",
+        "an HTTP callout to a cluster at the end of the held request: the answer (status, a header, \
+         the body) reaches the callout-done hook, which sets a header and continues",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "callout-two",
+        "two callouts in flight at once, both answered; the request goes on after the second",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[
+                    ("x-conf-callout", Want::Values(&["200 allow ping", "200 allow ping"])),
+                    ("x-conf-callout-ids", Want::Is("1,2")),
+                ],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "callout-no-cluster",
+        "a callout to a cluster the proxy does not have fails later (not inside the call), and the \
+         module answers 503 from its callout-done hook",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 503,
+                message: Message {
+                    headers: &[("x-conf-callout-error", Want::Is("no_cluster"))],
+                    body: b"callout failed: no_cluster\n",
+                },
+            },
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "callout-refused",
+        "a malformed callout (no :path) is refused at once with a warning; the stream goes on",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("x-conf-callout-refused", Want::Is("true"))], body: BODY }),
+            client: ok(body(BODY)),
+            logs: &["http_callout to `callout` refused: a callout needs :method, :path and :authority (or host) headers"],
         },
     )
     .since(1),

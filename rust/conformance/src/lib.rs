@@ -13,7 +13,7 @@ mod cases;
 mod simulate;
 
 pub use cases::CASES;
-pub use simulate::{Side, SimulatedStream, simulate};
+pub use simulate::{CalloutReply, PendingCallout, Side, SimulatedStream, simulate};
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -96,6 +96,11 @@ pub struct Observed {
     pub upstream: Vec<Seen>,
     pub client: ClientSaw,
 }
+
+/// The cluster the conformance module sends its callouts to: an echo upstream like the one
+/// behind the filter ([`echo_response`]); Envoy gets a cluster of that name, the test hosts
+/// answer for it ([`simulate`]). Callouts to any other cluster find none.
+pub const CALLOUT_CLUSTER: &str = "callout";
 
 /// The upstream's answer to `request` on every host: 200, the request body, `content-length`
 /// (unless trailers are asked for); each request header `x-upstream-respond-<h>: v` becomes

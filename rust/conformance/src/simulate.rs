@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::{ClientSaw, Observed, Request, Seen, echo_response};
+use crate::{CALLOUT_CLUSTER, ClientSaw, Observed, Request, Seen, echo_response};
 
 /// How long a held direction may wait for a continue from another thread before the exchange
 /// counts as stuck (the client then sees no response).
@@ -38,6 +38,50 @@ pub trait SimulatedStream {
     /// Bytes the filter holds buffered.
     fn buffered_len(&self, side: Side) -> usize;
     fn trailers_forwarded(&self, side: Side) -> bool;
+    /// The callouts the module started that are not answered yet.
+    fn pending_callouts(&self) -> Vec<PendingCallout>;
+    /// Answers one, as its cluster would (and carries out what the module then asks for).
+    fn answer_callout(&mut self, id: u64, answer: CalloutReply);
+}
+
+/// A callout the module started.
+#[derive(Clone, Debug)]
+pub struct PendingCallout {
+    pub id: u64,
+    pub cluster: String,
+    /// Pseudo-headers included.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// How a simulated cluster answers a callout.
+#[derive(Clone, Debug)]
+pub enum CalloutReply {
+    /// `headers` hold `:status`.
+    Response { headers: Vec<(String, String)>, body: Vec<u8> },
+    /// The proxy has no such cluster.
+    NoCluster,
+}
+
+/// Answers every pending callout the way Envoy would with the conformance clusters: the
+/// [`CALLOUT_CLUSTER`] is an echo upstream ([`echo_response`]), any other name is no cluster.
+/// Returns whether there was one.
+fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
+    let pending = stream.pending_callouts();
+    for callout in &pending {
+        let reply = if callout.cluster == CALLOUT_CLUSTER {
+            let request = Seen {
+                headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
+                body: callout.body.clone(),
+            };
+            let (headers, body, _) = echo_response(&request);
+            CalloutReply::Response { headers, body }
+        } else {
+            CalloutReply::NoCluster
+        };
+        stream.answer_callout(callout.id, reply);
+    }
+    !pending.is_empty()
 }
 
 fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -74,6 +118,9 @@ fn let_through(stream: &mut impl SimulatedStream, side: Side, had_trailers: bool
             && (!had_trailers || stream.trailers_forwarded(side));
         if through {
             return true;
+        }
+        if answer_callouts(stream) {
+            continue;
         }
         if !stream.wait_scheduled(CONTINUE_WAIT) {
             return false;

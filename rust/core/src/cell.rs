@@ -28,6 +28,8 @@ pub(crate) enum Hook {
     /// `envoyx_on_stream_scheduled`: an event the module scheduled through a handle, run on the
     /// worker thread outside any event.
     Scheduled,
+    /// `envoyx_on_stream_callout_done`: an HTTP callout the module started finished.
+    CalloutDone,
     Complete,
 }
 
@@ -52,6 +54,7 @@ impl Hook {
             Hook::ResponseBody => "response_body",
             Hook::ResponseTrailers => "response_trailers",
             Hook::Scheduled => "scheduled",
+            Hook::CalloutDone => "callout_done",
             Hook::Complete => "stream_complete",
         }
     }
@@ -106,6 +109,9 @@ pub(crate) enum Work {
     Continue(Direction),
     /// `stream_handle_schedule`: run the module's scheduled hook with this event id.
     Event(u64),
+    /// A callout that could not start: its failure, delivered like any other completion but
+    /// never inside the call that started it.
+    CalloutFailed { id: u64, status: crate::CalloutStatus },
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
@@ -173,11 +179,17 @@ pub(crate) struct StreamCell {
     labels: NonNull<Labels>,
     /// The module exports `envoyx_on_stream_scheduled` (ABI 1.1), so events may be scheduled.
     pub schedulable: bool,
+    /// The module exports `envoyx_on_stream_callout_done` (ABI 1.1), so it may start callouts.
+    pub callout_done_export: bool,
     /// The stream's module, only compared with a per-route configuration's (never read).
     pub module_id: *const crate::Module,
     /// The per-route configurations the module was handed: kept alive for the whole stream, as
     /// x/abi.h promises, even if the route changes meanwhile.
     pub routes: RefCell<Vec<Arc<crate::RouteConfig>>>,
+    /// Callout ids handed out so far (ids start at 1; 0 means "not started").
+    pub last_callout: Cell<u64>,
+    /// Callouts started and not yet delivered to the module.
+    pub callouts: RefCell<Vec<u64>>,
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,
@@ -186,12 +198,12 @@ pub(crate) struct StreamCell {
 impl StreamCell {
     /// # Safety
     /// `labels` must outlive the cell.
-    pub unsafe fn new(
-        host: Box<dyn HostStream>,
-        labels: &Labels,
-        schedulable: bool,
-        module_id: *const crate::Module,
-    ) -> Self {
+    pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels, module: &crate::Module) -> Self {
+        let (schedulable, callout_done_export, module_id) = (
+            module.hooks.stream_scheduled.is_some(),
+            module.hooks.stream_callout_done.is_some(),
+            module as *const _,
+        );
         Self {
             host: RefCell::new(host),
             hook: Cell::new(None),
@@ -204,10 +216,35 @@ impl StreamCell {
             warned: Cell::new(false),
             labels: NonNull::from(labels),
             schedulable,
+            callout_done_export,
             module_id,
             routes: RefCell::new(Vec::new()),
+            last_callout: Cell::new(0),
+            callouts: RefCell::new(Vec::new()),
             handle: OnceCell::new(),
         }
+    }
+
+    /// The stream's handle state, made on first use (a module's first handle, or a callout that
+    /// failed to start and must be delivered through the queue).
+    pub fn handle(&self) -> &Arc<HandleShared> {
+        self.handle.get_or_init(|| {
+            // Not borrowed: the core holds the host only inside a host function, and a module
+            // calls host functions one at a time.
+            let scheduler = self.host.borrow().scheduler();
+            Arc::new(HandleShared {
+                alive: AtomicBool::new(true),
+                schedulable: self.schedulable,
+                queue: Mutex::default(),
+                scheduler,
+            })
+        })
+    }
+
+    /// Whether `hook` runs outside the stream's events, on work the module started (a scheduled
+    /// event, a callout's completion): where `continue_stream` resumes what a hook stopped.
+    pub fn is_async(hook: Hook) -> bool {
+        matches!(hook, Hook::Scheduled | Hook::CalloutDone)
     }
 
     pub fn labels(&self) -> &Labels {

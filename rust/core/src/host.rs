@@ -130,6 +130,16 @@ pub trait HostStream {
         None
     }
 
+    /// Starts the HTTP callout `id` (ABI 1.1; the core has checked the request). Its answer goes
+    /// to [`crate::Stream::on_callout_done`] later, on the worker thread, never inside this call;
+    /// `Err(status)` when it cannot start (the core answers the module with it, later). Callouts
+    /// in flight when the stream is destroyed must be cancelled, their answers dropped. Hosts
+    /// without callouts keep the default.
+    fn http_callout(&mut self, id: u64, callout: &crate::Callout<'_>) -> Result<(), crate::CalloutStatus> {
+        let _ = (id, callout);
+        Err(crate::CalloutStatus::Unavailable)
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

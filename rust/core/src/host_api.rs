@@ -10,8 +10,7 @@ use crate::host::{BodyKind, Direction, HeaderMapKind};
 use crate::log::{LogLevel, core_log};
 use crate::validate::{self, HeaderOp};
 use envoyx_abi::*;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The table. It is 'static, so the pointer a module keeps is valid for as long as it is loaded.
 pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
@@ -42,6 +41,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     config_handle_schedule,
     config_handle_release,
     route_config,
+    http_callout,
 };
 
 /// Reads a view the module passed in.
@@ -498,18 +498,7 @@ unsafe extern "C" fn stream_handle_new(stream: *mut envoyx_stream) -> *mut envoy
     // Safety: stream pointer per the ABI.
     unsafe {
         with_stream(stream, "stream_handle_new", std::ptr::null_mut(), |cell, _| {
-            let handle = cell.handle.get_or_init(|| {
-                // Not borrowed: the core holds the host only inside a host function, and a
-                // module calls host functions one at a time.
-                let scheduler = cell.host.borrow().scheduler();
-                Arc::new(HandleShared {
-                    alive: AtomicBool::new(true),
-                    schedulable: cell.schedulable,
-                    queue: Mutex::default(),
-                    scheduler,
-                })
-            });
-            Arc::into_raw(handle.clone()) as *mut envoyx_stream_handle
+            Arc::into_raw(cell.handle().clone()) as *mut envoyx_stream_handle
         })
     }
 }
@@ -555,11 +544,11 @@ unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envo
                 core_log!(Error, "EnvoyX module asked to continue unknown direction {direction}");
                 return false;
             };
-            if hook != Hook::Scheduled {
+            if !StreamCell::is_async(hook) {
                 cell.refuse(
                     format_args!("continue_stream"),
-                    &"it only works in the scheduled hook; an event hook continues by returning a \
-                      CONTINUE status",
+                    &"it only works in the scheduled and callout-done hooks; an event hook continues by \
+                      returning a CONTINUE status",
                 );
                 return false;
             }
@@ -654,6 +643,34 @@ unsafe extern "C" fn route_config(stream: *mut envoyx_stream) -> *const envoyx_m
                 held.push(route);
             }
             module_route_config
+        })
+    }
+}
+
+unsafe extern "C" fn http_callout(
+    stream: *mut envoyx_stream,
+    cluster: envoyx_bytes,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    timeout_ms: u64,
+) -> u64 {
+    // Safety: stream pointer per the ABI; `headers` points at `headers_len` entries and every view
+    // is valid during the call.
+    unsafe {
+        with_stream(stream, "http_callout", 0, |cell, hook| {
+            let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
+                &[]
+            } else {
+                std::slice::from_raw_parts(headers, headers_len)
+            };
+            let args = crate::callout::CalloutArgs {
+                cluster: view(cluster),
+                headers: entries.iter().map(|h| (view(h.key), view(h.value))).collect(),
+                body: view(body),
+                timeout_ms,
+            };
+            crate::callout::start(cell, hook, args)
         })
     }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 mod background;
+mod callout;
 mod cell;
 pub mod config;
 mod effects;
@@ -41,6 +42,7 @@ mod stream;
 pub mod validate;
 
 pub use background::ConfigScheduler;
+pub use callout::{Callout, CalloutStatus};
 pub use config::ModuleConfig;
 pub use effects::{Action, Effects, Outcome, OwnedLocalReply};
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};

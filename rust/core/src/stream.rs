@@ -95,11 +95,9 @@ impl HookStatus for TrailersStatus {
 impl Stream {
     fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
         let labels: &Labels = config.labels();
-        let schedulable = config.module().hooks.stream_scheduled.is_some();
-        let module_id = Arc::as_ptr(config.module());
         // Safety: `labels` lives inside the FilterConfig, which this Stream keeps alive (its
         // `config` field, dropped after `cell`).
-        let cell = Box::new(unsafe { StreamCell::new(host, labels, schedulable, module_id) });
+        let cell = Box::new(unsafe { StreamCell::new(host, labels, config.module()) });
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
         let (stream_new, module_config) =
             (stream.config.module().hooks.stream_new, stream.config.module_config());
@@ -353,7 +351,36 @@ impl Stream {
         match work {
             Work::Continue(direction) => self.scheduled_continue(direction),
             Work::Event(event_id) => self.scheduled_event(event_id),
+            Work::CalloutFailed { id, status } => self.on_callout_done(id, status, &[], &[]),
         }
+    }
+
+    /// The host's answer to the module's callout `id` (ABI 1.1): runs the module's callout-done
+    /// hook with it (the views are the host's, valid during this call) unless the stream is
+    /// complete or `id` is not a callout in flight; returns what to carry out.
+    pub fn on_callout_done(
+        &mut self,
+        id: u64,
+        status: crate::CalloutStatus,
+        headers: &[envoyx_abi::envoyx_header],
+        body: &[envoyx_abi::envoyx_bytes],
+    ) -> Effects {
+        if !crate::callout::take(&self.cell, id) {
+            core_log!(
+                Debug,
+                "EnvoyX stream of filter `{}`: answer to unknown callout {id} dropped",
+                self.config.name()
+            );
+            return Effects::NONE;
+        }
+        let Some(hook_fn) = self.config.module().hooks.stream_callout_done else { return Effects::NONE };
+        let (headers_ptr, body_ptr) = (headers.as_ptr(), body.as_ptr());
+        let (headers_len, body_len) = (headers.len(), body.len());
+        self.run_async(Hook::CalloutDone, |s, m| {
+            // Safety: the hook has the header's type; both stream pointers are this stream's and
+            // alive; the views are the host's, valid during this call.
+            unsafe { hook_fn(s, m, id, status as u32, headers_ptr, headers_len, body_ptr, body_len) }
+        })
     }
 
     fn scheduled_continue(&mut self, direction: Direction) -> Effects {
@@ -377,11 +404,17 @@ impl Stream {
     fn scheduled_event(&mut self, event_id: u64) -> Effects {
         // Events are only queued for modules that export the hook (`stream_handle_schedule`).
         let Some(hook_fn) = self.config.module().hooks.stream_scheduled else { return Effects::NONE };
+        // Safety: the hook has the header's type; both pointers are this stream's and alive.
+        self.run_async(Hook::Scheduled, |s, m| unsafe { hook_fn(s, m, event_id) })
+    }
+
+    /// Runs a hook on work the module started (a scheduled event, a callout's answer), unless
+    /// the stream is complete, and applies the rules to what the module asked for in it.
+    fn run_async(&mut self, hook: Hook, call: impl FnOnce(*mut envoyx_stream, *mut c_void)) -> Effects {
         if self.cell.completed.get() || self.failed() {
             return Effects::NONE;
         }
-        // Safety: the hook has the header's type; both pointers are this stream's and alive.
-        self.call(Hook::Scheduled, |s, m| unsafe { hook_fn(s, m, event_id) });
+        self.call(hook, call);
         let effects = self.cell.effects.take();
         if effects.ends_stream() {
             self.ended_by_module();

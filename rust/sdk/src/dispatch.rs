@@ -230,6 +230,34 @@ macro_rules! export_module {
                 unsafe { __dispatch::on_filter_config_scheduled::<$config>(config, event_id) }
             }
             const _: __abi::envoyx_on_filter_config_scheduled_fn = envoyx_on_filter_config_scheduled;
+
+            #[unsafe(no_mangle)]
+            #[allow(clippy::too_many_arguments)]
+            unsafe extern "C" fn envoyx_on_stream_callout_done(
+                stream: *mut __abi::envoyx_stream,
+                module_stream: *mut __abi::envoyx_module_stream,
+                callout_id: u64,
+                status: __abi::envoyx_callout_status,
+                headers: *const __abi::envoyx_header,
+                headers_len: usize,
+                body: *const __abi::envoyx_bytes,
+                body_len: usize,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe {
+                    __dispatch::on_stream_callout_done::<$config>(
+                        stream,
+                        module_stream,
+                        callout_id,
+                        status,
+                        headers,
+                        headers_len,
+                        body,
+                        body_len,
+                    )
+                }
+            }
+            const _: __abi::envoyx_on_stream_callout_done_fn = envoyx_on_stream_callout_done;
         };
     };
 }
@@ -254,6 +282,7 @@ enum Hook {
     ResponseBody,
     ResponseTrailers,
     Scheduled,
+    CalloutDone,
     StreamComplete,
 }
 
@@ -267,6 +296,7 @@ impl Hook {
             Hook::ResponseBody => "on_response_body",
             Hook::ResponseTrailers => "on_response_trailers",
             Hook::Scheduled => "on_scheduled",
+            Hook::CalloutDone => "on_callout_done",
             Hook::StreamComplete => "on_stream_complete",
         }
     }
@@ -276,7 +306,11 @@ impl Hook {
     /// stream is complete.
     fn recover_from_panic(self, stream: &mut Stream) {
         match self {
-            Hook::RequestHeaders | Hook::RequestBody | Hook::RequestTrailers | Hook::Scheduled => {
+            Hook::RequestHeaders
+            | Hook::RequestBody
+            | Hook::RequestTrailers
+            | Hook::Scheduled
+            | Hook::CalloutDone => {
                 if !stream.send_local_reply(500, &[], b"", "envoyx_module_panic") {
                     stream.reset();
                 }
@@ -699,6 +733,52 @@ pub unsafe extern "C" fn on_stream_scheduled<C: FilterConfig>(
     }
 }
 
+/// `envoyx_on_stream_callout_done`: a callout's answer, to [`Filter::on_callout_done`].
+///
+/// # Safety
+/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
+/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy; the
+/// views are valid during the call.
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn on_stream_callout_done<C: FilterConfig>(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    callout_id: u64,
+    status: u32,
+    headers: *const envoyx_abi::envoyx_header,
+    headers_len: usize,
+    body: *const envoyx_bytes,
+    body_len: usize,
+) {
+    // Safety: the host passes `len` valid entries (or NULL with 0), valid during this call.
+    let (headers, body) = unsafe { (raw_list(headers, headers_len), raw_list(body, body_len)) };
+    let result = if status == envoyx_abi::ENVOYX_CALLOUT_RESPONSE {
+        // Safety: the views are valid during this call, which outlives the filter's use of them.
+        Ok(unsafe { crate::CalloutResponse::new(headers, body) })
+    } else {
+        Err(crate::CalloutError::from_abi(status))
+    };
+    // Safety: forwarded from the caller.
+    unsafe {
+        run_hook::<C::Filter, _>(Hook::CalloutDone, stream, module_stream, |filter, stream| {
+            filter.on_callout_done(stream, callout_id, result)
+        });
+    }
+}
+
+/// `len` entries at `ptr` (empty for NULL).
+///
+/// # Safety
+/// `ptr` is NULL or points at `len` readable entries for `'a`.
+unsafe fn raw_list<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // Safety: per the caller.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
 /// `envoyx_on_stream_destroy`: drops the stream's filter.
 ///
 /// # Safety
@@ -764,5 +844,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_filter_config_scheduled: Some(on_filter_config_scheduled::<C>),
         on_route_config_new: None,
         on_route_config_destroy: None,
+        on_stream_callout_done: Some(on_stream_callout_done::<C>),
     }
 }

@@ -1,7 +1,7 @@
 //! The traits a module implements: [`FilterConfig`] and [`Filter`], and, for per-route
 //! configuration, [`RouteConfig`].
 
-use crate::{BodyStatus, HeadersStatus, Stream, TrailersStatus};
+use crate::{BodyStatus, CalloutError, CalloutId, CalloutResponse, HeadersStatus, Stream, TrailersStatus};
 
 /// A filter configuration: built once from the configuration's `name` and `filter_config`, then
 /// shared by every stream of that configuration.
@@ -192,6 +192,60 @@ pub trait Filter: 'static {
     /// ```
     fn on_scheduled(&mut self, stream: &mut Stream, event_id: u64) {
         let _ = (stream, event_id);
+    }
+
+    /// The callout `id` this filter started with [`Stream::http_callout`] ended: its response
+    /// (views valid during this call) or why there is none. Runs on the stream's worker thread
+    /// between hooks, before the stream completes (callouts still in flight then are cancelled
+    /// and never answered). Everything a hook can do works here, as in
+    /// [`on_scheduled`](Filter::on_scheduled), including [`Stream::continue_request`]. A panic
+    /// here is handled like one in a request hook.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use envoyx_sdk::{CalloutError, CalloutId, CalloutResponse, Filter, HeadersStatus, Stream};
+    ///
+    /// struct Auth;
+    ///
+    /// impl Filter for Auth {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         let token = stream.request_headers().get_str("authorization").unwrap_or_default().to_string();
+    ///         let headers = [(":method", "GET"), (":path", "/check"), (":authority", "auth"), ("authorization", token.as_str())];
+    ///         match stream.http_callout("auth", &headers, b"", Duration::from_millis(500)) {
+    ///             Some(_) => HeadersStatus::StopIteration,
+    ///             None => {
+    ///                 stream.send_local_reply(500, &[], b"", "auth_callout_refused");
+    ///                 HeadersStatus::StopIteration
+    ///             }
+    ///         }
+    ///     }
+    ///
+    ///     fn on_callout_done(&mut self, stream: &mut Stream, _id: CalloutId, result: Result<CalloutResponse<'_>, CalloutError>) {
+    ///         match result {
+    ///             Ok(response) if response.status() == Some(200) => {
+    ///                 let user = response.header_str("x-user").unwrap_or("unknown").to_string();
+    ///                 stream.request_headers().set("x-user", user);
+    ///                 stream.continue_request();
+    ///             }
+    ///             Ok(response) => {
+    ///                 let status = response.status().unwrap_or(403);
+    ///                 stream.send_local_reply(status, &[], b"denied\n", "auth_denied");
+    ///             }
+    ///             Err(_) => {
+    ///                 stream.send_local_reply(503, &[], b"auth unavailable\n", "auth_failed");
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn on_callout_done(
+        &mut self,
+        stream: &mut Stream,
+        id: CalloutId,
+        result: Result<CalloutResponse<'_>, CalloutError>,
+    ) {
+        let _ = (stream, id, result);
     }
 
     /// The stream is over (finished, reset or answered locally). Called once, just before the

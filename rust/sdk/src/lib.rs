@@ -70,6 +70,7 @@
 #![warn(missing_docs)]
 
 mod body;
+mod callout;
 #[doc(hidden)]
 pub mod dispatch;
 mod filter;
@@ -85,6 +86,7 @@ mod stream;
 pub use envoyx_abi as abi;
 
 pub use body::{Body, BodyReader, Chunks, ChunksMut};
+pub use callout::{CalloutError, CalloutId, CalloutResponse};
 pub use dispatch::{module_exports, module_exports_with_routes};
 pub use filter::{Filter, FilterConfig, RouteConfig};
 pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};

@@ -380,6 +380,43 @@ impl Stream {
         unsafe { crate::dispatch::route_config_ref::<R>((self.host.route_config)(self.raw)) }
     }
 
+    /// Sends an HTTP request to the proxy's cluster `cluster` (its TLS, load balancing, circuit
+    /// breakers and stats). `headers` must include `:method`, `:path` and `:authority` (or
+    /// `host`); `body` may be empty. The answer arrives later in
+    /// [`Filter::on_callout_done`](crate::Filter::on_callout_done) with the id returned here,
+    /// never inside this call (even "no such cluster"). `None` when the request is refused (a
+    /// warning names why: a malformed header, a zero timeout, the stream already answered).
+    /// Works in event hooks, `on_scheduled` and `on_callout_done`.
+    pub fn http_callout(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: std::time::Duration,
+    ) -> Option<crate::CalloutId> {
+        let headers: Vec<envoyx_header> = headers
+            .iter()
+            .map(|(k, v)| envoyx_header {
+                key: envoyx_bytes::from_slice(k.as_bytes()),
+                value: envoyx_bytes::from_slice(v.as_bytes()),
+            })
+            .collect();
+        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        // Safety: inside a hook of this stream on its worker thread; every view is valid during
+        // the call (the host copies what it keeps).
+        let id = unsafe {
+            (self.host.http_callout)(
+                self.raw,
+                envoyx_bytes::from_slice(cluster.as_bytes()),
+                headers.as_ptr(),
+                headers.len(),
+                envoyx_bytes::from_slice(body),
+                timeout_ms,
+            )
+        };
+        (id != 0).then_some(id)
+    }
+
     /// The ABI 1.0 name of [`Stream::handle`].
     pub fn continue_handle(&self) -> StreamHandle {
         self.handle()

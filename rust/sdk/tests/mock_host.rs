@@ -294,6 +294,17 @@ unsafe extern "C" fn config_handle_schedule(_handle: *mut envoyx_config_handle, 
     false
 }
 unsafe extern "C" fn config_handle_release(_handle: *mut envoyx_config_handle) {}
+unsafe extern "C" fn http_callout(
+    _stream: *mut envoyx_stream,
+    _cluster: envoyx_bytes,
+    _headers: *const envoyx_header,
+    _headers_len: usize,
+    _body: envoyx_bytes,
+    _timeout_ms: u64,
+) -> u64 {
+    // This host sends no callouts (refused).
+    0
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -327,6 +338,7 @@ static HOST: envoyx_host_api = envoyx_host_api {
     config_handle_schedule,
     config_handle_release,
     route_config,
+    http_callout,
 };
 
 fn init() {

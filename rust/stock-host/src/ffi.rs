@@ -76,6 +76,13 @@ pub type StreamResetReason = u32;
 pub const RESET_LOCAL_RESET: StreamResetReason = 0;
 /// `envoy_dynamic_module_type_http_callout_result` (only in stub signatures).
 pub type HttpCalloutResult = u32;
+pub const CALLOUT_SUCCESS: HttpCalloutResult = 0;
+pub const CALLOUT_RESET: HttpCalloutResult = 1;
+pub const CALLOUT_EXCEED_RESPONSE_BUFFER_LIMIT: HttpCalloutResult = 2;
+/// `envoy_dynamic_module_type_http_callout_init_result`.
+pub type CalloutInitResult = u32;
+pub const CALLOUT_INIT_SUCCESS: CalloutInitResult = 0;
+pub const CALLOUT_INIT_CLUSTER_NOT_FOUND: CalloutInitResult = 2;
 /// `envoy_dynamic_module_type_http_stream_reset_reason` (only in stub signatures).
 pub type HttpStreamResetReason = u32;
 
@@ -165,6 +172,16 @@ unsafe extern "C" {
     fn envoy_dynamic_module_callback_http_filter_scheduler_delete(scheduler: SchedulerPtr);
 
     fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: FilterEnvoyPtr) -> *const c_void;
+
+    fn envoy_dynamic_module_callback_http_filter_http_callout(
+        filter: FilterEnvoyPtr,
+        callout_id: *mut u64,
+        cluster: ModuleBuffer,
+        headers: *mut HttpHeader,
+        headers_size: usize,
+        body: ModuleBuffer,
+        timeout_ms: u64,
+    ) -> CalloutInitResult;
 
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
@@ -382,6 +399,42 @@ impl EnvoyFilter {
     }
 
     /// Sends a local reply. Envoy may complete and destroy the filter before this returns.
+    /// Starts an HTTP callout to `cluster`; Envoy's id for it, or the init result that refused
+    /// it. Envoy answers through `on_http_filter_http_callout_done` on this worker thread, and
+    /// cancels it if the filter is destroyed first.
+    pub fn http_callout(
+        self,
+        cluster: &[u8],
+        headers: &[(&[u8], &[u8])],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<u64, CalloutInitResult> {
+        let mut headers: Vec<HttpHeader> = headers
+            .iter()
+            .map(|(k, v)| HttpHeader {
+                key_ptr: k.as_ptr().cast(),
+                key_length: k.len(),
+                value_ptr: v.as_ptr().cast(),
+                value_length: v.len(),
+            })
+            .collect();
+        let mut id = 0u64;
+        // Safety: live filter on its worker thread, inside one of its hooks; Envoy copies the
+        // cluster name, headers and body, which outlive the call; `id` is writable.
+        let result = unsafe {
+            envoy_dynamic_module_callback_http_filter_http_callout(
+                self.raw(),
+                &mut id,
+                ModuleBuffer::new(cluster),
+                headers.as_mut_ptr(),
+                headers.len(),
+                ModuleBuffer::new(body),
+                timeout_ms,
+            )
+        };
+        if result == CALLOUT_INIT_SUCCESS { Ok(id) } else { Err(result) }
+    }
+
     pub fn send_response(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], details: &[u8]) {
         let mut headers: Vec<HttpHeader> = headers
             .iter()
@@ -494,5 +547,35 @@ impl Drop for Scheduler {
         };
         // Safety: made by the matching scheduler_new, deleted exactly once, here.
         unsafe { delete(self.ptr.as_ptr()) }
+    }
+}
+
+impl HttpHeader {
+    /// The same header as EnvoyX's view (Envoy's memory, no copy).
+    pub fn view(&self) -> envoyx_abi::envoyx_header {
+        envoyx_abi::envoyx_header {
+            key: envoyx_abi::envoyx_bytes { ptr: self.key_ptr.cast(), len: self.key_length },
+            value: envoyx_abi::envoyx_bytes { ptr: self.value_ptr.cast(), len: self.value_length },
+        }
+    }
+}
+
+impl EnvoyBuffer {
+    /// The same bytes as EnvoyX's view (Envoy's memory, no copy).
+    pub fn view(&self) -> envoyx_abi::envoyx_bytes {
+        envoyx_abi::envoyx_bytes { ptr: self.ptr.cast(), len: self.length }
+    }
+}
+
+/// `len` entries at `ptr` (empty for NULL).
+///
+/// # Safety
+/// `ptr` is NULL or points at `len` readable entries for `'a`.
+pub unsafe fn raw_list<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // Safety: per the caller.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }

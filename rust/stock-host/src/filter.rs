@@ -12,7 +12,10 @@
 use crate::ffi::{self, EnvoyFilter};
 use crate::host::{EnvoyStream, Shared, WAKE_EVENT};
 use crate::log::host_log;
-use envoyx_core::{Action, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream};
+use envoyx_abi::{envoyx_bytes, envoyx_header};
+use envoyx_core::{
+    Action, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream,
+};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -247,6 +250,40 @@ impl Filter {
             };
             match slot.as_mut() {
                 Some(stream) => stream.on_scheduled(),
+                None => Effects::NONE,
+            }
+        };
+        self.carry_out(effects);
+    }
+
+    /// Envoy's callout hook: Envoy's callout `envoy_id` ended with `result`; the core delivers it
+    /// to the module (as views of Envoy's headers and body chunks) if it is still in flight.
+    pub fn callout_done(
+        &self,
+        envoy_id: u64,
+        result: ffi::HttpCalloutResult,
+        headers: &[ffi::HttpHeader],
+        chunks: &[ffi::EnvoyBuffer],
+    ) {
+        let Some(id) = self.shared.take_callout(envoy_id) else { return };
+        let status = match result {
+            ffi::CALLOUT_SUCCESS => CalloutStatus::Response,
+            ffi::CALLOUT_EXCEED_RESPONSE_BUFFER_LIMIT => CalloutStatus::TooLarge,
+            ffi::CALLOUT_RESET => CalloutStatus::Reset,
+            _ => CalloutStatus::Reset,
+        };
+        let headers: Vec<envoyx_header> = headers.iter().map(ffi::HttpHeader::view).collect();
+        let chunks: Vec<envoyx_bytes> = chunks.iter().map(ffi::EnvoyBuffer::view).collect();
+        let effects = {
+            let Ok(mut slot) = self.stream.try_borrow_mut() else {
+                host_log!(
+                    Error,
+                    "EnvoyX stock host: Envoy answered a callout inside a module hook; answer lost"
+                );
+                return;
+            };
+            match slot.as_mut() {
+                Some(stream) => stream.on_callout_done(id, status, &headers, &chunks),
                 None => Effects::NONE,
             }
         };

@@ -5,7 +5,9 @@
 use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
-use envoyx_core::{BodyKind, ConfigScheduler, HeaderMapKind, HostStream, RouteConfig, StreamScheduler};
+use envoyx_core::{
+    BodyKind, CalloutStatus, ConfigScheduler, HeaderMapKind, HostStream, RouteConfig, StreamScheduler,
+};
 use std::cell::OnceCell;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
@@ -17,6 +19,17 @@ pub struct Shared {
     /// The stream's scheduler, made when the core first asks for it (the module's first continue
     /// handle); streams whose module takes no handle never need one.
     pub scheduler: OnceCell<Arc<EnvoyScheduler>>,
+    /// Callouts in flight: Envoy's id and the core's.
+    pub callouts: std::cell::RefCell<Vec<(u64, u64)>>,
+}
+
+impl Shared {
+    /// The core's id of Envoy's callout `envoy_id`, which is no longer in flight.
+    pub fn take_callout(&self, envoy_id: u64) -> Option<u64> {
+        let mut callouts = self.callouts.borrow_mut();
+        let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
+        Some(callouts.swap_remove(at).1)
+    }
 }
 
 /// This host's per-route configuration (`per_route_config_module_ptr`): the core's, made by
@@ -166,6 +179,21 @@ impl HostStream for EnvoyStream {
 
     fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
         data.is_empty() || self.envoy.append_body(body_type(body), data)
+    }
+
+    fn http_callout(&mut self, id: u64, callout: &envoyx_core::Callout<'_>) -> Result<(), CalloutStatus> {
+        let headers: Vec<(&[u8], &[u8])> = callout.headers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        match self.envoy.http_callout(callout.cluster, &headers, callout.body, callout.timeout_ms) {
+            Ok(envoy_id) => {
+                self.shared().callouts.borrow_mut().push((envoy_id, id));
+                Ok(())
+            }
+            Err(ffi::CALLOUT_INIT_CLUSTER_NOT_FOUND) => Err(CalloutStatus::NoCluster),
+            Err(other) => {
+                host_log!(Debug, "EnvoyX stock host: Envoy refused a callout (init result {other})");
+                Err(CalloutStatus::Unavailable)
+            }
+        }
     }
 
     fn route_config(&mut self) -> Option<Arc<RouteConfig>> {

@@ -309,21 +309,34 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_scheduled(
     }
 }
 
-// Hooks every supported Envoy requires but EnvoyX has no use for: HTTP callouts and streams
-// (EnvoyX modules make none) and downstream watermarks.
-
+/// Upstream's callout hook: a callout the module started ended (worker thread).
+///
+/// # Safety
+/// Called by Envoy with its live filter pointer; the headers and chunks are valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_callout_done(
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_callout_done(
     _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
-    _callout_id: u64,
-    _result: ffi::HttpCalloutResult,
-    _headers: *const ffi::HttpHeader,
-    _headers_size: usize,
-    _body_chunks: *const EnvoyBuffer,
-    _body_chunks_size: usize,
+    filter: FilterModulePtr,
+    callout_id: u64,
+    result: ffi::HttpCalloutResult,
+    headers: *const ffi::HttpHeader,
+    headers_size: usize,
+    body_chunks: *const EnvoyBuffer,
+    body_chunks_size: usize,
 ) {
+    if filter.is_null() {
+        return;
+    }
+    // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
+    let (headers, chunks) =
+        unsafe { (ffi::raw_list(headers, headers_size), ffi::raw_list(body_chunks, body_chunks_size)) };
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { Filter::enter(filter.cast(), |f| f.callout_done(callout_id, result, headers, chunks)) }
 }
+
+// Hooks every supported Envoy requires but EnvoyX has no use for: HTTP streams (EnvoyX modules
+// open none) and downstream watermarks.
 
 #[unsafe(no_mangle)]
 pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_headers(

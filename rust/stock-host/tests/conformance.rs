@@ -25,6 +25,8 @@ struct EnvoyHost {
     module_minor: u32,
     http2: bool,
     upstream: Upstream,
+    /// Behind the cluster `callout` the conformance module calls out to (an echo upstream too).
+    _callout_upstream: Upstream,
     envoy: Envoy,
     /// The listener port of each filter config.
     ports: HashMap<&'static str, u16>,
@@ -67,9 +69,36 @@ impl EnvoyHost {
                 )
             })
             .collect();
-        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
-        Self { version, module, module_minor, http2: false, upstream, envoy, ports, refusals: HashMap::new() }
+        let callout_upstream = start_upstream();
+        let envoy = start_envoy(
+            version,
+            &with_callout_cluster(bootstrap(free_port(), upstream.port, listeners, None), &callout_upstream),
+            temp_dir(),
+        );
+        Self {
+            version,
+            module,
+            module_minor,
+            http2: false,
+            upstream,
+            _callout_upstream: callout_upstream,
+            envoy,
+            ports,
+            refusals: HashMap::new(),
+        }
     }
+}
+
+/// `bootstrap` with the cluster the conformance module's callouts go to
+/// ([`envoyx_conformance::CALLOUT_CLUSTER`]), served by `upstream`.
+fn with_callout_cluster(mut bootstrap: serde_json::Value, upstream: &Upstream) -> serde_json::Value {
+    let cluster = envoyx_harness::proxy::static_cluster(
+        envoyx_conformance::CALLOUT_CLUSTER,
+        "127.0.0.1",
+        upstream.port,
+    );
+    bootstrap["static_resources"]["clusters"].as_array_mut().expect("clusters").push(cluster);
+    bootstrap
 }
 
 /// The path a case's request takes: `/route/<per-route config>` for a case with one (that route

@@ -24,10 +24,13 @@
 //! ```
 
 mod buffer;
+mod callout;
 mod headers;
 
 pub use buffer::SliceBuffer;
+pub use callout::{CalloutAnswer, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
+pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
 pub use headers::HeaderMap;
 
@@ -200,6 +203,8 @@ struct StreamData {
     /// A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
     /// nothing more from the client or the upstream to the filter.
     ended: bool,
+    /// Callouts the module started that the test has not answered.
+    callouts: Vec<RecordedCallout>,
 }
 
 impl StreamData {
@@ -320,6 +325,14 @@ impl HostStream for TestHostStream {
     }
     fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
         self.route.clone()
+    }
+    fn http_callout(
+        &mut self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        self.data.borrow_mut().callouts.push(RecordedCallout::of(id, callout));
+        Ok(())
     }
 }
 
@@ -478,6 +491,26 @@ impl TestStream {
 
     pub fn response_trailers(&mut self, trailers: &[(&str, &str)]) -> TrailersStatus {
         self.trailers(Direction::Response, HeaderMap::from_pairs(trailers))
+    }
+
+    /// The callouts the module started that the test has not answered yet, oldest first.
+    pub fn pending_callouts(&self) -> Vec<RecordedCallout> {
+        self.data.borrow().callouts.clone()
+    }
+
+    /// Answers the module's callout `id` (as its cluster would) and carries out what the
+    /// module's callout-done hook asked for. Panics if `id` is not pending.
+    pub fn answer_callout(&mut self, id: u64, answer: CalloutAnswer) {
+        let mut data = self.data.borrow_mut();
+        let at = data
+            .callouts
+            .iter()
+            .position(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no pending callout {id}"));
+        data.callouts.remove(at);
+        drop(data);
+        let effects = callout::deliver(&mut self.core, id, &answer);
+        self.carry_out(effects);
     }
 
     /// Ends the stream (the module's complete hook). Dropping the stream does this too.

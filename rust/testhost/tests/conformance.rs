@@ -9,9 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use envoyx_build::{ABI_1_0_COMMIT, try_build_package_at};
-use envoyx_conformance::{Case, Host, HostKind, Observed, Side, SimulatedStream, simulate};
+use envoyx_conformance::{
+    CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, simulate,
+};
 use envoyx_core::ModuleRegistry;
-use envoyx_testhost::{Direction, RouteConfig, TestHost, TestStream, build_package, logged};
+use envoyx_testhost::{
+    CalloutAnswer, CalloutStatus, Direction, RouteConfig, TestHost, TestStream, build_package, logged,
+};
 
 struct RustHost {
     kind: HostKind,
@@ -153,6 +157,24 @@ impl SimulatedStream for Stream {
     }
     fn trailers_forwarded(&self, side: Side) -> bool {
         self.0.trailers_forwarded(direction(side))
+    }
+    fn pending_callouts(&self) -> Vec<PendingCallout> {
+        self.0
+            .pending_callouts()
+            .into_iter()
+            .map(|c| PendingCallout { id: c.id, cluster: c.cluster, headers: c.headers, body: c.body })
+            .collect()
+    }
+    fn answer_callout(&mut self, id: u64, reply: CalloutReply) {
+        let answer = match reply {
+            CalloutReply::NoCluster => CalloutAnswer::Failed(CalloutStatus::NoCluster),
+            CalloutReply::Response { headers, body } => {
+                let status = headers.iter().find(|(k, _)| k == ":status").and_then(|(_, v)| v.parse().ok());
+                let headers = headers.into_iter().filter(|(k, _)| !k.starts_with(':')).collect();
+                CalloutAnswer::Response { status: status.unwrap_or(200), headers, body: vec![body] }
+            }
+        };
+        self.0.answer_callout(id, answer);
     }
 }
 

@@ -15,6 +15,10 @@
 //! The `scheduled-*` cases hold a direction, schedule an event from another thread at its end,
 //! and decide in `on_scheduled` (event ids below).
 //!
+//! The `callout*` cases hold the request and, at its end, call out to the cluster `callout` (an
+//! echo upstream: `x-upstream-respond-x-verdict: allow` comes back as `x-verdict: allow`) or to
+//! a cluster that does not exist, and decide when the answer comes.
+//!
 //! Per-route configuration ([`ConformanceRoute`]): any text but `reject`, which is refused; the
 //! `route-config` case tells the one that applies in the request header `x-conf-route`.
 //!
@@ -54,6 +58,9 @@ pub struct ConformanceConfig {
 /// The events a `background` configuration received, shared with its streams.
 type Events = Arc<Mutex<Vec<u64>>>;
 
+/// The cluster of the `callout*` cases (an echo upstream on every host).
+const CALLOUT_CLUSTER: &str = "callout";
+
 /// The event the `background` configuration schedules for itself.
 const BACKGROUND_EVENT: u64 = 7;
 
@@ -68,6 +75,8 @@ pub struct Conformance {
     handle: Option<StreamHandle>,
     /// `background`: the configuration's events so far.
     background: Option<Events>,
+    /// `callout-two`: the ids answered so far.
+    answered: Vec<u64>,
 }
 
 impl FilterConfig for ConformanceConfig {
@@ -148,6 +157,18 @@ impl Conformance {
     fn holds_request(&self) -> bool {
         matches!(self.panic_in.as_deref(), Some("request_body" | "request_trailers" | "scheduled"))
             || self.case.starts_with("scheduled-") && self.case != "scheduled-response"
+            || matches!(self.case.as_str(), "callout" | "callout-no-cluster" | "callout-two")
+    }
+
+    /// Calls out to `cluster` as the `callout*` cases do.
+    fn call_out(stream: &mut Stream, cluster: &str) -> Option<envoyx_sdk::CalloutId> {
+        let headers = [
+            (":method", "POST"),
+            (":path", "/check"),
+            (":authority", "callout"),
+            ("x-upstream-respond-x-verdict", "allow"),
+        ];
+        stream.http_callout(cluster, &headers, b"ping", Duration::from_secs(5))
     }
 
     fn maybe_panic(&self, hook: &str) {
@@ -253,6 +274,14 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
+            "callout-refused" => {
+                // No :path: refused at once, and the request goes on.
+                let refused = stream
+                    .http_callout("callout", &[(":method", "GET")], b"", Duration::from_secs(1))
+                    .is_none();
+                stream.request_headers().set("x-conf-callout-refused", yes_no(refused));
+                HeadersStatus::Continue
+            }
             "route-config" | "route-config-none" => {
                 let route =
                     stream.route_config::<ConformanceRoute>().map_or("none", |r| r.0.as_str()).to_string();
@@ -271,10 +300,21 @@ impl Filter for Conformance {
         self.maybe_panic("request_body");
         match self.case.as_str() {
             _ if self.holds_request() => {
-                if end_of_stream
-                    && (self.case.starts_with("scheduled-") || self.panic_in.as_deref() == Some("scheduled"))
-                {
-                    Self::schedule_later(stream, REQUEST_DONE);
+                if end_of_stream {
+                    match self.case.as_str() {
+                        "callout" => drop(Self::call_out(stream, CALLOUT_CLUSTER)),
+                        "callout-no-cluster" => drop(Self::call_out(stream, "no-such-cluster")),
+                        "callout-two" => {
+                            Self::call_out(stream, CALLOUT_CLUSTER);
+                            Self::call_out(stream, CALLOUT_CLUSTER);
+                        }
+                        _ if self.case.starts_with("scheduled-")
+                            || self.panic_in.as_deref() == Some("scheduled") =>
+                        {
+                            Self::schedule_later(stream, REQUEST_DONE)
+                        }
+                        _ => {}
+                    }
                 }
                 BodyStatus::StopIterationAndBuffer
             }
@@ -441,6 +481,41 @@ impl Filter for Conformance {
             }
             (case, id) => {
                 envoyx_sdk::log(LogLevel::Error, &format!("conformance: unexpected event {id} in {case}"))
+            }
+        }
+    }
+
+    fn on_callout_done(
+        &mut self,
+        stream: &mut Stream,
+        id: envoyx_sdk::CalloutId,
+        result: Result<envoyx_sdk::CalloutResponse<'_>, envoyx_sdk::CalloutError>,
+    ) {
+        match result {
+            Err(error) => {
+                let error = error.to_string();
+                stream.send_local_reply(
+                    503,
+                    &[("x-conf-callout-error", &error)],
+                    format!("callout failed: {error}\n").as_bytes(),
+                    "conformance_callout_failed",
+                );
+            }
+            Ok(response) => {
+                let seen = format!(
+                    "{} {} {}",
+                    response.status().unwrap_or(0),
+                    response.header_str("x-verdict").unwrap_or("-"),
+                    String::from_utf8_lossy(&response.body())
+                );
+                stream.request_headers().add("x-conf-callout", seen);
+                self.answered.push(id);
+                if self.case != "callout-two" || self.answered.len() == 2 {
+                    self.answered.sort_unstable();
+                    let ids: Vec<String> = self.answered.iter().map(u64::to_string).collect();
+                    stream.request_headers().set("x-conf-callout-ids", ids.join(","));
+                    stream.continue_request();
+                }
             }
         }
     }

@@ -1,0 +1,112 @@
+//! HTTP callouts (ABI 1.1): a request a module sends to a named cluster of the proxy (its TLS,
+//! timeouts, circuit breakers and stats), answered in the module's callout-done hook on the
+//! stream's worker thread.
+//!
+//! The core checks the request, numbers it, and has the host start it
+//! ([`crate::HostStream::http_callout`]). The proxy's answer comes back through
+//! [`crate::Stream::on_callout_done`]; a callout that could not start (no such cluster) is
+//! answered the same way, through the stream's queue, never inside the call that started it. A
+//! stream that completed gets no more answers: the host cancels what is in flight when it
+//! destroys the stream, and the core drops anything that still arrives.
+
+use crate::cell::{Hook, StreamCell, Work};
+use crate::host::HeaderMapKind;
+use crate::validate::{self, HeaderOp};
+
+/// How a callout ended. Mirrors `envoyx_callout_status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum CalloutStatus {
+    /// A response arrived; its `:status` is among the headers (a timeout arrives as the
+    /// proxy's own 504).
+    Response = envoyx_abi::ENVOYX_CALLOUT_RESPONSE,
+    /// The proxy has no cluster of that name.
+    NoCluster = envoyx_abi::ENVOYX_CALLOUT_NO_CLUSTER,
+    /// The request could not be sent (for example no healthy host in the cluster).
+    Unavailable = envoyx_abi::ENVOYX_CALLOUT_UNAVAILABLE,
+    /// The connection failed or was reset before a whole response arrived.
+    Reset = envoyx_abi::ENVOYX_CALLOUT_RESET,
+    /// The response was larger than the proxy buffers for a callout.
+    TooLarge = envoyx_abi::ENVOYX_CALLOUT_TOO_LARGE,
+}
+
+/// A callout as the host starts it: checked by the core (header names are lower-case tokens,
+/// values valid; `:method`, `:path` and `:authority` or `host` present).
+#[derive(Debug)]
+pub struct Callout<'a> {
+    pub cluster: &'a [u8],
+    pub headers: Vec<(std::borrow::Cow<'a, [u8]>, &'a [u8])>,
+    pub body: &'a [u8],
+    /// Milliseconds; never 0.
+    pub timeout_ms: u64,
+}
+
+/// What the module asked for, before the checks.
+pub(crate) struct CalloutArgs<'a> {
+    pub cluster: &'a [u8],
+    pub headers: Vec<(&'a [u8], &'a [u8])>,
+    pub body: &'a [u8],
+    pub timeout_ms: u64,
+}
+
+/// Starts a callout for the module: returns its id, or 0 (with the refusal logged) when the
+/// request is malformed or cannot be made now.
+pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64 {
+    let refuse = |reason: &dyn std::fmt::Display| {
+        cell.refuse(format_args!("http_callout to `{}`", String::from_utf8_lossy(args.cluster)), reason);
+        0
+    };
+    if !cell.callout_done_export {
+        return refuse(&"the module does not export envoyx_on_stream_callout_done");
+    }
+    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() || cell.ending.get() {
+        return refuse(
+            &"callouts start from event, scheduled or callout-done hooks of a stream that goes on",
+        );
+    }
+    if args.cluster.is_empty() {
+        return refuse(&"the cluster name is empty");
+    }
+    if args.timeout_ms == 0 {
+        return refuse(&"the timeout is 0 (give one in milliseconds)");
+    }
+    let mut headers = Vec::with_capacity(args.headers.len());
+    for (key, value) in &args.headers {
+        // As request headers: tokens (lower-cased) and the request pseudo-headers.
+        let checked = validate::header_name(Some(HeaderMapKind::RequestHeaders), HeaderOp::Set, key)
+            .and_then(|name| validate::header_value(&name, value).map(|()| name));
+        match checked {
+            Ok(name) => headers.push((name, *value)),
+            Err(refusal) => {
+                return refuse(&format_args!("header `{}`: {refusal}", String::from_utf8_lossy(key)));
+            }
+        }
+    }
+    let has = |name: &[u8]| headers.iter().any(|(k, _)| k.as_ref() == name);
+    if !has(b":method") || !has(b":path") || !(has(b":authority") || has(b"host")) {
+        return refuse(&"a callout needs :method, :path and :authority (or host) headers");
+    }
+    let id = cell.last_callout.get() + 1;
+    cell.last_callout.set(id);
+    let callout = Callout { cluster: args.cluster, headers, body: args.body, timeout_ms: args.timeout_ms };
+    let started = cell.host.borrow_mut().http_callout(id, &callout);
+    cell.callouts.borrow_mut().push(id);
+    if let Err(status) = started {
+        // Answered later, through the queue, like every other completion.
+        cell.handle().push(Work::CalloutFailed { id, status });
+    }
+    id
+}
+
+/// Takes `id` off the stream's callouts in flight; false when it is not one (never started,
+/// already answered).
+pub(crate) fn take(cell: &StreamCell, id: u64) -> bool {
+    let mut callouts = cell.callouts.borrow_mut();
+    match callouts.iter().position(|c| *c == id) {
+        Some(at) => {
+            callouts.swap_remove(at);
+            true
+        }
+        None => false,
+    }
+}

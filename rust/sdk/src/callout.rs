@@ -1,0 +1,107 @@
+//! HTTP callouts (ABI 1.1): a request to one of the proxy's clusters, answered in
+//! [`Filter::on_callout_done`](crate::Filter::on_callout_done) with a typed result.
+
+use std::fmt;
+
+use envoyx_abi::{envoyx_bytes, envoyx_header};
+
+/// A callout's id, as [`Stream::http_callout`](crate::Stream::http_callout) returned it: 1, 2, ...
+/// per stream.
+pub type CalloutId = u64;
+
+/// The response to a callout: zero-copy views into the proxy's memory, valid during
+/// [`Filter::on_callout_done`](crate::Filter::on_callout_done) only (copy what you keep).
+pub struct CalloutResponse<'a> {
+    headers: &'a [envoyx_header],
+    body: &'a [envoyx_bytes],
+}
+
+impl<'a> CalloutResponse<'a> {
+    /// # Safety
+    /// Every view must be readable for `'a`.
+    pub(crate) unsafe fn new(headers: &'a [envoyx_header], body: &'a [envoyx_bytes]) -> Self {
+        Self { headers, body }
+    }
+
+    /// The response's status (its `:status` header), if it has a valid one.
+    pub fn status(&self) -> Option<u16> {
+        std::str::from_utf8(self.header(":status")?).ok()?.parse().ok()
+    }
+
+    /// Every header, in order (a key with two values appears twice).
+    pub fn headers(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + '_ {
+        // Safety: the views are readable for 'a (`new`).
+        self.headers.iter().map(|h| unsafe { (h.key.as_slice(), h.value.as_slice()) })
+    }
+
+    /// The first value of `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers().find(|(key, _)| key.eq_ignore_ascii_case(name.as_bytes())).map(|(_, value)| value)
+    }
+
+    /// The first value of `name` as text, if it is UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&'a str> {
+        std::str::from_utf8(self.header(name)?).ok()
+    }
+
+    /// The body as the proxy holds it: a list of slices, no copy.
+    pub fn body_chunks(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        // Safety: the views are readable for 'a (`new`).
+        self.body.iter().map(|chunk| unsafe { chunk.as_slice() })
+    }
+
+    /// The whole body, copied into one buffer.
+    pub fn body(&self) -> Vec<u8> {
+        self.body_chunks().flatten().copied().collect()
+    }
+}
+
+impl fmt::Debug for CalloutResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CalloutResponse")
+            .field("status", &self.status())
+            .field("body_len", &self.body().len())
+            .finish()
+    }
+}
+
+/// Why a callout has no response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalloutError {
+    /// The proxy has no cluster of that name.
+    NoCluster,
+    /// The request could not be sent (for example, no healthy host in the cluster).
+    Unavailable,
+    /// The connection failed or was reset before a whole response arrived.
+    Reset,
+    /// The response was larger than the proxy buffers for a callout.
+    TooLarge,
+    /// A status this SDK does not know (from a newer host).
+    Other(u32),
+}
+
+impl CalloutError {
+    pub(crate) fn from_abi(status: u32) -> Self {
+        match status {
+            envoyx_abi::ENVOYX_CALLOUT_NO_CLUSTER => Self::NoCluster,
+            envoyx_abi::ENVOYX_CALLOUT_UNAVAILABLE => Self::Unavailable,
+            envoyx_abi::ENVOYX_CALLOUT_RESET => Self::Reset,
+            envoyx_abi::ENVOYX_CALLOUT_TOO_LARGE => Self::TooLarge,
+            other => Self::Other(other),
+        }
+    }
+}
+
+impl fmt::Display for CalloutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoCluster => f.write_str("no_cluster"),
+            Self::Unavailable => f.write_str("unavailable"),
+            Self::Reset => f.write_str("reset"),
+            Self::TooLarge => f.write_str("too_large"),
+            Self::Other(status) => write!(f, "status_{status}"),
+        }
+    }
+}
+
+impl std::error::Error for CalloutError {}

@@ -1,0 +1,66 @@
+//! HTTP callouts on the test host: the module's requests are recorded, and the test answers
+//! each one (a response, or a failure) when it chooses, as a cluster would.
+
+use std::time::Duration;
+
+use envoyx_abi::{envoyx_bytes, envoyx_header};
+use envoyx_core::{Callout, CalloutStatus, Effects};
+
+/// A callout the module started and the test has not answered yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedCallout {
+    pub id: u64,
+    pub cluster: String,
+    /// In the order the module gave them, pseudo-headers included (names lower-cased).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub timeout: Duration,
+}
+
+impl RecordedCallout {
+    pub(crate) fn of(id: u64, callout: &Callout<'_>) -> Self {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        Self {
+            id,
+            cluster: text(callout.cluster),
+            headers: callout.headers.iter().map(|(k, v)| (text(k), text(v))).collect(),
+            body: callout.body.to_vec(),
+            timeout: Duration::from_millis(callout.timeout_ms),
+        }
+    }
+
+    /// The first value of `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the test answers a callout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalloutAnswer {
+    /// A response: `status` (sent as `:status`, first), headers, and the body in chunks (the
+    /// module sees each chunk as one slice).
+    Response { status: u16, headers: Vec<(String, String)>, body: Vec<Vec<u8>> },
+    /// No response, for this reason.
+    Failed(CalloutStatus),
+}
+
+/// Delivers `answer` to the core as the host's views of it.
+pub(crate) fn deliver(core: &mut envoyx_core::Stream, id: u64, answer: &CalloutAnswer) -> Effects {
+    match answer {
+        CalloutAnswer::Failed(status) => core.on_callout_done(id, *status, &[], &[]),
+        CalloutAnswer::Response { status, headers, body } => {
+            let status = status.to_string();
+            let mut views = vec![envoyx_header {
+                key: envoyx_bytes::from_slice(b":status"),
+                value: envoyx_bytes::from_slice(status.as_bytes()),
+            }];
+            views.extend(headers.iter().map(|(k, v)| envoyx_header {
+                key: envoyx_bytes::from_slice(k.as_bytes()),
+                value: envoyx_bytes::from_slice(v.as_bytes()),
+            }));
+            let chunks: Vec<envoyx_bytes> = body.iter().map(|c| envoyx_bytes::from_slice(c)).collect();
+            core.on_callout_done(id, CalloutStatus::Response, &views, &chunks)
+        }
+    }
+}
