@@ -185,6 +185,35 @@ pub const EXAMPLES: &[Example] = &[
         also: &[],
         demo: demo::JSON_VALIDATE,
     },
+    Example {
+        package: "envoyx-example-auth",
+        prefix: "/auth",
+        filter_config: "cluster=auth timeout_ms=500",
+        what: "asks the demo's auth service (cluster `auth`) about each request: 200 adds the \
+               identity, 401/403 are answered by Envoy, no answer in time is a 503",
+        tries: &[
+            Try {
+                flags: "-si",
+                path: "/auth",
+                args: " -H 'authorization: Bearer ann'",
+                expect: "200 OK, x-upstream-saw-x-auth-user: ann (the identity the service returned)",
+            },
+            Try {
+                flags: "-si",
+                path: "/auth",
+                args: "",
+                expect: "401 Unauthorized, www-authenticate: Bearer",
+            },
+            Try {
+                flags: "-si",
+                path: "/auth",
+                args: " -H 'authorization: Bearer slow-ann'",
+                expect: "after 500 ms: 503, x-auth-error: status_504 (the service takes 2 s)",
+            },
+        ],
+        also: &[],
+        demo: demo::AUTH,
+    },
 ];
 
 #[cfg(test)]

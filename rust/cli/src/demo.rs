@@ -124,3 +124,22 @@ pub fn run() -> i32 {
     }
     i32::from(failed > 0)
 }
+
+pub const AUTH: InProcess = InProcess {
+    what: "asks an auth service (a callout, answered here as the demo's service would) and adds the identity",
+    drive: |s| {
+        s.request_headers(&[(":path", "/"), (":authority", "app"), ("authorization", "Bearer ann")], true);
+        let Some(callout) = s.pending_callouts().pop() else { return "no callout was made".to_string() };
+        let (status, headers) = envoyx_harness::auth::decide(callout.header("authorization"));
+        let headers = headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        s.answer_callout(
+            callout.id,
+            envoyx_testhost::CalloutAnswer::Response { status, headers, body: vec![] },
+        );
+        format!(
+            "callout to cluster `{}` answered {status}; upstream got x-auth-user: {:?}",
+            callout.cluster,
+            s.upstream_request_headers().get("x-auth-user")
+        )
+    },
+};

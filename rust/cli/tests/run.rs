@@ -230,7 +230,7 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     // Every curl line the demo prints, sent as printed.
     let curls: Vec<Curl> =
         run.stdout.iter().filter(|l| l.trim_start().starts_with("curl ")).map(|l| parse_curl(l)).collect();
-    assert_eq!(curls.len(), 11, "{out}");
+    assert_eq!(curls.len(), 14, "{out}");
     let reply_to = |path: &str, with: &str| -> Message {
         let curl = curls
             .iter()
@@ -281,6 +281,18 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     let reply = reply_to("/json-validate", "\"name\"");
     assert_eq!(reply.status(), 400);
     assert_eq!(reply.body, b"{\"error\":\"missing field \\\"user\\\"\"}\n");
+
+    // auth: asks the demo's auth service through the cluster `auth`.
+    let reply = reply_to("/auth", "Bearer ann");
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.header("x-upstream-saw-x-auth-user"), Some("ann"));
+    let denied = curls.iter().find(|c| c.path == "/auth" && c.headers.is_empty()).unwrap();
+    let reply = send(denied);
+    assert_eq!((reply.status(), reply.header("www-authenticate")), (401, Some("Bearer")));
+    let start = Instant::now();
+    let reply = reply_to("/auth", "slow-ann");
+    assert_eq!((reply.status(), reply.header("x-auth-error")), (503, Some("status_504")));
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
 
     // Each filter runs only on its own prefix: elsewhere nothing is changed.
     let reply = request(port, "POST", "/elsewhere", &[("x-envoyx-echo", "one")], b"hello").unwrap();

@@ -50,6 +50,19 @@ pub fn envoyx_filter(filter_name: &str, config: Value, load_by: LoadBy, form: Fo
     })
 }
 
+/// A per-route config for the stock host's filter (upstream's `DynamicModuleFilterPerRoute`)
+/// carrying the EnvoyX `DynamicModuleConfigPerRoute` `config` (JSON form, e.g. from
+/// [`module_config`]) as a Struct; goes under a route's `typed_per_filter_config`, keyed by the
+/// filter's name.
+pub fn envoyx_per_route(config: Value) -> Value {
+    json!({
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute",
+        "dynamic_module_config": { "name": "envoyx_stock_host" },
+        "per_route_config_name": config["name"].as_str().unwrap_or("envoyx"),
+        "filter_config": { "@type": "type.googleapis.com/google.protobuf.Struct", "value": config }
+    })
+}
+
 /// An EnvoyX `DynamicModuleConfig` for `module` with `filter_config`.
 pub fn module_config(name: &str, module: &Path, filter_config: &str) -> Value {
     json!({ "name": name, "file_path": module, "filter_config": filter_config, "do_not_dlclose": true })

@@ -5,14 +5,17 @@
 //! Nothing here panics on bad input or a failing Envoy: errors come back with Envoy's log tail,
 //! so the CLI can print them and tests can assert on them.
 
+pub mod auth;
 pub mod config;
 pub mod envoy;
 pub mod http;
 pub mod proxy;
 pub mod upstream;
 
+pub use auth::AuthServer;
 pub use config::{
-    Form, LoadBy, bootstrap, envoyx_filter, lds_resources, listener, module_config, write_atomically,
+    Form, LoadBy, bootstrap, envoyx_filter, envoyx_per_route, lds_resources, listener, module_config,
+    write_atomically,
 };
 pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied};
 pub use http::{Message, post_chunked, read_message, request};

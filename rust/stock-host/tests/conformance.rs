@@ -121,17 +121,11 @@ fn conformance_routes(module: &Path, module_minor: u32, filter_config: &str) -> 
     let mut routes: Vec<serde_json::Value> = route_configs
         .into_iter()
         .map(|route_config| {
-            let mut route = envoyx_harness::proxy::route(&format!("/route/{route_config}"), "upstream", &[], None);
+            let mut route =
+                envoyx_harness::proxy::route(&format!("/route/{route_config}"), "upstream", &[], None);
             route["typed_per_filter_config"] = serde_json::json!({
-                "envoy.filters.http.dynamic_modules": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute",
-                    "dynamic_module_config": { "name": "envoyx_stock_host" },
-                    "per_route_config_name": "conformance-route",
-                    "filter_config": {
-                        "@type": "type.googleapis.com/google.protobuf.Struct",
-                        "value": module_config("conformance-route", module, route_config)
-                    }
-                }
+                "envoy.filters.http.dynamic_modules":
+                    envoyx_per_route(module_config("conformance-route", module, route_config))
             });
             route
         })
@@ -333,15 +327,7 @@ fn listener_with_route_configs(
 ) -> serde_json::Value {
     let per_route = |config: &str| {
         serde_json::json!({
-            "envoy.filters.http.dynamic_modules": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute",
-                "dynamic_module_config": { "name": "envoyx_stock_host" },
-                "per_route_config_name": "conformance-route",
-                "filter_config": {
-                    "@type": "type.googleapis.com/google.protobuf.Struct",
-                    "value": module_config("conformance-route", module, config)
-                }
-            }
+            "envoy.filters.http.dynamic_modules": envoyx_per_route(module_config("conformance-route", module, config))
         })
     };
     let mut route = envoyx_harness::proxy::route(&format!("/route/{route_config}"), "upstream", &[], None);

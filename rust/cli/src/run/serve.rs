@@ -7,7 +7,9 @@ use super::signals::{INTERRUPTED, stop_requested};
 use super::supervise::supervise;
 use crate::catalogue::EXAMPLES;
 use envoyx_envoy_install as install;
-use envoyx_harness::{self as harness, EnvoyCommand, EnvoyConfigFile, Form, LoadBy, Upstream, proxy};
+use envoyx_harness::{
+    self as harness, AuthServer, EnvoyCommand, EnvoyConfigFile, Form, LoadBy, Upstream, proxy,
+};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -132,7 +134,14 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
         routes,
         filters,
     );
-    let bootstrap = proxy::bootstrap_with(admin_port, vec![listener], vec![cluster]);
+    // The demo's auth service, behind the cluster `auth` the auth example calls out to.
+    let auth = match demo {
+        true => Some(AuthServer::start().map_err(|e| format!("cannot start the demo's auth service: {e}"))?),
+        false => None,
+    };
+    let mut clusters = vec![cluster];
+    clusters.extend(auth.iter().map(|auth| proxy::static_cluster("auth", "127.0.0.1", auth.port)));
+    let bootstrap = proxy::bootstrap_with(admin_port, vec![listener], clusters);
     let command = EnvoyCommand {
         binary: &binary,
         version: &version,
@@ -151,7 +160,8 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
         }
     };
     let code = supervise(envoy, Some(options.listen), options, &banner);
-    drop(echo); // the upstream stops after Envoy
+    drop(echo); // the upstream and the auth service stop after Envoy
+    drop(auth);
     code
 }
 

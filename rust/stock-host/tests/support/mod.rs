@@ -17,8 +17,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use envoyx_harness::{
-    Form, Message, Upstream, VERSIONS, bootstrap, lds_resources, listener, module_config, post_chunked,
-    request,
+    AuthServer, Form, Message, Upstream, VERSIONS, bootstrap, envoyx_per_route, lds_resources, listener,
+    module_config, post_chunked, request,
 };
 
 /// The workspace root.
