@@ -363,7 +363,9 @@ typedef struct envoyx_host_api {
    * `envoyx_on_stream_callout_done`, later, never inside this call (even one that could not
    * start: no such cluster), unless the stream completes first: callouts still in flight then
    * are cancelled and never answered. Several may be in flight at once. Streaming callouts
-   * (body chunks both ways) are not part of 1.1. */
+   * (body chunks both ways) are not in 1.1: upstream Envoy 1.38-1.40 has what they need
+   * (start_http_stream, stream_send_data/trailers and their hooks), so a later minor can add
+   * them without gating by version. */
   uint64_t (*http_callout)(envoyx_stream* stream, envoyx_bytes cluster, const envoyx_header* headers,
                            size_t headers_len, envoyx_bytes body, uint64_t timeout_ms);
 } envoyx_host_api;
