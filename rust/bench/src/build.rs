@@ -72,6 +72,7 @@ pub fn all(dir: &Path) -> Result<Artifacts, String> {
     let stock_host = envoyx_build::build_package("envoyx-stock-host");
     let envoyx_bench_module = envoyx_build::build_package("envoyx-bench-module");
     let envoyx_body_rewrite = envoyx_build::build_package("envoyx-example-body-rewrite");
+    let envoyx_auth = envoyx_build::build_package("envoyx-example-auth");
     eprintln!("bench: building the ext_proc server (cargo, release)");
     let extproc_server = cargo_binary("envoyx-bench-extproc")?;
     eprintln!("bench: building the C module (cc) and the Proxy-Wasm modules (wat)");
@@ -84,6 +85,7 @@ pub fn all(dir: &Path) -> Result<Artifacts, String> {
         wasm_upper: wasm_module(dir, "upper")?,
         wasm_pass: wasm_module(dir, "pass")?,
         extproc_server,
+        envoyx_auth,
     })
 }
 

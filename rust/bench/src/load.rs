@@ -25,6 +25,13 @@ impl RequestSpec {
         Self { head, body: Arc::new(Vec::new()), want_added_header }
     }
 
+    /// A GET carrying `authorization: <authorization>` (the auth job).
+    pub fn get_authorized(authorization: &str) -> Self {
+        let head = format!("GET /bench HTTP/1.1\r\nhost: bench\r\nauthorization: {authorization}\r\n\r\n")
+            .into_bytes();
+        Self { head, body: Arc::new(Vec::new()), want_added_header: false }
+    }
+
     /// A POST of `body` that the upstream checks as `check` (`same` or `upper`).
     pub fn post(body: Arc<Vec<u8>>, check: &str) -> Self {
         let head = format!(

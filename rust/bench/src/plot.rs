@@ -14,6 +14,7 @@ fn colour(variant: Variant) -> RGBColor {
         Variant::Lua => RGBColor(44, 160, 44),
         Variant::Wasm => RGBColor(148, 103, 189),
         Variant::ExtProc => RGBColor(255, 127, 14),
+        Variant::ExtAuthz => RGBColor(140, 86, 75),
     }
 }
 

@@ -171,6 +171,22 @@ impl Results {
             pass = Some(pass.unwrap_or(true) && !appended);
         }
         targets.push(Target { name: "0 body bytes copied by the EnvoyX path".to_string(), figure, pass });
+        // The auth decision: Envoy's CPU, the service's not counted (it is the same service).
+        let envoyx_auth = self.cpu(Job::Auth, Variant::EnvoyX);
+        targets.push(ratio_target(
+            "auth decision ≥ 2× cheaper in Envoy CPU than ext_authz (theirs / ours)",
+            self.cpu(Job::Auth, Variant::ExtAuthz),
+            envoyx_auth,
+            2.0,
+            false,
+        ));
+        targets.push(ratio_target(
+            "auth decision cheaper in Envoy CPU than Lua httpCall (theirs / ours)",
+            self.cpu(Job::Auth, Variant::Lua),
+            envoyx_auth,
+            1.0,
+            false,
+        ));
         targets
     }
 
@@ -255,7 +271,9 @@ impl Results {
             let c = self.cpu(*job, Variant::CModule);
             for variant in &self.variants {
                 let Some(s) = self.cells.get(&(*job, *variant)) else {
-                    let _ = writeln!(out, "| {} | not measured | | | | | | | |", variant.name());
+                    let why =
+                        variant.does(*job).err().map_or("not measured".to_string(), |r| format!("n/a: {r}"));
+                    let _ = writeln!(out, "| {} | {why} | | | | | | | |", variant.name());
                     continue;
                 };
                 let ratio = |base: Option<f64>| match base {
@@ -407,10 +425,34 @@ mod tests {
         // linear; nothing copied.
         assert_eq!(
             pass,
-            vec![Some(true), Some(true), Some(true), Some(false), Some(true), Some(true), Some(true)]
+            vec![
+                Some(true),
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(true),
+                None,
+                None
+            ]
         );
         assert!(targets[0].figure.starts_with("1.02×"), "{}", targets[0].figure);
         assert!(targets[5].figure.contains("100 µs/MiB"), "{}", targets[5].figure);
+    }
+
+    #[test]
+    fn judges_the_auth_targets() {
+        let mut r = results();
+        for (variant, cpu) in [(Variant::EnvoyX, 50.0), (Variant::ExtAuthz, 90.0), (Variant::Lua, 60.0)] {
+            r.cells.insert((Job::Auth, variant), cell(cpu));
+        }
+        let targets = r.targets();
+        // ext_authz 90/50 = 1.8 < 2: missed; Lua 60/50 ≥ 1: met.
+        assert_eq!((targets[7].pass, targets[8].pass), (Some(false), Some(true)));
+        assert!(targets[7].figure.starts_with("1.80×"), "{}", targets[7].figure);
+        assert_eq!(Variant::Wasm.does(Job::Auth).map_err(|r| r.contains("wasm32")), Err(true));
+        assert!(Variant::ExtAuthz.does(Job::Header).is_err() && Variant::ExtAuthz.does(Job::Auth).is_ok());
     }
 
     #[test]

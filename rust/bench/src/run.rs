@@ -22,7 +22,7 @@ pub(crate) fn spawn_envoy(
     binary: &Path,
     variant: Variant,
     job: Job,
-    processor_port: Option<u16>,
+    processor: Option<variants::ProcessorCluster>,
 ) -> Result<(envoyx_harness::Envoy, u16), String> {
     let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
     let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
@@ -31,7 +31,7 @@ pub(crate) fn spawn_envoy(
         listen_port,
         setup.upstream_port,
         variants::filter(variant, job, &setup.artifacts),
-        processor_port,
+        processor,
     );
     let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
     let command = envoyx_harness::EnvoyCommand {
@@ -76,27 +76,49 @@ pub struct Setup {
 /// The ext_proc server, killed (by PID) when dropped.
 struct Processor {
     child: Child,
-    port: u16,
+    cluster: variants::ProcessorCluster,
 }
 
 impl Processor {
-    fn start(binary: &Path, job: Job) -> Result<Self, String> {
-        let mut child = Command::new(binary)
-            .args(["--job", job.word()])
+    /// The processor a measurement needs: the ext_proc server, or the auth service for a
+    /// variant doing the auth job (this program's `auth-server`, in its own process so that its
+    /// CPU is counted apart from the client's).
+    fn for_measurement(setup: &Setup, variant: Variant, job: Job) -> Result<Option<Self>, String> {
+        let (name, http2, command) = match (variant, job) {
+            (Variant::ExtProc, _) => {
+                let mut command = Command::new(&setup.artifacts.extproc_server);
+                command.args(["--job", job.word()]);
+                ("extproc", true, command)
+            }
+            (Variant::NoFilter, Job::Auth) => return Ok(None),
+            (_, Job::Auth) => {
+                let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+                command.arg("auth-server");
+                (variants::AUTH_CLUSTER, false, command)
+            }
+            _ => return Ok(None),
+        };
+        Self::start(command, name, http2).map(Some)
+    }
+
+    fn start(mut command: Command, name: &'static str, http2: bool) -> Result<Self, String> {
+        let binary = command.get_program().to_string_lossy().into_owned();
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start the ext_proc server {}: {e}", binary.display()))?;
-        let stdout = child.stdout.take().ok_or("the ext_proc server has no stdout")?;
+            .map_err(|e| format!("cannot start the {name} server {binary}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("the processor has no stdout")?;
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("ext_proc server: {e}"))?;
-        let port =
-            line.trim().strip_prefix("listening on 127.0.0.1:").and_then(|p| p.parse().ok()).ok_or_else(
-                || format!("the ext_proc server said {line:?}, not `listening on 127.0.0.1:PORT`"),
-            );
+        BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("{name} server: {e}"))?;
+        let port = line
+            .trim()
+            .strip_prefix("listening on 127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| format!("the {name} server said {line:?}, not `listening on 127.0.0.1:PORT`"));
         match port {
-            Ok(port) => Ok(Self { child, port }),
+            Ok(port) => Ok(Self { child, cluster: variants::ProcessorCluster { name, port, http2 } }),
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -121,6 +143,7 @@ pub fn request_for(job: Job, variant: Variant, bodies: &mut Vec<(usize, Arc<Vec<
     match job {
         Job::Header => RequestSpec::get(does_the_job),
         Job::Pass => RequestSpec::get(false),
+        Job::Auth => RequestSpec::get_authorized("Bearer ann"),
         Job::Upper(size) => {
             let body = match bodies.iter().find(|(s, _)| *s == size) {
                 Some((_, body)) => body.clone(),
@@ -144,12 +167,9 @@ pub fn measure(
     warmup: usize,
     requests: usize,
 ) -> Result<Sample, String> {
-    let processor = match variant {
-        Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
-        _ => None,
-    };
+    let processor = Processor::for_measurement(setup, variant, job)?;
     let (mut envoy, listen_port) =
-        spawn_envoy(setup, &setup.envoy, variant, job, processor.as_ref().map(|p| p.port))?;
+        spawn_envoy(setup, &setup.envoy, variant, job, processor.as_ref().map(|p| p.cluster))?;
     envoy.wait_ready(Duration::from_secs(60))?;
     let pid = envoy.pid();
     if let Some(cpu) = setup.envoy_cpu {
@@ -244,10 +264,7 @@ pub fn profile(
     requests: usize,
     out_dir: &Path,
 ) -> Result<Profile, String> {
-    let processor = match variant {
-        Variant::ExtProc => Some(Processor::start(&setup.artifacts.extproc_server, job)?),
-        _ => None,
-    };
+    let processor = Processor::for_measurement(setup, variant, job)?;
     let job_name = match job {
         Job::Upper(size) => format!("upper-{size}"),
         _ => job.word().to_string(),
@@ -266,7 +283,7 @@ pub fn profile(
         return Err("chmod failed".to_string());
     }
     let (mut envoy, listen_port) =
-        spawn_envoy(setup, &wrapper, variant, job, processor.as_ref().map(|p| p.port))?;
+        spawn_envoy(setup, &wrapper, variant, job, processor.as_ref().map(|p| p.cluster))?;
     envoy.wait_ready(Duration::from_secs(600))?;
     let pid = envoy.pid().to_string();
     let warm = load::run(listen_port, spec, warmup, 1);

@@ -20,11 +20,20 @@ pub enum Variant {
     Wasm,
     /// ext_proc with a tonic gRPC server in its own process.
     ExtProc,
+    /// Envoy's ext_authz asking an HTTP auth service (the auth job only).
+    ExtAuthz,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 6] =
-        [Variant::NoFilter, Variant::EnvoyX, Variant::CModule, Variant::Lua, Variant::Wasm, Variant::ExtProc];
+    pub const ALL: [Variant; 7] = [
+        Variant::NoFilter,
+        Variant::EnvoyX,
+        Variant::CModule,
+        Variant::Lua,
+        Variant::Wasm,
+        Variant::ExtProc,
+        Variant::ExtAuthz,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -34,6 +43,7 @@ impl Variant {
             Variant::Lua => "Lua",
             Variant::Wasm => "Proxy-Wasm (V8)",
             Variant::ExtProc => "ext_proc (tonic)",
+            Variant::ExtAuthz => "ext_authz (HTTP service)",
         }
     }
 
@@ -46,6 +56,23 @@ impl Variant {
             Variant::Lua => "lua",
             Variant::Wasm => "wasm",
             Variant::ExtProc => "ext_proc",
+            Variant::ExtAuthz => "ext_authz",
+        }
+    }
+
+    /// Whether this variant can do `job`; the reason when it cannot (the report says it).
+    pub fn does(self, job: Job) -> Result<(), &'static str> {
+        match (self, job) {
+            (Variant::ExtAuthz, Job::Auth) => Ok(()),
+            (Variant::ExtAuthz, _) => Err("ext_authz only decides whether a request may pass (the auth job)"),
+            (Variant::CModule, Job::Auth) => Err("the C module does no auth"),
+            (Variant::ExtProc, Job::Auth) => Err("ext_authz is Envoy's external service for this decision"),
+            (Variant::Wasm, Job::Auth) => Err(
+                "no Proxy-Wasm module here can make the callout: the bench's Wasm modules are hand-written \
+                 WAT (a dispatch_http_call with its callback is beyond them), and a Rust one needs the \
+                 wasm32 target, which this toolchain lacks and CI cannot install (registries only)",
+            ),
+            _ => Ok(()),
         }
     }
 }
@@ -59,6 +86,9 @@ pub enum Job {
     Upper(usize),
     /// Change nothing on a GET.
     Pass,
+    /// Ask an auth service about a GET (its `authorization` header) and pass it with the
+    /// identity the service returned (`x-auth-user`).
+    Auth,
 }
 
 impl Job {
@@ -68,6 +98,7 @@ impl Job {
             Job::Header => "header",
             Job::Upper(_) => "upper",
             Job::Pass => "pass",
+            Job::Auth => "auth",
         }
     }
 }
@@ -77,6 +108,7 @@ impl fmt::Display for Job {
         match self {
             Job::Header => write!(f, "add one response header"),
             Job::Pass => write!(f, "passthrough"),
+            Job::Auth => write!(f, "auth decision by an auth service"),
             Job::Upper(size) => write!(f, "upper-case request body, {}", size_label(*size)),
         }
     }
@@ -107,6 +139,8 @@ pub struct Artifacts {
     pub wasm_upper: PathBuf,
     pub wasm_pass: PathBuf,
     pub extproc_server: PathBuf,
+    /// The `auth` example, as shipped.
+    pub envoyx_auth: PathBuf,
 }
 
 /// Bodies up to 16 MiB are held whole by Lua (`body()`) and ext_proc (BUFFERED): the listener's
@@ -129,6 +163,22 @@ end
 function envoy_on_response(handle)
 end"#;
 
+/// The auth decision in Lua: `httpCall` to the cluster `auth`, as the EnvoyX example does.
+const LUA_AUTH: &str = r#"function envoy_on_request(handle)
+  local headers, _ = handle:httpCall("auth", {
+    [":method"] = "GET", [":path"] = "/check", [":authority"] = "auth",
+    ["authorization"] = handle:headers():get("authorization") or ""
+  }, "", 5000)
+  if headers[":status"] == "200" then
+    handle:headers():replace("x-auth-user", headers["x-auth-user"])
+  else
+    handle:respond({[":status"] = headers[":status"]}, "denied")
+  end
+end"#;
+
+/// The cluster the auth job's service sits behind.
+pub const AUTH_CLUSTER: &str = "auth";
+
 /// The HTTP filter (before the router) for `variant` doing `job`; `None` for no filter.
 pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value> {
     let word = job.word();
@@ -137,6 +187,7 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
         Variant::EnvoyX => {
             let (module, config) = match job {
                 Job::Upper(_) => (&artifacts.envoyx_body_rewrite, "request"),
+                Job::Auth => (&artifacts.envoyx_auth, "cluster=auth timeout_ms=5000"),
                 _ => (&artifacts.envoyx_bench_module, word),
             };
             envoyx_harness::envoyx_filter(
@@ -166,6 +217,7 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
                     Job::Header => LUA_HEADER,
                     Job::Upper(_) => LUA_UPPER,
                     Job::Pass => LUA_PASS,
+                    Job::Auth => LUA_AUTH,
                 } }
             }
         }),
@@ -182,8 +234,25 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
                         "code": { "local": { "filename": match job {
                             Job::Header => &artifacts.wasm_header,
                             Job::Upper(_) => &artifacts.wasm_upper,
-                            Job::Pass => &artifacts.wasm_pass,
+                            Job::Pass | Job::Auth => &artifacts.wasm_pass,
                         } } }
+                    }
+                }
+            }
+        }),
+        Variant::ExtAuthz => json!({
+            "name": "envoy.filters.http.ext_authz",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
+                "transport_api_version": "V3",
+                "http_service": {
+                    "server_uri": { "uri": "http://auth", "cluster": AUTH_CLUSTER, "timeout": "5s" },
+                    "path_prefix": "/check",
+                    "authorization_request": {
+                        "allowed_headers": { "patterns": [{ "exact": "authorization" }] }
+                    },
+                    "authorization_response": {
+                        "allowed_upstream_headers": { "patterns": [{ "exact": "x-auth-user" }] }
                     }
                 }
             }
@@ -210,8 +279,17 @@ pub fn extproc_mode(job: Job) -> Value {
             "response_header_mode": "SKIP",
             "request_body_mode": "BUFFERED"
         }),
-        Job::Pass => json!({}),
+        Job::Pass | Job::Auth => json!({}),
     }
+}
+
+/// A cluster behind which the measurement's own process serves (`processor`): the ext_proc
+/// server (HTTP/2, `extproc`) or the auth service (HTTP/1.1, [`AUTH_CLUSTER`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessorCluster {
+    pub name: &'static str,
+    pub port: u16,
+    pub http2: bool,
 }
 
 /// The bootstrap: admin, one listener on `listen_port` whose only route goes to the cluster
@@ -222,7 +300,7 @@ pub fn bootstrap(
     listen_port: u16,
     upstream_port: u16,
     filter: Option<Value>,
-    extproc_port: Option<u16>,
+    processor: Option<ProcessorCluster>,
 ) -> Value {
     let mut http_filters: Vec<Value> = filter.into_iter().collect();
     http_filters.push(json!({
@@ -241,20 +319,23 @@ pub fn bootstrap(
         "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
         "load_assignment": { "cluster_name": "upstream", "endpoints": endpoint(upstream_port)["endpoints"] }
     })];
-    if let Some(port) = extproc_port {
-        clusters.push(json!({
-            "name": "extproc",
+    if let Some(ProcessorCluster { name, port, http2 }) = processor {
+        let mut cluster = json!({
+            "name": name,
             "connect_timeout": "2s",
             "type": "STATIC",
             "per_connection_buffer_limit_bytes": BUFFER_LIMIT,
-            "typed_extension_protocol_options": {
+            "load_assignment": { "cluster_name": name, "endpoints": endpoint(port)["endpoints"] }
+        });
+        if http2 {
+            cluster["typed_extension_protocol_options"] = json!({
                 "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
                     "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
                     "explicit_http_config": { "http2_protocol_options": {} }
                 }
-            },
-            "load_assignment": { "cluster_name": "extproc", "endpoints": endpoint(port)["endpoints"] }
-        }));
+            });
+        }
+        clusters.push(cluster);
     }
     json!({
         "node": { "id": "envoyx-bench", "cluster": "envoyx-bench" },
@@ -302,6 +383,7 @@ mod tests {
             wasm_upper: p("upper.wasm"),
             wasm_pass: p("pass.wasm"),
             extproc_server: p("extproc"),
+            envoyx_auth: p("libauth.so"),
         }
     }
 
@@ -326,7 +408,8 @@ mod tests {
     #[test]
     fn the_bootstrap_is_the_same_but_for_the_filter_and_the_extproc_cluster() {
         let plain = bootstrap(1, 2, 3, None, None);
-        let with = bootstrap(1, 2, 3, filter(Variant::Lua, Job::Pass, &artifacts()), Some(4));
+        let processor = ProcessorCluster { name: "extproc", port: 4, http2: true };
+        let with = bootstrap(1, 2, 3, filter(Variant::Lua, Job::Pass, &artifacts()), Some(processor));
         let filters = |b: &Value| {
             b["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
             ["typed_config"]["http_filters"]
