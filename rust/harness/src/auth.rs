@@ -48,19 +48,7 @@ impl AuthServer {
         let port = listener.local_addr()?.port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (seen, stopped) = (requests.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopped.load(Ordering::Acquire) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let seen = seen.clone();
-                std::thread::spawn(move || {
-                    let _ = serve_connection(conn, &seen);
-                });
-            }
-        });
+        crate::upstream::accept_in_background(listener, requests.clone(), stop.clone(), serve_connection);
         Ok(Self { port, requests, stop })
     }
 

@@ -35,19 +35,7 @@ impl Upstream {
         let port = listener.local_addr()?.port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (seen, stopped) = (requests.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopped.load(Ordering::Acquire) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let seen = seen.clone();
-                std::thread::spawn(move || {
-                    let _ = serve_connection(conn, &seen);
-                });
-            }
-        });
+        accept_in_background(listener, requests.clone(), stop.clone(), serve_connection);
         Ok(Self { port, requests, stop })
     }
 
@@ -62,6 +50,28 @@ impl Drop for Upstream {
         self.stop.store(true, Ordering::Release);
         let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
     }
+}
+
+/// Serves every connection `listener` accepts on a thread of its own with `serve` (which keeps
+/// the requests it got in `requests`), until `stop` is set and one more connection wakes it.
+pub(crate) fn accept_in_background(
+    listener: TcpListener,
+    requests: Arc<Mutex<Vec<Message>>>,
+    stop: Arc<AtomicBool>,
+    serve: fn(TcpStream, &Mutex<Vec<Message>>) -> io::Result<()>,
+) {
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stop.load(Ordering::Acquire) {
+                break;
+            }
+            let Ok(conn) = conn else { continue };
+            let requests = requests.clone();
+            std::thread::spawn(move || {
+                let _ = serve(conn, &requests);
+            });
+        }
+    });
 }
 
 fn serve_connection(conn: TcpStream, seen: &Mutex<Vec<Message>>) -> io::Result<()> {

@@ -409,15 +409,7 @@ impl EnvoyFilter {
         body: &[u8],
         timeout_ms: u64,
     ) -> Result<u64, CalloutInitResult> {
-        let mut headers: Vec<HttpHeader> = headers
-            .iter()
-            .map(|(k, v)| HttpHeader {
-                key_ptr: k.as_ptr().cast(),
-                key_length: k.len(),
-                value_ptr: v.as_ptr().cast(),
-                value_length: v.len(),
-            })
-            .collect();
+        let mut headers = HttpHeader::list(headers.iter().map(|(k, v)| (*k, *v)));
         let mut id = 0u64;
         // Safety: live filter on its worker thread, inside one of its hooks; Envoy copies the
         // cluster name, headers and body, which outlive the call; `id` is writable.
@@ -436,15 +428,7 @@ impl EnvoyFilter {
     }
 
     pub fn send_response(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], details: &[u8]) {
-        let mut headers: Vec<HttpHeader> = headers
-            .iter()
-            .map(|(k, v)| HttpHeader {
-                key_ptr: k.as_ptr().cast(),
-                key_length: k.len(),
-                value_ptr: v.as_ptr().cast(),
-                value_length: v.len(),
-            })
-            .collect();
+        let mut headers = HttpHeader::list(headers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
         // Safety: live filter on its worker thread; Envoy copies the headers, body and details,
         // which outlive the call.
         unsafe {
@@ -551,6 +535,18 @@ impl Drop for Scheduler {
 }
 
 impl HttpHeader {
+    /// Envoy's views of `headers` (which must outlive their use).
+    pub fn list<'a>(headers: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> Vec<HttpHeader> {
+        headers
+            .map(|(k, v)| HttpHeader {
+                key_ptr: k.as_ptr().cast(),
+                key_length: k.len(),
+                value_ptr: v.as_ptr().cast(),
+                value_length: v.len(),
+            })
+            .collect()
+    }
+
     /// The same header as EnvoyX's view (Envoy's memory, no copy).
     pub fn view(&self) -> envoyx_abi::envoyx_header {
         envoyx_abi::envoyx_header {
