@@ -53,42 +53,19 @@ pub const ABI_1_0_COMMIT: &str = "d149545675fd9f7baa62caf3f35b0d83fc199486";
 /// Builds the cdylib package `package` as it was at `commit` of the git repository `repo`
 /// (extracted with `git archive` into `scratch`, built with its own `Cargo.lock` into its own
 /// target directory) and returns the path of its shared object. For compatibility tests: a
-/// module built from an earlier release's sources, not a patched version number.
+/// module built from an earlier release's sources, not a patched version number. A clone
+/// without that history (a shallow one) extracts `fallback` instead: a `.tar.gz` that
+/// `git archive` made of the same commit.
 pub fn try_build_package_at(
     repo: &Path,
     commit: &str,
     package: &str,
     scratch: &Path,
+    fallback: &Path,
 ) -> Result<PathBuf, String> {
     let tree = scratch.join(format!("src-{commit}"));
     if !tree.join("Cargo.toml").exists() {
-        std::fs::create_dir_all(&tree).map_err(|e| format!("cannot create {}: {e}", tree.display()))?;
-        let archive = Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(["archive", "--format=tar", commit])
-            .output()
-            .map_err(|e| format!("cannot run git to extract {commit}: {e}"))?;
-        if !archive.status.success() {
-            return Err(format!(
-                "git archive {commit} failed in {} (the compatibility tests need the repository's history; \
-                 a shallow clone lacks it): {}",
-                repo.display(),
-                String::from_utf8_lossy(&archive.stderr)
-            ));
-        }
-        let mut tar = Command::new("tar")
-            .arg("-x")
-            .arg("-C")
-            .arg(&tree)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run tar: {e}"))?;
-        use std::io::Write;
-        tar.stdin.take().expect("piped").write_all(&archive.stdout).map_err(|e| format!("tar: {e}"))?;
-        if !tar.wait().map_err(|e| format!("tar: {e}"))?.success() {
-            return Err(format!("tar could not extract {commit} into {}", tree.display()));
-        }
+        extract_at(repo, commit, &tree, fallback)?;
     }
     let manifest = tree.join("Cargo.toml");
     let target = scratch.join(format!("target-{commit}"));
@@ -103,6 +80,51 @@ pub fn try_build_package_at(
         ],
         &format!("{package}@{commit}"),
     )
+}
+
+/// Extracts the tree of `commit` of the git repository `repo` into `tree`, or, when `repo` lacks
+/// that history, the `.tar.gz` `fallback` (which `git archive` made of it).
+pub fn extract_at(repo: &Path, commit: &str, tree: &Path, fallback: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(tree).map_err(|e| format!("cannot create {}: {e}", tree.display()))?;
+    let archive = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["archive", "--format=tar", commit])
+        .output()
+        .map_err(|e| format!("cannot run git to extract {commit}: {e}"))?;
+    let (bytes, gzip) = if archive.status.success() {
+        (archive.stdout, false)
+    } else {
+        let bytes = std::fs::read(fallback).map_err(|e| {
+            format!(
+                "git archive {commit} failed in {} ({}) and its copy {} cannot be read: {e}",
+                repo.display(),
+                String::from_utf8_lossy(&archive.stderr).trim(),
+                fallback.display()
+            )
+        })?;
+        (bytes, true)
+    };
+    let mut tar = Command::new("tar")
+        .arg(if gzip { "-xz" } else { "-x" })
+        .arg("-C")
+        .arg(tree)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    use std::io::Write;
+    tar.stdin.take().expect("piped").write_all(&bytes).map_err(|e| format!("tar: {e}"))?;
+    if !tar.wait().map_err(|e| format!("tar: {e}"))?.success() {
+        return Err(format!("tar could not extract {commit} into {}", tree.display()));
+    }
+    if !tree.join("Cargo.toml").exists() {
+        return Err(format!(
+            "{commit} extracted into {} holds no Cargo.toml (is {} the repository's root?)",
+            tree.display(),
+            repo.display()
+        ));
+    }
+    Ok(())
 }
 
 fn cargo_build(selector: &[&str], what: &str) -> Result<PathBuf, String> {

@@ -274,6 +274,7 @@ fn conformance_of_the_abi_1_0_module_in_envoy_1_40() {
         envoyx_build::ABI_1_0_COMMIT,
         "envoyx-test-module-conformance",
         &scratch,
+        &repo.join("x/compat/1.0/source.tar.gz"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let version = VERSIONS[VERSIONS.len() - 1];

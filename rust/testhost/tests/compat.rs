@@ -27,3 +27,30 @@ fn a_c_module_built_against_the_1_0_header_runs_on_this_host() {
     // One config created and destroyed; one stream created, completed and destroyed.
     assert_eq!(counters.read(), [1, 1, 1, 1, 1]);
 }
+
+/// The 1.0 sources come from git history; a clone without it (shallow) uses the copy in
+/// `x/compat/1.0`, which must be the same tree.
+#[test]
+fn the_1_0_sources_come_from_history_or_from_their_copy() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-1.0-extract");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let fallback = repo.join("x/compat/1.0/source.tar.gz");
+    let commit = envoyx_build::ABI_1_0_COMMIT;
+    let (from_history, from_copy) = (scratch.join("history"), scratch.join("copy"));
+    envoyx_build::extract_at(&repo, commit, &from_history, &fallback).unwrap();
+    // A directory outside any git repository stands for a clone without the history.
+    let no_history = std::env::temp_dir().join(format!("envoyx-no-history-{}", std::process::id()));
+    std::fs::create_dir_all(&no_history).unwrap();
+    envoyx_build::extract_at(&no_history, commit, &from_copy, &fallback).unwrap();
+    std::fs::remove_dir_all(&no_history).unwrap();
+    for file in
+        ["Cargo.lock", "x/abi.h", "rust/sdk/src/dispatch.rs", "rust/test-modules/conformance/src/lib.rs"]
+    {
+        let a = std::fs::read(from_history.join(file)).unwrap();
+        let b = std::fs::read(from_copy.join(file)).unwrap();
+        assert!(a == b, "{file} differs between the history and the copy");
+    }
+    let header = std::fs::read_to_string(from_copy.join("x/abi.h")).unwrap();
+    assert!(header.contains("#define ENVOYX_ABI_VERSION_MINOR 0"), "the copy is the 1.0 tree");
+}

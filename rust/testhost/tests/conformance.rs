@@ -187,8 +187,10 @@ fn conformance_with_the_module_as_a_shared_object() {
 fn conformance_of_the_module_built_with_the_abi_1_0_sdk() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-1.0");
-    let module = try_build_package_at(&repo, ABI_1_0_COMMIT, "envoyx-test-module-conformance", &scratch)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let fallback = repo.join("x/compat/1.0/source.tar.gz");
+    let module =
+        try_build_package_at(&repo, ABI_1_0_COMMIT, "envoyx-test-module-conformance", &scratch, &fallback)
+            .unwrap_or_else(|e| panic!("{e}"));
     let loaded = ModuleRegistry::global().load(&module, false).unwrap();
     assert_eq!((loaded.abi_version().major, loaded.abi_version().minor), (1, 0), "a real 1.0 module");
     assert!(loaded.optional_exports().is_empty(), "a 1.0 module has no 1.1 exports");
