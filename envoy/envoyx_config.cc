@@ -3,7 +3,14 @@
 #include <memory>
 #include <mutex>
 
+#include "envoy/http/async_client.h"
 #include "envoy/registry/registry.h"
+#include "envoy/upstream/cluster_manager.h"
+
+#include "source/common/http/message_impl.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "abi.h"
 
 #include "envoy/envoyx_filter.h"
 
@@ -23,17 +30,75 @@ void installLogSinkOnce() {
   std::call_once(installed, [] { envoyx::set_log_sink(std::make_shared<EnvoyLogSink>()); });
 }
 
-// Wakes Envoy's main thread for the events a module schedules on its filter configuration (ABI
-// 1.1). The configuration is created after this scheduler, so each posted wake-up finds it
-// through `slot`, which it shares: filled on the main thread once the configuration exists, and
-// read there; an expired or empty slot (the configuration is gone) drops the wake-up.
+// A filter configuration's main thread (ABI 1.1): wakes it for the events a module schedules on
+// the configuration, and sends the configuration's callouts through the cluster manager. The
+// configuration is created after this object, so each posted wake-up and each callout answer
+// finds it through `slot`, which they share: filled on the main thread once the configuration
+// exists, and read there; an expired or empty slot (the configuration is gone) drops them.
 class MainThreadScheduler : public envoyx::Scheduler {
 public:
   struct Slot {
     std::weak_ptr<const rust::Box<envoyx::FilterConfig>> config;
   };
 
-  explicit MainThreadScheduler(Event::Dispatcher& main) : main_(main) {}
+  // One callout of the configuration in flight; answers go to the configuration, if it lives.
+  struct Callout : public Http::AsyncClient::Callbacks {
+    Callout(const MainThreadScheduler& owner, std::uint64_t id) : owner_(owner), id_(id) {}
+
+    void onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) override {
+      done(ENVOYX_CALLOUT_RESPONSE, response.get());
+    }
+    void onFailure(const Http::AsyncClient::Request&, Http::AsyncClient::FailureReason reason) override {
+      done(reason == Http::AsyncClient::FailureReason::ExceedResponseBufferLimit ? ENVOYX_CALLOUT_TOO_LARGE
+                                                                                 : ENVOYX_CALLOUT_RESET,
+           nullptr);
+    }
+    void onBeforeFinalizeUpstreamSpan(Tracing::Span&, const Http::ResponseHeaderMap*) override {}
+
+    void done(std::uint32_t status, const Http::ResponseMessage* response) {
+      if (!sent_) {
+        return; // Answered inside send(): http_callout reports it.
+      }
+      // Freed when this returns (`response` may live in the request).
+      auto self = owner_.take(id_);
+      auto config = owner_.slot_->config.lock();
+      if (!config) {
+        return;
+      }
+      std::vector<envoyx::RawHeader> headers;
+      std::vector<envoyx::RawBytes> chunks;
+      if (response != nullptr) {
+        response->headers().iterate([&headers](const Http::HeaderEntry& entry) {
+          const absl::string_view key = entry.key().getStringView();
+          const absl::string_view value = entry.value().getStringView();
+          headers.push_back(envoyx::RawHeader{
+              envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+              envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
+          return Http::HeaderMap::Iterate::Continue;
+        });
+        for (const Buffer::RawSlice& slice : response->body().getRawSlices()) {
+          chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
+        }
+      }
+      (*config)->on_callout_done(
+          id_, status, rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),
+          rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
+    }
+
+    const MainThreadScheduler& owner_;
+    const std::uint64_t id_;
+    Http::AsyncClient::Request* request_ = nullptr;
+    bool sent_ = false;
+  };
+
+  MainThreadScheduler(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager)
+      : main_(main), cluster_manager_(cluster_manager) {}
+
+  ~MainThreadScheduler() override {
+    for (auto& [id, callout] : callouts_) {
+      callout->request_->cancel();
+    }
+  }
 
   void wake() const override {
     main_.post([slot = slot_]() {
@@ -43,12 +108,59 @@ public:
     });
   }
 
+  bool http_callout(std::uint64_t id, envoyx::Bytes cluster_name,
+                    rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                    std::uint64_t timeout_ms, std::uint32_t& failure) const override {
+    failure = ENVOYX_CALLOUT_UNAVAILABLE;
+    const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
+                                 cluster_name.size());
+    Upstream::ThreadLocalCluster* cluster = cluster_manager_.getThreadLocalCluster(name);
+    if (cluster == nullptr) {
+      failure = ENVOYX_CALLOUT_NO_CLUSTER;
+      return false;
+    }
+    auto message = std::make_unique<Http::RequestMessageImpl>();
+    for (const envoyx::RawHeader& h : headers) {
+      const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
+      const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
+      message->headers().addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key), value);
+    }
+    if (!body.empty()) {
+      message->body().add(body.data(), body.size());
+    }
+    auto callout = std::make_unique<Callout>(*this, id);
+    Callout& callbacks = *callout;
+    Http::AsyncClient::Request* request = cluster->httpAsyncClient().send(
+        std::move(message), callbacks,
+        Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+    if (request == nullptr) {
+      return false;
+    }
+    callbacks.request_ = request;
+    callbacks.sent_ = true;
+    callouts_.emplace(id, std::move(callout));
+    return true;
+  }
+
   const std::shared_ptr<Slot>& slot() const { return slot_; }
 
 private:
-  // The main dispatcher outlives every filter configuration.
+  std::unique_ptr<Callout> take(std::uint64_t id) const {
+    auto it = callouts_.find(id);
+    if (it == callouts_.end()) {
+      return nullptr;
+    }
+    std::unique_ptr<Callout> callout = std::move(it->second);
+    callouts_.erase(it);
+    return callout;
+  }
+
+  // The main dispatcher and the cluster manager outlive every filter configuration.
   Event::Dispatcher& main_;
+  Upstream::ClusterManager& cluster_manager_;
   const std::shared_ptr<Slot> slot_ = std::make_shared<Slot>();
+  // Main thread only (callouts start and end there).
+  mutable absl::flat_hash_map<std::uint64_t, std::unique_ptr<Callout>> callouts_;
 };
 
 } // namespace
@@ -67,8 +179,9 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
   if (!typed.SerializeToString(&bytes)) {
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
   }
-  auto background =
-      std::make_shared<MainThreadScheduler>(context.serverFactoryContext().mainThreadDispatcher());
+  auto background = std::make_shared<MainThreadScheduler>(
+      context.serverFactoryContext().mainThreadDispatcher(),
+      context.serverFactoryContext().clusterManager());
   CoreFilterConfigSharedPtr core_config;
   try {
     core_config = std::make_shared<const rust::Box<envoyx::FilterConfig>>(

@@ -35,7 +35,8 @@
  *   `envoyx_on_stream_scheduled`); a configuration's background work (`config_handle_*`,
  *   `envoyx_on_filter_config_scheduled`); per-route configuration (`route_config`,
  *   `envoyx_on_route_config_new/destroy`); HTTP callouts (`http_callout`,
- *   `envoyx_on_stream_callout_done`).
+ *   `envoyx_on_stream_callout_done`, `config_http_callout`,
+ *   `envoyx_on_filter_config_callout_done`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -368,6 +369,16 @@ typedef struct envoyx_host_api {
    * them without gating by version. */
   uint64_t (*http_callout)(envoyx_stream* stream, envoyx_bytes cluster, const envoyx_header* headers,
                            size_t headers_len, envoyx_bytes body, uint64_t timeout_ms);
+  /* Main thread, inside the configuration's scheduled or callout-done hook. A callout for the
+   * configuration (`handle`'s), as http_callout does for a stream (same checks, ids 1, 2, ...
+   * per configuration); answered through `envoyx_on_filter_config_callout_done` on the main
+   * thread, never inside this call, while the configuration lives: callouts in flight when its
+   * destroy starts are cancelled and never answered. Returns 0 when refused (logged), including
+   * when the module does not export `envoyx_on_filter_config_callout_done`. For background work
+   * that outlives streams: fetching keys, a policy, a token. */
+  uint64_t (*config_http_callout)(envoyx_config_handle* handle, envoyx_bytes cluster,
+                                  const envoyx_header* headers, size_t headers_len,
+                                  envoyx_bytes body, uint64_t timeout_ms);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -473,6 +484,14 @@ void envoyx_on_stream_callout_done(envoyx_stream* stream, envoyx_module_stream* 
                                    uint64_t callout_id, envoyx_callout_status status,
                                    const envoyx_header* headers, size_t headers_len,
                                    const envoyx_bytes* body, size_t body_len);
+
+/* Optional (ABI 1.1). The configuration's callout `callout_id` (config_http_callout) ended, on
+ * the main thread, before the configuration's destroy; as envoyx_on_stream_callout_done. No
+ * stream function works here; config_http_callout and logging do. */
+void envoyx_on_filter_config_callout_done(envoyx_module_config* config, uint64_t callout_id,
+                                          envoyx_callout_status status, const envoyx_header* headers,
+                                          size_t headers_len, const envoyx_bytes* body,
+                                          size_t body_len);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -173,6 +173,16 @@ mod ffi {
         ) -> bool;
 
         fn wake(self: &Scheduler);
+        /// A configuration's callout (main thread); false with `failure` if it cannot start.
+        fn http_callout(
+            self: &Scheduler,
+            id: u64,
+            cluster: &[u8],
+            headers: &[RawHeader],
+            body: &[u8],
+            timeout_ms: u64,
+            failure: &mut u32,
+        ) -> bool;
 
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);
@@ -198,6 +208,13 @@ mod ffi {
             background: SharedPtr<Scheduler>,
         ) -> Result<Box<FilterConfig>>;
         fn on_scheduled(self: &FilterConfig);
+        fn on_callout_done(
+            self: &FilterConfig,
+            id: u64,
+            status: u32,
+            headers: &[RawHeader],
+            body: &[RawBytes],
+        );
         fn name(self: &FilterConfig) -> &str;
         fn module_path(self: &FilterConfig) -> String;
         fn new_stream(self: &FilterConfig, host: UniquePtr<StreamHost>) -> Result<Box<Stream>>;
@@ -265,10 +282,8 @@ pub fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>, envoyx_co
     Ok(Box::new(RouteConfig(envoyx_core::RouteConfig::from_json(text)?)))
 }
 
-/// The core's [`envoyx_core::ConfigScheduler`] over a C++ scheduler; None for a null one.
-fn config_scheduler(
-    background: cxx::SharedPtr<ffi::Scheduler>,
-) -> Option<Arc<dyn envoyx_core::ConfigScheduler>> {
+/// The core's [`envoyx_core::ConfigHost`] over a C++ scheduler; None for a null one.
+fn config_scheduler(background: cxx::SharedPtr<ffi::Scheduler>) -> Option<Arc<dyn envoyx_core::ConfigHost>> {
     if background.is_null() { None } else { Some(Arc::new(CxxSchedulerRef(background))) }
 }
 
@@ -311,6 +326,14 @@ impl FilterConfig {
     /// configuration event; see [`envoyx_core::FilterConfig::on_scheduled`].
     pub fn on_scheduled(&self) {
         self.0.on_scheduled();
+    }
+
+    /// The answer to the configuration's callout `id` (main thread; `status` an
+    /// `envoyx_callout_status`, views valid during this call); see
+    /// [`envoyx_core::FilterConfig::on_callout_done`].
+    pub fn on_callout_done(&self, id: u64, status: u32, headers: &[ffi::RawHeader], body: &[ffi::RawBytes]) {
+        let (headers, body) = shared_views(headers, body);
+        self.0.on_callout_done(id, callout_status(status), headers, body);
     }
 
     /// Starts a stream on `host`, which the stream owns from now on (the C++ object is deleted
@@ -387,15 +410,8 @@ impl Stream {
         headers: &[ffi::RawHeader],
         body: &[ffi::RawBytes],
     ) -> bool {
-        let status = callout_status(status);
-        // Safety: same layouts (checked above); shared views borrowed for this call.
-        let (headers, body): (&[envoyx_header], &[envoyx_bytes]) = unsafe {
-            (
-                std::slice::from_raw_parts(headers.as_ptr().cast(), headers.len()),
-                std::slice::from_raw_parts(body.as_ptr().cast(), body.len()),
-            )
-        };
-        let effects = self.core.on_callout_done(id, status, headers, body);
+        let (headers, body) = shared_views(headers, body);
+        let effects = self.core.on_callout_done(id, callout_status(status), headers, body);
         let acts = !effects.is_empty();
         self.pending.merge(effects);
         acts
@@ -530,14 +546,7 @@ impl HostStream for CxxHost {
         id: u64,
         callout: &envoyx_core::Callout<'_>,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        let headers: Vec<ffi::RawHeader> = callout
-            .headers
-            .iter()
-            .map(|(k, v)| ffi::RawHeader {
-                key: ffi::RawBytes { ptr: k.as_ptr(), len: k.len() },
-                value: ffi::RawBytes { ptr: v.as_ptr(), len: v.len() },
-            })
-            .collect();
+        let headers = raw_headers(callout);
         let mut failure = 0;
         if self.host().http_callout(
             id,
@@ -576,9 +585,31 @@ impl StreamScheduler for CxxSchedulerRef {
     }
 }
 
-impl envoyx_core::ConfigScheduler for CxxSchedulerRef {
+impl envoyx_core::ConfigHost for CxxSchedulerRef {
     fn wake(&self) {
         StreamScheduler::wake(self);
+    }
+
+    fn http_callout(
+        &self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        let Some(scheduler) = self.0.as_ref() else { return Err(envoyx_core::CalloutStatus::Unavailable) };
+        let headers = raw_headers(callout);
+        let mut failure = 0;
+        if scheduler.http_callout(
+            id,
+            callout.cluster,
+            &headers,
+            callout.body,
+            callout.timeout_ms,
+            &mut failure,
+        ) {
+            Ok(())
+        } else {
+            Err(callout_status(failure))
+        }
     }
 }
 
@@ -632,6 +663,32 @@ const _: () = {
     assert!(offset_of!(ffi::RawHeader, key) == offset_of!(envoyx_header, key));
     assert!(offset_of!(ffi::RawHeader, value) == offset_of!(envoyx_header, value));
 };
+
+/// The core's views of C++ headers and body chunks (same layouts, checked above).
+fn shared_views<'a>(
+    headers: &'a [ffi::RawHeader],
+    body: &'a [ffi::RawBytes],
+) -> (&'a [envoyx_header], &'a [envoyx_bytes]) {
+    // Safety: same layouts (checked above); shared views borrowed for 'a.
+    unsafe {
+        (
+            std::slice::from_raw_parts(headers.as_ptr().cast(), headers.len()),
+            std::slice::from_raw_parts(body.as_ptr().cast(), body.len()),
+        )
+    }
+}
+
+/// The C++ views of a callout's headers (valid as long as `callout`).
+fn raw_headers(callout: &envoyx_core::Callout<'_>) -> Vec<ffi::RawHeader> {
+    callout
+        .headers
+        .iter()
+        .map(|(k, v)| ffi::RawHeader {
+            key: ffi::RawBytes { ptr: k.as_ptr(), len: k.len() },
+            value: ffi::RawBytes { ptr: v.as_ptr(), len: v.len() },
+        })
+        .collect()
+}
 
 /// A C++ `envoyx_callout_status`; an unknown value (a C++ cast) counts as a reset.
 fn callout_status(status: u32) -> envoyx_core::CalloutStatus {

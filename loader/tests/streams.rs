@@ -83,11 +83,20 @@ fn configuration_events_run_when_the_main_thread_pumps_them_and_never_after_drop
     let filter = Filter::load(&module, "background-cxx", "background").unwrap();
     assert_eq!(filter.run_config_scheduled(5000), 1, "the module's one event");
     assert_eq!(filter.run_config_scheduled(0), 0, "nothing more was scheduled");
+    let callouts = filter.pending_config_callouts();
+    assert_eq!(callouts.len(), 1, "the event started the configuration's callout");
+    assert_eq!(callouts[0].cluster, "callout");
+    let headers = [(":status", "200"), ("x-verdict", "allow")];
+    filter.answer_config_callout(callouts[0].id, ENVOYX_CALLOUT_RESPONSE, &headers, b"key");
+    assert!(filter.pending_config_callouts().is_empty());
     {
         let mut stream = filter.stream();
         stream.request_headers(&[(":path", "/"), (":method", "GET")], true);
         stream.response_headers(&[(":status", "200")], true);
-        assert_eq!(stream.client_response_headers().get("x-conf-background"), Some("[7]"));
+        assert_eq!(
+            stream.client_response_headers().get("x-conf-background"),
+            Some("[7,callout 200 allow key]")
+        );
     }
     drop(filter);
     assert!(logged("conformance: config `background-cxx` schedule while dropped: false"));

@@ -19,6 +19,9 @@
 //     A per-route configuration (DynamicModuleConfigPerRoute, ABI 1.1): loads the module it names
 //     and has it parse the config. Throw rust::Error with the reason when the module refuses it
 //     or takes none. A StreamHost returns the one that applies from route_config().
+//   void FilterConfig::on_callout_done(uint64_t id, uint32_t status, rust::Slice<const RawHeader>,
+//     rust::Slice<const RawBytes> body): the answer to the configuration's callout `id` (main
+//     thread; views valid during the call).
 //   FilterConfig::name(), FilterConfig::module_path()
 //   rust::Box<Stream> FilterConfig::new_stream(std::unique_ptr<StreamHost> host);
 //     Starts a stream; the stream owns the host from then on. Throws on a null host.
@@ -99,6 +102,17 @@ class Scheduler {
  public:
   virtual ~Scheduler();
   virtual void wake() const = 0;
+
+  // Only for the `background` scheduler of a filter configuration, on the main thread: starts
+  // the configuration's HTTP callout `id` (checked by the core, as for StreamHost::http_callout);
+  // its answer goes to FilterConfig::on_callout_done(id, ...) later, on the main thread. Returns
+  // false with `failure` (an envoyx_callout_status) when it cannot start. The default starts none.
+  virtual bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                            Bytes body, std::uint64_t timeout_ms, std::uint32_t& failure) const {
+    (void)id, (void)cluster, (void)headers, (void)body, (void)timeout_ms;
+    failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
+    return false;
+  }
 };
 
 // One HTTP stream as the host sees it: the primitives. "Not available" (the map has not arrived,

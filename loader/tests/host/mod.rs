@@ -53,6 +53,8 @@ pub mod ffi {
         fn streams_on_worker_threads(self: &TestFilter, workers: usize, streams_each: usize) -> usize;
         fn null_host_error(self: &TestFilter) -> String;
         fn run_config_scheduled(self: &TestFilter, timeout_ms: u64) -> usize;
+        fn pending_config_callouts(self: &TestFilter) -> Vec<PendingCall>;
+        fn answer_config_callout(self: &TestFilter, id: u64, status: u32, headers: &[Header], body: &[u8]);
 
         fn request_headers(
             self: Pin<&mut TestStream>,
@@ -138,6 +140,16 @@ impl Filter {
     /// first; returns how many ran.
     pub fn run_config_scheduled(&self, timeout_ms: u64) -> usize {
         self.0.run_config_scheduled(timeout_ms)
+    }
+
+    /// The configuration's callouts not answered yet.
+    pub fn pending_config_callouts(&self) -> Vec<ffi::PendingCall> {
+        self.0.pending_config_callouts()
+    }
+
+    /// Answers the configuration's callout `id` (on this, the "main", thread).
+    pub fn answer_config_callout(&self, id: u64, status: u32, headers: &[(&str, &str)], body: &[u8]) {
+        self.0.answer_config_callout(id, status, &header_list(headers), body)
     }
 }
 

@@ -315,8 +315,10 @@ bool TestStreamHost::body_replace(BodyKind body, std::size_t offset, std::size_t
 
 std::shared_ptr<Scheduler> TestStreamHost::scheduler() const { return queue_; }
 
-bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
-                                  Bytes body, std::uint64_t, std::uint32_t&) {
+namespace {
+
+// A callout as the test sees it.
+PendingCall recorded(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body) {
   PendingCall call;
   call.id = id;
   call.cluster = rust::String::lossy(reinterpret_cast<const char*>(cluster.data()), cluster.size());
@@ -325,8 +327,47 @@ bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<c
                                   rust::String::lossy(reinterpret_cast<const char*>(h.value.ptr), h.value.len)});
   }
   for (std::uint8_t b : body) call.body.push_back(b);
-  data_->callouts.push_back(std::move(call));
+  return call;
+}
+
+// Calls `deliver` with the test's answer as the host's views of it.
+template <class Deliver>
+void with_views(rust::Slice<const Header> headers, rust::Slice<const std::uint8_t> body, Deliver deliver) {
+  std::vector<RawHeader> views;
+  for (const Header& h : headers) {
+    views.push_back(RawHeader{RawBytes{reinterpret_cast<const std::uint8_t*>(h.key.data()), h.key.size()},
+                              RawBytes{reinterpret_cast<const std::uint8_t*>(h.value.data()), h.value.size()}});
+  }
+  std::vector<RawBytes> chunks;
+  if (!body.empty()) chunks.push_back(RawBytes{body.data(), body.size()});
+  deliver(rust::Slice<const RawHeader>(views.data(), views.size()),
+          rust::Slice<const RawBytes>(chunks.data(), chunks.size()));
+}
+
+}  // namespace
+
+bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                                  Bytes body, std::uint64_t, std::uint32_t&) {
+  data_->callouts.push_back(recorded(id, cluster, headers, body));
   return true;
+}
+
+bool WorkerQueue::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
+                               std::uint64_t, std::uint32_t&) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  callouts_.push_back(recorded(id, cluster, headers, body));
+  return true;
+}
+
+std::vector<PendingCall> WorkerQueue::pending_callouts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return callouts_;
+}
+
+void WorkerQueue::forget_callout(std::uint64_t id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  callouts_.erase(std::remove_if(callouts_.begin(), callouts_.end(), [id](const PendingCall& c) { return c.id == id; }),
+                  callouts_.end());
 }
 
 const RouteConfig* TestStreamHost::route_config() const {
@@ -485,15 +526,9 @@ void TestStream::answer_callout(std::uint64_t id, std::uint32_t status, rust::Sl
   auto& calls = data_->callouts;
   calls.erase(std::remove_if(calls.begin(), calls.end(), [id](const PendingCall& c) { return c.id == id; }),
               calls.end());
-  std::vector<RawHeader> views;
-  for (const Header& h : headers) {
-    views.push_back(RawHeader{RawBytes{reinterpret_cast<const std::uint8_t*>(h.key.data()), h.key.size()},
-                              RawBytes{reinterpret_cast<const std::uint8_t*>(h.value.data()), h.value.size()}});
-  }
-  std::vector<RawBytes> chunks;
-  if (!body.empty()) chunks.push_back(RawBytes{body.data(), body.size()});
-  stream_->on_callout_done(id, status, rust::Slice<const RawHeader>(views.data(), views.size()),
-                           rust::Slice<const RawBytes>(chunks.data(), chunks.size()));
+  with_views(headers, body, [&](rust::Slice<const RawHeader> views, rust::Slice<const RawBytes> chunks) {
+    stream_->on_callout_done(id, status, views, chunks);
+  });
   carry_out();
 }
 
@@ -559,6 +594,20 @@ std::uint64_t TestStream::body_bytes_copied() const { return stream_->body_bytes
 
 TestFilter::TestFilter(rust::Box<FilterConfig> config, std::shared_ptr<WorkerQueue> background)
     : config_(std::move(config)), background_(std::move(background)) {}
+
+rust::Vec<PendingCall> TestFilter::pending_config_callouts() const {
+  rust::Vec<PendingCall> out;
+  for (const PendingCall& call : background_->pending_callouts()) out.push_back(call);
+  return out;
+}
+
+void TestFilter::answer_config_callout(std::uint64_t id, std::uint32_t status, rust::Slice<const Header> headers,
+                                       rust::Slice<const std::uint8_t> body) const {
+  background_->forget_callout(id);
+  with_views(headers, body, [&](rust::Slice<const RawHeader> views, rust::Slice<const RawBytes> chunks) {
+    config_->on_callout_done(id, status, views, chunks);
+  });
+}
 
 std::size_t TestFilter::run_config_scheduled(std::uint64_t timeout_ms) const {
   const std::size_t pending = background_->take(std::chrono::milliseconds(timeout_ms));

@@ -143,6 +143,12 @@ struct StreamData {
 class WorkerQueue : public Scheduler {
  public:
   void wake() const override;
+  // As a configuration's background scheduler: records the callout for the test to answer.
+  bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
+                    std::uint64_t timeout_ms, std::uint32_t& failure) const override;
+  // The configuration callouts recorded and not answered; forgets `id` once answered.
+  std::vector<PendingCall> pending_callouts() const;
+  void forget_callout(std::uint64_t id) const;
   // Takes every pending wake-up, waiting up to `timeout` for the first one; returns how many.
   std::size_t take(std::chrono::milliseconds timeout);
 
@@ -150,6 +156,7 @@ class WorkerQueue : public Scheduler {
   mutable std::mutex mutex_;
   mutable std::condition_variable ready_;
   mutable std::size_t pending_ = 0;
+  mutable std::vector<PendingCall> callouts_;
 };
 
 // The StreamHost the core calls on the module's behalf.
@@ -261,6 +268,11 @@ class TestFilter {
   // Runs the configuration events the module scheduled so far on this (the "main") thread,
   // waiting up to `timeout_ms` for the first; returns how many ran.
   std::size_t run_config_scheduled(std::uint64_t timeout_ms) const;
+  // The configuration's callouts not answered yet; answers one (status an envoyx_callout_status)
+  // on this (the "main") thread.
+  rust::Vec<PendingCall> pending_config_callouts() const;
+  void answer_config_callout(std::uint64_t id, std::uint32_t status, rust::Slice<const Header> headers,
+                             rust::Slice<const std::uint8_t> body) const;
 
  private:
   rust::Box<FilterConfig> config_;

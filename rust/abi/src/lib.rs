@@ -225,6 +225,14 @@ pub struct envoyx_host_api {
         body: envoyx_bytes,
         timeout_ms: u64,
     ) -> u64,
+    pub config_http_callout: unsafe extern "C" fn(
+        handle: *mut envoyx_config_handle,
+        cluster: envoyx_bytes,
+        headers: *const envoyx_header,
+        headers_len: usize,
+        body: envoyx_bytes,
+        timeout_ms: u64,
+    ) -> u64,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -292,6 +300,17 @@ pub type envoyx_on_stream_callout_done_fn = unsafe extern "C" fn(
     body_len: usize,
 );
 
+/// `envoyx_on_filter_config_callout_done` (optional, ABI 1.1).
+pub type envoyx_on_filter_config_callout_done_fn = unsafe extern "C" fn(
+    config: *mut envoyx_module_config,
+    callout_id: u64,
+    status: envoyx_callout_status,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: *const envoyx_bytes,
+    body_len: usize,
+);
+
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
     name: envoyx_bytes,
@@ -326,6 +345,7 @@ pub struct ModuleExports {
     pub on_route_config_new: Option<envoyx_on_route_config_new_fn>,
     pub on_route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
     pub on_stream_callout_done: Option<envoyx_on_stream_callout_done_fn>,
+    pub on_filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -347,12 +367,13 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 5] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 6] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
     ("envoyx_on_route_config_destroy", 1),
     ("envoyx_on_stream_callout_done", 1),
+    ("envoyx_on_filter_config_callout_done", 1),
 ];
 
 impl envoyx_abi_version {

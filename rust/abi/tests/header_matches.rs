@@ -105,6 +105,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         config_handle_release,
         route_config,
         http_callout,
+        config_http_callout,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(

@@ -49,11 +49,37 @@ pub(crate) struct CalloutArgs<'a> {
     pub timeout_ms: u64,
 }
 
+/// Checks a callout the module asked for; the reason when it is malformed.
+pub(crate) fn check(args: CalloutArgs<'_>) -> Result<Callout<'_>, String> {
+    if args.cluster.is_empty() {
+        return Err("the cluster name is empty".to_string());
+    }
+    if args.timeout_ms == 0 {
+        return Err("the timeout is 0 (give one in milliseconds)".to_string());
+    }
+    let mut headers = Vec::with_capacity(args.headers.len());
+    for (key, value) in &args.headers {
+        // As request headers: tokens (lower-cased) and the request pseudo-headers.
+        let checked = validate::header_name(Some(HeaderMapKind::RequestHeaders), HeaderOp::Set, key)
+            .and_then(|name| validate::header_value(&name, value).map(|()| name));
+        match checked {
+            Ok(name) => headers.push((name, *value)),
+            Err(refusal) => return Err(format!("header `{}`: {refusal}", String::from_utf8_lossy(key))),
+        }
+    }
+    let has = |name: &[u8]| headers.iter().any(|(k, _)| k.as_ref() == name);
+    if !has(b":method") || !has(b":path") || !(has(b":authority") || has(b"host")) {
+        return Err("a callout needs :method, :path and :authority (or host) headers".to_string());
+    }
+    Ok(Callout { cluster: args.cluster, headers, body: args.body, timeout_ms: args.timeout_ms })
+}
+
 /// Starts a callout for the module: returns its id, or 0 (with the refusal logged) when the
 /// request is malformed or cannot be made now.
 pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64 {
+    let what = format!("http_callout to `{}`", String::from_utf8_lossy(args.cluster));
     let refuse = |reason: &dyn std::fmt::Display| {
-        cell.refuse(format_args!("http_callout to `{}`", String::from_utf8_lossy(args.cluster)), reason);
+        cell.refuse(format_args!("{what}"), reason);
         0
     };
     if !cell.callout_done_export {
@@ -64,31 +90,12 @@ pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64
             &"callouts start from event, scheduled or callout-done hooks of a stream that goes on",
         );
     }
-    if args.cluster.is_empty() {
-        return refuse(&"the cluster name is empty");
-    }
-    if args.timeout_ms == 0 {
-        return refuse(&"the timeout is 0 (give one in milliseconds)");
-    }
-    let mut headers = Vec::with_capacity(args.headers.len());
-    for (key, value) in &args.headers {
-        // As request headers: tokens (lower-cased) and the request pseudo-headers.
-        let checked = validate::header_name(Some(HeaderMapKind::RequestHeaders), HeaderOp::Set, key)
-            .and_then(|name| validate::header_value(&name, value).map(|()| name));
-        match checked {
-            Ok(name) => headers.push((name, *value)),
-            Err(refusal) => {
-                return refuse(&format_args!("header `{}`: {refusal}", String::from_utf8_lossy(key)));
-            }
-        }
-    }
-    let has = |name: &[u8]| headers.iter().any(|(k, _)| k.as_ref() == name);
-    if !has(b":method") || !has(b":path") || !(has(b":authority") || has(b"host")) {
-        return refuse(&"a callout needs :method, :path and :authority (or host) headers");
-    }
+    let callout = match check(args) {
+        Ok(callout) => callout,
+        Err(reason) => return refuse(&reason),
+    };
     let id = cell.last_callout.get() + 1;
     cell.last_callout.set(id);
-    let callout = Callout { cluster: args.cluster, headers, body: args.body, timeout_ms: args.timeout_ms };
     let started = cell.host.borrow_mut().http_callout(id, &callout);
     cell.callouts.borrow_mut().push(id);
     if let Err(status) = started {

@@ -1,16 +1,19 @@
 //! A filter configuration: one module file plus one `filter_config`, shared by every stream
 //! (and every worker thread) that uses it.
 
-use crate::background::{ConfigScheduler, ConfigShared};
+use crate::background::{ConfigHost, ConfigShared, ConfigWork};
+use crate::callout::CalloutStatus;
 use crate::cell::Labels;
 use crate::config::ModuleConfig;
 use crate::error::{Error, ErrorSink};
 use crate::module::{Module, ModuleRegistry};
 use envoyx_abi::envoyx_bytes;
+use envoyx_abi::envoyx_header;
 use std::ffi::c_void;
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// A module's filter configuration. Creating it calls the module's config-new hook; dropping
 /// the last reference (after every stream) calls config-destroy.
@@ -35,23 +38,20 @@ impl FilterConfig {
     /// `scheduler` wakes the host's main thread for events the module schedules on the
     /// configuration (ABI 1.1, [`FilterConfig::on_scheduled`]); a host without one passes None
     /// and the module's scheduling calls return false.
-    pub fn new(
-        config: &ModuleConfig,
-        scheduler: Option<Arc<dyn ConfigScheduler>>,
-    ) -> Result<Arc<Self>, Error> {
+    pub fn new(config: &ModuleConfig, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
         let module = ModuleRegistry::global().load(Path::new(&config.file_path), config.do_not_dlclose)?;
         Self::with_module(module, &config.name, config.filter_config.as_bytes(), scheduler)
     }
 
     /// Parses the JSON form of a `DynamicModuleConfig` and calls [`FilterConfig::new`].
-    pub fn from_json(text: &str, scheduler: Option<Arc<dyn ConfigScheduler>>) -> Result<Arc<Self>, Error> {
+    pub fn from_json(text: &str, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
         Self::new(&ModuleConfig::from_json(text)?, scheduler)
     }
 
     /// Decodes the protobuf form of a `DynamicModuleConfig` and calls [`FilterConfig::new`].
     pub fn from_proto_bytes(
         bytes: &[u8],
-        scheduler: Option<Arc<dyn ConfigScheduler>>,
+        scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
         Self::new(&ModuleConfig::from_proto_bytes(bytes)?, scheduler)
     }
@@ -61,10 +61,13 @@ impl FilterConfig {
         module: Arc<Module>,
         name: &str,
         filter_config: &[u8],
-        scheduler: Option<Arc<dyn ConfigScheduler>>,
+        scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
-        let background =
-            Arc::new(ConfigShared::new(module.hooks.filter_config_scheduled.is_some(), scheduler));
+        let background = Arc::new(ConfigShared::new(
+            module.hooks.filter_config_scheduled.is_some(),
+            module.hooks.filter_config_callout_done.is_some(),
+            scheduler,
+        ));
         let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
         // Safety: the hook has the header's type; the views and `error` outlive the call.
@@ -92,15 +95,49 @@ impl FilterConfig {
         }
     }
 
-    /// The host's [`ConfigScheduler`] woke the main thread: runs the module's configuration
+    /// The host's [`ConfigHost`] woke the main thread: runs the module's configuration
     /// hook (`envoyx_on_filter_config_scheduled`) for the next queued event, if any. Main thread
     /// only.
     pub fn on_scheduled(&self) {
-        let Some(hook) = self.module.hooks.filter_config_scheduled else { return };
-        if let Some(event_id) = self.background.pop() {
-            // Safety: the hook has the header's type; the module config lives as long as `self`.
-            unsafe { hook(self.module_config.as_ptr(), event_id) };
+        match self.background.pop() {
+            Some(ConfigWork::Event(event_id)) => {
+                let Some(hook) = self.module.hooks.filter_config_scheduled else { return };
+                // Safety: the hook has the header's type; the module config lives as long as
+                // `self`.
+                self.in_hook(|| unsafe { hook(self.module_config.as_ptr(), event_id) });
+            }
+            Some(ConfigWork::CalloutFailed { id, status }) => self.on_callout_done(id, status, &[], &[]),
+            None => {}
         }
+    }
+
+    /// The host's answer to the configuration's callout `id` (main thread; the views are the
+    /// host's, valid during this call): runs the module's configuration callout-done hook unless
+    /// the configuration's destroy has started or `id` is not in flight.
+    pub fn on_callout_done(
+        &self,
+        id: u64,
+        status: CalloutStatus,
+        headers: &[envoyx_header],
+        body: &[envoyx_bytes],
+    ) {
+        if !self.background.alive() || !self.background.take_callout(id) {
+            return;
+        }
+        let Some(hook) = self.module.hooks.filter_config_callout_done else { return };
+        let config = self.module_config.as_ptr();
+        // Safety: the hook has the header's type; the module config lives as long as `self`; the
+        // views are valid during this call.
+        self.in_hook(|| unsafe {
+            hook(config, id, status as u32, headers.as_ptr(), headers.len(), body.as_ptr(), body.len())
+        });
+    }
+
+    /// Runs one of the configuration's main-thread hooks (where callouts may start).
+    fn in_hook(&self, call: impl FnOnce()) {
+        self.background.in_hook.store(true, Ordering::Release);
+        call();
+        self.background.in_hook.store(false, Ordering::Release);
     }
 
     /// The configuration's name (for logs).

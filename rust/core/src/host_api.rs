@@ -42,6 +42,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     config_handle_release,
     route_config,
     http_callout,
+    config_http_callout,
 };
 
 /// Reads a view the module passed in.
@@ -536,6 +537,35 @@ unsafe extern "C" fn stream_handle_schedule(handle: *mut envoyx_stream_handle, e
     shared.push(Work::Event(event_id))
 }
 
+unsafe extern "C" fn config_http_callout(
+    handle: *mut envoyx_config_handle,
+    cluster: envoyx_bytes,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    timeout_ms: u64,
+) -> u64 {
+    if handle.is_null() {
+        return 0;
+    }
+    // Safety: a config handle is an Arc<ConfigShared> the module has not released; `headers`
+    // points at `headers_len` entries and every view is valid during the call (ABI contract).
+    unsafe {
+        let shared = &*(handle as *const ConfigShared);
+        let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(headers, headers_len)
+        };
+        shared.start_callout(crate::callout::CalloutArgs {
+            cluster: view(cluster),
+            headers: entries.iter().map(|h| (view(h.key), view(h.value))).collect(),
+            body: view(body),
+            timeout_ms,
+        })
+    }
+}
+
 unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool {
     // Safety: stream pointer per the ABI.
     unsafe {
@@ -605,7 +635,7 @@ unsafe extern "C" fn config_handle_schedule(handle: *mut envoyx_config_handle, e
     }
     // Safety: a config handle is an Arc<ConfigShared> the module has not released (ABI contract).
     let shared = unsafe { &*(handle as *const ConfigShared) };
-    match shared.push(event_id) {
+    match shared.push(crate::background::ConfigWork::Event(event_id)) {
         Ok(()) => true,
         Err(reason) => {
             core_log!(Debug, "EnvoyX module: config_handle_schedule({event_id}) does nothing: {reason}");

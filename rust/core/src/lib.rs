@@ -41,7 +41,7 @@ mod status;
 mod stream;
 pub mod validate;
 
-pub use background::ConfigScheduler;
+pub use background::ConfigHost;
 pub use callout::{Callout, CalloutStatus};
 pub use config::ModuleConfig;
 pub use effects::{Action, Effects, Outcome, OwnedLocalReply};

@@ -5,6 +5,53 @@ use std::fmt;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 
+/// The ABI's views of `headers` (valid as long as `headers`).
+pub(crate) fn header_views(headers: &[(&str, &str)]) -> Vec<envoyx_header> {
+    headers
+        .iter()
+        .map(|(k, v)| envoyx_header {
+            key: envoyx_bytes::from_slice(k.as_bytes()),
+            value: envoyx_bytes::from_slice(v.as_bytes()),
+        })
+        .collect()
+}
+
+/// A timeout in whole milliseconds, at least 1.
+pub(crate) fn timeout_ms(timeout: std::time::Duration) -> u64 {
+    u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// A callout's answer as the SDK hands it to a hook.
+///
+/// # Safety
+/// `len` entries at each pointer (or NULL with 0), valid for `'a`.
+pub(crate) unsafe fn result<'a>(
+    status: u32,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: *const envoyx_bytes,
+    body_len: usize,
+) -> Result<CalloutResponse<'a>, CalloutError> {
+    if status != envoyx_abi::ENVOYX_CALLOUT_RESPONSE {
+        return Err(CalloutError::from_abi(status));
+    }
+    // Safety: per the caller.
+    unsafe { Ok(CalloutResponse::new(raw_list(headers, headers_len), raw_list(body, body_len))) }
+}
+
+/// `len` entries at `ptr` (empty for NULL).
+///
+/// # Safety
+/// `ptr` is NULL or points at `len` readable entries for `'a`.
+unsafe fn raw_list<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // Safety: per the caller.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
 /// A callout's id, as [`Stream::http_callout`](crate::Stream::http_callout) returned it: 1, 2, ...
 /// per stream.
 pub type CalloutId = u64;

@@ -258,6 +258,31 @@ macro_rules! export_module {
                 }
             }
             const _: __abi::envoyx_on_stream_callout_done_fn = envoyx_on_stream_callout_done;
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_filter_config_callout_done(
+                config: *mut __abi::envoyx_module_config,
+                callout_id: u64,
+                status: __abi::envoyx_callout_status,
+                headers: *const __abi::envoyx_header,
+                headers_len: usize,
+                body: *const __abi::envoyx_bytes,
+                body_len: usize,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe {
+                    __dispatch::on_filter_config_callout_done::<$config>(
+                        config,
+                        callout_id,
+                        status,
+                        headers,
+                        headers_len,
+                        body,
+                        body_len,
+                    )
+                }
+            }
+            const _: __abi::envoyx_on_filter_config_callout_done_fn = envoyx_on_filter_config_callout_done;
         };
     };
 }
@@ -750,14 +775,9 @@ pub unsafe extern "C" fn on_stream_callout_done<C: FilterConfig>(
     body: *const envoyx_bytes,
     body_len: usize,
 ) {
-    // Safety: the host passes `len` valid entries (or NULL with 0), valid during this call.
-    let (headers, body) = unsafe { (raw_list(headers, headers_len), raw_list(body, body_len)) };
-    let result = if status == envoyx_abi::ENVOYX_CALLOUT_RESPONSE {
-        // Safety: the views are valid during this call, which outlives the filter's use of them.
-        Ok(unsafe { crate::CalloutResponse::new(headers, body) })
-    } else {
-        Err(crate::CalloutError::from_abi(status))
-    };
+    // Safety: the host passes `len` valid entries (or NULL with 0), valid during this call,
+    // which outlives the filter's use of them.
+    let result = unsafe { crate::callout::result(status, headers, headers_len, body, body_len) };
     // Safety: forwarded from the caller.
     unsafe {
         run_hook::<C::Filter, _>(Hook::CalloutDone, stream, module_stream, |filter, stream| {
@@ -766,16 +786,30 @@ pub unsafe extern "C" fn on_stream_callout_done<C: FilterConfig>(
     }
 }
 
-/// `len` entries at `ptr` (empty for NULL).
+/// `envoyx_on_filter_config_callout_done`: a configuration callout's answer, to
+/// [`FilterConfig::on_callout_done`].
 ///
 /// # Safety
-/// `ptr` is NULL or points at `len` readable entries for `'a`.
-unsafe fn raw_list<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
-    if ptr.is_null() || len == 0 {
-        &[]
-    } else {
-        // Safety: per the caller.
-        unsafe { std::slice::from_raw_parts(ptr, len) }
+/// Called by the host as x/abi.h describes: on the main thread, `config` is what
+/// `on_filter_config_new::<C>` returned and is not destroyed; the views are valid during the call.
+pub unsafe extern "C" fn on_filter_config_callout_done<C: FilterConfig>(
+    config: *mut envoyx_module_config,
+    callout_id: u64,
+    status: u32,
+    headers: *const envoyx_abi::envoyx_header,
+    headers_len: usize,
+    body: *const envoyx_bytes,
+    body_len: usize,
+) {
+    if config.is_null() {
+        return;
+    }
+    // Safety: `config` is a live `C` (caller).
+    let config = unsafe { &*config.cast::<C>() };
+    // Safety: the host's views, valid during this call (caller).
+    let result = unsafe { crate::callout::result(status, headers, headers_len, body, body_len) };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| config.on_callout_done(callout_id, result))) {
+        report_panic("FilterConfig::on_callout_done", payload);
     }
 }
 
@@ -845,5 +879,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_route_config_new: None,
         on_route_config_destroy: None,
         on_stream_callout_done: Some(on_stream_callout_done::<C>),
+        on_filter_config_callout_done: Some(on_filter_config_callout_done::<C>),
     }
 }

@@ -68,6 +68,13 @@ pub trait FilterConfig: Send + Sync + Sized + 'static {
     fn on_scheduled(&self, event_id: u64) {
         let _ = event_id;
     }
+
+    /// The configuration's callout `id` (started with
+    /// [`ConfigHandle::http_callout`](crate::ConfigHandle::http_callout)) ended, on the main
+    /// thread, while this configuration lives. A panic here is logged and contained.
+    fn on_callout_done(&self, id: CalloutId, result: Result<CalloutResponse<'_>, CalloutError>) {
+        let _ = (id, result);
+    }
 }
 
 /// The state and behaviour of a filter for one HTTP stream.

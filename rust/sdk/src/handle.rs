@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
-use envoyx_abi::{envoyx_config_handle, envoyx_error, envoyx_host_api, envoyx_stream_handle};
+use envoyx_abi::{envoyx_bytes, envoyx_config_handle, envoyx_error, envoyx_host_api, envoyx_stream_handle};
 
 use crate::Direction;
 
@@ -245,6 +245,34 @@ impl ConfigHandle {
         (!raw.is_null()).then(|| ConfigHandle {
             inner: Arc::new(OwnedHandle { raw, host, release: host.config_handle_release }),
         })
+    }
+
+    /// Inside [`FilterConfig::on_scheduled`](crate::FilterConfig::on_scheduled) or
+    /// [`FilterConfig::on_callout_done`](crate::FilterConfig::on_callout_done) (the main
+    /// thread): an HTTP callout for the configuration, as
+    /// [`Stream::http_callout`](crate::Stream::http_callout) does for a stream; answered in
+    /// `FilterConfig::on_callout_done`. `None` when refused (a warning names why).
+    pub fn http_callout(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: std::time::Duration,
+    ) -> Option<crate::CalloutId> {
+        let headers = crate::callout::header_views(headers);
+        let timeout_ms = crate::callout::timeout_ms(timeout);
+        // Safety: a handle we own and have not released; the views are valid during the call.
+        let id = unsafe {
+            (self.inner.host.config_http_callout)(
+                self.inner.raw,
+                envoyx_bytes::from_slice(cluster.as_bytes()),
+                headers.as_ptr(),
+                headers.len(),
+                envoyx_bytes::from_slice(body),
+                timeout_ms,
+            )
+        };
+        (id != 0).then_some(id)
     }
 
     /// Asks the host to call [`FilterConfig::on_scheduled`](crate::FilterConfig::on_scheduled)

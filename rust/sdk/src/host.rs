@@ -14,7 +14,7 @@ static HOST: AtomicPtr<envoyx_host_api> = AtomicPtr::new(ptr::null_mut());
 
 /// Where each host function lives in the table, in table order. A table of `size` bytes has the
 /// function only if `offset + size_of::<fn pointer>() <= size`.
-const HOST_FUNCTIONS: [(&str, usize); 26] = [
+const HOST_FUNCTIONS: [(&str, usize); 27] = [
     ("log_enabled", offset_of!(envoyx_host_api, log_enabled)),
     ("log", offset_of!(envoyx_host_api, log)),
     ("error_set", offset_of!(envoyx_host_api, error_set)),
@@ -41,6 +41,7 @@ const HOST_FUNCTIONS: [(&str, usize); 26] = [
     ("config_handle_release", offset_of!(envoyx_host_api, config_handle_release)),
     ("route_config", offset_of!(envoyx_host_api, route_config)),
     ("http_callout", offset_of!(envoyx_host_api, http_callout)),
+    ("config_http_callout", offset_of!(envoyx_host_api, config_http_callout)),
 ];
 
 /// Size of one function pointer in the table.

@@ -394,14 +394,8 @@ impl Stream {
         body: &[u8],
         timeout: std::time::Duration,
     ) -> Option<crate::CalloutId> {
-        let headers: Vec<envoyx_header> = headers
-            .iter()
-            .map(|(k, v)| envoyx_header {
-                key: envoyx_bytes::from_slice(k.as_bytes()),
-                value: envoyx_bytes::from_slice(v.as_bytes()),
-            })
-            .collect();
-        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let headers = crate::callout::header_views(headers);
+        let timeout_ms = crate::callout::timeout_ms(timeout);
         // Safety: inside a hook of this stream on its worker thread; every view is valid during
         // the call (the host copies what it keeps).
         let id = unsafe {

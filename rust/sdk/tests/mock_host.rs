@@ -305,6 +305,16 @@ unsafe extern "C" fn http_callout(
     // This host sends no callouts (refused).
     0
 }
+unsafe extern "C" fn config_http_callout(
+    _handle: *mut envoyx_config_handle,
+    _cluster: envoyx_bytes,
+    _headers: *const envoyx_header,
+    _headers_len: usize,
+    _body: envoyx_bytes,
+    _timeout_ms: u64,
+) -> u64 {
+    0
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -339,6 +349,7 @@ static HOST: envoyx_host_api = envoyx_host_api {
     config_handle_release,
     route_config,
     http_callout,
+    config_http_callout,
 };
 
 fn init() {

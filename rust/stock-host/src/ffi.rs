@@ -173,6 +173,16 @@ unsafe extern "C" {
 
     fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: FilterEnvoyPtr) -> *const c_void;
 
+    fn envoy_dynamic_module_callback_http_filter_config_http_callout(
+        config: ConfigEnvoyPtr,
+        callout_id: *mut u64,
+        cluster: ModuleBuffer,
+        headers: *mut HttpHeader,
+        headers_size: usize,
+        body: ModuleBuffer,
+        timeout_ms: u64,
+    ) -> CalloutInitResult;
+
     fn envoy_dynamic_module_callback_http_filter_http_callout(
         filter: FilterEnvoyPtr,
         callout_id: *mut u64,
@@ -409,22 +419,20 @@ impl EnvoyFilter {
         body: &[u8],
         timeout_ms: u64,
     ) -> Result<u64, CalloutInitResult> {
-        let mut headers = HttpHeader::list(headers.iter().map(|(k, v)| (*k, *v)));
-        let mut id = 0u64;
-        // Safety: live filter on its worker thread, inside one of its hooks; Envoy copies the
-        // cluster name, headers and body, which outlive the call; `id` is writable.
-        let result = unsafe {
-            envoy_dynamic_module_callback_http_filter_http_callout(
-                self.raw(),
-                &mut id,
-                ModuleBuffer::new(cluster),
-                headers.as_mut_ptr(),
-                headers.len(),
-                ModuleBuffer::new(body),
-                timeout_ms,
-            )
-        };
-        if result == CALLOUT_INIT_SUCCESS { Ok(id) } else { Err(result) }
+        // Safety: live filter on its worker thread, inside one of its hooks (type contract).
+        unsafe {
+            callout(cluster, headers, body, timeout_ms, |id, cluster, headers, count, body, timeout| {
+                envoy_dynamic_module_callback_http_filter_http_callout(
+                    self.raw(),
+                    id,
+                    cluster,
+                    headers,
+                    count,
+                    body,
+                    timeout,
+                )
+            })
+        }
     }
 
     pub fn send_response(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], details: &[u8]) {
@@ -574,4 +582,52 @@ pub unsafe fn raw_list<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
         // Safety: per the caller.
         unsafe { std::slice::from_raw_parts(ptr, len) }
     }
+}
+
+/// Starts an HTTP callout for the filter configuration `config` (main thread): Envoy's id for
+/// it, or the init result that refused it. Envoy answers through
+/// `on_http_filter_config_http_callout_done` on the main thread and cancels it with the config.
+///
+/// # Safety
+/// `config` is Envoy's live filter config; called on the main thread.
+pub unsafe fn config_http_callout(
+    config: ConfigEnvoyPtr,
+    cluster: &[u8],
+    headers: &[(&[u8], &[u8])],
+    body: &[u8],
+    timeout_ms: u64,
+) -> Result<u64, CalloutInitResult> {
+    // Safety: per the caller.
+    unsafe {
+        callout(cluster, headers, body, timeout_ms, |id, cluster, headers, count, body, timeout| {
+            envoy_dynamic_module_callback_http_filter_config_http_callout(
+                config, id, cluster, headers, count, body, timeout,
+            )
+        })
+    }
+}
+
+/// One callout through `call` (Envoy's filter or config callout): the views it needs, Envoy's id.
+///
+/// # Safety
+/// `call` must be callable now (a live filter or config on its thread).
+unsafe fn callout(
+    cluster: &[u8],
+    headers: &[(&[u8], &[u8])],
+    body: &[u8],
+    timeout_ms: u64,
+    call: impl FnOnce(*mut u64, ModuleBuffer, *mut HttpHeader, usize, ModuleBuffer, u64) -> CalloutInitResult,
+) -> Result<u64, CalloutInitResult> {
+    let mut headers = HttpHeader::list(headers.iter().map(|(k, v)| (*k, *v)));
+    let mut id = 0u64;
+    // Envoy copies the cluster name, headers and body, which outlive the call; `id` is writable.
+    let result = call(
+        &mut id,
+        ModuleBuffer::new(cluster),
+        headers.as_mut_ptr(),
+        headers.len(),
+        ModuleBuffer::new(body),
+        timeout_ms,
+    );
+    if result == CALLOUT_INIT_SUCCESS { Ok(id) } else { Err(result) }
 }

@@ -266,12 +266,7 @@ impl Filter {
         chunks: &[ffi::EnvoyBuffer],
     ) {
         let Some(id) = self.shared.take_callout(envoy_id) else { return };
-        let status = match result {
-            ffi::CALLOUT_SUCCESS => CalloutStatus::Response,
-            ffi::CALLOUT_EXCEED_RESPONSE_BUFFER_LIMIT => CalloutStatus::TooLarge,
-            ffi::CALLOUT_RESET => CalloutStatus::Reset,
-            _ => CalloutStatus::Reset,
-        };
+        let status = callout_status(result);
         let headers: Vec<envoyx_header> = headers.iter().map(ffi::HttpHeader::view).collect();
         let chunks: Vec<envoyx_bytes> = chunks.iter().map(ffi::EnvoyBuffer::view).collect();
         let effects = {
@@ -326,6 +321,17 @@ impl Filter {
                 Action::Continue(Direction::Response) => self.envoy.continue_encoding(),
             }
         }
+    }
+}
+
+/// EnvoyX's status of an Envoy callout result.
+pub fn callout_status(result: ffi::HttpCalloutResult) -> CalloutStatus {
+    match result {
+        ffi::CALLOUT_SUCCESS => CalloutStatus::Response,
+        ffi::CALLOUT_EXCEED_RESPONSE_BUFFER_LIMIT => CalloutStatus::TooLarge,
+        ffi::CALLOUT_RESET => CalloutStatus::Reset,
+        // Anything a later Envoy adds: no response either.
+        _ => CalloutStatus::Reset,
     }
 }
 

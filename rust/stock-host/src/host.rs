@@ -6,7 +6,7 @@ use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{
-    BodyKind, CalloutStatus, ConfigScheduler, HeaderMapKind, HostStream, RouteConfig, StreamScheduler,
+    BodyKind, CalloutStatus, ConfigHost, HeaderMapKind, HostStream, RouteConfig, StreamScheduler,
 };
 use std::cell::OnceCell;
 use std::ptr::NonNull;
@@ -293,17 +293,42 @@ impl EnvoyScheduler {
     }
 }
 
-/// A filter configuration's [`ConfigScheduler`] over Envoy's config scheduler (made in
+/// A filter configuration's [`ConfigHost`] over Envoy's config scheduler (made in
 /// config_new on the main thread): each wake is one commit (event id [`WAKE_EVENT`]); Envoy then
 /// calls `on_http_filter_config_scheduled` on the main thread, where the core takes the next
 /// queued event. Closed when Envoy destroys the config: later wakes do nothing.
-pub struct EnvoyConfigScheduler {
+pub struct EnvoyConfigHost {
     scheduler: Mutex<Option<ffi::Scheduler>>,
+    /// Envoy's filter config, for callouts (main thread only).
+    config_envoy: ConfigEnvoy,
+    /// Callouts in flight: Envoy's id and the core's.
+    callouts: Mutex<Vec<(u64, u64)>>,
 }
 
-impl EnvoyConfigScheduler {
-    pub fn new(scheduler: Option<ffi::Scheduler>) -> Self {
-        Self { scheduler: Mutex::new(scheduler) }
+/// Envoy's filter-config pointer, used only on the main thread (config callouts), where Envoy
+/// keeps it alive as long as this host's config.
+struct ConfigEnvoy(ffi::ConfigEnvoyPtr);
+
+// Safety: the pointer is only dereferenced by Envoy, in calls made on the main thread (the core
+// starts configuration callouts only inside the configuration's main-thread hooks).
+unsafe impl Send for ConfigEnvoy {}
+// Safety: as above.
+unsafe impl Sync for ConfigEnvoy {}
+
+impl EnvoyConfigHost {
+    pub fn new(config_envoy: ffi::ConfigEnvoyPtr) -> Self {
+        Self {
+            scheduler: Mutex::new(ffi::new_config_scheduler(config_envoy)),
+            config_envoy: ConfigEnvoy(config_envoy),
+            callouts: Mutex::default(),
+        }
+    }
+
+    /// The core's id of Envoy's configuration callout `envoy_id`, which is no longer in flight.
+    pub fn take_callout(&self, envoy_id: u64) -> Option<u64> {
+        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
+        Some(callouts.swap_remove(at).1)
     }
 
     /// Envoy is destroying the configuration (main thread): deletes Envoy's scheduler.
@@ -313,10 +338,33 @@ impl EnvoyConfigScheduler {
     }
 }
 
-impl ConfigScheduler for EnvoyConfigScheduler {
+impl ConfigHost for EnvoyConfigHost {
     fn wake(&self) {
         if let Some(scheduler) = &*self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) {
             scheduler.commit(WAKE_EVENT);
+        }
+    }
+
+    fn http_callout(&self, id: u64, callout: &envoyx_core::Callout<'_>) -> Result<(), CalloutStatus> {
+        let headers: Vec<(&[u8], &[u8])> = callout.headers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        // Safety: the core starts configuration callouts only inside the configuration's hooks,
+        // on the main thread, while Envoy's config lives.
+        let started = unsafe {
+            ffi::config_http_callout(
+                self.config_envoy.0,
+                callout.cluster,
+                &headers,
+                callout.body,
+                callout.timeout_ms,
+            )
+        };
+        match started {
+            Ok(envoy_id) => {
+                self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push((envoy_id, id));
+                Ok(())
+            }
+            Err(ffi::CALLOUT_INIT_CLUSTER_NOT_FOUND) => Err(CalloutStatus::NoCluster),
+            Err(_) => Err(CalloutStatus::Unavailable),
         }
     }
 }

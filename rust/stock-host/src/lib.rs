@@ -33,7 +33,7 @@ use crate::ffi::{
     ConfigEnvoyPtr, ConfigModulePtr, EnvoyBuffer, EnvoyFilter, FilterEnvoyPtr, FilterModulePtr,
 };
 use crate::filter::{Event, Filter};
-use crate::host::EnvoyConfigScheduler;
+use crate::host::EnvoyConfigHost;
 use crate::log::host_log;
 use envoyx_core::{FilterConfig, ModuleConfig};
 use std::ffi::c_char;
@@ -43,7 +43,7 @@ use std::sync::Arc;
 struct HostConfig {
     config: Arc<FilterConfig>,
     /// Wakes the main thread for the module's configuration events.
-    background: Arc<EnvoyConfigScheduler>,
+    background: Arc<EnvoyConfigHost>,
 }
 
 impl Drop for HostConfig {
@@ -113,8 +113,8 @@ fn new_host_config(
     if module_config.name.is_empty() {
         module_config.name = filter_name.to_string();
     }
-    let background = Arc::new(EnvoyConfigScheduler::new(ffi::new_config_scheduler(config_envoy)));
-    let scheduler: Arc<dyn envoyx_core::ConfigScheduler> = background.clone();
+    let background = Arc::new(EnvoyConfigHost::new(config_envoy));
+    let scheduler: Arc<dyn envoyx_core::ConfigHost> = background.clone();
     let config =
         FilterConfig::new(&module_config, Some(scheduler)).map_err(|e| format!("{prefix} rejected: {e}"))?;
     host_log!(Info, "{prefix}: EnvoyX module {} ready", module_config.file_path);
@@ -151,6 +151,35 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_destroy(conf
         // Safety: made by Box::into_raw in config_new; destroyed once.
         drop(unsafe { Box::from_raw(config as *mut HostConfig) });
     }
+}
+
+/// Upstream's optional config callout hook (main thread): a callout the module's configuration
+/// started ended.
+///
+/// # Safety
+/// Called by Envoy on the main thread with a config pointer config_new returned, not destroyed;
+/// the headers and chunks are valid during the call.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_callout_done(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    callout_id: u64,
+    result: ffi::HttpCalloutResult,
+    headers: *const ffi::HttpHeader,
+    headers_size: usize,
+    body_chunks: *const EnvoyBuffer,
+    body_chunks_size: usize,
+) {
+    // Safety: a live HostConfig (Envoy cancels the config's callouts when it destroys it).
+    let Some(config) = (unsafe { (config as *const HostConfig).as_ref() }) else { return };
+    let Some(id) = config.background.take_callout(callout_id) else { return };
+    // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
+    let (headers, chunks) =
+        unsafe { (ffi::raw_list(headers, headers_size), ffi::raw_list(body_chunks, body_chunks_size)) };
+    let headers: Vec<envoyx_abi::envoyx_header> = headers.iter().map(ffi::HttpHeader::view).collect();
+    let chunks: Vec<envoyx_abi::envoyx_bytes> = chunks.iter().map(ffi::EnvoyBuffer::view).collect();
+    config.config.on_callout_done(id, filter::callout_status(result), &headers, &chunks);
 }
 
 /// Upstream's optional config-scheduled hook (main thread): an event the module scheduled on its

@@ -290,22 +290,25 @@ fn conformance_of_the_abi_1_0_module_in_envoy_1_40() {
     host.envoy.check_no_host_errors();
 }
 
-/// A filter configuration's background event (ABI 1.1): the conformance module schedules one
-/// from a thread when its configuration is created; Envoy delivers it on its main thread, and
-/// every later response tells it.
+/// A filter configuration's background work (ABI 1.1): the conformance module schedules an event
+/// from a thread when its configuration is created; Envoy delivers it on its main thread, where
+/// the configuration starts a callout of its own to the cluster `callout`; every later response
+/// tells both.
 #[test]
 fn configuration_events_in_real_envoy() {
     let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
     for version in VERSIONS {
-        let upstream = start_upstream();
+        let (upstream, callout_upstream) = (start_upstream(), start_upstream());
         let port = free_port();
         let listeners = vec![listener("background", port, vec![conformance_filter(&module, "background")])];
-        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
+        let bootstrap =
+            with_callout_cluster(bootstrap(free_port(), upstream.port, listeners, None), &callout_upstream);
+        let envoy = start_envoy(version, &bootstrap, temp_dir());
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         loop {
             let reply = get(port, "/", &[]);
             let events = reply.header("x-conf-background").map(str::to_string);
-            if events.as_deref() == Some("[7]") {
+            if events.as_deref() == Some("[7,callout 200 allow key]") {
                 break;
             }
             assert!(

@@ -45,10 +45,19 @@ pub enum CalloutAnswer {
     Failed(CalloutStatus),
 }
 
-/// Delivers `answer` to the core as the host's views of it.
+/// Delivers `answer` to the core's stream as the host's views of it.
 pub(crate) fn deliver(core: &mut envoyx_core::Stream, id: u64, answer: &CalloutAnswer) -> Effects {
+    with_views(answer, |status, headers, body| core.on_callout_done(id, status, headers, body))
+}
+
+/// Calls `f` with `answer` as the host's views of it (status, headers with `:status` first,
+/// body chunks).
+pub(crate) fn with_views<R>(
+    answer: &CalloutAnswer,
+    f: impl FnOnce(CalloutStatus, &[envoyx_header], &[envoyx_bytes]) -> R,
+) -> R {
     match answer {
-        CalloutAnswer::Failed(status) => core.on_callout_done(id, *status, &[], &[]),
+        CalloutAnswer::Failed(status) => f(*status, &[], &[]),
         CalloutAnswer::Response { status, headers, body } => {
             let status = status.to_string();
             let mut views = vec![envoyx_header {
@@ -60,7 +69,7 @@ pub(crate) fn deliver(core: &mut envoyx_core::Stream, id: u64, answer: &CalloutA
                 value: envoyx_bytes::from_slice(v.as_bytes()),
             }));
             let chunks: Vec<envoyx_bytes> = body.iter().map(|c| envoyx_bytes::from_slice(c)).collect();
-            core.on_callout_done(id, CalloutStatus::Response, &views, &chunks)
+            f(CalloutStatus::Response, &views, &chunks)
         }
     }
 }

@@ -50,7 +50,7 @@ pub struct TestHost {
     config: Arc<FilterConfig>,
     /// Wake-ups for the configuration's events (the module's `config_handle_schedule`), run on
     /// the test's thread (the "main thread") by [`TestHost::run_config_scheduled`].
-    background: Arc<ScheduleQueue>,
+    background: Arc<ConfigBackground>,
 }
 
 impl TestHost {
@@ -71,7 +71,7 @@ impl TestHost {
     /// Loads from a checked configuration.
     pub fn from_config(config: &ModuleConfig) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
-        let background = Arc::new(ScheduleQueue::default());
+        let background = Arc::new(ConfigBackground::default());
         Ok(Self { config: FilterConfig::new(config, Some(background.clone()))?, background })
     }
 
@@ -91,7 +91,7 @@ impl TestHost {
     ) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
         let module = envoyx_core::Module::in_process(name, exports)?;
-        let background = Arc::new(ScheduleQueue::default());
+        let background = Arc::new(ConfigBackground::default());
         let config =
             FilterConfig::with_module(module, name, filter_config.as_bytes(), Some(background.clone()))?;
         Ok(Self { config, background })
@@ -100,7 +100,7 @@ impl TestHost {
     /// Loads from the JSON form of a `DynamicModuleConfig`, as a user writes it in Envoy YAML.
     pub fn from_json(json: &str) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
-        let background = Arc::new(ScheduleQueue::default());
+        let background = Arc::new(ConfigBackground::default());
         Ok(Self { config: FilterConfig::from_json(json, Some(background.clone()))?, background })
     }
 
@@ -108,11 +108,29 @@ impl TestHost {
     /// scheduled`), on this thread, in order; waits up to `timeout` for the first. Returns how
     /// many wake-ups were run.
     pub fn run_config_scheduled(&self, timeout: Duration) -> usize {
-        let pending = self.background.take(timeout);
+        let pending = self.background.queue.take(timeout);
         for _ in 0..pending {
             self.config.on_scheduled();
         }
         pending
+    }
+
+    /// The callouts the module's configuration started that the test has not answered yet.
+    pub fn pending_config_callouts(&self) -> Vec<RecordedCallout> {
+        self.background.callouts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Answers the configuration's callout `id` (as its cluster would), on this thread (the
+    /// "main thread"). Panics if `id` is not pending.
+    pub fn answer_config_callout(&self, id: u64, answer: CalloutAnswer) {
+        let mut callouts = self.background.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let at =
+            callouts.iter().position(|c| c.id == id).unwrap_or_else(|| panic!("no pending callout {id}"));
+        callouts.remove(at);
+        drop(callouts);
+        callout::with_views(&answer, |status, headers, body| {
+            self.config.on_callout_done(id, status, headers, body)
+        });
     }
 
     /// Starts a stream.
@@ -269,9 +287,27 @@ impl StreamScheduler for ScheduleQueue {
     }
 }
 
-impl envoyx_core::ConfigScheduler for ScheduleQueue {
+/// The test host's main thread for a filter configuration: wake-ups the test pumps
+/// ([`TestHost::run_config_scheduled`]) and callouts the test answers
+/// ([`TestHost::answer_config_callout`]).
+#[derive(Default)]
+struct ConfigBackground {
+    queue: ScheduleQueue,
+    callouts: Mutex<Vec<RecordedCallout>>,
+}
+
+impl envoyx_core::ConfigHost for ConfigBackground {
     fn wake(&self) {
-        ScheduleQueue::wake(self);
+        self.queue.wake();
+    }
+
+    fn http_callout(
+        &self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push(RecordedCallout::of(id, callout));
+        Ok(())
     }
 }
 

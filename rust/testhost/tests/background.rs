@@ -4,16 +4,28 @@
 
 use std::time::Duration;
 
-use envoyx_testhost::{TestHost, build_package, logged};
+use envoyx_testhost::{CalloutAnswer, TestHost, build_package, logged};
 
 fn background_events_reach_the_configuration(host: TestHost, name: &str) {
     assert_eq!(host.run_config_scheduled(Duration::from_secs(5)), 1, "the module's one event");
     assert_eq!(host.run_config_scheduled(Duration::ZERO), 0, "nothing more was scheduled");
+    // The event started a callout of the configuration's own; the test answers it.
+    let callouts = host.pending_config_callouts();
+    assert_eq!(callouts.len(), 1, "{callouts:?}");
+    assert_eq!((callouts[0].cluster.as_str(), callouts[0].header(":path")), ("callout", Some("/keys")));
+    let headers = vec![("x-verdict".to_string(), "allow".to_string())];
+    host.answer_config_callout(
+        callouts[0].id,
+        CalloutAnswer::Response { status: 200, headers, body: vec![b"key".to_vec()] },
+    );
     {
         let mut stream = host.stream();
         stream.request_headers(&[(":path", "/"), (":method", "GET")], true);
         stream.response_headers(&[(":status", "200")], true);
-        assert_eq!(stream.client_response_headers().get("x-conf-background").as_deref(), Some("[7]"));
+        assert_eq!(
+            stream.client_response_headers().get("x-conf-background").as_deref(),
+            Some("[7,callout 200 allow key]")
+        );
     }
     drop(host);
     assert!(logged(&format!("conformance: config `{name}` schedule while dropped: false")));

@@ -55,8 +55,9 @@ pub struct ConformanceConfig {
     background: Option<(String, ConfigHandle, Events)>,
 }
 
-/// The events a `background` configuration received, shared with its streams.
-type Events = Arc<Mutex<Vec<u64>>>;
+/// What a `background` configuration received (events, its callout's answer), shared with its
+/// streams.
+type Events = Arc<Mutex<Vec<String>>>;
 
 /// The cluster of the `callout*` cases (an echo upstream on every host).
 const CALLOUT_CLUSTER: &str = "callout";
@@ -117,8 +118,37 @@ impl FilterConfig for ConformanceConfig {
     }
 
     fn on_scheduled(&self, event_id: u64) {
+        if let Some((_, handle, events)) = &self.background {
+            events.lock().unwrap().push(event_id.to_string());
+            // Background work that outlives streams: a callout of the configuration's own.
+            let headers = [
+                (":method", "POST"),
+                (":path", "/keys"),
+                (":authority", "callout"),
+                ("x-upstream-respond-x-verdict", "allow"),
+            ];
+            if handle.http_callout(CALLOUT_CLUSTER, &headers, b"key", Duration::from_secs(5)).is_none() {
+                events.lock().unwrap().push("callout refused".to_string());
+            }
+        }
+    }
+
+    fn on_callout_done(
+        &self,
+        _id: envoyx_sdk::CalloutId,
+        result: Result<envoyx_sdk::CalloutResponse<'_>, envoyx_sdk::CalloutError>,
+    ) {
         if let Some((_, _, events)) = &self.background {
-            events.lock().unwrap().push(event_id);
+            let seen = match result {
+                Ok(response) => format!(
+                    "callout {} {} {}",
+                    response.status().unwrap_or(0),
+                    response.header_str("x-verdict").unwrap_or("-"),
+                    String::from_utf8_lossy(&response.body())
+                ),
+                Err(error) => format!("callout error {error}"),
+            };
+            events.lock().unwrap().push(seen);
         }
     }
 }
@@ -361,8 +391,7 @@ impl Filter for Conformance {
         self.maybe_panic("response_headers");
         let mut headers = stream.response_headers();
         if let Some(events) = &self.background {
-            let events: Vec<String> = events.lock().unwrap().iter().map(u64::to_string).collect();
-            headers.set("x-conf-background", format!("[{}]", events.join(",")));
+            headers.set("x-conf-background", format!("[{}]", events.lock().unwrap().join(",")));
         }
         if !self.results.is_empty() {
             headers.set("x-conf-results", self.results.join(","));
