@@ -7,8 +7,6 @@
 #include "envoy/registry/registry.h"
 #include "envoy/upstream/cluster_manager.h"
 
-#include "source/common/http/message_impl.h"
-
 #include "absl/container/flat_hash_map.h"
 #include "abi.h"
 
@@ -67,19 +65,7 @@ public:
       }
       std::vector<envoyx::RawHeader> headers;
       std::vector<envoyx::RawBytes> chunks;
-      if (response != nullptr) {
-        response->headers().iterate([&headers](const Http::HeaderEntry& entry) {
-          const absl::string_view key = entry.key().getStringView();
-          const absl::string_view value = entry.value().getStringView();
-          headers.push_back(envoyx::RawHeader{
-              envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
-              envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
-          return Http::HeaderMap::Iterate::Continue;
-        });
-        for (const Buffer::RawSlice& slice : response->body().getRawSlices()) {
-          chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
-        }
-      }
+      calloutViews(response, headers, chunks);
       (*config)->on_callout_done(
           id_, status, rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),
           rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
@@ -111,28 +97,10 @@ public:
   bool http_callout(std::uint64_t id, envoyx::Bytes cluster_name,
                     rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
                     std::uint64_t timeout_ms, std::uint32_t& failure) const override {
-    failure = ENVOYX_CALLOUT_UNAVAILABLE;
-    const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
-                                 cluster_name.size());
-    Upstream::ThreadLocalCluster* cluster = cluster_manager_.getThreadLocalCluster(name);
-    if (cluster == nullptr) {
-      failure = ENVOYX_CALLOUT_NO_CLUSTER;
-      return false;
-    }
-    auto message = std::make_unique<Http::RequestMessageImpl>();
-    for (const envoyx::RawHeader& h : headers) {
-      const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
-      const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
-      message->headers().addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key), value);
-    }
-    if (!body.empty()) {
-      message->body().add(body.data(), body.size());
-    }
     auto callout = std::make_unique<Callout>(*this, id);
     Callout& callbacks = *callout;
-    Http::AsyncClient::Request* request = cluster->httpAsyncClient().send(
-        std::move(message), callbacks,
-        Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+    Http::AsyncClient::Request* request =
+        sendCallout(cluster_manager_, cluster_name, headers, body, timeout_ms, callbacks, failure);
     if (request == nullptr) {
       return false;
     }

@@ -401,12 +401,29 @@ bool EnvoyxFilter::startCallout(std::uint64_t id, envoyx::Bytes cluster_name,
   if (cluster_manager_ == nullptr) {
     return false;
   }
+  auto callout = std::make_unique<EnvoyxCallout>(*this, id);
+  Http::AsyncClient::Request* request =
+      sendCallout(*cluster_manager_, cluster_name, headers, body, timeout_ms, *callout, failure);
+  if (request == nullptr) {
+    return false;
+  }
+  callout->request_ = request;
+  callout->sent_ = true;
+  callouts_.emplace(id, std::move(callout));
+  return true;
+}
+
+Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster_name,
+                                        rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                                        std::uint64_t timeout_ms, Http::AsyncClient::Callbacks& callbacks,
+                                        std::uint32_t& failure) {
+  failure = ENVOYX_CALLOUT_UNAVAILABLE;
   const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
                                cluster_name.size());
-  Upstream::ThreadLocalCluster* cluster = cluster_manager_->getThreadLocalCluster(name);
+  Upstream::ThreadLocalCluster* cluster = cluster_manager.getThreadLocalCluster(name);
   if (cluster == nullptr) {
     failure = ENVOYX_CALLOUT_NO_CLUSTER;
-    return false;
+    return nullptr;
   }
   auto message = std::make_unique<Http::RequestMessageImpl>();
   for (const envoyx::RawHeader& h : headers) {
@@ -418,18 +435,27 @@ bool EnvoyxFilter::startCallout(std::uint64_t id, envoyx::Bytes cluster_name,
   if (!body.empty()) {
     message->body().add(body.data(), body.size());
   }
-  auto callout = std::make_unique<EnvoyxCallout>(*this, id);
-  EnvoyxCallout& callbacks = *callout;
-  Http::AsyncClient::Request* request = cluster->httpAsyncClient().send(
+  return cluster->httpAsyncClient().send(
       std::move(message), callbacks,
       Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
-  if (request == nullptr) {
-    return false; // It failed inside send() (its callback ignored that answer).
+}
+
+void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
+                  std::vector<envoyx::RawBytes>& chunks) {
+  if (response == nullptr) {
+    return;
   }
-  callbacks.request_ = request;
-  callbacks.sent_ = true;
-  callouts_.emplace(id, std::move(callout));
-  return true;
+  response->headers().iterate([&headers](const Http::HeaderEntry& entry) {
+    const absl::string_view key = entry.key().getStringView();
+    const absl::string_view value = entry.value().getStringView();
+    headers.push_back(envoyx::RawHeader{
+        envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+        envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
+    return Http::HeaderMap::Iterate::Continue;
+  });
+  for (const Buffer::RawSlice& slice : response->body().getRawSlices()) {
+    chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
+  }
 }
 
 void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
@@ -446,19 +472,7 @@ void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
   }
   std::vector<envoyx::RawHeader> headers;
   std::vector<envoyx::RawBytes> chunks;
-  if (response != nullptr) {
-    response->headers().iterate([&headers](const Http::HeaderEntry& entry) {
-      const absl::string_view key = entry.key().getStringView();
-      const absl::string_view value = entry.value().getStringView();
-      headers.push_back(envoyx::RawHeader{
-          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
-          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
-      return Http::HeaderMap::Iterate::Continue;
-    });
-    for (const Buffer::RawSlice& slice : response->body().getRawSlices()) {
-      chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
-    }
-  }
+  calloutViews(response, headers, chunks);
   in_core_call_ = true;
   (*stream_)->on_callout_done(id, status,
                               rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "envoy/event/dispatcher.h"
 #include "envoy/http/filter.h"
@@ -91,6 +92,18 @@ public:
 };
 
 class EnvoyxFilter;
+
+// Sends a module's HTTP callout (checked by the core) to `cluster` through the cluster manager
+// with `callbacks`; the request, or null with `failure` set (an envoyx_callout_status) when it
+// cannot start (no such cluster; failed inside send(), whose inline answer the callbacks ignore).
+Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster,
+                                        rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                                        std::uint64_t timeout_ms, Http::AsyncClient::Callbacks& callbacks,
+                                        std::uint32_t& failure);
+
+// The core's views of a callout's response (null: none): its headers and body slices.
+void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
+                  std::vector<envoyx::RawBytes>& chunks);
 
 // One HTTP callout (ABI 1.1) in flight through Envoy's async client: its answer goes back to the
 // filter, which hands it to the core. Owned by the filter, which cancels it if it goes first.

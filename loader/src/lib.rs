@@ -546,20 +546,9 @@ impl HostStream for CxxHost {
         id: u64,
         callout: &envoyx_core::Callout<'_>,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        let headers = raw_headers(callout);
-        let mut failure = 0;
-        if self.host().http_callout(
-            id,
-            callout.cluster,
-            &headers,
-            callout.body,
-            callout.timeout_ms,
-            &mut failure,
-        ) {
-            Ok(())
-        } else {
-            Err(callout_status(failure))
-        }
+        start_cxx(callout, |headers, failure| {
+            self.host().http_callout(id, callout.cluster, headers, callout.body, callout.timeout_ms, failure)
+        })
     }
     fn route_config(&mut self) -> Option<Arc<envoyx_core::RouteConfig>> {
         // Safety: loader.h: null, or a RouteConfig the proxy keeps alive while the stream's
@@ -596,20 +585,9 @@ impl envoyx_core::ConfigHost for CxxSchedulerRef {
         callout: &envoyx_core::Callout<'_>,
     ) -> Result<(), envoyx_core::CalloutStatus> {
         let Some(scheduler) = self.0.as_ref() else { return Err(envoyx_core::CalloutStatus::Unavailable) };
-        let headers = raw_headers(callout);
-        let mut failure = 0;
-        if scheduler.http_callout(
-            id,
-            callout.cluster,
-            &headers,
-            callout.body,
-            callout.timeout_ms,
-            &mut failure,
-        ) {
-            Ok(())
-        } else {
-            Err(callout_status(failure))
-        }
+        start_cxx(callout, |headers, failure| {
+            scheduler.http_callout(id, callout.cluster, headers, callout.body, callout.timeout_ms, failure)
+        })
     }
 }
 
@@ -678,16 +656,22 @@ fn shared_views<'a>(
     }
 }
 
-/// The C++ views of a callout's headers (valid as long as `callout`).
-fn raw_headers(callout: &envoyx_core::Callout<'_>) -> Vec<ffi::RawHeader> {
-    callout
+/// Starts `callout` through a C++ host's `start` (given the C++ views of its headers and the
+/// failure to set), as the core's result.
+fn start_cxx(
+    callout: &envoyx_core::Callout<'_>,
+    start: impl FnOnce(&[ffi::RawHeader], &mut u32) -> bool,
+) -> Result<(), envoyx_core::CalloutStatus> {
+    let headers: Vec<ffi::RawHeader> = callout
         .headers
         .iter()
         .map(|(k, v)| ffi::RawHeader {
             key: ffi::RawBytes { ptr: k.as_ptr(), len: k.len() },
             value: ffi::RawBytes { ptr: v.as_ptr(), len: v.len() },
         })
-        .collect()
+        .collect();
+    let mut failure = 0;
+    if start(&headers, &mut failure) { Ok(()) } else { Err(callout_status(failure)) }
 }
 
 /// A C++ `envoyx_callout_status`; an unknown value (a C++ cast) counts as a reset.

@@ -5,20 +5,32 @@ use std::fmt;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 
-/// The ABI's views of `headers` (valid as long as `headers`).
-pub(crate) fn header_views(headers: &[(&str, &str)]) -> Vec<envoyx_header> {
-    headers
+/// Sends a callout through `call` (the host's stream or configuration callout), with the ABI's
+/// views of the arguments (valid during the call) and the timeout in whole milliseconds (at
+/// least 1); `None` when the host refused it (id 0).
+pub(crate) fn send(
+    cluster: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: std::time::Duration,
+    call: impl FnOnce(envoyx_bytes, *const envoyx_header, usize, envoyx_bytes, u64) -> u64,
+) -> Option<CalloutId> {
+    let headers: Vec<envoyx_header> = headers
         .iter()
         .map(|(k, v)| envoyx_header {
             key: envoyx_bytes::from_slice(k.as_bytes()),
             value: envoyx_bytes::from_slice(v.as_bytes()),
         })
-        .collect()
-}
-
-/// A timeout in whole milliseconds, at least 1.
-pub(crate) fn timeout_ms(timeout: std::time::Duration) -> u64 {
-    u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1)
+        .collect();
+    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+    let id = call(
+        envoyx_bytes::from_slice(cluster.as_bytes()),
+        headers.as_ptr(),
+        headers.len(),
+        envoyx_bytes::from_slice(body),
+        timeout_ms,
+    );
+    (id != 0).then_some(id)
 }
 
 /// A callout's answer as the SDK hands it to a hook.

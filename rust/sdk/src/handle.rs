@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
-use envoyx_abi::{envoyx_bytes, envoyx_config_handle, envoyx_error, envoyx_host_api, envoyx_stream_handle};
+use envoyx_abi::{envoyx_config_handle, envoyx_error, envoyx_host_api, envoyx_stream_handle};
 
 use crate::Direction;
 
@@ -259,20 +259,19 @@ impl ConfigHandle {
         body: &[u8],
         timeout: std::time::Duration,
     ) -> Option<crate::CalloutId> {
-        let headers = crate::callout::header_views(headers);
-        let timeout_ms = crate::callout::timeout_ms(timeout);
-        // Safety: a handle we own and have not released; the views are valid during the call.
-        let id = unsafe {
-            (self.inner.host.config_http_callout)(
-                self.inner.raw,
-                envoyx_bytes::from_slice(cluster.as_bytes()),
-                headers.as_ptr(),
-                headers.len(),
-                envoyx_bytes::from_slice(body),
-                timeout_ms,
-            )
-        };
-        (id != 0).then_some(id)
+        crate::callout::send(cluster, headers, body, timeout, |cluster, headers, count, body, timeout_ms| {
+            // Safety: a handle we own and have not released; the views are valid during the call.
+            unsafe {
+                (self.inner.host.config_http_callout)(
+                    self.inner.raw,
+                    cluster,
+                    headers,
+                    count,
+                    body,
+                    timeout_ms,
+                )
+            }
+        })
     }
 
     /// Asks the host to call [`FilterConfig::on_scheduled`](crate::FilterConfig::on_scheduled)

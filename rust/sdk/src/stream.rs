@@ -394,21 +394,11 @@ impl Stream {
         body: &[u8],
         timeout: std::time::Duration,
     ) -> Option<crate::CalloutId> {
-        let headers = crate::callout::header_views(headers);
-        let timeout_ms = crate::callout::timeout_ms(timeout);
-        // Safety: inside a hook of this stream on its worker thread; every view is valid during
-        // the call (the host copies what it keeps).
-        let id = unsafe {
-            (self.host.http_callout)(
-                self.raw,
-                envoyx_bytes::from_slice(cluster.as_bytes()),
-                headers.as_ptr(),
-                headers.len(),
-                envoyx_bytes::from_slice(body),
-                timeout_ms,
-            )
-        };
-        (id != 0).then_some(id)
+        crate::callout::send(cluster, headers, body, timeout, |cluster, headers, count, body, timeout_ms| {
+            // Safety: inside a hook of this stream on its worker thread; every view is valid
+            // during the call (the host copies what it keeps).
+            unsafe { (self.host.http_callout)(self.raw, cluster, headers, count, body, timeout_ms) }
+        })
     }
 
     /// The ABI 1.0 name of [`Stream::handle`].
