@@ -76,6 +76,21 @@ envoyx_headers_status envoyx_on_request_headers(envoyx_stream* stream,
   (void)module_stream;
   (void)end_of_stream;
   host->header_set(stream, ENVOYX_REQUEST_HEADERS, str("x-c-module"), str("seen"));
+#ifdef TRY_ABI_1_1
+  /* A 1.1 module without the optional exports: scheduling and callouts are refused (false, 0),
+   * never delivered to hooks it does not have. */
+  envoyx_stream_handle* handle = host->stream_handle_new(stream);
+  bool scheduled = host->stream_handle_schedule(handle, 1);
+  host->stream_handle_release(handle);
+  envoyx_header headers[] = {{str(":method"), str("GET")}, {str(":path"), str("/")}, {str(":authority"), str("a")}};
+  uint64_t callout = host->http_callout(stream, str("callout"), headers, 3, str(""), 1000);
+  bool continued = host->continue_stream(stream, ENVOYX_DIRECTION_REQUEST);
+  const void* route = host->route_config(stream);
+  host->header_set(stream, ENVOYX_REQUEST_HEADERS, str("x-c-schedule"), str(scheduled ? "true" : "false"));
+  host->header_set(stream, ENVOYX_REQUEST_HEADERS, str("x-c-callout"), str(callout ? "started" : "refused"));
+  host->header_set(stream, ENVOYX_REQUEST_HEADERS, str("x-c-continue"), str(continued ? "true" : "false"));
+  host->header_set(stream, ENVOYX_REQUEST_HEADERS, str("x-c-route"), str(route ? "some" : "none"));
+#endif
   return ENVOYX_HEADERS_CONTINUE;
 }
 

@@ -54,3 +54,27 @@ fn the_1_0_sources_come_from_history_or_from_their_copy() {
     let header = std::fs::read_to_string(from_copy.join("x/abi.h")).unwrap();
     assert!(header.contains("#define ENVOYX_ABI_VERSION_MINOR 0"), "the copy is the 1.0 tree");
 }
+
+/// A module built for 1.1 that exports none of the optional hooks: what needs them is refused
+/// at the call (false, 0, a log line), never delivered to a hook the module does not have.
+#[test]
+fn a_1_1_module_without_the_optional_exports_is_refused_what_needs_them() {
+    let module = common::c_module("try_1_1", &["-DTRY_ABI_1_1"]);
+    let host = TestHost::load(&module, "try-1-1", "").unwrap();
+    assert!(host.filter_config().module().optional_exports().is_empty());
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/"), (":method", "GET")], true);
+    let upstream = stream.upstream_request_headers();
+    assert_eq!(upstream.get("x-c-schedule").as_deref(), Some("false"));
+    assert_eq!(upstream.get("x-c-callout").as_deref(), Some("refused"));
+    assert_eq!(
+        upstream.get("x-c-continue").as_deref(),
+        Some("false"),
+        "continue_stream outside the async hooks"
+    );
+    assert_eq!(upstream.get("x-c-route").as_deref(), Some("none"));
+    assert_eq!(stream.run_scheduled(), 0, "nothing was queued");
+    assert!(stream.pending_callouts().is_empty());
+    assert!(envoyx_testhost::logged("does not export envoyx_on_stream_scheduled; nothing scheduled"));
+    assert!(envoyx_testhost::logged("refused: the module does not export envoyx_on_stream_callout_done"));
+}
