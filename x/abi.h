@@ -36,7 +36,8 @@
  *   `envoyx_on_filter_config_scheduled`); per-route configuration (`route_config`,
  *   `envoyx_on_route_config_new/destroy`); HTTP callouts (`http_callout`,
  *   `envoyx_on_stream_callout_done`, `config_http_callout`,
- *   `envoyx_on_filter_config_callout_done`).
+ *   `envoyx_on_filter_config_callout_done`); streaming HTTP callouts (`callout_stream_*`,
+ *   `envoyx_on_stream_callout_event`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -174,6 +175,23 @@ typedef uint32_t envoyx_callout_status;
 #define ENVOYX_CALLOUT_RESET 3
 /* The response was larger than the proxy buffers for a callout. */
 #define ENVOYX_CALLOUT_TOO_LARGE 4
+
+/* What happened on a streaming callout (ABI 1.1), in this order: HEADERS once, DATA zero or
+ * more times, TRAILERS at most once, then exactly one of COMPLETE or FAILED, which is the last
+ * event of that callout. A callout that fails before a response arrives gets only FAILED. */
+typedef uint32_t envoyx_callout_event;
+/* The response headers arrived (`:status` among them; a timeout arrives as the proxy's own
+ * 504). `end_of_stream`: no body or trailers follow. */
+#define ENVOYX_CALLOUT_EVENT_HEADERS 0
+/* Response body chunks arrived (zero chunks when only the end is news). `end_of_stream`: no
+ * more body, and no trailers, follow. */
+#define ENVOYX_CALLOUT_EVENT_DATA 1
+/* The response trailers arrived; the response is over. */
+#define ENVOYX_CALLOUT_EVENT_TRAILERS 2
+/* The exchange is over: the request went whole and the response came whole. */
+#define ENVOYX_CALLOUT_EVENT_COMPLETE 3
+/* The exchange ended early; `status` says why (NO_CLUSTER, UNAVAILABLE or RESET). */
+#define ENVOYX_CALLOUT_EVENT_FAILED 4
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -363,10 +381,8 @@ typedef struct envoyx_host_api {
    * `envoyx_on_stream_callout_done`. Every callout with an id is answered exactly once through
    * `envoyx_on_stream_callout_done`, later, never inside this call (even one that could not
    * start: no such cluster), unless the stream completes first: callouts still in flight then
-   * are cancelled and never answered. Several may be in flight at once. Streaming callouts
-   * (body chunks both ways) are not in 1.1: upstream Envoy 1.38-1.40 has what they need
-   * (start_http_stream, stream_send_data/trailers and their hooks), so a later minor can add
-   * them without gating by version. */
+   * are cancelled and never answered. Several may be in flight at once. For a request or
+   * response body sent in chunks, see the streaming callouts below. */
   uint64_t (*http_callout)(envoyx_stream* stream, envoyx_bytes cluster, const envoyx_header* headers,
                            size_t headers_len, envoyx_bytes body, uint64_t timeout_ms);
   /* Main thread, inside the configuration's scheduled or callout-done hook. A callout for the
@@ -379,6 +395,36 @@ typedef struct envoyx_host_api {
   uint64_t (*config_http_callout)(envoyx_config_handle* handle, envoyx_bytes cluster,
                                   const envoyx_header* headers, size_t headers_len,
                                   envoyx_bytes body, uint64_t timeout_ms);
+
+  /* -- Streaming HTTP callouts (ABI 1.1) -- */
+
+  /* Worker thread, where http_callout may be called. Opens a request to `cluster` whose body the
+   * module sends in chunks, and whose response arrives in chunks through
+   * `envoyx_on_stream_callout_event` (zero-copy views, valid during each call). `headers`,
+   * `body` and `timeout_ms` as for http_callout (`body` may be empty: the first chunk);
+   * `end_of_stream` true sends the whole request now. Returns the callout's id (same numbering
+   * as http_callout), or 0 when refused (one warning naming the reason), including when the
+   * module does not export `envoyx_on_stream_callout_event`. Events for the id come later,
+   * never inside this call (a failure to start arrives as FAILED); none come after the stream
+   * completes (the host resets what is still open) or after the module's own
+   * callout_stream_reset. Envoy 1.38.3, 1.39.3 and 1.40.0 all carry these, with no gate. */
+  uint64_t (*callout_stream_start)(envoyx_stream* stream, envoyx_bytes cluster,
+                                   const envoyx_header* headers, size_t headers_len,
+                                   envoyx_bytes body, bool end_of_stream, uint64_t timeout_ms);
+  /* Worker thread, inside any hook of `stream` before it completes. Sends the next request body
+   * chunk `data` (copied; may be empty with `end_of_stream`) on the streaming callout
+   * `callout_id`; `end_of_stream` ends the request. Returns false (logged) when `callout_id` is
+   * not a streaming callout of this stream that is still open, or its request already ended. */
+  bool (*callout_stream_send)(envoyx_stream* stream, uint64_t callout_id, envoyx_bytes data,
+                              bool end_of_stream);
+  /* As callout_stream_send, but ends the request with `trailers` (copied; checked as
+   * header_set does for request trailers: no pseudo-headers). */
+  bool (*callout_stream_send_trailers)(envoyx_stream* stream, uint64_t callout_id,
+                                       const envoyx_header* trailers, size_t trailers_len);
+  /* Worker thread, inside any hook of `stream`. Abandons the streaming callout `callout_id`:
+   * the proxy resets it and the module gets no further event for it. Returns false when it is
+   * not one that is still open. */
+  bool (*callout_stream_reset)(envoyx_stream* stream, uint64_t callout_id);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -484,6 +530,19 @@ void envoyx_on_stream_callout_done(envoyx_stream* stream, envoyx_module_stream* 
                                    uint64_t callout_id, envoyx_callout_status status,
                                    const envoyx_header* headers, size_t headers_len,
                                    const envoyx_bytes* body, size_t body_len);
+
+/* Optional (ABI 1.1). An event of the streaming callout `callout_id` (callout_stream_start), on
+ * the stream's worker thread, between events, before the stream completes; the events' order
+ * is under `envoyx_callout_event`. HEADERS and TRAILERS carry `headers`; DATA carries the
+ * chunks in `data`; FAILED carries `status`, every other event ENVOYX_CALLOUT_RESPONSE. The
+ * views point into the proxy's memory and are valid during this call only. Every stream
+ * function of an event hook works here under the same rules, `continue_stream` included, and
+ * so do the callout_stream_* functions (to send more of the request in answer). */
+void envoyx_on_stream_callout_event(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                    uint64_t callout_id, envoyx_callout_event event,
+                                    envoyx_callout_status status, const envoyx_header* headers,
+                                    size_t headers_len, const envoyx_bytes* data, size_t data_len,
+                                    bool end_of_stream);
 
 /* Optional (ABI 1.1). The configuration's callout `callout_id` (config_http_callout) ended, on
  * the main thread, before the configuration's destroy; as envoyx_on_stream_callout_done. No

@@ -126,6 +126,14 @@ pub const ENVOYX_CALLOUT_UNAVAILABLE: envoyx_callout_status = 2;
 pub const ENVOYX_CALLOUT_RESET: envoyx_callout_status = 3;
 pub const ENVOYX_CALLOUT_TOO_LARGE: envoyx_callout_status = 4;
 
+/// `envoyx_callout_event` (ABI 1.1): what happened on a streaming callout.
+pub type envoyx_callout_event = u32;
+pub const ENVOYX_CALLOUT_EVENT_HEADERS: envoyx_callout_event = 0;
+pub const ENVOYX_CALLOUT_EVENT_DATA: envoyx_callout_event = 1;
+pub const ENVOYX_CALLOUT_EVENT_TRAILERS: envoyx_callout_event = 2;
+pub const ENVOYX_CALLOUT_EVENT_COMPLETE: envoyx_callout_event = 3;
+pub const ENVOYX_CALLOUT_EVENT_FAILED: envoyx_callout_event = 4;
+
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;
 pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;
@@ -233,6 +241,29 @@ pub struct envoyx_host_api {
         body: envoyx_bytes,
         timeout_ms: u64,
     ) -> u64,
+    // ABI 1.1: streaming HTTP callouts.
+    pub callout_stream_start: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        cluster: envoyx_bytes,
+        headers: *const envoyx_header,
+        headers_len: usize,
+        body: envoyx_bytes,
+        end_of_stream: bool,
+        timeout_ms: u64,
+    ) -> u64,
+    pub callout_stream_send: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        callout_id: u64,
+        data: envoyx_bytes,
+        end_of_stream: bool,
+    ) -> bool,
+    pub callout_stream_send_trailers: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        callout_id: u64,
+        trailers: *const envoyx_header,
+        trailers_len: usize,
+    ) -> bool,
+    pub callout_stream_reset: unsafe extern "C" fn(stream: *mut envoyx_stream, callout_id: u64) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -300,6 +331,20 @@ pub type envoyx_on_stream_callout_done_fn = unsafe extern "C" fn(
     body_len: usize,
 );
 
+/// `envoyx_on_stream_callout_event` (optional, ABI 1.1).
+pub type envoyx_on_stream_callout_event_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    callout_id: u64,
+    event: envoyx_callout_event,
+    status: envoyx_callout_status,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    data: *const envoyx_bytes,
+    data_len: usize,
+    end_of_stream: bool,
+);
+
 /// `envoyx_on_filter_config_callout_done` (optional, ABI 1.1).
 pub type envoyx_on_filter_config_callout_done_fn = unsafe extern "C" fn(
     config: *mut envoyx_module_config,
@@ -345,6 +390,7 @@ pub struct ModuleExports {
     pub on_route_config_new: Option<envoyx_on_route_config_new_fn>,
     pub on_route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
     pub on_stream_callout_done: Option<envoyx_on_stream_callout_done_fn>,
+    pub on_stream_callout_event: Option<envoyx_on_stream_callout_event_fn>,
     pub on_filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
 }
 
@@ -367,12 +413,13 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 6] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 7] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
     ("envoyx_on_route_config_destroy", 1),
     ("envoyx_on_stream_callout_done", 1),
+    ("envoyx_on_stream_callout_event", 1),
     ("envoyx_on_filter_config_callout_done", 1),
 ];
 

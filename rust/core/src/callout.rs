@@ -30,6 +30,16 @@ pub enum CalloutStatus {
     TooLarge = envoyx_abi::ENVOYX_CALLOUT_TOO_LARGE,
 }
 
+impl CalloutStatus {
+    /// The status for an `envoyx_callout_status` value; an unknown one counts as a reset.
+    pub fn from_abi(status: u32) -> Self {
+        [Self::Response, Self::NoCluster, Self::Unavailable, Self::Reset, Self::TooLarge]
+            .into_iter()
+            .find(|s| *s as u32 == status)
+            .unwrap_or(Self::Reset)
+    }
+}
+
 /// A callout as the host starts it: checked by the core (header names are lower-case tokens,
 /// values valid; `:method`, `:path` and `:authority` or `host` present).
 #[derive(Debug)]
@@ -77,18 +87,38 @@ pub(crate) fn check(args: CalloutArgs<'_>) -> Result<Callout<'_>, String> {
 /// Starts a callout for the module: returns its id, or 0 (with the refusal logged) when the
 /// request is malformed or cannot be made now.
 pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64 {
-    let what = format!("http_callout to `{}`", String::from_utf8_lossy(args.cluster));
+    let exported = cell.callout_done_export;
+    begin(cell, hook, args, false, exported, "envoyx_on_stream_callout_done", |host, id, callout| {
+        host.http_callout(id, callout)
+    })
+}
+
+/// What [`start`] and a streaming callout's start share: the module's export, the hook and the
+/// request are checked, an id handed out and the host asked through `send`. A callout that
+/// cannot start is answered later through the stream's queue, never inside this call.
+pub(crate) fn begin(
+    cell: &StreamCell,
+    hook: Hook,
+    args: CalloutArgs<'_>,
+    streaming: bool,
+    exported: bool,
+    export: &str,
+    send: impl FnOnce(&mut dyn crate::HostStream, u64, &Callout<'_>) -> Result<(), CalloutStatus>,
+) -> u64 {
+    let what = format!(
+        "{} to `{}`",
+        if streaming { "callout_stream_start" } else { "http_callout" },
+        String::from_utf8_lossy(args.cluster)
+    );
     let refuse = |reason: &dyn std::fmt::Display| {
         cell.refuse(format_args!("{what}"), reason);
         0
     };
-    if !cell.callout_done_export {
-        return refuse(&"the module does not export envoyx_on_stream_callout_done");
+    if !exported {
+        return refuse(&format_args!("the module does not export {export}"));
     }
     if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() || cell.ending.get() {
-        return refuse(
-            &"callouts start from event, scheduled or callout-done hooks of a stream that goes on",
-        );
+        return refuse(&"callouts start from event, scheduled or callout hooks of a stream that goes on");
     }
     let callout = match check(args) {
         Ok(callout) => callout,
@@ -96,8 +126,9 @@ pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64
     };
     let id = cell.last_callout.get() + 1;
     cell.last_callout.set(id);
-    let started = cell.host.borrow_mut().http_callout(id, &callout);
-    cell.callouts.borrow_mut().push(id);
+    // In flight before the host starts it: a host may learn of its end while starting it.
+    cell.callouts.borrow_mut().push(InFlight { id, streaming, request_ended: false });
+    let started = send(&mut **cell.host.borrow_mut(), id, &callout);
     if let Err(status) = started {
         // Answered later, through the queue, like every other completion.
         cell.handle().push(Work::CalloutFailed { id, status });
@@ -105,15 +136,25 @@ pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64
     id
 }
 
-/// Takes `id` off the stream's callouts in flight; false when it is not one (never started,
-/// already answered).
-pub(crate) fn take(cell: &StreamCell, id: u64) -> bool {
+/// A callout the module started and has not been told the end of.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InFlight {
+    pub id: u64,
+    /// Started with `callout_stream_start` (its events go to the callout-event hook).
+    pub streaming: bool,
+    /// A streaming callout's request ended (end of stream or trailers sent).
+    pub request_ended: bool,
+}
+
+/// Takes `id` off the stream's callouts in flight: what it was, or None when it is not one
+/// (never started, already ended).
+pub(crate) fn take(cell: &StreamCell, id: u64) -> Option<InFlight> {
     let mut callouts = cell.callouts.borrow_mut();
-    match callouts.iter().position(|c| *c == id) {
-        Some(at) => {
-            callouts.swap_remove(at);
-            true
-        }
-        None => false,
-    }
+    let at = callouts.iter().position(|c| c.id == id)?;
+    Some(callouts.swap_remove(at))
+}
+
+/// Whether `id` is a streaming callout in flight.
+pub(crate) fn is_streaming(cell: &StreamCell, id: u64) -> bool {
+    cell.callouts.borrow().iter().any(|c| c.id == id && c.streaming)
 }

@@ -30,6 +30,8 @@ pub(crate) enum Hook {
     Scheduled,
     /// `envoyx_on_stream_callout_done`: an HTTP callout the module started finished.
     CalloutDone,
+    /// `envoyx_on_stream_callout_event`: news of a streaming callout the module started.
+    CalloutEvent,
     Complete,
 }
 
@@ -55,6 +57,7 @@ impl Hook {
             Hook::ResponseTrailers => "response_trailers",
             Hook::Scheduled => "scheduled",
             Hook::CalloutDone => "callout_done",
+            Hook::CalloutEvent => "callout_event",
             Hook::Complete => "stream_complete",
         }
     }
@@ -102,8 +105,10 @@ pub(crate) struct Labels {
     pub filter: String,
 }
 
-/// Work a module asked for through a handle, on any thread, for the stream's worker thread.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Work for the stream's worker thread, taken between events: what a module asked for through a
+/// handle on any thread, and completions that must not reach the module inside the call that
+/// caused them.
+#[derive(Debug)]
 pub(crate) enum Work {
     /// `stream_handle_continue`.
     Continue(Direction),
@@ -112,6 +117,9 @@ pub(crate) enum Work {
     /// A callout that could not start: its failure, delivered like any other completion but
     /// never inside the call that started it.
     CalloutFailed { id: u64, status: crate::CalloutStatus },
+    /// News of a streaming callout that reached the host while the stream was busy inside a
+    /// module call (the proxy answered inline), copied to be delivered after it.
+    CalloutEvent { id: u64, event: Box<crate::callout_stream::OwnedCalloutEvent> },
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
@@ -181,6 +189,9 @@ pub(crate) struct StreamCell {
     pub schedulable: bool,
     /// The module exports `envoyx_on_stream_callout_done` (ABI 1.1), so it may start callouts.
     pub callout_done_export: bool,
+    /// The module exports `envoyx_on_stream_callout_event` (ABI 1.1), so it may start
+    /// streaming callouts.
+    pub callout_event_export: bool,
     /// The stream's module, only compared with a per-route configuration's (never read).
     pub module_id: *const crate::Module,
     /// The per-route configurations the module was handed: kept alive for the whole stream, as
@@ -188,8 +199,8 @@ pub(crate) struct StreamCell {
     pub routes: RefCell<Vec<Arc<crate::RouteConfig>>>,
     /// Callout ids handed out so far (ids start at 1; 0 means "not started").
     pub last_callout: Cell<u64>,
-    /// Callouts started and not yet delivered to the module.
-    pub callouts: RefCell<Vec<u64>>,
+    /// Callouts started whose end the module has not been told yet.
+    pub callouts: RefCell<Vec<crate::callout::InFlight>>,
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,
@@ -199,9 +210,10 @@ impl StreamCell {
     /// # Safety
     /// `labels` must outlive the cell.
     pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels, module: &crate::Module) -> Self {
-        let (schedulable, callout_done_export, module_id) = (
+        let (schedulable, callout_done_export, callout_event_export, module_id) = (
             module.hooks.stream_scheduled.is_some(),
             module.hooks.stream_callout_done.is_some(),
+            module.hooks.stream_callout_event.is_some(),
             module as *const _,
         );
         Self {
@@ -217,6 +229,7 @@ impl StreamCell {
             labels: NonNull::from(labels),
             schedulable,
             callout_done_export,
+            callout_event_export,
             module_id,
             routes: RefCell::new(Vec::new()),
             last_callout: Cell::new(0),
@@ -244,7 +257,7 @@ impl StreamCell {
     /// Whether `hook` runs outside the stream's events, on work the module started (a scheduled
     /// event, a callout's completion): where `continue_stream` resumes what a hook stopped.
     pub fn is_async(hook: Hook) -> bool {
-        matches!(hook, Hook::Scheduled | Hook::CalloutDone)
+        matches!(hook, Hook::Scheduled | Hook::CalloutDone | Hook::CalloutEvent)
     }
 
     pub fn labels(&self) -> &Labels {

@@ -140,6 +140,48 @@ pub trait HostStream {
         Err(crate::CalloutStatus::Unavailable)
     }
 
+    /// Starts the streaming callout `id` (ABI 1.1; the core has checked the request): sends its
+    /// headers, `callout.body` if not empty, and ends the request if `end_of_stream`. Its news
+    /// goes to [`crate::Stream::on_callout_event`] in the proxy's order, the last being
+    /// COMPLETE or FAILED; news that arrives while the stream is busy inside a module call (the
+    /// proxy answering inline, even inside this call) goes to `inbox` instead. `Err(status)`
+    /// when it cannot start (the core tells the module, later). Streaming callouts still open
+    /// when the stream is destroyed must be reset, their news dropped. Hosts without streaming
+    /// callouts keep the default.
+    fn callout_stream_start(
+        &mut self,
+        id: u64,
+        callout: &crate::Callout<'_>,
+        end_of_stream: bool,
+        inbox: crate::CalloutInbox,
+    ) -> Result<(), crate::CalloutStatus> {
+        let _ = (id, callout, end_of_stream, inbox);
+        Err(crate::CalloutStatus::Unavailable)
+    }
+
+    /// Sends the next request body chunk of the open streaming callout `id` (the core checked
+    /// that its request has not ended); false when the proxy no longer has it.
+    fn callout_stream_send(&mut self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        let _ = (id, data, end_of_stream);
+        false
+    }
+
+    /// Ends the request of the open streaming callout `id` with `trailers` (checked: lower-case
+    /// tokens, valid values, no pseudo-headers); false when the proxy no longer has it.
+    fn callout_stream_send_trailers(
+        &mut self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let _ = (id, trailers);
+        false
+    }
+
+    /// Resets the streaming callout `id`; the core delivers nothing more of it.
+    fn callout_stream_reset(&mut self, id: u64) {
+        let _ = id;
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

@@ -43,6 +43,10 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     route_config,
     http_callout,
     config_http_callout,
+    callout_stream_start,
+    callout_stream_send,
+    callout_stream_send_trailers,
+    callout_stream_reset,
 };
 
 /// Reads a view the module passed in.
@@ -552,17 +556,7 @@ unsafe extern "C" fn config_http_callout(
     // points at `headers_len` entries and every view is valid during the call (ABI contract).
     unsafe {
         let shared = &*(handle as *const ConfigShared);
-        let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
-            &[]
-        } else {
-            std::slice::from_raw_parts(headers, headers_len)
-        };
-        shared.start_callout(crate::callout::CalloutArgs {
-            cluster: view(cluster),
-            headers: entries.iter().map(|h| (view(h.key), view(h.value))).collect(),
-            body: view(body),
-            timeout_ms,
-        })
+        shared.start_callout(callout_args(cluster, headers, headers_len, body, timeout_ms))
     }
 }
 
@@ -677,6 +671,41 @@ unsafe extern "C" fn route_config(stream: *mut envoyx_stream) -> *const envoyx_m
     }
 }
 
+/// The module's header list (NULL with 0 is empty).
+///
+/// # Safety
+/// `headers` points at `len` entries valid during the current call (or is NULL).
+unsafe fn header_list<'a>(headers: *const envoyx_header, len: usize) -> &'a [envoyx_header] {
+    if headers.is_null() || len == 0 {
+        &[]
+    } else {
+        // Safety: per the caller.
+        unsafe { std::slice::from_raw_parts(headers, len) }
+    }
+}
+
+/// A callout request as the module passed it.
+///
+/// # Safety
+/// Every view valid during the current call; `headers` as for [`header_list`].
+unsafe fn callout_args<'a>(
+    cluster: envoyx_bytes,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    timeout_ms: u64,
+) -> crate::callout::CalloutArgs<'a> {
+    // Safety: per the caller.
+    unsafe {
+        crate::callout::CalloutArgs {
+            cluster: view(cluster),
+            headers: header_list(headers, headers_len).iter().map(|h| (view(h.key), view(h.value))).collect(),
+            body: view(body),
+            timeout_ms,
+        }
+    }
+}
+
 unsafe extern "C" fn http_callout(
     stream: *mut envoyx_stream,
     cluster: envoyx_bytes,
@@ -689,18 +718,65 @@ unsafe extern "C" fn http_callout(
     // is valid during the call.
     unsafe {
         with_stream(stream, "http_callout", 0, |cell, hook| {
-            let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
-                &[]
-            } else {
-                std::slice::from_raw_parts(headers, headers_len)
-            };
-            let args = crate::callout::CalloutArgs {
-                cluster: view(cluster),
-                headers: entries.iter().map(|h| (view(h.key), view(h.value))).collect(),
-                body: view(body),
-                timeout_ms,
-            };
-            crate::callout::start(cell, hook, args)
+            crate::callout::start(cell, hook, callout_args(cluster, headers, headers_len, body, timeout_ms))
+        })
+    }
+}
+
+unsafe extern "C" fn callout_stream_start(
+    stream: *mut envoyx_stream,
+    cluster: envoyx_bytes,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    end_of_stream: bool,
+    timeout_ms: u64,
+) -> u64 {
+    // Safety: as for http_callout.
+    unsafe {
+        with_stream(stream, "callout_stream_start", 0, |cell, hook| {
+            let args = callout_args(cluster, headers, headers_len, body, timeout_ms);
+            crate::callout_stream::start(cell, hook, args, end_of_stream)
+        })
+    }
+}
+
+unsafe extern "C" fn callout_stream_send(
+    stream: *mut envoyx_stream,
+    callout_id: u64,
+    data: envoyx_bytes,
+    end_of_stream: bool,
+) -> bool {
+    // Safety: stream pointer per the ABI; the view is valid during the call.
+    unsafe {
+        with_stream(stream, "callout_stream_send", false, |cell, _| {
+            crate::callout_stream::send(cell, callout_id, view(data), end_of_stream)
+        })
+    }
+}
+
+unsafe extern "C" fn callout_stream_send_trailers(
+    stream: *mut envoyx_stream,
+    callout_id: u64,
+    trailers: *const envoyx_header,
+    trailers_len: usize,
+) -> bool {
+    // Safety: stream pointer per the ABI; `trailers` points at `trailers_len` entries whose views
+    // are valid during the call.
+    unsafe {
+        with_stream(stream, "callout_stream_send_trailers", false, |cell, _| {
+            let list: Vec<(&[u8], &[u8])> =
+                header_list(trailers, trailers_len).iter().map(|h| (view(h.key), view(h.value))).collect();
+            crate::callout_stream::send_trailers(cell, callout_id, &list)
+        })
+    }
+}
+
+unsafe extern "C" fn callout_stream_reset(stream: *mut envoyx_stream, callout_id: u64) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "callout_stream_reset", false, |cell, _| {
+            crate::callout_stream::reset(cell, callout_id)
         })
     }
 }

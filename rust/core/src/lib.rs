@@ -26,6 +26,7 @@
 
 mod background;
 mod callout;
+mod callout_stream;
 mod cell;
 pub mod config;
 mod effects;
@@ -43,6 +44,7 @@ pub mod validate;
 
 pub use background::ConfigHost;
 pub use callout::{Callout, CalloutStatus};
+pub use callout_stream::{CalloutEvent, CalloutInbox};
 pub use config::ModuleConfig;
 pub use effects::{Action, Effects, Outcome, OwnedLocalReply};
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};

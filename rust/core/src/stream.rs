@@ -351,8 +351,40 @@ impl Stream {
         match work {
             Work::Continue(direction) => self.scheduled_continue(direction),
             Work::Event(event_id) => self.scheduled_event(event_id),
+            Work::CalloutFailed { id, status } if crate::callout::is_streaming(&self.cell, id) => {
+                self.on_callout_event(id, crate::CalloutEvent::Failed(status))
+            }
             Work::CalloutFailed { id, status } => self.on_callout_done(id, status, &[], &[]),
+            Work::CalloutEvent { id, event } => event.with_views(|event| self.on_callout_event(id, event)),
         }
+    }
+
+    /// The host's news of the module's streaming callout `id` (ABI 1.1): runs the module's
+    /// callout-event hook with it (the views are the host's, valid during this call) unless the
+    /// stream is complete or `id` is not a streaming callout still open (it ended, or the module
+    /// reset it); returns what to carry out. After COMPLETE or FAILED the callout is over.
+    pub fn on_callout_event(&mut self, id: u64, event: crate::CalloutEvent<'_>) -> Effects {
+        let open = if event.is_last() {
+            crate::callout::take(&self.cell, id).is_some_and(|c| c.streaming)
+        } else {
+            crate::callout::is_streaming(&self.cell, id)
+        };
+        if !open {
+            core_log!(
+                Debug,
+                "EnvoyX stream of filter `{}`: news of unknown streaming callout {id} dropped",
+                self.config.name()
+            );
+            return Effects::NONE;
+        }
+        let Some(hook_fn) = self.config.module().hooks.stream_callout_event else { return Effects::NONE };
+        let (kind, status, headers, headers_len, data, data_len, end) =
+            crate::callout_stream::hook_args(&event);
+        self.run_async(Hook::CalloutEvent, |s, m| {
+            // Safety: the hook has the header's type; both stream pointers are this stream's and
+            // alive; the views are the host's (or the queued copy's), valid during this call.
+            unsafe { hook_fn(s, m, id, kind, status, headers, headers_len, data, data_len, end) }
+        })
     }
 
     /// The host's answer to the module's callout `id` (ABI 1.1): runs the module's callout-done
@@ -365,7 +397,7 @@ impl Stream {
         headers: &[envoyx_abi::envoyx_header],
         body: &[envoyx_abi::envoyx_bytes],
     ) -> Effects {
-        if !crate::callout::take(&self.cell, id) {
+        if crate::callout::take(&self.cell, id).is_none_or(|c| c.streaming) {
             core_log!(
                 Debug,
                 "EnvoyX stream of filter `{}`: answer to unknown callout {id} dropped",

@@ -260,6 +260,38 @@ macro_rules! export_module {
             const _: __abi::envoyx_on_stream_callout_done_fn = envoyx_on_stream_callout_done;
 
             #[unsafe(no_mangle)]
+            #[allow(clippy::too_many_arguments)]
+            unsafe extern "C" fn envoyx_on_stream_callout_event(
+                stream: *mut __abi::envoyx_stream,
+                module_stream: *mut __abi::envoyx_module_stream,
+                callout_id: u64,
+                event: __abi::envoyx_callout_event,
+                status: __abi::envoyx_callout_status,
+                headers: *const __abi::envoyx_header,
+                headers_len: usize,
+                data: *const __abi::envoyx_bytes,
+                data_len: usize,
+                end_of_stream: bool,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe {
+                    __dispatch::on_stream_callout_event::<$config>(
+                        stream,
+                        module_stream,
+                        callout_id,
+                        event,
+                        status,
+                        headers,
+                        headers_len,
+                        data,
+                        data_len,
+                        end_of_stream,
+                    )
+                }
+            }
+            const _: __abi::envoyx_on_stream_callout_event_fn = envoyx_on_stream_callout_event;
+
+            #[unsafe(no_mangle)]
             unsafe extern "C" fn envoyx_on_filter_config_callout_done(
                 config: *mut __abi::envoyx_module_config,
                 callout_id: u64,
@@ -308,6 +340,7 @@ enum Hook {
     ResponseTrailers,
     Scheduled,
     CalloutDone,
+    CalloutEvent,
     StreamComplete,
 }
 
@@ -322,6 +355,7 @@ impl Hook {
             Hook::ResponseTrailers => "on_response_trailers",
             Hook::Scheduled => "on_scheduled",
             Hook::CalloutDone => "on_callout_done",
+            Hook::CalloutEvent => "on_callout_event",
             Hook::StreamComplete => "on_stream_complete",
         }
     }
@@ -335,7 +369,8 @@ impl Hook {
             | Hook::RequestBody
             | Hook::RequestTrailers
             | Hook::Scheduled
-            | Hook::CalloutDone => {
+            | Hook::CalloutDone
+            | Hook::CalloutEvent => {
                 if !stream.send_local_reply(500, &[], b"", "envoyx_module_panic") {
                     stream.reset();
                 }
@@ -786,6 +821,44 @@ pub unsafe extern "C" fn on_stream_callout_done<C: FilterConfig>(
     }
 }
 
+/// `envoyx_on_stream_callout_event`: news of a streaming callout, to [`Filter::on_callout_event`].
+///
+/// # Safety
+/// As for [`on_stream_callout_done`].
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn on_stream_callout_event<C: FilterConfig>(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    callout_id: u64,
+    event: u32,
+    status: u32,
+    headers: *const envoyx_abi::envoyx_header,
+    headers_len: usize,
+    data: *const envoyx_bytes,
+    data_len: usize,
+    end_of_stream: bool,
+) {
+    // Safety: the host passes `len` valid entries (or NULL with 0), valid during this call,
+    // which outlives the filter's use of them.
+    let event = unsafe {
+        crate::callout::CalloutEvent::from_abi(
+            event,
+            status,
+            headers,
+            headers_len,
+            data,
+            data_len,
+            end_of_stream,
+        )
+    };
+    // Safety: forwarded from the caller.
+    unsafe {
+        run_hook::<C::Filter, _>(Hook::CalloutEvent, stream, module_stream, |filter, stream| {
+            filter.on_callout_event(stream, callout_id, event)
+        });
+    }
+}
+
 /// `envoyx_on_filter_config_callout_done`: a configuration callout's answer, to
 /// [`FilterConfig::on_callout_done`].
 ///
@@ -879,6 +952,7 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_route_config_new: None,
         on_route_config_destroy: None,
         on_stream_callout_done: Some(on_stream_callout_done::<C>),
+        on_stream_callout_event: Some(on_stream_callout_event::<C>),
         on_filter_config_callout_done: Some(on_filter_config_callout_done::<C>),
     }
 }

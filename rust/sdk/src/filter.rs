@@ -1,7 +1,9 @@
 //! The traits a module implements: [`FilterConfig`] and [`Filter`], and, for per-route
 //! configuration, [`RouteConfig`].
 
-use crate::{BodyStatus, CalloutError, CalloutId, CalloutResponse, HeadersStatus, Stream, TrailersStatus};
+use crate::{
+    BodyStatus, CalloutError, CalloutEvent, CalloutId, CalloutResponse, HeadersStatus, Stream, TrailersStatus,
+};
 
 /// A filter configuration: built once from the configuration's `name` and `filter_config`, then
 /// shared by every stream of that configuration.
@@ -253,6 +255,16 @@ pub trait Filter: 'static {
         result: Result<CalloutResponse<'_>, CalloutError>,
     ) {
         let _ = (stream, id, result);
+    }
+
+    /// News of the streaming callout `id` this filter opened with
+    /// [`Stream::start_callout_stream`], in the order [`CalloutEvent`] describes; views valid
+    /// during this call. Runs on the stream's worker thread between hooks, before the stream
+    /// completes, with everything a hook can do (as in [`on_callout_done`](Filter::on_callout_done)),
+    /// including sending more of the callout's request. A panic here is handled like one in a
+    /// request hook.
+    fn on_callout_event(&mut self, stream: &mut Stream, id: CalloutId, event: CalloutEvent<'_>) {
+        let _ = (stream, id, event);
     }
 
     /// The stream is over (finished, reset or answered locally). Called once, just before the

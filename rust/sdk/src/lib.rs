@@ -86,7 +86,7 @@ mod stream;
 pub use envoyx_abi as abi;
 
 pub use body::{Body, BodyReader, Chunks, ChunksMut};
-pub use callout::{CalloutError, CalloutId, CalloutResponse};
+pub use callout::{CalloutBody, CalloutError, CalloutEvent, CalloutHeaders, CalloutId, CalloutResponse};
 pub use dispatch::{module_exports, module_exports_with_routes};
 pub use filter::{Filter, FilterConfig, RouteConfig};
 pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};

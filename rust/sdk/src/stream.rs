@@ -401,6 +401,105 @@ impl Stream {
         })
     }
 
+    /// Opens a streaming callout to the proxy's cluster `cluster`: a request whose body this
+    /// filter sends in chunks ([`Stream::callout_stream_send`], ending with `end_of_stream` or
+    /// [`Stream::callout_stream_send_trailers`]) and whose response arrives in chunks in
+    /// [`Filter::on_callout_event`](crate::Filter::on_callout_event). `headers` as for
+    /// [`Stream::http_callout`]; `body` is the first chunk (may be empty); `end_of_stream` sends
+    /// the whole request now. `None` when refused (a warning names why). No event arrives
+    /// inside this call, and none after the stream completes (open callouts are reset then).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use envoyx_sdk::{BodyStatus, CalloutEvent, CalloutId, Filter, HeadersStatus, Stream};
+    ///
+    /// /// Copies the request body, chunk by chunk, to a `mirror` cluster as it passes.
+    /// #[derive(Default)]
+    /// struct Mirror {
+    ///     callout: Option<CalloutId>,
+    /// }
+    ///
+    /// impl Filter for Mirror {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, end_of_stream: bool) -> HeadersStatus {
+    ///         let headers = [(":method", "POST"), (":path", "/copy"), (":authority", "mirror")];
+    ///         self.callout = stream.start_callout_stream("mirror", &headers, b"", end_of_stream, Duration::from_secs(5));
+    ///         HeadersStatus::Continue
+    ///     }
+    ///
+    ///     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+    ///         if let Some(id) = self.callout {
+    ///             let chunk: Vec<u8> = stream.request_body().chunks().flatten().copied().collect();
+    ///             stream.callout_stream_send(id, &chunk, end_of_stream);
+    ///         }
+    ///         BodyStatus::Continue
+    ///     }
+    ///
+    ///     fn on_callout_event(&mut self, _stream: &mut Stream, _id: CalloutId, event: CalloutEvent<'_>) {
+    ///         if let CalloutEvent::Failed(error) = event {
+    ///             envoyx_sdk::log::warn(&format!("mirror failed: {error}"));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn start_callout_stream(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        end_of_stream: bool,
+        timeout: std::time::Duration,
+    ) -> Option<crate::CalloutId> {
+        crate::callout::send(cluster, headers, body, timeout, |cluster, headers, count, body, timeout_ms| {
+            // Safety: inside a hook of this stream on its worker thread; every view is valid
+            // during the call (the host copies what it keeps).
+            unsafe {
+                (self.host.callout_stream_start)(
+                    self.raw,
+                    cluster,
+                    headers,
+                    count,
+                    body,
+                    end_of_stream,
+                    timeout_ms,
+                )
+            }
+        })
+    }
+
+    /// Sends the next request body chunk of the streaming callout `id`; `end_of_stream` ends its
+    /// request. False (logged) when `id` is not an open streaming callout of this stream or its
+    /// request already ended.
+    pub fn callout_stream_send(&mut self, id: crate::CalloutId, data: &[u8], end_of_stream: bool) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the view is valid during
+        // the call.
+        unsafe {
+            (self.host.callout_stream_send)(
+                self.raw,
+                id,
+                envoyx_abi::envoyx_bytes::from_slice(data),
+                end_of_stream,
+            )
+        }
+    }
+
+    /// Ends the request of the streaming callout `id` with `trailers` (no pseudo-headers).
+    /// False (logged) as for [`Stream::callout_stream_send`], or when a trailer is malformed.
+    pub fn callout_stream_send_trailers(&mut self, id: crate::CalloutId, trailers: &[(&str, &str)]) -> bool {
+        let views = crate::callout::header_views(trailers);
+        // Safety: inside a hook of this stream on its worker thread; the views are valid during
+        // the call.
+        unsafe { (self.host.callout_stream_send_trailers)(self.raw, id, views.as_ptr(), views.len()) }
+    }
+
+    /// Abandons the streaming callout `id`: the proxy resets it and no further
+    /// [`Filter::on_callout_event`](crate::Filter::on_callout_event) comes for it. False when
+    /// it is not open.
+    pub fn callout_stream_reset(&mut self, id: crate::CalloutId) -> bool {
+        // Safety: inside a hook of this stream on its worker thread.
+        unsafe { (self.host.callout_stream_reset)(self.raw, id) }
+    }
+
     /// The ABI 1.0 name of [`Stream::handle`].
     pub fn continue_handle(&self) -> StreamHandle {
         self.handle()

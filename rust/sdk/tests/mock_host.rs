@@ -315,6 +315,37 @@ unsafe extern "C" fn config_http_callout(
 ) -> u64 {
     0
 }
+unsafe extern "C" fn callout_stream_start(
+    _stream: *mut envoyx_stream,
+    _cluster: envoyx_bytes,
+    _headers: *const envoyx_header,
+    _headers_len: usize,
+    _body: envoyx_bytes,
+    _end_of_stream: bool,
+    _timeout_ms: u64,
+) -> u64 {
+    // This host opens no streaming callouts (refused), so none can be sent on or reset.
+    0
+}
+unsafe extern "C" fn callout_stream_send(
+    _stream: *mut envoyx_stream,
+    _callout_id: u64,
+    _data: envoyx_bytes,
+    _end_of_stream: bool,
+) -> bool {
+    false
+}
+unsafe extern "C" fn callout_stream_send_trailers(
+    _stream: *mut envoyx_stream,
+    _callout_id: u64,
+    _trailers: *const envoyx_header,
+    _trailers_len: usize,
+) -> bool {
+    false
+}
+unsafe extern "C" fn callout_stream_reset(_stream: *mut envoyx_stream, _callout_id: u64) -> bool {
+    false
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -350,6 +381,10 @@ static HOST: envoyx_host_api = envoyx_host_api {
     route_config,
     http_callout,
     config_http_callout,
+    callout_stream_start,
+    callout_stream_send,
+    callout_stream_send_trailers,
+    callout_stream_reset,
 };
 
 fn init() {
