@@ -172,6 +172,25 @@ mod ffi {
             failure: &mut u32,
         ) -> bool;
 
+        /// Starts streaming callout `id`; false with `failure` if it cannot. News that arrives
+        /// while the stream is busy (inside this call, say) goes to `inbox`.
+        #[allow(clippy::too_many_arguments)]
+        fn callout_stream_start(
+            self: Pin<&mut StreamHost>,
+            id: u64,
+            cluster: &[u8],
+            headers: &[RawHeader],
+            body: &[u8],
+            end_of_stream: bool,
+            timeout_ms: u64,
+            inbox: Box<CalloutInbox>,
+            failure: &mut u32,
+        ) -> bool;
+        fn callout_stream_send(self: Pin<&mut StreamHost>, id: u64, data: &[u8], end_of_stream: bool)
+        -> bool;
+        fn callout_stream_send_trailers(self: Pin<&mut StreamHost>, id: u64, trailers: &[RawHeader]) -> bool;
+        fn callout_stream_reset(self: Pin<&mut StreamHost>, id: u64);
+
         fn wake(self: &Scheduler);
         /// A configuration's callout (main thread); false with `failure` if it cannot start.
         fn http_callout(
@@ -195,6 +214,21 @@ mod ffi {
         type Stream;
         /// A per-route configuration (ABI 1.1), owned by the proxy's route table.
         type RouteConfig;
+        /// Where a host puts a streaming callout's news that arrives while its stream is busy.
+        type CalloutInbox;
+
+        /// Copies the news (`event` an `envoyx_callout_event`, `status` an
+        /// `envoyx_callout_status`) for delivery right after the stream's running call; false
+        /// when the stream is gone. Any thread.
+        fn defer(
+            self: &CalloutInbox,
+            id: u64,
+            event: u32,
+            status: u32,
+            headers: &[RawHeader],
+            data: &[RawBytes],
+            end_of_stream: bool,
+        ) -> bool;
 
         fn route_config_from_proto(bytes: &[u8]) -> Result<Box<RouteConfig>>;
         fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>>;
@@ -232,6 +266,17 @@ mod ffi {
             status: u32,
             headers: &[RawHeader],
             body: &[RawBytes],
+        ) -> bool;
+        /// News of streaming callout `id` (as for `CalloutInbox::defer`); true when it produced
+        /// actions to carry out.
+        fn on_callout_event(
+            self: &mut Stream,
+            id: u64,
+            event: u32,
+            status: u32,
+            headers: &[RawHeader],
+            data: &[RawBytes],
+            end_of_stream: bool,
         ) -> bool;
         fn next_action(self: &mut Stream) -> NextAction;
         fn response_started(self: &Stream) -> bool;
@@ -417,6 +462,26 @@ impl Stream {
         acts
     }
 
+    /// News of the module's streaming callout `id` (`event` an `envoyx_callout_event`, `status` an
+    /// `envoyx_callout_status`; views valid during this call); see
+    /// [`envoyx_core::Stream::on_callout_event`]. Returns whether it produced actions to carry out.
+    pub fn on_callout_event(
+        &mut self,
+        id: u64,
+        event: u32,
+        status: u32,
+        headers: &[ffi::RawHeader],
+        data: &[ffi::RawBytes],
+        end_of_stream: bool,
+    ) -> bool {
+        let (headers, data) = shared_views(headers, data);
+        let event = envoyx_core::CalloutEvent::from_abi(event, status, headers, data, end_of_stream);
+        let effects = self.core.on_callout_event(id, event);
+        let acts = !effects.is_empty();
+        self.pending.merge(effects);
+        acts
+    }
+
     /// The next action to carry out (`ActionKind::None` when there is none), in the order the
     /// core's rules give: a reset or a local reply alone, otherwise request before response.
     pub fn next_action(&mut self) -> ffi::NextAction {
@@ -550,6 +615,41 @@ impl HostStream for CxxHost {
             self.host().http_callout(id, callout.cluster, headers, callout.body, callout.timeout_ms, failure)
         })
     }
+    fn callout_stream_start(
+        &mut self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        end_of_stream: bool,
+        inbox: envoyx_core::CalloutInbox,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        let inbox = Box::new(CalloutInbox(inbox));
+        start_cxx(callout, |headers, failure| {
+            self.host().callout_stream_start(
+                id,
+                callout.cluster,
+                headers,
+                callout.body,
+                end_of_stream,
+                callout.timeout_ms,
+                inbox,
+                failure,
+            )
+        })
+    }
+    fn callout_stream_send(&mut self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        self.host().callout_stream_send(id, data, end_of_stream)
+    }
+    fn callout_stream_send_trailers(
+        &mut self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let trailers: Vec<ffi::RawHeader> = trailers.iter().map(|(k, v)| raw_header(k, v)).collect();
+        self.host().callout_stream_send_trailers(id, &trailers)
+    }
+    fn callout_stream_reset(&mut self, id: u64) {
+        self.host().callout_stream_reset(id)
+    }
     fn route_config(&mut self) -> Option<Arc<envoyx_core::RouteConfig>> {
         // Safety: loader.h: null, or a RouteConfig the proxy keeps alive while the stream's
         // route is; the core takes its own reference here.
@@ -662,25 +762,41 @@ fn start_cxx(
     callout: &envoyx_core::Callout<'_>,
     start: impl FnOnce(&[ffi::RawHeader], &mut u32) -> bool,
 ) -> Result<(), envoyx_core::CalloutStatus> {
-    let headers: Vec<ffi::RawHeader> = callout
-        .headers
-        .iter()
-        .map(|(k, v)| ffi::RawHeader {
-            key: ffi::RawBytes { ptr: k.as_ptr(), len: k.len() },
-            value: ffi::RawBytes { ptr: v.as_ptr(), len: v.len() },
-        })
-        .collect();
+    let headers: Vec<ffi::RawHeader> = callout.headers.iter().map(|(k, v)| raw_header(k, v)).collect();
     let mut failure = 0;
     if start(&headers, &mut failure) { Ok(()) } else { Err(callout_status(failure)) }
 }
 
+/// The C++ view of one header, borrowing `key` and `value`.
+fn raw_header(key: &[u8], value: &[u8]) -> ffi::RawHeader {
+    ffi::RawHeader {
+        key: ffi::RawBytes { ptr: key.as_ptr(), len: key.len() },
+        value: ffi::RawBytes { ptr: value.as_ptr(), len: value.len() },
+    }
+}
+
+/// The core's inbox for a C++ host ([`envoyx_core::CalloutInbox`]).
+pub struct CalloutInbox(envoyx_core::CalloutInbox);
+
+impl CalloutInbox {
+    /// See [`envoyx_core::CalloutInbox::defer`].
+    pub fn defer(
+        &self,
+        id: u64,
+        event: u32,
+        status: u32,
+        headers: &[ffi::RawHeader],
+        data: &[ffi::RawBytes],
+        end_of_stream: bool,
+    ) -> bool {
+        let (headers, data) = shared_views(headers, data);
+        self.0.defer(id, envoyx_core::CalloutEvent::from_abi(event, status, headers, data, end_of_stream))
+    }
+}
+
 /// A C++ `envoyx_callout_status`; an unknown value (a C++ cast) counts as a reset.
 fn callout_status(status: u32) -> envoyx_core::CalloutStatus {
-    use envoyx_core::CalloutStatus as S;
-    [S::Response, S::NoCluster, S::Unavailable, S::Reset, S::TooLarge]
-        .into_iter()
-        .find(|s| *s as u32 == status)
-        .unwrap_or(S::Reset)
+    envoyx_core::CalloutStatus::from_abi(status)
 }
 
 fn raw_bytes_out(out: &mut [envoyx_bytes]) -> &mut [ffi::RawBytes] {

@@ -10,6 +10,19 @@ Scheduler::~Scheduler() = default;
 StreamHost::~StreamHost() = default;
 LogSink::~LogSink() = default;
 
+// Out of line because rust::Box<CalloutInbox> needs the complete type (the generated header).
+bool StreamHost::callout_stream_start(std::uint64_t, Bytes, rust::Slice<const RawHeader>, Bytes, bool, std::uint64_t,
+                                      rust::Box<CalloutInbox>, std::uint32_t& failure) {
+  failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
+  return false;
+}
+
+bool StreamHost::callout_stream_send(std::uint64_t, Bytes, bool) { return false; }
+
+bool StreamHost::callout_stream_send_trailers(std::uint64_t, rust::Slice<const RawHeader>) { return false; }
+
+void StreamHost::callout_stream_reset(std::uint64_t) {}
+
 std::string_view to_string_view(Bytes bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use envoyx_conformance::{
-    CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, simulate,
+    CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, StreamReply,
+    simulate,
 };
 use host::{Filter, REQUEST, RESPONSE, config_json, logged, package};
 
@@ -125,8 +126,29 @@ impl SimulatedStream for Stream {
                 cluster: c.cluster,
                 headers: c.headers.into_iter().map(|h| (h.key, h.value)).collect(),
                 body: c.body,
+                streaming: c.streaming,
+                request_ended: c.request_ended,
             })
             .collect()
+    }
+    fn callout_stream_event(&mut self, id: u64, event: StreamReply) {
+        use envoyx_abi::*;
+        let (kind, status, headers, body, end) = match event {
+            StreamReply::Headers { headers, end_of_stream } => {
+                (ENVOYX_CALLOUT_EVENT_HEADERS, ENVOYX_CALLOUT_RESPONSE, headers, Vec::new(), end_of_stream)
+            }
+            StreamReply::Data { body, end_of_stream } => {
+                (ENVOYX_CALLOUT_EVENT_DATA, ENVOYX_CALLOUT_RESPONSE, Vec::new(), body, end_of_stream)
+            }
+            StreamReply::Complete => {
+                (ENVOYX_CALLOUT_EVENT_COMPLETE, ENVOYX_CALLOUT_RESPONSE, Vec::new(), Vec::new(), true)
+            }
+            StreamReply::NoCluster => {
+                (ENVOYX_CALLOUT_EVENT_FAILED, ENVOYX_CALLOUT_NO_CLUSTER, Vec::new(), Vec::new(), true)
+            }
+        };
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.0.callout_stream_event(id, kind, status, &pairs, &body, end);
     }
     fn answer_callout(&mut self, id: u64, reply: CalloutReply) {
         match reply {

@@ -33,6 +33,14 @@
 //   bool Stream::on_callout_done(uint64_t id, uint32_t status, rust::Slice<const RawHeader>,
 //     rust::Slice<const RawBytes> body): the proxy's answer to callout `id` (views valid during
 //     the call); true when it produced actions to carry out.
+//   bool Stream::on_callout_event(uint64_t id, uint32_t event, uint32_t status,
+//     rust::Slice<const RawHeader> headers, rust::Slice<const RawBytes> data, bool end_of_stream):
+//     news of streaming callout `id` (`event` an envoyx_callout_event, `status` an
+//     envoyx_callout_status; views valid during the call); true when it produced actions. Only
+//     when no call into the stream is running; otherwise give it to the callout's inbox:
+//   bool CalloutInbox::defer(...same arguments...): copies the news; the core delivers it right
+//     after the running call, through the stream's Scheduler. Any thread; false once the stream
+//     is gone.
 //   bool Stream::on_scheduled(): one Scheduler::wake(), now on the worker: the core runs the
 //     next item the module queued (a continue, or its scheduled hook); true when that produced
 //     actions to carry out (a continue, or a local reply or reset from the scheduled hook).
@@ -87,6 +95,7 @@ enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue
 // A per-route configuration, defined (opaque) in the generated header: made with
 // route_config_from_proto/_json, owned by the proxy's route table as a rust::Box.
 struct RouteConfig;
+struct CalloutInbox;  // where a host puts streaming-callout news while the stream is busy
 struct ReplyHeader;  // { rust::Vec<uint8_t> key; rust::Vec<uint8_t> value; }
 struct LocalReply;   // { uint32_t status; rust::Vec<ReplyHeader> headers; rust::Vec<uint8_t> body, details; }
 struct NextAction;   // { ActionKind kind; Direction direction; LocalReply reply; }
@@ -167,6 +176,23 @@ class StreamHost {
     failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
     return false;
   }
+
+  // Starts the streaming callout `id` (checked as for http_callout): sends the headers, `body`
+  // if not empty, and ends the request if `end_of_stream`. Its news goes to
+  // Stream::on_callout_event(id, ...) in the proxy's order (headers, data, trailers, then
+  // complete or failed), or to `inbox` when it arrives during a call into the stream (a proxy
+  // failing the request inline, even inside this call). Returns false with `failure` set when it
+  // cannot start. Open ones must be reset when the stream is destroyed. The defaults (in
+  // loader.cc) start none and send nothing.
+  virtual bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                                    Bytes body, bool end_of_stream, std::uint64_t timeout_ms,
+                                    rust::Box<CalloutInbox> inbox, std::uint32_t& failure);
+  // Sends request body bytes of the open streaming callout `id`; `end_of_stream` ends its request.
+  virtual bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream);
+  // Ends the request of the open streaming callout `id` with `trailers` (checked by the core).
+  virtual bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers);
+  // Resets the streaming callout `id`; the core delivers nothing more of it.
+  virtual void callout_stream_reset(std::uint64_t id);
 
   // What wakes this stream for work queued on other threads. Asked at most once per stream.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;

@@ -23,7 +23,12 @@ pub mod ffi {
         id: u64,
         cluster: String,
         headers: Vec<Header>,
+        /// The request body so far (a streaming callout's chunks, in order).
         body: Vec<u8>,
+        /// A streaming callout, answered event by event (`callout_stream_event`).
+        streaming: bool,
+        /// Its request ended (always true when not streaming).
+        request_ended: bool,
     }
 
     /// The local reply the module sent; `sent` is false when there is none.
@@ -80,6 +85,16 @@ pub mod ffi {
         fn set_route(self: Pin<&mut TestStream>, json: &str) -> Result<()>;
         fn pending_callouts(self: &TestStream) -> Vec<PendingCall>;
         fn answer_callout(self: Pin<&mut TestStream>, id: u64, status: u32, headers: &[Header], body: &[u8]);
+        /// One event of a streaming callout's cluster (`event` an `envoyx_callout_event`).
+        fn callout_stream_event(
+            self: Pin<&mut TestStream>,
+            id: u64,
+            event: u32,
+            status: u32,
+            headers: &[Header],
+            body: &[u8],
+            end_of_stream: bool,
+        );
         fn run_scheduled(self: Pin<&mut TestStream>, timeout_ms: u64) -> usize;
 
         fn headers(self: &TestStream, map: u32) -> Vec<Header>;
@@ -250,6 +265,19 @@ impl Stream {
     /// headers (`:status` among them) and body; carries out what the module then asks for.
     pub fn answer_callout(&mut self, id: u64, status: u32, headers: &[(&str, &str)], body: &[u8]) {
         self.0.pin_mut().answer_callout(id, status, &header_list(headers), body)
+    }
+    /// Plays one event of streaming callout `id`'s cluster (`event` an `envoyx_callout_event`,
+    /// `status` an `envoyx_callout_status`); carries out what the module then asks for.
+    pub fn callout_stream_event(
+        &mut self,
+        id: u64,
+        event: u32,
+        status: u32,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        end_of_stream: bool,
+    ) {
+        self.0.pin_mut().callout_stream_event(id, event, status, &header_list(headers), body, end_of_stream)
     }
     /// Puts the stream on a route carrying the per-route config `json`.
     pub fn set_route(&mut self, json: &str) -> Result<(), cxx::Exception> {

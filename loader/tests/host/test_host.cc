@@ -327,6 +327,8 @@ PendingCall recorded(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeade
                                   rust::String::lossy(reinterpret_cast<const char*>(h.value.ptr), h.value.len)});
   }
   for (std::uint8_t b : body) call.body.push_back(b);
+  call.streaming = false;
+  call.request_ended = true;
   return call;
 }
 
@@ -350,6 +352,44 @@ bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<c
                                   Bytes body, std::uint64_t, std::uint32_t&) {
   data_->callouts.push_back(recorded(id, cluster, headers, body));
   return true;
+}
+
+bool TestStreamHost::callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                                          Bytes body, bool end_of_stream, std::uint64_t, rust::Box<CalloutInbox>,
+                                          std::uint32_t&) {
+  PendingCall call = recorded(id, cluster, headers, body);
+  call.streaming = true;
+  call.request_ended = end_of_stream;
+  data_->callouts.push_back(std::move(call));
+  return true;
+}
+
+PendingCall* TestStreamHost::open_stream(std::uint64_t id) {
+  for (PendingCall& call : data_->callouts) {
+    if (call.id == id && call.streaming) return &call;
+  }
+  return nullptr;
+}
+
+bool TestStreamHost::callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) {
+  PendingCall* call = open_stream(id);
+  if (call == nullptr) return false;
+  for (std::uint8_t b : data) call->body.push_back(b);
+  call->request_ended = call->request_ended || end_of_stream;
+  return true;
+}
+
+bool TestStreamHost::callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader>) {
+  PendingCall* call = open_stream(id);
+  if (call == nullptr) return false;
+  call->request_ended = true;
+  return true;
+}
+
+void TestStreamHost::callout_stream_reset(std::uint64_t id) {
+  auto& calls = data_->callouts;
+  calls.erase(std::remove_if(calls.begin(), calls.end(), [id](const PendingCall& c) { return c.id == id; }),
+              calls.end());
 }
 
 bool WorkerQueue::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
@@ -528,6 +568,20 @@ void TestStream::answer_callout(std::uint64_t id, std::uint32_t status, rust::Sl
               calls.end());
   with_views(headers, body, [&](rust::Slice<const RawHeader> views, rust::Slice<const RawBytes> chunks) {
     stream_->on_callout_done(id, status, views, chunks);
+  });
+  carry_out();
+}
+
+void TestStream::callout_stream_event(std::uint64_t id, std::uint32_t event, std::uint32_t status,
+                                      rust::Slice<const Header> headers, rust::Slice<const std::uint8_t> body,
+                                      bool end_of_stream) {
+  if (event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED) {
+    auto& calls = data_->callouts;
+    calls.erase(std::remove_if(calls.begin(), calls.end(), [id](const PendingCall& c) { return c.id == id; }),
+                calls.end());
+  }
+  with_views(headers, body, [&](rust::Slice<const RawHeader> views, rust::Slice<const RawBytes> chunks) {
+    stream_->on_callout_event(id, event, status, views, chunks, end_of_stream);
   });
   carry_out();
 }

@@ -179,8 +179,19 @@ class TestStreamHost : public StreamHost {
   const RouteConfig* route_config() const override;
   bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
                     std::uint64_t timeout_ms, std::uint32_t& failure) override;
+  // Streaming callouts are recorded like callouts; the test plays the cluster's events later,
+  // never inside the module's call, so the inbox is not needed.
+  bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
+                            bool end_of_stream, std::uint64_t timeout_ms, rust::Box<CalloutInbox> inbox,
+                            std::uint32_t& failure) override;
+  bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) override;
+  bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers) override;
+  void callout_stream_reset(std::uint64_t id) override;
 
  private:
+  // The open streaming callout `id`, or nullptr.
+  PendingCall* open_stream(std::uint64_t id);
+
   std::shared_ptr<StreamData> data_;
   std::shared_ptr<WorkerQueue> queue_;
 };
@@ -212,6 +223,11 @@ class TestStream {
   rust::Vec<PendingCall> pending_callouts() const;
   void answer_callout(std::uint64_t id, std::uint32_t status, rust::Slice<const Header> headers,
                       rust::Slice<const std::uint8_t> body);
+  // One event of a streaming callout's cluster (event an envoyx_callout_event); after the last
+  // one (complete, failed) it is no longer pending.
+  void callout_stream_event(std::uint64_t id, std::uint32_t event, std::uint32_t status,
+                            rust::Slice<const Header> headers, rust::Slice<const std::uint8_t> body,
+                            bool end_of_stream);
 
   // Runs the continues posted so far on this (the worker) thread, waiting up to `timeout_ms`
   // for the first; returns how many were delivered to the stream.

@@ -405,6 +405,52 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "callout-stream",
+        "a streaming callout to a cluster: the held request's body chunks go to it as they arrive, \
+         its response arrives as events (headers, data, complete) in order, and the last one sets a \
+         header and continues",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-callout-stream", Want::Is("200 allow abcdefghi headers,data,complete"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "callout-stream-no-cluster",
+        "a streaming callout to a cluster the proxy does not have fails later, as its only event, \
+         and the module answers 503",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 503,
+                message: Message {
+                    headers: &[("x-conf-callout-error", Want::Is("no_cluster"))],
+                    body: b"callout stream failed: no_cluster\n",
+                },
+            },
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
+        "callout-stream-reset",
+        "a streaming callout reset by the module at once: no news of it reaches the module, and \
+         sending on it (or resetting it again) is refused",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[("x-conf-results", Want::Is("started=true,reset=true,send=false,reset-again=false"))],
+                body: BODY,
+            }),
+            logs: &["callout_stream_send on callout 1 refused: it is not a streaming callout of this stream that is still open"],
+        },
+    )
+    .since(1),
+    Case::new(
         "route-config",
         "the per-route config of the request's route reaches the module, parsed once by it",
         Expect::Exchange {

@@ -13,7 +13,7 @@ mod cases;
 mod simulate;
 
 pub use cases::CASES;
-pub use simulate::{CalloutReply, PendingCallout, Side, SimulatedStream, simulate};
+pub use simulate::{CalloutReply, PendingCallout, Side, SimulatedStream, StreamReply, simulate};
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};

@@ -42,6 +42,9 @@ pub trait SimulatedStream {
     fn pending_callouts(&self) -> Vec<PendingCallout>;
     /// Answers one, as its cluster would (and carries out what the module then asks for).
     fn answer_callout(&mut self, id: u64, answer: CalloutReply);
+    /// Plays one step of a streaming callout's cluster (and carries out what the module then
+    /// asks for).
+    fn callout_stream_event(&mut self, id: u64, event: StreamReply);
 }
 
 /// A callout the module started.
@@ -51,7 +54,12 @@ pub struct PendingCallout {
     pub cluster: String,
     /// Pseudo-headers included.
     pub headers: Vec<(String, String)>,
+    /// The request body so far.
     pub body: Vec<u8>,
+    /// A streaming callout (answered with [`StreamReply`] events).
+    pub streaming: bool,
+    /// Its request ended (always true when not streaming).
+    pub request_ended: bool,
 }
 
 /// How a simulated cluster answers a callout.
@@ -63,12 +71,36 @@ pub enum CalloutReply {
     NoCluster,
 }
 
+/// One step of a streaming callout's cluster.
+#[derive(Clone, Debug)]
+pub enum StreamReply {
+    /// `headers` hold `:status`.
+    Headers {
+        headers: Vec<(String, String)>,
+        end_of_stream: bool,
+    },
+    Data {
+        body: Vec<u8>,
+        end_of_stream: bool,
+    },
+    Complete,
+    /// The proxy has no such cluster.
+    NoCluster,
+}
+
 /// Answers every pending callout the way Envoy would with the conformance clusters: the
-/// [`CALLOUT_CLUSTER`] is an echo upstream ([`echo_response`]), any other name is no cluster.
-/// Returns whether there was one.
+/// [`CALLOUT_CLUSTER`] is an echo upstream ([`echo_response`]), any other name is no cluster. A
+/// streaming callout is answered once its request ended, in events: headers, the body in two
+/// chunks, complete. Returns whether one was answered.
 fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
     let pending = stream.pending_callouts();
+    let mut answered = false;
     for callout in &pending {
+        if callout.streaming {
+            answered |= play_stream(stream, callout);
+            continue;
+        }
+        answered = true;
         let reply = if callout.cluster == CALLOUT_CLUSTER {
             let request = Seen {
                 headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
@@ -81,7 +113,41 @@ fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
         };
         stream.answer_callout(callout.id, reply);
     }
-    !pending.is_empty()
+    answered
+}
+
+/// Plays a streaming callout's cluster if it can answer now; whether it did.
+fn play_stream(stream: &mut impl SimulatedStream, callout: &PendingCallout) -> bool {
+    if callout.cluster != CALLOUT_CLUSTER {
+        stream.callout_stream_event(callout.id, StreamReply::NoCluster);
+        return true;
+    }
+    if !callout.request_ended {
+        return false;
+    }
+    let request = Seen {
+        headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
+        body: callout.body.clone(),
+    };
+    let (headers, body, _) = echo_response(&request);
+    let half = body.len() / 2;
+    let events = [
+        StreamReply::Headers { headers, end_of_stream: body.is_empty() },
+        StreamReply::Data { body: body[..half].to_vec(), end_of_stream: false },
+        StreamReply::Data { body: body[half..].to_vec(), end_of_stream: true },
+        StreamReply::Complete,
+    ];
+    for event in events {
+        // The module may have reset it, or the stream ended, after an event.
+        let open = stream.pending_callouts().iter().any(|c| c.id == callout.id);
+        if !open || stream.ended() {
+            break;
+        }
+        if !matches!(&event, StreamReply::Data { .. }) || !body.is_empty() {
+            stream.callout_stream_event(callout.id, event);
+        }
+    }
+    true
 }
 
 fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {

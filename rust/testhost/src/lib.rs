@@ -28,7 +28,7 @@ mod callout;
 mod headers;
 
 pub use buffer::SliceBuffer;
-pub use callout::{CalloutAnswer, RecordedCallout};
+pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
@@ -223,6 +223,14 @@ struct StreamData {
     ended: bool,
     /// Callouts the module started that the test has not answered.
     callouts: Vec<RecordedCallout>,
+    /// Streaming callouts the module reset, in order.
+    callouts_reset: Vec<u64>,
+}
+
+impl StreamData {
+    fn open_stream(&mut self, id: u64) -> Option<&mut RecordedCallout> {
+        self.callouts.iter_mut().find(|c| c.id == id && c.streaming)
+    }
 }
 
 impl StreamData {
@@ -369,6 +377,41 @@ impl HostStream for TestHostStream {
     ) -> Result<(), envoyx_core::CalloutStatus> {
         self.data.borrow_mut().callouts.push(RecordedCallout::of(id, callout));
         Ok(())
+    }
+    fn callout_stream_start(
+        &mut self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        end_of_stream: bool,
+        _inbox: envoyx_core::CalloutInbox,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        // The test plays the cluster later, never inside the module's call: no inbox needed.
+        self.data.borrow_mut().callouts.push(RecordedCallout::streaming(id, callout, end_of_stream));
+        Ok(())
+    }
+    fn callout_stream_send(&mut self, id: u64, bytes: &[u8], end_of_stream: bool) -> bool {
+        let mut data = self.data.borrow_mut();
+        let Some(callout) = data.open_stream(id) else { return false };
+        callout.body.extend_from_slice(bytes);
+        callout.request_ended |= end_of_stream;
+        true
+    }
+    fn callout_stream_send_trailers(
+        &mut self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let mut data = self.data.borrow_mut();
+        let Some(callout) = data.open_stream(id) else { return false };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        callout.trailers = Some(trailers.iter().map(|(k, v)| (text(k), text(v))).collect());
+        callout.request_ended = true;
+        true
+    }
+    fn callout_stream_reset(&mut self, id: u64) {
+        let mut data = self.data.borrow_mut();
+        data.callouts.retain(|c| c.id != id);
+        data.callouts_reset.push(id);
     }
 }
 
@@ -547,6 +590,29 @@ impl TestStream {
         drop(data);
         let effects = callout::deliver(&mut self.core, id, &answer);
         self.carry_out(effects);
+    }
+
+    /// Plays one step of the cluster's side of the module's streaming callout `id` and carries
+    /// out what the module's callout-event hook asked for. After `Complete` or `Failed` the
+    /// callout is no longer pending. Panics if `id` is not a pending streaming callout.
+    pub fn callout_stream_event(&mut self, id: u64, event: CalloutStreamEvent) {
+        let mut data = self.data.borrow_mut();
+        let at = data
+            .callouts
+            .iter()
+            .position(|c| c.id == id && c.streaming)
+            .unwrap_or_else(|| panic!("no pending streaming callout {id}"));
+        if event.is_last() {
+            data.callouts.remove(at);
+        }
+        drop(data);
+        let effects = event.with_views(|event| self.core.on_callout_event(id, event));
+        self.carry_out(effects);
+    }
+
+    /// The streaming callouts the module reset, in order.
+    pub fn callouts_reset(&self) -> Vec<u64> {
+        self.data.borrow().callouts_reset.clone()
     }
 
     /// Ends the stream (the module's complete hook). Dropping the stream does this too.

@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use envoyx_build::{ABI_1_0_COMMIT, try_build_package_at};
 use envoyx_conformance::{
-    CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, simulate,
+    CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, StreamReply,
+    simulate,
 };
 use envoyx_core::ModuleRegistry;
 use envoyx_testhost::{
-    CalloutAnswer, CalloutStatus, Direction, RouteConfig, TestHost, TestStream, build_package, logged,
+    CalloutAnswer, CalloutStatus, CalloutStreamEvent, Direction, RouteConfig, TestHost, TestStream,
+    build_package, logged,
 };
 
 struct RustHost {
@@ -162,8 +164,30 @@ impl SimulatedStream for Stream {
         self.0
             .pending_callouts()
             .into_iter()
-            .map(|c| PendingCallout { id: c.id, cluster: c.cluster, headers: c.headers, body: c.body })
+            .map(|c| PendingCallout {
+                id: c.id,
+                cluster: c.cluster,
+                headers: c.headers,
+                body: c.body,
+                streaming: c.streaming,
+                request_ended: c.request_ended,
+            })
             .collect()
+    }
+    fn callout_stream_event(&mut self, id: u64, event: StreamReply) {
+        let event = match event {
+            StreamReply::Headers { headers, end_of_stream } => {
+                let status = headers.iter().find(|(k, _)| k == ":status").and_then(|(_, v)| v.parse().ok());
+                let headers = headers.into_iter().filter(|(k, _)| !k.starts_with(':')).collect();
+                CalloutStreamEvent::Headers { status: status.unwrap_or(200), headers, end_of_stream }
+            }
+            StreamReply::Data { body, end_of_stream } => {
+                CalloutStreamEvent::Data { chunks: vec![body], end_of_stream }
+            }
+            StreamReply::Complete => CalloutStreamEvent::Complete,
+            StreamReply::NoCluster => CalloutStreamEvent::Failed(CalloutStatus::NoCluster),
+        };
+        self.0.callout_stream_event(id, event);
     }
     fn answer_callout(&mut self, id: u64, reply: CalloutReply) {
         let answer = match reply {

@@ -17,7 +17,9 @@
 //!
 //! The `callout*` cases hold the request and, at its end, call out to the cluster `callout` (an
 //! echo upstream: `x-upstream-respond-x-verdict: allow` comes back as `x-verdict: allow`) or to
-//! a cluster that does not exist, and decide when the answer comes.
+//! a cluster that does not exist, and decide when the answer comes. The `callout-stream*` cases
+//! do the same with a streaming callout: the request's body chunks go to the cluster as they
+//! arrive, and its response's events are told back in `x-conf-callout-stream`.
 //!
 //! Per-route configuration ([`ConformanceRoute`]): any text but `reject`, which is refused; the
 //! `route-config` case tells the one that applies in the request header `x-conf-route`.
@@ -78,6 +80,11 @@ pub struct Conformance {
     background: Option<Events>,
     /// `callout-two`: the ids answered so far.
     answered: Vec<u64>,
+    /// `callout-stream`: the streaming callout, and what its events brought so far.
+    callout_stream: Option<envoyx_sdk::CalloutId>,
+    stream_events: Vec<&'static str>,
+    stream_head: String,
+    stream_body: Vec<u8>,
 }
 
 impl FilterConfig for ConformanceConfig {
@@ -187,7 +194,26 @@ impl Conformance {
     fn holds_request(&self) -> bool {
         matches!(self.panic_in.as_deref(), Some("request_body" | "request_trailers" | "scheduled"))
             || self.case.starts_with("scheduled-") && self.case != "scheduled-response"
-            || matches!(self.case.as_str(), "callout" | "callout-no-cluster" | "callout-two")
+            || matches!(
+                self.case.as_str(),
+                "callout"
+                    | "callout-no-cluster"
+                    | "callout-two"
+                    | "callout-stream"
+                    | "callout-stream-no-cluster"
+            )
+    }
+
+    /// Opens the `callout-stream*` cases' streaming callout to `cluster`, with `body` as the
+    /// first chunk.
+    fn open_stream(stream: &mut Stream, cluster: &str, end_of_stream: bool) -> Option<envoyx_sdk::CalloutId> {
+        let headers = [
+            (":method", "POST"),
+            (":path", "/stream"),
+            (":authority", "callout"),
+            ("x-upstream-respond-x-verdict", "allow"),
+        ];
+        stream.start_callout_stream(cluster, &headers, b"", end_of_stream, Duration::from_secs(5))
     }
 
     /// Calls out to `cluster` as the `callout*` cases do.
@@ -228,10 +254,17 @@ impl Conformance {
 }
 
 impl Filter for Conformance {
-    fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    fn on_request_headers(&mut self, stream: &mut Stream, end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("request_headers");
         self.case = stream.request_headers().get_str("x-case").unwrap_or_default().to_string();
         if self.holds_request() {
+            match self.case.as_str() {
+                "callout-stream" => {
+                    self.callout_stream = Self::open_stream(stream, CALLOUT_CLUSTER, end_of_stream)
+                }
+                "callout-stream-no-cluster" => drop(Self::open_stream(stream, "no-such-cluster", true)),
+                _ => {}
+            }
             if self.case == "scheduled-continue" {
                 // Refused: an event hook resumes by its status.
                 let in_hook = stream.continue_request();
@@ -312,6 +345,18 @@ impl Filter for Conformance {
                 stream.request_headers().set("x-conf-callout-refused", yes_no(refused));
                 HeadersStatus::Continue
             }
+            "callout-stream-reset" => {
+                // Reset at once: no news of it may reach on_callout_event, and it takes no more.
+                let id = Self::open_stream(stream, CALLOUT_CLUSTER, false).unwrap_or(0);
+                let results = [
+                    ("started", id != 0),
+                    ("reset", stream.callout_stream_reset(id)),
+                    ("send", stream.callout_stream_send(id, b"late", true)),
+                    ("reset-again", stream.callout_stream_reset(id)),
+                ];
+                self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
+                HeadersStatus::Continue
+            }
             "route-config" | "route-config-none" => {
                 let route =
                     stream.route_config::<ConformanceRoute>().map_or("none", |r| r.0.as_str()).to_string();
@@ -330,6 +375,11 @@ impl Filter for Conformance {
         self.maybe_panic("request_body");
         match self.case.as_str() {
             _ if self.holds_request() => {
+                if let Some(id) = self.callout_stream {
+                    // Each chunk goes on to the cluster as it arrives.
+                    let chunk = stream.body(BodyKind::RequestReceived).to_vec();
+                    stream.callout_stream_send(id, &chunk, end_of_stream);
+                }
                 if end_of_stream {
                     match self.case.as_str() {
                         "callout" => drop(Self::call_out(stream, CALLOUT_CLUSTER)),
@@ -545,6 +595,59 @@ impl Filter for Conformance {
                     stream.request_headers().set("x-conf-callout-ids", ids.join(","));
                     stream.continue_request();
                 }
+            }
+        }
+    }
+
+    fn on_callout_event(
+        &mut self,
+        stream: &mut Stream,
+        _id: envoyx_sdk::CalloutId,
+        event: envoyx_sdk::CalloutEvent<'_>,
+    ) {
+        use envoyx_sdk::CalloutEvent;
+        if self.case == "callout-stream-reset" {
+            panic!("conformance: news of a streaming callout the module reset");
+        }
+        let kind = match &event {
+            CalloutEvent::Headers { .. } => "headers",
+            CalloutEvent::Data { .. } => "data",
+            CalloutEvent::Trailers(_) => "trailers",
+            CalloutEvent::Complete => "complete",
+            CalloutEvent::Failed(_) => "failed",
+        };
+        // How the proxy splits the body into data events varies; their order does not.
+        if self.stream_events.last() != Some(&kind) {
+            self.stream_events.push(kind);
+        }
+        match event {
+            CalloutEvent::Headers { headers, .. } => {
+                self.stream_head = format!(
+                    "{} {}",
+                    headers.status().unwrap_or(0),
+                    headers.get_str("x-verdict").unwrap_or("-")
+                );
+            }
+            CalloutEvent::Data { body, .. } => self.stream_body.extend(body.chunks().flatten()),
+            CalloutEvent::Trailers(_) => {}
+            CalloutEvent::Complete => {
+                let seen = format!(
+                    "{} {} {}",
+                    self.stream_head,
+                    String::from_utf8_lossy(&self.stream_body),
+                    self.stream_events.join(",")
+                );
+                stream.request_headers().set("x-conf-callout-stream", seen);
+                stream.continue_request();
+            }
+            CalloutEvent::Failed(error) => {
+                let error = error.to_string();
+                stream.send_local_reply(
+                    503,
+                    &[("x-conf-callout-error", &error)],
+                    format!("callout stream failed: {error}\n").as_bytes(),
+                    "conformance_callout_failed",
+                );
             }
         }
     }
