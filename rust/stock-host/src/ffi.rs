@@ -83,7 +83,7 @@ pub const CALLOUT_EXCEED_RESPONSE_BUFFER_LIMIT: HttpCalloutResult = 2;
 pub type CalloutInitResult = u32;
 pub const CALLOUT_INIT_SUCCESS: CalloutInitResult = 0;
 pub const CALLOUT_INIT_CLUSTER_NOT_FOUND: CalloutInitResult = 2;
-/// `envoy_dynamic_module_type_http_stream_reset_reason` (only in stub signatures).
+/// `envoy_dynamic_module_type_http_stream_reset_reason` (EnvoyX reports every reason as a reset).
 pub type HttpStreamResetReason = u32;
 
 /// The statuses the event hooks return. Header, body and trailer statuses equal Envoy's
@@ -192,6 +192,30 @@ unsafe extern "C" {
         body: ModuleBuffer,
         timeout_ms: u64,
     ) -> CalloutInitResult;
+
+    fn envoy_dynamic_module_callback_http_filter_start_http_stream(
+        filter: FilterEnvoyPtr,
+        stream_id: *mut u64,
+        cluster: ModuleBuffer,
+        headers: *mut HttpHeader,
+        headers_size: usize,
+        body: ModuleBuffer,
+        end_stream: bool,
+        timeout_ms: u64,
+    ) -> CalloutInitResult;
+    fn envoy_dynamic_module_callback_http_stream_send_data(
+        filter: FilterEnvoyPtr,
+        stream_id: u64,
+        data: ModuleBuffer,
+        end_stream: bool,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_stream_send_trailers(
+        filter: FilterEnvoyPtr,
+        stream_id: u64,
+        trailers: *mut HttpHeader,
+        trailers_size: usize,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_reset_http_stream(filter: FilterEnvoyPtr, stream_id: u64);
 
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
@@ -433,6 +457,72 @@ impl EnvoyFilter {
                 )
             })
         }
+    }
+
+    /// Opens an HTTP stream to `cluster`: sends the headers, `body` if not empty, and ends the
+    /// request if `end_stream`. Envoy's id for it, or the init result that refused it. Envoy
+    /// reports on it through the `on_http_filter_http_stream_*` hooks on this worker thread,
+    /// possibly inside this call (a request it fails at once), and resets it when the filter is
+    /// destroyed (after the destroy hook, so no hook follows).
+    pub fn start_http_stream(
+        self,
+        cluster: &[u8],
+        headers: &[(&[u8], &[u8])],
+        body: &[u8],
+        end_stream: bool,
+        timeout_ms: u64,
+    ) -> Result<u64, CalloutInitResult> {
+        // Safety: live filter on its worker thread, inside one of its hooks (type contract).
+        unsafe {
+            callout(cluster, headers, body, timeout_ms, |id, cluster, headers, count, body, timeout| {
+                envoy_dynamic_module_callback_http_filter_start_http_stream(
+                    self.raw(),
+                    id,
+                    cluster,
+                    headers,
+                    count,
+                    body,
+                    end_stream,
+                    timeout,
+                )
+            })
+        }
+    }
+
+    /// Sends request body bytes on Envoy's HTTP stream `stream_id`; false when Envoy no longer
+    /// has it open. Envoy may report a reset inside this call.
+    pub fn http_stream_send_data(self, stream_id: u64, data: &[u8], end_stream: bool) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies the data.
+        unsafe {
+            envoy_dynamic_module_callback_http_stream_send_data(
+                self.raw(),
+                stream_id,
+                ModuleBuffer::new(data),
+                end_stream,
+            )
+        }
+    }
+
+    /// Ends the request of Envoy's HTTP stream `stream_id` with trailers; false when Envoy no
+    /// longer has it open.
+    pub fn http_stream_send_trailers(self, stream_id: u64, trailers: &[(&[u8], &[u8])]) -> bool {
+        let mut list = HttpHeader::list(trailers.iter().map(|(k, v)| (*k, *v)));
+        // Safety: live filter on its worker thread; Envoy copies the trailers.
+        unsafe {
+            envoy_dynamic_module_callback_http_stream_send_trailers(
+                self.raw(),
+                stream_id,
+                list.as_mut_ptr(),
+                list.len(),
+            )
+        }
+    }
+
+    /// Resets Envoy's HTTP stream `stream_id` (Envoy reports the reset through its hook, inside
+    /// this call).
+    pub fn reset_http_stream(self, stream_id: u64) {
+        // Safety: live filter on its worker thread.
+        unsafe { envoy_dynamic_module_callback_http_filter_reset_http_stream(self.raw(), stream_id) }
     }
 
     pub fn send_response(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], details: &[u8]) {

@@ -14,7 +14,7 @@ use crate::host::{EnvoyStream, Shared, WAKE_EVENT};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use envoyx_core::{
-    Action, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream,
+    Action, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream,
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -279,6 +279,24 @@ impl Filter {
             };
             match slot.as_mut() {
                 Some(stream) => stream.on_callout_done(id, status, &headers, &chunks),
+                None => Effects::NONE,
+            }
+        };
+        self.carry_out(effects);
+    }
+
+    /// Envoy's news of its HTTP stream `envoy_id` (a streaming callout). Delivered to the core
+    /// now when the stream is free; when Envoy reports inside a module call (it answered inline),
+    /// copied into the core's queue, which delivers it right after that call.
+    pub fn callout_stream_event(&self, envoy_id: u64, event: CalloutEvent<'_>) {
+        let Some(callout) = self.shared.callout_stream(envoy_id, event.is_last()) else { return };
+        let effects = {
+            let Ok(mut slot) = self.stream.try_borrow_mut() else {
+                callout.inbox.defer(callout.id, event);
+                return;
+            };
+            match slot.as_mut() {
+                Some(stream) => stream.on_callout_event(callout.id, event),
                 None => Effects::NONE,
             }
         };

@@ -6,7 +6,8 @@ use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{
-    BodyKind, CalloutStatus, ConfigHost, HeaderMapKind, HostStream, RouteConfig, StreamScheduler,
+    BodyKind, CalloutInbox, CalloutStatus, ConfigHost, HeaderMapKind, HostStream, RouteConfig,
+    StreamScheduler,
 };
 use std::cell::OnceCell;
 use std::ptr::NonNull;
@@ -21,15 +22,58 @@ pub struct Shared {
     pub scheduler: OnceCell<Arc<EnvoyScheduler>>,
     /// Callouts in flight: Envoy's id and the core's.
     pub callouts: std::cell::RefCell<Vec<(u64, u64)>>,
+    /// Streaming callouts open in Envoy.
+    pub callout_streams: std::cell::RefCell<Vec<OpenCalloutStream>>,
+    /// The streaming callout being started (inside Envoy's start call), whose news Envoy may
+    /// report before this host knows Envoy's id for it; `true` once its last news came.
+    pub starting: std::cell::RefCell<Option<(OpenCalloutStream, bool)>>,
+}
+
+/// A streaming callout open in Envoy.
+#[derive(Clone, Debug)]
+pub struct OpenCalloutStream {
+    /// Envoy's id (0 while starting).
+    pub envoy_id: u64,
+    /// The core's id.
+    pub id: u64,
+    /// Where news goes while the stream is busy inside a module call.
+    pub inbox: CalloutInbox,
 }
 
 impl Shared {
+    /// The streaming callout Envoy reports on as `envoy_id`; taken off the open ones when `last`.
+    /// A report for an id this host does not know yet belongs to the callout being started.
+    pub fn callout_stream(&self, envoy_id: u64, last: bool) -> Option<OpenCalloutStream> {
+        let mut open = self.callout_streams.borrow_mut();
+        if let Some(at) = open.iter().position(|c| c.envoy_id == envoy_id) {
+            return Some(if last { open.swap_remove(at) } else { open[at].clone() });
+        }
+        let mut starting = self.starting.borrow_mut();
+        let (callout, ended) = starting.as_mut()?;
+        *ended |= last;
+        Some(callout.clone())
+    }
+
+    /// Envoy's id of the core's open streaming callout `id`.
+    fn envoy_stream_id(&self, id: u64) -> Option<u64> {
+        self.callout_streams.borrow().iter().find(|c| c.id == id).map(|c| c.envoy_id)
+    }
+
     /// The core's id of Envoy's callout `envoy_id`, which is no longer in flight.
     pub fn take_callout(&self, envoy_id: u64) -> Option<u64> {
         let mut callouts = self.callouts.borrow_mut();
         let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
         Some(callouts.swap_remove(at).1)
     }
+}
+
+/// EnvoyX's status of a callout Envoy refused to start.
+fn init_failure(result: ffi::CalloutInitResult) -> CalloutStatus {
+    if result == ffi::CALLOUT_INIT_CLUSTER_NOT_FOUND {
+        return CalloutStatus::NoCluster;
+    }
+    host_log!(Debug, "EnvoyX stock host: Envoy refused a callout (init result {result})");
+    CalloutStatus::Unavailable
 }
 
 /// This host's per-route configuration (`per_route_config_module_ptr`): the core's, made by
@@ -183,16 +227,64 @@ impl HostStream for EnvoyStream {
 
     fn http_callout(&mut self, id: u64, callout: &envoyx_core::Callout<'_>) -> Result<(), CalloutStatus> {
         let headers: Vec<(&[u8], &[u8])> = callout.headers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
-        match self.envoy.http_callout(callout.cluster, &headers, callout.body, callout.timeout_ms) {
-            Ok(envoy_id) => {
-                self.shared().callouts.borrow_mut().push((envoy_id, id));
-                Ok(())
-            }
-            Err(ffi::CALLOUT_INIT_CLUSTER_NOT_FOUND) => Err(CalloutStatus::NoCluster),
-            Err(other) => {
-                host_log!(Debug, "EnvoyX stock host: Envoy refused a callout (init result {other})");
-                Err(CalloutStatus::Unavailable)
-            }
+        let envoy_id = self
+            .envoy
+            .http_callout(callout.cluster, &headers, callout.body, callout.timeout_ms)
+            .map_err(init_failure)?;
+        self.shared().callouts.borrow_mut().push((envoy_id, id));
+        Ok(())
+    }
+
+    fn callout_stream_start(
+        &mut self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        end_of_stream: bool,
+        inbox: CalloutInbox,
+    ) -> Result<(), CalloutStatus> {
+        let headers: Vec<(&[u8], &[u8])> = callout.headers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        let shared = self.shared();
+        *shared.starting.borrow_mut() = Some((OpenCalloutStream { envoy_id: 0, id, inbox }, false));
+        let started = self.envoy.start_http_stream(
+            callout.cluster,
+            &headers,
+            callout.body,
+            end_of_stream,
+            callout.timeout_ms,
+        );
+        let (mut callout, ended) = shared.starting.borrow_mut().take().expect("set above");
+        let envoy_id = started.map_err(init_failure)?;
+        // Envoy may have reported the whole exchange (a failure) inside its start call.
+        if !ended {
+            callout.envoy_id = envoy_id;
+            shared.callout_streams.borrow_mut().push(callout);
+        }
+        Ok(())
+    }
+
+    fn callout_stream_send(&mut self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        let Some(envoy_id) = self.shared().envoy_stream_id(id) else { return false };
+        self.envoy.http_stream_send_data(envoy_id, data, end_of_stream)
+    }
+
+    fn callout_stream_send_trailers(
+        &mut self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let Some(envoy_id) = self.shared().envoy_stream_id(id) else { return false };
+        let trailers: Vec<(&[u8], &[u8])> = trailers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        self.envoy.http_stream_send_trailers(envoy_id, &trailers)
+    }
+
+    fn callout_stream_reset(&mut self, id: u64) {
+        let removed = {
+            let mut open = self.shared().callout_streams.borrow_mut();
+            open.iter().position(|c| c.id == id).map(|at| open.swap_remove(at))
+        };
+        if let Some(callout) = removed {
+            // Envoy reports the reset inside this call; the core drops it (the callout is over).
+            self.envoy.reset_http_stream(callout.envoy_id);
         }
     }
 
@@ -358,13 +450,8 @@ impl ConfigHost for EnvoyConfigHost {
                 callout.timeout_ms,
             )
         };
-        match started {
-            Ok(envoy_id) => {
-                self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push((envoy_id, id));
-                Ok(())
-            }
-            Err(ffi::CALLOUT_INIT_CLUSTER_NOT_FOUND) => Err(CalloutStatus::NoCluster),
-            Err(_) => Err(CalloutStatus::Unavailable),
-        }
+        let envoy_id = started.map_err(init_failure)?;
+        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push((envoy_id, id));
+        Ok(())
     }
 }

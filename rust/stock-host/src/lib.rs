@@ -364,57 +364,111 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_callout_done(
     unsafe { Filter::enter(filter.cast(), |f| f.callout_done(callout_id, result, headers, chunks)) }
 }
 
-// Hooks every supported Envoy requires but EnvoyX has no use for: HTTP streams (EnvoyX modules
-// open none) and downstream watermarks.
-
-#[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_headers(
-    _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
-    _stream_id: u64,
-    _headers: *const ffi::HttpHeader,
-    _headers_size: usize,
-    _end_stream: bool,
+/// Reports news of Envoy's HTTP stream `stream_id` (a streaming callout) to the filter.
+///
+/// # Safety
+/// `filter` is NULL or Envoy's live filter pointer, on its worker thread; the event's views are
+/// valid during the call.
+unsafe fn callout_stream_event(
+    filter: FilterModulePtr,
+    stream_id: u64,
+    event: envoyx_core::CalloutEvent<'_>,
 ) {
+    if !filter.is_null() {
+        // Safety: per the caller.
+        unsafe { Filter::enter(filter.cast(), |f| f.callout_stream_event(stream_id, event)) }
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_data(
-    _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
-    _stream_id: u64,
-    _data: *const EnvoyBuffer,
-    _data_count: usize,
-    _end_stream: bool,
-) {
+/// The views of Envoy's header list.
+fn header_views(headers: &[ffi::HttpHeader]) -> Vec<envoyx_abi::envoyx_header> {
+    headers.iter().map(ffi::HttpHeader::view).collect()
 }
 
+/// Upstream's HTTP-stream hooks (worker thread): news of a streaming callout.
+///
+/// # Safety
+/// Called by Envoy with its live filter pointer; the headers are valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_trailers(
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_headers(
     _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
-    _stream_id: u64,
-    _trailers: *const ffi::HttpHeader,
-    _trailers_size: usize,
+    filter: FilterModulePtr,
+    stream_id: u64,
+    headers: *const ffi::HttpHeader,
+    headers_size: usize,
+    end_stream: bool,
 ) {
+    // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
+    let headers = header_views(unsafe { ffi::raw_list(headers, headers_size) });
+    let event = envoyx_core::CalloutEvent::Headers { headers: &headers, end_of_stream: end_stream };
+    // Safety: per Envoy's contract (above).
+    unsafe { callout_stream_event(filter, stream_id, event) }
 }
 
+/// # Safety
+/// As for the headers hook; the buffers are valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_complete(
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_data(
     _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
-    _stream_id: u64,
+    filter: FilterModulePtr,
+    stream_id: u64,
+    data: *const EnvoyBuffer,
+    data_count: usize,
+    end_stream: bool,
 ) {
+    // Safety: Envoy passes `count` valid buffers (or NULL with 0), valid during this call.
+    let chunks: Vec<envoyx_abi::envoyx_bytes> =
+        unsafe { ffi::raw_list(data, data_count) }.iter().map(EnvoyBuffer::view).collect();
+    let event = envoyx_core::CalloutEvent::Data { chunks: &chunks, end_of_stream: end_stream };
+    // Safety: per Envoy's contract (above).
+    unsafe { callout_stream_event(filter, stream_id, event) }
 }
 
+/// # Safety
+/// As for the headers hook.
 #[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_trailers(
     _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
-    _stream_id: u64,
+    filter: FilterModulePtr,
+    stream_id: u64,
+    trailers: *const ffi::HttpHeader,
+    trailers_size: usize,
+) {
+    // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
+    let trailers = header_views(unsafe { ffi::raw_list(trailers, trailers_size) });
+    // Safety: per Envoy's contract (above).
+    unsafe {
+        callout_stream_event(filter, stream_id, envoyx_core::CalloutEvent::Trailers { trailers: &trailers })
+    }
+}
+
+/// # Safety
+/// As for the headers hook.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_complete(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    stream_id: u64,
+) {
+    // Safety: per Envoy's contract (above).
+    unsafe { callout_stream_event(filter, stream_id, envoyx_core::CalloutEvent::Complete) }
+}
+
+/// # Safety
+/// As for the headers hook. Envoy passes no detailed reason (every reset is a reset).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    stream_id: u64,
     _reason: ffi::HttpStreamResetReason,
 ) {
+    let event = envoyx_core::CalloutEvent::Failed(envoyx_core::CalloutStatus::Reset);
+    // Safety: per Envoy's contract (above).
+    unsafe { callout_stream_event(filter, stream_id, event) }
 }
+
+// Hooks every supported Envoy requires but EnvoyX has no use for: downstream watermarks.
 
 #[unsafe(no_mangle)]
 pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(
