@@ -9,6 +9,7 @@
 #include "envoy/http/codes.h"
 
 #include "source/common/buffer/buffer_impl.h"
+#include "source/common/http/header_map_impl.h"
 #include "source/common/http/message_impl.h"
 #include "source/common/http/utility.h"
 
@@ -210,6 +211,21 @@ public:
                     std::uint64_t timeout_ms, std::uint32_t& failure) override {
     return filter_.startCallout(id, cluster, headers, body, timeout_ms, failure);
   }
+  bool callout_stream_start(std::uint64_t id, envoyx::Bytes cluster,
+                            rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                            bool end_of_stream, std::uint64_t timeout_ms,
+                            rust::Box<envoyx::CalloutInbox> inbox, std::uint32_t& failure) override {
+    return filter_.startCalloutStream(id, cluster, headers, body, end_of_stream, timeout_ms,
+                                      std::move(inbox), failure);
+  }
+  bool callout_stream_send(std::uint64_t id, envoyx::Bytes data, bool end_of_stream) override {
+    return filter_.sendCalloutStreamData(id, data, end_of_stream);
+  }
+  bool callout_stream_send_trailers(std::uint64_t id,
+                                    rust::Slice<const envoyx::RawHeader> trailers) override {
+    return filter_.sendCalloutStreamTrailers(id, trailers);
+  }
+  void callout_stream_reset(std::uint64_t id) override { filter_.resetCalloutStream(id); }
 
 private:
   const Buffer::Instance* readableBody(envoyx::BodyKind kind) {
@@ -356,6 +372,17 @@ void EnvoyxFilter::onDestroy() {
     callout->request_->cancel();
   }
   callouts_.clear();
+  // Streaming callouts still open are reset; detached first, so the resets Envoy reports inline
+  // reach no one.
+  auto streams = std::move(callout_streams_);
+  callout_streams_.clear();
+  for (auto& [id, callout] : streams) {
+    callout->detached_ = true;
+    if (callout->stream_ != nullptr) {
+      callout->stream_->reset();
+    }
+    retire(std::move(callout));
+  }
   // Continues still queued on the dispatcher (or posted later by a module thread) now find no
   // token and are dropped.
   token_.reset();
@@ -479,6 +506,182 @@ void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
                               rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
   in_core_call_ = false;
   carryOutActions();
+}
+
+void EnvoyxCalloutStream::onHeaders(Http::ResponseHeaderMapPtr&& headers, bool end_stream) {
+  report(ENVOYX_CALLOUT_EVENT_HEADERS, ENVOYX_CALLOUT_RESPONSE, headers.get(), nullptr, end_stream);
+}
+
+void EnvoyxCalloutStream::onData(Buffer::Instance& data, bool end_stream) {
+  report(ENVOYX_CALLOUT_EVENT_DATA, ENVOYX_CALLOUT_RESPONSE, nullptr, &data, end_stream);
+}
+
+void EnvoyxCalloutStream::onTrailers(Http::ResponseTrailerMapPtr&& trailers) {
+  report(ENVOYX_CALLOUT_EVENT_TRAILERS, ENVOYX_CALLOUT_RESPONSE, trailers.get(), nullptr, true);
+}
+
+void EnvoyxCalloutStream::onComplete() {
+  report(ENVOYX_CALLOUT_EVENT_COMPLETE, ENVOYX_CALLOUT_RESPONSE, nullptr, nullptr, true);
+}
+
+void EnvoyxCalloutStream::onReset() {
+  report(ENVOYX_CALLOUT_EVENT_FAILED, ENVOYX_CALLOUT_RESET, nullptr, nullptr, true);
+}
+
+void EnvoyxCalloutStream::report(std::uint32_t event, std::uint32_t status,
+                                 const Http::HeaderMap* headers, const Buffer::Instance* data,
+                                 bool end_stream) {
+  if (detached_) {
+    return;
+  }
+  std::vector<envoyx::RawHeader> header_views;
+  if (headers != nullptr) {
+    headers->iterate([&header_views](const Http::HeaderEntry& entry) {
+      const absl::string_view key = entry.key().getStringView();
+      const absl::string_view value = entry.value().getStringView();
+      header_views.push_back(envoyx::RawHeader{
+          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
+      return Http::HeaderMap::Iterate::Continue;
+    });
+  }
+  std::vector<envoyx::RawBytes> chunks;
+  if (data != nullptr) {
+    for (const Buffer::RawSlice& slice : data->getRawSlices()) {
+      chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
+    }
+  }
+  filter_.calloutStreamEvent(*this, event, status, header_views, chunks, end_stream);
+}
+
+bool EnvoyxFilter::startCalloutStream(std::uint64_t id, envoyx::Bytes cluster_name,
+                                      rust::Slice<const envoyx::RawHeader> headers,
+                                      envoyx::Bytes body, bool end_stream,
+                                      std::uint64_t timeout_ms,
+                                      rust::Box<envoyx::CalloutInbox> inbox,
+                                      std::uint32_t& failure) {
+  failure = ENVOYX_CALLOUT_UNAVAILABLE;
+  if (cluster_manager_ == nullptr) {
+    return false;
+  }
+  const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
+                               cluster_name.size());
+  Upstream::ThreadLocalCluster* cluster = cluster_manager_->getThreadLocalCluster(name);
+  if (cluster == nullptr) {
+    failure = ENVOYX_CALLOUT_NO_CLUSTER;
+    return false;
+  }
+  auto owned = std::make_unique<EnvoyxCalloutStream>(*this, id, std::move(inbox));
+  EnvoyxCalloutStream& callout = *owned;
+  // Registered first: Envoy may report on it (even its end) inside the calls below.
+  callout_streams_.emplace(id, std::move(owned));
+  callout.stream_ = cluster->httpAsyncClient().start(
+      callout, Http::AsyncClient::StreamOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+  if (callout.stream_ == nullptr) {
+    callout.detached_ = true;
+    retire(std::move(callout_streams_[id]));
+    callout_streams_.erase(id);
+    return false;
+  }
+  callout.request_headers_ = Http::RequestHeaderMapImpl::create();
+  for (const envoyx::RawHeader& h : headers) {
+    const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
+    const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
+    // The core checked the names (lower-case tokens or request pseudo-headers).
+    callout.request_headers_->addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key),
+                                      value);
+  }
+  const bool has_body = !body.empty();
+  callout.stream_->sendHeaders(*callout.request_headers_, end_stream && !has_body);
+  if (has_body && callout_streams_.contains(id) && callout.stream_ != nullptr) {
+    Buffer::OwnedImpl data(body.data(), body.size());
+    callout.stream_->sendData(data, end_stream);
+  }
+  return true;
+}
+
+bool EnvoyxFilter::sendCalloutStreamData(std::uint64_t id, envoyx::Bytes data, bool end_stream) {
+  auto it = callout_streams_.find(id);
+  if (it == callout_streams_.end() || it->second->stream_ == nullptr) {
+    return false;
+  }
+  Buffer::OwnedImpl buffer(data.data(), data.size());
+  it->second->stream_->sendData(buffer, end_stream);
+  return true;
+}
+
+bool EnvoyxFilter::sendCalloutStreamTrailers(std::uint64_t id,
+                                             rust::Slice<const envoyx::RawHeader> trailers) {
+  auto it = callout_streams_.find(id);
+  if (it == callout_streams_.end() || it->second->stream_ == nullptr) {
+    return false;
+  }
+  EnvoyxCalloutStream& callout = *it->second;
+  callout.request_trailers_ = Http::RequestTrailerMapImpl::create();
+  for (const envoyx::RawHeader& h : trailers) {
+    callout.request_trailers_->addCopy(
+        Http::LowerCaseString(absl::string_view(reinterpret_cast<const char*>(h.key.ptr), h.key.len)),
+        absl::string_view(reinterpret_cast<const char*>(h.value.ptr), h.value.len));
+  }
+  callout.stream_->sendTrailers(*callout.request_trailers_);
+  return true;
+}
+
+void EnvoyxFilter::resetCalloutStream(std::uint64_t id) {
+  auto it = callout_streams_.find(id);
+  if (it == callout_streams_.end()) {
+    return;
+  }
+  std::unique_ptr<EnvoyxCalloutStream> callout = std::move(it->second);
+  callout_streams_.erase(it);
+  // The module asked: the reset Envoy reports inline reaches no one.
+  callout->detached_ = true;
+  if (callout->stream_ != nullptr) {
+    callout->stream_->reset();
+  }
+  retire(std::move(callout));
+}
+
+void EnvoyxFilter::calloutStreamEvent(EnvoyxCalloutStream& callout, std::uint32_t event,
+                                      std::uint32_t status,
+                                      const std::vector<envoyx::RawHeader>& headers,
+                                      const std::vector<envoyx::RawBytes>& chunks,
+                                      bool end_stream) {
+  const std::uint64_t id = callout.id_;
+  const bool last = event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED;
+  const rust::Slice<const envoyx::RawHeader> header_views(headers.data(), headers.size());
+  const rust::Slice<const envoyx::RawBytes> chunk_views(chunks.data(), chunks.size());
+  if (in_core_call_) {
+    // Envoy answered inside a call into the core: the core delivers it right after that call.
+    callout.inbox_->defer(id, event, status, header_views, chunk_views, end_stream);
+  } else if (stream_.has_value()) {
+    in_core_call_ = true;
+    (*stream_)->on_callout_event(id, event, status, header_views, chunk_views, end_stream);
+    in_core_call_ = false;
+  }
+  if (last) {
+    callout.detached_ = true;
+    callout.stream_ = nullptr;
+    auto it = callout_streams_.find(id);
+    if (it != callout_streams_.end()) {
+      std::unique_ptr<EnvoyxCalloutStream> done = std::move(it->second);
+      callout_streams_.erase(it);
+      retire(std::move(done));
+    }
+  }
+  if (!in_core_call_) {
+    carryOutActions();
+  }
+}
+
+void EnvoyxFilter::retire(std::unique_ptr<EnvoyxCalloutStream> callout) {
+  if (callout == nullptr) {
+    return;
+  }
+  if (decoder_callbacks_ != nullptr) {
+    decoder_callbacks_->dispatcher().deferredDelete(std::move(callout));
+  }
+  // Without callbacks (unit tests without a dispatcher) no async stream was ever started.
 }
 
 const envoyx::RouteConfig* EnvoyxFilter::routeConfig() {

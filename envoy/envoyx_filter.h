@@ -123,6 +123,37 @@ public:
   bool sent_ = false;
 };
 
+// One streaming callout (ABI 1.1) open through Envoy's async client: its news goes back to the
+// filter, which hands it to the core (or, during a call into the core, to the callout's inbox).
+// Owned by the filter; freed through the dispatcher's deferred deletion, as Envoy may still call
+// it after its last event.
+class EnvoyxCalloutStream : public Http::AsyncClient::StreamCallbacks, public Event::DeferredDeletable {
+public:
+  EnvoyxCalloutStream(EnvoyxFilter& filter, std::uint64_t id, rust::Box<envoyx::CalloutInbox> inbox)
+      : filter_(filter), id_(id), inbox_(std::move(inbox)) {}
+
+  // Http::AsyncClient::StreamCallbacks
+  void onHeaders(Http::ResponseHeaderMapPtr&& headers, bool end_stream) override;
+  void onData(Buffer::Instance& data, bool end_stream) override;
+  void onTrailers(Http::ResponseTrailerMapPtr&& trailers) override;
+  void onComplete() override;
+  void onReset() override;
+
+  // Hands one event (an envoyx_callout_event) to the filter, unless detached.
+  void report(std::uint32_t event, std::uint32_t status, const Http::HeaderMap* headers,
+              const Buffer::Instance* data, bool end_stream);
+
+  EnvoyxFilter& filter_;
+  const std::uint64_t id_;
+  rust::Box<envoyx::CalloutInbox> inbox_;
+  Http::AsyncClient::Stream* stream_ = nullptr;
+  // What the async stream reads after sendHeaders/sendTrailers returned: kept alive here.
+  Http::RequestHeaderMapPtr request_headers_;
+  Http::RequestTrailerMapPtr request_trailers_;
+  // The last event came, the module reset it, or the filter is gone: report nothing more.
+  bool detached_ = false;
+};
+
 class EnvoyxFilter : public Http::PassThroughFilter,
                      Logger::Loggable<Logger::Id::dynamic_modules> {
 public:
@@ -169,6 +200,20 @@ public:
                     std::uint64_t timeout_ms, std::uint32_t& failure);
   // A callout's answer (from EnvoyxCallout), handed to the core; the callout is then freed.
   void calloutDone(std::uint64_t id, std::uint32_t status, const Http::ResponseMessage* response);
+  // The module's streaming callouts (see loader.h StreamHost::callout_stream_*).
+  bool startCalloutStream(std::uint64_t id, envoyx::Bytes cluster,
+                          rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                          bool end_stream, std::uint64_t timeout_ms,
+                          rust::Box<envoyx::CalloutInbox> inbox, std::uint32_t& failure);
+  bool sendCalloutStreamData(std::uint64_t id, envoyx::Bytes data, bool end_stream);
+  bool sendCalloutStreamTrailers(std::uint64_t id, rust::Slice<const envoyx::RawHeader> trailers);
+  void resetCalloutStream(std::uint64_t id);
+  // News of a streaming callout (from EnvoyxCalloutStream): to the core now, or to the callout's
+  // inbox during a call into the core (Envoy answering inline); after the last event the
+  // callout is freed.
+  void calloutStreamEvent(EnvoyxCalloutStream& callout, std::uint32_t event, std::uint32_t status,
+                          const std::vector<envoyx::RawHeader>& headers,
+                          const std::vector<envoyx::RawBytes>& chunks, bool end_stream);
 
 private:
   // Calls into the core with the re-entrancy guard up; once the call has returned, carries out
@@ -184,6 +229,10 @@ private:
   Upstream::ClusterManager* const cluster_manager_;
   // Callouts in flight, by the core's id; cancelled in onDestroy().
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<EnvoyxCallout>> callouts_;
+  // Streaming callouts open, by the core's id; reset in onDestroy().
+  absl::flat_hash_map<std::uint64_t, std::unique_ptr<EnvoyxCalloutStream>> callout_streams_;
+  // Frees a streaming callout after the current dispatcher iteration.
+  void retire(std::unique_ptr<EnvoyxCalloutStream> callout);
   std::optional<rust::Box<envoyx::Stream>> stream_;
   // Dropped in onDestroy(): posted continues and the action loop check it.
   std::shared_ptr<StreamToken> token_;
