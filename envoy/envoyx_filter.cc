@@ -777,7 +777,7 @@ void EnvoyxFilter::sendLocalReply(const envoyx::LocalReply& reply) {
           response_headers.addCopy(Http::LowerCaseString(key), value);
         }
       },
-      absl::nullopt, toStringView(reply.details));
+      std::nullopt, toStringView(reply.details));
 }
 
 } // namespace EnvoyX

@@ -20,9 +20,13 @@ namespace {
 using testing::_;
 using testing::HasSubstr;
 
-// The C test module, built by Bazel next to this test (see envoy/test/BUILD).
+// The C test module, built by Bazel next to this test (see envoy/test/BUILD). It lives in this
+// project's runfiles, not Envoy's: runfilesPath() defaults its workspace to "envoy"
+// (test/test_common/environment.h), so pass the test's own workspace, which Bazel names in
+// TEST_WORKSPACE ("_main" under bzlmod, "envoyx" under WORKSPACE).
 std::string testModulePath() {
-  return TestEnvironment::runfilesPath("envoy/test/libtest_filter.so");
+  return TestEnvironment::runfilesPath("envoy/test/libtest_filter.so",
+                                       TestEnvironment::getCheckedEnvVar("TEST_WORKSPACE"));
 }
 
 TEST(EnvoyxFilterConfigFactoryTest, ValidConfigInstallsAStreamFilter) {

@@ -40,7 +40,10 @@ public:
   void setUpFilter(const std::string& mode) {
     DynamicModuleConfigProto config;
     config.set_name("test");
-    config.set_file_path(TestEnvironment::runfilesPath("envoy/test/libtest_filter.so"));
+    // This project's runfiles, not Envoy's (runfilesPath() defaults the workspace to "envoy"):
+    // TEST_WORKSPACE is "_main" under bzlmod, "envoyx" under WORKSPACE.
+    config.set_file_path(TestEnvironment::runfilesPath(
+        "envoy/test/libtest_filter.so", TestEnvironment::getCheckedEnvVar("TEST_WORKSPACE")));
     config.set_filter_config(mode);
     config.set_do_not_dlclose(true);
     std::string bytes;
