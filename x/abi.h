@@ -37,7 +37,8 @@
  *   `envoyx_on_route_config_new/destroy`); HTTP callouts (`http_callout`,
  *   `envoyx_on_stream_callout_done`, `config_http_callout`,
  *   `envoyx_on_filter_config_callout_done`); streaming HTTP callouts (`callout_stream_*`,
- *   `envoyx_on_stream_callout_event`).
+ *   `envoyx_on_stream_callout_event`, `config_callout_stream_*`,
+ *   `envoyx_on_filter_config_callout_event`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -425,6 +426,25 @@ typedef struct envoyx_host_api {
    * the proxy resets it and the module gets no further event for it. Returns false when it is
    * not one that is still open. */
   bool (*callout_stream_reset)(envoyx_stream* stream, uint64_t callout_id);
+  /* Main thread, where config_http_callout may be called: a streaming callout for the
+   * configuration (`handle`'s), as callout_stream_start does for a stream (same checks; ids
+   * shared with config_http_callout). Its events go to `envoyx_on_filter_config_callout_event`
+   * on the main thread while the configuration lives: those still open when its destroy starts
+   * are reset, and no event follows. Returns 0 when refused (logged), including when the module
+   * does not export `envoyx_on_filter_config_callout_event`. For background work that listens:
+   * a long poll, a server-sent event stream of policy updates. */
+  uint64_t (*config_callout_stream_start)(envoyx_config_handle* handle, envoyx_bytes cluster,
+                                          const envoyx_header* headers, size_t headers_len,
+                                          envoyx_bytes body, bool end_of_stream,
+                                          uint64_t timeout_ms);
+  /* Main thread, inside any of the configuration's hooks that run on it (scheduled, callout
+   * done, callout event). As callout_stream_send, _send_trailers and _reset for the
+   * configuration's streaming callouts. */
+  bool (*config_callout_stream_send)(envoyx_config_handle* handle, uint64_t callout_id,
+                                     envoyx_bytes data, bool end_of_stream);
+  bool (*config_callout_stream_send_trailers)(envoyx_config_handle* handle, uint64_t callout_id,
+                                              const envoyx_header* trailers, size_t trailers_len);
+  bool (*config_callout_stream_reset)(envoyx_config_handle* handle, uint64_t callout_id);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -551,6 +571,16 @@ void envoyx_on_filter_config_callout_done(envoyx_module_config* config, uint64_t
                                           envoyx_callout_status status, const envoyx_header* headers,
                                           size_t headers_len, const envoyx_bytes* body,
                                           size_t body_len);
+
+/* Optional (ABI 1.1). An event of the configuration's streaming callout `callout_id`
+ * (config_callout_stream_start), on the main thread, before the configuration's destroy; as
+ * envoyx_on_stream_callout_event. No stream function works here; the config_* callout
+ * functions and logging do. */
+void envoyx_on_filter_config_callout_event(envoyx_module_config* config, uint64_t callout_id,
+                                           envoyx_callout_event event, envoyx_callout_status status,
+                                           const envoyx_header* headers, size_t headers_len,
+                                           const envoyx_bytes* data, size_t data_len,
+                                           bool end_of_stream);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -264,6 +264,29 @@ pub struct envoyx_host_api {
         trailers_len: usize,
     ) -> bool,
     pub callout_stream_reset: unsafe extern "C" fn(stream: *mut envoyx_stream, callout_id: u64) -> bool,
+    pub config_callout_stream_start: unsafe extern "C" fn(
+        handle: *mut envoyx_config_handle,
+        cluster: envoyx_bytes,
+        headers: *const envoyx_header,
+        headers_len: usize,
+        body: envoyx_bytes,
+        end_of_stream: bool,
+        timeout_ms: u64,
+    ) -> u64,
+    pub config_callout_stream_send: unsafe extern "C" fn(
+        handle: *mut envoyx_config_handle,
+        callout_id: u64,
+        data: envoyx_bytes,
+        end_of_stream: bool,
+    ) -> bool,
+    pub config_callout_stream_send_trailers: unsafe extern "C" fn(
+        handle: *mut envoyx_config_handle,
+        callout_id: u64,
+        trailers: *const envoyx_header,
+        trailers_len: usize,
+    ) -> bool,
+    pub config_callout_stream_reset:
+        unsafe extern "C" fn(handle: *mut envoyx_config_handle, callout_id: u64) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
@@ -356,6 +379,19 @@ pub type envoyx_on_filter_config_callout_done_fn = unsafe extern "C" fn(
     body_len: usize,
 );
 
+/// `envoyx_on_filter_config_callout_event` (optional, ABI 1.1).
+pub type envoyx_on_filter_config_callout_event_fn = unsafe extern "C" fn(
+    config: *mut envoyx_module_config,
+    callout_id: u64,
+    event: envoyx_callout_event,
+    status: envoyx_callout_status,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    data: *const envoyx_bytes,
+    data_len: usize,
+    end_of_stream: bool,
+);
+
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
     name: envoyx_bytes,
@@ -392,6 +428,7 @@ pub struct ModuleExports {
     pub on_stream_callout_done: Option<envoyx_on_stream_callout_done_fn>,
     pub on_stream_callout_event: Option<envoyx_on_stream_callout_event_fn>,
     pub on_filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
+    pub on_filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -413,7 +450,7 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 7] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 8] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
@@ -421,6 +458,7 @@ pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 7] = [
     ("envoyx_on_stream_callout_done", 1),
     ("envoyx_on_stream_callout_event", 1),
     ("envoyx_on_filter_config_callout_done", 1),
+    ("envoyx_on_filter_config_callout_event", 1),
 ];
 
 impl envoyx_abi_version {

@@ -58,6 +58,11 @@ fn rust_figures() -> BTreeMap<String, u64> {
         ENVOYX_CALLOUT_UNAVAILABLE,
         ENVOYX_CALLOUT_RESET,
         ENVOYX_CALLOUT_TOO_LARGE,
+        ENVOYX_CALLOUT_EVENT_HEADERS,
+        ENVOYX_CALLOUT_EVENT_DATA,
+        ENVOYX_CALLOUT_EVENT_TRAILERS,
+        ENVOYX_CALLOUT_EVENT_COMPLETE,
+        ENVOYX_CALLOUT_EVENT_FAILED,
         ENVOYX_LOG_TRACE,
         ENVOYX_LOG_DEBUG,
         ENVOYX_LOG_INFO,
@@ -106,6 +111,14 @@ fn rust_figures() -> BTreeMap<String, u64> {
         route_config,
         http_callout,
         config_http_callout,
+        callout_stream_start,
+        callout_stream_send,
+        callout_stream_send_trailers,
+        callout_stream_reset,
+        config_callout_stream_start,
+        config_callout_stream_send,
+        config_callout_stream_send_trailers,
+        config_callout_stream_reset,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
@@ -116,6 +129,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         envoyx_body_kind,
         envoyx_direction,
         envoyx_callout_status,
+        envoyx_callout_event,
         envoyx_log_level
     );
     m

@@ -5,9 +5,12 @@
 //!
 //! The queue is the core's, as for streams: a host's [`ConfigHost`] only wakes the main thread,
 //! once per queued item, and [`crate::FilterConfig::on_scheduled`] takes the items in order. A
-//! callout's answer comes from the host through [`crate::FilterConfig::on_callout_done`].
+//! callout's answer comes from the host through [`crate::FilterConfig::on_callout_done`], a
+//! streaming callout's news through [`crate::FilterConfig::on_callout_event`] (the rules of
+//! streaming callouts are `callout_stream.rs`'s, shared with streams).
 
-use crate::callout::{Callout, CalloutArgs, CalloutStatus};
+use crate::callout::{Callout, CalloutArgs, CalloutStatus, InFlight};
+use crate::callout_stream::{self, OwnedCalloutEvent};
 use crate::log::core_log;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,16 +33,57 @@ pub trait ConfigHost: Send + Sync {
         let _ = (id, callout);
         Err(CalloutStatus::Unavailable)
     }
+
+    /// Starts the configuration's streaming callout `id` on the main thread, as
+    /// [`crate::HostStream::callout_stream_start`] does for a stream; its news goes to
+    /// [`crate::FilterConfig::on_callout_event`] (which queues what arrives during one of the
+    /// configuration's hooks itself: no inbox here). Open ones are reset when the configuration
+    /// is destroyed. Hosts without them keep the defaults.
+    fn callout_stream_start(
+        &self,
+        id: u64,
+        callout: &Callout<'_>,
+        end_of_stream: bool,
+    ) -> Result<(), CalloutStatus> {
+        let _ = (id, callout, end_of_stream);
+        Err(CalloutStatus::Unavailable)
+    }
+
+    /// As [`crate::HostStream::callout_stream_send`].
+    fn callout_stream_send(&self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        let _ = (id, data, end_of_stream);
+        false
+    }
+
+    /// As [`crate::HostStream::callout_stream_send_trailers`].
+    fn callout_stream_send_trailers(
+        &self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let _ = (id, trailers);
+        false
+    }
+
+    /// As [`crate::HostStream::callout_stream_reset`].
+    fn callout_stream_reset(&self, id: u64) {
+        let _ = id;
+    }
 }
 
 /// Work for the configuration's main-thread hooks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub(crate) enum ConfigWork {
     Event(u64),
     /// A callout that could not start, answered later like any other.
     CalloutFailed {
         id: u64,
         status: CalloutStatus,
+    },
+    /// A streaming callout's news that arrived during one of the configuration's hooks.
+    CalloutEvent {
+        id: u64,
+        event: Box<OwnedCalloutEvent>,
     },
 }
 
@@ -54,22 +98,26 @@ pub(crate) struct ConfigShared {
     pub schedulable: bool,
     /// The module exports `envoyx_on_filter_config_callout_done`.
     pub callout_done_export: bool,
+    /// The module exports `envoyx_on_filter_config_callout_event`.
+    pub callout_event_export: bool,
     /// One of the configuration's hooks is running on the main thread (where callouts start).
     pub in_hook: AtomicBool,
     last_callout: AtomicU64,
-    /// Callouts started and not yet answered.
-    callouts: Mutex<Vec<u64>>,
+    /// Callouts started whose end the module has not been told yet.
+    callouts: Mutex<Vec<InFlight>>,
     /// None: this host delivers no configuration events (scheduling returns false).
     host: Option<Arc<dyn ConfigHost>>,
 }
 
 impl ConfigShared {
-    pub fn new(schedulable: bool, callout_done_export: bool, host: Option<Arc<dyn ConfigHost>>) -> Self {
+    pub fn new(module: &crate::Module, host: Option<Arc<dyn ConfigHost>>) -> Self {
+        let hooks = &module.hooks;
         Self {
             alive: AtomicBool::new(true),
             queue: Mutex::default(),
-            schedulable,
-            callout_done_export,
+            schedulable: hooks.filter_config_scheduled.is_some(),
+            callout_done_export: hooks.filter_config_callout_done.is_some(),
+            callout_event_export: hooks.filter_config_callout_event.is_some(),
             in_hook: AtomicBool::new(false),
             last_callout: AtomicU64::new(0),
             callouts: Mutex::default(),
@@ -112,17 +160,47 @@ impl ConfigShared {
 
     /// Starts a callout for the module's configuration: its id, or 0 (logged) when refused.
     pub fn start_callout(&self, args: CalloutArgs<'_>) -> u64 {
+        let (exported, export) = (self.callout_done_export, "envoyx_on_filter_config_callout_done");
+        self.begin("config_http_callout", args, false, exported, export, |host, id, callout| {
+            host.http_callout(id, callout)
+        })
+    }
+
+    /// Starts a streaming callout for the module's configuration: its id, or 0 (logged).
+    pub fn start_callout_stream(&self, args: CalloutArgs<'_>, end_of_stream: bool) -> u64 {
+        let (exported, export) = (self.callout_event_export, "envoyx_on_filter_config_callout_event");
+        let id =
+            self.begin("config_callout_stream_start", args, true, exported, export, |host, id, callout| {
+                host.callout_stream_start(id, callout, end_of_stream)
+            });
+        if id != 0 && end_of_stream {
+            callout_stream::ended_request(&mut self.in_flight(), id);
+        }
+        id
+    }
+
+    /// What both starts share: the checks, an id, the host asked through `send`; a callout that
+    /// cannot start is answered later through the queue.
+    fn begin(
+        &self,
+        what: &str,
+        args: CalloutArgs<'_>,
+        streaming: bool,
+        exported: bool,
+        export: &str,
+        send: impl FnOnce(&dyn ConfigHost, u64, &Callout<'_>) -> Result<(), CalloutStatus>,
+    ) -> u64 {
         let cluster = String::from_utf8_lossy(args.cluster).into_owned();
         let refuse = |reason: &str| {
-            core_log!(Warn, "EnvoyX module: config_http_callout to `{cluster}` refused: {reason}");
+            core_log!(Warn, "EnvoyX module: {what} to `{cluster}` refused: {reason}");
             0
         };
-        if !self.callout_done_export {
-            return refuse("the module does not export envoyx_on_filter_config_callout_done");
+        if !exported {
+            return refuse(&format!("the module does not export {export}"));
         }
         if !self.in_hook.load(Ordering::Acquire) || !self.alive.load(Ordering::Acquire) {
             return refuse(
-                "configuration callouts start from the configuration's scheduled or callout-done hook, \
+                "configuration callouts start from the configuration's scheduled or callout hooks, \
                  on the main thread",
             );
         }
@@ -132,24 +210,84 @@ impl ConfigShared {
             Err(reason) => return refuse(&reason),
         };
         let id = self.last_callout.fetch_add(1, Ordering::AcqRel) + 1;
-        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push(id);
-        if let Err(status) = host.http_callout(id, &callout) {
+        // In flight before the host starts it: a host may learn of its end while starting it.
+        self.in_flight().push(InFlight { id, streaming, request_ended: false });
+        if let Err(status) = send(host.as_ref(), id, &callout) {
             // Answered later, through the queue.
             let _ = self.push(ConfigWork::CalloutFailed { id, status });
         }
         id
     }
 
-    /// Takes `id` off the callouts in flight; false when it is not one.
-    pub fn take_callout(&self, id: u64) -> bool {
-        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
-        match callouts.iter().position(|c| *c == id) {
-            Some(at) => {
-                callouts.swap_remove(at);
-                true
-            }
-            None => false,
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, Vec<InFlight>> {
+        self.callouts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Checks a call on the configuration's streaming callout `id` (`rule` over the callouts in
+    /// flight, inside one of its hooks); logs the refusal.
+    fn allowed(&self, what: &str, id: u64, rule: fn(&[InFlight], u64) -> Result<(), &'static str>) -> bool {
+        let refusal = if !self.in_hook.load(Ordering::Acquire) || !self.alive.load(Ordering::Acquire) {
+            Err("only inside the configuration's hooks, on the main thread")
+        } else {
+            rule(&self.in_flight(), id)
+        };
+        if let Err(reason) = refusal {
+            core_log!(Warn, "EnvoyX module: {what} on configuration callout {id} refused: {reason}");
         }
+        refusal.is_ok()
+    }
+
+    /// `config_callout_stream_send`.
+    pub fn callout_stream_send(&self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        let Some(host) = &self.host else { return false };
+        if !self.allowed("config_callout_stream_send", id, callout_stream::sendable_in) {
+            return false;
+        }
+        if end_of_stream {
+            callout_stream::ended_request(&mut self.in_flight(), id);
+        }
+        host.callout_stream_send(id, data, end_of_stream)
+    }
+
+    /// `config_callout_stream_send_trailers`.
+    pub fn callout_stream_send_trailers(&self, id: u64, trailers: &[(&[u8], &[u8])]) -> bool {
+        let what = "config_callout_stream_send_trailers";
+        let Some(host) = &self.host else { return false };
+        if !self.allowed(what, id, callout_stream::sendable_in) {
+            return false;
+        }
+        let checked = match callout_stream::check_trailers(trailers) {
+            Ok(checked) => checked,
+            Err(reason) => {
+                core_log!(Warn, "EnvoyX module: {what} on configuration callout {id} refused: {reason}");
+                return false;
+            }
+        };
+        callout_stream::ended_request(&mut self.in_flight(), id);
+        host.callout_stream_send_trailers(id, &checked)
+    }
+
+    /// `config_callout_stream_reset`: the module hears nothing more of `id`.
+    pub fn callout_stream_reset(&self, id: u64) -> bool {
+        let Some(host) = &self.host else { return false };
+        if !self.allowed("config_callout_stream_reset", id, callout_stream::open_in) {
+            return false;
+        }
+        self.take_callout(id);
+        host.callout_stream_reset(id);
+        true
+    }
+
+    /// Takes `id` off the callouts in flight: what it was, or None when it is not one.
+    pub fn take_callout(&self, id: u64) -> Option<InFlight> {
+        let mut callouts = self.in_flight();
+        let at = callouts.iter().position(|c| c.id == id)?;
+        Some(callouts.swap_remove(at))
+    }
+
+    /// Whether `id` is a streaming callout in flight.
+    pub fn is_streaming(&self, id: u64) -> bool {
+        callout_stream::open_in(&self.in_flight(), id).is_ok()
     }
 
     /// Whether the configuration still takes deliveries.

@@ -156,5 +156,5 @@ pub(crate) fn take(cell: &StreamCell, id: u64) -> Option<InFlight> {
 
 /// Whether `id` is a streaming callout in flight.
 pub(crate) fn is_streaming(cell: &StreamCell, id: u64) -> bool {
-    cell.callouts.borrow().iter().any(|c| c.id == id && c.streaming)
+    crate::callout_stream::open_in(&cell.callouts.borrow(), id).is_ok()
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 
-use crate::callout::{CalloutArgs, CalloutStatus};
+use crate::callout::{CalloutArgs, CalloutStatus, InFlight};
 use crate::cell::{HandleShared, Hook, StreamCell, Work};
 use crate::host::HeaderMapKind;
 use crate::validate::{self, HeaderOp};
@@ -98,7 +98,8 @@ enum OwnedKind {
 }
 
 impl OwnedCalloutEvent {
-    fn copy(event: &CalloutEvent<'_>) -> Self {
+    /// Copies `event` (whose views are valid now).
+    pub(crate) fn copy(event: &CalloutEvent<'_>) -> Self {
         let header = |h: &envoyx_header| {
             // Safety: the host's views are valid during the call that handed them over
             // (`CalloutInbox::defer`), inside which this copy is made.
@@ -187,28 +188,55 @@ pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>, end_of
 }
 
 fn mark_request_ended(cell: &StreamCell, id: u64) {
-    if let Some(c) = cell.callouts.borrow_mut().iter_mut().find(|c| c.id == id) {
+    ended_request(&mut cell.callouts.borrow_mut(), id);
+}
+
+/// Marks the request of streaming callout `id` ended in `callouts`.
+pub(crate) fn ended_request(callouts: &mut [InFlight], id: u64) {
+    if let Some(c) = callouts.iter_mut().find(|c| c.id == id) {
         c.request_ended = true;
     }
+}
+
+/// The rule for sending more of a streaming callout's request: `id` is one in `callouts` that
+/// is still open, and its request has not ended. The reason when not.
+pub(crate) fn sendable_in(callouts: &[InFlight], id: u64) -> Result<(), &'static str> {
+    match callouts.iter().find(|c| c.id == id && c.streaming) {
+        None => Err("it is not a streaming callout that is still open"),
+        Some(c) if c.request_ended => Err("its request already ended"),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A checked trailer: its name (lower-cased) and value.
+pub(crate) type Trailer<'a> = (Cow<'a, [u8]>, &'a [u8]);
+
+/// Checks the trailers that end a streaming callout's request (as request trailers: lower-cased
+/// tokens, valid values, no pseudo-headers); the refusal names the trailer.
+pub(crate) fn check_trailers<'a>(trailers: &[(&'a [u8], &'a [u8])]) -> Result<Vec<Trailer<'a>>, String> {
+    trailers
+        .iter()
+        .map(|&(key, value)| {
+            validate::header_name(Some(HeaderMapKind::RequestTrailers), HeaderOp::Set, key)
+                .and_then(|name| validate::header_value(&name, value).map(|()| (name, value)))
+                .map_err(|refusal| format!("trailer `{}`: {refusal}", String::from_utf8_lossy(key)))
+        })
+        .collect()
 }
 
 /// Checks that the module may send more of callout `id`'s request; the refusal is logged.
 fn sendable(cell: &StreamCell, what: &str, id: u64) -> bool {
     let refusal = if cell.completed.get() {
-        Some("the stream is over")
+        Err("the stream is over")
     } else {
-        match cell.callouts.borrow().iter().find(|c| c.id == id && c.streaming) {
-            None => Some("it is not a streaming callout of this stream that is still open"),
-            Some(c) if c.request_ended => Some("its request already ended"),
-            Some(_) => None,
-        }
+        sendable_in(&cell.callouts.borrow(), id)
     };
     match refusal {
-        Some(reason) => {
+        Err(reason) => {
             cell.refuse(format_args!("{what} on callout {id}"), &reason);
             false
         }
-        None => true,
+        Ok(()) => true,
     }
 }
 
@@ -225,41 +253,39 @@ pub(crate) fn send(cell: &StreamCell, id: u64, data: &[u8], end_of_stream: bool)
 
 /// `callout_stream_send_trailers`.
 pub(crate) fn send_trailers(cell: &StreamCell, id: u64, trailers: &[(&[u8], &[u8])]) -> bool {
-    if !sendable(cell, "callout_stream_send_trailers", id) {
+    let what = "callout_stream_send_trailers";
+    if !sendable(cell, what, id) {
         return false;
     }
-    let mut checked: Vec<(Cow<'_, [u8]>, &[u8])> = Vec::with_capacity(trailers.len());
-    for (key, value) in trailers {
-        let name = validate::header_name(Some(HeaderMapKind::RequestTrailers), HeaderOp::Set, key)
-            .and_then(|name| validate::header_value(&name, value).map(|()| name));
-        match name {
-            Ok(name) => checked.push((name, value)),
-            Err(refusal) => {
-                let what = format!(
-                    "callout_stream_send_trailers of `{}` on callout {id}",
-                    String::from_utf8_lossy(key)
-                );
-                cell.refuse(format_args!("{what}"), &refusal);
-                return false;
-            }
+    let checked = match check_trailers(trailers) {
+        Ok(checked) => checked,
+        Err(reason) => {
+            cell.refuse(format_args!("{what} on callout {id}"), &reason);
+            return false;
         }
-    }
+    };
     mark_request_ended(cell, id);
     cell.host.borrow_mut().callout_stream_send_trailers(id, &checked)
 }
 
 /// `callout_stream_reset`: the module hears nothing more of `id`.
 pub(crate) fn reset(cell: &StreamCell, id: u64) -> bool {
-    if !crate::callout::is_streaming(cell, id) {
-        cell.refuse(
-            format_args!("callout_stream_reset on callout {id}"),
-            &"it is not a streaming callout of this stream that is still open",
-        );
+    if let Err(reason) = open_in(&cell.callouts.borrow(), id) {
+        cell.refuse(format_args!("callout_stream_reset on callout {id}"), &reason);
         return false;
     }
     crate::callout::take(cell, id);
     cell.host.borrow_mut().callout_stream_reset(id);
     true
+}
+
+/// The rule for resetting a streaming callout: `id` is one in `callouts` that is still open.
+pub(crate) fn open_in(callouts: &[InFlight], id: u64) -> Result<(), &'static str> {
+    if callouts.iter().any(|c| c.id == id && c.streaming) {
+        Ok(())
+    } else {
+        Err("it is not a streaming callout that is still open")
+    }
 }
 
 /// The module hook's arguments for `event`: kind, status, headers, data, end of stream.

@@ -63,11 +63,7 @@ impl FilterConfig {
         filter_config: &[u8],
         scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
-        let background = Arc::new(ConfigShared::new(
-            module.hooks.filter_config_scheduled.is_some(),
-            module.hooks.filter_config_callout_done.is_some(),
-            scheduler,
-        ));
+        let background = Arc::new(ConfigShared::new(&module, scheduler));
         let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
         // Safety: the hook has the header's type; the views and `error` outlive the call.
@@ -106,7 +102,13 @@ impl FilterConfig {
                 // `self`.
                 self.in_hook(|| unsafe { hook(self.module_config.as_ptr(), event_id) });
             }
+            Some(ConfigWork::CalloutFailed { id, status }) if self.background.is_streaming(id) => {
+                self.on_callout_event(id, crate::CalloutEvent::Failed(status))
+            }
             Some(ConfigWork::CalloutFailed { id, status }) => self.on_callout_done(id, status, &[], &[]),
+            Some(ConfigWork::CalloutEvent { id, event }) => {
+                event.with_views(|event| self.on_callout_event(id, event))
+            }
             None => {}
         }
     }
@@ -121,7 +123,7 @@ impl FilterConfig {
         headers: &[envoyx_header],
         body: &[envoyx_bytes],
     ) {
-        if !self.background.alive() || !self.background.take_callout(id) {
+        if !self.background.alive() || self.background.take_callout(id).is_none_or(|c| c.streaming) {
             return;
         }
         let Some(hook) = self.module.hooks.filter_config_callout_done else { return };
@@ -131,6 +133,37 @@ impl FilterConfig {
         self.in_hook(|| unsafe {
             hook(config, id, status as u32, headers.as_ptr(), headers.len(), body.as_ptr(), body.len())
         });
+    }
+
+    /// The host's news of the configuration's streaming callout `id` (main thread; the views are
+    /// the host's, valid during this call): runs the module's configuration callout-event hook
+    /// unless the configuration's destroy has started or `id` is not a streaming callout still
+    /// open. News that arrives while one of the configuration's hooks runs (the proxy answering
+    /// inside the module's call) is copied and delivered after it, through the queue.
+    pub fn on_callout_event(&self, id: u64, event: crate::CalloutEvent<'_>) {
+        if !self.background.alive() {
+            return;
+        }
+        if self.background.in_hook.load(Ordering::Acquire) {
+            let event = Box::new(crate::callout_stream::OwnedCalloutEvent::copy(&event));
+            let _ = self.background.push(ConfigWork::CalloutEvent { id, event });
+            return;
+        }
+        let open = if event.is_last() {
+            self.background.take_callout(id).is_some_and(|c| c.streaming)
+        } else {
+            self.background.is_streaming(id)
+        };
+        if !open {
+            return;
+        }
+        let Some(hook) = self.module.hooks.filter_config_callout_event else { return };
+        let config = self.module_config.as_ptr();
+        let (kind, status, headers, headers_len, data, data_len, end) =
+            crate::callout_stream::hook_args(&event);
+        // Safety: the hook has the header's type; the module config lives as long as `self`; the
+        // views are valid during this call.
+        self.in_hook(|| unsafe { hook(config, id, kind, status, headers, headers_len, data, data_len, end) });
     }
 
     /// Runs one of the configuration's main-thread hooks (where callouts may start).

@@ -47,6 +47,10 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     callout_stream_send,
     callout_stream_send_trailers,
     callout_stream_reset,
+    config_callout_stream_start,
+    config_callout_stream_send,
+    config_callout_stream_send_trailers,
+    config_callout_stream_reset,
 };
 
 /// Reads a view the module passed in.
@@ -549,15 +553,75 @@ unsafe extern "C" fn config_http_callout(
     body: envoyx_bytes,
     timeout_ms: u64,
 ) -> u64 {
-    if handle.is_null() {
-        return 0;
-    }
     // Safety: a config handle is an Arc<ConfigShared> the module has not released; `headers`
     // points at `headers_len` entries and every view is valid during the call (ABI contract).
     unsafe {
-        let shared = &*(handle as *const ConfigShared);
+        let Some(shared) = config_of(handle) else { return 0 };
         shared.start_callout(callout_args(cluster, headers, headers_len, body, timeout_ms))
     }
+}
+
+/// The configuration behind `handle`, or None for a NULL handle.
+///
+/// # Safety
+/// A non-NULL handle is an `Arc<ConfigShared>` the module has not released (ABI contract).
+unsafe fn config_of<'a>(handle: *mut envoyx_config_handle) -> Option<&'a ConfigShared> {
+    // Safety: per the caller.
+    unsafe { (handle as *const ConfigShared).as_ref() }
+}
+
+unsafe extern "C" fn config_callout_stream_start(
+    handle: *mut envoyx_config_handle,
+    cluster: envoyx_bytes,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    end_of_stream: bool,
+    timeout_ms: u64,
+) -> u64 {
+    // Safety: the handle per the ABI; `headers` points at `headers_len` entries and every view is
+    // valid during the call.
+    unsafe {
+        let Some(shared) = config_of(handle) else { return 0 };
+        shared.start_callout_stream(
+            callout_args(cluster, headers, headers_len, body, timeout_ms),
+            end_of_stream,
+        )
+    }
+}
+
+unsafe extern "C" fn config_callout_stream_send(
+    handle: *mut envoyx_config_handle,
+    callout_id: u64,
+    data: envoyx_bytes,
+    end_of_stream: bool,
+) -> bool {
+    // Safety: the handle per the ABI; the view is valid during the call.
+    unsafe {
+        config_of(handle)
+            .is_some_and(|shared| shared.callout_stream_send(callout_id, view(data), end_of_stream))
+    }
+}
+
+unsafe extern "C" fn config_callout_stream_send_trailers(
+    handle: *mut envoyx_config_handle,
+    callout_id: u64,
+    trailers: *const envoyx_header,
+    trailers_len: usize,
+) -> bool {
+    // Safety: the handle per the ABI; `trailers` points at `trailers_len` entries whose views are
+    // valid during the call.
+    unsafe {
+        let Some(shared) = config_of(handle) else { return false };
+        let list: Vec<(&[u8], &[u8])> =
+            header_list(trailers, trailers_len).iter().map(|h| (view(h.key), view(h.value))).collect();
+        shared.callout_stream_send_trailers(callout_id, &list)
+    }
+}
+
+unsafe extern "C" fn config_callout_stream_reset(handle: *mut envoyx_config_handle, callout_id: u64) -> bool {
+    // Safety: the handle per the ABI.
+    unsafe { config_of(handle).is_some_and(|shared| shared.callout_stream_reset(callout_id)) }
 }
 
 unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool {

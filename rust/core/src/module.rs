@@ -31,6 +31,8 @@ pub(crate) struct Hooks {
     pub stream_callout_event: Option<envoyx_on_stream_callout_event_fn>,
     /// Optional (ABI 1.1).
     pub filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
+    /// Optional (ABI 1.1).
+    pub filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
     /// Optional (ABI 1.1), both or neither.
     pub route_config_new: Option<envoyx_on_route_config_new_fn>,
     pub route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
@@ -75,6 +77,7 @@ impl Module {
             stream_callout_done,
             stream_callout_event,
             filter_config_callout_done,
+            filter_config_callout_event,
             route_config_new,
             route_config_destroy,
             ..
@@ -84,6 +87,7 @@ impl Module {
             ("envoyx_on_stream_callout_done", stream_callout_done.is_some()),
             ("envoyx_on_stream_callout_event", stream_callout_event.is_some()),
             ("envoyx_on_filter_config_callout_done", filter_config_callout_done.is_some()),
+            ("envoyx_on_filter_config_callout_event", filter_config_callout_event.is_some()),
             ("envoyx_on_filter_config_scheduled", filter_config_scheduled.is_some()),
             ("envoyx_on_route_config_new", route_config_new.is_some()),
             ("envoyx_on_route_config_destroy", route_config_destroy.is_some()),
@@ -341,6 +345,10 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
             "envoyx_on_filter_config_callout_done",
             envoyx_on_filter_config_callout_done_fn
         ),
+        on_filter_config_callout_event: resolve_optional!(
+            "envoyx_on_filter_config_callout_event",
+            envoyx_on_filter_config_callout_event_fn
+        ),
         on_route_config_new: resolve_optional!("envoyx_on_route_config_new", envoyx_on_route_config_new_fn),
         on_route_config_destroy: resolve_optional!(
             "envoyx_on_route_config_destroy",
@@ -405,6 +413,7 @@ fn init(
         stream_callout_done: exports.on_stream_callout_done,
         stream_callout_event: exports.on_stream_callout_event,
         filter_config_callout_done: exports.on_filter_config_callout_done,
+        filter_config_callout_event: exports.on_filter_config_callout_event,
         route_config_new: exports.on_route_config_new,
         route_config_destroy: exports.on_route_config_destroy,
     };

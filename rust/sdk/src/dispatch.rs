@@ -315,6 +315,36 @@ macro_rules! export_module {
                 }
             }
             const _: __abi::envoyx_on_filter_config_callout_done_fn = envoyx_on_filter_config_callout_done;
+
+            #[unsafe(no_mangle)]
+            #[allow(clippy::too_many_arguments)]
+            unsafe extern "C" fn envoyx_on_filter_config_callout_event(
+                config: *mut __abi::envoyx_module_config,
+                callout_id: u64,
+                event: __abi::envoyx_callout_event,
+                status: __abi::envoyx_callout_status,
+                headers: *const __abi::envoyx_header,
+                headers_len: usize,
+                data: *const __abi::envoyx_bytes,
+                data_len: usize,
+                end_of_stream: bool,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe {
+                    __dispatch::on_filter_config_callout_event::<$config>(
+                        config,
+                        callout_id,
+                        event,
+                        status,
+                        headers,
+                        headers_len,
+                        data,
+                        data_len,
+                        end_of_stream,
+                    )
+                }
+            }
+            const _: __abi::envoyx_on_filter_config_callout_event_fn = envoyx_on_filter_config_callout_event;
         };
     };
 }
@@ -886,6 +916,45 @@ pub unsafe extern "C" fn on_filter_config_callout_done<C: FilterConfig>(
     }
 }
 
+/// `envoyx_on_filter_config_callout_event`: news of a configuration's streaming callout, to
+/// [`FilterConfig::on_callout_event`].
+///
+/// # Safety
+/// As for [`on_filter_config_callout_done`].
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn on_filter_config_callout_event<C: FilterConfig>(
+    config: *mut envoyx_module_config,
+    callout_id: u64,
+    event: u32,
+    status: u32,
+    headers: *const envoyx_abi::envoyx_header,
+    headers_len: usize,
+    data: *const envoyx_bytes,
+    data_len: usize,
+    end_of_stream: bool,
+) {
+    if config.is_null() {
+        return;
+    }
+    // Safety: `config` is a live `C` (caller).
+    let config = unsafe { &*config.cast::<C>() };
+    // Safety: the host's views, valid during this call (caller).
+    let event = unsafe {
+        crate::callout::CalloutEvent::from_abi(
+            event,
+            status,
+            headers,
+            headers_len,
+            data,
+            data_len,
+            end_of_stream,
+        )
+    };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| config.on_callout_event(callout_id, event))) {
+        report_panic("FilterConfig::on_callout_event", payload);
+    }
+}
+
 /// `envoyx_on_stream_destroy`: drops the stream's filter.
 ///
 /// # Safety
@@ -954,5 +1023,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_stream_callout_done: Some(on_stream_callout_done::<C>),
         on_stream_callout_event: Some(on_stream_callout_event::<C>),
         on_filter_config_callout_done: Some(on_filter_config_callout_done::<C>),
+        on_filter_config_callout_event: Some(on_filter_config_callout_event::<C>),
     }
 }

@@ -77,6 +77,14 @@ pub trait FilterConfig: Send + Sync + Sized + 'static {
     fn on_callout_done(&self, id: CalloutId, result: Result<CalloutResponse<'_>, CalloutError>) {
         let _ = (id, result);
     }
+
+    /// News of the configuration's streaming callout `id` (started with
+    /// [`ConfigHandle::start_callout_stream`](crate::ConfigHandle::start_callout_stream)), on the
+    /// main thread, while this configuration lives, in the order [`CalloutEvent`] describes. A
+    /// panic here is logged and contained.
+    fn on_callout_event(&self, id: CalloutId, event: CalloutEvent<'_>) {
+        let _ = (id, event);
+    }
 }
 
 /// The state and behaviour of a filter for one HTTP stream.

@@ -274,6 +274,66 @@ impl ConfigHandle {
         })
     }
 
+    /// Inside one of the configuration's main-thread hooks: a streaming callout for the
+    /// configuration, as [`Stream::start_callout_stream`](crate::Stream::start_callout_stream)
+    /// does for a stream; its events go to
+    /// [`FilterConfig::on_callout_event`](crate::FilterConfig::on_callout_event) while the
+    /// configuration lives (open ones are reset when it is dropped). For background work that
+    /// listens: a long poll, a stream of policy updates. `None` when refused (a warning names why).
+    pub fn start_callout_stream(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        end_of_stream: bool,
+        timeout: std::time::Duration,
+    ) -> Option<crate::CalloutId> {
+        crate::callout::send(cluster, headers, body, timeout, |cluster, headers, count, body, timeout_ms| {
+            // Safety: a handle we own and have not released; the views are valid during the call.
+            unsafe {
+                (self.inner.host.config_callout_stream_start)(
+                    self.inner.raw,
+                    cluster,
+                    headers,
+                    count,
+                    body,
+                    end_of_stream,
+                    timeout_ms,
+                )
+            }
+        })
+    }
+
+    /// As [`Stream::callout_stream_send`](crate::Stream::callout_stream_send), for the
+    /// configuration's streaming callout `id` (inside one of its main-thread hooks).
+    pub fn callout_stream_send(&self, id: crate::CalloutId, data: &[u8], end_of_stream: bool) -> bool {
+        let data = envoyx_abi::envoyx_bytes::from_slice(data);
+        // Safety: a handle we own and have not released; the view is valid during the call.
+        unsafe { (self.inner.host.config_callout_stream_send)(self.inner.raw, id, data, end_of_stream) }
+    }
+
+    /// As [`Stream::callout_stream_send_trailers`](crate::Stream::callout_stream_send_trailers),
+    /// for the configuration's streaming callout `id`.
+    pub fn callout_stream_send_trailers(&self, id: crate::CalloutId, trailers: &[(&str, &str)]) -> bool {
+        let views = crate::callout::header_views(trailers);
+        // Safety: a handle we own and have not released; the views are valid during the call.
+        unsafe {
+            (self.inner.host.config_callout_stream_send_trailers)(
+                self.inner.raw,
+                id,
+                views.as_ptr(),
+                views.len(),
+            )
+        }
+    }
+
+    /// As [`Stream::callout_stream_reset`](crate::Stream::callout_stream_reset), for the
+    /// configuration's streaming callout `id`.
+    pub fn callout_stream_reset(&self, id: crate::CalloutId) -> bool {
+        // Safety: a handle we own and have not released.
+        unsafe { (self.inner.host.config_callout_stream_reset)(self.inner.raw, id) }
+    }
+
     /// Asks the host to call [`FilterConfig::on_scheduled`](crate::FilterConfig::on_scheduled)
     /// with `event_id` on its main thread. False (nothing scheduled) once the configuration is
     /// being dropped, or on a host that delivers no configuration events.

@@ -437,7 +437,7 @@ impl Stream {
     ///
     ///     fn on_callout_event(&mut self, _stream: &mut Stream, _id: CalloutId, event: CalloutEvent<'_>) {
     ///         if let CalloutEvent::Failed(error) = event {
-    ///             envoyx_sdk::log::warn(&format!("mirror failed: {error}"));
+    ///             envoyx_sdk::log(envoyx_sdk::LogLevel::Warn, &format!("mirror failed: {error}"));
     ///         }
     ///     }
     /// }

@@ -346,6 +346,39 @@ unsafe extern "C" fn callout_stream_send_trailers(
 unsafe extern "C" fn callout_stream_reset(_stream: *mut envoyx_stream, _callout_id: u64) -> bool {
     false
 }
+unsafe extern "C" fn config_callout_stream_start(
+    _handle: *mut envoyx_config_handle,
+    _cluster: envoyx_bytes,
+    _headers: *const envoyx_header,
+    _headers_len: usize,
+    _body: envoyx_bytes,
+    _end_of_stream: bool,
+    _timeout_ms: u64,
+) -> u64 {
+    0
+}
+unsafe extern "C" fn config_callout_stream_send(
+    _handle: *mut envoyx_config_handle,
+    _callout_id: u64,
+    _data: envoyx_bytes,
+    _end_of_stream: bool,
+) -> bool {
+    false
+}
+unsafe extern "C" fn config_callout_stream_send_trailers(
+    _handle: *mut envoyx_config_handle,
+    _callout_id: u64,
+    _trailers: *const envoyx_header,
+    _trailers_len: usize,
+) -> bool {
+    false
+}
+unsafe extern "C" fn config_callout_stream_reset(
+    _handle: *mut envoyx_config_handle,
+    _callout_id: u64,
+) -> bool {
+    false
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -385,6 +418,10 @@ static HOST: envoyx_host_api = envoyx_host_api {
     callout_stream_send,
     callout_stream_send_trailers,
     callout_stream_reset,
+    config_callout_stream_start,
+    config_callout_stream_send,
+    config_callout_stream_send_trailers,
+    config_callout_stream_reset,
 };
 
 fn init() {
