@@ -203,6 +203,22 @@ mod ffi {
             failure: &mut u32,
         ) -> bool;
 
+        /// The configuration's streaming callouts (main thread), as the stream's above.
+        #[allow(clippy::too_many_arguments)]
+        fn callout_stream_start(
+            self: &Scheduler,
+            id: u64,
+            cluster: &[u8],
+            headers: &[RawHeader],
+            body: &[u8],
+            end_of_stream: bool,
+            timeout_ms: u64,
+            failure: &mut u32,
+        ) -> bool;
+        fn callout_stream_send(self: &Scheduler, id: u64, data: &[u8], end_of_stream: bool) -> bool;
+        fn callout_stream_send_trailers(self: &Scheduler, id: u64, trailers: &[RawHeader]) -> bool;
+        fn callout_stream_reset(self: &Scheduler, id: u64);
+
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);
     }
@@ -248,6 +264,16 @@ mod ffi {
             status: u32,
             headers: &[RawHeader],
             body: &[RawBytes],
+        );
+        #[allow(clippy::too_many_arguments)]
+        fn on_callout_event(
+            self: &FilterConfig,
+            id: u64,
+            event: u32,
+            status: u32,
+            headers: &[RawHeader],
+            data: &[RawBytes],
+            end_of_stream: bool,
         );
         fn name(self: &FilterConfig) -> &str;
         fn module_path(self: &FilterConfig) -> String;
@@ -379,6 +405,24 @@ impl FilterConfig {
     pub fn on_callout_done(&self, id: u64, status: u32, headers: &[ffi::RawHeader], body: &[ffi::RawBytes]) {
         let (headers, body) = shared_views(headers, body);
         self.0.on_callout_done(id, callout_status(status), headers, body);
+    }
+
+    /// News of the configuration's streaming callout `id` (main thread; as
+    /// [`Stream::on_callout_event`]); see [`envoyx_core::FilterConfig::on_callout_event`].
+    pub fn on_callout_event(
+        &self,
+        id: u64,
+        event: u32,
+        status: u32,
+        headers: &[ffi::RawHeader],
+        data: &[ffi::RawBytes],
+        end_of_stream: bool,
+    ) {
+        let (headers, data) = shared_views(headers, data);
+        self.0.on_callout_event(
+            id,
+            envoyx_core::CalloutEvent::from_abi(event, status, headers, data, end_of_stream),
+        );
     }
 
     /// Starts a stream on `host`, which the stream owns from now on (the C++ object is deleted
@@ -688,6 +732,38 @@ impl envoyx_core::ConfigHost for CxxSchedulerRef {
         start_cxx(callout, |headers, failure| {
             scheduler.http_callout(id, callout.cluster, headers, callout.body, callout.timeout_ms, failure)
         })
+    }
+
+    fn callout_stream_start(
+        &self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        end_of_stream: bool,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        let Some(scheduler) = self.0.as_ref() else { return Err(envoyx_core::CalloutStatus::Unavailable) };
+        start_cxx(callout, |headers, failure| {
+            let (cluster, body, timeout_ms) = (callout.cluster, callout.body, callout.timeout_ms);
+            scheduler.callout_stream_start(id, cluster, headers, body, end_of_stream, timeout_ms, failure)
+        })
+    }
+
+    fn callout_stream_send(&self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        self.0.as_ref().is_some_and(|scheduler| scheduler.callout_stream_send(id, data, end_of_stream))
+    }
+
+    fn callout_stream_send_trailers(
+        &self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let trailers: Vec<ffi::RawHeader> = trailers.iter().map(|(k, v)| raw_header(k, v)).collect();
+        self.0.as_ref().is_some_and(|scheduler| scheduler.callout_stream_send_trailers(id, &trailers))
+    }
+
+    fn callout_stream_reset(&self, id: u64) {
+        if let Some(scheduler) = self.0.as_ref() {
+            scheduler.callout_stream_reset(id);
+        }
     }
 }
 

@@ -88,6 +88,15 @@ fn configuration_events_run_when_the_main_thread_pumps_them_and_never_after_drop
     assert_eq!(callouts[0].cluster, "callout");
     let headers = [(":status", "200"), ("x-verdict", "allow")];
     filter.answer_config_callout(callouts[0].id, ENVOYX_CALLOUT_RESPONSE, &headers, b"key");
+    // The answer opened a streaming callout (its body sent in two pieces), and one it reset.
+    let callouts = filter.pending_config_callouts();
+    assert_eq!(callouts.len(), 1, "the reset one is gone");
+    let (id, ok) = (callouts[0].id, ENVOYX_CALLOUT_RESPONSE);
+    assert!(callouts[0].streaming && callouts[0].request_ended);
+    assert_eq!(callouts[0].body, b"key");
+    filter.config_callout_stream_event(id, ENVOYX_CALLOUT_EVENT_HEADERS, ok, &headers, b"", false);
+    filter.config_callout_stream_event(id, ENVOYX_CALLOUT_EVENT_DATA, ok, &[], b"key", true);
+    filter.config_callout_stream_event(id, ENVOYX_CALLOUT_EVENT_COMPLETE, ok, &[], b"", true);
     assert!(filter.pending_config_callouts().is_empty());
     {
         let mut stream = filter.stream();
@@ -95,7 +104,7 @@ fn configuration_events_run_when_the_main_thread_pumps_them_and_never_after_drop
         stream.response_headers(&[(":status", "200")], true);
         assert_eq!(
             stream.client_response_headers().get("x-conf-background"),
-            Some("[7,callout 200 allow key]")
+            Some("[7,callout 200 allow key,stream 200 allow key headers data complete]")
         );
     }
     drop(filter);

@@ -22,6 +22,9 @@
 //   void FilterConfig::on_callout_done(uint64_t id, uint32_t status, rust::Slice<const RawHeader>,
 //     rust::Slice<const RawBytes> body): the answer to the configuration's callout `id` (main
 //     thread; views valid during the call).
+//   void FilterConfig::on_callout_event(uint64_t id, uint32_t event, uint32_t status,
+//     rust::Slice<const RawHeader>, rust::Slice<const RawBytes> data, bool end_of_stream): news
+//     of the configuration's streaming callout `id` (main thread; as Stream::on_callout_event).
 //   FilterConfig::name(), FilterConfig::module_path()
 //   rust::Box<Stream> FilterConfig::new_stream(std::unique_ptr<StreamHost> host);
 //     Starts a stream; the stream owns the host from then on. Throws on a null host.
@@ -122,6 +125,28 @@ class Scheduler {
     failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
     return false;
   }
+
+  // Only for the `background` scheduler, on the main thread: the configuration's streaming
+  // callouts, as StreamHost::callout_stream_* for a stream. News goes to
+  // FilterConfig::on_callout_event(id, ...) on the main thread (the core queues itself what
+  // arrives during one of the configuration's hooks: no inbox). Open ones must be reset when the
+  // configuration is destroyed. The defaults start none and send nothing.
+  virtual bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                                    Bytes body, bool end_of_stream, std::uint64_t timeout_ms,
+                                    std::uint32_t& failure) const {
+    (void)id, (void)cluster, (void)headers, (void)body, (void)end_of_stream, (void)timeout_ms;
+    failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
+    return false;
+  }
+  virtual bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) const {
+    (void)id, (void)data, (void)end_of_stream;
+    return false;
+  }
+  virtual bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers) const {
+    (void)id, (void)trailers;
+    return false;
+  }
+  virtual void callout_stream_reset(std::uint64_t id) const { (void)id; }
 };
 
 // One HTTP stream as the host sees it: the primitives. "Not available" (the map has not arrived,

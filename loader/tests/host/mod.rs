@@ -60,6 +60,15 @@ pub mod ffi {
         fn run_config_scheduled(self: &TestFilter, timeout_ms: u64) -> usize;
         fn pending_config_callouts(self: &TestFilter) -> Vec<PendingCall>;
         fn answer_config_callout(self: &TestFilter, id: u64, status: u32, headers: &[Header], body: &[u8]);
+        fn config_callout_stream_event(
+            self: &TestFilter,
+            id: u64,
+            event: u32,
+            status: u32,
+            headers: &[Header],
+            body: &[u8],
+            end_of_stream: bool,
+        );
 
         fn request_headers(
             self: Pin<&mut TestStream>,
@@ -165,6 +174,20 @@ impl Filter {
     /// Answers the configuration's callout `id` (on this, the "main", thread).
     pub fn answer_config_callout(&self, id: u64, status: u32, headers: &[(&str, &str)], body: &[u8]) {
         self.0.answer_config_callout(id, status, &header_list(headers), body)
+    }
+
+    /// Plays one event of the configuration's streaming callout `id` (on this, the "main",
+    /// thread; `event` an `envoyx_callout_event`).
+    pub fn config_callout_stream_event(
+        &self,
+        id: u64,
+        event: u32,
+        status: u32,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        end_of_stream: bool,
+    ) {
+        self.0.config_callout_stream_event(id, event, status, &header_list(headers), body, end_of_stream)
     }
 }
 

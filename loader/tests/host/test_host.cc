@@ -399,6 +399,41 @@ bool WorkerQueue::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<cons
   return true;
 }
 
+bool WorkerQueue::callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
+                                       Bytes body, bool end_of_stream, std::uint64_t, std::uint32_t&) const {
+  PendingCall call = recorded(id, cluster, headers, body);
+  call.streaming = true;
+  call.request_ended = end_of_stream;
+  std::lock_guard<std::mutex> lock(mutex_);
+  callouts_.push_back(std::move(call));
+  return true;
+}
+
+bool WorkerQueue::callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (PendingCall& call : callouts_) {
+    if (call.id == id && call.streaming) {
+      for (std::uint8_t b : data) call.body.push_back(b);
+      call.request_ended = call.request_ended || end_of_stream;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool WorkerQueue::callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader>) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (PendingCall& call : callouts_) {
+    if (call.id == id && call.streaming) {
+      call.request_ended = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+void WorkerQueue::callout_stream_reset(std::uint64_t id) const { forget_callout(id); }
+
 std::vector<PendingCall> WorkerQueue::pending_callouts() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return callouts_;
@@ -660,6 +695,17 @@ void TestFilter::answer_config_callout(std::uint64_t id, std::uint32_t status, r
   background_->forget_callout(id);
   with_views(headers, body, [&](rust::Slice<const RawHeader> views, rust::Slice<const RawBytes> chunks) {
     config_->on_callout_done(id, status, views, chunks);
+  });
+}
+
+void TestFilter::config_callout_stream_event(std::uint64_t id, std::uint32_t event, std::uint32_t status,
+                                             rust::Slice<const Header> headers, rust::Slice<const std::uint8_t> body,
+                                             bool end_of_stream) const {
+  if (event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED) {
+    background_->forget_callout(id);
+  }
+  with_views(headers, body, [&](rust::Slice<const RawHeader> views, rust::Slice<const RawBytes> chunks) {
+    config_->on_callout_event(id, event, status, views, chunks, end_of_stream);
   });
 }
 

@@ -146,6 +146,13 @@ class WorkerQueue : public Scheduler {
   // As a configuration's background scheduler: records the callout for the test to answer.
   bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
                     std::uint64_t timeout_ms, std::uint32_t& failure) const override;
+  // As a configuration's background scheduler: records streaming callouts and what the module
+  // sends on them, for the test to play the cluster's events later.
+  bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
+                            bool end_of_stream, std::uint64_t timeout_ms, std::uint32_t& failure) const override;
+  bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) const override;
+  bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers) const override;
+  void callout_stream_reset(std::uint64_t id) const override;
   // The configuration callouts recorded and not answered; forgets `id` once answered.
   std::vector<PendingCall> pending_callouts() const;
   void forget_callout(std::uint64_t id) const;
@@ -281,6 +288,11 @@ class TestFilter {
   std::size_t streams_on_worker_threads(std::size_t workers, std::size_t streams_each) const;
   // The what() of the rust::Error that new_stream throws for a null host ("" if none).
   rust::String null_host_error() const;
+  // One event of the configuration's streaming callout `id` (event an envoyx_callout_event), on
+  // this (the "main") thread; after the last one it is no longer pending.
+  void config_callout_stream_event(std::uint64_t id, std::uint32_t event, std::uint32_t status,
+                                   rust::Slice<const Header> headers, rust::Slice<const std::uint8_t> body,
+                                   bool end_of_stream) const;
   // Runs the configuration events the module scheduled so far on this (the "main") thread,
   // waiting up to `timeout_ms` for the first; returns how many ran.
   std::size_t run_config_scheduled(std::uint64_t timeout_ms) const;

@@ -446,7 +446,7 @@ pub static CASES: &[Case] = &[
                 headers: &[("x-conf-results", Want::Is("started=true,reset=true,send=false,reset-again=false"))],
                 body: BODY,
             }),
-            logs: &["callout_stream_send on callout 1 refused: it is not a streaming callout of this stream that is still open"],
+            logs: &["callout_stream_send on callout 1 refused: it is not a streaming callout that is still open"],
         },
     )
     .since(1),

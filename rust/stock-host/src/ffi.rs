@@ -217,6 +217,33 @@ unsafe extern "C" {
     ) -> bool;
     fn envoy_dynamic_module_callback_http_filter_reset_http_stream(filter: FilterEnvoyPtr, stream_id: u64);
 
+    fn envoy_dynamic_module_callback_http_filter_config_start_http_stream(
+        config: ConfigEnvoyPtr,
+        stream_id: *mut u64,
+        cluster: ModuleBuffer,
+        headers: *mut HttpHeader,
+        headers_size: usize,
+        body: ModuleBuffer,
+        end_stream: bool,
+        timeout_ms: u64,
+    ) -> CalloutInitResult;
+    fn envoy_dynamic_module_callback_http_filter_config_stream_send_data(
+        config: ConfigEnvoyPtr,
+        stream_id: u64,
+        data: ModuleBuffer,
+        end_stream: bool,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_config_stream_send_trailers(
+        config: ConfigEnvoyPtr,
+        stream_id: u64,
+        trailers: *mut HttpHeader,
+        trailers_size: usize,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_config_reset_http_stream(
+        config: ConfigEnvoyPtr,
+        stream_id: u64,
+    );
+
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
@@ -695,6 +722,81 @@ pub unsafe fn config_http_callout(
             )
         })
     }
+}
+
+/// Opens an HTTP stream for the filter config `config` (main thread), as
+/// [`EnvoyFilter::start_http_stream`] does for a filter; Envoy reports on it through the optional
+/// `on_http_filter_config_http_stream_*` hooks and resets it when it destroys the config.
+///
+/// # Safety
+/// `config` is Envoy's live filter config; called on the main thread.
+pub unsafe fn config_start_http_stream(
+    config: ConfigEnvoyPtr,
+    cluster: &[u8],
+    headers: &[(&[u8], &[u8])],
+    body: &[u8],
+    end_stream: bool,
+    timeout_ms: u64,
+) -> Result<u64, CalloutInitResult> {
+    // Safety: per the caller.
+    unsafe {
+        callout(cluster, headers, body, timeout_ms, |id, cluster, headers, count, body, timeout| {
+            envoy_dynamic_module_callback_http_filter_config_start_http_stream(
+                config, id, cluster, headers, count, body, end_stream, timeout,
+            )
+        })
+    }
+}
+
+/// Sends request body bytes on the config's HTTP stream `stream_id`.
+///
+/// # Safety
+/// As for [`config_start_http_stream`].
+pub unsafe fn config_stream_send_data(
+    config: ConfigEnvoyPtr,
+    stream_id: u64,
+    data: &[u8],
+    end_stream: bool,
+) -> bool {
+    // Safety: per the caller; Envoy copies the data.
+    unsafe {
+        envoy_dynamic_module_callback_http_filter_config_stream_send_data(
+            config,
+            stream_id,
+            ModuleBuffer::new(data),
+            end_stream,
+        )
+    }
+}
+
+/// Ends the request of the config's HTTP stream `stream_id` with trailers.
+///
+/// # Safety
+/// As for [`config_start_http_stream`].
+pub unsafe fn config_stream_send_trailers(
+    config: ConfigEnvoyPtr,
+    stream_id: u64,
+    trailers: &[(&[u8], &[u8])],
+) -> bool {
+    let mut list = HttpHeader::list(trailers.iter().map(|(k, v)| (*k, *v)));
+    // Safety: per the caller; Envoy copies the trailers.
+    unsafe {
+        envoy_dynamic_module_callback_http_filter_config_stream_send_trailers(
+            config,
+            stream_id,
+            list.as_mut_ptr(),
+            list.len(),
+        )
+    }
+}
+
+/// Resets the config's HTTP stream `stream_id` (Envoy reports it inside this call).
+///
+/// # Safety
+/// As for [`config_start_http_stream`].
+pub unsafe fn config_reset_http_stream(config: ConfigEnvoyPtr, stream_id: u64) {
+    // Safety: per the caller.
+    unsafe { envoy_dynamic_module_callback_http_filter_config_reset_http_stream(config, stream_id) }
 }
 
 /// One callout through `call` (Envoy's filter or config callout): the views it needs, Envoy's id.

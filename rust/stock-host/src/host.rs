@@ -67,6 +67,11 @@ impl Shared {
     }
 }
 
+/// `mutex`'s guard, poisoned or not (nothing here can be left half-changed by a panic).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// EnvoyX's status of a callout Envoy refused to start.
 fn init_failure(result: ffi::CalloutInitResult) -> CalloutStatus {
     if result == ffi::CALLOUT_INIT_CLUSTER_NOT_FOUND {
@@ -395,6 +400,11 @@ pub struct EnvoyConfigHost {
     config_envoy: ConfigEnvoy,
     /// Callouts in flight: Envoy's id and the core's.
     callouts: Mutex<Vec<(u64, u64)>>,
+    /// Streaming callouts open in Envoy: Envoy's id and the core's.
+    streams: Mutex<Vec<(u64, u64)>>,
+    /// The streaming callout being started (the core's id), whose news Envoy may report before
+    /// this host knows Envoy's id for it; `true` once its last news came.
+    starting: Mutex<Option<(u64, bool)>>,
 }
 
 /// Envoy's filter-config pointer, used only on the main thread (config callouts), where Envoy
@@ -413,7 +423,27 @@ impl EnvoyConfigHost {
             scheduler: Mutex::new(ffi::new_config_scheduler(config_envoy)),
             config_envoy: ConfigEnvoy(config_envoy),
             callouts: Mutex::default(),
+            streams: Mutex::default(),
+            starting: Mutex::default(),
         }
+    }
+
+    /// The core's id of the streaming callout Envoy reports on as `envoy_id`; taken off the open
+    /// ones when `last`. A report for an id this host does not know yet belongs to the one being
+    /// started.
+    pub fn stream_callout(&self, envoy_id: u64, last: bool) -> Option<u64> {
+        let mut open = lock(&self.streams);
+        if let Some(at) = open.iter().position(|(envoy, _)| *envoy == envoy_id) {
+            return Some(if last { open.swap_remove(at).1 } else { open[at].1 });
+        }
+        let mut starting = lock(&self.starting);
+        let (id, ended) = starting.as_mut()?;
+        *ended |= last;
+        Some(*id)
+    }
+
+    fn envoy_stream_id(&self, id: u64) -> Option<u64> {
+        lock(&self.streams).iter().find(|(_, core)| *core == id).map(|(envoy, _)| *envoy)
     }
 
     /// The core's id of Envoy's configuration callout `envoy_id`, which is no longer in flight.
@@ -453,5 +483,63 @@ impl ConfigHost for EnvoyConfigHost {
         let envoy_id = started.map_err(init_failure)?;
         self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push((envoy_id, id));
         Ok(())
+    }
+
+    fn callout_stream_start(
+        &self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        end_of_stream: bool,
+    ) -> Result<(), CalloutStatus> {
+        let headers: Vec<(&[u8], &[u8])> = callout.headers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        *lock(&self.starting) = Some((id, false));
+        // Safety: the core starts configuration callouts only inside the configuration's hooks,
+        // on the main thread, while Envoy's config lives.
+        let started = unsafe {
+            ffi::config_start_http_stream(
+                self.config_envoy.0,
+                callout.cluster,
+                &headers,
+                callout.body,
+                end_of_stream,
+                callout.timeout_ms,
+            )
+        };
+        let (_, ended) = lock(&self.starting).take().expect("set above");
+        let envoy_id = started.map_err(init_failure)?;
+        // Envoy may have reported the whole exchange (a failure) inside its start call.
+        if !ended {
+            lock(&self.streams).push((envoy_id, id));
+        }
+        Ok(())
+    }
+
+    fn callout_stream_send(&self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        let Some(envoy_id) = self.envoy_stream_id(id) else { return false };
+        // Safety: as for callout_stream_start (the core sends only inside the configuration's hooks).
+        unsafe { ffi::config_stream_send_data(self.config_envoy.0, envoy_id, data, end_of_stream) }
+    }
+
+    fn callout_stream_send_trailers(
+        &self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let Some(envoy_id) = self.envoy_stream_id(id) else { return false };
+        let trailers: Vec<(&[u8], &[u8])> = trailers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        // Safety: as for callout_stream_send.
+        unsafe { ffi::config_stream_send_trailers(self.config_envoy.0, envoy_id, &trailers) }
+    }
+
+    fn callout_stream_reset(&self, id: u64) {
+        let removed = {
+            let mut open = lock(&self.streams);
+            open.iter().position(|(_, core)| *core == id).map(|at| open.swap_remove(at).0)
+        };
+        if let Some(envoy_id) = removed {
+            // Safety: as for callout_stream_send. Envoy reports the reset inside this call; the
+            // core drops it (the callout is over).
+            unsafe { ffi::config_reset_http_stream(self.config_envoy.0, envoy_id) }
+        }
     }
 }

@@ -177,9 +177,114 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_callout
     // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
     let (headers, chunks) =
         unsafe { (ffi::raw_list(headers, headers_size), ffi::raw_list(body_chunks, body_chunks_size)) };
-    let headers: Vec<envoyx_abi::envoyx_header> = headers.iter().map(ffi::HttpHeader::view).collect();
-    let chunks: Vec<envoyx_abi::envoyx_bytes> = chunks.iter().map(ffi::EnvoyBuffer::view).collect();
+    let (headers, chunks) = (header_views(headers), chunk_views(chunks));
     config.config.on_callout_done(id, filter::callout_status(result), &headers, &chunks);
+}
+
+/// Reports news of the config's HTTP stream `stream_id` (a configuration's streaming callout) to
+/// the core, which queues it itself when it arrives during one of the configuration's hooks.
+///
+/// # Safety
+/// Called by Envoy on the main thread with a config pointer config_new returned, not destroyed
+/// (Envoy resets the config's streams after the module's config is gone and reports nothing
+/// then); the event's views are valid during the call.
+unsafe fn config_callout_stream_event(
+    config: ConfigModulePtr,
+    stream_id: u64,
+    event: envoyx_core::CalloutEvent<'_>,
+) {
+    // Safety: per the caller.
+    let Some(config) = (unsafe { (config as *const HostConfig).as_ref() }) else { return };
+    if let Some(id) = config.background.stream_callout(stream_id, event.is_last()) {
+        config.config.on_callout_event(id, event);
+    }
+}
+
+/// Upstream's optional config HTTP-stream hooks (main thread): news of a configuration's
+/// streaming callout.
+///
+/// # Safety
+/// See [`config_callout_stream_event`]; the headers are valid during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_stream_headers(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    stream_id: u64,
+    headers: *const ffi::HttpHeader,
+    headers_size: usize,
+    end_stream: bool,
+) {
+    // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
+    let headers = header_views(unsafe { ffi::raw_list(headers, headers_size) });
+    let event = envoyx_core::CalloutEvent::Headers { headers: &headers, end_of_stream: end_stream };
+    // Safety: per Envoy's contract (above).
+    unsafe { config_callout_stream_event(config, stream_id, event) }
+}
+
+/// # Safety
+/// See [`config_callout_stream_event`]; the buffers are valid during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_stream_data(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    stream_id: u64,
+    data: *const EnvoyBuffer,
+    data_count: usize,
+    end_stream: bool,
+) {
+    // Safety: Envoy passes `count` valid buffers (or NULL with 0), valid during this call.
+    let chunks = chunk_views(unsafe { ffi::raw_list(data, data_count) });
+    let event = envoyx_core::CalloutEvent::Data { chunks: &chunks, end_of_stream: end_stream };
+    // Safety: per Envoy's contract (above).
+    unsafe { config_callout_stream_event(config, stream_id, event) }
+}
+
+/// # Safety
+/// See [`config_callout_stream_event`]; the trailers are valid during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_stream_trailers(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    stream_id: u64,
+    trailers: *const ffi::HttpHeader,
+    trailers_size: usize,
+) {
+    // Safety: Envoy passes `size` valid entries (or NULL with 0), valid during this call.
+    let trailers = header_views(unsafe { ffi::raw_list(trailers, trailers_size) });
+    // Safety: per Envoy's contract (above).
+    unsafe {
+        config_callout_stream_event(
+            config,
+            stream_id,
+            envoyx_core::CalloutEvent::Trailers { trailers: &trailers },
+        )
+    }
+}
+
+/// # Safety
+/// See [`config_callout_stream_event`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_stream_complete(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    stream_id: u64,
+) {
+    // Safety: per Envoy's contract (above).
+    unsafe { config_callout_stream_event(config, stream_id, envoyx_core::CalloutEvent::Complete) }
+}
+
+/// # Safety
+/// See [`config_callout_stream_event`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_stream_reset(
+    _config_envoy: ConfigEnvoyPtr,
+    config: ConfigModulePtr,
+    stream_id: u64,
+    _reason: ffi::HttpStreamResetReason,
+) {
+    let event = envoyx_core::CalloutEvent::Failed(envoyx_core::CalloutStatus::Reset);
+    // Safety: per Envoy's contract (above).
+    unsafe { config_callout_stream_event(config, stream_id, event) }
 }
 
 /// Upstream's optional config-scheduled hook (main thread): an event the module scheduled on its
@@ -385,6 +490,11 @@ fn header_views(headers: &[ffi::HttpHeader]) -> Vec<envoyx_abi::envoyx_header> {
     headers.iter().map(ffi::HttpHeader::view).collect()
 }
 
+/// The views of Envoy's buffers.
+fn chunk_views(chunks: &[EnvoyBuffer]) -> Vec<envoyx_abi::envoyx_bytes> {
+    chunks.iter().map(EnvoyBuffer::view).collect()
+}
+
 /// Upstream's HTTP-stream hooks (worker thread): news of a streaming callout.
 ///
 /// # Safety
@@ -417,8 +527,7 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_data(
     end_stream: bool,
 ) {
     // Safety: Envoy passes `count` valid buffers (or NULL with 0), valid during this call.
-    let chunks: Vec<envoyx_abi::envoyx_bytes> =
-        unsafe { ffi::raw_list(data, data_count) }.iter().map(EnvoyBuffer::view).collect();
+    let chunks = chunk_views(unsafe { ffi::raw_list(data, data_count) });
     let event = envoyx_core::CalloutEvent::Data { chunks: &chunks, end_of_stream: end_stream };
     // Safety: per Envoy's contract (above).
     unsafe { callout_stream_event(filter, stream_id, event) }

@@ -133,6 +133,22 @@ impl TestHost {
         });
     }
 
+    /// Plays one step of the cluster's side of the configuration's streaming callout `id`, on
+    /// this thread (the "main thread"). After `Complete` or `Failed` it is no longer pending.
+    /// Panics if `id` is not a pending streaming callout.
+    pub fn config_callout_stream_event(&self, id: u64, event: CalloutStreamEvent) {
+        let mut callouts = self.background.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let at = callouts
+            .iter()
+            .position(|c| c.id == id && c.streaming)
+            .unwrap_or_else(|| panic!("no pending streaming callout {id}"));
+        if event.is_last() {
+            callouts.remove(at);
+        }
+        drop(callouts);
+        event.with_views(|event| self.config.on_callout_event(id, event));
+    }
+
     /// Starts a stream.
     pub fn stream(&self) -> TestStream {
         self.stream_on_route(None)
@@ -316,6 +332,42 @@ impl envoyx_core::ConfigHost for ConfigBackground {
     ) -> Result<(), envoyx_core::CalloutStatus> {
         self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push(RecordedCallout::of(id, callout));
         Ok(())
+    }
+
+    fn callout_stream_start(
+        &self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        end_of_stream: bool,
+    ) -> Result<(), envoyx_core::CalloutStatus> {
+        let recorded = RecordedCallout::streaming(id, callout, end_of_stream);
+        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push(recorded);
+        Ok(())
+    }
+
+    fn callout_stream_send(&self, id: u64, bytes: &[u8], end_of_stream: bool) -> bool {
+        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(callout) = callouts.iter_mut().find(|c| c.id == id && c.streaming) else { return false };
+        callout.body.extend_from_slice(bytes);
+        callout.request_ended |= end_of_stream;
+        true
+    }
+
+    fn callout_stream_send_trailers(
+        &self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(callout) = callouts.iter_mut().find(|c| c.id == id && c.streaming) else { return false };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        callout.trailers = Some(trailers.iter().map(|(k, v)| (text(k), text(v))).collect());
+        callout.request_ended = true;
+        true
+    }
+
+    fn callout_stream_reset(&self, id: u64) {
+        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c.id != id);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use envoyx_testhost::{CalloutAnswer, TestHost, build_package, logged};
+use envoyx_testhost::{CalloutAnswer, CalloutStreamEvent, TestHost, build_package, logged};
 
 fn background_events_reach_the_configuration(host: TestHost, name: &str) {
     assert_eq!(host.run_config_scheduled(Duration::from_secs(5)), 1, "the module's one event");
@@ -16,15 +16,32 @@ fn background_events_reach_the_configuration(host: TestHost, name: &str) {
     let headers = vec![("x-verdict".to_string(), "allow".to_string())];
     host.answer_config_callout(
         callouts[0].id,
-        CalloutAnswer::Response { status: 200, headers, body: vec![b"key".to_vec()] },
+        CalloutAnswer::Response { status: 200, headers: headers.clone(), body: vec![b"key".to_vec()] },
     );
+    // The answer opened a streaming callout (its body sent in two pieces), and one it reset.
+    let callouts = host.pending_config_callouts();
+    assert_eq!(callouts.len(), 1, "the reset one is gone: {callouts:?}");
+    let stream_callout = &callouts[0];
+    assert!(stream_callout.streaming && stream_callout.request_ended);
+    assert_eq!(
+        (stream_callout.header(":path"), stream_callout.body.as_slice()),
+        (Some("/updates"), &b"key"[..])
+    );
+    for event in [
+        CalloutStreamEvent::Headers { status: 200, headers, end_of_stream: false },
+        CalloutStreamEvent::Data { chunks: vec![b"k".to_vec(), b"ey".to_vec()], end_of_stream: true },
+        CalloutStreamEvent::Complete,
+    ] {
+        host.config_callout_stream_event(stream_callout.id, event);
+    }
+    assert!(host.pending_config_callouts().is_empty());
     {
         let mut stream = host.stream();
         stream.request_headers(&[(":path", "/"), (":method", "GET")], true);
         stream.response_headers(&[(":status", "200")], true);
         assert_eq!(
             stream.client_response_headers().get("x-conf-background").as_deref(),
-            Some("[7,callout 200 allow key]")
+            Some("[7,callout 200 allow key,stream 200 allow key headers data complete]")
         );
     }
     drop(host);

@@ -9,7 +9,9 @@
 //! `new_filter`, `request_headers`, `request_body`, `request_trailers`, `response_headers`,
 //! `response_body`, `response_trailers`, `stream_complete`, `scheduled`), `reject` (refused with
 //! a reason), `background` (the configuration schedules event 7 for itself from a thread at
-//! creation; every response then tells `x-conf-background`: the events it received, in order;
+//! creation, calls out to the cluster `callout` when it arrives, then opens a streaming callout
+//! there when that answer comes, and one more that it resets at once, which must stay silent;
+//! every response then tells `x-conf-background`: the events it received, in order;
 //! once dropped, it logs what a late schedule returned).
 //!
 //! The `scheduled-*` cases hold a direction, schedule an event from another thread at its end,
@@ -55,6 +57,8 @@ pub struct ConformanceConfig {
     panic_in: Option<String>,
     /// `background`: the configuration's name, handle and the events it received.
     background: Option<(String, ConfigHandle, Events)>,
+    /// `background`: what its streaming callout's events brought so far (head, body, kinds).
+    stream_seen: Mutex<(String, Vec<u8>, Vec<&'static str>)>,
 }
 
 /// What a `background` configuration received (events, its callout's answer), shared with its
@@ -93,7 +97,7 @@ impl FilterConfig for ConformanceConfig {
     fn new(name: &str, config: &[u8]) -> Result<Self, String> {
         let config = String::from_utf8_lossy(config);
         if config.is_empty() {
-            return Ok(Self { panic_in: None, background: None });
+            return Ok(Self { panic_in: None, background: None, stream_seen: Mutex::default() });
         }
         if config == "background" {
             let handle = ConfigHandle::for_new_config().ok_or("conformance: no configuration handle")?;
@@ -102,13 +106,18 @@ impl FilterConfig for ConformanceConfig {
                 std::thread::sleep(Duration::from_millis(10));
                 thread_handle.schedule(BACKGROUND_EVENT);
             });
-            return Ok(Self { panic_in: None, background: Some((name.to_string(), handle, Arc::default())) });
+            let background = Some((name.to_string(), handle, Arc::default()));
+            return Ok(Self { panic_in: None, background, stream_seen: Mutex::default() });
         }
         if let Some(hook) = config.strip_prefix("panic=") {
             if hook == "config_new" {
                 panic!("conformance: boom in config_new");
             }
-            return Ok(Self { panic_in: Some(hook.to_string()), background: None });
+            return Ok(Self {
+                panic_in: Some(hook.to_string()),
+                background: None,
+                stream_seen: Mutex::default(),
+            });
         }
         Err(format!("conformance: filter config `{config}` is refused (use \"\" or panic=<hook>)"))
     }
@@ -145,7 +154,7 @@ impl FilterConfig for ConformanceConfig {
         _id: envoyx_sdk::CalloutId,
         result: Result<envoyx_sdk::CalloutResponse<'_>, envoyx_sdk::CalloutError>,
     ) {
-        if let Some((_, _, events)) = &self.background {
+        if let Some((_, handle, events)) = &self.background {
             let seen = match result {
                 Ok(response) => format!(
                     "callout {} {} {}",
@@ -156,6 +165,54 @@ impl FilterConfig for ConformanceConfig {
                 Err(error) => format!("callout error {error}"),
             };
             events.lock().unwrap().push(seen);
+            // Then a streaming callout: its body in two pieces, the second ending it. And one
+            // reset at once, of which nothing may come back.
+            let headers = [
+                (":method", "POST"),
+                (":path", "/updates"),
+                (":authority", "callout"),
+                ("x-upstream-respond-x-verdict", "allow"),
+            ];
+            let timeout = Duration::from_secs(5);
+            match handle.start_callout_stream(CALLOUT_CLUSTER, &headers, b"k", false, timeout) {
+                Some(id) => drop(handle.callout_stream_send(id, b"ey", true)),
+                None => events.lock().unwrap().push("stream refused".to_string()),
+            }
+            if let Some(id) = handle.start_callout_stream(CALLOUT_CLUSTER, &headers, b"", false, timeout) {
+                handle.callout_stream_reset(id);
+            }
+        }
+    }
+
+    fn on_callout_event(&self, _id: envoyx_sdk::CalloutId, event: envoyx_sdk::CalloutEvent<'_>) {
+        use envoyx_sdk::CalloutEvent;
+        let Some((_, _, events)) = &self.background else { return };
+        let mut seen = self.stream_seen.lock().unwrap();
+        let (head, body, kinds) = &mut *seen;
+        let kind = match &event {
+            CalloutEvent::Headers { .. } => "headers",
+            CalloutEvent::Data { .. } => "data",
+            CalloutEvent::Trailers(_) => "trailers",
+            CalloutEvent::Complete => "complete",
+            CalloutEvent::Failed(_) => "failed",
+        };
+        if kinds.last() != Some(&kind) {
+            kinds.push(kind);
+        }
+        match event {
+            CalloutEvent::Headers { headers, .. } => {
+                *head = format!(
+                    "{} {}",
+                    headers.status().unwrap_or(0),
+                    headers.get_str("x-verdict").unwrap_or("-")
+                );
+            }
+            CalloutEvent::Data { body: data, .. } => body.extend(data.chunks().flatten()),
+            CalloutEvent::Trailers(_) => {}
+            CalloutEvent::Complete | CalloutEvent::Failed(_) => {
+                let line = format!("stream {head} {} {}", String::from_utf8_lossy(body), kinds.join(" "));
+                events.lock().unwrap().push(line);
+            }
         }
     }
 }
