@@ -29,7 +29,8 @@ void installLogSinkOnce() {
 }
 
 // A filter configuration's main thread (ABI 1.1): wakes it for the events a module schedules on
-// the configuration, and sends the configuration's callouts through the cluster manager. The
+// the configuration, and sends the configuration's callouts (whole and streaming) through the
+// cluster manager. The
 // configuration is created after this object, so each posted wake-up and each callout answer
 // finds it through `slot`, which they share: filled on the main thread once the configuration
 // exists, and read there; an expired or empty slot (the configuration is gone) drops them.
@@ -77,12 +78,35 @@ public:
     bool sent_ = false;
   };
 
+  // One streaming callout of the configuration; its news goes to the configuration, if it lives
+  // (the core queues itself what arrives during one of the configuration's hooks).
+  struct Stream : public CalloutStreamBase {
+    Stream(const MainThreadScheduler& owner, std::uint64_t id) : CalloutStreamBase(id), owner_(owner) {}
+
+    void deliver(std::uint32_t event, std::uint32_t status, rust::Slice<const envoyx::RawHeader> headers,
+                 rust::Slice<const envoyx::RawBytes> data, bool end_stream) override {
+      if (auto config = owner_.slot_->config.lock()) {
+        (*config)->on_callout_event(id_, event, status, headers, data, end_stream);
+      }
+      if (event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED) {
+        owner_.retire(id_);
+      }
+    }
+
+    const MainThreadScheduler& owner_;
+  };
+
   MainThreadScheduler(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager)
       : main_(main), cluster_manager_(cluster_manager) {}
 
   ~MainThreadScheduler() override {
     for (auto& [id, callout] : callouts_) {
       callout->request_->cancel();
+    }
+    // Open streaming callouts are reset; the resets Envoy reports inline reach no one.
+    for (auto& [id, stream] : streams_) {
+      stream->abandon();
+      main_.deferredDelete(std::move(stream));
     }
   }
 
@@ -110,9 +134,54 @@ public:
     return true;
   }
 
+  bool callout_stream_start(std::uint64_t id, envoyx::Bytes cluster,
+                            rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                            bool end_of_stream, std::uint64_t timeout_ms,
+                            std::uint32_t& failure) const override {
+    auto owned = std::make_unique<Stream>(*this, id);
+    Stream& stream = *owned;
+    // Registered first: Envoy may report on it (even its end) inside open().
+    streams_.emplace(id, std::move(owned));
+    if (!stream.open(cluster_manager_, cluster, headers, body, end_of_stream, timeout_ms, failure)) {
+      retire(id);
+      return false;
+    }
+    return true;
+  }
+
+  bool callout_stream_send(std::uint64_t id, envoyx::Bytes data, bool end_of_stream) const override {
+    auto it = streams_.find(id);
+    return it != streams_.end() && it->second->send(data, end_of_stream);
+  }
+
+  bool callout_stream_send_trailers(std::uint64_t id,
+                                    rust::Slice<const envoyx::RawHeader> trailers) const override {
+    auto it = streams_.find(id);
+    return it != streams_.end() && it->second->sendTrailers(trailers);
+  }
+
+  void callout_stream_reset(std::uint64_t id) const override {
+    auto it = streams_.find(id);
+    if (it != streams_.end()) {
+      it->second->abandon();
+      retire(id);
+    }
+  }
+
   const std::shared_ptr<Slot>& slot() const { return slot_; }
 
 private:
+  // Frees streaming callout `id` after the current dispatcher iteration (Envoy may still call it).
+  void retire(std::uint64_t id) const {
+    auto it = streams_.find(id);
+    if (it == streams_.end()) {
+      return;
+    }
+    std::unique_ptr<Stream> stream = std::move(it->second);
+    streams_.erase(it);
+    main_.deferredDelete(std::move(stream));
+  }
+
   std::unique_ptr<Callout> take(std::uint64_t id) const {
     auto it = callouts_.find(id);
     if (it == callouts_.end()) {
@@ -129,6 +198,7 @@ private:
   const std::shared_ptr<Slot> slot_ = std::make_shared<Slot>();
   // Main thread only (callouts start and end there).
   mutable absl::flat_hash_map<std::uint64_t, std::unique_ptr<Callout>> callouts_;
+  mutable absl::flat_hash_map<std::uint64_t, std::unique_ptr<Stream>> streams_;
 };
 
 } // namespace

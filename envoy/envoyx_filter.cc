@@ -377,10 +377,7 @@ void EnvoyxFilter::onDestroy() {
   auto streams = std::move(callout_streams_);
   callout_streams_.clear();
   for (auto& [id, callout] : streams) {
-    callout->detached_ = true;
-    if (callout->stream_ != nullptr) {
-      callout->stream_->reset();
-    }
+    callout->abandon();
     retire(std::move(callout));
   }
   // Continues still queued on the dispatcher (or posted later by a module thread) now find no
@@ -467,22 +464,30 @@ Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manage
       Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
 }
 
+void headerViews(const Http::HeaderMap& headers, std::vector<envoyx::RawHeader>& out) {
+  headers.iterate([&out](const Http::HeaderEntry& entry) {
+    const absl::string_view key = entry.key().getStringView();
+    const absl::string_view value = entry.value().getStringView();
+    out.push_back(envoyx::RawHeader{
+        envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+        envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
+    return Http::HeaderMap::Iterate::Continue;
+  });
+}
+
+void bufferViews(const Buffer::Instance& buffer, std::vector<envoyx::RawBytes>& out) {
+  for (const Buffer::RawSlice& slice : buffer.getRawSlices()) {
+    out.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
+  }
+}
+
 void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
                   std::vector<envoyx::RawBytes>& chunks) {
   if (response == nullptr) {
     return;
   }
-  response->headers().iterate([&headers](const Http::HeaderEntry& entry) {
-    const absl::string_view key = entry.key().getStringView();
-    const absl::string_view value = entry.value().getStringView();
-    headers.push_back(envoyx::RawHeader{
-        envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
-        envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
-    return Http::HeaderMap::Iterate::Continue;
-  });
-  for (const Buffer::RawSlice& slice : response->body().getRawSlices()) {
-    chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
-  }
+  headerViews(response->headers(), headers);
+  bufferViews(response->body(), chunks);
 }
 
 void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
@@ -508,53 +513,118 @@ void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
   carryOutActions();
 }
 
-void EnvoyxCalloutStream::onHeaders(Http::ResponseHeaderMapPtr&& headers, bool end_stream) {
+bool CalloutStreamBase::open(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster_name,
+                             rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                             bool end_stream, std::uint64_t timeout_ms, std::uint32_t& failure) {
+  failure = ENVOYX_CALLOUT_UNAVAILABLE;
+  const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
+                               cluster_name.size());
+  Upstream::ThreadLocalCluster* cluster = cluster_manager.getThreadLocalCluster(name);
+  if (cluster == nullptr) {
+    failure = ENVOYX_CALLOUT_NO_CLUSTER;
+    return false;
+  }
+  stream_ = cluster->httpAsyncClient().start(
+      *this, Http::AsyncClient::StreamOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+  if (stream_ == nullptr) {
+    over_ = true;
+    return false;
+  }
+  request_headers_ = Http::RequestHeaderMapImpl::create();
+  for (const envoyx::RawHeader& h : headers) {
+    const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
+    const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
+    // The core checked the names (lower-case tokens or request pseudo-headers).
+    request_headers_->addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key), value);
+  }
+  const bool has_body = !body.empty();
+  stream_->sendHeaders(*request_headers_, end_stream && !has_body);
+  if (has_body) {
+    send(body, end_stream); // Nothing happens if Envoy ended it inside sendHeaders.
+  }
+  return true;
+}
+
+bool CalloutStreamBase::send(envoyx::Bytes data, bool end_stream) {
+  if (stream_ == nullptr) {
+    return false;
+  }
+  Buffer::OwnedImpl buffer(data.data(), data.size());
+  stream_->sendData(buffer, end_stream);
+  return true;
+}
+
+bool CalloutStreamBase::sendTrailers(rust::Slice<const envoyx::RawHeader> trailers) {
+  if (stream_ == nullptr) {
+    return false;
+  }
+  request_trailers_ = Http::RequestTrailerMapImpl::create();
+  for (const envoyx::RawHeader& h : trailers) {
+    request_trailers_->addCopy(
+        Http::LowerCaseString(absl::string_view(reinterpret_cast<const char*>(h.key.ptr), h.key.len)),
+        absl::string_view(reinterpret_cast<const char*>(h.value.ptr), h.value.len));
+  }
+  stream_->sendTrailers(*request_trailers_);
+  return true;
+}
+
+void CalloutStreamBase::abandon() {
+  over_ = true; // The reset Envoy reports inside reset() reaches no one.
+  Http::AsyncClient::Stream* stream = std::exchange(stream_, nullptr);
+  if (stream != nullptr) {
+    stream->reset();
+  }
+}
+
+void CalloutStreamBase::onHeaders(Http::ResponseHeaderMapPtr&& headers, bool end_stream) {
   report(ENVOYX_CALLOUT_EVENT_HEADERS, ENVOYX_CALLOUT_RESPONSE, headers.get(), nullptr, end_stream);
 }
 
-void EnvoyxCalloutStream::onData(Buffer::Instance& data, bool end_stream) {
+void CalloutStreamBase::onData(Buffer::Instance& data, bool end_stream) {
   report(ENVOYX_CALLOUT_EVENT_DATA, ENVOYX_CALLOUT_RESPONSE, nullptr, &data, end_stream);
 }
 
-void EnvoyxCalloutStream::onTrailers(Http::ResponseTrailerMapPtr&& trailers) {
+void CalloutStreamBase::onTrailers(Http::ResponseTrailerMapPtr&& trailers) {
   report(ENVOYX_CALLOUT_EVENT_TRAILERS, ENVOYX_CALLOUT_RESPONSE, trailers.get(), nullptr, true);
 }
 
-void EnvoyxCalloutStream::onComplete() {
+void CalloutStreamBase::onComplete() {
   report(ENVOYX_CALLOUT_EVENT_COMPLETE, ENVOYX_CALLOUT_RESPONSE, nullptr, nullptr, true);
 }
 
-void EnvoyxCalloutStream::onReset() {
+void CalloutStreamBase::onReset() {
   report(ENVOYX_CALLOUT_EVENT_FAILED, ENVOYX_CALLOUT_RESET, nullptr, nullptr, true);
 }
 
-void EnvoyxCalloutStream::report(std::uint32_t event, std::uint32_t status,
-                                 const Http::HeaderMap* headers, const Buffer::Instance* data,
-                                 bool end_stream) {
-  if (detached_) {
+void CalloutStreamBase::report(std::uint32_t event, std::uint32_t status,
+                               const Http::HeaderMap* headers, const Buffer::Instance* data,
+                               bool end_stream) {
+  if (over_) {
     return;
+  }
+  if (event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED) {
+    over_ = true;
+    stream_ = nullptr;
   }
   std::vector<envoyx::RawHeader> header_views;
   if (headers != nullptr) {
-    headers->iterate([&header_views](const Http::HeaderEntry& entry) {
-      const absl::string_view key = entry.key().getStringView();
-      const absl::string_view value = entry.value().getStringView();
-      header_views.push_back(envoyx::RawHeader{
-          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(key.data()), key.size()},
-          envoyx::RawBytes{reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
-      return Http::HeaderMap::Iterate::Continue;
-    });
+    headerViews(*headers, header_views);
   }
   std::vector<envoyx::RawBytes> chunks;
   if (data != nullptr) {
-    for (const Buffer::RawSlice& slice : data->getRawSlices()) {
-      chunks.push_back(envoyx::RawBytes{static_cast<const uint8_t*>(slice.mem_), slice.len_});
-    }
+    bufferViews(*data, chunks);
   }
-  filter_.calloutStreamEvent(*this, event, status, header_views, chunks, end_stream);
+  deliver(event, status, rust::Slice<const envoyx::RawHeader>(header_views.data(), header_views.size()),
+          rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()), end_stream);
 }
 
-bool EnvoyxFilter::startCalloutStream(std::uint64_t id, envoyx::Bytes cluster_name,
+void EnvoyxCalloutStream::deliver(std::uint32_t event, std::uint32_t status,
+                                  rust::Slice<const envoyx::RawHeader> headers,
+                                  rust::Slice<const envoyx::RawBytes> data, bool end_stream) {
+  filter_.calloutStreamEvent(*this, event, status, headers, data, end_stream);
+}
+
+bool EnvoyxFilter::startCalloutStream(std::uint64_t id, envoyx::Bytes cluster,
                                       rust::Slice<const envoyx::RawHeader> headers,
                                       envoyx::Bytes body, bool end_stream,
                                       std::uint64_t timeout_ms,
@@ -564,67 +634,31 @@ bool EnvoyxFilter::startCalloutStream(std::uint64_t id, envoyx::Bytes cluster_na
   if (cluster_manager_ == nullptr) {
     return false;
   }
-  const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
-                               cluster_name.size());
-  Upstream::ThreadLocalCluster* cluster = cluster_manager_->getThreadLocalCluster(name);
-  if (cluster == nullptr) {
-    failure = ENVOYX_CALLOUT_NO_CLUSTER;
-    return false;
-  }
   auto owned = std::make_unique<EnvoyxCalloutStream>(*this, id, std::move(inbox));
   EnvoyxCalloutStream& callout = *owned;
-  // Registered first: Envoy may report on it (even its end) inside the calls below.
+  // Registered first: Envoy may report on it (even its end) inside open().
   callout_streams_.emplace(id, std::move(owned));
-  callout.stream_ = cluster->httpAsyncClient().start(
-      callout, Http::AsyncClient::StreamOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
-  if (callout.stream_ == nullptr) {
-    callout.detached_ = true;
-    retire(std::move(callout_streams_[id]));
-    callout_streams_.erase(id);
+  if (!callout.open(*cluster_manager_, cluster, headers, body, end_stream, timeout_ms, failure)) {
+    auto it = callout_streams_.find(id);
+    if (it != callout_streams_.end()) {
+      std::unique_ptr<EnvoyxCalloutStream> failed = std::move(it->second);
+      callout_streams_.erase(it);
+      retire(std::move(failed));
+    }
     return false;
-  }
-  callout.request_headers_ = Http::RequestHeaderMapImpl::create();
-  for (const envoyx::RawHeader& h : headers) {
-    const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
-    const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
-    // The core checked the names (lower-case tokens or request pseudo-headers).
-    callout.request_headers_->addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key),
-                                      value);
-  }
-  const bool has_body = !body.empty();
-  callout.stream_->sendHeaders(*callout.request_headers_, end_stream && !has_body);
-  if (has_body && callout_streams_.contains(id) && callout.stream_ != nullptr) {
-    Buffer::OwnedImpl data(body.data(), body.size());
-    callout.stream_->sendData(data, end_stream);
   }
   return true;
 }
 
 bool EnvoyxFilter::sendCalloutStreamData(std::uint64_t id, envoyx::Bytes data, bool end_stream) {
   auto it = callout_streams_.find(id);
-  if (it == callout_streams_.end() || it->second->stream_ == nullptr) {
-    return false;
-  }
-  Buffer::OwnedImpl buffer(data.data(), data.size());
-  it->second->stream_->sendData(buffer, end_stream);
-  return true;
+  return it != callout_streams_.end() && it->second->send(data, end_stream);
 }
 
 bool EnvoyxFilter::sendCalloutStreamTrailers(std::uint64_t id,
                                              rust::Slice<const envoyx::RawHeader> trailers) {
   auto it = callout_streams_.find(id);
-  if (it == callout_streams_.end() || it->second->stream_ == nullptr) {
-    return false;
-  }
-  EnvoyxCalloutStream& callout = *it->second;
-  callout.request_trailers_ = Http::RequestTrailerMapImpl::create();
-  for (const envoyx::RawHeader& h : trailers) {
-    callout.request_trailers_->addCopy(
-        Http::LowerCaseString(absl::string_view(reinterpret_cast<const char*>(h.key.ptr), h.key.len)),
-        absl::string_view(reinterpret_cast<const char*>(h.value.ptr), h.value.len));
-  }
-  callout.stream_->sendTrailers(*callout.request_trailers_);
-  return true;
+  return it != callout_streams_.end() && it->second->sendTrailers(trailers);
 }
 
 void EnvoyxFilter::resetCalloutStream(std::uint64_t id) {
@@ -634,34 +668,25 @@ void EnvoyxFilter::resetCalloutStream(std::uint64_t id) {
   }
   std::unique_ptr<EnvoyxCalloutStream> callout = std::move(it->second);
   callout_streams_.erase(it);
-  // The module asked: the reset Envoy reports inline reaches no one.
-  callout->detached_ = true;
-  if (callout->stream_ != nullptr) {
-    callout->stream_->reset();
-  }
+  callout->abandon();
   retire(std::move(callout));
 }
 
 void EnvoyxFilter::calloutStreamEvent(EnvoyxCalloutStream& callout, std::uint32_t event,
                                       std::uint32_t status,
-                                      const std::vector<envoyx::RawHeader>& headers,
-                                      const std::vector<envoyx::RawBytes>& chunks,
-                                      bool end_stream) {
+                                      rust::Slice<const envoyx::RawHeader> headers,
+                                      rust::Slice<const envoyx::RawBytes> data, bool end_stream) {
   const std::uint64_t id = callout.id_;
-  const bool last = event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED;
-  const rust::Slice<const envoyx::RawHeader> header_views(headers.data(), headers.size());
-  const rust::Slice<const envoyx::RawBytes> chunk_views(chunks.data(), chunks.size());
-  if (in_core_call_) {
+  const bool inside_core_call = in_core_call_;
+  if (inside_core_call) {
     // Envoy answered inside a call into the core: the core delivers it right after that call.
-    callout.inbox_->defer(id, event, status, header_views, chunk_views, end_stream);
+    callout.inbox().defer(id, event, status, headers, data, end_stream);
   } else if (stream_.has_value()) {
     in_core_call_ = true;
-    (*stream_)->on_callout_event(id, event, status, header_views, chunk_views, end_stream);
+    (*stream_)->on_callout_event(id, event, status, headers, data, end_stream);
     in_core_call_ = false;
   }
-  if (last) {
-    callout.detached_ = true;
-    callout.stream_ = nullptr;
+  if (event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED) {
     auto it = callout_streams_.find(id);
     if (it != callout_streams_.end()) {
       std::unique_ptr<EnvoyxCalloutStream> done = std::move(it->second);
@@ -669,7 +694,7 @@ void EnvoyxFilter::calloutStreamEvent(EnvoyxCalloutStream& callout, std::uint32_
       retire(std::move(done));
     }
   }
-  if (!in_core_call_) {
+  if (!inside_core_call) {
     carryOutActions();
   }
 }

@@ -101,6 +101,10 @@ Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manage
                                         std::uint64_t timeout_ms, Http::AsyncClient::Callbacks& callbacks,
                                         std::uint32_t& failure);
 
+// The core's views of headers, and of a buffer's slices (appended to `out`).
+void headerViews(const Http::HeaderMap& headers, std::vector<envoyx::RawHeader>& out);
+void bufferViews(const Buffer::Instance& buffer, std::vector<envoyx::RawBytes>& out);
+
 // The core's views of a callout's response (null: none): its headers and body slices.
 void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
                   std::vector<envoyx::RawBytes>& chunks);
@@ -123,14 +127,26 @@ public:
   bool sent_ = false;
 };
 
-// One streaming callout (ABI 1.1) open through Envoy's async client: its news goes back to the
-// filter, which hands it to the core (or, during a call into the core, to the callout's inbox).
-// Owned by the filter; freed through the dispatcher's deferred deletion, as Envoy may still call
-// it after its last event.
-class EnvoyxCalloutStream : public Http::AsyncClient::StreamCallbacks, public Event::DeferredDeletable {
+// A streaming callout (ABI 1.1) through Envoy's async client, of a stream or of a filter
+// configuration: opens it, sends the request's pieces, and turns Envoy's callbacks into the
+// core's events (views valid during deliver()). Nothing is reported after its last event, after
+// abandon(), or once detached. Its owner frees it through deferred deletion, as Envoy may still
+// call it after its last event.
+class CalloutStreamBase : public Http::AsyncClient::StreamCallbacks, public Event::DeferredDeletable {
 public:
-  EnvoyxCalloutStream(EnvoyxFilter& filter, std::uint64_t id, rust::Box<envoyx::CalloutInbox> inbox)
-      : filter_(filter), id_(id), inbox_(std::move(inbox)) {}
+  explicit CalloutStreamBase(std::uint64_t id) : id_(id) {}
+
+  // Opens the stream to `cluster` and sends the headers, then `body` if not empty, ending the
+  // request if `end_stream`. False with `failure` (an envoyx_callout_status) when it cannot
+  // start. Envoy may report on it, even its end, inside this call.
+  bool open(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster,
+            rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body, bool end_stream,
+            std::uint64_t timeout_ms, std::uint32_t& failure);
+  // The request's next bytes, or its trailers (which end it); false once it is over.
+  bool send(envoyx::Bytes data, bool end_stream);
+  bool sendTrailers(rust::Slice<const envoyx::RawHeader> trailers);
+  // Resets it; nothing more is reported.
+  void abandon();
 
   // Http::AsyncClient::StreamCallbacks
   void onHeaders(Http::ResponseHeaderMapPtr&& headers, bool end_stream) override;
@@ -139,19 +155,42 @@ public:
   void onComplete() override;
   void onReset() override;
 
-  // Hands one event (an envoyx_callout_event) to the filter, unless detached.
+  const std::uint64_t id_;
+
+protected:
+  // One event (an envoyx_callout_event) for the core; after COMPLETE or FAILED nothing follows.
+  virtual void deliver(std::uint32_t event, std::uint32_t status,
+                       rust::Slice<const envoyx::RawHeader> headers,
+                       rust::Slice<const envoyx::RawBytes> data, bool end_stream) = 0;
+
+private:
   void report(std::uint32_t event, std::uint32_t status, const Http::HeaderMap* headers,
               const Buffer::Instance* data, bool end_stream);
 
-  EnvoyxFilter& filter_;
-  const std::uint64_t id_;
-  rust::Box<envoyx::CalloutInbox> inbox_;
   Http::AsyncClient::Stream* stream_ = nullptr;
   // What the async stream reads after sendHeaders/sendTrailers returned: kept alive here.
   Http::RequestHeaderMapPtr request_headers_;
   Http::RequestTrailerMapPtr request_trailers_;
-  // The last event came, the module reset it, or the filter is gone: report nothing more.
-  bool detached_ = false;
+  // The last event came, or the owner abandoned it: report nothing more.
+  bool over_ = false;
+};
+
+// A stream's streaming callout: its news goes to the filter, which hands it to the core (or,
+// during a call into the core, to the callout's inbox).
+class EnvoyxCalloutStream : public CalloutStreamBase {
+public:
+  EnvoyxCalloutStream(EnvoyxFilter& filter, std::uint64_t id, rust::Box<envoyx::CalloutInbox> inbox)
+      : CalloutStreamBase(id), filter_(filter), inbox_(std::move(inbox)) {}
+
+  const envoyx::CalloutInbox& inbox() const { return *inbox_; }
+
+protected:
+  void deliver(std::uint32_t event, std::uint32_t status, rust::Slice<const envoyx::RawHeader> headers,
+               rust::Slice<const envoyx::RawBytes> data, bool end_stream) override;
+
+private:
+  EnvoyxFilter& filter_;
+  rust::Box<envoyx::CalloutInbox> inbox_;
 };
 
 class EnvoyxFilter : public Http::PassThroughFilter,
@@ -212,8 +251,8 @@ public:
   // inbox during a call into the core (Envoy answering inline); after the last event the
   // callout is freed.
   void calloutStreamEvent(EnvoyxCalloutStream& callout, std::uint32_t event, std::uint32_t status,
-                          const std::vector<envoyx::RawHeader>& headers,
-                          const std::vector<envoyx::RawBytes>& chunks, bool end_stream);
+                          rust::Slice<const envoyx::RawHeader> headers,
+                          rust::Slice<const envoyx::RawBytes> data, bool end_stream);
 
 private:
   // Calls into the core with the re-entrancy guard up; once the call has returned, carries out
