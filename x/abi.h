@@ -38,7 +38,7 @@
  *   `envoyx_on_stream_callout_done`, `config_http_callout`,
  *   `envoyx_on_filter_config_callout_done`); streaming HTTP callouts (`callout_stream_*`,
  *   `envoyx_on_stream_callout_event`, `config_callout_stream_*`,
- *   `envoyx_on_filter_config_callout_event`).
+ *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -193,6 +193,26 @@ typedef uint32_t envoyx_callout_event;
 #define ENVOYX_CALLOUT_EVENT_COMPLETE 3
 /* The exchange ended early; `status` says why (NO_CLUSTER, UNAVAILABLE or RESET). */
 #define ENVOYX_CALLOUT_EVENT_FAILED 4
+
+/* A metric's kind (ABI 1.1). */
+typedef uint32_t envoyx_metric_kind;
+/* Only grows: `metric_record` with ENVOYX_METRIC_ADD. */
+#define ENVOYX_METRIC_COUNTER 0
+/* Goes up and down: ADD, SUBTRACT, SET. */
+#define ENVOYX_METRIC_GAUGE 1
+/* A distribution of recorded values (the module's unit: milliseconds, bytes, ...): RECORD. */
+#define ENVOYX_METRIC_HISTOGRAM 2
+
+/* What `metric_record` does with its value (ABI 1.1). */
+typedef uint32_t envoyx_metric_op;
+#define ENVOYX_METRIC_ADD 0
+#define ENVOYX_METRIC_SUBTRACT 1
+#define ENVOYX_METRIC_SET 2
+#define ENVOYX_METRIC_RECORD 3
+
+/* How many label-value combinations one labelled metric may have (ABI 1.1): a new combination
+ * past this is refused, with one warning per metric naming it. */
+#define ENVOYX_METRIC_LABEL_LIMIT 1024
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -445,6 +465,29 @@ typedef struct envoyx_host_api {
   bool (*config_callout_stream_send_trailers)(envoyx_config_handle* handle, uint64_t callout_id,
                                               const envoyx_header* trailers, size_t trailers_len);
   bool (*config_callout_stream_reset)(envoyx_config_handle* handle, uint64_t callout_id);
+
+  /* -- Metrics (ABI 1.1) -- */
+
+  /* Main thread, inside `envoyx_on_filter_config_new` only; `creating` is that call's `error`
+   * argument, which identifies the configuration being created (as for config_handle_new).
+   * Defines a metric of that configuration: `name` and each of the `label_names_len` label
+   * names (0 for none) are 1-64 bytes of [a-z0-9_] starting with a letter, the label names
+   * distinct. The proxy shows it as `<filter>.<name>` with the label names as tags, where
+   * <filter> is the configuration's `name` (the module file's stem when empty); see the README
+   * for each proxy's prefix. Returns the metric's id (1, 2, ... per configuration), or 0 when
+   * refused (one warning naming the metric and the reason), including when defined twice or
+   * when the host keeps no metrics. */
+  uint64_t (*metric_define)(envoyx_error* creating, envoyx_metric_kind kind, envoyx_bytes name,
+                            const envoyx_bytes* label_names, size_t label_names_len);
+  /* Worker thread, inside any hook of `stream`, for a metric its configuration defined:
+   * applies `op` with `value` (ADD for counters and gauges, SUBTRACT and SET for gauges, RECORD
+   * for histograms) for the given label values, exactly as many as the metric has label names,
+   * each at most 256 bytes without control bytes (copied when new). Returns false when refused
+   * (logged as other refusals), and for a labelled metric's new combination once it has
+   * ENVOYX_METRIC_LABEL_LIMIT (one warning per metric). Takes no lock for a combination this
+   * thread has recorded before. */
+  bool (*metric_record)(envoyx_stream* stream, uint64_t metric_id, const envoyx_bytes* label_values,
+                        size_t label_values_len, envoyx_metric_op op, uint64_t value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

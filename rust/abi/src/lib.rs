@@ -134,6 +134,22 @@ pub const ENVOYX_CALLOUT_EVENT_TRAILERS: envoyx_callout_event = 2;
 pub const ENVOYX_CALLOUT_EVENT_COMPLETE: envoyx_callout_event = 3;
 pub const ENVOYX_CALLOUT_EVENT_FAILED: envoyx_callout_event = 4;
 
+/// `envoyx_metric_kind` (ABI 1.1).
+pub type envoyx_metric_kind = u32;
+pub const ENVOYX_METRIC_COUNTER: envoyx_metric_kind = 0;
+pub const ENVOYX_METRIC_GAUGE: envoyx_metric_kind = 1;
+pub const ENVOYX_METRIC_HISTOGRAM: envoyx_metric_kind = 2;
+
+/// `envoyx_metric_op` (ABI 1.1).
+pub type envoyx_metric_op = u32;
+pub const ENVOYX_METRIC_ADD: envoyx_metric_op = 0;
+pub const ENVOYX_METRIC_SUBTRACT: envoyx_metric_op = 1;
+pub const ENVOYX_METRIC_SET: envoyx_metric_op = 2;
+pub const ENVOYX_METRIC_RECORD: envoyx_metric_op = 3;
+
+/// `ENVOYX_METRIC_LABEL_LIMIT` (ABI 1.1).
+pub const ENVOYX_METRIC_LABEL_LIMIT: u32 = 1024;
+
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;
 pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;
@@ -287,6 +303,22 @@ pub struct envoyx_host_api {
     ) -> bool,
     pub config_callout_stream_reset:
         unsafe extern "C" fn(handle: *mut envoyx_config_handle, callout_id: u64) -> bool,
+    // ABI 1.1: metrics.
+    pub metric_define: unsafe extern "C" fn(
+        creating: *mut envoyx_error,
+        kind: envoyx_metric_kind,
+        name: envoyx_bytes,
+        label_names: *const envoyx_bytes,
+        label_names_len: usize,
+    ) -> u64,
+    pub metric_record: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        metric_id: u64,
+        label_values: *const envoyx_bytes,
+        label_values_len: usize,
+        op: envoyx_metric_op,
+        value: u64,
+    ) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in

@@ -63,6 +63,14 @@ fn rust_figures() -> BTreeMap<String, u64> {
         ENVOYX_CALLOUT_EVENT_TRAILERS,
         ENVOYX_CALLOUT_EVENT_COMPLETE,
         ENVOYX_CALLOUT_EVENT_FAILED,
+        ENVOYX_METRIC_COUNTER,
+        ENVOYX_METRIC_GAUGE,
+        ENVOYX_METRIC_HISTOGRAM,
+        ENVOYX_METRIC_ADD,
+        ENVOYX_METRIC_SUBTRACT,
+        ENVOYX_METRIC_SET,
+        ENVOYX_METRIC_RECORD,
+        ENVOYX_METRIC_LABEL_LIMIT,
         ENVOYX_LOG_TRACE,
         ENVOYX_LOG_DEBUG,
         ENVOYX_LOG_INFO,
@@ -119,6 +127,8 @@ fn rust_figures() -> BTreeMap<String, u64> {
         config_callout_stream_send,
         config_callout_stream_send_trailers,
         config_callout_stream_reset,
+        metric_define,
+        metric_record,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
@@ -130,6 +140,8 @@ fn rust_figures() -> BTreeMap<String, u64> {
         envoyx_direction,
         envoyx_callout_status,
         envoyx_callout_event,
+        envoyx_metric_kind,
+        envoyx_metric_op,
         envoyx_log_level
     );
     m

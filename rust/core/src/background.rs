@@ -69,6 +69,15 @@ pub trait ConfigHost: Send + Sync {
     fn callout_stream_reset(&self, id: u64) {
         let _ = id;
     }
+
+    /// Registers a metric the module defines while its configuration is created (main thread;
+    /// the core checked the names): the host's id for it, given back to
+    /// [`crate::HostStream::metric_record`], or why the proxy refused it. Hosts without metrics
+    /// keep the default.
+    fn define_metric(&self, def: &crate::MetricDef) -> Result<u64, String> {
+        let _ = def;
+        Err("this host keeps no metrics".to_string())
+    }
 }
 
 /// Work for the configuration's main-thread hooks.
@@ -107,12 +116,21 @@ pub(crate) struct ConfigShared {
     callouts: Mutex<Vec<InFlight>>,
     /// None: this host delivers no configuration events (scheduling returns false).
     host: Option<Arc<dyn ConfigHost>>,
+    /// The name metrics carry before their own (`<filter>.<name>`).
+    pub metric_prefix: String,
+    /// The metrics defined while the configuration is created.
+    pub defining: crate::metrics::Defining,
 }
 
 impl ConfigShared {
-    pub fn new(module: &crate::Module, host: Option<Arc<dyn ConfigHost>>) -> Self {
+    pub fn new(module: &crate::Module, name: &str, host: Option<Arc<dyn ConfigHost>>) -> Self {
         let hooks = &module.hooks;
+        // The configuration's name, or the module file's stem, as one stat-name segment.
+        let stem = || module.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let prefix = if name.is_empty() { stem() } else { name.to_string() };
         Self {
+            metric_prefix: prefix.replace(['.', ' '], "_"),
+            defining: crate::metrics::Defining::default(),
             alive: AtomicBool::new(true),
             queue: Mutex::default(),
             schedulable: hooks.filter_config_scheduled.is_some(),
@@ -288,6 +306,11 @@ impl ConfigShared {
     /// Whether `id` is a streaming callout in flight.
     pub fn is_streaming(&self, id: u64) -> bool {
         callout_stream::open_in(&self.in_flight(), id).is_ok()
+    }
+
+    /// `metric_define` for the configuration being created.
+    pub fn define_metric(&self, kind: u32, name: &[u8], label_names: &[&[u8]]) -> u64 {
+        self.defining.define(&self.metric_prefix, self.host.as_deref(), kind, name, label_names)
     }
 
     /// Whether the configuration still takes deliveries.

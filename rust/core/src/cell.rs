@@ -182,9 +182,9 @@ pub(crate) struct StreamCell {
     pub completed: Cell<bool>,
     /// A refusal was logged at warn level for this stream (later ones go to debug).
     warned: Cell<bool>,
-    /// Points at the labels inside the stream's `FilterConfig`, which the `Stream` keeps alive
-    /// (by an `Arc`) for longer than this cell.
-    labels: NonNull<Labels>,
+    /// Points at the stream's `FilterConfig` (its labels, its metrics), which the `Stream`
+    /// keeps alive (by an `Arc`) for longer than this cell.
+    config: NonNull<crate::FilterConfig>,
     /// The module exports `envoyx_on_stream_scheduled` (ABI 1.1), so events may be scheduled.
     pub schedulable: bool,
     /// The module exports `envoyx_on_stream_callout_done` (ABI 1.1), so it may start callouts.
@@ -208,8 +208,9 @@ pub(crate) struct StreamCell {
 
 impl StreamCell {
     /// # Safety
-    /// `labels` must outlive the cell.
-    pub unsafe fn new(host: Box<dyn HostStream>, labels: &Labels, module: &crate::Module) -> Self {
+    /// `config` must outlive the cell.
+    pub unsafe fn new(host: Box<dyn HostStream>, config: &crate::FilterConfig) -> Self {
+        let module: &crate::Module = config.module();
         let (schedulable, callout_done_export, callout_event_export, module_id) = (
             module.hooks.stream_scheduled.is_some(),
             module.hooks.stream_callout_done.is_some(),
@@ -226,7 +227,7 @@ impl StreamCell {
             own_reply: Cell::new(false),
             completed: Cell::new(false),
             warned: Cell::new(false),
-            labels: NonNull::from(labels),
+            config: NonNull::from(config),
             schedulable,
             callout_done_export,
             callout_event_export,
@@ -260,9 +261,18 @@ impl StreamCell {
         matches!(hook, Hook::Scheduled | Hook::CalloutDone | Hook::CalloutEvent)
     }
 
+    fn config(&self) -> &crate::FilterConfig {
+        // Safety: alive for longer than the cell (see `new`); only shared references are made.
+        unsafe { self.config.as_ref() }
+    }
+
     pub fn labels(&self) -> &Labels {
-        // Safety: alive for longer than the cell (see `new`); never mutated.
-        unsafe { self.labels.as_ref() }
+        self.config().labels()
+    }
+
+    /// The metrics the stream's configuration defined, id 1 first.
+    pub fn metrics(&self) -> &[crate::metrics::Metric] {
+        self.config().metrics()
     }
 
     pub fn flow(&self, direction: Direction) -> Flow {

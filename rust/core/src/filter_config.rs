@@ -23,6 +23,8 @@ pub struct FilterConfig {
     module_config: NonNull<c_void>,
     /// The background events' queue, shared with the module's config handles.
     background: Arc<ConfigShared>,
+    /// The metrics the module defined while the configuration was created.
+    metrics: Box<[crate::metrics::Metric]>,
     // Declared last: the module must stay loaded until its config is destroyed.
     module: Arc<Module>,
 }
@@ -63,7 +65,7 @@ impl FilterConfig {
         filter_config: &[u8],
         scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
-        let background = Arc::new(ConfigShared::new(&module, scheduler));
+        let background = Arc::new(ConfigShared::new(&module, name, scheduler));
         let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
         // Safety: the hook has the header's type; the views and `error` outlive the call.
@@ -77,7 +79,8 @@ impl FilterConfig {
         match NonNull::new(raw) {
             Some(module_config) => {
                 let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };
-                Ok(Arc::new(Self { labels, module_config, background, module }))
+                let metrics = background.defining.freeze();
+                Ok(Arc::new(Self { labels, module_config, background, metrics, module }))
             }
             None => {
                 // Handles taken during the failed creation schedule nothing.
@@ -180,6 +183,15 @@ impl FilterConfig {
 
     pub(crate) fn labels(&self) -> &Labels {
         &self.labels
+    }
+
+    pub(crate) fn metrics(&self) -> &[crate::metrics::Metric] {
+        &self.metrics
+    }
+
+    /// The metrics the module defined, in id order (id 1 first).
+    pub fn metric_defs(&self) -> impl Iterator<Item = &crate::MetricDef> {
+        self.metrics.iter().map(|m| &m.def)
     }
 
     /// The loaded module.

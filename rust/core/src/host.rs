@@ -182,6 +182,22 @@ pub trait HostStream {
         let _ = id;
     }
 
+    /// Applies `op` with `value` to the metric the host registered as `host_id`
+    /// ([`crate::ConfigHost::define_metric`]) for these label values (the core checked them
+    /// against its definition and the label limit). False when the proxy refused it. Hosts
+    /// without metrics keep the default.
+    fn metric_record(
+        &mut self,
+        host_id: u64,
+        kind: crate::MetricKind,
+        op: crate::MetricOp,
+        label_values: &[&[u8]],
+        value: u64,
+    ) -> bool {
+        let _ = (host_id, kind, op, label_values, value);
+        false
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

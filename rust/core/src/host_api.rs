@@ -51,6 +51,8 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     config_callout_stream_send,
     config_callout_stream_send_trailers,
     config_callout_stream_reset,
+    metric_define,
+    metric_record,
 };
 
 /// Reads a view the module passed in.
@@ -685,6 +687,57 @@ unsafe extern "C" fn config_handle_new(creating: *mut envoyx_error) -> *mut envo
         return std::ptr::null_mut();
     }
     Arc::into_raw(shared.clone()) as *mut envoyx_config_handle
+}
+
+/// The module's list of views (NULL with 0 is empty).
+///
+/// # Safety
+/// `views` points at `len` views valid during the current call (or is NULL).
+unsafe fn view_list<'a>(views: *const envoyx_bytes, len: usize) -> Vec<&'a [u8]> {
+    if views.is_null() || len == 0 {
+        return Vec::new();
+    }
+    // Safety: per the caller.
+    unsafe { std::slice::from_raw_parts(views, len).iter().map(|v| view(*v)).collect() }
+}
+
+unsafe extern "C" fn metric_define(
+    creating: *mut envoyx_error,
+    kind: envoyx_metric_kind,
+    name: envoyx_bytes,
+    label_names: *const envoyx_bytes,
+    label_names_len: usize,
+) -> u64 {
+    if creating.is_null() {
+        core_log!(Error, "EnvoyX module called metric_define with a NULL error argument");
+        return 0;
+    }
+    // Safety: `creating` is the ErrorSink the core passed into the running init/config call;
+    // the views are valid during this call.
+    unsafe {
+        let sink = &*(creating as *const ErrorSink);
+        let Some(shared) = &sink.creating else {
+            core_log!(Error, "EnvoyX module called metric_define outside envoyx_on_filter_config_new");
+            return 0;
+        };
+        shared.define_metric(kind, view(name), &view_list(label_names, label_names_len))
+    }
+}
+
+unsafe extern "C" fn metric_record(
+    stream: *mut envoyx_stream,
+    metric_id: u64,
+    label_values: *const envoyx_bytes,
+    label_values_len: usize,
+    op: envoyx_metric_op,
+    value: u64,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "metric_record", false, |cell, _| {
+            crate::metrics::record(cell, metric_id, &view_list(label_values, label_values_len), op, value)
+        })
+    }
 }
 
 unsafe extern "C" fn config_handle_schedule(handle: *mut envoyx_config_handle, event_id: u64) -> bool {

@@ -27,7 +27,7 @@
 //! - Validation and framing: see `validate.rs` and `framing.rs`; the host-table functions apply
 //!   them to every call a module makes.
 
-use crate::cell::{Flow, Hook, Labels, Phase, StreamCell, Work};
+use crate::cell::{Flow, Hook, Phase, StreamCell, Work};
 use crate::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::error::EventOrderError;
 use crate::filter_config::FilterConfig;
@@ -94,10 +94,9 @@ impl HookStatus for TrailersStatus {
 
 impl Stream {
     fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
-        let labels: &Labels = config.labels();
-        // Safety: `labels` lives inside the FilterConfig, which this Stream keeps alive (its
-        // `config` field, dropped after `cell`).
-        let cell = Box::new(unsafe { StreamCell::new(host, labels, config.module()) });
+        // Safety: this Stream keeps the FilterConfig alive (its `config` field, dropped after
+        // `cell`).
+        let cell = Box::new(unsafe { StreamCell::new(host, &config) });
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
         let (stream_new, module_config) =
             (stream.config.module().hooks.stream_new, stream.config.module_config());

@@ -223,6 +223,12 @@ impl Creating {
     }
 }
 
+/// The host's `error` argument of the `envoyx_on_filter_config_new` call running on this thread
+/// (NULL outside `FilterConfig::new`).
+pub(crate) fn creating() -> *mut envoyx_error {
+    CREATING.with(Cell::get)
+}
+
 impl Drop for Creating {
     fn drop(&mut self) {
         CREATING.with(|c| c.set(std::ptr::null_mut()));
@@ -234,7 +240,7 @@ impl ConfigHandle {
     /// being created. None elsewhere, or when the host does not deliver configuration events
     /// (then [`schedule`](Self::schedule) would do nothing anyway).
     pub fn for_new_config() -> Option<ConfigHandle> {
-        let creating = CREATING.with(Cell::get);
+        let creating = creating();
         let host = crate::host::host()?;
         if creating.is_null() {
             return None;

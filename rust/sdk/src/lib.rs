@@ -78,6 +78,7 @@ mod handle;
 mod headers;
 mod host;
 mod log;
+mod metrics;
 mod status;
 mod stream;
 
@@ -92,5 +93,6 @@ pub use filter::{Filter, FilterConfig, RouteConfig};
 pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};
 pub use headers::{HeaderIter, HeaderMap};
 pub use log::{LogLevel, log, log_args, log_enabled};
+pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
 pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};
 pub use stream::Stream;

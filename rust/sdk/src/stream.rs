@@ -500,6 +500,21 @@ impl Stream {
         unsafe { (self.host.callout_stream_reset)(self.raw, id) }
     }
 
+    /// Records on metric `id` (ABI views of the label values); see [`crate::Counter`].
+    pub(crate) fn metric_record(
+        &mut self,
+        id: u64,
+        label_values: &[envoyx_abi::envoyx_bytes],
+        op: u32,
+        value: u64,
+    ) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the views are valid during
+        // the call.
+        unsafe {
+            (self.host.metric_record)(self.raw, id, label_values.as_ptr(), label_values.len(), op, value)
+        }
+    }
+
     /// The ABI 1.0 name of [`Stream::handle`].
     pub fn continue_handle(&self) -> StreamHandle {
         self.handle()

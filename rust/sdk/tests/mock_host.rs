@@ -379,6 +379,26 @@ unsafe extern "C" fn config_callout_stream_reset(
 ) -> bool {
     false
 }
+unsafe extern "C" fn metric_define(
+    _creating: *mut envoyx_error,
+    _kind: envoyx_metric_kind,
+    _name: envoyx_bytes,
+    _label_names: *const envoyx_bytes,
+    _label_names_len: usize,
+) -> u64 {
+    // This host keeps no metrics.
+    0
+}
+unsafe extern "C" fn metric_record(
+    _stream: *mut envoyx_stream,
+    _metric_id: u64,
+    _label_values: *const envoyx_bytes,
+    _label_values_len: usize,
+    _op: envoyx_metric_op,
+    _value: u64,
+) -> bool {
+    false
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -422,6 +442,8 @@ static HOST: envoyx_host_api = envoyx_host_api {
     config_callout_stream_send,
     config_callout_stream_send_trailers,
     config_callout_stream_reset,
+    metric_define,
+    metric_record,
 };
 
 fn init() {

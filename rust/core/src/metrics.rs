@@ -1,0 +1,334 @@
+//! Metrics (ABI 1.1): counters, gauges and histograms a module defines while its filter
+//! configuration is created, and records from its streams on any worker thread.
+//!
+//! The rules, all here: names and label names are `[a-z0-9_]`, 1–64 bytes, starting with a
+//! letter; a metric is defined once per configuration, only while it is created (the proxy
+//! freezes its stats then); a record names a defined metric, an operation its kind allows and
+//! exactly its label values, each at most [`MAX_LABEL_VALUE`] bytes without control bytes; and a
+//! labelled metric takes at most [`LABEL_LIMIT`] label-value combinations (a new one past that
+//! is refused, with one warning per metric). The host only registers and updates the proxy's
+//! stats ([`crate::ConfigHost::define_metric`], [`crate::HostStream::metric_record`]).
+//!
+//! The hot path takes no lock: each thread remembers the combinations it has recorded, and only
+//! a combination new to the thread checks (and counts) it in the metric's shared set.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::cell::StreamCell;
+use crate::log::core_log;
+
+/// How many label-value combinations one labelled metric takes (`ENVOYX_METRIC_LABEL_LIMIT`).
+pub const LABEL_LIMIT: usize = envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT as usize;
+
+/// The longest label value, in bytes.
+pub const MAX_LABEL_VALUE: usize = 256;
+
+/// The longest metric or label name, in bytes.
+const MAX_NAME: usize = 64;
+
+/// A metric's kind. Mirrors `envoyx_metric_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum MetricKind {
+    Counter = envoyx_abi::ENVOYX_METRIC_COUNTER,
+    Gauge = envoyx_abi::ENVOYX_METRIC_GAUGE,
+    Histogram = envoyx_abi::ENVOYX_METRIC_HISTOGRAM,
+}
+
+impl MetricKind {
+    pub fn from_abi(kind: u32) -> Option<Self> {
+        [Self::Counter, Self::Gauge, Self::Histogram].into_iter().find(|k| *k as u32 == kind)
+    }
+}
+
+/// What a record does. Mirrors `envoyx_metric_op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum MetricOp {
+    Add = envoyx_abi::ENVOYX_METRIC_ADD,
+    Subtract = envoyx_abi::ENVOYX_METRIC_SUBTRACT,
+    Set = envoyx_abi::ENVOYX_METRIC_SET,
+    Record = envoyx_abi::ENVOYX_METRIC_RECORD,
+}
+
+impl MetricOp {
+    pub fn from_abi(op: u32) -> Option<Self> {
+        [Self::Add, Self::Subtract, Self::Set, Self::Record].into_iter().find(|o| *o as u32 == op)
+    }
+
+    /// Whether a metric of `kind` takes this operation.
+    fn suits(self, kind: MetricKind) -> bool {
+        matches!(
+            (kind, self),
+            (MetricKind::Counter, MetricOp::Add)
+                | (MetricKind::Gauge, MetricOp::Add | MetricOp::Subtract | MetricOp::Set)
+                | (MetricKind::Histogram, MetricOp::Record)
+        )
+    }
+}
+
+/// A metric as the host registers it with the proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricDef {
+    pub kind: MetricKind,
+    /// `<filter>.<name>`: the configuration's name (or the module file's stem) and the
+    /// module's metric name.
+    pub full_name: String,
+    /// The module's metric name alone.
+    pub name: String,
+    pub label_names: Vec<String>,
+}
+
+/// One defined metric of a configuration.
+pub(crate) struct Metric {
+    pub def: MetricDef,
+    /// The host's id for it.
+    host_id: u64,
+    /// Unique in the process, so threads' caches never confuse two configurations' metrics.
+    uid: u64,
+    /// The label-value combinations recorded so far (labelled metrics only).
+    combinations: Mutex<HashSet<Box<[u8]>>>,
+    /// The limit was reached and said so (once).
+    warned: AtomicBool,
+}
+
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+
+/// What one thread remembers of the combinations it recorded.
+#[derive(Default)]
+struct ThreadSeen {
+    /// Each as the metric's uid and its length-prefixed values.
+    known: HashSet<Box<[u8]>>,
+    /// The key being looked up, reused so a known combination costs no allocation.
+    key: Vec<u8>,
+}
+
+/// Checks a metric or label name.
+fn check_name(what: &str, name: &[u8]) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name[0].is_ascii_lowercase()
+        && name.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
+    if ok {
+        Ok(String::from_utf8_lossy(name).into_owned())
+    } else {
+        Err(format!(
+            "{what} `{}` must be 1-{MAX_NAME} bytes of [a-z0-9_] starting with a letter",
+            String::from_utf8_lossy(name)
+        ))
+    }
+}
+
+/// Checks a definition against `defined` (the configuration's metrics so far): the reason when
+/// refused.
+pub(crate) fn check_def(
+    filter: &str,
+    defined: &[Metric],
+    kind: u32,
+    name: &[u8],
+    label_names: &[&[u8]],
+) -> Result<MetricDef, String> {
+    let kind = MetricKind::from_abi(kind).ok_or_else(|| format!("unknown metric kind {kind}"))?;
+    let name = check_name("the metric name", name)?;
+    let label_names =
+        label_names.iter().map(|l| check_name("the label name", l)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(dup) =
+        label_names.iter().enumerate().find_map(|(at, l)| label_names[..at].contains(l).then_some(l))
+    {
+        return Err(format!("the label name `{dup}` appears twice"));
+    }
+    if defined.iter().any(|m| m.def.name == name) {
+        return Err(format!("a metric named `{name}` is already defined"));
+    }
+    Ok(MetricDef { kind, full_name: format!("{filter}.{name}"), name, label_names })
+}
+
+impl Metric {
+    pub fn new(def: MetricDef, host_id: u64) -> Self {
+        Self {
+            def,
+            host_id,
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            combinations: Mutex::default(),
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether this combination of label values may be recorded: one this thread has recorded
+    /// before (no lock), or one the metric has seen or still has room for.
+    fn admit(&self, values: &[&[u8]]) -> bool {
+        thread_local! {
+            static SEEN: RefCell<ThreadSeen> = RefCell::default();
+        }
+        SEEN.with(|seen| {
+            let ThreadSeen { known, key } = &mut *seen.borrow_mut();
+            key.clear();
+            key.extend_from_slice(&self.uid.to_le_bytes());
+            for value in values {
+                // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+                key.extend_from_slice(&(value.len() as u32).to_le_bytes());
+                key.extend_from_slice(value);
+            }
+            if known.contains(key.as_slice()) {
+                return true;
+            }
+            let mut shared = self.combinations.lock().unwrap_or_else(|e| e.into_inner());
+            if !shared.contains(key.as_slice()) {
+                if shared.len() >= LABEL_LIMIT {
+                    return false;
+                }
+                shared.insert(key.clone().into_boxed_slice());
+            }
+            known.insert(key.clone().into_boxed_slice());
+            true
+        })
+    }
+}
+
+/// `metric_record`: checks the call and has the host apply it; false (logged) when refused.
+pub(crate) fn record(cell: &StreamCell, id: u64, values: &[&[u8]], op: u32, value: u64) -> bool {
+    let metrics = cell.metrics();
+    let Some(metric) =
+        usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).and_then(|at| metrics.get(at))
+    else {
+        cell.refuse(
+            format_args!("metric_record of metric {id}"),
+            &"its configuration defined no such metric",
+        );
+        return false;
+    };
+    let def = &metric.def;
+    let refusal = match MetricOp::from_abi(op) {
+        None => Some(format!("unknown operation {op}")),
+        Some(op) if !op.suits(def.kind) => Some(format!("{op:?} does not apply to a {:?}", def.kind)),
+        Some(_) if values.len() != def.label_names.len() => Some(format!(
+            "it has {} label(s) ({}), {} value(s) given",
+            def.label_names.len(),
+            def.label_names.join(", "),
+            values.len()
+        )),
+        Some(_) => values.iter().find_map(|v| {
+            let bad = v.len() > MAX_LABEL_VALUE || v.iter().any(|b| *b < 0x20 || *b == 0x7f);
+            bad.then(|| {
+                format!(
+                    "label value `{}` is longer than {MAX_LABEL_VALUE} bytes or holds a control byte",
+                    String::from_utf8_lossy(v)
+                )
+            })
+        }),
+    };
+    if let Some(reason) = refusal {
+        cell.refuse(format_args!("metric_record of `{}`", def.name), &reason);
+        return false;
+    }
+    if !values.is_empty() && !metric.admit(values) {
+        if !metric.warned.swap(true, Ordering::Relaxed) {
+            let labels = cell.labels();
+            core_log!(
+                Warn,
+                "EnvoyX module {} (filter `{}`): metric `{}` reached {LABEL_LIMIT} label-value combinations; \
+                 new combinations are not recorded (first refused: {:?})",
+                labels.module,
+                labels.filter,
+                def.name,
+                values.iter().map(|v| String::from_utf8_lossy(v)).collect::<Vec<_>>()
+            );
+        }
+        return false;
+    }
+    let op = MetricOp::from_abi(op).expect("checked above");
+    cell.host.borrow_mut().metric_record(metric.host_id, def.kind, op, values, value)
+}
+
+/// The metrics being defined while a configuration is created (then frozen into the
+/// configuration).
+#[derive(Default)]
+pub(crate) struct Defining {
+    pub metrics: Mutex<Vec<Metric>>,
+}
+
+impl Defining {
+    /// `metric_define`: the id, or 0 (logged).
+    pub fn define(
+        &self,
+        filter: &str,
+        host: Option<&dyn crate::ConfigHost>,
+        kind: u32,
+        name: &[u8],
+        label_names: &[&[u8]],
+    ) -> u64 {
+        let mut metrics = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
+        let defined = check_def(filter, &metrics, kind, name, label_names).and_then(|def| {
+            let host = host.ok_or_else(|| "this host keeps no metrics".to_string())?;
+            let host_id = host.define_metric(&def)?;
+            Ok(Metric::new(def, host_id))
+        });
+        match defined {
+            Ok(metric) => {
+                metrics.push(metric);
+                metrics.len() as u64
+            }
+            Err(reason) => {
+                core_log!(
+                    Warn,
+                    "EnvoyX module: metric_define of `{}` (filter `{filter}`) refused: {reason}",
+                    String::from_utf8_lossy(name)
+                );
+                0
+            }
+        }
+    }
+
+    /// The metrics defined, frozen for the configuration's life.
+    pub fn freeze(&self) -> Box<[Metric]> {
+        std::mem::take(&mut *self.metrics.lock().unwrap_or_else(|e| e.into_inner())).into_boxed_slice()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_lower_case_identifiers() {
+        let check = |name: &[u8], labels: &[&[u8]]| check_def("f", &[], 0, name, labels).map(|d| d.full_name);
+        assert_eq!(check(b"requests_total", &[b"route"]), Ok("f.requests_total".to_string()));
+        for bad in [&b""[..], b"Requests", b"1st", b"a-b", b"a.b", &[b'a'; 65]] {
+            assert!(check(bad, &[]).is_err(), "{bad:?}");
+        }
+        assert!(check(b"ok", &[b"route", b"route"]).unwrap_err().contains("twice"));
+        assert!(check_def("f", &[], 9, b"ok", &[]).unwrap_err().contains("unknown metric kind 9"));
+    }
+
+    #[test]
+    fn operations_suit_kinds() {
+        use MetricKind::*;
+        use MetricOp::*;
+        assert!(Add.suits(Counter) && !Set.suits(Counter) && !Record.suits(Counter));
+        assert!(Add.suits(Gauge) && Subtract.suits(Gauge) && Set.suits(Gauge) && !Record.suits(Gauge));
+        assert!(Record.suits(Histogram) && !Add.suits(Histogram));
+    }
+
+    #[test]
+    fn a_metric_takes_at_most_the_limit_of_combinations_from_every_thread() {
+        let def = check_def("f", &[], 0, b"m", &[b"l"]).unwrap();
+        let metric = std::sync::Arc::new(Metric::new(def, 1));
+        // Half the limit on each of two threads, then the rest on this one.
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let metric = metric.clone();
+                std::thread::spawn(move || {
+                    (0..LABEL_LIMIT / 2).all(|i| metric.admit(&[format!("{t}-{i}").as_bytes()]))
+                })
+            })
+            .collect();
+        assert!(threads.into_iter().all(|t| t.join().unwrap()));
+        assert!(!metric.admit(&[b"one-more"]), "past the limit");
+        assert!(metric.admit(&[b"0-1"]), "a combination another thread recorded is still taken");
+        assert!(metric.admit(&[b"0-1"]), "and then from this thread's cache");
+        assert_eq!(metric.combinations.lock().unwrap().len(), LABEL_LIMIT);
+    }
+}
