@@ -190,6 +190,15 @@ mod ffi {
         -> bool;
         fn callout_stream_send_trailers(self: Pin<&mut StreamHost>, id: u64, trailers: &[RawHeader]) -> bool;
         fn callout_stream_reset(self: Pin<&mut StreamHost>, id: u64);
+        /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
+        fn metric_record(
+            self: Pin<&mut StreamHost>,
+            id: u64,
+            kind: u32,
+            op: u32,
+            label_values: &[RawBytes],
+            value: u64,
+        ) -> bool;
 
         fn wake(self: &Scheduler);
         /// A configuration's callout (main thread); false with `failure` if it cannot start.
@@ -218,6 +227,14 @@ mod ffi {
         fn callout_stream_send(self: &Scheduler, id: u64, data: &[u8], end_of_stream: bool) -> bool;
         fn callout_stream_send_trailers(self: &Scheduler, id: u64, trailers: &[RawHeader]) -> bool;
         fn callout_stream_reset(self: &Scheduler, id: u64);
+        /// Registers a metric of the configuration being created; false when refused.
+        fn define_metric(
+            self: &Scheduler,
+            kind: u32,
+            name: &[u8],
+            label_names: &[RawBytes],
+            id: &mut u64,
+        ) -> bool;
 
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);
@@ -694,6 +711,17 @@ impl HostStream for CxxHost {
     fn callout_stream_reset(&mut self, id: u64) {
         self.host().callout_stream_reset(id)
     }
+    fn metric_record(
+        &mut self,
+        host_id: u64,
+        kind: envoyx_core::MetricKind,
+        op: envoyx_core::MetricOp,
+        label_values: &[&[u8]],
+        value: u64,
+    ) -> bool {
+        let values: Vec<ffi::RawBytes> = label_values.iter().map(|v| raw_bytes(v)).collect();
+        self.host().metric_record(host_id, kind as u32, op as u32, &values, value)
+    }
     fn route_config(&mut self) -> Option<Arc<envoyx_core::RouteConfig>> {
         // Safety: loader.h: null, or a RouteConfig the proxy keeps alive while the stream's
         // route is; the core takes its own reference here.
@@ -763,6 +791,17 @@ impl envoyx_core::ConfigHost for CxxSchedulerRef {
     fn callout_stream_reset(&self, id: u64) {
         if let Some(scheduler) = self.0.as_ref() {
             scheduler.callout_stream_reset(id);
+        }
+    }
+
+    fn define_metric(&self, def: &envoyx_core::MetricDef) -> Result<u64, String> {
+        let scheduler = self.0.as_ref().ok_or("this host keeps no metrics")?;
+        let labels: Vec<ffi::RawBytes> = def.label_names.iter().map(|l| raw_bytes(l.as_bytes())).collect();
+        let mut id = 0;
+        if scheduler.define_metric(def.kind as u32, def.full_name.as_bytes(), &labels, &mut id) {
+            Ok(id)
+        } else {
+            Err("the proxy refused it".to_string())
         }
     }
 }
@@ -843,12 +882,14 @@ fn start_cxx(
     if start(&headers, &mut failure) { Ok(()) } else { Err(callout_status(failure)) }
 }
 
+/// The C++ view of `bytes`, borrowing them.
+fn raw_bytes(bytes: &[u8]) -> ffi::RawBytes {
+    ffi::RawBytes { ptr: bytes.as_ptr(), len: bytes.len() }
+}
+
 /// The C++ view of one header, borrowing `key` and `value`.
 fn raw_header(key: &[u8], value: &[u8]) -> ffi::RawHeader {
-    ffi::RawHeader {
-        key: ffi::RawBytes { ptr: key.as_ptr(), len: key.len() },
-        value: ffi::RawBytes { ptr: value.as_ptr(), len: value.len() },
-    }
+    ffi::RawHeader { key: raw_bytes(key), value: raw_bytes(value) }
 }
 
 /// The core's inbox for a C++ host ([`envoyx_core::CalloutInbox`]).

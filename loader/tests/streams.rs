@@ -107,6 +107,8 @@ fn configuration_events_run_when_the_main_thread_pumps_them_and_never_after_drop
             Some("[7,callout 200 allow key,stream 200 allow key headers data complete]")
         );
     }
+    // Every stream counted itself on the configuration's `requests` metric (case `-`).
+    assert_eq!(filter.metric("background-cxx.requests", &["-"]), "counter 1");
     drop(filter);
     assert!(logged("conformance: config `background-cxx` schedule while dropped: false"));
 }

@@ -147,6 +147,17 @@ class Scheduler {
     return false;
   }
   virtual void callout_stream_reset(std::uint64_t id) const { (void)id; }
+
+  // Only for the `background` scheduler, on the main thread, while the configuration is being
+  // created (inside filter_config_from_*): registers a metric the module defines, as `name`
+  // (`<filter>.<metric>`, checked by the core) with these label names; sets `id` to the host's id
+  // for it (given back to StreamHost::metric_record) and returns true, or false when the proxy
+  // refuses it. `kind` is an envoyx_metric_kind. The default keeps no metrics.
+  virtual bool define_metric(std::uint32_t kind, Bytes name, rust::Slice<const RawBytes> label_names,
+                             std::uint64_t& id) const {
+    (void)kind, (void)name, (void)label_names, (void)id;
+    return false;
+  }
 };
 
 // One HTTP stream as the host sees it: the primitives. "Not available" (the map has not arrived,
@@ -218,6 +229,15 @@ class StreamHost {
   virtual bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers);
   // Resets the streaming callout `id`; the core delivers nothing more of it.
   virtual void callout_stream_reset(std::uint64_t id);
+
+  // Applies `op` (an envoyx_metric_op) with `value` to the metric registered as `id`
+  // (Scheduler::define_metric; `kind` an envoyx_metric_kind) for these label values: the core
+  // checked them and the label limit. False when the proxy refuses it. The default keeps none.
+  virtual bool metric_record(std::uint64_t id, std::uint32_t kind, std::uint32_t op,
+                             rust::Slice<const RawBytes> label_values, std::uint64_t value) {
+    (void)id, (void)kind, (void)op, (void)label_values, (void)value;
+    return false;
+  }
 
   // What wakes this stream for work queued on other threads. Asked at most once per stream.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;

@@ -60,6 +60,7 @@ pub mod ffi {
         fn run_config_scheduled(self: &TestFilter, timeout_ms: u64) -> usize;
         fn pending_config_callouts(self: &TestFilter) -> Vec<PendingCall>;
         fn answer_config_callout(self: &TestFilter, id: u64, status: u32, headers: &[Header], body: &[u8]);
+        fn metric(self: &TestFilter, name: &str, label_values: &[String]) -> String;
         fn config_callout_stream_event(
             self: &TestFilter,
             id: u64,
@@ -174,6 +175,13 @@ impl Filter {
     /// Answers the configuration's callout `id` (on this, the "main", thread).
     pub fn answer_config_callout(&self, id: u64, status: u32, headers: &[(&str, &str)], body: &[u8]) {
         self.0.answer_config_callout(id, status, &header_list(headers), body)
+    }
+
+    /// "<kind> <value>" the module recorded on its metric `name` (full name: `<filter>.<metric>`)
+    /// for these label values ("" when nothing): "counter 3", "gauge 1", "histogram 9,42".
+    pub fn metric(&self, name: &str, label_values: &[&str]) -> String {
+        let labels: Vec<String> = label_values.iter().map(|v| v.to_string()).collect();
+        self.0.metric(name, &labels)
     }
 
     /// Plays one event of the configuration's streaming callout `id` (on this, the "main",

@@ -248,8 +248,9 @@ std::size_t WorkerQueue::take(std::chrono::milliseconds timeout) {
 
 // ---- TestStreamHost -----------------------------------------------------------------------------
 
-TestStreamHost::TestStreamHost(std::shared_ptr<StreamData> data, std::shared_ptr<WorkerQueue> queue)
-    : data_(std::move(data)), queue_(std::move(queue)) {}
+TestStreamHost::TestStreamHost(std::shared_ptr<StreamData> data, std::shared_ptr<WorkerQueue> queue,
+                               std::shared_ptr<WorkerQueue> metrics)
+    : data_(std::move(data)), queue_(std::move(queue)), metrics_(std::move(metrics)) {}
 
 bool TestStreamHost::header_values(HeaderMapKind map, Bytes key, rust::Slice<RawBytes> out, std::size_t& total) {
   auto& headers = data_->map(map);
@@ -392,6 +393,11 @@ void TestStreamHost::callout_stream_reset(std::uint64_t id) {
               calls.end());
 }
 
+bool TestStreamHost::metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
+                                   rust::Slice<const RawBytes> label_values, std::uint64_t value) {
+  return metrics_ != nullptr && metrics_->record_metric(id, op, label_values, value);
+}
+
 bool WorkerQueue::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
                                std::uint64_t, std::uint32_t&) const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -434,6 +440,53 @@ bool WorkerQueue::callout_stream_send_trailers(std::uint64_t id, rust::Slice<con
 
 void WorkerQueue::callout_stream_reset(std::uint64_t id) const { forget_callout(id); }
 
+bool WorkerQueue::define_metric(std::uint32_t kind, Bytes name, rust::Slice<const RawBytes>,
+                                std::uint64_t& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  metric_defs_.emplace_back(kind, std::string(to_string_view(name)));
+  id = metric_defs_.size();
+  return true;
+}
+
+bool WorkerQueue::record_metric(std::uint64_t id, std::uint32_t op, rust::Slice<const RawBytes> label_values,
+                                std::uint64_t value) const {
+  std::vector<std::string> labels;
+  for (const RawBytes& v : label_values) labels.emplace_back(reinterpret_cast<const char*>(v.ptr), v.len);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (id == 0 || id > metric_defs_.size()) return false;
+  auto& values = metric_values_[{id, labels}];
+  const auto signed_value = static_cast<std::int64_t>(value);
+  switch (op) {
+    case ENVOYX_METRIC_RECORD:
+      values.push_back(signed_value);
+      break;
+    case ENVOYX_METRIC_SET:
+      values.assign(1, signed_value);
+      break;
+    default: {
+      if (values.empty()) values.push_back(0);
+      values[0] += op == ENVOYX_METRIC_SUBTRACT ? -signed_value : signed_value;
+    }
+  }
+  return true;
+}
+
+std::string WorkerQueue::metric(std::string_view name, const std::vector<std::string>& label_values) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (std::size_t i = 0; i < metric_defs_.size(); ++i) {
+    if (metric_defs_[i].second != name) continue;
+    auto it = metric_values_.find({i + 1, label_values});
+    if (it == metric_values_.end()) return "";
+    static const char* const kinds[] = {"counter", "gauge", "histogram"};
+    std::string out = std::string(kinds[metric_defs_[i].first % 3]) + " ";
+    for (std::size_t v = 0; v < it->second.size(); ++v) {
+      out += (v ? "," : "") + std::to_string(it->second[v]);
+    }
+    return out;
+  }
+  return "";
+}
+
 std::vector<PendingCall> WorkerQueue::pending_callouts() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return callouts_;
@@ -451,10 +504,10 @@ const RouteConfig* TestStreamHost::route_config() const {
 
 // ---- TestStream ---------------------------------------------------------------------------------
 
-TestStream::TestStream(const FilterConfig& config)
+TestStream::TestStream(const FilterConfig& config, std::shared_ptr<WorkerQueue> metrics)
     : data_(std::make_shared<StreamData>()),
       queue_(std::make_shared<WorkerQueue>()),
-      stream_(config.new_stream(std::make_unique<TestStreamHost>(data_, queue_))) {}
+      stream_(config.new_stream(std::make_unique<TestStreamHost>(data_, queue_, std::move(metrics)))) {}
 
 void TestStream::carry_out() {
   for (;;) {
@@ -709,6 +762,12 @@ void TestFilter::config_callout_stream_event(std::uint64_t id, std::uint32_t eve
   });
 }
 
+rust::String TestFilter::metric(rust::Str name, rust::Slice<const rust::String> label_values) const {
+  std::vector<std::string> labels;
+  for (const rust::String& v : label_values) labels.emplace_back(v.data(), v.size());
+  return rust::String(background_->metric(std::string_view(name.data(), name.size()), labels));
+}
+
 std::size_t TestFilter::run_config_scheduled(std::uint64_t timeout_ms) const {
   const std::size_t pending = background_->take(std::chrono::milliseconds(timeout_ms));
   for (std::size_t i = 0; i < pending; ++i) {
@@ -721,7 +780,9 @@ rust::String TestFilter::name() const { return rust::String::lossy(std::string(c
 
 rust::String TestFilter::module_path() const { return config_->module_path(); }
 
-std::unique_ptr<TestStream> TestFilter::stream() const { return std::make_unique<TestStream>(*config_); }
+std::unique_ptr<TestStream> TestFilter::stream() const {
+  return std::make_unique<TestStream>(*config_, background_);
+}
 
 std::size_t TestFilter::streams_on_worker_threads(std::size_t workers, std::size_t streams_each) const {
   std::atomic<std::size_t> passed{0};
@@ -731,7 +792,7 @@ std::size_t TestFilter::streams_on_worker_threads(std::size_t workers, std::size
       const std::string path = "/worker";
       const Header headers[] = {Header{rust::String(":path"), rust::String(path)}};
       for (std::size_t i = 0; i < streams_each; ++i) {
-        TestStream stream(*config_);
+        TestStream stream(*config_, background_);
         if (stream.request_headers(rust::Slice<const Header>(headers, 1), true) == ENVOYX_HEADERS_CONTINUE &&
             stream.headers_forwarded(ENVOYX_DIRECTION_REQUEST)) {
           ++passed;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -153,6 +154,15 @@ class WorkerQueue : public Scheduler {
   bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) const override;
   bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers) const override;
   void callout_stream_reset(std::uint64_t id) const override;
+  // As a configuration's background scheduler: keeps the module's metrics as a proxy's stats
+  // would, for the test to read (metric()).
+  bool define_metric(std::uint32_t kind, Bytes name, rust::Slice<const RawBytes> label_names,
+                     std::uint64_t& id) const override;
+  bool record_metric(std::uint64_t id, std::uint32_t op, rust::Slice<const RawBytes> label_values,
+                     std::uint64_t value) const;
+  // "<kind> <value>" of the metric whose full name is `name` for these label values ("" when
+  // nothing was recorded): "counter 3", "gauge -1", "histogram 9,42".
+  std::string metric(std::string_view name, const std::vector<std::string>& label_values) const;
   // The configuration callouts recorded and not answered; forgets `id` once answered.
   std::vector<PendingCall> pending_callouts() const;
   void forget_callout(std::uint64_t id) const;
@@ -164,12 +174,16 @@ class WorkerQueue : public Scheduler {
   mutable std::condition_variable ready_;
   mutable std::size_t pending_ = 0;
   mutable std::vector<PendingCall> callouts_;
+  // Metric definitions (id = index + 1): kind and full name; values by (id, label values).
+  mutable std::vector<std::pair<std::uint32_t, std::string>> metric_defs_;
+  mutable std::map<std::pair<std::uint64_t, std::vector<std::string>>, std::vector<std::int64_t>> metric_values_;
 };
 
 // The StreamHost the core calls on the module's behalf.
 class TestStreamHost : public StreamHost {
  public:
-  TestStreamHost(std::shared_ptr<StreamData> data, std::shared_ptr<WorkerQueue> queue);
+  TestStreamHost(std::shared_ptr<StreamData> data, std::shared_ptr<WorkerQueue> queue,
+                 std::shared_ptr<WorkerQueue> metrics);
 
   bool header_values(HeaderMapKind map, Bytes key, rust::Slice<RawBytes> out, std::size_t& total) override;
   bool header_entries(HeaderMapKind map, rust::Slice<RawHeader> out, std::size_t& total) override;
@@ -194,6 +208,8 @@ class TestStreamHost : public StreamHost {
   bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) override;
   bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers) override;
   void callout_stream_reset(std::uint64_t id) override;
+  bool metric_record(std::uint64_t id, std::uint32_t kind, std::uint32_t op,
+                     rust::Slice<const RawBytes> label_values, std::uint64_t value) override;
 
  private:
   // The open streaming callout `id`, or nullptr.
@@ -201,6 +217,7 @@ class TestStreamHost : public StreamHost {
 
   std::shared_ptr<StreamData> data_;
   std::shared_ptr<WorkerQueue> queue_;
+  std::shared_ptr<WorkerQueue> metrics_;
 };
 
 // One stream, as a test drives it. Event methods return the module's status (ENVOYX_*) and
@@ -209,7 +226,9 @@ class TestStreamHost : public StreamHost {
 // numbers.
 class TestStream {
  public:
-  explicit TestStream(const FilterConfig& config);
+  // `metrics` keeps what the stream records on its configuration's metrics (the configuration's
+  // background scheduler).
+  TestStream(const FilterConfig& config, std::shared_ptr<WorkerQueue> metrics);
 
   std::uint32_t request_headers(rust::Slice<const Header> headers, bool end_of_stream);
   // One body chunk made of the given slices.
@@ -293,6 +312,9 @@ class TestFilter {
   void config_callout_stream_event(std::uint64_t id, std::uint32_t event, std::uint32_t status,
                                    rust::Slice<const Header> headers, rust::Slice<const std::uint8_t> body,
                                    bool end_of_stream) const;
+  // What the module recorded on its metric `name` (full name) for these label values; see
+  // WorkerQueue::metric.
+  rust::String metric(rust::Str name, rust::Slice<const rust::String> label_values) const;
   // Runs the configuration events the module scheduled so far on this (the "main") thread,
   // waiting up to `timeout_ms` for the first; returns how many ran.
   std::size_t run_config_scheduled(std::uint64_t timeout_ms) const;

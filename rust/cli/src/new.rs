@@ -417,6 +417,8 @@ static_resources:
               "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
               dynamic_module_config:
                 name: envoyx_stock_host
+                # The module's metrics show as envoyx.<filter>.<metric>.
+                metrics_namespace: envoyx
               filter_name: {name}
               filter_config:
                 # The EnvoyX DynamicModuleConfig (x/config.proto), as a Struct.

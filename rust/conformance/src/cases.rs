@@ -451,6 +451,20 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "metrics",
+        "metrics defined at config creation are recorded from the stream (a gauge up and down, a \
+         histogram value); a record with too few label values, or a control byte in one, is refused",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[("x-conf-results", Want::Is("in_flight=true,body_bytes=true,too_few=false,control=false"))],
+                body: BODY,
+            }),
+            logs: &["metric_record of `requests` refused: it has 1 label(s) (case), 0 value(s) given"],
+        },
+    )
+    .since(1),
+    Case::new(
         "route-config",
         "the per-route config of the request's route reaches the module, parsed once by it",
         Expect::Exchange {

@@ -25,11 +25,14 @@ pub enum Form {
 /// The `envoy.filters.http.dynamic_modules` filter running EnvoyX `config` (a
 /// `DynamicModuleConfig` in JSON form).
 pub fn envoyx_filter(filter_name: &str, config: Value, load_by: LoadBy, form: Form) -> Value {
+    // `metrics_namespace: envoyx`: the module's metrics show as `envoyx.<filter>.<metric>`, the
+    // names the custom build gives them (upstream's default namespace is `dynamicmodulescustom`).
     let module = match load_by {
-        LoadBy::Name => json!({ "name": "envoyx_stock_host" }),
+        LoadBy::Name => json!({ "name": "envoyx_stock_host", "metrics_namespace": "envoyx" }),
         LoadBy::File(stock_host) => json!({
             "name": "envoyx_stock_host",
-            "module": { "local": { "filename": stock_host } }
+            "module": { "local": { "filename": stock_host } },
+            "metrics_namespace": "envoyx"
         }),
     };
     let filter_config = match form {

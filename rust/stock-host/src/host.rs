@@ -293,6 +293,24 @@ impl HostStream for EnvoyStream {
         }
     }
 
+    fn metric_record(
+        &mut self,
+        host_id: u64,
+        kind: envoyx_core::MetricKind,
+        op: envoyx_core::MetricOp,
+        label_values: &[&[u8]],
+        value: u64,
+    ) -> bool {
+        let id = usize::try_from(host_id).unwrap_or(usize::MAX);
+        match self.envoy.record_metric(kind, op, id, label_values, value) {
+            Ok(()) => true,
+            Err(result) => {
+                host_log!(Debug, "EnvoyX stock host: Envoy refused a metric record (result {result})");
+                false
+            }
+        }
+    }
+
     fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
         let ptr = self.envoy.most_specific_route_config().cast::<HostRouteConfig>();
         // Safety: Envoy hands back what `per_route_config_new` returned (a HostRouteConfig), alive
@@ -461,6 +479,16 @@ impl EnvoyConfigHost {
 }
 
 impl ConfigHost for EnvoyConfigHost {
+    fn define_metric(&self, def: &envoyx_core::MetricDef) -> Result<u64, String> {
+        let labels: Vec<&[u8]> = def.label_names.iter().map(|l| l.as_bytes()).collect();
+        // Safety: the core defines metrics only inside the module's config-new hook, which runs
+        // inside Envoy's (main thread, Envoy's config being created).
+        let defined = unsafe {
+            ffi::config_define_metric(self.config_envoy.0, def.kind, def.full_name.as_bytes(), &labels)
+        };
+        defined.map(|id| id as u64).map_err(|result| format!("Envoy refused it (metrics result {result})"))
+    }
+
     fn wake(&self) {
         if let Some(scheduler) = &*self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) {
             scheduler.commit(WAKE_EVENT);

@@ -12,7 +12,7 @@
 //! - name: envoy.filters.http.dynamic_modules
 //!   typed_config:
 //!     "@type": type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter
-//!     dynamic_module_config: { name: envoyx_stock_host }
+//!     dynamic_module_config: { name: envoyx_stock_host, metrics_namespace: envoyx }
 //!     filter_name: my_filter
 //!     filter_config:
 //!       "@type": type.googleapis.com/google.protobuf.Struct

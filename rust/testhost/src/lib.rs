@@ -26,13 +26,16 @@
 mod buffer;
 mod callout;
 mod headers;
+mod metrics;
 
 pub use buffer::SliceBuffer;
 pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
+pub use envoyx_core::{MetricDef, MetricKind};
 pub use headers::HeaderMap;
+pub use metrics::MetricValue;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{
@@ -159,7 +162,8 @@ impl TestHost {
     pub fn stream_on_route(&self, route: Option<Arc<RouteConfig>>) -> TestStream {
         let data = Rc::new(RefCell::new(StreamData::default()));
         let queue = Arc::new(ScheduleQueue::default());
-        let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone(), route });
+        let metrics = self.background.metrics.clone();
+        let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone(), route, metrics });
         TestStream { core: self.config.new_stream(host), data, queue }
     }
 
@@ -172,6 +176,17 @@ impl TestHost {
         filter_config: &str,
     ) -> Result<Arc<RouteConfig>, envoyx_core::Error> {
         RouteConfig::with_module(self.config.module().clone(), name, filter_config.as_bytes())
+    }
+
+    /// What the module recorded on its metric `name` (without the filter's prefix) for these
+    /// label values, as the proxy's stats would show it; None when nothing was recorded.
+    pub fn metric(&self, name: &str, label_values: &[&str]) -> Option<MetricValue> {
+        self.background.metrics.value(name, label_values)
+    }
+
+    /// The metrics the module defined, in id order.
+    pub fn metric_defs(&self) -> Vec<MetricDef> {
+        self.background.metrics.defs()
     }
 
     /// The core's filter configuration.
@@ -318,6 +333,8 @@ impl StreamScheduler for ScheduleQueue {
 struct ConfigBackground {
     queue: ScheduleQueue,
     callouts: Mutex<Vec<RecordedCallout>>,
+    /// The configuration's metrics, shared with its streams' hosts.
+    metrics: Arc<metrics::MetricStore>,
 }
 
 impl envoyx_core::ConfigHost for ConfigBackground {
@@ -369,6 +386,10 @@ impl envoyx_core::ConfigHost for ConfigBackground {
     fn callout_stream_reset(&self, id: u64) {
         self.callouts.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c.id != id);
     }
+
+    fn define_metric(&self, def: &MetricDef) -> Result<u64, String> {
+        Ok(self.metrics.define(def))
+    }
 }
 
 /// The [`HostStream`] the core calls on behalf of the module.
@@ -377,6 +398,8 @@ struct TestHostStream {
     queue: Arc<ScheduleQueue>,
     /// The per-route configuration the stream's route carries (what a proxy would resolve).
     route: Option<Arc<RouteConfig>>,
+    /// The configuration's metrics.
+    metrics: Arc<metrics::MetricStore>,
 }
 
 impl HostStream for TestHostStream {
@@ -421,6 +444,16 @@ impl HostStream for TestHostStream {
     }
     fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
         self.route.clone()
+    }
+    fn metric_record(
+        &mut self,
+        host_id: u64,
+        kind: envoyx_core::MetricKind,
+        op: envoyx_core::MetricOp,
+        label_values: &[&[u8]],
+        value: u64,
+    ) -> bool {
+        self.metrics.record(host_id, kind, op, label_values, value)
     }
     fn http_callout(
         &mut self,

@@ -32,8 +32,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use envoyx_sdk::{
-    Body, BodyKind, BodyStatus, ConfigHandle, Direction, Filter, FilterConfig, HeadersStatus, LogLevel,
-    RouteConfig, Stream, StreamHandle, TrailersStatus,
+    Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge, HeadersStatus,
+    Histogram, LogLevel, RouteConfig, Stream, StreamHandle, TrailersStatus,
 };
 
 /// The per-route configuration: its text.
@@ -52,9 +52,30 @@ impl RouteConfig for ConformanceRoute {
 const REQUEST_DONE: u64 = 1;
 const RESPONSE_DONE: u64 = 2;
 
+/// The metrics every configuration defines (when the host keeps metrics): `requests` by
+/// `case`, recorded by every stream; `in_flight` and `body_bytes`, recorded by the `metrics`
+/// case.
+#[derive(Clone, Copy)]
+struct Metrics {
+    requests: Counter,
+    in_flight: Gauge,
+    body_bytes: Histogram,
+}
+
+impl Metrics {
+    fn define() -> Option<Self> {
+        Some(Metrics {
+            requests: Counter::define("requests", &["case"])?,
+            in_flight: Gauge::define("in_flight", &[])?,
+            body_bytes: Histogram::define("body_bytes", &[])?,
+        })
+    }
+}
+
 /// The filter config: which hook panics, if any.
 pub struct ConformanceConfig {
     panic_in: Option<String>,
+    metrics: Option<Metrics>,
     /// `background`: the configuration's name, handle and the events it received.
     background: Option<(String, ConfigHandle, Events)>,
     /// `background`: what its streaming callout's events brought so far (head, body, kinds).
@@ -84,6 +105,8 @@ pub struct Conformance {
     background: Option<Events>,
     /// `callout-two`: the ids answered so far.
     answered: Vec<u64>,
+    /// The configuration's metrics.
+    metrics: Option<Metrics>,
     /// `callout-stream`: the streaming callout, and what its events brought so far.
     callout_stream: Option<envoyx_sdk::CalloutId>,
     stream_events: Vec<&'static str>,
@@ -96,8 +119,9 @@ impl FilterConfig for ConformanceConfig {
 
     fn new(name: &str, config: &[u8]) -> Result<Self, String> {
         let config = String::from_utf8_lossy(config);
+        let metrics = Metrics::define();
         if config.is_empty() {
-            return Ok(Self { panic_in: None, background: None, stream_seen: Mutex::default() });
+            return Ok(Self { panic_in: None, metrics, background: None, stream_seen: Mutex::default() });
         }
         if config == "background" {
             let handle = ConfigHandle::for_new_config().ok_or("conformance: no configuration handle")?;
@@ -107,7 +131,7 @@ impl FilterConfig for ConformanceConfig {
                 thread_handle.schedule(BACKGROUND_EVENT);
             });
             let background = Some((name.to_string(), handle, Arc::default()));
-            return Ok(Self { panic_in: None, background, stream_seen: Mutex::default() });
+            return Ok(Self { panic_in: None, metrics, background, stream_seen: Mutex::default() });
         }
         if let Some(hook) = config.strip_prefix("panic=") {
             if hook == "config_new" {
@@ -115,6 +139,7 @@ impl FilterConfig for ConformanceConfig {
             }
             return Ok(Self {
                 panic_in: Some(hook.to_string()),
+                metrics,
                 background: None,
                 stream_seen: Mutex::default(),
             });
@@ -128,6 +153,7 @@ impl FilterConfig for ConformanceConfig {
         }
         Conformance {
             panic_in: self.panic_in.clone(),
+            metrics: self.metrics,
             background: self.background.as_ref().map(|(_, _, events)| events.clone()),
             ..Conformance::default()
         }
@@ -314,6 +340,10 @@ impl Filter for Conformance {
     fn on_request_headers(&mut self, stream: &mut Stream, end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("request_headers");
         self.case = stream.request_headers().get_str("x-case").unwrap_or_default().to_string();
+        if let Some(metrics) = self.metrics {
+            let case = if self.case.is_empty() { "-".to_string() } else { self.case.clone() };
+            metrics.requests.increment(stream, &[&case]);
+        }
         if self.holds_request() {
             match self.case.as_str() {
                 "callout-stream" => {
@@ -400,6 +430,23 @@ impl Filter for Conformance {
                     .http_callout("callout", &[(":method", "GET")], b"", Duration::from_secs(1))
                     .is_none();
                 stream.request_headers().set("x-conf-callout-refused", yes_no(refused));
+                HeadersStatus::Continue
+            }
+            "metrics" => {
+                let Some(metrics) = self.metrics else {
+                    self.results.push("metrics=none".to_string());
+                    return HeadersStatus::Continue;
+                };
+                let results = [
+                    (
+                        "in_flight",
+                        metrics.in_flight.add(stream, &[], 2) && metrics.in_flight.sub(stream, &[], 1),
+                    ),
+                    ("body_bytes", metrics.body_bytes.record(stream, &[], 9)),
+                    ("too_few", metrics.requests.increment(stream, &[])),
+                    ("control", metrics.requests.increment(stream, &["a\rb"])),
+                ];
+                self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
                 HeadersStatus::Continue
             }
             "callout-stream-reset" => {
