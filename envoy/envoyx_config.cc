@@ -96,8 +96,9 @@ public:
     const MainThreadScheduler& owner_;
   };
 
-  MainThreadScheduler(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager)
-      : main_(main), cluster_manager_(cluster_manager) {}
+  MainThreadScheduler(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager,
+                      EnvoyxMetricsSharedPtr metrics)
+      : main_(main), cluster_manager_(cluster_manager), metrics_(std::move(metrics)) {}
 
   ~MainThreadScheduler() override {
     for (auto& [id, callout] : callouts_) {
@@ -168,6 +169,14 @@ public:
     }
   }
 
+  // While the configuration is created (main thread): its module's metrics.
+  bool define_metric(std::uint32_t kind, envoyx::Bytes name,
+                     rust::Slice<const envoyx::RawBytes> label_names, std::uint64_t& id) const override {
+    id = metrics_->define(kind, absl::string_view(reinterpret_cast<const char*>(name.data()), name.size()),
+                          label_names);
+    return true;
+  }
+
   const std::shared_ptr<Slot>& slot() const { return slot_; }
 
 private:
@@ -195,6 +204,7 @@ private:
   // The main dispatcher and the cluster manager outlive every filter configuration.
   Event::Dispatcher& main_;
   Upstream::ClusterManager& cluster_manager_;
+  const EnvoyxMetricsSharedPtr metrics_;
   const std::shared_ptr<Slot> slot_ = std::make_shared<Slot>();
   // Main thread only (callouts start and end there).
   mutable absl::flat_hash_map<std::uint64_t, std::unique_ptr<Callout>> callouts_;
@@ -217,9 +227,10 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
   if (!typed.SerializeToString(&bytes)) {
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
   }
+  auto metrics = std::make_shared<EnvoyxMetrics>(context.scope());
   auto background = std::make_shared<MainThreadScheduler>(
       context.serverFactoryContext().mainThreadDispatcher(),
-      context.serverFactoryContext().clusterManager());
+      context.serverFactoryContext().clusterManager(), metrics);
   CoreFilterConfigSharedPtr core_config;
   try {
     core_config = std::make_shared<const rust::Box<envoyx::FilterConfig>>(
@@ -234,8 +245,8 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
     return absl::InvalidArgumentError(e.what());
   }
   Upstream::ClusterManager& cluster_manager = context.serverFactoryContext().clusterManager();
-  return [core_config, &cluster_manager](Http::FilterChainFactoryCallbacks& callbacks) {
-    callbacks.addStreamFilter(std::make_shared<EnvoyxFilter>(core_config, &cluster_manager));
+  return [core_config, &cluster_manager, metrics](Http::FilterChainFactoryCallbacks& callbacks) {
+    callbacks.addStreamFilter(std::make_shared<EnvoyxFilter>(core_config, &cluster_manager, metrics));
   };
 }
 

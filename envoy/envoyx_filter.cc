@@ -12,6 +12,8 @@
 #include "source/common/http/header_map_impl.h"
 #include "source/common/http/message_impl.h"
 #include "source/common/http/utility.h"
+#include "source/common/stats/symbol_table.h"
+#include "source/common/stats/utility.h"
 
 #include "absl/strings/match.h"
 #include "abi.h"
@@ -226,6 +228,10 @@ public:
     return filter_.sendCalloutStreamTrailers(id, trailers);
   }
   void callout_stream_reset(std::uint64_t id) override { filter_.resetCalloutStream(id); }
+  bool metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
+                     rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override {
+    return filter_.recordMetric(id, op, label_values, value);
+  }
 
 private:
   const Buffer::Instance* readableBody(envoyx::BodyKind kind) {
@@ -462,6 +468,55 @@ Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manage
   return cluster->httpAsyncClient().send(
       std::move(message), callbacks,
       Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+}
+
+std::uint64_t EnvoyxMetrics::define(std::uint32_t kind, absl::string_view name,
+                                    rust::Slice<const envoyx::RawBytes> label_names) {
+  Def def{kind, std::string(name), {}};
+  for (const envoyx::RawBytes& label : label_names) {
+    def.label_names.emplace_back(reinterpret_cast<const char*>(label.ptr), label.len);
+  }
+  defs_.push_back(std::move(def));
+  return defs_.size();
+}
+
+bool EnvoyxMetrics::record(std::uint64_t id, std::uint32_t op,
+                           rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) const {
+  if (id == 0 || id > defs_.size() || label_values.size() != defs_[id - 1].label_names.size()) {
+    return false;
+  }
+  const Def& def = defs_[id - 1];
+  // Names and tags as dynamic stat names: Envoy's symbol table interns each once.
+  Stats::StatNameDynamicPool pool(scope_->symbolTable());
+  Stats::StatNameTagVector tags;
+  for (std::size_t i = 0; i < label_values.size(); ++i) {
+    const absl::string_view label(reinterpret_cast<const char*>(label_values[i].ptr), label_values[i].len);
+    tags.emplace_back(pool.add(def.label_names[i]), pool.add(label));
+  }
+  const Stats::ElementVec name{Stats::DynamicName(def.name)};
+  switch (def.kind) {
+  case ENVOYX_METRIC_COUNTER:
+    Stats::Utility::counterFromElements(*scope_, name, tags).add(value);
+    return true;
+  case ENVOYX_METRIC_GAUGE: {
+    Stats::Gauge& gauge =
+        Stats::Utility::gaugeFromElements(*scope_, name, Stats::Gauge::ImportMode::Accumulate, tags);
+    if (op == ENVOYX_METRIC_SET) {
+      gauge.set(value);
+    } else if (op == ENVOYX_METRIC_SUBTRACT) {
+      gauge.sub(value);
+    } else {
+      gauge.add(value);
+    }
+    return true;
+  }
+  case ENVOYX_METRIC_HISTOGRAM:
+    Stats::Utility::histogramFromElements(*scope_, name, Stats::Histogram::Unit::Unspecified, tags)
+        .recordValue(value);
+    return true;
+  default:
+    return false;
+  }
 }
 
 void headerViews(const Http::HeaderMap& headers, std::vector<envoyx::RawHeader>& out) {

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "envoy/http/filter.h"
 #include "envoy/http/async_client.h"
 #include "envoy/router/router.h"
+#include "envoy/stats/scope.h"
 #include "envoy/upstream/cluster_manager.h"
 
 #include "absl/container/flat_hash_map.h"
@@ -92,6 +94,33 @@ public:
 };
 
 class EnvoyxFilter;
+
+// The metrics a module defined for its filter configuration (ABI 1.1), in Envoy's stats as
+// `envoyx.<filter>.<metric>` with the label names as tags (the stock host's names under its
+// `metrics_namespace: envoyx`). Defined on the main thread while the configuration is created,
+// read-only afterwards, recorded from every worker thread.
+class EnvoyxMetrics {
+public:
+  explicit EnvoyxMetrics(Stats::Scope& scope) : scope_(scope.createScope("envoyx.")) {}
+
+  // Registers a metric (`kind` an envoyx_metric_kind; `name` is `<filter>.<metric>`, checked by
+  // the core); its id, 1, 2, ...
+  std::uint64_t define(std::uint32_t kind, absl::string_view name,
+                       rust::Slice<const envoyx::RawBytes> label_names);
+  // Applies `op` (an envoyx_metric_op) with `value` for these label values (checked by the core).
+  bool record(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
+              std::uint64_t value) const;
+
+private:
+  struct Def {
+    std::uint32_t kind;
+    std::string name;
+    std::vector<std::string> label_names;
+  };
+  Stats::ScopeSharedPtr scope_;
+  std::vector<Def> defs_;
+};
+using EnvoyxMetricsSharedPtr = std::shared_ptr<EnvoyxMetrics>;
 
 // Sends a module's HTTP callout (checked by the core) to `cluster` through the cluster manager
 // with `callbacks`; the request, or null with `failure` set (an envoyx_callout_status) when it
@@ -198,8 +227,9 @@ class EnvoyxFilter : public Http::PassThroughFilter,
 public:
   // `cluster_manager` sends the module's callouts; without one (unit tests) none can start.
   explicit EnvoyxFilter(CoreFilterConfigSharedPtr config,
-                        Upstream::ClusterManager* cluster_manager = nullptr)
-      : config_(std::move(config)), cluster_manager_(cluster_manager) {}
+                        Upstream::ClusterManager* cluster_manager = nullptr,
+                        EnvoyxMetricsSharedPtr metrics = nullptr)
+      : config_(std::move(config)), cluster_manager_(cluster_manager), metrics_(std::move(metrics)) {}
 
   // Http::StreamDecoderFilter
   void setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks& callbacks) override;
@@ -247,6 +277,11 @@ public:
   bool sendCalloutStreamData(std::uint64_t id, envoyx::Bytes data, bool end_stream);
   bool sendCalloutStreamTrailers(std::uint64_t id, rust::Slice<const envoyx::RawHeader> trailers);
   void resetCalloutStream(std::uint64_t id);
+  // Records on the configuration's metric `id` (see loader.h StreamHost::metric_record).
+  bool recordMetric(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
+                    std::uint64_t value) {
+    return metrics_ != nullptr && metrics_->record(id, op, label_values, value);
+  }
   // News of a streaming callout (from EnvoyxCalloutStream): to the core now, or to the callout's
   // inbox during a call into the core (Envoy answering inline); after the last event the
   // callout is freed.
@@ -266,6 +301,7 @@ private:
 
   const CoreFilterConfigSharedPtr config_;
   Upstream::ClusterManager* const cluster_manager_;
+  const EnvoyxMetricsSharedPtr metrics_;
   // Callouts in flight, by the core's id; cancelled in onDestroy().
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<EnvoyxCallout>> callouts_;
   // Streaming callouts open, by the core's id; reset in onDestroy().
