@@ -38,7 +38,9 @@
  *   `envoyx_on_stream_callout_done`, `config_http_callout`,
  *   `envoyx_on_filter_config_callout_done`); streaming HTTP callouts (`callout_stream_*`,
  *   `envoyx_on_stream_callout_event`, `config_callout_stream_*`,
- *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`).
+ *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`);
+ *   metadata, filter state and routing (`metadata_set/get`, `filter_state_set/get`,
+ *   `clear_route_cache`, `upstream_override_host`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -213,6 +215,29 @@ typedef uint32_t envoyx_metric_op;
 /* How many label-value combinations one labelled metric may have (ABI 1.1): a new combination
  * past this is refused, with one warning per metric naming it. */
 #define ENVOYX_METRIC_LABEL_LIMIT 1024
+
+/* Where metadata is read from (ABI 1.1). Values equal Envoy's dynamic-modules metadata sources. */
+typedef uint32_t envoyx_metadata_source;
+/* The stream's dynamic metadata: what metadata_set wrote, and other filters' (ext_authz, ...). */
+#define ENVOYX_METADATA_DYNAMIC 0
+/* The matched route's `metadata`. */
+#define ENVOYX_METADATA_ROUTE 1
+/* The upstream cluster's `metadata` (once the route picked one). */
+#define ENVOYX_METADATA_CLUSTER 2
+
+/* A metadata value's kind (ABI 1.1). */
+typedef uint32_t envoyx_value_kind;
+#define ENVOYX_VALUE_STRING 0
+#define ENVOYX_VALUE_NUMBER 1
+#define ENVOYX_VALUE_BOOL 2
+
+/* A metadata value (ABI 1.1): `kind` says which field holds it. A string is UTF-8. */
+typedef struct envoyx_value {
+  envoyx_value_kind kind;
+  envoyx_bytes string;
+  double number;
+  bool boolean;
+} envoyx_value;
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -488,6 +513,38 @@ typedef struct envoyx_host_api {
    * thread has recorded before. */
   bool (*metric_record)(envoyx_stream* stream, uint64_t metric_id, const envoyx_bytes* label_values,
                         size_t label_values_len, envoyx_metric_op op, uint64_t value);
+
+  /* -- Metadata, filter state, routing (ABI 1.1) -- */
+
+  /* Worker thread, inside any hook of `stream`. Sets `key` in the namespace `ns` of the
+   * stream's dynamic metadata to `value` (copied), where Envoy's access log
+   * (`%DYNAMIC_METADATA(ns:key)%`) and later filters read it. `ns`, `key` and a string value are
+   * UTF-8 without control bytes; `ns` and `key` 1-256 bytes, a string at most 64 KiB; a number
+   * finite. Returns false when refused (logged). */
+  bool (*metadata_set)(envoyx_stream* stream, envoyx_bytes ns, envoyx_bytes key, envoyx_value value);
+  /* Worker thread, inside any hook of `stream`. Reads `key` of namespace `ns` from `source`
+   * into `out` when it holds a value of kind `kind`; false (nothing written) when it is absent
+   * or of another kind. A string is a view into the proxy's memory, valid until the hook returns
+   * or the metadata changes. */
+  bool (*metadata_get)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
+                       envoyx_bytes key, envoyx_value_kind kind, envoyx_value* out);
+  /* Worker thread, inside any hook of `stream`. Sets the stream's filter state `key` (rules of
+   * metadata_set's `key`) to `value` (copied, at most 64 KiB), readable by later filters and by
+   * Envoy's own where the key is one they read; read-only once set: a key this module already
+   * set on the stream is refused. Returns false when refused (logged). */
+  bool (*filter_state_set)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
+  /* Worker thread, inside any hook of `stream`. The filter state `key` as bytes (set by any
+   * filter as a string); false when absent. `out` is valid until the hook returns. */
+  bool (*filter_state_get)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes* out);
+  /* Worker thread, inside a hook of `stream` while its request headers are still held (a
+   * request hook that stops, or an async hook before the request continues). Makes the proxy
+   * pick the route again from the headers as they are when they go on (after changing `:path`,
+   * `:authority` or a header routes match on). Returns false when the headers already went on. */
+  bool (*clear_route_cache)(envoyx_stream* stream);
+  /* As clear_route_cache's hooks. Sends the request to the upstream host `host` (an IP address
+   * with port, `10.0.0.7:8080`) of the cluster the route picks; `strict`: fail rather than use
+   * another host when that one is not in the cluster. False when refused (logged). */
+  bool (*upstream_override_host)(envoyx_stream* stream, envoyx_bytes host, bool strict);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

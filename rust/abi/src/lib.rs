@@ -150,6 +150,41 @@ pub const ENVOYX_METRIC_RECORD: envoyx_metric_op = 3;
 /// `ENVOYX_METRIC_LABEL_LIMIT` (ABI 1.1).
 pub const ENVOYX_METRIC_LABEL_LIMIT: u32 = 1024;
 
+/// `envoyx_metadata_source` (ABI 1.1).
+pub type envoyx_metadata_source = u32;
+pub const ENVOYX_METADATA_DYNAMIC: envoyx_metadata_source = 0;
+pub const ENVOYX_METADATA_ROUTE: envoyx_metadata_source = 1;
+pub const ENVOYX_METADATA_CLUSTER: envoyx_metadata_source = 2;
+
+/// `envoyx_value_kind` (ABI 1.1).
+pub type envoyx_value_kind = u32;
+pub const ENVOYX_VALUE_STRING: envoyx_value_kind = 0;
+pub const ENVOYX_VALUE_NUMBER: envoyx_value_kind = 1;
+pub const ENVOYX_VALUE_BOOL: envoyx_value_kind = 2;
+
+/// `envoyx_value` (ABI 1.1): a metadata value; `kind` says which field holds it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct envoyx_value {
+    pub kind: envoyx_value_kind,
+    pub string: envoyx_bytes,
+    pub number: f64,
+    pub boolean: bool,
+}
+
+impl envoyx_value {
+    /// A string value viewing `s`.
+    pub const fn string(s: &[u8]) -> Self {
+        Self { kind: ENVOYX_VALUE_STRING, string: envoyx_bytes::from_slice(s), number: 0.0, boolean: false }
+    }
+    pub const fn number(n: f64) -> Self {
+        Self { kind: ENVOYX_VALUE_NUMBER, string: envoyx_bytes::EMPTY, number: n, boolean: false }
+    }
+    pub const fn boolean(b: bool) -> Self {
+        Self { kind: ENVOYX_VALUE_BOOL, string: envoyx_bytes::EMPTY, number: 0.0, boolean: b }
+    }
+}
+
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;
 pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;
@@ -319,6 +354,28 @@ pub struct envoyx_host_api {
         op: envoyx_metric_op,
         value: u64,
     ) -> bool,
+    // ABI 1.1: metadata, filter state, routing.
+    pub metadata_set: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        ns: envoyx_bytes,
+        key: envoyx_bytes,
+        value: envoyx_value,
+    ) -> bool,
+    pub metadata_get: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        source: envoyx_metadata_source,
+        ns: envoyx_bytes,
+        key: envoyx_bytes,
+        kind: envoyx_value_kind,
+        out: *mut envoyx_value,
+    ) -> bool,
+    pub filter_state_set:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
+    pub filter_state_get:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, out: *mut envoyx_bytes) -> bool,
+    pub clear_route_cache: unsafe extern "C" fn(stream: *mut envoyx_stream) -> bool,
+    pub upstream_override_host:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, host: envoyx_bytes, strict: bool) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in

@@ -71,6 +71,12 @@ fn rust_figures() -> BTreeMap<String, u64> {
         ENVOYX_METRIC_SET,
         ENVOYX_METRIC_RECORD,
         ENVOYX_METRIC_LABEL_LIMIT,
+        ENVOYX_METADATA_DYNAMIC,
+        ENVOYX_METADATA_ROUTE,
+        ENVOYX_METADATA_CLUSTER,
+        ENVOYX_VALUE_STRING,
+        ENVOYX_VALUE_NUMBER,
+        ENVOYX_VALUE_BOOL,
         ENVOYX_LOG_TRACE,
         ENVOYX_LOG_DEBUG,
         ENVOYX_LOG_INFO,
@@ -89,6 +95,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
     layout!(envoyx_bytes { ptr, len });
     layout!(envoyx_slice { ptr, len });
     layout!(envoyx_header { key, value });
+    layout!(envoyx_value { kind, string, number, boolean });
     layout!(envoyx_host_api {
         size,
         version,
@@ -129,6 +136,12 @@ fn rust_figures() -> BTreeMap<String, u64> {
         config_callout_stream_reset,
         metric_define,
         metric_record,
+        metadata_set,
+        metadata_get,
+        filter_state_set,
+        filter_state_get,
+        clear_route_cache,
+        upstream_override_host,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
@@ -142,6 +155,8 @@ fn rust_figures() -> BTreeMap<String, u64> {
         envoyx_callout_event,
         envoyx_metric_kind,
         envoyx_metric_op,
+        envoyx_metadata_source,
+        envoyx_value_kind,
         envoyx_log_level
     );
     m

@@ -198,6 +198,51 @@ pub trait HostStream {
         false
     }
 
+    /// Sets `key` of namespace `ns` in the stream's dynamic metadata (checked by the core).
+    /// False when the proxy cannot. Hosts without metadata keep the default.
+    fn metadata_set(&mut self, ns: &str, key: &str, value: crate::MetadataValue<'_>) -> bool {
+        let _ = (ns, key, value);
+        false
+    }
+
+    /// `key` of namespace `ns` from `source` when it holds a value of `kind`; a string is a
+    /// view of the host's memory, valid until the running hook returns or the metadata changes.
+    fn metadata_get(
+        &mut self,
+        source: crate::MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: crate::ValueKind,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        let _ = (source, ns, key, kind);
+        None
+    }
+
+    /// Sets the stream's filter state `key` to `value` (read-only once set; the core sets each
+    /// key once). False when the proxy cannot.
+    fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
+        let _ = (key, value);
+        false
+    }
+
+    /// The filter state `key` as bytes: a view valid until the running hook returns.
+    fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        let _ = key;
+        None
+    }
+
+    /// Makes the proxy pick the request's route again when its headers go on (the core checked
+    /// that they have not).
+    fn clear_route_cache(&mut self) -> bool {
+        false
+    }
+
+    /// Sends the request to the upstream host `host` (`ip:port`, checked by the core).
+    fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
+        let _ = (host, strict);
+        false
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

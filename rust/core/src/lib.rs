@@ -41,6 +41,7 @@ mod module;
 mod route_config;
 mod status;
 mod stream;
+mod stream_info;
 pub mod validate;
 
 pub use background::ConfigHost;
@@ -57,3 +58,4 @@ pub use module::{Module, ModuleRegistry, accepts, check_file};
 pub use route_config::RouteConfig;
 pub use status::{BodyStatus, HeadersStatus, TrailersStatus};
 pub use stream::Stream;
+pub use stream_info::{MetadataSource, MetadataValue, ValueKind};

@@ -81,6 +81,7 @@ mod log;
 mod metrics;
 mod status;
 mod stream;
+mod stream_info;
 
 /// The raw ABI (`x/abi.h` mirrored in Rust), for the rare escape hatch such as
 /// [`Stream::as_raw`]. Filters never need it.
@@ -96,3 +97,4 @@ pub use log::{LogLevel, log, log_args, log_enabled};
 pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
 pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};
 pub use stream::Stream;
+pub use stream_info::{MetadataSource, MetadataValue};

@@ -515,6 +515,93 @@ impl Stream {
         }
     }
 
+    /// Sets `key` of namespace `ns` in the stream's dynamic metadata, where Envoy's access log
+    /// (`%DYNAMIC_METADATA(ns:key)%`) and later filters read it. Names are 1–256 bytes without
+    /// control characters. False when refused (logged). See [`crate::MetadataValue`].
+    pub fn set_metadata<'v>(
+        &mut self,
+        ns: &str,
+        key: &str,
+        value: impl Into<crate::MetadataValue<'v>>,
+    ) -> bool {
+        let value = value.into().to_abi();
+        // Safety: inside a hook of this stream on its worker thread; the views are valid during
+        // the call.
+        unsafe { (self.host.metadata_set)(self.raw, bytes(ns), bytes(key), value) }
+    }
+
+    /// Reads a metadata value of `kind` (`envoyx_value_kind`).
+    fn metadata(
+        &self,
+        source: crate::MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: u32,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        let mut out = envoyx_abi::envoyx_value::boolean(false);
+        // Safety: inside a hook of this stream on its worker thread; the views are valid during
+        // the call; `out` is writable.
+        let found = unsafe {
+            (self.host.metadata_get)(self.raw, source.to_abi(), bytes(ns), bytes(key), kind, &mut out)
+        };
+        found.then_some(out)
+    }
+
+    /// The string at `key` of namespace `ns` in `source`; None when absent or not a string. It
+    /// borrows the stream, as the proxy's memory stays valid only until the metadata changes.
+    pub fn metadata_str(&self, source: crate::MetadataSource, ns: &str, key: &str) -> Option<&str> {
+        let value = self.metadata(source, ns, key, envoyx_abi::ENVOYX_VALUE_STRING)?;
+        // Safety: the host's view, valid until the hook returns or the metadata changes; the
+        // borrow of `self` ends before either can happen through this stream.
+        std::str::from_utf8(unsafe { value.string.as_slice() }).ok()
+    }
+
+    /// The number at `key` of namespace `ns` in `source`.
+    pub fn metadata_number(&self, source: crate::MetadataSource, ns: &str, key: &str) -> Option<f64> {
+        self.metadata(source, ns, key, envoyx_abi::ENVOYX_VALUE_NUMBER).map(|v| v.number)
+    }
+
+    /// The bool at `key` of namespace `ns` in `source`.
+    pub fn metadata_bool(&self, source: crate::MetadataSource, ns: &str, key: &str) -> Option<bool> {
+        self.metadata(source, ns, key, envoyx_abi::ENVOYX_VALUE_BOOL).map(|v| v.boolean)
+    }
+
+    /// Sets the stream's filter state `key` to `value` (at most 64 KiB), readable by later
+    /// filters and by Envoy's own where the key is one they read. Once per key: the proxy keeps
+    /// it read-only. False when refused (logged).
+    pub fn set_filter_state(&mut self, key: &str, value: &[u8]) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the views are valid during
+        // the call.
+        unsafe {
+            (self.host.filter_state_set)(self.raw, bytes(key), envoyx_abi::envoyx_bytes::from_slice(value))
+        }
+    }
+
+    /// The filter state `key` as bytes (set by any filter as a string); None when absent.
+    pub fn filter_state(&self, key: &str) -> Option<&[u8]> {
+        let mut out = envoyx_abi::envoyx_bytes::EMPTY;
+        // Safety: inside a hook of this stream on its worker thread; `out` is writable; the view
+        // it gets stays valid until the hook returns, which outlives the borrow of `self`.
+        unsafe { (self.host.filter_state_get)(self.raw, bytes(key), &mut out).then(|| out.as_slice()) }
+    }
+
+    /// While the request headers are held: makes Envoy pick the route again when they go on,
+    /// after the filter changed `:path`, `:authority` or a header routes match on. False once
+    /// they went on (logged).
+    pub fn clear_route_cache(&mut self) -> bool {
+        // Safety: inside a hook of this stream on its worker thread.
+        unsafe { (self.host.clear_route_cache)(self.raw) }
+    }
+
+    /// While the request headers are held: sends the request to the upstream host `host` (an IP
+    /// address with port) of the cluster the route picks; `strict`: fail rather than fall back to
+    /// another host. False when refused (logged).
+    pub fn set_upstream_host(&mut self, host: &str, strict: bool) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the view is valid during the
+        // call.
+        unsafe { (self.host.upstream_override_host)(self.raw, bytes(host), strict) }
+    }
+
     /// The ABI 1.0 name of [`Stream::handle`].
     pub fn continue_handle(&self) -> StreamHandle {
         self.handle()
@@ -560,4 +647,9 @@ impl fmt::Debug for Stream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stream").field("raw", &self.raw).finish()
     }
+}
+
+/// The ABI's view of `text`.
+fn bytes(text: &str) -> envoyx_abi::envoyx_bytes {
+    envoyx_abi::envoyx_bytes::from_slice(text.as_bytes())
 }

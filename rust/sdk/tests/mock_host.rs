@@ -399,6 +399,49 @@ unsafe extern "C" fn metric_record(
 ) -> bool {
     false
 }
+unsafe extern "C" fn metadata_set(
+    _stream: *mut envoyx_stream,
+    _ns: envoyx_bytes,
+    _key: envoyx_bytes,
+    _value: envoyx_value,
+) -> bool {
+    // This host keeps no metadata, filter state or routes.
+    false
+}
+unsafe extern "C" fn metadata_get(
+    _stream: *mut envoyx_stream,
+    _source: envoyx_metadata_source,
+    _ns: envoyx_bytes,
+    _key: envoyx_bytes,
+    _kind: envoyx_value_kind,
+    _out: *mut envoyx_value,
+) -> bool {
+    false
+}
+unsafe extern "C" fn filter_state_set(
+    _stream: *mut envoyx_stream,
+    _key: envoyx_bytes,
+    _value: envoyx_bytes,
+) -> bool {
+    false
+}
+unsafe extern "C" fn filter_state_get(
+    _stream: *mut envoyx_stream,
+    _key: envoyx_bytes,
+    _out: *mut envoyx_bytes,
+) -> bool {
+    false
+}
+unsafe extern "C" fn clear_route_cache(_stream: *mut envoyx_stream) -> bool {
+    false
+}
+unsafe extern "C" fn upstream_override_host(
+    _stream: *mut envoyx_stream,
+    _host: envoyx_bytes,
+    _strict: bool,
+) -> bool {
+    false
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -444,6 +487,12 @@ static HOST: envoyx_host_api = envoyx_host_api {
     config_callout_stream_reset,
     metric_define,
     metric_record,
+    metadata_set,
+    metadata_get,
+    filter_state_set,
+    filter_state_get,
+    clear_route_cache,
+    upstream_override_host,
 };
 
 fn init() {

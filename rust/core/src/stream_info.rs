@@ -1,0 +1,229 @@
+//! What a module tells the rest of the proxy about a stream, and how it steers it (ABI 1.1):
+//! dynamic metadata (read by the access log and later filters), filter state, and routing
+//! (re-pick the route, pin the upstream host).
+//!
+//! The rules, all here: names are UTF-8 without control bytes, 1–[`MAX_NAME`] bytes; a string
+//! value is UTF-8 of at most [`MAX_VALUE`] bytes and a number finite (both end up in protobuf
+//! and JSON); a filter-state key is set at most once per stream by the module (the proxy keeps
+//! it read-only); routing calls work only while the request headers are still held, since the
+//! route is picked when they go on. The host only reads and writes the proxy's stream info.
+
+use envoyx_abi::{envoyx_bytes, envoyx_value};
+
+use crate::cell::StreamCell;
+use crate::host::Direction;
+
+/// The longest namespace, key or filter-state key, in bytes.
+pub const MAX_NAME: usize = 256;
+
+/// The longest string value or filter-state value, in bytes.
+pub const MAX_VALUE: usize = 64 << 10;
+
+/// Where metadata is read from. Mirrors `envoyx_metadata_source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum MetadataSource {
+    Dynamic = envoyx_abi::ENVOYX_METADATA_DYNAMIC,
+    Route = envoyx_abi::ENVOYX_METADATA_ROUTE,
+    Cluster = envoyx_abi::ENVOYX_METADATA_CLUSTER,
+}
+
+/// A metadata value, checked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetadataValue<'a> {
+    String(&'a str),
+    Number(f64),
+    Bool(bool),
+}
+
+impl MetadataValue<'_> {
+    /// The ABI's value (a string views this one's bytes).
+    pub fn to_abi(self) -> envoyx_value {
+        match self {
+            MetadataValue::String(s) => envoyx_value::string(s.as_bytes()),
+            MetadataValue::Number(n) => envoyx_value::number(n),
+            MetadataValue::Bool(b) => envoyx_value::boolean(b),
+        }
+    }
+}
+
+/// A metadata value's kind. Mirrors `envoyx_value_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum ValueKind {
+    String = envoyx_abi::ENVOYX_VALUE_STRING,
+    Number = envoyx_abi::ENVOYX_VALUE_NUMBER,
+    Bool = envoyx_abi::ENVOYX_VALUE_BOOL,
+}
+
+impl ValueKind {
+    fn from_abi(kind: u32) -> Option<Self> {
+        [Self::String, Self::Number, Self::Bool].into_iter().find(|k| *k as u32 == kind)
+    }
+}
+
+/// Checks a namespace, key or filter-state key.
+fn name<'a>(what: &str, bytes: &'a [u8]) -> Result<&'a str, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| format!("the {what} is not UTF-8"))?;
+    if text.is_empty() || text.len() > MAX_NAME || text.chars().any(char::is_control) {
+        return Err(format!("the {what} `{text}` must be 1-{MAX_NAME} bytes without control characters"));
+    }
+    Ok(text)
+}
+
+/// Checks a value the module passes in.
+fn value(value: &envoyx_value) -> Result<MetadataValue<'_>, String> {
+    match ValueKind::from_abi(value.kind) {
+        Some(ValueKind::String) => {
+            // Safety: the module's view, valid during the call this check runs in.
+            let bytes = unsafe { value.string.as_slice() };
+            if bytes.len() > MAX_VALUE {
+                return Err(format!("the string value is longer than {MAX_VALUE} bytes"));
+            }
+            std::str::from_utf8(bytes)
+                .map(MetadataValue::String)
+                .map_err(|_| "the string value is not UTF-8".into())
+        }
+        Some(ValueKind::Number) if value.number.is_finite() => Ok(MetadataValue::Number(value.number)),
+        Some(ValueKind::Number) => Err(format!("the number {} is not finite", value.number)),
+        Some(ValueKind::Bool) => Ok(MetadataValue::Bool(value.boolean)),
+        None => Err(format!("unknown value kind {}", value.kind)),
+    }
+}
+
+/// Logs `refusal` of `what` on the stream; false.
+fn refused(cell: &StreamCell, what: std::fmt::Arguments<'_>, refusal: &dyn std::fmt::Display) -> bool {
+    cell.refuse(what, refusal);
+    false
+}
+
+/// `metadata_set`.
+pub(crate) fn metadata_set(cell: &StreamCell, ns: &[u8], key: &[u8], v: &envoyx_value) -> bool {
+    let checked = name("namespace", ns).and_then(|ns| Ok((ns, name("key", key)?, value(v)?)));
+    match checked {
+        Ok((ns, key, v)) => cell.host.borrow_mut().metadata_set(ns, key, v),
+        Err(reason) => {
+            refused(cell, format_args!("metadata_set of `{}`", String::from_utf8_lossy(key)), &reason)
+        }
+    }
+}
+
+/// `metadata_get`: the value (its string a view of the host's) when present with `kind`.
+pub(crate) fn metadata_get(
+    cell: &StreamCell,
+    source: u32,
+    ns: &[u8],
+    key: &[u8],
+    kind: u32,
+) -> Option<envoyx_value> {
+    let source = [MetadataSource::Dynamic, MetadataSource::Route, MetadataSource::Cluster]
+        .into_iter()
+        .find(|s| *s as u32 == source);
+    let checked = match (source, ValueKind::from_abi(kind)) {
+        (None, _) => Err(format!("unknown metadata source {source:?}")),
+        (_, None) => Err(format!("unknown value kind {kind}")),
+        (Some(source), Some(kind)) => {
+            name("namespace", ns).and_then(|ns| Ok((source, ns, name("key", key)?, kind)))
+        }
+    };
+    match checked {
+        Ok((source, ns, key, kind)) => cell.host.borrow_mut().metadata_get(source, ns, key, kind),
+        Err(reason) => {
+            refused(cell, format_args!("metadata_get of `{}`", String::from_utf8_lossy(key)), &reason);
+            None
+        }
+    }
+}
+
+/// `filter_state_set`.
+pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
+    let what = format_args!("filter_state_set of `{}`", String::from_utf8_lossy(key));
+    let key = match name("key", key) {
+        Ok(key) => key,
+        Err(reason) => return refused(cell, what, &reason),
+    };
+    if value.len() > MAX_VALUE {
+        return refused(cell, what, &format_args!("the value is longer than {MAX_VALUE} bytes"));
+    }
+    if cell.filter_state_keys.borrow().iter().any(|k| k == key) {
+        return refused(
+            cell,
+            what,
+            &"this stream's filter state already has it (set once; the proxy keeps it read-only)",
+        );
+    }
+    let set = cell.host.borrow_mut().filter_state_set(key, value);
+    if set {
+        cell.filter_state_keys.borrow_mut().push(key.to_string());
+    }
+    set
+}
+
+/// `filter_state_get`: a view of the host's bytes.
+pub(crate) fn filter_state_get(cell: &StreamCell, key: &[u8]) -> Option<envoyx_bytes> {
+    match name("key", key) {
+        Ok(key) => cell.host.borrow_mut().filter_state_get(key),
+        Err(reason) => {
+            refused(cell, format_args!("filter_state_get of `{}`", String::from_utf8_lossy(key)), &reason);
+            None
+        }
+    }
+}
+
+/// Why routing cannot change now, if it cannot: the route is picked when the request headers go
+/// on.
+fn routing_closed(cell: &StreamCell) -> Option<&'static str> {
+    if cell.completed.get() || cell.ending.get() {
+        Some("the stream is over or answered")
+    } else if cell.flow(Direction::Request).headers_forwarded {
+        Some("the request headers already went on, and with them the route was picked")
+    } else {
+        None
+    }
+}
+
+/// `clear_route_cache`.
+pub(crate) fn clear_route_cache(cell: &StreamCell) -> bool {
+    match routing_closed(cell) {
+        Some(reason) => refused(cell, format_args!("clear_route_cache"), &reason),
+        None => cell.host.borrow_mut().clear_route_cache(),
+    }
+}
+
+/// `upstream_override_host`.
+pub(crate) fn upstream_override_host(cell: &StreamCell, host: &[u8], strict: bool) -> bool {
+    let text = String::from_utf8_lossy(host);
+    let what = format_args!("upstream_override_host to `{text}`");
+    if let Some(reason) = routing_closed(cell) {
+        return refused(cell, what, &reason);
+    }
+    if text.parse::<std::net::SocketAddr>().is_err() {
+        return refused(
+            cell,
+            what,
+            &"the host must be an IP address with a port (10.0.0.7:8080, [::1]:8080)",
+        );
+    }
+    cell.host.borrow_mut().upstream_override_host(&text, strict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values_are_checked() {
+        assert_eq!(name("key", b"decision"), Ok("decision"));
+        for bad in [&b""[..], b"a\nb", b"\xff", &[b'k'; MAX_NAME + 1]] {
+            assert!(name("key", bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(value(&envoyx_value::number(1.5)), Ok(MetadataValue::Number(1.5)));
+        assert!(value(&envoyx_value::number(f64::NAN)).unwrap_err().contains("not finite"));
+        assert!(value(&envoyx_value::string(b"\xff")).unwrap_err().contains("not UTF-8"));
+        let long = vec![b'a'; MAX_VALUE + 1];
+        assert!(value(&envoyx_value::string(&long)).unwrap_err().contains("longer than"));
+        let mut odd = envoyx_value::boolean(true);
+        odd.kind = 7;
+        assert!(value(&odd).unwrap_err().contains("unknown value kind 7"));
+    }
+}
