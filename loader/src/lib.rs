@@ -190,6 +190,31 @@ mod ffi {
         -> bool;
         fn callout_stream_send_trailers(self: Pin<&mut StreamHost>, id: u64, trailers: &[RawHeader]) -> bool;
         fn callout_stream_reset(self: Pin<&mut StreamHost>, id: u64);
+        /// The stream's dynamic metadata, filter state and routing (the ABI's values).
+        fn metadata_set(
+            self: Pin<&mut StreamHost>,
+            ns: &[u8],
+            key: &[u8],
+            kind: u32,
+            string: &[u8],
+            number: f64,
+            boolean: bool,
+        ) -> bool;
+        #[allow(clippy::too_many_arguments)]
+        fn metadata_get(
+            self: Pin<&mut StreamHost>,
+            source: u32,
+            ns: &[u8],
+            key: &[u8],
+            kind: u32,
+            string: &mut RawBytes,
+            number: &mut f64,
+            boolean: &mut bool,
+        ) -> bool;
+        fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
+        fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
+        fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
+        fn upstream_override_host(self: Pin<&mut StreamHost>, host: &[u8], strict: bool) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
         fn metric_record(
             self: Pin<&mut StreamHost>,
@@ -710,6 +735,47 @@ impl HostStream for CxxHost {
     }
     fn callout_stream_reset(&mut self, id: u64) {
         self.host().callout_stream_reset(id)
+    }
+    fn metadata_set(&mut self, ns: &str, key: &str, value: envoyx_core::MetadataValue<'_>) -> bool {
+        let v = value.to_abi();
+        // Safety: the core's value views the module's string, valid during this call.
+        let string = unsafe { v.string.as_slice() };
+        self.host().metadata_set(ns.as_bytes(), key.as_bytes(), v.kind, string, v.number, v.boolean)
+    }
+    fn metadata_get(
+        &mut self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: envoyx_core::ValueKind,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        let (mut string, mut number, mut boolean) = (raw_bytes(b""), 0.0, false);
+        let found = self.host().metadata_get(
+            source as u32,
+            ns.as_bytes(),
+            key.as_bytes(),
+            kind as u32,
+            &mut string,
+            &mut number,
+            &mut boolean,
+        );
+        let string = envoyx_bytes { ptr: string.ptr, len: string.len };
+        found.then_some(envoyx_abi::envoyx_value { kind: kind as u32, string, number, boolean })
+    }
+    fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
+        self.host().filter_state_set(key.as_bytes(), value)
+    }
+    fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        let mut value = raw_bytes(b"");
+        self.host()
+            .filter_state_get(key.as_bytes(), &mut value)
+            .then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
+    }
+    fn clear_route_cache(&mut self) -> bool {
+        self.host().clear_route_cache()
+    }
+    fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
+        self.host().upstream_override_host(host.as_bytes(), strict)
     }
     fn metric_record(
         &mut self,

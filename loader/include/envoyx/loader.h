@@ -230,6 +230,37 @@ class StreamHost {
   // Resets the streaming callout `id`; the core delivers nothing more of it.
   virtual void callout_stream_reset(std::uint64_t id);
 
+  // The stream's dynamic metadata, filter state and routing (ABI 1.1; the core checked names,
+  // values and timing). metadata_set writes `key` of namespace `ns` (`kind` an
+  // envoyx_value_kind: `string` (UTF-8), `number` or `boolean` holds it); metadata_get reads it
+  // from `source` (an envoyx_metadata_source) when it is of `kind`, a string as a view valid
+  // until the hook returns or the metadata changes; filter_state_set sets `key` read-only;
+  // filter_state_get views it; clear_route_cache has the route picked again when the request
+  // headers go on; upstream_override_host pins the upstream host (`ip:port`). The defaults keep
+  // none and steer nothing.
+  virtual bool metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number, bool boolean) {
+    (void)ns, (void)key, (void)kind, (void)string, (void)number, (void)boolean;
+    return false;
+  }
+  virtual bool metadata_get(std::uint32_t source, Bytes ns, Bytes key, std::uint32_t kind, RawBytes& string,
+                            double& number, bool& boolean) {
+    (void)source, (void)ns, (void)key, (void)kind, (void)string, (void)number, (void)boolean;
+    return false;
+  }
+  virtual bool filter_state_set(Bytes key, Bytes value) {
+    (void)key, (void)value;
+    return false;
+  }
+  virtual bool filter_state_get(Bytes key, RawBytes& value) {
+    (void)key, (void)value;
+    return false;
+  }
+  virtual bool clear_route_cache() { return false; }
+  virtual bool upstream_override_host(Bytes host, bool strict) {
+    (void)host, (void)strict;
+    return false;
+  }
+
   // Applies `op` (an envoyx_metric_op) with `value` to the metric registered as `id`
   // (Scheduler::define_metric; `kind` an envoyx_metric_kind) for these label values: the core
   // checked them and the label limit. False when the proxy refuses it. The default keeps none.

@@ -398,6 +398,47 @@ bool TestStreamHost::metric_record(std::uint64_t id, std::uint32_t, std::uint32_
   return metrics_ != nullptr && metrics_->record_metric(id, op, label_values, value);
 }
 
+bool TestStreamHost::metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number,
+                                  bool boolean) {
+  StreamData::Value value{kind, std::string(to_string_view(string)), number, boolean};
+  data_->metadata[{ENVOYX_METADATA_DYNAMIC, std::string(to_string_view(ns)), std::string(to_string_view(key))}] =
+      std::move(value);
+  return true;
+}
+
+bool TestStreamHost::metadata_get(std::uint32_t source, Bytes ns, Bytes key, std::uint32_t kind, RawBytes& string,
+                                  double& number, bool& boolean) {
+  auto it = data_->metadata.find({source, std::string(to_string_view(ns)), std::string(to_string_view(key))});
+  if (it == data_->metadata.end() || it->second.kind != kind) return false;
+  // A view of the map's string: it stays put until the entry changes.
+  string = to_raw_bytes(it->second.string);
+  number = it->second.number;
+  boolean = it->second.boolean;
+  return true;
+}
+
+bool TestStreamHost::filter_state_set(Bytes key, Bytes value) {
+  data_->filter_state[std::string(to_string_view(key))] = std::string(to_string_view(value));
+  return true;
+}
+
+bool TestStreamHost::filter_state_get(Bytes key, RawBytes& value) {
+  auto it = data_->filter_state.find(std::string(to_string_view(key)));
+  if (it == data_->filter_state.end()) return false;
+  value = to_raw_bytes(it->second);
+  return true;
+}
+
+bool TestStreamHost::clear_route_cache() {
+  ++data_->route_cache_cleared;
+  return true;
+}
+
+bool TestStreamHost::upstream_override_host(Bytes host, bool strict) {
+  data_->upstream_host.emplace(std::string(to_string_view(host)), strict);
+  return true;
+}
+
 bool WorkerQueue::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
                                std::uint64_t, std::uint32_t&) const {
   std::lock_guard<std::mutex> lock(mutex_);

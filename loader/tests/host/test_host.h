@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -134,6 +135,18 @@ struct StreamData {
   std::optional<rust::Box<RouteConfig>> route;
   // Callouts the module started that the test has not answered.
   std::vector<PendingCall> callouts;
+  // A metadata value: kind (envoyx_value_kind) and the field that holds it.
+  struct Value {
+    std::uint32_t kind = 0;
+    std::string string;
+    double number = 0;
+    bool boolean = false;
+  };
+  // Metadata by (source, namespace, key); filter state; routing requests.
+  std::map<std::tuple<std::uint32_t, std::string, std::string>, Value> metadata;
+  std::map<std::string, std::string> filter_state;
+  std::uint32_t route_cache_cleared = 0;
+  std::optional<std::pair<std::string, bool>> upstream_host;
 
   Side& side(Direction direction);
   std::optional<HeaderMap>& map(HeaderMapKind map);
@@ -210,6 +223,13 @@ class TestStreamHost : public StreamHost {
   void callout_stream_reset(std::uint64_t id) override;
   bool metric_record(std::uint64_t id, std::uint32_t kind, std::uint32_t op,
                      rust::Slice<const RawBytes> label_values, std::uint64_t value) override;
+  bool metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number, bool boolean) override;
+  bool metadata_get(std::uint32_t source, Bytes ns, Bytes key, std::uint32_t kind, RawBytes& string, double& number,
+                    bool& boolean) override;
+  bool filter_state_set(Bytes key, Bytes value) override;
+  bool filter_state_get(Bytes key, RawBytes& value) override;
+  bool clear_route_cache() override;
+  bool upstream_override_host(Bytes host, bool strict) override;
 
  private:
   // The open streaming callout `id`, or nullptr.

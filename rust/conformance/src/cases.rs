@@ -465,6 +465,27 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "stream-info",
+        "dynamic metadata set and read back (string, number, bool; a NaN refused), filter state set \
+         once and read back, the route cache cleared while the request headers are held (not after), \
+         an upstream host that is not an IP address refused",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is(
+                        "set=true,set=true,set=true,get=allow,number=0.5,bool=true,wrong-kind=none,nan=false,\
+                         state=true,state-again=false,state-get=ok,route=true,bad-host=false,late-route=false",
+                    ),
+                )],
+                body: BODY,
+            }),
+            logs: &["metadata_set of `bad` refused: the number NaN is not finite"],
+        },
+    )
+    .since(1),
+    Case::new(
         "route-config",
         "the per-route config of the request's route reaches the module, parsed once by it",
         Expect::Exchange {

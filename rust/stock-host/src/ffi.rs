@@ -307,6 +307,64 @@ unsafe extern "C" {
         value: u64,
     ) -> MetricsResult;
 
+    // Metadata, filter state, routing. The setters of dynamic metadata return nothing in the
+    // releases EnvoyX supports (declaring them so ignores any value).
+    fn envoy_dynamic_module_callback_http_set_dynamic_metadata_string(
+        filter: FilterEnvoyPtr,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    );
+    fn envoy_dynamic_module_callback_http_set_dynamic_metadata_number(
+        filter: FilterEnvoyPtr,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        value: f64,
+    );
+    fn envoy_dynamic_module_callback_http_set_dynamic_metadata_bool(
+        filter: FilterEnvoyPtr,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        value: bool,
+    );
+    fn envoy_dynamic_module_callback_http_get_metadata_string(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_metadata_number(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        result: *mut f64,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_metadata_bool(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        result: *mut bool,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_set_filter_state_bytes(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_filter_state_bytes(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_clear_route_cache(filter: FilterEnvoyPtr);
+    fn envoy_dynamic_module_callback_http_set_upstream_override_host(
+        filter: FilterEnvoyPtr,
+        host: ModuleBuffer,
+        strict: bool,
+    ) -> bool;
+
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
@@ -520,6 +578,127 @@ impl EnvoyFilter {
     pub fn append_body(self, body: BodyType, data: &[u8]) -> bool {
         // Safety: live filter on its worker thread; Envoy copies the data.
         unsafe { envoy_dynamic_module_callback_http_append_body(self.raw(), body, ModuleBuffer::new(data)) }
+    }
+
+    /// Sets `key` of namespace `ns` in the stream's dynamic metadata.
+    pub fn set_metadata(self, ns: &str, key: &str, value: envoyx_core::MetadataValue<'_>) {
+        use envoyx_core::MetadataValue as V;
+        let (ns, key) = (ModuleBuffer::new(ns.as_bytes()), ModuleBuffer::new(key.as_bytes()));
+        // Safety: live filter on its worker thread; Envoy copies the names and the value.
+        unsafe {
+            match value {
+                V::String(s) => envoy_dynamic_module_callback_http_set_dynamic_metadata_string(
+                    self.raw(),
+                    ns,
+                    key,
+                    ModuleBuffer::new(s.as_bytes()),
+                ),
+                V::Number(n) => {
+                    envoy_dynamic_module_callback_http_set_dynamic_metadata_number(self.raw(), ns, key, n)
+                }
+                V::Bool(b) => {
+                    envoy_dynamic_module_callback_http_set_dynamic_metadata_bool(self.raw(), ns, key, b)
+                }
+            }
+        }
+    }
+
+    /// `key` of namespace `ns` from `source` when it is of `kind` (a string: a view of Envoy's
+    /// metadata, valid until it changes or the hook returns).
+    pub fn metadata(
+        self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: envoyx_core::ValueKind,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        use envoyx_abi::envoyx_value as V;
+        use envoyx_core::ValueKind as K;
+        // EnvoyX's metadata sources equal Envoy's.
+        let (source, ns, key) =
+            (source as u32, ModuleBuffer::new(ns.as_bytes()), ModuleBuffer::new(key.as_bytes()));
+        // Safety: live filter on its worker thread; the results are written only on success.
+        unsafe {
+            match kind {
+                K::String => {
+                    let mut out = EnvoyBuffer::EMPTY;
+                    envoy_dynamic_module_callback_http_get_metadata_string(
+                        self.raw(),
+                        source,
+                        ns,
+                        key,
+                        &mut out,
+                    )
+                    .then(|| V { string: out.view(), ..V::string(b"") })
+                }
+                K::Number => {
+                    let mut out = 0.0;
+                    envoy_dynamic_module_callback_http_get_metadata_number(
+                        self.raw(),
+                        source,
+                        ns,
+                        key,
+                        &mut out,
+                    )
+                    .then(|| V::number(out))
+                }
+                K::Bool => {
+                    let mut out = false;
+                    envoy_dynamic_module_callback_http_get_metadata_bool(
+                        self.raw(),
+                        source,
+                        ns,
+                        key,
+                        &mut out,
+                    )
+                    .then(|| V::boolean(out))
+                }
+            }
+        }
+    }
+
+    /// Sets the stream's filter state `key` (read-only) to `value`.
+    pub fn set_filter_state(self, key: &str, value: &[u8]) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies both.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_filter_state_bytes(
+                self.raw(),
+                ModuleBuffer::new(key.as_bytes()),
+                ModuleBuffer::new(value),
+            )
+        }
+    }
+
+    /// The stream's filter state `key` as bytes: a view of Envoy's.
+    pub fn filter_state(self, key: &str) -> Option<envoyx_abi::envoyx_bytes> {
+        let mut out = EnvoyBuffer::EMPTY;
+        // Safety: live filter on its worker thread; `out` is written only on success.
+        unsafe {
+            envoy_dynamic_module_callback_http_get_filter_state_bytes(
+                self.raw(),
+                ModuleBuffer::new(key.as_bytes()),
+                &mut out,
+            )
+            .then(|| out.view())
+        }
+    }
+
+    /// Has Envoy pick the route again when the request headers go on.
+    pub fn clear_route_cache(self) {
+        // Safety: live filter on its worker thread.
+        unsafe { envoy_dynamic_module_callback_http_clear_route_cache(self.raw()) }
+    }
+
+    /// Pins the upstream host (an IP address with port).
+    pub fn set_upstream_override_host(self, host: &str, strict: bool) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies the host.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_upstream_override_host(
+                self.raw(),
+                ModuleBuffer::new(host.as_bytes()),
+                strict,
+            )
+        }
     }
 
     /// Applies `op` to Envoy's metric `id` (of `kind`) of this filter's config for these label

@@ -293,6 +293,38 @@ impl HostStream for EnvoyStream {
         }
     }
 
+    fn metadata_set(&mut self, ns: &str, key: &str, value: envoyx_core::MetadataValue<'_>) -> bool {
+        self.envoy.set_metadata(ns, key, value);
+        true
+    }
+
+    fn metadata_get(
+        &mut self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: envoyx_core::ValueKind,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        self.envoy.metadata(source, ns, key, kind)
+    }
+
+    fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
+        self.envoy.set_filter_state(key, value)
+    }
+
+    fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        self.envoy.filter_state(key)
+    }
+
+    fn clear_route_cache(&mut self) -> bool {
+        self.envoy.clear_route_cache();
+        true
+    }
+
+    fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
+        self.envoy.set_upstream_override_host(host, strict)
+    }
+
     fn metric_record(
         &mut self,
         host_id: u64,

@@ -27,15 +27,18 @@ mod buffer;
 mod callout;
 mod headers;
 mod metrics;
+mod stream_info;
 
 pub use buffer::SliceBuffer;
 pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
+pub use envoyx_core::MetadataSource;
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
 pub use envoyx_core::{MetricDef, MetricKind};
 pub use headers::HeaderMap;
 pub use metrics::MetricValue;
+pub use stream_info::StoredValue;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{
@@ -256,6 +259,8 @@ struct StreamData {
     callouts: Vec<RecordedCallout>,
     /// Streaming callouts the module reset, in order.
     callouts_reset: Vec<u64>,
+    /// Metadata, filter state, routing requests.
+    info: stream_info::StreamInfo,
 }
 
 impl StreamData {
@@ -444,6 +449,35 @@ impl HostStream for TestHostStream {
     }
     fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
         self.route.clone()
+    }
+    fn metadata_set(&mut self, ns: &str, key: &str, value: envoyx_core::MetadataValue<'_>) -> bool {
+        let entry = (MetadataSource::Dynamic, ns.to_string(), key.to_string());
+        self.data.borrow_mut().info.metadata.insert(entry, value.into());
+        true
+    }
+    fn metadata_get(
+        &mut self,
+        source: MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: envoyx_core::ValueKind,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        self.data.borrow().info.metadata_get(source, ns, key, kind)
+    }
+    fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
+        self.data.borrow_mut().info.filter_state.insert(key.to_string(), value.to_vec());
+        true
+    }
+    fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        self.data.borrow().info.filter_state_get(key)
+    }
+    fn clear_route_cache(&mut self) -> bool {
+        self.data.borrow_mut().info.route_cache_cleared += 1;
+        true
+    }
+    fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
+        self.data.borrow_mut().info.upstream_host = Some((host.to_string(), strict));
+        true
     }
     fn metric_record(
         &mut self,
@@ -693,6 +727,33 @@ impl TestStream {
         drop(data);
         let effects = event.with_views(|event| self.core.on_callout_event(id, event));
         self.carry_out(effects);
+    }
+
+    /// The stream's metadata at `key` of namespace `ns` in `source` (dynamic: what the module
+    /// set).
+    pub fn metadata(&self, source: MetadataSource, ns: &str, key: &str) -> Option<StoredValue> {
+        self.data.borrow().info.metadata.get(&(source, ns.to_string(), key.to_string())).cloned()
+    }
+
+    /// Gives the stream route or cluster metadata (what the proxy's configuration would carry),
+    /// or dynamic metadata as an earlier filter would have set it.
+    pub fn set_source_metadata(&mut self, source: MetadataSource, ns: &str, key: &str, value: StoredValue) {
+        self.data.borrow_mut().info.metadata.insert((source, ns.to_string(), key.to_string()), value);
+    }
+
+    /// The stream's filter state `key`.
+    pub fn filter_state(&self, key: &str) -> Option<Vec<u8>> {
+        self.data.borrow().info.filter_state.get(key).cloned()
+    }
+
+    /// How many times the module asked for the route to be picked again.
+    pub fn route_cache_cleared(&self) -> u32 {
+        self.data.borrow().info.route_cache_cleared
+    }
+
+    /// The upstream host the module asked for, and whether strictly.
+    pub fn upstream_host(&self) -> Option<(String, bool)> {
+        self.data.borrow().info.upstream_host.clone()
     }
 
     /// The streaming callouts the module reset, in order.

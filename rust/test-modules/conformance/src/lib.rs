@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use envoyx_sdk::{
     Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge, HeadersStatus,
-    Histogram, LogLevel, RouteConfig, Stream, StreamHandle, TrailersStatus,
+    Histogram, LogLevel, MetadataSource, MetadataValue, RouteConfig, Stream, StreamHandle, TrailersStatus,
 };
 
 /// The per-route configuration: its text.
@@ -88,6 +88,12 @@ type Events = Arc<Mutex<Vec<String>>>;
 
 /// The cluster of the `callout*` cases (an echo upstream on every host).
 const CALLOUT_CLUSTER: &str = "callout";
+
+/// The `stream-info` case's metadata namespace and filter-state key (Envoy's access log prints
+/// them as `%DYNAMIC_METADATA(envoyx.conformance:decision)%` and
+/// `%FILTER_STATE(envoyx.conformance.verdict:PLAIN)%`).
+pub const STREAM_INFO_NS: &str = "envoyx.conformance";
+pub const STREAM_INFO_STATE: &str = "envoyx.conformance.verdict";
 
 /// The event the `background` configuration schedules for itself.
 const BACKGROUND_EVENT: u64 = 7;
@@ -449,6 +455,62 @@ impl Filter for Conformance {
                 self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
                 HeadersStatus::Continue
             }
+            "stream-info" => {
+                let ns = STREAM_INFO_NS;
+                let mut note = |call: &str, result: String| self.results.push(format!("{call}={result}"));
+                for (key, value) in [
+                    ("decision", MetadataValue::String("allow")),
+                    ("score", MetadataValue::Number(0.5)),
+                    ("cached", MetadataValue::Bool(true)),
+                ] {
+                    note("set", yes_no(stream.set_metadata(ns, key, value)).to_string());
+                }
+                let dynamic = MetadataSource::Dynamic;
+                note("get", stream.metadata_str(dynamic, ns, "decision").unwrap_or("none").to_string());
+                note(
+                    "number",
+                    stream.metadata_number(dynamic, ns, "score").map_or("none".into(), |n| n.to_string()),
+                );
+                note(
+                    "bool",
+                    stream.metadata_bool(dynamic, ns, "cached").map_or("none".into(), |b| b.to_string()),
+                );
+                note(
+                    "wrong-kind",
+                    stream.metadata_number(dynamic, ns, "decision").map_or("none".into(), |n| n.to_string()),
+                );
+                note("nan", yes_no(stream.set_metadata(ns, "bad", f64::NAN)).to_string());
+                note("state", yes_no(stream.set_filter_state(STREAM_INFO_STATE, b"ok")).to_string());
+                note("state-again", yes_no(stream.set_filter_state(STREAM_INFO_STATE, b"again")).to_string());
+                let state =
+                    stream.filter_state(STREAM_INFO_STATE).map(|v| String::from_utf8_lossy(v).into_owned());
+                note("state-get", state.unwrap_or_else(|| "none".into()));
+                note("route", yes_no(stream.clear_route_cache()).to_string());
+                note("bad-host", yes_no(stream.set_upstream_host("not-an-ip", false)).to_string());
+                HeadersStatus::Continue
+            }
+            // Envoy-only behaviours (rust/stock-host/tests/stream_info.rs): routing needs routes.
+            "reroute" | "reroute-no-clear" => {
+                let tier =
+                    stream.metadata_str(MetadataSource::Route, STREAM_INFO_NS, "tier").unwrap_or("none");
+                self.results.push(format!("tier={tier}"));
+                let path = stream.request_headers().get_str(":path").unwrap_or("/").to_string();
+                if let Some(rest) = path.strip_prefix("/v1/") {
+                    stream.request_headers().set(":path", format!("/v2/{rest}"));
+                    if self.case == "reroute" {
+                        let cleared = stream.clear_route_cache();
+                        self.results.push(format!("cleared={}", yes_no(cleared)));
+                    }
+                }
+                HeadersStatus::Continue
+            }
+            "override-host" => {
+                let host = stream.request_headers().get_str("x-conf-host").unwrap_or_default().to_string();
+                let strict = stream.request_headers().get_str("x-conf-strict") == Some("true");
+                let set = stream.set_upstream_host(&host, strict);
+                self.results.push(format!("override={}", yes_no(set)));
+                HeadersStatus::Continue
+            }
             "callout-stream-reset" => {
                 // Reset at once: no news of it may reach on_callout_event, and it takes no more.
                 let id = Self::open_stream(stream, CALLOUT_CLUSTER, false).unwrap_or(0);
@@ -543,6 +605,11 @@ impl Filter for Conformance {
 
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
+        if self.case == "stream-info" {
+            // The request went on, and with it the route was picked.
+            let late = stream.clear_route_cache();
+            self.results.push(format!("late-route={}", yes_no(late)));
+        }
         let mut headers = stream.response_headers();
         if let Some(events) = &self.background {
             headers.set("x-conf-background", format!("[{}]", events.lock().unwrap().join(",")));

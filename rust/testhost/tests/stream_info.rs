@@ -1,0 +1,74 @@
+//! Dynamic metadata, filter state and routing (ABI 1.1) on the test host, with a module written
+//! here and run in process: the test gives the stream route metadata, the module reads it,
+//! writes its decision and steers the request; the test reads what it did.
+
+use envoyx_sdk::{Filter, FilterConfig, HeadersStatus, MetadataSource, Stream};
+use envoyx_testhost::{MetadataSource as Source, StoredValue, TestHost};
+
+struct StickyConfig;
+
+/// Pins requests of the `pinned` tier (from route metadata) to one upstream host, re-routes
+/// `/v1/` to `/v2/`, and records its decision.
+struct Sticky;
+
+impl FilterConfig for StickyConfig {
+    type Filter = Sticky;
+    fn new(_name: &str, _config: &[u8]) -> Result<Self, String> {
+        Ok(StickyConfig)
+    }
+    fn new_filter(&self) -> Sticky {
+        Sticky
+    }
+}
+
+impl Filter for Sticky {
+    fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+        let tier = stream.metadata_str(MetadataSource::Route, "sticky", "tier").unwrap_or("none").to_string();
+        if tier == "pinned" {
+            stream.set_upstream_host("10.0.0.7:8080", true);
+        }
+        let path = stream.request_headers().get_str(":path").unwrap_or("/").to_string();
+        if let Some(rest) = path.strip_prefix("/v1/") {
+            stream.request_headers().set(":path", format!("/v2/{rest}"));
+            stream.clear_route_cache();
+        }
+        stream.set_metadata("sticky", "tier", tier.as_str());
+        stream.set_metadata("sticky", "weight", 2.5);
+        stream.set_filter_state("sticky.tier", tier.as_bytes());
+        HeadersStatus::Continue
+    }
+
+    fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+        // Too late to re-route: refused.
+        let late = stream.set_upstream_host("10.0.0.8:8080", false);
+        stream.response_headers().set("x-late-host", if late { "true" } else { "false" });
+        HeadersStatus::Continue
+    }
+}
+
+#[test]
+fn the_module_reads_route_metadata_and_steers_the_request() {
+    let host = TestHost::in_process(envoyx_sdk::module_exports::<StickyConfig>(), "sticky", "").unwrap();
+    let mut stream = host.stream();
+    stream.set_source_metadata(Source::Route, "sticky", "tier", StoredValue::String("pinned".into()));
+    stream.request_headers(&[(":method", "GET"), (":path", "/v1/items"), (":authority", "app")], true);
+    assert_eq!(stream.upstream_request_headers().get(":path").as_deref(), Some("/v2/items"));
+    assert_eq!(stream.route_cache_cleared(), 1);
+    assert_eq!(stream.upstream_host(), Some(("10.0.0.7:8080".to_string(), true)));
+    assert_eq!(
+        stream.metadata(Source::Dynamic, "sticky", "tier"),
+        Some(StoredValue::String("pinned".into()))
+    );
+    assert_eq!(stream.metadata(Source::Dynamic, "sticky", "weight"), Some(StoredValue::Number(2.5)));
+    assert_eq!(stream.filter_state("sticky.tier").as_deref(), Some(&b"pinned"[..]));
+    stream.response_headers(&[(":status", "200")], true);
+    assert_eq!(stream.client_response_headers().get("x-late-host").as_deref(), Some("false"));
+    assert_eq!(stream.upstream_host(), Some(("10.0.0.7:8080".to_string(), true)), "unchanged");
+
+    // Without route metadata: the module's default, no pinning.
+    let mut stream = host.stream();
+    stream.request_headers(&[(":method", "GET"), (":path", "/"), (":authority", "app")], true);
+    assert_eq!(stream.upstream_host(), None);
+    assert_eq!(stream.route_cache_cleared(), 0);
+    assert_eq!(stream.filter_state("sticky.tier").as_deref(), Some(&b"none"[..]));
+}
