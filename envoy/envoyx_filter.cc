@@ -12,6 +12,7 @@
 #include "source/common/http/header_map_impl.h"
 #include "source/common/http/message_impl.h"
 #include "source/common/http/utility.h"
+#include "source/common/router/string_accessor_impl.h"
 #include "source/common/stats/symbol_table.h"
 #include "source/common/stats/utility.h"
 
@@ -228,6 +229,24 @@ public:
     return filter_.sendCalloutStreamTrailers(id, trailers);
   }
   void callout_stream_reset(std::uint64_t id) override { filter_.resetCalloutStream(id); }
+  bool metadata_set(envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind, envoyx::Bytes string,
+                    double number, bool boolean) override {
+    return filter_.setMetadata(toStringView(ns), toStringView(key), kind, toStringView(string), number, boolean);
+  }
+  bool metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
+                    envoyx::RawBytes& string, double& number, bool& boolean) override {
+    return filter_.getMetadata(source, toStringView(ns), toStringView(key), kind, string, number, boolean);
+  }
+  bool filter_state_set(envoyx::Bytes key, envoyx::Bytes value) override {
+    return filter_.setFilterState(toStringView(key), toStringView(value));
+  }
+  bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override {
+    return filter_.getFilterState(toStringView(key), value);
+  }
+  bool clear_route_cache() override { return filter_.clearRouteCache(); }
+  bool upstream_override_host(envoyx::Bytes host, bool strict) override {
+    return filter_.setUpstreamOverrideHost(toStringView(host), strict);
+  }
   bool metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
                      rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override {
     return filter_.recordMetric(id, op, label_values, value);
@@ -762,6 +781,115 @@ void EnvoyxFilter::retire(std::unique_ptr<EnvoyxCalloutStream> callout) {
     decoder_callbacks_->dispatcher().deferredDelete(std::move(callout));
   }
   // Without callbacks (unit tests without a dispatcher) no async stream was ever started.
+}
+
+bool EnvoyxFilter::setMetadata(absl::string_view ns, absl::string_view key, std::uint32_t kind,
+                               absl::string_view string, double number, bool boolean) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  Protobuf::Struct fields;
+  Protobuf::Value& value = (*fields.mutable_fields())[std::string(key)];
+  switch (kind) {
+  case ENVOYX_VALUE_STRING:
+    value.set_string_value(std::string(string));
+    break;
+  case ENVOYX_VALUE_NUMBER:
+    value.set_number_value(number);
+    break;
+  default:
+    value.set_bool_value(boolean);
+  }
+  // Merges into the namespace: other keys stay.
+  decoder_callbacks_->streamInfo().setDynamicMetadata(std::string(ns), fields);
+  return true;
+}
+
+bool EnvoyxFilter::getMetadata(std::uint32_t source, absl::string_view ns, absl::string_view key,
+                               std::uint32_t kind, envoyx::RawBytes& string, double& number,
+                               bool& boolean) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  const envoy::config::core::v3::Metadata* metadata = nullptr;
+  if (source == ENVOYX_METADATA_DYNAMIC) {
+    metadata = &decoder_callbacks_->streamInfo().dynamicMetadata();
+  } else if (source == ENVOYX_METADATA_ROUTE && decoder_callbacks_->route() != nullptr) {
+    metadata = &decoder_callbacks_->route()->metadata();
+  } else if (source == ENVOYX_METADATA_CLUSTER && decoder_callbacks_->clusterInfo() != nullptr) {
+    metadata = &decoder_callbacks_->clusterInfo()->metadata();
+  }
+  if (metadata == nullptr) {
+    return false;
+  }
+  const auto space = metadata->filter_metadata().find(std::string(ns));
+  if (space == metadata->filter_metadata().end()) {
+    return false;
+  }
+  const auto field = space->second.fields().find(std::string(key));
+  if (field == space->second.fields().end()) {
+    return false;
+  }
+  const Protobuf::Value& value = field->second;
+  switch (kind) {
+  case ENVOYX_VALUE_STRING:
+    if (!value.has_string_value()) {
+      return false;
+    }
+    string = envoyx::to_raw_bytes(value.string_value());
+    return true;
+  case ENVOYX_VALUE_NUMBER:
+    if (!value.has_number_value()) {
+      return false;
+    }
+    number = value.number_value();
+    return true;
+  default:
+    if (!value.has_bool_value()) {
+      return false;
+    }
+    boolean = value.bool_value();
+    return true;
+  }
+}
+
+bool EnvoyxFilter::setFilterState(absl::string_view key, absl::string_view value) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  decoder_callbacks_->streamInfo().filterState()->setData(
+      key, std::make_shared<Router::StringAccessorImpl>(value),
+      StreamInfo::FilterState::StateType::ReadOnly);
+  return true;
+}
+
+bool EnvoyxFilter::getFilterState(absl::string_view key, envoyx::RawBytes& value) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  const auto* state =
+      decoder_callbacks_->streamInfo().filterState()->getDataReadOnly<Router::StringAccessor>(key);
+  if (state == nullptr) {
+    return false;
+  }
+  value = envoyx::to_raw_bytes(state->asString());
+  return true;
+}
+
+bool EnvoyxFilter::clearRouteCache() {
+  if (decoder_callbacks_ == nullptr || !decoder_callbacks_->downstreamCallbacks().has_value()) {
+    return false;
+  }
+  decoder_callbacks_->downstreamCallbacks()->clearRouteCache();
+  return true;
+}
+
+bool EnvoyxFilter::setUpstreamOverrideHost(absl::string_view host, bool strict) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  decoder_callbacks_->setUpstreamOverrideHost(std::make_pair(std::string(host), strict));
+  return true;
 }
 
 const envoyx::RouteConfig* EnvoyxFilter::routeConfig() {

@@ -277,6 +277,15 @@ public:
   bool sendCalloutStreamData(std::uint64_t id, envoyx::Bytes data, bool end_stream);
   bool sendCalloutStreamTrailers(std::uint64_t id, rust::Slice<const envoyx::RawHeader> trailers);
   void resetCalloutStream(std::uint64_t id);
+  // The stream's dynamic metadata, filter state and routing (see loader.h StreamHost).
+  bool setMetadata(absl::string_view ns, absl::string_view key, std::uint32_t kind, absl::string_view string,
+                   double number, bool boolean);
+  bool getMetadata(std::uint32_t source, absl::string_view ns, absl::string_view key, std::uint32_t kind,
+                   envoyx::RawBytes& string, double& number, bool& boolean);
+  bool setFilterState(absl::string_view key, absl::string_view value);
+  bool getFilterState(absl::string_view key, envoyx::RawBytes& value);
+  bool clearRouteCache();
+  bool setUpstreamOverrideHost(absl::string_view host, bool strict);
   // Records on the configuration's metric `id` (see loader.h StreamHost::metric_record).
   bool recordMetric(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
                     std::uint64_t value) {
