@@ -40,7 +40,7 @@
  *   `envoyx_on_stream_callout_event`, `config_callout_stream_*`,
  *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`);
  *   metadata, filter state and routing (`metadata_set/get`, `filter_state_set/get`,
- *   `clear_route_cache`, `upstream_override_host`).
+ *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -238,6 +238,43 @@ typedef struct envoyx_value {
   double number;
   bool boolean;
 } envoyx_value;
+
+/* A fact about a stream the proxy knows (ABI 1.1), read with `attribute_get`; the comment
+ * gives the value's kind. Envoy's attribute names in brackets. */
+typedef uint32_t envoyx_attribute;
+/* The client's address as `ip:port` (string) [source.address]. */
+#define ENVOYX_ATTRIBUTE_SOURCE_ADDRESS 0
+/* The client's port (number) [source.port]. */
+#define ENVOYX_ATTRIBUTE_SOURCE_PORT 1
+/* The address the client connected to, `ip:port` (string) [destination.address]. */
+#define ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS 2
+/* Its port (number) [destination.port]. */
+#define ENVOYX_ATTRIBUTE_DESTINATION_PORT 3
+/* The request id (`x-request-id`) (string) [request.id]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_ID 4
+/* The downstream protocol: HTTP/1.0, HTTP/1.1, HTTP/2, HTTP/3 (string) [request.protocol]. */
+#define ENVOYX_ATTRIBUTE_PROTOCOL 5
+/* The matched route's name (string; absent for an unnamed route) [xds.route_name]. */
+#define ENVOYX_ATTRIBUTE_ROUTE_NAME 6
+/* The upstream cluster the route picked (string). */
+#define ENVOYX_ATTRIBUTE_CLUSTER_NAME 7
+/* The upstream host chosen, `ip:port` (string; once chosen) [upstream.address]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS 8
+/* The response status code (number; once a response exists) [response.code]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_CODE 9
+/* The downstream connection's id (number) [connection.id]. */
+#define ENVOYX_ATTRIBUTE_CONNECTION_ID 10
+/* TLS of the downstream connection (absent without TLS): the negotiated version, TLSv1.3
+ * (string) [connection.tls_version]. */
+#define ENVOYX_ATTRIBUTE_TLS_VERSION 11
+/* The client certificate's subject (string) [connection.subject_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_SUBJECT 12
+/* The client certificate's first DNS SAN (string) [connection.dns_san_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN 13
+/* The client certificate's first URI SAN (string) [connection.uri_san_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN 14
+/* The client certificate's SHA-256 digest, hex (string) [connection.sha256_peer_certificate_digest]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_SHA256 15
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -545,6 +582,14 @@ typedef struct envoyx_host_api {
    * with port, `10.0.0.7:8080`) of the cluster the route picks; `strict`: fail rather than use
    * another host when that one is not in the cluster. False when refused (logged). */
   bool (*upstream_override_host)(envoyx_stream* stream, envoyx_bytes host, bool strict);
+
+  /* -- Attributes (ABI 1.1) -- */
+
+  /* Worker thread, inside any hook of `stream`. Reads `attribute` into `out` (its kind is the
+   * one envoyx_attribute gives; a string is a view valid until the hook returns). False, with
+   * nothing written, when the value is absent (no TLS, no upstream host chosen yet, no response
+   * yet) or the proxy cannot tell it (see the README's per-version table). */
+  bool (*attribute_get)(envoyx_stream* stream, envoyx_attribute attribute, envoyx_value* out);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -185,6 +185,25 @@ impl envoyx_value {
     }
 }
 
+/// `envoyx_attribute` (ABI 1.1).
+pub type envoyx_attribute = u32;
+pub const ENVOYX_ATTRIBUTE_SOURCE_ADDRESS: envoyx_attribute = 0;
+pub const ENVOYX_ATTRIBUTE_SOURCE_PORT: envoyx_attribute = 1;
+pub const ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS: envoyx_attribute = 2;
+pub const ENVOYX_ATTRIBUTE_DESTINATION_PORT: envoyx_attribute = 3;
+pub const ENVOYX_ATTRIBUTE_REQUEST_ID: envoyx_attribute = 4;
+pub const ENVOYX_ATTRIBUTE_PROTOCOL: envoyx_attribute = 5;
+pub const ENVOYX_ATTRIBUTE_ROUTE_NAME: envoyx_attribute = 6;
+pub const ENVOYX_ATTRIBUTE_CLUSTER_NAME: envoyx_attribute = 7;
+pub const ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS: envoyx_attribute = 8;
+pub const ENVOYX_ATTRIBUTE_RESPONSE_CODE: envoyx_attribute = 9;
+pub const ENVOYX_ATTRIBUTE_CONNECTION_ID: envoyx_attribute = 10;
+pub const ENVOYX_ATTRIBUTE_TLS_VERSION: envoyx_attribute = 11;
+pub const ENVOYX_ATTRIBUTE_TLS_PEER_SUBJECT: envoyx_attribute = 12;
+pub const ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN: envoyx_attribute = 13;
+pub const ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN: envoyx_attribute = 14;
+pub const ENVOYX_ATTRIBUTE_TLS_PEER_SHA256: envoyx_attribute = 15;
+
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;
 pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;
@@ -376,6 +395,12 @@ pub struct envoyx_host_api {
     pub clear_route_cache: unsafe extern "C" fn(stream: *mut envoyx_stream) -> bool,
     pub upstream_override_host:
         unsafe extern "C" fn(stream: *mut envoyx_stream, host: envoyx_bytes, strict: bool) -> bool,
+    // ABI 1.1: attributes.
+    pub attribute_get: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        attribute: envoyx_attribute,
+        out: *mut envoyx_value,
+    ) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in

@@ -77,6 +77,22 @@ fn rust_figures() -> BTreeMap<String, u64> {
         ENVOYX_VALUE_STRING,
         ENVOYX_VALUE_NUMBER,
         ENVOYX_VALUE_BOOL,
+        ENVOYX_ATTRIBUTE_SOURCE_ADDRESS,
+        ENVOYX_ATTRIBUTE_SOURCE_PORT,
+        ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS,
+        ENVOYX_ATTRIBUTE_DESTINATION_PORT,
+        ENVOYX_ATTRIBUTE_REQUEST_ID,
+        ENVOYX_ATTRIBUTE_PROTOCOL,
+        ENVOYX_ATTRIBUTE_ROUTE_NAME,
+        ENVOYX_ATTRIBUTE_CLUSTER_NAME,
+        ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS,
+        ENVOYX_ATTRIBUTE_RESPONSE_CODE,
+        ENVOYX_ATTRIBUTE_CONNECTION_ID,
+        ENVOYX_ATTRIBUTE_TLS_VERSION,
+        ENVOYX_ATTRIBUTE_TLS_PEER_SUBJECT,
+        ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN,
+        ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN,
+        ENVOYX_ATTRIBUTE_TLS_PEER_SHA256,
         ENVOYX_LOG_TRACE,
         ENVOYX_LOG_DEBUG,
         ENVOYX_LOG_INFO,
@@ -142,6 +158,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         filter_state_get,
         clear_route_cache,
         upstream_override_host,
+        attribute_get,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
@@ -157,6 +174,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         envoyx_metric_op,
         envoyx_metadata_source,
         envoyx_value_kind,
+        envoyx_attribute,
         envoyx_log_level
     );
     m

@@ -243,6 +243,13 @@ pub trait HostStream {
         false
     }
 
+    /// The stream's `attribute`, of the kind [`crate::Attribute::kind`] gives (a string is a view
+    /// valid until the running hook returns); None when absent or unknown to the proxy.
+    fn attribute(&mut self, attribute: crate::Attribute) -> Option<envoyx_abi::envoyx_value> {
+        let _ = attribute;
+        None
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

@@ -59,6 +59,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     filter_state_get,
     clear_route_cache,
     upstream_override_host,
+    attribute_get,
 };
 
 /// Reads a view the module passed in.
@@ -832,6 +833,23 @@ unsafe extern "C" fn upstream_override_host(
     unsafe {
         with_stream(stream, "upstream_override_host", false, |cell, _| {
             crate::stream_info::upstream_override_host(cell, view(host), strict)
+        })
+    }
+}
+
+unsafe extern "C" fn attribute_get(
+    stream: *mut envoyx_stream,
+    attribute: envoyx_attribute,
+    out: *mut envoyx_value,
+) -> bool {
+    // Safety: stream pointer per the ABI; `out` is writable or NULL.
+    unsafe {
+        with_stream(stream, "attribute_get", false, |cell, _| match crate::attributes::get(cell, attribute) {
+            Some(value) if !out.is_null() => {
+                out.write(value);
+                true
+            }
+            _ => false,
         })
     }
 }

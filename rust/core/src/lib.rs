@@ -24,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attributes;
 mod background;
 mod callout;
 mod callout_stream;
@@ -44,6 +45,7 @@ mod stream;
 mod stream_info;
 pub mod validate;
 
+pub use attributes::Attribute;
 pub use background::ConfigHost;
 pub use callout::{Callout, CalloutStatus};
 pub use callout_stream::{CalloutEvent, CalloutInbox};

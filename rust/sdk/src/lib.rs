@@ -97,4 +97,4 @@ pub use log::{LogLevel, log, log_args, log_enabled};
 pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
 pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};
 pub use stream::Stream;
-pub use stream_info::{MetadataSource, MetadataValue};
+pub use stream_info::{Attribute, MetadataSource, MetadataValue};

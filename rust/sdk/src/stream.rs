@@ -602,6 +602,28 @@ impl Stream {
         unsafe { (self.host.upstream_override_host)(self.raw, bytes(host), strict) }
     }
 
+    /// Reads `attribute` when the proxy has it.
+    fn attribute(&self, attribute: crate::Attribute) -> Option<envoyx_abi::envoyx_value> {
+        let mut out = envoyx_abi::envoyx_value::boolean(false);
+        // Safety: inside a hook of this stream on its worker thread; `out` is writable.
+        unsafe { (self.host.attribute_get)(self.raw, attribute.to_abi(), &mut out).then_some(out) }
+    }
+
+    /// A text attribute (addresses, ids, names, TLS facts); None when absent or a number.
+    pub fn attribute_str(&self, attribute: crate::Attribute) -> Option<&str> {
+        let value = self.attribute(attribute).filter(|v| v.kind == envoyx_abi::ENVOYX_VALUE_STRING)?;
+        // Safety: the host's view, valid until the hook returns, which outlives the borrow of
+        // `self`.
+        std::str::from_utf8(unsafe { value.string.as_slice() }).ok()
+    }
+
+    /// A number attribute (ports, the response code, the connection id); None when absent or
+    /// text.
+    pub fn attribute_u64(&self, attribute: crate::Attribute) -> Option<u64> {
+        let value = self.attribute(attribute).filter(|v| v.kind == envoyx_abi::ENVOYX_VALUE_NUMBER)?;
+        (value.number >= 0.0 && value.number.fract() == 0.0).then_some(value.number as u64)
+    }
+
     /// The ABI 1.0 name of [`Stream::handle`].
     pub fn continue_handle(&self) -> StreamHandle {
         self.handle()

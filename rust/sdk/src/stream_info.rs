@@ -84,3 +84,68 @@ impl MetadataValue<'_> {
         }
     }
 }
+
+/// A fact the proxy knows about a stream, read with
+/// [`Stream::attribute_str`](crate::Stream::attribute_str) or
+/// [`Stream::attribute_u64`](crate::Stream::attribute_u64) (the kind each variant says). Absent
+/// values (no TLS, no upstream host chosen yet, no response yet, a proxy that cannot tell) are
+/// `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attribute {
+    /// The client's address, `ip:port` (text).
+    SourceAddress,
+    /// The client's port (number).
+    SourcePort,
+    /// The address the client connected to, `ip:port` (text).
+    DestinationAddress,
+    /// Its port (number).
+    DestinationPort,
+    /// The request id (`x-request-id`) (text).
+    RequestId,
+    /// The downstream protocol: `HTTP/1.1`, `HTTP/2`, ... (text).
+    Protocol,
+    /// The matched route's name (text; absent for an unnamed route).
+    RouteName,
+    /// The upstream cluster the route picked (text).
+    ClusterName,
+    /// The upstream host chosen, `ip:port` (text; once chosen).
+    UpstreamAddress,
+    /// The response status code (number; once a response exists).
+    ResponseCode,
+    /// The downstream connection's id (number).
+    ConnectionId,
+    /// The TLS version negotiated with the client, `TLSv1.3` (text; absent without TLS).
+    TlsVersion,
+    /// The client certificate's subject (text).
+    TlsPeerSubject,
+    /// The client certificate's first DNS SAN (text).
+    TlsPeerDnsSan,
+    /// The client certificate's first URI SAN (text).
+    TlsPeerUriSan,
+    /// The client certificate's SHA-256 digest, hex (text).
+    TlsPeerSha256,
+}
+
+impl Attribute {
+    pub(crate) fn to_abi(self) -> u32 {
+        use envoyx_abi::*;
+        match self {
+            Attribute::SourceAddress => ENVOYX_ATTRIBUTE_SOURCE_ADDRESS,
+            Attribute::SourcePort => ENVOYX_ATTRIBUTE_SOURCE_PORT,
+            Attribute::DestinationAddress => ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS,
+            Attribute::DestinationPort => ENVOYX_ATTRIBUTE_DESTINATION_PORT,
+            Attribute::RequestId => ENVOYX_ATTRIBUTE_REQUEST_ID,
+            Attribute::Protocol => ENVOYX_ATTRIBUTE_PROTOCOL,
+            Attribute::RouteName => ENVOYX_ATTRIBUTE_ROUTE_NAME,
+            Attribute::ClusterName => ENVOYX_ATTRIBUTE_CLUSTER_NAME,
+            Attribute::UpstreamAddress => ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS,
+            Attribute::ResponseCode => ENVOYX_ATTRIBUTE_RESPONSE_CODE,
+            Attribute::ConnectionId => ENVOYX_ATTRIBUTE_CONNECTION_ID,
+            Attribute::TlsVersion => ENVOYX_ATTRIBUTE_TLS_VERSION,
+            Attribute::TlsPeerSubject => ENVOYX_ATTRIBUTE_TLS_PEER_SUBJECT,
+            Attribute::TlsPeerDnsSan => ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN,
+            Attribute::TlsPeerUriSan => ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN,
+            Attribute::TlsPeerSha256 => ENVOYX_ATTRIBUTE_TLS_PEER_SHA256,
+        }
+    }
+}

@@ -442,6 +442,13 @@ unsafe extern "C" fn upstream_override_host(
 ) -> bool {
     false
 }
+unsafe extern "C" fn attribute_get(
+    _stream: *mut envoyx_stream,
+    _attribute: envoyx_attribute,
+    _out: *mut envoyx_value,
+) -> bool {
+    false
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -493,6 +500,7 @@ static HOST: envoyx_host_api = envoyx_host_api {
     filter_state_get,
     clear_route_cache,
     upstream_override_host,
+    attribute_get,
 };
 
 fn init() {
