@@ -214,6 +214,12 @@ mod ffi {
         fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
         fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
+        fn attribute_get(
+            self: Pin<&mut StreamHost>,
+            attribute: u32,
+            string: &mut RawBytes,
+            number: &mut f64,
+        ) -> bool;
         fn upstream_override_host(self: Pin<&mut StreamHost>, host: &[u8], strict: bool) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
         fn metric_record(
@@ -773,6 +779,19 @@ impl HostStream for CxxHost {
     }
     fn clear_route_cache(&mut self) -> bool {
         self.host().clear_route_cache()
+    }
+    fn attribute(&mut self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
+        let (mut string, mut number) = (raw_bytes(b""), 0.0);
+        if !self.host().attribute_get(attribute as u32, &mut string, &mut number) {
+            return None;
+        }
+        Some(match attribute.kind() {
+            envoyx_core::ValueKind::Number => envoyx_abi::envoyx_value::number(number),
+            _ => envoyx_abi::envoyx_value {
+                string: envoyx_bytes { ptr: string.ptr, len: string.len },
+                ..envoyx_abi::envoyx_value::string(b"")
+            },
+        })
     }
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.host().upstream_override_host(host.as_bytes(), strict)

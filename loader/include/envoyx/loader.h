@@ -261,6 +261,14 @@ class StreamHost {
     return false;
   }
 
+  // The stream's `attribute` (an envoyx_attribute): a string attribute into `string` (a view valid
+  // until the hook returns), a number one into `number` (x/abi.h says which is which). False when
+  // absent. The default knows none.
+  virtual bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) {
+    (void)attribute, (void)string, (void)number;
+    return false;
+  }
+
   // Applies `op` (an envoyx_metric_op) with `value` to the metric registered as `id`
   // (Scheduler::define_metric; `kind` an envoyx_metric_kind) for these label values: the core
   // checked them and the label limit. False when the proxy refuses it. The default keeps none.

@@ -429,6 +429,47 @@ bool TestStreamHost::filter_state_get(Bytes key, RawBytes& value) {
   return true;
 }
 
+bool TestStreamHost::attribute_get(std::uint32_t attribute, RawBytes& string, double& number) {
+  static const std::string source = "127.0.0.1:50000", destination = "127.0.0.1:10000";
+  static const std::string request_id = "cxx-testhost", protocol = "HTTP/1.1";
+  switch (attribute) {
+    case ENVOYX_ATTRIBUTE_SOURCE_ADDRESS:
+      string = to_raw_bytes(source);
+      return true;
+    case ENVOYX_ATTRIBUTE_SOURCE_PORT:
+      number = 50000;
+      return true;
+    case ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS:
+      string = to_raw_bytes(destination);
+      return true;
+    case ENVOYX_ATTRIBUTE_DESTINATION_PORT:
+      number = 10000;
+      return true;
+    case ENVOYX_ATTRIBUTE_REQUEST_ID:
+      string = to_raw_bytes(request_id);
+      return true;
+    case ENVOYX_ATTRIBUTE_PROTOCOL:
+      string = to_raw_bytes(protocol);
+      return true;
+    case ENVOYX_ATTRIBUTE_CONNECTION_ID:
+      number = 1;
+      return true;
+    case ENVOYX_ATTRIBUTE_RESPONSE_CODE: {
+      const auto& headers = data_->response.headers;
+      if (!headers.has_value()) return false;
+      for (const auto& [key, value] : headers->entries()) {
+        if (key == ":status") {
+          number = std::stod(value);
+          return true;
+        }
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 bool TestStreamHost::clear_route_cache() {
   ++data_->route_cache_cleared;
   return true;

@@ -229,6 +229,9 @@ class TestStreamHost : public StreamHost {
   bool filter_state_set(Bytes key, Bytes value) override;
   bool filter_state_get(Bytes key, RawBytes& value) override;
   bool clear_route_cache() override;
+  // The test host's connection: client 127.0.0.1:50000 to 127.0.0.1:10000 over HTTP/1.1; the
+  // response code once there is a response.
+  bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) override;
   bool upstream_override_host(Bytes host, bool strict) override;
 
  private:

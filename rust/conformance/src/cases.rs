@@ -486,6 +486,27 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "attributes",
+        "the connection's attributes at the request headers: addresses consistent with their ports, \
+         the protocol, a request id, the connection id; no TLS, no response code yet; the response code \
+         at the response headers",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is(
+                        "source=ok,destination=ok,protocol=ok,request-id=ok,connection=ok,tls=absent,\
+                         code-before=absent,code=200",
+                    ),
+                )],
+                body: BODY,
+            }),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
         "route-config",
         "the per-route config of the request's route reaches the module, parsed once by it",
         Expect::Exchange {

@@ -365,6 +365,21 @@ unsafe extern "C" {
         strict: bool,
     ) -> bool;
 
+    fn envoy_dynamic_module_callback_http_filter_get_attribute_string(
+        filter: FilterEnvoyPtr,
+        attribute: u32,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_get_attribute_int(
+        filter: FilterEnvoyPtr,
+        attribute: u32,
+        result: *mut u64,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_cluster_name(
+        filter: FilterEnvoyPtr,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
@@ -578,6 +593,58 @@ impl EnvoyFilter {
     pub fn append_body(self, body: BodyType, data: &[u8]) -> bool {
         // Safety: live filter on its worker thread; Envoy copies the data.
         unsafe { envoy_dynamic_module_callback_http_append_body(self.raw(), body, ModuleBuffer::new(data)) }
+    }
+
+    /// The stream's `attribute` through Envoy's attribute callbacks (`envoy_dynamic_module_type_
+    /// attribute_id` values; the cluster's name through its own callback); a string is a view of
+    /// Envoy's memory.
+    pub fn attribute(self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
+        use envoyx_core::Attribute as A;
+        let id: u32 = match attribute {
+            A::RequestId => 9,
+            A::Protocol => 10,
+            A::ResponseCode => 15,
+            A::SourceAddress => 24,
+            A::SourcePort => 25,
+            A::DestinationAddress => 26,
+            A::DestinationPort => 27,
+            A::ConnectionId => 28,
+            A::TlsVersion => 31,
+            A::TlsPeerSubject => 33,
+            A::TlsPeerDnsSan => 35,
+            A::TlsPeerUriSan => 37,
+            A::TlsPeerSha256 => 38,
+            A::UpstreamAddress => 41,
+            A::RouteName => 61,
+            A::ClusterName => {
+                let mut out = EnvoyBuffer::EMPTY;
+                // Safety: live filter on its worker thread; `out` is written only on success.
+                let found =
+                    unsafe { envoy_dynamic_module_callback_http_get_cluster_name(self.raw(), &mut out) };
+                return found.then(|| envoyx_abi::envoyx_value {
+                    string: out.view(),
+                    ..envoyx_abi::envoyx_value::string(b"")
+                });
+            }
+        };
+        // Safety: live filter on its worker thread; the results are written only on success.
+        unsafe {
+            match attribute.kind() {
+                envoyx_core::ValueKind::Number => {
+                    let mut out = 0u64;
+                    envoy_dynamic_module_callback_http_filter_get_attribute_int(self.raw(), id, &mut out)
+                        .then(|| envoyx_abi::envoyx_value::number(out as f64))
+                }
+                _ => {
+                    let mut out = EnvoyBuffer::EMPTY;
+                    envoy_dynamic_module_callback_http_filter_get_attribute_string(self.raw(), id, &mut out)
+                        .then(|| envoyx_abi::envoyx_value {
+                            string: out.view(),
+                            ..envoyx_abi::envoyx_value::string(b"")
+                        })
+                }
+            }
+        }
     }
 
     /// Sets `key` of namespace `ns` in the stream's dynamic metadata.

@@ -321,6 +321,10 @@ impl HostStream for EnvoyStream {
         true
     }
 
+    fn attribute(&mut self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
+        self.envoy.attribute(attribute)
+    }
+
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.envoy.set_upstream_override_host(host, strict)
     }

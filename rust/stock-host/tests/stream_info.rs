@@ -79,3 +79,165 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
         envoy.check_no_host_errors();
     }
 }
+
+/// Runs `openssl` with `args` in `dir`; panics naming the command on failure.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out =
+        std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA, a server certificate for `localhost` and a client certificate (subject
+/// `CN=client,O=EnvoyX`, SANs `DNS:client.example`, `URI:spiffe://example/client`), in `dir`.
+fn certificates(dir: &std::path::Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=EnvoyX test CA",
+        ],
+    );
+    for (name, subject, san) in [
+        ("server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+        ("client", "/O=EnvoyX/CN=client", "subjectAltName=DNS:client.example,URI:spiffe://example/client"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), san).unwrap();
+        let (key, csr, crt, ext) =
+            (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"), format!("{name}.ext"));
+        openssl(
+            dir,
+            &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj", subject],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ],
+        );
+    }
+}
+
+/// The `x-attr-*` response headers curl printed, by name.
+fn attribute_headers(headers: &str) -> std::collections::HashMap<String, String> {
+    headers
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            Some((
+                name.trim().to_ascii_lowercase().strip_prefix("x-attr-")?.to_string(),
+                value.trim().to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn attributes_in_real_envoy_with_and_without_tls() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    let certs = temp_dir();
+    certificates(certs.path());
+    let cert = |name: &str| certs.path().join(name).display().to_string();
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let (plain, tls) = (free_port(), free_port());
+        let filter =
+            || envoyx_filter("conformance", module_config("attrs", &module, ""), LoadBy::Name, Form::Struct);
+        let mut route = envoyx_harness::proxy::route("/", "upstream", &[], None);
+        route["name"] = json!("named-route");
+        let plain_listener = envoyx_harness::proxy::http_listener(
+            "plain",
+            "127.0.0.1",
+            plain,
+            vec![route.clone()],
+            vec![filter()],
+        );
+        let mut tls_listener =
+            envoyx_harness::proxy::http_listener("tls", "127.0.0.1", tls, vec![route], vec![filter()]);
+        tls_listener["filter_chains"][0]["transport_socket"] = json!({
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                "require_client_certificate": true,
+                "common_tls_context": {
+                    "tls_certificates": [{
+                        "certificate_chain": { "filename": cert("server.crt") },
+                        "private_key": { "filename": cert("server.key") }
+                    }],
+                    "validation_context": { "trusted_ca": { "filename": cert("ca.crt") } }
+                }
+            }
+        });
+        let listeners = vec![plain_listener, tls_listener];
+        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
+
+        let reply = get(plain, "/", &[("x-case", "attributes-dump")]);
+        let attr = |name: &str| reply.header(&format!("x-attr-{name}")).unwrap_or("(none)").to_string();
+        let source = attr("source-address");
+        assert!(
+            source.starts_with("127.0.0.1:") && source.ends_with(&format!(":{}", attr("source-port"))),
+            "Envoy {version}: {source}"
+        );
+        assert_eq!(attr("destination-address"), format!("127.0.0.1:{plain}"), "Envoy {version}");
+        assert_eq!(attr("destination-port"), plain.to_string(), "Envoy {version}");
+        assert_eq!(attr("protocol"), "HTTP/1.1", "Envoy {version}");
+        assert_eq!(attr("route-name"), "named-route", "Envoy {version}");
+        assert_eq!(attr("cluster-name"), "upstream", "Envoy {version}");
+        assert_eq!(attr("upstream-address"), format!("127.0.0.1:{}", upstream.port), "Envoy {version}");
+        assert_eq!(attr("response-code"), "200", "Envoy {version}");
+        assert!(!attr("request-id").is_empty() && attr("request-id") != "-", "Envoy {version}");
+        assert!(attr("connection-id").parse::<u64>().is_ok(), "Envoy {version}: {}", attr("connection-id"));
+        assert_eq!(attr("tls-version"), "-", "Envoy {version}: no TLS on this listener");
+
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-D",
+                "-",
+                "--cacert",
+                &cert("ca.crt"),
+                "--cert",
+                &cert("client.crt"),
+            ])
+            .args(["--key", &cert("client.key"), "--resolve", &format!("localhost:{tls}:127.0.0.1")])
+            .args(["-H", "x-case: attributes-dump", &format!("https://localhost:{tls}/")])
+            .output()
+            .expect("run curl");
+        let headers = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "Envoy {version}: curl: {}", String::from_utf8_lossy(&out.stderr));
+        let attrs = attribute_headers(&headers);
+        let tls_attr = |name: &str| attrs.get(name).cloned().unwrap_or_else(|| "(none)".into());
+        assert!(tls_attr("tls-version").starts_with("TLSv1."), "Envoy {version}: {headers}");
+        assert_eq!(tls_attr("tls-peer-subject"), "CN=client,O=EnvoyX", "Envoy {version}");
+        assert_eq!(tls_attr("tls-peer-dns-san"), "client.example", "Envoy {version}");
+        assert_eq!(tls_attr("tls-peer-uri-san"), "spiffe://example/client", "Envoy {version}");
+        assert_eq!(tls_attr("tls-peer-sha256").len(), 64, "Envoy {version}: {headers}");
+        envoy.check_no_host_errors();
+    }
+}

@@ -33,7 +33,7 @@ pub use buffer::SliceBuffer;
 pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
-pub use envoyx_core::MetadataSource;
+pub use envoyx_core::{Attribute, MetadataSource};
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
 pub use envoyx_core::{MetricDef, MetricKind};
 pub use headers::HeaderMap;
@@ -164,6 +164,9 @@ impl TestHost {
     /// module gets from `Stream::route_config`.
     pub fn stream_on_route(&self, route: Option<Arc<RouteConfig>>) -> TestStream {
         let data = Rc::new(RefCell::new(StreamData::default()));
+        static STREAMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let number = STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        data.borrow_mut().info.attributes = stream_info::connection_defaults(number);
         let queue = Arc::new(ScheduleQueue::default());
         let metrics = self.background.metrics.clone();
         let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone(), route, metrics });
@@ -475,6 +478,15 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.route_cache_cleared += 1;
         true
     }
+    fn attribute(&mut self, attribute: Attribute) -> Option<envoyx_abi::envoyx_value> {
+        let data = self.data.borrow();
+        if attribute == Attribute::ResponseCode && !data.info.attributes.contains_key(&attribute) {
+            // Once there is a response: its status.
+            let code: f64 = data.response.headers.as_ref()?.get(":status")?.parse().ok()?;
+            return Some(envoyx_abi::envoyx_value::number(code));
+        }
+        data.info.attribute(attribute)
+    }
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.data.borrow_mut().info.upstream_host = Some((host.to_string(), strict));
         true
@@ -744,6 +756,13 @@ impl TestStream {
     /// The stream's filter state `key`.
     pub fn filter_state(&self, key: &str) -> Option<Vec<u8>> {
         self.data.borrow().info.filter_state.get(key).cloned()
+    }
+
+    /// Gives the stream an attribute (over the test host's connection defaults: client
+    /// 127.0.0.1:50000 to 127.0.0.1:10000 over HTTP/1.1; the response code is the response's
+    /// `:status` once there is one).
+    pub fn set_attribute(&mut self, attribute: Attribute, value: StoredValue) {
+        self.data.borrow_mut().info.attributes.insert(attribute, value);
     }
 
     /// How many times the module asked for the route to be picked again.

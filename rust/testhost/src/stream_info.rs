@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use envoyx_abi::{envoyx_bytes, envoyx_value};
-use envoyx_core::{MetadataSource, MetadataValue, ValueKind};
+use envoyx_core::{Attribute, MetadataSource, MetadataValue, ValueKind};
 
 /// A metadata value as the test host keeps it.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +48,22 @@ pub(crate) struct StreamInfo {
     pub route_cache_cleared: u32,
     /// The upstream host the module asked for, and whether strictly.
     pub upstream_host: Option<(String, bool)>,
+    /// Attributes the test gave the stream, over [`StreamInfo::connection_defaults`].
+    pub attributes: HashMap<Attribute, StoredValue>,
+}
+
+/// The test host's connection, unless the test says otherwise: client 127.0.0.1:50000 to
+/// 127.0.0.1:10000 over HTTP/1.1, a request id and a connection id of the stream's number.
+pub(crate) fn connection_defaults(stream_number: u64) -> HashMap<Attribute, StoredValue> {
+    HashMap::from([
+        (Attribute::SourceAddress, StoredValue::String("127.0.0.1:50000".into())),
+        (Attribute::SourcePort, StoredValue::Number(50000.0)),
+        (Attribute::DestinationAddress, StoredValue::String("127.0.0.1:10000".into())),
+        (Attribute::DestinationPort, StoredValue::Number(10000.0)),
+        (Attribute::RequestId, StoredValue::String(format!("testhost-{stream_number}"))),
+        (Attribute::Protocol, StoredValue::String("HTTP/1.1".into())),
+        (Attribute::ConnectionId, StoredValue::Number(stream_number as f64)),
+    ])
 }
 
 impl StreamInfo {
@@ -61,6 +77,10 @@ impl StreamInfo {
         // The string stays where it is until the metadata changes: Strings keep their heap
         // buffer when the map grows.
         self.metadata.get(&(source, ns.to_string(), key.to_string()))?.view(kind)
+    }
+
+    pub fn attribute(&self, attribute: Attribute) -> Option<envoyx_value> {
+        self.attributes.get(&attribute)?.view(attribute.kind())
     }
 
     pub fn filter_state_get(&self, key: &str) -> Option<envoyx_bytes> {

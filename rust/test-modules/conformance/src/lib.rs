@@ -32,8 +32,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use envoyx_sdk::{
-    Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge, HeadersStatus,
-    Histogram, LogLevel, MetadataSource, MetadataValue, RouteConfig, Stream, StreamHandle, TrailersStatus,
+    Attribute, Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge,
+    HeadersStatus, Histogram, LogLevel, MetadataSource, MetadataValue, RouteConfig, Stream, StreamHandle,
+    TrailersStatus,
 };
 
 /// The per-route configuration: its text.
@@ -249,6 +250,56 @@ impl FilterConfig for ConformanceConfig {
     }
 }
 
+/// Every attribute, by the name the `attributes-dump` behaviour gives its response header.
+const ATTRIBUTE_NAMES: [(&str, Attribute); 16] = [
+    ("source-address", Attribute::SourceAddress),
+    ("source-port", Attribute::SourcePort),
+    ("destination-address", Attribute::DestinationAddress),
+    ("destination-port", Attribute::DestinationPort),
+    ("request-id", Attribute::RequestId),
+    ("protocol", Attribute::Protocol),
+    ("route-name", Attribute::RouteName),
+    ("cluster-name", Attribute::ClusterName),
+    ("upstream-address", Attribute::UpstreamAddress),
+    ("response-code", Attribute::ResponseCode),
+    ("connection-id", Attribute::ConnectionId),
+    ("tls-version", Attribute::TlsVersion),
+    ("tls-peer-subject", Attribute::TlsPeerSubject),
+    ("tls-peer-dns-san", Attribute::TlsPeerDnsSan),
+    ("tls-peer-uri-san", Attribute::TlsPeerUriSan),
+    ("tls-peer-sha256", Attribute::TlsPeerSha256),
+];
+
+/// The `attributes` case's checks at the request headers: each connection attribute present and
+/// consistent (an address's port is the port attribute), no TLS, no response code yet.
+fn attribute_checks(stream: &Stream) -> Vec<String> {
+    let consistent = |address: Attribute, port: Attribute| {
+        let parsed = stream.attribute_str(address).and_then(|a| a.parse::<std::net::SocketAddr>().ok());
+        match (parsed, stream.attribute_u64(port)) {
+            (Some(a), Some(p)) if u64::from(a.port()) == p => "ok".to_string(),
+            (a, p) => format!("{a:?}/{p:?}"),
+        }
+    };
+    let present = |text: Option<&str>, ok: bool| if ok { "ok".to_string() } else { format!("{text:?}") };
+    let protocol = stream.attribute_str(Attribute::Protocol);
+    let request_id = stream.attribute_str(Attribute::RequestId);
+    vec![
+        format!("source={}", consistent(Attribute::SourceAddress, Attribute::SourcePort)),
+        format!("destination={}", consistent(Attribute::DestinationAddress, Attribute::DestinationPort)),
+        format!("protocol={}", present(protocol, protocol.is_some_and(|p| p.starts_with("HTTP/")))),
+        format!("request-id={}", present(request_id, request_id.is_some_and(|r| !r.is_empty()))),
+        format!(
+            "connection={}",
+            if stream.attribute_u64(Attribute::ConnectionId).is_some() { "ok" } else { "absent" }
+        ),
+        format!("tls={}", stream.attribute_str(Attribute::TlsVersion).unwrap_or("absent")),
+        format!(
+            "code-before={}",
+            stream.attribute_u64(Attribute::ResponseCode).map_or("absent".into(), |c| c.to_string())
+        ),
+    ]
+}
+
 fn yes_no(result: bool) -> &'static str {
     if result { "true" } else { "false" }
 }
@@ -455,6 +506,11 @@ impl Filter for Conformance {
                 self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
                 HeadersStatus::Continue
             }
+            "attributes" => {
+                let results = attribute_checks(stream);
+                self.results.extend(results);
+                HeadersStatus::Continue
+            }
             "stream-info" => {
                 let ns = STREAM_INFO_NS;
                 let mut note = |call: &str, result: String| self.results.push(format!("{call}={result}"));
@@ -605,6 +661,22 @@ impl Filter for Conformance {
 
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
+        if self.case == "attributes" {
+            let code =
+                stream.attribute_u64(Attribute::ResponseCode).map_or("absent".into(), |c| c.to_string());
+            self.results.push(format!("code={code}"));
+        }
+        if self.case == "attributes-dump" {
+            // Envoy-only (rust/stock-host/tests/stream_info.rs): every attribute, one header each.
+            for (name, attribute) in ATTRIBUTE_NAMES {
+                let value = stream
+                    .attribute_str(attribute)
+                    .map(str::to_string)
+                    .or_else(|| stream.attribute_u64(attribute).map(|n| n.to_string()))
+                    .unwrap_or_else(|| "-".to_string());
+                stream.response_headers().set(&format!("x-attr-{name}"), value);
+            }
+        }
         if self.case == "stream-info" {
             // The request went on, and with it the route was picked.
             let late = stream.clear_route_cache();
