@@ -674,7 +674,7 @@ impl Filter for Conformance {
                     .map(str::to_string)
                     .or_else(|| stream.attribute_u64(attribute).map(|n| n.to_string()))
                     .unwrap_or_else(|| "-".to_string());
-                stream.response_headers().set(&format!("x-attr-{name}"), value);
+                stream.response_headers().set(format!("x-attr-{name}"), value);
             }
         }
         if self.case == "stream-info" {
