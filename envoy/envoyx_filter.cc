@@ -244,6 +244,9 @@ public:
     return filter_.getFilterState(toStringView(key), value);
   }
   bool clear_route_cache() override { return filter_.clearRouteCache(); }
+  bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override {
+    return filter_.attribute(attribute, string, number);
+  }
   bool upstream_override_host(envoyx::Bytes host, bool strict) override {
     return filter_.setUpstreamOverrideHost(toStringView(host), strict);
   }
@@ -874,6 +877,81 @@ bool EnvoyxFilter::getFilterState(absl::string_view key, envoyx::RawBytes& value
   }
   value = envoyx::to_raw_bytes(state->asString());
   return true;
+}
+
+bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  const StreamInfo::StreamInfo& info = decoder_callbacks_->streamInfo();
+  const auto text = [&string](absl::string_view value) {
+    string = envoyx::to_raw_bytes(value);
+    return true;
+  };
+  const auto port = [&number](const Network::Address::InstanceConstSharedPtr& address) {
+    if (address == nullptr || address->ip() == nullptr) {
+      return false;
+    }
+    number = address->ip()->port();
+    return true;
+  };
+  const auto& provider = info.downstreamAddressProvider();
+  const Ssl::ConnectionInfoConstSharedPtr ssl = provider.sslConnection();
+  const auto upstream = info.upstreamInfo();
+  const auto upstream_host = upstream != nullptr ? upstream->upstreamHost() : nullptr;
+  switch (attribute) {
+  case ENVOYX_ATTRIBUTE_SOURCE_ADDRESS:
+    return text(provider.remoteAddress()->asStringView());
+  case ENVOYX_ATTRIBUTE_SOURCE_PORT:
+    return port(provider.remoteAddress());
+  case ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS:
+    return text(provider.localAddress()->asStringView());
+  case ENVOYX_ATTRIBUTE_DESTINATION_PORT:
+    return port(provider.localAddress());
+  case ENVOYX_ATTRIBUTE_REQUEST_ID: {
+    const auto id = info.getStreamIdProvider();
+    if (!id.has_value() || !id->toStringView().has_value()) {
+      return false;
+    }
+    return text(*id->toStringView());
+  }
+  case ENVOYX_ATTRIBUTE_PROTOCOL:
+    return info.protocol().has_value() && text(Http::Utility::getProtocolString(*info.protocol()));
+  case ENVOYX_ATTRIBUTE_ROUTE_NAME:
+    return !info.getRouteName().empty() && text(info.getRouteName());
+  case ENVOYX_ATTRIBUTE_CLUSTER_NAME: {
+    const auto cluster = decoder_callbacks_->clusterInfo();
+    return cluster != nullptr && text(cluster->name());
+  }
+  case ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS:
+    return upstream_host != nullptr && upstream_host->address() != nullptr &&
+           text(upstream_host->address()->asStringView());
+  case ENVOYX_ATTRIBUTE_RESPONSE_CODE:
+    if (!info.responseCode().has_value()) {
+      return false;
+    }
+    number = *info.responseCode();
+    return true;
+  case ENVOYX_ATTRIBUTE_CONNECTION_ID:
+    if (!provider.connectionID().has_value()) {
+      return false;
+    }
+    number = static_cast<double>(*provider.connectionID());
+    return true;
+  case ENVOYX_ATTRIBUTE_TLS_VERSION:
+    return ssl != nullptr && text(ssl->tlsVersion());
+  case ENVOYX_ATTRIBUTE_TLS_PEER_SUBJECT:
+    return ssl != nullptr && !ssl->subjectPeerCertificate().empty() && text(ssl->subjectPeerCertificate());
+  case ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN:
+    return ssl != nullptr && !ssl->dnsSansPeerCertificate().empty() && text(ssl->dnsSansPeerCertificate().front());
+  case ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN:
+    return ssl != nullptr && !ssl->uriSanPeerCertificate().empty() && text(ssl->uriSanPeerCertificate().front());
+  case ENVOYX_ATTRIBUTE_TLS_PEER_SHA256:
+    return ssl != nullptr && !ssl->sha256PeerCertificateDigest().empty() &&
+           text(ssl->sha256PeerCertificateDigest());
+  default:
+    return false;
+  }
 }
 
 bool EnvoyxFilter::clearRouteCache() {

@@ -285,6 +285,8 @@ public:
   bool setFilterState(absl::string_view key, absl::string_view value);
   bool getFilterState(absl::string_view key, envoyx::RawBytes& value);
   bool clearRouteCache();
+  // The stream's attribute `attribute` (an envoyx_attribute; see loader.h StreamHost).
+  bool attribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number);
   bool setUpstreamOverrideHost(absl::string_view host, bool strict);
   // Records on the configuration's metric `id` (see loader.h StreamHost::metric_record).
   bool recordMetric(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
