@@ -214,6 +214,23 @@ pub const EXAMPLES: &[Example] = &[
         also: &[],
         demo: demo::AUTH,
     },
+    Example {
+        package: "envoyx-example-observe",
+        prefix: "/observe",
+        filter_config: "",
+        what: "counts requests by route and response class (envoyx.observe.requests in Envoy's /stats), \
+               records latency, writes the client and its decision into dynamic metadata, re-routes \
+               /v1/ to /v2/",
+        tries: &[Try {
+            flags: "-si",
+            path: "/observe/v1/items",
+            args: "",
+            expect: "200 OK, x-upstream-saw-x-observe-rerouted-from: /observe/v1/items (the upstream got \
+                     /observe/v2/items)",
+        }],
+        also: &[],
+        demo: demo::OBSERVE,
+    },
 ];
 
 #[cfg(test)]

@@ -125,6 +125,20 @@ pub fn run() -> i32 {
     i32::from(failed > 0)
 }
 
+pub const OBSERVE: InProcess = InProcess {
+    what: "re-routes /v1/ to /v2/, notes its decision in dynamic metadata, counts the response",
+    drive: |s| {
+        s.request_headers(&[(":path", "/v1/items"), (":authority", "app")], true);
+        let decision = s.metadata(envoyx_testhost::MetadataSource::Dynamic, "envoyx.observe", "decision");
+        s.response_headers(&[(":status", "200")], true);
+        format!(
+            "upstream got :path {:?}; decision {decision:?}; route cache cleared {} time(s)",
+            s.upstream_request_headers().get(":path"),
+            s.route_cache_cleared()
+        )
+    },
+};
+
 pub const AUTH: InProcess = InProcess {
     what: "asks an auth service (a callout, answered here as the demo's service would) and adds the identity",
     drive: |s| {

@@ -230,7 +230,7 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     // Every curl line the demo prints, sent as printed.
     let curls: Vec<Curl> =
         run.stdout.iter().filter(|l| l.trim_start().starts_with("curl ")).map(|l| parse_curl(l)).collect();
-    assert_eq!(curls.len(), 14, "{out}");
+    assert_eq!(curls.len(), 15, "{out}");
     let reply_to = |path: &str, with: &str| -> Message {
         let curl = curls
             .iter()
@@ -293,6 +293,20 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     let reply = reply_to("/auth", "slow-ann");
     assert_eq!((reply.status(), reply.header("x-auth-error")), (503, Some("status_504")));
     assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+
+    // observe: re-routed, and counted in Envoy's stats (unnamed routes count as `none`).
+    let reply = reply_to("/observe/v1/items", "");
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.header("x-upstream-saw-x-observe-rerouted-from"), Some("/observe/v1/items"));
+    let admin: u16 = out
+        .split("admin: http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no admin port in:\n{out}"));
+    let stats = request(admin, "GET", "/stats?filter=envoyx.observe", &[], b"").unwrap();
+    let stats = String::from_utf8_lossy(&stats.body).into_owned();
+    assert!(stats.contains("envoyx.observe.requests.route.none.class.2xx: 1"), "{stats}");
 
     // Each filter runs only on its own prefix: elsewhere nothing is changed.
     let reply = request(port, "POST", "/elsewhere", &[("x-envoyx-echo", "one")], b"hello").unwrap();

@@ -1,6 +1,7 @@
 //! Attributes (ABI 1.1): facts the proxy knows about a stream (addresses, ids, the route, the
 //! upstream host, TLS), read-only. The core checks the attribute asked for and that the host's
-//! value has the kind the ABI gives it; absent values are absent, not errors.
+//! value has the kind the ABI gives it; absent values are absent, not errors, and so is an empty
+//! string (Envoy's name of an unnamed route).
 
 use envoyx_abi::envoyx_value;
 
@@ -80,6 +81,10 @@ pub(crate) fn get(cell: &StreamCell, attribute: u32) -> Option<envoyx_value> {
             "EnvoyX host: attribute {attribute:?} came back as value kind {}",
             value.kind
         );
+        return None;
+    }
+    // Envoy gives an unnamed route's name as "": absent, as on every other host.
+    if attribute.kind() == ValueKind::String && value.string.len == 0 {
         return None;
     }
     Some(value)
