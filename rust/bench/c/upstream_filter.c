@@ -4,7 +4,9 @@
  *
  * filter_config (a StringValue): "header" adds `x-bench-added: 1` to every response; "upper"
  * upper-cases the ASCII letters of each request body chunk in place, in Envoy's own slices;
- * "pass" changes nothing. Anything else rejects the config.
+ * "pass" changes nothing; "observe" adds the header, increments the labelled counter
+ * `responses{class="2xx"}` and writes the dynamic metadata `bench.decision: seen`. Anything else
+ * rejects the config.
  *
  * Envoy refuses a module lacking any of the 20 mandatory HTTP hooks, so every one is exported,
  * the callout and watermark ones as stubs.
@@ -22,7 +24,7 @@ typedef struct {
 } envoy_buffer;
 typedef envoy_buffer module_buffer;
 
-enum job { JOB_HEADER = 1, JOB_UPPER = 2, JOB_PASS = 3 };
+enum job { JOB_HEADER = 1, JOB_UPPER = 2, JOB_PASS = 3, JOB_OBSERVE = 4 };
 
 /* Upstream's enum values (docs/upstream-abi.md §2). */
 enum { RESPONSE_HEADER = 2 };
@@ -35,20 +37,37 @@ extern bool envoy_dynamic_module_callback_http_add_header(void *filter, int head
 extern size_t envoy_dynamic_module_callback_http_get_body_chunks_size(void *filter, int body_type);
 extern bool envoy_dynamic_module_callback_http_get_body_chunks(void *filter, int body_type,
                                                                envoy_buffer *result);
+extern int envoy_dynamic_module_callback_http_filter_config_define_counter(void *config, module_buffer name,
+                                                                          module_buffer *labels, size_t labels_size,
+                                                                          size_t *id);
+extern int envoy_dynamic_module_callback_http_filter_increment_counter(void *filter, size_t id, module_buffer *values,
+                                                                      size_t values_size, uint64_t value);
+extern void envoy_dynamic_module_callback_http_set_dynamic_metadata_string(void *filter, module_buffer ns,
+                                                                           module_buffer key, module_buffer value);
 
 /* The config and the per-stream object are the job itself, kept in a static so no allocation
  * happens per stream (the per-stream pointer must only be non-NULL). */
-static const int jobs[4] = {0, JOB_HEADER, JOB_UPPER, JOB_PASS};
+static const int jobs[5] = {0, JOB_HEADER, JOB_UPPER, JOB_PASS, JOB_OBSERVE};
+
+/* The observe job's counter (one configuration per bench run). */
+static size_t responses_counter;
 
 const char *envoy_dynamic_module_on_program_init(void) { return "v0.2.0"; }
 
 const void *envoy_dynamic_module_on_http_filter_config_new(void *config_envoy, envoy_buffer name,
                                                           envoy_buffer config) {
-  (void)config_envoy;
   (void)name;
   if (config.length == 6 && memcmp(config.ptr, "header", 6) == 0) return &jobs[JOB_HEADER];
   if (config.length == 5 && memcmp(config.ptr, "upper", 5) == 0) return &jobs[JOB_UPPER];
   if (config.length == 4 && memcmp(config.ptr, "pass", 4) == 0) return &jobs[JOB_PASS];
+  if (config.length == 7 && memcmp(config.ptr, "observe", 7) == 0) {
+    module_buffer name = {"responses", 9};
+    module_buffer label = {"class", 5};
+    if (envoy_dynamic_module_callback_http_filter_config_define_counter(config_envoy, name, &label, 1,
+                                                                         &responses_counter) != 0)
+      return NULL;
+    return &jobs[JOB_OBSERVE];
+  }
   return NULL;
 }
 
@@ -98,10 +117,17 @@ int envoy_dynamic_module_on_http_filter_request_trailers(void *filter, const voi
 
 int envoy_dynamic_module_on_http_filter_response_headers(void *filter, const void *module, bool end) {
   (void)end;
-  if (*(const int *)module == JOB_HEADER) {
+  const int job = *(const int *)module;
+  if (job == JOB_HEADER || job == JOB_OBSERVE) {
     module_buffer key = {"x-bench-added", 13};
     module_buffer value = {"1", 1};
     envoy_dynamic_module_callback_http_add_header(filter, RESPONSE_HEADER, key, value);
+  }
+  if (job == JOB_OBSERVE) {
+    module_buffer class = {"2xx", 3};
+    envoy_dynamic_module_callback_http_filter_increment_counter(filter, responses_counter, &class, 1, 1);
+    module_buffer ns = {"bench", 5}, key = {"decision", 8}, value = {"seen", 4};
+    envoy_dynamic_module_callback_http_set_dynamic_metadata_string(filter, ns, key, value);
   }
   return STATUS_CONTINUE;
 }

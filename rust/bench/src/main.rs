@@ -36,6 +36,7 @@ impl Plan {
         let mut jobs = vec![Job::Header, Job::Pass];
         jobs.extend(sizes.map(Job::Upper));
         jobs.push(Job::Auth);
+        jobs.push(Job::Observe);
         Plan {
             mode: "full",
             rounds: 5,
@@ -51,7 +52,7 @@ impl Plan {
         Plan {
             mode: "quick",
             rounds: 1,
-            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Auth],
+            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Auth, Job::Observe],
             variants: Variant::ALL.to_vec(),
             connections: 4,
             scale: 1.0,
@@ -64,7 +65,7 @@ impl Plan {
         Plan {
             mode: "profile",
             rounds: 1,
-            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10)],
+            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Observe],
             variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
             connections: 1,
             scale: 1.0,
@@ -76,7 +77,7 @@ impl Plan {
     /// (CPU time is counted in 10 ms ticks), a fraction of a second in `quick`.
     fn requests(&self, job: Job) -> (usize, usize) {
         let timed = match job {
-            Job::Header | Job::Pass => 20_000,
+            Job::Header | Job::Pass | Job::Observe => 20_000,
             Job::Auth => 10_000,
             Job::Upper(size) if size <= 1 << 10 => 20_000,
             Job::Upper(size) if size <= 64 << 10 => 20_000,
@@ -128,7 +129,7 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,1KiB,64KiB,1MiB,16MiB] \
+const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,observe,1KiB,64KiB,1MiB,16MiB] \
                      [--variants none,envoyx,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
                      envoyx-bench auth-server   (the auth job's service; prints `listening on 127.0.0.1:PORT`)";
 
@@ -156,6 +157,7 @@ fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
                         "header" => Ok(Job::Header),
                         "pass" => Ok(Job::Pass),
                         "auth" => Ok(Job::Auth),
+                        "observe" => Ok(Job::Observe),
                         _ => {
                             parse_size(j).map(Job::Upper).ok_or_else(|| format!("unknown job {j:?}\n{USAGE}"))
                         }
@@ -532,7 +534,7 @@ mod tests {
     fn quick_is_a_fraction_of_full_with_one_body_size() {
         let (quick, full) = (Plan::quick(), Plan::full());
         assert_eq!(quick.jobs.iter().filter(|j| matches!(j, Job::Upper(_))).count(), 1);
-        assert_eq!(full.jobs.len(), 7);
+        assert_eq!(full.jobs.len(), 8);
         assert!(full.rounds >= 3);
         assert_eq!(quick.requests(Job::Header), (200, 2_000));
         assert_eq!(full.requests(Job::Upper(16 << 20)), (10, 100));

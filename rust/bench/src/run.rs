@@ -141,7 +141,7 @@ impl Drop for Processor {
 pub fn request_for(job: Job, variant: Variant, bodies: &mut Vec<(usize, Arc<Vec<u8>>)>) -> RequestSpec {
     let does_the_job = variant != Variant::NoFilter;
     match job {
-        Job::Header => RequestSpec::get(does_the_job),
+        Job::Header | Job::Observe => RequestSpec::get(does_the_job),
         Job::Pass => RequestSpec::get(false),
         Job::Auth => RequestSpec::get_authorized("Bearer ann"),
         Job::Upper(size) => {
