@@ -40,7 +40,8 @@
  *   `envoyx_on_stream_callout_event`, `config_callout_stream_*`,
  *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`);
  *   metadata, filter state and routing (`metadata_set/get`, `filter_state_set/get`,
- *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`).
+ *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`);
+ *   tracing (`span_set_tag`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -590,6 +591,14 @@ typedef struct envoyx_host_api {
    * nothing written, when the value is absent (no TLS, no upstream host chosen yet, no response
    * yet) or the proxy cannot tell it (see the README's per-version table). */
   bool (*attribute_get)(envoyx_stream* stream, envoyx_attribute attribute, envoyx_value* out);
+
+  /* -- Tracing (ABI 1.1) -- */
+
+  /* Worker thread, inside any hook of `stream`. Adds the tag `key: value` (copied; `key` as a
+   * metadata key, `value` UTF-8 of at most 64 KiB) to the stream's active span, which the
+   * proxy's tracer reports. False when the stream has no span (no tracer configured) or when
+   * refused (logged). */
+  bool (*span_set_tag)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -401,6 +401,9 @@ pub struct envoyx_host_api {
         attribute: envoyx_attribute,
         out: *mut envoyx_value,
     ) -> bool,
+    // ABI 1.1: tracing.
+    pub span_set_tag:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in

@@ -159,6 +159,7 @@ fn rust_figures() -> BTreeMap<String, u64> {
         clear_route_cache,
         upstream_override_host,
         attribute_get,
+        span_set_tag,
     });
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(

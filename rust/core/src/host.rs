@@ -250,6 +250,13 @@ pub trait HostStream {
         None
     }
 
+    /// Adds a tag to the stream's active span (checked by the core); false when the stream has
+    /// none (no tracer). Hosts without tracing keep the default.
+    fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
+        let _ = (key, value);
+        false
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

@@ -60,6 +60,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     clear_route_cache,
     upstream_override_host,
     attribute_get,
+    span_set_tag,
 };
 
 /// Reads a view the module passed in.
@@ -850,6 +851,19 @@ unsafe extern "C" fn attribute_get(
                 true
             }
             _ => false,
+        })
+    }
+}
+
+unsafe extern "C" fn span_set_tag(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "span_set_tag", false, |cell, _| {
+            crate::stream_info::span_set_tag(cell, view(key), view(value))
         })
     }
 }

@@ -1,6 +1,6 @@
 //! What a module tells the rest of the proxy about a stream, and how it steers it (ABI 1.1):
-//! dynamic metadata (read by the access log and later filters), filter state, and routing
-//! (re-pick the route, pin the upstream host).
+//! dynamic metadata (read by the access log and later filters), filter state, tags on the
+//! tracer's span, and routing (re-pick the route, pin the upstream host).
 //!
 //! The rules, all here: names are UTF-8 without control bytes, 1–[`MAX_NAME`] bytes; a string
 //! value is UTF-8 of at most [`MAX_VALUE`] bytes and a number finite (both end up in protobuf
@@ -71,19 +71,19 @@ fn name<'a>(what: &str, bytes: &'a [u8]) -> Result<&'a str, String> {
     Ok(text)
 }
 
+/// Checks a string value: UTF-8, at most [`MAX_VALUE`] bytes.
+fn text(bytes: &[u8]) -> Result<&str, String> {
+    if bytes.len() > MAX_VALUE {
+        return Err(format!("the string value is longer than {MAX_VALUE} bytes"));
+    }
+    std::str::from_utf8(bytes).map_err(|_| "the string value is not UTF-8".into())
+}
+
 /// Checks a value the module passes in.
 fn value(value: &envoyx_value) -> Result<MetadataValue<'_>, String> {
     match ValueKind::from_abi(value.kind) {
-        Some(ValueKind::String) => {
-            // Safety: the module's view, valid during the call this check runs in.
-            let bytes = unsafe { value.string.as_slice() };
-            if bytes.len() > MAX_VALUE {
-                return Err(format!("the string value is longer than {MAX_VALUE} bytes"));
-            }
-            std::str::from_utf8(bytes)
-                .map(MetadataValue::String)
-                .map_err(|_| "the string value is not UTF-8".into())
-        }
+        // Safety: the module's view, valid during the call this check runs in.
+        Some(ValueKind::String) => text(unsafe { value.string.as_slice() }).map(MetadataValue::String),
         Some(ValueKind::Number) if value.number.is_finite() => Ok(MetadataValue::Number(value.number)),
         Some(ValueKind::Number) => Err(format!("the number {} is not finite", value.number)),
         Some(ValueKind::Bool) => Ok(MetadataValue::Bool(value.boolean)),
@@ -166,6 +166,17 @@ pub(crate) fn filter_state_get(cell: &StreamCell, key: &[u8]) -> Option<envoyx_b
         Err(reason) => {
             refused(cell, format_args!("filter_state_get of `{}`", String::from_utf8_lossy(key)), &reason);
             None
+        }
+    }
+}
+
+/// `span_set_tag`.
+pub(crate) fn span_set_tag(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
+    let checked = name("key", key).and_then(|key| Ok((key, text(value)?)));
+    match checked {
+        Ok((key, value)) => cell.host.borrow_mut().span_set_tag(key, value),
+        Err(reason) => {
+            refused(cell, format_args!("span_set_tag of `{}`", String::from_utf8_lossy(key)), &reason)
         }
     }
 }

@@ -585,6 +585,15 @@ impl Stream {
         unsafe { (self.host.filter_state_get)(self.raw, bytes(key), &mut out).then(|| out.as_slice()) }
     }
 
+    /// Adds the tag `key: value` to the stream's active span, which the proxy's tracer reports
+    /// (Zipkin, OpenTelemetry, ...). False when there is no span (no tracer configured) or when
+    /// refused (logged).
+    pub fn set_span_tag(&mut self, key: &str, value: &str) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the views are valid during
+        // the call.
+        unsafe { (self.host.span_set_tag)(self.raw, bytes(key), bytes(value)) }
+    }
+
     /// While the request headers are held: makes Envoy pick the route again when they go on,
     /// after the filter changed `:path`, `:authority` or a header routes match on. False once
     /// they went on (logged).

@@ -449,6 +449,13 @@ unsafe extern "C" fn attribute_get(
 ) -> bool {
     false
 }
+unsafe extern "C" fn span_set_tag(
+    _stream: *mut envoyx_stream,
+    _key: envoyx_bytes,
+    _value: envoyx_bytes,
+) -> bool {
+    false
+}
 unsafe extern "C" fn route_config(_stream: *mut envoyx_stream) -> *const envoyx_module_route_config {
     // No route of this host carries a per-route configuration.
     std::ptr::null()
@@ -501,6 +508,7 @@ static HOST: envoyx_host_api = envoyx_host_api {
     clear_route_cache,
     upstream_override_host,
     attribute_get,
+    span_set_tag,
 };
 
 fn init() {
