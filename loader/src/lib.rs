@@ -214,6 +214,7 @@ mod ffi {
         fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
         fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
+        fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn attribute_get(
             self: Pin<&mut StreamHost>,
             attribute: u32,
@@ -779,6 +780,9 @@ impl HostStream for CxxHost {
     }
     fn clear_route_cache(&mut self) -> bool {
         self.host().clear_route_cache()
+    }
+    fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
+        self.host().span_set_tag(key.as_bytes(), value.as_bytes())
     }
     fn attribute(&mut self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
         let (mut string, mut number) = (raw_bytes(b""), 0.0);

@@ -269,6 +269,12 @@ class StreamHost {
     return false;
   }
 
+  // Adds a tag to the stream's active span (checked by the core); false when there is none.
+  virtual bool span_set_tag(Bytes key, Bytes value) {
+    (void)key, (void)value;
+    return false;
+  }
+
   // Applies `op` (an envoyx_metric_op) with `value` to the metric registered as `id`
   // (Scheduler::define_metric; `kind` an envoyx_metric_kind) for these label values: the core
   // checked them and the label limit. False when the proxy refuses it. The default keeps none.

@@ -507,6 +507,16 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "span-tag",
+        "a span tag without a tracer configured: no span, the call returns false",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("tag=false"))], body: BODY }),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
         "route-config",
         "the per-route config of the request's route reaches the module, parsed once by it",
         Expect::Exchange {

@@ -379,6 +379,12 @@ unsafe extern "C" {
         filter: FilterEnvoyPtr,
         result: *mut EnvoyBuffer,
     ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_active_span(filter: FilterEnvoyPtr) -> *mut c_void;
+    fn envoy_dynamic_module_callback_http_span_set_tag(
+        span: *mut c_void,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    );
 
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
     -> SchedulerPtr;
@@ -645,6 +651,25 @@ impl EnvoyFilter {
                 }
             }
         }
+    }
+
+    /// Adds a tag to the stream's active span; false when there is none (no tracer: Envoy's
+    /// null span).
+    pub fn set_span_tag(self, key: &str, value: &str) -> bool {
+        // Safety: live filter on its worker thread; the span lives as long as the stream; Envoy
+        // copies the tag.
+        unsafe {
+            let span = envoy_dynamic_module_callback_http_get_active_span(self.raw());
+            if span.is_null() {
+                return false;
+            }
+            envoy_dynamic_module_callback_http_span_set_tag(
+                span,
+                ModuleBuffer::new(key.as_bytes()),
+                ModuleBuffer::new(value.as_bytes()),
+            );
+        }
+        true
     }
 
     /// Sets `key` of namespace `ns` in the stream's dynamic metadata.

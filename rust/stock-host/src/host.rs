@@ -321,6 +321,10 @@ impl HostStream for EnvoyStream {
         true
     }
 
+    fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
+        self.envoy.set_span_tag(key, value)
+    }
+
     fn attribute(&mut self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
         self.envoy.attribute(attribute)
     }

@@ -241,3 +241,57 @@ fn attributes_in_real_envoy_with_and_without_tls() {
         envoy.check_no_host_errors();
     }
 }
+
+#[test]
+fn span_tags_reach_the_tracer_in_real_envoy() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let (upstream, zipkin) = (start_upstream(), start_upstream());
+        let port = free_port();
+        let filter =
+            envoyx_filter("conformance", module_config("traced", &module, ""), LoadBy::Name, Form::Struct);
+        let routes = vec![envoyx_harness::proxy::route("/", "upstream", &[], None)];
+        let mut listener =
+            envoyx_harness::proxy::http_listener("traced", "127.0.0.1", port, routes, vec![filter]);
+        listener["filter_chains"][0]["filters"][0]["typed_config"]["tracing"] = json!({
+            "random_sampling": { "value": 100 },
+            "provider": {
+                "name": "envoy.tracers.zipkin",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig",
+                    "collector_cluster": "zipkin",
+                    "collector_endpoint": "/api/v2/spans",
+                    "collector_endpoint_version": "HTTP_JSON",
+                    "collector_hostname": "zipkin"
+                }
+            }
+        });
+        let mut bootstrap = bootstrap(free_port(), upstream.port, vec![listener], None);
+        let clusters = bootstrap["static_resources"]["clusters"].as_array_mut().unwrap();
+        clusters.push(envoyx_harness::proxy::static_cluster("zipkin", "127.0.0.1", zipkin.port));
+        // Send each span at once rather than in batches of five.
+        bootstrap["layered_runtime"] = json!({ "layers": [{ "name": "static", "static_layer": {
+            "tracing.zipkin.min_flush_spans": 1
+        } }] });
+        let envoy = start_envoy(version, &bootstrap, temp_dir());
+
+        let reply = get(port, "/", &[("x-case", "span-tag-traced")]);
+        assert_eq!(reply.header("x-conf-results"), Some("tag=true"), "Envoy {version}: the span was there");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let reported = zipkin.requests.lock().unwrap().iter().any(|r| {
+                let body = String::from_utf8_lossy(&r.body);
+                body.contains("\"envoyx.decision\":\"traced\"")
+            });
+            if reported {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Envoy {version}: the tag never reached the collector"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        envoy.check_no_host_errors();
+    }
+}

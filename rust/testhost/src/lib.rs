@@ -478,6 +478,13 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.route_cache_cleared += 1;
         true
     }
+    fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
+        let mut data = self.data.borrow_mut();
+        if data.info.tracing {
+            data.info.span_tags.push((key.to_string(), value.to_string()));
+        }
+        data.info.tracing
+    }
     fn attribute(&mut self, attribute: Attribute) -> Option<envoyx_abi::envoyx_value> {
         let data = self.data.borrow();
         if attribute == Attribute::ResponseCode && !data.info.attributes.contains_key(&attribute) {
@@ -763,6 +770,17 @@ impl TestStream {
     /// `:status` once there is one).
     pub fn set_attribute(&mut self, attribute: Attribute, value: StoredValue) {
         self.data.borrow_mut().info.attributes.insert(attribute, value);
+    }
+
+    /// Gives the stream a span, as a proxy with a tracer would (off by default: no span, and
+    /// `set_span_tag` returns false).
+    pub fn enable_tracing(&mut self) {
+        self.data.borrow_mut().info.tracing = true;
+    }
+
+    /// The tags the module set on the stream's span, in order.
+    pub fn span_tags(&self) -> Vec<(String, String)> {
+        self.data.borrow().info.span_tags.clone()
     }
 
     /// How many times the module asked for the route to be picked again.

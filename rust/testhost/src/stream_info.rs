@@ -48,7 +48,10 @@ pub(crate) struct StreamInfo {
     pub route_cache_cleared: u32,
     /// The upstream host the module asked for, and whether strictly.
     pub upstream_host: Option<(String, bool)>,
-    /// Attributes the test gave the stream, over [`StreamInfo::connection_defaults`].
+    /// Whether the stream has a span (the test turned tracing on), and the tags set on it.
+    pub tracing: bool,
+    pub span_tags: Vec<(String, String)>,
+    /// Attributes the test gave the stream, over [`connection_defaults`].
     pub attributes: HashMap<Attribute, StoredValue>,
 }
 

@@ -35,6 +35,7 @@ impl Filter for Sticky {
         stream.set_metadata("sticky", "tier", tier.as_str());
         stream.set_metadata("sticky", "weight", 2.5);
         stream.set_filter_state("sticky.tier", tier.as_bytes());
+        stream.set_span_tag("sticky.tier", &tier);
         HeadersStatus::Continue
     }
 
@@ -50,6 +51,7 @@ impl Filter for Sticky {
 fn the_module_reads_route_metadata_and_steers_the_request() {
     let host = TestHost::in_process(envoyx_sdk::module_exports::<StickyConfig>(), "sticky", "").unwrap();
     let mut stream = host.stream();
+    stream.enable_tracing();
     stream.set_source_metadata(Source::Route, "sticky", "tier", StoredValue::String("pinned".into()));
     stream.request_headers(&[(":method", "GET"), (":path", "/v1/items"), (":authority", "app")], true);
     assert_eq!(stream.upstream_request_headers().get(":path").as_deref(), Some("/v2/items"));
@@ -61,6 +63,7 @@ fn the_module_reads_route_metadata_and_steers_the_request() {
     );
     assert_eq!(stream.metadata(Source::Dynamic, "sticky", "weight"), Some(StoredValue::Number(2.5)));
     assert_eq!(stream.filter_state("sticky.tier").as_deref(), Some(&b"pinned"[..]));
+    assert_eq!(stream.span_tags(), [("sticky.tier".to_string(), "pinned".to_string())]);
     stream.response_headers(&[(":status", "200")], true);
     assert_eq!(stream.client_response_headers().get("x-late-host").as_deref(), Some("false"));
     assert_eq!(stream.upstream_host(), Some(("10.0.0.7:8080".to_string(), true)), "unchanged");
@@ -71,4 +74,5 @@ fn the_module_reads_route_metadata_and_steers_the_request() {
     assert_eq!(stream.upstream_host(), None);
     assert_eq!(stream.route_cache_cleared(), 0);
     assert_eq!(stream.filter_state("sticky.tier").as_deref(), Some(&b"none"[..]));
+    assert!(stream.span_tags().is_empty(), "no tracer, no span");
 }

@@ -506,6 +506,18 @@ impl Filter for Conformance {
                 self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
                 HeadersStatus::Continue
             }
+            "span-tag" => {
+                // No host of the suite has a tracer: no span, nothing tagged.
+                let tagged = stream.set_span_tag("envoyx.case", "span-tag");
+                self.results.push(format!("tag={}", yes_no(tagged)));
+                HeadersStatus::Continue
+            }
+            // Envoy-only (rust/stock-host/tests/stream_info.rs): a listener with a tracer.
+            "span-tag-traced" => {
+                let tagged = stream.set_span_tag("envoyx.decision", "traced");
+                self.results.push(format!("tag={}", yes_no(tagged)));
+                HeadersStatus::Continue
+            }
             "attributes" => {
                 let results = attribute_checks(stream);
                 self.results.extend(results);
