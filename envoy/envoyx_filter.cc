@@ -13,6 +13,7 @@
 #include "source/common/http/message_impl.h"
 #include "source/common/http/utility.h"
 #include "source/common/router/string_accessor_impl.h"
+#include "source/common/tracing/null_span_impl.h"
 #include "source/common/stats/symbol_table.h"
 #include "source/common/stats/utility.h"
 
@@ -244,6 +245,9 @@ public:
     return filter_.getFilterState(toStringView(key), value);
   }
   bool clear_route_cache() override { return filter_.clearRouteCache(); }
+  bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override {
+    return filter_.setSpanTag(toStringView(key), toStringView(value));
+  }
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override {
     return filter_.attribute(attribute, string, number);
   }
@@ -952,6 +956,18 @@ bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, 
   default:
     return false;
   }
+}
+
+bool EnvoyxFilter::setSpanTag(absl::string_view key, absl::string_view value) {
+  if (decoder_callbacks_ == nullptr) {
+    return false;
+  }
+  Tracing::Span& span = decoder_callbacks_->activeSpan();
+  if (dynamic_cast<Tracing::NullSpan*>(&span) != nullptr) {
+    return false;
+  }
+  span.setTag(key, value);
+  return true;
 }
 
 bool EnvoyxFilter::clearRouteCache() {

@@ -285,6 +285,8 @@ public:
   bool setFilterState(absl::string_view key, absl::string_view value);
   bool getFilterState(absl::string_view key, envoyx::RawBytes& value);
   bool clearRouteCache();
+  // Tags the stream's active span; false without a tracer (Envoy's null span).
+  bool setSpanTag(absl::string_view key, absl::string_view value);
   // The stream's attribute `attribute` (an envoyx_attribute; see loader.h StreamHost).
   bool attribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number);
   bool setUpstreamOverrideHost(absl::string_view host, bool strict);
