@@ -14,6 +14,7 @@ fn proto(module: &Path, name: &str, filter_config: &str, do_not_dlclose: bool) -
         file_path: module.to_string_lossy().into_owned(),
         do_not_dlclose,
         filter_config: filter_config.to_string(),
+        reload_on_file_change: false,
     }
     .to_proto()
     .encode_to_vec()

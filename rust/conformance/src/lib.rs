@@ -11,9 +11,11 @@
 
 mod cases;
 mod simulate;
+mod stamp;
 
 pub use cases::CASES;
 pub use simulate::{CalloutReply, PendingCallout, Side, SimulatedStream, StreamReply, simulate};
+pub use stamp::{install, install_stamped, stamp_version};
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};

@@ -123,7 +123,12 @@ pub(crate) struct ConfigShared {
 }
 
 impl ConfigShared {
-    pub fn new(module: &crate::Module, name: &str, host: Option<Arc<dyn ConfigHost>>) -> Self {
+    pub fn new(
+        module: &crate::Module,
+        name: &str,
+        host: Option<Arc<dyn ConfigHost>>,
+        first_callout_id: u64,
+    ) -> Self {
         let hooks = &module.hooks;
         // The configuration's name, or the module file's stem, as one stat-name segment.
         let stem = || module.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -137,7 +142,7 @@ impl ConfigShared {
             callout_done_export: hooks.filter_config_callout_done.is_some(),
             callout_event_export: hooks.filter_config_callout_event.is_some(),
             in_hook: AtomicBool::new(false),
-            last_callout: AtomicU64::new(0),
+            last_callout: AtomicU64::new(first_callout_id.saturating_sub(1)),
             callouts: Mutex::default(),
             host,
         }
@@ -301,6 +306,11 @@ impl ConfigShared {
         let mut callouts = self.in_flight();
         let at = callouts.iter().position(|c| c.id == id)?;
         Some(callouts.swap_remove(at))
+    }
+
+    /// Whether `id` is a callout in flight.
+    pub fn has_callout(&self, id: u64) -> bool {
+        self.in_flight().iter().any(|c| c.id == id)
     }
 
     /// Whether `id` is a streaming callout in flight.

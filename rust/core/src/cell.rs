@@ -182,9 +182,9 @@ pub(crate) struct StreamCell {
     pub completed: Cell<bool>,
     /// A refusal was logged at warn level for this stream (later ones go to debug).
     warned: Cell<bool>,
-    /// Points at the stream's `FilterConfig` (its labels, its metrics), which the `Stream`
+    /// Points at the stream's `ConfigVersion` (its labels, its metrics), which the `Stream`
     /// keeps alive (by an `Arc`) for longer than this cell.
-    config: NonNull<crate::FilterConfig>,
+    config: NonNull<crate::ConfigVersion>,
     /// The module exports `envoyx_on_stream_scheduled` (ABI 1.1), so events may be scheduled.
     pub schedulable: bool,
     /// The module exports `envoyx_on_stream_callout_done` (ABI 1.1), so it may start callouts.
@@ -211,7 +211,7 @@ pub(crate) struct StreamCell {
 impl StreamCell {
     /// # Safety
     /// `config` must outlive the cell.
-    pub unsafe fn new(host: Box<dyn HostStream>, config: &crate::FilterConfig) -> Self {
+    pub unsafe fn new(host: Box<dyn HostStream>, config: &crate::ConfigVersion) -> Self {
         let module: &crate::Module = config.module();
         let (schedulable, callout_done_export, callout_event_export, module_id) = (
             module.hooks.stream_scheduled.is_some(),
@@ -264,7 +264,7 @@ impl StreamCell {
         matches!(hook, Hook::Scheduled | Hook::CalloutDone | Hook::CalloutEvent)
     }
 
-    fn config(&self) -> &crate::FilterConfig {
+    fn config(&self) -> &crate::ConfigVersion {
         // Safety: alive for longer than the cell (see `new`); only shared references are made.
         unsafe { self.config.as_ref() }
     }

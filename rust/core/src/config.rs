@@ -29,6 +29,8 @@ pub struct ModuleConfig {
     pub file_path: String,
     pub do_not_dlclose: bool,
     pub filter_config: String,
+    /// Reload the module when the file at `file_path` is replaced (`reload.rs`).
+    pub reload_on_file_change: bool,
 }
 
 impl ModuleConfig {
@@ -45,6 +47,7 @@ impl ModuleConfig {
             file_path,
             do_not_dlclose: config.do_not_dlclose,
             filter_config: config.filter_config,
+            reload_on_file_change: config.reload_on_file_change,
         })
     }
 
@@ -65,7 +68,14 @@ impl ModuleConfig {
     /// [`ModuleConfig::from_json`] for a per-route configuration (`@type`, if present, must be
     /// [`PER_ROUTE_TYPE_URL`]). Its protobuf form decodes with [`ModuleConfig::from_proto_bytes`].
     pub fn route_from_json(text: &str) -> Result<Self, ConfigError> {
-        Self::from_json_of(text, PER_ROUTE_TYPE_URL)
+        let config = Self::from_json_of(text, PER_ROUTE_TYPE_URL)?;
+        if config.reload_on_file_change {
+            return Err(field_error(
+                "reload_on_file_change",
+                "not a per-route field: the filter's own configuration reloads its module".to_string(),
+            ));
+        }
+        Ok(config)
     }
 
     fn from_json_of(text: &str, type_url: &str) -> Result<Self, ConfigError> {
@@ -87,15 +97,10 @@ impl ModuleConfig {
                 "file_path" | "filePath" => {
                     config.location = Some(Location::FilePath(expect_string(key, value)?))
                 }
-                "do_not_dlclose" | "doNotDlclose" => match value {
-                    serde_json::Value::Bool(b) => config.do_not_dlclose = *b,
-                    other => {
-                        return Err(field_error(
-                            key,
-                            format!("expected a boolean, got {}", json_kind(other)),
-                        ));
-                    }
-                },
+                "do_not_dlclose" | "doNotDlclose" => config.do_not_dlclose = expect_bool(key, value)?,
+                "reload_on_file_change" | "reloadOnFileChange" => {
+                    config.reload_on_file_change = expect_bool(key, value)?
+                }
                 "filter_config" | "filterConfig" => config.filter_config = expect_string(key, value)?,
                 _ => return Err(field_error(key, "unknown field".to_string())),
             }
@@ -110,6 +115,7 @@ impl ModuleConfig {
             location: Some(Location::FilePath(self.file_path.clone())),
             do_not_dlclose: self.do_not_dlclose,
             filter_config: self.filter_config.clone(),
+            reload_on_file_change: self.reload_on_file_change,
         }
     }
 }
@@ -122,6 +128,13 @@ fn expect_string(field: &str, value: &serde_json::Value) -> Result<String, Confi
     match value {
         serde_json::Value::String(s) => Ok(s.clone()),
         other => Err(field_error(field, format!("expected a string, got {}", json_kind(other)))),
+    }
+}
+
+fn expect_bool(field: &str, value: &serde_json::Value) -> Result<bool, ConfigError> {
+    match value {
+        serde_json::Value::Bool(b) => Ok(*b),
+        other => Err(field_error(field, format!("expected a boolean, got {}", json_kind(other)))),
     }
 }
 
@@ -153,9 +166,18 @@ mod tests {
                 name: "test".into(),
                 file_path: "/m.so".into(),
                 do_not_dlclose: true,
-                filter_config: "helloworld".into()
+                filter_config: "helloworld".into(),
+                reload_on_file_change: false,
             }
         );
+        let c = ModuleConfig::from_json(r#"{"file_path": "/m.so", "reloadOnFileChange": true}"#).unwrap();
+        assert!(c.reload_on_file_change);
+        let err =
+            ModuleConfig::from_json(r#"{"file_path": "/m.so", "reload_on_file_change": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("field `reload_on_file_change`: expected a boolean"), "{err}");
+        let err = ModuleConfig::route_from_json(r#"{"file_path": "/m.so", "reload_on_file_change": true}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("not a per-route field"), "{err}");
         let b =
             ModuleConfig::from_json(r#"{"filePath": "/m.so", "doNotDlclose": false, "filterConfig": "x"}"#)
                 .unwrap();
@@ -164,8 +186,10 @@ mod tests {
 
     #[test]
     fn proto_bytes_round_trip() {
-        let config =
-            ModuleConfig::from_json(r#"{"name": "n", "file_path": "/a.so", "filter_config": "c"}"#).unwrap();
+        let config = ModuleConfig::from_json(
+            r#"{"name": "n", "file_path": "/a.so", "filter_config": "c", "reload_on_file_change": true}"#,
+        )
+        .unwrap();
         let bytes = config.to_proto().encode_to_vec();
         assert_eq!(ModuleConfig::from_proto_bytes(&bytes).unwrap(), config);
     }

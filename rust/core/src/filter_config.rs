@@ -1,46 +1,46 @@
-//! A filter configuration: one module file plus one `filter_config`, shared by every stream
-//! (and every worker thread) that uses it.
+//! A filter configuration as a host holds it: the version of the module that takes new streams
+//! and, for a configuration with `reload_on_file_change`, the versions that still finish streams
+//! after a hot reload (`reload.rs`). Hosts talk to this type only; what a version is and does is
+//! `config_version.rs`'s.
 
-use crate::background::{ConfigHost, ConfigShared, ConfigWork};
+use crate::background::ConfigHost;
 use crate::callout::CalloutStatus;
-use crate::cell::Labels;
 use crate::config::ModuleConfig;
-use crate::error::{Error, ErrorSink};
+use crate::config_version::ConfigVersion;
+use crate::error::Error;
 use crate::module::{Module, ModuleRegistry};
-use envoyx_abi::envoyx_bytes;
-use envoyx_abi::envoyx_header;
-use std::ffi::c_void;
+use crate::reload::{ReloadStats, Reloading};
+use crate::stream::Stream;
+use crate::{HostStream, MetricDef};
+use envoyx_abi::{envoyx_bytes, envoyx_header};
 use std::path::Path;
-use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-/// A module's filter configuration. Creating it calls the module's config-new hook; dropping
-/// the last reference (after every stream) calls config-destroy.
+/// A module's filter configuration, shared by every worker thread. Each stream runs on the
+/// version that served when it started, to its end.
 pub struct FilterConfig {
-    /// The configuration's name and the module's path, for log lines (each stream points here).
-    labels: Labels,
-    module_config: NonNull<c_void>,
-    /// The background events' queue, shared with the module's config handles.
-    background: Arc<ConfigShared>,
-    /// The metrics the module defined while the configuration was created.
-    metrics: Box<[crate::metrics::Metric]>,
-    // Declared last: the module must stay loaded until its config is destroyed.
-    module: Arc<Module>,
+    name: String,
+    serving: Serving,
 }
 
-// Safety: x/abi.h requires the module's config object to be thread-safe (it is used from every
-// worker thread at once); the other fields are Send + Sync.
-unsafe impl Send for FilterConfig {}
-// Safety: as above.
-unsafe impl Sync for FilterConfig {}
+enum Serving {
+    /// One version for the configuration's whole life.
+    Fixed(Arc<ConfigVersion>),
+    /// Hot reload: a new version each time the file is replaced.
+    Reloading(Reloading),
+}
 
 impl FilterConfig {
     /// Loads the configured module (or reuses it) and creates the filter configuration.
     /// `scheduler` wakes the host's main thread for events the module schedules on the
-    /// configuration (ABI 1.1, [`FilterConfig::on_scheduled`]); a host without one passes None
-    /// and the module's scheduling calls return false.
+    /// configuration (ABI 1.1, [`FilterConfig::on_scheduled`]) and, with `reload_on_file_change`,
+    /// for reloads; a host without one passes None: the module's scheduling calls return false
+    /// and a configuration asking for reloads is refused.
     pub fn new(config: &ModuleConfig, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
+        if config.reload_on_file_change {
+            let reloading = Reloading::start(config, scheduler)?;
+            return Ok(Arc::new(Self { name: config.name.clone(), serving: Serving::Reloading(reloading) }));
+        }
         let module = ModuleRegistry::global().load(Path::new(&config.file_path), config.do_not_dlclose)?;
         Self::with_module(module, &config.name, config.filter_config.as_bytes(), scheduler)
     }
@@ -58,67 +58,45 @@ impl FilterConfig {
         Self::new(&ModuleConfig::from_proto_bytes(bytes)?, scheduler)
     }
 
-    /// Creates a filter configuration on an already loaded module.
+    /// Creates a filter configuration on an already loaded module (never reloaded).
     pub fn with_module(
         module: Arc<Module>,
         name: &str,
         filter_config: &[u8],
         scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
-        let background = Arc::new(ConfigShared::new(&module, name, scheduler));
-        let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
-        let new = module.hooks.filter_config_new;
-        // Safety: the hook has the header's type; the views and `error` outlive the call.
-        let raw = unsafe {
-            new(
-                envoyx_bytes::from_slice(name.as_bytes()),
-                envoyx_bytes::from_slice(filter_config),
-                error.as_abi(),
-            )
-        };
-        match NonNull::new(raw) {
-            Some(module_config) => {
-                let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };
-                let metrics = background.defining.freeze();
-                Ok(Arc::new(Self { labels, module_config, background, metrics, module }))
-            }
-            None => {
-                // Handles taken during the failed creation schedule nothing.
-                background.close();
-                Err(Error::ConfigRejected {
-                    path: module.path().to_path_buf(),
-                    name: name.to_string(),
-                    reason: error.take_or("the module returned NULL without a reason"),
-                })
-            }
+        let version = ConfigVersion::create(module, name, filter_config, scheduler, 1)?;
+        Ok(Arc::new(Self { name: name.to_string(), serving: Serving::Fixed(version) }))
+    }
+
+    /// The version that takes new streams.
+    pub fn current(&self) -> Arc<ConfigVersion> {
+        match &self.serving {
+            Serving::Fixed(version) => version.clone(),
+            Serving::Reloading(reloading) => reloading.current(),
         }
     }
 
-    /// The host's [`ConfigHost`] woke the main thread: runs the module's configuration
-    /// hook (`envoyx_on_filter_config_scheduled`) for the next queued event, if any. Main thread
-    /// only.
+    /// Starts a stream on the version serving now: calls the module's stream-new hook. The
+    /// stream keeps that version (and its module) to its end.
+    pub fn new_stream(&self, host: Box<dyn HostStream>) -> Stream {
+        match &self.serving {
+            Serving::Fixed(version) => version.new_stream(host),
+            Serving::Reloading(reloading) => reloading.current().new_stream(host),
+        }
+    }
+
+    /// The host's [`ConfigHost`] woke the main thread: runs what the wake stands for (the next
+    /// event of one of the versions, a reload, or unloading drained versions). Main thread only.
     pub fn on_scheduled(&self) {
-        match self.background.pop() {
-            Some(ConfigWork::Event(event_id)) => {
-                let Some(hook) = self.module.hooks.filter_config_scheduled else { return };
-                // Safety: the hook has the header's type; the module config lives as long as
-                // `self`.
-                self.in_hook(|| unsafe { hook(self.module_config.as_ptr(), event_id) });
-            }
-            Some(ConfigWork::CalloutFailed { id, status }) if self.background.is_streaming(id) => {
-                self.on_callout_event(id, crate::CalloutEvent::Failed(status))
-            }
-            Some(ConfigWork::CalloutFailed { id, status }) => self.on_callout_done(id, status, &[], &[]),
-            Some(ConfigWork::CalloutEvent { id, event }) => {
-                event.with_views(|event| self.on_callout_event(id, event))
-            }
-            None => {}
+        match &self.serving {
+            Serving::Fixed(version) => version.on_scheduled(),
+            Serving::Reloading(reloading) => reloading.on_scheduled(),
         }
     }
 
     /// The host's answer to the configuration's callout `id` (main thread; the views are the
-    /// host's, valid during this call): runs the module's configuration callout-done hook unless
-    /// the configuration's destroy has started or `id` is not in flight.
+    /// host's, valid during this call): goes to the version that started it, if it still lives.
     pub fn on_callout_done(
         &self,
         id: u64,
@@ -126,90 +104,46 @@ impl FilterConfig {
         headers: &[envoyx_header],
         body: &[envoyx_bytes],
     ) {
-        if !self.background.alive() || self.background.take_callout(id).is_none_or(|c| c.streaming) {
-            return;
+        if let Some(version) = self.version_with_callout(id) {
+            version.on_callout_done(id, status, headers, body);
         }
-        let Some(hook) = self.module.hooks.filter_config_callout_done else { return };
-        let config = self.module_config.as_ptr();
-        // Safety: the hook has the header's type; the module config lives as long as `self`; the
-        // views are valid during this call.
-        self.in_hook(|| unsafe {
-            hook(config, id, status as u32, headers.as_ptr(), headers.len(), body.as_ptr(), body.len())
-        });
     }
 
-    /// The host's news of the configuration's streaming callout `id` (main thread; the views are
-    /// the host's, valid during this call): runs the module's configuration callout-event hook
-    /// unless the configuration's destroy has started or `id` is not a streaming callout still
-    /// open. News that arrives while one of the configuration's hooks runs (the proxy answering
-    /// inside the module's call) is copied and delivered after it, through the queue.
+    /// The host's news of the configuration's streaming callout `id` (main thread): goes to the
+    /// version that started it, if it still lives.
     pub fn on_callout_event(&self, id: u64, event: crate::CalloutEvent<'_>) {
-        if !self.background.alive() {
-            return;
+        if let Some(version) = self.version_with_callout(id) {
+            version.on_callout_event(id, event);
         }
-        if self.background.in_hook.load(Ordering::Acquire) {
-            let event = Box::new(crate::callout_stream::OwnedCalloutEvent::copy(&event));
-            let _ = self.background.push(ConfigWork::CalloutEvent { id, event });
-            return;
-        }
-        let open = if event.is_last() {
-            self.background.take_callout(id).is_some_and(|c| c.streaming)
-        } else {
-            self.background.is_streaming(id)
-        };
-        if !open {
-            return;
-        }
-        let Some(hook) = self.module.hooks.filter_config_callout_event else { return };
-        let config = self.module_config.as_ptr();
-        let (kind, status, headers, headers_len, data, data_len, end) =
-            crate::callout_stream::hook_args(&event);
-        // Safety: the hook has the header's type; the module config lives as long as `self`; the
-        // views are valid during this call.
-        self.in_hook(|| unsafe { hook(config, id, kind, status, headers, headers_len, data, data_len, end) });
     }
 
-    /// Runs one of the configuration's main-thread hooks (where callouts may start).
-    fn in_hook(&self, call: impl FnOnce()) {
-        self.background.in_hook.store(true, Ordering::Release);
-        call();
-        self.background.in_hook.store(false, Ordering::Release);
+    fn version_with_callout(&self, id: u64) -> Option<Arc<ConfigVersion>> {
+        match &self.serving {
+            Serving::Fixed(version) => Some(version.clone()),
+            Serving::Reloading(reloading) => reloading.version_with_callout(id),
+        }
     }
 
     /// The configuration's name (for logs).
     pub fn name(&self) -> &str {
-        &self.labels.filter
+        &self.name
     }
 
-    pub(crate) fn labels(&self) -> &Labels {
-        &self.labels
+    /// The module of the version serving now.
+    pub fn module(&self) -> Arc<Module> {
+        self.current().module().clone()
     }
 
-    pub(crate) fn metrics(&self) -> &[crate::metrics::Metric] {
-        &self.metrics
+    /// The metrics the module of the version serving now defined, in id order (id 1 first).
+    pub fn metric_defs(&self) -> Vec<MetricDef> {
+        self.current().metric_defs().cloned().collect()
     }
 
-    /// The metrics the module defined, in id order (id 1 first).
-    pub fn metric_defs(&self) -> impl Iterator<Item = &crate::MetricDef> {
-        self.metrics.iter().map(|m| &m.def)
-    }
-
-    /// The loaded module.
-    pub fn module(&self) -> &Arc<Module> {
-        &self.module
-    }
-
-    pub(crate) fn module_config(&self) -> *mut c_void {
-        self.module_config.as_ptr()
-    }
-}
-
-impl Drop for FilterConfig {
-    fn drop(&mut self) {
-        // No event is delivered once destroy has started; later scheduling returns false.
-        self.background.close();
-        let destroy = self.module.hooks.filter_config_destroy;
-        // Safety: every stream holds an Arc to this config, so none is alive; destroyed once.
-        unsafe { destroy(self.module_config.as_ptr()) };
+    /// Hot reload's figures, for a configuration with `reload_on_file_change`.
+    pub fn reload_stats(&self) -> Option<ReloadStats> {
+        match &self.serving {
+            Serving::Fixed(_) => None,
+            Serving::Reloading(reloading) => Some(reloading.stats()),
+        }
     }
 }

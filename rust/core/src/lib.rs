@@ -4,7 +4,8 @@
 //! - [`config`]: `x/config.proto`'s `DynamicModuleConfig`, from protobuf bytes or JSON.
 //! - [`ModuleRegistry`]: loads each module file once, checks its symbols and ABI version, runs
 //!   its program init.
-//! - [`FilterConfig`]: one filter configuration of a module, shared across threads.
+//! - [`FilterConfig`]: one filter configuration of a module, shared across threads; with
+//!   `reload_on_file_change`, a new [`ConfigVersion`] each time its file is replaced (hot reload).
 //! - [`Stream`]: one HTTP stream, driven by a host through the event methods, in order; the one
 //!   place where the stream rules live. Each call returns what the host must carry out
 //!   ([`Outcome`], [`Effects`], [`Action`]).
@@ -30,7 +31,9 @@ mod callout;
 mod callout_stream;
 mod cell;
 pub mod config;
+mod config_version;
 mod effects;
+mod elf;
 mod error;
 mod filter_config;
 mod framing;
@@ -39,6 +42,7 @@ mod host_api;
 pub mod log;
 mod metrics;
 mod module;
+mod reload;
 mod route_config;
 mod status;
 mod stream;
@@ -50,13 +54,15 @@ pub use background::ConfigHost;
 pub use callout::{Callout, CalloutStatus};
 pub use callout_stream::{CalloutEvent, CalloutInbox};
 pub use config::ModuleConfig;
+pub use config_version::ConfigVersion;
 pub use effects::{Action, Effects, Outcome, OwnedLocalReply};
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};
 pub use filter_config::FilterConfig;
 pub use host::{BodyKind, Direction, HeaderMapKind, HostStream, StreamScheduler};
 pub use log::{LogLevel, LogSink, set_log_sink};
 pub use metrics::{LABEL_LIMIT, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricOp};
-pub use module::{Module, ModuleRegistry, accepts, check_file};
+pub use module::{Module, ModuleFile, ModuleRegistry, accepts, check_file};
+pub use reload::{POLL as RELOAD_POLL, ReloadStats};
 pub use route_config::RouteConfig;
 pub use status::{BodyStatus, HeadersStatus, TrailersStatus};
 pub use stream::Stream;

@@ -83,3 +83,30 @@ macro_rules! core_log {
     };
 }
 pub(crate) use core_log;
+
+/// `seconds` since the Unix epoch as `YYYY-MM-DD hh:mm:ss UTC`, for log lines (days to civil
+/// date after Howard Hinnant's `civil_from_days`).
+pub(crate) fn utc_time(seconds: i64) -> String {
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_time_is_the_civil_date() {
+        assert_eq!(super::utc_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::utc_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(super::utc_time(1_796_054_154), "2026-11-30 15:55:54 UTC");
+    }
+}

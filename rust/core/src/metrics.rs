@@ -147,6 +147,11 @@ pub(crate) fn check_def(
 }
 
 impl Metric {
+    /// The host's id for it.
+    pub fn host_id(&self) -> u64 {
+        self.host_id
+    }
+
     pub fn new(def: MetricDef, host_id: u64) -> Self {
         Self {
             def,

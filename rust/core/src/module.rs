@@ -44,6 +44,8 @@ pub struct Module {
     path: PathBuf,
     abi_version: envoyx_abi_version,
     pub(crate) hooks: Hooks,
+    /// The file it was loaded from, as it was then. None for a module linked into this program.
+    file: Option<ModuleFile>,
     // Keeps the code behind `hooks` mapped; declared last so it is dropped last. None for a
     // module linked into this program ([`Module::in_process`]).
     _library: Option<libloading::os::unix::Library>,
@@ -57,6 +59,11 @@ impl Module {
     pub fn in_process(label: &str, exports: ModuleExports) -> Result<Arc<Module>, LoadError> {
         let path = PathBuf::from(format!("(in-process) {label}"));
         init(&path, exports, None, envoyx_abi_version::CURRENT).map(Arc::new)
+    }
+
+    /// The file it was loaded from, as it was then (None for an in-process module).
+    pub fn file(&self) -> Option<&ModuleFile> {
+        self.file.as_ref()
     }
 
     /// The path the module was loaded from, as configured.
@@ -105,10 +112,10 @@ impl std::fmt::Debug for Module {
 }
 
 /// Identifies one version of one file: its canonical path and, so that a file replaced at the
-/// same path is a different module (room for hot reload), its device, inode, size and mtime.
+/// same path is a different module (hot reload), its device, inode, size and mtime.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct FileIdentity {
-    canonical: PathBuf,
+pub(crate) struct FileIdentity {
+    pub canonical: PathBuf,
     dev: u64,
     ino: u64,
     len: u64,
@@ -116,7 +123,7 @@ struct FileIdentity {
 }
 
 impl FileIdentity {
-    fn of(path: &Path) -> Result<Self, LoadError> {
+    pub(crate) fn of(path: &Path) -> Result<Self, LoadError> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => LoadError::FileMissing { path: path.to_path_buf() },
@@ -140,12 +147,52 @@ impl FileIdentity {
     }
 }
 
+/// One loaded version of a module file, as log lines name it.
+#[derive(Clone, Debug)]
+pub struct ModuleFile {
+    pub(crate) identity: FileIdentity,
+    build_id: Option<String>,
+    /// What the dynamic loader mapped: the configured file, or EnvoyX's private copy of it (then
+    /// deleted, so `/proc/<pid>/maps` shows it with ` (deleted)`).
+    mapped_as: PathBuf,
+    /// Loaded with `do_not_dlclose`: never unmapped.
+    pub(crate) kept: bool,
+}
+
+impl ModuleFile {
+    /// The path the dynamic loader mapped (a private copy's name is unique in the process).
+    pub fn mapped_as(&self) -> &Path {
+        &self.mapped_as
+    }
+
+    /// The GNU build id, in hex, if the linker wrote one.
+    pub fn build_id(&self) -> Option<&str> {
+        self.build_id.as_deref()
+    }
+}
+
+impl std::fmt::Display for ModuleFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = &self.identity;
+        let seconds = id.mtime_ns.div_euclid(1_000_000_000) as i64;
+        write!(f, "inode {}, {} bytes, modified {}", id.ino, id.len, crate::log::utc_time(seconds))?;
+        match &self.build_id {
+            Some(build_id) => write!(f, ", build id {build_id}"),
+            None => write!(f, ", no build id"),
+        }
+    }
+}
+
 /// Every loaded module of the process.
 #[derive(Default)]
 pub struct ModuleRegistry {
     live: Mutex<HashMap<FileIdentity, Weak<Module>>>,
     // Modules loaded with `do_not_dlclose` stay loaded (and initialised) forever.
     pinned: Mutex<Vec<Arc<Module>>>,
+    // The version of each path that the dynamic loader opened by its own name. The loader finds
+    // an object by name before it looks at the file, so another version of that path is loaded
+    // from a private copy, or dlopen would hand back the old code.
+    direct: Mutex<HashMap<PathBuf, FileIdentity>>,
 }
 
 /// Which ABI versions a host accepts: its own and the previous minor.
@@ -182,6 +229,26 @@ impl ModuleRegistry {
         do_not_dlclose: bool,
         host_version: envoyx_abi_version,
     ) -> Result<Arc<Module>, LoadError> {
+        self.load_with(path, do_not_dlclose, false, host_version)
+    }
+
+    /// Loads `path` for a configuration that reloads it when the file changes: always from a
+    /// private copy, so that writing over the configured file never changes code that runs.
+    pub(crate) fn load_reloadable(
+        &self,
+        path: &Path,
+        do_not_dlclose: bool,
+    ) -> Result<Arc<Module>, LoadError> {
+        self.load_with(path, do_not_dlclose, true, envoyx_abi_version::CURRENT)
+    }
+
+    fn load_with(
+        &self,
+        path: &Path,
+        do_not_dlclose: bool,
+        private_copy: bool,
+        host_version: envoyx_abi_version,
+    ) -> Result<Arc<Module>, LoadError> {
         let identity = FileIdentity::of(path)?;
         // Held across the load so two configs naming one file load it once.
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
@@ -192,7 +259,15 @@ impl ModuleRegistry {
             return Ok(module);
         }
         live.retain(|_, weak| weak.strong_count() > 0);
-        let module = Arc::new(open(path, do_not_dlclose, host_version)?);
+        let mut direct = self.direct.lock().unwrap_or_else(|e| e.into_inner());
+        let copy = private_copy || direct.get(&identity.canonical).is_some_and(|first| *first != identity);
+        let module = Arc::new(if copy {
+            open_copy(path, &identity, do_not_dlclose, host_version)?
+        } else {
+            let module = open(path, path, identity.clone(), do_not_dlclose, host_version)?;
+            direct.insert(identity.canonical.clone(), identity.clone());
+            module
+        });
         live.insert(identity, Arc::downgrade(&module));
         if do_not_dlclose {
             self.pin(&module);
@@ -219,64 +294,7 @@ impl ModuleRegistry {
 /// The error is the one `load` would return.
 pub fn check_file(path: &Path) -> Result<(), LoadError> {
     FileIdentity::of(path)?;
-    check_elf(path)
-}
-
-/// Checks the ELF header so that the common mistakes get a precise message instead of dlopen's.
-fn check_elf(path: &Path) -> Result<(), LoadError> {
-    use std::io::Read;
-    let mut header = [0u8; 20];
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| LoadError::Unreadable { path: path.into(), reason: e.to_string() })?;
-    let read = file
-        .read(&mut header)
-        .map_err(|e| LoadError::Unreadable { path: path.into(), reason: e.to_string() })?;
-    let not_so = |reason: String| LoadError::NotSharedObject { path: path.into(), reason };
-    if read < header.len() || &header[..4] != b"\x7fELF" {
-        return Err(not_so("not an ELF file (no ELF magic number)".into()));
-    }
-    let (class, expected_class) = (header[4], if cfg!(target_pointer_width = "64") { 2 } else { 1 });
-    let little_endian = header[5] == 1;
-    let read_u16 = |at: usize| {
-        let b = [header[at], header[at + 1]];
-        if little_endian { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) }
-    };
-    let (elf_type, machine) = (read_u16(16), read_u16(18));
-    if class != expected_class || machine != HOST_ELF_MACHINE {
-        return Err(LoadError::WrongArchitecture {
-            path: path.into(),
-            found: describe_machine(class, machine),
-            expected: describe_machine(expected_class, HOST_ELF_MACHINE),
-        });
-    }
-    const ET_DYN: u16 = 3;
-    if elf_type != ET_DYN {
-        let kind = match elf_type {
-            1 => "a relocatable object (.o)",
-            2 => "an executable",
-            4 => "a core dump",
-            _ => "not a shared object",
-        };
-        return Err(not_so(format!("the ELF file is {kind}; build the module as a cdylib / -shared")));
-    }
-    Ok(())
-}
-
-#[cfg(target_arch = "x86_64")]
-const HOST_ELF_MACHINE: u16 = 62;
-#[cfg(target_arch = "aarch64")]
-const HOST_ELF_MACHINE: u16 = 183;
-
-fn describe_machine(class: u8, machine: u16) -> String {
-    let name = match machine {
-        3 => "x86 (i386)",
-        40 => "ARM",
-        62 => "x86-64",
-        183 => "AArch64",
-        243 => "RISC-V",
-        other => return format!("ELF machine {other}, {}-bit", if class == 2 { 64 } else { 32 }),
-    };
-    format!("{name}, {}-bit", if class == 2 { 64 } else { 32 })
+    crate::elf::check_elf(path)
 }
 
 /// The dynamic loader's own words: libloading's `Display` says only "dlopen failed" and keeps
@@ -285,16 +303,64 @@ fn dlopen_reason(error: &libloading::Error) -> String {
     std::error::Error::source(error).map_or_else(|| error.to_string(), |source| source.to_string())
 }
 
-fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> Result<Module, LoadError> {
+/// Loads `path` from a private copy with a name no other load uses (deleted once mapped), and
+/// checks that the file did not change while it was copied.
+fn open_copy(
+    path: &Path,
+    identity: &FileIdentity,
+    do_not_dlclose: bool,
+    host_version: envoyx_abi_version,
+) -> Result<Module, LoadError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COPIES: AtomicU64 = AtomicU64::new(1);
+    crate::elf::check_elf(path)?;
+    let unreadable = |reason: String| LoadError::Unreadable { path: path.into(), reason };
+    let dir = std::env::temp_dir().join(format!("envoyx-modules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| unreadable(format!("cannot create {} for its private copy: {e}", dir.display())))?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let copy = dir.join(format!("{}-{file_name}", COPIES.fetch_add(1, Ordering::Relaxed)));
+    let copied = std::fs::copy(path, &copy)
+        .map_err(|e| unreadable(format!("cannot copy it to {}: {e}", copy.display())));
+    let unchanged = FileIdentity::of(path).is_ok_and(|now| now == *identity);
+    let result = match copied {
+        Ok(len) if len == identity.len && unchanged => {
+            open(path, &copy, identity.clone(), do_not_dlclose, host_version)
+        }
+        Ok(_) => Err(unreadable("the file changed while it was being loaded".to_string())),
+        Err(e) => Err(e),
+    };
+    // The mapping stays; the name goes, so nothing is left behind if the process dies.
+    let _ = std::fs::remove_file(&copy);
+    result
+}
+
+/// Loads the module: `path` is the configured file (what messages name), `load_from` what the
+/// dynamic loader opens (the same file, or a private copy of it).
+fn open(
+    path: &Path,
+    load_from: &Path,
+    identity: FileIdentity,
+    do_not_dlclose: bool,
+    host_version: envoyx_abi_version,
+) -> Result<Module, LoadError> {
     use libloading::os::unix::{Library, RTLD_LAZY, RTLD_LOCAL};
-    check_elf(path)?;
+    crate::elf::check_elf(path)?;
+    let file = ModuleFile {
+        identity,
+        build_id: crate::elf::build_id(load_from),
+        mapped_as: load_from.to_path_buf(),
+        kept: do_not_dlclose,
+    };
     // RTLD_NODELETE: dlclose never unmaps the file (Go c-shared libraries cannot be unloaded).
     const RTLD_NODELETE: i32 = 0x1000;
     let flags = RTLD_LAZY | RTLD_LOCAL | if do_not_dlclose { RTLD_NODELETE } else { 0 };
     // Safety: loading runs the module's initialisers; loading arbitrary native code is what a
     // module system does, and the file was named by the operator's configuration.
-    let library = unsafe { Library::open(Some(path), flags) }
-        .map_err(|e| LoadError::Open { path: path.into(), reason: dlopen_reason(&e) })?;
+    let library = unsafe { Library::open(Some(load_from), flags) }.map_err(|e| LoadError::Open {
+        path: path.into(),
+        reason: dlopen_reason(&e).replace(&*load_from.to_string_lossy(), &path.to_string_lossy()),
+    })?;
 
     // Resolve every symbol before calling any, so a missing one is reported without side effects.
     macro_rules! resolve {
@@ -366,7 +432,9 @@ fn open(path: &Path, do_not_dlclose: bool, host_version: envoyx_abi_version) -> 
         }
         _ => {}
     }
-    init(path, exports, Some(library), host_version)
+    let mut module = init(path, exports, Some(library), host_version)?;
+    module.file = Some(file);
+    Ok(module)
 }
 
 /// Checks the module's ABI version and runs its program init: the same for a loaded file and an
@@ -417,7 +485,7 @@ fn init(
         route_config_new: exports.on_route_config_new,
         route_config_destroy: exports.on_route_config_destroy,
     };
-    Ok(Module { path: path.into(), abi_version: module_version, hooks, _library: library })
+    Ok(Module { path: path.into(), abi_version: module_version, hooks, file: None, _library: library })
 }
 
 #[cfg(test)]
@@ -438,42 +506,6 @@ mod tests {
         assert!(!accepts(v(2, 0), v(1, 0)));
         assert_eq!(accepted_range(v(1, 3)), "v1.2 and v1.3");
         assert_eq!(accepted_range(v(1, 0)), "only v1.0");
-    }
-
-    #[test]
-    fn elf_checks_name_the_problem() {
-        let dir = std::env::temp_dir().join(format!("envoyx-elf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let text = dir.join("text.so");
-        std::fs::write(&text, "hello, I am not a library").unwrap();
-        let err = check_elf(&text).unwrap_err();
-        assert!(err.to_string().contains("text.so: not a shared object: not an ELF file"), "{err}");
-
-        // The running test binary: an executable (ET_DYN if PIE, so patch the type to be sure).
-        let mut exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        exe.truncate(64);
-        exe[16] = 2;
-        let exe_path = dir.join("exe.so");
-        std::fs::write(&exe_path, &exe).unwrap();
-        let err = check_elf(&exe_path).unwrap_err();
-        assert!(err.to_string().contains("is an executable"), "{err}");
-
-        // Same header, claiming AArch64 (or x86-64 on an AArch64 host).
-        exe[16] = 3;
-        let other: u16 = if HOST_ELF_MACHINE == 62 { 183 } else { 62 };
-        exe[18..20].copy_from_slice(&other.to_le_bytes());
-        let arm = dir.join("arm.so");
-        std::fs::write(&arm, &exe).unwrap();
-        let err = check_elf(&arm).unwrap_err();
-        assert!(matches!(err, LoadError::WrongArchitecture { .. }), "{err}");
-        assert!(err.to_string().contains("arm.so: wrong architecture"), "{err}");
-
-        // check_file adds the file checks in front of the ELF checks, with load's errors.
-        assert!(matches!(check_file(&dir.join("absent.so")), Err(LoadError::FileMissing { .. })));
-        let err = check_file(&dir).unwrap_err();
-        assert!(err.to_string().contains("not a regular file"), "{err}");
-        assert!(matches!(check_file(&arm), Err(LoadError::WrongArchitecture { .. })));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -502,7 +534,9 @@ mod tests {
             &[&lib_dir, "-lenvoyx_gone_dep"],
         );
         std::fs::remove_file(dir.join("libenvoyx_gone_dep.so")).unwrap();
-        let Err(err) = open(&dir.join("needs_gone.so"), false, envoyx_abi_version::CURRENT) else {
+        let module = dir.join("needs_gone.so");
+        let identity = FileIdentity::of(&module).unwrap();
+        let Err(err) = open(&module, &module, identity, false, envoyx_abi_version::CURRENT) else {
             panic!("loading a module whose dependency is gone must fail")
         };
         assert!(matches!(err, LoadError::Open { .. }), "{err}");

@@ -28,9 +28,9 @@
 //!   them to every call a module makes.
 
 use crate::cell::{Flow, Hook, Phase, StreamCell, Work};
+use crate::config_version::ConfigVersion;
 use crate::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::error::EventOrderError;
-use crate::filter_config::FilterConfig;
 use crate::framing;
 use crate::host::{Direction, HostStream};
 use crate::log::core_log;
@@ -39,7 +39,7 @@ use envoyx_abi::envoyx_stream;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-/// One HTTP stream through one module. Created by [`FilterConfig::new_stream`], driven by the
+/// One HTTP stream through one module. Created by [`ConfigVersion::new_stream`], driven by the
 /// host on the stream's worker thread, destroyed by dropping it (which calls the module's
 /// complete, if not yet called, then destroy: exactly once each).
 pub struct Stream {
@@ -49,10 +49,10 @@ pub struct Stream {
     continues_ignored: u64,
     // Declared last: the module config (and the labels the cell points at) must outlive the
     // module stream and the cell.
-    config: Arc<FilterConfig>,
+    config: Arc<ConfigVersion>,
 }
 
-impl FilterConfig {
+impl ConfigVersion {
     /// Starts a stream on `host`: calls the module's stream-new hook.
     pub fn new_stream(self: &Arc<Self>, host: Box<dyn HostStream>) -> Stream {
         Stream::new(self.clone(), host)
@@ -93,8 +93,8 @@ impl HookStatus for TrailersStatus {
 }
 
 impl Stream {
-    fn new(config: Arc<FilterConfig>, host: Box<dyn HostStream>) -> Stream {
-        // Safety: this Stream keeps the FilterConfig alive (its `config` field, dropped after
+    fn new(config: Arc<ConfigVersion>, host: Box<dyn HostStream>) -> Stream {
+        // Safety: this Stream keeps the ConfigVersion alive (its `config` field, dropped after
         // `cell`).
         let cell = Box::new(unsafe { StreamCell::new(host, &config) });
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
@@ -510,7 +510,7 @@ impl Stream {
     }
 
     /// The filter configuration this stream belongs to.
-    pub fn config(&self) -> &Arc<FilterConfig> {
+    pub fn config(&self) -> &Arc<ConfigVersion> {
         &self.config
     }
 }

@@ -36,14 +36,14 @@ pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{Attribute, MetadataSource};
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
 pub use envoyx_core::{MetricDef, MetricKind};
+pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
 pub use metrics::MetricValue;
 pub use stream_info::StoredValue;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::{
-    Action, BodyKind, Effects, FilterConfig, HeaderMapKind, HostStream, ModuleConfig, Outcome,
-    StreamScheduler,
+    Action, BodyKind, Effects, FilterConfig, HeaderMapKind, HostStream, Outcome, StreamScheduler,
 };
 use std::cell::RefCell;
 use std::path::Path;
@@ -71,6 +71,7 @@ impl TestHost {
             file_path: module.as_ref().to_string_lossy().into_owned(),
             do_not_dlclose: false,
             filter_config: filter_config.to_string(),
+            reload_on_file_change: false,
         })
     }
 

@@ -11,13 +11,13 @@ fn one_load_per_file_shared_by_configs() {
     let module = c_module("shared", &[]);
     let a = TestHost::load(&module, "a", "").unwrap();
     let b = TestHost::load(&module, "b", "").unwrap();
-    assert!(Arc::ptr_eq(a.filter_config().module(), b.filter_config().module()));
+    assert!(Arc::ptr_eq(&a.filter_config().module(), &b.filter_config().module()));
     let via_json = TestHost::from_json(&format!(
         r#"{{"name": "c", "file_path": "{}", "do_not_dlclose": true}}"#,
         module.display()
     ))
     .unwrap();
-    assert!(Arc::ptr_eq(a.filter_config().module(), via_json.filter_config().module()));
+    assert!(Arc::ptr_eq(&a.filter_config().module(), &via_json.filter_config().module()));
 }
 
 #[test]

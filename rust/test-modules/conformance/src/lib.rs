@@ -99,6 +99,19 @@ pub const STREAM_INFO_STATE: &str = "envoyx.conformance.verdict";
 /// The event the `background` configuration schedules for itself.
 const BACKGROUND_EVENT: u64 = 7;
 
+/// This build's version, for the hot-reload tests: they copy the built file and write another
+/// version over the 11 bytes after the `envoyx-stamp:` marker (`_` pads). Every response of the
+/// `version` cases carries it as `x-envoyx-version`; a build stamped `refuse…` refuses every
+/// configuration (a broken replacement).
+#[used]
+static VERSION_STAMP: [u8; 24] = *b"envoyx-stamp:v0_________";
+
+fn version_stamp() -> String {
+    // black_box: the tests change the bytes in the file, so they must be read, not folded.
+    let stamp = std::hint::black_box(&VERSION_STAMP);
+    String::from_utf8_lossy(&stamp[13..]).trim_end_matches(['_', '\0']).to_string()
+}
+
 /// One stream's case.
 #[derive(Default)]
 pub struct Conformance {
@@ -126,6 +139,10 @@ impl FilterConfig for ConformanceConfig {
 
     fn new(name: &str, config: &[u8]) -> Result<Self, String> {
         let config = String::from_utf8_lossy(config);
+        let stamp = version_stamp();
+        if stamp.starts_with("refuse") {
+            return Err(format!("conformance: this build ({stamp}) refuses every configuration"));
+        }
         let metrics = Metrics::define();
         if config.is_empty() {
             return Ok(Self { panic_in: None, metrics, background: None, stream_seen: Mutex::default() });
@@ -438,6 +455,15 @@ impl Filter for Conformance {
                 HeadersStatus::Continue
             }
             "req-edit-held" | "reply-request-body" => HeadersStatus::StopIteration,
+            "version-held" => {
+                // Held 1 s in the module: long enough to straddle a hot reload.
+                let handle = stream.continue_handle();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_secs(1));
+                    handle.continue_direction(Direction::Request);
+                });
+                HeadersStatus::StopIteration
+            }
             "req-edit-declared" => {
                 stream.will_change_request_body_length();
                 HeadersStatus::Continue
@@ -700,6 +726,9 @@ impl Filter for Conformance {
         }
         if !self.results.is_empty() {
             headers.set("x-conf-results", self.results.join(","));
+        }
+        if self.case.starts_with("version") {
+            headers.set("x-envoyx-version", version_stamp());
         }
         match self.case.as_str() {
             "headers" => {

@@ -1,0 +1,386 @@
+//! Hot reload: a filter configuration with `reload_on_file_change` loads its module file again
+//! when the file is replaced, and the new version takes new streams once it has passed every
+//! check; streams already running finish on the version they started on.
+//!
+//! Threads: one process-wide watcher thread polls the watched files every [`POLL`] and never
+//! runs module code. It asks the host's main thread (through the configuration's
+//! [`ConfigHost::wake`]) to reload or to unload drained versions; loading, the module's
+//! configuration hooks and unloading all happen there, as on a first load.
+//!
+//! A version is a [`ConfigVersion`]: its module is loaded from a private copy of the file
+//! (`ModuleRegistry::load_reloadable`), so the dynamic loader maps the new code and not the
+//! object it already has under that name, and writing over the configured file never touches
+//! code that runs. Each wake the host delivers stands for one [`Wake`], in order; the versions'
+//! own events are routed through the same queue ([`VersionHost`]).
+
+use crate::background::ConfigHost;
+use crate::callout::{Callout, CalloutStatus};
+use crate::config::ModuleConfig;
+use crate::config_version::ConfigVersion;
+use crate::error::{ConfigError, Error};
+use crate::log::core_log;
+use crate::metrics::MetricDef;
+use crate::module::{FileIdentity, Module, ModuleRegistry};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
+use std::time::Duration;
+
+/// How often the watcher looks at each watched file. A file must look the same on two polls in
+/// a row before it is loaded, so that one written in place is not loaded half-written.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// Hot reload's figures for one configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReloadStats {
+    /// New versions that took over.
+    pub reloads: u64,
+    /// Replacements refused (the running version kept serving).
+    pub refused: u64,
+    /// Earlier versions still finishing streams.
+    pub draining: u64,
+}
+
+/// What one wake of the host's main thread is for.
+enum Wake {
+    /// The next queued event of the version with this generation.
+    Version(u64),
+    /// The file changed and has stopped changing: load it.
+    Reload,
+    /// A retired version has no stream left: destroy it (and unload its module).
+    Sweep,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the watcher thread and the versions share with the configuration. It owns no version,
+/// so whichever thread drops it last runs no module code.
+struct Watch {
+    path: PathBuf,
+    host: Arc<dyn ConfigHost>,
+    wakes: Mutex<VecDeque<Wake>>,
+    /// The file as last loaded or refused: the watcher asks again only for another one.
+    handled: Mutex<Option<FileIdentity>>,
+    /// The file as the previous poll saw it.
+    last_seen: Mutex<Option<FileIdentity>>,
+    reload_queued: AtomicBool,
+    sweep_queued: AtomicBool,
+    /// The retired versions, to see when one has no stream left (only `Reloading` holds it).
+    retired: Mutex<Vec<Weak<ConfigVersion>>>,
+    reloads: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Watch {
+    fn push(&self, wake: Wake) {
+        lock(&self.wakes).push_back(wake);
+        self.host.wake();
+    }
+
+    /// One look at the file and at the retired versions (watcher thread).
+    fn poll(&self) {
+        if !self.reload_queued.load(Ordering::Acquire) {
+            let now = FileIdentity::of(&self.path).ok();
+            let mut last_seen = lock(&self.last_seen);
+            let settled = now.is_some() && *last_seen == now;
+            if settled && *lock(&self.handled) != now {
+                self.reload_queued.store(true, Ordering::Release);
+                self.push(Wake::Reload);
+            }
+            *last_seen = now;
+        }
+        let drained = lock(&self.retired).iter().any(|version| version.strong_count() == 1);
+        if drained && !self.sweep_queued.swap(true, Ordering::AcqRel) {
+            self.push(Wake::Sweep);
+        }
+    }
+}
+
+/// The watched configurations of the process, and the thread that polls them.
+fn watch(watch: &Arc<Watch>) {
+    static WATCHED: OnceLock<Mutex<Vec<Weak<Watch>>>> = OnceLock::new();
+    let mut started = false;
+    let watched = WATCHED.get_or_init(|| {
+        started = true;
+        Mutex::default()
+    });
+    lock(watched).push(Arc::downgrade(watch));
+    if started {
+        let spawned = std::thread::Builder::new().name("envoyx-reload".into()).spawn(move || {
+            loop {
+                std::thread::sleep(POLL);
+                let alive: Vec<Arc<Watch>> = {
+                    let mut watched = lock(watched);
+                    watched.retain(|w| w.strong_count() > 0);
+                    watched.iter().filter_map(Weak::upgrade).collect()
+                };
+                for watch in alive {
+                    watch.poll();
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            core_log!(Error, "EnvoyX: cannot start the hot-reload watcher thread: {e}; no file is watched");
+        }
+    }
+}
+
+/// A version's [`ConfigHost`]: routes its wakes through the configuration's queue (so they reach
+/// this version) and gives back the ids of metrics an earlier version already defined, since a
+/// proxy may refuse to create stats after its configuration was loaded.
+struct VersionHost {
+    generation: u64,
+    watch: Arc<Watch>,
+    defined: Vec<(MetricDef, u64)>,
+}
+
+impl ConfigHost for VersionHost {
+    fn wake(&self) {
+        self.watch.push(Wake::Version(self.generation));
+    }
+
+    fn http_callout(&self, id: u64, callout: &Callout<'_>) -> Result<(), CalloutStatus> {
+        self.watch.host.http_callout(id, callout)
+    }
+
+    fn callout_stream_start(
+        &self,
+        id: u64,
+        callout: &Callout<'_>,
+        end_of_stream: bool,
+    ) -> Result<(), CalloutStatus> {
+        self.watch.host.callout_stream_start(id, callout, end_of_stream)
+    }
+
+    fn callout_stream_send(&self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        self.watch.host.callout_stream_send(id, data, end_of_stream)
+    }
+
+    fn callout_stream_send_trailers(
+        &self,
+        id: u64,
+        trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
+    ) -> bool {
+        self.watch.host.callout_stream_send_trailers(id, trailers)
+    }
+
+    fn callout_stream_reset(&self, id: u64) {
+        self.watch.host.callout_stream_reset(id)
+    }
+
+    fn define_metric(&self, def: &MetricDef) -> Result<u64, String> {
+        match self.defined.iter().find(|(defined, _)| defined == def) {
+            Some((_, id)) => Ok(*id),
+            None => self.watch.host.define_metric(def),
+        }
+    }
+}
+
+/// Callout ids per version: each version's start here, so that an answer finds its version.
+fn first_callout_id(generation: u64) -> u64 {
+    (generation << 40) + 1
+}
+
+/// A reloading configuration's versions (see the module's documentation).
+pub(crate) struct Reloading {
+    source: ModuleConfig,
+    watch: Arc<Watch>,
+    /// The version taking new streams, and its generation.
+    current: RwLock<(u64, Arc<ConfigVersion>)>,
+    /// Earlier versions that still had streams when they were replaced.
+    retired: Mutex<Vec<(u64, Arc<ConfigVersion>)>>,
+    next_generation: AtomicU64,
+}
+
+impl Reloading {
+    /// Loads the first version (main thread) and starts watching the file.
+    pub fn start(source: &ModuleConfig, host: Option<Arc<dyn ConfigHost>>) -> Result<Self, Error> {
+        let Some(host) = host else {
+            return Err(Error::Config(ConfigError::Field {
+                field: "reload_on_file_change".to_string(),
+                reason: "this host has no main thread to reload modules on".to_string(),
+            }));
+        };
+        let path = PathBuf::from(&source.file_path);
+        let watch = Arc::new(Watch {
+            path: path.clone(),
+            host,
+            wakes: Mutex::default(),
+            handled: Mutex::default(),
+            last_seen: Mutex::default(),
+            reload_queued: AtomicBool::new(false),
+            sweep_queued: AtomicBool::new(false),
+            retired: Mutex::default(),
+            reloads: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        });
+        let first = Self::load(source, &watch, 0, Vec::new())?;
+        let loaded = first.module().file().map(|file| file.identity.clone());
+        *lock(&watch.last_seen) = loaded.clone();
+        *lock(&watch.handled) = loaded;
+        self::watch(&watch);
+        core_log!(
+            Info,
+            "EnvoyX: filter `{}`: watching {} to reload it when it is replaced{}",
+            source.name,
+            path.display(),
+            describe_file(first.module())
+        );
+        Ok(Self {
+            source: source.clone(),
+            watch,
+            current: RwLock::new((0, first)),
+            retired: Mutex::default(),
+            next_generation: AtomicU64::new(1),
+        })
+    }
+
+    /// Loads the file as version `generation` and creates the module's configuration on it.
+    fn load(
+        source: &ModuleConfig,
+        watch: &Arc<Watch>,
+        generation: u64,
+        defined: Vec<(MetricDef, u64)>,
+    ) -> Result<Arc<ConfigVersion>, Error> {
+        let module = ModuleRegistry::global().load_reloadable(&watch.path, source.do_not_dlclose)?;
+        let host = Arc::new(VersionHost { generation, watch: watch.clone(), defined });
+        ConfigVersion::create(
+            module,
+            &source.name,
+            source.filter_config.as_bytes(),
+            Some(host),
+            first_callout_id(generation),
+        )
+    }
+
+    pub fn current(&self) -> Arc<ConfigVersion> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    pub fn stats(&self) -> ReloadStats {
+        ReloadStats {
+            reloads: self.watch.reloads.load(Ordering::Relaxed),
+            refused: self.watch.refused.load(Ordering::Relaxed),
+            draining: lock(&self.retired).len() as u64,
+        }
+    }
+
+    fn versions(&self) -> Vec<(u64, Arc<ConfigVersion>)> {
+        let mut versions = lock(&self.retired).clone();
+        versions.push(self.current.read().unwrap_or_else(|e| e.into_inner()).clone());
+        versions
+    }
+
+    pub fn version_with_callout(&self, id: u64) -> Option<Arc<ConfigVersion>> {
+        self.versions().into_iter().map(|(_, version)| version).find(|version| version.has_callout(id))
+    }
+
+    /// One wake of the host's main thread.
+    pub fn on_scheduled(&self) {
+        let Some(wake) = lock(&self.watch.wakes).pop_front() else { return };
+        match wake {
+            Wake::Version(generation) => {
+                let version = self.versions().into_iter().find(|(g, _)| *g == generation);
+                if let Some((_, version)) = version {
+                    version.on_scheduled();
+                }
+            }
+            Wake::Reload => self.reload(),
+            Wake::Sweep => self.sweep(),
+        }
+    }
+
+    /// Loads the file as a new version and, if every check passes, has it take new streams
+    /// (main thread).
+    fn reload(&self) {
+        let path = &self.watch.path;
+        let name = &self.source.name;
+        let current = self.current();
+        let seen = FileIdentity::of(path).ok();
+        *lock(&self.watch.handled) = seen.clone();
+        self.watch.reload_queued.store(false, Ordering::Release);
+        let old = describe_file(current.module());
+        if seen.is_some() && current.module().file().map(|file| &file.identity) == seen.as_ref() {
+            return;
+        }
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let defined = current.metric_ids();
+        match Self::load(&self.source, &self.watch, generation, defined) {
+            Ok(version) => {
+                let new = describe_file(version.module());
+                let (old_generation, old_version) = std::mem::replace(
+                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+                    (generation, version),
+                );
+                self.watch.reloads.fetch_add(1, Ordering::Relaxed);
+                // Ours and `current` above: any other holder is a stream still running on it.
+                let streams = Arc::strong_count(&old_version).saturating_sub(2);
+                core_log!(
+                    Info,
+                    "EnvoyX: filter `{name}`: reloaded {}: version {generation}{new} takes new streams; \
+                     version {old_generation}{old} finishes its {streams} running stream(s)",
+                    path.display()
+                );
+                lock(&self.watch.retired).push(Arc::downgrade(&old_version));
+                lock(&self.retired).push((old_generation, old_version));
+            }
+            Err(error) => {
+                self.watch.refused.fetch_add(1, Ordering::Relaxed);
+                core_log!(
+                    Error,
+                    "EnvoyX: filter `{name}`: the new {} is refused; version {}{old} keeps serving: {error}",
+                    path.display(),
+                    self.current.read().unwrap_or_else(|e| e.into_inner()).0
+                );
+            }
+        }
+        drop(current);
+        self.sweep();
+    }
+
+    /// Destroys the retired versions no stream runs on any more (main thread), which unloads
+    /// their modules unless something else holds them.
+    fn sweep(&self) {
+        self.watch.sweep_queued.store(false, Ordering::Release);
+        let drained: Vec<(u64, Arc<ConfigVersion>)> = {
+            let mut retired = lock(&self.retired);
+            let (drained, running) = retired.drain(..).partition(|(_, v)| Arc::strong_count(v) == 1);
+            *retired = running;
+            drained
+        };
+        lock(&self.watch.retired).retain(|version| version.strong_count() > 1);
+        for (generation, version) in drained {
+            let module = version.module().clone();
+            drop(version);
+            let what = match module.file() {
+                Some(file) if file.kept => "its code stays in memory (do_not_dlclose)".to_string(),
+                _ if Arc::strong_count(&module) > 1 => {
+                    "its module stays loaded for another configuration".to_string()
+                }
+                Some(file) => format!("its module is unloaded ({})", file.mapped_as().display()),
+                None => "it is released".to_string(),
+            };
+            drop(module);
+            core_log!(
+                Info,
+                "EnvoyX: filter `{}`: version {generation} has no stream left and is destroyed; {what}",
+                self.source.name
+            );
+        }
+    }
+}
+
+/// `" (inode …, build id …)"` for log lines.
+fn describe_file(module: &Module) -> String {
+    module.file().map(|file| format!(" ({file})")).unwrap_or_default()
+}
+
+impl ConfigVersion {
+    /// The host ids of the metrics this version defined, for the next version to reuse.
+    fn metric_ids(&self) -> Vec<(MetricDef, u64)> {
+        self.metrics().iter().map(|metric| (metric.def.clone(), metric.host_id())).collect()
+    }
+}

@@ -1,0 +1,138 @@
+//! Hot reload (`reload_on_file_change`) on the Rust test host, with builds of the conformance
+//! module that differ in their version stamp: a replaced file takes new streams, running streams
+//! finish on their version, a drained version leaves the process's memory, broken replacements
+//! are refused while the running version serves, and a file written in place is picked up.
+
+use envoyx_conformance::{install, install_stamped, stamp_version};
+use envoyx_testhost::{ModuleConfig, ReloadStats, TestHost, TestStream, build_package, logged};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn reloading_host(file: &Path) -> TestHost {
+    TestHost::from_config(&ModuleConfig {
+        name: "reload".to_string(),
+        file_path: file.to_string_lossy().into_owned(),
+        do_not_dlclose: false,
+        filter_config: String::new(),
+        reload_on_file_change: true,
+    })
+    .unwrap()
+}
+
+/// Runs the host's main-thread wakes until `done` holds (the watcher polls every 250 ms).
+fn run_until(host: &TestHost, what: &str, done: impl Fn(&TestHost) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(host) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        host.run_config_scheduled(Duration::from_millis(50));
+    }
+}
+
+fn stats(host: &TestHost) -> ReloadStats {
+    host.filter_config().reload_stats().expect("a reloading configuration")
+}
+
+/// A stream of the `version` case whose request has gone through the module.
+fn started(host: &TestHost) -> TestStream {
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/"), ("x-case", "version")], true);
+    stream
+}
+
+/// Finishes `stream` and returns the version that stamped its response.
+fn finish(mut stream: TestStream) -> String {
+    stream.response_headers(&[(":status", "200")], true);
+    stream.complete();
+    let headers = stream.client_response_headers();
+    headers.get("x-envoyx-version").expect("the version case stamps the response").to_string()
+}
+
+fn mapped(path: &Path) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.contains(&*path.to_string_lossy())
+}
+
+#[test]
+fn replaced_files_take_new_streams_and_running_streams_finish_on_their_version() {
+    let built = build_package("envoyx-test-module-conformance");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("libreload.so");
+    install_stamped(&built, "v1", &file).unwrap();
+    let host = reloading_host(&file);
+    assert!(logged("EnvoyX: filter `reload`: watching"), "the watch is announced");
+    let v1_mapped = host.filter_config().module().file().unwrap().mapped_as().to_path_buf();
+    assert_ne!(v1_mapped, file, "a reloading configuration maps a private copy");
+    assert!(mapped(&v1_mapped), "{} is mapped", v1_mapped.display());
+
+    let on_v1 = started(&host);
+    install_stamped(&built, "v2", &file).unwrap();
+    run_until(&host, "the reload to v2", |host| stats(host).reloads == 1);
+    assert_eq!(stats(&host), ReloadStats { reloads: 1, refused: 0, draining: 1 });
+    assert!(logged("reloaded"), "a log line per reload");
+    assert_eq!(finish(started(&host)), "v2", "new streams run the new file");
+    assert!(mapped(&v1_mapped), "v1 stays mapped while a stream runs on it");
+    assert_eq!(finish(on_v1), "v1", "a running stream finishes on its version");
+
+    run_until(&host, "v1 to drain", |host| stats(host).draining == 0);
+    assert!(logged("version 0 has no stream left and is destroyed; its module is unloaded"));
+    assert!(!mapped(&v1_mapped), "a drained version leaves memory: {} still mapped", v1_mapped.display());
+
+    // Not a shared object: refused, v2 serves on.
+    install(b"this is not a module", &file).unwrap();
+    run_until(&host, "the refusal of a text file", |host| stats(host).refused == 1);
+    assert!(logged("is refused; version 1"), "the refusal names the running version");
+    assert!(logged("not an ELF file"), "and the reason");
+    assert_eq!(finish(started(&host)), "v2");
+
+    // A build whose configuration hook refuses: refused, v2 serves on.
+    install_stamped(&built, "refuse1", &file).unwrap();
+    run_until(&host, "the refusal of a build that rejects its config", |host| stats(host).refused == 2);
+    assert!(logged("this build (refuse1) refuses every configuration"));
+    assert_eq!(finish(started(&host)), "v2");
+
+    // A later good build is picked up.
+    install_stamped(&built, "v3", &file).unwrap();
+    run_until(&host, "the reload to v3", |host| stats(host).reloads == 2);
+    assert_eq!(finish(started(&host)), "v3");
+
+    // Written in place (same inode): loaded once it has stopped changing.
+    let v4 = stamp_version(&std::fs::read(&built).unwrap(), "v4").unwrap();
+    std::fs::write(&file, v4).unwrap();
+    run_until(&host, "the reload of a file written in place", |host| stats(host).reloads == 3);
+    assert_eq!(finish(started(&host)), "v4");
+    run_until(&host, "every old version to drain", |host| stats(host).draining == 0);
+}
+
+#[test]
+fn a_config_update_naming_a_replaced_file_loads_the_new_file() {
+    // What an LDS/ECDS update does: a new filter config with the same `file_path`, without
+    // `reload_on_file_change`. The dynamic loader knows the path already; the new file must
+    // still be what runs.
+    let built = build_package("envoyx-test-module-conformance");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("libupdate.so");
+    install_stamped(&built, "u1", &file).unwrap();
+    let first = TestHost::load(&file, "update", "").unwrap();
+    let on_first = started(&first);
+    install_stamped(&built, "u2", &file).unwrap();
+    let second = TestHost::load(&file, "update", "").unwrap();
+    assert_eq!(finish(started(&second)), "u2", "the updated config runs the new file");
+    assert_eq!(finish(started(&first)), "u1", "the old config keeps its own");
+    assert_eq!(finish(on_first), "u1");
+}
+
+#[test]
+fn a_host_without_a_main_thread_refuses_reloading() {
+    let built = build_package("envoyx-test-module-conformance");
+    let config = ModuleConfig {
+        name: "no-main".to_string(),
+        file_path: built.to_string_lossy().into_owned(),
+        do_not_dlclose: false,
+        filter_config: String::new(),
+        reload_on_file_change: true,
+    };
+    let Err(err) = envoyx_core::FilterConfig::new(&config, None) else {
+        panic!("reloading needs a main thread")
+    };
+    assert!(err.to_string().contains("field `reload_on_file_change`: this host has no main thread"), "{err}");
+}
