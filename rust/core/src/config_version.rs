@@ -179,6 +179,11 @@ impl ConfigVersion {
         self.background.has_callout(id)
     }
 
+    /// The first segment of the module's metric names.
+    pub fn metric_prefix(&self) -> &str {
+        &self.background.metric_prefix
+    }
+
     /// The loaded module.
     pub fn module(&self) -> &Arc<Module> {
         &self.module

@@ -129,6 +129,12 @@ impl FilterConfig {
         &self.name
     }
 
+    /// The first segment of the names of the module's metrics (the configuration's name, or the
+    /// module file's stem), so a host can put its own figures beside them.
+    pub fn metric_prefix(&self) -> String {
+        self.current().metric_prefix().to_string()
+    }
+
     /// The module of the version serving now.
     pub fn module(&self) -> Arc<Module> {
         self.current().module().clone()

@@ -355,22 +355,40 @@ impl Reloading {
         for (generation, version) in drained {
             let module = version.module().clone();
             drop(version);
-            let what = match module.file() {
-                Some(file) if file.kept => "its code stays in memory (do_not_dlclose)".to_string(),
-                _ if Arc::strong_count(&module) > 1 => {
-                    "its module stays loaded for another configuration".to_string()
-                }
-                Some(file) => format!("its module is unloaded ({})", file.mapped_as().display()),
-                None => "it is released".to_string(),
-            };
+            let file = module.file().cloned();
+            let shared = Arc::strong_count(&module) > 1;
             drop(module);
-            core_log!(
-                Info,
-                "EnvoyX: filter `{}`: version {generation} has no stream left and is destroyed; {what}",
-                self.source.name
-            );
+            let name = &self.source.name;
+            let destroyed =
+                format!("EnvoyX: filter `{name}`: version {generation} has no stream left and is destroyed");
+            match file {
+                Some(file) if file.kept => {
+                    core_log!(Info, "{destroyed}; its code stays in memory (do_not_dlclose)")
+                }
+                _ if shared => {
+                    core_log!(Info, "{destroyed}; its module stays loaded for another configuration")
+                }
+                Some(file) if still_mapped(file.mapped_as()) => core_log!(
+                    Warn,
+                    "{destroyed}, but the dynamic loader keeps its module mapped ({}): module code left \
+                     thread-local destructors on a thread that still runs (Rust: std::thread::spawn or a \
+                     thread_local! with Drop called from a hook; use envoyx_sdk::thread::spawn). Its \
+                     memory is kept until that thread exits",
+                    file.mapped_as().display()
+                ),
+                Some(file) => {
+                    core_log!(Info, "{destroyed}; its module is unloaded ({})", file.mapped_as().display())
+                }
+                None => core_log!(Info, "{destroyed}"),
+            }
         }
     }
+}
+
+/// Whether the dynamic loader still has `path` mapped in this process.
+fn still_mapped(path: &std::path::Path) -> bool {
+    std::fs::read_to_string("/proc/self/maps")
+        .is_ok_and(|maps| maps.lines().any(|line| line.contains(&*path.to_string_lossy())))
 }
 
 /// `" (inode …, build id …)"` for log lines.

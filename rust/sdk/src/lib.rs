@@ -82,6 +82,7 @@ mod metrics;
 mod status;
 mod stream;
 mod stream_info;
+pub mod thread;
 
 /// The raw ABI (`x/abi.h` mirrored in Rust), for the rare escape hatch such as
 /// [`Stream::as_raw`]. Filters never need it.

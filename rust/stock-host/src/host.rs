@@ -521,8 +521,9 @@ impl EnvoyConfigHost {
 impl ConfigHost for EnvoyConfigHost {
     fn define_metric(&self, def: &envoyx_core::MetricDef) -> Result<u64, String> {
         let labels: Vec<&[u8]> = def.label_names.iter().map(|l| l.as_bytes()).collect();
-        // Safety: the core defines metrics only inside the module's config-new hook, which runs
-        // inside Envoy's (main thread, Envoy's config being created).
+        // Safety: the core defines metrics only inside the module's config-new hook, on the main
+        // thread: inside Envoy's config hook, or for a hot-reloaded version in a scheduled event,
+        // where Envoy refuses new stats (Frozen) and the core reuses the first version's ids.
         let defined = unsafe {
             ffi::config_define_metric(self.config_envoy.0, def.kind, def.full_name.as_bytes(), &labels)
         };

@@ -27,6 +27,7 @@ mod ffi;
 mod filter;
 mod host;
 mod log;
+mod reload;
 mod route;
 
 use crate::ffi::{
@@ -44,6 +45,8 @@ struct HostConfig {
     config: Arc<FilterConfig>,
     /// Wakes the main thread for the module's configuration events.
     background: Arc<EnvoyConfigHost>,
+    /// Hot reload's stats (with `reload_on_file_change`).
+    reload_metrics: Option<reload::ReloadMetrics>,
 }
 
 impl Drop for HostConfig {
@@ -118,7 +121,11 @@ fn new_host_config(
     let config =
         FilterConfig::new(&module_config, Some(scheduler)).map_err(|e| format!("{prefix} rejected: {e}"))?;
     host_log!(Info, "{prefix}: EnvoyX module {} ready", module_config.file_path);
-    Ok(HostConfig { config, background })
+    let reload_metrics = module_config
+        .reload_on_file_change
+        .then(|| reload::ReloadMetrics::define(config_envoy, &config.metric_prefix()))
+        .flatten();
+    Ok(HostConfig { config, background, reload_metrics })
 }
 
 /// Upstream's config hook. NULL makes Envoy reject the filter config; the reason is logged first,
@@ -321,6 +328,9 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_new(
     let Some(envoy) = (unsafe { EnvoyFilter::new(filter_envoy) }) else {
         return std::ptr::null();
     };
+    if let (Some(metrics), Some(now)) = (&config.reload_metrics, config.config.reload_stats()) {
+        metrics.publish(now, envoy);
+    }
     Box::into_raw(Box::new(Filter::new(envoy, config.config.clone()))) as FilterModulePtr
 }
 

@@ -136,3 +136,28 @@ fn a_host_without_a_main_thread_refuses_reloading() {
     };
     assert!(err.to_string().contains("field `reload_on_file_change`: this host has no main thread"), "{err}");
 }
+
+#[test]
+fn a_version_pinned_by_a_thread_local_destructor_is_reported_not_hidden() {
+    // The `async-request` case continues from a thread made with std::thread::spawn, which leaves
+    // a thread-local destructor on the calling thread (here the test's): the dynamic loader must
+    // keep that version mapped, and the log must say so instead of claiming it was unloaded.
+    let built = build_package("envoyx-test-module-conformance");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("libpinned.so");
+    install_stamped(&built, "p1", &file).unwrap();
+    let host = reloading_host(&file);
+    let p1_mapped = host.filter_config().module().file().unwrap().mapped_as().to_path_buf();
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/"), ("x-case", "async-request")], false);
+    stream.request_body(&[b"x"], true);
+    assert!(stream.wait_scheduled(Duration::from_secs(10)), "the module's thread continues the request");
+    stream.response_headers(&[(":status", "200")], true);
+    stream.complete();
+    drop(stream);
+    install_stamped(&built, "p2", &file).unwrap();
+    run_until(&host, "the reload to p2", |host| stats(host).reloads == 1);
+    run_until(&host, "p1 to drain", |host| stats(host).draining == 0);
+    assert!(mapped(&p1_mapped), "glibc keeps a module with a pending thread-local destructor");
+    assert!(logged("but the dynamic loader keeps its module mapped"), "and the log says so");
+}

@@ -163,3 +163,58 @@ pub fn h2_cancel_mid_body(
         Ok(())
     })
 }
+
+/// GETs `path` with `headers` over one HTTP/2 connection, one request after another, until `stop`
+/// is set: each reply, or the error that ended the connection (the last item then).
+pub fn h2_get_until(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<Result<H2Reply, String>> {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return vec![Err(format!("tokio runtime: {e}"))],
+    };
+    runtime.block_on(async {
+        let what = format!("HTTP/2 GET {path} on port {port}");
+        let (mut client, connection) = match connect(port, &what).await {
+            Ok(connected) => connected,
+            Err(e) => return vec![Err(e)],
+        };
+        let mut replies = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let reply = async {
+                client = client.clone().ready().await.map_err(|e| format!("{what}: {e}"))?;
+                let mut request = Request::builder()
+                    .method(Method::GET)
+                    .uri(format!("http://127.0.0.1:{port}{path}"))
+                    .body(())
+                    .map_err(|e| format!("{what}: {e}"))?;
+                *request.headers_mut() = header_map(headers)?;
+                let (response, _) = client.send_request(request, true).map_err(|e| format!("{what}: {e}"))?;
+                let response = response.await.map_err(|e| format!("{what}: response: {e}"))?;
+                let (parts, mut stream) = response.into_parts();
+                let mut body = Vec::new();
+                while let Some(chunk) = stream.data().await {
+                    let chunk = chunk.map_err(|e| format!("{what}: response body: {e}"))?;
+                    body.extend_from_slice(&chunk);
+                    let _ = stream.flow_control().release_capacity(chunk.len());
+                }
+                let trailers = stream.trailers().await.map_err(|e| format!("{what}: trailers: {e}"))?;
+                Ok(H2Reply { status: parts.status.as_u16(), headers: parts.headers, body, trailers })
+            };
+            let reply = tokio::time::timeout(Duration::from_secs(30), reply)
+                .await
+                .unwrap_or_else(|_| Err(format!("{what}: no answer within 30 s")));
+            let failed = reply.is_err();
+            replies.push(reply);
+            if failed {
+                break;
+            }
+        }
+        drop(client);
+        connection.abort();
+        replies
+    })
+}

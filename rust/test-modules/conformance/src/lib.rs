@@ -456,12 +456,16 @@ impl Filter for Conformance {
             }
             "req-edit-held" | "reply-request-body" => HeadersStatus::StopIteration,
             "version-held" => {
-                // Held 1 s in the module: long enough to straddle a hot reload.
+                // Held 1 s in the module: long enough to straddle a hot reload. The SDK's
+                // thread leaves nothing on Envoy's thread that would pin the module in memory.
                 let handle = stream.continue_handle();
-                std::thread::spawn(move || {
+                let spawned = envoyx_sdk::thread::spawn(move || {
                     std::thread::sleep(Duration::from_secs(1));
                     handle.continue_direction(Direction::Request);
                 });
+                if spawned.is_err() {
+                    return HeadersStatus::Continue;
+                }
                 HeadersStatus::StopIteration
             }
             "req-edit-declared" => {

@@ -1,0 +1,206 @@
+//! Hot reload (`reload_on_file_change`) inside real Envoy 1.38.3, 1.39.3 and 1.40.0, under load:
+//! HTTP/1.1 keep-alive and HTTP/2 clients send without pause while the conformance module's file
+//! is replaced 20 times by builds that stamp their version into a response header, with a broken
+//! build in the middle. No request may fail, every response carries exactly one version, a
+//! request the module holds across a swap completes on its old version, the broken build is
+//! refused while traffic goes on, and after draining only the current version is mapped in
+//! Envoy's memory. The longer run is the bench command `reload` (`rust/bench`).
+
+mod support;
+
+use envoyx_conformance::{install_stamped, stamp_version};
+use envoyx_harness::http::read_message;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use support::h2c::h2_get_until;
+use support::*;
+
+const SWAPS: usize = 20;
+/// The swap after which a broken build (its configuration hook refuses) is installed.
+const BROKEN_AFTER: usize = 10;
+
+/// What one client saw: each response's status and `x-envoyx-version` values, or an error.
+type Seen = Vec<Result<(u16, Vec<String>), String>>;
+
+/// GETs the `version` case over one HTTP/1.1 keep-alive connection until `stop`.
+fn h1_client(port: u16, stop: &AtomicBool) -> Seen {
+    let mut seen = Vec::new();
+    let connect = || -> std::io::Result<TcpStream> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(stream)
+    };
+    let mut stream = match connect() {
+        Ok(stream) => stream,
+        Err(e) => return vec![Err(format!("HTTP/1.1 connect: {e}"))],
+    };
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    while !stop.load(Ordering::Relaxed) {
+        let sent = stream.write_all(b"GET /reload HTTP/1.1\r\nhost: test\r\nx-case: version\r\n\r\n");
+        let reply = sent.and_then(|()| read_message(&mut reader, true));
+        match reply {
+            Ok(Some(message)) => {
+                let versions = message.header_all("x-envoyx-version").iter().map(|v| v.to_string()).collect();
+                seen.push(Ok((message.status(), versions)));
+            }
+            Ok(None) => {
+                seen.push(Err("HTTP/1.1: the connection closed without a response".to_string()));
+                break;
+            }
+            Err(e) => {
+                seen.push(Err(format!("HTTP/1.1: {e}")));
+                break;
+            }
+        }
+    }
+    seen
+}
+
+fn h2_client(port: u16, stop: &AtomicBool) -> Seen {
+    h2_get_until(port, "/reload", &[("x-case", "version")], stop)
+        .into_iter()
+        .map(|reply| {
+            reply.map(|r| {
+                let versions = r.headers.get_all("x-envoyx-version").iter();
+                (r.status, versions.map(|v| v.to_str().unwrap_or("?").to_string()).collect())
+            })
+        })
+        .collect()
+}
+
+/// Waits until Envoy's log holds `count` lines containing `needle`.
+fn wait_logged(envoy: &Envoy, needle: &str, count: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while envoy.log().matches(needle).count() < count {
+        envoy.check(Instant::now() < deadline, &format!("waited for {count} log lines with `{needle}`"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The private copies of `file_name` that Envoy has mapped now.
+fn mapped_copies(pid: u32, file_name: &str) -> Vec<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut copies: Vec<String> = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter(|path| path.contains("/envoyx-modules-") && path.ends_with(&format!("-{file_name}")))
+        .map(str::to_string)
+        .collect();
+    copies.dedup();
+    copies.sort();
+    copies.dedup();
+    copies
+}
+
+fn reload_under_load(version: &str, built: &Path) {
+    let upstream = start_upstream();
+    let dir = temp_dir();
+    let file: PathBuf = dir.path().join("libreload.so");
+    install_stamped(built, "v0", &file).unwrap();
+    let config = serde_json::json!({
+        "name": "reload",
+        "file_path": file,
+        "filter_config": "",
+        "reload_on_file_change": true,
+    });
+    let port = free_port();
+    let filter = envoyx_filter("reload", config, LoadBy::Name, Form::Struct);
+    let bootstrap = bootstrap(free_port(), upstream.port, vec![listener("l0", port, vec![filter])], None);
+    let envoy = start_envoy(version, &bootstrap, temp_dir());
+    let first = get(port, "/reload", &[("x-case", "version")]);
+    envoy.check(first.header("x-envoyx-version") == Some("v0"), "the first version serves");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|i| {
+            let stop = stop.clone();
+            std::thread::spawn(
+                move || if i % 2 == 0 { h1_client(port, &stop) } else { h2_client(port, &stop) },
+            )
+        })
+        .collect();
+
+    // A request the module holds for 1 s, across the first swap.
+    let held = std::thread::spawn(move || get(port, "/reload", &[("x-case", "version-held")]));
+    std::thread::sleep(Duration::from_millis(100));
+    let mut refused_seen = false;
+    for swap in 1..=SWAPS {
+        install_stamped(built, &format!("v{swap}"), &file).unwrap();
+        wait_logged(&envoy, "EnvoyX: filter `reload`: reloaded", swap, Duration::from_secs(20));
+        if swap == BROKEN_AFTER {
+            install_stamped(built, "refuse", &file).unwrap();
+            wait_logged(&envoy, "refuses every configuration", 1, Duration::from_secs(20));
+            refused_seen = true;
+        }
+    }
+    let held = held.join().unwrap();
+    // Traffic on the last version for a moment, then stop.
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let seen: Vec<Seen> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+
+    envoy.check(held.status() == 200, &format!("the held request: status {}", held.status()));
+    envoy.check(
+        held.header("x-envoyx-version") == Some("v0"),
+        &format!("the held request finishes on its version: {:?}", held.header_all("x-envoyx-version")),
+    );
+    envoy.check(refused_seen, "the broken build was refused");
+    let mut by_version: BTreeMap<String, usize> = BTreeMap::new();
+    for (client, replies) in seen.iter().enumerate() {
+        let protocol = if client % 2 == 0 { "HTTP/1.1" } else { "HTTP/2" };
+        envoy.check(
+            replies.len() > SWAPS,
+            &format!("{protocol} client {client}: only {} replies", replies.len()),
+        );
+        for reply in replies {
+            match reply {
+                Ok((200, versions)) if versions.len() == 1 => {
+                    *by_version.entry(versions[0].clone()).or_default() += 1
+                }
+                Ok((status, versions)) => {
+                    envoy.check(false, &format!("{protocol}: status {status}, versions {versions:?}"))
+                }
+                Err(e) => envoy.check(false, &format!("{protocol} client {client} failed: {e}")),
+            }
+        }
+    }
+    let valid: Vec<String> = (0..=SWAPS).map(|v| format!("v{v}")).collect();
+    envoy.check(
+        by_version.keys().all(|v| valid.contains(v)) && by_version.contains_key(&format!("v{SWAPS}")),
+        &format!("responses by version: {by_version:?}"),
+    );
+    envoy.check(by_version.len() > SWAPS / 2, &format!("the swaps reached the clients: {by_version:?}"));
+
+    // Every old version drains and leaves Envoy's memory; only the current one stays mapped.
+    wait_logged(
+        &envoy,
+        "has no stream left and is destroyed; its module is unloaded",
+        SWAPS,
+        Duration::from_secs(20),
+    );
+    let copies = mapped_copies(envoy.pid(), "libreload.so");
+    envoy.check(copies.len() == 1, &format!("mapped after draining: {copies:?}"));
+
+    // The stats: the next stream brings them up to date.
+    let last = get(port, "/reload", &[("x-case", "version")]);
+    envoy.check(last.header("x-envoyx-version") == Some(&*format!("v{SWAPS}")), "the last version serves");
+    let stat = |name: &str| envoy.stat(&format!("envoyx.reload.hot_reload.{name}"));
+    envoy.check(stat("reloads") == Some(SWAPS as u64), &format!("reloads stat {:?}", stat("reloads")));
+    envoy.check(stat("refused") == Some(1), &format!("refused stat {:?}", stat("refused")));
+    envoy.check(stat("draining") == Some(0), &format!("draining stat {:?}", stat("draining")));
+    envoy.check_no_host_errors();
+}
+
+#[test]
+fn replace_the_module_20_times_under_load_and_drop_nothing() {
+    let built = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    stamp_version(&std::fs::read(&built).unwrap(), "v0").expect("the conformance module carries a stamp");
+    for version in VERSIONS {
+        reload_under_load(version, &built);
+    }
+}
