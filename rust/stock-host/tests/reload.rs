@@ -204,3 +204,52 @@ fn replace_the_module_20_times_under_load_and_drop_nothing() {
         reload_under_load(version, &built);
     }
 }
+
+/// The conformance filter on listener `l0` at `port`, without `reload_on_file_change`: what a
+/// control plane pushes again (LDS here) after replacing the file behind the same path.
+fn update_listener(file: &Path, port: u16, name: &str) -> serde_json::Value {
+    let config = serde_json::json!({ "name": name, "file_path": file, "filter_config": "" });
+    listener("l0", port, vec![envoyx_filter(name, config, LoadBy::Name, Form::Struct)])
+}
+
+fn version_at(port: u16) -> String {
+    get(port, "/update", &[("x-case", "version")]).header("x-envoyx-version").unwrap_or("none").to_string()
+}
+
+#[test]
+fn a_config_update_naming_a_replaced_file_loads_the_new_file() {
+    // Without the private copy, dlopen would hand back the object it already has for the path
+    // and the update would silently keep running the old code.
+    let built = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let dir = temp_dir();
+        let (file, lds) = (dir.path().join("libupdate.so"), dir.path().join("lds.json"));
+        install_stamped(&built, "u1", &file).unwrap();
+        let port = free_port();
+        write_atomically(&lds, &lds_resources(vec![update_listener(&file, port, "update_1")]));
+        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, vec![], Some(&lds)), dir);
+        envoy.check(version_at(port) == "u1", "the first file serves");
+
+        install_stamped(&built, "u2", &file).unwrap();
+        write_atomically(&lds, &lds_resources(vec![update_listener(&file, port, "update_2")]));
+        envoy.wait_stat("listener_manager.lds.update_success", 2, Duration::from_secs(20));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while version_at(port) != "u2" {
+            envoy.check(Instant::now() < deadline, "the updated listener runs the new file");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        // A broken file behind the same path: the update is rejected, naming the file and the
+        // reason, and the running filter serves on.
+        install_stamped(&built, "refuse", &file).unwrap();
+        write_atomically(&lds, &lds_resources(vec![update_listener(&file, port, "update_3")]));
+        envoy.wait_stat("listener_manager.lds.update_rejected", 1, Duration::from_secs(20));
+        envoy.check(
+            envoy.log().contains("this build (refuse) refuses every configuration"),
+            "the reason is logged",
+        );
+        envoy.check(version_at(port) == "u2", "the running filter serves on");
+        envoy.check_no_host_errors();
+    }
+}
