@@ -26,6 +26,17 @@ pub fn build_module(manifest_dir: impl AsRef<Path>) -> PathBuf {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Builds the cdylib crate whose `Cargo.toml` is in `manifest_dir` again, even if this process
+/// built it before (`envoyx run --watch` after a source change); a failed build is an error with
+/// cargo's output.
+pub fn rebuild_module(manifest_dir: &Path) -> Result<PathBuf, String> {
+    let manifest = manifest_dir.join("Cargo.toml");
+    let manifest = manifest.to_string_lossy();
+    // One build at a time; the new build replaces what the cache held.
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    run_cargo_build(&["--manifest-path", &manifest], &manifest, built.get_or_insert_default())
+}
+
 /// Builds the cdylib package `package` of the workspace the tests run in and returns the path of
 /// its shared object.
 pub fn build_package(package: &str) -> PathBuf {
@@ -128,12 +139,23 @@ pub fn extract_at(repo: &Path, commit: &str, tree: &Path, fallback: &Path) -> Re
 }
 
 fn cargo_build(selector: &[&str], what: &str) -> Result<PathBuf, String> {
-    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     // One build at a time, and each module once per test process.
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = built.get_or_insert_default().get(what) {
+    let built = built.get_or_insert_default();
+    if let Some(path) = built.get(what) {
         return Ok(path.clone());
     }
+    run_cargo_build(selector, what, built)
+}
+
+static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+
+/// Runs `cargo build` on `selector` and records the shared object in `built`.
+fn run_cargo_build(
+    selector: &[&str],
+    what: &str,
+    built: &mut HashMap<String, PathBuf>,
+) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(&cargo);
     command.arg("build").args(selector).arg("--message-format=json-render-diagnostics");
@@ -165,6 +187,6 @@ fn cargo_build(selector: &[&str], what: &str) -> Result<PathBuf, String> {
         .ok_or_else(|| {
             format!("cargo built {what} but reported no cdylib; is crate-type = [\"cdylib\"] set?")
         })?;
-    built.get_or_insert_default().insert(what.to_string(), path.clone());
+    built.insert(what.to_string(), path.clone());
     Ok(path)
 }

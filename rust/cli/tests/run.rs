@@ -552,3 +552,59 @@ fn a_killed_envoyx_takes_its_envoy_along() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `GET /` on `port`: the `x-hello` header (the scaffolded module's), or "none".
+fn hello_at(port: u16) -> String {
+    let reply = request(port, "GET", "/", &[], b"").unwrap();
+    reply.header("x-hello").unwrap_or("none").to_string()
+}
+
+/// Waits until `GET /` answers with `x-hello: want`; panics with the run's stderr after `timeout`.
+fn wait_hello(run: &Run, port: u16, want: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while hello_at(port) != want {
+        assert!(Instant::now() < deadline, "never served x-hello: {want}:\n{}", run.stderr());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn watch_rebuilds_the_crate_on_change_and_swaps_it_into_the_running_envoy() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = Command::new(env!("CARGO_BIN_EXE_envoyx"))
+        .args(["new", "hello_watch", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let crate_dir = dir.path().join("hello_watch");
+    let port = free_port().unwrap();
+    let listen = port.to_string();
+    let mut run = Run::start(&["--watch", crate_dir.to_str().unwrap(), "--listen", &listen]);
+    run.wait_ready();
+    assert_eq!(hello_at(port), "hello from hello_watch", "{}", run.stderr());
+
+    // Edit, save, see: the new build serves without a restart.
+    let lib = crate_dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace("hello from {name}", "edited").replace("hello from hello_watch", "edited"),
+    )
+    .unwrap();
+    wait_hello(&run, port, "edited", Duration::from_secs(300));
+
+    // A build that fails is reported and the last good build serves on; fixing it swaps again.
+    let good = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{good}\nfn broken() -> u32 {{ \"not a number\" }}\n")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !run.stderr().contains("the last good build keeps serving") {
+        assert!(Instant::now() < deadline, "the failed build is not reported:\n{}", run.stderr());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(run.stderr().contains("mismatched types"), "cargo's error is shown:\n{}", run.stderr());
+    assert_eq!(hello_at(port), "edited");
+    std::fs::write(&lib, good.replace("\"edited\"", "\"fixed\"")).unwrap();
+    wait_hello(&run, port, "fixed", Duration::from_secs(300));
+    assert_eq!(run.signal_and_wait(libc::SIGTERM), 0, "{}", run.stderr());
+}

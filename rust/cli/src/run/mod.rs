@@ -4,6 +4,8 @@
 //!   chain on 127.0.0.1:10000, each enabled only on its own path prefix (`/helloworld`,
 //!   `/headers`, ...), in front of a built-in echo upstream; the curl lines to try are printed.
 //! - `--module PATH[=FILTER_CONFIG]` (repeatable): those modules, chained in order, on every path.
+//! - `--watch DIR[=FILTER_CONFIG]`: the module crate in DIR, built, served, and rebuilt and swapped
+//!   in (hot reload) each time one of its files changes ([`watch`]).
 //! - `--config FILE`: the user's own Envoy config, run as it is, with the stock host findable by
 //!   name (`ENVOY_DYNAMIC_MODULES_SEARCH_PATH`).
 //!
@@ -21,6 +23,7 @@ mod options;
 mod serve;
 mod signals;
 mod supervise;
+mod watch;
 
 #[cfg(test)]
 pub use banner::client_base;

@@ -16,6 +16,11 @@ Serves EnvoyX modules through official Envoy (installed on first use) until Ctrl
                                on every path; repeat to chain modules, in order. Everything after
                                the first `=` is the filter_config; a PATH that itself contains
                                `=` is taken whole when that file exists
+  --watch DIR[=FILTER_CONFIG]  build the module crate in DIR (default `.`) and serve it on every
+                               path; each time a file of the crate changes, build again and swap
+                               the new build into the running Envoy (hot reload: requests in flight
+                               finish on the previous build; a failed build keeps the last good
+                               one serving). Not combined with --module
   --upstream http://HOST:PORT  where requests go (an IP or a DNS name; http only); default: a
                                built-in echo server (200, the request body back, each request
                                header h as x-upstream-saw-h)
@@ -54,6 +59,12 @@ pub(super) struct Module {
     pub filter_config: String,
 }
 
+/// `--watch`: a module crate to build, serve and rebuild on change.
+pub(super) struct WatchCrate {
+    pub dir: PathBuf,
+    pub filter_config: String,
+}
+
 #[derive(Debug, PartialEq)]
 pub(super) struct UpstreamUrl {
     pub host: String,
@@ -67,6 +78,7 @@ pub(super) struct Options {
     pub listen: SocketAddr,
     pub admin_port: Option<u16>,
     pub modules: Vec<Module>,
+    pub watch: Option<WatchCrate>,
     pub upstream: Option<UpstreamUrl>,
     pub config: Option<PathBuf>,
     pub log_level: String,
@@ -80,6 +92,7 @@ impl Options {
         let mut listen = None;
         let mut admin_port = None;
         let mut modules = Vec::new();
+        let mut watch = None;
         let mut upstream = None;
         let mut config = None;
         let mut log_level = "info".to_string();
@@ -100,6 +113,17 @@ impl Options {
                 "-h" | "--help" => return Ok(Parsed::Help),
                 "-v" | "--verbose" => verbose = true,
                 "--module" => modules.push(parse_module(&value()?)?),
+                "--watch" => {
+                    // The directory may be left out: `--watch` alone, or before another flag.
+                    let given = match inline.clone() {
+                        Some(v) => v,
+                        None => match args.clone().next() {
+                            Some(next) if !next.starts_with('-') => args.next().cloned().unwrap_or_default(),
+                            _ => ".".to_string(),
+                        },
+                    };
+                    watch = Some(parse_watch(&given)?);
+                }
                 "--upstream" => upstream = Some(parse_upstream(&value()?)?),
                 "--listen" => listen = Some(parse_listen(&value()?)?),
                 "--admin-port" => admin_port = Some(parse_port("--admin-port", &value()?)?),
@@ -150,6 +174,9 @@ impl Options {
                 if !modules.is_empty() {
                     others.push("--module");
                 }
+                if watch.is_some() {
+                    others.push("--watch");
+                }
                 if upstream.is_some() {
                     others.push("--upstream");
                 }
@@ -169,11 +196,15 @@ impl Options {
                 Some(absolute(&path))
             }
         };
+        if watch.is_some() && !modules.is_empty() {
+            return Err("--watch serves the crate it builds: give --watch or --module, not both".into());
+        }
         Ok(Parsed::Run(Options {
             envoy,
             listen: listen.unwrap_or(DEFAULT_LISTEN),
             admin_port,
             modules,
+            watch,
             upstream,
             config,
             log_level,
@@ -204,6 +235,20 @@ fn parse_module(value: &str) -> Result<Module, String> {
         ));
     }
     Ok(Module { path: absolute(file), filter_config: filter_config.to_string() })
+}
+
+/// `DIR[=FILTER_CONFIG]`: DIR must hold a Cargo.toml.
+fn parse_watch(value: &str) -> Result<WatchCrate, String> {
+    let (dir, filter_config) =
+        if Path::new(value).is_dir() { (value, "") } else { value.split_once('=').unwrap_or((value, "")) };
+    let dir = if dir.is_empty() { "." } else { dir };
+    if !Path::new(dir).join("Cargo.toml").is_file() {
+        return Err(format!(
+            "--watch {dir}: no Cargo.toml there; give the directory of your module crate (`envoyx new` \
+             makes one)"
+        ));
+    }
+    Ok(WatchCrate { dir: absolute(Path::new(dir)), filter_config: filter_config.to_string() })
 }
 
 /// `http://HOST[:PORT][/]`, HOST an IP address (IPv6 in brackets) or a DNS name.

@@ -2,9 +2,10 @@
 //! and Envoy started on it.
 
 use super::banner::Banner;
-use super::options::{EnvoyChoice, Options};
+use super::options::{EnvoyChoice, Module, Options};
 use super::signals::{INTERRUPTED, stop_requested};
 use super::supervise::supervise;
+use super::watch::Watch;
 use crate::catalogue::EXAMPLES;
 use envoyx_envoy_install as install;
 use envoyx_harness::{
@@ -42,7 +43,23 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
         return supervise(envoy, None, options, &Banner::Config(config));
     }
 
-    let demo = options.modules.is_empty();
+    // --watch: the crate built and installed where it is served from, rebuilt on change.
+    let watch_dir = tempfile::Builder::new()
+        .prefix("envoyx-watch-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory for the watched module's builds: {e}"))?;
+    let watch = match &options.watch {
+        Some(watched) => Some(Watch::start(&watched.dir, watch_dir.path())?),
+        None => None,
+    };
+    let watched: Vec<Module> = match (&watch, &options.watch) {
+        (Some(watch), Some(watched)) => {
+            vec![Module { path: watch.installed.clone(), filter_config: watched.filter_config.clone() }]
+        }
+        _ => Vec::new(),
+    };
+    let served = if watch.is_some() { &watched } else { &options.modules };
+    let demo = served.is_empty();
     // (name in the chain, EnvoyX config name (its log lines say it), module, filter_config)
     let modules: Vec<(String, String, PathBuf, String)> = if demo {
         eprintln!("building modules…");
@@ -60,8 +77,7 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
         built
     } else {
         let mut names: Vec<String> = Vec::new();
-        options
-            .modules
+        served
             .iter()
             .map(|m| {
                 let stem = m.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -105,7 +121,12 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
     let filters: Vec<Value> = modules
         .iter()
         .map(|(name, envoyx_name, path, filter_config)| {
-            let config = harness::module_config(envoyx_name, path, filter_config);
+            let mut config = harness::module_config(envoyx_name, path, filter_config);
+            if watch.is_some() {
+                // Each build replaces the last: reload it, and unload the ones drained.
+                config["reload_on_file_change"] = Value::from(true);
+                config["do_not_dlclose"] = Value::from(false);
+            }
             let mut filter = harness::envoyx_filter(envoyx_name, config, LoadBy::Name, Form::Struct);
             filter["name"] = Value::from(name.as_str()); // unique in the chain, the key for routes
             filter
@@ -153,13 +174,17 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
     let banner = if demo {
         Banner::Demo { upstream: options.upstream.as_ref(), echo: echo.as_ref() }
     } else {
-        Banner::Modules {
-            modules: &options.modules,
-            upstream: options.upstream.as_ref(),
-            echo: echo.as_ref(),
-        }
+        Banner::Modules { modules: served, upstream: options.upstream.as_ref(), echo: echo.as_ref() }
     };
+    if let Some(watch) = watch {
+        eprintln!(
+            "envoyx run: watching {}: save a change to build it and swap it in",
+            watch.crate_dir.display()
+        );
+        std::thread::spawn(move || watch.follow());
+    }
     let code = supervise(envoy, Some(options.listen), options, &banner);
+    drop(watch_dir);
     drop(echo); // the upstream and the auth service stop after Envoy
     drop(auth);
     code
