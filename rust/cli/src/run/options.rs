@@ -46,7 +46,7 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 
 pub(super) enum Parsed {
     Help,
-    Run(Options),
+    Run(Box<Options>),
 }
 
 pub(super) enum EnvoyChoice {
@@ -199,7 +199,7 @@ impl Options {
         if watch.is_some() && !modules.is_empty() {
             return Err("--watch serves the crate it builds: give --watch or --module, not both".into());
         }
-        Ok(Parsed::Run(Options {
+        Ok(Parsed::Run(Box::new(Options {
             envoy,
             listen: listen.unwrap_or(DEFAULT_LISTEN),
             admin_port,
@@ -209,7 +209,7 @@ impl Options {
             config,
             log_level,
             verbose,
-        }))
+        })))
     }
 }
 
