@@ -32,15 +32,26 @@ pub fn parse_stat(text: &str) -> Result<CpuTicks, String> {
 
 /// Parses `VmHWM` (peak resident set, in KiB) out of the content of `/proc/<pid>/status`.
 pub fn parse_vm_hwm_kib(status: &str) -> Result<u64, String> {
+    parse_status_kib(status, "VmHWM")
+}
+
+/// Parses the KiB figure `field` (`VmHWM`, `VmRSS`, ...) out of `/proc/<pid>/status`.
+fn parse_status_kib(status: &str, field: &str) -> Result<u64, String> {
     let line = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .ok_or_else(|| "no VmHWM line in /proc status".to_string())?;
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .ok_or_else(|| format!("no {field} line in /proc status"))?;
     let mut words = line.split_whitespace();
     let (Some(number), Some("kB")) = (words.next(), words.next()) else {
-        return Err(format!("VmHWM line not in kB: {line:?}"));
+        return Err(format!("{field} line not in kB: {line:?}"));
     };
-    number.parse().map_err(|_| format!("VmHWM is not a number: {number:?}"))
+    number.parse().map_err(|_| format!("{field} is not a number: {number:?}"))
+}
+
+/// The resident set of process `pid` now, in KiB.
+pub fn vm_rss_kib(pid: u32) -> io::Result<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    parse_status_kib(&text, "VmRSS").map_err(io::Error::other)
 }
 
 /// The CPU time of process `pid` so far.

@@ -342,3 +342,18 @@ mod tests {
         assert!(body_bytes_copied(log, "other").is_empty());
     }
 }
+
+/// The distinct files of process `pid`'s memory mappings (`/proc/<pid>/maps`) whose path contains
+/// `needle`, sorted; a deleted file shows as its path (the ` (deleted)` mark dropped).
+pub fn mapped_files(pid: u32, needle: &str) -> Vec<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut files: Vec<String> = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter(|path| path.contains(needle))
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}

@@ -142,3 +142,37 @@ pub fn post_chunked(
     read_message(&mut BufReader::new(stream), true)?
         .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed without a response"))
 }
+
+/// Sends `request` (a whole HTTP/1.1 request, keep-alive) over one connection to 127.0.0.1:`port`
+/// again and again until `stop` is set: each response, or the error that ended the connection
+/// (the last item then). For load that must not lose a single request (hot reload under load).
+pub fn keep_alive_until(
+    port: u16,
+    request: &[u8],
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<io::Result<Message>> {
+    let connect = || -> io::Result<(TcpStream, BufReader<TcpStream>)> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let reader = BufReader::new(stream.try_clone()?);
+        Ok((stream, reader))
+    };
+    let (mut stream, mut reader) = match connect() {
+        Ok(connected) => connected,
+        Err(e) => return vec![Err(e)],
+    };
+    let mut replies = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let reply = stream.write_all(request).and_then(|()| read_message(&mut reader, true)).and_then(|m| {
+            m.ok_or_else(|| {
+                io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed without a response")
+            })
+        });
+        let failed = reply.is_err();
+        replies.push(reply);
+        if failed {
+            break;
+        }
+    }
+    replies
+}

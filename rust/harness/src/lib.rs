@@ -17,8 +17,8 @@ pub use config::{
     Form, LoadBy, bootstrap, envoyx_filter, envoyx_per_route, lds_resources, listener, module_config,
     write_atomically,
 };
-pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied};
-pub use http::{Message, post_chunked, read_message, request};
+pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied, mapped_files};
+pub use http::{Message, keep_alive_until, post_chunked, read_message, request};
 pub use upstream::Upstream;
 
 use std::path::{Path, PathBuf};

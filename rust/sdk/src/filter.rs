@@ -190,7 +190,7 @@ pub trait Filter: 'static {
     /// impl Filter for CheckElsewhere {
     ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
     ///         let (handle, verdict) = (stream.handle(), self.verdict.clone());
-    ///         std::thread::spawn(move || {
+    ///         let _ = envoyx_sdk::thread::spawn(move || {
     ///             *verdict.lock().unwrap() = Some(true); // the outcome of some slow check
     ///             handle.schedule(CHECKED);
     ///         });

@@ -30,7 +30,7 @@ use crate::Direction;
 /// impl Filter for WaitABit {
 ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
 ///         let handle = stream.continue_handle();
-///         std::thread::spawn(move || {
+///         let _ = envoyx_sdk::thread::spawn(move || {
 ///             std::thread::sleep(Duration::from_millis(50));
 ///             if !handle.continue_request() {
 ///                 envoyx_sdk::debug!("stream ended while we waited");
@@ -85,7 +85,9 @@ impl StreamHandle {
     /// use envoyx_sdk::ContinueHandle;
     ///
     /// fn release(handle: ContinueHandle) {
-    ///     std::thread::spawn(move || handle.continue_request());
+    ///     let _ = envoyx_sdk::thread::spawn(move || {
+    ///         handle.continue_request();
+    ///     });
     /// }
     /// ```
     pub fn continue_request(&self) -> bool {
@@ -98,7 +100,9 @@ impl StreamHandle {
     /// use envoyx_sdk::ContinueHandle;
     ///
     /// fn release(handle: ContinueHandle) {
-    ///     std::thread::spawn(move || handle.continue_response());
+    ///     let _ = envoyx_sdk::thread::spawn(move || {
+    ///         handle.continue_response();
+    ///     });
     /// }
     /// ```
     pub fn continue_response(&self) -> bool {
@@ -133,7 +137,7 @@ impl StreamHandle {
     /// const TOKEN_CHECKED: u64 = 7;
     ///
     /// fn check_in_background(handle: StreamHandle) {
-    ///     std::thread::spawn(move || {
+    ///     let _ = envoyx_sdk::thread::spawn(move || {
     ///         // ... the slow work ...
     ///         handle.schedule(TOKEN_CHECKED);
     ///     });
@@ -182,7 +186,7 @@ impl fmt::Debug for StreamHandle {
 ///
 ///     fn new(_name: &str, _config: &[u8]) -> Result<Self, String> {
 ///         if let Some(handle) = ConfigHandle::for_new_config() {
-///             std::thread::spawn(move || {
+///             let _ = envoyx_sdk::thread::spawn(move || {
 ///                 // ... fetch new keys somewhere, then:
 ///                 handle.schedule(REFRESH);
 ///             });

@@ -359,7 +359,9 @@ impl Stream {
     /// impl Filter for ResumeLater {
     ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
     ///         let handle = stream.handle();
-    ///         std::thread::spawn(move || handle.continue_request());
+    ///         let _ = envoyx_sdk::thread::spawn(move || {
+    ///             handle.continue_request();
+    ///         });
     ///         HeadersStatus::StopIteration
     ///     }
     /// }

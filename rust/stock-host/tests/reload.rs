@@ -9,10 +9,8 @@
 mod support;
 
 use envoyx_conformance::{install_stamped, stamp_version};
-use envoyx_harness::http::read_message;
+use envoyx_harness::{keep_alive_until, mapped_files};
 use std::collections::BTreeMap;
-use std::io::{BufReader, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,36 +27,16 @@ type Seen = Vec<Result<(u16, Vec<String>), String>>;
 
 /// GETs the `version` case over one HTTP/1.1 keep-alive connection until `stop`.
 fn h1_client(port: u16, stop: &AtomicBool) -> Seen {
-    let mut seen = Vec::new();
-    let connect = || -> std::io::Result<TcpStream> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        Ok(stream)
-    };
-    let mut stream = match connect() {
-        Ok(stream) => stream,
-        Err(e) => return vec![Err(format!("HTTP/1.1 connect: {e}"))],
-    };
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    while !stop.load(Ordering::Relaxed) {
-        let sent = stream.write_all(b"GET /reload HTTP/1.1\r\nhost: test\r\nx-case: version\r\n\r\n");
-        let reply = sent.and_then(|()| read_message(&mut reader, true));
-        match reply {
-            Ok(Some(message)) => {
+    let request = b"GET /reload HTTP/1.1\r\nhost: test\r\nx-case: version\r\n\r\n";
+    keep_alive_until(port, request, stop)
+        .into_iter()
+        .map(|reply| {
+            reply.map_err(|e| format!("HTTP/1.1: {e}")).map(|message| {
                 let versions = message.header_all("x-envoyx-version").iter().map(|v| v.to_string()).collect();
-                seen.push(Ok((message.status(), versions)));
-            }
-            Ok(None) => {
-                seen.push(Err("HTTP/1.1: the connection closed without a response".to_string()));
-                break;
-            }
-            Err(e) => {
-                seen.push(Err(format!("HTTP/1.1: {e}")));
-                break;
-            }
-        }
-    }
-    seen
+                (message.status(), versions)
+            })
+        })
+        .collect()
 }
 
 fn h2_client(port: u16, stop: &AtomicBool) -> Seen {
@@ -80,21 +58,6 @@ fn wait_logged(envoy: &Envoy, needle: &str, count: usize, timeout: Duration) {
         envoy.check(Instant::now() < deadline, &format!("waited for {count} log lines with `{needle}`"));
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// The private copies of `file_name` that Envoy has mapped now.
-fn mapped_copies(pid: u32, file_name: &str) -> Vec<String> {
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
-    let mut copies: Vec<String> = maps
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(5))
-        .filter(|path| path.contains("/envoyx-modules-") && path.ends_with(&format!("-{file_name}")))
-        .map(str::to_string)
-        .collect();
-    copies.dedup();
-    copies.sort();
-    copies.dedup();
-    copies
 }
 
 fn reload_under_load(version: &str, built: &Path) {
@@ -183,7 +146,7 @@ fn reload_under_load(version: &str, built: &Path) {
         SWAPS,
         Duration::from_secs(20),
     );
-    let copies = mapped_copies(envoy.pid(), "libreload.so");
+    let copies = mapped_files(envoy.pid(), "-libreload.so");
     envoy.check(copies.len() == 1, &format!("mapped after draining: {copies:?}"));
 
     // The stats: the next stream brings them up to date.
