@@ -895,7 +895,7 @@ unsafe extern "C" fn route_config(stream: *mut envoyx_stream) -> *const envoyx_m
     unsafe {
         with_stream(stream, "route_config", std::ptr::null(), |cell, _| {
             let Some(route) = cell.host.borrow_mut().route_config() else { return std::ptr::null() };
-            if !std::ptr::eq(Arc::as_ptr(route.module()), cell.module_id) {
+            let Some(module_route_config) = route.parse_for(cell.module_id) else {
                 cell.refuse(
                     format_args!("route_config"),
                     &format_args!(
@@ -905,8 +905,7 @@ unsafe extern "C" fn route_config(stream: *mut envoyx_stream) -> *const envoyx_m
                     ),
                 );
                 return std::ptr::null();
-            }
-            let module_route_config = route.module_route_config();
+            };
             let mut held = cell.routes.borrow_mut();
             if !held.iter().any(|r| Arc::ptr_eq(r, &route)) {
                 held.push(route);

@@ -308,7 +308,11 @@ impl Reloading {
         }
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let defined = current.metric_ids();
-        match Self::load(&self.source, &self.watch, generation, defined) {
+        // The new version must also take every per-route configuration of the file.
+        let loaded = Self::load(&self.source, &self.watch, generation, defined).and_then(|version| {
+            crate::route_config::parse_for_new_version(version.module()).map(|_| version)
+        });
+        match loaded {
             Ok(version) => {
                 let new = describe_file(version.module());
                 let (old_generation, old_version) = std::mem::replace(
@@ -355,6 +359,7 @@ impl Reloading {
         for (generation, version) in drained {
             let module = version.module().clone();
             drop(version);
+            crate::route_config::release_module(&module);
             let file = module.file().cloned();
             let shared = Arc::strong_count(&module) > 1;
             drop(module);

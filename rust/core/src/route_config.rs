@@ -13,23 +13,81 @@ use envoyx_abi::envoyx_bytes;
 use std::ffi::c_void;
 use std::path::Path;
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// A module's per-route configuration. Dropping the last reference (the proxy's route table and
 /// every stream that saw it) calls the module's route-config destroy hook.
+///
+/// With hot reload (`reload.rs`) one route configuration may be parsed by several versions of its
+/// module: each new version parses every route configuration of the file when it loads (and is
+/// refused if it rejects one), and a stream sees the parse of its own version. A version's
+/// parses are destroyed once no configuration runs that version any more.
 pub struct RouteConfig {
     name: String,
+    /// The `filter_config` bytes, for the versions loaded later.
+    config: Vec<u8>,
+    /// One per module that parsed it; the first is the module it was created with.
+    parses: Mutex<Vec<Parse>>,
+}
+
+/// One module's parse of a route configuration.
+struct Parse {
     module_route_config: NonNull<c_void>,
     destroy: envoyx_abi::envoyx_on_route_config_destroy_fn,
-    // Declared last: the module must stay loaded until its route config is destroyed.
+    // Declared last: the module must stay loaded until the parse is destroyed.
     module: Arc<Module>,
+}
+
+impl Parse {
+    fn new(module: Arc<Module>, name: &str, config: &[u8]) -> Result<Self, Error> {
+        let (Some(new), Some(destroy)) = (module.hooks.route_config_new, module.hooks.route_config_destroy)
+        else {
+            return Err(Error::RouteConfigUnsupported {
+                path: module.path().to_path_buf(),
+                name: name.to_string(),
+            });
+        };
+        let mut error = ErrorSink::default();
+        // Safety: the hook has the header's type; the views and `error` outlive the call.
+        let raw = unsafe {
+            new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(config), error.as_abi())
+        };
+        match NonNull::new(raw) {
+            Some(module_route_config) => Ok(Self { module_route_config, destroy, module }),
+            None => Err(Error::RouteConfigRejected {
+                path: module.path().to_path_buf(),
+                name: name.to_string(),
+                reason: error.take_or("the module returned NULL without a reason"),
+            }),
+        }
+    }
+}
+
+impl Drop for Parse {
+    fn drop(&mut self) {
+        // Safety: no stream uses it any more (streams of its module hold the route config, and
+        // a parse is removed early only once no configuration runs its module); destroyed once.
+        unsafe { (self.destroy)(self.module_route_config.as_ptr()) };
+    }
 }
 
 // Safety: x/abi.h requires the module's route config object to be thread-safe (streams on every
 // worker thread read it); the other fields are Send + Sync.
-unsafe impl Send for RouteConfig {}
+unsafe impl Send for Parse {}
 // Safety: as above.
-unsafe impl Sync for RouteConfig {}
+unsafe impl Sync for Parse {}
+
+/// Every route configuration alive, for the versions a hot reload loads.
+fn live() -> MutexGuard<'static, Vec<Weak<RouteConfig>>> {
+    static LIVE: Mutex<Vec<Weak<RouteConfig>>> = Mutex::new(Vec::new());
+    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    live.retain(|route| route.strong_count() > 0);
+    live
+}
+
+fn lock(parses: &Mutex<Vec<Parse>>) -> MutexGuard<'_, Vec<Parse>> {
+    parses.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl RouteConfig {
     /// Loads the module the per-route configuration names (or reuses it) and has it parse the
@@ -51,28 +109,14 @@ impl RouteConfig {
 
     /// Creates a per-route configuration on an already loaded module.
     pub fn with_module(module: Arc<Module>, name: &str, config: &[u8]) -> Result<Arc<Self>, Error> {
-        let (Some(new), Some(destroy)) = (module.hooks.route_config_new, module.hooks.route_config_destroy)
-        else {
-            return Err(Error::RouteConfigUnsupported {
-                path: module.path().to_path_buf(),
-                name: name.to_string(),
-            });
-        };
-        let mut error = ErrorSink::default();
-        // Safety: the hook has the header's type; the views and `error` outlive the call.
-        let raw = unsafe {
-            new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(config), error.as_abi())
-        };
-        match NonNull::new(raw) {
-            Some(module_route_config) => {
-                Ok(Arc::new(Self { name: name.to_string(), module_route_config, destroy, module }))
-            }
-            None => Err(Error::RouteConfigRejected {
-                path: module.path().to_path_buf(),
-                name: name.to_string(),
-                reason: error.take_or("the module returned NULL without a reason"),
-            }),
-        }
+        let parse = Parse::new(module, name, config)?;
+        let route = Arc::new(Self {
+            name: name.to_string(),
+            config: config.to_vec(),
+            parses: Mutex::new(vec![parse]),
+        });
+        live().push(Arc::downgrade(&route));
+        Ok(route)
     }
 
     /// The configuration's name (for logs).
@@ -80,26 +124,89 @@ impl RouteConfig {
         &self.name
     }
 
-    /// The module that parsed it.
-    pub fn module(&self) -> &Arc<Module> {
-        &self.module
+    /// The module that parsed it first.
+    pub fn module(&self) -> Arc<Module> {
+        lock(&self.parses)[0].module.clone()
     }
 
-    pub(crate) fn module_route_config(&self) -> *const c_void {
-        self.module_route_config.as_ptr()
+    /// The parse of `module`, for its streams: valid while the caller holds this route config.
+    pub(crate) fn parse_for(&self, module: *const Module) -> Option<*const c_void> {
+        let parses = lock(&self.parses);
+        parses
+            .iter()
+            .find(|p| std::ptr::eq(Arc::as_ptr(&p.module), module))
+            .map(|p| p.module_route_config.as_ptr().cast_const())
     }
 }
 
-impl Drop for RouteConfig {
-    fn drop(&mut self) {
-        // Safety: no stream holds it any more (each holds an Arc while it may use it); destroyed
-        // once, here.
-        unsafe { (self.destroy)(self.module_route_config.as_ptr()) };
+/// A new version of a module file (hot reload, main thread): has `module` parse every live
+/// route configuration that a module loaded from the same file parsed. On the first refusal,
+/// the parses made so far are undone and the error says which route configuration and why.
+pub(crate) fn parse_for_new_version(module: &Arc<Module>) -> Result<usize, Error> {
+    let Some(file) = module.file() else { return Ok(0) };
+    let same_file =
+        |other: &Module| other.file().is_some_and(|f| f.identity.canonical == file.identity.canonical);
+    let routes: Vec<Arc<RouteConfig>> = live().iter().filter_map(Weak::upgrade).collect();
+    let mut parsed: Vec<&Arc<RouteConfig>> = Vec::new();
+    for route in &routes {
+        let wanted = {
+            let parses = lock(&route.parses);
+            parses.iter().any(|p| same_file(&p.module))
+                && !parses.iter().any(|p| Arc::ptr_eq(&p.module, module))
+        };
+        if !wanted {
+            continue;
+        }
+        match Parse::new(module.clone(), &route.name, &route.config) {
+            Ok(parse) => {
+                lock(&route.parses).push(parse);
+                parsed.push(route);
+            }
+            Err(error) => {
+                for route in parsed {
+                    lock(&route.parses).retain(|p| !Arc::ptr_eq(&p.module, module));
+                }
+                return Err(error);
+            }
+        }
+    }
+    Ok(parsed.len())
+}
+
+/// After a version of `module` was destroyed (main thread): when only route configurations still
+/// hold the module, destroys their parses of it so that it can be unloaded. A route configuration
+/// keeps its last parse (it is dropped with the route table).
+pub(crate) fn release_module(module: &Arc<Module>) {
+    let routes: Vec<Arc<RouteConfig>> = live().iter().filter_map(Weak::upgrade).collect();
+    let held = |route: &RouteConfig| {
+        let parses = lock(&route.parses);
+        parses.len() > 1 && parses.iter().any(|p| Arc::ptr_eq(&p.module, module))
+    };
+    let holders: Vec<&Arc<RouteConfig>> = routes.iter().filter(|route| held(route)).collect();
+    let in_route_configs: usize = routes
+        .iter()
+        .map(|route| lock(&route.parses).iter().filter(|p| Arc::ptr_eq(&p.module, module)).count())
+        .sum();
+    // The caller's reference, and the route configurations': nothing else runs this module.
+    if Arc::strong_count(module) != 1 + in_route_configs {
+        return;
+    }
+    for route in holders {
+        let removed: Vec<Parse> = {
+            let mut parses = lock(&route.parses);
+            let (removed, kept) = parses.drain(..).partition(|p| Arc::ptr_eq(&p.module, module));
+            *parses = kept;
+            removed
+        };
+        drop(removed);
     }
 }
 
 impl std::fmt::Debug for RouteConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RouteConfig").field("name", &self.name).field("module", &self.module.path()).finish()
+        f.debug_struct("RouteConfig")
+            .field("name", &self.name)
+            .field("module", &self.module().path())
+            .finish()
     }
 }

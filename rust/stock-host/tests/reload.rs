@@ -216,3 +216,50 @@ fn a_config_update_naming_a_replaced_file_loads_the_new_file() {
         envoy.check_no_host_errors();
     }
 }
+
+#[test]
+fn per_route_configs_follow_the_module_across_reloads() {
+    let built = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let dir = temp_dir();
+        let file = dir.path().join("librouted.so");
+        install_stamped(&built, "r1", &file).unwrap();
+        let config = serde_json::json!({
+            "name": "routed", "file_path": file, "filter_config": "", "reload_on_file_change": true,
+        });
+        let per_route = serde_json::json!({ "name": "route-a", "file_path": file, "filter_config": "A" });
+        let mut route = envoyx_harness::proxy::route("/route", "upstream", &[], None);
+        route["typed_per_filter_config"] = serde_json::json!({
+            "envoy.filters.http.dynamic_modules": envoyx_harness::envoyx_per_route(per_route)
+        });
+        let port = free_port();
+        let filter = envoyx_filter("routed", config, LoadBy::Name, Form::Struct);
+        let listener =
+            envoyx_harness::proxy::http_listener("l0", "127.0.0.1", port, vec![route], vec![filter]);
+        let envoy =
+            start_envoy(version, &bootstrap(free_port(), upstream.port, vec![listener], None), temp_dir());
+        let route_seen = || {
+            let reply = get(port, "/route", &[("x-case", "route-config")]);
+            reply.header("x-upstream-saw-x-conf-route").unwrap_or("none").to_string()
+        };
+        envoy.check(route_seen() == "A", "the first version sees the route's config");
+
+        install_stamped(&built, "r2", &file).unwrap();
+        wait_logged(&envoy, "EnvoyX: filter `routed`: reloaded", 1, Duration::from_secs(20));
+        envoy.check(route_seen() == "A", "the new version sees it too (it parsed it when it loaded)");
+        wait_logged(
+            &envoy,
+            "has no stream left and is destroyed; its module is unloaded",
+            1,
+            Duration::from_secs(20),
+        );
+        let copies = mapped_files(envoy.pid(), "-librouted.so");
+        envoy.check(copies.len() == 1, &format!("mapped after draining: {copies:?}"));
+
+        install_stamped(&built, "rtrefuse", &file).unwrap();
+        wait_logged(&envoy, "refuses every per-route config", 1, Duration::from_secs(20));
+        envoy.check(route_seen() == "A", "a build refusing the route's config is refused; r2 serves on");
+        envoy.check_no_host_errors();
+    }
+}

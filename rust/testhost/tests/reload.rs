@@ -161,3 +161,34 @@ fn a_version_pinned_by_a_thread_local_destructor_is_reported_not_hidden() {
     assert!(mapped(&p1_mapped), "glibc keeps a module with a pending thread-local destructor");
     assert!(logged("but the dynamic loader keeps its module mapped"), "and the log says so");
 }
+
+#[test]
+fn per_route_configs_are_parsed_by_each_new_version() {
+    let built = build_package("envoyx-test-module-conformance");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("librouted.so");
+    install_stamped(&built, "r1", &file).unwrap();
+    let host = reloading_host(&file);
+    let r1_mapped = host.filter_config().module().file().unwrap().mapped_as().to_path_buf();
+    let route = host.route_config("route-a", "A").unwrap();
+    let route_seen = |host: &TestHost| {
+        let mut stream = host.stream_on_route(Some(route.clone()));
+        stream.request_headers(&[(":path", "/"), ("x-case", "route-config")], true);
+        let seen = stream.upstream_request_headers().get("x-conf-route");
+        stream.response_headers(&[(":status", "200")], true);
+        seen
+    };
+    assert_eq!(route_seen(&host).as_deref(), Some("A"));
+
+    install_stamped(&built, "r2", &file).unwrap();
+    run_until(&host, "the reload to r2", |host| stats(host).reloads == 1);
+    assert_eq!(route_seen(&host).as_deref(), Some("A"), "the new version parsed the route's config");
+    run_until(&host, "r1 to drain", |host| stats(host).draining == 0);
+    assert!(!mapped(&r1_mapped), "r1's parse of the route config is released with r1");
+
+    // A build that refuses the route configuration in use is refused as a whole.
+    install_stamped(&built, "rtrefuse", &file).unwrap();
+    run_until(&host, "the refusal of a build that rejects the route config", |host| stats(host).refused == 1);
+    assert!(logged("this build (rtrefuse) refuses every per-route config"));
+    assert_eq!(route_seen(&host).as_deref(), Some("A"), "r2 serves on, with its parse");
+}

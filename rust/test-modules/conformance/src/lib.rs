@@ -42,6 +42,10 @@ pub struct ConformanceRoute(String);
 
 impl RouteConfig for ConformanceRoute {
     fn new(name: &str, config: &[u8]) -> Result<Self, String> {
+        let stamp = version_stamp();
+        if stamp.starts_with("rtrefuse") {
+            return Err(format!("conformance: this build ({stamp}) refuses every per-route config"));
+        }
         match String::from_utf8_lossy(config).as_ref() {
             "reject" => Err(format!("conformance: per-route config `{name}` says reject")),
             text => Ok(ConformanceRoute(text.to_string())),
@@ -102,7 +106,7 @@ const BACKGROUND_EVENT: u64 = 7;
 /// This build's version, for the hot-reload tests: they copy the built file and write another
 /// version over the 11 bytes after the `envoyx-stamp:` marker (`_` pads). Every response of the
 /// `version` cases carries it as `x-envoyx-version`; a build stamped `refuse…` refuses every
-/// configuration (a broken replacement).
+/// configuration, one stamped `rtrefuse…` every per-route configuration (broken replacements).
 #[used]
 static VERSION_STAMP: [u8; 24] = *b"envoyx-stamp:v0_________";
 
