@@ -606,7 +606,8 @@ typedef struct envoyx_host_api {
  * except those marked optional.
  *
  * Lifecycle: the host loads a file once and calls `envoyx_module_abi_version`, then
- * `envoyx_on_program_init` once. Each filter configuration that names the file gets one
+ * `envoyx_on_program_init` once. (With hot reload, each new version of a file is a separate load,
+ * with its own program init and configurations; the old version's streams finish on it.) Each filter configuration that names the file gets one
  * `envoyx_on_filter_config_new` (a file may host many filters, told apart by name and config) and
  * one `envoyx_on_filter_config_destroy` after its last stream is destroyed. Each HTTP stream gets
  * `envoyx_on_stream_new`, then events, then `envoyx_on_stream_complete` once and
@@ -689,7 +690,10 @@ void envoyx_on_filter_config_scheduled(envoyx_module_config* config, uint64_t ev
  * only); used by streams on every worker thread at once (it must be thread-safe; treat it as
  * read-only); destroyed on the main thread after the last stream that saw it. Return NULL to
  * refuse it (after `error_set` with the reason): the route configuration is then rejected. A
- * module without these exports makes every per-route configuration naming it an error. */
+ * module without these exports makes every per-route configuration naming it an error.
+ * Hot reload: a new version of the module file parses every per-route configuration in use of
+ * that file when it loads (main thread; a NULL refuses the new version) and its streams see its
+ * own parse; each version's parses are destroyed when that version is. */
 envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
                                                         envoyx_error* error);
 void envoyx_on_route_config_destroy(envoyx_module_route_config* config);
