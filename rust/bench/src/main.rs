@@ -94,24 +94,10 @@ impl Plan {
     }
 }
 
-/// `YYYY-MM-DD` of a count of days since 1970-01-01 (proleptic Gregorian).
-fn civil_date(days: i64) -> String {
-    // Howard Hinnant's days_from_civil, inverted.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 fn today() -> String {
     let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    civil_date((secs / 86_400) as i64)
+    // `YYYY-MM-DD hh:mm:ss UTC`: the date is the first ten characters.
+    envoyx_core::log::utc_time(secs as i64)[..10].to_string()
 }
 
 fn machine() -> String {
@@ -521,14 +507,6 @@ fn method_notes() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(civil_date(20_779), "2026-11-22");
-        assert_eq!(civil_date(-1), "1969-12-31");
-    }
 
     #[test]
     fn quick_is_a_fraction_of_full_with_one_body_size() {

@@ -86,7 +86,7 @@ pub(crate) use core_log;
 
 /// `seconds` since the Unix epoch as `YYYY-MM-DD hh:mm:ss UTC`, for log lines (days to civil
 /// date after Howard Hinnant's `civil_from_days`).
-pub(crate) fn utc_time(seconds: i64) -> String {
+pub fn utc_time(seconds: i64) -> String {
     let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -108,5 +108,6 @@ mod tests {
         assert_eq!(super::utc_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(super::utc_time(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(super::utc_time(1_796_054_154), "2026-11-30 15:55:54 UTC");
+        assert_eq!(super::utc_time(-1), "1969-12-31 23:59:59 UTC");
     }
 }
