@@ -326,6 +326,21 @@ pub fn body_bytes_copied(log: &str, filter: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The distinct files of process `pid`'s memory mappings (`/proc/<pid>/maps`) whose path contains
+/// `needle`, sorted; a deleted file shows as its path (the ` (deleted)` mark dropped).
+pub fn mapped_files(pid: u32, needle: &str) -> Vec<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut files: Vec<String> = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter(|path| path.contains(needle))
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,19 +356,4 @@ mod tests {
         assert_eq!(body_bytes_copied(log, "replace"), vec![7]);
         assert!(body_bytes_copied(log, "other").is_empty());
     }
-}
-
-/// The distinct files of process `pid`'s memory mappings (`/proc/<pid>/maps`) whose path contains
-/// `needle`, sorted; a deleted file shows as its path (the ` (deleted)` mark dropped).
-pub fn mapped_files(pid: u32, needle: &str) -> Vec<String> {
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
-    let mut files: Vec<String> = maps
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(5))
-        .filter(|path| path.contains(needle))
-        .map(str::to_string)
-        .collect();
-    files.sort();
-    files.dedup();
-    files
 }
