@@ -39,7 +39,9 @@ impl FilterConfig {
     pub fn new(config: &ModuleConfig, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
         if config.reload_on_file_change {
             let reloading = Reloading::start(config, scheduler)?;
-            return Ok(Arc::new(Self { name: config.name.clone(), serving: Serving::Reloading(reloading) }));
+            let config = Arc::new(Self { name: config.name.clone(), serving: Serving::Reloading(reloading) });
+            crate::reload::register(&config);
+            return Ok(config);
         }
         let module = ModuleRegistry::global().load(Path::new(&config.file_path), config.do_not_dlclose)?;
         Self::with_module(module, &config.name, config.filter_config.as_bytes(), scheduler)
@@ -143,6 +145,13 @@ impl FilterConfig {
     /// The metrics the module of the version serving now defined, in id order (id 1 first).
     pub fn metric_defs(&self) -> Vec<MetricDef> {
         self.current().metric_defs().cloned().collect()
+    }
+
+    pub(crate) fn reloading(&self) -> Option<&Reloading> {
+        match &self.serving {
+            Serving::Fixed(_) => None,
+            Serving::Reloading(reloading) => Some(reloading),
+        }
     }
 
     /// Hot reload's figures, for a configuration with `reload_on_file_change`.

@@ -18,6 +18,7 @@ use crate::callout::{Callout, CalloutStatus};
 use crate::config::ModuleConfig;
 use crate::config_version::ConfigVersion;
 use crate::error::{ConfigError, Error};
+use crate::filter_config::FilterConfig;
 use crate::log::core_log;
 use crate::metrics::MetricDef;
 use crate::module::{FileIdentity, Module, ModuleRegistry};
@@ -126,6 +127,37 @@ fn watch(watch: &Arc<Watch>) {
             core_log!(Error, "EnvoyX: cannot start the hot-reload watcher thread: {e}; no file is watched");
         }
     }
+}
+
+/// Every reloading filter configuration of the process, so that one reload moves all the
+/// configurations of a file together.
+fn reloading_configs() -> MutexGuard<'static, Vec<Weak<FilterConfig>>> {
+    static CONFIGS: Mutex<Vec<Weak<FilterConfig>>> = Mutex::new(Vec::new());
+    let mut configs = lock(&CONFIGS);
+    configs.retain(|config| config.strong_count() > 0);
+    configs
+}
+
+/// Records a reloading configuration (right after it is created).
+pub(crate) fn register(config: &Arc<FilterConfig>) {
+    reloading_configs().push(Arc::downgrade(config));
+}
+
+/// The other reloading configurations watching the same file as `watch` (main thread: whoever
+/// drops the last reference here runs the configuration's destroy where it must run).
+fn peers_of(watch: &Arc<Watch>) -> Vec<Arc<FilterConfig>> {
+    let same_file =
+        |other: &Watch| match (std::fs::canonicalize(&other.path), std::fs::canonicalize(&watch.path)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => other.path == watch.path,
+        };
+    let configs: Vec<Arc<FilterConfig>> = reloading_configs().iter().filter_map(Weak::upgrade).collect();
+    configs
+        .into_iter()
+        .filter(|config| {
+            config.reloading().is_some_and(|r| !Arc::ptr_eq(&r.watch, watch) && same_file(&r.watch))
+        })
+        .collect()
 }
 
 /// A version's [`ConfigHost`]: routes its wakes through the configuration's queue (so they reach
@@ -293,56 +325,108 @@ impl Reloading {
         }
     }
 
-    /// Loads the file as a new version and, if every check passes, has it take new streams
-    /// (main thread).
+    /// Loads the file as a new version for this configuration and every other reloading
+    /// configuration of the same file, and, if every check passes for all of them, has the new
+    /// versions take new streams; if one refuses, none changes (main thread).
     fn reload(&self) {
-        let path = &self.watch.path;
-        let name = &self.source.name;
-        let current = self.current();
-        let seen = FileIdentity::of(path).ok();
-        *lock(&self.watch.handled) = seen.clone();
+        let seen = FileIdentity::of(&self.watch.path).ok();
         self.watch.reload_queued.store(false, Ordering::Release);
-        let old = describe_file(current.module());
-        if seen.is_some() && current.module().file().map(|file| &file.identity) == seen.as_ref() {
+        let peers = peers_of(&self.watch);
+        let mut group: Vec<&Reloading> = vec![self];
+        group.extend(peers.iter().filter_map(|peer| peer.reloading()));
+        // Members that already took (or refused) this file, with another member's reload, and
+        // members already on it stay out.
+        group.retain(|member| {
+            let mut handled = lock(&member.watch.handled);
+            let fresh = seen.is_some() && *handled != seen;
+            *handled = seen.clone();
+            fresh && member.current().module().file().map(|file| &file.identity) != seen.as_ref()
+        });
+        if group.is_empty() {
             return;
         }
-        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let defined = current.metric_ids();
-        // The new version must also take every per-route configuration of the file.
-        let loaded = Self::load(&self.source, &self.watch, generation, defined).and_then(|version| {
-            crate::route_config::parse_for_new_version(version.module()).map(|_| version)
-        });
-        match loaded {
-            Ok(version) => {
-                let new = describe_file(version.module());
-                let (old_generation, old_version) = std::mem::replace(
-                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
-                    (generation, version),
-                );
-                self.watch.reloads.fetch_add(1, Ordering::Relaxed);
-                // Ours and `current` above: any other holder is a stream still running on it.
-                let streams = Arc::strong_count(&old_version).saturating_sub(2);
-                core_log!(
-                    Info,
-                    "EnvoyX: filter `{name}`: reloaded {}: version {generation}{new} takes new streams; \
-                     version {old_generation}{old} finishes its {streams} running stream(s)",
-                    path.display()
-                );
-                lock(&self.watch.retired).push(Arc::downgrade(&old_version));
-                lock(&self.retired).push((old_generation, old_version));
-            }
-            Err(error) => {
-                self.watch.refused.fetch_add(1, Ordering::Relaxed);
-                core_log!(
-                    Error,
-                    "EnvoyX: filter `{name}`: the new {} is refused; version {}{old} keeps serving: {error}",
-                    path.display(),
-                    self.current.read().unwrap_or_else(|e| e.into_inner()).0
-                );
+        let mut prepared = Vec::new();
+        let mut refusal = None;
+        for member in &group {
+            match member.prepare() {
+                Ok(next) => prepared.push(next),
+                Err(error) => {
+                    refusal = Some((member.source.name.clone(), error));
+                    break;
+                }
             }
         }
-        drop(current);
-        self.sweep();
+        // The new versions must also take every per-route configuration of the file.
+        if refusal.is_none()
+            && let Some((_, version)) = prepared.first()
+            && let Err(error) = crate::route_config::parse_for_new_version(version.module())
+        {
+            refusal = Some((self.source.name.clone(), error));
+        }
+        match refusal {
+            None => {
+                for (member, (generation, version)) in group.iter().zip(prepared) {
+                    member.commit(generation, version);
+                }
+            }
+            Some((refused_by, error)) => {
+                drop(prepared);
+                for member in &group {
+                    member.refuse(&refused_by, &error);
+                }
+            }
+        }
+        for member in &group {
+            member.sweep();
+        }
+    }
+
+    /// A new version of this configuration on the file as it is now (not serving yet).
+    fn prepare(&self) -> Result<(u64, Arc<ConfigVersion>), Error> {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let defined = self.current().metric_ids();
+        Self::load(&self.source, &self.watch, generation, defined).map(|version| (generation, version))
+    }
+
+    /// Has `version` take new streams; the version it replaces finishes its streams.
+    fn commit(&self, generation: u64, version: Arc<ConfigVersion>) {
+        let new = describe_file(version.module());
+        let (old_generation, old_version) = std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+            (generation, version),
+        );
+        self.watch.reloads.fetch_add(1, Ordering::Relaxed);
+        // Ours alone: any other holder is a stream still running on it.
+        let streams = Arc::strong_count(&old_version).saturating_sub(1);
+        core_log!(
+            Info,
+            "EnvoyX: filter `{}`: reloaded {}: version {generation}{new} takes new streams; version \
+             {old_generation}{} finishes its {streams} running stream(s)",
+            self.source.name,
+            self.watch.path.display(),
+            describe_file(old_version.module()),
+        );
+        lock(&self.watch.retired).push(Arc::downgrade(&old_version));
+        lock(&self.retired).push((old_generation, old_version));
+    }
+
+    /// Keeps the running version after the new file failed a check (for this configuration or
+    /// for `refused_by`, another configuration of the same file).
+    fn refuse(&self, refused_by: &str, error: &Error) {
+        self.watch.refused.fetch_add(1, Ordering::Relaxed);
+        let (generation, current) = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let by = if refused_by == self.source.name {
+            String::new()
+        } else {
+            format!(" (for filter `{refused_by}`, which runs the same file)")
+        };
+        core_log!(
+            Error,
+            "EnvoyX: filter `{}`: the new {} is refused{by}; version {generation}{} keeps serving: {error}",
+            self.source.name,
+            self.watch.path.display(),
+            describe_file(current.module()),
+        );
     }
 
     /// Destroys the retired versions no stream runs on any more (main thread), which unloads

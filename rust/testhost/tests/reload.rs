@@ -3,6 +3,8 @@
 //! finish on their version, a drained version leaves the process's memory, broken replacements
 //! are refused while the running version serves, and a file written in place is picked up.
 
+mod common;
+
 use envoyx_conformance::{install, install_stamped, stamp_version};
 use envoyx_testhost::{ModuleConfig, ReloadStats, TestHost, TestStream, build_package, logged};
 use std::path::Path;
@@ -191,4 +193,69 @@ fn per_route_configs_are_parsed_by_each_new_version() {
     run_until(&host, "the refusal of a build that rejects the route config", |host| stats(host).refused == 1);
     assert!(logged("this build (rtrefuse) refuses every per-route config"));
     assert_eq!(route_seen(&host).as_deref(), Some("A"), "r2 serves on, with its parse");
+}
+
+#[test]
+fn every_kind_of_broken_replacement_is_refused_with_its_reason() {
+    // The C test module and its deliberately broken builds, installed in turn over one file.
+    let good = common::c_module("reload-good", &[]);
+    let broken = [
+        (
+            common::c_module("reload-no-destroy", &["-DOMIT_STREAM_DESTROY"]),
+            "missing symbol `envoyx_on_stream_destroy`",
+        ),
+        (common::c_module("reload-abi-9", &["-DABI_MINOR=9"]), "ABI version mismatch"),
+        (
+            common::c_module("reload-init-fails", &["-DFAIL_INIT"]),
+            "license file /etc/c-module.license not found",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("libc_reload.so");
+    let copy = |from: &Path| install(&std::fs::read(from).unwrap(), &file).unwrap();
+    copy(&good);
+    let host = reloading_host(&file);
+    for (n, (module, reason)) in broken.iter().enumerate() {
+        copy(module);
+        run_until(&host, reason, |host| stats(host).refused == n as u64 + 1);
+        assert!(logged(reason), "the refusal names the reason: {reason}");
+        let mut stream = host.stream();
+        stream.request_headers(&[(":path", "/")], true);
+        assert!(stream.request_headers_forwarded(), "the running version serves on after: {reason}");
+    }
+    copy(&good);
+    run_until(&host, "a good build after the broken ones", |host| stats(host).reloads == 1);
+}
+
+#[test]
+fn configurations_of_one_file_move_together_or_not_at_all() {
+    let built = build_package("envoyx-test-module-conformance");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("libshared.so");
+    install_stamped(&built, "s1", &file).unwrap();
+    let config = |name: &str, filter_config: &str| ModuleConfig {
+        name: name.to_string(),
+        file_path: file.to_string_lossy().into_owned(),
+        do_not_dlclose: false,
+        filter_config: filter_config.to_string(),
+        reload_on_file_change: true,
+    };
+    let lenient = TestHost::from_config(&config("lenient", "")).unwrap();
+    let strict = TestHost::from_config(&config("strict", "strict")).unwrap();
+
+    // Accepted by one configuration, refused by the other: neither moves.
+    install_stamped(&built, "lenient1", &file).unwrap();
+    run_until(&lenient, "the refusal by the strict configuration", |host| stats(host).refused == 1);
+    strict.run_config_scheduled(Duration::from_millis(300));
+    assert_eq!(stats(&strict).refused, 1, "both configurations count the refusal");
+    assert!(logged("(for filter `strict`, which runs the same file)"), "the lenient one names who refused");
+    assert_eq!(finish(started(&lenient)), "s1", "the lenient configuration did not move alone");
+    assert_eq!(finish(started(&strict)), "s1");
+
+    // Accepted by both: both move, whichever wake ran first.
+    install_stamped(&built, "s2", &file).unwrap();
+    run_until(&strict, "the reload of both", |host| stats(host).reloads == 1);
+    assert_eq!(stats(&lenient).reloads, 1, "one reload moved both configurations");
+    assert_eq!(finish(started(&lenient)), "s2");
+    assert_eq!(finish(started(&strict)), "s2");
 }

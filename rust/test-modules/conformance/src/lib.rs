@@ -151,6 +151,13 @@ impl FilterConfig for ConformanceConfig {
         if config.is_empty() {
             return Ok(Self { panic_in: None, metrics, background: None, stream_seen: Mutex::default() });
         }
+        if config == "strict" {
+            // Hot reload of several configurations of one file: this one refuses `lenient…` builds.
+            if stamp.starts_with("lenient") {
+                return Err(format!("conformance: a strict configuration refuses this build ({stamp})"));
+            }
+            return Ok(Self { panic_in: None, metrics, background: None, stream_seen: Mutex::default() });
+        }
         if config == "background" {
             let handle = ConfigHandle::for_new_config().ok_or("conformance: no configuration handle")?;
             let thread_handle = handle.clone();
