@@ -42,6 +42,7 @@ mod host_api;
 pub mod log;
 mod metrics;
 mod module;
+mod private_copy;
 mod reload;
 mod route_config;
 mod status;

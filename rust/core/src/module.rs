@@ -46,9 +46,12 @@ pub struct Module {
     pub(crate) hooks: Hooks,
     /// The file it was loaded from, as it was then. None for a module linked into this program.
     file: Option<ModuleFile>,
-    // Keeps the code behind `hooks` mapped; declared last so it is dropped last. None for a
+    // Keeps the code behind `hooks` mapped; dropped after everything but `_copy`. None for a
     // module linked into this program ([`Module::in_process`]).
     _library: Option<libloading::os::unix::Library>,
+    // The in-memory copy it was loaded from, if any: open while the library is, so that its
+    // `/proc/self/fd/<n>` name stays its own (declared last, so closed after the unload).
+    _copy: Option<std::fs::File>,
 }
 
 impl Module {
@@ -123,6 +126,11 @@ pub(crate) struct FileIdentity {
 }
 
 impl FileIdentity {
+    /// The file's size in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
     pub(crate) fn of(path: &Path) -> Result<Self, LoadError> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
@@ -152,15 +160,16 @@ impl FileIdentity {
 pub struct ModuleFile {
     pub(crate) identity: FileIdentity,
     build_id: Option<String>,
-    /// What the dynamic loader mapped: the configured file, or EnvoyX's private copy of it (then
-    /// deleted, so `/proc/<pid>/maps` shows it with ` (deleted)`).
+    /// What `/proc/<pid>/maps` shows for the mapping: the configured file, or EnvoyX's private
+    /// copy of it (`/memfd:envoyx-<n>-<file name>`, shown with ` (deleted)`).
     mapped_as: PathBuf,
     /// Loaded with `do_not_dlclose`: never unmapped.
     pub(crate) kept: bool,
 }
 
 impl ModuleFile {
-    /// The path the dynamic loader mapped (a private copy's name is unique in the process).
+    /// What `/proc/<pid>/maps` shows for the mapping (a private copy's name is unique in the
+    /// process).
     pub fn mapped_as(&self) -> &Path {
         &self.mapped_as
     }
@@ -303,36 +312,25 @@ fn dlopen_reason(error: &libloading::Error) -> String {
     std::error::Error::source(error).map_or_else(|| error.to_string(), |source| source.to_string())
 }
 
-/// Loads `path` from a private copy with a name no other load uses (deleted once mapped), and
-/// checks that the file did not change while it was copied.
+/// Loads `path` from a private copy (`private_copy.rs`) under a name no other load uses.
 fn open_copy(
     path: &Path,
     identity: &FileIdentity,
     do_not_dlclose: bool,
     host_version: envoyx_abi_version,
 ) -> Result<Module, LoadError> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COPIES: AtomicU64 = AtomicU64::new(1);
     crate::elf::check_elf(path)?;
-    let unreadable = |reason: String| LoadError::Unreadable { path: path.into(), reason };
-    let dir = std::env::temp_dir().join(format!("envoyx-modules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| unreadable(format!("cannot create {} for its private copy: {e}", dir.display())))?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let copy = dir.join(format!("{}-{file_name}", COPIES.fetch_add(1, Ordering::Relaxed)));
-    let copied = std::fs::copy(path, &copy)
-        .map_err(|e| unreadable(format!("cannot copy it to {}: {e}", copy.display())));
-    let unchanged = FileIdentity::of(path).is_ok_and(|now| now == *identity);
-    let result = match copied {
-        Ok(len) if len == identity.len && unchanged => {
-            open(path, &copy, identity.clone(), do_not_dlclose, host_version)
-        }
-        Ok(_) => Err(unreadable("the file changed while it was being loaded".to_string())),
-        Err(e) => Err(e),
-    };
-    // The mapping stays; the name goes, so nothing is left behind if the process dies.
-    let _ = std::fs::remove_file(&copy);
-    result
+    let copy = crate::private_copy::make(path, identity)?;
+    let loaded = open(path, &copy.load_from, identity.clone(), do_not_dlclose, host_version);
+    copy.discard();
+    let mut module = loaded?;
+    if let Some(file) = &mut module.file {
+        file.mapped_as = copy.mapped_as;
+    }
+    if let crate::private_copy::Keep::Memfd(memfd) = copy.keep {
+        module._copy = Some(memfd);
+    }
+    Ok(module)
 }
 
 /// Loads the module: `path` is the configured file (what messages name), `load_from` what the
@@ -485,7 +483,14 @@ fn init(
         route_config_new: exports.on_route_config_new,
         route_config_destroy: exports.on_route_config_destroy,
     };
-    Ok(Module { path: path.into(), abi_version: module_version, hooks, file: None, _library: library })
+    Ok(Module {
+        path: path.into(),
+        abi_version: module_version,
+        hooks,
+        file: None,
+        _library: library,
+        _copy: None,
+    })
 }
 
 #[cfg(test)]
