@@ -10,15 +10,19 @@ use envoyx_testhost::{ModuleConfig, ReloadStats, TestHost, TestStream, build_pac
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn reloading_host(file: &Path) -> TestHost {
-    TestHost::from_config(&ModuleConfig {
-        name: "reload".to_string(),
+/// A configuration `name` of the module at `file` that reloads it when it is replaced.
+fn reloading_config(file: &Path, name: &str, filter_config: &str) -> ModuleConfig {
+    ModuleConfig {
+        name: name.to_string(),
         file_path: file.to_string_lossy().into_owned(),
         do_not_dlclose: false,
-        filter_config: String::new(),
+        filter_config: filter_config.to_string(),
         reload_on_file_change: true,
-    })
-    .unwrap()
+    }
+}
+
+fn reloading_host(file: &Path) -> TestHost {
+    TestHost::from_config(&reloading_config(file, "reload", "")).unwrap()
 }
 
 /// Runs the host's main-thread wakes until `done` holds (the watcher polls every 250 ms).
@@ -126,13 +130,7 @@ fn a_config_update_naming_a_replaced_file_loads_the_new_file() {
 #[test]
 fn a_host_without_a_main_thread_refuses_reloading() {
     let built = build_package("envoyx-test-module-conformance");
-    let config = ModuleConfig {
-        name: "no-main".to_string(),
-        file_path: built.to_string_lossy().into_owned(),
-        do_not_dlclose: false,
-        filter_config: String::new(),
-        reload_on_file_change: true,
-    };
+    let config = reloading_config(&built, "no-main", "");
     let Err(err) = envoyx_core::FilterConfig::new(&config, None) else {
         panic!("reloading needs a main thread")
     };
@@ -233,15 +231,8 @@ fn configurations_of_one_file_move_together_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("libshared.so");
     install_stamped(&built, "s1", &file).unwrap();
-    let config = |name: &str, filter_config: &str| ModuleConfig {
-        name: name.to_string(),
-        file_path: file.to_string_lossy().into_owned(),
-        do_not_dlclose: false,
-        filter_config: filter_config.to_string(),
-        reload_on_file_change: true,
-    };
-    let lenient = TestHost::from_config(&config("lenient", "")).unwrap();
-    let strict = TestHost::from_config(&config("strict", "strict")).unwrap();
+    let lenient = TestHost::from_config(&reloading_config(&file, "lenient", "")).unwrap();
+    let strict = TestHost::from_config(&reloading_config(&file, "strict", "strict")).unwrap();
 
     // Accepted by one configuration, refused by the other: neither moves.
     install_stamped(&built, "lenient1", &file).unwrap();
