@@ -10,6 +10,9 @@
 //! assert!(so.exists());
 //! ```
 
+mod go;
+pub use go::build_go_module;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

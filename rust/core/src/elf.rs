@@ -63,10 +63,24 @@ fn describe_machine(class: u8, machine: u16) -> String {
 }
 
 /// The file's GNU build id (`.note.gnu.build-id`, what `readelf -n` and `file` show) in hex, if
-/// the linker wrote one. Reads only the ELF program headers and the note segments; any
-/// malformation yields None (the file's other checks report it).
+/// the linker wrote one. Any malformation yields None (the file's other checks report it).
 pub(crate) fn build_id(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
+    const NT_GNU_BUILD_ID: u64 = 3;
+    let id = note(&std::fs::read(path).ok()?, b"GNU\0", NT_GNU_BUILD_ID)?;
+    Some(id.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The Go build id (`.note.go.buildid`) of a file the Go linker made, such as a Go `c-shared`
+/// module: the way to know, before loading it, that loading it starts a Go runtime.
+pub(crate) fn go_build_id(path: &Path) -> Option<String> {
+    const NT_GO_BUILD_ID: u64 = 4;
+    let id = note(&std::fs::read(path).ok()?, b"Go\0\0", NT_GO_BUILD_ID)?;
+    Some(String::from_utf8_lossy(&id).into_owned())
+}
+
+/// The descriptor of the first ELF note named `name` (NUL-padded to 4 bytes) of type `kind`, from
+/// the note segments the program headers list.
+fn note(bytes: &[u8], name: &[u8; 4], kind: u64) -> Option<Vec<u8>> {
     let field = |at: usize, size: usize| -> Option<u64> {
         let raw = bytes.get(at..at.checked_add(size)?)?;
         let little = *bytes.get(5)? == 1;
@@ -84,7 +98,6 @@ pub(crate) fn build_id(path: &Path) -> Option<String> {
         (field(28, 4)?, field(42, 2)?, field(44, 2)?)
     };
     const PT_NOTE: u64 = 4;
-    const NT_GNU_BUILD_ID: u64 = 3;
     for index in 0..phnum {
         let header = usize::try_from(phoff + index * phentsize).ok()?;
         if field(header, 4)? != PT_NOTE {
@@ -98,13 +111,12 @@ pub(crate) fn build_id(path: &Path) -> Option<String> {
         let (mut at, end) = (usize::try_from(offset).ok()?, usize::try_from(offset + size).ok()?);
         // Notes: namesz, descsz, type (4 bytes each), then name and desc, each 4-aligned.
         while at + 12 <= end {
-            let (name_size, desc_size, kind) = (field(at, 4)?, field(at + 4, 4)?, field(at + 8, 4)?);
+            let (name_size, desc_size, note_kind) = (field(at, 4)?, field(at + 4, 4)?, field(at + 8, 4)?);
             let name_at = at + 12;
             let desc_at = name_at + usize::try_from(name_size.div_ceil(4) * 4).ok()?;
             let next = desc_at + usize::try_from(desc_size.div_ceil(4) * 4).ok()?;
-            if kind == NT_GNU_BUILD_ID && bytes.get(name_at..name_at + 4)? == b"GNU\0" {
-                let desc = bytes.get(desc_at..desc_at + usize::try_from(desc_size).ok()?)?;
-                return Some(desc.iter().map(|b| format!("{b:02x}")).collect());
+            if note_kind == kind && bytes.get(name_at..name_at + 4)? == name {
+                return Some(bytes.get(desc_at..desc_at + usize::try_from(desc_size).ok()?)?.to_vec());
             }
             at = next;
         }
@@ -172,6 +184,7 @@ mod tests {
         };
         let with = build("with.so", "-Wl,--build-id=0x0123456789abcdef");
         assert_eq!(build_id(&with).as_deref(), Some("0123456789abcdef"));
+        assert_eq!(go_build_id(&with), None, "a C module is not a Go module");
         let without = build("without.so", "-Wl,--build-id=none");
         assert_eq!(build_id(&without), None);
         std::fs::write(dir.join("junk.so"), b"\x7fELF\x02\x01 truncated").unwrap();

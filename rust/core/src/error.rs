@@ -62,6 +62,13 @@ pub enum LoadError {
     AbiMismatch { path: PathBuf, module: AbiVersion, host: AbiVersion, accepted: String },
     #[error("EnvoyX module {path}: program init failed: {reason}")]
     ProgramInitFailed { path: PathBuf, reason: String },
+    #[error(
+        "EnvoyX module {path}: a Go module, and the Go module {loaded} is already loaded in this \
+         process: Go supports one Go runtime per process, and a Go module can never be unloaded, so \
+         a second one (or a new version of one) needs an Envoy restart; build the filters into one \
+         Go module"
+    )]
+    SecondGoRuntime { path: PathBuf, loaded: PathBuf },
 }
 
 /// Anything that stops a filter configuration from being created.

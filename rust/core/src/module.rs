@@ -163,8 +163,10 @@ pub struct ModuleFile {
     /// What `/proc/<pid>/maps` shows for the mapping: the configured file, or EnvoyX's private
     /// copy of it (`/memfd:envoyx-<n>-<file name>`, shown with ` (deleted)`).
     mapped_as: PathBuf,
-    /// Loaded with `do_not_dlclose`: never unmapped.
+    /// Loaded with `do_not_dlclose`, or a Go module: never unmapped.
     pub(crate) kept: bool,
+    /// Built by Go (it carries a Go build id): loading it started a Go runtime.
+    pub(crate) go: bool,
 }
 
 impl ModuleFile {
@@ -268,18 +270,40 @@ impl ModuleRegistry {
             return Ok(module);
         }
         live.retain(|_, weak| weak.strong_count() > 0);
+        // A Go module starts a Go runtime, which never leaves the process: keep it, and refuse a
+        // second one (Go supports one runtime per process).
+        let go = crate::elf::go_build_id(path).is_some();
+        if go {
+            let loaded = live.values().filter_map(Weak::upgrade).find(|m| m.file().is_some_and(|f| f.go));
+            if let Some(loaded) = loaded {
+                return Err(LoadError::SecondGoRuntime { path: path.into(), loaded: loaded.path().into() });
+            }
+        }
+        let do_not_dlclose = do_not_dlclose || go;
         let mut direct = self.direct.lock().unwrap_or_else(|e| e.into_inner());
         let copy = private_copy || direct.get(&identity.canonical).is_some_and(|first| *first != identity);
-        let module = Arc::new(if copy {
+        let mut module = if copy {
             open_copy(path, &identity, do_not_dlclose, host_version)?
         } else {
             let module = open(path, path, identity.clone(), do_not_dlclose, host_version)?;
             direct.insert(identity.canonical.clone(), identity.clone());
             module
-        });
+        };
+        if let Some(file) = &mut module.file {
+            file.go = go;
+        }
+        let module = Arc::new(module);
         live.insert(identity, Arc::downgrade(&module));
         if do_not_dlclose {
             self.pin(&module);
+        }
+        if go {
+            crate::log::core_log!(
+                Info,
+                "EnvoyX module {} is a Go module: a Go runtime cannot leave a process, so it stays \
+                 loaded until Envoy exits (as with do_not_dlclose)",
+                path.display()
+            );
         }
         Ok(module)
     }
@@ -349,6 +373,7 @@ fn open(
         build_id: crate::elf::build_id(load_from),
         mapped_as: load_from.to_path_buf(),
         kept: do_not_dlclose,
+        go: false,
     };
     // RTLD_NODELETE: dlclose never unmaps the file (Go c-shared libraries cannot be unloaded).
     const RTLD_NODELETE: i32 = 0x1000;

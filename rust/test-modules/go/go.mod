@@ -1,0 +1,3 @@
+module envoyx.dev/test-modules/gohello
+
+go 1.27
