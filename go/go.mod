@@ -1,0 +1,3 @@
+module envoyx.dev/sdk
+
+go 1.27
