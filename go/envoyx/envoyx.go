@@ -1,9 +1,14 @@
 // Package envoyx writes EnvoyX filters in Go: a module is a Go `main` package built with
-// `go build -buildmode=c-shared`, which registers a factory in init and imports this package
-// (which exports the `envoyx_*` functions of x/abi.h). This first cut speaks ABI 1.0: headers,
-// local replies, resets and logging; bodies, continues and the ABI 1.1 capabilities come next.
+// `go build -buildmode=c-shared` that imports this package (which exports the `envoyx_*`
+// functions of x/abi.h) and registers its filters by name in init functions. This first cut
+// speaks ABI 1.0: headers, local replies, resets and logging; bodies, continues and the ABI 1.1
+// capabilities come next.
 //
-//	func init() { envoyx.Register(func(name string, config []byte) (envoyx.FilterConfig, error) { ... }) }
+//	func init() { envoyx.Register("my_filter", func(name string, config []byte) (envoyx.FilterConfig, error) { ... }) }
+//
+// One module, many filters: an Envoy process can hold one Go runtime, so every Go filter it runs
+// must be in one module. The configuration's `name` picks the filter; a module that registers
+// one filter takes any name.
 //
 // Threads: a filter configuration is shared by Envoy's worker threads (it must be safe for
 // concurrent use); a Filter belongs to one stream and is called on that stream's thread, one
@@ -32,8 +37,11 @@ void envoyx_go_reset(envoyx_stream* stream);
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"sort"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -85,10 +93,29 @@ type FilterConfig interface {
 // refuses it, and the host reports the error's text.
 type Factory func(name string, config []byte) (FilterConfig, error)
 
-var factory Factory
+var factories = map[string]Factory{}
 
-// Register sets the module's factory; call it from an init function.
-func Register(f Factory) { factory = f }
+// Register adds the filter `name` to the module; call it from an init function.
+func Register(name string, f Factory) { factories[name] = f }
+
+// factoryFor picks the filter a configuration names (any name when the module has one filter).
+func factoryFor(name string) (Factory, error) {
+	if f, ok := factories[name]; ok {
+		return f, nil
+	}
+	names := make([]string, 0, len(factories))
+	for n, f := range factories {
+		if len(factories) == 1 {
+			return f, nil
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, errors.New("the Go module registered no filter (call envoyx.Register in an init function)")
+	}
+	return nil, fmt.Errorf("the Go module has no filter named %q (it has %s)", name, strings.Join(names, ", "))
+}
 
 // handles maps the integers the host holds to Go values (the host never holds a Go pointer).
 type handles[T any] struct {
@@ -144,11 +171,13 @@ func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen
 			fail(fmt.Sprintf("the Go module panicked in its factory: %v", p))
 		}
 	}()
-	if factory == nil {
-		fail("the Go module registered no factory (call envoyx.Register in an init function)")
+	filterName := C.GoStringN(name, C.int(nameLen))
+	factory, e := factoryFor(filterName)
+	if e != nil {
+		fail(e.Error())
 		return 0
 	}
-	cfg, e := factory(C.GoStringN(name, C.int(nameLen)), C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
+	cfg, e := factory(filterName, C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
 	if e != nil {
 		fail(e.Error())
 		return 0

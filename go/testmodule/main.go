@@ -60,7 +60,7 @@ func (f *filter) OnResponseHeaders(s *envoyx.Stream, end bool) envoyx.HeadersSta
 }
 
 func init() {
-	envoyx.Register(func(name string, cfg []byte) (envoyx.FilterConfig, error) {
+	envoyx.Register("gotest", func(name string, cfg []byte) (envoyx.FilterConfig, error) {
 		if string(cfg) == "reject" {
 			return nil, errors.New("the go test module refuses filter_config \"reject\"")
 		}
