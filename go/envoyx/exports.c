@@ -4,13 +4,14 @@
  * handles); Go's side is envoyx.go. Nothing here keeps a Go pointer. */
 #include <stdlib.h>
 
-#include "abi.h"
 #include "_cgo_export.h"
+#include "abi.h"
+#include "host.h"
 
 static const envoyx_host_api* host;
 
 envoyx_abi_version envoyx_module_abi_version(void) {
-  envoyx_abi_version version = {ENVOYX_ABI_VERSION_MAJOR, 0};
+  envoyx_abi_version version = {ENVOYX_ABI_VERSION_MAJOR, 1};
   return version;
 }
 
@@ -56,6 +57,9 @@ void envoyx_on_stream_complete(envoyx_stream* s, envoyx_module_stream* m) {
   envoyxGoComplete(s, (uintptr_t)m);
 }
 void envoyx_on_stream_destroy(envoyx_module_stream* m) { envoyxGoStreamDestroy((uintptr_t)m); }
+void envoyx_on_stream_scheduled(envoyx_stream* s, envoyx_module_stream* m, uint64_t event_id) {
+  envoyxGoScheduled(s, (uintptr_t)m, event_id);
+}
 
 /* ---- the host's table, for Go ---------------------------------------------------------- */
 
@@ -93,7 +97,29 @@ size_t envoyx_go_header_remove(envoyx_stream* stream, uint32_t map, const char* 
   return host->header_remove(stream, map, bytes(key, key_len));
 }
 
-/* `headers` holds `count` keys then `count` values, each with its length in `lens`. */
+size_t envoyx_go_body_length(envoyx_stream* stream, uint32_t body) {
+  return host->body_length(stream, body);
+}
+
+size_t envoyx_go_body_slices(envoyx_stream* stream, uint32_t body, envoyx_slice* slices, size_t cap) {
+  return host->body_slices(stream, body, slices, cap);
+}
+
+bool envoyx_go_body_drain(envoyx_stream* stream, uint32_t body, size_t len) {
+  return host->body_drain(stream, body, len);
+}
+
+bool envoyx_go_body_add(envoyx_stream* stream, uint32_t body, const char* data, size_t len, int where) {
+  return where == 0 ? host->body_prepend(stream, body, bytes(data, len))
+                    : host->body_append(stream, body, bytes(data, len));
+}
+
+bool envoyx_go_body_replace(envoyx_stream* stream, uint32_t body, size_t offset, size_t len,
+                            const char* data, size_t data_len) {
+  return host->body_replace(stream, body, offset, len, bytes(data, data_len));
+}
+
+/* `strings` holds `count` keys then `count` values, each with its length in `lens`. */
 bool envoyx_go_send_local_reply(envoyx_stream* stream, uint32_t status, const char** strings,
                                 const size_t* lens, size_t count, const char* body, size_t body_len,
                                 const char* details, size_t details_len) {
@@ -109,3 +135,23 @@ bool envoyx_go_send_local_reply(envoyx_stream* stream, uint32_t status, const ch
 }
 
 void envoyx_go_reset(envoyx_stream* stream) { host->reset_stream(stream); }
+
+envoyx_stream_handle* envoyx_go_stream_handle_new(envoyx_stream* stream) {
+  return host->stream_handle_new(stream);
+}
+
+bool envoyx_go_stream_handle_continue(envoyx_stream_handle* handle, uint32_t direction) {
+  return host->stream_handle_continue(handle, direction);
+}
+
+bool envoyx_go_stream_handle_schedule(envoyx_stream_handle* handle, uint64_t event_id) {
+  return host->stream_handle_schedule(handle, event_id);
+}
+
+void envoyx_go_stream_handle_release(envoyx_stream_handle* handle) {
+  host->stream_handle_release(handle);
+}
+
+bool envoyx_go_continue_stream(envoyx_stream* stream, uint32_t direction) {
+  return host->continue_stream(stream, direction);
+}

@@ -1,0 +1,189 @@
+package envoyx
+
+// The Go side of the module's exports (exports.c calls these): each looks up the Go value behind
+// the handle the host holds and runs one hook with panic recovery.
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../x
+#include "host.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"unsafe"
+)
+
+// streamState is one stream's Go side: its filter and the functions scheduled on it.
+type streamState struct {
+	filter   Filter
+	panicked bool // set on the stream's thread only
+
+	mu        sync.Mutex // guards what other goroutines touch: the scheduled functions
+	scheduled map[uint64]func(*Stream)
+	nextEvent uint64
+}
+
+var (
+	configs handles[FilterConfig]
+	streams handles[*streamState]
+)
+
+//export envoyxGoConfigNew
+func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) (handle C.uintptr_t) {
+	fail := func(message string) {
+		C.envoyx_go_error_set(err, cstr(message), C.size_t(len(message)))
+		handle = 0
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			fail(fmt.Sprintf("the Go module panicked in its factory: %v", p))
+		}
+	}()
+	filterName := C.GoStringN(name, C.int(nameLen))
+	factory, e := factoryFor(filterName)
+	if e != nil {
+		fail(e.Error())
+		return 0
+	}
+	cfg, e := factory(filterName, C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
+	if e != nil {
+		fail(e.Error())
+		return 0
+	}
+	return C.uintptr_t(configs.add(cfg))
+}
+
+//export envoyxGoConfigDestroy
+func envoyxGoConfigDestroy(handle C.uintptr_t) { configs.remove(uintptr(handle)) }
+
+//export envoyxGoStreamNew
+func envoyxGoStreamNew(config C.uintptr_t, stream *C.envoyx_stream) (handle C.uintptr_t) {
+	defer func() {
+		if p := recover(); p != nil {
+			logPanic("NewFilter", p)
+			handle = 0 // the host answers the stream with a 500
+		}
+	}()
+	cfg, ok := configs.get(uintptr(config))
+	if !ok {
+		return 0
+	}
+	return C.uintptr_t(streams.add(&streamState{filter: cfg.NewFilter()}))
+}
+
+//export envoyxGoStreamDestroy
+func envoyxGoStreamDestroy(handle C.uintptr_t) { streams.remove(uintptr(handle)) }
+
+// run calls one hook of the stream's filter; after a panic, ends the stream (500 on the request
+// path, reset on the response path) and returns `stopped`.
+func run[R ~uint32](s *C.envoyx_stream, handle C.uintptr_t, hook string, response bool, stopped R, call func(*streamState, *Stream) R) (status R) {
+	state, ok := streams.get(uintptr(handle))
+	if !ok || state.panicked {
+		return stopped
+	}
+	stream := &Stream{raw: s, state: uintptr(handle)}
+	defer func() {
+		if p := recover(); p != nil {
+			state.panicked = true
+			logPanic(hook, p)
+			if response || !stream.SendLocalReply(500, nil, nil, "envoyx_module_panic") {
+				stream.Reset()
+			}
+			status = stopped
+		}
+		stream.raw = nil // a Stream kept past its hook fails loudly instead of touching a dead stream
+	}()
+	return call(state, stream)
+}
+
+//export envoyxGoHeaders
+func envoyxGoHeaders(s *C.envoyx_stream, handle C.uintptr_t, response C.int, end C.bool) C.uint32_t {
+	if response != 0 {
+		return C.uint32_t(run(s, handle, "OnResponseHeaders", true, HeadersStopIteration, func(st *streamState, s *Stream) HeadersStatus {
+			return st.filter.OnResponseHeaders(s, bool(end))
+		}))
+	}
+	return C.uint32_t(run(s, handle, "OnRequestHeaders", false, HeadersStopIteration, func(st *streamState, s *Stream) HeadersStatus {
+		return st.filter.OnRequestHeaders(s, bool(end))
+	}))
+}
+
+//export envoyxGoBody
+func envoyxGoBody(s *C.envoyx_stream, handle C.uintptr_t, response C.int, end C.bool) C.uint32_t {
+	if response != 0 {
+		return C.uint32_t(run(s, handle, "OnResponseBody", true, BodyStopNoBuffer, func(st *streamState, s *Stream) BodyStatus {
+			return st.filter.OnResponseBody(s, bool(end))
+		}))
+	}
+	return C.uint32_t(run(s, handle, "OnRequestBody", false, BodyStopNoBuffer, func(st *streamState, s *Stream) BodyStatus {
+		return st.filter.OnRequestBody(s, bool(end))
+	}))
+}
+
+//export envoyxGoTrailers
+func envoyxGoTrailers(s *C.envoyx_stream, handle C.uintptr_t, response C.int) C.uint32_t {
+	if response != 0 {
+		return C.uint32_t(run(s, handle, "OnResponseTrailers", true, TrailersStopIteration, func(st *streamState, s *Stream) TrailersStatus {
+			return st.filter.OnResponseTrailers(s)
+		}))
+	}
+	return C.uint32_t(run(s, handle, "OnRequestTrailers", false, TrailersStopIteration, func(st *streamState, s *Stream) TrailersStatus {
+		return st.filter.OnRequestTrailers(s)
+	}))
+}
+
+//export envoyxGoComplete
+func envoyxGoComplete(s *C.envoyx_stream, handle C.uintptr_t) {
+	run(s, handle, "OnComplete", true, uint32(0), func(st *streamState, s *Stream) uint32 {
+		st.filter.OnComplete(s)
+		return 0
+	})
+}
+
+// envoyxGoScheduled runs a function StreamHandle.Schedule queued. A panic in it is treated as
+// on the request path: a 500 while the response has not started, else a reset.
+//
+//export envoyxGoScheduled
+func envoyxGoScheduled(s *C.envoyx_stream, handle C.uintptr_t, event C.uint64_t) {
+	run(s, handle, "a scheduled function", false, uint32(0), func(st *streamState, s *Stream) uint32 {
+		if fn := st.take(uint64(event)); fn != nil {
+			fn(s)
+		}
+		return 0
+	})
+}
+
+// queue keeps `fn` under a new event id.
+func (st *streamState) queue(fn func(*Stream)) uint64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.scheduled == nil {
+		st.scheduled = map[uint64]func(*Stream){}
+	}
+	st.nextEvent++
+	st.scheduled[st.nextEvent] = fn
+	return st.nextEvent
+}
+
+// take removes and returns the function of `event` (nil when it is gone).
+func (st *streamState) take(event uint64) func(*Stream) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	fn := st.scheduled[event]
+	delete(st.scheduled, event)
+	return fn
+}
+
+func logPanic(hook string, p any) {
+	Log(LevelError, fmt.Sprintf("envoyx Go module panicked in %s: %v\n%s", hook, p, debug.Stack()))
+}
+
+// cstr points C at a Go string's bytes for the duration of one call (the host copies what it
+// keeps; string bytes hold no Go pointers, as cgo's rules require).
+func cstr(s string) *C.char { return (*C.char)(unsafe.Pointer(unsafe.StringData(s))) }
+
+// cbytes points C at a Go byte slice for the duration of one call (as cstr).
+func cbytes(b []byte) *C.char { return (*C.char)(unsafe.Pointer(unsafe.SliceData(b))) }

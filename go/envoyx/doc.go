@@ -1,0 +1,31 @@
+// Package envoyx writes EnvoyX filters in Go: a module is a Go `main` package built with
+// `go build -buildmode=c-shared` that imports this package (which exports the `envoyx_*`
+// functions of x/abi.h, ABI 1.1) and registers its filters by name in init functions.
+//
+//	func init() { envoyx.Register("my_filter", func(name string, config []byte) (envoyx.FilterConfig, error) { ... }) }
+//
+// One module, many filters: an Envoy process can hold one Go runtime, so every Go filter it runs
+// must be in one module. The configuration's `name` picks the filter; a module that registers
+// one filter takes any name.
+//
+// # Threads
+//
+// A FilterConfig is shared by Envoy's worker threads: it must be safe for concurrent use. A
+// Filter belongs to one stream and is called on that stream's worker thread, one hook at a time.
+// A *Stream is valid only during the hook (or scheduled function) it is passed to. To act after
+// work on another goroutine, return a Stop status, keep a StreamHandle, and Continue or Schedule
+// from that goroutine.
+//
+// # Memory and cgo
+//
+// Header values are copied into Go strings. Body slices ([Body.Slices]) are views straight into
+// Envoy's buffers, writable in place, valid until the body is changed or the hook returns; copy
+// what must outlive that. Nothing the host is given points into Go memory after the call it is
+// passed to returns, and no Go memory holding Go pointers is ever passed (cgo's rules; the tests
+// run with GODEBUG=cgocheck=1).
+//
+// # Panics
+//
+// A panic in a hook is recovered: the stream gets a 500 on the request path and is reset on the
+// response path, the filter gets no further hooks, and Envoy keeps serving.
+package envoyx

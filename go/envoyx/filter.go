@@ -1,0 +1,67 @@
+package envoyx
+
+// HeadersStatus, BodyStatus and TrailersStatus are what hooks return (Envoy's own values).
+type (
+	HeadersStatus  uint32
+	BodyStatus     uint32
+	TrailersStatus uint32
+)
+
+const (
+	HeadersContinue HeadersStatus = 0
+	// HeadersStopIteration holds the headers; body chunks still arrive. Resume with a
+	// StreamHandle or by returning BodyContinue from a later body hook.
+	HeadersStopIteration HeadersStatus = 1
+	// HeadersStopAllIterationAndBuffer holds the headers and buffers the body until resumed.
+	HeadersStopAllIterationAndBuffer HeadersStatus = 3
+
+	BodyContinue BodyStatus = 0
+	// BodyStopAndBuffer keeps this chunk in the buffered body and stops until the end of the
+	// stream or a continue.
+	BodyStopAndBuffer BodyStatus = 1
+	// BodyStopNoBuffer stops without keeping the chunk (after a local reply or reset).
+	BodyStopNoBuffer BodyStatus = 3
+
+	TrailersContinue      TrailersStatus = 0
+	TrailersStopIteration TrailersStatus = 1
+)
+
+// Direction is a direction of a stream: the request (decoding) or the response (encoding).
+type Direction uint32
+
+const (
+	Request  Direction = 0
+	Response Direction = 1
+)
+
+// Filter is one stream's filter. Embed DefaultFilter for the hooks you do not need.
+//
+// Phases, per direction: headers once, then zero or more body chunks (the last with
+// endOfStream), then trailers at most once; OnComplete once at the end.
+type Filter interface {
+	OnRequestHeaders(s *Stream, endOfStream bool) HeadersStatus
+	OnRequestBody(s *Stream, endOfStream bool) BodyStatus
+	OnRequestTrailers(s *Stream) TrailersStatus
+	OnResponseHeaders(s *Stream, endOfStream bool) HeadersStatus
+	OnResponseBody(s *Stream, endOfStream bool) BodyStatus
+	OnResponseTrailers(s *Stream) TrailersStatus
+	// OnComplete is called once when the stream is over (finished, reset or answered locally).
+	// Header functions still work here; body functions do not.
+	OnComplete(s *Stream)
+}
+
+// DefaultFilter lets everything through; embed it and override what you need.
+type DefaultFilter struct{}
+
+func (DefaultFilter) OnRequestHeaders(*Stream, bool) HeadersStatus  { return HeadersContinue }
+func (DefaultFilter) OnRequestBody(*Stream, bool) BodyStatus        { return BodyContinue }
+func (DefaultFilter) OnRequestTrailers(*Stream) TrailersStatus      { return TrailersContinue }
+func (DefaultFilter) OnResponseHeaders(*Stream, bool) HeadersStatus { return HeadersContinue }
+func (DefaultFilter) OnResponseBody(*Stream, bool) BodyStatus       { return BodyContinue }
+func (DefaultFilter) OnResponseTrailers(*Stream) TrailersStatus     { return TrailersContinue }
+func (DefaultFilter) OnComplete(*Stream)                            {}
+
+// FilterConfig is one filter configuration: shared by every stream, on every worker thread.
+type FilterConfig interface {
+	NewFilter() Filter
+}

@@ -1,0 +1,34 @@
+package envoyx
+
+import "sync"
+
+// handles maps the integers the host holds to Go values (the host never holds a Go pointer).
+type handles[T any] struct {
+	mu     sync.Mutex
+	values map[uintptr]T
+	next   uintptr
+}
+
+func (h *handles[T]) add(value T) uintptr {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.values == nil {
+		h.values = map[uintptr]T{}
+	}
+	h.next++
+	h.values[h.next] = value
+	return h.next
+}
+
+func (h *handles[T]) get(handle uintptr) (T, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	value, ok := h.values[handle]
+	return value, ok
+}
+
+func (h *handles[T]) remove(handle uintptr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.values, handle)
+}

@@ -1,0 +1,29 @@
+package envoyx
+
+/*
+#include "host.h"
+*/
+import "C"
+
+// Level is a log level (x/abi.h's ENVOYX_LOG_*).
+type Level uint32
+
+const (
+	LevelTrace Level = iota
+	LevelDebug
+	LevelInfo
+	LevelWarn
+	LevelError
+)
+
+// Log writes `message` to Envoy's log (nothing is formatted when the level is off: check
+// LogEnabled first for costly messages).
+func Log(level Level, message string) {
+	if !bool(C.envoyx_go_log_enabled(C.uint32_t(level))) {
+		return
+	}
+	C.envoyx_go_log(C.uint32_t(level), cstr(message), C.size_t(len(message)))
+}
+
+// LogEnabled tells whether Log at `level` writes anything.
+func LogEnabled(level Level) bool { return bool(C.envoyx_go_log_enabled(C.uint32_t(level))) }

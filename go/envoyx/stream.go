@@ -1,0 +1,113 @@
+package envoyx
+
+/*
+#include "host.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Stream is the stream a hook runs for; valid during that hook only.
+type Stream struct {
+	raw   *C.envoyx_stream
+	state uintptr // the stream's handle in `streams`
+}
+
+// RequestHeaders, ResponseHeaders, RequestTrailers and ResponseTrailers are the stream's header
+// maps (available from the hook of that map on).
+func (s *Stream) RequestHeaders() Headers   { return Headers{s, 0} }
+func (s *Stream) RequestTrailers() Headers  { return Headers{s, 1} }
+func (s *Stream) ResponseHeaders() Headers  { return Headers{s, 2} }
+func (s *Stream) ResponseTrailers() Headers { return Headers{s, 3} }
+
+// SendLocalReply answers the stream from the filter; false when refused (the host logs why):
+// the response already started, the status is outside 200-599, `details` holds whitespace, or a
+// header is refused. The hook should then return a Stop status.
+func (s *Stream) SendLocalReply(status int, headers [][2]string, body []byte, details string) bool {
+	n := len(headers)
+	// The header list goes to the host in C memory: Go memory holding pointers may not.
+	stringsC := (**C.char)(C.malloc(C.size_t(2*n+1) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	lensC := (*C.size_t)(C.malloc(C.size_t(2*n+1) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
+	defer C.free(unsafe.Pointer(stringsC))
+	defer C.free(unsafe.Pointer(lensC))
+	texts, lens := unsafe.Slice(stringsC, 2*n), unsafe.Slice(lensC, 2*n)
+	for i, h := range headers {
+		texts[i], lens[i] = C.CString(h[0]), C.size_t(len(h[0]))
+		texts[n+i], lens[n+i] = C.CString(h[1]), C.size_t(len(h[1]))
+	}
+	defer func() {
+		for _, text := range texts {
+			C.free(unsafe.Pointer(text))
+		}
+	}()
+	return bool(C.envoyx_go_send_local_reply(s.raw, C.uint32_t(status), stringsC, lensC, C.size_t(n),
+		cbytes(body), C.size_t(len(body)), cstr(details), C.size_t(len(details))))
+}
+
+// Reset resets the stream: the client and the upstream see it aborted, after the hook returns.
+func (s *Stream) Reset() { C.envoyx_go_reset(s.raw) }
+
+// Continue resumes `d`, which an earlier hook stopped, after the current function returns. Only
+// inside a function run by StreamHandle.Schedule (in a hook, return a Continue status instead);
+// false when `d` is not stopped, the stream was answered or reset, or it is called elsewhere.
+func (s *Stream) Continue(d Direction) bool {
+	return bool(C.envoyx_go_continue_stream(s.raw, C.uint32_t(d)))
+}
+
+// Handle returns a handle to the stream for another goroutine: to continue it, or to run a
+// function on the stream's thread, after a hook returned a Stop status. Release it when done
+// (it is released by the garbage collector otherwise). Safe to use after the stream is gone:
+// its methods then return false.
+func (s *Stream) Handle() *StreamHandle {
+	h := &StreamHandle{raw: C.envoyx_go_stream_handle_new(s.raw), state: s.state}
+	runtime.SetFinalizer(h, (*StreamHandle).Release)
+	return h
+}
+
+// StreamHandle continues a stream, or acts on it, from any goroutine.
+type StreamHandle struct {
+	mu    sync.Mutex // guards raw against Release racing a call
+	raw   *C.envoyx_stream_handle
+	state uintptr
+}
+
+// Continue asks Envoy to resume `d` of the stream on its thread, later. False when the stream is
+// gone; resuming a direction that is not stopped is ignored safely.
+func (h *StreamHandle) Continue(d Direction) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.raw != nil && bool(C.envoyx_go_stream_handle_continue(h.raw, C.uint32_t(d)))
+}
+
+// Schedule runs `fn` on the stream's thread, later, with the stream: there it may read and
+// change headers and bodies, reply, reset, and Continue. Functions and continues of one stream
+// run one at a time, in the order asked for. False (and `fn` never runs) when the stream is gone;
+// a function still queued when the stream completes is dropped.
+func (h *StreamHandle) Schedule(fn func(s *Stream)) bool {
+	state, ok := streams.get(h.state)
+	if !ok {
+		return false
+	}
+	event := state.queue(fn)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.raw == nil || !bool(C.envoyx_go_stream_handle_schedule(h.raw, C.uint64_t(event))) {
+		state.take(event)
+		return false
+	}
+	return true
+}
+
+// Release gives the handle back; later calls return false. Calling it again does nothing.
+func (h *StreamHandle) Release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.raw != nil {
+		C.envoyx_go_stream_handle_release(h.raw)
+		h.raw = nil
+	}
+}
