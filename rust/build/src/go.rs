@@ -1,4 +1,4 @@
-//! Builds Go modules (`go build -buildmode=c-shared`) with the Go toolchain EnvoyX installs
+//! Builds and checks Go modules with the Go toolchain EnvoyX installs
 //! (`envoyx_envoy_install::go_path`): no system Go, no module proxy (`GOPROXY=off`, the standard
 //! library and cgo only), the build cache under the system's temporary directory.
 
@@ -8,30 +8,53 @@ use std::process::Command;
 /// Builds the Go package in `dir` as a shared object named `lib<name>.so` in `out_dir` and
 /// returns its path; a failed build is an error with Go's output.
 pub fn build_go_module(dir: &Path, name: &str, out_dir: &Path) -> Result<PathBuf, String> {
-    let go = envoyx_envoy_install::go_path().map_err(|e| format!("cannot install Go: {e}"))?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let out = out_dir.join(format!("lib{name}.so"));
-    let cache = std::env::temp_dir().join("envoyx-go-build-cache");
-    let output = Command::new(&go)
-        .args(["build", "-buildmode=c-shared", "-trimpath", "-o"])
-        .arg(&out)
-        .arg(".")
+    let out_arg = out.to_string_lossy();
+    run_go(dir, &["build", "-buildmode=c-shared", "-trimpath", "-o", &out_arg, "."])?;
+    Ok(out)
+}
+
+/// Runs `go <args>` in `dir` with the installed toolchain and returns its standard output; a
+/// failure is an error naming the command, with Go's output.
+pub fn run_go(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let mut command = go_command()?;
+    let output = command
+        .args(args)
         .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`go {}` in {} failed:\n{}{}",
+            args.join(" "),
+            dir.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The installed `go` with the environment EnvoyX builds with (cgo on, this toolchain only, no
+/// module downloads, cgo's pointer checks at their default level).
+pub fn go_command() -> Result<Command, String> {
+    let go = envoyx_envoy_install::go_path().map_err(|e| format!("cannot install Go: {e}"))?;
+    let cache = std::env::temp_dir().join("envoyx-go-build-cache");
+    let mut command = Command::new(&go);
+    command
         .env("CGO_ENABLED", "1")
         .env("GOTOOLCHAIN", "local")
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-mod=mod")
         .env("GOCACHE", &cache)
         .env("GOPATH", cache.join("gopath"))
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", go.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building the Go module in {} failed:\n{}{}",
-            dir.display(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(out)
+        .env("GODEBUG", "cgocheck=1");
+    Ok(command)
+}
+
+/// `gofmt` of the installed toolchain.
+pub fn gofmt_path() -> Result<PathBuf, String> {
+    let go = envoyx_envoy_install::go_path().map_err(|e| format!("cannot install Go: {e}"))?;
+    Ok(go.with_file_name("gofmt"))
 }

@@ -1,9 +1,11 @@
-//! The Go examples (`go/examples`, one Go module holding every Go filter: an Envoy process can
-//! hold one Go runtime) inside official Envoy 1.38.3, 1.39.3 and 1.40.0 through the stock host,
-//! with the same checks as their Rust twins (`examples.rs`).
+//! The Go examples (`go/examples`: one Go module holding every Go filter, because an Envoy process
+//! can hold one Go runtime) inside official Envoy 1.38.3, 1.39.3 and 1.40.0 through the stock
+//! host, with the very checks of their Rust twins (`example_checks`), over HTTP/1.1 and HTTP/2.
 
+mod example_checks;
 mod support;
 
+use example_checks::{Examples, check_over_http1, check_over_http2};
 use std::path::{Path, PathBuf};
 use support::*;
 
@@ -17,48 +19,15 @@ fn go_examples_module() -> PathBuf {
 fn the_go_examples_run_in_stock_envoy() {
     let module = go_examples_module();
     for version in VERSIONS {
-        let upstream = start_upstream();
-        let (hello, headers) = (free_port(), free_port());
-        let filter = |name: &str| {
-            let config = serde_json::json!({ "name": name, "file_path": module, "filter_config": "" });
-            envoyx_filter(name, config, LoadBy::Name, Form::Struct)
-        };
-        let listeners = vec![
-            listener("hello", hello, vec![filter("helloworld")]),
-            listener("headers", headers, vec![filter("headers")]),
-        ];
-        let e = start_envoy(version, &bootstrap(free_port(), upstream.port, listeners, None), temp_dir());
-
-        let reply = post(hello, "/hello", &[], b"ping");
-        e.check(reply.status() == 200 && reply.body == b"ping", "helloworld passes through");
+        let x = Examples::start(version, &|_| module.clone());
+        check_over_http1(&x);
+        check_over_http2(&x);
+        let e = &x.envoy;
         e.check(
             e.log().contains("helloworld[helloworld]: request headers POST /hello"),
-            "helloworld logs through Envoy",
+            "the Go helloworld logs through Envoy",
         );
         e.check(e.log().contains("is a Go module"), "the core says the Go module stays loaded");
-
-        let reply = get(
-            headers,
-            "/headers",
-            &[
-                ("x-envoyx-multi", "original"),
-                ("x-envoyx-remove-me", "1"),
-                ("x-envoyx-echo", "one"),
-                ("x-envoyx-echo", "two"),
-                ("x-upstream-respond-x-envoyx-secret", "hidden"),
-            ],
-        );
-        e.check(reply.status() == 200, "headers: status");
-        e.check(reply.header("x-upstream-saw-x-envoyx-seen") == Some("true"), "headers: set");
-        e.check(
-            reply.header_all("x-upstream-saw-x-envoyx-multi") == ["original", "added-by-envoyx"],
-            &format!("headers: added a value: {:?}", reply.header_all("x-upstream-saw-x-envoyx-multi")),
-        );
-        e.check(reply.header("x-upstream-saw-x-envoyx-remove-me").is_none(), "headers: removed");
-        e.check(reply.header("x-envoyx-response") == Some("ok"), "headers: response set");
-        e.check(reply.header("x-envoyx-secret").is_none(), "headers: response header removed");
-        e.check(reply.header_all("x-envoyx-echo") == ["one", "two"], "headers: echoed values in order");
-        e.check_no_host_errors();
     }
 
     // A name the module has no filter for: Envoy refuses the config, naming the filters it has.
@@ -71,7 +40,10 @@ fn the_go_examples_run_in_stock_envoy() {
     let code = envoy.wait_exit(std::time::Duration::from_secs(30));
     envoy.check(code == Some(1), &format!("exit code {code:?}"));
     envoy.check(
-        envoy.log().contains("the Go module has no filter named \"nosuch\" (it has headers, helloworld)"),
+        envoy.log().contains(
+            "the Go module has no filter named \"nosuch\" (it has body-replace, body-rewrite, delay, headers, \
+             helloworld, json-validate, send-response)",
+        ),
         "the refusal names the filters the module has",
     );
 }

@@ -1,0 +1,43 @@
+package bodyreplace
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseReplaceSplitsAtTheFirstEquals(t *testing.T) {
+	cases := []struct {
+		in       string
+		from, to string
+		ok       bool
+	}{{"a=b", "a", "b", true}, {"a=b=c", "a", "b=c", true}, {"a=", "a", "", true}, {"=b", "", "", false}, {"ab", "", "", false}}
+	for _, c := range cases {
+		from, to, ok := ParseReplace(c.in)
+		if ok != c.ok || string(from) != c.from || string(to) != c.to {
+			t.Errorf("ParseReplace(%q) = %q, %q, %v", c.in, from, to, ok)
+		}
+	}
+}
+
+func TestLocateInEitherPartOrAcrossBoth(t *testing.T) {
+	whole := []byte("hello, cruel world") // buffered "hello, cr" (9 bytes), received "uel world"
+	cases := []struct {
+		needle   string
+		buffered int
+		want     Occurrence
+		found    bool
+	}{
+		{"hello", 9, Occurrence{Buffered: &Range{0, 5}}, true},
+		{"world", 9, Occurrence{Received: &Range{4, 9}}, true},
+		{"cruel", 9, Occurrence{Buffered: &Range{7, 9}, Received: &Range{0, 3}}, true},
+		{"cruel", 0, Occurrence{Received: &Range{7, 12}}, true},
+		{"kind", 9, Occurrence{}, false},
+		{"", 9, Occurrence{}, false},
+	}
+	for _, c := range cases {
+		got, found := Locate(whole, []byte(c.needle), c.buffered)
+		if found != c.found || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Locate(%q, %d) = %+v, %v", c.needle, c.buffered, got, found)
+		}
+	}
+}
