@@ -155,3 +155,28 @@ void envoyx_go_stream_handle_release(envoyx_stream_handle* handle) {
 bool envoyx_go_continue_stream(envoyx_stream* stream, uint32_t direction) {
   return host->continue_stream(stream, direction);
 }
+
+/* ---- the export table, for a test host in the same program (envoyxtest) ---------------------- */
+
+static const char* const export_names[] = {
+    "envoyx_module_abi_version", "envoyx_on_program_init",    "envoyx_on_filter_config_new",
+    "envoyx_on_filter_config_destroy", "envoyx_on_stream_new", "envoyx_on_request_headers",
+    "envoyx_on_request_body",    "envoyx_on_request_trailers", "envoyx_on_response_headers",
+    "envoyx_on_response_body",   "envoyx_on_response_trailers", "envoyx_on_stream_complete",
+    "envoyx_on_stream_destroy",  "envoyx_on_stream_scheduled",
+};
+static const void* const export_functions[] = {
+    (const void*)envoyx_module_abi_version, (const void*)envoyx_on_program_init,
+    (const void*)envoyx_on_filter_config_new, (const void*)envoyx_on_filter_config_destroy,
+    (const void*)envoyx_on_stream_new,      (const void*)envoyx_on_request_headers,
+    (const void*)envoyx_on_request_body,    (const void*)envoyx_on_request_trailers,
+    (const void*)envoyx_on_response_headers, (const void*)envoyx_on_response_body,
+    (const void*)envoyx_on_response_trailers, (const void*)envoyx_on_stream_complete,
+    (const void*)envoyx_on_stream_destroy,  (const void*)envoyx_on_stream_scheduled,
+};
+
+size_t envoyx_go_export_table(const char* const** names, const void* const** functions) {
+  *names = export_names;
+  *functions = export_functions;
+  return sizeof(export_names) / sizeof(export_names[0]);
+}

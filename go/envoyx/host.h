@@ -35,4 +35,7 @@ bool envoyx_go_stream_handle_continue(envoyx_stream_handle* handle, uint32_t dir
 bool envoyx_go_stream_handle_schedule(envoyx_stream_handle* handle, uint64_t event_id);
 void envoyx_go_stream_handle_release(envoyx_stream_handle* handle);
 bool envoyx_go_continue_stream(envoyx_stream* stream, uint32_t direction);
+
+/* The module's exports by name, for a test host in the same program (envoyxtest). */
+size_t envoyx_go_export_table(const char* const** names, const void* const** functions);
 #endif

@@ -3,6 +3,9 @@ package bodyreplace
 import (
 	"reflect"
 	"testing"
+
+	"envoyx.dev/sdk/envoyx"
+	"envoyx.dev/sdk/envoyxtest"
 )
 
 func TestParseReplaceSplitsAtTheFirstEquals(t *testing.T) {
@@ -39,5 +42,35 @@ func TestLocateInEitherPartOrAcrossBoth(t *testing.T) {
 		if found != c.found || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("Locate(%q, %d) = %+v, %v", c.needle, c.buffered, got, found)
 		}
+	}
+}
+
+func TestAReplacementStraddlingBufferedAndReceived(t *testing.T) {
+	host := envoyxtest.New(t, "body-replace", "")
+	s := host.Stream()
+	defer s.Close()
+	s.RequestHeaders(envoyxtest.H(":path", "/", "content-length", "18", "x-envoyx-prepend", "<<", "x-envoyx-append", ">>", "x-envoyx-replace", "cruel=kind"), false)
+	if _, ok := s.UpstreamRequestHeaders().Get("content-length"); ok {
+		t.Error("content-length is removed before the length changes")
+	}
+	if status := s.RequestBody(false, "hello, ", "cr"); status != envoyx.BodyStopAndBuffer {
+		t.Fatalf("buffering: %v", status)
+	}
+	s.RequestBody(true, "uel world")
+	if got := string(s.UpstreamRequestBody()); got != "<<hello, kind world>>" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestNoEditsPassesThroughUnbuffered(t *testing.T) {
+	host := envoyxtest.New(t, "body-replace", "")
+	s := host.Stream()
+	defer s.Close()
+	s.RequestHeaders(envoyxtest.H(":path", "/"), false)
+	if status := s.RequestBody(false, "as is"); status != envoyx.BodyContinue {
+		t.Errorf("status %v", status)
+	}
+	if got := string(s.UpstreamRequestBody()); got != "as is" {
+		t.Errorf("got %q", got)
 	}
 }

@@ -3,6 +3,8 @@ package bodyrewrite
 import (
 	"strings"
 	"testing"
+
+	"envoyx.dev/sdk/envoyxtest"
 )
 
 func TestParseDirections(t *testing.T) {
@@ -24,5 +26,22 @@ func TestUpperCaseInPlaceAcrossSlices(t *testing.T) {
 	UpperCaseInPlace(slices)
 	if got := string(slices[0]) + string(slices[1]); got != "HéLLO, WORLD 42" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestTheResponseIsUpperCasedInPlaceAcrossSlices(t *testing.T) {
+	host := envoyxtest.New(t, "body-rewrite", "response")
+	s := host.Stream()
+	defer s.Close()
+	s.RequestHeaders(envoyxtest.H(":path", "/"), false)
+	s.RequestBody(true, "left ", "alone")
+	s.ResponseHeaders(envoyxtest.H(":status", "200"), false)
+	s.ResponseBody(false, "hello, ", "wor")
+	s.ResponseBody(true, "ld")
+	if got := string(s.UpstreamRequestBody()); got != "left alone" {
+		t.Errorf("request body: %q", got)
+	}
+	if got := string(s.ClientResponseBody()); got != "HELLO, WORLD" {
+		t.Errorf("response body: %q", got)
 	}
 }

@@ -15,10 +15,22 @@ pub fn build_go_module(dir: &Path, name: &str, out_dir: &Path) -> Result<PathBuf
     Ok(out)
 }
 
+/// Runs `go test <args>` in `dir` with `testhost` (the test host's C library, package
+/// `envoyx-testhost-c`) in `ENVOYX_TESTHOST_LIB`, where the SDK's `envoyxtest` loads it.
+pub fn go_test(dir: &Path, testhost: &Path, args: &[&str]) -> Result<String, String> {
+    let mut command = go_command()?;
+    command.env("ENVOYX_TESTHOST_LIB", testhost);
+    let args: Vec<&str> = ["test"].into_iter().chain(args.iter().copied()).collect();
+    run(command, dir, &args)
+}
+
 /// Runs `go <args>` in `dir` with the installed toolchain and returns its standard output; a
 /// failure is an error naming the command, with Go's output.
 pub fn run_go(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let mut command = go_command()?;
+    run(go_command()?, dir, args)
+}
+
+fn run(mut command: Command, dir: &Path, args: &[&str]) -> Result<String, String> {
     let output = command
         .args(args)
         .current_dir(dir)

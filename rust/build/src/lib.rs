@@ -11,7 +11,7 @@
 //! ```
 
 mod go;
-pub use go::{build_go_module, go_command, gofmt_path, run_go};
+pub use go::{build_go_module, go_command, go_test, gofmt_path, run_go};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,14 +1,20 @@
 //! The Go sources (`go/`: the SDK, its test module and the examples) with the Go toolchain
 //! EnvoyX installs: formatted as gofmt writes them, clean under `go vet`, and the examples' own
-//! `go test` unit tests passing.
+//! `go test` unit tests passing: through the real core (`envoyxtest` over the test host's C
+//! library), so they are the Go twins of the Rust examples' in-process tests.
 
-use envoyx_build::{gofmt_path, run_go};
+use envoyx_build::{go_test, gofmt_path, run_go};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn go_dir(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go").join(sub)
 }
+
+/// The Go examples' packages, each with its `go test` unit tests (the filters driven through the
+/// real core by `envoyxtest`).
+const EXAMPLES: [&str; 7] =
+    ["bodyreplace", "bodyrewrite", "delay", "headers", "helloworld", "jsonvalidate", "sendresponse"];
 
 /// The Go modules of the repository (each folder with its own go.mod).
 const MODULES: [&str; 3] = ["", "examples", "testmodule"];
@@ -23,14 +29,21 @@ fn go_sources_are_gofmt_clean() {
 }
 
 #[test]
-fn go_vet_passes_and_the_examples_unit_tests_pass() {
+fn go_vet_and_go_test_pass() {
     for module in MODULES {
         run_go(&go_dir(module), &["vet", "./..."]).unwrap_or_else(|e| panic!("{e}"));
     }
-    let tested = run_go(&go_dir("examples"), &["test", "-count=1", "./..."]).unwrap_or_else(|e| panic!("{e}"));
-    for package in ["bodyreplace", "bodyrewrite", "delay", "jsonvalidate"] {
+    let testhost = envoyx_build::build_package("envoyx-testhost-c");
+    let tested =
+        go_test(&go_dir("examples"), &testhost, &["-count=1", "./..."]).unwrap_or_else(|e| panic!("{e}"));
+    let sdk =
+        go_test(&go_dir(""), &testhost, &["-count=1", "./envoyxtest"]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(sdk.starts_with("ok"), "go test ran envoyxtest's own tests:\n{sdk}");
+    for package in EXAMPLES {
         assert!(
-            tested.lines().any(|l| l.starts_with("ok") && l.contains(&format!("envoyx.dev/examples/{package}"))),
+            tested
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(&format!("envoyx.dev/examples/{package}"))),
             "go test ran and passed {package}:\n{tested}"
         );
     }

@@ -62,7 +62,7 @@ pub use filter_config::FilterConfig;
 pub use host::{BodyKind, Direction, HeaderMapKind, HostStream, StreamScheduler};
 pub use log::{LogLevel, LogSink, set_log_sink};
 pub use metrics::{LABEL_LIMIT, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricOp};
-pub use module::{Module, ModuleFile, ModuleRegistry, accepts, check_file};
+pub use module::{MissingExport, Module, ModuleFile, ModuleRegistry, accepts, check_file, resolve_exports};
 pub use reload::{POLL as RELOAD_POLL, ReloadStats};
 pub use route_config::RouteConfig;
 pub use status::{BodyStatus, HeadersStatus, TrailersStatus};

@@ -386,60 +386,97 @@ fn open(
     })?;
 
     // Resolve every symbol before calling any, so a missing one is reported without side effects.
-    macro_rules! resolve {
-        ($name:literal, $ty:ty) => {{
-            // Safety: the symbol is declared in x/abi.h with exactly the type `$ty`.
-            let symbol = unsafe { library.get::<$ty>(concat!($name, "\0").as_bytes()) };
-            *symbol.map_err(|_| LoadError::MissingSymbol { path: path.into(), symbol: $name })?
-        }};
+    let exports = resolve_exports(|name| {
+        // Safety: only the symbol's address is read here; `resolve_exports` gives it the type
+        // x/abi.h declares for that name.
+        let symbol = unsafe { library.get::<*const std::ffi::c_void>(name.as_bytes()) };
+        symbol.ok().map(|s| *s)
+    })
+    .map_err(|missing| missing.at(path))?;
+    let mut module = init(path, exports, Some(library), host_version)?;
+    module.file = Some(file);
+    Ok(module)
+}
+
+/// A module's exports the lookup did not make whole: a required symbol missing, or one
+/// route-config hook without the other.
+#[derive(Debug)]
+pub enum MissingExport {
+    Symbol(&'static str),
+    Unpaired { present: &'static str, missing: &'static str },
+}
+
+impl MissingExport {
+    /// The load error for the module file `path`.
+    pub fn at(self, path: &Path) -> LoadError {
+        match self {
+            MissingExport::Symbol(symbol) => LoadError::MissingSymbol { path: path.into(), symbol },
+            MissingExport::Unpaired { present, missing } => {
+                LoadError::UnpairedSymbol { path: path.into(), present, missing }
+            }
+        }
     }
-    macro_rules! resolve_optional {
-        ($name:literal, $ty:ty) => {{
-            // Safety: the symbol is declared in x/abi.h with exactly the type `$ty`.
-            let symbol = unsafe { library.get::<$ty>(concat!($name, "\0").as_bytes()) };
-            symbol.ok().map(|s| *s)
-        }};
+}
+
+/// Builds a module's exports from `lookup`, which gives the address of an x/abi.h export by name
+/// (None when absent): from a loaded file's symbol table, or from a table a program hands over
+/// for its own linked-in module (the test host's C API). Every address must be the function of
+/// that name with the type x/abi.h declares.
+pub fn resolve_exports(
+    lookup: impl Fn(&str) -> Option<*const std::ffi::c_void>,
+) -> Result<ModuleExports, MissingExport> {
+    macro_rules! optional {
+        ($name:literal, $ty:ty) => {
+            lookup($name)
+                .filter(|address| !address.is_null())
+                // Safety: the address is of the export `$name`, declared in x/abi.h with exactly
+                // the type `$ty` (the lookup's contract); function pointers and data pointers
+                // have one size on the platforms EnvoyX runs on.
+                .map(|address| unsafe { std::mem::transmute::<*const std::ffi::c_void, $ty>(address) })
+        };
+    }
+    macro_rules! required {
+        ($name:literal, $ty:ty) => {
+            optional!($name, $ty).ok_or(MissingExport::Symbol($name))?
+        };
     }
     let exports = ModuleExports {
-        module_abi_version: resolve!("envoyx_module_abi_version", envoyx_module_abi_version_fn),
-        on_program_init: resolve!("envoyx_on_program_init", envoyx_on_program_init_fn),
-        on_filter_config_new: resolve!("envoyx_on_filter_config_new", envoyx_on_filter_config_new_fn),
-        on_filter_config_destroy: resolve!(
+        module_abi_version: required!("envoyx_module_abi_version", envoyx_module_abi_version_fn),
+        on_program_init: required!("envoyx_on_program_init", envoyx_on_program_init_fn),
+        on_filter_config_new: required!("envoyx_on_filter_config_new", envoyx_on_filter_config_new_fn),
+        on_filter_config_destroy: required!(
             "envoyx_on_filter_config_destroy",
             envoyx_on_filter_config_destroy_fn
         ),
-        on_stream_new: resolve!("envoyx_on_stream_new", envoyx_on_stream_new_fn),
-        on_request_headers: resolve!("envoyx_on_request_headers", envoyx_on_headers_fn),
-        on_request_body: resolve!("envoyx_on_request_body", envoyx_on_body_fn),
-        on_request_trailers: resolve!("envoyx_on_request_trailers", envoyx_on_trailers_fn),
-        on_response_headers: resolve!("envoyx_on_response_headers", envoyx_on_headers_fn),
-        on_response_body: resolve!("envoyx_on_response_body", envoyx_on_body_fn),
-        on_response_trailers: resolve!("envoyx_on_response_trailers", envoyx_on_trailers_fn),
-        on_stream_complete: resolve!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
-        on_stream_destroy: resolve!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
-        on_stream_scheduled: resolve_optional!("envoyx_on_stream_scheduled", envoyx_on_stream_scheduled_fn),
-        on_filter_config_scheduled: resolve_optional!(
+        on_stream_new: required!("envoyx_on_stream_new", envoyx_on_stream_new_fn),
+        on_request_headers: required!("envoyx_on_request_headers", envoyx_on_headers_fn),
+        on_request_body: required!("envoyx_on_request_body", envoyx_on_body_fn),
+        on_request_trailers: required!("envoyx_on_request_trailers", envoyx_on_trailers_fn),
+        on_response_headers: required!("envoyx_on_response_headers", envoyx_on_headers_fn),
+        on_response_body: required!("envoyx_on_response_body", envoyx_on_body_fn),
+        on_response_trailers: required!("envoyx_on_response_trailers", envoyx_on_trailers_fn),
+        on_stream_complete: required!("envoyx_on_stream_complete", envoyx_on_stream_complete_fn),
+        on_stream_destroy: required!("envoyx_on_stream_destroy", envoyx_on_stream_destroy_fn),
+        on_stream_scheduled: optional!("envoyx_on_stream_scheduled", envoyx_on_stream_scheduled_fn),
+        on_filter_config_scheduled: optional!(
             "envoyx_on_filter_config_scheduled",
             envoyx_on_filter_config_scheduled_fn
         ),
-        on_stream_callout_done: resolve_optional!(
-            "envoyx_on_stream_callout_done",
-            envoyx_on_stream_callout_done_fn
-        ),
-        on_stream_callout_event: resolve_optional!(
+        on_stream_callout_done: optional!("envoyx_on_stream_callout_done", envoyx_on_stream_callout_done_fn),
+        on_stream_callout_event: optional!(
             "envoyx_on_stream_callout_event",
             envoyx_on_stream_callout_event_fn
         ),
-        on_filter_config_callout_done: resolve_optional!(
+        on_filter_config_callout_done: optional!(
             "envoyx_on_filter_config_callout_done",
             envoyx_on_filter_config_callout_done_fn
         ),
-        on_filter_config_callout_event: resolve_optional!(
+        on_filter_config_callout_event: optional!(
             "envoyx_on_filter_config_callout_event",
             envoyx_on_filter_config_callout_event_fn
         ),
-        on_route_config_new: resolve_optional!("envoyx_on_route_config_new", envoyx_on_route_config_new_fn),
-        on_route_config_destroy: resolve_optional!(
+        on_route_config_new: optional!("envoyx_on_route_config_new", envoyx_on_route_config_new_fn),
+        on_route_config_destroy: optional!(
             "envoyx_on_route_config_destroy",
             envoyx_on_route_config_destroy_fn
         ),
@@ -447,17 +484,10 @@ fn open(
     // The route-config hooks come as a pair: one without the other is a missing symbol.
     let (new, destroy) = ("envoyx_on_route_config_new", "envoyx_on_route_config_destroy");
     match (exports.on_route_config_new.is_some(), exports.on_route_config_destroy.is_some()) {
-        (true, false) => {
-            return Err(LoadError::UnpairedSymbol { path: path.into(), present: new, missing: destroy });
-        }
-        (false, true) => {
-            return Err(LoadError::UnpairedSymbol { path: path.into(), present: destroy, missing: new });
-        }
-        _ => {}
+        (true, false) => Err(MissingExport::Unpaired { present: new, missing: destroy }),
+        (false, true) => Err(MissingExport::Unpaired { present: destroy, missing: new }),
+        _ => Ok(exports),
     }
-    let mut module = init(path, exports, Some(library), host_version)?;
-    module.file = Some(file);
-    Ok(module)
 }
 
 /// Checks the module's ABI version and runs its program init: the same for a loaded file and an

@@ -1,0 +1,335 @@
+// Package envoyxtest runs a Go module's filters in `go test` through the real EnvoyX core, the
+// same rules and validation Envoy's hosts apply, without building a shared object or starting
+// Envoy: the filters registered in the test program are driven with in-memory headers and
+// multi-slice bodies, and the test reads what the proxy would have forwarded.
+//
+//	func TestDeny(t *testing.T) {
+//		host := envoyxtest.New(t, "my_filter", "config")
+//		s := host.Stream()
+//		s.RequestHeaders(envoyxtest.H(":path", "/", "x-user", "ada"), true)
+//		if reply := s.LocalReply(); reply == nil || reply.Status != 403 { t.Fatal(...) }
+//	}
+//
+// The core is the EnvoyX test host's C library (libenvoyx_testhost.so), loaded from the path in
+// ENVOYX_TESTHOST_LIB: `envoyx test` builds it and sets the variable (so does the repository's
+// cargo test). A host and its streams belong to the test's goroutine, which New locks to its OS
+// thread; modules may continue or schedule from any goroutine, and Stream.RunScheduled runs that
+// work on the test's thread.
+package envoyxtest
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../x -I${SRCDIR}/../../rust/testhost-c/include
+#cgo LDFLAGS: -ldl
+#include "testhost.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"envoyx.dev/sdk/envoyx"
+)
+
+// LibraryEnv names the environment variable holding the test host library's path.
+const LibraryEnv = "ENVOYX_TESTHOST_LIB"
+
+var opened struct {
+	once sync.Once
+	err  error
+}
+
+func open() error {
+	opened.once.Do(func() {
+		path := os.Getenv(LibraryEnv)
+		if path == "" {
+			opened.err = fmt.Errorf("envoyxtest: %s is not set: run the tests with `envoyx test` (it builds the EnvoyX test host and sets it)", LibraryEnv)
+			return
+		}
+		var message [512]C.char
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		if !C.envoyxtest_open(cpath, &message[0], C.size_t(len(message))) {
+			opened.err = fmt.Errorf("envoyxtest: %s", C.GoString(&message[0]))
+		}
+	})
+	return opened.err
+}
+
+// Host is one filter configuration of the module under test.
+type Host struct{ raw *C.envoyx_testhost }
+
+// Load creates the filter configuration `name` with `filterConfig`, as Envoy would; the error
+// is the refusal the host would report (a factory's error among them).
+func Load(name, filterConfig string) (*Host, error) {
+	if err := open(); err != nil {
+		return nil, err
+	}
+	runtime.LockOSThread() // the host and its streams stay on this thread (see the package doc)
+	var failure C.envoyx_testhost_owned
+	raw := C.envoyxtest_new(cstr(name), C.size_t(len(name)), cstr(filterConfig), C.size_t(len(filterConfig)), &failure)
+	if raw == nil {
+		return nil, fmt.Errorf("%s", take(failure))
+	}
+	return &Host{raw: raw}, nil
+}
+
+// New is Load for a configuration that must be accepted: it fails the test otherwise, and frees
+// the host when the test ends.
+func New(t testing.TB, name, filterConfig string) *Host {
+	t.Helper()
+	h, err := Load(name, filterConfig)
+	if err != nil {
+		t.Fatalf("envoyxtest.New(%q, %q): %v", name, filterConfig, err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+// Close destroys the configuration (close its streams first). Calling it again does nothing.
+func (h *Host) Close() {
+	if h.raw != nil {
+		C.envoyxtest_free(h.raw)
+		h.raw = nil
+	}
+}
+
+// Stream starts a stream (the filter's NewFilter runs).
+func (h *Host) Stream() *Stream { return &Stream{raw: C.envoyxtest_stream(h.raw)} }
+
+// Stream is one stream through the filter.
+type Stream struct{ raw *C.envoyx_teststream }
+
+// Header maps and directions, as x/abi.h numbers them.
+const (
+	requestHeaders   = 0
+	requestTrailers  = 1
+	responseHeaders  = 2
+	responseTrailers = 3
+)
+
+// H builds a header list from alternating names and values.
+func H(namesAndValues ...string) [][2]string {
+	if len(namesAndValues)%2 != 0 {
+		panic("envoyxtest.H: an odd number of strings")
+	}
+	out := make([][2]string, 0, len(namesAndValues)/2)
+	for i := 0; i < len(namesAndValues); i += 2 {
+		out = append(out, [2]string{namesAndValues[i], namesAndValues[i+1]})
+	}
+	return out
+}
+
+func (s *Stream) headers(which uint32, headers [][2]string, end bool) uint32 {
+	n := len(headers)
+	strs, lens, free := cStrings(2 * n)
+	defer free()
+	for i, h := range headers {
+		strs[i], lens[i] = C.CString(h[0]), C.size_t(len(h[0]))
+		strs[n+i], lens[n+i] = C.CString(h[1]), C.size_t(len(h[1]))
+	}
+	return uint32(C.envoyxtest_headers(s.raw, C.uint32_t(which), unsafe.SliceData(strs), unsafe.SliceData(lens), C.size_t(n), C.bool(end)))
+}
+
+func (s *Stream) body(d envoyx.Direction, end bool, slices []string) uint32 {
+	strs, lens, free := cStrings(len(slices))
+	defer free()
+	for i, slice := range slices {
+		strs[i], lens[i] = C.CString(slice), C.size_t(len(slice))
+	}
+	return uint32(C.envoyxtest_body(s.raw, C.uint32_t(d), unsafe.SliceData(strs), unsafe.SliceData(lens), C.size_t(len(slices)), C.bool(end)))
+}
+
+// cStrings allocates `n` string pointers and lengths in C memory (Go memory may not hold the
+// pointers C is given); free releases them and the strings stored in them.
+func cStrings(n int) ([]*C.char, []C.size_t, func()) {
+	ptrs := (**C.char)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	lens := (*C.size_t)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(C.size_t(0)))))
+	strs := unsafe.Slice(ptrs, n)
+	return strs, unsafe.Slice(lens, n), func() {
+		for _, s := range strs {
+			C.free(unsafe.Pointer(s))
+		}
+		C.free(unsafe.Pointer(ptrs))
+		C.free(unsafe.Pointer(lens))
+	}
+}
+
+// RequestHeaders delivers the request headers and returns the filter's status.
+func (s *Stream) RequestHeaders(headers [][2]string, endOfStream bool) envoyx.HeadersStatus {
+	return envoyx.HeadersStatus(s.headers(requestHeaders, headers, endOfStream))
+}
+
+// RequestBody delivers one request body chunk made of `slices` (each one slice of the buffer).
+func (s *Stream) RequestBody(endOfStream bool, slices ...string) envoyx.BodyStatus {
+	return envoyx.BodyStatus(s.body(envoyx.Request, endOfStream, slices))
+}
+
+// RequestTrailers delivers the request trailers.
+func (s *Stream) RequestTrailers(trailers [][2]string) envoyx.TrailersStatus {
+	return envoyx.TrailersStatus(s.headers(requestTrailers, trailers, true))
+}
+
+// ResponseHeaders delivers the response headers.
+func (s *Stream) ResponseHeaders(headers [][2]string, endOfStream bool) envoyx.HeadersStatus {
+	return envoyx.HeadersStatus(s.headers(responseHeaders, headers, endOfStream))
+}
+
+// ResponseBody delivers one response body chunk made of `slices`.
+func (s *Stream) ResponseBody(endOfStream bool, slices ...string) envoyx.BodyStatus {
+	return envoyx.BodyStatus(s.body(envoyx.Response, endOfStream, slices))
+}
+
+// ResponseTrailers delivers the response trailers.
+func (s *Stream) ResponseTrailers(trailers [][2]string) envoyx.TrailersStatus {
+	return envoyx.TrailersStatus(s.headers(responseTrailers, trailers, true))
+}
+
+// Complete ends the stream (the filter's OnComplete).
+func (s *Stream) Complete() { C.envoyxtest_complete(s.raw) }
+
+// Close completes the stream if needed and destroys it.
+func (s *Stream) Close() {
+	if s.raw != nil {
+		C.envoyxtest_stream_free(s.raw)
+		s.raw = nil
+	}
+}
+
+// RunScheduled waits up to `wait` for work the filter queued from other goroutines (continues,
+// scheduled functions) and runs all of it on this thread; returns how many items ran.
+func (s *Stream) RunScheduled(wait time.Duration) int {
+	return int(C.envoyxtest_run_scheduled(s.raw, C.uint64_t(wait.Milliseconds())))
+}
+
+// Headers is a header list as the next hop got it.
+type Headers [][2]string
+
+// Values returns every value of `key` (case-insensitive), in order.
+func (h Headers) Values(key string) []string {
+	var out []string
+	for _, e := range h {
+		if strings.EqualFold(e[0], key) {
+			out = append(out, e[1])
+		}
+	}
+	return out
+}
+
+// Get returns the first value of `key`.
+func (h Headers) Get(key string) (string, bool) {
+	if values := h.Values(key); len(values) > 0 {
+		return values[0], true
+	}
+	return "", false
+}
+
+func (s *Stream) seen(which uint32) Headers {
+	var out C.envoyx_testhost_owned
+	if !C.envoyxtest_seen_headers(s.raw, C.uint32_t(which), &out) {
+		return nil
+	}
+	return pairs(take(out))
+}
+
+// UpstreamRequestHeaders are the request headers upstream got (or, while the filter holds them,
+// as they are now); UpstreamRequestTrailers, ClientResponseHeaders and ClientResponseTrailers
+// likewise. Trailers are nil when there were none.
+func (s *Stream) UpstreamRequestHeaders() Headers  { return s.seen(requestHeaders) }
+func (s *Stream) UpstreamRequestTrailers() Headers { return s.seen(requestTrailers) }
+func (s *Stream) ClientResponseHeaders() Headers   { return s.seen(responseHeaders) }
+func (s *Stream) ClientResponseTrailers() Headers  { return s.seen(responseTrailers) }
+
+func (s *Stream) seenBody(d envoyx.Direction) []byte {
+	var out C.envoyx_testhost_owned
+	C.envoyxtest_seen_body(s.raw, C.uint32_t(d), &out)
+	return take(out)
+}
+
+// UpstreamRequestBody is the request body upstream got so far.
+func (s *Stream) UpstreamRequestBody() []byte { return s.seenBody(envoyx.Request) }
+
+// ClientResponseBody is the response body the client got so far.
+func (s *Stream) ClientResponseBody() []byte { return s.seenBody(envoyx.Response) }
+
+// Forwarded tells whether the headers of `d` went on past the filter.
+func (s *Stream) Forwarded(d envoyx.Direction) bool {
+	return bool(C.envoyxtest_forwarded(s.raw, C.uint32_t(d)))
+}
+
+// LocalReply is a reply the filter sent itself.
+type LocalReply struct {
+	Status  int
+	Headers Headers
+	Body    []byte
+	Details string
+}
+
+// LocalReply returns the filter's local reply, or nil.
+func (s *Stream) LocalReply() *LocalReply {
+	var status C.uint32_t
+	var headers, body, details C.envoyx_testhost_owned
+	if !C.envoyxtest_local_reply(s.raw, &status, &headers, &body, &details) {
+		return nil
+	}
+	return &LocalReply{Status: int(status), Headers: pairs(take(headers)), Body: take(body), Details: string(take(details))}
+}
+
+// WasReset tells whether the filter reset the stream.
+func (s *Stream) WasReset() bool { return bool(C.envoyxtest_was_reset(s.raw)) }
+
+// LogLine is one line a module logged.
+type LogLine struct {
+	Level   envoyx.Level
+	Message string
+}
+
+// Logs returns every line the modules of this test program logged so far.
+func Logs() []LogLine {
+	var out C.envoyx_testhost_owned
+	C.envoyxtest_logs(&out)
+	fields := bytes.Split(take(out), []byte{0})
+	var lines []LogLine
+	for i := 0; i+1 < len(fields); i += 2 {
+		level, _ := strconv.Atoi(string(fields[i]))
+		lines = append(lines, LogLine{envoyx.Level(level), string(fields[i+1])})
+	}
+	return lines
+}
+
+// Logged tells whether any logged line contains `needle`.
+func Logged(needle string) bool {
+	for _, line := range Logs() {
+		if strings.Contains(line.Message, needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// take copies bytes the host allocated and frees them.
+func take(owned C.envoyx_testhost_owned) []byte {
+	defer C.envoyxtest_owned_free(owned)
+	return C.GoBytes(unsafe.Pointer(owned.ptr), C.int(owned.len))
+}
+
+// pairs reads "key\0value\0" pairs.
+func pairs(b []byte) Headers {
+	fields := bytes.Split(b, []byte{0})
+	var out Headers
+	for i := 0; i+1 < len(fields); i += 2 {
+		out = append(out, [2]string{string(fields[i]), string(fields[i+1])})
+	}
+	return out
+}
+
+// cstr points C at a Go string's bytes for the duration of one call.
+func cstr(s string) *C.char { return (*C.char)(unsafe.Pointer(unsafe.StringData(s))) }

@@ -1,0 +1,32 @@
+/* The C side of envoyxtest (testhost.c): the test host's functions, loaded at run time. */
+#ifndef ENVOYXTEST_TESTHOST_H
+#define ENVOYXTEST_TESTHOST_H
+#include <stdlib.h>
+
+#include "abi.h"
+#include "envoyx_testhost.h"
+
+/* Defined by the envoyx package (exports.c): the module's exports by name. */
+size_t envoyx_go_export_table(const char* const** names, const void* const** functions);
+
+bool envoyxtest_open(const char* path, char* error, size_t error_cap);
+void envoyxtest_owned_free(envoyx_testhost_owned owned);
+envoyx_testhost* envoyxtest_new(const char* name, size_t name_len, const char* config,
+                                size_t config_len, envoyx_testhost_owned* error);
+void envoyxtest_free(envoyx_testhost* host);
+envoyx_teststream* envoyxtest_stream(envoyx_testhost* host);
+void envoyxtest_stream_free(envoyx_teststream* s);
+uint32_t envoyxtest_headers(envoyx_teststream* s, uint32_t map, const char** strings,
+                            const size_t* lens, size_t count, bool end);
+uint32_t envoyxtest_body(envoyx_teststream* s, uint32_t direction, const char** slices,
+                         const size_t* lens, size_t count, bool end);
+void envoyxtest_complete(envoyx_teststream* s);
+size_t envoyxtest_run_scheduled(envoyx_teststream* s, uint64_t wait_ms);
+bool envoyxtest_seen_headers(envoyx_teststream* s, uint32_t map, envoyx_testhost_owned* out);
+void envoyxtest_seen_body(envoyx_teststream* s, uint32_t direction, envoyx_testhost_owned* out);
+bool envoyxtest_forwarded(envoyx_teststream* s, uint32_t direction);
+bool envoyxtest_local_reply(envoyx_teststream* s, uint32_t* status, envoyx_testhost_owned* headers,
+                            envoyx_testhost_owned* body, envoyx_testhost_owned* details);
+bool envoyxtest_was_reset(envoyx_teststream* s);
+void envoyxtest_logs(envoyx_testhost_owned* out);
+#endif

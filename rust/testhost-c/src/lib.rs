@@ -1,0 +1,265 @@
+//! The test host's C API (`include/envoyx_testhost.h`, one function here per declaration there):
+//! a test in another language runs the module linked into its own program through the real core
+//! ([`TestHost::in_process`]). Go's `envoyxtest` package loads this library.
+
+use envoyx_abi::{
+    ENVOYX_REQUEST_HEADERS, ENVOYX_REQUEST_TRAILERS, ENVOYX_RESPONSE_HEADERS, ENVOYX_RESPONSE_TRAILERS,
+    envoyx_bytes, envoyx_header,
+};
+use envoyx_testhost::{Direction, HeaderMap, TestHost, TestStream};
+use std::ffi::{CStr, c_char, c_void};
+use std::time::Duration;
+
+/// Bytes handed to the caller, who frees them with [`envoyx_testhost_owned_free`].
+#[repr(C)]
+pub struct envoyx_testhost_owned {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl envoyx_testhost_owned {
+    fn from(bytes: Vec<u8>) -> Self {
+        let boxed = bytes.into_boxed_slice();
+        let len = boxed.len();
+        Self { ptr: Box::into_raw(boxed).cast(), len }
+    }
+}
+
+/// Stores `bytes` where `out` points (when it is not null).
+fn give(out: Option<&mut envoyx_testhost_owned>, bytes: Vec<u8>) {
+    if let Some(out) = out {
+        *out = envoyx_testhost_owned::from(bytes);
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_testhost_owned_free(owned: envoyx_testhost_owned) {
+    if !owned.ptr.is_null() {
+        // Safety: `owned` came from `envoyx_testhost_owned::from` (a boxed slice of `len` bytes)
+        // and the caller gives it back once.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(owned.ptr, owned.len)) });
+    }
+}
+
+/// The bytes of a view.
+///
+/// # Safety
+/// `b` must be readable for `b.len` bytes (or have `len` 0).
+unsafe fn view<'a>(b: envoyx_bytes) -> &'a [u8] {
+    if b.len == 0 {
+        return &[];
+    }
+    // Safety: the caller's contract.
+    unsafe { std::slice::from_raw_parts(b.ptr, b.len) }
+}
+
+/// `count` items at `ptr` (an empty list for a null pointer or 0).
+///
+/// # Safety
+/// `ptr` must be readable for `count` items.
+unsafe fn list<'a, T>(ptr: *const T, count: usize) -> &'a [T] {
+    if ptr.is_null() || count == 0 {
+        return &[];
+    }
+    // Safety: the caller's contract.
+    unsafe { std::slice::from_raw_parts(ptr, count) }
+}
+
+/// # Safety
+/// `names` and `functions` hold `count` items: NUL-terminated names and the addresses of the
+/// x/abi.h functions of those names; the views are readable; `error` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_testhost_new(
+    names: *const *const c_char,
+    functions: *const *const c_void,
+    count: usize,
+    name: envoyx_bytes,
+    filter_config: envoyx_bytes,
+    error: Option<&mut envoyx_testhost_owned>,
+) -> Option<Box<TestHost>> {
+    // Safety: the caller's contract for each list.
+    let (names, functions) = unsafe { (list(names, count), list(functions, count)) };
+    let table: Vec<(&CStr, *const c_void)> = names
+        .iter()
+        .zip(functions)
+        // Safety: each name is NUL-terminated (the caller's contract).
+        .map(|(name, function)| (unsafe { CStr::from_ptr(*name) }, *function))
+        .collect();
+    let lookup =
+        |wanted: &str| table.iter().find(|(n, _)| n.to_bytes() == wanted.as_bytes()).map(|(_, f)| *f);
+    // Safety: the caller's contract for the views.
+    let (name, filter_config) = unsafe { (view(name), view(filter_config)) };
+    let (name, filter_config) = (String::from_utf8_lossy(name), String::from_utf8_lossy(filter_config));
+    let host = envoyx_core::resolve_exports(lookup)
+        .map_err(|missing| missing.at(std::path::Path::new("<linked into the test program>")).into())
+        .and_then(|exports| TestHost::in_process(exports, &name, &filter_config));
+    match host {
+        Ok(host) => Some(Box::new(host)),
+        Err(e) => {
+            give(error, e.to_string().into_bytes());
+            None
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_testhost_free(host: Option<Box<TestHost>>) {
+    drop(host);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_testhost_stream(host: &TestHost) -> Box<TestStream> {
+    Box::new(host.stream())
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_free(stream: Option<Box<TestStream>>) {
+    drop(stream); // completes the stream if needed, then destroys it
+}
+
+/// # Safety
+/// `headers` holds `count` readable headers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_headers(
+    stream: &mut TestStream,
+    map: u32,
+    headers: *const envoyx_header,
+    count: usize,
+    end_of_stream: bool,
+) -> u32 {
+    // Safety: the caller's contract.
+    let headers = unsafe { list(headers, count) };
+    let owned: Vec<(String, String)> = headers
+        .iter()
+        .map(|h| {
+            // Safety: the caller's contract for each header's views.
+            let (k, v) = unsafe { (view(h.key), view(h.value)) };
+            (String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(v).into_owned())
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    match map {
+        ENVOYX_REQUEST_HEADERS => stream.request_headers(&pairs, end_of_stream).into(),
+        ENVOYX_RESPONSE_HEADERS => stream.response_headers(&pairs, end_of_stream).into(),
+        ENVOYX_REQUEST_TRAILERS => stream.request_trailers(&pairs).into(),
+        ENVOYX_RESPONSE_TRAILERS => stream.response_trailers(&pairs).into(),
+        other => panic!("envoyx_teststream_headers: no header map {other}"),
+    }
+}
+
+/// # Safety
+/// `slices` holds `count` readable views.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_body(
+    stream: &mut TestStream,
+    direction: u32,
+    slices: *const envoyx_bytes,
+    count: usize,
+    end_of_stream: bool,
+) -> u32 {
+    // Safety: the caller's contract.
+    let slices: Vec<&[u8]> = unsafe { list(slices, count) }.iter().map(|s| unsafe { view(*s) }).collect();
+    match direction_of(direction) {
+        Direction::Request => stream.request_body(&slices, end_of_stream).into(),
+        Direction::Response => stream.response_body(&slices, end_of_stream).into(),
+    }
+}
+
+fn direction_of(direction: u32) -> Direction {
+    if direction == envoyx_abi::ENVOYX_DIRECTION_RESPONSE { Direction::Response } else { Direction::Request }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_complete(stream: &mut TestStream) {
+    stream.complete();
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_run_scheduled(stream: &mut TestStream, wait_ms: u64) -> usize {
+    let ran = usize::from(stream.wait_scheduled(Duration::from_millis(wait_ms)));
+    ran + stream.run_scheduled()
+}
+
+/// "key\0value\0" pairs.
+fn pairs_bytes(map: &HeaderMap) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in map.pairs() {
+        for text in [k, v] {
+            out.extend_from_slice(text.as_bytes());
+            out.push(0);
+        }
+    }
+    out
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_seen_headers(
+    stream: &TestStream,
+    map: u32,
+    out: Option<&mut envoyx_testhost_owned>,
+) -> bool {
+    let seen = match map {
+        ENVOYX_REQUEST_HEADERS => Some(stream.upstream_request_headers()),
+        ENVOYX_RESPONSE_HEADERS => Some(stream.client_response_headers()),
+        ENVOYX_REQUEST_TRAILERS => stream.upstream_request_trailers(),
+        ENVOYX_RESPONSE_TRAILERS => stream.client_response_trailers(),
+        _ => None,
+    };
+    seen.map(|map| give(out, pairs_bytes(&map))).is_some()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_seen_body(
+    stream: &TestStream,
+    direction: u32,
+    out: Option<&mut envoyx_testhost_owned>,
+) {
+    let body = match direction_of(direction) {
+        Direction::Request => stream.upstream_request_body(),
+        Direction::Response => stream.client_response_body(),
+    };
+    give(out, body);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_forwarded(stream: &TestStream, direction: u32) -> bool {
+    match direction_of(direction) {
+        Direction::Request => stream.request_headers_forwarded(),
+        Direction::Response => stream.response_headers_forwarded(),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_local_reply(
+    stream: &TestStream,
+    status: Option<&mut u32>,
+    headers: Option<&mut envoyx_testhost_owned>,
+    body: Option<&mut envoyx_testhost_owned>,
+    details: Option<&mut envoyx_testhost_owned>,
+) -> bool {
+    let Some(reply) = stream.local_reply() else { return false };
+    if let Some(status) = status {
+        *status = reply.status;
+    }
+    give(headers, pairs_bytes(&reply.headers));
+    give(body, reply.body);
+    give(details, reply.details.into_bytes());
+    true
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_was_reset(stream: &TestStream) -> bool {
+    stream.was_reset()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_testhost_logs(out: Option<&mut envoyx_testhost_owned>) {
+    let mut bytes = Vec::new();
+    for (level, message) in envoyx_testhost::logs() {
+        bytes.extend_from_slice((level as u32).to_string().as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(message.as_bytes());
+        bytes.push(0);
+    }
+    give(out, bytes);
+}
