@@ -45,16 +45,16 @@ func (s *Stream) WholeResponseBody() io.Reader {
 }
 
 // Len is the body's length in bytes (0 when it is not available).
-func (b Body) Len() int { return int(C.envoyx_go_body_length(b.s.raw, C.uint32_t(b.kind))) }
+func (b Body) Len() int { return int(C.envoyxgo_body_length(b.s.raw, C.uint32_t(b.kind))) }
 
 // Slices returns the body as views into Envoy's memory (see Body's invariants).
 func (b Body) Slices() [][]byte {
 	var first [16]C.envoyx_slice
-	total := int(C.envoyx_go_body_slices(b.s.raw, C.uint32_t(b.kind), &first[0], 16))
+	total := int(C.envoyxgo_body_slices(b.s.raw, C.uint32_t(b.kind), &first[0], 16))
 	buf := first[:]
 	if total > len(first) {
 		buf = make([]C.envoyx_slice, total)
-		total = int(C.envoyx_go_body_slices(b.s.raw, C.uint32_t(b.kind), &buf[0], C.size_t(total)))
+		total = int(C.envoyxgo_body_slices(b.s.raw, C.uint32_t(b.kind), &buf[0], C.size_t(total)))
 	}
 	slices := make([][]byte, 0, total)
 	for _, s := range buf[:min(total, len(buf))] {
@@ -78,23 +78,23 @@ func (b Body) Reader() io.Reader { return &slicesReader{slices: b.Slices()} }
 
 // Drain removes the first `n` bytes (all of them when n exceeds the length).
 func (b Body) Drain(n int) bool {
-	return n >= 0 && bool(C.envoyx_go_body_drain(b.s.raw, C.uint32_t(b.kind), C.size_t(n)))
+	return n >= 0 && bool(C.envoyxgo_body_drain(b.s.raw, C.uint32_t(b.kind), C.size_t(n)))
 }
 
 // Prepend inserts a copy of `data` before the first byte.
 func (b Body) Prepend(data []byte) bool {
-	return bool(C.envoyx_go_body_add(b.s.raw, C.uint32_t(b.kind), cbytes(data), C.size_t(len(data)), 0))
+	return bool(C.envoyxgo_body_add(b.s.raw, C.uint32_t(b.kind), cbytes(data), C.size_t(len(data)), 0))
 }
 
 // Append adds a copy of `data` after the last byte.
 func (b Body) Append(data []byte) bool {
-	return bool(C.envoyx_go_body_add(b.s.raw, C.uint32_t(b.kind), cbytes(data), C.size_t(len(data)), 1))
+	return bool(C.envoyxgo_body_add(b.s.raw, C.uint32_t(b.kind), cbytes(data), C.size_t(len(data)), 1))
 }
 
 // Replace replaces the `n` bytes at `offset` with a copy of `data` (longer or shorter); false,
 // and nothing changes, when the range is not within the body.
 func (b Body) Replace(offset, n int, data []byte) bool {
-	return offset >= 0 && n >= 0 && bool(C.envoyx_go_body_replace(b.s.raw, C.uint32_t(b.kind),
+	return offset >= 0 && n >= 0 && bool(C.envoyxgo_body_replace(b.s.raw, C.uint32_t(b.kind),
 		C.size_t(offset), C.size_t(n), cbytes(data), C.size_t(len(data))))
 }
 

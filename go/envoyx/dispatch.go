@@ -34,7 +34,7 @@ var (
 //export envoyxGoConfigNew
 func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) (handle C.uintptr_t) {
 	fail := func(message string) {
-		C.envoyx_go_error_set(err, cstr(message), C.size_t(len(message)))
+		C.envoyxgo_error_set(err, cstr(message), C.size_t(len(message)))
 		handle = 0
 	}
 	defer func() {

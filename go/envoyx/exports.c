@@ -68,59 +68,59 @@ static envoyx_bytes bytes(const char* ptr, size_t len) {
   return b;
 }
 
-void envoyx_go_error_set(envoyx_error* error, const char* message, size_t len) {
+void envoyxgo_error_set(envoyx_error* error, const char* message, size_t len) {
   host->error_set(error, bytes(message, len));
 }
 
-bool envoyx_go_log_enabled(uint32_t level) { return host != NULL && host->log_enabled(level); }
+bool envoyxgo_log_enabled(uint32_t level) { return host != NULL && host->log_enabled(level); }
 
-void envoyx_go_log(uint32_t level, const char* message, size_t len) {
+void envoyxgo_log(uint32_t level, const char* message, size_t len) {
   if (host != NULL) host->log(level, bytes(message, len));
 }
 
-size_t envoyx_go_header_get(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len,
+size_t envoyxgo_header_get(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len,
                             envoyx_bytes* values, size_t cap) {
   return host->header_get(stream, map, bytes(key, key_len), values, cap);
 }
 
-size_t envoyx_go_header_all(envoyx_stream* stream, uint32_t map, envoyx_header* headers, size_t cap) {
+size_t envoyxgo_header_all(envoyx_stream* stream, uint32_t map, envoyx_header* headers, size_t cap) {
   return host->header_all(stream, map, headers, cap);
 }
 
-bool envoyx_go_header_set(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len,
+bool envoyxgo_header_set(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len,
                           const char* value, size_t value_len, bool add) {
   envoyx_bytes k = bytes(key, key_len), v = bytes(value, value_len);
   return add ? host->header_add(stream, map, k, v) : host->header_set(stream, map, k, v);
 }
 
-size_t envoyx_go_header_remove(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len) {
+size_t envoyxgo_header_remove(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len) {
   return host->header_remove(stream, map, bytes(key, key_len));
 }
 
-size_t envoyx_go_body_length(envoyx_stream* stream, uint32_t body) {
+size_t envoyxgo_body_length(envoyx_stream* stream, uint32_t body) {
   return host->body_length(stream, body);
 }
 
-size_t envoyx_go_body_slices(envoyx_stream* stream, uint32_t body, envoyx_slice* slices, size_t cap) {
+size_t envoyxgo_body_slices(envoyx_stream* stream, uint32_t body, envoyx_slice* slices, size_t cap) {
   return host->body_slices(stream, body, slices, cap);
 }
 
-bool envoyx_go_body_drain(envoyx_stream* stream, uint32_t body, size_t len) {
+bool envoyxgo_body_drain(envoyx_stream* stream, uint32_t body, size_t len) {
   return host->body_drain(stream, body, len);
 }
 
-bool envoyx_go_body_add(envoyx_stream* stream, uint32_t body, const char* data, size_t len, int where) {
+bool envoyxgo_body_add(envoyx_stream* stream, uint32_t body, const char* data, size_t len, int where) {
   return where == 0 ? host->body_prepend(stream, body, bytes(data, len))
                     : host->body_append(stream, body, bytes(data, len));
 }
 
-bool envoyx_go_body_replace(envoyx_stream* stream, uint32_t body, size_t offset, size_t len,
+bool envoyxgo_body_replace(envoyx_stream* stream, uint32_t body, size_t offset, size_t len,
                             const char* data, size_t data_len) {
   return host->body_replace(stream, body, offset, len, bytes(data, data_len));
 }
 
 /* `strings` holds `count` keys then `count` values, each with its length in `lens`. */
-bool envoyx_go_send_local_reply(envoyx_stream* stream, uint32_t status, const char** strings,
+bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status, const char** strings,
                                 const size_t* lens, size_t count, const char* body, size_t body_len,
                                 const char* details, size_t details_len) {
   envoyx_header* headers = count ? malloc(count * sizeof(envoyx_header)) : NULL;
@@ -134,25 +134,25 @@ bool envoyx_go_send_local_reply(envoyx_stream* stream, uint32_t status, const ch
   return sent;
 }
 
-void envoyx_go_reset(envoyx_stream* stream) { host->reset_stream(stream); }
+void envoyxgo_reset(envoyx_stream* stream) { host->reset_stream(stream); }
 
-envoyx_stream_handle* envoyx_go_stream_handle_new(envoyx_stream* stream) {
+envoyx_stream_handle* envoyxgo_stream_handle_new(envoyx_stream* stream) {
   return host->stream_handle_new(stream);
 }
 
-bool envoyx_go_stream_handle_continue(envoyx_stream_handle* handle, uint32_t direction) {
+bool envoyxgo_stream_handle_continue(envoyx_stream_handle* handle, uint32_t direction) {
   return host->stream_handle_continue(handle, direction);
 }
 
-bool envoyx_go_stream_handle_schedule(envoyx_stream_handle* handle, uint64_t event_id) {
+bool envoyxgo_stream_handle_schedule(envoyx_stream_handle* handle, uint64_t event_id) {
   return host->stream_handle_schedule(handle, event_id);
 }
 
-void envoyx_go_stream_handle_release(envoyx_stream_handle* handle) {
+void envoyxgo_stream_handle_release(envoyx_stream_handle* handle) {
   host->stream_handle_release(handle);
 }
 
-bool envoyx_go_continue_stream(envoyx_stream* stream, uint32_t direction) {
+bool envoyxgo_continue_stream(envoyx_stream* stream, uint32_t direction) {
   return host->continue_stream(stream, direction);
 }
 
@@ -175,7 +175,7 @@ static const void* const export_functions[] = {
     (const void*)envoyx_on_stream_destroy,  (const void*)envoyx_on_stream_scheduled,
 };
 
-size_t envoyx_go_export_table(const char* const** names, const void* const** functions) {
+size_t envoyxgo_export_table(const char* const** names, const void* const** functions) {
   *names = export_names;
   *functions = export_functions;
   return sizeof(export_names) / sizeof(export_names[0]);

@@ -17,11 +17,11 @@ type Headers struct {
 // Values returns every value of `key`, in order.
 func (h Headers) Values(key string) []string {
 	var views [8]C.envoyx_bytes
-	total := int(C.envoyx_go_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &views[0], 8))
+	total := int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &views[0], 8))
 	buf := views[:]
 	if total > len(views) {
 		buf = make([]C.envoyx_bytes, total)
-		total = int(C.envoyx_go_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &buf[0], C.size_t(total)))
+		total = int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &buf[0], C.size_t(total)))
 	}
 	values := make([]string, 0, total)
 	for _, v := range buf[:min(total, len(buf))] {
@@ -42,27 +42,27 @@ func (h Headers) Get(key string) (string, bool) {
 // Set replaces every value of `key`; false when the map is not available or the host refuses the
 // header (and logs why: a bad name, CR/LF/NUL in the value, a pseudo-header it cannot change).
 func (h Headers) Set(key, value string) bool {
-	return bool(C.envoyx_go_header_set(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), cstr(value), C.size_t(len(value)), false))
+	return bool(C.envoyxgo_header_set(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), cstr(value), C.size_t(len(value)), false))
 }
 
 // Add adds one more value of `key` (refused as Set).
 func (h Headers) Add(key, value string) bool {
-	return bool(C.envoyx_go_header_set(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), cstr(value), C.size_t(len(value)), true))
+	return bool(C.envoyxgo_header_set(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), cstr(value), C.size_t(len(value)), true))
 }
 
 // Remove removes every value of `key`; returns how many there were.
 func (h Headers) Remove(key string) int {
-	return int(C.envoyx_go_header_remove(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key))))
+	return int(C.envoyxgo_header_remove(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key))))
 }
 
 // All returns every entry, in order (a key with two values appears twice).
 func (h Headers) All() [][2]string {
 	var first [32]C.envoyx_header
-	total := int(C.envoyx_go_header_all(h.s.raw, C.uint32_t(h.which), &first[0], 32))
+	total := int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &first[0], 32))
 	buf := first[:]
 	if total > len(first) {
 		buf = make([]C.envoyx_header, total)
-		total = int(C.envoyx_go_header_all(h.s.raw, C.uint32_t(h.which), &buf[0], C.size_t(total)))
+		total = int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &buf[0], C.size_t(total)))
 	}
 	all := make([][2]string, 0, total)
 	for _, e := range buf[:min(total, len(buf))] {

@@ -19,11 +19,11 @@ const (
 // Log writes `message` to Envoy's log (nothing is formatted when the level is off: check
 // LogEnabled first for costly messages).
 func Log(level Level, message string) {
-	if !bool(C.envoyx_go_log_enabled(C.uint32_t(level))) {
+	if !bool(C.envoyxgo_log_enabled(C.uint32_t(level))) {
 		return
 	}
-	C.envoyx_go_log(C.uint32_t(level), cstr(message), C.size_t(len(message)))
+	C.envoyxgo_log(C.uint32_t(level), cstr(message), C.size_t(len(message)))
 }
 
 // LogEnabled tells whether Log at `level` writes anything.
-func LogEnabled(level Level) bool { return bool(C.envoyx_go_log_enabled(C.uint32_t(level))) }
+func LogEnabled(level Level) bool { return bool(C.envoyxgo_log_enabled(C.uint32_t(level))) }

@@ -44,18 +44,18 @@ func (s *Stream) SendLocalReply(status int, headers [][2]string, body []byte, de
 			C.free(unsafe.Pointer(text))
 		}
 	}()
-	return bool(C.envoyx_go_send_local_reply(s.raw, C.uint32_t(status), stringsC, lensC, C.size_t(n),
+	return bool(C.envoyxgo_send_local_reply(s.raw, C.uint32_t(status), stringsC, lensC, C.size_t(n),
 		cbytes(body), C.size_t(len(body)), cstr(details), C.size_t(len(details))))
 }
 
 // Reset resets the stream: the client and the upstream see it aborted, after the hook returns.
-func (s *Stream) Reset() { C.envoyx_go_reset(s.raw) }
+func (s *Stream) Reset() { C.envoyxgo_reset(s.raw) }
 
 // Continue resumes `d`, which an earlier hook stopped, after the current function returns. Only
 // inside a function run by StreamHandle.Schedule (in a hook, return a Continue status instead);
 // false when `d` is not stopped, the stream was answered or reset, or it is called elsewhere.
 func (s *Stream) Continue(d Direction) bool {
-	return bool(C.envoyx_go_continue_stream(s.raw, C.uint32_t(d)))
+	return bool(C.envoyxgo_continue_stream(s.raw, C.uint32_t(d)))
 }
 
 // Handle returns a handle to the stream for another goroutine: to continue it, or to run a
@@ -63,7 +63,7 @@ func (s *Stream) Continue(d Direction) bool {
 // (it is released by the garbage collector otherwise). Safe to use after the stream is gone:
 // its methods then return false.
 func (s *Stream) Handle() *StreamHandle {
-	h := &StreamHandle{raw: C.envoyx_go_stream_handle_new(s.raw), state: s.state}
+	h := &StreamHandle{raw: C.envoyxgo_stream_handle_new(s.raw), state: s.state}
 	runtime.SetFinalizer(h, (*StreamHandle).Release)
 	return h
 }
@@ -80,7 +80,7 @@ type StreamHandle struct {
 func (h *StreamHandle) Continue(d Direction) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.raw != nil && bool(C.envoyx_go_stream_handle_continue(h.raw, C.uint32_t(d)))
+	return h.raw != nil && bool(C.envoyxgo_stream_handle_continue(h.raw, C.uint32_t(d)))
 }
 
 // Schedule runs `fn` on the stream's thread, later, with the stream: there it may read and
@@ -95,7 +95,7 @@ func (h *StreamHandle) Schedule(fn func(s *Stream)) bool {
 	event := state.queue(fn)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.raw == nil || !bool(C.envoyx_go_stream_handle_schedule(h.raw, C.uint64_t(event))) {
+	if h.raw == nil || !bool(C.envoyxgo_stream_handle_schedule(h.raw, C.uint64_t(event))) {
 		state.take(event)
 		return false
 	}
@@ -107,7 +107,7 @@ func (h *StreamHandle) Release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.raw != nil {
-		C.envoyx_go_stream_handle_release(h.raw)
+		C.envoyxgo_stream_handle_release(h.raw)
 		h.raw = nil
 	}
 }

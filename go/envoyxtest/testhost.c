@@ -63,7 +63,7 @@ envoyx_testhost* envoyxtest_new(const char* name, size_t name_len, const char* c
                                 size_t config_len, envoyx_testhost_owned* error) {
   const char* const* names;
   const void* const* functions;
-  size_t count = envoyx_go_export_table(&names, &functions);
+  size_t count = envoyxgo_export_table(&names, &functions);
   envoyx_bytes n = {(const uint8_t*)name, name_len}, c = {(const uint8_t*)config, config_len};
   return lib.new_host(names, functions, count, n, c, error);
 }

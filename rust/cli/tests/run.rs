@@ -487,6 +487,11 @@ fn bad_arguments_are_refused_naming_the_flag() {
         run_fails(&["--config", yaml.path().to_str().unwrap(), "--upstream", "http://127.0.0.1:1"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--upstream would be ignored"), "{stderr}");
+    let go_dir = tempfile::tempdir().unwrap();
+    std::fs::write(go_dir.path().join("go.mod"), "module x\n").unwrap();
+    let (code, stderr) = run_fails(&["--watch", go_dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("a Go module; Go modules cannot be swapped into a running Envoy"), "{stderr}");
     for (_, stderr) in [run_fails(&["--module"]), run_fails(&["--upstream", "http://x:99999"])] {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
@@ -607,4 +612,65 @@ fn watch_rebuilds_the_crate_on_change_and_swaps_it_into_the_running_envoy() {
     std::fs::write(&lib, good.replace("\"edited\"", "\"fixed\"")).unwrap();
     wait_hello(&run, port, "fixed", Duration::from_secs(300));
     assert_eq!(run.signal_and_wait(libc::SIGTERM), 0, "{}", run.stderr());
+}
+
+/// Runs the built `envoyx` with `args` in `dir`; returns the exit code and both outputs.
+fn envoyx_in(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_envoyx")).args(args).current_dir(dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// A Go author's path with only envoyx's commands: `envoyx new --lang go`, `envoyx go test`
+/// (the filter through the real core), `envoyx go build`, `envoyx check`, and `envoyx run
+/// --module` serving it through real Envoy.
+#[test]
+fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-new");
+    let _ = std::fs::remove_dir_all(&parent);
+    std::fs::create_dir_all(&parent).unwrap();
+    let (code, out) = envoyx_in(&parent, &["new", "go-hello", "--lang", "go"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("created Go module `go-hello`") && out.contains("envoyx go test ./..."), "{out}");
+    let dir = parent.join("go-hello");
+    for file in ["go.mod", "filter.go", "main.go", "filter_test.go", "README.md", ".gitignore"] {
+        assert!(dir.join(file).is_file(), "{file} not generated");
+    }
+
+    let (code, out) = envoyx_in(&dir, &["go", "test", "-count=1", "-v", "./..."]);
+    assert_eq!(code, 0, "{out}");
+    for test in
+        ["TestAddsTheConfiguredHeader", "TestAnEmptyConfigUsesTheDefault", "TestAControlCharacterIsRefused"]
+    {
+        assert!(out.contains(&format!("--- PASS: {test}")), "{test}: {out}");
+    }
+    let (code, out) = envoyx_in(&dir, &["go", "vet", "./..."]);
+    assert_eq!(code, 0, "go vet: {out}");
+
+    let (code, out) = envoyx_in(&dir, &["go", "build", "-buildmode=c-shared", "-o", "libgo_hello.so", "."]);
+    assert_eq!(code, 0, "{out}");
+    let module = dir.join("libgo_hello.so");
+    let (code, out) = envoyx_in(&dir, &["check", module.to_str().unwrap(), "--filter-config", "hi"]);
+    assert_eq!(code, 0, "envoyx check: {out}");
+
+    let upstream = Upstream::start().unwrap();
+    let port = free_port().unwrap();
+    let module_arg = format!("{}=hi from go", module.display());
+    let url = format!("http://127.0.0.1:{}", upstream.port);
+    let listen = port.to_string();
+    let mut run = Run::start(&["--module", &module_arg, "--upstream", &url, "--listen", &listen]);
+    let envoy_pid = run.wait_ready();
+    let reply = request(port, "GET", "/", &[], b"").unwrap();
+    assert_eq!(reply.status(), 200, "{}", run.stderr());
+    assert_eq!(reply.header("x-hello"), Some("hi from go"), "{}", run.stderr());
+    assert_eq!(run.signal_and_wait(libc::SIGTERM), 0, "{}", run.stderr());
+    assert_gone(envoy_pid);
+
+    // A broken edit: `envoyx go test` fails with Go's own message and exit code.
+    let filter = std::fs::read_to_string(dir.join("filter.go")).unwrap();
+    std::fs::write(dir.join("filter.go"), filter.replace("return envoyx.HeadersContinue", "return nil"))
+        .unwrap();
+    let (code, out) = envoyx_in(&dir, &["go", "test", "./..."]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("filter.go") && out.contains("cannot use nil"), "{out}");
 }

@@ -12,7 +12,7 @@ use support::*;
 fn go_examples_module() -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/examples/module");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-modules");
-    envoyx_build::build_go_module(&source, "envoyx_go_examples", &out).unwrap_or_else(|e| panic!("{e}"))
+    envoyx_build::build_go_module(&source, "envoyxgo_examples", &out).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

@@ -242,6 +242,13 @@ fn parse_watch(value: &str) -> Result<WatchCrate, String> {
     let (dir, filter_config) =
         if Path::new(value).is_dir() { (value, "") } else { value.split_once('=').unwrap_or((value, "")) };
     let dir = if dir.is_empty() { "." } else { dir };
+    if Path::new(dir).join("go.mod").is_file() && !Path::new(dir).join("Cargo.toml").is_file() {
+        return Err(format!(
+            "--watch {dir}: a Go module; Go modules cannot be swapped into a running Envoy (a process \
+             holds one Go runtime and never unloads it): build it with `envoyx go build -buildmode=c-shared \
+             -o libNAME.so .` and serve it with --module, restarting to roll out a new build"
+        ));
+    }
     if !Path::new(dir).join("Cargo.toml").is_file() {
         return Err(format!(
             "--watch {dir}: no Cargo.toml there; give the directory of your module crate (`envoyx new` \
