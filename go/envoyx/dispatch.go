@@ -24,6 +24,7 @@ type streamState struct {
 	mu        sync.Mutex // guards what other goroutines touch: the scheduled functions
 	scheduled map[uint64]func(*Stream)
 	nextEvent uint64
+	callouts  map[uint64]CalloutDone // by callout id; guarded by mu as well
 }
 
 var (
@@ -48,6 +49,8 @@ func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen
 		fail(e.Error())
 		return 0
 	}
+	creating.Store(&creation{err}) // metrics may be defined while the factory runs
+	defer creating.Store(nil)
 	cfg, e := factory(filterName, C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
 	if e != nil {
 		fail(e.Error())

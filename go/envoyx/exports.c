@@ -1,7 +1,11 @@
 /* The EnvoyX exports of a Go module, and the calls into the host's table: in C, because cgo can
  * neither declare functions with x/abi.h's exact types (const pointers) nor call through a
  * function-pointer table. Each export hands Go plain values (pointers the host owns, lengths,
- * handles); Go's side is envoyx.go. Nothing here keeps a Go pointer. */
+ * handles); Go's side is dispatch.go. Nothing here keeps a Go pointer.
+ *
+ * Lists of strings (headers, label values) come from Go packed: the bytes end to end in one Go
+ * buffer and their lengths in another, turned into views here for the duration of one call, so
+ * that no memory C is given holds a Go pointer (cgo's rule) and nothing is copied twice. */
 #include <stdlib.h>
 
 #include "_cgo_export.h"
@@ -61,12 +65,52 @@ void envoyx_on_stream_scheduled(envoyx_stream* s, envoyx_module_stream* m, uint6
   envoyxGoScheduled(s, (uintptr_t)m, event_id);
 }
 
+envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
+                                                        envoyx_error* error) {
+  return (envoyx_module_route_config*)envoyxGoRouteConfigNew(
+      (char*)name.ptr, name.len, (char*)config.ptr, config.len, error);
+}
+void envoyx_on_route_config_destroy(envoyx_module_route_config* config) {
+  envoyxGoRouteConfigDestroy((uintptr_t)config);
+}
+
+void envoyx_on_stream_callout_done(envoyx_stream* s, envoyx_module_stream* m, uint64_t callout_id,
+                                   envoyx_callout_status status, const envoyx_header* headers,
+                                   size_t headers_len, const envoyx_bytes* body, size_t body_len) {
+  envoyxGoCalloutDone(s, (uintptr_t)m, callout_id, status, (envoyx_header*)headers, headers_len,
+                      (envoyx_bytes*)body, body_len);
+}
+
 /* ---- the host's table, for Go ---------------------------------------------------------- */
 
 static envoyx_bytes bytes(const char* ptr, size_t len) {
   envoyx_bytes b = {(const uint8_t*)ptr, len};
   return b;
 }
+
+/* Views of `count` packed strings (see the top of the file). `stack` holds up to `cap`; more
+ * are allocated, and the caller frees what is not `stack`. */
+static envoyx_bytes* unpack(const char* buf, const size_t* lens, size_t count, envoyx_bytes* stack,
+                            size_t cap) {
+  envoyx_bytes* views = count <= cap ? stack : malloc(count * sizeof(envoyx_bytes));
+  for (size_t i = 0, at = 0; i < count; at += lens[i], i++) views[i] = bytes(buf + at, lens[i]);
+  return views;
+}
+
+/* Headers from `count` packed pairs: key, value, key, value, ... */
+static envoyx_header* unpack_headers(const char* buf, const size_t* lens, size_t count,
+                                     envoyx_header* stack, size_t cap) {
+  envoyx_header* headers = count <= cap ? stack : malloc(count * sizeof(envoyx_header));
+  for (size_t i = 0, at = 0; i < count; i++) {
+    headers[i].key = bytes(buf + at, lens[2 * i]);
+    at += lens[2 * i];
+    headers[i].value = bytes(buf + at, lens[2 * i + 1]);
+    at += lens[2 * i + 1];
+  }
+  return headers;
+}
+
+#define STACK 16
 
 void envoyxgo_error_set(envoyx_error* error, const char* message, size_t len) {
   host->error_set(error, bytes(message, len));
@@ -79,7 +123,7 @@ void envoyxgo_log(uint32_t level, const char* message, size_t len) {
 }
 
 size_t envoyxgo_header_get(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len,
-                            envoyx_bytes* values, size_t cap) {
+                           envoyx_bytes* values, size_t cap) {
   return host->header_get(stream, map, bytes(key, key_len), values, cap);
 }
 
@@ -88,7 +132,7 @@ size_t envoyxgo_header_all(envoyx_stream* stream, uint32_t map, envoyx_header* h
 }
 
 bool envoyxgo_header_set(envoyx_stream* stream, uint32_t map, const char* key, size_t key_len,
-                          const char* value, size_t value_len, bool add) {
+                         const char* value, size_t value_len, bool add) {
   envoyx_bytes k = bytes(key, key_len), v = bytes(value, value_len);
   return add ? host->header_add(stream, map, k, v) : host->header_set(stream, map, k, v);
 }
@@ -115,22 +159,18 @@ bool envoyxgo_body_add(envoyx_stream* stream, uint32_t body, const char* data, s
 }
 
 bool envoyxgo_body_replace(envoyx_stream* stream, uint32_t body, size_t offset, size_t len,
-                            const char* data, size_t data_len) {
+                           const char* data, size_t data_len) {
   return host->body_replace(stream, body, offset, len, bytes(data, data_len));
 }
 
-/* `strings` holds `count` keys then `count` values, each with its length in `lens`. */
-bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status, const char** strings,
-                                const size_t* lens, size_t count, const char* body, size_t body_len,
-                                const char* details, size_t details_len) {
-  envoyx_header* headers = count ? malloc(count * sizeof(envoyx_header)) : NULL;
-  for (size_t i = 0; i < count; i++) {
-    headers[i].key = bytes(strings[i], lens[i]);
-    headers[i].value = bytes(strings[count + i], lens[count + i]);
-  }
+bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status, const char* buf,
+                               const size_t* lens, size_t count, const char* body, size_t body_len,
+                               const char* details, size_t details_len) {
+  envoyx_header stack[STACK];
+  envoyx_header* headers = unpack_headers(buf, lens, count, stack, STACK);
   bool sent = host->send_local_reply(stream, status, headers, count, bytes(body, body_len),
                                      bytes(details, details_len));
-  free(headers);
+  if (headers != stack) free(headers);
   return sent;
 }
 
@@ -156,24 +196,103 @@ bool envoyxgo_continue_stream(envoyx_stream* stream, uint32_t direction) {
   return host->continue_stream(stream, direction);
 }
 
+uintptr_t envoyxgo_route_config(envoyx_stream* stream) {
+  return (uintptr_t)host->route_config(stream);
+}
+
+uint64_t envoyxgo_http_callout(envoyx_stream* stream, const char* cluster, size_t cluster_len,
+                               const char* buf, const size_t* lens, size_t count, const char* body,
+                               size_t body_len, uint64_t timeout_ms) {
+  envoyx_header stack[STACK];
+  envoyx_header* headers = unpack_headers(buf, lens, count, stack, STACK);
+  uint64_t id = host->http_callout(stream, bytes(cluster, cluster_len), headers, count,
+                                   bytes(body, body_len), timeout_ms);
+  if (headers != stack) free(headers);
+  return id;
+}
+
+uint64_t envoyxgo_metric_define(envoyx_error* creating, uint32_t kind, const char* name,
+                                size_t name_len, const char* buf, const size_t* lens, size_t count) {
+  envoyx_bytes stack[STACK];
+  envoyx_bytes* labels = unpack(buf, lens, count, stack, STACK);
+  uint64_t id = host->metric_define(creating, kind, bytes(name, name_len), labels, count);
+  if (labels != stack) free(labels);
+  return id;
+}
+
+bool envoyxgo_metric_record(envoyx_stream* stream, uint64_t metric, const char* buf,
+                            const size_t* lens, size_t count, uint32_t op, uint64_t value) {
+  envoyx_bytes stack[STACK];
+  envoyx_bytes* labels = unpack(buf, lens, count, stack, STACK);
+  bool recorded = host->metric_record(stream, metric, labels, count, op, value);
+  if (labels != stack) free(labels);
+  return recorded;
+}
+
+bool envoyxgo_metadata_set(envoyx_stream* stream, const char* ns, size_t ns_len, const char* key,
+                           size_t key_len, envoyx_value* value, const char* text, size_t text_len) {
+  envoyx_value v = *value; /* the view of `text` lives in C memory only */
+  v.string = bytes(text, text_len);
+  return host->metadata_set(stream, bytes(ns, ns_len), bytes(key, key_len), v);
+}
+
+bool envoyxgo_metadata_get(envoyx_stream* stream, uint32_t source, const char* ns, size_t ns_len,
+                           const char* key, size_t key_len, uint32_t kind, envoyx_value* out) {
+  return host->metadata_get(stream, source, bytes(ns, ns_len), bytes(key, key_len), kind, out);
+}
+
+bool envoyxgo_filter_state_set(envoyx_stream* stream, const char* key, size_t key_len,
+                               const char* value, size_t value_len) {
+  return host->filter_state_set(stream, bytes(key, key_len), bytes(value, value_len));
+}
+
+bool envoyxgo_filter_state_get(envoyx_stream* stream, const char* key, size_t key_len,
+                               envoyx_bytes* out) {
+  return host->filter_state_get(stream, bytes(key, key_len), out);
+}
+
+bool envoyxgo_clear_route_cache(envoyx_stream* stream) { return host->clear_route_cache(stream); }
+
+bool envoyxgo_upstream_override_host(envoyx_stream* stream, const char* h, size_t len, bool strict) {
+  return host->upstream_override_host(stream, bytes(h, len), strict);
+}
+
+bool envoyxgo_attribute_get(envoyx_stream* stream, uint32_t attribute, envoyx_value* out) {
+  return host->attribute_get(stream, attribute, out);
+}
+
+bool envoyxgo_span_set_tag(envoyx_stream* stream, const char* key, size_t key_len,
+                           const char* value, size_t value_len) {
+  return host->span_set_tag(stream, bytes(key, key_len), bytes(value, value_len));
+}
+
 /* ---- the export table, for a test host in the same program (envoyxtest) ---------------------- */
 
 static const char* const export_names[] = {
-    "envoyx_module_abi_version", "envoyx_on_program_init",    "envoyx_on_filter_config_new",
-    "envoyx_on_filter_config_destroy", "envoyx_on_stream_new", "envoyx_on_request_headers",
-    "envoyx_on_request_body",    "envoyx_on_request_trailers", "envoyx_on_response_headers",
-    "envoyx_on_response_body",   "envoyx_on_response_trailers", "envoyx_on_stream_complete",
-    "envoyx_on_stream_destroy",  "envoyx_on_stream_scheduled",
+    "envoyx_module_abi_version",       "envoyx_on_program_init",
+    "envoyx_on_filter_config_new",     "envoyx_on_filter_config_destroy",
+    "envoyx_on_stream_new",            "envoyx_on_request_headers",
+    "envoyx_on_request_body",          "envoyx_on_request_trailers",
+    "envoyx_on_response_headers",      "envoyx_on_response_body",
+    "envoyx_on_response_trailers",     "envoyx_on_stream_complete",
+    "envoyx_on_stream_destroy",        "envoyx_on_stream_scheduled",
+    "envoyx_on_route_config_new",      "envoyx_on_route_config_destroy",
+    "envoyx_on_stream_callout_done",
 };
 static const void* const export_functions[] = {
-    (const void*)envoyx_module_abi_version, (const void*)envoyx_on_program_init,
+    (const void*)envoyx_module_abi_version,   (const void*)envoyx_on_program_init,
     (const void*)envoyx_on_filter_config_new, (const void*)envoyx_on_filter_config_destroy,
-    (const void*)envoyx_on_stream_new,      (const void*)envoyx_on_request_headers,
-    (const void*)envoyx_on_request_body,    (const void*)envoyx_on_request_trailers,
-    (const void*)envoyx_on_response_headers, (const void*)envoyx_on_response_body,
+    (const void*)envoyx_on_stream_new,        (const void*)envoyx_on_request_headers,
+    (const void*)envoyx_on_request_body,      (const void*)envoyx_on_request_trailers,
+    (const void*)envoyx_on_response_headers,  (const void*)envoyx_on_response_body,
     (const void*)envoyx_on_response_trailers, (const void*)envoyx_on_stream_complete,
-    (const void*)envoyx_on_stream_destroy,  (const void*)envoyx_on_stream_scheduled,
+    (const void*)envoyx_on_stream_destroy,    (const void*)envoyx_on_stream_scheduled,
+    (const void*)envoyx_on_route_config_new,  (const void*)envoyx_on_route_config_destroy,
+    (const void*)envoyx_on_stream_callout_done,
 };
+_Static_assert(sizeof(export_names) / sizeof(export_names[0]) ==
+                   sizeof(export_functions) / sizeof(export_functions[0]),
+               "one name per function");
 
 size_t envoyxgo_export_table(const char* const** names, const void* const** functions) {
   *names = export_names;

@@ -1,7 +1,6 @@
 package envoyx
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,21 +15,26 @@ var factories = map[string]Factory{}
 // Register adds the filter `name` to the module; call it from an init function.
 func Register(name string, f Factory) { factories[name] = f }
 
-// factoryFor picks the filter a configuration names (any name when the module has one filter).
-func factoryFor(name string) (Factory, error) {
-	if f, ok := factories[name]; ok {
+// factoryFor picks the filter a configuration names.
+func factoryFor(name string) (Factory, error) { return pick(factories, name, "filter", "Register") }
+
+// pick finds `name` in `registry`, or the only entry whatever the name; the error names what the
+// registry holds. `what` is what it holds, `register` the function that fills it.
+func pick[F any](registry map[string]F, name, what, register string) (F, error) {
+	if f, ok := registry[name]; ok {
 		return f, nil
 	}
-	names := make([]string, 0, len(factories))
-	for n, f := range factories {
-		if len(factories) == 1 {
+	names := make([]string, 0, len(registry))
+	for n, f := range registry {
+		if len(registry) == 1 {
 			return f, nil
 		}
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	var none F
 	if len(names) == 0 {
-		return nil, errors.New("the Go module registered no filter (call envoyx.Register in an init function)")
+		return none, fmt.Errorf("the Go module registered no %s (call envoyx.%s in an init function)", what, register)
 	}
-	return nil, fmt.Errorf("the Go module has no filter named %q (it has %s)", name, strings.Join(names, ", "))
+	sort.Strings(names)
+	return none, fmt.Errorf("the Go module has no %s named %q (it has %s)", what, name, strings.Join(names, ", "))
 }

@@ -8,7 +8,6 @@ import "C"
 import (
 	"runtime"
 	"sync"
-	"unsafe"
 )
 
 // Stream is the stream a hook runs for; valid during that hook only.
@@ -28,23 +27,8 @@ func (s *Stream) ResponseTrailers() Headers { return Headers{s, 3} }
 // the response already started, the status is outside 200-599, `details` holds whitespace, or a
 // header is refused. The hook should then return a Stop status.
 func (s *Stream) SendLocalReply(status int, headers [][2]string, body []byte, details string) bool {
-	n := len(headers)
-	// The header list goes to the host in C memory: Go memory holding pointers may not.
-	stringsC := (**C.char)(C.malloc(C.size_t(2*n+1) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))
-	lensC := (*C.size_t)(C.malloc(C.size_t(2*n+1) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
-	defer C.free(unsafe.Pointer(stringsC))
-	defer C.free(unsafe.Pointer(lensC))
-	texts, lens := unsafe.Slice(stringsC, 2*n), unsafe.Slice(lensC, 2*n)
-	for i, h := range headers {
-		texts[i], lens[i] = C.CString(h[0]), C.size_t(len(h[0]))
-		texts[n+i], lens[n+i] = C.CString(h[1]), C.size_t(len(h[1]))
-	}
-	defer func() {
-		for _, text := range texts {
-			C.free(unsafe.Pointer(text))
-		}
-	}()
-	return bool(C.envoyxgo_send_local_reply(s.raw, C.uint32_t(status), stringsC, lensC, C.size_t(n),
+	p := packHeaders(headers)
+	return bool(C.envoyxgo_send_local_reply(s.raw, C.uint32_t(status), p.buf(), p.lens(), C.size_t(len(headers)),
 		cbytes(body), C.size_t(len(body)), cstr(details), C.size_t(len(details))))
 }
 

@@ -26,6 +26,7 @@ import "C"
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -37,6 +38,7 @@ import (
 	"unsafe"
 
 	"envoyx.dev/sdk/envoyx"
+	"envoyx.dev/sdk/internal/pack"
 )
 
 // LibraryEnv names the environment variable holding the test host library's path.
@@ -105,6 +107,40 @@ func (h *Host) Close() {
 // Stream starts a stream (the filter's NewFilter runs).
 func (h *Host) Stream() *Stream { return &Stream{raw: C.envoyxtest_stream(h.raw)} }
 
+// StreamOnRoute starts a stream on a route whose per-route configuration (name and
+// filter_config) the module parses first; the error is its refusal.
+func (h *Host) StreamOnRoute(name, filterConfig string) (*Stream, error) {
+	var failure C.envoyx_testhost_owned
+	raw := C.envoyxtest_stream_on_route(h.raw, cstr(name), C.size_t(len(name)), cstr(filterConfig), C.size_t(len(filterConfig)), &failure)
+	if raw == nil {
+		return nil, fmt.Errorf("%s", take(failure))
+	}
+	return &Stream{raw: raw}, nil
+}
+
+// MetricValue is what a module recorded on one metric for one label combination: Counter,
+// Gauge or the Histogram's values in order (the field of the metric's kind is set).
+type MetricValue struct {
+	Counter   *uint64
+	Gauge     *int64
+	Histogram []uint64
+}
+
+// Metric returns what the module recorded on its metric `name` for `labelValues`; false when
+// nothing was recorded.
+func (h *Host) Metric(name string, labelValues ...string) (MetricValue, bool) {
+	buf, lens := pack.Strings(labelValues...)
+	var out C.envoyx_testhost_owned
+	if !C.envoyxtest_metric(h.raw, cstr(name), C.size_t(len(name)), cbuf(buf), clens(lens), C.size_t(len(labelValues)), &out) {
+		return MetricValue{}, false
+	}
+	var v MetricValue
+	if err := json.Unmarshal(take(out), &v); err != nil {
+		panic("envoyxtest: the test host's metric JSON: " + err.Error())
+	}
+	return v, true
+}
+
 // Stream is one stream through the filter.
 type Stream struct{ raw *C.envoyx_teststream }
 
@@ -129,39 +165,18 @@ func H(namesAndValues ...string) [][2]string {
 }
 
 func (s *Stream) headers(which uint32, headers [][2]string, end bool) uint32 {
-	n := len(headers)
-	strs, lens, free := cStrings(2 * n)
-	defer free()
-	for i, h := range headers {
-		strs[i], lens[i] = C.CString(h[0]), C.size_t(len(h[0]))
-		strs[n+i], lens[n+i] = C.CString(h[1]), C.size_t(len(h[1]))
-	}
-	return uint32(C.envoyxtest_headers(s.raw, C.uint32_t(which), unsafe.SliceData(strs), unsafe.SliceData(lens), C.size_t(n), C.bool(end)))
+	buf, lens := pack.Headers(headers)
+	return uint32(C.envoyxtest_headers(s.raw, C.uint32_t(which), cbuf(buf), clens(lens), C.size_t(len(headers)), C.bool(end)))
 }
 
 func (s *Stream) body(d envoyx.Direction, end bool, slices []string) uint32 {
-	strs, lens, free := cStrings(len(slices))
-	defer free()
-	for i, slice := range slices {
-		strs[i], lens[i] = C.CString(slice), C.size_t(len(slice))
-	}
-	return uint32(C.envoyxtest_body(s.raw, C.uint32_t(d), unsafe.SliceData(strs), unsafe.SliceData(lens), C.size_t(len(slices)), C.bool(end)))
+	buf, lens := pack.Strings(slices...)
+	return uint32(C.envoyxtest_body(s.raw, C.uint32_t(d), cbuf(buf), clens(lens), C.size_t(len(slices)), C.bool(end)))
 }
 
-// cStrings allocates `n` string pointers and lengths in C memory (Go memory may not hold the
-// pointers C is given); free releases them and the strings stored in them.
-func cStrings(n int) ([]*C.char, []C.size_t, func()) {
-	ptrs := (**C.char)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
-	lens := (*C.size_t)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(C.size_t(0)))))
-	strs := unsafe.Slice(ptrs, n)
-	return strs, unsafe.Slice(lens, n), func() {
-		for _, s := range strs {
-			C.free(unsafe.Pointer(s))
-		}
-		C.free(unsafe.Pointer(ptrs))
-		C.free(unsafe.Pointer(lens))
-	}
-}
+// cbuf and clens hand packed lists (envoyx.dev/sdk/internal/pack) to C for one call.
+func cbuf(b []byte) *C.char      { return (*C.char)(unsafe.Pointer(unsafe.SliceData(b))) }
+func clens(l []uint64) *C.size_t { return (*C.size_t)(unsafe.Pointer(unsafe.SliceData(l))) }
 
 // RequestHeaders delivers the request headers and returns the filter's status.
 func (s *Stream) RequestHeaders(headers [][2]string, endOfStream bool) envoyx.HeadersStatus {
@@ -191,6 +206,45 @@ func (s *Stream) ResponseBody(endOfStream bool, slices ...string) envoyx.BodySta
 // ResponseTrailers delivers the response trailers.
 func (s *Stream) ResponseTrailers(trailers [][2]string) envoyx.TrailersStatus {
 	return envoyx.TrailersStatus(s.headers(responseTrailers, trailers, true))
+}
+
+// Callout is a callout the filter started that is not answered yet.
+type Callout struct {
+	ID        uint64  `json:"id"`
+	Cluster   string  `json:"cluster"`
+	Headers   Headers `json:"headers"`
+	Body      string  `json:"body"`
+	TimeoutMs uint64  `json:"timeout_ms"`
+}
+
+// PendingCallouts lists the callouts waiting for an answer, in the order started.
+func (s *Stream) PendingCallouts() []Callout {
+	var out C.envoyx_testhost_owned
+	C.envoyxtest_pending_callouts(s.raw, &out)
+	var callouts []Callout
+	if err := json.Unmarshal(take(out), &callouts); err != nil {
+		panic("envoyxtest: the test host's callout JSON: " + err.Error())
+	}
+	return callouts
+}
+
+// AnswerCallout answers callout `id` with a response (the filter's CalloutDone runs now).
+func (s *Stream) AnswerCallout(id uint64, status int, headers [][2]string, body ...string) {
+	s.answer(id, 0, status, headers, body)
+}
+
+// FailCallout ends callout `id` without a response, for `reason`.
+func (s *Stream) FailCallout(id uint64, reason envoyx.CalloutError) {
+	s.answer(id, uint32(reason), 0, nil, nil)
+}
+
+func (s *Stream) answer(id uint64, failed uint32, status int, headers [][2]string, chunks []string) {
+	strs := make([]string, 0, 2*len(headers)+len(chunks))
+	for _, h := range headers {
+		strs = append(strs, h[0], h[1])
+	}
+	buf, lens := pack.Strings(append(strs, chunks...)...)
+	C.envoyxtest_answer_callout(s.raw, C.uint64_t(id), C.uint32_t(failed), C.uint32_t(status), cbuf(buf), clens(lens), C.size_t(len(headers)), C.size_t(len(chunks)))
 }
 
 // Complete ends the stream (the filter's OnComplete).

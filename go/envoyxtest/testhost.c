@@ -24,6 +24,13 @@ static struct {
                       envoyx_testhost_owned*);
   bool (*was_reset)(envoyx_teststream*);
   void (*logs)(envoyx_testhost_owned*);
+  envoyx_teststream* (*stream_on_route)(envoyx_testhost*, envoyx_bytes, envoyx_bytes,
+                                        envoyx_testhost_owned*);
+  bool (*metric)(envoyx_testhost*, envoyx_bytes, const envoyx_bytes*, size_t,
+                 envoyx_testhost_owned*);
+  void (*pending_callouts)(envoyx_teststream*, envoyx_testhost_owned*);
+  void (*answer_callout)(envoyx_teststream*, uint64_t, uint32_t, uint32_t, const envoyx_header*,
+                         size_t, const envoyx_bytes*, size_t);
 } lib;
 
 #define RESOLVE(field, name)                                                              \
@@ -54,6 +61,10 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(local_reply, "envoyx_teststream_local_reply");
   RESOLVE(was_reset, "envoyx_teststream_was_reset");
   RESOLVE(logs, "envoyx_testhost_logs");
+  RESOLVE(stream_on_route, "envoyx_testhost_stream_on_route");
+  RESOLVE(metric, "envoyx_testhost_metric");
+  RESOLVE(pending_callouts, "envoyx_teststream_pending_callouts");
+  RESOLVE(answer_callout, "envoyx_teststream_answer_callout");
   return true;
 }
 
@@ -72,26 +83,74 @@ void envoyxtest_free(envoyx_testhost* host) { lib.free_host(host); }
 envoyx_teststream* envoyxtest_stream(envoyx_testhost* host) { return lib.stream(host); }
 void envoyxtest_stream_free(envoyx_teststream* s) { lib.stream_free(s); }
 
-/* `strings` holds `count` keys then `count` values, each with its length in `lens`. */
-uint32_t envoyxtest_headers(envoyx_teststream* s, uint32_t map, const char** strings,
-                            const size_t* lens, size_t count, bool end) {
-  envoyx_header* headers = count ? malloc(count * sizeof(envoyx_header)) : NULL;
+/* Lists of strings come packed from Go: the bytes end to end in `buf`, their lengths in `lens`
+ * (no Go pointer in memory C is given); these make views of them for one call. */
+static envoyx_bytes* unpack(const char* buf, const size_t* lens, size_t count) {
+  envoyx_bytes* views = malloc((count ? count : 1) * sizeof(envoyx_bytes));
+  for (size_t i = 0, at = 0; i < count; at += lens[i], i++)
+    views[i] = (envoyx_bytes){(const uint8_t*)buf + at, lens[i]};
+  return views;
+}
+
+/* `count` headers from 2 * count packed strings: key, value, ... */
+static envoyx_header* unpack_headers(const char* buf, const size_t* lens, size_t count) {
+  envoyx_bytes* views = unpack(buf, lens, 2 * count);
+  envoyx_header* headers = malloc((count ? count : 1) * sizeof(envoyx_header));
   for (size_t i = 0; i < count; i++) {
-    headers[i].key = (envoyx_bytes){(const uint8_t*)strings[i], lens[i]};
-    headers[i].value = (envoyx_bytes){(const uint8_t*)strings[count + i], lens[count + i]};
+    headers[i].key = views[2 * i];
+    headers[i].value = views[2 * i + 1];
   }
+  free(views);
+  return headers;
+}
+
+uint32_t envoyxtest_headers(envoyx_teststream* s, uint32_t map, const char* buf,
+                            const size_t* lens, size_t count, bool end) {
+  envoyx_header* headers = unpack_headers(buf, lens, count);
   uint32_t status = lib.headers(s, map, headers, count, end);
   free(headers);
   return status;
 }
 
-uint32_t envoyxtest_body(envoyx_teststream* s, uint32_t direction, const char** slices,
+uint32_t envoyxtest_body(envoyx_teststream* s, uint32_t direction, const char* buf,
                          const size_t* lens, size_t count, bool end) {
-  envoyx_bytes* views = count ? malloc(count * sizeof(envoyx_bytes)) : NULL;
-  for (size_t i = 0; i < count; i++) views[i] = (envoyx_bytes){(const uint8_t*)slices[i], lens[i]};
+  envoyx_bytes* views = unpack(buf, lens, count);
   uint32_t status = lib.body(s, direction, views, count, end);
   free(views);
   return status;
+}
+
+envoyx_teststream* envoyxtest_stream_on_route(envoyx_testhost* host, const char* name,
+                                              size_t name_len, const char* config,
+                                              size_t config_len, envoyx_testhost_owned* error) {
+  envoyx_bytes n = {(const uint8_t*)name, name_len}, c = {(const uint8_t*)config, config_len};
+  return lib.stream_on_route(host, n, c, error);
+}
+
+bool envoyxtest_metric(envoyx_testhost* host, const char* name, size_t name_len, const char* buf,
+                       const size_t* lens, size_t count, envoyx_testhost_owned* out) {
+  envoyx_bytes* labels = unpack(buf, lens, count);
+  envoyx_bytes n = {(const uint8_t*)name, name_len};
+  bool found = lib.metric(host, n, labels, count, out);
+  free(labels);
+  return found;
+}
+
+void envoyxtest_pending_callouts(envoyx_teststream* s, envoyx_testhost_owned* out) {
+  lib.pending_callouts(s, out);
+}
+
+void envoyxtest_answer_callout(envoyx_teststream* s, uint64_t id, uint32_t failed, uint32_t status,
+                               const char* buf, const size_t* lens, size_t headers_count,
+                               size_t chunks_count) {
+  /* The packed strings: the headers' 2 * headers_count, then the body's chunks. */
+  envoyx_header* headers = unpack_headers(buf, lens, headers_count);
+  size_t at = 0;
+  for (size_t i = 0; i < 2 * headers_count; i++) at += lens[i];
+  envoyx_bytes* chunks = unpack(buf + at, lens + 2 * headers_count, chunks_count);
+  lib.answer_callout(s, id, failed, status, headers, headers_count, chunks, chunks_count);
+  free(headers);
+  free(chunks);
 }
 
 void envoyxtest_complete(envoyx_teststream* s) { lib.complete(s); }

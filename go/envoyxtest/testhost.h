@@ -16,10 +16,20 @@ envoyx_testhost* envoyxtest_new(const char* name, size_t name_len, const char* c
 void envoyxtest_free(envoyx_testhost* host);
 envoyx_teststream* envoyxtest_stream(envoyx_testhost* host);
 void envoyxtest_stream_free(envoyx_teststream* s);
-uint32_t envoyxtest_headers(envoyx_teststream* s, uint32_t map, const char** strings,
+/* Packed lists: `buf` holds the strings end to end, `lens` their lengths. */
+uint32_t envoyxtest_headers(envoyx_teststream* s, uint32_t map, const char* buf,
                             const size_t* lens, size_t count, bool end);
-uint32_t envoyxtest_body(envoyx_teststream* s, uint32_t direction, const char** slices,
+uint32_t envoyxtest_body(envoyx_teststream* s, uint32_t direction, const char* buf,
                          const size_t* lens, size_t count, bool end);
+envoyx_teststream* envoyxtest_stream_on_route(envoyx_testhost* host, const char* name,
+                                              size_t name_len, const char* config,
+                                              size_t config_len, envoyx_testhost_owned* error);
+bool envoyxtest_metric(envoyx_testhost* host, const char* name, size_t name_len, const char* buf,
+                       const size_t* lens, size_t count, envoyx_testhost_owned* out);
+void envoyxtest_pending_callouts(envoyx_teststream* s, envoyx_testhost_owned* out);
+void envoyxtest_answer_callout(envoyx_teststream* s, uint64_t id, uint32_t failed, uint32_t status,
+                               const char* buf, const size_t* lens, size_t headers_count,
+                               size_t chunks_count);
 void envoyxtest_complete(envoyx_teststream* s);
 size_t envoyxtest_run_scheduled(envoyx_teststream* s, uint64_t wait_ms);
 bool envoyxtest_seen_headers(envoyx_teststream* s, uint32_t map, envoyx_testhost_owned* out);

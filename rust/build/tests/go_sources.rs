@@ -13,8 +13,8 @@ fn go_dir(sub: &str) -> PathBuf {
 
 /// The Go examples' packages, each with its `go test` unit tests (the filters driven through the
 /// real core by `envoyxtest`).
-const EXAMPLES: [&str; 7] =
-    ["bodyreplace", "bodyrewrite", "delay", "headers", "helloworld", "jsonvalidate", "sendresponse"];
+const EXAMPLES: [&str; 8] =
+    ["auth", "bodyreplace", "bodyrewrite", "delay", "headers", "helloworld", "jsonvalidate", "sendresponse"];
 
 /// The Go modules of the repository (each folder with its own go.mod).
 const MODULES: [&str; 3] = ["", "examples", "testmodule"];

@@ -3,7 +3,8 @@
 //! AuthServer`) behind the cluster `auth`: allowed with the identity added, 401 and 403 from
 //! the service, a slow service timing out (fail-closed 503), a cluster Envoy does not have
 //! (fail-closed 503, fail-open through), per-route configs (auth off, a required role), a body
-//! held until the answer, and a client that gives up while the callout is in flight.
+//! held until the answer, and a client that gives up while the callout is in flight. The same
+//! checks run for the Go example (`go/examples/auth`).
 
 mod support;
 
@@ -30,7 +31,21 @@ fn auth_listener(module: &std::path::Path, port: u16, filter_config: &str) -> Va
 
 #[test]
 fn auth_example_against_a_real_auth_service() {
-    let module = envoyx_testhost::build_package("envoyx-example-auth");
+    check_auth_example(&envoyx_testhost::build_package("envoyx-example-auth"));
+}
+
+/// The Go twin (`go/examples/auth`, in the Go examples' one module), with the same checks.
+#[test]
+fn the_go_auth_example_against_a_real_auth_service() {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/examples/module");
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-modules-auth");
+    let module =
+        envoyx_build::build_go_module(&source, "envoyx_go_examples", &out).unwrap_or_else(|e| panic!("{e}"));
+    check_auth_example(&module);
+}
+
+fn check_auth_example(module: &std::path::Path) {
+    let module = module.to_path_buf();
     for version in VERSIONS {
         let auth = AuthServer::start().unwrap();
         let upstream = start_upstream();

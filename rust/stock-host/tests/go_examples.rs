@@ -41,7 +41,7 @@ fn the_go_examples_run_in_stock_envoy() {
     envoy.check(code == Some(1), &format!("exit code {code:?}"));
     envoy.check(
         envoy.log().contains(
-            "the Go module has no filter named \"nosuch\" (it has body-replace, body-rewrite, delay, headers, \
+            "the Go module has no filter named \"nosuch\" (it has auth, body-replace, body-rewrite, delay, headers, \
              helloworld, json-validate, send-response)",
         ),
         "the refusal names the filters the module has",

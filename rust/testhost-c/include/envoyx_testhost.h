@@ -38,6 +38,16 @@ void envoyx_testhost_free(envoyx_testhost* host);
 
 /* A new stream (the module's envoyx_on_stream_new runs). */
 envoyx_teststream* envoyx_testhost_stream(envoyx_testhost* host);
+/* A new stream on a route whose per-route configuration is `name` and `filter_config`, parsed
+ * by the module's route-config hook. NULL when the module refuses it, with the reason in
+ * `error`. */
+envoyx_teststream* envoyx_testhost_stream_on_route(envoyx_testhost* host, envoyx_bytes name,
+                                                   envoyx_bytes filter_config,
+                                                   envoyx_testhost_owned* error);
+/* What the module recorded on its metric `name` for the `count` label values, as JSON:
+ * {"counter":N}, {"gauge":N} or {"histogram":[N,...]}. False when nothing was recorded. */
+bool envoyx_testhost_metric(envoyx_testhost* host, envoyx_bytes name, const envoyx_bytes* labels,
+                            size_t count, envoyx_testhost_owned* out);
 /* Completes the stream if it has not completed, then destroys it. */
 void envoyx_teststream_free(envoyx_teststream* stream);
 
@@ -67,6 +77,16 @@ bool envoyx_teststream_forwarded(envoyx_teststream* stream, envoyx_direction dir
 bool envoyx_teststream_local_reply(envoyx_teststream* stream, uint32_t* status,
                                    envoyx_testhost_owned* headers, envoyx_testhost_owned* body,
                                    envoyx_testhost_owned* details);
+/* The callouts the stream started that are not answered yet, as a JSON array of objects with
+ * id, cluster, headers ([[name, value], ...]), body (UTF-8, lossy) and timeout_ms. */
+void envoyx_teststream_pending_callouts(envoyx_teststream* stream, envoyx_testhost_owned* out);
+/* Answers the callout `id`: with `failed` an ENVOYX_CALLOUT_* status other than RESPONSE, the
+ * callout failed so; with `failed` 0, a response with `status`, `headers` and the body's
+ * `chunks`. The module's callout-done hook runs inside this call. */
+void envoyx_teststream_answer_callout(envoyx_teststream* stream, uint64_t id, uint32_t failed,
+                                      uint32_t status, const envoyx_header* headers,
+                                      size_t headers_count, const envoyx_bytes* chunks,
+                                      size_t chunks_count);
 /* Whether the module reset the stream. */
 bool envoyx_teststream_was_reset(envoyx_teststream* stream);
 

@@ -6,7 +6,9 @@ use envoyx_abi::{
     ENVOYX_REQUEST_HEADERS, ENVOYX_REQUEST_TRAILERS, ENVOYX_RESPONSE_HEADERS, ENVOYX_RESPONSE_TRAILERS,
     envoyx_bytes, envoyx_header,
 };
-use envoyx_testhost::{Direction, HeaderMap, TestHost, TestStream};
+use envoyx_testhost::{
+    CalloutAnswer, CalloutStatus, Direction, HeaderMap, MetricValue, TestHost, TestStream,
+};
 use std::ffi::{CStr, c_char, c_void};
 use std::time::Duration;
 
@@ -110,6 +112,55 @@ pub extern "C" fn envoyx_testhost_free(host: Option<Box<TestHost>>) {
 #[unsafe(no_mangle)]
 pub extern "C" fn envoyx_testhost_stream(host: &TestHost) -> Box<TestStream> {
     Box::new(host.stream())
+}
+
+/// # Safety
+/// The views are readable; `error` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_testhost_stream_on_route(
+    host: &TestHost,
+    name: envoyx_bytes,
+    filter_config: envoyx_bytes,
+    error: Option<&mut envoyx_testhost_owned>,
+) -> Option<Box<TestStream>> {
+    // Safety: the caller's contract for the views.
+    let (name, filter_config) = unsafe { (view(name), view(filter_config)) };
+    let route = host.route_config(&String::from_utf8_lossy(name), &String::from_utf8_lossy(filter_config));
+    match route {
+        Ok(route) => Some(Box::new(host.stream_on_route(Some(route)))),
+        Err(e) => {
+            give(error, e.to_string().into_bytes());
+            None
+        }
+    }
+}
+
+/// # Safety
+/// The views are readable; `labels` holds `count` views.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_testhost_metric(
+    host: &TestHost,
+    name: envoyx_bytes,
+    labels: *const envoyx_bytes,
+    count: usize,
+    out: Option<&mut envoyx_testhost_owned>,
+) -> bool {
+    // Safety: the caller's contract for the views.
+    let name = String::from_utf8_lossy(unsafe { view(name) }).into_owned();
+    // Safety: the caller's contract for the list and its views.
+    let labels: Vec<String> = unsafe { list(labels, count) }
+        .iter()
+        .map(|l| String::from_utf8_lossy(unsafe { view(*l) }).into_owned())
+        .collect();
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let Some(value) = host.metric(&name, &labels) else { return false };
+    let json = match value {
+        MetricValue::Counter(n) => serde_json::json!({ "counter": n }),
+        MetricValue::Gauge(n) => serde_json::json!({ "gauge": n }),
+        MetricValue::Histogram(values) => serde_json::json!({ "histogram": values }),
+    };
+    give(out, json.to_string().into_bytes());
+    true
 }
 
 #[unsafe(no_mangle)]
@@ -245,6 +296,60 @@ pub extern "C" fn envoyx_teststream_local_reply(
     give(body, reply.body);
     give(details, reply.details.into_bytes());
     true
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_pending_callouts(
+    stream: &TestStream,
+    out: Option<&mut envoyx_testhost_owned>,
+) {
+    let callouts: Vec<serde_json::Value> = stream
+        .pending_callouts()
+        .into_iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "cluster": c.cluster,
+                "headers": c.headers,
+                "body": String::from_utf8_lossy(&c.body),
+                "timeout_ms": c.timeout.as_millis() as u64,
+            })
+        })
+        .collect();
+    give(out, serde_json::Value::from(callouts).to_string().into_bytes());
+}
+
+/// # Safety
+/// `headers` and `chunks` hold `headers_count` and `chunks_count` readable items.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_answer_callout(
+    stream: &mut TestStream,
+    id: u64,
+    failed: u32,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_count: usize,
+    chunks: *const envoyx_bytes,
+    chunks_count: usize,
+) {
+    let answer = if failed != 0 {
+        CalloutAnswer::Failed(CalloutStatus::from_abi(failed))
+    } else {
+        // Safety: the caller's contract for the lists and their views.
+        let headers = unsafe { list(headers, headers_count) }
+            .iter()
+            .map(|h| unsafe { (lossy(view(h.key)), lossy(view(h.value))) })
+            .collect();
+        // Safety: as above.
+        let body =
+            unsafe { list(chunks, chunks_count) }.iter().map(|c| unsafe { view(*c) }.to_vec()).collect();
+        CalloutAnswer::Response { status: u16::try_from(status).unwrap_or(u16::MAX), headers, body }
+    };
+    stream.answer_callout(id, answer);
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[unsafe(no_mangle)]

@@ -1,0 +1,66 @@
+package envoyx
+
+/*
+#include "host.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// RouteFactory parses a per-route configuration (`DynamicModuleConfigPerRoute`: its `name` and
+// `filter_config`) into the value Stream.RouteConfig returns on that route's streams. It runs on
+// Envoy's main thread when the route configuration loads; an error rejects it. The value is
+// shared by every worker thread at once: treat it as read-only.
+type RouteFactory func(name string, config []byte) (any, error)
+
+var routeFactories = map[string]RouteFactory{}
+
+// RegisterRoute adds the per-route configuration `name` to the module (a per-route config names
+// it as a filter configuration names its filter; any name when the module registers one); call
+// it from an init function.
+func RegisterRoute(name string, f RouteFactory) { routeFactories[name] = f }
+
+var routeConfigs handles[any]
+
+// RouteConfig is the per-route configuration that applies to the stream (the most specific of
+// the route's, the virtual host's and the route configuration's), or nil.
+func (s *Stream) RouteConfig() any {
+	config, _ := routeConfigs.get(uintptr(C.envoyxgo_route_config(s.raw)))
+	return config
+}
+
+//export envoyxGoRouteConfigNew
+func envoyxGoRouteConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) (handle C.uintptr_t) {
+	fail := func(message string) {
+		C.envoyxgo_error_set(err, cstr(message), C.size_t(len(message)))
+		handle = 0
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			fail(fmt.Sprintf("the Go module panicked in its route factory: %v", p))
+		}
+	}()
+	routeName := C.GoStringN(name, C.int(nameLen))
+	factory, e := routeFactoryFor(routeName)
+	if e != nil {
+		fail(e.Error())
+		return 0
+	}
+	value, e := factory(routeName, C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
+	if e != nil {
+		fail(e.Error())
+		return 0
+	}
+	return C.uintptr_t(routeConfigs.add(value))
+}
+
+//export envoyxGoRouteConfigDestroy
+func envoyxGoRouteConfigDestroy(handle C.uintptr_t) { routeConfigs.remove(uintptr(handle)) }
+
+// routeFactoryFor picks the per-route factory as factoryFor picks a filter.
+func routeFactoryFor(name string) (RouteFactory, error) {
+	return pick(routeFactories, name, "per-route configuration", "RegisterRoute")
+}
