@@ -20,6 +20,9 @@ import (
 type streamState struct {
 	filter   Filter
 	panicked bool // set on the stream's thread only
+	// stream is what each hook is passed: one per stream rather than one per hook (no
+	// allocation per hook); its raw pointer is set for the hook's duration only.
+	stream Stream
 
 	mu        sync.Mutex // guards what other goroutines touch: the scheduled functions
 	scheduled map[uint64]func(*Stream)
@@ -74,7 +77,10 @@ func envoyxGoStreamNew(config C.uintptr_t, stream *C.envoyx_stream) (handle C.ui
 	if !ok {
 		return 0
 	}
-	return C.uintptr_t(streams.add(&streamState{filter: cfg.NewFilter()}))
+	state := &streamState{filter: cfg.NewFilter()}
+	id := streams.add(state)
+	state.stream.state = id
+	return C.uintptr_t(id)
 }
 
 //export envoyxGoStreamDestroy
@@ -87,7 +93,8 @@ func run[R ~uint32](s *C.envoyx_stream, handle C.uintptr_t, hook string, respons
 	if !ok || state.panicked {
 		return stopped
 	}
-	stream := &Stream{raw: s, state: uintptr(handle)}
+	stream := &state.stream
+	stream.raw = s
 	defer func() {
 		if p := recover(); p != nil {
 			state.panicked = true
@@ -97,7 +104,7 @@ func run[R ~uint32](s *C.envoyx_stream, handle C.uintptr_t, hook string, respons
 			}
 			status = stopped
 		}
-		stream.raw = nil // a Stream kept past its hook fails loudly instead of touching a dead stream
+		stream.raw = nil // a Stream used past its hook is refused (the host logs a NULL stream)
 	}()
 	return call(state, stream)
 }

@@ -1,5 +1,5 @@
 //! Builds what the variants load: the stock host and the EnvoyX modules (nested cargo, which
-//! honours CARGO_TARGET_DIR), the C module (`cc`), the Proxy-Wasm modules (WAT text compiled with
+//! honours CARGO_TARGET_DIR), the Go bench module (the Go toolchain EnvoyX installs), the C module (`cc`), the Proxy-Wasm modules (WAT text compiled with
 //! the `wat` crate) and the ext_proc server (nested cargo).
 
 use crate::variants::Artifacts;
@@ -75,6 +75,9 @@ pub fn all(dir: &Path) -> Result<Artifacts, String> {
     let envoyx_auth = envoyx_build::build_package("envoyx-example-auth");
     eprintln!("bench: building the ext_proc server (cargo, release)");
     let extproc_server = cargo_binary("envoyx-bench-extproc")?;
+    eprintln!("bench: building the Go bench module (go build -buildmode=c-shared)");
+    let go_source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/bench/module");
+    let go_bench_module = envoyx_build::build_go_module(&go_source, "envoyx_go_bench", dir)?;
     eprintln!("bench: building the C module (cc) and the Proxy-Wasm modules (wat)");
     Ok(Artifacts {
         stock_host,
@@ -86,6 +89,7 @@ pub fn all(dir: &Path) -> Result<Artifacts, String> {
         wasm_pass: wasm_module(dir, "pass")?,
         extproc_server,
         envoyx_auth,
+        go_bench_module,
     })
 }
 

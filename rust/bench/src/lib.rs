@@ -4,6 +4,7 @@
 //! /proc as the primary figure. The root README's "Benchmarks" section tells how to run it.
 
 pub mod build;
+pub mod go;
 pub mod load;
 pub mod pattern;
 pub mod plot;

@@ -116,7 +116,7 @@ fn repo_root() -> PathBuf {
 }
 
 const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,observe,1KiB,64KiB,1MiB,16MiB] \
-                     [--variants none,envoyx,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
+                     [--variants none,envoyx,go,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
                      envoyx-bench auth-server   (the auth job's service; prints `listening on 127.0.0.1:PORT`)";
 
 /// Parses the command line: a mode, then options that narrow it (for development and profiling).
@@ -332,6 +332,18 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         }
     }
     drop(upstream);
+    // The Go variant's crossing costs: a million calls each way (a fraction of a second).
+    let go_crossings = if plan.variants.contains(&Variant::Go) {
+        match envoyx_bench::go::crossings(1_000_000) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                failures.push(format!("go crossings: {}", e.lines().next().unwrap_or("")));
+                None
+            }
+        }
+    } else {
+        None
+    };
 
     let date = today();
     let mut results = Results {
@@ -357,6 +369,7 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         notes: method_notes().into_iter().chain(failures.iter().map(|f| format!("FAILED: {f}"))).collect(),
         instructions,
         envoyx_body_callbacks,
+        go_crossings,
     };
     results.about.extend(plan.notes.iter().cloned());
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
@@ -482,6 +495,9 @@ fn samples_json(samples: &BTreeMap<(Job, Variant), Vec<Sample>>) -> serde_json::
                     "p50_us": s.p50_us,
                     "p99_us": s.p99_us,
                     "peak_rss_kib": s.peak_rss_kib,
+                    "go_allocations_per_request": s.go_allocations_per_request.map(|(objects, bytes)| {
+                        serde_json::json!({ "objects": objects, "bytes": bytes })
+                    }),
                     "errors": s.errors,
                     "first_error": s.first_error,
                 })
@@ -495,6 +511,7 @@ fn samples_json(samples: &BTreeMap<(Job, Variant), Vec<Sample>>) -> serde_json::
 fn method_notes() -> Vec<String> {
     vec![
         "EnvoyX: the stock host (`libenvoyx_stock_host.so`) in `envoy.filters.http.dynamic_modules`; header and passthrough use `rust/bench/module`, the transform is the `body-rewrite` example as shipped (`request`): each body chunk rewritten in place through `chunks_mut()`.".to_string(),
+        "EnvoyX Go module: the same jobs in Go with the Go SDK (`go/bench`, `go build -buildmode=c-shared`, the toolchain EnvoyX installs), through the same stock host; the transform rewrites each slice of `RequestBody().Slices()` in place. Its allocations per request are in the Go section.".to_string(),
         "C module: `rust/bench/c/upstream_filter.c` against upstream's own ABI (v0.2.0), -O3; rewrites each chunk in place through `get_body_chunks`.".to_string(),
         "Lua: `envoy.filters.http.lua` with inline source; the transform buffers the whole body (`body()`), then `setBytes(string.upper(getBytes(...)))`.".to_string(),
         "Proxy-Wasm: `rust/bench/wasm/filter.wat` on V8; each chunk is copied into the VM (`proxy_get_buffer_bytes`), upper-cased 8 bytes at a time, and copied back (`proxy_set_buffer_bytes`).".to_string(),

@@ -10,6 +10,7 @@ fn colour(variant: Variant) -> RGBColor {
     match variant {
         Variant::NoFilter => RGBColor(120, 120, 120),
         Variant::EnvoyX => RGBColor(214, 39, 40),
+        Variant::Go => RGBColor(0, 173, 216),
         Variant::CModule => RGBColor(31, 119, 180),
         Variant::Lua => RGBColor(44, 160, 44),
         Variant::Wasm => RGBColor(148, 103, 189),

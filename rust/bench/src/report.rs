@@ -18,6 +18,8 @@ pub struct Summary {
     pub p50_us: f64,
     pub p99_us: f64,
     pub peak_rss_mib: f64,
+    /// The Go variant: the Go runtime's allocations per request, (objects, bytes), medians.
+    pub go_allocations: Option<(f64, f64)>,
     pub errors: usize,
     pub first_error: Option<String>,
 }
@@ -39,6 +41,11 @@ pub fn summarise(samples: &[Sample]) -> Option<Summary> {
         p50_us: median(&of(&|s| s.p50_us as f64))?,
         p99_us: median(&of(&|s| s.p99_us as f64))?,
         peak_rss_mib: median(&of(&|s| s.peak_rss_kib as f64 / 1024.0))?,
+        go_allocations: {
+            let go: Vec<(f64, f64)> = samples.iter().filter_map(|s| s.go_allocations_per_request).collect();
+            median(&go.iter().map(|g| g.0).collect::<Vec<_>>())
+                .zip(median(&go.iter().map(|g| g.1).collect::<Vec<_>>()))
+        },
         errors: samples.iter().map(|s| s.errors).sum(),
         first_error: samples.iter().find_map(|s| s.first_error.clone()),
     })
@@ -63,6 +70,8 @@ pub struct Results {
     pub instructions: Vec<(Job, Variant, f64)>,
     /// The Envoy module callbacks that ran while EnvoyX did this transform job under callgrind.
     pub envoyx_body_callbacks: Option<(Job, Vec<String>)>,
+    /// What one call across cgo costs (the Go variant's report section).
+    pub go_crossings: Option<crate::go::Crossings>,
 }
 
 /// A target and how the run did against it.
@@ -309,6 +318,7 @@ impl Results {
                 let _ = writeln!(out, "\nFirst error — {error}");
             }
         }
+        self.write_go_section(&mut out);
         if !self.instructions.is_empty() {
             let _ = writeln!(
                 out,
@@ -344,6 +354,42 @@ impl Results {
             }
         }
         out
+    }
+
+    /// The Go variant's own figures: Go's allocations per request in Envoy, and the cost of a
+    /// call across cgo. Nothing when the run measured no Go.
+    fn write_go_section(&self, out: &mut String) {
+        let rows: Vec<(Job, (f64, f64))> = self
+            .jobs
+            .iter()
+            .filter_map(|job| Some((*job, self.cells.get(&(*job, Variant::Go))?.go_allocations?)))
+            .collect();
+        if rows.is_empty() && self.go_crossings.is_none() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\n## Go: allocations per request and the cost of crossing cgo\n\nAllocations: what the Go \
+             runtime inside Envoy allocated during the timed requests (the SDK and the module together; \
+             read from the runtime by the Go module on a listener of its own, so nothing is added to the \
+             measured path), divided by the requests.\n"
+        );
+        if !rows.is_empty() {
+            let _ = writeln!(out, "| job | Go objects/req | Go bytes/req |\n|---|---:|---:|");
+            for (job, (objects, bytes)) in rows {
+                let _ = writeln!(out, "| {job} | {objects:.1} | {bytes:.0} |");
+            }
+        }
+        if let Some(c) = self.go_crossings {
+            let _ = writeln!(
+                out,
+                "\nOne call across cgo (`go test -bench Call` in go/bench): Go→C {:.1} ns (a module calling \
+                 a host function), C→Go {:.1} ns (the host calling a module's hook). A GET through the header \
+                 job crosses C→Go five times (stream new, request headers, response headers, complete, \
+                 destroy) and Go→C once (the header add).",
+                c.go_to_c_ns, c.c_to_go_ns
+            );
+        }
     }
 
     /// Total errors over every cell.

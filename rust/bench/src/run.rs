@@ -23,16 +23,21 @@ pub(crate) fn spawn_envoy(
     variant: Variant,
     job: Job,
     processor: Option<variants::ProcessorCluster>,
-) -> Result<(envoyx_harness::Envoy, u16), String> {
+) -> Result<(envoyx_harness::Envoy, u16, Option<u16>), String> {
     let admin_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
     let listen_port = envoyx_harness::free_port().map_err(|e| e.to_string())?;
-    let bootstrap = variants::bootstrap(
+    let mut bootstrap = variants::bootstrap(
         admin_port,
         listen_port,
         setup.upstream_port,
         variants::filter(variant, job, &setup.artifacts),
         processor,
     );
+    // The Go variant: a listener of its own that reports the Go runtime's allocations.
+    let go_allocations_port = match variant {
+        Variant::Go => Some(crate::go::add_allocations_listener(&mut bootstrap, &setup.artifacts)?),
+        _ => None,
+    };
     let dir = tempfile::Builder::new().prefix("envoyx-bench-").tempdir().map_err(|e| e.to_string())?;
     let command = envoyx_harness::EnvoyCommand {
         binary,
@@ -42,7 +47,7 @@ pub(crate) fn spawn_envoy(
         log_level: "warn",
     };
     let envoy = command.spawn(dir).map_err(|e| e.to_string())?;
-    Ok((envoy, listen_port))
+    Ok((envoy, listen_port, go_allocations_port))
 }
 
 /// What one measurement found.
@@ -58,6 +63,8 @@ pub struct Sample {
     pub p99_us: u64,
     /// Envoy's peak resident set (VmHWM) at the end, in KiB.
     pub peak_rss_kib: u64,
+    /// The Go variant: what the Go runtime allocated per timed request, (objects, bytes).
+    pub go_allocations_per_request: Option<(f64, f64)>,
     pub errors: usize,
     pub first_error: Option<String>,
 }
@@ -168,7 +175,7 @@ pub fn measure(
     requests: usize,
 ) -> Result<Sample, String> {
     let processor = Processor::for_measurement(setup, variant, job)?;
-    let (mut envoy, listen_port) =
+    let (mut envoy, listen_port, go_allocations_port) =
         spawn_envoy(setup, &setup.envoy, variant, job, processor.as_ref().map(|p| p.cluster))?;
     envoy.wait_ready(Duration::from_secs(60))?;
     let pid = envoy.pid();
@@ -187,8 +194,10 @@ pub fn measure(
     let processor_pid = processor.as_ref().map(|p| p.child.id());
     let before = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
     let processor_before = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
+    let go_before = go_allocations_port.map(crate::go::allocations).transpose()?;
     let result = load::run(listen_port, spec, requests, setup.connections);
     let after = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
+    let go_after = go_allocations_port.map(crate::go::allocations).transpose()?;
     let processor_after = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
     let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| e.to_string())?;
     let _ = envoy.stop(Duration::from_secs(5));
@@ -208,6 +217,10 @@ pub fn measure(
         p50_us: crate::stats::percentile(&result.latencies_us, 50.0).unwrap_or(0),
         p99_us: crate::stats::percentile(&result.latencies_us, 99.0).unwrap_or(0),
         peak_rss_kib,
+        go_allocations_per_request: go_before.zip(go_after).map(|((o0, b0), (o1, b1))| {
+            let per = |n: u64| n as f64 / requests.max(1) as f64;
+            (per(o1.saturating_sub(o0)), per(b1.saturating_sub(b0)))
+        }),
         errors: result.errors + warm.errors,
         first_error: warm.first_error.or(result.first_error),
     })
@@ -282,7 +295,7 @@ pub fn profile(
     if !status.success() {
         return Err("chmod failed".to_string());
     }
-    let (mut envoy, listen_port) =
+    let (mut envoy, listen_port, _) =
         spawn_envoy(setup, &wrapper, variant, job, processor.as_ref().map(|p| p.cluster))?;
     envoy.wait_ready(Duration::from_secs(600))?;
     let pid = envoy.pid().to_string();

@@ -12,6 +12,8 @@ pub enum Variant {
     NoFilter,
     /// The EnvoyX module through the stock host (`envoy.filters.http.dynamic_modules`).
     EnvoyX,
+    /// The same jobs written in Go with the Go SDK (`go/bench`), through the stock host.
+    Go,
     /// A plain C module against upstream Envoy's own dynamic-modules ABI: the floor for a module.
     CModule,
     /// Envoy's Lua filter.
@@ -25,9 +27,10 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 8] = [
         Variant::NoFilter,
         Variant::EnvoyX,
+        Variant::Go,
         Variant::CModule,
         Variant::Lua,
         Variant::Wasm,
@@ -39,6 +42,7 @@ impl Variant {
         match self {
             Variant::NoFilter => "no filter",
             Variant::EnvoyX => "EnvoyX (stock host)",
+            Variant::Go => "EnvoyX Go module (stock host)",
             Variant::CModule => "C module (upstream ABI)",
             Variant::Lua => "Lua",
             Variant::Wasm => "Proxy-Wasm (V8)",
@@ -52,6 +56,7 @@ impl Variant {
         match self {
             Variant::NoFilter => "none",
             Variant::EnvoyX => "envoyx",
+            Variant::Go => "go",
             Variant::CModule => "c",
             Variant::Lua => "lua",
             Variant::Wasm => "wasm",
@@ -66,6 +71,10 @@ impl Variant {
             (Variant::ExtAuthz, Job::Auth) => Ok(()),
             (Variant::ExtAuthz, _) => Err("ext_authz only decides whether a request may pass (the auth job)"),
             (Variant::CModule, Job::Auth) => Err("the C module does no auth"),
+            (Variant::Go, Job::Auth) => Err(
+                "the Go bench module does the header, body and observe jobs; the auth job's cost is Envoy's \
+                 async client, as the Rust module's row shows (go/examples/auth is tested on Envoy, not timed)",
+            ),
             (Variant::ExtProc, Job::Auth) => Err("ext_authz is Envoy's external service for this decision"),
             (Variant::Wasm, Job::Auth) => Err(
                 "no Proxy-Wasm module here can make the callout: the bench's Wasm modules are hand-written \
@@ -156,6 +165,8 @@ pub struct Artifacts {
     pub extproc_server: PathBuf,
     /// The `auth` example, as shipped.
     pub envoyx_auth: PathBuf,
+    /// The Go bench module (`go/bench`: `header`, `pass`, `upper`, `observe`, `allocs`).
+    pub go_bench_module: PathBuf,
 }
 
 /// Bodies up to 16 MiB are held whole by Lua (`body()`) and ext_proc (BUFFERED): the listener's
@@ -212,6 +223,12 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
                 envoyx_harness::Form::StringValue,
             )
         }
+        Variant::Go => envoyx_harness::envoyx_filter(
+            "bench",
+            envoyx_harness::module_config("bench", &artifacts.go_bench_module, word),
+            envoyx_harness::LoadBy::File(&artifacts.stock_host),
+            envoyx_harness::Form::StringValue,
+        ),
         Variant::CModule => json!({
             "name": "envoy.filters.http.dynamic_modules",
             "typed_config": {
@@ -404,6 +421,7 @@ mod tests {
             wasm_pass: p("pass.wasm"),
             extproc_server: p("extproc"),
             envoyx_auth: p("libauth.so"),
+            go_bench_module: p("libenvoyx_go_bench.so"),
         }
     }
 

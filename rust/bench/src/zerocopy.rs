@@ -42,7 +42,7 @@ pub fn bytes_copied(setup: &Setup, sizes: &[usize], requests: usize) -> Result<V
 
 /// One Envoy run: each stream's counter, in the order the streams ended.
 fn in_envoy(setup: &Setup, job: Job, spec: &RequestSpec, requests: usize) -> Result<Vec<u64>, String> {
-    let (mut envoy, listen_port) = spawn_envoy(setup, &setup.envoy, Variant::EnvoyX, job, None)?;
+    let (mut envoy, listen_port, _) = spawn_envoy(setup, &setup.envoy, Variant::EnvoyX, job, None)?;
     envoy.wait_ready(Duration::from_secs(60))?;
     envoy.log_modules_at_debug()?;
     let result = load::run(listen_port, spec, requests, 1);

@@ -17,7 +17,7 @@ const EXAMPLES: [&str; 8] =
     ["auth", "bodyreplace", "bodyrewrite", "delay", "headers", "helloworld", "jsonvalidate", "sendresponse"];
 
 /// The Go modules of the repository (each folder with its own go.mod).
-const MODULES: [&str; 3] = ["", "examples", "testmodule"];
+const MODULES: [&str; 4] = ["", "examples", "testmodule", "bench"];
 
 #[test]
 fn go_sources_are_gofmt_clean() {
@@ -39,6 +39,9 @@ fn go_vet_and_go_test_pass() {
     let sdk =
         go_test(&go_dir(""), &testhost, &["-count=1", "./envoyxtest"]).unwrap_or_else(|e| panic!("{e}"));
     assert!(sdk.starts_with("ok"), "go test ran envoyxtest's own tests:\n{sdk}");
+    let bench = go_test(&go_dir("bench"), &testhost, &["-count=1", "-run", "EachJob", "."])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(bench.starts_with("ok"), "go test ran the bench module's test:\n{bench}");
     for package in EXAMPLES {
         assert!(
             tested
