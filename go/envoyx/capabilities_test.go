@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"envoyx.dev/sdk/envoyx"
 	"envoyx.dev/sdk/envoyxtest"
@@ -116,5 +118,56 @@ func TestTheABI11CapabilitiesThroughTheCore(t *testing.T) {
 func TestMetricsOutsideAFactoryAreRefused(t *testing.T) {
 	if _, err := envoyx.DefineCounter("late"); err == nil || !strings.Contains(err.Error(), "inside a Factory only") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// scheduler holds the request and has three goroutines schedule functions on it; the third
+// continues it. Run with -race, it checks the SDK's cross-goroutine paths.
+type scheduler struct{ envoyx.DefaultFilter }
+
+func (scheduler) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
+	h := s.Handle()
+	var first sync.WaitGroup // the first two are scheduled before the third, which continues
+	first.Add(2)
+	for i := range 3 {
+		go func() {
+			if i == 2 {
+				first.Wait()
+			}
+			h.Schedule(func(s *envoyx.Stream) {
+				s.RequestHeaders().Add("x-from-goroutine", fmt.Sprint(i))
+				if i == 2 {
+					s.Continue(envoyx.Request)
+					h.Release()
+				}
+			})
+			if i < 2 {
+				first.Done()
+			}
+		}()
+	}
+	return envoyx.HeadersStopIteration
+}
+
+type schedulerConfig struct{}
+
+func (schedulerConfig) NewFilter() envoyx.Filter { return scheduler{} }
+
+func init() {
+	envoyx.Register("scheduler", func(string, []byte) (envoyx.FilterConfig, error) { return schedulerConfig{}, nil })
+}
+
+func TestFunctionsScheduledFromGoroutines(t *testing.T) {
+	s := envoyxtest.New(t, "scheduler", "").Stream()
+	defer s.Close()
+	s.RequestHeaders(envoyxtest.H(":path", "/"), true)
+	for i := 0; i < 50 && !s.Forwarded(envoyx.Request); i++ {
+		s.RunScheduled(100 * time.Millisecond)
+	}
+	if !s.Forwarded(envoyx.Request) {
+		t.Fatal("the request was not continued")
+	}
+	if got := s.UpstreamRequestHeaders().Values("x-from-goroutine"); len(got) != 3 || got[2] != "2" {
+		t.Errorf("x-from-goroutine %q: three functions, the continuing one last", got)
 	}
 }

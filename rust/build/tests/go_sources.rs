@@ -1,7 +1,8 @@
 //! The Go sources (`go/`: the SDK, its test module and the examples) with the Go toolchain
 //! EnvoyX installs: formatted as gofmt writes them, clean under `go vet`, and the examples' own
 //! `go test` unit tests passing: through the real core (`envoyxtest` over the test host's C
-//! library), so they are the Go twins of the Rust examples' in-process tests.
+//! library), so they are the Go twins of the Rust examples' in-process tests; under Go's race
+//! detector and `GODEBUG=cgocheck=1` (envoyx_build's Go environment).
 
 use envoyx_build::{go_test, gofmt_path, run_go};
 use std::path::{Path, PathBuf};
@@ -34,11 +35,16 @@ fn go_vet_and_go_test_pass() {
         run_go(&go_dir(module), &["vet", "./..."]).unwrap_or_else(|e| panic!("{e}"));
     }
     let testhost = envoyx_build::build_package("envoyx-testhost-c");
-    let tested =
-        go_test(&go_dir("examples"), &testhost, &["-count=1", "./..."]).unwrap_or_else(|e| panic!("{e}"));
+    let tested = go_test(&go_dir("examples"), &testhost, &["-race", "-count=1", "./..."])
+        .unwrap_or_else(|e| panic!("{e}"));
     let sdk =
-        go_test(&go_dir(""), &testhost, &["-count=1", "./envoyxtest"]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(sdk.starts_with("ok"), "go test ran envoyxtest's own tests:\n{sdk}");
+        go_test(&go_dir(""), &testhost, &["-race", "-count=1", "./..."]).unwrap_or_else(|e| panic!("{e}"));
+    for package in ["envoyx", "envoyxtest", "internal/pack"] {
+        assert!(
+            sdk.lines().any(|l| l.starts_with("ok") && l.contains(&format!("envoyx.dev/sdk/{package}\t"))),
+            "go test ran and passed the SDK's {package}:\n{sdk}"
+        );
+    }
     let bench = go_test(&go_dir("bench"), &testhost, &["-count=1", "-run", "EachJob", "."])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(bench.starts_with("ok"), "go test ran the bench module's test:\n{bench}");
