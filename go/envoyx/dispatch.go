@@ -36,30 +36,40 @@ var (
 )
 
 //export envoyxGoConfigNew
-func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) (handle C.uintptr_t) {
+func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) C.uintptr_t {
+	return create(name, nameLen, config, configLen, err, "factory", func(name string, config []byte) (uintptr, error) {
+		factory, e := factoryFor(name)
+		if e != nil {
+			return 0, e
+		}
+		creating.Store(&creation{err}) // metrics may be defined while the factory runs
+		defer creating.Store(nil)
+		cfg, e := factory(name, config)
+		if e != nil {
+			return 0, e
+		}
+		return configs.add(cfg), nil
+	})
+}
+
+// create runs a factory on Envoy's main thread for the `name` and `config` the host passed: its
+// handle, or 0 with the error (or a recovered panic) reported through `err`.
+func create(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error, what string, build func(string, []byte) (uintptr, error)) (handle C.uintptr_t) {
 	fail := func(message string) {
 		C.envoyxgo_error_set(err, cstr(message), C.size_t(len(message)))
 		handle = 0
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			fail(fmt.Sprintf("the Go module panicked in its factory: %v", p))
+			fail(fmt.Sprintf("the Go module panicked in its %s: %v", what, p))
 		}
 	}()
-	filterName := C.GoStringN(name, C.int(nameLen))
-	factory, e := factoryFor(filterName)
+	made, e := build(C.GoStringN(name, C.int(nameLen)), C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
 	if e != nil {
 		fail(e.Error())
 		return 0
 	}
-	creating.Store(&creation{err}) // metrics may be defined while the factory runs
-	defer creating.Store(nil)
-	cfg, e := factory(filterName, C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
-	if e != nil {
-		fail(e.Error())
-		return 0
-	}
-	return C.uintptr_t(configs.add(cfg))
+	return C.uintptr_t(made)
 }
 
 //export envoyxGoConfigDestroy

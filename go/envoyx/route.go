@@ -5,11 +5,6 @@ package envoyx
 */
 import "C"
 
-import (
-	"fmt"
-	"unsafe"
-)
-
 // RouteFactory parses a per-route configuration (`DynamicModuleConfigPerRoute`: its `name` and
 // `filter_config`) into the value Stream.RouteConfig returns on that route's streams. It runs on
 // Envoy's main thread when the route configuration loads; an error rejects it. The value is
@@ -33,28 +28,18 @@ func (s *Stream) RouteConfig() any {
 }
 
 //export envoyxGoRouteConfigNew
-func envoyxGoRouteConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) (handle C.uintptr_t) {
-	fail := func(message string) {
-		C.envoyxgo_error_set(err, cstr(message), C.size_t(len(message)))
-		handle = 0
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			fail(fmt.Sprintf("the Go module panicked in its route factory: %v", p))
+func envoyxGoRouteConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, err *C.envoyx_error) C.uintptr_t {
+	return create(name, nameLen, config, configLen, err, "route factory", func(name string, config []byte) (uintptr, error) {
+		factory, e := routeFactoryFor(name)
+		if e != nil {
+			return 0, e
 		}
-	}()
-	routeName := C.GoStringN(name, C.int(nameLen))
-	factory, e := routeFactoryFor(routeName)
-	if e != nil {
-		fail(e.Error())
-		return 0
-	}
-	value, e := factory(routeName, C.GoBytes(unsafe.Pointer(config), C.int(configLen)))
-	if e != nil {
-		fail(e.Error())
-		return 0
-	}
-	return C.uintptr_t(routeConfigs.add(value))
+		value, e := factory(name, config)
+		if e != nil {
+			return 0, e
+		}
+		return routeConfigs.add(value), nil
+	})
 }
 
 //export envoyxGoRouteConfigDestroy

@@ -67,6 +67,22 @@ func start(s *envoyx.Stream, d envoyx.Direction, delay time.Duration) *timer {
 // holding tells whether `t` still holds its direction (then later events are held too).
 func (t *timer) holding() bool { return t != nil && !t.fired.Load() }
 
+// body is what a body hook returns: buffer while held (continuing would resume early).
+func (t *timer) body() envoyx.BodyStatus {
+	if t.holding() {
+		return envoyx.BodyStopAndBuffer
+	}
+	return envoyx.BodyContinue
+}
+
+// trailers is what a trailers hook returns.
+func (t *timer) trailers() envoyx.TrailersStatus {
+	if t.holding() {
+		return envoyx.TrailersStopIteration
+	}
+	return envoyx.TrailersContinue
+}
+
 type config struct{ delay time.Duration }
 
 func (c config) NewFilter() envoyx.Filter { return &filter{delay: c.delay} }
@@ -90,19 +106,8 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus
 	return envoyx.HeadersStopIteration
 }
 
-func (f *filter) OnRequestBody(*envoyx.Stream, bool) envoyx.BodyStatus {
-	if f.request.holding() { // returning BodyContinue here would resume the request early
-		return envoyx.BodyStopAndBuffer
-	}
-	return envoyx.BodyContinue
-}
-
-func (f *filter) OnRequestTrailers(*envoyx.Stream) envoyx.TrailersStatus {
-	if f.request.holding() {
-		return envoyx.TrailersStopIteration
-	}
-	return envoyx.TrailersContinue
-}
+func (f *filter) OnRequestBody(*envoyx.Stream, bool) envoyx.BodyStatus   { return f.request.body() }
+func (f *filter) OnRequestTrailers(*envoyx.Stream) envoyx.TrailersStatus { return f.request.trailers() }
 
 func (f *filter) OnResponseHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
 	if f.request != nil {
@@ -116,17 +121,10 @@ func (f *filter) OnResponseHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatu
 }
 
 func (f *filter) OnResponseBody(*envoyx.Stream, bool) envoyx.BodyStatus {
-	if f.responseHold.holding() {
-		return envoyx.BodyStopAndBuffer
-	}
-	return envoyx.BodyContinue
+	return f.responseHold.body()
 }
-
 func (f *filter) OnResponseTrailers(*envoyx.Stream) envoyx.TrailersStatus {
-	if f.responseHold.holding() {
-		return envoyx.TrailersStopIteration
-	}
-	return envoyx.TrailersContinue
+	return f.responseHold.trailers()
 }
 
 func init() {
