@@ -103,25 +103,43 @@ func envoyxGoCalloutDone(s *C.envoyx_stream, handle C.uintptr_t, id C.uint64_t, 
 		done := st.callouts[uint64(id)]
 		delete(st.callouts, uint64(id))
 		st.mu.Unlock()
-		if done == nil {
-			return 0
+		if done != nil {
+			response, err := calloutResponse(status, headers, headersLen, body, bodyLen)
+			done(stream, response, err)
 		}
-		if status != 0 {
-			done(stream, nil, CalloutError(status))
-			return 0
-		}
-		response := &CalloutResponse{}
-		for _, h := range unsafe.Slice(headers, int(headersLen)) {
-			entry := [2]string{goString(h.key.ptr, h.key.len), goString(h.value.ptr, h.value.len)}
-			if entry[0] == ":status" {
-				response.Status, _ = strconv.Atoi(entry[1])
-			}
-			response.Headers = append(response.Headers, entry)
-		}
-		for _, chunk := range unsafe.Slice(body, int(bodyLen)) {
-			response.Body = append(response.Body, unsafe.Slice((*byte)(unsafe.Pointer(chunk.ptr)), int(chunk.len))...)
-		}
-		done(stream, response, nil)
 		return 0
 	})
+}
+
+// calloutResponse copies a callout's outcome out of the host's views: the response, or the
+// CalloutError when `status` is not a response.
+func calloutResponse(status C.uint32_t, headers *C.envoyx_header, headersLen C.size_t, body *C.envoyx_bytes, bodyLen C.size_t) (*CalloutResponse, error) {
+	if status != 0 {
+		return nil, CalloutError(status)
+	}
+	response := &CalloutResponse{Headers: copyHeaders(headers, headersLen), Body: copyChunks(body, bodyLen)}
+	for _, h := range response.Headers {
+		if h[0] == ":status" {
+			response.Status, _ = strconv.Atoi(h[1])
+		}
+	}
+	return response, nil
+}
+
+// copyHeaders copies `n` headers out of the host's views.
+func copyHeaders(headers *C.envoyx_header, n C.size_t) [][2]string {
+	var out [][2]string
+	for _, h := range unsafe.Slice(headers, int(n)) {
+		out = append(out, [2]string{goString(h.key.ptr, h.key.len), goString(h.value.ptr, h.value.len)})
+	}
+	return out
+}
+
+// copyChunks copies `n` chunks out of the host's views into one slice.
+func copyChunks(chunks *C.envoyx_bytes, n C.size_t) []byte {
+	var out []byte
+	for _, chunk := range unsafe.Slice(chunks, int(n)) {
+		out = append(out, unsafe.Slice((*byte)(unsafe.Pointer(chunk.ptr)), int(chunk.len))...)
+	}
+	return out
 }

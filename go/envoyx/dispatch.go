@@ -28,6 +28,8 @@ type streamState struct {
 	scheduled map[uint64]func(*Stream)
 	nextEvent uint64
 	callouts  map[uint64]CalloutDone // by callout id; guarded by mu as well
+	// calloutStreams are the open streaming callouts' handlers, by id; guarded by mu.
+	calloutStreams map[uint64]CalloutEvents
 }
 
 var (
@@ -42,13 +44,18 @@ func envoyxGoConfigNew(name *C.char, nameLen C.size_t, config *C.char, configLen
 		if e != nil {
 			return 0, e
 		}
-		creating.Store(&creation{err}) // metrics may be defined while the factory runs
+		c := &creation{err: err} // metrics and a ConfigHandle may be made while the factory runs
+		creating.Store(c)
 		defer creating.Store(nil)
 		cfg, e := factory(name, config)
 		if e != nil {
 			return 0, e
 		}
-		return configs.add(cfg), nil
+		id := configs.add(cfg)
+		if c.handle != nil {
+			configHandles.set(id, c.handle)
+		}
+		return id, nil
 	})
 }
 
@@ -73,7 +80,10 @@ func create(name *C.char, nameLen C.size_t, config *C.char, configLen C.size_t, 
 }
 
 //export envoyxGoConfigDestroy
-func envoyxGoConfigDestroy(handle C.uintptr_t) { configs.remove(uintptr(handle)) }
+func envoyxGoConfigDestroy(handle C.uintptr_t) {
+	configs.remove(uintptr(handle))
+	configHandles.remove(uintptr(handle))
+}
 
 //export envoyxGoStreamNew
 func envoyxGoStreamNew(config C.uintptr_t, stream *C.envoyx_stream) (handle C.uintptr_t) {

@@ -81,6 +81,35 @@ void envoyx_on_stream_callout_done(envoyx_stream* s, envoyx_module_stream* m, ui
                       (envoyx_bytes*)body, body_len);
 }
 
+void envoyx_on_stream_callout_event(envoyx_stream* s, envoyx_module_stream* m, uint64_t callout_id,
+                                    envoyx_callout_event event, envoyx_callout_status status,
+                                    const envoyx_header* headers, size_t headers_len,
+                                    const envoyx_bytes* data, size_t data_len, bool end_of_stream) {
+  envoyxGoCalloutEvent(s, (uintptr_t)m, callout_id, event, status, (envoyx_header*)headers,
+                       headers_len, (envoyx_bytes*)data, data_len, end_of_stream);
+}
+
+void envoyx_on_filter_config_scheduled(envoyx_module_config* config, uint64_t event_id) {
+  envoyxGoConfigScheduled((uintptr_t)config, event_id);
+}
+
+void envoyx_on_filter_config_callout_done(envoyx_module_config* config, uint64_t callout_id,
+                                          envoyx_callout_status status, const envoyx_header* headers,
+                                          size_t headers_len, const envoyx_bytes* body,
+                                          size_t body_len) {
+  envoyxGoConfigCalloutDone((uintptr_t)config, callout_id, status, (envoyx_header*)headers,
+                            headers_len, (envoyx_bytes*)body, body_len);
+}
+
+void envoyx_on_filter_config_callout_event(envoyx_module_config* config, uint64_t callout_id,
+                                           envoyx_callout_event event, envoyx_callout_status status,
+                                           const envoyx_header* headers, size_t headers_len,
+                                           const envoyx_bytes* data, size_t data_len,
+                                           bool end_of_stream) {
+  envoyxGoConfigCalloutEvent((uintptr_t)config, callout_id, event, status, (envoyx_header*)headers,
+                             headers_len, (envoyx_bytes*)data, data_len, end_of_stream);
+}
+
 /* ---- the host's table, for Go ---------------------------------------------------------- */
 
 static envoyx_bytes bytes(const char* ptr, size_t len) {
@@ -211,6 +240,91 @@ uint64_t envoyxgo_http_callout(envoyx_stream* stream, const char* cluster, size_
   return id;
 }
 
+uint64_t envoyxgo_callout_stream_start(envoyx_stream* stream, const char* cluster,
+                                       size_t cluster_len, const char* buf, const size_t* lens,
+                                       size_t count, const char* body, size_t body_len, bool end,
+                                       uint64_t timeout_ms) {
+  envoyx_header stack[STACK];
+  envoyx_header* headers = unpack_headers(buf, lens, count, stack, STACK);
+  uint64_t id = host->callout_stream_start(stream, bytes(cluster, cluster_len), headers, count,
+                                           bytes(body, body_len), end, timeout_ms);
+  if (headers != stack) free(headers);
+  return id;
+}
+
+bool envoyxgo_callout_stream_send(envoyx_stream* stream, uint64_t id, const char* data, size_t len,
+                                  bool end) {
+  return host->callout_stream_send(stream, id, bytes(data, len), end);
+}
+
+bool envoyxgo_callout_stream_send_trailers(envoyx_stream* stream, uint64_t id, const char* buf,
+                                           const size_t* lens, size_t count) {
+  envoyx_header stack[STACK];
+  envoyx_header* trailers = unpack_headers(buf, lens, count, stack, STACK);
+  bool sent = host->callout_stream_send_trailers(stream, id, trailers, count);
+  if (trailers != stack) free(trailers);
+  return sent;
+}
+
+bool envoyxgo_callout_stream_reset(envoyx_stream* stream, uint64_t id) {
+  return host->callout_stream_reset(stream, id);
+}
+
+envoyx_config_handle* envoyxgo_config_handle_new(envoyx_error* creating) {
+  return host->config_handle_new(creating);
+}
+
+bool envoyxgo_config_handle_schedule(envoyx_config_handle* handle, uint64_t event_id) {
+  return host->config_handle_schedule(handle, event_id);
+}
+
+void envoyxgo_config_handle_release(envoyx_config_handle* handle) {
+  host->config_handle_release(handle);
+}
+
+uint64_t envoyxgo_config_http_callout(envoyx_config_handle* handle, const char* cluster,
+                                      size_t cluster_len, const char* buf, const size_t* lens,
+                                      size_t count, const char* body, size_t body_len,
+                                      uint64_t timeout_ms) {
+  envoyx_header stack[STACK];
+  envoyx_header* headers = unpack_headers(buf, lens, count, stack, STACK);
+  uint64_t id = host->config_http_callout(handle, bytes(cluster, cluster_len), headers, count,
+                                          bytes(body, body_len), timeout_ms);
+  if (headers != stack) free(headers);
+  return id;
+}
+
+uint64_t envoyxgo_config_callout_stream_start(envoyx_config_handle* handle, const char* cluster,
+                                              size_t cluster_len, const char* buf,
+                                              const size_t* lens, size_t count, const char* body,
+                                              size_t body_len, bool end, uint64_t timeout_ms) {
+  envoyx_header stack[STACK];
+  envoyx_header* headers = unpack_headers(buf, lens, count, stack, STACK);
+  uint64_t id = host->config_callout_stream_start(handle, bytes(cluster, cluster_len), headers,
+                                                  count, bytes(body, body_len), end, timeout_ms);
+  if (headers != stack) free(headers);
+  return id;
+}
+
+bool envoyxgo_config_callout_stream_send(envoyx_config_handle* handle, uint64_t id,
+                                         const char* data, size_t len, bool end) {
+  return host->config_callout_stream_send(handle, id, bytes(data, len), end);
+}
+
+bool envoyxgo_config_callout_stream_send_trailers(envoyx_config_handle* handle, uint64_t id,
+                                                  const char* buf, const size_t* lens,
+                                                  size_t count) {
+  envoyx_header stack[STACK];
+  envoyx_header* trailers = unpack_headers(buf, lens, count, stack, STACK);
+  bool sent = host->config_callout_stream_send_trailers(handle, id, trailers, count);
+  if (trailers != stack) free(trailers);
+  return sent;
+}
+
+bool envoyxgo_config_callout_stream_reset(envoyx_config_handle* handle, uint64_t id) {
+  return host->config_callout_stream_reset(handle, id);
+}
+
 uint64_t envoyxgo_metric_define(envoyx_error* creating, uint32_t kind, const char* name,
                                 size_t name_len, const char* buf, const size_t* lens, size_t count) {
   envoyx_bytes stack[STACK];
@@ -277,7 +391,9 @@ static const char* const export_names[] = {
     "envoyx_on_response_trailers",     "envoyx_on_stream_complete",
     "envoyx_on_stream_destroy",        "envoyx_on_stream_scheduled",
     "envoyx_on_route_config_new",      "envoyx_on_route_config_destroy",
-    "envoyx_on_stream_callout_done",
+    "envoyx_on_stream_callout_done",   "envoyx_on_stream_callout_event",
+    "envoyx_on_filter_config_scheduled", "envoyx_on_filter_config_callout_done",
+    "envoyx_on_filter_config_callout_event",
 };
 static const void* const export_functions[] = {
     (const void*)envoyx_module_abi_version,   (const void*)envoyx_on_program_init,
@@ -288,7 +404,10 @@ static const void* const export_functions[] = {
     (const void*)envoyx_on_response_trailers, (const void*)envoyx_on_stream_complete,
     (const void*)envoyx_on_stream_destroy,    (const void*)envoyx_on_stream_scheduled,
     (const void*)envoyx_on_route_config_new,  (const void*)envoyx_on_route_config_destroy,
-    (const void*)envoyx_on_stream_callout_done,
+    (const void*)envoyx_on_stream_callout_done, (const void*)envoyx_on_stream_callout_event,
+    (const void*)envoyx_on_filter_config_scheduled,
+    (const void*)envoyx_on_filter_config_callout_done,
+    (const void*)envoyx_on_filter_config_callout_event,
 };
 _Static_assert(sizeof(export_names) / sizeof(export_names[0]) ==
                    sizeof(export_functions) / sizeof(export_functions[0]),

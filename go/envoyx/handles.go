@@ -20,6 +20,17 @@ func (h *handles[T]) add(value T) uintptr {
 	return h.next
 }
 
+// set stores `value` under an integer another table gave out (a configuration's id for its
+// ConfigHandle).
+func (h *handles[T]) set(handle uintptr, value T) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.values == nil {
+		h.values = map[uintptr]T{}
+	}
+	h.values[handle] = value
+}
+
 func (h *handles[T]) get(handle uintptr) (T, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

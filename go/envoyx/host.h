@@ -42,6 +42,32 @@ uintptr_t envoyxgo_route_config(envoyx_stream* stream);
 uint64_t envoyxgo_http_callout(envoyx_stream* stream, const char* cluster, size_t cluster_len,
                                const char* buf, const size_t* lens, size_t count, const char* body,
                                size_t body_len, uint64_t timeout_ms);
+uint64_t envoyxgo_callout_stream_start(envoyx_stream* stream, const char* cluster,
+                                       size_t cluster_len, const char* buf, const size_t* lens,
+                                       size_t count, const char* body, size_t body_len, bool end,
+                                       uint64_t timeout_ms);
+bool envoyxgo_callout_stream_send(envoyx_stream* stream, uint64_t id, const char* data, size_t len,
+                                  bool end);
+bool envoyxgo_callout_stream_send_trailers(envoyx_stream* stream, uint64_t id, const char* buf,
+                                           const size_t* lens, size_t count);
+bool envoyxgo_callout_stream_reset(envoyx_stream* stream, uint64_t id);
+envoyx_config_handle* envoyxgo_config_handle_new(envoyx_error* creating);
+bool envoyxgo_config_handle_schedule(envoyx_config_handle* handle, uint64_t event_id);
+void envoyxgo_config_handle_release(envoyx_config_handle* handle);
+uint64_t envoyxgo_config_http_callout(envoyx_config_handle* handle, const char* cluster,
+                                      size_t cluster_len, const char* buf, const size_t* lens,
+                                      size_t count, const char* body, size_t body_len,
+                                      uint64_t timeout_ms);
+uint64_t envoyxgo_config_callout_stream_start(envoyx_config_handle* handle, const char* cluster,
+                                              size_t cluster_len, const char* buf,
+                                              const size_t* lens, size_t count, const char* body,
+                                              size_t body_len, bool end, uint64_t timeout_ms);
+bool envoyxgo_config_callout_stream_send(envoyx_config_handle* handle, uint64_t id,
+                                         const char* data, size_t len, bool end);
+bool envoyxgo_config_callout_stream_send_trailers(envoyx_config_handle* handle, uint64_t id,
+                                                  const char* buf, const size_t* lens,
+                                                  size_t count);
+bool envoyxgo_config_callout_stream_reset(envoyx_config_handle* handle, uint64_t id);
 uint64_t envoyxgo_metric_define(envoyx_error* creating, uint32_t kind, const char* name,
                                 size_t name_len, const char* buf, const size_t* lens, size_t count);
 bool envoyxgo_metric_record(envoyx_stream* stream, uint64_t metric, const char* buf,

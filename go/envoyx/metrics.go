@@ -15,8 +15,12 @@ import (
 // while a Factory runs on Envoy's main thread; nil otherwise.
 var creating atomic.Pointer[creation]
 
-// creation wraps the pointer (an incomplete C type cannot be a type argument itself).
-type creation struct{ err *C.envoyx_error }
+// creation is the configuration being created: the host's `error` pointer (wrapped: an
+// incomplete C type cannot be a type argument) and the ConfigHandle made for it, if any.
+type creation struct {
+	err    *C.envoyx_error
+	handle *ConfigHandle
+}
 
 // Metric kinds and operations, as x/abi.h numbers them.
 const (

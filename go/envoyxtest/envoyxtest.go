@@ -10,7 +10,7 @@
 //		if reply := s.LocalReply(); reply == nil || reply.Status != 403 { t.Fatal(...) }
 //	}
 //
-// The core is the EnvoyX test host's C library (libenvoyx_testhost.so), loaded from the path in
+// The core is the EnvoyX test host's C library (libenvoyx_testhost_c.so), loaded from the path in
 // ENVOYX_TESTHOST_LIB: `envoyx test` builds it and sets the variable (so does the repository's
 // cargo test). A host and its streams belong to the test's goroutine, which New locks to its OS
 // thread; modules may continue or schedule from any goroutine, and Stream.RunScheduled runs that
@@ -27,6 +27,7 @@ import "C"
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -213,38 +214,97 @@ type Callout struct {
 	ID        uint64  `json:"id"`
 	Cluster   string  `json:"cluster"`
 	Headers   Headers `json:"headers"`
-	Body      string  `json:"body"`
+	Body      string  `json:"body"` // for a streaming callout: what was sent so far
 	TimeoutMs uint64  `json:"timeout_ms"`
+	Streaming bool    `json:"streaming"`
+	// RequestEnded: the filter ended the streaming callout's request.
+	RequestEnded bool    `json:"request_ended"`
+	Trailers     Headers `json:"trailers"`
 }
 
-// PendingCallouts lists the callouts waiting for an answer, in the order started.
+func callouts(out C.envoyx_testhost_owned) []Callout {
+	var list []Callout
+	if err := json.Unmarshal(take(out), &list); err != nil {
+		panic("envoyxtest: the test host's callout JSON: " + err.Error())
+	}
+	return list
+}
+
+// PendingCallouts lists the stream's callouts waiting for an answer, in the order started.
 func (s *Stream) PendingCallouts() []Callout {
 	var out C.envoyx_testhost_owned
 	C.envoyxtest_pending_callouts(s.raw, &out)
-	var callouts []Callout
-	if err := json.Unmarshal(take(out), &callouts); err != nil {
-		panic("envoyxtest: the test host's callout JSON: " + err.Error())
-	}
-	return callouts
+	return callouts(out)
 }
 
 // AnswerCallout answers callout `id` with a response (the filter's CalloutDone runs now).
 func (s *Stream) AnswerCallout(id uint64, status int, headers [][2]string, body ...string) {
-	s.answer(id, 0, status, headers, body)
+	answer(nil, s.raw, id, 0, status, headers, body)
 }
 
 // FailCallout ends callout `id` without a response, for `reason`.
 func (s *Stream) FailCallout(id uint64, reason envoyx.CalloutError) {
-	s.answer(id, uint32(reason), 0, nil, nil)
+	answer(nil, s.raw, id, uint32(reason), 0, nil, nil)
 }
 
-func (s *Stream) answer(id uint64, failed uint32, status int, headers [][2]string, chunks []string) {
+// CalloutEvent plays one event of the cluster's side of the streaming callout `id` (the
+// filter's CalloutEvents runs now): Headers with Status, Headers and EndOfStream; Data with Data
+// and EndOfStream; Trailers with Headers; Complete; Failed with Err (a CalloutError).
+func (s *Stream) CalloutEvent(id uint64, e envoyx.CalloutEvent) { event(nil, s.raw, id, e) }
+
+// RunConfigScheduled runs the functions the configuration's ConfigHandle scheduled, on this
+// thread as Envoy's main thread, waiting up to `wait` for the first; returns how many ran.
+func (h *Host) RunConfigScheduled(wait time.Duration) int {
+	return int(C.envoyxtest_run_config_scheduled(h.raw, C.uint64_t(wait.Milliseconds())))
+}
+
+// PendingConfigCallouts lists the configuration's callouts waiting for an answer.
+func (h *Host) PendingConfigCallouts() []Callout {
+	var out C.envoyx_testhost_owned
+	C.envoyxtest_pending_config_callouts(h.raw, &out)
+	return callouts(out)
+}
+
+// AnswerConfigCallout answers the configuration's callout `id` with a response.
+func (h *Host) AnswerConfigCallout(id uint64, status int, headers [][2]string, body ...string) {
+	answer(h.raw, nil, id, 0, status, headers, body)
+}
+
+// FailConfigCallout ends the configuration's callout `id` without a response.
+func (h *Host) FailConfigCallout(id uint64, reason envoyx.CalloutError) {
+	answer(h.raw, nil, id, uint32(reason), 0, nil, nil)
+}
+
+// ConfigCalloutEvent plays one event of the configuration's streaming callout `id`.
+func (h *Host) ConfigCalloutEvent(id uint64, e envoyx.CalloutEvent) { event(h.raw, nil, id, e) }
+
+// packAnswer packs headers then body chunks, as testhost.c's deliver reads them.
+func packAnswer(headers [][2]string, chunks []string) ([]byte, []uint64) {
 	strs := make([]string, 0, 2*len(headers)+len(chunks))
 	for _, h := range headers {
 		strs = append(strs, h[0], h[1])
 	}
-	buf, lens := pack.Strings(append(strs, chunks...)...)
-	C.envoyxtest_answer_callout(s.raw, C.uint64_t(id), C.uint32_t(failed), C.uint32_t(status), cbuf(buf), clens(lens), C.size_t(len(headers)), C.size_t(len(chunks)))
+	return pack.Strings(append(strs, chunks...)...)
+}
+
+func answer(host *C.envoyx_testhost, s *C.envoyx_teststream, id uint64, failed uint32, status int, headers [][2]string, chunks []string) {
+	buf, lens := packAnswer(headers, chunks)
+	C.envoyxtest_answer_callout(host, s, C.uint64_t(id), C.uint32_t(failed), C.uint32_t(status), cbuf(buf), clens(lens), C.size_t(len(headers)), C.size_t(len(chunks)))
+}
+
+func event(host *C.envoyx_testhost, s *C.envoyx_teststream, id uint64, e envoyx.CalloutEvent) {
+	var failed uint32
+	var reason envoyx.CalloutError
+	if errors.As(e.Err, &reason) {
+		failed = uint32(reason)
+	}
+	var chunks []string
+	if len(e.Data) > 0 {
+		chunks = []string{string(e.Data)}
+	}
+	buf, lens := packAnswer(e.Headers, chunks)
+	C.envoyxtest_callout_event(host, s, C.uint64_t(id), C.uint32_t(e.Kind), C.uint32_t(failed), C.uint32_t(e.Status), cbuf(buf), clens(lens),
+		C.size_t(len(e.Headers)), C.size_t(len(chunks)), C.bool(e.EndOfStream))
 }
 
 // Complete ends the stream (the filter's OnComplete).

@@ -1,4 +1,4 @@
-/* Loads libenvoyx_testhost.so (its path in ENVOYX_TESTHOST_LIB) at run time and calls through its
+/* Loads libenvoyx_testhost_c.so (its path in ENVOYX_TESTHOST_LIB) at run time and calls through its
  * functions: no link-time dependency, so a module builds and vets without it. */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -31,6 +31,14 @@ static struct {
   void (*pending_callouts)(envoyx_teststream*, envoyx_testhost_owned*);
   void (*answer_callout)(envoyx_teststream*, uint64_t, uint32_t, uint32_t, const envoyx_header*,
                          size_t, const envoyx_bytes*, size_t);
+  void (*callout_event)(envoyx_teststream*, uint64_t, uint32_t, uint32_t, uint32_t,
+                        const envoyx_header*, size_t, const envoyx_bytes*, size_t, bool);
+  size_t (*run_config_scheduled)(envoyx_testhost*, uint64_t);
+  void (*pending_config_callouts)(envoyx_testhost*, envoyx_testhost_owned*);
+  void (*answer_config_callout)(envoyx_testhost*, uint64_t, uint32_t, uint32_t,
+                                const envoyx_header*, size_t, const envoyx_bytes*, size_t);
+  void (*config_callout_event)(envoyx_testhost*, uint64_t, uint32_t, uint32_t, uint32_t,
+                               const envoyx_header*, size_t, const envoyx_bytes*, size_t, bool);
 } lib;
 
 #define RESOLVE(field, name)                                                              \
@@ -65,6 +73,11 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(metric, "envoyx_testhost_metric");
   RESOLVE(pending_callouts, "envoyx_teststream_pending_callouts");
   RESOLVE(answer_callout, "envoyx_teststream_answer_callout");
+  RESOLVE(callout_event, "envoyx_teststream_callout_event");
+  RESOLVE(run_config_scheduled, "envoyx_testhost_run_config_scheduled");
+  RESOLVE(pending_config_callouts, "envoyx_testhost_pending_config_callouts");
+  RESOLVE(answer_config_callout, "envoyx_testhost_answer_config_callout");
+  RESOLVE(config_callout_event, "envoyx_testhost_config_callout_event");
   return true;
 }
 
@@ -140,17 +153,49 @@ void envoyxtest_pending_callouts(envoyx_teststream* s, envoyx_testhost_owned* ou
   lib.pending_callouts(s, out);
 }
 
-void envoyxtest_answer_callout(envoyx_teststream* s, uint64_t id, uint32_t failed, uint32_t status,
-                               const char* buf, const size_t* lens, size_t headers_count,
-                               size_t chunks_count) {
-  /* The packed strings: the headers' 2 * headers_count, then the body's chunks. */
+/* A callout's answer or event from packed strings: the headers' 2 * headers_count, then the
+ * body's chunks. `host` answers the configuration's callout, else `s` the stream's. */
+static void deliver(envoyx_testhost* host, envoyx_teststream* s, uint64_t id, int event,
+                    uint32_t kind, uint32_t failed, uint32_t status, const char* buf,
+                    const size_t* lens, size_t headers_count, size_t chunks_count, bool end) {
   envoyx_header* headers = unpack_headers(buf, lens, headers_count);
   size_t at = 0;
   for (size_t i = 0; i < 2 * headers_count; i++) at += lens[i];
   envoyx_bytes* chunks = unpack(buf + at, lens + 2 * headers_count, chunks_count);
-  lib.answer_callout(s, id, failed, status, headers, headers_count, chunks, chunks_count);
+  if (event && host)
+    lib.config_callout_event(host, id, kind, failed, status, headers, headers_count, chunks,
+                             chunks_count, end);
+  else if (event)
+    lib.callout_event(s, id, kind, failed, status, headers, headers_count, chunks, chunks_count,
+                      end);
+  else if (host)
+    lib.answer_config_callout(host, id, failed, status, headers, headers_count, chunks,
+                              chunks_count);
+  else
+    lib.answer_callout(s, id, failed, status, headers, headers_count, chunks, chunks_count);
   free(headers);
   free(chunks);
+}
+
+void envoyxtest_answer_callout(envoyx_testhost* host, envoyx_teststream* s, uint64_t id,
+                               uint32_t failed, uint32_t status, const char* buf,
+                               const size_t* lens, size_t headers_count, size_t chunks_count) {
+  deliver(host, s, id, 0, 0, failed, status, buf, lens, headers_count, chunks_count, false);
+}
+
+void envoyxtest_callout_event(envoyx_testhost* host, envoyx_teststream* s, uint64_t id,
+                              uint32_t kind, uint32_t failed, uint32_t status, const char* buf,
+                              const size_t* lens, size_t headers_count, size_t chunks_count,
+                              bool end) {
+  deliver(host, s, id, 1, kind, failed, status, buf, lens, headers_count, chunks_count, end);
+}
+
+size_t envoyxtest_run_config_scheduled(envoyx_testhost* host, uint64_t wait_ms) {
+  return lib.run_config_scheduled(host, wait_ms);
+}
+
+void envoyxtest_pending_config_callouts(envoyx_testhost* host, envoyx_testhost_owned* out) {
+  lib.pending_config_callouts(host, out);
 }
 
 void envoyxtest_complete(envoyx_teststream* s) { lib.complete(s); }

@@ -27,9 +27,16 @@ envoyx_teststream* envoyxtest_stream_on_route(envoyx_testhost* host, const char*
 bool envoyxtest_metric(envoyx_testhost* host, const char* name, size_t name_len, const char* buf,
                        const size_t* lens, size_t count, envoyx_testhost_owned* out);
 void envoyxtest_pending_callouts(envoyx_teststream* s, envoyx_testhost_owned* out);
-void envoyxtest_answer_callout(envoyx_teststream* s, uint64_t id, uint32_t failed, uint32_t status,
-                               const char* buf, const size_t* lens, size_t headers_count,
-                               size_t chunks_count);
+/* With `host` non-NULL the configuration's callout, else the stream `s`'s. */
+void envoyxtest_answer_callout(envoyx_testhost* host, envoyx_teststream* s, uint64_t id,
+                               uint32_t failed, uint32_t status, const char* buf,
+                               const size_t* lens, size_t headers_count, size_t chunks_count);
+void envoyxtest_callout_event(envoyx_testhost* host, envoyx_teststream* s, uint64_t id,
+                              uint32_t kind, uint32_t failed, uint32_t status, const char* buf,
+                              const size_t* lens, size_t headers_count, size_t chunks_count,
+                              bool end);
+size_t envoyxtest_run_config_scheduled(envoyx_testhost* host, uint64_t wait_ms);
+void envoyxtest_pending_config_callouts(envoyx_testhost* host, envoyx_testhost_owned* out);
 void envoyxtest_complete(envoyx_teststream* s);
 size_t envoyxtest_run_scheduled(envoyx_teststream* s, uint64_t wait_ms);
 bool envoyxtest_seen_headers(envoyx_teststream* s, uint32_t map, envoyx_testhost_owned* out);

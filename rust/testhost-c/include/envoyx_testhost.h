@@ -1,4 +1,4 @@
-/* The EnvoyX test host's C API (libenvoyx_testhost.so): a test written in another language runs
+/* The EnvoyX test host's C API (libenvoyx_testhost_c.so): a test written in another language runs
  * the module linked into its own program through the real EnvoyX core (ABI check, program init,
  * the stream rules and validation), with in-memory headers and multi-slice bodies, and reads what
  * the proxy would have forwarded. The Go SDK's envoyxtest package is its user.
@@ -48,6 +48,20 @@ envoyx_teststream* envoyx_testhost_stream_on_route(envoyx_testhost* host, envoyx
  * {"counter":N}, {"gauge":N} or {"histogram":[N,...]}. False when nothing was recorded. */
 bool envoyx_testhost_metric(envoyx_testhost* host, envoyx_bytes name, const envoyx_bytes* labels,
                             size_t count, envoyx_testhost_owned* out);
+/* The configuration's background work (ABI 1.1), on the test's thread as Envoy's main thread:
+ * runs the configuration events the module scheduled, waiting up to `wait_ms` for the first
+ * (returns how many ran); lists and answers the configuration's callouts, as the stream's. */
+size_t envoyx_testhost_run_config_scheduled(envoyx_testhost* host, uint64_t wait_ms);
+void envoyx_testhost_pending_config_callouts(envoyx_testhost* host, envoyx_testhost_owned* out);
+void envoyx_testhost_answer_config_callout(envoyx_testhost* host, uint64_t id, uint32_t failed,
+                                           uint32_t status, const envoyx_header* headers,
+                                           size_t headers_count, const envoyx_bytes* chunks,
+                                           size_t chunks_count);
+void envoyx_testhost_config_callout_event(envoyx_testhost* host, uint64_t id, uint32_t kind,
+                                          uint32_t failed, uint32_t status,
+                                          const envoyx_header* headers, size_t headers_count,
+                                          const envoyx_bytes* chunks, size_t chunks_count,
+                                          bool end_of_stream);
 /* Completes the stream if it has not completed, then destroys it. */
 void envoyx_teststream_free(envoyx_teststream* stream);
 
@@ -78,8 +92,17 @@ bool envoyx_teststream_local_reply(envoyx_teststream* stream, uint32_t* status,
                                    envoyx_testhost_owned* headers, envoyx_testhost_owned* body,
                                    envoyx_testhost_owned* details);
 /* The callouts the stream started that are not answered yet, as a JSON array of objects with
- * id, cluster, headers ([[name, value], ...]), body (UTF-8, lossy) and timeout_ms. */
+ * id, cluster, headers ([[name, value], ...]), body (UTF-8, lossy; for a streaming callout what
+ * the module sent so far), timeout_ms, streaming, request_ended and trailers (null or pairs). */
 void envoyx_teststream_pending_callouts(envoyx_teststream* stream, envoyx_testhost_owned* out);
+/* Plays one event of the cluster's side of the stream's streaming callout `id`: `kind` an
+ * ENVOYX_CALLOUT_EVENT_* value; HEADERS carries `status` and `headers` (without :status), DATA
+ * the `chunks`, TRAILERS the `headers`, FAILED the status `failed`; `end_of_stream` for HEADERS
+ * and DATA. The module's event hook runs inside this call. */
+void envoyx_teststream_callout_event(envoyx_teststream* stream, uint64_t id, uint32_t kind,
+                                     uint32_t failed, uint32_t status, const envoyx_header* headers,
+                                     size_t headers_count, const envoyx_bytes* chunks,
+                                     size_t chunks_count, bool end_of_stream);
 /* Answers the callout `id`: with `failed` an ENVOYX_CALLOUT_* status other than RESPONSE, the
  * callout failed so; with `failed` 0, a response with `status`, `headers` and the body's
  * `chunks`. The module's callout-done hook runs inside this call. */

@@ -3,11 +3,13 @@
 //! ([`TestHost::in_process`]). Go's `envoyxtest` package loads this library.
 
 use envoyx_abi::{
-    ENVOYX_REQUEST_HEADERS, ENVOYX_REQUEST_TRAILERS, ENVOYX_RESPONSE_HEADERS, ENVOYX_RESPONSE_TRAILERS,
-    envoyx_bytes, envoyx_header,
+    ENVOYX_CALLOUT_EVENT_COMPLETE, ENVOYX_CALLOUT_EVENT_DATA, ENVOYX_CALLOUT_EVENT_HEADERS,
+    ENVOYX_CALLOUT_EVENT_TRAILERS, ENVOYX_REQUEST_HEADERS, ENVOYX_REQUEST_TRAILERS, ENVOYX_RESPONSE_HEADERS,
+    ENVOYX_RESPONSE_TRAILERS, envoyx_bytes, envoyx_header,
 };
 use envoyx_testhost::{
-    CalloutAnswer, CalloutStatus, Direction, HeaderMap, MetricValue, TestHost, TestStream,
+    CalloutAnswer, CalloutStatus, CalloutStreamEvent, Direction, HeaderMap, MetricValue, RecordedCallout,
+    TestHost, TestStream,
 };
 use std::ffi::{CStr, c_char, c_void};
 use std::time::Duration;
@@ -298,13 +300,9 @@ pub extern "C" fn envoyx_teststream_local_reply(
     true
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn envoyx_teststream_pending_callouts(
-    stream: &TestStream,
-    out: Option<&mut envoyx_testhost_owned>,
-) {
-    let callouts: Vec<serde_json::Value> = stream
-        .pending_callouts()
+/// The callouts `list` as the header's JSON.
+fn callouts_json(list: Vec<RecordedCallout>) -> Vec<u8> {
+    let callouts: Vec<serde_json::Value> = list
         .into_iter()
         .map(|c| {
             serde_json::json!({
@@ -313,15 +311,106 @@ pub extern "C" fn envoyx_teststream_pending_callouts(
                 "headers": c.headers,
                 "body": String::from_utf8_lossy(&c.body),
                 "timeout_ms": c.timeout.as_millis() as u64,
+                "streaming": c.streaming,
+                "request_ended": c.request_ended,
+                "trailers": c.trailers,
             })
         })
         .collect();
-    give(out, serde_json::Value::from(callouts).to_string().into_bytes());
+    serde_json::Value::from(callouts).to_string().into_bytes()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_pending_callouts(
+    stream: &TestStream,
+    out: Option<&mut envoyx_testhost_owned>,
+) {
+    give(out, callouts_json(stream.pending_callouts()));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_testhost_pending_config_callouts(
+    host: &TestHost,
+    out: Option<&mut envoyx_testhost_owned>,
+) {
+    give(out, callouts_json(host.pending_config_callouts()));
+}
+
+/// Header pairs from `count` views.
+///
+/// # Safety
+/// `headers` holds `count` readable headers.
+unsafe fn pairs_of(headers: *const envoyx_header, count: usize) -> Vec<(String, String)> {
+    // Safety: the caller's contract for the list and its views.
+    unsafe { list(headers, count) }
+        .iter()
+        .map(|h| unsafe { (lossy(view(h.key)), lossy(view(h.value))) })
+        .collect()
+}
+
+/// Body chunks from `count` views.
+///
+/// # Safety
+/// `chunks` holds `count` readable views.
+unsafe fn chunks_of(chunks: *const envoyx_bytes, count: usize) -> Vec<Vec<u8>> {
+    // Safety: the caller's contract for the list and its views.
+    unsafe { list(chunks, count) }.iter().map(|c| unsafe { view(*c) }.to_vec()).collect()
+}
+
+/// A callout's answer from the header's arguments.
+///
+/// # Safety
+/// As [`pairs_of`] and [`chunks_of`].
+unsafe fn answer_of(
+    failed: u32,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_count: usize,
+    chunks: *const envoyx_bytes,
+    chunks_count: usize,
+) -> CalloutAnswer {
+    if failed != 0 {
+        return CalloutAnswer::Failed(CalloutStatus::from_abi(failed));
+    }
+    // Safety: the caller's contract.
+    let (headers, body) = unsafe { (pairs_of(headers, headers_count), chunks_of(chunks, chunks_count)) };
+    CalloutAnswer::Response { status: u16::try_from(status).unwrap_or(u16::MAX), headers, body }
+}
+
+/// A streaming callout's event from the header's arguments.
+///
+/// # Safety
+/// As [`pairs_of`] and [`chunks_of`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn event_of(
+    kind: u32,
+    failed: u32,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_count: usize,
+    chunks: *const envoyx_bytes,
+    chunks_count: usize,
+    end_of_stream: bool,
+) -> CalloutStreamEvent {
+    // Safety: the caller's contract.
+    let (headers, chunks) = unsafe { (pairs_of(headers, headers_count), chunks_of(chunks, chunks_count)) };
+    match kind {
+        ENVOYX_CALLOUT_EVENT_HEADERS => CalloutStreamEvent::Headers {
+            status: u16::try_from(status).unwrap_or(u16::MAX),
+            headers,
+            end_of_stream,
+        },
+        ENVOYX_CALLOUT_EVENT_DATA => CalloutStreamEvent::Data { chunks, end_of_stream },
+        ENVOYX_CALLOUT_EVENT_TRAILERS => CalloutStreamEvent::Trailers(headers),
+        ENVOYX_CALLOUT_EVENT_COMPLETE => CalloutStreamEvent::Complete,
+        _ => CalloutStreamEvent::Failed(CalloutStatus::from_abi(failed)),
+    }
 }
 
 /// # Safety
 /// `headers` and `chunks` hold `headers_count` and `chunks_count` readable items.
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn envoyx_teststream_answer_callout(
     stream: &mut TestStream,
     id: u64,
@@ -332,20 +421,79 @@ pub unsafe extern "C" fn envoyx_teststream_answer_callout(
     chunks: *const envoyx_bytes,
     chunks_count: usize,
 ) {
-    let answer = if failed != 0 {
-        CalloutAnswer::Failed(CalloutStatus::from_abi(failed))
-    } else {
-        // Safety: the caller's contract for the lists and their views.
-        let headers = unsafe { list(headers, headers_count) }
-            .iter()
-            .map(|h| unsafe { (lossy(view(h.key)), lossy(view(h.value))) })
-            .collect();
-        // Safety: as above.
-        let body =
-            unsafe { list(chunks, chunks_count) }.iter().map(|c| unsafe { view(*c) }.to_vec()).collect();
-        CalloutAnswer::Response { status: u16::try_from(status).unwrap_or(u16::MAX), headers, body }
-    };
+    // Safety: the caller's contract.
+    let answer = unsafe { answer_of(failed, status, headers, headers_count, chunks, chunks_count) };
     stream.answer_callout(id, answer);
+}
+
+/// # Safety
+/// As [`envoyx_teststream_answer_callout`].
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn envoyx_testhost_answer_config_callout(
+    host: &TestHost,
+    id: u64,
+    failed: u32,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_count: usize,
+    chunks: *const envoyx_bytes,
+    chunks_count: usize,
+) {
+    // Safety: the caller's contract.
+    let answer = unsafe { answer_of(failed, status, headers, headers_count, chunks, chunks_count) };
+    host.answer_config_callout(id, answer);
+}
+
+/// # Safety
+/// `headers` and `chunks` hold `headers_count` and `chunks_count` readable items.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn envoyx_teststream_callout_event(
+    stream: &mut TestStream,
+    id: u64,
+    kind: u32,
+    failed: u32,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_count: usize,
+    chunks: *const envoyx_bytes,
+    chunks_count: usize,
+    end_of_stream: bool,
+) {
+    // Safety: the caller's contract.
+    let event = unsafe {
+        event_of(kind, failed, status, headers, headers_count, chunks, chunks_count, end_of_stream)
+    };
+    stream.callout_stream_event(id, event);
+}
+
+/// # Safety
+/// As [`envoyx_teststream_callout_event`].
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn envoyx_testhost_config_callout_event(
+    host: &TestHost,
+    id: u64,
+    kind: u32,
+    failed: u32,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_count: usize,
+    chunks: *const envoyx_bytes,
+    chunks_count: usize,
+    end_of_stream: bool,
+) {
+    // Safety: the caller's contract.
+    let event = unsafe {
+        event_of(kind, failed, status, headers, headers_count, chunks, chunks_count, end_of_stream)
+    };
+    host.config_callout_stream_event(id, event);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_testhost_run_config_scheduled(host: &TestHost, wait_ms: u64) -> usize {
+    host.run_config_scheduled(Duration::from_millis(wait_ms))
 }
 
 fn lossy(bytes: &[u8]) -> String {
