@@ -34,6 +34,14 @@ func (f *caps) note(format string, args ...any) { f.saw = append(f.saw, fmt.Spri
 
 func (f *caps) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
 	method, _ := s.RequestHeaders().Get(":method")
+	entries := 0
+	s.RequestHeaders().Range(func(key, value []byte) bool {
+		entries++
+		return string(key) != ":method" // stops at :method
+	})
+	var views []string
+	s.RequestHeaders().ValuesView(":path", func(v []byte) { views = append(views, string(v)) })
+	f.note("range=%d view=%s", entries, strings.Join(views, ","))
 	f.note("counted=%v", f.config.requests.Add(s, 1, method))
 	f.config.inflight.Add(s, 5)
 	f.config.inflight.Sub(s, 2)
@@ -94,7 +102,7 @@ func TestTheABI11CapabilitiesThroughTheCore(t *testing.T) {
 	s.ResponseHeaders(envoyxtest.H(":status", "200"), true)
 	saw, _ := s.ClientResponseHeaders().Get("x-saw")
 	for _, want := range []string{
-		"counted=true", "wrong-labels=false",
+		"range=1", "view=/", "counted=true", "wrong-labels=false",
 		"md-set=true", "md=ann/0.5/true/false", "md-bad-ns=false",
 		"fs-set=true", "fs-again=false", "fs=acme",
 		"attr=127.0.0.1:50000/50000/tls:false", "span=false",

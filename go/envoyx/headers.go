@@ -7,8 +7,9 @@ import "C"
 
 import "unsafe"
 
-// Headers is one of the stream's header maps. Names are case-insensitive; values are copied out
-// of Envoy's memory into Go strings.
+// Headers is one of the stream's header maps. Names are case-insensitive. Values, Get and All
+// copy out of Envoy's memory into Go strings; ValuesView and Range hand out views instead (no
+// copy, no allocation), valid only during the function they are passed to.
 type Headers struct {
 	s     *Stream
 	which uint32
@@ -28,6 +29,38 @@ func (h Headers) Values(key string) []string {
 		values = append(values, goString(v.ptr, v.len))
 	}
 	return values
+}
+
+// ValuesView calls `f` with each value of `key`, in order, as a view into Envoy's memory: valid
+// only while `f` runs and the map is not changed (copy what you keep; do not write to it).
+func (h Headers) ValuesView(key string, f func(value []byte)) {
+	var views [8]C.envoyx_bytes
+	total := int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &views[0], 8))
+	buf := views[:]
+	if total > len(views) {
+		buf = make([]C.envoyx_bytes, total)
+		total = int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &buf[0], C.size_t(total)))
+	}
+	for _, v := range buf[:min(total, len(buf))] {
+		f(view(v.ptr, v.len))
+	}
+}
+
+// Range calls `f` with every entry, in order, as views into Envoy's memory (valid as in
+// ValuesView) until `f` returns false.
+func (h Headers) Range(f func(key, value []byte) bool) {
+	var first [32]C.envoyx_header
+	total := int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &first[0], 32))
+	buf := first[:]
+	if total > len(first) {
+		buf = make([]C.envoyx_header, total)
+		total = int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &buf[0], C.size_t(total)))
+	}
+	for _, e := range buf[:min(total, len(buf))] {
+		if !f(view(e.key.ptr, e.key.len), view(e.value.ptr, e.value.len)) {
+			return
+		}
+	}
 }
 
 // Get returns the first value of `key`.
@@ -69,6 +102,11 @@ func (h Headers) All() [][2]string {
 		all = append(all, [2]string{goString(e.key.ptr, e.key.len), goString(e.value.ptr, e.value.len)})
 	}
 	return all
+}
+
+// view is `n` bytes of host memory as a slice (not Go memory: the GC does not see it).
+func view(p *C.uint8_t, n C.size_t) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
 }
 
 // goString copies `n` bytes of host memory into a Go string.
