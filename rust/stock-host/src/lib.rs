@@ -23,6 +23,7 @@
 //! this crate only maps upstream's hooks and callbacks onto it. Upstream's ABI is declared in
 //! [`ffi`] from `docs/upstream-abi.md`.
 
+mod any_value;
 mod ffi;
 mod filter;
 mod host;
