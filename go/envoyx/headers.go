@@ -17,31 +17,42 @@ type Headers struct {
 
 // Values returns every value of `key`, in order.
 func (h Headers) Values(key string) []string {
-	var views [8]C.envoyx_bytes
-	total := int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &views[0], 8))
-	buf := views[:]
-	if total > len(views) {
-		buf = make([]C.envoyx_bytes, total)
-		total = int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &buf[0], C.size_t(total)))
-	}
-	values := make([]string, 0, total)
-	for _, v := range buf[:min(total, len(buf))] {
+	var stack [8]C.envoyx_bytes
+	views := h.valueViews(key, stack[:])
+	values := make([]string, 0, len(views))
+	for _, v := range views {
 		values = append(values, goString(v.ptr, v.len))
 	}
 	return values
 }
 
-// ValuesView calls `f` with each value of `key`, in order, as a view into Envoy's memory: valid
-// only while `f` runs and the map is not changed (copy what you keep; do not write to it).
-func (h Headers) ValuesView(key string, f func(value []byte)) {
-	var views [8]C.envoyx_bytes
-	total := int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &views[0], 8))
-	buf := views[:]
-	if total > len(views) {
+// valueViews is the host's views of every value of `key`, in `stack` when they fit.
+func (h Headers) valueViews(key string, stack []C.envoyx_bytes) []C.envoyx_bytes {
+	total := int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &stack[0], C.size_t(len(stack))))
+	buf := stack
+	if total > len(stack) {
 		buf = make([]C.envoyx_bytes, total)
 		total = int(C.envoyxgo_header_get(h.s.raw, C.uint32_t(h.which), cstr(key), C.size_t(len(key)), &buf[0], C.size_t(total)))
 	}
-	for _, v := range buf[:min(total, len(buf))] {
+	return buf[:min(total, len(buf))]
+}
+
+// entryViews is the host's views of every entry, in `stack` when they fit.
+func (h Headers) entryViews(stack []C.envoyx_header) []C.envoyx_header {
+	total := int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &stack[0], C.size_t(len(stack))))
+	buf := stack
+	if total > len(stack) {
+		buf = make([]C.envoyx_header, total)
+		total = int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &buf[0], C.size_t(total)))
+	}
+	return buf[:min(total, len(buf))]
+}
+
+// ValuesView calls `f` with each value of `key`, in order, as a view into Envoy's memory: valid
+// only while `f` runs and the map is not changed (copy what you keep; do not write to it).
+func (h Headers) ValuesView(key string, f func(value []byte)) {
+	var stack [8]C.envoyx_bytes
+	for _, v := range h.valueViews(key, stack[:]) {
 		f(view(v.ptr, v.len))
 	}
 }
@@ -49,14 +60,8 @@ func (h Headers) ValuesView(key string, f func(value []byte)) {
 // Range calls `f` with every entry, in order, as views into Envoy's memory (valid as in
 // ValuesView) until `f` returns false.
 func (h Headers) Range(f func(key, value []byte) bool) {
-	var first [32]C.envoyx_header
-	total := int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &first[0], 32))
-	buf := first[:]
-	if total > len(first) {
-		buf = make([]C.envoyx_header, total)
-		total = int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &buf[0], C.size_t(total)))
-	}
-	for _, e := range buf[:min(total, len(buf))] {
+	var stack [32]C.envoyx_header
+	for _, e := range h.entryViews(stack[:]) {
 		if !f(view(e.key.ptr, e.key.len), view(e.value.ptr, e.value.len)) {
 			return
 		}
@@ -90,15 +95,10 @@ func (h Headers) Remove(key string) int {
 
 // All returns every entry, in order (a key with two values appears twice).
 func (h Headers) All() [][2]string {
-	var first [32]C.envoyx_header
-	total := int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &first[0], 32))
-	buf := first[:]
-	if total > len(first) {
-		buf = make([]C.envoyx_header, total)
-		total = int(C.envoyxgo_header_all(h.s.raw, C.uint32_t(h.which), &buf[0], C.size_t(total)))
-	}
-	all := make([][2]string, 0, total)
-	for _, e := range buf[:min(total, len(buf))] {
+	var stack [32]C.envoyx_header
+	entries := h.entryViews(stack[:])
+	all := make([][2]string, 0, len(entries))
+	for _, e := range entries {
 		all = append(all, [2]string{goString(e.key.ptr, e.key.len), goString(e.value.ptr, e.value.len)})
 	}
 	return all
