@@ -54,6 +54,34 @@ pub struct Module {
     _copy: Option<std::fs::File>,
 }
 
+impl Drop for Module {
+    /// Unloads the library, then closes its in-memory copy, unless the dynamic loader kept the
+    /// library loaded (a module with thread-local destructors still registered, for one): its
+    /// name `/proc/self/fd/<n>` then stays in the loader's list, and a later copy given the same
+    /// descriptor number would be handed this module by name. Such a copy stays open for good,
+    /// so that its number, and so the name, is never reused.
+    fn drop(&mut self) {
+        drop(self._library.take());
+        let Some(copy) = self._copy.take() else { return };
+        use std::os::fd::AsRawFd;
+        const RTLD_NOLOAD: i32 = 0x4; // glibc: look up an already-loaded object only
+        let name = format!("/proc/self/fd/{}", copy.as_raw_fd());
+        // Safety: with RTLD_NOLOAD nothing is loaded or initialised; a handle returned for an
+        // object still loaded is closed again at once by its drop.
+        let still_loaded = unsafe {
+            libloading::os::unix::Library::open(Some(&name), RTLD_NOLOAD | libloading::os::unix::RTLD_LAZY)
+        };
+        if still_loaded.is_ok() {
+            crate::log::core_log!(
+                Info,
+                "EnvoyX: {} stays mapped after its unload (the dynamic loader keeps it); its in-memory copy stays open so that no later load is taken for it",
+                self.path.display()
+            );
+            std::mem::forget(copy);
+        }
+    }
+}
+
 impl Module {
     /// A module linked into this program rather than loaded from a file: the SDK's in-process
     /// test mode (`envoyx_sdk::module_exports::<Config>()`). It goes through the same checks as

@@ -912,6 +912,14 @@ pub fn logs() -> Vec<(LogLevel, String)> {
     install_log_recorder().messages.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// `limit` stretched for a slow run: multiplied by `ENVOYX_TEST_SLOWDOWN` (a whole number, 1 when
+/// unset), which `ci/memcheck.sh` sets because valgrind runs the tests many times slower. For
+/// the deadlines tests wait on work from other threads with; not for figures.
+pub fn patience(limit: Duration) -> Duration {
+    let factor = std::env::var("ENVOYX_TEST_SLOWDOWN").ok().and_then(|f| f.parse::<u32>().ok()).unwrap_or(1);
+    limit * factor.max(1)
+}
+
 /// Whether any log message so far contains `needle`.
 pub fn logged(needle: &str) -> bool {
     logs().iter().any(|(_, m)| m.contains(needle))

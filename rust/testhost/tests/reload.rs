@@ -27,10 +27,18 @@ fn reloading_host(file: &Path) -> TestHost {
 
 /// Runs the host's main-thread wakes until `done` holds (the watcher polls every 250 ms).
 fn run_until(host: &TestHost, what: &str, done: impl Fn(&TestHost) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done(host) {
+    run_all_until(&[host], what, || done(host));
+}
+
+/// Runs the main-thread wakes of every host until `done` holds: configurations of one file
+/// reload together, and the watcher may wake any of them to do it.
+fn run_all_until(hosts: &[&TestHost], what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + envoyx_testhost::patience(Duration::from_secs(10));
+    while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        host.run_config_scheduled(Duration::from_millis(50));
+        for host in hosts {
+            host.run_config_scheduled(Duration::from_millis(50));
+        }
     }
 }
 
@@ -162,6 +170,30 @@ fn a_version_pinned_by_a_thread_local_destructor_is_reported_not_hidden() {
     assert!(logged("but the dynamic loader keeps its module mapped"), "and the log says so");
 }
 
+/// The version above stays loaded after its unload; its in-memory copy was
+/// `/proc/self/fd/<n>`. Closing that descriptor let the next copy get the same number, and so the
+/// same name, and the dynamic loader handed back the old version for it: a new file served the
+/// old code. Its copy now stays open, so the number is never reused.
+#[test]
+fn a_version_the_loader_keeps_mapped_is_never_served_for_a_later_file() {
+    let built = build_package("envoyx-test-module-conformance");
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("libkept.so"), dir.path().join("libnext.so"));
+    install_stamped(&built, "k1", &first).unwrap();
+    let host = reloading_host(&first);
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/"), ("x-case", "async-request")], false);
+    stream.request_body(&[b"x"], true);
+    assert!(stream.wait_scheduled(Duration::from_secs(10)), "the module's thread continues the request");
+    stream.response_headers(&[(":status", "200")], true);
+    drop(stream);
+    drop(host); // k1 is unloaded, and stays mapped (its thread-local destructor)
+
+    install_stamped(&built, "n1", &second).unwrap();
+    let next = reloading_host(&second);
+    assert_eq!(finish(started(&next)), "n1", "the new file's own code serves");
+}
+
 #[test]
 fn per_route_configs_are_parsed_by_each_new_version() {
     let built = build_package("envoyx-test-module-conformance");
@@ -236,16 +268,16 @@ fn configurations_of_one_file_move_together_or_not_at_all() {
 
     // Accepted by one configuration, refused by the other: neither moves.
     install_stamped(&built, "lenient1", &file).unwrap();
-    run_until(&lenient, "the refusal by the strict configuration", |host| stats(host).refused == 1);
-    strict.run_config_scheduled(Duration::from_millis(300));
-    assert_eq!(stats(&strict).refused, 1, "both configurations count the refusal");
+    run_all_until(&[&lenient, &strict], "the refusal by the strict configuration", || {
+        stats(&lenient).refused == 1 && stats(&strict).refused == 1
+    });
     assert!(logged("(for filter `strict`, which runs the same file)"), "the lenient one names who refused");
     assert_eq!(finish(started(&lenient)), "s1", "the lenient configuration did not move alone");
     assert_eq!(finish(started(&strict)), "s1");
 
     // Accepted by both: both move, whichever wake ran first.
     install_stamped(&built, "s2", &file).unwrap();
-    run_until(&strict, "the reload of both", |host| stats(host).reloads == 1);
+    run_all_until(&[&lenient, &strict], "the reload of both", || stats(&strict).reloads == 1);
     assert_eq!(stats(&lenient).reloads, 1, "one reload moved both configurations");
     assert_eq!(finish(started(&lenient)), "s2");
     assert_eq!(finish(started(&strict)), "s2");
