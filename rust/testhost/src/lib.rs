@@ -912,6 +912,12 @@ pub fn logs() -> Vec<(LogLevel, String)> {
     install_log_recorder().messages.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// Forgets the log messages recorded so far (a long-running driver such as a fuzz target keeps
+/// the recorder from growing without bound).
+pub fn clear_logs() {
+    install_log_recorder().messages.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
 /// `limit` stretched for a slow run: multiplied by `ENVOYX_TEST_SLOWDOWN` (a whole number, 1 when
 /// unset), which `ci/memcheck.sh` sets because valgrind runs the tests many times slower. For
 /// the deadlines tests wait on work from other threads with; not for figures.
