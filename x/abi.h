@@ -336,7 +336,10 @@ typedef struct envoyx_host_api {
    * - pseudo-headers may only be set, and only :method, :path, :authority, :scheme, :protocol in
    *   request headers and :status (three digits, 100-599) in response headers;
    * - a value must be non-empty and hold no control byte except horizontal tab (no NUL, CR, LF);
-   * - `content-length` cannot be changed once its headers went on past this filter. */
+   * - `content-length` cannot be changed once its headers went on past this filter;
+   * - bounds a module cannot pass by mistake: a name of at most 1 KiB, a value of at most 64 KiB,
+   *   and 1,024 header_set and header_add calls per stream (over every map); send_local_reply
+   *   likewise takes at most 64 headers, a 1 MiB body and 256 bytes of details. */
   bool (*header_set)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
                      envoyx_bytes value);
   /* Adds `value` as one more value of `key`. Returns false when the map is not available or the

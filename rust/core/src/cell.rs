@@ -182,6 +182,8 @@ pub(crate) struct StreamCell {
     pub completed: Cell<bool>,
     /// A refusal was logged at warn level for this stream (later ones go to debug).
     warned: Cell<bool>,
+    /// Header sets and adds the module made on this stream (bounded: `validate::header_write`).
+    pub header_writes: Cell<u32>,
     /// Points at the stream's `ConfigVersion` (its labels, its metrics), which the `Stream`
     /// keeps alive (by an `Arc`) for longer than this cell.
     config: NonNull<crate::ConfigVersion>,
@@ -229,6 +231,7 @@ impl StreamCell {
             own_reply: Cell::new(false),
             completed: Cell::new(false),
             warned: Cell::new(false),
+            header_writes: Cell::new(0),
             config: NonNull::from(config),
             schedulable,
             callout_done_export,

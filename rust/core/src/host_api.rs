@@ -216,8 +216,15 @@ fn checked_header<'k>(
     key: &'k [u8],
     value: Option<&[u8]>,
 ) -> Option<std::borrow::Cow<'k, [u8]>> {
+    let writes = matches!(op, HeaderOp::Set | HeaderOp::Add);
     let checked = validate::header_name(Some(map), op, key)
-        .and_then(|name| value.map_or(Ok(()), |v| validate::header_value(&name, v)).map(|()| name));
+        .and_then(|name| value.map_or(Ok(()), |v| validate::header_value(&name, v)).map(|()| name))
+        .and_then(|name| {
+            if writes { validate::header_write(cell.header_writes.get()).map(|()| name) } else { Ok(name) }
+        });
+    if writes && checked.is_ok() {
+        cell.header_writes.set(cell.header_writes.get() + 1);
+    }
     match checked {
         Ok(name) if name.as_ref() == b"content-length" && framing::headers_gone(map, cell) => {
             cell.refuse(
@@ -488,6 +495,8 @@ fn local_reply<'a>(
     }
     validate::reply_status(status).map_err(|r| r.to_string())?;
     validate::reply_details(details).map_err(|r| r.to_string())?;
+    let headers: Vec<(&[u8], &[u8])> = headers.collect();
+    validate::reply_size(headers.len(), body.len()).map_err(|r| r.to_string())?;
     let mut owned = Vec::new();
     for (key, value) in headers {
         let name = validate::header_name(None, HeaderOp::Add, key)

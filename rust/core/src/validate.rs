@@ -13,9 +13,27 @@
 //!   host because stock Envoy's dynamic-modules ABI treats an empty value as "remove".
 //! - A local reply's status is 200–599; its details hold no whitespace or control byte (Envoy's
 //!   response-code details are one token).
+//! - Bounds a module cannot pass by mistake (a loop that never ends, a buffer sent whole): a
+//!   header name of at most [`MAX_HEADER_NAME`] bytes, a value of at most [`MAX_HEADER_VALUE`];
+//!   at most [`MAX_HEADER_WRITES`] header sets and adds per stream; a local reply with at most
+//!   [`MAX_REPLY_HEADERS`] headers, a body of at most [`MAX_REPLY_BODY`] bytes and details of at
+//!   most [`MAX_REPLY_DETAILS`]. Each is refused like any other bad input (false, logged).
 
 use crate::host::HeaderMapKind;
 use std::borrow::Cow;
+
+/// The longest header name a module may hand in, in bytes.
+pub const MAX_HEADER_NAME: usize = 1 << 10;
+/// The longest header value, in bytes (Envoy's whole default header block is 60 KiB).
+pub const MAX_HEADER_VALUE: usize = 64 << 10;
+/// How many header sets and adds one stream's module may make, over every map.
+pub const MAX_HEADER_WRITES: u32 = 1024;
+/// How many headers a local reply may carry.
+pub const MAX_REPLY_HEADERS: usize = 64;
+/// The largest local reply body, in bytes.
+pub const MAX_REPLY_BODY: usize = 1 << 20;
+/// The longest local reply details, in bytes.
+pub const MAX_REPLY_DETAILS: usize = 256;
 
 /// Why the core refused something a module handed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +51,8 @@ pub enum Refusal {
     ReplyStatus(u32),
     /// The byte that is not allowed in local-reply details.
     DetailsByte(u8),
+    /// A bound passed: what, its length or count, and the bound.
+    TooLarge(&'static str, usize, usize),
 }
 
 impl std::fmt::Display for Refusal {
@@ -62,6 +82,9 @@ impl std::fmt::Display for Refusal {
                 "byte {} is not allowed in local reply details (one token: no whitespace or control bytes)",
                 show(b)
             ),
+            Refusal::TooLarge(what, got, bound) => {
+                write!(f, "{what} is {got}, more than the bound of {bound}")
+            }
         }
     }
 }
@@ -127,6 +150,7 @@ pub enum HeaderOp {
 /// is).
 pub fn header_name(map: Option<HeaderMapKind>, op: HeaderOp, name: &[u8]) -> Result<Cow<'_, [u8]>, Refusal> {
     let Some((&first, rest)) = name.split_first() else { return Err(Refusal::EmptyName) };
+    bounded("the header name's length in bytes", name.len(), MAX_HEADER_NAME)?;
     if first == b':' {
         let allowed: &[&[u8]] = match map {
             Some(HeaderMapKind::RequestHeaders) => {
@@ -148,6 +172,7 @@ pub fn header_value(name: &[u8], value: &[u8]) -> Result<(), Refusal> {
     if value.is_empty() {
         return Err(Refusal::EmptyValue);
     }
+    bounded("the header value's length in bytes", value.len(), MAX_HEADER_VALUE)?;
     // No branch per byte (the compiler can check many at once); the bad byte is looked for only
     // when there is one.
     if value.iter().fold(false, |bad, &b| bad | value_byte_bad(b)) {
@@ -173,8 +198,29 @@ pub fn reply_status(status: u32) -> Result<(), Refusal> {
     if (200..=599).contains(&status) { Ok(()) } else { Err(Refusal::ReplyStatus(status)) }
 }
 
+/// Checks a bound: `got` may be at most `bound`.
+pub fn bounded(what: &'static str, got: usize, bound: usize) -> Result<(), Refusal> {
+    if got <= bound { Ok(()) } else { Err(Refusal::TooLarge(what, got, bound)) }
+}
+
+/// Checks one more header set or add on a stream that made `made` so far.
+pub fn header_write(made: u32) -> Result<(), Refusal> {
+    bounded(
+        "the number of header sets and adds on this stream",
+        made as usize + 1,
+        MAX_HEADER_WRITES as usize,
+    )
+}
+
+/// Checks a local reply's size: its header count and body length.
+pub fn reply_size(headers: usize, body: usize) -> Result<(), Refusal> {
+    bounded("the local reply's number of headers", headers, MAX_REPLY_HEADERS)?;
+    bounded("the local reply's body length in bytes", body, MAX_REPLY_BODY)
+}
+
 /// Checks a local reply's details.
 pub fn reply_details(details: &[u8]) -> Result<(), Refusal> {
+    bounded("the local reply details' length in bytes", details.len(), MAX_REPLY_DETAILS)?;
     match details.iter().find(|&&b| b <= 0x20 || b == 0x7f) {
         Some(&bad) => Err(Refusal::DetailsByte(bad)),
         None => Ok(()),
@@ -249,6 +295,28 @@ mod tests {
         for bad in [&b"99"[..], b"600", b"2x4", b"1000", b"099"] {
             assert_eq!(header_value(b":status", bad), Err(Refusal::StatusHeader));
         }
+    }
+
+    #[test]
+    fn bounds_are_refused_with_the_figures() {
+        let long_name = vec![b'a'; MAX_HEADER_NAME + 1];
+        assert_eq!(
+            header_name(None, HeaderOp::Add, &long_name),
+            Err(Refusal::TooLarge("the header name's length in bytes", MAX_HEADER_NAME + 1, MAX_HEADER_NAME))
+        );
+        assert!(header_name(None, HeaderOp::Add, &long_name[1..]).is_ok(), "the bound itself is fine");
+        let long_value = vec![b'v'; MAX_HEADER_VALUE + 1];
+        assert!(matches!(header_value(b"x", &long_value), Err(Refusal::TooLarge(_, _, MAX_HEADER_VALUE))));
+        assert!(header_value(b"x", &long_value[1..]).is_ok());
+        assert!(header_write(MAX_HEADER_WRITES - 1).is_ok());
+        let refusal = header_write(MAX_HEADER_WRITES).unwrap_err();
+        assert_eq!(
+            refusal.to_string(),
+            "the number of header sets and adds on this stream is 1025, more than the bound of 1024"
+        );
+        assert!(reply_size(MAX_REPLY_HEADERS, MAX_REPLY_BODY).is_ok());
+        assert!(reply_size(MAX_REPLY_HEADERS + 1, 0).is_err() && reply_size(0, MAX_REPLY_BODY + 1).is_err());
+        assert!(reply_details(&vec![b'd'; MAX_REPLY_DETAILS + 1]).is_err());
     }
 
     #[test]
