@@ -231,6 +231,25 @@ pub static CASES: &[Case] = &[
         },
     ),
     Case::new(
+        "bounds",
+        "a header value past 64 KiB, header writes past 1,024 per stream and a local reply with more \
+         than 64 headers are refused, each logged with its bound; the stream goes on",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 200,
+                message: Message {
+                    headers: &[("x-conf-results", Want::Is("long=false,writes=1024,last=1023,headers65=false"))],
+                    body: b"bounded\n",
+                },
+            },
+            // The stream's first refusal is the one logged at warn level (later ones at debug).
+            logs: &["the header value's length in bytes is 65537, more than the bound of 65536"],
+        },
+    )
+    // The bounds came after ABI 1.1's release; the 1.0 module from git history has no such case.
+    .since(1),
+    Case::new(
         "reset-request",
         "a reset from the request headers hook: no response, nothing upstream",
         Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },

@@ -497,6 +497,22 @@ impl Filter for Conformance {
                 self.results.extend(results.iter().map(|(call, ok)| format!("{call}={}", yes_no(*ok))));
                 HeadersStatus::Continue
             }
+            "bounds" => {
+                let long = headers.set("x-long", "v".repeat((64 << 10) + 1));
+                let writes = (0..1100).filter(|i| headers.set("x-count", i.to_string())).count();
+                let last = headers.get_str("x-count").unwrap_or_default().to_string();
+                let many: Vec<(String, String)> =
+                    (0..65).map(|i| (format!("x-h{i}"), "v".to_string())).collect();
+                let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let headers65 = stream.send_local_reply(200, &many, b"", "too_many");
+                let results = format!(
+                    "long={},writes={writes},last={last},headers65={}",
+                    yes_no(long),
+                    yes_no(headers65)
+                );
+                stream.send_local_reply(200, &[("x-conf-results", &results)], b"bounded\n", "bounded");
+                HeadersStatus::StopIteration
+            }
             "reply-request-headers" => {
                 stream.send_local_reply(
                     403,
