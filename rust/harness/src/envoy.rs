@@ -46,7 +46,22 @@ impl EnvoyCommand<'_> {
         self.spawn_as(dir, Supervision::Supervised)
     }
 
+    /// [`spawn`](Self::spawn) with `--drain-time-s seconds`: a listener LDS removes is drained
+    /// and destroyed (its filter configurations with it) after that long, not Envoy's 600 s.
+    pub fn spawn_draining_in(&self, dir: tempfile::TempDir, seconds: u32) -> io::Result<Envoy> {
+        self.spawn_with(dir, Supervision::SameGroup, Some(seconds))
+    }
+
     fn spawn_as(&self, dir: tempfile::TempDir, supervision: Supervision) -> io::Result<Envoy> {
+        self.spawn_with(dir, supervision, None)
+    }
+
+    fn spawn_with(
+        &self,
+        dir: tempfile::TempDir,
+        supervision: Supervision,
+        drain_time_s: Option<u32>,
+    ) -> io::Result<Envoy> {
         let admin_port = self.bootstrap["admin"]["address"]["socket_address"]["port_value"]
             .as_u64()
             .and_then(|p| u16::try_from(p).ok())
@@ -62,6 +77,7 @@ impl EnvoyCommand<'_> {
             module_search_path: self.module_search_path,
             log_level: self.log_level,
             concurrency: Some(1),
+            drain_time_s,
             supervision,
         };
         launch.spawn(dir, admin_port)
@@ -102,6 +118,7 @@ impl EnvoyConfigFile<'_> {
             module_search_path: self.module_search_path,
             log_level: self.log_level,
             concurrency: None,
+            drain_time_s: None,
             supervision,
         };
         launch.spawn(dir, 0)
@@ -128,6 +145,7 @@ struct Launch<'a> {
     module_search_path: Option<&'a Path>,
     log_level: &'a str,
     concurrency: Option<u32>,
+    drain_time_s: Option<u32>,
     supervision: Supervision,
 }
 
@@ -140,6 +158,9 @@ impl Launch<'_> {
         command.arg("-c").arg(self.config);
         if let Some(n) = self.concurrency {
             command.args(["--concurrency", &n.to_string()]);
+        }
+        if let Some(seconds) = self.drain_time_s {
+            command.args(["--drain-time-s", &seconds.to_string()]);
         }
         if admin_port == 0 {
             command.arg("--admin-address-path").arg(dir.path().join(ADMIN_ADDRESS_FILE));
