@@ -6,6 +6,7 @@
 pub mod build;
 pub mod go;
 pub mod load;
+pub mod long_run;
 pub mod pattern;
 pub mod plot;
 pub mod procfs;

@@ -10,6 +10,7 @@
 //! the file, the churned module was mapped more than once while in use, or it stayed loaded after
 //! its last listener left.
 
+use envoyx_bench::long_run::timings;
 use envoyx_bench::procfs;
 use envoyx_harness::{self as harness, EnvoyCommand, Form, LoadBy, Upstream, keep_alive_until, mapped_files};
 use serde_json::Value;
@@ -187,20 +188,12 @@ fn churn(options: &Options) -> Result<Vec<String>, String> {
     if !envoy.log().contains(&named) {
         problems.push(format!("no rejection naming the bad file ({named}) in Envoy's log"));
     }
-    update_times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let percentile = |p: f64| update_times[((update_times.len() - 1) as f64 * p).round() as usize];
     println!("EnvoyX config churn, Envoy {} (--concurrency 1, --drain-time-s 1)", options.envoy_version);
     println!(
         "  LDS updates: {} ({accepted} accepted, {rejected} rejected: every tenth carries a module file that is not a shared object)",
         options.updates
     );
-    println!(
-        "  update taken: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
-        ms(percentile(0.5)),
-        ms(percentile(0.9)),
-        ms(percentile(1.0))
-    );
+    println!("  update taken: {}", timings(&mut update_times, 1));
     println!(
         "  requests on the listener that stays: {} in {:.1} s, failed: {failed}",
         replies.len(),
@@ -221,25 +214,5 @@ fn churn(options: &Options) -> Result<Vec<String>, String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("churn: {e}\nusage: churn [--updates N] [--envoy-version V]");
-            std::process::exit(2);
-        }
-    };
-    match churn(&options) {
-        Ok(problems) if problems.is_empty() => {}
-        Ok(problems) => {
-            for problem in problems.iter().take(20) {
-                eprintln!("churn: {problem}");
-            }
-            std::process::exit(1);
-        }
-        Err(e) => {
-            eprintln!("churn: {e}");
-            std::process::exit(1);
-        }
-    }
+    envoyx_bench::long_run::main("churn", "churn [--updates N] [--envoy-version V]", parse, churn)
 }

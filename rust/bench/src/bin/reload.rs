@@ -9,6 +9,7 @@
 //! a response was not stamped by exactly one version, a broken build was not refused, or an old
 //! version stayed in Envoy's memory after draining.
 
+use envoyx_bench::long_run::timings;
 use envoyx_bench::procfs;
 use envoyx_conformance::install_stamped;
 use envoyx_harness::{self as harness, EnvoyCommand, Form, LoadBy, Upstream, keep_alive_until, mapped_files};
@@ -133,9 +134,6 @@ fn soak(options: &Options) -> Result<Vec<String>, String> {
     if mapped.len() != 1 {
         problems.push(format!("mapped after draining: {mapped:?}"));
     }
-    swap_times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let percentile = |p: f64| swap_times[((swap_times.len() - 1) as f64 * p).round() as usize];
     println!("EnvoyX hot reload soak, Envoy {} (--concurrency 1)", options.envoy_version);
     println!(
         "  swaps: {} ({refused} broken builds refused between them), clients: {} HTTP/1.1 keep-alive",
@@ -150,10 +148,8 @@ fn soak(options: &Options) -> Result<Vec<String>, String> {
     );
     println!("  versions seen in responses: {} of {}", by_version.len(), options.swaps + 1);
     println!(
-        "  install to serving (watcher poll 250 ms, settle, load, config): p50 {:.0} ms, p90 {:.0} ms, max {:.0} ms",
-        ms(percentile(0.5)),
-        ms(percentile(0.9)),
-        ms(percentile(1.0))
+        "  install to serving (watcher poll 250 ms, settle, load, config): {}",
+        timings(&mut swap_times, 0)
     );
     println!(
         "  Envoy resident memory: {rss_before} KiB before, {rss_after} KiB after ({:+} KiB, {:+.1} KiB per swap)",
@@ -166,25 +162,10 @@ fn soak(options: &Options) -> Result<Vec<String>, String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("reload: {e}\nusage: reload [--swaps N] [--clients N] [--envoy-version V]");
-            std::process::exit(2);
-        }
-    };
-    match soak(&options) {
-        Ok(problems) if problems.is_empty() => {}
-        Ok(problems) => {
-            for problem in problems.iter().take(20) {
-                eprintln!("reload: {problem}");
-            }
-            std::process::exit(1);
-        }
-        Err(e) => {
-            eprintln!("reload: {e}");
-            std::process::exit(1);
-        }
-    }
+    envoyx_bench::long_run::main(
+        "reload",
+        "reload [--swaps N] [--clients N] [--envoy-version V]",
+        parse,
+        soak,
+    )
 }
