@@ -3,8 +3,10 @@ package envoyx
 import "sync"
 
 // handles maps the integers the host holds to Go values (the host never holds a Go pointer).
+// Every hook of every stream looks its stream up, on each of Envoy's worker threads: lookups
+// share a read lock, so workers do not queue behind each other.
 type handles[T any] struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	values map[uintptr]T
 	next   uintptr
 }
@@ -32,8 +34,8 @@ func (h *handles[T]) set(handle uintptr, value T) {
 }
 
 func (h *handles[T]) get(handle uintptr) (T, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	value, ok := h.values[handle]
 	return value, ok
 }
