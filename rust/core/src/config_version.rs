@@ -6,6 +6,8 @@ use crate::background::{ConfigHost, ConfigShared, ConfigWork};
 use crate::callout::CalloutStatus;
 use crate::cell::Labels;
 use crate::error::{Error, ErrorSink};
+use crate::lifecycle::{StreamCounters, StreamCounts};
+use crate::log::core_log;
 use crate::module::Module;
 use envoyx_abi::envoyx_bytes;
 use envoyx_abi::envoyx_header;
@@ -24,6 +26,8 @@ pub struct ConfigVersion {
     background: Arc<ConfigShared>,
     /// The metrics the module defined while the configuration was created.
     metrics: Box<[crate::metrics::Metric]>,
+    /// How many of its streams started, completed and were destroyed.
+    streams: StreamCounters,
     // Declared last: the module must stay loaded until its config is destroyed.
     module: Arc<Module>,
 }
@@ -60,7 +64,9 @@ impl ConfigVersion {
             Some(module_config) => {
                 let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };
                 let metrics = background.defining.freeze();
-                Ok(Arc::new(Self { labels, module_config, background, metrics, module }))
+                crate::lifecycle::config_created();
+                let streams = StreamCounters::default();
+                Ok(Arc::new(Self { labels, module_config, background, metrics, streams, module }))
             }
             None => {
                 // Handles taken during the failed creation schedule nothing.
@@ -192,6 +198,15 @@ impl ConfigVersion {
     pub(crate) fn module_config(&self) -> *mut c_void {
         self.module_config.as_ptr()
     }
+
+    pub(crate) fn stream_counters(&self) -> &StreamCounters {
+        &self.streams
+    }
+
+    /// How many of this version's streams started, were completed and were destroyed so far.
+    pub fn stream_counts(&self) -> StreamCounts {
+        self.streams.counts()
+    }
 }
 
 impl Drop for ConfigVersion {
@@ -201,5 +216,16 @@ impl Drop for ConfigVersion {
         let destroy = self.module.hooks.filter_config_destroy;
         // Safety: every stream holds an Arc to this config, so none is alive; destroyed once.
         unsafe { destroy(self.module_config.as_ptr()) };
+        crate::lifecycle::config_destroyed();
+        // Every stream holds this version, so all are destroyed; `completed` falls short by the
+        // streams the host destroyed without reporting them complete.
+        core_log!(
+            Info,
+            "EnvoyX: filter `{}` (module {}): configuration destroyed; its streams: {}; in this process: {}",
+            self.labels.filter,
+            self.labels.module,
+            self.streams.counts(),
+            crate::lifecycle::totals()
+        );
     }
 }

@@ -39,6 +39,7 @@ mod filter_config;
 mod framing;
 mod host;
 mod host_api;
+pub mod lifecycle;
 pub mod log;
 mod metrics;
 mod module;

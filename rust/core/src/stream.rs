@@ -33,6 +33,7 @@ use crate::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::error::EventOrderError;
 use crate::framing;
 use crate::host::{Direction, HostStream};
+use crate::lifecycle::StreamEvent;
 use crate::log::core_log;
 use crate::status::{BodyStatus, HeadersStatus, TrailersStatus};
 use envoyx_abi::envoyx_stream;
@@ -97,6 +98,7 @@ impl Stream {
         // Safety: this Stream keeps the ConfigVersion alive (its `config` field, dropped after
         // `cell`).
         let cell = Box::new(unsafe { StreamCell::new(host, &config) });
+        config.stream_counters().count(StreamEvent::Started);
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
         let (stream_new, module_config) =
             (stream.config.module().hooks.stream_new, stream.config.module_config());
@@ -473,6 +475,14 @@ impl Stream {
     /// The stream is over. Calls the module's complete hook once; later calls do nothing. Events
     /// after this are refused; nothing the module asks for in the complete hook is carried out.
     pub fn on_stream_complete(&mut self) {
+        if !self.cell.completed.get() {
+            self.config.stream_counters().count(StreamEvent::Completed);
+        }
+        self.complete();
+    }
+
+    /// Completes the stream once, whether the host said so or it is being destroyed.
+    fn complete(&mut self) {
         if self.cell.completed.replace(true) {
             return;
         }
@@ -521,12 +531,13 @@ fn hook_is_headers(hook: Hook) -> bool {
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        self.on_stream_complete();
+        self.complete();
         if !self.failed() {
             let destroy = self.config.module().hooks.stream_destroy;
             // Safety: the module stream is alive and is destroyed exactly once, here.
             unsafe { destroy(self.module_stream) };
             self.module_stream = std::ptr::null_mut();
         }
+        self.config.stream_counters().count(StreamEvent::Destroyed);
     }
 }

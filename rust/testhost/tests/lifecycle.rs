@@ -27,6 +27,9 @@ fn destroy_exactly_once_and_config_outlives_its_streams() {
     let host = TestHost::load(&module, "t", "").unwrap();
     let base = counters.read();
     assert_eq!(base[0], 1, "one config created");
+    let version = Arc::downgrade(&host.filter_config().current());
+    let counts_now = || version.upgrade().expect("the version lives while a stream uses it").stream_counts();
+    let totals_before = envoyx_core::lifecycle::totals();
 
     let mut finished = host.stream();
     finished.request_headers(&[(":path", "/")], true);
@@ -39,6 +42,12 @@ fn destroy_exactly_once_and_config_outlives_its_streams() {
     drop(finished);
     drop(reset_midway);
 
+    // The core counts what the host reported: two completed by the host (the second call does
+    // nothing), one completed only by being destroyed.
+    let counts = counts_now();
+    assert_eq!((counts.started, counts.completed, counts.destroyed), (3, 1, 2));
+    assert!(!counts.balanced());
+
     // The config is dropped by the host while a stream still runs: it must live on.
     drop(host);
     let counts = counters.read();
@@ -47,6 +56,14 @@ fn destroy_exactly_once_and_config_outlives_its_streams() {
     let counts = counters.read();
     assert_eq!(&counts[2..], &[3, 3, 3], "streams created, completed, destroyed");
     assert_eq!(counts[1], 1, "config destroyed after its last stream");
+    assert!(version.upgrade().is_none(), "the version is gone with its last stream");
+    // Other tests run beside this one: the process totals only grow, by at least this test's.
+    let totals = envoyx_core::lifecycle::totals();
+    assert!(totals.configs_destroyed > totals_before.configs_destroyed, "{totals}");
+    assert!(totals.streams.destroyed >= totals_before.streams.destroyed + 3, "{totals}");
+    assert!(envoyx_testhost::logged(
+        "configuration destroyed; its streams: 3 started, 1 completed, 3 destroyed"
+    ));
 }
 
 #[test]
