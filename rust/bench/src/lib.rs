@@ -4,8 +4,11 @@
 //! /proc as the primary figure. The root README's "Benchmarks" section tells how to run it.
 
 pub mod build;
+pub mod chain;
+pub mod chaos_upstream;
 pub mod go;
 pub mod load;
+pub mod load_h2;
 pub mod long_run;
 pub mod pattern;
 pub mod plot;

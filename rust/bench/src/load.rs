@@ -57,6 +57,11 @@ pub struct LoadResult {
 
 /// Sends `requests` requests to 127.0.0.1:`port` over `connections` connections.
 pub fn run(port: u16, spec: &RequestSpec, requests: usize, connections: usize) -> LoadResult {
+    run_mixed(port, std::slice::from_ref(spec), requests, connections)
+}
+
+/// Like [`run`], request `i` (counted over all connections) being `specs[i % specs.len()]`.
+pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections: usize) -> LoadResult {
     let next = Arc::new(AtomicUsize::new(0));
     let outcome = Arc::new(Mutex::new(LoadResult::default()));
     let start = Instant::now();
@@ -66,7 +71,12 @@ pub fn run(port: u16, spec: &RequestSpec, requests: usize, connections: usize) -
             scope.spawn(move || {
                 let mut mine = LoadResult::default();
                 let mut conn: Option<Connection> = None;
-                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= requests {
+                        break;
+                    }
+                    let spec = &specs[i % specs.len()];
                     let sent = Instant::now();
                     let result = match conn.as_mut() {
                         Some(c) => c.exchange(spec),

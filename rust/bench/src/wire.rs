@@ -8,6 +8,8 @@ use std::io::{self, BufRead};
 pub struct Head {
     /// The status code of a response; 0 for a request.
     pub status: u16,
+    /// The target of a request (its path); empty for a response.
+    pub target: String,
     pub content_length: Option<usize>,
     pub chunked: bool,
     pub close: bool,
@@ -41,6 +43,9 @@ pub fn read_head(
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| invalid(format!("bad status line {start:?}")))?;
+    } else {
+        let start = String::from_utf8_lossy(line);
+        head.target = start.split(' ').nth(1).unwrap_or_default().to_string();
     }
     loop {
         line.clear();

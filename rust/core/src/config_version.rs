@@ -221,9 +221,11 @@ impl Drop for ConfigVersion {
         // streams the host destroyed without reporting them complete.
         core_log!(
             Info,
-            "EnvoyX: filter `{}` (module {}): configuration destroyed; its streams: {}; in this process: {}",
+            "{}{}` (module {}{}{}; in this process: {}",
+            crate::lifecycle::DESTROYED_PREFIX,
             self.labels.filter,
             self.labels.module,
+            crate::lifecycle::DESTROYED_MARK,
             self.streams.counts(),
             crate::lifecycle::totals()
         );

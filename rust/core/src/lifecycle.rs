@@ -117,3 +117,70 @@ pub fn totals() -> LifecycleTotals {
         streams: PROCESS_STREAMS.get(),
     }
 }
+
+/// What a version's destroy log line says (`config_version.rs` writes it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestroyedLine {
+    /// The filter configuration's name.
+    pub filter: String,
+    /// The version's streams.
+    pub streams: StreamCounts,
+    /// The process's totals right after it.
+    pub totals: LifecycleTotals,
+}
+
+/// The start of the line a version's destroy logs, before the name.
+pub(crate) const DESTROYED_PREFIX: &str = "EnvoyX: filter `";
+/// What follows the module's path in that line.
+pub(crate) const DESTROYED_MARK: &str = "): configuration destroyed; its streams: ";
+
+/// Reads a version's destroy line back (from a log line that contains one, with anything around
+/// it), for tools that check a process's logs: None for any other line.
+pub fn parse_destroyed_line(line: &str) -> Option<DestroyedLine> {
+    let (head, rest) = line.split_once(DESTROYED_MARK)?;
+    let filter = head.split_once(DESTROYED_PREFIX)?.1.split_once('`')?.0.to_string();
+    let (streams, totals) = rest.split_once("; in this process: configurations ")?;
+    let (configs, process_streams) = totals.split_once("; streams ")?;
+    let (created, destroyed) = configs.split_once(" created, ")?;
+    let destroyed = destroyed.strip_suffix(" destroyed")?;
+    Some(DestroyedLine {
+        filter,
+        streams: parse_counts(streams)?,
+        totals: LifecycleTotals {
+            configs_created: created.trim().parse().ok()?,
+            configs_destroyed: destroyed.trim().parse().ok()?,
+            streams: parse_counts(process_streams)?,
+        },
+    })
+}
+
+/// Reads `A started, B completed, C destroyed` (what [`StreamCounts`] displays), with anything
+/// after it.
+fn parse_counts(text: &str) -> Option<StreamCounts> {
+    let mut numbers = text.split(", ").map(|part| part.split(' ').next()?.parse::<u64>().ok());
+    Some(StreamCounts { started: numbers.next()??, completed: numbers.next()??, destroyed: numbers.next()?? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_destroy_line_reads_back_what_it_was_written_from() {
+        let streams = StreamCounts { started: 7, completed: 6, destroyed: 7 };
+        let totals = LifecycleTotals {
+            configs_created: 3,
+            configs_destroyed: 2,
+            streams: StreamCounts { started: 100, completed: 99, destroyed: 98 },
+        };
+        let line = format!(
+            "[2026-11-30 19:00:00.000][12][info][dynamic_modules] {DESTROYED_PREFIX}a b`c (module /m/lib x.so{DESTROYED_MARK}{streams}; in this process: {totals}"
+        );
+        // A backquote ends the name: EnvoyX names are the filter config's, which Envoy's log shows.
+        let read = parse_destroyed_line(&line).unwrap();
+        assert_eq!(read, DestroyedLine { filter: "a b".to_string(), streams, totals });
+        assert!(!streams.balanced());
+        assert!(parse_destroyed_line("EnvoyX: filter `x` (module m): ready").is_none());
+        assert!(parse_destroyed_line(&line.replace("98 destroyed", "many destroyed")).is_none());
+    }
+}
