@@ -81,7 +81,7 @@ enum Outcome {
 impl Outcome {
     fn label(&self) -> String {
         match self {
-            Outcome::Abandoned => "abandoned by the client".to_string(),
+            Outcome::Abandoned => "abandoned".to_string(),
             Outcome::Complete(200, _) => "200, whole body".to_string(),
             Outcome::Complete(status, _) => format!("{status}"),
             Outcome::Cut => "200, cut".to_string(),
@@ -324,7 +324,13 @@ impl Tally {
             let mut unexpected = self.unexpected.lock().unwrap_or_else(|e| e.into_inner());
             unexpected.push(format!("{protocol} fault {}: {outcome:?}", fault.name()));
         }
-        let key = (fault.name(), protocol, outcome.label());
+        let label = match abort {
+            Abort::Never => outcome.label(),
+            Abort::InHead => "abandoned inside the request head".to_string(),
+            Abort::InBody => "abandoned inside the request body".to_string(),
+            Abort::Waiting => "abandoned after the request".to_string(),
+        };
+        let key = (fault.name(), protocol, label);
         *self.counts.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
     }
 }
@@ -332,6 +338,7 @@ impl Tally {
 fn chaos(options: &Options) -> Result<Vec<String>, String> {
     let upstream = ChaosUpstream::start(Duration::from_secs(10)).map_err(|e| e.to_string())?;
     let mut chain = ChainedEnvoy::start(&options.envoy_version, upstream.port, Some("1s"))?;
+    let rss_start = chain.rss_kib()?;
     let until = Instant::now() + Duration::from_secs(options.seconds);
     let tally = Arc::new(Tally::default());
     let port = chain.port;
@@ -362,6 +369,7 @@ fn chaos(options: &Options) -> Result<Vec<String>, String> {
         return Ok(vec![format!("Envoy exited during the run ({status}):\n{}", chain.envoy.log_tail())]);
     }
     let downstream = chain.envoy.stat("http.chain.downstream_rq_total").unwrap_or(0);
+    let rss_end = chain.rss_kib()?;
     let (lifecycle, lifecycle_problems) = chain.remove_and_check(None, Duration::from_secs(30));
     problems.extend(lifecycle_problems);
     let log = chain.envoy.log();
@@ -395,10 +403,8 @@ fn chaos(options: &Options) -> Result<Vec<String>, String> {
         "  requests: {total} by the clients ({downstream} reached Envoy's HTTP connection manager); hung: {hung}; unexpected endings: {}",
         unexpected.len()
     );
-    println!(
-        "  Envoy: {}",
-        if chain.envoy.try_wait().ok().flatten().is_none() { "running throughout" } else { "EXITED" }
-    );
+    let state = if chain.envoy.try_wait().ok().flatten().is_none() { "running throughout" } else { "EXITED" };
+    println!("  Envoy: {state}; resident memory {rss_start} KiB at the start, {rss_end} KiB at the end");
     println!("  {:<18} {:<9} outcome (the client's view): count", "fault", "protocol");
     for ((fault, protocol, outcome), count) in &counts {
         println!("  {fault:<18} {protocol:<9} {outcome}: {count}");
