@@ -12,6 +12,7 @@ fn proto(module: &Path, name: &str, filter_config: &str, do_not_dlclose: bool) -
     ModuleConfig {
         name: name.to_string(),
         file_path: module.to_string_lossy().into_owned(),
+        remote: None,
         do_not_dlclose,
         filter_config: filter_config.to_string(),
         reload_on_file_change: false,

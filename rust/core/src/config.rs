@@ -22,11 +22,68 @@ pub const TYPE_URL: &str =
 pub const PER_ROUTE_TYPE_URL: &str =
     "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfigPerRoute";
 
-/// A checked configuration: `file_path` is present and not empty.
+/// A module named by URL (`DynamicModuleConfig.remote`), checked: an http(s) URL, a sha256 of
+/// 64 lowercase hex digits, the timeout and the cache folder with their defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteModule {
+    pub url: String,
+    pub sha256: String,
+    pub timeout_ms: u64,
+    pub cache_dir: std::path::PathBuf,
+}
+
+/// The fetch timeout when the configuration gives none.
+pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 10_000;
+
+impl RemoteModule {
+    fn from_proto(remote: proto::RemoteModule) -> Result<Self, ConfigError> {
+        let url = remote.url.trim().to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "https://".len() {
+            return Err(field_error(
+                "remote.url",
+                format!("expected an http:// or https:// URL, got `{url}`"),
+            ));
+        }
+        let sha256 = remote.sha256.trim().to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(field_error(
+                "remote.sha256",
+                format!("expected the module's SHA-256 as 64 hex digits, got `{}`", remote.sha256),
+            ));
+        }
+        let cache_dir = if !remote.cache_dir.is_empty() {
+            remote.cache_dir.into()
+        } else {
+            std::env::var_os("ENVOYX_MODULE_CACHE")
+                .filter(|dir| !dir.is_empty())
+                .map(Into::into)
+                .unwrap_or_else(|| crate::remote::DEFAULT_CACHE_DIR.into())
+        };
+        let timeout_ms = match remote.timeout_ms {
+            0 => DEFAULT_FETCH_TIMEOUT_MS,
+            ms => u64::from(ms),
+        };
+        Ok(Self { url, sha256, timeout_ms, cache_dir })
+    }
+
+    fn to_proto(&self) -> proto::RemoteModule {
+        proto::RemoteModule {
+            url: self.url.clone(),
+            sha256: self.sha256.clone(),
+            timeout_ms: u32::try_from(self.timeout_ms).unwrap_or(u32::MAX),
+            cache_dir: self.cache_dir.display().to_string(),
+        }
+    }
+}
+
+/// A checked configuration: `file_path` is present and not empty, or `remote` names a module by
+/// URL, and then `file_path` is where the cache keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleConfig {
     pub name: String,
     pub file_path: String,
+    /// The module's URL and hash, for a module fetched into the cache at `file_path`.
+    pub remote: Option<RemoteModule>,
     pub do_not_dlclose: bool,
     pub filter_config: String,
     /// Reload the module when the file at `file_path` is replaced (`reload.rs`).
@@ -36,15 +93,26 @@ pub struct ModuleConfig {
 impl ModuleConfig {
     /// Checks a decoded protobuf message.
     pub fn from_proto(config: DynamicModuleConfig) -> Result<Self, ConfigError> {
-        let Some(Location::FilePath(file_path)) = config.location else {
-            return Err(ConfigError::MissingFilePath { name: config.name });
+        let (file_path, remote) = match config.location {
+            Some(Location::FilePath(file_path)) if !file_path.is_empty() => (file_path, None),
+            Some(Location::Remote(remote)) => {
+                let remote = RemoteModule::from_proto(remote)?;
+                if config.reload_on_file_change {
+                    return Err(field_error(
+                        "reload_on_file_change",
+                        "watches a local file_path; a remote module changes by a new sha256 in the configuration"
+                            .to_string(),
+                    ));
+                }
+                let path = crate::remote::cached_path(&remote.cache_dir, &remote.sha256);
+                (path.display().to_string(), Some(remote))
+            }
+            _ => return Err(ConfigError::MissingFilePath { name: config.name }),
         };
-        if file_path.is_empty() {
-            return Err(ConfigError::MissingFilePath { name: config.name });
-        }
         Ok(Self {
             name: config.name,
             file_path,
+            remote,
             do_not_dlclose: config.do_not_dlclose,
             filter_config: config.filter_config,
             reload_on_file_change: config.reload_on_file_change,
@@ -95,8 +163,9 @@ impl ModuleConfig {
                 }
                 "name" => config.name = expect_string(key, value)?,
                 "file_path" | "filePath" => {
-                    config.location = Some(Location::FilePath(expect_string(key, value)?))
+                    set_location(&mut config, key, Location::FilePath(expect_string(key, value)?))?
                 }
+                "remote" => set_location(&mut config, key, Location::Remote(remote_from_json(value)?))?,
                 "do_not_dlclose" | "doNotDlclose" => config.do_not_dlclose = expect_bool(key, value)?,
                 "reload_on_file_change" | "reloadOnFileChange" => {
                     config.reload_on_file_change = expect_bool(key, value)?
@@ -110,14 +179,67 @@ impl ModuleConfig {
 
     /// The protobuf form of this configuration.
     pub fn to_proto(&self) -> DynamicModuleConfig {
+        let location = match &self.remote {
+            Some(remote) => Location::Remote(remote.to_proto()),
+            None => Location::FilePath(self.file_path.clone()),
+        };
         DynamicModuleConfig {
             name: self.name.clone(),
-            location: Some(Location::FilePath(self.file_path.clone())),
+            location: Some(location),
             do_not_dlclose: self.do_not_dlclose,
             filter_config: self.filter_config.clone(),
             reload_on_file_change: self.reload_on_file_change,
         }
     }
+
+    /// The module's location, for log lines: the file, or the URL and where the cache keeps it.
+    pub fn module_source(&self) -> String {
+        match &self.remote {
+            Some(remote) => {
+                format!("{} (sha256 {}, cached as {})", remote.url, remote.sha256, self.file_path)
+            }
+            None => self.file_path.clone(),
+        }
+    }
+}
+
+/// `file_path` and `remote` are the two members of one `oneof`: naming both is an error, as in
+/// Envoy's own JSON parsing.
+fn set_location(config: &mut DynamicModuleConfig, key: &str, location: Location) -> Result<(), ConfigError> {
+    if config.location.is_some() {
+        return Err(field_error(key, "give either `file_path` or `remote`, not both".to_string()));
+    }
+    config.location = Some(location);
+    Ok(())
+}
+
+fn remote_from_json(value: &serde_json::Value) -> Result<proto::RemoteModule, ConfigError> {
+    let serde_json::Value::Object(fields) = value else {
+        return Err(field_error("remote", format!("expected an object, got {}", json_kind(value))));
+    };
+    let mut remote = proto::RemoteModule::default();
+    for (key, value) in fields {
+        let field = format!("remote.{key}");
+        match key.as_str() {
+            "url" => remote.url = expect_string(&field, value)?,
+            "sha256" => remote.sha256 = expect_string(&field, value)?,
+            "cache_dir" | "cacheDir" => remote.cache_dir = expect_string(&field, value)?,
+            "timeout_ms" | "timeoutMs" => {
+                // A whole number; also as a float (what a google.protobuf.Struct carries) or a
+                // string of digits (proto3 JSON's other form).
+                let whole = |f: f64| (f.fract() == 0.0 && f >= 0.0).then_some(f as u64);
+                remote.timeout_ms = (value.as_u64())
+                    .or_else(|| value.as_f64().and_then(whole))
+                    .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+                    .and_then(|ms| u32::try_from(ms).ok())
+                    .ok_or_else(|| {
+                        field_error(&field, format!("expected milliseconds (0 to {}), got {value}", u32::MAX))
+                    })?
+            }
+            _ => return Err(field_error(&field, "unknown field".to_string())),
+        }
+    }
+    Ok(remote)
 }
 
 fn field_error(field: &str, reason: String) -> ConfigError {
@@ -165,6 +287,7 @@ mod tests {
             ModuleConfig {
                 name: "test".into(),
                 file_path: "/m.so".into(),
+                remote: None,
                 do_not_dlclose: true,
                 filter_config: "helloworld".into(),
                 reload_on_file_change: false,

@@ -78,6 +78,12 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A module named by URL could not be brought into the cache (`remote.rs`).
+    #[error("EnvoyX module {url} (sha256 {sha256}): {reason}; not loaded")]
+    Fetch { url: String, sha256: String, reason: String },
+    /// A module fetched by URL failed a check of loading.
+    #[error("EnvoyX module fetched from {url}: {source}")]
+    FetchedModule { url: String, source: LoadError },
     /// The module's `envoyx_on_filter_config_new` returned NULL.
     #[error("EnvoyX module {path}: filter config `{name}` rejected by the module: {reason}")]
     ConfigRejected { path: PathBuf, name: String, reason: String },

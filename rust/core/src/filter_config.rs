@@ -13,7 +13,6 @@ use crate::reload::{ReloadStats, Reloading};
 use crate::stream::Stream;
 use crate::{HostStream, MetricDef};
 use envoyx_abi::{envoyx_bytes, envoyx_header};
-use std::path::Path;
 use std::sync::Arc;
 
 /// A module's filter configuration, shared by every worker thread. Each stream runs on the
@@ -43,7 +42,7 @@ impl FilterConfig {
             crate::reload::register(&config);
             return Ok(config);
         }
-        let module = ModuleRegistry::global().load(Path::new(&config.file_path), config.do_not_dlclose)?;
+        let module = ModuleRegistry::global().load_configured(config)?;
         Self::with_module(module, &config.name, config.filter_config.as_bytes(), scheduler)
     }
 

@@ -260,6 +260,30 @@ impl ModuleRegistry {
         self.load_for_host(path, do_not_dlclose, envoyx_abi_version::CURRENT)
     }
 
+    /// Loads the module a configuration names: its `file_path`, or for a module named by URL the
+    /// cache's copy, fetched first if the cache does not have it (`remote.rs`).
+    pub fn load_configured(&self, config: &crate::ModuleConfig) -> Result<Arc<Module>, crate::Error> {
+        let path = Path::new(&config.file_path);
+        let Some(remote) = &config.remote else {
+            return Ok(self.load(path, config.do_not_dlclose)?);
+        };
+        let fetched = crate::remote::ensure_cached(remote).map_err(|reason| crate::Error::Fetch {
+            url: remote.url.clone(),
+            sha256: remote.sha256.clone(),
+            reason,
+        })?;
+        if let crate::remote::Fetched::Downloaded(bytes) = fetched {
+            crate::log::core_log!(
+                Info,
+                "EnvoyX module {}: fetched {bytes} bytes into {}",
+                remote.url,
+                path.display()
+            );
+        }
+        self.load(path, config.do_not_dlclose)
+            .map_err(|source| crate::Error::FetchedModule { url: remote.url.clone(), source })
+    }
+
     /// [`ModuleRegistry::load`] for a host speaking `host_version`. Hosts use `load`; this exists
     /// so tests can check the version policy against hosts newer than this build.
     pub fn load_for_host(

@@ -11,7 +11,6 @@ use crate::error::{Error, ErrorSink};
 use crate::module::{Module, ModuleRegistry};
 use envoyx_abi::envoyx_bytes;
 use std::ffi::c_void;
-use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -93,7 +92,7 @@ impl RouteConfig {
     /// Loads the module the per-route configuration names (or reuses it) and has it parse the
     /// configuration. Refused when the module has no route-config hooks or rejects it.
     pub fn new(config: &ModuleConfig) -> Result<Arc<Self>, Error> {
-        let module = ModuleRegistry::global().load(Path::new(&config.file_path), config.do_not_dlclose)?;
+        let module = ModuleRegistry::global().load_configured(config)?;
         Self::with_module(module, &config.name, config.filter_config.as_bytes())
     }
 

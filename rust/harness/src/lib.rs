@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod config;
 pub mod envoy;
+pub mod file_server;
 pub mod http;
 pub mod proxy;
 pub mod upstream;
@@ -18,6 +19,7 @@ pub use config::{
     write_atomically,
 };
 pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied, mapped_files};
+pub use file_server::FileServer;
 pub use http::{Message, keep_alive_until, post_chunked, read_message, request};
 pub use upstream::Upstream;
 

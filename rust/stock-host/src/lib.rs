@@ -121,7 +121,7 @@ fn new_host_config(
     let scheduler: Arc<dyn envoyx_core::ConfigHost> = background.clone();
     let config =
         FilterConfig::new(&module_config, Some(scheduler)).map_err(|e| format!("{prefix} rejected: {e}"))?;
-    host_log!(Info, "{prefix}: EnvoyX module {} ready", module_config.file_path);
+    host_log!(Info, "{prefix}: EnvoyX module {} ready", module_config.module_source());
     let reload_metrics = module_config
         .reload_on_file_change
         .then(|| reload::ReloadMetrics::define(config_envoy, &config.metric_prefix()))

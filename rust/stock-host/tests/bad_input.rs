@@ -316,3 +316,70 @@ fn malformed_filter_config_in_a_static_bootstrap() {
         );
     }
 }
+
+/// A module named by URL (`remote`), on every Envoy version: fetched into the cache and served;
+/// a configuration whose sha256 does not match the file, or whose server is unreachable, is
+/// rejected naming the URL and the reason while the other listeners keep serving; with the
+/// server gone, a new listener naming the same module is served from the cache.
+#[test]
+fn remote_module_fetched_verified_or_refused() {
+    let server = envoyx_harness::FileServer::start().unwrap();
+    let module = c_test_module();
+    server.put("/libc.so", std::fs::read(&module).unwrap());
+    let sha256 = envoyx_core::remote::file_sha256(&module).unwrap();
+    let url = server.url("/libc.so");
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let unreachable = format!("http://127.0.0.1:{closed_port}/libc.so");
+    let remote = |url: &str, sha256: &str, cache: &Path| {
+        json!({ "name": "bad", "remote": { "url": url, "sha256": sha256, "cache_dir": cache },
+                "filter_config": "basic", "do_not_dlclose": true })
+    };
+    for version in VERSIONS {
+        let cache = temp_dir();
+        let mut x = LdsEnvoy::start(version);
+        let fetches = server.requests("/libc.so");
+        let push_remote = |x: &mut LdsEnvoy, name: &str| {
+            let port = free_port();
+            let filter =
+                envoyx_filter("bad", remote(&url, &sha256, cache.path()), LoadBy::Name, Form::Struct);
+            let taken = x.envoy.stat("listener_manager.lds.update_success").unwrap_or(0);
+            write_atomically(
+                &x.lds,
+                &lds_resources(vec![x.good.clone(), listener(name, port, vec![filter])]),
+            );
+            x.envoy.wait_stat("listener_manager.lds.update_success", taken + 1, Duration::from_secs(30));
+            let reply = get(port, "/remote", &[]);
+            x.envoy.check(reply.status() == 200, &format!("{name}: status {}", reply.status()));
+            x.envoy.check(
+                reply.header("x-upstream-saw-x-envoyx-request") == Some("added"),
+                &format!("{name}: the remote module ran"),
+            );
+        };
+        push_remote(&mut x, "dyn_remote");
+        x.envoy.check(server.requests("/libc.so") == fetches + 1, "fetched once");
+        let cached = cache.path().join(format!("{sha256}.so"));
+        x.envoy.check(
+            x.envoy.log().contains(&format!(
+                "EnvoyX module {url} (sha256 {sha256}, cached as {}) ready",
+                cached.display()
+            )),
+            "the log names the URL and the cached file",
+        );
+
+        let wrong = "f".repeat(64);
+        x.check_rejected(
+            remote(&url, &wrong, cache.path()),
+            Form::Struct,
+            &[&format!("filter `bad` rejected: EnvoyX module {url} (sha256 {wrong}): sha256 mismatch: the fetched file")],
+        );
+        x.check_rejected(
+            remote(&unreachable, &"1".repeat(64), cache.path()),
+            Form::StringValue,
+            &[&format!("EnvoyX module {unreachable}"), "fetch failed"],
+        );
+        // A cache hit needs no network: the same module on a new listener, no new request.
+        let before = server.requests("/libc.so");
+        push_remote(&mut x, "dyn_remote_again");
+        x.envoy.check(server.requests("/libc.so") == before, "served from the cache");
+    }
+}

@@ -69,6 +69,7 @@ impl TestHost {
         Self::from_config(&ModuleConfig {
             name: name.to_string(),
             file_path: module.as_ref().to_string_lossy().into_owned(),
+            remote: None,
             do_not_dlclose: false,
             filter_config: filter_config.to_string(),
             reload_on_file_change: false,

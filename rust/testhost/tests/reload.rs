@@ -15,6 +15,7 @@ fn reloading_config(file: &Path, name: &str, filter_config: &str) -> ModuleConfi
     ModuleConfig {
         name: name.to_string(),
         file_path: file.to_string_lossy().into_owned(),
+        remote: None,
         do_not_dlclose: false,
         filter_config: filter_config.to_string(),
         reload_on_file_change: true,

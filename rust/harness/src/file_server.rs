@@ -1,0 +1,97 @@
+//! A tiny HTTP/1.1 file server for modules named by URL: serves fixed bytes at fixed paths (404
+//! for any other), one request per connection, and counts the requests each path got, so a test
+//! can tell a cache hit (no request) from a fetch.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A running file server on 127.0.0.1; stops accepting when dropped.
+pub struct FileServer {
+    pub port: u16,
+    files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    requests: Arc<Mutex<HashMap<String, u64>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FileServer {
+    pub fn start() -> io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+        let requests: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (served, counted, stopped) = (files.clone(), requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::Acquire) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (served, counted) = (served.clone(), counted.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(conn, &served, &counted);
+                });
+            }
+        });
+        Ok(Self { port, files, requests, stop })
+    }
+
+    /// Serves `bytes` at `path` (e.g. `/libm.so`) from now on.
+    pub fn put(&self, path: &str, bytes: Vec<u8>) {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), bytes);
+    }
+
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many requests `path` got so far.
+    pub fn requests(&self, path: &str) -> u64 {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes the accept loop
+    }
+}
+
+fn serve(
+    conn: TcpStream,
+    files: &Mutex<HashMap<String, Vec<u8>>>,
+    requests: &Mutex<HashMap<String, u64>>,
+) -> io::Result<()> {
+    let mut writer = conn.try_clone()?;
+    let mut reader = BufReader::new(conn);
+    let mut start = String::new();
+    reader.read_line(&mut start)?;
+    let path = start.split(' ').nth(1).unwrap_or_default().to_string();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+    }
+    *requests.lock().unwrap_or_else(|e| e.into_inner()).entry(path.clone()).or_default() += 1;
+    let file = files.lock().unwrap_or_else(|e| e.into_inner()).get(&path).cloned();
+    match file {
+        Some(bytes) => {
+            write!(
+                writer,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                bytes.len()
+            )?;
+            writer.write_all(&bytes)?;
+        }
+        None => {
+            writer.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?
+        }
+    }
+    writer.flush()
+}
