@@ -93,7 +93,8 @@ fn churn(options: &Options) -> Result<Vec<String>, String> {
         version: &options.envoy_version,
         bootstrap: &bootstrap,
         module_search_path: stock_host.parent(),
-        log_level: "warn",
+        // Info: the lines of each configuration's creation and destruction are counted at the end.
+        log_level: "info",
     };
     let mut envoy = command
         .spawn_draining_in(tempfile::tempdir().map_err(|e| e.to_string())?, 1)
@@ -184,8 +185,26 @@ fn churn(options: &Options) -> Result<Vec<String>, String> {
     if stays_mapped.is_empty() {
         problems.push("the module of the listener that stays is not mapped".to_string());
     }
+    // Every configuration of the churned module that was created was destroyed, with its streams.
+    let log = envoy.log();
+    let created =
+        log.lines().filter(|l| l.contains("filter `churned`: EnvoyX module") && l.contains(" ready")).count();
+    let destroyed: Vec<_> = log
+        .lines()
+        .filter_map(envoyx_core::lifecycle::parse_destroyed_line)
+        .filter(|line| line.filter == "churned")
+        .collect();
+    if created == 0 || destroyed.len() != created {
+        problems.push(format!(
+            "{created} configurations of the churned module created, {} destroyed",
+            destroyed.len()
+        ));
+    }
+    if let Some(line) = destroyed.iter().find(|line| !line.streams.balanced()) {
+        problems.push(format!("a churned configuration's streams do not balance: {}", line.streams));
+    }
     let named = format!("EnvoyX module {}", bad.display());
-    if !envoy.log().contains(&named) {
+    if !log.contains(&named) {
         problems.push(format!("no rejection naming the bad file ({named}) in Envoy's log"));
     }
     println!("EnvoyX config churn, Envoy {} (--concurrency 1, --drain-time-s 1)", options.envoy_version);
@@ -204,6 +223,7 @@ fn churn(options: &Options) -> Result<Vec<String>, String> {
         rss_after as i64 - rss_before as i64,
         (rss_after as f64 - rss_before as f64) / options.updates as f64
     );
+    println!("  configurations of the churned module: {created} created, {} destroyed", destroyed.len());
     println!(
         "  the churned module after its last listener left: {} (unloaded after {:.1} s); the module that stays: mapped",
         if churned_mapped.is_empty() { "unmapped" } else { "STILL MAPPED" },
