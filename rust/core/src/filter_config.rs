@@ -26,7 +26,8 @@ enum Serving {
     /// One version for the configuration's whole life.
     Fixed(Arc<ConfigVersion>),
     /// Hot reload: a new version each time the file is replaced.
-    Reloading(Reloading),
+    // Boxed: a reloading configuration carries its whole source configuration.
+    Reloading(Box<Reloading>),
 }
 
 impl FilterConfig {
@@ -38,7 +39,7 @@ impl FilterConfig {
     pub fn new(config: &ModuleConfig, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
         if config.reload_on_file_change {
             let reloading = Reloading::start(config, scheduler)?;
-            let config = Arc::new(Self { name: config.name.clone(), serving: Serving::Reloading(reloading) });
+            let config = Arc::new(Self { name: config.name.clone(), serving: Serving::Reloading(Box::new(reloading)) });
             crate::reload::register(&config);
             return Ok(config);
         }
