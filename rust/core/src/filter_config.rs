@@ -39,7 +39,10 @@ impl FilterConfig {
     pub fn new(config: &ModuleConfig, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
         if config.reload_on_file_change {
             let reloading = Reloading::start(config, scheduler)?;
-            let config = Arc::new(Self { name: config.name.clone(), serving: Serving::Reloading(Box::new(reloading)) });
+            let config = Arc::new(Self {
+                name: config.name.clone(),
+                serving: Serving::Reloading(Box::new(reloading)),
+            });
             crate::reload::register(&config);
             return Ok(config);
         }

@@ -333,7 +333,17 @@ impl ModuleRegistry {
         }
         let do_not_dlclose = do_not_dlclose || go;
         let mut direct = self.direct.lock().unwrap_or_else(|e| e.into_inner());
-        let copy = private_copy || direct.get(&identity.canonical).is_some_and(|first| *first != identity);
+        let noexec = on_noexec_mount(path);
+        if noexec {
+            crate::log::core_log!(
+                Info,
+                "EnvoyX module {}: the file is on a filesystem mounted noexec (a Kubernetes image volume \
+                 is); loading it from an in-memory copy",
+                path.display()
+            );
+        }
+        let copy =
+            private_copy || noexec || direct.get(&identity.canonical).is_some_and(|first| *first != identity);
         let mut module = if copy {
             open_copy(path, &identity, do_not_dlclose, host_version)?
         } else {
@@ -386,6 +396,19 @@ pub fn check_file(path: &Path) -> Result<(), LoadError> {
 /// dlerror()'s text (e.g. which dependent library is missing) as the error's source.
 fn dlopen_reason(error: &libloading::Error) -> String {
     std::error::Error::source(error).map_or_else(|| error.to_string(), |source| source.to_string())
+}
+
+/// Whether `path` is on a filesystem mounted `noexec`, where the dynamic loader cannot map code
+/// (it fails with "failed to map segment from shared object"): Kubernetes mounts image volumes
+/// so. Such a file is loaded from a private copy in memory instead.
+fn on_noexec_mount(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+    // Safety: a zeroed statvfs is a valid out-parameter.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // Safety: the path is NUL-terminated and `stat` is writable; both outlive the call.
+    let result = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    result == 0 && stat.f_flag & libc::ST_NOEXEC != 0
 }
 
 /// Loads `path` from a private copy (`private_copy.rs`) under a name no other load uses.

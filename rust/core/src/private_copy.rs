@@ -1,4 +1,5 @@
-//! Private copies of module files, for hot reload: the dynamic loader finds an object by the name
+//! Private copies of module files, for hot reload and for files on a `noexec` mount (a
+//! Kubernetes image volume), which the loader cannot map. The dynamic loader finds an object by the name
 //! it was opened with before it looks at the file, so a new version of a path already loaded must
 //! be opened under a name no loaded object has. The copy lives in memory (`memfd_create`), opened
 //! as `/proc/self/fd/<fd>` and kept open while the module is loaded so that the name stays unique;
