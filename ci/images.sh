@@ -4,6 +4,8 @@
 #   e.g. ci/images.sh 1.40.0 0.1.0 --push
 # - ghcr.io/$ENVOYX_IMAGE_ORG/envoy:v1.40-latest-envoyx-v0.1.0  the custom Envoy (drop-in)
 # - ghcr.io/$ENVOYX_IMAGE_ORG/envoy:v1.40-latest-stock-envoyx-v0.1.0  stock Envoy + stock host
+# - ghcr.io/$ENVOYX_IMAGE_ORG/stock-host:v0.1.0  the stock host alone (for sidecars' image volumes)
+# - ghcr.io/$ENVOYX_IMAGE_ORG/module-headers:v0.1.0  the headers example as a module image
 # The build image is the one the pinned Envoy archive's .github/config.yml names (build-image
 # repo and tag), so the custom Envoy is compiled where Envoy compiles itself.
 set -euo pipefail
@@ -27,6 +29,8 @@ build_tag=$(awk '/^build-image:/{b=1} b && /^  tag:/{print $2; exit}' "$src/.git
 
 custom="ghcr.io/$org/envoy:v$minor-latest-envoyx-v$envoyx_version"
 stock="ghcr.io/$org/envoy:v$minor-latest-stock-envoyx-v$envoyx_version"
+stock_host="ghcr.io/$org/stock-host:v$envoyx_version"
+module="ghcr.io/$org/module-headers:v$envoyx_version"
 
 echo "== $custom (built in $build_repo:$build_tag)"
 docker build -f docker/Dockerfile.envoyx \
@@ -36,8 +40,14 @@ docker build -f docker/Dockerfile.envoyx \
   -t "$custom" .
 echo "== $stock"
 docker build -f docker/Dockerfile.stock --build-arg "ENVOY_MINOR=$minor" -t "$stock" .
+echo "== $stock_host"
+docker build -f docker/Dockerfile.stock-host -t "$stock_host" .
+echo "== $module"
+docker build -f docker/Dockerfile.module --build-arg MODULE=headers -t "$module" .
 
 if [[ "$push" == "--push" ]]; then
   docker push "$custom"
   docker push "$stock"
+  docker push "$stock_host"
+  docker push "$module"
 fi
