@@ -55,6 +55,19 @@ pub struct LoadResult {
     pub elapsed: Duration,
 }
 
+impl LoadResult {
+    /// Adds `other`'s counts, latencies and (if this has none) first error to this one's; the
+    /// elapsed time stays this one's.
+    pub fn absorb(&mut self, other: LoadResult) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self.latencies_us.extend(other.latencies_us);
+    }
+}
+
 /// Sends `requests` requests to 127.0.0.1:`port` over `connections` connections.
 pub fn run(port: u16, spec: &RequestSpec, requests: usize, connections: usize) -> LoadResult {
     run_mixed(port, std::slice::from_ref(spec), requests, connections)
@@ -105,13 +118,7 @@ pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections:
                         }
                     }
                 }
-                let mut all = outcome.lock().unwrap_or_else(|e| e.into_inner());
-                all.ok += mine.ok;
-                all.errors += mine.errors;
-                if all.first_error.is_none() {
-                    all.first_error = mine.first_error;
-                }
-                all.latencies_us.extend(mine.latencies_us);
+                outcome.lock().unwrap_or_else(|e| e.into_inner()).absorb(mine);
             });
         }
     });

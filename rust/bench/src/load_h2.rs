@@ -81,13 +81,7 @@ pub fn run_h2(
                         ..Default::default()
                     },
                 };
-                let mut all = outcome.lock().unwrap_or_else(|e| e.into_inner());
-                all.ok += mine.ok;
-                all.errors += mine.errors;
-                if all.first_error.is_none() {
-                    all.first_error = mine.first_error;
-                }
-                all.latencies_us.extend(mine.latencies_us);
+                outcome.lock().unwrap_or_else(|e| e.into_inner()).absorb(mine);
             });
         }
     });
@@ -129,13 +123,7 @@ async fn connection(
             })
             .collect();
         for task in tasks {
-            let result = task.await.unwrap_or_default();
-            mine.ok += result.ok;
-            mine.errors += result.errors;
-            if mine.first_error.is_none() {
-                mine.first_error = result.first_error;
-            }
-            mine.latencies_us.extend(result.latencies_us);
+            mine.absorb(task.await.unwrap_or_default());
         }
     }
     mine

@@ -10,6 +10,22 @@ pub fn timings(times: &mut [Duration], decimals: usize) -> String {
     format!("p50 {:.d$} ms, p90 {:.d$} ms, max {:.d$} ms", at(0.5), at(0.9), at(1.0), d = decimals)
 }
 
+/// Reads `--flag value` pairs, handing each to `set`, which refuses a flag it does not know.
+pub fn flags(args: &[String], mut set: impl FnMut(&str, &str) -> Result<(), String>) -> Result<(), String> {
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value =
+            args.next().ok_or_else(|| format!("unknown argument `{flag}`, or {flag} without a value"))?;
+        set(flag, value)?;
+    }
+    Ok(())
+}
+
+/// `value` of `flag` as a whole number.
+pub fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+    value.parse().map_err(|_| format!("{flag}: a whole number, not `{value}`"))
+}
+
 /// Parses the arguments with `parse` and runs `run`: exit 2 on bad arguments (with `usage`), 1
 /// when the run fails or reports problems (each printed, 20 at most), 0 otherwise.
 pub fn main<O>(

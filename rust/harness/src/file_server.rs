@@ -11,37 +11,30 @@ use std::sync::{Arc, Mutex};
 /// A running file server on 127.0.0.1; stops accepting when dropped.
 pub struct FileServer {
     pub port: u16,
-    files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    requests: Arc<Mutex<HashMap<String, u64>>>,
+    state: Arc<Served>,
     stop: Arc<AtomicBool>,
+}
+
+/// What the server serves, and how many requests each path got.
+#[derive(Default)]
+struct Served {
+    files: Mutex<HashMap<String, Vec<u8>>>,
+    requests: Mutex<HashMap<String, u64>>,
 }
 
 impl FileServer {
     pub fn start() -> io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
-        let requests: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+        let state = Arc::new(Served::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (served, counted, stopped) = (files.clone(), requests.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopped.load(Ordering::Acquire) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let (served, counted) = (served.clone(), counted.clone());
-                std::thread::spawn(move || {
-                    let _ = serve(conn, &served, &counted);
-                });
-            }
-        });
-        Ok(Self { port, files, requests, stop })
+        crate::upstream::accept_in_background(listener, state.clone(), stop.clone(), serve);
+        Ok(Self { port, state, stop })
     }
 
     /// Serves `bytes` at `path` (e.g. `/libm.so`) from now on.
     pub fn put(&self, path: &str, bytes: Vec<u8>) {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), bytes);
+        self.state.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), bytes);
     }
 
     /// The URL of `path` on this server.
@@ -51,7 +44,7 @@ impl FileServer {
 
     /// How many requests `path` got so far.
     pub fn requests(&self, path: &str) -> u64 {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied().unwrap_or(0)
+        self.state.requests.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied().unwrap_or(0)
     }
 }
 
@@ -62,11 +55,7 @@ impl Drop for FileServer {
     }
 }
 
-fn serve(
-    conn: TcpStream,
-    files: &Mutex<HashMap<String, Vec<u8>>>,
-    requests: &Mutex<HashMap<String, u64>>,
-) -> io::Result<()> {
+fn serve(conn: TcpStream, state: &Served) -> io::Result<()> {
     let mut writer = conn.try_clone()?;
     let mut reader = BufReader::new(conn);
     let mut start = String::new();
@@ -78,8 +67,8 @@ fn serve(
             break;
         }
     }
-    *requests.lock().unwrap_or_else(|e| e.into_inner()).entry(path.clone()).or_default() += 1;
-    let file = files.lock().unwrap_or_else(|e| e.into_inner()).get(&path).cloned();
+    *state.requests.lock().unwrap_or_else(|e| e.into_inner()).entry(path.clone()).or_default() += 1;
+    let file = state.files.lock().unwrap_or_else(|e| e.into_inner()).get(&path).cloned();
     match file {
         Some(bytes) => {
             write!(

@@ -52,13 +52,14 @@ impl Drop for Upstream {
     }
 }
 
-/// Serves every connection `listener` accepts on a thread of its own with `serve` (which keeps
-/// the requests it got in `requests`), until `stop` is set and one more connection wakes it.
-pub(crate) fn accept_in_background(
+/// Serves every connection `listener` accepts on a thread of its own with `serve`, which gets
+/// the server's shared `state` (e.g. the requests it got so far), until `stop` is set and one more
+/// connection wakes it.
+pub(crate) fn accept_in_background<S: Send + Sync + 'static>(
     listener: TcpListener,
-    requests: Arc<Mutex<Vec<Message>>>,
+    state: Arc<S>,
     stop: Arc<AtomicBool>,
-    serve: fn(TcpStream, &Mutex<Vec<Message>>) -> io::Result<()>,
+    serve: fn(TcpStream, &S) -> io::Result<()>,
 ) {
     std::thread::spawn(move || {
         for conn in listener.incoming() {
@@ -66,9 +67,9 @@ pub(crate) fn accept_in_background(
                 break;
             }
             let Ok(conn) = conn else { continue };
-            let requests = requests.clone();
+            let state = state.clone();
             std::thread::spawn(move || {
-                let _ = serve(conn, &requests);
+                let _ = serve(conn, &state);
             });
         }
     });

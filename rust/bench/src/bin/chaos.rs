@@ -16,6 +16,7 @@
 
 use envoyx_bench::chain::ChainedEnvoy;
 use envoyx_bench::chaos_upstream::{ChaosUpstream, Fault};
+use envoyx_bench::long_run;
 use envoyx_bench::wire::{read_body, read_head};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -30,17 +31,14 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options { seconds: 60, envoy_version: "1.40.0".to_string() };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--seconds" => {
-                options.seconds = value()?.parse().map_err(|_| "--seconds: a number".to_string())?
-            }
-            "--envoy-version" => options.envoy_version = value()?,
+    long_run::flags(args, |flag, value| {
+        match flag {
+            "--seconds" => options.seconds = long_run::number(flag, value)?,
+            "--envoy-version" => options.envoy_version = value.to_string(),
             other => return Err(format!("unknown argument `{other}`")),
         }
-    }
+        Ok(())
+    })?;
     if options.seconds == 0 {
         return Err("--seconds must be at least 1".to_string());
     }

@@ -10,7 +10,7 @@
 //! the file, the churned module was mapped more than once while in use, or it stayed loaded after
 //! its last listener left.
 
-use envoyx_bench::long_run::timings;
+use envoyx_bench::long_run::{self, timings};
 use envoyx_bench::procfs;
 use envoyx_harness::{self as harness, EnvoyCommand, Form, LoadBy, Upstream, keep_alive_until, mapped_files};
 use serde_json::Value;
@@ -26,17 +26,14 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options { updates: 1000, envoy_version: "1.40.0".to_string() };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--updates" => {
-                options.updates = value()?.parse().map_err(|_| "--updates: a number".to_string())?
-            }
-            "--envoy-version" => options.envoy_version = value()?,
+    long_run::flags(args, |flag, value| {
+        match flag {
+            "--updates" => options.updates = long_run::number(flag, value)?,
+            "--envoy-version" => options.envoy_version = value.to_string(),
             other => return Err(format!("unknown argument `{other}`")),
         }
-    }
+        Ok(())
+    })?;
     if options.updates == 0 {
         return Err("--updates must be at least 1".to_string());
     }

@@ -9,7 +9,7 @@
 //! a response was not stamped by exactly one version, a broken build was not refused, or an old
 //! version stayed in Envoy's memory after draining.
 
-use envoyx_bench::long_run::timings;
+use envoyx_bench::long_run::{self, timings};
 use envoyx_bench::procfs;
 use envoyx_conformance::install_stamped;
 use envoyx_harness::{self as harness, EnvoyCommand, Form, LoadBy, Upstream, keep_alive_until, mapped_files};
@@ -26,18 +26,15 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options { swaps: 200, clients: 4, envoy_version: "1.40.0".to_string() };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--swaps" => options.swaps = value()?.parse().map_err(|_| "--swaps: a number".to_string())?,
-            "--clients" => {
-                options.clients = value()?.parse().map_err(|_| "--clients: a number".to_string())?
-            }
-            "--envoy-version" => options.envoy_version = value()?,
+    long_run::flags(args, |flag, value| {
+        match flag {
+            "--swaps" => options.swaps = long_run::number(flag, value)?,
+            "--clients" => options.clients = long_run::number(flag, value)?,
+            "--envoy-version" => options.envoy_version = value.to_string(),
             other => return Err(format!("unknown argument `{other}`")),
         }
-    }
+        Ok(())
+    })?;
     if options.swaps == 0 || options.clients == 0 {
         return Err("--swaps and --clients must be at least 1".to_string());
     }

@@ -13,6 +13,7 @@
 use envoyx_bench::chain::{CHAIN, ChainedEnvoy, LISTENER};
 use envoyx_bench::load::{self, LoadResult, RequestSpec};
 use envoyx_bench::load_h2::run_h2;
+use envoyx_bench::long_run;
 use envoyx_bench::pattern;
 use envoyx_bench::upstream::CheckingUpstream;
 use std::sync::Arc;
@@ -25,17 +26,14 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options { requests: 1_000_000, envoy_version: "1.40.0".to_string() };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--requests" => {
-                options.requests = value()?.parse().map_err(|_| "--requests: a number".to_string())?
-            }
-            "--envoy-version" => options.envoy_version = value()?,
+    long_run::flags(args, |flag, value| {
+        match flag {
+            "--requests" => options.requests = long_run::number(flag, value)?,
+            "--envoy-version" => options.envoy_version = value.to_string(),
             other => return Err(format!("unknown argument `{other}`")),
         }
-    }
+        Ok(())
+    })?;
     if options.requests < 1000 {
         return Err("--requests must be at least 1000".to_string());
     }
@@ -103,13 +101,8 @@ fn soak(options: &Options) -> Result<Vec<String>, String> {
             let h2 = scope.spawn(|| run_h2(chain.port, &specs, each, 2, 8, Duration::from_secs(60)));
             (h1.join().unwrap_or_default(), h2.join().unwrap_or_default())
         });
-        for (all, part) in [(&mut h1, one), (&mut h2, two)] {
-            all.ok += part.ok;
-            all.errors += part.errors;
-            if all.first_error.is_none() {
-                all.first_error = part.first_error;
-            }
-        }
+        h1.absorb(one);
+        h2.absorb(two);
         done += 2 * each;
         samples.push(Sample { at: started.elapsed(), requests: done, rss_kib: chain.rss_kib()? });
     }
