@@ -48,8 +48,7 @@ pub fn c_module(dir: &Path) -> Result<PathBuf, String> {
 
 /// Builds the binary package `package` of this workspace (release) and returns its executable.
 pub fn cargo_binary(package: &str) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(&cargo)
+    let output = envoyx_build::cargo_command()
         .args(["build", "--release", "-p", package, "--message-format=json-render-diagnostics"])
         .output()
         .map_err(|e| format!("cannot run cargo to build {package}: {e}"))?;

@@ -153,21 +153,48 @@ fn cargo_build(selector: &[&str], what: &str) -> Result<PathBuf, String> {
 
 static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
 
+/// `cargo` (`$CARGO`, or the one on PATH) for a nested build, with the variables cargo sets for
+/// the package that is running (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, …) removed: build scripts
+/// that track one of them (ring's tracks `CARGO_MANIFEST_DIR`) would otherwise see a value a
+/// build from a shell never has, and the next build would compile them, and all that depends on
+/// them, again.
+pub fn cargo_command() -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_the_running_package = name.starts_with("CARGO_PKG_")
+            || matches!(
+                &*name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_TARGET_TMPDIR"
+            );
+        if set_for_the_running_package {
+            command.env_remove(&*name);
+        }
+    }
+    command
+}
+
 /// Runs `cargo build` on `selector` and records the shared object in `built`.
 fn run_cargo_build(
     selector: &[&str],
     what: &str,
     built: &mut HashMap<String, PathBuf>,
 ) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut command = Command::new(&cargo);
+    let mut command = cargo_command();
     command.arg("build").args(selector).arg("--message-format=json-render-diagnostics");
     if !cfg!(debug_assertions) {
         command.arg("--release");
     }
     let output = command.output().map_err(|e| {
         format!(
-            "cannot run cargo ({cargo}) to build {what}: {e}; install Rust (https://rustup.rs) or set CARGO"
+            "cannot run cargo ({:?}) to build {what}: {e}; install Rust (https://rustup.rs) or set CARGO",
+            command.get_program()
         )
     })?;
     if !output.status.success() {

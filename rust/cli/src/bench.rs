@@ -3,8 +3,6 @@
 //! it pulls in a gRPC server and a plotting library the CLI does not need — so this command
 //! only hands its arguments to `cargo run --release -p envoyx-bench`.
 
-use std::process::Command;
-
 pub fn run(args: &[String]) -> i32 {
     if args.first().is_some_and(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
@@ -20,9 +18,8 @@ pub fn run(args: &[String]) -> i32 {
         );
         return 1;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     eprintln!("envoyx bench: building and running the benchmark harness (cargo, release)…");
-    let status = Command::new(&cargo)
+    let status = envoyx_build::cargo_command()
         .args(["run", "--release", "--quiet", "--manifest-path"])
         .arg(&manifest)
         .args(["-p", "envoyx-bench", "--"])
@@ -31,7 +28,7 @@ pub fn run(args: &[String]) -> i32 {
     match status {
         Ok(status) => status.code().unwrap_or(1),
         Err(e) => {
-            eprintln!("envoyx bench: cannot run {cargo}: {e}; is cargo on PATH?");
+            eprintln!("envoyx bench: cannot run cargo: {e}; is cargo on PATH (or CARGO set)?");
             1
         }
     }
