@@ -59,17 +59,6 @@ pub(crate) struct StreamCounters {
     destroyed: AtomicU64,
 }
 
-impl StreamCounters {
-    fn get(&self) -> StreamCounts {
-        // Destroyed first: a stream counted destroyed was counted started before it, so a read
-        // racing with streams never shows more destroyed than started.
-        let destroyed = self.destroyed.load(Ordering::Acquire);
-        let completed = self.completed.load(Ordering::Acquire);
-        let started = self.started.load(Ordering::Acquire);
-        StreamCounts { started, completed, destroyed }
-    }
-}
-
 static PROCESS_STREAMS: StreamCounters =
     StreamCounters { started: AtomicU64::new(0), completed: AtomicU64::new(0), destroyed: AtomicU64::new(0) };
 static CONFIGS_CREATED: AtomicU64 = AtomicU64::new(0);
@@ -96,7 +85,12 @@ impl StreamCounters {
     }
 
     pub(crate) fn counts(&self) -> StreamCounts {
-        self.get()
+        // Destroyed first: a stream counted destroyed was counted started before it, so a read
+        // racing with streams never shows more destroyed than started.
+        let destroyed = self.destroyed.load(Ordering::Acquire);
+        let completed = self.completed.load(Ordering::Acquire);
+        let started = self.started.load(Ordering::Acquire);
+        StreamCounts { started, completed, destroyed }
     }
 }
 
@@ -114,7 +108,7 @@ pub fn totals() -> LifecycleTotals {
     LifecycleTotals {
         configs_created: CONFIGS_CREATED.load(Ordering::Acquire),
         configs_destroyed,
-        streams: PROCESS_STREAMS.get(),
+        streams: PROCESS_STREAMS.counts(),
     }
 }
 
