@@ -244,6 +244,7 @@ public:
   bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override {
     return filter_.getFilterState(toStringView(key), value);
   }
+  bool filter_state_exists(envoyx::Bytes key) override { return filter_.hasFilterState(toStringView(key)); }
   bool clear_route_cache() override { return filter_.clearRouteCache(); }
   bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override {
     return filter_.setSpanTag(toStringView(key), toStringView(value));
@@ -881,6 +882,13 @@ bool EnvoyxFilter::getFilterState(absl::string_view key, envoyx::RawBytes& value
   }
   value = envoyx::to_raw_bytes(state->asString());
   return true;
+}
+
+bool EnvoyxFilter::hasFilterState(absl::string_view key) {
+  // Any object of any type, this stream's or its connection's (envoy/stream_info/filter_state.h:
+  // hasDataWithName); without callbacks nothing can be set, so report it taken.
+  return decoder_callbacks_ == nullptr ||
+         decoder_callbacks_->streamInfo().filterState()->hasDataWithName(key);
 }
 
 bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {

@@ -284,6 +284,8 @@ public:
                    envoyx::RawBytes& string, double& number, bool& boolean);
   bool setFilterState(absl::string_view key, absl::string_view value);
   bool getFilterState(absl::string_view key, envoyx::RawBytes& value);
+  // Whether the stream's filter state has `key`, of any type, set by anyone.
+  bool hasFilterState(absl::string_view key);
   bool clearRouteCache();
   // Tags the stream's active span; false without a tracer (Envoy's null span).
   bool setSpanTag(absl::string_view key, absl::string_view value);

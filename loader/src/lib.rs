@@ -213,6 +213,7 @@ mod ffi {
         ) -> bool;
         fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
+        fn filter_state_exists(self: Pin<&mut StreamHost>, key: &[u8]) -> bool;
         fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
         fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn attribute_get(
@@ -380,7 +381,7 @@ const _: () = {
 pub fn filter_config_from_proto(
     bytes: &[u8],
     background: cxx::SharedPtr<ffi::Scheduler>,
-) -> Result<Box<FilterConfig>, envoyx_core::Error> {
+) -> Result<Box<FilterConfig>, OneLine> {
     Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_proto_bytes(
         bytes,
         config_scheduler(background),
@@ -391,14 +392,15 @@ pub fn filter_config_from_proto(
 pub struct RouteConfig(Arc<envoyx_core::RouteConfig>);
 
 /// Creates a per-route configuration from a protobuf-encoded `DynamicModuleConfigPerRoute`.
-pub fn route_config_from_proto(bytes: &[u8]) -> Result<Box<RouteConfig>, envoyx_core::Error> {
+pub fn route_config_from_proto(bytes: &[u8]) -> Result<Box<RouteConfig>, OneLine> {
     Ok(Box::new(RouteConfig(envoyx_core::RouteConfig::from_proto_bytes(bytes)?)))
 }
 
 /// As [`route_config_from_proto`], from the JSON form.
-pub fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>, envoyx_core::Error> {
-    let text = std::str::from_utf8(json)
-        .map_err(|e| envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))?;
+pub fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>, OneLine> {
+    let text = std::str::from_utf8(json).map_err(|e| {
+        envoyx_core::Error::from(envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))
+    })?;
     Ok(Box::new(RouteConfig(envoyx_core::RouteConfig::from_json(text)?)))
 }
 
@@ -411,12 +413,31 @@ fn config_scheduler(background: cxx::SharedPtr<ffi::Scheduler>) -> Option<Arc<dy
 pub fn filter_config_from_json(
     json: &[u8],
     background: cxx::SharedPtr<ffi::Scheduler>,
-) -> Result<Box<FilterConfig>, envoyx_core::Error> {
+) -> Result<Box<FilterConfig>, OneLine> {
     // Bytes rather than `&str`: C++ strings are not checked UTF-8, and bad UTF-8 is just one
     // more kind of malformed JSON, reported like the others.
-    let text = std::str::from_utf8(json)
-        .map_err(|e| envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(json).map_err(|e| {
+        envoyx_core::Error::from(envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))
+    })?;
     Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_json(text, config_scheduler(background))?)))
+}
+
+/// A core error as C++ sees it (the exception's `what()`): its message on one line, escaped as
+/// every log line is (`envoyx_core::log::one_line`), since Envoy logs it and returns it in xDS
+/// rejections, and a file name or config excerpt in it may hold any byte.
+#[derive(Debug)]
+pub struct OneLine(pub envoyx_core::Error);
+
+impl From<envoyx_core::Error> for OneLine {
+    fn from(error: envoyx_core::Error) -> Self {
+        Self(error)
+    }
+}
+
+impl std::fmt::Display for OneLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", envoyx_core::log::Shown(self.0.to_string().as_bytes()))
+    }
 }
 
 /// [`FilterConfig::new_stream`] was given a null `std::unique_ptr<StreamHost>`.
@@ -780,6 +801,9 @@ impl HostStream for CxxHost {
     }
     fn clear_route_cache(&mut self) -> bool {
         self.host().clear_route_cache()
+    }
+    fn filter_state_exists(&mut self, key: &str) -> bool {
+        self.host().filter_state_exists(key.as_bytes())
     }
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         self.host().span_set_tag(key.as_bytes(), value.as_bytes())

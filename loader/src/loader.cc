@@ -23,6 +23,12 @@ bool StreamHost::callout_stream_send_trailers(std::uint64_t, rust::Slice<const R
 
 void StreamHost::callout_stream_reset(std::uint64_t) {}
 
+// Out of line because RawBytes is complete only in the generated header.
+bool StreamHost::filter_state_exists(Bytes key) {
+  RawBytes value{};
+  return filter_state_get(key, value);
+}
+
 std::string_view to_string_view(Bytes bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }

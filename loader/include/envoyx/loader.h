@@ -234,8 +234,11 @@ class StreamHost {
   // values and timing). metadata_set writes `key` of namespace `ns` (`kind` an
   // envoyx_value_kind: `string` (UTF-8), `number` or `boolean` holds it); metadata_get reads it
   // from `source` (an envoyx_metadata_source) when it is of `kind`, a string as a view valid
-  // until the hook returns or the metadata changes; filter_state_set sets `key` read-only;
-  // filter_state_get views it; clear_route_cache has the route picked again when the request
+  // until the hook returns or the metadata changes; filter_state_set sets `key` read-only (the
+  // core asks only for a key filter_state_exists said is absent); filter_state_get views a string
+  // value; filter_state_exists tells whether the stream's filter state has `key` at all, whoever
+  // set it and whatever its type (answer true when unsure: nothing may be set over a value);
+  // clear_route_cache has the route picked again when the request
   // headers go on; upstream_override_host pins the upstream host (`ip:port`). The defaults keep
   // none and steer nothing.
   virtual bool metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number, bool boolean) {
@@ -255,6 +258,8 @@ class StreamHost {
     (void)key, (void)value;
     return false;
   }
+  // The default asks filter_state_get, which sees string values only (loader.cc).
+  virtual bool filter_state_exists(Bytes key);
   virtual bool clear_route_cache() { return false; }
   virtual bool upstream_override_host(Bytes host, bool strict) {
     (void)host, (void)strict;

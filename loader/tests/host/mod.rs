@@ -93,6 +93,8 @@ pub mod ffi {
         fn response_trailers(self: Pin<&mut TestStream>, trailers: &[Header]) -> Result<u32>;
         fn complete(self: Pin<&mut TestStream>);
         fn set_route(self: Pin<&mut TestStream>, json: &str) -> Result<()>;
+        fn preset_filter_state(self: Pin<&mut TestStream>, key: &str, value: &[u8], is_string: bool);
+        fn envoy_bugs(self: &TestStream) -> u32;
         fn pending_callouts(self: &TestStream) -> Vec<PendingCall>;
         fn answer_callout(self: Pin<&mut TestStream>, id: u64, status: u32, headers: &[Header], body: &[u8]);
         /// One event of a streaming callout's cluster (`event` an `envoyx_callout_event`).
@@ -309,6 +311,15 @@ impl Stream {
         end_of_stream: bool,
     ) {
         self.0.pin_mut().callout_stream_event(id, event, status, &header_list(headers), body, end_of_stream)
+    }
+    /// Gives the stream filter state as an earlier filter would have set it: a string, or (None)
+    /// an object of the proxy's that is not a string.
+    pub fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>) {
+        self.0.pin_mut().preset_filter_state(key, value.unwrap_or_default(), value.is_some())
+    }
+    /// Sets over an existing filter-state key so far (Envoy's own bug; the core keeps it at 0).
+    pub fn envoy_bugs(&self) -> u32 {
+        self.0.envoy_bugs()
     }
     /// Puts the stream on a route carrying the per-route config `json`.
     pub fn set_route(&mut self, json: &str) -> Result<(), cxx::Exception> {

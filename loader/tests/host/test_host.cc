@@ -417,16 +417,30 @@ bool TestStreamHost::metadata_get(std::uint32_t source, Bytes ns, Bytes key, std
   return true;
 }
 
-bool TestStreamHost::filter_state_set(Bytes key, Bytes value) {
-  data_->filter_state[std::string(to_string_view(key))] = std::string(to_string_view(value));
+// Sets `key` read-only, as Envoy does: a set over an existing key changes nothing and counts as
+// a proxy bug.
+static bool set_read_only(StreamData& data, std::string key, std::optional<std::string> value) {
+  if (data.filter_state.count(key) != 0) {
+    ++data.envoy_bugs;
+    return false;
+  }
+  data.filter_state.emplace(std::move(key), std::move(value));
   return true;
+}
+
+bool TestStreamHost::filter_state_set(Bytes key, Bytes value) {
+  return set_read_only(*data_, std::string(to_string_view(key)), std::string(to_string_view(value)));
 }
 
 bool TestStreamHost::filter_state_get(Bytes key, RawBytes& value) {
   auto it = data_->filter_state.find(std::string(to_string_view(key)));
-  if (it == data_->filter_state.end()) return false;
-  value = to_raw_bytes(it->second);
+  if (it == data_->filter_state.end() || !it->second.has_value()) return false;
+  value = to_raw_bytes(*it->second);
   return true;
+}
+
+bool TestStreamHost::filter_state_exists(Bytes key) {
+  return data_->filter_state.count(std::string(to_string_view(key))) != 0;
 }
 
 bool TestStreamHost::attribute_get(std::uint32_t attribute, RawBytes& string, double& number) {
@@ -755,6 +769,14 @@ void TestStream::callout_stream_event(std::uint64_t id, std::uint32_t event, std
   });
   carry_out();
 }
+
+void TestStream::preset_filter_state(rust::Str key, rust::Slice<const std::uint8_t> value, bool is_string) {
+  std::optional<std::string> stored;
+  if (is_string) stored = std::string(reinterpret_cast<const char*>(value.data()), value.size());
+  set_read_only(*data_, std::string(key), std::move(stored));
+}
+
+std::uint32_t TestStream::envoy_bugs() const { return data_->envoy_bugs; }
 
 void TestStream::set_route(rust::Str json) {
   data_->route.emplace(route_config_from_json(bytes_of(std::string_view(json.data(), json.size()))));

@@ -144,7 +144,11 @@ struct StreamData {
   };
   // Metadata by (source, namespace, key); filter state; routing requests.
   std::map<std::tuple<std::uint32_t, std::string, std::string>, Value> metadata;
-  std::map<std::string, std::string> filter_state;
+  // Filter state by key: a string, or nullopt for an object of the proxy's that is not one (it
+  // exists, but reads as absent). A set over an existing key changes nothing and counts as what
+  // Envoy calls its own bug (envoy_bugs, which the core must keep at 0).
+  std::map<std::string, std::optional<std::string>> filter_state;
+  std::uint32_t envoy_bugs = 0;
   std::uint32_t route_cache_cleared = 0;
   std::optional<std::pair<std::string, bool>> upstream_host;
 
@@ -228,6 +232,7 @@ class TestStreamHost : public StreamHost {
                     bool& boolean) override;
   bool filter_state_set(Bytes key, Bytes value) override;
   bool filter_state_get(Bytes key, RawBytes& value) override;
+  bool filter_state_exists(Bytes key) override;
   bool clear_route_cache() override;
   // The test host's connection: client 127.0.0.1:50000 to 127.0.0.1:10000 over HTTP/1.1; the
   // response code once there is a response.
@@ -267,6 +272,10 @@ class TestStream {
   // Puts the stream on a route carrying the per-route config `json` (a
   // DynamicModuleConfigPerRoute); throws rust::Error when it is refused.
   void set_route(rust::Str json);
+  // Gives the stream filter state as an earlier filter would have set it (`is_string` false: an
+  // object of the proxy's that is not a string); the sets over existing keys so far.
+  void preset_filter_state(rust::Str key, rust::Slice<const std::uint8_t> value, bool is_string);
+  std::uint32_t envoy_bugs() const;
   // The callouts not answered yet; answers one (status an envoyx_callout_status) and carries out
   // what the module then asks for.
   rust::Vec<PendingCall> pending_callouts() const;

@@ -505,6 +505,130 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "filter-state-taken",
+        "filter state another filter or the proxy set (a string, and an object that is not one) is \
+         never set over: refused, its value unchanged; a key of the filter's own is set once",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is("preset=false,object=false,value=set-by-the-proxy,mine=true,mine-again=false"),
+                )],
+                body: BODY,
+            }),
+            logs: &["filter_state_set of `envoyx.conformance.preset` refused: the stream's filter state already \
+                 has it, set by another filter or by the proxy"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-header-name",
+        "a header name with any control byte is refused, on set and on add, and the refusal shows \
+         the byte escaped",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("x-conf-text", Want::Absent)], body: BODY }),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("set=33/33,add=33/33"))], body: BODY }),
+            logs: &["header_set of `x-\\x00z` on RequestHeaders refused: byte 0x00 is not allowed in a header name"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-header-value",
+        "a header value with any control byte but tab is refused; tab is allowed",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("x-conf-text", Want::Is("a\tz"))], body: BODY }),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("set=32/32,tab=true"))], body: BODY }),
+            logs: &["header_set of `x-conf-text` on RequestHeaders refused: byte 0x00 is not allowed in a header value"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-metadata",
+        "a metadata namespace, key or string value with any control character (C0, DEL, C1) or \
+         invalid UTF-8 is refused; a clean one is set",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[("x-conf-results", Want::Is("ns=68/68,key=68/68,value=68/68,good=true"))],
+                body: BODY,
+            }),
+            logs: &["metadata_set of `value` refused: the namespace holds the control character \\x00 at offset 1"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-filter-state",
+        "a filter-state key or value with any control character or invalid UTF-8 is refused; a clean \
+         one is set",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message {
+                headers: &[("x-conf-results", Want::Is("key=68/68,value=68/68,good=true"))],
+                body: BODY,
+            }),
+            logs: &["filter_state_set of `a\\x00z` refused: the key holds the control character \\x00 at offset 1"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-span-tag",
+        "a span tag key or value with any control character or invalid UTF-8 is refused, span or not",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("key=68/68,value=68/68"))], body: BODY }),
+            logs: &["span_set_tag of `a\\x00z` refused: the key holds the control character \\x00 at offset 1"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-metric-label",
+        "a metric label value with any control character or invalid UTF-8 is refused; a clean one \
+         is recorded",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("label=68/68,good=true"))], body: BODY }),
+            logs: &["metric_record of `requests` refused: label value `a\\x00z`: the label value holds the control \
+                 character \\x00 at offset 1"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-reply-details",
+        "local-reply details with any control character, whitespace or invalid UTF-8 are refused \
+         (no reply sent); a reply with clean details goes out",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 400,
+                message: Message {
+                    headers: &[("x-conf-results", Want::Is("details=68/68,good=true"))],
+                    body: b"details checked\n",
+                },
+            },
+            logs: &["send_local_reply (status 400) refused: byte 0x00 is not allowed in local reply details"],
+        },
+    )
+    .since(1),
+    Case::new(
+        "text-log",
+        "a log message is never refused: every control character and bad byte in it is escaped, so \
+         it stays one line",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("logged=true"))], body: BODY }),
+            logs: &[
+                "conformance text-log 0: <a\\x00z>",
+                "conformance text-log 10: <a\\nz>",
+                "conformance text-log 13: <a\\rz>",
+                "conformance text-log 33: <a\\u{0080}z>",
+                "conformance text-log 65: <a\\xffz>",
+                "conformance text-log 67: <a\\xed\\xa0\\x80z>",
+            ],
+        },
+    )
+    .since(1),
+    Case::new(
         "attributes",
         "the connection's attributes at the request headers: addresses consistent with their ports, \
          the protocol, a request id, the connection id; no TLS, no response code yet; the response code \

@@ -99,6 +99,17 @@ pub struct Observed {
     pub client: ClientSaw,
 }
 
+/// Filter state every host gives each stream before the conformance filter runs, as earlier
+/// filters (or the proxy) would have set it: a string under [`PRESET_STRING`] (its value
+/// [`PRESET_STRING_VALUE`]) and, under [`PRESET_OBJECT`], an object of the proxy's that is not a
+/// string (it exists, but reads as absent). In Envoy a `set_filter_state` filter in front sets
+/// both (the object is Envoy's upstream-SNI object); the test hosts preset them.
+pub const PRESET_STRING: &str = "envoyx.conformance.preset";
+pub const PRESET_STRING_VALUE: &str = "set-by-the-proxy";
+pub const PRESET_OBJECT: &str = "envoy.network.upstream_server_name";
+/// The value Envoy's object under [`PRESET_OBJECT`] is made from.
+pub const PRESET_OBJECT_VALUE: &str = "preset.example";
+
 /// The cluster the conformance module sends its callouts to: an echo upstream like the one
 /// behind the filter ([`echo_response`]); Envoy gets a cluster of that name, the test hosts
 /// answer for it ([`simulate`]). Callouts to any other cluster find none.

@@ -1,7 +1,8 @@
 //! One exchange on a test host, the way Envoy's filter manager and an upstream would run it: the
 //! request's events, then (while the filter holds the request) continues from other threads,
 //! then — once the whole request went upstream — the [`echo_response`]'s events in two chunks of
-//! several slices, then the continues of the response, then the stream's end. The Rust and the
+//! several slices, then the continues of the response, then the stream's end. Before the request,
+//! the stream gets the filter state every host presets ([`crate::PRESET_STRING`]). The Rust and the
 //! C++ test hosts share this, so they are driven identically.
 
 use std::time::Duration;
@@ -21,6 +22,9 @@ pub enum Side {
 
 /// A test host's stream, as [`simulate`] drives and reads it.
 pub trait SimulatedStream {
+    /// Gives the stream filter state as an earlier filter would have set it (read-only): a
+    /// string, or (None) an object of the proxy's that is not a string.
+    fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>);
     fn headers(&mut self, side: Side, headers: &[(&str, &str)], end_of_stream: bool);
     fn body(&mut self, side: Side, slices: &[&str], end_of_stream: bool);
     fn trailers(&mut self, side: Side, trailers: &[(&str, &str)]);
@@ -217,6 +221,8 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
         (":scheme".to_string(), "http".to_string()),
     ];
     headers.extend(request.headers_for(case));
+    stream.preset_filter_state(crate::PRESET_STRING, Some(crate::PRESET_STRING_VALUE.as_bytes()));
+    stream.preset_filter_state(crate::PRESET_OBJECT, None);
     let chunks: Vec<Vec<&str>> = request.body.iter().map(|chunk| chunk.to_vec()).collect();
     let trailers: Vec<(String, String)> =
         request.trailers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

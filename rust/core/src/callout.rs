@@ -74,7 +74,7 @@ pub(crate) fn check(args: CalloutArgs<'_>) -> Result<Callout<'_>, String> {
             .and_then(|name| validate::header_value(&name, value).map(|()| name));
         match checked {
             Ok(name) => headers.push((name, *value)),
-            Err(refusal) => return Err(format!("header `{}`: {refusal}", String::from_utf8_lossy(key))),
+            Err(refusal) => return Err(format!("header `{}`: {refusal}", crate::log::Shown(key))),
         }
     }
     let has = |name: &[u8]| headers.iter().any(|(k, _)| k.as_ref() == name);
@@ -108,7 +108,7 @@ pub(crate) fn begin(
     let what = format!(
         "{} to `{}`",
         if streaming { "callout_stream_start" } else { "http_callout" },
-        String::from_utf8_lossy(args.cluster)
+        crate::log::Shown(args.cluster)
     );
     let refuse = |reason: &dyn std::fmt::Display| {
         cell.refuse(format_args!("{what}"), reason);

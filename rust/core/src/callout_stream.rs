@@ -219,7 +219,7 @@ pub(crate) fn check_trailers<'a>(trailers: &[(&'a [u8], &'a [u8])]) -> Result<Ve
         .map(|&(key, value)| {
             validate::header_name(Some(HeaderMapKind::RequestTrailers), HeaderOp::Set, key)
                 .and_then(|name| validate::header_value(&name, value).map(|()| (name, value)))
-                .map_err(|refusal| format!("trailer `{}`: {refusal}", String::from_utf8_lossy(key)))
+                .map_err(|refusal| format!("trailer `{}`: {refusal}", crate::log::Shown(key)))
         })
         .collect()
 }

@@ -180,8 +180,12 @@ pub(crate) struct StreamCell {
     /// passed through without reaching the module again.
     pub own_reply: Cell<bool>,
     pub completed: Cell<bool>,
-    /// A refusal was logged at warn level for this stream (later ones go to debug).
-    warned: Cell<bool>,
+    /// The host function the module is calling (`header_set`, `metadata_set`, ...), which names
+    /// the kind of a refusal; "" outside one.
+    pub call: Cell<&'static str>,
+    /// The kinds of refusal (host functions) already logged at warn level on this stream; later
+    /// refusals of a kind go to debug.
+    warned: RefCell<Vec<&'static str>>,
     /// Header sets and adds the module made on this stream (bounded: `validate::header_write`).
     pub header_writes: Cell<u32>,
     /// Points at the stream's `ConfigVersion` (its labels, its metrics), which the `Stream`
@@ -230,7 +234,8 @@ impl StreamCell {
             ending: Cell::new(false),
             own_reply: Cell::new(false),
             completed: Cell::new(false),
-            warned: Cell::new(false),
+            call: Cell::new(""),
+            warned: RefCell::new(Vec::new()),
             header_writes: Cell::new(0),
             config: NonNull::from(config),
             schedulable,
@@ -297,17 +302,31 @@ impl StreamCell {
         self.flow(Direction::Response).headers_forwarded
     }
 
-    /// Logs that a module call was refused: at warn level the first time on this stream (naming
-    /// the module, the filter, the hook, what was refused and why), at debug level after that,
-    /// so a module refused on every request cannot flood the log.
+    /// Logs that a module call was refused: at warn level the first time on this stream for
+    /// this kind of call (the host function being called: `header_set`, `metadata_set`, ...),
+    /// naming the module, the filter, the hook, what was refused and why; at debug level after
+    /// that, so a module refused on every request cannot flood the log, while an operator still
+    /// sees each kind of mistake once per stream.
     pub fn refuse(&self, what: fmt::Arguments<'_>, reason: &dyn fmt::Display) {
-        let first = !self.warned.replace(true);
+        let call = self.call.get();
+        let first = {
+            let mut warned = self.warned.borrow_mut();
+            let first = !warned.contains(&call);
+            if first {
+                warned.push(call);
+            }
+            first
+        };
         let level = if first { LogLevel::Warn } else { LogLevel::Debug };
         if crate::log::enabled(level) {
             let labels = self.labels();
             let hook = self.hook.get().map_or("(no hook)", Hook::name);
-            let more =
-                if first { " (further refusals on this stream are logged at debug level)" } else { "" };
+            let kind = if call.is_empty() { "refusals" } else { call };
+            let more = if first {
+                format!(" (further {kind} refusals on this stream are logged at debug level)")
+            } else {
+                String::new()
+            };
             let message = format!(
                 "EnvoyX module {} (filter `{}`), {hook} hook: {what} refused: {reason}{more}",
                 labels.module, labels.filter

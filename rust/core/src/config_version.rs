@@ -52,14 +52,12 @@ impl ConfigVersion {
         let background = Arc::new(ConfigShared::new(&module, name, scheduler, first_callout_id));
         let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
-        // Safety: the hook has the header's type; the views and `error` outlive the call.
-        let raw = unsafe {
-            new(
-                envoyx_bytes::from_slice(name.as_bytes()),
-                envoyx_bytes::from_slice(filter_config),
-                error.as_abi(),
-            )
-        };
+        let raw = error.lend(|error| {
+            // Safety: the hook has the header's type; the views and `error` outlive the call.
+            unsafe {
+                new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(filter_config), error)
+            }
+        });
         match NonNull::new(raw) {
             Some(module_config) => {
                 let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };

@@ -45,7 +45,7 @@ pub(crate) fn allow_length_change(cell: &StreamCell, body: BodyKind, what: &str)
     }
     drop(host);
     // Safety: the host's view is valid until the map changes; it has not.
-    let length = String::from_utf8_lossy(unsafe { value[0].as_slice() }).into_owned();
+    let length = crate::log::Shown(unsafe { value[0].as_slice() }).to_string();
     let (side, hook) = match direction {
         Direction::Request => ("request", "request_headers"),
         Direction::Response => ("response", "response_headers"),

@@ -218,11 +218,20 @@ pub trait HostStream {
         None
     }
 
-    /// Sets the stream's filter state `key` to `value` (read-only once set; the core sets each
-    /// key once). False when the proxy cannot.
+    /// Sets the stream's filter state `key` to `value`, read-only. The core calls it only for a
+    /// key [`HostStream::filter_state_exists`] said is absent. False when the proxy cannot.
     fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
         let _ = (key, value);
         false
+    }
+
+    /// Whether the stream's filter state has `key`, whoever set it and whatever its type (a
+    /// string of any filter, an object of Envoy's): the core refuses to set a key that exists,
+    /// since the proxy keeps it read-only. A host that cannot tell for some keys must answer
+    /// true for those, so that nothing is ever set over a value. The default asks
+    /// [`HostStream::filter_state_get`], which sees string values only.
+    fn filter_state_exists(&mut self, key: &str) -> bool {
+        self.filter_state_get(key).is_some()
     }
 
     /// The filter state `key` as bytes: a view valid until the running hook returns.

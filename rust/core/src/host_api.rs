@@ -79,7 +79,7 @@ unsafe fn view<'a>(bytes: envoyx_bytes) -> &'a [u8] {
 /// `stream` must be a pointer the core gave the module and whose stream is not destroyed.
 unsafe fn with_stream<R>(
     stream: *mut envoyx_stream,
-    what: &str,
+    what: &'static str,
     otherwise: R,
     f: impl FnOnce(&StreamCell, Hook) -> R,
 ) -> R {
@@ -90,7 +90,13 @@ unsafe fn with_stream<R>(
     // Safety: per the ABI, the pointer is the core's StreamCell and alive (caller's contract).
     let cell = unsafe { &*(stream as *const StreamCell) };
     match cell.hook.get() {
-        Some(hook) => f(cell, hook),
+        Some(hook) => {
+            // Refusals are told apart by the host function that made them (`StreamCell::refuse`).
+            let outer = cell.call.replace(what);
+            let result = f(cell, hook);
+            cell.call.set(outer);
+            result
+        }
         None => {
             core_log!(Error, "EnvoyX module called {what} outside a hook of its stream; ignored");
             otherwise
@@ -129,7 +135,7 @@ fn body_arg(body: envoyx_body_kind, hook: Hook, what: &str) -> Option<BodyKind> 
 unsafe fn with_map<R: Copy>(
     stream: *mut envoyx_stream,
     map: envoyx_header_map,
-    what: &str,
+    what: &'static str,
     otherwise: R,
     f: impl FnOnce(&mut dyn crate::HostStream, HeaderMapKind) -> R,
 ) -> R {
@@ -151,14 +157,32 @@ unsafe extern "C" fn log(level: envoyx_log_level, message: envoyx_bytes) {
     crate::log::log(LogLevel::from_abi(level), unsafe { view(message) });
 }
 
-unsafe extern "C" fn error_set(error: *mut envoyx_error, message: envoyx_bytes) {
-    if error.is_null() {
-        return;
+/// The sink behind a module's `envoyx_error*`, when it is the argument of the init or
+/// configuration call running now on this thread; otherwise logs that `function` was refused
+/// (the pointer is NULL, or one the module kept from an earlier call: using it would touch
+/// freed memory).
+///
+/// # Safety
+/// The reference must not outlive the host function being called.
+unsafe fn lent_sink<'a>(error: *mut envoyx_error, function: &str) -> Option<&'a mut ErrorSink> {
+    // Safety: forwarded from the caller.
+    let sink = unsafe { ErrorSink::lent(error) };
+    if sink.is_none() {
+        core_log!(
+            Error,
+            "EnvoyX module called {function} with an error argument that is not the one of the \
+             envoyx_on_program_init, envoyx_on_filter_config_new or envoyx_on_route_config_new call \
+             running now on this thread (NULL, or kept from an earlier call); refused"
+        );
     }
-    // Safety: `error` is the ErrorSink the core passed into the running init/config call.
-    let sink = unsafe { &mut *(error as *mut ErrorSink) };
+    sink
+}
+
+unsafe extern "C" fn error_set(error: *mut envoyx_error, message: envoyx_bytes) {
+    // Safety: used during this call only.
+    let Some(sink) = (unsafe { lent_sink(error, "error_set") }) else { return };
     // Safety: the module passes a view valid during the call.
-    sink.message = Some(String::from_utf8_lossy(unsafe { view(message) }).into_owned());
+    sink.message = Some(crate::log::Shown(unsafe { view(message) }).to_string());
 }
 
 unsafe extern "C" fn header_get(
@@ -236,7 +260,7 @@ fn checked_header<'k>(
         }
         Ok(name) => Some(name),
         Err(refusal) => {
-            cell.refuse(format_args!("{what} of `{}` on {map:?}", String::from_utf8_lossy(key)), &refusal);
+            cell.refuse(format_args!("{what} of `{}` on {map:?}", crate::log::Shown(key)), &refusal);
             None
         }
     }
@@ -354,7 +378,7 @@ unsafe fn body_insert(
     stream: *mut envoyx_stream,
     body: envoyx_body_kind,
     data: envoyx_bytes,
-    what: &str,
+    what: &'static str,
     // How many bytes the call takes out of the body, or None when it cannot be done (a range
     // outside the body).
     removes: impl FnOnce(&mut dyn crate::HostStream, BodyKind) -> Option<usize>,
@@ -501,7 +525,7 @@ fn local_reply<'a>(
     for (key, value) in headers {
         let name = validate::header_name(None, HeaderOp::Add, key)
             .and_then(|name| validate::header_value(&name, value).map(|()| name))
-            .map_err(|r| format!("header `{}`: {r}", String::from_utf8_lossy(key)))?;
+            .map_err(|r| format!("header `{}`: {r}", crate::log::Shown(key)))?;
         owned.push((name.into_owned(), value.to_vec()));
     }
     Ok(OwnedLocalReply { status, headers: owned, body: body.to_vec(), details: details.to_vec() })
@@ -686,12 +710,10 @@ unsafe extern "C" fn stream_handle_release(handle: *mut envoyx_stream_handle) {
 }
 
 unsafe extern "C" fn config_handle_new(creating: *mut envoyx_error) -> *mut envoyx_config_handle {
-    if creating.is_null() {
-        core_log!(Error, "EnvoyX module called config_handle_new with a NULL error argument");
+    // Safety: used during this call only.
+    let Some(sink) = (unsafe { lent_sink(creating, "config_handle_new") }) else {
         return std::ptr::null_mut();
-    }
-    // Safety: `creating` is the ErrorSink the core passed into the running init/config call.
-    let sink = unsafe { &*(creating as *const ErrorSink) };
+    };
     let Some(shared) = &sink.creating else {
         core_log!(Error, "EnvoyX module called config_handle_new outside envoyx_on_filter_config_new");
         return std::ptr::null_mut();
@@ -725,20 +747,18 @@ unsafe extern "C" fn metric_define(
     label_names: *const envoyx_bytes,
     label_names_len: usize,
 ) -> u64 {
-    if creating.is_null() {
-        core_log!(Error, "EnvoyX module called metric_define with a NULL error argument");
+    // Safety: used during this call only.
+    let Some(sink) = (unsafe { lent_sink(creating, "metric_define") }) else { return 0 };
+    let Some(shared) = &sink.creating else {
+        core_log!(
+            Error,
+            "EnvoyX module called metric_define outside envoyx_on_filter_config_new (metrics are \
+             defined while a configuration is created); refused"
+        );
         return 0;
-    }
-    // Safety: `creating` is the ErrorSink the core passed into the running init/config call;
-    // the views are valid during this call.
-    unsafe {
-        let sink = &*(creating as *const ErrorSink);
-        let Some(shared) = &sink.creating else {
-            core_log!(Error, "EnvoyX module called metric_define outside envoyx_on_filter_config_new");
-            return 0;
-        };
-        shared.define_metric(kind, view(name), &view_list(label_names, label_names_len))
-    }
+    };
+    // Safety: the views are valid during this call.
+    unsafe { shared.define_metric(kind, view(name), &view_list(label_names, label_names_len)) }
 }
 
 unsafe extern "C" fn metric_record(

@@ -1,7 +1,15 @@
 //! Where module and core log messages go. A host installs its sink once (Envoy's logger, the
 //! test host's recorder); until then messages at info and above go to stderr.
+//!
+//! One event, one log line: every message, the core's and every module's, reaches the sink with
+//! its line breaks and other control characters escaped ([`one_line`]), so bytes a client sent
+//! and a module copied into a message (or a header, key, file name or config excerpt the core
+//! names in one) cannot split a line or forge another. The same escaping shows bytes in refusal
+//! messages ([`Shown`]).
 
 use envoyx_abi::envoyx_log_level;
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::{Arc, RwLock};
 
 /// Log levels; values equal Envoy's and `envoyx_log_level`.
@@ -66,12 +74,65 @@ pub fn enabled(level: LogLevel) -> bool {
     with_sink(|s| s.enabled(level))
 }
 
+/// Writes `message` at `level`, as one line ([`one_line`]).
 pub fn log(level: LogLevel, message: &[u8]) {
     with_sink(|s| {
         if s.enabled(level) {
-            s.log(level, message)
+            s.log(level, one_line(message).as_bytes())
         }
     })
+}
+
+/// `bytes` as one line of UTF-8 text: every control character (C0 including tab, DEL, C1), the
+/// Unicode line and paragraph separators, and every byte that is not part of valid UTF-8
+/// escaped — `\n`, `\r`, `\t`, `\xNN` for a byte, `\u{NNNN}` for a character; everything
+/// else, backslashes included, as it is. Borrowed when there is nothing to escape.
+pub fn one_line(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.chars().any(needs_escape)
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(bytes.len() + 16);
+    // Writing into a String cannot fail.
+    let _ = write_escaped(&mut out, bytes);
+    Cow::Owned(out)
+}
+
+/// Whether a character is written escaped by [`one_line`].
+fn needs_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// Writes `bytes` escaped as [`one_line`] describes.
+fn write_escaped(out: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.write_str("\\n")?,
+                '\r' => out.write_str("\\r")?,
+                '\t' => out.write_str("\\t")?,
+                c if c.is_ascii_control() => write!(out, "\\x{:02x}", c as u32)?,
+                c if needs_escape(c) => write!(out, "\\u{{{:04x}}}", c as u32)?,
+                c => out.write_char(c)?,
+            }
+        }
+        for b in chunk.invalid() {
+            write!(out, "\\x{b:02x}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Shows bytes a module handed in (a header name or value, a key, a label) inside a message:
+/// as [`one_line`] writes them, so what a message quotes stays on its line and every bad byte is
+/// visible.
+pub struct Shown<'a>(pub &'a [u8]);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0)
+    }
 }
 
 /// Logs a formatted message from the core itself.
@@ -103,6 +164,26 @@ pub fn utc_time(seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_controls_separators_and_invalid_utf8() {
+        assert!(matches!(
+            one_line(b"plain text, a \\ and \xc3\xa9"),
+            Cow::Borrowed("plain text, a \\ and \u{e9}")
+        ));
+        assert_eq!(one_line(b"a\nb\r\nc\td"), "a\\nb\\r\\nc\\td");
+        assert_eq!(one_line(b"\0\x1b[31m\x7f"), "\\x00\\x1b[31m\\x7f");
+        assert_eq!(one_line("next\u{85}line\u{2028}sep".as_bytes()), "next\\u{0085}line\\u{2028}sep");
+        assert_eq!(one_line(b"bad \xff\xfe, cut \xe2\x82"), "bad \\xff\\xfe, cut \\xe2\\x82");
+        assert_eq!(Shown(b"x-\r\n").to_string(), "x-\\r\\n");
+        for b in 0..=255u8 {
+            let bytes = [b'<', b, b'>'];
+            let line = one_line(&bytes);
+            assert!(!line.chars().any(needs_escape), "byte {b:#x} gave {line:?}");
+        }
+    }
+
     #[test]
     fn utc_time_is_the_civil_date() {
         assert_eq!(super::utc_time(0), "1970-01-01 00:00:00 UTC");

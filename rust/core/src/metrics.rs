@@ -4,7 +4,8 @@
 //! The rules, all here: names and label names are `[a-z0-9_]`, 1–64 bytes, starting with a
 //! letter; a metric is defined once per configuration, only while it is created (the proxy
 //! freezes its stats then); a record names a defined metric, an operation its kind allows and
-//! exactly its label values, each at most [`MAX_LABEL_VALUE`] bytes without control bytes; and a
+//! exactly its label values, each text of at most [`MAX_LABEL_VALUE`] bytes (UTF-8 without
+//! control characters: `validate::text`, as stats and Prometheus print it); and a
 //! labelled metric takes at most [`LABEL_LIMIT`] label-value combinations (a new one past that
 //! is refused, with one warning per metric). The host only registers and updates the proxy's
 //! stats ([`crate::ConfigHost::define_metric`], [`crate::HostStream::metric_record`]).
@@ -117,7 +118,7 @@ fn check_name(what: &str, name: &[u8]) -> Result<String, String> {
     } else {
         Err(format!(
             "{what} `{}` must be 1-{MAX_NAME} bytes of [a-z0-9_] starting with a letter",
-            String::from_utf8_lossy(name)
+            crate::log::Shown(name)
         ))
     }
 }
@@ -216,13 +217,9 @@ pub(crate) fn record(cell: &StreamCell, id: u64, values: &[&[u8]], op: u32, valu
             values.len()
         )),
         Some(_) => values.iter().find_map(|v| {
-            let bad = v.len() > MAX_LABEL_VALUE || v.iter().any(|b| *b < 0x20 || *b == 0x7f);
-            bad.then(|| {
-                format!(
-                    "label value `{}` is longer than {MAX_LABEL_VALUE} bytes or holds a control byte",
-                    String::from_utf8_lossy(v)
-                )
-            })
+            crate::validate::text("label value", v, MAX_LABEL_VALUE)
+                .err()
+                .map(|refusal| format!("label value `{}`: {refusal}", crate::log::Shown(v)))
         }),
     };
     if let Some(reason) = refusal {
@@ -239,7 +236,7 @@ pub(crate) fn record(cell: &StreamCell, id: u64, values: &[&[u8]], op: u32, valu
                 labels.module,
                 labels.filter,
                 def.name,
-                values.iter().map(|v| String::from_utf8_lossy(v)).collect::<Vec<_>>()
+                values.iter().map(|v| crate::log::Shown(v).to_string()).collect::<Vec<_>>()
             );
         }
         return false;
@@ -280,7 +277,7 @@ impl Defining {
                 core_log!(
                     Warn,
                     "EnvoyX module: metric_define of `{}` (filter `{filter}`) refused: {reason}",
-                    String::from_utf8_lossy(name)
+                    crate::log::Shown(name)
                 );
                 0
             }

@@ -585,7 +585,7 @@ fn init(
     }
     let mut error = ErrorSink { message: None, creating: None };
     // Safety: HOST_API is a 'static table of the header's layout; `error` outlives the call.
-    let ok = unsafe { (exports.on_program_init)(&HOST_API, error.as_abi()) };
+    let ok = error.lend(|error| unsafe { (exports.on_program_init)(&HOST_API, error) });
     if !ok {
         return Err(LoadError::ProgramInitFailed {
             path: path.into(),

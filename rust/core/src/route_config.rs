@@ -47,10 +47,10 @@ impl Parse {
             });
         };
         let mut error = ErrorSink::default();
-        // Safety: the hook has the header's type; the views and `error` outlive the call.
-        let raw = unsafe {
-            new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(config), error.as_abi())
-        };
+        let raw = error.lend(|error| {
+            // Safety: the hook has the header's type; the views and `error` outlive the call.
+            unsafe { new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(config), error) }
+        });
         match NonNull::new(raw) {
             Some(module_route_config) => Ok(Self { module_route_config, destroy, module }),
             None => Err(Error::RouteConfigRejected {

@@ -2,22 +2,20 @@
 //! dynamic metadata (read by the access log and later filters), filter state, tags on the
 //! tracer's span, and routing (re-pick the route, pin the upstream host).
 //!
-//! The rules, all here: names are UTF-8 without control bytes, 1–[`MAX_NAME`] bytes; a string
-//! value is UTF-8 of at most [`MAX_VALUE`] bytes and a number finite (both end up in protobuf
-//! and JSON); a filter-state key is set at most once per stream by the module (the proxy keeps
-//! it read-only); routing calls work only while the request headers are still held, since the
-//! route is picked when they go on. The host only reads and writes the proxy's stream info.
+//! The rules, all here: names and string values are text the proxy prints (`validate::name`,
+//! `validate::text`: UTF-8 without control characters), a number is finite (both end up in
+//! protobuf and JSON); a filter-state key is set at most once per stream and never when the
+//! stream's filter state already has it — set by this module, another filter or Envoy (the proxy
+//! keeps it read-only, and Envoy treats a second set as its own bug); routing calls work only
+//! while the request headers are still held, since the route is picked when they go on. The host
+//! only reads and writes the proxy's stream info.
 
 use envoyx_abi::{envoyx_bytes, envoyx_value};
 
 use crate::cell::StreamCell;
 use crate::host::Direction;
-
-/// The longest namespace, key or filter-state key, in bytes.
-pub const MAX_NAME: usize = 256;
-
-/// The longest string value or filter-state value, in bytes.
-pub const MAX_VALUE: usize = 64 << 10;
+use crate::log::Shown;
+use crate::validate::{self, MAX_VALUE, Refusal};
 
 /// Where metadata is read from. Mirrors `envoyx_metadata_source`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,33 +60,25 @@ impl ValueKind {
     }
 }
 
-/// Checks a namespace, key or filter-state key.
-fn name<'a>(what: &str, bytes: &'a [u8]) -> Result<&'a str, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| format!("the {what} is not UTF-8"))?;
-    if text.is_empty() || text.len() > MAX_NAME || text.chars().any(char::is_control) {
-        return Err(format!("the {what} `{text}` must be 1-{MAX_NAME} bytes without control characters"));
-    }
-    Ok(text)
-}
-
-/// Checks a string value: UTF-8, at most [`MAX_VALUE`] bytes.
-fn text(bytes: &[u8]) -> Result<&str, String> {
-    if bytes.len() > MAX_VALUE {
-        return Err(format!("the string value is longer than {MAX_VALUE} bytes"));
-    }
-    std::str::from_utf8(bytes).map_err(|_| "the string value is not UTF-8".into())
-}
-
 /// Checks a value the module passes in.
 fn value(value: &envoyx_value) -> Result<MetadataValue<'_>, String> {
     match ValueKind::from_abi(value.kind) {
         // Safety: the module's view, valid during the call this check runs in.
-        Some(ValueKind::String) => text(unsafe { value.string.as_slice() }).map(MetadataValue::String),
+        Some(ValueKind::String) => {
+            validate::text("string value", unsafe { value.string.as_slice() }, MAX_VALUE)
+                .map(MetadataValue::String)
+                .map_err(|r| r.to_string())
+        }
         Some(ValueKind::Number) if value.number.is_finite() => Ok(MetadataValue::Number(value.number)),
         Some(ValueKind::Number) => Err(format!("the number {} is not finite", value.number)),
         Some(ValueKind::Bool) => Ok(MetadataValue::Bool(value.boolean)),
         None => Err(format!("unknown value kind {}", value.kind)),
     }
+}
+
+/// A namespace or key, checked ([`validate::name`]), with the refusal as text.
+fn name<'a>(what: &'static str, bytes: &'a [u8]) -> Result<&'a str, String> {
+    validate::name(what, bytes).map_err(|r: Refusal| r.to_string())
 }
 
 /// Logs `refusal` of `what` on the stream; false.
@@ -102,9 +92,7 @@ pub(crate) fn metadata_set(cell: &StreamCell, ns: &[u8], key: &[u8], v: &envoyx_
     let checked = name("namespace", ns).and_then(|ns| Ok((ns, name("key", key)?, value(v)?)));
     match checked {
         Ok((ns, key, v)) => cell.host.borrow_mut().metadata_set(ns, key, v),
-        Err(reason) => {
-            refused(cell, format_args!("metadata_set of `{}`", String::from_utf8_lossy(key)), &reason)
-        }
+        Err(reason) => refused(cell, format_args!("metadata_set of `{}`", Shown(key)), &reason),
     }
 }
 
@@ -129,7 +117,7 @@ pub(crate) fn metadata_get(
     match checked {
         Ok((source, ns, key, kind)) => cell.host.borrow_mut().metadata_get(source, ns, key, kind),
         Err(reason) => {
-            refused(cell, format_args!("metadata_get of `{}`", String::from_utf8_lossy(key)), &reason);
+            refused(cell, format_args!("metadata_get of `{}`", Shown(key)), &reason);
             None
         }
     }
@@ -137,22 +125,29 @@ pub(crate) fn metadata_get(
 
 /// `filter_state_set`.
 pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
-    let what = format_args!("filter_state_set of `{}`", String::from_utf8_lossy(key));
-    let key = match name("key", key) {
-        Ok(key) => key,
+    let what = format_args!("filter_state_set of `{}`", Shown(key));
+    let checked = name("key", key)
+        .and_then(|key| Ok((key, validate::text("value", value, MAX_VALUE).map_err(|r| r.to_string())?)));
+    let (key, value) = match checked {
+        Ok(checked) => checked,
         Err(reason) => return refused(cell, what, &reason),
     };
-    if value.len() > MAX_VALUE {
-        return refused(cell, what, &format_args!("the value is longer than {MAX_VALUE} bytes"));
-    }
     if cell.filter_state_keys.borrow().iter().any(|k| k == key) {
         return refused(
             cell,
             what,
-            &"this stream's filter state already has it (set once; the proxy keeps it read-only)",
+            &"this filter already set it on this stream (a key is set once; the proxy keeps it read-only)",
         );
     }
-    let set = cell.host.borrow_mut().filter_state_set(key, value);
+    if cell.host.borrow_mut().filter_state_exists(key) {
+        return refused(
+            cell,
+            what,
+            &"the stream's filter state already has it, set by another filter or by the proxy (a key \
+              is set once; the proxy keeps it read-only)",
+        );
+    }
+    let set = cell.host.borrow_mut().filter_state_set(key, value.as_bytes());
     if set {
         cell.filter_state_keys.borrow_mut().push(key.to_string());
     }
@@ -164,7 +159,7 @@ pub(crate) fn filter_state_get(cell: &StreamCell, key: &[u8]) -> Option<envoyx_b
     match name("key", key) {
         Ok(key) => cell.host.borrow_mut().filter_state_get(key),
         Err(reason) => {
-            refused(cell, format_args!("filter_state_get of `{}`", String::from_utf8_lossy(key)), &reason);
+            refused(cell, format_args!("filter_state_get of `{}`", Shown(key)), &reason);
             None
         }
     }
@@ -172,12 +167,11 @@ pub(crate) fn filter_state_get(cell: &StreamCell, key: &[u8]) -> Option<envoyx_b
 
 /// `span_set_tag`.
 pub(crate) fn span_set_tag(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
-    let checked = name("key", key).and_then(|key| Ok((key, text(value)?)));
+    let checked = name("key", key)
+        .and_then(|key| Ok((key, validate::text("value", value, MAX_VALUE).map_err(|r| r.to_string())?)));
     match checked {
         Ok((key, value)) => cell.host.borrow_mut().span_set_tag(key, value),
-        Err(reason) => {
-            refused(cell, format_args!("span_set_tag of `{}`", String::from_utf8_lossy(key)), &reason)
-        }
+        Err(reason) => refused(cell, format_args!("span_set_tag of `{}`", Shown(key)), &reason),
     }
 }
 
@@ -204,7 +198,7 @@ pub(crate) fn clear_route_cache(cell: &StreamCell) -> bool {
 /// `upstream_override_host`.
 pub(crate) fn upstream_override_host(cell: &StreamCell, host: &[u8], strict: bool) -> bool {
     let text = String::from_utf8_lossy(host);
-    let what = format_args!("upstream_override_host to `{text}`");
+    let what = format_args!("upstream_override_host to `{}`", Shown(host));
     if let Some(reason) = routing_closed(cell) {
         return refused(cell, what, &reason);
     }
@@ -225,14 +219,16 @@ mod tests {
     #[test]
     fn names_and_values_are_checked() {
         assert_eq!(name("key", b"decision"), Ok("decision"));
-        for bad in [&b""[..], b"a\nb", b"\xff", &[b'k'; MAX_NAME + 1]] {
+        for bad in [&b""[..], b"a\nb", b"\xff", &[b'k'; validate::MAX_NAME + 1]] {
             assert!(name("key", bad).is_err(), "{bad:?}");
         }
         assert_eq!(value(&envoyx_value::number(1.5)), Ok(MetadataValue::Number(1.5)));
         assert!(value(&envoyx_value::number(f64::NAN)).unwrap_err().contains("not finite"));
         assert!(value(&envoyx_value::string(b"\xff")).unwrap_err().contains("not UTF-8"));
+        let forged = value(&envoyx_value::string(b"ok\n[info] forged line")).unwrap_err();
+        assert!(forged.contains("control character \\n") && !forged.contains('\n'), "{forged}");
         let long = vec![b'a'; MAX_VALUE + 1];
-        assert!(value(&envoyx_value::string(&long)).unwrap_err().contains("longer than"));
+        assert!(value(&envoyx_value::string(&long)).unwrap_err().contains("more than the bound"));
         let mut odd = envoyx_value::boolean(true);
         odd.kind = 7;
         assert!(value(&odd).unwrap_err().contains("unknown value kind 7"));

@@ -11,8 +11,15 @@
 //! - A header value is non-empty and holds no control byte other than horizontal tab (so no NUL,
 //!   CR or LF, which would split or end a header on the wire). Empty values are refused on every
 //!   host because stock Envoy's dynamic-modules ABI treats an empty value as "remove".
-//! - A local reply's status is 200–599; its details hold no whitespace or control byte (Envoy's
-//!   response-code details are one token).
+//! - A local reply's status is 200–599; its details are UTF-8 without whitespace or control
+//!   characters (Envoy's response-code details are one token, printed by access logs).
+//! - Text a module hands the proxy that logs, access logs, stats or traces print — a metadata
+//!   namespace, key or string value, a filter-state key or value, a span tag's key or value, a
+//!   metric label value — is UTF-8 without control characters (C0 including tab, DEL, C1),
+//!   since those print it raw (`%DYNAMIC_METADATA%`, `%FILTER_STATE(key:PLAIN)%`): a line break
+//!   copied from a request would forge an access-log line. Names are 1–[`MAX_NAME`] bytes, values
+//!   at most [`MAX_VALUE`] ([`text`], [`name`]). Header values are HTTP's bytes instead (tab and
+//!   obs-text allowed), checked as above.
 //! - Bounds a module cannot pass by mistake (a loop that never ends, a buffer sent whole): a
 //!   header name of at most [`MAX_HEADER_NAME`] bytes, a value of at most [`MAX_HEADER_VALUE`];
 //!   at most [`MAX_HEADER_WRITES`] header sets and adds per stream; a local reply with at most
@@ -34,6 +41,10 @@ pub const MAX_REPLY_HEADERS: usize = 64;
 pub const MAX_REPLY_BODY: usize = 1 << 20;
 /// The longest local reply details, in bytes.
 pub const MAX_REPLY_DETAILS: usize = 256;
+/// The longest metadata namespace or key, filter-state key or span tag key, in bytes.
+pub const MAX_NAME: usize = 256;
+/// The longest metadata string value, filter-state value or span tag value, in bytes.
+pub const MAX_VALUE: usize = 64 << 10;
 
 /// Why the core refused something a module handed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +64,14 @@ pub enum Refusal {
     DetailsByte(u8),
     /// A bound passed: what, its length or count, and the bound.
     TooLarge(&'static str, usize, usize),
+    /// Text longer than its bound: what, its length and the bound, in bytes.
+    TextTooLong(&'static str, usize, usize),
+    /// Text that must not be empty is.
+    EmptyText(&'static str),
+    /// Text that is not UTF-8: what, the first bad byte and its offset.
+    NotUtf8(&'static str, u8, usize),
+    /// Text holding a control character: what, the character and its byte offset.
+    ControlChar(&'static str, char, usize),
 }
 
 impl std::fmt::Display for Refusal {
@@ -85,6 +104,19 @@ impl std::fmt::Display for Refusal {
             Refusal::TooLarge(what, got, bound) => {
                 write!(f, "{what} is {got}, more than the bound of {bound}")
             }
+            Refusal::TextTooLong(what, got, bound) => {
+                write!(f, "the {what} is {got} bytes long, more than the bound of {bound}")
+            }
+            Refusal::EmptyText(what) => write!(f, "the {what} is empty"),
+            Refusal::NotUtf8(what, byte, at) => {
+                write!(f, "the {what} is not UTF-8 (byte {} at offset {at})", show(byte))
+            }
+            Refusal::ControlChar(what, c, at) => write!(
+                f,
+                "the {what} holds the control character {} at offset {at} (text the proxy's logs, \
+                 access logs, stats or traces print must have none)",
+                crate::log::Shown(c.encode_utf8(&mut [0; 4]).as_bytes())
+            ),
         }
     }
 }
@@ -218,13 +250,37 @@ pub fn reply_size(headers: usize, body: usize) -> Result<(), Refusal> {
     bounded("the local reply's body length in bytes", body, MAX_REPLY_BODY)
 }
 
-/// Checks a local reply's details.
+/// Checks a local reply's details: one token of UTF-8 without whitespace or control characters.
 pub fn reply_details(details: &[u8]) -> Result<(), Refusal> {
     bounded("the local reply details' length in bytes", details.len(), MAX_REPLY_DETAILS)?;
-    match details.iter().find(|&&b| b <= 0x20 || b == 0x7f) {
-        Some(&bad) => Err(Refusal::DetailsByte(bad)),
-        None => Ok(()),
+    if let Some(&bad) = details.iter().find(|&&b| b <= 0x20 || b == 0x7f) {
+        return Err(Refusal::DetailsByte(bad));
     }
+    text("local reply details", details, MAX_REPLY_DETAILS).map(|_| ())
+}
+
+/// Checks text the proxy prints (see the module's rules): UTF-8, no control character, at most
+/// `max` bytes (`what` names it in the refusal: "string value", "label value").
+pub fn text<'a>(what: &'static str, bytes: &'a [u8], max: usize) -> Result<&'a str, Refusal> {
+    if bytes.len() > max {
+        return Err(Refusal::TextTooLong(what, bytes.len(), max));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        Refusal::NotUtf8(what, bytes[at], at)
+    })?;
+    match text.char_indices().find(|(_, c)| c.is_control()) {
+        Some((at, c)) => Err(Refusal::ControlChar(what, c, at)),
+        None => Ok(text),
+    }
+}
+
+/// Checks a name the proxy prints: [`text`] of 1-[`MAX_NAME`] bytes ("namespace", "key").
+pub fn name<'a>(what: &'static str, bytes: &'a [u8]) -> Result<&'a str, Refusal> {
+    if bytes.is_empty() {
+        return Err(Refusal::EmptyText(what));
+    }
+    text(what, bytes, MAX_NAME)
 }
 
 #[cfg(test)]
@@ -326,6 +382,33 @@ mod tests {
         assert_eq!(reply_status(600), Err(Refusal::ReplyStatus(600)));
         assert!(reply_details(b"envoyx_unauthorized").is_ok() && reply_details(b"").is_ok());
         assert_eq!(reply_details(b"not allowed"), Err(Refusal::DetailsByte(b' ')));
+        assert_eq!(reply_details(b"ok\xff"), Err(Refusal::NotUtf8("local reply details", 0xff, 2)));
         assert!(Refusal::ValueByte(b'\r').to_string().contains("\\r"));
+    }
+
+    #[test]
+    fn text_is_utf8_without_control_characters() {
+        assert_eq!(text("string value", "caf\u{e9} ok".as_bytes(), 64), Ok("caf\u{e9} ok"));
+        assert_eq!(text("string value", b"", 64), Ok(""));
+        for b in (0u8..0x20).chain([0x7f]) {
+            let bytes = [b'a', b];
+            assert_eq!(
+                text("string value", &bytes, 64),
+                Err(Refusal::ControlChar("string value", b as char, 1)),
+                "byte {b:#x}"
+            );
+        }
+        // C1 controls are characters of two bytes.
+        assert_eq!(text("key", "a\u{85}".as_bytes(), 64), Err(Refusal::ControlChar("key", '\u{85}', 1)));
+        assert_eq!(text("key", b"ab\xff", 64), Err(Refusal::NotUtf8("key", 0xff, 2)));
+        assert_eq!(text("key", b"ab\xc3", 64), Err(Refusal::NotUtf8("key", 0xc3, 2)), "cut sequence");
+        assert_eq!(
+            text("label value", &[b'v'; 257], 256),
+            Err(Refusal::TextTooLong("label value", 257, 256))
+        );
+        assert_eq!(name("namespace", b""), Err(Refusal::EmptyText("namespace")));
+        assert!(name("key", &[b'k'; MAX_NAME + 1]).is_err() && name("key", &[b'k'; MAX_NAME]).is_ok());
+        let shown = Refusal::ControlChar("string value", '\n', 3).to_string();
+        assert!(shown.contains("control character \\n at offset 3") && !shown.contains('\n'), "{shown}");
     }
 }

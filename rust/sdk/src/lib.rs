@@ -99,3 +99,12 @@ pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
 pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};
 pub use stream::Stream;
 pub use stream_info::{Attribute, MetadataSource, MetadataValue};
+
+/// The host's function table (`x/abi.h`'s `envoyx_host_api`), once the host has initialised
+/// the module; None before. For a call the safe API cannot express, such as handing the host
+/// bytes that are not UTF-8 where the ABI takes bytes (what a C module can do, and the host must
+/// refuse). Calling its functions is `unsafe` and follows `x/abi.h`; a stream's pointer is
+/// [`Stream::as_raw`].
+pub fn host_api() -> Option<&'static abi::envoyx_host_api> {
+    host::host()
+}

@@ -113,6 +113,12 @@ macro_rules! metric {
             pub fn define(name: &str, label_names: &[&str]) -> Option<Self> {
                 define($kind, name, label_names).map(|id| Self { id })
             }
+
+            /// The id the host gave it: `metric_record`'s `metric_id`, for a call through
+            /// [`host_api`](crate::host_api).
+            pub fn id(&self) -> u64 {
+                self.id
+            }
         }
     };
 }

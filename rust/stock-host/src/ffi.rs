@@ -358,6 +358,13 @@ unsafe extern "C" {
         key: ModuleBuffer,
         result: *mut EnvoyBuffer,
     ) -> bool;
+    /// Any object's string form (its `serializeAsString`), where the bytes getter sees only
+    /// Envoy's `StringAccessor` (1.38.3 on).
+    fn envoy_dynamic_module_callback_http_get_filter_state_typed(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_set_upstream_override_host(
         filter: FilterEnvoyPtr,
@@ -442,6 +449,20 @@ pub fn pin_this_object() -> bool {
 /// told apart by `envoy_dynamic_module_callback_get_log_level`, which 1.39 added.
 pub fn continue_is_reentrant_safe() -> bool {
     !lookup(c"envoy_dynamic_module_callback_get_log_level").is_null()
+}
+
+/// `envoy_dynamic_module_callback_http_has_filter_state` (Envoy 1.40.0 and later), found at run
+/// time: `bool (filter, module_buffer key)`, Envoy's `FilterState::hasDataWithName` (read off the
+/// 1.40.0 binary: it hands the key's pointer and length straight to that virtual call).
+type HasFilterState = unsafe extern "C" fn(FilterEnvoyPtr, ModuleBuffer) -> bool;
+
+fn has_filter_state_callback() -> Option<HasFilterState> {
+    static CALLBACK: std::sync::OnceLock<Option<HasFilterState>> = std::sync::OnceLock::new();
+    *CALLBACK.get_or_init(|| {
+        let symbol = lookup(c"envoy_dynamic_module_callback_http_has_filter_state");
+        // Safety: the symbol, when present, has the type above.
+        (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, HasFilterState>(symbol) })
+    })
 }
 
 /// `envoy_dynamic_module_callback_log_v2` (Envoy 1.40.0 and later), found at run time.
@@ -772,6 +793,24 @@ impl EnvoyFilter {
                 &mut out,
             )
             .then(|| out.view())
+        }
+    }
+
+    /// Whether the stream's filter state has `key`. Envoy 1.40 answers for any object
+    /// (`has_filter_state`); 1.38 and 1.39 can only be asked for a value: any object with a
+    /// string form (the typed getter), a `StringAccessor` (the bytes getter). An object that has
+    /// neither reads as absent there (docs/upstream-abi.md).
+    pub fn has_filter_state(self, key: &str) -> bool {
+        let key = ModuleBuffer::new(key.as_bytes());
+        if let Some(has) = has_filter_state_callback() {
+            // Safety: live filter on its worker thread; Envoy reads the key during the call.
+            return unsafe { has(self.raw(), key) };
+        }
+        let mut out = EnvoyBuffer::EMPTY;
+        // Safety: live filter on its worker thread; `out` is written only on success.
+        unsafe {
+            envoy_dynamic_module_callback_http_get_filter_state_typed(self.raw(), key, &mut out)
+                || envoy_dynamic_module_callback_http_get_filter_state_bytes(self.raw(), key, &mut out)
         }
     }
 

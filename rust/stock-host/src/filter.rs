@@ -370,7 +370,8 @@ fn end_stream(stream: Stream) {
             stream.config().name(),
             stream.body_bytes_copied()
         );
-        ffi::log(envoyx_core::LogLevel::Debug as ffi::LogLevel, message.as_bytes());
+        let line = envoyx_core::log::one_line(message.as_bytes());
+        ffi::log(envoyx_core::LogLevel::Debug as ffi::LogLevel, line.as_bytes());
     }
     drop(stream);
 }

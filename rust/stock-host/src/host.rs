@@ -316,6 +316,10 @@ impl HostStream for EnvoyStream {
         self.envoy.filter_state(key)
     }
 
+    fn filter_state_exists(&mut self, key: &str) -> bool {
+        self.envoy.has_filter_state(key)
+    }
+
     fn clear_route_cache(&mut self) -> bool {
         self.envoy.clear_route_cache();
         true

@@ -470,11 +470,13 @@ impl HostStream for TestHostStream {
         self.data.borrow().info.metadata_get(source, ns, key, kind)
     }
     fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
-        self.data.borrow_mut().info.filter_state.insert(key.to_string(), value.to_vec());
-        true
+        self.data.borrow_mut().info.filter_state_set(key, Some(value))
     }
     fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
         self.data.borrow().info.filter_state_get(key)
+    }
+    fn filter_state_exists(&mut self, key: &str) -> bool {
+        self.data.borrow().info.filter_state.contains_key(key)
     }
     fn clear_route_cache(&mut self) -> bool {
         self.data.borrow_mut().info.route_cache_cleared += 1;
@@ -762,9 +764,23 @@ impl TestStream {
         self.data.borrow_mut().info.metadata.insert((source, ns.to_string(), key.to_string()), value);
     }
 
-    /// The stream's filter state `key`.
+    /// The stream's filter state `key` (None too for an object that is not a string).
     pub fn filter_state(&self, key: &str) -> Option<Vec<u8>> {
-        self.data.borrow().info.filter_state.get(key).cloned()
+        self.data.borrow().info.filter_state.get(key).cloned().flatten()
+    }
+
+    /// Gives the stream filter state `key` as another filter would have set it before this one
+    /// (read-only): `Some(value)` a string, None an object of the proxy's that is not a string
+    /// (it exists, but reads as absent).
+    pub fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>) {
+        self.data.borrow_mut().info.filter_state_set(key, value);
+    }
+
+    /// How many times the stream's filter state was set over a key it had: what Envoy counts as
+    /// its own bug (`server.envoy_bug_failures`, fatal in its debug builds). The core must keep
+    /// this at 0.
+    pub fn envoy_bugs(&self) -> u32 {
+        self.data.borrow().info.envoy_bugs
     }
 
     /// Gives the stream an attribute (over the test host's connection defaults: client

@@ -43,7 +43,12 @@ pub(crate) struct StreamInfo {
     /// By (source, namespace, key). Dynamic entries are the module's; route and cluster ones
     /// the test's.
     pub metadata: HashMap<(MetadataSource, String, String), StoredValue>,
-    pub filter_state: HashMap<String, Vec<u8>>,
+    /// By key: a string (what a module or another filter set), or None for an object of the
+    /// proxy's that is not a string (exists, but reads as absent).
+    pub filter_state: HashMap<String, Option<Vec<u8>>>,
+    /// Sets over a filter-state key that existed: what Envoy counts as its own bug
+    /// (`server.envoy_bug_failures`); the core must never make one.
+    pub envoy_bugs: u32,
     /// How many times the module asked for the route to be picked again.
     pub route_cache_cleared: u32,
     /// The upstream host the module asked for, and whether strictly.
@@ -87,6 +92,17 @@ impl StreamInfo {
     }
 
     pub fn filter_state_get(&self, key: &str) -> Option<envoyx_bytes> {
-        self.filter_state.get(key).map(|v| envoyx_bytes::from_slice(v))
+        self.filter_state.get(key)?.as_deref().map(envoyx_bytes::from_slice)
+    }
+
+    /// Sets `key` read-only, as Envoy does: a set over an existing key changes nothing and
+    /// counts as a proxy bug.
+    pub fn filter_state_set(&mut self, key: &str, value: Option<&[u8]>) -> bool {
+        if self.filter_state.contains_key(key) {
+            self.envoy_bugs += 1;
+            return false;
+        }
+        self.filter_state.insert(key.to_string(), value.map(<[u8]>::to_vec));
+        true
     }
 }

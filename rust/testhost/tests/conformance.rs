@@ -74,7 +74,12 @@ impl Host for RustHost {
             }
         };
         let mut stream = Stream(host.stream_on_route(route));
-        Ok(simulate(&mut stream, case.name, &case.request))
+        let observed = simulate(&mut stream, case.name, &case.request);
+        // What Envoy would count in server.envoy_bug_failures: a set over existing filter state.
+        match stream.0.envoy_bugs() {
+            0 => Ok(observed),
+            bugs => Err(format!("the core set filter state over an existing key {bugs} time(s)")),
+        }
     }
 
     fn load_error(&mut self, filter_config: &str) -> Result<String, String> {
@@ -108,6 +113,9 @@ fn direction(side: Side) -> Direction {
 }
 
 impl SimulatedStream for Stream {
+    fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>) {
+        self.0.preset_filter_state(key, value)
+    }
     fn headers(&mut self, side: Side, headers: &[(&str, &str)], end_of_stream: bool) {
         match side {
             Side::Request => self.0.request_headers(headers, end_of_stream),

@@ -28,6 +28,8 @@
 //!
 //! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
 
+mod text;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -444,6 +446,11 @@ impl Filter for Conformance {
             }
             return HeadersStatus::StopIteration;
         }
+        if let Some(results) = text::run(&self.case, stream) {
+            self.results.extend(results);
+            // `text-reply-details` answered the request itself.
+            return HeadersStatus::Continue;
+        }
         let mut headers = stream.request_headers();
         match self.case.as_str() {
             "headers" => {
@@ -578,6 +585,24 @@ impl Filter for Conformance {
             "attributes" => {
                 let results = attribute_checks(stream);
                 self.results.extend(results);
+                HeadersStatus::Continue
+            }
+            "filter-state-taken" => {
+                use envoyx_conformance::{PRESET_OBJECT, PRESET_STRING};
+                let preset = stream.set_filter_state(PRESET_STRING, b"overwritten");
+                let object = stream.set_filter_state(PRESET_OBJECT, b"overwritten.example");
+                let value =
+                    stream.filter_state(PRESET_STRING).map(|v| String::from_utf8_lossy(v).into_owned());
+                let mine = stream.set_filter_state(STREAM_INFO_STATE, b"mine");
+                let again = stream.set_filter_state(STREAM_INFO_STATE, b"again");
+                self.results.push(format!(
+                    "preset={},object={},value={},mine={},mine-again={}",
+                    yes_no(preset),
+                    yes_no(object),
+                    value.as_deref().unwrap_or("none"),
+                    yes_no(mine),
+                    yes_no(again)
+                ));
                 HeadersStatus::Continue
             }
             "stream-info" => {
