@@ -550,7 +550,7 @@ pub static CASES: &[Case] = &[
         Expect::Exchange {
             upstream: Some(body(BODY)),
             client: ok(Message {
-                headers: &[("x-conf-results", Want::Is("ns=68/68,key=68/68,value=68/68,good=true"))],
+                headers: &[("x-conf-results", Want::Is("ns=68/68,key=68/68,value=68/68,forged=false,good=true"))],
                 body: BODY,
             }),
             logs: &["metadata_set of `value` refused: the namespace holds the control character \\x00 at offset 1"],
@@ -564,7 +564,7 @@ pub static CASES: &[Case] = &[
         Expect::Exchange {
             upstream: Some(body(BODY)),
             client: ok(Message {
-                headers: &[("x-conf-results", Want::Is("key=68/68,value=68/68,good=true"))],
+                headers: &[("x-conf-results", Want::Is("key=68/68,value=68/68,forged=false,good=true"))],
                 body: BODY,
             }),
             logs: &["filter_state_set of `a\\x00z` refused: the key holds the control character \\x00 at offset 1"],

@@ -110,6 +110,14 @@ pub const PRESET_OBJECT: &str = "envoy.network.upstream_server_name";
 /// The value Envoy's object under [`PRESET_OBJECT`] is made from.
 pub const PRESET_OBJECT_VALUE: &str = "preset.example";
 
+/// The `text-*` cases' names: the key of every good call (metadata namespace and key `value`,
+/// filter-state key, span tag key), the clean value set under it, and the key (metadata key in
+/// that namespace, filter-state key) of a value with a line break that must be refused. Envoy's
+/// access log in the suite prints all of them, and must stay one line per request.
+pub const TEXT_KEY: &str = "envoyx.conformance.text";
+pub const TEXT_VALUE: &str = "clean";
+pub const FORGED_KEY: &str = "envoyx.conformance.forged";
+
 /// The cluster the conformance module sends its callouts to: an echo upstream like the one
 /// behind the filter ([`echo_response`]); Envoy gets a cluster of that name, the test hosts
 /// answer for it ([`simulate`]). Callouts to any other cluster find none.

@@ -63,9 +63,10 @@ impl ValueKind {
 /// Checks a value the module passes in.
 fn value(value: &envoyx_value) -> Result<MetadataValue<'_>, String> {
     match ValueKind::from_abi(value.kind) {
-        // Safety: the module's view, valid during the call this check runs in.
         Some(ValueKind::String) => {
-            validate::text("string value", unsafe { value.string.as_slice() }, MAX_VALUE)
+            // Safety: the module's view, valid during the call this check runs in.
+            let bytes = unsafe { value.string.as_slice() };
+            validate::text("string value", bytes, MAX_VALUE)
                 .map(MetadataValue::String)
                 .map_err(|r| r.to_string())
         }

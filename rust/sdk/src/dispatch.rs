@@ -6,9 +6,10 @@
 //! never call this module; it is public only so that the macro, expanded in the module's crate,
 //! can reach it.
 
+use crate::panics::catch_unwind;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 
 use envoyx_abi::{
     envoyx_abi_version, envoyx_body_status, envoyx_bytes, envoyx_error, envoyx_headers_status,
@@ -444,9 +445,10 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 }
 
 /// Logs a caught panic at error level, then drops its payload (whose own `Drop` could panic too).
-fn report_panic(what: &str, payload: Box<dyn Any + Send>) -> String {
+pub(crate) fn report_panic(what: &str, payload: Box<dyn Any + Send>) -> String {
     let message = panic_message(&*payload).to_owned();
-    log(LogLevel::Error, &format!("envoyx module panicked in {what}: {message}"));
+    let location = crate::panics::take_location();
+    log(LogLevel::Error, &format!("envoyx module panicked in {what}: {message}{location}"));
     if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(nested);
     }
@@ -511,6 +513,7 @@ pub extern "C" fn module_abi_version() -> envoyx_abi_version {
 /// Called by the host as x/abi.h describes: `table` lives while the module is loaded, `error`
 /// is valid during the call.
 pub unsafe extern "C" fn on_program_init(table: *const envoyx_host_api, error: *mut envoyx_error) -> bool {
+    crate::panics::install();
     // Safety: `table` is the host's table (caller).
     match catch_unwind(|| unsafe { host::install(table) }) {
         Ok(Ok(())) => true,

@@ -46,15 +46,17 @@ extern "C" fn run(argument: *mut c_void) -> *mut c_void {
     // Safety: `argument` is the `Box<Job>` that `spawn` leaked for this thread alone.
     let job = unsafe { Box::from_raw(argument.cast::<Job>()) };
     KEEPS_MODULE_MAPPED.with(|_| {});
-    // A panic must not unwind into pthread's frames; the panic hook has reported it.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    // A panic must not unwind into pthread's frames; it is logged as one line.
+    if let Err(payload) = crate::panics::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+        crate::dispatch::report_panic("a job of envoyx_sdk::thread::spawn", payload);
+    }
     std::ptr::null_mut()
 }
 
 /// Runs `job` on a new, detached thread (for background work of a hook: continuing a stream
 /// later, refreshing a configuration). Unlike `std::thread::spawn`, it leaves no thread-local
 /// destructor on the calling thread, so the module can still be unloaded after a hot reload. A
-/// panic in `job` ends the thread and is reported by the panic hook.
+/// panic in `job` ends the thread and is logged through the host as one line.
 pub fn spawn(job: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
     let job: Box<Job> = Box::new(Box::new(job));
     let argument = Box::into_raw(job).cast::<c_void>();

@@ -33,6 +33,20 @@ struct EnvoyHost {
     /// The log of the Envoy that refused each filter config (one Envoy start per config, shared
     /// by both protocols).
     refusals: HashMap<String, String>,
+    /// Every listener's access log (a line per request: [`ACCESS_LOG_FORMAT`]).
+    access_log: PathBuf,
+    _access_log_dir: tempfile::TempDir,
+}
+
+/// The access log of every conformance listener: what the `text-*` cases may set (a clean value
+/// and one that would forge a line) and the local reply's details, a line per request.
+fn access_log_format() -> String {
+    use envoyx_conformance::{FORGED_KEY, TEXT_KEY};
+    format!(
+        "ACCESS case=%REQ(x-case)% md=%DYNAMIC_METADATA({TEXT_KEY}:value)% \
+         md-forged=%DYNAMIC_METADATA({TEXT_KEY}:{FORGED_KEY})% fs=%FILTER_STATE({TEXT_KEY}:PLAIN)% \
+         fs-forged=%FILTER_STATE({FORGED_KEY}:PLAIN)% details=%RESPONSE_CODE_DETAILS%\n"
+    )
 }
 
 fn conformance_filter(module: &Path, filter_config: &str) -> serde_json::Value {
@@ -54,19 +68,22 @@ impl EnvoyHost {
             .map(|case| case.filter_config)
             .collect();
         let ports: HashMap<&'static str, u16> = configs.iter().map(|config| (*config, free_port())).collect();
+        let access_log_dir = temp_dir();
+        let access_log = access_log_dir.path().join("access.log");
         let listeners = configs
             .iter()
             .enumerate()
             .map(|(i, config)| {
                 let routes = conformance_routes(&module, module_minor, config);
-                let filters = vec![conformance_filter(&module, config)];
-                envoyx_harness::proxy::http_listener(
+                let filters = vec![preset_filter_state_filter(), conformance_filter(&module, config)];
+                let listener = envoyx_harness::proxy::http_listener(
                     &format!("conformance{i}"),
                     "127.0.0.1",
                     ports[config],
                     routes,
                     filters,
-                )
+                );
+                with_access_log(listener, &access_log, &access_log_format())
             })
             .collect();
         let callout_upstream = start_upstream();
@@ -85,7 +102,33 @@ impl EnvoyHost {
             envoy,
             ports,
             refusals: HashMap::new(),
+            access_log,
+            _access_log_dir: access_log_dir,
         }
+    }
+
+    /// Checks the access log: a whole line per request (none split by a value a module set),
+    /// and the `text-*` cases' clean values where they set them, the forged ones nowhere.
+    fn check_access_log(&self) {
+        // Envoy writes access logs out every 250 ms (the harness's flush interval).
+        std::thread::sleep(Duration::from_millis(600));
+        let log = std::fs::read_to_string(&self.access_log).unwrap_or_default();
+        let split: Vec<&str> = log.lines().filter(|line| !line.starts_with("ACCESS case=")).collect();
+        self.envoy
+            .check(split.is_empty(), &format!("access log lines split or forged:\n{}", split.join("\n")));
+        for (case, field) in [("text-metadata", "md=clean"), ("text-filter-state", "fs=clean")] {
+            let lines: Vec<&str> =
+                log.lines().filter(|line| line.contains(&format!("case={case} "))).collect();
+            let missing: Vec<&&str> = lines.iter().filter(|line| !line.contains(field)).collect();
+            self.envoy.check(
+                missing.is_empty(),
+                &format!("access log lines of {case} without {field}: {missing:?}"),
+            );
+        }
+        let forged =
+            log.lines().filter(|line| !line.contains("md-forged=- ") || !line.contains("fs-forged=- "));
+        let forged: Vec<&str> = forged.collect();
+        self.envoy.check(forged.is_empty(), &format!("a forged value was set:\n{}", forged.join("\n")));
     }
 }
 
@@ -262,6 +305,7 @@ fn conformance_in_real_envoy_over_http1_and_http2() {
             envoyx_conformance::run(&mut host, &format!("Envoy {version} over {protocol}"));
         }
         host.envoy.check_no_host_errors();
+        host.check_access_log();
     }
 }
 
@@ -287,7 +331,10 @@ fn conformance_of_the_abi_1_0_module_in_envoy_1_40() {
             &format!("Envoy {version} over {protocol}, module built for ABI 1.0"),
         );
     }
-    host.envoy.check_no_host_errors();
+    // Not the whole-line check: the 1.0 SDK left Rust's default panic hook to print the panic
+    // cases' panics to stderr (Envoy's log file here) as well as logging them.
+    host.envoy.check_stream_machinery();
+    host.envoy.check_no_envoy_bugs();
 }
 
 /// A filter configuration's background work (ABI 1.1): the conformance module schedules an event

@@ -201,8 +201,16 @@ impl Envoy {
     }
 
     /// Checks that the stock host logged no error about the stream machinery (events out of
-    /// order, re-entered hooks).
+    /// order, re-entered hooks), that every log line is whole ([`Envoy::check_log_lines_whole`])
+    /// and that Envoy counted no bug of its own ([`Envoy::check_no_envoy_bugs`]).
     pub fn check_no_host_errors(&self) {
+        self.check_stream_machinery();
+        self.check_log_lines_whole();
+        self.check_no_envoy_bugs();
+    }
+
+    /// The first check of [`Envoy::check_no_host_errors`]: no error about the stream machinery.
+    pub fn check_stream_machinery(&self) {
         let log = self.log();
         let bad: Vec<&str> = log
             .lines()
@@ -211,6 +219,25 @@ impl Envoy {
             })
             .collect();
         self.check(bad.is_empty(), &format!("host errors:\n{}", bad.join("\n")));
+    }
+
+    /// Checks that no log line was split or forged: each starts as Envoy starts a line (`[` and
+    /// its timestamp) or continues one of Envoy's own indented blocks, and none holds a control
+    /// byte other than tab (a module's bytes reach the log only escaped).
+    pub fn check_log_lines_whole(&self) {
+        let log = self.log();
+        let bad: Vec<&str> = log.lines().filter(|line| !whole_log_line(line)).collect();
+        self.check(
+            bad.is_empty(),
+            &format!("log lines split, forged or holding control bytes:\n{}", bad.join("\n")),
+        );
+    }
+
+    /// Checks that Envoy counted no bug of its own (`server.envoy_bug_failures`, which a filter
+    /// state set over an existing key would raise; such bugs are fatal in Envoy's debug builds).
+    pub fn check_no_envoy_bugs(&self) {
+        let bugs = self.stat("server.envoy_bug_failures");
+        self.check(bugs == Some(0), &format!("server.envoy_bug_failures is {bugs:?}, not 0"));
     }
 
     /// Panics with Envoy's log if `condition` is false.
@@ -343,6 +370,46 @@ impl Envoy {
         self.check(counts.complete == counts.destroy, &format!("each stream completed once: {counts:?}"));
         counts
     }
+}
+
+/// Whether `line` of Envoy's log is whole: `[2026-…` as Envoy starts every line, or the
+/// indented continuation of a block Envoy writes itself (its list of extensions at start), and
+/// without control bytes other than tab.
+pub fn whole_log_line(line: &str) -> bool {
+    let starts = line.starts_with("[2") || line.starts_with(' ') || line.is_empty();
+    starts && !line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+}
+
+/// The `set_filter_state` filter that gives each stream, in front of the conformance filter,
+/// the filter state every host of the suite presets (`envoyx_conformance::PRESET_*`): a string,
+/// and Envoy's upstream-SNI object (not a string).
+pub fn preset_filter_state_filter() -> Value {
+    use envoyx_conformance::{PRESET_OBJECT, PRESET_OBJECT_VALUE, PRESET_STRING, PRESET_STRING_VALUE};
+    let format = |text: &str| serde_json::json!({ "text_format_source": { "inline_string": text } });
+    serde_json::json!({
+        "name": "envoy.filters.http.set_filter_state",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.set_filter_state.v3.Config",
+            "on_request_headers": [
+                { "object_key": PRESET_STRING, "factory_key": "envoy.string", "format_string": format(PRESET_STRING_VALUE) },
+                { "object_key": PRESET_OBJECT, "format_string": format(PRESET_OBJECT_VALUE) },
+            ]
+        }
+    })
+}
+
+/// Adds to `listener`'s HTTP connection manager a file access log at `path` with `format`
+/// (Envoy's substitution format; a line per request).
+pub fn with_access_log(mut listener: Value, path: &Path, format: &str) -> Value {
+    listener["filter_chains"][0]["filters"][0]["typed_config"]["access_log"] = serde_json::json!([{
+        "name": "envoy.access_loggers.file",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+            "path": path,
+            "log_format": { "text_format_source": { "inline_string": format } }
+        }
+    }]);
+    listener
 }
 
 /// A fresh temporary directory for one Envoy.

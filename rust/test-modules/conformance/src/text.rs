@@ -2,17 +2,17 @@
 //! character and (where the rule is UTF-8) invalid UTF-8, through the raw host table — the way a
 //! C module could call it, since the SDK's `&str` arguments cannot carry invalid UTF-8. Each case
 //! tells, per argument, how many of the bad strings the host refused out of how many it was
-//! given (`x-conf-results`, e.g. `key=68/68`), and sets the proxy's state only with good strings,
-//! so that an access log printing it shows whether anything bad got through.
+//! given (`x-conf-results`, e.g. `key=68/68`). The metadata and filter-state cases also try a
+//! value forging a log line under [`FORGED_KEY`] and set a clean one under [`TEXT_KEY`], so that
+//! an access log printing both shows whether anything bad got through.
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_host_api, envoyx_stream, envoyx_value};
 use envoyx_sdk::Stream;
 
-/// The key every `text-*` case's good call uses (metadata namespace and key, filter-state key,
-/// span tag key); Envoy's access log in the conformance suite prints the values set under it.
-pub const TEXT_KEY: &str = "envoyx.conformance.text";
-/// The value the good calls set: what the access log must show.
-pub const TEXT_VALUE: &str = "clean";
+use envoyx_conformance::{FORGED_KEY, TEXT_KEY, TEXT_VALUE};
+
+/// What the module tries to set under [`FORGED_KEY`]: a value that would forge a log line.
+const FORGED_VALUE: &[u8] = b"a\n[2026-01-01 00:00:00.000][1][info][main] forged line";
 
 /// The control bytes of one byte: C0 (tab included) and DEL.
 fn control_bytes() -> impl Iterator<Item = u8> {
@@ -46,16 +46,17 @@ fn tally(name: &str, texts: &[Vec<u8>], mut call: impl FnMut(&[u8]) -> bool) -> 
 pub fn run(case: &str, stream: &mut Stream) -> Option<Vec<String>> {
     let host = envoyx_sdk::host_api()?;
     let raw = stream.as_raw();
-    // Safety (every call below): `raw` is the stream of the running hook and `host` the table
-    // the host initialised the module with; every view points at bytes alive during the call.
+    // Every host call below is safe for the same reason ("see `run`"): `raw` is the stream of
+    // the running hook and `host` the table the host initialised the module with; every view
+    // points at bytes alive during the call.
     let results = match case {
         "text-header-name" => header_name(host, raw),
         "text-header-value" => header_value(host, raw),
-        "text-metadata" => unsafe { metadata(host, raw) },
-        "text-filter-state" => unsafe { filter_state(host, raw) },
-        "text-span-tag" => unsafe { span_tag(host, raw) },
-        "text-metric-label" => unsafe { metric_label(host, raw) },
-        "text-reply-details" => unsafe { reply_details(host, raw) },
+        "text-metadata" => metadata(host, raw),
+        "text-filter-state" => filter_state(host, raw),
+        "text-span-tag" => span_tag(host, raw),
+        "text-metric-label" => metric_label(host, raw),
+        "text-reply-details" => reply_details(host, raw),
         "text-log" => log(host),
         _ => return None,
     };
@@ -66,11 +67,11 @@ pub fn run(case: &str, stream: &mut Stream) -> Option<Vec<String>> {
 fn header_name(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
     let names: Vec<Vec<u8>> = control_bytes().map(|b| vec![b'x', b'-', b, b'z']).collect();
     let map = envoyx_abi::ENVOYX_REQUEST_HEADERS;
-    vec![
-        // Safety: see `run`.
-        tally("set", &names, |name| unsafe { (host.header_set)(raw, map, bytes(name), bytes(b"v")) }),
-        tally("add", &names, |name| unsafe { (host.header_add)(raw, map, bytes(name), bytes(b"v")) }),
-    ]
+    // Safety: see `run`.
+    let set = |name: &[u8]| unsafe { (host.header_set)(raw, map, bytes(name), bytes(b"v")) };
+    // Safety: see `run`.
+    let add = |name: &[u8]| unsafe { (host.header_add)(raw, map, bytes(name), bytes(b"v")) };
+    vec![tally("set", &names, set), tally("add", &names, add)]
 }
 
 /// Header values: every control byte but tab refused; tab (HTTP allows it) accepted.
@@ -88,19 +89,21 @@ fn header_value(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> 
 /// Metadata: the namespace, the key and a string value each refuse every bad string; a good
 /// value is set last.
 ///
-/// # Safety
-/// See `run`.
-unsafe fn metadata(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
+/// `raw` and `host` as in `run`.
+fn metadata(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
     let texts = bad_text();
     let (ns, key, value) =
         (bytes(TEXT_KEY.as_bytes()), bytes(b"value"), envoyx_value::string(TEXT_VALUE.as_bytes()));
-    // Safety: forwarded from the caller.
+    // Safety: see `run`.
     unsafe {
         let mut results = vec![
             tally("ns", &texts, |bad| (host.metadata_set)(raw, bytes(bad), key, value)),
             tally("key", &texts, |bad| (host.metadata_set)(raw, ns, bytes(bad), value)),
             tally("value", &texts, |bad| (host.metadata_set)(raw, ns, key, envoyx_value::string(bad))),
         ];
+        let forged =
+            (host.metadata_set)(raw, ns, bytes(FORGED_KEY.as_bytes()), envoyx_value::string(FORGED_VALUE));
+        results.push(format!("forged={}", crate::yes_no(forged)));
         results.push(format!("good={}", crate::yes_no((host.metadata_set)(raw, ns, key, value))));
         results
     }
@@ -108,17 +111,18 @@ unsafe fn metadata(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<Strin
 
 /// Filter state: the key and the value each refuse every bad string; a good one is set last.
 ///
-/// # Safety
-/// See `run`.
-unsafe fn filter_state(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
+/// `raw` and `host` as in `run`.
+fn filter_state(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
     let texts = bad_text();
     let (key, value) = (bytes(TEXT_KEY.as_bytes()), bytes(TEXT_VALUE.as_bytes()));
-    // Safety: forwarded from the caller.
+    // Safety: see `run`.
     unsafe {
         let mut results = vec![
             tally("key", &texts, |bad| (host.filter_state_set)(raw, bytes(bad), value)),
             tally("value", &texts, |bad| (host.filter_state_set)(raw, key, bytes(bad))),
         ];
+        let forged = (host.filter_state_set)(raw, bytes(FORGED_KEY.as_bytes()), bytes(FORGED_VALUE));
+        results.push(format!("forged={}", crate::yes_no(forged)));
         results.push(format!("good={}", crate::yes_no((host.filter_state_set)(raw, key, value))));
         results
     }
@@ -127,12 +131,11 @@ unsafe fn filter_state(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<S
 /// Span tags: the key and the value each refuse every bad string, whether or not the stream
 /// has a span (no host of the suite has one).
 ///
-/// # Safety
-/// See `run`.
-unsafe fn span_tag(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
+/// `raw` and `host` as in `run`.
+fn span_tag(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
     let texts = bad_text();
     let (key, value) = (bytes(TEXT_KEY.as_bytes()), bytes(TEXT_VALUE.as_bytes()));
-    // Safety: forwarded from the caller.
+    // Safety: see `run`.
     unsafe {
         vec![
             tally("key", &texts, |bad| (host.span_set_tag)(raw, bytes(bad), value)),
@@ -144,13 +147,12 @@ unsafe fn span_tag(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<Strin
 /// Metric label values (of the configuration's `requests` counter, metric 1, one label): every
 /// bad string refused; a good one recorded.
 ///
-/// # Safety
-/// See `run`.
-unsafe fn metric_label(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
+/// `raw` and `host` as in `run`.
+fn metric_label(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
     let texts = bad_text();
     let record = |label: &[u8]| {
         let labels = [bytes(label)];
-        // Safety: forwarded from the caller.
+        // Safety: see `run`.
         unsafe { (host.metric_record)(raw, 1, labels.as_ptr(), 1, envoyx_abi::ENVOYX_METRIC_ADD, 1) }
     };
     vec![tally("label", &texts, record), format!("good={}", crate::yes_no(record(b"text-metric-label")))]
@@ -159,12 +161,11 @@ unsafe fn metric_label(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<S
 /// Local-reply details: every bad string refused (and no reply sent); then a reply with good
 /// details, carrying the results.
 ///
-/// # Safety
-/// See `run`.
-unsafe fn reply_details(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
+/// `raw` and `host` as in `run`.
+fn reply_details(host: &envoyx_host_api, raw: *mut envoyx_stream) -> Vec<String> {
     let texts = bad_text();
     let reply = |details: &[u8], headers: &[envoyx_header]| {
-        // Safety: forwarded from the caller.
+        // Safety: see `run`.
         unsafe {
             (host.send_local_reply)(
                 raw,
