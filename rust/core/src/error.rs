@@ -45,6 +45,12 @@ pub enum LoadError {
     Unreadable { path: PathBuf, reason: String },
     #[error("EnvoyX module {path}: not a shared object: {reason}")]
     NotSharedObject { path: PathBuf, reason: String },
+    #[error(
+        "EnvoyX module {path}: the file is cut short: its {part} ends at byte {end}, but the file has \
+         {actual} bytes (still being written or copied? write the new file elsewhere, then move it \
+         into place); not loaded"
+    )]
+    Truncated { path: PathBuf, part: String, end: u64, actual: u64 },
     #[error("EnvoyX module {path}: wrong architecture: built for {found}, this host is {expected}")]
     WrongArchitecture { path: PathBuf, found: String, expected: String },
     #[error("EnvoyX module {path}: dlopen failed: {reason}")]

@@ -384,12 +384,13 @@ impl ModuleRegistry {
 }
 
 /// The checks [`ModuleRegistry::load`] makes on a module file before it `dlopen`s it: the file
-/// exists, is a readable regular file, and is an ELF shared object for this host's architecture.
+/// exists, is a readable regular file, and is a whole ELF shared object for this host's
+/// architecture (everything the loader maps lies inside the file).
 /// Nothing is loaded and no module code runs, so tools (`envoyx check`) can call it on any file.
 /// The error is the one `load` would return.
 pub fn check_file(path: &Path) -> Result<(), LoadError> {
     FileIdentity::of(path)?;
-    crate::elf::check_elf(path)
+    crate::elf::read_checked(path, path).map(drop)
 }
 
 /// The dynamic loader's own words: libloading's `Display` says only "dlopen failed" and keeps
@@ -418,7 +419,6 @@ fn open_copy(
     do_not_dlclose: bool,
     host_version: envoyx_abi_version,
 ) -> Result<Module, LoadError> {
-    crate::elf::check_elf(path)?;
     let copy = crate::private_copy::make(path, identity)?;
     let loaded = open(path, &copy.load_from, identity.clone(), do_not_dlclose, host_version);
     copy.discard();
@@ -442,10 +442,12 @@ fn open(
     host_version: envoyx_abi_version,
 ) -> Result<Module, LoadError> {
     use libloading::os::unix::{Library, RTLD_LAZY, RTLD_LOCAL};
-    crate::elf::check_elf(path)?;
+    // What the loader opens is checked whole first: a private copy cannot change any more; the
+    // configured file itself could only be changed in the moment until dlopen (see x/abi.h).
+    let bytes = crate::elf::read_checked(path, load_from)?;
     let file = ModuleFile {
         identity,
-        build_id: crate::elf::build_id(load_from),
+        build_id: crate::elf::build_id(&bytes),
         mapped_as: load_from.to_path_buf(),
         kept: do_not_dlclose,
         go: false,

@@ -149,6 +149,59 @@ fn module_file_not_a_shared_object() {
     }
 }
 
+/// A module file cut short (copied or written in place while Envoy read it): before EnvoyX
+/// checked that everything the loader maps lies inside the file, Envoy died of SIGBUS (exit
+/// 135) loading it. Now the filter is refused naming the file and both sizes, through LDS and as
+/// a static first load, and Envoy serves on (or, for the bootstrap, exits 1 saying why).
+#[test]
+fn module_file_cut_short() {
+    let whole = std::fs::read(c_test_module()).unwrap();
+    let cuts: Vec<usize> =
+        [4096, 8192, 12288, whole.len() - 1].into_iter().filter(|&c| c < whole.len()).collect();
+    let files: Vec<(usize, String)> = cuts
+        .iter()
+        .map(|&cut| {
+            let path = scratch_dir().join(format!("libcut_{cut}.so"));
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            (cut, path.to_string_lossy().into_owned())
+        })
+        .collect();
+    for version in VERSIONS {
+        let mut x = LdsEnvoy::start(version);
+        for (cut, path) in &files {
+            x.check_rejected(
+                bad_module_config(Path::new(path), "basic"),
+                Form::Struct,
+                &[
+                    &format!("filter `bad` rejected: EnvoyX module {path}: the file is cut short"),
+                    &format!("but the file has {cut} bytes"),
+                ],
+            );
+        }
+        x.envoy.check_no_host_errors();
+        drop(x);
+
+        let (cut, path) = &files[0];
+        let upstream = start_upstream();
+        let filter =
+            envoyx_filter("bad", bad_module_config(Path::new(path), "basic"), LoadBy::Name, Form::Struct);
+        let config = bootstrap(
+            free_port(),
+            upstream.port,
+            vec![listener("static_cut", free_port(), vec![filter])],
+            None,
+        );
+        let mut envoy = spawn_envoy(version, &config, temp_dir());
+        let code = envoy.wait_exit(Duration::from_secs(30));
+        envoy.check(code == Some(1), &format!("a static first load of a cut file: exit code {code:?}"));
+        envoy.check(
+            envoy.log().contains(&format!("{path}: the file is cut short"))
+                && envoy.log().contains(&format!("the file has {cut} bytes")),
+            "the static rejection names the file and its size",
+        );
+    }
+}
+
 /// A module built for ABI v0.9: the host speaks v1.1 and accepts v1.0 and v1.1 (same major,
 /// this or the previous minor; see `envoyx_core::module::accepts`).
 #[test]

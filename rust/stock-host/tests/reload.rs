@@ -263,3 +263,54 @@ fn per_route_configs_follow_the_module_across_reloads() {
         envoy.check_no_host_errors();
     }
 }
+
+/// A module file cut short reaching the watched path — moved into place, or written in place
+/// with a pause longer than two polls — is refused naming the sizes, and the running version
+/// serves on; before the check of everything the loader maps, Envoy died of SIGBUS loading it.
+/// The file, once whole, is loaded.
+#[test]
+fn a_file_cut_short_is_refused_and_the_running_version_serves_on() {
+    let built = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let dir = temp_dir();
+        let file = dir.path().join("libcut.so");
+        install_stamped(&built, "c0", &file).unwrap();
+        let config = serde_json::json!({
+            "name": "cut", "file_path": file, "filter_config": "", "reload_on_file_change": true,
+        });
+        let port = free_port();
+        let filter = envoyx_filter("cut", config, LoadBy::Name, Form::Struct);
+        let envoy = start_envoy(
+            version,
+            &bootstrap(free_port(), upstream.port, vec![listener("l0", port, vec![filter])], None),
+            temp_dir(),
+        );
+        let version_now =
+            || get(port, "/cut", &[("x-case", "version")]).header("x-envoyx-version").map(str::to_string);
+        envoy.check(version_now().as_deref() == Some("c0"), "the first version serves");
+
+        // Moved into place, cut at 8 KiB.
+        let whole = stamp_version(&std::fs::read(&built).unwrap(), "c1").unwrap();
+        envoyx_conformance::install(&whole[..8192], &file).unwrap();
+        wait_logged(&envoy, "the file is cut short", 1, Duration::from_secs(20));
+        envoy.check(envoy.log().contains("but the file has 8192 bytes"), "the refusal names the size");
+        envoy.check(version_now().as_deref() == Some("c0"), "the running version serves on");
+
+        // Written in place: 8 KiB, a pause of three polls, then the rest.
+        {
+            use std::io::Write;
+            let mut out = std::fs::File::create(&file).unwrap();
+            out.write_all(&whole[..8192]).unwrap();
+            out.flush().unwrap();
+            std::thread::sleep(envoyx_core::RELOAD_POLL * 3);
+            wait_logged(&envoy, "the file is cut short", 2, Duration::from_secs(20));
+            envoy.check(version_now().as_deref() == Some("c0"), "still the running version");
+            out.write_all(&whole[8192..]).unwrap();
+        }
+        wait_logged(&envoy, "EnvoyX: filter `cut`: reloaded", 1, Duration::from_secs(20));
+        envoy.check(version_now().as_deref() == Some("c1"), "the whole file serves");
+        envoy.check(get(envoy.admin_port, "/ready", &[]).status() == 200, "Envoy is up");
+        envoy.check_no_host_errors();
+    }
+}
