@@ -96,7 +96,7 @@ fn check_layout(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
             "its program header table ({phnum} entries of {phentsize} bytes) is not one a shared object has"
         )));
     }
-    let table_end = |offset: u64, count: u64, size: u64| offset.checked_add(count * size).unwrap_or(u64::MAX);
+    let table_end = |offset: u64, count: u64, size: u64| offset.saturating_add(count * size);
     let phdrs_end = table_end(phoff, phnum, phentsize);
     if phdrs_end > actual {
         return Err(truncated("program header table".into(), phdrs_end));
@@ -106,7 +106,7 @@ fn check_layout(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         let kind = field(at, 4);
         let (offset, file_size) =
             if is_64 { (field(at + 8, 8), field(at + 32, 8)) } else { (field(at + 4, 4), field(at + 16, 4)) };
-        let end = offset.checked_add(file_size).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(file_size);
         if file_size > 0 && end > actual {
             return Err(truncated(format!("segment {index} ({})", segment_kind(kind)), end));
         }
