@@ -610,11 +610,21 @@ typedef struct envoyx_host_api {
  *
  * Lifecycle: the host loads a file once and calls `envoyx_module_abi_version`, then
  * `envoyx_on_program_init` once. (With hot reload, each new version of a file is a separate load,
- * with its own program init and configurations; the old version's streams finish on it.) Each filter configuration that names the file gets one
- * `envoyx_on_filter_config_new` (a file may host many filters, told apart by name and config) and
- * one `envoyx_on_filter_config_destroy` after its last stream is destroyed. Each HTTP stream gets
- * `envoyx_on_stream_new`, then events, then `envoyx_on_stream_complete` once and
- * `envoyx_on_stream_destroy` exactly once; no event follows destroy.
+ * with its own program init and configurations; the old version's streams finish on it.) Each
+ * filter configuration that names the file gets one `envoyx_on_filter_config_new` (a file may
+ * host many filters, told apart by name and config) and one `envoyx_on_filter_config_destroy`
+ * after its last stream is destroyed. Each HTTP stream gets `envoyx_on_stream_new`, then events,
+ * then `envoyx_on_stream_complete` once and `envoyx_on_stream_destroy` exactly once; no event
+ * follows destroy. When nothing of a loaded file is left, the host unmaps it only if the module
+ * says it may (`envoyx_on_program_unload`: threads the module started must be finished first).
+ *
+ * The file: the host checks, before it loads a file, that it is a whole ELF shared object for
+ * its machine (everything the dynamic loader maps lies inside the file) and refuses it otherwise,
+ * naming the file and both sizes. A file written in place while a proxy loads it can still change
+ * in the moment between that check and the load, and a loaded file written over in place changes
+ * code that runs: replace a module file by writing the new one elsewhere and moving it into
+ * place (`mv`), as deploy tools do. With hot reload the host loads a private copy, which nothing
+ * can change.
  *
  * Event order, per direction: headers once, then zero or more body chunks (the last with
  * `end_of_stream` true unless trailers follow), then trailers at most once. Response events may
@@ -742,6 +752,25 @@ void envoyx_on_filter_config_callout_event(envoyx_module_config* config, uint64_
                                            const envoyx_header* headers, size_t headers_len,
                                            const envoyx_bytes* data, size_t data_len,
                                            bool end_of_stream);
+
+/* Optional (ABI 1.1). Whether this loaded file may be unmapped now. Called once, on the main
+ * thread, when the host is about to unload the file: after the destroy of its last filter and
+ * per-route configuration, when no stream, handle or callout of it is left (a hot-reloaded
+ * version that drained, a configuration removed). The host calls nothing of the module after it.
+ *
+ * A thread the module started (at program init, or fire-and-forget from a hook) that still runs
+ * when the file is unmapped executes unmapped code and kills the whole proxy. So: stop and join
+ * every such thread here, then return true, and the host unmaps the file. Return false to stay
+ * mapped. A module that does not export this function is never unmapped: the host keeps the
+ * loaded file (and its memory) until the process exits, as with `do_not_dlclose`, and logs so
+ * when it would have unloaded it. Go modules are never unmapped either. Keep it short: it runs on
+ * the proxy's main thread.
+ *
+ * The SDKs export it: the Rust SDK returns true (threads from Rust's std or
+ * `envoyx_sdk::thread::spawn` keep the file mapped themselves until they end: each registers a
+ * thread-local destructor, for which the dynamic loader keeps the file) unless the module called
+ * `envoyx_sdk::keep_module_mapped()` (for threads a C library it links starts). */
+bool envoyx_on_program_unload(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

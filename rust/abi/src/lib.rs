@@ -509,6 +509,9 @@ pub type envoyx_on_filter_config_callout_event_fn = unsafe extern "C" fn(
     end_of_stream: bool,
 );
 
+/// `envoyx_on_program_unload` (optional, ABI 1.1).
+pub type envoyx_on_program_unload_fn = unsafe extern "C" fn() -> bool;
+
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
     name: envoyx_bytes,
@@ -546,6 +549,7 @@ pub struct ModuleExports {
     pub on_stream_callout_event: Option<envoyx_on_stream_callout_event_fn>,
     pub on_filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
     pub on_filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
+    pub on_program_unload: Option<envoyx_on_program_unload_fn>,
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -567,7 +571,7 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 8] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 9] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
@@ -576,6 +580,7 @@ pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 8] = [
     ("envoyx_on_stream_callout_event", 1),
     ("envoyx_on_filter_config_callout_done", 1),
     ("envoyx_on_filter_config_callout_event", 1),
+    ("envoyx_on_program_unload", 1),
 ];
 
 impl envoyx_abi_version {

@@ -36,6 +36,8 @@ pub(crate) struct Hooks {
     /// Optional (ABI 1.1), both or neither.
     pub route_config_new: Option<envoyx_on_route_config_new_fn>,
     pub route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
+    /// Optional (ABI 1.1): the module says whether it may be unmapped (its threads finished).
+    pub program_unload: Option<envoyx_on_program_unload_fn>,
 }
 
 /// A loaded module file. Dropping the last `Arc` unloads it, unless it was loaded with
@@ -55,13 +57,26 @@ pub struct Module {
 }
 
 impl Drop for Module {
-    /// Unloads the library, then closes its in-memory copy, unless the dynamic loader kept the
-    /// library loaded (a module with thread-local destructors still registered, for one): its
-    /// name `/proc/self/fd/<n>` then stays in the loader's list, and a later copy given the same
-    /// descriptor number would be handed this module by name. Such a copy stays open for good,
-    /// so that its number, and so the name, is never reused.
+    /// Unloads the library — if the module says it may be unmapped (`envoyx_on_program_unload`,
+    /// asked here, on the main thread) — then closes its in-memory copy, unless the dynamic
+    /// loader kept the library loaded (a module with thread-local destructors still registered,
+    /// for one): its name `/proc/self/fd/<n>` then stays in the loader's list, and a later copy
+    /// given the same descriptor number would be handed this module by name. Such a copy stays
+    /// open for good, so that its number, and so the name, is never reused.
     fn drop(&mut self) {
-        drop(self._library.take());
+        let Some(library) = self._library.take() else { return };
+        if !self.may_unmap() {
+            // Never dlclose'd: the code stays mapped and any thread of the module runs on. The
+            // copy stays open (its name is the loaded object's), and a later load of the same
+            // file is given a copy of its own ([`kept_mapped`]).
+            std::mem::forget(library);
+            std::mem::forget(self._copy.take());
+            if let Some(file) = &self.file {
+                lock(&KEPT_MAPPED).push(file.identity.clone());
+            }
+            return;
+        }
+        drop(library);
         let Some(copy) = self._copy.take() else { return };
         use std::os::fd::AsRawFd;
         const RTLD_NOLOAD: i32 = 0x4; // glibc: look up an already-loaded object only
@@ -79,6 +94,40 @@ impl Drop for Module {
             );
             std::mem::forget(copy);
         }
+    }
+}
+
+/// The module files the dynamic loader still has because their module asked to stay mapped
+/// (`envoyx_on_program_unload` returned false): a later load of one of them is given a private
+/// copy, so that it runs a fresh instance rather than the one still running its threads.
+static KEPT_MAPPED: Mutex<Vec<FileIdentity>> = Mutex::new(Vec::new());
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether `identity` stays mapped because its module asked to (see [`KEPT_MAPPED`]).
+pub(crate) fn kept_mapped(identity: &FileIdentity) -> bool {
+    lock(&KEPT_MAPPED).contains(identity)
+}
+
+impl Module {
+    /// Asks the module whether it may be unmapped now (its `envoyx_on_program_unload`); a
+    /// module without the export is pinned at load and never gets here, so None counts as no.
+    fn may_unmap(&self) -> bool {
+        let Some(unload) = self.hooks.program_unload else { return false };
+        // Safety: the export has the header's type; nothing of the module runs any more on the
+        // host's side (its last configuration and stream are gone), as x/abi.h promises.
+        let may = unsafe { unload() };
+        if !may {
+            crate::log::core_log!(
+                Info,
+                "EnvoyX module {}: envoyx_on_program_unload returned false: it stays mapped until the \
+                 process exits",
+                self.path.display()
+            );
+        }
+        may
     }
 }
 
@@ -118,6 +167,7 @@ impl Module {
             filter_config_callout_event,
             route_config_new,
             route_config_destroy,
+            program_unload,
             ..
         } = self.hooks;
         [
@@ -129,6 +179,7 @@ impl Module {
             ("envoyx_on_filter_config_scheduled", filter_config_scheduled.is_some()),
             ("envoyx_on_route_config_new", route_config_new.is_some()),
             ("envoyx_on_route_config_destroy", route_config_destroy.is_some()),
+            ("envoyx_on_program_unload", program_unload.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
@@ -191,8 +242,8 @@ pub struct ModuleFile {
     /// What `/proc/<pid>/maps` shows for the mapping: the configured file, or EnvoyX's private
     /// copy of it (`/memfd:envoyx-<n>-<file name>`, shown with ` (deleted)`).
     mapped_as: PathBuf,
-    /// Loaded with `do_not_dlclose`, or a Go module: never unmapped.
-    pub(crate) kept: bool,
+    /// Why it is never unmapped, if it is not.
+    pub(crate) kept: Option<Kept>,
     /// Built by Go (it carries a Go build id): loading it started a Go runtime.
     pub(crate) go: bool,
 }
@@ -219,6 +270,31 @@ impl std::fmt::Display for ModuleFile {
             Some(build_id) => write!(f, ", build id {build_id}"),
             None => write!(f, ", no build id"),
         }
+    }
+}
+
+/// Why a loaded module file stays mapped until the process exits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// The configuration says `do_not_dlclose`.
+    DoNotDlclose,
+    /// A Go module: a Go runtime cannot leave a process.
+    Go,
+    /// The module does not export `envoyx_on_program_unload`: a thread it started could still
+    /// run its code.
+    NoUnloadExport,
+}
+
+impl std::fmt::Display for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kept::DoNotDlclose => "do_not_dlclose",
+            Kept::Go => "a Go module",
+            Kept::NoUnloadExport => {
+                "the module does not export envoyx_on_program_unload, so a thread it started could \
+                 still run its code"
+            }
+        })
     }
 }
 
@@ -342,8 +418,10 @@ impl ModuleRegistry {
                 path.display()
             );
         }
-        let copy =
-            private_copy || noexec || direct.get(&identity.canonical).is_some_and(|first| *first != identity);
+        let copy = private_copy
+            || noexec
+            || kept_mapped(&identity)
+            || direct.get(&identity.canonical).is_some_and(|first| *first != identity);
         let mut module = if copy {
             open_copy(path, &identity, do_not_dlclose, host_version)?
         } else {
@@ -351,12 +429,21 @@ impl ModuleRegistry {
             direct.insert(identity.canonical.clone(), identity.clone());
             module
         };
+        // A module that cannot say its threads are finished is never unloaded (x/abi.h,
+        // `envoyx_on_program_unload`): kept like `do_not_dlclose`.
+        let kept = match () {
+            _ if go => Some(Kept::Go),
+            _ if do_not_dlclose => Some(Kept::DoNotDlclose),
+            _ if module.hooks.program_unload.is_none() => Some(Kept::NoUnloadExport),
+            _ => None,
+        };
         if let Some(file) = &mut module.file {
             file.go = go;
+            file.kept = kept;
         }
         let module = Arc::new(module);
         live.insert(identity, Arc::downgrade(&module));
-        if do_not_dlclose {
+        if kept.is_some() {
             self.pin(&module);
         }
         if go {
@@ -449,7 +536,7 @@ fn open(
         identity,
         build_id: crate::elf::build_id(&bytes),
         mapped_as: load_from.to_path_buf(),
-        kept: do_not_dlclose,
+        kept: None,
         go: false,
     };
     // RTLD_NODELETE: dlclose never unmaps the file (Go c-shared libraries cannot be unloaded).
@@ -557,6 +644,7 @@ pub fn resolve_exports(
             "envoyx_on_route_config_destroy",
             envoyx_on_route_config_destroy_fn
         ),
+        on_program_unload: optional!("envoyx_on_program_unload", envoyx_on_program_unload_fn),
     };
     // The route-config hooks come as a pair: one without the other is a missing symbol.
     let (new, destroy) = ("envoyx_on_route_config_new", "envoyx_on_route_config_destroy");
@@ -614,6 +702,7 @@ fn init(
         filter_config_callout_event: exports.on_filter_config_callout_event,
         route_config_new: exports.on_route_config_new,
         route_config_destroy: exports.on_route_config_destroy,
+        program_unload: exports.on_program_unload,
     };
     Ok(Module {
         path: path.into(),

@@ -451,12 +451,17 @@ impl Reloading {
             let destroyed =
                 format!("EnvoyX: filter `{name}`: version {generation} has no stream left and is destroyed");
             match file {
-                Some(file) if file.kept => {
-                    core_log!(Info, "{destroyed}; its code stays in memory (do_not_dlclose)")
+                Some(file) if file.kept.is_some() => {
+                    let why = file.kept.map(|kept| kept.to_string()).unwrap_or_default();
+                    core_log!(Info, "{destroyed}; its code stays in memory ({why})")
                 }
                 _ if shared => {
                     core_log!(Info, "{destroyed}; its module stays loaded for another configuration")
                 }
+                Some(file) if crate::module::kept_mapped(&file.identity) => core_log!(
+                    Info,
+                    "{destroyed}; its code stays in memory (envoyx_on_program_unload returned false)"
+                ),
                 Some(file) if still_mapped(file.mapped_as()) => core_log!(
                     Warn,
                     "{destroyed}, but the dynamic loader keeps its module mapped ({}): module code left \

@@ -103,6 +103,12 @@ macro_rules! export_module {
             const _: __abi::envoyx_on_program_init_fn = envoyx_on_program_init;
 
             #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_program_unload() -> bool {
+                __dispatch::on_program_unload()
+            }
+            const _: __abi::envoyx_on_program_unload_fn = envoyx_on_program_unload;
+
+            #[unsafe(no_mangle)]
             unsafe extern "C" fn envoyx_on_filter_config_new(
                 name: __abi::envoyx_bytes,
                 config: __abi::envoyx_bytes,
@@ -505,6 +511,13 @@ unsafe fn run_hook<F: Filter, R>(
 /// `envoyx_module_abi_version`: the ABI this SDK was built for. Cannot panic.
 pub extern "C" fn module_abi_version() -> envoyx_abi_version {
     envoyx_abi_version::CURRENT
+}
+
+/// `envoyx_on_program_unload`: whether the host may unmap the module. Yes, unless the module
+/// called [`crate::thread::keep_module_mapped`]: the threads Rust's std and
+/// [`crate::thread::spawn`] start keep the module mapped themselves while they run.
+pub extern "C" fn on_program_unload() -> bool {
+    !crate::thread::module_kept_mapped()
 }
 
 /// `envoyx_on_program_init`: checks and stores the host table.
@@ -1027,5 +1040,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_stream_callout_event: Some(on_stream_callout_event::<C>),
         on_filter_config_callout_done: Some(on_filter_config_callout_done::<C>),
         on_filter_config_callout_event: Some(on_filter_config_callout_event::<C>),
+        on_program_unload: Some(on_program_unload),
     }
 }

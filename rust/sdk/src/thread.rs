@@ -11,6 +11,12 @@
 //! The same holds for a module's own `thread_local!` values with `Drop` used from a hook: they
 //! keep the module in memory until Envoy's thread exits (EnvoyX logs it when a drained version
 //! stays mapped).
+//!
+//! A thread that registers no such destructor — one a C library the module links starts, or a
+//! raw `pthread_create` — is not seen by the dynamic loader: if it still runs when the host
+//! unmaps the module, it runs unmapped code and the proxy dies. The host unmaps a module only
+//! when it says it may (`envoyx_on_program_unload`, which the SDK exports): call
+//! [`keep_module_mapped`] when the module starts such threads, and this version stays mapped.
 
 use std::ffi::{c_int, c_ulong, c_void};
 
@@ -29,6 +35,23 @@ unsafe extern "C" {
 }
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Set by [`keep_module_mapped`].
+static KEEP_MAPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Keeps this loaded module mapped until the process exits, even after its last configuration
+/// is gone (a hot-reloaded version that drained, a configuration removed): for a module that
+/// starts threads the dynamic loader cannot see (a C library's, a raw `pthread_create`), which
+/// could still run its code. Threads from Rust's std or [`spawn`] need nothing. Costs the
+/// module's memory for each version kept.
+pub fn keep_module_mapped() {
+    KEEP_MAPPED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`keep_module_mapped`] was called.
+pub(crate) fn module_kept_mapped() -> bool {
+    KEEP_MAPPED.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// A destructor registered on the new thread: the dynamic loader counts it against the module,
 /// so the module is not unmapped while the thread still runs its code.

@@ -314,3 +314,85 @@ fn a_file_cut_short_is_refused_and_the_running_version_serves_on() {
         envoy.check_no_host_errors();
     }
 }
+
+/// A C module whose own thread (started at program init) still runs when its version drains
+/// after a hot reload, or when its only listener is removed: Envoy used to unmap it under the
+/// thread and die of SIGSEGV 4–13 ms later. A module that does not export
+/// `envoyx_on_program_unload` now stays mapped (logged); one that finishes its thread there is
+/// unmapped. Envoy serves on either way.
+#[test]
+fn a_module_thread_running_at_unload_never_takes_envoy_down() {
+    for version in VERSIONS {
+        for (name, defines, unmapped) in [
+            ("thread", &["-DTHREAD"][..], false),
+            ("thread_unload", &["-DTHREAD", "-DUNLOAD_HOOK"][..], true),
+        ] {
+            let module = misbehaving_c_module(&format!("c_module_{name}"), defines);
+            let upstream = start_upstream();
+            let dir = temp_dir();
+            let (file, lds) = (dir.path().join(format!("lib{name}.so")), dir.path().join("lds.json"));
+            envoyx_conformance::install(&std::fs::read(&module).unwrap(), &file).unwrap();
+            let (reloading_port, plain_port) = (free_port(), free_port());
+            let reloading = serde_json::json!({
+                "name": "reloading", "file_path": file, "filter_config": "", "reload_on_file_change": true,
+            });
+            let plain = serde_json::json!({ "name": "plain", "file_path": module, "filter_config": "" });
+            let listeners = |with_plain: bool| {
+                let mut listeners = vec![listener(
+                    "reloading",
+                    reloading_port,
+                    vec![envoyx_filter("reloading", reloading.clone(), LoadBy::Name, Form::Struct)],
+                )];
+                if with_plain {
+                    let filter = envoyx_filter("plain", plain.clone(), LoadBy::Name, Form::Struct);
+                    listeners.push(listener("plain", plain_port, vec![filter]));
+                }
+                lds_resources(listeners)
+            };
+            write_atomically(&lds, &listeners(true));
+            let envoy =
+                start_envoy(version, &bootstrap(free_port(), upstream.port, vec![], Some(&lds)), temp_dir());
+            let serves = |port: u16| get(port, "/", &[]).header("x-upstream-saw-x-c-module") == Some("seen");
+            envoy.check(serves(reloading_port) && serves(plain_port), "both listeners serve");
+
+            // Hot reload: the first version drains with its thread still running.
+            let first = mapped_files(envoy.pid(), &format!("-lib{name}.so"));
+            envoyx_conformance::install(&std::fs::read(&module).unwrap(), &file).unwrap();
+            wait_logged(&envoy, "EnvoyX: filter `reloading`: reloaded", 1, Duration::from_secs(20));
+            envoy.check(serves(reloading_port), "the new version serves");
+            wait_logged(
+                &envoy,
+                "EnvoyX: filter `reloading`: version 0 has no stream left",
+                1,
+                Duration::from_secs(20),
+            );
+            // The plain listener's removal through LDS: its module's only configuration goes.
+            write_atomically(&lds, &listeners(false));
+            envoy.wait_stat("listener_manager.lds.update_success", 2, Duration::from_secs(20));
+            // Long enough for a thread left in unmapped code to take Envoy down.
+            std::thread::sleep(Duration::from_millis(300));
+            envoy.check(serves(reloading_port), "Envoy serves on");
+            envoy.check(get(envoy.admin_port, "/ready", &[]).status() == 200, "Envoy is up");
+            let still = mapped_files(envoy.pid(), &format!("-lib{name}.so"));
+            if unmapped {
+                wait_logged(
+                    &envoy,
+                    "version 0 has no stream left and is destroyed; its module is unloaded",
+                    1,
+                    Duration::from_secs(5),
+                );
+                envoy.check(
+                    still.len() == 1 && first.iter().all(|f| !still.contains(f)),
+                    &format!("only the new version is mapped: {still:?} (first {first:?})"),
+                );
+            } else {
+                wait_logged(&envoy, "does not export envoyx_on_program_unload", 1, Duration::from_secs(5));
+                envoy.check(
+                    first.iter().all(|f| still.contains(f)),
+                    &format!("the drained version stays mapped: {still:?}"),
+                );
+            }
+            envoy.check_no_host_errors();
+        }
+    }
+}

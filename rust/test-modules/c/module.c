@@ -1,5 +1,8 @@
 /* A minimal EnvoyX module in C: passes everything through, tags request headers, and counts its
  * lifecycle calls. Switches (-D) make it deliberately broken for the bad-input tests. */
+#ifdef THREAD
+#define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,42 @@
 #endif
 
 static const envoyx_host_api* host;
+
+#ifdef THREAD
+/* A thread of the module's own, started at program init and running the module's code until
+ * told to stop (a background refresher, as C modules start them). Unmapping the module while it
+ * runs kills the process: the host must keep the module mapped unless the module finishes it in
+ * envoyx_on_program_unload (-DUNLOAD_HOOK). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+static atomic_bool stop_thread;
+static atomic_ulong thread_ticks;
+static pthread_t worker;
+static void* work(void* arg) {
+  (void)arg;
+  struct timespec tick = {0, 1000000};
+  while (!atomic_load(&stop_thread)) {
+    atomic_fetch_add(&thread_ticks, 1);
+    nanosleep(&tick, NULL);
+  }
+  return NULL;
+}
+unsigned long c_module_thread_ticks(void) { return atomic_load(&thread_ticks); }
+#endif
+
+#ifdef UNLOAD_HOOK
+bool envoyx_on_program_unload(void) {
+#ifdef THREAD
+  atomic_store(&stop_thread, true);
+  pthread_join(worker, NULL);
+#endif
+  return true;
+}
+#endif
+#ifdef UNLOAD_REFUSE
+bool envoyx_on_program_unload(void) { return false; }
+#endif
 
 /* Lifecycle counters: [0] configs created, [1] configs destroyed, [2] streams created,
  * [3] streams completed, [4] streams destroyed. */
@@ -34,6 +73,9 @@ bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
 #ifdef CRASH_INIT
   /* A real invalid write (not raise()), as a buggy module would crash. */
   *(volatile int*)(uintptr_t)0 = 1;
+#endif
+#ifdef THREAD
+  pthread_create(&worker, NULL, work, NULL);
 #endif
 #ifdef FAIL_INIT
   host->error_set(error, str("license file /etc/c-module.license not found"));

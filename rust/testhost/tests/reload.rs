@@ -283,3 +283,60 @@ fn configurations_of_one_file_move_together_or_not_at_all() {
     assert_eq!(finish(started(&lenient)), "s2");
     assert_eq!(finish(started(&strict)), "s2");
 }
+
+/// A C module's file, installed (written aside, renamed over `to`) as a new version.
+fn install_c_module(module: &Path, to: &Path) {
+    install(&std::fs::read(module).unwrap(), to).unwrap();
+}
+
+/// Hot reload of a C module whose own thread (started at program init) runs until unload:
+/// `defines` pick its `envoyx_on_program_unload`. Returns the first version's mapping, once it
+/// drained, and the host.
+fn reload_threaded_c_module(variant: &str, defines: &[&str]) -> (std::path::PathBuf, TestHost) {
+    let module = common::c_module(variant, defines);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("lib{variant}.so"));
+    install_c_module(&module, &file);
+    let host = TestHost::from_config(&reloading_config(&file, variant, "")).unwrap();
+    let first = host.filter_config().module().file().unwrap().mapped_as().to_path_buf();
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/")], true);
+    stream.complete();
+    drop(stream);
+    install_c_module(&module, &file);
+    run_until(&host, "the reload", |host| stats(host).reloads == 1);
+    run_until(&host, "the first version to drain", |host| stats(host).draining == 0);
+    // Long enough for a thread left running in unmapped code to take the process down.
+    std::thread::sleep(Duration::from_millis(200));
+    std::mem::forget(dir); // the test process ends soon; the file stays for the kept mapping
+    (first, host)
+}
+
+#[test]
+fn a_module_that_cannot_say_its_threads_are_done_stays_mapped_and_the_process_lives() {
+    // Before the module said when it may be unmapped, this unmapped the first version under its
+    // running thread: the process died of SIGSEGV.
+    let (first, _host) = reload_threaded_c_module("thread", &["-DTHREAD"]);
+    assert!(mapped(&first), "the drained version stays mapped");
+    assert!(
+        logged(
+            "its code stays in memory (the module does not export envoyx_on_program_unload, so a thread it started could still run its code)"
+        ),
+        "and the log says why"
+    );
+}
+
+#[test]
+fn a_module_that_finishes_its_threads_is_unmapped() {
+    let (first, _host) = reload_threaded_c_module("thread_unload", &["-DTHREAD", "-DUNLOAD_HOOK"]);
+    assert!(!mapped(&first), "the drained version is unmapped once its thread is joined");
+    assert!(logged("has no stream left and is destroyed; its module is unloaded"));
+}
+
+#[test]
+fn a_module_that_asks_to_stay_is_kept_mapped() {
+    let (first, _host) = reload_threaded_c_module("thread_stay", &["-DTHREAD", "-DUNLOAD_REFUSE"]);
+    assert!(mapped(&first), "it asked to stay");
+    assert!(logged("envoyx_on_program_unload returned false: it stays mapped until the process exits"));
+    assert!(logged("its code stays in memory (envoyx_on_program_unload returned false)"));
+}
