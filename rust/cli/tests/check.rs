@@ -67,7 +67,8 @@ fn a_good_module_passes_every_check() {
             "13 of 13 required present; optional: envoyx_on_stream_scheduled (ABI 1.1), \
              envoyx_on_filter_config_scheduled (ABI 1.1), envoyx_on_stream_callout_done (ABI 1.1), \
              envoyx_on_stream_callout_event (ABI 1.1), envoyx_on_filter_config_callout_done (ABI 1.1), \
-             envoyx_on_filter_config_callout_event (ABI 1.1); no unknown envoyx_* symbols: ok"
+             envoyx_on_filter_config_callout_event (ABI 1.1), envoyx_on_program_unload (ABI 1.1); no \
+             unknown envoyx_* symbols: ok"
         ),
         "{stdout}"
     );

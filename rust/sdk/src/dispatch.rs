@@ -96,6 +96,8 @@ macro_rules! export_module {
                 host: *const __abi::envoyx_host_api,
                 error: *mut __abi::envoyx_error,
             ) -> bool {
+                // A loaded module only: in process (tests) the program's own hook stays.
+                __dispatch::install_panic_hook();
                 // Safety: the host calls this export as x/abi.h describes, which is what the
                 // dispatcher function requires (the same holds for every export below).
                 unsafe { __dispatch::on_program_init(host, error) }
@@ -513,6 +515,13 @@ pub extern "C" fn module_abi_version() -> envoyx_abi_version {
     envoyx_abi_version::CURRENT
 }
 
+/// Installs the SDK's panic hook (`panics.rs`), from the exported `envoyx_on_program_init` of a
+/// module loaded from its file. A module linked into a program (the in-process test mode) leaves
+/// the program's panic hook alone, so a test's or the host's own panics print as usual.
+pub fn install_panic_hook() {
+    crate::panics::install();
+}
+
 /// `envoyx_on_program_unload`: whether the host may unmap the module. Yes, unless the module
 /// called [`crate::thread::keep_module_mapped`]: the threads Rust's std and
 /// [`crate::thread::spawn`] start keep the module mapped themselves while they run.
@@ -526,7 +535,6 @@ pub extern "C" fn on_program_unload() -> bool {
 /// Called by the host as x/abi.h describes: `table` lives while the module is loaded, `error`
 /// is valid during the call.
 pub unsafe extern "C" fn on_program_init(table: *const envoyx_host_api, error: *mut envoyx_error) -> bool {
-    crate::panics::install();
     // Safety: `table` is the host's table (caller).
     match catch_unwind(|| unsafe { host::install(table) }) {
         Ok(Ok(())) => true,

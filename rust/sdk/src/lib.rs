@@ -56,9 +56,10 @@
 //!   [`FilterConfig::new_filter`] it fails the stream (the host answers 500). Each panic is logged
 //!   at error level with the hook's name. After a panic no further hook of that filter is called;
 //!   the filter is still dropped. Each panic is one log line: for the panics it catches, the
-//!   SDK's panic hook (installed at program init) keeps Rust's default hook from also printing
-//!   them to stderr, where they would split the proxy's log; other panics reach the hook that
-//!   was there before. A panic hook the module sets replaces the SDK's.
+//!   SDK's panic hook (installed at program init of a module loaded from its file) keeps Rust's
+//!   default hook from also printing them to stderr, where they would split the proxy's log;
+//!   other panics reach the hook that was there before. A panic hook the module sets replaces
+//!   the SDK's.
 //! - **Views cannot dangle.** [`HeaderMap`] and [`Body`] borrow the [`Stream`] mutably, and every
 //!   view they hand out borrows them, so the borrow checker rejects changing a map or a body while
 //!   a view into it is alive, and no view can outlive the hook.

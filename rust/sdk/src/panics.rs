@@ -5,7 +5,9 @@
 //! Envoy logs to stderr, as it does in containers. So at program init the SDK installs a hook
 //! that, for a panic the SDK is catching, only remembers where it happened (for its log line);
 //! any other panic goes to the hook that was there before (Rust's default), unchanged. A module
-//! that sets a panic hook of its own replaces this one.
+//! that sets a panic hook of its own replaces this one. Only a module loaded from its file
+//! installs it: linked into a program (the in-process test mode), the module shares the
+//! program's standard library, and the program's hook stays as it is.
 
 use std::cell::{Cell, RefCell};
 use std::panic::UnwindSafe;
