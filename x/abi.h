@@ -22,7 +22,18 @@
  *   function says otherwise, a view the host returns stays valid until the hook that obtained it
  *   returns, or until the same header map or body is changed, whichever comes first. A view the
  *   module passes in is read during the call only: the host copies what it keeps.
- * - Strings are bytes: never NUL-terminated, not necessarily UTF-8.
+ * - Strings are bytes: never NUL-terminated, not necessarily UTF-8. Where a function takes text
+ *   the proxy prints (logs, access logs, stats, traces: metadata, filter state, span tags, metric
+ *   label values, local-reply details) it must be UTF-8 without control characters (C0
+ *   including tab, DEL, C1), and is refused otherwise: a line break a module copied from a
+ *   request would otherwise forge an access-log line.
+ * - Refusals. A call the host refuses returns its failure value (false, 0, NULL) and changes
+ *   nothing. The host logs it at warn level, naming the module, the filter, the hook, what was
+ *   refused (its bytes escaped) and why, the first time each kind of call (each host function)
+ *   is refused on a stream; later refusals of that kind on the stream go to debug level.
+ * - Log lines. Everything the host writes to the proxy's log — its own messages, a module's
+ *   `log`, the errors of a rejected configuration — is one line: control characters, line breaks
+ *   and bytes that are not UTF-8 are written escaped (`\n`, `\x1b`, `\u{2028}`).
  * - Numbers. Enumerations are fixed-width integers (not C `enum` types) so that their size does
  *   not depend on the compiler. Status values equal Envoy's own enum ordinals.
  * - Versioning. A module reports the ABI version it was built for. A host at version M.N accepts
@@ -41,7 +52,8 @@
  *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`);
  *   metadata, filter state and routing (`metadata_set/get`, `filter_state_set/get`,
  *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`);
- *   tracing (`span_set_tag`).
+ *   tracing (`span_set_tag`); saying when the file may be unmapped
+ *   (`envoyx_on_program_unload`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -304,13 +316,18 @@ typedef struct envoyx_host_api {
 
   /* Whether a message at `level` would be written; lets a module skip formatting it. */
   bool (*log_enabled)(envoyx_log_level level);
-  /* Writes `message` to the host's log at `level`. */
+  /* Writes `message` to the host's log at `level`, as one line (see "Log lines": a line break in
+   * it is written as `\n`). Never refused. */
   void (*log)(envoyx_log_level level, envoyx_bytes message);
 
   /* -- Errors (inside envoyx_on_program_init / envoyx_on_filter_config_new only) -- */
 
   /* Records why the current call is about to fail. The host copies `message` and shows it, with
-   * the module's file name, in the error it reports. A later call replaces an earlier one. */
+   * the module's file name, in the error it reports. A later call replaces an earlier one.
+   * `error` must be the argument of the envoyx_on_program_init, envoyx_on_filter_config_new or
+   * envoyx_on_route_config_new call running now on this thread; any other pointer (NULL, or one
+   * kept from an earlier call) is refused with an error line, never dereferenced. The same holds
+   * for the `creating` argument of config_handle_new and metric_define. */
   void (*error_set)(envoyx_error* error, envoyx_bytes message);
 
   /* -- Headers and trailers (worker thread, inside a hook of `stream`) --
@@ -330,13 +347,17 @@ typedef struct envoyx_host_api {
   /* Replaces every value of `key` with `value`. Returns false when the map is not available or
    * the host refuses the header (below).
    *
-   * Every host checks what a module hands it the same way, and refuses with false and one warning
-   * per stream (naming the module, the filter, the hook, the header and the reason):
+   * Every host checks what a module hands it the same way, and refuses with false (logged as
+   * "Refusals" says):
    * - a name must be an HTTP token; upper-case letters are lower-cased;
    * - pseudo-headers may only be set, and only :method, :path, :authority, :scheme, :protocol in
    *   request headers and :status (three digits, 100-599) in response headers;
    * - a value must be non-empty and hold no control byte except horizontal tab (no NUL, CR, LF);
-   * - `content-length` cannot be changed once its headers went on past this filter;
+   * - headers that already went on past this filter (the headers hook returned CONTINUE, or a
+   *   stopped direction was continued) cannot be set, added or removed any more: whether a late
+   *   change still reached the peer would depend on the proxy's timing, and `content-length`
+   *   would no longer match what the peer was told. Hold the headers (a STOP status) until the
+   *   module knows what to set. Trailers are changed in their own hook;
    * - bounds a module cannot pass by mistake: a name of at most 1 KiB, a value of at most 64 KiB,
    *   and 1,024 header_set and header_add calls per stream (over every map); send_local_reply
    *   likewise takes at most 64 headers, a 1 MiB body and 256 bytes of details. */
@@ -347,7 +368,7 @@ typedef struct envoyx_host_api {
   bool (*header_add)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
                      envoyx_bytes value);
   /* Removes every value of `key`; returns how many values were removed (0 for a pseudo-header,
-   * which cannot be removed). */
+   * which cannot be removed, and 0, refused, once the headers went on: see header_set). */
   size_t (*header_remove)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key);
 
   /* -- Body (worker thread, inside a hook of `stream`) --
@@ -391,7 +412,8 @@ typedef struct envoyx_host_api {
    * status (the host stops the stream whatever the hook returns). Returns false, and sends
    * nothing, when a reply can no longer be sent (the response already started, the stream was
    * already reset or answered, or the call is outside an event hook), when `status` is outside
-   * 200-599, when `details` holds whitespace or control bytes, or when a header is refused (as in
+   * 200-599, when `details` is not one token of UTF-8 (whitespace, control characters or bytes
+   * that are not UTF-8 refuse it), or when a header is refused (as in
    * header_set; pseudo-headers are never allowed here). The reply is sent after the hook returns;
    * its response does not pass through this module's response hooks. */
   bool (*send_local_reply)(envoyx_stream* stream, uint32_t status, const envoyx_header* headers,
@@ -462,7 +484,8 @@ typedef struct envoyx_host_api {
   /* Worker thread, inside an event, scheduled or callout-done hook of `stream`. Sends a request
    * to the proxy's cluster `cluster` (its TLS, load balancing, circuit breakers and stats):
    * `headers` (copied) must hold `:method`, `:path` and `:authority` (or `host`), checked as in
-   * header_set; `body` (copied) may be empty; `timeout_ms` must not be 0. Returns the callout's
+   * header_set; `body` (copied) may be empty; `timeout_ms` is 1 to 86,400,000 (a day; 0 and
+   * longer are refused: a callout that must live longer reconnects). Returns the callout's
    * id (1, 2, ... per stream), or 0 when the request is refused (one warning naming the reason):
    * malformed, the stream was reset or answered, or the module does not export
    * `envoyx_on_stream_callout_done`. Every callout with an id is answered exactly once through
@@ -538,17 +561,22 @@ typedef struct envoyx_host_api {
    * argument, which identifies the configuration being created (as for config_handle_new).
    * Defines a metric of that configuration: `name` and each of the `label_names_len` label
    * names (0 for none) are 1-64 bytes of [a-z0-9_] starting with a letter, the label names
-   * distinct. The proxy shows it as `<filter>.<name>` with the label names as tags, where
-   * <filter> is the configuration's `name` (the module file's stem when empty); see the README
-   * for each proxy's prefix. Returns the metric's id (1, 2, ... per configuration), or 0 when
-   * refused (one warning naming the metric and the reason), including when defined twice or
-   * when the host keeps no metrics. */
+   * distinct. The proxy shows it as `<prefix>.<filter>.<name>` with the label names as tags,
+   * where <filter> is the configuration's `name` (when empty, the module file's stem: its file
+   * name without the last extension, `libauth` for `/opt/m/libauth.so`), and <prefix> is `envoyx`
+   * in the custom build and, on stock Envoy, the `metrics_namespace` of the filter's
+   * `dynamic_module_config` (`envoyx` as `envoyx run` writes it; upstream's default is
+   * `dynamicmodulescustom`). Returns the metric's id (1, 2, ... per configuration), or 0 when
+   * refused (one warning naming the metric and the reason), including when defined twice, when
+   * the host keeps no metrics, and when called anywhere but inside envoyx_on_filter_config_new
+   * with that call's own `error` (an error line says so: the proxy creates stats only then). */
   uint64_t (*metric_define)(envoyx_error* creating, envoyx_metric_kind kind, envoyx_bytes name,
                             const envoyx_bytes* label_names, size_t label_names_len);
   /* Worker thread, inside any hook of `stream`, for a metric its configuration defined:
    * applies `op` with `value` (ADD for counters and gauges, SUBTRACT and SET for gauges, RECORD
    * for histograms) for the given label values, exactly as many as the metric has label names,
-   * each at most 256 bytes without control bytes (copied when new). Returns false when refused
+   * each at most 256 bytes of UTF-8 without control characters (copied when new). Returns false
+   * when refused
    * (logged as other refusals), and for a labelled metric's new combination once it has
    * ENVOYX_METRIC_LABEL_LIMIT (one warning per metric). Takes no lock for a combination this
    * thread has recorded before. */
@@ -566,13 +594,20 @@ typedef struct envoyx_host_api {
   /* Worker thread, inside any hook of `stream`. Reads `key` of namespace `ns` from `source`
    * into `out` when it holds a value of kind `kind`; false (nothing written) when it is absent
    * or of another kind. A string is a view into the proxy's memory, valid until the hook returns
-   * or the metadata changes. */
+   * or the metadata changes. On stock Envoy a value of another kind also makes Envoy log an
+   * error-level line of its own (1.38-1.40 cannot be asked a value's kind first): read the kind
+   * that was set. */
   bool (*metadata_get)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
                        envoyx_bytes key, envoyx_value_kind kind, envoyx_value* out);
   /* Worker thread, inside any hook of `stream`. Sets the stream's filter state `key` (rules of
-   * metadata_set's `key`) to `value` (copied, at most 64 KiB), readable by later filters and by
-   * Envoy's own where the key is one they read; read-only once set: a key this module already
-   * set on the stream is refused. Returns false when refused (logged). */
+   * metadata_set's `key`) to `value` (copied; UTF-8 without control characters, at most 64 KiB:
+   * `%FILTER_STATE(key:PLAIN)%` prints it raw), readable by later filters and by Envoy's own where
+   * the key is one they read. Read-only once set, whoever sets it: a key the stream's filter state
+   * already has is refused and keeps its value — set before by this filter, by another filter
+   * of this or another module file, by any other filter, or by the proxy, with a value of any
+   * type (Envoy counts a second set of a key as a bug of its own). Where the proxy can only be
+   * asked for values (stock Envoy before 1.40), a key holding an object with no string form
+   * reads as absent. Returns false when refused (logged). */
   bool (*filter_state_set)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
   /* Worker thread, inside any hook of `stream`. The filter state `key` as bytes (set by any
    * filter as a string); false when absent. `out` is valid until the hook returns. */
@@ -592,15 +627,16 @@ typedef struct envoyx_host_api {
   /* Worker thread, inside any hook of `stream`. Reads `attribute` into `out` (its kind is the
    * one envoyx_attribute gives; a string is a view valid until the hook returns). False, with
    * nothing written, when the value is absent (no TLS, no upstream host chosen yet, no response
-   * yet) or the proxy cannot tell it (see the README's per-version table). */
+   * yet) or the proxy cannot tell it (the README's "Which attribute each host serves": every id
+   * above on stock Envoy 1.38.3, 1.39.3 and 1.40.0). An id not listed here is refused. */
   bool (*attribute_get)(envoyx_stream* stream, envoyx_attribute attribute, envoyx_value* out);
 
   /* -- Tracing (ABI 1.1) -- */
 
   /* Worker thread, inside any hook of `stream`. Adds the tag `key: value` (copied; `key` as a
-   * metadata key, `value` UTF-8 of at most 64 KiB) to the stream's active span, which the
-   * proxy's tracer reports. False when the stream has no span (no tracer configured) or when
-   * refused (logged). */
+   * metadata key, `value` UTF-8 without control characters, at most 64 KiB) to the stream's
+   * active span, which the proxy's tracer reports. False when the stream has no span (no tracer
+   * configured) or when refused (logged: checked whether or not there is a span). */
   bool (*span_set_tag)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
 } envoyx_host_api;
 
@@ -676,7 +712,7 @@ envoyx_trailers_status envoyx_on_response_trailers(envoyx_stream* stream,
                                                    envoyx_module_stream* module_stream);
 
 /* The stream is over (finished, reset or answered locally). Called once, just before destroy;
- * header functions still work here, body functions do not. */
+ * headers can still be read here (changes are refused: they went on), bodies cannot. */
 void envoyx_on_stream_complete(envoyx_stream* stream, envoyx_module_stream* module_stream);
 
 /* Frees the module's stream state. Called exactly once, on the worker thread; `stream` is no

@@ -231,6 +231,24 @@ pub static CASES: &[Case] = &[
         },
     ),
     Case::new(
+        "headers-late",
+        "once a direction's headers went on, setting, adding or removing one of them is refused (in \
+         the body hooks, of either direction): nothing late reaches the upstream or the client",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-late", Want::Absent), ("content-length", Want::Is("9"))],
+                body: BODY,
+            }),
+            client: ok(Message {
+                headers: &[("x-conf-late", Want::Absent), ("content-length", Want::IfPresent("9"))],
+                body: BODY,
+            }),
+            logs: &["request_body hook: header_set of `x-conf-late` on RequestHeaders refused: these headers \
+                 already went on past this filter"],
+        },
+    )
+    .since(1),
+    Case::new(
         "bounds",
         "a header value past 64 KiB, header writes past 1,024 per stream and a local reply with more \
          than 64 headers are refused, each logged with its bound; the stream goes on",

@@ -67,6 +67,12 @@ pub(crate) fn check(args: CalloutArgs<'_>) -> Result<Callout<'_>, String> {
     if args.timeout_ms == 0 {
         return Err("the timeout is 0 (give one in milliseconds)".to_string());
     }
+    validate::bounded(
+        "the timeout in milliseconds",
+        args.timeout_ms as usize,
+        validate::MAX_CALLOUT_TIMEOUT_MS,
+    )
+    .map_err(|refusal| refusal.to_string())?;
     let mut headers = Vec::with_capacity(args.headers.len());
     for (key, value) in &args.headers {
         // As request headers: tokens (lower-cased) and the request pseudo-headers.
@@ -157,4 +163,24 @@ pub(crate) fn take(cell: &StreamCell, id: u64) -> Option<InFlight> {
 /// Whether `id` is a streaming callout in flight.
 pub(crate) fn is_streaming(cell: &StreamCell, id: u64) -> bool {
     crate::callout_stream::open_in(&cell.callouts.borrow(), id).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(timeout_ms: u64) -> CalloutArgs<'static> {
+        let headers = vec![(&b":method"[..], &b"GET"[..]), (b":path", b"/"), (b":authority", b"auth")];
+        CalloutArgs { cluster: b"auth", headers, body: b"", timeout_ms }
+    }
+
+    #[test]
+    fn the_timeout_is_one_millisecond_to_a_day() {
+        assert!(check(args(1)).is_ok());
+        assert!(check(args(validate::MAX_CALLOUT_TIMEOUT_MS as u64)).is_ok());
+        assert!(check(args(0)).unwrap_err().contains("the timeout is 0"));
+        let err = check(args(validate::MAX_CALLOUT_TIMEOUT_MS as u64 + 1)).unwrap_err();
+        assert_eq!(err, "the timeout in milliseconds is 86400001, more than the bound of 86400000");
+        assert!(check(args(u64::MAX)).is_err(), "no overflow into a short timeout");
+    }
 }

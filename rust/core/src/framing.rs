@@ -22,8 +22,9 @@ use crate::host::{BodyKind, Direction, HeaderMapKind};
 
 const CONTENT_LENGTH: &[u8] = b"content-length";
 
-/// Whether `map` holds headers that already went on. Changing their `content-length` then would
-/// only hide from the checks below what the peer was told, so the host table refuses it.
+/// Whether `map` holds headers that already went on. The host table then refuses every change
+/// of them (x/abi.h): whether it still reached the peer would depend on timing, and a changed
+/// `content-length` would hide from the checks below what the peer was told.
 pub(crate) fn headers_gone(map: HeaderMapKind, cell: &StreamCell) -> bool {
     match map {
         HeaderMapKind::RequestHeaders => cell.flow(Direction::Request).headers_forwarded,

@@ -246,19 +246,23 @@ fn checked_header<'k>(
         .and_then(|name| {
             if writes { validate::header_write(cell.header_writes.get()).map(|()| name) } else { Ok(name) }
         });
-    if writes && checked.is_ok() {
-        cell.header_writes.set(cell.header_writes.get() + 1);
-    }
     match checked {
-        Ok(name) if name.as_ref() == b"content-length" && framing::headers_gone(map, cell) => {
+        Ok(name) if framing::headers_gone(map, cell) => {
             cell.refuse(
-                format_args!("{what} of `content-length` on {map:?}"),
-                &"these headers already went on, so the length they carried is what the peer got; see \
-                  the body functions' framing rule",
+                format_args!("{what} of `{}` on {map:?}", crate::log::Shown(&name)),
+                &"these headers already went on past this filter: whether a change still reaches the \
+                  peer would depend on timing (and `content-length` would no longer match what the \
+                  peer was told); change them in the headers hook, or hold them (StopIteration) until \
+                  the module knows",
             );
             None
         }
-        Ok(name) => Some(name),
+        Ok(name) => {
+            if writes {
+                cell.header_writes.set(cell.header_writes.get() + 1);
+            }
+            Some(name)
+        }
         Err(refusal) => {
             cell.refuse(format_args!("{what} of `{}` on {map:?}", crate::log::Shown(key)), &refusal);
             None

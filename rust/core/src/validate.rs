@@ -24,7 +24,8 @@
 //!   header name of at most [`MAX_HEADER_NAME`] bytes, a value of at most [`MAX_HEADER_VALUE`];
 //!   at most [`MAX_HEADER_WRITES`] header sets and adds per stream; a local reply with at most
 //!   [`MAX_REPLY_HEADERS`] headers, a body of at most [`MAX_REPLY_BODY`] bytes and details of at
-//!   most [`MAX_REPLY_DETAILS`]. Each is refused like any other bad input (false, logged).
+//!   most [`MAX_REPLY_DETAILS`]; a callout timeout of 1 to [`MAX_CALLOUT_TIMEOUT_MS`]
+//!   milliseconds. Each is refused like any other bad input (false, logged).
 
 use crate::host::HeaderMapKind;
 use std::borrow::Cow;
@@ -41,6 +42,9 @@ pub const MAX_REPLY_HEADERS: usize = 64;
 pub const MAX_REPLY_BODY: usize = 1 << 20;
 /// The longest local reply details, in bytes.
 pub const MAX_REPLY_DETAILS: usize = 256;
+/// The longest callout timeout, in milliseconds: a day. Envoy turns it into a signed duration; a
+/// callout that must live longer (a stream of updates) reconnects.
+pub const MAX_CALLOUT_TIMEOUT_MS: usize = 24 * 60 * 60 * 1000;
 /// The longest metadata namespace or key, filter-state key or span tag key, in bytes.
 pub const MAX_NAME: usize = 256;
 /// The longest metadata string value, filter-state value or span tag value, in bytes.

@@ -690,6 +690,11 @@ impl Filter for Conformance {
     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
         self.maybe_panic("request_body");
         match self.case.as_str() {
+            "headers-late" => {
+                // The request headers went on: a change now is refused.
+                stream.request_headers().set("x-conf-late", "request-body");
+                BodyStatus::Continue
+            }
             _ if self.holds_request() => {
                 if let Some(id) = self.callout_stream {
                     // Each chunk goes on to the cluster as it arrives.
@@ -816,6 +821,19 @@ impl Filter for Conformance {
     fn on_response_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
         self.maybe_panic("response_body");
         match self.case.as_str() {
+            "headers-late" => {
+                // Both directions' headers went on: every change is refused.
+                let late = [
+                    stream.request_headers().set("x-conf-late", "request"),
+                    stream.response_headers().set("x-conf-late", "response"),
+                    stream.response_headers().add("x-conf-late", "added"),
+                    stream.response_headers().remove("content-length") > 0,
+                ];
+                if late.iter().any(|changed| *changed) {
+                    envoyx_sdk::error!("conformance: a late header change was not refused: {late:?}");
+                }
+                BodyStatus::Continue
+            }
             "body-in-place" => {
                 for chunk in stream.response_body().chunks_mut() {
                     chunk.make_ascii_lowercase();
