@@ -5,9 +5,15 @@
 //! end, local replies with any status and details, resets, continues from other threads and from
 //! scheduled events, panics.
 //!
+//! The module also hands the host strings of any bytes through every entry point that takes one
+//! (metadata, filter state, span tags, log messages), through the raw host table as a C module
+//! could; the stream starts with filter state another filter set.
+//!
 //! Invariants: no panic escapes (the core's, the test host's or the SDK's); every filter made is
 //! destroyed exactly once, and none is called after it; the request body upstream receives is
-//! the bytes sent when nothing changed it and the stream was neither answered nor reset.
+//! the bytes sent when nothing changed it and the stream was neither answered nor reset; every
+//! log line is one line of text (no control character, valid UTF-8); no filter state is ever set
+//! over a key the stream had (what Envoy counts as its own bug).
 
 #![no_main]
 
@@ -39,8 +45,16 @@ enum Action {
     ContinueFromThread { response: bool },
     Schedule { event: u8 },
     RemoveContentLength,
+    SetMetadata { ns: Vec<u8>, key: Vec<u8>, value: Vec<u8> },
+    SetFilterState { preset: bool, key: Vec<u8>, value: Vec<u8> },
+    SpanTag { key: Vec<u8>, value: Vec<u8> },
+    Log { message: Vec<u8> },
     Panic,
 }
+
+/// The filter state every stream starts with, as another filter would have set it (a string,
+/// and an object with no string form).
+const PRESET: [(&str, Option<&[u8]>); 2] = [("fuzz.preset", Some(b"set-before")), ("fuzz.object", None)];
 
 /// One hook's script: the host calls, then the status (taken modulo the hook's statuses).
 #[derive(Arbitrary, Debug)]
@@ -163,11 +177,37 @@ impl FuzzFilter {
                 Action::RemoveContentLength => {
                     stream.will_change_request_body_length();
                 }
+                Action::SetMetadata { ns, key, value } => {
+                    let host = envoyx_sdk::host_api().expect("initialised");
+                    let value = envoyx_abi::envoyx_value::string(&value);
+                    // Safety: the stream of the running hook; the views live during the call.
+                    unsafe { (host.metadata_set)(stream.as_raw(), bytes(&ns), bytes(&key), value) };
+                }
+                Action::SetFilterState { preset, key, value } => {
+                    let host = envoyx_sdk::host_api().expect("initialised");
+                    let key = if preset { PRESET[key.len() % 2].0.as_bytes().to_vec() } else { key };
+                    // Safety: as above.
+                    unsafe { (host.filter_state_set)(stream.as_raw(), bytes(&key), bytes(&value)) };
+                }
+                Action::SpanTag { key, value } => {
+                    let host = envoyx_sdk::host_api().expect("initialised");
+                    // Safety: as above.
+                    unsafe { (host.span_set_tag)(stream.as_raw(), bytes(&key), bytes(&value)) };
+                }
+                Action::Log { message } => {
+                    let host = envoyx_sdk::host_api().expect("initialised");
+                    // Safety: the table the host initialised the module with; the view is alive.
+                    unsafe { (host.log)(envoyx_abi::ENVOYX_LOG_WARN, bytes(&message)) };
+                }
                 Action::Panic => std::panic::panic_any(MODULE_PANIC),
             }
         }
         script.status
     }
+}
+
+fn bytes(b: &[u8]) -> envoyx_abi::envoyx_bytes {
+    envoyx_abi::envoyx_bytes::from_slice(b)
 }
 
 fn headers_status(b: u8) -> HeadersStatus {
@@ -236,6 +276,9 @@ fn drive(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let before = (MADE.load(Ordering::SeqCst), DESTROYED.load(Ordering::SeqCst));
 
     let mut stream = host().stream();
+    for (key, value) in PRESET {
+        stream.preset_filter_state(key, value);
+    }
     let mut sent = Vec::new();
     stream.request_headers(&[(":method", "POST"), (":path", "/fuzz"), ("content-length", "5")], request_end);
     // What Envoy may still deliver, per direction: (headers seen, ended).
@@ -275,6 +318,12 @@ fn drive(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         }
     }
     stream.run_scheduled();
+    assert_eq!(stream.envoy_bugs(), 0, "filter state set over a key the stream had");
+    assert_eq!(
+        stream.filter_state("fuzz.preset").as_deref(),
+        Some(&b"set-before"[..]),
+        "a preset value changed"
+    );
     let answered = stream.local_reply().is_some() || stream.was_reset();
     let changed = REQUEST_BODY_CHANGED.load(Ordering::SeqCst);
     if !answered && !changed {
@@ -286,6 +335,12 @@ fn drive(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     drop(stream);
     let after = (MADE.load(Ordering::SeqCst), DESTROYED.load(Ordering::SeqCst));
     assert_eq!(after.0 - before.0, after.1 - before.1, "every filter made is destroyed once");
+    for (_, line) in envoyx_testhost::logs() {
+        assert!(
+            !line.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
+            "a log line split or holding a control character: {line:?}"
+        );
+    }
     Ok(())
 }
 
