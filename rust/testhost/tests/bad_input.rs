@@ -45,6 +45,21 @@ fn not_a_shared_object() {
 }
 
 #[test]
+fn a_file_cut_short_is_refused_before_it_is_mapped() {
+    // Mapped as it was, the first touch past its end would kill the process (SIGBUS).
+    let whole = std::fs::read(c_module("good", &[])).unwrap();
+    for cut in [4096, 8192, 12288, whole.len() - 1] {
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("libcut-{cut}.so"));
+        std::fs::write(&path, &whole[..cut]).unwrap();
+        let (err, msg) = load_error(TestHost::load(&path, "t", ""));
+        assert!(matches!(err, LoadError::Truncated { .. }), "{msg}");
+        assert!(msg.contains(&format!("libcut-{cut}.so: the file is cut short")), "{msg}");
+        assert!(msg.contains(&format!("but the file has {cut} bytes")), "{msg}");
+    }
+    host_still_works();
+}
+
+#[test]
 fn missing_symbol() {
     let (err, msg) = load_error(TestHost::load(c_module("no_destroy", &["-DOMIT_STREAM_DESTROY"]), "t", ""));
     assert!(matches!(err, LoadError::MissingSymbol { symbol: "envoyx_on_stream_destroy", .. }), "{msg}");
