@@ -69,22 +69,13 @@ fn check_layout(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     let truncated = |part: String, end: u64| LoadError::Truncated { path: path.into(), part, end, actual };
     let malformed = |reason: String| LoadError::NotSharedObject { path: path.into(), reason };
     let is_64 = bytes[4] == 2;
-    let little = bytes[5] == 1;
     let header_size: u64 = if is_64 { 64 } else { 52 };
     if actual < header_size {
         return Err(truncated("ELF header".into(), header_size));
     }
-    let field = |at: u64, size: usize| -> u64 {
-        // In bounds: every read below is of the header, or of a table checked to lie in the file.
-        let at = at as usize;
-        let raw = &bytes[at..at + size];
-        let mut value = 0u64;
-        for i in 0..size {
-            let byte = if little { raw[size - 1 - i] } else { raw[i] };
-            value = value << 8 | u64::from(byte);
-        }
-        value
-    };
+    // In bounds: every read below is of the header, or of a table checked to lie in the file.
+    let fields = Fields::of(bytes);
+    let field = |at: u64, size: usize| fields.get(at as usize, size).unwrap_or(0);
     let (phoff, shoff, phentsize, phnum, shentsize, shnum) = if is_64 {
         (field(32, 8), field(40, 8), field(54, 2), field(56, 2), field(58, 2), field(60, 2))
     } else {
@@ -118,6 +109,25 @@ fn check_layout(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// Reads the fixed-width integers of an ELF file in its byte order (`e_ident[EI_DATA]`).
+struct Fields<'a> {
+    bytes: &'a [u8],
+    little: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn of(bytes: &'a [u8]) -> Self {
+        Self { bytes, little: bytes.get(5) == Some(&1) }
+    }
+
+    /// The `size`-byte integer at `at`; None past the end.
+    fn get(&self, at: usize, size: usize) -> Option<u64> {
+        let raw = self.bytes.get(at..at.checked_add(size)?)?;
+        let fold = |value: u64, byte: &u8| value << 8 | u64::from(*byte);
+        Some(if self.little { raw.iter().rev().fold(0, fold) } else { raw.iter().fold(0, fold) })
+    }
 }
 
 /// A program header's type, as `readelf -l` names it.
@@ -172,16 +182,8 @@ pub(crate) fn go_build_id(path: &Path) -> Option<String> {
 /// The descriptor of the first ELF note named `name` (NUL-padded to 4 bytes) of type `kind`, from
 /// the note segments the program headers list.
 fn note(bytes: &[u8], name: &[u8; 4], kind: u64) -> Option<Vec<u8>> {
-    let field = |at: usize, size: usize| -> Option<u64> {
-        let raw = bytes.get(at..at.checked_add(size)?)?;
-        let little = *bytes.get(5)? == 1;
-        let mut value = 0u64;
-        for i in 0..size {
-            let byte = if little { raw[size - 1 - i] } else { raw[i] };
-            value = value << 8 | u64::from(byte);
-        }
-        Some(value)
-    };
+    let fields = Fields::of(bytes);
+    let field = |at: usize, size: usize| fields.get(at, size);
     let is_64 = *bytes.get(4)? == 2;
     let (phoff, phentsize, phnum) = if is_64 {
         (field(32, 8)?, field(54, 2)?, field(56, 2)?)
