@@ -68,7 +68,8 @@ envoyx_headers_status envoyx_on_request_headers(envoyx_stream* stream, envoyx_mo
   return ENVOYX_HEADERS_CONTINUE;
 }
 
-/* Drops the first two bytes of each request chunk; x-probe-length: the length left. */
+/* Drops the first two bytes of each request chunk, and tries to tell the length left in
+ * x-probe-length: the request headers already went on, so the host refuses it. */
 envoyx_body_status envoyx_on_request_body(envoyx_stream* stream, envoyx_module_stream* module_stream,
                                           bool end_of_stream) {
   (void)module_stream;
