@@ -9,30 +9,60 @@
 //! installs it: linked into a program (the in-process test mode), the module shares the
 //! program's standard library, and the program's hook stays as it is.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::panic::UnwindSafe;
 
 thread_local! {
+    // Neither has a destructor: a thread-local destructor of module code would keep the module
+    // mapped as long as the proxy's thread lives (see `thread.rs`).
     /// How many SDK catches are running on this thread (nested: a hook inside a hook's drop).
     static CATCHING: Cell<u32> = const { Cell::new(0) };
     /// Where the last panic the SDK caught on this thread happened.
-    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    static LOCATION: Cell<Option<Where>> = const { Cell::new(None) };
 }
 
-/// Installs the hook, once per module (per copy of Rust's standard library).
+/// A panic's location, copied (a file name of up to 160 bytes, cut beyond).
+#[derive(Clone, Copy)]
+struct Where {
+    file: [u8; 160],
+    file_len: u8,
+    line: u32,
+    column: u32,
+}
+
+impl Where {
+    fn of(location: &std::panic::Location<'_>) -> Self {
+        let name = location.file().as_bytes();
+        let mut file = [0; 160];
+        let file_len = name.len().min(file.len());
+        file[..file_len].copy_from_slice(&name[..file_len]);
+        Self { file, file_len: file_len as u8, line: location.line(), column: location.column() }
+    }
+}
+
+/// The hook that was there before [`install`] (Rust's default in a freshly loaded module).
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+static PREVIOUS: std::sync::OnceLock<Hook> = std::sync::OnceLock::new();
+
+/// Installs the hook, once per module (per copy of Rust's standard library). Nothing is
+/// allocated: the hook is a plain function and Rust's default hook a zero-sized one, so a module
+/// unloaded later leaves no heap block behind (valgrind would count one per load as lost).
 pub(crate) fn install() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if CATCHING.with(Cell::get) > 0 {
-                let location = info.location().map(|l| l.to_string());
-                LOCATION.with(|last| *last.borrow_mut() = location);
-            } else {
-                previous(info)
-            }
-        }));
+        let _ = PREVIOUS.set(std::panic::take_hook());
+        std::panic::set_hook(Box::new(hook));
     });
+}
+
+/// For a panic the SDK is catching, remembers where it happened; any other goes on to the hook
+/// that was there before.
+fn hook(info: &std::panic::PanicHookInfo<'_>) {
+    if CATCHING.with(Cell::get) > 0 {
+        LOCATION.with(|last| last.set(info.location().map(Where::of)));
+    } else if let Some(previous) = PREVIOUS.get() {
+        previous(info)
+    }
 }
 
 /// `std::panic::catch_unwind`, telling the hook that the SDK catches (and logs) what panics.
@@ -45,7 +75,9 @@ pub(crate) fn catch_unwind<F: FnOnce() -> R + UnwindSafe, R>(f: F) -> std::threa
 
 /// Where the panic just caught on this thread happened (` (at src/lib.rs:12:5)`), or "".
 pub(crate) fn take_location() -> String {
-    LOCATION.with(|last| last.borrow_mut().take()).map(|l| format!(" (at {l})")).unwrap_or_default()
+    let Some(at) = LOCATION.with(Cell::take) else { return String::new() };
+    let file = String::from_utf8_lossy(&at.file[..usize::from(at.file_len)]);
+    format!(" (at {file}:{}:{})", at.line, at.column)
 }
 
 #[cfg(test)]

@@ -291,8 +291,12 @@ fn install_c_module(module: &Path, to: &Path) {
 
 /// Hot reload of a C module whose own thread (started at program init) runs until unload:
 /// `defines` pick its `envoyx_on_program_unload`. Returns the first version's mapping, once it
-/// drained, and the host.
-fn reload_threaded_c_module(variant: &str, defines: &[&str]) -> (std::path::PathBuf, TestHost) {
+/// drained, the host and the folder of the file (each version is mapped from a private copy, so
+/// the folder may go when the test is done).
+fn reload_threaded_c_module(
+    variant: &str,
+    defines: &[&str],
+) -> (std::path::PathBuf, TestHost, tempfile::TempDir) {
     let module = common::c_module(variant, defines);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(format!("lib{variant}.so"));
@@ -308,15 +312,14 @@ fn reload_threaded_c_module(variant: &str, defines: &[&str]) -> (std::path::Path
     run_until(&host, "the first version to drain", |host| stats(host).draining == 0);
     // Long enough for a thread left running in unmapped code to take the process down.
     std::thread::sleep(Duration::from_millis(200));
-    std::mem::forget(dir); // the test process ends soon; the file stays for the kept mapping
-    (first, host)
+    (first, host, dir)
 }
 
 #[test]
 fn a_module_that_cannot_say_its_threads_are_done_stays_mapped_and_the_process_lives() {
     // Before the module said when it may be unmapped, this unmapped the first version under its
     // running thread: the process died of SIGSEGV.
-    let (first, _host) = reload_threaded_c_module("thread", &["-DTHREAD"]);
+    let (first, _host, _dir) = reload_threaded_c_module("thread", &["-DTHREAD"]);
     assert!(mapped(&first), "the drained version stays mapped");
     assert!(
         logged(
@@ -328,14 +331,14 @@ fn a_module_that_cannot_say_its_threads_are_done_stays_mapped_and_the_process_li
 
 #[test]
 fn a_module_that_finishes_its_threads_is_unmapped() {
-    let (first, _host) = reload_threaded_c_module("thread_unload", &["-DTHREAD", "-DUNLOAD_HOOK"]);
+    let (first, _host, _dir) = reload_threaded_c_module("thread_unload", &["-DTHREAD", "-DUNLOAD_HOOK"]);
     assert!(!mapped(&first), "the drained version is unmapped once its thread is joined");
     assert!(logged("has no stream left and is destroyed; its module is unloaded"));
 }
 
 #[test]
 fn a_module_that_asks_to_stay_is_kept_mapped() {
-    let (first, _host) = reload_threaded_c_module("thread_stay", &["-DTHREAD", "-DUNLOAD_REFUSE"]);
+    let (first, _host, _dir) = reload_threaded_c_module("thread_stay", &["-DTHREAD", "-DUNLOAD_REFUSE"]);
     assert!(mapped(&first), "it asked to stay");
     assert!(logged("envoyx_on_program_unload returned false: it stays mapped until the process exits"));
     assert!(logged("its code stays in memory (envoyx_on_program_unload returned false)"));
