@@ -38,9 +38,11 @@
  *   not depend on the compiler. Status values equal Envoy's own enum ordinals.
  * - Versioning. A module reports the ABI version it was built for. A host at version M.N accepts
  *   modules built for M.N and M.(N-1) and refuses any other version, naming both. New functions
- *   are only ever appended to `envoyx_host_api`; a module built for M.N may read a table field
- *   only if the table's `size` covers it. Module exports added in a later minor are optional: a
- *   host calls them only if the module exports them.
+ *   are only ever appended to `envoyx_host_api`, each append in a new minor version; a module
+ *   built for M.N may read a table field only if the table's `size` covers it, and a host
+ *   refuses a module that says it needs a longer table than the host's
+ *   (`envoyx_module_host_api_size`). Module exports added in a later minor are optional: a host
+ *   calls them only if the module exports them.
  * - History. 1.0: streams, headers, bodies, local reply, reset, continue from any thread.
  *   1.1: acting after async work (`stream_handle_schedule`, `continue_stream`,
  *   `envoyx_on_stream_scheduled`); a configuration's background work (`config_handle_*`,
@@ -53,7 +55,7 @@
  *   metadata, filter state and routing (`metadata_set/get`, `filter_state_set/get`,
  *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`);
  *   tracing (`span_set_tag`); saying when the file may be unmapped
- *   (`envoyx_on_program_unload`).
+ *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -807,6 +809,17 @@ void envoyx_on_filter_config_callout_event(envoyx_module_config* config, uint64_
  * thread-local destructor, for which the dynamic loader keeps the file) unless the module called
  * `envoyx_sdk::keep_module_mapped()` (for threads a C library it links starts). */
 bool envoyx_on_program_unload(void);
+
+/* Optional (ABI 1.1). The size of the host table the module was compiled against,
+ * `sizeof(envoyx_host_api)`. The host refuses to load a module that needs a longer table than
+ * its own — one built against a later header, whose calls past the end of this host's table
+ * would jump through whatever memory follows it — with an error naming both sizes and both ABI
+ * versions. Define it in one source file of the module with ENVOYX_DECLARE_HOST_API_SIZE(); the
+ * SDKs export it. Without it the host can only trust the module's ABI version. Called once,
+ * right after envoyx_module_abi_version; must not call the host. */
+size_t envoyx_module_host_api_size(void);
+#define ENVOYX_DECLARE_HOST_API_SIZE() \
+  size_t envoyx_module_host_api_size(void) { return sizeof(envoyx_host_api); }
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -19,8 +19,21 @@ envoyx_abi_version envoyx_module_abi_version(void) {
   return version;
 }
 
+/* The host table this SDK was compiled against: a host with a shorter one refuses the module
+ * before program init (x/abi.h, envoyx_module_host_api_size). */
+ENVOYX_DECLARE_HOST_API_SIZE()
+
 bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
-  (void)error;
+  /* For a host that does not check the stated size itself: the SDK calls every function of its
+   * table, so a shorter table, or another major version, is refused here. */
+  if (api == NULL) return false;
+  if (api->version.major != ENVOYX_ABI_VERSION_MAJOR || api->size < sizeof(envoyx_host_api)) {
+    static const char message[] =
+        "this Go module (envoyx.dev/sdk) needs the host function table of EnvoyX ABI 1.1 or later; the "
+        "host's is another major version or shorter";
+    api->error_set(error, (envoyx_bytes){(const uint8_t*)message, sizeof message - 1});
+    return false;
+  }
   host = api;
   return true;
 }
@@ -393,7 +406,7 @@ static const char* const export_names[] = {
     "envoyx_on_route_config_new",      "envoyx_on_route_config_destroy",
     "envoyx_on_stream_callout_done",   "envoyx_on_stream_callout_event",
     "envoyx_on_filter_config_scheduled", "envoyx_on_filter_config_callout_done",
-    "envoyx_on_filter_config_callout_event",
+    "envoyx_on_filter_config_callout_event", "envoyx_module_host_api_size",
 };
 static const void* const export_functions[] = {
     (const void*)envoyx_module_abi_version,   (const void*)envoyx_on_program_init,
@@ -408,6 +421,7 @@ static const void* const export_functions[] = {
     (const void*)envoyx_on_filter_config_scheduled,
     (const void*)envoyx_on_filter_config_callout_done,
     (const void*)envoyx_on_filter_config_callout_event,
+    (const void*)envoyx_module_host_api_size,
 };
 _Static_assert(sizeof(export_names) / sizeof(export_names[0]) ==
                    sizeof(export_functions) / sizeof(export_functions[0]),

@@ -213,6 +213,107 @@ pub const ENVOYX_LOG_WARN: envoyx_log_level = 3;
 pub const ENVOYX_LOG_ERROR: envoyx_log_level = 4;
 pub const ENVOYX_LOG_CRITICAL: envoyx_log_level = 5;
 
+/// Calls the macro `$callback` with every function of [`envoyx_host_api`], in table order, each
+/// with the minor ABI version that appended it: the one list every other Rust list of host
+/// functions is made from ([`HOST_FUNCTIONS`], the SDK's table check, the header test's layout
+/// figures). `tests/header_matches.rs` checks it against `x/abi.h`'s struct, and each frozen
+/// header in `x/compat/` against the entries of its minor, so a function appended without a
+/// minor of its own (or out of order) fails there. See `docs/adding-an-abi-call.md`.
+#[macro_export]
+macro_rules! for_each_host_function {
+    ($callback:ident) => {
+        $callback! {
+            log_enabled 0,
+            log 0,
+            error_set 0,
+            header_get 0,
+            header_all 0,
+            header_set 0,
+            header_add 0,
+            header_remove 0,
+            body_length 0,
+            body_slices 0,
+            body_drain 0,
+            body_prepend 0,
+            body_append 0,
+            body_replace 0,
+            send_local_reply 0,
+            reset_stream 0,
+            stream_handle_new 0,
+            stream_handle_continue 0,
+            stream_handle_release 0,
+            stream_handle_schedule 1,
+            continue_stream 1,
+            config_handle_new 1,
+            config_handle_schedule 1,
+            config_handle_release 1,
+            route_config 1,
+            http_callout 1,
+            config_http_callout 1,
+            callout_stream_start 1,
+            callout_stream_send 1,
+            callout_stream_send_trailers 1,
+            callout_stream_reset 1,
+            config_callout_stream_start 1,
+            config_callout_stream_send 1,
+            config_callout_stream_send_trailers 1,
+            config_callout_stream_reset 1,
+            metric_define 1,
+            metric_record 1,
+            metadata_set 1,
+            metadata_get 1,
+            filter_state_set 1,
+            filter_state_get 1,
+            clear_route_cache 1,
+            upstream_override_host 1,
+            attribute_get 1,
+            span_set_tag 1,
+        }
+    };
+}
+
+/// One function of [`envoyx_host_api`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFunction {
+    /// Its field name (the same in x/abi.h).
+    pub name: &'static str,
+    /// Its offset in the table: a table of `size` bytes has it when `offset + size_of::<fn>()`
+    /// is at most `size`.
+    pub offset: usize,
+    /// The minor ABI version that appended it (1.`minor`).
+    pub minor: u32,
+}
+
+impl HostFunction {
+    /// Whether a table of `size` bytes (its `size` field) has this function.
+    pub const fn in_table_of(&self, size: usize) -> bool {
+        self.offset + std::mem::size_of::<unsafe extern "C" fn()>() <= size
+    }
+}
+
+macro_rules! host_function_list {
+    ($($name:ident $minor:literal),* $(,)?) => {
+        /// Every function of [`envoyx_host_api`], in table order ([`for_each_host_function`]).
+        pub const HOST_FUNCTIONS: &[HostFunction] = &[
+            $(HostFunction { name: stringify!($name), offset: std::mem::offset_of!(envoyx_host_api, $name), minor: $minor }),*
+        ];
+    };
+}
+for_each_host_function!(host_function_list);
+
+/// The size of the host table of ABI 1.`minor`: up to its last function.
+pub const fn host_api_size_of_minor(minor: u32) -> usize {
+    let mut size = std::mem::offset_of!(envoyx_host_api, log_enabled);
+    let mut i = 0;
+    while i < HOST_FUNCTIONS.len() {
+        if HOST_FUNCTIONS[i].minor <= minor {
+            size = HOST_FUNCTIONS[i].offset + std::mem::size_of::<unsafe extern "C" fn()>();
+        }
+        i += 1;
+    }
+    size
+}
+
 /// `envoyx_host_api`: the table of host functions a module receives at program init.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -511,6 +612,8 @@ pub type envoyx_on_filter_config_callout_event_fn = unsafe extern "C" fn(
 
 /// `envoyx_on_program_unload` (optional, ABI 1.1).
 pub type envoyx_on_program_unload_fn = unsafe extern "C" fn() -> bool;
+/// `envoyx_module_host_api_size` (optional, ABI 1.1).
+pub type envoyx_module_host_api_size_fn = unsafe extern "C" fn() -> usize;
 
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
@@ -550,6 +653,26 @@ pub struct ModuleExports {
     pub on_filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
     pub on_filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
     pub on_program_unload: Option<envoyx_on_program_unload_fn>,
+    pub module_host_api_size: Option<envoyx_module_host_api_size_fn>,
+}
+
+impl ModuleExports {
+    /// Each optional export ([`OPTIONAL_MODULE_SYMBOLS`], in that order) and whether this module
+    /// has it (a test checks the names against that list).
+    pub fn optional_present(&self) -> [(&'static str, bool); OPTIONAL_MODULE_SYMBOLS.len()] {
+        [
+            ("envoyx_on_stream_scheduled", self.on_stream_scheduled.is_some()),
+            ("envoyx_on_filter_config_scheduled", self.on_filter_config_scheduled.is_some()),
+            ("envoyx_on_route_config_new", self.on_route_config_new.is_some()),
+            ("envoyx_on_route_config_destroy", self.on_route_config_destroy.is_some()),
+            ("envoyx_on_stream_callout_done", self.on_stream_callout_done.is_some()),
+            ("envoyx_on_stream_callout_event", self.on_stream_callout_event.is_some()),
+            ("envoyx_on_filter_config_callout_done", self.on_filter_config_callout_done.is_some()),
+            ("envoyx_on_filter_config_callout_event", self.on_filter_config_callout_event.is_some()),
+            ("envoyx_on_program_unload", self.on_program_unload.is_some()),
+            ("envoyx_module_host_api_size", self.module_host_api_size.is_some()),
+        ]
+    }
 }
 
 /// The names of every function a module must export, in the header's order.
@@ -571,7 +694,7 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 9] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 10] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
@@ -581,6 +704,7 @@ pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 9] = [
     ("envoyx_on_filter_config_callout_done", 1),
     ("envoyx_on_filter_config_callout_event", 1),
     ("envoyx_on_program_unload", 1),
+    ("envoyx_module_host_api_size", 1),
 ];
 
 impl envoyx_abi_version {

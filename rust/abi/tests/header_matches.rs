@@ -112,55 +112,14 @@ fn rust_figures() -> BTreeMap<String, u64> {
     layout!(envoyx_slice { ptr, len });
     layout!(envoyx_header { key, value });
     layout!(envoyx_value { kind, string, number, boolean });
-    layout!(envoyx_host_api {
-        size,
-        version,
-        log_enabled,
-        log,
-        error_set,
-        header_get,
-        header_all,
-        header_set,
-        header_add,
-        header_remove,
-        body_length,
-        body_slices,
-        body_drain,
-        body_prepend,
-        body_append,
-        body_replace,
-        send_local_reply,
-        reset_stream,
-        stream_handle_new,
-        stream_handle_continue,
-        stream_handle_release,
-        stream_handle_schedule,
-        continue_stream,
-        config_handle_new,
-        config_handle_schedule,
-        config_handle_release,
-        route_config,
-        http_callout,
-        config_http_callout,
-        callout_stream_start,
-        callout_stream_send,
-        callout_stream_send_trailers,
-        callout_stream_reset,
-        config_callout_stream_start,
-        config_callout_stream_send,
-        config_callout_stream_send_trailers,
-        config_callout_stream_reset,
-        metric_define,
-        metric_record,
-        metadata_set,
-        metadata_get,
-        filter_state_set,
-        filter_state_get,
-        clear_route_cache,
-        upstream_override_host,
-        attribute_get,
-        span_set_tag,
-    });
+    layout!(envoyx_host_api { size, version });
+    // The functions, from the one list of the table (`for_each_host_function!`).
+    macro_rules! functions {
+        ($($name:ident $minor:literal),* $(,)?) => {
+            $( put(&format!("offsetof(envoyx_host_api, {})", stringify!($name)), offset_of!(envoyx_host_api, $name) as u64); )*
+        };
+    }
+    envoyx_abi::for_each_host_function!(functions);
     macro_rules! scalar { ($($t:ident),*) => { $( put(&format!("sizeof({})", stringify!($t)), size_of::<$t>() as u64); )* } }
     scalar!(
         envoyx_headers_status,
@@ -191,7 +150,8 @@ fn header_names(header: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("#define ENVOYX_") {
             let name = format!("ENVOYX_{}", rest.split_whitespace().next().unwrap());
-            if name != "ENVOYX_ABI_H" {
+            // Constants only: a function-like macro (`ENVOYX_DECLARE_HOST_API_SIZE()`) has none.
+            if name != "ENVOYX_ABI_H" && !name.contains('(') {
                 defines.push(name);
             }
         }
@@ -356,4 +316,115 @@ fn the_frozen_1_0_header_is_a_prefix_of_this_abi() {
     }
     assert_eq!(checked, fields.len());
     assert!(fields.iter().any(|f| f == "stream_handle_release"), "the whole 1.0 table was read: {fields:?}");
+}
+
+/// The host table's functions as a header declares them, in order.
+fn table_functions(header: &str) -> Vec<String> {
+    let (_, fields, _) = header_names(header);
+    fields.into_iter().filter(|f| f != "size" && f != "version").collect()
+}
+
+/// Checks the one list of the table (`HOST_FUNCTIONS`, from `for_each_host_function!`) against
+/// `x/abi.h` and every frozen header in `x/compat/`: the current header's table must be the whole
+/// list, in order; a frozen 1.N header's, exactly the entries of minors up to N; no entry may
+/// name a minor later than the header's. The error names the header and the entry.
+fn check_table_list(
+    current: &str,
+    frozen: &[(u32, String)],
+    list: &[HostFunction],
+    current_minor: u32,
+) -> Result<(), String> {
+    let names: Vec<&str> = list.iter().map(|f| f.name).collect();
+    let header = table_functions(current);
+    if header != names {
+        let missing: Vec<&String> = header.iter().filter(|h| !names.contains(&h.as_str())).collect();
+        let extra: Vec<&&str> = names.iter().filter(|n| !header.iter().any(|h| h == *n)).collect();
+        return Err(format!(
+            "x/abi.h's envoyx_host_api and for_each_host_function! differ: in the header only {missing:?}, \
+             in the list only {extra:?}, or the order differs"
+        ));
+    }
+    if let Some(late) = list.iter().find(|f| f.minor > current_minor) {
+        return Err(format!(
+            "{} is marked ABI 1.{}, later than x/abi.h's 1.{current_minor}",
+            late.name, late.minor
+        ));
+    }
+    for (minor, text) in frozen {
+        let expected: Vec<&str> = list.iter().filter(|f| f.minor <= *minor).map(|f| f.name).collect();
+        let got = table_functions(text);
+        if got != expected {
+            let first =
+                expected.iter().zip(&got).position(|(e, g)| e != g).unwrap_or(expected.len().min(got.len()));
+            return Err(format!(
+                "x/compat/1.{minor}/abi.h's table is {} functions, the list's entries of ABI 1.{minor} or \
+                 earlier are {}; first difference at function {first}: {:?} in the frozen header, {:?} in \
+                 the list (an append needs a new minor)",
+                got.len(),
+                expected.len(),
+                got.get(first),
+                expected.get(first)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The frozen headers, `x/compat/1.N/abi.h`, with their minors.
+fn frozen_headers() -> Vec<(u32, String)> {
+    let compat = header_path().parent().unwrap().join("compat");
+    let mut frozen: Vec<(u32, String)> = std::fs::read_dir(&compat)
+        .unwrap()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let minor = entry.file_name().to_str()?.strip_prefix("1.")?.parse().ok()?;
+            Some((minor, std::fs::read_to_string(entry.path().join("abi.h")).ok()?))
+        })
+        .collect();
+    frozen.sort();
+    frozen
+}
+
+#[test]
+fn the_table_list_matches_the_header_and_every_frozen_header() {
+    let current = std::fs::read_to_string(header_path()).unwrap();
+    let frozen = frozen_headers();
+    assert!(!frozen.is_empty(), "x/compat holds the released headers");
+    check_table_list(&current, &frozen, HOST_FUNCTIONS, ENVOYX_ABI_VERSION_MINOR).unwrap();
+    assert_eq!(
+        host_api_size_of_minor(ENVOYX_ABI_VERSION_MINOR),
+        size_of::<envoyx_host_api>(),
+        "the current minor's table is the whole table"
+    );
+}
+
+#[test]
+fn the_table_check_catches_hand_edited_lists() {
+    let current = std::fs::read_to_string(header_path()).unwrap();
+    let frozen = frozen_headers();
+    // A function appended to the header but not to the list.
+    let appended = current
+        .replace("} envoyx_host_api;", "  bool (*future_call)(envoyx_stream* stream);\n} envoyx_host_api;");
+    let err = check_table_list(&appended, &frozen, HOST_FUNCTIONS, ENVOYX_ABI_VERSION_MINOR).unwrap_err();
+    assert!(err.contains("in the header only [\"future_call\"]"), "{err}");
+    // A list missing an entry.
+    let mut list = HOST_FUNCTIONS.to_vec();
+    let removed = list.remove(20);
+    let err = check_table_list(&current, &frozen, &list, ENVOYX_ABI_VERSION_MINOR).unwrap_err();
+    assert!(err.contains(&format!("in the header only [{:?}]", removed.name)), "{err}");
+    // A function of a later minor marked with a released one: the frozen header disagrees.
+    let mut list = HOST_FUNCTIONS.to_vec();
+    let late = list.iter_mut().find(|f| f.minor == 1).unwrap();
+    late.minor = 0;
+    let err = check_table_list(&current, &frozen, &list, ENVOYX_ABI_VERSION_MINOR).unwrap_err();
+    assert!(
+        err.contains("x/compat/1.0/abi.h's table is 19 functions")
+            && err.contains("an append needs a new minor"),
+        "{err}"
+    );
+    // An entry marked later than the header's minor.
+    let mut list = HOST_FUNCTIONS.to_vec();
+    list.last_mut().unwrap().minor = ENVOYX_ABI_VERSION_MINOR + 1;
+    let err = check_table_list(&current, &frozen, &list, ENVOYX_ABI_VERSION_MINOR).unwrap_err();
+    assert!(err.contains("later than x/abi.h's"), "{err}");
 }

@@ -66,6 +66,12 @@ pub enum LoadError {
          this host speaks {host} and accepts {accepted}; rebuild the module with a matching SDK"
     )]
     AbiMismatch { path: PathBuf, module: AbiVersion, host: AbiVersion, accepted: String },
+    #[error(
+        "EnvoyX module {path}: it was built against a host function table of {needs} bytes, this \
+         host's has {has} (module ABI {module}, host ABI {host}): it could call functions this host \
+         does not have; build it against this host's x/abi.h (its SDK) or run it on a newer host"
+    )]
+    HostTableTooShort { path: PathBuf, needs: usize, has: usize, module: AbiVersion, host: AbiVersion },
     #[error("EnvoyX module {path}: program init failed: {reason}")]
     ProgramInitFailed { path: PathBuf, reason: String },
     #[error(

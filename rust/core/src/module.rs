@@ -45,6 +45,8 @@ pub(crate) struct Hooks {
 pub struct Module {
     path: PathBuf,
     abi_version: envoyx_abi_version,
+    /// The optional exports it has, by name (`envoyx_abi::ModuleExports::optional_present`).
+    optional_exports: Vec<&'static str>,
     pub(crate) hooks: Hooks,
     /// The file it was loaded from, as it was then. None for a module linked into this program.
     file: Option<ModuleFile>,
@@ -156,34 +158,9 @@ impl Module {
         self.abi_version
     }
 
-    /// The optional exports (ABI 1.1 on) this module has, by symbol name.
+    /// The optional exports (ABI 1.1 on) this module has, by symbol name, in the header's order.
     pub fn optional_exports(&self) -> Vec<&'static str> {
-        let Hooks {
-            stream_scheduled,
-            filter_config_scheduled,
-            stream_callout_done,
-            stream_callout_event,
-            filter_config_callout_done,
-            filter_config_callout_event,
-            route_config_new,
-            route_config_destroy,
-            program_unload,
-            ..
-        } = self.hooks;
-        [
-            ("envoyx_on_stream_scheduled", stream_scheduled.is_some()),
-            ("envoyx_on_stream_callout_done", stream_callout_done.is_some()),
-            ("envoyx_on_stream_callout_event", stream_callout_event.is_some()),
-            ("envoyx_on_filter_config_callout_done", filter_config_callout_done.is_some()),
-            ("envoyx_on_filter_config_callout_event", filter_config_callout_event.is_some()),
-            ("envoyx_on_filter_config_scheduled", filter_config_scheduled.is_some()),
-            ("envoyx_on_route_config_new", route_config_new.is_some()),
-            ("envoyx_on_route_config_destroy", route_config_destroy.is_some()),
-            ("envoyx_on_program_unload", program_unload.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, present)| present.then_some(name))
-        .collect()
+        self.optional_exports.clone()
     }
 }
 
@@ -645,6 +622,7 @@ pub fn resolve_exports(
             envoyx_on_route_config_destroy_fn
         ),
         on_program_unload: optional!("envoyx_on_program_unload", envoyx_on_program_unload_fn),
+        module_host_api_size: optional!("envoyx_module_host_api_size", envoyx_module_host_api_size_fn),
     };
     // The route-config hooks come as a pair: one without the other is a missing symbol.
     let (new, destroy) = ("envoyx_on_route_config_new", "envoyx_on_route_config_destroy");
@@ -672,6 +650,20 @@ fn init(
             host: AbiVersion(host_version),
             accepted: accepted_range(host_version),
         });
+    }
+    if let Some(needs) = exports.module_host_api_size {
+        // Safety: the export has the header's type; it takes nothing and must not call the host.
+        let needs = unsafe { needs() };
+        let has = HOST_API.size as usize;
+        if needs > has {
+            return Err(LoadError::HostTableTooShort {
+                path: path.into(),
+                needs,
+                has,
+                module: AbiVersion(module_version),
+                host: AbiVersion(host_version),
+            });
+        }
     }
     let mut error = ErrorSink { message: None, creating: None };
     // Safety: HOST_API is a 'static table of the header's layout; `error` outlives the call.
@@ -707,6 +699,11 @@ fn init(
     Ok(Module {
         path: path.into(),
         abi_version: module_version,
+        optional_exports: exports
+            .optional_present()
+            .into_iter()
+            .filter_map(|(name, present)| present.then_some(name))
+            .collect(),
         hooks,
         file: None,
         _library: library,

@@ -111,6 +111,12 @@ macro_rules! export_module {
             const _: __abi::envoyx_on_program_unload_fn = envoyx_on_program_unload;
 
             #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_module_host_api_size() -> usize {
+                __dispatch::module_host_api_size()
+            }
+            const _: __abi::envoyx_module_host_api_size_fn = envoyx_module_host_api_size;
+
+            #[unsafe(no_mangle)]
             unsafe extern "C" fn envoyx_on_filter_config_new(
                 name: __abi::envoyx_bytes,
                 config: __abi::envoyx_bytes,
@@ -520,6 +526,12 @@ pub extern "C" fn module_abi_version() -> envoyx_abi_version {
 /// the program's panic hook alone, so a test's or the host's own panics print as usual.
 pub fn install_panic_hook() {
     crate::panics::install();
+}
+
+/// `envoyx_module_host_api_size`: the host table this SDK needs (all of its ABI's), so that a
+/// host with a shorter one refuses the module at load instead of the module failing later.
+pub extern "C" fn module_host_api_size() -> usize {
+    crate::host::REQUIRED_TABLE_SIZE
 }
 
 /// `envoyx_on_program_unload`: whether the host may unmap the module. Yes, unless the module
@@ -1049,5 +1061,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_filter_config_callout_done: Some(on_filter_config_callout_done::<C>),
         on_filter_config_callout_event: Some(on_filter_config_callout_event::<C>),
         on_program_unload: Some(on_program_unload),
+        module_host_api_size: Some(module_host_api_size),
     }
 }

@@ -12,43 +12,13 @@ use envoyx_abi::{
 /// The table `envoyx_on_program_init` received; NULL before that.
 static HOST: AtomicPtr<envoyx_host_api> = AtomicPtr::new(ptr::null_mut());
 
-/// Where each host function lives in the table, in table order. A table of `size` bytes has the
-/// function only if `offset + size_of::<fn pointer>() <= size`.
-const HOST_FUNCTIONS: [(&str, usize); 27] = [
-    ("log_enabled", offset_of!(envoyx_host_api, log_enabled)),
-    ("log", offset_of!(envoyx_host_api, log)),
-    ("error_set", offset_of!(envoyx_host_api, error_set)),
-    ("header_get", offset_of!(envoyx_host_api, header_get)),
-    ("header_all", offset_of!(envoyx_host_api, header_all)),
-    ("header_set", offset_of!(envoyx_host_api, header_set)),
-    ("header_add", offset_of!(envoyx_host_api, header_add)),
-    ("header_remove", offset_of!(envoyx_host_api, header_remove)),
-    ("body_length", offset_of!(envoyx_host_api, body_length)),
-    ("body_slices", offset_of!(envoyx_host_api, body_slices)),
-    ("body_drain", offset_of!(envoyx_host_api, body_drain)),
-    ("body_prepend", offset_of!(envoyx_host_api, body_prepend)),
-    ("body_append", offset_of!(envoyx_host_api, body_append)),
-    ("body_replace", offset_of!(envoyx_host_api, body_replace)),
-    ("send_local_reply", offset_of!(envoyx_host_api, send_local_reply)),
-    ("reset_stream", offset_of!(envoyx_host_api, reset_stream)),
-    ("stream_handle_new", offset_of!(envoyx_host_api, stream_handle_new)),
-    ("stream_handle_continue", offset_of!(envoyx_host_api, stream_handle_continue)),
-    ("stream_handle_release", offset_of!(envoyx_host_api, stream_handle_release)),
-    ("stream_handle_schedule", offset_of!(envoyx_host_api, stream_handle_schedule)),
-    ("continue_stream", offset_of!(envoyx_host_api, continue_stream)),
-    ("config_handle_new", offset_of!(envoyx_host_api, config_handle_new)),
-    ("config_handle_schedule", offset_of!(envoyx_host_api, config_handle_schedule)),
-    ("config_handle_release", offset_of!(envoyx_host_api, config_handle_release)),
-    ("route_config", offset_of!(envoyx_host_api, route_config)),
-    ("http_callout", offset_of!(envoyx_host_api, http_callout)),
-    ("config_http_callout", offset_of!(envoyx_host_api, config_http_callout)),
-];
-
 /// Size of one function pointer in the table.
 const FN_SIZE: usize = size_of::<unsafe extern "C" fn(*mut envoyx_stream_handle)>();
 
-/// The table size the SDK needs: it uses every function of its ABI (1.1), up to the last one.
-pub(crate) const REQUIRED_TABLE_SIZE: usize = HOST_FUNCTIONS[HOST_FUNCTIONS.len() - 1].1 + FN_SIZE;
+/// The table size the SDK needs: every function of its ABI (`envoyx_abi::HOST_FUNCTIONS`, the
+/// one list of the table), up to the last one — what the module reports as
+/// `envoyx_module_host_api_size`, so a host refuses it before init if its table is shorter.
+pub(crate) const REQUIRED_TABLE_SIZE: usize = size_of::<envoyx_host_api>();
 
 /// The host's table, once program init has stored it.
 pub(crate) fn host() -> Option<&'static envoyx_host_api> {
@@ -78,14 +48,14 @@ pub(crate) unsafe fn install(table: *const envoyx_host_api) -> Result<(), String
         ));
     }
     if size < REQUIRED_TABLE_SIZE {
-        let missing: Vec<&str> = HOST_FUNCTIONS
-            .iter()
-            .filter(|(_, offset)| offset + FN_SIZE > size)
-            .map(|(name, _)| *name)
-            .collect();
+        let missing: Vec<&str> =
+            envoyx_abi::HOST_FUNCTIONS.iter().filter(|f| !f.in_table_of(size)).map(|f| f.name).collect();
         return Err(format!(
-            "the host function table is {size} bytes but this module (envoyx-sdk) needs \
-             {REQUIRED_TABLE_SIZE}: it lacks {}",
+            "the host function table (ABI {}.{}) is {size} bytes but this module (envoyx-sdk, ABI \
+             {ENVOYX_ABI_VERSION_MAJOR}.{}) needs {REQUIRED_TABLE_SIZE}: it lacks {}",
+            version.major,
+            version.minor,
+            envoyx_abi::ENVOYX_ABI_VERSION_MINOR,
             missing.join(", ")
         ));
     }

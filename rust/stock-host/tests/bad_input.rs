@@ -202,6 +202,34 @@ fn module_file_cut_short() {
     }
 }
 
+/// A module built against a later header, one host function longer, says so
+/// (`envoyx_module_host_api_size`): refused before its program init runs, naming both sizes.
+#[test]
+fn module_needing_a_longer_host_table() {
+    let later = scratch_dir().join("later-abi");
+    std::fs::create_dir_all(&later).unwrap();
+    let header = std::fs::read_to_string(repo_root().join("x/abi.h")).unwrap();
+    let appended = header
+        .replace("} envoyx_host_api;", "  bool (*a_later_call)(envoyx_stream* stream);\n} envoyx_host_api;");
+    std::fs::write(later.join("abi.h"), appended).unwrap();
+    // Found before the repository's header: -I directories are searched in order.
+    let include = format!("-I{}", later.display());
+    let module = misbehaving_c_module("c_module_later_table", &[&include]);
+    let path = module.to_string_lossy().into_owned();
+    let has = std::mem::size_of::<envoyx_abi::envoyx_host_api>();
+    for version in VERSIONS {
+        let mut x = LdsEnvoy::start(version);
+        x.check_rejected(
+            bad_module_config(Path::new(&path), "basic"),
+            Form::Struct,
+            &[&format!(
+                "EnvoyX module {path}: it was built against a host function table of {} bytes, this host's has {has}",
+                has + 8
+            )],
+        );
+    }
+}
+
 /// A module built for ABI v0.9: the host speaks v1.1 and accepts v1.0 and v1.1 (same major,
 /// this or the previous minor; see `envoyx_core::module::accepts`).
 #[test]

@@ -63,6 +63,12 @@ static envoyx_bytes str(const char* s) {
   return b;
 }
 
+/* The host table this module was compiled against: a host with a shorter one refuses it (the
+ * frozen 1.0 header predates the macro). */
+#ifdef ENVOYX_DECLARE_HOST_API_SIZE
+ENVOYX_DECLARE_HOST_API_SIZE()
+#endif
+
 envoyx_abi_version envoyx_module_abi_version(void) {
   envoyx_abi_version v = {ABI_MAJOR, ABI_MINOR};
   return v;

@@ -59,6 +59,31 @@ fn a_file_cut_short_is_refused_before_it_is_mapped() {
     host_still_works();
 }
 
+/// A module built against a later header — one more host function — says so
+/// (`envoyx_module_host_api_size`), and the host, whose table is shorter, refuses it before
+/// program init instead of letting it call past the end of the table.
+#[test]
+fn a_module_needing_a_longer_host_table_is_refused() {
+    let later = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("later-abi");
+    std::fs::create_dir_all(&later).unwrap();
+    let header = std::fs::read_to_string(common::repo_root().join("x/abi.h")).unwrap();
+    let appended = header
+        .replace("} envoyx_host_api;", "  bool (*a_later_call)(envoyx_stream* stream);\n} envoyx_host_api;");
+    assert_ne!(header, appended);
+    std::fs::write(later.join("abi.h"), appended).unwrap();
+    let module = common::c_module_against(later.to_str().unwrap(), "later_table", &[]);
+    let (err, msg) = load_error(TestHost::load(&module, "t", ""));
+    assert!(matches!(err, LoadError::HostTableTooShort { .. }), "{msg}");
+    let has = std::mem::size_of::<envoyx_abi::envoyx_host_api>();
+    assert!(
+        msg.contains(&format!("a host function table of {} bytes, this host's has {has}", has + 8)),
+        "{msg}"
+    );
+    assert!(msg.contains("module ABI v1.1, host ABI v1.1"), "{msg}");
+    assert!(!envoyx_testhost::logged("later_table"), "program init never ran");
+    host_still_works();
+}
+
 #[test]
 fn missing_symbol() {
     let (err, msg) = load_error(TestHost::load(c_module("no_destroy", &["-DOMIT_STREAM_DESTROY"]), "t", ""));
