@@ -486,8 +486,9 @@ Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manage
   for (const envoyx::RawHeader& h : headers) {
     const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
     const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
-    // The core checked the names (lower-case tokens or request pseudo-headers).
-    message->headers().addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key), value);
+    // The core checked the names (lower-case tokens or request pseudo-headers; `host` already
+    // turned into `:authority`).
+    message->headers().addCopy(Http::LowerCaseString(key), value);
   }
   if (!body.empty()) {
     message->body().add(body.data(), body.size());
@@ -616,8 +617,9 @@ bool CalloutStreamBase::open(Upstream::ClusterManager& cluster_manager, envoyx::
   for (const envoyx::RawHeader& h : headers) {
     const absl::string_view key(reinterpret_cast<const char*>(h.key.ptr), h.key.len);
     const absl::string_view value(reinterpret_cast<const char*>(h.value.ptr), h.value.len);
-    // The core checked the names (lower-case tokens or request pseudo-headers).
-    request_headers_->addCopy(Http::LowerCaseString(key == "host" ? ":authority" : key), value);
+    // The core checked the names (lower-case tokens or request pseudo-headers; `host` already
+    // turned into `:authority`).
+    request_headers_->addCopy(Http::LowerCaseString(key), value);
   }
   const bool has_body = !body.empty();
   stream_->sendHeaders(*request_headers_, end_stream && !has_body);

@@ -163,6 +163,7 @@ impl SimulatedStream for Stream {
             CalloutReply::NoCluster => {
                 self.0.answer_callout(id, envoyx_abi::ENVOYX_CALLOUT_NO_CLUSTER, &[], b"")
             }
+            CalloutReply::Reset => self.0.answer_callout(id, envoyx_abi::ENVOYX_CALLOUT_RESET, &[], b""),
             CalloutReply::Response { headers, body } => {
                 let pairs: Vec<(&str, &str)> =
                     headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

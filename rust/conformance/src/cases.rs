@@ -399,6 +399,20 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "callout-host",
+        "a callout naming its authority in HTTP/1's `host` reaches the cluster as `:authority` on \
+         every host (the core turns one into the other), and is answered like any other",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(1),
+    Case::new(
         "callout-two",
         "two callouts in flight at once, both answered; the request goes on after the second",
         Expect::Exchange {

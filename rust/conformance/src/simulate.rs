@@ -73,6 +73,8 @@ pub enum CalloutReply {
     Response { headers: Vec<(String, String)>, body: Vec<u8> },
     /// The proxy has no such cluster.
     NoCluster,
+    /// The proxy reset it (as Envoy does a request without `:authority`).
+    Reset,
 }
 
 /// One step of a streaming callout's cluster.
@@ -93,7 +95,8 @@ pub enum StreamReply {
 }
 
 /// Answers every pending callout the way Envoy would with the conformance clusters: the
-/// [`CALLOUT_CLUSTER`] is an echo upstream ([`echo_response`]), any other name is no cluster. A
+/// [`CALLOUT_CLUSTER`] is an echo upstream ([`echo_response`]), any other name is no cluster, a
+/// request without `:authority` is reset (a host must hand the proxy one). A
 /// streaming callout is answered once its request ended, in events: headers, the body in two
 /// chunks, complete. Returns whether one was answered.
 fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
@@ -105,7 +108,10 @@ fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
             continue;
         }
         answered = true;
-        let reply = if callout.cluster == CALLOUT_CLUSTER {
+        let reply = if !callout.headers.iter().any(|(k, _)| k == ":authority") {
+            // Envoy's codec refuses a request without one.
+            CalloutReply::Reset
+        } else if callout.cluster == CALLOUT_CLUSTER {
             let request = Seen {
                 headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
                 body: callout.body.clone(),

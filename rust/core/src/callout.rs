@@ -41,7 +41,8 @@ impl CalloutStatus {
 }
 
 /// A callout as the host starts it: checked by the core (header names are lower-case tokens,
-/// values valid; `:method`, `:path` and `:authority` or `host` present).
+/// values valid; `:method`, `:path` and `:authority` present — a module's `host` arrives as
+/// `:authority`, so a host sends the headers as they are).
 #[derive(Debug)]
 pub struct Callout<'a> {
     pub cluster: &'a [u8],
@@ -86,6 +87,22 @@ pub(crate) fn check(args: CalloutArgs<'_>) -> Result<Callout<'_>, String> {
     let has = |name: &[u8]| headers.iter().any(|(k, _)| k.as_ref() == name);
     if !has(b":method") || !has(b":path") || !(has(b":authority") || has(b"host")) {
         return Err("a callout needs :method, :path and :authority (or host) headers".to_string());
+    }
+    // `host` is the HTTP/1 name of `:authority`, which every proxy needs: the host gets one
+    // `:authority`, never a `host` to translate (or to leave out) itself.
+    if has(b"host") {
+        if has(b":authority") {
+            return Err("a callout gives both :authority and host; give one".to_string());
+        }
+        let authorities = headers.iter().filter(|(k, _)| k.as_ref() == b"host").count();
+        if authorities > 1 {
+            return Err("a callout gives host twice".to_string());
+        }
+        for (name, _) in &mut headers {
+            if name.as_ref() == b"host" {
+                *name = std::borrow::Cow::Borrowed(b":authority");
+            }
+        }
     }
     Ok(Callout { cluster: args.cluster, headers, body: args.body, timeout_ms: args.timeout_ms })
 }
@@ -172,6 +189,22 @@ mod tests {
     fn args(timeout_ms: u64) -> CalloutArgs<'static> {
         let headers = vec![(&b":method"[..], &b"GET"[..]), (b":path", b"/"), (b":authority", b"auth")];
         CalloutArgs { cluster: b"auth", headers, body: b"", timeout_ms }
+    }
+
+    #[test]
+    fn host_becomes_authority() {
+        let with_host = |extra: &[(&'static [u8], &'static [u8])]| {
+            let mut headers = vec![(&b":method"[..], &b"GET"[..]), (b":path", b"/")];
+            headers.extend_from_slice(extra);
+            CalloutArgs { cluster: b"auth", headers, body: b"", timeout_ms: 1000 }
+        };
+        let callout = check(with_host(&[(b"host", b"auth.internal")])).unwrap();
+        let names: Vec<&[u8]> = callout.headers.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(names, [&b":method"[..], b":path", b":authority"]);
+        assert_eq!(callout.headers[2].1, b"auth.internal");
+        let both = check(with_host(&[(b"host", b"a"), (b":authority", b"b")])).unwrap_err();
+        assert!(both.contains("both :authority and host"), "{both}");
+        assert!(check(with_host(&[(b"host", b"a"), (b"host", b"b")])).unwrap_err().contains("host twice"));
     }
 
     #[test]

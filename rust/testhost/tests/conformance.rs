@@ -200,6 +200,7 @@ impl SimulatedStream for Stream {
     fn answer_callout(&mut self, id: u64, reply: CalloutReply) {
         let answer = match reply {
             CalloutReply::NoCluster => CalloutAnswer::Failed(CalloutStatus::NoCluster),
+            CalloutReply::Reset => CalloutAnswer::Failed(CalloutStatus::Reset),
             CalloutReply::Response { headers, body } => {
                 let status = headers.iter().find(|(k, _)| k == ":status").and_then(|(_, v)| v.parse().ok());
                 let headers = headers.into_iter().filter(|(k, _)| !k.starts_with(':')).collect();

@@ -367,6 +367,7 @@ impl Conformance {
             || matches!(
                 self.case.as_str(),
                 "callout"
+                    | "callout-host"
                     | "callout-no-cluster"
                     | "callout-two"
                     | "callout-stream"
@@ -388,10 +389,15 @@ impl Conformance {
 
     /// Calls out to `cluster` as the `callout*` cases do.
     fn call_out(stream: &mut Stream, cluster: &str) -> Option<envoyx_sdk::CalloutId> {
+        Self::call_out_as(stream, cluster, ":authority")
+    }
+
+    /// A callout naming its authority under `authority` (`:authority`, or HTTP/1's `host`).
+    fn call_out_as(stream: &mut Stream, cluster: &str, authority: &str) -> Option<envoyx_sdk::CalloutId> {
         let headers = [
             (":method", "POST"),
             (":path", "/check"),
-            (":authority", "callout"),
+            (authority, "callout"),
             ("x-upstream-respond-x-verdict", "allow"),
         ];
         stream.http_callout(cluster, &headers, b"ping", Duration::from_secs(5))
@@ -704,6 +710,7 @@ impl Filter for Conformance {
                 if end_of_stream {
                     match self.case.as_str() {
                         "callout" => drop(Self::call_out(stream, CALLOUT_CLUSTER)),
+                        "callout-host" => drop(Self::call_out_as(stream, CALLOUT_CLUSTER, "host")),
                         "callout-no-cluster" => drop(Self::call_out(stream, "no-such-cluster")),
                         "callout-two" => {
                             Self::call_out(stream, CALLOUT_CLUSTER);
