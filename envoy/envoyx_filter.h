@@ -69,7 +69,7 @@ struct StreamToken {
   EnvoyxFilter& filter;
 };
 
-// envoyx::Scheduler over the worker's dispatcher. post() may run on any thread (a module's own
+// envoyx::Scheduler over the worker's dispatcher. wake() may run on any thread (a module's own
 // thread); Event::Dispatcher::post is Envoy's thread-safe way onto the worker.
 class DispatcherScheduler : public envoyx::Scheduler {
 public:

@@ -650,8 +650,9 @@ pub fn set_log_sink(sink: cxx::SharedPtr<ffi::LogSink>) {
     }
 }
 
-// Safety: loader.h requires `Scheduler::post` to be callable from any thread at any time, and a
-// scheduler has no other method.
+// Safety: loader.h requires `Scheduler::wake` to be callable from any thread at any time; its
+// other methods (the configuration's callouts and metrics) are called only on the main thread,
+// where the core calls them.
 unsafe impl Send for ffi::Scheduler {}
 // Safety: as above.
 unsafe impl Sync for ffi::Scheduler {}

@@ -951,6 +951,8 @@ impl EnvoyFilter {
         unsafe { envoy_dynamic_module_callback_http_filter_reset_http_stream(self.raw(), stream_id) }
     }
 
+    /// Sends the module's local reply (the core checked it): `status`, `headers`, `body`, and
+    /// `details` as the response-code details.
     pub fn send_response(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], details: &[u8]) {
         let mut headers = HttpHeader::list(headers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
         // Safety: live filter on its worker thread; Envoy copies the headers, body and details,
