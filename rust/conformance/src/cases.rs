@@ -30,6 +30,17 @@ const PASSED: Expect = Expect::Exchange {
     logs: &[],
 };
 
+/// One callout answered by the echo cluster: the callout-done hook told its status, verdict and
+/// body upstream, and let the request go on.
+const CALLOUT_ANSWERED: Expect = Expect::Exchange {
+    upstream: Some(Message {
+        headers: &[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))],
+        body: BODY,
+    }),
+    client: ok(body(BODY)),
+    logs: &[],
+};
+
 /// A panic in a request-path hook: a 500 with an empty body for the client, nothing upstream.
 const fn panic_500(log: &'static [&'static str]) -> Expect {
     Expect::Exchange {
@@ -388,28 +399,14 @@ pub static CASES: &[Case] = &[
         "callout",
         "an HTTP callout to a cluster at the end of the held request: the answer (status, a header, \
          the body) reaches the callout-done hook, which sets a header and continues",
-        Expect::Exchange {
-            upstream: Some(Message {
-                headers: &[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))],
-                body: BODY,
-            }),
-            client: ok(body(BODY)),
-            logs: &[],
-        },
+        CALLOUT_ANSWERED,
     )
     .since(1),
     Case::new(
         "callout-host",
         "a callout naming its authority in HTTP/1's `host` reaches the cluster as `:authority` on \
          every host (the core turns one into the other), and is answered like any other",
-        Expect::Exchange {
-            upstream: Some(Message {
-                headers: &[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))],
-                body: BODY,
-            }),
-            client: ok(body(BODY)),
-            logs: &[],
-        },
+        CALLOUT_ANSWERED,
     )
     .since(1),
     Case::new(
