@@ -6,7 +6,7 @@
 //! never call this module; it is public only so that the macro, expanded in the module's crate,
 //! can reach it.
 
-use crate::panics::catch_unwind;
+use crate::panics::{catch_unwind, report_panic};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::panic::AssertUnwindSafe;
@@ -445,28 +445,6 @@ impl<R> Outcome<R> {
             Outcome::Panicked => if_panicked,
         }
     }
-}
-
-/// The text of a panic payload.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        message
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message
-    } else {
-        "(non-string panic payload)"
-    }
-}
-
-/// Logs a caught panic at error level, then drops its payload (whose own `Drop` could panic too).
-pub(crate) fn report_panic(what: &str, payload: Box<dyn Any + Send>) -> String {
-    let message = panic_message(&*payload).to_owned();
-    let location = crate::panics::take_location();
-    log(LogLevel::Error, &format!("envoyx module panicked in {what}: {message}{location}"));
-    if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(nested);
-    }
-    message
 }
 
 /// Runs one filter hook of the stream behind `module_stream`, catching panics.

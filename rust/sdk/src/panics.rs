@@ -9,8 +9,10 @@
 //! installs it: linked into a program (the in-process test mode), the module shares the
 //! program's standard library, and the program's hook stays as it is.
 
+use crate::log::{LogLevel, log};
+use std::any::Any;
 use std::cell::Cell;
-use std::panic::UnwindSafe;
+use std::panic::{AssertUnwindSafe, UnwindSafe};
 
 thread_local! {
     // Neither has a destructor: a thread-local destructor of module code would keep the module
@@ -78,6 +80,28 @@ pub(crate) fn take_location() -> String {
     let Some(at) = LOCATION.with(Cell::take) else { return String::new() };
     let file = String::from_utf8_lossy(&at.file[..usize::from(at.file_len)]);
     format!(" (at {file}:{}:{})", at.line, at.column)
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        message
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message
+    } else {
+        "(non-string panic payload)"
+    }
+}
+
+/// Logs a caught panic at error level, then drops its payload (whose own `Drop` could panic too).
+pub(crate) fn report_panic(what: &str, payload: Box<dyn Any + Send>) -> String {
+    let message = panic_message(&*payload).to_owned();
+    let location = take_location();
+    log(LogLevel::Error, &format!("envoyx module panicked in {what}: {message}{location}"));
+    if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(nested);
+    }
+    message
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ extern "C" fn run(argument: *mut c_void) -> *mut c_void {
     KEEPS_MODULE_MAPPED.with(|_| {});
     // A panic must not unwind into pthread's frames; it is logged as one line.
     if let Err(payload) = crate::panics::catch_unwind(std::panic::AssertUnwindSafe(job)) {
-        crate::dispatch::report_panic("a job of envoyx_sdk::thread::spawn", payload);
+        crate::panics::report_panic("a job of envoyx_sdk::thread::spawn", payload);
     }
     std::ptr::null_mut()
 }
