@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use cxx::UniquePtr;
+use envoyx_core::sync::lock;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -434,7 +435,7 @@ pub fn probe_module() -> PathBuf {
 fn compile_c(source: &Path, name: &str, defines: &[&str]) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     // Tests run in parallel: compiling a module twice would rewrite a file another test loads.
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = lock(&BUILT);
     if let Some(path) = built.get(name) {
         return path.clone();
     }

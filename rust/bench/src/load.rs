@@ -2,6 +2,7 @@
 //! thread each), timing each request from its first byte written to the last byte of the reply.
 
 use crate::wire::{read_body, read_head};
+use envoyx_core::sync::lock;
 use std::io::{self, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,11 +119,11 @@ pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections:
                         }
                     }
                 }
-                outcome.lock().unwrap_or_else(|e| e.into_inner()).absorb(mine);
+                lock(&outcome).absorb(mine);
             });
         }
     });
-    let mut result = std::mem::take(&mut *outcome.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut result = std::mem::take(&mut *lock(&outcome));
     result.elapsed = start.elapsed();
     result.latencies_us.sort_unstable();
     result

@@ -4,6 +4,7 @@
 
 use crate::load::{LoadResult, RequestSpec};
 use bytes::Bytes;
+use envoyx_core::sync::lock;
 use http::{HeaderName, HeaderValue, Method, Request};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -81,7 +82,7 @@ pub fn run_h2(
                         ..Default::default()
                     },
                 };
-                outcome.lock().unwrap_or_else(|e| e.into_inner()).absorb(mine);
+                lock(outcome).absorb(mine);
             });
         }
     });

@@ -1,6 +1,7 @@
 //! `envoyx check` on a good Rust module and on deliberately broken files and C modules
 //! (rust/test-modules/c/module.c compiled with its -D switches).
 
+use envoyx_core::sync::lock;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,7 +23,7 @@ fn scratch_dir() -> PathBuf {
 /// a file another is still writing.
 fn c_module(variant: &str, defines: &[&str], extra_sources: &[&Path]) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = lock(&BUILT);
     if let Some((_, path)) = built.iter().find(|(v, _)| v == variant) {
         return path.clone();
     }

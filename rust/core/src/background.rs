@@ -12,6 +12,7 @@
 use crate::callout::{Callout, CalloutArgs, CalloutStatus, InFlight};
 use crate::callout_stream::{self, OwnedCalloutEvent};
 use crate::log::core_log;
+use crate::sync::lock;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -155,7 +156,7 @@ impl ConfigShared {
             return Err("this host delivers no filter-configuration events");
         };
         {
-            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let mut queue = lock(&self.queue);
             if !self.alive.load(Ordering::Acquire) {
                 return Err("the filter configuration is gone");
             }
@@ -167,7 +168,7 @@ impl ConfigShared {
 
     /// The next queued item, while the configuration lives (main thread).
     pub fn pop(&self) -> Option<ConfigWork> {
-        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = lock(&self.queue);
         if !self.alive.load(Ordering::Acquire) {
             return None;
         }
@@ -176,7 +177,7 @@ impl ConfigShared {
 
     /// The configuration is going: later pushes are refused and what is queued is dropped.
     pub fn close(&self) {
-        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = lock(&self.queue);
         self.alive.store(false, Ordering::Release);
         queue.clear();
     }
@@ -243,7 +244,7 @@ impl ConfigShared {
     }
 
     fn in_flight(&self) -> std::sync::MutexGuard<'_, Vec<InFlight>> {
-        self.callouts.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.callouts)
     }
 
     /// Checks a call on the configuration's streaming callout `id` (`rule` over the callouts in

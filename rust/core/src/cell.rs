@@ -8,6 +8,7 @@
 use crate::effects::Effects;
 use crate::host::{Direction, HeaderMapKind, HostStream, StreamScheduler};
 use crate::log::LogLevel;
+use crate::sync::lock;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -141,7 +142,7 @@ impl HandleShared {
     /// Queues `work` and wakes the worker thread; false (nothing queued) once the stream is gone.
     pub fn push(&self, work: Work) -> bool {
         {
-            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let mut queue = lock(&self.queue);
             // Checked under the lock: the stream turns `alive` off under it too, so nothing is
             // queued after the stream took its last item.
             if !self.alive.load(Ordering::Acquire) {
@@ -155,12 +156,12 @@ impl HandleShared {
 
     /// The next queued item (worker thread).
     pub fn pop(&self) -> Option<Work> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+        lock(&self.queue).pop_front()
     }
 
     /// The stream is gone: later pushes are refused and what is queued is dropped.
     pub fn close(&self) {
-        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = lock(&self.queue);
         self.alive.store(false, Ordering::Release);
         queue.clear();
     }

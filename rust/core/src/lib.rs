@@ -50,6 +50,7 @@ mod route_config;
 mod status;
 mod stream;
 mod stream_info;
+pub mod sync;
 pub mod validate;
 
 pub use attributes::Attribute;

@@ -7,6 +7,7 @@
 //! names in one) cannot split a line or forge another. The same escaping shows bytes in refusal
 //! messages ([`Shown`]).
 
+use crate::sync::{read, write};
 use envoyx_abi::envoyx_log_level;
 use std::borrow::Cow;
 use std::fmt;
@@ -59,11 +60,11 @@ static SINK: RwLock<Option<Arc<dyn LogSink>>> = RwLock::new(None);
 
 /// Sends every later message to `sink`.
 pub fn set_log_sink(sink: Arc<dyn LogSink>) {
-    *SINK.write().unwrap_or_else(|e| e.into_inner()) = Some(sink);
+    *write(&SINK) = Some(sink);
 }
 
 fn with_sink<R>(f: impl FnOnce(&dyn LogSink) -> R) -> R {
-    let guard = SINK.read().unwrap_or_else(|e| e.into_inner());
+    let guard = read(&SINK);
     match guard.as_deref() {
         Some(sink) => f(sink),
         None => f(&Stderr),

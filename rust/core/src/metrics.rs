@@ -13,6 +13,7 @@
 //! The hot path takes no lock: each thread remembers the combinations it has recorded, and only
 //! a combination new to the thread checks (and counts) it in the metric's shared set.
 
+use crate::sync::lock;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -181,7 +182,7 @@ impl Metric {
             if known.contains(key.as_slice()) {
                 return true;
             }
-            let mut shared = self.combinations.lock().unwrap_or_else(|e| e.into_inner());
+            let mut shared = lock(&self.combinations);
             if !shared.contains(key.as_slice()) {
                 if shared.len() >= LABEL_LIMIT {
                     return false;
@@ -262,7 +263,7 @@ impl Defining {
         name: &[u8],
         label_names: &[&[u8]],
     ) -> u64 {
-        let mut metrics = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
+        let mut metrics = lock(&self.metrics);
         let defined = check_def(filter, &metrics, kind, name, label_names).and_then(|def| {
             let host = host.ok_or_else(|| "this host keeps no metrics".to_string())?;
             let host_id = host.define_metric(&def)?;
@@ -286,7 +287,7 @@ impl Defining {
 
     /// The metrics defined, frozen for the configuration's life.
     pub fn freeze(&self) -> Box<[Metric]> {
-        std::mem::take(&mut *self.metrics.lock().unwrap_or_else(|e| e.into_inner())).into_boxed_slice()
+        std::mem::take(&mut *lock(&self.metrics)).into_boxed_slice()
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::error::{AbiVersion, ErrorSink, LoadError};
 use crate::host_api::HOST_API;
+use crate::sync::lock;
 use envoyx_abi::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -103,10 +104,6 @@ impl Drop for Module {
 /// (`envoyx_on_program_unload` returned false): a later load of one of them is given a private
 /// copy, so that it runs a fresh instance rather than the one still running its threads.
 static KEPT_MAPPED: Mutex<Vec<FileIdentity>> = Mutex::new(Vec::new());
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Whether `identity` stays mapped because its module asked to (see [`KEPT_MAPPED`]).
 pub(crate) fn kept_mapped(identity: &FileIdentity) -> bool {
@@ -367,7 +364,7 @@ impl ModuleRegistry {
     ) -> Result<Arc<Module>, LoadError> {
         let identity = FileIdentity::of(path)?;
         // Held across the load so two configs naming one file load it once.
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let mut live = lock(&self.live);
         if let Some(module) = live.get(&identity).and_then(Weak::upgrade) {
             if do_not_dlclose {
                 self.pin(&module);
@@ -385,7 +382,7 @@ impl ModuleRegistry {
             }
         }
         let do_not_dlclose = do_not_dlclose || go;
-        let mut direct = self.direct.lock().unwrap_or_else(|e| e.into_inner());
+        let mut direct = lock(&self.direct);
         let noexec = on_noexec_mount(path);
         if noexec {
             crate::log::core_log!(
@@ -435,7 +432,7 @@ impl ModuleRegistry {
     }
 
     fn pin(&self, module: &Arc<Module>) {
-        let mut pinned = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pinned = lock(&self.pinned);
         if !pinned.iter().any(|m| Arc::ptr_eq(m, module)) {
             pinned.push(module.clone());
         }
@@ -443,7 +440,7 @@ impl ModuleRegistry {
 
     /// How many distinct module files are loaded now.
     pub fn loaded_count(&self) -> usize {
-        self.live.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|w| w.strong_count() > 0).count()
+        lock(&self.live).values().filter(|w| w.strong_count() > 0).count()
     }
 }
 

@@ -22,6 +22,7 @@ use crate::filter_config::FilterConfig;
 use crate::log::core_log;
 use crate::metrics::MetricDef;
 use crate::module::{FileIdentity, Module, ModuleRegistry};
+use crate::sync::{lock, read, write};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,10 +52,6 @@ enum Wake {
     Reload,
     /// A retired version has no stream left: destroy it (and unload its module).
     Sweep,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What the watcher thread and the versions share with the configuration. It owns no version,
@@ -289,7 +286,7 @@ impl Reloading {
     }
 
     pub fn current(&self) -> Arc<ConfigVersion> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+        read(&self.current).1.clone()
     }
 
     pub fn stats(&self) -> ReloadStats {
@@ -302,7 +299,7 @@ impl Reloading {
 
     fn versions(&self) -> Vec<(u64, Arc<ConfigVersion>)> {
         let mut versions = lock(&self.retired).clone();
-        versions.push(self.current.read().unwrap_or_else(|e| e.into_inner()).clone());
+        versions.push(read(&self.current).clone());
         versions
     }
 
@@ -391,10 +388,8 @@ impl Reloading {
     /// Has `version` take new streams; the version it replaces finishes its streams.
     fn commit(&self, generation: u64, version: Arc<ConfigVersion>) {
         let new = describe_file(version.module());
-        let (old_generation, old_version) = std::mem::replace(
-            &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
-            (generation, version),
-        );
+        let (old_generation, old_version) =
+            std::mem::replace(&mut *write(&self.current), (generation, version));
         self.watch.reloads.fetch_add(1, Ordering::Relaxed);
         // Ours alone: any other holder is a stream still running on it.
         let streams = Arc::strong_count(&old_version).saturating_sub(1);
@@ -414,7 +409,7 @@ impl Reloading {
     /// for `refused_by`, another configuration of the same file).
     fn refuse(&self, refused_by: &str, error: &Error) {
         self.watch.refused.fetch_add(1, Ordering::Relaxed);
-        let (generation, current) = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let (generation, current) = read(&self.current).clone();
         let by = if refused_by == self.source.name {
             String::new()
         } else {

@@ -9,6 +9,7 @@
 use crate::config::ModuleConfig;
 use crate::error::{Error, ErrorSink};
 use crate::module::{Module, ModuleRegistry};
+use crate::sync::lock;
 use envoyx_abi::envoyx_bytes;
 use std::ffi::c_void;
 use std::ptr::NonNull;
@@ -79,13 +80,9 @@ unsafe impl Sync for Parse {}
 /// Every route configuration alive, for the versions a hot reload loads.
 fn live() -> MutexGuard<'static, Vec<Weak<RouteConfig>>> {
     static LIVE: Mutex<Vec<Weak<RouteConfig>>> = Mutex::new(Vec::new());
-    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut live = lock(&LIVE);
     live.retain(|route| route.strong_count() > 0);
     live
-}
-
-fn lock(parses: &Mutex<Vec<Parse>>) -> MutexGuard<'_, Vec<Parse>> {
-    parses.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl RouteConfig {

@@ -5,6 +5,7 @@
 use crate::ffi::{self, EnvoyBuffer, EnvoyFilter, HttpHeader};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
+use envoyx_core::sync::lock;
 use envoyx_core::{
     BodyKind, CalloutInbox, CalloutStatus, ConfigHost, HeaderMapKind, HostStream, RouteConfig,
     StreamScheduler,
@@ -65,11 +66,6 @@ impl Shared {
         let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
         Some(callouts.swap_remove(at).1)
     }
-}
-
-/// `mutex`'s guard, poisoned or not (nothing here can be left half-changed by a panic).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// EnvoyX's status of a callout Envoy refused to start.
@@ -397,7 +393,7 @@ pub const WAKE_EVENT: u64 = 0;
 
 impl StreamScheduler for EnvoyScheduler {
     fn wake(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         if state.closed {
             return;
         }
@@ -418,7 +414,7 @@ impl EnvoyScheduler {
     /// if `needed`, just made for a handle, or a wake-up is waiting, and commits the waiting
     /// wake-ups.
     pub fn prepare(&self, envoy: EnvoyFilter, needed: bool) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         let waiting = state.waiting > 0;
         let fresh = std::mem::take(&mut state.fresh);
         if state.closed || !(needed || fresh || waiting) {
@@ -444,7 +440,7 @@ impl EnvoyScheduler {
     /// are dropped.
     pub fn close(&self) {
         let scheduler = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = lock(&self.state);
             state.closed = true;
             state.scheduler.take()
         };
@@ -510,14 +506,14 @@ impl EnvoyConfigHost {
 
     /// The core's id of Envoy's configuration callout `envoy_id`, which is no longer in flight.
     pub fn take_callout(&self, envoy_id: u64) -> Option<u64> {
-        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut callouts = lock(&self.callouts);
         let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
         Some(callouts.swap_remove(at).1)
     }
 
     /// Envoy is destroying the configuration (main thread): deletes Envoy's scheduler.
     pub fn close(&self) {
-        let scheduler = self.scheduler.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let scheduler = lock(&self.scheduler).take();
         drop(scheduler);
     }
 }
@@ -535,7 +531,7 @@ impl ConfigHost for EnvoyConfigHost {
     }
 
     fn wake(&self) {
-        if let Some(scheduler) = &*self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(scheduler) = &*lock(&self.scheduler) {
             scheduler.commit(WAKE_EVENT);
         }
     }
@@ -554,7 +550,7 @@ impl ConfigHost for EnvoyConfigHost {
             )
         };
         let envoy_id = started.map_err(init_failure)?;
-        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push((envoy_id, id));
+        lock(&self.callouts).push((envoy_id, id));
         Ok(())
     }
 

@@ -42,6 +42,7 @@ pub use metrics::MetricValue;
 pub use stream_info::StoredValue;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
+use envoyx_core::sync::lock;
 use envoyx_core::{
     Action, BodyKind, Effects, FilterConfig, HeaderMapKind, HostStream, Outcome, StreamScheduler,
 };
@@ -125,13 +126,13 @@ impl TestHost {
 
     /// The callouts the module's configuration started that the test has not answered yet.
     pub fn pending_config_callouts(&self) -> Vec<RecordedCallout> {
-        self.background.callouts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.background.callouts).clone()
     }
 
     /// Answers the configuration's callout `id` (as its cluster would), on this thread (the
     /// "main thread"). Panics if `id` is not pending.
     pub fn answer_config_callout(&self, id: u64, answer: CalloutAnswer) {
-        let mut callouts = self.background.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut callouts = lock(&self.background.callouts);
         let at =
             callouts.iter().position(|c| c.id == id).unwrap_or_else(|| panic!("no pending callout {id}"));
         callouts.remove(at);
@@ -145,7 +146,7 @@ impl TestHost {
     /// this thread (the "main thread"). After `Complete` or `Failed` it is no longer pending.
     /// Panics if `id` is not a pending streaming callout.
     pub fn config_callout_stream_event(&self, id: u64, event: CalloutStreamEvent) {
-        let mut callouts = self.background.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut callouts = lock(&self.background.callouts);
         let at = callouts
             .iter()
             .position(|c| c.id == id && c.streaming)
@@ -313,7 +314,7 @@ impl ScheduleQueue {
     /// Takes every pending wake-up, waiting up to `timeout` for the first; returns how many.
     fn take(&self, timeout: Duration) -> usize {
         let deadline = Instant::now() + timeout;
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = lock(&self.pending);
         while *pending == 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -325,7 +326,7 @@ impl ScheduleQueue {
     }
 
     fn wake(&self) {
-        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        *lock(&self.pending) += 1;
         self.ready.notify_all();
     }
 }
@@ -357,7 +358,7 @@ impl envoyx_core::ConfigHost for ConfigBackground {
         id: u64,
         callout: &envoyx_core::Callout<'_>,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push(RecordedCallout::of(id, callout));
+        lock(&self.callouts).push(RecordedCallout::of(id, callout));
         Ok(())
     }
 
@@ -368,12 +369,12 @@ impl envoyx_core::ConfigHost for ConfigBackground {
         end_of_stream: bool,
     ) -> Result<(), envoyx_core::CalloutStatus> {
         let recorded = RecordedCallout::streaming(id, callout, end_of_stream);
-        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).push(recorded);
+        lock(&self.callouts).push(recorded);
         Ok(())
     }
 
     fn callout_stream_send(&self, id: u64, bytes: &[u8], end_of_stream: bool) -> bool {
-        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut callouts = lock(&self.callouts);
         let Some(callout) = callouts.iter_mut().find(|c| c.id == id && c.streaming) else { return false };
         callout.body.extend_from_slice(bytes);
         callout.request_ended |= end_of_stream;
@@ -385,7 +386,7 @@ impl envoyx_core::ConfigHost for ConfigBackground {
         id: u64,
         trailers: &[(std::borrow::Cow<'_, [u8]>, &[u8])],
     ) -> bool {
-        let mut callouts = self.callouts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut callouts = lock(&self.callouts);
         let Some(callout) = callouts.iter_mut().find(|c| c.id == id && c.streaming) else { return false };
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         callout.trailers = Some(trailers.iter().map(|(k, v)| (text(k), text(v))).collect());
@@ -394,7 +395,7 @@ impl envoyx_core::ConfigHost for ConfigBackground {
     }
 
     fn callout_stream_reset(&self, id: u64) {
-        self.callouts.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c.id != id);
+        lock(&self.callouts).retain(|c| c.id != id);
     }
 
     fn define_metric(&self, def: &MetricDef) -> Result<u64, String> {
@@ -926,13 +927,13 @@ impl TestStream {
 
 /// Every log message modules and the core wrote in this process, as (level, text).
 pub fn logs() -> Vec<(LogLevel, String)> {
-    install_log_recorder().messages.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    lock(&install_log_recorder().messages).clone()
 }
 
 /// Forgets the log messages recorded so far (a long-running driver such as a fuzz target keeps
 /// the recorder from growing without bound).
 pub fn clear_logs() {
-    install_log_recorder().messages.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    lock(&install_log_recorder().messages).clear();
 }
 
 /// `limit` stretched for a slow run: multiplied by `ENVOYX_TEST_SLOWDOWN` (a whole number, 1 when
@@ -962,7 +963,7 @@ impl envoyx_core::LogSink for LogRecorder {
         if self.echo {
             eprintln!("[envoyx][{level:?}] {text}");
         }
-        self.messages.lock().unwrap_or_else(|e| e.into_inner()).push((level, text));
+        lock(&self.messages).push((level, text));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Metrics on the test host: what the module defined and every value it recorded, kept as a
 //! proxy's stats would hold them, for the test to assert on ([`crate::TestHost::metric`]).
 
+use envoyx_core::sync::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -24,14 +25,14 @@ pub(crate) struct MetricStore {
 
 impl MetricStore {
     pub fn define(&self, def: &MetricDef) -> u64 {
-        let mut defs = self.defs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut defs = lock(&self.defs);
         defs.push(def.clone());
         defs.len() as u64
     }
 
     pub fn record(&self, host_id: u64, kind: MetricKind, op: MetricOp, labels: &[&[u8]], value: u64) -> bool {
         let labels = labels.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
-        let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        let mut values = lock(&self.values);
         let entry = values.entry((host_id, labels)).or_insert(match kind {
             MetricKind::Counter => MetricValue::Counter(0),
             MetricKind::Gauge => MetricValue::Gauge(0),
@@ -53,14 +54,14 @@ impl MetricStore {
     /// The value of metric `name` (the module's name, without the filter's) for these label
     /// values; None when nothing was recorded for them.
     pub fn value(&self, name: &str, labels: &[&str]) -> Option<MetricValue> {
-        let defs = self.defs.lock().unwrap_or_else(|e| e.into_inner());
+        let defs = lock(&self.defs);
         let host_id = defs.iter().position(|d| d.name == name)? as u64 + 1;
         let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
-        self.values.lock().unwrap_or_else(|e| e.into_inner()).get(&(host_id, labels)).cloned()
+        lock(&self.values).get(&(host_id, labels)).cloned()
     }
 
     /// The definitions, in order.
     pub fn defs(&self) -> Vec<MetricDef> {
-        self.defs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.defs).clone()
     }
 }

@@ -18,6 +18,7 @@ use envoyx_bench::chain::ChainedEnvoy;
 use envoyx_bench::chaos_upstream::{ChaosUpstream, Fault};
 use envoyx_bench::long_run;
 use envoyx_bench::wire::{read_body, read_head};
+use envoyx_core::sync::lock;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
 use std::net::TcpStream;
@@ -319,7 +320,7 @@ struct Tally {
 impl Tally {
     fn add(&self, fault: Fault, abort: Abort, protocol: &'static str, outcome: Outcome) {
         if abort == Abort::Never && !expected(fault, protocol, &outcome) {
-            let mut unexpected = self.unexpected.lock().unwrap_or_else(|e| e.into_inner());
+            let mut unexpected = lock(&self.unexpected);
             unexpected.push(format!("{protocol} fault {}: {outcome:?}", fault.name()));
         }
         let label = match abort {
@@ -329,7 +330,7 @@ impl Tally {
             Abort::Waiting => "abandoned after the request".to_string(),
         };
         let key = (fault.name(), protocol, label);
-        *self.counts.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
+        *lock(&self.counts).entry(key).or_default() += 1;
     }
 }
 
@@ -382,8 +383,8 @@ fn chaos(options: &Options) -> Result<Vec<String>, String> {
     if !envoyx_errors.is_empty() {
         problems.push(format!("EnvoyX errors in Envoy's log: {envoyx_errors:#?}"));
     }
-    let counts = std::mem::take(&mut *tally.counts.lock().unwrap_or_else(|e| e.into_inner()));
-    let unexpected = std::mem::take(&mut *tally.unexpected.lock().unwrap_or_else(|e| e.into_inner()));
+    let counts = std::mem::take(&mut *lock(&tally.counts));
+    let unexpected = std::mem::take(&mut *lock(&tally.unexpected));
     let total: u64 = counts.values().sum();
     let hung: u64 = counts.iter().filter(|((_, _, o), _)| o == "HUNG").map(|(_, n)| n).sum();
     if hung > 0 {

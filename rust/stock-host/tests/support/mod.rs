@@ -7,6 +7,7 @@
 
 pub mod h2c;
 
+use envoyx_core::sync::lock;
 pub use h2c::{H2Reply, h2_cancel_mid_body, h2_request};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -68,7 +69,7 @@ pub fn misbehaving_c_module(name: &str, defines: &[&str]) -> PathBuf {
 fn compile_c_module(name: &str, source: &Path, defines: &[&str]) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     // One compile per name; the lock also keeps two tests from writing the same file at once.
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = lock(&BUILT);
     if let Some(path) = built.get_or_insert_default().get(name) {
         return path.clone();
     }

@@ -1,6 +1,7 @@
 //! Builds the C test module (rust/test-modules/c/module.c) with `cc`, once per variant.
 #![allow(dead_code)]
 
+use envoyx_core::sync::lock;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,7 +20,7 @@ pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
 /// `x/compat/1.0` for the frozen ABI 1.0 header.
 pub fn c_module_against(header_dir: &str, variant: &str, defines: &[&str]) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = lock(&BUILT);
     if let Some((_, path)) = built.iter().find(|(v, _)| v == variant) {
         return path.clone();
     }
