@@ -690,117 +690,62 @@ pub unsafe extern "C" fn on_stream_new<C: FilterConfig>(
     }
 }
 
-/// `envoyx_on_request_headers`.
-///
-/// # Safety
-/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
-/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe extern "C" fn on_request_headers<C: FilterConfig>(
-    stream: *mut envoyx_stream,
-    module_stream: *mut envoyx_module_stream,
-    end_of_stream: bool,
-) -> envoyx_headers_status {
-    // Safety: forwarded from the caller.
-    let outcome = unsafe {
-        run_hook::<C::Filter, _>(Hook::RequestHeaders, stream, module_stream, |filter, stream| {
-            filter.on_request_headers(stream, end_of_stream)
-        })
+/// The six event shims (`envoyx_on_request_headers` ... `envoyx_on_response_trailers`): each runs
+/// its hook of the filter through [`run_hook`] and turns what happened into the ABI status
+/// (the status on a skip, the stop status after a panic, whose stream was ended).
+macro_rules! event_shim {
+    ($(#[$doc:meta])* $name:ident, $hook:ident, $abi:ty, $on_skip:expr, $on_panic:expr $(, $end:ident)?) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream
+        /// of the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
+        pub unsafe extern "C" fn $name<C: FilterConfig>(
+            stream: *mut envoyx_stream,
+            module_stream: *mut envoyx_module_stream,
+            $($end: bool,)?
+        ) -> $abi {
+            // Safety: forwarded from the caller.
+            let outcome = unsafe {
+                run_hook::<C::Filter, _>(Hook::$hook, stream, module_stream, |filter, stream| {
+                    filter.$name(stream $(, $end)?)
+                })
+            };
+            outcome.status($on_skip, $on_panic) as u32
+        }
     };
-    outcome.status(HeadersStatus::Continue, HeadersStatus::StopIteration) as u32
 }
 
-/// `envoyx_on_request_body`.
-///
-/// # Safety
-/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
-/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe extern "C" fn on_request_body<C: FilterConfig>(
-    stream: *mut envoyx_stream,
-    module_stream: *mut envoyx_module_stream,
-    end_of_stream: bool,
-) -> envoyx_body_status {
-    // Safety: forwarded from the caller.
-    let outcome = unsafe {
-        run_hook::<C::Filter, _>(Hook::RequestBody, stream, module_stream, |filter, stream| {
-            filter.on_request_body(stream, end_of_stream)
-        })
-    };
-    outcome.status(BodyStatus::Continue, BodyStatus::StopIterationNoBuffer) as u32
-}
-
-/// `envoyx_on_request_trailers`.
-///
-/// # Safety
-/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
-/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe extern "C" fn on_request_trailers<C: FilterConfig>(
-    stream: *mut envoyx_stream,
-    module_stream: *mut envoyx_module_stream,
-) -> envoyx_trailers_status {
-    // Safety: forwarded from the caller.
-    let outcome = unsafe {
-        run_hook::<C::Filter, _>(Hook::RequestTrailers, stream, module_stream, |filter, stream| {
-            filter.on_request_trailers(stream)
-        })
-    };
-    outcome.status(TrailersStatus::Continue, TrailersStatus::StopIteration) as u32
-}
-
-/// `envoyx_on_response_headers`.
-///
-/// # Safety
-/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
-/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe extern "C" fn on_response_headers<C: FilterConfig>(
-    stream: *mut envoyx_stream,
-    module_stream: *mut envoyx_module_stream,
-    end_of_stream: bool,
-) -> envoyx_headers_status {
-    // Safety: forwarded from the caller.
-    let outcome = unsafe {
-        run_hook::<C::Filter, _>(Hook::ResponseHeaders, stream, module_stream, |filter, stream| {
-            filter.on_response_headers(stream, end_of_stream)
-        })
-    };
-    outcome.status(HeadersStatus::Continue, HeadersStatus::StopIteration) as u32
-}
-
-/// `envoyx_on_response_body`.
-///
-/// # Safety
-/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
-/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe extern "C" fn on_response_body<C: FilterConfig>(
-    stream: *mut envoyx_stream,
-    module_stream: *mut envoyx_module_stream,
-    end_of_stream: bool,
-) -> envoyx_body_status {
-    // Safety: forwarded from the caller.
-    let outcome = unsafe {
-        run_hook::<C::Filter, _>(Hook::ResponseBody, stream, module_stream, |filter, stream| {
-            filter.on_response_body(stream, end_of_stream)
-        })
-    };
-    outcome.status(BodyStatus::Continue, BodyStatus::StopIterationNoBuffer) as u32
-}
-
-/// `envoyx_on_response_trailers`.
-///
-/// # Safety
-/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
-/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
-pub unsafe extern "C" fn on_response_trailers<C: FilterConfig>(
-    stream: *mut envoyx_stream,
-    module_stream: *mut envoyx_module_stream,
-) -> envoyx_trailers_status {
-    // Safety: forwarded from the caller.
-    let outcome = unsafe {
-        run_hook::<C::Filter, _>(Hook::ResponseTrailers, stream, module_stream, |filter, stream| {
-            filter.on_response_trailers(stream)
-        })
-    };
-    outcome.status(TrailersStatus::Continue, TrailersStatus::StopIteration) as u32
-}
+event_shim!(
+    /// `envoyx_on_request_headers`.
+    on_request_headers, RequestHeaders, envoyx_headers_status,
+    HeadersStatus::Continue, HeadersStatus::StopIteration, end_of_stream
+);
+event_shim!(
+    /// `envoyx_on_request_body`.
+    on_request_body, RequestBody, envoyx_body_status,
+    BodyStatus::Continue, BodyStatus::StopIterationNoBuffer, end_of_stream
+);
+event_shim!(
+    /// `envoyx_on_request_trailers`.
+    on_request_trailers, RequestTrailers, envoyx_trailers_status,
+    TrailersStatus::Continue, TrailersStatus::StopIteration
+);
+event_shim!(
+    /// `envoyx_on_response_headers`.
+    on_response_headers, ResponseHeaders, envoyx_headers_status,
+    HeadersStatus::Continue, HeadersStatus::StopIteration, end_of_stream
+);
+event_shim!(
+    /// `envoyx_on_response_body`.
+    on_response_body, ResponseBody, envoyx_body_status,
+    BodyStatus::Continue, BodyStatus::StopIterationNoBuffer, end_of_stream
+);
+event_shim!(
+    /// `envoyx_on_response_trailers`.
+    on_response_trailers, ResponseTrailers, envoyx_trailers_status,
+    TrailersStatus::Continue, TrailersStatus::StopIteration
+);
 
 /// `envoyx_on_stream_complete`.
 ///
