@@ -211,8 +211,6 @@ pub(crate) struct StreamCell {
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,
-    /// The filter-state keys the module set on this stream (each once).
-    pub filter_state_keys: RefCell<Vec<String>>,
 }
 
 impl StreamCell {
@@ -247,7 +245,6 @@ impl StreamCell {
             last_callout: Cell::new(0),
             callouts: RefCell::new(Vec::new()),
             handle: OnceCell::new(),
-            filter_state_keys: RefCell::new(Vec::new()),
         }
     }
 

@@ -133,26 +133,15 @@ pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> b
         Ok(checked) => checked,
         Err(reason) => return refused(cell, what, &reason),
     };
-    if cell.filter_state_keys.borrow().iter().any(|k| k == key) {
-        return refused(
-            cell,
-            what,
-            &"this filter already set it on this stream (a key is set once; the proxy keeps it read-only)",
-        );
-    }
     if cell.host.borrow_mut().filter_state_exists(key) {
         return refused(
             cell,
             what,
-            &"the stream's filter state already has it, set by another filter or by the proxy (a key \
-              is set once; the proxy keeps it read-only)",
+            &"the stream's filter state already has it, set by another filter or by the proxy, or \
+              earlier by this one (a key is set once; the proxy keeps it read-only)",
         );
     }
-    let set = cell.host.borrow_mut().filter_state_set(key, value.as_bytes());
-    if set {
-        cell.filter_state_keys.borrow_mut().push(key.to_string());
-    }
-    set
+    cell.host.borrow_mut().filter_state_set(key, value.as_bytes())
 }
 
 /// `filter_state_get`: a view of the host's bytes.
