@@ -62,7 +62,7 @@ func (m metric) record(s *Stream, op uint32, value uint64, labelValues []string)
 }
 
 // Counter only grows. Envoy shows it as `<prefix>.<filter name>.<name>` with the label names as
-// tags (the README gives each host's prefix).
+// tags (docs/contract.md, "Metrics", gives each host's prefix).
 type Counter struct{ m metric }
 
 // Gauge goes up and down.

@@ -1,7 +1,7 @@
 //! The EnvoyX benchmark harness: official Envoy 1.40.0 with `--concurrency 1`, the same listener
 //! and upstream for every variant (no filter, EnvoyX through the stock host, a plain C module
 //! against upstream's ABI, Lua, Proxy-Wasm on V8, ext_proc), Envoy's CPU time per request from
-//! /proc as the primary figure. The root README's "Benchmarks" section tells how to run it.
+//! /proc as the primary figure. docs/benchmarks.md tells how to run it.
 
 pub mod build;
 pub mod chain;

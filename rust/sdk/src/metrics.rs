@@ -3,9 +3,9 @@
 //! thread, with no lock and no allocation per record (up to [`INLINE_LABELS`] labels).
 //!
 //! Envoy shows them as `<filter>.<name>` (the filter configuration's `name`, or the module
-//! file's stem), label names as tags: see the README for each proxy's prefix. A labelled metric
-//! takes at most [`LABEL_LIMIT`] label-value combinations; a new one past that is refused
-//! (`false`) with one warning.
+//! file's stem), label names as tags: see docs/contract.md, "Metrics", for each proxy's prefix.
+//! A labelled metric takes at most [`LABEL_LIMIT`] label-value combinations; a new one past that
+//! is refused (`false`) with one warning.
 //!
 //! ```
 //! use envoyx_sdk::{Counter, Filter, FilterConfig, HeadersStatus, Histogram, Stream};
