@@ -1,5 +1,5 @@
 /*
- * EnvoyX module ABI, version 1.1.
+ * EnvoyX module ABI, version 1.2.
  *
  * This header is half of the EnvoyX contract (the other half is x/config.proto). A module is a
  * shared object that exports the `envoyx_*` functions declared under "Module exports" below; the
@@ -37,7 +37,8 @@
  * - Numbers. Enumerations are fixed-width integers (not C `enum` types) so that their size does
  *   not depend on the compiler. Status values equal Envoy's own enum ordinals.
  * - Versioning. A module reports the ABI version it was built for. A host at version M.N accepts
- *   modules built for M.N and M.(N-1) and refuses any other version, naming both. New functions
+ *   modules built for M.0 to M.N (at least M.N and M.(N-1) are promised) and refuses any other
+ *   version, naming both. New functions
  *   are only ever appended to `envoyx_host_api`, each append in a new minor version; a module
  *   built for M.N may read a table field only if the table's `size` covers it, and a host
  *   refuses a module that says it needs a longer table than the host's
@@ -56,6 +57,7 @@
  *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`);
  *   tracing (`span_set_tag`); saying when the file may be unmapped
  *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
+ *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -69,7 +71,7 @@ extern "C" {
 #endif
 
 #define ENVOYX_ABI_VERSION_MAJOR 1
-#define ENVOYX_ABI_VERSION_MINOR 1
+#define ENVOYX_ABI_VERSION_MINOR 2
 
 /* ---------------------------------------------------------------------------------------------
  * Plain data
@@ -629,8 +631,8 @@ typedef struct envoyx_host_api {
   /* Worker thread, inside any hook of `stream`. Reads `attribute` into `out` (its kind is the
    * one envoyx_attribute gives; a string is a view valid until the hook returns). False, with
    * nothing written, when the value is absent (no TLS, no upstream host chosen yet, no response
-   * yet) or the proxy cannot tell it (the README's "Which attribute each host serves": every id
-   * above on stock Envoy 1.38.3, 1.39.3 and 1.40.0). An id not listed here is refused. */
+   * yet) or the proxy cannot tell it (docs/contract.md, "Which attribute each host serves":
+   * every id above on stock Envoy 1.38.3, 1.39.3 and 1.40.0). An id not listed here is refused. */
   bool (*attribute_get)(envoyx_stream* stream, envoyx_attribute attribute, envoyx_value* out);
 
   /* -- Tracing (ABI 1.1) -- */
@@ -640,6 +642,23 @@ typedef struct envoyx_host_api {
    * active span, which the proxy's tracer reports. False when the stream has no span (no tracer
    * configured) or when refused (logged: checked whether or not there is a span). */
   bool (*span_set_tag)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
+
+  /* -- Failures (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream` (event, stream-new, scheduled, callout, complete
+   * hooks). The module's hook failed (a panic, an uncaught exception: its language runtime caught
+   * it) and the host ends the stream as the contract decides, the same for every module: during
+   * a request hook, the scheduled hook or a callout hook, a local reply 500 with an empty body and
+   * details `envoyx_module_panic` while the response has not started (its headers did not go on
+   * to the client), otherwise a reset; during a response hook a reset; during the stream-new hook
+   * nothing more (return NULL: the stream then gets the 500 of a stream that could not be
+   * created); during the complete hook nothing (the exchange is over). The host logs one error
+   * line naming the module, the filter, the hook and `reason` (the module's words, e.g. the panic
+   * message and where it happened; any bytes, written escaped). From the call on the stream gets
+   * no further hook of the module but destroy (its complete hook included); what the hook returns
+   * is ignored. A local reply or reset the module asked for earlier in the same hook stands.
+   * Returns false when refused (a NULL stream or outside a hook of it: logged). */
+  bool (*hook_failed)(envoyx_stream* stream, envoyx_bytes reason);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

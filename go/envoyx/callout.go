@@ -98,7 +98,7 @@ func (s *Stream) HTTPCallout(cluster string, headers [][2]string, body []byte, t
 //export envoyxGoCalloutDone
 func envoyxGoCalloutDone(s *C.envoyx_stream, handle C.uintptr_t, id C.uint64_t, status C.uint32_t,
 	headers *C.envoyx_header, headersLen C.size_t, body *C.envoyx_bytes, bodyLen C.size_t) {
-	run(s, handle, "a callout's CalloutDone", false, uint32(0), func(st *streamState, stream *Stream) uint32 {
+	run(s, handle, "a callout's CalloutDone", uint32(0), func(st *streamState, stream *Stream) uint32 {
 		st.mu.Lock()
 		done := st.callouts[uint64(id)]
 		delete(st.callouts, uint64(id))

@@ -92,7 +92,7 @@ func (s *Stream) CalloutReset(id uint64) bool {
 //export envoyxGoCalloutEvent
 func envoyxGoCalloutEvent(s *C.envoyx_stream, handle C.uintptr_t, id C.uint64_t, kind C.uint32_t, status C.uint32_t,
 	headers *C.envoyx_header, headersLen C.size_t, data *C.envoyx_bytes, dataLen C.size_t, end C.bool) {
-	run(s, handle, "a streaming callout's CalloutEvents", false, uint32(0), func(st *streamState, stream *Stream) uint32 {
+	run(s, handle, "a streaming callout's CalloutEvents", uint32(0), func(st *streamState, stream *Stream) uint32 {
 		e := calloutEvent(kind, status, headers, headersLen, data, dataLen, end)
 		st.mu.Lock()
 		events := st.calloutStreams[uint64(id)]

@@ -18,8 +18,7 @@ import (
 
 // streamState is one stream's Go side: its filter and the functions scheduled on it.
 type streamState struct {
-	filter   Filter
-	panicked bool // set on the stream's thread only
+	filter Filter
 	// stream is what each hook is passed: one per stream rather than one per hook (no
 	// allocation per hook); its raw pointer is set for the hook's duration only.
 	stream Stream
@@ -89,7 +88,7 @@ func envoyxGoConfigDestroy(handle C.uintptr_t) {
 func envoyxGoStreamNew(config C.uintptr_t, stream *C.envoyx_stream) (handle C.uintptr_t) {
 	defer func() {
 		if p := recover(); p != nil {
-			logPanic("NewFilter", p)
+			hookFailed(stream, "NewFilter", p)
 			handle = 0 // the host answers the stream with a 500
 		}
 	}()
@@ -106,22 +105,20 @@ func envoyxGoStreamNew(config C.uintptr_t, stream *C.envoyx_stream) (handle C.ui
 //export envoyxGoStreamDestroy
 func envoyxGoStreamDestroy(handle C.uintptr_t) { streams.remove(uintptr(handle)) }
 
-// run calls one hook of the stream's filter; after a panic, ends the stream (500 on the request
-// path, reset on the response path) and returns `stopped`.
-func run[R ~uint32](s *C.envoyx_stream, handle C.uintptr_t, hook string, response bool, stopped R, call func(*streamState, *Stream) R) (status R) {
+// run calls one hook of the stream's filter. A panic is recovered and reported to the host
+// (`hook_failed`), which ends the stream as the contract decides (a 500 before the response
+// started on the request side, else a reset) and calls no further hook of the filter; run then
+// returns `stopped`.
+func run[R ~uint32](s *C.envoyx_stream, handle C.uintptr_t, hook string, stopped R, call func(*streamState, *Stream) R) (status R) {
 	state, ok := streams.get(uintptr(handle))
-	if !ok || state.panicked {
+	if !ok {
 		return stopped
 	}
 	stream := &state.stream
 	stream.raw = s
 	defer func() {
 		if p := recover(); p != nil {
-			state.panicked = true
-			logPanic(hook, p)
-			if response || !stream.SendLocalReply(500, nil, nil, "envoyx_module_panic") {
-				stream.Reset()
-			}
+			hookFailed(s, hook, p)
 			status = stopped
 		}
 		stream.raw = nil // a Stream used past its hook is refused (the host logs a NULL stream)
@@ -132,11 +129,11 @@ func run[R ~uint32](s *C.envoyx_stream, handle C.uintptr_t, hook string, respons
 //export envoyxGoHeaders
 func envoyxGoHeaders(s *C.envoyx_stream, handle C.uintptr_t, response C.int, end C.bool) C.uint32_t {
 	if response != 0 {
-		return C.uint32_t(run(s, handle, "OnResponseHeaders", true, HeadersStopIteration, func(st *streamState, s *Stream) HeadersStatus {
+		return C.uint32_t(run(s, handle, "OnResponseHeaders", HeadersStopIteration, func(st *streamState, s *Stream) HeadersStatus {
 			return st.filter.OnResponseHeaders(s, bool(end))
 		}))
 	}
-	return C.uint32_t(run(s, handle, "OnRequestHeaders", false, HeadersStopIteration, func(st *streamState, s *Stream) HeadersStatus {
+	return C.uint32_t(run(s, handle, "OnRequestHeaders", HeadersStopIteration, func(st *streamState, s *Stream) HeadersStatus {
 		return st.filter.OnRequestHeaders(s, bool(end))
 	}))
 }
@@ -144,11 +141,11 @@ func envoyxGoHeaders(s *C.envoyx_stream, handle C.uintptr_t, response C.int, end
 //export envoyxGoBody
 func envoyxGoBody(s *C.envoyx_stream, handle C.uintptr_t, response C.int, end C.bool) C.uint32_t {
 	if response != 0 {
-		return C.uint32_t(run(s, handle, "OnResponseBody", true, BodyStopNoBuffer, func(st *streamState, s *Stream) BodyStatus {
+		return C.uint32_t(run(s, handle, "OnResponseBody", BodyStopNoBuffer, func(st *streamState, s *Stream) BodyStatus {
 			return st.filter.OnResponseBody(s, bool(end))
 		}))
 	}
-	return C.uint32_t(run(s, handle, "OnRequestBody", false, BodyStopNoBuffer, func(st *streamState, s *Stream) BodyStatus {
+	return C.uint32_t(run(s, handle, "OnRequestBody", BodyStopNoBuffer, func(st *streamState, s *Stream) BodyStatus {
 		return st.filter.OnRequestBody(s, bool(end))
 	}))
 }
@@ -156,18 +153,18 @@ func envoyxGoBody(s *C.envoyx_stream, handle C.uintptr_t, response C.int, end C.
 //export envoyxGoTrailers
 func envoyxGoTrailers(s *C.envoyx_stream, handle C.uintptr_t, response C.int) C.uint32_t {
 	if response != 0 {
-		return C.uint32_t(run(s, handle, "OnResponseTrailers", true, TrailersStopIteration, func(st *streamState, s *Stream) TrailersStatus {
+		return C.uint32_t(run(s, handle, "OnResponseTrailers", TrailersStopIteration, func(st *streamState, s *Stream) TrailersStatus {
 			return st.filter.OnResponseTrailers(s)
 		}))
 	}
-	return C.uint32_t(run(s, handle, "OnRequestTrailers", false, TrailersStopIteration, func(st *streamState, s *Stream) TrailersStatus {
+	return C.uint32_t(run(s, handle, "OnRequestTrailers", TrailersStopIteration, func(st *streamState, s *Stream) TrailersStatus {
 		return st.filter.OnRequestTrailers(s)
 	}))
 }
 
 //export envoyxGoComplete
 func envoyxGoComplete(s *C.envoyx_stream, handle C.uintptr_t) {
-	run(s, handle, "OnComplete", true, uint32(0), func(st *streamState, s *Stream) uint32 {
+	run(s, handle, "OnComplete", uint32(0), func(st *streamState, s *Stream) uint32 {
 		st.filter.OnComplete(s)
 		return 0
 	})
@@ -178,7 +175,7 @@ func envoyxGoComplete(s *C.envoyx_stream, handle C.uintptr_t) {
 //
 //export envoyxGoScheduled
 func envoyxGoScheduled(s *C.envoyx_stream, handle C.uintptr_t, event C.uint64_t) {
-	run(s, handle, "a scheduled function", false, uint32(0), func(st *streamState, s *Stream) uint32 {
+	run(s, handle, "a scheduled function", uint32(0), func(st *streamState, s *Stream) uint32 {
 		if fn := st.take(uint64(event)); fn != nil {
 			fn(s)
 		}
@@ -209,6 +206,19 @@ func (st *streamState) take(event uint64) func(*Stream) {
 
 func logPanic(hook string, p any) {
 	Log(LevelError, fmt.Sprintf("envoyx Go module panicked in %s: %v\n%s", hook, p, debug.Stack()))
+}
+
+// hookFailed reports a panic recovered in `hook` of stream `s` to the host, which logs it (one
+// line) and ends the stream; the stack goes to the debug log. If the host refuses (it cannot on
+// a stream whose hook runs), the panic is logged here.
+func hookFailed(s *C.envoyx_stream, hook string, p any) {
+	reason := fmt.Sprintf("panicked in %s: %v", hook, p)
+	if LogEnabled(LevelDebug) {
+		Log(LevelDebug, fmt.Sprintf("envoyx Go module: the stack of the panic in %s: %s", hook, debug.Stack()))
+	}
+	if !bool(C.envoyxgo_hook_failed(s, cstr(reason), C.size_t(len(reason)))) {
+		logPanic(hook, p)
+	}
 }
 
 // cstr points C at a Go string's bytes for the duration of one call (the host copies what it

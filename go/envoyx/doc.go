@@ -1,6 +1,6 @@
 // Package envoyx writes EnvoyX filters in Go: a module is a Go `main` package built with
 // `go build -buildmode=c-shared` that imports this package (which exports the `envoyx_*`
-// functions of x/abi.h, ABI 1.1) and registers its filters by name in init functions.
+// functions of x/abi.h, ABI 1.2) and registers its filters by name in init functions.
 //
 //	func init() { envoyx.Register("my_filter", func(name string, config []byte) (envoyx.FilterConfig, error) { ... }) }
 //
@@ -26,6 +26,8 @@
 //
 // # Panics
 //
-// A panic in a hook is recovered: the stream gets a 500 on the request path and is reset on the
-// response path, the filter gets no further hooks, and Envoy keeps serving.
+// A panic in a hook is recovered and reported to the host (x/abi.h's hook_failed), which ends
+// the stream as it does for every module: a 500 on the request path while the response has not
+// started, a reset otherwise; it logs one line with the panic's value (the stack goes to the
+// debug log), calls no further hook of the filter, and Envoy keeps serving.
 package envoyx

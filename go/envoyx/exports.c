@@ -15,7 +15,7 @@
 static const envoyx_host_api* host;
 
 envoyx_abi_version envoyx_module_abi_version(void) {
-  envoyx_abi_version version = {ENVOYX_ABI_VERSION_MAJOR, 1};
+  envoyx_abi_version version = {ENVOYX_ABI_VERSION_MAJOR, ENVOYX_ABI_VERSION_MINOR};
   return version;
 }
 
@@ -29,8 +29,8 @@ bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
   if (api == NULL) return false;
   if (api->version.major != ENVOYX_ABI_VERSION_MAJOR || api->size < sizeof(envoyx_host_api)) {
     static const char message[] =
-        "this Go module (envoyx.dev/sdk) needs the host function table of EnvoyX ABI 1.1 or later; the "
-        "host's is another major version or shorter";
+        "this Go module (envoyx.dev/sdk) needs the host function table of its EnvoyX ABI version or "
+        "later; the host's is another major version or shorter";
     api->error_set(error, (envoyx_bytes){(const uint8_t*)message, sizeof message - 1});
     return false;
   }
@@ -217,6 +217,9 @@ bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status, const cha
 }
 
 void envoyxgo_reset(envoyx_stream* stream) { host->reset_stream(stream); }
+bool envoyxgo_hook_failed(envoyx_stream* stream, const char* reason, size_t reason_len) {
+  return host->hook_failed(stream, bytes(reason, reason_len));
+}
 
 envoyx_stream_handle* envoyxgo_stream_handle_new(envoyx_stream* stream) {
   return host->stream_handle_new(stream);

@@ -31,6 +31,9 @@ bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status, const cha
                                const size_t* lens, size_t count, const char* body, size_t body_len,
                                const char* details, size_t details_len);
 void envoyxgo_reset(envoyx_stream* stream);
+/* ABI 1.2: the hook running on `stream` failed (a recovered panic): the host logs `reason` and
+ * ends the stream. */
+bool envoyxgo_hook_failed(envoyx_stream* stream, const char* reason, size_t reason_len);
 
 envoyx_stream_handle* envoyxgo_stream_handle_new(envoyx_stream* stream);
 bool envoyxgo_stream_handle_continue(envoyx_stream_handle* handle, uint32_t direction);

@@ -4,6 +4,7 @@
 mod host;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use envoyx_conformance::{
@@ -13,12 +14,18 @@ use envoyx_conformance::{
 use host::{Filter, REQUEST, RESPONSE, config_json, logged, package};
 
 struct CxxHost {
+    /// The module file.
+    module: PathBuf,
+    /// The module is the Go conformance module (`go/conformance`).
+    go: bool,
     /// One loaded filter per filter config.
     filters: HashMap<String, Filter>,
 }
 
-fn load(filter_config: &str) -> Result<Filter, cxx::Exception> {
-    Filter::load(&package("envoyx-test-module-conformance"), "conformance", filter_config)
+impl CxxHost {
+    fn load(&self, filter_config: &str) -> Result<Filter, cxx::Exception> {
+        Filter::load(&self.module, "conformance", filter_config)
+    }
 }
 
 impl Host for CxxHost {
@@ -29,16 +36,12 @@ impl Host for CxxHost {
     fn exchange(&mut self, case: &Case) -> Result<Observed, String> {
         let filter_config = case.filter_config;
         if !self.filters.contains_key(filter_config) {
-            let filter = load(filter_config).map_err(|e| e.what().to_string())?;
+            let filter = self.load(filter_config).map_err(|e| e.what().to_string())?;
             self.filters.insert(filter_config.to_string(), filter);
         }
         let mut stream = Stream(self.filters[filter_config].stream());
         if !case.route_config.is_empty() {
-            let route = config_json(
-                &package("envoyx-test-module-conformance"),
-                "conformance-route",
-                case.route_config,
-            );
+            let route = config_json(&self.module, "conformance-route", case.route_config);
             stream.0.set_route(&route).map_err(|e| e.what().to_string())?;
         }
         let observed = simulate(&mut stream, case.name, &case.request);
@@ -50,7 +53,7 @@ impl Host for CxxHost {
     }
 
     fn load_error(&mut self, filter_config: &str) -> Result<String, String> {
-        match load(filter_config) {
+        match self.load(filter_config) {
             Ok(_) => Err("the filter config was accepted".to_string()),
             Err(error) => Ok(error.what().to_string()),
         }
@@ -58,6 +61,10 @@ impl Host for CxxHost {
 
     fn logged(&mut self, needle: &str) -> bool {
         logged(needle)
+    }
+
+    fn go_module(&self) -> bool {
+        self.go
     }
 }
 
@@ -175,5 +182,19 @@ impl SimulatedStream for Stream {
 
 #[test]
 fn conformance_on_the_cxx_test_host() {
-    envoyx_conformance::run(&mut CxxHost { filters: HashMap::new() }, "C++ test host");
+    let module = package("envoyx-test-module-conformance");
+    envoyx_conformance::run(&mut CxxHost { module, go: false, filters: HashMap::new() }, "C++ test host");
+}
+
+/// The Go conformance module (`go/conformance`): the cases marked `go`.
+#[test]
+fn conformance_of_the_go_module_on_the_cxx_test_host() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../go/conformance");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-conformance-cxx");
+    let module =
+        envoyx_build::build_go_module(&source, "go_conformance", &out).unwrap_or_else(|e| panic!("{e}"));
+    envoyx_conformance::run(
+        &mut CxxHost { module, go: true, filters: HashMap::new() },
+        "C++ test host, Go module",
+    );
 }

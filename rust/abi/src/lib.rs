@@ -14,7 +14,7 @@ use std::ffi::c_void;
 /// `ENVOYX_ABI_VERSION_MAJOR`.
 pub const ENVOYX_ABI_VERSION_MAJOR: u32 = 1;
 /// `ENVOYX_ABI_VERSION_MINOR`.
-pub const ENVOYX_ABI_VERSION_MINOR: u32 = 1;
+pub const ENVOYX_ABI_VERSION_MINOR: u32 = 2;
 
 /// `envoyx_abi_version`: an ABI version, major.minor.
 #[repr(C)]
@@ -268,6 +268,7 @@ macro_rules! for_each_host_function {
             upstream_override_host 1,
             attribute_get 1,
             span_set_tag 1,
+            hook_failed 2,
         }
     };
 }
@@ -505,6 +506,8 @@ pub struct envoyx_host_api {
     // ABI 1.1: tracing.
     pub span_set_tag:
         unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
+    // ABI 1.2: failures.
+    pub hook_failed: unsafe extern "C" fn(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in

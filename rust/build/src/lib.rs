@@ -60,9 +60,31 @@ pub fn try_build_workspace_package(workspace: &Path, package: &str) -> Result<Pa
     cargo_build(&["--manifest-path", &manifest.to_string_lossy(), "-p", package], package)
 }
 
-/// The last commit of the released ABI 1.0 contract (x/abi.h v1.0, the v1.0 SDK). The
-/// compatibility tests build modules from it to prove that this tree's hosts still run them.
-pub const ABI_1_0_COMMIT: &str = "d149545675fd9f7baa62caf3f35b0d83fc199486";
+/// The released minors of ABI 1, each with the last commit of its contract (x/abi.h and the SDK
+/// as released; `x/compat/1.<minor>/` holds its header and a `git archive` of that commit). The
+/// compatibility tests build modules from them to prove that this tree's hosts still run them.
+pub const RELEASES: &[(u32, &str)] =
+    &[(0, "d149545675fd9f7baa62caf3f35b0d83fc199486"), (1, "a971dc9f00494f497a825409a75b631f3dc15c86")];
+
+/// The last commit of the released ABI 1.0 contract (see [`RELEASES`]).
+pub const ABI_1_0_COMMIT: &str = RELEASES[0].1;
+
+/// Builds the cdylib package `package` of this repository (`repo`) as ABI 1.`minor` released it
+/// (see [`RELEASES`] and [`try_build_package_at`]), in `scratch_root/abi-1.<minor>`.
+pub fn build_released(
+    repo: &Path,
+    minor: u32,
+    package: &str,
+    scratch_root: &Path,
+) -> Result<PathBuf, String> {
+    let (_, commit) = RELEASES
+        .iter()
+        .find(|(m, _)| *m == minor)
+        .ok_or_else(|| format!("ABI 1.{minor} is not a released minor (envoyx_build::RELEASES)"))?;
+    let scratch = scratch_root.join(format!("abi-1.{minor}"));
+    let fallback = repo.join(format!("x/compat/1.{minor}/source.tar.gz"));
+    try_build_package_at(repo, commit, package, &scratch, &fallback)
+}
 
 /// Builds the cdylib package `package` as it was at `commit` of the git repository `repo`
 /// (extracted with `git archive` into `scratch`, built with its own `Cargo.lock` into its own

@@ -276,18 +276,20 @@ fn version_text(v: envoyx_abi_version) -> String {
     format!("{}.{}", v.major, v.minor)
 }
 
-/// The versions this EnvoyX accepts, by its own policy: the candidates are its version and the
-/// previous minor.
+/// The versions this EnvoyX accepts, by its own policy: the candidates are every minor of its
+/// major up to its own.
 fn accepted_versions() -> String {
     let host = envoyx_abi_version::CURRENT;
-    let mut candidates = Vec::new();
-    if host.minor > 0 {
-        candidates.push(envoyx_abi_version { major: host.major, minor: host.minor - 1 });
+    let accepted: Vec<String> = (0..=host.minor)
+        .map(|minor| envoyx_abi_version { major: host.major, minor })
+        .filter(|v| envoyx_core::accepts(host, *v))
+        .map(version_text)
+        .collect();
+    match accepted.as_slice() {
+        [] => "none".to_string(),
+        [only] => only.clone(),
+        [first, .., last] => format!("{first} to {last}"),
     }
-    candidates.push(host);
-    let accepted: Vec<String> =
-        candidates.into_iter().filter(|v| envoyx_core::accepts(host, *v)).map(version_text).collect();
-    accepted.join(" and ")
 }
 
 fn report_abi(child: &ChildReport) -> usize {
@@ -636,8 +638,9 @@ mod tests {
         let expected = if current.minor == 0 {
             version_text(current)
         } else {
-            format!("{}.{} and {}", current.major, current.minor - 1, version_text(current))
+            format!("{}.0 to {}", current.major, version_text(current))
         };
         assert_eq!(accepted_versions(), expected);
+        assert!(envoyx_core::accepts(current, envoyx_abi_version { major: current.major, minor: 0 }));
     }
 }

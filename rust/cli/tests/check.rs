@@ -5,6 +5,9 @@ use envoyx_core::sync::lock;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The ABI minor this EnvoyX speaks (what `check` reports).
+const MINOR: u32 = envoyx_abi::ENVOYX_ABI_VERSION_MINOR;
+
 /// Runs `envoyx check ARGS`; returns the exit code, stdout and stderr.
 fn check(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_envoyx")).arg("check").args(args).output().unwrap();
@@ -60,7 +63,9 @@ fn a_good_module_passes_every_check() {
     );
     assert!(lines[1].starts_with("file") && lines[1].contains("shared object") && lines[1].ends_with(": ok"));
     assert!(
-        lines[2].starts_with("abi      1.1 (this EnvoyX speaks 1.1, accepts 1.0 and 1.1): ok"),
+        lines[2].starts_with(&format!(
+            "abi      1.{MINOR} (this EnvoyX speaks 1.{MINOR}, accepts 1.0 to 1.{MINOR}): ok"
+        )),
         "{stdout}"
     );
     assert!(
@@ -110,7 +115,12 @@ fn a_missing_symbol_is_named_and_init_is_not_tried() {
     );
     assert!(stdout.contains("missing envoyx_on_stream_destroy"), "{stdout}");
     // The version is still read and reported.
-    assert!(stdout.contains("abi      1.1 (this EnvoyX speaks 1.1, accepts 1.0 and 1.1): ok"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "abi      1.{MINOR} (this EnvoyX speaks 1.{MINOR}, accepts 1.0 to 1.{MINOR}): ok"
+        )),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("init     not tried: the core refuses a module with missing symbols"),
         "{stdout}"
@@ -129,7 +139,7 @@ fn unknown_envoyx_symbols_are_reported_with_a_typo_hint() {
             .contains("13 of 13 required present; optional: envoyx_module_host_api_size (ABI 1.1): problem"),
         "{stdout}"
     );
-    assert!(stdout.contains("unknown envoyx_helper (not part of EnvoyX ABI 1.1"), "{stdout}");
+    assert!(stdout.contains(&format!("unknown envoyx_helper (not part of EnvoyX ABI 1.{MINOR}")), "{stdout}");
     assert!(stdout.contains("unknown envoyx_on_stream_destory"), "{stdout}");
     assert!(stdout.contains("a misspelt envoyx_on_stream_destroy?"), "{stdout}");
     // The module itself is fine otherwise: program init still runs.
@@ -142,7 +152,9 @@ fn an_old_abi_is_refused_with_both_versions() {
     let (code, stdout, _) = check(&[path_str(&module)]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.contains("abi      0.9 (this EnvoyX speaks 1.1, accepts 1.0 and 1.1): problem: not accepted"),
+        stdout.contains(&format!(
+            "abi      0.9 (this EnvoyX speaks 1.{MINOR}, accepts 1.0 to 1.{MINOR}): problem: not accepted"
+        )),
         "{stdout}"
     );
     assert!(stdout.contains("init     not tried"), "{stdout}");

@@ -61,7 +61,7 @@ const WITH_TRAILERS: Request = Request { trailers: &[("x-trailer", "1")], ..PLAI
 const WANTS_TRAILERS: Request = Request { headers: &[("x-upstream-respond-trailer-x-rt", "1")], ..PLAIN };
 
 pub static CASES: &[Case] = &[
-    Case::new("pass", "a request the filter does not touch goes through unchanged", PASSED),
+    Case::new("pass", "a request the filter does not touch goes through unchanged", PASSED).go(),
     Case::new(
         "headers",
         "multi-value headers: iterated and read in order; add appends, set replaces, remove removes",
@@ -718,81 +718,97 @@ pub static CASES: &[Case] = &[
                 status: 500,
                 message: body(b"EnvoyX module failed to create its stream state\n"),
             },
-            logs: &["envoyx module panicked in FilterConfig::new_filter: conformance: boom in new_filter"],
+            logs: &["the stream_new hook failed: panicked in ", "conformance: boom in new_filter"],
         },
     )
-    .config("panic=new_filter"),
+    .config("panic=new_filter")
+    .go()
+    .older_logs(&["envoyx module panicked in FilterConfig::new_filter: conformance: boom in new_filter"]),
     Case::new(
         "panic-request-headers",
         "a panic in the request headers hook: 500",
-        panic_500(&["envoyx module panicked in on_request_headers: conformance: boom in request_headers"]),
+        panic_500(&["the request_headers hook failed: panicked in ", "conformance: boom in request_headers"]),
     )
-    .config("panic=request_headers"),
+    .config("panic=request_headers")
+    .go()
+    .older_logs(&["envoyx module panicked in on_request_headers: conformance: boom in request_headers"]),
     Case::new(
         "panic-request-body",
         "a panic in the request body hook: 500",
-        panic_500(&["envoyx module panicked in on_request_body: conformance: boom in request_body"]),
+        panic_500(&["the request_body hook failed: panicked in ", "conformance: boom in request_body"]),
     )
-    .config("panic=request_body"),
+    .config("panic=request_body")
+    .go()
+    .older_logs(&["envoyx module panicked in on_request_body: conformance: boom in request_body"]),
     Case::new(
         "panic-request-trailers",
         "a panic in the request trailers hook: 500",
-        panic_500(&["envoyx module panicked in on_request_trailers: conformance: boom in request_trailers"]),
+        panic_500(&["the request_trailers hook failed: panicked in ", "conformance: boom in request_trailers"]),
     )
     .config("panic=request_trailers")
+    .go()
+    .older_logs(&["envoyx module panicked in on_request_trailers: conformance: boom in request_trailers"])
     .request(WITH_TRAILERS),
     Case::new(
         "panic-response-headers",
         "a panic in the response headers hook: the response is reset",
-        panic_reset(&[
-            "envoyx module panicked in on_response_headers: conformance: boom in response_headers",
-        ]),
+        panic_reset(&["the response_headers hook failed: panicked in ", "conformance: boom in response_headers"]),
     )
-    .config("panic=response_headers"),
+    .config("panic=response_headers")
+    .go()
+    .older_logs(&["envoyx module panicked in on_response_headers: conformance: boom in response_headers"]),
     Case::new(
         "panic-response-body",
         "a panic in the response body hook: the response is reset",
-        panic_reset(&["envoyx module panicked in on_response_body: conformance: boom in response_body"]),
+        panic_reset(&["the response_body hook failed: panicked in ", "conformance: boom in response_body"]),
     )
-    .config("panic=response_body"),
+    .config("panic=response_body")
+    .go()
+    .older_logs(&["envoyx module panicked in on_response_body: conformance: boom in response_body"]),
     Case::new(
         "panic-response-trailers",
         "a panic in the response trailers hook: the response is reset",
-        panic_reset(&[
-            "envoyx module panicked in on_response_trailers: conformance: boom in response_trailers",
-        ]),
+        panic_reset(&["the response_trailers hook failed: panicked in ", "conformance: boom in response_trailers"]),
     )
     .config("panic=response_trailers")
+    .go()
+    .older_logs(&["envoyx module panicked in on_response_trailers: conformance: boom in response_trailers"])
     .request(WANTS_TRAILERS),
     Case::new(
         "panic-scheduled",
         "a panic in the scheduled hook while the request is held: 500",
-        panic_500(&["envoyx module panicked in on_scheduled: conformance: boom in scheduled"]),
+        panic_500(&["the scheduled hook failed: panicked in ", "conformance: boom in scheduled"]),
     )
     .since(1)
-    .config("panic=scheduled"),
+    .config("panic=scheduled")
+    .go()
+    .older_logs(&["envoyx module panicked in on_scheduled: conformance: boom in scheduled"]),
     Case::new(
         "panic-stream-complete",
         "a panic in the complete hook is contained: the exchange is intact",
         Expect::Exchange {
             upstream: Some(body(BODY)),
             client: ok(body(BODY)),
-            logs: &["envoyx module panicked in on_stream_complete: conformance: boom in stream_complete"],
+            logs: &["the stream_complete hook failed: panicked in ", "conformance: boom in stream_complete"],
         },
     )
-    .config("panic=stream_complete"),
+    .config("panic=stream_complete")
+    .go()
+    .older_logs(&["envoyx module panicked in on_stream_complete: conformance: boom in stream_complete"]),
     Case::new(
         "config-rejected",
         "a filter config the module refuses is an error naming the module's reason",
         Expect::Rejected(&["conformance: filter config `reject` is refused (use \"\" or panic=<hook>)"]),
     )
-    .config("reject"),
+    .config("reject")
+    .go(),
     Case::new(
         "config-panics",
         "a panic making the filter config is a refusal naming the panic",
         Expect::Rejected(&["panicked", "conformance: boom in config_new"]),
     )
-    .config("panic=config_new"),
+    .config("panic=config_new")
+    .go(),
 ];
 
 #[cfg(test)]

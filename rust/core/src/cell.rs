@@ -181,6 +181,9 @@ pub(crate) struct StreamCell {
     /// passed through without reaching the module again.
     pub own_reply: Cell<bool>,
     pub completed: Cell<bool>,
+    /// The module reported a failed hook (`hook_failed`): it gets no hook of this stream but
+    /// destroy.
+    pub module_failed: Cell<bool>,
     /// The host function the module is calling (`header_set`, `metadata_set`, ...), which names
     /// the kind of a refusal; "" outside one.
     pub call: Cell<&'static str>,
@@ -233,6 +236,7 @@ impl StreamCell {
             ending: Cell::new(false),
             own_reply: Cell::new(false),
             completed: Cell::new(false),
+            module_failed: Cell::new(false),
             call: Cell::new(""),
             warned: RefCell::new(Vec::new()),
             header_writes: Cell::new(0),

@@ -3,7 +3,7 @@
 
 use crate::background::ConfigShared;
 use crate::cell::{HandleShared, Hook, StreamCell, Work};
-use crate::effects::OwnedLocalReply;
+use crate::control;
 use crate::error::ErrorSink;
 use crate::framing;
 use crate::host::{BodyKind, Direction, HeaderMapKind};
@@ -61,6 +61,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
     upstream_override_host,
     attribute_get,
     span_set_tag,
+    hook_failed,
 };
 
 /// Reads a view the module passed in.
@@ -487,11 +488,9 @@ unsafe extern "C" fn send_local_reply(
                 std::slice::from_raw_parts(headers, headers_len)
             };
             let pairs = entries.iter().map(|h| (view(h.key), view(h.value)));
-            match local_reply(cell, hook, status, pairs, view(body), view(details)) {
+            match control::local_reply(cell, hook, status, pairs, view(body), view(details)) {
                 Ok(reply) => {
-                    cell.ending.set(true);
-                    cell.own_reply.set(true);
-                    cell.effects.borrow_mut().record_reply(reply);
+                    control::record_reply(cell, reply);
                     true
                 }
                 Err(reason) => {
@@ -503,49 +502,13 @@ unsafe extern "C" fn send_local_reply(
     }
 }
 
-/// Applies the local-reply rules and checks (see `stream.rs`, `validate.rs`) and copies the reply.
-fn local_reply<'a>(
-    cell: &StreamCell,
-    hook: Hook,
-    status: u32,
-    headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
-    body: &[u8],
-    details: &[u8],
-) -> Result<OwnedLocalReply, String> {
-    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
-        return Err(format!("a local reply can only be sent from an event hook, not from {}", hook.name()));
-    }
-    if cell.ending.get() {
-        return Err("the module already reset or answered this stream".to_string());
-    }
-    if cell.response_started() {
-        return Err("the response already started (its headers went on to the client)".to_string());
-    }
-    validate::reply_status(status).map_err(|r| r.to_string())?;
-    validate::reply_details(details).map_err(|r| r.to_string())?;
-    let headers: Vec<(&[u8], &[u8])> = headers.collect();
-    validate::reply_size(headers.len(), body.len()).map_err(|r| r.to_string())?;
-    let mut owned = Vec::new();
-    for (key, value) in headers {
-        let name = validate::header_name(None, HeaderOp::Add, key)
-            .and_then(|name| validate::header_value(&name, value).map(|()| name))
-            .map_err(|r| format!("header `{}`: {r}", crate::log::Shown(key)))?;
-        owned.push((name.into_owned(), value.to_vec()));
-    }
-    Ok(OwnedLocalReply { status, headers: owned, body: body.to_vec(), details: details.to_vec() })
-}
-
 unsafe extern "C" fn reset_stream(stream: *mut envoyx_stream) {
     // Safety: stream pointer per the ABI.
     unsafe {
         with_stream(stream, "reset_stream", (), |cell, hook| {
-            if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
-                cell.refuse(format_args!("reset_stream"), &"the stream can only be reset from an event hook");
-                return;
+            if let Err(reason) = control::reset(cell, hook) {
+                cell.refuse(format_args!("reset_stream"), &reason);
             }
-            cell.ending.set(true);
-            cell.own_reply.set(false);
-            cell.effects.borrow_mut().record_reset();
         })
     }
 }
@@ -688,10 +651,7 @@ unsafe extern "C" fn continue_stream(stream: *mut envoyx_stream, direction: envo
                 return false;
             }
             let mut effects = cell.effects.borrow_mut();
-            if cell.ending.get()
-                || !cell.flow(direction).stopped
-                || effects.continues().any(|d| d == direction)
-            {
+            if !control::resumable(cell, direction) || effects.continues().any(|d| d == direction) {
                 core_log!(
                     Debug,
                     "EnvoyX module {}: continue_stream of {direction:?} does nothing (not stopped, already \
@@ -1054,6 +1014,16 @@ unsafe extern "C" fn callout_stream_reset(stream: *mut envoyx_stream, callout_id
     unsafe {
         with_stream(stream, "callout_stream_reset", false, |cell, _| {
             crate::callout_stream::reset(cell, callout_id)
+        })
+    }
+}
+
+unsafe extern "C" fn hook_failed(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool {
+    // Safety: stream pointer per the ABI; `reason` is valid during the call.
+    unsafe {
+        with_stream(stream, "hook_failed", false, |cell, hook| {
+            control::hook_failed(cell, hook, view(reason));
+            true
         })
     }
 }

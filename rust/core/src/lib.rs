@@ -32,6 +32,7 @@ mod callout_stream;
 mod cell;
 pub mod config;
 mod config_version;
+mod control;
 mod effects;
 mod elf;
 mod error;

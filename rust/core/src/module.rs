@@ -284,17 +284,20 @@ pub struct ModuleRegistry {
     direct: Mutex<HashMap<PathBuf, FileIdentity>>,
 }
 
-/// Which ABI versions a host accepts: its own and the previous minor.
+/// Which ABI versions a host accepts: every minor of its major up to its own. The table only
+/// ever grows by appending (each append a new minor), so a module built for an earlier minor
+/// finds every function it knows where it expects it; x/abi.h promises at least the previous
+/// minor.
 pub fn accepts(host: envoyx_abi_version, module: envoyx_abi_version) -> bool {
-    module.major == host.major && (module.minor == host.minor || module.minor + 1 == host.minor)
+    module.major == host.major && module.minor <= host.minor
 }
 
 fn accepted_range(host: envoyx_abi_version) -> String {
     if host.minor == 0 {
         format!("only {}", AbiVersion(host))
     } else {
-        let previous = envoyx_abi_version { major: host.major, minor: host.minor - 1 };
-        format!("{} and {}", AbiVersion(previous), AbiVersion(host))
+        let first = envoyx_abi_version { major: host.major, minor: 0 };
+        format!("{} to {}", AbiVersion(first), AbiVersion(host))
     }
 }
 
@@ -717,14 +720,15 @@ mod tests {
     }
 
     #[test]
-    fn version_policy_accepts_current_and_previous_minor_only() {
+    fn version_policy_accepts_every_earlier_minor_of_the_major() {
         assert!(accepts(v(1, 3), v(1, 3)));
         assert!(accepts(v(1, 3), v(1, 2)));
-        assert!(!accepts(v(1, 3), v(1, 1)), "two minors old");
+        assert!(accepts(v(1, 3), v(1, 0)), "an older minor: its table is a prefix of the host's");
         assert!(!accepts(v(1, 3), v(1, 4)), "newer than the host");
         assert!(!accepts(v(1, 0), v(0, 0)));
         assert!(!accepts(v(2, 0), v(1, 0)));
-        assert_eq!(accepted_range(v(1, 3)), "v1.2 and v1.3");
+        assert!(!accepts(v(2, 1), v(1, 1)), "another major");
+        assert_eq!(accepted_range(v(1, 3)), "v1.0 to v1.3");
         assert_eq!(accepted_range(v(1, 0)), "only v1.0");
     }
 

@@ -106,7 +106,8 @@ impl Stream {
         stream.module_stream = stream.call(Hook::StreamNew, |s, _| unsafe { stream_new(module_config, s) });
         // Nothing a module asks for inside stream-new is carried out: there is no request yet.
         drop(stream.cell.effects.take());
-        if stream.module_stream.is_null() {
+        // A module that reported its failure (`hook_failed`) was logged then.
+        if stream.module_stream.is_null() && !stream.cell.module_failed.get() {
             core_log!(
                 Error,
                 "EnvoyX module {}: stream-new hook of filter `{}` returned NULL; the stream gets a 500",
@@ -150,8 +151,10 @@ impl Stream {
         Ok(flow)
     }
 
+    /// The module gets no more hooks of this stream (but destroy): its stream-new hook returned
+    /// NULL, or it reported a failed hook (`control::hook_failed`).
     fn failed(&self) -> bool {
-        self.module_stream.is_null()
+        self.module_stream.is_null() || self.cell.module_failed.get()
     }
 
     /// Delivers one event: checks its order, decides whether it reaches the module at all, calls
@@ -417,8 +420,7 @@ impl Stream {
     }
 
     fn scheduled_continue(&mut self, direction: Direction) -> Effects {
-        let flow = self.cell.flow(direction);
-        if self.cell.completed.get() || self.cell.ending.get() || !flow.stopped {
+        if !crate::control::resumable(&self.cell, direction) {
             self.continues_ignored += 1;
             core_log!(
                 Debug,
@@ -532,7 +534,7 @@ fn hook_is_headers(hook: Hook) -> bool {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.complete();
-        if !self.failed() {
+        if !self.module_stream.is_null() {
             let destroy = self.config.module().hooks.stream_destroy;
             // Safety: the module stream is alive and is destroyed exactly once, here.
             unsafe { destroy(self.module_stream) };

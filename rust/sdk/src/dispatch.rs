@@ -6,7 +6,7 @@
 //! never call this module; it is public only so that the macro, expanded in the module's crate,
 //! can reach it.
 
-use crate::panics::{catch_unwind, report_panic};
+use crate::panics::{catch_unwind, panic_reason, report_panic};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::panic::AssertUnwindSafe;
@@ -370,11 +370,9 @@ struct StreamState<F> {
     filter: UnsafeCell<F>,
     /// A hook of this stream is running (guards against the host re-entering the module).
     in_hook: Cell<bool>,
-    /// A hook panicked; the filter gets no further hooks.
-    panicked: Cell<bool>,
 }
 
-/// Which hook is running, for logs and for choosing how to recover from a panic.
+/// Which hook is running, for the reason a failed hook reports.
 #[derive(Clone, Copy)]
 enum Hook {
     RequestHeaders,
@@ -404,35 +402,15 @@ impl Hook {
             Hook::StreamComplete => "on_stream_complete",
         }
     }
-
-    /// Ends the stream after the filter panicked in this hook: a 500 on the request path (or a
-    /// reset if the response already started), a reset on the response path, nothing once the
-    /// stream is complete.
-    fn recover_from_panic(self, stream: &mut Stream) {
-        match self {
-            Hook::RequestHeaders
-            | Hook::RequestBody
-            | Hook::RequestTrailers
-            | Hook::Scheduled
-            | Hook::CalloutDone
-            | Hook::CalloutEvent => {
-                if !stream.send_local_reply(500, &[], b"", "envoyx_module_panic") {
-                    stream.reset();
-                }
-            }
-            Hook::ResponseHeaders | Hook::ResponseBody | Hook::ResponseTrailers => stream.reset(),
-            Hook::StreamComplete => {}
-        }
-    }
 }
 
 /// How running a hook went.
 enum Outcome<R> {
     /// The filter returned `R`.
     Ran(R),
-    /// The filter was not called (re-entered, already panicked, or no host).
+    /// The filter was not called (re-entered, or no host).
     Skipped,
-    /// The filter panicked; the stream was ended.
+    /// The filter panicked; the host was told (`hook_failed`) and ends the stream.
     Panicked,
 }
 
@@ -466,7 +444,8 @@ unsafe fn run_hook<F: Filter, R>(
     // Safety: `module_stream` is the live `StreamState<F>` from `on_stream_new` (caller); only
     // shared references to it are made, and they stay on this thread.
     let state = unsafe { &*module_stream.cast::<StreamState<F>>() };
-    if state.panicked.get() || state.in_hook.get() {
+    // After a failed hook the host calls no hook of the stream but destroy (x/abi.h, hook_failed).
+    if state.in_hook.get() {
         return Outcome::Skipped;
     }
     state.in_hook.set(true);
@@ -482,10 +461,13 @@ unsafe fn run_hook<F: Filter, R>(
     let outcome = match result {
         Ok(status) => Outcome::Ran(status),
         Err(payload) => {
-            state.panicked.set(true);
-            report_panic(hook.name(), payload);
-            if catch_unwind(AssertUnwindSafe(|| hook.recover_from_panic(&mut stream))).is_err() {
-                log(LogLevel::Error, "envoyx module: ending the stream after a panic failed");
+            // The host logs the reason and ends the stream as the contract decides.
+            let reason = panic_reason(hook.name(), payload);
+            if !stream.hook_failed(&reason) {
+                log(
+                    LogLevel::Error,
+                    &format!("envoyx module: {reason} (the host refused to end the stream)"),
+                );
             }
             Outcome::Panicked
         }
@@ -667,7 +649,7 @@ pub unsafe extern "C" fn on_filter_config_scheduled<C: FilterConfig>(
 /// `config` is what `on_filter_config_new::<C>` returned and is not yet destroyed (x/abi.h).
 pub unsafe extern "C" fn on_stream_new<C: FilterConfig>(
     config: *mut envoyx_module_config,
-    _stream: *mut envoyx_stream,
+    raw_stream: *mut envoyx_stream,
 ) -> *mut envoyx_module_stream {
     if config.is_null() {
         return std::ptr::null_mut();
@@ -675,16 +657,19 @@ pub unsafe extern "C" fn on_stream_new<C: FilterConfig>(
     // Safety: `config` is a live `C` (caller); `C: Sync`, so sharing it across workers is fine.
     let config = unsafe { &*config.cast::<C>() };
     let result = catch_unwind(AssertUnwindSafe(|| {
-        Box::new(StreamState {
-            filter: UnsafeCell::new(config.new_filter()),
-            in_hook: Cell::new(false),
-            panicked: Cell::new(false),
-        })
+        Box::new(StreamState { filter: UnsafeCell::new(config.new_filter()), in_hook: Cell::new(false) })
     }));
     match result {
         Ok(state) => Box::into_raw(state).cast(),
         Err(payload) => {
-            report_panic("FilterConfig::new_filter", payload);
+            let reason = panic_reason("FilterConfig::new_filter", payload);
+            // Safety: `raw_stream` is the stream of the hook running now on this thread, and the
+            // `Stream` is dropped at once.
+            let reported =
+                host().is_some_and(|host| unsafe { Stream::from_raw(raw_stream, host) }.hook_failed(&reason));
+            if !reported {
+                log(LogLevel::Error, &format!("envoyx module: {reason}"));
+            }
             std::ptr::null_mut()
         }
     }

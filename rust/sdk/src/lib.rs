@@ -50,12 +50,14 @@
 //!
 //! # What the SDK guarantees
 //!
-//! - **No panic crosses into the host.** A panic in a request-path hook answers the stream with a
-//!   500 local reply (details `envoyx_module_panic`); in a response-path hook it resets the
-//!   stream; in [`FilterConfig::new`] it rejects the configuration (`panicked: <message>`); in
-//!   [`FilterConfig::new_filter`] it fails the stream (the host answers 500). Each panic is logged
-//!   at error level with the hook's name. After a panic no further hook of that filter is called;
-//!   the filter is still dropped. Each panic is one log line: for the panics it catches, the
+//! - **No panic crosses into the host.** A panic in a stream hook (and in
+//!   [`FilterConfig::new_filter`]) is caught and reported to the host (`hook_failed`, ABI 1.2),
+//!   which ends the stream as it does for every module: a 500 local reply (details
+//!   `envoyx_module_panic`) from a request-path hook while the response has not started, a reset
+//!   from a response-path hook, a 500 for a stream whose filter could not be made; it logs one
+//!   error line with the hook's name, the message and where the panic happened, and calls no
+//!   further hook of that filter (the filter is still dropped). In [`FilterConfig::new`] a panic
+//!   rejects the configuration (`panicked: <message>`). Each panic is one log line: for the panics it catches, the
 //!   SDK's panic hook (installed at program init of a module loaded from its file) keeps Rust's
 //!   default hook from also printing them to stderr, where they would split the proxy's log;
 //!   other panics reach the hook that was there before. A panic hook the module sets replaces

@@ -94,14 +94,29 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 }
 
 /// Logs a caught panic at error level, then drops its payload (whose own `Drop` could panic too).
+/// Returns the panic's message.
 pub(crate) fn report_panic(what: &str, payload: Box<dyn Any + Send>) -> String {
+    let (message, location) = take_panic(payload);
+    log(LogLevel::Error, &format!("envoyx module panicked in {what}: {message}{location}"));
+    message
+}
+
+/// What a stream hook's caught panic tells the host (`hook_failed`), which logs it and ends the
+/// stream: `panicked in <what>: <message> (at <file>:<line>:<column>)`. Drops the payload.
+pub(crate) fn panic_reason(what: &str, payload: Box<dyn Any + Send>) -> String {
+    let (message, location) = take_panic(payload);
+    format!("panicked in {what}: {message}{location}")
+}
+
+/// The message and location of the panic just caught on this thread; drops its payload (whose
+/// own `Drop` could panic too).
+fn take_panic(payload: Box<dyn Any + Send>) -> (String, String) {
     let message = panic_message(&*payload).to_owned();
     let location = take_location();
-    log(LogLevel::Error, &format!("envoyx module panicked in {what}: {message}{location}"));
     if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(nested);
     }
-    message
+    (message, location)
 }
 
 #[cfg(test)]

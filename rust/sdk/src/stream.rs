@@ -308,6 +308,14 @@ impl Stream {
         unsafe { (self.host.reset_stream)(self.raw) }
     }
 
+    /// Tells the host this hook failed (the SDK calls it when a hook panics): the host logs
+    /// `reason` and ends the stream as x/abi.h's `hook_failed` says (a 500 before the response
+    /// started on the request side, else a reset); the filter gets no further hook.
+    pub(crate) fn hook_failed(&mut self, reason: &str) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the view lives for the call.
+        unsafe { (self.host.hook_failed)(self.raw, bytes(reason)) }
+    }
+
     /// Lets the request body change length while the request headers go on at once: removes
     /// the request's `content-length` (HTTP/1.1 upstreams then get a chunked body). Call it in
     /// [`Filter::on_request_headers`](crate::Filter::on_request_headers) before returning

@@ -230,8 +230,8 @@ fn module_needing_a_longer_host_table() {
     }
 }
 
-/// A module built for ABI v0.9: the host speaks v1.1 and accepts v1.0 and v1.1 (same major,
-/// this or the previous minor; see `envoyx_core::module::accepts`).
+/// A module built for ABI v0.9: the host speaks v1.N and accepts v1.0 to v1.N (same major,
+/// this or an earlier minor; see `envoyx_core::module::accepts`).
 #[test]
 fn module_abi_too_old() {
     let module = misbehaving_c_module("c_module_abi_v0_9", &["-DABI_MAJOR=0", "-DABI_MINOR=9"]);
@@ -243,7 +243,10 @@ fn module_abi_too_old() {
             Form::StringValue,
             &[
                 &format!("filter `bad` rejected: EnvoyX module {path}: ABI version mismatch"),
-                "built for EnvoyX ABI v0.9, this host speaks v1.1 and accepts v1.0 and v1.1",
+                &format!(
+                    "built for EnvoyX ABI v0.9, this host speaks v1.{minor} and accepts v1.0 to v1.{minor}",
+                    minor = envoyx_abi::ENVOYX_ABI_VERSION_MINOR
+                ),
             ],
         );
     }

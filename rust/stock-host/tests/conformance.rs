@@ -4,8 +4,9 @@
 //! exchange runs twice, so the second goes over the upstream connection the first used and a
 //! body that disagreed with its framing would show at the keep-alive echo upstream as a lost byte
 //! or a garbled next request. A filter config the module refuses is started in an Envoy of its
-//! own, which must exit naming the reason. The conformance module built from the ABI 1.0 sources
-//! in git history (the v1.0 SDK) runs every case of 1.0 in Envoy 1.40.0 too.
+//! own, which must exit naming the reason. The conformance module built from each released
+//! minor's sources in git history (the 1.0 and 1.1 SDKs) runs every case of its minor in Envoy
+//! 1.40.0 too, and the Go conformance module its cases in every Envoy.
 
 mod support;
 
@@ -23,6 +24,8 @@ struct EnvoyHost {
     module: PathBuf,
     /// The ABI minor `module` was built for.
     module_minor: u32,
+    /// `module` is the Go conformance module (it runs the cases marked `go`).
+    go: bool,
     http2: bool,
     upstream: Upstream,
     /// Behind the cluster `callout` the conformance module calls out to (an echo upstream too).
@@ -57,14 +60,14 @@ fn conformance_filter(module: &Path, filter_config: &str) -> serde_json::Value {
 impl EnvoyHost {
     fn start(version: &'static str) -> Self {
         let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
-        Self::start_with(version, module, envoyx_abi::ENVOYX_ABI_VERSION_MINOR)
+        Self::start_with(version, module, envoyx_abi::ENVOYX_ABI_VERSION_MINOR, false)
     }
 
-    fn start_with(version: &'static str, module: PathBuf, module_minor: u32) -> Self {
+    fn start_with(version: &'static str, module: PathBuf, module_minor: u32, go: bool) -> Self {
         let upstream = start_upstream();
         let configs: BTreeSet<&'static str> = CASES
             .iter()
-            .filter(|case| matches!(case.expect, Expect::Exchange { .. }))
+            .filter(|case| matches!(case.expect, Expect::Exchange { .. }) && (case.go || !go))
             .map(|case| case.filter_config)
             .collect();
         let ports: HashMap<&'static str, u16> = configs.iter().map(|config| (*config, free_port())).collect();
@@ -74,7 +77,7 @@ impl EnvoyHost {
             .iter()
             .enumerate()
             .map(|(i, config)| {
-                let routes = conformance_routes(&module, module_minor, config);
+                let routes = conformance_routes(&module, module_minor, go, config);
                 let filters = vec![preset_filter_state_filter(), conformance_filter(&module, config)];
                 let listener = envoyx_harness::proxy::http_listener(
                     &format!("conformance{i}"),
@@ -96,6 +99,7 @@ impl EnvoyHost {
             version,
             module,
             module_minor,
+            go,
             http2: false,
             upstream,
             _callout_upstream: callout_upstream,
@@ -151,13 +155,19 @@ fn case_path(case: &Case) -> String {
 }
 
 /// The routes of the listener for `filter_config`: one per distinct per-route config of its
-/// cases the module (built for ABI 1.`module_minor`) runs, carrying it in
-/// `typed_per_filter_config` (upstream's `DynamicModuleFilterPerRoute` holding the EnvoyX
-/// `DynamicModuleConfigPerRoute` as a Struct), then `/`.
-fn conformance_routes(module: &Path, module_minor: u32, filter_config: &str) -> Vec<serde_json::Value> {
+/// cases the module (built for ABI 1.`module_minor`; `go`: the Go conformance module) runs,
+/// carrying it in `typed_per_filter_config` (upstream's `DynamicModuleFilterPerRoute` holding the
+/// EnvoyX `DynamicModuleConfigPerRoute` as a Struct), then `/`.
+fn conformance_routes(
+    module: &Path,
+    module_minor: u32,
+    go: bool,
+    filter_config: &str,
+) -> Vec<serde_json::Value> {
     let route_configs: BTreeSet<&str> = CASES
         .iter()
         .filter(|case| case.filter_config == filter_config && case.since_minor <= module_minor)
+        .filter(|case| case.go || !go)
         .filter(|case| !case.route_config.is_empty())
         .map(|case| case.route_config)
         .collect();
@@ -293,6 +303,10 @@ impl Host for EnvoyHost {
     fn module_abi_minor(&self) -> u32 {
         self.module_minor
     }
+
+    fn go_module(&self) -> bool {
+        self.go
+    }
 }
 
 #[test]
@@ -309,32 +323,58 @@ fn conformance_in_real_envoy_over_http1_and_http2() {
     }
 }
 
+/// The conformance module as each released minor built it (its sources and SDK from git
+/// history: `envoyx_build::RELEASES`) runs every case of its minor in Envoy 1.40.0.
 #[test]
-fn conformance_of_the_abi_1_0_module_in_envoy_1_40() {
+fn conformance_of_the_released_modules_in_envoy_1_40() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-1.0");
-    let module = envoyx_build::try_build_package_at(
-        &repo,
-        envoyx_build::ABI_1_0_COMMIT,
-        "envoyx-test-module-conformance",
-        &scratch,
-        &repo.join("x/compat/1.0/source.tar.gz"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let version = VERSIONS[VERSIONS.len() - 1];
-    let mut host = EnvoyHost::start_with(version, module, 0);
-    for http2 in [false, true] {
-        host.http2 = http2;
-        let protocol = if http2 { "HTTP/2" } else { "HTTP/1.1" };
-        envoyx_conformance::run(
-            &mut host,
-            &format!("Envoy {version} over {protocol}, module built for ABI 1.0"),
-        );
+    for &(minor, _) in envoyx_build::RELEASES {
+        let module = envoyx_build::build_released(
+            &repo,
+            minor,
+            "envoyx-test-module-conformance",
+            Path::new(env!("CARGO_TARGET_TMPDIR")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let version = VERSIONS[VERSIONS.len() - 1];
+        let mut host = EnvoyHost::start_with(version, module, minor, false);
+        for http2 in [false, true] {
+            host.http2 = http2;
+            let protocol = if http2 { "HTTP/2" } else { "HTTP/1.1" };
+            envoyx_conformance::run(
+                &mut host,
+                &format!("Envoy {version} over {protocol}, module built for ABI 1.{minor}"),
+            );
+        }
+        if minor == 0 {
+            // Not the whole-line check: the 1.0 SDK left Rust's default panic hook to print the
+            // panic cases' panics to stderr (Envoy's log file here) as well as logging them.
+            host.envoy.check_stream_machinery();
+            host.envoy.check_no_envoy_bugs();
+        } else {
+            host.envoy.check_no_host_errors();
+        }
     }
-    // Not the whole-line check: the 1.0 SDK left Rust's default panic hook to print the panic
-    // cases' panics to stderr (Envoy's log file here) as well as logging them.
-    host.envoy.check_stream_machinery();
-    host.envoy.check_no_envoy_bugs();
+}
+
+/// The Go conformance module (`go/conformance`) runs the cases marked `go` (a panic in every
+/// hook, ended by the core as for the Rust module) in every Envoy over HTTP/1.1 and HTTP/2.
+#[test]
+fn conformance_of_the_go_module_in_real_envoy() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/conformance");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-conformance");
+    let module =
+        envoyx_build::build_go_module(&source, "go_conformance", &out).unwrap_or_else(|e| panic!("{e}"));
+    for version in VERSIONS {
+        let mut host =
+            EnvoyHost::start_with(version, module.clone(), envoyx_abi::ENVOYX_ABI_VERSION_MINOR, true);
+        for http2 in [false, true] {
+            host.http2 = http2;
+            let protocol = if http2 { "HTTP/2" } else { "HTTP/1.1" };
+            envoyx_conformance::run(&mut host, &format!("Envoy {version} over {protocol}, Go module"));
+        }
+        host.envoy.check_no_host_errors();
+    }
 }
 
 /// A filter configuration's background work (ABI 1.1): the conformance module schedules an event

@@ -1,14 +1,15 @@
 //! The conformance suite (`rust/conformance`) on the Rust test host: with the conformance module
 //! built as a `.so`, and linked in (`TestHost::in_process`), so both loading paths hold to the
-//! same cases; and with the conformance module as the ABI 1.0 release built it (its sources and
-//! the v1.0 SDK from git history), which must pass every case of 1.0 on this newer host.
+//! same cases; with the conformance module as the ABI 1.0 and 1.1 releases built it (their
+//! sources and SDKs from git history), which must pass every case of their minor on this newer
+//! host; and with the Go conformance module (`go/conformance`), the cases it implements.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use envoyx_build::{ABI_1_0_COMMIT, try_build_package_at};
+use envoyx_build::build_released;
 use envoyx_conformance::{
     CalloutReply, Case, Host, HostKind, Observed, PendingCallout, Side, SimulatedStream, StreamReply,
     simulate,
@@ -23,6 +24,8 @@ struct RustHost {
     kind: HostKind,
     /// The module file (None: linked in).
     module: Option<PathBuf>,
+    /// The module is the Go conformance module.
+    go: bool,
     /// One loaded filter per filter config.
     filters: HashMap<String, TestHost>,
     /// One per-route config per (filter config, per-route config).
@@ -32,7 +35,7 @@ struct RustHost {
 impl RustHost {
     fn new(kind: HostKind) -> Self {
         let module = (kind != HostKind::InProcess).then(|| build_package("envoyx-test-module-conformance"));
-        Self { kind, module, filters: HashMap::new(), routes: HashMap::new() }
+        Self { kind, module, go: false, filters: HashMap::new(), routes: HashMap::new() }
     }
 
     fn load(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
@@ -91,6 +94,10 @@ impl Host for RustHost {
 
     fn logged(&mut self, needle: &str) -> bool {
         logged(needle)
+    }
+
+    fn go_module(&self) -> bool {
+        self.go
     }
 
     fn module_abi_minor(&self) -> u32 {
@@ -216,24 +223,58 @@ fn conformance_with_the_module_as_a_shared_object() {
     envoyx_conformance::run(&mut RustHost::new(HostKind::RustTestHost), "Rust test host");
 }
 
-#[test]
-fn conformance_of_the_module_built_with_the_abi_1_0_sdk() {
+/// The conformance module as ABI 1.`minor` released it (its sources and SDK from git history),
+/// which must pass every case of its minor on this newer host.
+fn released_module_passes(minor: u32) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-1.0");
-    let fallback = repo.join("x/compat/1.0/source.tar.gz");
-    let module =
-        try_build_package_at(&repo, ABI_1_0_COMMIT, "envoyx-test-module-conformance", &scratch, &fallback)
-            .unwrap_or_else(|e| panic!("{e}"));
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let module = build_released(&repo, minor, "envoyx-test-module-conformance", scratch)
+        .unwrap_or_else(|e| panic!("{e}"));
     let loaded = ModuleRegistry::global().load(&module, false).unwrap();
-    assert_eq!((loaded.abi_version().major, loaded.abi_version().minor), (1, 0), "a real 1.0 module");
-    assert!(loaded.optional_exports().is_empty(), "a 1.0 module has no 1.1 exports");
+    assert_eq!(
+        (loaded.abi_version().major, loaded.abi_version().minor),
+        (1, minor),
+        "a real 1.{minor} module"
+    );
+    if minor == 0 {
+        assert!(loaded.optional_exports().is_empty(), "a 1.0 module has no 1.1 exports");
+    }
     let mut host = RustHost {
         kind: HostKind::RustTestHost,
         module: Some(module),
+        go: false,
         filters: HashMap::new(),
         routes: HashMap::new(),
     };
-    envoyx_conformance::run(&mut host, "Rust test host, module built for ABI 1.0");
+    envoyx_conformance::run(&mut host, &format!("Rust test host, module built for ABI 1.{minor}"));
+}
+
+#[test]
+fn conformance_of_the_module_built_with_the_abi_1_0_sdk() {
+    released_module_passes(0);
+}
+
+#[test]
+fn conformance_of_the_module_built_with_the_abi_1_1_sdk() {
+    released_module_passes(1);
+}
+
+/// The Go conformance module (`go/conformance`, built with the Go toolchain EnvoyX installs): the
+/// cases marked `go`, so both SDKs are held to the same rules (a panic in every hook).
+#[test]
+fn conformance_of_the_go_module() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/conformance");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-conformance");
+    let module =
+        envoyx_build::build_go_module(&source, "go_conformance", &out).unwrap_or_else(|e| panic!("{e}"));
+    let mut host = RustHost {
+        kind: HostKind::RustTestHost,
+        module: Some(module),
+        go: true,
+        filters: HashMap::new(),
+        routes: HashMap::new(),
+    };
+    envoyx_conformance::run(&mut host, "Rust test host, Go module");
 }
 
 #[test]

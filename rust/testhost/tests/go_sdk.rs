@@ -65,7 +65,9 @@ fn the_go_sdk_on_the_real_core() {
 
     let stream = request(&host, "panic-request", &[]);
     assert_eq!(stream.local_reply().map(|r| r.status), Some(500), "a panic on the request path answers 500");
-    assert!(logged("envoyx Go module panicked in OnRequestHeaders: boom in go request headers"));
+    assert!(logged(
+        "the request_headers hook failed: panicked in OnRequestHeaders: boom in go request headers"
+    ));
     let mut stream = request(&host, "panic-response", &[]);
     stream.response_headers(&[(":status", "200")], true);
     assert!(stream.was_reset(), "a panic on the response path resets the stream");
@@ -111,7 +113,9 @@ fn the_go_sdk_on_the_real_core() {
         Some(500),
         "a panic in a scheduled function answers 500"
     );
-    assert!(logged("envoyx Go module panicked in a scheduled function: boom in a scheduled function"));
+    assert!(logged(
+        "the scheduled hook failed: panicked in a scheduled function: boom in a scheduled function"
+    ));
 
     let Err(err) = go_host("reject") else { panic!("the module refuses this config") };
     assert!(err.to_string().contains("the go test module refuses filter_config \"reject\""), "{err}");

@@ -1,0 +1,172 @@
+//! How a module changes its stream's course: a local reply, a reset, a continue, a failed hook.
+//! The rules of each live here once; the host-table functions (`host_api.rs`) decode a module's
+//! call and apply them, and [`crate::Stream`] applies them to what the module queued through a
+//! handle. What is accepted is recorded in the cell's effects and carried out by the host once
+//! the module's call has returned (see `effects.rs`).
+//!
+//! - Local reply: only from an event or async hook (not stream-new, not complete), once per
+//!   stream, before the response started; status, details, headers and size checked
+//!   (`validate.rs`).
+//! - Reset: from an event or async hook; wins over a local reply.
+//! - Continue: resumes a direction only if the module stopped it and the stream is neither
+//!   ending nor complete; at most once per direction per call.
+//! - Failed hook (ABI 1.2): the core, not the module, decides how the stream ends — 500 while
+//!   the response has not started on the request side (request hooks, scheduled and callout
+//!   hooks), a reset on the response side or once the response started, nothing in stream-new
+//!   (the module returns NULL) or complete; afterwards the module gets no hook but destroy.
+
+use crate::cell::{Hook, StreamCell};
+use crate::effects::OwnedLocalReply;
+use crate::host::Direction;
+use crate::log::{Shown, core_log};
+use crate::validate::{self, HeaderOp};
+
+/// The details of the local reply that ends a stream whose hook failed.
+pub(crate) const FAILED_HOOK_DETAILS: &[u8] = b"envoyx_module_panic";
+
+/// Why a local reply cannot be sent now, if it cannot.
+fn reply_refusal(cell: &StreamCell, hook: Hook) -> Option<String> {
+    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
+        return Some(format!("a local reply can only be sent from an event hook, not from {}", hook.name()));
+    }
+    if cell.ending.get() {
+        return Some("the module already reset or answered this stream".to_string());
+    }
+    if cell.response_started() {
+        return Some("the response already started (its headers went on to the client)".to_string());
+    }
+    None
+}
+
+/// Checks a local reply the module asks for during `hook` (the rules above, then
+/// `validate.rs`) and copies it.
+pub(crate) fn local_reply<'a>(
+    cell: &StreamCell,
+    hook: Hook,
+    status: u32,
+    headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    body: &[u8],
+    details: &[u8],
+) -> Result<OwnedLocalReply, String> {
+    if let Some(refusal) = reply_refusal(cell, hook) {
+        return Err(refusal);
+    }
+    validate::reply_status(status).map_err(|r| r.to_string())?;
+    validate::reply_details(details).map_err(|r| r.to_string())?;
+    let headers: Vec<(&[u8], &[u8])> = headers.collect();
+    validate::reply_size(headers.len(), body.len()).map_err(|r| r.to_string())?;
+    let mut owned = Vec::new();
+    for (key, value) in headers {
+        let name = validate::header_name(None, HeaderOp::Add, key)
+            .and_then(|name| validate::header_value(&name, value).map(|()| name))
+            .map_err(|r| format!("header `{}`: {r}", Shown(key)))?;
+        owned.push((name.into_owned(), value.to_vec()));
+    }
+    Ok(OwnedLocalReply { status, headers: owned, body: body.to_vec(), details: details.to_vec() })
+}
+
+/// Records an accepted local reply: the stream is ending, and the response events that follow
+/// are the reply's own.
+pub(crate) fn record_reply(cell: &StreamCell, reply: OwnedLocalReply) {
+    cell.ending.set(true);
+    cell.own_reply.set(true);
+    cell.effects.borrow_mut().record_reply(reply);
+}
+
+/// Resets the stream, if `hook` may: Err with the reason otherwise.
+pub(crate) fn reset(cell: &StreamCell, hook: Hook) -> Result<(), &'static str> {
+    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
+        return Err("the stream can only be reset from an event hook");
+    }
+    cell.ending.set(true);
+    cell.own_reply.set(false);
+    cell.effects.borrow_mut().record_reset();
+    Ok(())
+}
+
+/// Whether a continue of `direction` would resume anything now: the module stopped it and the
+/// stream is neither ending nor complete.
+pub(crate) fn resumable(cell: &StreamCell, direction: Direction) -> bool {
+    !cell.completed.get() && !cell.ending.get() && cell.flow(direction).stopped
+}
+
+/// What the core did about a failed hook, for its log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureEnd {
+    /// A local reply 500.
+    Reply500,
+    /// The stream was reset.
+    Reset,
+    /// The module had already ended the stream in this hook, or it was already over.
+    AlreadyEnding,
+    /// Stream-new: the module returns NULL and the stream gets the 500 of a stream that could
+    /// not be created.
+    NotCreated,
+    /// The complete hook: the exchange is over.
+    Nothing,
+}
+
+/// The module's hook `hook` failed (ABI 1.2 `hook_failed`): ends the stream as the contract
+/// decides, stops every later hook but destroy, and logs one error line with `reason`.
+pub(crate) fn hook_failed(cell: &StreamCell, hook: Hook, reason: &[u8]) -> FailureEnd {
+    let end = failure_end(cell, hook);
+    match end {
+        FailureEnd::Reply500 => record_reply(
+            cell,
+            OwnedLocalReply {
+                status: 500,
+                headers: vec![],
+                body: vec![],
+                details: FAILED_HOOK_DETAILS.to_vec(),
+            },
+        ),
+        FailureEnd::Reset => {
+            // Allowed: `failure_end` chose a reset only for event and async hooks.
+            let _ = reset(cell, hook);
+        }
+        FailureEnd::AlreadyEnding | FailureEnd::NotCreated | FailureEnd::Nothing => {}
+    }
+    cell.module_failed.set(true);
+    let labels = cell.labels();
+    let what = match end {
+        FailureEnd::Reply500 => "the stream is answered 500",
+        FailureEnd::Reset => "the stream is reset",
+        FailureEnd::AlreadyEnding => "the stream was already ending",
+        FailureEnd::NotCreated => "the stream gets a 500 when the hook returns NULL",
+        FailureEnd::Nothing => "the exchange was already over",
+    };
+    core_log!(
+        Error,
+        "EnvoyX module {} (filter `{}`): the {} hook failed: {}; {what}, and the module gets no \
+         further hook of this stream",
+        labels.module,
+        labels.filter,
+        hook.name(),
+        Shown(reason)
+    );
+    end
+}
+
+fn failure_end(cell: &StreamCell, hook: Hook) -> FailureEnd {
+    if cell.ending.get() {
+        return FailureEnd::AlreadyEnding;
+    }
+    match hook {
+        Hook::StreamNew => FailureEnd::NotCreated,
+        Hook::Complete => FailureEnd::Nothing,
+        _ if cell.completed.get() => FailureEnd::Nothing,
+        Hook::ResponseHeaders | Hook::ResponseBody | Hook::ResponseTrailers => FailureEnd::Reset,
+        Hook::RequestHeaders
+        | Hook::RequestBody
+        | Hook::RequestTrailers
+        | Hook::Scheduled
+        | Hook::CalloutDone
+        | Hook::CalloutEvent => {
+            if reply_refusal(cell, hook).is_none() {
+                FailureEnd::Reply500
+            } else {
+                FailureEnd::Reset
+            }
+        }
+    }
+}
