@@ -181,6 +181,12 @@ pub(crate) struct StreamCell {
     /// passed through without reaching the module again.
     pub own_reply: Cell<bool>,
     pub completed: Cell<bool>,
+    /// The host is carrying out a continue of the request (`Stream::carrying_out_continue`):
+    /// response events may arrive inside the proxy's continue call.
+    pub continuing_request: Cell<bool>,
+    /// The warning that a response went on by itself (a proxy that could not resume it) was
+    /// logged for this stream.
+    pub warned_unresumable: Cell<bool>,
     /// The module reported a failed hook (`hook_failed`): it gets no hook of this stream but
     /// destroy.
     pub module_failed: Cell<bool>,
@@ -236,6 +242,8 @@ impl StreamCell {
             ending: Cell::new(false),
             own_reply: Cell::new(false),
             completed: Cell::new(false),
+            continuing_request: Cell::new(false),
+            warned_unresumable: Cell::new(false),
             module_failed: Cell::new(false),
             call: Cell::new(""),
             warned: RefCell::new(Vec::new()),

@@ -10,6 +10,8 @@
 //! - Reset: from an event or async hook; wins over a local reply.
 //! - Continue: resumes a direction only if the module stopped it and the stream is neither
 //!   ending nor complete; at most once per direction per call.
+//! - A stop that could never be resumed (a response stopped inside the host's own request
+//!   continue, on a proxy that cannot resume it: Envoy 1.38) goes on at once, with a warning.
 //! - Failed hook (ABI 1.2): the core, not the module, decides how the stream ends — 500 while
 //!   the response has not started on the request side (request hooks, scheduled and callout
 //!   hooks), a reset on the response side or once the response started, nothing in stream-new
@@ -88,6 +90,32 @@ pub(crate) fn reset(cell: &StreamCell, hook: Hook) -> Result<(), &'static str> {
 /// stream is neither ending nor complete.
 pub(crate) fn resumable(cell: &StreamCell, direction: Direction) -> bool {
     !cell.completed.get() && !cell.ending.get() && cell.flow(direction).stopped
+}
+
+/// Whether a stop of `direction` the module just returned could never be resumed, so the
+/// stream must go on at once: a response stopped while the host carries out this filter's
+/// request continue, on a proxy that cannot resume it later
+/// ([`crate::HostStream::resumes_response_stopped_inside_request_continue`]: Envoy 1.38). Logs
+/// one warning per stream.
+pub(crate) fn unresumable_stop(cell: &StreamCell, direction: Direction) -> bool {
+    if direction != Direction::Response || !cell.continuing_request.get() {
+        return false;
+    }
+    if cell.host.borrow().resumes_response_stopped_inside_request_continue() {
+        return false;
+    }
+    if !cell.warned_unresumable.replace(true) {
+        let labels = cell.labels();
+        core_log!(
+            Warn,
+            "EnvoyX module {} (filter `{}`): the module stopped the response while its request was \
+             being continued (a later filter answered locally); this proxy (Envoy 1.38) could \
+             never resume it, so the response goes on now",
+            labels.module,
+            labels.filter
+        );
+    }
+    true
 }
 
 /// What the core did about a failed hook, for its log line.

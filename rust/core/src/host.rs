@@ -266,6 +266,16 @@ pub trait HostStream {
         false
     }
 
+    /// Capability: whether the proxy can later resume a response this filter stopped while the
+    /// host was carrying out a continue of its request ([`crate::Stream::carrying_out_continue`]),
+    /// i.e. a response that arrived inside the proxy's own continue call (a later filter
+    /// answered locally). Envoy 1.38 cannot (its filter marks itself continued only after that
+    /// call returns, so a later `continue_encoding` does nothing); the core then lets such a
+    /// response go on at once, with one warning per stream, instead of leaving it hanging.
+    fn resumes_response_stopped_inside_request_continue(&self) -> bool {
+        true
+    }
+
     /// What wakes the stream for work queued on other threads; see [`StreamScheduler`]. Called at most once per stream,
     /// inside the module hook that asks for the stream's first continue handle (never for
     /// streams whose module takes none).

@@ -206,6 +206,11 @@ impl Stream {
             self.ended_by_module();
             return Outcome { status: S::HALT, effects };
         }
+        let status = if status.stops() && crate::control::unresumable_stop(&self.cell, direction) {
+            S::PASS
+        } else {
+            status
+        };
         let stops = status.stops();
         self.cell.update_flow(direction, |f| f.stopped = stops);
         if !stops {
@@ -468,10 +473,15 @@ impl Stream {
         framing::headers_released(&self.cell, direction, false);
     }
 
-    /// The host let a direction the module had stopped go on by itself (a proxy that cannot hold
-    /// it: see the stock host's Envoy 1.38 note). The core records it as resumed.
-    pub fn went_on_without_continue(&mut self, direction: Direction) {
-        self.resumed(direction);
+    /// The host is carrying out (`true`) a continue of `direction` the core returned, or is done
+    /// with it (`false`): a proxy may deliver the other direction's events inside its continue
+    /// call. A host whose proxy cannot resume a response stopped there
+    /// ([`crate::HostStream::resumes_response_stopped_inside_request_continue`]) says so around
+    /// its continue call, and the core lets such a response go on at once.
+    pub fn carrying_out_continue(&mut self, direction: Direction, carrying_out: bool) {
+        if direction == Direction::Request {
+            self.cell.continuing_request.set(carrying_out);
+        }
     }
 
     /// The stream is over. Calls the module's complete hook once; later calls do nothing. Events

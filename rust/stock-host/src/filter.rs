@@ -18,7 +18,7 @@ use envoyx_core::{
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 /// Whether the running Envoy can resume a response stopped inside this filter's own
 /// `continue_decoding` (false on 1.38; see [`ffi::continue_is_reentrant_safe`]). Set at program
@@ -37,10 +37,6 @@ pub enum Event {
 }
 
 impl Event {
-    fn is_response(self) -> bool {
-        matches!(self, Event::ResponseHeaders { .. } | Event::ResponseBody { .. } | Event::ResponseTrailers)
-    }
-
     /// Delivers the event; returns upstream's status value, whether it stops iteration, and what
     /// to carry out.
     fn deliver(self, stream: &mut Stream) -> Result<(ffi::HookStatus, bool, Effects), EventOrderError> {
@@ -84,10 +80,6 @@ pub struct Filter {
     depth: Cell<u32>,
     /// Envoy called the destroy hook: no more Envoy calls; freed when `depth` reaches 0.
     destroyed: Cell<bool>,
-    /// Inside this filter's `continue_decoding` call.
-    continuing_request: Cell<bool>,
-    /// The Envoy 1.38 warning below was logged for this stream.
-    warned_reentrant_continue: Cell<bool>,
 }
 
 impl Filter {
@@ -99,8 +91,6 @@ impl Filter {
             shared: Shared::default(),
             depth: Cell::new(0),
             destroyed: Cell::new(false),
-            continuing_request: Cell::new(false),
-            warned_reentrant_continue: Cell::new(false),
         }
     }
 
@@ -201,17 +191,7 @@ impl Filter {
                     if let Some(scheduler) = self.shared.scheduler.get() {
                         scheduler.prepare(self.envoy, stops);
                     }
-                    if stops
-                        && event.is_response()
-                        && self.continuing_request.get()
-                        && !reentrant_continue_safe()
-                    {
-                        self.warn_reentrant_continue();
-                        stream.went_on_without_continue(Direction::Response);
-                        (ffi::STATUS_CONTINUE, effects)
-                    } else {
-                        (status, effects)
-                    }
+                    (status, effects)
                 }
                 Err(e) => {
                     host_log!(Error, "EnvoyX stock host: {e}; continuing");
@@ -221,19 +201,6 @@ impl Filter {
         };
         self.carry_out(effects);
         status
-    }
-
-    /// Envoy 1.38 cannot resume a response stopped inside this filter's own `continue_decoding`
-    /// (a later filter answered locally), so the host lets it go on; said once per stream.
-    fn warn_reentrant_continue(&self) {
-        if !self.warned_reentrant_continue.replace(true) {
-            host_log!(
-                Warn,
-                "EnvoyX stock host: the module stopped the response while its request was being \
-                 continued (a later filter answered locally); this Envoy (1.38) could never resume \
-                 it, so the response goes on now"
-            );
-        }
     }
 
     /// Envoy's scheduled hook: work the module queued on another thread (a continue, an event
@@ -315,6 +282,15 @@ impl Filter {
         }
     }
 
+    /// Tells the stream (if any, and not in use) that a request continue is being carried out.
+    fn say_carrying_out(&self, carrying_out: bool) {
+        if let Ok(mut slot) = self.stream.try_borrow_mut()
+            && let Some(stream) = slot.as_mut()
+        {
+            stream.carrying_out_continue(Direction::Request, carrying_out);
+        }
+    }
+
     /// Carries out what the core returned. Each Envoy call may re-enter this filter, even destroy
     /// it, so `destroyed` is checked before every one.
     fn carry_out(&self, effects: Effects) {
@@ -332,9 +308,12 @@ impl Filter {
                     self.envoy.send_response(reply.status, &reply.headers, &reply.body, &reply.details)
                 }
                 Action::Continue(Direction::Request) => {
-                    self.continuing_request.set(true);
+                    // Envoy may run this filter's response hooks inside the call (a later filter
+                    // answers locally); the core applies what this Envoy can resume there
+                    // (`EnvoyStream::resumes_response_stopped_inside_request_continue`).
+                    self.say_carrying_out(true);
                     self.envoy.continue_decoding();
-                    self.continuing_request.set(false);
+                    self.say_carrying_out(false);
                 }
                 Action::Continue(Direction::Response) => self.envoy.continue_encoding(),
             }
@@ -374,8 +353,4 @@ fn end_stream(stream: Stream) {
         ffi::log(envoyx_core::LogLevel::Debug as ffi::LogLevel, line.as_bytes());
     }
     drop(stream);
-}
-
-fn reentrant_continue_safe() -> bool {
-    REENTRANT_CONTINUE_SAFE.load(Ordering::Relaxed)
 }

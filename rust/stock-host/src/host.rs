@@ -358,6 +358,11 @@ impl HostStream for EnvoyStream {
         unsafe { ptr.as_ref() }.map(|route| route.config.clone())
     }
 
+    fn resumes_response_stopped_inside_request_continue(&self) -> bool {
+        // False on Envoy 1.38 (see `ffi::continue_is_reentrant_safe`); read once at program init.
+        crate::filter::REENTRANT_CONTINUE_SAFE.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {
         self.shared().scheduler.get_or_init(|| Arc::new(EnvoyScheduler::new_for_handle())).clone()
     }

@@ -225,7 +225,10 @@ fn continue_into_a_local_reply_from_a_later_filter() {
             s.envoy.check(elapsed >= Duration::from_millis(held), &format!("held only {elapsed:?}"));
         }
         if version == "1.38.3" {
-            s.envoy.check(s.envoy.log().contains("could never resume it"), "1.38 work-around logged");
+            s.envoy.check(
+                s.envoy.log().contains("could never resume it"),
+                "1.38 work-around logged by the core",
+            );
         }
         s.envoy.check(get(s.ports[0], "/after", &[]).status() == 200, "next request served");
         s.envoy.check_no_host_errors();

@@ -267,6 +267,9 @@ struct StreamData {
     callouts_reset: Vec<u64>,
     /// Metadata, filter state, routing requests.
     info: stream_info::StreamInfo,
+    /// Plays a proxy that cannot resume a response stopped inside its own request continue
+    /// (Envoy 1.38; [`TestStream::play_envoy_1_38_continue`]).
+    cannot_resume_inside_continue: bool,
 }
 
 impl StreamData {
@@ -414,6 +417,10 @@ struct TestHostStream {
 }
 
 impl HostStream for TestHostStream {
+    fn resumes_response_stopped_inside_request_continue(&self) -> bool {
+        !self.data.borrow().cannot_resume_inside_continue
+    }
+
     fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
         Some(self.data.borrow_mut().map(map)?.value_views(key, out))
     }
@@ -701,6 +708,26 @@ impl TestStream {
 
     pub fn response_headers(&mut self, headers: &[(&str, &str)], end_of_stream: bool) -> HeadersStatus {
         self.headers(Direction::Response, HeaderMap::from_pairs(headers), end_of_stream)
+    }
+
+    /// From now on this host plays Envoy 1.38: it cannot resume a response the filter stopped
+    /// while the host was carrying out the filter's request continue (see
+    /// `HostStream::resumes_response_stopped_inside_request_continue`).
+    pub fn play_envoy_1_38_continue(&mut self) {
+        self.data.borrow_mut().cannot_resume_inside_continue = true;
+    }
+
+    /// Response headers that arrive while the host carries out the filter's request continue,
+    /// as when a later filter answers locally inside Envoy's `continueDecoding`.
+    pub fn response_headers_inside_request_continue(
+        &mut self,
+        headers: &[(&str, &str)],
+        end_of_stream: bool,
+    ) -> HeadersStatus {
+        self.core.carrying_out_continue(Direction::Request, true);
+        let status = self.response_headers(headers, end_of_stream);
+        self.core.carrying_out_continue(Direction::Request, false);
+        status
     }
 
     pub fn response_body<S: AsRef<[u8]>>(&mut self, slices: &[S], end_of_stream: bool) -> BodyStatus {
