@@ -212,8 +212,9 @@ public:
   const envoyx::RouteConfig* route_config() const override { return filter_.routeConfig(); }
   bool http_callout(std::uint64_t id, envoyx::Bytes cluster,
                     rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
-                    std::uint64_t timeout_ms, std::uint32_t& failure) override {
-    return filter_.startCallout(id, cluster, headers, body, timeout_ms, failure);
+                    std::uint64_t timeout_ms, rust::Box<envoyx::CalloutInbox> inbox,
+                    std::uint32_t& failure) override {
+    return filter_.startCallout(id, cluster, headers, body, timeout_ms, std::move(inbox), failure);
   }
   bool callout_stream_start(std::uint64_t id, envoyx::Bytes cluster,
                             rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
@@ -435,9 +436,22 @@ void EnvoyxFilter::onScheduled() {
   carryOutActions();
 }
 
+// The views of a callout's response (none for a null one); defined with the other views below.
+void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
+                  std::vector<envoyx::RawBytes>& chunks);
+
 void EnvoyxCallout::onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) {
   if (!sent_) {
-    return; // Answered inside send(): startCallout reports it.
+    // Answered inside send() (the router answers a cluster without healthy hosts at once),
+    // during the module's call into the core: the core delivers the copy right after it.
+    std::vector<envoyx::RawHeader> headers;
+    std::vector<envoyx::RawBytes> chunks;
+    calloutViews(response.get(), headers, chunks);
+    inbox_->defer_answer(id_, ENVOYX_CALLOUT_RESPONSE,
+                         rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),
+                         rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
+    answered_inline_ = true;
+    return;
   }
   filter_.calloutDone(id_, ENVOYX_CALLOUT_RESPONSE, response.get());
 }
@@ -453,16 +467,18 @@ void EnvoyxCallout::onFailure(const Http::AsyncClient::Request&,
 
 bool EnvoyxFilter::startCallout(std::uint64_t id, envoyx::Bytes cluster_name,
                                 rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
-                                std::uint64_t timeout_ms, std::uint32_t& failure) {
+                                std::uint64_t timeout_ms, rust::Box<envoyx::CalloutInbox> inbox,
+                                std::uint32_t& failure) {
   failure = ENVOYX_CALLOUT_UNAVAILABLE;
   if (cluster_manager_ == nullptr) {
     return false;
   }
-  auto callout = std::make_unique<EnvoyxCallout>(*this, id);
+  auto callout = std::make_unique<EnvoyxCallout>(*this, id, std::move(inbox));
   Http::AsyncClient::Request* request =
       sendCallout(*cluster_manager_, cluster_name, headers, body, timeout_ms, *callout, failure);
   if (request == nullptr) {
-    return false;
+    // Answered inline (onSuccess gave the answer to the inbox) or could not start.
+    return callout->answered_inline_;
   }
   callout->request_ = request;
   callout->sent_ = true;
@@ -582,12 +598,19 @@ void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
   // Freed when this returns, not before: `response` may live in the async client's request.
   std::unique_ptr<EnvoyxCallout> done = std::move(it->second);
   callouts_.erase(it);
-  if (!stream_.has_value() || in_core_call_) {
+  if (!stream_.has_value()) {
     return;
   }
   std::vector<envoyx::RawHeader> headers;
   std::vector<envoyx::RawBytes> chunks;
   calloutViews(response, headers, chunks);
+  if (in_core_call_) {
+    // Answered during a call into the core: delivered right after it.
+    done->inbox_->defer_answer(id, status,
+                               rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),
+                               rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
+    return;
+  }
   in_core_call_ = true;
   (*stream_)->on_callout_done(id, status,
                               rust::Slice<const envoyx::RawHeader>(headers.data(), headers.size()),

@@ -142,7 +142,8 @@ void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::Raw
 // filter, which hands it to the core. Owned by the filter, which cancels it if it goes first.
 class EnvoyxCallout : public Http::AsyncClient::Callbacks {
 public:
-  EnvoyxCallout(EnvoyxFilter& filter, std::uint64_t id) : filter_(filter), id_(id) {}
+  EnvoyxCallout(EnvoyxFilter& filter, std::uint64_t id, rust::Box<envoyx::CalloutInbox> inbox)
+      : filter_(filter), id_(id), inbox_(std::move(inbox)) {}
 
   // Http::AsyncClient::Callbacks
   void onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) override;
@@ -154,6 +155,10 @@ public:
   // Null until send() returned: an answer before that came inline (send then returns null).
   Http::AsyncClient::Request* request_ = nullptr;
   bool sent_ = false;
+  // Where the answer goes when it arrives during a call into the core (inline, inside send()).
+  rust::Box<envoyx::CalloutInbox> inbox_;
+  // The answer came inline and went to the inbox.
+  bool answered_inline_ = false;
 };
 
 // A streaming callout (ABI 1.1) through Envoy's async client, of a stream or of a filter
@@ -266,7 +271,8 @@ public:
   // Starts the module's callout `id` (see loader.h StreamHost::http_callout).
   bool startCallout(std::uint64_t id, envoyx::Bytes cluster,
                     rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
-                    std::uint64_t timeout_ms, std::uint32_t& failure);
+                    std::uint64_t timeout_ms, rust::Box<envoyx::CalloutInbox> inbox,
+                    std::uint32_t& failure);
   // A callout's answer (from EnvoyxCallout), handed to the core; the callout is then freed.
   void calloutDone(std::uint64_t id, std::uint32_t status, const Http::ResponseMessage* response);
   // The module's streaming callouts (see loader.h StreamHost::callout_stream_*).

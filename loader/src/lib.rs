@@ -162,6 +162,9 @@ mod ffi {
         /// The per-route config the proxy resolved for the stream, or null.
         fn route_config(self: &StreamHost) -> *const RouteConfig;
         /// Starts callout `id`; false with `failure` (an `envoyx_callout_status`) if it cannot.
+        /// An answer that arrives while the stream is busy (inside this call, say) goes to
+        /// `inbox`.
+        #[allow(clippy::too_many_arguments)]
         fn http_callout(
             self: Pin<&mut StreamHost>,
             id: u64,
@@ -169,6 +172,7 @@ mod ffi {
             headers: &[RawHeader],
             body: &[u8],
             timeout_ms: u64,
+            inbox: Box<CalloutInbox>,
             failure: &mut u32,
         ) -> bool;
 
@@ -294,6 +298,15 @@ mod ffi {
             headers: &[RawHeader],
             data: &[RawBytes],
             end_of_stream: bool,
+        ) -> bool;
+        /// Copies the answer of callout `id` (`status` an `envoyx_callout_status`) for delivery
+        /// right after the stream's running call, as `defer`. Any thread.
+        fn defer_answer(
+            self: &CalloutInbox,
+            id: u64,
+            status: u32,
+            headers: &[RawHeader],
+            body: &[RawBytes],
         ) -> bool;
 
         fn route_config_from_proto(bytes: &[u8]) -> Result<Box<RouteConfig>>;
@@ -725,9 +738,19 @@ impl HostStream for CxxHost {
         &mut self,
         id: u64,
         callout: &envoyx_core::Callout<'_>,
+        inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
+        let inbox = Box::new(CalloutInbox(inbox));
         start_cxx(callout, |headers, failure| {
-            self.host().http_callout(id, callout.cluster, headers, callout.body, callout.timeout_ms, failure)
+            self.host().http_callout(
+                id,
+                callout.cluster,
+                headers,
+                callout.body,
+                callout.timeout_ms,
+                inbox,
+                failure,
+            )
         })
     }
     fn callout_stream_start(
@@ -1022,6 +1045,18 @@ impl CalloutInbox {
     ) -> bool {
         let (headers, data) = shared_views(headers, data);
         self.0.defer(id, envoyx_core::CalloutEvent::from_abi(event, status, headers, data, end_of_stream))
+    }
+
+    /// See [`envoyx_core::CalloutInbox::defer_answer`].
+    pub fn defer_answer(
+        &self,
+        id: u64,
+        status: u32,
+        headers: &[ffi::RawHeader],
+        body: &[ffi::RawBytes],
+    ) -> bool {
+        let (headers, body) = shared_views(headers, body);
+        self.0.defer_answer(id, callout_status(status), headers, body)
     }
 }
 

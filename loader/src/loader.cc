@@ -11,6 +11,12 @@ StreamHost::~StreamHost() = default;
 LogSink::~LogSink() = default;
 
 // Out of line because rust::Box<CalloutInbox> needs the complete type (the generated header).
+bool StreamHost::http_callout(std::uint64_t, Bytes, rust::Slice<const RawHeader>, Bytes, std::uint64_t,
+                              rust::Box<CalloutInbox>, std::uint32_t& failure) {
+  failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
+  return false;
+}
+
 bool StreamHost::callout_stream_start(std::uint64_t, Bytes, rust::Slice<const RawHeader>, Bytes, bool, std::uint64_t,
                                       rust::Box<CalloutInbox>, std::uint32_t& failure) {
   failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE

@@ -43,7 +43,8 @@
 //     when no call into the stream is running; otherwise give it to the callout's inbox:
 //   bool CalloutInbox::defer(...same arguments...): copies the news; the core delivers it right
 //     after the running call, through the stream's Scheduler. Any thread; false once the stream
-//     is gone.
+//     is gone. CalloutInbox::defer_answer(id, status, headers, body) does the same for the answer
+//     of an HTTP callout (what on_callout_done takes), arriving inline.
 //   bool Stream::on_scheduled(): one Scheduler::wake(), now on the worker: the core runs the
 //     next item the module queued (a continue, or its scheduled hook); true when that produced
 //     actions to carry out (a continue, or a local reply or reset from the scheduled hook).
@@ -201,17 +202,17 @@ class StreamHost {
   virtual const RouteConfig* route_config() const { return nullptr; }
 
   // Starts the HTTP callout `id` to the proxy's cluster `cluster` (the core checked the
-  // headers: :method, :path, :authority or host present; body and headers are copied by the
-  // host). The answer goes to Stream::on_callout_done(id, ...) later, on the worker thread, never
-  // inside this call. Returns false with `failure` set (an envoyx_callout_status: NO_CLUSTER,
-  // UNAVAILABLE) when it cannot start; the core answers the module with it, later. Callouts in
-  // flight when the stream is destroyed must be cancelled. The default starts none.
+  // headers: :method, :path and :authority present; body and headers are copied by the host).
+  // The answer goes to Stream::on_callout_done(id, ...) later, on the worker thread, or to
+  // `inbox` (CalloutInbox::defer_answer) when it arrives during a call into the stream (a proxy
+  // answering inline, even inside this call: Envoy's router answers a cluster without healthy
+  // hosts at once; return true then). Returns false with `failure` set (an
+  // envoyx_callout_status: NO_CLUSTER, UNAVAILABLE) when it cannot start and nothing was
+  // answered; the core answers the module with it, later. Callouts in flight when the stream is
+  // destroyed must be cancelled. The default (in loader.cc) starts none.
   virtual bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
-                            Bytes body, std::uint64_t timeout_ms, std::uint32_t& failure) {
-    (void)id, (void)cluster, (void)headers, (void)body, (void)timeout_ms;
-    failure = 2;  // ENVOYX_CALLOUT_UNAVAILABLE
-    return false;
-  }
+                            Bytes body, std::uint64_t timeout_ms, rust::Box<CalloutInbox> inbox,
+                            std::uint32_t& failure);
 
   // Starts the streaming callout `id` (checked as for http_callout): sends the headers, `body`
   // if not empty, and ends the request if `end_of_stream`. Its news goes to

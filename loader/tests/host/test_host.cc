@@ -350,7 +350,14 @@ void with_views(rust::Slice<const Header> headers, rust::Slice<const std::uint8_
 }  // namespace
 
 bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
-                                  Bytes body, std::uint64_t, std::uint32_t&) {
+                                  Bytes body, std::uint64_t, rust::Box<CalloutInbox> inbox, std::uint32_t&) {
+  if (to_string_view(cluster) == kUnhealthyCluster) {
+    const RawHeader status{to_raw_bytes(":status"), to_raw_bytes("503")};
+    const RawBytes chunk = to_raw_bytes(kNoHealthyUpstream);
+    inbox->defer_answer(id, 0 /* ENVOYX_CALLOUT_RESPONSE */, rust::Slice<const RawHeader>(&status, 1),
+                        rust::Slice<const RawBytes>(&chunk, 1));
+    return true;
+  }
   data_->callouts.push_back(recorded(id, cluster, headers, body));
   return true;
 }

@@ -157,6 +157,11 @@ struct StreamData {
   SliceBuffer& body(BodyKind body);
 };
 
+// The cluster whose callouts this host answers inline (envoyx_conformance::UNHEALTHY_CLUSTER),
+// with Envoy's router's answer for a cluster without healthy hosts.
+inline constexpr std::string_view kUnhealthyCluster = "callout-unhealthy";
+inline constexpr std::string_view kNoHealthyUpstream = "no healthy upstream";
+
 // Wake-ups from any thread wait here for the stream's worker thread (the test's).
 class WorkerQueue : public Scheduler {
  public:
@@ -215,8 +220,11 @@ class TestStreamHost : public StreamHost {
   bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) override;
   std::shared_ptr<Scheduler> scheduler() const override;
   const RouteConfig* route_config() const override;
+  // Records the callout for the test to answer, except one to kUnhealthyCluster, answered 503
+  // inside this call as Envoy's router answers a cluster without healthy hosts: through `inbox`,
+  // since the stream is busy.
   bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
-                    std::uint64_t timeout_ms, std::uint32_t& failure) override;
+                    std::uint64_t timeout_ms, rust::Box<CalloutInbox> inbox, std::uint32_t& failure) override;
   // Streaming callouts are recorded like callouts; the test plays the cluster's events later,
   // never inside the module's call, so the inbox is not needed.
   bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,

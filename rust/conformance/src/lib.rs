@@ -123,6 +123,16 @@ pub const FORGED_KEY: &str = "envoyx.conformance.forged";
 /// answer for it ([`simulate`]). Callouts to any other cluster find none.
 pub const CALLOUT_CLUSTER: &str = "callout";
 
+/// A cluster without healthy hosts, which the proxy answers inside the call that starts the
+/// callout (Envoy's router: 503 [`NO_HEALTHY_UPSTREAM`] before `send` returns), while the
+/// stream is busy in the module's call: the `callout-unhealthy` case holds every host to
+/// delivering that answer after the call. Envoy gets a cluster of that name with no endpoints;
+/// the test hosts answer it inline (`TestHost::answer_inline`, the C++ test host's
+/// `kUnhealthyCluster`).
+pub const UNHEALTHY_CLUSTER: &str = "callout-unhealthy";
+/// The body of Envoy's answer for [`UNHEALTHY_CLUSTER`].
+pub const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
+
 /// The upstream's answer to `request` on every host: 200, the request body, `content-length`
 /// (unless trailers are asked for); each request header `x-upstream-respond-<h>: v` becomes
 /// the response header `h: v`, and `x-upstream-respond-trailer-<h>: v` the response trailer
@@ -228,6 +238,10 @@ impl Case {
 
     const fn older_logs(self, older_logs: &'static [&'static str]) -> Self {
         Case { older_logs, ..self }
+    }
+
+    const fn unsupported(self, unsupported: &'static [(HostKind, &'static str)]) -> Self {
+        Case { unsupported, ..self }
     }
 
     const fn go(self) -> Self {

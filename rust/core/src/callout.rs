@@ -111,9 +111,54 @@ pub(crate) fn check(args: CalloutArgs<'_>) -> Result<Callout<'_>, String> {
 /// request is malformed or cannot be made now.
 pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64 {
     let exported = cell.callout_done_export;
+    let inbox = crate::CalloutInbox(cell.handle().clone());
     begin(cell, hook, args, false, exported, "envoyx_on_stream_callout_done", |host, id, callout| {
-        host.http_callout(id, callout)
+        host.http_callout(id, callout, inbox)
     })
+}
+
+/// A callout's answer copied out of the host's memory, for delivery after the call it arrived in
+/// ([`crate::CalloutInbox::defer_answer`]).
+#[derive(Debug)]
+pub(crate) struct OwnedAnswer {
+    pub status: CalloutStatus,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    chunks: Vec<Vec<u8>>,
+}
+
+impl OwnedAnswer {
+    /// Copies the answer (whose views are valid now).
+    pub(crate) fn copy(
+        status: CalloutStatus,
+        headers: &[envoyx_abi::envoyx_header],
+        body: &[envoyx_abi::envoyx_bytes],
+    ) -> Self {
+        // Safety: the host's views are valid during the call that handed them over
+        // (`CalloutInbox::defer_answer`), inside which this copy is made.
+        let headers =
+            headers.iter().map(|h| unsafe { (h.key.as_slice().to_vec(), h.value.as_slice().to_vec()) });
+        // Safety: as for the headers.
+        let chunks = body.iter().map(|c| unsafe { c.as_slice().to_vec() });
+        Self { status, headers: headers.collect(), chunks: chunks.collect() }
+    }
+
+    /// Calls `f` with the headers and body chunks as views of this copy.
+    pub(crate) fn with_views<R>(
+        &self,
+        f: impl FnOnce(&[envoyx_abi::envoyx_header], &[envoyx_abi::envoyx_bytes]) -> R,
+    ) -> R {
+        let headers: Vec<envoyx_abi::envoyx_header> = self
+            .headers
+            .iter()
+            .map(|(k, v)| envoyx_abi::envoyx_header {
+                key: envoyx_abi::envoyx_bytes::from_slice(k),
+                value: envoyx_abi::envoyx_bytes::from_slice(v),
+            })
+            .collect();
+        let chunks: Vec<envoyx_abi::envoyx_bytes> =
+            self.chunks.iter().map(|c| envoyx_abi::envoyx_bytes::from_slice(c)).collect();
+        f(&headers, &chunks)
+    }
 }
 
 /// What [`start`] and a streaming callout's start share: the module's export, the hook and the

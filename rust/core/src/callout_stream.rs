@@ -146,19 +146,34 @@ impl OwnedCalloutEvent {
     }
 }
 
-/// Where a host puts a streaming callout's news that reached it while the stream was busy
-/// inside a module call (the proxy answered inline). Handed to the host with each streaming
-/// callout it starts ([`crate::HostStream::callout_stream_start`]); `Send`, cheap to clone, and
-/// harmless after the stream is gone (the event is dropped).
+/// Where a host puts a callout's answer or a streaming callout's news that reached it while the
+/// stream was busy inside a module call (the proxy answered inline). Handed to the host with
+/// each callout it starts ([`crate::HostStream::http_callout`],
+/// [`crate::HostStream::callout_stream_start`]); `Send`, cheap to clone, and harmless after the
+/// stream is gone (the answer is dropped).
 #[derive(Clone)]
 pub struct CalloutInbox(pub(crate) Arc<HandleShared>);
 
 impl CalloutInbox {
-    /// Copies `event` of callout `id` into the stream's queue; the core delivers it to the
-    /// module right after the running call, through the host's scheduler. False when the stream
-    /// is gone.
+    /// Copies `event` of streaming callout `id` into the stream's queue; the core delivers it to
+    /// the module right after the running call, through the host's scheduler. False when the
+    /// stream is gone.
     pub fn defer(&self, id: u64, event: CalloutEvent<'_>) -> bool {
         self.0.push(Work::CalloutEvent { id, event: Box::new(OwnedCalloutEvent::copy(&event)) })
+    }
+
+    /// Copies the answer of HTTP callout `id` (what [`crate::Stream::on_callout_done`] takes)
+    /// into the stream's queue, delivered like [`CalloutInbox::defer`]'s news. False when the
+    /// stream is gone.
+    pub fn defer_answer(
+        &self,
+        id: u64,
+        status: CalloutStatus,
+        headers: &[envoyx_header],
+        body: &[envoyx_bytes],
+    ) -> bool {
+        let answer = Box::new(crate::callout::OwnedAnswer::copy(status, headers, body));
+        self.0.push(Work::CalloutAnswer { id, answer })
     }
 }
 

@@ -121,6 +121,8 @@ pub(crate) enum Work {
     /// News of a streaming callout that reached the host while the stream was busy inside a
     /// module call (the proxy answered inline), copied to be delivered after it.
     CalloutEvent { id: u64, event: Box<crate::callout_stream::OwnedCalloutEvent> },
+    /// The answer of an HTTP callout that reached the host while the stream was busy, likewise.
+    CalloutAnswer { id: u64, answer: Box<crate::callout::OwnedAnswer> },
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so

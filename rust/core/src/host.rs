@@ -131,12 +131,20 @@ pub trait HostStream {
     }
 
     /// Starts the HTTP callout `id` (ABI 1.1; the core has checked the request). Its answer goes
-    /// to [`crate::Stream::on_callout_done`] later, on the worker thread, never inside this call;
-    /// `Err(status)` when it cannot start (the core answers the module with it, later). Callouts
-    /// in flight when the stream is destroyed must be cancelled, their answers dropped. Hosts
-    /// without callouts keep the default.
-    fn http_callout(&mut self, id: u64, callout: &crate::Callout<'_>) -> Result<(), crate::CalloutStatus> {
-        let _ = (id, callout);
+    /// to [`crate::Stream::on_callout_done`] later, on the worker thread; an answer that arrives
+    /// while the stream is busy inside a module call (the proxy answering inline, even inside
+    /// this call: Envoy's router answers a cluster without healthy hosts at once) goes to `inbox`
+    /// instead ([`crate::CalloutInbox::defer_answer`]), and the core delivers it right after
+    /// that call. `Err(status)` when it cannot start and nothing was answered (the core answers
+    /// the module with it, later). Callouts in flight when the stream is destroyed must be
+    /// cancelled, their answers dropped. Hosts without callouts keep the default.
+    fn http_callout(
+        &mut self,
+        id: u64,
+        callout: &crate::Callout<'_>,
+        inbox: crate::CalloutInbox,
+    ) -> Result<(), crate::CalloutStatus> {
+        let _ = (id, callout, inbox);
         Err(crate::CalloutStatus::Unavailable)
     }
 

@@ -365,6 +365,9 @@ impl Stream {
             }
             Work::CalloutFailed { id, status } => self.on_callout_done(id, status, &[], &[]),
             Work::CalloutEvent { id, event } => event.with_views(|event| self.on_callout_event(id, event)),
+            Work::CalloutAnswer { id, answer } => {
+                answer.with_views(|headers, body| self.on_callout_done(id, answer.status, headers, body))
+            }
         }
     }
 

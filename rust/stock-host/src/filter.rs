@@ -15,6 +15,7 @@ use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use envoyx_core::{
     Action, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream,
+    StreamScheduler,
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -212,7 +213,11 @@ impl Filter {
         }
         let effects = {
             let Ok(mut slot) = self.stream.try_borrow_mut() else {
-                host_log!(Error, "EnvoyX stock host: Envoy re-entered the scheduled hook; wake-up lost");
+                // Envoy ran its scheduler inside a module call: the item stays in the core's
+                // queue; wake again so it is taken after that call.
+                if let Some(scheduler) = self.shared.scheduler.get() {
+                    scheduler.wake();
+                }
                 return;
             };
             match slot.as_mut() {
@@ -232,16 +237,15 @@ impl Filter {
         headers: &[ffi::HttpHeader],
         chunks: &[ffi::EnvoyBuffer],
     ) {
-        let Some(id) = self.shared.take_callout(envoy_id) else { return };
+        let Some((id, inbox)) = self.shared.take_callout(envoy_id) else { return };
         let status = callout_status(result);
         let headers: Vec<envoyx_header> = headers.iter().map(ffi::HttpHeader::view).collect();
         let chunks: Vec<envoyx_bytes> = chunks.iter().map(ffi::EnvoyBuffer::view).collect();
         let effects = {
             let Ok(mut slot) = self.stream.try_borrow_mut() else {
-                host_log!(
-                    Error,
-                    "EnvoyX stock host: Envoy answered a callout inside a module hook; answer lost"
-                );
+                // Envoy answered inside a module call (even inside the callout's start): the core
+                // delivers the copy right after that call.
+                inbox.defer_answer(id, status, &headers, &chunks);
                 return;
             };
             match slot.as_mut() {

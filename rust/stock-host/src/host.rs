@@ -21,8 +21,13 @@ pub struct Shared {
     /// The stream's scheduler, made when the core first asks for it (the module's first continue
     /// handle); streams whose module takes no handle never need one.
     pub scheduler: OnceCell<Arc<EnvoyScheduler>>,
-    /// Callouts in flight: Envoy's id and the core's.
-    pub callouts: std::cell::RefCell<Vec<(u64, u64)>>,
+    /// Callouts in flight: Envoy's id, the core's, and where an answer goes while the stream is
+    /// busy inside a module call.
+    pub callouts: std::cell::RefCell<Vec<(u64, u64, CalloutInbox)>>,
+    /// The HTTP callout being started (inside Envoy's start call), which Envoy may answer before
+    /// this host knows its id (its router answers a cluster without healthy hosts at once);
+    /// `true` once answered.
+    pub starting_callout: std::cell::RefCell<Option<(u64, CalloutInbox, bool)>>,
     /// Streaming callouts open in Envoy.
     pub callout_streams: std::cell::RefCell<Vec<OpenCalloutStream>>,
     /// The streaming callout being started (inside Envoy's start call), whose news Envoy may
@@ -60,11 +65,18 @@ impl Shared {
         self.callout_streams.borrow().iter().find(|c| c.id == id).map(|c| c.envoy_id)
     }
 
-    /// The core's id of Envoy's callout `envoy_id`, which is no longer in flight.
-    pub fn take_callout(&self, envoy_id: u64) -> Option<u64> {
+    /// The core's id of Envoy's callout `envoy_id`, which is no longer in flight, and its inbox.
+    /// An answer for an id this host does not know yet belongs to the callout being started.
+    pub fn take_callout(&self, envoy_id: u64) -> Option<(u64, CalloutInbox)> {
         let mut callouts = self.callouts.borrow_mut();
-        let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
-        Some(callouts.swap_remove(at).1)
+        if let Some(at) = callouts.iter().position(|(envoy, _, _)| *envoy == envoy_id) {
+            let (_, id, inbox) = callouts.swap_remove(at);
+            return Some((id, inbox));
+        }
+        let mut starting = self.starting_callout.borrow_mut();
+        let (id, inbox, answered) = starting.as_mut()?;
+        *answered = true;
+        Some((*id, inbox.clone()))
     }
 }
 
@@ -226,13 +238,24 @@ impl HostStream for EnvoyStream {
         data.is_empty() || self.envoy.append_body(body_type(body), data)
     }
 
-    fn http_callout(&mut self, id: u64, callout: &envoyx_core::Callout<'_>) -> Result<(), CalloutStatus> {
+    fn http_callout(
+        &mut self,
+        id: u64,
+        callout: &envoyx_core::Callout<'_>,
+        inbox: CalloutInbox,
+    ) -> Result<(), CalloutStatus> {
         let headers: Vec<(&[u8], &[u8])> = callout.headers.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
-        let envoy_id = self
-            .envoy
-            .http_callout(callout.cluster, &headers, callout.body, callout.timeout_ms)
-            .map_err(init_failure)?;
-        self.shared().callouts.borrow_mut().push((envoy_id, id));
+        let shared = self.shared();
+        *shared.starting_callout.borrow_mut() = Some((id, inbox, false));
+        let started = self.envoy.http_callout(callout.cluster, &headers, callout.body, callout.timeout_ms);
+        let (id, inbox, answered) = shared.starting_callout.borrow_mut().take().expect("set above");
+        if answered {
+            // Envoy answered inside its start call (then reports "cannot create request"): the
+            // answer went to the inbox (`Filter::callout_done`), and reaches the module next.
+            return Ok(());
+        }
+        let envoy_id = started.map_err(init_failure)?;
+        shared.callouts.borrow_mut().push((envoy_id, id, inbox));
         Ok(())
     }
 

@@ -137,14 +137,20 @@ impl EnvoyHost {
 }
 
 /// `bootstrap` with the cluster the conformance module's callouts go to
-/// ([`envoyx_conformance::CALLOUT_CLUSTER`]), served by `upstream`.
+/// ([`envoyx_conformance::CALLOUT_CLUSTER`]), served by `upstream`, and one without endpoints
+/// ([`envoyx_conformance::UNHEALTHY_CLUSTER`]), which Envoy's router answers 503 at once.
 fn with_callout_cluster(mut bootstrap: serde_json::Value, upstream: &Upstream) -> serde_json::Value {
     let cluster = envoyx_harness::proxy::static_cluster(
         envoyx_conformance::CALLOUT_CLUSTER,
         "127.0.0.1",
         upstream.port,
     );
-    bootstrap["static_resources"]["clusters"].as_array_mut().expect("clusters").push(cluster);
+    let mut unhealthy =
+        envoyx_harness::proxy::static_cluster(envoyx_conformance::UNHEALTHY_CLUSTER, "127.0.0.1", 1);
+    unhealthy["load_assignment"]["endpoints"] = serde_json::json!([]);
+    let clusters = bootstrap["static_resources"]["clusters"].as_array_mut().expect("clusters");
+    clusters.push(cluster);
+    clusters.push(unhealthy);
     bootstrap
 }
 

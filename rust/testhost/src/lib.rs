@@ -58,6 +58,18 @@ pub struct TestHost {
     /// Wake-ups for the configuration's events (the module's `config_handle_schedule`), run on
     /// the test's thread (the "main thread") by [`TestHost::run_config_scheduled`].
     background: Arc<ConfigBackground>,
+    /// Clusters that answer a stream's callout inside the call that starts it
+    /// ([`TestHost::answer_inline`]).
+    inline_clusters: Arc<std::sync::Mutex<Vec<InlineCluster>>>,
+}
+
+/// A cluster that answers inside the callout's start, as Envoy's router answers a cluster
+/// without healthy hosts (503 "no healthy upstream") before `send` returns.
+#[derive(Clone, Debug)]
+struct InlineCluster {
+    name: String,
+    status: u16,
+    body: Vec<u8>,
 }
 
 impl TestHost {
@@ -81,7 +93,11 @@ impl TestHost {
     pub fn from_config(config: &ModuleConfig) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
         let background = Arc::new(ConfigBackground::default());
-        Ok(Self { config: FilterConfig::new(config, Some(background.clone()))?, background })
+        Ok(Self {
+            config: FilterConfig::new(config, Some(background.clone()))?,
+            background,
+            inline_clusters: Arc::default(),
+        })
     }
 
     /// Runs a module linked into this test program, without building its `.so`: `exports` is
@@ -103,14 +119,18 @@ impl TestHost {
         let background = Arc::new(ConfigBackground::default());
         let config =
             FilterConfig::with_module(module, name, filter_config.as_bytes(), Some(background.clone()))?;
-        Ok(Self { config, background })
+        Ok(Self { config, background, inline_clusters: Arc::default() })
     }
 
     /// Loads from the JSON form of a `DynamicModuleConfig`, as a user writes it in Envoy YAML.
     pub fn from_json(json: &str) -> Result<Self, envoyx_core::Error> {
         install_log_recorder();
         let background = Arc::new(ConfigBackground::default());
-        Ok(Self { config: FilterConfig::from_json(json, Some(background.clone()))?, background })
+        Ok(Self {
+            config: FilterConfig::from_json(json, Some(background.clone()))?,
+            background,
+            inline_clusters: Arc::default(),
+        })
     }
 
     /// Runs the configuration events the module scheduled so far (`envoyx_on_filter_config_
@@ -163,6 +183,18 @@ impl TestHost {
         self.stream_on_route(None)
     }
 
+    /// From now on a stream's HTTP callout to `cluster` is answered `status` with `body` inside
+    /// the call that starts it (as Envoy's router answers a cluster without healthy hosts): the
+    /// host hands the answer to the core's inbox, which delivers it right after the module's
+    /// call. Streams started before are affected too.
+    pub fn answer_inline(&self, cluster: &str, status: u16, body: &[u8]) {
+        lock(&self.inline_clusters).push(InlineCluster {
+            name: cluster.to_string(),
+            status,
+            body: body.to_vec(),
+        });
+    }
+
     /// Starts a stream whose route carries `route` (see [`TestHost::route_config`]): what the
     /// module gets from `Stream::route_config`.
     pub fn stream_on_route(&self, route: Option<Arc<RouteConfig>>) -> TestStream {
@@ -172,7 +204,14 @@ impl TestHost {
         data.borrow_mut().info.attributes = stream_info::connection_defaults(number);
         let queue = Arc::new(ScheduleQueue::default());
         let metrics = self.background.metrics.clone();
-        let host = Box::new(TestHostStream { data: data.clone(), queue: queue.clone(), route, metrics });
+        let inline_clusters = self.inline_clusters.clone();
+        let host = Box::new(TestHostStream {
+            data: data.clone(),
+            queue: queue.clone(),
+            route,
+            metrics,
+            inline_clusters,
+        });
         TestStream { core: self.config.new_stream(host), data, queue }
     }
 
@@ -414,6 +453,8 @@ struct TestHostStream {
     route: Option<Arc<RouteConfig>>,
     /// The configuration's metrics.
     metrics: Arc<metrics::MetricStore>,
+    /// See [`TestHost::answer_inline`].
+    inline_clusters: Arc<std::sync::Mutex<Vec<InlineCluster>>>,
 }
 
 impl HostStream for TestHostStream {
@@ -524,7 +565,21 @@ impl HostStream for TestHostStream {
         &mut self,
         id: u64,
         callout: &envoyx_core::Callout<'_>,
+        inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
+        let inline =
+            lock(&self.inline_clusters).iter().find(|c| c.name.as_bytes() == callout.cluster).cloned();
+        if let Some(cluster) = inline {
+            // Answered inside this call, while the stream is busy: through the inbox.
+            let status = cluster.status.to_string();
+            let headers = [envoyx_header {
+                key: envoyx_bytes::from_slice(b":status"),
+                value: envoyx_bytes::from_slice(status.as_bytes()),
+            }];
+            let body = [envoyx_bytes::from_slice(&cluster.body)];
+            inbox.defer_answer(id, envoyx_core::CalloutStatus::Response, &headers, &body);
+            return Ok(());
+        }
         self.data.borrow_mut().callouts.push(RecordedCallout::of(id, callout));
         Ok(())
     }

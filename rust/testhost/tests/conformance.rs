@@ -39,6 +39,17 @@ impl RustHost {
     }
 
     fn load(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
+        let host = self.load_module(filter_config)?;
+        // As Envoy's router answers a cluster without healthy hosts: inside the callout's start.
+        host.answer_inline(
+            envoyx_conformance::UNHEALTHY_CLUSTER,
+            503,
+            envoyx_conformance::NO_HEALTHY_UPSTREAM.as_bytes(),
+        );
+        Ok(host)
+    }
+
+    fn load_module(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
         match &self.module {
             None => TestHost::in_process(
                 envoyx_sdk::module_exports_with_routes::<

@@ -95,6 +95,8 @@ type Events = Arc<Mutex<Vec<String>>>;
 
 /// The cluster of the `callout*` cases (an echo upstream on every host).
 const CALLOUT_CLUSTER: &str = "callout";
+/// The cluster of the `callout-unhealthy` case: the proxy answers it 503 inside the call.
+const UNHEALTHY_CLUSTER: &str = "callout-unhealthy";
 
 /// The `stream-info` case's metadata namespace and filter-state key (Envoy's access log prints
 /// them as `%DYNAMIC_METADATA(envoyx.conformance:decision)%` and
@@ -368,6 +370,7 @@ impl Conformance {
                 self.case.as_str(),
                 "callout"
                     | "callout-host"
+                    | "callout-unhealthy"
                     | "callout-no-cluster"
                     | "callout-two"
                     | "callout-stream"
@@ -711,6 +714,7 @@ impl Filter for Conformance {
                     match self.case.as_str() {
                         "callout" => drop(Self::call_out(stream, CALLOUT_CLUSTER)),
                         "callout-host" => drop(Self::call_out_as(stream, CALLOUT_CLUSTER, "host")),
+                        "callout-unhealthy" => drop(Self::call_out(stream, UNHEALTHY_CLUSTER)),
                         "callout-no-cluster" => drop(Self::call_out(stream, "no-such-cluster")),
                         "callout-two" => {
                             Self::call_out(stream, CALLOUT_CLUSTER);
