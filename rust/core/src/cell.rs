@@ -1,7 +1,7 @@
 //! What a module's `envoyx_stream*` points at: one stream's state as the host table sees it.
 //!
 //! The [`crate::Stream`] owns it and drives the events; the host-table functions
-//! (`host_api.rs`) reach it through the module's pointer while a hook runs. It is only ever
+//! (`host_api/`) reach it through the module's pointer while a hook runs. It is only ever
 //! reached through shared references (interior mutability), so the module may call back into it
 //! while the core is inside a hook call.
 

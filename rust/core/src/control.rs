@@ -1,5 +1,5 @@
 //! How a module changes its stream's course: a local reply, a reset, a continue, a failed hook.
-//! The rules of each live here once; the host-table functions (`host_api.rs`) decode a module's
+//! The rules of each live here once; the host-table functions (`host_api/`) decode a module's
 //! call and apply them, and [`crate::Stream`] applies them to what the module queued through a
 //! handle. What is accepted is recorded in the cell's effects and carried out by the host once
 //! the module's call has returned (see `effects.rs`).

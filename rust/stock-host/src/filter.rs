@@ -19,12 +19,6 @@ use envoyx_core::{
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-/// Whether the running Envoy can resume a response stopped inside this filter's own
-/// `continue_decoding` (false on 1.38; see [`ffi::continue_is_reentrant_safe`]). Set at program
-/// init.
-pub static REENTRANT_CONTINUE_SAFE: AtomicBool = AtomicBool::new(true);
 
 /// An event of a stream, as upstream delivers it.
 #[derive(Clone, Copy, Debug)]

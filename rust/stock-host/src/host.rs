@@ -14,6 +14,11 @@ use std::cell::OnceCell;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
+/// Whether the running Envoy can resume a response stopped inside this filter's own
+/// `continue_decoding` (false on 1.38; see [`ffi::continue_is_reentrant_safe`]): what
+/// `resumes_response_stopped_inside_request_continue` declares. Set at program init.
+pub static REENTRANT_CONTINUE_SAFE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// State shared by a stream's host and its filter (same worker thread). It lives inside the
 /// filter's own allocation (see `filter.rs`), not in one of its own.
 #[derive(Default)]
@@ -383,7 +388,7 @@ impl HostStream for EnvoyStream {
 
     fn resumes_response_stopped_inside_request_continue(&self) -> bool {
         // False on Envoy 1.38 (see `ffi::continue_is_reentrant_safe`); read once at program init.
-        crate::filter::REENTRANT_CONTINUE_SAFE.load(std::sync::atomic::Ordering::Relaxed)
+        REENTRANT_CONTINUE_SAFE.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn scheduler(&self) -> Arc<dyn StreamScheduler> {

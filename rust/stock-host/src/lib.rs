@@ -91,7 +91,7 @@ pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
     let log_v2 = ffi::LogV2::lookup();
     envoyx_core::set_log_sink(Arc::new(log::EnvoyLog::new(log_v2)));
     pin_self();
-    filter::REENTRANT_CONTINUE_SAFE
+    host::REENTRANT_CONTINUE_SAFE
         .store(ffi::continue_is_reentrant_safe(), std::sync::atomic::Ordering::Relaxed);
     host_log!(Info, "EnvoyX stock-Envoy host {} loaded", env!("CARGO_PKG_VERSION"));
     if log_v2.is_some() { ffi::ABI_V0_2_0.as_ptr() } else { ffi::ABI_V0_1_0.as_ptr() }

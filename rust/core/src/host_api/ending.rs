@@ -1,0 +1,59 @@
+//! The table's functions that end a stream (`send_local_reply`, `reset_stream`, `hook_failed`):
+//! decoded here, decided by the rules in `control.rs`.
+
+use super::{view, with_stream};
+use crate::control;
+use envoyx_abi::*;
+
+pub(super) unsafe extern "C" fn send_local_reply(
+    stream: *mut envoyx_stream,
+    status: u32,
+    headers: *const envoyx_header,
+    headers_len: usize,
+    body: envoyx_bytes,
+    details: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; `headers` points at `headers_len` entries and every view
+    // is valid during the call.
+    unsafe {
+        with_stream(stream, "send_local_reply", false, |cell, hook| {
+            let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
+                &[]
+            } else {
+                std::slice::from_raw_parts(headers, headers_len)
+            };
+            let pairs = entries.iter().map(|h| (view(h.key), view(h.value)));
+            match control::local_reply(cell, hook, status, pairs, view(body), view(details)) {
+                Ok(reply) => {
+                    control::record_reply(cell, reply);
+                    true
+                }
+                Err(reason) => {
+                    cell.refuse(format_args!("send_local_reply (status {status})"), &reason);
+                    false
+                }
+            }
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn reset_stream(stream: *mut envoyx_stream) {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "reset_stream", (), |cell, hook| {
+            if let Err(reason) = control::reset(cell, hook) {
+                cell.refuse(format_args!("reset_stream"), &reason);
+            }
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn hook_failed(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool {
+    // Safety: stream pointer per the ABI; `reason` is valid during the call.
+    unsafe {
+        with_stream(stream, "hook_failed", false, |cell, hook| {
+            control::hook_failed(cell, hook, view(reason));
+            true
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! The `envoyx_host_api` table the core hands every module: each function decodes its
+//! arguments, checks them and the stream's state through the rules (`control.rs`, `validate.rs`,
+//! `framing.rs`, the feature files), then forwards to the stream's
+//! [`HostStream`](crate::HostStream). One file per topic, in table order (this file holds the
+//! table and what the topics share: finding the stream of a call, reading the module's views).
+
+use crate::background::ConfigShared;
+use crate::cell::{Hook, StreamCell};
+use crate::error::ErrorSink;
+use crate::host::{BodyKind, HeaderMapKind};
+use crate::log::core_log;
+use envoyx_abi::*;
+
+mod body;
+mod callouts;
+mod config_handles;
+mod ending;
+mod handles;
+mod headers;
+mod logging;
+mod metrics;
+mod route;
+mod stream_info;
+
+/// The table. It is 'static, so the pointer a module keeps is valid for as long as it is loaded.
+pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
+    size: std::mem::size_of::<envoyx_host_api>() as u32,
+    version: envoyx_abi_version::CURRENT,
+    log_enabled: logging::log_enabled,
+    log: logging::log,
+    error_set: logging::error_set,
+    header_get: headers::header_get,
+    header_all: headers::header_all,
+    header_set: headers::header_set,
+    header_add: headers::header_add,
+    header_remove: headers::header_remove,
+    body_length: body::body_length,
+    body_slices: body::body_slices,
+    body_drain: body::body_drain,
+    body_prepend: body::body_prepend,
+    body_append: body::body_append,
+    body_replace: body::body_replace,
+    send_local_reply: ending::send_local_reply,
+    reset_stream: ending::reset_stream,
+    stream_handle_new: handles::stream_handle_new,
+    stream_handle_continue: handles::stream_handle_continue,
+    stream_handle_release: handles::stream_handle_release,
+    stream_handle_schedule: handles::stream_handle_schedule,
+    continue_stream: handles::continue_stream,
+    config_handle_new: config_handles::config_handle_new,
+    config_handle_schedule: config_handles::config_handle_schedule,
+    config_handle_release: config_handles::config_handle_release,
+    route_config: route::route_config,
+    http_callout: callouts::http_callout,
+    config_http_callout: callouts::config_http_callout,
+    callout_stream_start: callouts::callout_stream_start,
+    callout_stream_send: callouts::callout_stream_send,
+    callout_stream_send_trailers: callouts::callout_stream_send_trailers,
+    callout_stream_reset: callouts::callout_stream_reset,
+    config_callout_stream_start: callouts::config_callout_stream_start,
+    config_callout_stream_send: callouts::config_callout_stream_send,
+    config_callout_stream_send_trailers: callouts::config_callout_stream_send_trailers,
+    config_callout_stream_reset: callouts::config_callout_stream_reset,
+    metric_define: metrics::metric_define,
+    metric_record: metrics::metric_record,
+    metadata_set: stream_info::metadata_set,
+    metadata_get: stream_info::metadata_get,
+    filter_state_set: stream_info::filter_state_set,
+    filter_state_get: stream_info::filter_state_get,
+    clear_route_cache: stream_info::clear_route_cache,
+    upstream_override_host: stream_info::upstream_override_host,
+    attribute_get: stream_info::attribute_get,
+    span_set_tag: stream_info::span_set_tag,
+    hook_failed: ending::hook_failed,
+};
+
+/// Reads a view the module passed in.
+///
+/// # Safety
+/// The module promises `bytes` is readable for the duration of the current call.
+pub(super) unsafe fn view<'a>(bytes: envoyx_bytes) -> &'a [u8] {
+    // Safety: forwarded from the caller.
+    unsafe { bytes.as_slice() }
+}
+
+/// Runs `f` on the stream behind `stream` if a hook of it is running; otherwise logs the misuse
+/// and returns `otherwise`.
+///
+/// # Safety
+/// `stream` must be a pointer the core gave the module and whose stream is not destroyed.
+pub(super) unsafe fn with_stream<R>(
+    stream: *mut envoyx_stream,
+    what: &'static str,
+    otherwise: R,
+    f: impl FnOnce(&StreamCell, Hook) -> R,
+) -> R {
+    if stream.is_null() {
+        core_log!(Error, "EnvoyX module called {what} with a NULL stream");
+        return otherwise;
+    }
+    // Safety: per the ABI, the pointer is the core's StreamCell and alive (caller's contract).
+    let cell = unsafe { &*(stream as *const StreamCell) };
+    match cell.hook.get() {
+        Some(hook) => {
+            // Refusals are told apart by the host function that made them (`StreamCell::refuse`).
+            let outer = cell.call.replace(what);
+            let result = f(cell, hook);
+            cell.call.set(outer);
+            result
+        }
+        None => {
+            core_log!(Error, "EnvoyX module called {what} outside a hook of its stream; ignored");
+            otherwise
+        }
+    }
+}
+
+pub(super) fn map_arg(map: envoyx_header_map, what: &str) -> Option<HeaderMapKind> {
+    let kind = HeaderMapKind::from_abi(map);
+    if kind.is_none() {
+        core_log!(Error, "EnvoyX module called {what} with unknown header map {map}");
+    }
+    kind
+}
+
+/// The body kind, if valid and usable in `hook` (RECEIVED only inside a body hook of its
+/// direction; no body at all in the complete hook).
+pub(super) fn body_arg(body: envoyx_body_kind, hook: Hook, what: &str) -> Option<BodyKind> {
+    let Some(kind) = BodyKind::from_abi(body) else {
+        core_log!(Error, "EnvoyX module called {what} with unknown body kind {body}");
+        return None;
+    };
+    let usable = match hook {
+        Hook::Complete => false,
+        _ if kind.is_received() => hook.body_direction() == Some(kind.direction()),
+        _ => true,
+    };
+    usable.then_some(kind)
+}
+
+/// [`with_stream`] for the header functions: also checks the header-map argument, and hands `f`
+/// the host and the map.
+///
+/// # Safety
+/// As for [`with_stream`].
+pub(super) unsafe fn with_map<R: Copy>(
+    stream: *mut envoyx_stream,
+    map: envoyx_header_map,
+    what: &'static str,
+    otherwise: R,
+    f: impl FnOnce(&mut dyn crate::HostStream, HeaderMapKind) -> R,
+) -> R {
+    // Safety: forwarded from the caller.
+    unsafe {
+        with_stream(stream, what, otherwise, |cell, _| match map_arg(map, what) {
+            Some(map) => f(&mut **cell.host.borrow_mut(), map),
+            None => otherwise,
+        })
+    }
+}
+
+/// The module's output array as a slice (empty when NULL or zero capacity).
+///
+/// # Safety
+/// `ptr` must be valid for `cap` writes of `T` when non-NULL.
+pub(super) unsafe fn out_slice<'a, T>(ptr: *mut T, cap: usize) -> &'a mut [T] {
+    if ptr.is_null() || cap == 0 {
+        &mut []
+    } else {
+        // Safety: forwarded from the caller.
+        unsafe { std::slice::from_raw_parts_mut(ptr, cap) }
+    }
+}
+
+/// The configuration behind `handle`, or None for a NULL handle.
+///
+/// # Safety
+/// A non-NULL handle is an `Arc<ConfigShared>` the module has not released (ABI contract).
+pub(super) unsafe fn config_of<'a>(handle: *mut envoyx_config_handle) -> Option<&'a ConfigShared> {
+    // Safety: per the caller.
+    unsafe { (handle as *const ConfigShared).as_ref() }
+}
+
+/// The module's list of views (NULL with 0 is empty).
+///
+/// # Safety
+/// `views` points at `len` views valid during the current call (or is NULL).
+pub(super) unsafe fn view_list<'a>(views: *const envoyx_bytes, len: usize) -> Vec<&'a [u8]> {
+    if views.is_null() || len == 0 {
+        return Vec::new();
+    }
+    // Safety: per the caller.
+    unsafe { std::slice::from_raw_parts(views, len).iter().map(|v| view(*v)).collect() }
+}
+
+/// The module's header list (NULL with 0 is empty).
+///
+/// # Safety
+/// `headers` points at `len` entries valid during the current call (or is NULL).
+pub(super) unsafe fn header_list<'a>(headers: *const envoyx_header, len: usize) -> &'a [envoyx_header] {
+    if headers.is_null() || len == 0 {
+        &[]
+    } else {
+        // Safety: per the caller.
+        unsafe { std::slice::from_raw_parts(headers, len) }
+    }
+}
+
+/// The sink behind a module's `envoyx_error*`, when it is the argument of the init or
+/// configuration call running now on this thread; otherwise logs that `function` was refused
+/// (the pointer is NULL, or one the module kept from an earlier call: using it would touch
+/// freed memory).
+///
+/// # Safety
+/// The reference must not outlive the host function being called.
+pub(super) unsafe fn lent_sink<'a>(error: *mut envoyx_error, function: &str) -> Option<&'a mut ErrorSink> {
+    // Safety: forwarded from the caller.
+    let sink = unsafe { ErrorSink::lent(error) };
+    if sink.is_none() {
+        core_log!(
+            Error,
+            "EnvoyX module called {function} with an error argument that is not the one of the \
+             envoyx_on_program_init, envoyx_on_filter_config_new or envoyx_on_route_config_new call \
+             running now on this thread (NULL, or kept from an earlier call); refused"
+        );
+    }
+    sink
+}

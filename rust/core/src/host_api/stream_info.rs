@@ -1,0 +1,124 @@
+//! The table's metadata, filter state, routing, attributes and tracing (ABI 1.1).
+
+use super::{view, with_stream};
+use envoyx_abi::*;
+
+pub(super) unsafe extern "C" fn metadata_set(
+    stream: *mut envoyx_stream,
+    ns: envoyx_bytes,
+    key: envoyx_bytes,
+    value: envoyx_value,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "metadata_set", false, |cell, _| {
+            crate::stream_info::metadata_set(cell, view(ns), view(key), &value)
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn metadata_get(
+    stream: *mut envoyx_stream,
+    source: envoyx_metadata_source,
+    ns: envoyx_bytes,
+    key: envoyx_bytes,
+    kind: envoyx_value_kind,
+    out: *mut envoyx_value,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call; `out` is
+    // writable or NULL.
+    unsafe {
+        with_stream(stream, "metadata_get", false, |cell, _| {
+            match crate::stream_info::metadata_get(cell, source, view(ns), view(key), kind) {
+                Some(value) if !out.is_null() => {
+                    out.write(value);
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn filter_state_set(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "filter_state_set", false, |cell, _| {
+            crate::stream_info::filter_state_set(cell, view(key), view(value))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn filter_state_get(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    out: *mut envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the view is valid during the call; `out` is writable
+    // or NULL.
+    unsafe {
+        with_stream(stream, "filter_state_get", false, |cell, _| {
+            match crate::stream_info::filter_state_get(cell, view(key)) {
+                Some(value) if !out.is_null() => {
+                    out.write(value);
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn clear_route_cache(stream: *mut envoyx_stream) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "clear_route_cache", false, |cell, _| crate::stream_info::clear_route_cache(cell))
+    }
+}
+
+pub(super) unsafe extern "C" fn upstream_override_host(
+    stream: *mut envoyx_stream,
+    host: envoyx_bytes,
+    strict: bool,
+) -> bool {
+    // Safety: stream pointer per the ABI; the view is valid during the call.
+    unsafe {
+        with_stream(stream, "upstream_override_host", false, |cell, _| {
+            crate::stream_info::upstream_override_host(cell, view(host), strict)
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn attribute_get(
+    stream: *mut envoyx_stream,
+    attribute: envoyx_attribute,
+    out: *mut envoyx_value,
+) -> bool {
+    // Safety: stream pointer per the ABI; `out` is writable or NULL.
+    unsafe {
+        with_stream(stream, "attribute_get", false, |cell, _| match crate::attributes::get(cell, attribute) {
+            Some(value) if !out.is_null() => {
+                out.write(value);
+                true
+            }
+            _ => false,
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn span_set_tag(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "span_set_tag", false, |cell, _| {
+            crate::stream_info::span_set_tag(cell, view(key), view(value))
+        })
+    }
+}
