@@ -1,0 +1,23 @@
+//! Upstream Envoy's dynamic-modules ABI: the items this host uses, declared here from
+//! `docs/upstream-abi.md` (not copied from upstream's `abi.h`), with safe wrappers beside each.
+//!
+//! Only callbacks that Envoy 1.38.3, 1.39.3 and 1.40.0 all export are declared
+//! (`callbacks.rs`): a Rust cdylib is linked with BIND_NOW, so a reference to a callback the
+//! running Envoy lacks would make dlopen fail. Version-specific callbacks are looked up at run
+//! time (`process.rs`: [`LogV2`], `has_filter_state`).
+
+mod callbacks;
+mod config;
+mod filter;
+mod process;
+mod scheduler;
+mod types;
+
+use callbacks::*;
+use config::callout;
+pub use config::*;
+pub use filter::*;
+use process::has_filter_state_callback;
+pub use process::*;
+pub use scheduler::*;
+pub use types::*;

@@ -1,0 +1,95 @@
+//! What concerns the whole process: Envoy's logger, which callbacks the running Envoy exports
+//! (looked up at run time), keeping this object mapped.
+
+use std::ffi::c_void;
+
+use super::*;
+
+/// Writes `message` to Envoy's `dynamic_modules` logger (any thread).
+pub fn log(level: LogLevel, message: &[u8]) {
+    // Safety: Envoy copies the message during the call; any thread may log.
+    unsafe { envoy_dynamic_module_callback_log(level, ModuleBuffer::new(message)) }
+}
+
+/// Whether Envoy's `dynamic_modules` logger writes `level` (any thread).
+pub fn log_enabled(level: LogLevel) -> bool {
+    // Safety: a pure query, callable from any thread.
+    unsafe { envoy_dynamic_module_callback_log_enabled(level) }
+}
+
+/// Looks `name` up in the running Envoy's dynamic symbol table: tells which callbacks this
+/// Envoy exports, without linking to them.
+fn lookup(name: &std::ffi::CStr) -> *mut c_void {
+    // Safety: dlsym with a NUL-terminated name only reads the loader's symbol tables.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
+/// Marks the shared object that holds this code RTLD_NODELETE, so that no dlclose unloads it;
+/// false if the loader refused.
+pub fn pin_this_object() -> bool {
+    let mut info = libc::Dl_info {
+        dli_fname: std::ptr::null(),
+        dli_fbase: std::ptr::null_mut(),
+        dli_sname: std::ptr::null(),
+        dli_saddr: std::ptr::null_mut(),
+    };
+    // Safety: dladdr only reads the loader's tables and writes `info`.
+    let found = unsafe { libc::dladdr(pin_this_object as *const c_void, &mut info) };
+    if found == 0 || info.dli_fname.is_null() {
+        return false;
+    }
+    // Safety: `dli_fname` is the loader's NUL-terminated path of an object that is loaded;
+    // RTLD_NOLOAD only takes one more reference to it and marks it NODELETE (never released).
+    let handle =
+        unsafe { libc::dlopen(info.dli_fname, libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE) };
+    !handle.is_null()
+}
+
+/// Whether the running Envoy can continue a response that a filter stopped inside its own
+/// `continue_decoding` call. Envoy 1.38's filter marks itself "continued" *after*
+/// `continueDecoding` returns, so when a later filter answers locally inside that call and this
+/// filter's response hook stops, `continue_encoding` does nothing from then on. Fixed in 1.39;
+/// told apart by `envoy_dynamic_module_callback_get_log_level`, which 1.39 added.
+pub fn continue_is_reentrant_safe() -> bool {
+    !lookup(c"envoy_dynamic_module_callback_get_log_level").is_null()
+}
+
+/// `envoy_dynamic_module_callback_http_has_filter_state` (Envoy 1.40.0 and later), found at run
+/// time: `bool (filter, module_buffer key)`, Envoy's `FilterState::hasDataWithName` (read off the
+/// 1.40.0 binary: it hands the key's pointer and length straight to that virtual call).
+type HasFilterState = unsafe extern "C" fn(FilterEnvoyPtr, ModuleBuffer) -> bool;
+
+pub(super) fn has_filter_state_callback() -> Option<HasFilterState> {
+    static CALLBACK: std::sync::OnceLock<Option<HasFilterState>> = std::sync::OnceLock::new();
+    *CALLBACK.get_or_init(|| {
+        let symbol = lookup(c"envoy_dynamic_module_callback_http_has_filter_state");
+        // Safety: the symbol, when present, has the type above.
+        (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, HasFilterState>(symbol) })
+    })
+}
+
+/// `envoy_dynamic_module_callback_log_v2` (Envoy 1.40.0 and later), found at run time.
+#[derive(Clone, Copy)]
+pub struct LogV2(unsafe extern "C" fn(LogLevel, ModuleBuffer, ModuleBuffer, u32));
+
+impl LogV2 {
+    /// Looks the callback up in the running Envoy's dynamic symbol table.
+    pub fn lookup() -> Option<Self> {
+        let symbol = lookup(c"envoy_dynamic_module_callback_log_v2");
+        if symbol.is_null() {
+            return None;
+        }
+        // Safety: Envoy 1.40's log_v2 has this signature (docs/upstream-abi.md §5, Logging).
+        Some(Self(unsafe {
+            std::mem::transmute::<*mut c_void, unsafe extern "C" fn(LogLevel, ModuleBuffer, ModuleBuffer, u32)>(
+                symbol,
+            )
+        }))
+    }
+
+    /// Writes `message` with a source location (any thread).
+    pub fn log(self, level: LogLevel, message: &[u8], file: &[u8], line: u32) {
+        // Safety: Envoy copies both buffers during the call; any thread may log.
+        unsafe { (self.0)(level, ModuleBuffer::new(message), ModuleBuffer::new(file), line) }
+    }
+}
