@@ -47,7 +47,7 @@ fn check_export_lists(core_module_rs: &str, sdk_dispatch_rs: &str, go_exports_c:
     // The Rust SDK exports every one of them by name (the route-config pair when asked for).
     for export in exports() {
         if !sdk_dispatch_rs.contains(&format!("fn {export}(")) {
-            errors.push(format!("rust/sdk/src/dispatch.rs: export_module! does not export {export}"));
+            errors.push(format!("rust/sdk/src/dispatch/export.rs: export_module! does not export {export}"));
         }
     }
     // The Go SDK's in-process export table names exactly the exports exports.c defines.
@@ -76,7 +76,7 @@ fn check_export_lists(core_module_rs: &str, sdk_dispatch_rs: &str, go_exports_c:
 fn every_export_list_agrees_with_the_header() {
     let errors = check_export_lists(
         &read("rust/core/src/module.rs"),
-        &read("rust/sdk/src/dispatch.rs"),
+        &read("rust/sdk/src/dispatch/export.rs"),
         &read("go/envoyx/exports.c"),
     );
     assert!(errors.is_empty(), "{}", errors.join("\n"));
@@ -84,8 +84,11 @@ fn every_export_list_agrees_with_the_header() {
 
 #[test]
 fn the_export_check_catches_hand_edited_lists() {
-    let (core, sdk, go) =
-        (read("rust/core/src/module.rs"), read("rust/sdk/src/dispatch.rs"), read("go/envoyx/exports.c"));
+    let (core, sdk, go) = (
+        read("rust/core/src/module.rs"),
+        read("rust/sdk/src/dispatch/export.rs"),
+        read("go/envoyx/exports.c"),
+    );
     let core_edit = core.replace("\"envoyx_on_stream_callout_event\"", "\"envoyx_on_stream_callout_evnt\"");
     let errors = check_export_lists(&core_edit, &sdk, &go);
     assert!(
