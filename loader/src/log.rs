@@ -1,0 +1,28 @@
+//! The core's log sink over the C++ `LogSink` (Envoy's logger).
+
+use envoyx_core::LogLevel;
+use std::sync::Arc;
+
+use crate::ffi;
+
+/// Sends every later log message of the core and the modules to a C++ sink (Envoy's logger). A
+/// null sink is ignored.
+pub fn set_log_sink(sink: cxx::SharedPtr<ffi::LogSink>) {
+    if !sink.is_null() {
+        envoyx_core::set_log_sink(Arc::new(CxxLog(sink)));
+    }
+}
+
+/// The core's [`envoyx_core::LogSink`], forwarding to the C++ sink.
+struct CxxLog(cxx::SharedPtr<ffi::LogSink>);
+
+impl envoyx_core::LogSink for CxxLog {
+    fn enabled(&self, level: LogLevel) -> bool {
+        self.0.as_ref().is_some_and(|sink| sink.enabled(ffi::LogLevel { repr: level as u32 }))
+    }
+    fn log(&self, level: LogLevel, message: &[u8]) {
+        if let Some(sink) = self.0.as_ref() {
+            sink.log(ffi::LogLevel { repr: level as u32 }, message)
+        }
+    }
+}
