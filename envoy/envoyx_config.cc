@@ -10,7 +10,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "abi.h"
 
+#include "envoy/envoyx_callouts.h"
 #include "envoy/envoyx_filter.h"
+#include "envoy/envoyx_telemetry.h"
 
 #include "envoyx-loader/src/lib.rs.h"
 

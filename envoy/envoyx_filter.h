@@ -2,7 +2,10 @@
 // envoyx::StreamHost so that the core (and through it the module) sees Envoy's own header maps
 // and body slices, and carrying out the actions the core returns after each call (reset, local
 // reply, continue). The logic, every stream rule and every argument check, lives in the core;
-// this file only translates.
+// these files only translate. Here: the filter (envoyx_filter.cc; its stream-info primitives in
+// envoyx_stream_info.cc), its scheduler and the per-route configuration. Elsewhere: the
+// envoyx::StreamHost adapter (envoyx_stream_host.{h,cc}), callouts (envoyx_callouts.{h,cc}),
+// logs and metrics (envoyx_telemetry.{h,cc}), the byte conversions (envoyx_bytes.h).
 //
 // Written against these Envoy interfaces, checked in stored copies of Envoy's sources (the
 // 1.38.3/1.39.3/1.40.0 release commits themselves were not available to read):
@@ -19,6 +22,7 @@
 //   (encode1xxHeaders, metadata).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +33,6 @@
 #include "envoy/http/filter.h"
 #include "envoy/http/async_client.h"
 #include "envoy/router/router.h"
-#include "envoy/stats/scope.h"
 #include "envoy/upstream/cluster_manager.h"
 
 #include "absl/container/flat_hash_map.h"
@@ -38,6 +41,9 @@
 #include "source/extensions/filters/http/common/pass_through_filter.h"
 
 #include "envoyx-loader/src/lib.rs.h"
+
+#include "envoy/envoyx_callouts.h"
+#include "envoy/envoyx_telemetry.h"
 
 namespace Envoy {
 namespace Extensions {
@@ -82,149 +88,6 @@ private:
   // has shut its workers down is outside what this host can guard (see envoy/README.md).
   Event::Dispatcher& dispatcher_;
   const std::weak_ptr<StreamToken> token_;
-};
-
-// The core's and modules' log lines, into Envoy's logger under the `dynamic_modules` id, so
-// `--component-log-level dynamic_modules:debug` shows them. Called from any thread; spdlog is
-// thread-safe.
-class EnvoyLogSink : public envoyx::LogSink, Logger::Loggable<Logger::Id::dynamic_modules> {
-public:
-  bool enabled(envoyx::LogLevel level) const override;
-  void log(envoyx::LogLevel level, envoyx::Bytes message) const override;
-};
-
-class EnvoyxFilter;
-
-// The metrics a module defined for its filter configuration (ABI 1.1), in Envoy's stats as
-// `envoyx.<filter>.<metric>` with the label names as tags (the stock host's names under its
-// `metrics_namespace: envoyx`). Defined on the main thread while the configuration is created,
-// read-only afterwards, recorded from every worker thread.
-class EnvoyxMetrics {
-public:
-  explicit EnvoyxMetrics(Stats::Scope& scope) : scope_(scope.createScope("envoyx.")) {}
-
-  // Registers a metric (`kind` an envoyx_metric_kind; `name` is `<filter>.<metric>`, checked by
-  // the core); its id, 1, 2, ...
-  std::uint64_t define(std::uint32_t kind, absl::string_view name,
-                       rust::Slice<const envoyx::RawBytes> label_names);
-  // Applies `op` (an envoyx_metric_op) with `value` for these label values (checked by the core).
-  bool record(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
-              std::uint64_t value) const;
-
-private:
-  struct Def {
-    std::uint32_t kind;
-    std::string name;
-    std::vector<std::string> label_names;
-  };
-  Stats::ScopeSharedPtr scope_;
-  std::vector<Def> defs_;
-};
-using EnvoyxMetricsSharedPtr = std::shared_ptr<EnvoyxMetrics>;
-
-// Sends a module's HTTP callout (checked by the core) to `cluster` through the cluster manager
-// with `callbacks`; the request, or null with `failure` set (an envoyx_callout_status) when it
-// cannot start (no such cluster; failed inside send(), whose inline answer the callbacks ignore).
-Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster,
-                                        rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
-                                        std::uint64_t timeout_ms, Http::AsyncClient::Callbacks& callbacks,
-                                        std::uint32_t& failure);
-
-// The core's views of headers, and of a buffer's slices (appended to `out`).
-void headerViews(const Http::HeaderMap& headers, std::vector<envoyx::RawHeader>& out);
-void bufferViews(const Buffer::Instance& buffer, std::vector<envoyx::RawBytes>& out);
-
-// The core's views of a callout's response (null: none): its headers and body slices.
-void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
-                  std::vector<envoyx::RawBytes>& chunks);
-
-// One HTTP callout (ABI 1.1) in flight through Envoy's async client: its answer goes back to the
-// filter, which hands it to the core. Owned by the filter, which cancels it if it goes first.
-class EnvoyxCallout : public Http::AsyncClient::Callbacks {
-public:
-  EnvoyxCallout(EnvoyxFilter& filter, std::uint64_t id, rust::Box<envoyx::CalloutInbox> inbox)
-      : filter_(filter), id_(id), inbox_(std::move(inbox)) {}
-
-  // Http::AsyncClient::Callbacks
-  void onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) override;
-  void onFailure(const Http::AsyncClient::Request&, Http::AsyncClient::FailureReason reason) override;
-  void onBeforeFinalizeUpstreamSpan(Tracing::Span&, const Http::ResponseHeaderMap*) override {}
-
-  EnvoyxFilter& filter_;
-  const std::uint64_t id_;
-  // Null until send() returned: an answer before that came inline (send then returns null).
-  Http::AsyncClient::Request* request_ = nullptr;
-  bool sent_ = false;
-  // Where the answer goes when it arrives during a call into the core (inline, inside send()).
-  rust::Box<envoyx::CalloutInbox> inbox_;
-  // The answer came inline and went to the inbox.
-  bool answered_inline_ = false;
-};
-
-// A streaming callout (ABI 1.1) through Envoy's async client, of a stream or of a filter
-// configuration: opens it, sends the request's pieces, and turns Envoy's callbacks into the
-// core's events (views valid during deliver()). Nothing is reported after its last event, after
-// abandon(), or once detached. Its owner frees it through deferred deletion, as Envoy may still
-// call it after its last event.
-class CalloutStreamBase : public Http::AsyncClient::StreamCallbacks, public Event::DeferredDeletable {
-public:
-  explicit CalloutStreamBase(std::uint64_t id) : id_(id) {}
-
-  // Opens the stream to `cluster` and sends the headers, then `body` if not empty, ending the
-  // request if `end_stream`. False with `failure` (an envoyx_callout_status) when it cannot
-  // start. Envoy may report on it, even its end, inside this call.
-  bool open(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster,
-            rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body, bool end_stream,
-            std::uint64_t timeout_ms, std::uint32_t& failure);
-  // The request's next bytes, or its trailers (which end it); false once it is over.
-  bool send(envoyx::Bytes data, bool end_stream);
-  bool sendTrailers(rust::Slice<const envoyx::RawHeader> trailers);
-  // Resets it; nothing more is reported.
-  void abandon();
-
-  // Http::AsyncClient::StreamCallbacks
-  void onHeaders(Http::ResponseHeaderMapPtr&& headers, bool end_stream) override;
-  void onData(Buffer::Instance& data, bool end_stream) override;
-  void onTrailers(Http::ResponseTrailerMapPtr&& trailers) override;
-  void onComplete() override;
-  void onReset() override;
-
-  const std::uint64_t id_;
-
-protected:
-  // One event (an envoyx_callout_event) for the core; after COMPLETE or FAILED nothing follows.
-  virtual void deliver(std::uint32_t event, std::uint32_t status,
-                       rust::Slice<const envoyx::RawHeader> headers,
-                       rust::Slice<const envoyx::RawBytes> data, bool end_stream) = 0;
-
-private:
-  void report(std::uint32_t event, std::uint32_t status, const Http::HeaderMap* headers,
-              const Buffer::Instance* data, bool end_stream);
-
-  Http::AsyncClient::Stream* stream_ = nullptr;
-  // What the async stream reads after sendHeaders/sendTrailers returned: kept alive here.
-  Http::RequestHeaderMapPtr request_headers_;
-  Http::RequestTrailerMapPtr request_trailers_;
-  // The last event came, or the owner abandoned it: report nothing more.
-  bool over_ = false;
-};
-
-// A stream's streaming callout: its news goes to the filter, which hands it to the core (or,
-// during a call into the core, to the callout's inbox).
-class EnvoyxCalloutStream : public CalloutStreamBase {
-public:
-  EnvoyxCalloutStream(EnvoyxFilter& filter, std::uint64_t id, rust::Box<envoyx::CalloutInbox> inbox)
-      : CalloutStreamBase(id), filter_(filter), inbox_(std::move(inbox)) {}
-
-  const envoyx::CalloutInbox& inbox() const { return *inbox_; }
-
-protected:
-  void deliver(std::uint32_t event, std::uint32_t status, rust::Slice<const envoyx::RawHeader> headers,
-               rust::Slice<const envoyx::RawBytes> data, bool end_stream) override;
-
-private:
-  EnvoyxFilter& filter_;
-  rust::Box<envoyx::CalloutInbox> inbox_;
 };
 
 class EnvoyxFilter : public Http::PassThroughFilter,

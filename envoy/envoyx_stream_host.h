@@ -1,0 +1,88 @@
+// EnvoyStreamHost: the loader's envoyx::StreamHost over one Envoy stream, the primitives the core
+// calls (header maps, bodies, and what the filter reaches for it: callouts, metadata, filter
+// state, attributes, metrics). Defined in envoyx_stream_host.cc; only the filter creates one
+// (EnvoyxFilter::setDecoderFilterCallbacks). Internal to envoyx_filter_lib.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "envoy/envoyx_filter.h"
+
+#include "envoyx-loader/src/lib.rs.h"
+
+namespace Envoy {
+namespace Extensions {
+namespace HttpFilters {
+namespace EnvoyX {
+
+// envoyx::StreamHost for one Envoy stream: the primitives. Every method resolves the map or body
+// through the filter at call time, because Envoy may replace response headers (a local reply)
+// between hooks. The core has checked every argument before calling (header names are lower-case
+// tokens, values non-empty without control bytes, ranges within the body, length changes within
+// the content-length rule), so nothing is checked again here.
+class EnvoyStreamHost : public envoyx::StreamHost {
+public:
+  EnvoyStreamHost(EnvoyxFilter& filter, std::shared_ptr<envoyx::Scheduler> scheduler)
+      : filter_(filter), scheduler_(std::move(scheduler)) {}
+
+  bool header_values(envoyx::HeaderMapKind kind, envoyx::Bytes key,
+                     rust::Slice<envoyx::RawBytes> out, std::size_t& total) override;
+  bool header_entries(envoyx::HeaderMapKind kind, rust::Slice<envoyx::RawHeader> out,
+                      std::size_t& total) override;
+  bool header_set(envoyx::HeaderMapKind kind, envoyx::Bytes key, envoyx::Bytes value) override;
+  bool header_add(envoyx::HeaderMapKind kind, envoyx::Bytes key, envoyx::Bytes value) override;
+  std::size_t header_remove(envoyx::HeaderMapKind kind, envoyx::Bytes key) override;
+
+  bool body_length(envoyx::BodyKind kind, std::size_t& length) override;
+  bool body_slices(envoyx::BodyKind kind, rust::Slice<envoyx::RawSlice> out,
+                   std::size_t& total) override;
+  bool body_drain(envoyx::BodyKind kind, std::size_t len) override;
+  bool body_append(envoyx::BodyKind kind, envoyx::Bytes data) override;
+  bool body_prepend(envoyx::BodyKind kind, envoyx::Bytes data) override;
+  bool body_replace(envoyx::BodyKind kind, std::size_t offset, std::size_t len,
+                    envoyx::Bytes data) override;
+
+  std::shared_ptr<envoyx::Scheduler> scheduler() const override;
+  const envoyx::RouteConfig* route_config() const override;
+  bool http_callout(std::uint64_t id, envoyx::Bytes cluster,
+                    rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                    std::uint64_t timeout_ms, rust::Box<envoyx::CalloutInbox> inbox,
+                    std::uint32_t& failure) override;
+  bool callout_stream_start(std::uint64_t id, envoyx::Bytes cluster,
+                            rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
+                            bool end_of_stream, std::uint64_t timeout_ms,
+                            rust::Box<envoyx::CalloutInbox> inbox, std::uint32_t& failure) override;
+  bool callout_stream_send(std::uint64_t id, envoyx::Bytes data, bool end_of_stream) override;
+  bool callout_stream_send_trailers(std::uint64_t id,
+                                    rust::Slice<const envoyx::RawHeader> trailers) override;
+  void callout_stream_reset(std::uint64_t id) override;
+  bool metadata_set(envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind, envoyx::Bytes string,
+                    double number, bool boolean) override;
+  bool metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
+                    envoyx::RawBytes& string, double& number, bool& boolean) override;
+  bool filter_state_set(envoyx::Bytes key, envoyx::Bytes value) override;
+  bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
+  bool filter_state_exists(envoyx::Bytes key) override;
+  bool clear_route_cache() override;
+  bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
+  bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
+  bool upstream_override_host(envoyx::Bytes host, bool strict) override;
+  bool metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
+                     rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override;
+
+private:
+  const Buffer::Instance* readableBody(envoyx::BodyKind kind);
+  bool changeBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
+
+  EnvoyxFilter& filter_;
+  const std::shared_ptr<envoyx::Scheduler> scheduler_;
+};
+
+} // namespace EnvoyX
+} // namespace HttpFilters
+} // namespace Extensions
+} // namespace Envoy
