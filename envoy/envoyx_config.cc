@@ -30,13 +30,13 @@ void installLogSinkOnce() {
   std::call_once(installed, [] { envoyx::set_log_sink(std::make_shared<EnvoyLogSink>()); });
 }
 
-// A filter configuration's main thread (ABI 1.1): wakes it for the events a module schedules on
-// the configuration, and sends the configuration's callouts (whole and streaming) through the
-// cluster manager. The
+// A filter configuration's host on the main thread (ABI 1.1; the loader's envoyx::ConfigHost):
+// wakes it for the events a module schedules on the configuration, sends the configuration's
+// callouts (whole and streaming) through the cluster manager and registers its metrics. The
 // configuration is created after this object, so each posted wake-up and each callout answer
 // finds it through `slot`, which they share: filled on the main thread once the configuration
 // exists, and read there; an expired or empty slot (the configuration is gone) drops them.
-class MainThreadScheduler : public envoyx::Scheduler {
+class MainThreadConfigHost : public envoyx::ConfigHost {
 public:
   struct Slot {
     std::weak_ptr<const rust::Box<envoyx::FilterConfig>> config;
@@ -44,7 +44,7 @@ public:
 
   // One callout of the configuration in flight; answers go to the configuration, if it lives.
   struct Callout : public Http::AsyncClient::Callbacks {
-    Callout(const MainThreadScheduler& owner, std::uint64_t id) : owner_(owner), id_(id) {}
+    Callout(const MainThreadConfigHost& owner, std::uint64_t id) : owner_(owner), id_(id) {}
 
     void onSuccess(const Http::AsyncClient::Request&, Http::ResponseMessagePtr&& response) override {
       done(ENVOYX_CALLOUT_RESPONSE, response.get());
@@ -74,7 +74,7 @@ public:
           rust::Slice<const envoyx::RawBytes>(chunks.data(), chunks.size()));
     }
 
-    const MainThreadScheduler& owner_;
+    const MainThreadConfigHost& owner_;
     const std::uint64_t id_;
     Http::AsyncClient::Request* request_ = nullptr;
     bool sent_ = false;
@@ -83,7 +83,7 @@ public:
   // One streaming callout of the configuration; its news goes to the configuration, if it lives
   // (the core queues itself what arrives during one of the configuration's hooks).
   struct Stream : public CalloutStreamBase {
-    Stream(const MainThreadScheduler& owner, std::uint64_t id) : CalloutStreamBase(id), owner_(owner) {}
+    Stream(const MainThreadConfigHost& owner, std::uint64_t id) : CalloutStreamBase(id), owner_(owner) {}
 
     void deliver(std::uint32_t event, std::uint32_t status, rust::Slice<const envoyx::RawHeader> headers,
                  rust::Slice<const envoyx::RawBytes> data, bool end_stream) override {
@@ -95,14 +95,14 @@ public:
       }
     }
 
-    const MainThreadScheduler& owner_;
+    const MainThreadConfigHost& owner_;
   };
 
-  MainThreadScheduler(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager,
+  MainThreadConfigHost(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager,
                       EnvoyxMetricsSharedPtr metrics)
       : main_(main), cluster_manager_(cluster_manager), metrics_(std::move(metrics)) {}
 
-  ~MainThreadScheduler() override {
+  ~MainThreadConfigHost() override {
     for (auto& [id, callout] : callouts_) {
       callout->request_->cancel();
     }
@@ -230,7 +230,7 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
   }
   auto metrics = std::make_shared<EnvoyxMetrics>(context.scope());
-  auto background = std::make_shared<MainThreadScheduler>(
+  auto background = std::make_shared<MainThreadConfigHost>(
       context.serverFactoryContext().mainThreadDispatcher(),
       context.serverFactoryContext().clusterManager(), metrics);
   CoreFilterConfigSharedPtr core_config;

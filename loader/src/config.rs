@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::config_host::CxxSchedulerRef;
+use crate::config_host::CxxConfigHost;
 use crate::ffi;
 use crate::host::CxxHost;
 use crate::stream::Stream;
@@ -24,12 +24,9 @@ const _: () = {
 /// there); a null `shared_ptr` delivers none.
 pub fn filter_config_from_proto(
     bytes: &[u8],
-    background: cxx::SharedPtr<ffi::Scheduler>,
+    background: cxx::SharedPtr<ffi::ConfigHost>,
 ) -> Result<Box<FilterConfig>, OneLine> {
-    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_proto_bytes(
-        bytes,
-        config_scheduler(background),
-    )?)))
+    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_proto_bytes(bytes, config_host(background))?)))
 }
 
 /// A per-route configuration for C++: the core's, behind the `rust::Box` the route table holds.
@@ -48,24 +45,24 @@ pub fn route_config_from_json(json: &[u8]) -> Result<Box<RouteConfig>, OneLine> 
     Ok(Box::new(RouteConfig(envoyx_core::RouteConfig::from_json(text)?)))
 }
 
-/// The core's [`envoyx_core::ConfigHost`] over a C++ scheduler; None for a null one.
-pub(crate) fn config_scheduler(
-    background: cxx::SharedPtr<ffi::Scheduler>,
+/// The core's [`envoyx_core::ConfigHost`] over a C++ one; None for a null one.
+pub(crate) fn config_host(
+    background: cxx::SharedPtr<ffi::ConfigHost>,
 ) -> Option<Arc<dyn envoyx_core::ConfigHost>> {
-    if background.is_null() { None } else { Some(Arc::new(CxxSchedulerRef(background))) }
+    if background.is_null() { None } else { Some(Arc::new(CxxConfigHost(background))) }
 }
 
 /// As [`filter_config_from_proto`], from the JSON form of a `DynamicModuleConfig`.
 pub fn filter_config_from_json(
     json: &[u8],
-    background: cxx::SharedPtr<ffi::Scheduler>,
+    background: cxx::SharedPtr<ffi::ConfigHost>,
 ) -> Result<Box<FilterConfig>, OneLine> {
     // Bytes rather than `&str`: C++ strings are not checked UTF-8, and bad UTF-8 is just one
     // more kind of malformed JSON, reported like the others.
     let text = std::str::from_utf8(json).map_err(|e| {
         envoyx_core::Error::from(envoyx_core::ConfigError::MalformedJson(format!("not UTF-8: {e}")))
     })?;
-    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_json(text, config_scheduler(background))?)))
+    Ok(Box::new(FilterConfig(envoyx_core::FilterConfig::from_json(text, config_host(background))?)))
 }
 
 /// A core error as C++ sees it (the exception's `what()`): its message on one line, escaped as

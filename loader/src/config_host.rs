@@ -1,4 +1,5 @@
-//! The core's `StreamScheduler` and `ConfigHost` over the C++ `Scheduler`.
+//! The core's `StreamScheduler` over the C++ `Scheduler` (a stream's, wakes its worker), and its
+//! `ConfigHost` over the C++ `ConfigHost` (a configuration's, on the main thread).
 
 use envoyx_core::{LogLevel, StreamScheduler};
 
@@ -22,9 +23,15 @@ impl StreamScheduler for CxxSchedulerRef {
     }
 }
 
-impl envoyx_core::ConfigHost for CxxSchedulerRef {
+/// The core's [`envoyx_core::ConfigHost`], forwarding to the C++ configuration host (never
+/// null: [`crate::config`] gives the core none for a null one).
+pub(crate) struct CxxConfigHost(pub(crate) cxx::SharedPtr<ffi::ConfigHost>);
+
+impl envoyx_core::ConfigHost for CxxConfigHost {
     fn wake(&self) {
-        StreamScheduler::wake(self);
+        if let Some(host) = self.0.as_ref() {
+            host.wake();
+        }
     }
 
     fn http_callout(

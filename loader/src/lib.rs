@@ -1,7 +1,7 @@
 //! The C++ face of the EnvoyX core, over [cxx](https://cxx.rs), for the EnvoyX Envoy extension.
 //!
 //! C++ implements the host: a `StreamHost` per HTTP stream (headers and body slices: the
-//! primitives) and a thread-safe `Scheduler` that carries continues requested on any thread back
+//! primitives), a thread-safe `Scheduler` that carries continues requested on any thread back
 //! to the stream's worker thread. C++ calls the core: create a filter config from a
 //! `DynamicModuleConfig` (protobuf bytes or JSON), start a stream on a host, deliver its events,
 //! and after each call carry out the actions the core returns (`Stream::next_action`: reset,
@@ -15,7 +15,8 @@
 //! This file is the bridge alone (the types and functions each side sees); the Rust side of
 //! each lives beside it: `config.rs` (filter and per-route configurations, errors), `stream.rs`
 //! (a stream and its actions), `host.rs` (the core's host over C++'s `StreamHost`),
-//! `config_host.rs` (its scheduler and configuration host over C++'s `Scheduler`), `log.rs`
+//! `config_host.rs` (the stream's scheduler and the configuration's host over C++'s `Scheduler`
+//! and `ConfigHost`), `log.rs`
 //! (the log sink), `views.rs` (enums, views and callout statuses between the two sides).
 
 mod config;
@@ -133,6 +134,7 @@ mod ffi {
         type StreamHost;
         /// Wakes the stream's worker thread for work queued on any thread, implemented in C++.
         type Scheduler;
+        type ConfigHost;
         /// Where the core's and the modules' log messages go, implemented in C++.
         type LogSink;
 
@@ -249,9 +251,11 @@ mod ffi {
         ) -> bool;
 
         fn wake(self: &Scheduler);
+
+        fn wake(self: &ConfigHost);
         /// A configuration's callout (main thread); false with `failure` if it cannot start.
         fn http_callout(
-            self: &Scheduler,
+            self: &ConfigHost,
             id: u64,
             cluster: &[u8],
             headers: &[RawHeader],
@@ -263,7 +267,7 @@ mod ffi {
         /// The configuration's streaming callouts (main thread), as the stream's above.
         #[allow(clippy::too_many_arguments)]
         fn callout_stream_start(
-            self: &Scheduler,
+            self: &ConfigHost,
             id: u64,
             cluster: &[u8],
             headers: &[RawHeader],
@@ -272,12 +276,12 @@ mod ffi {
             timeout_ms: u64,
             failure: &mut u32,
         ) -> bool;
-        fn callout_stream_send(self: &Scheduler, id: u64, data: &[u8], end_of_stream: bool) -> bool;
-        fn callout_stream_send_trailers(self: &Scheduler, id: u64, trailers: &[RawHeader]) -> bool;
-        fn callout_stream_reset(self: &Scheduler, id: u64);
+        fn callout_stream_send(self: &ConfigHost, id: u64, data: &[u8], end_of_stream: bool) -> bool;
+        fn callout_stream_send_trailers(self: &ConfigHost, id: u64, trailers: &[RawHeader]) -> bool;
+        fn callout_stream_reset(self: &ConfigHost, id: u64);
         /// Registers a metric of the configuration being created; false when refused.
         fn define_metric(
-            self: &Scheduler,
+            self: &ConfigHost,
             kind: u32,
             name: &[u8],
             label_names: &[RawBytes],
@@ -325,11 +329,11 @@ mod ffi {
 
         fn filter_config_from_proto(
             bytes: &[u8],
-            background: SharedPtr<Scheduler>,
+            background: SharedPtr<ConfigHost>,
         ) -> Result<Box<FilterConfig>>;
         fn filter_config_from_json(
             json: &[u8],
-            background: SharedPtr<Scheduler>,
+            background: SharedPtr<ConfigHost>,
         ) -> Result<Box<FilterConfig>>;
         fn on_scheduled(self: &FilterConfig);
         fn on_callout_done(
@@ -389,12 +393,16 @@ mod ffi {
     }
 }
 
-// Safety: loader.h requires `Scheduler::wake` to be callable from any thread at any time; its
-// other methods (the configuration's callouts and metrics) are called only on the main thread,
-// where the core calls them.
+// Safety: loader.h requires `Scheduler::wake` to be callable from any thread at any time.
 unsafe impl Send for ffi::Scheduler {}
 // Safety: as above.
 unsafe impl Sync for ffi::Scheduler {}
+// Safety: loader.h requires `ConfigHost::wake` to be callable from any thread at any time; its
+// other methods (the configuration's callouts and metrics) are called only on the main thread,
+// where the core calls them.
+unsafe impl Send for ffi::ConfigHost {}
+// Safety: as above.
+unsafe impl Sync for ffi::ConfigHost {}
 // Safety: loader.h requires `LogSink`'s methods to be callable from any thread at any time.
 unsafe impl Send for ffi::LogSink {}
 // Safety: as above.

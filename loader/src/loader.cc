@@ -7,6 +7,7 @@
 namespace envoyx {
 
 Scheduler::~Scheduler() = default;
+ConfigHost::~ConfigHost() = default;
 StreamHost::~StreamHost() = default;
 LogSink::~LogSink() = default;
 

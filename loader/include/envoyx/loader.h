@@ -115,8 +115,19 @@ class Scheduler {
  public:
   virtual ~Scheduler();
   virtual void wake() const = 0;
+};
 
-  // Only for the `background` scheduler of a filter configuration, on the main thread: starts
+// A filter configuration's host on the main thread: the `background` of filter_config_from_*.
+// wake() (any thread, any time, even after the configuration is gone) wakes the main thread for
+// the configuration's events: there the host calls FilterConfig::on_scheduled() once per wake().
+// Its other functions carry out the configuration's own callouts and metric definitions, on the
+// main thread, where the core calls them.
+class ConfigHost {
+ public:
+  virtual ~ConfigHost();
+  virtual void wake() const = 0;
+
+  // Main thread: starts
   // the configuration's HTTP callout `id` (checked by the core, as for StreamHost::http_callout);
   // its answer goes to FilterConfig::on_callout_done(id, ...) later, on the main thread. Returns
   // false with `failure` (an envoyx_callout_status) when it cannot start. The default starts none.
@@ -127,8 +138,7 @@ class Scheduler {
     return false;
   }
 
-  // Only for the `background` scheduler, on the main thread: the configuration's streaming
-  // callouts, as StreamHost::callout_stream_* for a stream. News goes to
+  // Main thread: the configuration's streaming callouts, as StreamHost::callout_stream_* for a stream. News goes to
   // FilterConfig::on_callout_event(id, ...) on the main thread (the core queues itself what
   // arrives during one of the configuration's hooks: no inbox). Open ones must be reset when the
   // configuration is destroyed. The defaults start none and send nothing.
@@ -149,8 +159,7 @@ class Scheduler {
   }
   virtual void callout_stream_reset(std::uint64_t id) const { (void)id; }
 
-  // Only for the `background` scheduler, on the main thread, while the configuration is being
-  // created (inside filter_config_from_*): registers a metric the module defines, as `name`
+  // Main thread, while the configuration is being created (inside filter_config_from_*): registers a metric the module defines, as `name`
   // (`<filter>.<metric>`, checked by the core) with these label names; sets `id` to the host's id
   // for it (given back to StreamHost::metric_record) and returns true, or false when the proxy
   // refuses it. `kind` is an envoyx_metric_kind. The default keeps no metrics.

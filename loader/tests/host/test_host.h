@@ -1,17 +1,16 @@
-// The C++ test host: implements envoyx::StreamHost and envoyx::Scheduler (the primitives) and
-// drives modules through the loader (C++ -> cxx -> core -> module) the way Envoy's filter manager
-// does where a module can tell. It is the C++ twin of rust/testhost: header maps are ordered lists
-// of (key, value) strings, bodies are lists of separately allocated slices handed out in place, a
-// stop status holds a direction until a continue, STOP_ITERATION_AND_BUFFER keeps the chunk in
-// the buffered body, and continues posted from any thread wait in a queue until the test pumps
-// them on its own thread, the stream's "worker thread". After every call into the stream it
+// The C++ test host: implements envoyx::StreamHost, envoyx::Scheduler and envoyx::ConfigHost (the
+// primitives) and drives modules through the loader (C++ -> cxx -> core -> module) the way Envoy's
+// filter manager does where a module can tell. It is the C++ twin of rust/testhost: header maps are
+// ordered lists of (key, value) strings, bodies are lists of separately allocated slices handed out
+// in place, a stop status holds a direction until a continue, STOP_ITERATION_AND_BUFFER keeps the
+// chunk in the buffered body, and continues posted from any thread wait in a queue until the test
+// pumps them on its own thread, the stream's "worker thread". After every call into the stream it
 // carries out the core's actions (Stream::next_action) as Envoy would: a reset ends the stream, a
-// local reply is recorded and its response run back through this filter's response hooks (the
-// core passes it through), a continue releases what the direction held. Once the stream was reset
-// or answered locally, events the test still drives are dropped. The host decides no stream rule
-// and checks no argument: the core did. It records what upstream and the client would receive.
-// Rust tests drive it through the bridge in mod.rs.
-#pragma once
+// local reply is recorded and its response run back through this filter's response hooks (the core
+// passes it through), a continue releases what the direction held. Once the stream was reset or
+// answered locally, events the test still drives are dropped. The host decides no stream rule and
+// checks no argument: the core did. It records what upstream and the client would receive. Rust
+// tests drive it through the bridge in mod.rs. agma once
 
 #include <chrono>
 #include <condition_variable>
@@ -162,8 +161,10 @@ struct StreamData {
 inline constexpr std::string_view kUnhealthyCluster = "callout-unhealthy";
 inline constexpr std::string_view kNoHealthyUpstream = "no healthy upstream";
 
-// Wake-ups from any thread wait here for the stream's worker thread (the test's).
-class WorkerQueue : public Scheduler {
+// Wake-ups from any thread wait here for the stream's worker thread (the test's). Also a
+// configuration's host (the test's "main thread"): the same wake-ups, and the configuration's
+// callouts and metrics recorded for the test.
+class WorkerQueue : public Scheduler, public ConfigHost {
  public:
   void wake() const override;
   // As a configuration's background scheduler: records the callout for the test to answer.
