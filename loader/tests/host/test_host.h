@@ -10,7 +10,8 @@
 // passes it through), a continue releases what the direction held. Once the stream was reset or
 // answered locally, events the test still drives are dropped. The host decides no stream rule and
 // checks no argument: the core did. It records what upstream and the client would receive. Rust
-// tests drive it through the bridge in mod.rs. agma once
+// tests drive it through the bridge in mod.rs.
+#pragma once
 
 #include <chrono>
 #include <condition_variable>
