@@ -41,7 +41,7 @@ fn check_export_lists(core_module_rs: &str, sdk_dispatch_rs: &str, go_exports_c:
     let resolve = &resolve[..resolve.find("\n}\n").unwrap_or(resolve.len())];
     for export in exports() {
         if !resolve.contains(&format!("\"{export}\"")) {
-            errors.push(format!("rust/core/src/module.rs: resolve_exports does not look up {export}"));
+            errors.push(format!("rust/core/src/load/module.rs: resolve_exports does not look up {export}"));
         }
     }
     // The Rust SDK exports every one of them by name (the route-config pair when asked for).
@@ -75,7 +75,7 @@ fn check_export_lists(core_module_rs: &str, sdk_dispatch_rs: &str, go_exports_c:
 #[test]
 fn every_export_list_agrees_with_the_header() {
     let errors = check_export_lists(
-        &read("rust/core/src/module.rs"),
+        &read("rust/core/src/load/module.rs"),
         &read("rust/sdk/src/dispatch/export.rs"),
         &read("go/envoyx/exports.c"),
     );
@@ -85,7 +85,7 @@ fn every_export_list_agrees_with_the_header() {
 #[test]
 fn the_export_check_catches_hand_edited_lists() {
     let (core, sdk, go) = (
-        read("rust/core/src/module.rs"),
+        read("rust/core/src/load/module.rs"),
         read("rust/sdk/src/dispatch/export.rs"),
         read("go/envoyx/exports.c"),
     );
@@ -93,7 +93,7 @@ fn the_export_check_catches_hand_edited_lists() {
     let errors = check_export_lists(&core_edit, &sdk, &go);
     assert!(
         errors.contains(
-            &"rust/core/src/module.rs: resolve_exports does not look up envoyx_on_stream_callout_event"
+            &"rust/core/src/load/module.rs: resolve_exports does not look up envoyx_on_stream_callout_event"
                 .into()
         ),
         "{errors:?}"

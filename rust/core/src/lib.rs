@@ -25,50 +25,36 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod attributes;
-mod background;
-mod callout;
-mod callout_stream;
-mod cell;
-pub mod config;
-mod config_version;
-mod control;
-mod effects;
-mod elf;
 mod error;
-mod filter_config;
-mod framing;
-mod host;
-mod host_api;
 pub mod lifecycle;
+mod load;
 pub mod log;
-mod metrics;
-mod module;
-mod private_copy;
-mod reload;
-pub mod remote;
-mod route_config;
 mod status;
 mod stream;
-mod stream_info;
 pub mod sync;
-pub mod validate;
+mod vocab;
 
-pub use attributes::Attribute;
-pub use background::ConfigHost;
-pub use callout::{Callout, CalloutStatus};
-pub use callout_stream::{CalloutEvent, CalloutInbox};
-pub use config::{ModuleConfig, RemoteModule};
-pub use config_version::ConfigVersion;
-pub use effects::{Action, Effects, Outcome, OwnedLocalReply};
+pub use load::{config, remote};
+pub use stream::validate;
+
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};
-pub use filter_config::FilterConfig;
-pub use host::{BodyKind, Direction, HeaderMapKind, HostStream, StreamScheduler};
+pub use load::config::{ModuleConfig, RemoteModule};
+pub use load::config_version::ConfigVersion;
+pub use load::filter_config::FilterConfig;
+pub use load::module::{
+    MissingExport, Module, ModuleFile, ModuleRegistry, accepts, check_file, resolve_exports,
+};
+pub use load::reload::{POLL as RELOAD_POLL, ReloadStats};
 pub use log::{LogLevel, LogSink, set_log_sink};
-pub use metrics::{LABEL_LIMIT, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricOp};
-pub use module::{MissingExport, Module, ModuleFile, ModuleRegistry, accepts, check_file, resolve_exports};
-pub use reload::{POLL as RELOAD_POLL, ReloadStats};
-pub use route_config::RouteConfig;
 pub use status::{BodyStatus, HeadersStatus, TrailersStatus};
-pub use stream::Stream;
-pub use stream_info::{MetadataSource, MetadataValue, ValueKind};
+pub use stream::attributes::Attribute;
+pub use stream::background::ConfigHost;
+pub use stream::callout::{Callout, CalloutStatus};
+pub use stream::callout_stream::{CalloutEvent, CalloutInbox};
+pub use stream::drive::Stream;
+pub use stream::effects::{Action, Effects, Outcome, OwnedLocalReply};
+pub use stream::host::{HostStream, StreamScheduler};
+pub use stream::metrics::{LABEL_LIMIT, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricOp};
+pub use stream::route::RouteConfig;
+pub use stream::stream_info::{MetadataSource, MetadataValue, ValueKind};
+pub use vocab::{BodyKind, Direction, HeaderMapKind};

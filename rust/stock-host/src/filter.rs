@@ -344,7 +344,7 @@ fn end_stream(stream: Stream) {
     if ffi::log_enabled(envoyx_core::LogLevel::Debug as ffi::LogLevel) {
         let message = format!(
             "EnvoyX stream of filter `{}` ends; {BYTES_COPIED_LOG}{}",
-            stream.config().name(),
+            stream.config_name(),
             stream.body_bytes_copied()
         );
         let line = envoyx_core::log::one_line(message.as_bytes());

@@ -57,7 +57,7 @@ impl RemoteModule {
             std::env::var_os("ENVOYX_MODULE_CACHE")
                 .filter(|dir| !dir.is_empty())
                 .map(Into::into)
-                .unwrap_or_else(|| crate::remote::DEFAULT_CACHE_DIR.into())
+                .unwrap_or_else(|| crate::load::remote::DEFAULT_CACHE_DIR.into())
         };
         let timeout_ms = match remote.timeout_ms {
             0 => DEFAULT_FETCH_TIMEOUT_MS,
@@ -104,7 +104,7 @@ impl ModuleConfig {
                             .to_string(),
                     ));
                 }
-                let path = crate::remote::cached_path(&remote.cache_dir, &remote.sha256);
+                let path = crate::load::remote::cached_path(&remote.cache_dir, &remote.sha256);
                 (path.display().to_string(), Some(remote))
             }
             _ => return Err(ConfigError::MissingFilePath { name: config.name }),

@@ -2,13 +2,14 @@
 //! one `filter_config`, shared by every stream (and every worker thread) that started on it. A
 //! [`crate::FilterConfig`] has one version, or a new one after each hot reload (`reload.rs`).
 
-use crate::background::{ConfigHost, ConfigShared, ConfigWork};
-use crate::callout::CalloutStatus;
-use crate::cell::Labels;
-use crate::error::{Error, ErrorSink};
+use crate::error::Error;
 use crate::lifecycle::{StreamCounters, StreamCounts};
+use crate::load::module::Module;
 use crate::log::core_log;
-use crate::module::Module;
+use crate::stream::background::{ConfigHost, ConfigShared, ConfigWork};
+use crate::stream::callout::CalloutStatus;
+use crate::stream::error_sink::ErrorSink;
+use crate::stream::setup::{Hooks, Labels, StreamConfig};
 use envoyx_abi::envoyx_bytes;
 use envoyx_abi::envoyx_header;
 use std::ffi::c_void;
@@ -25,7 +26,7 @@ pub struct ConfigVersion {
     /// The background events' queue, shared with the module's config handles.
     background: Arc<ConfigShared>,
     /// The metrics the module defined while the configuration was created.
-    metrics: Box<[crate::metrics::Metric]>,
+    metrics: Box<[crate::stream::metrics::Metric]>,
     /// How many of its streams started, completed and were destroyed.
     streams: StreamCounters,
     // Declared last: the module must stay loaded until its config is destroyed.
@@ -49,7 +50,8 @@ impl ConfigVersion {
         scheduler: Option<Arc<dyn ConfigHost>>,
         first_callout_id: u64,
     ) -> Result<Arc<Self>, Error> {
-        let background = Arc::new(ConfigShared::new(&module, name, scheduler, first_callout_id));
+        let background =
+            Arc::new(ConfigShared::new(&module.hooks, module.path(), name, scheduler, first_callout_id));
         let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
         let raw = error.lend(|error| {
@@ -132,7 +134,7 @@ impl ConfigVersion {
             return;
         }
         if self.background.in_hook.load(Ordering::Acquire) {
-            let event = Box::new(crate::callout_stream::OwnedCalloutEvent::copy(&event));
+            let event = Box::new(crate::stream::callout_stream::OwnedCalloutEvent::copy(&event));
             let _ = self.background.push(ConfigWork::CalloutEvent { id, event });
             return;
         }
@@ -147,7 +149,7 @@ impl ConfigVersion {
         let Some(hook) = self.module.hooks.filter_config_callout_event else { return };
         let config = self.module_config.as_ptr();
         let (kind, status, headers, headers_len, data, data_len, end) =
-            crate::callout_stream::hook_args(&event);
+            crate::stream::callout_stream::hook_args(&event);
         // Safety: the hook has the header's type; the module config lives as long as `self`; the
         // views are valid during this call.
         self.in_hook(|| unsafe { hook(config, id, kind, status, headers, headers_len, data, data_len, end) });
@@ -163,14 +165,6 @@ impl ConfigVersion {
     /// The configuration's name (for logs).
     pub fn name(&self) -> &str {
         &self.labels.filter
-    }
-
-    pub(crate) fn labels(&self) -> &Labels {
-        &self.labels
-    }
-
-    pub(crate) fn metrics(&self) -> &[crate::metrics::Metric] {
-        &self.metrics
     }
 
     /// The metrics the module defined, in id order (id 1 first).
@@ -193,17 +187,46 @@ impl ConfigVersion {
         &self.module
     }
 
-    pub(crate) fn module_config(&self) -> *mut c_void {
-        self.module_config.as_ptr()
-    }
-
-    pub(crate) fn stream_counters(&self) -> &StreamCounters {
-        &self.streams
-    }
-
     /// How many of this version's streams started, were completed and were destroyed so far.
     pub fn stream_counts(&self) -> StreamCounts {
         self.streams.counts()
+    }
+}
+
+impl ConfigVersion {
+    /// Starts a stream on `host`: calls the module's stream-new hook.
+    pub fn new_stream(self: &Arc<Self>, host: Box<dyn crate::HostStream>) -> crate::Stream {
+        crate::Stream::new(self.clone(), host)
+    }
+}
+
+impl StreamConfig for ConfigVersion {
+    fn name(&self) -> &str {
+        &self.labels.filter
+    }
+
+    fn hooks(&self) -> &Hooks {
+        &self.module.hooks
+    }
+
+    fn module_config(&self) -> *mut c_void {
+        self.module_config.as_ptr()
+    }
+
+    fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    fn metrics(&self) -> &[crate::stream::metrics::Metric] {
+        &self.metrics
+    }
+
+    fn stream_counters(&self) -> &StreamCounters {
+        &self.streams
+    }
+
+    fn module_id(&self) -> *const () {
+        Arc::as_ptr(&self.module).cast()
     }
 }
 

@@ -3,14 +3,14 @@
 //! after a hot reload (`reload.rs`). Hosts talk to this type only; what a version is and does is
 //! `config_version.rs`'s.
 
-use crate::background::ConfigHost;
-use crate::callout::CalloutStatus;
-use crate::config::ModuleConfig;
-use crate::config_version::ConfigVersion;
 use crate::error::Error;
-use crate::module::{Module, ModuleRegistry};
-use crate::reload::{ReloadStats, Reloading};
-use crate::stream::Stream;
+use crate::load::config::ModuleConfig;
+use crate::load::config_version::ConfigVersion;
+use crate::load::module::{Module, ModuleRegistry};
+use crate::load::reload::{ReloadStats, Reloading};
+use crate::stream::background::ConfigHost;
+use crate::stream::callout::CalloutStatus;
+use crate::stream::drive::Stream;
 use crate::{HostStream, MetricDef};
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use std::sync::Arc;
@@ -43,7 +43,7 @@ impl FilterConfig {
                 name: config.name.clone(),
                 serving: Serving::Reloading(Box::new(reloading)),
             });
-            crate::reload::register(&config);
+            crate::load::reload::register(&config);
             return Ok(config);
         }
         let module = ModuleRegistry::global().load_configured(config)?;

@@ -1,45 +1,14 @@
 //! Loading module files: one load per file, shared by every filter config that names it.
 
-use crate::error::{AbiVersion, ErrorSink, LoadError};
-use crate::host_api::HOST_API;
+use crate::error::{AbiVersion, LoadError};
+use crate::stream::error_sink::ErrorSink;
+use crate::stream::host_api::HOST_API;
+use crate::stream::setup::Hooks;
 use crate::sync::lock;
 use envoyx_abi::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-
-/// The module's exported functions, resolved once at load.
-#[derive(Clone, Copy)]
-pub(crate) struct Hooks {
-    pub filter_config_new: envoyx_on_filter_config_new_fn,
-    pub filter_config_destroy: envoyx_on_filter_config_destroy_fn,
-    pub stream_new: envoyx_on_stream_new_fn,
-    pub request_headers: envoyx_on_headers_fn,
-    pub request_body: envoyx_on_body_fn,
-    pub request_trailers: envoyx_on_trailers_fn,
-    pub response_headers: envoyx_on_headers_fn,
-    pub response_body: envoyx_on_body_fn,
-    pub response_trailers: envoyx_on_trailers_fn,
-    pub stream_complete: envoyx_on_stream_complete_fn,
-    pub stream_destroy: envoyx_on_stream_destroy_fn,
-    /// Optional (ABI 1.1).
-    pub stream_scheduled: Option<envoyx_on_stream_scheduled_fn>,
-    /// Optional (ABI 1.1).
-    pub filter_config_scheduled: Option<envoyx_on_filter_config_scheduled_fn>,
-    /// Optional (ABI 1.1).
-    pub stream_callout_done: Option<envoyx_on_stream_callout_done_fn>,
-    /// Optional (ABI 1.1).
-    pub stream_callout_event: Option<envoyx_on_stream_callout_event_fn>,
-    /// Optional (ABI 1.1).
-    pub filter_config_callout_done: Option<envoyx_on_filter_config_callout_done_fn>,
-    /// Optional (ABI 1.1).
-    pub filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
-    /// Optional (ABI 1.1), both or neither.
-    pub route_config_new: Option<envoyx_on_route_config_new_fn>,
-    pub route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,
-    /// Optional (ABI 1.1): the module says whether it may be unmapped (its threads finished).
-    pub program_unload: Option<envoyx_on_program_unload_fn>,
-}
 
 /// A loaded module file. Dropping the last `Arc` unloads it, unless it was loaded with
 /// `do_not_dlclose`, in which case the registry keeps it for the life of the process.
@@ -320,12 +289,12 @@ impl ModuleRegistry {
         let Some(remote) = &config.remote else {
             return Ok(self.load(path, config.do_not_dlclose)?);
         };
-        let fetched = crate::remote::ensure_cached(remote).map_err(|reason| crate::Error::Fetch {
+        let fetched = crate::load::remote::ensure_cached(remote).map_err(|reason| crate::Error::Fetch {
             url: remote.url.clone(),
             sha256: remote.sha256.clone(),
             reason,
         })?;
-        if let crate::remote::Fetched::Downloaded(bytes) = fetched {
+        if let crate::load::remote::Fetched::Downloaded(bytes) = fetched {
             crate::log::core_log!(
                 Info,
                 "EnvoyX module {}: fetched {bytes} bytes into {}",
@@ -377,7 +346,7 @@ impl ModuleRegistry {
         live.retain(|_, weak| weak.strong_count() > 0);
         // A Go module starts a Go runtime, which never leaves the process: keep it, and refuse a
         // second one (Go supports one runtime per process).
-        let go = crate::elf::go_build_id(path).is_some();
+        let go = crate::load::elf::go_build_id(path).is_some();
         if go {
             let loaded = live.values().filter_map(Weak::upgrade).find(|m| m.file().is_some_and(|f| f.go));
             if let Some(loaded) = loaded {
@@ -454,7 +423,7 @@ impl ModuleRegistry {
 /// The error is the one `load` would return.
 pub fn check_file(path: &Path) -> Result<(), LoadError> {
     FileIdentity::of(path)?;
-    crate::elf::read_checked(path, path).map(drop)
+    crate::load::elf::read_checked(path, path).map(drop)
 }
 
 /// The dynamic loader's own words: libloading's `Display` says only "dlopen failed" and keeps
@@ -483,14 +452,14 @@ fn open_copy(
     do_not_dlclose: bool,
     host_version: envoyx_abi_version,
 ) -> Result<Module, LoadError> {
-    let copy = crate::private_copy::make(path, identity)?;
+    let copy = crate::load::private_copy::make(path, identity)?;
     let loaded = open(path, &copy.load_from, identity.clone(), do_not_dlclose, host_version);
     copy.discard();
     let mut module = loaded?;
     if let Some(file) = &mut module.file {
         file.mapped_as = copy.mapped_as;
     }
-    if let crate::private_copy::Keep::Memfd(memfd) = copy.keep {
+    if let crate::load::private_copy::Keep::Memfd(memfd) = copy.keep {
         module._copy = Some(memfd);
     }
     Ok(module)
@@ -508,10 +477,10 @@ fn open(
     use libloading::os::unix::{Library, RTLD_LAZY, RTLD_LOCAL};
     // What the loader opens is checked whole first: a private copy cannot change any more; the
     // configured file itself could only be changed in the moment until dlopen (see x/abi.h).
-    let bytes = crate::elf::read_checked(path, load_from)?;
+    let bytes = crate::load::elf::read_checked(path, load_from)?;
     let file = ModuleFile {
         identity,
-        build_id: crate::elf::build_id(&bytes),
+        build_id: crate::load::elf::build_id(&bytes),
         mapped_as: load_from.to_path_buf(),
         kept: None,
         go: false,

@@ -13,15 +13,16 @@
 //! code that runs. Each wake the host delivers stands for one [`Wake`], in order; the versions'
 //! own events are routed through the same queue ([`VersionHost`]).
 
-use crate::background::ConfigHost;
-use crate::callout::{Callout, CalloutStatus};
-use crate::config::ModuleConfig;
-use crate::config_version::ConfigVersion;
 use crate::error::{ConfigError, Error};
-use crate::filter_config::FilterConfig;
+use crate::load::config::ModuleConfig;
+use crate::load::config_version::ConfigVersion;
+use crate::load::filter_config::FilterConfig;
+use crate::load::module::{FileIdentity, Module, ModuleRegistry};
 use crate::log::core_log;
-use crate::metrics::MetricDef;
-use crate::module::{FileIdentity, Module, ModuleRegistry};
+use crate::stream::background::ConfigHost;
+use crate::stream::callout::{Callout, CalloutStatus};
+use crate::stream::metrics::MetricDef;
+use crate::stream::setup::StreamConfig;
 use crate::sync::{lock, read, write};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -356,7 +357,7 @@ impl Reloading {
         // The new versions must also take every per-route configuration of the file.
         if refusal.is_none()
             && let Some((_, version)) = prepared.first()
-            && let Err(error) = crate::route_config::parse_for_new_version(version.module())
+            && let Err(error) = crate::load::route_config::parse_for_new_version(version.module())
         {
             refusal = Some((self.source.name.clone(), error));
         }
@@ -438,7 +439,7 @@ impl Reloading {
         for (generation, version) in drained {
             let module = version.module().clone();
             drop(version);
-            crate::route_config::release_module(&module);
+            crate::load::route_config::release_module(&module);
             let file = module.file().cloned();
             let shared = Arc::strong_count(&module) > 1;
             drop(module);
@@ -453,7 +454,7 @@ impl Reloading {
                 _ if shared => {
                     core_log!(Info, "{destroyed}; its module stays loaded for another configuration")
                 }
-                Some(file) if crate::module::kept_mapped(&file.identity) => core_log!(
+                Some(file) if crate::load::module::kept_mapped(&file.identity) => core_log!(
                     Info,
                     "{destroyed}; its code stays in memory (envoyx_on_program_unload returned false)"
                 ),

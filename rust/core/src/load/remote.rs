@@ -9,7 +9,7 @@
 //! configured timeout; a fleet keeps that rare by pre-seeding the cache (an init container or an
 //! image volume) or by keeping the cache between restarts.
 
-use crate::config::RemoteModule;
+use crate::load::config::RemoteModule;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -1,81 +1,47 @@
-//! Per-route configuration (ABI 1.1): a `DynamicModuleConfigPerRoute` parsed once by its module
-//! (`envoyx_on_route_config_new`) when the proxy loads the route configuration, and handed to
-//! the streams the route applies to (`route_config` in the host table).
+//! Per-route configuration (ABI 1.1), its creation: a `DynamicModuleConfigPerRoute` parsed once by
+//! its module (`envoyx_on_route_config_new`) when the proxy loads the route configuration, and
+//! again by each hot-reloaded version of the module. What streams see of it (the type and its
+//! parses) is the stream wing's (`stream/route.rs`).
 //!
 //! The proxy resolves which one applies (the most specific of route, virtual host and route
-//! configuration); the host returns it from [`crate::HostStream::route_config`]; the core checks
-//! that it belongs to the stream's own module and keeps it alive for the rest of the stream.
+//! configuration); the host returns it from [`crate::HostStream::route_config`].
 
-use crate::config::ModuleConfig;
-use crate::error::{Error, ErrorSink};
-use crate::module::{Module, ModuleRegistry};
+use crate::error::Error;
+use crate::load::config::ModuleConfig;
+use crate::load::module::{Module, ModuleRegistry};
+use crate::stream::error_sink::ErrorSink;
+use crate::stream::route::{Parse, RouteConfig};
 use crate::sync::lock;
 use envoyx_abi::envoyx_bytes;
-use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-/// A module's per-route configuration. Dropping the last reference (the proxy's route table and
-/// every stream that saw it) calls the module's route-config destroy hook.
-///
-/// With hot reload (`reload.rs`) one route configuration may be parsed by several versions of its
-/// module: each new version parses every route configuration of the file when it loads (and is
-/// refused if it rejects one), and a stream sees the parse of its own version. A version's
-/// parses are destroyed once no configuration runs that version any more.
-pub struct RouteConfig {
-    name: String,
-    /// The `filter_config` bytes, for the versions loaded later.
-    config: Vec<u8>,
-    /// One per module that parsed it; the first is the module it was created with.
-    parses: Mutex<Vec<Parse>>,
-}
-
-/// One module's parse of a route configuration.
-struct Parse {
-    module_route_config: NonNull<c_void>,
-    destroy: envoyx_abi::envoyx_on_route_config_destroy_fn,
-    // Declared last: the module must stay loaded until the parse is destroyed.
-    module: Arc<Module>,
-}
-
-impl Parse {
-    fn new(module: Arc<Module>, name: &str, config: &[u8]) -> Result<Self, Error> {
-        let (Some(new), Some(destroy)) = (module.hooks.route_config_new, module.hooks.route_config_destroy)
-        else {
-            return Err(Error::RouteConfigUnsupported {
-                path: module.path().to_path_buf(),
-                name: name.to_string(),
-            });
-        };
-        let mut error = ErrorSink::default();
-        let raw = error.lend(|error| {
-            // Safety: the hook has the header's type; the views and `error` outlive the call.
-            unsafe { new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(config), error) }
+/// Has `module` parse the per-route configuration `name` with `config`.
+fn parse(module: Arc<Module>, name: &str, config: &[u8]) -> Result<Parse, Error> {
+    let (Some(new), Some(destroy)) = (module.hooks.route_config_new, module.hooks.route_config_destroy)
+    else {
+        return Err(Error::RouteConfigUnsupported {
+            path: module.path().to_path_buf(),
+            name: name.to_string(),
         });
-        match NonNull::new(raw) {
-            Some(module_route_config) => Ok(Self { module_route_config, destroy, module }),
-            None => Err(Error::RouteConfigRejected {
-                path: module.path().to_path_buf(),
-                name: name.to_string(),
-                reason: error.take_or("the module returned NULL without a reason"),
-            }),
+    };
+    let mut error = ErrorSink::default();
+    let raw = error.lend(|error| {
+        // Safety: the hook has the header's type; the views and `error` outlive the call.
+        unsafe { new(envoyx_bytes::from_slice(name.as_bytes()), envoyx_bytes::from_slice(config), error) }
+    });
+    match NonNull::new(raw) {
+        Some(module_route_config) => {
+            let module_path = module.path().display().to_string();
+            Ok(Parse { module_route_config, destroy, module_path, module })
         }
+        None => Err(Error::RouteConfigRejected {
+            path: module.path().to_path_buf(),
+            name: name.to_string(),
+            reason: error.take_or("the module returned NULL without a reason"),
+        }),
     }
 }
-
-impl Drop for Parse {
-    fn drop(&mut self) {
-        // Safety: no stream uses it any more (streams of its module hold the route config, and
-        // a parse is removed early only once no configuration runs its module); destroyed once.
-        unsafe { (self.destroy)(self.module_route_config.as_ptr()) };
-    }
-}
-
-// Safety: x/abi.h requires the module's route config object to be thread-safe (streams on every
-// worker thread read it); the other fields are Send + Sync.
-unsafe impl Send for Parse {}
-// Safety: as above.
-unsafe impl Sync for Parse {}
 
 /// Every route configuration alive, for the versions a hot reload loads.
 fn live() -> MutexGuard<'static, Vec<Weak<RouteConfig>>> {
@@ -105,7 +71,7 @@ impl RouteConfig {
 
     /// Creates a per-route configuration on an already loaded module.
     pub fn with_module(module: Arc<Module>, name: &str, config: &[u8]) -> Result<Arc<Self>, Error> {
-        let parse = Parse::new(module, name, config)?;
+        let parse = parse(module, name, config)?;
         let route = Arc::new(Self {
             name: name.to_string(),
             config: config.to_vec(),
@@ -115,24 +81,20 @@ impl RouteConfig {
         Ok(route)
     }
 
-    /// The configuration's name (for logs).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The module that parsed it first.
     pub fn module(&self) -> Arc<Module> {
-        lock(&self.parses)[0].module.clone()
+        module_of(&lock(&self.parses)[0])
     }
+}
 
-    /// The parse of `module`, for its streams: valid while the caller holds this route config.
-    pub(crate) fn parse_for(&self, module: *const Module) -> Option<*const c_void> {
-        let parses = lock(&self.parses);
-        parses
-            .iter()
-            .find(|p| std::ptr::eq(Arc::as_ptr(&p.module), module))
-            .map(|p| p.module_route_config.as_ptr().cast_const())
-    }
+/// The load wing's module behind a parse (every parse holds a `Module`).
+fn module_of(parse: &Parse) -> Arc<Module> {
+    parse.module.clone().downcast::<Module>().expect("a parse holds its Module")
+}
+
+/// Whether `parse` is `module`'s.
+fn is_of(parse: &Parse, module: &Arc<Module>) -> bool {
+    parse.is_of(Arc::as_ptr(module).cast())
 }
 
 /// A new version of a module file (hot reload, main thread): has `module` parse every live
@@ -147,20 +109,19 @@ pub(crate) fn parse_for_new_version(module: &Arc<Module>) -> Result<usize, Error
     for route in &routes {
         let wanted = {
             let parses = lock(&route.parses);
-            parses.iter().any(|p| same_file(&p.module))
-                && !parses.iter().any(|p| Arc::ptr_eq(&p.module, module))
+            parses.iter().any(|p| same_file(&module_of(p))) && !parses.iter().any(|p| is_of(p, module))
         };
         if !wanted {
             continue;
         }
-        match Parse::new(module.clone(), &route.name, &route.config) {
+        match parse(module.clone(), &route.name, &route.config) {
             Ok(parse) => {
                 lock(&route.parses).push(parse);
                 parsed.push(route);
             }
             Err(error) => {
                 for route in parsed {
-                    lock(&route.parses).retain(|p| !Arc::ptr_eq(&p.module, module));
+                    lock(&route.parses).retain(|p| !is_of(p, module));
                 }
                 return Err(error);
             }
@@ -176,13 +137,11 @@ pub(crate) fn release_module(module: &Arc<Module>) {
     let routes: Vec<Arc<RouteConfig>> = live().iter().filter_map(Weak::upgrade).collect();
     let held = |route: &RouteConfig| {
         let parses = lock(&route.parses);
-        parses.len() > 1 && parses.iter().any(|p| Arc::ptr_eq(&p.module, module))
+        parses.len() > 1 && parses.iter().any(|p| is_of(p, module))
     };
     let holders: Vec<&Arc<RouteConfig>> = routes.iter().filter(|route| held(route)).collect();
-    let in_route_configs: usize = routes
-        .iter()
-        .map(|route| lock(&route.parses).iter().filter(|p| Arc::ptr_eq(&p.module, module)).count())
-        .sum();
+    let in_route_configs: usize =
+        routes.iter().map(|route| lock(&route.parses).iter().filter(|p| is_of(p, module)).count()).sum();
     // The caller's reference, and the route configurations': nothing else runs this module.
     if Arc::strong_count(module) != 1 + in_route_configs {
         return;
@@ -190,7 +149,7 @@ pub(crate) fn release_module(module: &Arc<Module>) {
     for route in holders {
         let removed: Vec<Parse> = {
             let mut parses = lock(&route.parses);
-            let (removed, kept) = parses.drain(..).partition(|p| Arc::ptr_eq(&p.module, module));
+            let (removed, kept) = parses.drain(..).partition(|p| is_of(p, module));
             *parses = kept;
             removed
         };

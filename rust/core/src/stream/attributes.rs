@@ -5,8 +5,8 @@
 
 use envoyx_abi::envoyx_value;
 
-use crate::cell::StreamCell;
-use crate::stream_info::ValueKind;
+use crate::stream::cell::StreamCell;
+use crate::stream::stream_info::ValueKind;
 
 /// A stream attribute. Mirrors `envoyx_attribute`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -9,9 +9,9 @@
 //! streaming callout's news through [`crate::FilterConfig::on_callout_event`] (the rules of
 //! streaming callouts are `callout_stream.rs`'s, shared with streams).
 
-use crate::callout::{Callout, CalloutArgs, CalloutStatus, InFlight};
-use crate::callout_stream::{self, OwnedCalloutEvent};
 use crate::log::core_log;
+use crate::stream::callout::{Callout, CalloutArgs, CalloutStatus, InFlight};
+use crate::stream::callout_stream::{self, OwnedCalloutEvent};
 use crate::sync::lock;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -120,23 +120,24 @@ pub(crate) struct ConfigShared {
     /// The name metrics carry before their own (`<filter>.<name>`).
     pub metric_prefix: String,
     /// The metrics defined while the configuration is created.
-    pub defining: crate::metrics::Defining,
+    pub defining: crate::stream::metrics::Defining,
 }
 
 impl ConfigShared {
+    /// The configuration `name` of the module at `module_path` with these hooks.
     pub fn new(
-        module: &crate::Module,
+        hooks: &crate::stream::setup::Hooks,
+        module_path: &std::path::Path,
         name: &str,
         host: Option<Arc<dyn ConfigHost>>,
         first_callout_id: u64,
     ) -> Self {
-        let hooks = &module.hooks;
         // The configuration's name, or the module file's stem, as one stat-name segment.
-        let stem = || module.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = || module_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let prefix = if name.is_empty() { stem() } else { name.to_string() };
         Self {
             metric_prefix: prefix.replace(['.', ' '], "_"),
-            defining: crate::metrics::Defining::default(),
+            defining: crate::stream::metrics::Defining::default(),
             alive: AtomicBool::new(true),
             queue: Mutex::default(),
             schedulable: hooks.filter_config_scheduled.is_some(),
@@ -229,7 +230,7 @@ impl ConfigShared {
             );
         }
         let Some(host) = &self.host else { return refuse("this host sends no configuration callouts") };
-        let callout = match crate::callout::check(args) {
+        let callout = match crate::stream::callout::check(args) {
             Ok(callout) => callout,
             Err(reason) => return refuse(&reason),
         };

@@ -9,9 +9,9 @@
 //! stream that completed gets no more answers: the host cancels what is in flight when it
 //! destroys the stream, and the core drops anything that still arrives.
 
-use crate::cell::{Hook, StreamCell, Work};
-use crate::host::HeaderMapKind;
-use crate::validate::{self, HeaderOp};
+use crate::stream::cell::{Hook, StreamCell, Work};
+use crate::stream::validate::{self, HeaderOp};
+use crate::vocab::HeaderMapKind;
 
 /// How a callout ended. Mirrors `envoyx_callout_status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -224,7 +224,7 @@ pub(crate) fn take(cell: &StreamCell, id: u64) -> Option<InFlight> {
 
 /// Whether `id` is a streaming callout in flight.
 pub(crate) fn is_streaming(cell: &StreamCell, id: u64) -> bool {
-    crate::callout_stream::open_in(&cell.callouts.borrow(), id).is_ok()
+    crate::stream::callout_stream::open_in(&cell.callouts.borrow(), id).is_ok()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Streaming HTTP callouts (ABI 1.1): a request to a cluster whose body the module sends in
 //! chunks and whose response arrives in chunks, through the module's callout-event hook.
 //!
-//! The rules, all here: a streaming callout starts like a whole one ([`crate::callout::begin`]:
+//! The rules, all here: a streaming callout starts like a whole one ([`crate::stream::callout::begin`]:
 //! same checks, same ids); the module may send request chunks and trailers until its request
 //! ended, and reset the callout while it is open; its events reach the module in the order the
 //! proxy produced them, the last being COMPLETE or FAILED, and none after that, after the
@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 
-use crate::callout::{CalloutArgs, CalloutStatus, InFlight};
-use crate::cell::{HandleShared, Hook, StreamCell, Work};
-use crate::host::HeaderMapKind;
-use crate::validate::{self, HeaderOp};
+use crate::stream::callout::{CalloutArgs, CalloutStatus, InFlight};
+use crate::stream::cell::{HandleShared, Hook, StreamCell, Work};
+use crate::stream::validate::{self, HeaderOp};
+use crate::vocab::HeaderMapKind;
 
 /// News of a streaming callout, as the host hands it to [`crate::Stream::on_callout_event`]:
 /// views into the host's memory, valid during that call.
@@ -172,7 +172,7 @@ impl CalloutInbox {
         headers: &[envoyx_header],
         body: &[envoyx_bytes],
     ) -> bool {
-        let answer = Box::new(crate::callout::OwnedAnswer::copy(status, headers, body));
+        let answer = Box::new(crate::stream::callout::OwnedAnswer::copy(status, headers, body));
         self.0.push(Work::CalloutAnswer { id, answer })
     }
 }
@@ -187,7 +187,7 @@ impl std::fmt::Debug for CalloutInbox {
 pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>, end_of_stream: bool) -> u64 {
     let inbox = CalloutInbox(cell.handle().clone());
     let exported = cell.callout_event_export;
-    let id = crate::callout::begin(
+    let id = crate::stream::callout::begin(
         cell,
         hook,
         args,
@@ -289,7 +289,7 @@ pub(crate) fn reset(cell: &StreamCell, id: u64) -> bool {
         cell.refuse(format_args!("callout_stream_reset on callout {id}"), &reason);
         return false;
     }
-    crate::callout::take(cell, id);
+    crate::stream::callout::take(cell, id);
     cell.host.borrow_mut().callout_stream_reset(id);
     true
 }

@@ -5,10 +5,12 @@
 //! reached through shared references (interior mutability), so the module may call back into it
 //! while the core is inside a hook call.
 
-use crate::effects::Effects;
-use crate::host::{Direction, HeaderMapKind, HostStream, StreamScheduler};
 use crate::log::LogLevel;
+use crate::stream::effects::Effects;
+use crate::stream::host::{HostStream, StreamScheduler};
+use crate::stream::setup::{Labels, StreamConfig};
 use crate::sync::lock;
+use crate::vocab::{Direction, HeaderMapKind};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -100,12 +102,6 @@ impl Flow {
     };
 }
 
-/// Names for log lines: which module file and which filter configuration.
-pub(crate) struct Labels {
-    pub module: String,
-    pub filter: String,
-}
-
 /// Work for the stream's worker thread, taken between events: what a module asked for through a
 /// handle on any thread, and completions that must not reach the module inside the call that
 /// caused them.
@@ -120,9 +116,9 @@ pub(crate) enum Work {
     CalloutFailed { id: u64, status: crate::CalloutStatus },
     /// News of a streaming callout that reached the host while the stream was busy inside a
     /// module call (the proxy answered inline), copied to be delivered after it.
-    CalloutEvent { id: u64, event: Box<crate::callout_stream::OwnedCalloutEvent> },
+    CalloutEvent { id: u64, event: Box<crate::stream::callout_stream::OwnedCalloutEvent> },
     /// The answer of an HTTP callout that reached the host while the stream was busy, likewise.
-    CalloutAnswer { id: u64, answer: Box<crate::callout::OwnedAnswer> },
+    CalloutAnswer { id: u64, answer: Box<crate::stream::callout::OwnedAnswer> },
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
@@ -200,9 +196,9 @@ pub(crate) struct StreamCell {
     warned: RefCell<Vec<&'static str>>,
     /// Header sets and adds the module made on this stream (bounded: `validate::header_write`).
     pub header_writes: Cell<u32>,
-    /// Points at the stream's `ConfigVersion` (its labels, its metrics), which the `Stream`
+    /// Points at the stream's configuration (its labels, its metrics), which the `Stream`
     /// keeps alive (by an `Arc`) for longer than this cell.
-    config: NonNull<crate::ConfigVersion>,
+    config: NonNull<dyn StreamConfig>,
     /// The module exports `envoyx_on_stream_scheduled` (ABI 1.1), so events may be scheduled.
     pub schedulable: bool,
     /// The module exports `envoyx_on_stream_callout_done` (ABI 1.1), so it may start callouts.
@@ -211,14 +207,14 @@ pub(crate) struct StreamCell {
     /// streaming callouts.
     pub callout_event_export: bool,
     /// The stream's module, only compared with a per-route configuration's (never read).
-    pub module_id: *const crate::Module,
+    pub module_id: *const (),
     /// The per-route configurations the module was handed: kept alive for the whole stream, as
     /// x/abi.h promises, even if the route changes meanwhile.
     pub routes: RefCell<Vec<Arc<crate::RouteConfig>>>,
     /// Callout ids handed out so far (ids start at 1; 0 means "not started").
     pub last_callout: Cell<u64>,
     /// Callouts started whose end the module has not been told yet.
-    pub callouts: RefCell<Vec<crate::callout::InFlight>>,
+    pub callouts: RefCell<Vec<crate::stream::callout::InFlight>>,
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,
@@ -227,13 +223,13 @@ pub(crate) struct StreamCell {
 impl StreamCell {
     /// # Safety
     /// `config` must outlive the cell.
-    pub unsafe fn new(host: Box<dyn HostStream>, config: &crate::ConfigVersion) -> Self {
-        let module: &crate::Module = config.module();
+    pub unsafe fn new(host: Box<dyn HostStream>, config: &(dyn StreamConfig + 'static)) -> Self {
+        let hooks = config.hooks();
         let (schedulable, callout_done_export, callout_event_export, module_id) = (
-            module.hooks.stream_scheduled.is_some(),
-            module.hooks.stream_callout_done.is_some(),
-            module.hooks.stream_callout_event.is_some(),
-            module as *const _,
+            hooks.stream_scheduled.is_some(),
+            hooks.stream_callout_done.is_some(),
+            hooks.stream_callout_event.is_some(),
+            config.module_id(),
         );
         Self {
             host: RefCell::new(host),
@@ -284,7 +280,7 @@ impl StreamCell {
         matches!(hook, Hook::Scheduled | Hook::CalloutDone | Hook::CalloutEvent)
     }
 
-    fn config(&self) -> &crate::ConfigVersion {
+    fn config(&self) -> &dyn StreamConfig {
         // Safety: alive for longer than the cell (see `new`); only shared references are made.
         unsafe { self.config.as_ref() }
     }
@@ -294,7 +290,7 @@ impl StreamCell {
     }
 
     /// The metrics the stream's configuration defined, id 1 first.
-    pub fn metrics(&self) -> &[crate::metrics::Metric] {
+    pub fn metrics(&self) -> &[crate::stream::metrics::Metric] {
         self.config().metrics()
     }
 

@@ -17,11 +17,11 @@
 //!   hooks), a reset on the response side or once the response started, nothing in stream-new
 //!   (the module returns NULL) or complete; afterwards the module gets no hook but destroy.
 
-use crate::cell::{Hook, StreamCell};
-use crate::effects::OwnedLocalReply;
-use crate::host::Direction;
 use crate::log::{Shown, core_log};
-use crate::validate::{self, HeaderOp};
+use crate::stream::cell::{Hook, StreamCell};
+use crate::stream::effects::OwnedLocalReply;
+use crate::stream::validate::{self, HeaderOp};
+use crate::vocab::Direction;
 
 /// The details of the local reply that ends a stream whose hook failed.
 pub(crate) const FAILED_HOOK_DETAILS: &[u8] = b"envoyx_module_panic";

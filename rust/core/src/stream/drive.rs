@@ -27,20 +27,21 @@
 //! - Validation and framing: see `validate.rs` and `framing.rs`; the host-table functions apply
 //!   them to every call a module makes.
 
-use crate::cell::{Flow, Hook, Phase, StreamCell, Work};
-use crate::config_version::ConfigVersion;
-use crate::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::error::EventOrderError;
-use crate::framing;
-use crate::host::{Direction, HostStream};
 use crate::lifecycle::StreamEvent;
 use crate::log::core_log;
 use crate::status::{BodyStatus, HeadersStatus, TrailersStatus};
+use crate::stream::cell::{Flow, Hook, Phase, StreamCell, Work};
+use crate::stream::effects::{Effects, Outcome, OwnedLocalReply};
+use crate::stream::framing;
+use crate::stream::host::HostStream;
+use crate::stream::setup::StreamConfig;
+use crate::vocab::Direction;
 use envoyx_abi::envoyx_stream;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-/// One HTTP stream through one module. Created by [`ConfigVersion::new_stream`], driven by the
+/// One HTTP stream through one module. Created by [`crate::ConfigVersion::new_stream`], driven by the
 /// host on the stream's worker thread, destroyed by dropping it (which calls the module's
 /// complete, if not yet called, then destroy: exactly once each).
 pub struct Stream {
@@ -50,14 +51,7 @@ pub struct Stream {
     continues_ignored: u64,
     // Declared last: the module config (and the labels the cell points at) must outlive the
     // module stream and the cell.
-    config: Arc<ConfigVersion>,
-}
-
-impl ConfigVersion {
-    /// Starts a stream on `host`: calls the module's stream-new hook.
-    pub fn new_stream(self: &Arc<Self>, host: Box<dyn HostStream>) -> Stream {
-        Stream::new(self.clone(), host)
-    }
+    config: Arc<dyn StreamConfig>,
 }
 
 /// What a module's hook returned, reduced to what the rules need.
@@ -94,14 +88,14 @@ impl HookStatus for TrailersStatus {
 }
 
 impl Stream {
-    fn new(config: Arc<ConfigVersion>, host: Box<dyn HostStream>) -> Stream {
-        // Safety: this Stream keeps the ConfigVersion alive (its `config` field, dropped after
+    /// Starts a stream of `config` on `host`: calls the module's stream-new hook.
+    pub(crate) fn new(config: Arc<dyn StreamConfig>, host: Box<dyn HostStream>) -> Stream {
+        // Safety: this Stream keeps the configuration alive (its `config` field, dropped after
         // `cell`).
-        let cell = Box::new(unsafe { StreamCell::new(host, &config) });
+        let cell = Box::new(unsafe { StreamCell::new(host, &*config) });
         config.stream_counters().count(StreamEvent::Started);
         let mut stream = Stream { cell, module_stream: std::ptr::null_mut(), continues_ignored: 0, config };
-        let (stream_new, module_config) =
-            (stream.config.module().hooks.stream_new, stream.config.module_config());
+        let (stream_new, module_config) = (stream.config.hooks().stream_new, stream.config.module_config());
         // Safety: the hook has the header's type; `module_config` is this module's live config.
         stream.module_stream = stream.call(Hook::StreamNew, |s, _| unsafe { stream_new(module_config, s) });
         // Nothing a module asks for inside stream-new is carried out: there is no request yet.
@@ -111,7 +105,7 @@ impl Stream {
             core_log!(
                 Error,
                 "EnvoyX module {}: stream-new hook of filter `{}` returned NULL; the stream gets a 500",
-                stream.config.module().path().display(),
+                stream.config.labels().module,
                 stream.config.name()
             );
         }
@@ -206,7 +200,7 @@ impl Stream {
             self.ended_by_module();
             return Outcome { status: S::HALT, effects };
         }
-        let status = if status.stops() && crate::control::unresumable_stop(&self.cell, direction) {
+        let status = if status.stops() && crate::stream::control::unresumable_stop(&self.cell, direction) {
             S::PASS
         } else {
             status
@@ -223,7 +217,7 @@ impl Stream {
         core_log!(
             Error,
             "EnvoyX module {}: {event} hook returned unknown status {raw}; continuing",
-            self.config.module().path().display()
+            self.config.labels().module
         );
         fallback
     }
@@ -247,7 +241,7 @@ impl Stream {
         &mut self,
         end_of_stream: bool,
     ) -> Result<Outcome<HeadersStatus>, EventOrderError> {
-        let hook_fn = self.config.module().hooks.request_headers;
+        let hook_fn = self.config.hooks().request_headers;
         let end = end_of_stream.then_some(Phase::Ended);
         self.event(
             Direction::Request,
@@ -262,7 +256,7 @@ impl Stream {
 
     /// A request body chunk arrived (the host's RECEIVED request body).
     pub fn on_request_body(&mut self, end_of_stream: bool) -> Result<Outcome<BodyStatus>, EventOrderError> {
-        let hook_fn = self.config.module().hooks.request_body;
+        let hook_fn = self.config.hooks().request_body;
         let end = end_of_stream.then_some(Phase::Ended);
         self.event(
             Direction::Request,
@@ -277,7 +271,7 @@ impl Stream {
 
     /// Request trailers arrived; they end the request.
     pub fn on_request_trailers(&mut self) -> Result<Outcome<TrailersStatus>, EventOrderError> {
-        let hook_fn = self.config.module().hooks.request_trailers;
+        let hook_fn = self.config.hooks().request_trailers;
         self.event(
             Direction::Request,
             ("request_trailers", Hook::RequestTrailers),
@@ -294,7 +288,7 @@ impl Stream {
         &mut self,
         end_of_stream: bool,
     ) -> Result<Outcome<HeadersStatus>, EventOrderError> {
-        let hook_fn = self.config.module().hooks.response_headers;
+        let hook_fn = self.config.hooks().response_headers;
         let end = end_of_stream.then_some(Phase::Ended);
         self.event(
             Direction::Response,
@@ -309,7 +303,7 @@ impl Stream {
 
     /// A response body chunk arrived.
     pub fn on_response_body(&mut self, end_of_stream: bool) -> Result<Outcome<BodyStatus>, EventOrderError> {
-        let hook_fn = self.config.module().hooks.response_body;
+        let hook_fn = self.config.hooks().response_body;
         let end = end_of_stream.then_some(Phase::Ended);
         self.event(
             Direction::Response,
@@ -324,7 +318,7 @@ impl Stream {
 
     /// Response trailers arrived; they end the response.
     pub fn on_response_trailers(&mut self) -> Result<Outcome<TrailersStatus>, EventOrderError> {
-        let hook_fn = self.config.module().hooks.response_trailers;
+        let hook_fn = self.config.hooks().response_trailers;
         self.event(
             Direction::Response,
             ("response_trailers", Hook::ResponseTrailers),
@@ -360,7 +354,7 @@ impl Stream {
         match work {
             Work::Continue(direction) => self.scheduled_continue(direction),
             Work::Event(event_id) => self.scheduled_event(event_id),
-            Work::CalloutFailed { id, status } if crate::callout::is_streaming(&self.cell, id) => {
+            Work::CalloutFailed { id, status } if crate::stream::callout::is_streaming(&self.cell, id) => {
                 self.on_callout_event(id, crate::CalloutEvent::Failed(status))
             }
             Work::CalloutFailed { id, status } => self.on_callout_done(id, status, &[], &[]),
@@ -377,9 +371,9 @@ impl Stream {
     /// reset it); returns what to carry out. After COMPLETE or FAILED the callout is over.
     pub fn on_callout_event(&mut self, id: u64, event: crate::CalloutEvent<'_>) -> Effects {
         let open = if event.is_last() {
-            crate::callout::take(&self.cell, id).is_some_and(|c| c.streaming)
+            crate::stream::callout::take(&self.cell, id).is_some_and(|c| c.streaming)
         } else {
-            crate::callout::is_streaming(&self.cell, id)
+            crate::stream::callout::is_streaming(&self.cell, id)
         };
         if !open {
             core_log!(
@@ -389,9 +383,9 @@ impl Stream {
             );
             return Effects::NONE;
         }
-        let Some(hook_fn) = self.config.module().hooks.stream_callout_event else { return Effects::NONE };
+        let Some(hook_fn) = self.config.hooks().stream_callout_event else { return Effects::NONE };
         let (kind, status, headers, headers_len, data, data_len, end) =
-            crate::callout_stream::hook_args(&event);
+            crate::stream::callout_stream::hook_args(&event);
         self.run_async(Hook::CalloutEvent, |s, m| {
             // Safety: the hook has the header's type; both stream pointers are this stream's and
             // alive; the views are the host's (or the queued copy's), valid during this call.
@@ -409,7 +403,7 @@ impl Stream {
         headers: &[envoyx_abi::envoyx_header],
         body: &[envoyx_abi::envoyx_bytes],
     ) -> Effects {
-        if crate::callout::take(&self.cell, id).is_none_or(|c| c.streaming) {
+        if crate::stream::callout::take(&self.cell, id).is_none_or(|c| c.streaming) {
             core_log!(
                 Debug,
                 "EnvoyX stream of filter `{}`: answer to unknown callout {id} dropped",
@@ -417,7 +411,7 @@ impl Stream {
             );
             return Effects::NONE;
         }
-        let Some(hook_fn) = self.config.module().hooks.stream_callout_done else { return Effects::NONE };
+        let Some(hook_fn) = self.config.hooks().stream_callout_done else { return Effects::NONE };
         let (headers_ptr, body_ptr) = (headers.as_ptr(), body.as_ptr());
         let (headers_len, body_len) = (headers.len(), body.len());
         self.run_async(Hook::CalloutDone, |s, m| {
@@ -428,7 +422,7 @@ impl Stream {
     }
 
     fn scheduled_continue(&mut self, direction: Direction) -> Effects {
-        if !crate::control::resumable(&self.cell, direction) {
+        if !crate::stream::control::resumable(&self.cell, direction) {
             self.continues_ignored += 1;
             core_log!(
                 Debug,
@@ -446,7 +440,7 @@ impl Stream {
 
     fn scheduled_event(&mut self, event_id: u64) -> Effects {
         // Events are only queued for modules that export the hook (`stream_handle_schedule`).
-        let Some(hook_fn) = self.config.module().hooks.stream_scheduled else { return Effects::NONE };
+        let Some(hook_fn) = self.config.hooks().stream_scheduled else { return Effects::NONE };
         // Safety: the hook has the header's type; both pointers are this stream's and alive.
         self.run_async(Hook::Scheduled, |s, m| unsafe { hook_fn(s, m, event_id) })
     }
@@ -506,7 +500,7 @@ impl Stream {
             handle.close();
         }
         if !self.failed() {
-            let hook_fn = self.config.module().hooks.stream_complete;
+            let hook_fn = self.config.hooks().stream_complete;
             // Safety: the hook has the header's type; both pointers are this stream's and alive.
             self.call(Hook::Complete, |s, m| unsafe { hook_fn(s, m) });
         }
@@ -534,9 +528,9 @@ impl Stream {
         self.cell.response_started()
     }
 
-    /// The filter configuration this stream belongs to.
-    pub fn config(&self) -> &Arc<ConfigVersion> {
-        &self.config
+    /// The name of the filter configuration this stream belongs to (for logs).
+    pub fn config_name(&self) -> &str {
+        self.config.name()
     }
 }
 
@@ -548,7 +542,7 @@ impl Drop for Stream {
     fn drop(&mut self) {
         self.complete();
         if !self.module_stream.is_null() {
-            let destroy = self.config.module().hooks.stream_destroy;
+            let destroy = self.config.hooks().stream_destroy;
             // Safety: the module stream is alive and is destroyed exactly once, here.
             unsafe { destroy(self.module_stream) };
             self.module_stream = std::ptr::null_mut();

@@ -8,7 +8,7 @@
 //! result with the event's status as an [`Outcome`]. The host then carries out the
 //! [`Action`]s, in order, after the call has returned and before it hands the status to its proxy.
 
-use crate::host::Direction;
+use crate::vocab::Direction;
 
 /// One thing the host must do to the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,8 +17,8 @@
 //!   headers that already went on is refused too: it would change nothing on the wire and only
 //!   hide what the peer was told from this check.
 
-use crate::cell::{Flow, Phase, StreamCell, headers_of};
-use crate::host::{BodyKind, Direction, HeaderMapKind};
+use crate::stream::cell::{Flow, Phase, StreamCell, headers_of};
+use crate::vocab::{BodyKind, Direction, HeaderMapKind};
 
 const CONTENT_LENGTH: &[u8] = b"content-length";
 

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::cell::StreamCell;
 use crate::log::core_log;
+use crate::stream::cell::StreamCell;
 
 /// How many label-value combinations one labelled metric takes (`ENVOYX_METRIC_LABEL_LIMIT`).
 pub const LABEL_LIMIT: usize = envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT as usize;
@@ -218,7 +218,7 @@ pub(crate) fn record(cell: &StreamCell, id: u64, values: &[&[u8]], op: u32, valu
             values.len()
         )),
         Some(_) => values.iter().find_map(|v| {
-            crate::validate::text("label value", v, MAX_LABEL_VALUE)
+            crate::stream::validate::text("label value", v, MAX_LABEL_VALUE)
                 .err()
                 .map(|refusal| format!("label value `{}`: {refusal}", crate::log::Shown(v)))
         }),

@@ -12,10 +12,10 @@
 
 use envoyx_abi::{envoyx_bytes, envoyx_value};
 
-use crate::cell::StreamCell;
-use crate::host::Direction;
 use crate::log::Shown;
-use crate::validate::{self, MAX_VALUE, Refusal};
+use crate::stream::cell::StreamCell;
+use crate::stream::validate::{self, MAX_VALUE, Refusal};
+use crate::vocab::Direction;
 
 /// Where metadata is read from. Mirrors `envoyx_metadata_source`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -27,7 +27,7 @@
 //!   most [`MAX_REPLY_DETAILS`]; a callout timeout of 1 to [`MAX_CALLOUT_TIMEOUT_MS`]
 //!   milliseconds. Each is refused like any other bad input (false, logged).
 
-use crate::host::HeaderMapKind;
+use crate::vocab::HeaderMapKind;
 use std::borrow::Cow;
 
 /// The longest header name a module may hand in, in bytes.

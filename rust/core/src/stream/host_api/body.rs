@@ -2,8 +2,8 @@
 //! inserted bytes are copied and counted, length changes checked against framing.
 
 use super::{body_arg, out_slice, view, with_stream};
-use crate::framing;
-use crate::host::BodyKind;
+use crate::stream::framing;
+use crate::vocab::BodyKind;
 use envoyx_abi::*;
 
 pub(super) unsafe extern "C" fn body_length(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize {

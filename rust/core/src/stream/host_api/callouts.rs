@@ -13,10 +13,10 @@ pub(super) unsafe fn callout_args<'a>(
     headers_len: usize,
     body: envoyx_bytes,
     timeout_ms: u64,
-) -> crate::callout::CalloutArgs<'a> {
+) -> crate::stream::callout::CalloutArgs<'a> {
     // Safety: per the caller.
     unsafe {
-        crate::callout::CalloutArgs {
+        crate::stream::callout::CalloutArgs {
             cluster: view(cluster),
             headers: header_list(headers, headers_len).iter().map(|h| (view(h.key), view(h.value))).collect(),
             body: view(body),
@@ -37,7 +37,11 @@ pub(super) unsafe extern "C" fn http_callout(
     // is valid during the call.
     unsafe {
         with_stream(stream, "http_callout", 0, |cell, hook| {
-            crate::callout::start(cell, hook, callout_args(cluster, headers, headers_len, body, timeout_ms))
+            crate::stream::callout::start(
+                cell,
+                hook,
+                callout_args(cluster, headers, headers_len, body, timeout_ms),
+            )
         })
     }
 }
@@ -71,7 +75,7 @@ pub(super) unsafe extern "C" fn callout_stream_start(
     unsafe {
         with_stream(stream, "callout_stream_start", 0, |cell, hook| {
             let args = callout_args(cluster, headers, headers_len, body, timeout_ms);
-            crate::callout_stream::start(cell, hook, args, end_of_stream)
+            crate::stream::callout_stream::start(cell, hook, args, end_of_stream)
         })
     }
 }
@@ -85,7 +89,7 @@ pub(super) unsafe extern "C" fn callout_stream_send(
     // Safety: stream pointer per the ABI; the view is valid during the call.
     unsafe {
         with_stream(stream, "callout_stream_send", false, |cell, _| {
-            crate::callout_stream::send(cell, callout_id, view(data), end_of_stream)
+            crate::stream::callout_stream::send(cell, callout_id, view(data), end_of_stream)
         })
     }
 }
@@ -102,7 +106,7 @@ pub(super) unsafe extern "C" fn callout_stream_send_trailers(
         with_stream(stream, "callout_stream_send_trailers", false, |cell, _| {
             let list: Vec<(&[u8], &[u8])> =
                 header_list(trailers, trailers_len).iter().map(|h| (view(h.key), view(h.value))).collect();
-            crate::callout_stream::send_trailers(cell, callout_id, &list)
+            crate::stream::callout_stream::send_trailers(cell, callout_id, &list)
         })
     }
 }
@@ -111,7 +115,7 @@ pub(super) unsafe extern "C" fn callout_stream_reset(stream: *mut envoyx_stream,
     // Safety: stream pointer per the ABI.
     unsafe {
         with_stream(stream, "callout_stream_reset", false, |cell, _| {
-            crate::callout_stream::reset(cell, callout_id)
+            crate::stream::callout_stream::reset(cell, callout_id)
         })
     }
 }

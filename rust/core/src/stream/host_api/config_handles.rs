@@ -1,8 +1,8 @@
 //! The table's configuration handles (`config_handle_*`, ABI 1.1).
 
 use super::lent_sink;
-use crate::background::ConfigShared;
 use crate::log::core_log;
+use crate::stream::background::ConfigShared;
 use envoyx_abi::*;
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ pub(super) unsafe extern "C" fn config_handle_schedule(
     }
     // Safety: a config handle is an Arc<ConfigShared> the module has not released (ABI contract).
     let shared = unsafe { &*(handle as *const ConfigShared) };
-    match shared.push(crate::background::ConfigWork::Event(event_id)) {
+    match shared.push(crate::stream::background::ConfigWork::Event(event_id)) {
         Ok(()) => true,
         Err(reason) => {
             core_log!(Debug, "EnvoyX module: config_handle_schedule({event_id}) does nothing: {reason}");

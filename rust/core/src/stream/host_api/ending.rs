@@ -2,7 +2,7 @@
 //! decoded here, decided by the rules in `control.rs`.
 
 use super::{view, with_stream};
-use crate::control;
+use crate::stream::control;
 use envoyx_abi::*;
 
 pub(super) unsafe extern "C" fn send_local_reply(

@@ -1,10 +1,10 @@
 //! The table's stream handles (`stream_handle_*`) and `continue_stream`.
 
 use super::with_stream;
-use crate::cell::{HandleShared, StreamCell, Work};
-use crate::control;
-use crate::host::Direction;
 use crate::log::core_log;
+use crate::stream::cell::{HandleShared, StreamCell, Work};
+use crate::stream::control;
+use crate::vocab::Direction;
 use envoyx_abi::*;
 use std::sync::Arc;
 

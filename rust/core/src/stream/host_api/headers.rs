@@ -2,10 +2,10 @@
 //! (`validate.rs`), changes after the headers went on refused (`framing.rs`).
 
 use super::{map_arg, out_slice, view, with_map, with_stream};
-use crate::cell::StreamCell;
-use crate::framing;
-use crate::host::HeaderMapKind;
-use crate::validate::{self, HeaderOp};
+use crate::stream::cell::StreamCell;
+use crate::stream::framing;
+use crate::stream::validate::{self, HeaderOp};
+use crate::vocab::HeaderMapKind;
 use envoyx_abi::*;
 
 pub(super) unsafe extern "C" fn header_get(

@@ -36,7 +36,13 @@ pub(super) unsafe extern "C" fn metric_record(
     // Safety: stream pointer per the ABI; the views are valid during the call.
     unsafe {
         with_stream(stream, "metric_record", false, |cell, _| {
-            crate::metrics::record(cell, metric_id, &view_list(label_values, label_values_len), op, value)
+            crate::stream::metrics::record(
+                cell,
+                metric_id,
+                &view_list(label_values, label_values_len),
+                op,
+                value,
+            )
         })
     }
 }

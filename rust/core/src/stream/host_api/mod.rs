@@ -4,11 +4,11 @@
 //! [`HostStream`](crate::HostStream). One file per topic, in table order (this file holds the
 //! table and what the topics share: finding the stream of a call, reading the module's views).
 
-use crate::background::ConfigShared;
-use crate::cell::{Hook, StreamCell};
-use crate::error::ErrorSink;
-use crate::host::{BodyKind, HeaderMapKind};
 use crate::log::core_log;
+use crate::stream::background::ConfigShared;
+use crate::stream::cell::{Hook, StreamCell};
+use crate::stream::error_sink::ErrorSink;
+use crate::vocab::{BodyKind, HeaderMapKind};
 use envoyx_abi::*;
 
 mod body;

@@ -17,7 +17,7 @@ pub(super) unsafe extern "C" fn route_config(
                     &format_args!(
                         "the per-route config `{}` that applies here is for module {}, not this filter's",
                         route.name(),
-                        route.module().path().display()
+                        route.first_module_path()
                     ),
                 );
                 return std::ptr::null();

@@ -12,7 +12,7 @@ pub(super) unsafe extern "C" fn metadata_set(
     // Safety: stream pointer per the ABI; the views are valid during the call.
     unsafe {
         with_stream(stream, "metadata_set", false, |cell, _| {
-            crate::stream_info::metadata_set(cell, view(ns), view(key), &value)
+            crate::stream::stream_info::metadata_set(cell, view(ns), view(key), &value)
         })
     }
 }
@@ -29,7 +29,7 @@ pub(super) unsafe extern "C" fn metadata_get(
     // writable or NULL.
     unsafe {
         with_stream(stream, "metadata_get", false, |cell, _| {
-            match crate::stream_info::metadata_get(cell, source, view(ns), view(key), kind) {
+            match crate::stream::stream_info::metadata_get(cell, source, view(ns), view(key), kind) {
                 Some(value) if !out.is_null() => {
                     out.write(value);
                     true
@@ -48,7 +48,7 @@ pub(super) unsafe extern "C" fn filter_state_set(
     // Safety: stream pointer per the ABI; the views are valid during the call.
     unsafe {
         with_stream(stream, "filter_state_set", false, |cell, _| {
-            crate::stream_info::filter_state_set(cell, view(key), view(value))
+            crate::stream::stream_info::filter_state_set(cell, view(key), view(value))
         })
     }
 }
@@ -62,7 +62,7 @@ pub(super) unsafe extern "C" fn filter_state_get(
     // or NULL.
     unsafe {
         with_stream(stream, "filter_state_get", false, |cell, _| {
-            match crate::stream_info::filter_state_get(cell, view(key)) {
+            match crate::stream::stream_info::filter_state_get(cell, view(key)) {
                 Some(value) if !out.is_null() => {
                     out.write(value);
                     true
@@ -76,7 +76,9 @@ pub(super) unsafe extern "C" fn filter_state_get(
 pub(super) unsafe extern "C" fn clear_route_cache(stream: *mut envoyx_stream) -> bool {
     // Safety: stream pointer per the ABI.
     unsafe {
-        with_stream(stream, "clear_route_cache", false, |cell, _| crate::stream_info::clear_route_cache(cell))
+        with_stream(stream, "clear_route_cache", false, |cell, _| {
+            crate::stream::stream_info::clear_route_cache(cell)
+        })
     }
 }
 
@@ -88,7 +90,7 @@ pub(super) unsafe extern "C" fn upstream_override_host(
     // Safety: stream pointer per the ABI; the view is valid during the call.
     unsafe {
         with_stream(stream, "upstream_override_host", false, |cell, _| {
-            crate::stream_info::upstream_override_host(cell, view(host), strict)
+            crate::stream::stream_info::upstream_override_host(cell, view(host), strict)
         })
     }
 }
@@ -100,12 +102,14 @@ pub(super) unsafe extern "C" fn attribute_get(
 ) -> bool {
     // Safety: stream pointer per the ABI; `out` is writable or NULL.
     unsafe {
-        with_stream(stream, "attribute_get", false, |cell, _| match crate::attributes::get(cell, attribute) {
-            Some(value) if !out.is_null() => {
-                out.write(value);
-                true
+        with_stream(stream, "attribute_get", false, |cell, _| {
+            match crate::stream::attributes::get(cell, attribute) {
+                Some(value) if !out.is_null() => {
+                    out.write(value);
+                    true
+                }
+                _ => false,
             }
-            _ => false,
         })
     }
 }
@@ -118,7 +122,7 @@ pub(super) unsafe extern "C" fn span_set_tag(
     // Safety: stream pointer per the ABI; the views are valid during the call.
     unsafe {
         with_stream(stream, "span_set_tag", false, |cell, _| {
-            crate::stream_info::span_set_tag(cell, view(key), view(value))
+            crate::stream::stream_info::span_set_tag(cell, view(key), view(value))
         })
     }
 }

@@ -1,0 +1,76 @@
+//! The vocabulary both wings and every host share: plain enums mirroring the ABI's (which map,
+//! which direction, which body). No behaviour, no imports of the core.
+
+/// Which header map: request/response headers or trailers. Mirrors `envoyx_header_map`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum HeaderMapKind {
+    RequestHeaders = envoyx_abi::ENVOYX_REQUEST_HEADERS,
+    RequestTrailers = envoyx_abi::ENVOYX_REQUEST_TRAILERS,
+    ResponseHeaders = envoyx_abi::ENVOYX_RESPONSE_HEADERS,
+    ResponseTrailers = envoyx_abi::ENVOYX_RESPONSE_TRAILERS,
+}
+
+impl HeaderMapKind {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        Some(match value {
+            envoyx_abi::ENVOYX_REQUEST_HEADERS => Self::RequestHeaders,
+            envoyx_abi::ENVOYX_REQUEST_TRAILERS => Self::RequestTrailers,
+            envoyx_abi::ENVOYX_RESPONSE_HEADERS => Self::ResponseHeaders,
+            envoyx_abi::ENVOYX_RESPONSE_TRAILERS => Self::ResponseTrailers,
+            _ => return None,
+        })
+    }
+}
+
+/// A direction of a stream. Mirrors `envoyx_direction`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Direction {
+    Request = envoyx_abi::ENVOYX_DIRECTION_REQUEST,
+    Response = envoyx_abi::ENVOYX_DIRECTION_RESPONSE,
+}
+
+impl Direction {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        match value {
+            envoyx_abi::ENVOYX_DIRECTION_REQUEST => Some(Self::Request),
+            envoyx_abi::ENVOYX_DIRECTION_RESPONSE => Some(Self::Response),
+            _ => None,
+        }
+    }
+}
+
+/// Which body: the chunk the current hook carries, or what was buffered. Mirrors
+/// `envoyx_body_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum BodyKind {
+    RequestReceived = envoyx_abi::ENVOYX_BODY_REQUEST_RECEIVED,
+    RequestBuffered = envoyx_abi::ENVOYX_BODY_REQUEST_BUFFERED,
+    ResponseReceived = envoyx_abi::ENVOYX_BODY_RESPONSE_RECEIVED,
+    ResponseBuffered = envoyx_abi::ENVOYX_BODY_RESPONSE_BUFFERED,
+}
+
+impl BodyKind {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        Some(match value {
+            envoyx_abi::ENVOYX_BODY_REQUEST_RECEIVED => Self::RequestReceived,
+            envoyx_abi::ENVOYX_BODY_REQUEST_BUFFERED => Self::RequestBuffered,
+            envoyx_abi::ENVOYX_BODY_RESPONSE_RECEIVED => Self::ResponseReceived,
+            envoyx_abi::ENVOYX_BODY_RESPONSE_BUFFERED => Self::ResponseBuffered,
+            _ => return None,
+        })
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Self::RequestReceived | Self::RequestBuffered => Direction::Request,
+            Self::ResponseReceived | Self::ResponseBuffered => Direction::Response,
+        }
+    }
+
+    pub fn is_received(self) -> bool {
+        matches!(self, Self::RequestReceived | Self::ResponseReceived)
+    }
+}
