@@ -1,9 +1,9 @@
-// The filter on Envoy's mocks, with the C test module (rust/stock-host/tests/modules/test_filter.c)
-// loaded through the real loader and core: headers are read and written in Envoy's own maps, a
-// body chunk is rewritten in place, the core's actions (local reply, reset, continue) reach Envoy
-// once the call into the core has returned, so Envoy may call the filter back from inside them
-// (a new call), and a continue posted from a module thread is carried out on the worker, or
-// dropped once the stream is gone.
+// The filter on Envoy's mocks, with the C test module (rust/test-modules/c/module.c, built with
+// -DSTOCK_TEST_FILTER) loaded through the real loader and core: headers are read and written in
+// Envoy's own maps, a body chunk is rewritten in place, the core's actions (local reply, reset,
+// continue) reach Envoy once the call into the core has returned, so Envoy may call the filter
+// back from inside them (a new call), and a continue posted from a module thread is carried out
+// on the worker, or dropped once the stream is gone.
 #include <chrono>
 #include <functional>
 #include <mutex>

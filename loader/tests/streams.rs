@@ -69,7 +69,7 @@ fn streams_outlive_their_filter_config() {
 
 #[test]
 fn one_filter_config_serves_worker_threads_at_once() {
-    // The probe keeps no state; the C test module's lifecycle counters are not atomic.
+    // The probe keeps no per-stream state that threads share, and its lifecycle counters are atomic.
     let filter = Filter::load(&probe_module(), "t", "").unwrap();
     assert_eq!(filter.streams_on_worker_threads(4, 50), 200);
 }

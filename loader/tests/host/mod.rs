@@ -423,16 +423,18 @@ fn repo_root() -> PathBuf {
 /// Compiles the C test module (rust/test-modules/c/module.c) with `defines` into a file named
 /// after `variant`, as rust/testhost's tests do; returns its path.
 pub fn c_module(variant: &str, defines: &[&str]) -> PathBuf {
-    compile_c(&repo_root().join("rust/test-modules/c/module.c"), &format!("c_module_{variant}"), defines)
+    compile_c(&format!("c_module_{variant}"), defines)
 }
 
-/// The probe module (tests/modules/probe.c).
+/// The C test module as the probe (`-DPROBE`): it calls the host functions the example modules
+/// leave out and reports what it saw in request headers.
 pub fn probe_module() -> PathBuf {
-    compile_c(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/modules/probe.c"), "probe", &[])
+    compile_c("probe", &["-DPROBE"])
 }
 
-/// Compiles a C module into `lib<name>.so`, once per test process.
-fn compile_c(source: &Path, name: &str, defines: &[&str]) -> PathBuf {
+/// Compiles rust/test-modules/c/module.c with `defines` into `lib<name>.so`, once per test
+/// process.
+fn compile_c(name: &str, defines: &[&str]) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     // Tests run in parallel: compiling a module twice would rewrite a file another test loads.
     let mut built = lock(&BUILT);
@@ -446,7 +448,7 @@ fn compile_c(source: &Path, name: &str, defines: &[&str]) -> PathBuf {
         .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
         .arg(repo_root().join("x"))
         .args(defines)
-        .arg(source)
+        .arg(repo_root().join("rust/test-modules/c/module.c"))
         .arg("-o")
         .arg(&out)
         .status()

@@ -1,5 +1,5 @@
 //! The stock-Envoy host inside the official Envoy binaries (1.38.3, 1.39.3, 1.40.0), with a C
-//! EnvoyX module (`tests/modules/test_filter.c`) and a real upstream. Each test runs on every
+//! EnvoyX module (`rust/test-modules/c/module.c`, `-DSTOCK_TEST_FILTER`) and a real upstream. Each test runs on every
 //! version, one Envoy at a time. Bad configurations are in `bad_input.rs`, failures (panics,
 //! disconnects, upstream resets) in `failures.rs`, HTTP/2 clients in `http2.rs`.
 

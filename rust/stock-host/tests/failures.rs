@@ -1,7 +1,7 @@
 //! Streams that end badly, on every Envoy version: a client that goes away mid-body, an upstream that dies mid-response or resets the connection. Envoy must not
 //! crash, must go on serving, and must destroy every stream's filter exactly once, which the C
-//! test module counts (`/__counts`, see `tests/modules/test_filter.c`). Module panics in every
-//! hook are cases of the conformance suite (`tests/conformance.rs`).
+//! test module counts (`/__counts`, see `-DSTOCK_TEST_FILTER` in `rust/test-modules/c/module.c`).
+//! Module panics in every hook are cases of the conformance suite (`tests/conformance.rs`).
 
 mod support;
 

@@ -50,23 +50,23 @@ fn build_dir() -> PathBuf {
     dir
 }
 
-/// The C test module `tests/modules/test_filter.c`, compiled against `x/abi.h`.
+/// The C test module `rust/test-modules/c/module.c` with `-DSTOCK_TEST_FILTER`: the behaviour
+/// these tests run (filter_config `basic`, `reply`, `delay`, `reset`; `/__counts`, see the switch
+/// list atop module.c), compiled against `x/abi.h` as `libtest_filter.so`.
 pub fn c_test_module() -> PathBuf {
-    compile_c_module(
-        "test_filter",
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/modules/test_filter.c"),
-        &[],
-    )
+    compile_c_module("test_filter", &["-DSTOCK_TEST_FILTER"])
 }
 
-/// `rust/test-modules/c/module.c` (the misbehaving C module shared with the core's tests),
-/// compiled with `defines` (e.g. `-DABI_MAJOR=0`) as `lib<name>.so`.
+/// The same C test module in its default behaviour (the one the core's tests load), compiled
+/// with `defines` that make it misbehave (e.g. `-DABI_MAJOR=0`) as `lib<name>.so`.
 pub fn misbehaving_c_module(name: &str, defines: &[&str]) -> PathBuf {
-    compile_c_module(name, &repo_root().join("rust/test-modules/c/module.c"), defines)
+    compile_c_module(name, defines)
 }
 
-/// Compiles `source` against `x/abi.h` into `lib<name>.so`, once per test process and name.
-fn compile_c_module(name: &str, source: &Path, defines: &[&str]) -> PathBuf {
+/// Compiles `rust/test-modules/c/module.c` with `defines` against `x/abi.h` into
+/// `lib<name>.so`, once per test process and name.
+fn compile_c_module(name: &str, defines: &[&str]) -> PathBuf {
+    let source = repo_root().join("rust/test-modules/c/module.c");
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     // One compile per name; the lock also keeps two tests from writing the same file at once.
     let mut built = lock(&BUILT);
@@ -84,7 +84,7 @@ fn compile_c_module(name: &str, source: &Path, defines: &[&str]) -> PathBuf {
         .arg(repo_root().join("x"))
         .arg("-o")
         .arg(&partial)
-        .arg(source)
+        .arg(&source)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cc} to build the C module {name}: {e}"));
     assert!(output.status.success(), "{cc} failed:\n{}", String::from_utf8_lossy(&output.stderr));
@@ -280,7 +280,8 @@ pub fn setup(version: &str, filters: &[(&str, LoadBy, Form)]) -> Setup {
     Setup { upstream, envoy, ports }
 }
 
-/// The C test module's stream counters, from its `/__counts` reply (see `test_filter.c`).
+/// The C test module's stream counters, from its `/__counts` reply (see `-DSTOCK_TEST_FILTER` atop
+/// `rust/test-modules/c/module.c`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub new: u64,
