@@ -22,18 +22,7 @@ pub const TYPE_URL: &str =
 pub const PER_ROUTE_TYPE_URL: &str =
     "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfigPerRoute";
 
-/// A module named by URL (`DynamicModuleConfig.remote`), checked: an http(s) URL, a sha256 of
-/// 64 lowercase hex digits, the timeout and the cache folder with their defaults applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteModule {
-    pub url: String,
-    pub sha256: String,
-    pub timeout_ms: u64,
-    pub cache_dir: std::path::PathBuf,
-}
-
-/// The fetch timeout when the configuration gives none.
-pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 10_000;
+pub use crate::load::remote::{DEFAULT_FETCH_TIMEOUT_MS, RemoteModule};
 
 impl RemoteModule {
     fn from_proto(remote: proto::RemoteModule) -> Result<Self, ConfigError> {

@@ -9,12 +9,23 @@
 //! configured timeout; a fleet keeps that rare by pre-seeding the cache (an init container or an
 //! image volume) or by keeping the cache between restarts.
 
-use crate::load::config::RemoteModule;
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+
+/// A module named by URL (`DynamicModuleConfig.remote`), checked (`config.rs`): an http(s) URL,
+/// a sha256 of 64 lowercase hex digits, the timeout and the cache folder with their defaults
+/// applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteModule {
+    pub url: String,
+    pub sha256: String,
+    pub timeout_ms: u64,
+    pub cache_dir: std::path::PathBuf,
+}
+
+/// The fetch timeout when the configuration gives none.
+pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 10_000;
 
 /// The largest module file fetched (Go and debug builds run to tens of MiB).
 pub const MAX_MODULE_BYTES: u64 = 1 << 30;
@@ -80,9 +91,23 @@ pub fn ensure_cached(remote: &RemoteModule) -> Result<Fetched, String> {
     Ok(Fetched::Downloaded(written))
 }
 
+/// Without the `remote` feature: a module that is not in the cache cannot be fetched.
+#[cfg(not(feature = "remote"))]
+fn download(remote: &RemoteModule) -> Result<(PathBuf, u64), String> {
+    Err(format!(
+        "this EnvoyX cannot fetch modules by URL (envoyx-core was built without its `remote` feature); \
+         put the module at {} or use a file_path",
+        cached_path(&remote.cache_dir, &remote.sha256).display()
+    ))
+}
+
 /// Fetches `remote.url` into a new file in the cache folder, checking its size and hash on the
 /// way; returns the file (removed again on any error) and its size.
+#[cfg(feature = "remote")]
 fn download(remote: &RemoteModule) -> Result<(PathBuf, u64), String> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let timeout = Duration::from_millis(remote.timeout_ms);
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -136,5 +161,32 @@ fn download(remote: &RemoteModule) -> Result<(PathBuf, u64), String> {
             let _ = std::fs::remove_file(&temp);
             Err(e)
         }
+    }
+}
+
+#[cfg(all(test, not(feature = "remote")))]
+mod tests {
+    use super::*;
+
+    /// Built without fetching (as the test hosts a module's own tests link): a cache hit still
+    /// loads, a miss is refused saying why and where the file would have to be.
+    #[test]
+    fn without_the_remote_feature_only_the_cache_serves() {
+        let cache = std::env::temp_dir().join(format!("envoyx-no-remote-{}", std::process::id()));
+        std::fs::create_dir_all(&cache).unwrap();
+        let bytes = b"not really a module";
+        let sha256 = hex(&Sha256::digest(bytes));
+        let remote = RemoteModule {
+            url: "https://example.invalid/m.so".to_string(),
+            sha256: sha256.clone(),
+            cache_dir: cache.clone(),
+            timeout_ms: 1000,
+        };
+        let err = ensure_cached(&remote).unwrap_err();
+        assert!(err.contains("built without its `remote` feature"), "{err}");
+        assert!(err.contains(&format!("{sha256}.so")), "{err}");
+        std::fs::write(cached_path(&cache, &sha256), bytes).unwrap();
+        assert_eq!(ensure_cached(&remote), Ok(Fetched::CacheHit));
+        std::fs::remove_dir_all(&cache).unwrap();
     }
 }
