@@ -6,6 +6,7 @@
 pub mod config;
 pub(crate) mod config_version;
 pub(crate) mod elf;
+pub(crate) mod file_identity;
 pub(crate) mod filter_config;
 pub(crate) mod module;
 pub(crate) mod private_copy;

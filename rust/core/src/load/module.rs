@@ -1,6 +1,7 @@
 //! Loading module files: one load per file, shared by every filter config that names it.
 
 use crate::error::{AbiVersion, LoadError};
+use crate::load::file_identity::FileIdentity;
 use crate::stream::error_sink::ErrorSink;
 use crate::stream::host_api::HOST_API;
 use crate::stream::setup::Hooks;
@@ -136,47 +137,6 @@ impl std::fmt::Debug for Module {
     }
 }
 
-/// Identifies one version of one file: its canonical path and, so that a file replaced at the
-/// same path is a different module (hot reload), its device, inode, size and mtime.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct FileIdentity {
-    pub canonical: PathBuf,
-    dev: u64,
-    ino: u64,
-    len: u64,
-    mtime_ns: i128,
-}
-
-impl FileIdentity {
-    /// The file's size in bytes.
-    pub(crate) fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub(crate) fn of(path: &Path) -> Result<Self, LoadError> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => LoadError::FileMissing { path: path.to_path_buf() },
-            _ => LoadError::Unreadable { path: path.to_path_buf(), reason: e.to_string() },
-        })?;
-        if !meta.is_file() {
-            return Err(LoadError::NotSharedObject {
-                path: path.to_path_buf(),
-                reason: "not a regular file".to_string(),
-            });
-        }
-        let canonical = std::fs::canonicalize(path)
-            .map_err(|e| LoadError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
-        Ok(Self {
-            canonical,
-            dev: meta.dev(),
-            ino: meta.ino(),
-            len: meta.len(),
-            mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
-        })
-    }
-}
-
 /// One loaded version of a module file, as log lines name it.
 #[derive(Clone, Debug)]
 pub struct ModuleFile {
@@ -206,9 +166,7 @@ impl ModuleFile {
 
 impl std::fmt::Display for ModuleFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let id = &self.identity;
-        let seconds = id.mtime_ns.div_euclid(1_000_000_000) as i64;
-        write!(f, "inode {}, {} bytes, modified {}", id.ino, id.len, crate::log::utc_time(seconds))?;
+        write!(f, "{}", self.identity)?;
         match &self.build_id {
             Some(build_id) => write!(f, ", build id {build_id}"),
             None => write!(f, ", no build id"),

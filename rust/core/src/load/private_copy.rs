@@ -7,7 +7,7 @@
 //! available, a file in the temporary directory serves instead, deleted once mapped.
 
 use crate::error::LoadError;
-use crate::load::module::FileIdentity;
+use crate::load::file_identity::FileIdentity;
 use std::ffi::{CString, c_char, c_int, c_uint};
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd};

@@ -16,8 +16,9 @@
 use crate::error::{ConfigError, Error};
 use crate::load::config::ModuleConfig;
 use crate::load::config_version::ConfigVersion;
+use crate::load::file_identity::FileIdentity;
 use crate::load::filter_config::FilterConfig;
-use crate::load::module::{FileIdentity, Module, ModuleRegistry};
+use crate::load::module::{Module, ModuleRegistry};
 use crate::log::core_log;
 use crate::stream::background::ConfigHost;
 use crate::stream::callout::{Callout, CalloutStatus};
