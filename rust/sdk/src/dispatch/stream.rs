@@ -81,6 +81,7 @@ impl<R> Outcome<R> {
 /// The host calls the hook as x/abi.h describes: on the stream's worker thread, with the stream
 /// of the hook and the `module_stream` that `on_stream_new::<C>` returned for it, before
 /// `on_stream_destroy`. `F` is that config's filter type.
+#[inline]
 unsafe fn run_hook<F: Filter, R>(
     hook: Hook,
     raw_stream: *mut envoyx_stream,

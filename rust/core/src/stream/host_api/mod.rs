@@ -78,6 +78,7 @@ pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
 ///
 /// # Safety
 /// The module promises `bytes` is readable for the duration of the current call.
+#[inline]
 pub(super) unsafe fn view<'a>(bytes: envoyx_bytes) -> &'a [u8] {
     // Safety: forwarded from the caller.
     unsafe { bytes.as_slice() }
@@ -88,6 +89,7 @@ pub(super) unsafe fn view<'a>(bytes: envoyx_bytes) -> &'a [u8] {
 ///
 /// # Safety
 /// `stream` must be a pointer the core gave the module and whose stream is not destroyed.
+#[inline]
 pub(super) unsafe fn with_stream<R>(
     stream: *mut envoyx_stream,
     what: &'static str,
@@ -115,6 +117,7 @@ pub(super) unsafe fn with_stream<R>(
     }
 }
 
+#[inline]
 pub(super) fn map_arg(map: envoyx_header_map, what: &str) -> Option<HeaderMapKind> {
     let kind = HeaderMapKind::from_abi(map);
     if kind.is_none() {
@@ -125,6 +128,7 @@ pub(super) fn map_arg(map: envoyx_header_map, what: &str) -> Option<HeaderMapKin
 
 /// The body kind, if valid and usable in `hook` (RECEIVED only inside a body hook of its
 /// direction; no body at all in the complete hook).
+#[inline]
 pub(super) fn body_arg(body: envoyx_body_kind, hook: Hook, what: &str) -> Option<BodyKind> {
     let Some(kind) = BodyKind::from_abi(body) else {
         core_log!(Error, "EnvoyX module called {what} with unknown body kind {body}");
@@ -143,6 +147,7 @@ pub(super) fn body_arg(body: envoyx_body_kind, hook: Hook, what: &str) -> Option
 ///
 /// # Safety
 /// As for [`with_stream`].
+#[inline]
 pub(super) unsafe fn with_map<R: Copy>(
     stream: *mut envoyx_stream,
     map: envoyx_header_map,
@@ -163,6 +168,7 @@ pub(super) unsafe fn with_map<R: Copy>(
 ///
 /// # Safety
 /// `ptr` must be valid for `cap` writes of `T` when non-NULL.
+#[inline]
 pub(super) unsafe fn out_slice<'a, T>(ptr: *mut T, cap: usize) -> &'a mut [T] {
     if ptr.is_null() || cap == 0 {
         &mut []
