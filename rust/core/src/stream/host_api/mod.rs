@@ -22,57 +22,32 @@ mod metrics;
 mod route;
 mod stream_info;
 
-/// The table. It is 'static, so the pointer a module keeps is valid for as long as it is loaded.
-pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
-    size: std::mem::size_of::<envoyx_host_api>() as u32,
-    version: envoyx_abi_version::CURRENT,
-    log_enabled: logging::log_enabled,
-    log: logging::log,
-    error_set: logging::error_set,
-    header_get: headers::header_get,
-    header_all: headers::header_all,
-    header_set: headers::header_set,
-    header_add: headers::header_add,
-    header_remove: headers::header_remove,
-    body_length: body::body_length,
-    body_slices: body::body_slices,
-    body_drain: body::body_drain,
-    body_prepend: body::body_prepend,
-    body_append: body::body_append,
-    body_replace: body::body_replace,
-    send_local_reply: ending::send_local_reply,
-    reset_stream: ending::reset_stream,
-    stream_handle_new: handles::stream_handle_new,
-    stream_handle_continue: handles::stream_handle_continue,
-    stream_handle_release: handles::stream_handle_release,
-    stream_handle_schedule: handles::stream_handle_schedule,
-    continue_stream: handles::continue_stream,
-    config_handle_new: config_handles::config_handle_new,
-    config_handle_schedule: config_handles::config_handle_schedule,
-    config_handle_release: config_handles::config_handle_release,
-    route_config: route::route_config,
-    http_callout: callouts::http_callout,
-    config_http_callout: callouts::config_http_callout,
-    callout_stream_start: callouts::callout_stream_start,
-    callout_stream_send: callouts::callout_stream_send,
-    callout_stream_send_trailers: callouts::callout_stream_send_trailers,
-    callout_stream_reset: callouts::callout_stream_reset,
-    config_callout_stream_start: callouts::config_callout_stream_start,
-    config_callout_stream_send: callouts::config_callout_stream_send,
-    config_callout_stream_send_trailers: callouts::config_callout_stream_send_trailers,
-    config_callout_stream_reset: callouts::config_callout_stream_reset,
-    metric_define: metrics::metric_define,
-    metric_record: metrics::metric_record,
-    metadata_set: stream_info::metadata_set,
-    metadata_get: stream_info::metadata_get,
-    filter_state_set: stream_info::filter_state_set,
-    filter_state_get: stream_info::filter_state_get,
-    clear_route_cache: stream_info::clear_route_cache,
-    upstream_override_host: stream_info::upstream_override_host,
-    attribute_get: stream_info::attribute_get,
-    span_set_tag: stream_info::span_set_tag,
-    hook_failed: ending::hook_failed,
-};
+// Every trampoline by its ABI name, for the table below.
+use body::*;
+use callouts::*;
+use config_handles::*;
+use ending::*;
+use handles::*;
+use headers::*;
+use logging::*;
+use metrics::*;
+use route::*;
+use stream_info::*;
+
+/// The table, made from `envoyx_abi::for_each_host_function!` (the one list of the table's
+/// functions, in order): each field is the trampoline of the same name, which its topic file
+/// defines. A function the list has and no topic defines does not build. It is 'static, so the
+/// pointer a module keeps is valid for as long as it is loaded.
+macro_rules! host_table {
+    ($($name:ident $minor:literal,)*) => {
+        pub(crate) static HOST_API: envoyx_host_api = envoyx_host_api {
+            size: std::mem::size_of::<envoyx_host_api>() as u32,
+            version: envoyx_abi_version::CURRENT,
+            $($name,)*
+        };
+    };
+}
+envoyx_abi::for_each_host_function!(host_table);
 
 /// Reads a view the module passed in.
 ///
