@@ -7,7 +7,7 @@ use crate::lifecycle::{StreamCounters, StreamCounts};
 use crate::load::module::Module;
 use crate::log::core_log;
 use crate::stream::background::{ConfigHost, ConfigShared, ConfigWork};
-use crate::stream::callout::CalloutStatus;
+use crate::stream::callout_data::CalloutStatus;
 use crate::stream::error_sink::ErrorSink;
 use crate::stream::setup::{Hooks, Labels, StreamConfig};
 use envoyx_abi::envoyx_bytes;
@@ -134,7 +134,7 @@ impl ConfigVersion {
             return;
         }
         if self.background.in_hook.load(Ordering::Acquire) {
-            let event = Box::new(crate::stream::callout_stream::OwnedCalloutEvent::copy(&event));
+            let event = Box::new(crate::stream::callout_data::OwnedCalloutEvent::copy(&event));
             let _ = self.background.push(ConfigWork::CalloutEvent { id, event });
             return;
         }

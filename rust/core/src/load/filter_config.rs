@@ -9,7 +9,7 @@ use crate::load::config_version::ConfigVersion;
 use crate::load::module::{Module, ModuleRegistry};
 use crate::load::reload::{ReloadStats, Reloading};
 use crate::stream::background::ConfigHost;
-use crate::stream::callout::CalloutStatus;
+use crate::stream::callout_data::CalloutStatus;
 use crate::stream::drive::Stream;
 use crate::{HostStream, MetricDef};
 use envoyx_abi::{envoyx_bytes, envoyx_header};

@@ -10,8 +10,9 @@
 //! streaming callouts are `callout_stream.rs`'s, shared with streams).
 
 use crate::log::core_log;
-use crate::stream::callout::{Callout, CalloutArgs, CalloutStatus, InFlight};
-use crate::stream::callout_stream::{self, OwnedCalloutEvent};
+use crate::stream::callout::{Callout, CalloutArgs};
+use crate::stream::callout_data::{self, CalloutStatus, InFlight, OwnedCalloutEvent};
+use crate::stream::callout_stream;
 use crate::sync::lock;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -199,7 +200,7 @@ impl ConfigShared {
                 host.callout_stream_start(id, callout, end_of_stream)
             });
         if id != 0 && end_of_stream {
-            callout_stream::ended_request(&mut self.in_flight(), id);
+            callout_data::ended_request(&mut self.in_flight(), id);
         }
         id
     }
@@ -265,11 +266,11 @@ impl ConfigShared {
     /// `config_callout_stream_send`.
     pub fn callout_stream_send(&self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
         let Some(host) = &self.host else { return false };
-        if !self.allowed("config_callout_stream_send", id, callout_stream::sendable_in) {
+        if !self.allowed("config_callout_stream_send", id, callout_data::sendable_in) {
             return false;
         }
         if end_of_stream {
-            callout_stream::ended_request(&mut self.in_flight(), id);
+            callout_data::ended_request(&mut self.in_flight(), id);
         }
         host.callout_stream_send(id, data, end_of_stream)
     }
@@ -278,7 +279,7 @@ impl ConfigShared {
     pub fn callout_stream_send_trailers(&self, id: u64, trailers: &[(&[u8], &[u8])]) -> bool {
         let what = "config_callout_stream_send_trailers";
         let Some(host) = &self.host else { return false };
-        if !self.allowed(what, id, callout_stream::sendable_in) {
+        if !self.allowed(what, id, callout_data::sendable_in) {
             return false;
         }
         let checked = match callout_stream::check_trailers(trailers) {
@@ -288,14 +289,14 @@ impl ConfigShared {
                 return false;
             }
         };
-        callout_stream::ended_request(&mut self.in_flight(), id);
+        callout_data::ended_request(&mut self.in_flight(), id);
         host.callout_stream_send_trailers(id, &checked)
     }
 
     /// `config_callout_stream_reset`: the module hears nothing more of `id`.
     pub fn callout_stream_reset(&self, id: u64) -> bool {
         let Some(host) = &self.host else { return false };
-        if !self.allowed("config_callout_stream_reset", id, callout_stream::open_in) {
+        if !self.allowed("config_callout_stream_reset", id, callout_data::open_in) {
             return false;
         }
         self.take_callout(id);
@@ -317,7 +318,7 @@ impl ConfigShared {
 
     /// Whether `id` is a streaming callout in flight.
     pub fn is_streaming(&self, id: u64) -> bool {
-        callout_stream::open_in(&self.in_flight(), id).is_ok()
+        callout_data::open_in(&self.in_flight(), id).is_ok()
     }
 
     /// `metric_define` for the configuration being created.

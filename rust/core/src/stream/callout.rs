@@ -9,36 +9,10 @@
 //! stream that completed gets no more answers: the host cancels what is in flight when it
 //! destroys the stream, and the core drops anything that still arrives.
 
+use crate::stream::callout_data::{CalloutStatus, InFlight};
 use crate::stream::cell::{Hook, StreamCell, Work};
 use crate::stream::validate::{self, HeaderOp};
 use crate::vocab::HeaderMapKind;
-
-/// How a callout ended. Mirrors `envoyx_callout_status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum CalloutStatus {
-    /// A response arrived; its `:status` is among the headers (a timeout arrives as the
-    /// proxy's own 504).
-    Response = envoyx_abi::ENVOYX_CALLOUT_RESPONSE,
-    /// The proxy has no cluster of that name.
-    NoCluster = envoyx_abi::ENVOYX_CALLOUT_NO_CLUSTER,
-    /// The request could not be sent (for example no healthy host in the cluster).
-    Unavailable = envoyx_abi::ENVOYX_CALLOUT_UNAVAILABLE,
-    /// The connection failed or was reset before a whole response arrived.
-    Reset = envoyx_abi::ENVOYX_CALLOUT_RESET,
-    /// The response was larger than the proxy buffers for a callout.
-    TooLarge = envoyx_abi::ENVOYX_CALLOUT_TOO_LARGE,
-}
-
-impl CalloutStatus {
-    /// The status for an `envoyx_callout_status` value; an unknown one counts as a reset.
-    pub fn from_abi(status: u32) -> Self {
-        [Self::Response, Self::NoCluster, Self::Unavailable, Self::Reset, Self::TooLarge]
-            .into_iter()
-            .find(|s| *s as u32 == status)
-            .unwrap_or(Self::Reset)
-    }
-}
 
 /// A callout as the host starts it: checked by the core (header names are lower-case tokens,
 /// values valid; `:method`, `:path` and `:authority` present — a module's `host` arrives as
@@ -117,50 +91,6 @@ pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>) -> u64
     })
 }
 
-/// A callout's answer copied out of the host's memory, for delivery after the call it arrived in
-/// ([`crate::CalloutInbox::defer_answer`]).
-#[derive(Debug)]
-pub(crate) struct OwnedAnswer {
-    pub status: CalloutStatus,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    chunks: Vec<Vec<u8>>,
-}
-
-impl OwnedAnswer {
-    /// Copies the answer (whose views are valid now).
-    pub(crate) fn copy(
-        status: CalloutStatus,
-        headers: &[envoyx_abi::envoyx_header],
-        body: &[envoyx_abi::envoyx_bytes],
-    ) -> Self {
-        // Safety: the host's views are valid during the call that handed them over
-        // (`CalloutInbox::defer_answer`), inside which this copy is made.
-        let headers =
-            headers.iter().map(|h| unsafe { (h.key.as_slice().to_vec(), h.value.as_slice().to_vec()) });
-        // Safety: as for the headers.
-        let chunks = body.iter().map(|c| unsafe { c.as_slice().to_vec() });
-        Self { status, headers: headers.collect(), chunks: chunks.collect() }
-    }
-
-    /// Calls `f` with the headers and body chunks as views of this copy.
-    pub(crate) fn with_views<R>(
-        &self,
-        f: impl FnOnce(&[envoyx_abi::envoyx_header], &[envoyx_abi::envoyx_bytes]) -> R,
-    ) -> R {
-        let headers: Vec<envoyx_abi::envoyx_header> = self
-            .headers
-            .iter()
-            .map(|(k, v)| envoyx_abi::envoyx_header {
-                key: envoyx_abi::envoyx_bytes::from_slice(k),
-                value: envoyx_abi::envoyx_bytes::from_slice(v),
-            })
-            .collect();
-        let chunks: Vec<envoyx_abi::envoyx_bytes> =
-            self.chunks.iter().map(|c| envoyx_abi::envoyx_bytes::from_slice(c)).collect();
-        f(&headers, &chunks)
-    }
-}
-
 /// What [`start`] and a streaming callout's start share: the module's export, the hook and the
 /// request are checked, an id handed out and the host asked through `send`. A callout that
 /// cannot start is answered later through the stream's queue, never inside this call.
@@ -204,16 +134,6 @@ pub(crate) fn begin(
     id
 }
 
-/// A callout the module started and has not been told the end of.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct InFlight {
-    pub id: u64,
-    /// Started with `callout_stream_start` (its events go to the callout-event hook).
-    pub streaming: bool,
-    /// A streaming callout's request ended (end of stream or trailers sent).
-    pub request_ended: bool,
-}
-
 /// Takes `id` off the stream's callouts in flight: what it was, or None when it is not one
 /// (never started, already ended).
 pub(crate) fn take(cell: &StreamCell, id: u64) -> Option<InFlight> {
@@ -224,7 +144,7 @@ pub(crate) fn take(cell: &StreamCell, id: u64) -> Option<InFlight> {
 
 /// Whether `id` is a streaming callout in flight.
 pub(crate) fn is_streaming(cell: &StreamCell, id: u64) -> bool {
-    crate::stream::callout_stream::open_in(&cell.callouts.borrow(), id).is_ok()
+    crate::stream::callout_data::open_in(&cell.callouts.borrow(), id).is_ok()
 }
 
 #[cfg(test)]

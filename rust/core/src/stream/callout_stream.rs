@@ -15,136 +15,13 @@ use std::sync::Arc;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 
-use crate::stream::callout::{CalloutArgs, CalloutStatus, InFlight};
+use crate::stream::callout::CalloutArgs;
+use crate::stream::callout_data::{
+    CalloutEvent, CalloutStatus, OwnedCalloutEvent, ended_request, open_in, sendable_in,
+};
 use crate::stream::cell::{HandleShared, Hook, StreamCell, Work};
 use crate::stream::validate::{self, HeaderOp};
 use crate::vocab::HeaderMapKind;
-
-/// News of a streaming callout, as the host hands it to [`crate::Stream::on_callout_event`]:
-/// views into the host's memory, valid during that call.
-#[derive(Clone, Copy, Debug)]
-pub enum CalloutEvent<'a> {
-    /// The response headers (`:status` among them).
-    Headers { headers: &'a [envoyx_header], end_of_stream: bool },
-    /// Response body chunks (possibly none when only the end is news).
-    Data { chunks: &'a [envoyx_bytes], end_of_stream: bool },
-    /// The response trailers: the response is over.
-    Trailers { trailers: &'a [envoyx_header] },
-    /// The request went whole and the response came whole: the last event.
-    Complete,
-    /// The exchange ended early: the last event.
-    Failed(CalloutStatus),
-}
-
-impl<'a> CalloutEvent<'a> {
-    /// The event for the ABI's values (`envoyx_callout_event`, `envoyx_callout_status`), as a
-    /// host written against x/abi.h passes them; an unknown event counts as a reset.
-    pub fn from_abi(
-        event: u32,
-        status: u32,
-        headers: &'a [envoyx_header],
-        data: &'a [envoyx_bytes],
-        end_of_stream: bool,
-    ) -> Self {
-        use envoyx_abi::*;
-        match event {
-            ENVOYX_CALLOUT_EVENT_HEADERS => CalloutEvent::Headers { headers, end_of_stream },
-            ENVOYX_CALLOUT_EVENT_DATA => CalloutEvent::Data { chunks: data, end_of_stream },
-            ENVOYX_CALLOUT_EVENT_TRAILERS => CalloutEvent::Trailers { trailers: headers },
-            ENVOYX_CALLOUT_EVENT_COMPLETE => CalloutEvent::Complete,
-            ENVOYX_CALLOUT_EVENT_FAILED => CalloutEvent::Failed(CalloutStatus::from_abi(status)),
-            _ => CalloutEvent::Failed(CalloutStatus::Reset),
-        }
-    }
-
-    /// Whether nothing follows this event.
-    pub fn is_last(&self) -> bool {
-        matches!(self, CalloutEvent::Complete | CalloutEvent::Failed(_))
-    }
-
-    /// The ABI's `(event, status, headers, data, end_of_stream)` for the module's hook.
-    fn abi(&self) -> (u32, u32, &[envoyx_header], &[envoyx_bytes], bool) {
-        use envoyx_abi::*;
-        let ok = ENVOYX_CALLOUT_RESPONSE;
-        match *self {
-            CalloutEvent::Headers { headers, end_of_stream } => {
-                (ENVOYX_CALLOUT_EVENT_HEADERS, ok, headers, &[], end_of_stream)
-            }
-            CalloutEvent::Data { chunks, end_of_stream } => {
-                (ENVOYX_CALLOUT_EVENT_DATA, ok, &[], chunks, end_of_stream)
-            }
-            CalloutEvent::Trailers { trailers } => (ENVOYX_CALLOUT_EVENT_TRAILERS, ok, trailers, &[], true),
-            CalloutEvent::Complete => (ENVOYX_CALLOUT_EVENT_COMPLETE, ok, &[], &[], true),
-            CalloutEvent::Failed(status) => (ENVOYX_CALLOUT_EVENT_FAILED, status as u32, &[], &[], true),
-        }
-    }
-}
-
-/// A [`CalloutEvent`] copied out of the host's memory, for delivery after the call it arrived in.
-#[derive(Debug)]
-pub(crate) struct OwnedCalloutEvent {
-    kind: OwnedKind,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    chunks: Vec<Vec<u8>>,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum OwnedKind {
-    Headers { end_of_stream: bool },
-    Data { end_of_stream: bool },
-    Trailers,
-    Complete,
-    Failed(CalloutStatus),
-}
-
-impl OwnedCalloutEvent {
-    /// Copies `event` (whose views are valid now).
-    pub(crate) fn copy(event: &CalloutEvent<'_>) -> Self {
-        let header = |h: &envoyx_header| {
-            // Safety: the host's views are valid during the call that handed them over
-            // (`CalloutInbox::defer`), inside which this copy is made.
-            unsafe { (h.key.as_slice().to_vec(), h.value.as_slice().to_vec()) }
-        };
-        // Safety: as for the headers.
-        let chunk = |c: &envoyx_bytes| unsafe { c.as_slice().to_vec() };
-        let (kind, headers, chunks) = match *event {
-            CalloutEvent::Headers { headers, end_of_stream } => {
-                (OwnedKind::Headers { end_of_stream }, headers.iter().map(header).collect(), Vec::new())
-            }
-            CalloutEvent::Data { chunks, end_of_stream } => {
-                (OwnedKind::Data { end_of_stream }, Vec::new(), chunks.iter().map(chunk).collect())
-            }
-            CalloutEvent::Trailers { trailers } => {
-                (OwnedKind::Trailers, trailers.iter().map(header).collect(), Vec::new())
-            }
-            CalloutEvent::Complete => (OwnedKind::Complete, Vec::new(), Vec::new()),
-            CalloutEvent::Failed(status) => (OwnedKind::Failed(status), Vec::new(), Vec::new()),
-        };
-        Self { kind, headers, chunks }
-    }
-
-    /// Calls `f` with the event as views of this copy.
-    pub fn with_views<R>(&self, f: impl FnOnce(CalloutEvent<'_>) -> R) -> R {
-        let headers: Vec<envoyx_header> = self
-            .headers
-            .iter()
-            .map(|(k, v)| envoyx_header {
-                key: envoyx_bytes::from_slice(k),
-                value: envoyx_bytes::from_slice(v),
-            })
-            .collect();
-        let chunks: Vec<envoyx_bytes> = self.chunks.iter().map(|c| envoyx_bytes::from_slice(c)).collect();
-        f(match self.kind {
-            OwnedKind::Headers { end_of_stream } => {
-                CalloutEvent::Headers { headers: &headers, end_of_stream }
-            }
-            OwnedKind::Data { end_of_stream } => CalloutEvent::Data { chunks: &chunks, end_of_stream },
-            OwnedKind::Trailers => CalloutEvent::Trailers { trailers: &headers },
-            OwnedKind::Complete => CalloutEvent::Complete,
-            OwnedKind::Failed(status) => CalloutEvent::Failed(status),
-        })
-    }
-}
 
 /// Where a host puts a callout's answer or a streaming callout's news that reached it while the
 /// stream was busy inside a module call (the proxy answered inline). Handed to the host with
@@ -172,7 +49,7 @@ impl CalloutInbox {
         headers: &[envoyx_header],
         body: &[envoyx_bytes],
     ) -> bool {
-        let answer = Box::new(crate::stream::callout::OwnedAnswer::copy(status, headers, body));
+        let answer = Box::new(crate::stream::callout_data::OwnedAnswer::copy(status, headers, body));
         self.0.push(Work::CalloutAnswer { id, answer })
     }
 }
@@ -204,23 +81,6 @@ pub(crate) fn start(cell: &StreamCell, hook: Hook, args: CalloutArgs<'_>, end_of
 
 fn mark_request_ended(cell: &StreamCell, id: u64) {
     ended_request(&mut cell.callouts.borrow_mut(), id);
-}
-
-/// Marks the request of streaming callout `id` ended in `callouts`.
-pub(crate) fn ended_request(callouts: &mut [InFlight], id: u64) {
-    if let Some(c) = callouts.iter_mut().find(|c| c.id == id) {
-        c.request_ended = true;
-    }
-}
-
-/// The rule for sending more of a streaming callout's request: `id` is one in `callouts` that
-/// is still open, and its request has not ended. The reason when not.
-pub(crate) fn sendable_in(callouts: &[InFlight], id: u64) -> Result<(), &'static str> {
-    match callouts.iter().find(|c| c.id == id && c.streaming) {
-        None => Err("it is not a streaming callout that is still open"),
-        Some(c) if c.request_ended => Err("its request already ended"),
-        Some(_) => Ok(()),
-    }
 }
 
 /// A checked trailer: its name (lower-cased) and value.
@@ -292,15 +152,6 @@ pub(crate) fn reset(cell: &StreamCell, id: u64) -> bool {
     crate::stream::callout::take(cell, id);
     cell.host.borrow_mut().callout_stream_reset(id);
     true
-}
-
-/// The rule for resetting a streaming callout: `id` is one in `callouts` that is still open.
-pub(crate) fn open_in(callouts: &[InFlight], id: u64) -> Result<(), &'static str> {
-    if callouts.iter().any(|c| c.id == id && c.streaming) {
-        Ok(())
-    } else {
-        Err("it is not a streaming callout that is still open")
-    }
 }
 
 /// The module hook's arguments for `event`: kind, status, headers, data, end of stream.

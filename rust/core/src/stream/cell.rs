@@ -116,9 +116,9 @@ pub(crate) enum Work {
     CalloutFailed { id: u64, status: crate::CalloutStatus },
     /// News of a streaming callout that reached the host while the stream was busy inside a
     /// module call (the proxy answered inline), copied to be delivered after it.
-    CalloutEvent { id: u64, event: Box<crate::stream::callout_stream::OwnedCalloutEvent> },
+    CalloutEvent { id: u64, event: Box<crate::stream::callout_data::OwnedCalloutEvent> },
     /// The answer of an HTTP callout that reached the host while the stream was busy, likewise.
-    CalloutAnswer { id: u64, answer: Box<crate::stream::callout::OwnedAnswer> },
+    CalloutAnswer { id: u64, answer: Box<crate::stream::callout_data::OwnedAnswer> },
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
@@ -214,7 +214,7 @@ pub(crate) struct StreamCell {
     /// Callout ids handed out so far (ids start at 1; 0 means "not started").
     pub last_callout: Cell<u64>,
     /// Callouts started whose end the module has not been told yet.
-    pub callouts: RefCell<Vec<crate::stream::callout::InFlight>>,
+    pub callouts: RefCell<Vec<crate::stream::callout_data::InFlight>>,
     /// Made when the module asks for its first handle (`stream_handle_new`): most streams never
     /// do, and so cost neither the allocation nor the host's scheduler.
     pub handle: OnceCell<Arc<HandleShared>>,

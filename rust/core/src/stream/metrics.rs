@@ -20,7 +20,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::log::core_log;
-use crate::stream::cell::StreamCell;
 
 /// How many label-value combinations one labelled metric takes (`ENVOYX_METRIC_LABEL_LIMIT`).
 pub const LABEL_LIMIT: usize = envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT as usize;
@@ -62,7 +61,7 @@ impl MetricOp {
     }
 
     /// Whether a metric of `kind` takes this operation.
-    fn suits(self, kind: MetricKind) -> bool {
+    pub(crate) fn suits(self, kind: MetricKind) -> bool {
         matches!(
             (kind, self),
             (MetricKind::Counter, MetricOp::Add)
@@ -88,13 +87,13 @@ pub struct MetricDef {
 pub(crate) struct Metric {
     pub def: MetricDef,
     /// The host's id for it.
-    host_id: u64,
+    pub(crate) host_id: u64,
     /// Unique in the process, so threads' caches never confuse two configurations' metrics.
     uid: u64,
     /// The label-value combinations recorded so far (labelled metrics only).
     combinations: Mutex<HashSet<Box<[u8]>>>,
     /// The limit was reached and said so (once).
-    warned: AtomicBool,
+    pub(crate) warned: AtomicBool,
 }
 
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
@@ -166,7 +165,7 @@ impl Metric {
 
     /// Whether this combination of label values may be recorded: one this thread has recorded
     /// before (no lock), or one the metric has seen or still has room for.
-    fn admit(&self, values: &[&[u8]]) -> bool {
+    pub(crate) fn admit(&self, values: &[&[u8]]) -> bool {
         thread_local! {
             static SEEN: RefCell<ThreadSeen> = RefCell::default();
         }
@@ -193,57 +192,6 @@ impl Metric {
             true
         })
     }
-}
-
-/// `metric_record`: checks the call and has the host apply it; false (logged) when refused.
-pub(crate) fn record(cell: &StreamCell, id: u64, values: &[&[u8]], op: u32, value: u64) -> bool {
-    let metrics = cell.metrics();
-    let Some(metric) =
-        usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).and_then(|at| metrics.get(at))
-    else {
-        cell.refuse(
-            format_args!("metric_record of metric {id}"),
-            &"its configuration defined no such metric",
-        );
-        return false;
-    };
-    let def = &metric.def;
-    let refusal = match MetricOp::from_abi(op) {
-        None => Some(format!("unknown operation {op}")),
-        Some(op) if !op.suits(def.kind) => Some(format!("{op:?} does not apply to a {:?}", def.kind)),
-        Some(_) if values.len() != def.label_names.len() => Some(format!(
-            "it has {} label(s) ({}), {} value(s) given",
-            def.label_names.len(),
-            def.label_names.join(", "),
-            values.len()
-        )),
-        Some(_) => values.iter().find_map(|v| {
-            crate::stream::validate::text("label value", v, MAX_LABEL_VALUE)
-                .err()
-                .map(|refusal| format!("label value `{}`: {refusal}", crate::log::Shown(v)))
-        }),
-    };
-    if let Some(reason) = refusal {
-        cell.refuse(format_args!("metric_record of `{}`", def.name), &reason);
-        return false;
-    }
-    if !values.is_empty() && !metric.admit(values) {
-        if !metric.warned.swap(true, Ordering::Relaxed) {
-            let labels = cell.labels();
-            core_log!(
-                Warn,
-                "EnvoyX module {} (filter `{}`): metric `{}` reached {LABEL_LIMIT} label-value combinations; \
-                 new combinations are not recorded (first refused: {:?})",
-                labels.module,
-                labels.filter,
-                def.name,
-                values.iter().map(|v| crate::log::Shown(v).to_string()).collect::<Vec<_>>()
-            );
-        }
-        return false;
-    }
-    let op = MetricOp::from_abi(op).expect("checked above");
-    cell.host.borrow_mut().metric_record(metric.host_id, def.kind, op, values, value)
 }
 
 /// The metrics being defined while a configuration is created (then frozen into the

@@ -5,6 +5,7 @@
 pub(crate) mod attributes;
 pub(crate) mod background;
 pub(crate) mod callout;
+pub(crate) mod callout_data;
 pub(crate) mod callout_stream;
 pub(crate) mod cell;
 pub(crate) mod control;
@@ -14,6 +15,7 @@ pub(crate) mod error_sink;
 pub(crate) mod framing;
 pub(crate) mod host;
 pub(crate) mod host_api;
+pub(crate) mod metric_record;
 pub(crate) mod metrics;
 pub(crate) mod route;
 pub(crate) mod setup;

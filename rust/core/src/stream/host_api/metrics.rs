@@ -36,7 +36,7 @@ pub(super) unsafe extern "C" fn metric_record(
     // Safety: stream pointer per the ABI; the views are valid during the call.
     unsafe {
         with_stream(stream, "metric_record", false, |cell, _| {
-            crate::stream::metrics::record(
+            crate::stream::metric_record::record(
                 cell,
                 metric_id,
                 &view_list(label_values, label_values_len),
