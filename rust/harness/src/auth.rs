@@ -54,7 +54,7 @@ impl AuthServer {
 
     /// The requests it got so far.
     pub fn received(&self) -> Vec<Message> {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        crate::lock(&self.requests).clone()
     }
 }
 
@@ -85,7 +85,7 @@ fn serve_connection(conn: TcpStream, seen: &Mutex<Vec<Message>>) -> io::Result<(
         }
         head.push_str("content-length: 0\r\n\r\n");
         let close = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        seen.lock().unwrap_or_else(|e| e.into_inner()).push(request);
+        crate::lock(seen).push(request);
         writer.write_all(head.as_bytes())?;
         if close {
             break;

@@ -34,7 +34,7 @@ impl FileServer {
 
     /// Serves `bytes` at `path` (e.g. `/libm.so`) from now on.
     pub fn put(&self, path: &str, bytes: Vec<u8>) {
-        self.state.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), bytes);
+        crate::lock(&self.state.files).insert(path.to_string(), bytes);
     }
 
     /// The URL of `path` on this server.
@@ -44,7 +44,7 @@ impl FileServer {
 
     /// How many requests `path` got so far.
     pub fn requests(&self, path: &str) -> u64 {
-        self.state.requests.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied().unwrap_or(0)
+        crate::lock(&self.state.requests).get(path).copied().unwrap_or(0)
     }
 }
 
@@ -67,8 +67,8 @@ fn serve(conn: TcpStream, state: &Served) -> io::Result<()> {
             break;
         }
     }
-    *state.requests.lock().unwrap_or_else(|e| e.into_inner()).entry(path.clone()).or_default() += 1;
-    let file = state.files.lock().unwrap_or_else(|e| e.into_inner()).get(&path).cloned();
+    *crate::lock(&state.requests).entry(path.clone()).or_default() += 1;
+    let file = crate::lock(&state.files).get(&path).cloned();
     match file {
         Some(bytes) => {
             write!(

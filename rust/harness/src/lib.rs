@@ -71,3 +71,10 @@ pub fn workspace_root() -> PathBuf {
 pub fn try_stock_host() -> Result<PathBuf, String> {
     envoyx_build::try_build_workspace_package(&workspace_root(), "envoyx-stock-host")
 }
+
+/// Locks `mutex` even if a thread panicked while holding it (a test's panic must not turn every
+/// later request of the shared servers into a second panic). The harness does not depend on the
+/// core, whose `envoyx_core::sync::lock` is the same.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -41,7 +41,7 @@ impl Upstream {
 
     /// The requests received so far.
     pub fn received(&self) -> Vec<Message> {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        crate::lock(&self.requests).clone()
     }
 }
 
@@ -103,7 +103,7 @@ fn serve_connection(conn: TcpStream, seen: &Mutex<Vec<Message>>) -> io::Result<(
         }
         let close = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let body = request.body.clone();
-        seen.lock().unwrap_or_else(|e| e.into_inner()).push(request); // before answering: a client that got the reply sees it
+        crate::lock(seen).push(request); // before answering: a client that got the reply sees it
         writer.write_all(head.as_bytes())?;
         if let Some(n) = abort_after {
             writer.write_all(&body[..n.min(body.len())])?;
