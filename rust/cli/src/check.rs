@@ -155,6 +155,9 @@ fn check(options: &Options) -> usize {
     if let Some(config) = &options.filter_config {
         problems += report_config(&child, config);
     }
+    if symbols.missing.is_empty() {
+        report_unload(&symbols);
+    }
     if problems > 0 && !child.stderr_tail.is_empty() && child.ended_abnormally() {
         line("output", &format!("the module's last output (stderr):\n{}", child.stderr_tail));
     }
@@ -250,6 +253,26 @@ fn report_symbols(symbols: &Symbols) {
         ));
     }
     line("symbols", &text);
+}
+
+/// Whether the proxy may unmap the module once nothing of it is left (x/abi.h,
+/// `envoyx_on_program_unload`): not a problem either way, but what an operator planning hot
+/// reloads wants to know, since a module kept mapped costs its memory per reload.
+fn report_unload(symbols: &Symbols) {
+    let unload = "envoyx_on_program_unload";
+    let text = if symbols.optional.iter().any(|(name, _)| *name == unload) {
+        format!(
+            "may be unmapped once nothing of it is left, when its {unload} agrees (its own threads \
+             finished): ok"
+        )
+    } else {
+        format!(
+            "never unmapped: it does not export {unload} (built with an SDK or header older than \
+             ABI 1.1's), so the proxy keeps it mapped after its last configuration, as with \
+             do_not_dlclose; each hot reload of it keeps one more copy: ok"
+        )
+    };
+    line("unload", &text);
 }
 
 /// The required symbol `name` is probably a typo of: at most two single-character edits away.

@@ -80,7 +80,13 @@ fn a_good_module_passes_every_check() {
     );
     assert!(lines[4].contains("envoyx_on_program_init succeeded (in a child process): ok"), "{stdout}");
     assert!(lines[5].contains("filter config \"helloworld\" created and destroyed: ok"), "{stdout}");
-    assert!(lines[6].starts_with("result   ok"), "{stdout}");
+    assert!(
+        lines[6].starts_with(
+            "unload   may be unmapped once nothing of it is left, when its envoyx_on_program_unload"
+        ),
+        "{stdout}"
+    );
+    assert!(lines[7].starts_with("result   ok"), "{stdout}");
 }
 
 #[test]
@@ -206,4 +212,26 @@ fn usage_errors_exit_2() {
     let (code, stdout, _) = check(&["--help"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("program init"), "{stdout}");
+}
+
+#[test]
+fn a_module_without_the_unload_export_is_said_to_stay_mapped() {
+    // The C test module built against the released 1.0 header: no envoyx_on_program_unload.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = scratch_dir().join("libc_module_frozen_1_0_check.so");
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-O1", "-I"])
+        .arg(root.join("x/compat/1.0"))
+        .arg(root.join("rust/test-modules/c/module.c"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, stdout, _) = check(&[path_str(&out)]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("unload   never unmapped: it does not export envoyx_on_program_unload"),
+        "{stdout}"
+    );
 }
