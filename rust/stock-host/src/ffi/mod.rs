@@ -1,22 +1,23 @@
 //! Upstream Envoy's dynamic-modules ABI: the items this host uses, declared here from
 //! `docs/upstream-abi.md` (not copied from upstream's `abi.h`), with safe wrappers beside each.
 //!
-//! Only callbacks that Envoy 1.38.3, 1.39.3 and 1.40.0 all export are declared
-//! (`callbacks.rs`): a Rust cdylib is linked with BIND_NOW, so a reference to a callback the
-//! running Envoy lacks would make dlopen fail. Version-specific callbacks are looked up at run
-//! time (`process.rs`: [`LogV2`], `has_filter_state`).
+//! One file per topic, each callback declared beside the safe wrapper that calls it. Only
+//! callbacks that Envoy 1.38.3, 1.39.3 and 1.40.0 all export are declared: a Rust cdylib is
+//! linked with BIND_NOW, so a reference to a callback the running Envoy lacks would make dlopen
+//! fail. Version-specific callbacks are looked up at run time (`process.rs`: [`LogV2`],
+//! `has_filter_state`).
 
-mod callbacks;
-mod config;
+mod callouts;
 mod filter;
+mod metrics;
 mod process;
 mod scheduler;
+mod stream_info;
 mod types;
 
-use callbacks::*;
-use config::callout;
-pub use config::*;
+pub use callouts::*;
 pub use filter::*;
+pub use metrics::*;
 use process::has_filter_state_callback;
 pub use process::*;
 pub use scheduler::*;

@@ -5,6 +5,11 @@ use std::ffi::c_void;
 
 use super::*;
 
+unsafe extern "C" {
+    fn envoy_dynamic_module_callback_log(level: LogLevel, message: ModuleBuffer);
+    fn envoy_dynamic_module_callback_log_enabled(level: LogLevel) -> bool;
+}
+
 /// Writes `message` to Envoy's `dynamic_modules` logger (any thread).
 pub fn log(level: LogLevel, message: &[u8]) {
     // Safety: Envoy copies the message during the call; any thread may log.

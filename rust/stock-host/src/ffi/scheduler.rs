@@ -60,3 +60,32 @@ impl Drop for Scheduler {
         unsafe { delete(self.ptr.as_ptr()) }
     }
 }
+
+unsafe extern "C" {
+    fn envoy_dynamic_module_callback_http_filter_scheduler_new(
+        filter: FilterEnvoyPtr,
+    ) -> SchedulerPtr;
+    fn envoy_dynamic_module_callback_http_filter_scheduler_commit(
+        scheduler: SchedulerPtr,
+        event_id: u64,
+    );
+    fn envoy_dynamic_module_callback_http_filter_scheduler_delete(scheduler: SchedulerPtr);
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(
+        config: ConfigEnvoyPtr,
+    ) -> SchedulerPtr;
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
+        scheduler: SchedulerPtr,
+        event_id: u64,
+    );
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_delete(scheduler: SchedulerPtr);
+}
+
+impl EnvoyFilter {
+    /// A scheduler that wakes this stream on its worker thread. Must be called inside an event
+    /// hook (Envoy reads the stream's dispatcher, which `on_http_filter_new` does not have yet).
+    pub fn new_scheduler(self) -> Option<Scheduler> {
+        // Safety: live filter on its worker thread, inside an event hook (see above).
+        NonNull::new(unsafe { envoy_dynamic_module_callback_http_filter_scheduler_new(self.raw()) })
+            .map(Scheduler::of_stream)
+    }
+}

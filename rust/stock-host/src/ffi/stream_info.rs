@@ -1,0 +1,305 @@
+//! A stream's metadata, filter state, routing, attributes and span (the `EnvoyFilter` methods and
+//! the callbacks they wrap).
+
+use std::ffi::c_void;
+
+use super::*;
+
+unsafe extern "C" {
+    // Metadata, filter state, routing. The setters of dynamic metadata return nothing in the
+    // releases EnvoyX supports (declaring them so ignores any value).
+    fn envoy_dynamic_module_callback_http_set_dynamic_metadata_string(
+        filter: FilterEnvoyPtr,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    );
+    fn envoy_dynamic_module_callback_http_set_dynamic_metadata_number(
+        filter: FilterEnvoyPtr,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        value: f64,
+    );
+    fn envoy_dynamic_module_callback_http_set_dynamic_metadata_bool(
+        filter: FilterEnvoyPtr,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        value: bool,
+    );
+    fn envoy_dynamic_module_callback_http_get_metadata_string(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_metadata_number(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        result: *mut f64,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_metadata_bool(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        key: ModuleBuffer,
+        result: *mut bool,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_set_filter_state_bytes(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_filter_state_bytes(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    /// Any object's string form (its `serializeAsString`), where the bytes getter sees only
+    /// Envoy's `StringAccessor` (1.38.3 on).
+    fn envoy_dynamic_module_callback_http_get_filter_state_typed(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_clear_route_cache(filter: FilterEnvoyPtr);
+    fn envoy_dynamic_module_callback_http_set_upstream_override_host(
+        filter: FilterEnvoyPtr,
+        host: ModuleBuffer,
+        strict: bool,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_get_attribute_string(
+        filter: FilterEnvoyPtr,
+        attribute: u32,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_get_attribute_int(
+        filter: FilterEnvoyPtr,
+        attribute: u32,
+        result: *mut u64,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_cluster_name(
+        filter: FilterEnvoyPtr,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_active_span(filter: FilterEnvoyPtr) -> *mut c_void;
+    fn envoy_dynamic_module_callback_http_span_set_tag(
+        span: *mut c_void,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    );
+}
+
+impl EnvoyFilter {
+    /// The stream's `attribute` through Envoy's attribute callbacks (`envoy_dynamic_module_type_
+    /// attribute_id` values; the cluster's name through its own callback); a string is a view of
+    /// Envoy's memory.
+    pub fn attribute(self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
+        use envoyx_core::Attribute as A;
+        let id: u32 = match attribute {
+            A::RequestId => 9,
+            A::Protocol => 10,
+            A::ResponseCode => 15,
+            A::SourceAddress => 24,
+            A::SourcePort => 25,
+            A::DestinationAddress => 26,
+            A::DestinationPort => 27,
+            A::ConnectionId => 28,
+            A::TlsVersion => 31,
+            A::TlsPeerSubject => 33,
+            A::TlsPeerDnsSan => 35,
+            A::TlsPeerUriSan => 37,
+            A::TlsPeerSha256 => 38,
+            A::UpstreamAddress => 41,
+            A::RouteName => 61,
+            A::ClusterName => {
+                let mut out = EnvoyBuffer::EMPTY;
+                // Safety: live filter on its worker thread; `out` is written only on success.
+                let found =
+                    unsafe { envoy_dynamic_module_callback_http_get_cluster_name(self.raw(), &mut out) };
+                return found.then(|| envoyx_abi::envoyx_value {
+                    string: out.view(),
+                    ..envoyx_abi::envoyx_value::string(b"")
+                });
+            }
+        };
+        // Safety: live filter on its worker thread; the results are written only on success.
+        unsafe {
+            match attribute.kind() {
+                envoyx_core::ValueKind::Number => {
+                    let mut out = 0u64;
+                    envoy_dynamic_module_callback_http_filter_get_attribute_int(self.raw(), id, &mut out)
+                        .then(|| envoyx_abi::envoyx_value::number(out as f64))
+                }
+                _ => {
+                    let mut out = EnvoyBuffer::EMPTY;
+                    envoy_dynamic_module_callback_http_filter_get_attribute_string(self.raw(), id, &mut out)
+                        .then(|| envoyx_abi::envoyx_value {
+                            string: out.view(),
+                            ..envoyx_abi::envoyx_value::string(b"")
+                        })
+                }
+            }
+        }
+    }
+
+    /// Adds a tag to the stream's active span; false when there is none (no tracer: Envoy's
+    /// null span).
+    pub fn set_span_tag(self, key: &str, value: &str) -> bool {
+        // Safety: live filter on its worker thread; the span lives as long as the stream; Envoy
+        // copies the tag.
+        unsafe {
+            let span = envoy_dynamic_module_callback_http_get_active_span(self.raw());
+            if span.is_null() {
+                return false;
+            }
+            envoy_dynamic_module_callback_http_span_set_tag(
+                span,
+                ModuleBuffer::new(key.as_bytes()),
+                ModuleBuffer::new(value.as_bytes()),
+            );
+        }
+        true
+    }
+
+    /// Sets `key` of namespace `ns` in the stream's dynamic metadata.
+    pub fn set_metadata(self, ns: &str, key: &str, value: envoyx_core::MetadataValue<'_>) {
+        use envoyx_core::MetadataValue as V;
+        let (ns, key) = (ModuleBuffer::new(ns.as_bytes()), ModuleBuffer::new(key.as_bytes()));
+        // Safety: live filter on its worker thread; Envoy copies the names and the value.
+        unsafe {
+            match value {
+                V::String(s) => envoy_dynamic_module_callback_http_set_dynamic_metadata_string(
+                    self.raw(),
+                    ns,
+                    key,
+                    ModuleBuffer::new(s.as_bytes()),
+                ),
+                V::Number(n) => {
+                    envoy_dynamic_module_callback_http_set_dynamic_metadata_number(self.raw(), ns, key, n)
+                }
+                V::Bool(b) => {
+                    envoy_dynamic_module_callback_http_set_dynamic_metadata_bool(self.raw(), ns, key, b)
+                }
+            }
+        }
+    }
+
+    /// `key` of namespace `ns` from `source` when it is of `kind` (a string: a view of Envoy's
+    /// metadata, valid until it changes or the hook returns).
+    pub fn metadata(
+        self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+        key: &str,
+        kind: envoyx_core::ValueKind,
+    ) -> Option<envoyx_abi::envoyx_value> {
+        use envoyx_abi::envoyx_value as V;
+        use envoyx_core::ValueKind as K;
+        // EnvoyX's metadata sources equal Envoy's.
+        let (source, ns, key) =
+            (source as u32, ModuleBuffer::new(ns.as_bytes()), ModuleBuffer::new(key.as_bytes()));
+        // Safety: live filter on its worker thread; the results are written only on success.
+        unsafe {
+            match kind {
+                K::String => {
+                    let mut out = EnvoyBuffer::EMPTY;
+                    envoy_dynamic_module_callback_http_get_metadata_string(
+                        self.raw(),
+                        source,
+                        ns,
+                        key,
+                        &mut out,
+                    )
+                    .then(|| V { string: out.view(), ..V::string(b"") })
+                }
+                K::Number => {
+                    let mut out = 0.0;
+                    envoy_dynamic_module_callback_http_get_metadata_number(
+                        self.raw(),
+                        source,
+                        ns,
+                        key,
+                        &mut out,
+                    )
+                    .then(|| V::number(out))
+                }
+                K::Bool => {
+                    let mut out = false;
+                    envoy_dynamic_module_callback_http_get_metadata_bool(
+                        self.raw(),
+                        source,
+                        ns,
+                        key,
+                        &mut out,
+                    )
+                    .then(|| V::boolean(out))
+                }
+            }
+        }
+    }
+
+    /// Sets the stream's filter state `key` (read-only) to `value`.
+    pub fn set_filter_state(self, key: &str, value: &[u8]) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies both.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_filter_state_bytes(
+                self.raw(),
+                ModuleBuffer::new(key.as_bytes()),
+                ModuleBuffer::new(value),
+            )
+        }
+    }
+
+    /// The stream's filter state `key` as bytes: a view of Envoy's.
+    pub fn filter_state(self, key: &str) -> Option<envoyx_abi::envoyx_bytes> {
+        let mut out = EnvoyBuffer::EMPTY;
+        // Safety: live filter on its worker thread; `out` is written only on success.
+        unsafe {
+            envoy_dynamic_module_callback_http_get_filter_state_bytes(
+                self.raw(),
+                ModuleBuffer::new(key.as_bytes()),
+                &mut out,
+            )
+            .then(|| out.view())
+        }
+    }
+
+    /// Whether the stream's filter state has `key`. Envoy 1.40 answers for any object
+    /// (`has_filter_state`); 1.38 and 1.39 can only be asked for a value: any object with a
+    /// string form (the typed getter), a `StringAccessor` (the bytes getter). An object that has
+    /// neither reads as absent there (docs/upstream-abi.md).
+    pub fn has_filter_state(self, key: &str) -> bool {
+        let key = ModuleBuffer::new(key.as_bytes());
+        if let Some(has) = has_filter_state_callback() {
+            // Safety: live filter on its worker thread; Envoy reads the key during the call.
+            return unsafe { has(self.raw(), key) };
+        }
+        let mut out = EnvoyBuffer::EMPTY;
+        // Safety: live filter on its worker thread; `out` is written only on success.
+        unsafe {
+            envoy_dynamic_module_callback_http_get_filter_state_typed(self.raw(), key, &mut out)
+                || envoy_dynamic_module_callback_http_get_filter_state_bytes(self.raw(), key, &mut out)
+        }
+    }
+
+    /// Has Envoy pick the route again when the request headers go on.
+    pub fn clear_route_cache(self) {
+        // Safety: live filter on its worker thread.
+        unsafe { envoy_dynamic_module_callback_http_clear_route_cache(self.raw()) }
+    }
+
+    /// Pins the upstream host (an IP address with port).
+    pub fn set_upstream_override_host(self, host: &str, strict: bool) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies the host.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_upstream_override_host(
+                self.raw(),
+                ModuleBuffer::new(host.as_bytes()),
+                strict,
+            )
+        }
+    }
+}
