@@ -44,10 +44,7 @@ unsafe extern "C" {
         trailers: *mut HttpHeader,
         trailers_size: usize,
     ) -> bool;
-    fn envoy_dynamic_module_callback_http_filter_reset_http_stream(
-        filter: FilterEnvoyPtr,
-        stream_id: u64,
-    );
+    fn envoy_dynamic_module_callback_http_filter_reset_http_stream(filter: FilterEnvoyPtr, stream_id: u64);
     fn envoy_dynamic_module_callback_http_filter_config_start_http_stream(
         config: ConfigEnvoyPtr,
         stream_id: *mut u64,

@@ -45,10 +45,8 @@ unsafe extern "C" {
         key: ModuleBuffer,
         value: ModuleBuffer,
     ) -> bool;
-    fn envoy_dynamic_module_callback_http_get_body_size(
-        filter: FilterEnvoyPtr,
-        body_type: BodyType,
-    ) -> usize;
+    fn envoy_dynamic_module_callback_http_get_body_size(filter: FilterEnvoyPtr, body_type: BodyType)
+    -> usize;
     fn envoy_dynamic_module_callback_http_get_body_chunks_size(
         filter: FilterEnvoyPtr,
         body_type: BodyType,
@@ -83,9 +81,7 @@ unsafe extern "C" {
         reason: StreamResetReason,
         details: ModuleBuffer,
     );
-    fn envoy_dynamic_module_callback_get_most_specific_route_config(
-        filter: FilterEnvoyPtr,
-    ) -> *const c_void;
+    fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: FilterEnvoyPtr) -> *const c_void;
 }
 
 impl EnvoyFilter {

@@ -62,17 +62,11 @@ impl Drop for Scheduler {
 }
 
 unsafe extern "C" {
-    fn envoy_dynamic_module_callback_http_filter_scheduler_new(
-        filter: FilterEnvoyPtr,
-    ) -> SchedulerPtr;
-    fn envoy_dynamic_module_callback_http_filter_scheduler_commit(
-        scheduler: SchedulerPtr,
-        event_id: u64,
-    );
+    fn envoy_dynamic_module_callback_http_filter_scheduler_new(filter: FilterEnvoyPtr) -> SchedulerPtr;
+    fn envoy_dynamic_module_callback_http_filter_scheduler_commit(scheduler: SchedulerPtr, event_id: u64);
     fn envoy_dynamic_module_callback_http_filter_scheduler_delete(scheduler: SchedulerPtr);
-    fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(
-        config: ConfigEnvoyPtr,
-    ) -> SchedulerPtr;
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(config: ConfigEnvoyPtr)
+    -> SchedulerPtr;
     fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
         scheduler: SchedulerPtr,
         event_id: u64,
