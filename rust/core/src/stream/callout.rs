@@ -115,7 +115,7 @@ pub(crate) fn begin(
     if !exported {
         return refuse(&format_args!("the module does not export {export}"));
     }
-    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() || cell.ending.get() {
+    if !crate::stream::control::may_act(cell, hook) || cell.ending.get() {
         return refuse(&"callouts start from event, scheduled or callout hooks of a stream that goes on");
     }
     let callout = match check(args) {

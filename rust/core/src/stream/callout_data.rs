@@ -32,47 +32,62 @@ impl CalloutStatus {
     }
 }
 
+/// Headers and body chunks copied out of the host's memory, to hand the module later as views:
+/// what a queued answer and a queued streaming event both hold.
+#[derive(Debug)]
+pub(crate) struct OwnedViews {
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    chunks: Vec<Vec<u8>>,
+}
+
+impl OwnedViews {
+    /// Copies `headers` and `chunks`.
+    ///
+    /// # Safety
+    /// Every view is readable now (the host's, during the call that handed them over).
+    unsafe fn copy(headers: &[envoyx_header], chunks: &[envoyx_bytes]) -> Self {
+        // Safety: per the caller.
+        let headers =
+            headers.iter().map(|h| unsafe { (h.key.as_slice().to_vec(), h.value.as_slice().to_vec()) });
+        // Safety: per the caller.
+        let chunks = chunks.iter().map(|c| unsafe { c.as_slice().to_vec() });
+        Self { headers: headers.collect(), chunks: chunks.collect() }
+    }
+
+    /// Calls `f` with the headers and chunks as views of this copy.
+    fn with_views<R>(&self, f: impl FnOnce(&[envoyx_header], &[envoyx_bytes]) -> R) -> R {
+        let headers: Vec<envoyx_header> = self
+            .headers
+            .iter()
+            .map(|(k, v)| envoyx_header {
+                key: envoyx_bytes::from_slice(k),
+                value: envoyx_bytes::from_slice(v),
+            })
+            .collect();
+        let chunks: Vec<envoyx_bytes> = self.chunks.iter().map(|c| envoyx_bytes::from_slice(c)).collect();
+        f(&headers, &chunks)
+    }
+}
+
 /// A callout's answer copied out of the host's memory, for delivery after the call it arrived in
 /// ([`crate::CalloutInbox::defer_answer`]).
 #[derive(Debug)]
 pub(crate) struct OwnedAnswer {
     pub status: CalloutStatus,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    chunks: Vec<Vec<u8>>,
+    views: OwnedViews,
 }
 
 impl OwnedAnswer {
     /// Copies the answer (whose views are valid now).
-    pub(crate) fn copy(
-        status: CalloutStatus,
-        headers: &[envoyx_abi::envoyx_header],
-        body: &[envoyx_abi::envoyx_bytes],
-    ) -> Self {
+    pub(crate) fn copy(status: CalloutStatus, headers: &[envoyx_header], body: &[envoyx_bytes]) -> Self {
         // Safety: the host's views are valid during the call that handed them over
         // (`CalloutInbox::defer_answer`), inside which this copy is made.
-        let headers =
-            headers.iter().map(|h| unsafe { (h.key.as_slice().to_vec(), h.value.as_slice().to_vec()) });
-        // Safety: as for the headers.
-        let chunks = body.iter().map(|c| unsafe { c.as_slice().to_vec() });
-        Self { status, headers: headers.collect(), chunks: chunks.collect() }
+        Self { status, views: unsafe { OwnedViews::copy(headers, body) } }
     }
 
     /// Calls `f` with the headers and body chunks as views of this copy.
-    pub(crate) fn with_views<R>(
-        &self,
-        f: impl FnOnce(&[envoyx_abi::envoyx_header], &[envoyx_abi::envoyx_bytes]) -> R,
-    ) -> R {
-        let headers: Vec<envoyx_abi::envoyx_header> = self
-            .headers
-            .iter()
-            .map(|(k, v)| envoyx_abi::envoyx_header {
-                key: envoyx_abi::envoyx_bytes::from_slice(k),
-                value: envoyx_abi::envoyx_bytes::from_slice(v),
-            })
-            .collect();
-        let chunks: Vec<envoyx_abi::envoyx_bytes> =
-            self.chunks.iter().map(|c| envoyx_abi::envoyx_bytes::from_slice(c)).collect();
-        f(&headers, &chunks)
+    pub(crate) fn with_views<R>(&self, f: impl FnOnce(&[envoyx_header], &[envoyx_bytes]) -> R) -> R {
+        self.views.with_views(f)
     }
 }
 
@@ -150,8 +165,7 @@ impl<'a> CalloutEvent<'a> {
 #[derive(Debug)]
 pub(crate) struct OwnedCalloutEvent {
     kind: OwnedKind,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    chunks: Vec<Vec<u8>>,
+    views: OwnedViews,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -166,48 +180,30 @@ enum OwnedKind {
 impl OwnedCalloutEvent {
     /// Copies `event` (whose views are valid now).
     pub(crate) fn copy(event: &CalloutEvent<'_>) -> Self {
-        let header = |h: &envoyx_header| {
-            // Safety: the host's views are valid during the call that handed them over
-            // (`CalloutInbox::defer`), inside which this copy is made.
-            unsafe { (h.key.as_slice().to_vec(), h.value.as_slice().to_vec()) }
-        };
-        // Safety: as for the headers.
-        let chunk = |c: &envoyx_bytes| unsafe { c.as_slice().to_vec() };
-        let (kind, headers, chunks) = match *event {
+        let (kind, headers, chunks): (_, &[envoyx_header], &[envoyx_bytes]) = match *event {
             CalloutEvent::Headers { headers, end_of_stream } => {
-                (OwnedKind::Headers { end_of_stream }, headers.iter().map(header).collect(), Vec::new())
+                (OwnedKind::Headers { end_of_stream }, headers, &[])
             }
-            CalloutEvent::Data { chunks, end_of_stream } => {
-                (OwnedKind::Data { end_of_stream }, Vec::new(), chunks.iter().map(chunk).collect())
-            }
-            CalloutEvent::Trailers { trailers } => {
-                (OwnedKind::Trailers, trailers.iter().map(header).collect(), Vec::new())
-            }
-            CalloutEvent::Complete => (OwnedKind::Complete, Vec::new(), Vec::new()),
-            CalloutEvent::Failed(status) => (OwnedKind::Failed(status), Vec::new(), Vec::new()),
+            CalloutEvent::Data { chunks, end_of_stream } => (OwnedKind::Data { end_of_stream }, &[], chunks),
+            CalloutEvent::Trailers { trailers } => (OwnedKind::Trailers, trailers, &[]),
+            CalloutEvent::Complete => (OwnedKind::Complete, &[], &[]),
+            CalloutEvent::Failed(status) => (OwnedKind::Failed(status), &[], &[]),
         };
-        Self { kind, headers, chunks }
+        // Safety: the host's views are valid during the call that handed them over
+        // (`CalloutInbox::defer`, or a configuration's hook), inside which this copy is made.
+        Self { kind, views: unsafe { OwnedViews::copy(headers, chunks) } }
     }
 
     /// Calls `f` with the event as views of this copy.
     pub fn with_views<R>(&self, f: impl FnOnce(CalloutEvent<'_>) -> R) -> R {
-        let headers: Vec<envoyx_header> = self
-            .headers
-            .iter()
-            .map(|(k, v)| envoyx_header {
-                key: envoyx_bytes::from_slice(k),
-                value: envoyx_bytes::from_slice(v),
+        self.views.with_views(|headers, chunks| {
+            f(match self.kind {
+                OwnedKind::Headers { end_of_stream } => CalloutEvent::Headers { headers, end_of_stream },
+                OwnedKind::Data { end_of_stream } => CalloutEvent::Data { chunks, end_of_stream },
+                OwnedKind::Trailers => CalloutEvent::Trailers { trailers: headers },
+                OwnedKind::Complete => CalloutEvent::Complete,
+                OwnedKind::Failed(status) => CalloutEvent::Failed(status),
             })
-            .collect();
-        let chunks: Vec<envoyx_bytes> = self.chunks.iter().map(|c| envoyx_bytes::from_slice(c)).collect();
-        f(match self.kind {
-            OwnedKind::Headers { end_of_stream } => {
-                CalloutEvent::Headers { headers: &headers, end_of_stream }
-            }
-            OwnedKind::Data { end_of_stream } => CalloutEvent::Data { chunks: &chunks, end_of_stream },
-            OwnedKind::Trailers => CalloutEvent::Trailers { trailers: &headers },
-            OwnedKind::Complete => CalloutEvent::Complete,
-            OwnedKind::Failed(status) => CalloutEvent::Failed(status),
         })
     }
 }

@@ -26,9 +26,15 @@ use crate::vocab::Direction;
 /// The details of the local reply that ends a stream whose hook failed.
 pub(crate) const FAILED_HOOK_DETAILS: &[u8] = b"envoyx_module_panic";
 
+/// Whether `hook` may change the stream's course (reply, reset, start a callout): an event or
+/// async hook (not stream-new, not complete) of a stream that is not complete.
+pub(crate) fn may_act(cell: &StreamCell, hook: Hook) -> bool {
+    !matches!(hook, Hook::StreamNew | Hook::Complete) && !cell.completed.get()
+}
+
 /// Why a local reply cannot be sent now, if it cannot.
 fn reply_refusal(cell: &StreamCell, hook: Hook) -> Option<String> {
-    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
+    if !may_act(cell, hook) {
         return Some(format!("a local reply can only be sent from an event hook, not from {}", hook.name()));
     }
     if cell.ending.get() {
@@ -77,7 +83,7 @@ pub(crate) fn record_reply(cell: &StreamCell, reply: OwnedLocalReply) {
 
 /// Resets the stream, if `hook` may: Err with the reason otherwise.
 pub(crate) fn reset(cell: &StreamCell, hook: Hook) -> Result<(), &'static str> {
-    if matches!(hook, Hook::StreamNew | Hook::Complete) || cell.completed.get() {
+    if !may_act(cell, hook) {
         return Err("the stream can only be reset from an event hook");
     }
     cell.ending.set(true);
