@@ -66,9 +66,6 @@ pub fn try_build_workspace_package(workspace: &Path, package: &str) -> Result<Pa
 pub const RELEASES: &[(u32, &str)] =
     &[(0, "d149545675fd9f7baa62caf3f35b0d83fc199486"), (1, "a971dc9f00494f497a825409a75b631f3dc15c86")];
 
-/// The last commit of the released ABI 1.0 contract (see [`RELEASES`]).
-pub const ABI_1_0_COMMIT: &str = RELEASES[0].1;
-
 /// Builds the cdylib package `package` of this repository (`repo`) as ABI 1.`minor` released it
 /// (see [`RELEASES`] and [`try_build_package_at`]), in `scratch_root/abi-1.<minor>`.
 pub fn build_released(
