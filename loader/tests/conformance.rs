@@ -100,6 +100,8 @@ impl SimulatedStream for Stream {
         };
     }
     fn wait_scheduled(&mut self, timeout: Duration) -> bool {
+        // Stretched under valgrind, as on the Rust test host.
+        let timeout = envoyx_testhost::patience(timeout);
         self.0.wait_scheduled(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
     }
     fn complete(&mut self) {

@@ -153,7 +153,9 @@ impl SimulatedStream for Stream {
         };
     }
     fn wait_scheduled(&mut self, timeout: Duration) -> bool {
-        self.0.wait_scheduled(timeout)
+        // Stretched under valgrind (`ci/memcheck.sh` sets ENVOYX_TEST_SLOWDOWN), where the
+        // module's thread can take longer than the case's wait.
+        self.0.wait_scheduled(envoyx_testhost::patience(timeout))
     }
     fn complete(&mut self) {
         self.0.complete()
