@@ -57,8 +57,8 @@ bool EnvoyxFilter::startCallout(std::uint64_t id, envoyx::Bytes cluster_name,
     return false;
   }
   auto callout = std::make_unique<EnvoyxCallout>(*this, id, std::move(inbox));
-  Http::AsyncClient::Request* request =
-      sendCallout(*cluster_manager_, cluster_name, headers, body, timeout_ms, *callout, failure);
+  Http::AsyncClient::Request* request = sendCallout(*cluster_manager_, cluster_name, headers, body,
+                                                    timeout_ms, *callout, calloutOptions(), failure);
   if (request == nullptr) {
     // Answered inline (onSuccess gave the answer to the inbox) or could not start.
     return callout->answered_inline_;
@@ -69,10 +69,19 @@ bool EnvoyxFilter::startCallout(std::uint64_t id, envoyx::Bytes cluster_name,
   return true;
 }
 
+Http::AsyncClient::StreamOptions EnvoyxFilter::calloutOptions() {
+  Http::AsyncClient::StreamOptions options;
+  if (decoder_callbacks_ != nullptr) {
+    options.setParentSpan(decoder_callbacks_->activeSpan())
+        .setParentContext(Http::AsyncClient::ParentContext{&decoder_callbacks_->streamInfo()});
+  }
+  return options;
+}
+
 Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster_name,
                                         rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
                                         std::uint64_t timeout_ms, Http::AsyncClient::Callbacks& callbacks,
-                                        std::uint32_t& failure) {
+                                        Http::AsyncClient::RequestOptions options, std::uint32_t& failure) {
   failure = ENVOYX_CALLOUT_UNAVAILABLE;
   const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
                                cluster_name.size());
@@ -92,9 +101,8 @@ Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manage
   if (!body.empty()) {
     message->body().add(body.data(), body.size());
   }
-  return cluster->httpAsyncClient().send(
-      std::move(message), callbacks,
-      Http::AsyncClient::RequestOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+  options.setTimeout(std::chrono::milliseconds(timeout_ms));
+  return cluster->httpAsyncClient().send(std::move(message), callbacks, options);
 }
 
 void headerViews(const Http::HeaderMap& headers, std::vector<envoyx::RawHeader>& out) {
@@ -114,7 +122,7 @@ void bufferViews(const Buffer::Instance& buffer, std::vector<envoyx::RawBytes>& 
   }
 }
 
-void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
+void calloutViews(Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
                   std::vector<envoyx::RawBytes>& chunks) {
   if (response == nullptr) {
     return;
@@ -124,7 +132,7 @@ void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::Raw
 }
 
 void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
-                               const Http::ResponseMessage* response) {
+                               Http::ResponseMessage* response) {
   auto it = callouts_.find(id);
   if (it == callouts_.end()) {
     return;
@@ -155,7 +163,8 @@ void EnvoyxFilter::calloutDone(std::uint64_t id, std::uint32_t status,
 
 bool CalloutStreamBase::open(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster_name,
                              rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
-                             bool end_stream, std::uint64_t timeout_ms, std::uint32_t& failure) {
+                             bool end_stream, std::uint64_t timeout_ms,
+                             Http::AsyncClient::StreamOptions options, std::uint32_t& failure) {
   failure = ENVOYX_CALLOUT_UNAVAILABLE;
   const absl::string_view name(reinterpret_cast<const char*>(cluster_name.data()),
                                cluster_name.size());
@@ -164,11 +173,16 @@ bool CalloutStreamBase::open(Upstream::ClusterManager& cluster_manager, envoyx::
     failure = ENVOYX_CALLOUT_NO_CLUSTER;
     return false;
   }
-  stream_ = cluster->httpAsyncClient().start(
-      *this, Http::AsyncClient::StreamOptions().setTimeout(std::chrono::milliseconds(timeout_ms)));
+  options.setTimeout(std::chrono::milliseconds(timeout_ms));
+  stream_ = cluster->httpAsyncClient().start(*this, options);
   if (stream_ == nullptr) {
+    // AsyncClientImpl::start reports onReset() inline before it returns null (source/common/http/
+    // async_client_impl.cc, AsyncClientImpl::start, 1.38.3-1.40): that FAILED event went to the
+    // owner already, so it is the answer; reporting "cannot start" as well would tell the module
+    // twice. A null start without a report (another AsyncClient) is a failure to start.
+    const bool reported = over_;
     over_ = true;
-    return false;
+    return reported;
   }
   request_headers_ = Http::RequestHeaderMapImpl::create();
   for (const envoyx::RawHeader& h : headers) {
@@ -279,7 +293,8 @@ bool EnvoyxFilter::startCalloutStream(std::uint64_t id, envoyx::Bytes cluster,
   EnvoyxCalloutStream& callout = *owned;
   // Registered first: Envoy may report on it (even its end) inside open().
   callout_streams_.emplace(id, std::move(owned));
-  if (!callout.open(*cluster_manager_, cluster, headers, body, end_stream, timeout_ms, failure)) {
+  if (!callout.open(*cluster_manager_, cluster, headers, body, end_stream, timeout_ms,
+                    calloutOptions(), failure)) {
     auto it = callout_streams_.find(id);
     if (it != callout_streams_.end()) {
       std::unique_ptr<EnvoyxCalloutStream> failed = std::move(it->second);

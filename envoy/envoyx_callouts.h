@@ -24,19 +24,24 @@ namespace EnvoyX {
 class EnvoyxFilter;
 
 // Sends a module's HTTP callout (checked by the core) to `cluster` through the cluster manager
-// with `callbacks`; the request, or null with `failure` set (an envoyx_callout_status) when it
-// cannot start (no such cluster; failed inside send(), whose inline answer the callbacks ignore).
+// with `callbacks` and `options` (the timeout is set here); the request, or null with `failure`
+// set (an envoyx_callout_status) when it cannot start (no such cluster; failed inside send(),
+// whose inline answer the callbacks ignore). The answer's body is limited by Envoy's runtime key
+// `http.async_response_buffer_limit` (default 32 MiB, kBufferLimitForResponse in
+// source/common/http/async_client_impl.h:56 of 1.38.3-1.40): a larger one fails with
+// ExceedResponseBufferLimit, which the callbacks report as ENVOYX_CALLOUT_TOO_LARGE.
 Http::AsyncClient::Request* sendCallout(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster,
                                         rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
                                         std::uint64_t timeout_ms, Http::AsyncClient::Callbacks& callbacks,
-                                        std::uint32_t& failure);
+                                        Http::AsyncClient::RequestOptions options, std::uint32_t& failure);
 
 // The core's views of headers, and of a buffer's slices (appended to `out`).
 void headerViews(const Http::HeaderMap& headers, std::vector<envoyx::RawHeader>& out);
 void bufferViews(const Buffer::Instance& buffer, std::vector<envoyx::RawBytes>& out);
 
-// The core's views of a callout's response (null: none): its headers and body slices.
-void calloutViews(const Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
+// The core's views of a callout's response (null: none): its headers and body slices. Not const:
+// Http::Message's headers() and body() are non-const (envoy/http/message.h:22,27).
+void calloutViews(Http::ResponseMessage* response, std::vector<envoyx::RawHeader>& headers,
                   std::vector<envoyx::RawBytes>& chunks);
 
 // One HTTP callout (ABI 1.1) in flight through Envoy's async client: its answer goes back to the
@@ -71,12 +76,13 @@ class CalloutStreamBase : public Http::AsyncClient::StreamCallbacks, public Even
 public:
   explicit CalloutStreamBase(std::uint64_t id) : id_(id) {}
 
-  // Opens the stream to `cluster` and sends the headers, then `body` if not empty, ending the
-  // request if `end_stream`. False with `failure` (an envoyx_callout_status) when it cannot
-  // start. Envoy may report on it, even its end, inside this call.
+  // Opens the stream to `cluster` with `options` (the timeout is set here) and sends the
+  // headers, then `body` if not empty, ending the request if `end_stream`. False with `failure`
+  // (an envoyx_callout_status) when it cannot start and nothing was reported. Envoy may report
+  // on it, even its end, inside this call: then it returns true, as the report is the answer.
   bool open(Upstream::ClusterManager& cluster_manager, envoyx::Bytes cluster,
             rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body, bool end_stream,
-            std::uint64_t timeout_ms, std::uint32_t& failure);
+            std::uint64_t timeout_ms, Http::AsyncClient::StreamOptions options, std::uint32_t& failure);
   // The request's next bytes, or its trailers (which end it); false once it is over.
   bool send(envoyx::Bytes data, bool end_stream);
   bool sendTrailers(rust::Slice<const envoyx::RawHeader> trailers);

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 
+#include "envoy/event/dispatcher.h"
 #include "envoy/http/async_client.h"
 #include "envoy/registry/registry.h"
 #include "envoy/upstream/cluster_manager.h"
@@ -56,7 +57,7 @@ public:
     }
     void onBeforeFinalizeUpstreamSpan(Tracing::Span&, const Http::ResponseHeaderMap*) override {}
 
-    void done(std::uint32_t status, const Http::ResponseMessage* response) {
+    void done(std::uint32_t status, Http::ResponseMessage* response) {
       if (!sent_) {
         return; // Answered inside send(): http_callout reports it.
       }
@@ -87,7 +88,10 @@ public:
 
     void deliver(std::uint32_t event, std::uint32_t status, rust::Slice<const envoyx::RawHeader> headers,
                  rust::Slice<const envoyx::RawBytes> data, bool end_stream) override {
-      if (auto config = owner_.slot_->config.lock()) {
+      // Held to the end of this call: the configuration owns `owner_` (its ConfigHost), so
+      // releasing the last reference before retire() would free the host retire() uses.
+      const auto config = owner_.slot_->config.lock();
+      if (config) {
         (*config)->on_callout_event(id_, event, status, headers, data, end_stream);
       }
       if (event == ENVOYX_CALLOUT_EVENT_COMPLETE || event == ENVOYX_CALLOUT_EVENT_FAILED) {
@@ -126,8 +130,8 @@ public:
                     std::uint64_t timeout_ms, std::uint32_t& failure) const override {
     auto callout = std::make_unique<Callout>(*this, id);
     Callout& callbacks = *callout;
-    Http::AsyncClient::Request* request =
-        sendCallout(cluster_manager_, cluster_name, headers, body, timeout_ms, callbacks, failure);
+    Http::AsyncClient::Request* request = sendCallout(cluster_manager_, cluster_name, headers, body,
+                                                      timeout_ms, callbacks, {}, failure);
     if (request == nullptr) {
       return false;
     }
@@ -145,7 +149,7 @@ public:
     Stream& stream = *owned;
     // Registered first: Envoy may report on it (even its end) inside open().
     streams_.emplace(id, std::move(owned));
-    if (!stream.open(cluster_manager_, cluster, headers, body, end_of_stream, timeout_ms, failure)) {
+    if (!stream.open(cluster_manager_, cluster, headers, body, end_of_stream, timeout_ms, {}, failure)) {
       retire(id);
       return false;
     }
@@ -213,6 +217,24 @@ private:
   mutable absl::flat_hash_map<std::uint64_t, std::unique_ptr<Stream>> streams_;
 };
 
+// Shares `object`, and deletes it on the main thread whichever thread drops the last reference:
+// at once there, else posted to `main`. Every EnvoyxFilter holds its filter configuration and
+// Envoy's route tables hold the per-route ones, and both are released on workers (the last
+// stream after an LDS/ECDS update, an RDS update); but x/abi.h promises the module's config and
+// route-config destroy hooks run on the main thread (and a dlclose runs there), and
+// ~MainThreadConfigHost cancels main-thread callouts and defers deletion on the main dispatcher,
+// which asserts isThreadSafe() (envoy/event/dispatcher.h). A post Envoy never runs (shutdown)
+// deletes the object with the dispatcher, on the main thread.
+template <class T>
+std::shared_ptr<const T> releasedOnMainThread(Event::Dispatcher& main, std::unique_ptr<const T> object) {
+  return std::shared_ptr<const T>(object.release(), [&main](const T* last) {
+    std::unique_ptr<const T> owned(last);
+    if (!main.isThreadSafe()) {
+      main.post([owned = std::move(owned)]() mutable { owned.reset(); });
+    }
+  });
+}
+
 } // namespace
 
 absl::StatusOr<Http::FilterFactoryCb>
@@ -230,16 +252,16 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
   }
   auto metrics = std::make_shared<EnvoyxMetrics>(context.scope());
+  Event::Dispatcher& main = context.serverFactoryContext().mainThreadDispatcher();
   auto background = std::make_shared<MainThreadConfigHost>(
-      context.serverFactoryContext().mainThreadDispatcher(),
-      context.serverFactoryContext().clusterManager(), metrics);
+      main, context.serverFactoryContext().clusterManager(), metrics);
   CoreFilterConfigSharedPtr core_config;
   try {
-    core_config = std::make_shared<const rust::Box<envoyx::FilterConfig>>(
-        envoyx::filter_config_from_proto(
-            rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                       bytes.size()),
-            background));
+    core_config = releasedOnMainThread(
+        main, std::make_unique<const rust::Box<envoyx::FilterConfig>>(envoyx::filter_config_from_proto(
+                  rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                             bytes.size()),
+                  background)));
     background->slot()->config = core_config;
   } catch (const rust::Error& e) {
     // The core's message already names the file or the field and the reason, e.g.
@@ -254,7 +276,7 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
 
 absl::StatusOr<Router::RouteSpecificFilterConfigConstSharedPtr>
 EnvoyxFilterConfigFactory::createRouteSpecificFilterConfig(
-    const Protobuf::Message& config, Server::Configuration::ServerFactoryContext&,
+    const Protobuf::Message& config, Server::Configuration::ServerFactoryContext& context,
     ProtobufMessage::ValidationVisitor&) {
   installLogSinkOnce();
   const auto& typed = dynamic_cast<const DynamicModuleConfigPerRouteProto&>(config);
@@ -263,8 +285,13 @@ EnvoyxFilterConfigFactory::createRouteSpecificFilterConfig(
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfigPerRoute");
   }
   try {
-    return std::make_shared<const EnvoyxRouteConfig>(envoyx::route_config_from_proto(
-        rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+    // Released on the main thread: route tables are dropped on workers after an RDS update, and
+    // the module's route-config destroy hook must run on the main thread (Envoy 1.40.0 fixed the
+    // same in its own dynamic-modules filter).
+    return releasedOnMainThread<EnvoyxRouteConfig>(
+        context.mainThreadDispatcher(),
+        std::make_unique<const EnvoyxRouteConfig>(envoyx::route_config_from_proto(
+            rust::Slice<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))));
   } catch (const rust::Error& e) {
     // Names the module and the reason, e.g. "... per-route config `x` rejected by the module: ...".
     return absl::InvalidArgumentError(e.what());

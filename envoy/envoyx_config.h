@@ -2,15 +2,10 @@
 // into the core's filter configuration once, at config time, and installs an EnvoyxFilter on each
 // stream. Kept apart from the filter (envoyx_filter.h), as in envoy-filter-example.
 //
-// Checked against envoy/server/filter_config.h (stored copy, 1.38-1.40 era):
-//   class NamedHttpFilterConfigFactory : public virtual HttpFilterConfigFactoryBase {
-//     virtual absl::StatusOr<Http::FilterFactoryCb>
-//     createFilterFactoryFromProto(const Protobuf::Message& config, const std::string& stat_prefix,
-//                                  Server::Configuration::FactoryContext& context) PURE;
-//   };
-// so a bad config is reported by returning a non-OK status (Envoy rejects the config with its
-// message), not by throwing. createEmptyConfigProto() and name() come from the typed/untyped
-// factory bases; category() is "envoy.filters.http" from HttpFilterConfigFactoryBase.
+// A bad config is reported by returning a non-OK status from createFilterFactoryFromProto (Envoy
+// rejects the config with its message), not by throwing (envoy/server/filter_config.h,
+// NamedHttpFilterConfigFactory, 1.38-1.40). Compiled against those versions' headers by
+// ci/envoy-compile-check/.
 //
 // The factory implements the interface directly instead of deriving from
 // Extensions::HttpFilters::Common::FactoryBase: FactoryBase validates through protoc-gen-validate,
@@ -55,8 +50,7 @@ public:
   }
 
   // Per-route configuration (ABI 1.1): a DynamicModuleConfigPerRoute under a route's, virtual
-  // host's or route configuration's typed_per_filter_config, parsed once by its module. Checked
-  // against the 1.38-1.40 era filter_config.h, where this returns absl::StatusOr.
+  // host's or route configuration's typed_per_filter_config, parsed once by its module.
   ProtobufTypes::MessagePtr createEmptyRouteConfigProto() override {
     return std::make_unique<DynamicModuleConfigPerRouteProto>();
   }

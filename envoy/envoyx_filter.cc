@@ -163,7 +163,20 @@ void EnvoyxFilter::onDestroy() {
 }
 
 void EnvoyxFilter::onScheduled() {
-  if (!stream_.has_value() || in_core_call_) {
+  if (!stream_.has_value()) {
+    return;
+  }
+  if (in_core_call_) {
+    // A posted callback runs from the dispatcher loop, never inside one of this filter's calls
+    // into the core, so this cannot happen by Envoy's rules. Should it, the wake stands for one
+    // queued item that a dropped wake would leave queued (and a stopped stream hanging): post it
+    // again, loudly.
+    ENVOY_LOG(error, "EnvoyX: a wake-up arrived during a call into the core; posted again");
+    decoder_callbacks_->dispatcher().post([token = std::weak_ptr<StreamToken>(token_)]() {
+      if (std::shared_ptr<StreamToken> live = token.lock()) {
+        live->filter.onScheduled();
+      }
+    });
     return;
   }
   in_core_call_ = true;
@@ -187,10 +200,16 @@ Http::HeaderMap* EnvoyxFilter::headerMap(envoyx::HeaderMapKind kind) {
     return map.has_value() ? &map.ref() : nullptr;
   }
   case envoyx::HeaderMapKind::ResponseHeaders: {
+    if (encoder_callbacks_ == nullptr) {
+      return nullptr; // Not set yet: the stream starts in setDecoderFilterCallbacks.
+    }
     auto map = encoder_callbacks_->responseHeaders();
     return map.has_value() ? &map.ref() : nullptr;
   }
   case envoyx::HeaderMapKind::ResponseTrailers: {
+    if (encoder_callbacks_ == nullptr) {
+      return nullptr;
+    }
     auto map = encoder_callbacks_->responseTrailers();
     return map.has_value() ? &map.ref() : nullptr;
   }
@@ -203,15 +222,18 @@ Buffer::Instance* EnvoyxFilter::receivedBody(envoyx::BodyKind kind) {
 }
 
 const Buffer::Instance* EnvoyxFilter::bufferedBody(envoyx::BodyKind kind) {
-  return isRequest(kind) ? decoder_callbacks_->decodingBuffer()
-                         : encoder_callbacks_->encodingBuffer();
+  if (isRequest(kind)) {
+    return decoder_callbacks_->decodingBuffer();
+  }
+  // The encoder callbacks are not set yet while the stream starts (setDecoderFilterCallbacks).
+  return encoder_callbacks_ != nullptr ? encoder_callbacks_->encodingBuffer() : nullptr;
 }
 
 void EnvoyxFilter::modifyBufferedBody(envoyx::BodyKind kind,
                                       std::function<void(Buffer::Instance&)> change) {
   if (isRequest(kind)) {
     decoder_callbacks_->modifyDecodingBuffer(std::move(change));
-  } else {
+  } else if (encoder_callbacks_ != nullptr) {
     encoder_callbacks_->modifyEncodingBuffer(std::move(change));
   }
 }

@@ -2,24 +2,14 @@
 // envoyx::StreamHost so that the core (and through it the module) sees Envoy's own header maps
 // and body slices, and carrying out the actions the core returns after each call (reset, local
 // reply, continue). The logic, every stream rule and every argument check, lives in the core;
-// these files only translate. Here: the filter (envoyx_filter.cc; its stream-info primitives in
-// envoyx_stream_info.cc), its scheduler and the per-route configuration. Elsewhere: the
-// envoyx::StreamHost adapter (envoyx_stream_host.{h,cc}), callouts (envoyx_callouts.{h,cc}),
+// these files only translate. Here: the filter (envoyx_filter.cc), its scheduler and the
+// per-route configuration. Elsewhere: the envoyx::StreamHost adapter (envoyx_stream_host.{h,cc},
+// its stream-info primitives in envoyx_stream_info.cc), callouts (envoyx_callouts.{h,cc}),
 // logs and metrics (envoyx_telemetry.{h,cc}), the byte conversions (envoyx_bytes.h).
 //
-// Written against these Envoy interfaces, checked in stored copies of Envoy's sources (the
-// 1.38.3/1.39.3/1.40.0 release commits themselves were not available to read):
-// - envoy/http/filter.h (recent main, with webTransportSession(), i.e. 1.40-era):
-//   StreamFilterCallbacks::dispatcher(), resetStream(reason = LocalReset, details = ""),
-//   requestHeaders()/requestTrailers()/responseHeaders()/responseTrailers() returning OptRef;
-//   StreamDecoderFilterCallbacks::continueDecoding(), decodingBuffer() (const, may be null),
-//   modifyDecodingBuffer(std::function<void(Buffer::Instance&)>), sendLocalReply(Code,
-//   string_view body, std::function<void(ResponseHeaderMap&)>, optional<GrpcStatus>, details).
-// - envoy/buffer/buffer.h: RawSlice {void* mem_; size_t len_;}, getRawSlices(optional max) const
-//   returning non-empty slices, add/prepend(string_view), drain, length, move(rhs, length).
-// - source/extensions/filters/http/common/pass_through_filter.h: Http::PassThroughFilter keeps
-//   decoder_callbacks_/encoder_callbacks_ and defaults every hook we do not override
-//   (encode1xxHeaders, metadata).
+// Compiled (syntax and types, not linked) against Envoy 1.38.3, 1.39.0 and 1.40-dev headers by
+// ci/envoy-compile-check/ (docs/verification.md names the commits and compilers); where the
+// versions differ, the code says which header line decides the shape.
 #pragma once
 
 #include <functional>
@@ -128,16 +118,13 @@ public:
   const Buffer::Instance* bufferedBody(envoyx::BodyKind kind);
   // Runs `change` on the buffered body through Envoy's modify{De,En}codingBuffer.
   void modifyBufferedBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
-  // The per-route configuration Envoy resolves for this stream (route, then virtual host, then
-  // route configuration), or null.
-  const envoyx::RouteConfig* routeConfig();
   // Starts the module's callout `id` (see loader.h StreamHost::http_callout).
   bool startCallout(std::uint64_t id, envoyx::Bytes cluster,
                     rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
                     std::uint64_t timeout_ms, rust::Box<envoyx::CalloutInbox> inbox,
                     std::uint32_t& failure);
   // A callout's answer (from EnvoyxCallout), handed to the core; the callout is then freed.
-  void calloutDone(std::uint64_t id, std::uint32_t status, const Http::ResponseMessage* response);
+  void calloutDone(std::uint64_t id, std::uint32_t status, Http::ResponseMessage* response);
   // The module's streaming callouts (see loader.h StreamHost::callout_stream_*).
   bool startCalloutStream(std::uint64_t id, envoyx::Bytes cluster,
                           rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
@@ -146,21 +133,9 @@ public:
   bool sendCalloutStreamData(std::uint64_t id, envoyx::Bytes data, bool end_stream);
   bool sendCalloutStreamTrailers(std::uint64_t id, rust::Slice<const envoyx::RawHeader> trailers);
   void resetCalloutStream(std::uint64_t id);
-  // The stream's dynamic metadata, filter state and routing (see loader.h StreamHost).
-  bool setMetadata(absl::string_view ns, absl::string_view key, std::uint32_t kind, absl::string_view string,
-                   double number, bool boolean);
-  bool getMetadata(std::uint32_t source, absl::string_view ns, absl::string_view key, std::uint32_t kind,
-                   envoyx::RawBytes& string, double& number, bool& boolean);
-  bool setFilterState(absl::string_view key, absl::string_view value);
-  bool getFilterState(absl::string_view key, envoyx::RawBytes& value);
-  // Whether the stream's filter state has `key`, of any type, set by anyone.
-  bool hasFilterState(absl::string_view key);
-  bool clearRouteCache();
-  // Tags the stream's active span; false without a tracer (Envoy's null span).
-  bool setSpanTag(absl::string_view key, absl::string_view value);
-  // The stream's attribute `attribute` (an envoyx_attribute; see loader.h StreamHost).
-  bool attribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number);
-  bool setUpstreamOverrideHost(absl::string_view host, bool strict);
+  // Envoy's decoder callbacks (null until Envoy sets them): EnvoyStreamHost reaches the stream's
+  // info, metadata, filter state, routing and span through them (envoyx_stream_info.cc).
+  Http::StreamDecoderFilterCallbacks* decoderCallbacks() { return decoder_callbacks_; }
   // Records on the configuration's metric `id` (see loader.h StreamHost::metric_record).
   bool recordMetric(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
                     std::uint64_t value) {
@@ -174,6 +149,9 @@ public:
                           rust::Slice<const envoyx::RawBytes> data, bool end_stream);
 
 private:
+  // The options of this stream's callouts: its active span as their parent (a child span per
+  // callout, as Envoy's own ext_authz does) and its stream info as their parent context.
+  Http::AsyncClient::StreamOptions calloutOptions();
   // Calls into the core with the re-entrancy guard up; once the call has returned, carries out
   // the actions the core decided on. Returns `fallback` when there is no stream or the core
   // refuses the event.

@@ -1,6 +1,7 @@
 // The primitives of EnvoyStreamHost (envoyx_stream_host.h): header maps and bodies read and
-// changed in place in Envoy's own memory, everything else handed to the filter. No argument is
-// checked here: the core has checked them all.
+// changed in place in Envoy's own memory, callouts and metrics handed to the filter (what Envoy
+// knows of the stream is envoyx_stream_info.cc's). No argument is checked here: the core has
+// checked them all.
 #include "envoy/envoyx_stream_host.h"
 
 #include <algorithm>
@@ -155,10 +156,6 @@ std::shared_ptr<envoyx::Scheduler> EnvoyStreamHost::scheduler() const {
   return scheduler_;
 }
 
-const envoyx::RouteConfig* EnvoyStreamHost::route_config() const {
-  return filter_.routeConfig();
-}
-
 bool EnvoyStreamHost::http_callout(std::uint64_t id, envoyx::Bytes cluster,
                                    rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
                                    std::uint64_t timeout_ms, rust::Box<envoyx::CalloutInbox> inbox,
@@ -187,43 +184,14 @@ void EnvoyStreamHost::callout_stream_reset(std::uint64_t id) {
   filter_.resetCalloutStream(id);
 }
 
-bool EnvoyStreamHost::metadata_set(envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind, envoyx::Bytes string,
-                                   double number, bool boolean) {
-  return filter_.setMetadata(toStringView(ns), toStringView(key), kind, toStringView(string), number, boolean);
-}
 
-bool EnvoyStreamHost::metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
-                                   envoyx::RawBytes& string, double& number, bool& boolean) {
-  return filter_.getMetadata(source, toStringView(ns), toStringView(key), kind, string, number, boolean);
-}
 
-bool EnvoyStreamHost::filter_state_set(envoyx::Bytes key, envoyx::Bytes value) {
-  return filter_.setFilterState(toStringView(key), toStringView(value));
-}
 
-bool EnvoyStreamHost::filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) {
-  return filter_.getFilterState(toStringView(key), value);
-}
 
-bool EnvoyStreamHost::filter_state_exists(envoyx::Bytes key) {
-  return filter_.hasFilterState(toStringView(key));
-}
 
-bool EnvoyStreamHost::clear_route_cache() {
-  return filter_.clearRouteCache();
-}
 
-bool EnvoyStreamHost::span_set_tag(envoyx::Bytes key, envoyx::Bytes value) {
-  return filter_.setSpanTag(toStringView(key), toStringView(value));
-}
 
-bool EnvoyStreamHost::attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {
-  return filter_.attribute(attribute, string, number);
-}
 
-bool EnvoyStreamHost::upstream_override_host(envoyx::Bytes host, bool strict) {
-  return filter_.setUpstreamOverrideHost(toStringView(host), strict);
-}
 
 bool EnvoyStreamHost::metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
                                     rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) {

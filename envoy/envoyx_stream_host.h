@@ -1,7 +1,9 @@
 // EnvoyStreamHost: the loader's envoyx::StreamHost over one Envoy stream, the primitives the core
-// calls (header maps, bodies, and what the filter reaches for it: callouts, metadata, filter
-// state, attributes, metrics). Defined in envoyx_stream_host.cc; only the filter creates one
-// (EnvoyxFilter::setDecoderFilterCallbacks). Internal to envoyx_filter_lib.
+// calls. Defined in envoyx_stream_host.cc (header maps, bodies, and what the filter does for it:
+// callouts, metrics) and envoyx_stream_info.cc (metadata, filter state, attributes, routing,
+// tracing: straight on Envoy's stream info), so a new primitive costs this declaration and one
+// definition. Only the filter creates one (EnvoyxFilter::setDecoderFilterCallbacks). Internal to
+// envoyx_filter_lib.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +49,7 @@ public:
                     envoyx::Bytes data) override;
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override;
+  // envoyx_stream_info.cc:
   const envoyx::RouteConfig* route_config() const override;
   bool http_callout(std::uint64_t id, envoyx::Bytes cluster,
                     rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,

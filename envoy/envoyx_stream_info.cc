@@ -1,8 +1,8 @@
-// The filter's primitives over what Envoy knows of the stream (envoyx_filter.h, called through
-// EnvoyStreamHost): dynamic metadata (and the route's and cluster's), filter state, the stream's
-// attributes (addresses, protocol, TLS, ...), span tags, the route cache, the upstream host
-// override and the per-route configuration.
-#include "envoy/envoyx_filter.h"
+// EnvoyStreamHost's primitives over what Envoy knows of the stream (envoyx_stream_host.h), through
+// the filter's decoder callbacks (null only before Envoy set them): dynamic metadata (and the
+// route's and cluster's), filter state, the stream's attributes (addresses, protocol, TLS, ...),
+// span tags, the route cache, the upstream host override and the per-route configuration.
+#include "envoy/envoyx_stream_host.h"
 
 #include <memory>
 #include <string>
@@ -14,21 +14,43 @@
 
 #include "abi.h"
 
+#include "envoy/envoyx_bytes.h"
+
 namespace Envoy {
 namespace Extensions {
 namespace HttpFilters {
 namespace EnvoyX {
 
-bool EnvoyxFilter::setMetadata(absl::string_view ns, absl::string_view key, std::uint32_t kind,
-                               absl::string_view string, double number, bool boolean) {
-  if (decoder_callbacks_ == nullptr) {
+namespace {
+
+// Sets `key` read-only, on every supported Envoy from one source: 1.38's
+// FilterState::setData(name, data, StateType, life_span, sharing) requires a StateType
+// (envoy/stream_info/filter_state.h:164 at 1.38.3); 1.39 removed StateType and every object is
+// read-only (setData(name, data, life_span, sharing), filter_state.h:156 at 1.40). Templated on
+// the type so that only the branch of the version compiled against is instantiated.
+template <class State>
+void setReadOnlyData(State& state, absl::string_view key,
+                     std::shared_ptr<StreamInfo::FilterState::Object> data) {
+  if constexpr (requires { typename State::StateType; }) {
+    state.setData(key, std::move(data), State::StateType::ReadOnly);
+  } else {
+    state.setData(key, std::move(data));
+  }
+}
+
+} // namespace
+
+bool EnvoyStreamHost::metadata_set(envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
+                                   envoyx::Bytes string, double number, bool boolean) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
   Protobuf::Struct fields;
-  Protobuf::Value& value = (*fields.mutable_fields())[std::string(key)];
+  Protobuf::Value& value = (*fields.mutable_fields())[std::string(toStringView(key))];
   switch (kind) {
   case ENVOYX_VALUE_STRING:
-    value.set_string_value(std::string(string));
+    value.set_string_value(std::string(toStringView(string)));
     break;
   case ENVOYX_VALUE_NUMBER:
     value.set_number_value(number);
@@ -37,32 +59,38 @@ bool EnvoyxFilter::setMetadata(absl::string_view ns, absl::string_view key, std:
     value.set_bool_value(boolean);
   }
   // Merges into the namespace: other keys stay.
-  decoder_callbacks_->streamInfo().setDynamicMetadata(std::string(ns), fields);
+  callbacks->streamInfo().setDynamicMetadata(std::string(toStringView(ns)), fields);
   return true;
 }
 
-bool EnvoyxFilter::getMetadata(std::uint32_t source, absl::string_view ns, absl::string_view key,
-                               std::uint32_t kind, envoyx::RawBytes& string, double& number,
-                               bool& boolean) {
-  if (decoder_callbacks_ == nullptr) {
+bool EnvoyStreamHost::metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key,
+                                   std::uint32_t kind, envoyx::RawBytes& string, double& number,
+                                   bool& boolean) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
   const envoy::config::core::v3::Metadata* metadata = nullptr;
   if (source == ENVOYX_METADATA_DYNAMIC) {
-    metadata = &decoder_callbacks_->streamInfo().dynamicMetadata();
-  } else if (source == ENVOYX_METADATA_ROUTE && decoder_callbacks_->route() != nullptr) {
-    metadata = &decoder_callbacks_->route()->metadata();
-  } else if (source == ENVOYX_METADATA_CLUSTER && decoder_callbacks_->clusterInfo() != nullptr) {
-    metadata = &decoder_callbacks_->clusterInfo()->metadata();
+    metadata = &callbacks->streamInfo().dynamicMetadata();
+  } else if (source == ENVOYX_METADATA_ROUTE) {
+    // route() and clusterInfo() are OptRef (envoy/http/filter.h:434,448 in 1.38.3).
+    if (const auto route = callbacks->route(); route.has_value()) {
+      metadata = &route->metadata();
+    }
+  } else if (source == ENVOYX_METADATA_CLUSTER) {
+    if (const auto cluster = callbacks->clusterInfo(); cluster.has_value()) {
+      metadata = &cluster->metadata();
+    }
   }
   if (metadata == nullptr) {
     return false;
   }
-  const auto space = metadata->filter_metadata().find(std::string(ns));
+  const auto space = metadata->filter_metadata().find(std::string(toStringView(ns)));
   if (space == metadata->filter_metadata().end()) {
     return false;
   }
-  const auto field = space->second.fields().find(std::string(key));
+  const auto field = space->second.fields().find(std::string(toStringView(key)));
   if (field == space->second.fields().end()) {
     return false;
   }
@@ -89,22 +117,24 @@ bool EnvoyxFilter::getMetadata(std::uint32_t source, absl::string_view ns, absl:
   }
 }
 
-bool EnvoyxFilter::setFilterState(absl::string_view key, absl::string_view value) {
-  if (decoder_callbacks_ == nullptr) {
+bool EnvoyStreamHost::filter_state_set(envoyx::Bytes key, envoyx::Bytes value) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
-  decoder_callbacks_->streamInfo().filterState()->setData(
-      key, std::make_shared<Router::StringAccessorImpl>(value),
-      StreamInfo::FilterState::StateType::ReadOnly);
+  setReadOnlyData(*callbacks->streamInfo().filterState(), toStringView(key),
+                  std::make_shared<Router::StringAccessorImpl>(toStringView(value)));
   return true;
 }
 
-bool EnvoyxFilter::getFilterState(absl::string_view key, envoyx::RawBytes& value) {
-  if (decoder_callbacks_ == nullptr) {
+bool EnvoyStreamHost::filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
   const auto* state =
-      decoder_callbacks_->streamInfo().filterState()->getDataReadOnly<Router::StringAccessor>(key);
+      callbacks->streamInfo().filterState()->getDataReadOnly<Router::StringAccessor>(
+          toStringView(key));
   if (state == nullptr) {
     return false;
   }
@@ -112,18 +142,20 @@ bool EnvoyxFilter::getFilterState(absl::string_view key, envoyx::RawBytes& value
   return true;
 }
 
-bool EnvoyxFilter::hasFilterState(absl::string_view key) {
+bool EnvoyStreamHost::filter_state_exists(envoyx::Bytes key) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
   // Any object of any type, this stream's or its connection's (envoy/stream_info/filter_state.h:
   // hasDataWithName); without callbacks nothing can be set, so report it taken.
-  return decoder_callbacks_ == nullptr ||
-         decoder_callbacks_->streamInfo().filterState()->hasDataWithName(key);
+  return callbacks == nullptr ||
+         callbacks->streamInfo().filterState()->hasDataWithName(toStringView(key));
 }
 
-bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {
-  if (decoder_callbacks_ == nullptr) {
+bool EnvoyStreamHost::attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
-  const StreamInfo::StreamInfo& info = decoder_callbacks_->streamInfo();
+  const StreamInfo::StreamInfo& info = callbacks->streamInfo();
   const auto text = [&string](absl::string_view value) {
     string = envoyx::to_raw_bytes(value);
     return true;
@@ -137,8 +169,9 @@ bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, 
   };
   const auto& provider = info.downstreamAddressProvider();
   const Ssl::ConnectionInfoConstSharedPtr ssl = provider.sslConnection();
+  // The const upstreamInfo() is an OptRef (envoy/stream_info/stream_info.h:850 in 1.38.3).
   const auto upstream = info.upstreamInfo();
-  const auto upstream_host = upstream != nullptr ? upstream->upstreamHost() : nullptr;
+  const auto upstream_host = upstream.has_value() ? upstream->upstreamHost() : nullptr;
   switch (attribute) {
   case ENVOYX_ATTRIBUTE_SOURCE_ADDRESS:
     return text(provider.remoteAddress()->asStringView());
@@ -160,8 +193,8 @@ bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, 
   case ENVOYX_ATTRIBUTE_ROUTE_NAME:
     return !info.getRouteName().empty() && text(info.getRouteName());
   case ENVOYX_ATTRIBUTE_CLUSTER_NAME: {
-    const auto cluster = decoder_callbacks_->clusterInfo();
-    return cluster != nullptr && text(cluster->name());
+    const auto cluster = callbacks->clusterInfo();
+    return cluster.has_value() && text(cluster->name());
   }
   case ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS:
     return upstream_host != nullptr && upstream_host->address() != nullptr &&
@@ -194,37 +227,44 @@ bool EnvoyxFilter::attribute(std::uint32_t attribute, envoyx::RawBytes& string, 
   }
 }
 
-bool EnvoyxFilter::setSpanTag(absl::string_view key, absl::string_view value) {
-  if (decoder_callbacks_ == nullptr) {
+bool EnvoyStreamHost::span_set_tag(envoyx::Bytes key, envoyx::Bytes value) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
-  Tracing::Span& span = decoder_callbacks_->activeSpan();
+  Tracing::Span& span = callbacks->activeSpan();
   if (dynamic_cast<Tracing::NullSpan*>(&span) != nullptr) {
     return false;
   }
-  span.setTag(key, value);
+  span.setTag(toStringView(key), toStringView(value));
   return true;
 }
 
-bool EnvoyxFilter::clearRouteCache() {
-  if (decoder_callbacks_ == nullptr || !decoder_callbacks_->downstreamCallbacks().has_value()) {
+bool EnvoyStreamHost::clear_route_cache() {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr || !callbacks->downstreamCallbacks().has_value()) {
     return false;
   }
-  decoder_callbacks_->downstreamCallbacks()->clearRouteCache();
+  callbacks->downstreamCallbacks()->clearRouteCache();
   return true;
 }
 
-bool EnvoyxFilter::setUpstreamOverrideHost(absl::string_view host, bool strict) {
-  if (decoder_callbacks_ == nullptr) {
+bool EnvoyStreamHost::upstream_override_host(envoyx::Bytes host, bool strict) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
     return false;
   }
-  decoder_callbacks_->setUpstreamOverrideHost(std::make_pair(std::string(host), strict));
+  // envoy/upstream/load_balancer.h:156 (1.38.3): OverrideHost{host, strict, ...}.
+  Upstream::LoadBalancerContext::OverrideHost target;
+  target.host = std::string(toStringView(host));
+  target.strict = strict;
+  callbacks->setUpstreamOverrideHost(std::move(target));
   return true;
 }
 
-const envoyx::RouteConfig* EnvoyxFilter::routeConfig() {
+const envoyx::RouteConfig* EnvoyStreamHost::route_config() const {
   const auto* route =
-      Http::Utility::resolveMostSpecificPerFilterConfig<EnvoyxRouteConfig>(decoder_callbacks_);
+      Http::Utility::resolveMostSpecificPerFilterConfig<EnvoyxRouteConfig>(filter_.decoderCallbacks());
   return route != nullptr ? &route->core() : nullptr;
 }
 

@@ -57,8 +57,43 @@ std::uint64_t EnvoyxMetrics::define(std::uint32_t kind, absl::string_view name,
   for (const envoyx::RawBytes& label : label_names) {
     def.label_names.emplace_back(reinterpret_cast<const char*>(label.ptr), label.len);
   }
+  if (def.label_names.empty()) {
+    const Stats::ElementVec elements{Stats::DynamicName(def.name)};
+    switch (kind) {
+    case ENVOYX_METRIC_COUNTER:
+      def.counter = &Stats::Utility::counterFromElements(*scope_, elements);
+      break;
+    case ENVOYX_METRIC_GAUGE:
+      def.gauge = &Stats::Utility::gaugeFromElements(*scope_, elements, Stats::Gauge::ImportMode::Accumulate);
+      break;
+    case ENVOYX_METRIC_HISTOGRAM:
+      def.histogram =
+          &Stats::Utility::histogramFromElements(*scope_, elements, Stats::Histogram::Unit::Unspecified);
+      break;
+    default:
+      break;
+    }
+  }
   defs_.push_back(std::move(def));
   return defs_.size();
+}
+
+void EnvoyxMetrics::applyToGauge(Stats::Gauge& gauge, std::uint32_t op, std::uint64_t value) {
+  if (op == ENVOYX_METRIC_SET) {
+    gauge.set(value);
+  } else if (op == ENVOYX_METRIC_SUBTRACT) {
+    // Envoy's gauges are unsigned and assert (debug builds) when subtracted below zero; a module
+    // subtracting more than it added gets zero. (Racy against another worker's add between the
+    // read and the change, which at worst leaves the gauge off by that add.)
+    const std::uint64_t current = gauge.value();
+    if (value >= current) {
+      gauge.set(0);
+    } else {
+      gauge.sub(value);
+    }
+  } else {
+    gauge.add(value);
+  }
 }
 
 bool EnvoyxMetrics::record(std::uint64_t id, std::uint32_t op,
@@ -67,7 +102,20 @@ bool EnvoyxMetrics::record(std::uint64_t id, std::uint32_t op,
     return false;
   }
   const Def& def = defs_[id - 1];
-  // Names and tags as dynamic stat names: Envoy's symbol table interns each once.
+  if (def.counter != nullptr) {
+    def.counter->add(value);
+    return true;
+  }
+  if (def.gauge != nullptr) {
+    applyToGauge(*def.gauge, op, value);
+    return true;
+  }
+  if (def.histogram != nullptr) {
+    def.histogram->recordValue(value);
+    return true;
+  }
+  // A labelled metric: its label values are the tags. Names and tags as dynamic stat names
+  // (Envoy's symbol table interns each once); the scope finds the stat made by an earlier record.
   Stats::StatNameDynamicPool pool(scope_->symbolTable());
   Stats::StatNameTagVector tags;
   for (std::size_t i = 0; i < label_values.size(); ++i) {
@@ -79,18 +127,10 @@ bool EnvoyxMetrics::record(std::uint64_t id, std::uint32_t op,
   case ENVOYX_METRIC_COUNTER:
     Stats::Utility::counterFromElements(*scope_, name, tags).add(value);
     return true;
-  case ENVOYX_METRIC_GAUGE: {
-    Stats::Gauge& gauge =
-        Stats::Utility::gaugeFromElements(*scope_, name, Stats::Gauge::ImportMode::Accumulate, tags);
-    if (op == ENVOYX_METRIC_SET) {
-      gauge.set(value);
-    } else if (op == ENVOYX_METRIC_SUBTRACT) {
-      gauge.sub(value);
-    } else {
-      gauge.add(value);
-    }
+  case ENVOYX_METRIC_GAUGE:
+    applyToGauge(Stats::Utility::gaugeFromElements(*scope_, name, Stats::Gauge::ImportMode::Accumulate, tags),
+                 op, value);
     return true;
-  }
   case ENVOYX_METRIC_HISTOGRAM:
     Stats::Utility::histogramFromElements(*scope_, name, Stats::Histogram::Unit::Unspecified, tags)
         .recordValue(value);

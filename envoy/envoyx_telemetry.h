@@ -49,7 +49,15 @@ private:
     std::uint32_t kind;
     std::string name;
     std::vector<std::string> label_names;
+    // A metric without labels, made once when it is defined (with no tags, so Envoy's tag
+    // extraction and the bootstrap's stats_config apply to its name). Null for a labelled metric,
+    // which is looked up per record with its label values as tags.
+    Stats::Counter* counter = nullptr;
+    Stats::Gauge* gauge = nullptr;
+    Stats::Histogram* histogram = nullptr;
   };
+  // Applies `op` with `value` to `gauge`; never below zero (see record()).
+  static void applyToGauge(Stats::Gauge& gauge, std::uint32_t op, std::uint64_t value);
   Stats::ScopeSharedPtr scope_;
   std::vector<Def> defs_;
 };

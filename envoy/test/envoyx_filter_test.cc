@@ -200,7 +200,7 @@ TEST_F(EnvoyxFilterTest, ContinueOfADirectionNotStoppedIsIgnoredByTheCore) {
   // One continue resumes the request; the same continue delivered again finds nothing stopped.
   EXPECT_CALL(decoder_callbacks_, continueDecoding());
   posted();
-  filter_->onScheduled(envoyx::Direction::Request);
+  filter_->onScheduled();
   filter_->onDestroy();
 }
 
