@@ -28,8 +28,10 @@
  *     reset  resets every stream.
  *                       In every mode a request for the path `/__counts` gets a 200 local reply
  *                       whose body is the stream counters, e.g. `new=5 complete=4 destroy=4
- *                       complete_twice=0 destroy_twice=0 untracked=0` (the `/__counts` stream
- *                       itself is one of the `new`, not yet complete or destroyed). Logs
+ *                       complete_twice=0 destroy_twice=0 untracked=0 response_at_start=0` (the
+ *                       `/__counts` stream itself is one of the `new`, not yet complete or
+ *                       destroyed; `response_at_start`: streams whose stream-new hook could read
+ *                       response headers, trailers or a buffered response body, none can). Logs
  *                       `test_filter: program init` at program init.
  *   -DPROBE             The C++ test host's probe (loader/tests): calls the host functions the
  *                       example modules leave out and reports what it saw. Request headers:
@@ -110,6 +112,7 @@ enum {
   COMPLETE_TWICE,
   DESTROY_TWICE,
   UNTRACKED, /* streams past TRACKED_STREAMS, counted only in the totals */
+  RESPONSE_AT_START, /* STOCK_TEST_FILTER: streams that saw a response in envoyx_on_stream_new */
   COUNTERS
 };
 static unsigned long counts[COUNTERS];
@@ -286,9 +289,11 @@ static bool answer_counts(envoyx_stream* stream) {
   if (host->header_get(stream, ENVOYX_REQUEST_HEADERS, str(":path"), &path, 1) == 0 || !is(path, "/__counts"))
     return false;
   char body[256];
-  snprintf(body, sizeof body, "new=%lu complete=%lu destroy=%lu complete_twice=%lu destroy_twice=%lu untracked=%lu",
+  snprintf(body, sizeof body,
+           "new=%lu complete=%lu destroy=%lu complete_twice=%lu destroy_twice=%lu untracked=%lu "
+           "response_at_start=%lu",
            load(STREAMS_NEW), load(STREAMS_COMPLETE), load(STREAMS_DESTROYED), load(COMPLETE_TWICE),
-           load(DESTROY_TWICE), load(UNTRACKED));
+           load(DESTROY_TWICE), load(UNTRACKED), load(RESPONSE_AT_START));
   host->send_local_reply(stream, 200, NULL, 0, str(body), str("envoyx_counts"));
   return true;
 }
@@ -486,6 +491,14 @@ envoyx_module_stream* envoyx_on_stream_new(envoyx_module_config* module_config, 
   (void)stream;
   const config* c = module_config;
   if (c->fail_streams) return NULL;
+#ifdef STOCK_TEST_FILTER
+  /* No response exists yet: every host must say so (Envoy sets a filter's encoder callbacks
+   * after its decoder callbacks, where the custom build starts the stream). */
+  if (host->header_all(stream, ENVOYX_RESPONSE_HEADERS, NULL, 0) > 0 ||
+      host->header_all(stream, ENVOYX_RESPONSE_TRAILERS, NULL, 0) > 0 ||
+      host->body_length(stream, ENVOYX_BODY_RESPONSE_BUFFERED) > 0)
+    bump(RESPONSE_AT_START);
+#endif
   stream_state* s = calloc(1, sizeof *s);
   s->mode = c->mode;
   unsigned long n = bump(STREAMS_NEW);

@@ -290,6 +290,8 @@ pub struct Counts {
     pub complete_twice: u64,
     pub destroy_twice: u64,
     pub untracked: u64,
+    /// Streams whose stream-new hook could read a response (there is none yet).
+    pub response_at_start: u64,
 }
 
 impl Counts {
@@ -304,6 +306,7 @@ impl Counts {
             complete_twice: field("complete_twice")?,
             destroy_twice: field("destroy_twice")?,
             untracked: field("untracked")?,
+            response_at_start: field("response_at_start")?,
         })
     }
 }
@@ -365,6 +368,10 @@ impl Envoy {
             std::thread::sleep(Duration::from_millis(50));
         };
         self.check(counts.untracked == 0, &format!("more streams than tracked: {counts:?}"));
+        self.check(
+            counts.response_at_start == 0,
+            &format!("a stream read a response in its stream-new hook: {counts:?}"),
+        );
         self.check(counts.destroy + 1 == counts.new, &format!("every stream destroyed once: {counts:?}"));
         self.check(counts.destroy_twice == 0, &format!("a stream destroyed twice: {counts:?}"));
         self.check(counts.complete_twice == 0, &format!("a stream completed twice: {counts:?}"));
