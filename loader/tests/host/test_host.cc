@@ -363,8 +363,18 @@ bool TestStreamHost::http_callout(std::uint64_t id, Bytes cluster, rust::Slice<c
 }
 
 bool TestStreamHost::callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
-                                          Bytes body, bool end_of_stream, std::uint64_t, rust::Box<CalloutInbox>,
+                                          Bytes body, bool end_of_stream, std::uint64_t, rust::Box<CalloutInbox> inbox,
                                           std::uint32_t&) {
+  if (to_string_view(cluster) == kUnhealthyCluster) {
+    const RawHeader status{to_raw_bytes(":status"), to_raw_bytes("503")};
+    const RawBytes chunk = to_raw_bytes(kNoHealthyUpstream);
+    inbox->defer(id, ENVOYX_CALLOUT_EVENT_HEADERS, ENVOYX_CALLOUT_RESPONSE, rust::Slice<const RawHeader>(&status, 1),
+                 {}, false);
+    inbox->defer(id, ENVOYX_CALLOUT_EVENT_DATA, ENVOYX_CALLOUT_RESPONSE, {}, rust::Slice<const RawBytes>(&chunk, 1),
+                 true);
+    inbox->defer(id, ENVOYX_CALLOUT_EVENT_COMPLETE, ENVOYX_CALLOUT_RESPONSE, {}, {}, true);
+    return true;
+  }
   PendingCall call = recorded(id, cluster, headers, body);
   call.streaming = true;
   call.request_ended = end_of_stream;

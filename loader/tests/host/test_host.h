@@ -227,8 +227,10 @@ class TestStreamHost : public StreamHost {
   // since the stream is busy.
   bool http_callout(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
                     std::uint64_t timeout_ms, rust::Box<CalloutInbox> inbox, std::uint32_t& failure) override;
-  // Streaming callouts are recorded like callouts; the test plays the cluster's events later,
-  // never inside the module's call, so the inbox is not needed.
+  // Streaming callouts are recorded like callouts for the test to play the cluster's events
+  // later, except one to kUnhealthyCluster: its whole 503 response (headers, data, complete)
+  // comes inside this call, as Envoy's router answers inside the async stream's sendHeaders,
+  // through `inbox`.
   bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers, Bytes body,
                             bool end_of_stream, std::uint64_t timeout_ms, rust::Box<CalloutInbox> inbox,
                             std::uint32_t& failure) override;

@@ -60,10 +60,11 @@ const WITH_TRAILERS: Request = Request { trailers: &[("x-trailer", "1")], ..PLAI
 /// Asks the upstream for a response trailer (the response is then chunked).
 const WANTS_TRAILERS: Request = Request { headers: &[("x-upstream-respond-trailer-x-rt", "1")], ..PLAIN };
 
-/// Why stock Envoy cannot run `callout-unhealthy`: its dynamic-modules filter does not hand a
-/// callout answered inside the async client's `send` (its router answers a cluster without
-/// healthy hosts at once) to the module (seen on 1.38.3, 1.39.3 and 1.40.0: no callout-done
-/// call arrives) and reports that it could not create the request, so the module is told
+/// Why stock Envoy cannot run `callout-unhealthy` and `callout-stream-unhealthy`: its
+/// dynamic-modules filter does not hand a callout answered inside the async client's call
+/// (`send`, or a stream's `sendHeaders`: its router answers a cluster without healthy hosts at
+/// once) to the module (seen on 1.38.3, 1.39.3 and 1.40.0: no callout-done call, no stream
+/// event arrives) and reports that it could not create the request, so the module is told
 /// `unavailable`, which is what that status means.
 const ENVOY_DROPS_INLINE_ANSWERS: &str =
     "Envoy's filter drops a callout answered inside its start call; the module gets `unavailable`";
@@ -421,6 +422,27 @@ pub static CASES: &[Case] = &[
                     ("x-conf-callout", Want::Is("503 - no healthy upstream")),
                     ("x-conf-callout-ids", Want::Is("1")),
                 ],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(2)
+    .unsupported(&[
+        (HostKind::Envoy { http2: false }, ENVOY_DROPS_INLINE_ANSWERS),
+        (HostKind::Envoy { http2: true }, ENVOY_DROPS_INLINE_ANSWERS),
+    ]),
+    Case::new(
+        "callout-stream-unhealthy",
+        "a streaming callout the proxy answers whole inside the call that starts it (a cluster \
+         without healthy hosts) reaches the module right after that call, as its events in order",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[(
+                    "x-conf-callout-stream",
+                    Want::Is("503 - no healthy upstream headers,data,complete"),
+                )],
                 body: BODY,
             }),
             client: ok(body(BODY)),

@@ -186,7 +186,8 @@ impl TestHost {
     /// From now on a stream's HTTP callout to `cluster` is answered `status` with `body` inside
     /// the call that starts it (as Envoy's router answers a cluster without healthy hosts): the
     /// host hands the answer to the core's inbox, which delivers it right after the module's
-    /// call. Streams started before are affected too.
+    /// call. A streaming callout gets the same response as its events (headers, data, complete).
+    /// Streams started before are affected too.
     pub fn answer_inline(&self, cluster: &str, status: u16, body: &[u8]) {
         lock(&self.inline_clusters).push(InlineCluster {
             name: cluster.to_string(),
@@ -457,6 +458,21 @@ struct TestHostStream {
     inline_clusters: Arc<std::sync::Mutex<Vec<InlineCluster>>>,
 }
 
+impl TestHostStream {
+    /// The cluster of `callout` when the test made it answer inline ([`TestHost::answer_inline`]).
+    fn inline_cluster(&self, callout: &envoyx_core::Callout<'_>) -> Option<InlineCluster> {
+        lock(&self.inline_clusters).iter().find(|c| c.name.as_bytes() == callout.cluster).cloned()
+    }
+}
+
+/// A `:status` header viewing `status`.
+fn status_header(status: &str) -> envoyx_header {
+    envoyx_header {
+        key: envoyx_bytes::from_slice(b":status"),
+        value: envoyx_bytes::from_slice(status.as_bytes()),
+    }
+}
+
 impl HostStream for TestHostStream {
     fn resumes_response_stopped_inside_request_continue(&self) -> bool {
         !self.data.borrow().cannot_resume_inside_continue
@@ -567,15 +583,10 @@ impl HostStream for TestHostStream {
         callout: &envoyx_core::Callout<'_>,
         inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        let inline =
-            lock(&self.inline_clusters).iter().find(|c| c.name.as_bytes() == callout.cluster).cloned();
-        if let Some(cluster) = inline {
+        if let Some(cluster) = self.inline_cluster(callout) {
             // Answered inside this call, while the stream is busy: through the inbox.
             let status = cluster.status.to_string();
-            let headers = [envoyx_header {
-                key: envoyx_bytes::from_slice(b":status"),
-                value: envoyx_bytes::from_slice(status.as_bytes()),
-            }];
+            let headers = [status_header(&status)];
             let body = [envoyx_bytes::from_slice(&cluster.body)];
             inbox.defer_answer(id, envoyx_core::CalloutStatus::Response, &headers, &body);
             return Ok(());
@@ -588,9 +599,21 @@ impl HostStream for TestHostStream {
         id: u64,
         callout: &envoyx_core::Callout<'_>,
         end_of_stream: bool,
-        _inbox: envoyx_core::CalloutInbox,
+        inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        // The test plays the cluster later, never inside the module's call: no inbox needed.
+        if let Some(cluster) = self.inline_cluster(callout) {
+            // The whole response inside this call, as Envoy's router answers a cluster without
+            // healthy hosts inside the async stream's sendHeaders: through the inbox, in order.
+            use envoyx_core::CalloutEvent;
+            let status = cluster.status.to_string();
+            let headers = [status_header(&status)];
+            let body = [envoyx_bytes::from_slice(&cluster.body)];
+            inbox.defer(id, CalloutEvent::Headers { headers: &headers, end_of_stream: false });
+            inbox.defer(id, CalloutEvent::Data { chunks: &body, end_of_stream: true });
+            inbox.defer(id, CalloutEvent::Complete);
+            return Ok(());
+        }
+        // Otherwise the test plays the cluster later, never inside the module's call.
         self.data.borrow_mut().callouts.push(RecordedCallout::streaming(id, callout, end_of_stream));
         Ok(())
     }

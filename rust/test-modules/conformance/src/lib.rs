@@ -375,6 +375,7 @@ impl Conformance {
                     | "callout-two"
                     | "callout-stream"
                     | "callout-stream-no-cluster"
+                    | "callout-stream-unhealthy"
             )
     }
 
@@ -715,6 +716,9 @@ impl Filter for Conformance {
                         "callout" => drop(Self::call_out(stream, CALLOUT_CLUSTER)),
                         "callout-host" => drop(Self::call_out_as(stream, CALLOUT_CLUSTER, "host")),
                         "callout-unhealthy" => drop(Self::call_out(stream, UNHEALTHY_CLUSTER)),
+                        "callout-stream-unhealthy" => {
+                            Self::open_stream(stream, UNHEALTHY_CLUSTER, true);
+                        }
                         "callout-no-cluster" => drop(Self::call_out(stream, "no-such-cluster")),
                         "callout-two" => {
                             Self::call_out(stream, CALLOUT_CLUSTER);
