@@ -2,6 +2,30 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline size_t envoyxgo_body_length(envoyx_stream* stream, uint32_t body) {
+  return envoyxgo_host->body_length(stream, body);
+}
+
+static inline size_t envoyxgo_body_slices(envoyx_stream* stream, uint32_t body,
+    envoyx_slice* slices, size_t cap) {
+  return envoyxgo_host->body_slices(stream, body, slices, cap);
+}
+
+static inline bool envoyxgo_body_drain(envoyx_stream* stream, uint32_t body, size_t len) {
+  return envoyxgo_host->body_drain(stream, body, len);
+}
+
+static inline bool envoyxgo_body_add(envoyx_stream* stream, uint32_t body, const char* data,
+    size_t len, int where) {
+  return where == 0 ? envoyxgo_host->body_prepend(stream, body, envoyxgo_bytes(data, len))
+                    : envoyxgo_host->body_append(stream, body, envoyxgo_bytes(data, len));
+}
+
+static inline bool envoyxgo_body_replace(envoyx_stream* stream, uint32_t body, size_t offset,
+    size_t len, const char* data, size_t data_len) {
+  return envoyxgo_host->body_replace(stream, body, offset, len, envoyxgo_bytes(data, data_len));
+}
 */
 import "C"
 

@@ -2,6 +2,35 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline uint64_t envoyxgo_callout_stream_start(envoyx_stream* stream, const char* cluster,
+    size_t cluster_len, const char* buf, const size_t* lens, size_t count, const char* body,
+    size_t body_len, bool end, uint64_t timeout_ms) {
+  envoyx_header stack[ENVOYXGO_STACK];
+  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
+  uint64_t id = envoyxgo_host->callout_stream_start(stream, envoyxgo_bytes(cluster, cluster_len), headers, count,
+                                           envoyxgo_bytes(body, body_len), end, timeout_ms);
+  if (headers != stack) free(headers);
+  return id;
+}
+
+static inline bool envoyxgo_callout_stream_send(envoyx_stream* stream, uint64_t id,
+    const char* data, size_t len, bool end) {
+  return envoyxgo_host->callout_stream_send(stream, id, envoyxgo_bytes(data, len), end);
+}
+
+static inline bool envoyxgo_callout_stream_send_trailers(envoyx_stream* stream, uint64_t id,
+    const char* buf, const size_t* lens, size_t count) {
+  envoyx_header stack[ENVOYXGO_STACK];
+  envoyx_header* trailers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
+  bool sent = envoyxgo_host->callout_stream_send_trailers(stream, id, trailers, count);
+  if (trailers != stack) free(trailers);
+  return sent;
+}
+
+static inline bool envoyxgo_callout_stream_reset(envoyx_stream* stream, uint64_t id) {
+  return envoyxgo_host->callout_stream_reset(stream, id);
+}
 */
 import "C"
 

@@ -6,6 +6,15 @@ package envoyx
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../x
 #include "host.h"
+
+static inline void envoyxgo_error_set(envoyx_error* error, const char* message, size_t len) {
+  envoyxgo_host->error_set(error, envoyxgo_bytes(message, len));
+}
+
+static inline bool envoyxgo_hook_failed(envoyx_stream* stream, const char* reason,
+    size_t reason_len) {
+  return envoyxgo_host->hook_failed(stream, envoyxgo_bytes(reason, reason_len));
+}
 */
 import "C"
 

@@ -2,6 +2,27 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline size_t envoyxgo_header_get(envoyx_stream* stream, uint32_t map, const char* key,
+    size_t key_len, envoyx_bytes* values, size_t cap) {
+  return envoyxgo_host->header_get(stream, map, envoyxgo_bytes(key, key_len), values, cap);
+}
+
+static inline size_t envoyxgo_header_all(envoyx_stream* stream, uint32_t map,
+    envoyx_header* headers, size_t cap) {
+  return envoyxgo_host->header_all(stream, map, headers, cap);
+}
+
+static inline bool envoyxgo_header_set(envoyx_stream* stream, uint32_t map, const char* key,
+    size_t key_len, const char* value, size_t value_len, bool add) {
+  envoyx_bytes k = envoyxgo_bytes(key, key_len), v = envoyxgo_bytes(value, value_len);
+  return add ? envoyxgo_host->header_add(stream, map, k, v) : envoyxgo_host->header_set(stream, map, k, v);
+}
+
+static inline size_t envoyxgo_header_remove(envoyx_stream* stream, uint32_t map, const char* key,
+    size_t key_len) {
+  return envoyxgo_host->header_remove(stream, map, envoyxgo_bytes(key, key_len));
+}
 */
 import "C"
 

@@ -2,6 +2,45 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline bool envoyxgo_metadata_set(envoyx_stream* stream, const char* ns, size_t ns_len,
+    const char* key, size_t key_len, envoyx_value* value, const char* text, size_t text_len) {
+  envoyx_value v = *value; // the view of `text` lives in C memory only
+  v.string = envoyxgo_bytes(text, text_len);
+  return envoyxgo_host->metadata_set(stream, envoyxgo_bytes(ns, ns_len), envoyxgo_bytes(key, key_len), v);
+}
+
+static inline bool envoyxgo_metadata_get(envoyx_stream* stream, uint32_t source, const char* ns,
+    size_t ns_len, const char* key, size_t key_len, uint32_t kind, envoyx_value* out) {
+  return envoyxgo_host->metadata_get(stream, source, envoyxgo_bytes(ns, ns_len), envoyxgo_bytes(key, key_len), kind, out);
+}
+
+static inline bool envoyxgo_filter_state_set(envoyx_stream* stream, const char* key, size_t key_len,
+    const char* value, size_t value_len) {
+  return envoyxgo_host->filter_state_set(stream, envoyxgo_bytes(key, key_len), envoyxgo_bytes(value, value_len));
+}
+
+static inline bool envoyxgo_filter_state_get(envoyx_stream* stream, const char* key, size_t key_len,
+    envoyx_bytes* out) {
+  return envoyxgo_host->filter_state_get(stream, envoyxgo_bytes(key, key_len), out);
+}
+
+static inline bool envoyxgo_clear_route_cache(envoyx_stream* stream) { return envoyxgo_host->clear_route_cache(stream); }
+
+static inline bool envoyxgo_upstream_override_host(envoyx_stream* stream, const char* h, size_t len,
+    bool strict) {
+  return envoyxgo_host->upstream_override_host(stream, envoyxgo_bytes(h, len), strict);
+}
+
+static inline bool envoyxgo_attribute_get(envoyx_stream* stream, uint32_t attribute,
+    envoyx_value* out) {
+  return envoyxgo_host->attribute_get(stream, attribute, out);
+}
+
+static inline bool envoyxgo_span_set_tag(envoyx_stream* stream, const char* key, size_t key_len,
+    const char* value, size_t value_len) {
+  return envoyxgo_host->span_set_tag(stream, envoyxgo_bytes(key, key_len), envoyxgo_bytes(value, value_len));
+}
 */
 import "C"
 

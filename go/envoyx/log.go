@@ -2,6 +2,12 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline bool envoyxgo_log_enabled(uint32_t level) { return envoyxgo_host != NULL && envoyxgo_host->log_enabled(level); }
+
+static inline void envoyxgo_log(uint32_t level, const char* message, size_t len) {
+  if (envoyxgo_host != NULL) envoyxgo_host->log(level, envoyxgo_bytes(message, len));
+}
 */
 import "C"
 

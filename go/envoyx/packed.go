@@ -11,7 +11,7 @@ import (
 	"envoyx.dev/sdk/internal/pack"
 )
 
-// packed is a list of strings handed to C for one call (see internal/pack; exports.c unpacks).
+// packed is a list of strings handed to C for one call (see internal/pack; host.h unpacks).
 type packed struct {
 	bytes   []byte
 	lengths []uint64

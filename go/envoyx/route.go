@@ -2,6 +2,10 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline uintptr_t envoyxgo_route_config(envoyx_stream* stream) {
+  return (uintptr_t)envoyxgo_host->route_config(stream);
+}
 */
 import "C"
 

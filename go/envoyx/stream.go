@@ -2,6 +2,41 @@ package envoyx
 
 /*
 #include "host.h"
+
+static inline bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status,
+    const char* buf, const size_t* lens, size_t count, const char* body, size_t body_len,
+    const char* details, size_t details_len) {
+  envoyx_header stack[ENVOYXGO_STACK];
+  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
+  bool sent = envoyxgo_host->send_local_reply(stream, status, headers, count, envoyxgo_bytes(body, body_len),
+                                     envoyxgo_bytes(details, details_len));
+  if (headers != stack) free(headers);
+  return sent;
+}
+
+static inline void envoyxgo_reset(envoyx_stream* stream) { envoyxgo_host->reset_stream(stream); }
+
+static inline envoyx_stream_handle* envoyxgo_stream_handle_new(envoyx_stream* stream) {
+  return envoyxgo_host->stream_handle_new(stream);
+}
+
+static inline bool envoyxgo_stream_handle_continue(envoyx_stream_handle* handle,
+    uint32_t direction) {
+  return envoyxgo_host->stream_handle_continue(handle, direction);
+}
+
+static inline bool envoyxgo_stream_handle_schedule(envoyx_stream_handle* handle,
+    uint64_t event_id) {
+  return envoyxgo_host->stream_handle_schedule(handle, event_id);
+}
+
+static inline void envoyxgo_stream_handle_release(envoyx_stream_handle* handle) {
+  envoyxgo_host->stream_handle_release(handle);
+}
+
+static inline bool envoyxgo_continue_stream(envoyx_stream* stream, uint32_t direction) {
+  return envoyxgo_host->continue_stream(stream, direction);
+}
 */
 import "C"
 
