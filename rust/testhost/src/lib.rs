@@ -70,6 +70,8 @@ struct InlineCluster {
     name: String,
     status: u16,
     body: Vec<u8>,
+    /// [`TestHost::fail_inline_twice`]: the streaming callout fails with this instead.
+    failure: Option<envoyx_core::CalloutStatus>,
 }
 
 impl TestHost {
@@ -193,6 +195,21 @@ impl TestHost {
             name: cluster.to_string(),
             status,
             body: body.to_vec(),
+            failure: None,
+        });
+    }
+
+    /// From now on a stream's streaming callout to `cluster` fails inside the call that starts
+    /// it, reported twice: FAILED(`status`) through the core's inbox, then `status` as the start
+    /// call's result — what a host does when the proxy reports a failure inline and then returns
+    /// an error from its start call (Envoy's `AsyncClientImpl::start` calls `onReset()` before it
+    /// returns null). The core must tell the module once.
+    pub fn fail_inline_twice(&self, cluster: &str, status: CalloutStatus) {
+        lock(&self.inline_clusters).push(InlineCluster {
+            name: cluster.to_string(),
+            status: 0,
+            body: Vec::new(),
+            failure: Some(status),
         });
     }
 
@@ -601,6 +618,10 @@ impl HostStream for TestHostStream {
         end_of_stream: bool,
         inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
+        if let Some(InlineCluster { failure: Some(status), .. }) = self.inline_cluster(callout) {
+            inbox.defer(id, envoyx_core::CalloutEvent::Failed(status));
+            return Err(status);
+        }
         if let Some(cluster) = self.inline_cluster(callout) {
             // The whole response inside this call, as Envoy's router answers a cluster without
             // healthy hosts inside the async stream's sendHeaders: through the inbox, in order.

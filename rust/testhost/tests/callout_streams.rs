@@ -168,6 +168,18 @@ fn a_failure_is_the_only_and_last_event() {
 }
 
 #[test]
+fn a_failure_a_host_reports_twice_reaches_the_module_once() {
+    let host = host("");
+    host.fail_inline_twice("mirror", CalloutStatus::Reset);
+    let mut stream = host.stream();
+    stream.request_headers(&[(":method", "GET"), (":path", "/"), (":authority", "app")], true);
+    // Both reports reached the core's queue: the inbox's FAILED first, then the start call's
+    // error, which finds the callout over and is dropped.
+    assert_eq!(stream.run_scheduled(), 2);
+    assert_eq!(stream.upstream_request_headers().get("x-mirror").as_deref(), Some("failed:reset"));
+}
+
+#[test]
 fn a_panic_in_the_event_hook_answers_500() {
     let host = host("panic");
     let mut stream = host.stream();
