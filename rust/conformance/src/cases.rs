@@ -30,16 +30,16 @@ const PASSED: Expect = Expect::Exchange {
     logs: &[],
 };
 
+/// The request went on with these headers (set by the module) and its body; the client got the
+/// echo.
+const fn forwarded_with(headers: &'static [(&'static str, Want)]) -> Expect {
+    Expect::Exchange { upstream: Some(Message { headers, body: BODY }), client: ok(body(BODY)), logs: &[] }
+}
+
 /// One callout answered by the echo cluster: the callout-done hook told its status, verdict and
 /// body upstream, and let the request go on.
-const CALLOUT_ANSWERED: Expect = Expect::Exchange {
-    upstream: Some(Message {
-        headers: &[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))],
-        body: BODY,
-    }),
-    client: ok(body(BODY)),
-    logs: &[],
-};
+const CALLOUT_ANSWERED: Expect =
+    forwarded_with(&[("x-conf-callout", Want::Is("200 allow ping")), ("x-conf-callout-ids", Want::Is("1"))]);
 
 /// A panic in a request-path hook: a 500 with an empty body for the client, nothing upstream.
 const fn panic_500(log: &'static [&'static str]) -> Expect {
@@ -66,8 +66,11 @@ const WANTS_TRAILERS: Request = Request { headers: &[("x-upstream-respond-traile
 /// once) to the module (seen on 1.38.3, 1.39.3 and 1.40.0: no callout-done call, no stream
 /// event arrives) and reports that it could not create the request, so the module is told
 /// `unavailable`, which is what that status means.
-const ENVOY_DROPS_INLINE_ANSWERS: &str =
-    "Envoy's filter drops a callout answered inside its start call; the module gets `unavailable`";
+const ENVOY_DROPS_INLINE_ANSWERS: &[(HostKind, &str)] = {
+    const WHY: &str =
+        "Envoy's filter drops a callout answered inside its start call; the module gets `unavailable`";
+    &[(HostKind::Envoy { http2: false }, WHY), (HostKind::Envoy { http2: true }, WHY)]
+};
 
 pub static CASES: &[Case] = &[
     Case::new("pass", "a request the filter does not touch goes through unchanged", PASSED).go(),
@@ -416,44 +419,21 @@ pub static CASES: &[Case] = &[
         "a callout the proxy answers inside the call that starts it (a cluster without healthy \
          hosts: Envoy's router answers 503 at once) reaches the callout-done hook right after the \
          module's call, as the answer it is, not as a failure",
-        Expect::Exchange {
-            upstream: Some(Message {
-                headers: &[
-                    ("x-conf-callout", Want::Is("503 - no healthy upstream")),
-                    ("x-conf-callout-ids", Want::Is("1")),
-                ],
-                body: BODY,
-            }),
-            client: ok(body(BODY)),
-            logs: &[],
-        },
+        forwarded_with(&[
+            ("x-conf-callout", Want::Is("503 - no healthy upstream")),
+            ("x-conf-callout-ids", Want::Is("1")),
+        ]),
     )
     .since(2)
-    .unsupported(&[
-        (HostKind::Envoy { http2: false }, ENVOY_DROPS_INLINE_ANSWERS),
-        (HostKind::Envoy { http2: true }, ENVOY_DROPS_INLINE_ANSWERS),
-    ]),
+    .unsupported(ENVOY_DROPS_INLINE_ANSWERS),
     Case::new(
         "callout-stream-unhealthy",
         "a streaming callout the proxy answers whole inside the call that starts it (a cluster \
          without healthy hosts) reaches the module right after that call, as its events in order",
-        Expect::Exchange {
-            upstream: Some(Message {
-                headers: &[(
-                    "x-conf-callout-stream",
-                    Want::Is("503 - no healthy upstream headers,data,complete"),
-                )],
-                body: BODY,
-            }),
-            client: ok(body(BODY)),
-            logs: &[],
-        },
+        forwarded_with(&[("x-conf-callout-stream", Want::Is("503 - no healthy upstream headers,data,complete"))]),
     )
     .since(2)
-    .unsupported(&[
-        (HostKind::Envoy { http2: false }, ENVOY_DROPS_INLINE_ANSWERS),
-        (HostKind::Envoy { http2: true }, ENVOY_DROPS_INLINE_ANSWERS),
-    ]),
+    .unsupported(ENVOY_DROPS_INLINE_ANSWERS),
     Case::new(
         "callout-host",
         "a callout naming its authority in HTTP/1's `host` reaches the cluster as `:authority` on \
