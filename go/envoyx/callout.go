@@ -6,11 +6,9 @@ package envoyx
 static inline uint64_t envoyxgo_http_callout(envoyx_stream* stream, const char* cluster,
     size_t cluster_len, const char* buf, const size_t* lens, size_t count, const char* body,
     size_t body_len, uint64_t timeout_ms) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  uint64_t id = envoyxgo_host->http_callout(stream, envoyxgo_bytes(cluster, cluster_len), headers, count,
-                                   envoyxgo_bytes(body, body_len), timeout_ms);
-  if (headers != stack) free(headers);
+  uint64_t id;
+  ENVOYXGO_WITH_HEADERS(id, buf, lens, count,
+      envoyxgo_host->http_callout(stream, envoyxgo_bytes(cluster, cluster_len), headers, count, envoyxgo_bytes(body, body_len), timeout_ms));
   return id;
 }
 */

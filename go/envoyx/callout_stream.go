@@ -6,11 +6,9 @@ package envoyx
 static inline uint64_t envoyxgo_callout_stream_start(envoyx_stream* stream, const char* cluster,
     size_t cluster_len, const char* buf, const size_t* lens, size_t count, const char* body,
     size_t body_len, bool end, uint64_t timeout_ms) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  uint64_t id = envoyxgo_host->callout_stream_start(stream, envoyxgo_bytes(cluster, cluster_len), headers, count,
-                                           envoyxgo_bytes(body, body_len), end, timeout_ms);
-  if (headers != stack) free(headers);
+  uint64_t id;
+  ENVOYXGO_WITH_HEADERS(id, buf, lens, count,
+      envoyxgo_host->callout_stream_start(stream, envoyxgo_bytes(cluster, cluster_len), headers, count, envoyxgo_bytes(body, body_len), end, timeout_ms));
   return id;
 }
 
@@ -21,10 +19,9 @@ static inline bool envoyxgo_callout_stream_send(envoyx_stream* stream, uint64_t 
 
 static inline bool envoyxgo_callout_stream_send_trailers(envoyx_stream* stream, uint64_t id,
     const char* buf, const size_t* lens, size_t count) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* trailers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  bool sent = envoyxgo_host->callout_stream_send_trailers(stream, id, trailers, count);
-  if (trailers != stack) free(trailers);
+  bool sent;
+  ENVOYXGO_WITH_HEADERS(sent, buf, lens, count,
+      envoyxgo_host->callout_stream_send_trailers(stream, id, headers, count));
   return sent;
 }
 

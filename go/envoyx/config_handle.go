@@ -19,22 +19,18 @@ static inline void envoyxgo_config_handle_release(envoyx_config_handle* handle) 
 static inline uint64_t envoyxgo_config_http_callout(envoyx_config_handle* handle,
     const char* cluster, size_t cluster_len, const char* buf, const size_t* lens, size_t count,
     const char* body, size_t body_len, uint64_t timeout_ms) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  uint64_t id = envoyxgo_host->config_http_callout(handle, envoyxgo_bytes(cluster, cluster_len), headers, count,
-                                          envoyxgo_bytes(body, body_len), timeout_ms);
-  if (headers != stack) free(headers);
+  uint64_t id;
+  ENVOYXGO_WITH_HEADERS(id, buf, lens, count,
+      envoyxgo_host->config_http_callout(handle, envoyxgo_bytes(cluster, cluster_len), headers, count, envoyxgo_bytes(body, body_len), timeout_ms));
   return id;
 }
 
 static inline uint64_t envoyxgo_config_callout_stream_start(envoyx_config_handle* handle,
     const char* cluster, size_t cluster_len, const char* buf, const size_t* lens, size_t count,
     const char* body, size_t body_len, bool end, uint64_t timeout_ms) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  uint64_t id = envoyxgo_host->config_callout_stream_start(handle, envoyxgo_bytes(cluster, cluster_len), headers,
-                                                  count, envoyxgo_bytes(body, body_len), end, timeout_ms);
-  if (headers != stack) free(headers);
+  uint64_t id;
+  ENVOYXGO_WITH_HEADERS(id, buf, lens, count,
+      envoyxgo_host->config_callout_stream_start(handle, envoyxgo_bytes(cluster, cluster_len), headers, count, envoyxgo_bytes(body, body_len), end, timeout_ms));
   return id;
 }
 
@@ -45,10 +41,9 @@ static inline bool envoyxgo_config_callout_stream_send(envoyx_config_handle* han
 
 static inline bool envoyxgo_config_callout_stream_send_trailers(envoyx_config_handle* handle,
     uint64_t id, const char* buf, const size_t* lens, size_t count) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* trailers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  bool sent = envoyxgo_host->config_callout_stream_send_trailers(handle, id, trailers, count);
-  if (trailers != stack) free(trailers);
+  bool sent;
+  ENVOYXGO_WITH_HEADERS(sent, buf, lens, count,
+      envoyxgo_host->config_callout_stream_send_trailers(handle, id, headers, count));
   return sent;
 }
 

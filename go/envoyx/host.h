@@ -50,6 +50,26 @@ static inline envoyx_header* envoyxgo_unpack_headers(const char* buf, const size
   return headers;
 }
 
+/* Evaluates `call` into `result` with the `count` packed header pairs of `buf`/`lens` unpacked
+ * as `headers` (on the stack when they fit), then frees what was allocated. */
+#define ENVOYXGO_WITH_HEADERS(result, buf, lens, count, call)                                     \
+  do {                                                                                            \
+    envoyx_header envoyxgo_stack_[ENVOYXGO_STACK];                                                \
+    envoyx_header* headers =                                                                      \
+        envoyxgo_unpack_headers((buf), (lens), (count), envoyxgo_stack_, ENVOYXGO_STACK);          \
+    (result) = (call);                                                                            \
+    if (headers != envoyxgo_stack_) free(headers);                                                \
+  } while (0)
+
+/* The same for `count` packed strings, unpacked as `views`. */
+#define ENVOYXGO_WITH_VIEWS(result, buf, lens, count, call)                                       \
+  do {                                                                                            \
+    envoyx_bytes envoyxgo_stack_[ENVOYXGO_STACK];                                                 \
+    envoyx_bytes* views = envoyxgo_unpack((buf), (lens), (count), envoyxgo_stack_, ENVOYXGO_STACK); \
+    (result) = (call);                                                                            \
+    if (views != envoyxgo_stack_) free(views);                                                    \
+  } while (0)
+
 /* The module's exports by name, for a test host in the same program (envoyxtest; exports.c). */
 size_t envoyxgo_export_table(const char* const** names, const void* const** functions);
 #endif

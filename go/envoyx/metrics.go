@@ -5,19 +5,17 @@ package envoyx
 
 static inline uint64_t envoyxgo_metric_define(envoyx_error* creating, uint32_t kind,
     const char* name, size_t name_len, const char* buf, const size_t* lens, size_t count) {
-  envoyx_bytes stack[ENVOYXGO_STACK];
-  envoyx_bytes* labels = envoyxgo_unpack(buf, lens, count, stack, ENVOYXGO_STACK);
-  uint64_t id = envoyxgo_host->metric_define(creating, kind, envoyxgo_bytes(name, name_len), labels, count);
-  if (labels != stack) free(labels);
+  uint64_t id;
+  ENVOYXGO_WITH_VIEWS(id, buf, lens, count,
+      envoyxgo_host->metric_define(creating, kind, envoyxgo_bytes(name, name_len), views, count));
   return id;
 }
 
 static inline bool envoyxgo_metric_record(envoyx_stream* stream, uint64_t metric, const char* buf,
     const size_t* lens, size_t count, uint32_t op, uint64_t value) {
-  envoyx_bytes stack[ENVOYXGO_STACK];
-  envoyx_bytes* labels = envoyxgo_unpack(buf, lens, count, stack, ENVOYXGO_STACK);
-  bool recorded = envoyxgo_host->metric_record(stream, metric, labels, count, op, value);
-  if (labels != stack) free(labels);
+  bool recorded;
+  ENVOYXGO_WITH_VIEWS(recorded, buf, lens, count,
+      envoyxgo_host->metric_record(stream, metric, views, count, op, value));
   return recorded;
 }
 */

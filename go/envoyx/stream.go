@@ -6,11 +6,9 @@ package envoyx
 static inline bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t status,
     const char* buf, const size_t* lens, size_t count, const char* body, size_t body_len,
     const char* details, size_t details_len) {
-  envoyx_header stack[ENVOYXGO_STACK];
-  envoyx_header* headers = envoyxgo_unpack_headers(buf, lens, count, stack, ENVOYXGO_STACK);
-  bool sent = envoyxgo_host->send_local_reply(stream, status, headers, count, envoyxgo_bytes(body, body_len),
-                                     envoyxgo_bytes(details, details_len));
-  if (headers != stack) free(headers);
+  bool sent;
+  ENVOYXGO_WITH_HEADERS(sent, buf, lens, count,
+      envoyxgo_host->send_local_reply(stream, status, headers, count, envoyxgo_bytes(body, body_len), envoyxgo_bytes(details, details_len)));
   return sent;
 }
 
