@@ -63,15 +63,20 @@ pub struct TestHost {
     inline_clusters: Arc<std::sync::Mutex<Vec<InlineCluster>>>,
 }
 
-/// A cluster that answers inside the callout's start, as Envoy's router answers a cluster
-/// without healthy hosts (503 "no healthy upstream") before `send` returns.
+/// A cluster that answers inside the callout's start.
 #[derive(Clone, Debug)]
 struct InlineCluster {
     name: String,
-    status: u16,
-    body: Vec<u8>,
-    /// [`TestHost::fail_inline_twice`]: the streaming callout fails with this instead.
-    failure: Option<envoyx_core::CalloutStatus>,
+    answer: InlineAnswer,
+}
+
+#[derive(Clone, Debug)]
+enum InlineAnswer {
+    /// [`TestHost::answer_inline`]: a response, as Envoy's router answers a cluster without
+    /// healthy hosts (503 "no healthy upstream") before `send` returns.
+    Response { status: u16, body: Vec<u8> },
+    /// [`TestHost::fail_inline_twice`]: a streaming callout's failure, reported twice.
+    FailureTwice(CalloutStatus),
 }
 
 impl TestHost {
@@ -191,12 +196,8 @@ impl TestHost {
     /// call. A streaming callout gets the same response as its events (headers, data, complete).
     /// Streams started before are affected too.
     pub fn answer_inline(&self, cluster: &str, status: u16, body: &[u8]) {
-        lock(&self.inline_clusters).push(InlineCluster {
-            name: cluster.to_string(),
-            status,
-            body: body.to_vec(),
-            failure: None,
-        });
+        let answer = InlineAnswer::Response { status, body: body.to_vec() };
+        lock(&self.inline_clusters).push(InlineCluster { name: cluster.to_string(), answer });
     }
 
     /// From now on a stream's streaming callout to `cluster` fails inside the call that starts
@@ -205,12 +206,8 @@ impl TestHost {
     /// an error from its start call (Envoy's `AsyncClientImpl::start` calls `onReset()` before it
     /// returns null). The core must tell the module once.
     pub fn fail_inline_twice(&self, cluster: &str, status: CalloutStatus) {
-        lock(&self.inline_clusters).push(InlineCluster {
-            name: cluster.to_string(),
-            status: 0,
-            body: Vec::new(),
-            failure: Some(status),
-        });
+        let answer = InlineAnswer::FailureTwice(status);
+        lock(&self.inline_clusters).push(InlineCluster { name: cluster.to_string(), answer });
     }
 
     /// Starts a stream whose route carries `route` (see [`TestHost::route_config`]): what the
@@ -476,9 +473,12 @@ struct TestHostStream {
 }
 
 impl TestHostStream {
-    /// The cluster of `callout` when the test made it answer inline ([`TestHost::answer_inline`]).
-    fn inline_cluster(&self, callout: &envoyx_core::Callout<'_>) -> Option<InlineCluster> {
-        lock(&self.inline_clusters).iter().find(|c| c.name.as_bytes() == callout.cluster).cloned()
+    /// What the cluster of `callout` answers inside its start, when the test made it do so.
+    fn inline_answer(&self, callout: &envoyx_core::Callout<'_>) -> Option<InlineAnswer> {
+        lock(&self.inline_clusters)
+            .iter()
+            .find(|c| c.name.as_bytes() == callout.cluster)
+            .map(|c| c.answer.clone())
     }
 }
 
@@ -600,11 +600,11 @@ impl HostStream for TestHostStream {
         callout: &envoyx_core::Callout<'_>,
         inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        if let Some(cluster) = self.inline_cluster(callout) {
+        if let Some(InlineAnswer::Response { status, body }) = self.inline_answer(callout) {
             // Answered inside this call, while the stream is busy: through the inbox.
-            let status = cluster.status.to_string();
+            let status = status.to_string();
             let headers = [status_header(&status)];
-            let body = [envoyx_bytes::from_slice(&cluster.body)];
+            let body = [envoyx_bytes::from_slice(&body)];
             inbox.defer_answer(id, envoyx_core::CalloutStatus::Response, &headers, &body);
             return Ok(());
         }
@@ -618,21 +618,25 @@ impl HostStream for TestHostStream {
         end_of_stream: bool,
         inbox: envoyx_core::CalloutInbox,
     ) -> Result<(), envoyx_core::CalloutStatus> {
-        if let Some(InlineCluster { failure: Some(status), .. }) = self.inline_cluster(callout) {
-            inbox.defer(id, envoyx_core::CalloutEvent::Failed(status));
-            return Err(status);
-        }
-        if let Some(cluster) = self.inline_cluster(callout) {
-            // The whole response inside this call, as Envoy's router answers a cluster without
-            // healthy hosts inside the async stream's sendHeaders: through the inbox, in order.
-            use envoyx_core::CalloutEvent;
-            let status = cluster.status.to_string();
-            let headers = [status_header(&status)];
-            let body = [envoyx_bytes::from_slice(&cluster.body)];
-            inbox.defer(id, CalloutEvent::Headers { headers: &headers, end_of_stream: false });
-            inbox.defer(id, CalloutEvent::Data { chunks: &body, end_of_stream: true });
-            inbox.defer(id, CalloutEvent::Complete);
-            return Ok(());
+        use envoyx_core::CalloutEvent;
+        match self.inline_answer(callout) {
+            Some(InlineAnswer::FailureTwice(status)) => {
+                inbox.defer(id, CalloutEvent::Failed(status));
+                return Err(status);
+            }
+            Some(InlineAnswer::Response { status, body }) => {
+                // The whole response inside this call, as Envoy's router answers a cluster
+                // without healthy hosts inside the async stream's sendHeaders: through the
+                // inbox, in order.
+                let status = status.to_string();
+                let headers = [status_header(&status)];
+                let body = [envoyx_bytes::from_slice(&body)];
+                inbox.defer(id, CalloutEvent::Headers { headers: &headers, end_of_stream: false });
+                inbox.defer(id, CalloutEvent::Data { chunks: &body, end_of_stream: true });
+                inbox.defer(id, CalloutEvent::Complete);
+                return Ok(());
+            }
+            None => {}
         }
         // Otherwise the test plays the cluster later, never inside the module's call.
         self.data.borrow_mut().callouts.push(RecordedCallout::streaming(id, callout, end_of_stream));
