@@ -56,13 +56,15 @@ bool isRequest(envoyx::BodyKind kind) {
 
 } // namespace
 
-void DispatcherScheduler::wake() const {
-  dispatcher_.post([token = token_]() {
+void DispatcherScheduler::post(Event::Dispatcher& dispatcher, std::weak_ptr<StreamToken> token) {
+  dispatcher.post([token = std::move(token)]() {
     if (std::shared_ptr<StreamToken> live = token.lock()) {
       live->filter.onScheduled();
     }
   });
 }
+
+void DispatcherScheduler::wake() const { post(dispatcher_, token_); }
 
 void EnvoyxFilter::setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks& callbacks) {
   PassThroughFilter::setDecoderFilterCallbacks(callbacks);
@@ -172,11 +174,7 @@ void EnvoyxFilter::onScheduled() {
     // queued item that a dropped wake would leave queued (and a stopped stream hanging): post it
     // again, loudly.
     ENVOY_LOG(error, "EnvoyX: a wake-up arrived during a call into the core; posted again");
-    decoder_callbacks_->dispatcher().post([token = std::weak_ptr<StreamToken>(token_)]() {
-      if (std::shared_ptr<StreamToken> live = token.lock()) {
-        live->filter.onScheduled();
-      }
-    });
+    DispatcherScheduler::post(decoder_callbacks_->dispatcher(), token_);
     return;
   }
   in_core_call_ = true;

@@ -72,6 +72,9 @@ public:
   DispatcherScheduler(Event::Dispatcher& dispatcher, std::weak_ptr<StreamToken> token)
       : dispatcher_(dispatcher), token_(std::move(token)) {}
   void wake() const override;
+  // Posts one onScheduled() of the filter behind `token` to `dispatcher`; dropped if the token
+  // is gone by then.
+  static void post(Event::Dispatcher& dispatcher, std::weak_ptr<StreamToken> token);
 
 private:
   // The worker's dispatcher outlives every stream on it; a module thread that posts after Envoy
