@@ -1,9 +1,13 @@
-// Compiles x/config.proto with a pure-Rust protobuf compiler (protox), so no system protoc.
+// Compiles the configuration proto with a pure-Rust protobuf compiler (protox), so no system
+// protoc. `proto/config.proto` is a symbolic link to the contract's `x/config.proto`: one file in
+// the checkout, and `cargo package` copies its content into the published crate, whose build
+// then reads nothing outside the package.
 fn main() {
-    let proto_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../x");
+    let proto_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proto");
     let proto = proto_dir.join("config.proto");
     // Relative to this package (cargo's rule): the same in every checkout sharing a target dir.
-    println!("cargo:rerun-if-changed=../../x/config.proto");
-    let descriptors = protox::compile([&proto], [&proto_dir]).expect("compile x/config.proto");
-    prost_build::Config::new().compile_fds(descriptors).expect("generate Rust for x/config.proto");
+    println!("cargo:rerun-if-changed=proto/config.proto");
+    let descriptors =
+        protox::compile([&proto], [&proto_dir]).expect("compile proto/config.proto (x/config.proto)");
+    prost_build::Config::new().compile_fds(descriptors).expect("generate Rust for proto/config.proto");
 }
