@@ -1,3 +1,3 @@
-module envoyx.dev/sdk
+module github.com/envoyx/envoyx/go
 
 go 1.27

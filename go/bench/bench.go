@@ -20,7 +20,7 @@ import (
 	"runtime/metrics"
 	"strings"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // Job is what the filter does.

@@ -2,6 +2,6 @@ module envoyx.dev/bench
 
 go 1.27
 
-require envoyx.dev/sdk v0.0.0
+require github.com/envoyx/envoyx/go v0.0.0
 
-replace envoyx.dev/sdk => ../
+replace github.com/envoyx/envoyx/go => ../

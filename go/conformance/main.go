@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 type config struct{ panicIn string }

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"envoyx.dev/sdk/envoyx"
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyx"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 type capsConfig struct {

@@ -4,7 +4,8 @@ package envoyx
 // the handle the host holds and runs one hook with panic recovery.
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../x
+// abi.h is x/abi.h, copied into the module (a published Go module holds only its own files;
+// rust/build/tests/go_sources.rs checks the copy).
 #include "host.h"
 
 static inline void envoyxgo_error_set(envoyx_error* error, const char* message, size_t len) {

@@ -26,7 +26,7 @@ bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
   if (api == NULL) return false;
   if (api->version.major != ENVOYX_ABI_VERSION_MAJOR || api->size < sizeof(envoyx_host_api)) {
     static const char message[] =
-        "this Go module (envoyx.dev/sdk) needs the host function table of its EnvoyX ABI version or "
+        "this Go module (github.com/envoyx/envoyx/go) needs the host function table of its EnvoyX ABI version or "
         "later; the host's is another major version or shorter";
     api->error_set(error, (envoyx_bytes){(const uint8_t*)message, sizeof message - 1});
     return false;

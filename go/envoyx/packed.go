@@ -8,7 +8,7 @@ import "C"
 import (
 	"unsafe"
 
-	"envoyx.dev/sdk/internal/pack"
+	"github.com/envoyx/envoyx/go/internal/pack"
 )
 
 // packed is a list of strings handed to C for one call (see internal/pack; host.h unpacks).

@@ -18,7 +18,9 @@
 package envoyxtest
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../x -I${SRCDIR}/../../rust/testhost-c/include
+// abi.h comes from the envoyx package; envoyx_testhost.h is rust/testhost-c/include/envoyx_testhost.h,
+// copied into the module (rust/build/tests/go_sources.rs checks the copy).
+#cgo CFLAGS: -I${SRCDIR}/../envoyx
 #cgo LDFLAGS: -ldl
 #include "testhost.h"
 */
@@ -38,8 +40,8 @@ import (
 	"time"
 	"unsafe"
 
-	"envoyx.dev/sdk/envoyx"
-	"envoyx.dev/sdk/internal/pack"
+	"github.com/envoyx/envoyx/go/envoyx"
+	"github.com/envoyx/envoyx/go/internal/pack"
 )
 
 // LibraryEnv names the environment variable holding the test host library's path.
@@ -175,7 +177,7 @@ func (s *Stream) body(d envoyx.Direction, end bool, slices []string) uint32 {
 	return uint32(C.envoyxtest_body(s.raw, C.uint32_t(d), cbuf(buf), clens(lens), C.size_t(len(slices)), C.bool(end)))
 }
 
-// cbuf and clens hand packed lists (envoyx.dev/sdk/internal/pack) to C for one call.
+// cbuf and clens hand packed lists (github.com/envoyx/envoyx/go/internal/pack) to C for one call.
 func cbuf(b []byte) *C.char      { return (*C.char)(unsafe.Pointer(unsafe.SliceData(b))) }
 func clens(l []uint64) *C.size_t { return (*C.size_t)(unsafe.Pointer(unsafe.SliceData(l))) }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // tagger adds `x-tag: <filter_config>` to the request and answers 418 to `x-teapot`.

@@ -22,7 +22,7 @@ import (
 	"io"
 	"strings"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 type config struct{ name string }

@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // Config is the filter configuration.

@@ -17,7 +17,7 @@ import (
 	"bytes"
 	"io"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // Edits are the edits one request asks for (nil: not asked for).

@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"testing"
 
-	"envoyx.dev/sdk/envoyx"
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyx"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 func TestParseReplaceSplitsAtTheFirstEquals(t *testing.T) {

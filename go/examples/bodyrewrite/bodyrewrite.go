@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // Directions says which bodies the filter rewrites.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 func TestParseDirections(t *testing.T) {

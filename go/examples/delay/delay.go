@@ -19,7 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // DefaultDelay is the delay when the filter_config is empty.

@@ -7,7 +7,7 @@
 // `x-envoyx-echo` values, in order.
 package headers
 
-import "envoyx.dev/sdk/envoyx"
+import "github.com/envoyx/envoyx/go/envoyx"
 
 // MultiValue is the value this filter adds to `x-envoyx-multi`.
 const MultiValue = "added-by-envoyx"

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 func TestHeadersInBothDirections(t *testing.T) {

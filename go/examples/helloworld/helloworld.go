@@ -5,7 +5,7 @@ package helloworld
 import (
 	"fmt"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 type config struct{ name string }

@@ -3,7 +3,7 @@ package helloworld
 import (
 	"testing"
 
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 func TestLogsEveryEventThroughTheHost(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"io"
 	"strings"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // CheckBody checks that `body` is a JSON object with the top-level `field`.

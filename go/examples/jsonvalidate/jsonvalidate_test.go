@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"envoyx.dev/sdk/envoyx"
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyx"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 func TestCheckBody(t *testing.T) {

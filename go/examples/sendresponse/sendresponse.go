@@ -10,7 +10,7 @@ package sendresponse
 import (
 	"strings"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 type config struct{}

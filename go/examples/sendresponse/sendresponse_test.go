@@ -3,8 +3,8 @@ package sendresponse
 import (
 	"testing"
 
-	"envoyx.dev/sdk/envoyx"
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyx"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 func TestARequestWithoutAuthorizationGets401(t *testing.T) {

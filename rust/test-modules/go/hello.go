@@ -19,7 +19,7 @@ import (
 
 var (
 	mu      sync.Mutex
-	configs = map[uintptr]string{}
+	configs         = map[uintptr]string{}
 	next    uintptr = 1
 )
 

@@ -1,0 +1,847 @@
+/*
+ * EnvoyX module ABI, version 1.2.
+ *
+ * This header is half of the EnvoyX contract (the other half is x/config.proto). A module is a
+ * shared object that exports the `envoyx_*` functions declared under "Module exports" below; the
+ * host (the EnvoyX core inside Envoy, inside stock Envoy, or inside the test host) loads it, checks
+ * its ABI version and calls those functions. The module reaches back into the host only through
+ * the function table `envoyx_host_api` it receives in `envoyx_on_program_init`.
+ *
+ * Why a function table and not symbols the module links against: the same module file must work
+ * inside a custom Envoy build, inside stock Envoy (where the EnvoyX host is itself a module that
+ * Envoy loads with local symbol visibility, so its symbols cannot be seen by a module it loads)
+ * and inside an in-process test host. A table handed over at init works the same in all three,
+ * needs no `--export-dynamic`, and lets a module check which functions a host has (`size`).
+ *
+ * General rules
+ * - Threads. Every stream lives on one host "worker" thread. Stream hooks are called on it, and
+ *   the `envoyx_stream` functions of the table may only be called on it, from inside a hook of
+ *   that stream (between the hook's entry and its return). Functions marked "any thread" may be
+ *   called from anywhere at any time.
+ * - Views. `envoyx_bytes` and `envoyx_slice` point into memory owned by the other side. Unless a
+ *   function says otherwise, a view the host returns stays valid until the hook that obtained it
+ *   returns, or until the same header map or body is changed, whichever comes first. A view the
+ *   module passes in is read during the call only: the host copies what it keeps.
+ * - Strings are bytes: never NUL-terminated, not necessarily UTF-8. Where a function takes text
+ *   the proxy prints (logs, access logs, stats, traces: metadata, filter state, span tags, metric
+ *   label values, local-reply details) it must be UTF-8 without control characters (C0
+ *   including tab, DEL, C1), and is refused otherwise: a line break a module copied from a
+ *   request would otherwise forge an access-log line.
+ * - Refusals. A call the host refuses returns its failure value (false, 0, NULL) and changes
+ *   nothing. The host logs it at warn level, naming the module, the filter, the hook, what was
+ *   refused (its bytes escaped) and why, the first time each kind of call (each host function)
+ *   is refused on a stream; later refusals of that kind on the stream go to debug level.
+ * - Log lines. Everything the host writes to the proxy's log — its own messages, a module's
+ *   `log`, the errors of a rejected configuration — is one line: control characters, line breaks
+ *   and bytes that are not UTF-8 are written escaped (`\n`, `\x1b`, `\u{2028}`).
+ * - Numbers. Enumerations are fixed-width integers (not C `enum` types) so that their size does
+ *   not depend on the compiler. Status values equal Envoy's own enum ordinals.
+ * - Versioning. A module reports the ABI version it was built for. A host at version M.N accepts
+ *   modules built for M.0 to M.N (at least M.N and M.(N-1) are promised) and refuses any other
+ *   version, naming both. New functions
+ *   are only ever appended to `envoyx_host_api`, each append in a new minor version; a module
+ *   built for M.N may read a table field only if the table's `size` covers it, and a host
+ *   refuses a module that says it needs a longer table than the host's
+ *   (`envoyx_module_host_api_size`). Module exports added in a later minor are optional: a host
+ *   calls them only if the module exports them.
+ * - History. 1.0: streams, headers, bodies, local reply, reset, continue from any thread.
+ *   1.1: acting after async work (`stream_handle_schedule`, `continue_stream`,
+ *   `envoyx_on_stream_scheduled`); a configuration's background work (`config_handle_*`,
+ *   `envoyx_on_filter_config_scheduled`); per-route configuration (`route_config`,
+ *   `envoyx_on_route_config_new/destroy`); HTTP callouts (`http_callout`,
+ *   `envoyx_on_stream_callout_done`, `config_http_callout`,
+ *   `envoyx_on_filter_config_callout_done`); streaming HTTP callouts (`callout_stream_*`,
+ *   `envoyx_on_stream_callout_event`, `config_callout_stream_*`,
+ *   `envoyx_on_filter_config_callout_event`); metrics (`metric_define`, `metric_record`);
+ *   metadata, filter state and routing (`metadata_set/get`, `filter_state_set/get`,
+ *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`);
+ *   tracing (`span_set_tag`); saying when the file may be unmapped
+ *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
+ *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`).
+ */
+#ifndef ENVOYX_ABI_H
+#define ENVOYX_ABI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENVOYX_ABI_VERSION_MAJOR 1
+#define ENVOYX_ABI_VERSION_MINOR 2
+
+/* ---------------------------------------------------------------------------------------------
+ * Plain data
+ * ------------------------------------------------------------------------------------------- */
+
+/* An ABI version: major.minor. */
+typedef struct envoyx_abi_version {
+  uint32_t major;
+  uint32_t minor;
+} envoyx_abi_version;
+
+/* A read-only view of `len` bytes at `ptr`. `ptr` may be NULL only when `len` is 0. */
+typedef struct envoyx_bytes {
+  const uint8_t* ptr;
+  size_t len;
+} envoyx_bytes;
+
+/* A writable view of `len` bytes at `ptr`: one slice of a body, in host memory. The module may
+ * read and write these bytes in place; it must not write outside them or keep the view past its
+ * validity (see "Views"). `ptr` may be NULL only when `len` is 0. */
+typedef struct envoyx_slice {
+  uint8_t* ptr;
+  size_t len;
+} envoyx_slice;
+
+/* One header: a key and one of its values. */
+typedef struct envoyx_header {
+  envoyx_bytes key;
+  envoyx_bytes value;
+} envoyx_header;
+
+/* ---------------------------------------------------------------------------------------------
+ * Opaque handles
+ * ------------------------------------------------------------------------------------------- */
+
+/* The host's side of one HTTP stream. Owned by the host; valid from `envoyx_on_stream_new` until
+ * `envoyx_on_stream_destroy` returns. Only usable on the stream's worker thread. */
+typedef struct envoyx_stream envoyx_stream;
+
+/* A thread-safe, reference-counted handle to a stream, for continuing it from another thread.
+ * Owned by the module from `stream_handle_new` until it passes it to `stream_handle_release`.
+ * Outlives the stream safely: once the stream is gone, the handle's functions do nothing. */
+typedef struct envoyx_stream_handle envoyx_stream_handle;
+
+/* A thread-safe, reference-counted handle to a filter configuration (ABI 1.1), for background
+ * work that outlives streams (refreshing keys, reloading a policy). Owned by the module from
+ * `config_handle_new` until `config_handle_release`. Outlives the configuration safely: once the
+ * configuration's destroy has started, its functions do nothing. */
+typedef struct envoyx_config_handle envoyx_config_handle;
+
+/* Where a module reports why program init or a filter config failed. Owned by the host; valid
+ * only during the call it is passed to. */
+typedef struct envoyx_error envoyx_error;
+
+/* The module's own objects. The host never looks inside them; it only hands them back. */
+typedef void envoyx_module_config;
+typedef void envoyx_module_stream;
+typedef void envoyx_module_route_config;
+
+/* ---------------------------------------------------------------------------------------------
+ * Enumerations (fixed width)
+ * ------------------------------------------------------------------------------------------- */
+
+/* What a headers hook returns. Values equal Envoy's Http::FilterHeadersStatus. */
+typedef uint32_t envoyx_headers_status;
+#define ENVOYX_HEADERS_CONTINUE 0
+/* Stop headers iteration; body chunks still arrive. Continue with `stream_handle_continue`, or
+ * by returning CONTINUE from a later body hook. */
+#define ENVOYX_HEADERS_STOP_ITERATION 1
+#define ENVOYX_HEADERS_CONTINUE_AND_DONT_END_STREAM 2
+/* Stop and buffer the body (and trailers) until continued. */
+#define ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_BUFFER 3
+#define ENVOYX_HEADERS_STOP_ALL_ITERATION_AND_WATERMARK 4
+
+/* What a body hook returns. Values equal Envoy's Http::FilterDataStatus. */
+typedef uint32_t envoyx_body_status;
+#define ENVOYX_BODY_CONTINUE 0
+/* Keep this chunk in the buffered body and stop until the end of the stream or a continue. */
+#define ENVOYX_BODY_STOP_ITERATION_AND_BUFFER 1
+#define ENVOYX_BODY_STOP_ITERATION_AND_WATERMARK 2
+#define ENVOYX_BODY_STOP_ITERATION_NO_BUFFER 3
+
+/* What a trailers hook returns. Values equal Envoy's Http::FilterTrailersStatus. */
+typedef uint32_t envoyx_trailers_status;
+#define ENVOYX_TRAILERS_CONTINUE 0
+#define ENVOYX_TRAILERS_STOP_ITERATION 1
+
+/* Which header map a header function works on. */
+typedef uint32_t envoyx_header_map;
+#define ENVOYX_REQUEST_HEADERS 0
+#define ENVOYX_REQUEST_TRAILERS 1
+#define ENVOYX_RESPONSE_HEADERS 2
+#define ENVOYX_RESPONSE_TRAILERS 3
+
+/* Which body a body function works on.
+ * RECEIVED: the chunk the current body hook carries; only inside a body hook of that direction.
+ * BUFFERED: what earlier hooks of that direction asked the host to buffer (by returning a
+ * *_BUFFER status); empty when nothing was buffered. At the end of a stream that was buffered, the
+ * whole body is BUFFERED followed by RECEIVED. */
+typedef uint32_t envoyx_body_kind;
+#define ENVOYX_BODY_REQUEST_RECEIVED 0
+#define ENVOYX_BODY_REQUEST_BUFFERED 1
+#define ENVOYX_BODY_RESPONSE_RECEIVED 2
+#define ENVOYX_BODY_RESPONSE_BUFFERED 3
+
+/* A direction of a stream: the request (decoding) or the response (encoding). */
+typedef uint32_t envoyx_direction;
+#define ENVOYX_DIRECTION_REQUEST 0
+#define ENVOYX_DIRECTION_RESPONSE 1
+
+/* How an HTTP callout ended (ABI 1.1). */
+typedef uint32_t envoyx_callout_status;
+/* A response arrived; its `:status` is among the headers. A timeout arrives as the proxy's own
+ * 504 response. */
+#define ENVOYX_CALLOUT_RESPONSE 0
+/* The proxy has no cluster of that name. */
+#define ENVOYX_CALLOUT_NO_CLUSTER 1
+/* The request could not be sent (for example, no healthy host in the cluster). */
+#define ENVOYX_CALLOUT_UNAVAILABLE 2
+/* The connection failed or was reset before a whole response arrived. */
+#define ENVOYX_CALLOUT_RESET 3
+/* The response was larger than the proxy buffers for a callout. */
+#define ENVOYX_CALLOUT_TOO_LARGE 4
+
+/* What happened on a streaming callout (ABI 1.1), in this order: HEADERS once, DATA zero or
+ * more times, TRAILERS at most once, then exactly one of COMPLETE or FAILED, which is the last
+ * event of that callout. A callout that fails before a response arrives gets only FAILED. */
+typedef uint32_t envoyx_callout_event;
+/* The response headers arrived (`:status` among them; a timeout arrives as the proxy's own
+ * 504). `end_of_stream`: no body or trailers follow. */
+#define ENVOYX_CALLOUT_EVENT_HEADERS 0
+/* Response body chunks arrived (zero chunks when only the end is news). `end_of_stream`: no
+ * more body, and no trailers, follow. */
+#define ENVOYX_CALLOUT_EVENT_DATA 1
+/* The response trailers arrived; the response is over. */
+#define ENVOYX_CALLOUT_EVENT_TRAILERS 2
+/* The exchange is over: the request went whole and the response came whole. */
+#define ENVOYX_CALLOUT_EVENT_COMPLETE 3
+/* The exchange ended early; `status` says why (NO_CLUSTER, UNAVAILABLE or RESET). */
+#define ENVOYX_CALLOUT_EVENT_FAILED 4
+
+/* A metric's kind (ABI 1.1). */
+typedef uint32_t envoyx_metric_kind;
+/* Only grows: `metric_record` with ENVOYX_METRIC_ADD. */
+#define ENVOYX_METRIC_COUNTER 0
+/* Goes up and down: ADD, SUBTRACT, SET. */
+#define ENVOYX_METRIC_GAUGE 1
+/* A distribution of recorded values (the module's unit: milliseconds, bytes, ...): RECORD. */
+#define ENVOYX_METRIC_HISTOGRAM 2
+
+/* What `metric_record` does with its value (ABI 1.1). */
+typedef uint32_t envoyx_metric_op;
+#define ENVOYX_METRIC_ADD 0
+#define ENVOYX_METRIC_SUBTRACT 1
+#define ENVOYX_METRIC_SET 2
+#define ENVOYX_METRIC_RECORD 3
+
+/* How many label-value combinations one labelled metric may have (ABI 1.1): a new combination
+ * past this is refused, with one warning per metric naming it. */
+#define ENVOYX_METRIC_LABEL_LIMIT 1024
+
+/* Where metadata is read from (ABI 1.1). Values equal Envoy's dynamic-modules metadata sources. */
+typedef uint32_t envoyx_metadata_source;
+/* The stream's dynamic metadata: what metadata_set wrote, and other filters' (ext_authz, ...). */
+#define ENVOYX_METADATA_DYNAMIC 0
+/* The matched route's `metadata`. */
+#define ENVOYX_METADATA_ROUTE 1
+/* The upstream cluster's `metadata` (once the route picked one). */
+#define ENVOYX_METADATA_CLUSTER 2
+
+/* A metadata value's kind (ABI 1.1). */
+typedef uint32_t envoyx_value_kind;
+#define ENVOYX_VALUE_STRING 0
+#define ENVOYX_VALUE_NUMBER 1
+#define ENVOYX_VALUE_BOOL 2
+
+/* A metadata value (ABI 1.1): `kind` says which field holds it. A string is UTF-8. */
+typedef struct envoyx_value {
+  envoyx_value_kind kind;
+  envoyx_bytes string;
+  double number;
+  bool boolean;
+} envoyx_value;
+
+/* A fact about a stream the proxy knows (ABI 1.1), read with `attribute_get`; the comment
+ * gives the value's kind. Envoy's attribute names in brackets. */
+typedef uint32_t envoyx_attribute;
+/* The client's address as `ip:port` (string) [source.address]. */
+#define ENVOYX_ATTRIBUTE_SOURCE_ADDRESS 0
+/* The client's port (number) [source.port]. */
+#define ENVOYX_ATTRIBUTE_SOURCE_PORT 1
+/* The address the client connected to, `ip:port` (string) [destination.address]. */
+#define ENVOYX_ATTRIBUTE_DESTINATION_ADDRESS 2
+/* Its port (number) [destination.port]. */
+#define ENVOYX_ATTRIBUTE_DESTINATION_PORT 3
+/* The request id (`x-request-id`) (string) [request.id]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_ID 4
+/* The downstream protocol: HTTP/1.0, HTTP/1.1, HTTP/2, HTTP/3 (string) [request.protocol]. */
+#define ENVOYX_ATTRIBUTE_PROTOCOL 5
+/* The matched route's name (string; absent for an unnamed route) [xds.route_name]. */
+#define ENVOYX_ATTRIBUTE_ROUTE_NAME 6
+/* The upstream cluster the route picked (string). */
+#define ENVOYX_ATTRIBUTE_CLUSTER_NAME 7
+/* The upstream host chosen, `ip:port` (string; once chosen) [upstream.address]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_ADDRESS 8
+/* The response status code (number; once a response exists) [response.code]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_CODE 9
+/* The downstream connection's id (number) [connection.id]. */
+#define ENVOYX_ATTRIBUTE_CONNECTION_ID 10
+/* TLS of the downstream connection (absent without TLS): the negotiated version, TLSv1.3
+ * (string) [connection.tls_version]. */
+#define ENVOYX_ATTRIBUTE_TLS_VERSION 11
+/* The client certificate's subject (string) [connection.subject_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_SUBJECT 12
+/* The client certificate's first DNS SAN (string) [connection.dns_san_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN 13
+/* The client certificate's first URI SAN (string) [connection.uri_san_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN 14
+/* The client certificate's SHA-256 digest, hex (string) [connection.sha256_peer_certificate_digest]. */
+#define ENVOYX_ATTRIBUTE_TLS_PEER_SHA256 15
+
+/* Log levels. Values equal Envoy's (spdlog's) levels. */
+typedef uint32_t envoyx_log_level;
+#define ENVOYX_LOG_TRACE 0
+#define ENVOYX_LOG_DEBUG 1
+#define ENVOYX_LOG_INFO 2
+#define ENVOYX_LOG_WARN 3
+#define ENVOYX_LOG_ERROR 4
+#define ENVOYX_LOG_CRITICAL 5
+
+/* ---------------------------------------------------------------------------------------------
+ * Host functions: the table a module receives in envoyx_on_program_init.
+ *
+ * The table itself is owned by the host and lives as long as the module stays loaded; a module
+ * normally keeps the pointer in a global. Every function is non-NULL when the table's `size`
+ * covers it.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct envoyx_host_api {
+  /* sizeof(envoyx_host_api) as the host was built. Fields that start at or past `size` are
+   * absent: they were added in a later minor version than the host's. */
+  uint32_t size;
+  /* The ABI version the host speaks. */
+  envoyx_abi_version version;
+
+  /* -- Logging (any thread) -- */
+
+  /* Whether a message at `level` would be written; lets a module skip formatting it. */
+  bool (*log_enabled)(envoyx_log_level level);
+  /* Writes `message` to the host's log at `level`, as one line (see "Log lines": a line break in
+   * it is written as `\n`). Never refused. */
+  void (*log)(envoyx_log_level level, envoyx_bytes message);
+
+  /* -- Errors (inside envoyx_on_program_init / envoyx_on_filter_config_new only) -- */
+
+  /* Records why the current call is about to fail. The host copies `message` and shows it, with
+   * the module's file name, in the error it reports. A later call replaces an earlier one.
+   * `error` must be the argument of the envoyx_on_program_init, envoyx_on_filter_config_new or
+   * envoyx_on_route_config_new call running now on this thread; any other pointer (NULL, or one
+   * kept from an earlier call) is refused with an error line, never dereferenced. The same holds
+   * for the `creating` argument of config_handle_new and metric_define. */
+  void (*error_set)(envoyx_error* error, envoyx_bytes message);
+
+  /* -- Headers and trailers (worker thread, inside a hook of `stream`) --
+   * A map is available once the host has received it: request headers from the request headers
+   * hook on, request trailers from the request trailers hook on, likewise for the response. */
+
+  /* Writes up to `values_cap` values of `key` (case-insensitive), in order, into `values`, as
+   * zero-copy views into the host's map, and returns how many values the key has in total (so a
+   * return larger than `values_cap` means "call again with more room"). Returns 0 when the map
+   * is not available. */
+  size_t (*header_get)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
+                       envoyx_bytes* values, size_t values_cap);
+  /* Writes up to `headers_cap` entries of the map, in order, into `headers` as zero-copy views,
+   * and returns the total number of entries (a key with two values counts twice). */
+  size_t (*header_all)(envoyx_stream* stream, envoyx_header_map map, envoyx_header* headers,
+                       size_t headers_cap);
+  /* Replaces every value of `key` with `value`. Returns false when the map is not available or
+   * the host refuses the header (below).
+   *
+   * Every host checks what a module hands it the same way, and refuses with false (logged as
+   * "Refusals" says):
+   * - a name must be an HTTP token; upper-case letters are lower-cased;
+   * - pseudo-headers may only be set, and only :method, :path, :authority, :scheme, :protocol in
+   *   request headers and :status (three digits, 100-599) in response headers;
+   * - a value must be non-empty and hold no control byte except horizontal tab (no NUL, CR, LF);
+   * - headers that already went on past this filter (the headers hook returned CONTINUE, or a
+   *   stopped direction was continued) cannot be set, added or removed any more: whether a late
+   *   change still reached the peer would depend on the proxy's timing, and `content-length`
+   *   would no longer match what the peer was told. Hold the headers (a STOP status) until the
+   *   module knows what to set. Trailers are changed in their own hook;
+   * - bounds a module cannot pass by mistake: a name of at most 1 KiB, a value of at most 64 KiB,
+   *   and 1,024 header_set and header_add calls per stream (over every map); send_local_reply
+   *   likewise takes at most 64 headers, a 1 MiB body and 256 bytes of details. */
+  bool (*header_set)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
+                     envoyx_bytes value);
+  /* Adds `value` as one more value of `key`. Returns false when the map is not available or the
+   * header is refused (see header_set). */
+  bool (*header_add)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key,
+                     envoyx_bytes value);
+  /* Removes every value of `key`; returns how many values were removed (0 for a pseudo-header,
+   * which cannot be removed, and 0, refused, once the headers went on: see header_set). */
+  size_t (*header_remove)(envoyx_stream* stream, envoyx_header_map map, envoyx_bytes key);
+
+  /* -- Body (worker thread, inside a hook of `stream`) --
+   * A body is a list of slices in host memory. Any function that changes the body invalidates
+   * every slice obtained before it.
+   *
+   * Length and framing. A call that changes a body's length (drain, prepend, append, replace by
+   * a different length) is refused (false, body unchanged, one warning naming the fix) once that
+   * direction's headers went on past this filter carrying `content-length`: the peer would get a
+   * body that disagrees with it. While the headers are held (the headers hook returned a STOP
+   * status), such calls are allowed and the host keeps `content-length` right itself: it removes
+   * it at once and, when the headers go on after the whole body was seen (no trailers), sets it
+   * to the final length. To change lengths while letting the headers go on at once, remove
+   * `content-length` in the headers hook. */
+
+  /* Total length of the body in bytes; 0 when it is not available. */
+  size_t (*body_length)(envoyx_stream* stream, envoyx_body_kind body);
+  /* Writes up to `slices_cap` slices of the body, in order, into `slices` and returns the total
+   * number of slices. The slices point straight into host memory (zero copy) and may be written
+   * in place. Empty slices are never reported. */
+  size_t (*body_slices)(envoyx_stream* stream, envoyx_body_kind body, envoyx_slice* slices,
+                        size_t slices_cap);
+  /* Removes the first `len` bytes (all of them if `len` exceeds the length). False when the body
+   * is not available. */
+  bool (*body_drain)(envoyx_stream* stream, envoyx_body_kind body, size_t len);
+  /* Inserts a copy of `data` before the first byte. False when the body is not available. */
+  bool (*body_prepend)(envoyx_stream* stream, envoyx_body_kind body, envoyx_bytes data);
+  /* Appends a copy of `data` after the last byte. False when the body is not available. */
+  bool (*body_append)(envoyx_stream* stream, envoyx_body_kind body, envoyx_bytes data);
+  /* Replaces the `len` bytes starting at `offset` with a copy of `data` (which may be longer or
+   * shorter). False, and nothing changes, when the body is not available or the range does not
+   * lie within it. */
+  bool (*body_replace)(envoyx_stream* stream, envoyx_body_kind body, size_t offset, size_t len,
+                       envoyx_bytes data);
+
+  /* -- Ending a stream early (worker thread, inside a hook of `stream`) -- */
+
+  /* Sends a local reply with `status`, `headers` (copied) and `body` (copied) to the client
+   * instead of what the stream would have produced; `details` names the reason in Envoy's
+   * response-code details (e.g. "envoyx_unauthorized"). The hook should then return a STOP
+   * status (the host stops the stream whatever the hook returns). Returns false, and sends
+   * nothing, when a reply can no longer be sent (the response already started, the stream was
+   * already reset or answered, or the call is outside an event hook), when `status` is outside
+   * 200-599, when `details` is not one token of UTF-8 (whitespace, control characters or bytes
+   * that are not UTF-8 refuse it), or when a header is refused (as in
+   * header_set; pseudo-headers are never allowed here). The reply is sent after the hook returns;
+   * its response does not pass through this module's response hooks. */
+  bool (*send_local_reply)(envoyx_stream* stream, uint32_t status, const envoyx_header* headers,
+                           size_t headers_len, envoyx_bytes body, envoyx_bytes details);
+  /* Resets the stream: the client and the upstream see it aborted, after the hook returns. A
+   * reset wins over a local reply asked for in the same hook. */
+  void (*reset_stream)(envoyx_stream* stream);
+
+  /* -- Continuing from any thread -- */
+
+  /* Creates a handle to `stream` (worker thread, inside a hook of `stream`). The module owns it
+   * and must release it with `stream_handle_release`, on any thread, at any time. */
+  envoyx_stream_handle* (*stream_handle_new)(envoyx_stream* stream);
+  /* Any thread. Asks the host to resume `direction` of the stream after a hook returned a STOP
+   * status. The resume happens later on the stream's worker thread, never inside this call.
+   * Returns false when the stream is already gone (then nothing happens). A resume of a
+   * direction that is not stopped, or a second resume, is ignored safely. */
+  bool (*stream_handle_continue)(envoyx_stream_handle* handle, envoyx_direction direction);
+  /* Any thread. Gives the handle back; it must not be used again. */
+  void (*stream_handle_release)(envoyx_stream_handle* handle);
+
+  /* -- Acting after async work (ABI 1.1) --
+   * A hook starts async work (a token check, a rate-limit lookup on another thread), returns a
+   * STOP status and keeps a handle; when the work is done, the module schedules an event and
+   * decides inside `envoyx_on_stream_scheduled`, on the worker thread, with every stream function
+   * of an event hook: headers, bodies, local reply, reset, and `continue_stream`. */
+
+  /* Any thread. Asks the host to call the module's `envoyx_on_stream_scheduled` with `event_id`
+   * (chosen by the module) on the stream's worker thread, later, never inside this call. Events
+   * and continues (`stream_handle_continue`) of one stream run one at a time, in the order they
+   * were asked for. Returns false, and schedules nothing, when the stream is gone or the module
+   * does not export `envoyx_on_stream_scheduled`. An event still queued when the stream completes
+   * is dropped (its state is the module's to free in `envoyx_on_stream_destroy`). */
+  bool (*stream_handle_schedule)(envoyx_stream_handle* handle, uint64_t event_id);
+  /* Worker thread, inside `envoyx_on_stream_scheduled` of `stream`. Resumes `direction`, which a
+   * hook stopped, after the callback returns. Returns false, and resumes nothing, when the
+   * direction is not stopped (or already resumed), the stream was reset or answered locally, or
+   * the call is made elsewhere (in an event hook, return a CONTINUE status instead). */
+  bool (*continue_stream)(envoyx_stream* stream, envoyx_direction direction);
+
+  /* -- A configuration's background work (ABI 1.1) -- */
+
+  /* Main thread, inside `envoyx_on_filter_config_new` only: a handle to the configuration being
+   * created; `creating` is that call's `error` argument, which identifies it. Returns NULL
+   * elsewhere, and when the module does not export `envoyx_on_filter_config_scheduled`. If the
+   * creation fails, the handle's functions do nothing. */
+  envoyx_config_handle* (*config_handle_new)(envoyx_error* creating);
+  /* Any thread. Asks the host to call the module's `envoyx_on_filter_config_scheduled` with
+   * `event_id` on the main thread, later, never inside this call; events run one at a time, in
+   * the order asked for. Returns false, and schedules nothing, once the configuration's destroy
+   * has started (an event still queued then is dropped: no event ever follows destroy), or when
+   * the host delivers no configuration events (the test hosts do only when the test asks). */
+  bool (*config_handle_schedule)(envoyx_config_handle* handle, uint64_t event_id);
+  /* Any thread. Gives the handle back; it must not be used again. */
+  void (*config_handle_release)(envoyx_config_handle* handle);
+
+  /* -- Per-route configuration (ABI 1.1) -- */
+
+  /* Worker thread, inside a hook of `stream`. The module's per-route configuration (what its
+   * `envoyx_on_route_config_new` returned) that applies to the stream: the most specific of the
+   * route's, the virtual host's and the route configuration's, as the proxy resolves it. NULL
+   * when there is none, or when it was made for another module file (with one warning per
+   * stream). The object stays valid until the stream is destroyed. */
+  const envoyx_module_route_config* (*route_config)(envoyx_stream* stream);
+
+  /* -- HTTP callouts (ABI 1.1) -- */
+
+  /* Worker thread, inside an event, scheduled or callout-done hook of `stream`. Sends a request
+   * to the proxy's cluster `cluster` (its TLS, load balancing, circuit breakers and stats):
+   * `headers` (copied) must hold `:method`, `:path` and `:authority` (or `host`), checked as in
+   * header_set; `body` (copied) may be empty; `timeout_ms` is 1 to 86,400,000 (a day; 0 and
+   * longer are refused: a callout that must live longer reconnects). Returns the callout's
+   * id (1, 2, ... per stream), or 0 when the request is refused (one warning naming the reason):
+   * malformed, the stream was reset or answered, or the module does not export
+   * `envoyx_on_stream_callout_done`. Every callout with an id is answered exactly once through
+   * `envoyx_on_stream_callout_done`, later, never inside this call (even one that could not
+   * start: no such cluster), unless the stream completes first: callouts still in flight then
+   * are cancelled and never answered. Several may be in flight at once. For a request or
+   * response body sent in chunks, see the streaming callouts below. */
+  uint64_t (*http_callout)(envoyx_stream* stream, envoyx_bytes cluster, const envoyx_header* headers,
+                           size_t headers_len, envoyx_bytes body, uint64_t timeout_ms);
+  /* Main thread, inside the configuration's scheduled or callout-done hook. A callout for the
+   * configuration (`handle`'s), as http_callout does for a stream (same checks, ids 1, 2, ...
+   * per configuration); answered through `envoyx_on_filter_config_callout_done` on the main
+   * thread, never inside this call, while the configuration lives: callouts in flight when its
+   * destroy starts are cancelled and never answered. Returns 0 when refused (logged), including
+   * when the module does not export `envoyx_on_filter_config_callout_done`. For background work
+   * that outlives streams: fetching keys, a policy, a token. */
+  uint64_t (*config_http_callout)(envoyx_config_handle* handle, envoyx_bytes cluster,
+                                  const envoyx_header* headers, size_t headers_len,
+                                  envoyx_bytes body, uint64_t timeout_ms);
+
+  /* -- Streaming HTTP callouts (ABI 1.1) -- */
+
+  /* Worker thread, where http_callout may be called. Opens a request to `cluster` whose body the
+   * module sends in chunks, and whose response arrives in chunks through
+   * `envoyx_on_stream_callout_event` (zero-copy views, valid during each call). `headers`,
+   * `body` and `timeout_ms` as for http_callout (`body` may be empty: the first chunk);
+   * `end_of_stream` true sends the whole request now. Returns the callout's id (same numbering
+   * as http_callout), or 0 when refused (one warning naming the reason), including when the
+   * module does not export `envoyx_on_stream_callout_event`. Events for the id come later,
+   * never inside this call (a failure to start arrives as FAILED); none come after the stream
+   * completes (the host resets what is still open) or after the module's own
+   * callout_stream_reset. Envoy 1.38.3, 1.39.3 and 1.40.0 all carry these, with no gate. */
+  uint64_t (*callout_stream_start)(envoyx_stream* stream, envoyx_bytes cluster,
+                                   const envoyx_header* headers, size_t headers_len,
+                                   envoyx_bytes body, bool end_of_stream, uint64_t timeout_ms);
+  /* Worker thread, inside any hook of `stream` before it completes. Sends the next request body
+   * chunk `data` (copied; may be empty with `end_of_stream`) on the streaming callout
+   * `callout_id`; `end_of_stream` ends the request. Returns false (logged) when `callout_id` is
+   * not a streaming callout of this stream that is still open, or its request already ended. */
+  bool (*callout_stream_send)(envoyx_stream* stream, uint64_t callout_id, envoyx_bytes data,
+                              bool end_of_stream);
+  /* As callout_stream_send, but ends the request with `trailers` (copied; checked as
+   * header_set does for request trailers: no pseudo-headers). */
+  bool (*callout_stream_send_trailers)(envoyx_stream* stream, uint64_t callout_id,
+                                       const envoyx_header* trailers, size_t trailers_len);
+  /* Worker thread, inside any hook of `stream`. Abandons the streaming callout `callout_id`:
+   * the proxy resets it and the module gets no further event for it. Returns false when it is
+   * not one that is still open. */
+  bool (*callout_stream_reset)(envoyx_stream* stream, uint64_t callout_id);
+  /* Main thread, where config_http_callout may be called: a streaming callout for the
+   * configuration (`handle`'s), as callout_stream_start does for a stream (same checks; ids
+   * shared with config_http_callout). Its events go to `envoyx_on_filter_config_callout_event`
+   * on the main thread while the configuration lives: those still open when its destroy starts
+   * are reset, and no event follows. Returns 0 when refused (logged), including when the module
+   * does not export `envoyx_on_filter_config_callout_event`. For background work that listens:
+   * a long poll, a server-sent event stream of policy updates. */
+  uint64_t (*config_callout_stream_start)(envoyx_config_handle* handle, envoyx_bytes cluster,
+                                          const envoyx_header* headers, size_t headers_len,
+                                          envoyx_bytes body, bool end_of_stream,
+                                          uint64_t timeout_ms);
+  /* Main thread, inside any of the configuration's hooks that run on it (scheduled, callout
+   * done, callout event). As callout_stream_send, _send_trailers and _reset for the
+   * configuration's streaming callouts. */
+  bool (*config_callout_stream_send)(envoyx_config_handle* handle, uint64_t callout_id,
+                                     envoyx_bytes data, bool end_of_stream);
+  bool (*config_callout_stream_send_trailers)(envoyx_config_handle* handle, uint64_t callout_id,
+                                              const envoyx_header* trailers, size_t trailers_len);
+  bool (*config_callout_stream_reset)(envoyx_config_handle* handle, uint64_t callout_id);
+
+  /* -- Metrics (ABI 1.1) -- */
+
+  /* Main thread, inside `envoyx_on_filter_config_new` only; `creating` is that call's `error`
+   * argument, which identifies the configuration being created (as for config_handle_new).
+   * Defines a metric of that configuration: `name` and each of the `label_names_len` label
+   * names (0 for none) are 1-64 bytes of [a-z0-9_] starting with a letter, the label names
+   * distinct. The proxy shows it as `<prefix>.<filter>.<name>` with the label names as tags,
+   * where <filter> is the configuration's `name` (when empty, the module file's stem: its file
+   * name without the last extension, `libauth` for `/opt/m/libauth.so`), and <prefix> is `envoyx`
+   * in the custom build and, on stock Envoy, the `metrics_namespace` of the filter's
+   * `dynamic_module_config` (`envoyx` as `envoyx run` writes it; upstream's default is
+   * `dynamicmodulescustom`). Returns the metric's id (1, 2, ... per configuration), or 0 when
+   * refused (one warning naming the metric and the reason), including when defined twice, when
+   * the host keeps no metrics, and when called anywhere but inside envoyx_on_filter_config_new
+   * with that call's own `error` (an error line says so: the proxy creates stats only then). */
+  uint64_t (*metric_define)(envoyx_error* creating, envoyx_metric_kind kind, envoyx_bytes name,
+                            const envoyx_bytes* label_names, size_t label_names_len);
+  /* Worker thread, inside any hook of `stream`, for a metric its configuration defined:
+   * applies `op` with `value` (ADD for counters and gauges, SUBTRACT and SET for gauges, RECORD
+   * for histograms) for the given label values, exactly as many as the metric has label names,
+   * each at most 256 bytes of UTF-8 without control characters (copied when new). Returns false
+   * when refused
+   * (logged as other refusals), and for a labelled metric's new combination once it has
+   * ENVOYX_METRIC_LABEL_LIMIT (one warning per metric). Takes no lock for a combination this
+   * thread has recorded before. */
+  bool (*metric_record)(envoyx_stream* stream, uint64_t metric_id, const envoyx_bytes* label_values,
+                        size_t label_values_len, envoyx_metric_op op, uint64_t value);
+
+  /* -- Metadata, filter state, routing (ABI 1.1) -- */
+
+  /* Worker thread, inside any hook of `stream`. Sets `key` in the namespace `ns` of the
+   * stream's dynamic metadata to `value` (copied), where Envoy's access log
+   * (`%DYNAMIC_METADATA(ns:key)%`) and later filters read it. `ns`, `key` and a string value are
+   * UTF-8 without control bytes; `ns` and `key` 1-256 bytes, a string at most 64 KiB; a number
+   * finite. Returns false when refused (logged). */
+  bool (*metadata_set)(envoyx_stream* stream, envoyx_bytes ns, envoyx_bytes key, envoyx_value value);
+  /* Worker thread, inside any hook of `stream`. Reads `key` of namespace `ns` from `source`
+   * into `out` when it holds a value of kind `kind`; false (nothing written) when it is absent
+   * or of another kind. A string is a view into the proxy's memory, valid until the hook returns
+   * or the metadata changes. On stock Envoy a value of another kind also makes Envoy log an
+   * error-level line of its own (1.38-1.40 cannot be asked a value's kind first): read the kind
+   * that was set. */
+  bool (*metadata_get)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
+                       envoyx_bytes key, envoyx_value_kind kind, envoyx_value* out);
+  /* Worker thread, inside any hook of `stream`. Sets the stream's filter state `key` (rules of
+   * metadata_set's `key`) to `value` (copied; UTF-8 without control characters, at most 64 KiB:
+   * `%FILTER_STATE(key:PLAIN)%` prints it raw), readable by later filters and by Envoy's own where
+   * the key is one they read. Read-only once set, whoever sets it: a key the stream's filter state
+   * already has is refused and keeps its value — set before by this filter, by another filter
+   * of this or another module file, by any other filter, or by the proxy, with a value of any
+   * type (Envoy counts a second set of a key as a bug of its own). Where the proxy can only be
+   * asked for values (stock Envoy before 1.40), a key holding an object with no string form
+   * reads as absent. Returns false when refused (logged). */
+  bool (*filter_state_set)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
+  /* Worker thread, inside any hook of `stream`. The filter state `key` as bytes (set by any
+   * filter as a string); false when absent. `out` is valid until the hook returns. */
+  bool (*filter_state_get)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes* out);
+  /* Worker thread, inside a hook of `stream` while its request headers are still held (a
+   * request hook that stops, or an async hook before the request continues). Makes the proxy
+   * pick the route again from the headers as they are when they go on (after changing `:path`,
+   * `:authority` or a header routes match on). Returns false when the headers already went on. */
+  bool (*clear_route_cache)(envoyx_stream* stream);
+  /* As clear_route_cache's hooks. Sends the request to the upstream host `host` (an IP address
+   * with port, `10.0.0.7:8080`) of the cluster the route picks; `strict`: fail rather than use
+   * another host when that one is not in the cluster. False when refused (logged). */
+  bool (*upstream_override_host)(envoyx_stream* stream, envoyx_bytes host, bool strict);
+
+  /* -- Attributes (ABI 1.1) -- */
+
+  /* Worker thread, inside any hook of `stream`. Reads `attribute` into `out` (its kind is the
+   * one envoyx_attribute gives; a string is a view valid until the hook returns). False, with
+   * nothing written, when the value is absent (no TLS, no upstream host chosen yet, no response
+   * yet) or the proxy cannot tell it (docs/contract.md, "Which attribute each host serves":
+   * every id above on stock Envoy 1.38.3, 1.39.3 and 1.40.0). An id not listed here is refused. */
+  bool (*attribute_get)(envoyx_stream* stream, envoyx_attribute attribute, envoyx_value* out);
+
+  /* -- Tracing (ABI 1.1) -- */
+
+  /* Worker thread, inside any hook of `stream`. Adds the tag `key: value` (copied; `key` as a
+   * metadata key, `value` UTF-8 without control characters, at most 64 KiB) to the stream's
+   * active span, which the proxy's tracer reports. False when the stream has no span (no tracer
+   * configured) or when refused (logged: checked whether or not there is a span). */
+  bool (*span_set_tag)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
+
+  /* -- Failures (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream` (event, stream-new, scheduled, callout, complete
+   * hooks). The module's hook failed (a panic, an uncaught exception: its language runtime caught
+   * it) and the host ends the stream as the contract decides, the same for every module: during
+   * a request hook, the scheduled hook or a callout hook, a local reply 500 with an empty body and
+   * details `envoyx_module_panic` while the response has not started (its headers did not go on
+   * to the client), otherwise a reset; during a response hook a reset; during the stream-new hook
+   * nothing more (return NULL: the stream then gets the 500 of a stream that could not be
+   * created); during the complete hook nothing (the exchange is over). The host logs one error
+   * line naming the module, the filter, the hook and `reason` (the module's words, e.g. the panic
+   * message and where it happened; any bytes, written escaped). From the call on the stream gets
+   * no further hook of the module but destroy (its complete hook included); what the hook returns
+   * is ignored. A local reply or reset the module asked for earlier in the same hook stands.
+   * Returns false when refused (a NULL stream or outside a hook of it: logged). */
+  bool (*hook_failed)(envoyx_stream* stream, envoyx_bytes reason);
+} envoyx_host_api;
+
+/* ---------------------------------------------------------------------------------------------
+ * Module exports. A module must export every function below (C linkage, default visibility),
+ * except those marked optional.
+ *
+ * Lifecycle: the host loads a file once and calls `envoyx_module_abi_version`, then
+ * `envoyx_on_program_init` once. (With hot reload, each new version of a file is a separate load,
+ * with its own program init and configurations; the old version's streams finish on it.) Each
+ * filter configuration that names the file gets one `envoyx_on_filter_config_new` (a file may
+ * host many filters, told apart by name and config) and one `envoyx_on_filter_config_destroy`
+ * after its last stream is destroyed. Each HTTP stream gets `envoyx_on_stream_new`, then events,
+ * then `envoyx_on_stream_complete` once and `envoyx_on_stream_destroy` exactly once; no event
+ * follows destroy. When nothing of a loaded file is left, the host unmaps it only if the module
+ * says it may (`envoyx_on_program_unload`: threads the module started must be finished first).
+ *
+ * The file: the host checks, before it loads a file, that it is a whole ELF shared object for
+ * its machine (everything the dynamic loader maps lies inside the file) and refuses it otherwise,
+ * naming the file and both sizes. A file written in place while a proxy loads it can still change
+ * in the moment between that check and the load, and a loaded file written over in place changes
+ * code that runs: replace a module file by writing the new one elsewhere and moving it into
+ * place (`mv`), as deploy tools do. With hot reload the host loads a private copy, which nothing
+ * can change.
+ *
+ * Event order, per direction: headers once, then zero or more body chunks (the last with
+ * `end_of_stream` true unless trailers follow), then trailers at most once. Response events may
+ * arrive before the request has ended. A stream may end (reset, local reply, client gone) after
+ * any event: then only complete and destroy follow.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Returns the ABI version the module was built for (ENVOYX_ABI_VERSION_*). Called once, right
+ * after loading, before anything else; must not call the host. */
+envoyx_abi_version envoyx_module_abi_version(void);
+
+/* Called once per loaded file, on the main thread, after the version check. `host` lives as long
+ * as the module stays loaded. Return false to refuse loading (after `error_set` with the reason). */
+bool envoyx_on_program_init(const envoyx_host_api* host, envoyx_error* error);
+
+/* Creates a filter configuration, on the main thread. `name` is the configuration's `name`
+ * field and `config` its `filter_config` bytes; both are valid during the call only. The returned
+ * object is shared by every stream of this configuration and is used from every worker thread at
+ * once: it must be thread-safe. Return NULL to reject the configuration (after `error_set`). */
+envoyx_module_config* envoyx_on_filter_config_new(envoyx_bytes name, envoyx_bytes config,
+                                                  envoyx_error* error);
+
+/* Destroys a configuration returned by envoyx_on_filter_config_new, on the main thread, after
+ * every stream created from it has been destroyed. */
+void envoyx_on_filter_config_destroy(envoyx_module_config* config);
+
+/* Creates the module's state for a new stream, on the stream's worker thread. Returning NULL
+ * fails the stream: the host answers it with a 500 local reply and calls no other hook of it
+ * (not even destroy). */
+envoyx_module_stream* envoyx_on_stream_new(envoyx_module_config* config, envoyx_stream* stream);
+
+/* Stream events, on the stream's worker thread. `stream` is the host's side, `module_stream` what
+ * envoyx_on_stream_new returned. `end_of_stream` is true when no body or trailers follow. */
+envoyx_headers_status envoyx_on_request_headers(envoyx_stream* stream,
+                                                envoyx_module_stream* module_stream,
+                                                bool end_of_stream);
+envoyx_body_status envoyx_on_request_body(envoyx_stream* stream,
+                                          envoyx_module_stream* module_stream,
+                                          bool end_of_stream);
+envoyx_trailers_status envoyx_on_request_trailers(envoyx_stream* stream,
+                                                  envoyx_module_stream* module_stream);
+envoyx_headers_status envoyx_on_response_headers(envoyx_stream* stream,
+                                                 envoyx_module_stream* module_stream,
+                                                 bool end_of_stream);
+envoyx_body_status envoyx_on_response_body(envoyx_stream* stream,
+                                           envoyx_module_stream* module_stream,
+                                           bool end_of_stream);
+envoyx_trailers_status envoyx_on_response_trailers(envoyx_stream* stream,
+                                                   envoyx_module_stream* module_stream);
+
+/* The stream is over (finished, reset or answered locally). Called once, just before destroy;
+ * headers can still be read here (changes are refused: they went on), bodies cannot. */
+void envoyx_on_stream_complete(envoyx_stream* stream, envoyx_module_stream* module_stream);
+
+/* Frees the module's stream state. Called exactly once, on the worker thread; `stream` is no
+ * longer usable, but handles made from it are (they do nothing). */
+void envoyx_on_stream_destroy(envoyx_module_stream* module_stream);
+
+/* Optional (ABI 1.1). An event the module scheduled with `stream_handle_schedule`, on the
+ * stream's worker thread, between events (never inside another hook of the stream), and only
+ * before the stream completes. Every stream function of an event hook works here, under the
+ * same rules: the response may still be answered locally if it has not started; a direction an
+ * earlier hook stopped resumes with `continue_stream`. A local reply or reset asked for here is
+ * carried out after the callback returns. */
+void envoyx_on_stream_scheduled(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                uint64_t event_id);
+
+/* Optional (ABI 1.1). An event the module scheduled with `config_handle_schedule`, on the main
+ * thread, while the configuration lives (never during or after its destroy). No stream function
+ * works here; logging does. */
+void envoyx_on_filter_config_scheduled(envoyx_module_config* config, uint64_t event_id);
+
+/* Optional (ABI 1.1), both or neither. A per-route configuration (`DynamicModuleConfigPerRoute`
+ * in x/config.proto) naming this module: created on the main thread when the route
+ * configuration is loaded, with the message's `name` and `filter_config` (valid during the call
+ * only); used by streams on every worker thread at once (it must be thread-safe; treat it as
+ * read-only); destroyed on the main thread after the last stream that saw it. Return NULL to
+ * refuse it (after `error_set` with the reason): the route configuration is then rejected. A
+ * module without these exports makes every per-route configuration naming it an error.
+ * Hot reload: a new version of the module file parses every per-route configuration in use of
+ * that file when it loads (main thread; a NULL refuses the new version) and its streams see its
+ * own parse; each version's parses are destroyed when that version is. */
+envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
+                                                        envoyx_error* error);
+void envoyx_on_route_config_destroy(envoyx_module_route_config* config);
+
+/* Optional (ABI 1.1). The callout `callout_id` of this stream ended with `status`, on the
+ * stream's worker thread, between events, before the stream completes. For
+ * ENVOYX_CALLOUT_RESPONSE, `headers` (`:status` among them) and the body's `body_len` chunks
+ * are zero-copy views into the proxy's memory, valid during this call only; otherwise both are
+ * empty. Every stream function of an event hook works here under the same rules, and
+ * `continue_stream` resumes a direction a hook stopped. */
+void envoyx_on_stream_callout_done(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                   uint64_t callout_id, envoyx_callout_status status,
+                                   const envoyx_header* headers, size_t headers_len,
+                                   const envoyx_bytes* body, size_t body_len);
+
+/* Optional (ABI 1.1). An event of the streaming callout `callout_id` (callout_stream_start), on
+ * the stream's worker thread, between events, before the stream completes; the events' order
+ * is under `envoyx_callout_event`. HEADERS and TRAILERS carry `headers`; DATA carries the
+ * chunks in `data`; FAILED carries `status`, every other event ENVOYX_CALLOUT_RESPONSE. The
+ * views point into the proxy's memory and are valid during this call only. Every stream
+ * function of an event hook works here under the same rules, `continue_stream` included, and
+ * so do the callout_stream_* functions (to send more of the request in answer). */
+void envoyx_on_stream_callout_event(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                    uint64_t callout_id, envoyx_callout_event event,
+                                    envoyx_callout_status status, const envoyx_header* headers,
+                                    size_t headers_len, const envoyx_bytes* data, size_t data_len,
+                                    bool end_of_stream);
+
+/* Optional (ABI 1.1). The configuration's callout `callout_id` (config_http_callout) ended, on
+ * the main thread, before the configuration's destroy; as envoyx_on_stream_callout_done. No
+ * stream function works here; config_http_callout and logging do. */
+void envoyx_on_filter_config_callout_done(envoyx_module_config* config, uint64_t callout_id,
+                                          envoyx_callout_status status, const envoyx_header* headers,
+                                          size_t headers_len, const envoyx_bytes* body,
+                                          size_t body_len);
+
+/* Optional (ABI 1.1). An event of the configuration's streaming callout `callout_id`
+ * (config_callout_stream_start), on the main thread, before the configuration's destroy; as
+ * envoyx_on_stream_callout_event. No stream function works here; the config_* callout
+ * functions and logging do. */
+void envoyx_on_filter_config_callout_event(envoyx_module_config* config, uint64_t callout_id,
+                                           envoyx_callout_event event, envoyx_callout_status status,
+                                           const envoyx_header* headers, size_t headers_len,
+                                           const envoyx_bytes* data, size_t data_len,
+                                           bool end_of_stream);
+
+/* Optional (ABI 1.1). Whether this loaded file may be unmapped now. Called once, on the main
+ * thread, when the host is about to unload the file: after the destroy of its last filter and
+ * per-route configuration, when no stream, handle or callout of it is left (a hot-reloaded
+ * version that drained, a configuration removed). The host calls nothing of the module after it.
+ *
+ * A thread the module started (at program init, or fire-and-forget from a hook) that still runs
+ * when the file is unmapped executes unmapped code and kills the whole proxy. So: stop and join
+ * every such thread here, then return true, and the host unmaps the file. Return false to stay
+ * mapped. A module that does not export this function is never unmapped: the host keeps the
+ * loaded file (and its memory) until the process exits, as with `do_not_dlclose`, and logs so
+ * when it would have unloaded it. Go modules are never unmapped either. Keep it short: it runs on
+ * the proxy's main thread.
+ *
+ * The SDKs export it: the Rust SDK returns true (threads from Rust's std or
+ * `envoyx_sdk::thread::spawn` keep the file mapped themselves until they end: each registers a
+ * thread-local destructor, for which the dynamic loader keeps the file) unless the module called
+ * `envoyx_sdk::keep_module_mapped()` (for threads a C library it links starts). */
+bool envoyx_on_program_unload(void);
+
+/* Optional (ABI 1.1). The size of the host table the module was compiled against,
+ * `sizeof(envoyx_host_api)`. The host refuses to load a module that needs a longer table than
+ * its own — one built against a later header, whose calls past the end of this host's table
+ * would jump through whatever memory follows it — with an error naming both sizes and both ABI
+ * versions. Define it in one source file of the module with ENVOYX_DECLARE_HOST_API_SIZE(); the
+ * SDKs export it. Without it the host can only trust the module's ABI version. Called once,
+ * right after envoyx_module_abi_version; must not call the host. */
+size_t envoyx_module_host_api_size(void);
+#define ENVOYX_DECLARE_HOST_API_SIZE() \
+  size_t envoyx_module_host_api_size(void) { return sizeof(envoyx_host_api); }
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ENVOYX_ABI_H */
