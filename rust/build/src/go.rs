@@ -65,6 +65,21 @@ pub fn go_command() -> Result<Command, String> {
     Ok(command)
 }
 
+/// The installed `go` for a module author's own module (`envoyx go`): cgo on and this toolchain,
+/// the rest of the author's Go environment as it is (the module proxy, GOPATH, the build cache),
+/// so the module's requirements, the EnvoyX SDK among them, are downloaded and checked as Go does.
+/// Unless GOFLAGS says otherwise, `-mod=mod`: a generated module's first `go test` records the
+/// SDK's checksums in go.sum instead of asking for `go mod tidy` first.
+pub fn user_go_command() -> Result<Command, String> {
+    let go = envoyx_envoy_install::go_path().map_err(|e| format!("cannot install Go: {e}"))?;
+    let mut command = Command::new(&go);
+    command.env("CGO_ENABLED", "1").env("GOTOOLCHAIN", "local");
+    if std::env::var_os("GOFLAGS").is_none() {
+        command.env("GOFLAGS", "-mod=mod");
+    }
+    Ok(command)
+}
+
 /// `gofmt` of the installed toolchain.
 pub fn gofmt_path() -> Result<PathBuf, String> {
     let go = envoyx_envoy_install::go_path().map_err(|e| format!("cannot install Go: {e}"))?;

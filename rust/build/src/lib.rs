@@ -11,7 +11,9 @@
 //! ```
 
 mod go;
-pub use go::{build_go_module, go_command, go_test, gofmt_path, run_go};
+mod library;
+pub use go::{build_go_module, go_command, go_test, gofmt_path, run_go, user_go_command};
+pub use library::{LIBRARY_CACHE_ENV, VERSION, checkout, envoyx_library, library_cache, published_library};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

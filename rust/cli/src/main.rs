@@ -18,6 +18,7 @@ mod go;
 mod new;
 mod new_go;
 mod run;
+mod version;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +31,10 @@ fn main() {
         Some("go") => go::run(&args[1..]),
         Some("envoy") => envoy::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("--version" | "-V" | "version") => {
+            print!("{}", version::text());
+            0
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             0
@@ -71,5 +76,7 @@ commands:
   envoy list                  show the supported Envoy versions and whether each is installed
   bench [quick|full|profile]  the benchmarks against every other way to extend Envoy (see
                               `envoyx bench --help`)
+  version, --version           this envoyx's version, the module ABI it speaks and runs, and the
+                              Envoy versions it serves through
   help    show this message
 ";

@@ -2,10 +2,11 @@
 //! Rust crate, or with `--lang go` a Go module, `new_go.rs`) that builds, passes its tests and
 //! runs in Envoy as generated.
 //!
-//! The EnvoyX crates are not published, so the crate depends on them by path: on the EnvoyX
-//! checkout this `envoyx` was built from (known at compile time), or on `--sdk-path`. The crate
-//! is its own workspace, so it builds wherever it is put, also inside another workspace. When
-//! the checkout has a `Cargo.lock`, the crate starts from it, so it builds with the dependency
+//! The module depends on the EnvoyX SDK of this `envoyx`'s version ([`Sdk`]): from the registry
+//! (crates.io, the Go module proxy) for an `envoyx` installed from one, or by path on the EnvoyX
+//! checkout this `envoyx` was built in (or `--sdk-path`), for work on EnvoyX itself. The crate is
+//! its own workspace, so it builds wherever it is put, also inside another workspace. From a
+//! checkout with a `Cargo.lock`, the crate starts from it, so it builds with the dependency
 //! versions EnvoyX itself is tested with.
 
 use std::path::{Path, PathBuf};
@@ -21,10 +22,26 @@ through the real core, README.md, .gitignore), for `envoyx go test ./...` and `e
 
   --lang rust|go  the module's language (default: rust)
   --path DIR      where to create the crate's directory (default: the current directory)
-  --sdk-path DIR  the EnvoyX checkout to depend on (default: the one this envoyx was built from)";
+  --sdk-path DIR  depend on this EnvoyX checkout by path instead (default: the registry's
+                  EnvoyX of this envoyx's version; the checkout this envoyx was built in, if any)";
 
-/// The EnvoyX checkout this binary was built from: `rust/cli/../..`.
-pub const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+/// Where the generated module's EnvoyX dependencies come from.
+pub enum Sdk {
+    /// The published crates and Go module at `envoyx_build::VERSION`.
+    Registry,
+    /// The EnvoyX checkout at this path, by path (its `rust/sdk`, `rust/testhost`, `go/`).
+    Checkout(PathBuf),
+}
+
+impl Sdk {
+    /// What the module depends on, for the message after creating it.
+    fn describe(&self) -> String {
+        match self {
+            Sdk::Registry => format!("EnvoyX {} from the registry", envoyx_build::VERSION),
+            Sdk::Checkout(dir) => format!("the EnvoyX checkout {}", dir.display()),
+        }
+    }
+}
 
 pub fn run(args: &[String]) -> i32 {
     let options = match Options::parse(args) {
@@ -43,7 +60,7 @@ pub fn run(args: &[String]) -> i32 {
             let dir = created.dir.display();
             let what = if options.go { "Go module" } else { "module crate" };
             println!("created {what} `{}` in {dir}", options.name);
-            println!("  depends on EnvoyX at {}", created.envoyx.display());
+            println!("  depends on {}", created.sdk.describe());
             println!("next:");
             println!("  cd {dir}");
             let steps = if options.go {
@@ -149,7 +166,7 @@ fn invalid_name(name: &str, rust: bool) -> Option<String> {
 
 struct Created {
     dir: PathBuf,
-    envoyx: PathBuf,
+    sdk: Sdk,
     /// The shared object's file name, e.g. `libmy_filter.so`.
     library: String,
 }
@@ -163,7 +180,7 @@ fn create(options: &Options) -> Result<Created, String> {
         let what = if options.go { "a Go module name" } else { "a crate name" };
         return Err(format!("`{name}` cannot be {what}: {reason}"));
     }
-    let envoyx = envoyx_checkout(options.envoyx.as_deref())?;
+    let sdk = sdk_source(options.envoyx.as_deref())?;
 
     let dir = std::path::absolute(options.parent.join(name))
         .map_err(|e| format!("cannot resolve {}: {e}", options.parent.join(name).display()))?;
@@ -187,14 +204,14 @@ fn create(options: &Options) -> Result<Created, String> {
     // Where `cargo build` puts the module unless CARGO_TARGET_DIR says otherwise.
     let module_path = dir.join("target/debug").join(&library);
     let files = if options.go {
-        crate::new_go::files(name, &envoyx, &library)
+        crate::new_go::files(name, &sdk, &library)
     } else {
         vec![
-            ("Cargo.toml", cargo_toml(name, &envoyx)),
+            ("Cargo.toml", cargo_toml(name, &sdk)),
             ("src/lib.rs", lib_rs(name)),
             ("tests/filter.rs", filter_test(name)),
             ("envoy.yaml", envoy_yaml(name, &module_path)),
-            ("README.md", readme(name, &library)),
+            ("README.md", readme(name, &library, &sdk)),
             (".gitignore", "/target\n".to_string()),
         ]
     };
@@ -210,30 +227,37 @@ fn create(options: &Options) -> Result<Created, String> {
         write(relative, content.as_bytes())?;
     }
     // Cargo keeps the locked versions of the packages the crate uses and drops the others.
-    if let Some(Ok(lock)) = (!options.go).then(|| std::fs::read(envoyx.join("Cargo.lock"))) {
+    if let Sdk::Checkout(envoyx) = &sdk
+        && let Some(Ok(lock)) = (!options.go).then(|| std::fs::read(envoyx.join("Cargo.lock")))
+    {
         write("Cargo.lock", &lock)?;
     }
-    Ok(Created { dir, envoyx, library })
+    Ok(Created { dir, sdk, library })
 }
 
-/// The EnvoyX checkout to depend on: `given`, or the one this binary was built from. It must
-/// hold the SDK and the test host.
-fn envoyx_checkout(given: Option<&Path>) -> Result<PathBuf, String> {
-    let candidate = given.unwrap_or(Path::new(BUILT_FROM));
-    let found = std::fs::canonicalize(candidate).ok().filter(|dir| {
-        ["rust/sdk/Cargo.toml", "rust/testhost/Cargo.toml", "go/go.mod"].iter().all(|f| dir.join(f).is_file())
-    });
-    match (found, given) {
-        (Some(dir), _) => Ok(dir),
-        (None, Some(dir)) => Err(format!(
-            "--sdk-path {}: not an EnvoyX checkout (no rust/sdk, rust/testhost and go/ in it)",
-            dir.display()
-        )),
-        (None, None) => Err(format!(
-            "the EnvoyX checkout this envoyx was built from ({}) is gone; pass --sdk-path DIR",
-            candidate.display()
-        )),
-    }
+/// Where the module's EnvoyX comes from: the checkout `given` (which must hold the SDK and the
+/// test host), else the checkout this binary was built in, else the registry.
+fn sdk_source(given: Option<&Path>) -> Result<Sdk, String> {
+    let Some(given) = given else {
+        return Ok(match envoyx_build::checkout().and_then(|dir| std::fs::canonicalize(dir).ok()) {
+            Some(dir) => Sdk::Checkout(dir),
+            None => Sdk::Registry,
+        });
+    };
+    std::fs::canonicalize(given)
+        .ok()
+        .filter(|dir| {
+            ["rust/sdk/Cargo.toml", "rust/testhost/Cargo.toml", "go/go.mod"]
+                .iter()
+                .all(|f| dir.join(f).is_file())
+        })
+        .map(Sdk::Checkout)
+        .ok_or_else(|| {
+            format!(
+                "--sdk-path {}: not an EnvoyX checkout (no rust/sdk, rust/testhost and go/ in it)",
+                given.display()
+            )
+        })
 }
 
 /// `text` as a TOML basic string, quotes included.
@@ -246,10 +270,26 @@ fn yaml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn cargo_toml(name: &str, envoyx: &Path) -> String {
-    let sdk = toml_string(&envoyx.join("rust/sdk").to_string_lossy());
-    let testhost = toml_string(&envoyx.join("rust/testhost").to_string_lossy());
-    let checkout = envoyx.display();
+fn cargo_toml(name: &str, sdk: &Sdk) -> String {
+    let (comment, sdk_dep, testhost_dep) = match sdk {
+        Sdk::Registry => {
+            let version = toml_string(envoyx_build::VERSION);
+            (
+                "# EnvoyX's crates, at the version of the `envoyx` that created this crate.".to_string(),
+                version.clone(),
+                version,
+            )
+        }
+        Sdk::Checkout(envoyx) => (
+            format!(
+                "# EnvoyX's crates from the EnvoyX checkout `envoyx new` used ({}).\n\
+                 # Change the paths if it moves, or use the published versions instead.",
+                envoyx.display()
+            ),
+            format!("{{ path = {} }}", toml_string(&envoyx.join("rust/sdk").to_string_lossy())),
+            format!("{{ path = {} }}", toml_string(&envoyx.join("rust/testhost").to_string_lossy())),
+        ),
+    };
     format!(
         r#"[package]
 name = "{name}"
@@ -261,13 +301,12 @@ publish = false
 # cdylib: the .so that EnvoyX loads; rlib: so that tests can link the crate too.
 crate-type = ["cdylib", "rlib"]
 
-# The EnvoyX crates are not on crates.io: these paths point at the EnvoyX checkout that
-# `envoyx new` came from ({checkout}). Change them if it moves.
+{comment}
 [dependencies]
-envoyx-sdk = {{ path = {sdk} }}
+envoyx-sdk = {sdk_dep}
 
 [dev-dependencies]
-envoyx-testhost = {{ path = {testhost} }}
+envoyx-testhost = {testhost_dep}
 
 # A workspace of its own, so the crate builds wherever it is, even inside another workspace.
 [workspace]
@@ -476,7 +515,19 @@ static_resources:
     )
 }
 
-fn readme(name: &str, library: &str) -> String {
+fn readme(name: &str, library: &str, sdk: &Sdk) -> String {
+    let dependencies = match sdk {
+        Sdk::Registry => format!(
+            "`envoyx-sdk` and `envoyx-testhost` {} come from crates.io; `envoyx` of the same version runs \
+             the module (`envoyx --version` says which ABI it speaks).",
+            envoyx_build::VERSION
+        ),
+        Sdk::Checkout(dir) => format!(
+            "`Cargo.toml` points at the EnvoyX checkout `envoyx new` used ({}): edit those paths if it \
+             moves, or depend on the published `envoyx-sdk` and `envoyx-testhost` instead.",
+            dir.display()
+        ),
+    };
     format!(
         r#"# {name}
 
@@ -515,8 +566,7 @@ EnvoyX stock host, which loads `target/debug/{library}` with the `filter_config`
 
 ## Dependencies
 
-`envoyx-sdk` and `envoyx-testhost` are not on crates.io: `Cargo.toml` points at the EnvoyX
-checkout `envoyx new` came from. Edit those paths if it moves.
+{dependencies}
 "#
     )
 }
@@ -552,6 +602,17 @@ mod tests {
         for bad in ["1st", "a/b", "héllo"] {
             assert!(invalid_name(bad, false).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_registry_crate_depends_on_this_version_and_no_path() {
+        let version = format!("\"{}\"", envoyx_build::VERSION);
+        let manifest = cargo_toml("my-filter", &Sdk::Registry);
+        assert!(manifest.contains(&format!("\nenvoyx-sdk = {version}\n")), "{manifest}");
+        assert!(manifest.contains(&format!("\nenvoyx-testhost = {version}\n")), "{manifest}");
+        assert!(!manifest.contains("path"), "{manifest}");
+        let checkout = cargo_toml("my-filter", &Sdk::Checkout(PathBuf::from("/src/envoyx")));
+        assert!(checkout.contains(r#"envoyx-sdk = { path = "/src/envoyx/rust/sdk" }"#), "{checkout}");
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! `envoyx new --lang go NAME`: the files of a Go module that builds, passes its tests and
-//! serves as generated. The Go SDK is not published, so go.mod replaces `envoyx.dev/sdk` with the
-//! EnvoyX checkout's `go/` folder; the module needs no download (standard library and cgo only).
+//! serves as generated. It requires the Go SDK (`github.com/envoyx/envoyx/go`, the standard
+//! library and cgo only) at this `envoyx`'s version, from the module proxy; from an EnvoyX
+//! checkout, go.mod replaces it with the checkout's `go/` folder.
 
-use std::path::Path;
+use crate::new::Sdk;
 
-/// The files of the Go module `name` depending on the EnvoyX checkout `envoyx`.
-pub fn files(name: &str, envoyx: &Path, library: &str) -> Vec<(&'static str, String)> {
+/// The Go SDK's module path.
+pub const SDK_MODULE: &str = "github.com/envoyx/envoyx/go";
+
+/// The files of the Go module `name` depending on the SDK from `sdk`.
+pub fn files(name: &str, sdk: &Sdk, library: &str) -> Vec<(&'static str, String)> {
     vec![
-        ("go.mod", go_mod(name, envoyx)),
+        ("go.mod", go_mod(name, sdk)),
         ("filter.go", filter_go(name)),
         ("main.go", MAIN_GO.to_string()),
         ("filter_test.go", filter_test_go(name)),
@@ -26,15 +30,17 @@ pub fn next_steps(library: &str) -> Vec<String> {
     ]
 }
 
-fn go_mod(name: &str, envoyx: &Path) -> String {
-    let sdk = envoyx.join("go");
-    let sdk = sdk.display();
-    format!(
-        "module {name}\n\ngo 1.27\n\nrequire envoyx.dev/sdk v0.0.0\n\n\
-         // The EnvoyX Go SDK is not published: this points at the EnvoyX checkout `envoyx new` came\n\
-         // from. Change it if that checkout moves.\n\
-         replace envoyx.dev/sdk => {sdk}\n"
-    )
+fn go_mod(name: &str, sdk: &Sdk) -> String {
+    let version = envoyx_build::VERSION;
+    let head = format!("module {name}\n\ngo 1.27\n\nrequire {SDK_MODULE} v{version}\n");
+    match sdk {
+        Sdk::Registry => head,
+        Sdk::Checkout(envoyx) => format!(
+            "{head}\n// The EnvoyX checkout `envoyx new` used. Remove this line to use the published SDK, or\n\
+             // change it if the checkout moves.\nreplace {SDK_MODULE} => {}\n",
+            envoyx.join("go").display()
+        ),
+    }
 }
 
 const MAIN_GO: &str = "\
@@ -54,7 +60,7 @@ import (
 	"fmt"
 	"strings"
 
-	"envoyx.dev/sdk/envoyx"
+	"github.com/envoyx/envoyx/go/envoyx"
 )
 
 // Header is the response header this filter adds.
@@ -106,7 +112,7 @@ import (
 	"strings"
 	"testing"
 
-	"envoyx.dev/sdk/envoyxtest"
+	"github.com/envoyx/envoyx/go/envoyxtest"
 )
 
 // The filter runs through the real EnvoyX core (the same stream rules and validation as in
@@ -158,7 +164,7 @@ envoyx go test ./...
 ```
 
 The tests in `filter_test.go` drive the filter through the real EnvoyX core with
-`envoyx.dev/sdk/envoyxtest` (same stream rules and validation as in Envoy, no shared object built).
+`github.com/envoyx/envoyx/go/envoyxtest` (same stream rules and validation as in Envoy, no shared object built).
 
 ## Build and run in Envoy
 
@@ -178,4 +184,21 @@ never unloaded, and a new build is rolled out by restarting Envoy (hot reload re
 runtime with a clear error).
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registry_module_requires_this_version_without_replace() {
+        let published = go_mod("my-filter", &Sdk::Registry);
+        assert!(
+            published.contains(&format!("require {SDK_MODULE} v{}\n", envoyx_build::VERSION)),
+            "{published}"
+        );
+        assert!(!published.contains("replace"), "{published}");
+        let local = go_mod("my-filter", &Sdk::Checkout("/src/envoyx".into()));
+        assert!(local.contains(&format!("replace {SDK_MODULE} => /src/envoyx/go\n")), "{local}");
+    }
 }

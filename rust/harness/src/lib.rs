@@ -66,10 +66,12 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// [`stock_host`] for the CLI: built in the workspace this crate comes from whatever the current
-/// directory, and a failed build is an error (with cargo's output), not a panic.
+/// [`stock_host`] for the CLI: built in the EnvoyX checkout this crate comes from whatever the
+/// current directory, or, installed from a registry, the published stock host of this version
+/// ([`envoyx_build::envoyx_library`]); a failed build is an error (with cargo's output), not a
+/// panic.
 pub fn try_stock_host() -> Result<PathBuf, String> {
-    envoyx_build::try_build_workspace_package(&workspace_root(), "envoyx-stock-host")
+    envoyx_build::envoyx_library("envoyx-stock-host")
 }
 
 /// Locks `mutex` even if a thread panicked while holding it (a test's panic must not turn every

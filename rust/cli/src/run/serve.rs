@@ -63,7 +63,7 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
     // (name in the chain, EnvoyX config name (its log lines say it), module, filter_config)
     let modules: Vec<(String, String, PathBuf, String)> = if demo {
         eprintln!("building modules…");
-        let workspace = harness::workspace_root();
+        let workspace = crate::catalogue::examples_checkout()?;
         let mut built = Vec::new();
         for example in EXAMPLES {
             eprintln!("  {}", example.package);
