@@ -210,11 +210,11 @@ fn a_release_holds_what_it_lists_and_its_images_serve() {
             "/bin/sh",
             &format!("envoy:v1.40-latest-stock-envoyx-v{VERSION}"),
             "-c",
-            &format!("cat /modules/{example}.json; ls /modules"),
+            &format!("cat /modules/{name}.json; ls /modules"),
         ]);
         assert!(
             listing.contains(&format!("\"file\": \"lib{name}.so\""))
-                && listing.contains(&format!("lib{name}.so\n")),
+                && listing.lines().any(|line| line == format!("lib{name}.so")),
             "{listing}"
         );
     }
