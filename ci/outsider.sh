@@ -78,6 +78,10 @@ cargo install --quiet envoyx
 envoyx --version | tee "$work/version.txt"
 grep -q "^envoyx $VERSION$" "$work/version.txt" || fail "envoyx --version does not say $VERSION"
 
+step "the demo needs a checkout, and says so"
+if envoyx demo > "$work/demo.log" 2>&1; then fail "envoyx demo ran without a checkout"; fi
+grep -q "installed from a registry" "$work/demo.log" || fail "envoyx demo's error does not say why: $(cat "$work/demo.log")"
+
 step "Rust: envoyx new my_filter; cargo test"
 cd "$work/user"
 envoyx new my_filter
