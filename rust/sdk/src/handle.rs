@@ -314,6 +314,19 @@ impl ConfigHandle {
         })
     }
 
+    /// As [`Stream::start_grpc_call`](crate::Stream::start_grpc_call), for the configuration
+    /// (inside one of its main-thread hooks; the events go to
+    /// [`FilterConfig::on_callout_event`](crate::FilterConfig::on_callout_event)).
+    pub fn start_grpc_call(
+        &self,
+        cluster: &str,
+        call: &crate::grpc::GrpcCall<'_>,
+    ) -> Option<crate::CalloutId> {
+        let (headers, body) = call.request(cluster);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.start_callout_stream(cluster, &headers, &body, true, call.timeout)
+    }
+
     /// As [`Stream::callout_stream_send`](crate::Stream::callout_stream_send), for the
     /// configuration's streaming callout `id` (inside one of its main-thread hooks).
     pub fn callout_stream_send(&self, id: crate::CalloutId, data: &[u8], end_of_stream: bool) -> bool {

@@ -80,6 +80,7 @@ mod callout;
 #[doc(hidden)]
 pub mod dispatch;
 mod filter;
+pub mod grpc;
 mod handle;
 mod headers;
 mod host;
