@@ -385,7 +385,7 @@ mod tests {
         let mut call = GrpcUnary::default();
         let headers = views(headers);
         let only_headers = chunks.is_empty() && trailers.is_empty();
-        // Safety (here and below): the views point into `headers`, `data` and `trailers`, which
+        // Safety: the views point into `headers` (and below `data`, `trailers`), which
         // outlive the events.
         let header_views = unsafe { CalloutHeaders::new(&headers) };
         let event = CalloutEvent::Headers { headers: header_views, end_of_stream: only_headers };
