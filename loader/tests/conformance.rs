@@ -157,6 +157,9 @@ impl SimulatedStream for Stream {
             StreamReply::Data { body, end_of_stream } => {
                 (ENVOYX_CALLOUT_EVENT_DATA, ENVOYX_CALLOUT_RESPONSE, Vec::new(), body, end_of_stream)
             }
+            StreamReply::Trailers(trailers) => {
+                (ENVOYX_CALLOUT_EVENT_TRAILERS, ENVOYX_CALLOUT_RESPONSE, trailers, Vec::new(), true)
+            }
             StreamReply::Complete => {
                 (ENVOYX_CALLOUT_EVENT_COMPLETE, ENVOYX_CALLOUT_RESPONSE, Vec::new(), Vec::new(), true)
             }

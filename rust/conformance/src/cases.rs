@@ -531,6 +531,21 @@ pub static CASES: &[Case] = &[
     )
     .since(1),
     Case::new(
+        "grpc-unary",
+        "two gRPC unary calls through the SDK over streaming callouts to the echo cluster: the framed \
+         message comes back with grpc-status 0 in the trailers, and with grpc-status 5 and a \
+         percent-encoded grpc-message, which the SDK turns into NOT_FOUND",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-grpc", Want::Is("error=NOT_FOUND: not here,ok=ping"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(2),
+    Case::new(
         "metrics",
         "metrics defined at config creation are recorded from the stream (a gauge up and down, a \
          histogram value); a record with too few label values, or a control byte in one, is refused",

@@ -89,6 +89,8 @@ pub enum StreamReply {
         body: Vec<u8>,
         end_of_stream: bool,
     },
+    /// The response trailers (after the last data, which then did not end the stream).
+    Trailers(Vec<(String, String)>),
     Complete,
     /// The proxy has no such cluster.
     NoCluster,
@@ -98,7 +100,7 @@ pub enum StreamReply {
 /// [`CALLOUT_CLUSTER`] is an echo upstream ([`echo_response`]), any other name is no cluster, a
 /// request without `:authority` is reset (a host must hand the proxy one). A
 /// streaming callout is answered once its request ended, in events: headers, the body in two
-/// chunks, complete. Returns whether one was answered.
+/// chunks, the trailers if the echo has any, complete. Returns whether one was answered.
 fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
     let pending = stream.pending_callouts();
     let mut answered = false;
@@ -139,14 +141,18 @@ fn play_stream(stream: &mut impl SimulatedStream, callout: &PendingCallout) -> b
         headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
         body: callout.body.clone(),
     };
-    let (headers, body, _) = echo_response(&request);
+    let (headers, body, trailers) = echo_response(&request);
     let half = body.len() / 2;
-    let events = [
-        StreamReply::Headers { headers, end_of_stream: body.is_empty() },
+    let body_ends = trailers.is_empty();
+    let mut events = vec![
+        StreamReply::Headers { headers, end_of_stream: body.is_empty() && body_ends },
         StreamReply::Data { body: body[..half].to_vec(), end_of_stream: false },
-        StreamReply::Data { body: body[half..].to_vec(), end_of_stream: true },
-        StreamReply::Complete,
+        StreamReply::Data { body: body[half..].to_vec(), end_of_stream: body_ends },
     ];
+    if !body_ends {
+        events.push(StreamReply::Trailers(trailers));
+    }
+    events.push(StreamReply::Complete);
     for event in events {
         // The module may have reset it, or the stream ended, after an event.
         let open = stream.pending_callouts().iter().any(|c| c.id == callout.id);

@@ -212,6 +212,7 @@ impl SimulatedStream for Stream {
             StreamReply::Data { body, end_of_stream } => {
                 CalloutStreamEvent::Data { chunks: vec![body], end_of_stream }
             }
+            StreamReply::Trailers(trailers) => CalloutStreamEvent::Trailers(trailers),
             StreamReply::Complete => CalloutStreamEvent::Complete,
             StreamReply::NoCluster => CalloutStreamEvent::Failed(CalloutStatus::NoCluster),
         };

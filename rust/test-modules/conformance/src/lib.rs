@@ -140,6 +140,9 @@ pub struct Conformance {
     stream_events: Vec<&'static str>,
     stream_head: String,
     stream_body: Vec<u8>,
+    /// `grpc-unary`: the calls (id, name, answer so far) and their outcomes, as `name=...`.
+    grpc_calls: Vec<(envoyx_sdk::CalloutId, &'static str, envoyx_sdk::grpc::GrpcUnary)>,
+    grpc_results: Vec<String>,
 }
 
 impl FilterConfig for ConformanceConfig {
@@ -376,7 +379,52 @@ impl Conformance {
                     | "callout-stream"
                     | "callout-stream-no-cluster"
                     | "callout-stream-unhealthy"
+                    | "grpc-unary"
             )
+    }
+
+    /// The `grpc-unary` case's calls to the echo cluster, which answers the framed message back
+    /// with the `grpc-status` (and `grpc-message`) its `x-upstream-respond-trailer-*` headers
+    /// ask for: one that succeeds, one the server fails with NOT_FOUND.
+    fn start_grpc_calls(&mut self, stream: &mut Stream) {
+        use envoyx_sdk::grpc::{GrpcCall, GrpcUnary};
+        let ok: &[(&str, &str)] = &[("x-upstream-respond-trailer-grpc-status", "0")];
+        let not_found: &[(&str, &str)] = &[
+            ("x-upstream-respond-trailer-grpc-status", "5"),
+            ("x-upstream-respond-trailer-grpc-message", "not%20here"),
+        ];
+        for (name, metadata) in [("ok", ok), ("error", not_found)] {
+            let call = GrpcCall {
+                metadata,
+                ..GrpcCall::new("/conformance.Echo/Unary", b"ping", Duration::from_secs(5))
+            };
+            match stream.start_grpc_call(CALLOUT_CLUSTER, &call) {
+                Some(id) => self.grpc_calls.push((id, name, GrpcUnary::default())),
+                None => self.grpc_results.push(format!("{name}=refused")),
+            }
+        }
+    }
+
+    /// Feeds a `grpc-unary` call's event; once both answered, tells their outcomes upstream.
+    fn grpc_event(
+        &mut self,
+        stream: &mut Stream,
+        id: envoyx_sdk::CalloutId,
+        event: envoyx_sdk::CalloutEvent<'_>,
+    ) {
+        let Some((_, name, call)) = self.grpc_calls.iter_mut().find(|(call_id, ..)| *call_id == id) else {
+            return;
+        };
+        let Some(result) = call.on_event(event) else { return };
+        self.grpc_results.push(match result {
+            Ok(message) => format!("{name}={}", String::from_utf8_lossy(&message)),
+            Err(error) => format!("{name}={error}"),
+        });
+        if self.grpc_results.len() == 2 {
+            self.grpc_results.sort();
+            stream.request_headers().set("x-conf-grpc", self.grpc_results.join(","));
+            stream.continue_request();
+        }
     }
 
     /// Opens the `callout-stream*` cases' streaming callout to `cluster`, with `body` as the
@@ -447,6 +495,7 @@ impl Filter for Conformance {
                     self.callout_stream = Self::open_stream(stream, CALLOUT_CLUSTER, end_of_stream)
                 }
                 "callout-stream-no-cluster" => drop(Self::open_stream(stream, "no-such-cluster", true)),
+                "grpc-unary" => self.start_grpc_calls(stream),
                 _ => {}
             }
             if self.case == "scheduled-continue" {
@@ -975,10 +1024,13 @@ impl Filter for Conformance {
     fn on_callout_event(
         &mut self,
         stream: &mut Stream,
-        _id: envoyx_sdk::CalloutId,
+        id: envoyx_sdk::CalloutId,
         event: envoyx_sdk::CalloutEvent<'_>,
     ) {
         use envoyx_sdk::CalloutEvent;
+        if self.case == "grpc-unary" {
+            return self.grpc_event(stream, id, event);
+        }
         if self.case == "callout-stream-reset" {
             panic!("conformance: news of a streaming callout the module reset");
         }
