@@ -17,7 +17,7 @@
 //! /// (grpc.health.v1.Health/Check).
 //! #[derive(Default)]
 //! struct HealthGate {
-//!     call: GrpcUnary,
+//!     call: Option<GrpcUnary>,
 //! }
 //!
 //! impl Filter for HealthGate {
@@ -25,14 +25,16 @@
 //!         // HealthCheckRequest { service: "backend" }: field 1, length-delimited.
 //!         let request = [&[0x0a, 7][..], b"backend"].concat();
 //!         let call = GrpcCall::new("/grpc.health.v1.Health/Check", &request, Duration::from_millis(500));
-//!         match stream.start_grpc_call("health", &call) {
+//!         self.call = stream.start_grpc_call("health", &call);
+//!         match self.call {
 //!             Some(_) => HeadersStatus::StopIteration,
 //!             None => HeadersStatus::Continue,
 //!         }
 //!     }
 //!
-//!     fn on_callout_event(&mut self, stream: &mut Stream, _id: CalloutId, event: CalloutEvent<'_>) {
-//!         match self.call.on_event(event) {
+//!     fn on_callout_event(&mut self, stream: &mut Stream, id: CalloutId, event: CalloutEvent<'_>) {
+//!         let Some(call) = self.call.as_mut().filter(|call| call.id() == id) else { return };
+//!         match call.on_event(event) {
 //!             None => {} // more to come
 //!             // HealthCheckResponse { status: SERVING (1) }
 //!             Some(Ok(response)) if response == [0x08, 0x01] => {
@@ -53,9 +55,9 @@
 //! ```
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::{CalloutError, CalloutEvent, CalloutHeaders};
+use crate::{CalloutError, CalloutEvent, CalloutHeaders, CalloutId};
 
 /// A unary call: the method's path (`/package.Service/Method`), the serialized request message,
 /// the deadline, and extra request metadata (lower-case names, no pseudo-headers).
@@ -65,8 +67,9 @@ pub struct GrpcCall<'a> {
     pub path: &'a str,
     /// The serialized request message (framed by the SDK).
     pub message: &'a [u8],
-    /// Sent as `grpc-timeout` and used as the callout's timeout: past it, the call ends with
-    /// [`GrpcCode::DeadlineExceeded`].
+    /// Sent as `grpc-timeout` and used as the callout's timeout: an answer that fails once it has
+    /// passed (the proxy's own timeout reply, a reset) is [`GrpcCode::DeadlineExceeded`], as a
+    /// gRPC client reports its deadline.
     pub timeout: Duration,
     /// Extra request headers (custom metadata).
     pub metadata: &'a [(&'a str, &'a str)],
@@ -80,9 +83,14 @@ impl<'a> GrpcCall<'a> {
         Self { path, message, timeout, metadata: &[], authority: None }
     }
 
+    /// The deadline in whole milliseconds, as the callout's timeout rounds it (at least 1).
+    fn timeout_ms(&self) -> u64 {
+        u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX).max(1)
+    }
+
     /// The request headers and the framed body of this call to `cluster`.
     pub(crate) fn request(&self, cluster: &'a str) -> (Vec<(&'a str, String)>, Vec<u8>) {
-        let timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let timeout_ms = self.timeout_ms();
         let mut headers = vec![
             (":method", "POST".to_string()),
             (":path", self.path.to_string()),
@@ -261,12 +269,19 @@ impl fmt::Display for GrpcError {
 
 impl std::error::Error for GrpcError {}
 
-/// Collects a unary call's answer from the events of its callout
-/// ([`Filter::on_callout_event`](crate::Filter::on_callout_event)): `on_event` returns `None`
-/// until the answer is whole, then the message or the error, once. One per call; `Default`
-/// starts it.
-#[derive(Debug, Default)]
+/// How early (by this module's clock) a timeout reply may arrive and still be the deadline's:
+/// Envoy times from its event loop's cached clock, which runs behind while the loop is busy.
+const DEADLINE_SLACK: Duration = Duration::from_millis(25);
+
+/// A unary call in flight, as [`Stream::start_grpc_call`](crate::Stream::start_grpc_call)
+/// returned it: it collects the answer from the events of the call's callout
+/// ([`Filter::on_callout_event`](crate::Filter::on_callout_event), for its [`id`](Self::id)).
+/// `on_event` returns `None` until the answer is whole, then the message or the error, once.
+#[derive(Debug)]
 pub struct GrpcUnary {
+    id: CalloutId,
+    /// When the call's deadline passes.
+    deadline: Instant,
     http_status: Option<u16>,
     /// `grpc-status` and `grpc-message` when seen (headers of a trailers-only answer, or trailers).
     status: Option<(u32, String)>,
@@ -275,6 +290,18 @@ pub struct GrpcUnary {
 }
 
 impl GrpcUnary {
+    /// The call `id`, started at `start` with `call`'s deadline.
+    pub(crate) fn started(id: CalloutId, call: &GrpcCall<'_>, start: Instant) -> Self {
+        let deadline = start + Duration::from_millis(call.timeout_ms());
+        Self { id, deadline, http_status: None, status: None, body: Vec::new(), done: false }
+    }
+
+    /// The id of the call's callout: the events [`on_event`](Self::on_event) takes are the ones
+    /// for this id.
+    pub fn id(&self) -> CalloutId {
+        self.id
+    }
+
     /// Takes the next event of the call's callout; the result once the answer is whole.
     pub fn on_event(&mut self, event: CalloutEvent<'_>) -> Option<Result<Vec<u8>, GrpcError>> {
         if self.done {
@@ -298,9 +325,23 @@ impl GrpcUnary {
             CalloutEvent::Complete => Some(self.finish()),
             CalloutEvent::Failed(error) => {
                 self.done = true;
-                Some(Err(failed(error)))
+                Some(Err(self.past_deadline(failed(error))))
             }
         }
+    }
+
+    /// `error` as DEADLINE_EXCEEDED when it is how the proxy ends a call whose deadline passed
+    /// (its timeout reply, UNAVAILABLE for a gRPC request or a plain 504, or a reset) and the
+    /// deadline has passed.
+    fn past_deadline(&self, error: GrpcError) -> GrpcError {
+        let how_a_timeout_ends = matches!(error.code, GrpcCode::Unavailable | GrpcCode::DeadlineExceeded);
+        if how_a_timeout_ends && Instant::now() + DEADLINE_SLACK >= self.deadline {
+            return GrpcError {
+                code: GrpcCode::DeadlineExceeded,
+                message: format!("the deadline passed ({})", error.message),
+            };
+        }
+        error
     }
 
     fn take_status(&mut self, headers: &CalloutHeaders<'_>) {
@@ -313,6 +354,10 @@ impl GrpcUnary {
 
     fn finish(&mut self) -> Result<Vec<u8>, GrpcError> {
         self.done = true;
+        self.answer().map_err(|error| self.past_deadline(error))
+    }
+
+    fn answer(&self) -> Result<Vec<u8>, GrpcError> {
         match (&self.status, self.http_status) {
             (Some((0, _)), Some(200)) => unframe(&self.body),
             (Some((code, message)), Some(200)) => {
@@ -382,7 +427,8 @@ mod tests {
         chunks: &[&'static [u8]],
         trailers: &[(&'static str, &'static str)],
     ) -> Result<Vec<u8>, GrpcError> {
-        let mut call = GrpcUnary::default();
+        let mut call =
+            GrpcUnary::started(1, &GrpcCall::new("/t.T/M", b"", Duration::from_secs(60)), Instant::now());
         let headers = views(headers);
         let only_headers = chunks.is_empty() && trailers.is_empty();
         // Safety: the views point into `headers` (and below `data`, `trailers`), which
@@ -465,10 +511,33 @@ mod tests {
         assert_eq!(answer(&[(":status", "503")], &[], &[]).unwrap_err().code, GrpcCode::Unavailable);
         let no_status = answer(&[(":status", "200")], &[], &[("x", "y")]).unwrap_err();
         assert_eq!(no_status.code, GrpcCode::Internal);
-        let mut call = GrpcUnary::default();
+        let mut call =
+            GrpcUnary::started(1, &GrpcCall::new("/t.T/M", b"", Duration::from_secs(60)), Instant::now());
         let failed = call.on_event(CalloutEvent::Failed(CalloutError::NoCluster)).unwrap().unwrap_err();
         assert_eq!(failed.code, GrpcCode::Unavailable);
         assert!(failed.message.contains("no_cluster"));
+    }
+
+    #[test]
+    fn an_unavailable_answer_past_the_deadline_is_deadline_exceeded() {
+        // The proxy's timeout reply to a gRPC request: trailers-only, UNAVAILABLE.
+        let timeout_reply =
+            [(":status", "200"), ("grpc-status", "14"), ("grpc-message", "upstream request timeout")];
+        let headers = views(&timeout_reply);
+        let event = || {
+            // Safety: the views point into `headers`, which outlives the event.
+            CalloutEvent::Headers { headers: unsafe { CalloutHeaders::new(&headers) }, end_of_stream: true }
+        };
+        let mut late =
+            GrpcUnary::started(1, &GrpcCall::new("/t.T/M", b"", Duration::from_millis(1)), Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+        let error = late.on_event(event()).unwrap().unwrap_err();
+        assert_eq!(error.code, GrpcCode::DeadlineExceeded);
+        assert_eq!(error.message, "the deadline passed (upstream request timeout)");
+        // Before the deadline, the server's own UNAVAILABLE stays what it is.
+        let mut early =
+            GrpcUnary::started(2, &GrpcCall::new("/t.T/M", b"", Duration::from_secs(60)), Instant::now());
+        assert_eq!(early.on_event(event()).unwrap().unwrap_err().code, GrpcCode::Unavailable);
     }
 
     #[test]

@@ -321,10 +321,12 @@ impl ConfigHandle {
         &self,
         cluster: &str,
         call: &crate::grpc::GrpcCall<'_>,
-    ) -> Option<crate::CalloutId> {
+    ) -> Option<crate::grpc::GrpcUnary> {
         let (headers, body) = call.request(cluster);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.start_callout_stream(cluster, &headers, &body, true, call.timeout)
+        let start = std::time::Instant::now();
+        let id = self.start_callout_stream(cluster, &headers, &body, true, call.timeout)?;
+        Some(crate::grpc::GrpcUnary::started(id, call, start))
     }
 
     /// As [`Stream::callout_stream_send`](crate::Stream::callout_stream_send), for the

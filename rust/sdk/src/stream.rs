@@ -479,7 +479,7 @@ impl Stream {
 
     /// Starts the gRPC unary call `call` to the proxy's cluster `cluster` (HTTP/2 to a gRPC
     /// server) over a streaming callout: its events arrive in
-    /// [`Filter::on_callout_event`](crate::Filter::on_callout_event), where a
+    /// [`Filter::on_callout_event`](crate::Filter::on_callout_event), where the returned
     /// [`GrpcUnary`](crate::grpc::GrpcUnary) turns them into the answer message or a
     /// [`GrpcError`](crate::grpc::GrpcError). `None` when refused, as for
     /// [`Stream::start_callout_stream`]. See [`crate::grpc`].
@@ -487,10 +487,12 @@ impl Stream {
         &mut self,
         cluster: &str,
         call: &crate::grpc::GrpcCall<'_>,
-    ) -> Option<crate::CalloutId> {
+    ) -> Option<crate::grpc::GrpcUnary> {
         let (headers, body) = call.request(cluster);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.start_callout_stream(cluster, &headers, &body, true, call.timeout)
+        let start = std::time::Instant::now();
+        let id = self.start_callout_stream(cluster, &headers, &body, true, call.timeout)?;
+        Some(crate::grpc::GrpcUnary::started(id, call, start))
     }
 
     /// Sends the next request body chunk of the streaming callout `id`; `end_of_stream` ends its

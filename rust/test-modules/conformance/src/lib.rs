@@ -141,7 +141,7 @@ pub struct Conformance {
     stream_head: String,
     stream_body: Vec<u8>,
     /// `grpc-unary`: the calls (id, name, answer so far) and their outcomes, as `name=...`.
-    grpc_calls: Vec<(envoyx_sdk::CalloutId, &'static str, envoyx_sdk::grpc::GrpcUnary)>,
+    grpc_calls: Vec<(&'static str, envoyx_sdk::grpc::GrpcUnary)>,
     grpc_results: Vec<String>,
 }
 
@@ -380,6 +380,7 @@ impl Conformance {
                     | "callout-stream-no-cluster"
                     | "callout-stream-unhealthy"
                     | "grpc-unary"
+                    | "grpc-health"
             )
     }
 
@@ -387,7 +388,7 @@ impl Conformance {
     /// with the `grpc-status` (and `grpc-message`) its `x-upstream-respond-trailer-*` headers
     /// ask for: one that succeeds, one the server fails with NOT_FOUND.
     fn start_grpc_calls(&mut self, stream: &mut Stream) {
-        use envoyx_sdk::grpc::{GrpcCall, GrpcUnary};
+        use envoyx_sdk::grpc::GrpcCall;
         let ok: &[(&str, &str)] = &[("x-upstream-respond-trailer-grpc-status", "0")];
         let not_found: &[(&str, &str)] = &[
             ("x-upstream-respond-trailer-grpc-status", "5"),
@@ -399,10 +400,34 @@ impl Conformance {
                 ..GrpcCall::new("/conformance.Echo/Unary", b"ping", Duration::from_secs(5))
             };
             match stream.start_grpc_call(CALLOUT_CLUSTER, &call) {
-                Some(id) => self.grpc_calls.push((id, name, GrpcUnary::default())),
+                Some(pending) => self.grpc_calls.push((name, pending)),
                 None => self.grpc_results.push(format!("{name}=refused")),
             }
         }
+    }
+
+    /// The `grpc-health` behaviour (a real gRPC server's test, not a conformance case): one
+    /// `grpc.health.v1.Health/Check` call for the service `x-grpc-service` to the cluster
+    /// `x-grpc-cluster`, with the deadline `x-grpc-timeout-ms`; the outcome goes upstream as
+    /// `x-conf-grpc` (`ok=<response bytes in hex>` or the error).
+    /// False (and `x-conf-grpc: check=refused` set) when the call is refused: nothing to wait for.
+    fn start_health_check(&mut self, stream: &mut Stream) -> bool {
+        use envoyx_sdk::grpc::GrpcCall;
+        let headers = stream.request_headers();
+        let cluster = headers.get_str("x-grpc-cluster").unwrap_or("grpc").to_string();
+        let service = headers.get_str("x-grpc-service").unwrap_or_default().to_string();
+        let timeout_ms = headers.get_str("x-grpc-timeout-ms").and_then(|t| t.parse().ok()).unwrap_or(2000);
+        // HealthCheckRequest { service }: field 1, length-delimited (names shorter than 128).
+        let mut request = vec![0x0a, service.len() as u8];
+        request.extend_from_slice(service.as_bytes());
+        let call = GrpcCall::new("/grpc.health.v1.Health/Check", &request, Duration::from_millis(timeout_ms));
+        match stream.start_grpc_call(&cluster, &call) {
+            Some(pending) => self.grpc_calls.push(("check", pending)),
+            None => {
+                stream.request_headers().set("x-conf-grpc", "check=refused");
+            }
+        }
+        !self.grpc_calls.is_empty()
     }
 
     /// Feeds a `grpc-unary` call's event; once both answered, tells their outcomes upstream.
@@ -412,15 +437,19 @@ impl Conformance {
         id: envoyx_sdk::CalloutId,
         event: envoyx_sdk::CalloutEvent<'_>,
     ) {
-        let Some((_, name, call)) = self.grpc_calls.iter_mut().find(|(call_id, ..)| *call_id == id) else {
+        let Some((name, call)) = self.grpc_calls.iter_mut().find(|(_, call)| call.id() == id) else {
             return;
         };
         let Some(result) = call.on_event(event) else { return };
+        let health = self.case == "grpc-health";
         self.grpc_results.push(match result {
+            Ok(message) if health => {
+                format!("{name}={}", message.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
             Ok(message) => format!("{name}={}", String::from_utf8_lossy(&message)),
             Err(error) => format!("{name}={error}"),
         });
-        if self.grpc_results.len() == 2 {
+        if self.grpc_results.len() == if health { 1 } else { 2 } {
             self.grpc_results.sort();
             stream.request_headers().set("x-conf-grpc", self.grpc_results.join(","));
             stream.continue_request();
@@ -490,12 +519,14 @@ impl Filter for Conformance {
             metrics.requests.increment(stream, &[&case]);
         }
         if self.holds_request() {
-            match self.case.as_str() {
+            match self.case.clone().as_str() {
                 "callout-stream" => {
                     self.callout_stream = Self::open_stream(stream, CALLOUT_CLUSTER, end_of_stream)
                 }
                 "callout-stream-no-cluster" => drop(Self::open_stream(stream, "no-such-cluster", true)),
                 "grpc-unary" => self.start_grpc_calls(stream),
+                // Refused: nothing to wait for.
+                "grpc-health" if !self.start_health_check(stream) => return HeadersStatus::Continue,
                 _ => {}
             }
             if self.case == "scheduled-continue" {
@@ -1028,7 +1059,7 @@ impl Filter for Conformance {
         event: envoyx_sdk::CalloutEvent<'_>,
     ) {
         use envoyx_sdk::CalloutEvent;
-        if self.case == "grpc-unary" {
+        if self.case.starts_with("grpc-") {
             return self.grpc_event(stream, id, event);
         }
         if self.case == "callout-stream-reset" {
