@@ -11,6 +11,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +30,9 @@ func (c *config) NewFilter() envoyx.Filter {
 type filter struct {
 	envoyx.DefaultFilter
 	panicIn string
+	// grpc-unary: the calls' outcomes so far, as name=..., and whether the request waits for them.
+	grpcResults []string
+	grpcPending bool
 }
 
 func (f *filter) maybePanic(hook string) {
@@ -42,8 +46,90 @@ func (f *filter) holdsRequest() bool {
 	return f.panicIn == "request_body" || f.panicIn == "request_trailers" || f.panicIn == "scheduled"
 }
 
+// startGrpcCalls: the grpc-unary case's two calls to the echo cluster, which answers the framed
+// message back with the grpc-status (and grpc-message) its x-upstream-respond-trailer-* headers
+// ask for; once both answered, their outcomes go upstream as x-conf-grpc.
+func (f *filter) startGrpcCalls(s *envoyx.Stream) {
+	calls := []struct {
+		name     string
+		metadata [][2]string
+	}{
+		{"ok", [][2]string{{"x-upstream-respond-trailer-grpc-status", "0"}}},
+		{"error", [][2]string{{"x-upstream-respond-trailer-grpc-status", "5"}, {"x-upstream-respond-trailer-grpc-message", "not%20here"}}},
+	}
+	for _, c := range calls {
+		name := c.name
+		call := envoyx.GrpcCall{Path: "/conformance.Echo/Unary", Message: []byte("ping"), Timeout: 5 * time.Second, Metadata: c.metadata}
+		started := s.StartGrpcCall("callout", call, func(s *envoyx.Stream, response []byte, err *envoyx.GrpcError) {
+			if err != nil {
+				f.grpcResults = append(f.grpcResults, name+"="+err.Error())
+			} else {
+				f.grpcResults = append(f.grpcResults, name+"="+string(response))
+			}
+			if len(f.grpcResults) == 2 {
+				f.grpcPending = false
+				sort.Strings(f.grpcResults)
+				s.RequestHeaders().Set("x-conf-grpc", strings.Join(f.grpcResults, ","))
+				s.Continue(envoyx.Request)
+			}
+		})
+		if !started {
+			f.grpcResults = append(f.grpcResults, name+"=refused")
+		}
+	}
+}
+
+// startHealthCheck: the grpc-health behaviour (a real gRPC server's test, as in the Rust module):
+// one grpc.health.v1.Health/Check call for the service x-grpc-service to the cluster
+// x-grpc-cluster (default grpc) with the deadline x-grpc-timeout-ms (default 2000); the outcome
+// goes upstream as x-conf-grpc (check=<response in hex> or the error). False when refused.
+func (f *filter) startHealthCheck(s *envoyx.Stream) bool {
+	headers := s.RequestHeaders()
+	cluster, ok := headers.Get("x-grpc-cluster")
+	if !ok {
+		cluster = "grpc"
+	}
+	service, _ := headers.Get("x-grpc-service")
+	timeout := 2000 * time.Millisecond
+	if ms, ok := headers.Get("x-grpc-timeout-ms"); ok {
+		if n, err := time.ParseDuration(ms + "ms"); err == nil {
+			timeout = n
+		}
+	}
+	// HealthCheckRequest { service }: field 1, length-delimited (names shorter than 128).
+	request := append([]byte{0x0a, byte(len(service))}, service...)
+	call := envoyx.GrpcCall{Path: "/grpc.health.v1.Health/Check", Message: request, Timeout: timeout}
+	return s.StartGrpcCall(cluster, call, func(s *envoyx.Stream, response []byte, err *envoyx.GrpcError) {
+		outcome := fmt.Sprintf("check=%x", response)
+		if err != nil {
+			outcome = "check=" + err.Error()
+		}
+		f.grpcPending = false
+		s.RequestHeaders().Set("x-conf-grpc", outcome)
+		s.Continue(envoyx.Request)
+	})
+}
+
 func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStatus {
 	f.maybePanic("request_headers")
+	if c, _ := s.RequestHeaders().Get("x-case"); c == "grpc-health" {
+		if !f.startHealthCheck(s) {
+			s.RequestHeaders().Set("x-conf-grpc", "check=refused")
+			return envoyx.HeadersContinue
+		}
+		f.grpcPending = true
+		return envoyx.HeadersStopIteration
+	}
+	if c, _ := s.RequestHeaders().Get("x-case"); c == "grpc-unary" {
+		f.grpcPending = true
+		f.startGrpcCalls(s)
+		if len(f.grpcResults) == 2 { // both refused: nothing to wait for
+			f.grpcPending = false
+			s.RequestHeaders().Set("x-conf-grpc", strings.Join(f.grpcResults, ","))
+			return envoyx.HeadersContinue
+		}
+		return envoyx.HeadersStopIteration
+	}
 	if f.holdsRequest() {
 		return envoyx.HeadersStopIteration
 	}
@@ -52,6 +138,9 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 
 func (f *filter) OnRequestBody(s *envoyx.Stream, end bool) envoyx.BodyStatus {
 	f.maybePanic("request_body")
+	if f.grpcPending {
+		return envoyx.BodyStopAndBuffer
+	}
 	if !f.holdsRequest() {
 		return envoyx.BodyContinue
 	}

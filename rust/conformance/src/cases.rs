@@ -544,7 +544,8 @@ pub static CASES: &[Case] = &[
             logs: &[],
         },
     )
-    .since(2),
+    .since(2)
+    .go(),
     Case::new(
         "metrics",
         "metrics defined at config creation are recorded from the stream (a gauge up and down, a \

@@ -3,8 +3,9 @@
 //! 1.39.3 and 1.40.0: a SERVING and a NOT_SERVING service answer their message; a service the
 //! server does not know fails with its NOT_FOUND and message; a cluster whose server never
 //! answers ends at the call's deadline as DEADLINE_EXCEEDED; a cluster Envoy does not have is
-//! UNAVAILABLE. The conformance module's `grpc-health` behaviour makes the call and hands the
-//! outcome upstream as `x-conf-grpc`.
+//! UNAVAILABLE. The conformance modules' `grpc-health` behaviour makes the call and hands the
+//! outcome upstream as `x-conf-grpc`: the Rust one (`envoyx_sdk::grpc`) and the Go one
+//! (`envoyx.StartGrpcCall`).
 
 mod support;
 
@@ -58,15 +59,27 @@ fn grpc_cluster(name: &str, port: u16) -> Value {
 }
 
 #[test]
-fn grpc_unary_calls_reach_a_real_grpc_server() {
-    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+fn grpc_unary_calls_from_rust_reach_a_real_grpc_server() {
+    calls_reach_a_real_grpc_server(&envoyx_testhost::build_package("envoyx-test-module-conformance"));
+}
+
+#[test]
+fn grpc_unary_calls_from_go_reach_a_real_grpc_server() {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/conformance");
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-conformance-grpc");
+    let module =
+        envoyx_build::build_go_module(&source, "go_conformance", &out).unwrap_or_else(|e| panic!("{e}"));
+    calls_reach_a_real_grpc_server(&module);
+}
+
+fn calls_reach_a_real_grpc_server(module: &std::path::Path) {
     let (health, silent) = (start_health_server(), start_silent_server());
     for version in VERSIONS {
         let upstream = start_upstream();
         let port = free_port();
         let filter = envoyx_filter(
             "conformance",
-            module_config("conformance", &module, ""),
+            module_config("conformance", module, ""),
             LoadBy::Name,
             Form::Struct,
         );

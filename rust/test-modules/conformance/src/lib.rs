@@ -524,7 +524,14 @@ impl Filter for Conformance {
                     self.callout_stream = Self::open_stream(stream, CALLOUT_CLUSTER, end_of_stream)
                 }
                 "callout-stream-no-cluster" => drop(Self::open_stream(stream, "no-such-cluster", true)),
-                "grpc-unary" => self.start_grpc_calls(stream),
+                "grpc-unary" => {
+                    self.start_grpc_calls(stream);
+                    if self.grpc_calls.is_empty() {
+                        // Both refused: nothing to wait for.
+                        stream.request_headers().set("x-conf-grpc", self.grpc_results.join(","));
+                        return HeadersStatus::Continue;
+                    }
+                }
                 // Refused: nothing to wait for.
                 "grpc-health" if !self.start_health_check(stream) => return HeadersStatus::Continue,
                 _ => {}
