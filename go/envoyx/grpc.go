@@ -76,10 +76,15 @@ func (e *GrpcError) Error() string { return e.Code.String() + ": " + e.Message }
 type GrpcDone func(s *Stream, response []byte, err *GrpcError)
 
 // StartGrpcCall starts the unary call `call` to Envoy's cluster `cluster` over a streaming
-// callout; `done` gets the answer. False when refused (the reason in Envoy's log), as for
-// StartCalloutStream.
+// callout; `done` gets the answer. False when refused (the reason in Envoy's log): as for
+// StartCalloutStream, or a path that is not /package.Service/Method, or a message of 4 GiB or
+// more.
 func (s *Stream) StartGrpcCall(cluster string, call GrpcCall, done GrpcDone) bool {
 	if done == nil {
+		return false
+	}
+	if refusal := call.refusal(); refusal != "" {
+		Log(LevelWarn, refusal)
 		return false
 	}
 	unary := newGrpcUnary(call, time.Now())
@@ -144,6 +149,18 @@ func grpcCodeOfHTTPStatus(status int) GrpcCode {
 // grpcDeadlineSlack: how early (by this clock) a timeout reply may arrive and still be the
 // deadline's. Envoy times from its event loop's cached clock, which runs behind while it is busy.
 const grpcDeadlineSlack = 25 * time.Millisecond
+
+// refusal is why the call cannot be made ("" if it can).
+func (c GrpcCall) refusal() string {
+	service, method, ok := strings.Cut(strings.TrimPrefix(c.Path, "/"), "/")
+	if !strings.HasPrefix(c.Path, "/") || !ok || service == "" || method == "" || strings.Contains(method, "/") {
+		return fmt.Sprintf("gRPC call refused: the path %q is not /package.Service/Method", c.Path)
+	}
+	if uint64(len(c.Message)) > uint64(^uint32(0)) {
+		return fmt.Sprintf("gRPC call to %s refused: the message of %d bytes does not fit a gRPC frame (under 4 GiB)", c.Path, len(c.Message))
+	}
+	return ""
+}
 
 func (c GrpcCall) timeoutMs() int64 { return max(c.Timeout.Milliseconds(), 1) }
 

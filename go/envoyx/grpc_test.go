@@ -2,6 +2,7 @@ package envoyx
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,16 @@ func TestGrpcRequest(t *testing.T) {
 	}
 	if len(want) != 0 || !bytes.Equal(body, GrpcFrame([]byte("m"))) {
 		t.Fatalf("missing %v; body %v", want, body)
+	}
+}
+
+func TestGrpcPathsThatAreNotMethodsAreRefused(t *testing.T) {
+	for _, path := range []string{"pkg.Svc/Do", "/pkg.Svc", "//Do", "/pkg.Svc/", "/a/b/c"} {
+		if r := (GrpcCall{Path: path}).refusal(); !strings.Contains(r, fmt.Sprintf("the path %q is not /package.Service/Method", path)) {
+			t.Errorf("%s: %q", path, r)
+		}
+	}
+	if r := (GrpcCall{Path: "/pkg.Svc/Do"}).refusal(); r != "" {
+		t.Fatal(r)
 	}
 }

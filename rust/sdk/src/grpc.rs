@@ -88,6 +88,28 @@ impl<'a> GrpcCall<'a> {
         u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX).max(1)
     }
 
+    /// Why the call cannot be made, if it cannot: a path that is not `/Service/Method`, or a
+    /// message a gRPC frame cannot hold (4 GiB or more).
+    pub(crate) fn refusal(&self) -> Option<String> {
+        let method = self.path.strip_prefix('/').and_then(|rest| rest.split_once('/'));
+        if !method
+            .is_some_and(|(service, name)| !service.is_empty() && !name.is_empty() && !name.contains('/'))
+        {
+            return Some(format!(
+                "gRPC call refused: the path {:?} is not /package.Service/Method",
+                self.path
+            ));
+        }
+        if u32::try_from(self.message.len()).is_err() {
+            return Some(format!(
+                "gRPC call to {} refused: the message of {} bytes does not fit a gRPC frame (under 4 GiB)",
+                self.path,
+                self.message.len()
+            ));
+        }
+        None
+    }
+
     /// The request headers and the framed body of this call to `cluster`.
     pub(crate) fn request(&self, cluster: &'a str) -> (Vec<(&'a str, String)>, Vec<u8>) {
         let timeout_ms = self.timeout_ms();
@@ -547,6 +569,18 @@ mod tests {
         assert_eq!(GrpcCode::Unauthenticated.as_u32(), 16);
         assert_eq!(GrpcCode::from_u32(42), GrpcCode::Other(42));
         assert_eq!(GrpcCode::Other(42).to_string(), "CODE_42");
+    }
+
+    #[test]
+    fn a_path_that_is_not_a_method_is_refused_saying_so() {
+        for path in ["pkg.Svc/Do", "/pkg.Svc", "//Do", "/pkg.Svc/", "/a/b/c"] {
+            let refusal = GrpcCall::new(path, b"", Duration::from_secs(1)).refusal().expect(path);
+            assert!(
+                refusal.contains(&format!("the path {path:?} is not /package.Service/Method")),
+                "{refusal}"
+            );
+        }
+        assert_eq!(GrpcCall::new("/pkg.Svc/Do", b"", Duration::from_secs(1)).refusal(), None);
     }
 
     #[test]

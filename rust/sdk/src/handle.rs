@@ -322,6 +322,10 @@ impl ConfigHandle {
         cluster: &str,
         call: &crate::grpc::GrpcCall<'_>,
     ) -> Option<crate::grpc::GrpcUnary> {
+        if let Some(refusal) = call.refusal() {
+            crate::log(crate::LogLevel::Warn, &refusal);
+            return None;
+        }
         let (headers, body) = call.request(cluster);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let start = std::time::Instant::now();

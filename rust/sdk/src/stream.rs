@@ -481,13 +481,18 @@ impl Stream {
     /// server) over a streaming callout: its events arrive in
     /// [`Filter::on_callout_event`](crate::Filter::on_callout_event), where the returned
     /// [`GrpcUnary`](crate::grpc::GrpcUnary) turns them into the answer message or a
-    /// [`GrpcError`](crate::grpc::GrpcError). `None` when refused, as for
-    /// [`Stream::start_callout_stream`]. See [`crate::grpc`].
+    /// [`GrpcError`](crate::grpc::GrpcError). `None` when refused (a warning names why): as
+    /// for [`Stream::start_callout_stream`], or a path that is not `/package.Service/Method`, or
+    /// a message of 4 GiB or more. See [`crate::grpc`].
     pub fn start_grpc_call(
         &mut self,
         cluster: &str,
         call: &crate::grpc::GrpcCall<'_>,
     ) -> Option<crate::grpc::GrpcUnary> {
+        if let Some(refusal) = call.refusal() {
+            crate::log(crate::LogLevel::Warn, &refusal);
+            return None;
+        }
         let (headers, body) = call.request(cluster);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let start = std::time::Instant::now();
