@@ -14,8 +14,17 @@ fn go_dir(sub: &str) -> PathBuf {
 
 /// The Go examples' packages, each with its `go test` unit tests (the filters driven through the
 /// real core by `envoyxtest`).
-const EXAMPLES: [&str; 8] =
-    ["auth", "bodyreplace", "bodyrewrite", "delay", "headers", "helloworld", "jsonvalidate", "sendresponse"];
+const EXAMPLES: [&str; 9] = [
+    "auth",
+    "bodyreplace",
+    "bodyrewrite",
+    "delay",
+    "grpccheck",
+    "headers",
+    "helloworld",
+    "jsonvalidate",
+    "sendresponse",
+];
 
 /// The Go modules of the repository (each folder with its own go.mod).
 const MODULES: [&str; 4] = ["", "examples", "testmodule", "bench"];

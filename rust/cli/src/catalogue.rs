@@ -226,6 +226,42 @@ pub const EXAMPLES: &[Example] = &[
         demo: demo::AUTH,
     },
     Example {
+        package: "envoyx-example-grpc-check",
+        prefix: "/grpc-check",
+        filter_config: "cluster=grpc service=backend timeout_ms=500",
+        what: "asks the demo's gRPC health service (cluster `grpc`, HTTP/2) whether `backend` (or the \
+               service in x-check-service) is serving: a unary gRPC call; SERVING goes on, anything \
+               else is a 503",
+        tries: &[
+            Try {
+                flags: "-si",
+                path: "/grpc-check",
+                args: "",
+                expect: "200 OK, x-upstream-saw-x-backend-health: serving",
+            },
+            Try {
+                flags: "-si",
+                path: "/grpc-check",
+                args: " -H 'x-check-service: draining'",
+                expect: "503, x-backend-health: not_serving",
+            },
+            Try {
+                flags: "-si",
+                path: "/grpc-check",
+                args: " -H 'x-check-service: nobody'",
+                expect: "503, x-grpc-error: NOT_FOUND (the service does not know it)",
+            },
+            Try {
+                flags: "-si",
+                path: "/grpc-check",
+                args: " -H 'x-check-service: slow'",
+                expect: "after 500 ms: 503, x-grpc-error: DEADLINE_EXCEEDED (the service takes 2 s)",
+            },
+        ],
+        also: &[],
+        demo: demo::GRPC_CHECK,
+    },
+    Example {
         package: "envoyx-example-observe",
         prefix: "/observe",
         filter_config: "",

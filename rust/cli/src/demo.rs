@@ -148,6 +148,42 @@ pub const OBSERVE: InProcess = InProcess {
     },
 };
 
+pub const GRPC_CHECK: InProcess = InProcess {
+    what: "asks a gRPC health service (a unary gRPC call over a streaming callout, answered here as \
+           the demo's service would) whether the backend is serving",
+    drive: |s| {
+        use envoyx_testhost::CalloutStreamEvent;
+        s.request_headers(&[(":path", "/"), (":authority", "app")], true);
+        let Some(call) = s.pending_callouts().pop() else { return "no gRPC call was made".to_string() };
+        let Ok(status) = envoyx_harness::grpc_health::decide("backend").0 else {
+            return "the demo's service does not know `backend`".to_string();
+        };
+        let events = [
+            CalloutStreamEvent::Headers {
+                status: 200,
+                headers: vec![("content-type".into(), "application/grpc".into())],
+                end_of_stream: false,
+            },
+            // One gRPC frame: HealthCheckResponse { status }.
+            CalloutStreamEvent::Data {
+                chunks: vec![vec![0, 0, 0, 0, 2, 0x08, status]],
+                end_of_stream: false,
+            },
+            CalloutStreamEvent::Trailers(vec![("grpc-status".into(), "0".into())]),
+            CalloutStreamEvent::Complete,
+        ];
+        for event in events {
+            s.callout_stream_event(call.id, event);
+        }
+        format!(
+            "gRPC call {} to cluster `{}` answered status {status}; upstream got x-backend-health: {:?}",
+            call.header(":path").unwrap_or_default(),
+            call.cluster,
+            s.upstream_request_headers().get("x-backend-health")
+        )
+    },
+};
+
 pub const AUTH: InProcess = InProcess {
     what: "asks an auth service (a callout, answered here as the demo's service would) and adds the identity",
     drive: |s| {

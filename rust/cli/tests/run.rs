@@ -230,7 +230,7 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     // Every curl line the demo prints, sent as printed.
     let curls: Vec<Curl> =
         run.stdout.iter().filter(|l| l.trim_start().starts_with("curl ")).map(|l| parse_curl(l)).collect();
-    assert_eq!(curls.len(), 15, "{out}");
+    assert_eq!(curls.len(), 19, "{out}");
     let reply_to = |path: &str, with: &str| -> Message {
         let curl = curls
             .iter()
@@ -292,6 +292,19 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     let start = Instant::now();
     let reply = reply_to("/auth", "slow-ann");
     assert_eq!((reply.status(), reply.header("x-auth-error")), (503, Some("status_504")));
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+
+    // grpc-check: a unary gRPC call to the demo's health service (cluster `grpc`, HTTP/2).
+    let plain = curls.iter().find(|c| c.path == "/grpc-check" && c.headers.is_empty()).unwrap();
+    let reply = send(plain);
+    assert_eq!((reply.status(), reply.header("x-upstream-saw-x-backend-health")), (200, Some("serving")));
+    let reply = reply_to("/grpc-check", "draining");
+    assert_eq!((reply.status(), reply.header("x-backend-health")), (503, Some("not_serving")));
+    let reply = reply_to("/grpc-check", "nobody");
+    assert_eq!((reply.status(), reply.header("x-grpc-error")), (503, Some("NOT_FOUND")));
+    let start = Instant::now();
+    let reply = reply_to("/grpc-check", "slow");
+    assert_eq!((reply.status(), reply.header("x-grpc-error")), (503, Some("DEADLINE_EXCEEDED")));
     assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
 
     // observe: re-routed, and counted in Envoy's stats (unnamed routes count as `none`).

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod envoy;
 pub mod file_server;
+pub mod grpc_health;
 pub mod http;
 pub mod proxy;
 pub mod upstream;
@@ -20,6 +21,7 @@ pub use config::{
 };
 pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied, mapped_files};
 pub use file_server::FileServer;
+pub use grpc_health::GrpcHealthServer;
 pub use http::{Message, keep_alive_until, post_chunked, read_message, request};
 pub use upstream::Upstream;
 

@@ -66,6 +66,14 @@ pub fn static_cluster(name: &str, ip: &str, port: u16) -> Value {
     cluster(name, "STATIC", ip, port)
 }
 
+/// [`static_cluster`] speaking HTTP/2 without TLS (h2c), as a gRPC server wants.
+pub fn http2_cluster(name: &str, ip: &str, port: u16) -> Value {
+    let mut cluster = cluster(name, "STATIC", ip, port);
+    cluster["typed_extension_protocol_options"]["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]["explicit_http_config"] =
+        json!({ "http2_protocol_options": {} });
+    cluster
+}
+
 /// A cluster with one endpoint at the DNS name `host`, `port`, resolved by Envoy
 /// (`LOGICAL_DNS`: one connection target at a time, re-resolved, as suits a web server behind
 /// DNS; IPv4 first, so `localhost` reaches a server bound to 127.0.0.1).

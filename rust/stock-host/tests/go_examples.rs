@@ -41,8 +41,8 @@ fn the_go_examples_run_in_stock_envoy() {
     envoy.check(code == Some(1), &format!("exit code {code:?}"));
     envoy.check(
         envoy.log().contains(
-            "the Go module has no filter named \"nosuch\" (it has auth, body-replace, body-rewrite, delay, headers, \
-             helloworld, json-validate, send-response)",
+            "the Go module has no filter named \"nosuch\" (it has auth, body-replace, body-rewrite, delay, \
+             grpc-check, headers, helloworld, json-validate, send-response)",
         ),
         "the refusal names the filters the module has",
     );

@@ -9,7 +9,7 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::TcpListener;
 use support::*;
 use tonic_health::ServingStatus;
@@ -52,10 +52,7 @@ fn start_silent_server() -> u16 {
 
 /// A cluster speaking HTTP/2 (as gRPC needs) to 127.0.0.1:`port`.
 fn grpc_cluster(name: &str, port: u16) -> Value {
-    let mut cluster = envoyx_harness::proxy::static_cluster(name, "127.0.0.1", port);
-    cluster["typed_extension_protocol_options"]["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]["explicit_http_config"] =
-        json!({ "http2_protocol_options": {} });
-    cluster
+    envoyx_harness::proxy::http2_cluster(name, "127.0.0.1", port)
 }
 
 #[test]
@@ -113,6 +110,66 @@ fn calls_reach_a_real_grpc_server(module: &std::path::Path) {
         assert!(took >= std::time::Duration::from_millis(275), "the deadline was kept: {took:?}");
         let missing = check(&[("x-grpc-cluster", "no-such-cluster")]);
         assert_eq!(missing, "check=UNAVAILABLE: the callout failed: no_cluster", "Envoy {version}");
+        envoy.check_no_host_errors();
+    }
+}
+
+/// The `grpc-check` example (Rust, and its Go twin in the Go examples' module) against tonic's
+/// health server: SERVING goes on marked, NOT_SERVING and an unknown service are 503s saying
+/// why, the deadline is DEADLINE_EXCEEDED.
+#[test]
+fn the_grpc_check_examples_against_a_real_grpc_server() {
+    let go_source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go/examples/module");
+    let go_out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-modules-grpc");
+    let modules = [
+        envoyx_testhost::build_package("envoyx-example-grpc-check"),
+        envoyx_build::build_go_module(&go_source, "envoyxgo_examples", &go_out)
+            .unwrap_or_else(|e| panic!("{e}")),
+    ];
+    let (health, silent) = (start_health_server(), start_silent_server());
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let mut listeners = Vec::new();
+        let mut ports = Vec::new();
+        for (i, module) in modules.iter().enumerate() {
+            for (cluster, port) in [("grpc", free_port()), ("silent", free_port())] {
+                let config = module_config(
+                    "grpc-check",
+                    module,
+                    &format!("cluster={cluster} service=backend timeout_ms=300"),
+                );
+                let filter = envoyx_filter("grpc-check", config, LoadBy::Name, Form::Struct);
+                listeners.push(listener(&format!("grpc-check-{i}-{cluster}"), port, vec![filter]));
+                ports.push((module.clone(), cluster, port));
+            }
+        }
+        let mut config = bootstrap(free_port(), upstream.port, listeners, None);
+        let clusters = config["static_resources"]["clusters"].as_array_mut().unwrap();
+        clusters.push(grpc_cluster("grpc", health));
+        clusters.push(grpc_cluster("silent", silent));
+        let envoy = start_envoy(version, &config, temp_dir());
+        for (module, cluster, port) in &ports {
+            let which = format!("Envoy {version}, {}, cluster {cluster}", module.display());
+            if *cluster == "silent" {
+                let reply = post(*port, "/orders", &[], b"order");
+                assert_eq!(reply.status(), 503, "{which}");
+                assert_eq!(reply.header("x-grpc-error"), Some("DEADLINE_EXCEEDED"), "{which}");
+                continue;
+            }
+            let reply = post(*port, "/orders", &[], b"order");
+            assert_eq!(reply.status(), 200, "{which}");
+            assert_eq!(reply.header("x-upstream-saw-x-backend-health"), Some("serving"), "{which}");
+            assert_eq!(reply.body, b"order", "{which}: the held body went on with the request");
+            let reply = get(*port, "/", &[("x-check-service", "draining")]);
+            assert_eq!(
+                (reply.status(), reply.header("x-backend-health")),
+                (503, Some("not_serving")),
+                "{which}"
+            );
+            let reply = get(*port, "/", &[("x-check-service", "nobody")]);
+            assert_eq!((reply.status(), reply.header("x-grpc-error")), (503, Some("NOT_FOUND")), "{which}");
+            assert_eq!(reply.body, b"health check failed: NOT_FOUND: service not registered\n", "{which}");
+        }
         envoy.check_no_host_errors();
     }
 }

@@ -9,7 +9,8 @@ use super::watch::Watch;
 use crate::catalogue::EXAMPLES;
 use envoyx_envoy_install as install;
 use envoyx_harness::{
-    self as harness, AuthServer, EnvoyCommand, EnvoyConfigFile, Form, LoadBy, Upstream, proxy,
+    self as harness, AuthServer, EnvoyCommand, EnvoyConfigFile, Form, GrpcHealthServer, LoadBy, Upstream,
+    proxy,
 };
 use serde_json::Value;
 use std::net::{SocketAddr, TcpListener};
@@ -160,8 +161,17 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
         true => Some(AuthServer::start().map_err(|e| format!("cannot start the demo's auth service: {e}"))?),
         false => None,
     };
+    // The demo's gRPC health service, behind the cluster `grpc` the grpc-check example calls.
+    let grpc = match demo {
+        true => Some(
+            GrpcHealthServer::start()
+                .map_err(|e| format!("cannot start the demo's gRPC health service: {e}"))?,
+        ),
+        false => None,
+    };
     let mut clusters = vec![cluster];
     clusters.extend(auth.iter().map(|auth| proxy::static_cluster("auth", "127.0.0.1", auth.port)));
+    clusters.extend(grpc.iter().map(|grpc| proxy::http2_cluster("grpc", "127.0.0.1", grpc.port)));
     let bootstrap = proxy::bootstrap_with(admin_port, vec![listener], clusters);
     let command = EnvoyCommand {
         binary: &binary,
@@ -185,8 +195,9 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
     }
     let code = supervise(envoy, Some(options.listen), options, &banner);
     drop(watch_dir);
-    drop(echo); // the upstream and the auth service stop after Envoy
+    drop(echo); // the upstream, the auth service and the gRPC service stop after Envoy
     drop(auth);
+    drop(grpc);
     code
 }
 
