@@ -134,6 +134,25 @@ impl<'a> GrpcCall<'a> {
     }
 }
 
+/// Starts `call` to `cluster` through `start_stream` (the stream's or the configuration's
+/// streaming callout: headers, body, end of stream, timeout); the call in flight, or `None` when
+/// refused (the SDK's own refusals logged here, the host's by the host).
+pub(crate) fn start(
+    cluster: &str,
+    call: &GrpcCall<'_>,
+    start_stream: impl FnOnce(&[(&str, &str)], &[u8]) -> Option<CalloutId>,
+) -> Option<GrpcUnary> {
+    if let Some(refusal) = call.refusal() {
+        crate::log(crate::LogLevel::Warn, &refusal);
+        return None;
+    }
+    let (headers, body) = call.request(cluster);
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let started = Instant::now();
+    let id = start_stream(&headers, &body)?;
+    Some(GrpcUnary::started(id, call, started))
+}
+
 /// `message` as one gRPC length-prefixed message: a zero byte (not compressed), the length as
 /// 4 big-endian bytes, the message.
 pub fn frame(message: &[u8]) -> Vec<u8> {
@@ -431,17 +450,8 @@ fn percent_decode(raw: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::CalloutBody;
-    use envoyx_abi::{envoyx_bytes, envoyx_header};
-
-    fn views(headers: &[(&'static str, &'static str)]) -> Vec<envoyx_header> {
-        headers
-            .iter()
-            .map(|(k, v)| envoyx_header {
-                key: envoyx_bytes::from_slice(k.as_bytes()),
-                value: envoyx_bytes::from_slice(v.as_bytes()),
-            })
-            .collect()
-    }
+    use crate::callout::header_views as views;
+    use envoyx_abi::envoyx_bytes;
 
     /// Feeds a whole answer (headers, body chunks, trailers) as the host's events would come.
     fn answer(

@@ -489,15 +489,9 @@ impl Stream {
         cluster: &str,
         call: &crate::grpc::GrpcCall<'_>,
     ) -> Option<crate::grpc::GrpcUnary> {
-        if let Some(refusal) = call.refusal() {
-            crate::log(crate::LogLevel::Warn, &refusal);
-            return None;
-        }
-        let (headers, body) = call.request(cluster);
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let start = std::time::Instant::now();
-        let id = self.start_callout_stream(cluster, &headers, &body, true, call.timeout)?;
-        Some(crate::grpc::GrpcUnary::started(id, call, start))
+        crate::grpc::start(cluster, call, |headers, body| {
+            self.start_callout_stream(cluster, headers, body, true, call.timeout)
+        })
     }
 
     /// Sends the next request body chunk of the streaming callout `id`; `end_of_stream` ends its
