@@ -157,7 +157,7 @@ func (c GrpcCall) refusal() string {
 		return fmt.Sprintf("gRPC call refused: the path %q is not /package.Service/Method", c.Path)
 	}
 	if uint64(len(c.Message)) > uint64(^uint32(0)) {
-		return fmt.Sprintf("gRPC call to %s refused: the message of %d bytes does not fit a gRPC frame (under 4 GiB)", c.Path, len(c.Message))
+		return fmt.Sprintf("gRPC call to %q refused: the message of %d bytes does not fit a gRPC frame (under 4 GiB)", c.Path, len(c.Message))
 	}
 	return ""
 }

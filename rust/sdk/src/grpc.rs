@@ -102,7 +102,7 @@ impl<'a> GrpcCall<'a> {
         }
         if u32::try_from(self.message.len()).is_err() {
             return Some(format!(
-                "gRPC call to {} refused: the message of {} bytes does not fit a gRPC frame (under 4 GiB)",
+                "gRPC call to {:?} refused: the message of {} bytes does not fit a gRPC frame (under 4 GiB)",
                 self.path,
                 self.message.len()
             ));
