@@ -18,6 +18,7 @@ mod go;
 mod new;
 mod new_go;
 mod run;
+mod sdk;
 mod version;
 
 fn main() {

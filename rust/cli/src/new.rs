@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::sdk::{Sdk, sdk_source};
+
 const USAGE: &str = "usage: envoyx new <name> [--lang rust|go] [--path DIR] [--sdk-path DIR]";
 
 const HELP: &str = "\
@@ -24,24 +26,6 @@ through the real core, README.md, .gitignore), for `envoyx go test ./...` and `e
   --path DIR      where to create the crate's directory (default: the current directory)
   --sdk-path DIR  depend on this EnvoyX checkout by path instead (default: the registry's
                   EnvoyX of this envoyx's version; the checkout this envoyx was built in, if any)";
-
-/// Where the generated module's EnvoyX dependencies come from.
-pub enum Sdk {
-    /// The published crates and Go module at `envoyx_build::VERSION`.
-    Registry,
-    /// The EnvoyX checkout at this path, by path (its `rust/sdk`, `rust/testhost`, `go/`).
-    Checkout(PathBuf),
-}
-
-impl Sdk {
-    /// What the module depends on, for the message after creating it.
-    fn describe(&self) -> String {
-        match self {
-            Sdk::Registry => format!("EnvoyX {} from the registry", envoyx_build::VERSION),
-            Sdk::Checkout(dir) => format!("the EnvoyX checkout {}", dir.display()),
-        }
-    }
-}
 
 pub fn run(args: &[String]) -> i32 {
     let options = match Options::parse(args) {
@@ -233,31 +217,6 @@ fn create(options: &Options) -> Result<Created, String> {
         write("Cargo.lock", &lock)?;
     }
     Ok(Created { dir, sdk, library })
-}
-
-/// Where the module's EnvoyX comes from: the checkout `given` (which must hold the SDK and the
-/// test host), else the checkout this binary was built in, else the registry.
-fn sdk_source(given: Option<&Path>) -> Result<Sdk, String> {
-    let Some(given) = given else {
-        return Ok(match envoyx_build::checkout().and_then(|dir| std::fs::canonicalize(dir).ok()) {
-            Some(dir) => Sdk::Checkout(dir),
-            None => Sdk::Registry,
-        });
-    };
-    std::fs::canonicalize(given)
-        .ok()
-        .filter(|dir| {
-            ["rust/sdk/Cargo.toml", "rust/testhost/Cargo.toml", "go/go.mod"]
-                .iter()
-                .all(|f| dir.join(f).is_file())
-        })
-        .map(Sdk::Checkout)
-        .ok_or_else(|| {
-            format!(
-                "--sdk-path {}: not an EnvoyX checkout (no rust/sdk, rust/testhost and go/ in it)",
-                given.display()
-            )
-        })
 }
 
 /// `text` as a TOML basic string, quotes included.

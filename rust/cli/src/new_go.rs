@@ -3,7 +3,7 @@
 //! library and cgo only) at this `envoyx`'s version, from the module proxy; from an EnvoyX
 //! checkout, go.mod replaces it with the checkout's `go/` folder.
 
-use crate::new::Sdk;
+use crate::sdk::Sdk;
 
 /// The Go SDK's module path.
 pub const SDK_MODULE: &str = "github.com/envoyx/envoyx/go";
