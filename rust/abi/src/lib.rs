@@ -11,10 +11,14 @@
 
 use std::ffi::c_void;
 
+// The host table (`envoyx_host_api`), `for_each_host_function!` and the minor version, written
+// from x/abi.h by `cargo run -p envoyx-codegen` (docs/adding-an-abi-call.md).
+#[macro_use]
+mod host_api;
+pub use host_api::*;
+
 /// `ENVOYX_ABI_VERSION_MAJOR`.
 pub const ENVOYX_ABI_VERSION_MAJOR: u32 = 1;
-/// `ENVOYX_ABI_VERSION_MINOR`.
-pub const ENVOYX_ABI_VERSION_MINOR: u32 = 2;
 
 /// `envoyx_abi_version`: an ABI version, major.minor.
 #[repr(C)]
@@ -213,66 +217,6 @@ pub const ENVOYX_LOG_WARN: envoyx_log_level = 3;
 pub const ENVOYX_LOG_ERROR: envoyx_log_level = 4;
 pub const ENVOYX_LOG_CRITICAL: envoyx_log_level = 5;
 
-/// Calls the macro `$callback` with every function of [`envoyx_host_api`], in table order, each
-/// with the minor ABI version that appended it: the one list every other Rust list of host
-/// functions is made from ([`HOST_FUNCTIONS`], the SDK's table check, the header test's layout
-/// figures). `tests/header_matches.rs` checks it against `x/abi.h`'s struct, and each frozen
-/// header in `x/compat/` against the entries of its minor, so a function appended without a
-/// minor of its own (or out of order) fails there. See `docs/adding-an-abi-call.md`.
-#[macro_export]
-macro_rules! for_each_host_function {
-    ($callback:ident) => {
-        $callback! {
-            log_enabled 0,
-            log 0,
-            error_set 0,
-            header_get 0,
-            header_all 0,
-            header_set 0,
-            header_add 0,
-            header_remove 0,
-            body_length 0,
-            body_slices 0,
-            body_drain 0,
-            body_prepend 0,
-            body_append 0,
-            body_replace 0,
-            send_local_reply 0,
-            reset_stream 0,
-            stream_handle_new 0,
-            stream_handle_continue 0,
-            stream_handle_release 0,
-            stream_handle_schedule 1,
-            continue_stream 1,
-            config_handle_new 1,
-            config_handle_schedule 1,
-            config_handle_release 1,
-            route_config 1,
-            http_callout 1,
-            config_http_callout 1,
-            callout_stream_start 1,
-            callout_stream_send 1,
-            callout_stream_send_trailers 1,
-            callout_stream_reset 1,
-            config_callout_stream_start 1,
-            config_callout_stream_send 1,
-            config_callout_stream_send_trailers 1,
-            config_callout_stream_reset 1,
-            metric_define 1,
-            metric_record 1,
-            metadata_set 1,
-            metadata_get 1,
-            filter_state_set 1,
-            filter_state_get 1,
-            clear_route_cache 1,
-            upstream_override_host 1,
-            attribute_get 1,
-            span_set_tag 1,
-            hook_failed 2,
-        }
-    };
-}
-
 /// One function of [`envoyx_host_api`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostFunction {
@@ -313,201 +257,6 @@ pub const fn host_api_size_of_minor(minor: u32) -> usize {
         i += 1;
     }
     size
-}
-
-/// `envoyx_host_api`: the table of host functions a module receives at program init.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct envoyx_host_api {
-    pub size: u32,
-    pub version: envoyx_abi_version,
-    pub log_enabled: unsafe extern "C" fn(level: envoyx_log_level) -> bool,
-    pub log: unsafe extern "C" fn(level: envoyx_log_level, message: envoyx_bytes),
-    pub error_set: unsafe extern "C" fn(error: *mut envoyx_error, message: envoyx_bytes),
-    pub header_get: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        map: envoyx_header_map,
-        key: envoyx_bytes,
-        values: *mut envoyx_bytes,
-        values_cap: usize,
-    ) -> usize,
-    pub header_all: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        map: envoyx_header_map,
-        headers: *mut envoyx_header,
-        headers_cap: usize,
-    ) -> usize,
-    pub header_set: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        map: envoyx_header_map,
-        key: envoyx_bytes,
-        value: envoyx_bytes,
-    ) -> bool,
-    pub header_add: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        map: envoyx_header_map,
-        key: envoyx_bytes,
-        value: envoyx_bytes,
-    ) -> bool,
-    pub header_remove:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, map: envoyx_header_map, key: envoyx_bytes) -> usize,
-    pub body_length: unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind) -> usize,
-    pub body_slices: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        body: envoyx_body_kind,
-        slices: *mut envoyx_slice,
-        slices_cap: usize,
-    ) -> usize,
-    pub body_drain:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, len: usize) -> bool,
-    pub body_prepend:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, data: envoyx_bytes) -> bool,
-    pub body_append:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, body: envoyx_body_kind, data: envoyx_bytes) -> bool,
-    pub body_replace: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        body: envoyx_body_kind,
-        offset: usize,
-        len: usize,
-        data: envoyx_bytes,
-    ) -> bool,
-    pub send_local_reply: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        status: u32,
-        headers: *const envoyx_header,
-        headers_len: usize,
-        body: envoyx_bytes,
-        details: envoyx_bytes,
-    ) -> bool,
-    pub reset_stream: unsafe extern "C" fn(stream: *mut envoyx_stream),
-    pub stream_handle_new: unsafe extern "C" fn(stream: *mut envoyx_stream) -> *mut envoyx_stream_handle,
-    pub stream_handle_continue:
-        unsafe extern "C" fn(handle: *mut envoyx_stream_handle, direction: envoyx_direction) -> bool,
-    pub stream_handle_release: unsafe extern "C" fn(handle: *mut envoyx_stream_handle),
-    // ABI 1.1: acting after async work.
-    pub stream_handle_schedule:
-        unsafe extern "C" fn(handle: *mut envoyx_stream_handle, event_id: u64) -> bool,
-    pub continue_stream:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, direction: envoyx_direction) -> bool,
-    // ABI 1.1: a configuration's background work.
-    pub config_handle_new: unsafe extern "C" fn(creating: *mut envoyx_error) -> *mut envoyx_config_handle,
-    pub config_handle_schedule:
-        unsafe extern "C" fn(handle: *mut envoyx_config_handle, event_id: u64) -> bool,
-    pub config_handle_release: unsafe extern "C" fn(handle: *mut envoyx_config_handle),
-    // ABI 1.1: per-route configuration.
-    pub route_config: unsafe extern "C" fn(stream: *mut envoyx_stream) -> *const envoyx_module_route_config,
-    // ABI 1.1: HTTP callouts.
-    pub http_callout: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        cluster: envoyx_bytes,
-        headers: *const envoyx_header,
-        headers_len: usize,
-        body: envoyx_bytes,
-        timeout_ms: u64,
-    ) -> u64,
-    pub config_http_callout: unsafe extern "C" fn(
-        handle: *mut envoyx_config_handle,
-        cluster: envoyx_bytes,
-        headers: *const envoyx_header,
-        headers_len: usize,
-        body: envoyx_bytes,
-        timeout_ms: u64,
-    ) -> u64,
-    // ABI 1.1: streaming HTTP callouts.
-    pub callout_stream_start: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        cluster: envoyx_bytes,
-        headers: *const envoyx_header,
-        headers_len: usize,
-        body: envoyx_bytes,
-        end_of_stream: bool,
-        timeout_ms: u64,
-    ) -> u64,
-    pub callout_stream_send: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        callout_id: u64,
-        data: envoyx_bytes,
-        end_of_stream: bool,
-    ) -> bool,
-    pub callout_stream_send_trailers: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        callout_id: u64,
-        trailers: *const envoyx_header,
-        trailers_len: usize,
-    ) -> bool,
-    pub callout_stream_reset: unsafe extern "C" fn(stream: *mut envoyx_stream, callout_id: u64) -> bool,
-    pub config_callout_stream_start: unsafe extern "C" fn(
-        handle: *mut envoyx_config_handle,
-        cluster: envoyx_bytes,
-        headers: *const envoyx_header,
-        headers_len: usize,
-        body: envoyx_bytes,
-        end_of_stream: bool,
-        timeout_ms: u64,
-    ) -> u64,
-    pub config_callout_stream_send: unsafe extern "C" fn(
-        handle: *mut envoyx_config_handle,
-        callout_id: u64,
-        data: envoyx_bytes,
-        end_of_stream: bool,
-    ) -> bool,
-    pub config_callout_stream_send_trailers: unsafe extern "C" fn(
-        handle: *mut envoyx_config_handle,
-        callout_id: u64,
-        trailers: *const envoyx_header,
-        trailers_len: usize,
-    ) -> bool,
-    pub config_callout_stream_reset:
-        unsafe extern "C" fn(handle: *mut envoyx_config_handle, callout_id: u64) -> bool,
-    // ABI 1.1: metrics.
-    pub metric_define: unsafe extern "C" fn(
-        creating: *mut envoyx_error,
-        kind: envoyx_metric_kind,
-        name: envoyx_bytes,
-        label_names: *const envoyx_bytes,
-        label_names_len: usize,
-    ) -> u64,
-    pub metric_record: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        metric_id: u64,
-        label_values: *const envoyx_bytes,
-        label_values_len: usize,
-        op: envoyx_metric_op,
-        value: u64,
-    ) -> bool,
-    // ABI 1.1: metadata, filter state, routing.
-    pub metadata_set: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        ns: envoyx_bytes,
-        key: envoyx_bytes,
-        value: envoyx_value,
-    ) -> bool,
-    pub metadata_get: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        source: envoyx_metadata_source,
-        ns: envoyx_bytes,
-        key: envoyx_bytes,
-        kind: envoyx_value_kind,
-        out: *mut envoyx_value,
-    ) -> bool,
-    pub filter_state_set:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
-    pub filter_state_get:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, out: *mut envoyx_bytes) -> bool,
-    pub clear_route_cache: unsafe extern "C" fn(stream: *mut envoyx_stream) -> bool,
-    pub upstream_override_host:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, host: envoyx_bytes, strict: bool) -> bool,
-    // ABI 1.1: attributes.
-    pub attribute_get: unsafe extern "C" fn(
-        stream: *mut envoyx_stream,
-        attribute: envoyx_attribute,
-        out: *mut envoyx_value,
-    ) -> bool,
-    // ABI 1.1: tracing.
-    pub span_set_tag:
-        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
-    // ABI 1.2: failures.
-    pub hook_failed: unsafe extern "C" fn(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool,
 }
 
 // The module's exports, as function-pointer types. The host resolves each symbol by the name in
