@@ -35,18 +35,29 @@ public:
                      rust::Slice<envoyx::RawBytes> out, std::size_t& total) override;
   bool header_entries(envoyx::HeaderMapKind kind, rust::Slice<envoyx::RawHeader> out,
                       std::size_t& total) override;
-  bool header_set(envoyx::HeaderMapKind kind, envoyx::Bytes key, envoyx::Bytes value) override;
-  bool header_add(envoyx::HeaderMapKind kind, envoyx::Bytes key, envoyx::Bytes value) override;
-  std::size_t header_remove(envoyx::HeaderMapKind kind, envoyx::Bytes key) override;
 
   bool body_length(envoyx::BodyKind kind, std::size_t& length) override;
   bool body_slices(envoyx::BodyKind kind, rust::Slice<envoyx::RawSlice> out,
                    std::size_t& total) override;
-  bool body_drain(envoyx::BodyKind kind, std::size_t len) override;
-  bool body_append(envoyx::BodyKind kind, envoyx::Bytes data) override;
   bool body_prepend(envoyx::BodyKind kind, envoyx::Bytes data) override;
   bool body_replace(envoyx::BodyKind kind, std::size_t offset, std::size_t len,
                     envoyx::Bytes data) override;
+
+  // The plain primitives (loader.h's generated part); defined in envoyx_stream_host.cc or
+  // envoyx_stream_info.cc like the others.
+  // @generated begin: the plain HostStream primitives (cargo run -p envoyx-codegen)
+  bool header_set(envoyx::HeaderMapKind map, envoyx::Bytes key, envoyx::Bytes value) override;
+  bool header_add(envoyx::HeaderMapKind map, envoyx::Bytes key, envoyx::Bytes value) override;
+  std::size_t header_remove(envoyx::HeaderMapKind map, envoyx::Bytes key) override;
+  bool body_drain(envoyx::BodyKind body, std::size_t len) override;
+  bool body_append(envoyx::BodyKind body, envoyx::Bytes data) override;
+  bool callout_stream_send(std::uint64_t id, envoyx::Bytes data, bool end_of_stream) override;
+  void callout_stream_reset(std::uint64_t id) override;
+  bool filter_state_set(envoyx::Bytes key, envoyx::Bytes value) override;
+  bool clear_route_cache() override;
+  bool upstream_override_host(envoyx::Bytes host, bool strict) override;
+  bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
+  // @generated end
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override;
   // envoyx_stream_info.cc:
@@ -59,21 +70,15 @@ public:
                             rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,
                             bool end_of_stream, std::uint64_t timeout_ms,
                             rust::Box<envoyx::CalloutInbox> inbox, std::uint32_t& failure) override;
-  bool callout_stream_send(std::uint64_t id, envoyx::Bytes data, bool end_of_stream) override;
   bool callout_stream_send_trailers(std::uint64_t id,
                                     rust::Slice<const envoyx::RawHeader> trailers) override;
-  void callout_stream_reset(std::uint64_t id) override;
   bool metadata_set(envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind, envoyx::Bytes string,
                     double number, bool boolean) override;
   bool metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
                     envoyx::RawBytes& string, double& number, bool& boolean) override;
-  bool filter_state_set(envoyx::Bytes key, envoyx::Bytes value) override;
   bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
   bool filter_state_exists(envoyx::Bytes key) override;
-  bool clear_route_cache() override;
-  bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
-  bool upstream_override_host(envoyx::Bytes host, bool strict) override;
   bool metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
                      rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override;
 

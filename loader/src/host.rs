@@ -26,6 +26,41 @@ pub(crate) fn counted(available: bool, total: usize) -> Option<usize> {
 }
 
 impl HostStream for CxxHost {
+    // @generated begin: the plain HostStream primitives (cargo run -p envoyx-codegen)
+    fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        self.host().header_set(map.into(), key, value)
+    }
+    fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
+        self.host().header_add(map.into(), key, value)
+    }
+    fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize {
+        self.host().header_remove(map.into(), key)
+    }
+    fn body_drain(&mut self, body: BodyKind, len: usize) -> bool {
+        self.host().body_drain(body.into(), len)
+    }
+    fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
+        self.host().body_append(body.into(), data)
+    }
+    fn callout_stream_send(&mut self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
+        self.host().callout_stream_send(id, data, end_of_stream)
+    }
+    fn callout_stream_reset(&mut self, id: u64) {
+        self.host().callout_stream_reset(id)
+    }
+    fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
+        self.host().filter_state_set(key.as_bytes(), value)
+    }
+    fn clear_route_cache(&mut self) -> bool {
+        self.host().clear_route_cache()
+    }
+    fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
+        self.host().upstream_override_host(host.as_bytes(), strict)
+    }
+    fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
+        self.host().span_set_tag(key.as_bytes(), value.as_bytes())
+    }
+    // @generated end
     fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
         let mut total = 0;
         let available = self.host().header_values(map.into(), key, raw_bytes_out(out), &mut total);
@@ -36,15 +71,6 @@ impl HostStream for CxxHost {
         let available = self.host().header_entries(map.into(), raw_headers_out(out), &mut total);
         counted(available, total)
     }
-    fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
-        self.host().header_set(map.into(), key, value)
-    }
-    fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool {
-        self.host().header_add(map.into(), key, value)
-    }
-    fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize {
-        self.host().header_remove(map.into(), key)
-    }
     fn body_length(&mut self, body: BodyKind) -> Option<usize> {
         let mut length = 0;
         let available = self.host().body_length(body.into(), &mut length);
@@ -54,12 +80,6 @@ impl HostStream for CxxHost {
         let mut total = 0;
         let available = self.host().body_slices(body.into(), raw_slices_out(out), &mut total);
         counted(available, total)
-    }
-    fn body_drain(&mut self, body: BodyKind, len: usize) -> bool {
-        self.host().body_drain(body.into(), len)
-    }
-    fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool {
-        self.host().body_append(body.into(), data)
     }
     fn body_prepend(&mut self, body: BodyKind, data: &[u8]) -> bool {
         self.host().body_prepend(body.into(), data)
@@ -110,9 +130,6 @@ impl HostStream for CxxHost {
             )
         })
     }
-    fn callout_stream_send(&mut self, id: u64, data: &[u8], end_of_stream: bool) -> bool {
-        self.host().callout_stream_send(id, data, end_of_stream)
-    }
     fn callout_stream_send_trailers(
         &mut self,
         id: u64,
@@ -120,9 +137,6 @@ impl HostStream for CxxHost {
     ) -> bool {
         let trailers: Vec<ffi::RawHeader> = trailers.iter().map(|(k, v)| raw_header(k, v)).collect();
         self.host().callout_stream_send_trailers(id, &trailers)
-    }
-    fn callout_stream_reset(&mut self, id: u64) {
-        self.host().callout_stream_reset(id)
     }
     fn metadata_set(&mut self, ns: &str, key: &str, value: envoyx_core::MetadataValue<'_>) -> bool {
         let v = value.to_abi();
@@ -150,23 +164,14 @@ impl HostStream for CxxHost {
         let string = envoyx_bytes { ptr: string.ptr, len: string.len };
         found.then_some(envoyx_abi::envoyx_value { kind: kind as u32, string, number, boolean })
     }
-    fn filter_state_set(&mut self, key: &str, value: &[u8]) -> bool {
-        self.host().filter_state_set(key.as_bytes(), value)
-    }
     fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
         let mut value = raw_bytes(b"");
         self.host()
             .filter_state_get(key.as_bytes(), &mut value)
             .then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
     }
-    fn clear_route_cache(&mut self) -> bool {
-        self.host().clear_route_cache()
-    }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.host().filter_state_exists(key.as_bytes())
-    }
-    fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
-        self.host().span_set_tag(key.as_bytes(), value.as_bytes())
     }
     fn attribute(&mut self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
         let (mut string, mut number) = (raw_bytes(b""), 0.0);
@@ -180,9 +185,6 @@ impl HostStream for CxxHost {
                 ..envoyx_abi::envoyx_value::string(b"")
             },
         })
-    }
-    fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
-        self.host().upstream_override_host(host.as_bytes(), strict)
     }
     fn metric_record(
         &mut self,

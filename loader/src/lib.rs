@@ -151,9 +151,6 @@ mod ffi {
             out: &mut [RawHeader],
             total: &mut usize,
         ) -> bool;
-        fn header_set(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
-        fn header_add(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
-        fn header_remove(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8]) -> usize;
         fn body_length(self: Pin<&mut StreamHost>, body: BodyKind, length: &mut usize) -> bool;
         fn body_slices(
             self: Pin<&mut StreamHost>,
@@ -161,8 +158,6 @@ mod ffi {
             out: &mut [RawSlice],
             total: &mut usize,
         ) -> bool;
-        fn body_drain(self: Pin<&mut StreamHost>, body: BodyKind, len: usize) -> bool;
-        fn body_append(self: Pin<&mut StreamHost>, body: BodyKind, data: &[u8]) -> bool;
         fn body_prepend(self: Pin<&mut StreamHost>, body: BodyKind, data: &[u8]) -> bool;
         fn body_replace(
             self: Pin<&mut StreamHost>,
@@ -171,6 +166,20 @@ mod ffi {
             len: usize,
             data: &[u8],
         ) -> bool;
+        // @generated begin: the plain HostStream primitives (cargo run -p envoyx-codegen)
+        fn header_set(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+        fn header_add(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+        fn header_remove(self: Pin<&mut StreamHost>, map: HeaderMapKind, key: &[u8]) -> usize;
+        fn body_drain(self: Pin<&mut StreamHost>, body: BodyKind, len: usize) -> bool;
+        fn body_append(self: Pin<&mut StreamHost>, body: BodyKind, data: &[u8]) -> bool;
+        fn callout_stream_send(self: Pin<&mut StreamHost>, id: u64, data: &[u8], end_of_stream: bool)
+        -> bool;
+        fn callout_stream_reset(self: Pin<&mut StreamHost>, id: u64);
+        fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
+        fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
+        fn upstream_override_host(self: Pin<&mut StreamHost>, host: &[u8], strict: bool) -> bool;
+        fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
+        // @generated end
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
         /// The per-route config the proxy resolved for the stream, or null.
         fn route_config(self: &StreamHost) -> *const RouteConfig;
@@ -203,10 +212,7 @@ mod ffi {
             inbox: Box<CalloutInbox>,
             failure: &mut u32,
         ) -> bool;
-        fn callout_stream_send(self: Pin<&mut StreamHost>, id: u64, data: &[u8], end_of_stream: bool)
-        -> bool;
         fn callout_stream_send_trailers(self: Pin<&mut StreamHost>, id: u64, trailers: &[RawHeader]) -> bool;
-        fn callout_stream_reset(self: Pin<&mut StreamHost>, id: u64);
         /// The stream's dynamic metadata, filter state and routing (the ABI's values).
         fn metadata_set(
             self: Pin<&mut StreamHost>,
@@ -228,18 +234,14 @@ mod ffi {
             number: &mut f64,
             boolean: &mut bool,
         ) -> bool;
-        fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
         fn filter_state_exists(self: Pin<&mut StreamHost>, key: &[u8]) -> bool;
-        fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
-        fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn attribute_get(
             self: Pin<&mut StreamHost>,
             attribute: u32,
             string: &mut RawBytes,
             number: &mut f64,
         ) -> bool;
-        fn upstream_override_host(self: Pin<&mut StreamHost>, host: &[u8], strict: bool) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
         fn metric_record(
             self: Pin<&mut StreamHost>,

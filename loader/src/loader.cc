@@ -24,11 +24,7 @@ bool StreamHost::callout_stream_start(std::uint64_t, Bytes, rust::Slice<const Ra
   return false;
 }
 
-bool StreamHost::callout_stream_send(std::uint64_t, Bytes, bool) { return false; }
-
 bool StreamHost::callout_stream_send_trailers(std::uint64_t, rust::Slice<const RawHeader>) { return false; }
-
-void StreamHost::callout_stream_reset(std::uint64_t) {}
 
 // Out of line because RawBytes is complete only in the generated header.
 bool StreamHost::filter_state_exists(Bytes key) {

@@ -185,22 +185,13 @@ class StreamHost {
   // Writes up to out.size() entries of the map, in order, as views; sets `total` to the number of
   // entries (a key with two values counts twice).
   virtual bool header_entries(HeaderMapKind map, rust::Slice<RawHeader> out, std::size_t& total) = 0;
-  // Replaces every value of `key` with (a copy of) `value`.
-  virtual bool header_set(HeaderMapKind map, Bytes key, Bytes value) = 0;
-  // Adds (a copy of) `value` as one more value of `key`.
-  virtual bool header_add(HeaderMapKind map, Bytes key, Bytes value) = 0;
-  // Removes every value of `key`; returns how many were removed.
-  virtual std::size_t header_remove(HeaderMapKind map, Bytes key) = 0;
 
   // Sets `length` to the body's length in bytes.
   virtual bool body_length(BodyKind body, std::size_t& length) = 0;
   // Writes up to out.size() non-empty slices of the body, in order, as writable views into the
   // host's buffer (zero copy); sets `total` to the number of slices.
   virtual bool body_slices(BodyKind body, rust::Slice<RawSlice> out, std::size_t& total) = 0;
-  // Removes the first `len` bytes; the core never asks for more than the length.
-  virtual bool body_drain(BodyKind body, std::size_t len) = 0;
-  // Adds a copy of `data` after the last byte / before the first byte.
-  virtual bool body_append(BodyKind body, Bytes data) = 0;
+  // Adds a copy of `data` before the first byte.
   virtual bool body_prepend(BodyKind body, Bytes data) = 0;
   // Replaces `len` bytes at `offset` with a copy of `data`; the core has checked the range.
   virtual bool body_replace(BodyKind body, std::size_t offset, std::size_t len, Bytes data) = 0;
@@ -233,12 +224,8 @@ class StreamHost {
   virtual bool callout_stream_start(std::uint64_t id, Bytes cluster, rust::Slice<const RawHeader> headers,
                                     Bytes body, bool end_of_stream, std::uint64_t timeout_ms,
                                     rust::Box<CalloutInbox> inbox, std::uint32_t& failure);
-  // Sends request body bytes of the open streaming callout `id`; `end_of_stream` ends its request.
-  virtual bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream);
   // Ends the request of the open streaming callout `id` with `trailers` (checked by the core).
   virtual bool callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader> trailers);
-  // Resets the streaming callout `id`; the core delivers nothing more of it.
-  virtual void callout_stream_reset(std::uint64_t id);
 
   // The stream's dynamic metadata, filter state and routing (ABI 1.1; the core checked names,
   // values and timing). metadata_set writes `key` of namespace `ns` (`kind` an
@@ -260,33 +247,18 @@ class StreamHost {
     (void)source, (void)ns, (void)key, (void)kind, (void)string, (void)number, (void)boolean;
     return false;
   }
-  virtual bool filter_state_set(Bytes key, Bytes value) {
-    (void)key, (void)value;
-    return false;
-  }
   virtual bool filter_state_get(Bytes key, RawBytes& value) {
     (void)key, (void)value;
     return false;
   }
   // The default asks filter_state_get, which sees string values only (loader.cc).
   virtual bool filter_state_exists(Bytes key);
-  virtual bool clear_route_cache() { return false; }
-  virtual bool upstream_override_host(Bytes host, bool strict) {
-    (void)host, (void)strict;
-    return false;
-  }
 
   // The stream's `attribute` (an envoyx_attribute): a string attribute into `string` (a view valid
   // until the hook returns), a number one into `number` (x/abi.h says which is which). False when
   // absent. The default knows none.
   virtual bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) {
     (void)attribute, (void)string, (void)number;
-    return false;
-  }
-
-  // Adds a tag to the stream's active span (checked by the core); false when there is none.
-  virtual bool span_set_tag(Bytes key, Bytes value) {
-    (void)key, (void)value;
     return false;
   }
 
@@ -298,6 +270,49 @@ class StreamHost {
     (void)id, (void)kind, (void)op, (void)label_values, (void)value;
     return false;
   }
+
+  // The plain primitives, written from the core's HostStream trait (its comments; pure where the
+  // trait requires the primitive, else the trait's default).
+  // @generated begin: the plain HostStream primitives (cargo run -p envoyx-codegen)
+  // Replaces every value of `key` with (a copy of) `value`.
+  virtual bool header_set(HeaderMapKind map, Bytes key, Bytes value) = 0;
+  // Adds (a copy of) `value` as one more value of `key`.
+  virtual bool header_add(HeaderMapKind map, Bytes key, Bytes value) = 0;
+  // Removes every value of `key`; returns how many were removed.
+  virtual std::size_t header_remove(HeaderMapKind map, Bytes key) = 0;
+  // Removes the first `len` bytes; the core never asks for more than the length.
+  virtual bool body_drain(BodyKind body, std::size_t len) = 0;
+  // Adds a copy of `data` after the last byte.
+  virtual bool body_append(BodyKind body, Bytes data) = 0;
+  // Sends the next request body chunk of the open streaming callout `id` (the core checked
+  // that its request has not ended); false when the proxy no longer has it.
+  virtual bool callout_stream_send(std::uint64_t id, Bytes data, bool end_of_stream) {
+    (void)id, (void)data, (void)end_of_stream;
+    return false;
+  }
+  // Resets the streaming callout `id`; the core delivers nothing more of it.
+  virtual void callout_stream_reset(std::uint64_t id) { (void)id; }
+  // Sets the stream's filter state `key` to `value`, read-only. The core calls it only for a
+  // key `HostStream::filter_state_exists` said is absent. False when the proxy cannot.
+  virtual bool filter_state_set(Bytes key, Bytes value) {
+    (void)key, (void)value;
+    return false;
+  }
+  // Makes the proxy pick the request's route again when its headers go on (the core checked
+  // that they have not).
+  virtual bool clear_route_cache() { return false; }
+  // Sends the request to the upstream host `host` (`ip:port`, checked by the core).
+  virtual bool upstream_override_host(Bytes host, bool strict) {
+    (void)host, (void)strict;
+    return false;
+  }
+  // Adds a tag to the stream's active span (checked by the core); false when the stream has
+  // none (no tracer). Hosts without tracing keep the default.
+  virtual bool span_set_tag(Bytes key, Bytes value) {
+    (void)key, (void)value;
+    return false;
+  }
+  // @generated end
 
   // What wakes this stream for work queued on other threads. Asked at most once per stream.
   virtual std::shared_ptr<Scheduler> scheduler() const = 0;

@@ -22,7 +22,9 @@ pub trait HostStream {
     fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize>;
     /// Writes up to `out.len()` entries of the map as views; returns the total.
     fn header_entries(&mut self, map: HeaderMapKind, out: &mut [envoyx_header]) -> Option<usize>;
+    /// Replaces every value of `key` with (a copy of) `value`.
     fn header_set(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
+    /// Adds (a copy of) `value` as one more value of `key`.
     fn header_add(&mut self, map: HeaderMapKind, key: &[u8], value: &[u8]) -> bool;
     /// Removes every value of `key`; returns how many were removed.
     fn header_remove(&mut self, map: HeaderMapKind, key: &[u8]) -> usize;
@@ -30,7 +32,9 @@ pub trait HostStream {
     fn body_length(&mut self, body: BodyKind) -> Option<usize>;
     /// Writes up to `out.len()` non-empty slices as writable views; returns the total.
     fn body_slices(&mut self, body: BodyKind, out: &mut [envoyx_slice]) -> Option<usize>;
+    /// Removes the first `len` bytes; the core never asks for more than the length.
     fn body_drain(&mut self, body: BodyKind, len: usize) -> bool;
+    /// Adds a copy of `data` after the last byte.
     fn body_append(&mut self, body: BodyKind, data: &[u8]) -> bool;
 
     /// Inserts `data` in front. The default drains the body and appends `data` and the old bytes,
