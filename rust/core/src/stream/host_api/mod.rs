@@ -2,7 +2,9 @@
 //! arguments, checks them and the stream's state through the rules (`control.rs`, `validate.rs`,
 //! `framing.rs`, the feature files), then forwards to the stream's
 //! [`HostStream`](crate::HostStream). One file per topic, in table order (this file holds the
-//! table and what the topics share: finding the stream of a call, reading the module's views).
+//! table and what the topics share: finding the stream of a call, reading the module's views);
+//! the plain ones, which only read views and call the rule of their name, are generated into
+//! `forwarded.rs` (`cargo run -p envoyx-codegen`, docs/adding-an-abi-call.md).
 
 use crate::log::core_log;
 use crate::stream::background::ConfigShared;
@@ -15,6 +17,7 @@ mod body;
 mod callouts;
 mod config_handles;
 mod ending;
+mod forwarded;
 mod handles;
 mod headers;
 mod logging;
@@ -27,6 +30,7 @@ use body::*;
 use callouts::*;
 use config_handles::*;
 use ending::*;
+use forwarded::*;
 use handles::*;
 use headers::*;
 use logging::*;

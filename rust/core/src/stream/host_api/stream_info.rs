@@ -1,4 +1,6 @@
-//! The table's metadata, filter state, routing, attributes and tracing (ABI 1.1).
+//! The table's metadata, filter state and attributes (ABI 1.1) that need more than reading views:
+//! values handed back through `out`. The plain ones (filter_state_set, clear_route_cache,
+//! upstream_override_host, span_set_tag) are generated in `forwarded.rs`.
 
 use super::{view, with_stream};
 use envoyx_abi::*;
@@ -40,19 +42,6 @@ pub(super) unsafe extern "C" fn metadata_get(
     }
 }
 
-pub(super) unsafe extern "C" fn filter_state_set(
-    stream: *mut envoyx_stream,
-    key: envoyx_bytes,
-    value: envoyx_bytes,
-) -> bool {
-    // Safety: stream pointer per the ABI; the views are valid during the call.
-    unsafe {
-        with_stream(stream, "filter_state_set", false, |cell, _| {
-            crate::stream::stream_info::filter_state_set(cell, view(key), view(value))
-        })
-    }
-}
-
 pub(super) unsafe extern "C" fn filter_state_get(
     stream: *mut envoyx_stream,
     key: envoyx_bytes,
@@ -73,28 +62,6 @@ pub(super) unsafe extern "C" fn filter_state_get(
     }
 }
 
-pub(super) unsafe extern "C" fn clear_route_cache(stream: *mut envoyx_stream) -> bool {
-    // Safety: stream pointer per the ABI.
-    unsafe {
-        with_stream(stream, "clear_route_cache", false, |cell, _| {
-            crate::stream::stream_info::clear_route_cache(cell)
-        })
-    }
-}
-
-pub(super) unsafe extern "C" fn upstream_override_host(
-    stream: *mut envoyx_stream,
-    host: envoyx_bytes,
-    strict: bool,
-) -> bool {
-    // Safety: stream pointer per the ABI; the view is valid during the call.
-    unsafe {
-        with_stream(stream, "upstream_override_host", false, |cell, _| {
-            crate::stream::stream_info::upstream_override_host(cell, view(host), strict)
-        })
-    }
-}
-
 pub(super) unsafe extern "C" fn attribute_get(
     stream: *mut envoyx_stream,
     attribute: envoyx_attribute,
@@ -110,19 +77,6 @@ pub(super) unsafe extern "C" fn attribute_get(
                 }
                 _ => false,
             }
-        })
-    }
-}
-
-pub(super) unsafe extern "C" fn span_set_tag(
-    stream: *mut envoyx_stream,
-    key: envoyx_bytes,
-    value: envoyx_bytes,
-) -> bool {
-    // Safety: stream pointer per the ABI; the views are valid during the call.
-    unsafe {
-        with_stream(stream, "span_set_tag", false, |cell, _| {
-            crate::stream::stream_info::span_set_tag(cell, view(key), view(value))
         })
     }
 }
