@@ -5,7 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(root) = checkout() else {
+        eprintln!(
+            "envoyx-codegen: run it inside an EnvoyX checkout (no x/abi.h above {:?})",
+            std::env::current_dir()
+        );
+        return ExitCode::FAILURE;
+    };
     let check = std::env::args().any(|a| a == "--check");
     let result = if check { check_only(&root) } else { write(&root) };
     match result {
@@ -15,6 +21,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The checkout the command runs in: the nearest folder above the working directory with
+/// `x/abi.h` and `rust/codegen`. Not the folder this binary was built from: checkouts sharing a
+/// target directory share `target/debug/envoyx-codegen` too.
+fn checkout() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .find(|dir| dir.join("x/abi.h").is_file() && dir.join("rust/codegen").is_dir())
+        .map(PathBuf::from)
 }
 
 fn check_only(root: &std::path::Path) -> Result<(), String> {
