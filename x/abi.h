@@ -229,8 +229,10 @@ typedef uint32_t envoyx_metric_op;
 #define ENVOYX_METRIC_SET 2
 #define ENVOYX_METRIC_RECORD 3
 
-/* How many label-value combinations one labelled metric may have (ABI 1.1): a new combination
- * past this is refused, with one warning per metric naming it. */
+/* How many label-value combinations one labelled metric may have (ABI 1.1) unless the filter
+ * configuration's `metric_limits` (x/config.proto) sets another bound: a new combination past the
+ * bound is refused (or recorded under the configuration's overflow value), with one warning per
+ * metric naming it, and counted in EnvoyX's counter `<filter>.envoyx_label_overflow`. */
 #define ENVOYX_METRIC_LABEL_LIMIT 1024
 
 /* Where metadata is read from (ABI 1.1). Values equal Envoy's dynamic-modules metadata sources. */
@@ -580,10 +582,11 @@ typedef struct envoyx_host_api {
    * applies `op` with `value` (ADD for counters and gauges, SUBTRACT and SET for gauges, RECORD
    * for histograms) for the given label values, exactly as many as the metric has label names,
    * each at most 256 bytes of UTF-8 without control characters (copied when new). Returns false
-   * when refused
-   * (logged as other refusals), and for a labelled metric's new combination once it has
-   * ENVOYX_METRIC_LABEL_LIMIT (one warning per metric). Takes no lock for a combination this
-   * thread has recorded before. */
+   * when refused (logged as other refusals), and for a labelled metric's new combination once
+   * it has ENVOYX_METRIC_LABEL_LIMIT combinations or the configuration's own bound (one warning
+   * per metric) — unless the configuration names an overflow value: then the record is applied
+   * with that value for every label and returns true. Takes no lock for a combination this
+   * thread has recorded before. Names starting with `envoyx_` are refused by metric_define. */
   bool (*metric_record)(envoyx_stream* stream, uint64_t metric_id, const envoyx_bytes* label_values,
                         size_t label_values_len, envoyx_metric_op op, uint64_t value);
 

@@ -16,6 +16,7 @@ fn proto(module: &Path, name: &str, filter_config: &str, do_not_dlclose: bool) -
         do_not_dlclose,
         filter_config: filter_config.to_string(),
         reload_on_file_change: false,
+        metric_limits: Default::default(),
     }
     .to_proto()
     .encode_to_vec()

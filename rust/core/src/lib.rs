@@ -55,7 +55,10 @@ pub use stream::callout_stream::CalloutInbox;
 pub use stream::drive::Stream;
 pub use stream::effects::{Action, Effects, Outcome, OwnedLocalReply};
 pub use stream::host::{HostStream, StreamScheduler};
-pub use stream::metrics::{LABEL_LIMIT, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricOp};
+pub use stream::metrics::{
+    LABEL_LIMIT, MAX_LABEL_COMBINATIONS, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricLimits, MetricOp,
+    OVERFLOW_COUNTER,
+};
 pub use stream::route::RouteConfig;
 pub use stream::stream_info::{MetadataSource, MetadataValue, ValueKind};
 pub use vocab::{BodyKind, Direction, HeaderMapKind};

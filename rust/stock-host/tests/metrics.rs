@@ -69,3 +69,39 @@ fn module_metrics_show_in_envoy_stats() {
         envoy.check_no_host_errors();
     }
 }
+
+/// A configuration's `metric_limits` (x/config.proto) in real Envoy: `requests` (labelled by
+/// `x-case`) takes two combinations; later ones are recorded as `other` and counted in EnvoyX's
+/// own `envoyx_label_overflow`, with one warning in Envoy's log.
+#[test]
+fn a_configuration_bounds_label_combinations_in_envoy() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let (port, admin) = (free_port(), free_port());
+        let mut config = module_config("bounded", &module, "");
+        config["metric_limits"] = serde_json::json!({"label_combinations": 2, "overflow_label": "other"});
+        let filter = envoyx_filter("conformance", config, LoadBy::Name, Form::Struct);
+        let listeners = vec![listener("bounded", port, vec![filter])];
+        let envoy = start_envoy(version, &bootstrap(admin, upstream.port, listeners, None), temp_dir());
+        for case in ["a", "b", "c", "d", "a"] {
+            assert_eq!(get(port, "/", &[("x-case", case)]).status(), 200, "Envoy {version}: case {case}");
+        }
+        let stats = admin_lines(admin, "/stats", "envoyx.bounded.");
+        for line in [
+            "envoyx.bounded.requests.case.a: 2",
+            "envoyx.bounded.requests.case.b: 1",
+            "envoyx.bounded.requests.case.other: 2",
+            "envoyx.bounded.envoyx_label_overflow.metric.requests: 2",
+        ] {
+            assert!(stats.iter().any(|l| l == line), "Envoy {version}: no `{line}` in /stats: {stats:#?}");
+        }
+        assert!(!stats.iter().any(|l| l.contains("case.c")), "Envoy {version}: `c` folded: {stats:#?}");
+        let log = envoy.log();
+        let warning = "(filter `bounded`): metric `requests` reached 2 label-value combinations; new \
+                       combinations are recorded as `other` for every label (first: [\"c\"])";
+        assert!(log.contains(warning), "Envoy {version}: the warning, once:\n{log}");
+        assert_eq!(log.matches("reached 2 label-value combinations").count(), 1, "Envoy {version}");
+        envoy.check_no_host_errors();
+    }
+}

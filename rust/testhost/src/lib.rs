@@ -35,7 +35,7 @@ pub use envoyx_build::{build_module, build_package, try_build_package, try_build
 pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{Attribute, MetadataSource};
 pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
-pub use envoyx_core::{MetricDef, MetricKind};
+pub use envoyx_core::{MetricDef, MetricKind, MetricLimits};
 pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
 pub use metrics::MetricValue;
@@ -93,6 +93,7 @@ impl TestHost {
             do_not_dlclose: false,
             filter_config: filter_config.to_string(),
             reload_on_file_change: false,
+            metric_limits: Default::default(),
         })
     }
 
@@ -126,6 +127,28 @@ impl TestHost {
         let background = Arc::new(ConfigBackground::default());
         let config =
             FilterConfig::with_module(module, name, filter_config.as_bytes(), Some(background.clone()))?;
+        Ok(Self { config, background, inline_clusters: Arc::default() })
+    }
+
+    /// [`TestHost::in_process`] with the configuration's `metric_limits` (x/config.proto): how
+    /// many label-value combinations each labelled metric takes and what becomes of a record
+    /// past that.
+    pub fn in_process_with_limits(
+        exports: envoyx_abi::ModuleExports,
+        name: &str,
+        filter_config: &str,
+        limits: &MetricLimits,
+    ) -> Result<Self, envoyx_core::Error> {
+        install_log_recorder();
+        let module = envoyx_core::Module::in_process(name, exports)?;
+        let background = Arc::new(ConfigBackground::default());
+        let config = FilterConfig::with_module_limits(
+            module,
+            name,
+            filter_config.as_bytes(),
+            Some(background.clone()),
+            limits,
+        )?;
         Ok(Self { config, background, inline_clusters: Arc::default() })
     }
 

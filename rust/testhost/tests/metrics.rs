@@ -3,7 +3,7 @@
 //! label limit), and kept by the test host as a proxy's stats would hold them.
 
 use envoyx_sdk::{Counter, Filter, FilterConfig, Gauge, HeadersStatus, Histogram, Stream};
-use envoyx_testhost::{MetricKind, MetricValue, TestHost, logged};
+use envoyx_testhost::{MetricKind, MetricLimits, MetricValue, TestHost, logged};
 
 /// Config `limit`: also records a fresh label value per request on `by_user`.
 struct ObserveConfig {
@@ -115,7 +115,12 @@ fn metrics_defined_at_config_creation_count_what_streams_record() {
     let defs = host.metric_defs();
     let names: Vec<(&str, MetricKind, &[String])> =
         defs.iter().map(|d| (d.full_name.as_str(), d.kind, d.label_names.as_slice())).collect();
-    assert_eq!(names.len(), 4, "only the four good definitions were made: {names:?}");
+    assert_eq!(names.len(), 5, "the four good definitions and EnvoyX's overflow counter: {names:?}");
+    assert_eq!(
+        names[4],
+        ("observe.envoyx_label_overflow", MetricKind::Counter, &["metric".to_string()][..]),
+        "defined after the module's, since some have labels"
+    );
     assert_eq!(
         names[0],
         ("observe.requests", MetricKind::Counter, &["method".to_string(), "class".to_string()][..])
@@ -160,8 +165,55 @@ fn a_labelled_metric_takes_at_most_the_label_limit_of_combinations() {
     assert_eq!(host.metric("by_user", &["u7"]), Some(MetricValue::Counter(2)));
     assert_eq!(host.metric("by_user", &["one-too-many"]), None);
     assert!(logged(&format!(
-        "metric `by_user` reached {limit} label-value combinations; new combinations are not recorded (first refused: [\"one-too-many\"])"
+        "metric `by_user` reached {limit} label-value combinations; new combinations are not recorded (first: [\"one-too-many\"])"
     )));
+    assert_eq!(
+        host.metric("envoyx_label_overflow", &["by_user"]),
+        Some(MetricValue::Counter(2)),
+        "each record past the bound is counted"
+    );
+}
+
+#[test]
+fn a_configuration_bounds_its_metrics_and_folds_the_rest_into_an_overflow_value() {
+    let limits = MetricLimits::new(3, "other").unwrap();
+    let host = TestHost::in_process_with_limits(
+        envoyx_sdk::module_exports::<ObserveConfig>(),
+        "bounded",
+        "",
+        &limits,
+    )
+    .unwrap();
+    for user in ["u0", "u1", "u2", "u3", "u4", "u1"] {
+        assert!(exchange(&host, "GET", "200", Some(user)).starts_with("by-user=true"), "{user}: recorded");
+    }
+    for (user, count) in [("u0", 1), ("u1", 2), ("u2", 1), ("other", 2)] {
+        assert_eq!(host.metric("by_user", &[user]), Some(MetricValue::Counter(count)), "{user}");
+    }
+    assert_eq!(host.metric("by_user", &["u3"]), None, "past the bound: folded into `other`");
+    assert_eq!(host.metric("envoyx_label_overflow", &["by_user"]), Some(MetricValue::Counter(2)));
+    // `requests` (method, class) has room for its three combinations here: GET/2xx only.
+    assert_eq!(host.metric("requests", &["GET", "2xx"]), Some(MetricValue::Counter(6)));
+    assert!(logged(
+        "(filter `bounded`): metric `by_user` reached 3 label-value combinations; new combinations are recorded as `other` for every label (first: [\"u3\"])"
+    ));
+}
+
+#[test]
+fn a_configuration_bound_without_overflow_drops_and_counts() {
+    let limits = MetricLimits::new(1, "").unwrap();
+    let host =
+        TestHost::in_process_with_limits(envoyx_sdk::module_exports::<ObserveConfig>(), "tight", "", &limits)
+            .unwrap();
+    assert!(exchange(&host, "GET", "200", Some("first")).starts_with("by-user=true"));
+    assert!(exchange(&host, "GET", "200", Some("second")).starts_with("by-user=false"));
+    assert!(exchange(&host, "GET", "200", Some("third")).starts_with("by-user=false"));
+    assert_eq!(host.metric("by_user", &["first"]), Some(MetricValue::Counter(1)));
+    assert_eq!(host.metric("by_user", &["second"]), None);
+    assert_eq!(host.metric("envoyx_label_overflow", &["by_user"]), Some(MetricValue::Counter(2)));
+    assert!(logged(
+        "(filter `tight`): metric `by_user` reached 1 label-value combinations; new combinations are not recorded (first: [\"second\"])"
+    ));
 }
 
 #[test]

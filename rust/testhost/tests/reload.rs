@@ -19,6 +19,7 @@ fn reloading_config(file: &Path, name: &str, filter_config: &str) -> ModuleConfi
         do_not_dlclose: false,
         filter_config: filter_config.to_string(),
         reload_on_file_change: true,
+        metric_limits: Default::default(),
     }
 }
 

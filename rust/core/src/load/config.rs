@@ -3,6 +3,7 @@
 //! and what stock Envoy hands a module for a `google.protobuf.Struct`).
 
 use crate::error::ConfigError;
+use crate::stream::metrics::MetricLimits;
 use prost::Message;
 
 /// The generated protobuf types of `x/config.proto`.
@@ -77,6 +78,8 @@ pub struct ModuleConfig {
     pub filter_config: String,
     /// Reload the module when the file at `file_path` is replaced (`reload.rs`).
     pub reload_on_file_change: bool,
+    /// Bounds on the module's labelled metrics (`metric_limits`).
+    pub metric_limits: MetricLimits,
 }
 
 impl ModuleConfig {
@@ -98,6 +101,11 @@ impl ModuleConfig {
             }
             _ => return Err(ConfigError::MissingFilePath { name: config.name }),
         };
+        let metric_limits = match config.metric_limits {
+            Some(limits) => MetricLimits::new(limits.label_combinations, &limits.overflow_label)
+                .map_err(|(field, reason)| field_error(field, reason))?,
+            None => MetricLimits::default(),
+        };
         Ok(Self {
             name: config.name,
             file_path,
@@ -105,6 +113,7 @@ impl ModuleConfig {
             do_not_dlclose: config.do_not_dlclose,
             filter_config: config.filter_config,
             reload_on_file_change: config.reload_on_file_change,
+            metric_limits,
         })
     }
 
@@ -130,6 +139,13 @@ impl ModuleConfig {
             return Err(field_error(
                 "reload_on_file_change",
                 "not a per-route field: the filter's own configuration reloads its module".to_string(),
+            ));
+        }
+        if config.metric_limits != MetricLimits::default() {
+            return Err(field_error(
+                "metric_limits",
+                "not a per-route field: the module's metrics belong to the filter's own configuration"
+                    .to_string(),
             ));
         }
         Ok(config)
@@ -160,6 +176,9 @@ impl ModuleConfig {
                     config.reload_on_file_change = expect_bool(key, value)?
                 }
                 "filter_config" | "filterConfig" => config.filter_config = expect_string(key, value)?,
+                "metric_limits" | "metricLimits" => {
+                    config.metric_limits = Some(metric_limits_from_json(value)?)
+                }
                 _ => return Err(field_error(key, "unknown field".to_string())),
             }
         }
@@ -178,6 +197,10 @@ impl ModuleConfig {
             do_not_dlclose: self.do_not_dlclose,
             filter_config: self.filter_config.clone(),
             reload_on_file_change: self.reload_on_file_change,
+            metric_limits: (self.metric_limits != MetricLimits::default()).then(|| proto::MetricLimits {
+                label_combinations: self.metric_limits.label_combinations,
+                overflow_label: self.metric_limits.overflow_label.clone().unwrap_or_default(),
+            }),
         }
     }
 
@@ -213,22 +236,40 @@ fn remote_from_json(value: &serde_json::Value) -> Result<proto::RemoteModule, Co
             "url" => remote.url = expect_string(&field, value)?,
             "sha256" => remote.sha256 = expect_string(&field, value)?,
             "cache_dir" | "cacheDir" => remote.cache_dir = expect_string(&field, value)?,
-            "timeout_ms" | "timeoutMs" => {
-                // A whole number; also as a float (what a google.protobuf.Struct carries) or a
-                // string of digits (proto3 JSON's other form).
-                let whole = |f: f64| (f.fract() == 0.0 && f >= 0.0).then_some(f as u64);
-                remote.timeout_ms = (value.as_u64())
-                    .or_else(|| value.as_f64().and_then(whole))
-                    .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
-                    .and_then(|ms| u32::try_from(ms).ok())
-                    .ok_or_else(|| {
-                        field_error(&field, format!("expected milliseconds (0 to {}), got {value}", u32::MAX))
-                    })?
-            }
+            "timeout_ms" | "timeoutMs" => remote.timeout_ms = expect_u32(&field, "milliseconds", value)?,
             _ => return Err(field_error(&field, "unknown field".to_string())),
         }
     }
     Ok(remote)
+}
+
+fn metric_limits_from_json(value: &serde_json::Value) -> Result<proto::MetricLimits, ConfigError> {
+    let serde_json::Value::Object(fields) = value else {
+        return Err(field_error("metric_limits", format!("expected an object, got {}", json_kind(value))));
+    };
+    let mut limits = proto::MetricLimits::default();
+    for (key, value) in fields {
+        let field = format!("metric_limits.{key}");
+        match key.as_str() {
+            "label_combinations" | "labelCombinations" => {
+                limits.label_combinations = expect_u32(&field, "a number of combinations", value)?
+            }
+            "overflow_label" | "overflowLabel" => limits.overflow_label = expect_string(&field, value)?,
+            _ => return Err(field_error(&field, "unknown field".to_string())),
+        }
+    }
+    Ok(limits)
+}
+
+/// A whole number from 0 to u32::MAX; also as a float (what a google.protobuf.Struct carries) or
+/// a string of digits (proto3 JSON's other form).
+fn expect_u32(field: &str, what: &str, value: &serde_json::Value) -> Result<u32, ConfigError> {
+    let whole = |f: f64| (f.fract() == 0.0 && f >= 0.0).then_some(f as u64);
+    (value.as_u64())
+        .or_else(|| value.as_f64().and_then(whole))
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| field_error(field, format!("expected {what} (0 to {}), got {value}", u32::MAX)))
 }
 
 fn field_error(field: &str, reason: String) -> ConfigError {
@@ -265,6 +306,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn metric_limits_in_json_and_protobuf_checked_naming_the_field() {
+        let json =
+            r#"{"file_path": "/m.so", "metricLimits": {"labelCombinations": 50, "overflow_label": "other"}}"#;
+        let config = ModuleConfig::from_json(json).unwrap();
+        let limits = MetricLimits { label_combinations: 50, overflow_label: Some("other".into()) };
+        assert_eq!(config.metric_limits, limits);
+        // A google.protobuf.Struct carries numbers as floats; the protobuf form round-trips.
+        let from_struct =
+            ModuleConfig::from_json(r#"{"file_path": "/m.so", "metric_limits": {"label_combinations": 50.0, "overflowLabel": "other"}}"#)
+                .unwrap();
+        assert_eq!(from_struct.metric_limits, limits);
+        let bytes = config.to_proto().encode_to_vec();
+        assert_eq!(ModuleConfig::from_proto_bytes(&bytes).unwrap().metric_limits, limits);
+        assert_eq!(
+            ModuleConfig::from_json(r#"{"file_path": "/m.so"}"#).unwrap().to_proto().metric_limits,
+            None
+        );
+
+        for (json, expected) in [
+            (
+                r#"{"file_path": "/m.so", "metric_limits": {"label_combinations": 2000000}}"#,
+                "field `metric_limits.label_combinations`: 2000000 is over the most a metric may take, 1000000",
+            ),
+            (
+                r#"{"file_path": "/m.so", "metric_limits": {"label_combinations": -1}}"#,
+                "field `metric_limits.label_combinations`: expected a number of combinations (0 to 4294967295), got -1",
+            ),
+            (
+                r#"{"file_path": "/m.so", "metric_limits": {"overflow_label": "a\u0007b"}}"#,
+                "field `metric_limits.overflow_label`: the label value holds the control character \\x07 at offset 1",
+            ),
+            (
+                r#"{"file_path": "/m.so", "metric_limits": {"bound": 3}}"#,
+                "field `metric_limits.bound`: unknown field",
+            ),
+            (
+                r#"{"file_path": "/m.so", "metric_limits": 3}"#,
+                "field `metric_limits`: expected an object, got a number",
+            ),
+        ] {
+            let err = ModuleConfig::from_json(json).unwrap_err().to_string();
+            assert!(err.contains(expected), "{json}: {err}");
+        }
+        let err = ModuleConfig::route_from_json(
+            r#"{"file_path": "/m.so", "metric_limits": {"label_combinations": 5}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("field `metric_limits`: not a per-route field"), "{err}");
+    }
+
+    #[test]
     fn json_with_proto_and_camel_case_names() {
         let a = ModuleConfig::from_json(
             r#"{"@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfig",
@@ -280,6 +373,7 @@ mod tests {
                 do_not_dlclose: true,
                 filter_config: "helloworld".into(),
                 reload_on_file_change: false,
+                metric_limits: Default::default(),
             }
         );
         let c = ModuleConfig::from_json(r#"{"file_path": "/m.so", "reloadOnFileChange": true}"#).unwrap();

@@ -9,6 +9,7 @@ use crate::log::core_log;
 use crate::stream::background::{ConfigHost, ConfigShared, ConfigWork};
 use crate::stream::callout_data::CalloutStatus;
 use crate::stream::error_sink::ErrorSink;
+use crate::stream::metrics::MetricLimits;
 use crate::stream::setup::{Hooks, Labels, StreamConfig};
 use envoyx_abi::envoyx_bytes;
 use envoyx_abi::envoyx_header;
@@ -49,9 +50,16 @@ impl ConfigVersion {
         filter_config: &[u8],
         scheduler: Option<Arc<dyn ConfigHost>>,
         first_callout_id: u64,
+        metric_limits: &MetricLimits,
     ) -> Result<Arc<Self>, Error> {
-        let background =
-            Arc::new(ConfigShared::new(&module.hooks, module.path(), name, scheduler, first_callout_id));
+        let background = Arc::new(ConfigShared::new(
+            &module.hooks,
+            module.path(),
+            name,
+            scheduler,
+            first_callout_id,
+            metric_limits,
+        ));
         let mut error = ErrorSink { message: None, creating: Some(background.clone()) };
         let new = module.hooks.filter_config_new;
         let raw = error.lend(|error| {
@@ -63,7 +71,7 @@ impl ConfigVersion {
         match NonNull::new(raw) {
             Some(module_config) => {
                 let labels = Labels { module: module.path().display().to_string(), filter: name.to_string() };
-                let metrics = background.defining.freeze();
+                let metrics = background.freeze_metrics();
                 crate::lifecycle::config_created();
                 let streams = StreamCounters::default();
                 Ok(Arc::new(Self { labels, module_config, background, metrics, streams, module }))

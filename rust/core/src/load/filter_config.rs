@@ -11,6 +11,7 @@ use crate::load::reload::{ReloadStats, Reloading};
 use crate::stream::background::ConfigHost;
 use crate::stream::callout_data::CalloutStatus;
 use crate::stream::drive::Stream;
+use crate::stream::metrics::MetricLimits;
 use crate::{HostStream, MetricDef};
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use std::sync::Arc;
@@ -47,7 +48,15 @@ impl FilterConfig {
             return Ok(config);
         }
         let module = ModuleRegistry::global().load_configured(config)?;
-        Self::with_module(module, &config.name, config.filter_config.as_bytes(), scheduler)
+        let version = ConfigVersion::create(
+            module,
+            &config.name,
+            config.filter_config.as_bytes(),
+            scheduler,
+            1,
+            &config.metric_limits,
+        )?;
+        Ok(Arc::new(Self { name: config.name.clone(), serving: Serving::Fixed(version) }))
     }
 
     /// Parses the JSON form of a `DynamicModuleConfig` and calls [`FilterConfig::new`].
@@ -63,14 +72,26 @@ impl FilterConfig {
         Self::new(&ModuleConfig::from_proto_bytes(bytes)?, scheduler)
     }
 
-    /// Creates a filter configuration on an already loaded module (never reloaded).
+    /// Creates a filter configuration on an already loaded module (never reloaded), with the
+    /// default metric limits.
     pub fn with_module(
         module: Arc<Module>,
         name: &str,
         filter_config: &[u8],
         scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
-        let version = ConfigVersion::create(module, name, filter_config, scheduler, 1)?;
+        Self::with_module_limits(module, name, filter_config, scheduler, &MetricLimits::default())
+    }
+
+    /// [`FilterConfig::with_module`] with the configuration's `metric_limits`.
+    pub fn with_module_limits(
+        module: Arc<Module>,
+        name: &str,
+        filter_config: &[u8],
+        scheduler: Option<Arc<dyn ConfigHost>>,
+        metric_limits: &MetricLimits,
+    ) -> Result<Arc<Self>, Error> {
+        let version = ConfigVersion::create(module, name, filter_config, scheduler, 1, metric_limits)?;
         Ok(Arc::new(Self { name: name.to_string(), serving: Serving::Fixed(version) }))
     }
 

@@ -285,6 +285,7 @@ impl Reloading {
             source.filter_config.as_bytes(),
             Some(host),
             first_callout_id(generation),
+            &source.metric_limits,
         )
     }
 
@@ -491,6 +492,11 @@ fn describe_file(module: &Module) -> String {
 impl ConfigVersion {
     /// The host ids of the metrics this version defined, for the next version to reuse.
     fn metric_ids(&self) -> Vec<(MetricDef, u64)> {
-        self.metrics().iter().map(|metric| (metric.def.clone(), metric.host_id())).collect()
+        let mut ids: Vec<(MetricDef, u64)> =
+            self.metrics().iter().map(|metric| (metric.def.clone(), metric.host_id())).collect();
+        if let Some(counter) = self.metrics().iter().find_map(|metric| metric.overflow_counter) {
+            ids.push((crate::stream::metrics::overflow_counter_def(self.metric_prefix()), counter));
+        }
+        ids
     }
 }

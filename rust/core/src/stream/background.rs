@@ -132,13 +132,14 @@ impl ConfigShared {
         name: &str,
         host: Option<Arc<dyn ConfigHost>>,
         first_callout_id: u64,
+        metric_limits: &crate::stream::metrics::MetricLimits,
     ) -> Self {
         // The configuration's name, or the module file's stem, as one stat-name segment.
         let stem = || module_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let prefix = if name.is_empty() { stem() } else { name.to_string() };
         Self {
             metric_prefix: prefix.replace(['.', ' '], "_"),
-            defining: crate::stream::metrics::Defining::default(),
+            defining: crate::stream::metrics::Defining::new(metric_limits.clone()),
             alive: AtomicBool::new(true),
             queue: Mutex::default(),
             schedulable: hooks.filter_config_scheduled.is_some(),
@@ -324,6 +325,12 @@ impl ConfigShared {
     /// `metric_define` for the configuration being created.
     pub fn define_metric(&self, kind: u32, name: &[u8], label_names: &[&[u8]]) -> u64 {
         self.defining.define(&self.metric_prefix, self.host.as_deref(), kind, name, label_names)
+    }
+
+    /// The metrics defined while the configuration was created, frozen (with the configuration's
+    /// overflow counter when one has labels).
+    pub fn freeze_metrics(&self) -> Box<[crate::stream::metrics::Metric]> {
+        self.defining.freeze(&self.metric_prefix, self.host.as_deref())
     }
 
     /// Whether the configuration still takes deliveries.

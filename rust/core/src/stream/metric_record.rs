@@ -3,7 +3,7 @@
 
 use crate::log::core_log;
 use crate::stream::cell::StreamCell;
-use crate::stream::metrics::{LABEL_LIMIT, MAX_LABEL_VALUE, MetricOp};
+use crate::stream::metrics::{MAX_LABEL_VALUE, MetricKind, MetricOp};
 use std::sync::atomic::Ordering;
 
 /// `metric_record`: checks the call and has the host apply it; false (logged) when refused.
@@ -38,21 +38,37 @@ pub(crate) fn record(cell: &StreamCell, id: u64, values: &[&[u8]], op: u32, valu
         cell.refuse(format_args!("metric_record of `{}`", def.name), &reason);
         return false;
     }
-    if !values.is_empty() && !metric.admit(values) {
-        if !metric.warned.swap(true, Ordering::Relaxed) {
-            let labels = cell.labels();
-            core_log!(
-                Warn,
-                "EnvoyX module {} (filter `{}`): metric `{}` reached {LABEL_LIMIT} label-value combinations; \
-                 new combinations are not recorded (first refused: {:?})",
-                labels.module,
-                labels.filter,
-                def.name,
-                values.iter().map(|v| crate::log::Shown(v).to_string()).collect::<Vec<_>>()
-            );
-        }
-        return false;
-    }
     let op = MetricOp::from_abi(op).expect("checked above");
-    cell.host.borrow_mut().metric_record(metric.host_id, def.kind, op, values, value)
+    let mut host = cell.host.borrow_mut();
+    if values.is_empty() || metric.admit(values) {
+        return host.metric_record(metric.host_id, def.kind, op, values, value);
+    }
+    // Past the metric's bound: counted, said once, then dropped or recorded as the overflow.
+    if let Some(counter) = metric.overflow_counter {
+        host.metric_record(counter, MetricKind::Counter, MetricOp::Add, &[def.name.as_bytes()], 1);
+    }
+    if !metric.warned.swap(true, Ordering::Relaxed) {
+        let labels = cell.labels();
+        let becomes = match &metric.overflow_label {
+            Some(overflow) => format!("recorded as `{}` for every label", crate::log::Shown(overflow)),
+            None => "not recorded".to_string(),
+        };
+        core_log!(
+            Warn,
+            "EnvoyX module {} (filter `{}`): metric `{}` reached {} label-value combinations; \
+             new combinations are {becomes} (first: {:?})",
+            labels.module,
+            labels.filter,
+            def.name,
+            metric.limit(),
+            values.iter().map(|v| crate::log::Shown(v).to_string()).collect::<Vec<_>>()
+        );
+    }
+    match &metric.overflow_label {
+        Some(overflow) => {
+            let folded = vec![&overflow[..]; values.len()];
+            host.metric_record(metric.host_id, def.kind, op, &folded, value)
+        }
+        None => false,
+    }
 }

@@ -6,9 +6,12 @@
 //! freezes its stats then); a record names a defined metric, an operation its kind allows and
 //! exactly its label values, each text of at most [`MAX_LABEL_VALUE`] bytes (UTF-8 without
 //! control characters: `validate::text`, as stats and Prometheus print it); and a
-//! labelled metric takes at most [`LABEL_LIMIT`] label-value combinations (a new one past that
-//! is refused, with one warning per metric). The host only registers and updates the proxy's
-//! stats ([`crate::ConfigHost::define_metric`], [`crate::HostStream::metric_record`]).
+//! labelled metric takes at most [`MetricLimits::label_combinations`] label-value combinations
+//! ([`LABEL_LIMIT`] unless the configuration's `metric_limits` says otherwise); a new one past
+//! that is dropped, or recorded with the configuration's overflow value for every label, with one
+//! warning per metric, and counted in EnvoyX's own counter [`OVERFLOW_COUNTER`] (labelled
+//! `metric`). The host only registers and updates the proxy's stats
+//! ([`crate::ConfigHost::define_metric`], [`crate::HostStream::metric_record`]).
 //!
 //! The hot path takes no lock: each thread remembers the combinations it has recorded, and only
 //! a combination new to the thread checks (and counts) it in the metric's shared set.
@@ -26,6 +29,55 @@ pub const LABEL_LIMIT: usize = envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT as usize;
 
 /// The longest label value, in bytes.
 pub const MAX_LABEL_VALUE: usize = 256;
+
+/// The most combinations a configuration may let one labelled metric take.
+pub const MAX_LABEL_COMBINATIONS: u32 = 1_000_000;
+
+/// EnvoyX's own counter of records past a metric's bound (`<filter>.envoyx_label_overflow`,
+/// labelled `metric`), defined with the module's metrics when one of them has labels. Module
+/// metric names may not start with `envoyx_`.
+pub const OVERFLOW_COUNTER: &str = "envoyx_label_overflow";
+
+/// A configuration's bounds on its labelled metrics: `x/config.proto`'s `MetricLimits`, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricLimits {
+    /// Combinations per labelled metric (1 to [`MAX_LABEL_COMBINATIONS`]).
+    pub label_combinations: u32,
+    /// The value every label of a record past the bound is recorded with; None drops it.
+    pub overflow_label: Option<String>,
+}
+
+impl Default for MetricLimits {
+    fn default() -> Self {
+        Self { label_combinations: envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT, overflow_label: None }
+    }
+}
+
+impl MetricLimits {
+    /// Checks the configuration's fields: `(field, reason)` when refused. 0 combinations means
+    /// the default; an empty overflow label means none.
+    pub fn new(label_combinations: u32, overflow_label: &str) -> Result<Self, (&'static str, String)> {
+        let label_combinations = match label_combinations {
+            0 => envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT,
+            n if n > MAX_LABEL_COMBINATIONS => {
+                return Err((
+                    "metric_limits.label_combinations",
+                    format!("{n} is over the most a metric may take, {MAX_LABEL_COMBINATIONS}"),
+                ));
+            }
+            n => n,
+        };
+        let overflow_label = match overflow_label {
+            "" => None,
+            value => {
+                crate::stream::validate::text("label value", value.as_bytes(), MAX_LABEL_VALUE)
+                    .map_err(|refusal| ("metric_limits.overflow_label", refusal.to_string()))?;
+                Some(value.to_string())
+            }
+        };
+        Ok(Self { label_combinations, overflow_label })
+    }
+}
 
 /// The longest metric or label name, in bytes.
 const MAX_NAME: usize = 64;
@@ -94,6 +146,13 @@ pub(crate) struct Metric {
     combinations: Mutex<HashSet<Box<[u8]>>>,
     /// The limit was reached and said so (once).
     pub(crate) warned: AtomicBool,
+    /// How many combinations it takes.
+    limit: usize,
+    /// The value each label of a record past the limit is recorded with, if any.
+    pub(crate) overflow_label: Option<Box<[u8]>>,
+    /// The host's id of the configuration's [`OVERFLOW_COUNTER`] (labelled metrics, when the
+    /// host defined it).
+    pub(crate) overflow_counter: Option<u64>,
 }
 
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
@@ -141,6 +200,9 @@ pub(crate) fn check_def(
     {
         return Err(format!("the label name `{dup}` appears twice"));
     }
+    if name.starts_with("envoyx_") {
+        return Err(format!("metric names starting with `envoyx_` are EnvoyX's own (`{name}`)"));
+    }
     if defined.iter().any(|m| m.def.name == name) {
         return Err(format!("a metric named `{name}` is already defined"));
     }
@@ -153,14 +215,22 @@ impl Metric {
         self.host_id
     }
 
-    pub fn new(def: MetricDef, host_id: u64) -> Self {
+    pub fn new(def: MetricDef, host_id: u64, limits: &MetricLimits) -> Self {
         Self {
             def,
             host_id,
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             combinations: Mutex::default(),
             warned: AtomicBool::new(false),
+            limit: limits.label_combinations as usize,
+            overflow_label: limits.overflow_label.as_ref().map(|v| v.as_bytes().into()),
+            overflow_counter: None,
         }
+    }
+
+    /// How many label-value combinations it takes.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Whether this combination of label values may be recorded: one this thread has recorded
@@ -183,7 +253,7 @@ impl Metric {
             }
             let mut shared = lock(&self.combinations);
             if !shared.contains(key.as_slice()) {
-                if shared.len() >= LABEL_LIMIT {
+                if shared.len() >= self.limit {
                     return false;
                 }
                 shared.insert(key.clone().into_boxed_slice());
@@ -194,14 +264,29 @@ impl Metric {
     }
 }
 
+/// The definition of a configuration's [`OVERFLOW_COUNTER`].
+pub(crate) fn overflow_counter_def(filter: &str) -> MetricDef {
+    MetricDef {
+        kind: MetricKind::Counter,
+        full_name: format!("{filter}.{OVERFLOW_COUNTER}"),
+        name: OVERFLOW_COUNTER.to_string(),
+        label_names: vec!["metric".to_string()],
+    }
+}
+
 /// The metrics being defined while a configuration is created (then frozen into the
 /// configuration).
 #[derive(Default)]
 pub(crate) struct Defining {
     pub metrics: Mutex<Vec<Metric>>,
+    limits: MetricLimits,
 }
 
 impl Defining {
+    pub fn new(limits: MetricLimits) -> Self {
+        Self { metrics: Mutex::default(), limits }
+    }
+
     /// `metric_define`: the id, or 0 (logged).
     pub fn define(
         &self,
@@ -215,7 +300,7 @@ impl Defining {
         let defined = check_def(filter, &metrics, kind, name, label_names).and_then(|def| {
             let host = host.ok_or_else(|| "this host keeps no metrics".to_string())?;
             let host_id = host.define_metric(&def)?;
-            Ok(Metric::new(def, host_id))
+            Ok(Metric::new(def, host_id, &self.limits))
         });
         match defined {
             Ok(metric) => {
@@ -233,9 +318,26 @@ impl Defining {
         }
     }
 
-    /// The metrics defined, frozen for the configuration's life.
-    pub fn freeze(&self) -> Box<[Metric]> {
-        std::mem::take(&mut *lock(&self.metrics)).into_boxed_slice()
+    /// The metrics defined, frozen for the configuration's life; when one has labels, with the
+    /// configuration's [`OVERFLOW_COUNTER`] defined on `host` (still inside the creation).
+    pub fn freeze(&self, filter: &str, host: Option<&dyn crate::ConfigHost>) -> Box<[Metric]> {
+        let mut metrics = std::mem::take(&mut *lock(&self.metrics));
+        let labelled = metrics.iter().any(|m| !m.def.label_names.is_empty());
+        if let (true, Some(host)) = (labelled, host) {
+            match host.define_metric(&overflow_counter_def(filter)) {
+                Ok(id) => {
+                    for metric in metrics.iter_mut().filter(|m| !m.def.label_names.is_empty()) {
+                        metric.overflow_counter = Some(id);
+                    }
+                }
+                Err(reason) => core_log!(
+                    Warn,
+                    "EnvoyX: the counter `{filter}.{OVERFLOW_COUNTER}` could not be defined ({reason}); \
+                     records past a metric's label bound go uncounted"
+                ),
+            }
+        }
+        metrics.into_boxed_slice()
     }
 }
 
@@ -266,7 +368,7 @@ mod tests {
     #[test]
     fn a_metric_takes_at_most_the_limit_of_combinations_from_every_thread() {
         let def = check_def("f", &[], 0, b"m", &[b"l"]).unwrap();
-        let metric = std::sync::Arc::new(Metric::new(def, 1));
+        let metric = std::sync::Arc::new(Metric::new(def, 1, &MetricLimits::default()));
         // Half the limit on each of two threads, then the rest on this one.
         let threads: Vec<_> = (0..2)
             .map(|t| {
@@ -281,5 +383,22 @@ mod tests {
         assert!(metric.admit(&[b"0-1"]), "a combination another thread recorded is still taken");
         assert!(metric.admit(&[b"0-1"]), "and then from this thread's cache");
         assert_eq!(metric.combinations.lock().unwrap().len(), LABEL_LIMIT);
+    }
+
+    #[test]
+    fn a_configuration_sets_its_own_bound_and_overflow_value() {
+        let limits = MetricLimits::new(2, "other").unwrap();
+        let metric = Metric::new(check_def("f", &[], 0, b"m", &[b"l"]).unwrap(), 1, &limits);
+        assert!(metric.admit(&[b"a"]) && metric.admit(&[b"b"]) && !metric.admit(&[b"c"]));
+        assert_eq!((metric.limit(), metric.overflow_label.as_deref()), (2, Some(&b"other"[..])));
+        assert_eq!(MetricLimits::new(0, "").unwrap(), MetricLimits::default());
+        let (field, reason) = MetricLimits::new(1_000_001, "").unwrap_err();
+        assert_eq!(field, "metric_limits.label_combinations");
+        assert!(reason.contains("1000001 is over the most a metric may take, 1000000"), "{reason}");
+        let (field, reason) = MetricLimits::new(5, "a\nb").unwrap_err();
+        assert_eq!(field, "metric_limits.overflow_label");
+        assert!(reason.contains("control"), "{reason}");
+        let reserved = check_def("f", &[], 0, b"envoyx_label_overflow", &[]).unwrap_err();
+        assert!(reserved.contains("starting with `envoyx_` are EnvoyX's own"), "{reserved}");
     }
 }
