@@ -108,7 +108,8 @@ func DefineHistogram(name string, labelNames ...string) (Histogram, error) {
 
 // Add adds `value` for the label values (as many as the metric has label names, each at most
 // 256 bytes without control bytes); inside a hook of `s`. False when refused (logged), also for
-// a new label combination past x/abi.h's ENVOYX_METRIC_LABEL_LIMIT.
+// a new label combination past x/abi.h's ENVOYX_METRIC_LABEL_LIMIT or the filter configuration's
+// `metric_limits` bound, unless that names an `overflow_label` (then recorded under it: true).
 func (c Counter) Add(s *Stream, value uint64, labelValues ...string) bool {
 	return c.m.record(s, opAdd, value, labelValues)
 }

@@ -4,8 +4,9 @@
 //!
 //! Envoy shows them as `<filter>.<name>` (the filter configuration's `name`, or the module
 //! file's stem), label names as tags: see docs/contract.md, "Metrics", for each proxy's prefix.
-//! A labelled metric takes at most [`LABEL_LIMIT`] label-value combinations; a new one past that
-//! is refused (`false`) with one warning.
+//! A labelled metric takes at most [`LABEL_LIMIT`] label-value combinations, or the bound the
+//! filter configuration's `metric_limits` sets; a new one past that is refused (`false`) with one
+//! warning, or recorded under the configuration's `overflow_label` (`true`).
 //!
 //! ```
 //! use envoyx_sdk::{Counter, Filter, FilterConfig, HeadersStatus, Histogram, Stream};
@@ -46,7 +47,8 @@ use envoyx_abi::envoyx_bytes;
 
 use crate::Stream;
 
-/// How many label-value combinations one labelled metric takes.
+/// How many label-value combinations one labelled metric takes unless the filter configuration's
+/// `metric_limits.label_combinations` says otherwise.
 pub const LABEL_LIMIT: u32 = envoyx_abi::ENVOYX_METRIC_LABEL_LIMIT;
 
 /// Up to this many labels, a record builds its label views on the stack.
