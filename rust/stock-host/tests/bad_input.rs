@@ -341,6 +341,18 @@ fn malformed_filter_config_for_the_host() {
             Form::StringValue,
             vec!["field `filtr_config`: unknown field"],
         ),
+        (
+            json!({ "file_path": module, "metric_limits": { "label_combinations": 5_000_000 } }),
+            Form::Struct,
+            vec![
+                "field `metric_limits.label_combinations`: 5000000 is over the most a metric may take, 1000000",
+            ],
+        ),
+        (
+            json!({ "file_path": module, "metric_limits": { "overflow_label": "a\nb" } }),
+            Form::Struct,
+            vec!["field `metric_limits.overflow_label`: the label value holds the control character \\n"],
+        ),
         // JSON, but not an object.
         (
             json!(["file_path", "/x.so"]),
