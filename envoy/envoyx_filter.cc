@@ -251,7 +251,10 @@ void EnvoyxFilter::carryOutActions() {
     case envoyx::ActionKind::None:
       return;
     case envoyx::ActionKind::Reset:
-      decoder_callbacks_->resetStream();
+      // A module's ENVOYX_RESET_REFUSED (reset_stream_with_reason): HTTP/2 REFUSED_STREAM.
+      decoder_callbacks_->resetStream(action.reset_reason == envoyx::ResetReason::Refused
+                                          ? Http::StreamResetReason::LocalRefusedStreamReset
+                                          : Http::StreamResetReason::LocalReset);
       break;
     case envoyx::ActionKind::LocalReply:
       sendLocalReply(action.reply);

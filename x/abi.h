@@ -57,7 +57,8 @@
  *   `clear_route_cache`, `upstream_override_host`); attributes (`attribute_get`);
  *   tracing (`span_set_tag`); saying when the file may be unmapped
  *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
- *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`).
+ *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`); a reset
+ *   with a reason and details (`reset_stream_with_reason`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -181,6 +182,20 @@ typedef uint32_t envoyx_body_kind;
 typedef uint32_t envoyx_direction;
 #define ENVOYX_DIRECTION_REQUEST 0
 #define ENVOYX_DIRECTION_RESPONSE 1
+
+/* How a module resets a stream (ABI 1.2, reset_stream_with_reason): what the client is told. */
+typedef uint32_t envoyx_reset_reason;
+/* Aborted (Envoy's LocalReset: HTTP/2 and HTTP/3 send the stream's reset with INTERNAL_ERROR;
+ * HTTP/1 closes the connection). What reset_stream does. */
+#define ENVOYX_RESET_LOCAL 0
+/* Refused before any of it was processed (Envoy's LocalRefusedStreamReset: HTTP/2 REFUSED_STREAM,
+ * HTTP/3 H3_REQUEST_REJECTED), which tells a client it may safely retry the request, on another
+ * connection or host: for load shedding. HTTP/1 cannot say so and closes the connection. The
+ * host hands the reason to the proxy, but Envoy 1.38-1.40 do not pass it on: their connection
+ * manager resets a stream a filter resets the same way whatever the reason (HTTP/2
+ * INTERNAL_ERROR; the conformance suite holds them to it, so a release that changes this is
+ * noticed). The test hosts record it. */
+#define ENVOYX_RESET_REFUSED 1
 
 /* How an HTTP callout ended (ABI 1.1). */
 typedef uint32_t envoyx_callout_status;
@@ -662,6 +677,19 @@ typedef struct envoyx_host_api {
    * is ignored. A local reply or reset the module asked for earlier in the same hook stands.
    * Returns false when refused (a NULL stream or outside a hook of it: logged). */
   bool (*hook_failed)(envoyx_stream* stream, envoyx_bytes reason);
+
+  /* -- Resetting with a reason (ABI 1.2) -- */
+
+  /* Worker thread, where reset_stream may be called (an event, scheduled or callout hook of
+   * `stream`). Resets the stream as reset_stream does, telling the client `reason` (an
+   * envoyx_reset_reason). `details` says why for the operator: one token of UTF-8 (no
+   * whitespace, no control characters), at most 256 bytes, may be empty; the host writes it with
+   * the module, the filter and the reason as one line of its log at debug level (Envoy 1.38-1.40
+   * drop a filter's reset details, so no access-log field shows them). Returns false, doing nothing,
+   * when refused (an unknown reason, details that are not one token, a hook that may not reset:
+   * logged as other refusals). */
+  bool (*reset_stream_with_reason)(envoyx_stream* stream, envoyx_reset_reason reason,
+                                   envoyx_bytes details);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

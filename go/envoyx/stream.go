@@ -14,6 +14,11 @@ static inline bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t sta
 
 static inline void envoyxgo_reset(envoyx_stream* stream) { envoyxgo_host->reset_stream(stream); }
 
+static inline bool envoyxgo_reset_with_reason(envoyx_stream* stream, uint32_t reason,
+    const char* details, size_t details_len) {
+  return envoyxgo_host->reset_stream_with_reason(stream, reason, envoyxgo_bytes(details, details_len));
+}
+
 static inline envoyx_stream_handle* envoyxgo_stream_handle_new(envoyx_stream* stream) {
   return envoyxgo_host->stream_handle_new(stream);
 }
@@ -67,6 +72,26 @@ func (s *Stream) SendLocalReply(status int, headers [][2]string, body []byte, de
 
 // Reset resets the stream: the client and the upstream see it aborted, after the hook returns.
 func (s *Stream) Reset() { C.envoyxgo_reset(s.raw) }
+
+// ResetReason is what ResetWithReason tells the client (ABI 1.2, x/abi.h envoyx_reset_reason).
+type ResetReason uint32
+
+const (
+	// ResetLocal aborts the stream, as Reset does (HTTP/2 INTERNAL_ERROR).
+	ResetLocal ResetReason = C.ENVOYX_RESET_LOCAL
+	// ResetRefused says the request was refused before any of it was processed (HTTP/2
+	// REFUSED_STREAM), so a client may safely retry it elsewhere: for load shedding.
+	ResetRefused ResetReason = C.ENVOYX_RESET_REFUSED
+)
+
+// ResetWithReason resets the stream like Reset, telling the client `reason` (Envoy 1.38-1.40
+// reset alike whatever the reason, as x/abi.h says). `details` says why
+// for the operator: one token (no whitespace or control characters), at most 256 bytes, may be
+// empty; the proxy writes it to its debug log with the module and filter. False when refused
+// (logged): details that are not one token, or a hook that may not reset.
+func (s *Stream) ResetWithReason(reason ResetReason, details string) bool {
+	return bool(C.envoyxgo_reset_with_reason(s.raw, C.uint32_t(reason), cstr(details), C.size_t(len(details))))
+}
 
 // Continue resumes `d`, which an earlier hook stopped, after the current function returns. Only
 // inside a function run by StreamHandle.Schedule (in a hook, return a Continue status instead);

@@ -108,12 +108,22 @@ mod ffi {
         details: Vec<u8>,
     }
 
+    /// What a reset tells the client. Values equal `envoyx_reset_reason` (ABI 1.2).
+    #[repr(u32)]
+    enum ResetReason {
+        /// Envoy's LocalReset.
+        Local = 0,
+        /// Envoy's LocalRefusedStreamReset (HTTP/2 REFUSED_STREAM: the client may retry).
+        Refused = 1,
+    }
+
     /// The next action. `direction` is set for `Continue`, `reply` for `LocalReply` (empty
-    /// otherwise).
+    /// otherwise), `reset_reason` for `Reset` (`Local` otherwise).
     struct NextAction {
         kind: ActionKind,
         direction: Direction,
         reply: LocalReply,
+        reset_reason: ResetReason,
     }
 
     /// Log levels. Values equal `envoyx_log_level` and Envoy's (spdlog's) levels.

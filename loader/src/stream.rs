@@ -105,9 +105,15 @@ impl Stream {
     /// core's rules give: a reset or a local reply alone, otherwise request before response.
     pub fn next_action(&mut self) -> ffi::NextAction {
         let none = ffi::LocalReply { status: 0, headers: Vec::new(), body: Vec::new(), details: Vec::new() };
+        let mut reset_reason = ffi::ResetReason::Local;
         let (kind, direction, reply) = match self.pending.next_action() {
             None => (ffi::ActionKind::None, Direction::Request, none),
-            Some(Action::Reset) => (ffi::ActionKind::Reset, Direction::Request, none),
+            Some(Action::Reset(reason)) => {
+                if reason == envoyx_core::ResetReason::Refused {
+                    reset_reason = ffi::ResetReason::Refused;
+                }
+                (ffi::ActionKind::Reset, Direction::Request, none)
+            }
             Some(Action::Continue(direction)) => (ffi::ActionKind::Continue, direction, none),
             Some(Action::LocalReply(reply)) => {
                 let reply = *reply;
@@ -122,7 +128,7 @@ impl Stream {
                 (ffi::ActionKind::LocalReply, Direction::Response, reply)
             }
         };
-        ffi::NextAction { kind, direction: direction.into(), reply }
+        ffi::NextAction { kind, direction: direction.into(), reply, reset_reason }
     }
 
     /// Whether the response has gone on past this filter towards the client.

@@ -119,6 +119,7 @@ pub mod ffi {
         fn continues(self: &TestStream, direction: u32) -> u32;
         fn local_reply(self: &TestStream) -> RecordedReply;
         fn was_reset(self: &TestStream) -> bool;
+        fn reset_refused(self: &TestStream) -> bool;
         fn body_bytes_copied(self: &TestStream) -> u64;
         fn last_chunk_kept_its_memory(self: &TestStream) -> bool;
     }
@@ -382,6 +383,10 @@ impl Stream {
     }
     pub fn was_reset(&self) -> bool {
         self.0.was_reset()
+    }
+    /// The reset was ENVOYX_RESET_REFUSED.
+    pub fn reset_refused(&self) -> bool {
+        self.0.reset_refused()
     }
     pub fn body_bytes_copied(&self) -> u64 {
         self.0.body_bytes_copied()

@@ -628,6 +628,7 @@ void TestStream::carry_out() {
     switch (action.kind) {
       case ActionKind::Reset:
         data_->reset = true;
+        data_->reset_refused = action.reset_reason == ResetReason::Refused;
         data_->ended = true;
         break;
       case ActionKind::LocalReply:
@@ -850,6 +851,8 @@ RecordedReply TestStream::local_reply() const {
 }
 
 bool TestStream::was_reset() const { return data_->reset; }
+
+bool TestStream::reset_refused() const { return data_->reset_refused; }
 
 std::uint64_t TestStream::body_bytes_copied() const { return stream_->body_bytes_copied(); }
 

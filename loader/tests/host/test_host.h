@@ -128,6 +128,8 @@ struct StreamData {
   Side response;
   std::optional<SentReply> local_reply;
   bool reset = false;
+  // The reset was ENVOYX_RESET_REFUSED (HTTP/2 REFUSED_STREAM in Envoy).
+  bool reset_refused = false;
   // A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
   // nothing more from the client or the upstream to the filter.
   bool ended = false;
@@ -319,6 +321,7 @@ class TestStream {
   std::uint32_t continues(std::uint32_t direction) const;
   RecordedReply local_reply() const;
   bool was_reset() const;
+  bool reset_refused() const;
   std::uint64_t body_bytes_copied() const;
   // Whether the last body chunk left the module's hook in the very slices it was handed (same
   // count, same addresses): a rewrite was done in place.

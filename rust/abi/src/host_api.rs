@@ -62,6 +62,7 @@ macro_rules! for_each_host_function {
             attribute_get 1,
             span_set_tag 1,
             hook_failed 2,
+            reset_stream_with_reason 2,
         }
     };
 }
@@ -267,4 +268,10 @@ pub struct envoyx_host_api {
         unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
     // Failures (ABI 1.2)
     pub hook_failed: unsafe extern "C" fn(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool,
+    // Resetting with a reason (ABI 1.2)
+    pub reset_stream_with_reason: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        reason: envoyx_reset_reason,
+        details: envoyx_bytes,
+    ) -> bool,
 }

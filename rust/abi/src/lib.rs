@@ -122,6 +122,11 @@ pub type envoyx_direction = u32;
 pub const ENVOYX_DIRECTION_REQUEST: envoyx_direction = 0;
 pub const ENVOYX_DIRECTION_RESPONSE: envoyx_direction = 1;
 
+/// `envoyx_reset_reason` (ABI 1.2): what a reset tells the client.
+pub type envoyx_reset_reason = u32;
+pub const ENVOYX_RESET_LOCAL: envoyx_reset_reason = 0;
+pub const ENVOYX_RESET_REFUSED: envoyx_reset_reason = 1;
+
 /// `envoyx_callout_status` (ABI 1.1): how an HTTP callout ended.
 pub type envoyx_callout_status = u32;
 pub const ENVOYX_CALLOUT_RESPONSE: envoyx_callout_status = 0;

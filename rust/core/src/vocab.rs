@@ -41,6 +41,24 @@ impl Direction {
     }
 }
 
+/// What a reset tells the client. Mirrors `envoyx_reset_reason` (ABI 1.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum ResetReason {
+    /// Aborted (Envoy's LocalReset): what `reset_stream` and the core's own resets do.
+    #[default]
+    Local = envoyx_abi::ENVOYX_RESET_LOCAL,
+    /// Refused before any of it was processed (Envoy's LocalRefusedStreamReset: HTTP/2
+    /// REFUSED_STREAM), so the client may retry it elsewhere.
+    Refused = envoyx_abi::ENVOYX_RESET_REFUSED,
+}
+
+impl ResetReason {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        [Self::Local, Self::Refused].into_iter().find(|r| *r as u32 == value)
+    }
+}
+
 /// Which body: the chunk the current hook carries, or what was buffered. Mirrors
 /// `envoyx_body_kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

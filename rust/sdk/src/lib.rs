@@ -104,7 +104,9 @@ pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};
 pub use headers::{HeaderIter, HeaderMap};
 pub use log::{LogLevel, log, log_args, log_enabled};
 pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
-pub use status::{BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, TrailersStatus};
+pub use status::{
+    BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, ResetReason, TrailersStatus,
+};
 pub use stream::Stream;
 pub use stream_info::{Attribute, MetadataSource, MetadataValue};
 

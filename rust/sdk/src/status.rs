@@ -130,3 +130,21 @@ pub enum Direction {
     /// The response (Envoy's encoding path).
     Response = abi::ENVOYX_DIRECTION_RESPONSE,
 }
+
+/// What [`Stream::reset_with_reason`](crate::Stream::reset_with_reason) tells the client (ABI
+/// 1.2, `envoyx_reset_reason`).
+///
+/// ```
+/// use envoyx_sdk::ResetReason;
+///
+/// assert_eq!(ResetReason::Refused as u32, envoyx_sdk::abi::ENVOYX_RESET_REFUSED);
+/// ```
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResetReason {
+    /// Aborted, as [`Stream::reset`](crate::Stream::reset) does (HTTP/2 INTERNAL_ERROR).
+    Local = abi::ENVOYX_RESET_LOCAL,
+    /// Refused before any of it was processed (HTTP/2 REFUSED_STREAM, HTTP/3
+    /// H3_REQUEST_REJECTED): the client may safely retry it elsewhere. For load shedding.
+    Refused = abi::ENVOYX_RESET_REFUSED,
+}

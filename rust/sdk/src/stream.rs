@@ -5,7 +5,7 @@ use std::fmt;
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_host_api, envoyx_stream};
 
 use crate::body::{self, Body, BodyReader};
-use crate::{BodyKind, Direction, HeaderMap, HeaderMapKind, RouteConfig, StreamHandle};
+use crate::{BodyKind, Direction, HeaderMap, HeaderMapKind, ResetReason, RouteConfig, StreamHandle};
 
 /// The host's side of one HTTP stream, as a hook sees it.
 ///
@@ -306,6 +306,31 @@ impl Stream {
     pub fn reset(&mut self) {
         // Safety: inside a hook of this stream on its worker thread.
         unsafe { (self.host.reset_stream)(self.raw) }
+    }
+
+    /// Resets the stream like [`Stream::reset`], telling the client `reason` (ABI 1.2):
+    /// [`ResetReason::Refused`] says the request was not processed, so a client may retry it on
+    /// another connection or host (HTTP/2 REFUSED_STREAM; HTTP/1.1 can only close; Envoy
+    /// 1.38-1.40 reset alike whatever the reason, as x/abi.h says). `details`
+    /// says why for the operator: one token (no whitespace or control characters), at most 256
+    /// bytes, may be empty; the proxy writes it to its debug log with the module and filter.
+    /// False when refused (logged): details that are not one token, or a hook that may not
+    /// reset. Return a stop status from the hook afterwards.
+    ///
+    /// ```
+    /// use envoyx_sdk::{HeadersStatus, ResetReason, Stream};
+    ///
+    /// fn shed(stream: &mut Stream, overloaded: bool) -> HeadersStatus {
+    ///     if overloaded {
+    ///         stream.reset_with_reason(ResetReason::Refused, "envoyx_overloaded");
+    ///         return HeadersStatus::StopIteration;
+    ///     }
+    ///     HeadersStatus::Continue
+    /// }
+    /// ```
+    pub fn reset_with_reason(&mut self, reason: ResetReason, details: &str) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the view lives for the call.
+        unsafe { (self.host.reset_stream_with_reason)(self.raw, reason as u32, bytes(details)) }
     }
 
     /// Tells the host this hook failed (the SDK calls it when a hook panics): the host logs

@@ -14,8 +14,8 @@ use crate::host::{EnvoyStream, Shared, WAKE_EVENT};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use envoyx_core::{
-    Action, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome, Stream,
-    StreamScheduler,
+    Action, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome,
+    ResetReason, Stream, StreamScheduler,
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -301,7 +301,9 @@ impl Filter {
                 return;
             }
             match action {
-                Action::Reset => self.envoy.reset_stream(b"envoyx_module_reset"),
+                Action::Reset(reason) => {
+                    self.envoy.reset_stream(reason == ResetReason::Refused, b"envoyx_module_reset")
+                }
                 Action::LocalReply(reply) => {
                     self.envoy.send_response(reply.status, &reply.headers, &reply.body, &reply.details)
                 }

@@ -34,7 +34,9 @@ pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{Attribute, MetadataSource};
-pub use envoyx_core::{BodyStatus, Direction, HeadersStatus, LogLevel, RouteConfig, TrailersStatus};
+pub use envoyx_core::{
+    BodyStatus, Direction, HeadersStatus, LogLevel, ResetReason, RouteConfig, TrailersStatus,
+};
 pub use envoyx_core::{MetricDef, MetricKind, MetricLimits};
 pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
@@ -334,7 +336,7 @@ struct StreamData {
     request: Side,
     response: Side,
     local_reply: Option<RecordedLocalReply>,
-    reset: bool,
+    reset: Option<ResetReason>,
     /// A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
     /// nothing more from the client or the upstream to the filter.
     ended: bool,
@@ -710,9 +712,9 @@ impl TestStream {
     fn carry_out(&mut self, effects: Effects) {
         for action in effects {
             match action {
-                Action::Reset => {
+                Action::Reset(reason) => {
                     let mut data = self.data.borrow_mut();
-                    data.reset = true;
+                    data.reset = Some(reason);
                     data.ended = true;
                 }
                 Action::Continue(direction) => {
@@ -1064,6 +1066,13 @@ impl TestStream {
     }
 
     pub fn was_reset(&self) -> bool {
+        self.data.borrow().reset.is_some()
+    }
+
+    /// What the reset told the client, if the stream was reset: [`ResetReason::Refused`] after
+    /// a module's `reset_stream_with_reason` with ENVOYX_RESET_REFUSED (HTTP/2 REFUSED_STREAM in
+    /// Envoy), else [`ResetReason::Local`].
+    pub fn reset_reason(&self) -> Option<ResetReason> {
         self.data.borrow().reset
     }
 

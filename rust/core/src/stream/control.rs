@@ -21,7 +21,7 @@ use crate::log::{Shown, core_log};
 use crate::stream::cell::{Hook, StreamCell};
 use crate::stream::effects::OwnedLocalReply;
 use crate::stream::validate::{self, HeaderOp};
-use crate::vocab::Direction;
+use crate::vocab::{Direction, ResetReason};
 
 /// The details of the local reply that ends a stream whose hook failed.
 pub(crate) const FAILED_HOOK_DETAILS: &[u8] = b"envoyx_module_panic";
@@ -81,15 +81,43 @@ pub(crate) fn record_reply(cell: &StreamCell, reply: OwnedLocalReply) {
     cell.effects.borrow_mut().record_reply(reply);
 }
 
-/// Resets the stream, if `hook` may: Err with the reason otherwise.
-pub(crate) fn reset(cell: &StreamCell, hook: Hook) -> Result<(), &'static str> {
+/// Resets the stream with `reason`, if `hook` may: Err with the reason otherwise.
+pub(crate) fn reset(cell: &StreamCell, hook: Hook, reason: ResetReason) -> Result<(), &'static str> {
     if !may_act(cell, hook) {
         return Err("the stream can only be reset from an event hook");
     }
     cell.ending.set(true);
     cell.own_reply.set(false);
-    cell.effects.borrow_mut().record_reset();
+    cell.effects.borrow_mut().record_reset(reason);
     Ok(())
+}
+
+/// `reset_stream_with_reason` (ABI 1.2): the reason and details checked, then [`reset`]; the
+/// details go to the log at debug level, with the module and the filter. False when refused
+/// (logged).
+pub(crate) fn reset_with_reason(cell: &StreamCell, hook: Hook, reason: u32, details: &[u8]) -> bool {
+    let what = format_args!("reset_stream_with_reason (reason {reason})");
+    let Some(reason) = ResetReason::from_abi(reason) else {
+        cell.refuse(what, &"unknown reason: ENVOYX_RESET_LOCAL (0) or ENVOYX_RESET_REFUSED (1)");
+        return false;
+    };
+    if let Err(refusal) = validate::reset_details(details) {
+        cell.refuse(what, &refusal);
+        return false;
+    }
+    if let Err(refusal) = reset(cell, hook, reason) {
+        cell.refuse(what, &refusal);
+        return false;
+    }
+    let labels = cell.labels();
+    core_log!(
+        Debug,
+        "EnvoyX module {} (filter `{}`) reset the stream ({reason:?}): {}",
+        labels.module,
+        labels.filter,
+        crate::log::Shown(details)
+    );
+    true
 }
 
 /// Whether a continue of `direction` would resume anything now: the module stopped it and the
@@ -156,7 +184,7 @@ pub(crate) fn hook_failed(cell: &StreamCell, hook: Hook, reason: &[u8]) -> Failu
         ),
         FailureEnd::Reset => {
             // Allowed: `failure_end` chose a reset only for event and async hooks.
-            let _ = reset(cell, hook);
+            let _ = reset(cell, hook, ResetReason::Local);
         }
         FailureEnd::AlreadyEnding | FailureEnd::NotCreated | FailureEnd::Nothing => {}
     }

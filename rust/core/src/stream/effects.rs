@@ -8,13 +8,13 @@
 //! result with the event's status as an [`Outcome`]. The host then carries out the
 //! [`Action`]s, in order, after the call has returned and before it hands the status to its proxy.
 
-use crate::vocab::Direction;
+use crate::vocab::{Direction, ResetReason};
 
 /// One thing the host must do to the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Abort the stream for the client and the upstream.
-    Reset,
+    /// Abort the stream for the client and the upstream, telling the client this.
+    Reset(ResetReason),
     /// Answer the client with this reply instead of what the stream would have produced.
     LocalReply(Box<OwnedLocalReply>),
     /// Resume a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
@@ -37,7 +37,7 @@ pub struct OwnedLocalReply {
 #[must_use = "the host must carry out the actions the module asked for"]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Effects {
-    reset: bool,
+    reset: Option<ResetReason>,
     reply: Option<Box<OwnedLocalReply>>,
     /// Indexed by `Direction as usize`.
     continues: [bool; 2],
@@ -45,25 +45,25 @@ pub struct Effects {
 
 impl Effects {
     /// No action.
-    pub const NONE: Effects = Effects { reset: false, reply: None, continues: [false, false] };
+    pub const NONE: Effects = Effects { reset: None, reply: None, continues: [false, false] };
 
     /// Whether there is nothing to do.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        !self.reset && self.reply.is_none() && self.continues == [false, false]
+        self.reset.is_none() && self.reply.is_none() && self.continues == [false, false]
     }
 
     /// Whether this ends the stream's processing (a reset or a local reply).
     pub fn ends_stream(&self) -> bool {
-        self.reset || self.reply.is_some()
+        self.reset.is_some() || self.reply.is_some()
     }
 
     /// The next action to carry out, in the order that keeps the stream consistent: a reset or a
     /// local reply comes alone; otherwise the request continues before the response.
     pub fn next_action(&mut self) -> Option<Action> {
-        if std::mem::take(&mut self.reset) {
+        if let Some(reason) = self.reset.take() {
             *self = Effects::NONE;
-            return Some(Action::Reset);
+            return Some(Action::Reset(reason));
         }
         if let Some(reply) = self.reply.take() {
             *self = Effects::NONE;
@@ -80,9 +80,9 @@ impl Effects {
     /// Adds the actions of a later call to these (a host that keeps actions across calls, such as
     /// the C++ loader, when a call re-enters while it carries them out), under the same rules.
     pub fn merge(&mut self, later: Effects) {
-        if later.reset {
-            self.record_reset();
-        } else if self.reset {
+        if let Some(reason) = later.reset {
+            self.record_reset(reason);
+        } else if self.reset.is_some() {
             return;
         }
         if let Some(reply) = later.reply {
@@ -101,8 +101,9 @@ impl Effects {
         [Direction::Request, Direction::Response].into_iter().filter(|d| self.continues[*d as usize])
     }
 
-    pub(crate) fn record_reset(&mut self) {
-        self.reset = true;
+    /// A later reset's reason replaces an earlier one's.
+    pub(crate) fn record_reset(&mut self, reason: ResetReason) {
+        self.reset = Some(reason);
         self.reply = None;
         self.continues = [false, false];
     }
@@ -146,8 +147,8 @@ mod tests {
         e.record_continue(Direction::Response);
         e.record_reply(reply());
         e.record_continue(Direction::Request);
-        e.record_reset();
-        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset]);
+        e.record_reset(ResetReason::Local);
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset(ResetReason::Local)]);
 
         let mut e = Effects::default();
         e.record_continue(Direction::Request);
@@ -165,11 +166,18 @@ mod tests {
         e.merge(later);
         assert_eq!(e.collect::<Vec<_>>().len(), 2);
         let mut e = Effects::default();
-        e.record_reset();
+        e.record_reset(ResetReason::Refused);
         let mut later = Effects::default();
         later.record_reply(reply());
         e.merge(later);
-        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset]);
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset(ResetReason::Refused)]);
+        // A later reset's reason replaces an earlier one's.
+        let mut e = Effects::default();
+        e.record_reset(ResetReason::Refused);
+        let mut later = Effects::default();
+        later.record_reset(ResetReason::Local);
+        e.merge(later);
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset(ResetReason::Local)]);
         let mut e = Effects::default();
         e.record_continue(Direction::Request);
         let mut later = Effects::default();

@@ -64,8 +64,8 @@ pub enum Refusal {
     /// The control byte found in a header value.
     ValueByte(u8),
     ReplyStatus(u32),
-    /// The byte that is not allowed in local-reply details.
-    DetailsByte(u8),
+    /// The byte that is not allowed in details (a local reply's, a reset's): which, and the byte.
+    DetailsByte(&'static str, u8),
     /// A bound passed: what, its length or count, and the bound.
     TooLarge(&'static str, usize, usize),
     /// Text longer than its bound: what, its length and the bound, in bytes.
@@ -100,9 +100,9 @@ impl std::fmt::Display for Refusal {
                 show(b)
             ),
             Refusal::ReplyStatus(s) => write!(f, "local reply status {s} is outside 200-599"),
-            Refusal::DetailsByte(b) => write!(
+            Refusal::DetailsByte(what, b) => write!(
                 f,
-                "byte {} is not allowed in local reply details (one token: no whitespace or control bytes)",
+                "byte {} is not allowed in {what} (one token: no whitespace or control bytes)",
                 show(b)
             ),
             Refusal::TooLarge(what, got, bound) => {
@@ -257,10 +257,20 @@ pub fn reply_size(headers: usize, body: usize) -> Result<(), Refusal> {
 /// Checks a local reply's details: one token of UTF-8 without whitespace or control characters.
 pub fn reply_details(details: &[u8]) -> Result<(), Refusal> {
     bounded("the local reply details' length in bytes", details.len(), MAX_REPLY_DETAILS)?;
+    token_details("local reply details", details)
+}
+
+/// Checks a reset's details (ABI 1.2, `reset_stream_with_reason`), as a local reply's.
+pub fn reset_details(details: &[u8]) -> Result<(), Refusal> {
+    bounded("the reset details' length in bytes", details.len(), MAX_REPLY_DETAILS)?;
+    token_details("reset details", details)
+}
+
+fn token_details(what: &'static str, details: &[u8]) -> Result<(), Refusal> {
     if let Some(&bad) = details.iter().find(|&&b| b <= 0x20 || b == 0x7f) {
-        return Err(Refusal::DetailsByte(bad));
+        return Err(Refusal::DetailsByte(what, bad));
     }
-    text("local reply details", details, MAX_REPLY_DETAILS).map(|_| ())
+    text(what, details, MAX_REPLY_DETAILS).map(|_| ())
 }
 
 /// Checks text the proxy prints (see the module's rules): UTF-8, no control character, at most
@@ -385,7 +395,11 @@ mod tests {
         assert_eq!(reply_status(199), Err(Refusal::ReplyStatus(199)));
         assert_eq!(reply_status(600), Err(Refusal::ReplyStatus(600)));
         assert!(reply_details(b"envoyx_unauthorized").is_ok() && reply_details(b"").is_ok());
-        assert_eq!(reply_details(b"not allowed"), Err(Refusal::DetailsByte(b' ')));
+        assert_eq!(reply_details(b"not allowed"), Err(Refusal::DetailsByte("local reply details", b' ')));
+        assert_eq!(reset_details(b"shed\tload"), Err(Refusal::DetailsByte("reset details", b'\t')));
+        assert!(
+            reset_details(b"envoyx_shed").is_ok() && reset_details(&[b'd'; MAX_REPLY_DETAILS + 1]).is_err()
+        );
         assert_eq!(reply_details(b"ok\xff"), Err(Refusal::NotUtf8("local reply details", 0xff, 2)));
         assert!(Refusal::ValueByte(b'\r').to_string().contains("\\r"));
     }

@@ -238,13 +238,16 @@ impl EnvoyFilter {
         unsafe { envoy_dynamic_module_callback_http_filter_continue_encoding(self.raw()) }
     }
 
-    /// Resets the stream. Envoy may complete and destroy the filter before this returns.
-    pub fn reset_stream(self, details: &[u8]) {
+    /// Resets the stream; `refused` makes it Envoy's LocalRefusedStreamReset (HTTP/2
+    /// REFUSED_STREAM), otherwise LocalReset. Envoy may complete and destroy the filter before
+    /// this returns.
+    pub fn reset_stream(self, refused: bool, details: &[u8]) {
+        let reason = if refused { RESET_LOCAL_REFUSED_STREAM_RESET } else { RESET_LOCAL_RESET };
         // Safety: live filter on its worker thread; Envoy copies the details.
         unsafe {
             envoy_dynamic_module_callback_http_filter_reset_stream(
                 self.raw(),
-                RESET_LOCAL_RESET,
+                reason,
                 ModuleBuffer::new(details),
             )
         }

@@ -68,6 +68,7 @@ pub type LogLevel = u32;
 /// `envoy_dynamic_module_type_http_filter_stream_reset_reason`.
 pub type StreamResetReason = u32;
 pub const RESET_LOCAL_RESET: StreamResetReason = 0;
+pub const RESET_LOCAL_REFUSED_STREAM_RESET: StreamResetReason = 1;
 /// `envoy_dynamic_module_type_http_callout_result` (only in stub signatures).
 pub type HttpCalloutResult = u32;
 pub const CALLOUT_SUCCESS: HttpCalloutResult = 0;

@@ -1,4 +1,5 @@
-//! The table's functions that end a stream (`send_local_reply`, `reset_stream`, `hook_failed`):
+//! The table's functions that end a stream (`send_local_reply`, `reset_stream`, `hook_failed`,
+//! `reset_stream_with_reason`):
 //! decoded here, decided by the rules in `control.rs`.
 
 use super::{view, with_stream};
@@ -41,7 +42,7 @@ pub(super) unsafe extern "C" fn reset_stream(stream: *mut envoyx_stream) {
     // Safety: stream pointer per the ABI.
     unsafe {
         with_stream(stream, "reset_stream", (), |cell, hook| {
-            if let Err(reason) = control::reset(cell, hook) {
+            if let Err(reason) = control::reset(cell, hook, crate::vocab::ResetReason::Local) {
                 cell.refuse(format_args!("reset_stream"), &reason);
             }
         })
@@ -54,6 +55,19 @@ pub(super) unsafe extern "C" fn hook_failed(stream: *mut envoyx_stream, reason: 
         with_stream(stream, "hook_failed", false, |cell, hook| {
             control::hook_failed(cell, hook, view(reason));
             true
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn reset_stream_with_reason(
+    stream: *mut envoyx_stream,
+    reason: envoyx_reset_reason,
+    details: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; `details` is valid during the call.
+    unsafe {
+        with_stream(stream, "reset_stream_with_reason", false, |cell, hook| {
+            control::reset_with_reason(cell, hook, reason, view(details))
         })
     }
 }
