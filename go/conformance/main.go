@@ -130,6 +130,16 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		}
 		return envoyx.HeadersStopIteration
 	}
+	switch c, _ := s.RequestHeaders().Get("x-case"); c {
+	case "reset-refused":
+		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
+		return envoyx.HeadersStopIteration
+	case "reset-reason-refused":
+		unknown := s.ResetWithReason(envoyx.ResetReason(7), "")
+		spaced := s.ResetWithReason(envoyx.ResetRefused, "not one token")
+		s.RequestHeaders().Set("x-conf-results", fmt.Sprintf("unknown=%t,spaced=%t", unknown, spaced))
+		return envoyx.HeadersContinue
+	}
 	if f.holdsRequest() {
 		return envoyx.HeadersStopIteration
 	}

@@ -113,6 +113,9 @@ impl SimulatedStream for Stream {
     fn was_reset(&self) -> bool {
         self.0.was_reset()
     }
+    fn reset_refused(&self) -> bool {
+        self.0.reset_refused()
+    }
     fn forwarded_headers(&self, side: Side) -> Option<Vec<(String, String)>> {
         if !self.0.headers_forwarded(direction(side)) {
             return None;

@@ -296,6 +296,31 @@ pub static CASES: &[Case] = &[
         Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
     ),
     Case::new(
+        "reset-refused",
+        "a reset with ENVOYX_RESET_REFUSED from the request headers hook (ABI 1.2): nothing \
+         upstream, and the client is told the stream was refused (HTTP/2 REFUSED_STREAM), so it may \
+         retry it",
+        Expect::Exchange { upstream: None, client: Client::Refused, logs: &[] },
+    )
+    .since(2)
+    .go(),
+    Case::new(
+        "reset-reason-refused",
+        "reset_stream_with_reason with an unknown reason, then with details that are not one token: \
+         both refused (false, logged), and the stream goes on untouched",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-results", Want::Is("unknown=false,spaced=false"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["reset_stream_with_reason (reason 7) refused: unknown reason: ENVOYX_RESET_LOCAL (0) or \
+                     ENVOYX_RESET_REFUSED (1)"],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "reset-response",
         "a reset from the response body hook: the client gets no complete response",
         Expect::Exchange { upstream: Some(body(BODY)), client: Client::Reset, logs: &[] },

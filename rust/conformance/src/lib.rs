@@ -87,8 +87,10 @@ impl Seen {
 pub enum ClientSaw {
     /// A complete response.
     Response { status: u16, seen: Seen },
-    /// No complete response: the stream was reset (the text says how it showed).
-    Reset(String),
+    /// No complete response: the stream was reset. `how` says how it showed; `refused` whether
+    /// the client was told the stream was refused (HTTP/2 REFUSED_STREAM), where the protocol
+    /// can say (None over HTTP/1.1, which only closes the connection).
+    Reset { how: String, refused: Option<bool> },
 }
 
 /// What one exchange showed: the requests the upstream received complete (none, one, or — if
@@ -178,8 +180,16 @@ pub struct Message {
 /// What the client must get.
 #[derive(Clone, Copy, Debug)]
 pub enum Client {
-    Response { status: u16, message: Message },
+    Response {
+        status: u16,
+        message: Message,
+    },
+    /// A reset that says nothing more (Envoy's LocalReset; HTTP/2 INTERNAL_ERROR).
     Reset,
+    /// A reset telling the client the stream was refused, so it may retry it (ABI 1.2
+    /// ENVOYX_RESET_REFUSED; HTTP/2 REFUSED_STREAM) — on the test hosts, which record the reason.
+    /// In Envoy 1.38-1.40 a plain reset: its connection manager drops a filter's reset reason.
+    Refused,
 }
 
 /// What a case must show.
@@ -353,7 +363,8 @@ fn check(host: &mut impl Host, case: &Case) -> Result<(), String> {
             };
             for round in 1..=host.repeats() {
                 let observed = host.exchange(case)?;
-                compare(upstream, client, &observed).map_err(|why| format!("exchange {round}: {why}"))?;
+                compare(upstream, client, &observed, host.kind())
+                    .map_err(|why| format!("exchange {round}: {why}"))?;
             }
             // Logs may reach the log file (or a module's thread may log) a moment later.
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -370,7 +381,12 @@ fn check(host: &mut impl Host, case: &Case) -> Result<(), String> {
     }
 }
 
-fn compare(upstream: Option<Message>, client: Client, observed: &Observed) -> Result<(), String> {
+fn compare(
+    upstream: Option<Message>,
+    client: Client,
+    observed: &Observed,
+    kind: HostKind,
+) -> Result<(), String> {
     match (upstream, observed.upstream.as_slice()) {
         (None, []) => {}
         (None, got) => {
@@ -382,12 +398,29 @@ fn compare(upstream: Option<Message>, client: Client, observed: &Observed) -> Re
         }
     }
     match (client, &observed.client) {
-        (Client::Reset, ClientSaw::Reset(_)) => Ok(()),
-        (Client::Reset, ClientSaw::Response { status, seen }) => Err(format!(
+        (Client::Reset, ClientSaw::Reset { refused: Some(true), how }) => {
+            Err(format!("the client was told the stream was refused ({how}), expected a plain reset"))
+        }
+        // Envoy 1.38-1.40's connection manager drops the reason a filter resets with
+        // (`ActiveStream::resetStream(Http::StreamResetReason, absl::string_view)` ignores both),
+        // so its client sees a plain reset; this holds Envoy to that, so a version that starts
+        // telling the client is noticed (and the contract's note updated).
+        (Client::Refused, ClientSaw::Reset { refused: Some(true), how })
+            if matches!(kind, HostKind::Envoy { .. }) =>
+        {
+            Err(format!("Envoy told the client the stream was refused ({how}); x/abi.h says it does not"))
+        }
+        (Client::Refused, ClientSaw::Reset { refused: Some(false), how })
+            if !matches!(kind, HostKind::Envoy { .. }) =>
+        {
+            Err(format!("the client saw a reset that did not say refused ({how}), expected a refused stream"))
+        }
+        (Client::Reset | Client::Refused, ClientSaw::Reset { .. }) => Ok(()),
+        (Client::Reset | Client::Refused, ClientSaw::Response { status, seen }) => Err(format!(
             "the client got {status} {:?}, expected a reset",
             String::from_utf8_lossy(&seen.body)
         )),
-        (Client::Response { status, .. }, ClientSaw::Reset(how)) => {
+        (Client::Response { status, .. }, ClientSaw::Reset { how, .. }) => {
             Err(format!("the client got no response ({how}), expected {status}"))
         }
         (Client::Response { status, message }, ClientSaw::Response { status: got, seen }) => {

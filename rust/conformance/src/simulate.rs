@@ -35,6 +35,8 @@ pub trait SimulatedStream {
     /// Reset, or answered locally: nothing more is delivered.
     fn ended(&self) -> bool;
     fn was_reset(&self) -> bool;
+    /// The reset told the client the stream was refused (ENVOYX_RESET_REFUSED).
+    fn reset_refused(&self) -> bool;
     /// The headers that went on past the filter (`None` while held).
     fn forwarded_headers(&self, side: Side) -> Option<Vec<(String, String)>>;
     /// The body that went on past the filter.
@@ -252,7 +254,10 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
         let_through(stream, Side::Response, !trailers.is_empty());
     }
     let client = match stream.forwarded_headers(Side::Response) {
-        _ if stream.was_reset() => ClientSaw::Reset("the stream was reset".to_string()),
+        _ if stream.was_reset() => ClientSaw::Reset {
+            how: "the stream was reset".to_string(),
+            refused: Some(stream.reset_refused()),
+        },
         Some(headers) if stream.buffered_len(Side::Response) == 0 => {
             let status =
                 headers.iter().find(|(k, _)| k == ":status").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
@@ -262,7 +267,10 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
                 seen: Seen { headers, body: stream.forwarded_body(Side::Response) },
             }
         }
-        _ => ClientSaw::Reset("no complete response reached the client".to_string()),
+        _ => ClientSaw::Reset {
+            how: "no complete response reached the client".to_string(),
+            refused: Some(false),
+        },
     };
     stream.complete();
     Observed { upstream, client }

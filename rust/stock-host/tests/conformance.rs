@@ -246,7 +246,8 @@ fn h1_exchange(
             status: reply.status(),
             seen: Seen { headers: reply.headers.clone(), body: reply.body.clone() },
         },
-        Err(e) => ClientSaw::Reset(e.to_string()),
+        // HTTP/1.1 cannot tell a refused stream from another reset.
+        Err(e) => ClientSaw::Reset { how: e.to_string(), refused: None },
     }
 }
 
@@ -269,7 +270,8 @@ impl Host for EnvoyHost {
                     status: reply.status,
                     seen: Seen { headers: h2_pairs(&reply.headers), body: reply.body },
                 },
-                Err(e) => ClientSaw::Reset(e),
+                // h2 names the RST_STREAM code: REFUSED_STREAM reads "refused stream …".
+                Err(e) => ClientSaw::Reset { refused: Some(e.contains("refused stream")), how: e },
             }
         } else {
             h1_exchange(port, &path, &headers, &body, request.trailers)

@@ -166,6 +166,9 @@ impl SimulatedStream for Stream {
     fn was_reset(&self) -> bool {
         self.0.was_reset()
     }
+    fn reset_refused(&self) -> bool {
+        self.0.reset_reason() == Some(envoyx_testhost::ResetReason::Refused)
+    }
     fn forwarded_headers(&self, side: Side) -> Option<Vec<(String, String)>> {
         match side {
             Side::Request => {
@@ -294,4 +297,20 @@ fn conformance_of_the_go_module() {
 #[test]
 fn conformance_with_the_module_in_process() {
     envoyx_conformance::run(&mut RustHost::new(HostKind::InProcess), "Rust test host, in process");
+}
+
+/// `reset_stream_with_reason` (ABI 1.2) beyond what the suite's client sees: the test host
+/// records the reason, and the core writes the module's details to the log at debug level,
+/// naming the module and the filter.
+#[test]
+fn a_reset_with_a_reason_is_recorded_and_its_details_logged() {
+    let module = build_package("envoyx-test-module-conformance");
+    let host = TestHost::load(&module, "shedder", "").unwrap();
+    let mut stream = host.stream();
+    stream.request_headers(&[(":method", "GET"), (":path", "/"), ("x-case", "reset-refused")], true);
+    assert_eq!(stream.reset_reason(), Some(envoyx_testhost::ResetReason::Refused));
+    assert!(logged("(filter `shedder`) reset the stream (Refused): envoyx_conformance_shed"));
+    let mut stream = host.stream();
+    stream.request_headers(&[(":method", "GET"), (":path", "/"), ("x-case", "reset-request")], true);
+    assert_eq!(stream.reset_reason(), Some(envoyx_testhost::ResetReason::Local), "reset_stream's reason");
 }

@@ -35,8 +35,8 @@ use std::time::Duration;
 
 use envoyx_sdk::{
     Attribute, Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge,
-    HeadersStatus, Histogram, LogLevel, MetadataSource, MetadataValue, RouteConfig, Stream, StreamHandle,
-    TrailersStatus,
+    HeadersStatus, Histogram, LogLevel, MetadataSource, MetadataValue, ResetReason, RouteConfig, Stream,
+    StreamHandle, TrailersStatus,
 };
 
 /// The per-route configuration: its text.
@@ -641,6 +641,25 @@ impl Filter for Conformance {
             "reset-request" => {
                 stream.reset();
                 HeadersStatus::StopIteration
+            }
+            "reset-refused" => {
+                stream.reset_with_reason(ResetReason::Refused, "envoyx_conformance_shed");
+                HeadersStatus::StopIteration
+            }
+            "reset-reason-refused" => {
+                let host = envoyx_sdk::host_api().expect("initialised");
+                // Safety: inside a hook of this stream; the details view lives for the call.
+                let unknown = unsafe {
+                    (host.reset_stream_with_reason)(
+                        stream.as_raw(),
+                        7,
+                        envoyx_abi::envoyx_bytes::from_slice(b""),
+                    )
+                };
+                let spaced = stream.reset_with_reason(ResetReason::Refused, "not one token");
+                let results = format!("unknown={unknown},spaced={spaced}");
+                stream.request_headers().set("x-conf-results", results);
+                HeadersStatus::Continue
             }
             "callout-refused" => {
                 // No :path: refused at once, and the request goes on.
