@@ -19,7 +19,7 @@ package envoyxtest
 
 /*
 // abi.h comes from the envoyx package; envoyx_testhost.h is rust/testhost-c/include/envoyx_testhost.h,
-// copied into the module (rust/build/tests/go_sources.rs checks the copy).
+// copied into the module by `cargo run -p envoyx-codegen` (its test checks the copy).
 #cgo CFLAGS: -I${SRCDIR}/../envoyx
 #cgo LDFLAGS: -ldl
 #include "testhost.h"
@@ -401,6 +401,9 @@ func (s *Stream) LocalReply() *LocalReply {
 
 // WasReset tells whether the filter reset the stream.
 func (s *Stream) WasReset() bool { return bool(C.envoyxtest_was_reset(s.raw)) }
+
+// ResetRefused tells whether the filter reset the stream with envoyx.ResetRefused.
+func (s *Stream) ResetRefused() bool { return bool(C.envoyxtest_reset_refused(s.raw)) }
 
 // LogLine is one line a module logged.
 type LogLine struct {

@@ -23,6 +23,7 @@ static struct {
   bool (*local_reply)(envoyx_teststream*, uint32_t*, envoyx_testhost_owned*, envoyx_testhost_owned*,
                       envoyx_testhost_owned*);
   bool (*was_reset)(envoyx_teststream*);
+  bool (*reset_refused)(envoyx_teststream*);
   void (*logs)(envoyx_testhost_owned*);
   envoyx_teststream* (*stream_on_route)(envoyx_testhost*, envoyx_bytes, envoyx_bytes,
                                         envoyx_testhost_owned*);
@@ -68,6 +69,7 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(forwarded, "envoyx_teststream_forwarded");
   RESOLVE(local_reply, "envoyx_teststream_local_reply");
   RESOLVE(was_reset, "envoyx_teststream_was_reset");
+  RESOLVE(reset_refused, "envoyx_teststream_reset_refused");
   RESOLVE(logs, "envoyx_testhost_logs");
   RESOLVE(stream_on_route, "envoyx_testhost_stream_on_route");
   RESOLVE(metric, "envoyx_testhost_metric");
@@ -216,4 +218,5 @@ bool envoyxtest_local_reply(envoyx_teststream* s, uint32_t* status, envoyx_testh
   return lib.local_reply(s, status, headers, body, details);
 }
 bool envoyxtest_was_reset(envoyx_teststream* s) { return lib.was_reset(s); }
+bool envoyxtest_reset_refused(envoyx_teststream* s) { return lib.reset_refused(s); }
 void envoyxtest_logs(envoyx_testhost_owned* out) { lib.logs(out); }

@@ -45,5 +45,6 @@ bool envoyxtest_forwarded(envoyx_teststream* s, uint32_t direction);
 bool envoyxtest_local_reply(envoyx_teststream* s, uint32_t* status, envoyx_testhost_owned* headers,
                             envoyx_testhost_owned* body, envoyx_testhost_owned* details);
 bool envoyxtest_was_reset(envoyx_teststream* s);
+bool envoyxtest_reset_refused(envoyx_teststream* s);
 void envoyxtest_logs(envoyx_testhost_owned* out);
 #endif

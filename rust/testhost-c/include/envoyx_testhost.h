@@ -112,6 +112,8 @@ void envoyx_teststream_answer_callout(envoyx_teststream* stream, uint64_t id, ui
                                       size_t chunks_count);
 /* Whether the module reset the stream. */
 bool envoyx_teststream_was_reset(envoyx_teststream* stream);
+/* Whether the module reset the stream with ENVOYX_RESET_REFUSED (reset_stream_with_reason). */
+bool envoyx_teststream_reset_refused(envoyx_teststream* stream);
 
 /* Every log line the modules of this process wrote so far, as "level\0message\0" pairs (level
  * as a decimal ENVOYX_LOG_* value). */

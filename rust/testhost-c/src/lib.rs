@@ -506,6 +506,11 @@ pub extern "C" fn envoyx_teststream_was_reset(stream: &TestStream) -> bool {
 }
 
 #[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_reset_refused(stream: &TestStream) -> bool {
+    stream.reset_reason() == Some(envoyx_testhost::ResetReason::Refused)
+}
+
+#[unsafe(no_mangle)]
 pub extern "C" fn envoyx_testhost_logs(out: Option<&mut envoyx_testhost_owned>) {
     let mut bytes = Vec::new();
     for (level, message) in envoyx_testhost::logs() {
