@@ -134,6 +134,10 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration
+	case "log-at":
+		envoyx.LogAt(envoyx.LevelInfo, "conformance/located.rs", 42, "conformance: a located line")
+		envoyx.LogAt(envoyx.LevelInfo, "conformance/two\nlines.rs", 7, "conformance: a file name with a line break")
+		return envoyx.HeadersContinue
 	case "reset-reason-refused":
 		unknown := s.ResetWithReason(envoyx.ResetReason(7), "")
 		spaced := s.ResetWithReason(envoyx.ResetRefused, "not one token")

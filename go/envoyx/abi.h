@@ -58,7 +58,8 @@
  *   tracing (`span_set_tag`); saying when the file may be unmapped
  *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
  *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`); a reset
- *   with a reason and details (`reset_stream_with_reason`).
+ *   with a reason and details (`reset_stream_with_reason`); logging with a source location
+ *   (`log_at`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -690,6 +691,15 @@ typedef struct envoyx_host_api {
    * logged as other refusals). */
   bool (*reset_stream_with_reason)(envoyx_stream* stream, envoyx_reset_reason reason,
                                    envoyx_bytes details);
+
+  /* -- Logging with a source location (ABI 1.2) -- */
+
+  /* Any thread, any time. Writes `message` at `level` as `log` does, saying it comes from line
+   * `line` of `file` in the module's sources (both SDKs' logging macros and helpers pass their
+   * caller's). Envoy 1.40 shows the location in its own log format's source field; older Envoys
+   * and the other hosts write it as a `[file:line] ` prefix of the message. `file` is written as
+   * one line, escaped as the message is. Never refused. */
+  void (*log_at)(envoyx_log_level level, envoyx_bytes message, envoyx_bytes file, uint32_t line);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -25,4 +25,9 @@ impl envoyx_core::LogSink for CxxLog {
             sink.log(ffi::LogLevel { repr: level as u32 }, message)
         }
     }
+    fn log_at(&self, level: LogLevel, message: &[u8], file: &[u8], line: u32) {
+        if let Some(sink) = self.0.as_ref() {
+            sink.log_at(ffi::LogLevel { repr: level as u32 }, message, file, line)
+        }
+    }
 }

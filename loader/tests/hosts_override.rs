@@ -68,6 +68,7 @@ const HOSTS: &[(&str, &str, &str)] = &[
     ("envoy/envoyx_stream_host.h", "EnvoyStreamHost", "StreamHost"),
     ("envoy/envoyx_config.cc", "MainThreadConfigHost", "ConfigHost"),
     ("envoy/envoyx_filter.h", "DispatcherScheduler", "Scheduler"),
+    ("envoy/envoyx_telemetry.h", "EnvoyLogSink", "LogSink"),
     ("loader/tests/host/test_host.h", "TestStreamHost", "StreamHost"),
     ("loader/tests/host/test_host.h", "WorkerQueue", "ConfigHost"),
     ("loader/tests/host/test_host.h", "WorkerQueue", "Scheduler"),

@@ -63,6 +63,7 @@ macro_rules! for_each_host_function {
             span_set_tag 1,
             hook_failed 2,
             reset_stream_with_reason 2,
+            log_at 2,
         }
     };
 }
@@ -274,4 +275,7 @@ pub struct envoyx_host_api {
         reason: envoyx_reset_reason,
         details: envoyx_bytes,
     ) -> bool,
+    // Logging with a source location (ABI 1.2)
+    pub log_at:
+        unsafe extern "C" fn(level: envoyx_log_level, message: envoyx_bytes, file: envoyx_bytes, line: u32),
 }

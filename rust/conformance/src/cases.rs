@@ -321,6 +321,21 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "log-at",
+        "a line logged with a source location (ABI 1.2 log_at): shown as `[file:line] message` \
+         (Envoy 1.40 in its own source field, the others as a prefix), the file written as one line",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("content-length", Want::Is("9"))], body: BODY }),
+            client: ok(body(BODY)),
+            logs: &[
+                "[conformance/located.rs:42] conformance: a located line",
+                "[conformance/two\\nlines.rs:7] conformance: a file name with a line break",
+            ],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "reset-response",
         "a reset from the response body hook: the client gets no complete response",
         Expect::Exchange { upstream: Some(body(BODY)), client: Client::Reset, logs: &[] },

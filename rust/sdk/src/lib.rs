@@ -102,7 +102,7 @@ pub use dispatch::{module_exports, module_exports_with_routes};
 pub use filter::{Filter, FilterConfig, RouteConfig};
 pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};
 pub use headers::{HeaderIter, HeaderMap};
-pub use log::{LogLevel, log, log_args, log_enabled};
+pub use log::{LogLevel, log, log_args, log_args_at, log_at, log_enabled};
 pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
 pub use status::{
     BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, ResetReason, TrailersStatus,

@@ -67,8 +67,51 @@ pub fn log(level: LogLevel, message: &str) {
     }
 }
 
-/// Formats `args` and writes them at `level`, only if the level is enabled. This is what the
-/// logging macros call.
+/// Writes `message` at `level` as from line `line` of the module's source `file` (ABI 1.2
+/// `log_at`): Envoy 1.40 shows the location in its own log format's source field, other hosts
+/// as a `[file:line] ` prefix. Does nothing before the host initialised the module. The macros
+/// pass their caller's location.
+///
+/// ```
+/// use envoyx_sdk::{LogLevel, log_at};
+///
+/// log_at(LogLevel::Info, file!(), line!(), "module ready");
+/// ```
+pub fn log_at(level: LogLevel, file: &str, line: u32, message: &str) {
+    if let Some(host) = host() {
+        // Safety: `log_at` may be called from any thread at any time; the host copies both
+        // views during the call (x/abi.h).
+        unsafe {
+            (host.log_at)(
+                level as u32,
+                envoyx_bytes::from_slice(message.as_bytes()),
+                envoyx_bytes::from_slice(file.as_bytes()),
+                line,
+            )
+        }
+    }
+}
+
+/// Formats `args` and writes them at `level` as from `file`:`line`, only if the level is
+/// enabled. This is what the logging macros call, with their caller's location.
+///
+/// ```
+/// use envoyx_sdk::{LogLevel, log_args_at};
+///
+/// log_args_at(LogLevel::Warn, file!(), line!(), format_args!("{} retries left", 3));
+/// ```
+pub fn log_args_at(level: LogLevel, file: &str, line: u32, args: fmt::Arguments<'_>) {
+    if !log_enabled(level) {
+        return;
+    }
+    match args.as_str() {
+        Some(message) => log_at(level, file, line, message),
+        None => log_at(level, file, line, &args.to_string()),
+    }
+}
+
+/// Formats `args` and writes them at `level`, only if the level is enabled, without a source
+/// location ([`log_args_at`] has one).
 ///
 /// ```
 /// use envoyx_sdk::{LogLevel, log_args};
@@ -85,7 +128,8 @@ pub fn log_args(level: LogLevel, args: fmt::Arguments<'_>) {
     }
 }
 
-/// Logs at trace level: `trace!("format {}", args)`. Formats only if the level is enabled.
+/// Logs at trace level: `trace!("format {}", args)`, with the caller's file and line (as every
+/// logging macro here does; see [`log_at`]). Formats only if the level is enabled.
 ///
 /// ```
 /// envoyx_sdk::trace!("chunk of {} bytes", 42);
@@ -93,7 +137,7 @@ pub fn log_args(level: LogLevel, args: fmt::Arguments<'_>) {
 #[macro_export]
 macro_rules! trace {
     ($($arg:tt)+) => {
-        $crate::log_args($crate::LogLevel::Trace, ::core::format_args!($($arg)+))
+        $crate::log_args_at($crate::LogLevel::Trace, ::core::file!(), ::core::line!(), ::core::format_args!($($arg)+))
     };
 }
 
@@ -105,7 +149,7 @@ macro_rules! trace {
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)+) => {
-        $crate::log_args($crate::LogLevel::Debug, ::core::format_args!($($arg)+))
+        $crate::log_args_at($crate::LogLevel::Debug, ::core::file!(), ::core::line!(), ::core::format_args!($($arg)+))
     };
 }
 
@@ -117,7 +161,7 @@ macro_rules! debug {
 #[macro_export]
 macro_rules! info {
     ($($arg:tt)+) => {
-        $crate::log_args($crate::LogLevel::Info, ::core::format_args!($($arg)+))
+        $crate::log_args_at($crate::LogLevel::Info, ::core::file!(), ::core::line!(), ::core::format_args!($($arg)+))
     };
 }
 
@@ -129,7 +173,7 @@ macro_rules! info {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)+) => {
-        $crate::log_args($crate::LogLevel::Warn, ::core::format_args!($($arg)+))
+        $crate::log_args_at($crate::LogLevel::Warn, ::core::file!(), ::core::line!(), ::core::format_args!($($arg)+))
     };
 }
 
@@ -141,7 +185,7 @@ macro_rules! warn {
 #[macro_export]
 macro_rules! error {
     ($($arg:tt)+) => {
-        $crate::log_args($crate::LogLevel::Error, ::core::format_args!($($arg)+))
+        $crate::log_args_at($crate::LogLevel::Error, ::core::file!(), ::core::line!(), ::core::format_args!($($arg)+))
     };
 }
 
@@ -153,6 +197,6 @@ macro_rules! error {
 #[macro_export]
 macro_rules! critical {
     ($($arg:tt)+) => {
-        $crate::log_args($crate::LogLevel::Critical, ::core::format_args!($($arg)+))
+        $crate::log_args_at($crate::LogLevel::Critical, ::core::file!(), ::core::line!(), ::core::format_args!($($arg)+))
     };
 }

@@ -30,6 +30,15 @@ impl LogSink for EnvoyLog {
             None => ffi::log(level as ffi::LogLevel, message),
         }
     }
+
+    /// Envoy 1.40 shows the module's location in its own source field; older ones get the
+    /// core's `[file:line] ` prefix.
+    fn log_at(&self, level: LogLevel, message: &[u8], file: &[u8], line: u32) {
+        match self.v2 {
+            Some(v2) => v2.log(level as ffi::LogLevel, message, file, line),
+            None => ffi::log(level as ffi::LogLevel, &envoyx_core::log::located(message, file, line)),
+        }
+    }
 }
 
 /// Logs a formatted message through the installed sink.

@@ -248,3 +248,42 @@ fn reset_stream_closes_the_connection() {
         s.envoy.check_no_host_errors();
     }
 }
+
+/// `log_at` (ABI 1.2) in Envoy's log: Envoy 1.40 puts the module's file and line in its own
+/// source field (log_v2), where a plain line shows `[envoyx:1]`; 1.38 and 1.39 have no such
+/// callback, so the line carries them as a `[file:line] ` prefix after Envoy's own location.
+#[test]
+fn a_located_log_line_shows_the_module_source_in_envoy() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let (port, admin) = (free_port(), free_port());
+        let filter =
+            envoyx_filter("conformance", module_config("located", &module, ""), LoadBy::Name, Form::Struct);
+        let listeners = vec![listener("located", port, vec![filter])];
+        let envoy = start_envoy(version, &bootstrap(admin, upstream.port, listeners, None), temp_dir());
+        assert_eq!(get(port, "/", &[("x-case", "log-at")]).status(), 200, "Envoy {version}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let line = loop {
+            let log = envoy.log();
+            if let Some(line) = log.lines().find(|l| l.contains("conformance: a located line")) {
+                break line.to_string();
+            }
+            assert!(Instant::now() < deadline, "Envoy {version}: no located line in:\n{log}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(
+            line.contains("[conformance/located.rs:42] conformance: a located line"),
+            "Envoy {version}: {line}"
+        );
+        // Envoy's format is `[time][thread][level][logger] [source:line] message`.
+        let (_, after_logger) = line.split_once("[dynamic_modules] ").expect("Envoy's logger name");
+        let source_field = if version == "1.40.0" {
+            "[conformance/located.rs:42] conformance"
+        } else {
+            "[source/extensions/dynamic_modules/abi_impl.cc:"
+        };
+        assert!(after_logger.starts_with(source_field), "Envoy {version}: the source field: {line}");
+        envoy.check_no_host_errors();
+    }
+}

@@ -642,6 +642,21 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
+            "log-at" => {
+                envoyx_sdk::log_at(
+                    LogLevel::Info,
+                    "conformance/located.rs",
+                    42,
+                    "conformance: a located line",
+                );
+                envoyx_sdk::log_at(
+                    LogLevel::Info,
+                    "conformance/two\nlines.rs",
+                    7,
+                    "conformance: a file name with a line break",
+                );
+                HeadersStatus::Continue
+            }
             "reset-refused" => {
                 stream.reset_with_reason(ResetReason::Refused, "envoyx_conformance_shed");
                 HeadersStatus::StopIteration
