@@ -121,41 +121,46 @@ fn a_hand_edited_list_or_a_changed_description_is_caught_naming_the_file() {
         &root,
         "rust/core/src/stream/host.rs",
         "    /// Capability: whether the proxy",
-        "    /// Resets the stream with `reason`.\n    fn reset_with_reason(&mut self, reason: &str) -> bool {\n        let _ = reason;\n        false\n    }\n\n    /// Capability: whether the proxy",
+        "    /// Notes `reason` for the proxy.\n    fn note_reason(&mut self, reason: &str) -> bool {\n        let _ = reason;\n        false\n    }\n\n    /// Capability: whether the proxy",
     );
     edit(
         &root,
         "x/abi.h",
         "} envoyx_host_api;",
-        "  bool (*reset_with_reason)(envoyx_stream* stream, envoyx_bytes reason);\n} envoyx_host_api;",
+        "  bool (*note_reason)(envoyx_stream* stream, envoyx_bytes reason);\n} envoyx_host_api;",
     );
     edit(&root, "x/abi.h", "#define ENVOYX_ABI_VERSION_MINOR 2", "#define ENVOYX_ABI_VERSION_MINOR 3");
     edit(
         &root,
         "rust/core/src/stream/control.rs",
         "\npub(crate) fn ",
-        "\npub(crate) fn reset_with_reason(cell: &StreamCell, reason: &[u8]) -> bool {\n    false\n}\n\npub(crate) fn ",
+        "\npub(crate) fn note_reason(cell: &StreamCell, reason: &[u8]) -> bool {\n    false\n}\n\npub(crate) fn ",
     );
     let outputs = envoyx_codegen::outputs(&root).unwrap();
     let output = |path: &str| &outputs.iter().find(|o| o.path == path).unwrap().content;
     assert!(
         output("loader/src/lib.rs")
-            .contains("fn reset_with_reason(self: Pin<&mut StreamHost>, reason: &[u8]) -> bool;")
+            .contains("fn note_reason(self: Pin<&mut StreamHost>, reason: &[u8]) -> bool;")
     );
-    assert!(output("loader/src/host.rs").contains("self.host().reset_with_reason(reason.as_bytes())"));
-    assert!(output("loader/include/envoyx/loader.h").contains("  // Resets the stream with `reason`.\n  virtual bool reset_with_reason(Bytes reason) {\n    (void)reason;\n    return false;\n  }\n"));
+    assert!(output("loader/src/host.rs").contains("self.host().note_reason(reason.as_bytes())"));
+    assert!(output("loader/include/envoyx/loader.h").contains("  // Notes `reason` for the proxy.\n  virtual bool note_reason(Bytes reason) {\n    (void)reason;\n    return false;\n  }\n"));
     assert!(
-        output("envoy/envoyx_stream_host.h")
-            .contains("  bool reset_with_reason(envoyx::Bytes reason) override;\n")
+        output("envoy/envoyx_stream_host.h").contains("  bool note_reason(envoyx::Bytes reason) override;\n")
     );
     let trampolines = output("rust/core/src/stream/host_api/forwarded.rs");
     assert!(
-        trampolines.contains("with_stream(stream, \"reset_with_reason\", false, |cell, _| {\n            crate::stream::control::reset_with_reason(cell, view(reason))"),
+        trampolines.contains("with_stream(stream, \"note_reason\", false, |cell, _| {\n            crate::stream::control::note_reason(cell, view(reason))"),
         "{trampolines}"
     );
     let table = output("rust/abi/src/host_api.rs");
-    assert!(table.contains("hook_failed 2,\n            reset_with_reason 3,"), "{table}");
-    assert!(table.contains("pub reset_with_reason: unsafe extern \"C\" fn(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool,"));
+    // Appended last, with the header's new minor; every earlier entry keeps its own (1.2 frozen).
+    let header = std::fs::read_to_string(repo().join("x/abi.h")).unwrap();
+    let last = envoyx_codegen::c_table::table_functions(&header).unwrap().pop().unwrap().name;
+    assert!(table.contains(&format!("{last} 2,\n            note_reason 3,\n        }}")), "{table}");
+    assert_eq!(table.matches(" 3,\n").count(), 1, "only the new entry is 1.3: {table}");
+    assert!(table.contains(
+        "pub note_reason: unsafe extern \"C\" fn(stream: *mut envoyx_stream, reason: envoyx_bytes) -> bool,"
+    ));
     assert!(table.contains("pub const ENVOYX_ABI_VERSION_MINOR: u32 = 3;"));
     let stale = envoyx_codegen::stale(&root).unwrap().join("\n");
     for file in [
