@@ -242,6 +242,7 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
                                                         const std::string&,
                                                         Server::Configuration::FactoryContext& context) {
   installLogSinkOnce();
+  envoyx::set_worker_count(context.serverFactoryContext().options().concurrency());
   // Envoy parsed typed_config into the message createEmptyConfigProto() returned, so this cast
   // cannot fail for configs Envoy hands us.
   const auto& typed = dynamic_cast<const DynamicModuleConfigProto&>(config);

@@ -79,6 +79,7 @@ public:
   bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
   bool filter_state_exists(envoyx::Bytes key) override;
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
+  bool worker_index(std::uint32_t& index) override;
   bool metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
                      rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override;
 

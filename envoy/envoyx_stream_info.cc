@@ -1,7 +1,8 @@
 // EnvoyStreamHost's primitives over what Envoy knows of the stream (envoyx_stream_host.h), through
 // the filter's decoder callbacks (null only before Envoy set them): dynamic metadata (and the
 // route's and cluster's), filter state, the stream's attributes (addresses, protocol, TLS, ...),
-// span tags, the route cache, the upstream host override and the per-route configuration.
+// span tags, the route cache, the upstream host override, the worker index and the per-route
+// configuration.
 #include "envoy/envoyx_stream_host.h"
 
 #include <memory>
@@ -9,6 +10,9 @@
 #include <utility>
 
 #include "source/common/http/utility.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "source/common/router/string_accessor_impl.h"
 #include "source/common/tracing/null_span_impl.h"
 
@@ -238,6 +242,16 @@ bool EnvoyStreamHost::span_set_tag(envoyx::Bytes key, envoyx::Bytes value) {
   }
   span.setTag(toStringView(key), toStringView(value));
   return true;
+}
+
+// Envoy names each worker's dispatcher `worker_<index>` (Server::WorkerImpl).
+bool EnvoyStreamHost::worker_index(std::uint32_t& index) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  absl::string_view name = callbacks->dispatcher().name();
+  return absl::ConsumePrefix(&name, "worker_") && absl::SimpleAtoi(name, &index);
 }
 
 bool EnvoyStreamHost::clear_route_cache() {

@@ -59,7 +59,7 @@
  *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
  *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`); a reset
  *   with a reason and details (`reset_stream_with_reason`); logging with a source location
- *   (`log_at`).
+ *   (`log_at`); the proxy's workers (`worker_count`, `worker_index`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -700,6 +700,17 @@ typedef struct envoyx_host_api {
    * and the other hosts write it as a `[file:line] ` prefix of the message. `file` is written as
    * one line, escaped as the message is. Never refused. */
   void (*log_at)(envoyx_log_level level, envoyx_bytes message, envoyx_bytes file, uint32_t line);
+
+  /* -- Workers (ABI 1.2) -- */
+
+  /* Any thread, any time (program init included). How many worker threads the proxy runs streams
+   * on (Envoy's --concurrency), as the host learned it on its main thread; 0 when the host does
+   * not know. For per-worker state: one slot per worker, indexed by worker_index. */
+  uint32_t (*worker_count)(void);
+  /* Worker thread, inside any hook of `stream`. The index of the worker thread the stream runs
+   * on, from 0 to worker_count() - 1 (every hook of a stream runs on the same worker); UINT32_MAX
+   * when the host does not say, or outside a hook of `stream` (logged). */
+  uint32_t (*worker_index)(envoyx_stream* stream);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -197,6 +197,10 @@ impl HostStream for CxxHost {
         let values: Vec<ffi::RawBytes> = label_values.iter().map(|v| raw_bytes(v)).collect();
         self.host().metric_record(host_id, kind as u32, op as u32, &values, value)
     }
+    fn worker_index(&mut self) -> Option<u32> {
+        let mut index = 0;
+        self.host().worker_index(&mut index).then_some(index)
+    }
     fn route_config(&mut self) -> Option<Arc<envoyx_core::RouteConfig>> {
         // Safety: loader.h: null, or a RouteConfig the proxy keeps alive while the stream's
         // route is; the core takes its own reference here.

@@ -253,6 +253,7 @@ mod ffi {
             number: &mut f64,
         ) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
+        fn worker_index(self: Pin<&mut StreamHost>, index: &mut u32) -> bool;
         fn metric_record(
             self: Pin<&mut StreamHost>,
             id: u64,
@@ -403,6 +404,9 @@ mod ffi {
         fn continues_ignored(self: &Stream) -> u64;
 
         fn set_log_sink(sink: SharedPtr<LogSink>);
+        /// How many worker threads the proxy runs (Envoy's `--concurrency`), for modules'
+        /// `worker_count` (ABI 1.2). Main thread, before streams start.
+        fn set_worker_count(count: u32);
     }
 }
 

@@ -1,4 +1,5 @@
-//! The core's log sink over the C++ `LogSink` (Envoy's logger).
+//! The core's log sink over the C++ `LogSink` (Envoy's logger), and the proxy's worker count:
+//! what the C++ host tells the core for the whole process.
 
 use envoyx_core::LogLevel;
 use std::sync::Arc;
@@ -11,6 +12,11 @@ pub fn set_log_sink(sink: cxx::SharedPtr<ffi::LogSink>) {
     if !sink.is_null() {
         envoyx_core::set_log_sink(Arc::new(CxxLog(sink)));
     }
+}
+
+/// Tells the core how many worker threads the proxy runs (ABI 1.2 `worker_count`).
+pub fn set_worker_count(count: u32) {
+    envoyx_core::workers::set_worker_count(count);
 }
 
 /// The core's [`envoyx_core::LogSink`], forwarding to the C++ sink.

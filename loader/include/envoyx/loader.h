@@ -262,6 +262,13 @@ class StreamHost {
     return false;
   }
 
+  // Sets `index` to the index of the worker thread this stream runs on (0 to the worker count
+  // - 1, set_worker_count) and returns true; false when the host does not know (the default).
+  virtual bool worker_index(std::uint32_t& index) {
+    (void)index;
+    return false;
+  }
+
   // Applies `op` (an envoyx_metric_op) with `value` to the metric registered as `id`
   // (Scheduler::define_metric; `kind` an envoyx_metric_kind) for these label values: the core
   // checked them and the label limit. False when the proxy refuses it. The default keeps none.

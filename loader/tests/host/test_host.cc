@@ -963,6 +963,7 @@ const std::shared_ptr<LogRecorder>& log_recorder() {
   static const std::shared_ptr<LogRecorder> recorder = [] {
     auto installed = std::make_shared<LogRecorder>();
     set_log_sink(installed);
+    set_worker_count(1);  // one worker: the test's thread
     return installed;
   }();
   return recorder;

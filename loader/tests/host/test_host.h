@@ -250,6 +250,11 @@ class TestStreamHost : public StreamHost {
   bool clear_route_cache() override;
   // No tracer here, as Envoy without one: there is no span to tag (conformance case `span-tag`).
   bool span_set_tag(Bytes, Bytes) override { return false; }
+  // One worker, the test's thread.
+  bool worker_index(std::uint32_t& index) override {
+    index = 0;
+    return true;
+  }
   // The test host's connection: client 127.0.0.1:50000 to 127.0.0.1:10000 over HTTP/1.1; the
   // response code once there is a response.
   bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) override;

@@ -64,6 +64,8 @@ macro_rules! for_each_host_function {
             hook_failed 2,
             reset_stream_with_reason 2,
             log_at 2,
+            worker_count 2,
+            worker_index 2,
         }
     };
 }
@@ -278,4 +280,7 @@ pub struct envoyx_host_api {
     // Logging with a source location (ABI 1.2)
     pub log_at:
         unsafe extern "C" fn(level: envoyx_log_level, message: envoyx_bytes, file: envoyx_bytes, line: u32),
+    // Workers (ABI 1.2)
+    pub worker_count: unsafe extern "C" fn() -> u32,
+    pub worker_index: unsafe extern "C" fn(stream: *mut envoyx_stream) -> u32,
 }

@@ -33,6 +33,7 @@ mod status;
 mod stream;
 pub mod sync;
 mod vocab;
+pub mod workers;
 
 pub use load::{config, remote};
 pub use stream::validate;

@@ -91,6 +91,7 @@ mod status;
 mod stream;
 mod stream_info;
 pub mod thread;
+mod workers;
 
 /// The raw ABI (`x/abi.h` mirrored in Rust), for the rare escape hatch such as
 /// [`Stream::as_raw`]. Filters never need it.
@@ -109,6 +110,7 @@ pub use status::{
 };
 pub use stream::Stream;
 pub use stream_info::{Attribute, MetadataSource, MetadataValue};
+pub use workers::worker_count;
 
 /// The host's function table (`x/abi.h`'s `envoyx_host_api`), once the host has initialised
 /// the module; None before. For a call the safe API cannot express, such as handing the host

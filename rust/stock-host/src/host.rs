@@ -349,6 +349,10 @@ impl HostStream for EnvoyStream {
         true
     }
 
+    fn worker_index(&mut self) -> Option<u32> {
+        Some(self.envoy.worker_index())
+    }
+
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         self.envoy.set_span_tag(key, value)
     }

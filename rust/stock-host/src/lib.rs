@@ -93,6 +93,8 @@ pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
     pin_self();
     host::REENTRANT_CONTINUE_SAFE
         .store(ffi::continue_is_reentrant_safe(), std::sync::atomic::Ordering::Relaxed);
+    // Envoy answers only on its main thread, where this runs: kept for modules on every thread.
+    envoyx_core::workers::set_worker_count(ffi::concurrency());
     host_log!(Info, "EnvoyX stock-Envoy host {} loaded", env!("CARGO_PKG_VERSION"));
     if log_v2.is_some() { ffi::ABI_V0_2_0.as_ptr() } else { ffi::ABI_V0_1_0.as_ptr() }
 }

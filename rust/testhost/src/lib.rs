@@ -101,7 +101,7 @@ impl TestHost {
 
     /// Loads from a checked configuration.
     pub fn from_config(config: &ModuleConfig) -> Result<Self, envoyx_core::Error> {
-        install_log_recorder();
+        install_process();
         let background = Arc::new(ConfigBackground::default());
         Ok(Self {
             config: FilterConfig::new(config, Some(background.clone()))?,
@@ -124,7 +124,7 @@ impl TestHost {
         name: &str,
         filter_config: &str,
     ) -> Result<Self, envoyx_core::Error> {
-        install_log_recorder();
+        install_process();
         let module = envoyx_core::Module::in_process(name, exports)?;
         let background = Arc::new(ConfigBackground::default());
         let config =
@@ -141,7 +141,7 @@ impl TestHost {
         filter_config: &str,
         limits: &MetricLimits,
     ) -> Result<Self, envoyx_core::Error> {
-        install_log_recorder();
+        install_process();
         let module = envoyx_core::Module::in_process(name, exports)?;
         let background = Arc::new(ConfigBackground::default());
         let config = FilterConfig::with_module_limits(
@@ -156,7 +156,7 @@ impl TestHost {
 
     /// Loads from the JSON form of a `DynamicModuleConfig`, as a user writes it in Envoy YAML.
     pub fn from_json(json: &str) -> Result<Self, envoyx_core::Error> {
-        install_log_recorder();
+        install_process();
         let background = Arc::new(ConfigBackground::default());
         Ok(Self {
             config: FilterConfig::from_json(json, Some(background.clone()))?,
@@ -588,6 +588,9 @@ impl HostStream for TestHostStream {
     fn clear_route_cache(&mut self) -> bool {
         self.data.borrow_mut().info.route_cache_cleared += 1;
         true
+    }
+    fn worker_index(&mut self) -> Option<u32> {
+        Some(0)
     }
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         let mut data = self.data.borrow_mut();
@@ -1130,6 +1133,13 @@ impl envoyx_core::LogSink for LogRecorder {
 }
 
 /// Records every message; echoes them to stderr when `ENVOYX_TEST_LOG` is set.
+/// What the test host sets up for the whole process before a module loads: the log recorder, and
+/// one worker thread (the test's: `worker_count` 1, every stream's `worker_index` 0).
+fn install_process() {
+    install_log_recorder();
+    envoyx_core::workers::set_worker_count(1);
+}
+
 fn install_log_recorder() -> Arc<LogRecorder> {
     static RECORDER: OnceLock<Arc<LogRecorder>> = OnceLock::new();
     RECORDER

@@ -205,6 +205,12 @@ pub trait HostStream {
         false
     }
 
+    /// The index of the worker thread this stream runs on (ABI 1.2), from 0 to the proxy's worker
+    /// count - 1 ([`crate::workers::set_worker_count`]). Hosts that do not know keep the default.
+    fn worker_index(&mut self) -> Option<u32> {
+        None
+    }
+
     /// Capability: whether the proxy can later resume a response this filter stopped while the
     /// host was carrying out a continue of its request ([`crate::Stream::carrying_out_continue`]),
     /// i.e. a response that arrived inside the proxy's own continue call (a later filter

@@ -8,6 +8,14 @@ use super::*;
 unsafe extern "C" {
     fn envoy_dynamic_module_callback_log(level: LogLevel, message: ModuleBuffer);
     fn envoy_dynamic_module_callback_log_enabled(level: LogLevel) -> bool;
+    fn envoy_dynamic_module_callback_get_concurrency() -> u32;
+}
+
+/// Envoy's worker count (`--concurrency`). Main thread only: off it, Envoy 1.38 and 1.39 read a
+/// main-thread-only context (and 1.40 answers 0 with an Envoy bug).
+pub fn concurrency() -> u32 {
+    // Safety: called from `envoy_dynamic_module_on_program_init`, on Envoy's main thread.
+    unsafe { envoy_dynamic_module_callback_get_concurrency() }
 }
 
 /// Writes `message` to Envoy's `dynamic_modules` logger (any thread).

@@ -65,6 +65,7 @@ unsafe extern "C" {
         result: *mut EnvoyBuffer,
     ) -> bool;
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: FilterEnvoyPtr);
+    fn envoy_dynamic_module_callback_http_filter_get_worker_index(filter: FilterEnvoyPtr) -> u32;
     fn envoy_dynamic_module_callback_http_set_upstream_override_host(
         filter: FilterEnvoyPtr,
         host: ModuleBuffer,
@@ -283,6 +284,12 @@ impl EnvoyFilter {
             envoy_dynamic_module_callback_http_get_filter_state_typed(self.raw(), key, &mut out)
                 || envoy_dynamic_module_callback_http_get_filter_state_bytes(self.raw(), key, &mut out)
         }
+    }
+
+    /// The index of the worker thread this stream runs on (0 to `--concurrency` - 1).
+    pub fn worker_index(self) -> u32 {
+        // Safety: live filter on its worker thread.
+        unsafe { envoy_dynamic_module_callback_http_filter_get_worker_index(self.raw()) }
     }
 
     /// Has Envoy pick the route again when the request headers go on.

@@ -24,6 +24,7 @@ mod logging;
 mod metrics;
 mod route;
 mod stream_info;
+mod workers;
 
 // Every trampoline by its ABI name, for the table below.
 use body::*;
@@ -37,6 +38,7 @@ use logging::*;
 use metrics::*;
 use route::*;
 use stream_info::*;
+use workers::*;
 
 /// The table, made from `envoyx_abi::for_each_host_function!` (the one list of the table's
 /// functions, in order): each field is the trampoline of the same name, which its topic file
