@@ -134,6 +134,11 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration
+	case "workers":
+		count, known := envoyx.WorkerCount()
+		index, indexed := s.WorkerIndex()
+		s.RequestHeaders().Set("x-conf-workers", fmt.Sprintf("in-range=%t", known && indexed && index < count))
+		return envoyx.HeadersContinue
 	case "log-at":
 		envoyx.LogAt(envoyx.LevelInfo, "conformance/located.rs", 42, "conformance: a located line")
 		envoyx.LogAt(envoyx.LevelInfo, "conformance/two\nlines.rs", 7, "conformance: a file name with a line break")

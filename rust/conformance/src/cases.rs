@@ -321,6 +321,14 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "workers",
+        "the proxy's worker count and the stream's worker index (ABI 1.2): the index lies below \
+         the count, which is at least 1",
+        forwarded_with(&[("x-conf-workers", Want::Is("in-range=true"))]),
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "log-at",
         "a line logged with a source location (ABI 1.2 log_at): shown as `[file:line] message` \
          (Envoy 1.40 in its own source field, the others as a prefix), the file written as one line",

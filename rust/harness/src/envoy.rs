@@ -52,6 +52,11 @@ impl EnvoyCommand<'_> {
         self.spawn_with(dir, Supervision::SameGroup, Some(seconds))
     }
 
+    /// [`spawn`](Self::spawn) with `--concurrency workers` instead of 1.
+    pub fn spawn_with_workers(&self, dir: tempfile::TempDir, workers: u32) -> io::Result<Envoy> {
+        self.spawn_launch(dir, Supervision::SameGroup, None, workers)
+    }
+
     fn spawn_as(&self, dir: tempfile::TempDir, supervision: Supervision) -> io::Result<Envoy> {
         self.spawn_with(dir, supervision, None)
     }
@@ -61,6 +66,16 @@ impl EnvoyCommand<'_> {
         dir: tempfile::TempDir,
         supervision: Supervision,
         drain_time_s: Option<u32>,
+    ) -> io::Result<Envoy> {
+        self.spawn_launch(dir, supervision, drain_time_s, 1)
+    }
+
+    fn spawn_launch(
+        &self,
+        dir: tempfile::TempDir,
+        supervision: Supervision,
+        drain_time_s: Option<u32>,
+        workers: u32,
     ) -> io::Result<Envoy> {
         let admin_port = self.bootstrap["admin"]["address"]["socket_address"]["port_value"]
             .as_u64()
@@ -76,7 +91,7 @@ impl EnvoyCommand<'_> {
             config: &config,
             module_search_path: self.module_search_path,
             log_level: self.log_level,
-            concurrency: Some(1),
+            concurrency: Some(workers),
             drain_time_s,
             supervision,
         };

@@ -287,3 +287,36 @@ fn a_located_log_line_shows_the_module_source_in_envoy() {
         envoy.check_no_host_errors();
     }
 }
+
+/// `worker_count` and `worker_index` (ABI 1.2) in Envoy started with `--concurrency 3`: the
+/// count is 3 (read on Envoy's main thread at the host's program init), and streams on separate
+/// connections run on more than one worker, each index below 3.
+#[test]
+fn a_module_sees_envoys_workers() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let (port, admin) = (free_port(), free_port());
+        let filter =
+            envoyx_filter("conformance", module_config("workers", &module, ""), LoadBy::Name, Form::Struct);
+        let listeners = vec![listener("workers", port, vec![filter])];
+        let bootstrap = bootstrap(admin, upstream.port, listeners, None);
+        let envoy = start_envoy_with_workers(version, &bootstrap, temp_dir(), 3);
+        let mut indexes = std::collections::BTreeSet::new();
+        for _ in 0..60 {
+            let reply = get(port, "/", &[("x-case", "workers")]);
+            assert_eq!(
+                reply.header("x-upstream-saw-x-conf-worker-count"),
+                Some("Some(3)"),
+                "Envoy {version}"
+            );
+            indexes.insert(reply.header("x-upstream-saw-x-conf-worker-index").unwrap_or("-").to_string());
+        }
+        assert!(
+            indexes.len() >= 2
+                && indexes.iter().all(|i| ["Some(0)", "Some(1)", "Some(2)"].contains(&i.as_str())),
+            "Envoy {version}: worker indexes seen over 60 connections: {indexes:?}"
+        );
+        envoy.check_no_host_errors();
+    }
+}

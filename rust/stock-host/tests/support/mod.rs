@@ -146,13 +146,27 @@ pub struct Envoy(envoyx_harness::Envoy);
 
 /// Starts Envoy `version` on `bootstrap` (written into `dir`) and waits until it is ready.
 pub fn start_envoy(version: &str, bootstrap: &Value, dir: tempfile::TempDir) -> Envoy {
-    let mut envoy = spawn_envoy(version, bootstrap, dir);
-    envoy.0.wait_ready(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
-    envoy
+    start_envoy_with_workers(version, bootstrap, dir, 1)
 }
 
 /// Starts Envoy without waiting for it.
 pub fn spawn_envoy(version: &str, bootstrap: &Value, dir: tempfile::TempDir) -> Envoy {
+    spawn_envoy_with(version, bootstrap, dir, 1)
+}
+
+/// [`start_envoy`] with `--concurrency workers`.
+pub fn start_envoy_with_workers(
+    version: &str,
+    bootstrap: &Value,
+    dir: tempfile::TempDir,
+    workers: u32,
+) -> Envoy {
+    let mut envoy = spawn_envoy_with(version, bootstrap, dir, workers);
+    envoy.0.wait_ready(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+    envoy
+}
+
+fn spawn_envoy_with(version: &str, bootstrap: &Value, dir: tempfile::TempDir, workers: u32) -> Envoy {
     let host = stock_host();
     let command = envoyx_harness::EnvoyCommand {
         binary: &envoy_binary(version),
@@ -161,7 +175,7 @@ pub fn spawn_envoy(version: &str, bootstrap: &Value, dir: tempfile::TempDir) -> 
         module_search_path: host.parent(),
         log_level: "info",
     };
-    Envoy(command.spawn(dir).unwrap_or_else(|e| panic!("{e}")))
+    Envoy(command.spawn_with_workers(dir, workers).unwrap_or_else(|e| panic!("{e}")))
 }
 
 impl Deref for Envoy {

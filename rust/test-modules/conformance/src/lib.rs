@@ -642,6 +642,17 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
+            "workers" => {
+                let in_range = match (envoyx_sdk::worker_count(), stream.worker_index()) {
+                    (Some(count), Some(index)) => index < count,
+                    _ => false,
+                };
+                stream.request_headers().set("x-conf-workers", format!("in-range={in_range}"));
+                let (count, index) = (envoyx_sdk::worker_count(), stream.worker_index());
+                stream.request_headers().set("x-conf-worker-count", format!("{count:?}"));
+                stream.request_headers().set("x-conf-worker-index", format!("{index:?}"));
+                HeadersStatus::Continue
+            }
             "log-at" => {
                 envoyx_sdk::log_at(
                     LogLevel::Info,
