@@ -59,7 +59,8 @@
  *   (`envoyx_on_program_unload`) and which host table it needs (`envoyx_module_host_api_size`).
  *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`); a reset
  *   with a reason and details (`reset_stream_with_reason`); logging with a source location
- *   (`log_at`); the proxy's workers (`worker_count`, `worker_index`).
+ *   (`log_at`); the proxy's workers (`worker_count`, `worker_index`); whether the filter state
+ *   has a key (`filter_state_has`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -711,6 +712,15 @@ typedef struct envoyx_host_api {
    * on, from 0 to worker_count() - 1 (every hook of a stream runs on the same worker); UINT32_MAX
    * when the host does not say, or outside a hook of `stream` (logged). */
   uint32_t (*worker_index)(envoyx_stream* stream);
+
+  /* -- Filter state, continued (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. Whether the stream's filter state has `key`
+   * (checked as filter_state_set's), whoever set it and whatever its type: a string of any
+   * filter, an object of Envoy's. Where the proxy can only be asked for values (stock Envoy before
+   * 1.40), a key holding an object with no string form reads as absent. False when refused
+   * (logged). */
+  bool (*filter_state_has)(envoyx_stream* stream, envoyx_bytes key);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

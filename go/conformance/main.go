@@ -134,6 +134,12 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration
+	case "filter-state-has":
+		// The keys rust/conformance presets (PRESET_STRING, PRESET_OBJECT).
+		s.RequestHeaders().Set("x-conf-has", fmt.Sprintf("string=%t,object=%t,missing=%t,bad=%t",
+			s.HasFilterState("envoyx.conformance.preset"), s.HasFilterState("envoy.network.upstream_server_name"),
+			s.HasFilterState("envoyx.conformance.never_set"), s.HasFilterState("")))
+		return envoyx.HeadersContinue
 	case "workers":
 		count, known := envoyx.WorkerCount()
 		index, indexed := s.WorkerIndex()

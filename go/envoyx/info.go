@@ -25,6 +25,10 @@ static inline bool envoyxgo_filter_state_get(envoyx_stream* stream, const char* 
   return envoyxgo_host->filter_state_get(stream, envoyxgo_bytes(key, key_len), out);
 }
 
+static inline bool envoyxgo_filter_state_has(envoyx_stream* stream, const char* key, size_t key_len) {
+  return envoyxgo_host->filter_state_has(stream, envoyxgo_bytes(key, key_len));
+}
+
 static inline bool envoyxgo_clear_route_cache(envoyx_stream* stream) { return envoyxgo_host->clear_route_cache(stream); }
 
 static inline bool envoyxgo_upstream_override_host(envoyx_stream* stream, const char* h, size_t len,
@@ -131,6 +135,13 @@ func (s *Stream) FilterState(key string) ([]byte, bool) {
 		return nil, false
 	}
 	return []byte(goString(out.ptr, out.len)), true
+}
+
+// HasFilterState tells whether the stream's filter state has `key` (ABI 1.2), whoever set it and
+// whatever its type: a string of any filter, an object of Envoy's (on stock Envoy before 1.40, an
+// object with no string form reads as absent). False when refused (logged).
+func (s *Stream) HasFilterState(key string) bool {
+	return bool(C.envoyxgo_filter_state_has(s.raw, cstr(key), C.size_t(len(key))))
 }
 
 // ClearRouteCache makes Envoy pick the route again from the request headers as they are when

@@ -66,6 +66,7 @@ macro_rules! for_each_host_function {
             log_at 2,
             worker_count 2,
             worker_index 2,
+            filter_state_has 2,
         }
     };
 }
@@ -283,4 +284,6 @@ pub struct envoyx_host_api {
     // Workers (ABI 1.2)
     pub worker_count: unsafe extern "C" fn() -> u32,
     pub worker_index: unsafe extern "C" fn(stream: *mut envoyx_stream) -> u32,
+    // Filter state, continued (ABI 1.2)
+    pub filter_state_has: unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes) -> bool,
 }

@@ -321,6 +321,21 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "filter-state-has",
+        "filter_state_has (ABI 1.2): true for a string and an object the proxy preset, false for a \
+         key nobody set, and an empty key refused (false, logged)",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-has", Want::Is("string=true,object=true,missing=false,bad=false"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["filter_state_has of `` refused"],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "workers",
         "the proxy's worker count and the stream's worker index (ABI 1.2): the index lies below \
          the count, which is at least 1",

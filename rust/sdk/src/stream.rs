@@ -637,6 +637,14 @@ impl Stream {
         unsafe { (self.host.filter_state_get)(self.raw, bytes(key), &mut out).then(|| out.as_slice()) }
     }
 
+    /// Whether the stream's filter state has `key` (ABI 1.2), whoever set it and whatever its
+    /// type: a string of any filter, an object of Envoy's (on stock Envoy before 1.40, an object
+    /// with no string form reads as absent). False when refused (logged).
+    pub fn has_filter_state(&self, key: &str) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the view lives for the call.
+        unsafe { (self.host.filter_state_has)(self.raw, bytes(key)) }
+    }
+
     /// Adds the tag `key: value` to the stream's active span, which the proxy's tracer reports
     /// (Zipkin, OpenTelemetry, ...). False when there is no span (no tracer configured) or when
     /// refused (logged).

@@ -155,6 +155,14 @@ pub(crate) fn filter_state_get(cell: &StreamCell, key: &[u8]) -> Option<envoyx_b
     }
 }
 
+/// `filter_state_has` (ABI 1.2): whether the stream's filter state has `key`, whatever set it.
+pub(crate) fn filter_state_has(cell: &StreamCell, key: &[u8]) -> bool {
+    match name("key", key) {
+        Ok(key) => cell.host.borrow_mut().filter_state_exists(key),
+        Err(reason) => refused(cell, format_args!("filter_state_has of `{}`", Shown(key)), &reason),
+    }
+}
+
 /// `span_set_tag`.
 pub(crate) fn span_set_tag(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
     let checked = name("key", key)

@@ -642,6 +642,18 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
+            "filter-state-has" => {
+                use envoyx_conformance::{PRESET_OBJECT, PRESET_STRING};
+                let results = format!(
+                    "string={},object={},missing={},bad={}",
+                    stream.has_filter_state(PRESET_STRING),
+                    stream.has_filter_state(PRESET_OBJECT),
+                    stream.has_filter_state("envoyx.conformance.never_set"),
+                    stream.has_filter_state(""),
+                );
+                stream.request_headers().set("x-conf-has", results);
+                HeadersStatus::Continue
+            }
             "workers" => {
                 let in_range = match (envoyx_sdk::worker_count(), stream.worker_index()) {
                     (Some(count), Some(index)) => index < count,

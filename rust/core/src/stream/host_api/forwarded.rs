@@ -55,3 +55,12 @@ pub(super) unsafe extern "C" fn span_set_tag(
         })
     }
 }
+
+pub(super) unsafe extern "C" fn filter_state_has(stream: *mut envoyx_stream, key: envoyx_bytes) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "filter_state_has", false, |cell, _| {
+            crate::stream::stream_info::filter_state_has(cell, view(key))
+        })
+    }
+}
