@@ -55,6 +55,7 @@ public:
   void callout_stream_reset(std::uint64_t id) override;
   bool filter_state_set(envoyx::Bytes key, envoyx::Bytes value) override;
   bool clear_route_cache() override;
+  bool refresh_route_cluster() override;
   bool upstream_override_host(envoyx::Bytes host, bool strict) override;
   bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
   // @generated end

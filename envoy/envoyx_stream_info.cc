@@ -244,6 +244,15 @@ bool EnvoyStreamHost::span_set_tag(envoyx::Bytes key, envoyx::Bytes value) {
   return true;
 }
 
+bool EnvoyStreamHost::refresh_route_cluster() {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr || !callbacks->downstreamCallbacks().has_value()) {
+    return false;
+  }
+  callbacks->downstreamCallbacks()->refreshRouteCluster();
+  return true;
+}
+
 // Envoy names each worker's dispatcher `worker_<index>` (Server::WorkerImpl).
 bool EnvoyStreamHost::worker_index(std::uint32_t& index) {
   Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();

@@ -134,6 +134,11 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration
+	case "refresh-cluster":
+		s.RequestHeaders().Set("x-conf-cluster", "upstream")
+		s.RequestHeaders().Set("x-conf-weight", "0")
+		s.RequestHeaders().Set("x-conf-refreshed", fmt.Sprint(s.RefreshRouteCluster()))
+		return envoyx.HeadersContinue
 	case "filter-state-has":
 		// The keys rust/conformance presets (PRESET_STRING, PRESET_OBJECT).
 		s.RequestHeaders().Set("x-conf-has", fmt.Sprintf("string=%t,object=%t,missing=%t,bad=%t",

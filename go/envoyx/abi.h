@@ -60,7 +60,7 @@
  *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`); a reset
  *   with a reason and details (`reset_stream_with_reason`); logging with a source location
  *   (`log_at`); the proxy's workers (`worker_count`, `worker_index`); whether the filter state
- *   has a key (`filter_state_has`).
+ *   has a key (`filter_state_has`); picking a route's cluster again (`refresh_route_cluster`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -721,6 +721,18 @@ typedef struct envoyx_host_api {
    * 1.40), a key holding an object with no string form reads as absent. False when refused
    * (logged). */
   bool (*filter_state_has)(envoyx_stream* stream, envoyx_bytes key);
+
+  /* -- Routing, continued (ABI 1.2) -- */
+
+  /* Worker thread, inside a hook of `stream` while its request headers are still held (as
+   * clear_route_cache). Keeps the route but has the proxy pick its cluster again from the headers
+   * as they are when they go on: for a route whose cluster comes from a header
+   * (`cluster_header`) or from weights, after changing that header. Cheaper than
+   * clear_route_cache, which matches the route again. Whether the cluster changes is the route's
+   * own: Envoy 1.39 and 1.40 pick weighted clusters again (by `header_name`), 1.38 does not (its
+   * route entries have no refresh), and a plain `cluster_header` route keeps its cluster on all
+   * three. Returns false when the headers already went on (logged). */
+  bool (*refresh_route_cluster)(envoyx_stream* stream);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ static inline bool envoyxgo_filter_state_get(envoyx_stream* stream, const char* 
   return envoyxgo_host->filter_state_get(stream, envoyxgo_bytes(key, key_len), out);
 }
 
+static inline bool envoyxgo_refresh_route_cluster(envoyx_stream* stream) {
+  return envoyxgo_host->refresh_route_cluster(stream);
+}
+
 static inline bool envoyxgo_filter_state_has(envoyx_stream* stream, const char* key, size_t key_len) {
   return envoyxgo_host->filter_state_has(stream, envoyxgo_bytes(key, key_len));
 }
@@ -143,6 +147,12 @@ func (s *Stream) FilterState(key string) ([]byte, bool) {
 func (s *Stream) HasFilterState(key string) bool {
 	return bool(C.envoyxgo_filter_state_has(s.raw, cstr(key), C.size_t(len(key))))
 }
+
+// RefreshRouteCluster makes Envoy pick the cluster of the request's route again when the request
+// headers go on (ABI 1.2); the route stays. For a route whose cluster comes from a header
+// (cluster_header) or from weights, after changing that header. Only while the request headers
+// are held; false (logged) when they already went on.
+func (s *Stream) RefreshRouteCluster() bool { return bool(C.envoyxgo_refresh_route_cluster(s.raw)) }
 
 // ClearRouteCache makes Envoy pick the route again from the request headers as they are when
 // they go on (after changing :path, :authority or a header routes match on). Only while the

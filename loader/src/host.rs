@@ -54,6 +54,9 @@ impl HostStream for CxxHost {
     fn clear_route_cache(&mut self) -> bool {
         self.host().clear_route_cache()
     }
+    fn refresh_route_cluster(&mut self) -> bool {
+        self.host().refresh_route_cluster()
+    }
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.host().upstream_override_host(host.as_bytes(), strict)
     }

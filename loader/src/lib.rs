@@ -187,6 +187,7 @@ mod ffi {
         fn callout_stream_reset(self: Pin<&mut StreamHost>, id: u64);
         fn filter_state_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn clear_route_cache(self: Pin<&mut StreamHost>) -> bool;
+        fn refresh_route_cluster(self: Pin<&mut StreamHost>) -> bool;
         fn upstream_override_host(self: Pin<&mut StreamHost>, host: &[u8], strict: bool) -> bool;
         fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         // @generated end

@@ -308,6 +308,9 @@ class StreamHost {
   // Makes the proxy pick the request's route again when its headers go on (the core checked
   // that they have not).
   virtual bool clear_route_cache() { return false; }
+  // Makes the proxy pick the cluster of the request's route again when its headers go on (the
+  // core checked that they have not); the route itself stays.
+  virtual bool refresh_route_cluster() { return false; }
   // Sends the request to the upstream host `host` (`ip:port`, checked by the core).
   virtual bool upstream_override_host(Bytes host, bool strict) {
     (void)host, (void)strict;

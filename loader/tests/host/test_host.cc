@@ -506,6 +506,11 @@ bool TestStreamHost::clear_route_cache() {
   return true;
 }
 
+bool TestStreamHost::refresh_route_cluster() {
+  ++data_->route_cluster_refreshed;
+  return true;
+}
+
 bool TestStreamHost::upstream_override_host(Bytes host, bool strict) {
   data_->upstream_host.emplace(std::string(to_string_view(host)), strict);
   return true;

@@ -152,6 +152,7 @@ struct StreamData {
   std::map<std::string, std::optional<std::string>> filter_state;
   std::uint32_t envoy_bugs = 0;
   std::uint32_t route_cache_cleared = 0;
+  std::uint32_t route_cluster_refreshed = 0;
   std::optional<std::pair<std::string, bool>> upstream_host;
 
   Side& side(Direction direction);
@@ -248,6 +249,7 @@ class TestStreamHost : public StreamHost {
   bool filter_state_get(Bytes key, RawBytes& value) override;
   bool filter_state_exists(Bytes key) override;
   bool clear_route_cache() override;
+  bool refresh_route_cluster() override;
   // No tracer here, as Envoy without one: there is no span to tag (conformance case `span-tag`).
   bool span_set_tag(Bytes, Bytes) override { return false; }
   // One worker, the test's thread.

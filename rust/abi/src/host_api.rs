@@ -67,6 +67,7 @@ macro_rules! for_each_host_function {
             worker_count 2,
             worker_index 2,
             filter_state_has 2,
+            refresh_route_cluster 2,
         }
     };
 }
@@ -286,4 +287,6 @@ pub struct envoyx_host_api {
     pub worker_index: unsafe extern "C" fn(stream: *mut envoyx_stream) -> u32,
     // Filter state, continued (ABI 1.2)
     pub filter_state_has: unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes) -> bool,
+    // Routing, continued (ABI 1.2)
+    pub refresh_route_cluster: unsafe extern "C" fn(stream: *mut envoyx_stream) -> bool,
 }

@@ -321,6 +321,14 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "refresh-cluster",
+        "refresh_route_cluster while the request headers are held (ABI 1.2): accepted, and the \
+         request goes on",
+        forwarded_with(&[("x-conf-refreshed", Want::Is("true"))]),
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "filter-state-has",
         "filter_state_has (ABI 1.2): true for a string and an object the proxy preset, false for a \
          key nobody set, and an empty key refused (false, logged)",

@@ -637,6 +637,16 @@ impl Stream {
         unsafe { (self.host.filter_state_get)(self.raw, bytes(key), &mut out).then(|| out.as_slice()) }
     }
 
+    /// Has the proxy pick the cluster of the request's route again when the request headers go on
+    /// (ABI 1.2): the route stays. For a route whose cluster comes from a header (`cluster_header`)
+    /// or from weights, after changing that header; [`Stream::clear_route_cache`] matches the
+    /// route itself again. Only while the request headers are held; false (logged) when they
+    /// already went on.
+    pub fn refresh_route_cluster(&mut self) -> bool {
+        // Safety: inside a hook of this stream on its worker thread.
+        unsafe { (self.host.refresh_route_cluster)(self.raw) }
+    }
+
     /// Whether the stream's filter state has `key` (ABI 1.2), whoever set it and whatever its
     /// type: a string of any filter, an object of Envoy's (on stock Envoy before 1.40, an object
     /// with no string form reads as absent). False when refused (logged).

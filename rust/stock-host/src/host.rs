@@ -353,6 +353,11 @@ impl HostStream for EnvoyStream {
         Some(self.envoy.worker_index())
     }
 
+    fn refresh_route_cluster(&mut self) -> bool {
+        self.envoy.refresh_route_cluster();
+        true
+    }
+
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         self.envoy.set_span_tag(key, value)
     }

@@ -23,7 +23,12 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
         // the module; /v2/ and the rest reach the upstream.
         let mut v1 = envoyx_harness::proxy::route("/v1/", "empty", &[], None);
         v1["metadata"] = json!({ "filter_metadata": { "envoyx.conformance": { "tier": "gold" } } });
-        let routes = vec![v1, envoyx_harness::proxy::route("/", "upstream", &[], None)];
+        // /by-header/ picks one of two weighted clusters by the request header `x-conf-weight`
+        // (0: the upstream, 1: `empty`).
+        let by_header = json!({ "match": { "prefix": "/by-header/" }, "route": { "weighted_clusters": {
+            "clusters": [ { "name": "upstream", "weight": 1 }, { "name": "empty", "weight": 1 } ],
+            "header_name": "x-conf-weight" } } });
+        let routes = vec![v1, by_header, envoyx_harness::proxy::route("/", "upstream", &[], None)];
         let mut listener =
             envoyx_harness::proxy::http_listener("info", "127.0.0.1", port, routes, vec![filter]);
         listener["filter_chains"][0]["filters"][0]["typed_config"]["access_log"] = json!([{
@@ -49,6 +54,22 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
         );
         let reply = get(port, "/v1/items", &[("x-case", "reroute-no-clear")]);
         assert_eq!(reply.status(), 503, "Envoy {version}: without a clear the old route stands");
+        // The route's cluster from a header the module changes: picked again only when refreshed.
+        let by_header = |case: &str| get(port, "/by-header/x", &[("x-case", case), ("x-conf-weight", "1")]);
+        // Envoy 1.38's weighted clusters do not pick again (their route entry has no refresh);
+        // 1.39 and 1.40 do.
+        let reply = by_header("refresh-cluster");
+        let refreshed_status = if version == "1.38.3" { 503 } else { 200 };
+        assert_eq!(
+            (reply.status(), reply.header("x-upstream-saw-x-conf-refreshed")),
+            (refreshed_status, (refreshed_status == 200).then_some("true")),
+            "Envoy {version}: refreshed to the upstream"
+        );
+        assert_eq!(
+            by_header("refresh-cluster-skipped").status(),
+            503,
+            "Envoy {version}: the picked cluster stands"
+        );
         // A pinned upstream host: the cluster's own, or (strictly) one it lacks.
         let own = format!("127.0.0.1:{}", upstream.port);
         for (host, strict, status) in

@@ -592,6 +592,10 @@ impl HostStream for TestHostStream {
     fn worker_index(&mut self) -> Option<u32> {
         Some(0)
     }
+    fn refresh_route_cluster(&mut self) -> bool {
+        self.data.borrow_mut().info.route_cluster_refreshed += 1;
+        true
+    }
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         let mut data = self.data.borrow_mut();
         if data.info.tracing {
@@ -963,6 +967,11 @@ impl TestStream {
     /// How many times the module asked for the route to be picked again.
     pub fn route_cache_cleared(&self) -> u32 {
         self.data.borrow().info.route_cache_cleared
+    }
+
+    /// How many times the module asked for the route's cluster to be picked again.
+    pub fn route_cluster_refreshed(&self) -> u32 {
+        self.data.borrow().info.route_cluster_refreshed
     }
 
     /// The upstream host the module asked for, and whether strictly.

@@ -51,6 +51,8 @@ pub(crate) struct StreamInfo {
     pub envoy_bugs: u32,
     /// How many times the module asked for the route to be picked again.
     pub route_cache_cleared: u32,
+    /// How many times the module asked for the route's cluster to be picked again.
+    pub route_cluster_refreshed: u32,
     /// The upstream host the module asked for, and whether strictly.
     pub upstream_host: Option<(String, bool)>,
     /// Whether the stream has a span (the test turned tracing on), and the tags set on it.

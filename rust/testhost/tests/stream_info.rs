@@ -32,6 +32,10 @@ impl Filter for Sticky {
             stream.request_headers().set(":path", format!("/v2/{rest}"));
             stream.clear_route_cache();
         }
+        if stream.request_headers().get_str("x-weight").is_some() {
+            stream.request_headers().set("x-weight", "0");
+            stream.refresh_route_cluster();
+        }
         stream.set_metadata("sticky", "tier", tier.as_str());
         stream.set_metadata("sticky", "weight", 2.5);
         stream.set_filter_state("sticky.tier", tier.as_bytes());
@@ -43,6 +47,8 @@ impl Filter for Sticky {
         // Too late to re-route: refused.
         let late = stream.set_upstream_host("10.0.0.8:8080", false);
         stream.response_headers().set("x-late-host", if late { "true" } else { "false" });
+        let late_refresh = stream.refresh_route_cluster();
+        stream.response_headers().set("x-late-refresh", if late_refresh { "true" } else { "false" });
         HeadersStatus::Continue
     }
 }
@@ -66,6 +72,11 @@ fn the_module_reads_route_metadata_and_steers_the_request() {
     assert_eq!(stream.span_tags(), [("sticky.tier".to_string(), "pinned".to_string())]);
     stream.response_headers(&[(":status", "200")], true);
     assert_eq!(stream.client_response_headers().get("x-late-host").as_deref(), Some("false"));
+    assert_eq!(stream.client_response_headers().get("x-late-refresh").as_deref(), Some("false"));
+    assert!(envoyx_testhost::logged(
+        "refresh_route_cluster refused: the request headers already went on, and with them the route was picked"
+    ));
+    assert_eq!(stream.route_cluster_refreshed(), 0, "nothing refreshed for a request without x-weight");
     assert_eq!(stream.upstream_host(), Some(("10.0.0.7:8080".to_string(), true)), "unchanged");
 
     // Without route metadata: the module's default, no pinning.
@@ -74,5 +85,14 @@ fn the_module_reads_route_metadata_and_steers_the_request() {
     assert_eq!(stream.upstream_host(), None);
     assert_eq!(stream.route_cache_cleared(), 0);
     assert_eq!(stream.filter_state("sticky.tier").as_deref(), Some(&b"none"[..]));
+
+    // The route's cluster picked again after the header it depends on changed.
+    let mut stream = host.stream();
+    stream.request_headers(
+        &[(":method", "GET"), (":path", "/"), (":authority", "app"), ("x-weight", "1")],
+        true,
+    );
+    assert_eq!(stream.route_cluster_refreshed(), 1);
+    assert_eq!(stream.upstream_request_headers().get("x-weight").as_deref(), Some("0"));
     assert!(stream.span_tags().is_empty(), "no tracer, no span");
 }

@@ -185,6 +185,12 @@ pub trait HostStream {
         false
     }
 
+    /// Makes the proxy pick the cluster of the request's route again when its headers go on (the
+    /// core checked that they have not); the route itself stays.
+    fn refresh_route_cluster(&mut self) -> bool {
+        false
+    }
+
     /// Sends the request to the upstream host `host` (`ip:port`, checked by the core).
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         let _ = (host, strict);

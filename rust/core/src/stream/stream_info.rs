@@ -193,6 +193,14 @@ pub(crate) fn clear_route_cache(cell: &StreamCell) -> bool {
     }
 }
 
+/// `refresh_route_cluster` (ABI 1.2): the route stays, its cluster is picked again.
+pub(crate) fn refresh_route_cluster(cell: &StreamCell) -> bool {
+    match routing_closed(cell) {
+        Some(reason) => refused(cell, format_args!("refresh_route_cluster"), &reason),
+        None => cell.host.borrow_mut().refresh_route_cluster(),
+    }
+}
+
 /// `upstream_override_host`.
 pub(crate) fn upstream_override_host(cell: &StreamCell, host: &[u8], strict: bool) -> bool {
     let text = String::from_utf8_lossy(host);

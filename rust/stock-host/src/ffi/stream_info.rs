@@ -65,6 +65,7 @@ unsafe extern "C" {
         result: *mut EnvoyBuffer,
     ) -> bool;
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: FilterEnvoyPtr);
+    fn envoy_dynamic_module_callback_http_clear_route_cluster_cache(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_filter_get_worker_index(filter: FilterEnvoyPtr) -> u32;
     fn envoy_dynamic_module_callback_http_set_upstream_override_host(
         filter: FilterEnvoyPtr,
@@ -296,6 +297,12 @@ impl EnvoyFilter {
     pub fn clear_route_cache(self) {
         // Safety: live filter on its worker thread.
         unsafe { envoy_dynamic_module_callback_http_clear_route_cache(self.raw()) }
+    }
+
+    /// Has Envoy pick the cluster of the request's route again when the request headers go on.
+    pub fn refresh_route_cluster(self) {
+        // Safety: live filter on its worker thread.
+        unsafe { envoy_dynamic_module_callback_http_clear_route_cluster_cache(self.raw()) }
     }
 
     /// Pins the upstream host (an IP address with port).

@@ -794,6 +794,19 @@ impl Filter for Conformance {
                 HeadersStatus::Continue
             }
             // Envoy-only behaviours (rust/stock-host/tests/stream_info.rs): routing needs routes.
+            "refresh-cluster" | "refresh-cluster-skipped" => {
+                // Where a route picks its cluster from a header (rust/stock-host/tests/
+                // stream_info.rs: `x-conf-weight` chooses among weighted clusters, 0 the
+                // upstream): point it at the upstream, then refresh (or, skipped, not: the
+                // cluster picked with the route stands).
+                stream.request_headers().set("x-conf-cluster", "upstream");
+                stream.request_headers().set("x-conf-weight", "0");
+                if self.case == "refresh-cluster" {
+                    let refreshed = stream.refresh_route_cluster();
+                    stream.request_headers().set("x-conf-refreshed", refreshed.to_string());
+                }
+                HeadersStatus::Continue
+            }
             "reroute" | "reroute-no-clear" => {
                 let tier =
                     stream.metadata_str(MetadataSource::Route, STREAM_INFO_NS, "tier").unwrap_or("none");

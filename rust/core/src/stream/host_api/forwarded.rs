@@ -64,3 +64,12 @@ pub(super) unsafe extern "C" fn filter_state_has(stream: *mut envoyx_stream, key
         })
     }
 }
+
+pub(super) unsafe extern "C" fn refresh_route_cluster(stream: *mut envoyx_stream) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "refresh_route_cluster", false, |cell, _| {
+            crate::stream::stream_info::refresh_route_cluster(cell)
+        })
+    }
+}
