@@ -175,11 +175,11 @@ fn method(text: &str, docs: Vec<String>) -> Result<(Primitive, usize), String> {
         let len = matching_brace(&text[end_sig + 1..]).ok_or_else(|| format!("{name}: no closing brace"))?;
         (end_sig + 1 + len + 1, Some(text[end_sig + 1..end_sig + 1 + len].to_string()))
     };
-    let plain = plain(&signature, &name, body.as_deref());
+    let plain = plain(&signature, body.as_deref());
     Ok((Primitive { name, docs, signature, plain }, used))
 }
 
-fn plain(signature: &str, name: &str, body: Option<&str>) -> Option<Plain> {
+fn plain(signature: &str, body: Option<&str>) -> Option<Plain> {
     let open = signature.find('(')?;
     let close = signature.rfind(')')?;
     let returns = match signature[close + 1..].trim() {
@@ -203,7 +203,6 @@ fn plain(signature: &str, name: &str, body: Option<&str>) -> Option<Plain> {
         Some(body) if trivial_default(body, returns) => true,
         Some(_) => return None,
     };
-    let _ = name;
     Some(Plain { params, returns, has_default })
 }
 
