@@ -27,12 +27,13 @@ bool EnvoyLogSink::enabled(envoyx::LogLevel level) const {
   return ENVOY_LOGGER().should_log(static_cast<spdlog::level::level_enum>(level));
 }
 
-void EnvoyLogSink::log_at(envoyx::LogLevel level, envoyx::Bytes message, envoyx::Bytes file,
+bool EnvoyLogSink::log_at(envoyx::LogLevel level, envoyx::Bytes message, envoyx::Bytes file,
                           std::uint32_t line) const {
   // spdlog keeps a C string of the file only during the call: a NUL-terminated copy.
   const std::string source(toStringView(file));
   ENVOY_LOGGER().log(spdlog::source_loc{source.c_str(), static_cast<int>(line), ""},
                      static_cast<spdlog::level::level_enum>(level), "{}", toStringView(message));
+  return true;
 }
 
 void EnvoyLogSink::log(envoyx::LogLevel level, envoyx::Bytes message) const {

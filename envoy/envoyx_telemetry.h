@@ -28,7 +28,7 @@ public:
   void log(envoyx::LogLevel level, envoyx::Bytes message) const override;
   // A module's line with its source location in the logger's own source field (as Envoy 1.40's
   // log_v2 shows it), not in the message.
-  void log_at(envoyx::LogLevel level, envoyx::Bytes message, envoyx::Bytes file,
+  bool log_at(envoyx::LogLevel level, envoyx::Bytes message, envoyx::Bytes file,
               std::uint32_t line) const override;
 };
 

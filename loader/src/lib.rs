@@ -304,7 +304,7 @@ mod ffi {
 
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);
-        fn log_at(self: &LogSink, level: LogLevel, message: &[u8], file: &[u8], line: u32);
+        fn log_at(self: &LogSink, level: LogLevel, message: &[u8], file: &[u8], line: u32) -> bool;
     }
 
     extern "Rust" {

@@ -4,8 +4,6 @@
 
 #include "envoyx-loader/src/lib.rs.h"
 
-#include <string>
-
 namespace envoyx {
 
 Scheduler::~Scheduler() = default;
@@ -32,13 +30,6 @@ bool StreamHost::callout_stream_send_trailers(std::uint64_t, rust::Slice<const R
 bool StreamHost::filter_state_exists(Bytes key) {
   RawBytes value{};
   return filter_state_get(key, value);
-}
-
-void LogSink::log_at(LogLevel level, Bytes message, Bytes file, std::uint32_t line) const {
-  std::string located = "[";
-  located.append(to_string_view(file)).append(":").append(std::to_string(line)).append("] ");
-  located.append(to_string_view(message));
-  log(level, Bytes(reinterpret_cast<const std::uint8_t*>(located.data()), located.size()));
 }
 
 std::string_view to_string_view(Bytes bytes) {

@@ -31,9 +31,12 @@ impl envoyx_core::LogSink for CxxLog {
             sink.log(ffi::LogLevel { repr: level as u32 }, message)
         }
     }
+    /// The C++ sink's own source field if it has one, else the core's `[file:line] ` line.
     fn log_at(&self, level: LogLevel, message: &[u8], file: &[u8], line: u32) {
-        if let Some(sink) = self.0.as_ref() {
-            sink.log_at(ffi::LogLevel { repr: level as u32 }, message, file, line)
+        if let Some(sink) = self.0.as_ref()
+            && !sink.log_at(ffi::LogLevel { repr: level as u32 }, message, file, line)
+        {
+            sink.log(ffi::LogLevel { repr: level as u32 }, &envoyx_core::log::located(message, file, line))
         }
     }
 }

@@ -336,9 +336,12 @@ class LogSink {
   virtual bool enabled(LogLevel level) const = 0;
   virtual void log(LogLevel level, Bytes message) const = 0;
   // `message` from line `line` of the module's source `file` (ABI 1.2 `log_at`; both one line
-  // already). The default (loader.cc) writes `[file:line] message` through log(); a logger with
-  // a source-location field of its own overrides it.
-  virtual void log_at(LogLevel level, Bytes message, Bytes file, std::uint32_t line) const;
+  // already), written with the location in the logger's own source field: true. The default
+  // has no such field and returns false, and the core writes `[file:line] message` through log().
+  virtual bool log_at(LogLevel level, Bytes message, Bytes file, std::uint32_t line) const {
+    (void)level, (void)message, (void)file, (void)line;
+    return false;
+  }
 };
 
 // Conversions for hosts: views of a std::string_view and back, copying no byte.
