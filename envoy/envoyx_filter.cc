@@ -14,6 +14,9 @@
 
 #include "envoy/http/codes.h"
 
+#include "source/common/buffer/buffer_impl.h"
+#include "source/common/http/header_map_impl.h"
+
 #include "abi.h"
 
 #include "envoy/envoyx_bytes.h"
@@ -266,8 +269,44 @@ void EnvoyxFilter::carryOutActions() {
         encoder_callbacks_->continueEncoding();
       }
       break;
+    case envoyx::ActionKind::AnswerHeaders:
+      sendModuleResponseHeaders(action.reply, action.end_of_stream);
+      break;
+    case envoyx::ActionKind::AnswerData:
+      sendModuleResponseData(action.reply, action.end_of_stream);
+      break;
+    case envoyx::ActionKind::AnswerTrailers:
+      sendModuleResponseTrailers(action.reply);
+      break;
+    default: // a kind a later loader adds: nothing this build knows how to do
+      return;
     }
   }
+}
+
+// The module's own response (ABI 1.2). The core checked every part (status 200-599, header
+// names lower-case tokens without pseudo-headers, values without control bytes, the order, the
+// content-length) and holds the request here, so no upstream response can meet it.
+void EnvoyxFilter::sendModuleResponseHeaders(const envoyx::LocalReply& reply, bool end_of_stream) {
+  Http::ResponseHeaderMapPtr headers = Http::ResponseHeaderMapImpl::create();
+  headers->setStatus(reply.status);
+  for (const envoyx::ReplyHeader& header : reply.headers) {
+    headers->addCopy(Http::LowerCaseString(toStringView(header.key)), toStringView(header.value));
+  }
+  decoder_callbacks_->encodeHeaders(std::move(headers), end_of_stream, "envoyx_module_response");
+}
+
+void EnvoyxFilter::sendModuleResponseData(const envoyx::LocalReply& reply, bool end_of_stream) {
+  Buffer::OwnedImpl data(toStringView(reply.body));
+  decoder_callbacks_->encodeData(data, end_of_stream);
+}
+
+void EnvoyxFilter::sendModuleResponseTrailers(const envoyx::LocalReply& reply) {
+  Http::ResponseTrailerMapPtr trailers = Http::ResponseTrailerMapImpl::create();
+  for (const envoyx::ReplyHeader& header : reply.headers) {
+    trailers->addCopy(Http::LowerCaseString(toStringView(header.key)), toStringView(header.value));
+  }
+  decoder_callbacks_->encodeTrailers(std::move(trailers));
 }
 
 void EnvoyxFilter::sendLocalReply(const envoyx::LocalReply& reply) {

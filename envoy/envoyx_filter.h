@@ -163,6 +163,11 @@ private:
   // until there are none or the filter was destroyed by one of them (see envoyx_filter.cc).
   void carryOutActions();
   void sendLocalReply(const envoyx::LocalReply& reply);
+  // The parts of the module's own response (ABI 1.2 send_response_*), in the order the core
+  // returns them; each goes from the decoder side down the encoder filters before this one.
+  void sendModuleResponseHeaders(const envoyx::LocalReply& reply, bool end_of_stream);
+  void sendModuleResponseData(const envoyx::LocalReply& reply, bool end_of_stream);
+  void sendModuleResponseTrailers(const envoyx::LocalReply& reply);
 
   const CoreFilterConfigSharedPtr config_;
   Upstream::ClusterManager* const cluster_manager_;

@@ -33,6 +33,8 @@ type filter struct {
 	// grpc-unary: the calls' outcomes so far, as name=..., and whether the request waits for them.
 	grpcResults []string
 	grpcPending bool
+	// The answer* case the filter answers itself (ABI 1.2 SendResponse*), if any.
+	answer string
 }
 
 func (f *filter) maybePanic(hook string) {
@@ -131,6 +133,14 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		return envoyx.HeadersStopIteration
 	}
 	switch c, _ := s.RequestHeaders().Get("x-case"); c {
+	case "answer":
+		// The filter answers the stream itself; the request stays here whatever the hook returns.
+		f.answer = c
+		s.SendResponseHeaders(200, [][2]string{{"content-type", "text/plain"}, {"x-conf-answer", "request-headers"}}, false)
+		return envoyx.HeadersContinue
+	case "answer-scheduled":
+		f.answer = c
+		return envoyx.HeadersStopIteration
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration
@@ -168,6 +178,20 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 
 func (f *filter) OnRequestBody(s *envoyx.Stream, end bool) envoyx.BodyStatus {
 	f.maybePanic("request_body")
+	switch f.answer {
+	case "answer":
+		// Each chunk goes back as it arrives; trailers end the response.
+		s.SendResponseData(s.RequestBody().Bytes(), false)
+		if end {
+			s.SendResponseTrailers([][2]string{{"x-conf-trailer", "done"}})
+		}
+		return envoyx.BodyContinue
+	case "answer-scheduled":
+		if end {
+			f.answerLater(s)
+		}
+		return envoyx.BodyStopAndBuffer
+	}
 	if f.grpcPending {
 		return envoyx.BodyStopAndBuffer
 	}
@@ -183,6 +207,22 @@ func (f *filter) OnRequestBody(s *envoyx.Stream, end bool) envoyx.BodyStatus {
 		}()
 	}
 	return envoyx.BodyStopAndBuffer
+}
+
+// answerLater: the answer-scheduled case's response over time, from two functions scheduled
+// from a goroutine: the headers (content-length 9) and "abc", then "defghi", which ends it.
+func (f *filter) answerLater(s *envoyx.Stream) {
+	handle := s.Handle()
+	go func() {
+		defer handle.Release()
+		time.Sleep(10 * time.Millisecond)
+		handle.Schedule(func(s *envoyx.Stream) {
+			s.SendResponseHeaders(200, [][2]string{{"content-length", "9"}, {"x-conf-answer", "scheduled"}}, false)
+			s.SendResponseData([]byte("abc"), false)
+		})
+		time.Sleep(10 * time.Millisecond)
+		handle.Schedule(func(s *envoyx.Stream) { s.SendResponseData([]byte("defghi"), true) })
+	}()
 }
 
 func (f *filter) OnRequestTrailers(s *envoyx.Stream) envoyx.TrailersStatus {

@@ -60,7 +60,9 @@
  *   1.2: a hook that failed is reported and the host ends the stream (`hook_failed`); a reset
  *   with a reason and details (`reset_stream_with_reason`); logging with a source location
  *   (`log_at`); the proxy's workers (`worker_count`, `worker_index`); whether the filter state
- *   has a key (`filter_state_has`); picking a route's cluster again (`refresh_route_cluster`).
+ *   has a key (`filter_state_has`); picking a route's cluster again (`refresh_route_cluster`);
+ *   the module's own streamed response (`send_response_headers`, `send_response_data`,
+ *   `send_response_trailers`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -733,6 +735,37 @@ typedef struct envoyx_host_api {
    * route entries have no refresh), and a plain `cluster_header` route keeps its cluster on all
    * three. Returns false when the headers already went on (logged). */
   bool (*refresh_route_cluster)(envoyx_stream* stream);
+
+  /* -- Answering: the module's own response (ABI 1.2) -- */
+
+  /* Worker thread, inside an event, scheduled or callout hook of `stream` while its request
+   * headers are still held here (a request hook, or an async hook after one stopped them) and no
+   * response arrived: the module answers the stream itself, as the last filter of a chain with
+   * no upstream cluster would (a terminal filter), streaming its response over time where a
+   * local reply sends it whole. Sends the response's headers: `status` 200-599 and `headers`
+   * checked as send_local_reply's (lower-case names, no pseudo-headers, at most 64), copied;
+   * `end_of_stream` when no body follows. From then on the request goes nowhere else: its hooks
+   * still run (the module may read the body as it arrives), but whatever they return it stays
+   * stopped, and continue_stream of the request does nothing; send_local_reply is refused; a reset
+   * ends the response where it is. A `content-length` header (one decimal number) is held to: the
+   * data sent must add up to it. The response stays open until the module ends it
+   * (send_response_data with end of stream, or send_response_trailers), resets the stream, or
+   * the client goes (the complete hook). What a hook sends is carried out in order once it
+   * returns; to send over time, schedule work (stream_handle_schedule) and send from the
+   * scheduled hook. Returns false, sending nothing, when refused (logged). */
+  bool (*send_response_headers)(envoyx_stream* stream, uint32_t status, const envoyx_header* headers,
+                                size_t headers_len, bool end_of_stream);
+  /* Where send_response_headers may be called, once it sent headers that did not end the
+   * response. Sends the next `data` of the response (copied; at most 1 MiB per call, 16 MiB per
+   * hook; may be empty, to end the response), ending it when `end_of_stream`. Refused (false,
+   * logged) before the headers, after the end, or past (or, at the end, short of) the
+   * response's content-length. */
+  bool (*send_response_data)(envoyx_stream* stream, envoyx_bytes data, bool end_of_stream);
+  /* As send_response_data. Ends the response with `trailers` (1 to 64, checked as headers,
+   * copied). Refused (false, logged) as send_response_data, and when empty (end with
+   * send_response_data instead). */
+  bool (*send_response_trailers)(envoyx_stream* stream, const envoyx_header* trailers,
+                                 size_t trailers_len);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -91,6 +91,14 @@ mod ffi {
         LocalReply = 2,
         /// Resume `NextAction::direction` (continueDecoding / continueEncoding).
         Continue = 3,
+        /// The module's own response (ABI 1.2), its parts in order: headers, status and headers
+        /// in `NextAction::reply`, ending the response when `NextAction::end_of_stream`
+        /// (encodeHeaders from the decoder side; the core checked them).
+        AnswerHeaders = 4,
+        /// Its next data, in `NextAction::reply.body` (encodeData; `end_of_stream` as above).
+        AnswerData = 5,
+        /// Its trailers, in `NextAction::reply.headers`; they end it (encodeTrailers).
+        AnswerTrailers = 6,
     }
 
     /// One header of a local reply, owned.
@@ -117,13 +125,15 @@ mod ffi {
         Refused = 1,
     }
 
-    /// The next action. `direction` is set for `Continue`, `reply` for `LocalReply` (empty
-    /// otherwise), `reset_reason` for `Reset` (`Local` otherwise).
+    /// The next action. `direction` is set for `Continue`, `reply` for `LocalReply` and the
+    /// `Answer*` kinds (empty otherwise), `reset_reason` for `Reset` (`Local` otherwise),
+    /// `end_of_stream` for `AnswerHeaders` and `AnswerData`.
     struct NextAction {
         kind: ActionKind,
         direction: Direction,
         reply: LocalReply,
         reset_reason: ResetReason,
+        end_of_stream: bool,
     }
 
     /// Log levels. Values equal `envoyx_log_level` and Envoy's (spdlog's) levels.

@@ -1,6 +1,6 @@
 //! A stream for C++: the core's state machine, and the actions it decided, taken one at a time.
 
-use envoyx_core::{Action, Direction, Effects};
+use envoyx_core::{Action, AnswerPart, Direction, Effects};
 
 use crate::ffi;
 use crate::views::{callout_status, shared_views};
@@ -105,7 +105,11 @@ impl Stream {
     /// core's rules give: a reset or a local reply alone, otherwise request before response.
     pub fn next_action(&mut self) -> ffi::NextAction {
         let none = ffi::LocalReply { status: 0, headers: Vec::new(), body: Vec::new(), details: Vec::new() };
+        let owned = |pairs: Vec<(Vec<u8>, Vec<u8>)>| -> Vec<ffi::ReplyHeader> {
+            pairs.into_iter().map(|(key, value)| ffi::ReplyHeader { key, value }).collect()
+        };
         let mut reset_reason = ffi::ResetReason::Local;
+        let mut end_of_stream = false;
         let (kind, direction, reply) = match self.pending.next_action() {
             None => (ffi::ActionKind::None, Direction::Request, none),
             Some(Action::Reset(reason)) => {
@@ -117,18 +121,29 @@ impl Stream {
             Some(Action::Continue(direction)) => (ffi::ActionKind::Continue, direction, none),
             Some(Action::LocalReply(reply)) => {
                 let reply = *reply;
-                let headers =
-                    reply.headers.into_iter().map(|(key, value)| ffi::ReplyHeader { key, value }).collect();
                 let reply = ffi::LocalReply {
                     status: reply.status,
-                    headers,
+                    headers: owned(reply.headers),
                     body: reply.body,
                     details: reply.details,
                 };
                 (ffi::ActionKind::LocalReply, Direction::Response, reply)
             }
+            Some(Action::Answer(AnswerPart::Headers { status, headers, end_of_stream: end })) => {
+                end_of_stream = end;
+                let reply = ffi::LocalReply { status, headers: owned(headers), ..none };
+                (ffi::ActionKind::AnswerHeaders, Direction::Response, reply)
+            }
+            Some(Action::Answer(AnswerPart::Data { data, end_of_stream: end })) => {
+                end_of_stream = end;
+                (ffi::ActionKind::AnswerData, Direction::Response, ffi::LocalReply { body: data, ..none })
+            }
+            Some(Action::Answer(AnswerPart::Trailers(trailers))) => {
+                let reply = ffi::LocalReply { headers: owned(trailers), ..none };
+                (ffi::ActionKind::AnswerTrailers, Direction::Response, reply)
+            }
         };
-        ffi::NextAction { kind, direction: direction.into(), reply, reset_reason }
+        ffi::NextAction { kind, direction: direction.into(), reply, reset_reason, end_of_stream }
     }
 
     /// Whether the response has gone on past this filter towards the client.

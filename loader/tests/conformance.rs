@@ -137,6 +137,16 @@ impl SimulatedStream for Stream {
     fn trailers_forwarded(&self, side: Side) -> bool {
         self.0.trailers_forwarded(direction(side))
     }
+    fn forwarded_trailers(&self, side: Side) -> Vec<(String, String)> {
+        match side {
+            _ if !self.0.trailers_forwarded(direction(side)) => Vec::new(),
+            Side::Request => self.0.upstream_request_trailers().0,
+            Side::Response => self.0.client_response_trailers().0,
+        }
+    }
+    fn module_response_ended(&self) -> bool {
+        self.0.module_response_ended()
+    }
     fn pending_callouts(&self) -> Vec<PendingCallout> {
         self.0
             .pending_callouts()

@@ -51,7 +51,10 @@
 //   NextAction Stream::next_action(): after every call above has returned, take the actions the
 //     core decided on, one at a time, until kind == ActionKind::None, and carry each out:
 //     Reset (resetStream), LocalReply (sendLocalReply with .reply), Continue (continueDecoding
-//     or continueEncoding for .direction). The stream rules (reset wins over a reply, a reply
+//     or continueEncoding for .direction), and the module's own response in order (ABI 1.2):
+//     AnswerHeaders (encodeHeaders from the decoder side: .reply.status and .reply.headers),
+//     AnswerData (encodeData of .reply.body), AnswerTrailers (encodeTrailers of
+//     .reply.headers), the first two ending the response when .end_of_stream. The stream rules (reset wins over a reply, a reply
 //     over continues, no reply once the response started, continues only of stopped directions,
 //     a module's own reply not re-entering it) were applied by the core: a host re-decides none.
 //   void Stream::on_stream_complete(); uint64_t Stream::body_bytes_copied();
@@ -95,14 +98,14 @@ enum class HeaderMapKind : std::uint32_t;  // RequestHeaders, RequestTrailers, R
 enum class BodyKind : std::uint32_t;  // RequestReceived, RequestBuffered, ResponseReceived, ResponseBuffered
 enum class Direction : std::uint32_t;  // Request, Response
 enum class LogLevel : std::uint32_t;   // Trace, Debug, Info, Warn, Error, Critical
-enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue
+enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue, Answer{Headers,Data,Trailers}
 // A per-route configuration, defined (opaque) in the generated header: made with
 // route_config_from_proto/_json, owned by the proxy's route table as a rust::Box.
 struct RouteConfig;
 struct CalloutInbox;  // where a host puts streaming-callout news while the stream is busy
 struct ReplyHeader;  // { rust::Vec<uint8_t> key; rust::Vec<uint8_t> value; }
 struct LocalReply;   // { uint32_t status; rust::Vec<ReplyHeader> headers; rust::Vec<uint8_t> body, details; }
-struct NextAction;   // { ActionKind kind; Direction direction; LocalReply reply; }
+struct NextAction;   // { ActionKind kind; Direction direction; LocalReply reply; ResetReason reset_reason; bool end_of_stream; }
 
 using Bytes = rust::Slice<const std::uint8_t>;
 

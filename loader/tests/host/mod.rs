@@ -120,6 +120,8 @@ pub mod ffi {
         fn local_reply(self: &TestStream) -> RecordedReply;
         fn was_reset(self: &TestStream) -> bool;
         fn reset_refused(self: &TestStream) -> bool;
+        /// The module's own response (ABI 1.2 `send_response_*`) was carried out to its end.
+        fn module_response_ended(self: &TestStream) -> bool;
         fn body_bytes_copied(self: &TestStream) -> u64;
         fn last_chunk_kept_its_memory(self: &TestStream) -> bool;
     }
@@ -353,6 +355,13 @@ impl Stream {
     }
     pub fn upstream_request_trailers(&self) -> Headers {
         Headers::from_ffi(self.0.headers(envoyx_abi::ENVOYX_REQUEST_TRAILERS))
+    }
+    /// The response trailers as the host holds them (what the client got once they went on).
+    pub fn client_response_trailers(&self) -> Headers {
+        Headers::from_ffi(self.0.headers(envoyx_abi::ENVOYX_RESPONSE_TRAILERS))
+    }
+    pub fn module_response_ended(&self) -> bool {
+        self.0.module_response_ended()
     }
     pub fn headers_forwarded(&self, direction: u32) -> bool {
         self.0.headers_forwarded(direction)

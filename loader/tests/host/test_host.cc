@@ -645,6 +645,34 @@ void TestStream::carry_out() {
         side.release();
         break;
       }
+      // The module's own response (ABI 1.2): as in Envoy, each part runs through this filter's
+      // response hooks (which the core passes through) on its way to the client.
+      case ActionKind::AnswerHeaders: {
+        HeaderMap response;
+        response.add(":status", std::to_string(action.reply.status));
+        for (const ReplyHeader& header : action.reply.headers) {
+          response.add(string_of(header.key), string_of(header.value));
+        }
+        data_->module_response_ended = action.end_of_stream;
+        deliver_headers(Direction::Response, std::move(response), action.end_of_stream);
+        break;
+      }
+      case ActionKind::AnswerData: {
+        const std::string data = string_of(action.reply.body);
+        data_->module_response_ended = action.end_of_stream;
+        deliver_body(Direction::Response, SliceBuffer::chunked(data, data.size()),
+                     action.end_of_stream);
+        break;
+      }
+      case ActionKind::AnswerTrailers: {
+        HeaderMap trailers;
+        for (const ReplyHeader& header : action.reply.headers) {
+          trailers.add(string_of(header.key), string_of(header.value));
+        }
+        data_->module_response_ended = true;
+        deliver_trailers(Direction::Response, std::move(trailers));
+        break;
+      }
       default:  // ActionKind::None: nothing (more) to do
         return;
     }
@@ -858,6 +886,8 @@ RecordedReply TestStream::local_reply() const {
 bool TestStream::was_reset() const { return data_->reset; }
 
 bool TestStream::reset_refused() const { return data_->reset_refused; }
+
+bool TestStream::module_response_ended() const { return data_->module_response_ended; }
 
 std::uint64_t TestStream::body_bytes_copied() const { return stream_->body_bytes_copied(); }
 

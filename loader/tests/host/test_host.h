@@ -127,6 +127,8 @@ struct StreamData {
   Side request;
   Side response;
   std::optional<SentReply> local_reply;
+  // The module's own response (ABI 1.2 send_response_*) was carried out to its end.
+  bool module_response_ended = false;
   bool reset = false;
   // The reset was ENVOYX_RESET_REFUSED (HTTP/2 REFUSED_STREAM in Envoy).
   bool reset_refused = false;
@@ -329,6 +331,7 @@ class TestStream {
   RecordedReply local_reply() const;
   bool was_reset() const;
   bool reset_refused() const;
+  bool module_response_ended() const;
   std::uint64_t body_bytes_copied() const;
   // Whether the last body chunk left the module's hook in the very slices it was handed (same
   // count, same addresses): a rewrite was done in place.

@@ -68,6 +68,9 @@ macro_rules! for_each_host_function {
             worker_index 2,
             filter_state_has 2,
             refresh_route_cluster 2,
+            send_response_headers 2,
+            send_response_data 2,
+            send_response_trailers 2,
         }
     };
 }
@@ -289,4 +292,19 @@ pub struct envoyx_host_api {
     pub filter_state_has: unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes) -> bool,
     // Routing, continued (ABI 1.2)
     pub refresh_route_cluster: unsafe extern "C" fn(stream: *mut envoyx_stream) -> bool,
+    // Answering: the module's own response (ABI 1.2)
+    pub send_response_headers: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        status: u32,
+        headers: *const envoyx_header,
+        headers_len: usize,
+        end_of_stream: bool,
+    ) -> bool,
+    pub send_response_data:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, data: envoyx_bytes, end_of_stream: bool) -> bool,
+    pub send_response_trailers: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        trailers: *const envoyx_header,
+        trailers_len: usize,
+    ) -> bool,
 }

@@ -321,6 +321,76 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "answer",
+        "the module answers the stream itself (ABI 1.2): headers from the request headers hook, \
+         each request body chunk sent back as it arrives, trailers at the end; the hooks return \
+         CONTINUE, yet nothing reaches an upstream",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::WithTrailers {
+                status: 200,
+                message: Message {
+                    headers: &[("x-conf-answer", Want::Is("request-headers")), ("content-type", Want::Is("text/plain"))],
+                    body: BODY,
+                },
+                trailers: &[("x-conf-trailer", Want::Is("done"))],
+            },
+            logs: &[],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
+        "answer-scheduled",
+        "the module's own response over time (ABI 1.2): headers with content-length and the first \
+         bytes from one scheduled event, the rest and the end from a second",
+        Expect::Exchange {
+            upstream: None,
+            client: ok(Message {
+                headers: &[("x-conf-answer", Want::Is("scheduled")), ("content-length", Want::IfPresent("9"))],
+                body: BODY,
+            }),
+            logs: &[],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
+        "answer-refused",
+        "the module's own response refuses data or trailers before its headers, a status out of \
+         range, a pseudo-header; and once started, a local reply, headers again, empty trailers",
+        Expect::Exchange {
+            upstream: None,
+            client: ok(Message {
+                headers: &[("x-conf-before", Want::Is("data=false,trailers=false,status=false,pseudo=false"))],
+                body: b"reply=false,again=false,empty-trailers=false",
+            }),
+            logs: &[
+                "send_response_data (1 bytes) refused: no response started: send its headers first",
+                "send_local_reply (status 403) refused: the module's own response already started",
+            ],
+        },
+    )
+    .since(2),
+    Case::new(
+        "answer-late",
+        "a response the module sends once its request went on is refused (logged); the \
+         upstream's response goes through",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(body(BODY)),
+            logs: &["send_response_headers (status 200) refused: the request already went on towards the upstream"],
+        },
+    )
+    .since(2),
+    Case::new(
+        "answer-reset",
+        "a reset after the module's own response started (from a scheduled event): the client \
+         sees the stream reset",
+        Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
+    )
+    .since(2),
+    Case::new(
         "refresh-cluster",
         "refresh_route_cluster while the request headers are held (ABI 1.2): accepted, and the \
          request goes on",

@@ -69,17 +69,17 @@ impl Request {
 /// Header pairs, in order.
 pub type Headers = Vec<(String, String)>;
 
-/// A request or response as a host saw it pass: headers (lower-case names, in order), body.
+/// A request or response as a host saw it pass: headers (lower-case names, in order), body,
+/// trailers (recorded for the client's response only).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
     pub headers: Headers,
     pub body: Vec<u8>,
+    pub trailers: Headers,
 }
 
-impl Seen {
-    fn values(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
-    }
+fn values<'a>(pairs: &'a Headers, name: &str) -> Vec<&'a str> {
+    pairs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
 }
 
 /// What the client got.
@@ -183,6 +183,12 @@ pub enum Client {
     Response {
         status: u16,
         message: Message,
+    },
+    /// A response as [`Client::Response`] whose trailers hold these too.
+    WithTrailers {
+        status: u16,
+        message: Message,
+        trailers: &'static [(&'static str, Want)],
     },
     /// A reset that says nothing more (Envoy's LocalReset; HTTP/2 INTERNAL_ERROR).
     Reset,
@@ -420,25 +426,36 @@ fn compare(
             "the client got {status} {:?}, expected a reset",
             String::from_utf8_lossy(&seen.body)
         )),
-        (Client::Response { status, .. }, ClientSaw::Reset { how, .. }) => {
-            Err(format!("the client got no response ({how}), expected {status}"))
-        }
+        (
+            Client::Response { status, .. } | Client::WithTrailers { status, .. },
+            ClientSaw::Reset { how, .. },
+        ) => Err(format!("the client got no response ({how}), expected {status}")),
         (Client::Response { status, message }, ClientSaw::Response { status: got, seen }) => {
-            if status != *got {
-                return Err(format!(
-                    "the client got status {got}, expected {status} (body {:?})",
-                    String::from_utf8_lossy(&seen.body)
-                ));
-            }
-            match_message("client response", &message, seen)
+            match_response(status, &message, *got, seen)
+        }
+        (Client::WithTrailers { status, message, trailers }, ClientSaw::Response { status: got, seen }) => {
+            match_response(status, &message, *got, seen)?;
+            let errors = match_pairs("client response trailer", trailers, &seen.trailers);
+            if errors.is_empty() { Ok(()) } else { Err(errors) }
         }
     }
 }
 
-fn match_message(what: &str, want: &Message, got: &Seen) -> Result<(), String> {
+fn match_response(status: u16, message: &Message, got: u16, seen: &Seen) -> Result<(), String> {
+    if status != got {
+        return Err(format!(
+            "the client got status {got}, expected {status} (body {:?})",
+            String::from_utf8_lossy(&seen.body)
+        ));
+    }
+    match_message("client response", message, seen)
+}
+
+/// What of `want` the pairs `got` miss, one clause per header (empty when none).
+fn match_pairs(what: &str, want: &[(&str, Want)], got: &Headers) -> String {
     let mut errors = String::new();
-    for (name, wanted) in want.headers {
-        let values = got.values(name);
+    for (name, wanted) in want {
+        let values = values(got, name);
         let ok = match wanted {
             Want::Is(value) => values == [*value],
             Want::Values(expected) => values == *expected,
@@ -446,9 +463,14 @@ fn match_message(what: &str, want: &Message, got: &Seen) -> Result<(), String> {
             Want::IfPresent(value) => values.is_empty() || values == [*value],
         };
         if !ok {
-            let _ = write!(errors, "{what} header {name}: {values:?}, expected {wanted:?}; ");
+            let _ = write!(errors, "{what} {name}: {values:?}, expected {wanted:?}; ");
         }
     }
+    errors
+}
+
+fn match_message(what: &str, want: &Message, got: &Seen) -> Result<(), String> {
+    let mut errors = match_pairs(&format!("{what} header"), want.headers, &got.headers);
     if got.body != want.body {
         let _ = write!(
             errors,

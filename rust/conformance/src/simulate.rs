@@ -44,6 +44,10 @@ pub trait SimulatedStream {
     /// Bytes the filter holds buffered.
     fn buffered_len(&self, side: Side) -> usize;
     fn trailers_forwarded(&self, side: Side) -> bool;
+    /// The trailers that went on past the filter (empty when none did).
+    fn forwarded_trailers(&self, side: Side) -> Vec<(String, String)>;
+    /// The module's own response (ABI 1.2 `send_response_*`) ended: the client has it whole.
+    fn module_response_ended(&self) -> bool;
     /// The callouts the module started that are not answered yet.
     fn pending_callouts(&self) -> Vec<PendingCallout>;
     /// Answers one, as its cluster would (and carries out what the module then asks for).
@@ -119,6 +123,7 @@ fn answer_callouts(stream: &mut impl SimulatedStream) -> bool {
             let request = Seen {
                 headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
                 body: callout.body.clone(),
+                trailers: Vec::new(),
             };
             let (headers, body, _) = echo_response(&request);
             CalloutReply::Response { headers, body }
@@ -142,6 +147,7 @@ fn play_stream(stream: &mut impl SimulatedStream, callout: &PendingCallout) -> b
     let request = Seen {
         headers: callout.headers.iter().filter(|(k, _)| !k.starts_with(':')).cloned().collect(),
         body: callout.body.clone(),
+        trailers: Vec::new(),
     };
     let (headers, body, trailers) = echo_response(&request);
     let half = body.len() / 2;
@@ -194,7 +200,7 @@ fn deliver(
 /// threads while the filter holds it. False when it stays held.
 fn let_through(stream: &mut impl SimulatedStream, side: Side, had_trailers: bool) -> bool {
     loop {
-        if stream.ended() {
+        if stream.ended() || stream.module_response_ended() {
             return false;
         }
         let through = stream.forwarded_headers(side).is_some()
@@ -246,6 +252,7 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
         let got = Seen {
             headers: stream.forwarded_headers(Side::Request).unwrap_or_default(),
             body: stream.forwarded_body(Side::Request),
+            trailers: Vec::new(),
         };
         let (headers, body, trailers) = echo_response(&got);
         upstream.push(got);
@@ -264,7 +271,11 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
             let headers = headers.into_iter().filter(|(k, _)| !k.starts_with(':')).collect();
             ClientSaw::Response {
                 status,
-                seen: Seen { headers, body: stream.forwarded_body(Side::Response) },
+                seen: Seen {
+                    headers,
+                    body: stream.forwarded_body(Side::Response),
+                    trailers: stream.forwarded_trailers(Side::Response),
+                },
             }
         }
         _ => ClientSaw::Reset {

@@ -54,7 +54,7 @@ pub use stream::callout::Callout;
 pub use stream::callout_data::{CalloutEvent, CalloutStatus};
 pub use stream::callout_stream::CalloutInbox;
 pub use stream::drive::Stream;
-pub use stream::effects::{Action, Effects, Outcome, OwnedLocalReply};
+pub use stream::effects::{Action, AnswerPart, Effects, Outcome, OwnedLocalReply};
 pub use stream::host::{HostStream, StreamScheduler};
 pub use stream::metrics::{
     LABEL_LIMIT, MAX_LABEL_COMBINATIONS, MAX_LABEL_VALUE, MetricDef, MetricKind, MetricLimits, MetricOp,

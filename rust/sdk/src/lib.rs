@@ -75,6 +75,7 @@
 //! the macros [`trace!`], [`debug!`], [`info!`], [`warn!`], [`error!`] and [`critical!`].
 #![warn(missing_docs)]
 
+mod answer;
 mod body;
 mod callout;
 #[doc(hidden)]

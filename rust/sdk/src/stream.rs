@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_host_api, envoyx_stream};
+use envoyx_abi::{envoyx_bytes, envoyx_host_api, envoyx_stream};
 
 use crate::body::{self, Body, BodyReader};
 use crate::{BodyKind, Direction, HeaderMap, HeaderMapKind, ResetReason, RouteConfig, StreamHandle};
@@ -268,13 +268,7 @@ impl Stream {
         body: &[u8],
         details: &str,
     ) -> bool {
-        let headers: Vec<envoyx_header> = headers
-            .iter()
-            .map(|(key, value)| envoyx_header {
-                key: envoyx_bytes::from_slice(key.as_bytes()),
-                value: envoyx_bytes::from_slice(value.as_bytes()),
-            })
-            .collect();
+        let headers = crate::callout::header_views(headers);
         // Safety: we are inside a hook of this stream on its worker thread (`Stream` exists only
         // there); `headers`, `body` and `details` outlive the call and the host copies them.
         unsafe {

@@ -14,8 +14,8 @@ use crate::host::{EnvoyStream, Shared, WAKE_EVENT};
 use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use envoyx_core::{
-    Action, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig, Outcome,
-    ResetReason, Stream, StreamScheduler,
+    Action, AnswerPart, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig,
+    Outcome, ResetReason, Stream, StreamScheduler,
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -316,6 +316,15 @@ impl Filter {
                     self.say_carrying_out(false);
                 }
                 Action::Continue(Direction::Response) => self.envoy.continue_encoding(),
+                Action::Answer(AnswerPart::Headers { status, headers, end_of_stream }) => {
+                    self.envoy.send_response_headers(status, &headers, end_of_stream)
+                }
+                Action::Answer(AnswerPart::Data { data, end_of_stream }) => {
+                    self.envoy.send_response_data(&data, end_of_stream)
+                }
+                Action::Answer(AnswerPart::Trailers(trailers)) => {
+                    self.envoy.send_response_trailers(&trailers)
+                }
             }
         }
     }

@@ -244,7 +244,11 @@ fn h1_exchange(
     match attempt() {
         Ok(reply) => ClientSaw::Response {
             status: reply.status(),
-            seen: Seen { headers: reply.headers.clone(), body: reply.body.clone() },
+            seen: Seen {
+                headers: reply.headers.clone(),
+                body: reply.body.clone(),
+                trailers: reply.trailers.clone(),
+            },
         },
         // HTTP/1.1 cannot tell a refused stream from another reset.
         Err(e) => ClientSaw::Reset { how: e.to_string(), refused: None },
@@ -268,7 +272,11 @@ impl Host for EnvoyHost {
             match h2_request(port, "POST", &path, &pairs, &body, request.trailers) {
                 Ok(reply) => ClientSaw::Response {
                     status: reply.status,
-                    seen: Seen { headers: h2_pairs(&reply.headers), body: reply.body },
+                    seen: Seen {
+                        headers: h2_pairs(&reply.headers),
+                        body: reply.body,
+                        trailers: reply.trailers.as_ref().map(h2_pairs).unwrap_or_default(),
+                    },
                 },
                 // h2 names the RST_STREAM code: REFUSED_STREAM reads "refused stream …".
                 Err(e) => ClientSaw::Reset { refused: Some(e.contains("refused stream")), how: e },
@@ -278,7 +286,7 @@ impl Host for EnvoyHost {
         };
         let upstream = self.upstream.received()[before..]
             .iter()
-            .map(|m| Seen { headers: m.headers.clone(), body: m.body.clone() })
+            .map(|m| Seen { headers: m.headers.clone(), body: m.body.clone(), trailers: Vec::new() })
             .collect();
         Ok(Observed { upstream, client })
     }

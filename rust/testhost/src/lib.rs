@@ -33,10 +33,10 @@ pub use buffer::SliceBuffer;
 pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
-pub use envoyx_core::{Attribute, MetadataSource};
 pub use envoyx_core::{
-    BodyStatus, Direction, HeadersStatus, LogLevel, ResetReason, RouteConfig, TrailersStatus,
+    AnswerPart, BodyStatus, Direction, HeadersStatus, LogLevel, ResetReason, RouteConfig, TrailersStatus,
 };
+pub use envoyx_core::{Attribute, MetadataSource};
 pub use envoyx_core::{MetricDef, MetricKind, MetricLimits};
 pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
@@ -336,6 +336,8 @@ struct StreamData {
     request: Side,
     response: Side,
     local_reply: Option<RecordedLocalReply>,
+    /// The parts of the module's own response (ABI 1.2 `send_response_*`), as carried out.
+    answer: Vec<AnswerPart>,
     reset: Option<ResetReason>,
     /// A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
     /// nothing more from the client or the upstream to the filter.
@@ -747,6 +749,25 @@ impl TestStream {
                     }
                     self.data.borrow_mut().ended = true;
                 }
+                // The module's own response: recorded, and, as Envoy's filter manager would run
+                // it, each part goes through this filter's response hooks (which the core passes
+                // through) to the client.
+                Action::Answer(part) => {
+                    self.data.borrow_mut().answer.push(part.clone());
+                    match part {
+                        AnswerPart::Headers { status, headers, end_of_stream } => {
+                            let mut headers = HeaderMap::from_pairs(&headers);
+                            headers.set(b":status", status.to_string().as_bytes());
+                            self.headers(Direction::Response, headers, end_of_stream);
+                        }
+                        AnswerPart::Data { data, end_of_stream } => {
+                            self.body(Direction::Response, SliceBuffer::from_slices(&[&data]), end_of_stream);
+                        }
+                        AnswerPart::Trailers(trailers) => {
+                            self.trailers(Direction::Response, HeaderMap::from_pairs(&trailers));
+                        }
+                    }
+                }
             }
         }
     }
@@ -1071,6 +1092,14 @@ impl TestStream {
     /// How many continues resumed a direction.
     pub fn continues(&self, direction: Direction) -> u32 {
         self.side(direction, |s| s.continues)
+    }
+
+    /// The parts of the response the module sent itself (ABI 1.2 `send_response_headers`,
+    /// `_data`, `_trailers`), in order, as the host carried them out; empty when it did not
+    /// answer. The client got them too ([`TestStream::client_response_headers`], `_body`,
+    /// `_trailers`).
+    pub fn module_response(&self) -> Vec<AnswerPart> {
+        self.data.borrow().answer.clone()
     }
 
     pub fn local_reply(&self) -> Option<RecordedLocalReply> {

@@ -191,6 +191,17 @@ impl SimulatedStream for Stream {
     fn trailers_forwarded(&self, side: Side) -> bool {
         self.0.trailers_forwarded(direction(side))
     }
+    fn forwarded_trailers(&self, side: Side) -> Vec<(String, String)> {
+        let trailers = match side {
+            _ if !self.0.trailers_forwarded(direction(side)) => None,
+            Side::Request => self.0.upstream_request_trailers(),
+            Side::Response => self.0.client_response_trailers(),
+        };
+        trailers.map(|t| t.pairs()).unwrap_or_default()
+    }
+    fn module_response_ended(&self) -> bool {
+        self.0.module_response().last().is_some_and(|part| part.ends())
+    }
     fn pending_callouts(&self) -> Vec<PendingCallout> {
         self.0
             .pending_callouts()

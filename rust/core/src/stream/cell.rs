@@ -178,6 +178,8 @@ pub(crate) struct StreamCell {
     /// This module answered locally: the response events that follow are its own reply's,
     /// passed through without reaching the module again.
     pub own_reply: Cell<bool>,
+    /// The module's own response (ABI 1.2 `send_response_*`, `answer.rs`).
+    pub answer: Cell<crate::stream::answer::AnswerState>,
     pub completed: Cell<bool>,
     /// The host is carrying out a continue of the request (`Stream::carrying_out_continue`):
     /// response events may arrive inside the proxy's continue call.
@@ -239,6 +241,7 @@ impl StreamCell {
             effects: RefCell::new(Effects::NONE),
             ending: Cell::new(false),
             own_reply: Cell::new(false),
+            answer: Cell::new(crate::stream::answer::AnswerState::NotStarted),
             completed: Cell::new(false),
             continuing_request: Cell::new(false),
             warned_unresumable: Cell::new(false),

@@ -5,8 +5,8 @@
 //! the module's call has returned (see `effects.rs`).
 //!
 //! - Local reply: only from an event or async hook (not stream-new, not complete), once per
-//!   stream, before the response started; status, details, headers and size checked
-//!   (`validate.rs`).
+//!   stream, before the response started (the module's own response, `answer.rs`, starts it
+//!   too); status, details, headers and size checked (`validate.rs`).
 //! - Reset: from an event or async hook; wins over a local reply.
 //! - Continue: resumes a direction only if the module stopped it and the stream is neither
 //!   ending nor complete; at most once per direction per call.
@@ -18,9 +18,10 @@
 //!   (the module returns NULL) or complete; afterwards the module gets no hook but destroy.
 
 use crate::log::{Shown, core_log};
+use crate::stream::answer;
 use crate::stream::cell::{Hook, StreamCell};
 use crate::stream::effects::OwnedLocalReply;
-use crate::stream::validate::{self, HeaderOp};
+use crate::stream::validate;
 use crate::vocab::{Direction, ResetReason};
 
 /// The details of the local reply that ends a stream whose hook failed.
@@ -39,6 +40,9 @@ fn reply_refusal(cell: &StreamCell, hook: Hook) -> Option<String> {
     }
     if cell.ending.get() {
         return Some("the module already reset or answered this stream".to_string());
+    }
+    if answer::answering(cell) {
+        return Some("the module's own response already started (send_response_headers)".to_string());
     }
     if cell.response_started() {
         return Some("the response already started (its headers went on to the client)".to_string());
@@ -63,14 +67,8 @@ pub(crate) fn local_reply<'a>(
     validate::reply_details(details).map_err(|r| r.to_string())?;
     let headers: Vec<(&[u8], &[u8])> = headers.collect();
     validate::reply_size(headers.len(), body.len()).map_err(|r| r.to_string())?;
-    let mut owned = Vec::new();
-    for (key, value) in headers {
-        let name = validate::header_name(None, HeaderOp::Add, key)
-            .and_then(|name| validate::header_value(&name, value).map(|()| name))
-            .map_err(|r| format!("header `{}`: {r}", Shown(key)))?;
-        owned.push((name.into_owned(), value.to_vec()));
-    }
-    Ok(OwnedLocalReply { status, headers: owned, body: body.to_vec(), details: details.to_vec() })
+    let headers = answer::checked_pairs("header", headers.into_iter())?;
+    Ok(OwnedLocalReply { status, headers, body: body.to_vec(), details: details.to_vec() })
 }
 
 /// Records an accepted local reply: the stream is ending, and the response events that follow
@@ -115,15 +113,17 @@ pub(crate) fn reset_with_reason(cell: &StreamCell, hook: Hook, reason: u32, deta
         "EnvoyX module {} (filter `{}`) reset the stream ({reason:?}): {}",
         labels.module,
         labels.filter,
-        crate::log::Shown(details)
+        Shown(details)
     );
     true
 }
 
-/// Whether a continue of `direction` would resume anything now: the module stopped it and the
-/// stream is neither ending nor complete.
+/// Whether a continue of `direction` would resume anything now: the module stopped it, the
+/// stream is neither ending nor complete, and (for the request) the module does not answer the
+/// stream itself (`answer.rs`: its request goes nowhere else).
 pub(crate) fn resumable(cell: &StreamCell, direction: Direction) -> bool {
-    !cell.completed.get() && !cell.ending.get() && cell.flow(direction).stopped
+    let answered_here = direction == Direction::Request && answer::answering(cell);
+    !cell.completed.get() && !cell.ending.get() && cell.flow(direction).stopped && !answered_here
 }
 
 /// Whether a stop of `direction` the module just returned could never be resumed, so the

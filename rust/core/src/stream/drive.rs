@@ -15,6 +15,9 @@
 //! - Own reply. The response events of this module's own local reply pass through without
 //!   reaching the module (on stock Envoy they never arrive; on other proxies they would re-enter).
 //!   Request events that still arrive after the module ended the stream are stopped.
+//! - Own response (ABI 1.2). A module that sends its own response (`answer.rs`) is the
+//!   stream's end: its request hooks still run, but the request stays stopped whatever they
+//!   return, and its own response passes this filter's response hooks without reaching it.
 //! - Continue. A continue asked for through a handle reaches the stream through the host's
 //!   scheduler ([`Stream::on_scheduled`]), never inside the module's call, and resumes a
 //!   direction only if the module stopped it and the stream is neither ending nor complete: a
@@ -31,6 +34,7 @@ use crate::error::EventOrderError;
 use crate::lifecycle::StreamEvent;
 use crate::log::core_log;
 use crate::status::{BodyStatus, HeadersStatus, TrailersStatus};
+use crate::stream::answer;
 use crate::stream::cell::{Flow, Hook, Phase, StreamCell, Work};
 use crate::stream::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::stream::framing;
@@ -177,6 +181,11 @@ impl Stream {
             let status = if direction == Direction::Response { S::PASS } else { S::HALT };
             return Ok(Outcome { status, effects: Effects::NONE });
         }
+        if direction == Direction::Response && answer::answering(&self.cell) {
+            // The module's own response passing through this filter's response hooks (a proxy
+            // that runs them with it): it goes on untouched.
+            return Ok(Outcome { status: S::PASS, effects: Effects::NONE });
+        }
         if self.failed() {
             if direction == Direction::Request && hook_is_headers(hook) {
                 return Ok(Outcome { status: S::HALT, effects: self.fail_stream() });
@@ -200,7 +209,10 @@ impl Stream {
             self.ended_by_module();
             return Outcome { status: S::HALT, effects };
         }
-        let status = if status.stops() && crate::stream::control::unresumable_stop(&self.cell, direction) {
+        let status = if direction == Direction::Request && answer::answering(&self.cell) {
+            // The module answers the stream itself: its request goes nowhere else.
+            S::HALT
+        } else if status.stops() && crate::stream::control::unresumable_stop(&self.cell, direction) {
             S::PASS
         } else {
             status

@@ -9,6 +9,7 @@
 //! [`Action`]s, in order, after the call has returned and before it hands the status to its proxy.
 
 use crate::vocab::{Direction, ResetReason};
+use std::collections::VecDeque;
 
 /// One thing the host must do to the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +20,39 @@ pub enum Action {
     LocalReply(Box<OwnedLocalReply>),
     /// Resume a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
     Continue(Direction),
+    /// Send the next part of the module's own response (ABI 1.2 `send_response_*`: the module
+    /// answers the stream itself, as a terminal filter). Parts come in the order sent.
+    Answer(AnswerPart),
+}
+
+/// One part of a response the module sends itself, checked by the core (`answer.rs`): headers
+/// once, then data, then trailers at most once; `end_of_stream` on the part that ends it
+/// (trailers always do).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnswerPart {
+    /// Status 200-599 and headers as a local reply's (lower-case names, no pseudo-headers).
+    Headers {
+        status: u32,
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
+        end_of_stream: bool,
+    },
+    Data {
+        data: Vec<u8>,
+        end_of_stream: bool,
+    },
+    Trailers(Vec<(Vec<u8>, Vec<u8>)>),
+}
+
+impl AnswerPart {
+    /// Whether this part ends the response.
+    pub fn ends(&self) -> bool {
+        match self {
+            AnswerPart::Headers { end_of_stream, .. } | AnswerPart::Data { end_of_stream, .. } => {
+                *end_of_stream
+            }
+            AnswerPart::Trailers(_) => true,
+        }
+    }
 }
 
 /// A local reply the core accepted: status in 200–599, headers checked and lower-cased
@@ -33,7 +67,9 @@ pub struct OwnedLocalReply {
 }
 
 /// The actions one call produced, already reduced by the stream rules: a reset wins over a
-/// local reply, a local reply over continues; each direction continues at most once.
+/// local reply, a local reply over continues; each direction continues at most once; the parts
+/// of the module's own response keep their order (a reset drops them, and the rules never let a
+/// local reply or a request continue meet them).
 #[must_use = "the host must carry out the actions the module asked for"]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Effects {
@@ -41,16 +77,22 @@ pub struct Effects {
     reply: Option<Box<OwnedLocalReply>>,
     /// Indexed by `Direction as usize`.
     continues: [bool; 2],
+    /// The module's own response, in the order sent.
+    answer: VecDeque<AnswerPart>,
 }
 
 impl Effects {
     /// No action.
-    pub const NONE: Effects = Effects { reset: None, reply: None, continues: [false, false] };
+    pub const NONE: Effects =
+        Effects { reset: None, reply: None, continues: [false, false], answer: VecDeque::new() };
 
     /// Whether there is nothing to do.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.reset.is_none() && self.reply.is_none() && self.continues == [false, false]
+        self.reset.is_none()
+            && self.reply.is_none()
+            && self.continues == [false, false]
+            && self.answer.is_empty()
     }
 
     /// Whether this ends the stream's processing (a reset or a local reply).
@@ -59,7 +101,8 @@ impl Effects {
     }
 
     /// The next action to carry out, in the order that keeps the stream consistent: a reset or a
-    /// local reply comes alone; otherwise the request continues before the response.
+    /// local reply comes alone; otherwise the module's own response parts in order, then the
+    /// request continues before the response.
     pub fn next_action(&mut self) -> Option<Action> {
         if let Some(reason) = self.reset.take() {
             *self = Effects::NONE;
@@ -68,6 +111,9 @@ impl Effects {
         if let Some(reply) = self.reply.take() {
             *self = Effects::NONE;
             return Some(Action::LocalReply(reply));
+        }
+        if !self.answer.is_empty() {
+            return self.answer.pop_front().map(Action::Answer);
         }
         for direction in [Direction::Request, Direction::Response] {
             if std::mem::take(&mut self.continues[direction as usize]) {
@@ -89,6 +135,7 @@ impl Effects {
             self.reply = Some(reply);
             self.continues = [false, false];
         }
+        self.answer.extend(later.answer);
         if self.reply.is_none() {
             for (mine, theirs) in self.continues.iter_mut().zip(later.continues) {
                 *mine |= theirs;
@@ -106,6 +153,7 @@ impl Effects {
         self.reset = Some(reason);
         self.reply = None;
         self.continues = [false, false];
+        self.answer.clear();
     }
 
     pub(crate) fn record_reply(&mut self, reply: OwnedLocalReply) {
@@ -115,6 +163,18 @@ impl Effects {
 
     pub(crate) fn record_continue(&mut self, direction: Direction) {
         self.continues[direction as usize] = true;
+    }
+
+    pub(crate) fn record_answer(&mut self, part: AnswerPart) {
+        self.answer.push_back(part);
+    }
+
+    /// The bytes of response data queued so far (bounded per call: `answer.rs`).
+    pub(crate) fn answer_bytes(&self) -> usize {
+        self.answer
+            .iter()
+            .map(|part| if let AnswerPart::Data { data, .. } = part { data.len() } else { 0 })
+            .sum()
     }
 }
 
@@ -184,6 +244,30 @@ mod tests {
         later.record_reply(reply());
         e.merge(later);
         assert_eq!(e.collect::<Vec<_>>(), vec![Action::LocalReply(Box::new(reply()))]);
+    }
+
+    #[test]
+    fn answer_parts_keep_their_order_and_a_reset_drops_them() {
+        let headers = AnswerPart::Headers { status: 200, headers: vec![], end_of_stream: false };
+        let data = AnswerPart::Data { data: b"a".to_vec(), end_of_stream: false };
+        let trailers = AnswerPart::Trailers(vec![(b"x".to_vec(), b"1".to_vec())]);
+        let mut e = Effects::default();
+        e.record_answer(headers.clone());
+        e.record_answer(data.clone());
+        let mut later = Effects::default();
+        later.record_answer(trailers.clone());
+        e.merge(later);
+        assert_eq!(e.answer_bytes(), 1);
+        assert_eq!(
+            e.collect::<Vec<_>>(),
+            vec![Action::Answer(headers.clone()), Action::Answer(data.clone()), Action::Answer(trailers)]
+        );
+        let mut e = Effects::default();
+        e.record_answer(headers);
+        let mut later = Effects::default();
+        later.record_reset(ResetReason::Local);
+        e.merge(later);
+        assert_eq!(e.collect::<Vec<_>>(), vec![Action::Reset(ResetReason::Local)]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! table the module reaches back through. Nothing here loads a module or parses a configuration
 //! (the load wing, `crate::load`, does, and starts streams here).
 
+pub(crate) mod answer;
 pub(crate) mod attributes;
 pub(crate) mod background;
 pub(crate) mod callout;

@@ -24,7 +24,8 @@
 //!   header name of at most [`MAX_HEADER_NAME`] bytes, a value of at most [`MAX_HEADER_VALUE`];
 //!   at most [`MAX_HEADER_WRITES`] header sets and adds per stream; a local reply with at most
 //!   [`MAX_REPLY_HEADERS`] headers, a body of at most [`MAX_REPLY_BODY`] bytes and details of at
-//!   most [`MAX_REPLY_DETAILS`]; a callout timeout of 1 to [`MAX_CALLOUT_TIMEOUT_MS`]
+//!   most [`MAX_REPLY_DETAILS`]; the module's own response likewise per call, and at most
+//!   [`MAX_ANSWER_QUEUED`] bytes of it from one hook; a callout timeout of 1 to [`MAX_CALLOUT_TIMEOUT_MS`]
 //!   milliseconds. Each is refused like any other bad input (false, logged).
 
 use crate::vocab::HeaderMapKind;
@@ -40,6 +41,9 @@ pub const MAX_HEADER_WRITES: u32 = 1024;
 pub const MAX_REPLY_HEADERS: usize = 64;
 /// The largest local reply body, in bytes.
 pub const MAX_REPLY_BODY: usize = 1 << 20;
+/// The most response data one hook may send (ABI 1.2 `send_response_data`), in bytes: it waits
+/// in memory until the hook returns.
+pub const MAX_ANSWER_QUEUED: usize = 16 << 20;
 /// The longest local reply details, in bytes.
 pub const MAX_REPLY_DETAILS: usize = 256;
 /// The longest callout timeout, in milliseconds: a day. Envoy turns it into a signed duration; a

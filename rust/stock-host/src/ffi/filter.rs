@@ -74,6 +74,22 @@ unsafe extern "C" {
         body: ModuleBuffer,
         details: ModuleBuffer,
     );
+    fn envoy_dynamic_module_callback_http_send_response_headers(
+        filter: FilterEnvoyPtr,
+        headers: *mut HttpHeader,
+        headers_count: usize,
+        end_stream: bool,
+    );
+    fn envoy_dynamic_module_callback_http_send_response_data(
+        filter: FilterEnvoyPtr,
+        data: ModuleBuffer,
+        end_stream: bool,
+    );
+    fn envoy_dynamic_module_callback_http_send_response_trailers(
+        filter: FilterEnvoyPtr,
+        trailers: *mut HttpHeader,
+        trailers_count: usize,
+    );
     fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_filter_continue_encoding(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_filter_reset_stream(
@@ -221,6 +237,51 @@ impl EnvoyFilter {
                 headers.len(),
                 ModuleBuffer::new(body),
                 ModuleBuffer::new(details),
+            )
+        }
+    }
+
+    /// Sends the headers of the module's own response (the core checked them): `:status` first,
+    /// then `headers`. Envoy runs the encoder filters before this one and the codec inside the
+    /// call, and may complete and destroy the filter before it returns (a client gone).
+    pub fn send_response_headers(self, status: u32, headers: &[(Vec<u8>, Vec<u8>)], end_of_stream: bool) {
+        let status = status.to_string();
+        let pairs = std::iter::once((&b":status"[..], status.as_bytes()))
+            .chain(headers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+        let mut headers = HttpHeader::list(pairs);
+        // Safety: live filter on its worker thread; Envoy copies the headers, which outlive the
+        // call.
+        unsafe {
+            envoy_dynamic_module_callback_http_send_response_headers(
+                self.raw(),
+                headers.as_mut_ptr(),
+                headers.len(),
+                end_of_stream,
+            )
+        }
+    }
+
+    /// Sends the next data of the module's own response (as [`EnvoyFilter::send_response_headers`]).
+    pub fn send_response_data(self, data: &[u8], end_of_stream: bool) {
+        // Safety: live filter on its worker thread; Envoy copies the data.
+        unsafe {
+            envoy_dynamic_module_callback_http_send_response_data(
+                self.raw(),
+                ModuleBuffer::new(data),
+                end_of_stream,
+            )
+        }
+    }
+
+    /// Ends the module's own response with trailers (as [`EnvoyFilter::send_response_headers`]).
+    pub fn send_response_trailers(self, trailers: &[(Vec<u8>, Vec<u8>)]) {
+        let mut trailers = HttpHeader::list(trailers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+        // Safety: live filter on its worker thread; Envoy copies the trailers.
+        unsafe {
+            envoy_dynamic_module_callback_http_send_response_trailers(
+                self.raw(),
+                trailers.as_mut_ptr(),
+                trailers.len(),
             )
         }
     }

@@ -14,6 +14,8 @@
 //! every response then tells `x-conf-background`: the events it received, in order;
 //! once dropped, it logs what a late schedule returned).
 //!
+//! The `answer*` cases answer the stream with the module's own response (`answer.rs`).
+//!
 //! The `scheduled-*` cases hold a direction, schedule an event from another thread at its end,
 //! and decide in `on_scheduled` (event ids below).
 //!
@@ -28,6 +30,7 @@
 //!
 //! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
 
+mod answer;
 mod text;
 
 use std::sync::{Arc, Mutex};
@@ -518,6 +521,9 @@ impl Filter for Conformance {
             let case = if self.case.is_empty() { "-".to_string() } else { self.case.clone() };
             metrics.requests.increment(stream, &[&case]);
         }
+        if let Some(status) = answer::request_headers(&self.case, stream) {
+            return status;
+        }
         if self.holds_request() {
             match self.case.clone().as_str() {
                 "callout-stream" => {
@@ -856,6 +862,9 @@ impl Filter for Conformance {
 
     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
         self.maybe_panic("request_body");
+        if let Some(status) = answer::request_body(&self.case, stream, end_of_stream) {
+            return status;
+        }
         match self.case.as_str() {
             "headers-late" => {
                 // The request headers went on: a change now is refused.
@@ -1056,6 +1065,9 @@ impl Filter for Conformance {
 
     fn on_scheduled(&mut self, stream: &mut Stream, event_id: u64) {
         self.maybe_panic("scheduled");
+        if answer::scheduled(&self.case, stream, event_id) {
+            return;
+        }
         match (self.case.as_str(), event_id) {
             ("scheduled-continue", REQUEST_DONE) => {
                 stream.request_headers().set("x-conf-scheduled", "request");

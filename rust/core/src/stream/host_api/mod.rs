@@ -13,6 +13,7 @@ use crate::stream::error_sink::ErrorSink;
 use crate::vocab::{BodyKind, HeaderMapKind};
 use envoyx_abi::*;
 
+mod answer;
 mod body;
 mod callouts;
 mod config_handles;
@@ -27,6 +28,7 @@ mod stream_info;
 mod workers;
 
 // Every trampoline by its ABI name, for the table below.
+use answer::*;
 use body::*;
 use callouts::*;
 use config_handles::*;

@@ -1,0 +1,68 @@
+package envoyx_test
+
+// The filter's own response (ABI 1.2 SendResponse*) through the real core (envoyxtest): headers
+// from the request headers hook, data from a function scheduled from a goroutine, trailers at
+// the end; the request reaches no upstream although the hook returns Continue; a second start is
+// refused.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/envoyx/envoyx/go/envoyx"
+	"github.com/envoyx/envoyx/go/envoyxtest"
+)
+
+type eventsConfig struct{}
+
+func (eventsConfig) NewFilter() envoyx.Filter { return &events{} }
+
+type events struct{ envoyx.DefaultFilter }
+
+func (events) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
+	s.SendResponseHeaders(200, [][2]string{{"content-type", "text/event-stream"}}, false)
+	s.SendResponseData([]byte("data: 1\n\n"), false)
+	again := s.SendResponseHeaders(200, nil, false)
+	handle := s.Handle()
+	go func() {
+		defer handle.Release()
+		time.Sleep(5 * time.Millisecond)
+		handle.Schedule(func(s *envoyx.Stream) {
+			s.SendResponseData([]byte("data: 2\n\n"), false)
+			s.SendResponseTrailers([][2]string{{"x-again", fmt.Sprint(again)}})
+		})
+	}()
+	return envoyx.HeadersContinue
+}
+
+func init() {
+	envoyx.Register("events", func(string, []byte) (envoyx.FilterConfig, error) { return eventsConfig{}, nil })
+}
+
+func TestAFilterStreamsItsOwnResponse(t *testing.T) {
+	host := envoyxtest.New(t, "events", "")
+	s := host.Stream()
+	defer s.Close()
+	if status := s.RequestHeaders(envoyxtest.H(":method", "GET", ":path", "/events"), true); status != envoyx.HeadersStopIteration {
+		t.Fatalf("request headers status %v, want StopIteration: the request stays here", status)
+	}
+	if s.Forwarded(envoyx.Request) {
+		t.Fatal("the request went on to an upstream")
+	}
+	if got := string(s.ClientResponseBody()); got != "data: 1\n\n" {
+		t.Fatalf("body before the scheduled function: %q", got)
+	}
+	if n := s.RunScheduled(2 * time.Second); n != 1 {
+		t.Fatalf("ran %d scheduled functions, want 1", n)
+	}
+	if got, _ := s.ClientResponseHeaders().Get("content-type"); got != "text/event-stream" {
+		t.Fatalf("content-type %q", got)
+	}
+	if got := string(s.ClientResponseBody()); got != "data: 1\n\ndata: 2\n\n" {
+		t.Fatalf("body %q", got)
+	}
+	if got, _ := s.ClientResponseTrailers().Get("x-again"); got != "false" {
+		t.Fatalf("a second SendResponseHeaders returned %q, want false", got)
+	}
+}
