@@ -73,6 +73,7 @@ void EnvoyxFilter::setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks&
   PassThroughFilter::setDecoderFilterCallbacks(callbacks);
   // The stream starts here rather than in the constructor: its scheduler needs the worker's
   // dispatcher, which only the callbacks know. Envoy sets the decoder callbacks once per stream.
+  callbacks.addDownstreamWatermarkCallbacks(*this);
   token_ = std::make_shared<StreamToken>(*this);
   auto scheduler = std::make_shared<DispatcherScheduler>(callbacks.dispatcher(), token_);
   try {
@@ -159,12 +160,29 @@ void EnvoyxFilter::onDestroy() {
     callout->abandon();
     retire(std::move(callout));
   }
+  if (decoder_callbacks_ != nullptr) {
+    decoder_callbacks_->removeDownstreamWatermarkCallbacks(*this);
+  }
   // Continues still queued on the dispatcher (or posted later by a module thread) now find no
   // token and are dropped.
   token_.reset();
   // Dropping the box completes the stream if needed and destroys the module's stream state,
   // exactly once (the core guarantees it).
   stream_.reset();
+}
+
+// Envoy writes to the client only while this filter carries out actions, after its call into
+// the core returned, so the core is never busy here; if it were, the news is logged, not lost
+// silently. The module hears of the change from the stream's queue (onScheduled).
+void EnvoyxFilter::watermark(bool above) {
+  if (!stream_.has_value()) {
+    return;
+  }
+  if (in_core_call_) {
+    ENVOY_LOG(error, "EnvoyX: a downstream watermark arrived inside a module call; dropped");
+    return;
+  }
+  (*stream_)->on_watermark(envoyx::Direction::Response, above);
 }
 
 void EnvoyxFilter::onScheduled() {

@@ -84,6 +84,7 @@ private:
 };
 
 class EnvoyxFilter : public Http::PassThroughFilter,
+                     public Http::DownstreamWatermarkCallbacks,
                      Logger::Loggable<Logger::Id::dynamic_modules> {
 public:
   // `cluster_manager` sends the module's callouts; without one (unit tests) none can start.
@@ -108,6 +109,11 @@ public:
   // Http::StreamFilterBase
   void onStreamComplete() override;
   void onDestroy() override;
+
+  // Http::DownstreamWatermarkCallbacks: the client reads slower than the response comes (ABI
+  // 1.2 envoyx_on_stream_watermark); the core queues the changes for the module.
+  void onAboveWriteBufferHighWatermark() override { watermark(true); }
+  void onBelowWriteBufferLowWatermark() override { watermark(false); }
 
   // A wake-up posted through DispatcherScheduler (a continue or an event the module queued),
   // now on the worker thread.
@@ -163,6 +169,7 @@ private:
   // until there are none or the filter was destroyed by one of them (see envoyx_filter.cc).
   void carryOutActions();
   void sendLocalReply(const envoyx::LocalReply& reply);
+  void watermark(bool above);
   // The parts of the module's own response (ABI 1.2 send_response_*), in the order the core
   // returns them; each goes from the decoder side down the encoder filters before this one.
   void sendModuleResponseHeaders(const envoyx::LocalReply& reply, bool end_of_stream);

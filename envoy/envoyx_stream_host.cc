@@ -218,6 +218,21 @@ bool EnvoyStreamHost::changeBody(envoyx::BodyKind kind, std::function<void(Buffe
   return true;
 }
 
+// Envoy keeps one buffer limit per stream, for both directions (StreamFilterCallbacks).
+std::uint64_t EnvoyStreamHost::buffer_limit() {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  return callbacks == nullptr ? 0 : callbacks->bufferLimit();
+}
+
+bool EnvoyStreamHost::set_buffer_limit(std::uint64_t limit) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  callbacks->setBufferLimit(limit);
+  return true;
+}
+
 } // namespace EnvoyX
 } // namespace HttpFilters
 } // namespace Extensions

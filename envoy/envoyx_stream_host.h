@@ -58,6 +58,8 @@ public:
   bool refresh_route_cluster() override;
   bool upstream_override_host(envoyx::Bytes host, bool strict) override;
   bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
+  std::uint64_t buffer_limit() override;
+  bool set_buffer_limit(std::uint64_t limit) override;
   // @generated end
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override;

@@ -141,6 +141,18 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "answer-scheduled":
 		f.answer = c
 		return envoyx.HeadersStopIteration
+	case "watermark":
+		f.answer = c
+		s.SendResponseHeaders(200, nil, false)
+		return envoyx.HeadersStopIteration
+	case "buffer-limit":
+		_, known := s.BufferLimit()
+		set := s.SetBufferLimit(65536)
+		after, _ := s.BufferLimit()
+		zero := s.SetBufferLimit(0)
+		huge := s.SetBufferLimit(2 << 30)
+		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
+		return envoyx.HeadersContinue
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration
@@ -191,6 +203,8 @@ func (f *filter) OnRequestBody(s *envoyx.Stream, end bool) envoyx.BodyStatus {
 			f.answerLater(s)
 		}
 		return envoyx.BodyStopAndBuffer
+	case "watermark":
+		return envoyx.BodyStopNoBuffer
 	}
 	if f.grpcPending {
 		return envoyx.BodyStopAndBuffer
@@ -223,6 +237,19 @@ func (f *filter) answerLater(s *envoyx.Stream) {
 		time.Sleep(10 * time.Millisecond)
 		handle.Schedule(func(s *envoyx.Stream) { s.SendResponseData([]byte("defghi"), true) })
 	}()
+}
+
+// OnWatermark: the watermark case tells each flow-control change in its response, which the
+// change back below ends.
+func (f *filter) OnWatermark(s *envoyx.Stream, _ envoyx.Direction, above bool) {
+	if f.answer != "watermark" {
+		return
+	}
+	if above {
+		s.SendResponseData([]byte("above;"), false)
+	} else {
+		s.SendResponseData([]byte("below;"), true)
+	}
 }
 
 func (f *filter) OnRequestTrailers(s *envoyx.Stream) envoyx.TrailersStatus {

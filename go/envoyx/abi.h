@@ -62,7 +62,8 @@
  *   (`log_at`); the proxy's workers (`worker_count`, `worker_index`); whether the filter state
  *   has a key (`filter_state_has`); picking a route's cluster again (`refresh_route_cluster`);
  *   the module's own streamed response (`send_response_headers`, `send_response_data`,
- *   `send_response_trailers`).
+ *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
+ *   `envoyx_on_stream_watermark`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -766,6 +767,20 @@ typedef struct envoyx_host_api {
    * send_response_data instead). */
   bool (*send_response_trailers)(envoyx_stream* stream, const envoyx_header* trailers,
                                  size_t trailers_len);
+
+  /* -- Flow control (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream` but complete. The stream's buffer limit in bytes:
+   * how much the proxy holds of a direction a filter stopped (past it Envoy answers 413 for a
+   * request, 500 or a reset for a response) and the high watermark of its buffers towards each
+   * peer (see envoyx_on_stream_watermark). Envoy keeps one limit for both directions: the
+   * listener's per_connection_buffer_limit_bytes (1 MiB by default) unless a filter sets another.
+   * 0 when the host does not say, or when refused (logged). */
+  uint64_t (*buffer_limit)(envoyx_stream* stream);
+  /* As buffer_limit. Sets the stream's buffer limit to `limit`, 1 byte to 1 GiB: raise it to
+   * buffer a larger body, lower it to pause a fast peer sooner. False when refused (logged: out of
+   * range, the complete hook) or when the host cannot. */
+  bool (*set_buffer_limit)(envoyx_stream* stream, uint64_t limit);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -946,6 +961,21 @@ bool envoyx_on_program_unload(void);
 size_t envoyx_module_host_api_size(void);
 #define ENVOYX_DECLARE_HOST_API_SIZE() \
   size_t envoyx_module_host_api_size(void) { return sizeof(envoyx_host_api); }
+
+/* Optional (ABI 1.2). Flow control news, on the stream's worker thread, between events (never
+ * inside another hook of the stream), before the stream completes. `direction`
+ * ENVOYX_DIRECTION_RESPONSE: the client reads the response slower than it is produced — the
+ * proxy's buffer towards it went above its high watermark (`above` true: stop producing) or back
+ * below its low watermark (`above` false: produce again). The host hands over only the changes:
+ * one `above`, then one `below`, however many times the proxy said so in between (Envoy says it
+ * for the connection and for an HTTP/2 stream alike). A module that streams its own response
+ * (send_response_data) or a large body through a stopped direction uses it to keep memory bounded.
+ * ENVOYX_DIRECTION_REQUEST is reserved for an upstream side that backs up: Envoy 1.38-1.40 tell
+ * filters nothing of it (they stop reading from the client themselves), so no host sends it.
+ * Every stream function of an event hook works here under the same rules, continue_stream and
+ * the send_response_* functions included. */
+void envoyx_on_stream_watermark(envoyx_stream* stream, envoyx_module_stream* module_stream,
+                                envoyx_direction direction, bool above);
 
 #ifdef __cplusplus
 } /* extern "C" */

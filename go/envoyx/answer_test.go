@@ -66,3 +66,44 @@ func TestAFilterStreamsItsOwnResponse(t *testing.T) {
 		t.Fatalf("a second SendResponseHeaders returned %q, want false", got)
 	}
 }
+
+// pacer answers with its own response and tells each watermark change in it.
+type pacerConfig struct{}
+
+func (pacerConfig) NewFilter() envoyx.Filter { return &pacer{} }
+
+type pacer struct{ envoyx.DefaultFilter }
+
+func (pacer) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
+	limit, _ := s.BufferLimit()
+	s.SendResponseHeaders(200, [][2]string{{"x-limit", fmt.Sprint(limit)}}, false)
+	return envoyx.HeadersStopIteration
+}
+
+func (pacer) OnWatermark(s *envoyx.Stream, d envoyx.Direction, above bool) {
+	s.SendResponseData([]byte(fmt.Sprintf("%v:%t;", d == envoyx.Response, above)), !above)
+}
+
+func init() {
+	envoyx.Register("pacer", func(string, []byte) (envoyx.FilterConfig, error) { return pacerConfig{}, nil })
+}
+
+func TestAFilterHearsEachWatermarkChangeOnce(t *testing.T) {
+	host := envoyxtest.New(t, "pacer", "")
+	s := host.Stream()
+	defer s.Close()
+	s.RequestHeaders(envoyxtest.H(":method", "GET", ":path", "/"), true)
+	if got, _ := s.ClientResponseHeaders().Get("x-limit"); got != "1048576" || s.BufferLimit() != 1<<20 {
+		t.Fatalf("buffer limit %q / %d, want Envoy's default 1 MiB", got, s.BufferLimit())
+	}
+	s.Watermark(envoyx.Response, true)
+	s.Watermark(envoyx.Response, true)
+	s.Watermark(envoyx.Response, false)
+	s.Watermark(envoyx.Response, false)
+	if n := s.RunScheduled(time.Second); n != 2 {
+		t.Fatalf("ran %d items, want 2 (one above, one below)", n)
+	}
+	if got := string(s.ClientResponseBody()); got != "true:true;true:false;" {
+		t.Fatalf("body %q", got)
+	}
+}

@@ -193,6 +193,19 @@ func envoyxGoScheduled(s *C.envoyx_stream, handle C.uintptr_t, event C.uint64_t)
 	})
 }
 
+// envoyxGoWatermark hands the host's flow-control news (ABI 1.2) to a filter that implements
+// WatermarkFilter. A panic in it is treated as on the request path, as a scheduled function's.
+//
+//export envoyxGoWatermark
+func envoyxGoWatermark(s *C.envoyx_stream, handle C.uintptr_t, direction C.uint32_t, above C.bool) {
+	run(s, handle, "OnWatermark", uint32(0), func(st *streamState, s *Stream) uint32 {
+		if f, ok := st.filter.(WatermarkFilter); ok {
+			f.OnWatermark(s, Direction(direction), bool(above))
+		}
+		return 0
+	})
+}
+
 // queue keeps `fn` under a new event id.
 func (st *streamState) queue(fn func(*Stream)) uint64 {
 	st.mu.Lock()

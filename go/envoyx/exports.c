@@ -74,6 +74,10 @@ void envoyx_on_stream_destroy(envoyx_module_stream* m) { envoyxGoStreamDestroy((
 void envoyx_on_stream_scheduled(envoyx_stream* s, envoyx_module_stream* m, uint64_t event_id) {
   envoyxGoScheduled(s, (uintptr_t)m, event_id);
 }
+void envoyx_on_stream_watermark(envoyx_stream* s, envoyx_module_stream* m, envoyx_direction direction,
+                                bool above) {
+  envoyxGoWatermark(s, (uintptr_t)m, direction, above);
+}
 
 envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
                                                         envoyx_error* error) {
@@ -134,6 +138,7 @@ static const char* const export_names[] = {
     "envoyx_on_stream_callout_done",   "envoyx_on_stream_callout_event",
     "envoyx_on_filter_config_scheduled", "envoyx_on_filter_config_callout_done",
     "envoyx_on_filter_config_callout_event", "envoyx_module_host_api_size",
+    "envoyx_on_stream_watermark",
 };
 static const void* const export_functions[] = {
     (const void*)envoyx_module_abi_version,   (const void*)envoyx_on_program_init,
@@ -149,6 +154,7 @@ static const void* const export_functions[] = {
     (const void*)envoyx_on_filter_config_callout_done,
     (const void*)envoyx_on_filter_config_callout_event,
     (const void*)envoyx_module_host_api_size,
+    (const void*)envoyx_on_stream_watermark,
 };
 _Static_assert(sizeof(export_names) / sizeof(export_names[0]) ==
                    sizeof(export_functions) / sizeof(export_functions[0]),

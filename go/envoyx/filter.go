@@ -50,6 +50,18 @@ type Filter interface {
 	OnComplete(s *Stream)
 }
 
+// WatermarkFilter is a Filter that hears of flow control (ABI 1.2): for the Response direction,
+// the client reads slower than the response is produced — the proxy's buffer towards it went
+// above its high watermark (above: stop producing) or back below its low one (produce again).
+// One above, then one below, however often the proxy said so in between. OnWatermark runs on
+// the stream's worker between hooks, with everything a scheduled function can do
+// (SendResponseData, Continue). The Request direction is reserved (Envoy tells filters nothing
+// of it). A filter that streams its own response pauses here to keep memory bounded.
+type WatermarkFilter interface {
+	Filter
+	OnWatermark(s *Stream, d Direction, above bool)
+}
+
 // DefaultFilter lets everything through; embed it and override what you need.
 type DefaultFilter struct{}
 

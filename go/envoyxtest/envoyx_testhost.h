@@ -114,6 +114,12 @@ void envoyx_teststream_answer_callout(envoyx_teststream* stream, uint64_t id, ui
 bool envoyx_teststream_was_reset(envoyx_teststream* stream);
 /* Whether the module reset the stream with ENVOYX_RESET_REFUSED (reset_stream_with_reason). */
 bool envoyx_teststream_reset_refused(envoyx_teststream* stream);
+/* Plays the proxy's flow-control news (ABI 1.2) for `direction`: its buffer towards that peer went
+ * above its high watermark (`above`) or below its low one; the module hears of a change through
+ * envoyx_teststream_run_scheduled. */
+void envoyx_teststream_watermark(envoyx_teststream* stream, envoyx_direction direction, bool above);
+/* The stream's buffer limit: what the module set (set_buffer_limit), else Envoy's default 1 MiB. */
+uint64_t envoyx_teststream_buffer_limit(envoyx_teststream* stream);
 
 /* Every log line the modules of this process wrote so far, as "level\0message\0" pairs (level
  * as a decimal ENVOYX_LOG_* value). */

@@ -405,6 +405,17 @@ func (s *Stream) WasReset() bool { return bool(C.envoyxtest_was_reset(s.raw)) }
 // ResetRefused tells whether the filter reset the stream with envoyx.ResetRefused.
 func (s *Stream) ResetRefused() bool { return bool(C.envoyxtest_reset_refused(s.raw)) }
 
+// Watermark plays the proxy's flow-control news (ABI 1.2): its buffer towards `d`'s peer (the
+// client, for envoyx.Response) went above its high watermark (`above`) or below its low one. The
+// filter's OnWatermark hears of a change when RunScheduled runs.
+func (s *Stream) Watermark(d envoyx.Direction, above bool) {
+	C.envoyxtest_watermark(s.raw, C.uint32_t(d), C.bool(above))
+}
+
+// BufferLimit is the stream's buffer limit: what the filter set (SetBufferLimit), else Envoy's
+// default 1 MiB.
+func (s *Stream) BufferLimit() uint64 { return uint64(C.envoyxtest_buffer_limit(s.raw)) }
+
 // LogLine is one line a module logged.
 type LogLine struct {
 	Level   envoyx.Level

@@ -24,6 +24,8 @@ static struct {
                       envoyx_testhost_owned*);
   bool (*was_reset)(envoyx_teststream*);
   bool (*reset_refused)(envoyx_teststream*);
+  void (*watermark)(envoyx_teststream*, envoyx_direction, bool);
+  uint64_t (*buffer_limit)(envoyx_teststream*);
   void (*logs)(envoyx_testhost_owned*);
   envoyx_teststream* (*stream_on_route)(envoyx_testhost*, envoyx_bytes, envoyx_bytes,
                                         envoyx_testhost_owned*);
@@ -70,6 +72,8 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(local_reply, "envoyx_teststream_local_reply");
   RESOLVE(was_reset, "envoyx_teststream_was_reset");
   RESOLVE(reset_refused, "envoyx_teststream_reset_refused");
+  RESOLVE(watermark, "envoyx_teststream_watermark");
+  RESOLVE(buffer_limit, "envoyx_teststream_buffer_limit");
   RESOLVE(logs, "envoyx_testhost_logs");
   RESOLVE(stream_on_route, "envoyx_testhost_stream_on_route");
   RESOLVE(metric, "envoyx_testhost_metric");
@@ -219,4 +223,8 @@ bool envoyxtest_local_reply(envoyx_teststream* s, uint32_t* status, envoyx_testh
 }
 bool envoyxtest_was_reset(envoyx_teststream* s) { return lib.was_reset(s); }
 bool envoyxtest_reset_refused(envoyx_teststream* s) { return lib.reset_refused(s); }
+void envoyxtest_watermark(envoyx_teststream* s, uint32_t direction, bool above) {
+  lib.watermark(s, direction, above);
+}
+uint64_t envoyxtest_buffer_limit(envoyx_teststream* s) { return lib.buffer_limit(s); }
 void envoyxtest_logs(envoyx_testhost_owned* out) { lib.logs(out); }

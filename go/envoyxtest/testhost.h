@@ -46,5 +46,7 @@ bool envoyxtest_local_reply(envoyx_teststream* s, uint32_t* status, envoyx_testh
                             envoyx_testhost_owned* body, envoyx_testhost_owned* details);
 bool envoyxtest_was_reset(envoyx_teststream* s);
 bool envoyxtest_reset_refused(envoyx_teststream* s);
+void envoyxtest_watermark(envoyx_teststream* s, uint32_t direction, bool above);
+uint64_t envoyxtest_buffer_limit(envoyx_teststream* s);
 void envoyxtest_logs(envoyx_testhost_owned* out);
 #endif

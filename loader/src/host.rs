@@ -63,6 +63,12 @@ impl HostStream for CxxHost {
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         self.host().span_set_tag(key.as_bytes(), value.as_bytes())
     }
+    fn buffer_limit(&mut self) -> u64 {
+        self.host().buffer_limit()
+    }
+    fn set_buffer_limit(&mut self, limit: u64) -> bool {
+        self.host().set_buffer_limit(limit)
+    }
     // @generated end
     fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
         let mut total = 0;

@@ -200,6 +200,8 @@ mod ffi {
         fn refresh_route_cluster(self: Pin<&mut StreamHost>) -> bool;
         fn upstream_override_host(self: Pin<&mut StreamHost>, host: &[u8], strict: bool) -> bool;
         fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
+        fn buffer_limit(self: Pin<&mut StreamHost>) -> u64;
+        fn set_buffer_limit(self: Pin<&mut StreamHost>, limit: u64) -> bool;
         // @generated end
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
         /// The per-route config the proxy resolved for the stream, or null.
@@ -407,6 +409,11 @@ mod ffi {
             data: &[RawBytes],
             end_of_stream: bool,
         ) -> bool;
+        /// The proxy's flow-control news (ABI 1.2): its buffer towards `direction`'s peer (the
+        /// client for `Response`) went above its high watermark or below its low one. The core
+        /// queues the changes for the module and wakes the stream's Scheduler; nothing to carry
+        /// out now.
+        fn on_watermark(self: &mut Stream, direction: Direction, above: bool);
         fn next_action(self: &mut Stream) -> NextAction;
         fn response_started(self: &Stream) -> bool;
         fn on_stream_complete(self: &mut Stream);

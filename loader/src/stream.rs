@@ -53,6 +53,13 @@ impl Stream {
         Ok(self.keep(outcome))
     }
 
+    /// The proxy's flow-control news; see [`envoyx_core::Stream::on_watermark`].
+    pub fn on_watermark(&mut self, direction: ffi::Direction, above: bool) {
+        let direction =
+            if direction == ffi::Direction::Request { Direction::Request } else { Direction::Response };
+        self.core.on_watermark(direction, above);
+    }
+
     /// A wake-up of the host's `Scheduler` has reached the worker thread: the core runs the next
     /// queued item (a continue, or the module's scheduled hook); see
     /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it produced actions to carry out

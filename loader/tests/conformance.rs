@@ -144,6 +144,9 @@ impl SimulatedStream for Stream {
             Side::Response => self.0.client_response_trailers().0,
         }
     }
+    fn watermark(&mut self, above: bool) {
+        self.0.watermark(RESPONSE, above)
+    }
     fn module_response_ended(&self) -> bool {
         self.0.module_response_ended()
     }

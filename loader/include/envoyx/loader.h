@@ -48,6 +48,9 @@
 //   bool Stream::on_scheduled(): one Scheduler::wake(), now on the worker: the core runs the
 //     next item the module queued (a continue, or its scheduled hook); true when that produced
 //     actions to carry out (a continue, or a local reply or reset from the scheduled hook).
+//   void Stream::on_watermark(Direction direction, bool above): the proxy's flow-control news
+//     (ABI 1.2), e.g. Envoy's DownstreamWatermarkCallbacks for Direction::Response; the core
+//     counts them and queues the changes for the module through the stream's Scheduler.
 //   NextAction Stream::next_action(): after every call above has returned, take the actions the
 //     core decided on, one at a time, until kind == ActionKind::None, and carry each out:
 //     Reset (resetStream), LocalReply (sendLocalReply with .reply), Continue (continueDecoding
@@ -323,6 +326,15 @@ class StreamHost {
   // none (no tracer). Hosts without tracing keep the default.
   virtual bool span_set_tag(Bytes key, Bytes value) {
     (void)key, (void)value;
+    return false;
+  }
+  // The stream's buffer limit in bytes (ABI 1.2): how much the proxy holds of a direction a
+  // filter stopped, and its high watermark towards each peer; 0 when it does not say.
+  virtual std::uint64_t buffer_limit() { return 0; }
+  // Sets the stream's buffer limit (ABI 1.2; the core checked it is 1 byte to 1 GiB); false
+  // when the proxy cannot.
+  virtual bool set_buffer_limit(std::uint64_t limit) {
+    (void)limit;
     return false;
   }
   // @generated end

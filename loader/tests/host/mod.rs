@@ -109,6 +109,9 @@ pub mod ffi {
             end_of_stream: bool,
         );
         fn run_scheduled(self: Pin<&mut TestStream>, timeout_ms: u64) -> usize;
+        /// The proxy's flow-control news (`direction` an `envoyx_direction`).
+        fn watermark(self: Pin<&mut TestStream>, direction: u32, above: bool);
+        fn buffer_limit(self: &TestStream) -> u64;
 
         fn headers(self: &TestStream, map: u32) -> Vec<Header>;
         fn current_headers(self: &TestStream, map: u32) -> Vec<Header>;
@@ -362,6 +365,14 @@ impl Stream {
     }
     pub fn module_response_ended(&self) -> bool {
         self.0.module_response_ended()
+    }
+    /// Plays the proxy's flow-control news; the module hears of a change through
+    /// `run_scheduled`.
+    pub fn watermark(&mut self, direction: u32, above: bool) {
+        self.0.pin_mut().watermark(direction, above)
+    }
+    pub fn buffer_limit(&self) -> u64 {
+        self.0.buffer_limit()
     }
     pub fn headers_forwarded(&self, direction: u32) -> bool {
         self.0.headers_forwarded(direction)

@@ -872,6 +872,10 @@ rust::Vec<std::uint8_t> TestStream::body_buffered(std::uint32_t direction) const
   return byte_vec(data_->side(direction_of(direction)).buffered.to_string());
 }
 
+void TestStream::watermark(std::uint32_t direction, bool above) {
+  stream_->on_watermark(direction_of(direction), above);
+}
+
 std::uint32_t TestStream::continues(std::uint32_t direction) const {
   return data_->side(direction_of(direction)).continues;
 }

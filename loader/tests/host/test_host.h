@@ -155,6 +155,9 @@ struct StreamData {
   std::uint32_t envoy_bugs = 0;
   std::uint32_t route_cache_cleared = 0;
   std::uint32_t route_cluster_refreshed = 0;
+  // The buffer limit (ABI 1.2): Envoy's default per_connection_buffer_limit_bytes until the
+  // module sets another. Recorded; this host buffers without a bound.
+  std::uint64_t buffer_limit = 1 << 20;
   std::optional<std::pair<std::string, bool>> upstream_host;
 
   Side& side(Direction direction);
@@ -252,6 +255,11 @@ class TestStreamHost : public StreamHost {
   bool filter_state_exists(Bytes key) override;
   bool clear_route_cache() override;
   bool refresh_route_cluster() override;
+  std::uint64_t buffer_limit() override { return data_->buffer_limit; }
+  bool set_buffer_limit(std::uint64_t limit) override {
+    data_->buffer_limit = limit;
+    return true;
+  }
   // No tracer here, as Envoy without one: there is no span to tag (conformance case `span-tag`).
   bool span_set_tag(Bytes, Bytes) override { return false; }
   // One worker, the test's thread.
@@ -315,6 +323,10 @@ class TestStream {
   // Runs the continues posted so far on this (the worker) thread, waiting up to `timeout_ms`
   // for the first; returns how many were delivered to the stream.
   std::size_t run_scheduled(std::uint64_t timeout_ms);
+  // Plays the proxy's flow-control news (ABI 1.2) for `direction` (an envoyx_direction); the
+  // module hears of a change through run_scheduled.
+  void watermark(std::uint32_t direction, bool above);
+  std::uint64_t buffer_limit() const { return data_->buffer_limit; }
 
   // What the next hop got of the header map `map`: headers as they were when they went on past
   // the filter, or as they are now while the filter holds them; trailers as they are now. Empty

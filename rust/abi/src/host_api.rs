@@ -71,6 +71,8 @@ macro_rules! for_each_host_function {
             send_response_headers 2,
             send_response_data 2,
             send_response_trailers 2,
+            buffer_limit 2,
+            set_buffer_limit 2,
         }
     };
 }
@@ -307,4 +309,7 @@ pub struct envoyx_host_api {
         trailers: *const envoyx_header,
         trailers_len: usize,
     ) -> bool,
+    // Flow control (ABI 1.2)
+    pub buffer_limit: unsafe extern "C" fn(stream: *mut envoyx_stream) -> u64,
+    pub set_buffer_limit: unsafe extern "C" fn(stream: *mut envoyx_stream, limit: u64) -> bool,
 }

@@ -372,6 +372,14 @@ pub type envoyx_on_program_unload_fn = unsafe extern "C" fn() -> bool;
 /// `envoyx_module_host_api_size` (optional, ABI 1.1).
 pub type envoyx_module_host_api_size_fn = unsafe extern "C" fn() -> usize;
 
+/// `envoyx_on_stream_watermark` (optional, ABI 1.2).
+pub type envoyx_on_stream_watermark_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    direction: envoyx_direction,
+    above: bool,
+);
+
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
     name: envoyx_bytes,
@@ -411,6 +419,7 @@ pub struct ModuleExports {
     pub on_filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
     pub on_program_unload: Option<envoyx_on_program_unload_fn>,
     pub module_host_api_size: Option<envoyx_module_host_api_size_fn>,
+    pub on_stream_watermark: Option<envoyx_on_stream_watermark_fn>,
 }
 
 impl ModuleExports {
@@ -428,6 +437,7 @@ impl ModuleExports {
             ("envoyx_on_filter_config_callout_event", self.on_filter_config_callout_event.is_some()),
             ("envoyx_on_program_unload", self.on_program_unload.is_some()),
             ("envoyx_module_host_api_size", self.module_host_api_size.is_some()),
+            ("envoyx_on_stream_watermark", self.on_stream_watermark.is_some()),
         ]
     }
 }
@@ -451,7 +461,7 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 10] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 11] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
@@ -462,6 +472,7 @@ pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 10] = [
     ("envoyx_on_filter_config_callout_event", 1),
     ("envoyx_on_program_unload", 1),
     ("envoyx_module_host_api_size", 1),
+    ("envoyx_on_stream_watermark", 2),
 ];
 
 impl envoyx_abi_version {

@@ -5,7 +5,7 @@
 //! (`envoy/envoyx_stream_host.h`).
 //!
 //! A primitive is *plain* when its arguments are bytes, text, integers, booleans or the map and
-//! body kinds, it returns `bool`, `usize` or nothing, and it is either required or has a trivial
+//! body kinds, it returns `bool`, `usize`, `u64` or nothing, and it is either required or has a trivial
 //! default (`false`, `0`, nothing). The others (views handed back, callouts, metadata values, a
 //! default that does real work) are written by hand in those files; [`hand_written`] lists them
 //! and the check makes sure the loader forwards each.
@@ -90,6 +90,7 @@ pub enum PlainReturn {
     Nothing,
     Bool,
     Usize,
+    U64,
 }
 
 /// One method of `HostStream`.
@@ -186,6 +187,7 @@ fn plain(signature: &str, body: Option<&str>) -> Option<Plain> {
         "" => PlainReturn::Nothing,
         "-> bool" => PlainReturn::Bool,
         "-> usize" => PlainReturn::Usize,
+        "-> u64" => PlainReturn::U64,
         _ => return None,
     };
     let mut args = split_top_level(&signature[open + 1..close]);
@@ -240,7 +242,7 @@ fn trivial_default(body: &str, returns: PlainReturn) -> bool {
     match returns {
         PlainReturn::Nothing => rest.is_empty(),
         PlainReturn::Bool => rest == "false",
-        PlainReturn::Usize => rest == "0",
+        PlainReturn::Usize | PlainReturn::U64 => rest == "0",
     }
 }
 
@@ -288,6 +290,7 @@ fn rust_return(returns: PlainReturn) -> &'static str {
         PlainReturn::Nothing => "",
         PlainReturn::Bool => " -> bool",
         PlainReturn::Usize => " -> usize",
+        PlainReturn::U64 => " -> u64",
     }
 }
 
@@ -296,6 +299,7 @@ fn cpp_return(returns: PlainReturn) -> &'static str {
         PlainReturn::Nothing => "void",
         PlainReturn::Bool => "bool",
         PlainReturn::Usize => "std::size_t",
+        PlainReturn::U64 => "std::uint64_t",
     }
 }
 
@@ -327,7 +331,7 @@ pub fn render_virtuals(primitives: &[Primitive], indent: &str) -> String {
         match plain.returns {
             PlainReturn::Nothing => {}
             PlainReturn::Bool => body.push("return false;".into()),
-            PlainReturn::Usize => body.push("return 0;".into()),
+            PlainReturn::Usize | PlainReturn::U64 => body.push("return 0;".into()),
         }
         if body.is_empty() {
             out.push_str(&format!("{head} {{}}\n"));

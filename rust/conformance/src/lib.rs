@@ -42,11 +42,15 @@ pub struct Request {
     pub headers: &'static [(&'static str, &'static str)],
     pub body: &'static [&'static [&'static str]],
     pub trailers: &'static [(&'static str, &'static str)],
+    /// Once the request is in, the client stops reading and then reads again: the test hosts
+    /// play the proxy's watermark news for the response twice above, then twice below
+    /// ([`SimulatedStream::watermark`]).
+    pub slow_client: bool,
 }
 
 /// The request most cases send: `abcdefghi` in two chunks of several slices.
 pub const PLAIN: Request =
-    Request { headers: &[], body: &[&["ab", "cd"], &["efg", "h", "i"]], trailers: &[] };
+    Request { headers: &[], body: &[&["ab", "cd"], &["efg", "h", "i"]], trailers: &[], slow_client: false };
 
 impl Request {
     /// The body's bytes.

@@ -48,6 +48,9 @@ pub trait SimulatedStream {
     fn forwarded_trailers(&self, side: Side) -> Vec<(String, String)>;
     /// The module's own response (ABI 1.2 `send_response_*`) ended: the client has it whole.
     fn module_response_ended(&self) -> bool;
+    /// Plays the proxy's flow-control news for the response (ABI 1.2): its buffer towards the
+    /// client went above its high watermark (`above`) or below its low one.
+    fn watermark(&mut self, above: bool);
     /// The callouts the module started that are not answered yet.
     fn pending_callouts(&self) -> Vec<PendingCallout>;
     /// Answers one, as its cluster would (and carries out what the module then asks for).
@@ -247,6 +250,12 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
     let trailers: Vec<(String, String)> =
         request.trailers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     deliver(stream, Side::Request, &headers, &chunks, &trailers);
+    if request.slow_client {
+        // As Envoy says it for the connection and for an HTTP/2 stream alike.
+        for above in [true, true, false, false] {
+            stream.watermark(above);
+        }
+    }
     let mut upstream = Vec::new();
     if let_through(stream, Side::Request, !trailers.is_empty()) {
         let got = Seen {

@@ -275,6 +275,35 @@ pub trait Filter: 'static {
         let _ = (stream, id, event);
     }
 
+    /// Flow control (ABI 1.2): for [`Direction::Response`](crate::Direction::Response), the
+    /// client reads the response slower than it is produced — the proxy's buffer towards it went
+    /// above its high watermark (`above`: stop producing) or back below its low one (produce
+    /// again). One `above`, then one below, however often the proxy said so in between. Runs on
+    /// the stream's worker thread between events, with everything an async hook can do
+    /// ([`Stream::send_response_data`], [`Stream::continue_request`]); the request direction is
+    /// reserved (Envoy tells filters nothing of it). A filter that streams its own response or a
+    /// large body pauses here to keep memory bounded.
+    ///
+    /// ```
+    /// use envoyx_sdk::{Direction, Filter, Stream};
+    ///
+    /// struct Producer { paused: bool }
+    ///
+    /// impl Filter for Producer {
+    ///     fn on_watermark(&mut self, stream: &mut Stream, direction: Direction, above: bool) {
+    ///         if direction == Direction::Response {
+    ///             self.paused = above;
+    ///             if !above {
+    ///                 stream.handle().schedule(1); // produce the next chunk in on_scheduled
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn on_watermark(&mut self, stream: &mut Stream, direction: crate::Direction, above: bool) {
+        let _ = (stream, direction, above);
+    }
+
     /// The stream is over (finished, reset or answered locally). Called once, just before the
     /// filter is dropped. Header maps still work here; bodies are empty.
     fn on_stream_complete(&mut self, stream: &mut Stream) {

@@ -81,6 +81,7 @@ mod callout;
 #[doc(hidden)]
 pub mod dispatch;
 mod filter;
+mod flow_control;
 pub mod grpc;
 mod handle;
 mod headers;

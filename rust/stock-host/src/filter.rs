@@ -222,6 +222,24 @@ impl Filter {
         self.carry_out(effects);
     }
 
+    /// Envoy's downstream watermark hooks: its buffer towards the client went above its high
+    /// watermark (`above`) or below its low one. The core counts them and queues the changes for
+    /// the module (delivered through the scheduler, as `scheduled` runs them); nothing to carry
+    /// out now. Envoy writes to the client only while this host carries out actions, after the
+    /// module's call returned, so the stream is never busy here; if it were, the news is logged.
+    pub fn watermark(&self, above: bool) {
+        let Ok(mut slot) = self.stream.try_borrow_mut() else {
+            host_log!(
+                Error,
+                "EnvoyX stock host: a downstream watermark arrived inside a module call; dropped"
+            );
+            return;
+        };
+        if let Some(stream) = slot.as_mut() {
+            stream.on_watermark(Direction::Response, above);
+        }
+    }
+
     /// Envoy's callout hook: Envoy's callout `envoy_id` ended with `result`; the core delivers it
     /// to the module (as views of Envoy's headers and body chunks) if it is still in flight.
     pub fn callout_done(

@@ -358,6 +358,15 @@ impl HostStream for EnvoyStream {
         true
     }
 
+    fn buffer_limit(&mut self) -> u64 {
+        self.envoy.buffer_limit()
+    }
+
+    fn set_buffer_limit(&mut self, limit: u64) -> bool {
+        self.envoy.set_buffer_limit(limit);
+        true
+    }
+
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         self.envoy.set_span_tag(key, value)
     }

@@ -590,18 +590,31 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
     unsafe { callout_stream_event(filter, stream_id, event) }
 }
 
-// Hooks every supported Envoy requires but EnvoyX has no use for: downstream watermarks.
-
+/// Envoy's downstream watermark hooks (the client reads slower than the response comes): to
+/// the core, which hands the module the changes (ABI 1.2 `envoyx_on_stream_watermark`).
+///
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers.
 #[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(
     _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
+    filter: FilterModulePtr,
 ) {
+    if !filter.is_null() {
+        // Safety: Envoy's live filter pointer, on its worker thread.
+        unsafe { Filter::enter(filter.cast(), |f| f.watermark(true)) }
+    }
 }
 
+/// # Safety
+/// As the above-watermark hook.
 #[unsafe(no_mangle)]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(
     _filter_envoy: FilterEnvoyPtr,
-    _filter: FilterModulePtr,
+    filter: FilterModulePtr,
 ) {
+    if !filter.is_null() {
+        // Safety: Envoy's live filter pointer, on its worker thread.
+        unsafe { Filter::enter(filter.cast(), |f| f.watermark(false)) }
+    }
 }

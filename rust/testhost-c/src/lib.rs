@@ -229,7 +229,7 @@ pub extern "C" fn envoyx_teststream_complete(stream: &mut TestStream) {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn envoyx_teststream_run_scheduled(stream: &mut TestStream, wait_ms: u64) -> usize {
-    let ran = usize::from(stream.wait_scheduled(Duration::from_millis(wait_ms)));
+    let ran = stream.wait_and_run_scheduled(Duration::from_millis(wait_ms));
     ran + stream.run_scheduled()
 }
 
@@ -508,6 +508,16 @@ pub extern "C" fn envoyx_teststream_was_reset(stream: &TestStream) -> bool {
 #[unsafe(no_mangle)]
 pub extern "C" fn envoyx_teststream_reset_refused(stream: &TestStream) -> bool {
     stream.reset_reason() == Some(envoyx_testhost::ResetReason::Refused)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_watermark(stream: &mut TestStream, direction: u32, above: bool) {
+    stream.watermark(direction_of(direction), above);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_buffer_limit(stream: &TestStream) -> u64 {
+    stream.buffer_limit()
 }
 
 #[unsafe(no_mangle)]

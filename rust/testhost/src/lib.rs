@@ -54,6 +54,10 @@ use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// The buffer limit of a stream whose module set none: Envoy's default
+/// `per_connection_buffer_limit_bytes` (1 MiB).
+pub const DEFAULT_BUFFER_LIMIT: u64 = 1 << 20;
+
 /// A loaded module with one filter configuration.
 pub struct TestHost {
     config: Arc<FilterConfig>,
@@ -598,6 +602,13 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.route_cluster_refreshed += 1;
         true
     }
+    fn buffer_limit(&mut self) -> u64 {
+        self.data.borrow().info.buffer_limit.unwrap_or(DEFAULT_BUFFER_LIMIT)
+    }
+    fn set_buffer_limit(&mut self, limit: u64) -> bool {
+        self.data.borrow_mut().info.buffer_limit = Some(limit);
+        true
+    }
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         let mut data = self.data.borrow_mut();
         if data.info.tracing {
@@ -990,6 +1001,20 @@ impl TestStream {
         self.data.borrow().info.route_cache_cleared
     }
 
+    /// The stream's buffer limit: what the module set (ABI 1.2 `set_buffer_limit`), else
+    /// [`DEFAULT_BUFFER_LIMIT`]. The test host records it; it buffers without a bound.
+    pub fn buffer_limit(&self) -> u64 {
+        self.data.borrow().info.buffer_limit.unwrap_or(DEFAULT_BUFFER_LIMIT)
+    }
+
+    /// Plays the proxy's flow-control news (ABI 1.2): its buffer towards `direction`'s peer (the
+    /// client, for [`Direction::Response`]) went above its high watermark (`above`) or below its
+    /// low one. The core hands the module the changes through the stream's queue: run them with
+    /// [`TestStream::run_scheduled`].
+    pub fn watermark(&mut self, direction: Direction, above: bool) {
+        self.core.on_watermark(direction, above);
+    }
+
     /// How many times the module asked for the route's cluster to be picked again.
     pub fn route_cluster_refreshed(&self) -> u32 {
         self.data.borrow().info.route_cluster_refreshed
@@ -1020,7 +1045,12 @@ impl TestStream {
     /// Waits up to `timeout` for at least one item of work from another thread and runs it (and
     /// any others pending). Returns false on timeout.
     pub fn wait_scheduled(&mut self, timeout: Duration) -> bool {
-        self.run_pending(self.queue.take(timeout)) > 0
+        self.wait_and_run_scheduled(timeout) > 0
+    }
+
+    /// [`TestStream::wait_scheduled`], returning how many items ran (0 on timeout).
+    pub fn wait_and_run_scheduled(&mut self, timeout: Duration) -> usize {
+        self.run_pending(self.queue.take(timeout))
     }
 
     fn run_pending(&mut self, pending: usize) -> usize {

@@ -60,6 +60,9 @@ pub(crate) struct StreamInfo {
     pub span_tags: Vec<(String, String)>,
     /// Attributes the test gave the stream, over [`connection_defaults`].
     pub attributes: HashMap<Attribute, StoredValue>,
+    /// The buffer limit the module set (ABI 1.2), if any; Envoy's default otherwise
+    /// ([`crate::DEFAULT_BUFFER_LIMIT`]).
+    pub buffer_limit: Option<u64>,
 }
 
 /// The test host's connection, unless the test says otherwise: client 127.0.0.1:50000 to

@@ -199,6 +199,9 @@ impl SimulatedStream for Stream {
         };
         trailers.map(|t| t.pairs()).unwrap_or_default()
     }
+    fn watermark(&mut self, above: bool) {
+        self.0.watermark(envoyx_testhost::Direction::Response, above)
+    }
     fn module_response_ended(&self) -> bool {
         self.0.module_response().last().is_some_and(|part| part.ends())
     }

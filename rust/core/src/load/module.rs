@@ -543,6 +543,7 @@ pub fn resolve_exports(
             "envoyx_on_filter_config_callout_event",
             envoyx_on_filter_config_callout_event_fn
         ),
+        on_stream_watermark: optional!("envoyx_on_stream_watermark", envoyx_on_stream_watermark_fn),
         on_route_config_new: optional!("envoyx_on_route_config_new", envoyx_on_route_config_new_fn),
         on_route_config_destroy: optional!(
             "envoyx_on_route_config_destroy",
@@ -619,6 +620,7 @@ fn init(
         stream_callout_event: exports.on_stream_callout_event,
         filter_config_callout_done: exports.on_filter_config_callout_done,
         filter_config_callout_event: exports.on_filter_config_callout_event,
+        stream_watermark: exports.on_stream_watermark,
         route_config_new: exports.on_route_config_new,
         route_config_destroy: exports.on_route_config_destroy,
         program_unload: exports.on_program_unload,

@@ -35,6 +35,8 @@ pub(crate) enum Hook {
     CalloutDone,
     /// `envoyx_on_stream_callout_event`: news of a streaming callout the module started.
     CalloutEvent,
+    /// `envoyx_on_stream_watermark` (ABI 1.2): a peer's side went above or below its watermark.
+    Watermark,
     Complete,
 }
 
@@ -61,6 +63,7 @@ impl Hook {
             Hook::Scheduled => "scheduled",
             Hook::CalloutDone => "callout_done",
             Hook::CalloutEvent => "callout_event",
+            Hook::Watermark => "watermark",
             Hook::Complete => "stream_complete",
         }
     }
@@ -119,6 +122,8 @@ pub(crate) enum Work {
     CalloutEvent { id: u64, event: Box<crate::stream::callout_data::OwnedCalloutEvent> },
     /// The answer of an HTTP callout that reached the host while the stream was busy, likewise.
     CalloutAnswer { id: u64, answer: Box<crate::stream::callout_data::OwnedAnswer> },
+    /// A watermark change for the module's watermark hook (`flow_control.rs`).
+    Watermark { direction: Direction, above: bool },
 }
 
 /// What every `envoyx_stream_handle` of a stream shares. It holds no pointer to the stream, so
@@ -180,6 +185,9 @@ pub(crate) struct StreamCell {
     pub own_reply: Cell<bool>,
     /// The module's own response (ABI 1.2 `send_response_*`, `answer.rs`).
     pub answer: Cell<crate::stream::answer::AnswerState>,
+    /// How many times the proxy said each direction's peer side is above its high watermark,
+    /// less the times it said below (`flow_control.rs`); indexed by `Direction as usize`.
+    pub watermarks: [Cell<u32>; 2],
     pub completed: Cell<bool>,
     /// The host is carrying out a continue of the request (`Stream::carrying_out_continue`):
     /// response events may arrive inside the proxy's continue call.
@@ -242,6 +250,7 @@ impl StreamCell {
             ending: Cell::new(false),
             own_reply: Cell::new(false),
             answer: Cell::new(crate::stream::answer::AnswerState::NotStarted),
+            watermarks: [Cell::new(0), Cell::new(0)],
             completed: Cell::new(false),
             continuing_request: Cell::new(false),
             warned_unresumable: Cell::new(false),
@@ -280,7 +289,7 @@ impl StreamCell {
     /// Whether `hook` runs outside the stream's events, on work the module started (a scheduled
     /// event, a callout's completion): where `continue_stream` resumes what a hook stopped.
     pub fn is_async(hook: Hook) -> bool {
-        matches!(hook, Hook::Scheduled | Hook::CalloutDone | Hook::CalloutEvent)
+        matches!(hook, Hook::Scheduled | Hook::CalloutDone | Hook::CalloutEvent | Hook::Watermark)
     }
 
     fn config(&self) -> &dyn StreamConfig {

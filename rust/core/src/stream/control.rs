@@ -13,9 +13,10 @@
 //! - A stop that could never be resumed (a response stopped inside the host's own request
 //!   continue, on a proxy that cannot resume it: Envoy 1.38) goes on at once, with a warning.
 //! - Failed hook (ABI 1.2): the core, not the module, decides how the stream ends — 500 while
-//!   the response has not started on the request side (request hooks, scheduled and callout
-//!   hooks), a reset on the response side or once the response started, nothing in stream-new
-//!   (the module returns NULL) or complete; afterwards the module gets no hook but destroy.
+//!   the response has not started on the request side (request hooks, scheduled, callout and
+//!   watermark hooks), a reset on the response side or once the response started, nothing in
+//!   stream-new (the module returns NULL) or complete; afterwards the module gets no hook but
+//!   destroy.
 
 use crate::log::{Shown, core_log};
 use crate::stream::answer;
@@ -223,7 +224,8 @@ fn failure_end(cell: &StreamCell, hook: Hook) -> FailureEnd {
         | Hook::RequestTrailers
         | Hook::Scheduled
         | Hook::CalloutDone
-        | Hook::CalloutEvent => {
+        | Hook::CalloutEvent
+        | Hook::Watermark => {
             if reply_refusal(cell, hook).is_none() {
                 FailureEnd::Reply500
             } else {

@@ -374,7 +374,30 @@ impl Stream {
             Work::CalloutAnswer { id, answer } => {
                 answer.with_views(|headers, body| self.on_callout_done(id, answer.status, headers, body))
             }
+            Work::Watermark { direction, above } => self.watermark_hook(direction, above),
         }
+    }
+
+    /// The proxy's flow-control news (ABI 1.2): its buffer towards `direction`'s peer (the client
+    /// for [`Direction::Response`]) went above its high watermark (`above`) or back below its
+    /// low one. The core counts what the proxy says and queues only the changes for the
+    /// module's watermark hook (`flow_control.rs`), which runs from the stream's queue like a
+    /// scheduled event: the host wakes the stream (its [`crate::StreamScheduler`]) and carries out
+    /// what [`Stream::on_scheduled`] then returns. Nothing to carry out now. Ignored for a module
+    /// without the hook and once the stream completed.
+    pub fn on_watermark(&mut self, direction: Direction, above: bool) {
+        if self.cell.completed.get() || self.failed() || self.config.hooks().stream_watermark.is_none() {
+            return;
+        }
+        if let Some(work) = crate::stream::flow_control::watermark_change(&self.cell, direction, above) {
+            self.cell.handle().push(work);
+        }
+    }
+
+    fn watermark_hook(&mut self, direction: Direction, above: bool) -> Effects {
+        let Some(hook_fn) = self.config.hooks().stream_watermark else { return Effects::NONE };
+        // Safety: the hook has the header's type; both pointers are this stream's and alive.
+        self.run_async(Hook::Watermark, |s, m| unsafe { hook_fn(s, m, direction as u32, above) })
     }
 
     /// The host's news of the module's streaming callout `id` (ABI 1.1): runs the module's

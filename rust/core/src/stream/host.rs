@@ -211,6 +211,19 @@ pub trait HostStream {
         false
     }
 
+    /// The stream's buffer limit in bytes (ABI 1.2): how much the proxy holds of a direction a
+    /// filter stopped, and its high watermark towards each peer; 0 when it does not say.
+    fn buffer_limit(&mut self) -> u64 {
+        0
+    }
+
+    /// Sets the stream's buffer limit (ABI 1.2; the core checked it is 1 byte to 1 GiB); false
+    /// when the proxy cannot.
+    fn set_buffer_limit(&mut self, limit: u64) -> bool {
+        let _ = limit;
+        false
+    }
+
     /// The index of the worker thread this stream runs on (ABI 1.2), from 0 to the proxy's worker
     /// count - 1 ([`crate::workers::set_worker_count`]). Hosts that do not know keep the default.
     fn worker_index(&mut self) -> Option<u32> {

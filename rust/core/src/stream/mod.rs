@@ -13,6 +13,7 @@ pub(crate) mod control;
 pub(crate) mod drive;
 pub(crate) mod effects;
 pub(crate) mod error_sink;
+pub(crate) mod flow_control;
 pub(crate) mod framing;
 pub(crate) mod host;
 pub(crate) mod host_api;

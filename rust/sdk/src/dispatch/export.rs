@@ -286,6 +286,18 @@ macro_rules! export_module {
             const _: __abi::envoyx_on_stream_callout_event_fn = envoyx_on_stream_callout_event;
 
             #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_stream_watermark(
+                stream: *mut __abi::envoyx_stream,
+                module_stream: *mut __abi::envoyx_module_stream,
+                direction: __abi::envoyx_direction,
+                above: bool,
+            ) {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe { __dispatch::on_stream_watermark::<$config>(stream, module_stream, direction, above) }
+            }
+            const _: __abi::envoyx_on_stream_watermark_fn = envoyx_on_stream_watermark;
+
+            #[unsafe(no_mangle)]
             unsafe extern "C" fn envoyx_on_filter_config_callout_done(
                 config: *mut __abi::envoyx_module_config,
                 callout_id: u64,

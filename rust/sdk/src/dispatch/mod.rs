@@ -58,5 +58,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_filter_config_callout_event: Some(on_filter_config_callout_event::<C>),
         on_program_unload: Some(on_program_unload),
         module_host_api_size: Some(module_host_api_size),
+        on_stream_watermark: Some(on_stream_watermark::<C>),
     }
 }

@@ -34,6 +34,7 @@ enum Hook {
     Scheduled,
     CalloutDone,
     CalloutEvent,
+    Watermark,
     StreamComplete,
 }
 
@@ -49,6 +50,7 @@ impl Hook {
             Hook::Scheduled => "on_scheduled",
             Hook::CalloutDone => "on_callout_done",
             Hook::CalloutEvent => "on_callout_event",
+            Hook::Watermark => "on_watermark",
             Hook::StreamComplete => "on_stream_complete",
         }
     }
@@ -313,6 +315,27 @@ pub unsafe extern "C" fn on_stream_callout_event<C: FilterConfig>(
     unsafe {
         run_hook::<C::Filter, _>(Hook::CalloutEvent, stream, module_stream, |filter, stream| {
             filter.on_callout_event(stream, callout_id, event)
+        });
+    }
+}
+
+/// `envoyx_on_stream_watermark` (ABI 1.2): flow-control news, to [`Filter::on_watermark`].
+///
+/// # Safety
+/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
+/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy.
+pub unsafe extern "C" fn on_stream_watermark<C: FilterConfig>(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    direction: u32,
+    above: bool,
+) {
+    // A direction a later host might add reads as the response's (the only one sent today).
+    let direction = if direction == 0 { crate::Direction::Request } else { crate::Direction::Response };
+    // Safety: forwarded from the caller.
+    unsafe {
+        run_hook::<C::Filter, _>(Hook::Watermark, stream, module_stream, |filter, stream| {
+            filter.on_watermark(stream, direction, above)
         });
     }
 }

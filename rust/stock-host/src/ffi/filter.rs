@@ -98,6 +98,8 @@ unsafe extern "C" {
         details: ModuleBuffer,
     );
     fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: FilterEnvoyPtr) -> *const c_void;
+    fn envoy_dynamic_module_callback_http_get_buffer_limit(filter: FilterEnvoyPtr) -> u64;
+    fn envoy_dynamic_module_callback_http_set_buffer_limit(filter: FilterEnvoyPtr, limit: u64);
 }
 
 impl EnvoyFilter {
@@ -312,6 +314,18 @@ impl EnvoyFilter {
                 ModuleBuffer::new(details),
             )
         }
+    }
+
+    /// The stream's buffer limit in bytes (Envoy's `bufferLimit()`: one for both directions).
+    pub fn buffer_limit(self) -> u64 {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_get_buffer_limit(self.raw()) }
+    }
+
+    /// Sets the stream's buffer limit (Envoy's `setBufferLimit`).
+    pub fn set_buffer_limit(self, limit: u64) {
+        // Safety: live filter on its worker thread (type contract).
+        unsafe { envoy_dynamic_module_callback_http_set_buffer_limit(self.raw(), limit) }
     }
 
     /// The per-route config object (what this host's `per_route_config_new` returned) Envoy

@@ -13,6 +13,8 @@
 //! - `answer-late`: the request went on; an answer at its end is refused (logged) and the
 //!   upstream's response goes through.
 //! - `answer-reset`: headers sent, then a reset from a scheduled event: the client sees a reset.
+//! - `watermark`: headers sent; each flow-control change is told in the response (`above;`,
+//!   `below;`), and the change back below ends it.
 
 use crate::{Conformance, REQUEST_DONE, yes_no};
 use envoyx_sdk::{BodyKind, BodyStatus, HeadersStatus, Stream};
@@ -47,6 +49,10 @@ pub(crate) fn request_headers(case: &str, stream: &mut Stream) -> Option<Headers
             Some(HeadersStatus::StopIteration)
         }
         "answer-late" => Some(HeadersStatus::Continue),
+        "watermark" => {
+            stream.send_response_headers(200, &[], false);
+            Some(HeadersStatus::StopIteration)
+        }
         "answer-reset" => {
             stream.send_response_headers(200, &[("x-conf-answer", "then-reset")], false);
             Conformance::schedule_later(stream, REQUEST_DONE);
@@ -80,7 +86,7 @@ pub(crate) fn request_body(case: &str, stream: &mut Stream, end_of_stream: bool)
             }
             Some(BodyStatus::Continue)
         }
-        "answer-refused" | "answer-reset" => Some(BodyStatus::StopIterationNoBuffer),
+        "answer-refused" | "answer-reset" | "watermark" => Some(BodyStatus::StopIterationNoBuffer),
         _ => None,
     }
 }
@@ -104,6 +110,14 @@ pub(crate) fn scheduled(case: &str, stream: &mut Stream, event_id: u64) -> bool 
         _ => return false,
     }
     true
+}
+
+/// The `watermark` case's flow-control hook: each change told in the response, which the
+/// change back below ends.
+pub(crate) fn watermark(case: &str, stream: &mut Stream, above: bool) {
+    if case == "watermark" {
+        stream.send_response_data(if above { b"above;" } else { b"below;" }, !above);
+    }
 }
 
 /// `name=yes|no` pairs, comma-separated.

@@ -31,6 +31,7 @@
 //! It is also an rlib, so the suite can run it in process ([`ConformanceConfig`]).
 
 mod answer;
+mod flow;
 mod text;
 
 use std::sync::{Arc, Mutex};
@@ -522,6 +523,9 @@ impl Filter for Conformance {
             metrics.requests.increment(stream, &[&case]);
         }
         if let Some(status) = answer::request_headers(&self.case, stream) {
+            return status;
+        }
+        if let Some(status) = flow::request_headers(&self.case, stream) {
             return status;
         }
         if self.holds_request() {
@@ -1195,6 +1199,10 @@ impl Filter for Conformance {
                 );
             }
         }
+    }
+
+    fn on_watermark(&mut self, stream: &mut Stream, _direction: Direction, above: bool) {
+        answer::watermark(&self.case, stream, above);
     }
 
     fn on_stream_complete(&mut self, _stream: &mut Stream) {

@@ -73,3 +73,19 @@ pub(super) unsafe extern "C" fn refresh_route_cluster(stream: *mut envoyx_stream
         })
     }
 }
+
+pub(super) unsafe extern "C" fn buffer_limit(stream: *mut envoyx_stream) -> u64 {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "buffer_limit", 0, |cell, _| crate::stream::flow_control::buffer_limit(cell))
+    }
+}
+
+pub(super) unsafe extern "C" fn set_buffer_limit(stream: *mut envoyx_stream, limit: u64) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "set_buffer_limit", false, |cell, _| {
+            crate::stream::flow_control::set_buffer_limit(cell, limit)
+        })
+    }
+}
