@@ -123,6 +123,25 @@ fn send_response_local_replies() {
 }
 
 #[test]
+fn stream_response_answers_itself_and_pauses_for_a_slow_client() {
+    let filter = example("stream-response", "sse", "events=3,interval_ms=0");
+    let mut stream = filter.stream();
+    assert_eq!(stream.request_headers(&[(":path", "/events")], true), ENVOYX_HEADERS_STOP_ITERATION);
+    assert!(!stream.headers_forwarded(REQUEST), "no upstream is asked");
+    assert_eq!(stream.client_response_headers().get("content-type"), Some("text/event-stream"));
+    stream.watermark(RESPONSE, true);
+    stream.run_scheduled();
+    assert_eq!(stream.client_response_body(), b"id: 1\ndata: event 1 \n\nid: 2\ndata: event 2 \n\n");
+    assert_eq!(stream.run_scheduled(), 1, "the event due while paused is held");
+    assert_eq!(stream.run_scheduled(), 0);
+    stream.watermark(RESPONSE, false);
+    stream.run_scheduled();
+    assert!(stream.client_response_body().ends_with(b"id: 3\ndata: event 3 \n\n"));
+    assert!(stream.module_response_ended());
+    assert_eq!(stream.client_response_trailers().get("x-envoyx-pauses"), Some("1"));
+}
+
+#[test]
 fn delay_continues_from_another_thread() {
     let filter = example("delay", "delay", "50");
     let mut stream = filter.stream();

@@ -14,7 +14,7 @@ fn go_dir(sub: &str) -> PathBuf {
 
 /// The Go examples' packages, each with its `go test` unit tests (the filters driven through the
 /// real core by `envoyxtest`).
-const EXAMPLES: [&str; 9] = [
+const EXAMPLES: [&str; 10] = [
     "auth",
     "bodyreplace",
     "bodyrewrite",
@@ -24,6 +24,7 @@ const EXAMPLES: [&str; 9] = [
     "helloworld",
     "jsonvalidate",
     "sendresponse",
+    "streamresponse",
 ];
 
 /// The Go modules of the repository (each folder with its own go.mod).

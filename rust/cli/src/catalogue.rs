@@ -278,6 +278,21 @@ pub const EXAMPLES: &[Example] = &[
         also: &[],
         demo: demo::OBSERVE,
     },
+    Example {
+        package: "envoyx-example-stream-response",
+        prefix: "/stream-response",
+        filter_config: "events=5,interval_ms=200",
+        what: "answers itself, no upstream: server-sent events over time, pausing while the client \
+               reads slowly, trailers at the end",
+        tries: &[Try {
+            flags: "-sN",
+            path: "/stream-response",
+            args: "",
+            expect: "one event every 200 ms: id: 1 ... id: 5 (data: event N), then the response ends",
+        }],
+        also: &[],
+        demo: demo::STREAM_RESPONSE,
+    },
 ];
 
 #[cfg(test)]

@@ -90,6 +90,20 @@ pub const DELAY: InProcess = InProcess {
     },
 };
 
+pub const STREAM_RESPONSE: InProcess = InProcess {
+    what: "answers itself with server-sent events from scheduled work, pausing for a slow client",
+    drive: |s| {
+        s.request_headers(
+            &[(":path", "/events"), ("x-envoyx-events", "3"), ("x-envoyx-interval-ms", "0")],
+            true,
+        );
+        while s.run_scheduled() > 0 {}
+        let body = String::from_utf8_lossy(&s.client_response_body()).replace('\n', " ");
+        let trailers = s.client_response_trailers().map(|t| t.pairs()).unwrap_or_default();
+        format!("client got {body:?}\n    trailers {trailers:?}")
+    },
+};
+
 pub const JSON_VALIDATE: InProcess = InProcess {
     what: "400 unless the body is JSON with a `user` field",
     drive: |s| {

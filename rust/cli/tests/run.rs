@@ -192,7 +192,7 @@ fn parse_curl(line: &str) -> Curl {
     let mut words = words.into_iter().skip(1);
     while let Some(w) = words.next() {
         match w.as_str() {
-            "-s" | "-si" => {}
+            "-s" | "-si" | "-sN" => {}
             "-H" => {
                 let h = words.next().unwrap();
                 let (k, v) = h.split_once(": ").unwrap();
@@ -230,7 +230,7 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     // Every curl line the demo prints, sent as printed.
     let curls: Vec<Curl> =
         run.stdout.iter().filter(|l| l.trim_start().starts_with("curl ")).map(|l| parse_curl(l)).collect();
-    assert_eq!(curls.len(), 19, "{out}");
+    assert_eq!(curls.len(), 20, "{out}");
     let reply_to = |path: &str, with: &str| -> Message {
         let curl = curls
             .iter()
@@ -320,6 +320,22 @@ fn demo_serves_each_example_on_its_prefix_and_stops_cleanly_on_ctrl_c() {
     let stats = request(admin, "GET", "/stats?filter=envoyx.observe", &[], b"").unwrap();
     let stats = String::from_utf8_lossy(&stats.body).into_owned();
     assert!(stats.contains("envoyx.observe.requests.route.none.class.2xx: 1"), "{stats}");
+
+    // stream-response: answers itself, one event every 200 ms, then trailers end it.
+    let start = Instant::now();
+    let reply = reply_to("/stream-response", "");
+    assert!(start.elapsed() >= Duration::from_millis(800), "{:?}", start.elapsed());
+    assert_eq!(reply.header("content-type"), Some("text/event-stream"));
+    let body = String::from_utf8_lossy(&reply.body).into_owned();
+    assert!(
+        body.starts_with("id: 1\ndata: event 1 \n\n") && body.ends_with("id: 5\ndata: event 5 \n\n"),
+        "{body}"
+    );
+    assert!(
+        reply.trailers.contains(&("x-envoyx-events-sent".to_string(), "5".to_string())),
+        "{:?}",
+        reply.trailers
+    );
 
     // Each filter runs only on its own prefix: elsewhere nothing is changed.
     let reply = request(port, "POST", "/elsewhere", &[("x-envoyx-echo", "one")], b"hello").unwrap();

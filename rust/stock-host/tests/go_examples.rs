@@ -42,7 +42,7 @@ fn the_go_examples_run_in_stock_envoy() {
     envoy.check(
         envoy.log().contains(
             "the Go module has no filter named \"nosuch\" (it has auth, body-replace, body-rewrite, delay, \
-             grpc-check, headers, helloworld, json-validate, send-response)",
+             grpc-check, headers, helloworld, json-validate, send-response, stream-response)",
         ),
         "the refusal names the filters the module has",
     );
