@@ -171,6 +171,25 @@ void EnvoyxFilter::onDestroy() {
   stream_.reset();
 }
 
+// Envoy makes local replies outside this filter's calls into the core (the module's own comes
+// back as an action), so the core is free here; if it were not, the reply goes on, logged.
+Http::LocalErrorStatus EnvoyxFilter::onLocalReply(const LocalReplyData& data) {
+  if (!stream_.has_value()) {
+    return Http::LocalErrorStatus::Continue;
+  }
+  if (in_core_call_) {
+    ENVOY_LOG(error, "EnvoyX: a local reply was made inside a module call; it goes on");
+    return Http::LocalErrorStatus::Continue;
+  }
+  const std::string_view details = data.details_;
+  const std::uint32_t status = (*stream_)->on_local_reply(
+      static_cast<std::uint32_t>(data.code_),
+      envoyx::Bytes(reinterpret_cast<const std::uint8_t*>(details.data()), details.size()),
+      data.reset_imminent_);
+  return status == ENVOYX_LOCAL_REPLY_RESET ? Http::LocalErrorStatus::ContinueAndResetStream
+                                            : Http::LocalErrorStatus::Continue;
+}
+
 // Envoy writes to the client only while this filter carries out actions, after its call into
 // the core returned, so the core is never busy here; if it were, the news is logged, not lost
 // silently. The module hears of the change from the stream's queue (onScheduled).

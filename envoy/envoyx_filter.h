@@ -107,6 +107,9 @@ public:
   Http::FilterTrailersStatus encodeTrailers(Http::ResponseTrailerMap& trailers) override;
 
   // Http::StreamFilterBase
+  // A local reply is being made on the stream (ABI 1.2 envoyx_on_stream_local_reply): the module
+  // may have the stream reset instead.
+  Http::LocalErrorStatus onLocalReply(const LocalReplyData& data) override;
   void onStreamComplete() override;
   void onDestroy() override;
 

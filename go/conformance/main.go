@@ -35,6 +35,8 @@ type filter struct {
 	grpcPending bool
 	// The answer* case the filter answers itself (ABI 1.2 SendResponse*), if any.
 	answer string
+	// local-reply-seen: what OnLocalReply heard.
+	localReply string
 }
 
 func (f *filter) maybePanic(hook string) {
@@ -257,8 +259,21 @@ func (f *filter) OnRequestTrailers(s *envoyx.Stream) envoyx.TrailersStatus {
 	return envoyx.TrailersContinue
 }
 
+// OnLocalReply: local-reply-seen notes what it heard (the router's 503 passes the response
+// headers hook next, where it is told and changed to 502).
+func (f *filter) OnLocalReply(s *envoyx.Stream, status int, details string, resetImminent bool) envoyx.LocalReplyStatus {
+	if c, _ := s.RequestHeaders().Get("x-case"); c == "local-reply-seen" && f.localReply == "" {
+		f.localReply = fmt.Sprintf("%d %s %t", status, details, resetImminent)
+	}
+	return envoyx.LocalReplyContinue
+}
+
 func (f *filter) OnResponseHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStatus {
 	f.maybePanic("response_headers")
+	if f.localReply != "" {
+		s.ResponseHeaders().Set("x-conf-local-reply", f.localReply)
+		s.ResponseHeaders().Set(":status", "502")
+	}
 	return envoyx.HeadersContinue
 }
 

@@ -63,7 +63,7 @@
  *   has a key (`filter_state_has`); picking a route's cluster again (`refresh_route_cluster`);
  *   the module's own streamed response (`send_response_headers`, `send_response_data`,
  *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
- *   `envoyx_on_stream_watermark`).
+ *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -182,6 +182,14 @@ typedef uint32_t envoyx_body_kind;
 #define ENVOYX_BODY_REQUEST_BUFFERED 1
 #define ENVOYX_BODY_RESPONSE_RECEIVED 2
 #define ENVOYX_BODY_RESPONSE_BUFFERED 3
+
+/* What a module says of a local reply (ABI 1.2, envoyx_on_stream_local_reply); Envoy's own
+ * LocalErrorStatus values. */
+typedef uint32_t envoyx_local_reply_status;
+/* The reply goes on (the module may change it in its response hooks as it passes). */
+#define ENVOYX_LOCAL_REPLY_CONTINUE 0
+/* Reset the stream instead of sending the reply: the client gets no response. */
+#define ENVOYX_LOCAL_REPLY_RESET 1
 
 /* A direction of a stream: the request (decoding) or the response (encoding). */
 typedef uint32_t envoyx_direction;
@@ -976,6 +984,24 @@ size_t envoyx_module_host_api_size(void);
  * the send_response_* functions included. */
 void envoyx_on_stream_watermark(envoyx_stream* stream, envoyx_module_stream* module_stream,
                                 envoyx_direction direction, bool above);
+
+/* Optional (ABI 1.2). A local reply is being made on the stream — the proxy's own (Envoy's
+ * router: 503 when no host is healthy, 504 on a timeout; 413 past the buffer limit), another
+ * filter's, or this module's — on the worker thread, inside the proxy's call that makes it,
+ * before the reply is built: `status`, and `details` (the response-code details, e.g.
+ * `no_healthy_upstream`; a view valid during the call); `reset_imminent`: the proxy will reset
+ * instead (the response already started). Return ENVOYX_LOCAL_REPLY_CONTINUE to let it go on or
+ * ENVOYX_LOCAL_REPLY_RESET to reset the stream instead. To change the reply's status, headers or
+ * body, do so in the response hooks: a reply made after this filter (the router's, a later
+ * filter's) passes through them like any response (`envoyx_on_response_headers` sees its
+ * `:status`). Reads work here, and metadata, filter state, metrics and logging; what would end
+ * or resume the stream (send_local_reply, reset_stream, continue_stream, send_response_*,
+ * callouts) is refused: return RESET instead. A module without this export lets every reply go
+ * on. Not called after the stream completed, nor for a stream whose module failed. */
+envoyx_local_reply_status envoyx_on_stream_local_reply(envoyx_stream* stream,
+                                                       envoyx_module_stream* module_stream,
+                                                       uint32_t status, envoyx_bytes details,
+                                                       bool reset_imminent);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -206,6 +206,20 @@ func envoyxGoWatermark(s *C.envoyx_stream, handle C.uintptr_t, direction C.uint3
 	})
 }
 
+// envoyxGoLocalReply hands the news of a local reply (ABI 1.2) to a filter that implements
+// LocalReplyFilter; a panic in it lets the reply go on.
+//
+//export envoyxGoLocalReply
+func envoyxGoLocalReply(s *C.envoyx_stream, handle C.uintptr_t, status C.uint32_t, details *C.char, detailsLen C.size_t, resetImminent C.bool) C.uint32_t {
+	text := C.GoStringN(details, C.int(detailsLen))
+	return C.uint32_t(run(s, handle, "OnLocalReply", LocalReplyContinue, func(st *streamState, s *Stream) LocalReplyStatus {
+		if f, ok := st.filter.(LocalReplyFilter); ok {
+			return f.OnLocalReply(s, int(status), text, bool(resetImminent))
+		}
+		return LocalReplyContinue
+	}))
+}
+
 // queue keeps `fn` under a new event id.
 func (st *streamState) queue(fn func(*Stream)) uint64 {
 	st.mu.Lock()

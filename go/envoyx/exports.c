@@ -78,6 +78,11 @@ void envoyx_on_stream_watermark(envoyx_stream* s, envoyx_module_stream* m, envoy
                                 bool above) {
   envoyxGoWatermark(s, (uintptr_t)m, direction, above);
 }
+envoyx_local_reply_status envoyx_on_stream_local_reply(envoyx_stream* s, envoyx_module_stream* m,
+                                                       uint32_t status, envoyx_bytes details,
+                                                       bool reset_imminent) {
+  return envoyxGoLocalReply(s, (uintptr_t)m, status, (char*)details.ptr, details.len, reset_imminent);
+}
 
 envoyx_module_route_config* envoyx_on_route_config_new(envoyx_bytes name, envoyx_bytes config,
                                                         envoyx_error* error) {
@@ -138,7 +143,7 @@ static const char* const export_names[] = {
     "envoyx_on_stream_callout_done",   "envoyx_on_stream_callout_event",
     "envoyx_on_filter_config_scheduled", "envoyx_on_filter_config_callout_done",
     "envoyx_on_filter_config_callout_event", "envoyx_module_host_api_size",
-    "envoyx_on_stream_watermark",
+    "envoyx_on_stream_watermark",      "envoyx_on_stream_local_reply",
 };
 static const void* const export_functions[] = {
     (const void*)envoyx_module_abi_version,   (const void*)envoyx_on_program_init,
@@ -155,6 +160,7 @@ static const void* const export_functions[] = {
     (const void*)envoyx_on_filter_config_callout_event,
     (const void*)envoyx_module_host_api_size,
     (const void*)envoyx_on_stream_watermark,
+    (const void*)envoyx_on_stream_local_reply,
 };
 _Static_assert(sizeof(export_names) / sizeof(export_names[0]) ==
                    sizeof(export_functions) / sizeof(export_functions[0]),

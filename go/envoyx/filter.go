@@ -62,6 +62,30 @@ type WatermarkFilter interface {
 	OnWatermark(s *Stream, d Direction, above bool)
 }
 
+// LocalReplyStatus is what OnLocalReply says of a local reply (ABI 1.2; Envoy's
+// LocalErrorStatus).
+type LocalReplyStatus uint32
+
+const (
+	// LocalReplyContinue lets the reply go on (change it in the response hooks as it passes).
+	LocalReplyContinue LocalReplyStatus = 0
+	// LocalReplyReset resets the stream instead: the client gets no response.
+	LocalReplyReset LocalReplyStatus = 1
+)
+
+// LocalReplyFilter is a Filter that hears of local replies (ABI 1.2): the proxy's own (Envoy's
+// router: 503 no_healthy_upstream, 504 upstream_response_timeout; 413 past the buffer limit),
+// another filter's, or its own, with the status, the response-code details and whether the
+// proxy resets instead (the response already started). Return LocalReplyReset to reset the
+// stream instead of sending the reply; change the reply in the response hooks (a reply made
+// after this filter passes through them). OnLocalReply runs inside the proxy's call that makes
+// the reply: reads, metadata, filter state, metrics and logs work; what would end or resume the
+// stream is refused.
+type LocalReplyFilter interface {
+	Filter
+	OnLocalReply(s *Stream, status int, details string, resetImminent bool) LocalReplyStatus
+}
+
 // DefaultFilter lets everything through; embed it and override what you need.
 type DefaultFilter struct{}
 

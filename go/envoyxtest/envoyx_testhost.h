@@ -120,6 +120,12 @@ bool envoyx_teststream_reset_refused(envoyx_teststream* stream);
 void envoyx_teststream_watermark(envoyx_teststream* stream, envoyx_direction direction, bool above);
 /* The stream's buffer limit: what the module set (set_buffer_limit), else Envoy's default 1 MiB. */
 uint64_t envoyx_teststream_buffer_limit(envoyx_teststream* stream);
+/* Plays a local reply made after the filter (Envoy's router, a later filter): `status`, the
+ * response-code `details`, `body`. The module hears of it first (envoyx_on_stream_local_reply) and
+ * may have the stream reset instead (false); otherwise it passes the filter's response hooks to
+ * the client (true). */
+bool envoyx_teststream_proxy_local_reply(envoyx_teststream* stream, uint32_t status, envoyx_bytes details,
+                                         envoyx_bytes body);
 
 /* Every log line the modules of this process wrote so far, as "level\0message\0" pairs (level
  * as a decimal ENVOYX_LOG_* value). */

@@ -412,6 +412,15 @@ func (s *Stream) Watermark(d envoyx.Direction, above bool) {
 	C.envoyxtest_watermark(s.raw, C.uint32_t(d), C.bool(above))
 }
 
+// ProxyLocalReply plays a local reply made after the filter (Envoy's router: 503
+// "no_healthy_upstream", a later filter): the filter's OnLocalReply hears of it first and may
+// have the stream reset instead (false); otherwise the reply passes the filter's response hooks
+// to the client (true).
+func (s *Stream) ProxyLocalReply(status int, details, body string) bool {
+	return bool(C.envoyxtest_proxy_local_reply(s.raw, C.uint32_t(status), cstr(details), C.size_t(len(details)),
+		cstr(body), C.size_t(len(body))))
+}
+
 // BufferLimit is the stream's buffer limit: what the filter set (SetBufferLimit), else Envoy's
 // default 1 MiB.
 func (s *Stream) BufferLimit() uint64 { return uint64(C.envoyxtest_buffer_limit(s.raw)) }

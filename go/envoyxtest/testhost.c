@@ -26,6 +26,7 @@ static struct {
   bool (*reset_refused)(envoyx_teststream*);
   void (*watermark)(envoyx_teststream*, envoyx_direction, bool);
   uint64_t (*buffer_limit)(envoyx_teststream*);
+  bool (*proxy_local_reply)(envoyx_teststream*, uint32_t, envoyx_bytes, envoyx_bytes);
   void (*logs)(envoyx_testhost_owned*);
   envoyx_teststream* (*stream_on_route)(envoyx_testhost*, envoyx_bytes, envoyx_bytes,
                                         envoyx_testhost_owned*);
@@ -74,6 +75,7 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(reset_refused, "envoyx_teststream_reset_refused");
   RESOLVE(watermark, "envoyx_teststream_watermark");
   RESOLVE(buffer_limit, "envoyx_teststream_buffer_limit");
+  RESOLVE(proxy_local_reply, "envoyx_teststream_proxy_local_reply");
   RESOLVE(logs, "envoyx_testhost_logs");
   RESOLVE(stream_on_route, "envoyx_testhost_stream_on_route");
   RESOLVE(metric, "envoyx_testhost_metric");
@@ -227,4 +229,9 @@ void envoyxtest_watermark(envoyx_teststream* s, uint32_t direction, bool above) 
   lib.watermark(s, direction, above);
 }
 uint64_t envoyxtest_buffer_limit(envoyx_teststream* s) { return lib.buffer_limit(s); }
+bool envoyxtest_proxy_local_reply(envoyx_teststream* s, uint32_t status, const char* details,
+                                  size_t details_len, const char* body, size_t body_len) {
+  envoyx_bytes d = {(const uint8_t*)details, details_len}, b = {(const uint8_t*)body, body_len};
+  return lib.proxy_local_reply(s, status, d, b);
+}
 void envoyxtest_logs(envoyx_testhost_owned* out) { lib.logs(out); }

@@ -414,6 +414,10 @@ mod ffi {
         /// queues the changes for the module and wakes the stream's Scheduler; nothing to carry
         /// out now.
         fn on_watermark(self: &mut Stream, direction: Direction, above: bool);
+        /// A local reply is being made on the stream (ABI 1.2; Envoy's `onLocalReply`), inside the
+        /// proxy's call that makes it: the module's answer, an `envoyx_local_reply_status` (1:
+        /// reset the stream instead). Nothing to carry out.
+        fn on_local_reply(self: &mut Stream, status: u32, details: &[u8], reset_imminent: bool) -> u32;
         fn next_action(self: &mut Stream) -> NextAction;
         fn response_started(self: &Stream) -> bool;
         fn on_stream_complete(self: &mut Stream);

@@ -60,6 +60,11 @@ impl Stream {
         self.core.on_watermark(direction, above);
     }
 
+    /// A local reply is being made; see [`envoyx_core::Stream::on_local_reply`].
+    pub fn on_local_reply(&mut self, status: u32, details: &[u8], reset_imminent: bool) -> u32 {
+        self.core.on_local_reply(status, details, reset_imminent) as u32
+    }
+
     /// A wake-up of the host's `Scheduler` has reached the worker thread: the core runs the next
     /// queued item (a continue, or the module's scheduled hook); see
     /// [`envoyx_core::Stream::on_scheduled`]. Returns whether it produced actions to carry out

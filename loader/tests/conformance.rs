@@ -147,6 +147,9 @@ impl SimulatedStream for Stream {
     fn watermark(&mut self, above: bool) {
         self.0.watermark(RESPONSE, above)
     }
+    fn proxy_local_reply(&mut self, status: u16, details: &str, body: &str) {
+        self.0.proxy_local_reply(u32::from(status), details, body);
+    }
     fn module_response_ended(&self) -> bool {
         self.0.module_response_ended()
     }

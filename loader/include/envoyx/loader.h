@@ -51,6 +51,9 @@
 //   void Stream::on_watermark(Direction direction, bool above): the proxy's flow-control news
 //     (ABI 1.2), e.g. Envoy's DownstreamWatermarkCallbacks for Direction::Response; the core
 //     counts them and queues the changes for the module through the stream's Scheduler.
+//   std::uint32_t Stream::on_local_reply(std::uint32_t status, Bytes details, bool
+//     reset_imminent): a local reply is being made (ABI 1.2; Envoy's onLocalReply); returns an
+//     envoyx_local_reply_status (1: reset the stream instead). Nothing to carry out.
 //   NextAction Stream::next_action(): after every call above has returned, take the actions the
 //     core decided on, one at a time, until kind == ActionKind::None, and carry each out:
 //     Reset (resetStream), LocalReply (sendLocalReply with .reply), Continue (continueDecoding

@@ -111,6 +111,8 @@ pub mod ffi {
         fn run_scheduled(self: Pin<&mut TestStream>, timeout_ms: u64) -> usize;
         /// The proxy's flow-control news (`direction` an `envoyx_direction`).
         fn watermark(self: Pin<&mut TestStream>, direction: u32, above: bool);
+        /// Plays a local reply made after this filter; false when the module had it reset.
+        fn proxy_local_reply(self: Pin<&mut TestStream>, status: u32, details: &str, body: &str) -> bool;
         fn buffer_limit(self: &TestStream) -> u64;
 
         fn headers(self: &TestStream, map: u32) -> Vec<Header>;
@@ -373,6 +375,10 @@ impl Stream {
     }
     pub fn buffer_limit(&self) -> u64 {
         self.0.buffer_limit()
+    }
+    /// Plays a local reply made after this filter; false when the module had it reset.
+    pub fn proxy_local_reply(&mut self, status: u32, details: &str, body: &str) -> bool {
+        self.0.pin_mut().proxy_local_reply(status, details, body)
     }
     pub fn headers_forwarded(&self, direction: u32) -> bool {
         self.0.headers_forwarded(direction)

@@ -637,6 +637,15 @@ void TestStream::carry_out() {
         data_->ended = true;
         break;
       case ActionKind::LocalReply:
+        // As in Envoy, every filter hears of the reply first, this one included.
+        if (stream_->on_local_reply(action.reply.status,
+                                    rust::Slice<const std::uint8_t>(action.reply.details.data(),
+                                                                    action.reply.details.size()),
+                                    false) == ENVOYX_LOCAL_REPLY_RESET) {
+          data_->reset = true;
+          data_->ended = true;
+          break;
+        }
         send_local_reply(action.reply);
         break;
       case ActionKind::Continue: {
@@ -870,6 +879,28 @@ rust::Vec<std::uint8_t> TestStream::body_forwarded(std::uint32_t direction) cons
 
 rust::Vec<std::uint8_t> TestStream::body_buffered(std::uint32_t direction) const {
   return byte_vec(data_->side(direction_of(direction)).buffered.to_string());
+}
+
+bool TestStream::proxy_local_reply(std::uint32_t status, rust::Str details, rust::Str body) {
+  const std::string_view details_view(details.data(), details.size());
+  if (stream_->on_local_reply(status,
+                              rust::Slice<const std::uint8_t>(
+                                  reinterpret_cast<const std::uint8_t*>(details_view.data()), details_view.size()),
+                              false) == ENVOYX_LOCAL_REPLY_RESET) {
+    data_->reset = true;
+    data_->ended = true;
+    return false;
+  }
+  // As Envoy sends a reply made after this filter: it runs through this filter's response hooks.
+  const std::string text(body.data(), body.size());
+  HeaderMap response;
+  response.add(":status", std::to_string(status));
+  if (!text.empty()) response.add("content-type", "text/plain");
+  data_->response = Side();
+  deliver_headers(Direction::Response, std::move(response), text.empty());
+  if (!text.empty()) deliver_body(Direction::Response, SliceBuffer::chunked(text, text.size()), true);
+  data_->ended = true;
+  return true;
 }
 
 void TestStream::watermark(std::uint32_t direction, bool above) {

@@ -326,6 +326,10 @@ class TestStream {
   // Plays the proxy's flow-control news (ABI 1.2) for `direction` (an envoyx_direction); the
   // module hears of a change through run_scheduled.
   void watermark(std::uint32_t direction, bool above);
+  // Plays a local reply made after this filter (Envoy's router, a later filter): the module hears
+  // of it first (ABI 1.2) and may have the stream reset instead; else it runs through this
+  // filter's response hooks. Returns whether the reply went out.
+  bool proxy_local_reply(std::uint32_t status, rust::Str details, rust::Str body);
   std::uint64_t buffer_limit() const { return data_->buffer_limit; }
 
   // What the next hop got of the header map `map`: headers as they were when they went on past

@@ -122,6 +122,11 @@ pub type envoyx_direction = u32;
 pub const ENVOYX_DIRECTION_REQUEST: envoyx_direction = 0;
 pub const ENVOYX_DIRECTION_RESPONSE: envoyx_direction = 1;
 
+/// `envoyx_local_reply_status` (ABI 1.2): what a module says of a local reply.
+pub type envoyx_local_reply_status = u32;
+pub const ENVOYX_LOCAL_REPLY_CONTINUE: envoyx_local_reply_status = 0;
+pub const ENVOYX_LOCAL_REPLY_RESET: envoyx_local_reply_status = 1;
+
 /// `envoyx_reset_reason` (ABI 1.2): what a reset tells the client.
 pub type envoyx_reset_reason = u32;
 pub const ENVOYX_RESET_LOCAL: envoyx_reset_reason = 0;
@@ -380,6 +385,15 @@ pub type envoyx_on_stream_watermark_fn = unsafe extern "C" fn(
     above: bool,
 );
 
+/// `envoyx_on_stream_local_reply` (optional, ABI 1.2).
+pub type envoyx_on_stream_local_reply_fn = unsafe extern "C" fn(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    status: u32,
+    details: envoyx_bytes,
+    reset_imminent: bool,
+) -> envoyx_local_reply_status;
+
 /// `envoyx_on_route_config_new` (optional, ABI 1.1).
 pub type envoyx_on_route_config_new_fn = unsafe extern "C" fn(
     name: envoyx_bytes,
@@ -420,6 +434,7 @@ pub struct ModuleExports {
     pub on_program_unload: Option<envoyx_on_program_unload_fn>,
     pub module_host_api_size: Option<envoyx_module_host_api_size_fn>,
     pub on_stream_watermark: Option<envoyx_on_stream_watermark_fn>,
+    pub on_stream_local_reply: Option<envoyx_on_stream_local_reply_fn>,
 }
 
 impl ModuleExports {
@@ -438,6 +453,7 @@ impl ModuleExports {
             ("envoyx_on_program_unload", self.on_program_unload.is_some()),
             ("envoyx_module_host_api_size", self.module_host_api_size.is_some()),
             ("envoyx_on_stream_watermark", self.on_stream_watermark.is_some()),
+            ("envoyx_on_stream_local_reply", self.on_stream_local_reply.is_some()),
         ]
     }
 }
@@ -461,7 +477,7 @@ pub const MODULE_SYMBOLS: [&str; 13] = [
 
 /// The optional exports, in the header's order (after [`MODULE_SYMBOLS`]), each with the minor
 /// version that added it. A host calls one only if the module exports it.
-pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 11] = [
+pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 12] = [
     ("envoyx_on_stream_scheduled", 1),
     ("envoyx_on_filter_config_scheduled", 1),
     ("envoyx_on_route_config_new", 1),
@@ -473,6 +489,7 @@ pub const OPTIONAL_MODULE_SYMBOLS: [(&str, u32); 11] = [
     ("envoyx_on_program_unload", 1),
     ("envoyx_module_host_api_size", 1),
     ("envoyx_on_stream_watermark", 2),
+    ("envoyx_on_stream_local_reply", 2),
 ];
 
 impl envoyx_abi_version {

@@ -137,6 +137,7 @@ fn module_exports_name_its_optional_fields_in_the_lists_order() {
         on_program_unload: None,
         module_host_api_size: None,
         on_stream_watermark: None,
+        on_stream_local_reply: None,
     };
     let names: Vec<&str> = none.optional_present().iter().map(|(name, _)| *name).collect();
     let listed: Vec<&str> = OPTIONAL_MODULE_SYMBOLS.iter().map(|(name, _)| *name).collect();

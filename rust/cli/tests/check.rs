@@ -74,8 +74,8 @@ fn a_good_module_passes_every_check() {
              envoyx_on_filter_config_scheduled (ABI 1.1), envoyx_on_stream_callout_done (ABI 1.1), \
              envoyx_on_stream_callout_event (ABI 1.1), envoyx_on_filter_config_callout_done (ABI 1.1), \
              envoyx_on_filter_config_callout_event (ABI 1.1), envoyx_on_program_unload (ABI 1.1), \
-             envoyx_module_host_api_size (ABI 1.1), envoyx_on_stream_watermark (ABI 1.2); no unknown \
-             envoyx_* symbols: ok"
+             envoyx_module_host_api_size (ABI 1.1), envoyx_on_stream_watermark (ABI 1.2), \
+             envoyx_on_stream_local_reply (ABI 1.2); no unknown envoyx_* symbols: ok"
         ),
         "{stdout}"
     );

@@ -414,6 +414,33 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "local-reply-seen",
+        "a local reply of the proxy's router (no healthy host: 503 no_healthy_upstream) reaches the \
+         module's local-reply hook (ABI 1.2), then passes its response hooks, where it is changed \
+         to 502",
+        Expect::Exchange {
+            upstream: None,
+            client: Client::Response {
+                status: 502,
+                message: Message {
+                    headers: &[("x-conf-local-reply", Want::Is("503 no_healthy_upstream false"))],
+                    body: b"no healthy upstream",
+                },
+            },
+            logs: &[],
+        },
+    )
+    .request(Request { path: crate::NO_UPSTREAM, ..PLAIN })
+    .since(2)
+    .go(),
+    Case::new(
+        "local-reply-reset",
+        "the module's local-reply hook (ABI 1.2) has the stream reset instead of the router's 503",
+        Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
+    )
+    .request(Request { path: crate::NO_UPSTREAM, ..PLAIN })
+    .since(2),
+    Case::new(
         "buffer-limit",
         "the stream's buffer limit (ABI 1.2): read, set to 64 KiB and read back; 0 and 2 GiB \
          refused",

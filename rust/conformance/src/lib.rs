@@ -39,6 +39,9 @@ pub enum HostKind {
 /// chunked.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
+    /// The path: `/`, or [`NO_UPSTREAM`] for a route whose cluster has no host (the proxy's
+    /// router answers 503 itself).
+    pub path: &'static str,
     pub headers: &'static [(&'static str, &'static str)],
     pub body: &'static [&'static [&'static str]],
     pub trailers: &'static [(&'static str, &'static str)],
@@ -49,8 +52,20 @@ pub struct Request {
 }
 
 /// The request most cases send: `abcdefghi` in two chunks of several slices.
-pub const PLAIN: Request =
-    Request { headers: &[], body: &[&["ab", "cd"], &["efg", "h", "i"]], trailers: &[], slow_client: false };
+pub const PLAIN: Request = Request {
+    path: "/",
+    headers: &[],
+    body: &[&["ab", "cd"], &["efg", "h", "i"]],
+    trailers: &[],
+    slow_client: false,
+};
+
+/// The path of a route whose cluster has no healthy host: the proxy's router answers it with a
+/// local reply, 503 [`NO_HEALTHY_UPSTREAM`] with details [`NO_HEALTHY_UPSTREAM_DETAILS`] (Envoy's
+/// cluster `empty`; the test hosts play it, `SimulatedStream::proxy_local_reply`).
+pub const NO_UPSTREAM: &str = "/no-upstream";
+/// Envoy's response-code details of that reply.
+pub const NO_HEALTHY_UPSTREAM_DETAILS: &str = "no_healthy_upstream";
 
 impl Request {
     /// The body's bytes.

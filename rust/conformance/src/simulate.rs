@@ -51,6 +51,10 @@ pub trait SimulatedStream {
     /// Plays the proxy's flow-control news for the response (ABI 1.2): its buffer towards the
     /// client went above its high watermark (`above`) or below its low one.
     fn watermark(&mut self, above: bool);
+    /// Plays a local reply made after the filter (the proxy's router: `status`, `details`,
+    /// `body`): the module hears of it (ABI 1.2) and may have the stream reset instead; else it
+    /// passes the filter's response hooks to the client.
+    fn proxy_local_reply(&mut self, status: u16, details: &str, body: &str);
     /// The callouts the module started that are not answered yet.
     fn pending_callouts(&self) -> Vec<PendingCallout>;
     /// Answers one, as its cluster would (and carries out what the module then asks for).
@@ -239,7 +243,7 @@ fn chunks_of(body: &str) -> Vec<Vec<&str>> {
 pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request) -> Observed {
     let mut headers = vec![
         (":method".to_string(), "POST".to_string()),
-        (":path".to_string(), "/".to_string()),
+        (":path".to_string(), request.path.to_string()),
         (":authority".to_string(), "conformance".to_string()),
         (":scheme".to_string(), "http".to_string()),
     ];
@@ -257,7 +261,13 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
         }
     }
     let mut upstream = Vec::new();
-    if let_through(stream, Side::Request, !trailers.is_empty()) {
+    if request.path.starts_with(crate::NO_UPSTREAM) {
+        // The route's cluster has no healthy host: the router answers once the request is in.
+        if let_through(stream, Side::Request, !trailers.is_empty()) {
+            stream.proxy_local_reply(503, crate::NO_HEALTHY_UPSTREAM_DETAILS, crate::NO_HEALTHY_UPSTREAM);
+            let_through(stream, Side::Response, false);
+        }
+    } else if let_through(stream, Side::Request, !trailers.is_empty()) {
         let got = Seen {
             headers: stream.forwarded_headers(Side::Request).unwrap_or_default(),
             body: stream.forwarded_body(Side::Request),

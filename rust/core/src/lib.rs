@@ -62,4 +62,4 @@ pub use stream::metrics::{
 };
 pub use stream::route::RouteConfig;
 pub use stream::stream_info::{MetadataSource, MetadataValue, ValueKind};
-pub use vocab::{BodyKind, Direction, HeaderMapKind, ResetReason};
+pub use vocab::{BodyKind, Direction, HeaderMapKind, LocalReplyStatus, ResetReason};

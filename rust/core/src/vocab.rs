@@ -59,6 +59,24 @@ impl ResetReason {
     }
 }
 
+/// What a module says of a local reply (ABI 1.2 `envoyx_on_stream_local_reply`). Mirrors
+/// `envoyx_local_reply_status` (Envoy's LocalErrorStatus).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum LocalReplyStatus {
+    /// The reply goes on.
+    #[default]
+    Continue = envoyx_abi::ENVOYX_LOCAL_REPLY_CONTINUE,
+    /// Reset the stream instead (Envoy's ContinueAndResetStream).
+    Reset = envoyx_abi::ENVOYX_LOCAL_REPLY_RESET,
+}
+
+impl LocalReplyStatus {
+    pub fn from_abi(value: u32) -> Option<Self> {
+        [Self::Continue, Self::Reset].into_iter().find(|s| *s as u32 == value)
+    }
+}
+
 /// Which body: the chunk the current hook carries, or what was buffered. Mirrors
 /// `envoyx_body_kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -304,6 +304,39 @@ pub trait Filter: 'static {
         let _ = (stream, direction, above);
     }
 
+    /// A local reply is being made on the stream (ABI 1.2): the proxy's own (Envoy's router: 503
+    /// `no_healthy_upstream`, 504 `upstream_response_timeout`; 413 past the buffer limit), another
+    /// filter's, or this filter's. `status` and `details` (the response-code details) say which;
+    /// `reset_imminent`: the proxy resets instead (the response already started). Return
+    /// [`LocalReplyStatus::Reset`](crate::LocalReplyStatus::Reset) to reset the stream instead of
+    /// sending the reply. To change the reply, do so in the response hooks: a reply made after
+    /// this filter passes through them like any response. Runs inside the proxy's call that makes
+    /// the reply: reads, metadata, filter state, metrics and logs work; what would end or resume
+    /// the stream is refused. The default lets every reply go on.
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, LocalReplyStatus, Stream};
+    ///
+    /// struct NoErrorPages;
+    ///
+    /// impl Filter for NoErrorPages {
+    ///     fn on_local_reply(&mut self, _stream: &mut Stream, status: u16, _details: &str, _reset_imminent: bool) -> LocalReplyStatus {
+    ///         // A client of this API retries on a reset, never on an error page.
+    ///         if status >= 500 { LocalReplyStatus::Reset } else { LocalReplyStatus::Continue }
+    ///     }
+    /// }
+    /// ```
+    fn on_local_reply(
+        &mut self,
+        stream: &mut Stream,
+        status: u16,
+        details: &str,
+        reset_imminent: bool,
+    ) -> crate::LocalReplyStatus {
+        let _ = (stream, status, details, reset_imminent);
+        crate::LocalReplyStatus::Continue
+    }
+
     /// The stream is over (finished, reset or answered locally). Called once, just before the
     /// filter is dropped. Header maps still work here; bodies are empty.
     fn on_stream_complete(&mut self, stream: &mut Stream) {

@@ -108,7 +108,8 @@ pub use headers::{HeaderIter, HeaderMap};
 pub use log::{LogLevel, log, log_args, log_args_at, log_at, log_enabled};
 pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
 pub use status::{
-    BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, ResetReason, TrailersStatus,
+    BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, LocalReplyStatus, ResetReason,
+    TrailersStatus,
 };
 pub use stream::Stream;
 pub use stream_info::{Attribute, MetadataSource, MetadataValue};

@@ -148,3 +148,21 @@ pub enum ResetReason {
     /// H3_REQUEST_REJECTED): the client may safely retry it elsewhere. For load shedding.
     Refused = abi::ENVOYX_RESET_REFUSED,
 }
+
+/// What [`Filter::on_local_reply`](crate::Filter::on_local_reply) says of a local reply (ABI
+/// 1.2). Values equal `ENVOYX_LOCAL_REPLY_*` (Envoy's `LocalErrorStatus`).
+///
+/// ```
+/// use envoyx_sdk::LocalReplyStatus;
+///
+/// assert_eq!(LocalReplyStatus::Reset as u32, envoyx_sdk::abi::ENVOYX_LOCAL_REPLY_RESET);
+/// ```
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LocalReplyStatus {
+    /// The reply goes on (change it in the response hooks as it passes).
+    #[default]
+    Continue = abi::ENVOYX_LOCAL_REPLY_CONTINUE,
+    /// Reset the stream instead: the client gets no response.
+    Reset = abi::ENVOYX_LOCAL_REPLY_RESET,
+}

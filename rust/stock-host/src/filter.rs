@@ -15,7 +15,7 @@ use crate::log::host_log;
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use envoyx_core::{
     Action, AnswerPart, CalloutEvent, CalloutStatus, Direction, Effects, EventOrderError, FilterConfig,
-    Outcome, ResetReason, Stream, StreamScheduler,
+    LocalReplyStatus, Outcome, ResetReason, Stream, StreamScheduler,
 };
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -237,6 +237,21 @@ impl Filter {
         };
         if let Some(stream) = slot.as_mut() {
             stream.on_watermark(Direction::Response, above);
+        }
+    }
+
+    /// Envoy's local-reply hook (`StreamFilterBase::onLocalReply`): a local reply is being made
+    /// on the stream; the core asks the module. Returns whether to reset instead. Envoy makes
+    /// replies only outside the module's calls (the core returns the module's own as an action),
+    /// so the stream is free here; if it were not, the reply goes on and that is logged.
+    pub fn local_reply(&self, status: u32, details: &[u8], reset_imminent: bool) -> LocalReplyStatus {
+        let Ok(mut slot) = self.stream.try_borrow_mut() else {
+            host_log!(Error, "EnvoyX stock host: a local reply was made inside a module call; it goes on");
+            return LocalReplyStatus::Continue;
+        };
+        match slot.as_mut() {
+            Some(stream) => stream.on_local_reply(status, details, reset_imminent),
+            None => LocalReplyStatus::Continue,
         }
     }
 

@@ -590,6 +590,30 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_http_stream_reset(
     unsafe { callout_stream_event(filter, stream_id, event) }
 }
 
+/// Upstream's optional local-reply hook (Envoy's `onLocalReply`): to the core, which asks the
+/// module (ABI 1.2 `envoyx_on_stream_local_reply`). Returns upstream's status: 0 continue, 1
+/// reset the stream instead (the values of `envoyx_local_reply_status`).
+///
+/// # Safety
+/// Called by Envoy on the worker thread with the filter's pointers; `details` is valid during the
+/// call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_local_reply(
+    _filter_envoy: FilterEnvoyPtr,
+    filter: FilterModulePtr,
+    response_code: u32,
+    details: EnvoyBuffer,
+    reset_imminent: bool,
+) -> u32 {
+    if filter.is_null() {
+        return 0;
+    }
+    // Safety: Envoy's view, valid during this call.
+    let details = unsafe { envoy_bytes(details) };
+    // Safety: Envoy's live filter pointer, on its worker thread.
+    unsafe { Filter::enter(filter.cast(), |f| f.local_reply(response_code, details, reset_imminent) as u32) }
+}
+
 /// Envoy's downstream watermark hooks (the client reads slower than the response comes): to
 /// the core, which hands the module the changes (ABI 1.2 `envoyx_on_stream_watermark`).
 ///

@@ -155,9 +155,13 @@ fn with_callout_cluster(mut bootstrap: serde_json::Value, upstream: &Upstream) -
 }
 
 /// The path a case's request takes: `/route/<per-route config>` for a case with one (that route
-/// carries it), `/` otherwise.
+/// carries it), the request's own path otherwise (`/`, or the cluster-less route).
 fn case_path(case: &Case) -> String {
-    if case.route_config.is_empty() { "/".to_string() } else { format!("/route/{}", case.route_config) }
+    if case.route_config.is_empty() {
+        case.request.path.to_string()
+    } else {
+        format!("/route/{}", case.route_config)
+    }
 }
 
 /// The routes of the listener for `filter_config`: one per distinct per-route config of its
@@ -189,6 +193,8 @@ fn conformance_routes(
             route
         })
         .collect();
+    // The cluster `empty` has no host: the router answers 503 no_healthy_upstream itself.
+    routes.push(envoyx_harness::proxy::route(envoyx_conformance::NO_UPSTREAM, "empty", &[], None));
     routes.push(envoyx_harness::proxy::route("/", "upstream", &[], None));
     routes
 }

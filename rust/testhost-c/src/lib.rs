@@ -520,6 +520,20 @@ pub extern "C" fn envoyx_teststream_buffer_limit(stream: &TestStream) -> u64 {
     stream.buffer_limit()
 }
 
+/// # Safety
+/// `details` and `body` are readable views for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_proxy_local_reply(
+    stream: &mut TestStream,
+    status: u32,
+    details: envoyx_bytes,
+    body: envoyx_bytes,
+) -> bool {
+    // Safety: per the caller.
+    let (details, body) = unsafe { (view(details), view(body)) };
+    stream.proxy_local_reply(status, &String::from_utf8_lossy(details), body)
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn envoyx_testhost_logs(out: Option<&mut envoyx_testhost_owned>) {
     let mut bytes = Vec::new();

@@ -34,7 +34,8 @@ pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
 pub use envoyx_build::{build_module, build_package, try_build_package, try_build_workspace_package};
 pub use envoyx_core::CalloutStatus;
 pub use envoyx_core::{
-    AnswerPart, BodyStatus, Direction, HeadersStatus, LogLevel, ResetReason, RouteConfig, TrailersStatus,
+    AnswerPart, BodyStatus, Direction, HeadersStatus, LocalReplyStatus, LogLevel, ResetReason, RouteConfig,
+    TrailersStatus,
 };
 pub use envoyx_core::{Attribute, MetadataSource};
 pub use envoyx_core::{MetricDef, MetricKind, MetricLimits};
@@ -744,6 +745,15 @@ impl TestStream {
                     side.release();
                 }
                 Action::LocalReply(reply) => {
+                    // As in Envoy, every filter hears of the reply first, this one included.
+                    if self.core.on_local_reply(reply.status, &reply.details, false)
+                        == LocalReplyStatus::Reset
+                    {
+                        let mut data = self.data.borrow_mut();
+                        data.reset = Some(ResetReason::Local);
+                        data.ended = true;
+                        continue;
+                    }
                     let headers = HeaderMap::from_pairs(&reply.headers);
                     self.data.borrow_mut().local_reply = Some(RecordedLocalReply {
                         status: reply.status,
@@ -1005,6 +1015,32 @@ impl TestStream {
     /// [`DEFAULT_BUFFER_LIMIT`]. The test host records it; it buffers without a bound.
     pub fn buffer_limit(&self) -> u64 {
         self.data.borrow().info.buffer_limit.unwrap_or(DEFAULT_BUFFER_LIMIT)
+    }
+
+    /// Plays a local reply made after this filter — Envoy's router (503 `no_healthy_upstream`),
+    /// a later filter — as Envoy does: the module hears of it first (ABI 1.2
+    /// `envoyx_on_stream_local_reply`) and may have the stream reset instead; otherwise the reply
+    /// (`status`, `content-type: text/plain` and `body`) runs through this filter's response
+    /// hooks to the client. Returns whether the reply went out (false: the stream was reset).
+    pub fn proxy_local_reply(&mut self, status: u32, details: &str, body: &[u8]) -> bool {
+        if self.core.on_local_reply(status, details.as_bytes(), false) == LocalReplyStatus::Reset {
+            let mut data = self.data.borrow_mut();
+            data.reset = Some(ResetReason::Local);
+            data.ended = true;
+            return false;
+        }
+        self.data.borrow_mut().response = Side::default();
+        let status = status.to_string();
+        let mut headers = vec![(":status", status.as_str())];
+        if !body.is_empty() {
+            headers.push(("content-type", "text/plain"));
+        }
+        self.headers(Direction::Response, HeaderMap::from_pairs(&headers), body.is_empty());
+        if !body.is_empty() {
+            self.body(Direction::Response, SliceBuffer::from_slices(&[body]), true);
+        }
+        self.data.borrow_mut().ended = true;
+        true
     }
 
     /// Plays the proxy's flow-control news (ABI 1.2): its buffer towards `direction`'s peer (the

@@ -202,6 +202,9 @@ impl SimulatedStream for Stream {
     fn watermark(&mut self, above: bool) {
         self.0.watermark(envoyx_testhost::Direction::Response, above)
     }
+    fn proxy_local_reply(&mut self, status: u16, details: &str, body: &str) {
+        self.0.proxy_local_reply(u32::from(status), details, body.as_bytes());
+    }
     fn module_response_ended(&self) -> bool {
         self.0.module_response().last().is_some_and(|part| part.ends())
     }

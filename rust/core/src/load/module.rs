@@ -544,6 +544,7 @@ pub fn resolve_exports(
             envoyx_on_filter_config_callout_event_fn
         ),
         on_stream_watermark: optional!("envoyx_on_stream_watermark", envoyx_on_stream_watermark_fn),
+        on_stream_local_reply: optional!("envoyx_on_stream_local_reply", envoyx_on_stream_local_reply_fn),
         on_route_config_new: optional!("envoyx_on_route_config_new", envoyx_on_route_config_new_fn),
         on_route_config_destroy: optional!(
             "envoyx_on_route_config_destroy",
@@ -621,6 +622,7 @@ fn init(
         filter_config_callout_done: exports.on_filter_config_callout_done,
         filter_config_callout_event: exports.on_filter_config_callout_event,
         stream_watermark: exports.on_stream_watermark,
+        stream_local_reply: exports.on_stream_local_reply,
         route_config_new: exports.on_route_config_new,
         route_config_destroy: exports.on_route_config_destroy,
         program_unload: exports.on_program_unload,

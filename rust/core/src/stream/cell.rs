@@ -37,6 +37,9 @@ pub(crate) enum Hook {
     CalloutEvent,
     /// `envoyx_on_stream_watermark` (ABI 1.2): a peer's side went above or below its watermark.
     Watermark,
+    /// `envoyx_on_stream_local_reply` (ABI 1.2): a local reply is being made, inside the proxy's
+    /// call that makes it.
+    LocalReply,
     Complete,
 }
 
@@ -64,6 +67,7 @@ impl Hook {
             Hook::CalloutDone => "callout_done",
             Hook::CalloutEvent => "callout_event",
             Hook::Watermark => "watermark",
+            Hook::LocalReply => "local_reply",
             Hook::Complete => "stream_complete",
         }
     }

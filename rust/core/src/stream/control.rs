@@ -29,9 +29,10 @@ use crate::vocab::{Direction, ResetReason};
 pub(crate) const FAILED_HOOK_DETAILS: &[u8] = b"envoyx_module_panic";
 
 /// Whether `hook` may change the stream's course (reply, reset, start a callout): an event or
-/// async hook (not stream-new, not complete) of a stream that is not complete.
+/// async hook (not stream-new, not complete, not the local-reply news, which says what it wants
+/// by its return) of a stream that is not complete.
 pub(crate) fn may_act(cell: &StreamCell, hook: Hook) -> bool {
-    !matches!(hook, Hook::StreamNew | Hook::Complete) && !cell.completed.get()
+    !matches!(hook, Hook::StreamNew | Hook::Complete | Hook::LocalReply) && !cell.completed.get()
 }
 
 /// Why a local reply cannot be sent now, if it cannot.
@@ -217,6 +218,8 @@ fn failure_end(cell: &StreamCell, hook: Hook) -> FailureEnd {
     match hook {
         Hook::StreamNew => FailureEnd::NotCreated,
         Hook::Complete => FailureEnd::Nothing,
+        // A local reply is ending the stream already; it goes on.
+        Hook::LocalReply => FailureEnd::AlreadyEnding,
         _ if cell.completed.get() => FailureEnd::Nothing,
         Hook::ResponseHeaders | Hook::ResponseBody | Hook::ResponseTrailers => FailureEnd::Reset,
         Hook::RequestHeaders

@@ -40,7 +40,7 @@ use crate::stream::effects::{Effects, Outcome, OwnedLocalReply};
 use crate::stream::framing;
 use crate::stream::host::HostStream;
 use crate::stream::setup::StreamConfig;
-use crate::vocab::Direction;
+use crate::vocab::{Direction, LocalReplyStatus};
 use envoyx_abi::envoyx_stream;
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -392,6 +392,31 @@ impl Stream {
         if let Some(work) = crate::stream::flow_control::watermark_change(&self.cell, direction, above) {
             self.cell.handle().push(work);
         }
+    }
+
+    /// A local reply is being made on the stream (ABI 1.2), inside the proxy's call that makes
+    /// it: the proxy's own, another filter's or this module's. Runs the module's local-reply hook
+    /// with `status`, `details` (a view valid during this call) and whether a reset will follow
+    /// instead; returns whether the module wants the stream reset instead of the reply. Inside
+    /// the hook nothing that would end or resume the stream is accepted (`control::may_act`),
+    /// so there is nothing to carry out. A module without the hook, a failed one, or a stream
+    /// already complete lets the reply go on.
+    pub fn on_local_reply(&mut self, status: u32, details: &[u8], reset_imminent: bool) -> LocalReplyStatus {
+        let Some(hook_fn) = self.config.hooks().stream_local_reply else { return LocalReplyStatus::Continue };
+        if self.cell.completed.get() || self.failed() {
+            return LocalReplyStatus::Continue;
+        }
+        let details = envoyx_abi::envoyx_bytes::from_slice(details);
+        // Safety: the hook has the header's type; both pointers are this stream's and alive; the
+        // details view is valid during this call.
+        let raw =
+            self.call(Hook::LocalReply, |s, m| unsafe { hook_fn(s, m, status, details, reset_imminent) });
+        drop(self.cell.effects.take());
+        if self.failed() {
+            return LocalReplyStatus::Continue;
+        }
+        LocalReplyStatus::from_abi(raw)
+            .unwrap_or_else(|| self.unknown_status("local_reply", raw, LocalReplyStatus::Continue))
     }
 
     fn watermark_hook(&mut self, direction: Direction, above: bool) -> Effects {

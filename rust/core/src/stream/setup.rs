@@ -34,6 +34,8 @@ pub(crate) struct Hooks {
     pub filter_config_callout_event: Option<envoyx_on_filter_config_callout_event_fn>,
     /// Optional (ABI 1.2).
     pub stream_watermark: Option<envoyx_on_stream_watermark_fn>,
+    /// Optional (ABI 1.2).
+    pub stream_local_reply: Option<envoyx_on_stream_local_reply_fn>,
     /// Optional (ABI 1.1), both or neither.
     pub route_config_new: Option<envoyx_on_route_config_new_fn>,
     pub route_config_destroy: Option<envoyx_on_route_config_destroy_fn>,

@@ -298,6 +298,27 @@ macro_rules! export_module {
             const _: __abi::envoyx_on_stream_watermark_fn = envoyx_on_stream_watermark;
 
             #[unsafe(no_mangle)]
+            unsafe extern "C" fn envoyx_on_stream_local_reply(
+                stream: *mut __abi::envoyx_stream,
+                module_stream: *mut __abi::envoyx_module_stream,
+                status: u32,
+                details: __abi::envoyx_bytes,
+                reset_imminent: bool,
+            ) -> __abi::envoyx_local_reply_status {
+                // Safety: called by the host as x/abi.h describes.
+                unsafe {
+                    __dispatch::on_stream_local_reply::<$config>(
+                        stream,
+                        module_stream,
+                        status,
+                        details,
+                        reset_imminent,
+                    )
+                }
+            }
+            const _: __abi::envoyx_on_stream_local_reply_fn = envoyx_on_stream_local_reply;
+
+            #[unsafe(no_mangle)]
             unsafe extern "C" fn envoyx_on_filter_config_callout_done(
                 config: *mut __abi::envoyx_module_config,
                 callout_id: u64,

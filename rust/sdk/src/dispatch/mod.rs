@@ -59,5 +59,6 @@ fn module_exports_without_routes<C: FilterConfig>() -> envoyx_abi::ModuleExports
         on_program_unload: Some(on_program_unload),
         module_host_api_size: Some(module_host_api_size),
         on_stream_watermark: Some(on_stream_watermark::<C>),
+        on_stream_local_reply: Some(on_stream_local_reply::<C>),
     }
 }

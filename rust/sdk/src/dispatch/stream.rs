@@ -35,6 +35,7 @@ enum Hook {
     CalloutDone,
     CalloutEvent,
     Watermark,
+    LocalReply,
     StreamComplete,
 }
 
@@ -51,6 +52,7 @@ impl Hook {
             Hook::CalloutDone => "on_callout_done",
             Hook::CalloutEvent => "on_callout_event",
             Hook::Watermark => "on_watermark",
+            Hook::LocalReply => "on_local_reply",
             Hook::StreamComplete => "on_stream_complete",
         }
     }
@@ -338,6 +340,33 @@ pub unsafe extern "C" fn on_stream_watermark<C: FilterConfig>(
             filter.on_watermark(stream, direction, above)
         });
     }
+}
+
+/// `envoyx_on_stream_local_reply` (ABI 1.2): news of a local reply, to
+/// [`Filter::on_local_reply`]; a panic there lets the reply go on.
+///
+/// # Safety
+/// Called by the host as x/abi.h describes: on the stream's worker thread, with the stream of
+/// the hook and the `module_stream` that `on_stream_new::<C>` returned, before destroy; `details`
+/// is valid during the call.
+pub unsafe extern "C" fn on_stream_local_reply<C: FilterConfig>(
+    stream: *mut envoyx_stream,
+    module_stream: *mut envoyx_module_stream,
+    status: u32,
+    details: envoyx_bytes,
+    reset_imminent: bool,
+) -> u32 {
+    // Safety: the host's view is valid during this call.
+    let details = String::from_utf8_lossy(unsafe { details.as_slice() });
+    let status = u16::try_from(status).unwrap_or(u16::MAX);
+    // Safety: forwarded from the caller.
+    let outcome = unsafe {
+        run_hook::<C::Filter, _>(Hook::LocalReply, stream, module_stream, |filter, stream| {
+            filter.on_local_reply(stream, status, &details, reset_imminent)
+        })
+    };
+    let go_on = crate::LocalReplyStatus::Continue;
+    outcome.status(go_on, go_on) as u32
 }
 
 /// `envoyx_on_stream_destroy`: drops the stream's filter.

@@ -32,6 +32,7 @@
 
 mod answer;
 mod flow;
+mod local_reply;
 mod text;
 
 use std::sync::{Arc, Mutex};
@@ -39,8 +40,8 @@ use std::time::Duration;
 
 use envoyx_sdk::{
     Attribute, Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge,
-    HeadersStatus, Histogram, LogLevel, MetadataSource, MetadataValue, ResetReason, RouteConfig, Stream,
-    StreamHandle, TrailersStatus,
+    HeadersStatus, Histogram, LocalReplyStatus, LogLevel, MetadataSource, MetadataValue, ResetReason,
+    RouteConfig, Stream, StreamHandle, TrailersStatus,
 };
 
 /// The per-route configuration: its text.
@@ -147,6 +148,8 @@ pub struct Conformance {
     /// `grpc-unary`: the calls (id, name, answer so far) and their outcomes, as `name=...`.
     grpc_calls: Vec<(&'static str, envoyx_sdk::grpc::GrpcUnary)>,
     grpc_results: Vec<String>,
+    /// `local-reply-seen`: what the local-reply hook heard.
+    local_reply: Option<String>,
 }
 
 impl FilterConfig for ConformanceConfig {
@@ -945,6 +948,7 @@ impl Filter for Conformance {
 
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
+        local_reply::passing(&self.case, self.local_reply.as_deref(), stream);
         if self.case == "attributes" {
             let code =
                 stream.attribute_u64(Attribute::ResponseCode).map_or("absent".into(), |c| c.to_string());
@@ -1199,6 +1203,18 @@ impl Filter for Conformance {
                 );
             }
         }
+    }
+
+    fn on_local_reply(
+        &mut self,
+        _stream: &mut Stream,
+        status: u16,
+        details: &str,
+        reset_imminent: bool,
+    ) -> LocalReplyStatus {
+        let (noted, answer) = local_reply::heard(&self.case, status, details, reset_imminent);
+        self.local_reply = self.local_reply.take().or(noted);
+        answer
     }
 
     fn on_watermark(&mut self, stream: &mut Stream, _direction: Direction, above: bool) {
