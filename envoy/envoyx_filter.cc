@@ -315,8 +315,31 @@ void EnvoyxFilter::carryOutActions() {
     case envoyx::ActionKind::AnswerTrailers:
       sendModuleResponseTrailers(action.reply);
       break;
+    case envoyx::ActionKind::Recreate:
+      startOver(action.reply);
+      return; // Envoy ended this stream: nothing more of it to carry out
+
     default: // a kind a later loader adds: nothing this build knows how to do
       return;
+    }
+  }
+}
+
+// recreate_stream (ABI 1.2): the core checked the safe semantics (a request ended by its headers,
+// no response started); Envoy ends this stream inside recreateStream (onDestroy drops token_).
+// Should Envoy still refuse, the stream is reset rather than left hanging.
+void EnvoyxFilter::startOver(const envoyx::LocalReply& reply) {
+  Http::ResponseHeaderMapPtr headers;
+  if (!reply.headers.empty()) {
+    headers = Http::ResponseHeaderMapImpl::create();
+    for (const envoyx::ReplyHeader& header : reply.headers) {
+      headers->addCopy(Http::LowerCaseString(toStringView(header.key)), toStringView(header.value));
+    }
+  }
+  if (!decoder_callbacks_->recreateStream(headers.get())) {
+    ENVOY_LOG(error, "EnvoyX: Envoy refused to start the request over; resetting it");
+    if (token_ != nullptr) {
+      decoder_callbacks_->resetStream(Http::StreamResetReason::LocalReset);
     }
   }
 }

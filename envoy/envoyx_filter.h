@@ -178,6 +178,8 @@ private:
   void sendModuleResponseHeaders(const envoyx::LocalReply& reply, bool end_of_stream);
   void sendModuleResponseData(const envoyx::LocalReply& reply, bool end_of_stream);
   void sendModuleResponseTrailers(const envoyx::LocalReply& reply);
+  // recreate_stream (ABI 1.2): Envoy's recreateStream with the module's response headers.
+  void startOver(const envoyx::LocalReply& reply);
 
   const CoreFilterConfigSharedPtr config_;
   Upstream::ClusterManager* const cluster_manager_;

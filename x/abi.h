@@ -63,7 +63,8 @@
  *   has a key (`filter_state_has`); picking a route's cluster again (`refresh_route_cluster`);
  *   the module's own streamed response (`send_response_headers`, `send_response_data`,
  *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
- *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`).
+ *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
+ *   (`recreate_stream`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -789,6 +790,22 @@ typedef struct envoyx_host_api {
    * buffer a larger body, lower it to pause a fast peer sooner. False when refused (logged: out of
    * range, the complete hook) or when the host cannot. */
   bool (*set_buffer_limit)(envoyx_stream* stream, uint64_t limit);
+
+  /* -- Starting over (ABI 1.2) -- */
+
+  /* Worker thread, inside an event or async hook of `stream`. Starts the request over (Envoy's
+   * recreateStream, what an internal redirect does): once the hook returns, the proxy ends this
+   * stream — the module gets its complete and destroy hooks, as every filter does — and runs the
+   * request again from the start of the filter chain, with its headers as they are then (change
+   * `:path` or `:authority` first to send it elsewhere); every filter, this module included, sees
+   * a new stream. `response_headers` (0 to 64, checked as a local reply's, copied) is the
+   * response that made the module start over (a 3xx's headers), which the proxy keeps for the
+   * access log; may be empty. The safe semantics: only a request that ended without a body (its
+   * headers carried end of stream: there is nothing to replay) may start over, only while no
+   * response started, and not after the module reset or answered. Return a stop status from the
+   * hook. Returns false, doing nothing, when refused (logged). */
+  bool (*recreate_stream)(envoyx_stream* stream, const envoyx_header* response_headers,
+                          size_t response_headers_len);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -155,6 +155,17 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		huge := s.SetBufferLimit(2 << 30)
 		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
 		return envoyx.HeadersContinue
+	case "recreate":
+		// The first time through: mark the request and start it over; the new stream lets it go.
+		if _, marked := s.RequestHeaders().Get("x-conf-recreated"); marked {
+			return envoyx.HeadersContinue
+		}
+		s.RequestHeaders().Set("x-conf-recreated", "1")
+		if s.RecreateStream([][2]string{{":status", "307"}, {"location", "/"}}) {
+			return envoyx.HeadersStopIteration
+		}
+		s.RequestHeaders().Set("x-conf-recreate", "false")
+		return envoyx.HeadersContinue
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration

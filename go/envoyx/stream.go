@@ -14,6 +14,14 @@ static inline bool envoyxgo_send_local_reply(envoyx_stream* stream, uint32_t sta
 
 static inline void envoyxgo_reset(envoyx_stream* stream) { envoyxgo_host->reset_stream(stream); }
 
+static inline bool envoyxgo_recreate_stream(envoyx_stream* stream, const char* buf, const size_t* lens,
+    size_t count) {
+  bool started;
+  ENVOYXGO_WITH_HEADERS(started, buf, lens, count,
+      envoyxgo_host->recreate_stream(stream, headers, count));
+  return started;
+}
+
 static inline bool envoyxgo_reset_with_reason(envoyx_stream* stream, uint32_t reason,
     const char* details, size_t details_len) {
   return envoyxgo_host->reset_stream_with_reason(stream, reason, envoyxgo_bytes(details, details_len));
@@ -72,6 +80,19 @@ func (s *Stream) SendLocalReply(status int, headers [][2]string, body []byte, de
 
 // Reset resets the stream: the client and the upstream see it aborted, after the hook returns.
 func (s *Stream) Reset() { C.envoyxgo_reset(s.raw) }
+
+// RecreateStream starts the request over once the current function returns (ABI 1.2; what an
+// internal redirect does): the proxy ends this stream (the filter gets OnComplete) and runs the
+// request again from the start of the filter chain, with its headers as they are then — change
+// :path or :authority first to send it elsewhere; every filter, this one included, sees a new
+// stream. responseHeaders are the response that made the filter start over (a 3xx's headers,
+// :status allowed), kept for the access log; may be nil. Only a request whose headers ended it
+// (no body to replay) may start over, only while no response started; false when refused
+// (logged). Return a Stop status from the hook.
+func (s *Stream) RecreateStream(responseHeaders [][2]string) bool {
+	p := packHeaders(responseHeaders)
+	return bool(C.envoyxgo_recreate_stream(s.raw, p.buf(), p.lens(), C.size_t(len(responseHeaders))))
+}
 
 // ResetReason is what ResetWithReason tells the client (ABI 1.2, x/abi.h envoyx_reset_reason).
 type ResetReason uint32

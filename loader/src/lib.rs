@@ -99,6 +99,9 @@ mod ffi {
         AnswerData = 5,
         /// Its trailers, in `NextAction::reply.headers`; they end it (encodeTrailers).
         AnswerTrailers = 6,
+        /// Start the request over (recreateStream; ABI 1.2 `recreate_stream`), handing the
+        /// proxy `NextAction::reply.headers` as the response that caused it (none when empty).
+        Recreate = 7,
     }
 
     /// One header of a local reply, owned.
@@ -419,6 +422,9 @@ mod ffi {
         /// reset the stream instead). Nothing to carry out.
         fn on_local_reply(self: &mut Stream, status: u32, details: &[u8], reset_imminent: bool) -> u32;
         fn next_action(self: &mut Stream) -> NextAction;
+        /// A new stream of this stream's configuration on `host`: how a host that starts a
+        /// request over without its proxy's help (a test host) makes the new one.
+        fn new_like(self: &Stream, host: UniquePtr<StreamHost>) -> Result<Box<Stream>>;
         fn response_started(self: &Stream) -> bool;
         fn on_stream_complete(self: &mut Stream);
         fn body_bytes_copied(self: &Stream) -> u64;

@@ -53,6 +53,18 @@ impl Stream {
         Ok(self.keep(outcome))
     }
 
+    /// A new stream of this stream's configuration on `host`; see
+    /// [`envoyx_core::Stream::new_like`].
+    pub fn new_like(
+        &self,
+        host: cxx::UniquePtr<ffi::StreamHost>,
+    ) -> Result<Box<Stream>, crate::config::NullHost> {
+        if host.is_null() {
+            return Err(crate::config::NullHost);
+        }
+        Ok(Box::new(Stream::over(self.core.new_like(Box::new(crate::host::CxxHost(host))))))
+    }
+
     /// The proxy's flow-control news; see [`envoyx_core::Stream::on_watermark`].
     pub fn on_watermark(&mut self, direction: ffi::Direction, above: bool) {
         let direction =
@@ -149,6 +161,10 @@ impl Stream {
             Some(Action::Answer(AnswerPart::Data { data, end_of_stream: end })) => {
                 end_of_stream = end;
                 (ffi::ActionKind::AnswerData, Direction::Response, ffi::LocalReply { body: data, ..none })
+            }
+            Some(Action::Recreate(response_headers)) => {
+                let reply = ffi::LocalReply { headers: owned(response_headers), ..none };
+                (ffi::ActionKind::Recreate, Direction::Request, reply)
             }
             Some(Action::Answer(AnswerPart::Trailers(trailers))) => {
                 let reply = ffi::LocalReply { headers: owned(trailers), ..none };

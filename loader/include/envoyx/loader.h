@@ -48,6 +48,8 @@
 //   bool Stream::on_scheduled(): one Scheduler::wake(), now on the worker: the core runs the
 //     next item the module queued (a continue, or its scheduled hook); true when that produced
 //     actions to carry out (a continue, or a local reply or reset from the scheduled hook).
+//   rust::Box<Stream> Stream::new_like(std::unique_ptr<StreamHost> host): a new stream of the same
+//     configuration, for a host that starts a request over itself (a test host).
 //   void Stream::on_watermark(Direction direction, bool above): the proxy's flow-control news
 //     (ABI 1.2), e.g. Envoy's DownstreamWatermarkCallbacks for Direction::Response; the core
 //     counts them and queues the changes for the module through the stream's Scheduler.
@@ -60,7 +62,9 @@
 //     or continueEncoding for .direction), and the module's own response in order (ABI 1.2):
 //     AnswerHeaders (encodeHeaders from the decoder side: .reply.status and .reply.headers),
 //     AnswerData (encodeData of .reply.body), AnswerTrailers (encodeTrailers of
-//     .reply.headers), the first two ending the response when .end_of_stream. The stream rules (reset wins over a reply, a reply
+//     .reply.headers), the first two ending the response when .end_of_stream; Recreate
+//     (recreateStream with .reply.headers as the response headers, none when empty; ABI 1.2).
+//     The stream rules (reset wins over a reply, a reply
 //     over continues, no reply once the response started, continues only of stopped directions,
 //     a module's own reply not re-entering it) were applied by the core: a host re-decides none.
 //   void Stream::on_stream_complete(); uint64_t Stream::body_bytes_copied();
@@ -104,7 +108,7 @@ enum class HeaderMapKind : std::uint32_t;  // RequestHeaders, RequestTrailers, R
 enum class BodyKind : std::uint32_t;  // RequestReceived, RequestBuffered, ResponseReceived, ResponseBuffered
 enum class Direction : std::uint32_t;  // Request, Response
 enum class LogLevel : std::uint32_t;   // Trace, Debug, Info, Warn, Error, Critical
-enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue, Answer{Headers,Data,Trailers}
+enum class ActionKind : std::uint32_t;  // None, Reset, LocalReply, Continue, Answer{Headers,Data,Trailers}, Recreate
 // A per-route configuration, defined (opaque) in the generated header: made with
 // route_config_from_proto/_json, owned by the proxy's route table as a rust::Box.
 struct RouteConfig;

@@ -625,7 +625,25 @@ const RouteConfig* TestStreamHost::route_config() const {
 TestStream::TestStream(const FilterConfig& config, std::shared_ptr<WorkerQueue> metrics)
     : data_(std::make_shared<StreamData>()),
       queue_(std::make_shared<WorkerQueue>()),
-      stream_(config.new_stream(std::make_unique<TestStreamHost>(data_, queue_, std::move(metrics)))) {}
+      metrics_(std::move(metrics)),
+      stream_(config.new_stream(std::make_unique<TestStreamHost>(data_, queue_, metrics_))) {}
+
+void TestStream::start_over() {
+  ++data_->recreated;
+  HeaderMap request = data_->request.headers.value_or(HeaderMap());
+  {
+    rust::Box<Stream> replaced = stream_->new_like(std::make_unique<TestStreamHost>(data_, queue_, metrics_));
+    std::swap(stream_, replaced);
+    // The old stream ends here (its complete and destroy hooks), as Envoy ends it.
+  }
+  // The request as it was; everything else as for a new stream.
+  data_->request = Side();
+  data_->response = Side();
+  data_->local_reply.reset();
+  data_->module_response_ended = false;
+  data_->ended = false;
+  deliver_headers(Direction::Request, std::move(request), true);
+}
 
 void TestStream::carry_out() {
   for (;;) {
@@ -656,6 +674,9 @@ void TestStream::carry_out() {
       }
       // The module's own response (ABI 1.2): as in Envoy, each part runs through this filter's
       // response hooks (which the core passes through) on its way to the client.
+      case ActionKind::Recreate:
+        start_over();
+        return;  // the new stream's own call carried out its actions
       case ActionKind::AnswerHeaders: {
         HeaderMap response;
         response.add(":status", std::to_string(action.reply.status));

@@ -127,6 +127,8 @@ struct StreamData {
   Side request;
   Side response;
   std::optional<SentReply> local_reply;
+  // How many times the request started over (recreate_stream).
+  std::uint32_t recreated = 0;
   // The module's own response (ABI 1.2 send_response_*) was carried out to its end.
   bool module_response_ended = false;
   bool reset = false;
@@ -348,6 +350,7 @@ class TestStream {
   bool was_reset() const;
   bool reset_refused() const;
   bool module_response_ended() const;
+  std::uint32_t recreated() const { return data_->recreated; }
   std::uint64_t body_bytes_copied() const;
   // Whether the last body chunk left the module's hook in the very slices it was handed (same
   // count, same addresses): a rewrite was done in place.
@@ -363,8 +366,14 @@ class TestStream {
   // A local reply, as Envoy sends it: recorded, then its response runs through this filter.
   void send_local_reply(const envoyx::LocalReply& reply);
 
+  // Starts the request over (Action Recreate), as Envoy's recreateStream does: this stream ends
+  // (the module's complete and destroy run), and a new one of the same configuration gets the
+  // request headers as they are now, ending the request.
+  void start_over();
+
   std::shared_ptr<StreamData> data_;
   std::shared_ptr<WorkerQueue> queue_;
+  std::shared_ptr<WorkerQueue> metrics_;
   bool last_chunk_kept_its_memory_ = false;
   // Declared last so it is destroyed first: the module's stream goes before the host's data.
   rust::Box<Stream> stream_;

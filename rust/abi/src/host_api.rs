@@ -73,6 +73,7 @@ macro_rules! for_each_host_function {
             send_response_trailers 2,
             buffer_limit 2,
             set_buffer_limit 2,
+            recreate_stream 2,
         }
     };
 }
@@ -312,4 +313,10 @@ pub struct envoyx_host_api {
     // Flow control (ABI 1.2)
     pub buffer_limit: unsafe extern "C" fn(stream: *mut envoyx_stream) -> u64,
     pub set_buffer_limit: unsafe extern "C" fn(stream: *mut envoyx_stream, limit: u64) -> bool,
+    // Starting over (ABI 1.2)
+    pub recreate_stream: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        response_headers: *const envoyx_header,
+        response_headers_len: usize,
+    ) -> bool,
 }

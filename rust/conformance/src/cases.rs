@@ -441,6 +441,33 @@ pub static CASES: &[Case] = &[
     .request(Request { path: crate::NO_UPSTREAM, ..PLAIN })
     .since(2),
     Case::new(
+        "recreate",
+        "a request whose headers end it is started over (ABI 1.2 recreate_stream): the module's \
+         new stream sees the mark the first one set, and the upstream gets one request",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-recreated", Want::Is("1")), ("x-conf-recreate", Want::Absent)],
+                body: b"",
+            }),
+            client: ok(body(b"")),
+            logs: &[],
+        },
+    )
+    .request(Request { body: &[], ..PLAIN })
+    .since(2)
+    .go(),
+    Case::new(
+        "recreate-refused",
+        "a request with a body cannot start over (nothing to replay): refused (false, logged), and \
+         the request goes on",
+        Expect::Exchange {
+            upstream: Some(Message { headers: &[("x-conf-recreate", Want::Is("false"))], body: BODY }),
+            client: ok(body(BODY)),
+            logs: &["recreate_stream refused: the request has not ended"],
+        },
+    )
+    .since(2),
+    Case::new(
         "buffer-limit",
         "the stream's buffer limit (ABI 1.2): read, set to 64 KiB and read back; 0 and 2 GiB \
          refused",

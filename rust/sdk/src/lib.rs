@@ -89,6 +89,7 @@ mod host;
 mod log;
 mod metrics;
 mod panics;
+mod recreate;
 mod status;
 mod stream;
 mod stream_info;

@@ -358,6 +358,19 @@ impl Filter {
                 Action::Answer(AnswerPart::Trailers(trailers)) => {
                     self.envoy.send_response_trailers(&trailers)
                 }
+                Action::Recreate(response_headers) => {
+                    if !self.envoy.recreate_stream(&response_headers) {
+                        // The core's rules match Envoy's; should Envoy still refuse, the stream
+                        // must not hang.
+                        host_log!(
+                            Error,
+                            "EnvoyX stock host: Envoy refused to start the request over; resetting it"
+                        );
+                        if !self.destroyed.get() {
+                            self.envoy.reset_stream(false, b"envoyx_recreate_refused");
+                        }
+                    }
+                }
             }
         }
     }

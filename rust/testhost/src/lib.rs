@@ -250,14 +250,9 @@ impl TestHost {
         let queue = Arc::new(ScheduleQueue::default());
         let metrics = self.background.metrics.clone();
         let inline_clusters = self.inline_clusters.clone();
-        let host = Box::new(TestHostStream {
-            data: data.clone(),
-            queue: queue.clone(),
-            route,
-            metrics,
-            inline_clusters,
-        });
-        TestStream { core: self.config.new_stream(host), data, queue }
+        let parts = HostParts { route, metrics, inline_clusters };
+        let host = parts.host(&data, &queue);
+        TestStream { core: self.config.new_stream(host), data, queue, parts }
     }
 
     /// A per-route configuration for this host's module (a `DynamicModuleConfigPerRoute` with
@@ -343,6 +338,9 @@ struct StreamData {
     local_reply: Option<RecordedLocalReply>,
     /// The parts of the module's own response (ABI 1.2 `send_response_*`), as carried out.
     answer: Vec<AnswerPart>,
+    /// Each time the request started over (ABI 1.2 `recreate_stream`), the response headers the
+    /// module handed the proxy.
+    recreated: Vec<HeaderMap>,
     reset: Option<ResetReason>,
     /// A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
     /// nothing more from the client or the upstream to the filter.
@@ -493,6 +491,27 @@ impl envoyx_core::ConfigHost for ConfigBackground {
 }
 
 /// The [`HostStream`] the core calls on behalf of the module.
+/// What every stream host of one test stream shares: a stream that starts over gets a new host
+/// made of the same parts.
+#[derive(Clone)]
+struct HostParts {
+    route: Option<Arc<RouteConfig>>,
+    metrics: Arc<metrics::MetricStore>,
+    inline_clusters: Arc<std::sync::Mutex<Vec<InlineCluster>>>,
+}
+
+impl HostParts {
+    fn host(&self, data: &Rc<RefCell<StreamData>>, queue: &Arc<ScheduleQueue>) -> Box<TestHostStream> {
+        Box::new(TestHostStream {
+            data: data.clone(),
+            queue: queue.clone(),
+            route: self.route.clone(),
+            metrics: self.metrics.clone(),
+            inline_clusters: self.inline_clusters.clone(),
+        })
+    }
+}
+
 struct TestHostStream {
     data: Rc<RefCell<StreamData>>,
     queue: Arc<ScheduleQueue>,
@@ -720,6 +739,7 @@ pub struct TestStream {
     core: envoyx_core::Stream,
     data: Rc<RefCell<StreamData>>,
     queue: Arc<ScheduleQueue>,
+    parts: HostParts,
 }
 
 fn order<T>(result: Result<T, envoyx_core::EventOrderError>) -> T {
@@ -770,6 +790,11 @@ impl TestStream {
                     }
                     self.data.borrow_mut().ended = true;
                 }
+                Action::Recreate(response_headers) => {
+                    self.start_over(response_headers);
+                    // The new stream's own calls carried out its actions.
+                    return;
+                }
                 // The module's own response: recorded, and, as Envoy's filter manager would run
                 // it, each part goes through this filter's response hooks (which the core passes
                 // through) to the client.
@@ -791,6 +816,29 @@ impl TestStream {
                 }
             }
         }
+    }
+
+    /// Starts the request over, as Envoy's recreateStream does: this stream ends (the module's
+    /// complete and destroy hooks run), and a new one of the same configuration gets the request
+    /// headers as they are now, ending the request.
+    fn start_over(&mut self, response_headers: Vec<(Vec<u8>, Vec<u8>)>) {
+        let request = {
+            let mut data = self.data.borrow_mut();
+            data.recreated.push(HeaderMap::from_pairs(&response_headers));
+            data.request.headers.clone().unwrap_or_default()
+        };
+        let next = self.core.new_like(self.parts.host(&self.data, &self.queue));
+        // The old stream ends here, as Envoy ends it.
+        drop(std::mem::replace(&mut self.core, next));
+        {
+            let mut data = self.data.borrow_mut();
+            data.request = Side::default();
+            data.response = Side::default();
+            data.local_reply = None;
+            data.answer.clear();
+            data.ended = false;
+        }
+        self.headers(Direction::Request, request, true);
     }
 
     /// Whether the stream was reset or answered locally (events from the test are then dropped).
@@ -1166,6 +1214,12 @@ impl TestStream {
     /// `_trailers`).
     pub fn module_response(&self) -> Vec<AnswerPart> {
         self.data.borrow().answer.clone()
+    }
+
+    /// Each time the module started the request over (ABI 1.2 `recreate_stream`), the response
+    /// headers it handed the proxy (empty when none). The stream goes on as the new one.
+    pub fn recreated(&self) -> Vec<HeaderMap> {
+        self.data.borrow().recreated.clone()
     }
 
     pub fn local_reply(&self) -> Option<RecordedLocalReply> {

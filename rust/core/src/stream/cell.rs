@@ -189,6 +189,9 @@ pub(crate) struct StreamCell {
     pub own_reply: Cell<bool>,
     /// The module's own response (ABI 1.2 `send_response_*`, `answer.rs`).
     pub answer: Cell<crate::stream::answer::AnswerState>,
+    /// A request body chunk or trailers arrived (a request that cannot start over:
+    /// `control::recreate`).
+    pub request_had_body: Cell<bool>,
     /// How many times the proxy said each direction's peer side is above its high watermark,
     /// less the times it said below (`flow_control.rs`); indexed by `Direction as usize`.
     pub watermarks: [Cell<u32>; 2],
@@ -254,6 +257,7 @@ impl StreamCell {
             ending: Cell::new(false),
             own_reply: Cell::new(false),
             answer: Cell::new(crate::stream::answer::AnswerState::NotStarted),
+            request_had_body: Cell::new(false),
             watermarks: [Cell::new(0), Cell::new(0)],
             completed: Cell::new(false),
             continuing_request: Cell::new(false),

@@ -22,7 +22,7 @@ use crate::log::{Shown, core_log};
 use crate::stream::answer;
 use crate::stream::cell::{Hook, StreamCell};
 use crate::stream::effects::OwnedLocalReply;
-use crate::stream::validate;
+use crate::stream::validate::{self, HeaderOp};
 use crate::vocab::{Direction, ResetReason};
 
 /// The details of the local reply that ends a stream whose hook failed.
@@ -79,6 +79,53 @@ pub(crate) fn record_reply(cell: &StreamCell, reply: OwnedLocalReply) {
     cell.ending.set(true);
     cell.own_reply.set(true);
     cell.effects.borrow_mut().record_reply(reply);
+}
+
+/// `recreate_stream` (ABI 1.2): starts the request over, the safe semantics — only a request
+/// whose headers ended it (nothing to replay), only while no response started, never after the
+/// module reset, answered or started its own response. `response_headers` (what made the module
+/// start over; for the proxy's access log) are checked as response headers (`:status` allowed).
+/// Err with the reason when refused.
+pub(crate) fn recreate<'a>(
+    cell: &StreamCell,
+    hook: Hook,
+    response_headers: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<(), String> {
+    if !may_act(cell, hook) {
+        return Err(format!(
+            "a stream can only start over from an event or async hook, not from {}",
+            hook.name()
+        ));
+    }
+    if cell.ending.get() || answer::answering(cell) {
+        return Err("the module already reset or answered this stream".to_string());
+    }
+    let request = cell.flow(Direction::Request);
+    if request.phase != crate::stream::cell::Phase::Ended {
+        return Err(
+            "the request has not ended: only a request whose headers ended it starts over".to_string()
+        );
+    }
+    if cell.request_had_body.get() {
+        return Err("the request carried a body or trailers, which cannot be replayed".to_string());
+    }
+    if cell.response_started() {
+        return Err("the response already started (its headers went on to the client)".to_string());
+    }
+    validate::bounded("the response headers' number", response_headers.len(), validate::MAX_REPLY_HEADERS)
+        .map_err(|r| r.to_string())?;
+    let mut owned = Vec::new();
+    for (key, value) in response_headers {
+        let name =
+            validate::header_name(Some(crate::vocab::HeaderMapKind::ResponseHeaders), HeaderOp::Set, key)
+                .and_then(|name| validate::header_value(&name, value).map(|()| name))
+                .map_err(|r| format!("response header `{}`: {r}", Shown(key)))?;
+        owned.push((name.into_owned(), value.to_vec()));
+    }
+    cell.ending.set(true);
+    cell.own_reply.set(false);
+    cell.effects.borrow_mut().record_recreate(owned);
+    Ok(())
 }
 
 /// Resets the stream with `reason`, if `hook` may: Err with the reason otherwise.

@@ -116,6 +116,13 @@ impl Stream {
         stream
     }
 
+    /// A new stream of this stream's configuration, on `host`: what a host that starts a request
+    /// over ([`crate::Action::Recreate`]) without its proxy's help makes the new one with (the
+    /// test hosts; Envoy makes its own through its filter chain).
+    pub fn new_like(&self, host: Box<dyn HostStream>) -> Stream {
+        Stream::new(self.config.clone(), host)
+    }
+
     /// Runs a module hook with the stream marked as "inside `hook`".
     fn call<R>(&mut self, hook: Hook, f: impl FnOnce(*mut envoyx_stream, *mut c_void) -> R) -> R {
         self.cell.hook.set(Some(hook));
@@ -174,6 +181,9 @@ impl Stream {
         )?;
         if trailers {
             self.cell.update_flow(direction, |f| f.ended_by_trailers = true);
+        }
+        if direction == Direction::Request && !hook_is_headers(hook) {
+            self.cell.request_had_body.set(true);
         }
         if self.cell.ending.get() {
             // The module reset or answered the stream: the response that follows is its own

@@ -20,6 +20,10 @@ pub enum Action {
     LocalReply(Box<OwnedLocalReply>),
     /// Resume a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
     Continue(Direction),
+    /// Start the request over (ABI 1.2 `recreate_stream`, Envoy's recreateStream): end this
+    /// stream and run the request again from the filter chain's start. Carries the response
+    /// headers that made the module do so (checked; may be empty), for the proxy's access log.
+    Recreate(Vec<(Vec<u8>, Vec<u8>)>),
     /// Send the next part of the module's own response (ABI 1.2 `send_response_*`: the module
     /// answers the stream itself, as a terminal filter). Parts come in the order sent.
     Answer(AnswerPart),
@@ -67,7 +71,7 @@ pub struct OwnedLocalReply {
 }
 
 /// The actions one call produced, already reduced by the stream rules: a reset wins over a
-/// local reply, a local reply over continues; each direction continues at most once; the parts
+/// local reply and a start over, they over continues; each direction continues at most once; the parts
 /// of the module's own response keep their order (a reset drops them, and the rules never let a
 /// local reply or a request continue meet them).
 #[must_use = "the host must carry out the actions the module asked for"]
@@ -75,6 +79,8 @@ pub struct OwnedLocalReply {
 pub struct Effects {
     reset: Option<ResetReason>,
     reply: Option<Box<OwnedLocalReply>>,
+    /// `recreate_stream`: the response headers to hand the proxy.
+    recreate: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     /// Indexed by `Direction as usize`.
     continues: [bool; 2],
     /// The module's own response, in the order sent.
@@ -83,21 +89,27 @@ pub struct Effects {
 
 impl Effects {
     /// No action.
-    pub const NONE: Effects =
-        Effects { reset: None, reply: None, continues: [false, false], answer: VecDeque::new() };
+    pub const NONE: Effects = Effects {
+        reset: None,
+        reply: None,
+        recreate: None,
+        continues: [false, false],
+        answer: VecDeque::new(),
+    };
 
     /// Whether there is nothing to do.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.reset.is_none()
             && self.reply.is_none()
+            && self.recreate.is_none()
             && self.continues == [false, false]
             && self.answer.is_empty()
     }
 
-    /// Whether this ends the stream's processing (a reset or a local reply).
+    /// Whether this ends the stream's processing (a reset, a local reply, a start over).
     pub fn ends_stream(&self) -> bool {
-        self.reset.is_some() || self.reply.is_some()
+        self.reset.is_some() || self.reply.is_some() || self.recreate.is_some()
     }
 
     /// The next action to carry out, in the order that keeps the stream consistent: a reset or a
@@ -111,6 +123,10 @@ impl Effects {
         if let Some(reply) = self.reply.take() {
             *self = Effects::NONE;
             return Some(Action::LocalReply(reply));
+        }
+        if let Some(headers) = self.recreate.take() {
+            *self = Effects::NONE;
+            return Some(Action::Recreate(headers));
         }
         if !self.answer.is_empty() {
             return self.answer.pop_front().map(Action::Answer);
@@ -135,6 +151,9 @@ impl Effects {
             self.reply = Some(reply);
             self.continues = [false, false];
         }
+        if later.recreate.is_some() {
+            self.recreate = later.recreate;
+        }
         self.answer.extend(later.answer);
         if self.reply.is_none() {
             for (mine, theirs) in self.continues.iter_mut().zip(later.continues) {
@@ -152,6 +171,7 @@ impl Effects {
     pub(crate) fn record_reset(&mut self, reason: ResetReason) {
         self.reset = Some(reason);
         self.reply = None;
+        self.recreate = None;
         self.continues = [false, false];
         self.answer.clear();
     }
@@ -163,6 +183,12 @@ impl Effects {
 
     pub(crate) fn record_continue(&mut self, direction: Direction) {
         self.continues[direction as usize] = true;
+    }
+
+    /// A start over comes alone (after a reset or a reply, which the rules never let meet it).
+    pub(crate) fn record_recreate(&mut self, response_headers: Vec<(Vec<u8>, Vec<u8>)>) {
+        self.recreate = Some(response_headers);
+        self.continues = [false, false];
     }
 
     pub(crate) fn record_answer(&mut self, part: AnswerPart) {

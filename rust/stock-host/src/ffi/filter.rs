@@ -98,6 +98,11 @@ unsafe extern "C" {
         details: ModuleBuffer,
     );
     fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: FilterEnvoyPtr) -> *const c_void;
+    fn envoy_dynamic_module_callback_http_filter_recreate_stream(
+        filter: FilterEnvoyPtr,
+        headers: *mut HttpHeader,
+        headers_count: usize,
+    ) -> bool;
     fn envoy_dynamic_module_callback_http_get_buffer_limit(filter: FilterEnvoyPtr) -> u64;
     fn envoy_dynamic_module_callback_http_set_buffer_limit(filter: FilterEnvoyPtr, limit: u64);
 }
@@ -314,6 +319,22 @@ impl EnvoyFilter {
                 ModuleBuffer::new(details),
             )
         }
+    }
+
+    /// Starts the request over (Envoy's `recreateStream`), handing Envoy `response_headers` (may
+    /// be empty: none). False when Envoy refuses. Envoy ends this stream (the filter is destroyed)
+    /// inside the call.
+    pub fn recreate_stream(self, response_headers: &[(Vec<u8>, Vec<u8>)]) -> bool {
+        let mut headers =
+            HttpHeader::list(response_headers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+        let (pointer, count) = if headers.is_empty() {
+            (std::ptr::null_mut(), 0)
+        } else {
+            (headers.as_mut_ptr(), headers.len())
+        };
+        // Safety: live filter on its worker thread; Envoy copies the headers, which outlive the
+        // call.
+        unsafe { envoy_dynamic_module_callback_http_filter_recreate_stream(self.raw(), pointer, count) }
     }
 
     /// The stream's buffer limit in bytes (Envoy's `bufferLimit()`: one for both directions).

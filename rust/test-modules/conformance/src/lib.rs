@@ -33,6 +33,7 @@
 mod answer;
 mod flow;
 mod local_reply;
+mod recreate;
 mod text;
 
 use std::sync::{Arc, Mutex};
@@ -529,6 +530,9 @@ impl Filter for Conformance {
             return status;
         }
         if let Some(status) = flow::request_headers(&self.case, stream) {
+            return status;
+        }
+        if let Some(status) = recreate::request_headers(&self.case, stream) {
             return status;
         }
         if self.holds_request() {

@@ -2,28 +2,9 @@
 //! `send_response_data`, `send_response_trailers`): decoded here, decided by the rules in
 //! `answer.rs`.
 
-use super::{view, with_stream};
+use super::{header_pairs, view, with_stream};
 use crate::stream::answer;
 use envoyx_abi::*;
-
-/// The module's header array as pairs of views.
-///
-/// # Safety
-/// `headers` points at `len` entries (or is NULL with `len` 0) whose views are valid during the
-/// current call.
-unsafe fn pairs<'a>(
-    headers: *const envoyx_header,
-    len: usize,
-) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> {
-    let entries: &[envoyx_header] = if headers.is_null() || len == 0 {
-        &[]
-    } else {
-        // Safety: forwarded from the caller.
-        unsafe { std::slice::from_raw_parts(headers, len) }
-    };
-    // Safety: every view is valid during the call (forwarded from the caller).
-    entries.iter().map(|h| unsafe { (view(h.key), view(h.value)) })
-}
 
 pub(super) unsafe extern "C" fn send_response_headers(
     stream: *mut envoyx_stream,
@@ -36,7 +17,7 @@ pub(super) unsafe extern "C" fn send_response_headers(
     // is valid during the call.
     unsafe {
         with_stream(stream, "send_response_headers", false, |cell, hook| {
-            let headers = pairs(headers, headers_len);
+            let headers = header_pairs(headers, headers_len);
             answer::send_headers(cell, hook, status, headers, end_of_stream)
                 .map_err(|reason| {
                     cell.refuse(format_args!("send_response_headers (status {status})"), &reason)
@@ -73,7 +54,7 @@ pub(super) unsafe extern "C" fn send_response_trailers(
     // view is valid during the call.
     unsafe {
         with_stream(stream, "send_response_trailers", false, |cell, hook| {
-            let trailers = pairs(trailers, trailers_len);
+            let trailers = header_pairs(trailers, trailers_len);
             answer::send_trailers(cell, hook, trailers)
                 .map_err(|reason| cell.refuse(format_args!("send_response_trailers"), &reason))
                 .is_ok()

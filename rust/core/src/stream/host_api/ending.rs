@@ -1,8 +1,8 @@
 //! The table's functions that end a stream (`send_local_reply`, `reset_stream`, `hook_failed`,
-//! `reset_stream_with_reason`):
+//! `reset_stream_with_reason`, `recreate_stream`):
 //! decoded here, decided by the rules in `control.rs`.
 
-use super::{view, with_stream};
+use super::{header_pairs, view, with_stream};
 use crate::stream::control;
 use envoyx_abi::*;
 
@@ -18,12 +18,7 @@ pub(super) unsafe extern "C" fn send_local_reply(
     // is valid during the call.
     unsafe {
         with_stream(stream, "send_local_reply", false, |cell, hook| {
-            let entries: &[envoyx_header] = if headers.is_null() || headers_len == 0 {
-                &[]
-            } else {
-                std::slice::from_raw_parts(headers, headers_len)
-            };
-            let pairs = entries.iter().map(|h| (view(h.key), view(h.value)));
+            let pairs = header_pairs(headers, headers_len);
             match control::local_reply(cell, hook, status, pairs, view(body), view(details)) {
                 Ok(reply) => {
                     control::record_reply(cell, reply);
@@ -68,6 +63,23 @@ pub(super) unsafe extern "C" fn reset_stream_with_reason(
     unsafe {
         with_stream(stream, "reset_stream_with_reason", false, |cell, hook| {
             control::reset_with_reason(cell, hook, reason, view(details))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn recreate_stream(
+    stream: *mut envoyx_stream,
+    response_headers: *const envoyx_header,
+    response_headers_len: usize,
+) -> bool {
+    // Safety: stream pointer per the ABI; `response_headers` points at `response_headers_len`
+    // entries and every view is valid during the call.
+    unsafe {
+        with_stream(stream, "recreate_stream", false, |cell, hook| {
+            let pairs = header_pairs(response_headers, response_headers_len);
+            control::recreate(cell, hook, pairs)
+                .map_err(|reason| cell.refuse(format_args!("recreate_stream"), &reason))
+                .is_ok()
         })
     }
 }

@@ -67,6 +67,25 @@ pub(super) unsafe fn view<'a>(bytes: envoyx_bytes) -> &'a [u8] {
     unsafe { bytes.as_slice() }
 }
 
+/// The module's header array as pairs of views.
+///
+/// # Safety
+/// `headers` points at `len` entries (or is NULL with `len` 0) whose views are valid during the
+/// current call.
+pub(super) unsafe fn header_pairs<'a>(
+    headers: *const envoyx_header,
+    len: usize,
+) -> impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> {
+    let entries: &[envoyx_header] = if headers.is_null() || len == 0 {
+        &[]
+    } else {
+        // Safety: forwarded from the caller.
+        unsafe { std::slice::from_raw_parts(headers, len) }
+    };
+    // Safety: every view is valid during the call (forwarded from the caller).
+    entries.iter().map(|h| unsafe { (view(h.key), view(h.value)) })
+}
+
 /// Runs `f` on the stream behind `stream` if a hook of it is running; otherwise logs the misuse
 /// and returns `otherwise`.
 ///
