@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "envoy/envoyx_filter.h"
@@ -60,6 +61,12 @@ public:
   bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
   std::uint64_t buffer_limit() override;
   bool set_buffer_limit(std::uint64_t limit) override;
+  bool span_start_child(std::uint64_t parent, std::uint64_t id, envoyx::Bytes operation) override;
+  bool span_tag(std::uint64_t span, envoyx::Bytes key, envoyx::Bytes value) override;
+  bool span_log(std::uint64_t span, envoyx::Bytes event) override;
+  bool span_set_sampled(std::uint64_t span, bool sampled) override;
+  bool span_finish(std::uint64_t span) override;
+  bool span_baggage_set(envoyx::Bytes key, envoyx::Bytes value) override;
   // @generated end
 
   std::shared_ptr<envoyx::Scheduler> scheduler() const override;
@@ -83,6 +90,9 @@ public:
   bool filter_state_exists(envoyx::Bytes key) override;
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
   bool worker_index(std::uint32_t& index) override;
+  // envoyx_tracing.cc:
+  bool span_baggage_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
+  bool span_trace_id(envoyx::RawBytes& value) override;
   bool metric_record(std::uint64_t id, std::uint32_t, std::uint32_t op,
                      rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override;
 
@@ -90,8 +100,15 @@ private:
   const Buffer::Instance* readableBody(envoyx::BodyKind kind);
   bool changeBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
 
+  // The span `id` names (0: the active span, unless it is Envoy's null span), or null.
+  Tracing::Span* span(std::uint64_t id);
+
   EnvoyxFilter& filter_;
   const std::shared_ptr<envoyx::Scheduler> scheduler_;
+  // The module's open child spans, by the core's numbers (envoyx_tracing.cc).
+  absl::flat_hash_map<std::uint64_t, Tracing::SpanPtr> child_spans_;
+  // What span_baggage_get and span_trace_id last handed out (their views point here).
+  std::string trace_text_;
 };
 
 } // namespace EnvoyX

@@ -166,6 +166,17 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		}
 		s.RequestHeaders().Set("x-conf-recreate", "false")
 		return envoyx.HeadersContinue
+	case "span-untraced":
+		// No tracer on any host of the suite: every span call does nothing.
+		_, child := s.StartChildSpan(envoyx.ActiveSpan, "envoyx.lookup")
+		tag := s.SpanTag(envoyx.ActiveSpan, "envoyx.step", "lookup")
+		_, baggage := s.Baggage("envoyx-tenant")
+		_, trace := s.TraceID()
+		_, unnamed := s.StartChildSpan(envoyx.ActiveSpan, "")
+		finishActive := s.FinishSpan(envoyx.ActiveSpan)
+		s.RequestHeaders().Set("x-conf-results", fmt.Sprintf("child=%t,tag=%t,baggage=%t,trace=%t,unnamed=%t,finish-active=%t",
+			child, tag, baggage, trace, unnamed, finishActive))
+		return envoyx.HeadersContinue
 	case "reset-refused":
 		s.ResetWithReason(envoyx.ResetRefused, "envoyx_conformance_shed")
 		return envoyx.HeadersStopIteration

@@ -64,7 +64,7 @@
  *   the module's own streamed response (`send_response_headers`, `send_response_data`,
  *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
  *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
- *   (`recreate_stream`).
+ *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -806,6 +806,41 @@ typedef struct envoyx_host_api {
    * hook. Returns false, doing nothing, when refused (logged). */
   bool (*recreate_stream)(envoyx_stream* stream, const envoyx_header* response_headers,
                           size_t response_headers_len);
+
+  /* -- Tracing, continued (ABI 1.2) -- */
+
+  /* Spans by number: 0 is the stream's active span (the one span_set_tag tags: the proxy's span
+   * of this request, when a tracer is configured); a child span the module starts gets a number
+   * from 1 up, unique within the stream, until span_finish — or the end of the stream, when the
+   * host finishes what the module left open (after its complete hook). Every function: worker
+   * thread, inside any hook of `stream` but complete; refused (logged) for an unknown or finished
+   * number; false (0) without a span (no tracer) as well. Texts as span_set_tag's: names (tag
+   * key, baggage key, operation) 1-256 bytes, values at most 64 KiB, UTF-8 without control
+   * characters. */
+
+  /* Starts a child span of span `parent` named `operation`, timed from now; returns its number,
+   * 0 when refused or without a tracer. At most 64 open at once per stream. It lives across hooks
+   * (tag it, log to it, finish it later, e.g. when a callout answers). */
+  uint64_t (*span_start_child)(envoyx_stream* stream, uint64_t parent, envoyx_bytes operation);
+  /* Tags span `span` with `key: value` (copied). */
+  bool (*span_tag)(envoyx_stream* stream, uint64_t span, envoyx_bytes key, envoyx_bytes value);
+  /* Logs the event `event` (copied) on span `span`, timed now. */
+  bool (*span_log)(envoyx_stream* stream, uint64_t span, envoyx_bytes event);
+  /* Overrides the sampling decision of span `span` (and what it starts later). */
+  bool (*span_set_sampled)(envoyx_stream* stream, uint64_t span, bool sampled);
+  /* Finishes child span `span` (not 0: the proxy finishes the active span): the tracer reports
+   * it; its number is gone. */
+  bool (*span_finish)(envoyx_stream* stream, uint64_t span);
+  /* Sets baggage `key: value` (copied) on the active span, which carries it to the upstream and
+   * to every span after — where the tracer keeps baggage: Envoy's Zipkin tracer keeps none (this
+   * does nothing there, and span_baggage_get finds nothing). */
+  bool (*span_baggage_set)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
+  /* Reads baggage `key` of the active span into `value`: a view valid until the next tracing
+   * call on the stream or the hook's return. False, with nothing written, when absent. */
+  bool (*span_baggage_get)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes* value);
+  /* Reads the trace id of the active span (the tracer's form, e.g. 32 hex digits) into
+   * `trace_id`: a view valid as span_baggage_get's. False without a tracer. */
+  bool (*span_trace_id)(envoyx_stream* stream, envoyx_bytes* trace_id);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -69,6 +69,24 @@ impl HostStream for CxxHost {
     fn set_buffer_limit(&mut self, limit: u64) -> bool {
         self.host().set_buffer_limit(limit)
     }
+    fn span_start_child(&mut self, parent: u64, id: u64, operation: &str) -> bool {
+        self.host().span_start_child(parent, id, operation.as_bytes())
+    }
+    fn span_tag(&mut self, span: u64, key: &str, value: &str) -> bool {
+        self.host().span_tag(span, key.as_bytes(), value.as_bytes())
+    }
+    fn span_log(&mut self, span: u64, event: &str) -> bool {
+        self.host().span_log(span, event.as_bytes())
+    }
+    fn span_set_sampled(&mut self, span: u64, sampled: bool) -> bool {
+        self.host().span_set_sampled(span, sampled)
+    }
+    fn span_finish(&mut self, span: u64) -> bool {
+        self.host().span_finish(span)
+    }
+    fn span_baggage_set(&mut self, key: &str, value: &str) -> bool {
+        self.host().span_baggage_set(key.as_bytes(), value.as_bytes())
+    }
     // @generated end
     fn header_values(&mut self, map: HeaderMapKind, key: &[u8], out: &mut [envoyx_bytes]) -> Option<usize> {
         let mut total = 0;
@@ -181,6 +199,16 @@ impl HostStream for CxxHost {
     }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.host().filter_state_exists(key.as_bytes())
+    }
+    fn span_baggage_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        let mut value = raw_bytes(b"");
+        self.host()
+            .span_baggage_get(key.as_bytes(), &mut value)
+            .then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
+    }
+    fn span_trace_id(&mut self) -> Option<envoyx_bytes> {
+        let mut value = raw_bytes(b"");
+        self.host().span_trace_id(&mut value).then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
     }
     fn attribute(&mut self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
         let (mut string, mut number) = (raw_bytes(b""), 0.0);

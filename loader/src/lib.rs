@@ -205,6 +205,12 @@ mod ffi {
         fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn buffer_limit(self: Pin<&mut StreamHost>) -> u64;
         fn set_buffer_limit(self: Pin<&mut StreamHost>, limit: u64) -> bool;
+        fn span_start_child(self: Pin<&mut StreamHost>, parent: u64, id: u64, operation: &[u8]) -> bool;
+        fn span_tag(self: Pin<&mut StreamHost>, span: u64, key: &[u8], value: &[u8]) -> bool;
+        fn span_log(self: Pin<&mut StreamHost>, span: u64, event: &[u8]) -> bool;
+        fn span_set_sampled(self: Pin<&mut StreamHost>, span: u64, sampled: bool) -> bool;
+        fn span_finish(self: Pin<&mut StreamHost>, span: u64) -> bool;
+        fn span_baggage_set(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         // @generated end
         fn scheduler(self: &StreamHost) -> SharedPtr<Scheduler>;
         /// The per-route config the proxy resolved for the stream, or null.
@@ -262,6 +268,11 @@ mod ffi {
         ) -> bool;
         fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
         fn filter_state_exists(self: Pin<&mut StreamHost>, key: &[u8]) -> bool;
+        /// Baggage `key` of the active span into `value` (a view valid until the next tracing
+        /// call or the call's end); false when absent or without a tracer (ABI 1.2).
+        fn span_baggage_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
+        /// The active span's trace id into `value`, as span_baggage_get (ABI 1.2).
+        fn span_trace_id(self: Pin<&mut StreamHost>, value: &mut RawBytes) -> bool;
         fn attribute_get(
             self: Pin<&mut StreamHost>,
             attribute: u32,

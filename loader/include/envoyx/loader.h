@@ -264,6 +264,17 @@ class StreamHost {
     (void)key, (void)value;
     return false;
   }
+  // Tracing (ABI 1.2): baggage `key` of the active span, and its trace id, into `value` — a view
+  // of the host's own copy, valid until the next tracing call on the stream or the call's end.
+  // False when absent or without a tracer (the defaults).
+  virtual bool span_baggage_get(Bytes key, RawBytes& value) {
+    (void)key, (void)value;
+    return false;
+  }
+  virtual bool span_trace_id(RawBytes& value) {
+    (void)value;
+    return false;
+  }
   // The default asks filter_state_get, which sees string values only (loader.cc).
   virtual bool filter_state_exists(Bytes key);
 
@@ -342,6 +353,37 @@ class StreamHost {
   // when the proxy cannot.
   virtual bool set_buffer_limit(std::uint64_t limit) {
     (void)limit;
+    return false;
+  }
+  // Starts a child span of span `parent` (0: the active span) named `operation` and keeps it
+  // under `id` (ABI 1.2, the core's number); false without a tracer (no span started).
+  virtual bool span_start_child(std::uint64_t parent, std::uint64_t id, Bytes operation) {
+    (void)parent, (void)id, (void)operation;
+    return false;
+  }
+  // Tags span `span` (0: the active span; else a child this host keeps).
+  virtual bool span_tag(std::uint64_t span, Bytes key, Bytes value) {
+    (void)span, (void)key, (void)value;
+    return false;
+  }
+  // Logs `event` on span `span`, timed now.
+  virtual bool span_log(std::uint64_t span, Bytes event) {
+    (void)span, (void)event;
+    return false;
+  }
+  // Overrides the sampling decision of span `span`.
+  virtual bool span_set_sampled(std::uint64_t span, bool sampled) {
+    (void)span, (void)sampled;
+    return false;
+  }
+  // Finishes child span `span` and forgets it (the core calls it once per span).
+  virtual bool span_finish(std::uint64_t span) {
+    (void)span;
+    return false;
+  }
+  // Sets baggage on the active span.
+  virtual bool span_baggage_set(Bytes key, Bytes value) {
+    (void)key, (void)value;
     return false;
   }
   // @generated end

@@ -262,8 +262,17 @@ class TestStreamHost : public StreamHost {
     data_->buffer_limit = limit;
     return true;
   }
-  // No tracer here, as Envoy without one: there is no span to tag (conformance case `span-tag`).
+  // No tracer here, as Envoy without one: there is no span to tag (conformance case `span-tag`),
+  // nor any to start, log to, sample, finish, carry baggage or name a trace (`span-untraced`).
   bool span_set_tag(Bytes, Bytes) override { return false; }
+  bool span_start_child(std::uint64_t, std::uint64_t, Bytes) override { return false; }
+  bool span_tag(std::uint64_t, Bytes, Bytes) override { return false; }
+  bool span_log(std::uint64_t, Bytes) override { return false; }
+  bool span_set_sampled(std::uint64_t, bool) override { return false; }
+  bool span_finish(std::uint64_t) override { return false; }
+  bool span_baggage_set(Bytes, Bytes) override { return false; }
+  bool span_baggage_get(Bytes, RawBytes&) override { return false; }
+  bool span_trace_id(RawBytes&) override { return false; }
   // One worker, the test's thread.
   bool worker_index(std::uint32_t& index) override {
     index = 0;

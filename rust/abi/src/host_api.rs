@@ -74,6 +74,14 @@ macro_rules! for_each_host_function {
             buffer_limit 2,
             set_buffer_limit 2,
             recreate_stream 2,
+            span_start_child 2,
+            span_tag 2,
+            span_log 2,
+            span_set_sampled 2,
+            span_finish 2,
+            span_baggage_set 2,
+            span_baggage_get 2,
+            span_trace_id 2,
         }
     };
 }
@@ -319,4 +327,21 @@ pub struct envoyx_host_api {
         response_headers: *const envoyx_header,
         response_headers_len: usize,
     ) -> bool,
+    // Tracing, continued (ABI 1.2)
+    pub span_start_child:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, parent: u64, operation: envoyx_bytes) -> u64,
+    pub span_tag: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        span: u64,
+        key: envoyx_bytes,
+        value: envoyx_bytes,
+    ) -> bool,
+    pub span_log: unsafe extern "C" fn(stream: *mut envoyx_stream, span: u64, event: envoyx_bytes) -> bool,
+    pub span_set_sampled: unsafe extern "C" fn(stream: *mut envoyx_stream, span: u64, sampled: bool) -> bool,
+    pub span_finish: unsafe extern "C" fn(stream: *mut envoyx_stream, span: u64) -> bool,
+    pub span_baggage_set:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
+    pub span_baggage_get:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: *mut envoyx_bytes) -> bool,
+    pub span_trace_id: unsafe extern "C" fn(stream: *mut envoyx_stream, trace_id: *mut envoyx_bytes) -> bool,
 }

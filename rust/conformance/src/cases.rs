@@ -468,6 +468,25 @@ pub static CASES: &[Case] = &[
     )
     .since(2),
     Case::new(
+        "span-untraced",
+        "without a tracer (no host of the suite has one) every span call of ABI 1.2 does nothing: no \
+         child, no tag, no baggage, no trace id; an unnamed child and finishing the active span are \
+         refused (logged)",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is("child=false,tag=false,baggage=false,trace=false,unnamed=false,finish-active=false"),
+                )],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["span_finish of span 0 refused: the active span is the proxy's to finish"],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "buffer-limit",
         "the stream's buffer limit (ABI 1.2): read, set to 64 KiB and read back; 0 and 2 GiB \
          refused",

@@ -94,6 +94,7 @@ mod status;
 mod stream;
 mod stream_info;
 pub mod thread;
+mod tracing;
 mod workers;
 
 /// The raw ABI (`x/abi.h` mirrored in Rust), for the rare escape hatch such as
@@ -114,6 +115,7 @@ pub use status::{
 };
 pub use stream::Stream;
 pub use stream_info::{Attribute, MetadataSource, MetadataValue};
+pub use tracing::SpanId;
 pub use workers::worker_count;
 
 /// The host's function table (`x/abi.h`'s `envoyx_host_api`), once the host has initialised

@@ -104,6 +104,11 @@ pub struct HostRouteConfig {
 pub struct EnvoyStream {
     pub envoy: EnvoyFilter,
     shared: NonNull<Shared>,
+    /// The module's open child spans, by the core's numbers (ABI 1.2 `span_*`). The core finishes
+    /// every one before the stream ends.
+    child_spans: Vec<(u64, ffi::SpanPtr)>,
+    /// What `span_baggage_get` and `span_trace_id` last handed out (their views point here).
+    trace_text: Vec<u8>,
 }
 
 impl EnvoyStream {
@@ -112,12 +117,30 @@ impl EnvoyStream {
     /// guarantees that: the `Shared` is a field of the boxed filter that owns the `Stream`, and
     /// the filter ends its stream before it frees itself (`filter.rs`).
     pub unsafe fn new(envoy: EnvoyFilter, shared: &Shared) -> Self {
-        Self { envoy, shared: NonNull::from(shared) }
+        Self { envoy, shared: NonNull::from(shared), child_spans: Vec::new(), trace_text: Vec::new() }
     }
 
     fn shared(&self) -> &Shared {
         // Safety: alive for as long as this host (see `new`); only shared references are made.
         unsafe { self.shared.as_ref() }
+    }
+
+    /// Runs `f` on the span `id` names, if there is one; whether there was.
+    fn on_span(&self, id: u64, f: impl FnOnce(EnvoyFilter, ffi::SpanPtr)) -> bool {
+        let span = self.span(id);
+        if span.is_null() {
+            return false;
+        }
+        f(self.envoy, span);
+        true
+    }
+
+    /// The span `id` names: the active span for 0 (null without a tracer), else an open child.
+    fn span(&self, id: u64) -> ffi::SpanPtr {
+        if id == 0 {
+            return self.envoy.active_span();
+        }
+        self.child_spans.iter().find(|(open, _)| *open == id).map_or(std::ptr::null_mut(), |(_, span)| *span)
     }
 }
 
@@ -356,6 +379,62 @@ impl HostStream for EnvoyStream {
     fn refresh_route_cluster(&mut self) -> bool {
         self.envoy.refresh_route_cluster();
         true
+    }
+
+    fn span_start_child(&mut self, parent: u64, id: u64, operation: &str) -> bool {
+        let parent = self.span(parent);
+        if parent.is_null() {
+            return false;
+        }
+        // Safety: `parent` is the active span or an open child of this stream.
+        let child = unsafe { self.envoy.spawn_child_span(parent, operation) };
+        if child.is_null() {
+            return false;
+        }
+        self.child_spans.push((id, child));
+        true
+    }
+
+    fn span_tag(&mut self, span: u64, key: &str, value: &str) -> bool {
+        // Safety: the active span or an open child of this stream.
+        self.on_span(span, |envoy, span| unsafe { envoy.tag_span(span, key, value) })
+    }
+
+    fn span_log(&mut self, span: u64, event: &str) -> bool {
+        // Safety: the active span or an open child of this stream.
+        self.on_span(span, |envoy, span| unsafe { envoy.log_on_span(span, event) })
+    }
+
+    fn span_set_sampled(&mut self, span: u64, sampled: bool) -> bool {
+        // Safety: the active span or an open child of this stream.
+        self.on_span(span, |envoy, span| unsafe { envoy.set_span_sampled(span, sampled) })
+    }
+
+    fn span_finish(&mut self, span: u64) -> bool {
+        let Some(at) = self.child_spans.iter().position(|(open, _)| *open == span) else { return false };
+        let (_, child) = self.child_spans.swap_remove(at);
+        // Safety: an open child of this stream, forgotten here: finished once.
+        unsafe { self.envoy.finish_span(child) };
+        true
+    }
+
+    fn span_baggage_set(&mut self, key: &str, value: &str) -> bool {
+        // Safety: the active span.
+        self.on_span(0, |envoy, active| unsafe { envoy.set_baggage(active, key, value) })
+    }
+
+    fn span_baggage_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        let active = self.span(0);
+        // Safety: the active span.
+        let found = !active.is_null() && unsafe { self.envoy.baggage(active, key, &mut self.trace_text) };
+        found.then(|| envoyx_bytes::from_slice(&self.trace_text))
+    }
+
+    fn span_trace_id(&mut self) -> Option<envoyx_bytes> {
+        let active = self.span(0);
+        // Safety: the active span.
+        let found = !active.is_null() && unsafe { self.envoy.trace_id(active, &mut self.trace_text) };
+        found.then(|| envoyx_bytes::from_slice(&self.trace_text))
     }
 
     fn buffer_limit(&mut self) -> u64 {

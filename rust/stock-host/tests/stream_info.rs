@@ -263,6 +263,22 @@ fn attributes_in_real_envoy_with_and_without_tls() {
     }
 }
 
+/// Waits until one report to the Zipkin collector holds every one of `needles`.
+fn wait_reported(zipkin: &Upstream, version: &str, what: &str, needles: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let reported = zipkin.requests.lock().unwrap().iter().any(|r| {
+            let body = String::from_utf8_lossy(&r.body);
+            needles.iter().all(|needle| body.contains(needle))
+        });
+        if reported {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "Envoy {version}: {what} never reached the collector");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn span_tags_reach_the_tracer_in_real_envoy() {
     let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
@@ -298,21 +314,27 @@ fn span_tags_reach_the_tracer_in_real_envoy() {
 
         let reply = get(port, "/", &[("x-case", "span-tag-traced")]);
         assert_eq!(reply.header("x-conf-results"), Some("tag=true"), "Envoy {version}: the span was there");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let reported = zipkin.requests.lock().unwrap().iter().any(|r| {
-                let body = String::from_utf8_lossy(&r.body);
-                body.contains("\"envoyx.decision\":\"traced\"")
-            });
-            if reported {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "Envoy {version}: the tag never reached the collector"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        wait_reported(&zipkin, version, "the tag", &["\"envoyx.decision\":\"traced\""]);
+
+        // ABI 1.2: a child span from the request headers to the response headers, tagged and
+        // logged to; the trace id, which the child carries too. Baggage: Envoy's Zipkin tracer
+        // keeps none (set does nothing, get finds nothing), which x/abi.h says is the tracer's.
+        let reply = get(port, "/", &[("x-case", "span-child-traced")]);
+        let results = reply.header("x-conf-results").unwrap_or_default().to_string();
+        let trace = results.split("trace=").nth(1).unwrap_or_default().to_string();
+        assert!(results.starts_with("child=true,baggage=,trace="), "Envoy {version}: {results}");
+        assert!(
+            trace.len() >= 16 && trace.bytes().all(|b| b.is_ascii_hexdigit()),
+            "Envoy {version}: {trace}"
+        );
+        let child = [
+            "\"name\":\"envoyx.lookup\"".to_string(),
+            "\"envoyx.step\":\"lookup\"".to_string(),
+            "looked up".to_string(),
+            format!("\"traceId\":\"{trace}\""),
+        ];
+        let child: Vec<&str> = child.iter().map(String::as_str).collect();
+        wait_reported(&zipkin, version, "the child span", &child);
         envoy.check_no_host_errors();
     }
 }

@@ -28,6 +28,7 @@ mod callout;
 mod headers;
 mod metrics;
 mod stream_info;
+mod tracing;
 
 pub use buffer::SliceBuffer;
 pub use callout::{CalloutAnswer, CalloutStreamEvent, RecordedCallout};
@@ -43,6 +44,7 @@ pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
 pub use metrics::MetricValue;
 pub use stream_info::StoredValue;
+pub use tracing::RecordedSpan;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
 use envoyx_core::sync::lock;
@@ -247,6 +249,7 @@ impl TestHost {
         static STREAMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let number = STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         data.borrow_mut().info.attributes = stream_info::connection_defaults(number);
+        data.borrow_mut().info.number = number;
         let queue = Arc::new(ScheduleQueue::default());
         let metrics = self.background.metrics.clone();
         let inline_clusters = self.inline_clusters.clone();
@@ -630,11 +633,31 @@ impl HostStream for TestHostStream {
         true
     }
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
-        let mut data = self.data.borrow_mut();
-        if data.info.tracing {
-            data.info.span_tags.push((key.to_string(), value.to_string()));
-        }
-        data.info.tracing
+        self.data.borrow_mut().info.tracer.tag(0, key, value)
+    }
+    fn span_start_child(&mut self, parent: u64, id: u64, operation: &str) -> bool {
+        self.data.borrow_mut().info.tracer.start_child(parent, id, operation)
+    }
+    fn span_tag(&mut self, span: u64, key: &str, value: &str) -> bool {
+        self.data.borrow_mut().info.tracer.tag(span, key, value)
+    }
+    fn span_log(&mut self, span: u64, event: &str) -> bool {
+        self.data.borrow_mut().info.tracer.log(span, event)
+    }
+    fn span_set_sampled(&mut self, span: u64, sampled: bool) -> bool {
+        self.data.borrow_mut().info.tracer.set_sampled(span, sampled)
+    }
+    fn span_finish(&mut self, span: u64) -> bool {
+        self.data.borrow_mut().info.tracer.finish(span)
+    }
+    fn span_baggage_set(&mut self, key: &str, value: &str) -> bool {
+        self.data.borrow_mut().info.tracer.set_baggage(key, value)
+    }
+    fn span_baggage_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        self.data.borrow_mut().info.tracer.baggage(key)
+    }
+    fn span_trace_id(&mut self) -> Option<envoyx_bytes> {
+        self.data.borrow_mut().info.tracer.trace_id()
     }
     fn attribute(&mut self, attribute: Attribute) -> Option<envoyx_abi::envoyx_value> {
         let data = self.data.borrow();
@@ -1046,12 +1069,34 @@ impl TestStream {
     /// Gives the stream a span, as a proxy with a tracer would (off by default: no span, and
     /// `set_span_tag` returns false).
     pub fn enable_tracing(&mut self) {
-        self.data.borrow_mut().info.tracing = true;
+        let mut data = self.data.borrow_mut();
+        let number = data.info.number;
+        data.info.tracer.enable(number);
     }
 
     /// The tags the module set on the stream's span, in order.
     pub fn span_tags(&self) -> Vec<(String, String)> {
-        self.data.borrow().info.span_tags.clone()
+        self.data.borrow().info.tracer.active_tags.clone()
+    }
+
+    /// The child spans the module started (ABI 1.2), in order, finished or not.
+    pub fn spans(&self) -> Vec<RecordedSpan> {
+        self.data.borrow().info.tracer.spans.clone()
+    }
+
+    /// The baggage on the stream's span, and the sampling decision the module set on it.
+    pub fn baggage(&self) -> Vec<(String, String)> {
+        self.data.borrow().info.tracer.baggage.clone()
+    }
+
+    pub fn span_sampled(&self) -> Option<bool> {
+        self.data.borrow().info.tracer.active_sampled
+    }
+
+    /// The trace id of the stream's span once tracing is on: 32 hex digits of the stream's
+    /// number.
+    pub fn trace_id(&self) -> String {
+        self.data.borrow().info.tracer.trace_id.clone()
     }
 
     /// How many times the module asked for the route to be picked again.

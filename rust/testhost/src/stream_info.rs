@@ -55,9 +55,10 @@ pub(crate) struct StreamInfo {
     pub route_cluster_refreshed: u32,
     /// The upstream host the module asked for, and whether strictly.
     pub upstream_host: Option<(String, bool)>,
-    /// Whether the stream has a span (the test turned tracing on), and the tags set on it.
-    pub tracing: bool,
-    pub span_tags: Vec<(String, String)>,
+    /// The stream's spans (the test turns tracing on).
+    pub tracer: crate::tracing::Tracer,
+    /// The stream's number (the trace id of its span).
+    pub number: u64,
     /// Attributes the test gave the stream, over [`connection_defaults`].
     pub attributes: HashMap<Attribute, StoredValue>,
     /// The buffer limit the module set (ABI 1.2), if any; Envoy's default otherwise

@@ -189,6 +189,9 @@ pub(crate) struct StreamCell {
     pub own_reply: Cell<bool>,
     /// The module's own response (ABI 1.2 `send_response_*`, `answer.rs`).
     pub answer: Cell<crate::stream::answer::AnswerState>,
+    /// The child spans the module has open (`tracing.rs`), and the last number handed out.
+    pub open_spans: RefCell<Vec<u64>>,
+    pub last_span: Cell<u64>,
     /// A request body chunk or trailers arrived (a request that cannot start over:
     /// `control::recreate`).
     pub request_had_body: Cell<bool>,
@@ -258,6 +261,8 @@ impl StreamCell {
             own_reply: Cell::new(false),
             answer: Cell::new(crate::stream::answer::AnswerState::NotStarted),
             request_had_body: Cell::new(false),
+            open_spans: RefCell::new(Vec::new()),
+            last_span: Cell::new(0),
             watermarks: [Cell::new(0), Cell::new(0)],
             completed: Cell::new(false),
             continuing_request: Cell::new(false),

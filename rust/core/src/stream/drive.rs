@@ -575,6 +575,7 @@ impl Stream {
             self.call(Hook::Complete, |s, m| unsafe { hook_fn(s, m) });
         }
         drop(self.cell.effects.take());
+        crate::stream::tracing::finish_open_spans(&self.cell);
     }
 
     /// Body bytes copied on the module's behalf so far (what prepend, append and replace brought

@@ -224,6 +224,55 @@ pub trait HostStream {
         false
     }
 
+    /// Starts a child span of span `parent` (0: the active span) named `operation` and keeps it
+    /// under `id` (ABI 1.2, the core's number); false without a tracer (no span started).
+    fn span_start_child(&mut self, parent: u64, id: u64, operation: &str) -> bool {
+        let _ = (parent, id, operation);
+        false
+    }
+
+    /// Tags span `span` (0: the active span; else a child this host keeps).
+    fn span_tag(&mut self, span: u64, key: &str, value: &str) -> bool {
+        let _ = (span, key, value);
+        false
+    }
+
+    /// Logs `event` on span `span`, timed now.
+    fn span_log(&mut self, span: u64, event: &str) -> bool {
+        let _ = (span, event);
+        false
+    }
+
+    /// Overrides the sampling decision of span `span`.
+    fn span_set_sampled(&mut self, span: u64, sampled: bool) -> bool {
+        let _ = (span, sampled);
+        false
+    }
+
+    /// Finishes child span `span` and forgets it (the core calls it once per span).
+    fn span_finish(&mut self, span: u64) -> bool {
+        let _ = span;
+        false
+    }
+
+    /// Sets baggage on the active span.
+    fn span_baggage_set(&mut self, key: &str, value: &str) -> bool {
+        let _ = (key, value);
+        false
+    }
+
+    /// Baggage `key` of the active span: a view of the host's copy, valid until the next tracing
+    /// call on the stream or the hook's return.
+    fn span_baggage_get(&mut self, key: &str) -> Option<envoyx_bytes> {
+        let _ = key;
+        None
+    }
+
+    /// The active span's trace id, a view as [`HostStream::span_baggage_get`]'s.
+    fn span_trace_id(&mut self) -> Option<envoyx_bytes> {
+        None
+    }
+
     /// The index of the worker thread this stream runs on (ABI 1.2), from 0 to the proxy's worker
     /// count - 1 ([`crate::workers::set_worker_count`]). Hosts that do not know keep the default.
     fn worker_index(&mut self) -> Option<u32> {

@@ -22,4 +22,5 @@ pub(crate) mod metrics;
 pub(crate) mod route;
 pub(crate) mod setup;
 pub(crate) mod stream_info;
+pub(crate) mod tracing;
 pub mod validate;

@@ -13,6 +13,7 @@ mod metrics;
 mod process;
 mod scheduler;
 mod stream_info;
+mod tracing;
 mod types;
 
 pub use callouts::*;
@@ -21,4 +22,5 @@ pub use metrics::*;
 use process::has_filter_state_callback;
 pub use process::*;
 pub use scheduler::*;
+pub use tracing::*;
 pub use types::*;

@@ -1,8 +1,6 @@
 //! A stream's metadata, filter state, routing, attributes and span (the `EnvoyFilter` methods and
 //! the callbacks they wrap).
 
-use std::ffi::c_void;
-
 use super::*;
 
 unsafe extern "C" {
@@ -86,12 +84,6 @@ unsafe extern "C" {
         filter: FilterEnvoyPtr,
         result: *mut EnvoyBuffer,
     ) -> bool;
-    fn envoy_dynamic_module_callback_http_get_active_span(filter: FilterEnvoyPtr) -> *mut c_void;
-    fn envoy_dynamic_module_callback_http_span_set_tag(
-        span: *mut c_void,
-        key: ModuleBuffer,
-        value: ModuleBuffer,
-    );
 }
 
 impl EnvoyFilter {
@@ -150,19 +142,12 @@ impl EnvoyFilter {
     /// Adds a tag to the stream's active span; false when there is none (no tracer: Envoy's
     /// null span).
     pub fn set_span_tag(self, key: &str, value: &str) -> bool {
-        // Safety: live filter on its worker thread; the span lives as long as the stream; Envoy
-        // copies the tag.
-        unsafe {
-            let span = envoy_dynamic_module_callback_http_get_active_span(self.raw());
-            if span.is_null() {
-                return false;
-            }
-            envoy_dynamic_module_callback_http_span_set_tag(
-                span,
-                ModuleBuffer::new(key.as_bytes()),
-                ModuleBuffer::new(value.as_bytes()),
-            );
+        let span = self.active_span();
+        if span.is_null() {
+            return false;
         }
+        // Safety: the active span lives as long as the stream.
+        unsafe { self.tag_span(span, key, value) };
         true
     }
 

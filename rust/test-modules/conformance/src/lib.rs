@@ -42,7 +42,7 @@ use std::time::Duration;
 use envoyx_sdk::{
     Attribute, Body, BodyKind, BodyStatus, ConfigHandle, Counter, Direction, Filter, FilterConfig, Gauge,
     HeadersStatus, Histogram, LocalReplyStatus, LogLevel, MetadataSource, MetadataValue, ResetReason,
-    RouteConfig, Stream, StreamHandle, TrailersStatus,
+    RouteConfig, SpanId, Stream, StreamHandle, TrailersStatus,
 };
 
 /// The per-route configuration: its text.
@@ -151,6 +151,8 @@ pub struct Conformance {
     grpc_results: Vec<String>,
     /// `local-reply-seen`: what the local-reply hook heard.
     local_reply: Option<String>,
+    /// `span-child-traced`: the child span, open until the response headers.
+    child_span: Option<SpanId>,
 }
 
 impl FilterConfig for ConformanceConfig {
@@ -747,6 +749,39 @@ impl Filter for Conformance {
                 self.results.push(format!("tag={}", yes_no(tagged)));
                 HeadersStatus::Continue
             }
+            "span-untraced" => {
+                // No tracer on any host of the suite: every span call does nothing.
+                let child = stream.start_child_span(SpanId::ACTIVE, "envoyx.lookup");
+                let tag = stream.span_tag(SpanId::ACTIVE, "envoyx.step", "lookup");
+                let baggage = stream.baggage("envoyx-tenant");
+                let trace = stream.trace_id();
+                let unnamed = stream.start_child_span(SpanId::ACTIVE, "");
+                let finish_active = stream.finish_span(SpanId::ACTIVE);
+                let results = format!(
+                    "child={},tag={tag},baggage={},trace={},unnamed={},finish-active={finish_active}",
+                    child.is_some(),
+                    baggage.is_some(),
+                    trace.is_some(),
+                    unnamed.is_some()
+                );
+                stream.request_headers().set("x-conf-results", results);
+                HeadersStatus::Continue
+            }
+            // Envoy-only (rust/stock-host/tests/stream_info.rs): a listener with a tracer. A child
+            // span lives from the request headers to the response headers.
+            "span-child-traced" => {
+                self.child_span = stream.start_child_span(SpanId::ACTIVE, "envoyx.lookup");
+                if let Some(span) = self.child_span {
+                    stream.span_tag(span, "envoyx.step", "lookup");
+                    stream.span_log(span, "looked up");
+                }
+                stream.set_baggage("envoyx-tenant", "acme");
+                let baggage = stream.baggage("envoyx-tenant").unwrap_or_default();
+                let trace = stream.trace_id().unwrap_or_default();
+                self.results
+                    .push(format!("child={},baggage={baggage},trace={trace}", self.child_span.is_some()));
+                HeadersStatus::Continue
+            }
             // Envoy-only (rust/stock-host/tests/stream_info.rs): a listener with a tracer.
             "span-tag-traced" => {
                 let tagged = stream.set_span_tag("envoyx.decision", "traced");
@@ -953,6 +988,9 @@ impl Filter for Conformance {
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
         local_reply::passing(&self.case, self.local_reply.as_deref(), stream);
+        if let Some(span) = self.child_span.take() {
+            stream.finish_span(span);
+        }
         if self.case == "attributes" {
             let code =
                 stream.attribute_u64(Attribute::ResponseCode).map_or("absent".into(), |c| c.to_string());

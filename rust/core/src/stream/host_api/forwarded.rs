@@ -89,3 +89,72 @@ pub(super) unsafe extern "C" fn set_buffer_limit(stream: *mut envoyx_stream, lim
         })
     }
 }
+
+pub(super) unsafe extern "C" fn span_start_child(
+    stream: *mut envoyx_stream,
+    parent: u64,
+    operation: envoyx_bytes,
+) -> u64 {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "span_start_child", 0, |cell, _| {
+            crate::stream::tracing::span_start_child(cell, parent, view(operation))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn span_tag(
+    stream: *mut envoyx_stream,
+    span: u64,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "span_tag", false, |cell, _| {
+            crate::stream::tracing::span_tag(cell, span, view(key), view(value))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn span_log(stream: *mut envoyx_stream, span: u64, event: envoyx_bytes) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "span_log", false, |cell, _| {
+            crate::stream::tracing::span_log(cell, span, view(event))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn span_set_sampled(
+    stream: *mut envoyx_stream,
+    span: u64,
+    sampled: bool,
+) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "span_set_sampled", false, |cell, _| {
+            crate::stream::tracing::span_set_sampled(cell, span, sampled)
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn span_finish(stream: *mut envoyx_stream, span: u64) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "span_finish", false, |cell, _| crate::stream::tracing::span_finish(cell, span))
+    }
+}
+
+pub(super) unsafe extern "C" fn span_baggage_set(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "span_baggage_set", false, |cell, _| {
+            crate::stream::tracing::span_baggage_set(cell, view(key), view(value))
+        })
+    }
+}

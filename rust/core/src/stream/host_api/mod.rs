@@ -25,6 +25,7 @@ mod logging;
 mod metrics;
 mod route;
 mod stream_info;
+mod tracing;
 mod workers;
 
 // Every trampoline by its ABI name, for the table below.
@@ -40,6 +41,7 @@ use logging::*;
 use metrics::*;
 use route::*;
 use stream_info::*;
+use tracing::*;
 use workers::*;
 
 /// The table, made from `envoyx_abi::for_each_host_function!` (the one list of the table's
