@@ -100,6 +100,8 @@ private:
   const Buffer::Instance* readableBody(envoyx::BodyKind kind);
   bool changeBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
 
+  // attribute_get's ABI 1.2 attributes (envoyx_stream_info.cc).
+  bool moreAttribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number);
   // The span `id` names (0: the active span, unless it is Envoy's null span), or null.
   Tracing::Span* span(std::uint64_t id);
 

@@ -227,6 +227,112 @@ bool EnvoyStreamHost::attribute_get(std::uint32_t attribute, envoyx::RawBytes& s
     return ssl != nullptr && !ssl->sha256PeerCertificateDigest().empty() &&
            text(ssl->sha256PeerCertificateDigest());
   default:
+    return moreAttribute(attribute, string, number);
+  }
+}
+
+// ABI 1.2's attributes: the request line from the request headers, sizes, details and flags,
+// both sides' TLS, the upstream connection. A boolean comes back as the number 0 or 1 (loader.h).
+// What this switch lacks (total sizes, gRPC status, listener direction, virtual host and filter
+// chain names) is absent here.
+bool EnvoyStreamHost::moreAttribute(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  const StreamInfo::StreamInfo& info = callbacks->streamInfo();
+  const auto text = [&string](absl::string_view value) {
+    string = envoyx::to_raw_bytes(value);
+    return !value.empty();
+  };
+  const auto count = [&number](std::uint64_t value) {
+    number = static_cast<double>(value);
+    return true;
+  };
+  const auto* request = static_cast<const Http::RequestHeaderMap*>(filter_.headerMap(envoyx::HeaderMapKind::RequestHeaders));
+  const auto header = [&](const Http::LowerCaseString& name) {
+    if (request == nullptr) {
+      return false;
+    }
+    const auto values = request->get(name);
+    return !values.empty() && text(values[0]->value().getStringView());
+  };
+  const absl::string_view path = request != nullptr ? request->getPathValue() : absl::string_view();
+  const auto& provider = info.downstreamAddressProvider();
+  const Ssl::ConnectionInfoConstSharedPtr ssl = provider.sslConnection();
+  const auto upstream = info.upstreamInfo();
+  const Ssl::ConnectionInfoConstSharedPtr upstream_ssl =
+      upstream.has_value() ? upstream->upstreamSslConnection() : nullptr;
+  const auto upstream_host = upstream.has_value() ? upstream->upstreamHost() : nullptr;
+  switch (attribute) {
+  case ENVOYX_ATTRIBUTE_REQUEST_PATH:
+    return text(path);
+  case ENVOYX_ATTRIBUTE_REQUEST_URL_PATH:
+    return text(path.substr(0, path.find('?')));
+  case ENVOYX_ATTRIBUTE_REQUEST_QUERY:
+    return path.find('?') != absl::string_view::npos && text(path.substr(path.find('?') + 1));
+  case ENVOYX_ATTRIBUTE_REQUEST_HOST:
+    return request != nullptr && text(request->getHostValue());
+  case ENVOYX_ATTRIBUTE_REQUEST_SCHEME:
+    return request != nullptr && text(request->getSchemeValue());
+  case ENVOYX_ATTRIBUTE_REQUEST_METHOD:
+    return request != nullptr && text(request->getMethodValue());
+  case ENVOYX_ATTRIBUTE_REQUEST_REFERER:
+    return header(Http::CustomHeaders::get().Referer);
+  case ENVOYX_ATTRIBUTE_REQUEST_USER_AGENT:
+    return header(Http::Headers::get().UserAgent);
+  case ENVOYX_ATTRIBUTE_REQUEST_SIZE:
+    return count(info.bytesReceived());
+  case ENVOYX_ATTRIBUTE_RESPONSE_SIZE:
+    return count(info.bytesSent());
+  case ENVOYX_ATTRIBUTE_RESPONSE_CODE_DETAILS:
+    return info.responseCodeDetails().has_value() && text(*info.responseCodeDetails());
+  case ENVOYX_ATTRIBUTE_RESPONSE_FLAGS:
+    return count(info.legacyResponseFlags());
+  case ENVOYX_ATTRIBUTE_CONNECTION_MTLS:
+    return ssl != nullptr && count(ssl->peerCertificatePresented() ? 1 : 0);
+  case ENVOYX_ATTRIBUTE_CONNECTION_SNI:
+    return text(provider.requestedServerName());
+  case ENVOYX_ATTRIBUTE_TLS_LOCAL_SUBJECT:
+    return ssl != nullptr && text(ssl->subjectLocalCertificate());
+  case ENVOYX_ATTRIBUTE_TLS_LOCAL_DNS_SAN:
+    return ssl != nullptr && !ssl->dnsSansLocalCertificate().empty() && text(ssl->dnsSansLocalCertificate().front());
+  case ENVOYX_ATTRIBUTE_TLS_LOCAL_URI_SAN:
+    return ssl != nullptr && !ssl->uriSanLocalCertificate().empty() && text(ssl->uriSanLocalCertificate().front());
+  case ENVOYX_ATTRIBUTE_CONNECTION_TRANSPORT_FAILURE:
+    return text(info.downstreamTransportFailureReason());
+  case ENVOYX_ATTRIBUTE_CONNECTION_TERMINATION_DETAILS:
+    return info.connectionTerminationDetails().has_value() && text(*info.connectionTerminationDetails());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_PORT:
+    return upstream_host != nullptr && upstream_host->address() != nullptr &&
+           upstream_host->address()->ip() != nullptr && count(upstream_host->address()->ip()->port());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_VERSION:
+    return upstream_ssl != nullptr && text(upstream_ssl->tlsVersion());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_SUBJECT:
+    return upstream_ssl != nullptr && text(upstream_ssl->subjectLocalCertificate());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_SUBJECT:
+    return upstream_ssl != nullptr && text(upstream_ssl->subjectPeerCertificate());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_DNS_SAN:
+    return upstream_ssl != nullptr && !upstream_ssl->dnsSansLocalCertificate().empty() &&
+           text(upstream_ssl->dnsSansLocalCertificate().front());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_DNS_SAN:
+    return upstream_ssl != nullptr && !upstream_ssl->dnsSansPeerCertificate().empty() &&
+           text(upstream_ssl->dnsSansPeerCertificate().front());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_URI_SAN:
+    return upstream_ssl != nullptr && !upstream_ssl->uriSanLocalCertificate().empty() &&
+           text(upstream_ssl->uriSanLocalCertificate().front());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_URI_SAN:
+    return upstream_ssl != nullptr && !upstream_ssl->uriSanPeerCertificate().empty() &&
+           text(upstream_ssl->uriSanPeerCertificate().front());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_SHA256:
+    return upstream_ssl != nullptr && text(upstream_ssl->sha256PeerCertificateDigest());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_LOCAL_ADDRESS:
+    return upstream.has_value() && upstream->upstreamLocalAddress() != nullptr &&
+           text(upstream->upstreamLocalAddress()->asStringView());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_TRANSPORT_FAILURE:
+    return upstream.has_value() && text(upstream->upstreamTransportFailureReason());
+  case ENVOYX_ATTRIBUTE_UPSTREAM_ATTEMPTS:
+    return info.attemptCount().has_value() && count(*info.attemptCount());
+  case ENVOYX_ATTRIBUTE_HEALTH_CHECK:
+    return count(info.healthCheck() ? 1 : 0);
+  default:
     return false;
   }
 }

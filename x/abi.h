@@ -323,6 +323,84 @@ typedef uint32_t envoyx_attribute;
 #define ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN 14
 /* The client certificate's SHA-256 digest, hex (string) [connection.sha256_peer_certificate_digest]. */
 #define ENVOYX_ATTRIBUTE_TLS_PEER_SHA256 15
+/* ABI 1.2: the rest of Envoy's vocabulary. A proxy that cannot tell one refuses it (logged), naming
+ * which of its versions can (docs/contract.md, "Which attribute each host serves"). */
+/* The request's path with its query (string) [request.path]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_PATH 16
+/* The request's path without its query (string) [request.url_path]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_URL_PATH 17
+/* The request's host (`:authority`) (string) [request.host]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_HOST 18
+/* The request's scheme, http or https (string) [request.scheme]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_SCHEME 19
+/* The request's method (string) [request.method]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_METHOD 20
+/* The request's `referer` header (string) [request.referer]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_REFERER 21
+/* The request's `user-agent` header (string) [request.useragent]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_USER_AGENT 22
+/* The request's query, without `?` (string) [request.query]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_QUERY 23
+/* Request body bytes received so far (number) [request.size]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_SIZE 24
+/* Request bytes received so far, headers included (number) [request.total_size]. */
+#define ENVOYX_ATTRIBUTE_REQUEST_TOTAL_SIZE 25
+/* Why the response has its code (e.g. via_upstream) (string) [response.code_details]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_CODE_DETAILS 26
+/* Envoy's response flags, a bit set (number) [response.flags]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_FLAGS 27
+/* The gRPC status of a gRPC response (number) [response.grpc_status]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_GRPC_STATUS 28
+/* Response body bytes sent so far (number) [response.size]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_SIZE 29
+/* Response bytes sent so far, headers included (number) [response.total_size]. */
+#define ENVOYX_ATTRIBUTE_RESPONSE_TOTAL_SIZE 30
+/* Whether the client presented a certificate (absent without TLS) (boolean) [connection.mtls]. */
+#define ENVOYX_ATTRIBUTE_CONNECTION_MTLS 31
+/* The SNI the client asked for (string) [connection.requested_server_name]. */
+#define ENVOYX_ATTRIBUTE_CONNECTION_SNI 32
+/* The listener certificate's subject (string) [connection.subject_local_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_LOCAL_SUBJECT 33
+/* The listener certificate's first DNS SAN (string) [connection.dns_san_local_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_LOCAL_DNS_SAN 34
+/* The listener certificate's first URI SAN (string) [connection.uri_san_local_certificate]. */
+#define ENVOYX_ATTRIBUTE_TLS_LOCAL_URI_SAN 35
+/* Why the client's TLS failed (string) [connection.transport_failure_reason]. */
+#define ENVOYX_ATTRIBUTE_CONNECTION_TRANSPORT_FAILURE 36
+/* Why the proxy closed the client's connection (string) [connection.termination_details]. */
+#define ENVOYX_ATTRIBUTE_CONNECTION_TERMINATION_DETAILS 37
+/* The chosen upstream host's port (once chosen) (number) [upstream.port]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_PORT 38
+/* TLS to the upstream (absent without): its version (string) [upstream.tls_version]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_VERSION 39
+/* The proxy's client certificate's subject (string) [upstream.subject_local_certificate]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_SUBJECT 40
+/* The upstream certificate's subject (string) [upstream.subject_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_SUBJECT 41
+/* The proxy's client certificate's first DNS SAN (string) [upstream.dns_san_local_certificate]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_DNS_SAN 42
+/* The upstream certificate's first DNS SAN (string) [upstream.dns_san_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_DNS_SAN 43
+/* The proxy's client certificate's first URI SAN (string) [upstream.uri_san_local_certificate]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_URI_SAN 44
+/* The upstream certificate's first URI SAN (string) [upstream.uri_san_peer_certificate]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_URI_SAN 45
+/* The upstream certificate's SHA-256 digest, hex (string) [upstream.sha256_peer_certificate_digest]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_SHA256 46
+/* The proxy's side of the upstream connection, `ip:port` (string) [upstream.local_address]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_LOCAL_ADDRESS 47
+/* Why the upstream connection failed (string) [upstream.transport_failure_reason]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_TRANSPORT_FAILURE 48
+/* How many times the request was tried upstream (retries included) (number) [upstream.request_attempt_count]. */
+#define ENVOYX_ATTRIBUTE_UPSTREAM_ATTEMPTS 49
+/* The listener's traffic direction: 0 unspecified, 1 inbound, 2 outbound (number) [xds.listener_direction]. */
+#define ENVOYX_ATTRIBUTE_LISTENER_DIRECTION 50
+/* The matched virtual host's name (string) [xds.virtual_host_name]. */
+#define ENVOYX_ATTRIBUTE_VIRTUAL_HOST_NAME 51
+/* The listener filter chain's name (absent when unnamed) (string) [xds.filter_chain_name]. */
+#define ENVOYX_ATTRIBUTE_FILTER_CHAIN_NAME 52
+/* Whether the request is a health check (boolean) [health_check]. */
+#define ENVOYX_ATTRIBUTE_HEALTH_CHECK 53
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;

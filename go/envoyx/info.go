@@ -193,6 +193,46 @@ const (
 	AttributeTLSPeerDNSSAN      Attribute = 13 // string
 	AttributeTLSPeerURISAN      Attribute = 14 // string
 	AttributeTLSPeerSHA256      Attribute = 15 // hex string
+	// ABI 1.2: the rest of Envoy's vocabulary; a proxy version that cannot tell one refuses it
+	// (logged, naming the versions that can).
+	AttributeRequestPath                  Attribute = 16 // string [request.path]
+	AttributeRequestURLPath               Attribute = 17 // string [request.url_path]
+	AttributeRequestHost                  Attribute = 18 // string [request.host]
+	AttributeRequestScheme                Attribute = 19 // string [request.scheme]
+	AttributeRequestMethod                Attribute = 20 // string [request.method]
+	AttributeRequestReferer               Attribute = 21 // string [request.referer]
+	AttributeRequestUserAgent             Attribute = 22 // string [request.useragent]
+	AttributeRequestQuery                 Attribute = 23 // string [request.query]
+	AttributeRequestSize                  Attribute = 24 // number [request.size]
+	AttributeRequestTotalSize             Attribute = 25 // number [request.total_size]
+	AttributeResponseCodeDetails          Attribute = 26 // string [response.code_details]
+	AttributeResponseFlags                Attribute = 27 // number [response.flags]
+	AttributeResponseGRPCStatus           Attribute = 28 // number [response.grpc_status]
+	AttributeResponseSize                 Attribute = 29 // number [response.size]
+	AttributeResponseTotalSize            Attribute = 30 // number [response.total_size]
+	AttributeConnectionMTLS               Attribute = 31 // boolean [connection.mtls]
+	AttributeConnectionSNI                Attribute = 32 // string [connection.requested_server_name]
+	AttributeTLSLocalSubject              Attribute = 33 // string [connection.subject_local_certificate]
+	AttributeTLSLocalDNSSAN               Attribute = 34 // string [connection.dns_san_local_certificate]
+	AttributeTLSLocalURISAN               Attribute = 35 // string [connection.uri_san_local_certificate]
+	AttributeConnectionTransportFailure   Attribute = 36 // string [connection.transport_failure_reason]
+	AttributeConnectionTerminationDetails Attribute = 37 // string [connection.termination_details]
+	AttributeUpstreamPort                 Attribute = 38 // number [upstream.port]
+	AttributeUpstreamTLSVersion           Attribute = 39 // string [upstream.tls_version]
+	AttributeUpstreamTLSLocalSubject      Attribute = 40 // string [upstream.subject_local_certificate]
+	AttributeUpstreamTLSPeerSubject       Attribute = 41 // string [upstream.subject_peer_certificate]
+	AttributeUpstreamTLSLocalDNSSAN       Attribute = 42 // string [upstream.dns_san_local_certificate]
+	AttributeUpstreamTLSPeerDNSSAN        Attribute = 43 // string [upstream.dns_san_peer_certificate]
+	AttributeUpstreamTLSLocalURISAN       Attribute = 44 // string [upstream.uri_san_local_certificate]
+	AttributeUpstreamTLSPeerURISAN        Attribute = 45 // string [upstream.uri_san_peer_certificate]
+	AttributeUpstreamTLSPeerSHA256        Attribute = 46 // string [upstream.sha256_peer_certificate_digest]
+	AttributeUpstreamLocalAddress         Attribute = 47 // string [upstream.local_address]
+	AttributeUpstreamTransportFailure     Attribute = 48 // string [upstream.transport_failure_reason]
+	AttributeUpstreamAttempts             Attribute = 49 // number [upstream.request_attempt_count]
+	AttributeListenerDirection            Attribute = 50 // number [xds.listener_direction]
+	AttributeVirtualHostName              Attribute = 51 // string [xds.virtual_host_name]
+	AttributeFilterChainName              Attribute = 52 // string [xds.filter_chain_name]
+	AttributeHealthCheck                  Attribute = 53 // boolean [health_check]
 )
 
 // AttributeString reads a string attribute; false when absent (or a number attribute).
@@ -202,6 +242,16 @@ func (s *Stream) AttributeString(a Attribute) (string, bool) {
 		return "", false
 	}
 	return goString(out.string.ptr, out.string.len), true
+}
+
+// AttributeBool reads a boolean attribute (AttributeConnectionMTLS, AttributeHealthCheck); false
+// in `ok` when absent (or another kind).
+func (s *Stream) AttributeBool(a Attribute) (value, ok bool) {
+	var out C.envoyx_value
+	if !C.envoyxgo_attribute_get(s.raw, C.uint32_t(a), &out) || out.kind != valueBool {
+		return false, false
+	}
+	return bool(out.boolean), true
 }
 
 // AttributeNumber reads a number attribute; false when absent (or a string attribute).

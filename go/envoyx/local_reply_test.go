@@ -60,3 +60,32 @@ func TestAFilterHearsALocalReplyAndMayResetInstead(t *testing.T) {
 		t.Fatal("LocalReplyReset did not reset the stream")
 	}
 }
+
+// lineReader tells the request line's attributes (ABI 1.2) in a request header.
+type lineReaderConfig struct{}
+
+func (lineReaderConfig) NewFilter() envoyx.Filter { return &lineReader{} }
+
+type lineReader struct{ envoyx.DefaultFilter }
+
+func (lineReader) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
+	method, _ := s.AttributeString(envoyx.AttributeRequestMethod)
+	query, _ := s.AttributeString(envoyx.AttributeRequestQuery)
+	_, healthKnown := s.AttributeBool(envoyx.AttributeHealthCheck)
+	s.RequestHeaders().Set("x-line", fmt.Sprintf("%s ?%s health-known=%t", method, query, healthKnown))
+	return envoyx.HeadersContinue
+}
+
+func init() {
+	envoyx.Register("line-reader", func(string, []byte) (envoyx.FilterConfig, error) { return lineReaderConfig{}, nil })
+}
+
+func TestTheRequestLinesAttributes(t *testing.T) {
+	host := envoyxtest.New(t, "line-reader", "")
+	s := host.Stream()
+	defer s.Close()
+	s.RequestHeaders(envoyxtest.H(":method", "DELETE", ":path", "/items/7?force=1"), true)
+	if got, _ := s.UpstreamRequestHeaders().Get("x-line"); got != "DELETE ?force=1 health-known=false" {
+		t.Fatalf("x-line %q", got)
+	}
+}

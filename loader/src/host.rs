@@ -197,6 +197,10 @@ impl HostStream for CxxHost {
             .filter_state_get(key.as_bytes(), &mut value)
             .then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
     }
+    /// A C++ host answers every attribute, absent where its proxy cannot tell it.
+    fn attribute_unserved(&self, _attribute: envoyx_core::Attribute) -> Option<String> {
+        None
+    }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.host().filter_state_exists(key.as_bytes())
     }
@@ -217,6 +221,8 @@ impl HostStream for CxxHost {
         }
         Some(match attribute.kind() {
             envoyx_core::ValueKind::Number => envoyx_abi::envoyx_value::number(number),
+            // A boolean comes back as the number 0 or 1 (loader.h).
+            envoyx_core::ValueKind::Bool => envoyx_abi::envoyx_value::boolean(number != 0.0),
             _ => envoyx_abi::envoyx_value {
                 string: envoyx_bytes { ptr: string.ptr, len: string.len },
                 ..envoyx_abi::envoyx_value::string(b"")

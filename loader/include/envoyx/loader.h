@@ -279,8 +279,8 @@ class StreamHost {
   virtual bool filter_state_exists(Bytes key);
 
   // The stream's `attribute` (an envoyx_attribute): a string attribute into `string` (a view valid
-  // until the hook returns), a number one into `number` (x/abi.h says which is which). False when
-  // absent. The default knows none.
+  // until the hook returns), a number one into `number`, a boolean one into `number` as 0 or 1
+  // (x/abi.h says which is which). False when absent. The default knows none.
   virtual bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) {
     (void)attribute, (void)string, (void)number;
     return false;

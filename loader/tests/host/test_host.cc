@@ -496,6 +496,25 @@ bool TestStreamHost::attribute_get(std::uint32_t attribute, RawBytes& string, do
       }
       return false;
     }
+    case ENVOYX_ATTRIBUTE_REQUEST_METHOD:
+    case ENVOYX_ATTRIBUTE_REQUEST_PATH:
+    case ENVOYX_ATTRIBUTE_REQUEST_HOST:
+    case ENVOYX_ATTRIBUTE_REQUEST_SCHEME: {
+      // The request line, from the request headers as they are now (the views point into them).
+      const char* name = attribute == ENVOYX_ATTRIBUTE_REQUEST_METHOD ? ":method"
+                         : attribute == ENVOYX_ATTRIBUTE_REQUEST_PATH ? ":path"
+                         : attribute == ENVOYX_ATTRIBUTE_REQUEST_HOST ? ":authority"
+                                                                       : ":scheme";
+      const auto& headers = data_->request.headers;
+      if (!headers.has_value()) return false;
+      for (const auto& [key, value] : headers->entries()) {
+        if (key == name) {
+          string = to_raw_bytes(value);
+          return true;
+        }
+      }
+      return false;
+    }
     default:
       return false;
   }

@@ -487,6 +487,13 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "attributes-request-line",
+        "the request line's attributes (ABI 1.2: request.method, request.path, request.scheme) on \
+         every host and Envoy version",
+        forwarded_with(&[("x-conf-results", Want::Is("method=POST,path=/,scheme=http"))]),
+    )
+    .since(2),
+    Case::new(
         "buffer-limit",
         "the stream's buffer limit (ABI 1.2): read, set to 64 KiB and read back; 0 and 2 GiB \
          refused",

@@ -697,6 +697,11 @@ impl Stream {
         (value.number >= 0.0 && value.number.fract() == 0.0).then_some(value.number as u64)
     }
 
+    /// A boolean attribute (`connection.mtls`, `health_check`); None when absent or another kind.
+    pub fn attribute_bool(&self, attribute: crate::Attribute) -> Option<bool> {
+        self.attribute(attribute).filter(|v| v.kind == envoyx_abi::ENVOYX_VALUE_BOOL).map(|v| v.boolean)
+    }
+
     /// The ABI 1.0 name of [`Stream::handle`].
     pub fn continue_handle(&self) -> StreamHandle {
         self.handle()

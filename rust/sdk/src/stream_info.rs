@@ -86,8 +86,10 @@ impl MetadataValue<'_> {
 }
 
 /// A fact the proxy knows about a stream, read with
-/// [`Stream::attribute_str`](crate::Stream::attribute_str) or
-/// [`Stream::attribute_u64`](crate::Stream::attribute_u64) (the kind each variant says). Absent
+/// [`Stream::attribute_str`](crate::Stream::attribute_str),
+/// [`Stream::attribute_u64`](crate::Stream::attribute_u64) or
+/// [`Stream::attribute_bool`](crate::Stream::attribute_bool) (the kind each variant says). A
+/// proxy version that cannot tell one at all refuses it (logged, naming the versions that can). Absent
 /// values (no TLS, no upstream host chosen yet, no response yet, a proxy that cannot tell) are
 /// `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +126,82 @@ pub enum Attribute {
     TlsPeerUriSan,
     /// The client certificate's SHA-256 digest, hex (text).
     TlsPeerSha256,
+    /// The request's path with its query (text; `request.path`; ABI 1.2).
+    RequestPath,
+    /// The request's path without its query (text; `request.url_path`; ABI 1.2).
+    RequestUrlPath,
+    /// The request's host (`:authority`) (text; `request.host`; ABI 1.2).
+    RequestHost,
+    /// The request's scheme, http or https (text; `request.scheme`; ABI 1.2).
+    RequestScheme,
+    /// The request's method (text; `request.method`; ABI 1.2).
+    RequestMethod,
+    /// The request's `referer` header (text; `request.referer`; ABI 1.2).
+    RequestReferer,
+    /// The request's `user-agent` header (text; `request.useragent`; ABI 1.2).
+    RequestUserAgent,
+    /// The request's query, without `?` (text; `request.query`; ABI 1.2).
+    RequestQuery,
+    /// Request body bytes received so far (number; `request.size`; ABI 1.2).
+    RequestSize,
+    /// Request bytes received so far, headers included (number; `request.total_size`; ABI 1.2).
+    RequestTotalSize,
+    /// Why the response has its code (e.g. via_upstream) (text; `response.code_details`; ABI 1.2).
+    ResponseCodeDetails,
+    /// Envoy's response flags, a bit set (number; `response.flags`; ABI 1.2).
+    ResponseFlags,
+    /// The gRPC status of a gRPC response (number; `response.grpc_status`; ABI 1.2).
+    ResponseGrpcStatus,
+    /// Response body bytes sent so far (number; `response.size`; ABI 1.2).
+    ResponseSize,
+    /// Response bytes sent so far, headers included (number; `response.total_size`; ABI 1.2).
+    ResponseTotalSize,
+    /// Whether the client presented a certificate (absent without TLS) (boolean; `connection.mtls`; ABI 1.2).
+    ConnectionMtls,
+    /// The SNI the client asked for (text; `connection.requested_server_name`; ABI 1.2).
+    ConnectionSni,
+    /// The listener certificate's subject (text; `connection.subject_local_certificate`; ABI 1.2).
+    TlsLocalSubject,
+    /// The listener certificate's first DNS SAN (text; `connection.dns_san_local_certificate`; ABI 1.2).
+    TlsLocalDnsSan,
+    /// The listener certificate's first URI SAN (text; `connection.uri_san_local_certificate`; ABI 1.2).
+    TlsLocalUriSan,
+    /// Why the client's TLS failed (text; `connection.transport_failure_reason`; ABI 1.2).
+    ConnectionTransportFailure,
+    /// Why the proxy closed the client's connection (text; `connection.termination_details`; ABI 1.2).
+    ConnectionTerminationDetails,
+    /// The chosen upstream host's port (once chosen) (number; `upstream.port`; ABI 1.2).
+    UpstreamPort,
+    /// TLS to the upstream (absent without): its version (text; `upstream.tls_version`; ABI 1.2).
+    UpstreamTlsVersion,
+    /// The proxy's client certificate's subject (text; `upstream.subject_local_certificate`; ABI 1.2).
+    UpstreamTlsLocalSubject,
+    /// The upstream certificate's subject (text; `upstream.subject_peer_certificate`; ABI 1.2).
+    UpstreamTlsPeerSubject,
+    /// The proxy's client certificate's first DNS SAN (text; `upstream.dns_san_local_certificate`; ABI 1.2).
+    UpstreamTlsLocalDnsSan,
+    /// The upstream certificate's first DNS SAN (text; `upstream.dns_san_peer_certificate`; ABI 1.2).
+    UpstreamTlsPeerDnsSan,
+    /// The proxy's client certificate's first URI SAN (text; `upstream.uri_san_local_certificate`; ABI 1.2).
+    UpstreamTlsLocalUriSan,
+    /// The upstream certificate's first URI SAN (text; `upstream.uri_san_peer_certificate`; ABI 1.2).
+    UpstreamTlsPeerUriSan,
+    /// The upstream certificate's SHA-256 digest, hex (text; `upstream.sha256_peer_certificate_digest`; ABI 1.2).
+    UpstreamTlsPeerSha256,
+    /// The proxy's side of the upstream connection, `ip:port` (text; `upstream.local_address`; ABI 1.2).
+    UpstreamLocalAddress,
+    /// Why the upstream connection failed (text; `upstream.transport_failure_reason`; ABI 1.2).
+    UpstreamTransportFailure,
+    /// How many times the request was tried upstream (retries included) (number; `upstream.request_attempt_count`; ABI 1.2).
+    UpstreamAttempts,
+    /// The listener's traffic direction: 0 unspecified, 1 inbound, 2 outbound (number; `xds.listener_direction`; ABI 1.2).
+    ListenerDirection,
+    /// The matched virtual host's name (text; `xds.virtual_host_name`; ABI 1.2).
+    VirtualHostName,
+    /// The listener filter chain's name (absent when unnamed) (text; `xds.filter_chain_name`; ABI 1.2).
+    FilterChainName,
+    /// Whether the request is a health check (boolean; `health_check`; ABI 1.2).
+    HealthCheck,
 }
 
 impl Attribute {
@@ -146,6 +224,44 @@ impl Attribute {
             Attribute::TlsPeerDnsSan => ENVOYX_ATTRIBUTE_TLS_PEER_DNS_SAN,
             Attribute::TlsPeerUriSan => ENVOYX_ATTRIBUTE_TLS_PEER_URI_SAN,
             Attribute::TlsPeerSha256 => ENVOYX_ATTRIBUTE_TLS_PEER_SHA256,
+            Attribute::RequestPath => ENVOYX_ATTRIBUTE_REQUEST_PATH,
+            Attribute::RequestUrlPath => ENVOYX_ATTRIBUTE_REQUEST_URL_PATH,
+            Attribute::RequestHost => ENVOYX_ATTRIBUTE_REQUEST_HOST,
+            Attribute::RequestScheme => ENVOYX_ATTRIBUTE_REQUEST_SCHEME,
+            Attribute::RequestMethod => ENVOYX_ATTRIBUTE_REQUEST_METHOD,
+            Attribute::RequestReferer => ENVOYX_ATTRIBUTE_REQUEST_REFERER,
+            Attribute::RequestUserAgent => ENVOYX_ATTRIBUTE_REQUEST_USER_AGENT,
+            Attribute::RequestQuery => ENVOYX_ATTRIBUTE_REQUEST_QUERY,
+            Attribute::RequestSize => ENVOYX_ATTRIBUTE_REQUEST_SIZE,
+            Attribute::RequestTotalSize => ENVOYX_ATTRIBUTE_REQUEST_TOTAL_SIZE,
+            Attribute::ResponseCodeDetails => ENVOYX_ATTRIBUTE_RESPONSE_CODE_DETAILS,
+            Attribute::ResponseFlags => ENVOYX_ATTRIBUTE_RESPONSE_FLAGS,
+            Attribute::ResponseGrpcStatus => ENVOYX_ATTRIBUTE_RESPONSE_GRPC_STATUS,
+            Attribute::ResponseSize => ENVOYX_ATTRIBUTE_RESPONSE_SIZE,
+            Attribute::ResponseTotalSize => ENVOYX_ATTRIBUTE_RESPONSE_TOTAL_SIZE,
+            Attribute::ConnectionMtls => ENVOYX_ATTRIBUTE_CONNECTION_MTLS,
+            Attribute::ConnectionSni => ENVOYX_ATTRIBUTE_CONNECTION_SNI,
+            Attribute::TlsLocalSubject => ENVOYX_ATTRIBUTE_TLS_LOCAL_SUBJECT,
+            Attribute::TlsLocalDnsSan => ENVOYX_ATTRIBUTE_TLS_LOCAL_DNS_SAN,
+            Attribute::TlsLocalUriSan => ENVOYX_ATTRIBUTE_TLS_LOCAL_URI_SAN,
+            Attribute::ConnectionTransportFailure => ENVOYX_ATTRIBUTE_CONNECTION_TRANSPORT_FAILURE,
+            Attribute::ConnectionTerminationDetails => ENVOYX_ATTRIBUTE_CONNECTION_TERMINATION_DETAILS,
+            Attribute::UpstreamPort => ENVOYX_ATTRIBUTE_UPSTREAM_PORT,
+            Attribute::UpstreamTlsVersion => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_VERSION,
+            Attribute::UpstreamTlsLocalSubject => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_SUBJECT,
+            Attribute::UpstreamTlsPeerSubject => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_SUBJECT,
+            Attribute::UpstreamTlsLocalDnsSan => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_DNS_SAN,
+            Attribute::UpstreamTlsPeerDnsSan => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_DNS_SAN,
+            Attribute::UpstreamTlsLocalUriSan => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_LOCAL_URI_SAN,
+            Attribute::UpstreamTlsPeerUriSan => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_URI_SAN,
+            Attribute::UpstreamTlsPeerSha256 => ENVOYX_ATTRIBUTE_UPSTREAM_TLS_PEER_SHA256,
+            Attribute::UpstreamLocalAddress => ENVOYX_ATTRIBUTE_UPSTREAM_LOCAL_ADDRESS,
+            Attribute::UpstreamTransportFailure => ENVOYX_ATTRIBUTE_UPSTREAM_TRANSPORT_FAILURE,
+            Attribute::UpstreamAttempts => ENVOYX_ATTRIBUTE_UPSTREAM_ATTEMPTS,
+            Attribute::ListenerDirection => ENVOYX_ATTRIBUTE_LISTENER_DIRECTION,
+            Attribute::VirtualHostName => ENVOYX_ATTRIBUTE_VIRTUAL_HOST_NAME,
+            Attribute::FilterChainName => ENVOYX_ATTRIBUTE_FILTER_CHAIN_NAME,
+            Attribute::HealthCheck => ENVOYX_ATTRIBUTE_HEALTH_CHECK,
         }
     }
 }

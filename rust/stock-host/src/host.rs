@@ -454,6 +454,10 @@ impl HostStream for EnvoyStream {
         self.envoy.attribute(attribute)
     }
 
+    fn attribute_unserved(&self, attribute: envoyx_core::Attribute) -> Option<String> {
+        ffi::attribute_unserved(attribute)
+    }
+
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.envoy.set_upstream_override_host(host, strict)
     }

@@ -24,6 +24,8 @@
 //! [`ffi`] from `docs/upstream-abi.md`.
 
 mod any_value;
+/// Which upstream attribute id carries each EnvoyX attribute, per Envoy version.
+mod attribute_ids;
 mod ffi;
 mod filter;
 mod host;

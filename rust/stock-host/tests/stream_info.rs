@@ -233,6 +233,26 @@ fn attributes_in_real_envoy_with_and_without_tls() {
         assert!(!attr("request-id").is_empty() && attr("request-id") != "-", "Envoy {version}");
         assert!(attr("connection-id").parse::<u64>().is_ok(), "Envoy {version}: {}", attr("connection-id"));
         assert_eq!(attr("tls-version"), "-", "Envoy {version}: no TLS on this listener");
+        // ABI 1.2's vocabulary: the request line on every version; what 1.39 and 1.40 added
+        // there, refused (logged) on the versions before.
+        assert_eq!(attr("request-method"), "GET", "Envoy {version}");
+        assert_eq!(attr("request-path"), "/", "Envoy {version}");
+        assert_eq!(attr("request-scheme"), "http", "Envoy {version}");
+        assert_eq!(attr("upstream-port"), upstream.port.to_string(), "Envoy {version}");
+        let minor: u32 = version.split('.').nth(1).unwrap().parse().unwrap();
+        let since =
+            |first: u32, value: &str| if minor >= first { value.to_string() } else { "-".to_string() };
+        assert_eq!(attr("upstream-request-attempt-count"), since(39, "1"), "Envoy {version}");
+        assert_eq!(attr("response-code-details"), since(39, "via_upstream"), "Envoy {version}");
+        assert_eq!(attr("health-check"), since(39, "false"), "Envoy {version}");
+        assert_eq!(attr("request-size"), since(40, "0"), "Envoy {version}: a GET has no body");
+        if minor < 40 {
+            // The first refusal of the stream is the one logged at warn level.
+            let refusal = format!(
+                "attribute_get of request.size refused: Envoy 1.{minor} does not serve it; Envoy 1.40 and later do"
+            );
+            envoy.check(envoy.log().contains(&refusal), "the refusal names the versions that serve it");
+        }
 
         let out = std::process::Command::new("curl")
             .args([
@@ -259,6 +279,11 @@ fn attributes_in_real_envoy_with_and_without_tls() {
         assert_eq!(tls_attr("tls-peer-dns-san"), "client.example", "Envoy {version}");
         assert_eq!(tls_attr("tls-peer-uri-san"), "spiffe://example/client", "Envoy {version}");
         assert_eq!(tls_attr("tls-peer-sha256").len(), 64, "Envoy {version}: {headers}");
+        assert_eq!(tls_attr("connection-mtls"), "true", "Envoy {version}: {headers}");
+        assert!(
+            tls_attr("connection-subject-local-certificate").contains("CN="),
+            "Envoy {version}: {headers}"
+        );
         envoy.check_no_host_errors();
     }
 }

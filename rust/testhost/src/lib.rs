@@ -660,13 +660,18 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.tracer.trace_id()
     }
     fn attribute(&mut self, attribute: Attribute) -> Option<envoyx_abi::envoyx_value> {
-        let data = self.data.borrow();
-        if attribute == Attribute::ResponseCode && !data.info.attributes.contains_key(&attribute) {
+        let mut data = self.data.borrow_mut();
+        if data.info.attributes.contains_key(&attribute) {
+            return data.info.attribute(attribute);
+        }
+        if attribute == Attribute::ResponseCode {
             // Once there is a response: its status.
             let code: f64 = data.response.headers.as_ref()?.get(":status")?.parse().ok()?;
             return Some(envoyx_abi::envoyx_value::number(code));
         }
-        data.info.attribute(attribute)
+        // The request line's attributes, from the request headers as they are now.
+        let value = stream_info::from_request(attribute, data.request.headers.as_ref()?)?;
+        data.info.derived(attribute, value)
     }
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.data.borrow_mut().info.upstream_host = Some((host.to_string(), strict));

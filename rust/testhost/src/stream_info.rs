@@ -61,6 +61,8 @@ pub(crate) struct StreamInfo {
     pub number: u64,
     /// Attributes the test gave the stream, over [`connection_defaults`].
     pub attributes: HashMap<Attribute, StoredValue>,
+    /// Attributes derived from the request headers (`from_request`), one slot each.
+    pub derived: HashMap<Attribute, String>,
     /// The buffer limit the module set (ABI 1.2), if any; Envoy's default otherwise
     /// ([`crate::DEFAULT_BUFFER_LIMIT`]).
     pub buffer_limit: Option<u64>,
@@ -80,6 +82,27 @@ pub(crate) fn connection_defaults(stream_number: u64) -> HashMap<Attribute, Stor
     ])
 }
 
+/// An attribute of the request line, from the request headers: `request.path` (with the query),
+/// `request.url_path` (without), `request.host`, `request.scheme`, `request.method`,
+/// `request.referer`, `request.useragent`, `request.query`. None for other attributes, or when
+/// the header is absent.
+pub(crate) fn from_request(attribute: Attribute, headers: &crate::HeaderMap) -> Option<String> {
+    let path = || headers.get(":path");
+    match attribute {
+        Attribute::RequestPath => path(),
+        Attribute::RequestUrlPath => path().map(|p| p.split('?').next().unwrap_or_default().to_string()),
+        Attribute::RequestQuery => {
+            path().map(|p| p.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default())
+        }
+        Attribute::RequestHost => headers.get(":authority"),
+        Attribute::RequestScheme => headers.get(":scheme"),
+        Attribute::RequestMethod => headers.get(":method"),
+        Attribute::RequestReferer => headers.get("referer"),
+        Attribute::RequestUserAgent => headers.get("user-agent"),
+        _ => None,
+    }
+}
+
 impl StreamInfo {
     pub fn metadata_get(
         &self,
@@ -95,6 +118,16 @@ impl StreamInfo {
 
     pub fn attribute(&self, attribute: Attribute) -> Option<envoyx_value> {
         self.attributes.get(&attribute)?.view(attribute.kind())
+    }
+
+    /// A view of `value`, derived for `attribute` now; its slot keeps its buffer while the value
+    /// stays the same, so a view handed out earlier in the hook stays valid.
+    pub fn derived(&mut self, attribute: Attribute, value: String) -> Option<envoyx_value> {
+        let slot = self.derived.entry(attribute).or_default();
+        if *slot != value {
+            *slot = value;
+        }
+        Some(envoyx_value::string(slot.as_bytes()))
     }
 
     pub fn filter_state_get(&self, key: &str) -> Option<envoyx_bytes> {

@@ -273,6 +273,13 @@ pub trait HostStream {
         None
     }
 
+    /// Why the proxy can never tell `attribute` (e.g. an Envoy version that does not serve it,
+    /// naming the versions that do); None when it can (its value may still be absent).
+    fn attribute_unserved(&self, attribute: crate::Attribute) -> Option<String> {
+        let _ = attribute;
+        None
+    }
+
     /// The index of the worker thread this stream runs on (ABI 1.2), from 0 to the proxy's worker
     /// count - 1 ([`crate::workers::set_worker_count`]). Hosts that do not know keep the default.
     fn worker_index(&mut self) -> Option<u32> {

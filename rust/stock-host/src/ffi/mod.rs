@@ -22,5 +22,6 @@ pub use metrics::*;
 use process::has_filter_state_callback;
 pub use process::*;
 pub use scheduler::*;
+pub use stream_info::attribute_unserved;
 pub use tracing::*;
 pub use types::*;

@@ -58,6 +58,21 @@ pub fn pin_this_object() -> bool {
     !handle.is_null()
 }
 
+/// The running Envoy's minor version as far as this host tells them apart, by the callbacks
+/// each added: 40 with `log_v2` (1.40 and later), 39 with `get_log_level`, else 38.
+pub fn envoy_minor() -> u32 {
+    static MINOR: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MINOR.get_or_init(|| {
+        if !lookup(c"envoy_dynamic_module_callback_log_v2").is_null() {
+            40
+        } else if !lookup(c"envoy_dynamic_module_callback_get_log_level").is_null() {
+            39
+        } else {
+            38
+        }
+    })
+}
+
 /// Whether the running Envoy can continue a response that a filter stopped inside its own
 /// `continue_decoding` call. Envoy 1.38's filter marks itself "continued" *after*
 /// `continueDecoding` returns, so when a later filter answers locally inside that call and this

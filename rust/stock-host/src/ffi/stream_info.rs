@@ -2,6 +2,7 @@
 //! the callbacks they wrap).
 
 use super::*;
+use crate::attribute_ids::ATTRIBUTE_IDS;
 
 unsafe extern "C" {
     // Metadata, filter state, routing. The setters of dynamic metadata return nothing in the
@@ -75,6 +76,11 @@ unsafe extern "C" {
         attribute: u32,
         result: *mut EnvoyBuffer,
     ) -> bool;
+    fn envoy_dynamic_module_callback_http_filter_get_attribute_bool(
+        filter: FilterEnvoyPtr,
+        attribute: u32,
+        result: *mut bool,
+    ) -> bool;
     fn envoy_dynamic_module_callback_http_filter_get_attribute_int(
         filter: FilterEnvoyPtr,
         attribute: u32,
@@ -87,45 +93,33 @@ unsafe extern "C" {
 }
 
 impl EnvoyFilter {
-    /// The stream's `attribute` through Envoy's attribute callbacks (`envoy_dynamic_module_type_
-    /// attribute_id` values; the cluster's name through its own callback); a string is a view of
-    /// Envoy's memory.
+    /// The stream's `attribute` through Envoy's attribute callbacks, by the upstream id and kind
+    /// `attribute_ids.rs` gives it (the cluster's name through its own callback); a string is a
+    /// view of Envoy's memory. None also for an attribute this Envoy does not serve: the host asks
+    /// [`attribute_unserved`] first.
     pub fn attribute(self, attribute: envoyx_core::Attribute) -> Option<envoyx_abi::envoyx_value> {
-        use envoyx_core::Attribute as A;
-        let id: u32 = match attribute {
-            A::RequestId => 9,
-            A::Protocol => 10,
-            A::ResponseCode => 15,
-            A::SourceAddress => 24,
-            A::SourcePort => 25,
-            A::DestinationAddress => 26,
-            A::DestinationPort => 27,
-            A::ConnectionId => 28,
-            A::TlsVersion => 31,
-            A::TlsPeerSubject => 33,
-            A::TlsPeerDnsSan => 35,
-            A::TlsPeerUriSan => 37,
-            A::TlsPeerSha256 => 38,
-            A::UpstreamAddress => 41,
-            A::RouteName => 61,
-            A::ClusterName => {
-                let mut out = EnvoyBuffer::EMPTY;
-                // Safety: live filter on its worker thread; `out` is written only on success.
-                let found =
-                    unsafe { envoy_dynamic_module_callback_http_get_cluster_name(self.raw(), &mut out) };
-                return found.then(|| envoyx_abi::envoyx_value {
-                    string: out.view(),
-                    ..envoyx_abi::envoyx_value::string(b"")
-                });
-            }
-        };
+        if attribute == envoyx_core::Attribute::ClusterName {
+            let mut out = EnvoyBuffer::EMPTY;
+            // Safety: live filter on its worker thread; `out` is written only on success.
+            let found = unsafe { envoy_dynamic_module_callback_http_get_cluster_name(self.raw(), &mut out) };
+            return found.then(|| envoyx_abi::envoyx_value {
+                string: out.view(),
+                ..envoyx_abi::envoyx_value::string(b"")
+            });
+        }
+        let &(_, id, kind, _) = ATTRIBUTE_IDS.iter().find(|(envoyx, ..)| *envoyx == attribute as u32)?;
         // Safety: live filter on its worker thread; the results are written only on success.
         unsafe {
-            match attribute.kind() {
-                envoyx_core::ValueKind::Number => {
+            match kind {
+                'n' => {
                     let mut out = 0u64;
                     envoy_dynamic_module_callback_http_filter_get_attribute_int(self.raw(), id, &mut out)
                         .then(|| envoyx_abi::envoyx_value::number(out as f64))
+                }
+                'b' => {
+                    let mut out = false;
+                    envoy_dynamic_module_callback_http_filter_get_attribute_bool(self.raw(), id, &mut out)
+                        .then(|| envoyx_abi::envoyx_value::boolean(out))
                 }
                 _ => {
                     let mut out = EnvoyBuffer::EMPTY;
@@ -301,4 +295,12 @@ impl EnvoyFilter {
             )
         }
     }
+}
+
+/// Why the running Envoy never serves `attribute` (its minor is below the first that does), or
+/// None when it does.
+pub fn attribute_unserved(attribute: envoyx_core::Attribute) -> Option<String> {
+    let &(_, _, _, since) = ATTRIBUTE_IDS.iter().find(|(envoyx, ..)| *envoyx == attribute as u32)?;
+    let running = envoy_minor();
+    (running < since).then(|| format!("Envoy 1.{running} does not serve it; Envoy 1.{since} and later do"))
 }

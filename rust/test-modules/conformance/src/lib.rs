@@ -296,7 +296,7 @@ impl FilterConfig for ConformanceConfig {
 }
 
 /// Every attribute, by the name the `attributes-dump` behaviour gives its response header.
-const ATTRIBUTE_NAMES: [(&str, Attribute); 16] = [
+const ATTRIBUTE_NAMES: [(&str, Attribute); 54] = [
     ("source-address", Attribute::SourceAddress),
     ("source-port", Attribute::SourcePort),
     ("destination-address", Attribute::DestinationAddress),
@@ -313,6 +313,44 @@ const ATTRIBUTE_NAMES: [(&str, Attribute); 16] = [
     ("tls-peer-dns-san", Attribute::TlsPeerDnsSan),
     ("tls-peer-uri-san", Attribute::TlsPeerUriSan),
     ("tls-peer-sha256", Attribute::TlsPeerSha256),
+    ("request-path", Attribute::RequestPath),
+    ("request-url-path", Attribute::RequestUrlPath),
+    ("request-host", Attribute::RequestHost),
+    ("request-scheme", Attribute::RequestScheme),
+    ("request-method", Attribute::RequestMethod),
+    ("request-referer", Attribute::RequestReferer),
+    ("request-useragent", Attribute::RequestUserAgent),
+    ("request-query", Attribute::RequestQuery),
+    ("request-size", Attribute::RequestSize),
+    ("request-total-size", Attribute::RequestTotalSize),
+    ("response-code-details", Attribute::ResponseCodeDetails),
+    ("response-flags", Attribute::ResponseFlags),
+    ("response-grpc-status", Attribute::ResponseGrpcStatus),
+    ("response-size", Attribute::ResponseSize),
+    ("response-total-size", Attribute::ResponseTotalSize),
+    ("connection-mtls", Attribute::ConnectionMtls),
+    ("connection-requested-server-name", Attribute::ConnectionSni),
+    ("connection-subject-local-certificate", Attribute::TlsLocalSubject),
+    ("connection-dns-san-local-certificate", Attribute::TlsLocalDnsSan),
+    ("connection-uri-san-local-certificate", Attribute::TlsLocalUriSan),
+    ("connection-transport-failure-reason", Attribute::ConnectionTransportFailure),
+    ("connection-termination-details", Attribute::ConnectionTerminationDetails),
+    ("upstream-port", Attribute::UpstreamPort),
+    ("upstream-tls-version", Attribute::UpstreamTlsVersion),
+    ("upstream-subject-local-certificate", Attribute::UpstreamTlsLocalSubject),
+    ("upstream-subject-peer-certificate", Attribute::UpstreamTlsPeerSubject),
+    ("upstream-dns-san-local-certificate", Attribute::UpstreamTlsLocalDnsSan),
+    ("upstream-dns-san-peer-certificate", Attribute::UpstreamTlsPeerDnsSan),
+    ("upstream-uri-san-local-certificate", Attribute::UpstreamTlsLocalUriSan),
+    ("upstream-uri-san-peer-certificate", Attribute::UpstreamTlsPeerUriSan),
+    ("upstream-sha256-peer-certificate-digest", Attribute::UpstreamTlsPeerSha256),
+    ("upstream-local-address", Attribute::UpstreamLocalAddress),
+    ("upstream-transport-failure-reason", Attribute::UpstreamTransportFailure),
+    ("upstream-request-attempt-count", Attribute::UpstreamAttempts),
+    ("xds-listener-direction", Attribute::ListenerDirection),
+    ("xds-virtual-host-name", Attribute::VirtualHostName),
+    ("xds-filter-chain-name", Attribute::FilterChainName),
+    ("health-check", Attribute::HealthCheck),
 ];
 
 /// The `attributes` case's checks at the request headers: each connection attribute present and
@@ -788,6 +826,14 @@ impl Filter for Conformance {
                 self.results.push(format!("tag={}", yes_no(tagged)));
                 HeadersStatus::Continue
             }
+            "attributes-request-line" => {
+                // ABI 1.2: the request line, on every host and Envoy version.
+                let line = [Attribute::RequestMethod, Attribute::RequestPath, Attribute::RequestScheme]
+                    .map(|attribute| stream.attribute_str(attribute).unwrap_or("absent").to_string());
+                let results = format!("method={},path={},scheme={}", line[0], line[1], line[2]);
+                stream.request_headers().set("x-conf-results", results);
+                HeadersStatus::Continue
+            }
             "attributes" => {
                 let results = attribute_checks(stream);
                 self.results.extend(results);
@@ -1003,6 +1049,7 @@ impl Filter for Conformance {
                     .attribute_str(attribute)
                     .map(str::to_string)
                     .or_else(|| stream.attribute_u64(attribute).map(|n| n.to_string()))
+                    .or_else(|| stream.attribute_bool(attribute).map(|b| b.to_string()))
                     .unwrap_or_else(|| "-".to_string());
                 stream.response_headers().set(format!("x-attr-{name}"), value);
             }
