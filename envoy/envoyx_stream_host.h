@@ -111,6 +111,9 @@ private:
   absl::flat_hash_map<std::uint64_t, Tracing::SpanPtr> child_spans_;
   // What span_baggage_get and span_trace_id last handed out (their views point here).
   std::string trace_text_;
+  // The upstream host's (or locality's) metadata metadata_get last read: its string views point
+  // into it, so it stays alive while the host keeps the stream.
+  Upstream::MetadataConstSharedPtr host_metadata_;
 };
 
 } // namespace EnvoyX

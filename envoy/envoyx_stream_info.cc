@@ -86,6 +86,15 @@ bool EnvoyStreamHost::metadata_get(std::uint32_t source, envoyx::Bytes ns, envoy
     if (const auto cluster = callbacks->clusterInfo(); cluster.has_value()) {
       metadata = &cluster->metadata();
     }
+  } else if (source == ENVOYX_METADATA_HOST || source == ENVOYX_METADATA_HOST_LOCALITY) {
+    // The chosen upstream host's (or its locality's) metadata, a shared_ptr kept alive below for
+    // as long as the view is read in this call.
+    const auto upstream = callbacks->streamInfo().upstreamInfo();
+    const auto host = upstream.has_value() ? upstream->upstreamHost() : nullptr;
+    if (host != nullptr) {
+      host_metadata_ = source == ENVOYX_METADATA_HOST ? host->metadata() : host->localityMetadata();
+      metadata = host_metadata_.get();
+    }
   }
   if (metadata == nullptr) {
     return false;

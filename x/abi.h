@@ -272,6 +272,11 @@ typedef uint32_t envoyx_metadata_source;
 #define ENVOYX_METADATA_ROUTE 1
 /* The upstream cluster's `metadata` (once the route picked one). */
 #define ENVOYX_METADATA_CLUSTER 2
+/* ABI 1.2: the chosen upstream host's `metadata` (its LbEndpoint's; once a host is chosen: in
+ * the response hooks). */
+#define ENVOYX_METADATA_HOST 3
+/* ABI 1.2: the chosen upstream host's locality's `metadata` (its LocalityLbEndpoints'). */
+#define ENVOYX_METADATA_HOST_LOCALITY 4
 
 /* A metadata value's kind (ABI 1.1). */
 typedef uint32_t envoyx_value_kind;

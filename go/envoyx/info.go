@@ -67,6 +67,11 @@ const (
 	MetadataRoute MetadataSource = 1
 	// MetadataCluster is the upstream cluster's `metadata` (once the route picked one).
 	MetadataCluster MetadataSource = 2
+	// MetadataHost is the chosen upstream host's `metadata` (its LbEndpoint's), once one is
+	// chosen: in the response hooks (ABI 1.2).
+	MetadataHost MetadataSource = 3
+	// MetadataHostLocality is the chosen upstream host's locality's `metadata` (ABI 1.2).
+	MetadataHostLocality MetadataSource = 4
 )
 
 const (

@@ -169,6 +169,8 @@ pub type envoyx_metadata_source = u32;
 pub const ENVOYX_METADATA_DYNAMIC: envoyx_metadata_source = 0;
 pub const ENVOYX_METADATA_ROUTE: envoyx_metadata_source = 1;
 pub const ENVOYX_METADATA_CLUSTER: envoyx_metadata_source = 2;
+pub const ENVOYX_METADATA_HOST: envoyx_metadata_source = 3;
+pub const ENVOYX_METADATA_HOST_LOCALITY: envoyx_metadata_source = 4;
 
 /// `envoyx_value_kind` (ABI 1.1).
 pub type envoyx_value_kind = u32;

@@ -34,6 +34,11 @@ pub enum MetadataSource {
     Route,
     /// The upstream cluster's `metadata`, once the route picked one.
     Cluster,
+    /// The chosen upstream host's `metadata` (its LbEndpoint's), once one is chosen: in the
+    /// response hooks (ABI 1.2).
+    Host,
+    /// The chosen upstream host's locality's `metadata` (ABI 1.2).
+    HostLocality,
 }
 
 impl MetadataSource {
@@ -42,6 +47,8 @@ impl MetadataSource {
             MetadataSource::Dynamic => envoyx_abi::ENVOYX_METADATA_DYNAMIC,
             MetadataSource::Route => envoyx_abi::ENVOYX_METADATA_ROUTE,
             MetadataSource::Cluster => envoyx_abi::ENVOYX_METADATA_CLUSTER,
+            MetadataSource::Host => envoyx_abi::ENVOYX_METADATA_HOST,
+            MetadataSource::HostLocality => envoyx_abi::ENVOYX_METADATA_HOST_LOCALITY,
         }
     }
 }

@@ -41,7 +41,13 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
                 } }
             }
         }]);
-        let envoy = start_envoy(version, &bootstrap(free_port(), upstream.port, vec![listener], None), dir);
+        let mut bootstrap = bootstrap(free_port(), upstream.port, vec![listener], None);
+        // The upstream's endpoint and its locality carry metadata (ABI 1.2 host sources).
+        let endpoints = &mut bootstrap["static_resources"]["clusters"][0]["load_assignment"]["endpoints"][0];
+        endpoints["metadata"] = json!({ "filter_metadata": { "envoyx.conformance": { "zone": "eu-1" } } });
+        endpoints["lb_endpoints"][0]["metadata"] =
+            json!({ "filter_metadata": { "envoyx.conformance": { "rack": "r7" } } });
+        let envoy = start_envoy(version, &bootstrap, dir);
 
         // Metadata and filter state, in the access log.
         assert_eq!(get(port, "/", &[("x-case", "stream-info")]).status(), 200, "Envoy {version}");
@@ -97,6 +103,10 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
         };
         let first = log.lines().next().unwrap_or_default();
         assert_eq!(first, "stream-info allow 0.5 ok 200", "Envoy {version}: access log:\n{log}");
+
+        // The chosen host's and its locality's metadata, read in the response hook.
+        let reply = get(port, "/", &[("x-case", "host-metadata")]);
+        assert_eq!(reply.header("x-conf-results"), Some("rack=r7,zone=eu-1"), "Envoy {version}");
         envoy.check_no_host_errors();
     }
 }

@@ -49,6 +49,9 @@ impl Filter for Sticky {
         stream.response_headers().set("x-late-host", if late { "true" } else { "false" });
         let late_refresh = stream.refresh_route_cluster();
         stream.response_headers().set("x-late-refresh", if late_refresh { "true" } else { "false" });
+        // The chosen upstream host's metadata (ABI 1.2), known by the response.
+        let rack = stream.metadata_str(MetadataSource::Host, "sticky", "rack").unwrap_or("none").to_string();
+        stream.response_headers().set("x-upstream-rack", &rack);
         HeadersStatus::Continue
     }
 }
@@ -70,7 +73,9 @@ fn the_module_reads_route_metadata_and_steers_the_request() {
     assert_eq!(stream.metadata(Source::Dynamic, "sticky", "weight"), Some(StoredValue::Number(2.5)));
     assert_eq!(stream.filter_state("sticky.tier").as_deref(), Some(&b"pinned"[..]));
     assert_eq!(stream.span_tags(), [("sticky.tier".to_string(), "pinned".to_string())]);
+    stream.set_source_metadata(Source::Host, "sticky", "rack", StoredValue::String("r7".into()));
     stream.response_headers(&[(":status", "200")], true);
+    assert_eq!(stream.client_response_headers().get("x-upstream-rack").as_deref(), Some("r7"));
     assert_eq!(stream.client_response_headers().get("x-late-host").as_deref(), Some("false"));
     assert_eq!(stream.client_response_headers().get("x-late-refresh").as_deref(), Some("false"));
     assert!(envoyx_testhost::logged(

@@ -24,6 +24,21 @@ pub enum MetadataSource {
     Dynamic = envoyx_abi::ENVOYX_METADATA_DYNAMIC,
     Route = envoyx_abi::ENVOYX_METADATA_ROUTE,
     Cluster = envoyx_abi::ENVOYX_METADATA_CLUSTER,
+    /// ABI 1.2: the chosen upstream host's metadata.
+    Host = envoyx_abi::ENVOYX_METADATA_HOST,
+    /// ABI 1.2: the chosen upstream host's locality's metadata.
+    HostLocality = envoyx_abi::ENVOYX_METADATA_HOST_LOCALITY,
+}
+
+impl MetadataSource {
+    /// Every source, in ABI order.
+    pub const ALL: [MetadataSource; 5] = [
+        MetadataSource::Dynamic,
+        MetadataSource::Route,
+        MetadataSource::Cluster,
+        MetadataSource::Host,
+        MetadataSource::HostLocality,
+    ];
 }
 
 /// A metadata value, checked.
@@ -105,9 +120,7 @@ pub(crate) fn metadata_get(
     key: &[u8],
     kind: u32,
 ) -> Option<envoyx_value> {
-    let source = [MetadataSource::Dynamic, MetadataSource::Route, MetadataSource::Cluster]
-        .into_iter()
-        .find(|s| *s as u32 == source);
+    let source = MetadataSource::ALL.into_iter().find(|s| *s as u32 == source);
     let checked = match (source, ValueKind::from_abi(kind)) {
         (None, _) => Err(format!("unknown metadata source {source:?}")),
         (_, None) => Err(format!("unknown value kind {kind}")),

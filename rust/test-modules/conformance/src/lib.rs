@@ -1034,6 +1034,14 @@ impl Filter for Conformance {
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
         local_reply::passing(&self.case, self.local_reply.as_deref(), stream);
+        if self.case == "host-metadata" {
+            // Envoy-only (rust/stock-host/tests/stream_info.rs): the endpoint and its locality
+            // carry metadata; the host is chosen by now.
+            let rack = stream.metadata_str(MetadataSource::Host, STREAM_INFO_NS, "rack").unwrap_or("none");
+            let zone =
+                stream.metadata_str(MetadataSource::HostLocality, STREAM_INFO_NS, "zone").unwrap_or("none");
+            self.results.push(format!("rack={rack},zone={zone}"));
+        }
         if let Some(span) = self.child_span.take() {
             stream.finish_span(span);
         }
