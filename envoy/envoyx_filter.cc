@@ -255,6 +255,21 @@ Http::HeaderMap* EnvoyxFilter::headerMap(envoyx::HeaderMapKind kind) {
   return nullptr;
 }
 
+bool EnvoyxFilter::addTrailers(envoyx::HeaderMapKind kind) {
+  if (headerMap(kind) != nullptr) {
+    return true;
+  }
+  // Envoy's filter manager keeps the added map as the stream's trailers (requestTrailers() and
+  // responseTrailers() return it from now on), passes it to the filters after this one and
+  // ends the direction with it.
+  if (kind == envoyx::HeaderMapKind::RequestTrailers) {
+    decoder_callbacks_->addDecodedTrailers();
+  } else if (kind == envoyx::HeaderMapKind::ResponseTrailers && encoder_callbacks_ != nullptr) {
+    encoder_callbacks_->addEncodedTrailers();
+  }
+  return headerMap(kind) != nullptr;
+}
+
 Buffer::Instance* EnvoyxFilter::receivedBody(envoyx::BodyKind kind) {
   return isRequest(kind) ? request_received_ : response_received_;
 }

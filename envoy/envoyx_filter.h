@@ -137,6 +137,10 @@ public:
                     std::uint32_t& failure);
   // A callout's answer (from EnvoyxCallout), handed to the core; the callout is then freed.
   void calloutDone(std::uint64_t id, std::uint32_t status, Http::ResponseMessage* response);
+  // Empty trailers for a direction that has none (loader.h StreamHost::trailers_add; the core
+  // allows it only inside that direction's last decodeData/encodeData, where Envoy's
+  // addDecodedTrailers/addEncodedTrailers work). True when the direction has trailers now.
+  bool addTrailers(envoyx::HeaderMapKind kind);
   // The module's streaming callouts (see loader.h StreamHost::callout_stream_*).
   bool startCalloutStream(std::uint64_t id, envoyx::Bytes cluster,
                           rust::Slice<const envoyx::RawHeader> headers, envoyx::Bytes body,

@@ -96,6 +96,8 @@ bool EnvoyStreamHost::header_add(envoyx::HeaderMapKind kind, envoyx::Bytes key, 
   return true;
 }
 
+bool EnvoyStreamHost::trailers_add(envoyx::HeaderMapKind kind) { return filter_.addTrailers(kind); }
+
 std::size_t EnvoyStreamHost::header_remove(envoyx::HeaderMapKind kind, envoyx::Bytes key) {
   Http::HeaderMap* map = filter_.headerMap(kind);
   if (map == nullptr) {

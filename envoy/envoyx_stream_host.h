@@ -61,6 +61,7 @@ public:
   bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
   std::uint64_t buffer_limit() override;
   bool set_buffer_limit(std::uint64_t limit) override;
+  bool trailers_add(envoyx::HeaderMapKind map) override;
   bool span_start_child(std::uint64_t parent, std::uint64_t id, envoyx::Bytes operation) override;
   bool span_tag(std::uint64_t span, envoyx::Bytes key, envoyx::Bytes value) override;
   bool span_log(std::uint64_t span, envoyx::Bytes event) override;

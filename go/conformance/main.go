@@ -37,6 +37,24 @@ type filter struct {
 	answer string
 	// local-reply-seen: what OnLocalReply heard.
 	localReply string
+	// trailers-add*: the case, and what its calls returned (told back as x-conf-results).
+	trailersCase    string
+	trailersResults []string
+}
+
+// addTrailers is the trailers-add* cases' body hooks: trailers for a direction that had none,
+// with its last chunk.
+func (f *filter) addTrailers(s *envoyx.Stream, end bool, response bool) {
+	if f.trailersCase == "" || !end {
+		return
+	}
+	add, value := s.AddRequestTrailers, "request"
+	if response {
+		add, value = s.AddResponseTrailers, "response"
+	}
+	if trailers, ok := add(); ok {
+		trailers.Set("x-conf-added", value)
+	}
 }
 
 func (f *filter) maybePanic(hook string) {
@@ -116,6 +134,14 @@ func (f *filter) startHealthCheck(s *envoyx.Stream) bool {
 
 func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStatus {
 	f.maybePanic("request_headers")
+	if c, _ := s.RequestHeaders().Get("x-case"); c == "trailers-add" || c == "trailers-add-stock" {
+		f.trailersCase = c
+		if c == "trailers-add" {
+			_, early := s.AddRequestTrailers() // refused: not the last request body chunk
+			f.trailersResults = append(f.trailersResults, fmt.Sprintf("early=%t", early))
+		}
+		return envoyx.HeadersContinue
+	}
 	if c, _ := s.RequestHeaders().Get("x-case"); c == "grpc-health" {
 		if !f.startHealthCheck(s) {
 			s.RequestHeaders().Set("x-conf-grpc", "check=refused")
@@ -214,6 +240,7 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 
 func (f *filter) OnRequestBody(s *envoyx.Stream, end bool) envoyx.BodyStatus {
 	f.maybePanic("request_body")
+	f.addTrailers(s, end, false)
 	switch f.answer {
 	case "answer":
 		// Each chunk goes back as it arrives; trailers end the response.
@@ -296,11 +323,20 @@ func (f *filter) OnResponseHeaders(s *envoyx.Stream, end bool) envoyx.HeadersSta
 		s.ResponseHeaders().Set("x-conf-local-reply", f.localReply)
 		s.ResponseHeaders().Set(":status", "502")
 	}
+	if f.trailersCase != "" {
+		request, ok := s.RequestTrailers().Get("x-conf-added")
+		if !ok {
+			request = "none"
+		}
+		f.trailersResults = append(f.trailersResults, "request="+request)
+		s.ResponseHeaders().Set("x-conf-results", strings.Join(f.trailersResults, ","))
+	}
 	return envoyx.HeadersContinue
 }
 
 func (f *filter) OnResponseBody(s *envoyx.Stream, end bool) envoyx.BodyStatus {
 	f.maybePanic("response_body")
+	f.addTrailers(s, end, true)
 	return envoyx.BodyContinue
 }
 

@@ -64,7 +64,8 @@
  *   the module's own streamed response (`send_response_headers`, `send_response_data`,
  *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
  *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
- *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`).
+ *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`); adding
+ *   trailers to a direction that had none (`trailers_add`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -924,6 +925,19 @@ typedef struct envoyx_host_api {
   /* Reads the trace id of the active span (the tracer's form, e.g. 32 hex digits) into
    * `trace_id`: a view valid as span_baggage_get's. False without a tracer. */
   bool (*span_trace_id)(envoyx_stream* stream, envoyx_bytes* trace_id);
+
+  /* ABI 1.2. Gives a direction that had no trailers empty ones, which header_set/header_add on
+   * `map` (ENVOYX_REQUEST_TRAILERS or ENVOYX_RESPONSE_TRAILERS) then fill: the direction then
+   * ends with them instead of with its last body chunk (a gRPC-style status after a body, a
+   * checksum of the body). Only inside that direction's body hook whose chunk ends it
+   * (end_of_stream true), on the worker thread: that is where a proxy can still add them (Envoy's
+   * addDecodedTrailers/addEncodedTrailers). True when the direction has trailers now (also when
+   * it already had: a second call changes nothing). Refused (false, one warning) for another
+   * map, another hook, a chunk that does not end the direction, and by a host that cannot add
+   * them: stock Envoy's dynamic-modules filter offers no way to (envoyproxy/envoy#42559); the
+   * custom build and the test hosts can. On HTTP/1.1 a peer gets trailers only with chunked
+   * framing (no content-length) and where the connection manager is set to send them. */
+  bool (*trailers_add)(envoyx_stream* stream, envoyx_header_map map);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ static inline bool envoyxgo_header_set(envoyx_stream* stream, uint32_t map, cons
   return add ? envoyxgo_host->header_add(stream, map, k, v) : envoyxgo_host->header_set(stream, map, k, v);
 }
 
+static inline bool envoyxgo_trailers_add(envoyx_stream* stream, uint32_t map) {
+  return envoyxgo_host->trailers_add(stream, map);
+}
+
 static inline size_t envoyxgo_header_remove(envoyx_stream* stream, uint32_t map, const char* key,
     size_t key_len) {
   return envoyxgo_host->header_remove(stream, map, envoyxgo_bytes(key, key_len));
@@ -34,6 +38,22 @@ import "unsafe"
 type Headers struct {
 	s     *Stream
 	which uint32
+}
+
+// AddRequestTrailers gives the request trailers when it had none (ABI 1.2) and returns them to
+// fill: call it in the request body hook with the chunk that ends the request (endOfStream
+// true); the request then ends with these trailers. false, with a warning in the proxy's log,
+// anywhere else and on a proxy that cannot add trailers (stock Envoy: envoyproxy/envoy#42559;
+// EnvoyX's custom Envoy build and the test hosts can).
+func (s *Stream) AddRequestTrailers() (Headers, bool) { return s.addTrailers(1) }
+
+// AddResponseTrailers gives the response trailers when it had none (ABI 1.2), as
+// AddRequestTrailers does for the request: in the response body hook with the chunk that ends
+// the response.
+func (s *Stream) AddResponseTrailers() (Headers, bool) { return s.addTrailers(3) }
+
+func (s *Stream) addTrailers(which uint32) (Headers, bool) {
+	return Headers{s, which}, bool(C.envoyxgo_trailers_add(s.raw, C.uint32_t(which)))
 }
 
 // Values returns every value of `key`, in order.

@@ -69,6 +69,9 @@ impl HostStream for CxxHost {
     fn set_buffer_limit(&mut self, limit: u64) -> bool {
         self.host().set_buffer_limit(limit)
     }
+    fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
+        self.host().trailers_add(map.into())
+    }
     fn span_start_child(&mut self, parent: u64, id: u64, operation: &str) -> bool {
         self.host().span_start_child(parent, id, operation.as_bytes())
     }

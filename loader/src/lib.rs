@@ -205,6 +205,7 @@ mod ffi {
         fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn buffer_limit(self: Pin<&mut StreamHost>) -> u64;
         fn set_buffer_limit(self: Pin<&mut StreamHost>, limit: u64) -> bool;
+        fn trailers_add(self: Pin<&mut StreamHost>, map: HeaderMapKind) -> bool;
         fn span_start_child(self: Pin<&mut StreamHost>, parent: u64, id: u64, operation: &[u8]) -> bool;
         fn span_tag(self: Pin<&mut StreamHost>, span: u64, key: &[u8], value: &[u8]) -> bool;
         fn span_log(self: Pin<&mut StreamHost>, span: u64, event: &[u8]) -> bool;

@@ -355,6 +355,13 @@ class StreamHost {
     (void)limit;
     return false;
   }
+  // Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the
+  // core checked this is that direction's body hook with the chunk that ends it); true when
+  // the direction has trailers now. Hosts that cannot add them keep the default.
+  virtual bool trailers_add(HeaderMapKind map) {
+    (void)map;
+    return false;
+  }
   // Starts a child span of span `parent` (0: the active span) named `operation` and keeps it
   // under `id` (ABI 1.2, the core's number); false without a tracer (no span started).
   virtual bool span_start_child(std::uint64_t parent, std::uint64_t id, Bytes operation) {

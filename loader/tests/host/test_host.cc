@@ -397,6 +397,18 @@ bool TestStreamHost::callout_stream_send(std::uint64_t id, Bytes data, bool end_
   return true;
 }
 
+bool TestStreamHost::trailers_add(HeaderMapKind map) {
+  if (map != HeaderMapKind::RequestTrailers && map != HeaderMapKind::ResponseTrailers) {
+    return false;
+  }
+  Side& side = data_->side(map == HeaderMapKind::RequestTrailers ? Direction::Request : Direction::Response);
+  if (!side.trailers.has_value()) {
+    side.trailers.emplace();
+    side.trailers_held = true;
+  }
+  return true;
+}
+
 bool TestStreamHost::callout_stream_send_trailers(std::uint64_t id, rust::Slice<const RawHeader>) {
   PendingCall* call = open_stream(id);
   if (call == nullptr) return false;

@@ -262,6 +262,9 @@ class TestStreamHost : public StreamHost {
     data_->buffer_limit = limit;
     return true;
   }
+  // As Envoy's addDecodedTrailers/addEncodedTrailers: empty trailers after the body that ended
+  // the direction, held until that body goes on.
+  bool trailers_add(HeaderMapKind map) override;
   // No tracer here, as Envoy without one: there is no span to tag (conformance case `span-tag`),
   // nor any to start, log to, sample, finish, carry baggage or name a trace (`span-untraced`).
   bool span_set_tag(Bytes, Bytes) override { return false; }

@@ -82,6 +82,7 @@ macro_rules! for_each_host_function {
             span_baggage_set 2,
             span_baggage_get 2,
             span_trace_id 2,
+            trailers_add 2,
         }
     };
 }
@@ -344,4 +345,5 @@ pub struct envoyx_host_api {
     pub span_baggage_get:
         unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: *mut envoyx_bytes) -> bool,
     pub span_trace_id: unsafe extern "C" fn(stream: *mut envoyx_stream, trace_id: *mut envoyx_bytes) -> bool,
+    pub trailers_add: unsafe extern "C" fn(stream: *mut envoyx_stream, map: envoyx_header_map) -> bool,
 }

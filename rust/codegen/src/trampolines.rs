@@ -49,7 +49,8 @@ fn plain_param(c: &str) -> Option<(&'static str, bool)> {
     Some(match c {
         "envoyx_bytes" => ("envoyx_bytes", true),
         "bool" => ("bool", false),
-        "uint32_t" => ("u32", false),
+        // The ABI's enums are `uint32_t` typedefs; the rule decodes them (and refuses unknown ones).
+        "uint32_t" | "envoyx_header_map" => ("u32", false),
         "uint64_t" => ("u64", false),
         "size_t" => ("usize", false),
         _ => return None,

@@ -75,6 +75,20 @@ const ENVOY_DROPS_INLINE_ANSWERS: &[(HostKind, &str)] = {
 /// Why the conformance exchange does not run `watermark` in Envoy: a client that stops reading
 /// needs a response larger than Envoy's and the kernel's buffers; the stream-response example's
 /// e2e test (`examples/stream-response`) makes one in Envoy 1.38.3, 1.39.3 and 1.40.0.
+/// Why `trailers-add` does not run in Envoy, and `trailers-add-stock` only there: stock Envoy's
+/// dynamic-modules filter offers no way to add trailers to a direction that had none
+/// (envoyproxy/envoy#42559); the test hosts add them as Envoy's own filters can.
+const STOCK_ENVOY_ADDS_NO_TRAILERS: &[(HostKind, &str)] = {
+    const WHY: &str = "stock Envoy's filter cannot add trailers (envoyproxy/envoy#42559): trailers-add-stock holds it to the refusal";
+    &[(HostKind::Envoy { http2: false }, WHY), (HostKind::Envoy { http2: true }, WHY)]
+};
+
+/// The test hosts run `trailers-add`, not `trailers-add-stock`.
+const TEST_HOSTS_ADD_TRAILERS: &[(HostKind, &str)] = {
+    const WHY: &str = "this host adds trailers: trailers-add";
+    &[(HostKind::RustTestHost, WHY), (HostKind::InProcess, WHY), (HostKind::CxxTestHost, WHY)]
+};
+
 const SLOW_CLIENT_IN_ENVOY: &[(HostKind, &str)] = {
     const WHY: &str = "a slow client needs a large response: the stream-response example's e2e test plays it";
     &[(HostKind::Envoy { http2: false }, WHY), (HostKind::Envoy { http2: true }, WHY)]
@@ -411,6 +425,43 @@ pub static CASES: &[Case] = &[
     )
     .request(Request { slow_client: true, ..PLAIN })
     .unsupported(SLOW_CLIENT_IN_ENVOY)
+    .since(2)
+    .go(),
+    Case::new(
+        "trailers-add",
+        "trailers added to a request and a response that had none (ABI 1.2 trailers_add), each in \
+         its body hook with the chunk that ends it; refused in the request headers hook",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: Client::WithTrailers {
+                status: 200,
+                message: Message { headers: &[("x-conf-results", Want::Is("early=false,request=request"))], body: BODY },
+                trailers: &[("x-conf-added", Want::Is("response"))],
+            },
+            logs: &["request_headers hook: trailers_add on RequestTrailers refused: trailers can be added only in \
+                     the request_body hook whose chunk ends the request"],
+        },
+    )
+    .unsupported(STOCK_ENVOY_ADDS_NO_TRAILERS)
+    .since(2)
+    .go(),
+    Case::new(
+        "trailers-add-stock",
+        "stock Envoy refuses trailers_add (ABI 1.2) with the reason, and the stream goes on without \
+         trailers",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: Client::WithTrailers {
+                status: 200,
+                message: Message { headers: &[("x-conf-results", Want::Is("request=none"))], body: BODY },
+                trailers: &[("x-conf-added", Want::Absent)],
+            },
+            logs: &["request_body hook: trailers_add on RequestTrailers refused: this proxy cannot add trailers \
+                     to a direction that had none (stock Envoy's dynamic-modules filter offers no way to: \
+                     envoyproxy/envoy#42559"],
+        },
+    )
+    .unsupported(TEST_HOSTS_ADD_TRAILERS)
     .since(2)
     .go(),
     Case::new(

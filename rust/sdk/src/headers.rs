@@ -337,3 +337,46 @@ impl fmt::Debug for HeaderIter<'_> {
         f.debug_struct("HeaderIter").field("remaining", &self.entries.len()).finish()
     }
 }
+
+impl Stream {
+    /// Gives the request trailers when it had none (ABI 1.2) and returns them to fill: call it
+    /// in [`on_request_body`](crate::Filter::on_request_body) with the chunk that ends the
+    /// request (`end_of_stream` true); the request then ends with these trailers. None, with a
+    /// warning in the proxy's log, anywhere else and on a proxy that cannot add trailers (stock
+    /// Envoy: envoyproxy/envoy#42559; EnvoyX's custom Envoy build and the test hosts can).
+    ///
+    /// ```
+    /// use envoyx_sdk::{BodyStatus, Filter, Stream};
+    ///
+    /// struct Checksum;
+    ///
+    /// impl Filter for Checksum {
+    ///     fn on_request_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
+    ///         if end_of_stream {
+    ///             let length = stream.request_body().len();
+    ///             if let Some(mut trailers) = stream.add_request_trailers() {
+    ///                 trailers.set("x-body-length", length.to_string());
+    ///             }
+    ///         }
+    ///         BodyStatus::Continue
+    ///     }
+    /// }
+    /// ```
+    pub fn add_request_trailers(&mut self) -> Option<HeaderMap<'_>> {
+        self.add_trailers(HeaderMapKind::RequestTrailers)
+    }
+
+    /// Gives the response trailers when it had none (ABI 1.2), as
+    /// [`add_request_trailers`](Stream::add_request_trailers) does for the request: in
+    /// [`on_response_body`](crate::Filter::on_response_body) with the chunk that ends the response
+    /// (a gRPC-style status after a body the upstream sent without one).
+    pub fn add_response_trailers(&mut self) -> Option<HeaderMap<'_>> {
+        self.add_trailers(HeaderMapKind::ResponseTrailers)
+    }
+
+    fn add_trailers(&mut self, kind: HeaderMapKind) -> Option<HeaderMap<'_>> {
+        // Safety: inside a hook of this stream on its worker thread; the core checks the map.
+        let added = unsafe { (self.host().trailers_add)(self.as_raw(), kind as u32) };
+        added.then(|| HeaderMap::new(self, kind))
+    }
+}

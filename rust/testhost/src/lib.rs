@@ -632,6 +632,22 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.buffer_limit = Some(limit);
         true
     }
+    fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
+        // As Envoy's addDecodedTrailers/addEncodedTrailers: the trailers follow the body that
+        // ended the direction, held until the body goes on.
+        let direction = match map {
+            HeaderMapKind::RequestTrailers => Direction::Request,
+            HeaderMapKind::ResponseTrailers => Direction::Response,
+            HeaderMapKind::RequestHeaders | HeaderMapKind::ResponseHeaders => return false,
+        };
+        let mut data = self.data.borrow_mut();
+        let side = data.side(direction);
+        if side.trailers.is_none() {
+            side.trailers = Some(HeaderMap::default());
+            side.trailers_held = true;
+        }
+        true
+    }
     fn span_set_tag(&mut self, key: &str, value: &str) -> bool {
         self.data.borrow_mut().info.tracer.tag(0, key, value)
     }

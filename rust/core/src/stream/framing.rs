@@ -17,7 +17,7 @@
 //!   headers that already went on is refused too: it would change nothing on the wire and only
 //!   hide what the peer was told from this check.
 
-use crate::stream::cell::{Flow, Phase, StreamCell, headers_of};
+use crate::stream::cell::{Flow, Hook, Phase, StreamCell, headers_of};
 use crate::vocab::{BodyKind, Direction, HeaderMapKind};
 
 const CONTENT_LENGTH: &[u8] = b"content-length";
@@ -105,4 +105,60 @@ fn set_final_length(cell: &StreamCell, direction: Direction, with_received: bool
         length += host.body_length(received).unwrap_or(0);
     }
     host.header_set(headers_of(direction), CONTENT_LENGTH, length.to_string().as_bytes());
+}
+
+/// `trailers_add` (x/abi.h): trailers for a direction that had none, only in its body hook whose
+/// chunk ends it — where a proxy can still add them (Envoy's `addDecodedTrailers` /
+/// `addEncodedTrailers` work only there). The direction then ends with trailers, so the core
+/// sets no `content-length` for it (chunked framing carries trailers on HTTP/1.1).
+pub(crate) fn trailers_add(cell: &StreamCell, map: u32) -> bool {
+    let (map, direction) = match HeaderMapKind::from_abi(map) {
+        Some(map @ HeaderMapKind::RequestTrailers) => (map, Direction::Request),
+        Some(map @ HeaderMapKind::ResponseTrailers) => (map, Direction::Response),
+        _ => {
+            cell.refuse(
+                format_args!("trailers_add of map {map}"),
+                &"the map must be ENVOYX_REQUEST_TRAILERS or ENVOYX_RESPONSE_TRAILERS",
+            );
+            return false;
+        }
+    };
+    let what = format_args!("trailers_add on {map:?}");
+    let side = match direction {
+        Direction::Request => "request",
+        Direction::Response => "response",
+    };
+    let hook = cell.hook.get();
+    if hook.and_then(Hook::body_direction) != Some(direction) {
+        cell.refuse(
+            what,
+            &format_args!(
+                "trailers can be added only in the {side}_body hook whose chunk ends the {side} \
+                 (end_of_stream true): after it the {side} has ended"
+            ),
+        );
+        return false;
+    }
+    let flow = cell.flow(direction);
+    if flow.phase != Phase::Ended {
+        cell.refuse(
+            what,
+            &format_args!(
+                "this {side}_body chunk does not end the {side} (end_of_stream is false): add them in \
+                 the hook whose chunk does; trailers that arrive later come to the {side}_trailers hook"
+            ),
+        );
+        return false;
+    }
+    if !cell.host.borrow_mut().trailers_add(map) {
+        cell.refuse(
+            what,
+            &"this proxy cannot add trailers to a direction that had none (stock Envoy's \
+              dynamic-modules filter offers no way to: envoyproxy/envoy#42559; EnvoyX's custom \
+              Envoy build and the test hosts can)",
+        );
+        return false;
+    }
+    cell.update_flow(direction, |f| f.ended_by_trailers = true);
+    true
 }

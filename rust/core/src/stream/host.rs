@@ -224,6 +224,14 @@ pub trait HostStream {
         false
     }
 
+    /// Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the
+    /// core checked this is that direction's body hook with the chunk that ends it); true when
+    /// the direction has trailers now. Hosts that cannot add them keep the default.
+    fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
+        let _ = map;
+        false
+    }
+
     /// Starts a child span of span `parent` (0: the active span) named `operation` and keeps it
     /// under `id` (ABI 1.2, the core's number); false without a tracer (no span started).
     fn span_start_child(&mut self, parent: u64, id: u64, operation: &str) -> bool {

@@ -35,6 +35,7 @@ mod flow;
 mod local_reply;
 mod recreate;
 mod text;
+mod trailers;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -575,6 +576,7 @@ impl Filter for Conformance {
         if let Some(status) = recreate::request_headers(&self.case, stream) {
             return status;
         }
+        trailers::request_headers(&self.case, stream, &mut self.results);
         if self.holds_request() {
             match self.case.clone().as_str() {
                 "callout-stream" => {
@@ -957,6 +959,7 @@ impl Filter for Conformance {
         if let Some(status) = answer::request_body(&self.case, stream, end_of_stream) {
             return status;
         }
+        trailers::body(&self.case, stream, end_of_stream, false);
         match self.case.as_str() {
             "headers-late" => {
                 // The request headers went on: a change now is refused.
@@ -1067,6 +1070,7 @@ impl Filter for Conformance {
             let late = stream.clear_route_cache();
             self.results.push(format!("late-route={}", yes_no(late)));
         }
+        trailers::response_headers(&self.case, stream, &mut self.results);
         let mut headers = stream.response_headers();
         if let Some(events) = &self.background {
             headers.set("x-conf-background", format!("[{}]", events.lock().unwrap().join(",")));
@@ -1106,6 +1110,7 @@ impl Filter for Conformance {
 
     fn on_response_body(&mut self, stream: &mut Stream, end_of_stream: bool) -> BodyStatus {
         self.maybe_panic("response_body");
+        trailers::body(&self.case, stream, end_of_stream, true);
         match self.case.as_str() {
             "headers-late" => {
                 // Both directions' headers went on: every change is refused.

@@ -158,3 +158,10 @@ pub(super) unsafe extern "C" fn span_baggage_set(
         })
     }
 }
+
+pub(super) unsafe extern "C" fn trailers_add(stream: *mut envoyx_stream, map: u32) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "trailers_add", false, |cell, _| crate::stream::framing::trailers_add(cell, map))
+    }
+}
