@@ -1,11 +1,14 @@
 #include "envoy/envoyx_config.h"
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <mutex>
 
 #include "envoy/event/dispatcher.h"
 #include "envoy/http/async_client.h"
 #include "envoy/registry/registry.h"
+#include "envoy/runtime/runtime.h"
 #include "envoy/upstream/cluster_manager.h"
 
 #include "absl/container/flat_hash_map.h"
@@ -29,6 +32,46 @@ namespace {
 void installLogSinkOnce() {
   static std::once_flag installed;
   std::call_once(installed, [] { envoyx::set_log_sink(std::make_shared<EnvoyLogSink>()); });
+}
+
+// Envoy's runtime for modules (ABI 1.2 runtime_get), from any thread: threadsafeSnapshot() is the
+// snapshot a thread without Envoy's thread-local slots (a module's own thread) may read. Envoy
+// answers the default for a key it lacks, so a boolean is there when both defaults agree, and a
+// number when NaN (which no stored number is) does not come back.
+class EnvoyRuntime : public envoyx::Runtime {
+public:
+  explicit EnvoyRuntime(Runtime::Loader& loader) : loader_(loader) {}
+
+  bool boolean(envoyx::Bytes key, bool& value) const override {
+    const auto snapshot = loader_.threadsafeSnapshot();
+    const absl::string_view name = envoyx::to_string_view(key);
+    const bool when_false = snapshot->getBoolean(name, false);
+    if (when_false != snapshot->getBoolean(name, true)) {
+      return false;
+    }
+    value = when_false;
+    return true;
+  }
+
+  bool number(envoyx::Bytes key, double& value) const override {
+    const double found = loader_.threadsafeSnapshot()->getDouble(envoyx::to_string_view(key),
+                                                                   std::numeric_limits<double>::quiet_NaN());
+    if (std::isnan(found)) {
+      return false;
+    }
+    value = found;
+    return true;
+  }
+
+private:
+  // The server's runtime loader, which outlives every filter configuration.
+  Runtime::Loader& loader_;
+};
+
+// Installed once, like the log sink: the runtime is the server's, one per process.
+void installRuntimeOnce(Runtime::Loader& loader) {
+  static std::once_flag installed;
+  std::call_once(installed, [&loader] { envoyx::set_runtime(std::make_shared<EnvoyRuntime>(loader)); });
 }
 
 // A filter configuration's host on the main thread (ABI 1.1; the loader's envoyx::ConfigHost):
@@ -243,6 +286,7 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
                                                         Server::Configuration::FactoryContext& context) {
   installLogSinkOnce();
   envoyx::set_worker_count(context.serverFactoryContext().options().concurrency());
+  installRuntimeOnce(context.serverFactoryContext().runtime());
   // Envoy parsed typed_config into the message createEmptyConfigProto() returned, so this cast
   // cannot fail for configs Envoy hands us.
   const auto& typed = dynamic_cast<const DynamicModuleConfigProto&>(config);

@@ -181,6 +181,20 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		huge := s.SetBufferLimit(2 << 30)
 		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
 		return envoyx.HeadersContinue
+	case "runtime":
+		shown := func(v any, ok bool) string {
+			if !ok {
+				return "none"
+			}
+			return fmt.Sprint(v)
+		}
+		flag, flagOK := envoyx.RuntimeBool("envoyx.conformance.flag")
+		percent, percentOK := envoyx.RuntimeNumber("envoyx.conformance.percent")
+		unset, unsetOK := envoyx.RuntimeBool("envoyx.conformance.never_set")
+		asNumber, asNumberOK := envoyx.RuntimeNumber("envoyx.conformance.flag")
+		s.RequestHeaders().Set("x-conf-runtime", fmt.Sprintf("flag=%s,percent=%s,unset=%s,flag-as-number=%s",
+			shown(flag, flagOK), shown(percent, percentOK), shown(unset, unsetOK), shown(asNumber, asNumberOK)))
+		return envoyx.HeadersContinue
 	case "recreate":
 		// The first time through: mark the request and start it over; the new stream lets it go.
 		if _, marked := s.RequestHeaders().Get("x-conf-recreated"); marked {

@@ -65,7 +65,7 @@
  *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
  *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
  *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`); adding
- *   trailers to a direction that had none (`trailers_add`).
+ *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -938,6 +938,24 @@ typedef struct envoyx_host_api {
    * custom build and the test hosts can. On HTTP/1.1 a peer gets trailers only with chunked
    * framing (no content-length) and where the connection manager is set to send them. */
   bool (*trailers_add)(envoyx_stream* stream, envoyx_header_map map);
+
+  /* -- Runtime (ABI 1.2) -- */
+
+  /* Any thread, any time (program init and configuration hooks included). Reads `key` from the
+   * proxy's runtime (Envoy's layered runtime: the bootstrap's layers, RTDS, the admin's
+   * /runtime_modify; feature flags such as `envoy.reloadable_features.*` read as BOOL) as `kind`
+   * into `value` (`value->kind` set; nothing kept). True when the runtime holds the key as that
+   * kind; false when it does not (no log: an unset flag is the common case), and, with one
+   * warning per process and reason, for a key that is empty, over 256 bytes or not printable
+   * ASCII, for ENVOYX_VALUE_STRING (Envoy's modules read runtime values as booleans and numbers
+   * only) and where the proxy lets modules read no runtime: stock Envoy before 1.40. A NUMBER is
+   * the stored double; the runtime keeps integers as doubles. Stock Envoy 1.40 serves its runtime
+   * to modules on its main thread only: there the host reads it directly; other threads read the
+   * host's copy of every key asked so far, refreshed on the main thread when a read finds it over
+   * a second old, so a change shows within about a second, and a key first asked off the main
+   * thread is refused once (absent) until the refresh that ask starts: read your keys once in the
+   * configuration hook to have them from the first request. */
+  bool (*runtime_get)(envoyx_bytes key, envoyx_value_kind kind, envoyx_value* value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

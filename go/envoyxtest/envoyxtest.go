@@ -421,6 +421,23 @@ func (s *Stream) ProxyLocalReply(status int, details, body string) bool {
 		cstr(body), C.size_t(len(body))))
 }
 
+// SetRuntimeBool sets runtime `key` to a boolean for every filter of this process (what Envoy's
+// bootstrap layers or RTDS would hold; envoyx.RuntimeBool reads it). Tests share the process:
+// give each test its own keys.
+func SetRuntimeBool(key string, value bool) {
+	v := C.envoyx_value{kind: C.ENVOYX_VALUE_BOOL, boolean: C.bool(value)}
+	C.envoyxtest_set_runtime(cstr(key), C.size_t(len(key)), &v)
+}
+
+// SetRuntimeNumber sets runtime `key` to a number, as SetRuntimeBool.
+func SetRuntimeNumber(key string, value float64) {
+	v := C.envoyx_value{kind: C.ENVOYX_VALUE_NUMBER, number: C.double(value)}
+	C.envoyxtest_set_runtime(cstr(key), C.size_t(len(key)), &v)
+}
+
+// UnsetRuntime removes runtime `key`.
+func UnsetRuntime(key string) { C.envoyxtest_set_runtime(cstr(key), C.size_t(len(key)), nil) }
+
 // BufferLimit is the stream's buffer limit: what the filter set (SetBufferLimit), else Envoy's
 // default 1 MiB.
 func (s *Stream) BufferLimit() uint64 { return uint64(C.envoyxtest_buffer_limit(s.raw)) }

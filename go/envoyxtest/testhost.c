@@ -28,6 +28,7 @@ static struct {
   uint64_t (*buffer_limit)(envoyx_teststream*);
   bool (*proxy_local_reply)(envoyx_teststream*, uint32_t, envoyx_bytes, envoyx_bytes);
   void (*logs)(envoyx_testhost_owned*);
+  void (*set_runtime)(envoyx_bytes, const envoyx_value*);
   envoyx_teststream* (*stream_on_route)(envoyx_testhost*, envoyx_bytes, envoyx_bytes,
                                         envoyx_testhost_owned*);
   bool (*metric)(envoyx_testhost*, envoyx_bytes, const envoyx_bytes*, size_t,
@@ -77,6 +78,7 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(buffer_limit, "envoyx_teststream_buffer_limit");
   RESOLVE(proxy_local_reply, "envoyx_teststream_proxy_local_reply");
   RESOLVE(logs, "envoyx_testhost_logs");
+  RESOLVE(set_runtime, "envoyx_testhost_set_runtime");
   RESOLVE(stream_on_route, "envoyx_testhost_stream_on_route");
   RESOLVE(metric, "envoyx_testhost_metric");
   RESOLVE(pending_callouts, "envoyx_teststream_pending_callouts");
@@ -235,3 +237,7 @@ bool envoyxtest_proxy_local_reply(envoyx_teststream* s, uint32_t status, const c
   return lib.proxy_local_reply(s, status, d, b);
 }
 void envoyxtest_logs(envoyx_testhost_owned* out) { lib.logs(out); }
+void envoyxtest_set_runtime(const char* key, size_t key_len, const envoyx_value* value) {
+  envoyx_bytes k = {(const uint8_t*)key, key_len};
+  lib.set_runtime(k, value);
+}

@@ -48,6 +48,8 @@ bool envoyxtest_was_reset(envoyx_teststream* s);
 bool envoyxtest_reset_refused(envoyx_teststream* s);
 void envoyxtest_watermark(envoyx_teststream* s, uint32_t direction, bool above);
 uint64_t envoyxtest_buffer_limit(envoyx_teststream* s);
+/* NULL `value` removes the key. */
+void envoyxtest_set_runtime(const char* key, size_t key_len, const envoyx_value* value);
 bool envoyxtest_proxy_local_reply(envoyx_teststream* s, uint32_t status, const char* details,
                                   size_t details_len, const char* body, size_t body_len);
 void envoyxtest_logs(envoyx_testhost_owned* out);

@@ -160,6 +160,8 @@ mod ffi {
         type ConfigHost;
         /// Where the core's and the modules' log messages go, implemented in C++.
         type LogSink;
+        /// The proxy's runtime (ABI 1.2 `runtime_get`), implemented in C++.
+        type Runtime;
 
         fn header_values(
             self: Pin<&mut StreamHost>,
@@ -332,6 +334,9 @@ mod ffi {
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);
         fn log_at(self: &LogSink, level: LogLevel, message: &[u8], file: &[u8], line: u32) -> bool;
+
+        fn boolean(self: &Runtime, key: &[u8], value: &mut bool) -> bool;
+        fn number(self: &Runtime, key: &[u8], value: &mut f64) -> bool;
     }
 
     extern "Rust" {
@@ -447,6 +452,8 @@ mod ffi {
         /// How many worker threads the proxy runs (Envoy's `--concurrency`), for modules'
         /// `worker_count` (ABI 1.2). Main thread, before streams start.
         fn set_worker_count(count: u32);
+        /// The proxy's runtime for modules' `runtime_get` (ABI 1.2), from now on. Any thread.
+        fn set_runtime(runtime: SharedPtr<Runtime>);
     }
 }
 
@@ -464,3 +471,7 @@ unsafe impl Sync for ffi::ConfigHost {}
 unsafe impl Send for ffi::LogSink {}
 // Safety: as above.
 unsafe impl Sync for ffi::LogSink {}
+// Safety: loader.h requires `Runtime`'s methods to be callable from any thread at any time.
+unsafe impl Send for ffi::Runtime {}
+// Safety: as above.
+unsafe impl Sync for ffi::Runtime {}

@@ -10,6 +10,7 @@ Scheduler::~Scheduler() = default;
 ConfigHost::~ConfigHost() = default;
 StreamHost::~StreamHost() = default;
 LogSink::~LogSink() = default;
+Runtime::~Runtime() = default;
 
 // Out of line because rust::Box<CalloutInbox> needs the complete type (the generated header).
 bool StreamHost::http_callout(std::uint64_t, Bytes, rust::Slice<const RawHeader>, Bytes, std::uint64_t,

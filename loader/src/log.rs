@@ -1,5 +1,5 @@
-//! The core's log sink over the C++ `LogSink` (Envoy's logger), and the proxy's worker count:
-//! what the C++ host tells the core for the whole process.
+//! The core's log sink over the C++ `LogSink` (Envoy's logger), the proxy's worker count and its
+//! runtime: what the C++ host tells the core for the whole process.
 
 use envoyx_core::LogLevel;
 use std::sync::Arc;
@@ -17,6 +17,28 @@ pub fn set_log_sink(sink: cxx::SharedPtr<ffi::LogSink>) {
 /// Tells the core how many worker threads the proxy runs (ABI 1.2 `worker_count`).
 pub fn set_worker_count(count: u32) {
     envoyx_core::workers::set_worker_count(count);
+}
+
+/// Reads the proxy's runtime through a C++ `Runtime` (ABI 1.2 `runtime_get`). A null one is
+/// ignored.
+pub fn set_runtime(runtime: cxx::SharedPtr<ffi::Runtime>) {
+    if !runtime.is_null() {
+        envoyx_core::runtime::set_runtime_source(Arc::new(CxxRuntime(runtime)));
+    }
+}
+
+/// The core's [`envoyx_core::runtime::RuntimeSource`] over the C++ `Runtime`.
+struct CxxRuntime(cxx::SharedPtr<ffi::Runtime>);
+
+impl envoyx_core::runtime::RuntimeSource for CxxRuntime {
+    fn boolean(&self, key: &str) -> Result<Option<bool>, String> {
+        let mut value = false;
+        Ok(self.0.as_ref().is_some_and(|r| r.boolean(key.as_bytes(), &mut value)).then_some(value))
+    }
+    fn number(&self, key: &str) -> Result<Option<f64>, String> {
+        let mut value = 0.0;
+        Ok(self.0.as_ref().is_some_and(|r| r.number(key.as_bytes(), &mut value)).then_some(value))
+    }
 }
 
 /// The core's [`envoyx_core::LogSink`], forwarding to the C++ sink.

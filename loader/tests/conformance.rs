@@ -24,6 +24,8 @@ struct CxxHost {
 
 impl CxxHost {
     fn load(&self, filter_config: &str) -> Result<Filter, cxx::Exception> {
+        host::set_runtime_bool(envoyx_conformance::RUNTIME_FLAG.0, envoyx_conformance::RUNTIME_FLAG.1);
+        host::set_runtime_number(envoyx_conformance::RUNTIME_NUMBER.0, envoyx_conformance::RUNTIME_NUMBER.1);
         Filter::load(&self.module, "conformance", filter_config)
     }
 }

@@ -73,6 +73,7 @@
 //     Destroying the rust::Box<Stream> completes the stream if needed and destroys the module's
 //     stream state, exactly once.
 //   void set_log_sink(std::shared_ptr<LogSink> sink);
+//   void set_runtime(std::shared_ptr<Runtime> runtime);  (ABI 1.2 runtime_get)
 //
 // Threads: a stream and its host live on one worker thread; every StreamHost method is called
 // there, from inside a call into that stream. Scheduler and LogSink methods are called from any
@@ -181,6 +182,17 @@ class ConfigHost {
     (void)kind, (void)name, (void)label_names, (void)id;
     return false;
   }
+};
+
+// The proxy's runtime (ABI 1.2 runtime_get: feature flags and values), for every module of the
+// process; installed once with set_runtime(std::shared_ptr<Runtime>). Called from any thread at
+// any time; must not throw. Each answers whether the runtime holds `key` as that type, and the
+// value when it does (the core checked the key: 1 to 256 bytes of printable ASCII).
+class Runtime {
+ public:
+  virtual ~Runtime();
+  virtual bool boolean(Bytes key, bool& value) const = 0;
+  virtual bool number(Bytes key, double& value) const = 0;
 };
 
 // One HTTP stream as the host sees it: the primitives. "Not available" (the map has not arrived,

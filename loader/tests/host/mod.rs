@@ -52,6 +52,8 @@ pub mod ffi {
         fn json_load_error(json: &str) -> String;
         fn proto_load_error(bytes: &[u8]) -> String;
         fn logged(needle: &str) -> bool;
+        fn set_runtime_bool(key: &str, value: bool);
+        fn set_runtime_number(key: &str, value: f64);
 
         fn name(self: &TestFilter) -> String;
         fn module_path(self: &TestFilter) -> String;
@@ -443,6 +445,16 @@ pub fn proto_load_error(bytes: &[u8]) -> String {
 /// Whether any log message so far (through the loader's C++ LogSink) contains `needle`.
 pub fn logged(needle: &str) -> bool {
     ffi::logged(needle)
+}
+
+/// Sets runtime `key` to a boolean for every module of the process (the C++ host's runtime).
+pub fn set_runtime_bool(key: &str, value: bool) {
+    ffi::set_runtime_bool(key, value)
+}
+
+/// Sets runtime `key` to a number, as [`set_runtime_bool`].
+pub fn set_runtime_number(key: &str, value: f64) {
+    ffi::set_runtime_number(key, value)
 }
 
 // ---- Modules ------------------------------------------------------------------------------------

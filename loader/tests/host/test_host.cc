@@ -1080,18 +1080,73 @@ class LogRecorder : public LogSink {
   mutable std::vector<std::string> messages_;
 };
 
+// The process's runtime (ABI 1.2 runtime_get), which the tests fill where Envoy's would come from
+// its bootstrap layers or RTDS: a boolean reads only as a boolean, a number only as a number.
+class TestRuntime : public Runtime {
+ public:
+  bool boolean(Bytes key, bool& value) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = booleans_.find(std::string(to_string_view(key)));
+    if (found == booleans_.end()) {
+      return false;
+    }
+    value = found->second;
+    return true;
+  }
+  bool number(Bytes key, double& value) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = numbers_.find(std::string(to_string_view(key)));
+    if (found == numbers_.end()) {
+      return false;
+    }
+    value = found->second;
+    return true;
+  }
+  void set_boolean(std::string key, bool value) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    numbers_.erase(key);
+    booleans_[std::move(key)] = value;
+  }
+  void set_number(std::string key, double value) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    booleans_.erase(key);
+    numbers_[std::move(key)] = value;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, bool> booleans_;
+  std::map<std::string, double> numbers_;
+};
+
+const std::shared_ptr<TestRuntime>& test_runtime() {
+  static const std::shared_ptr<TestRuntime> runtime = std::make_shared<TestRuntime>();
+  return runtime;
+}
+
 // Installed before the first load, like a host installing Envoy's logger at startup.
 const std::shared_ptr<LogRecorder>& log_recorder() {
   static const std::shared_ptr<LogRecorder> recorder = [] {
     auto installed = std::make_shared<LogRecorder>();
     set_log_sink(installed);
     set_worker_count(1);  // one worker: the test's thread
+    set_runtime(test_runtime());
     return installed;
   }();
   return recorder;
 }
 
 }  // namespace
+
+void set_runtime_bool(rust::Str key, bool value) {
+  log_recorder();
+  test_runtime()->set_boolean(std::string(key), value);
+}
+
+void set_runtime_number(rust::Str key, double value) {
+  log_recorder();
+  test_runtime()->set_number(std::string(key), value);
+}
 
 std::unique_ptr<TestFilter> load_json(rust::Str json) {
   log_recorder();

@@ -435,5 +435,8 @@ rust::String proto_load_error(rust::Slice<const std::uint8_t> bytes);
 
 // Whether any log message (through the loader's LogSink) so far contains `needle`.
 bool logged(rust::Str needle);
+// Sets runtime `key` (ABI 1.2 runtime_get) for every module of the process.
+void set_runtime_bool(rust::Str key, bool value);
+void set_runtime_number(rust::Str key, double value);
 
 }  // namespace envoyx::testhost

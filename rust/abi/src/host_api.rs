@@ -83,6 +83,7 @@ macro_rules! for_each_host_function {
             span_baggage_get 2,
             span_trace_id 2,
             trailers_add 2,
+            runtime_get 2,
         }
     };
 }
@@ -346,4 +347,7 @@ pub struct envoyx_host_api {
         unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: *mut envoyx_bytes) -> bool,
     pub span_trace_id: unsafe extern "C" fn(stream: *mut envoyx_stream, trace_id: *mut envoyx_bytes) -> bool,
     pub trailers_add: unsafe extern "C" fn(stream: *mut envoyx_stream, map: envoyx_header_map) -> bool,
+    // Runtime (ABI 1.2)
+    pub runtime_get:
+        unsafe extern "C" fn(key: envoyx_bytes, kind: envoyx_value_kind, value: *mut envoyx_value) -> bool,
 }

@@ -131,6 +131,11 @@ pub const PRESET_OBJECT: &str = "envoy.network.upstream_server_name";
 /// The value Envoy's object under [`PRESET_OBJECT`] is made from.
 pub const PRESET_OBJECT_VALUE: &str = "preset.example";
 
+/// The runtime every test host gives its process (ABI 1.2 `runtime_get`, case `runtime`): a
+/// boolean flag and a number, where Envoy's would come from its bootstrap layers or RTDS.
+pub const RUNTIME_FLAG: (&str, bool) = ("envoyx.conformance.flag", true);
+pub const RUNTIME_NUMBER: (&str, f64) = ("envoyx.conformance.percent", 12.5);
+
 /// The `text-*` cases' names: the key of every good call (metadata namespace and key `value`,
 /// filter-state key, span tag key), the clean value set under it, and the key (metadata key in
 /// that namespace, filter-state key) of a value with a line break that must be refused. Envoy's

@@ -29,6 +29,7 @@ mod error;
 pub mod lifecycle;
 mod load;
 pub mod log;
+pub mod runtime;
 mod status;
 mod stream;
 pub mod sync;

@@ -90,6 +90,7 @@ mod log;
 mod metrics;
 mod panics;
 mod recreate;
+mod runtime;
 mod status;
 mod stream;
 mod stream_info;
@@ -109,6 +110,7 @@ pub use handle::{ConfigHandle, ContinueHandle, StreamHandle};
 pub use headers::{HeaderIter, HeaderMap};
 pub use log::{LogLevel, log, log_args, log_args_at, log_at, log_enabled};
 pub use metrics::{Counter, Gauge, Histogram, INLINE_LABELS, LABEL_LIMIT};
+pub use runtime::{runtime_bool, runtime_number};
 pub use status::{
     BodyKind, BodyStatus, Direction, HeaderMapKind, HeadersStatus, LocalReplyStatus, ResetReason,
     TrailersStatus,

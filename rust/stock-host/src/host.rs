@@ -524,6 +524,9 @@ struct SchedulerState {
 
 /// The event id of every commit: the core's queue says what the wake-up is for.
 pub const WAKE_EVENT: u64 = 0;
+/// The config-scheduler event that refreshes the workers' copy of Envoy's runtime
+/// (`crate::runtime`), on the main thread.
+pub const RUNTIME_REFRESH_EVENT: u64 = 1;
 
 impl StreamScheduler for EnvoyScheduler {
     fn wake(&self) {
@@ -643,6 +646,11 @@ impl EnvoyConfigHost {
         let mut callouts = lock(&self.callouts);
         let at = callouts.iter().position(|(envoy, _)| *envoy == envoy_id)?;
         Some(callouts.swap_remove(at).1)
+    }
+
+    /// Posts `event` to the main thread through the configuration's scheduler; false once closed.
+    pub fn commit(&self, event: u64) -> bool {
+        lock(&self.scheduler).as_ref().map(|scheduler| scheduler.commit(event)).is_some()
     }
 
     /// Envoy is destroying the configuration (main thread): deletes Envoy's scheduler.

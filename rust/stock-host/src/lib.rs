@@ -32,6 +32,7 @@ mod host;
 mod log;
 mod reload;
 mod route;
+mod runtime;
 
 use crate::ffi::{
     ConfigEnvoyPtr, ConfigModulePtr, EnvoyBuffer, EnvoyFilter, FilterEnvoyPtr, FilterModulePtr,
@@ -97,6 +98,7 @@ pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
         .store(ffi::continue_is_reentrant_safe(), std::sync::atomic::Ordering::Relaxed);
     // Envoy answers only on its main thread, where this runs: kept for modules on every thread.
     envoyx_core::workers::set_worker_count(ffi::concurrency());
+    envoyx_core::runtime::set_runtime_source(Arc::new(runtime::EnvoyRuntime::new()));
     host_log!(Info, "EnvoyX stock-Envoy host {} loaded", env!("CARGO_PKG_VERSION"));
     if log_v2.is_some() { ffi::ABI_V0_2_0.as_ptr() } else { ffi::ABI_V0_1_0.as_ptr() }
 }
@@ -122,6 +124,7 @@ fn new_host_config(
         module_config.name = filter_name.to_string();
     }
     let background = Arc::new(EnvoyConfigHost::new(config_envoy));
+    runtime::register(&background);
     let scheduler: Arc<dyn envoyx_core::ConfigHost> = background.clone();
     let config =
         FilterConfig::new(&module_config, Some(scheduler)).map_err(|e| format!("{prefix} rejected: {e}"))?;
@@ -312,8 +315,10 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_scheduled(
 ) {
     // Safety: a live HostConfig (Envoy deletes the config's scheduler before destroying it).
     let Some(config) = (unsafe { (config as *const HostConfig).as_ref() }) else { return };
-    if event_id == host::WAKE_EVENT {
-        config.config.on_scheduled();
+    match event_id {
+        host::WAKE_EVENT => config.config.on_scheduled(),
+        host::RUNTIME_REFRESH_EVENT => runtime::refresh(),
+        _ => {}
     }
 }
 

@@ -127,6 +127,11 @@ uint64_t envoyx_teststream_buffer_limit(envoyx_teststream* stream);
 bool envoyx_teststream_proxy_local_reply(envoyx_teststream* stream, uint32_t status, envoyx_bytes details,
                                          envoyx_bytes body);
 
+/* Sets runtime `key` (ABI 1.2 runtime_get) for every module of this process to `value` (a BOOL
+ * or a NUMBER; NULL, or another kind, removes it). Tests share the process: give each its own
+ * keys. */
+void envoyx_testhost_set_runtime(envoyx_bytes key, const envoyx_value* value);
+
 /* Every log line the modules of this process wrote so far, as "level\0message\0" pairs (level
  * as a decimal ENVOYX_LOG_* value). */
 void envoyx_testhost_logs(envoyx_testhost_owned* out);

@@ -534,6 +534,23 @@ pub unsafe extern "C" fn envoyx_teststream_proxy_local_reply(
     stream.proxy_local_reply(status, &String::from_utf8_lossy(details), body)
 }
 
+/// # Safety
+/// `key` is a readable view for the call; `value` is NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_testhost_set_runtime(
+    key: envoyx_bytes,
+    value: Option<&envoyx_abi::envoyx_value>,
+) {
+    // Safety: per the caller.
+    let key = String::from_utf8_lossy(unsafe { view(key) }).into_owned();
+    let value = value.and_then(|v| match v.kind {
+        envoyx_abi::ENVOYX_VALUE_BOOL => Some(envoyx_testhost::RuntimeValue::Bool(v.boolean)),
+        envoyx_abi::ENVOYX_VALUE_NUMBER => Some(envoyx_testhost::RuntimeValue::Number(v.number)),
+        _ => None,
+    });
+    envoyx_testhost::set_runtime(&key, value);
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn envoyx_testhost_logs(out: Option<&mut envoyx_testhost_owned>) {
     let mut bytes = Vec::new();

@@ -27,6 +27,7 @@ mod buffer;
 mod callout;
 mod headers;
 mod metrics;
+mod runtime;
 mod stream_info;
 mod tracing;
 
@@ -43,6 +44,7 @@ pub use envoyx_core::{MetricDef, MetricKind, MetricLimits};
 pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
 pub use metrics::MetricValue;
+pub use runtime::{RuntimeValue, set_runtime};
 pub use stream_info::StoredValue;
 pub use tracing::RecordedSpan;
 
@@ -1357,11 +1359,13 @@ impl envoyx_core::LogSink for LogRecorder {
 }
 
 /// Records every message; echoes them to stderr when `ENVOYX_TEST_LOG` is set.
-/// What the test host sets up for the whole process before a module loads: the log recorder, and
-/// one worker thread (the test's: `worker_count` 1, every stream's `worker_index` 0).
+/// What the test host sets up for the whole process before a module loads: the log recorder,
+/// one worker thread (the test's: `worker_count` 1, every stream's `worker_index` 0) and the
+/// runtime the tests fill ([`set_runtime`]).
 fn install_process() {
     install_log_recorder();
     envoyx_core::workers::set_worker_count(1);
+    runtime::install();
 }
 
 fn install_log_recorder() -> Arc<LogRecorder> {

@@ -39,6 +39,9 @@ impl RustHost {
     }
 
     fn load(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
+        let (flag, number) = (envoyx_conformance::RUNTIME_FLAG, envoyx_conformance::RUNTIME_NUMBER);
+        envoyx_testhost::set_runtime(flag.0, Some(envoyx_testhost::RuntimeValue::Bool(flag.1)));
+        envoyx_testhost::set_runtime(number.0, Some(envoyx_testhost::RuntimeValue::Number(number.1)));
         let host = self.load_module(filter_config)?;
         // As Envoy's router answers a cluster without healthy hosts: inside the callout's start.
         host.answer_inline(

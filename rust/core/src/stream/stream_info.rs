@@ -70,7 +70,7 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
-    fn from_abi(kind: u32) -> Option<Self> {
+    pub(crate) fn from_abi(kind: u32) -> Option<Self> {
         [Self::String, Self::Number, Self::Bool].into_iter().find(|k| *k as u32 == kind)
     }
 }

@@ -121,3 +121,52 @@ impl LogV2 {
         unsafe { (self.0)(level, ModuleBuffer::new(message), ModuleBuffer::new(file), line) }
     }
 }
+
+/// Envoy 1.40's runtime getters (`envoy_dynamic_module_callback_get_runtime_bool`, `_number`),
+/// found at run time: `bool (module_buffer key, bool default)` and `double (module_buffer key,
+/// double default)`, any thread; each answers `default` for a key the runtime lacks or holds as
+/// another type (upstream's abi.h, Runtime).
+#[derive(Clone, Copy)]
+pub struct RuntimeGetters {
+    boolean: unsafe extern "C" fn(ModuleBuffer, bool) -> bool,
+    number: unsafe extern "C" fn(ModuleBuffer, f64) -> f64,
+}
+
+impl RuntimeGetters {
+    /// Looks both up in the running Envoy's dynamic symbol table; None before 1.40.
+    pub fn lookup() -> Option<Self> {
+        let boolean = lookup(c"envoy_dynamic_module_callback_get_runtime_bool");
+        let number = lookup(c"envoy_dynamic_module_callback_get_runtime_number");
+        if boolean.is_null() || number.is_null() {
+            return None;
+        }
+        // Safety: Envoy 1.40's getters have these signatures (the doc comment above).
+        Some(unsafe {
+            Self {
+                boolean: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(ModuleBuffer, bool) -> bool>(
+                    boolean,
+                ),
+                number: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(ModuleBuffer, f64) -> f64>(
+                    number,
+                ),
+            }
+        })
+    }
+
+    /// `key` as a boolean, None when the runtime has none there: Envoy answers the default for a
+    /// missing key, so a key is there only when both defaults give the same answer.
+    pub fn boolean(self, key: &str) -> Option<bool> {
+        let key = ModuleBuffer::new(key.as_bytes());
+        // Safety: Envoy reads the key during the call; any thread.
+        let (when_false, when_true) = unsafe { ((self.boolean)(key, false), (self.boolean)(key, true)) };
+        (when_false == when_true).then_some(when_false)
+    }
+
+    /// `key` as a number, None when the runtime has none there (NaN as the default: a stored
+    /// number is never NaN).
+    pub fn number(self, key: &str) -> Option<f64> {
+        // Safety: as in `boolean`.
+        let value = unsafe { (self.number)(ModuleBuffer::new(key.as_bytes()), f64::NAN) };
+        (!value.is_nan()).then_some(value)
+    }
+}

@@ -166,6 +166,11 @@ impl FilterConfig for ConformanceConfig {
             return Err(format!("conformance: this build ({stamp}) refuses every configuration"));
         }
         let metrics = Metrics::define();
+        // The runtime keys the `runtime` case reads per request, read once here (the main
+        // thread): where a proxy serves its runtime only there (stock Envoy 1.40), the workers'
+        // copy has them from the first request.
+        let _ = envoyx_sdk::runtime_bool(envoyx_conformance::RUNTIME_FLAG.0);
+        let _ = envoyx_sdk::runtime_number(envoyx_conformance::RUNTIME_NUMBER.0);
         if config.is_empty() {
             return Ok(Self { panic_in: None, metrics, background: None, stream_seen: Mutex::default() });
         }
@@ -700,6 +705,19 @@ impl Filter for Conformance {
             "reset-request" => {
                 stream.reset();
                 HeadersStatus::StopIteration
+            }
+            "runtime" => {
+                use envoyx_conformance::{RUNTIME_FLAG, RUNTIME_NUMBER};
+                let shown = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());
+                let results = format!(
+                    "flag={},percent={},unset={},flag-as-number={}",
+                    shown(envoyx_sdk::runtime_bool(RUNTIME_FLAG.0).map(|b| b.to_string())),
+                    shown(envoyx_sdk::runtime_number(RUNTIME_NUMBER.0).map(|n| n.to_string())),
+                    shown(envoyx_sdk::runtime_bool("envoyx.conformance.never_set").map(|b| b.to_string())),
+                    shown(envoyx_sdk::runtime_number(RUNTIME_FLAG.0).map(|n| n.to_string())),
+                );
+                stream.request_headers().set("x-conf-runtime", results);
+                HeadersStatus::Continue
             }
             "filter-state-has" => {
                 use envoyx_conformance::{PRESET_OBJECT, PRESET_STRING};
