@@ -90,6 +90,8 @@ public:
   bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
   bool filter_state_exists(envoyx::Bytes key) override;
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
+  // StreamInfo's start time and its downstream and upstream timing (envoyx_stream_info.cc).
+  bool timing_get(std::uint32_t timing, std::int64_t& ns) override;
   bool worker_index(std::uint32_t& index) override;
   // envoyx_tracing.cc:
   bool span_baggage_get(envoyx::Bytes key, envoyx::RawBytes& value) override;

@@ -163,6 +163,77 @@ bool EnvoyStreamHost::filter_state_exists(envoyx::Bytes key) {
          callbacks->streamInfo().filterState()->hasDataWithName(toStringView(key));
 }
 
+bool EnvoyStreamHost::timing_get(std::uint32_t timing, std::int64_t& ns) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  const StreamInfo::StreamInfo& info = callbacks->streamInfo();
+  if (timing == ENVOYX_TIMING_START_UNIX) {
+    ns = std::chrono::duration_cast<std::chrono::nanoseconds>(info.startTime().time_since_epoch()).count();
+    return true;
+  }
+  // Every other moment is an offset from the stream's monotonic start, when Envoy recorded it.
+  const auto offset = [&](const absl::optional<MonotonicTime>& at) {
+    if (!at.has_value()) {
+      return false;
+    }
+    ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*at - info.startTimeMonotonic()).count();
+    return true;
+  };
+  if (timing == ENVOYX_TIMING_REQUEST_COMPLETE) {
+    const auto complete = info.requestComplete();
+    if (!complete.has_value()) {
+      return false;
+    }
+    ns = complete->count();
+    return true;
+  }
+  if (const auto downstream = info.downstreamTiming(); downstream.has_value()) {
+    switch (timing) {
+    case ENVOYX_TIMING_DOWNSTREAM_HANDSHAKE_COMPLETE:
+      return offset(downstream->downstreamHandshakeComplete());
+    case ENVOYX_TIMING_LAST_DOWNSTREAM_HEADER_RX:
+      return offset(downstream->lastDownstreamHeaderRxByteReceived());
+    case ENVOYX_TIMING_LAST_DOWNSTREAM_RX:
+      return offset(downstream->lastDownstreamRxByteReceived());
+    case ENVOYX_TIMING_FIRST_DOWNSTREAM_TX:
+      return offset(downstream->firstDownstreamTxByteSent());
+    case ENVOYX_TIMING_LAST_DOWNSTREAM_TX:
+      return offset(downstream->lastDownstreamTxByteSent());
+    case ENVOYX_TIMING_LAST_DOWNSTREAM_ACK:
+      return offset(downstream->lastDownstreamAckReceived());
+    default:
+      break;
+    }
+  }
+  const auto upstream_info = info.upstreamInfo();
+  if (upstream_info == nullptr) {
+    return false;
+  }
+  const StreamInfo::UpstreamTiming& upstream = upstream_info->upstreamTiming();
+  switch (timing) {
+  case ENVOYX_TIMING_UPSTREAM_CONNECT_START:
+    return offset(upstream.upstream_connect_start_);
+  case ENVOYX_TIMING_UPSTREAM_CONNECT_COMPLETE:
+    return offset(upstream.upstream_connect_complete_);
+  case ENVOYX_TIMING_UPSTREAM_HANDSHAKE_COMPLETE:
+    return offset(upstream.upstream_handshake_complete_);
+  case ENVOYX_TIMING_FIRST_UPSTREAM_TX:
+    return offset(upstream.first_upstream_tx_byte_sent_);
+  case ENVOYX_TIMING_LAST_UPSTREAM_TX:
+    return offset(upstream.last_upstream_tx_byte_sent_);
+  case ENVOYX_TIMING_FIRST_UPSTREAM_RX:
+    return offset(upstream.first_upstream_rx_byte_received_);
+  case ENVOYX_TIMING_LAST_UPSTREAM_RX:
+    return offset(upstream.last_upstream_rx_byte_received_);
+  default:
+    // The connection's begin, its TLS handshake's start, its end and the first body byte: not
+    // served by this build yet.
+    return false;
+  }
+}
+
 bool EnvoyStreamHost::attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) {
   Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
   if (callbacks == nullptr) {

@@ -65,7 +65,8 @@
  *   `send_response_trailers`); flow control (`buffer_limit`, `set_buffer_limit`,
  *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
  *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`); adding
- *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`).
+ *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`);
+ *   stream timing (`timing_get`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -407,6 +408,31 @@ typedef uint32_t envoyx_attribute;
 #define ENVOYX_ATTRIBUTE_FILTER_CHAIN_NAME 52
 /* Whether the request is a health check (boolean) [health_check]. */
 #define ENVOYX_ATTRIBUTE_HEALTH_CHECK 53
+
+/* A moment of a stream (ABI 1.2), read with `timing_get` as nanoseconds: START_UNIX is the
+ * request's start as wall-clock time since the Unix epoch; every other one is an offset from
+ * that start on a monotonic clock (zero or negative are valid: a connection began before its
+ * request). Ids and order are upstream Envoy's stream timing. */
+typedef uint32_t envoyx_timing;
+#define ENVOYX_TIMING_START_UNIX 0
+#define ENVOYX_TIMING_DOWNSTREAM_CONNECTION_BEGIN 1    /* the client's connection accepted */
+#define ENVOYX_TIMING_DOWNSTREAM_HANDSHAKE_START 2     /* its TLS ClientHello */
+#define ENVOYX_TIMING_DOWNSTREAM_HANDSHAKE_COMPLETE 3
+#define ENVOYX_TIMING_LAST_DOWNSTREAM_HEADER_RX 4      /* the request headers received */
+#define ENVOYX_TIMING_LAST_DOWNSTREAM_RX 5             /* the whole request received */
+#define ENVOYX_TIMING_UPSTREAM_CONNECT_START 6
+#define ENVOYX_TIMING_UPSTREAM_CONNECT_COMPLETE 7
+#define ENVOYX_TIMING_UPSTREAM_HANDSHAKE_COMPLETE 8
+#define ENVOYX_TIMING_FIRST_UPSTREAM_TX 9              /* the request's first byte sent upstream */
+#define ENVOYX_TIMING_LAST_UPSTREAM_TX 10
+#define ENVOYX_TIMING_FIRST_UPSTREAM_RX 11             /* the response's first byte received */
+#define ENVOYX_TIMING_FIRST_UPSTREAM_RX_BODY 12
+#define ENVOYX_TIMING_LAST_UPSTREAM_RX 13
+#define ENVOYX_TIMING_FIRST_DOWNSTREAM_TX 14           /* the response's first byte sent */
+#define ENVOYX_TIMING_LAST_DOWNSTREAM_TX 15
+#define ENVOYX_TIMING_LAST_DOWNSTREAM_ACK 16           /* QUIC: the client's last ACK */
+#define ENVOYX_TIMING_REQUEST_COMPLETE 17              /* the stream done (its end of life) */
+#define ENVOYX_TIMING_DOWNSTREAM_CONNECTION_END 18     /* the connection closed during the request */
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -956,6 +982,15 @@ typedef struct envoyx_host_api {
    * thread is refused once (absent) until the refresh that ask starts: read your keys once in the
    * configuration hook to have them from the first request. */
   bool (*runtime_get)(envoyx_bytes key, envoyx_value_kind kind, envoyx_value* value);
+
+  /* -- Stream timing (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. Reads the moment `timing` of the stream into `ns`
+   * (see envoyx_timing): true when the proxy knows it by now (a response's first byte is known
+   * from the response hooks on; a moment that did not happen, such as a TLS handshake of a plain
+   * connection, never is). Refused (false, one warning) for an unknown id and where the proxy
+   * serves no timing to modules: stock Envoy before 1.40. */
+  bool (*timing_get)(envoyx_stream* stream, envoyx_timing timing, int64_t* ns);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -337,6 +337,15 @@ func (f *filter) OnResponseHeaders(s *envoyx.Stream, end bool) envoyx.HeadersSta
 		s.ResponseHeaders().Set("x-conf-local-reply", f.localReply)
 		s.ResponseHeaders().Set(":status", "502")
 	}
+	if c, _ := s.RequestHeaders().Get("x-case"); c == "timing" {
+		start, known := s.StartTime()
+		plausible := "implausible"
+		if apart := time.Since(start); known && apart < time.Minute && apart > -time.Minute {
+			plausible = "plausible"
+		}
+		_, unknown := s.Timing(envoyx.Timing(99))
+		s.ResponseHeaders().Set("x-conf-results", fmt.Sprintf("start=%s,unknown=%t", plausible, unknown))
+	}
 	if f.trailersCase != "" {
 		request, ok := s.RequestTrailers().Get("x-conf-added")
 		if !ok {

@@ -204,6 +204,13 @@ impl HostStream for CxxHost {
     fn attribute_unserved(&self, _attribute: envoyx_core::Attribute) -> Option<String> {
         None
     }
+    fn timing(&mut self, timing: u32) -> Option<i64> {
+        let mut ns = 0;
+        self.host().timing_get(timing, &mut ns).then_some(ns)
+    }
+    fn timing_unserved(&self) -> Option<String> {
+        None
+    }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.host().filter_state_exists(key.as_bytes())
     }

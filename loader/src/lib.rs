@@ -282,6 +282,8 @@ mod ffi {
             string: &mut RawBytes,
             number: &mut f64,
         ) -> bool;
+        /// The stream's moment `timing` (an envoyx_timing id) into `ns`, if known (ABI 1.2).
+        fn timing_get(self: Pin<&mut StreamHost>, timing: u32, ns: &mut i64) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
         fn worker_index(self: Pin<&mut StreamHost>, index: &mut u32) -> bool;
         fn metric_record(

@@ -297,6 +297,13 @@ class StreamHost {
     (void)attribute, (void)string, (void)number;
     return false;
   }
+  // The stream's moment `timing` (an envoyx_timing id, which the core checked) into `ns`: the
+  // start as Unix nanoseconds, the others as offsets from it (ABI 1.2). False when not known by
+  // now. The default knows none.
+  virtual bool timing_get(std::uint32_t timing, std::int64_t& ns) {
+    (void)timing, (void)ns;
+    return false;
+  }
 
   // Sets `index` to the index of the worker thread this stream runs on (0 to the worker count
   // - 1, set_worker_count) and returns true; false when the host does not know (the default).

@@ -129,6 +129,10 @@ struct StreamData {
   std::optional<SentReply> local_reply;
   // How many times the request started over (recreate_stream).
   std::uint32_t recreated = 0;
+  // When the stream started, as Unix nanoseconds (ABI 1.2 timing_get's START_UNIX).
+  std::int64_t start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
   // The module's own response (ABI 1.2 send_response_*) was carried out to its end.
   bool module_response_ended = false;
   bool reset = false;
@@ -284,6 +288,14 @@ class TestStreamHost : public StreamHost {
   // The test host's connection: client 127.0.0.1:50000 to 127.0.0.1:10000 over HTTP/1.1; the
   // response code once there is a response.
   bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) override;
+  // The stream's start only: this host records no later moment.
+  bool timing_get(std::uint32_t timing, std::int64_t& ns) override {
+    if (timing != 0) {  // ENVOYX_TIMING_START_UNIX
+      return false;
+    }
+    ns = data_->start_unix_ns;
+    return true;
+  }
   bool upstream_override_host(Bytes host, bool strict) override;
 
  private:

@@ -84,6 +84,7 @@ macro_rules! for_each_host_function {
             span_trace_id 2,
             trailers_add 2,
             runtime_get 2,
+            timing_get 2,
         }
     };
 }
@@ -350,4 +351,7 @@ pub struct envoyx_host_api {
     // Runtime (ABI 1.2)
     pub runtime_get:
         unsafe extern "C" fn(key: envoyx_bytes, kind: envoyx_value_kind, value: *mut envoyx_value) -> bool,
+    // Stream timing (ABI 1.2)
+    pub timing_get:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, timing: envoyx_timing, ns: *mut i64) -> bool,
 }

@@ -258,6 +258,28 @@ pub const ENVOYX_ATTRIBUTE_VIRTUAL_HOST_NAME: envoyx_attribute = 51;
 pub const ENVOYX_ATTRIBUTE_FILTER_CHAIN_NAME: envoyx_attribute = 52;
 pub const ENVOYX_ATTRIBUTE_HEALTH_CHECK: envoyx_attribute = 53;
 
+/// `envoyx_timing` (ABI 1.2): a moment of a stream, in nanoseconds.
+pub type envoyx_timing = u32;
+pub const ENVOYX_TIMING_START_UNIX: envoyx_timing = 0;
+pub const ENVOYX_TIMING_DOWNSTREAM_CONNECTION_BEGIN: envoyx_timing = 1;
+pub const ENVOYX_TIMING_DOWNSTREAM_HANDSHAKE_START: envoyx_timing = 2;
+pub const ENVOYX_TIMING_DOWNSTREAM_HANDSHAKE_COMPLETE: envoyx_timing = 3;
+pub const ENVOYX_TIMING_LAST_DOWNSTREAM_HEADER_RX: envoyx_timing = 4;
+pub const ENVOYX_TIMING_LAST_DOWNSTREAM_RX: envoyx_timing = 5;
+pub const ENVOYX_TIMING_UPSTREAM_CONNECT_START: envoyx_timing = 6;
+pub const ENVOYX_TIMING_UPSTREAM_CONNECT_COMPLETE: envoyx_timing = 7;
+pub const ENVOYX_TIMING_UPSTREAM_HANDSHAKE_COMPLETE: envoyx_timing = 8;
+pub const ENVOYX_TIMING_FIRST_UPSTREAM_TX: envoyx_timing = 9;
+pub const ENVOYX_TIMING_LAST_UPSTREAM_TX: envoyx_timing = 10;
+pub const ENVOYX_TIMING_FIRST_UPSTREAM_RX: envoyx_timing = 11;
+pub const ENVOYX_TIMING_FIRST_UPSTREAM_RX_BODY: envoyx_timing = 12;
+pub const ENVOYX_TIMING_LAST_UPSTREAM_RX: envoyx_timing = 13;
+pub const ENVOYX_TIMING_FIRST_DOWNSTREAM_TX: envoyx_timing = 14;
+pub const ENVOYX_TIMING_LAST_DOWNSTREAM_TX: envoyx_timing = 15;
+pub const ENVOYX_TIMING_LAST_DOWNSTREAM_ACK: envoyx_timing = 16;
+pub const ENVOYX_TIMING_REQUEST_COMPLETE: envoyx_timing = 17;
+pub const ENVOYX_TIMING_DOWNSTREAM_CONNECTION_END: envoyx_timing = 18;
+
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;
 pub const ENVOYX_LOG_TRACE: envoyx_log_level = 0;

@@ -92,6 +92,13 @@ const RUNTIME_PER_ENVOY_VERSION: &[(HostKind, &str)] = {
     &[(HostKind::Envoy { http2: false }, WHY), (HostKind::Envoy { http2: true }, WHY)]
 };
 
+/// Why `timing` does not run in the Envoy exchange: Envoy serves timing to modules from 1.40;
+/// rust/stock-host/tests/timing.rs reads it in 1.40.0 and holds 1.38.3 and 1.39.3 to the refusal.
+const TIMING_PER_ENVOY_VERSION: &[(HostKind, &str)] = {
+    const WHY: &str = "Envoy serves timing from 1.40: rust/stock-host/tests/timing.rs plays it per version";
+    &[(HostKind::Envoy { http2: false }, WHY), (HostKind::Envoy { http2: true }, WHY)]
+};
+
 /// The test hosts run `trailers-add`, not `trailers-add-stock`.
 const TEST_HOSTS_ADD_TRAILERS: &[(HostKind, &str)] = {
     const WHY: &str = "this host adds trailers: trailers-add";
@@ -453,6 +460,19 @@ pub static CASES: &[Case] = &[
         },
     )
     .unsupported(RUNTIME_PER_ENVOY_VERSION)
+    .since(2)
+    .go(),
+    Case::new(
+        "timing",
+        "stream timing (ABI 1.2 timing_get): the request's start as wall-clock time, read in the \
+         response headers hook, is within a minute of now; an unknown timing id is refused",
+        Expect::Exchange {
+            upstream: Some(body(BODY)),
+            client: ok(Message { headers: &[("x-conf-results", Want::Is("start=plausible,unknown=false"))], body: BODY }),
+            logs: &["timing_get of timing 99 refused: no such timing: the ids are 0 to 18"],
+        },
+    )
+    .unsupported(TIMING_PER_ENVOY_VERSION)
     .since(2)
     .go(),
     Case::new(

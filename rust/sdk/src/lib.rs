@@ -95,6 +95,7 @@ mod status;
 mod stream;
 mod stream_info;
 pub mod thread;
+mod timing;
 mod tracing;
 mod workers;
 
@@ -117,6 +118,7 @@ pub use status::{
 };
 pub use stream::Stream;
 pub use stream_info::{Attribute, MetadataSource, MetadataValue};
+pub use timing::Timing;
 pub use tracing::SpanId;
 pub use workers::worker_count;
 

@@ -458,6 +458,19 @@ impl HostStream for EnvoyStream {
         ffi::attribute_unserved(attribute)
     }
 
+    fn timing(&mut self, timing: u32) -> Option<i64> {
+        self.envoy.timing(timing)
+    }
+
+    fn timing_unserved(&self) -> Option<String> {
+        (!ffi::serves_timing()).then(|| {
+            format!(
+                "Envoy 1.{} serves no stream timing to modules; Envoy 1.40 and later do",
+                ffi::envoy_minor()
+            )
+        })
+    }
+
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {
         self.envoy.set_upstream_override_host(host, strict)
     }

@@ -29,6 +29,7 @@ mod headers;
 mod metrics;
 mod runtime;
 mod stream_info;
+mod timing;
 mod tracing;
 
 pub use buffer::SliceBuffer;
@@ -634,6 +635,9 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.buffer_limit = Some(limit);
         true
     }
+    fn timing(&mut self, timing: u32) -> Option<i64> {
+        self.data.borrow().info.timing.get(timing)
+    }
     fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
         // As Envoy's addDecodedTrailers/addEncodedTrailers: the trailers follow the body that
         // ended the direction, held until the body goes on.
@@ -897,15 +901,36 @@ impl TestStream {
             return HeadersStatus::StopIteration;
         }
         self.data.borrow_mut().side(direction).headers = Some(headers);
+        self.mark_received(direction, true, end_of_stream);
         let Outcome { status, effects } = order(match direction {
             Direction::Request => self.core.on_request_headers(end_of_stream),
             Direction::Response => self.core.on_response_headers(end_of_stream),
         });
         if !status.stops() {
             self.data.borrow_mut().side(direction).forward_headers();
+            if direction == Direction::Response {
+                self.data.borrow_mut().info.timing.first(envoyx_abi::ENVOYX_TIMING_FIRST_DOWNSTREAM_TX);
+            }
         }
         self.carry_out(effects);
         status
+    }
+
+    /// Records the moments a received event of `direction` makes (its headers, its end).
+    fn mark_received(&mut self, direction: Direction, headers: bool, end_of_stream: bool) {
+        use envoyx_abi::*;
+        let timing = &mut self.data.borrow_mut().info.timing;
+        match direction {
+            Direction::Request if headers => timing.last(ENVOYX_TIMING_LAST_DOWNSTREAM_HEADER_RX),
+            Direction::Response => timing.first(ENVOYX_TIMING_FIRST_UPSTREAM_RX),
+            Direction::Request => {}
+        }
+        if end_of_stream {
+            timing.last(match direction {
+                Direction::Request => ENVOYX_TIMING_LAST_DOWNSTREAM_RX,
+                Direction::Response => ENVOYX_TIMING_LAST_UPSTREAM_RX,
+            });
+        }
     }
 
     fn body(&mut self, direction: Direction, chunk: SliceBuffer, end_of_stream: bool) -> BodyStatus {
@@ -913,6 +938,7 @@ impl TestStream {
             return BodyStatus::StopIterationNoBuffer;
         }
         self.data.borrow_mut().side(direction).received = chunk;
+        self.mark_received(direction, false, end_of_stream);
         let Outcome { status, effects } = order(match direction {
             Direction::Request => self.core.on_request_body(end_of_stream),
             Direction::Response => self.core.on_response_body(end_of_stream),
@@ -941,6 +967,7 @@ impl TestStream {
             return TrailersStatus::StopIteration;
         }
         self.data.borrow_mut().side(direction).trailers = Some(trailers);
+        self.mark_received(direction, false, true);
         let Outcome { status, effects } = order(match direction {
             Direction::Request => self.core.on_request_trailers(),
             Direction::Response => self.core.on_response_trailers(),
@@ -1184,6 +1211,7 @@ impl TestStream {
 
     /// Ends the stream (the module's complete hook). Dropping the stream does this too.
     pub fn complete(&mut self) {
+        self.data.borrow_mut().info.timing.last(envoyx_abi::ENVOYX_TIMING_REQUEST_COMPLETE);
         self.core.on_stream_complete();
     }
 
@@ -1264,6 +1292,14 @@ impl TestStream {
     /// The body the host is holding for a direction (buffered by stops).
     pub fn buffered_body(&self, direction: Direction) -> Vec<u8> {
         self.side(direction, |s| s.buffered.to_vec())
+    }
+
+    /// Sets the stream's moment `timing` (an `envoyx_timing` id) to `ns`: the start as Unix
+    /// nanoseconds, any other as an offset from it — what a proxy would have recorded (the test
+    /// host records the request's headers and end, the response's first byte, end and first
+    /// byte on to the client, and the completion itself).
+    pub fn set_timing(&mut self, timing: u32, ns: i64) {
+        self.data.borrow_mut().info.timing.set(timing, ns);
     }
 
     /// Whether trailers of a direction got past the filter.

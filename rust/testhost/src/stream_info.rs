@@ -66,6 +66,8 @@ pub(crate) struct StreamInfo {
     /// The buffer limit the module set (ABI 1.2), if any; Envoy's default otherwise
     /// ([`crate::DEFAULT_BUFFER_LIMIT`]).
     pub buffer_limit: Option<u64>,
+    /// The stream's moments (ABI 1.2 `timing_get`).
+    pub timing: crate::timing::Clock,
 }
 
 /// The test host's connection, unless the test says otherwise: client 127.0.0.1:50000 to

@@ -224,6 +224,20 @@ pub trait HostStream {
         false
     }
 
+    /// The stream's moment `timing` (ABI 1.2; an id the core checked, `envoyx_timing`) in
+    /// nanoseconds, if the proxy knows it by now: the start as Unix time, the rest as offsets
+    /// from it. Hosts that keep no timing keep the default.
+    fn timing(&mut self, timing: u32) -> Option<i64> {
+        let _ = timing;
+        None
+    }
+
+    /// Why this proxy serves no stream timing at all (the core refuses `timing_get` with it);
+    /// None when it does.
+    fn timing_unserved(&self) -> Option<String> {
+        None
+    }
+
     /// Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the
     /// core checked this is that direction's body hook with the chunk that ends it); true when
     /// the direction has trailers now. Hosts that cannot add them keep the default.

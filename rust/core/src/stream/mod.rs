@@ -22,5 +22,6 @@ pub(crate) mod metrics;
 pub(crate) mod route;
 pub(crate) mod setup;
 pub(crate) mod stream_info;
+pub(crate) mod timing;
 pub(crate) mod tracing;
 pub mod validate;

@@ -266,6 +266,17 @@ impl EnvoyFilter {
         }
     }
 
+    /// The stream's moment `timing` (an `envoyx_timing` id, the index of upstream's timing
+    /// struct) in nanoseconds, if Envoy knows it by now; None before Envoy 1.40.
+    pub fn timing(self, timing: u32) -> Option<i64> {
+        let get = timing_info_callback()?;
+        let mut out = TimingInfoV2 { ns: [-1; 19], has: [false; 19] };
+        // Safety: live filter on its worker thread; Envoy fills the module's struct in the call.
+        unsafe { get(self.raw(), &mut out) };
+        let at = timing as usize;
+        (at < out.ns.len() && out.has[at]).then(|| out.ns[at])
+    }
+
     /// The index of the worker thread this stream runs on (0 to `--concurrency` - 1).
     pub fn worker_index(self) -> u32 {
         // Safety: live filter on its worker thread.

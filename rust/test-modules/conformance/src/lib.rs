@@ -35,6 +35,7 @@ mod flow;
 mod local_reply;
 mod recreate;
 mod text;
+mod timing;
 mod trailers;
 
 use std::sync::{Arc, Mutex};
@@ -1089,6 +1090,9 @@ impl Filter for Conformance {
             self.results.push(format!("late-route={}", yes_no(late)));
         }
         trailers::response_headers(&self.case, stream, &mut self.results);
+        if let Some(results) = timing::response_headers(&self.case, stream) {
+            self.results.extend(results);
+        }
         let mut headers = stream.response_headers();
         if let Some(events) = &self.background {
             headers.set("x-conf-background", format!("[{}]", events.lock().unwrap().join(",")));

@@ -62,6 +62,25 @@ pub(super) unsafe extern "C" fn filter_state_get(
     }
 }
 
+pub(super) unsafe extern "C" fn timing_get(
+    stream: *mut envoyx_stream,
+    timing: envoyx_timing,
+    ns: *mut i64,
+) -> bool {
+    // Safety: stream pointer per the ABI; `ns` is writable or NULL.
+    unsafe {
+        with_stream(stream, "timing_get", false, |cell, _| {
+            match crate::stream::timing::timing_get(cell, timing) {
+                Some(value) if !ns.is_null() => {
+                    ns.write(value);
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+}
+
 pub(super) unsafe extern "C" fn attribute_get(
     stream: *mut envoyx_stream,
     attribute: envoyx_attribute,
