@@ -92,6 +92,9 @@ public:
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
   // StreamInfo's start time and its downstream and upstream timing (envoyx_stream_info.cc).
   bool timing_get(std::uint32_t timing, std::int64_t& ns) override;
+  // Not yet in this build: its configuration host subscribes to no secret (a configuration that
+  // declares one is refused), so no stream has one to read.
+  bool secret_get(std::uint64_t, envoyx::RawBytes&) override { return false; }
   bool worker_index(std::uint32_t& index) override;
   // envoyx_tracing.cc:
   bool span_baggage_get(envoyx::Bytes key, envoyx::RawBytes& value) override;

@@ -66,7 +66,7 @@
  *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
  *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`); adding
  *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`);
- *   stream timing (`timing_get`).
+ *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -991,6 +991,17 @@ typedef struct envoyx_host_api {
    * connection, never is). Refused (false, one warning) for an unknown id and where the proxy
    * serves no timing to modules: stock Envoy before 1.40. */
   bool (*timing_get)(envoyx_stream* stream, envoyx_timing timing, int64_t* ns);
+
+  /* -- Secrets (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. Reads the generic secret `name` that the
+   * stream's filter configuration declares (its `secrets`, x/config.proto; the host subscribed to
+   * each when the configuration was created, and a configuration whose secret the proxy cannot
+   * serve is rejected) into `value`: a view of the proxy's bytes, valid until the hook returns
+   * (SDS may rotate it between hooks: copy what must last). Empty while SDS has not delivered it.
+   * Refused (false, one warning naming the declared ones) for a name the configuration does not
+   * declare. Stock Envoy serves secrets to modules from 1.40. */
+  bool (*secret_get)(envoyx_stream* stream, envoyx_bytes name, envoyx_bytes* value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -181,6 +181,21 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		huge := s.SetBufferLimit(2 << 30)
 		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
 		return envoyx.HeadersContinue
+	case "secret":
+		shown := func(v []byte, ok bool) string {
+			if !ok {
+				return "refused"
+			}
+			return string(v)
+		}
+		declared, declaredOK := s.Secret("envoyx.conformance.secret")
+		_, undeclaredOK := s.Secret("envoyx.conformance.other")
+		undeclared := "refused"
+		if undeclaredOK {
+			undeclared = "read"
+		}
+		s.RequestHeaders().Set("x-conf-secret", "declared="+shown(declared, declaredOK)+",undeclared="+undeclared)
+		return envoyx.HeadersContinue
 	case "runtime":
 		shown := func(v any, ok bool) string {
 			if !ok {

@@ -87,6 +87,31 @@ func Load(name, filterConfig string) (*Host, error) {
 	return &Host{raw: raw}, nil
 }
 
+// LoadDeclaring is Load for a configuration that declares the static secrets `secrets` (its
+// `secrets`; the filter reads them with Stream.Secret): set each with SetSecret first, as a
+// proxy has its static secrets before a configuration names them.
+func LoadDeclaring(name, filterConfig string, secrets ...string) (*Host, error) {
+	if err := open(); err != nil {
+		return nil, err
+	}
+	runtime.LockOSThread() // the host and its streams stay on this thread (see the package doc)
+	buf, lens := pack.Strings(secrets...)
+	var failure C.envoyx_testhost_owned
+	raw := C.envoyxtest_new_declaring(cstr(name), C.size_t(len(name)), cstr(filterConfig), C.size_t(len(filterConfig)),
+		cbuf(buf), clens(lens), C.size_t(len(secrets)), &failure)
+	if raw == nil {
+		return nil, fmt.Errorf("%s", take(failure))
+	}
+	return &Host{raw: raw}, nil
+}
+
+// SetSecret sets the process's generic secret `name` (a proxy's static secret, or what SDS
+// delivers or rotates to) for every configuration that declares it. Tests share the process:
+// give each test its own names.
+func SetSecret(name, value string) {
+	C.envoyxtest_set_secret(cstr(name), C.size_t(len(name)), cstr(value), C.size_t(len(value)))
+}
+
 // New is Load for a configuration that must be accepted: it fails the test otherwise, and frees
 // the host when the test ends.
 func New(t testing.TB, name, filterConfig string) *Host {

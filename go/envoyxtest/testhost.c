@@ -8,6 +8,9 @@
 
 static struct {
   void (*owned_free)(envoyx_testhost_owned);
+  envoyx_testhost* (*new_declaring)(const char* const*, const void* const*, size_t, envoyx_bytes,
+                                    envoyx_bytes, const envoyx_bytes*, size_t, envoyx_testhost_owned*);
+  void (*set_secret)(envoyx_bytes, envoyx_bytes);
   envoyx_testhost* (*new_host)(const char* const*, const void* const*, size_t, envoyx_bytes,
                                envoyx_bytes, envoyx_testhost_owned*);
   void (*free_host)(envoyx_testhost*);
@@ -61,6 +64,8 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   }
   RESOLVE(owned_free, "envoyx_testhost_owned_free");
   RESOLVE(new_host, "envoyx_testhost_new");
+  RESOLVE(new_declaring, "envoyx_testhost_new_declaring");
+  RESOLVE(set_secret, "envoyx_testhost_set_secret");
   RESOLVE(free_host, "envoyx_testhost_free");
   RESOLVE(stream, "envoyx_testhost_stream");
   RESOLVE(stream_free, "envoyx_teststream_free");
@@ -103,6 +108,26 @@ envoyx_testhost* envoyxtest_new(const char* name, size_t name_len, const char* c
 }
 
 void envoyxtest_free(envoyx_testhost* host) { lib.free_host(host); }
+
+static envoyx_bytes* unpack(const char* buf, const size_t* lens, size_t count);
+
+envoyx_testhost* envoyxtest_new_declaring(const char* name, size_t name_len, const char* config,
+                                          size_t config_len, const char* buf, const size_t* lens,
+                                          size_t secrets_len, envoyx_testhost_owned* error) {
+  const char* const* names;
+  const void* const* functions;
+  size_t count = envoyxgo_export_table(&names, &functions);
+  envoyx_bytes n = {(const uint8_t*)name, name_len}, c = {(const uint8_t*)config, config_len};
+  envoyx_bytes* secrets = unpack(buf, lens, secrets_len);
+  envoyx_testhost* host = lib.new_declaring(names, functions, count, n, c, secrets, secrets_len, error);
+  free(secrets);
+  return host;
+}
+
+void envoyxtest_set_secret(const char* name, size_t name_len, const char* value, size_t value_len) {
+  envoyx_bytes n = {(const uint8_t*)name, name_len}, v = {(const uint8_t*)value, value_len};
+  lib.set_secret(n, v);
+}
 envoyx_teststream* envoyxtest_stream(envoyx_testhost* host) { return lib.stream(host); }
 void envoyxtest_stream_free(envoyx_teststream* s) { lib.stream_free(s); }
 

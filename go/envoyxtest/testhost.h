@@ -14,6 +14,10 @@ void envoyxtest_owned_free(envoyx_testhost_owned owned);
 envoyx_testhost* envoyxtest_new(const char* name, size_t name_len, const char* config,
                                 size_t config_len, envoyx_testhost_owned* error);
 void envoyxtest_free(envoyx_testhost* host);
+envoyx_testhost* envoyxtest_new_declaring(const char* name, size_t name_len, const char* config,
+                                          size_t config_len, const char* buf, const size_t* lens,
+                                          size_t secrets_len, envoyx_testhost_owned* error);
+void envoyxtest_set_secret(const char* name, size_t name_len, const char* value, size_t value_len);
 envoyx_teststream* envoyxtest_stream(envoyx_testhost* host);
 void envoyxtest_stream_free(envoyx_teststream* s);
 /* Packed lists: `buf` holds the strings end to end, `lens` their lengths. */

@@ -87,4 +87,16 @@ impl envoyx_core::ConfigHost for CxxConfigHost {
             Err("the proxy refused it".to_string())
         }
     }
+
+    fn subscribe_secret(&self, name: &str, sds_config: &str) -> Result<u64, String> {
+        let host = self.0.as_ref().ok_or("this host serves no secrets")?;
+        let mut id = 0;
+        if host.subscribe_secret(name.as_bytes(), sds_config.as_bytes(), &mut id) {
+            Ok(id)
+        } else if sds_config.is_empty() {
+            Err("the proxy has no static secret of that name".to_string())
+        } else {
+            Err("the proxy refused the subscription (its sds_config)".to_string())
+        }
+    }
 }

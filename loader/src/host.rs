@@ -211,6 +211,10 @@ impl HostStream for CxxHost {
     fn timing_unserved(&self) -> Option<String> {
         None
     }
+    fn secret_get(&mut self, id: u64) -> Option<envoyx_bytes> {
+        let mut value = raw_bytes(b"");
+        self.host().secret_get(id, &mut value).then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
+    }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.host().filter_state_exists(key.as_bytes())
     }

@@ -284,6 +284,8 @@ mod ffi {
         ) -> bool;
         /// The stream's moment `timing` (an envoyx_timing id) into `ns`, if known (ABI 1.2).
         fn timing_get(self: Pin<&mut StreamHost>, timing: u32, ns: &mut i64) -> bool;
+        /// The secret the configuration subscribed to as `id` into `value` (ABI 1.2).
+        fn secret_get(self: Pin<&mut StreamHost>, id: u64, value: &mut RawBytes) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).
         fn worker_index(self: Pin<&mut StreamHost>, index: &mut u32) -> bool;
         fn metric_record(
@@ -332,6 +334,9 @@ mod ffi {
             label_names: &[RawBytes],
             id: &mut u64,
         ) -> bool;
+        /// Subscribes the configuration being created to a generic secret (ABI 1.2); false
+        /// when the proxy refuses.
+        fn subscribe_secret(self: &ConfigHost, name: &[u8], sds_config: &[u8], id: &mut u64) -> bool;
 
         fn enabled(self: &LogSink, level: LogLevel) -> bool;
         fn log(self: &LogSink, level: LogLevel, message: &[u8]);

@@ -26,7 +26,13 @@ impl CxxHost {
     fn load(&self, filter_config: &str) -> Result<Filter, cxx::Exception> {
         host::set_runtime_bool(envoyx_conformance::RUNTIME_FLAG.0, envoyx_conformance::RUNTIME_FLAG.1);
         host::set_runtime_number(envoyx_conformance::RUNTIME_NUMBER.0, envoyx_conformance::RUNTIME_NUMBER.1);
-        Filter::load(&self.module, "conformance", filter_config)
+        // The configuration declares the conformance secret (case `secret`), set first as the
+        // proxy's static secret.
+        let (secret, value) = envoyx_conformance::SECRET;
+        host::set_secret(secret, value);
+        let config = host::config_json(&self.module, "conformance", filter_config);
+        let config = format!(r#"{}, "secrets": [{{"name": "{secret}"}}]}}"#, config.trim_end_matches('}'));
+        Filter::from_json(&config)
     }
 }
 

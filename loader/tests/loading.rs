@@ -10,13 +10,10 @@ use std::path::Path;
 
 fn proto(module: &Path, name: &str, filter_config: &str, do_not_dlclose: bool) -> Vec<u8> {
     ModuleConfig {
-        name: name.to_string(),
         file_path: module.to_string_lossy().into_owned(),
-        remote: None,
         do_not_dlclose,
         filter_config: filter_config.to_string(),
-        reload_on_file_change: false,
-        metric_limits: Default::default(),
+        ..ModuleConfig::in_process(name)
     }
     .to_proto()
     .encode_to_vec()

@@ -182,6 +182,15 @@ class ConfigHost {
     (void)kind, (void)name, (void)label_names, (void)id;
     return false;
   }
+  // Main thread, while the configuration is being created: subscribes it to the generic secret
+  // `name` (ABI 1.2; `sds_config` empty for a static secret of the proxy's, else an Envoy
+  // ConfigSource as JSON); sets `id` to the host's id for it (given back to
+  // StreamHost::secret_get) and returns true, or false when the proxy cannot serve it (the
+  // configuration is then rejected). The default serves no secrets.
+  virtual bool subscribe_secret(Bytes name, Bytes sds_config, std::uint64_t& id) const {
+    (void)name, (void)sds_config, (void)id;
+    return false;
+  }
 };
 
 // The proxy's runtime (ABI 1.2 runtime_get: feature flags and values), for every module of the
@@ -302,6 +311,13 @@ class StreamHost {
   // now. The default knows none.
   virtual bool timing_get(std::uint32_t timing, std::int64_t& ns) {
     (void)timing, (void)ns;
+    return false;
+  }
+  // The current value of the secret the stream's configuration subscribed to as `id`
+  // (ConfigHost::subscribe_secret) into `value`: a view valid until the hook returns, empty while
+  // SDS has not delivered it (ABI 1.2). The default knows none.
+  virtual bool secret_get(std::uint64_t id, RawBytes& value) {
+    (void)id, (void)value;
     return false;
   }
 

@@ -54,6 +54,7 @@ pub mod ffi {
         fn logged(needle: &str) -> bool;
         fn set_runtime_bool(key: &str, value: bool);
         fn set_runtime_number(key: &str, value: f64);
+        fn set_secret(name: &str, value: &str);
 
         fn name(self: &TestFilter) -> String;
         fn module_path(self: &TestFilter) -> String;
@@ -450,6 +451,12 @@ pub fn logged(needle: &str) -> bool {
 /// Sets runtime `key` to a boolean for every module of the process (the C++ host's runtime).
 pub fn set_runtime_bool(key: &str, value: bool) {
     ffi::set_runtime_bool(key, value)
+}
+
+/// Sets the process's generic secret `name` (the C++ host's; a static one before a configuration
+/// declares it).
+pub fn set_secret(name: &str, value: &str) {
+    ffi::set_secret(name, value)
 }
 
 /// Sets runtime `key` to a number, as [`set_runtime_bool`].

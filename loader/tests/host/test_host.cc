@@ -589,6 +589,54 @@ bool WorkerQueue::callout_stream_send_trailers(std::uint64_t id, rust::Slice<con
 
 void WorkerQueue::callout_stream_reset(std::uint64_t id) const { forget_callout(id); }
 
+namespace {
+
+// The process's generic secrets, by name, and the subscriptions (id = index + 1).
+struct SecretStore {
+  std::mutex mutex;
+  std::map<std::string, std::string> values;
+  std::vector<std::string> subscribed;
+};
+
+SecretStore& secret_store() {
+  static SecretStore store;
+  return store;
+}
+
+}  // namespace
+
+void set_secret(rust::Str name, rust::Str value) {
+  SecretStore& store = secret_store();
+  std::lock_guard<std::mutex> lock(store.mutex);
+  store.values[std::string(name)] = std::string(value);
+}
+
+bool WorkerQueue::subscribe_secret(Bytes name, Bytes sds_config, std::uint64_t& id) const {
+  SecretStore& store = secret_store();
+  std::lock_guard<std::mutex> lock(store.mutex);
+  const std::string key(to_string_view(name));
+  if (sds_config.empty() && store.values.count(key) == 0) {
+    return false;
+  }
+  store.subscribed.push_back(key);
+  id = store.subscribed.size();
+  return true;
+}
+
+bool TestStreamHost::secret_get(std::uint64_t id, RawBytes& value) {
+  SecretStore& store = secret_store();
+  {
+    std::lock_guard<std::mutex> lock(store.mutex);
+    if (id == 0 || id > store.subscribed.size()) {
+      return false;
+    }
+    auto found = store.values.find(store.subscribed[id - 1]);
+    data_->secret_read = found == store.values.end() ? std::string() : found->second;
+  }
+  value = to_raw_bytes(data_->secret_read);
+  return true;
+}
+
 bool WorkerQueue::define_metric(std::uint32_t kind, Bytes name, rust::Slice<const RawBytes>,
                                 std::uint64_t& id) const {
   std::lock_guard<std::mutex> lock(mutex_);

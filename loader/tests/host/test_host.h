@@ -129,6 +129,8 @@ struct StreamData {
   std::optional<SentReply> local_reply;
   // How many times the request started over (recreate_stream).
   std::uint32_t recreated = 0;
+  // The secret value the module read last (secret_get's view points here).
+  std::string secret_read;
   // When the stream started, as Unix nanoseconds (ABI 1.2 timing_get's START_UNIX).
   std::int64_t start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -196,6 +198,8 @@ class WorkerQueue : public Scheduler, public ConfigHost {
   // would, for the test to read (metric()).
   bool define_metric(std::uint32_t kind, Bytes name, rust::Slice<const RawBytes> label_names,
                      std::uint64_t& id) const override;
+  // The process's secrets (set_secret): a static one must be set before the subscription.
+  bool subscribe_secret(Bytes name, Bytes sds_config, std::uint64_t& id) const override;
   bool record_metric(std::uint64_t id, std::uint32_t op, rust::Slice<const RawBytes> label_values,
                      std::uint64_t value) const;
   // "<kind> <value>" of the metric whose full name is `name` for these label values ("" when
@@ -288,6 +292,9 @@ class TestStreamHost : public StreamHost {
   // The test host's connection: client 127.0.0.1:50000 to 127.0.0.1:10000 over HTTP/1.1; the
   // response code once there is a response.
   bool attribute_get(std::uint32_t attribute, RawBytes& string, double& number) override;
+  // The process's secret the configuration subscribed to as `id`, copied into the stream so the
+  // view lasts the hook.
+  bool secret_get(std::uint64_t id, RawBytes& value) override;
   // The stream's start only: this host records no later moment.
   bool timing_get(std::uint32_t timing, std::int64_t& ns) override {
     if (timing != 0) {  // ENVOYX_TIMING_START_UNIX
@@ -450,5 +457,8 @@ bool logged(rust::Str needle);
 // Sets runtime `key` (ABI 1.2 runtime_get) for every module of the process.
 void set_runtime_bool(rust::Str key, bool value);
 void set_runtime_number(rust::Str key, double value);
+// Sets the process's generic secret `name` (ABI 1.2 secret_get), as a proxy's static secret or
+// what SDS delivers.
+void set_secret(rust::Str name, rust::Str value);
 
 }  // namespace envoyx::testhost

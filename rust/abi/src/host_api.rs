@@ -85,6 +85,7 @@ macro_rules! for_each_host_function {
             trailers_add 2,
             runtime_get 2,
             timing_get 2,
+            secret_get 2,
         }
     };
 }
@@ -354,4 +355,10 @@ pub struct envoyx_host_api {
     // Stream timing (ABI 1.2)
     pub timing_get:
         unsafe extern "C" fn(stream: *mut envoyx_stream, timing: envoyx_timing, ns: *mut i64) -> bool,
+    // Secrets (ABI 1.2)
+    pub secret_get: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        name: envoyx_bytes,
+        value: *mut envoyx_bytes,
+    ) -> bool,
 }

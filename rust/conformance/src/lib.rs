@@ -136,6 +136,10 @@ pub const PRESET_OBJECT_VALUE: &str = "preset.example";
 pub const RUNTIME_FLAG: (&str, bool) = ("envoyx.conformance.flag", true);
 pub const RUNTIME_NUMBER: (&str, f64) = ("envoyx.conformance.percent", 12.5);
 
+/// The generic secret every test host's conformance configuration declares (its `secrets`; ABI
+/// 1.2 `secret_get`, case `secret`), and its value, set as the proxy's static secret first.
+pub const SECRET: (&str, &str) = ("envoyx.conformance.secret", "s3cret-value");
+
 /// The `text-*` cases' names: the key of every good call (metadata namespace and key `value`,
 /// filter-state key, span tag key), the clean value set under it, and the key (metadata key in
 /// that namespace, filter-state key) of a value with a line break that must be refused. Envoy's

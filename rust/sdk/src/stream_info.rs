@@ -272,3 +272,41 @@ impl Attribute {
         }
     }
 }
+
+impl crate::Stream {
+    /// The generic secret `name` the filter configuration declares (its `secrets`; ABI 1.2): the
+    /// proxy's bytes, valid while the stream is borrowed (SDS may rotate the value between
+    /// hooks: copy what must last); empty while SDS has not delivered it. None, with a warning in
+    /// the proxy's log, for a name the configuration does not declare.
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, HeadersStatus, Stream};
+    ///
+    /// struct ApiKey;
+    ///
+    /// impl Filter for ApiKey {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         // The configuration declares `secrets: [{name: upstream-api-key}]`.
+    ///         let key = stream.secret("upstream-api-key").map(<[u8]>::to_vec);
+    ///         if let Some(key) = key {
+    ///             stream.request_headers().set("x-api-key", key);
+    ///         }
+    ///         HeadersStatus::Continue
+    ///     }
+    /// }
+    /// ```
+    pub fn secret(&mut self, name: &str) -> Option<&[u8]> {
+        let mut value = envoyx_abi::envoyx_bytes::EMPTY;
+        // Safety: inside a hook of this stream on its worker thread; `value` is ours to write.
+        let found = unsafe {
+            (self.host().secret_get)(
+                self.as_raw(),
+                envoyx_abi::envoyx_bytes::from_slice(name.as_bytes()),
+                &mut value,
+            )
+        };
+        // Safety: the proxy's view, valid until the hook returns; the result borrows the stream,
+        // which a hook cannot keep past its return.
+        found.then(|| unsafe { value.as_slice() })
+    }
+}

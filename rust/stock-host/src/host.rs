@@ -462,6 +462,10 @@ impl HostStream for EnvoyStream {
         self.envoy.timing(timing)
     }
 
+    fn secret_get(&mut self, id: u64) -> Option<envoyx_abi::envoyx_bytes> {
+        self.envoy.secret(id)
+    }
+
     fn timing_unserved(&self) -> Option<String> {
         (!ffi::serves_timing()).then(|| {
             format!(
@@ -683,6 +687,12 @@ impl ConfigHost for EnvoyConfigHost {
             ffi::config_define_metric(self.config_envoy.0, def.kind, def.full_name.as_bytes(), &labels)
         };
         defined.map(|id| id as u64).map_err(|result| format!("Envoy refused it (metrics result {result})"))
+    }
+
+    fn subscribe_secret(&self, name: &str, sds_config: &str) -> Result<u64, String> {
+        // Safety: the core subscribes while the configuration is created, inside Envoy's
+        // config-new hook on the main thread (filter configs are created nowhere else here).
+        unsafe { ffi::subscribe_secret(self.config_envoy.0, name, sds_config) }
     }
 
     fn wake(&self) {

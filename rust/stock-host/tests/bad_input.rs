@@ -134,6 +134,28 @@ fn module_file_missing() {
     }
 }
 
+/// A configuration declaring a secret Envoy cannot serve: before 1.40 none at all (the refusal
+/// names the versions that do), on 1.40 a static secret the bootstrap does not have.
+#[test]
+fn secret_envoy_cannot_serve() {
+    let module = c_test_module();
+    for version in VERSIONS {
+        let mut x = LdsEnvoy::start(version);
+        let mut config = bad_module_config(&module, "basic");
+        config["secrets"] = json!([{ "name": "no-such-secret" }]);
+        let reason = if version == "1.40.0" {
+            "Envoy has no static secret of that name (bootstrap `static_resources.secrets`)".to_string()
+        } else {
+            format!("Envoy 1.{} serves no secrets to modules; Envoy 1.40 and later do", &version[2..4])
+        };
+        x.check_rejected(
+            config,
+            Form::Struct,
+            &[&format!("field `secrets[0]`: secret `no-such-secret`: {reason}")],
+        );
+    }
+}
+
 #[test]
 fn module_file_not_a_shared_object() {
     let path = scratch_dir().join("libnot_a_module.so");

@@ -33,6 +33,15 @@ void envoyx_testhost_owned_free(envoyx_testhost_owned owned);
 envoyx_testhost* envoyx_testhost_new(const char* const* names, const void* const* functions,
                                      size_t count, envoyx_bytes name, envoyx_bytes filter_config,
                                      envoyx_testhost_owned* error);
+/* envoyx_testhost_new for a configuration that declares the `secrets_len` static secrets named
+ * in `secrets` (ABI 1.2 secret_get; each set with envoyx_testhost_set_secret first). */
+envoyx_testhost* envoyx_testhost_new_declaring(const char* const* names, const void* const* functions,
+                                               size_t count, envoyx_bytes name, envoyx_bytes filter_config,
+                                               const envoyx_bytes* secrets, size_t secrets_len,
+                                               envoyx_testhost_owned* error);
+/* Sets the process's generic secret `name` to `value` (as a proxy's static secret, or what SDS
+ * delivers); a configuration subscribes to it when it declares it. */
+void envoyx_testhost_set_secret(envoyx_bytes name, envoyx_bytes value);
 /* Destroys the host's configuration (after its streams). */
 void envoyx_testhost_free(envoyx_testhost* host);
 

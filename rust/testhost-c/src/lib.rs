@@ -81,6 +81,40 @@ pub unsafe extern "C" fn envoyx_testhost_new(
     filter_config: envoyx_bytes,
     error: Option<&mut envoyx_testhost_owned>,
 ) -> Option<Box<TestHost>> {
+    // Safety: the caller's contract; no secrets.
+    unsafe {
+        envoyx_testhost_new_declaring(
+            names,
+            functions,
+            count,
+            name,
+            filter_config,
+            std::ptr::null(),
+            0,
+            error,
+        )
+    }
+}
+
+/// # Safety
+/// As [`envoyx_testhost_new`]; `secrets` holds `secrets_len` readable views.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn envoyx_testhost_new_declaring(
+    names: *const *const c_char,
+    functions: *const *const c_void,
+    count: usize,
+    name: envoyx_bytes,
+    filter_config: envoyx_bytes,
+    secrets: *const envoyx_bytes,
+    secrets_len: usize,
+    error: Option<&mut envoyx_testhost_owned>,
+) -> Option<Box<TestHost>> {
+    // Safety: the caller's contract for the list and its views.
+    let secrets: Vec<String> = unsafe { list(secrets, secrets_len) }
+        .iter()
+        .map(|s| String::from_utf8_lossy(unsafe { view(*s) }).into_owned())
+        .collect();
     // Safety: the caller's contract for each list.
     let (names, functions) = unsafe { (list(names, count), list(functions, count)) };
     let table: Vec<(&CStr, *const c_void)> = names
@@ -94,9 +128,17 @@ pub unsafe extern "C" fn envoyx_testhost_new(
     // Safety: the caller's contract for the views.
     let (name, filter_config) = unsafe { (view(name), view(filter_config)) };
     let (name, filter_config) = (String::from_utf8_lossy(name), String::from_utf8_lossy(filter_config));
+    let config = envoyx_core::ModuleConfig {
+        filter_config: filter_config.into_owned(),
+        secrets: secrets
+            .iter()
+            .map(|s| envoyx_core::config::SecretRef { name: s.clone(), sds_config: String::new() })
+            .collect(),
+        ..envoyx_core::ModuleConfig::in_process(&name)
+    };
     let host = envoyx_core::resolve_exports(lookup)
         .map_err(|missing| missing.at(std::path::Path::new("<linked into the test program>")).into())
-        .and_then(|exports| TestHost::in_process(exports, &name, &filter_config));
+        .and_then(|exports| TestHost::in_process_with_config(exports, &config));
     match host {
         Ok(host) => Some(Box::new(host)),
         Err(e) => {
@@ -532,6 +574,15 @@ pub unsafe extern "C" fn envoyx_teststream_proxy_local_reply(
     // Safety: per the caller.
     let (details, body) = unsafe { (view(details), view(body)) };
     stream.proxy_local_reply(status, &String::from_utf8_lossy(details), body)
+}
+
+/// # Safety
+/// `name` and `value` are readable views for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_testhost_set_secret(name: envoyx_bytes, value: envoyx_bytes) {
+    // Safety: per the caller.
+    let (name, value) = unsafe { (view(name), view(value)) };
+    envoyx_testhost::set_secret(&String::from_utf8_lossy(name), Some(value));
 }
 
 /// # Safety

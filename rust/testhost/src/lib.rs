@@ -28,6 +28,7 @@ mod callout;
 mod headers;
 mod metrics;
 mod runtime;
+mod secrets;
 mod stream_info;
 mod timing;
 mod tracing;
@@ -46,6 +47,7 @@ pub use envoyx_core::{ModuleConfig, ReloadStats};
 pub use headers::HeaderMap;
 pub use metrics::MetricValue;
 pub use runtime::{RuntimeValue, set_runtime};
+pub use secrets::set_secret;
 pub use stream_info::StoredValue;
 pub use tracing::RecordedSpan;
 
@@ -99,13 +101,9 @@ impl TestHost {
         filter_config: &str,
     ) -> Result<Self, envoyx_core::Error> {
         Self::from_config(&ModuleConfig {
-            name: name.to_string(),
             file_path: module.as_ref().to_string_lossy().into_owned(),
-            remote: None,
-            do_not_dlclose: false,
             filter_config: filter_config.to_string(),
-            reload_on_file_change: false,
-            metric_limits: Default::default(),
+            ..ModuleConfig::in_process(name)
         })
     }
 
@@ -151,16 +149,25 @@ impl TestHost {
         filter_config: &str,
         limits: &MetricLimits,
     ) -> Result<Self, envoyx_core::Error> {
+        let config = ModuleConfig {
+            filter_config: filter_config.to_string(),
+            metric_limits: limits.clone(),
+            ..ModuleConfig::in_process(name)
+        };
+        Self::in_process_with_config(exports, &config)
+    }
+
+    /// [`TestHost::in_process`] with the rest of a filter configuration: its `name`,
+    /// `filter_config`, `metric_limits` and `secrets` (each subscribed as a proxy would:
+    /// [`set_secret`] a static one first); its module's location is not used.
+    pub fn in_process_with_config(
+        exports: envoyx_abi::ModuleExports,
+        config: &ModuleConfig,
+    ) -> Result<Self, envoyx_core::Error> {
         install_process();
-        let module = envoyx_core::Module::in_process(name, exports)?;
+        let module = envoyx_core::Module::in_process(&config.name, exports)?;
         let background = Arc::new(ConfigBackground::default());
-        let config = FilterConfig::with_module_limits(
-            module,
-            name,
-            filter_config.as_bytes(),
-            Some(background.clone()),
-            limits,
-        )?;
+        let config = FilterConfig::with_module_config(module, config, Some(background.clone()))?;
         Ok(Self { config, background, inline_clusters: Arc::default() })
     }
 
@@ -494,6 +501,10 @@ impl envoyx_core::ConfigHost for ConfigBackground {
     fn define_metric(&self, def: &MetricDef) -> Result<u64, String> {
         Ok(self.metrics.define(def))
     }
+
+    fn subscribe_secret(&self, name: &str, sds_config: &str) -> Result<u64, String> {
+        secrets::subscribe(name, sds_config)
+    }
 }
 
 /// The [`HostStream`] the core calls on behalf of the module.
@@ -634,6 +645,13 @@ impl HostStream for TestHostStream {
     fn set_buffer_limit(&mut self, limit: u64) -> bool {
         self.data.borrow_mut().info.buffer_limit = Some(limit);
         true
+    }
+    fn secret_get(&mut self, id: u64) -> Option<envoyx_abi::envoyx_bytes> {
+        // Kept in the stream until the next read, so the view stays valid for the hook.
+        let value = secrets::value(id)?;
+        let view = envoyx_abi::envoyx_bytes::from_slice(&value);
+        self.data.borrow_mut().info.secret_read = Some(value);
+        Some(view)
     }
     fn timing(&mut self, timing: u32) -> Option<i64> {
         self.data.borrow().info.timing.get(timing)

@@ -68,6 +68,8 @@ pub(crate) struct StreamInfo {
     pub buffer_limit: Option<u64>,
     /// The stream's moments (ABI 1.2 `timing_get`).
     pub timing: crate::timing::Clock,
+    /// The secret value a module read last (its view points here).
+    pub secret_read: Option<std::sync::Arc<[u8]>>,
 }
 
 /// The test host's connection, unless the test says otherwise: client 127.0.0.1:50000 to

@@ -52,17 +52,31 @@ impl RustHost {
         Ok(host)
     }
 
+    /// The configuration declares the conformance secret (case `secret`), set first as the
+    /// proxy's static secret.
     fn load_module(&self, filter_config: &str) -> Result<TestHost, envoyx_core::Error> {
+        let (secret, value) = envoyx_conformance::SECRET;
+        envoyx_testhost::set_secret(secret, Some(value.as_bytes()));
+        let config = envoyx_core::ModuleConfig {
+            filter_config: filter_config.to_string(),
+            secrets: vec![envoyx_core::config::SecretRef {
+                name: secret.to_string(),
+                sds_config: String::new(),
+            }],
+            ..envoyx_core::ModuleConfig::in_process("conformance")
+        };
         match &self.module {
-            None => TestHost::in_process(
+            None => TestHost::in_process_with_config(
                 envoyx_sdk::module_exports_with_routes::<
                     envoyx_test_module_conformance::ConformanceConfig,
                     envoyx_test_module_conformance::ConformanceRoute,
                 >(),
-                "conformance",
-                filter_config,
+                &config,
             ),
-            Some(module) => TestHost::load(module, "conformance", filter_config),
+            Some(module) => TestHost::from_config(&envoyx_core::ModuleConfig {
+                file_path: module.to_string_lossy().into_owned(),
+                ..config
+            }),
         }
     }
 }

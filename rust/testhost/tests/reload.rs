@@ -13,13 +13,10 @@ use std::time::{Duration, Instant};
 /// A configuration `name` of the module at `file` that reloads it when it is replaced.
 fn reloading_config(file: &Path, name: &str, filter_config: &str) -> ModuleConfig {
     ModuleConfig {
-        name: name.to_string(),
         file_path: file.to_string_lossy().into_owned(),
-        remote: None,
-        do_not_dlclose: false,
         filter_config: filter_config.to_string(),
         reload_on_file_change: true,
-        metric_limits: Default::default(),
+        ..ModuleConfig::in_process(name)
     }
 }
 

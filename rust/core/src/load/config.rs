@@ -80,6 +80,55 @@ pub struct ModuleConfig {
     pub reload_on_file_change: bool,
     /// Bounds on the module's labelled metrics (`metric_limits`).
     pub metric_limits: MetricLimits,
+    /// The secrets the module may read (`secrets`, ABI 1.2), checked.
+    pub secrets: Vec<SecretRef>,
+}
+
+/// A secret the configuration declares (`x/config.proto` `SecretRef`), checked: a name of 1 to
+/// [`MAX_SECRET_NAME`] printable ASCII bytes, and `sds_config` empty or a JSON object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretRef {
+    pub name: String,
+    /// An Envoy `ConfigSource` as JSON text; empty for a static secret.
+    pub sds_config: String,
+}
+
+/// The longest secret name.
+pub const MAX_SECRET_NAME: usize = 256;
+/// The most secrets one configuration declares.
+pub const MAX_SECRETS: usize = 32;
+
+fn checked_secrets(secrets: Vec<proto::SecretRef>) -> Result<Vec<SecretRef>, ConfigError> {
+    if secrets.len() > MAX_SECRETS {
+        return Err(field_error("secrets", format!("at most {MAX_SECRETS} secrets, got {}", secrets.len())));
+    }
+    let mut checked: Vec<SecretRef> = Vec::with_capacity(secrets.len());
+    for (at, secret) in secrets.into_iter().enumerate() {
+        let field = format!("secrets[{at}]");
+        let name = secret.name;
+        if name.is_empty() || name.len() > MAX_SECRET_NAME || !name.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(field_error(
+                &format!("{field}.name"),
+                format!(
+                    "a name is 1 to {MAX_SECRET_NAME} bytes of printable ASCII without spaces, got {name:?}"
+                ),
+            ));
+        }
+        if checked.iter().any(|s| s.name == name) {
+            return Err(field_error(&format!("{field}.name"), format!("`{name}` is declared twice")));
+        }
+        let sds_config = secret.sds_config.trim().to_string();
+        if !sds_config.is_empty()
+            && !matches!(serde_json::from_str(&sds_config), Ok(serde_json::Value::Object(_)))
+        {
+            return Err(field_error(
+                &format!("{field}.sds_config"),
+                "expected an Envoy ConfigSource as a JSON object".to_string(),
+            ));
+        }
+        checked.push(SecretRef { name, sds_config });
+    }
+    Ok(checked)
 }
 
 impl ModuleConfig {
@@ -114,6 +163,7 @@ impl ModuleConfig {
             filter_config: config.filter_config,
             reload_on_file_change: config.reload_on_file_change,
             metric_limits,
+            secrets: checked_secrets(config.secrets)?,
         })
     }
 
@@ -148,6 +198,13 @@ impl ModuleConfig {
                     .to_string(),
             ));
         }
+        if !config.secrets.is_empty() {
+            return Err(field_error(
+                "secrets",
+                "not a per-route field: the filter's own configuration declares the secrets its module reads"
+                    .to_string(),
+            ));
+        }
         Ok(config)
     }
 
@@ -179,6 +236,7 @@ impl ModuleConfig {
                 "metric_limits" | "metricLimits" => {
                     config.metric_limits = Some(metric_limits_from_json(value)?)
                 }
+                "secrets" => config.secrets = secrets_from_json(value)?,
                 _ => return Err(field_error(key, "unknown field".to_string())),
             }
         }
@@ -201,6 +259,25 @@ impl ModuleConfig {
                 label_combinations: self.metric_limits.label_combinations,
                 overflow_label: self.metric_limits.overflow_label.clone().unwrap_or_default(),
             }),
+            secrets: (self.secrets.iter())
+                .map(|s| proto::SecretRef { name: s.name.clone(), sds_config: s.sds_config.clone() })
+                .collect(),
+        }
+    }
+
+    /// A configuration named `name` with every other field at its default and no module
+    /// location (`file_path` empty): for hosts that create a configuration on a module they
+    /// already hold (`FilterConfig::with_module_config`), filling in what they set.
+    pub fn in_process(name: &str) -> Self {
+        ModuleConfig {
+            name: name.to_string(),
+            file_path: String::new(),
+            remote: None,
+            do_not_dlclose: false,
+            filter_config: String::new(),
+            reload_on_file_change: false,
+            metric_limits: MetricLimits::default(),
+            secrets: Vec::new(),
         }
     }
 
@@ -259,6 +336,38 @@ fn metric_limits_from_json(value: &serde_json::Value) -> Result<proto::MetricLim
         }
     }
     Ok(limits)
+}
+
+fn secrets_from_json(value: &serde_json::Value) -> Result<Vec<proto::SecretRef>, ConfigError> {
+    let serde_json::Value::Array(items) = value else {
+        return Err(field_error("secrets", format!("expected an array, got {}", json_kind(value))));
+    };
+    let mut secrets = Vec::with_capacity(items.len());
+    for (at, item) in items.iter().enumerate() {
+        let serde_json::Value::Object(fields) = item else {
+            return Err(field_error(
+                &format!("secrets[{at}]"),
+                format!("expected an object, got {}", json_kind(item)),
+            ));
+        };
+        let mut secret = proto::SecretRef::default();
+        for (key, value) in fields {
+            let field = format!("secrets[{at}].{key}");
+            match key.as_str() {
+                "name" => secret.name = expect_string(&field, value)?,
+                // A ConfigSource as an object (YAML), or as its JSON text.
+                "sds_config" | "sdsConfig" => {
+                    secret.sds_config = match value {
+                        serde_json::Value::Object(_) => value.to_string(),
+                        _ => expect_string(&field, value)?,
+                    }
+                }
+                _ => return Err(field_error(&field, "unknown field".to_string())),
+            }
+        }
+        secrets.push(secret);
+    }
+    Ok(secrets)
 }
 
 /// A whole number from 0 to u32::MAX; also as a float (what a google.protobuf.Struct carries) or
@@ -358,6 +467,51 @@ mod tests {
     }
 
     #[test]
+    fn secrets_in_json_and_protobuf_checked_naming_the_field() {
+        let config = ModuleConfig::from_json(
+            r#"{"file_path": "/m.so", "secrets": [{"name": "api-key"},
+                {"name": "hmac", "sds_config": {"path_config_source": {"path": "/etc/sds.yaml"}}}]}"#,
+        )
+        .unwrap();
+        let expected = vec![
+            SecretRef { name: "api-key".into(), sds_config: String::new() },
+            SecretRef {
+                name: "hmac".into(),
+                sds_config: r#"{"path_config_source":{"path":"/etc/sds.yaml"}}"#.into(),
+            },
+        ];
+        assert_eq!(config.secrets, expected);
+        let bytes = config.to_proto().encode_to_vec();
+        assert_eq!(ModuleConfig::from_proto_bytes(&bytes).unwrap().secrets, expected);
+        for (json, error) in [
+            (r#"[{"name": ""}]"#, "field `secrets[0].name`: a name is 1 to 256 bytes"),
+            (r#"[{"name": "a b"}]"#, "field `secrets[0].name`: a name is 1 to 256 bytes"),
+            (r#"[{"name": "k"}, {"name": "k"}]"#, "field `secrets[1].name`: `k` is declared twice"),
+            (
+                r#"[{"name": "k", "sds_config": "nope"}]"#,
+                "field `secrets[0].sds_config`: expected an Envoy ConfigSource",
+            ),
+            (r#"[{"name": "k", "value": "x"}]"#, "field `secrets[0].value`: unknown field"),
+            (r#"{"name": "k"}"#, "field `secrets`: expected an array"),
+        ] {
+            let err = ModuleConfig::from_json(&format!(r#"{{"file_path": "/m.so", "secrets": {json}}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(error), "{json}: {err}");
+        }
+        let many: Vec<String> = (0..=MAX_SECRETS).map(|i| format!(r#"{{"name": "s{i}"}}"#)).collect();
+        let err =
+            ModuleConfig::from_json(&format!(r#"{{"file_path": "/m.so", "secrets": [{}]}}"#, many.join(",")))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("field `secrets`: at most 32 secrets, got 33"), "{err}");
+        let err = ModuleConfig::route_from_json(r#"{"file_path": "/m.so", "secrets": [{"name": "k"}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("field `secrets`: not a per-route field"), "{err}");
+    }
+
+    #[test]
     fn json_with_proto_and_camel_case_names() {
         let a = ModuleConfig::from_json(
             r#"{"@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfig",
@@ -374,6 +528,7 @@ mod tests {
                 filter_config: "helloworld".into(),
                 reload_on_file_change: false,
                 metric_limits: Default::default(),
+                secrets: Vec::new(),
             }
         );
         let c = ModuleConfig::from_json(r#"{"file_path": "/m.so", "reloadOnFileChange": true}"#).unwrap();

@@ -10,6 +10,7 @@ use crate::stream::background::{ConfigHost, ConfigShared, ConfigWork};
 use crate::stream::callout_data::CalloutStatus;
 use crate::stream::error_sink::ErrorSink;
 use crate::stream::metrics::MetricLimits;
+use crate::stream::secrets::Secrets;
 use crate::stream::setup::{Hooks, Labels, StreamConfig};
 use envoyx_abi::envoyx_bytes;
 use envoyx_abi::envoyx_header;
@@ -28,6 +29,8 @@ pub struct ConfigVersion {
     background: Arc<ConfigShared>,
     /// The metrics the module defined while the configuration was created.
     metrics: Box<[crate::stream::metrics::Metric]>,
+    /// The secrets the configuration declares (subscribed once, shared by its versions).
+    secrets: Arc<Secrets>,
     /// How many of its streams started, completed and were destroyed.
     streams: StreamCounters,
     // Declared last: the module must stay loaded until its config is destroyed.
@@ -51,6 +54,7 @@ impl ConfigVersion {
         scheduler: Option<Arc<dyn ConfigHost>>,
         first_callout_id: u64,
         metric_limits: &MetricLimits,
+        secrets: Arc<Secrets>,
     ) -> Result<Arc<Self>, Error> {
         let background = Arc::new(ConfigShared::new(
             &module.hooks,
@@ -74,7 +78,7 @@ impl ConfigVersion {
                 let metrics = background.freeze_metrics();
                 crate::lifecycle::config_created();
                 let streams = StreamCounters::default();
-                Ok(Arc::new(Self { labels, module_config, background, metrics, streams, module }))
+                Ok(Arc::new(Self { labels, module_config, background, metrics, secrets, streams, module }))
             }
             None => {
                 // Handles taken during the failed creation schedule nothing.
@@ -227,6 +231,10 @@ impl StreamConfig for ConfigVersion {
 
     fn metrics(&self) -> &[crate::stream::metrics::Metric] {
         &self.metrics
+    }
+
+    fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     fn stream_counters(&self) -> &StreamCounters {

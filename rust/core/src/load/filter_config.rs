@@ -12,6 +12,7 @@ use crate::stream::background::ConfigHost;
 use crate::stream::callout_data::CalloutStatus;
 use crate::stream::drive::Stream;
 use crate::stream::metrics::MetricLimits;
+use crate::stream::secrets::Secrets;
 use crate::{HostStream, MetricDef};
 use envoyx_abi::{envoyx_bytes, envoyx_header};
 use std::sync::Arc;
@@ -38,8 +39,9 @@ impl FilterConfig {
     /// for reloads; a host without one passes None: the module's scheduling calls return false
     /// and a configuration asking for reloads is refused.
     pub fn new(config: &ModuleConfig, scheduler: Option<Arc<dyn ConfigHost>>) -> Result<Arc<Self>, Error> {
+        let secrets = subscribe_secrets(config, scheduler.as_deref())?;
         if config.reload_on_file_change {
-            let reloading = Reloading::start(config, scheduler)?;
+            let reloading = Reloading::start(config, scheduler, secrets)?;
             let config = Arc::new(Self {
                 name: config.name.clone(),
                 serving: Serving::Reloading(Box::new(reloading)),
@@ -55,6 +57,7 @@ impl FilterConfig {
             scheduler,
             1,
             &config.metric_limits,
+            secrets,
         )?;
         Ok(Arc::new(Self { name: config.name.clone(), serving: Serving::Fixed(version) }))
     }
@@ -80,19 +83,25 @@ impl FilterConfig {
         filter_config: &[u8],
         scheduler: Option<Arc<dyn ConfigHost>>,
     ) -> Result<Arc<Self>, Error> {
-        Self::with_module_limits(module, name, filter_config, scheduler, &MetricLimits::default())
+        let no_secrets = Arc::new(Secrets::default());
+        let limits = MetricLimits::default();
+        let version = ConfigVersion::create(module, name, filter_config, scheduler, 1, &limits, no_secrets)?;
+        Ok(Arc::new(Self { name: name.to_string(), serving: Serving::Fixed(version) }))
     }
 
-    /// [`FilterConfig::with_module`] with the configuration's `metric_limits`.
-    pub fn with_module_limits(
+    /// [`FilterConfig::with_module`] with the rest of `config` (its name, `filter_config`,
+    /// `metric_limits` and `secrets`; its module's location is not used).
+    pub fn with_module_config(
         module: Arc<Module>,
-        name: &str,
-        filter_config: &[u8],
+        config: &ModuleConfig,
         scheduler: Option<Arc<dyn ConfigHost>>,
-        metric_limits: &MetricLimits,
     ) -> Result<Arc<Self>, Error> {
-        let version = ConfigVersion::create(module, name, filter_config, scheduler, 1, metric_limits)?;
-        Ok(Arc::new(Self { name: name.to_string(), serving: Serving::Fixed(version) }))
+        let secrets = subscribe_secrets(config, scheduler.as_deref())?;
+        let filter_config = config.filter_config.as_bytes();
+        let limits = &config.metric_limits;
+        let version =
+            ConfigVersion::create(module, &config.name, filter_config, scheduler, 1, limits, secrets)?;
+        Ok(Arc::new(Self { name: config.name.clone(), serving: Serving::Fixed(version) }))
     }
 
     /// The version that takes new streams.
@@ -185,4 +194,23 @@ impl FilterConfig {
             Serving::Reloading(reloading) => Some(reloading.stats()),
         }
     }
+}
+
+/// Subscribes, through the configuration's host, to each secret the configuration declares
+/// (main thread, before the module's configuration is created); the first the host refuses
+/// rejects the configuration, naming it and the host's reason.
+fn subscribe_secrets(config: &ModuleConfig, host: Option<&dyn ConfigHost>) -> Result<Arc<Secrets>, Error> {
+    let mut subscribed = Vec::with_capacity(config.secrets.len());
+    for (at, secret) in config.secrets.iter().enumerate() {
+        let id = match host {
+            Some(host) => host.subscribe_secret(&secret.name, &secret.sds_config),
+            None => Err("this host serves no secrets".to_string()),
+        };
+        let id = id.map_err(|reason| crate::ConfigError::Field {
+            field: format!("secrets[{at}]"),
+            reason: format!("secret `{}`: {reason}", secret.name),
+        })?;
+        subscribed.push((secret.name.clone(), id));
+    }
+    Ok(Arc::new(Secrets::new(subscribed)))
 }

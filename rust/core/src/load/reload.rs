@@ -24,6 +24,7 @@ use crate::stream::background::ConfigHost;
 use crate::stream::callout::Callout;
 use crate::stream::callout_data::CalloutStatus;
 use crate::stream::metrics::MetricDef;
+use crate::stream::secrets::Secrets;
 use crate::stream::setup::StreamConfig;
 use crate::sync::{lock, read, write};
 use std::collections::VecDeque;
@@ -62,6 +63,8 @@ enum Wake {
 struct Watch {
     path: PathBuf,
     host: Arc<dyn ConfigHost>,
+    /// The configuration's secrets, subscribed once for every version.
+    secrets: Arc<Secrets>,
     wakes: Mutex<VecDeque<Wake>>,
     /// The file as last loaded or refused: the watcher asks again only for another one.
     handled: Mutex<Option<FileIdentity>>,
@@ -229,7 +232,11 @@ pub(crate) struct Reloading {
 
 impl Reloading {
     /// Loads the first version (main thread) and starts watching the file.
-    pub fn start(source: &ModuleConfig, host: Option<Arc<dyn ConfigHost>>) -> Result<Self, Error> {
+    pub fn start(
+        source: &ModuleConfig,
+        host: Option<Arc<dyn ConfigHost>>,
+        secrets: Arc<Secrets>,
+    ) -> Result<Self, Error> {
         let Some(host) = host else {
             return Err(Error::Config(ConfigError::Field {
                 field: "reload_on_file_change".to_string(),
@@ -240,6 +247,7 @@ impl Reloading {
         let watch = Arc::new(Watch {
             path: path.clone(),
             host,
+            secrets,
             wakes: Mutex::default(),
             handled: Mutex::default(),
             last_seen: Mutex::default(),
@@ -286,6 +294,7 @@ impl Reloading {
             Some(host),
             first_callout_id(generation),
             &source.metric_limits,
+            watch.secrets.clone(),
         )
     }
 

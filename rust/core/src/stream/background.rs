@@ -80,6 +80,16 @@ pub trait ConfigHost: Send + Sync {
         let _ = def;
         Err("this host keeps no metrics".to_string())
     }
+
+    /// Subscribes to the generic secret `name` the configuration being created declares (main
+    /// thread; the core checked the name): `sds_config` empty for a static secret of the
+    /// proxy's, else where SDS serves it (an Envoy ConfigSource as JSON). The host's id for it,
+    /// given back to [`crate::HostStream::secret_get`], or why the proxy refused it (the
+    /// configuration is then rejected). Hosts without secrets keep the default.
+    fn subscribe_secret(&self, name: &str, sds_config: &str) -> Result<u64, String> {
+        let _ = (name, sds_config);
+        Err("this host serves no secrets".to_string())
+    }
 }
 
 /// Work for the configuration's main-thread hooks.

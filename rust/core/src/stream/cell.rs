@@ -319,6 +319,11 @@ impl StreamCell {
         self.config().metrics()
     }
 
+    /// The secrets the stream's configuration declares.
+    pub fn secrets(&self) -> &crate::stream::secrets::Secrets {
+        self.config().secrets()
+    }
+
     pub fn flow(&self, direction: Direction) -> Flow {
         self.flows[direction as usize].get()
     }

@@ -238,6 +238,14 @@ pub trait HostStream {
         None
     }
 
+    /// The current value of the secret the configuration's host subscribed to as `id` (ABI 1.2;
+    /// [`crate::ConfigHost::subscribe_secret`]): a view valid until the hook returns, empty
+    /// while SDS has not delivered it. Hosts without secrets keep the default.
+    fn secret_get(&mut self, id: u64) -> Option<envoyx_abi::envoyx_bytes> {
+        let _ = id;
+        None
+    }
+
     /// Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the
     /// core checked this is that direction's body hook with the chunk that ends it); true when
     /// the direction has trailers now. Hosts that cannot add them keep the default.

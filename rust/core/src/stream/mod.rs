@@ -20,6 +20,7 @@ pub(crate) mod host_api;
 pub(crate) mod metric_record;
 pub(crate) mod metrics;
 pub(crate) mod route;
+pub(crate) mod secrets;
 pub(crate) mod setup;
 pub(crate) mod stream_info;
 pub(crate) mod timing;

@@ -63,6 +63,8 @@ pub(crate) trait StreamConfig: Send + Sync {
     fn labels(&self) -> &Labels;
     /// The metrics the module defined for this configuration, id 1 first.
     fn metrics(&self) -> &[crate::stream::metrics::Metric];
+    /// The secrets the configuration declares, as its host subscribed to them.
+    fn secrets(&self) -> &crate::stream::secrets::Secrets;
     /// How many of its streams started, completed and were destroyed.
     fn stream_counters(&self) -> &crate::lifecycle::StreamCounters;
     /// Which loaded module this is, only compared with a per-route configuration's parse

@@ -32,7 +32,7 @@ pub fn log_enabled(level: LogLevel) -> bool {
 
 /// Looks `name` up in the running Envoy's dynamic symbol table: tells which callbacks this
 /// Envoy exports, without linking to them.
-fn lookup(name: &std::ffi::CStr) -> *mut c_void {
+pub(super) fn lookup(name: &std::ffi::CStr) -> *mut c_void {
     // Safety: dlsym with a NUL-terminated name only reads the loader's symbol tables.
     unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
 }

@@ -707,6 +707,26 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
+            "secret" => {
+                let declared = stream
+                    .secret(envoyx_conformance::SECRET.0)
+                    .map(|v| String::from_utf8_lossy(v).into_owned());
+                let undeclared = stream.secret("envoyx.conformance.other").is_some();
+                let results = format!(
+                    "declared={},undeclared={}",
+                    declared.as_deref().unwrap_or("refused"),
+                    if undeclared { "read" } else { "refused" }
+                );
+                stream.request_headers().set("x-conf-secret", results);
+                HeadersStatus::Continue
+            }
+            "secret-sds" => {
+                // Envoy-only (rust/stock-host/tests/secrets.rs): a secret SDS delivers and rotates.
+                let value =
+                    stream.secret("envoyx.conformance.sds").map(|v| String::from_utf8_lossy(v).into_owned());
+                stream.request_headers().set("x-conf-secret", value.as_deref().unwrap_or("refused"));
+                HeadersStatus::Continue
+            }
             "runtime" => {
                 use envoyx_conformance::{RUNTIME_FLAG, RUNTIME_NUMBER};
                 let shown = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());

@@ -81,6 +81,26 @@ pub(super) unsafe extern "C" fn timing_get(
     }
 }
 
+pub(super) unsafe extern "C" fn secret_get(
+    stream: *mut envoyx_stream,
+    name: envoyx_bytes,
+    value: *mut envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; `name` is valid during the call; `value` is writable
+    // or NULL.
+    unsafe {
+        with_stream(stream, "secret_get", false, |cell, _| {
+            match crate::stream::secrets::secret_get(cell, view(name)) {
+                Some(secret) if !value.is_null() => {
+                    value.write(secret);
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+}
+
 pub(super) unsafe extern "C" fn attribute_get(
     stream: *mut envoyx_stream,
     attribute: envoyx_attribute,
