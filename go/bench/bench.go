@@ -6,6 +6,9 @@
 //   - upper: upper-cases the ASCII letters of the request body in place, in Envoy's buffers;
 //   - observe: the header, the labelled counter `responses{class="2xx"}` and the dynamic
 //     metadata `bench.decision: seen`;
+//   - respond: answers the request itself, no upstream asked: status 200 and a 64 KiB body
+//     streamed as 16 data frames of 4 KiB (chunk i is the letter 'a' + i), SendResponseHeaders
+//     then SendResponseData from OnRequestHeaders;
 //   - allocs: answers every request itself with what the Go runtime of the process allocated
 //     so far, `objects=N bytes=M` (the bench reads it on a listener of its own before and after
 //     a measurement: Go's allocations per request in Envoy, with nothing added to the measured
@@ -16,6 +19,7 @@
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"runtime/metrics"
 	"strings"
@@ -29,10 +33,10 @@ type Job string
 // ParseJob reads the filter_config.
 func ParseJob(config []byte) (Job, error) {
 	switch job := Job(strings.TrimSpace(string(config))); job {
-	case "header", "pass", "upper", "observe", "allocs":
+	case "header", "pass", "upper", "observe", "respond", "allocs":
 		return job, nil
 	default:
-		return "", fmt.Errorf("the Go bench module: filter_config must be header, pass, upper, observe or allocs, got %q", config)
+		return "", fmt.Errorf("the Go bench module: filter_config must be header, pass, upper, observe, respond or allocs, got %q", config)
 	}
 }
 
@@ -49,6 +53,8 @@ func (c *config) NewFilter() envoyx.Filter {
 		return upperFilter{}
 	case "observe":
 		return observeFilter{c: c}
+	case "respond":
+		return respondFilter{}
 	case "allocs":
 		return allocsFilter{}
 	}
@@ -86,6 +92,37 @@ func (f observeFilter) OnResponseHeaders(s *envoyx.Stream, _ bool) envoyx.Header
 	f.c.responses.Add(s, 1, "2xx")
 	s.SetMetadataString("bench", "decision", "seen")
 	return envoyx.HeadersContinue
+}
+
+// The respond job's data frames and the bytes in each.
+const (
+	ResponseChunks     = 16
+	ResponseChunkBytes = 4 << 10
+)
+
+// responseChunks is the respond job's body: chunk i is ResponseChunkBytes of the letter 'a' + i
+// (the Rust bench's pattern::response_body), made once.
+var responseChunks = func() (chunks [ResponseChunks][]byte) {
+	for i := range chunks {
+		chunks[i] = bytes.Repeat([]byte{byte('a' + i)}, ResponseChunkBytes)
+	}
+	return chunks
+}()
+
+// ResponseChunk is chunk i of the respond job's body.
+func ResponseChunk(i int) []byte { return responseChunks[i] }
+
+type respondFilter struct{ envoyx.DefaultFilter }
+
+func (respondFilter) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus {
+	// Each call is a data frame of its own; the host sends them when this hook returns.
+	if s.SendResponseHeaders(200, nil, false) {
+		for i, chunk := range responseChunks {
+			s.SendResponseData(chunk, i == ResponseChunks-1)
+		}
+	}
+	// The request stays here: this filter answered it.
+	return envoyx.HeadersStopIteration
 }
 
 type allocsFilter struct{ envoyx.DefaultFilter }

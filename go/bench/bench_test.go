@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -44,6 +45,37 @@ func TestEachJobDoesItsWork(t *testing.T) {
 
 	if _, err := envoyxtest.Load("bench", "sideways"); err == nil {
 		t.Error("an unknown job is refused")
+	}
+}
+
+// TestEachJobRespondStreamsItsOwnAnswer: the respond job answers the request itself, no
+// upstream asked, with status 200 and the 64 KiB body (16 chunks of 4 KiB, chunk i the letter
+// 'a' + i).
+func TestEachJobRespondStreamsItsOwnAnswer(t *testing.T) {
+	s := envoyxtest.New(t, "bench", "respond").Stream()
+	defer s.Close()
+	if status := s.RequestHeaders(envoyxtest.H(":method", "GET", ":path", "/bench"), true); status != envoyx.HeadersStopIteration {
+		t.Fatalf("request headers: %v", status)
+	}
+	if s.Forwarded(envoyx.Request) {
+		t.Fatal("the request went to an upstream")
+	}
+	if v, _ := s.ClientResponseHeaders().Get(":status"); v != "200" {
+		t.Fatalf(":status %q", v)
+	}
+	var want []byte
+	for i := range ResponseChunks {
+		chunk := ResponseChunk(i)
+		if len(chunk) != ResponseChunkBytes || chunk[0] != byte('a'+i) || chunk[len(chunk)-1] != byte('a'+i) {
+			t.Fatalf("chunk %d: %d bytes of %q", i, len(chunk), chunk[:1])
+		}
+		want = append(want, chunk...)
+	}
+	if got := s.ClientResponseBody(); len(got) != 64<<10 || !bytes.Equal(got, want) {
+		t.Fatalf("body: %d bytes, want %d", len(got), len(want))
+	}
+	if s.ClientResponseTrailers() != nil {
+		t.Fatal("trailers")
 	}
 }
 

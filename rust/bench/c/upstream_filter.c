@@ -5,8 +5,10 @@
  * filter_config (a StringValue): "header" adds `x-bench-added: 1` to every response; "upper"
  * upper-cases the ASCII letters of each request body chunk in place, in Envoy's own slices;
  * "pass" changes nothing; "observe" adds the header, increments the labelled counter
- * `responses{class="2xx"}` and writes the dynamic metadata `bench.decision: seen`. Anything else
- * rejects the config.
+ * `responses{class="2xx"}` and writes the dynamic metadata `bench.decision: seen`; "respond"
+ * answers the request itself, no upstream asked: status 200 and 64 KiB sent as 16 data frames of
+ * 4 KiB (chunk i is the letter 'a' + i) through upstream's streaming callbacks,
+ * `send_response_headers` then `send_response_data`. Anything else rejects the config.
  *
  * Envoy refuses a module lacking any of the 20 mandatory HTTP hooks, so every one is exported,
  * the callout and watermark ones as stubs.
@@ -24,12 +26,20 @@ typedef struct {
 } envoy_buffer;
 typedef envoy_buffer module_buffer;
 
-enum job { JOB_HEADER = 1, JOB_UPPER = 2, JOB_PASS = 3, JOB_OBSERVE = 4 };
+enum job { JOB_HEADER = 1, JOB_UPPER = 2, JOB_PASS = 3, JOB_OBSERVE = 4, JOB_RESPOND = 5 };
+
+/* Upstream's `envoy_dynamic_module_type_module_http_header`: a header the module owns. */
+typedef struct {
+  const char *key_ptr;
+  size_t key_length;
+  const char *value_ptr;
+  size_t value_length;
+} module_http_header;
 
 /* Upstream's enum values (docs/upstream-abi.md §2). */
 enum { RESPONSE_HEADER = 2 };
 enum { RECEIVED_REQUEST_BODY = 0 };
-enum { STATUS_CONTINUE = 0 };
+enum { STATUS_CONTINUE = 0, STATUS_STOP_ITERATION = 1 };
 
 /* Callbacks exported by the Envoy binary. */
 extern bool envoy_dynamic_module_callback_http_add_header(void *filter, int header_type, module_buffer key,
@@ -44,13 +54,24 @@ extern int envoy_dynamic_module_callback_http_filter_increment_counter(void *fil
                                                                       size_t values_size, uint64_t value);
 extern void envoy_dynamic_module_callback_http_set_dynamic_metadata_string(void *filter, module_buffer ns,
                                                                            module_buffer key, module_buffer value);
+/* The response the module makes itself, streamed (Envoy copies what it is given; the headers
+ * must include `:status`). */
+extern void envoy_dynamic_module_callback_http_send_response_headers(void *filter, module_http_header *headers,
+                                                                     size_t headers_count, bool end_stream);
+extern void envoy_dynamic_module_callback_http_send_response_data(void *filter, module_buffer data,
+                                                                  bool end_stream);
 
 /* The config and the per-stream object are the job itself, kept in a static so no allocation
  * happens per stream (the per-stream pointer must only be non-NULL). */
-static const int jobs[5] = {0, JOB_HEADER, JOB_UPPER, JOB_PASS, JOB_OBSERVE};
+static const int jobs[6] = {0, JOB_HEADER, JOB_UPPER, JOB_PASS, JOB_OBSERVE, JOB_RESPOND};
 
 /* The observe job's counter (one configuration per bench run). */
 static size_t responses_counter;
+
+/* The respond job's body, filled when its config is made. */
+#define RESPONSE_CHUNKS 16
+#define RESPONSE_CHUNK_BYTES 4096
+static char response_body[RESPONSE_CHUNKS * RESPONSE_CHUNK_BYTES];
 
 const char *envoy_dynamic_module_on_program_init(void) { return "v0.2.0"; }
 
@@ -68,6 +89,11 @@ const void *envoy_dynamic_module_on_http_filter_config_new(void *config_envoy, e
       return NULL;
     return &jobs[JOB_OBSERVE];
   }
+  if (config.length == 7 && memcmp(config.ptr, "respond", 7) == 0) {
+    for (int i = 0; i < RESPONSE_CHUNKS; i++)
+      memset(response_body + i * RESPONSE_CHUNK_BYTES, 'a' + i, RESPONSE_CHUNK_BYTES);
+    return &jobs[JOB_RESPOND];
+  }
   return NULL;
 }
 
@@ -79,10 +105,16 @@ const void *envoy_dynamic_module_on_http_filter_new(const void *config, void *fi
 }
 
 int envoy_dynamic_module_on_http_filter_request_headers(void *filter, const void *module, bool end) {
-  (void)filter;
-  (void)module;
   (void)end;
-  return STATUS_CONTINUE;
+  if (*(const int *)module != JOB_RESPOND) return STATUS_CONTINUE;
+  /* The answer goes out from inside these calls; the request stops here, no upstream asked. */
+  module_http_header status = {":status", 7, "200", 3};
+  envoy_dynamic_module_callback_http_send_response_headers(filter, &status, 1, false);
+  for (int i = 0; i < RESPONSE_CHUNKS; i++) {
+    module_buffer chunk = {response_body + i * RESPONSE_CHUNK_BYTES, RESPONSE_CHUNK_BYTES};
+    envoy_dynamic_module_callback_http_send_response_data(filter, chunk, i + 1 == RESPONSE_CHUNKS);
+  }
+  return STATUS_STOP_ITERATION;
 }
 
 /* Branch-free so the compiler vectorises it, as Rust's make_ascii_uppercase is. */

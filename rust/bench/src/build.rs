@@ -15,6 +15,7 @@ pub fn wat_for(word: &str) -> Result<String, String> {
         "header" => "1",
         "upper" => "2",
         "pass" => "3",
+        "respond" => "4",
         other => return Err(format!("no Proxy-Wasm module for job {other:?}")),
     };
     Ok(WAT_TEMPLATE.replace("(i32.const JOB)", &format!("(i32.const {job})")))
@@ -86,6 +87,7 @@ pub fn all(dir: &Path) -> Result<Artifacts, String> {
         wasm_header: wasm_module(dir, "header")?,
         wasm_upper: wasm_module(dir, "upper")?,
         wasm_pass: wasm_module(dir, "pass")?,
+        wasm_respond: wasm_module(dir, "respond")?,
         extproc_server,
         envoyx_auth,
         go_bench_module,
@@ -98,7 +100,7 @@ mod tests {
 
     #[test]
     fn every_job_word_gives_a_valid_wasm_module_with_the_proxy_wasm_exports() {
-        for word in ["header", "upper", "pass"] {
+        for word in ["header", "upper", "pass", "respond"] {
             let text = wat_for(word).unwrap();
             assert!(!text.contains("JOB)"), "{word}: placeholder left");
             let binary = wat::parse_str(&text).unwrap();
@@ -146,5 +148,26 @@ mod tests {
             let name = format!(" envoy_dynamic_module_on_{hook}\n");
             assert!(symbols.contains(&name), "the C module lacks {name:?}:\n{symbols}");
         }
+    }
+
+    #[test]
+    fn the_c_module_streams_the_respond_job_through_upstreams_own_callbacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let so = c_module(dir.path()).unwrap();
+        let output = Command::new("nm").args(["-D", "--undefined-only"]).arg(&so).output().unwrap();
+        let symbols = String::from_utf8_lossy(&output.stdout);
+        for callback in ["send_response_headers", "send_response_data"] {
+            let name = format!(" envoy_dynamic_module_callback_http_{callback}\n");
+            assert!(symbols.contains(&name), "the C module does not call {name:?}:\n{symbols}");
+        }
+        // The one-shot local reply is not how it answers.
+        assert!(!symbols.contains(" envoy_dynamic_module_callback_http_send_response\n"), "{symbols}");
+    }
+
+    #[test]
+    fn the_wasm_respond_module_sends_a_local_response() {
+        let text =
+            String::from_utf8_lossy(&wat::parse_str(wat_for("respond").unwrap()).unwrap()).into_owned();
+        assert!(text.contains("proxy_send_local_response"), "the respond module lacks the import");
     }
 }

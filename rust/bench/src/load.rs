@@ -1,7 +1,8 @@
 //! The load client: a fixed number of HTTP/1.1 requests over a few keep-alive connections (one
 //! thread each), timing each request from its first byte written to the last byte of the reply.
 
-use crate::wire::{read_body, read_head};
+use crate::pattern;
+use crate::wire::{read_body_framed, read_head};
 use envoyx_core::sync::lock;
 use std::io::{self, BufReader, Write};
 use std::net::TcpStream;
@@ -17,20 +18,35 @@ pub struct RequestSpec {
     pub body: Arc<Vec<u8>>,
     /// The reply must carry `x-bench-added`.
     pub want_added_header: bool,
+    /// The reply's body must be exactly this (the respond job); `None`: not checked.
+    pub want_body: Option<Arc<Vec<u8>>>,
+    /// The reply's body must come chunked in this many chunks with data (the respond job's
+    /// streaming variants: one chunk per data frame the filter sent); `None`: not checked.
+    pub want_chunks: Option<usize>,
 }
 
 impl RequestSpec {
     /// A GET without a body.
     pub fn get(want_added_header: bool) -> Self {
         let head = b"GET /bench HTTP/1.1\r\nhost: bench\r\n\r\n".to_vec();
-        Self { head, body: Arc::new(Vec::new()), want_added_header }
+        Self { head, body: Arc::new(Vec::new()), want_added_header, want_body: None, want_chunks: None }
     }
 
     /// A GET carrying `authorization: <authorization>` (the auth job).
     pub fn get_authorized(authorization: &str) -> Self {
         let head = format!("GET /bench HTTP/1.1\r\nhost: bench\r\nauthorization: {authorization}\r\n\r\n")
             .into_bytes();
-        Self { head, body: Arc::new(Vec::new()), want_added_header: false }
+        Self::get(false).with_head(head)
+    }
+
+    /// A GET the filter answers itself (the respond job): the reply's body must be `body`, and
+    /// given `chunks`, come in that many chunks.
+    pub fn get_answered(body: Arc<Vec<u8>>, chunks: Option<usize>) -> Self {
+        Self { want_body: Some(body), want_chunks: chunks, ..Self::get(false) }
+    }
+
+    fn with_head(self, head: Vec<u8>) -> Self {
+        Self { head, ..self }
     }
 
     /// A POST of `body` that the upstream checks as `check` (`same` or `upper`).
@@ -41,7 +57,7 @@ impl RequestSpec {
             body.len()
         )
         .into_bytes();
-        Self { head, body, want_added_header: false }
+        Self { body, ..Self::get(false).with_head(head) }
     }
 }
 
@@ -101,10 +117,11 @@ pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections:
                             if reply.close {
                                 conn = None;
                             }
-                            match check_reply(&reply, spec) {
+                            match reply.problem {
                                 None => {
                                     mine.ok += 1;
-                                    mine.latencies_us.push(sent.elapsed().as_micros() as u64);
+                                    let latency = reply.received.duration_since(sent);
+                                    mine.latencies_us.push(latency.as_micros() as u64);
                                 }
                                 Some(error) => {
                                     mine.errors += 1;
@@ -129,8 +146,23 @@ pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections:
     result
 }
 
-/// Why a reply is wrong for `spec`, if it is.
-fn check_reply(reply: &crate::wire::Head, spec: &RequestSpec) -> Option<String> {
+/// A reply as the client read it: whether the server closes the connection, when its last byte
+/// arrived (the checks after it are not in the latency), and why it is wrong for its request,
+/// if it is.
+struct Reply {
+    close: bool,
+    received: Instant,
+    problem: Option<String>,
+}
+
+/// Why a reply is wrong for `spec`, if it is: its head, its body and how that was framed
+/// (`Some(chunks)` when chunked).
+fn check_reply(
+    reply: &crate::wire::Head,
+    body: &[u8],
+    chunks: Option<usize>,
+    spec: &RequestSpec,
+) -> Option<String> {
     if reply.status != 200 {
         return Some(match &reply.error {
             Some(error) => format!("status {}: upstream saw a wrong body: {error}", reply.status),
@@ -139,6 +171,23 @@ fn check_reply(reply: &crate::wire::Head, spec: &RequestSpec) -> Option<String> 
     }
     if spec.want_added_header && !reply.added {
         return Some("reply lacks x-bench-added".to_string());
+    }
+    if let Some(want) = &spec.want_body
+        && let Some(at) = pattern::first_difference(body, want)
+    {
+        return Some(format!(
+            "reply body differs from the expected one at byte {at} ({} bytes, {} expected)",
+            body.len(),
+            want.len()
+        ));
+    }
+    if let Some(want) = spec.want_chunks
+        && chunks != Some(want)
+    {
+        return Some(match chunks {
+            Some(n) => format!("reply body came in {n} chunks, {want} expected"),
+            None => format!("reply body came whole (content-length), {want} chunks expected"),
+        });
     }
     None
 }
@@ -165,13 +214,14 @@ impl Connection {
         })
     }
 
-    fn exchange(&mut self, spec: &RequestSpec) -> io::Result<crate::wire::Head> {
+    fn exchange(&mut self, spec: &RequestSpec) -> io::Result<Reply> {
         self.writer.write_all(&spec.head)?;
         self.writer.write_all(&spec.body)?;
         let head = read_head(&mut self.reader, &mut self.line, true)?
             .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "closed before the reply"))?;
-        read_body(&mut self.reader, &head, &mut self.line, &mut self.body)?;
-        Ok(head)
+        let chunks = read_body_framed(&mut self.reader, &head, &mut self.line, &mut self.body)?;
+        let received = Instant::now();
+        Ok(Reply { close: head.close, received, problem: check_reply(&head, &self.body, chunks, spec) })
     }
 }
 
@@ -197,6 +247,31 @@ mod tests {
         let missing = run(upstream.port, &RequestSpec::get(true), 2, 1);
         assert_eq!(missing.errors, 2);
         assert_eq!(missing.first_error.as_deref(), Some("reply lacks x-bench-added"));
+    }
+
+    #[test]
+    fn checks_the_reply_body_and_its_chunks_when_asked() {
+        // The upstream answers a GET with `ok`, sized by content-length.
+        let upstream = CheckingUpstream::start(0).unwrap();
+        let ok = Arc::new(b"ok".to_vec());
+        let right = run(upstream.port, &RequestSpec::get_answered(ok.clone(), None), 3, 1);
+        assert_eq!((right.ok, right.errors), (3, 0), "{:?}", right.first_error);
+        let wrong = run(upstream.port, &RequestSpec::get_answered(Arc::new(b"ox".to_vec()), None), 2, 1);
+        assert_eq!((wrong.ok, wrong.errors), (0, 2));
+        let error = wrong.first_error.unwrap();
+        assert_eq!(error, "reply body differs from the expected one at byte 1 (2 bytes, 2 expected)");
+        let whole = run(upstream.port, &RequestSpec::get_answered(ok, Some(16)), 1, 1);
+        assert_eq!(
+            whole.first_error.as_deref(),
+            Some("reply body came whole (content-length), 16 chunks expected")
+        );
+        let head = crate::wire::Head { status: 200, chunked: true, ..Default::default() };
+        let spec = RequestSpec::get_answered(Arc::new(pattern::response_body()), Some(16));
+        assert_eq!(check_reply(&head, &pattern::response_body(), Some(16), &spec), None);
+        let error = check_reply(&head, &pattern::response_body(), Some(1), &spec);
+        assert_eq!(error.as_deref(), Some("reply body came in 1 chunks, 16 expected"));
+        let error = check_reply(&head, &pattern::response_body()[..4096], Some(16), &spec).unwrap();
+        assert!(error.contains("at byte 4096 (4096 bytes, 65536 expected)"), "{error}");
     }
 
     #[test]

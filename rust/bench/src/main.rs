@@ -37,6 +37,7 @@ impl Plan {
         jobs.extend(sizes.map(Job::Upper));
         jobs.push(Job::Auth);
         jobs.push(Job::Observe);
+        jobs.push(Job::Respond);
         Plan {
             mode: "full",
             rounds: 5,
@@ -52,7 +53,7 @@ impl Plan {
         Plan {
             mode: "quick",
             rounds: 1,
-            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Auth, Job::Observe],
+            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Auth, Job::Observe, Job::Respond],
             variants: Variant::ALL.to_vec(),
             connections: 4,
             scale: 1.0,
@@ -65,7 +66,7 @@ impl Plan {
         Plan {
             mode: "profile",
             rounds: 1,
-            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Observe],
+            jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Observe, Job::Respond],
             variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
             connections: 1,
             scale: 1.0,
@@ -77,7 +78,7 @@ impl Plan {
     /// (CPU time is counted in 10 ms ticks), a fraction of a second in `quick`.
     fn requests(&self, job: Job) -> (usize, usize) {
         let timed = match job {
-            Job::Header | Job::Pass | Job::Observe => 20_000,
+            Job::Header | Job::Pass | Job::Observe | Job::Respond => 20_000,
             Job::Auth => 10_000,
             Job::Upper(size) if size <= 1 << 10 => 20_000,
             Job::Upper(size) if size <= 64 << 10 => 20_000,
@@ -115,7 +116,7 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,observe,1KiB,64KiB,1MiB,16MiB] \
+const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,observe,respond,1KiB,64KiB,1MiB,16MiB] \
                      [--variants none,envoyx,go,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
                      envoyx-bench auth-server   (the auth job's service; prints `listening on 127.0.0.1:PORT`)";
 
@@ -144,6 +145,7 @@ fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
                         "pass" => Ok(Job::Pass),
                         "auth" => Ok(Job::Auth),
                         "observe" => Ok(Job::Observe),
+                        "respond" => Ok(Job::Respond),
                         _ => {
                             parse_size(j).map(Job::Upper).ok_or_else(|| format!("unknown job {j:?}\n{USAGE}"))
                         }
@@ -313,7 +315,7 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     if plan.mode == "full" && ensure_valgrind() {
         let mut profile_plan = Plan::profile();
         // The jobs of this run among those the counts compare (a narrowed run counts fewer).
-        profile_plan.jobs = [Job::Header, Job::Pass, Job::Upper(1 << 20)]
+        profile_plan.jobs = [Job::Header, Job::Pass, Job::Upper(1 << 20), Job::Respond]
             .into_iter()
             .filter(|j| plan.jobs.contains(j))
             .collect();
@@ -360,7 +362,7 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
                 plan.jobs.iter().map(|j| format!("{j}: {}", plan.requests(*j).1)).collect::<Vec<_>>().join("; ")
             ),
             "Envoy CPU = utime + stime of the Envoy process (all threads) from /proc/<pid>/stat, counted in clock ticks, over the timed requests only; peak RSS = VmHWM at the end.".to_string(),
-            "The upstream checks every byte of every request body (upper-cased by the filter; unchanged with no filter); a wrong byte is a 500 the client counts as an error. The header job checks every reply carries the added header.".to_string(),
+            "The upstream checks every byte of every request body (upper-cased by the filter; unchanged with no filter); a wrong byte is a 500 the client counts as an error. The header job checks every reply carries the added header; the respond job checks every byte of every reply's 64 KiB body and, for the variants that stream it, that it came in 16 chunks.".to_string(),
         ],
         jobs: plan.jobs.clone(),
         variants: plan.variants.clone(),
@@ -517,6 +519,7 @@ fn method_notes() -> Vec<String> {
         "Proxy-Wasm: `rust/bench/wasm/filter.wat` on V8; each chunk is copied into the VM (`proxy_get_buffer_bytes`), upper-cased 8 bytes at a time, and copied back (`proxy_set_buffer_bytes`).".to_string(),
         "ext_proc: `rust/bench/extproc` (tonic on envoy-types, one thread, its own process); header job: response headers only; transform: request body BUFFERED, headers skipped; passthrough: ext_proc's default mode (both header messages), answered with no change. Its own CPU is shown as \"+ N in the processor\" and is not in the Envoy figure or the ratios.".to_string(),
         "Auth job: a GET with `authorization: Bearer ann`; the auth service is `envoyx_harness::AuthServer` (HTTP/1.1, a thread per connection) in its own process (`envoyx-bench auth-server`), its CPU shown as \"+ N in the processor\". EnvoyX: the `auth` example as shipped (`cluster=auth timeout_ms=5000`: an HTTP callout, the identity added on 200); ext_authz: `http_service` on the same cluster, `authorization` sent, `x-auth-user` passed upstream; Lua: `httpCall` to the same cluster, the same decision. No filter: no auth at all (the floor).".to_string(),
+        "Respond job (a GET answered by the filter, no upstream asked; status 200 and 64 KiB: 16 chunks of 4 KiB, chunk i the letter a+i): EnvoyX (`rust/bench/module`, `respond`), the Go module and the C module stream it, `send_response_headers` then 16 `send_response_data` calls from the request-headers hook (upstream's own callbacks for C; EnvoyX's ABI 1.2 calls through the stock host for EnvoyX and Go), and the client checks the 16 chunks arrive; Lua (`respond`), Proxy-Wasm (`proxy_send_local_response`) and ext_proc (an ImmediateResponse to the request headers; response headers skipped) send it in one piece, as they cannot stream a response they make; no filter: the route's `direct_response` with the same body. Peak RSS is Envoy's VmHWM at the end of the measurement (its whole life, start-up included).".to_string(),
         "Every listener and upstream cluster has a 64 MiB buffer limit, so Lua and ext_proc can hold a 16 MiB body; the same for every variant.".to_string(),
     ]
 }
@@ -529,7 +532,9 @@ mod tests {
     fn quick_is_a_fraction_of_full_with_one_body_size() {
         let (quick, full) = (Plan::quick(), Plan::full());
         assert_eq!(quick.jobs.iter().filter(|j| matches!(j, Job::Upper(_))).count(), 1);
-        assert_eq!(full.jobs.len(), 8);
+        assert_eq!(full.jobs.len(), 9);
+        assert!(full.jobs.contains(&Job::Respond) && quick.jobs.contains(&Job::Respond));
+        assert_eq!(quick.requests(Job::Respond), (200, 2_000));
         assert!(full.rounds >= 3);
         assert_eq!(quick.requests(Job::Header), (200, 2_000));
         assert_eq!(full.requests(Job::Upper(16 << 20)), (10, 100));
@@ -538,12 +543,12 @@ mod tests {
     #[test]
     fn options_narrow_the_plan() {
         let args: Vec<String> =
-            "quick --jobs header,1MiB,4096 --variants envoyx,c --rounds 2 --scale 0.5 --out /tmp/x"
+            "quick --jobs header,1MiB,4096,respond --variants envoyx,c --rounds 2 --scale 0.5 --out /tmp/x"
                 .split(' ')
                 .map(String::from)
                 .collect();
         let (plan, out) = parse_args(&args).unwrap();
-        assert_eq!(plan.jobs, vec![Job::Header, Job::Upper(1 << 20), Job::Upper(4096)]);
+        assert_eq!(plan.jobs, vec![Job::Header, Job::Upper(1 << 20), Job::Upper(4096), Job::Respond]);
         assert_eq!(plan.variants, vec![Variant::EnvoyX, Variant::CModule]);
         assert_eq!((plan.rounds, out), (2, Some(PathBuf::from("/tmp/x"))));
         assert_eq!(plan.requests(Job::Header), (100, 1_000));

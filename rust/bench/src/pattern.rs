@@ -1,5 +1,6 @@
 //! The request bodies: a fixed text repeated, so the upstream can check every byte it receives
-//! against what it must be (unchanged, or ASCII upper-cased).
+//! against what it must be (unchanged, or ASCII upper-cased); and the response body of the
+//! respond job, which the client checks byte for byte.
 
 /// 61 bytes (a prime, so the text never lines up with Envoy's slice boundaries): lower- and
 /// upper-case letters, digits, punctuation, and one UTF-8 character whose bytes must not change.
@@ -20,6 +21,18 @@ pub fn upper(len: usize) -> Vec<u8> {
     let mut body = body(len);
     body.make_ascii_uppercase();
     body
+}
+
+/// How many data frames the respond job's filters send, and the bytes in each: 16 × 4 KiB.
+pub const RESPONSE_CHUNKS: usize = 16;
+pub const RESPONSE_CHUNK_BYTES: usize = 4 << 10;
+
+/// The respond job's response body: chunk `i` (from 0) is [`RESPONSE_CHUNK_BYTES`] of the
+/// letter `'a' + i`, so a chunk lost, repeated or out of order shows. Every variant makes the same
+/// bytes: `rust/bench/module`, `go/bench`, `rust/bench/c`, the Lua and Wasm filters, the ext_proc
+/// server and the no-filter route's `direct_response`.
+pub fn response_body() -> Vec<u8> {
+    (0..RESPONSE_CHUNKS).flat_map(|i| [b'a' + i as u8; RESPONSE_CHUNK_BYTES]).collect()
 }
 
 /// The first index where `got` differs from `want`, or where one ends first.
@@ -56,6 +69,16 @@ mod tests {
         }
         assert!(upper.starts_with(b"THE QUICK BROWN FOX"));
         assert_eq!(&body[61..64], b"the");
+    }
+
+    #[test]
+    fn the_response_body_is_16_chunks_of_one_letter_each() {
+        let body = response_body();
+        assert_eq!(body.len(), 64 << 10);
+        for (i, chunk) in body.chunks(RESPONSE_CHUNK_BYTES).enumerate() {
+            assert!(chunk.iter().all(|&b| b == b'a' + i as u8), "chunk {i}");
+        }
+        assert_eq!((body[0], body[4095], body[4096], body[65535]), (b'a', b'a', b'b', b'p'));
     }
 
     #[test]

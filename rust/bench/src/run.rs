@@ -33,6 +33,9 @@ pub(crate) fn spawn_envoy(
         variants::filter(variant, job, &setup.artifacts),
         processor,
     );
+    if variant == Variant::NoFilter && job == Job::Respond {
+        variants::answer_on_the_route(&mut bootstrap);
+    }
     // The Go variant: a listener of its own that reports the Go runtime's allocations.
     let go_allocations_port = match variant {
         Variant::Go => Some(crate::go::add_allocations_listener(&mut bootstrap, &setup.artifacts)?),
@@ -143,14 +146,19 @@ impl Drop for Processor {
 }
 
 /// The request `variant` gets for `job`, and what its reply must show: no filter does no job,
-/// so its replies lack the added header and its bodies arrive unchanged. Bodies are shared
-/// across measurements.
+/// so its replies lack the added header and its bodies arrive unchanged (but answers the respond
+/// job on its route). The respond job's reply must be the 64 KiB body, and from a variant that
+/// streams it, 16 chunks on the wire. Bodies are shared across measurements.
 pub fn request_for(job: Job, variant: Variant, bodies: &mut Vec<(usize, Arc<Vec<u8>>)>) -> RequestSpec {
     let does_the_job = variant != Variant::NoFilter;
     match job {
         Job::Header | Job::Observe => RequestSpec::get(does_the_job),
         Job::Pass => RequestSpec::get(false),
         Job::Auth => RequestSpec::get_authorized("Bearer ann"),
+        Job::Respond => RequestSpec::get_answered(
+            Arc::new(pattern::response_body()),
+            variant.streams_its_answer().then_some(pattern::RESPONSE_CHUNKS),
+        ),
         Job::Upper(size) => {
             let body = match bodies.iter().find(|(s, _)| *s == size) {
                 Some((_, body)) => body.clone(),
@@ -334,6 +342,19 @@ pub fn profile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_respond_job_wants_the_body_and_from_a_streaming_variant_its_chunks() {
+        let mut bodies = Vec::new();
+        for variant in Variant::ALL {
+            let spec = request_for(Job::Respond, variant, &mut bodies);
+            assert!(spec.head.starts_with(b"GET /bench "), "{variant:?}");
+            assert_eq!(spec.want_body.as_deref(), Some(&pattern::response_body()), "{variant:?}");
+            let streams = matches!(variant, Variant::EnvoyX | Variant::Go | Variant::CModule);
+            assert_eq!(spec.want_chunks, streams.then_some(16), "{variant:?}");
+        }
+        assert!(request_for(Job::Header, Variant::EnvoyX, &mut bodies).want_body.is_none());
+    }
 
     #[test]
     fn reads_callgrind_totals() {

@@ -65,6 +65,14 @@ impl Variant {
         }
     }
 
+    /// Whether this variant sends the respond job's body as separate data frames (16 chunks on
+    /// the wire): the dynamic modules, which have Envoy's `send_response_headers`/`_data`. Lua's
+    /// `respond`, Proxy-Wasm's `proxy_send_local_response`, ext_proc's ImmediateResponse and a
+    /// route's `direct_response` send it whole.
+    pub fn streams_its_answer(self) -> bool {
+        matches!(self, Variant::EnvoyX | Variant::Go | Variant::CModule)
+    }
+
     /// Whether this variant can do `job`; the reason when it cannot (the report says it).
     pub fn does(self, job: Job) -> Result<(), &'static str> {
         match (self, job) {
@@ -111,6 +119,11 @@ pub enum Job {
     /// What an observability filter does per request: the header job, plus one labelled
     /// counter increment and one dynamic-metadata write.
     Observe,
+    /// Answer a GET in the filter, no upstream asked: status 200 and a 64 KiB body
+    /// ([`crate::pattern::response_body`]), sent as 16 data frames of 4 KiB where the variant
+    /// can stream (EnvoyX, Go, the C module), whole where it cannot (Lua, Proxy-Wasm, ext_proc);
+    /// with no filter, the route's `direct_response`.
+    Respond,
 }
 
 impl Job {
@@ -122,6 +135,7 @@ impl Job {
             Job::Pass => "pass",
             Job::Auth => "auth",
             Job::Observe => "observe",
+            Job::Respond => "respond",
         }
     }
 }
@@ -133,6 +147,7 @@ impl fmt::Display for Job {
             Job::Pass => write!(f, "passthrough"),
             Job::Auth => write!(f, "auth decision by an auth service"),
             Job::Observe => write!(f, "add a header, count it (labelled counter), write metadata"),
+            Job::Respond => write!(f, "answer in the filter: 200, 64 KiB in 16 chunks"),
             Job::Upper(size) => write!(f, "upper-case request body, {}", size_label(*size)),
         }
     }
@@ -153,7 +168,7 @@ pub fn size_label(size: usize) -> String {
 #[derive(Clone, Debug)]
 pub struct Artifacts {
     pub stock_host: PathBuf,
-    /// The EnvoyX bench module (`header`, `pass`).
+    /// The EnvoyX bench module (`header`, `pass`, `observe`, `respond`).
     pub envoyx_bench_module: PathBuf,
     /// The `body-rewrite` example, as shipped (`request`).
     pub envoyx_body_rewrite: PathBuf,
@@ -162,10 +177,13 @@ pub struct Artifacts {
     pub wasm_header: PathBuf,
     pub wasm_upper: PathBuf,
     pub wasm_pass: PathBuf,
+    /// The respond job's (`proxy_send_local_response`).
+    pub wasm_respond: PathBuf,
     pub extproc_server: PathBuf,
     /// The `auth` example, as shipped.
     pub envoyx_auth: PathBuf,
-    /// The Go bench module (`go/bench`: `header`, `pass`, `upper`, `observe`, `allocs`).
+    /// The Go bench module (`go/bench`: `header`, `pass`, `upper`, `observe`, `respond`,
+    /// `allocs`).
     pub go_bench_module: PathBuf,
 }
 
@@ -200,6 +218,17 @@ const LUA_AUTH: &str = r#"function envoy_on_request(handle)
   else
     handle:respond({[":status"] = headers[":status"]}, "denied")
   end
+end"#;
+
+/// The respond job in Lua: `respond` sends the body whole (Envoy's Lua filter cannot stream a
+/// response it makes), built once per Lua state, as [`crate::pattern::response_body`].
+const LUA_RESPOND: &str = r#"local chunks = {}
+for i = 0, 15 do
+  chunks[#chunks + 1] = string.rep(string.char(97 + i), 4096)
+end
+local body = table.concat(chunks)
+function envoy_on_request(handle)
+  handle:respond({[":status"] = "200"}, body)
 end"#;
 
 /// The cluster the auth job's service sits behind.
@@ -250,6 +279,7 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
                     Job::Upper(_) => LUA_UPPER,
                     Job::Pass => LUA_PASS,
                     Job::Auth => LUA_AUTH,
+                    Job::Respond => LUA_RESPOND,
                     // Refused by `does` (no counter API); the header job keeps the match whole.
                     Job::Observe => LUA_HEADER,
                 } }
@@ -269,6 +299,7 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
                             Job::Header | Job::Observe => &artifacts.wasm_header,
                             Job::Upper(_) => &artifacts.wasm_upper,
                             Job::Pass | Job::Auth => &artifacts.wasm_pass,
+                            Job::Respond => &artifacts.wasm_respond,
                         } } }
                     }
                 }
@@ -317,7 +348,23 @@ pub fn extproc_mode(job: Job) -> Value {
             "request_body_mode": "BUFFERED"
         }),
         Job::Pass | Job::Auth => json!({}),
+        // The processor answers the request headers with an ImmediateResponse.
+        Job::Respond => json!({ "response_header_mode": "SKIP" }),
     }
+}
+
+/// The no-filter variant of the respond job: the route answers itself (`direct_response`, the
+/// same 64 KiB body; Envoy sends it whole) instead of going to the cluster `upstream`. Route
+/// bodies are limited to 4 KiB unless the route configuration allows more.
+pub fn answer_on_the_route(bootstrap: &mut Value) {
+    let route_config = &mut bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        ["route_config"];
+    let body = String::from_utf8(crate::pattern::response_body()).expect("ASCII letters");
+    route_config["max_direct_response_body_size_bytes"] = json!(body.len());
+    route_config["virtual_hosts"][0]["routes"] = json!([{
+        "match": { "prefix": "/" },
+        "direct_response": { "status": 200, "body": { "inline_string": body } }
+    }]);
 }
 
 /// A cluster behind which the measurement's own process serves (`processor`): the ext_proc
@@ -419,6 +466,7 @@ mod tests {
             wasm_header: p("header.wasm"),
             wasm_upper: p("upper.wasm"),
             wasm_pass: p("pass.wasm"),
+            wasm_respond: p("respond.wasm"),
             extproc_server: p("extproc"),
             envoyx_auth: p("libauth.so"),
             go_bench_module: p("libenvoyx_go_bench.so"),
@@ -441,6 +489,48 @@ mod tests {
         assert!(wasm.contains("pass.wasm") && wasm.contains("envoy.wasm.runtime.v8"), "{wasm}");
         let ext = filter(Variant::ExtProc, Job::Upper(1), &a).unwrap();
         assert_eq!(ext["typed_config"]["processing_mode"]["request_body_mode"], "BUFFERED");
+    }
+
+    #[test]
+    fn every_variant_but_ext_authz_answers_the_respond_job_itself() {
+        let a = artifacts();
+        for variant in Variant::ALL {
+            assert_eq!(variant.does(Job::Respond).is_ok(), variant != Variant::ExtAuthz, "{variant:?}");
+        }
+        assert_eq!(Job::Respond.word(), "respond");
+        let envoyx = filter(Variant::EnvoyX, Job::Respond, &a).unwrap().to_string();
+        assert!(envoyx.contains("libbench.so") && envoyx.contains("respond"), "{envoyx}");
+        let go = filter(Variant::Go, Job::Respond, &a).unwrap().to_string();
+        assert!(go.contains("libenvoyx_go_bench.so") && go.contains("respond"), "{go}");
+        let c = filter(Variant::CModule, Job::Respond, &a).unwrap();
+        assert_eq!(c["typed_config"]["filter_config"]["value"], "respond");
+        let lua = filter(Variant::Lua, Job::Respond, &a).unwrap().to_string();
+        assert!(lua.contains("handle:respond") && lua.contains("string.rep"), "{lua}");
+        let wasm = filter(Variant::Wasm, Job::Respond, &a).unwrap().to_string();
+        assert!(wasm.contains("respond.wasm"), "{wasm}");
+        let ext = filter(Variant::ExtProc, Job::Respond, &a).unwrap();
+        assert_eq!(ext["typed_config"]["processing_mode"], json!({ "response_header_mode": "SKIP" }));
+        // No filter: the route answers with the same body.
+        assert!(filter(Variant::NoFilter, Job::Respond, &a).is_none());
+        let mut direct = bootstrap(1, 2, 3, None, None);
+        answer_on_the_route(&mut direct);
+        let route_config = &direct["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+            ["route_config"];
+        assert_eq!(route_config["max_direct_response_body_size_bytes"], 64 << 10);
+        let route = &route_config["virtual_hosts"][0]["routes"][0];
+        assert!(route.get("route").is_none(), "no cluster is asked: {route}");
+        assert_eq!(route["direct_response"]["status"], 200);
+        let body = route["direct_response"]["body"]["inline_string"].as_str().unwrap();
+        assert_eq!(body.as_bytes(), crate::pattern::response_body());
+    }
+
+    #[test]
+    fn the_lua_respond_script_builds_the_same_body() {
+        use crate::pattern::{RESPONSE_CHUNK_BYTES, RESPONSE_CHUNKS};
+        // Chunk i is RESPONSE_CHUNK_BYTES of the letter 'a' (97) + i, as pattern::response_body.
+        assert!(LUA_RESPOND.contains(&format!("for i = 0, {} do", RESPONSE_CHUNKS - 1)), "{LUA_RESPOND}");
+        let rep = format!("string.rep(string.char(97 + i), {RESPONSE_CHUNK_BYTES})");
+        assert!(LUA_RESPOND.contains(&rep), "{LUA_RESPOND}");
     }
 
     #[test]

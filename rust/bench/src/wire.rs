@@ -86,8 +86,22 @@ pub fn read_body(
     line: &mut Vec<u8>,
     body: &mut Vec<u8>,
 ) -> io::Result<()> {
+    read_body_framed(reader, head, line, body).map(|_| ())
+}
+
+/// [`read_body`], telling how the body was framed: `Some(n)` for a chunked body of `n` chunks
+/// that carried data (the last, empty one not counted), `None` for one sized by
+/// `content-length` (or absent). Over HTTP/1.1, Envoy writes each data frame a filter sends as
+/// a chunk of its own.
+pub fn read_body_framed(
+    reader: &mut impl BufRead,
+    head: &Head,
+    line: &mut Vec<u8>,
+    body: &mut Vec<u8>,
+) -> io::Result<Option<usize>> {
     body.clear();
     if head.chunked {
+        let mut chunks = 0;
         loop {
             line.clear();
             reader.read_until(b'\n', line)?;
@@ -99,10 +113,11 @@ pub fn read_body(
                 loop {
                     line.clear();
                     if reader.read_until(b'\n', line)? == 0 || line.trim_ascii().is_empty() {
-                        return Ok(());
+                        return Ok(Some(chunks));
                     }
                 }
             }
+            chunks += 1;
             let start = body.len();
             body.resize(start + size, 0);
             reader.read_exact(&mut body[start..])?;
@@ -113,7 +128,7 @@ pub fn read_body(
         body.resize(length, 0);
         reader.read_exact(body)?;
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -131,7 +146,7 @@ mod tests {
         assert_eq!(head.content_length, Some(3));
         assert_eq!(head.error.as_deref(), Some("byte 7"));
         assert!(head.added && !head.close);
-        read_body(&mut reader, &head, &mut line, &mut body).unwrap();
+        assert_eq!(read_body_framed(&mut reader, &head, &mut line, &mut body).unwrap(), None);
         assert_eq!(body, b"abc");
     }
 
@@ -144,7 +159,7 @@ mod tests {
         let head = read_head(&mut reader, &mut line, false).unwrap().unwrap();
         assert!(head.chunked && head.close);
         assert_eq!(head.check.as_deref(), Some("upper"));
-        read_body(&mut reader, &head, &mut line, &mut body).unwrap();
+        assert_eq!(read_body_framed(&mut reader, &head, &mut line, &mut body).unwrap(), Some(2));
         assert_eq!(body, b"abcde");
         assert_eq!(read_head(&mut reader, &mut line, false).unwrap(), None);
     }

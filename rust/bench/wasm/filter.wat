@@ -1,7 +1,9 @@
 ;; The benchmarks' Proxy-Wasm module (ABI 0.2.1), for Envoy's Wasm filter on V8. The harness
 ;; replaces JOB below with 1 (add `x-bench-added: 1` to every response), 2 (upper-case the ASCII
-;; letters of each request body chunk) or 3 (pass: change nothing) and compiles the text with the
-;; `wat` crate.
+;; letters of each request body chunk), 3 (pass: change nothing) or 4 (respond: answer the request
+;; itself with status 200 and 64 KiB, 16 × 4 KiB with chunk i the letter 'a' + i, in one
+;; `proxy_send_local_response`, as Proxy-Wasm cannot stream a response it makes) and compiles the
+;; text with the `wat` crate.
 ;;
 ;; A Proxy-Wasm module cannot touch Envoy's buffers: a body chunk is copied into this module's
 ;; memory (proxy_get_buffer_bytes), rewritten there, and copied back (proxy_set_buffer_bytes).
@@ -12,6 +14,8 @@
     (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_set_buffer_bytes"
     (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_send_local_response"
+    (func $send_local_response (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
 
   (memory (export "memory") 2)
   (global $job i32 (i32.const JOB))
@@ -19,7 +23,9 @@
   ;; into 64 and 68.
   (data (i32.const 16) "x-bench-added")
   (data (i32.const 32) "1")
-  (global $heap i32 (i32.const 65536))
+  (global $heap (mut i32) (i32.const 65536))
+  ;; Job 4: where the response body is once made (0 before), in a page of its own.
+  (global $body (mut i32) (i32.const 0))
 
   (func (export "proxy_abi_version_0_2_1"))
 
@@ -42,7 +48,30 @@
   (func (export "proxy_on_context_create") (param i32 i32))
   (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))
+;; Job 4's body, made at the first request: a page added past the memory, the heap moved past it.
+  (func $response_body (result i32)
+    (local $i i32)
+    (if (i32.eqz (global.get $body))
+      (then
+        (global.set $body (i32.shl (memory.grow (i32.const 1)) (i32.const 16)))
+        (global.set $heap (i32.add (global.get $body) (i32.const 65536)))
+        (block $filled
+          (loop $fill
+            (br_if $filled (i32.ge_u (local.get $i) (i32.const 65536)))
+            (i32.store8 (i32.add (global.get $body) (local.get $i))
+              (i32.add (i32.const 97) (i32.shr_u (local.get $i) (i32.const 12))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $fill)))))
+    (global.get $body))
+
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (if (i32.ne (global.get $job) (i32.const 4))
+      (then (return (i32.const 0))))
+    ;; Status 200, no details, the body, no extra headers, no gRPC status (-1); then stop.
+    (drop (call $send_local_response
+      (i32.const 200) (i32.const 0) (i32.const 0) (call $response_body) (i32.const 65536)
+      (i32.const 0) (i32.const 0) (i32.const -1)))
+    (i32.const 1))
 
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
     (if (i32.eq (global.get $job) (i32.const 1))

@@ -1,11 +1,13 @@
-//! The benchmarks' ext_proc server: `envoyx-bench-extproc --job header|upper|pass`.
+//! The benchmarks' ext_proc server: `envoyx-bench-extproc --job header|upper|pass|respond`.
 //!
 //! It binds 127.0.0.1 on a port the system picks, prints `listening on 127.0.0.1:PORT` on
 //! stdout, and serves Envoy's `ExternalProcessor` until it is killed. What it does depends on the
 //! messages Envoy's processing mode sends:
 //! - `header`: answers response headers with a mutation adding `x-bench-added: 1`;
 //! - `upper`: answers a (buffered) request body with the body upper-cased (ASCII letters);
-//! - `pass`: answers every message with no change.
+//! - `pass`: answers every message with no change;
+//! - `respond`: answers the request headers with an ImmediateResponse, status 200 and the respond
+//!   job's 64 KiB body (16 × 4 KiB, chunk i the letter `a` + i), which Envoy sends whole.
 //!
 //! It runs on one thread, as Envoy does in the benchmark (`--concurrency 1`), so its CPU time
 //! per request compares with Envoy's.
@@ -15,9 +17,11 @@ use envoy_types::pb::envoy::service::ext_proc::v3::external_processor_server::{
     ExternalProcessor, ExternalProcessorServer,
 };
 use envoy_types::pb::envoy::service::ext_proc::v3::{
-    BodyMutation, BodyResponse, CommonResponse, HeaderMutation, HeadersResponse, ProcessingRequest,
-    ProcessingResponse, TrailersResponse, body_mutation, processing_request, processing_response,
+    BodyMutation, BodyResponse, CommonResponse, HeaderMutation, HeadersResponse, ImmediateResponse,
+    ProcessingRequest, ProcessingResponse, TrailersResponse, body_mutation, processing_request,
+    processing_response,
 };
+use envoy_types::pb::envoy::r#type::v3::{HttpStatus, StatusCode};
 use std::io::Write;
 use std::pin::Pin;
 use tokio_stream::{Stream, StreamExt};
@@ -28,6 +32,17 @@ enum Job {
     Header,
     Upper,
     Pass,
+    Respond,
+}
+
+/// The respond job's body, as `envoyx_bench::pattern::response_body` makes it: 16 chunks of
+/// 4 KiB, chunk i the letter `a` + i.
+fn response_body() -> Vec<u8> {
+    let mut body = vec![0; 64 << 10];
+    for (i, chunk) in body.chunks_mut(4 << 10).enumerate() {
+        chunk.fill(b'a' + i as u8);
+    }
+    body
 }
 
 struct Processor {
@@ -41,6 +56,11 @@ fn answer(job: Job, request: ProcessingRequest) -> Result<ProcessingResponse, St
     use processing_request::Request as In;
     use processing_response::Response as Out;
     let response = match request.request {
+        Some(In::RequestHeaders(_)) if job == Job::Respond => Out::ImmediateResponse(ImmediateResponse {
+            status: Some(HttpStatus { code: StatusCode::Ok as i32 }),
+            body: response_body(),
+            ..ImmediateResponse::default()
+        }),
         Some(In::RequestHeaders(_)) => Out::RequestHeaders(HeadersResponse::default()),
         Some(In::ResponseHeaders(_)) => {
             let mut common = CommonResponse::default();
@@ -97,8 +117,9 @@ fn main() {
         (Some("--job"), Some("header")) => Job::Header,
         (Some("--job"), Some("upper")) => Job::Upper,
         (Some("--job"), Some("pass")) => Job::Pass,
+        (Some("--job"), Some("respond")) => Job::Respond,
         _ => {
-            eprintln!("usage: envoyx-bench-extproc --job header|upper|pass");
+            eprintln!("usage: envoyx-bench-extproc --job header|upper|pass|respond");
             std::process::exit(2);
         }
     };
@@ -170,6 +191,23 @@ mod tests {
             panic!("not a response-headers answer")
         };
         assert!(c.header_mutation.is_none());
+    }
+
+    #[test]
+    fn respond_job_answers_the_request_headers_itself() {
+        let headers = request(processing_request::Request::RequestHeaders(HttpHeaders::default()));
+        let out = answer(Job::Respond, headers.clone()).unwrap();
+        let Some(processing_response::Response::ImmediateResponse(reply)) = out.response else {
+            panic!("not an immediate response: {out:?}")
+        };
+        assert_eq!(reply.status.map(|s| s.code), Some(200));
+        assert_eq!(reply.body.len(), 64 << 10);
+        for (i, chunk) in reply.body.chunks(4096).enumerate() {
+            assert!(chunk.iter().all(|&b| b == b'a' + i as u8), "chunk {i}");
+        }
+        // The other jobs let the request headers go on.
+        let passed = answer(Job::Pass, headers).unwrap();
+        assert!(matches!(passed.response, Some(processing_response::Response::RequestHeaders(_))));
     }
 
     #[test]

@@ -30,3 +30,31 @@ fn refuses_an_unknown_job() {
     let so = envoyx_testhost::build_module(env!("CARGO_MANIFEST_DIR"));
     assert!(envoyx_testhost::TestHost::load(so, "bench", "sideways").is_err());
 }
+
+#[test]
+fn respond_job_answers_itself_in_16_data_frames() {
+    use envoyx_bench_module::{RESPONSE_BODY, RESPONSE_CHUNK_BYTES, RESPONSE_CHUNKS};
+    use envoyx_testhost::{AnswerPart, HeadersStatus};
+    let so = envoyx_testhost::build_module(env!("CARGO_MANIFEST_DIR"));
+    let host = envoyx_testhost::TestHost::load(so, "bench", "respond").unwrap();
+    let mut stream = host.stream();
+    let status = stream.request_headers(&[(":path", "/bench"), (":method", "GET")], true);
+    assert_eq!(status, HeadersStatus::StopIteration);
+    assert!(!stream.request_headers_forwarded(), "no upstream is asked");
+    assert_eq!(stream.client_response_headers().get(":status").as_deref(), Some("200"));
+    assert_eq!(stream.client_response_body(), RESPONSE_BODY);
+    let parts = stream.module_response();
+    assert_eq!(parts.len(), 1 + RESPONSE_CHUNKS, "{parts:?}");
+    assert!(
+        matches!(&parts[0], AnswerPart::Headers { status: 200, headers, end_of_stream: false } if headers.is_empty()),
+        "{:?}",
+        parts[0]
+    );
+    for (i, part) in parts[1..].iter().enumerate() {
+        let AnswerPart::Data { data, end_of_stream } = part else { panic!("part {i}: {part:?}") };
+        assert_eq!(data.len(), RESPONSE_CHUNK_BYTES, "frame {i}");
+        assert!(data.iter().all(|&b| b == b'a' + i as u8), "frame {i}");
+        assert_eq!(*end_of_stream, i + 1 == RESPONSE_CHUNKS, "frame {i}");
+    }
+    assert!(stream.client_response_trailers().is_none(), "no trailers");
+}
