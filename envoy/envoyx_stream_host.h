@@ -87,6 +87,9 @@ public:
                     double number, bool boolean) override;
   bool metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
                     envoyx::RawBytes& string, double& number, bool& boolean) override;
+  // The namespaces of a source's metadata, or (keys) the keys of its namespace `ns`.
+  std::size_t metadata_names(std::uint32_t source, envoyx::Bytes ns, bool keys,
+                             rust::Slice<envoyx::RawBytes> out) override;
   bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
   bool filter_state_exists(envoyx::Bytes key) override;
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
@@ -103,6 +106,9 @@ public:
                      rust::Slice<const envoyx::RawBytes> label_values, std::uint64_t value) override;
 
 private:
+  // The metadata of an envoyx_metadata_source (null when the stream has none yet).
+  const envoy::config::core::v3::Metadata* metadataOf(std::uint32_t source);
+
   const Buffer::Instance* readableBody(envoyx::BodyKind kind);
   bool changeBody(envoyx::BodyKind kind, std::function<void(Buffer::Instance&)> change);
 

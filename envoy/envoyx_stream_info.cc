@@ -67,12 +67,10 @@ bool EnvoyStreamHost::metadata_set(envoyx::Bytes ns, envoyx::Bytes key, std::uin
   return true;
 }
 
-bool EnvoyStreamHost::metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key,
-                                   std::uint32_t kind, envoyx::RawBytes& string, double& number,
-                                   bool& boolean) {
+const envoy::config::core::v3::Metadata* EnvoyStreamHost::metadataOf(std::uint32_t source) {
   Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
   if (callbacks == nullptr) {
-    return false;
+    return nullptr;
   }
   const envoy::config::core::v3::Metadata* metadata = nullptr;
   if (source == ENVOYX_METADATA_DYNAMIC) {
@@ -96,6 +94,41 @@ bool EnvoyStreamHost::metadata_get(std::uint32_t source, envoyx::Bytes ns, envoy
       metadata = host_metadata_.get();
     }
   }
+  return metadata;
+}
+
+std::size_t EnvoyStreamHost::metadata_names(std::uint32_t source, envoyx::Bytes ns, bool keys,
+                                            rust::Slice<envoyx::RawBytes> out) {
+  const envoy::config::core::v3::Metadata* metadata = metadataOf(source);
+  if (metadata == nullptr) {
+    return 0;
+  }
+  std::size_t total = 0;
+  const auto add = [&](const std::string& name) {
+    if (total < out.size()) {
+      out[total] = envoyx::to_raw_bytes(name);
+    }
+    ++total;
+  };
+  if (!keys) {
+    for (const auto& [name, fields] : metadata->filter_metadata()) {
+      add(name);
+    }
+    return total;
+  }
+  const auto space = metadata->filter_metadata().find(std::string(toStringView(ns)));
+  if (space != metadata->filter_metadata().end()) {
+    for (const auto& [name, value] : space->second.fields()) {
+      add(name);
+    }
+  }
+  return total;
+}
+
+bool EnvoyStreamHost::metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key,
+                                   std::uint32_t kind, envoyx::RawBytes& string, double& number,
+                                   bool& boolean) {
+  const envoy::config::core::v3::Metadata* metadata = metadataOf(source);
   if (metadata == nullptr) {
     return false;
   }

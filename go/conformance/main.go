@@ -181,6 +181,20 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		huge := s.SetBufferLimit(2 << 30)
 		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
 		return envoyx.HeadersContinue
+	case "metadata-list":
+		const ns = "envoyx.conformance.list"
+		s.SetMetadataNumber(ns, "b", 2)
+		s.SetMetadataString(ns, "a", "one")
+		keys := s.MetadataKeys(envoyx.MetadataDynamic, ns)
+		sort.Strings(keys)
+		listed := false
+		for _, n := range s.MetadataNamespaces(envoyx.MetadataDynamic) {
+			listed = listed || n == ns
+		}
+		absent := len(s.MetadataKeys(envoyx.MetadataDynamic, "envoyx.conformance.absent"))
+		unknown := len(s.MetadataNamespaces(envoyx.MetadataSource(9)))
+		s.RequestHeaders().Set("x-conf-list", fmt.Sprintf("keys=%s,listed=%t,absent=%d,unknown=%d", strings.Join(keys, ","), listed, absent, unknown))
+		return envoyx.HeadersContinue
 	case "secret":
 		shown := func(v []byte, ok bool) string {
 			if !ok {

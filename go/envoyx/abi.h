@@ -66,7 +66,8 @@
  *   `envoyx_on_stream_watermark`); news of local replies (`envoyx_on_stream_local_reply`); starting a request over
  *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`); adding
  *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`);
- *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`).
+ *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`); listing
+ *   metadata (`metadata_namespaces`, `metadata_keys`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1002,6 +1003,20 @@ typedef struct envoyx_host_api {
    * Refused (false, one warning naming the declared ones) for a name the configuration does not
    * declare. Stock Envoy serves secrets to modules from 1.40. */
   bool (*secret_get)(envoyx_stream* stream, envoyx_bytes name, envoyx_bytes* value);
+
+  /* -- Metadata, continued (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. The namespaces of `source`'s metadata (what
+   * other filters, the proxy or the configuration put there): writes up to `names_cap` views
+   * into `names` (valid as metadata_get's strings) and returns how many there are (0 when the
+   * source has no metadata yet: a route's before it is picked), in the proxy's order. Refused
+   * (0, one warning) for an unknown source. Served by every host and stock Envoy 1.38-1.40. */
+  size_t (*metadata_namespaces)(envoyx_stream* stream, envoyx_metadata_source source,
+                                envoyx_bytes* names, size_t names_cap);
+  /* As metadata_namespaces, for the keys of namespace `ns` (checked as metadata_get's) of
+   * `source`: 0 when the namespace is absent. */
+  size_t (*metadata_keys)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
+                          envoyx_bytes* keys, size_t keys_cap);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -211,6 +211,15 @@ impl HostStream for CxxHost {
     fn timing_unserved(&self) -> Option<String> {
         None
     }
+    fn metadata_names(
+        &mut self,
+        source: envoyx_core::MetadataSource,
+        ns: Option<&str>,
+        out: &mut [envoyx_bytes],
+    ) -> Option<usize> {
+        let keys = ns.is_some();
+        Some(self.host().metadata_names(source as u32, ns.unwrap_or("").as_bytes(), keys, raw_bytes_out(out)))
+    }
     fn secret_get(&mut self, id: u64) -> Option<envoyx_bytes> {
         let mut value = raw_bytes(b"");
         self.host().secret_get(id, &mut value).then_some(envoyx_bytes { ptr: value.ptr, len: value.len })

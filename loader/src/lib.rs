@@ -284,6 +284,15 @@ mod ffi {
         ) -> bool;
         /// The stream's moment `timing` (an envoyx_timing id) into `ns`, if known (ABI 1.2).
         fn timing_get(self: Pin<&mut StreamHost>, timing: u32, ns: &mut i64) -> bool;
+        /// The namespaces of `source`'s metadata, or (`keys`) the keys of its namespace `ns`,
+        /// into `out` (views valid as metadata_get's strings); returns how many there are.
+        fn metadata_names(
+            self: Pin<&mut StreamHost>,
+            source: u32,
+            ns: &[u8],
+            keys: bool,
+            out: &mut [RawBytes],
+        ) -> usize;
         /// The secret the configuration subscribed to as `id` into `value` (ABI 1.2).
         fn secret_get(self: Pin<&mut StreamHost>, id: u64, value: &mut RawBytes) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).

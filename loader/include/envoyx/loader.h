@@ -313,6 +313,13 @@ class StreamHost {
     (void)timing, (void)ns;
     return false;
   }
+  // The namespaces of `source`'s metadata (an envoyx_metadata_source), or with `keys` the keys of
+  // its namespace `ns`: writes up to out.size() views (valid as metadata_get's strings) and
+  // returns how many there are (ABI 1.2). The default knows none.
+  virtual std::size_t metadata_names(std::uint32_t source, Bytes ns, bool keys, rust::Slice<RawBytes> out) {
+    (void)source, (void)ns, (void)keys, (void)out;
+    return 0;
+  }
   // The current value of the secret the stream's configuration subscribed to as `id`
   // (ConfigHost::subscribe_secret) into `value`: a view valid until the hook returns, empty while
   // SDS has not delivered it (ABI 1.2). The default knows none.

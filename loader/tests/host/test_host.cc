@@ -446,6 +446,21 @@ bool TestStreamHost::metadata_get(std::uint32_t source, Bytes ns, Bytes key, std
   return true;
 }
 
+std::size_t TestStreamHost::metadata_names(std::uint32_t source, Bytes ns, bool keys, rust::Slice<RawBytes> out) {
+  std::size_t total = 0;
+  const std::string* last = nullptr;
+  for (const auto& [at, value] : data_->metadata) {
+    const auto& [entry_source, entry_ns, entry_key] = at;
+    if (entry_source != source || (keys && entry_ns != to_string_view(ns))) continue;
+    const std::string& name = keys ? entry_key : entry_ns;
+    if (!keys && last != nullptr && *last == name) continue;  // one per namespace (the map is sorted)
+    last = &name;
+    if (total < out.size()) out[total] = to_raw_bytes(name);
+    ++total;
+  }
+  return total;
+}
+
 // Sets `key` read-only, as Envoy does: a set over an existing key changes nothing and counts as
 // a proxy bug.
 static bool set_read_only(StreamData& data, std::string key, std::optional<std::string> value) {

@@ -86,6 +86,8 @@ macro_rules! for_each_host_function {
             runtime_get 2,
             timing_get 2,
             secret_get 2,
+            metadata_namespaces 2,
+            metadata_keys 2,
         }
     };
 }
@@ -361,4 +363,18 @@ pub struct envoyx_host_api {
         name: envoyx_bytes,
         value: *mut envoyx_bytes,
     ) -> bool,
+    // Metadata, continued (ABI 1.2)
+    pub metadata_namespaces: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        source: envoyx_metadata_source,
+        names: *mut envoyx_bytes,
+        names_cap: usize,
+    ) -> usize,
+    pub metadata_keys: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        source: envoyx_metadata_source,
+        ns: envoyx_bytes,
+        keys: *mut envoyx_bytes,
+        keys_cap: usize,
+    ) -> usize,
 }

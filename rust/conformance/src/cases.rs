@@ -501,6 +501,21 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "metadata-list",
+        "listing metadata (ABI 1.2): the keys the module set in a namespace of the dynamic metadata, \
+         that namespace among the namespaces, an absent namespace empty, an unknown source refused",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-list", Want::Is("keys=a,b,listed=true,absent=0,unknown=0"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["metadata_namespaces of source 9 refused: unknown metadata source"],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "trailers-add",
         "trailers added to a request and a response that had none (ABI 1.2 trailers_add), each in \
          its body hook with the chunk that ends it; refused in the request headers hook",

@@ -274,6 +274,58 @@ impl Attribute {
 }
 
 impl crate::Stream {
+    /// The namespaces of `source`'s metadata, in the proxy's order (ABI 1.2): what other filters,
+    /// the proxy or the configuration put there. Empty when the source has none (yet).
+    ///
+    /// ```
+    /// use envoyx_sdk::{MetadataSource, Stream};
+    ///
+    /// fn authorized_by_someone(stream: &mut Stream) -> bool {
+    ///     stream.metadata_namespaces(MetadataSource::Dynamic).iter().any(|ns| ns == "envoy.filters.http.ext_authz")
+    /// }
+    /// ```
+    pub fn metadata_namespaces(&mut self, source: MetadataSource) -> Vec<String> {
+        self.metadata_names(source, None)
+    }
+
+    /// The keys of namespace `ns` of `source`'s metadata, in the proxy's order (ABI 1.2); empty
+    /// when the namespace is absent.
+    pub fn metadata_keys(&mut self, source: MetadataSource, ns: &str) -> Vec<String> {
+        self.metadata_names(source, Some(ns))
+    }
+
+    fn metadata_names(&mut self, source: MetadataSource, ns: Option<&str>) -> Vec<String> {
+        let list = |stream: &mut Self, out: &mut [envoyx_abi::envoyx_bytes]| {
+            let (raw, host, cap) = (stream.as_raw(), stream.host(), out.len());
+            // Safety: inside a hook of this stream on its worker thread; `out` has room for
+            // `cap` views and `ns` is read during the call.
+            unsafe {
+                match ns {
+                    None => (host.metadata_namespaces)(raw, source.to_abi(), out.as_mut_ptr(), cap),
+                    Some(ns) => (host.metadata_keys)(
+                        raw,
+                        source.to_abi(),
+                        envoyx_abi::envoyx_bytes::from_slice(ns.as_bytes()),
+                        out.as_mut_ptr(),
+                        cap,
+                    ),
+                }
+            }
+        };
+        let mut views = [envoyx_abi::envoyx_bytes::EMPTY; 16];
+        let total = list(self, &mut views);
+        let mut more;
+        let views: &[envoyx_abi::envoyx_bytes] = if total > views.len() {
+            more = vec![envoyx_abi::envoyx_bytes::EMPTY; total];
+            let again = list(self, &mut more);
+            &more[..again.min(total)]
+        } else {
+            &views[..total]
+        };
+        // Safety: the proxy's views, valid until the metadata changes; copied at once.
+        views.iter().map(|v| String::from_utf8_lossy(unsafe { v.as_slice() }).into_owned()).collect()
+    }
+
     /// The generic secret `name` the filter configuration declares (its `secrets`; ABI 1.2): the
     /// proxy's bytes, valid while the stream is borrowed (SDS may rotate the value between
     /// hooks: copy what must last); empty while SDS has not delivered it. None, with a warning in

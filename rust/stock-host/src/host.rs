@@ -462,6 +462,15 @@ impl HostStream for EnvoyStream {
         self.envoy.timing(timing)
     }
 
+    fn metadata_names(
+        &mut self,
+        source: envoyx_core::MetadataSource,
+        ns: Option<&str>,
+        out: &mut [envoyx_abi::envoyx_bytes],
+    ) -> Option<usize> {
+        Some(self.envoy.metadata_names(source, ns, out))
+    }
+
     fn secret_get(&mut self, id: u64) -> Option<envoyx_abi::envoyx_bytes> {
         self.envoy.secret(id)
     }

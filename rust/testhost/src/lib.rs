@@ -646,6 +646,26 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.buffer_limit = Some(limit);
         true
     }
+    fn metadata_names(
+        &mut self,
+        source: MetadataSource,
+        ns: Option<&str>,
+        out: &mut [envoyx_abi::envoyx_bytes],
+    ) -> Option<usize> {
+        let data = self.data.borrow();
+        // Sorted (a HashMap has no order a test could rely on); views of the map's keys, which
+        // stay put until their entry is removed.
+        let mut names: Vec<&String> = (data.info.metadata.keys())
+            .filter(|(s, n, _)| *s == source && ns.is_none_or(|ns| n == ns))
+            .map(|(_, n, k)| if ns.is_some() { k } else { n })
+            .collect();
+        names.sort();
+        names.dedup();
+        for (view, name) in out.iter_mut().zip(&names) {
+            *view = envoyx_abi::envoyx_bytes::from_slice(name.as_bytes());
+        }
+        Some(names.len())
+    }
     fn secret_get(&mut self, id: u64) -> Option<envoyx_abi::envoyx_bytes> {
         // Kept in the stream until the next read, so the view stays valid for the hook.
         let value = secrets::value(id)?;

@@ -238,6 +238,19 @@ pub trait HostStream {
         None
     }
 
+    /// The namespaces of `source`'s metadata (`ns` None), or the keys of its namespace `ns`
+    /// (ABI 1.2): how many there are, up to `out.len()` written as views valid as
+    /// [`HostStream::metadata_get`]'s strings; None when the host cannot say.
+    fn metadata_names(
+        &mut self,
+        source: crate::MetadataSource,
+        ns: Option<&str>,
+        out: &mut [envoyx_abi::envoyx_bytes],
+    ) -> Option<usize> {
+        let _ = (source, ns, out);
+        None
+    }
+
     /// The current value of the secret the configuration's host subscribed to as `id` (ABI 1.2;
     /// [`crate::ConfigHost::subscribe_secret`]): a view valid until the hook returns, empty
     /// while SDS has not delivered it. Hosts without secrets keep the default.

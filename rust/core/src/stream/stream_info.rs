@@ -137,6 +137,29 @@ pub(crate) fn metadata_get(
     }
 }
 
+/// `metadata_namespaces` (`ns` None) and `metadata_keys`: how many names there are, up to
+/// `out.len()` of them written as views of the host's.
+pub(crate) fn metadata_names(
+    cell: &StreamCell,
+    source: u32,
+    ns: Option<&[u8]>,
+    out: &mut [envoyx_bytes],
+) -> usize {
+    let call = if ns.is_some() { "metadata_keys" } else { "metadata_namespaces" };
+    let Some(source) = MetadataSource::ALL.into_iter().find(|s| *s as u32 == source) else {
+        refused(cell, format_args!("{call} of source {source}"), &"unknown metadata source");
+        return 0;
+    };
+    let ns = match ns.map(|ns| name("namespace", ns)).transpose() {
+        Ok(ns) => ns,
+        Err(reason) => {
+            refused(cell, format_args!("{call} of `{}`", Shown(ns.unwrap_or_default())), &reason);
+            return 0;
+        }
+    };
+    cell.host.borrow_mut().metadata_names(source, ns, out).unwrap_or(0)
+}
+
 /// `filter_state_set`.
 pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
     let what = format_args!("filter_state_set of `{}`", Shown(key));

@@ -5,6 +5,28 @@ use super::*;
 use crate::attribute_ids::ATTRIBUTE_IDS;
 
 unsafe extern "C" {
+    // Listing metadata (Envoy 1.38-1.40): the count first, then an array of that many, which
+    // Envoy fills with views valid until the hook returns or the metadata changes.
+    fn envoy_dynamic_module_callback_http_get_metadata_namespaces_count(
+        filter: FilterEnvoyPtr,
+        source: u32,
+    ) -> usize;
+    fn envoy_dynamic_module_callback_http_get_metadata_namespaces(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
+    fn envoy_dynamic_module_callback_http_get_metadata_keys_count(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+    ) -> usize;
+    fn envoy_dynamic_module_callback_http_get_metadata_keys(
+        filter: FilterEnvoyPtr,
+        source: u32,
+        ns: ModuleBuffer,
+        result: *mut EnvoyBuffer,
+    ) -> bool;
     // Metadata, filter state, routing. The setters of dynamic metadata return nothing in the
     // releases EnvoyX supports (declaring them so ignores any value).
     fn envoy_dynamic_module_callback_http_set_dynamic_metadata_string(
@@ -220,6 +242,55 @@ impl EnvoyFilter {
                 }
             }
         }
+    }
+
+    /// The namespaces of `source`'s metadata (`ns` None) or the keys of its namespace `ns`: how
+    /// many there are, up to `out.len()` written as views of Envoy's.
+    pub fn metadata_names(
+        self,
+        source: envoyx_core::MetadataSource,
+        ns: Option<&str>,
+        out: &mut [envoyx_abi::envoyx_bytes],
+    ) -> usize {
+        let source = source as u32;
+        let ns = ns.map(|ns| ModuleBuffer::new(ns.as_bytes()));
+        // Safety: live filter on its worker thread; Envoy reads `ns` during the call.
+        let count = unsafe {
+            match ns {
+                None => envoy_dynamic_module_callback_http_get_metadata_namespaces_count(self.raw(), source),
+                Some(ns) => {
+                    envoy_dynamic_module_callback_http_get_metadata_keys_count(self.raw(), source, ns)
+                }
+            }
+        };
+        if count == 0 || out.is_empty() {
+            return count;
+        }
+        // Envoy takes no capacity: it writes all `count`, so into an array of that many.
+        let mut all = vec![EnvoyBuffer::EMPTY; count];
+        // Safety: as above; `all` has room for the `count` Envoy just gave.
+        let listed = unsafe {
+            match ns {
+                None => envoy_dynamic_module_callback_http_get_metadata_namespaces(
+                    self.raw(),
+                    source,
+                    all.as_mut_ptr(),
+                ),
+                Some(ns) => envoy_dynamic_module_callback_http_get_metadata_keys(
+                    self.raw(),
+                    source,
+                    ns,
+                    all.as_mut_ptr(),
+                ),
+            }
+        };
+        if !listed {
+            return 0;
+        }
+        for (view, name) in out.iter_mut().zip(&all) {
+            *view = name.view();
+        }
+        count
     }
 
     /// Sets the stream's filter state `key` (read-only) to `value`.

@@ -720,6 +720,24 @@ impl Filter for Conformance {
                 stream.request_headers().set("x-conf-secret", results);
                 HeadersStatus::Continue
             }
+            "metadata-list" => {
+                const NS: &str = "envoyx.conformance.list";
+                stream.set_metadata(NS, "b", 2.0);
+                stream.set_metadata(NS, "a", "one");
+                let mut keys = stream.metadata_keys(MetadataSource::Dynamic, NS);
+                keys.sort();
+                let listed = stream.metadata_namespaces(MetadataSource::Dynamic).iter().any(|ns| ns == NS);
+                let absent = stream.metadata_keys(MetadataSource::Dynamic, "envoyx.conformance.absent").len();
+                // The raw table, for a source no version defines (the SDK's enum cannot name one).
+                let unknown = envoyx_sdk::host_api().map_or(0, |api| {
+                    // Safety: inside a hook of this stream on its worker thread; no room asked.
+                    unsafe { (api.metadata_namespaces)(stream.as_raw(), 9, std::ptr::null_mut(), 0) }
+                });
+                let results =
+                    format!("keys={},listed={listed},absent={absent},unknown={unknown}", keys.join(","));
+                stream.request_headers().set("x-conf-list", results);
+                HeadersStatus::Continue
+            }
             "secret-sds" => {
                 // Envoy-only (rust/stock-host/tests/secrets.rs): a secret SDS delivers and rotates.
                 let value =

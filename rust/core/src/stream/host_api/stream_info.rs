@@ -2,7 +2,7 @@
 //! values handed back through `out`. The plain ones (filter_state_set, clear_route_cache,
 //! upstream_override_host, span_set_tag) are generated in `forwarded.rs`.
 
-use super::{view, with_stream};
+use super::{out_slice, view, with_stream};
 use envoyx_abi::*;
 
 pub(super) unsafe extern "C" fn metadata_set(
@@ -38,6 +38,41 @@ pub(super) unsafe extern "C" fn metadata_get(
                 }
                 _ => false,
             }
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn metadata_namespaces(
+    stream: *mut envoyx_stream,
+    source: envoyx_metadata_source,
+    names: *mut envoyx_bytes,
+    names_cap: usize,
+) -> usize {
+    // Safety: stream pointer per the ABI; `names` has room for `names_cap` entries.
+    unsafe {
+        with_stream(stream, "metadata_namespaces", 0, |cell, _| {
+            crate::stream::stream_info::metadata_names(cell, source, None, out_slice(names, names_cap))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn metadata_keys(
+    stream: *mut envoyx_stream,
+    source: envoyx_metadata_source,
+    ns: envoyx_bytes,
+    keys: *mut envoyx_bytes,
+    keys_cap: usize,
+) -> usize {
+    // Safety: stream pointer per the ABI; `ns` is valid during the call; `keys` has room for
+    // `keys_cap` entries.
+    unsafe {
+        with_stream(stream, "metadata_keys", 0, |cell, _| {
+            crate::stream::stream_info::metadata_names(
+                cell,
+                source,
+                Some(view(ns)),
+                out_slice(keys, keys_cap),
+            )
         })
     }
 }
