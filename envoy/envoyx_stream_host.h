@@ -61,6 +61,7 @@ public:
   bool span_set_tag(envoyx::Bytes key, envoyx::Bytes value) override;
   std::uint64_t buffer_limit() override;
   bool set_buffer_limit(std::uint64_t limit) override;
+  bool filter_state_set_typed(envoyx::Bytes key, envoyx::Bytes value) override;
   bool trailers_add(envoyx::HeaderMapKind map) override;
   bool span_start_child(std::uint64_t parent, std::uint64_t id, envoyx::Bytes operation) override;
   bool span_tag(std::uint64_t span, envoyx::Bytes key, envoyx::Bytes value) override;
@@ -92,6 +93,8 @@ public:
                              rust::Slice<envoyx::RawBytes> out) override;
   bool filter_state_get(envoyx::Bytes key, envoyx::RawBytes& value) override;
   bool filter_state_exists(envoyx::Bytes key) override;
+  // Any object's serializeAsString() (envoyx_stream_info.cc).
+  bool filter_state_serialized(envoyx::Bytes key, envoyx::RawBytes& value) override;
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
   // StreamInfo's start time and its downstream and upstream timing (envoyx_stream_info.cc).
   bool timing_get(std::uint32_t timing, std::int64_t& ns) override;
@@ -123,6 +126,8 @@ private:
   absl::flat_hash_map<std::uint64_t, Tracing::SpanPtr> child_spans_;
   // What span_baggage_get and span_trace_id last handed out (their views point here).
   std::string trace_text_;
+  // The serialized filter-state object filter_state_serialized last handed out (its view).
+  std::string filter_state_text_;
   // The upstream host's (or locality's) metadata metadata_get last read: its string views point
   // into it, so it stays alive while the host keeps the stream.
   Upstream::MetadataConstSharedPtr host_metadata_;

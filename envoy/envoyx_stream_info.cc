@@ -9,6 +9,9 @@
 #include <string>
 #include <utility>
 
+#include "envoy/registry/registry.h"
+#include "envoy/stream_info/filter_state.h"
+
 #include "source/common/http/utility.h"
 
 #include "absl/strings/numbers.h"
@@ -185,6 +188,47 @@ bool EnvoyStreamHost::filter_state_get(envoyx::Bytes key, envoyx::RawBytes& valu
     return false;
   }
   value = envoyx::to_raw_bytes(state->asString());
+  return true;
+}
+
+bool EnvoyStreamHost::filter_state_set_typed(envoyx::Bytes key, envoyx::Bytes value) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  // The object factory registered under the key's name makes the object (as Envoy's
+  // set_filter_state filter does with `factory_key`).
+  const std::string name(toStringView(key));
+  auto* factory = Registry::FactoryRegistry<StreamInfo::FilterState::ObjectFactory>::getFactory(name);
+  if (factory == nullptr) {
+    return false;
+  }
+  auto object = factory->createFromBytes(toStringView(value));
+  if (object == nullptr) {
+    return false;
+  }
+  callbacks->streamInfo().filterState()->setData(name, std::move(object),
+                                                 StreamInfo::FilterState::StateType::ReadOnly,
+                                                 StreamInfo::FilterState::LifeSpan::Request);
+  return true;
+}
+
+bool EnvoyStreamHost::filter_state_serialized(envoyx::Bytes key, envoyx::RawBytes& value) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  const auto* object =
+      callbacks->streamInfo().filterState()->getDataReadOnlyGeneric(toStringView(key));
+  if (object == nullptr) {
+    return false;
+  }
+  auto serialized = object->serializeAsString();
+  if (!serialized.has_value()) {
+    return false;
+  }
+  filter_state_text_ = std::move(*serialized);
+  value = envoyx::to_raw_bytes(filter_state_text_);
   return true;
 }
 

@@ -67,7 +67,8 @@
  *   (`recreate_stream`); child spans, baggage, sampling and the trace id (`span_*`); adding
  *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`);
  *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`); listing
- *   metadata (`metadata_namespaces`, `metadata_keys`).
+ *   metadata (`metadata_namespaces`, `metadata_keys`); typed filter state
+ *   (`filter_state_get_serialized`, `filter_state_set_typed`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1017,6 +1018,24 @@ typedef struct envoyx_host_api {
    * `source`: 0 when the namespace is absent. */
   size_t (*metadata_keys)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
                           envoyx_bytes* keys, size_t keys_cap);
+
+  /* -- Filter state, typed (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. Reads the serialized form of the filter-state
+   * object at `key` (checked as filter_state_set's), whoever set it and whatever its type: a
+   * string's bytes, or an Envoy object's string form (the upstream SNI object's server name, a
+   * tcp_proxy cluster's name), into `value`, a view valid until the hook returns or the filter
+   * state changes. False when the key is absent or its object has no serialized form. */
+  bool (*filter_state_get_serialized)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes* value);
+  /* Worker thread, inside any hook of `stream`. Sets the filter state `key` to the object the
+   * proxy's object factory of that name makes from `value` (copied), read-only and for the
+   * request: how a filter hands Envoy's own filters a typed object, e.g.
+   * `envoy.network.upstream_server_name` (the SNI of the upstream TLS connection) or
+   * `envoy.tcp_proxy.cluster`; `envoy.string` makes a plain string. `key` is checked as
+   * filter_state_set's, `value` as its value. Refused (false, one warning) when the stream's
+   * filter state already has `key` (as filter_state_set), and when the proxy has no factory of
+   * that name or its factory refuses the value. */
+  bool (*filter_state_set_typed)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

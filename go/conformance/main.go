@@ -181,6 +181,20 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		huge := s.SetBufferLimit(2 << 30)
 		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
 		return envoyx.HeadersContinue
+	case "filter-state-typed":
+		serialized := func(key string) string {
+			if v, ok := s.FilterStateSerialized(key); ok {
+				return v
+			}
+			return "none"
+		}
+		str, obj := serialized("envoyx.conformance.preset"), serialized("envoy.network.upstream_server_name")
+		unknown := s.SetFilterStateTyped("envoyx.no.such.factory", "x")
+		set := s.SetFilterStateTyped("envoy.tcp_proxy.cluster", "c1")
+		read := serialized("envoy.tcp_proxy.cluster")
+		taken := s.SetFilterStateTyped("envoy.network.upstream_server_name", "other.example")
+		s.RequestHeaders().Set("x-conf-typed", fmt.Sprintf("string=%s,object=%s,unknown=%t,set=%t,read=%s,taken=%t", str, obj, unknown, set, read, taken))
+		return envoyx.HeadersContinue
 	case "metadata-list":
 		const ns = "envoyx.conformance.list"
 		s.SetMetadataNumber(ns, "b", 2)

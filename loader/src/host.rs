@@ -69,6 +69,9 @@ impl HostStream for CxxHost {
     fn set_buffer_limit(&mut self, limit: u64) -> bool {
         self.host().set_buffer_limit(limit)
     }
+    fn filter_state_set_typed(&mut self, key: &str, value: &[u8]) -> bool {
+        self.host().filter_state_set_typed(key.as_bytes(), value)
+    }
     fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
         self.host().trailers_add(map.into())
     }
@@ -226,6 +229,12 @@ impl HostStream for CxxHost {
     }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.host().filter_state_exists(key.as_bytes())
+    }
+    fn filter_state_serialized(&mut self, key: &str) -> Option<envoyx_bytes> {
+        let mut value = raw_bytes(b"");
+        self.host()
+            .filter_state_serialized(key.as_bytes(), &mut value)
+            .then_some(envoyx_bytes { ptr: value.ptr, len: value.len })
     }
     fn span_baggage_get(&mut self, key: &str) -> Option<envoyx_bytes> {
         let mut value = raw_bytes(b"");

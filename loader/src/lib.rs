@@ -207,6 +207,7 @@ mod ffi {
         fn span_set_tag(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn buffer_limit(self: Pin<&mut StreamHost>) -> u64;
         fn set_buffer_limit(self: Pin<&mut StreamHost>, limit: u64) -> bool;
+        fn filter_state_set_typed(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn trailers_add(self: Pin<&mut StreamHost>, map: HeaderMapKind) -> bool;
         fn span_start_child(self: Pin<&mut StreamHost>, parent: u64, id: u64, operation: &[u8]) -> bool;
         fn span_tag(self: Pin<&mut StreamHost>, span: u64, key: &[u8], value: &[u8]) -> bool;
@@ -271,6 +272,8 @@ mod ffi {
         ) -> bool;
         fn filter_state_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
         fn filter_state_exists(self: Pin<&mut StreamHost>, key: &[u8]) -> bool;
+        /// The serialized form of the filter-state object at `key` into `value` (ABI 1.2).
+        fn filter_state_serialized(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;
         /// Baggage `key` of the active span into `value` (a view valid until the next tracing
         /// call or the call's end); false when absent or without a tracer (ABI 1.2).
         fn span_baggage_get(self: Pin<&mut StreamHost>, key: &[u8], value: &mut RawBytes) -> bool;

@@ -89,6 +89,9 @@ impl SimulatedStream for Stream {
     fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>) {
         self.0.preset_filter_state(key, value)
     }
+    fn preset_filter_state_object(&mut self, key: &str, serialized: &[u8]) {
+        self.0.preset_filter_state_object(key, serialized)
+    }
     fn headers(&mut self, side: Side, headers: &[(&str, &str)], end_of_stream: bool) {
         match side {
             Side::Request => self.0.request_headers(headers, end_of_stream),

@@ -296,6 +296,13 @@ class StreamHost {
     (void)value;
     return false;
   }
+  // The serialized form of the filter-state object at `key`, whatever its type (ABI 1.2), into
+  // `value`: a view valid until the hook returns or the filter state changes. False when absent
+  // or without one. The default knows none.
+  virtual bool filter_state_serialized(Bytes key, RawBytes& value) {
+    (void)key, (void)value;
+    return false;
+  }
   // The default asks filter_state_get, which sees string values only (loader.cc).
   virtual bool filter_state_exists(Bytes key);
 
@@ -395,6 +402,13 @@ class StreamHost {
   // when the proxy cannot.
   virtual bool set_buffer_limit(std::uint64_t limit) {
     (void)limit;
+    return false;
+  }
+  // Sets filter state `key` to the object the proxy's factory of that name makes from `value`
+  // (ABI 1.2; the core checked both and that the key is free); false when the proxy has no
+  // such factory or it refuses the value.
+  virtual bool filter_state_set_typed(Bytes key, Bytes value) {
+    (void)key, (void)value;
     return false;
   }
   // Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the

@@ -329,6 +329,11 @@ impl Stream {
     pub fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>) {
         self.0.pin_mut().preset_filter_state(key, value.unwrap_or_default(), value.is_some())
     }
+    /// Gives the stream an object of the proxy's that is not a string, whose serialized form
+    /// is `serialized` (ABI 1.2 `filter_state_get_serialized`).
+    pub fn preset_filter_state_object(&mut self, key: &str, serialized: &[u8]) {
+        self.0.pin_mut().preset_filter_state(key, serialized, false)
+    }
     /// Sets over an existing filter-state key so far (Envoy's own bug; the core keeps it at 0).
     pub fn envoy_bugs(&self) -> u32 {
         self.0.envoy_bugs()

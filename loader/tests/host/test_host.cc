@@ -483,6 +483,36 @@ bool TestStreamHost::filter_state_get(Bytes key, RawBytes& value) {
   return true;
 }
 
+bool TestStreamHost::filter_state_set_typed(Bytes key, Bytes value) {
+  static const std::vector<std::string_view> factories = {
+      "envoy.network.upstream_server_name", "envoy.network.application_protocols",
+      "envoy.network.upstream_subject_alt_names", "envoy.tcp_proxy.cluster"};
+  const std::string name(to_string_view(key));
+  if (name == "envoy.string") {
+    return set_read_only(*data_, name, std::string(to_string_view(value)));
+  }
+  if (std::find(factories.begin(), factories.end(), name) == factories.end() ||
+      !set_read_only(*data_, name, std::nullopt)) {
+    return false;
+  }
+  data_->filter_state_serialized[name] = std::string(to_string_view(value));
+  return true;
+}
+
+bool TestStreamHost::filter_state_serialized(Bytes key, RawBytes& value) {
+  const std::string name(to_string_view(key));
+  auto it = data_->filter_state.find(name);
+  if (it == data_->filter_state.end()) return false;
+  if (it->second.has_value()) {
+    value = to_raw_bytes(*it->second);
+    return true;
+  }
+  auto form = data_->filter_state_serialized.find(name);
+  if (form == data_->filter_state_serialized.end()) return false;
+  value = to_raw_bytes(form->second);
+  return true;
+}
+
 bool TestStreamHost::filter_state_exists(Bytes key) {
   return data_->filter_state.count(std::string(to_string_view(key))) != 0;
 }
@@ -946,9 +976,12 @@ void TestStream::callout_stream_event(std::uint64_t id, std::uint32_t event, std
 }
 
 void TestStream::preset_filter_state(rust::Str key, rust::Slice<const std::uint8_t> value, bool is_string) {
-  std::optional<std::string> stored;
-  if (is_string) stored = std::string(reinterpret_cast<const char*>(value.data()), value.size());
-  set_read_only(*data_, std::string(key), std::move(stored));
+  std::string bytes(reinterpret_cast<const char*>(value.data()), value.size());
+  if (is_string) {
+    set_read_only(*data_, std::string(key), std::move(bytes));
+  } else if (set_read_only(*data_, std::string(key), std::nullopt) && !bytes.empty()) {
+    data_->filter_state_serialized[std::string(key)] = std::move(bytes);  // the object's form
+  }
 }
 
 std::uint32_t TestStream::envoy_bugs() const { return data_->envoy_bugs; }

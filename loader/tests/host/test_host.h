@@ -160,6 +160,8 @@ struct StreamData {
   // exists, but reads as absent). A set over an existing key changes nothing and counts as what
   // Envoy calls its own bug (envoy_bugs, which the core must keep at 0).
   std::map<std::string, std::optional<std::string>> filter_state;
+  // The serialized form of each object of filter_state that is not a string, where it has one.
+  std::map<std::string, std::string> filter_state_serialized;
   std::uint32_t envoy_bugs = 0;
   std::uint32_t route_cache_cleared = 0;
   std::uint32_t route_cluster_refreshed = 0;
@@ -265,6 +267,10 @@ class TestStreamHost : public StreamHost {
   bool filter_state_set(Bytes key, Bytes value) override;
   bool filter_state_get(Bytes key, RawBytes& value) override;
   bool filter_state_exists(Bytes key) override;
+  // As the Rust test host: `envoy.string` makes a string; a few of Envoy's object factories an
+  // object keeping `value` as its serialized form; any other name has no factory.
+  bool filter_state_set_typed(Bytes key, Bytes value) override;
+  bool filter_state_serialized(Bytes key, RawBytes& value) override;
   bool clear_route_cache() override;
   bool refresh_route_cluster() override;
   std::uint64_t buffer_limit() override { return data_->buffer_limit; }

@@ -88,6 +88,8 @@ macro_rules! for_each_host_function {
             secret_get 2,
             metadata_namespaces 2,
             metadata_keys 2,
+            filter_state_get_serialized 2,
+            filter_state_set_typed 2,
         }
     };
 }
@@ -377,4 +379,9 @@ pub struct envoyx_host_api {
         keys: *mut envoyx_bytes,
         keys_cap: usize,
     ) -> usize,
+    // Filter state, typed (ABI 1.2)
+    pub filter_state_get_serialized:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: *mut envoyx_bytes) -> bool,
+    pub filter_state_set_typed:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
 }

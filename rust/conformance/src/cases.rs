@@ -501,6 +501,26 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "filter-state-typed",
+        "typed filter state (ABI 1.2): the serialized form of a string and of an object the proxy \
+         preset, an object made by Envoy's factory of a name (envoy.tcp_proxy.cluster) and read \
+         back, a name with no factory refused, a taken key refused",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[(
+                    "x-conf-typed",
+                    Want::Is("string=set-by-the-proxy,object=preset.example,unknown=false,set=true,read=c1,taken=false"),
+                )],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["filter_state_set_typed of `envoyx.no.such.factory` refused: the proxy has no filter-state \
+                     object factory of that name, or its factory refused the value"],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "metadata-list",
         "listing metadata (ABI 1.2): the keys the module set in a namespace of the dynamic metadata, \
          that namespace among the namespaces, an absent namespace empty, an unknown source refused",

@@ -25,6 +25,9 @@ pub trait SimulatedStream {
     /// Gives the stream filter state as an earlier filter would have set it (read-only): a
     /// string, or (None) an object of the proxy's that is not a string.
     fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>);
+    /// Gives the stream an object of the proxy's that is not a string (it reads as absent
+    /// through `filter_state_get`) whose serialized form is `serialized`.
+    fn preset_filter_state_object(&mut self, key: &str, serialized: &[u8]);
     fn headers(&mut self, side: Side, headers: &[(&str, &str)], end_of_stream: bool);
     fn body(&mut self, side: Side, slices: &[&str], end_of_stream: bool);
     fn trailers(&mut self, side: Side, trailers: &[(&str, &str)]);
@@ -249,7 +252,7 @@ pub fn simulate(stream: &mut impl SimulatedStream, case: &str, request: &Request
     ];
     headers.extend(request.headers_for(case));
     stream.preset_filter_state(crate::PRESET_STRING, Some(crate::PRESET_STRING_VALUE.as_bytes()));
-    stream.preset_filter_state(crate::PRESET_OBJECT, None);
+    stream.preset_filter_state_object(crate::PRESET_OBJECT, crate::PRESET_OBJECT_VALUE.as_bytes());
     let chunks: Vec<Vec<&str>> = request.body.iter().map(|chunk| chunk.to_vec()).collect();
     let trailers: Vec<(String, String)> =
         request.trailers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

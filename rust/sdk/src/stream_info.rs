@@ -326,6 +326,65 @@ impl crate::Stream {
         views.iter().map(|v| String::from_utf8_lossy(unsafe { v.as_slice() }).into_owned()).collect()
     }
 
+    /// The serialized form of the filter-state object at `key`, whoever set it and whatever its
+    /// type (ABI 1.2): a string's bytes, or an Envoy object's string form, valid while the stream
+    /// is borrowed. None when absent or without one. [`Stream::filter_state`](crate::Stream::filter_state)
+    /// reads strings only.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn upstream_sni(stream: &mut Stream) -> Option<String> {
+    ///     let sni = stream.filter_state_serialized("envoy.network.upstream_server_name")?;
+    ///     Some(String::from_utf8_lossy(sni).into_owned())
+    /// }
+    /// ```
+    pub fn filter_state_serialized(&mut self, key: &str) -> Option<&[u8]> {
+        let mut value = envoyx_abi::envoyx_bytes::EMPTY;
+        // Safety: inside a hook of this stream on its worker thread; `value` is ours to write.
+        let found = unsafe {
+            (self.host().filter_state_get_serialized)(
+                self.as_raw(),
+                envoyx_abi::envoyx_bytes::from_slice(key.as_bytes()),
+                &mut value,
+            )
+        };
+        // Safety: the proxy's view, valid until the hook returns or the filter state changes;
+        // the result borrows the stream, which rules out both.
+        found.then(|| unsafe { value.as_slice() })
+    }
+
+    /// Sets filter state `key` to the object the proxy's factory of that name makes from
+    /// `value` (ABI 1.2), read-only, for the request: how a filter hands Envoy's own filters a
+    /// typed object, such as `envoy.network.upstream_server_name` (the upstream TLS SNI) or
+    /// `envoy.tcp_proxy.cluster`; `envoy.string` makes a plain string. False, with a warning in
+    /// the proxy's log, when the key is taken or the proxy has no such factory or it refuses
+    /// the value.
+    ///
+    /// ```
+    /// use envoyx_sdk::{Filter, HeadersStatus, Stream};
+    ///
+    /// struct Sni;
+    ///
+    /// impl Filter for Sni {
+    ///     fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+    ///         stream.set_filter_state_typed("envoy.network.upstream_server_name", "backend.internal");
+    ///         HeadersStatus::Continue
+    ///     }
+    /// }
+    /// ```
+    pub fn set_filter_state_typed(&mut self, key: &str, value: impl AsRef<[u8]>) -> bool {
+        let value = value.as_ref();
+        // Safety: inside a hook of this stream on its worker thread; the host copies both.
+        unsafe {
+            (self.host().filter_state_set_typed)(
+                self.as_raw(),
+                envoyx_abi::envoyx_bytes::from_slice(key.as_bytes()),
+                envoyx_abi::envoyx_bytes::from_slice(value),
+            )
+        }
+    }
+
     /// The generic secret `name` the filter configuration declares (its `secrets`; ABI 1.2): the
     /// proxy's bytes, valid while the stream is borrowed (SDS may rotate the value between
     /// hooks: copy what must last); empty while SDS has not delivered it. None, with a warning in

@@ -363,6 +363,14 @@ impl HostStream for EnvoyStream {
         self.envoy.filter_state(key)
     }
 
+    fn filter_state_set_typed(&mut self, key: &str, value: &[u8]) -> bool {
+        self.envoy.set_filter_state_typed(key, value)
+    }
+
+    fn filter_state_serialized(&mut self, key: &str) -> Option<envoyx_bytes> {
+        self.envoy.filter_state_serialized(key)
+    }
+
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.envoy.has_filter_state(key)
     }

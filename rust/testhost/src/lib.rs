@@ -48,7 +48,7 @@ pub use headers::HeaderMap;
 pub use metrics::MetricValue;
 pub use runtime::{RuntimeValue, set_runtime};
 pub use secrets::set_secret;
-pub use stream_info::StoredValue;
+pub use stream_info::{OBJECT_FACTORIES, StoredValue};
 pub use tracing::RecordedSpan;
 
 use envoyx_abi::{envoyx_bytes, envoyx_header, envoyx_slice};
@@ -625,6 +625,12 @@ impl HostStream for TestHostStream {
     fn filter_state_get(&mut self, key: &str) -> Option<envoyx_bytes> {
         self.data.borrow().info.filter_state_get(key)
     }
+    fn filter_state_set_typed(&mut self, key: &str, value: &[u8]) -> bool {
+        self.data.borrow_mut().info.filter_state_set_typed(key, value)
+    }
+    fn filter_state_serialized(&mut self, key: &str) -> Option<envoyx_bytes> {
+        self.data.borrow().info.filter_state_serialized(key)
+    }
     fn filter_state_exists(&mut self, key: &str) -> bool {
         self.data.borrow().info.filter_state.contains_key(key)
     }
@@ -1138,6 +1144,16 @@ impl TestStream {
     /// (it exists, but reads as absent).
     pub fn preset_filter_state(&mut self, key: &str, value: Option<&[u8]>) {
         self.data.borrow_mut().info.filter_state_set(key, value);
+    }
+
+    /// Gives the stream filter state as the proxy would have set it: an object that is not a
+    /// string (it reads as absent through `filter_state_get`) whose serialized form is
+    /// `serialized` (ABI 1.2 `filter_state_get_serialized`).
+    pub fn preset_filter_state_object(&mut self, key: &str, serialized: &[u8]) {
+        let info = &mut self.data.borrow_mut().info;
+        if info.filter_state_set(key, None) {
+            info.filter_state_serialized.insert(key.to_string(), serialized.to_vec());
+        }
     }
 
     /// How many times the stream's filter state was set over a key it had: what Envoy counts as

@@ -37,6 +37,16 @@ impl StoredValue {
     }
 }
 
+/// Some of Envoy's filter-state object factories (the names Envoy registers them by), whose
+/// objects the test host makes for `filter_state_set_typed`: each keeps the bytes it was made
+/// from as its serialized form, as these do in Envoy.
+pub const OBJECT_FACTORIES: &[&str] = &[
+    "envoy.network.upstream_server_name",
+    "envoy.network.application_protocols",
+    "envoy.network.upstream_subject_alt_names",
+    "envoy.tcp_proxy.cluster",
+];
+
 /// One stream's metadata, filter state and routing requests.
 #[derive(Default)]
 pub(crate) struct StreamInfo {
@@ -46,6 +56,9 @@ pub(crate) struct StreamInfo {
     /// By key: a string (what a module or another filter set), or None for an object of the
     /// proxy's that is not a string (exists, but reads as absent).
     pub filter_state: HashMap<String, Option<Vec<u8>>>,
+    /// The serialized form of each object of `filter_state` that is not a string (ABI 1.2
+    /// `filter_state_get_serialized`), where it has one.
+    pub filter_state_serialized: HashMap<String, Vec<u8>>,
     /// Sets over a filter-state key that existed: what Envoy counts as its own bug
     /// (`server.envoy_bug_failures`); the core must never make one.
     pub envoy_bugs: u32,
@@ -136,6 +149,28 @@ impl StreamInfo {
 
     pub fn filter_state_get(&self, key: &str) -> Option<envoyx_bytes> {
         self.filter_state.get(key)?.as_deref().map(envoyx_bytes::from_slice)
+    }
+
+    /// The serialized form of the object at `key`: a string's bytes, or an object's form.
+    pub fn filter_state_serialized(&self, key: &str) -> Option<envoyx_bytes> {
+        match self.filter_state.get(key)? {
+            Some(string) => Some(envoyx_bytes::from_slice(string)),
+            None => self.filter_state_serialized.get(key).map(|form| envoyx_bytes::from_slice(form)),
+        }
+    }
+
+    /// Sets `key` to the object Envoy's factory of that name makes from `value` (ABI 1.2
+    /// `filter_state_set_typed`), for the factories in [`OBJECT_FACTORIES`] and `envoy.string`
+    /// (a plain string); false for any other name, as Envoy without such a factory.
+    pub fn filter_state_set_typed(&mut self, key: &str, value: &[u8]) -> bool {
+        if key == "envoy.string" {
+            return self.filter_state_set(key, Some(value));
+        }
+        if !OBJECT_FACTORIES.contains(&key) || !self.filter_state_set(key, None) {
+            return false;
+        }
+        self.filter_state_serialized.insert(key.to_string(), value.to_vec());
+        true
     }
 
     /// Sets `key` read-only, as Envoy does: a set over an existing key changes nothing and

@@ -238,6 +238,22 @@ pub trait HostStream {
         None
     }
 
+    /// Sets filter state `key` to the object the proxy's factory of that name makes from `value`
+    /// (ABI 1.2; the core checked both and that the key is free); false when the proxy has no
+    /// such factory or it refuses the value.
+    fn filter_state_set_typed(&mut self, key: &str, value: &[u8]) -> bool {
+        let _ = (key, value);
+        false
+    }
+
+    /// The serialized form of the filter-state object at `key`, whatever its type (ABI 1.2): a
+    /// view valid until the hook returns or the filter state changes; None when absent or
+    /// without one.
+    fn filter_state_serialized(&mut self, key: &str) -> Option<envoyx_abi::envoyx_bytes> {
+        let _ = key;
+        None
+    }
+
     /// The namespaces of `source`'s metadata (`ns` None), or the keys of its namespace `ns`
     /// (ABI 1.2): how many there are, up to `out.len()` written as views valid as
     /// [`HostStream::metadata_get`]'s strings; None when the host cannot say.

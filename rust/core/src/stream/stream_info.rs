@@ -160,6 +160,44 @@ pub(crate) fn metadata_names(
     cell.host.borrow_mut().metadata_names(source, ns, out).unwrap_or(0)
 }
 
+/// `filter_state_set_typed`: as `filter_state_set`, the object made by the proxy's factory
+/// named `key`.
+pub(crate) fn filter_state_set_typed(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
+    let what = format_args!("filter_state_set_typed of `{}`", Shown(key));
+    let checked = name("key", key)
+        .and_then(|key| Ok((key, validate::text("value", value, MAX_VALUE).map_err(|r| r.to_string())?)));
+    let (key, value) = match checked {
+        Ok(checked) => checked,
+        Err(reason) => return refused(cell, what, &reason),
+    };
+    if cell.host.borrow_mut().filter_state_exists(key) {
+        return refused(cell, what, &FILTER_STATE_TAKEN);
+    }
+    if !cell.host.borrow_mut().filter_state_set_typed(key, value.as_bytes()) {
+        return refused(
+            cell,
+            what,
+            &"the proxy has no filter-state object factory of that name, or its factory refused the value",
+        );
+    }
+    true
+}
+
+/// `filter_state_get_serialized`: a view of the host's bytes.
+pub(crate) fn filter_state_get_serialized(cell: &StreamCell, key: &[u8]) -> Option<envoyx_bytes> {
+    match name("key", key) {
+        Ok(key) => cell.host.borrow_mut().filter_state_serialized(key),
+        Err(reason) => {
+            refused(cell, format_args!("filter_state_get_serialized of `{}`", Shown(key)), &reason);
+            None
+        }
+    }
+}
+
+/// Why a filter-state key is not set again.
+const FILTER_STATE_TAKEN: &str = "the stream's filter state already has it, set by another filter or by the proxy, or \
+     earlier by this one (a key is set once; the proxy keeps it read-only)";
+
 /// `filter_state_set`.
 pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
     let what = format_args!("filter_state_set of `{}`", Shown(key));
@@ -170,12 +208,7 @@ pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> b
         Err(reason) => return refused(cell, what, &reason),
     };
     if cell.host.borrow_mut().filter_state_exists(key) {
-        return refused(
-            cell,
-            what,
-            &"the stream's filter state already has it, set by another filter or by the proxy, or \
-              earlier by this one (a key is set once; the proxy keeps it read-only)",
-        );
+        return refused(cell, what, &FILTER_STATE_TAKEN);
     }
     cell.host.borrow_mut().filter_state_set(key, value.as_bytes())
 }

@@ -85,6 +85,14 @@ unsafe extern "C" {
         key: ModuleBuffer,
         result: *mut EnvoyBuffer,
     ) -> bool;
+    /// The object Envoy's factory named `key` makes from `value` (`createFromBytes`), stored
+    /// read-only under `key`; false without such a factory, when it refuses, or when the key
+    /// is taken (1.38.3 on).
+    fn envoy_dynamic_module_callback_http_set_filter_state_typed(
+        filter: FilterEnvoyPtr,
+        key: ModuleBuffer,
+        value: ModuleBuffer,
+    ) -> bool;
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_clear_route_cluster_cache(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_filter_get_worker_index(filter: FilterEnvoyPtr) -> u32;
@@ -302,6 +310,32 @@ impl EnvoyFilter {
                 ModuleBuffer::new(key.as_bytes()),
                 ModuleBuffer::new(value),
             )
+        }
+    }
+
+    /// Sets `key` to the object Envoy's factory of that name makes from `value`.
+    pub fn set_filter_state_typed(self, key: &str, value: &[u8]) -> bool {
+        // Safety: live filter on its worker thread; Envoy copies both.
+        unsafe {
+            envoy_dynamic_module_callback_http_set_filter_state_typed(
+                self.raw(),
+                ModuleBuffer::new(key.as_bytes()),
+                ModuleBuffer::new(value),
+            )
+        }
+    }
+
+    /// The serialized form of the object at `key`, whatever its type: a view of Envoy's.
+    pub fn filter_state_serialized(self, key: &str) -> Option<envoyx_abi::envoyx_bytes> {
+        let mut out = EnvoyBuffer::EMPTY;
+        // Safety: live filter on its worker thread; `out` is written only on success.
+        unsafe {
+            envoy_dynamic_module_callback_http_get_filter_state_typed(
+                self.raw(),
+                ModuleBuffer::new(key.as_bytes()),
+                &mut out,
+            )
+            .then(|| out.view())
         }
     }
 

@@ -720,6 +720,24 @@ impl Filter for Conformance {
                 stream.request_headers().set("x-conf-secret", results);
                 HeadersStatus::Continue
             }
+            "filter-state-typed" => {
+                use envoyx_conformance::{PRESET_OBJECT, PRESET_STRING};
+                let serialized = |stream: &mut Stream, key: &str| {
+                    stream
+                        .filter_state_serialized(key)
+                        .map_or("none".to_string(), |v| String::from_utf8_lossy(v).into_owned())
+                };
+                let (string, object) = (serialized(stream, PRESET_STRING), serialized(stream, PRESET_OBJECT));
+                let unknown = stream.set_filter_state_typed("envoyx.no.such.factory", "x");
+                let set = stream.set_filter_state_typed("envoy.tcp_proxy.cluster", "c1");
+                let read = serialized(stream, "envoy.tcp_proxy.cluster");
+                let taken = stream.set_filter_state_typed(PRESET_OBJECT, "other.example");
+                let results = format!(
+                    "string={string},object={object},unknown={unknown},set={set},read={read},taken={taken}"
+                );
+                stream.request_headers().set("x-conf-typed", results);
+                HeadersStatus::Continue
+            }
             "metadata-list" => {
                 const NS: &str = "envoyx.conformance.list";
                 stream.set_metadata(NS, "b", 2.0);

@@ -165,3 +165,16 @@ pub(super) unsafe extern "C" fn trailers_add(stream: *mut envoyx_stream, map: u3
         with_stream(stream, "trailers_add", false, |cell, _| crate::stream::framing::trailers_add(cell, map))
     }
 }
+
+pub(super) unsafe extern "C" fn filter_state_set_typed(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "filter_state_set_typed", false, |cell, _| {
+            crate::stream::stream_info::filter_state_set_typed(cell, view(key), view(value))
+        })
+    }
+}

@@ -77,6 +77,26 @@ pub(super) unsafe extern "C" fn metadata_keys(
     }
 }
 
+pub(super) unsafe extern "C" fn filter_state_get_serialized(
+    stream: *mut envoyx_stream,
+    key: envoyx_bytes,
+    value: *mut envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; `key` is valid during the call; `value` is writable
+    // or NULL.
+    unsafe {
+        with_stream(stream, "filter_state_get_serialized", false, |cell, _| {
+            match crate::stream::stream_info::filter_state_get_serialized(cell, view(key)) {
+                Some(found) if !value.is_null() => {
+                    value.write(found);
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+}
+
 pub(super) unsafe extern "C" fn filter_state_get(
     stream: *mut envoyx_stream,
     key: envoyx_bytes,
