@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "envoy/envoyx_filter.h"
 
@@ -98,6 +99,8 @@ public:
   bool attribute_get(std::uint32_t attribute, envoyx::RawBytes& string, double& number) override;
   // StreamInfo's start time and its downstream and upstream timing (envoyx_stream_info.cc).
   bool timing_get(std::uint32_t timing, std::int64_t& ns) override;
+  // The stream info's upstream hosts attempted (envoyx_stream_info.cc).
+  std::size_t upstream_hosts_attempted(rust::Slice<envoyx::RawBytes> out) override;
   // Not yet in this build: its configuration host subscribes to no secret (a configuration that
   // declares one is refused), so no stream has one to read.
   bool secret_get(std::uint64_t, envoyx::RawBytes&) override { return false; }
@@ -128,6 +131,8 @@ private:
   std::string trace_text_;
   // The serialized filter-state object filter_state_serialized last handed out (its view).
   std::string filter_state_text_;
+  // The addresses upstream_hosts_attempted last handed out (its views).
+  std::vector<std::string> hosts_attempted_text_;
   // The upstream host's (or locality's) metadata metadata_get last read: its string views point
   // into it, so it stays alive while the host keeps the stream.
   Upstream::MetadataConstSharedPtr host_metadata_;

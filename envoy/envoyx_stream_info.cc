@@ -240,6 +240,28 @@ bool EnvoyStreamHost::filter_state_exists(envoyx::Bytes key) {
          callbacks->streamInfo().filterState()->hasDataWithName(toStringView(key));
 }
 
+std::size_t EnvoyStreamHost::upstream_hosts_attempted(rust::Slice<envoyx::RawBytes> out) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return 0;
+  }
+  const auto upstream = callbacks->streamInfo().upstreamInfo();
+  if (!upstream.has_value()) {
+    return 0;
+  }
+  // Each attempted host's address as a string, kept here so the views last the hook.
+  hosts_attempted_text_.clear();
+  for (const auto& host : upstream->upstreamHostsAttempted()) {
+    if (host != nullptr && host->address() != nullptr) {
+      hosts_attempted_text_.push_back(host->address()->asString());
+    }
+  }
+  for (std::size_t i = 0; i < hosts_attempted_text_.size() && i < out.size(); ++i) {
+    out[i] = envoyx::to_raw_bytes(hosts_attempted_text_[i]);
+  }
+  return hosts_attempted_text_.size();
+}
+
 bool EnvoyStreamHost::timing_get(std::uint32_t timing, std::int64_t& ns) {
   Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
   if (callbacks == nullptr) {

@@ -387,7 +387,7 @@ func (f *filter) OnResponseHeaders(s *envoyx.Stream, end bool) envoyx.HeadersSta
 			plausible = "plausible"
 		}
 		_, unknown := s.Timing(envoyx.Timing(99))
-		s.ResponseHeaders().Set("x-conf-results", fmt.Sprintf("start=%s,unknown=%t", plausible, unknown))
+		s.ResponseHeaders().Set("x-conf-results", fmt.Sprintf("start=%s,unknown=%t,hosts=%d", plausible, unknown, len(s.UpstreamHostsAttempted())))
 	}
 	if f.trailersCase != "" {
 		request, ok := s.RequestTrailers().Get("x-conf-added")

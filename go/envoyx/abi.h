@@ -68,7 +68,8 @@
  *   trailers to a direction that had none (`trailers_add`); the proxy's runtime (`runtime_get`);
  *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`); listing
  *   metadata (`metadata_namespaces`, `metadata_keys`); typed filter state
- *   (`filter_state_get_serialized`, `filter_state_set_typed`).
+ *   (`filter_state_get_serialized`, `filter_state_set_typed`); the upstream hosts attempted
+ *   (`upstream_hosts_attempted`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1036,6 +1037,15 @@ typedef struct envoyx_host_api {
    * filter state already has `key` (as filter_state_set), and when the proxy has no factory of
    * that name or its factory refuses the value. */
   bool (*filter_state_set_typed)(envoyx_stream* stream, envoyx_bytes key, envoyx_bytes value);
+
+  /* -- Upstream attempts (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. The addresses (`10.0.0.7:8080`) of the upstream
+   * hosts the request was sent to so far, in attempt order (retries and hedged requests add
+   * one each; the count is the UPSTREAM_ATTEMPTS attribute's): writes up to `hosts_cap` views
+   * into `hosts`, valid until the hook returns, and returns how many there are. Refused (0, one
+   * warning) where the proxy serves no such list to modules: stock Envoy before 1.40. */
+  size_t (*upstream_hosts_attempted)(envoyx_stream* stream, envoyx_bytes* hosts, size_t hosts_cap);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

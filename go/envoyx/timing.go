@@ -3,6 +3,11 @@ package envoyx
 /*
 #include "host.h"
 
+static inline size_t envoyxgo_upstream_hosts_attempted(envoyx_stream* stream, envoyx_bytes* out,
+    size_t cap) {
+  return envoyxgo_host->upstream_hosts_attempted(stream, out, cap);
+}
+
 static inline bool envoyxgo_timing_get(envoyx_stream* stream, uint32_t timing, int64_t* ns) {
   return envoyxgo_host->timing_get(stream, timing, ns);
 }
@@ -53,4 +58,23 @@ func (s *Stream) StartTime() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(0, ns), true
+}
+
+// UpstreamHostsAttempted is the addresses ("10.0.0.7:8080") of the upstream hosts the request was
+// sent to so far, in attempt order: retries and hedged requests add one each. Empty before the
+// request went upstream, and where the proxy serves no such list (stock Envoy before 1.40;
+// logged once).
+func (s *Stream) UpstreamHostsAttempted() []string {
+	var stack [4]C.envoyx_bytes
+	views := stack[:]
+	total := int(C.envoyxgo_upstream_hosts_attempted(s.raw, &views[0], C.size_t(len(views))))
+	if total > len(views) {
+		views = make([]C.envoyx_bytes, total)
+		total = min(int(C.envoyxgo_upstream_hosts_attempted(s.raw, &views[0], C.size_t(total))), total)
+	}
+	hosts := make([]string, 0, total)
+	for _, v := range views[:total] {
+		hosts = append(hosts, goString(v.ptr, v.len))
+	}
+	return hosts
 }

@@ -211,8 +211,11 @@ impl HostStream for CxxHost {
         let mut ns = 0;
         self.host().timing_get(timing, &mut ns).then_some(ns)
     }
-    fn timing_unserved(&self) -> Option<String> {
+    fn unserved(&self, _call: &str) -> Option<String> {
         None
+    }
+    fn upstream_hosts_attempted(&mut self, out: &mut [envoyx_bytes]) -> usize {
+        self.host().upstream_hosts_attempted(raw_bytes_out(out))
     }
     fn metadata_names(
         &mut self,

@@ -296,6 +296,9 @@ mod ffi {
             keys: bool,
             out: &mut [RawBytes],
         ) -> usize;
+        /// The addresses of the upstream hosts the request was sent to, in attempt order, into
+        /// `out`; returns how many there are (ABI 1.2).
+        fn upstream_hosts_attempted(self: Pin<&mut StreamHost>, out: &mut [RawBytes]) -> usize;
         /// The secret the configuration subscribed to as `id` into `value` (ABI 1.2).
         fn secret_get(self: Pin<&mut StreamHost>, id: u64, value: &mut RawBytes) -> bool;
         /// Records on the metric the host registered as `id` (`kind`, `op`: the ABI's values).

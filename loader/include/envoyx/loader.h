@@ -327,6 +327,13 @@ class StreamHost {
     (void)source, (void)ns, (void)keys, (void)out;
     return 0;
   }
+  // The addresses of the upstream hosts the request was sent to, in attempt order (ABI 1.2):
+  // writes up to out.size() views (valid until the hook returns) and returns how many there are.
+  // The default knows none.
+  virtual std::size_t upstream_hosts_attempted(rust::Slice<RawBytes> out) {
+    (void)out;
+    return 0;
+  }
   // The current value of the secret the stream's configuration subscribed to as `id`
   // (ConfigHost::subscribe_secret) into `value`: a view valid until the hook returns, empty while
   // SDS has not delivered it (ABI 1.2). The default knows none.

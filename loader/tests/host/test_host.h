@@ -303,6 +303,13 @@ class TestStreamHost : public StreamHost {
   // The process's secret the configuration subscribed to as `id`, copied into the stream so the
   // view lasts the hook.
   bool secret_get(std::uint64_t id, RawBytes& value) override;
+  // One attempt, to the test's upstream, once the request headers went on.
+  std::size_t upstream_hosts_attempted(rust::Slice<RawBytes> out) override {
+    static const std::string upstream = "127.0.0.1:10001";
+    if (!data_->request.headers_forwarded) return 0;
+    if (!out.empty()) out[0] = to_raw_bytes(upstream);
+    return 1;
+  }
   // The stream's start only: this host records no later moment.
   bool timing_get(std::uint32_t timing, std::int64_t& ns) override {
     if (timing != 0) {  // ENVOYX_TIMING_START_UNIX

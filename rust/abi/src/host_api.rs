@@ -90,6 +90,7 @@ macro_rules! for_each_host_function {
             metadata_keys 2,
             filter_state_get_serialized 2,
             filter_state_set_typed 2,
+            upstream_hosts_attempted 2,
         }
     };
 }
@@ -384,4 +385,7 @@ pub struct envoyx_host_api {
         unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: *mut envoyx_bytes) -> bool,
     pub filter_state_set_typed:
         unsafe extern "C" fn(stream: *mut envoyx_stream, key: envoyx_bytes, value: envoyx_bytes) -> bool,
+    // Upstream attempts (ABI 1.2)
+    pub upstream_hosts_attempted:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, hosts: *mut envoyx_bytes, hosts_cap: usize) -> usize,
 }

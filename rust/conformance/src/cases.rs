@@ -473,10 +473,14 @@ pub static CASES: &[Case] = &[
     Case::new(
         "timing",
         "stream timing (ABI 1.2 timing_get): the request's start as wall-clock time, read in the \
-         response headers hook, is within a minute of now; an unknown timing id is refused",
+         response headers hook, is within a minute of now; an unknown timing id is refused; the \
+         request went to one upstream host (upstream_hosts_attempted)",
         Expect::Exchange {
             upstream: Some(body(BODY)),
-            client: ok(Message { headers: &[("x-conf-results", Want::Is("start=plausible,unknown=false"))], body: BODY }),
+            client: ok(Message {
+                headers: &[("x-conf-results", Want::Is("start=plausible,unknown=false,hosts=1"))],
+                body: BODY,
+            }),
             logs: &["timing_get of timing 99 refused: no such timing: the ids are 0 to 18"],
         },
     )

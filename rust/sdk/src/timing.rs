@@ -76,6 +76,30 @@ impl Stream {
         unsafe { (self.host().timing_get)(self.as_raw(), timing as u32, &mut ns) }.then_some(ns)
     }
 
+    /// The addresses (`10.0.0.7:8080`) of the upstream hosts the request was sent to so far, in
+    /// attempt order: retries and hedged requests add one each. Empty before the request went
+    /// upstream, and where the proxy serves no such list (stock Envoy before 1.40; logged once).
+    pub fn upstream_hosts_attempted(&mut self) -> Vec<String> {
+        let (raw, host) = (self.as_raw(), self.host());
+        let list = |out: &mut [envoyx_abi::envoyx_bytes]| {
+            // Safety: inside a hook of this stream on its worker thread; `out` has room for
+            // `out.len()` views.
+            unsafe { (host.upstream_hosts_attempted)(raw, out.as_mut_ptr(), out.len()) }
+        };
+        let mut views = [envoyx_abi::envoyx_bytes::EMPTY; 4];
+        let total = list(&mut views);
+        let mut more;
+        let views: &[envoyx_abi::envoyx_bytes] = if total > views.len() {
+            more = vec![envoyx_abi::envoyx_bytes::EMPTY; total];
+            let again = list(&mut more);
+            &more[..again.min(total)]
+        } else {
+            &views[..total]
+        };
+        // Safety: the proxy's views, valid until the hook returns; copied at once.
+        views.iter().map(|v| String::from_utf8_lossy(unsafe { v.as_slice() }).into_owned()).collect()
+    }
+
     /// When the request started, as wall-clock time ([`Timing::StartUnix`]).
     pub fn start_time(&mut self) -> Option<SystemTime> {
         let ns = self.timing(Timing::StartUnix)?;

@@ -479,16 +479,22 @@ impl HostStream for EnvoyStream {
         Some(self.envoy.metadata_names(source, ns, out))
     }
 
+    fn upstream_hosts_attempted(&mut self, out: &mut [envoyx_abi::envoyx_bytes]) -> usize {
+        self.envoy.upstream_hosts_attempted(out)
+    }
+
     fn secret_get(&mut self, id: u64) -> Option<envoyx_abi::envoyx_bytes> {
         self.envoy.secret(id)
     }
 
-    fn timing_unserved(&self) -> Option<String> {
-        (!ffi::serves_timing()).then(|| {
-            format!(
-                "Envoy 1.{} serves no stream timing to modules; Envoy 1.40 and later do",
-                ffi::envoy_minor()
-            )
+    fn unserved(&self, call: &str) -> Option<String> {
+        let (served, what) = match call {
+            "timing_get" => (ffi::serves_timing(), "stream timing"),
+            "upstream_hosts_attempted" => (ffi::serves_hosts_attempted(), "list of upstream hosts attempted"),
+            _ => return None,
+        };
+        (!served).then(|| {
+            format!("Envoy 1.{} serves no {what} to modules; Envoy 1.40 and later do", ffi::envoy_minor())
         })
     }
 

@@ -1,8 +1,10 @@
 //! Stream timing (ABI 1.2 `timing_get`) in real Envoy: 1.40.0 gives the request's start as
 //! wall-clock time and, by the response headers hook, the request headers' arrival, the request's
 //! first byte upstream and the response's first byte back, in that order (a wrong reading of
-//! upstream's timing struct would show here as nonsense); an unknown id is refused. 1.38.3 and 1.39.3 serve no timing to modules, and the refusal names the versions that
-//! do. The conformance case `timing` runs the module on the test hosts.
+//! upstream's timing struct would show here as nonsense), and the one upstream host the request
+//! went to (`upstream_hosts_attempted`); an unknown id is refused. 1.38.3 and 1.39.3 serve
+//! neither to modules, and each refusal names the versions that do. The conformance case `timing`
+//! runs the module on the test hosts.
 
 mod support;
 
@@ -25,12 +27,12 @@ fn stream_timing_in_real_envoy() {
         assert_eq!(reply.status(), 200, "Envoy {version}");
         let (results, refusal) = if version == "1.40.0" {
             (
-                "start=plausible,unknown=false,order=ok",
+                "start=plausible,unknown=false,hosts=1,order=ok",
                 "timing_get of timing 99 refused: no such timing".to_string(),
             )
         } else {
             (
-                "start=implausible,unknown=false,order=unknown",
+                "start=implausible,unknown=false,hosts=0,order=unknown",
                 format!(
                     "timing_get of START_UNIX refused: Envoy 1.{} serves no stream timing to modules; Envoy 1.40 \
                      and later do",
@@ -40,6 +42,14 @@ fn stream_timing_in_real_envoy() {
         };
         assert_eq!(reply.header("x-conf-results"), Some(results), "Envoy {version}");
         assert!(envoy.log().contains(&refusal), "Envoy {version}: {refusal}\n{}", envoy.log_tail());
+        if version != "1.40.0" {
+            let refusal = format!(
+                "upstream_hosts_attempted refused: Envoy 1.{} serves no list of upstream hosts attempted to \
+                 modules; Envoy 1.40 and later do",
+                &version[2..4]
+            );
+            assert!(envoy.log().contains(&refusal), "Envoy {version}: {refusal}\n{}", envoy.log_tail());
+        }
         envoy.check_no_host_errors();
     }
 }

@@ -652,6 +652,20 @@ impl HostStream for TestHostStream {
         self.data.borrow_mut().info.buffer_limit = Some(limit);
         true
     }
+    fn upstream_hosts_attempted(&mut self, out: &mut [envoyx_abi::envoyx_bytes]) -> usize {
+        let data = self.data.borrow();
+        let sent = data.request.headers_forwarded;
+        let hosts: Vec<&str> = match &data.info.hosts_attempted {
+            Some(hosts) => hosts.iter().map(String::as_str).collect(),
+            None if sent => vec![stream_info::UPSTREAM_HOST],
+            None => Vec::new(),
+        };
+        // Views of the stream's own strings (or a constant), which outlive the hook.
+        for (view, host) in out.iter_mut().zip(&hosts) {
+            *view = envoyx_abi::envoyx_bytes::from_slice(host.as_bytes());
+        }
+        hosts.len()
+    }
     fn metadata_names(
         &mut self,
         source: MetadataSource,
@@ -1346,6 +1360,13 @@ impl TestStream {
     /// The body the host is holding for a direction (buffered by stops).
     pub fn buffered_body(&self, direction: Direction) -> Vec<u8> {
         self.side(direction, |s| s.buffered.to_vec())
+    }
+
+    /// Sets the upstream hosts the request was sent to, in attempt order (ABI 1.2
+    /// `upstream_hosts_attempted`), as a proxy's retries would; without it the test host reports
+    /// one attempt once the request headers went on.
+    pub fn set_upstream_hosts_attempted(&mut self, hosts: &[&str]) {
+        self.data.borrow_mut().info.hosts_attempted = Some(hosts.iter().map(|h| h.to_string()).collect());
     }
 
     /// Sets the stream's moment `timing` (an `envoyx_timing` id) to `ns`: the start as Unix

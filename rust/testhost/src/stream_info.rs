@@ -83,7 +83,13 @@ pub(crate) struct StreamInfo {
     pub timing: crate::timing::Clock,
     /// The secret value a module read last (its view points here).
     pub secret_read: Option<std::sync::Arc<[u8]>>,
+    /// The upstream hosts the test says the request was sent to (ABI 1.2
+    /// `upstream_hosts_attempted`); unset: [`UPSTREAM_HOST`] once the request headers went on.
+    pub hosts_attempted: Option<Vec<String>>,
 }
+
+/// The upstream host the test host sends a request to (one attempt, once its headers went on).
+pub const UPSTREAM_HOST: &str = "127.0.0.1:10001";
 
 /// The test host's connection, unless the test says otherwise: client 127.0.0.1:50000 to
 /// 127.0.0.1:10000 over HTTP/1.1, a request id and a connection id of the stream's number.

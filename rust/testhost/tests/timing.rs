@@ -1,6 +1,7 @@
 //! Stream timing (ABI 1.2 `timing_get`) on the test host, in process: the moments the test host
 //! records (the request's headers and end, the response's first byte) come in order, one the test
-//! sets comes back as set, and one nobody recorded is unknown.
+//! sets comes back as set, and one nobody recorded is unknown; the upstream hosts attempted are
+//! the test host's one upstream, or the ones the test says.
 
 use envoyx_sdk::{Filter, FilterConfig, HeadersStatus, Stream, Timing};
 use envoyx_testhost::TestHost;
@@ -32,6 +33,8 @@ impl Filter for Report {
         ]
         .map(|t| stream.timing(t).map_or("-".to_string(), |ns| ns.to_string()));
         stream.response_headers().set("x-moments", moments.join(","));
+        let hosts = stream.upstream_hosts_attempted().join(",");
+        stream.response_headers().set("x-hosts", hosts);
         HeadersStatus::Continue
     }
 }
@@ -52,4 +55,16 @@ fn the_moments_the_host_sees_come_in_order() {
     assert!(0 <= headers && headers <= request_end, "{moments}");
     assert!(upstream_rx - request_end >= 2_000_000, "the response came 2 ms later: {moments}");
     assert_eq!((connect, ack), ("1234", "-"), "{moments}");
+    assert_eq!(
+        stream.client_response_headers().get("x-hosts").as_deref(),
+        Some("127.0.0.1:10001"),
+        "one attempt"
+    );
+
+    // Retries, as the test says a proxy made them.
+    let mut stream = host.stream();
+    stream.set_upstream_hosts_attempted(&["10.0.0.1:80", "10.0.0.2:80"]);
+    stream.request_headers(&[(":method", "GET"), (":path", "/"), (":authority", "app")], true);
+    stream.response_headers(&[(":status", "200")], true);
+    assert_eq!(stream.client_response_headers().get("x-hosts").as_deref(), Some("10.0.0.1:80,10.0.0.2:80"));
 }

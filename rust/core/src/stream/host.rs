@@ -232,10 +232,18 @@ pub trait HostStream {
         None
     }
 
-    /// Why this proxy serves no stream timing at all (the core refuses `timing_get` with it);
-    /// None when it does.
-    fn timing_unserved(&self) -> Option<String> {
+    /// Why this proxy serves the table function `call` not at all (ABI 1.2 `timing_get`,
+    /// `upstream_hosts_attempted`: the core refuses the call with it); None when it does.
+    fn unserved(&self, call: &str) -> Option<String> {
+        let _ = call;
         None
+    }
+
+    /// The addresses of the upstream hosts the request was sent to, in attempt order (ABI 1.2):
+    /// how many there are, up to `out.len()` written as views valid until the hook returns.
+    fn upstream_hosts_attempted(&mut self, out: &mut [envoyx_abi::envoyx_bytes]) -> usize {
+        let _ = out;
+        0
     }
 
     /// Sets filter state `key` to the object the proxy's factory of that name makes from `value`

@@ -1,7 +1,8 @@
 //! Stream timing (ABI 1.2 `timing_get`): the moments of a stream a proxy records — its start as
 //! wall-clock time, then offsets on a monotonic clock (connection, handshake, request received,
 //! upstream connect and bytes, response bytes, completion). The rule: an id the ABI defines, a
-//! host that serves timing; what the host knows by now comes back, nothing else.
+//! host that serves timing; what the host knows by now comes back, nothing else. With it, the
+//! upstream hosts the request was sent to (`upstream_hosts_attempted`), in attempt order.
 
 use crate::stream::cell::StreamCell;
 
@@ -45,9 +46,19 @@ pub(crate) fn timing_get(cell: &StreamCell, timing: u32) -> Option<i64> {
         );
         return None;
     }
-    if let Some(reason) = cell.host.borrow().timing_unserved() {
+    if let Some(reason) = cell.host.borrow().unserved("timing_get") {
         cell.refuse(format_args!("timing_get of {}", timing_name(timing)), &reason);
         return None;
     }
     cell.host.borrow_mut().timing(timing)
+}
+
+/// The rule of `upstream_hosts_attempted`: how many hosts the request was sent to, up to
+/// `out.len()` of their addresses written.
+pub(crate) fn upstream_hosts_attempted(cell: &StreamCell, out: &mut [envoyx_abi::envoyx_bytes]) -> usize {
+    if let Some(reason) = cell.host.borrow().unserved("upstream_hosts_attempted") {
+        cell.refuse(format_args!("upstream_hosts_attempted"), &reason);
+        return 0;
+    }
+    cell.host.borrow_mut().upstream_hosts_attempted(out)
 }

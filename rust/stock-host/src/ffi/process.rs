@@ -118,6 +118,42 @@ pub(super) fn timing_info_callback() -> Option<GetTimingInfo> {
     })
 }
 
+/// Envoy 1.40's list of the upstream hosts a request was sent to:
+/// `size_t get_upstream_hosts_attempted_size(filter)` and `bool get_upstream_hosts_attempted(filter,
+/// envoy_buffer* out)`, which writes all of them (no capacity: size first); the addresses are
+/// Envoy's, valid until the hook returns (upstream's abi.h).
+#[derive(Clone, Copy)]
+pub(super) struct HostsAttempted {
+    pub size: unsafe extern "C" fn(FilterEnvoyPtr) -> usize,
+    pub list: unsafe extern "C" fn(FilterEnvoyPtr, *mut EnvoyBuffer) -> bool,
+}
+
+pub(super) fn hosts_attempted_callbacks() -> Option<HostsAttempted> {
+    static CALLBACKS: std::sync::OnceLock<Option<HostsAttempted>> = std::sync::OnceLock::new();
+    *CALLBACKS.get_or_init(|| {
+        let size = lookup(c"envoy_dynamic_module_callback_http_get_upstream_hosts_attempted_size");
+        let list = lookup(c"envoy_dynamic_module_callback_http_get_upstream_hosts_attempted");
+        if size.is_null() || list.is_null() {
+            return None;
+        }
+        // Safety: the symbols, when present, have the types above.
+        Some(unsafe {
+            HostsAttempted {
+                size: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(FilterEnvoyPtr) -> usize>(size),
+                list: std::mem::transmute::<
+                    *mut c_void,
+                    unsafe extern "C" fn(FilterEnvoyPtr, *mut EnvoyBuffer) -> bool,
+                >(list),
+            }
+        })
+    })
+}
+
+/// Whether the running Envoy serves the upstream hosts attempted to modules (1.40 and later).
+pub fn serves_hosts_attempted() -> bool {
+    hosts_attempted_callbacks().is_some()
+}
+
 /// Whether the running Envoy serves stream timing to modules (1.40 and later).
 pub fn serves_timing() -> bool {
     timing_info_callback().is_some()

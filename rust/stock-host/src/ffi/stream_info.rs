@@ -382,6 +382,26 @@ impl EnvoyFilter {
         (at < out.ns.len() && out.has[at]).then(|| out.ns[at])
     }
 
+    /// The addresses of the upstream hosts the request was sent to, in attempt order: how many
+    /// there are, up to `out.len()` written as views of Envoy's; 0 before Envoy 1.40.
+    pub fn upstream_hosts_attempted(self, out: &mut [envoyx_abi::envoyx_bytes]) -> usize {
+        let Some(callbacks) = super::process::hosts_attempted_callbacks() else { return 0 };
+        // Safety: live filter on its worker thread.
+        let count = unsafe { (callbacks.size)(self.raw()) };
+        if count == 0 || out.is_empty() {
+            return count;
+        }
+        let mut all = vec![EnvoyBuffer::EMPTY; count];
+        // Safety: as above; `all` has room for the `count` Envoy just gave.
+        if !unsafe { (callbacks.list)(self.raw(), all.as_mut_ptr()) } {
+            return 0;
+        }
+        for (view, host) in out.iter_mut().zip(&all) {
+            *view = host.view();
+        }
+        count
+    }
+
     /// The index of the worker thread this stream runs on (0 to `--concurrency` - 1).
     pub fn worker_index(self) -> u32 {
         // Safety: live filter on its worker thread.

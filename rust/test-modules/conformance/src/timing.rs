@@ -1,7 +1,8 @@
 //! The `timing*` module behaviours (ABI 1.2 stream timing), in the response headers hook:
 //!
 //! - `timing` (the conformance case): `start=plausible` when the request's start is within a
-//!   minute of the module's clock, and `unknown=false` for an id the ABI does not define.
+//!   minute of the module's clock, `unknown=false` for an id the ABI does not define, and
+//!   `hosts=N` for the N upstream hosts attempted (each an address with a port).
 //! - `timing-envoy` (rust/stock-host/tests/timing.rs, real Envoy): that, and whether the request
 //!   headers' arrival, the request's first byte upstream and the response's first byte back are
 //!   known and in order (`order=ok`).
@@ -30,6 +31,10 @@ pub(crate) fn response_headers(case: &str, stream: &mut Stream) -> Option<Vec<St
         unsafe { (api.timing_get)(stream.as_raw(), 99, &mut ns) }
     });
     results.push(format!("unknown={unknown}"));
+    let hosts = stream.upstream_hosts_attempted();
+    let addresses =
+        hosts.iter().all(|h| h.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()));
+    results.push(if addresses { format!("hosts={}", hosts.len()) } else { format!("hosts={hosts:?}") });
     if case == "timing-envoy" {
         let moments = [Timing::LastDownstreamHeaderRx, Timing::FirstUpstreamTx, Timing::FirstUpstreamRx]
             .map(|t| stream.timing(t));

@@ -117,6 +117,19 @@ pub(super) unsafe extern "C" fn filter_state_get(
     }
 }
 
+pub(super) unsafe extern "C" fn upstream_hosts_attempted(
+    stream: *mut envoyx_stream,
+    hosts: *mut envoyx_bytes,
+    hosts_cap: usize,
+) -> usize {
+    // Safety: stream pointer per the ABI; `hosts` has room for `hosts_cap` entries.
+    unsafe {
+        with_stream(stream, "upstream_hosts_attempted", 0, |cell, _| {
+            crate::stream::timing::upstream_hosts_attempted(cell, out_slice(hosts, hosts_cap))
+        })
+    }
+}
+
 pub(super) unsafe extern "C" fn timing_get(
     stream: *mut envoyx_stream,
     timing: envoyx_timing,
