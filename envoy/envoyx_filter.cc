@@ -311,6 +311,10 @@ void EnvoyxFilter::carryOutActions() {
                                           ? Http::StreamResetReason::LocalRefusedStreamReset
                                           : Http::StreamResetReason::LocalReset);
       break;
+    case envoyx::ActionKind::GoAway:
+      // Ends the stream with the client's connection (GOAWAY first on HTTP/2 and 3).
+      decoder_callbacks_->sendGoAwayAndClose(action.end_of_stream);
+      break;
     case envoyx::ActionKind::LocalReply:
       sendLocalReply(action.reply);
       break;

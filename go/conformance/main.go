@@ -224,6 +224,9 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		}
 		s.RequestHeaders().Set("x-conf-secret", "declared="+shown(declared, declaredOK)+",undeclared="+undeclared)
 		return envoyx.HeadersContinue
+	case "goaway":
+		s.SendGoAwayAndClose(false)
+		return envoyx.HeadersStopIteration
 	case "runtime":
 		shown := func(v any, ok bool) string {
 			if !ok {

@@ -69,7 +69,7 @@
  *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`); listing
  *   metadata (`metadata_namespaces`, `metadata_keys`); typed filter state
  *   (`filter_state_get_serialized`, `filter_state_set_typed`); the upstream hosts attempted
- *   (`upstream_hosts_attempted`).
+ *   (`upstream_hosts_attempted`); closing the client's connection (`send_goaway_and_close`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1046,6 +1046,15 @@ typedef struct envoyx_host_api {
    * into `hosts`, valid until the hook returns, and returns how many there are. Refused (0, one
    * warning) where the proxy serves no such list to modules: stock Envoy before 1.40. */
   size_t (*upstream_hosts_attempted)(envoyx_stream* stream, envoyx_bytes* hosts, size_t hosts_cap);
+
+  /* -- Closing the client's connection (ABI 1.2) -- */
+
+  /* Worker thread, where reset_stream may be called. Ends the stream as reset_stream does and
+   * closes the client's connection: HTTP/2 and HTTP/3 send GOAWAY first; `graceful` lets the
+   * connection's other streams finish (the proxy drains it), otherwise it closes at once. For a
+   * client to send elsewhere (a node leaving, a connection abused). The hook should return a stop
+   * status. Returns false, doing nothing, where reset_stream would be refused (logged). */
+  bool (*send_goaway_and_close)(envoyx_stream* stream, bool graceful);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -102,6 +102,9 @@ mod ffi {
         /// Start the request over (recreateStream; ABI 1.2 `recreate_stream`), handing the
         /// proxy `NextAction::reply.headers` as the response that caused it (none when empty).
         Recreate = 7,
+        /// End the stream and close the client's connection (sendGoAwayAndClose; ABI 1.2
+        /// `send_goaway_and_close`), gracefully when `NextAction::end_of_stream`.
+        GoAway = 8,
     }
 
     /// One header of a local reply, owned.
@@ -130,7 +133,7 @@ mod ffi {
 
     /// The next action. `direction` is set for `Continue`, `reply` for `LocalReply` and the
     /// `Answer*` kinds (empty otherwise), `reset_reason` for `Reset` (`Local` otherwise),
-    /// `end_of_stream` for `AnswerHeaders` and `AnswerData`.
+    /// `end_of_stream` for `AnswerHeaders` and `AnswerData`, and whether a `GoAway` is graceful.
     struct NextAction {
         kind: ActionKind,
         direction: Direction,

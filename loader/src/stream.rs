@@ -143,6 +143,10 @@ impl Stream {
                 (ffi::ActionKind::Reset, Direction::Request, none)
             }
             Some(Action::Continue(direction)) => (ffi::ActionKind::Continue, direction, none),
+            Some(Action::GoAway { graceful }) => {
+                end_of_stream = graceful;
+                (ffi::ActionKind::GoAway, Direction::Request, none)
+            }
             Some(Action::LocalReply(reply)) => {
                 let reply = *reply;
                 let reply = ffi::LocalReply {

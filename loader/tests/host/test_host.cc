@@ -778,6 +778,12 @@ void TestStream::carry_out() {
         data_->reset_refused = action.reset_reason == ResetReason::Refused;
         data_->ended = true;
         break;
+      case ActionKind::GoAway:
+        // As Envoy's sendGoAwayAndClose: the stream ends (reset) with its connection.
+        data_->reset = true;
+        data_->goaway = action.end_of_stream ? 2 : 1;
+        data_->ended = true;
+        break;
       case ActionKind::LocalReply:
         // As in Envoy, every filter hears of the reply first, this one included.
         if (stream_->on_local_reply(action.reply.status,

@@ -140,6 +140,8 @@ struct StreamData {
   bool reset = false;
   // The reset was ENVOYX_RESET_REFUSED (HTTP/2 REFUSED_STREAM in Envoy).
   bool reset_refused = false;
+  // The module closed the client's connection: 0 no, 1 at once, 2 gracefully.
+  int goaway = 0;
   // A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
   // nothing more from the client or the upstream to the filter.
   bool ended = false;

@@ -91,6 +91,7 @@ macro_rules! for_each_host_function {
             filter_state_get_serialized 2,
             filter_state_set_typed 2,
             upstream_hosts_attempted 2,
+            send_goaway_and_close 2,
         }
     };
 }
@@ -388,4 +389,6 @@ pub struct envoyx_host_api {
     // Upstream attempts (ABI 1.2)
     pub upstream_hosts_attempted:
         unsafe extern "C" fn(stream: *mut envoyx_stream, hosts: *mut envoyx_bytes, hosts_cap: usize) -> usize,
+    // Closing the client's connection (ABI 1.2)
+    pub send_goaway_and_close: unsafe extern "C" fn(stream: *mut envoyx_stream, graceful: bool) -> bool,
 }

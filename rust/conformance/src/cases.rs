@@ -342,6 +342,14 @@ pub static CASES: &[Case] = &[
         Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
     ),
     Case::new(
+        "goaway",
+        "the client's connection closed from the request headers hook (ABI 1.2 \
+         send_goaway_and_close, GOAWAY first on HTTP/2): no response, nothing upstream",
+        Expect::Exchange { upstream: None, client: Client::Reset, logs: &[] },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "reset-refused",
         "a reset with ENVOYX_RESET_REFUSED from the request headers hook (ABI 1.2): nothing \
          upstream, and the client is told the stream was refused (HTTP/2 REFUSED_STREAM), so it may \

@@ -82,6 +82,7 @@ mod callout;
 pub mod dispatch;
 mod filter;
 mod flow_control;
+mod goaway;
 pub mod grpc;
 mod handle;
 mod headers;

@@ -337,6 +337,7 @@ impl Filter {
                 Action::Reset(reason) => {
                     self.envoy.reset_stream(reason == ResetReason::Refused, b"envoyx_module_reset")
                 }
+                Action::GoAway { graceful } => self.envoy.send_goaway_and_close(graceful),
                 Action::LocalReply(reply) => {
                     self.envoy.send_response(reply.status, &reply.headers, &reply.body, &reply.details)
                 }

@@ -107,3 +107,35 @@ fn local_reply_over_http2() {
         e.check_no_host_errors();
     }
 }
+
+/// `send_goaway_and_close` (ABI 1.2) over HTTP/2: the client is told by GOAWAY that the
+/// connection closes (a connection error), where a reset ends only the stream (a stream error),
+/// and Envoy counts the connection it closed.
+#[test]
+fn goaway_closes_the_connection_over_http2() {
+    let module = envoyx_testhost::build_package("envoyx-test-module-conformance");
+    for version in VERSIONS {
+        let upstream = start_upstream();
+        let port = free_port();
+        let filter =
+            envoyx_filter("conformance", module_config("goaway", &module, ""), LoadBy::Name, Form::Struct);
+        let envoy = start_envoy(
+            version,
+            &bootstrap(free_port(), upstream.port, vec![listener("l0", port, vec![filter])], None),
+            temp_dir(),
+        );
+        let goaway =
+            h2_request(port, "GET", "/", &[("x-case", "goaway")], b"", &[]).expect_err("no response");
+        let reset =
+            h2_request(port, "GET", "/", &[("x-case", "reset-request")], b"", &[]).expect_err("no response");
+        envoy.check(goaway.contains("connection reset"), &format!("the connection closed: {goaway}"));
+        envoy.check(reset.contains("stream error"), &format!("a reset ends only the stream: {reset}"));
+        envoy.check(envoy.stat("http2.goaway_sent") == Some(1), "one GOAWAY sent");
+        envoy.check(
+            envoy.stat("http.l0.downstream_cx_destroy_local_active_rq") == Some(1),
+            "one connection closed by Envoy, with the stream on it",
+        );
+        check_http2_used(&envoy, "l0", 2);
+        envoy.check_no_host_errors();
+    }
+}

@@ -355,6 +355,9 @@ struct StreamData {
     /// module handed the proxy.
     recreated: Vec<HeaderMap>,
     reset: Option<ResetReason>,
+    /// The module closed the client's connection (ABI 1.2 `send_goaway_and_close`), gracefully
+    /// or not; the stream was reset with it.
+    goaway: Option<bool>,
     /// A reset or a local reply was carried out: like Envoy's filter manager, the host delivers
     /// nothing more from the client or the upstream to the filter.
     ended: bool,
@@ -864,6 +867,13 @@ impl TestStream {
                 Action::Reset(reason) => {
                     let mut data = self.data.borrow_mut();
                     data.reset = Some(reason);
+                    data.ended = true;
+                }
+                Action::GoAway { graceful } => {
+                    // As Envoy's sendGoAwayAndClose: the stream ends (reset) with its connection.
+                    let mut data = self.data.borrow_mut();
+                    data.goaway = Some(graceful);
+                    data.reset = Some(ResetReason::Local);
                     data.ended = true;
                 }
                 Action::Continue(direction) => {
@@ -1407,6 +1417,12 @@ impl TestStream {
 
     pub fn was_reset(&self) -> bool {
         self.data.borrow().reset.is_some()
+    }
+
+    /// Whether the module closed the client's connection (ABI 1.2 `send_goaway_and_close`), and
+    /// if so whether gracefully; the stream then also reads as reset ([`TestStream::was_reset`]).
+    pub fn goaway(&self) -> Option<bool> {
+        self.data.borrow().goaway
     }
 
     /// What the reset told the client, if the stream was reset: [`ResetReason::Refused`] after

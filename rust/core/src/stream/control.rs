@@ -139,6 +139,22 @@ pub(crate) fn reset(cell: &StreamCell, hook: Hook, reason: ResetReason) -> Resul
     Ok(())
 }
 
+/// `send_goaway_and_close` (ABI 1.2): where a reset may be asked for, the stream ends as by a
+/// reset and the host closes the client's connection. False when refused (logged).
+pub(crate) fn send_goaway_and_close(cell: &StreamCell, hook: Hook, graceful: bool) -> bool {
+    if !may_act(cell, hook) {
+        cell.refuse(
+            format_args!("send_goaway_and_close"),
+            &"the client's connection can only be closed from an event hook",
+        );
+        return false;
+    }
+    cell.ending.set(true);
+    cell.own_reply.set(false);
+    cell.effects.borrow_mut().record_goaway(graceful);
+    true
+}
+
 /// `reset_stream_with_reason` (ABI 1.2): the reason and details checked, then [`reset`]; the
 /// details go to the log at debug level, with the module and the filter. False when refused
 /// (logged).

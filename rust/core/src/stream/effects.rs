@@ -16,6 +16,10 @@ use std::collections::VecDeque;
 pub enum Action {
     /// Abort the stream for the client and the upstream, telling the client this.
     Reset(ResetReason),
+    /// End the stream as a reset does and close the client's connection (ABI 1.2
+    /// `send_goaway_and_close`; Envoy's sendGoAwayAndClose): GOAWAY first on HTTP/2 and 3;
+    /// `graceful` lets the connection's other streams finish.
+    GoAway { graceful: bool },
     /// Answer the client with this reply instead of what the stream would have produced.
     LocalReply(Box<OwnedLocalReply>),
     /// Resume a direction the module had stopped (Envoy's continueDecoding/continueEncoding).
@@ -70,6 +74,13 @@ pub struct OwnedLocalReply {
     pub details: Vec<u8>,
 }
 
+/// How a stream is ended for the client (the last one asked for wins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    Reset(ResetReason),
+    GoAway { graceful: bool },
+}
+
 /// The actions one call produced, already reduced by the stream rules: a reset wins over a
 /// local reply and a start over, they over continues; each direction continues at most once; the parts
 /// of the module's own response keep their order (a reset drops them, and the rules never let a
@@ -77,7 +88,8 @@ pub struct OwnedLocalReply {
 #[must_use = "the host must carry out the actions the module asked for"]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Effects {
-    reset: Option<ResetReason>,
+    /// A reset, or a GOAWAY that ends the stream as one.
+    reset: Option<Ending>,
     reply: Option<Box<OwnedLocalReply>>,
     /// `recreate_stream`: the response headers to hand the proxy.
     recreate: Option<Vec<(Vec<u8>, Vec<u8>)>>,
@@ -116,9 +128,12 @@ impl Effects {
     /// local reply comes alone; otherwise the module's own response parts in order, then the
     /// request continues before the response.
     pub fn next_action(&mut self) -> Option<Action> {
-        if let Some(reason) = self.reset.take() {
+        if let Some(ending) = self.reset.take() {
             *self = Effects::NONE;
-            return Some(Action::Reset(reason));
+            return Some(match ending {
+                Ending::Reset(reason) => Action::Reset(reason),
+                Ending::GoAway { graceful } => Action::GoAway { graceful },
+            });
         }
         if let Some(reply) = self.reply.take() {
             *self = Effects::NONE;
@@ -142,8 +157,8 @@ impl Effects {
     /// Adds the actions of a later call to these (a host that keeps actions across calls, such as
     /// the C++ loader, when a call re-enters while it carries them out), under the same rules.
     pub fn merge(&mut self, later: Effects) {
-        if let Some(reason) = later.reset {
-            self.record_reset(reason);
+        if let Some(ending) = later.reset {
+            self.record_ending(ending);
         } else if self.reset.is_some() {
             return;
         }
@@ -169,7 +184,16 @@ impl Effects {
 
     /// A later reset's reason replaces an earlier one's.
     pub(crate) fn record_reset(&mut self, reason: ResetReason) {
-        self.reset = Some(reason);
+        self.record_ending(Ending::Reset(reason));
+    }
+
+    /// A GOAWAY ends the stream as a reset does (and replaces one asked for earlier).
+    pub(crate) fn record_goaway(&mut self, graceful: bool) {
+        self.record_ending(Ending::GoAway { graceful });
+    }
+
+    fn record_ending(&mut self, ending: Ending) {
+        self.reset = Some(ending);
         self.reply = None;
         self.recreate = None;
         self.continues = [false, false];

@@ -92,6 +92,12 @@ unsafe extern "C" {
     );
     fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: FilterEnvoyPtr);
     fn envoy_dynamic_module_callback_http_filter_continue_encoding(filter: FilterEnvoyPtr);
+    /// Ends the stream and closes its downstream connection, GOAWAY first on HTTP/2 and 3;
+    /// `graceful` drains the connection's other streams (Envoy 1.38.3 on).
+    fn envoy_dynamic_module_callback_http_filter_send_go_away_and_close(
+        filter: FilterEnvoyPtr,
+        graceful: bool,
+    );
     fn envoy_dynamic_module_callback_http_filter_reset_stream(
         filter: FilterEnvoyPtr,
         reason: StreamResetReason,
@@ -319,6 +325,13 @@ impl EnvoyFilter {
                 ModuleBuffer::new(details),
             )
         }
+    }
+
+    /// Ends the stream and closes the client's connection (Envoy's `sendGoAwayAndClose`). Envoy
+    /// may complete and destroy the filter before this returns.
+    pub fn send_goaway_and_close(self, graceful: bool) {
+        // Safety: live filter on its worker thread.
+        unsafe { envoy_dynamic_module_callback_http_filter_send_go_away_and_close(self.raw(), graceful) }
     }
 
     /// Starts the request over (Envoy's `recreateStream`), handing Envoy `response_headers` (may

@@ -707,6 +707,10 @@ impl Filter for Conformance {
                 stream.reset();
                 HeadersStatus::StopIteration
             }
+            "goaway" => {
+                stream.send_goaway_and_close(false);
+                HeadersStatus::StopIteration
+            }
             "secret" => {
                 let declared = stream
                     .secret(envoyx_conformance::SECRET.0)

@@ -1,5 +1,5 @@
 //! The table's functions that end a stream (`send_local_reply`, `reset_stream`, `hook_failed`,
-//! `reset_stream_with_reason`, `recreate_stream`):
+//! `reset_stream_with_reason`, `recreate_stream`, `send_goaway_and_close`):
 //! decoded here, decided by the rules in `control.rs`.
 
 use super::{header_pairs, view, with_stream};
@@ -63,6 +63,15 @@ pub(super) unsafe extern "C" fn reset_stream_with_reason(
     unsafe {
         with_stream(stream, "reset_stream_with_reason", false, |cell, hook| {
             control::reset_with_reason(cell, hook, reason, view(details))
+        })
+    }
+}
+
+pub(super) unsafe extern "C" fn send_goaway_and_close(stream: *mut envoyx_stream, graceful: bool) -> bool {
+    // Safety: stream pointer per the ABI.
+    unsafe {
+        with_stream(stream, "send_goaway_and_close", false, |cell, hook| {
+            control::send_goaway_and_close(cell, hook, graceful)
         })
     }
 }
