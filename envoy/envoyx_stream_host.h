@@ -89,6 +89,9 @@ public:
                     double number, bool boolean) override;
   bool metadata_get(std::uint32_t source, envoyx::Bytes ns, envoyx::Bytes key, std::uint32_t kind,
                     envoyx::RawBytes& string, double& number, bool& boolean) override;
+  // A source's typed_filter_metadata entry `ns` (an Any): its type URL and value.
+  bool metadata_typed(std::uint32_t source, envoyx::Bytes ns, envoyx::RawBytes& type_url,
+                      envoyx::RawBytes& value) override;
   // The namespaces of a source's metadata, or (keys) the keys of its namespace `ns`.
   std::size_t metadata_names(std::uint32_t source, envoyx::Bytes ns, bool keys,
                              rust::Slice<envoyx::RawBytes> out) override;

@@ -100,6 +100,21 @@ const envoy::config::core::v3::Metadata* EnvoyStreamHost::metadataOf(std::uint32
   return metadata;
 }
 
+bool EnvoyStreamHost::metadata_typed(std::uint32_t source, envoyx::Bytes ns, envoyx::RawBytes& type_url,
+                                     envoyx::RawBytes& value) {
+  const envoy::config::core::v3::Metadata* metadata = metadataOf(source);
+  if (metadata == nullptr) {
+    return false;
+  }
+  const auto any = metadata->typed_filter_metadata().find(std::string(toStringView(ns)));
+  if (any == metadata->typed_filter_metadata().end()) {
+    return false;
+  }
+  type_url = envoyx::to_raw_bytes(any->second.type_url());
+  value = envoyx::to_raw_bytes(any->second.value());
+  return true;
+}
+
 std::size_t EnvoyStreamHost::metadata_names(std::uint32_t source, envoyx::Bytes ns, bool keys,
                                             rust::Slice<envoyx::RawBytes> out) {
   const envoy::config::core::v3::Metadata* metadata = metadataOf(source);

@@ -69,7 +69,8 @@
  *   stream timing (`timing_get`); secrets the configuration declares (`secret_get`); listing
  *   metadata (`metadata_namespaces`, `metadata_keys`); typed filter state
  *   (`filter_state_get_serialized`, `filter_state_set_typed`); the upstream hosts attempted
- *   (`upstream_hosts_attempted`); closing the client's connection (`send_goaway_and_close`).
+ *   (`upstream_hosts_attempted`); closing the client's connection (`send_goaway_and_close`);
+ *   typed metadata (`metadata_get_typed`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1055,6 +1056,17 @@ typedef struct envoyx_host_api {
    * client to send elsewhere (a node leaving, a connection abused). The hook should return a stop
    * status. Returns false, doing nothing, where reset_stream would be refused (logged). */
   bool (*send_goaway_and_close)(envoyx_stream* stream, bool graceful);
+
+  /* -- Typed metadata (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. Reads the typed metadata of namespace `ns`
+   * (checked as metadata_get's) of `source` — its `typed_filter_metadata` entry, a
+   * google.protobuf.Any — into `type_url` and `value` (the message's serialized protobuf bytes):
+   * views valid as metadata_get's strings. False when absent. Refused (false, one warning) for
+   * an unknown source and where the proxy serves no typed metadata to modules: stock Envoy
+   * before 1.40. */
+  bool (*metadata_get_typed)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
+                             envoyx_bytes* type_url, envoyx_bytes* value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

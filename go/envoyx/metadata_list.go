@@ -10,6 +10,11 @@ static inline size_t envoyxgo_metadata_names(envoyx_stream* stream, uint32_t sou
   }
   return envoyxgo_host->metadata_namespaces(stream, source, out, cap);
 }
+
+static inline bool envoyxgo_metadata_get_typed(envoyx_stream* stream, uint32_t source, const char* ns,
+    size_t ns_len, envoyx_bytes* type_url, envoyx_bytes* value) {
+  return envoyxgo_host->metadata_get_typed(stream, source, envoyxgo_bytes(ns, ns_len), type_url, value);
+}
 */
 import "C"
 
@@ -41,4 +46,16 @@ func (s *Stream) metadataNames(source MetadataSource, keys bool, ns string) []st
 		names = append(names, goString(v.ptr, v.len))
 	}
 	return names
+}
+
+// MetadataTyped is the typed metadata of namespace `ns` of `source` (its typed_filter_metadata
+// entry, a google.protobuf.Any; ABI 1.2): the type URL and the message's serialized protobuf
+// bytes, copied. false when absent, and where the proxy serves no typed metadata (stock Envoy
+// before 1.40; logged once).
+func (s *Stream) MetadataTyped(source MetadataSource, ns string) (typeURL string, value []byte, ok bool) {
+	var url, bytes C.envoyx_bytes
+	if !bool(C.envoyxgo_metadata_get_typed(s.raw, C.uint32_t(source), cstr(ns), C.size_t(len(ns)), &url, &bytes)) {
+		return "", nil, false
+	}
+	return goString(url.ptr, url.len), []byte(goString(bytes.ptr, bytes.len)), true
 }

@@ -217,6 +217,17 @@ impl HostStream for CxxHost {
     fn upstream_hosts_attempted(&mut self, out: &mut [envoyx_bytes]) -> usize {
         self.host().upstream_hosts_attempted(raw_bytes_out(out))
     }
+    fn metadata_typed(
+        &mut self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+    ) -> Option<(envoyx_bytes, envoyx_bytes)> {
+        let (mut url, mut value) = (raw_bytes(b""), raw_bytes(b""));
+        self.host().metadata_typed(source as u32, ns.as_bytes(), &mut url, &mut value).then_some((
+            envoyx_bytes { ptr: url.ptr, len: url.len },
+            envoyx_bytes { ptr: value.ptr, len: value.len },
+        ))
+    }
     fn metadata_names(
         &mut self,
         source: envoyx_core::MetadataSource,

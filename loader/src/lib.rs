@@ -290,6 +290,14 @@ mod ffi {
         ) -> bool;
         /// The stream's moment `timing` (an envoyx_timing id) into `ns`, if known (ABI 1.2).
         fn timing_get(self: Pin<&mut StreamHost>, timing: u32, ns: &mut i64) -> bool;
+        /// Namespace `ns` of `source`'s typed metadata: its Any's type URL and value (ABI 1.2).
+        fn metadata_typed(
+            self: Pin<&mut StreamHost>,
+            source: u32,
+            ns: &[u8],
+            type_url: &mut RawBytes,
+            value: &mut RawBytes,
+        ) -> bool;
         /// The namespaces of `source`'s metadata, or (`keys`) the keys of its namespace `ns`,
         /// into `out` (views valid as metadata_get's strings); returns how many there are.
         fn metadata_names(

@@ -320,6 +320,13 @@ class StreamHost {
     (void)timing, (void)ns;
     return false;
   }
+  // Namespace `ns` of `source`'s typed metadata (its typed_filter_metadata Any): the type URL and
+  // the serialized value into `type_url` and `value`, views valid as metadata_get's strings
+  // (ABI 1.2). False when absent. The default knows none.
+  virtual bool metadata_typed(std::uint32_t source, Bytes ns, RawBytes& type_url, RawBytes& value) {
+    (void)source, (void)ns, (void)type_url, (void)value;
+    return false;
+  }
   // The namespaces of `source`'s metadata (an envoyx_metadata_source), or with `keys` the keys of
   // its namespace `ns`: writes up to out.size() views (valid as metadata_get's strings) and
   // returns how many there are (ABI 1.2). The default knows none.

@@ -262,6 +262,8 @@ class TestStreamHost : public StreamHost {
   bool metric_record(std::uint64_t id, std::uint32_t kind, std::uint32_t op,
                      rust::Slice<const RawBytes> label_values, std::uint64_t value) override;
   bool metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number, bool boolean) override;
+  // No typed metadata here (the Rust test host keeps some: TestStream::set_typed_metadata).
+  bool metadata_typed(std::uint32_t, Bytes, RawBytes&, RawBytes&) override { return false; }
   // From the metadata map, in its (sorted) order; views of the map's strings.
   std::size_t metadata_names(std::uint32_t source, Bytes ns, bool keys, rust::Slice<RawBytes> out) override;
   bool metadata_get(std::uint32_t source, Bytes ns, Bytes key, std::uint32_t kind, RawBytes& string, double& number,

@@ -92,6 +92,7 @@ macro_rules! for_each_host_function {
             filter_state_set_typed 2,
             upstream_hosts_attempted 2,
             send_goaway_and_close 2,
+            metadata_get_typed 2,
         }
     };
 }
@@ -391,4 +392,12 @@ pub struct envoyx_host_api {
         unsafe extern "C" fn(stream: *mut envoyx_stream, hosts: *mut envoyx_bytes, hosts_cap: usize) -> usize,
     // Closing the client's connection (ABI 1.2)
     pub send_goaway_and_close: unsafe extern "C" fn(stream: *mut envoyx_stream, graceful: bool) -> bool,
+    // Typed metadata (ABI 1.2)
+    pub metadata_get_typed: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        source: envoyx_metadata_source,
+        ns: envoyx_bytes,
+        type_url: *mut envoyx_bytes,
+        value: *mut envoyx_bytes,
+    ) -> bool,
 }

@@ -274,6 +274,41 @@ impl Attribute {
 }
 
 impl crate::Stream {
+    /// The typed metadata of namespace `ns` of `source` (its `typed_filter_metadata` entry, a
+    /// google.protobuf.Any; ABI 1.2): the type URL and the message's serialized protobuf bytes,
+    /// valid while the stream is borrowed. None when absent, and where the proxy serves no
+    /// typed metadata (stock Envoy before 1.40; logged once).
+    ///
+    /// ```
+    /// use envoyx_sdk::{MetadataSource, Stream};
+    ///
+    /// fn route_policy(stream: &mut Stream) -> Option<Vec<u8>> {
+    ///     let (type_url, value) = stream.metadata_typed(MetadataSource::Route, "my_filter")?;
+    ///     (type_url == "type.googleapis.com/my.Policy").then(|| value.to_vec())
+    /// }
+    /// ```
+    pub fn metadata_typed(&mut self, source: MetadataSource, ns: &str) -> Option<(&str, &[u8])> {
+        let (mut url, mut value) = (envoyx_abi::envoyx_bytes::EMPTY, envoyx_abi::envoyx_bytes::EMPTY);
+        // Safety: inside a hook of this stream on its worker thread; `ns` is read during the
+        // call, `url` and `value` are ours to write.
+        let found = unsafe {
+            (self.host().metadata_get_typed)(
+                self.as_raw(),
+                source.to_abi(),
+                envoyx_abi::envoyx_bytes::from_slice(ns.as_bytes()),
+                &mut url,
+                &mut value,
+            )
+        };
+        if !found {
+            return None;
+        }
+        // Safety: the proxy's views, valid until the metadata changes or the hook returns; the
+        // results borrow the stream, which rules out both.
+        let (url, value) = unsafe { (url.as_slice(), value.as_slice()) };
+        Some((std::str::from_utf8(url).ok()?, value))
+    }
+
     /// The namespaces of `source`'s metadata, in the proxy's order (ABI 1.2): what other filters,
     /// the proxy or the configuration put there. Empty when the source has none (yet).
     ///

@@ -470,6 +470,14 @@ impl HostStream for EnvoyStream {
         self.envoy.timing(timing)
     }
 
+    fn metadata_typed(
+        &mut self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+    ) -> Option<(envoyx_abi::envoyx_bytes, envoyx_abi::envoyx_bytes)> {
+        self.envoy.metadata_typed(source, ns)
+    }
+
     fn metadata_names(
         &mut self,
         source: envoyx_core::MetadataSource,
@@ -491,6 +499,7 @@ impl HostStream for EnvoyStream {
         let (served, what) = match call {
             "timing_get" => (ffi::serves_timing(), "stream timing"),
             "upstream_hosts_attempted" => (ffi::serves_hosts_attempted(), "list of upstream hosts attempted"),
+            "metadata_get_typed" => (ffi::serves_typed_metadata(), "typed metadata"),
             _ => return None,
         };
         (!served).then(|| {

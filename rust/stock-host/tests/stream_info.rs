@@ -28,7 +28,11 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
         let by_header = json!({ "match": { "prefix": "/by-header/" }, "route": { "weighted_clusters": {
             "clusters": [ { "name": "upstream", "weight": 1 }, { "name": "empty", "weight": 1 } ],
             "header_name": "x-conf-weight" } } });
-        let routes = vec![v1, by_header, envoyx_harness::proxy::route("/", "upstream", &[], None)];
+        // The rest carries typed metadata: an Any holding a StringValue (ABI 1.2 typed metadata).
+        let mut root = envoyx_harness::proxy::route("/", "upstream", &[], None);
+        root["metadata"] = json!({ "typed_filter_metadata": { "envoyx.conformance": {
+            "@type": "type.googleapis.com/google.protobuf.StringValue", "value": "hello" } } });
+        let routes = vec![v1, by_header, root];
         let mut listener =
             envoyx_harness::proxy::http_listener("info", "127.0.0.1", port, routes, vec![filter]);
         listener["filter_chains"][0]["filters"][0]["typed_config"]["access_log"] = json!([{
@@ -103,6 +107,24 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
         };
         let first = log.lines().next().unwrap_or_default();
         assert_eq!(first, "stream-info allow 0.5 ok 200", "Envoy {version}: access log:\n{log}");
+
+        // The route's typed metadata: the Any's type URL and the StringValue's bytes (field 1,
+        // "hello") on 1.40; 1.38 and 1.39 serve none, and say so.
+        let reply = get(port, "/", &[("x-case", "metadata-typed")]);
+        let typed = if version == "1.40.0" {
+            "type=type.googleapis.com/google.protobuf.StringValue,value=0a0568656c6c6f"
+        } else {
+            "typed=none"
+        };
+        assert_eq!(reply.header("x-conf-results"), Some(typed), "Envoy {version}");
+        if version != "1.40.0" {
+            let refusal = format!(
+                "metadata_get_typed of `envoyx.conformance` refused: Envoy 1.{} serves no typed metadata to \
+                 modules; Envoy 1.40 and later do",
+                &version[2..4]
+            );
+            assert!(envoy.log().contains(&refusal), "Envoy {version}: {refusal}");
+        }
 
         // The chosen host's and its locality's metadata, read in the response hook.
         let reply = get(port, "/", &[("x-case", "host-metadata")]);

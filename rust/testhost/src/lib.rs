@@ -669,6 +669,19 @@ impl HostStream for TestHostStream {
         }
         hosts.len()
     }
+    fn metadata_typed(
+        &mut self,
+        source: MetadataSource,
+        ns: &str,
+    ) -> Option<(envoyx_abi::envoyx_bytes, envoyx_abi::envoyx_bytes)> {
+        let data = self.data.borrow();
+        // Views of the map's own bytes, which stay put until the entry changes.
+        let (url, value) = data.info.typed_metadata.get(&(source, ns.to_string()))?;
+        Some((
+            envoyx_abi::envoyx_bytes::from_slice(url.as_bytes()),
+            envoyx_abi::envoyx_bytes::from_slice(value),
+        ))
+    }
     fn metadata_names(
         &mut self,
         source: MetadataSource,
@@ -1156,6 +1169,14 @@ impl TestStream {
     /// or dynamic metadata as an earlier filter would have set it.
     pub fn set_source_metadata(&mut self, source: MetadataSource, ns: &str, key: &str, value: StoredValue) {
         self.data.borrow_mut().info.metadata.insert((source, ns.to_string(), key.to_string()), value);
+    }
+
+    /// Gives the stream typed metadata (what a route's or a cluster's `typed_filter_metadata`
+    /// would carry): namespace `ns` of `source` holds an Any of `type_url` with the serialized
+    /// message `value` (ABI 1.2 `metadata_get_typed`).
+    pub fn set_typed_metadata(&mut self, source: MetadataSource, ns: &str, type_url: &str, value: &[u8]) {
+        let entry = (type_url.to_string(), value.to_vec());
+        self.data.borrow_mut().info.typed_metadata.insert((source, ns.to_string()), entry);
     }
 
     /// The stream's filter state `key` (None too for an object that is not a string).

@@ -53,6 +53,8 @@ pub(crate) struct StreamInfo {
     /// By (source, namespace, key). Dynamic entries are the module's; route and cluster ones
     /// the test's.
     pub metadata: HashMap<(MetadataSource, String, String), StoredValue>,
+    /// Typed metadata by (source, namespace): an Any's type URL and serialized value (ABI 1.2).
+    pub typed_metadata: HashMap<(MetadataSource, String), (String, Vec<u8>)>,
     /// By key: a string (what a module or another filter set), or None for an object of the
     /// proxy's that is not a string (exists, but reads as absent).
     pub filter_state: HashMap<String, Option<Vec<u8>>>,

@@ -101,3 +101,46 @@ fn the_module_reads_route_metadata_and_steers_the_request() {
     assert_eq!(stream.upstream_request_headers().get("x-weight").as_deref(), Some("0"));
     assert!(stream.span_tags().is_empty(), "no tracer, no span");
 }
+
+/// Reports the route's typed metadata of namespace `policy` (ABI 1.2) as `x-policy`.
+struct PolicyConfig;
+struct Policy;
+
+impl FilterConfig for PolicyConfig {
+    type Filter = Policy;
+
+    fn new(_name: &str, _config: &[u8]) -> Result<Self, String> {
+        Ok(PolicyConfig)
+    }
+
+    fn new_filter(&self) -> Policy {
+        Policy
+    }
+}
+
+impl Filter for Policy {
+    fn on_request_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
+        let seen = stream
+            .metadata_typed(MetadataSource::Route, "policy")
+            .map(|(url, value)| format!("{url} {}", value.len()))
+            .unwrap_or_else(|| "none".to_string());
+        stream.request_headers().set("x-policy", seen);
+        HeadersStatus::Continue
+    }
+}
+
+#[test]
+fn the_module_reads_typed_route_metadata() {
+    let host = TestHost::in_process(envoyx_sdk::module_exports::<PolicyConfig>(), "policy", "").unwrap();
+    let headers = [(":method", "GET"), (":path", "/"), (":authority", "app")];
+    let mut stream = host.stream();
+    stream.set_typed_metadata(Source::Route, "policy", "type.googleapis.com/my.Policy", &[0x0a, 0x01, 0x61]);
+    stream.request_headers(&headers, true);
+    assert_eq!(
+        stream.upstream_request_headers().get("x-policy").as_deref(),
+        Some("type.googleapis.com/my.Policy 3")
+    );
+    let mut stream = host.stream();
+    stream.request_headers(&headers, true);
+    assert_eq!(stream.upstream_request_headers().get("x-policy").as_deref(), Some("none"));
+}

@@ -233,7 +233,8 @@ pub trait HostStream {
     }
 
     /// Why this proxy serves the table function `call` not at all (ABI 1.2 `timing_get`,
-    /// `upstream_hosts_attempted`: the core refuses the call with it); None when it does.
+    /// `upstream_hosts_attempted`, `metadata_get_typed`: the core refuses the call with it);
+    /// None when it does.
     fn unserved(&self, call: &str) -> Option<String> {
         let _ = call;
         None
@@ -259,6 +260,17 @@ pub trait HostStream {
     /// without one.
     fn filter_state_serialized(&mut self, key: &str) -> Option<envoyx_abi::envoyx_bytes> {
         let _ = key;
+        None
+    }
+
+    /// Namespace `ns` of `source`'s typed metadata (ABI 1.2): its Any's type URL and serialized
+    /// value, views valid as [`HostStream::metadata_get`]'s strings; None when absent.
+    fn metadata_typed(
+        &mut self,
+        source: crate::MetadataSource,
+        ns: &str,
+    ) -> Option<(envoyx_abi::envoyx_bytes, envoyx_abi::envoyx_bytes)> {
+        let _ = (source, ns);
         None
     }
 

@@ -160,6 +160,31 @@ pub(crate) fn metadata_names(
     cell.host.borrow_mut().metadata_names(source, ns, out).unwrap_or(0)
 }
 
+/// `metadata_get_typed`: the type URL and value of namespace `ns`'s Any in `source`'s typed
+/// metadata, as views of the host's.
+pub(crate) fn metadata_get_typed(
+    cell: &StreamCell,
+    source: u32,
+    ns: &[u8],
+) -> Option<(envoyx_bytes, envoyx_bytes)> {
+    let Some(source) = MetadataSource::ALL.into_iter().find(|s| *s as u32 == source) else {
+        refused(cell, format_args!("metadata_get_typed of source {source}"), &"unknown metadata source");
+        return None;
+    };
+    let ns = match name("namespace", ns) {
+        Ok(ns) => ns,
+        Err(reason) => {
+            refused(cell, format_args!("metadata_get_typed of `{}`", Shown(ns)), &reason);
+            return None;
+        }
+    };
+    if let Some(reason) = cell.host.borrow().unserved("metadata_get_typed") {
+        refused(cell, format_args!("metadata_get_typed of `{ns}`"), &reason);
+        return None;
+    }
+    cell.host.borrow_mut().metadata_typed(source, ns)
+}
+
 /// `filter_state_set_typed`: as `filter_state_set`, the object made by the proxy's factory
 /// named `key`.
 pub(crate) fn filter_state_set_typed(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {

@@ -154,6 +154,26 @@ pub fn serves_hosts_attempted() -> bool {
     hosts_attempted_callbacks().is_some()
 }
 
+/// Envoy 1.40's typed metadata getter, `bool get_typed_metadata(filter, source, module_buffer ns,
+/// envoy_buffer* type_url, envoy_buffer* value)`: the Any of `typed_filter_metadata[ns]`, its
+/// type URL and payload, valid until the hook returns (upstream's abi.h).
+pub(super) type GetTypedMetadata =
+    unsafe extern "C" fn(FilterEnvoyPtr, u32, ModuleBuffer, *mut EnvoyBuffer, *mut EnvoyBuffer) -> bool;
+
+pub(super) fn typed_metadata_callback() -> Option<GetTypedMetadata> {
+    static CALLBACK: std::sync::OnceLock<Option<GetTypedMetadata>> = std::sync::OnceLock::new();
+    *CALLBACK.get_or_init(|| {
+        let symbol = lookup(c"envoy_dynamic_module_callback_http_get_typed_metadata");
+        // Safety: the symbol, when present, has the type above.
+        (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, GetTypedMetadata>(symbol) })
+    })
+}
+
+/// Whether the running Envoy serves typed metadata to modules (1.40 and later).
+pub fn serves_typed_metadata() -> bool {
+    typed_metadata_callback().is_some()
+}
+
 /// Whether the running Envoy serves stream timing to modules (1.40 and later).
 pub fn serves_timing() -> bool {
     timing_info_callback().is_some()

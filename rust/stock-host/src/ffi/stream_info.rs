@@ -252,6 +252,22 @@ impl EnvoyFilter {
         }
     }
 
+    /// Namespace `ns` of `source`'s typed metadata: its Any's type URL and value, views of
+    /// Envoy's; None when absent or before Envoy 1.40.
+    pub fn metadata_typed(
+        self,
+        source: envoyx_core::MetadataSource,
+        ns: &str,
+    ) -> Option<(envoyx_abi::envoyx_bytes, envoyx_abi::envoyx_bytes)> {
+        let get = super::process::typed_metadata_callback()?;
+        let (mut url, mut value) = (EnvoyBuffer::EMPTY, EnvoyBuffer::EMPTY);
+        // Safety: live filter on its worker thread; Envoy reads `ns` during the call and writes
+        // both buffers on success.
+        let found =
+            unsafe { get(self.raw(), source as u32, ModuleBuffer::new(ns.as_bytes()), &mut url, &mut value) };
+        found.then(|| (url.view(), value.view()))
+    }
+
     /// The namespaces of `source`'s metadata (`ns` None) or the keys of its namespace `ns`: how
     /// many there are, up to `out.len()` written as views of Envoy's.
     pub fn metadata_names(

@@ -1116,6 +1116,14 @@ impl Filter for Conformance {
     fn on_response_headers(&mut self, stream: &mut Stream, _end_of_stream: bool) -> HeadersStatus {
         self.maybe_panic("response_headers");
         local_reply::passing(&self.case, self.local_reply.as_deref(), stream);
+        if self.case == "metadata-typed" {
+            // Envoy-only (rust/stock-host/tests/stream_info.rs): the route's typed metadata.
+            let typed = stream.metadata_typed(MetadataSource::Route, STREAM_INFO_NS).map(|(url, value)| {
+                let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+                format!("type={url},value={hex}")
+            });
+            self.results.push(typed.unwrap_or_else(|| "typed=none".to_string()));
+        }
         if self.case == "host-metadata" {
             // Envoy-only (rust/stock-host/tests/stream_info.rs): the endpoint and its locality
             // carry metadata; the host is chosen by now.

@@ -42,6 +42,29 @@ pub(super) unsafe extern "C" fn metadata_get(
     }
 }
 
+pub(super) unsafe extern "C" fn metadata_get_typed(
+    stream: *mut envoyx_stream,
+    source: envoyx_metadata_source,
+    ns: envoyx_bytes,
+    type_url: *mut envoyx_bytes,
+    value: *mut envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; `ns` is valid during the call; `type_url` and `value`
+    // are writable or NULL.
+    unsafe {
+        with_stream(stream, "metadata_get_typed", false, |cell, _| {
+            match crate::stream::stream_info::metadata_get_typed(cell, source, view(ns)) {
+                Some((url, bytes)) if !type_url.is_null() && !value.is_null() => {
+                    type_url.write(url);
+                    value.write(bytes);
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+}
+
 pub(super) unsafe extern "C" fn metadata_namespaces(
     stream: *mut envoyx_stream,
     source: envoyx_metadata_source,
