@@ -100,6 +100,20 @@ const envoy::config::core::v3::Metadata* EnvoyStreamHost::metadataOf(std::uint32
   return metadata;
 }
 
+bool EnvoyStreamHost::metadata_set_struct(envoyx::Bytes ns, envoyx::Bytes encoded) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  Protobuf::Struct fields;
+  if (!fields.ParseFromString(std::string(toStringView(encoded)))) {
+    return false;
+  }
+  // Merges into the namespace: other keys stay.
+  callbacks->streamInfo().setDynamicMetadata(std::string(toStringView(ns)), fields);
+  return true;
+}
+
 bool EnvoyStreamHost::metadata_typed(std::uint32_t source, envoyx::Bytes ns, envoyx::RawBytes& type_url,
                                      envoyx::RawBytes& value) {
   const envoy::config::core::v3::Metadata* metadata = metadataOf(source);

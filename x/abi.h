@@ -70,7 +70,7 @@
  *   metadata (`metadata_namespaces`, `metadata_keys`); typed filter state
  *   (`filter_state_get_serialized`, `filter_state_set_typed`); the upstream hosts attempted
  *   (`upstream_hosts_attempted`); closing the client's connection (`send_goaway_and_close`);
- *   typed metadata (`metadata_get_typed`).
+ *   typed metadata (`metadata_get_typed`, `metadata_set_struct`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1067,6 +1067,14 @@ typedef struct envoyx_host_api {
    * before 1.40. */
   bool (*metadata_get_typed)(envoyx_stream* stream, envoyx_metadata_source source, envoyx_bytes ns,
                              envoyx_bytes* type_url, envoyx_bytes* value);
+  /* Worker thread, inside any hook of `stream`. Merges the JSON object `json` (UTF-8 text, at
+   * most 64 KiB, lists and objects nested at most 16 levels) into namespace `ns` of the stream's
+   * dynamic metadata, as a google.protobuf.Struct: its keys replace those already there, the
+   * others stay. Keys and strings as metadata_set takes them. A flat object (strings, finite
+   * numbers, booleans) is served by every host; a nested list or object, or a null, only where
+   * the proxy takes a whole Struct (stock Envoy 1.40 and later). Refused (false, one warning)
+   * otherwise, and for text that is no JSON object. */
+  bool (*metadata_set_struct)(envoyx_stream* stream, envoyx_bytes ns, envoyx_bytes json);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -181,6 +181,21 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 		huge := s.SetBufferLimit(2 << 30)
 		s.RequestHeaders().Set("x-conf-limit", fmt.Sprintf("known=%t,set=%t,after=%d,zero=%t,huge=%t", known, set, after, zero, huge))
 		return envoyx.HeadersContinue
+	case "metadata-struct":
+		const ns = "envoyx.conformance.struct"
+		bad := s.SetMetadataStruct(ns, "[1, 2]")
+		set := s.SetMetadataStruct(ns, `{"user": "ada", "score": 0.5, "checked": true}`)
+		user, ok := s.MetadataString(envoyx.MetadataDynamic, ns, "user")
+		if !ok {
+			user = "none"
+		}
+		score, ok := s.MetadataNumber(envoyx.MetadataDynamic, ns, "score")
+		if !ok {
+			score = -1
+		}
+		checked, _ := s.MetadataBool(envoyx.MetadataDynamic, ns, "checked")
+		s.RequestHeaders().Set("x-conf-struct", fmt.Sprintf("set=%t,user=%s,score=%v,checked=%t,bad=%t", set, user, score, checked, bad))
+		return envoyx.HeadersContinue
 	case "filter-state-typed":
 		serialized := func(key string) string {
 			if v, ok := s.FilterStateSerialized(key); ok {

@@ -11,6 +11,11 @@ static inline size_t envoyxgo_metadata_names(envoyx_stream* stream, uint32_t sou
   return envoyxgo_host->metadata_namespaces(stream, source, out, cap);
 }
 
+static inline bool envoyxgo_metadata_set_struct(envoyx_stream* stream, const char* ns, size_t ns_len,
+    const char* json, size_t json_len) {
+  return envoyxgo_host->metadata_set_struct(stream, envoyxgo_bytes(ns, ns_len), envoyxgo_bytes(json, json_len));
+}
+
 static inline bool envoyxgo_metadata_get_typed(envoyx_stream* stream, uint32_t source, const char* ns,
     size_t ns_len, envoyx_bytes* type_url, envoyx_bytes* value) {
   return envoyxgo_host->metadata_get_typed(stream, source, envoyxgo_bytes(ns, ns_len), type_url, value);
@@ -58,4 +63,13 @@ func (s *Stream) MetadataTyped(source MetadataSource, ns string) (typeURL string
 		return "", nil, false
 	}
 	return goString(url.ptr, url.len), []byte(goString(bytes.ptr, bytes.len)), true
+}
+
+// SetMetadataStruct merges the JSON object `json` into namespace `ns` of the stream's dynamic
+// metadata, as a google.protobuf.Struct (ABI 1.2): its keys replace those already there, the
+// others stay. A flat object (strings, numbers, booleans) works on every host; a nested list or
+// object, or a null, where the proxy takes a whole Struct (stock Envoy 1.40 and later). false,
+// with a warning in the proxy's log, when refused.
+func (s *Stream) SetMetadataStruct(ns, json string) bool {
+	return bool(C.envoyxgo_metadata_set_struct(s.raw, cstr(ns), C.size_t(len(ns)), cstr(json), C.size_t(len(json))))
 }

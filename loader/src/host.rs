@@ -72,6 +72,9 @@ impl HostStream for CxxHost {
     fn filter_state_set_typed(&mut self, key: &str, value: &[u8]) -> bool {
         self.host().filter_state_set_typed(key.as_bytes(), value)
     }
+    fn metadata_set_struct(&mut self, ns: &str, encoded: &[u8]) -> bool {
+        self.host().metadata_set_struct(ns.as_bytes(), encoded)
+    }
     fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
         self.host().trailers_add(map.into())
     }

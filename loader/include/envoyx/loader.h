@@ -425,6 +425,14 @@ class StreamHost {
     (void)key, (void)value;
     return false;
   }
+  // Merges the serialized google.protobuf.Struct `encoded` (the core checked and encoded it)
+  // into namespace `ns` of the stream's dynamic metadata (ABI 1.2 `metadata_set_struct`, for
+  // an object with a nested list or object or a null; flat ones go through
+  // `HostStream::metadata_set`); false when the proxy takes no whole Struct.
+  virtual bool metadata_set_struct(Bytes ns, Bytes encoded) {
+    (void)ns, (void)encoded;
+    return false;
+  }
   // Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the
   // core checked this is that direction's body hook with the chunk that ends it); true when
   // the direction has trailers now. Hosts that cannot add them keep the default.

@@ -262,6 +262,8 @@ class TestStreamHost : public StreamHost {
   bool metric_record(std::uint64_t id, std::uint32_t kind, std::uint32_t op,
                      rust::Slice<const RawBytes> label_values, std::uint64_t value) override;
   bool metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number, bool boolean) override;
+  // Flat metadata only, as the Rust test host: no whole Struct.
+  bool metadata_set_struct(Bytes, Bytes) override { return false; }
   // No typed metadata here (the Rust test host keeps some: TestStream::set_typed_metadata).
   bool metadata_typed(std::uint32_t, Bytes, RawBytes&, RawBytes&) override { return false; }
   // From the metadata map, in its (sorted) order; views of the map's strings.

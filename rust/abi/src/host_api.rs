@@ -93,6 +93,7 @@ macro_rules! for_each_host_function {
             upstream_hosts_attempted 2,
             send_goaway_and_close 2,
             metadata_get_typed 2,
+            metadata_set_struct 2,
         }
     };
 }
@@ -400,4 +401,6 @@ pub struct envoyx_host_api {
         type_url: *mut envoyx_bytes,
         value: *mut envoyx_bytes,
     ) -> bool,
+    pub metadata_set_struct:
+        unsafe extern "C" fn(stream: *mut envoyx_stream, ns: envoyx_bytes, json: envoyx_bytes) -> bool,
 }

@@ -513,6 +513,21 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "metadata-struct",
+        "a flat JSON object merged into a namespace of the dynamic metadata (ABI 1.2 \
+         metadata_set_struct) and read back key by key; text that is no JSON object refused",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[("x-conf-struct", Want::Is("set=true,user=ada,score=0.5,checked=true,bad=false"))],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["metadata_set_struct of `envoyx.conformance.struct` refused: not a JSON object"],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "filter-state-typed",
         "typed filter state (ABI 1.2): the serialized form of a string and of an object the proxy \
          preset, an object made by Envoy's factory of a name (envoy.tcp_proxy.cluster) and read \

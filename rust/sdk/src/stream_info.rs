@@ -274,6 +274,31 @@ impl Attribute {
 }
 
 impl crate::Stream {
+    /// Merges the JSON object `json` into namespace `ns` of the stream's dynamic metadata, as a
+    /// google.protobuf.Struct (ABI 1.2): its keys replace those already there, the others stay.
+    /// A flat object (strings, numbers, booleans) works on every host; a nested list or object,
+    /// or a null, where the proxy takes a whole Struct (stock Envoy 1.40 and later). False, with
+    /// a warning in the proxy's log, when refused.
+    ///
+    /// ```
+    /// use envoyx_sdk::Stream;
+    ///
+    /// fn record(stream: &mut Stream, user: &str) -> bool {
+    ///     let json = format!(r#"{{"user": {user:?}, "checked": true, "score": 0.9}}"#);
+    ///     stream.set_metadata_struct("my_filter", &json)
+    /// }
+    /// ```
+    pub fn set_metadata_struct(&mut self, ns: &str, json: &str) -> bool {
+        // Safety: inside a hook of this stream on its worker thread; the views live for the call.
+        unsafe {
+            (self.host().metadata_set_struct)(
+                self.as_raw(),
+                envoyx_abi::envoyx_bytes::from_slice(ns.as_bytes()),
+                envoyx_abi::envoyx_bytes::from_slice(json.as_bytes()),
+            )
+        }
+    }
+
     /// The typed metadata of namespace `ns` of `source` (its `typed_filter_metadata` entry, a
     /// google.protobuf.Any; ABI 1.2): the type URL and the message's serialized protobuf bytes,
     /// valid while the stream is borrowed. None when absent, and where the proxy serves no

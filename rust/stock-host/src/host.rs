@@ -478,6 +478,10 @@ impl HostStream for EnvoyStream {
         self.envoy.metadata_typed(source, ns)
     }
 
+    fn metadata_set_struct(&mut self, ns: &str, encoded: &[u8]) -> bool {
+        self.envoy.set_metadata_struct(ns, encoded)
+    }
+
     fn metadata_names(
         &mut self,
         source: envoyx_core::MetadataSource,

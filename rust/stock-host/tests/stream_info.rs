@@ -126,6 +126,21 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
             assert!(envoy.log().contains(&refusal), "Envoy {version}: {refusal}");
         }
 
+        // A nested JSON object merged as a whole Struct: 1.40 takes it (both keys listed);
+        // 1.38 and 1.39 take flat objects only, and say so.
+        get(port, "/", &[("x-case", "metadata-struct-nested")]);
+        let seen = upstream.received().pop().expect("the request reached the upstream");
+        let nested = if version == "1.40.0" { "set=true,keys=flat,inner" } else { "set=false,keys=" };
+        assert_eq!(seen.header("x-conf-struct"), Some(nested), "Envoy {version}");
+        if version != "1.40.0" {
+            assert!(
+                envoy.log().contains(
+                    "metadata_set_struct of `envoyx.conformance.nested` refused: this proxy sets only flat metadata"
+                ),
+                "Envoy {version}"
+            );
+        }
+
         // The chosen host's and its locality's metadata, read in the response hook.
         let reply = get(port, "/", &[("x-case", "host-metadata")]);
         assert_eq!(reply.header("x-conf-results"), Some("rack=r7,zone=eu-1"), "Envoy {version}");

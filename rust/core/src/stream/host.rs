@@ -263,6 +263,15 @@ pub trait HostStream {
         None
     }
 
+    /// Merges the serialized google.protobuf.Struct `encoded` (the core checked and encoded it)
+    /// into namespace `ns` of the stream's dynamic metadata (ABI 1.2 `metadata_set_struct`, for
+    /// an object with a nested list or object or a null; flat ones go through
+    /// [`HostStream::metadata_set`]); false when the proxy takes no whole Struct.
+    fn metadata_set_struct(&mut self, ns: &str, encoded: &[u8]) -> bool {
+        let _ = (ns, encoded);
+        false
+    }
+
     /// Namespace `ns` of `source`'s typed metadata (ABI 1.2): its Any's type URL and serialized
     /// value, views valid as [`HostStream::metadata_get`]'s strings; None when absent.
     fn metadata_typed(

@@ -17,6 +17,7 @@ pub(crate) mod flow_control;
 pub(crate) mod framing;
 pub(crate) mod host;
 pub(crate) mod host_api;
+pub(crate) mod metadata_struct;
 pub(crate) mod metric_record;
 pub(crate) mod metrics;
 pub(crate) mod route;

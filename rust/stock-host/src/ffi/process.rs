@@ -169,6 +169,20 @@ pub(super) fn typed_metadata_callback() -> Option<GetTypedMetadata> {
     })
 }
 
+/// Envoy 1.40's `void set_dynamic_metadata_struct(filter, module_buffer ns, module_buffer
+/// serialized_struct)`: merges a serialized google.protobuf.Struct into the namespace (a buffer
+/// that does not parse is ignored: the core encodes it).
+pub(super) type SetMetadataStruct = unsafe extern "C" fn(FilterEnvoyPtr, ModuleBuffer, ModuleBuffer);
+
+pub(super) fn set_metadata_struct_callback() -> Option<SetMetadataStruct> {
+    static CALLBACK: std::sync::OnceLock<Option<SetMetadataStruct>> = std::sync::OnceLock::new();
+    *CALLBACK.get_or_init(|| {
+        let symbol = lookup(c"envoy_dynamic_module_callback_http_set_dynamic_metadata_struct");
+        // Safety: the symbol, when present, has the type above.
+        (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, SetMetadataStruct>(symbol) })
+    })
+}
+
 /// Whether the running Envoy serves typed metadata to modules (1.40 and later).
 pub fn serves_typed_metadata() -> bool {
     typed_metadata_callback().is_some()

@@ -252,6 +252,15 @@ impl EnvoyFilter {
         }
     }
 
+    /// Merges the serialized Struct `encoded` into namespace `ns` of the dynamic metadata; false
+    /// before Envoy 1.40.
+    pub fn set_metadata_struct(self, ns: &str, encoded: &[u8]) -> bool {
+        let Some(set) = super::process::set_metadata_struct_callback() else { return false };
+        // Safety: live filter on its worker thread; Envoy reads both buffers during the call.
+        unsafe { set(self.raw(), ModuleBuffer::new(ns.as_bytes()), ModuleBuffer::new(encoded)) };
+        true
+    }
+
     /// Namespace `ns` of `source`'s typed metadata: its Any's type URL and value, views of
     /// Envoy's; None when absent or before Envoy 1.40.
     pub fn metadata_typed(

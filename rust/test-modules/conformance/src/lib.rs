@@ -724,6 +724,29 @@ impl Filter for Conformance {
                 stream.request_headers().set("x-conf-secret", results);
                 HeadersStatus::Continue
             }
+            "metadata-struct" => {
+                const NS: &str = "envoyx.conformance.struct";
+                let bad = stream.set_metadata_struct(NS, "[1, 2]");
+                let set = stream.set_metadata_struct(NS, r#"{"user": "ada", "score": 0.5, "checked": true}"#);
+                let user =
+                    stream.metadata_str(MetadataSource::Dynamic, NS, "user").unwrap_or("none").to_string();
+                let score = stream.metadata_number(MetadataSource::Dynamic, NS, "score").unwrap_or(-1.0);
+                let checked = stream.metadata_bool(MetadataSource::Dynamic, NS, "checked").unwrap_or(false);
+                let results = format!("set={set},user={user},score={score},checked={checked},bad={bad}");
+                stream.request_headers().set("x-conf-struct", results);
+                HeadersStatus::Continue
+            }
+            "metadata-struct-nested" => {
+                // Envoy-only (rust/stock-host/tests/stream_info.rs): a nested object.
+                let set = stream.set_metadata_struct(
+                    "envoyx.conformance.nested",
+                    r#"{"flat": "x", "inner": {"list": [1, "two", null]}}"#,
+                );
+                let mut keys = stream.metadata_keys(MetadataSource::Dynamic, "envoyx.conformance.nested");
+                keys.sort();
+                stream.request_headers().set("x-conf-struct", format!("set={set},keys={}", keys.join(",")));
+                HeadersStatus::Continue
+            }
             "filter-state-typed" => {
                 use envoyx_conformance::{PRESET_OBJECT, PRESET_STRING};
                 let serialized = |stream: &mut Stream, key: &str| {

@@ -178,3 +178,16 @@ pub(super) unsafe extern "C" fn filter_state_set_typed(
         })
     }
 }
+
+pub(super) unsafe extern "C" fn metadata_set_struct(
+    stream: *mut envoyx_stream,
+    ns: envoyx_bytes,
+    json: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "metadata_set_struct", false, |cell, _| {
+            crate::stream::metadata_struct::metadata_set_struct(cell, view(ns), view(json))
+        })
+    }
+}
