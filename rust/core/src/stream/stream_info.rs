@@ -189,15 +189,7 @@ pub(crate) fn metadata_get_typed(
 /// named `key`.
 pub(crate) fn filter_state_set_typed(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
     let what = format_args!("filter_state_set_typed of `{}`", Shown(key));
-    let checked = name("key", key)
-        .and_then(|key| Ok((key, validate::text("value", value, MAX_VALUE).map_err(|r| r.to_string())?)));
-    let (key, value) = match checked {
-        Ok(checked) => checked,
-        Err(reason) => return refused(cell, what, &reason),
-    };
-    if cell.host.borrow_mut().filter_state_exists(key) {
-        return refused(cell, what, &FILTER_STATE_TAKEN);
-    }
+    let Some((key, value)) = free_filter_state_key(cell, what, key, value) else { return false };
     if !cell.host.borrow_mut().filter_state_set_typed(key, value.as_bytes()) {
         return refused(
             cell,
@@ -219,22 +211,40 @@ pub(crate) fn filter_state_get_serialized(cell: &StreamCell, key: &[u8]) -> Opti
     }
 }
 
-/// Why a filter-state key is not set again.
-const FILTER_STATE_TAKEN: &str = "the stream's filter state already has it, set by another filter or by the proxy, or \
-     earlier by this one (a key is set once; the proxy keeps it read-only)";
-
-/// `filter_state_set`.
-pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
-    let what = format_args!("filter_state_set of `{}`", Shown(key));
+/// The rule every filter-state setter shares: the key and the value checked, and the key free
+/// (a key is set once: the proxy keeps it read-only, whoever set it). None when refused
+/// (logged as `what`).
+fn free_filter_state_key<'a>(
+    cell: &StreamCell,
+    what: std::fmt::Arguments<'_>,
+    key: &'a [u8],
+    value: &'a [u8],
+) -> Option<(&'a str, &'a str)> {
     let checked = name("key", key)
         .and_then(|key| Ok((key, validate::text("value", value, MAX_VALUE).map_err(|r| r.to_string())?)));
     let (key, value) = match checked {
         Ok(checked) => checked,
-        Err(reason) => return refused(cell, what, &reason),
+        Err(reason) => {
+            refused(cell, what, &reason);
+            return None;
+        }
     };
     if cell.host.borrow_mut().filter_state_exists(key) {
-        return refused(cell, what, &FILTER_STATE_TAKEN);
+        refused(
+            cell,
+            what,
+            &"the stream's filter state already has it, set by another filter or by the proxy, or \
+              earlier by this one (a key is set once; the proxy keeps it read-only)",
+        );
+        return None;
     }
+    Some((key, value))
+}
+
+/// `filter_state_set`.
+pub(crate) fn filter_state_set(cell: &StreamCell, key: &[u8], value: &[u8]) -> bool {
+    let what = format_args!("filter_state_set of `{}`", Shown(key));
+    let Some((key, value)) = free_filter_state_key(cell, what, key, value) else { return false };
     cell.host.borrow_mut().filter_state_set(key, value.as_bytes())
 }
 
