@@ -70,7 +70,9 @@
  *   metadata (`metadata_namespaces`, `metadata_keys`); typed filter state
  *   (`filter_state_get_serialized`, `filter_state_set_typed`); the upstream hosts attempted
  *   (`upstream_hosts_attempted`); closing the client's connection (`send_goaway_and_close`);
- *   typed metadata (`metadata_get_typed`, `metadata_set_struct`).
+ *   typed metadata (`metadata_get_typed`, `metadata_set_struct`); data and functions shared
+ *   across the process's modules (`shared_data_get`, `shared_data_set`, `function_register`,
+ *   `function_get`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -437,6 +439,36 @@ typedef uint32_t envoyx_timing;
 #define ENVOYX_TIMING_LAST_DOWNSTREAM_ACK 16           /* QUIC: the client's last ACK */
 #define ENVOYX_TIMING_REQUEST_COMPLETE 17              /* the stream done (its end of life) */
 #define ENVOYX_TIMING_DOWNSTREAM_CONNECTION_END 18     /* the connection closed during the request */
+
+/* What a call on the process-wide shared data says (ABI 1.2, `shared_data_get/set`). */
+typedef uint32_t envoyx_shared_status;
+/* Done: the value was read, stored or removed. */
+#define ENVOYX_SHARED_OK 0
+/* shared_data_get: no value under the key. */
+#define ENVOYX_SHARED_ABSENT 1
+/* shared_data_get: the value is longer than the module's buffer; `*len` says how long, nothing
+ * was copied (ask again with a buffer that long). */
+#define ENVOYX_SHARED_TOO_SMALL 2
+/* shared_data_set: the value changed since the module read the `cas` it passed (another module,
+ * worker or thread set it): read it again and retry. Not logged: contention is normal. */
+#define ENVOYX_SHARED_CAS_MISMATCH 3
+/* Refused (one warning per process and reason): a bad key or value, the store full. */
+#define ENVOYX_SHARED_REFUSED 4
+/* A `cas` for shared_data_set: set whatever the key holds now. */
+#define ENVOYX_SHARED_CAS_ANY 0
+/* A `cas` for shared_data_set: set only if the key holds nothing (the first of many to set
+ * wins); also what shared_data_get writes to `*cas` for an absent key, so read-modify-write
+ * loops need no special case. */
+#define ENVOYX_SHARED_CAS_ABSENT UINT64_MAX
+/* Bounds of the shared data: a value's bytes, and keys plus values of the whole store. */
+#define ENVOYX_SHARED_MAX_VALUE (1024 * 1024)
+#define ENVOYX_SHARED_MAX_TOTAL (64 * 1024 * 1024)
+#define ENVOYX_SHARED_MAX_KEYS 65536
+
+/* A function one module shares with the others by name (ABI 1.2, `function_register/get`). Its
+ * real signature is agreed between the modules out of band, as with dlsym: cast it to that type
+ * before calling it. */
+typedef void (*envoyx_function)(void);
 
 /* Log levels. Values equal Envoy's (spdlog's) levels. */
 typedef uint32_t envoyx_log_level;
@@ -1075,6 +1107,47 @@ typedef struct envoyx_host_api {
    * the proxy takes a whole Struct (stock Envoy 1.40 and later). Refused (false, one warning)
    * otherwise, and for text that is no JSON object. */
   bool (*metadata_set_struct)(envoyx_stream* stream, envoyx_bytes ns, envoyx_bytes json);
+
+  /* -- Shared data and functions across modules (ABI 1.2) -- */
+
+  /* Any thread, any time (program init and configuration hooks included). The process-wide
+   * shared data: values every module of the proxy can read and change by key, the host's copies,
+   * kept until the process ends or a module removes them (hot reloads and unloaded modules
+   * included). Keys are 1 to 256 bytes of printable ASCII without spaces; by convention they
+   * start with the owner's name (`ratelimit.tenant.acme`). Reads the value of `key` into
+   * `buffer` (the module's writable bytes; nothing is kept): ENVOYX_SHARED_OK with `*len` the
+   * value's length and `*cas` its version; ENVOYX_SHARED_ABSENT (`*len` 0, `*cas`
+   * ENVOYX_SHARED_CAS_ABSENT); ENVOYX_SHARED_TOO_SMALL (`*len` the length needed, nothing
+   * copied); ENVOYX_SHARED_REFUSED for a bad key. `len` and `cas` are the module's. */
+  envoyx_shared_status (*shared_data_get)(envoyx_bytes key, envoyx_slice buffer, size_t* len,
+                                          uint64_t* cas);
+  /* Any thread, any time. Stores a copy of `value` (at most ENVOYX_SHARED_MAX_VALUE bytes) under
+   * `key`; an empty value removes the key. `cas`: ENVOYX_SHARED_CAS_ANY stores whatever is
+   * there, ENVOYX_SHARED_CAS_ABSENT only where nothing is, any other only if the key's version
+   * is still that one (as shared_data_get gave it): ENVOYX_SHARED_CAS_MISMATCH otherwise, and
+   * the module reads again and retries. Refused (ENVOYX_SHARED_REFUSED, one warning) for a bad
+   * key, a value over the bound, and a store that would pass ENVOYX_SHARED_MAX_TOTAL bytes of
+   * keys and values or ENVOYX_SHARED_MAX_KEYS keys. A version is never reused (a removed and
+   * set again key has a new one). Served by the core on every host: all modules of one proxy
+   * process share one store. */
+  envoyx_shared_status (*shared_data_set)(envoyx_bytes key, envoyx_bytes value, uint64_t cas);
+  /* Any thread, any time. Shares `function` (a function of the module's, or of any object
+   * loaded in the process) with every module of the process under `name` (checked as a shared
+   * data key). The object that holds it is never unloaded from then on (the module file's
+   * envoyx_on_program_unload is not called and the file stays mapped: the pointer stays valid
+   * for the life of the process). True when registered, and when `name` already holds this
+   * very function. Refused (false, one warning): a bad name, a NULL function or one inside no
+   * loaded object, and a name that holds another function: the first to register wins (a hot
+   * reloaded version of a module gets its first version's function; share a function that
+   * reads shared data if it must change). On stock Envoy the function is also put in Envoy's
+   * own function registry, so modules on upstream's SDKs can call it. */
+  bool (*function_register)(envoyx_bytes name, envoyx_function function);
+  /* Any thread, any time. The function registered under `name`, or NULL (not registered yet:
+   * a module registers in its program init or configuration hook, so ask from the
+   * configuration hook on, or again later). On stock Envoy, also a function a module on
+   * upstream's SDKs registered in Envoy's function registry. Refused (NULL, one warning) for a
+   * bad name. */
+  envoyx_function (*function_get)(envoyx_bytes name);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -1089,7 +1162,9 @@ typedef struct envoyx_host_api {
  * after its last stream is destroyed. Each HTTP stream gets `envoyx_on_stream_new`, then events,
  * then `envoyx_on_stream_complete` once and `envoyx_on_stream_destroy` exactly once; no event
  * follows destroy. When nothing of a loaded file is left, the host unmaps it only if the module
- * says it may (`envoyx_on_program_unload`: threads the module started must be finished first).
+ * says it may (`envoyx_on_program_unload`: threads the module started must be finished first)
+ * and none of its functions is shared (`function_register`: such a file is never unmapped and
+ * its `envoyx_on_program_unload` is not called).
  *
  * The file: the host checks, before it loads a file, that it is a whole ELF shared object for
  * its machine (everything the dynamic loader maps lies inside the file) and refuses it otherwise,

@@ -242,6 +242,9 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "goaway":
 		s.SendGoAwayAndClose(false)
 		return envoyx.HeadersStopIteration
+	case "shared":
+		s.RequestHeaders().Set("x-conf-results", sharedCase())
+		return envoyx.HeadersContinue
 	case "runtime":
 		shown := func(v any, ok bool) string {
 			if !ok {

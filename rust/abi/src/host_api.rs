@@ -94,6 +94,10 @@ macro_rules! for_each_host_function {
             send_goaway_and_close 2,
             metadata_get_typed 2,
             metadata_set_struct 2,
+            shared_data_get 2,
+            shared_data_set 2,
+            function_register 2,
+            function_get 2,
         }
     };
 }
@@ -403,4 +407,15 @@ pub struct envoyx_host_api {
     ) -> bool,
     pub metadata_set_struct:
         unsafe extern "C" fn(stream: *mut envoyx_stream, ns: envoyx_bytes, json: envoyx_bytes) -> bool,
+    // Shared data and functions across modules (ABI 1.2)
+    pub shared_data_get: unsafe extern "C" fn(
+        key: envoyx_bytes,
+        buffer: envoyx_slice,
+        len: *mut usize,
+        cas: *mut u64,
+    ) -> envoyx_shared_status,
+    pub shared_data_set:
+        unsafe extern "C" fn(key: envoyx_bytes, value: envoyx_bytes, cas: u64) -> envoyx_shared_status,
+    pub function_register: unsafe extern "C" fn(name: envoyx_bytes, function: envoyx_function) -> bool,
+    pub function_get: unsafe extern "C" fn(name: envoyx_bytes) -> envoyx_function,
 }

@@ -44,6 +44,27 @@ pub struct envoyx_slice {
     pub len: usize,
 }
 
+impl envoyx_slice {
+    /// A writable view of `bytes`.
+    pub fn from_mut_slice(bytes: &mut [u8]) -> Self {
+        Self { ptr: bytes.as_mut_ptr(), len: bytes.len() }
+    }
+
+    /// The bytes this view points at.
+    ///
+    /// # Safety
+    /// `ptr` must point at `len` writable bytes that nothing else reads or writes for `'a` (or
+    /// `len` must be 0).
+    pub unsafe fn as_mut_slice<'a>(self) -> &'a mut [u8] {
+        if self.len == 0 || self.ptr.is_null() {
+            &mut []
+        } else {
+            // Safety: the caller guarantees `ptr..ptr+len` is writable and ours for 'a.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+        }
+    }
+}
+
 /// `envoyx_header`: one header, a key and one of its values.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -279,6 +300,29 @@ pub const ENVOYX_TIMING_LAST_DOWNSTREAM_TX: envoyx_timing = 15;
 pub const ENVOYX_TIMING_LAST_DOWNSTREAM_ACK: envoyx_timing = 16;
 pub const ENVOYX_TIMING_REQUEST_COMPLETE: envoyx_timing = 17;
 pub const ENVOYX_TIMING_DOWNSTREAM_CONNECTION_END: envoyx_timing = 18;
+
+/// `envoyx_shared_status` (ABI 1.2): what a call on the process-wide shared data says.
+pub type envoyx_shared_status = u32;
+pub const ENVOYX_SHARED_OK: envoyx_shared_status = 0;
+pub const ENVOYX_SHARED_ABSENT: envoyx_shared_status = 1;
+pub const ENVOYX_SHARED_TOO_SMALL: envoyx_shared_status = 2;
+pub const ENVOYX_SHARED_CAS_MISMATCH: envoyx_shared_status = 3;
+pub const ENVOYX_SHARED_REFUSED: envoyx_shared_status = 4;
+/// A `cas` for `shared_data_set`: set whatever the key holds now.
+pub const ENVOYX_SHARED_CAS_ANY: u64 = 0;
+/// A `cas` for `shared_data_set`: set only where the key holds nothing; what `shared_data_get`
+/// gives for an absent key.
+pub const ENVOYX_SHARED_CAS_ABSENT: u64 = u64::MAX;
+/// The longest shared value, in bytes.
+pub const ENVOYX_SHARED_MAX_VALUE: usize = 1024 * 1024;
+/// The bound on the shared store's keys and values together, in bytes.
+pub const ENVOYX_SHARED_MAX_TOTAL: usize = 64 * 1024 * 1024;
+/// The bound on the shared store's keys.
+pub const ENVOYX_SHARED_MAX_KEYS: usize = 65536;
+
+/// `envoyx_function` (ABI 1.2): a function shared across modules by name; None is C's NULL. Its
+/// real signature is agreed between the modules: transmute it to that type to call it.
+pub type envoyx_function = Option<unsafe extern "C" fn()>;
 
 /// `envoyx_log_level`.
 pub type envoyx_log_level = u32;

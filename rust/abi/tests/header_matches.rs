@@ -162,6 +162,16 @@ fn rust_figures() -> BTreeMap<String, u64> {
         ENVOYX_LOG_WARN,
         ENVOYX_LOG_ERROR,
         ENVOYX_LOG_CRITICAL,
+        ENVOYX_SHARED_OK,
+        ENVOYX_SHARED_ABSENT,
+        ENVOYX_SHARED_TOO_SMALL,
+        ENVOYX_SHARED_CAS_MISMATCH,
+        ENVOYX_SHARED_REFUSED,
+        ENVOYX_SHARED_CAS_ANY,
+        ENVOYX_SHARED_CAS_ABSENT,
+        ENVOYX_SHARED_MAX_VALUE,
+        ENVOYX_SHARED_MAX_TOTAL,
+        ENVOYX_SHARED_MAX_KEYS,
     );
     macro_rules! layout {
         ($t:ident { $($f:ident),* $(,)? }) => {
@@ -198,7 +208,9 @@ fn rust_figures() -> BTreeMap<String, u64> {
         envoyx_metadata_source,
         envoyx_value_kind,
         envoyx_attribute,
-        envoyx_log_level
+        envoyx_log_level,
+        envoyx_shared_status,
+        envoyx_function
     );
     m
 }

@@ -479,6 +479,29 @@ pub static CASES: &[Case] = &[
     .since(2)
     .go(),
     Case::new(
+        "shared",
+        "data and functions shared across the process's modules (ABI 1.2 shared_data_get/set, \
+         function_register/get): a key of the stream's own set where absent and not again, read \
+         back, refused over a stale version, updated, removed; a key with a space refused; a \
+         function registered by name found and called",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is(
+                        "absent=true,first=ok,again=changed,read=one,stale=changed,update=two+,\
+                         removed=true,bad=refused,function=42",
+                    ),
+                )],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &[],
+        },
+    )
+    .since(2)
+    .go(),
+    Case::new(
         "timing",
         "stream timing (ABI 1.2 timing_get): the request's start as wall-clock time, read in the \
          response headers hook, is within a minute of now; an unknown timing id is refused; the \

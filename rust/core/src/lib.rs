@@ -30,6 +30,7 @@ pub mod lifecycle;
 mod load;
 pub mod log;
 pub mod runtime;
+pub mod shared;
 mod status;
 mod stream;
 pub mod sync;

@@ -158,6 +158,23 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
+/// How many distinct lines [`warn_once`] warns about; later ones go to the debug level (a module
+/// calling with ever new bad input cannot flood the log).
+const MAX_WARNED_ONCE: usize = 64;
+
+/// Logs `line` as a warning the first time this process sees it, at the debug level after: for
+/// refusals of calls a module makes per request with no stream to name (the runtime, the
+/// shared data), where the same line per request would help no one.
+pub fn warn_once(line: &str) {
+    static WARNED: std::sync::Mutex<Option<std::collections::HashSet<String>>> = std::sync::Mutex::new(None);
+    let first = {
+        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        let warned = warned.get_or_insert_with(Default::default);
+        warned.len() < MAX_WARNED_ONCE && warned.insert(line.to_string())
+    };
+    log(if first { LogLevel::Warn } else { LogLevel::Debug }, line.as_bytes());
+}
+
 /// Logs a formatted message from the core itself.
 macro_rules! core_log {
     ($level:ident, $($arg:tt)*) => {

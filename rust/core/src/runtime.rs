@@ -4,14 +4,10 @@
 //! once per process and reason (a module asks per request; a flood of the same line helps no
 //! one).
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
-use crate::log::{LogLevel, log};
 use crate::stream::stream_info::ValueKind;
-
-/// The longest key a module may ask for.
-pub const MAX_RUNTIME_KEY: usize = 256;
+use crate::validate::process_key as checked_key;
 
 /// A proxy's runtime, as its host reads it. Any thread.
 pub trait RuntimeSource: Send + Sync {
@@ -23,7 +19,6 @@ pub trait RuntimeSource: Send + Sync {
 }
 
 static SOURCE: RwLock<Option<Arc<dyn RuntimeSource>>> = RwLock::new(None);
-static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// The host's runtime, for every module of the process from now on (the last one wins).
 pub fn set_runtime_source(source: Arc<dyn RuntimeSource>) {
@@ -62,38 +57,16 @@ pub(crate) fn runtime_get(key: &[u8], kind: u32) -> Option<RuntimeValue> {
     answer.unwrap_or_else(|reason| refuse("runtime_get", &reason))
 }
 
-/// A runtime key: 1 to [`MAX_RUNTIME_KEY`] bytes of printable ASCII (Envoy's keys are dotted
-/// names; anything else could not be one and would only reach the log).
-fn checked_key(key: &[u8]) -> Result<&str, String> {
-    if key.is_empty() || key.len() > MAX_RUNTIME_KEY {
-        return Err(format!("a key is 1 to {MAX_RUNTIME_KEY} bytes, this one {}", key.len()));
-    }
-    if !key.iter().all(|b| b.is_ascii_graphic()) {
-        return Err("a key is printable ASCII without spaces".to_string());
-    }
-    Ok(std::str::from_utf8(key).expect("printable ASCII is UTF-8"))
-}
-
-/// How many distinct refusal lines are warned about; later ones go to the debug level (a module
-/// asking with ever new bad keys cannot flood the log).
-const MAX_WARNED: usize = 64;
-
 /// Logs a refusal once per process per text (`what` and `reason`); returns None.
 fn refuse(what: &str, reason: &str) -> Option<RuntimeValue> {
-    let line = format!("EnvoyX module call {what} refused: {reason}");
-    let first = {
-        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-        let warned = warned.get_or_insert_with(HashSet::new);
-        warned.len() < MAX_WARNED && warned.insert(line.clone())
-    };
-    let level = if first { LogLevel::Warn } else { LogLevel::Debug };
-    log(level, line.as_bytes());
+    crate::log::warn_once(&format!("EnvoyX module call {what} refused: {reason}"));
     None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::MAX_PROCESS_KEY as MAX_RUNTIME_KEY;
 
     /// A runtime that holds one boolean and counts what it was asked.
     struct OneFlag(std::sync::atomic::AtomicU32);

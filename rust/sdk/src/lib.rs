@@ -92,6 +92,7 @@ mod metrics;
 mod panics;
 mod recreate;
 mod runtime;
+pub mod shared;
 mod status;
 mod stream;
 mod stream_info;

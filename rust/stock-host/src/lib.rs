@@ -99,6 +99,9 @@ pub extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
     // Envoy answers only on its main thread, where this runs: kept for modules on every thread.
     envoyx_core::workers::set_worker_count(ffi::concurrency());
     envoyx_core::runtime::set_runtime_source(Arc::new(runtime::EnvoyRuntime::new()));
+    if let Some(functions) = ffi::EnvoyFunctions::lookup() {
+        envoyx_core::shared::set_proxy_functions(Arc::new(functions));
+    }
     host_log!(Info, "EnvoyX stock-Envoy host {} loaded", env!("CARGO_PKG_VERSION"));
     if log_v2.is_some() { ffi::ABI_V0_2_0.as_ptr() } else { ffi::ABI_V0_1_0.as_ptr() }
 }

@@ -8,27 +8,9 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use serde_json::json;
 use support::*;
-
-/// Builds the probe module.
-fn probe_module() -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/attributes.c");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("probe");
-    std::fs::create_dir_all(&out).unwrap();
-    let module = out.join("libattributes_probe.so");
-    let status = Command::new("cc")
-        .args(["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o"])
-        .arg(&module)
-        .arg(&source)
-        .status()
-        .expect("cc runs");
-    assert!(status.success(), "the probe module did not build");
-    module
-}
 
 /// What one version said: (id, kind) pairs it serves, and those this exchange had.
 struct Served {
@@ -39,15 +21,7 @@ struct Served {
 fn probe(version: &'static str, module: &Path) -> Served {
     let upstream = start_upstream();
     let port = free_port();
-    let filter = json!({
-        "name": "envoy.filters.http.dynamic_modules",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter",
-            "dynamic_module_config": { "name": "attributes_probe", "module": { "local": { "filename": module } } },
-            "filter_name": "probe",
-            "filter_config": { "@type": "type.googleapis.com/google.protobuf.StringValue", "value": "" }
-        }
-    });
+    let filter = upstream_probe_filter(module);
     let listener = envoyx_harness::listener("probe", port, vec![filter]);
     let envoy =
         start_envoy(version, &bootstrap(free_port(), upstream.port, vec![listener], None), temp_dir());
@@ -111,7 +85,7 @@ fn probe_kind(kind: char) -> char {
 
 #[test]
 fn the_stock_hosts_attribute_table_is_what_each_envoy_serves() {
-    let module = probe_module();
+    let module = upstream_probe_module();
     let mut errors = Vec::new();
     for version in VERSIONS {
         let minor: u32 = version.split('.').nth(1).unwrap().parse().unwrap();

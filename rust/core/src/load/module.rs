@@ -85,6 +85,15 @@ impl Module {
     /// module without the export is pinned at load and never gets here, so None counts as no.
     fn may_unmap(&self) -> bool {
         let Some(unload) = self.hooks.program_unload else { return false };
+        if self.shares_functions() {
+            crate::log::core_log!(
+                Info,
+                "EnvoyX module {}: it shared a function with other modules (function_register), so it \
+                 stays mapped until the process exits and is not asked to unload",
+                self.path.display()
+            );
+            return false;
+        }
         // Safety: the export has the header's type; nothing of the module runs any more on the
         // host's side (its last configuration and stream are gone), as x/abi.h promises.
         let may = unsafe { unload() };
@@ -108,6 +117,13 @@ impl Module {
     pub fn in_process(label: &str, exports: ModuleExports) -> Result<Arc<Module>, LoadError> {
         let path = PathBuf::from(format!("(in-process) {label}"));
         init(&path, exports, None, envoyx_abi_version::CURRENT).map(Arc::new)
+    }
+
+    /// Whether a function of this module's file was registered for the other modules (ABI 1.2
+    /// `function_register`): its object then stays loaded for good.
+    fn shares_functions(&self) -> bool {
+        let hook = self.hooks.stream_new as *const std::ffi::c_void;
+        crate::shared::object_of(hook).is_some_and(|(base, _)| crate::shared::holds_functions_of(base))
     }
 
     /// The file it was loaded from, as it was then (None for an in-process module).

@@ -301,6 +301,22 @@ pub fn name<'a>(what: &'static str, bytes: &'a [u8]) -> Result<&'a str, Refusal>
     text(what, bytes, MAX_NAME)
 }
 
+/// The longest key of the process-wide vocabulary a module names things in: a runtime key, a
+/// shared data key, a shared function's name.
+pub const MAX_PROCESS_KEY: usize = 256;
+
+/// Checks such a key: 1 to [`MAX_PROCESS_KEY`] bytes of printable ASCII without spaces (Envoy's
+/// runtime keys are dotted names; anything else could not be one and would only reach the log).
+pub fn process_key(key: &[u8]) -> Result<&str, String> {
+    if key.is_empty() || key.len() > MAX_PROCESS_KEY {
+        return Err(format!("a key is 1 to {MAX_PROCESS_KEY} bytes, this one {}", key.len()));
+    }
+    if !key.iter().all(|b| b.is_ascii_graphic()) {
+        return Err("a key is printable ASCII without spaces".to_string());
+    }
+    Ok(std::str::from_utf8(key).expect("printable ASCII is UTF-8"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,3 +267,52 @@ impl RuntimeGetters {
         (!value.is_nan()).then_some(value)
     }
 }
+
+/// Envoy's process-wide function registry (1.38 and later; looked up, never linked):
+/// `bool register_function(module_buffer key, void* function)`, where the first to register a
+/// key wins, and `bool get_function(module_buffer key, void** out)` (upstream's abi.h). Modules on
+/// upstream's SDKs share functions there; EnvoyX's core puts its modules' there too and looks
+/// there for names it does not hold.
+pub struct EnvoyFunctions {
+    register: RegisterFunction,
+    get: GetFunction,
+}
+
+type RegisterFunction = unsafe extern "C" fn(ModuleBuffer, *mut c_void) -> bool;
+type GetFunction = unsafe extern "C" fn(ModuleBuffer, *mut *mut c_void) -> bool;
+
+impl EnvoyFunctions {
+    /// The running Envoy's registry, if it has one.
+    pub fn lookup() -> Option<Self> {
+        let register = lookup(c"envoy_dynamic_module_callback_register_function");
+        let get = lookup(c"envoy_dynamic_module_callback_get_function");
+        if register.is_null() || get.is_null() {
+            return None;
+        }
+        // Safety: the symbols, when present, have the types above.
+        Some(unsafe {
+            EnvoyFunctions {
+                register: std::mem::transmute::<*mut c_void, RegisterFunction>(register),
+                get: std::mem::transmute::<*mut c_void, GetFunction>(get),
+            }
+        })
+    }
+}
+
+impl envoyx_core::shared::ProxyFunctions for EnvoyFunctions {
+    fn register(&self, name: &str, function: unsafe extern "C" fn()) -> bool {
+        // Safety: Envoy copies the key during the call and keeps the pointer, which the core has
+        // pinned for the life of the process; any thread (Envoy takes a lock).
+        unsafe { (self.register)(ModuleBuffer::new(name.as_bytes()), function as *mut c_void) }
+    }
+
+    fn get(&self, name: &str) -> envoyx_abi::envoyx_function {
+        let mut out: *mut c_void = std::ptr::null_mut();
+        // Safety: Envoy reads the key during the call and writes `out`, ours; any thread.
+        let found = unsafe { (self.get)(ModuleBuffer::new(name.as_bytes()), &mut out) };
+        // Safety: a non-null entry of Envoy's registry is a function pointer a module put there
+        // (upstream's contract: a valid function for the life of the process).
+        (found && !out.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn()>(out) })
+    }
+}

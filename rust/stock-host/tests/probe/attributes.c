@@ -5,6 +5,12 @@
  * in the response header `x-probe`. Which ids a version serves at all shows in Envoy's debug log
  * ("Unsupported attribute ID"), which the test reads; this header shows what this exchange had.
  * Not part of EnvoyX: a tool to hold the stock host's per-version attribute table to the binaries.
+ *
+ * It also stands for a module on upstream's SDKs sharing functions with EnvoyX modules through
+ * Envoy's own function registry (rust/stock-host/tests/shared.rs): it registers
+ * `envoyx.test.upstream_triple` (uint64 -> uint64, x * 3) at program init, and tells in the
+ * response header `x-probe-double` what `envoyx.conformance.double` (an EnvoyX module's) returns
+ * for 21, or `none`.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,9 +34,27 @@ extern bool envoy_dynamic_module_callback_http_filter_get_attribute_string(void 
 extern bool envoy_dynamic_module_callback_http_filter_get_attribute_int(void *filter, int id, uint64_t *out);
 extern bool envoy_dynamic_module_callback_http_filter_get_attribute_bool(void *filter, int id, bool *out);
 
+extern bool envoy_dynamic_module_callback_register_function(module_buffer key, void *function);
+extern bool envoy_dynamic_module_callback_get_function(module_buffer key, void **function);
+
 static const int config_object = 1;
 
-const char *envoy_dynamic_module_on_program_init(void) { return "v0.2.0"; }
+static uint64_t upstream_triple(uint64_t x) { return x * 3; }
+
+const char *envoy_dynamic_module_on_program_init(void) {
+  module_buffer name = {"envoyx.test.upstream_triple", 27};
+  envoy_dynamic_module_callback_register_function(name, (void *)upstream_triple);
+  return "v0.2.0";
+}
+
+/* What an EnvoyX module's shared `envoyx.conformance.double` says of 21, as a header value. */
+static size_t shared_double(char *out, size_t cap) {
+  module_buffer name = {"envoyx.conformance.double", 25};
+  void *function = NULL;
+  if (!envoy_dynamic_module_callback_get_function(name, &function) || function == NULL)
+    return (size_t)snprintf(out, cap, "none");
+  return (size_t)snprintf(out, cap, "%llu", (unsigned long long)((uint64_t (*)(uint64_t))function)(21));
+}
 
 const void *envoy_dynamic_module_on_http_filter_config_new(void *config_envoy, envoy_buffer name,
                                                           envoy_buffer config) {
@@ -89,6 +113,10 @@ int envoy_dynamic_module_on_http_filter_response_headers(void *filter, const voi
   module_buffer values_key = {"x-probe-values", 14};
   module_buffer values_value = {values, values_at};
   envoy_dynamic_module_callback_http_add_header(filter, RESPONSE_HEADER, values_key, values_value);
+  char doubled[24];
+  module_buffer double_key = {"x-probe-double", 14};
+  module_buffer double_value = {doubled, shared_double(doubled, sizeof doubled)};
+  envoy_dynamic_module_callback_http_add_header(filter, RESPONSE_HEADER, double_key, double_value);
   return STATUS_CONTINUE;
 }
 

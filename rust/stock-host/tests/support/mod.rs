@@ -149,6 +149,57 @@ pub fn start_envoy(version: &str, bootstrap: &Value, dir: tempfile::TempDir) -> 
     start_envoy_with_workers(version, bootstrap, dir, 1)
 }
 
+/// Builds the probe module on upstream's own ABI (`tests/probe/attributes.c`), which Envoy loads
+/// with its own dynamic-modules filter, beside the stock host.
+pub fn upstream_probe_module() -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/attributes.c");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("probe");
+    std::fs::create_dir_all(&out).unwrap();
+    let module = out.join("libattributes_probe.so");
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o"])
+        .arg(&module)
+        .arg(&source)
+        .status()
+        .expect("cc runs");
+    assert!(status.success(), "the probe module did not build");
+    module
+}
+
+/// Envoy's own dynamic-modules filter running the probe `module` (see [`upstream_probe_module`]).
+pub fn upstream_probe_filter(module: &Path) -> Value {
+    serde_json::json!({
+        "name": "envoy.filters.http.dynamic_modules",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter",
+            "dynamic_module_config": { "name": "attributes_probe", "module": { "local": { "filename": module } } },
+            "filter_name": "probe",
+            "filter_config": { "@type": "type.googleapis.com/google.protobuf.StringValue", "value": "" }
+        }
+    })
+}
+
+/// [`start_envoy`] with `--drain-time-s seconds`: a listener LDS removes is destroyed, its
+/// filter configurations with it, after that long.
+pub fn start_envoy_draining_in(
+    version: &str,
+    bootstrap: &Value,
+    dir: tempfile::TempDir,
+    seconds: u32,
+) -> Envoy {
+    let host = stock_host();
+    let command = envoyx_harness::EnvoyCommand {
+        binary: &envoy_binary(version),
+        version,
+        bootstrap,
+        module_search_path: host.parent(),
+        log_level: "info",
+    };
+    let mut envoy = Envoy(command.spawn_draining_in(dir, seconds).unwrap_or_else(|e| panic!("{e}")));
+    envoy.0.wait_ready(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+    envoy
+}
+
 /// Starts Envoy without waiting for it.
 pub fn spawn_envoy(version: &str, bootstrap: &Value, dir: tempfile::TempDir) -> Envoy {
     spawn_envoy_with(version, bootstrap, dir, 1)

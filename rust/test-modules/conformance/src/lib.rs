@@ -34,6 +34,7 @@ mod answer;
 mod flow;
 mod local_reply;
 mod recreate;
+mod shared;
 mod text;
 mod timing;
 mod trailers;
@@ -788,6 +789,15 @@ impl Filter for Conformance {
                 let value =
                     stream.secret("envoyx.conformance.sds").map(|v| String::from_utf8_lossy(v).into_owned());
                 stream.request_headers().set("x-conf-secret", value.as_deref().unwrap_or("refused"));
+                HeadersStatus::Continue
+            }
+            "shared" => {
+                stream.request_headers().set("x-conf-results", shared::shared_case());
+                HeadersStatus::Continue
+            }
+            "shared-cross" => {
+                let set = stream.request_headers().get_str("x-conf-set").map(str::to_string);
+                stream.request_headers().set("x-conf-shared", shared::shared_cross(set.as_deref()));
                 HeadersStatus::Continue
             }
             "runtime" => {
