@@ -64,6 +64,7 @@ public:
   bool set_buffer_limit(std::uint64_t limit) override;
   bool filter_state_set_typed(envoyx::Bytes key, envoyx::Bytes value) override;
   bool metadata_set_struct(envoyx::Bytes ns, envoyx::Bytes encoded) override;
+  bool metadata_set_typed(envoyx::Bytes ns, envoyx::Bytes any) override;
   bool trailers_add(envoyx::HeaderMapKind map) override;
   bool span_start_child(std::uint64_t parent, std::uint64_t id, envoyx::Bytes operation) override;
   bool span_tag(std::uint64_t span, envoyx::Bytes key, envoyx::Bytes value) override;

@@ -114,6 +114,20 @@ bool EnvoyStreamHost::metadata_set_struct(envoyx::Bytes ns, envoyx::Bytes encode
   return true;
 }
 
+bool EnvoyStreamHost::metadata_set_typed(envoyx::Bytes ns, envoyx::Bytes any) {
+  Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
+  if (callbacks == nullptr) {
+    return false;
+  }
+  Protobuf::Any typed;
+  if (!typed.ParseFromString(std::string(toStringView(any)))) {
+    return false;
+  }
+  // Replaces the namespace's Any (typed_filter_metadata holds one message per namespace).
+  callbacks->streamInfo().setDynamicTypedMetadata(std::string(toStringView(ns)), typed);
+  return true;
+}
+
 bool EnvoyStreamHost::metadata_typed(std::uint32_t source, envoyx::Bytes ns, envoyx::RawBytes& type_url,
                                      envoyx::RawBytes& value) {
   const envoy::config::core::v3::Metadata* metadata = metadataOf(source);

@@ -72,7 +72,7 @@
  *   (`upstream_hosts_attempted`); closing the client's connection (`send_goaway_and_close`);
  *   typed metadata (`metadata_get_typed`, `metadata_set_struct`); data and functions shared
  *   across the process's modules (`shared_data_get`, `shared_data_set`, `function_register`,
- *   `function_get`).
+ *   `function_get`); setting typed metadata (`metadata_set_typed`).
  */
 #ifndef ENVOYX_ABI_H
 #define ENVOYX_ABI_H
@@ -1148,6 +1148,21 @@ typedef struct envoyx_host_api {
    * upstream's SDKs registered in Envoy's function registry. Refused (NULL, one warning) for a
    * bad name. */
   envoyx_function (*function_get)(envoyx_bytes name);
+
+  /* -- Typed metadata, continued (ABI 1.2) -- */
+
+  /* Worker thread, inside any hook of `stream`. Sets namespace `ns` (checked as metadata_get's)
+   * of the stream's typed dynamic metadata (its `typed_filter_metadata`) to a
+   * google.protobuf.Any of type `type_url` (`type.googleapis.com/package.Message`: 1 to 256
+   * bytes of printable ASCII without spaces, a non-empty message name after its last `/`)
+   * holding `value`, the message's serialized protobuf bytes (at most 64 KiB; copied, kept as
+   * they are: the proxy's consumers of typed metadata, such as ext_authz's
+   * `typed_metadata_context_namespaces`, parse them), replacing what the namespace held. Read
+   * back with metadata_get_typed(ENVOYX_METADATA_DYNAMIC). Refused (false, one warning) for a bad
+   * namespace, type URL or size, and where the proxy takes no typed metadata from modules: stock
+   * Envoy before 1.40. */
+  bool (*metadata_set_typed)(envoyx_stream* stream, envoyx_bytes ns, envoyx_bytes type_url,
+                             envoyx_bytes value);
 } envoyx_host_api;
 
 /* ---------------------------------------------------------------------------------------------

@@ -242,6 +242,17 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, end bool) envoyx.HeadersStat
 	case "goaway":
 		s.SendGoAwayAndClose(false)
 		return envoyx.HeadersStopIteration
+	case "metadata-set-typed":
+		// A google.protobuf.StringValue "hello" (field 1, length 5).
+		const url = "type.googleapis.com/google.protobuf.StringValue"
+		set := s.SetMetadataTyped("envoyx.conformance.typed", url, []byte("\x0a\x05hello"))
+		read := "none"
+		if u, v, ok := s.MetadataTyped(envoyx.MetadataDynamic, "envoyx.conformance.typed"); ok {
+			read = fmt.Sprintf("%s:%x", u, v)
+		}
+		bad := s.SetMetadataTyped("envoyx.conformance.typed", "no-slash", nil)
+		s.RequestHeaders().Set("x-conf-results", fmt.Sprintf("set=%t,read=%s,bad=%t", set, read, bad))
+		return envoyx.HeadersContinue
 	case "shared":
 		s.RequestHeaders().Set("x-conf-results", sharedCase())
 		return envoyx.HeadersContinue

@@ -20,6 +20,12 @@ static inline bool envoyxgo_metadata_get_typed(envoyx_stream* stream, uint32_t s
     size_t ns_len, envoyx_bytes* type_url, envoyx_bytes* value) {
   return envoyxgo_host->metadata_get_typed(stream, source, envoyxgo_bytes(ns, ns_len), type_url, value);
 }
+
+static inline bool envoyxgo_metadata_set_typed(envoyx_stream* stream, const char* ns, size_t ns_len,
+    const char* url, size_t url_len, const char* value, size_t value_len) {
+  return envoyxgo_host->metadata_set_typed(stream, envoyxgo_bytes(ns, ns_len), envoyxgo_bytes(url, url_len),
+                                           envoyxgo_bytes(value, value_len));
+}
 */
 import "C"
 
@@ -72,4 +78,16 @@ func (s *Stream) MetadataTyped(source MetadataSource, ns string) (typeURL string
 // with a warning in the proxy's log, when refused.
 func (s *Stream) SetMetadataStruct(ns, json string) bool {
 	return bool(C.envoyxgo_metadata_set_struct(s.raw, cstr(ns), C.size_t(len(ns)), cstr(json), C.size_t(len(json))))
+}
+
+// SetMetadataTyped sets namespace `ns` of the stream's typed dynamic metadata to a
+// google.protobuf.Any of `typeURL` ("type.googleapis.com/package.Message") holding `value`, the
+// message's serialized protobuf bytes (at most 64 KiB; ABI 1.2), replacing what the namespace
+// held: what Envoy's own consumers of typed metadata read (ext_authz's
+// typed_metadata_context_namespaces). Read back with MetadataTyped(MetadataDynamic, ns). false,
+// with a warning in the proxy's log, when refused: a bad namespace or type URL, and where the
+// proxy takes no typed metadata from modules (stock Envoy before 1.40).
+func (s *Stream) SetMetadataTyped(ns, typeURL string, value []byte) bool {
+	return bool(C.envoyxgo_metadata_set_typed(s.raw, cstr(ns), C.size_t(len(ns)), cstr(typeURL),
+		C.size_t(len(typeURL)), cbytes(value), C.size_t(len(value))))
 }

@@ -75,6 +75,9 @@ impl HostStream for CxxHost {
     fn metadata_set_struct(&mut self, ns: &str, encoded: &[u8]) -> bool {
         self.host().metadata_set_struct(ns.as_bytes(), encoded)
     }
+    fn metadata_set_typed(&mut self, ns: &str, any: &[u8]) -> bool {
+        self.host().metadata_set_typed(ns.as_bytes(), any)
+    }
     fn trailers_add(&mut self, map: HeaderMapKind) -> bool {
         self.host().trailers_add(map.into())
     }

@@ -212,6 +212,7 @@ mod ffi {
         fn set_buffer_limit(self: Pin<&mut StreamHost>, limit: u64) -> bool;
         fn filter_state_set_typed(self: Pin<&mut StreamHost>, key: &[u8], value: &[u8]) -> bool;
         fn metadata_set_struct(self: Pin<&mut StreamHost>, ns: &[u8], encoded: &[u8]) -> bool;
+        fn metadata_set_typed(self: Pin<&mut StreamHost>, ns: &[u8], any: &[u8]) -> bool;
         fn trailers_add(self: Pin<&mut StreamHost>, map: HeaderMapKind) -> bool;
         fn span_start_child(self: Pin<&mut StreamHost>, parent: u64, id: u64, operation: &[u8]) -> bool;
         fn span_tag(self: Pin<&mut StreamHost>, span: u64, key: &[u8], value: &[u8]) -> bool;

@@ -433,6 +433,13 @@ class StreamHost {
     (void)ns, (void)encoded;
     return false;
   }
+  // Sets namespace `ns` of the stream's typed dynamic metadata to the serialized
+  // google.protobuf.Any `any` (ABI 1.2 `metadata_set_typed`; the core checked and built it).
+  // False when the host keeps no typed metadata.
+  virtual bool metadata_set_typed(Bytes ns, Bytes any) {
+    (void)ns, (void)any;
+    return false;
+  }
   // Gives the direction of `map` (a trailers map) empty trailers if it has none (ABI 1.2; the
   // core checked this is that direction's body hook with the chunk that ends it); true when
   // the direction has trailers now. Hosts that cannot add them keep the default.

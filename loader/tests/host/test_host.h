@@ -264,6 +264,7 @@ class TestStreamHost : public StreamHost {
   bool metadata_set(Bytes ns, Bytes key, std::uint32_t kind, Bytes string, double number, bool boolean) override;
   // Flat metadata only, as the Rust test host: no whole Struct.
   bool metadata_set_struct(Bytes, Bytes) override { return false; }
+  bool metadata_set_typed(Bytes, Bytes) override { return false; }  // keeps no typed metadata
   // No typed metadata here (the Rust test host keeps some: TestStream::set_typed_metadata).
   bool metadata_typed(std::uint32_t, Bytes, RawBytes&, RawBytes&) override { return false; }
   // From the metadata map, in its (sorted) order; views of the map's strings.

@@ -98,6 +98,7 @@ macro_rules! for_each_host_function {
             shared_data_set 2,
             function_register 2,
             function_get 2,
+            metadata_set_typed 2,
         }
     };
 }
@@ -418,4 +419,11 @@ pub struct envoyx_host_api {
         unsafe extern "C" fn(key: envoyx_bytes, value: envoyx_bytes, cas: u64) -> envoyx_shared_status,
     pub function_register: unsafe extern "C" fn(name: envoyx_bytes, function: envoyx_function) -> bool,
     pub function_get: unsafe extern "C" fn(name: envoyx_bytes) -> envoyx_function,
+    // Typed metadata, continued (ABI 1.2)
+    pub metadata_set_typed: unsafe extern "C" fn(
+        stream: *mut envoyx_stream,
+        ns: envoyx_bytes,
+        type_url: envoyx_bytes,
+        value: envoyx_bytes,
+    ) -> bool,
 }

@@ -107,6 +107,19 @@ const SECRETS_PER_ENVOY_VERSION: &[(HostKind, &str)] = {
     &[(HostKind::Envoy { http2: false }, WHY), (HostKind::Envoy { http2: true }, WHY)]
 };
 
+/// Why `metadata-set-typed` does not run in the Envoy exchange, nor on the C++ test host: Envoy
+/// takes typed metadata from modules from 1.40 (rust/stock-host/tests/stream_info.rs plays it per
+/// version); the C++ test host keeps no typed metadata.
+const TYPED_METADATA_SET_UNSUPPORTED: &[(HostKind, &str)] = {
+    const WHY: &str =
+        "Envoy takes typed metadata from 1.40: rust/stock-host/tests/stream_info.rs plays it per version";
+    &[
+        (HostKind::Envoy { http2: false }, WHY),
+        (HostKind::Envoy { http2: true }, WHY),
+        (HostKind::CxxTestHost, "the C++ test host keeps no typed metadata"),
+    ]
+};
+
 /// The test hosts run `trailers-add`, not `trailers-add-stock`.
 const TEST_HOSTS_ADD_TRAILERS: &[(HostKind, &str)] = {
     const WHY: &str = "this host adds trailers: trailers-add";
@@ -476,6 +489,25 @@ pub static CASES: &[Case] = &[
         },
     )
     .unsupported(RUNTIME_PER_ENVOY_VERSION)
+    .since(2)
+    .go(),
+    Case::new(
+        "metadata-set-typed",
+        "typed dynamic metadata set (ABI 1.2 metadata_set_typed: an Any of a type URL and a \
+         message's bytes) and read back as set; a type URL naming no message refused",
+        Expect::Exchange {
+            upstream: Some(Message {
+                headers: &[(
+                    "x-conf-results",
+                    Want::Is("set=true,read=type.googleapis.com/google.protobuf.StringValue:0a0568656c6c6f,bad=false"),
+                )],
+                body: BODY,
+            }),
+            client: ok(body(BODY)),
+            logs: &["metadata_set_typed of `envoyx.conformance.typed` refused: the type URL `no-slash` names no message"],
+        },
+    )
+    .unsupported(TYPED_METADATA_SET_UNSUPPORTED)
     .since(2)
     .go(),
     Case::new(

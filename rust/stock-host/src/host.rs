@@ -482,6 +482,10 @@ impl HostStream for EnvoyStream {
         self.envoy.set_metadata_struct(ns, encoded)
     }
 
+    fn metadata_set_typed(&mut self, ns: &str, any: &[u8]) -> bool {
+        self.envoy.set_metadata_typed(ns, any)
+    }
+
     fn metadata_names(
         &mut self,
         source: envoyx_core::MetadataSource,
@@ -501,14 +505,15 @@ impl HostStream for EnvoyStream {
 
     fn unserved(&self, call: &str) -> Option<String> {
         let (served, what) = match call {
-            "timing_get" => (ffi::serves_timing(), "stream timing"),
-            "upstream_hosts_attempted" => (ffi::serves_hosts_attempted(), "list of upstream hosts attempted"),
-            "metadata_get_typed" => (ffi::serves_typed_metadata(), "typed metadata"),
+            "timing_get" => (ffi::serves_timing(), "serves no stream timing to"),
+            "upstream_hosts_attempted" => {
+                (ffi::serves_hosts_attempted(), "serves no list of upstream hosts attempted to")
+            }
+            "metadata_get_typed" => (ffi::serves_typed_metadata(), "serves no typed metadata to"),
+            "metadata_set_typed" => (ffi::takes_typed_metadata(), "takes no typed metadata from"),
             _ => return None,
         };
-        (!served).then(|| {
-            format!("Envoy 1.{} serves no {what} to modules; Envoy 1.40 and later do", ffi::envoy_minor())
-        })
+        (!served).then(|| format!("Envoy 1.{} {what} modules; Envoy 1.40 and later do", ffi::envoy_minor()))
     }
 
     fn upstream_override_host(&mut self, host: &str, strict: bool) -> bool {

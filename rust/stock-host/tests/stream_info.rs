@@ -2,7 +2,8 @@
 //! 1.40.0: what the conformance module writes shows in Envoy's access log
 //! (`%DYNAMIC_METADATA%`, `%FILTER_STATE%`); it reads the route's metadata; a rewritten `:path`
 //! with the route cache cleared goes to the route of the new path (and without the clear, to the
-//! old one); a pinned upstream host is used, and a strict pin to a host the cluster lacks fails.
+//! old one); a pinned upstream host is used, and a strict pin to a host the cluster lacks fails. Typed
+//! metadata set (ABI 1.2) reads back on 1.40 and is refused before, naming 1.40.
 
 mod support;
 
@@ -125,6 +126,28 @@ fn metadata_filter_state_and_routing_in_real_envoy() {
             );
             assert!(envoy.log().contains(&refusal), "Envoy {version}: {refusal}");
         }
+
+        // Typed dynamic metadata set and read back through Envoy on 1.40 (a StringValue "hello");
+        // 1.38 and 1.39 take none, and say so.
+        get(port, "/", &[("x-case", "metadata-set-typed")]);
+        let seen = upstream.received().pop().expect("the request reached the upstream");
+        let set_typed = if version == "1.40.0" {
+            "set=true,read=type.googleapis.com/google.protobuf.StringValue:0a0568656c6c6f,bad=false"
+        } else {
+            "set=false,read=none,bad=false"
+        };
+        assert_eq!(seen.header("x-conf-results"), Some(set_typed), "Envoy {version}");
+        let refusal = if version == "1.40.0" {
+            "metadata_set_typed of `envoyx.conformance.typed` refused: the type URL `no-slash` names no message"
+                .to_string()
+        } else {
+            format!(
+                "metadata_set_typed of `envoyx.conformance.typed` refused: Envoy 1.{} takes no typed metadata \
+                 from modules; Envoy 1.40 and later do",
+                &version[2..4]
+            )
+        };
+        assert!(envoy.log().contains(&refusal), "Envoy {version}: {refusal}");
 
         // A nested JSON object merged as a whole Struct: 1.40 takes it (both keys listed);
         // 1.38 and 1.39 take flat objects only, and say so.

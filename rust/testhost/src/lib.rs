@@ -669,6 +669,12 @@ impl HostStream for TestHostStream {
         }
         hosts.len()
     }
+    fn metadata_set_typed(&mut self, ns: &str, any: &[u8]) -> bool {
+        let Ok(any) = <prost_types::Any as prost::Message>::decode(any) else { return false };
+        let entry = (any.type_url, any.value);
+        self.data.borrow_mut().info.typed_metadata.insert((MetadataSource::Dynamic, ns.to_string()), entry);
+        true
+    }
     fn metadata_typed(
         &mut self,
         source: MetadataSource,

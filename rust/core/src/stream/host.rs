@@ -233,7 +233,8 @@ pub trait HostStream {
     }
 
     /// Why this proxy serves the table function `call` not at all (ABI 1.2 `timing_get`,
-    /// `upstream_hosts_attempted`, `metadata_get_typed`: the core refuses the call with it);
+    /// `upstream_hosts_attempted`, `metadata_get_typed`, `metadata_set_typed`: the core refuses
+    /// the call with it);
     /// None when it does.
     fn unserved(&self, call: &str) -> Option<String> {
         let _ = call;
@@ -269,6 +270,14 @@ pub trait HostStream {
     /// [`HostStream::metadata_set`]); false when the proxy takes no whole Struct.
     fn metadata_set_struct(&mut self, ns: &str, encoded: &[u8]) -> bool {
         let _ = (ns, encoded);
+        false
+    }
+
+    /// Sets namespace `ns` of the stream's typed dynamic metadata to the serialized
+    /// google.protobuf.Any `any` (ABI 1.2 `metadata_set_typed`; the core checked and built it).
+    /// False when the host keeps no typed metadata.
+    fn metadata_set_typed(&mut self, ns: &str, any: &[u8]) -> bool {
+        let _ = (ns, any);
         false
     }
 

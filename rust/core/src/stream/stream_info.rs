@@ -14,7 +14,7 @@ use envoyx_abi::{envoyx_bytes, envoyx_value};
 
 use crate::log::Shown;
 use crate::stream::cell::StreamCell;
-use crate::stream::validate::{self, MAX_VALUE, Refusal};
+use crate::stream::validate::{self, MAX_NAME, MAX_VALUE, Refusal};
 use crate::vocab::Direction;
 
 /// Where metadata is read from. Mirrors `envoyx_metadata_source`.
@@ -183,6 +183,47 @@ pub(crate) fn metadata_get_typed(
         return None;
     }
     cell.host.borrow_mut().metadata_typed(source, ns)
+}
+
+/// `metadata_set_typed`: namespace `ns` of the typed dynamic metadata set to an Any of
+/// `type_url` holding `value`, which the core builds (so the proxy is never handed bytes that
+/// are no Any).
+pub(crate) fn metadata_set_typed(cell: &StreamCell, ns: &[u8], type_url: &[u8], value: &[u8]) -> bool {
+    let ns = match name("namespace", ns) {
+        Ok(ns) => ns,
+        Err(reason) => return refused(cell, format_args!("metadata_set_typed of `{}`", Shown(ns)), &reason),
+    };
+    let what = format!("metadata_set_typed of `{ns}`");
+    let type_url = match checked_type_url(type_url) {
+        Ok(url) => url,
+        Err(reason) => return refused(cell, format_args!("{what}"), &reason),
+    };
+    if value.len() > MAX_VALUE {
+        let reason = format!("a typed value is at most {MAX_VALUE} bytes, this one {}", value.len());
+        return refused(cell, format_args!("{what}"), &reason);
+    }
+    let unserved = cell.host.borrow().unserved("metadata_set_typed");
+    if let Some(reason) = unserved {
+        return refused(cell, format_args!("{what}"), &reason);
+    }
+    let any = prost_types::Any { type_url: type_url.to_string(), value: value.to_vec() };
+    cell.host.borrow_mut().metadata_set_typed(ns, &prost::Message::encode_to_vec(&any))
+}
+
+/// An Any's type URL: 1 to [`MAX_NAME`] bytes of printable ASCII without spaces, a non-empty
+/// message name after its last `/` (protobuf's own rule for resolving it).
+fn checked_type_url(url: &[u8]) -> Result<&str, String> {
+    let shown = Shown(url);
+    if url.is_empty() || url.len() > MAX_NAME || !url.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "a type URL is 1 to {MAX_NAME} bytes of printable ASCII without spaces, not `{shown}`"
+        ));
+    }
+    let url = std::str::from_utf8(url).expect("printable ASCII is UTF-8");
+    match url.rsplit_once('/') {
+        Some((_, message)) if !message.is_empty() => Ok(url),
+        _ => Err(format!("the type URL `{url}` names no message (`type.googleapis.com/package.Message`)")),
+    }
 }
 
 /// `filter_state_set_typed`: as `filter_state_set`, the object made by the proxy's factory

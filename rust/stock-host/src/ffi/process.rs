@@ -183,6 +183,26 @@ pub(super) fn set_metadata_struct_callback() -> Option<SetMetadataStruct> {
     })
 }
 
+/// Envoy 1.40's `void set_dynamic_typed_metadata(filter, module_buffer ns, module_buffer
+/// serialized_any)`: parses the Any and puts it in `typed_filter_metadata[ns]`, replacing what was
+/// there (read off the 1.40.0 binary; a buffer that does not parse is logged and ignored: the
+/// core encodes it).
+pub(super) type SetTypedMetadata = unsafe extern "C" fn(FilterEnvoyPtr, ModuleBuffer, ModuleBuffer);
+
+pub(super) fn set_typed_metadata_callback() -> Option<SetTypedMetadata> {
+    static CALLBACK: std::sync::OnceLock<Option<SetTypedMetadata>> = std::sync::OnceLock::new();
+    *CALLBACK.get_or_init(|| {
+        let symbol = lookup(c"envoy_dynamic_module_callback_http_set_dynamic_typed_metadata");
+        // Safety: the symbol, when present, has the type above.
+        (!symbol.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, SetTypedMetadata>(symbol) })
+    })
+}
+
+/// Whether the running Envoy takes typed metadata from modules (1.40 and later).
+pub fn takes_typed_metadata() -> bool {
+    set_typed_metadata_callback().is_some()
+}
+
 /// Whether the running Envoy serves typed metadata to modules (1.40 and later).
 pub fn serves_typed_metadata() -> bool {
     typed_metadata_callback().is_some()

@@ -261,6 +261,15 @@ impl EnvoyFilter {
         true
     }
 
+    /// Sets namespace `ns` of the typed dynamic metadata to the serialized Any `any`; false
+    /// before Envoy 1.40.
+    pub fn set_metadata_typed(self, ns: &str, any: &[u8]) -> bool {
+        let Some(set) = super::process::set_typed_metadata_callback() else { return false };
+        // Safety: live filter on its worker thread; Envoy reads both buffers during the call.
+        unsafe { set(self.raw(), ModuleBuffer::new(ns.as_bytes()), ModuleBuffer::new(any)) };
+        true
+    }
+
     /// Namespace `ns` of `source`'s typed metadata: its Any's type URL and value, views of
     /// Envoy's; None when absent or before Envoy 1.40.
     pub fn metadata_typed(

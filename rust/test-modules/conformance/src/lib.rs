@@ -791,6 +791,20 @@ impl Filter for Conformance {
                 stream.request_headers().set("x-conf-secret", value.as_deref().unwrap_or("refused"));
                 HeadersStatus::Continue
             }
+            "metadata-set-typed" => {
+                // A google.protobuf.StringValue "hello" (field 1, length 5).
+                const URL: &str = "type.googleapis.com/google.protobuf.StringValue";
+                let set = stream.set_metadata_typed("envoyx.conformance.typed", URL, b"\x0a\x05hello");
+                let read = stream.metadata_typed(MetadataSource::Dynamic, "envoyx.conformance.typed").map_or(
+                    "none".to_string(),
+                    |(url, value)| {
+                        format!("{url}:{}", value.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                    },
+                );
+                let bad = stream.set_metadata_typed("envoyx.conformance.typed", "no-slash", b"");
+                stream.request_headers().set("x-conf-results", format!("set={set},read={read},bad={bad}"));
+                HeadersStatus::Continue
+            }
             "shared" => {
                 stream.request_headers().set("x-conf-results", shared::shared_case());
                 HeadersStatus::Continue

@@ -191,3 +191,17 @@ pub(super) unsafe extern "C" fn metadata_set_struct(
         })
     }
 }
+
+pub(super) unsafe extern "C" fn metadata_set_typed(
+    stream: *mut envoyx_stream,
+    ns: envoyx_bytes,
+    type_url: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    // Safety: stream pointer per the ABI; the views are valid during the call.
+    unsafe {
+        with_stream(stream, "metadata_set_typed", false, |cell, _| {
+            crate::stream::stream_info::metadata_set_typed(cell, view(ns), view(type_url), view(value))
+        })
+    }
+}
