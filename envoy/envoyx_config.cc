@@ -16,6 +16,7 @@
 
 #include "envoy/envoyx_callouts.h"
 #include "envoy/envoyx_filter.h"
+#include "envoy/envoyx_secrets.h"
 #include "envoy/envoyx_telemetry.h"
 
 #include "envoyx-loader/src/lib.rs.h"
@@ -146,8 +147,9 @@ public:
   };
 
   MainThreadConfigHost(Event::Dispatcher& main, Upstream::ClusterManager& cluster_manager,
-                      EnvoyxMetricsSharedPtr metrics)
-      : main_(main), cluster_manager_(cluster_manager), metrics_(std::move(metrics)) {}
+                      EnvoyxMetricsSharedPtr metrics, EnvoyxSecretsSharedPtr secrets)
+      : main_(main), cluster_manager_(cluster_manager), metrics_(std::move(metrics)),
+        secrets_(std::move(secrets)) {}
 
   ~MainThreadConfigHost() override {
     for (auto& [id, callout] : callouts_) {
@@ -226,9 +228,11 @@ public:
     return true;
   }
 
-  // Not yet in this build (secrets reach modules on stock Envoy 1.40 and the test hosts): a
-  // configuration that declares a secret is refused, naming it.
-  bool subscribe_secret(envoyx::Bytes, envoyx::Bytes, std::uint64_t&) const override { return false; }
+  // While the configuration is created (main thread): the generic secrets it declares.
+  bool subscribe_secret(envoyx::Bytes name, envoyx::Bytes sds_config, std::uint64_t& id) const override {
+    id = secrets_->subscribe(envoyx::to_string_view(name), envoyx::to_string_view(sds_config));
+    return id != 0;
+  }
 
   const std::shared_ptr<Slot>& slot() const { return slot_; }
 
@@ -258,6 +262,7 @@ private:
   Event::Dispatcher& main_;
   Upstream::ClusterManager& cluster_manager_;
   const EnvoyxMetricsSharedPtr metrics_;
+  const EnvoyxSecretsSharedPtr secrets_;
   const std::shared_ptr<Slot> slot_ = std::make_shared<Slot>();
   // Main thread only (callouts start and end there).
   mutable absl::flat_hash_map<std::uint64_t, std::unique_ptr<Callout>> callouts_;
@@ -301,9 +306,10 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
     return absl::InvalidArgumentError("EnvoyX config: cannot serialize DynamicModuleConfig");
   }
   auto metrics = std::make_shared<EnvoyxMetrics>(context.scope());
+  auto secrets = std::make_shared<EnvoyxSecrets>(context.serverFactoryContext(), context.initManager());
   Event::Dispatcher& main = context.serverFactoryContext().mainThreadDispatcher();
   auto background = std::make_shared<MainThreadConfigHost>(
-      main, context.serverFactoryContext().clusterManager(), metrics);
+      main, context.serverFactoryContext().clusterManager(), metrics, secrets);
   CoreFilterConfigSharedPtr core_config;
   try {
     core_config = releasedOnMainThread(
@@ -318,8 +324,9 @@ EnvoyxFilterConfigFactory::createFilterFactoryFromProto(const Protobuf::Message&
     return absl::InvalidArgumentError(e.what());
   }
   Upstream::ClusterManager& cluster_manager = context.serverFactoryContext().clusterManager();
-  return [core_config, &cluster_manager, metrics](Http::FilterChainFactoryCallbacks& callbacks) {
-    callbacks.addStreamFilter(std::make_shared<EnvoyxFilter>(core_config, &cluster_manager, metrics));
+  return [core_config, &cluster_manager, metrics, secrets](Http::FilterChainFactoryCallbacks& callbacks) {
+    callbacks.addStreamFilter(
+        std::make_shared<EnvoyxFilter>(core_config, &cluster_manager, metrics, secrets));
   };
 }
 

@@ -33,6 +33,7 @@
 #include "envoyx-loader/src/lib.rs.h"
 
 #include "envoy/envoyx_callouts.h"
+#include "envoy/envoyx_secrets.h"
 #include "envoy/envoyx_telemetry.h"
 
 namespace Envoy {
@@ -90,8 +91,9 @@ public:
   // `cluster_manager` sends the module's callouts; without one (unit tests) none can start.
   explicit EnvoyxFilter(CoreFilterConfigSharedPtr config,
                         Upstream::ClusterManager* cluster_manager = nullptr,
-                        EnvoyxMetricsSharedPtr metrics = nullptr)
-      : config_(std::move(config)), cluster_manager_(cluster_manager), metrics_(std::move(metrics)) {}
+                        EnvoyxMetricsSharedPtr metrics = nullptr, EnvoyxSecretsSharedPtr secrets = nullptr)
+      : config_(std::move(config)), cluster_manager_(cluster_manager), metrics_(std::move(metrics)),
+        secrets_(std::move(secrets)) {}
 
   // Http::StreamDecoderFilter
   void setDecoderFilterCallbacks(Http::StreamDecoderFilterCallbacks& callbacks) override;
@@ -152,6 +154,8 @@ public:
   // Envoy's decoder callbacks (null until Envoy sets them): EnvoyStreamHost reaches the stream's
   // info, metadata, filter state, routing and span through them (envoyx_stream_info.cc).
   Http::StreamDecoderFilterCallbacks* decoderCallbacks() { return decoder_callbacks_; }
+  // The configuration's generic secrets (null in unit tests without any).
+  const EnvoyxSecrets* secrets() const { return secrets_.get(); }
   // Records on the configuration's metric `id` (see loader.h StreamHost::metric_record).
   bool recordMetric(std::uint64_t id, std::uint32_t op, rust::Slice<const envoyx::RawBytes> label_values,
                     std::uint64_t value) {
@@ -188,6 +192,7 @@ private:
   const CoreFilterConfigSharedPtr config_;
   Upstream::ClusterManager* const cluster_manager_;
   const EnvoyxMetricsSharedPtr metrics_;
+  const EnvoyxSecretsSharedPtr secrets_;
   // Callouts in flight, by the core's id; cancelled in onDestroy().
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<EnvoyxCallout>> callouts_;
   // Streaming callouts open, by the core's id; reset in onDestroy().

@@ -106,9 +106,8 @@ public:
   bool timing_get(std::uint32_t timing, std::int64_t& ns) override;
   // The stream info's upstream hosts attempted (envoyx_stream_info.cc).
   std::size_t upstream_hosts_attempted(rust::Slice<envoyx::RawBytes> out) override;
-  // Not yet in this build: its configuration host subscribes to no secret (a configuration that
-  // declares one is refused), so no stream has one to read.
-  bool secret_get(std::uint64_t, envoyx::RawBytes&) override { return false; }
+  // The configuration's generic secret `id`, this worker's copy (envoyx_stream_info.cc).
+  bool secret_get(std::uint64_t id, envoyx::RawBytes& value) override;
   bool worker_index(std::uint32_t& index) override;
   // envoyx_tracing.cc:
   bool span_baggage_get(envoyx::Bytes key, envoyx::RawBytes& value) override;

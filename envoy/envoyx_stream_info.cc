@@ -114,6 +114,18 @@ bool EnvoyStreamHost::metadata_set_struct(envoyx::Bytes ns, envoyx::Bytes encode
   return true;
 }
 
+bool EnvoyStreamHost::secret_get(std::uint64_t id, envoyx::RawBytes& value) {
+  const EnvoyxSecrets* secrets = filter_.secrets();
+  const std::string* secret = secrets == nullptr ? nullptr : secrets->value(id);
+  if (secret == nullptr) {
+    return false;
+  }
+  // This worker's copy: an SDS rotation replaces it between this worker's events, so the view
+  // holds until the hook returns.
+  value = envoyx::to_raw_bytes(*secret);
+  return true;
+}
+
 bool EnvoyStreamHost::metadata_set_typed(envoyx::Bytes ns, envoyx::Bytes any) {
   Http::StreamDecoderFilterCallbacks* const callbacks = filter_.decoderCallbacks();
   if (callbacks == nullptr) {
