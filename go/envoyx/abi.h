@@ -629,10 +629,13 @@ typedef struct envoyx_host_api {
    * does not export `envoyx_on_stream_scheduled`. An event still queued when the stream completes
    * is dropped (its state is the module's to free in `envoyx_on_stream_destroy`). */
   bool (*stream_handle_schedule)(envoyx_stream_handle* handle, uint64_t event_id);
-  /* Worker thread, inside `envoyx_on_stream_scheduled` of `stream`. Resumes `direction`, which a
-   * hook stopped, after the callback returns. Returns false, and resumes nothing, when the
-   * direction is not stopped (or already resumed), the stream was reset or answered locally, or
-   * the call is made elsewhere (in an event hook, return a CONTINUE status instead). */
+  /* Worker thread, inside `envoyx_on_stream_scheduled` of `stream` (or, from ABI 1.1 on, its
+   * `envoyx_on_stream_callout_done`, `envoyx_on_stream_callout_event` or
+   * `envoyx_on_stream_watermark`: the hooks that run on work the module started). Resumes
+   * `direction`, which a hook stopped, after the callback returns. Returns false, and resumes
+   * nothing, when the direction is not stopped (or already resumed), the stream was reset or
+   * answered locally, or the call is made elsewhere (in an event hook, return a CONTINUE status
+   * instead). */
   bool (*continue_stream)(envoyx_stream* stream, envoyx_direction direction);
 
   /* -- A configuration's background work (ABI 1.1) -- */

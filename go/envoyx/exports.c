@@ -32,6 +32,7 @@ bool envoyx_on_program_init(const envoyx_host_api* api, envoyx_error* error) {
     return false;
   }
   envoyxgo_host = api;
+  envoyxGoProgramInit();
   return true;
 }
 

@@ -64,7 +64,7 @@ func define(kind uint32, name string, labels []string) (metric, error) {
 	p := packStrings(labels...)
 	id := uint64(C.envoyxgo_metric_define(c.err, C.uint32_t(kind), cstr(name), C.size_t(len(name)), p.buf(), p.lens(), C.size_t(len(labels))))
 	if id == 0 {
-		return metric{}, fmt.Errorf("envoyx: metric %q refused (Envoy's log says why)", name)
+		return metric{}, fmt.Errorf("envoyx: metric %q refused (the proxy's log says why)", name)
 	}
 	return metric{id, len(labels)}, nil
 }

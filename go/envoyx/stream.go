@@ -115,8 +115,10 @@ func (s *Stream) ResetWithReason(reason ResetReason, details string) bool {
 }
 
 // Continue resumes `d`, which an earlier hook stopped, after the current function returns. Only
-// inside a function run by StreamHandle.Schedule (in a hook, return a Continue status instead);
-// false when `d` is not stopped, the stream was answered or reset, or it is called elsewhere.
+// where the stream runs on work the module started: a function run by StreamHandle.Schedule, a
+// callout's done function or a streaming callout's event, OnWatermark (in a stream event hook,
+// return a Continue status instead); false when `d` is not stopped, the stream was answered or
+// reset, or it is called elsewhere.
 func (s *Stream) Continue(d Direction) bool {
 	return bool(C.envoyxgo_continue_stream(s.raw, C.uint32_t(d)))
 }

@@ -11,8 +11,9 @@
 //	}
 //
 // The core is the EnvoyX test host's C library (libenvoyx_testhost_c.so), loaded from the path in
-// ENVOYX_TESTHOST_LIB: `envoyx test` builds it and sets the variable (so does the repository's
-// cargo test). A host and its streams belong to the test's goroutine, which New locks to its OS
+// ENVOYX_TESTHOST_LIB: `envoyx go test ./...` builds it and sets the variable (so does the
+// repository's cargo test). For plain `go test` (an editor's or IDE's test runner), set the
+// variables `envoyx go test-env` prints: `eval "$(envoyx go test-env)"`. A host and its streams belong to the test's goroutine, which New locks to its OS
 // thread; modules may continue or schedule from any goroutine, and Stream.RunScheduled runs that
 // work on the test's thread.
 package envoyxtest
@@ -56,7 +57,7 @@ func open() error {
 	opened.once.Do(func() {
 		path := os.Getenv(LibraryEnv)
 		if path == "" {
-			opened.err = fmt.Errorf("envoyxtest: %s is not set: run the tests with `envoyx test` (it builds the EnvoyX test host and sets it)", LibraryEnv)
+			opened.err = fmt.Errorf("envoyxtest: %s is not set: run the tests with `envoyx go test ./...` (it builds the EnvoyX test host and sets it), or set what `envoyx go test-env` prints for plain `go test`", LibraryEnv)
 			return
 		}
 		var message [512]C.char

@@ -1,5 +1,6 @@
 //! What the benchmark reads about a process from `/proc`: its CPU time (utime + stime in
-//! `/proc/<pid>/stat`) and its peak resident set (`VmHWM` in `/proc/<pid>/status`).
+//! `/proc/<pid>/stat`), its peak resident set (`VmHWM` in `/proc/<pid>/status`) and its threads'
+//! context switches (`/proc/<pid>/task/<tid>/status`).
 
 use std::io;
 
@@ -66,6 +67,29 @@ pub fn vm_hwm_kib(pid: u32) -> io::Result<u64> {
     parse_vm_hwm_kib(&text).map_err(io::Error::other)
 }
 
+/// Parses a thread's context switches, voluntary plus not, out of its `/proc/.../status`.
+pub fn parse_context_switches(status: &str) -> Result<u64, String> {
+    let field = |name: &str| -> Result<u64, String> {
+        let value = status
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .ok_or_else(|| format!("no {name} line in /proc status"))?;
+        value.trim().parse().map_err(|_| format!("{name} is not a number: {value:?}"))
+    };
+    Ok(field("voluntary_ctxt_switches")? + field("nonvoluntary_ctxt_switches")?)
+}
+
+/// The context switches of every thread of process `pid` so far (a thread that ended meanwhile is
+/// skipped: the count is of the threads alive now, which for Envoy are all it starts).
+pub fn context_switches(pid: u32) -> io::Result<u64> {
+    let mut total = 0;
+    for tid in threads(pid)? {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else { continue };
+        total += parse_context_switches(&text).map_err(io::Error::other)?;
+    }
+    Ok(total)
+}
+
 /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`), the unit of [`CpuTicks`].
 pub fn ticks_per_second() -> u64 {
     // Safety: sysconf only reads a configuration value.
@@ -129,6 +153,15 @@ mod tests {
                     123456 123456789 4321 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 0 0 0 0 0 0";
         assert_eq!(parse_stat(line), Ok(CpuTicks { utime: 731, stime: 95 }));
         assert_eq!(parse_stat(line).unwrap().total(), 826);
+    }
+
+    #[test]
+    fn adds_voluntary_and_involuntary_context_switches() {
+        let status = "Name:\tenvoy\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(parse_context_switches(status), Ok(127));
+        assert!(parse_context_switches("Name:\tenvoy\n").unwrap_err().contains("voluntary_ctxt_switches"));
+        // This process's own threads have switched at least once.
+        assert!(context_switches(std::process::id()).unwrap() > 0);
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Summary {
     pub p50_us: f64,
     pub p99_us: f64,
     pub peak_rss_mib: f64,
+    /// Context switches of Envoy's threads per request, median.
+    pub context_switches: f64,
     /// The Go variant: the Go runtime's allocations per request, (objects, bytes), medians.
     pub go_allocations: Option<(f64, f64)>,
     pub errors: usize,
@@ -41,6 +43,7 @@ pub fn summarise(samples: &[Sample]) -> Option<Summary> {
         p50_us: median(&of(&|s| s.p50_us as f64))?,
         p99_us: median(&of(&|s| s.p99_us as f64))?,
         peak_rss_mib: median(&of(&|s| s.peak_rss_kib as f64 / 1024.0))?,
+        context_switches: median(&of(&|s| s.context_switches_per_request))?,
         go_allocations: {
             let go: Vec<(f64, f64)> = samples.iter().filter_map(|s| s.go_allocations_per_request).collect();
             median(&go.iter().map(|g| g.0).collect::<Vec<_>>())
@@ -273,8 +276,8 @@ impl Results {
             let _ = writeln!(out, "\n### {job}\n");
             let _ = writeln!(
                 out,
-                "| variant | Envoy CPU-µs/req | × no filter | × C module | req/s | p50 µs | p99 µs | peak RSS MiB | errors |\n\
-                 |---|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "| variant | Envoy CPU-µs/req | × no filter | × C module | ctx switches/req | req/s | p50 µs | p99 µs | peak RSS MiB | errors |\n\
+                 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             let none = self.cpu(*job, Variant::NoFilter);
             let c = self.cpu(*job, Variant::CModule);
@@ -282,7 +285,7 @@ impl Results {
                 let Some(s) = self.cells.get(&(*job, *variant)) else {
                     let why =
                         variant.does(*job).err().map_or("not measured".to_string(), |r| format!("n/a: {r}"));
-                    let _ = writeln!(out, "| {} | {why} | | | | | | | |", variant.name());
+                    let _ = writeln!(out, "| {} | {why} | | | | | | | | |", variant.name());
                     continue;
                 };
                 let ratio = |base: Option<f64>| match base {
@@ -295,10 +298,11 @@ impl Results {
                 }
                 let _ = writeln!(
                     out,
-                    "| {} | {cpu} | {} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {} |",
+                    "| {} | {cpu} | {} | {} | {:.2} | {:.0} | {:.0} | {:.0} | {:.1} | {} |",
                     variant.name(),
                     ratio(none),
                     ratio(c),
+                    s.context_switches,
                     s.requests_per_second,
                     s.p50_us,
                     s.p99_us,
@@ -411,6 +415,7 @@ mod tests {
             p50_us: cpu as u64,
             p99_us: 2 * cpu as u64,
             peak_rss_kib: 51200,
+            context_switches_per_request: 0.5,
             ..Sample::default()
         }
     }
@@ -560,7 +565,9 @@ mod tests {
         assert!(md.contains("**miss**"));
         assert!(md.contains("### add one response header"));
         assert!(
-            md.contains("| EnvoyX (stock host) | 42.0 (42.0–42.0) | 1.05 | 1.02 | 24 | 42 | 84 | 50.0 | 0 |"),
+            md.contains(
+                "| EnvoyX (stock host) | 42.0 (42.0–42.0) | 1.05 | 1.02 | 0.50 | 24 | 42 | 84 | 50.0 | 0 |"
+            ),
             "{md}"
         );
         assert!(md.contains("| C module (upstream ABI) | not measured |"), "{md}");

@@ -64,6 +64,9 @@ pub struct Sample {
     pub requests_per_second: f64,
     pub p50_us: u64,
     pub p99_us: u64,
+    /// Context switches of Envoy's threads per request (a Go runtime handing its processor
+    /// back and forth shows here first).
+    pub context_switches_per_request: f64,
     /// Envoy's peak resident set (VmHWM) at the end, in KiB.
     pub peak_rss_kib: u64,
     /// The Go variant: what the Go runtime allocated per timed request, (objects, bytes).
@@ -201,10 +204,12 @@ pub fn measure(
     }
     let processor_pid = processor.as_ref().map(|p| p.child.id());
     let before = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
+    let switches_before = procfs::context_switches(pid).map_err(|e| e.to_string())?;
     let processor_before = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
     let go_before = go_allocations_port.map(crate::go::allocations).transpose()?;
     let result = load::run(listen_port, spec, requests, setup.connections);
     let after = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
+    let switches_after = procfs::context_switches(pid).map_err(|e| e.to_string())?;
     let go_after = go_allocations_port.map(crate::go::allocations).transpose()?;
     let processor_after = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
     let peak_rss_kib = procfs::vm_hwm_kib(pid).map_err(|e| e.to_string())?;
@@ -220,6 +225,8 @@ pub fn measure(
     Ok(Sample {
         requests,
         cpu_us_per_request: per_request(after.total().saturating_sub(before.total())),
+        context_switches_per_request: switches_after.saturating_sub(switches_before) as f64
+            / requests.max(1) as f64,
         processor_cpu_us_per_request,
         requests_per_second: result.ok as f64 / result.elapsed.as_secs_f64().max(1e-9),
         p50_us: crate::stats::percentile(&result.latencies_us, 50.0).unwrap_or(0),

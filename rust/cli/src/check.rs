@@ -381,7 +381,11 @@ fn report_config(child: &ChildReport, config: &str) -> usize {
         return 0;
     }
     if child.saw("config-ok") {
-        line("config", &format!("filter config {config:?} created and destroyed: ok"));
+        let metrics = match child.metrics.as_slice() {
+            [] => String::new(),
+            defined => format!(" (metrics defined: {})", defined.join(", ")),
+        };
+        line("config", &format!("filter config {config:?} created and destroyed{metrics}: ok"));
         return 0;
     }
     match &child.config_failed {
@@ -407,6 +411,8 @@ struct ChildReport {
     open_failed: Option<String>,
     init_failed: Option<String>,
     config_failed: Option<String>,
+    /// The metrics the configuration defined, as `name{label,...}`.
+    metrics: Vec<String>,
     /// How the child ended when it did not finish its report; `None` when it did.
     abnormal_end: Option<String>,
     /// The last lines the child (the module) wrote to stderr.
@@ -439,6 +445,7 @@ impl ChildReport {
             "open-failed" => self.open_failed = Some(rest.to_string()),
             "init-failed" => self.init_failed = Some(rest.to_string()),
             "config-failed" => self.config_failed = Some(rest.to_string()),
+            "metric" => self.metrics.push(rest.to_string()),
             _ => {}
         }
         self.steps.push(step.to_string());
@@ -554,9 +561,35 @@ fn signal_name(signal: i32) -> String {
 mod child {
     use super::CHILD_TAG;
     use envoyx_abi::{envoyx_abi_version, envoyx_module_abi_version_fn};
-    use envoyx_core::{Error, FilterConfig, LoadError, ModuleRegistry};
+    use envoyx_core::{ConfigHost, Error, FilterConfig, LoadError, MetricDef, ModuleRegistry};
     use std::io::Write;
     use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// What stands for the proxy while the configuration is created: it takes the metrics the
+    /// module defines (telling each), as a proxy would, so that a module with metrics is checked
+    /// like any other; it runs no callouts and serves no secrets.
+    #[derive(Default)]
+    struct CheckHost {
+        metrics: AtomicU64,
+    }
+
+    impl ConfigHost for CheckHost {
+        fn wake(&self) {}
+
+        fn define_metric(&self, def: &MetricDef) -> Result<u64, String> {
+            // EnvoyX's own (the label-overflow counter) are not the module's to report.
+            if !def.name.starts_with("envoyx_") {
+                let labels = def.label_names.join(",");
+                say(
+                    "metric",
+                    &if labels.is_empty() { def.name.clone() } else { format!("{}{{{labels}}}", def.name) },
+                );
+            }
+            Ok(self.metrics.fetch_add(1, Ordering::Relaxed) + 1)
+        }
+    }
 
     fn say(step: &str, detail: &str) {
         // One line per step: newlines inside a message would split it.
@@ -630,7 +663,8 @@ mod child {
 
         let Some(config) = filter_config else { return };
         say("config-start", "");
-        match FilterConfig::with_module(module, "envoyx-check", config.as_bytes(), None) {
+        let host: Arc<dyn ConfigHost> = Arc::new(CheckHost::default());
+        match FilterConfig::with_module(module, "envoyx-check", config.as_bytes(), Some(host)) {
             Ok(config) => {
                 say("config-created", "");
                 // The last reference: this runs the module's config-destroy hook.

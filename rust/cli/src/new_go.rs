@@ -170,11 +170,17 @@ The tests in `filter_test.go` drive the filter through the real EnvoyX core with
 
 ```sh
 envoyx go build -buildmode=c-shared -o {library} .
-envoyx check {library}                    # symbols, ABI version, program init
-python3 -m http.server 8080 &             # any upstream on 127.0.0.1:8080
+envoyx check {library} --filter-config hi # symbols, ABI version, program init, a configuration
 envoyx run --module {library}=hi
 curl -i http://127.0.0.1:10000/           # ... x-hello: hi
 ```
+
+`envoyx run --module` answers with its built-in echo upstream (each request header comes back as
+`x-upstream-saw-<name>`); `--upstream http://HOST:PORT` sends requests to yours instead.
+
+Plain `go test` (an editor's or IDE's test runner) needs the EnvoyX test host's path and the
+toolchain's settings: `eval "$(envoyx go test-env)"` sets them in a shell, or copy what it prints
+into the editor's test environment.
 
 ## Go modules in Envoy
 

@@ -236,3 +236,67 @@ fn a_module_without_the_unload_export_is_said_to_stay_mapped() {
         "{stdout}"
     );
 }
+
+/// A module that defines metrics while its configuration is created passes the config check (a
+/// proxy takes them; check stands for one) and the report names them: the `observe` example.
+#[test]
+fn a_module_with_metrics_passes_the_config_check() {
+    let module = envoyx_build::build_package("envoyx-example-observe");
+    let (code, stdout, stderr) = check(&[path_str(&module), "--filter-config", "from=/v1/ to=/v2/"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "filter config \"from=/v1/ to=/v2/\" created and destroyed (metrics defined: requests{route,class}, \
+             latency_ms): ok"
+        ),
+        "{stdout}"
+    );
+}
+
+/// The same for a Go module whose filter defines a counter: built from a scratch Go module that
+/// uses this checkout's SDK.
+#[test]
+fn a_go_module_with_metrics_passes_the_config_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let source = scratch_dir().join("go-metrics");
+    std::fs::create_dir_all(&source).unwrap();
+    let go_mod = format!(
+        "module checkmetrics\n\ngo 1.27\n\nrequire github.com/envoyx/envoyx/go v0.0.0\n\n\
+         replace github.com/envoyx/envoyx/go => {}\n",
+        root.join("go").display()
+    );
+    std::fs::write(source.join("go.mod"), go_mod).unwrap();
+    std::fs::write(
+        source.join("main.go"),
+        r#"package main
+
+import "github.com/envoyx/envoyx/go/envoyx"
+
+type config struct{ requests envoyx.Counter }
+
+func (c *config) NewFilter() envoyx.Filter { return &envoyx.DefaultFilter{} }
+
+func init() {
+	envoyx.Register("counted", func(string, []byte) (envoyx.FilterConfig, error) {
+		requests, err := envoyx.DefineCounter("requests", "route")
+		if err != nil {
+			return nil, err
+		}
+		return &config{requests}, nil
+	})
+}
+
+func main() {}
+"#,
+    )
+    .unwrap();
+    let module =
+        envoyx_build::build_go_module(&source, "checkmetrics", &scratch_dir().join("go-metrics-out"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, stderr) = check(&[path_str(&module), "--filter-config", "x"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("filter config \"x\" created and destroyed (metrics defined: requests{route}): ok"),
+        "{stdout}"
+    );
+}

@@ -665,6 +665,10 @@ fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
     for file in ["go.mod", "filter.go", "main.go", "filter_test.go", "README.md", ".gitignore"] {
         assert!(dir.join(file).is_file(), "{file} not generated");
     }
+    // Its README's steps are the ones this test takes: no upstream of the user's to start
+    // (`envoyx run` answers with its own), and how plain `go test` finds the test host.
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(!readme.contains("http.server") && readme.contains("envoyx go test-env"), "{readme}");
 
     let (code, out) = envoyx_in(&dir, &["go", "test", "-count=1", "-v", "./..."]);
     assert_eq!(code, 0, "{out}");
@@ -675,6 +679,20 @@ fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
     }
     let (code, out) = envoyx_in(&dir, &["go", "vet", "./..."]);
     assert_eq!(code, 0, "go vet: {out}");
+
+    // Plain `go test` (an editor's test runner) with what `envoyx go test-env` prints, through a
+    // shell as its README says.
+    let printed = Command::new(env!("CARGO_BIN_EXE_envoyx")).args(["go", "test-env"]).output().unwrap();
+    let env = String::from_utf8_lossy(&printed.stdout).into_owned();
+    assert!(printed.status.success(), "{env}{}", String::from_utf8_lossy(&printed.stderr));
+    assert!(env.contains("export ENVOYX_TESTHOST_LIB=/"), "{env}");
+    let plain = Command::new("sh")
+        .args(["-c", &format!("{env}\ngo test -count=1 -run TestAddsTheConfiguredHeader -v ./...")])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&plain.stdout).into_owned() + &String::from_utf8_lossy(&plain.stderr);
+    assert!(plain.status.success() && out.contains("--- PASS: TestAddsTheConfiguredHeader"), "{out}");
 
     let (code, out) = envoyx_in(&dir, &["go", "build", "-buildmode=c-shared", "-o", "libgo_hello.so", "."]);
     assert_eq!(code, 0, "{out}");
@@ -692,6 +710,12 @@ fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
     let reply = request(port, "GET", "/", &[], b"").unwrap();
     assert_eq!(reply.status(), 200, "{}", run.stderr());
     assert_eq!(reply.header("x-hello"), Some("hi from go"), "{}", run.stderr());
+    // It says which stock host it serves, and that it is a debug build.
+    assert!(
+        run.stderr().contains("stock host: ") && run.stderr().contains("(a debug build:"),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(run.signal_and_wait(libc::SIGTERM), 0, "{}", run.stderr());
     assert_gone(envoy_pid);
 

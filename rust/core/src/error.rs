@@ -81,6 +81,14 @@ pub enum LoadError {
          Go module"
     )]
     SecondGoRuntime { path: PathBuf, loaded: PathBuf },
+    #[error(
+        "EnvoyX module {path}: this Go module was rebuilt since this process loaded it (Go build id \
+         {loaded} loaded, {on_disk} on disk): a Go runtime cannot be replaced in a running process, so \
+         the new build runs after an Envoy restart, or under a new file name rolled out with a \
+         rolling restart; configurations already running keep the loaded build, and new ones \
+         naming this file are accepted again once it holds that build"
+    )]
+    GoModuleRebuilt { path: PathBuf, loaded: String, on_disk: String },
 }
 
 /// Anything that stops a filter configuration from being created.

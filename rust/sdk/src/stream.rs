@@ -707,10 +707,11 @@ impl Stream {
         self.handle()
     }
 
-    /// Inside [`Filter::on_scheduled`](crate::Filter::on_scheduled): resumes the request, which a
-    /// hook stopped, once the callback returns. False (nothing happens) when the request is not
-    /// stopped or already resumed, the stream was answered or reset, or this is called from an
-    /// event hook (which resumes by returning a continue status).
+    /// Inside the hooks that run on work the module started — [`Filter::on_scheduled`](crate::Filter::on_scheduled),
+    /// a callout's `on_callout_done` or `on_callout_event`, `on_watermark` — resumes the request,
+    /// which a hook stopped, once the callback returns. False (nothing happens) when the request
+    /// is not stopped or already resumed, the stream was answered or reset, or this is called
+    /// from an event hook (which resumes by returning a continue status).
     ///
     /// ```
     /// use envoyx_sdk::{Filter, Stream};
@@ -728,17 +729,15 @@ impl Stream {
         self.continue_direction(Direction::Request)
     }
 
-    /// Inside [`Filter::on_scheduled`](crate::Filter::on_scheduled): resumes the response; see
-    /// [`Stream::continue_request`].
+    /// Resumes the response, where [`Stream::continue_request`] may be called.
     pub fn continue_response(&mut self) -> bool {
         self.continue_direction(Direction::Response)
     }
 
-    /// Inside [`Filter::on_scheduled`](crate::Filter::on_scheduled): resumes `direction`; see
-    /// [`Stream::continue_request`].
+    /// Resumes `direction`, where [`Stream::continue_request`] may be called.
     pub fn continue_direction(&mut self, direction: Direction) -> bool {
         // Safety: on the stream's worker thread inside one of its hooks (the only place a
-        // `Stream` exists); the core refuses the call outside the scheduled hook.
+        // `Stream` exists); the core refuses the call outside the hooks on the module's own work.
         unsafe { (self.host.continue_stream)(self.raw, direction as u32) }
     }
 }

@@ -16,6 +16,18 @@ use serde_json::Value;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
+/// Which stock host Envoy will load, and whether it is a debug build (cargo's default, quick to
+/// build, several times slower per request: fine for trying filters, not for timing them).
+fn stock_host_line(path: &Path) -> String {
+    let debug = path.components().any(|c| c.as_os_str() == "debug");
+    let build = if debug {
+        "a debug build: fine for trying filters; time them with a release build, as `envoyx bench` does"
+    } else {
+        "a release build"
+    };
+    format!("stock host: {} ({build})", path.display())
+}
+
 pub(super) fn serve(options: &Options) -> Result<i32, String> {
     let (binary, version) = envoy_binary(&options.envoy)?;
     if stop_requested() {
@@ -23,6 +35,7 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
     }
     eprintln!("building the stock host…");
     let stock_host = harness::try_stock_host()?;
+    eprintln!("{}", stock_host_line(&stock_host));
     let search_path = stock_host.parent().map(Path::to_path_buf);
     if stop_requested() {
         return Ok(INTERRUPTED);

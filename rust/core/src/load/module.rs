@@ -163,8 +163,8 @@ pub struct ModuleFile {
     mapped_as: PathBuf,
     /// Why it is never unmapped, if it is not.
     pub(crate) kept: Option<Kept>,
-    /// Built by Go (it carries a Go build id): loading it started a Go runtime.
-    pub(crate) go: bool,
+    /// Built by Go, its Go build id (`.note.go.buildid`): loading it started a Go runtime.
+    pub(crate) go: Option<String>,
 }
 
 impl ModuleFile {
@@ -225,6 +225,29 @@ pub struct ModuleRegistry {
     // an object by name before it looks at the file, so another version of that path is loaded
     // from a private copy, or dlopen would hand back the old code.
     direct: Mutex<HashMap<PathBuf, FileIdentity>>,
+}
+
+/// A Go module file to load while the Go module `loaded` is: the loaded one itself when `path`
+/// is its file and still holds the same build (written again, touched, copied back: the same Go
+/// build id), since a configuration naming it runs the same code; otherwise refused, saying
+/// which case it is (Go supports one runtime per process, and a Go runtime never leaves it).
+fn same_go_build(
+    loaded: Arc<Module>,
+    identity: &FileIdentity,
+    path: &Path,
+    build: &str,
+) -> Result<Arc<Module>, LoadError> {
+    let Some(file) = loaded.file() else {
+        return Err(LoadError::SecondGoRuntime { path: path.into(), loaded: loaded.path().into() });
+    };
+    if file.identity.canonical != identity.canonical {
+        return Err(LoadError::SecondGoRuntime { path: path.into(), loaded: loaded.path().into() });
+    }
+    let loaded_build = file.go.clone().unwrap_or_default();
+    if loaded_build == build {
+        return Ok(loaded);
+    }
+    Err(LoadError::GoModuleRebuilt { path: path.into(), loaded: loaded_build, on_disk: build.to_string() })
 }
 
 /// Which ABI versions a host accepts: every minor of its major up to its own. The table only
@@ -320,13 +343,15 @@ impl ModuleRegistry {
         live.retain(|_, weak| weak.strong_count() > 0);
         // A Go module starts a Go runtime, which never leaves the process: keep it, and refuse a
         // second one (Go supports one runtime per process).
-        let go = crate::load::elf::go_build_id(path).is_some();
-        if go {
-            let loaded = live.values().filter_map(Weak::upgrade).find(|m| m.file().is_some_and(|f| f.go));
+        let go_build = crate::load::elf::go_build_id(path);
+        if let Some(build) = &go_build {
+            let loaded =
+                live.values().filter_map(Weak::upgrade).find(|m| m.file().is_some_and(|f| f.go.is_some()));
             if let Some(loaded) = loaded {
-                return Err(LoadError::SecondGoRuntime { path: path.into(), loaded: loaded.path().into() });
+                return same_go_build(loaded, &identity, path, build);
             }
         }
+        let go = go_build.is_some();
         let do_not_dlclose = do_not_dlclose || go;
         let mut direct = lock(&self.direct);
         let noexec = on_noexec_mount(path);
@@ -358,7 +383,7 @@ impl ModuleRegistry {
             _ => None,
         };
         if let Some(file) = &mut module.file {
-            file.go = go;
+            file.go = go_build;
             file.kept = kept;
         }
         let module = Arc::new(module);
@@ -457,7 +482,7 @@ fn open(
         build_id: crate::load::elf::build_id(&bytes),
         mapped_as: load_from.to_path_buf(),
         kept: None,
-        go: false,
+        go: None,
     };
     // RTLD_NODELETE: dlclose never unmaps the file (Go c-shared libraries cannot be unloaded).
     const RTLD_NODELETE: i32 = 0x1000;
