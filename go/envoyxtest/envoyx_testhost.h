@@ -136,6 +136,28 @@ uint64_t envoyx_teststream_buffer_limit(envoyx_teststream* stream);
 bool envoyx_teststream_proxy_local_reply(envoyx_teststream* stream, uint32_t status, envoyx_bytes details,
                                          envoyx_bytes body);
 
+/* The stream facts a proxy would know, as the Rust test host gives them. Attribute `attribute`
+ * (an envoyx_attribute: the client's address is ENVOYX_ATTRIBUTE_SOURCE_ADDRESS, "ip:port") set
+ * to `value` over the test host's connection defaults (client 127.0.0.1:50000 to
+ * 127.0.0.1:10000 over HTTP/1.1); false for an unknown id or value kind. */
+bool envoyx_teststream_set_attribute(envoyx_teststream* stream, uint32_t attribute, const envoyx_value* value);
+/* Key `key` of namespace `ns` of `source`'s metadata (an envoyx_metadata_source: route, cluster,
+ * host, locality metadata as the configuration would carry it, or dynamic metadata as an earlier
+ * filter set it) holds `value`; false for an unknown source or value kind. */
+bool envoyx_teststream_set_metadata(envoyx_teststream* stream, uint32_t source, envoyx_bytes ns,
+                                    envoyx_bytes key, const envoyx_value* value);
+/* Namespace `ns` of `source`'s typed metadata holds an Any of `type_url` with the serialized
+ * message `value`; false for an unknown source. */
+bool envoyx_teststream_set_typed_metadata(envoyx_teststream* stream, uint32_t source, envoyx_bytes ns,
+                                          envoyx_bytes type_url, envoyx_bytes value);
+/* The upstream hosts the request was sent to, in attempt order ("ip:port" each), as retries
+ * would make them; without it the test host reports one attempt once the request went on. */
+void envoyx_teststream_set_upstream_hosts_attempted(envoyx_teststream* stream, const envoyx_bytes* hosts,
+                                                    size_t count);
+/* The stream's moment `timing` (an envoyx_timing id) is `ns`: the start as Unix nanoseconds, any
+ * other an offset from it. */
+void envoyx_teststream_set_timing(envoyx_teststream* stream, uint32_t timing, int64_t ns);
+
 /* Sets runtime `key` (ABI 1.2 runtime_get) for every module of this process to `value` (a BOOL
  * or a NUMBER; NULL, or another kind, removes it). Tests share the process: give each its own
  * keys. */

@@ -32,6 +32,11 @@ static struct {
   bool (*proxy_local_reply)(envoyx_teststream*, uint32_t, envoyx_bytes, envoyx_bytes);
   void (*logs)(envoyx_testhost_owned*);
   void (*set_runtime)(envoyx_bytes, const envoyx_value*);
+  bool (*set_attribute)(envoyx_teststream*, uint32_t, const envoyx_value*);
+  bool (*set_metadata)(envoyx_teststream*, uint32_t, envoyx_bytes, envoyx_bytes, const envoyx_value*);
+  bool (*set_typed_metadata)(envoyx_teststream*, uint32_t, envoyx_bytes, envoyx_bytes, envoyx_bytes);
+  void (*set_upstream_hosts_attempted)(envoyx_teststream*, const envoyx_bytes*, size_t);
+  void (*set_timing)(envoyx_teststream*, uint32_t, int64_t);
   envoyx_teststream* (*stream_on_route)(envoyx_testhost*, envoyx_bytes, envoyx_bytes,
                                         envoyx_testhost_owned*);
   bool (*metric)(envoyx_testhost*, envoyx_bytes, const envoyx_bytes*, size_t,
@@ -84,6 +89,11 @@ bool envoyxtest_open(const char* path, char* error, size_t error_cap) {
   RESOLVE(proxy_local_reply, "envoyx_teststream_proxy_local_reply");
   RESOLVE(logs, "envoyx_testhost_logs");
   RESOLVE(set_runtime, "envoyx_testhost_set_runtime");
+  RESOLVE(set_attribute, "envoyx_teststream_set_attribute");
+  RESOLVE(set_metadata, "envoyx_teststream_set_metadata");
+  RESOLVE(set_typed_metadata, "envoyx_teststream_set_typed_metadata");
+  RESOLVE(set_upstream_hosts_attempted, "envoyx_teststream_set_upstream_hosts_attempted");
+  RESOLVE(set_timing, "envoyx_teststream_set_timing");
   RESOLVE(stream_on_route, "envoyx_testhost_stream_on_route");
   RESOLVE(metric, "envoyx_testhost_metric");
   RESOLVE(pending_callouts, "envoyx_teststream_pending_callouts");
@@ -266,3 +276,39 @@ void envoyxtest_set_runtime(const char* key, size_t key_len, const envoyx_value*
   envoyx_bytes k = {(const uint8_t*)key, key_len};
   lib.set_runtime(k, value);
 }
+
+/* A value from Go's parts, built here: a Go struct holding a pointer to Go memory may not be
+ * passed to C. */
+static envoyx_value value_of(uint32_t kind, const char* string, size_t string_len, double number, bool boolean) {
+  envoyx_value v = {kind, {(const uint8_t*)string, string_len}, number, boolean};
+  return v;
+}
+bool envoyxtest_set_attribute(envoyx_teststream* s, uint32_t attribute, uint32_t kind, const char* string,
+                              size_t string_len, double number, bool boolean) {
+  envoyx_value v = value_of(kind, string, string_len, number, boolean);
+  return lib.set_attribute(s, attribute, &v);
+}
+bool envoyxtest_set_metadata(envoyx_teststream* s, uint32_t source, const char* ns, size_t ns_len, const char* key,
+                             size_t key_len, uint32_t kind, const char* string, size_t string_len, double number,
+                             bool boolean) {
+  envoyx_value v = value_of(kind, string, string_len, number, boolean);
+  envoyx_bytes n = {(const uint8_t*)ns, ns_len}, k = {(const uint8_t*)key, key_len};
+  return lib.set_metadata(s, source, n, k, &v);
+}
+bool envoyxtest_set_typed_metadata(envoyx_teststream* s, uint32_t source, const char* ns, size_t ns_len,
+                                   const char* url, size_t url_len, const char* value, size_t value_len) {
+  envoyx_bytes n = {(const uint8_t*)ns, ns_len}, u = {(const uint8_t*)url, url_len},
+               v = {(const uint8_t*)value, value_len};
+  return lib.set_typed_metadata(s, source, n, u, v);
+}
+void envoyxtest_set_upstream_hosts_attempted(envoyx_teststream* s, const char* buf, const size_t* lens,
+                                             size_t count) {
+  envoyx_bytes* views = calloc(count ? count : 1, sizeof(envoyx_bytes));
+  for (size_t i = 0, at = 0; i < count; at += lens[i], i++) {
+    views[i].ptr = (const uint8_t*)buf + at;
+    views[i].len = lens[i];
+  }
+  lib.set_upstream_hosts_attempted(s, views, count);
+  free(views);
+}
+void envoyxtest_set_timing(envoyx_teststream* s, uint32_t timing, int64_t ns) { lib.set_timing(s, timing, ns); }

@@ -57,4 +57,15 @@ void envoyxtest_set_runtime(const char* key, size_t key_len, const envoyx_value*
 bool envoyxtest_proxy_local_reply(envoyx_teststream* s, uint32_t status, const char* details,
                                   size_t details_len, const char* body, size_t body_len);
 void envoyxtest_logs(envoyx_testhost_owned* out);
+/* The stream facts a proxy would know (stream_facts.go); a value is given by its parts. */
+bool envoyxtest_set_attribute(envoyx_teststream* s, uint32_t attribute, uint32_t kind, const char* string,
+                              size_t string_len, double number, bool boolean);
+bool envoyxtest_set_metadata(envoyx_teststream* s, uint32_t source, const char* ns, size_t ns_len, const char* key,
+                             size_t key_len, uint32_t kind, const char* string, size_t string_len, double number,
+                             bool boolean);
+bool envoyxtest_set_typed_metadata(envoyx_teststream* s, uint32_t source, const char* ns, size_t ns_len,
+                                   const char* url, size_t url_len, const char* value, size_t value_len);
+void envoyxtest_set_upstream_hosts_attempted(envoyx_teststream* s, const char* buf, const size_t* lens,
+                                             size_t count);
+void envoyxtest_set_timing(envoyx_teststream* s, uint32_t timing, int64_t ns);
 #endif

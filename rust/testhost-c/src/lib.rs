@@ -613,3 +613,103 @@ pub extern "C" fn envoyx_testhost_logs(out: Option<&mut envoyx_testhost_owned>) 
     }
     give(out, bytes);
 }
+
+// The stream facts a proxy would know, as the Rust test host's setters give them (client address
+// and the other attributes, metadata, upstream attempts, timing): what a Go test sets.
+
+/// A value the caller passed, as the test host stores it (a string copied).
+///
+/// # Safety
+/// A string value's view is readable for the call.
+unsafe fn stored(value: &envoyx_abi::envoyx_value) -> Option<envoyx_testhost::StoredValue> {
+    use envoyx_testhost::StoredValue;
+    Some(match value.kind {
+        // Safety: per the caller.
+        envoyx_abi::ENVOYX_VALUE_STRING => {
+            StoredValue::String(String::from_utf8_lossy(unsafe { view(value.string) }).into_owned())
+        }
+        envoyx_abi::ENVOYX_VALUE_NUMBER => StoredValue::Number(value.number),
+        envoyx_abi::ENVOYX_VALUE_BOOL => StoredValue::Bool(value.boolean),
+        _ => return None,
+    })
+}
+
+/// # Safety
+/// A string value's view is readable for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_set_attribute(
+    stream: &mut TestStream,
+    attribute: u32,
+    value: &envoyx_abi::envoyx_value,
+) -> bool {
+    let Some(attribute) = envoyx_testhost::Attribute::from_abi(attribute) else { return false };
+    // Safety: per the caller.
+    let Some(value) = (unsafe { stored(value) }) else { return false };
+    stream.set_attribute(attribute, value);
+    true
+}
+
+/// # Safety
+/// `ns`, `key` and a string value's view are readable for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_set_metadata(
+    stream: &mut TestStream,
+    source: u32,
+    ns: envoyx_bytes,
+    key: envoyx_bytes,
+    value: &envoyx_abi::envoyx_value,
+) -> bool {
+    let Some(source) = envoyx_testhost::MetadataSource::ALL.into_iter().find(|s| *s as u32 == source) else {
+        return false;
+    };
+    // Safety: per the caller.
+    let (ns, key, value) = unsafe { (view(ns), view(key), stored(value)) };
+    let Some(value) = value else { return false };
+    stream.set_source_metadata(source, &String::from_utf8_lossy(ns), &String::from_utf8_lossy(key), value);
+    true
+}
+
+/// # Safety
+/// The views are readable for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_set_typed_metadata(
+    stream: &mut TestStream,
+    source: u32,
+    ns: envoyx_bytes,
+    type_url: envoyx_bytes,
+    value: envoyx_bytes,
+) -> bool {
+    let Some(source) = envoyx_testhost::MetadataSource::ALL.into_iter().find(|s| *s as u32 == source) else {
+        return false;
+    };
+    // Safety: per the caller.
+    let (ns, url, value) = unsafe { (view(ns), view(type_url), view(value)) };
+    stream.set_typed_metadata(source, &String::from_utf8_lossy(ns), &String::from_utf8_lossy(url), value);
+    true
+}
+
+/// # Safety
+/// `hosts` points at `count` views readable for the call (or is NULL with `count` 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn envoyx_teststream_set_upstream_hosts_attempted(
+    stream: &mut TestStream,
+    hosts: *const envoyx_bytes,
+    count: usize,
+) {
+    let views: &[envoyx_bytes] = if count == 0 || hosts.is_null() {
+        &[]
+    } else {
+        // Safety: per the caller.
+        unsafe { std::slice::from_raw_parts(hosts, count) }
+    };
+    // Safety: per the caller.
+    let owned: Vec<String> =
+        views.iter().map(|h| String::from_utf8_lossy(unsafe { view(*h) }).into_owned()).collect();
+    let hosts: Vec<&str> = owned.iter().map(String::as_str).collect();
+    stream.set_upstream_hosts_attempted(&hosts);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn envoyx_teststream_set_timing(stream: &mut TestStream, timing: u32, ns: i64) {
+    stream.set_timing(timing, ns);
+}
