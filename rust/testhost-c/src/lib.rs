@@ -624,9 +624,10 @@ pub extern "C" fn envoyx_testhost_logs(out: Option<&mut envoyx_testhost_owned>) 
 unsafe fn stored(value: &envoyx_abi::envoyx_value) -> Option<envoyx_testhost::StoredValue> {
     use envoyx_testhost::StoredValue;
     Some(match value.kind {
-        // Safety: per the caller.
         envoyx_abi::ENVOYX_VALUE_STRING => {
-            StoredValue::String(String::from_utf8_lossy(unsafe { view(value.string) }).into_owned())
+            // Safety: per the caller.
+            let bytes = unsafe { view(value.string) };
+            StoredValue::String(String::from_utf8_lossy(bytes).into_owned())
         }
         envoyx_abi::ENVOYX_VALUE_NUMBER => StoredValue::Number(value.number),
         envoyx_abi::ENVOYX_VALUE_BOOL => StoredValue::Bool(value.boolean),
@@ -702,9 +703,14 @@ pub unsafe extern "C" fn envoyx_teststream_set_upstream_hosts_attempted(
         // Safety: per the caller.
         unsafe { std::slice::from_raw_parts(hosts, count) }
     };
-    // Safety: per the caller.
-    let owned: Vec<String> =
-        views.iter().map(|h| String::from_utf8_lossy(unsafe { view(*h) }).into_owned()).collect();
+    let owned: Vec<String> = views
+        .iter()
+        .map(|h| {
+            // Safety: per the caller.
+            let bytes = unsafe { view(*h) };
+            String::from_utf8_lossy(bytes).into_owned()
+        })
+        .collect();
     let hosts: Vec<&str> = owned.iter().map(String::as_str).collect();
     stream.set_upstream_hosts_attempted(&hosts);
 }
