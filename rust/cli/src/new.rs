@@ -188,13 +188,13 @@ fn create(options: &Options) -> Result<Created, String> {
     // Where `cargo build` puts the module unless CARGO_TARGET_DIR says otherwise.
     let module_path = dir.join("target/debug").join(&library);
     let files = if options.go {
-        crate::new_go::files(name, &sdk, &library)
+        crate::new_go::files(name, &sdk, &library, &dir.join(&library))
     } else {
         vec![
             ("Cargo.toml", cargo_toml(name, &sdk)),
             ("src/lib.rs", lib_rs(name)),
             ("tests/filter.rs", filter_test(name)),
-            ("envoy.yaml", envoy_yaml(name, &module_path)),
+            ("envoy.yaml", envoy_yaml(name, &module_path, &CARGO_BUILT)),
             ("README.md", readme(name, &library, &sdk)),
             (".gitignore", "/target\n".to_string()),
         ]
@@ -408,16 +408,29 @@ fn a_config_that_cannot_be_a_header_value_is_rejected() {{
     )
 }
 
-fn envoy_yaml(name: &str, module: &Path) -> String {
+/// How a scaffold's `envoy.yaml` is used: the command that builds the module, and where the
+/// module file is (said in the file's comment).
+pub(crate) struct EnvoyYamlFor<'a> {
+    pub build: &'a str,
+    pub module_is: &'a str,
+}
+
+/// The Rust crate's: `cargo build`, into cargo's default target directory.
+const CARGO_BUILT: EnvoyYamlFor<'static> = EnvoyYamlFor {
+    build: "cargo build",
+    module_is: "this crate's module from\n# `file_path` (cargo's default target directory; change it when CARGO_TARGET_DIR is set)",
+};
+
+pub(crate) fn envoy_yaml(name: &str, module: &Path, made: &EnvoyYamlFor<'_>) -> String {
     let module = yaml_string(&module.to_string_lossy());
+    let (build, module_is) = (made.build, made.module_is);
     format!(
         r#"# Official Envoy (1.38 to 1.40) running the `{name}` module through the EnvoyX stock host.
 #
-#   cargo build && envoyx run --config envoy.yaml
+#   {build} && envoyx run --config envoy.yaml
 #
 # Envoy's dynamic-modules filter loads the stock host (libenvoyx_stock_host.so) by name from
-# $ENVOY_DYNAMIC_MODULES_SEARCH_PATH, and the stock host loads this crate's module from
-# `file_path` (cargo's default target directory; change it when CARGO_TARGET_DIR is set).
+# $ENVOY_DYNAMIC_MODULES_SEARCH_PATH, and the stock host loads {module_is}.
 # Requests to 127.0.0.1:10000 go to the upstream at 127.0.0.1:8080.
 admin:
   address:

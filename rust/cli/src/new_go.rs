@@ -9,12 +9,18 @@ use crate::sdk::Sdk;
 pub const SDK_MODULE: &str = "github.com/envoyx/envoyx/go";
 
 /// The files of the Go module `name` depending on the SDK from `sdk`.
-pub fn files(name: &str, sdk: &Sdk, library: &str) -> Vec<(&'static str, String)> {
+pub fn files(name: &str, sdk: &Sdk, library: &str, module: &std::path::Path) -> Vec<(&'static str, String)> {
+    let build = format!("envoyx go build -buildmode=c-shared -o {library} .");
+    let made = crate::new::EnvoyYamlFor {
+        build: &build,
+        module_is: "this Go module from `file_path`, where\n# `envoyx go build` put it (change it if you build elsewhere)",
+    };
     vec![
         ("go.mod", go_mod(name, sdk)),
         ("filter.go", filter_go(name)),
         ("main.go", MAIN_GO.to_string()),
         ("filter_test.go", filter_test_go(name)),
+        ("envoy.yaml", crate::new::envoy_yaml(name, module, &made)),
         ("README.md", readme(name, library)),
         (".gitignore", "/lib*.so\n/lib*.h\n".to_string()),
     ]
@@ -177,6 +183,10 @@ curl -i http://127.0.0.1:10000/           # ... x-hello: hi
 
 `envoyx run --module` answers with its built-in echo upstream (each request header comes back as
 `x-upstream-saw-<name>`); `--upstream http://HOST:PORT` sends requests to yours instead.
+
+`envoy.yaml` is a plain Envoy config for the same module (a filter configuration of your own, a
+cluster to call out to, a route): `envoyx run --config envoy.yaml`, with an upstream of yours on
+127.0.0.1:8080. With `envoyx run --module`, a callout's cluster is `--cluster NAME=http://HOST:PORT`.
 
 Plain `go test` (an editor's or IDE's test runner) needs the EnvoyX test host's path and the
 toolchain's settings: `eval "$(envoyx go test-env)"` sets them in a shell, or copy what it prints

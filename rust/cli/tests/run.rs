@@ -521,6 +521,18 @@ fn bad_arguments_are_refused_naming_the_flag() {
     let (code, stderr) = run_fails(&["--watch", go_dir.path().to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(stderr.contains("a Go module; Go modules cannot be swapped into a running Envoy"), "{stderr}");
+    let (code, stderr) = run_fails(&["--cluster", "auth"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--cluster auth: give NAME=http://HOST:PORT"), "{stderr}");
+    let (code, stderr) = run_fails(&["--cluster", "auth=https://x"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--cluster auth=https://x: https is not supported"), "{stderr}");
+    let (code, stderr) = run_fails(&["--cluster", "upstream=http://127.0.0.1:1"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("set it with --upstream"), "{stderr}");
+    let (code, stderr) = run_fails(&["--cluster", "auth=http://127.0.0.1:1"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--cluster is for the modules you serve"), "{stderr}");
     for (_, stderr) in [run_fails(&["--module"]), run_fails(&["--upstream", "http://x:99999"])] {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
@@ -662,7 +674,8 @@ fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("created Go module `go-hello`") && out.contains("envoyx go test ./..."), "{out}");
     let dir = parent.join("go-hello");
-    for file in ["go.mod", "filter.go", "main.go", "filter_test.go", "README.md", ".gitignore"] {
+    for file in ["go.mod", "filter.go", "main.go", "filter_test.go", "envoy.yaml", "README.md", ".gitignore"]
+    {
         assert!(dir.join(file).is_file(), "{file} not generated");
     }
     // Its README's steps are the ones this test takes: no upstream of the user's to start
@@ -700,6 +713,21 @@ fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
     let (code, out) = envoyx_in(&dir, &["check", module.to_str().unwrap(), "--filter-config", "hi"]);
     assert_eq!(code, 0, "envoyx check: {out}");
 
+    // The generated envoy.yaml names the module where `envoyx go build` put it: Envoy's validate
+    // mode builds its filter configuration (the stock host loads the Go module through the core).
+    let yaml = std::fs::read_to_string(dir.join("envoy.yaml")).unwrap();
+    assert!(yaml.contains(&format!("file_path: \"{}\"", module.display())), "{yaml}");
+    let envoy = envoyx_harness::envoy_path("1.40.0").expect("install Envoy 1.40.0");
+    let validate = Command::new(&envoy)
+        .args(["--mode", "validate", "-c"])
+        .arg(dir.join("envoy.yaml"))
+        .env("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", envoyx_harness::stock_host().parent().unwrap())
+        .output()
+        .unwrap();
+    let log =
+        String::from_utf8_lossy(&validate.stdout).into_owned() + &String::from_utf8_lossy(&validate.stderr);
+    assert!(validate.status.success() && log.contains("libgo_hello.so ready"), "{log}");
+
     let upstream = Upstream::start().unwrap();
     let port = free_port().unwrap();
     let module_arg = format!("{}=hi from go", module.display());
@@ -726,4 +754,25 @@ fn a_go_module_made_by_envoyx_new_tests_builds_checks_and_serves() {
     let (code, out) = envoyx_in(&dir, &["go", "test", "./..."]);
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("filter.go") && out.contains("cannot use nil"), "{out}");
+}
+
+/// `--cluster NAME=URL` gives a module served with `--module` the cluster it calls out to: the
+/// auth example asks the auth service behind the cluster `auth` about each request.
+#[test]
+fn a_module_calls_out_to_a_cluster_given_on_the_command_line() {
+    let module = envoyx_build::build_package("envoyx-example-auth");
+    let auth = envoyx_harness::AuthServer::start().unwrap();
+    let port = free_port().unwrap();
+    let module_arg = format!("{}=cluster=auth timeout_ms=2000", module.display());
+    let cluster = format!("auth=http://127.0.0.1:{}", auth.port);
+    let listen = port.to_string();
+    let mut run = Run::start(&["--module", &module_arg, "--cluster", &cluster, "--listen", &listen]);
+    let envoy_pid = run.wait_ready();
+    let allowed = request(port, "GET", "/", &[("authorization", "Bearer ann")], b"").unwrap();
+    assert_eq!(allowed.status(), 200, "{}", run.stderr());
+    assert_eq!(allowed.header("x-upstream-saw-x-auth-user"), Some("ann"), "{}", run.stderr());
+    let denied = request(port, "GET", "/", &[], b"").unwrap();
+    assert_eq!(denied.status(), 401, "{}", run.stderr());
+    assert_eq!(run.signal_and_wait(libc::SIGTERM), 0, "{}", run.stderr());
+    assert_gone(envoy_pid);
 }

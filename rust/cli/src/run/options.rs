@@ -24,6 +24,9 @@ Serves EnvoyX modules through official Envoy (installed on first use) until Ctrl
   --upstream http://HOST:PORT  where requests go (an IP or a DNS name; http only); default: a
                                built-in echo server (200, the request body back, each request
                                header h as x-upstream-saw-h)
+  --cluster NAME=http://HOST:PORT
+                               a cluster the modules call out to by NAME (a callout's cluster
+                               name); repeat for more
   --listen ADDR:PORT           the listener (default 127.0.0.1:10000; ADDR an IP address)
   --admin-port PORT            Envoy's admin interface on 127.0.0.1 (default: a free port)
   --config FILE                run your own Envoy config (YAML or JSON) as it is instead; the
@@ -80,6 +83,8 @@ pub(super) struct Options {
     pub modules: Vec<Module>,
     pub watch: Option<WatchCrate>,
     pub upstream: Option<UpstreamUrl>,
+    /// `--cluster`: more clusters, by name, for the modules' callouts.
+    pub clusters: Vec<(String, UpstreamUrl)>,
     pub config: Option<PathBuf>,
     pub log_level: String,
     pub verbose: bool,
@@ -94,6 +99,7 @@ impl Options {
         let mut modules = Vec::new();
         let mut watch = None;
         let mut upstream = None;
+        let mut clusters: Vec<(String, UpstreamUrl)> = Vec::new();
         let mut config = None;
         let mut log_level = "info".to_string();
         let mut verbose = false;
@@ -125,6 +131,13 @@ impl Options {
                     watch = Some(parse_watch(&given)?);
                 }
                 "--upstream" => upstream = Some(parse_upstream(&value()?)?),
+                "--cluster" => {
+                    let (name, url) = parse_cluster(&value()?)?;
+                    if clusters.iter().any(|(n, _)| *n == name) {
+                        return Err(format!("--cluster {name}: given twice"));
+                    }
+                    clusters.push((name, url));
+                }
                 "--listen" => listen = Some(parse_listen(&value()?)?),
                 "--admin-port" => admin_port = Some(parse_port("--admin-port", &value()?)?),
                 "--config" => config = Some(value()?),
@@ -180,6 +193,9 @@ impl Options {
                 if upstream.is_some() {
                     others.push("--upstream");
                 }
+                if !clusters.is_empty() {
+                    others.push("--cluster");
+                }
                 if listen.is_some() {
                     others.push("--listen");
                 }
@@ -196,6 +212,12 @@ impl Options {
                 Some(absolute(&path))
             }
         };
+        if !clusters.is_empty() && modules.is_empty() && watch.is_none() {
+            return Err(
+                "--cluster is for the modules you serve (--module or --watch); the demo brings its own"
+                    .into(),
+            );
+        }
         if watch.is_some() && !modules.is_empty() {
             return Err("--watch serves the crate it builds: give --watch or --module, not both".into());
         }
@@ -206,6 +228,7 @@ impl Options {
             modules,
             watch,
             upstream,
+            clusters,
             config,
             log_level,
             verbose,
@@ -260,8 +283,30 @@ fn parse_watch(value: &str) -> Result<WatchCrate, String> {
 
 /// `http://HOST[:PORT][/]`, HOST an IP address (IPv6 in brackets) or a DNS name.
 fn parse_upstream(value: &str) -> Result<UpstreamUrl, String> {
-    let bad =
-        |why: &str| format!("--upstream {value}: {why}; give http://HOST:PORT, e.g. http://127.0.0.1:8080");
+    parse_url("--upstream ", value)
+}
+
+/// `--cluster NAME=http://HOST:PORT`: a cluster the modules call out to by name.
+fn parse_cluster(value: &str) -> Result<(String, UpstreamUrl), String> {
+    let Some((name, url)) = value.split_once('=') else {
+        return Err(format!(
+            "--cluster {value}: give NAME=http://HOST:PORT, e.g. --cluster auth=http://127.0.0.1:9000"
+        ));
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Err(format!(
+            "--cluster {value}: the name `{name}` is not a cluster name (letters, digits, - _ .)"
+        ));
+    }
+    if name == "upstream" {
+        return Err(format!("--cluster {value}: `upstream` is where requests go: set it with --upstream"));
+    }
+    Ok((name.to_string(), parse_url(&format!("--cluster {name}="), url)?))
+}
+
+/// An `http://HOST:PORT` URL given to `flag` (named in each refusal).
+fn parse_url(flag: &str, value: &str) -> Result<UpstreamUrl, String> {
+    let bad = |why: &str| format!("{flag}{value}: {why}; give http://HOST:PORT, e.g. http://127.0.0.1:8080");
     let rest = match value.split_once("://") {
         Some(("http", rest)) => rest,
         Some(("https", _)) => return Err(bad("https is not supported (Envoy would need TLS settings)")),

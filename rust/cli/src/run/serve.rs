@@ -183,6 +183,10 @@ pub(super) fn serve(options: &Options) -> Result<i32, String> {
         false => None,
     };
     let mut clusters = vec![cluster];
+    clusters.extend(options.clusters.iter().map(|(name, url)| match url.is_ip {
+        true => proxy::static_cluster(name, &url.host, url.port),
+        false => proxy::dns_cluster(name, &url.host, url.port),
+    }));
     clusters.extend(auth.iter().map(|auth| proxy::static_cluster("auth", "127.0.0.1", auth.port)));
     clusters.extend(grpc.iter().map(|grpc| proxy::http2_cluster("grpc", "127.0.0.1", grpc.port)));
     let bootstrap = proxy::bootstrap_with(admin_port, vec![listener], clusters);
