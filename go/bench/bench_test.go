@@ -19,13 +19,15 @@ func TestEachJobDoesItsWork(t *testing.T) {
 	}
 	s.Close()
 
-	s = envoyxtest.New(t, "bench", "upper").Stream()
-	s.RequestHeaders(envoyxtest.H(":path", "/", ":method", "POST"), false)
-	s.RequestBody(true, "hello ", "world")
-	if got := string(s.UpstreamRequestBody()); got != "HELLO WORLD" {
-		t.Errorf("upper: %q", got)
+	for _, job := range []string{"upper", "upper-loop"} {
+		s = envoyxtest.New(t, "bench", job).Stream()
+		s.RequestHeaders(envoyxtest.H(":path", "/", ":method", "POST"), false)
+		s.RequestBody(true, "hello wide ", "world: grüße")
+		if got := string(s.UpstreamRequestBody()); got != "HELLO WIDE WORLD: GRüßE" {
+			t.Errorf("%s: %q", job, got)
+		}
+		s.Close()
 	}
-	s.Close()
 
 	host = envoyxtest.New(t, "bench", "observe")
 	s = host.Stream()
@@ -113,4 +115,7 @@ func BenchmarkJobPass(b *testing.B)   { benchmarkJob(b, "pass") }
 func BenchmarkJobHeader(b *testing.B) { benchmarkJob(b, "header") }
 func BenchmarkJobUpper64KiB(b *testing.B) {
 	benchmarkJob(b, "upper", strings.Repeat("abcdefghij", 64<<10/10))
+}
+func BenchmarkJobUpperLoop64KiB(b *testing.B) {
+	benchmarkJob(b, "upper-loop", strings.Repeat("abcdefghij", 64<<10/10))
 }

@@ -27,14 +27,12 @@ func ParseDirections(config []byte) (Directions, error) {
 	}
 }
 
-// UpperCaseInPlace upper-cases the ASCII letters of every slice, in place.
+// UpperCaseInPlace upper-cases the ASCII letters of every slice, in place, with the SDK's
+// helper (eight bytes at a time: about three times the plain per-byte loop's speed on a 1 MiB
+// body in Envoy; docs/benchmarks.md). Body.UpperASCII does the same for a whole body.
 func UpperCaseInPlace(slices [][]byte) {
 	for _, slice := range slices {
-		for i, c := range slice {
-			if 'a' <= c && c <= 'z' {
-				slice[i] = c - ('a' - 'A')
-			}
-		}
+		envoyx.UpperASCII(slice)
 	}
 }
 
@@ -49,14 +47,14 @@ type filter struct {
 
 func (f *filter) OnRequestBody(s *envoyx.Stream, _ bool) envoyx.BodyStatus {
 	if f.directions.Request {
-		UpperCaseInPlace(s.RequestBody().Slices())
+		s.RequestBody().UpperASCII()
 	}
 	return envoyx.BodyContinue
 }
 
 func (f *filter) OnResponseBody(s *envoyx.Stream, _ bool) envoyx.BodyStatus {
 	if f.directions.Response {
-		UpperCaseInPlace(s.ResponseBody().Slices())
+		s.ResponseBody().UpperASCII()
 	}
 	return envoyx.BodyContinue
 }

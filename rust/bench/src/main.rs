@@ -117,7 +117,7 @@ fn repo_root() -> PathBuf {
 }
 
 const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,observe,respond,1KiB,64KiB,1MiB,16MiB] \
-                     [--variants none,envoyx,go,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
+                     [--variants none,envoyx,go,go-loop,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
                      envoyx-bench auth-server   (the auth job's service; prints `listening on 127.0.0.1:PORT`)";
 
 /// Parses the command line: a mode, then options that narrow it (for development and profiling).

@@ -11,6 +11,7 @@ fn colour(variant: Variant) -> RGBColor {
         Variant::NoFilter => RGBColor(120, 120, 120),
         Variant::EnvoyX => RGBColor(214, 39, 40),
         Variant::Go => RGBColor(0, 173, 216),
+        Variant::GoLoop => RGBColor(120, 210, 235),
         Variant::CModule => RGBColor(31, 119, 180),
         Variant::Lua => RGBColor(44, 160, 44),
         Variant::Wasm => RGBColor(148, 103, 189),

@@ -14,6 +14,9 @@ pub enum Variant {
     EnvoyX,
     /// The same jobs written in Go with the Go SDK (`go/bench`), through the stock host.
     Go,
+    /// The Go module's body job with the plain per-byte loop instead of the SDK's helper
+    /// (`upper-loop`): what the helper saves.
+    GoLoop,
     /// A plain C module against upstream Envoy's own dynamic-modules ABI: the floor for a module.
     CModule,
     /// Envoy's Lua filter.
@@ -27,10 +30,11 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 8] = [
+    pub const ALL: [Variant; 9] = [
         Variant::NoFilter,
         Variant::EnvoyX,
         Variant::Go,
+        Variant::GoLoop,
         Variant::CModule,
         Variant::Lua,
         Variant::Wasm,
@@ -43,6 +47,7 @@ impl Variant {
             Variant::NoFilter => "no filter",
             Variant::EnvoyX => "EnvoyX (stock host)",
             Variant::Go => "EnvoyX Go module (stock host)",
+            Variant::GoLoop => "EnvoyX Go module, plain byte loop",
             Variant::CModule => "C module (upstream ABI)",
             Variant::Lua => "Lua",
             Variant::Wasm => "Proxy-Wasm (V8)",
@@ -57,6 +62,7 @@ impl Variant {
             Variant::NoFilter => "none",
             Variant::EnvoyX => "envoyx",
             Variant::Go => "go",
+            Variant::GoLoop => "go-loop",
             Variant::CModule => "c",
             Variant::Lua => "lua",
             Variant::Wasm => "wasm",
@@ -76,6 +82,10 @@ impl Variant {
     /// Whether this variant can do `job`; the reason when it cannot (the report says it).
     pub fn does(self, job: Job) -> Result<(), &'static str> {
         match (self, job) {
+            (Variant::GoLoop, Job::Upper(_)) => Ok(()),
+            (Variant::GoLoop, _) => {
+                Err("the same Go module as the row above: it differs only in the body job's loop")
+            }
             (Variant::ExtAuthz, Job::Auth) => Ok(()),
             (Variant::ExtAuthz, _) => Err("ext_authz only decides whether a request may pass (the auth job)"),
             (Variant::CModule, Job::Auth) => Err("the C module does no auth"),
@@ -252,9 +262,13 @@ pub fn filter(variant: Variant, job: Job, artifacts: &Artifacts) -> Option<Value
                 envoyx_harness::Form::StringValue,
             )
         }
-        Variant::Go => envoyx_harness::envoyx_filter(
+        Variant::Go | Variant::GoLoop => envoyx_harness::envoyx_filter(
             "bench",
-            envoyx_harness::module_config("bench", &artifacts.go_bench_module, word),
+            envoyx_harness::module_config(
+                "bench",
+                &artifacts.go_bench_module,
+                if variant == Variant::GoLoop { "upper-loop" } else { word },
+            ),
             envoyx_harness::LoadBy::File(&artifacts.stock_host),
             envoyx_harness::Form::StringValue,
         ),
@@ -489,13 +503,20 @@ mod tests {
         assert!(wasm.contains("pass.wasm") && wasm.contains("envoy.wasm.runtime.v8"), "{wasm}");
         let ext = filter(Variant::ExtProc, Job::Upper(1), &a).unwrap();
         assert_eq!(ext["typed_config"]["processing_mode"]["request_body_mode"], "BUFFERED");
+        // The Go module's body job, with the SDK's helper and with the plain loop.
+        let go = filter(Variant::Go, Job::Upper(1), &a).unwrap().to_string();
+        assert!(go.contains("upper") && !go.contains("upper-loop"), "{go}");
+        let go_loop = filter(Variant::GoLoop, Job::Upper(1), &a).unwrap().to_string();
+        assert!(go_loop.contains("upper-loop"), "{go_loop}");
+        assert!(Variant::GoLoop.does(Job::Header).is_err());
     }
 
     #[test]
-    fn every_variant_but_ext_authz_answers_the_respond_job_itself() {
+    fn every_variant_but_ext_authz_and_go_loop_answers_the_respond_job_itself() {
         let a = artifacts();
         for variant in Variant::ALL {
-            assert_eq!(variant.does(Job::Respond).is_ok(), variant != Variant::ExtAuthz, "{variant:?}");
+            let answers = !matches!(variant, Variant::ExtAuthz | Variant::GoLoop);
+            assert_eq!(variant.does(Job::Respond).is_ok(), answers, "{variant:?}");
         }
         assert_eq!(Job::Respond.word(), "respond");
         let envoyx = filter(Variant::EnvoyX, Job::Respond, &a).unwrap().to_string();
