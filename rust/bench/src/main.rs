@@ -67,7 +67,7 @@ impl Plan {
             mode: "profile",
             rounds: 1,
             jobs: vec![Job::Header, Job::Pass, Job::Upper(64 << 10), Job::Observe, Job::Respond],
-            variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::CModule],
+            variants: vec![Variant::NoFilter, Variant::EnvoyX, Variant::Go, Variant::CModule],
             connections: 1,
             scale: 1.0,
             notes: Vec::new(),
@@ -319,10 +319,13 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
             .into_iter()
             .filter(|j| plan.jobs.contains(j))
             .collect();
+        // The baselines always; the Go module when this run has it.
+        profile_plan.variants.retain(|v| *v != Variant::Go || plan.variants.contains(&Variant::Go));
         let dump_dir =
             std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("envoyx-bench-callgrind");
         match instruction_counts(&profile_plan, &setup, &dump_dir) {
-            Ok(counts) => {
+            Ok((counts, failed)) => {
+                failures.extend(failed.into_iter().map(|f| format!("callgrind: {f}")));
                 envoyx_body_callbacks = counts
                     .iter()
                     .find(|(job, variant, _)| matches!(job, Job::Upper(_)) && *variant == Variant::EnvoyX)
@@ -430,31 +433,41 @@ fn ensure_valgrind() -> bool {
     runs()
 }
 
+/// What the callgrind runs counted, by job and variant, and each cell that failed (named, with
+/// why: the other cells still count).
+type Counts = (Vec<(Job, Variant, run::Profile)>, Vec<String>);
+
 /// Each of `plan`'s variants and jobs once in Envoy under callgrind. The dumps stay in
 /// `dump_dir` for callgrind_annotate.
-fn instruction_counts(
-    plan: &Plan,
-    setup: &Setup,
-    dump_dir: &Path,
-) -> Result<Vec<(Job, Variant, run::Profile)>, String> {
+fn instruction_counts(plan: &Plan, setup: &Setup, dump_dir: &Path) -> Result<Counts, String> {
     std::fs::create_dir_all(dump_dir).map_err(|e| format!("{}: {e}", dump_dir.display()))?;
     let mut bodies = Vec::new();
-    let mut counts = Vec::new();
+    let (mut counts, mut failed) = (Vec::new(), Vec::new());
     for job in &plan.jobs {
         let (warmup, timed) = plan.requests(*job);
         for variant in &plan.variants {
+            if variant.does(*job).is_err() {
+                continue;
+            }
             let spec = run::request_for(*job, *variant, &mut bodies);
             eprintln!("bench: {job} / {} under callgrind ({timed} requests)", variant.name());
-            let profile = run::profile(setup, *variant, *job, &spec, warmup.max(20), timed, dump_dir)?;
-            eprintln!(
-                "bench:   {:.0} instructions per request ({})",
-                profile.instructions_per_request,
-                profile.dump.display()
-            );
-            counts.push((*job, *variant, profile));
+            match run::profile(setup, *variant, *job, &spec, warmup.max(20), timed, dump_dir) {
+                Ok(profile) => {
+                    eprintln!(
+                        "bench:   {:.0} instructions per request ({})",
+                        profile.instructions_per_request,
+                        profile.dump.display()
+                    );
+                    counts.push((*job, *variant, profile));
+                }
+                Err(e) => {
+                    eprintln!("bench:   not counted: {e}");
+                    failed.push(format!("{job} / {}: {e}", variant.name()));
+                }
+            }
         }
     }
-    Ok(counts)
+    Ok((counts, failed))
 }
 
 /// `profile`: instruction counts only, printed.
@@ -469,7 +482,8 @@ fn profile(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     let sizes = plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None });
     let upstream = CheckingUpstream::start(sizes.max().unwrap_or(0)).map_err(|e| e.to_string())?;
     let setup = Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu: None, connections: 1 };
-    for (job, variant, profile) in instruction_counts(plan, &setup, out_dir)? {
+    let (counts, failed) = instruction_counts(plan, &setup, out_dir)?;
+    for (job, variant, profile) in counts {
         println!(
             "{job} / {}: {:.0} instructions per request; callbacks run: {}",
             variant.name(),
@@ -477,7 +491,10 @@ fn profile(plan: &Plan, out_dir: &Path) -> Result<(), String> {
             profile.callbacks.join(", ")
         );
     }
-    Ok(())
+    for failure in &failed {
+        println!("{failure}: not counted");
+    }
+    if failed.is_empty() { Ok(()) } else { Err(format!("{} callgrind run(s) failed", failed.len())) }
 }
 
 /// The raw samples, for re-reading without re-running.
