@@ -187,17 +187,7 @@ pub fn start_envoy_draining_in(
     dir: tempfile::TempDir,
     seconds: u32,
 ) -> Envoy {
-    let host = stock_host();
-    let command = envoyx_harness::EnvoyCommand {
-        binary: &envoy_binary(version),
-        version,
-        bootstrap,
-        module_search_path: host.parent(),
-        log_level: "info",
-    };
-    let mut envoy = Envoy(command.spawn_draining_in(dir, seconds).unwrap_or_else(|e| panic!("{e}")));
-    envoy.0.wait_ready(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
-    envoy
+    ready(spawned(version, bootstrap, |command| command.spawn_draining_in(dir, seconds)))
 }
 
 /// Starts Envoy without waiting for it.
@@ -212,21 +202,35 @@ pub fn start_envoy_with_workers(
     dir: tempfile::TempDir,
     workers: u32,
 ) -> Envoy {
-    let mut envoy = spawn_envoy_with(version, bootstrap, dir, workers);
-    envoy.0.wait_ready(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
-    envoy
+    ready(spawn_envoy_with(version, bootstrap, dir, workers))
 }
 
 fn spawn_envoy_with(version: &str, bootstrap: &Value, dir: tempfile::TempDir, workers: u32) -> Envoy {
+    spawned(version, bootstrap, |command| command.spawn_with_workers(dir, workers))
+}
+
+/// Envoy `version` on `bootstrap` (the stock host findable by name), started by `spawn`.
+fn spawned(
+    version: &str,
+    bootstrap: &Value,
+    spawn: impl FnOnce(&envoyx_harness::EnvoyCommand<'_>) -> std::io::Result<envoyx_harness::Envoy>,
+) -> Envoy {
     let host = stock_host();
+    let binary = envoy_binary(version);
     let command = envoyx_harness::EnvoyCommand {
-        binary: &envoy_binary(version),
+        binary: &binary,
         version,
         bootstrap,
         module_search_path: host.parent(),
         log_level: "info",
     };
-    Envoy(command.spawn_with_workers(dir, workers).unwrap_or_else(|e| panic!("{e}")))
+    Envoy(spawn(&command).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// `envoy` once it is ready.
+fn ready(mut envoy: Envoy) -> Envoy {
+    envoy.0.wait_ready(Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+    envoy
 }
 
 impl Deref for Envoy {
