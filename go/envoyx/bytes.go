@@ -26,9 +26,21 @@ func asciiRangeMask(w uint64, lo, hi byte) uint64 {
 	return atLeastLo &^ aboveHi &^ w & highs
 }
 
-// flipCase flips bit 5 (the ASCII case bit) of the bytes of `p` in [lo, hi].
+// flipCase flips bit 5 (the ASCII case bit) of the bytes of `p` in [lo, hi]: 32 bytes per
+// round (four words, no branch), then word by word, then the last bytes one by one.
 func flipCase(p []byte, lo, hi byte) {
 	i := 0
+	for ; i+32 <= len(p); i += 32 {
+		q := (*[32]byte)(p[i : i+32]) // one bounds check for the four words
+		w0 := binary.LittleEndian.Uint64(q[0:])
+		w1 := binary.LittleEndian.Uint64(q[8:])
+		w2 := binary.LittleEndian.Uint64(q[16:])
+		w3 := binary.LittleEndian.Uint64(q[24:])
+		binary.LittleEndian.PutUint64(q[0:], w0^asciiRangeMask(w0, lo, hi)>>2)
+		binary.LittleEndian.PutUint64(q[8:], w1^asciiRangeMask(w1, lo, hi)>>2)
+		binary.LittleEndian.PutUint64(q[16:], w2^asciiRangeMask(w2, lo, hi)>>2)
+		binary.LittleEndian.PutUint64(q[24:], w3^asciiRangeMask(w3, lo, hi)>>2)
+	}
 	for ; i+8 <= len(p); i += 8 {
 		w := binary.LittleEndian.Uint64(p[i:])
 		if mask := asciiRangeMask(w, lo, hi); mask != 0 {
