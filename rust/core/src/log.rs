@@ -175,6 +175,11 @@ pub fn warn_once(line: &str) {
     log(if first { LogLevel::Warn } else { LogLevel::Debug }, line.as_bytes());
 }
 
+/// [`warn_once`] of the refusal of a module's call `what` (no stream to name) for `reason`.
+pub(crate) fn refused_once(what: &str, reason: &str) {
+    warn_once(&format!("EnvoyX module call {what} refused: {reason}"));
+}
+
 /// Logs a formatted message from the core itself.
 macro_rules! core_log {
     ($level:ident, $($arg:tt)*) => {

@@ -59,7 +59,7 @@ pub(crate) fn runtime_get(key: &[u8], kind: u32) -> Option<RuntimeValue> {
 
 /// Logs a refusal once per process per text (`what` and `reason`); returns None.
 fn refuse(what: &str, reason: &str) -> Option<RuntimeValue> {
-    crate::log::warn_once(&format!("EnvoyX module call {what} refused: {reason}"));
+    crate::log::refused_once(what, reason);
     None
 }
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use envoyx_abi::*;
 
-use crate::log::{Shown, warn_once};
+use crate::log::{Shown, refused_once};
 use crate::sync::lock;
 use crate::validate::process_key;
 
@@ -137,7 +137,7 @@ pub(crate) fn shared_data_set(key: &[u8], value: &[u8], cas: u64) -> envoyx_shar
 }
 
 fn refuse(what: &str, reason: &str) -> envoyx_shared_status {
-    warn_once(&format!("EnvoyX module call {what} refused: {reason}"));
+    refused_once(what, reason);
     ENVOYX_SHARED_REFUSED
 }
 
@@ -209,7 +209,7 @@ pub(crate) fn function_get(name: &[u8]) -> envoyx_function {
 }
 
 fn function_refused(what: &str, reason: &str) -> bool {
-    warn_once(&format!("EnvoyX module call {what} refused: {reason}"));
+    refused_once(what, reason);
     false
 }
 

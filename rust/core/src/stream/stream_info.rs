@@ -363,6 +363,26 @@ pub(crate) fn upstream_override_host(cell: &StreamCell, host: &[u8], strict: boo
     cell.host.borrow_mut().upstream_override_host(&text, strict)
 }
 
+/// The rule of `secret_get`: the value of declared secret `name` now (empty until the proxy
+/// has it: SDS delivers it later), a view valid until the hook returns. A name the
+/// configuration does not declare is refused, naming those it does: the operator, not the
+/// module, decides what a filter may read.
+pub(crate) fn secret_get(cell: &StreamCell, name: &[u8]) -> Option<envoyx_bytes> {
+    let secrets = cell.secrets();
+    let Some(id) = secrets.host_id(name) else {
+        cell.refuse(
+            format_args!("secret_get of `{}`", crate::log::Shown(name)),
+            &format_args!(
+                "the filter configuration declares no secret of that name (its `secrets`: {}); declare it \
+                 there for the module to read it",
+                secrets.declared()
+            ),
+        );
+        return None;
+    };
+    cell.host.borrow_mut().secret_get(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ pub(super) unsafe extern "C" fn shared_data_get(
     cas: *mut u64,
 ) -> envoyx_shared_status {
     if len.is_null() || cas.is_null() {
-        crate::log::warn_once("EnvoyX module call shared_data_get refused: `len` and `cas` must not be NULL");
+        crate::log::refused_once("shared_data_get", "`len` and `cas` must not be NULL");
         return ENVOYX_SHARED_REFUSED;
     }
     // Safety: the module's buffer is writable for its length during the call (x/abi.h); a NULL

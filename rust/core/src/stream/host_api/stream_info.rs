@@ -181,7 +181,7 @@ pub(super) unsafe extern "C" fn secret_get(
     // or NULL.
     unsafe {
         with_stream(stream, "secret_get", false, |cell, _| {
-            match crate::stream::secrets::secret_get(cell, view(name)) {
+            match crate::stream::stream_info::secret_get(cell, view(name)) {
                 Some(secret) if !value.is_null() => {
                     value.write(secret);
                     true
