@@ -14,6 +14,7 @@ mod check;
 mod check_config;
 mod demo;
 mod envoy;
+mod envoy_yaml;
 mod go;
 mod new;
 mod new_go;

@@ -11,7 +11,7 @@ pub const SDK_MODULE: &str = "github.com/envoyx/envoyx/go";
 /// The files of the Go module `name` depending on the SDK from `sdk`.
 pub fn files(name: &str, sdk: &Sdk, library: &str, module: &std::path::Path) -> Vec<(&'static str, String)> {
     let build = format!("envoyx go build -buildmode=c-shared -o {library} .");
-    let made = crate::new::EnvoyYamlFor {
+    let made = crate::envoy_yaml::EnvoyYamlFor {
         build: &build,
         module_is: "this Go module from `file_path`, where\n# `envoyx go build` put it (change it if you build elsewhere)",
     };
@@ -20,7 +20,7 @@ pub fn files(name: &str, sdk: &Sdk, library: &str, module: &std::path::Path) -> 
         ("filter.go", filter_go(name)),
         ("main.go", MAIN_GO.to_string()),
         ("filter_test.go", filter_test_go(name)),
-        ("envoy.yaml", crate::new::envoy_yaml(name, module, &made)),
+        ("envoy.yaml", crate::envoy_yaml::envoy_yaml(name, module, &made)),
         ("README.md", readme(name, library)),
         (".gitignore", "/lib*.so\n/lib*.h\n".to_string()),
     ]
