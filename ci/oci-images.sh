@@ -71,6 +71,10 @@ fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
+# Layer blobs go to TMPDIR while an image is committed (/var/tmp otherwise): keep them in the
+# scratch folder the trap removes.
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp
 # Image storage of this run only (no daemon, nothing global): the vfs driver needs no overlay
 # support from the kernel.
 storage=(--root "$work/storage" --runroot "$work/run" --storage-driver vfs)
@@ -114,6 +118,7 @@ for envoy_version in "${envoy_versions[@]}"; do
   archives+=("$out/$file.oci.tar")
   rm -f "$out/$file.oci.tar"
   buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$out/$file.oci.tar:$ref" >/dev/null
+  buildah "${storage[@]}" rm "$c" >/dev/null # its copy of the root filesystem is not needed again
 done
 
 read -r file ref < <(host_name)

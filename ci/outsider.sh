@@ -15,7 +15,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-work=${1:-$(mktemp -d /tmp/envoyx-outsider.XXXXXX)}
+if [[ -n ${1:-} ]]; then
+  work=$1
+else
+  # A scratch folder of our own: its builds run to gigabytes, so it goes when the script ends.
+  work=$(mktemp -d /tmp/envoyx-outsider.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 case "$work/" in "$root"/*) echo "ci/outsider.sh: WORK must be outside the checkout" >&2; exit 2 ;; esac

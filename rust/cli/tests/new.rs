@@ -30,6 +30,8 @@ fn cargo(crate_dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(crate_dir)
         .env("CARGO_TARGET_DIR", shared_target_dir())
+        // A scaffolded crate has no profile of ours; line tables keep its throwaway build small.
+        .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
         .output()
         .unwrap()
 }
