@@ -6,6 +6,7 @@
 pub mod build;
 pub mod chain;
 pub mod chaos_upstream;
+pub mod cpu_limit;
 pub mod go;
 pub mod load;
 pub mod load_h2;

@@ -90,8 +90,32 @@ pub fn run(port: u16, spec: &RequestSpec, requests: usize, connections: usize) -
     run_mixed(port, std::slice::from_ref(spec), requests, connections)
 }
 
+/// Like [`run`], at a fixed rate: request `i` is sent no earlier than `i / per_second` seconds
+/// after the start (a connection that falls behind sends at once), so Envoy idles between
+/// requests as it does under a steady load below saturation.
+pub fn run_paced(
+    port: u16,
+    spec: &RequestSpec,
+    requests: usize,
+    connections: usize,
+    per_second: f64,
+) -> LoadResult {
+    send(port, std::slice::from_ref(spec), requests, connections, Some(per_second))
+}
+
 /// Like [`run`], request `i` (counted over all connections) being `specs[i % specs.len()]`.
 pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections: usize) -> LoadResult {
+    send(port, specs, requests, connections, None)
+}
+
+/// The client loop of [`run_mixed`] and [`run_paced`]: `per_second` paces the requests when set.
+fn send(
+    port: u16,
+    specs: &[RequestSpec],
+    requests: usize,
+    connections: usize,
+    per_second: Option<f64>,
+) -> LoadResult {
     let next = Arc::new(AtomicUsize::new(0));
     let outcome = Arc::new(Mutex::new(LoadResult::default()));
     let start = Instant::now();
@@ -107,6 +131,12 @@ pub fn run_mixed(port: u16, specs: &[RequestSpec], requests: usize, connections:
                         break;
                     }
                     let spec = &specs[i % specs.len()];
+                    if let Some(rate) = per_second {
+                        let due = start + Duration::from_secs_f64(i as f64 / rate);
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
                     let sent = Instant::now();
                     let result = match conn.as_mut() {
                         Some(c) => c.exchange(spec),

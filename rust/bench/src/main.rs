@@ -6,6 +6,7 @@
 //! Either exits 1 if a measurement failed or a request went wrong (e.g. the upstream saw a wrong
 //! byte).
 
+use envoyx_bench::cpu_limit::CpuLimit;
 use envoyx_bench::report::{Results, summarise};
 use envoyx_bench::run::{self, ENVOY_VERSION, Sample, Setup};
 use envoyx_bench::upstream::CheckingUpstream;
@@ -28,6 +29,10 @@ struct Plan {
     scale: f64,
     /// Lines added to the report's description of the run (`--note`).
     notes: Vec<String>,
+    /// `--envoy-cpu-limit N`: Envoy in a cgroup with an N-CPU quota instead of pinned to one CPU.
+    envoy_cpu_limit: Option<f64>,
+    /// `--rate R`: the timed requests paced at R per second instead of as fast as Envoy answers.
+    rate: Option<f64>,
 }
 
 impl Plan {
@@ -46,6 +51,8 @@ impl Plan {
             connections: 4,
             scale: 1.0,
             notes: Vec::new(),
+            envoy_cpu_limit: None,
+            rate: None,
         }
     }
 
@@ -58,6 +65,8 @@ impl Plan {
             connections: 4,
             scale: 1.0,
             notes: Vec::new(),
+            envoy_cpu_limit: None,
+            rate: None,
         }
     }
 
@@ -71,6 +80,8 @@ impl Plan {
             connections: 1,
             scale: 1.0,
             notes: Vec::new(),
+            envoy_cpu_limit: None,
+            rate: None,
         }
     }
 
@@ -117,7 +128,7 @@ fn repo_root() -> PathBuf {
 }
 
 const USAGE: &str = "usage: envoyx-bench full|quick|profile [--out DIR] [--rounds N] [--jobs header,pass,auth,observe,respond,1KiB,64KiB,1MiB,16MiB] \
-                     [--variants none,envoyx,go,go-loop,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--note TEXT]...\n       \
+                     [--variants none,envoyx,go,go-loop,c,lua,wasm,ext_proc,ext_authz] [--scale X] [--envoy-cpu-limit CPUS] [--rate REQ_PER_S] [--note TEXT]...\n       \
                      envoyx-bench auth-server   (the auth job's service; prints `listening on 127.0.0.1:PORT`)";
 
 /// Parses the command line: a mode, then options that narrow it (for development and profiling).
@@ -137,6 +148,19 @@ fn parse_args(args: &[String]) -> Result<(Plan, Option<PathBuf>), String> {
             "--note" => plan.notes.push(value.clone()),
             "--rounds" => plan.rounds = value.parse().map_err(|_| format!("--rounds {value:?}"))?,
             "--scale" => plan.scale = value.parse().map_err(|_| format!("--scale {value:?}"))?,
+            "--envoy-cpu-limit" => {
+                plan.envoy_cpu_limit = Some(
+                    value.parse().map_err(|_| format!("--envoy-cpu-limit {value:?}: a number of CPUs"))?,
+                )
+            }
+            "--rate" => {
+                let rate: f64 =
+                    value.parse().map_err(|_| format!("--rate {value:?}: requests per second"))?;
+                if !rate.is_finite() || rate <= 0.0 {
+                    return Err(format!("--rate {value:?}: must be above 0"));
+                }
+                plan.rate = Some(rate);
+            }
             "--jobs" => {
                 plan.jobs = value
                     .split(',')
@@ -238,24 +262,38 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None }).collect();
 
     let machine = machine(); // before pinning narrows what this process sees
-    // Envoy on one CPU, this process (client, upstream, ext_proc server) on another.
+    // Envoy on one CPU (or under a CPU limit), this process (client, upstream, ext_proc server)
+    // on another.
     let cpus = procfs::allowed_cpus();
-    let (envoy_cpu, pinning) = if cpus.len() >= 2 {
+    let cpu_limit =
+        plan.envoy_cpu_limit.map(|cpus| CpuLimit::create(cpus, &envoy, &build_dir)).transpose()?;
+    let (envoy_cpu, mut pinning) = if cpus.len() >= 2 {
         procfs::pin_process(std::process::id(), cpus[1]).map_err(|e| format!("pinning the client: {e}"))?;
-        (
-            Some(cpus[0]),
-            format!(
-                "Envoy pinned to CPU {}; client, upstream and ext_proc server to CPU {}",
-                cpus[0], cpus[1]
-            ),
-        )
+        let client = format!("client, upstream and ext_proc server pinned to CPU {}", cpus[1]);
+        match &cpu_limit {
+            Some(limit) => (None, format!("{}; {client}", limit.describe())),
+            None => (Some(cpus[0]), format!("Envoy pinned to CPU {}; {client}", cpus[0])),
+        }
     } else {
         (None, "only one CPU allowed: nothing pinned".to_string())
     };
+    if let Some(rate) = plan.rate {
+        pinning.push_str(&format!(
+            ". Timed requests paced at {rate} per second over the {} connections (not saturating)",
+            plan.connections
+        ));
+    }
     let upstream =
         CheckingUpstream::start(sizes.iter().copied().max().unwrap_or(0)).map_err(|e| e.to_string())?;
-    let setup =
-        Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu, connections: plan.connections };
+    let setup = Setup {
+        envoy,
+        artifacts,
+        upstream_port: upstream.port,
+        envoy_cpu,
+        connections: plan.connections,
+        launcher: cpu_limit.as_ref().map(|l| l.binary().to_path_buf()),
+        rate: plan.rate,
+    };
     let zero_copy_requests = if plan.mode == "full" { 20 } else { 5 };
     eprintln!(
         "bench: counting body bytes the EnvoyX path copies inside Envoy ({zero_copy_requests} requests per size; \
@@ -377,6 +415,14 @@ fn bench(plan: &Plan, out_dir: &Path) -> Result<(), String> {
         go_crossings,
     };
     results.about.extend(plan.notes.iter().cloned());
+    if let Some(limit) = &cpu_limit {
+        results.about.push(match limit.times_throttled() {
+            Ok(n) => {
+                format!("Over the whole run the kernel throttled Envoy's cgroup {n} times (its quota spent).")
+            }
+            Err(e) => format!("The cgroup's throttling count could not be read: {e}."),
+        });
+    }
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let stem = format!("{date}-envoy-{ENVOY_VERSION}");
     let (md, svg) = (out_dir.join(format!("{stem}.md")), out_dir.join(format!("{stem}.svg")));
@@ -481,7 +527,15 @@ fn profile(plan: &Plan, out_dir: &Path) -> Result<(), String> {
     }
     let sizes = plan.jobs.iter().filter_map(|j| if let Job::Upper(s) = j { Some(*s) } else { None });
     let upstream = CheckingUpstream::start(sizes.max().unwrap_or(0)).map_err(|e| e.to_string())?;
-    let setup = Setup { envoy, artifacts, upstream_port: upstream.port, envoy_cpu: None, connections: 1 };
+    let setup = Setup {
+        envoy,
+        artifacts,
+        upstream_port: upstream.port,
+        envoy_cpu: None,
+        connections: 1,
+        launcher: None,
+        rate: None,
+    };
     let (counts, failed) = instruction_counts(plan, &setup, out_dir)?;
     for (job, variant, profile) in counts {
         println!(

@@ -84,6 +84,11 @@ pub struct Setup {
     /// Pin Envoy to this CPU (the client and upstream run on the others), if there are two.
     pub envoy_cpu: Option<usize>,
     pub connections: usize,
+    /// Start Envoy through this in timed measurements (the CPU limit's wrapper, which joins a
+    /// cgroup and runs `envoy`); callgrind runs `envoy` itself.
+    pub launcher: Option<std::path::PathBuf>,
+    /// Timed requests paced at this many per second (`--rate`); `None`: as fast as Envoy answers.
+    pub rate: Option<f64>,
 }
 
 /// The ext_proc server, killed (by PID) when dropped.
@@ -186,8 +191,13 @@ pub fn measure(
     requests: usize,
 ) -> Result<Sample, String> {
     let processor = Processor::for_measurement(setup, variant, job)?;
-    let (mut envoy, listen_port, go_allocations_port) =
-        spawn_envoy(setup, &setup.envoy, variant, job, processor.as_ref().map(|p| p.cluster))?;
+    let (mut envoy, listen_port, go_allocations_port) = spawn_envoy(
+        setup,
+        setup.launcher.as_ref().unwrap_or(&setup.envoy),
+        variant,
+        job,
+        processor.as_ref().map(|p| p.cluster),
+    )?;
     envoy.wait_ready(Duration::from_secs(60))?;
     let pid = envoy.pid();
     if let Some(cpu) = setup.envoy_cpu {
@@ -207,7 +217,10 @@ pub fn measure(
     let switches_before = procfs::context_switches(pid).map_err(|e| e.to_string())?;
     let processor_before = processor_pid.map(procfs::cpu_ticks).transpose().map_err(|e| e.to_string())?;
     let go_before = go_allocations_port.map(crate::go::allocations).transpose()?;
-    let result = load::run(listen_port, spec, requests, setup.connections);
+    let result = match setup.rate {
+        Some(rate) => load::run_paced(listen_port, spec, requests, setup.connections, rate),
+        None => load::run(listen_port, spec, requests, setup.connections),
+    };
     let after = procfs::cpu_ticks(pid).map_err(|e| e.to_string())?;
     let switches_after = procfs::context_switches(pid).map_err(|e| e.to_string())?;
     let go_after = go_allocations_port.map(crate::go::allocations).transpose()?;
