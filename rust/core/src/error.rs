@@ -98,9 +98,10 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// A module named by URL could not be brought into the cache (`remote.rs`).
-    #[error("EnvoyX module {url} (sha256 {sha256}): {reason}; not loaded")]
-    Fetch { url: String, sha256: String, reason: String },
+    /// A remote module is not in the cache (`remote.rs`): being fetched in the background, or
+    /// its fetch failed. `module` is the URL and sha256, or the OCI reference.
+    #[error("EnvoyX module {module}: {reason}; not loaded")]
+    Fetch { module: String, reason: String },
     /// A module fetched by URL failed a check of loading.
     #[error("EnvoyX module fetched from {url}: {source}")]
     FetchedModule { url: String, source: LoadError },

@@ -37,12 +37,13 @@ pub mod sync;
 mod vocab;
 pub mod workers;
 
-pub use load::{config, remote};
+pub use load::{config, oci, remote};
 pub use stream::validate;
 
 pub use error::{AbiVersion, ConfigError, Error, EventOrderError, LoadError};
-pub use load::config::{ModuleConfig, RemoteModule};
+pub use load::config::{ModuleConfig, RemoteModule, RemoteSource};
 pub use load::config_version::ConfigVersion;
+pub use load::elf::build_ids;
 pub use load::filter_config::FilterConfig;
 pub use load::module::{
     MissingExport, Module, ModuleFile, ModuleRegistry, accepts, check_file, resolve_exports,

@@ -12,6 +12,7 @@ pub mod file_server;
 pub mod grpc_health;
 pub mod http;
 pub mod proxy;
+pub mod registry;
 pub mod upstream;
 
 pub use auth::AuthServer;
@@ -23,6 +24,7 @@ pub use envoy::{Envoy, EnvoyCommand, EnvoyConfigFile, body_bytes_copied, mapped_
 pub use file_server::FileServer;
 pub use grpc_health::GrpcHealthServer;
 pub use http::{Message, keep_alive_until, post_chunked, read_message, request};
+pub use registry::{Registry, RegistryOptions, ensure_debian_packages};
 pub use upstream::Upstream;
 
 use std::path::{Path, PathBuf};

@@ -12,7 +12,14 @@ use envoyx_testhost::TestHost;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// A configuration fetching in place (`block_on_cache_miss`), so each test sees its fetch's
+/// outcome at once; the background fetch (the default) has tests of its own below.
 fn remote_json(url: &str, sha256: &str, cache: &Path, extra: &str) -> String {
+    background_json(url, sha256, cache, &format!(r#", "block_on_cache_miss": true{extra}"#))
+}
+
+/// A configuration with the default: a cache miss is refused and fetched in the background.
+fn background_json(url: &str, sha256: &str, cache: &Path, extra: &str) -> String {
     format!(
         r#"{{"name": "r", "remote": {{"url": "{url}", "sha256": "{sha256}", "cache_dir": "{}"{extra}}}, "do_not_dlclose": true}}"#,
         cache.display()
@@ -209,7 +216,10 @@ fn bad_remote_fields_are_refused_by_name() {
     ))
     .unwrap();
     let remote = config.remote.clone().unwrap();
-    assert_eq!((remote.sha256.as_str(), remote.timeout_ms), (sha256.as_str(), 10_000));
+    let envoyx_core::RemoteSource::Url { sha256: configured, .. } = &remote.source else {
+        panic!("{remote:?}")
+    };
+    assert_eq!((configured.as_str(), remote.timeout_ms), (sha256.as_str(), 10_000));
     for timeout in ["2500", "2500.0", r#""2500""#] {
         let json = format!(
             r#"{{"remote": {{"url": "https://h/m.so", "sha256": "{sha256}", "timeout_ms": {timeout}}}}}"#
@@ -221,4 +231,73 @@ fn bad_remote_fields_are_refused_by_name() {
     use prost::Message;
     let bytes = config.to_proto().encode_to_vec();
     assert_eq!(ModuleConfig::from_proto_bytes(&bytes).unwrap(), config);
+}
+
+/// Waits until `json` loads (its background fetch done) or `deadline` passes; the refusals seen.
+fn load_when_fetched(json: &str, deadline: Duration) -> (TestHost, Vec<String>) {
+    let start = Instant::now();
+    let mut refusals = Vec::new();
+    loop {
+        match TestHost::from_json(json) {
+            Ok(host) => return (host, refusals),
+            Err(e) => refusals.push(e.to_string()),
+        }
+        assert!(start.elapsed() < deadline, "not loaded within {deadline:?}: {refusals:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_cache_miss_is_refused_at_once_and_fetched_in_the_background_once() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = FileServer::start().unwrap();
+    let (bytes, sha256) = serve_module(&server);
+    let url = server.url("/libc.so");
+    let json = background_json(&url, &sha256, cache.path(), "");
+
+    let message = refused(&json);
+    assert!(
+        message.starts_with(&format!("EnvoyX module {url} (sha256 {sha256}): not in the module cache ")),
+        "{message}"
+    );
+    assert!(
+        message.contains("fetching it in the background") && message.contains("apply it again"),
+        "{message}"
+    );
+    let (host, refusals) = load_when_fetched(&json, Duration::from_secs(10));
+    assert!(refusals.iter().all(|r| r.contains("fetching it in the background")), "{refusals:?}");
+    let mut stream = host.stream();
+    stream.request_headers(&[(":path", "/")], true);
+    assert_eq!(stream.upstream_request_headers().get("x-c-module").as_deref(), Some("seen"));
+    assert_eq!(server.requests("/libc.so"), 1, "one fetch however many configurations asked");
+    let cached = cache.path().join(format!("{sha256}.so"));
+    assert!(envoyx_testhost::logged(&format!(
+        "fetched {} bytes into {} in the background; a configuration naming it now loads",
+        bytes.len(),
+        cached.display()
+    )));
+}
+
+#[test]
+fn a_stalled_fetch_does_not_hold_up_the_configuration_and_its_failure_is_told_next_time() {
+    let cache = tempfile::tempdir().unwrap();
+    // A server that accepts and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/libm.so", silent.local_addr().unwrap().port());
+    let sha256 = "c".repeat(64);
+    let json = background_json(&url, &sha256, cache.path(), r#", "timeout_ms": 400"#);
+    let start = Instant::now();
+    let message = refused(&json);
+    assert!(start.elapsed() < Duration::from_millis(300), "refused in {:?}", start.elapsed());
+    assert!(message.contains("fetching it in the background (at most 400 ms)"), "{message}");
+    // While it runs, another configuration is refused the same way without a second fetch.
+    assert!(refused(&json).contains("fetching it in the background"));
+    std::thread::sleep(Duration::from_millis(900));
+    assert!(envoyx_testhost::logged(&format!(
+        "EnvoyX module {url} (sha256 {sha256}): the background fetch failed"
+    )));
+    let message = refused(&json);
+    assert!(message.contains("the last fetch failed (fetch failed: "), "{message}");
+    assert!(message.contains("fetching it in the background"), "a new fetch starts: {message}");
+    assert!(cache_entries(cache.path()).is_empty());
 }

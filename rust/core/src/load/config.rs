@@ -23,48 +23,7 @@ pub const TYPE_URL: &str =
 pub const PER_ROUTE_TYPE_URL: &str =
     "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleConfigPerRoute";
 
-pub use crate::load::remote::{DEFAULT_FETCH_TIMEOUT_MS, RemoteModule};
-
-impl RemoteModule {
-    fn from_proto(remote: proto::RemoteModule) -> Result<Self, ConfigError> {
-        let url = remote.url.trim().to_string();
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "https://".len() {
-            return Err(field_error(
-                "remote.url",
-                format!("expected an http:// or https:// URL, got `{url}`"),
-            ));
-        }
-        let sha256 = remote.sha256.trim().to_ascii_lowercase();
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(field_error(
-                "remote.sha256",
-                format!("expected the module's SHA-256 as 64 hex digits, got `{}`", remote.sha256),
-            ));
-        }
-        let cache_dir = if !remote.cache_dir.is_empty() {
-            remote.cache_dir.into()
-        } else {
-            std::env::var_os("ENVOYX_MODULE_CACHE")
-                .filter(|dir| !dir.is_empty())
-                .map(Into::into)
-                .unwrap_or_else(|| crate::load::remote::DEFAULT_CACHE_DIR.into())
-        };
-        let timeout_ms = match remote.timeout_ms {
-            0 => DEFAULT_FETCH_TIMEOUT_MS,
-            ms => u64::from(ms),
-        };
-        Ok(Self { url, sha256, timeout_ms, cache_dir })
-    }
-
-    fn to_proto(&self) -> proto::RemoteModule {
-        proto::RemoteModule {
-            url: self.url.clone(),
-            sha256: self.sha256.clone(),
-            timeout_ms: u32::try_from(self.timeout_ms).unwrap_or(u32::MAX),
-            cache_dir: self.cache_dir.display().to_string(),
-        }
-    }
-}
+pub use crate::load::remote::{DEFAULT_FETCH_TIMEOUT_MS, RemoteModule, RemoteSource};
 
 /// A checked configuration: `file_path` is present and not empty, or `remote` names a module by
 /// URL, and then `file_path` is where the cache keeps it.
@@ -141,12 +100,13 @@ impl ModuleConfig {
                 if config.reload_on_file_change {
                     return Err(field_error(
                         "reload_on_file_change",
-                        "watches a local file_path; a remote module changes by a new sha256 in the configuration"
+                        "watches a local file_path; a remote module changes by a new sha256 or digest in the configuration"
                             .to_string(),
                     ));
                 }
-                let path = crate::load::remote::cached_path(&remote.cache_dir, &remote.sha256);
-                (path.display().to_string(), Some(remote))
+                // An OCI tag this process has not resolved has no cache path yet: loading finds it.
+                let path = remote.cached_path().map(|p| p.display().to_string()).unwrap_or_default();
+                (path, Some(remote))
             }
             _ => return Err(ConfigError::MissingFilePath { name: config.name }),
         };
@@ -227,7 +187,11 @@ impl ModuleConfig {
                 "file_path" | "filePath" => {
                     set_location(&mut config, key, Location::FilePath(expect_string(key, value)?))?
                 }
-                "remote" => set_location(&mut config, key, Location::Remote(remote_from_json(value)?))?,
+                "remote" => set_location(
+                    &mut config,
+                    key,
+                    Location::Remote(crate::load::remote_config::remote_from_json(value)?),
+                )?,
                 "do_not_dlclose" | "doNotDlclose" => config.do_not_dlclose = expect_bool(key, value)?,
                 "reload_on_file_change" | "reloadOnFileChange" => {
                     config.reload_on_file_change = expect_bool(key, value)?
@@ -284,9 +248,13 @@ impl ModuleConfig {
     /// The module's location, for log lines: the file, or the URL and where the cache keeps it.
     pub fn module_source(&self) -> String {
         match &self.remote {
-            Some(remote) => {
-                format!("{} (sha256 {}, cached as {})", remote.url, remote.sha256, self.file_path)
-            }
+            Some(remote) => match &remote.source {
+                RemoteSource::Url { url, sha256 } => {
+                    format!("{url} (sha256 {sha256}, cached as {})", self.file_path)
+                }
+                RemoteSource::Oci { .. } if self.file_path.is_empty() => remote.describe(),
+                RemoteSource::Oci { .. } => format!("{} (cached as {})", remote.describe(), self.file_path),
+            },
             None => self.file_path.clone(),
         }
     }
@@ -300,24 +268,6 @@ fn set_location(config: &mut DynamicModuleConfig, key: &str, location: Location)
     }
     config.location = Some(location);
     Ok(())
-}
-
-fn remote_from_json(value: &serde_json::Value) -> Result<proto::RemoteModule, ConfigError> {
-    let serde_json::Value::Object(fields) = value else {
-        return Err(field_error("remote", format!("expected an object, got {}", json_kind(value))));
-    };
-    let mut remote = proto::RemoteModule::default();
-    for (key, value) in fields {
-        let field = format!("remote.{key}");
-        match key.as_str() {
-            "url" => remote.url = expect_string(&field, value)?,
-            "sha256" => remote.sha256 = expect_string(&field, value)?,
-            "cache_dir" | "cacheDir" => remote.cache_dir = expect_string(&field, value)?,
-            "timeout_ms" | "timeoutMs" => remote.timeout_ms = expect_u32(&field, "milliseconds", value)?,
-            _ => return Err(field_error(&field, "unknown field".to_string())),
-        }
-    }
-    Ok(remote)
 }
 
 fn metric_limits_from_json(value: &serde_json::Value) -> Result<proto::MetricLimits, ConfigError> {
@@ -372,7 +322,7 @@ fn secrets_from_json(value: &serde_json::Value) -> Result<Vec<proto::SecretRef>,
 
 /// A whole number from 0 to u32::MAX; also as a float (what a google.protobuf.Struct carries) or
 /// a string of digits (proto3 JSON's other form).
-fn expect_u32(field: &str, what: &str, value: &serde_json::Value) -> Result<u32, ConfigError> {
+pub(crate) fn expect_u32(field: &str, what: &str, value: &serde_json::Value) -> Result<u32, ConfigError> {
     let whole = |f: f64| (f.fract() == 0.0 && f >= 0.0).then_some(f as u64);
     (value.as_u64())
         .or_else(|| value.as_f64().and_then(whole))
@@ -381,25 +331,25 @@ fn expect_u32(field: &str, what: &str, value: &serde_json::Value) -> Result<u32,
         .ok_or_else(|| field_error(field, format!("expected {what} (0 to {}), got {value}", u32::MAX)))
 }
 
-fn field_error(field: &str, reason: String) -> ConfigError {
+pub(crate) fn field_error(field: &str, reason: String) -> ConfigError {
     ConfigError::Field { field: field.to_string(), reason }
 }
 
-fn expect_string(field: &str, value: &serde_json::Value) -> Result<String, ConfigError> {
+pub(crate) fn expect_string(field: &str, value: &serde_json::Value) -> Result<String, ConfigError> {
     match value {
         serde_json::Value::String(s) => Ok(s.clone()),
         other => Err(field_error(field, format!("expected a string, got {}", json_kind(other)))),
     }
 }
 
-fn expect_bool(field: &str, value: &serde_json::Value) -> Result<bool, ConfigError> {
+pub(crate) fn expect_bool(field: &str, value: &serde_json::Value) -> Result<bool, ConfigError> {
     match value {
         serde_json::Value::Bool(b) => Ok(*b),
         other => Err(field_error(field, format!("expected a boolean, got {}", json_kind(other)))),
     }
 }
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",

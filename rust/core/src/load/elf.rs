@@ -179,6 +179,13 @@ pub(crate) fn go_build_id(path: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&id).into_owned())
 }
 
+/// The build ids of the module file at `path`: the GNU one (any linker), and the Go one (a Go
+/// `c-shared` module), for `envoyx push` to record.
+pub fn build_ids(path: &Path) -> (Option<String>, Option<String>) {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    (build_id(&bytes), go_build_id(path))
+}
+
 /// The descriptor of the first ELF note named `name` (NUL-padded to 4 bytes) of type `kind`, from
 /// the note segments the program headers list.
 fn note(bytes: &[u8], name: &[u8; 4], kind: u64) -> Option<Vec<u8>> {

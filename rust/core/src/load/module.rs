@@ -282,25 +282,25 @@ impl ModuleRegistry {
     /// Loads the module a configuration names: its `file_path`, or for a module named by URL the
     /// cache's copy, fetched first if the cache does not have it (`remote.rs`).
     pub fn load_configured(&self, config: &crate::ModuleConfig) -> Result<Arc<Module>, crate::Error> {
-        let path = Path::new(&config.file_path);
         let Some(remote) = &config.remote else {
-            return Ok(self.load(path, config.do_not_dlclose)?);
+            return Ok(self.load(Path::new(&config.file_path), config.do_not_dlclose)?);
         };
-        let fetched = crate::load::remote::ensure_cached(remote).map_err(|reason| crate::Error::Fetch {
-            url: remote.url.clone(),
-            sha256: remote.sha256.clone(),
-            reason,
-        })?;
-        if let crate::load::remote::Fetched::Downloaded(bytes) = fetched {
-            crate::log::core_log!(
-                Info,
-                "EnvoyX module {}: fetched {bytes} bytes into {}",
-                remote.url,
-                path.display()
-            );
-        }
-        self.load(path, config.do_not_dlclose)
-            .map_err(|source| crate::Error::FetchedModule { url: remote.url.clone(), source })
+        let fetch_failed = |reason: String| crate::Error::Fetch { module: remote.describe(), reason };
+        let path =
+            match crate::load::remote::ensure_cached(remote).map_err(|m| fetch_failed(m.to_string()))? {
+                crate::load::remote::Fetched::CacheHit(path) => path,
+                crate::load::remote::Fetched::Downloaded(bytes, path) => {
+                    crate::log::core_log!(
+                        Info,
+                        "EnvoyX module {}: fetched {bytes} bytes into {}",
+                        remote.describe(),
+                        path.display()
+                    );
+                    path
+                }
+            };
+        self.load(&path, config.do_not_dlclose)
+            .map_err(|source| crate::Error::FetchedModule { url: remote.location(), source })
     }
 
     /// [`ModuleRegistry::load`] for a host speaking `host_version`. Hosts use `load`; this exists

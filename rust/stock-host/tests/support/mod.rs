@@ -6,9 +6,11 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod h2c;
+pub mod lds;
 
 use envoyx_core::sync::lock;
 pub use h2c::{H2Reply, h2_cancel_mid_body, h2_request};
+pub use lds::LdsEnvoy;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
