@@ -144,8 +144,11 @@ for m in "${modules[@]}"; do
   c=$(buildah "${storage[@]}" from scratch)
   buildah "${storage[@]}" copy --chmod 0644 "$c" "$so" "/lib$name.so" >/dev/null
   buildah "${storage[@]}" copy --chmod 0644 "$c" "$work/$name.json" "/$name.json" >/dev/null
+  # The same facts as labels (image tools) and as manifest annotations (what `envoyx list` and
+  # `remote.oci` read, as on an `envoyx push` artifact: docs/oci.md).
   buildah "${storage[@]}" config --label "io.envoyx.module=$m" --label "io.envoyx.sha256=$sha" \
-    --label "io.envoyx.abi=$abi" "$c"
+    --label "io.envoyx.abi=$abi" --annotation "io.envoyx.module=$m" --annotation "io.envoyx.sha256=$sha" \
+    --annotation "io.envoyx.abi=$abi" --annotation "io.envoyx.file=lib$name.so" "$c"
   archives+=("$out/$file.oci.tar")
   rm -f "$out/$file.oci.tar"
   buildah "${storage[@]}" commit --quiet --format oci "$c" "oci-archive:$out/$file.oci.tar:$ref" >/dev/null

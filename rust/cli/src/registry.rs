@@ -68,6 +68,16 @@ fn parse(args: &[String]) -> Result<Common, String> {
     Ok(Common { options, rest, description, output })
 }
 
+/// The registry options among `args` (`--credentials`, `--ca-file`, `--insecure`,
+/// `--timeout`), for a command that also talks to a registry (`envoyx deploy`).
+pub(crate) fn client_options(args: &[String]) -> Result<ClientOptions, String> {
+    let common = parse(args)?;
+    match common.rest.first() {
+        Some(extra) => Err(format!("unexpected `{extra}`")),
+        None => Ok(common.options),
+    }
+}
+
 /// Docker's own credentials file, where `docker login` (or `podman login --authfile`) put it.
 fn default_credentials() -> Option<PathBuf> {
     let dir = std::env::var_os("DOCKER_CONFIG")

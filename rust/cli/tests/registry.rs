@@ -176,3 +176,51 @@ fn every_failure_is_refused_naming_the_reference_and_the_reason() {
 }
 
 use envoyx_core::oci::Reference;
+
+/// `envoyx deploy`: a pushed module's configuration for Envoy Gateway and Istio passes the checks
+/// the committed manifests pass (`ci/validate-k8s.sh`: schemas, then the core's rules), naming
+/// the module by the digest its tag resolved to; for stock Envoy, an http_filters entry whose
+/// EnvoyX configuration the core accepts.
+#[test]
+fn deploy_prints_configurations_that_validate() {
+    let registry = secured();
+    let config = docker_config(&registry, USER, PASSWORD);
+    let ca = registry.ca_file.clone().unwrap();
+    let module = envoyx_build::build_package("envoyx-example-helloworld");
+    let tag = format!("{}/team/hello:v2", registry.host);
+    let auth = ["--credentials", s(&config), "--ca-file", s(&ca)];
+    let (code, stdout, stderr) = envoyx(&with(&["push", s(&module), &tag], &auth));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let digest = field(&stdout, "digest").to_string();
+    let pinned = format!("{}/team/hello@{digest}", registry.host);
+    let out = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for target in ["gateway", "istio"] {
+        let (code, stdout, stderr) = envoyx(&with(
+            &["deploy", &tag, "--for", target, "--pull-secret", "regcred", "--filter-config", "hello"],
+            &auth,
+        ));
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        assert!(stdout.contains(&pinned), "{target}: the tag resolved to its digest: {stdout}");
+        assert!(stderr.contains(&format!("{tag} is {digest}")), "{stderr}");
+        let file = out.path().join(format!("{target}.yaml"));
+        std::fs::write(&file, &stdout).unwrap();
+        let check = Command::new("bash").arg(root.join("ci/validate-k8s.sh")).arg(&file).output().unwrap();
+        let report =
+            format!("{}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+        assert!(check.status.success(), "{target}: {report}\n{stdout}");
+        assert!(report.contains("ok    ") && !report.contains("FAIL"), "{target}: {report}");
+    }
+    let (code, stdout, stderr) = envoyx(&["deploy", &pinned, "--for", "envoy"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let json: String = stdout.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    let filter: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let inner =
+        filter["typed_config"]["filter_config"]["value"].as_str().unwrap_or_else(|| panic!("{filter:#}"));
+    let parsed = envoyx_core::ModuleConfig::from_json(inner).unwrap();
+    assert!(parsed.module_source().starts_with(&format!("oci://{pinned}")), "{}", parsed.module_source());
+    // A reference that is no reference is refused before anything is printed.
+    let (code, stdout, stderr) = envoyx(&["deploy", "hello:v1", "--for", "istio"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(stderr.contains("names no registry"), "{stderr}");
+}

@@ -218,6 +218,7 @@ fn a_release_holds_what_it_lists_and_its_images_serve() {
             "{listing}"
         );
     }
+    registry_interop(&out);
     let mut served = 0;
     for envoy in ["1.38", "1.39", "1.40"] {
         let image = format!("envoy:v{envoy}-latest-stock-envoyx-v{VERSION}");
@@ -315,4 +316,83 @@ fn serve_from_images(podman: &Podman, image: &str, minor: &str) {
     assert_eq!(metadata["file"], "libheaders.so");
     assert_eq!(metadata["sha256"].as_str().map(str::len), Some(64));
     assert!(log.contains("EnvoyX module /modules/libheaders.so ready"), "{log}");
+}
+
+/// The module images and `remote.oci` meet through a registry, with skopeo (Debian's package) as
+/// the other tool: the `headers` module image the release built, pushed with skopeo (which
+/// compresses its layer), is pulled by digest as `remote.oci` pulls it and holds the module its
+/// metadata names; an artifact `envoyx push` made reads back with `skopeo inspect` (an OCI image
+/// manifest with EnvoyX's annotations).
+fn registry_interop(out: &Path) {
+    envoyx_harness::ensure_debian_packages(&[("skopeo", "skopeo")]).unwrap();
+    let registry = envoyx_harness::Registry::start(&envoyx_harness::RegistryOptions {
+        plain_http: true,
+        logins: vec![],
+    })
+    .unwrap();
+    let archive = out.join(format!("images/module-headers-v{VERSION}.oci.tar"));
+    let skopeo = |args: &[&str]| {
+        let output = Command::new("skopeo").args(args).output().unwrap();
+        assert!(output.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let image = format!("{}/module-headers:v{VERSION}", registry.host);
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci-archive:{}", archive.display()),
+        &format!("docker://{image}"),
+    ]);
+    let manifest: Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{image}"),
+    ]))
+    .unwrap();
+    let options = envoyx_core::oci::client::ClientOptions {
+        insecure: true,
+        timeout: Duration::from_secs(20),
+        ..Default::default()
+    };
+    let pulled = envoyx_core::oci::transfer::pull(
+        &envoyx_core::oci::Reference::parse(&image).unwrap(),
+        &options,
+        1 << 30,
+    )
+    .unwrap_or_else(|e| panic!("the module image pushed by skopeo: {e}\n{manifest:#}"));
+    assert_eq!(pulled.file, "libheaders.so");
+    assert_eq!(pulled.annotations.get("io.envoyx.sha256"), Some(&pulled.sha256), "{manifest:#}");
+
+    // The other way: what `envoyx push` makes, read by skopeo.
+    let pushed = format!("{}/pushed:v1", registry.host);
+    let artifact = envoyx_core::oci::transfer::Artifact {
+        file: "libheaders.so",
+        bytes: &pulled.bytes,
+        annotations: [("io.envoyx.abi".to_string(), "1.2".to_string())].into(),
+        architecture: "amd64",
+    };
+    envoyx_core::oci::transfer::push(
+        &envoyx_core::oci::Reference::parse(&pushed).unwrap(),
+        &options,
+        artifact,
+    )
+    .unwrap();
+    let raw: Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{pushed}"),
+    ]))
+    .unwrap();
+    assert_eq!(raw["mediaType"], "application/vnd.oci.image.manifest.v1+json", "{raw:#}");
+    assert_eq!(raw["annotations"]["io.envoyx.sha256"], pulled.sha256.as_str(), "{raw:#}");
+    let config: Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        "--tls-verify=false",
+        &format!("docker://{pushed}"),
+    ]))
+    .unwrap();
+    assert_eq!(config["os"], "linux", "{config:#}");
 }
