@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const USAGE: &str = "\
-usage: envoyx push FILE REF [--description TEXT] [REGISTRY OPTIONS]
+usage: envoyx push FILE REF [--description TEXT] [--filters NAME,...] [REGISTRY OPTIONS]
        envoyx pull REF [-o FILE] [REGISTRY OPTIONS]
        envoyx list REGISTRY[/REPOSITORY] [REGISTRY OPTIONS]
 
@@ -35,6 +35,8 @@ struct Common {
     options: ClientOptions,
     rest: Vec<String>,
     description: Option<String>,
+    /// The filter names the module answers to (`--filters`), for `envoyx list`.
+    filters: Option<String>,
     output: Option<PathBuf>,
 }
 
@@ -42,6 +44,7 @@ fn parse(args: &[String]) -> Result<Common, String> {
     let mut options = ClientOptions { timeout: Duration::from_secs(60), ..Default::default() };
     let mut rest = Vec::new();
     let mut description = None;
+    let mut filters = None;
     let mut output = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -56,6 +59,7 @@ fn parse(args: &[String]) -> Result<Common, String> {
                 options.timeout = Duration::from_secs(seconds.max(1));
             }
             "--description" => description = Some(value("--description")?),
+            "--filters" => filters = Some(value("--filters")?),
             "-o" | "--output" => output = Some(PathBuf::from(value("-o")?)),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
@@ -65,7 +69,7 @@ fn parse(args: &[String]) -> Result<Common, String> {
     if options.credentials.is_none() {
         options.credentials = default_credentials();
     }
-    Ok(Common { options, rest, description, output })
+    Ok(Common { options, rest, description, filters, output })
 }
 
 /// The registry options among `args` (`--credentials`, `--ca-file`, `--insecure`,
@@ -134,6 +138,9 @@ fn push(common: &Common) -> Result<(), String> {
     }
     if let Some(description) = &common.description {
         annotations.insert(annotation::DESCRIPTION.to_string(), description.clone());
+    }
+    if let Some(filters) = &common.filters {
+        annotations.insert(annotation::FILTERS.to_string(), filters.clone());
     }
     let file_name =
         if name.starts_with("lib") && name.ends_with(".so") { name } else { format!("lib{name}.so") };

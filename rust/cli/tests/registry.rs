@@ -65,7 +65,7 @@ fn push_then_pull_by_digest_and_by_tag_and_list() {
     let tag = format!("{}/team/helloworld:v1", registry.host);
     let auth = ["--credentials", s(&config), "--ca-file", s(&ca)];
 
-    let mut args = vec!["push", s(&module), &tag, "--description", "says hello"];
+    let mut args = vec!["push", s(&module), &tag, "--description", "says hello", "--filters", "helloworld"];
     args.extend(auth);
     let (code, stdout, stderr) = envoyx(&args);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -97,6 +97,7 @@ fn push_then_pull_by_digest_and_by_tag_and_list() {
     assert!(stdout.lines().any(|l| l.trim() == format!("abi      {abi}")), "{stdout}");
     assert!(stdout.lines().any(|l| l.trim() == "sdk      rust"), "{stdout}");
     assert!(stdout.contains("about    says hello"), "{stdout}");
+    assert!(stdout.contains("filters  helloworld"), "{stdout}");
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
 }
 

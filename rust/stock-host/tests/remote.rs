@@ -130,6 +130,7 @@ fn oci_module_pulled_over_lds() {
     let digest =
         transfer::push(&envoyx_core::oci::Reference::parse(&tag).unwrap(), &options, artifact).unwrap();
     let by_digest = format!("{}/edge/basic@{digest}", registry.host);
+    let stalling = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let oci = |reference: &str, cache: &Path, ca: Option<&Path>, block: bool| {
         let mut remote = json!({ "oci": { "reference": reference, "credentials": credentials },
                                  "cache_dir": cache, "block_on_cache_miss": block });
@@ -174,6 +175,22 @@ fn oci_module_pulled_over_lds() {
             ),
             Form::Struct,
             &["EnvoyX module oci://", "404", "MANIFEST_UNKNOWN"],
+        );
+        // A registry that accepts and never answers: rejected at once (check_rejected asks the
+        // admin endpoint meanwhile), not after the 5 s timeout.
+        let start = Instant::now();
+        let stalled = format!("127.0.0.1:{}/edge/basic:v1", stalling.local_addr().unwrap().port());
+        let mut stalls = oci(&stalled, cache.path(), None, false);
+        stalls["remote"]["oci"]["insecure"] = json!(true);
+        stalls["remote"]["timeout_ms"] = json!(5000);
+        x.check_rejected(
+            stalls,
+            Form::Struct,
+            &[&format!("EnvoyX module oci://{stalled}"), "fetching it in the background"],
+        );
+        x.envoy.check(
+            start.elapsed() < Duration::from_secs(4),
+            &format!("rejected after {:?}", start.elapsed()),
         );
         let other_cache = temp_dir();
         x.check_rejected(
