@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::c_module;
+use common::{c_module, load_when_fetched, refused};
 use envoyx_core::oci::Reference;
 use envoyx_core::oci::client::ClientOptions;
 use envoyx_core::oci::credentials::encode_base64;
@@ -75,27 +75,6 @@ fn oci_json(
     serde_json::json!({ "name": "oci", "remote": remote, "do_not_dlclose": true }).to_string()
 }
 
-fn refused(json: &str) -> String {
-    match TestHost::from_json(json) {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("expected a refusal for {json}"),
-    }
-}
-
-/// Waits until `json` loads (its background fetch done): the host, and the refusals before.
-fn load_when_fetched(json: &str) -> (TestHost, Vec<String>) {
-    let start = Instant::now();
-    let mut refusals = Vec::new();
-    loop {
-        match TestHost::from_json(json) {
-            Ok(host) => return (host, refusals),
-            Err(e) => refusals.push(e.to_string()),
-        }
-        assert!(start.elapsed() < Duration::from_secs(15), "not loaded: {refusals:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn serves(host: &TestHost) {
     let mut stream = host.stream();
     stream.request_headers(&[(":path", "/")], true);
@@ -114,7 +93,7 @@ fn by_digest_fetched_in_the_background_served_then_a_cache_hit_with_the_registry
         first.starts_with(&format!("EnvoyX module oci://{by_digest}: not in the module cache")),
         "{first}"
     );
-    let (host, _) = load_when_fetched(&json);
+    let (host, _) = load_when_fetched(&json, Duration::from_secs(15));
     serves(&host);
     let cached = cache.path().join("oci").join(&f.digest[7..]).join("cmod.so");
     assert_eq!(host.filter_config().module().path(), cached.as_path());
@@ -144,7 +123,7 @@ fn by_tag_resolved_once_and_logged_with_its_digest() {
     let f = fixture();
     let cache = tempfile::tempdir().unwrap();
     let json = oci_json(&f.tag, cache.path(), Some(&f.credentials), Some(&f.ca), "");
-    let (host, refusals) = load_when_fetched(&json);
+    let (host, refusals) = load_when_fetched(&json, Duration::from_secs(15));
     assert!(!refusals.is_empty(), "the first configuration is refused while it fetches");
     serves(&host);
     assert!(envoyx_testhost::logged(&format!("EnvoyX module oci://{}: the tag names {}", f.tag, f.digest)));

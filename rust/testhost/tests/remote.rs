@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::c_module;
+use common::{c_module, load_when_fetched, refused};
 use envoyx_core::remote::file_sha256;
 use envoyx_core::{ConfigError, ModuleConfig};
 use envoyx_harness::FileServer;
@@ -32,13 +32,6 @@ fn serve_module(server: &FileServer) -> (Vec<u8>, String) {
     let bytes = std::fs::read(&module).unwrap();
     server.put("/libc.so", bytes.clone());
     (bytes, file_sha256(&module).unwrap())
-}
-
-fn refused(json: &str) -> String {
-    match TestHost::from_json(json) {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("expected a refusal for {json}"),
-    }
 }
 
 /// The cache holds nothing but finished, verified modules.
@@ -231,20 +224,6 @@ fn bad_remote_fields_are_refused_by_name() {
     use prost::Message;
     let bytes = config.to_proto().encode_to_vec();
     assert_eq!(ModuleConfig::from_proto_bytes(&bytes).unwrap(), config);
-}
-
-/// Waits until `json` loads (its background fetch done) or `deadline` passes; the refusals seen.
-fn load_when_fetched(json: &str, deadline: Duration) -> (TestHost, Vec<String>) {
-    let start = Instant::now();
-    let mut refusals = Vec::new();
-    loop {
-        match TestHost::from_json(json) {
-            Ok(host) => return (host, refusals),
-            Err(e) => refusals.push(e.to_string()),
-        }
-        assert!(start.elapsed() < deadline, "not loaded within {deadline:?}: {refusals:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

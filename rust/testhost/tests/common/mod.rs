@@ -64,3 +64,31 @@ impl Counters {
         }
     }
 }
+
+/// The refusal `json` meets on the test host (panics if it loads).
+#[allow(dead_code)] // not every test file refuses configurations
+pub fn refused(json: &str) -> String {
+    match envoyx_testhost::TestHost::from_json(json) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("expected a refusal for {json}"),
+    }
+}
+
+/// Waits until `json` loads on the test host (a remote module's background fetch done) or
+/// `deadline` passes: the host, and the refusals met before.
+#[allow(dead_code)]
+pub fn load_when_fetched(
+    json: &str,
+    deadline: std::time::Duration,
+) -> (envoyx_testhost::TestHost, Vec<String>) {
+    let start = std::time::Instant::now();
+    let mut refusals = Vec::new();
+    loop {
+        match envoyx_testhost::TestHost::from_json(json) {
+            Ok(host) => return (host, refusals),
+            Err(e) => refusals.push(e.to_string()),
+        }
+        assert!(start.elapsed() < deadline, "not loaded within {deadline:?}: {refusals:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
