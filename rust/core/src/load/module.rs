@@ -286,19 +286,20 @@ impl ModuleRegistry {
             return Ok(self.load(Path::new(&config.file_path), config.do_not_dlclose)?);
         };
         let fetch_failed = |reason: String| crate::Error::Fetch { module: remote.describe(), reason };
-        let path =
-            match crate::load::remote::ensure_cached(remote).map_err(|m| fetch_failed(m.to_string()))? {
-                crate::load::remote::Fetched::CacheHit(path) => path,
-                crate::load::remote::Fetched::Downloaded(bytes, path) => {
-                    crate::log::core_log!(
-                        Info,
-                        "EnvoyX module {}: fetched {bytes} bytes into {}",
-                        remote.describe(),
-                        path.display()
-                    );
-                    path
-                }
-            };
+        let path = match crate::load::remote_fetch::ensure_cached(remote)
+            .map_err(|m| fetch_failed(m.to_string()))?
+        {
+            crate::load::remote_fetch::Fetched::CacheHit(path) => path,
+            crate::load::remote_fetch::Fetched::Downloaded(bytes, path) => {
+                crate::log::core_log!(
+                    Info,
+                    "EnvoyX module {}: fetched {bytes} bytes into {}",
+                    remote.describe(),
+                    path.display()
+                );
+                path
+            }
+        };
         self.load(&path, config.do_not_dlclose)
             .map_err(|source| crate::Error::FetchedModule { url: remote.location(), source })
     }

@@ -5,11 +5,8 @@
 //! success or a file larger than [`MAX_MODULE_BYTES`] refuses the configuration with the URL or
 //! reference and the reason, and nothing is cached.
 //!
-//! A cache miss never holds up the thread creating the configuration (Envoy's main thread): the
-//! configuration is refused as [`Pending`](Fetched) and the fetch runs on a thread of its own,
-//! once per module however many configurations ask ([`ensure_cached`]); the next configuration
-//! naming it loads from the cache. `block_on_cache_miss` fetches in place instead (a static
-//! bootstrap). The cache layout:
+//! This file is what a remote module is and where the cache keeps it; `remote_fetch.rs` decides
+//! when to fetch (a cache miss never holds up Envoy's main thread) and fetches. The cache layout:
 //!
 //! - `<cache>/<sha256>.so`: a module named by URL;
 //! - `<cache>/oci/<manifest digest hex>/<repository's last part>.so` and, beside it, `sha256`:
@@ -92,7 +89,7 @@ impl RemoteModule {
 
     /// The sha256 the cached file must have: the configured one, or the one an OCI pull recorded
     /// beside it.
-    fn expected_sha256(&self, path: &Path) -> Option<String> {
+    pub(crate) fn expected_sha256(&self, path: &Path) -> Option<String> {
         match &self.source {
             RemoteSource::Url { sha256, .. } => Some(sha256.clone()),
             RemoteSource::Oci { .. } => {
@@ -103,7 +100,7 @@ impl RemoteModule {
     }
 
     /// The key in-flight fetches are shared by.
-    fn fetch_key(&self) -> String {
+    pub(crate) fn fetch_key(&self) -> String {
         match &self.source {
             RemoteSource::Url { sha256, .. } => format!("{}#{sha256}", self.cache_dir.display()),
             RemoteSource::Oci { reference, .. } => format!("{}#oci://{reference}", self.cache_dir.display()),
@@ -142,137 +139,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What happened to bring the module into the cache.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Fetched {
-    /// It was there with the right hash, at this path.
-    CacheHit(PathBuf),
-    /// It was fetched in place (`block_on_cache_miss`): this many bytes, to this path.
-    Downloaded(u64, PathBuf),
-}
-
-/// Why a module is not in the cache.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Missing {
-    /// A fetch runs in the background; the reason says so (and why an earlier one failed).
-    Pending(String),
-    /// The fetch in place failed (`block_on_cache_miss`), or the cache cannot be used.
-    Failed(String),
-}
-
-impl std::fmt::Display for Missing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Missing::Pending(reason) | Missing::Failed(reason) => f.write_str(reason),
-        }
-    }
-}
-
-/// The background fetches of this process, by [`RemoteModule::fetch_key`].
-#[derive(Debug)]
-enum FetchState {
-    Running,
-    /// The last fetch failed, for this reason; the next configuration starts another.
-    Failed(String),
-}
-
-fn fetch_states() -> &'static Mutex<HashMap<String, FetchState>> {
-    static FETCHES: OnceLock<Mutex<HashMap<String, FetchState>>> = OnceLock::new();
-    FETCHES.get_or_init(Mutex::default)
-}
-
-/// The cached module's path when the cache has it with the right hash. A cached copy whose hash
-/// is wrong is logged and treated as missing.
-fn cache_hit(remote: &RemoteModule) -> Option<PathBuf> {
-    let path = remote.cached_path()?;
-    let expected = remote.expected_sha256(&path)?;
-    match file_sha256(&path) {
-        Ok(found) if found == expected => Some(path),
-        Ok(found) => {
-            crate::log::core_log!(
-                Warn,
-                "EnvoyX module {}: the cached copy {} has sha256 {found}, not {expected}; fetching it again",
-                remote.describe(),
-                path.display()
-            );
-            None
-        }
-        Err(_) => None,
-    }
-}
-
-/// Makes sure `remote`'s module is in the cache: a hit, a fetch in place
-/// (`block_on_cache_miss`), or a fetch started in the background and [`Missing::Pending`].
-pub fn ensure_cached(remote: &RemoteModule) -> Result<Fetched, Missing> {
-    if let Some(path) = cache_hit(remote) {
-        return Ok(Fetched::CacheHit(path));
-    }
-    // Built without fetching, a miss fails at once, saying so, rather than "in the background".
-    if remote.block_on_cache_miss || !cfg!(feature = "remote") {
-        return fetch_into_cache(remote)
-            .map(|(bytes, path)| Fetched::Downloaded(bytes, path))
-            .map_err(Missing::Failed);
-    }
-    let key = remote.fetch_key();
-    let mut fetches = lock(fetch_states());
-    let earlier = match fetches.get(&key) {
-        Some(FetchState::Running) => {
-            return Err(Missing::Pending(pending_reason(remote, None)));
-        }
-        Some(FetchState::Failed(reason)) => Some(reason.clone()),
-        None => None,
-    };
-    fetches.insert(key.clone(), FetchState::Running);
-    drop(fetches);
-    let job = remote.clone();
-    let spawned = std::thread::Builder::new().name("envoyx-fetch".to_string()).spawn(move || {
-        let outcome = fetch_into_cache(&job);
-        let mut fetches = lock(fetch_states());
-        match outcome {
-            Ok((bytes, path)) => {
-                fetches.remove(&key);
-                crate::log::core_log!(
-                    Info,
-                    "EnvoyX module {}: fetched {bytes} bytes into {} in the background; a configuration naming it now loads",
-                    job.describe(),
-                    path.display()
-                );
-            }
-            Err(reason) => {
-                crate::log::core_log!(
-                    Warn,
-                    "EnvoyX module {}: the background fetch failed: {reason}; nothing was cached (the next configuration naming it fetches again)",
-                    job.describe()
-                );
-                fetches.insert(key, FetchState::Failed(reason));
-            }
-        }
-    });
-    if let Err(e) = spawned {
-        lock(fetch_states()).remove(&remote.fetch_key());
-        return Err(Missing::Failed(format!("cannot start a thread to fetch it: {e}")));
-    }
-    Err(Missing::Pending(pending_reason(remote, earlier.as_deref())))
-}
-
-fn pending_reason(remote: &RemoteModule, earlier: Option<&str>) -> String {
-    let earlier = earlier.map(|e| format!("the last fetch failed ({e}); ")).unwrap_or_default();
-    format!(
-        "{earlier}not in the module cache {} yet: fetching it in the background (at most {} ms), so the \
-         configuration is refused for now; apply it again once the log says it was fetched (or set \
-         remote.block_on_cache_miss for a static bootstrap)",
-        remote.cache_dir.display(),
-        remote.timeout_ms
-    )
-}
-
-/// Fetches the module into the cache (on the calling thread): its size and path.
-fn fetch_into_cache(remote: &RemoteModule) -> Result<(u64, PathBuf), String> {
-    std::fs::create_dir_all(&remote.cache_dir)
-        .map_err(|e| format!("cannot create the module cache {}: {e}", remote.cache_dir.display()))?;
-    crate::load::remote_fetch::fetch(remote)
-}
-
 /// Records that `reference`'s tag named `digest` (the first fetch of the process resolves it).
 #[cfg(feature = "remote")]
 pub(crate) fn record_tag(reference: &Reference, digest: &str) {
@@ -309,35 +175,4 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> 
         let _ = std::fs::remove_file(&temp);
         format!("cannot write {} into the module cache: {e}", path.display())
     })
-}
-
-#[cfg(all(test, not(feature = "remote")))]
-mod tests {
-    use super::*;
-
-    /// Built without fetching (as the test hosts a module's own tests link): a cache hit still
-    /// loads, a miss is refused saying why and where the file would have to be.
-    #[test]
-    fn without_the_remote_feature_only_the_cache_serves() {
-        let cache = std::env::temp_dir().join(format!("envoyx-no-remote-{}", std::process::id()));
-        std::fs::create_dir_all(&cache).unwrap();
-        let bytes = b"not really a module";
-        let sha256 = hex(&Sha256::digest(bytes));
-        let remote = RemoteModule {
-            source: RemoteSource::Url {
-                url: "https://example.invalid/m.so".to_string(),
-                sha256: sha256.clone(),
-            },
-            cache_dir: cache.clone(),
-            timeout_ms: 1000,
-            ca_file: None,
-            block_on_cache_miss: true,
-        };
-        let err = ensure_cached(&remote).unwrap_err().to_string();
-        assert!(err.contains("built without its `remote` feature"), "{err}");
-        assert!(err.contains(&format!("{sha256}.so")), "{err}");
-        std::fs::write(cached_path(&cache, &sha256), bytes).unwrap();
-        assert_eq!(ensure_cached(&remote), Ok(Fetched::CacheHit(cached_path(&cache, &sha256))));
-        std::fs::remove_dir_all(&cache).unwrap();
-    }
 }

@@ -2,8 +2,9 @@
 //! protobuf and JSON forms into [`RemoteModule`], each error naming the field and the reason.
 
 use crate::error::ConfigError;
-use crate::load::config::{expect_bool, expect_string, expect_u32, field_error, json_kind, proto};
+use crate::load::json_fields::{expect_bool, expect_string, expect_u32, field_error, json_kind};
 use crate::load::oci::Reference;
+use crate::load::proto;
 use crate::load::remote::{DEFAULT_CACHE_DIR, DEFAULT_FETCH_TIMEOUT_MS, RemoteModule, RemoteSource};
 use std::path::PathBuf;
 
