@@ -187,3 +187,38 @@ fn each_failure_is_refused_naming_the_reference_and_the_reason() {
     };
     assert!(message.contains("the last fetch failed (") && message.contains("401"), "{message}");
 }
+
+/// `ca_file` serves modules by URL too: the module's bytes as a blob of a registry whose
+/// certificate a private CA signed, fetched by its HTTPS URL — loaded with the CA, refused
+/// without it (the public web roots do not know it) and refused naming a CA file that is missing.
+#[test]
+fn a_private_ca_is_trusted_for_modules_by_url_too() {
+    let registry = Registry::start(&RegistryOptions { plain_http: false, logins: vec![] }).unwrap();
+    let ca = registry.ca_file.clone().unwrap();
+    let bytes = std::fs::read(c_module("oci", &[])).unwrap();
+    let reference = Reference::parse(&format!("{}/edge/raw:v1", registry.host)).unwrap();
+    let options =
+        ClientOptions { ca_file: Some(ca.clone()), timeout: Duration::from_secs(10), ..Default::default() };
+    let repository = envoyx_core::oci::client::Repository::open(&reference, &options, "pull,push").unwrap();
+    let digest = repository.push_blob(&bytes).unwrap();
+    let url = format!("https://{}/v2/edge/raw/blobs/{digest}", registry.host);
+    let cache = tempfile::tempdir().unwrap();
+    let json = |ca_file: Option<&Path>| {
+        let mut remote = serde_json::json!({ "url": url, "sha256": &digest[7..], "cache_dir": cache.path(),
+                                             "block_on_cache_miss": true });
+        if let Some(ca) = ca_file {
+            remote["ca_file"] = ca.display().to_string().into();
+        }
+        serde_json::json!({ "name": "url", "remote": remote, "do_not_dlclose": true }).to_string()
+    };
+    let message = refused(&json(None));
+    assert!(
+        message.contains(&url) && message.contains("fetch failed") && message.contains("certificate"),
+        "{message}"
+    );
+    let missing = registry.dir.path().join("no-such-ca.pem");
+    let message = refused(&json(Some(&missing)));
+    assert!(message.contains(&format!("cannot read the CA bundle {}", missing.display())), "{message}");
+    let host = TestHost::from_json(&json(Some(&ca))).unwrap();
+    serves(&host);
+}
