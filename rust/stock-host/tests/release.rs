@@ -363,6 +363,19 @@ fn registry_interop(out: &Path) {
     .unwrap_or_else(|e| panic!("the module image pushed by skopeo: {e}\n{manifest:#}"));
     assert_eq!(pulled.file, "libheaders.so");
     assert_eq!(pulled.annotations.get("io.envoyx.sha256"), Some(&pulled.sha256), "{manifest:#}");
+    // And as a configuration names it: `remote.oci` loads the module and it runs.
+    let cache = temp_dir();
+    let config = json!({ "name": "headers", "filter_config": "", "do_not_dlclose": true,
+        "remote": { "oci": { "reference": image, "insecure": true }, "cache_dir": cache.path(), "block_on_cache_miss": true } });
+    let host = envoyx_testhost::TestHost::from_json(&config.to_string())
+        .unwrap_or_else(|e| panic!("remote.oci of the module image: {e}"));
+    let mut stream = host.stream();
+    stream.request_headers(&[(":method", "GET"), (":path", "/"), ("x-envoyx-remove-me", "1")], true);
+    assert_eq!(
+        stream.upstream_request_headers().get("x-envoyx-seen").as_deref(),
+        Some("true"),
+        "the module ran"
+    );
 
     // The other way: what `envoyx push` makes, read by skopeo.
     let pushed = format!("{}/pushed:v1", registry.host);
