@@ -43,7 +43,7 @@ impl Registry {
         let host = format!("127.0.0.1:{port}");
         let d = dir.path();
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             d.join("data").display()
         );
         let ca_file = if options.plain_http {
@@ -95,7 +95,7 @@ impl Registry {
         let _ = self.child.wait();
     }
 
-    /// What the registry logged.
+    /// What the registry logged: warnings and an access log line per request.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }

@@ -222,3 +222,31 @@ fn a_private_ca_is_trusted_for_modules_by_url_too() {
     let host = TestHost::from_json(&json(Some(&ca))).unwrap();
     serves(&host);
 }
+
+/// Configurations naming one module while it is fetched share one pull: the registry's access
+/// log shows its manifest asked for once.
+#[test]
+fn concurrent_configurations_pull_once() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let by_digest = format!("{}/edge/cmod@{}", f.registry.host, f.digest);
+    let json = oci_json(&by_digest, cache.path(), Some(&f.credentials), Some(&f.ca), "");
+    let manifest_gets = || {
+        f.registry
+            .log()
+            .lines()
+            .filter(|l| l.contains(&format!("\"GET /v2/edge/cmod/manifests/{}", f.digest)))
+            .count()
+    };
+    let before = manifest_gets();
+    let refusals: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| refused(&json))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(refusals.iter().all(|r| r.contains("fetching it in the background")), "{refusals:?}");
+    let (host, _) = load_when_fetched(&json, Duration::from_secs(15));
+    serves(&host);
+    // One pull: its manifest request (and, with a login, the retry after the 401 challenge).
+    let gets = manifest_gets() - before;
+    assert!((1..=2).contains(&gets), "{gets} manifest requests:\n{}", f.registry.log());
+}
