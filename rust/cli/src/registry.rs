@@ -144,11 +144,7 @@ fn push(common: &Common) -> Result<(), String> {
     }
     let file_name =
         if name.starts_with("lib") && name.ends_with(".so") { name } else { format!("lib{name}.so") };
-    let architecture = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
+    let architecture = envoyx_core::oci::layout::host_architecture();
     let artifact = Artifact { file: &file_name, bytes: &bytes, annotations, architecture };
     let digest = transfer::push(&reference, &common.options, artifact)?;
     println!("pushed   {reference}");

@@ -250,3 +250,57 @@ fn concurrent_configurations_pull_once() {
     let gets = manifest_gets() - before;
     assert!((1..=2).contains(&gets), "{gets} manifest requests:\n{}", f.registry.log());
 }
+
+/// A multi-platform module (an image index) loads the manifest for this machine's architecture;
+/// an index without it is refused naming the platforms it has.
+#[test]
+fn an_image_index_resolves_to_this_platforms_module() {
+    use envoyx_core::oci::layout::{self, INDEX_TYPE, host_architecture};
+    let f = fixture();
+    let options = ClientOptions {
+        credentials: Some(f.credentials.clone()),
+        ca_file: Some(f.ca.clone()),
+        insecure: false,
+        timeout: Duration::from_secs(10),
+    };
+    let other = if host_architecture() == "amd64" { "arm64" } else { "amd64" };
+    let foreign = Reference::parse(&format!("{}/edge/cmod:{other}", f.registry.host)).unwrap();
+    let artifact = Artifact {
+        file: "libcmod.so",
+        bytes: b"not for this machine",
+        annotations: BTreeMap::new(),
+        architecture: other,
+    };
+    let foreign_digest = transfer::push(&foreign, &options, artifact).unwrap();
+    let entry = |digest: &str, architecture: &str| {
+        serde_json::json!({ "mediaType": layout::MANIFEST_TYPE, "digest": digest, "size": 1,
+                            "platform": { "os": "linux", "architecture": architecture } })
+    };
+    let repository = envoyx_core::oci::client::Repository::open(&foreign, &options, "pull,push").unwrap();
+    let put_index = |tag: &str, entries: Vec<serde_json::Value>| {
+        let index = serde_json::json!({ "schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries });
+        repository.put_manifest(tag, INDEX_TYPE, &serde_json::to_vec(&index).unwrap()).unwrap()
+    };
+    let multi =
+        put_index("multi", vec![entry(&foreign_digest, other), entry(&f.digest, host_architecture())]);
+    let only_foreign = put_index("foreign-only", vec![entry(&foreign_digest, other)]);
+
+    let cache = tempfile::tempdir().unwrap();
+    let block = r#"{"block_on_cache_miss": true}"#;
+    let by_index = format!("{}/edge/cmod@{multi}", f.registry.host);
+    let host =
+        TestHost::from_json(&oci_json(&by_index, cache.path(), Some(&f.credentials), Some(&f.ca), block))
+            .expect("the index's module for this platform loads");
+    serves(&host);
+    assert!(
+        cache.path().join("oci").join(&multi[7..]).join("cmod.so").is_file(),
+        "cached under the index's digest"
+    );
+    let foreign_only = format!("{}/edge/cmod@{only_foreign}", f.registry.host);
+    let message = refused(&oci_json(&foreign_only, cache.path(), Some(&f.credentials), Some(&f.ca), block));
+    assert!(
+        message
+            .contains(&format!("without a linux/{} manifest (it has: linux/{other})", host_architecture())),
+        "{message}"
+    );
+}

@@ -73,6 +73,46 @@ pub struct Manifest {
     pub annotations: std::collections::BTreeMap<String, String>,
 }
 
+/// This machine's architecture as OCI names it (`amd64`, `arm64`, …).
+pub fn host_architecture() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// For an image index (a multi-platform module), the digest of the manifest for linux on this
+/// machine's architecture, or why there is none; `None` when `body` is no index.
+pub fn platform_manifest(media_type: &str, body: &[u8]) -> Option<Result<String, String>> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let media_type = json.get("mediaType").and_then(|m| m.as_str()).unwrap_or(media_type);
+    if !(media_type == INDEX_TYPE || media_type == DOCKER_LIST_TYPE || json.get("manifests").is_some()) {
+        return None;
+    }
+    let entries = json["manifests"].as_array().cloned().unwrap_or_default();
+    let architecture = host_architecture();
+    let chosen = entries.iter().find(|m| {
+        m["platform"]["os"].as_str() == Some("linux")
+            && m["platform"]["architecture"].as_str() == Some(architecture)
+    });
+    Some(match chosen.and_then(|m| m["digest"].as_str()) {
+        Some(digest) => super::reference::check_digest(digest).map(|()| digest.to_string()),
+        None => Err(format!(
+            "it is an image index without a linux/{architecture} manifest (it has: {})",
+            entries
+                .iter()
+                .map(|m| format!(
+                    "{}/{}",
+                    m["platform"]["os"].as_str().unwrap_or("?"),
+                    m["platform"]["architecture"].as_str().unwrap_or("?")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    })
+}
+
 /// Reads a manifest's JSON: an image manifest, or the reason it is none (an index names the
 /// platform manifests to choose from).
 pub fn parse_manifest(media_type: &str, body: &[u8]) -> Result<Manifest, String> {
@@ -347,6 +387,25 @@ mod tests {
         );
         let e = parse_manifest(INDEX_TYPE, index.as_bytes()).unwrap_err();
         assert!(e.contains("image index") && e.contains("linux/arm64"), "{e}");
+        let other = if host_architecture() == "amd64" { "arm64" } else { "amd64" };
+        let multi = format!(
+            r#"{{"mediaType": "{INDEX_TYPE}", "manifests": [
+                {{"digest": "sha256:{}", "platform": {{"os": "linux", "architecture": "{other}"}}}},
+                {{"digest": "{d}", "platform": {{"os": "linux", "architecture": "{}"}}}}]}}"#,
+            "b".repeat(64),
+            host_architecture()
+        );
+        assert_eq!(platform_manifest(INDEX_TYPE, multi.as_bytes()), Some(Ok(d.clone())));
+        let e = platform_manifest(INDEX_TYPE, index.as_bytes()).unwrap();
+        assert!(
+            host_architecture() == "arm64"
+                || e.unwrap_err().contains("without a linux/amd64 manifest (it has: linux/arm64)")
+        );
+        assert_eq!(
+            platform_manifest(MANIFEST_TYPE, manifest.as_bytes()),
+            None,
+            "an image manifest is no index"
+        );
         let helm = manifest.replace(LAYER_TYPE, "application/vnd.cncf.helm.chart.content.v1.tar+gzip");
         assert!(parse_manifest(MANIFEST_TYPE, helm.as_bytes()).unwrap_err().contains("not a tar layer"));
         assert!(parse_manifest(MANIFEST_TYPE, b"<html>").unwrap_err().contains("not JSON"));

@@ -26,7 +26,14 @@ pub struct Pulled {
 pub fn pull(reference: &Reference, options: &ClientOptions, max_bytes: u64) -> Result<Pulled, String> {
     let failed = |why: String| format!("{reference}: {why}");
     let repository = Repository::open(reference, options, "pull").map_err(failed)?;
-    let (digest, media_type, body) = repository.manifest(reference.target_text()).map_err(failed)?;
+    let (digest, mut media_type, mut body) = repository.manifest(reference.target_text()).map_err(failed)?;
+    // A multi-platform module: the platform's manifest (its digest checked as it is read); the
+    // reference's own digest stays the module's name in the cache.
+    if let Some(platform) = layout::platform_manifest(&media_type, &body) {
+        let platform =
+            platform.map_err(|why| failed(format!("the manifest {digest} is no EnvoyX module: {why}")))?;
+        (_, media_type, body) = repository.manifest(&platform).map_err(failed)?;
+    }
     let manifest = layout::parse_manifest(&media_type, &body)
         .map_err(|why| failed(format!("the manifest {digest} is no EnvoyX module: {why}")))?;
     let mut found = None;
@@ -138,7 +145,10 @@ pub fn annotations(
 ) -> Result<(String, BTreeMap<String, String>), String> {
     let failed = |why: String| format!("{reference}: {why}");
     let repository = Repository::open(reference, options, "pull").map_err(failed)?;
-    let (digest, media_type, body) = repository.manifest(reference.target_text()).map_err(failed)?;
+    let (digest, mut media_type, mut body) = repository.manifest(reference.target_text()).map_err(failed)?;
+    if let Some(platform) = layout::platform_manifest(&media_type, &body) {
+        (_, media_type, body) = repository.manifest(&platform.map_err(failed)?).map_err(failed)?;
+    }
     let manifest = layout::parse_manifest(&media_type, &body).map_err(failed)?;
     Ok((digest, manifest.annotations))
 }
