@@ -13,7 +13,13 @@
 //     (`failure=open`).
 //
 // Filter config: space-separated key=value, each optional: cluster=auth, timeout_ms=1000,
-// failure=closed|open. Per-route config: `off` (no check on that route) or `role=<role>`.
+// failure=closed|open, cluster_alias=<alias>. Per-route config: `off` (no check on that route)
+// or `role=<role>`.
+//
+// cluster_alias: the cluster is looked up on each request in the route's metadata, namespace
+// ExtensionBackends, key <alias> — where Envoy Gateway (v1.10+, EnvoyExtensionPolicy
+// spec.backends) names the cluster it made for the backend it calls <alias> (the name is
+// generated, per route and policy). A route without it gets no answer (`no_backend`).
 package auth
 
 import (
@@ -25,12 +31,18 @@ import (
 	"github.com/envoyx/envoyx/go/envoyx"
 )
 
+// ExtensionBackends is the route-metadata namespace where Envoy Gateway names the clusters of an
+// EnvoyExtensionPolicy's backends, by alias.
+const ExtensionBackends = "gateway.envoyproxy.io/extension-backends"
+
 // Config is the filter configuration.
 type Config struct {
-	Cluster    string
-	Timeout    time.Duration
-	FailOpen   bool
-	filterName string
+	Cluster string
+	// ClusterAlias, when set, names the cluster per request through the route's metadata.
+	ClusterAlias string
+	Timeout      time.Duration
+	FailOpen     bool
+	filterName   string
 }
 
 // ParseConfig reads the filter_config.
@@ -44,6 +56,8 @@ func ParseConfig(name string, config []byte) (*Config, error) {
 		switch {
 		case key == "cluster" && value != "":
 			c.Cluster = value
+		case key == "cluster_alias" && value != "":
+			c.ClusterAlias = value
 		case key == "timeout_ms":
 			ms, err := strconv.ParseUint(value, 10, 63)
 			if err != nil {
@@ -58,7 +72,7 @@ func ParseConfig(name string, config []byte) (*Config, error) {
 		case key == "failure":
 			return nil, fmt.Errorf("%s: failure must be `closed` or `open`, not `%s`", name, value)
 		default:
-			return nil, fmt.Errorf("%s: unknown or empty setting `%s` (cluster, timeout_ms, failure)", name, item)
+			return nil, fmt.Errorf("%s: unknown or empty setting `%s` (cluster, cluster_alias, timeout_ms, failure)", name, item)
 		}
 	}
 	return c, nil
@@ -148,17 +162,33 @@ func (f *filter) OnRequestHeaders(s *envoyx.Stream, _ bool) envoyx.HeadersStatus
 	}
 	h := s.RequestHeaders()
 	h.Remove("x-auth-user") // only the service's answer may set it
-	headers := [][2]string{{":method", "GET"}, {":path", "/check"}, {":authority", f.config.Cluster}}
+	cluster := f.config.Cluster
+	if f.config.ClusterAlias != "" {
+		named, ok := s.MetadataString(envoyx.MetadataRoute, ExtensionBackends, f.config.ClusterAlias)
+		if !ok {
+			return f.failedAtOnce(s, "no_backend")
+		}
+		cluster = named
+	}
+	headers := [][2]string{{":method", "GET"}, {":path", "/check"}, {":authority", cluster}}
 	if authorization, ok := h.Get("authorization"); ok && authorization != "" {
 		headers = append(headers, [2]string{"authorization", authorization})
 	}
-	f.pending = s.HTTPCallout(f.config.Cluster, headers, nil, f.config.Timeout, f.done)
+	f.pending = s.HTTPCallout(cluster, headers, nil, f.config.Timeout, f.done)
 	if !f.pending {
-		if f.config.FailOpen {
-			return envoyx.HeadersContinue
-		}
-		s.SendLocalReply(503, [][2]string{{"x-auth-error", "refused"}}, []byte("auth service unavailable\n"), "auth_unavailable")
+		return f.failedAtOnce(s, "refused")
 	}
+	return envoyx.HeadersStopIteration
+}
+
+// failedAtOnce is failed inside the request-headers hook, which answers or lets the request go
+// on by its status rather than by resuming it.
+func (f *filter) failedAtOnce(s *envoyx.Stream, reason string) envoyx.HeadersStatus {
+	if f.config.FailOpen {
+		s.RequestHeaders().Set("x-auth-skipped", reason)
+		return envoyx.HeadersContinue
+	}
+	s.SendLocalReply(503, [][2]string{{"x-auth-error", reason}}, []byte("auth service unavailable\n"), "auth_unavailable")
 	return envoyx.HeadersStopIteration
 }
 

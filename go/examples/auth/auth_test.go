@@ -127,3 +127,44 @@ func TestPerRouteOffAndRole(t *testing.T) {
 		t.Errorf("a bad per-route config is refused: %v", err)
 	}
 }
+
+// cluster_alias: the callout goes to the cluster the route's metadata names for the alias (as
+// Envoy Gateway v1.10 writes it for an EnvoyExtensionPolicy's backends), looked up per request; a
+// route without it gets 503 no_backend, or, failing open, goes on marked.
+func TestClusterAliasTakesTheClusterFromTheRoutesMetadata(t *testing.T) {
+	const generated = "envoyextensionpolicy/default/auth-policy/backend/0"
+	host := envoyxtest.New(t, "auth", "cluster_alias=authsvc")
+	s := host.Stream()
+	if err := s.SetMetadata(envoyx.MetadataRoute, ExtensionBackends, "authsvc", generated); err != nil {
+		t.Fatal(err)
+	}
+	if status := s.RequestHeaders(envoyxtest.H(":path", "/", "authorization", "Bearer ann"), true); status != envoyx.HeadersStopIteration {
+		t.Fatalf("held for the callout, got %v", status)
+	}
+	callouts := s.PendingCallouts()
+	if len(callouts) != 1 || callouts[0].Cluster != generated {
+		t.Fatalf("one callout to %s, got %+v", generated, callouts)
+	}
+	s.Close()
+
+	s = host.Stream()
+	if status := s.RequestHeaders(envoyxtest.H(":path", "/"), true); status != envoyx.HeadersStopIteration {
+		t.Fatalf("answered, got %v", status)
+	}
+	if reply := s.LocalReply(); reply == nil || reply.Status != 503 {
+		t.Fatalf("no backend: %+v", reply)
+	} else if v, _ := reply.Headers.Get("x-auth-error"); v != "no_backend" {
+		t.Errorf("x-auth-error %q", v)
+	}
+	s.Close()
+
+	open := envoyxtest.New(t, "auth", "cluster_alias=authsvc failure=open")
+	s = open.Stream()
+	defer s.Close()
+	if status := s.RequestHeaders(envoyxtest.H(":path", "/"), true); status != envoyx.HeadersContinue {
+		t.Fatalf("fail open goes on, got %v", status)
+	}
+	if v, _ := s.UpstreamRequestHeaders().Get("x-auth-skipped"); v != "no_backend" {
+		t.Errorf("x-auth-skipped %q", v)
+	}
+}

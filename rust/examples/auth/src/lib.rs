@@ -12,14 +12,19 @@
 //!   (`failure=open`).
 //!
 //! Filter config: space-separated `key=value`, each optional: `cluster=auth`, `timeout_ms=1000`,
-//! `failure=closed|open`. Per-route config ([`AuthRoute`]): `off` (no check on that route) or
-//! `role=<role>`.
+//! `failure=closed|open`, `cluster_alias=<alias>`. Per-route config ([`AuthRoute`]): `off` (no
+//! check on that route) or `role=<role>`.
+//!
+//! `cluster_alias`: the cluster is looked up on each request in the route's metadata, namespace
+//! [`EXTENSION_BACKENDS`], key `<alias>` — where Envoy Gateway (v1.10+, `EnvoyExtensionPolicy`
+//! `spec.backends`) names the cluster it made for the backend it calls `<alias>` (the name is
+//! generated, per route and policy). A route without it gets no answer (`no_backend`).
 
 use std::time::Duration;
 
 use envoyx_sdk::{
-    BodyStatus, CalloutError, CalloutId, CalloutResponse, Filter, FilterConfig, HeadersStatus, RouteConfig,
-    Stream,
+    BodyStatus, CalloutError, CalloutId, CalloutResponse, Filter, FilterConfig, HeadersStatus,
+    MetadataSource, RouteConfig, Stream,
 };
 
 /// What to do when the service gives no usable answer.
@@ -31,10 +36,16 @@ pub enum Failure {
     Open,
 }
 
+/// The route-metadata namespace where Envoy Gateway names the clusters of an
+/// `EnvoyExtensionPolicy`'s `backends`, by alias.
+pub const EXTENSION_BACKENDS: &str = "gateway.envoyproxy.io/extension-backends";
+
 /// The filter configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthConfig {
     pub cluster: String,
+    /// Look the cluster up per request in the route's metadata under this alias.
+    pub cluster_alias: Option<String>,
     pub timeout: Duration,
     pub failure: Failure,
 }
@@ -44,13 +55,18 @@ impl FilterConfig for AuthConfig {
 
     fn new(name: &str, config: &[u8]) -> Result<Self, String> {
         let text = std::str::from_utf8(config).map_err(|_| format!("{name}: config is not UTF-8"))?;
-        let mut parsed =
-            AuthConfig { cluster: "auth".into(), timeout: Duration::from_secs(1), failure: Failure::Closed };
+        let mut parsed = AuthConfig {
+            cluster: "auth".into(),
+            cluster_alias: None,
+            timeout: Duration::from_secs(1),
+            failure: Failure::Closed,
+        };
         for item in text.split_whitespace() {
             let (key, value) =
                 item.split_once('=').ok_or_else(|| format!("{name}: `{item}` is not key=value"))?;
             match key {
                 "cluster" if !value.is_empty() => parsed.cluster = value.to_string(),
+                "cluster_alias" if !value.is_empty() => parsed.cluster_alias = Some(value.to_string()),
                 "timeout_ms" => {
                     let ms: u64 =
                         value.parse().map_err(|_| format!("{name}: timeout_ms `{value}` is not a number"))?;
@@ -70,7 +86,7 @@ impl FilterConfig for AuthConfig {
                 }
                 _ => {
                     return Err(format!(
-                        "{name}: unknown or empty setting `{item}` (cluster, timeout_ms, failure)"
+                        "{name}: unknown or empty setting `{item}` (cluster, cluster_alias, timeout_ms, failure)"
                     ));
                 }
             }
@@ -133,6 +149,26 @@ impl Auth {
         }
     }
 
+    /// [`Auth::failed`] inside the request-headers hook, which answers or lets the request go
+    /// on by its status rather than by resuming it.
+    fn failed_at_once(&self, stream: &mut Stream, reason: &str) -> HeadersStatus {
+        match self.config.failure {
+            Failure::Closed => {
+                stream.send_local_reply(
+                    503,
+                    &[("x-auth-error", reason)],
+                    b"auth service unavailable\n",
+                    "auth_unavailable",
+                );
+                HeadersStatus::StopIteration
+            }
+            Failure::Open => {
+                stream.request_headers().set("x-auth-skipped", reason);
+                HeadersStatus::Continue
+            }
+        }
+    }
+
     fn allowed(&self, stream: &mut Stream, response: &CalloutResponse<'_>) {
         let user = response.header_str("x-auth-user").unwrap_or_default().to_string();
         if let Some(role) = &self.required_role {
@@ -161,27 +197,22 @@ impl Filter for Auth {
         }
         // A client must not choose its own identity.
         stream.request_headers().remove("x-auth-user");
+        let cluster = match &self.config.cluster_alias {
+            None => self.config.cluster.clone(),
+            Some(alias) => match stream.metadata_str(MetadataSource::Route, EXTENSION_BACKENDS, alias) {
+                Some(cluster) => cluster.to_string(),
+                None => return self.failed_at_once(stream, "no_backend"),
+            },
+        };
         let authorization = stream.request_headers().get_str("authorization").unwrap_or_default().to_string();
-        let mut headers =
-            vec![(":method", "GET"), (":path", "/check"), (":authority", self.config.cluster.as_str())];
+        let mut headers = vec![(":method", "GET"), (":path", "/check"), (":authority", cluster.as_str())];
         if !authorization.is_empty() {
             headers.push(("authorization", authorization.as_str()));
         }
-        self.pending = stream.http_callout(&self.config.cluster, &headers, b"", self.config.timeout);
+        self.pending = stream.http_callout(&cluster, &headers, b"", self.config.timeout);
         if self.pending.is_none() {
             // Refused at once (logged by the host): no answer will come.
-            return match self.config.failure {
-                Failure::Closed => {
-                    stream.send_local_reply(
-                        503,
-                        &[("x-auth-error", "refused")],
-                        b"auth service unavailable\n",
-                        "auth_unavailable",
-                    );
-                    HeadersStatus::StopIteration
-                }
-                Failure::Open => HeadersStatus::Continue,
-            };
+            return self.failed_at_once(stream, "refused");
         }
         HeadersStatus::StopIteration
     }

@@ -129,3 +129,39 @@ fn bad_configs_name_the_setting() {
         assert!(err.to_string().contains(says), "{config}: {err}");
     }
 }
+
+/// `cluster_alias`: the callout goes to the cluster the route's metadata names for the alias (as
+/// Envoy Gateway v1.10 writes it for an `EnvoyExtensionPolicy`'s `backends`), looked up per
+/// request; a route without it gets 503 `no_backend` (or, failing open, goes on marked).
+#[test]
+fn cluster_alias_takes_the_cluster_from_the_routes_metadata() {
+    use envoyx_example_auth::EXTENSION_BACKENDS;
+    use envoyx_testhost::{MetadataSource, StoredValue};
+    let host = host("cluster_alias=authsvc");
+    let mut stream = host.stream();
+    stream.set_source_metadata(
+        MetadataSource::Route,
+        EXTENSION_BACKENDS,
+        "authsvc",
+        StoredValue::String("envoyextensionpolicy/default/auth-policy/backend/0".into()),
+    );
+    let headers =
+        [(":method", "GET"), (":path", "/"), (":authority", "app"), ("authorization", "Bearer ann")];
+    assert_eq!(stream.request_headers(&headers, true), HeadersStatus::StopIteration);
+    let callouts = stream.pending_callouts();
+    assert_eq!(callouts.len(), 1, "{callouts:?}");
+    assert_eq!(callouts[0].cluster, "envoyextensionpolicy/default/auth-policy/backend/0");
+    stream.answer_callout(callouts[0].id, ok("ann", ""));
+    assert_eq!(stream.upstream_request_headers().get("x-auth-user").as_deref(), Some("ann"));
+
+    let mut stream = host.stream();
+    assert_eq!(stream.request_headers(&headers, true), HeadersStatus::StopIteration);
+    assert!(stream.pending_callouts().is_empty());
+    let reply = stream.local_reply().unwrap();
+    assert_eq!((reply.status, reply.headers.get("x-auth-error").as_deref()), (503, Some("no_backend")));
+
+    let open = self::host("cluster_alias=authsvc failure=open");
+    let mut stream = open.stream();
+    assert_eq!(stream.request_headers(&headers, true), HeadersStatus::Continue);
+    assert_eq!(stream.upstream_request_headers().get("x-auth-skipped").as_deref(), Some("no_backend"));
+}
