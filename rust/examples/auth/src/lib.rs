@@ -131,26 +131,15 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// No usable answer: 503, or on with a mark, as configured.
+    /// No usable answer for a held request: 503, or on with a mark, as configured.
     fn failed(&self, stream: &mut Stream, reason: &str) {
-        match self.config.failure {
-            Failure::Closed => {
-                stream.send_local_reply(
-                    503,
-                    &[("x-auth-error", reason)],
-                    b"auth service unavailable\n",
-                    "auth_unavailable",
-                );
-            }
-            Failure::Open => {
-                stream.request_headers().set("x-auth-skipped", reason);
-                stream.continue_request();
-            }
+        if matches!(self.failed_at_once(stream, reason), HeadersStatus::Continue) {
+            stream.continue_request();
         }
     }
 
-    /// [`Auth::failed`] inside the request-headers hook, which answers or lets the request go
-    /// on by its status rather than by resuming it.
+    /// No usable answer inside the request-headers hook: 503, or the status that lets the
+    /// request go on (marked), as configured.
     fn failed_at_once(&self, stream: &mut Stream, reason: &str) -> HeadersStatus {
         match self.config.failure {
             Failure::Closed => {
