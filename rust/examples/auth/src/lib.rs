@@ -186,15 +186,17 @@ impl Filter for Auth {
         }
         // A client must not choose its own identity.
         stream.request_headers().remove("x-auth-user");
-        let cluster = match &self.config.cluster_alias {
-            None => self.config.cluster.clone(),
+        // Borrowed from the configuration unless the route names it (then copied: the stream is
+        // needed again below).
+        let cluster: std::borrow::Cow<'_, str> = match &self.config.cluster_alias {
+            None => self.config.cluster.as_str().into(),
             Some(alias) => match stream.metadata_str(MetadataSource::Route, EXTENSION_BACKENDS, alias) {
-                Some(cluster) => cluster.to_string(),
+                Some(cluster) => cluster.to_string().into(),
                 None => return self.failed_at_once(stream, "no_backend"),
             },
         };
         let authorization = stream.request_headers().get_str("authorization").unwrap_or_default().to_string();
-        let mut headers = vec![(":method", "GET"), (":path", "/check"), (":authority", cluster.as_str())];
+        let mut headers = vec![(":method", "GET"), (":path", "/check"), (":authority", cluster.as_ref())];
         if !authorization.is_empty() {
             headers.push(("authorization", authorization.as_str()));
         }

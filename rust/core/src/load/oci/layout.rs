@@ -14,6 +14,7 @@
 //! types, gzip layers, several layers (the last one holding a `.so` at the root wins, as an
 //! overlay would show it), `./`-prefixed tar paths, PAX and GNU long names.
 
+use crate::load::remote::hex;
 use sha2::{Digest, Sha256};
 
 pub const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -52,10 +53,6 @@ pub fn digest_of(bytes: &[u8]) -> String {
 /// The sha256 of `bytes` as lowercase hex (a module file's, as `remote.sha256` writes it).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One blob a manifest names.

@@ -26,16 +26,7 @@ pub struct Pulled {
 pub fn pull(reference: &Reference, options: &ClientOptions, max_bytes: u64) -> Result<Pulled, String> {
     let failed = |why: String| format!("{reference}: {why}");
     let repository = Repository::open(reference, options, "pull").map_err(failed)?;
-    let (digest, mut media_type, mut body) = repository.manifest(reference.target_text()).map_err(failed)?;
-    // A multi-platform module: the platform's manifest (its digest checked as it is read); the
-    // reference's own digest stays the module's name in the cache.
-    if let Some(platform) = layout::platform_manifest(&media_type, &body) {
-        let platform =
-            platform.map_err(|why| failed(format!("the manifest {digest} is no EnvoyX module: {why}")))?;
-        (_, media_type, body) = repository.manifest(&platform).map_err(failed)?;
-    }
-    let manifest = layout::parse_manifest(&media_type, &body)
-        .map_err(|why| failed(format!("the manifest {digest} is no EnvoyX module: {why}")))?;
+    let (digest, manifest) = module_manifest(&repository, reference).map_err(failed)?;
     let mut found = None;
     for layer in &manifest.layers {
         let blob = repository.blob(layer, max_bytes).map_err(failed)?;
@@ -145,12 +136,24 @@ pub fn annotations(
 ) -> Result<(String, BTreeMap<String, String>), String> {
     let failed = |why: String| format!("{reference}: {why}");
     let repository = Repository::open(reference, options, "pull").map_err(failed)?;
-    let (digest, mut media_type, mut body) = repository.manifest(reference.target_text()).map_err(failed)?;
-    if let Some(platform) = layout::platform_manifest(&media_type, &body) {
-        (_, media_type, body) = repository.manifest(&platform.map_err(failed)?).map_err(failed)?;
-    }
-    let manifest = layout::parse_manifest(&media_type, &body).map_err(failed)?;
+    let (digest, manifest) = module_manifest(&repository, reference).map_err(failed)?;
     Ok((digest, manifest.annotations))
+}
+
+/// The image manifest `reference` names, with the reference's digest (what it pins, or what its
+/// tag named). A multi-platform module (an image index) gives its platform's manifest, whose
+/// digest is checked as it is read; the index's digest stays the module's name.
+fn module_manifest(
+    repository: &Repository,
+    reference: &Reference,
+) -> Result<(String, layout::Manifest), String> {
+    let (digest, mut media_type, mut body) = repository.manifest(reference.target_text())?;
+    let no_module = |why: String| format!("the manifest {digest} is no EnvoyX module: {why}");
+    if let Some(platform) = layout::platform_manifest(&media_type, &body) {
+        (_, media_type, body) = repository.manifest(&platform.map_err(no_module)?)?;
+    }
+    let manifest = layout::parse_manifest(&media_type, &body).map_err(no_module)?;
+    Ok((digest, manifest))
 }
 
 /// Never used but by the tests: a descriptor of bytes.
