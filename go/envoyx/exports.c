@@ -3,10 +3,12 @@
  * lengths, handles); Go's side is dispatch.go. Nothing here keeps a Go pointer. The calls into
  * the host's table are in the Go files that make them (host.h says why). */
 #include <stdlib.h>
+#include <time.h>
 
 #include "_cgo_export.h"
 #include "abi.h"
 #include "host.h"
+#include "processors.h"
 
 /* The host's table (host.h), for the wrappers in each Go file's preamble. */
 const envoyx_host_api* envoyxgo_host;
@@ -46,23 +48,39 @@ void envoyx_on_filter_config_destroy(envoyx_module_config* config) {
   envoyxGoConfigDestroy((uintptr_t)config);
 }
 
+/* Each stream hook a worker thread makes first lets the Go scheduler run when it is due
+ * (processors.h): the configuration hooks, on Envoy's main thread, do not. */
+static __thread envoyxgo_cadence envoyxgo_thread_cadence;
+
+static inline void envoyxgo_keep_processor(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (envoyxgo_yield_due(&envoyxgo_thread_cadence, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec))
+    envoyxGoYield();
+}
+
 envoyx_module_stream* envoyx_on_stream_new(envoyx_module_config* config, envoyx_stream* stream) {
+  envoyxgo_keep_processor();
   return (envoyx_module_stream*)envoyxGoStreamNew((uintptr_t)config, stream);
 }
 
 envoyx_headers_status envoyx_on_request_headers(envoyx_stream* s, envoyx_module_stream* m, bool end) {
+  envoyxgo_keep_processor();
   return envoyxGoHeaders(s, (uintptr_t)m, 0, end);
 }
 envoyx_body_status envoyx_on_request_body(envoyx_stream* s, envoyx_module_stream* m, bool end) {
+  envoyxgo_keep_processor();
   return envoyxGoBody(s, (uintptr_t)m, 0, end);
 }
 envoyx_trailers_status envoyx_on_request_trailers(envoyx_stream* s, envoyx_module_stream* m) {
   return envoyxGoTrailers(s, (uintptr_t)m, 0);
 }
 envoyx_headers_status envoyx_on_response_headers(envoyx_stream* s, envoyx_module_stream* m, bool end) {
+  envoyxgo_keep_processor();
   return envoyxGoHeaders(s, (uintptr_t)m, 1, end);
 }
 envoyx_body_status envoyx_on_response_body(envoyx_stream* s, envoyx_module_stream* m, bool end) {
+  envoyxgo_keep_processor();
   return envoyxGoBody(s, (uintptr_t)m, 1, end);
 }
 envoyx_trailers_status envoyx_on_response_trailers(envoyx_stream* s, envoyx_module_stream* m) {
@@ -73,6 +91,7 @@ void envoyx_on_stream_complete(envoyx_stream* s, envoyx_module_stream* m) {
 }
 void envoyx_on_stream_destroy(envoyx_module_stream* m) { envoyxGoStreamDestroy((uintptr_t)m); }
 void envoyx_on_stream_scheduled(envoyx_stream* s, envoyx_module_stream* m, uint64_t event_id) {
+  envoyxgo_keep_processor();
   envoyxGoScheduled(s, (uintptr_t)m, event_id);
 }
 void envoyx_on_stream_watermark(envoyx_stream* s, envoyx_module_stream* m, envoyx_direction direction,
