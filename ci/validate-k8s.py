@@ -8,6 +8,10 @@
   (Envoy Gateway v1.9.0, Gateway API v1.6.1 standard, Istio 1.31.0-rc.0), just as strictly: an
   object with `properties` takes no other keys unless the CRD preserves unknown fields. The CRDs'
   CEL rules (x-kubernetes-validations) are not evaluated.
+- Manifests under deploy/kubernetes/envoy-gateway/v1.10/ use Envoy Gateway v1.10's fields: the
+  same schemas, with EnvoyExtensionPolicy's `spec.backends` added from
+  schemas/envoy-gateway-v1.10-extension-backends.yaml (aliases unique, as its listType=map asks);
+  every other manifest is held to v1.9.0, where `backends` is an unknown field.
 - A document of a kind no schema covers is an error, not a skip.
 - The EnvoyX configurations inside (an EnvoyExtensionPolicy's dynamicModule[].config, an
   EnvoyFilter's StringValue filter_config) are written, one JSON document per line, to the file
@@ -31,6 +35,9 @@ import yaml
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 MANIFESTS = os.path.join(ROOT, "deploy", "kubernetes")
 SCHEMAS = os.path.join(MANIFESTS, "schemas")
+EG_V1_10 = os.path.join("deploy", "kubernetes", "envoy-gateway", "v1.10") + os.sep
+EXTENSION_BACKENDS = os.path.join(SCHEMAS, "envoy-gateway-v1.10-extension-backends.yaml")
+POLICY = ("gateway.envoyproxy.io/v1alpha1", "EnvoyExtensionPolicy")
 KUBERNETES_VERSION = "1.35.0"
 
 
@@ -74,6 +81,44 @@ def load_crds():
     if not crds:
         sys.exit(f"validate-k8s: no CRDs under {SCHEMAS}")
     return crds
+
+
+def with_extension_backends(crds):
+    """`crds` with EnvoyExtensionPolicy's `spec.backends` (Envoy Gateway v1.10) added: the field
+    from EXTENSION_BACKENDS, its `$same_as` parts taken from the v1.9.0 schema's own."""
+    crds = dict(crds)
+    policy = copy.deepcopy(crds[POLICY])
+    spec = policy["properties"]["spec"]["properties"]
+
+    def resolve(node):
+        if isinstance(node, list):
+            return [resolve(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if "$same_as" in node:
+            found = spec
+            for step in node["$same_as"]:
+                found = found[step]
+            return copy.deepcopy(found)
+        return {k: resolve(v) for k, v in node.items()}
+
+    with open(EXTENSION_BACKENDS, encoding="utf-8") as f:
+        spec.update(strict(resolve(yaml.safe_load(f))))
+    crds[POLICY] = policy
+    return crds
+
+
+def schemas_for(path, crds, crds_v1_10):
+    """The schemas a manifest is held to: Envoy Gateway v1.10's under envoy-gateway/v1.10/."""
+    return crds_v1_10 if path.startswith(EG_V1_10) else crds
+
+
+def extension_backend_errors(doc):
+    """`spec.backends` is a list keyed by name: a name given twice is refused."""
+    if (doc.get("apiVersion"), doc.get("kind")) != POLICY:
+        return []
+    names = [b.get("name") for b in (doc.get("spec") or {}).get("backends") or [] if isinstance(b, dict)]
+    return [f"spec/backends: the alias {n!r} is given more than once" for n in sorted(set(names)) if names.count(n) > 1]
 
 
 def manifests(files=None):
@@ -160,10 +205,15 @@ def envoyx_configs(doc):
                     yield value
 
 
-def validate(docs, crds, quiet=False):
+def all_errors(path, doc, crds, crds_v1_10):
+    found = errors(doc, schemas_for(path, crds, crds_v1_10)) + extension_backend_errors(doc)
+    return found + (istio_volume_errors(doc) if doc.get("kind") == "Deployment" else [])
+
+
+def validate(docs, crds, crds_v1_10, quiet=False):
     failed = 0
     for path, i, doc in docs:
-        found = errors(doc, crds) + (istio_volume_errors(doc) if doc.get("kind") == "Deployment" else [])
+        found = all_errors(path, doc, crds, crds_v1_10)
         name = doc.get("metadata", {}).get("name", "?")
         label = f"{path} #{i} {doc.get('kind')} {name}"
         if found:
@@ -175,11 +225,13 @@ def validate(docs, crds, quiet=False):
     return failed
 
 
-def self_test(docs, crds):
+def self_test(docs, crds, crds_v1_10):
     """Each break must be caught; returns the number that were not."""
 
-    def first(kind):
-        return next(copy.deepcopy(d) for _, _, d in docs if d.get("kind") == kind)
+    def first(kind, v1_10=False):
+        return next(
+            copy.deepcopy(d) for p, _, d in docs if d.get("kind") == kind and p.startswith(EG_V1_10) == v1_10
+        )
 
     breaks = []
     proxy = first("EnvoyProxy")
@@ -207,9 +259,33 @@ def self_test(docs, crds):
         '"reference"', '"refrence"'
     )
     breaks.append(("a misspelt image volume in Istio's annotation", deployment))
+    # Envoy Gateway v1.10's spec.backends: (what, document, held to v1.10's schemas)
+    v1_10 = []
+    policy = first("EnvoyExtensionPolicy", v1_10=True)
+    v1_10.append(("a v1.10 manifest as it is, held to v1.9.0 (no spec.backends there)", policy, False))
+    policy = first("EnvoyExtensionPolicy", v1_10=True)
+    policy["spec"]["backends"][0]["name"] = "AuthZ"
+    v1_10.append(("a backend alias that is no lowercase DNS label", policy, True))
+    policy = first("EnvoyExtensionPolicy", v1_10=True)
+    policy["spec"]["backends"].append(copy.deepcopy(policy["spec"]["backends"][0]))
+    v1_10.append(("a backend alias given twice", policy, True))
+    policy = first("EnvoyExtensionPolicy", v1_10=True)
+    policy["spec"]["backends"][0]["backendRef"]["prot"] = policy["spec"]["backends"][0]["backendRef"].pop("port")
+    v1_10.append(("a misspelt field in a backend's backendRef", policy, True))
+    policy = first("EnvoyExtensionPolicy", v1_10=True)
+    policy["spec"]["backends"][0]["backendSettings"]["timeout"]["tcp"]["connectTimeout"] = 2
+    v1_10.append(("a backend's connectTimeout as a number", policy, True))
+    policy = first("EnvoyExtensionPolicy", v1_10=True)
+    policy["spec"]["backends"] *= 17
+    for n, backend in enumerate(policy["spec"]["backends"]):
+        backend["name"] = f"b{n}"
+    v1_10.append(("17 backends (16 at most)", policy, True))
+    for what, doc, held_to_v1_10 in v1_10:
+        path = EG_V1_10 + "self-test.yaml" if held_to_v1_10 else "self-test.yaml"
+        breaks.append((what, doc, path))
     missed = 0
-    for what, doc in breaks:
-        if errors(doc, crds) or (doc.get("kind") == "Deployment" and istio_volume_errors(doc)):
+    for what, doc, *path in breaks:
+        if all_errors(path[0] if path else "self-test.yaml", doc, crds, crds_v1_10):
             print(f"ok   caught: {what}")
         else:
             print(f"FAIL not caught: {what}")
@@ -224,13 +300,14 @@ def main():
     parser.add_argument("files", nargs="*", help="validate these manifests instead of deploy/kubernetes/")
     args = parser.parse_args()
     crds = load_crds()
+    crds_v1_10 = with_extension_backends(crds)
     docs = manifests([os.path.abspath(f) for f in args.files])
     if not docs:
         sys.exit(f"validate-k8s: no manifests in {args.files or MANIFESTS}")
     if args.self_test:
-        missed = self_test(docs, crds)
+        missed = self_test(docs, crds, crds_v1_10)
         sys.exit(1 if missed else 0)
-    failed = validate(docs, crds)
+    failed = validate(docs, crds, crds_v1_10)
     print(f"{len(docs) - failed} of {len(docs)} documents valid ({len(crds)} custom kinds known)")
     if args.envoyx_configs:
         with open(args.envoyx_configs, "w", encoding="utf-8") as out:
