@@ -62,7 +62,9 @@ func envoyxGoProgramInit() {
 // wake-ups a second (docs/benchmarks.md). Yielding runs this goroutine again on the same P, which
 // advances the tick. It costs one handoff (the callback's goroutine is locked to its thread, so
 // another M passes the P back), once every 9 ms per busy worker instead of a retake every ~20 ms
-// and its train of wake-ups.
+// and its train of wake-ups. The goroutine waits its turn in the global run queue: a module whose
+// own goroutines keep every P busy delays the hook by up to their time slice, as the exit from a
+// retaken "system call" waits for a P without the yield.
 //
 //export envoyxGoYield
 func envoyxGoYield() {
