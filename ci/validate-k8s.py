@@ -233,59 +233,55 @@ def self_test(docs, crds, crds_v1_10):
             copy.deepcopy(d) for p, _, d in docs if d.get("kind") == kind and p.startswith(EG_V1_10) == v1_10
         )
 
+    v1_9, v1_10 = "self-test.yaml", EG_V1_10 + "self-test.yaml"
     breaks = []
     proxy = first("EnvoyProxy")
     proxy["spec"]["dynamicModules"][0]["sourc"] = proxy["spec"]["dynamicModules"][0].pop("source")
-    breaks.append(("EnvoyProxy with a misspelt field", proxy))
+    breaks.append(("EnvoyProxy with a misspelt field", proxy, v1_9))
     proxy = first("EnvoyProxy")
     proxy["spec"]["dynamicModules"][0]["name"] = "envoyx_stock_host"
-    breaks.append(("EnvoyProxy module name with an underscore", proxy))
+    breaks.append(("EnvoyProxy module name with an underscore", proxy, v1_9))
     gateway = first("Gateway")
     gateway["spec"]["listeners"][0]["port"] = "eighty"
-    breaks.append(("Gateway port as a word", gateway))
+    breaks.append(("Gateway port as a word", gateway, v1_9))
     policy = first("EnvoyExtensionPolicy")
     policy["spec"]["dynamicModule"][0]["filtername"] = "x"
-    breaks.append(("EnvoyExtensionPolicy with an unknown field", policy))
+    breaks.append(("EnvoyExtensionPolicy with an unknown field", policy, v1_9))
     envoy_filter = first("EnvoyFilter")
     envoy_filter["spec"]["configPatches"][0]["patch"]["operation"] = "INSERT_SOMEWHERE"
-    breaks.append(("EnvoyFilter with an unknown operation", envoy_filter))
+    breaks.append(("EnvoyFilter with an unknown operation", envoy_filter, v1_9))
     deployment = first("Deployment")
     deployment["spec"]["replicas"] = "two"
-    breaks.append(("Deployment replicas as a word", deployment))
-    breaks.append(("a kind without a schema", {"apiVersion": "example.com/v1", "kind": "Widget"}))
+    breaks.append(("Deployment replicas as a word", deployment, v1_9))
+    breaks.append(("a kind without a schema", {"apiVersion": "example.com/v1", "kind": "Widget"}, v1_9))
     deployment = first("Deployment")
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     annotations["sidecar.istio.io/userVolume"] = annotations["sidecar.istio.io/userVolume"].replace(
         '"reference"', '"refrence"'
     )
-    breaks.append(("a misspelt image volume in Istio's annotation", deployment))
-    # Envoy Gateway v1.10's spec.backends: (what, document, held to v1.10's schemas)
-    v1_10 = []
+    breaks.append(("a misspelt image volume in Istio's annotation", deployment, v1_9))
+    # Envoy Gateway v1.10's spec.backends
     policy = first("EnvoyExtensionPolicy", v1_10=True)
-    v1_10.append(("a v1.10 manifest as it is, held to v1.9.0 (no spec.backends there)", policy, False))
+    breaks.append(("a v1.10 manifest as it is, held to v1.9.0 (no spec.backends there)", policy, v1_9))
     policy = first("EnvoyExtensionPolicy", v1_10=True)
     policy["spec"]["backends"][0]["name"] = "AuthZ"
-    v1_10.append(("a backend alias that is no lowercase DNS label", policy, True))
+    breaks.append(("a backend alias that is no lowercase DNS label", policy, v1_10))
     policy = first("EnvoyExtensionPolicy", v1_10=True)
     policy["spec"]["backends"].append(copy.deepcopy(policy["spec"]["backends"][0]))
-    v1_10.append(("a backend alias given twice", policy, True))
+    breaks.append(("a backend alias given twice", policy, v1_10))
     policy = first("EnvoyExtensionPolicy", v1_10=True)
     policy["spec"]["backends"][0]["backendRef"]["prot"] = policy["spec"]["backends"][0]["backendRef"].pop("port")
-    v1_10.append(("a misspelt field in a backend's backendRef", policy, True))
+    breaks.append(("a misspelt field in a backend's backendRef", policy, v1_10))
     policy = first("EnvoyExtensionPolicy", v1_10=True)
     policy["spec"]["backends"][0]["backendSettings"]["timeout"]["tcp"]["connectTimeout"] = 2
-    v1_10.append(("a backend's connectTimeout as a number", policy, True))
+    breaks.append(("a backend's connectTimeout as a number", policy, v1_10))
     policy = first("EnvoyExtensionPolicy", v1_10=True)
-    policy["spec"]["backends"] *= 17
-    for n, backend in enumerate(policy["spec"]["backends"]):
-        backend["name"] = f"b{n}"
-    v1_10.append(("17 backends (16 at most)", policy, True))
-    for what, doc, held_to_v1_10 in v1_10:
-        path = EG_V1_10 + "self-test.yaml" if held_to_v1_10 else "self-test.yaml"
-        breaks.append((what, doc, path))
+    backend = policy["spec"]["backends"][0]
+    policy["spec"]["backends"] = [dict(copy.deepcopy(backend), name=f"b{n}") for n in range(17)]
+    breaks.append(("17 backends, each its own alias (16 at most)", policy, v1_10))
     missed = 0
-    for what, doc, *path in breaks:
-        if all_errors(path[0] if path else "self-test.yaml", doc, crds, crds_v1_10):
+    for what, doc, path in breaks:
+        if all_errors(path, doc, crds, crds_v1_10):
             print(f"ok   caught: {what}")
         else:
             print(f"FAIL not caught: {what}")

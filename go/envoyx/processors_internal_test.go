@@ -1,6 +1,9 @@
 package envoyx
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // processorsFor: one more P than the proxy's workers, never fewer than the runtime had, and the
 // operator's GOMAXPROCS or an unknown worker count left alone.
@@ -41,7 +44,7 @@ func TestASteadyWorkerYieldsEveryNineMilliseconds(t *testing.T) {
 	for at := start + ms/2; at <= start+30*ms; at += ms / 2 {
 		call(at) // every 0.5 ms, as at 2,000 requests a second
 	}
-	if want := []int64{start + 9*ms, start + 18*ms, start + 27*ms}; !equal(yields, want) {
+	if want := []int64{start + 9*ms, start + 18*ms, start + 27*ms}; !slices.Equal(yields, want) {
 		t.Fatalf("steady calls yielded at %v, want %v", yields, want)
 	}
 
@@ -56,19 +59,7 @@ func TestASteadyWorkerYieldsEveryNineMilliseconds(t *testing.T) {
 	call(start + 101*ms) // steady again: 9 ms from the last gapped call (at 100 ms)
 	call(start + 108*ms)
 	call(start + 109*ms)
-	if want := []int64{start + 109*ms}; !equal(yields, want) {
+	if want := []int64{start + 109*ms}; !slices.Equal(yields, want) {
 		t.Fatalf("after the gaps yielded at %v, want %v", yields, want)
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
